@@ -1,0 +1,375 @@
+/*
+ * libonboard-client: envelope, REQ socket, one nng context per call.
+ */
+#include "onboard/client.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <nng/nng.h>
+#include <nng/protocol/reqrep0/req.h>
+#include <nng/supplemental/tls/tls.h>
+#include <sodium.h>
+
+#include "onboard/v1/rpc.pb-c.h"
+
+enum { DEFAULT_TIMEOUT_MS = 10000, DEFAULT_MAX_REPLY = 16 << 20 };
+
+struct ob_client {
+	nng_socket sock;
+	nng_tls_config *tls;
+};
+
+static const char *const code_names[] = {
+        "OK",
+        "CANCELLED",
+        "UNKNOWN",
+        "INVALID_ARGUMENT",
+        "DEADLINE_EXCEEDED",
+        "NOT_FOUND",
+        "ALREADY_EXISTS",
+        "PERMISSION_DENIED",
+        "RESOURCE_EXHAUSTED",
+        "FAILED_PRECONDITION",
+        "ABORTED",
+        "OUT_OF_RANGE",
+        "UNIMPLEMENTED",
+        "INTERNAL",
+        "UNAVAILABLE",
+        "DATA_LOSS",
+        "UNAUTHENTICATED",
+};
+
+const char *ob_code_name(int code)
+{
+	if (code < 0 || code > OB_CODE_UNAUTHENTICATED)
+		return "UNKNOWN";
+	return code_names[code];
+}
+
+static void say(char *err, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void say(char *err, size_t n, const char *fmt, ...)
+{
+	if (err == NULL || n == 0)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(err, n, fmt, ap);
+	va_end(ap);
+}
+
+/* The host part of a tls+tcp://host:port URL, for SNI and verification. */
+static void url_host(const char *url, char *out, size_t n)
+{
+	const char *h = strstr(url, "://");
+	h = h != NULL ? h + 3 : url;
+	size_t len;
+	if (h[0] == '[') {
+		h++;
+		len = strcspn(h, "]");
+	} else {
+		len = strcspn(h, ":/");
+	}
+	if (len >= n)
+		len = n - 1;
+	memcpy(out, h, len);
+	out[len] = '\0';
+}
+
+static int setup_tls(ob_client *c, const ob_client_options *o, const char *url, char *err,
+                     size_t errlen)
+{
+	if (o == NULL || o->tls_ca_file == NULL) {
+		say(err, errlen, "%s needs a CA file to verify the server (--tls-ca)", url);
+		return -1;
+	}
+	int rv = nng_tls_config_alloc(&c->tls, NNG_TLS_MODE_CLIENT);
+	if (rv == 0)
+		rv = nng_tls_config_ca_file(c->tls, o->tls_ca_file);
+	if (rv == 0)
+		rv = nng_tls_config_auth_mode(c->tls, NNG_TLS_AUTH_MODE_REQUIRED);
+	if (rv == 0 && o->tls_cert_file != NULL) {
+		/* nng wants certificate and key in one file or in memory: join them. */
+		FILE *fc = fopen(o->tls_cert_file, "rb");
+		FILE *fk = o->tls_key_file != NULL ? fopen(o->tls_key_file, "rb") : NULL;
+		char cert[16384] = {0}, key[16384] = {0};
+		size_t nc = fc != NULL ? fread(cert, 1, sizeof(cert) - 1, fc) : 0;
+		size_t nk = fk != NULL ? fread(key, 1, sizeof(key) - 1, fk) : 0;
+		if (fc != NULL)
+			fclose(fc);
+		if (fk != NULL)
+			fclose(fk);
+		if (nc == 0 || nk == 0) {
+			sodium_memzero(key, sizeof(key));
+			say(err, errlen, "cannot read the client certificate or key file");
+			return -1;
+		}
+		rv = nng_tls_config_own_cert(c->tls, cert, key, NULL);
+		sodium_memzero(key, sizeof(key));
+	}
+	char host[256];
+	if (o->tls_server_name != NULL)
+		snprintf(host, sizeof(host), "%s", o->tls_server_name);
+	else
+		url_host(url, host, sizeof(host));
+	if (rv == 0)
+		rv = nng_tls_config_server_name(c->tls, host);
+	if (rv != 0) {
+		say(err, errlen, "TLS configuration failed: %s", nng_strerror(rv));
+		return -1;
+	}
+	return 0;
+}
+
+int ob_client_open(ob_client **out, const char *const *urls, size_t n_urls,
+                   const ob_client_options *opts, char *err, size_t errlen)
+{
+	*out = NULL;
+	if (sodium_init() < 0) {
+		say(err, errlen, "libsodium failed to initialise");
+		return -1;
+	}
+	if (n_urls == 0) {
+		say(err, errlen, "no server URL");
+		return -1;
+	}
+	ob_client *c = calloc(1, sizeof(*c));
+	if (c == NULL) {
+		say(err, errlen, "out of memory");
+		return -1;
+	}
+	int rv = nng_req0_open(&c->sock);
+	if (rv != 0) {
+		free(c);
+		say(err, errlen, "cannot open a socket: %s", nng_strerror(rv));
+		return -1;
+	}
+	size_t max_reply = opts != NULL && opts->max_reply_bytes > 0 ? opts->max_reply_bytes
+	                                                               : DEFAULT_MAX_REPLY;
+	nng_socket_set_size(c->sock, NNG_OPT_RECVMAXSZ, max_reply);
+	/* No timed resend: see the header. */
+	nng_socket_set_ms(c->sock, NNG_OPT_REQ_RESENDTIME, NNG_DURATION_INFINITE);
+	nng_socket_set_ms(c->sock, NNG_OPT_RECONNMINT, 50);
+	nng_socket_set_ms(c->sock, NNG_OPT_RECONNMAXT, 2000);
+
+	size_t connected = 0;
+	bool lazy = opts != NULL && opts->lazy_connect;
+	char first_err[256] = "";
+	for (size_t i = 0; i < n_urls; i++) {
+		nng_dialer d;
+		bool tls = strncmp(urls[i], "tls+tcp://", 10) == 0;
+		if (tls && c->tls == NULL && setup_tls(c, opts, urls[i], err, errlen) != 0) {
+			ob_client_close(c);
+			return -1;
+		}
+		rv = nng_dialer_create(&d, c->sock, urls[i]);
+		if (rv == 0 && tls)
+			rv = nng_dialer_set_ptr(d, NNG_OPT_TLS_CONFIG, c->tls);
+		if (rv == 0 && strncmp(urls[i], "ipc://", 6) != 0)
+			nng_dialer_set_bool(d, NNG_OPT_TCP_NODELAY, true);
+		if (rv != 0) {
+			say(err, errlen, "bad server URL %s: %s", urls[i], nng_strerror(rv));
+			ob_client_close(c);
+			return -1;
+		}
+		/* A blocking first dial reports a missing server at once; a
+		 * failed one is retried in the background. */
+		rv = nng_dialer_start(d, lazy ? NNG_FLAG_NONBLOCK : 0);
+		if (rv == 0) {
+			connected++;
+		} else {
+			if (first_err[0] == '\0')
+				snprintf(first_err, sizeof(first_err), "%s: %s", urls[i],
+				         nng_strerror(rv));
+			nng_dialer_start(d, NNG_FLAG_NONBLOCK);
+		}
+	}
+	if (!lazy && connected == 0) {
+		say(err, errlen, "cannot connect to %s; is onboardd running there?", first_err);
+		ob_client_close(c);
+		return -1;
+	}
+	*out = c;
+	return 0;
+}
+
+void ob_client_close(ob_client *c)
+{
+	if (c == NULL)
+		return;
+	nng_close(c->sock);
+	if (c->tls != NULL)
+		nng_tls_config_free(c->tls);
+	free(c);
+}
+
+static char *dup_str(const char *s)
+{
+	return strdup(s != NULL ? s : "");
+}
+
+static int local_failure(ob_result *res, int code, const char *fmt, ...)
+        __attribute__((format(printf, 3, 4)));
+static int local_failure(ob_result *res, int code, const char *fmt, ...)
+{
+	char buf[256];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	free(res->message);
+	res->message = strdup(buf);
+	res->code = code;
+	res->local = true;
+	return code;
+}
+
+int ob_client_call(ob_client *c, const char *method, const ob_metadata *md, size_t n_md,
+                   const void *req, size_t req_len, int64_t timeout_ms, ob_result *res)
+{
+	memset(res, 0, sizeof(*res));
+	if (timeout_ms <= 0)
+		timeout_ms = DEFAULT_TIMEOUT_MS;
+	if (timeout_ms > UINT32_MAX)
+		timeout_ms = UINT32_MAX;
+
+	/* The envelope: the caller's metadata, plus an idempotency key. */
+	Onboard__V1__Request rq = ONBOARD__V1__REQUEST__INIT;
+	rq.version = 1;
+	rq.method = (char *)method;
+	rq.timeout_ms = (uint32_t)timeout_ms;
+	rq.payload.data = (uint8_t *)req;
+	rq.payload.len = req_len;
+	Onboard__V1__MetadataEntry entries[33];
+	Onboard__V1__MetadataEntry *ptrs[33];
+	if (n_md > 32)
+		return local_failure(res, OB_CODE_INVALID_ARGUMENT, "at most 32 metadata entries");
+	bool has_key = false;
+	for (size_t i = 0; i < n_md; i++) {
+		onboard__v1__metadata_entry__init(&entries[i]);
+		entries[i].key = (char *)md[i].key;
+		entries[i].value = (char *)md[i].value;
+		ptrs[i] = &entries[i];
+		has_key |= strcmp(md[i].key, "idempotency-key") == 0;
+	}
+	char key[40];
+	if (!has_key) {
+		unsigned char raw[18];
+		randombytes_buf(raw, sizeof(raw));
+		sodium_bin2base64(key, sizeof(key), raw, sizeof(raw),
+		                  sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+		onboard__v1__metadata_entry__init(&entries[n_md]);
+		entries[n_md].key = (char *)"idempotency-key";
+		entries[n_md].value = key;
+		ptrs[n_md] = &entries[n_md];
+		n_md++;
+	}
+	rq.metadata = ptrs;
+	rq.n_metadata = n_md;
+
+	nng_msg *msg = NULL;
+	size_t n = onboard__v1__request__get_packed_size(&rq);
+	if (nng_msg_alloc(&msg, n) != 0)
+		return local_failure(res, OB_CODE_RESOURCE_EXHAUSTED, "out of memory");
+	onboard__v1__request__pack(&rq, nng_msg_body(msg));
+
+	nng_ctx ctx;
+	nng_aio *aio = NULL;
+	int rv = nng_ctx_open(&ctx, c->sock);
+	if (rv != 0) {
+		nng_msg_free(msg);
+		return local_failure(res, OB_CODE_UNAVAILABLE, "client closed: %s", nng_strerror(rv));
+	}
+	nng_ctx_set_ms(ctx, NNG_OPT_REQ_RESENDTIME, NNG_DURATION_INFINITE);
+	if ((rv = nng_aio_alloc(&aio, NULL, NULL)) != 0) {
+		nng_msg_free(msg);
+		nng_ctx_close(ctx);
+		return local_failure(res, OB_CODE_RESOURCE_EXHAUSTED, "out of memory");
+	}
+	nng_aio_set_timeout(aio, (nng_duration)timeout_ms);
+	nng_aio_set_msg(aio, msg);
+	nng_ctx_send(ctx, aio);
+	nng_aio_wait(aio);
+	if ((rv = nng_aio_result(aio)) != 0) {
+		nng_msg_free(nng_aio_get_msg(aio));
+	} else {
+		nng_ctx_recv(ctx, aio);
+		nng_aio_wait(aio);
+		rv = nng_aio_result(aio);
+	}
+	nng_msg *reply = rv == 0 ? nng_aio_get_msg(aio) : NULL;
+	nng_aio_free(aio);
+	nng_ctx_close(ctx);
+	if (rv == NNG_ETIMEDOUT)
+		return local_failure(res, OB_CODE_DEADLINE_EXCEEDED,
+		                     "no reply within %lld ms (is the server reachable?)",
+		                     (long long)timeout_ms);
+	if (rv != 0)
+		return local_failure(res, OB_CODE_UNAVAILABLE, "call failed: %s", nng_strerror(rv));
+
+	Onboard__V1__Response *rs = onboard__v1__response__unpack(NULL, nng_msg_len(reply),
+	                                                          nng_msg_body(reply));
+	nng_msg_free(reply);
+	if (rs == NULL)
+		return local_failure(res, OB_CODE_INTERNAL, "the server's reply is not a Response");
+	res->code = (int)rs->code;
+	res->message = dup_str(rs->message);
+	res->request_id = dup_str(rs->request_id);
+	res->retry_after_ms = rs->retry_after_ms;
+	if (rs->n_field_violations > 0) {
+		res->violations = calloc(rs->n_field_violations, sizeof(*res->violations));
+		for (size_t i = 0; res->violations != NULL && i < rs->n_field_violations; i++) {
+			res->violations[i].field = dup_str(rs->field_violations[i]->field);
+			res->violations[i].description = dup_str(rs->field_violations[i]->description);
+			res->n_violations++;
+		}
+	}
+	if (rs->payload.len > 0 && (res->payload = malloc(rs->payload.len)) != NULL) {
+		memcpy(res->payload, rs->payload.data, rs->payload.len);
+		res->payload_len = rs->payload.len;
+	}
+	onboard__v1__response__free_unpacked(rs, NULL);
+	if (res->message == NULL || res->request_id == NULL)
+		return local_failure(res, OB_CODE_RESOURCE_EXHAUSTED, "out of memory");
+	return res->code;
+}
+
+int ob_client_call_message(ob_client *c, const char *method, const ob_metadata *md, size_t n_md,
+                           const ProtobufCMessage *req, const ProtobufCMessageDescriptor *resp_desc,
+                           ProtobufCMessage **resp, int64_t timeout_ms, ob_result *res)
+{
+	*resp = NULL;
+	size_t n = protobuf_c_message_get_packed_size(req);
+	uint8_t *buf = malloc(n > 0 ? n : 1);
+	if (buf == NULL) {
+		memset(res, 0, sizeof(*res));
+		return local_failure(res, OB_CODE_RESOURCE_EXHAUSTED, "out of memory");
+	}
+	protobuf_c_message_pack(req, buf);
+	int code = ob_client_call(c, method, md, n_md, buf, n, timeout_ms, res);
+	free(buf);
+	if (code != OB_CODE_OK)
+		return code;
+	*resp = protobuf_c_message_unpack(resp_desc, NULL, res->payload_len, res->payload);
+	if (*resp == NULL)
+		return local_failure(res, OB_CODE_INTERNAL, "the reply is not a valid %s",
+		                     resp_desc->name);
+	return OB_CODE_OK;
+}
+
+void ob_result_fini(ob_result *res)
+{
+	if (res == NULL)
+		return;
+	free(res->message);
+	free(res->request_id);
+	for (size_t i = 0; i < res->n_violations; i++) {
+		free(res->violations[i].field);
+		free(res->violations[i].description);
+	}
+	free(res->violations);
+	free(res->payload);
+	memset(res, 0, sizeof(*res));
+}

@@ -1,0 +1,145 @@
+/*
+ * onboard/client.h: libonboard-client, the C client of onboardd.
+ *
+ * For other services as much as for the onboard CLI:
+ *
+ *     ob_client *c;
+ *     const char *urls[] = {"ipc:///run/onboard/onboardd.sock"};
+ *     if (ob_client_open(&c, urls, 1, NULL) != 0) ...;
+ *     Onboard__V1__GetCohortRequest rq = ONBOARD__V1__GET_COHORT_REQUEST__INIT;
+ *     Onboard__V1__CohortStanding *st = NULL;
+ *     ob_result r;
+ *     if (ob_client_call_message(c, "/onboard.v1.Onboarding/GetCohort", NULL, 0, &rq.base,
+ *                                &onboard__v1__cohort_standing__descriptor,
+ *                                (ProtobufCMessage **)&st, 5000, &r) == 0) ...;
+ *     ob_result_fini(&r);
+ *     protobuf_c_message_free_unpacked(&st->base, NULL);
+ *     ob_client_close(c);
+ *
+ * Several URLs: nng's REQ socket spreads calls over the connected servers.
+ *
+ * Resends. nng REQ resends a request that got no reply after
+ * NNG_OPT_REQ_RESENDTIME, and again after a reconnect, so one call can reach
+ * the server twice. The library turns the timer off (the call's deadline
+ * bounds it instead) and, since a resend after a reconnect cannot be turned
+ * off, gives every call an idempotency-key (a random one unless the caller
+ * passes its own in the metadata): the server answers a repeat with the
+ * original reply and no second effect. Read-only methods ignore the key.
+ *
+ * Threading: an ob_client is safe to use from many threads at once; each call
+ * uses its own nng context. Calls block until the reply or the deadline.
+ *
+ * Ownership: results are owned by the ob_result and freed by ob_result_fini();
+ * an unpacked response message from ob_client_call_message() belongs to the
+ * caller (protobuf_c_message_free_unpacked(msg, NULL)).
+ */
+#ifndef ONBOARD_CLIENT_H
+#define ONBOARD_CLIENT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <protobuf-c/protobuf-c.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(__GNUC__)
+#define OB_CLIENT_API __attribute__((visibility("default")))
+#else
+#define OB_CLIENT_API
+#endif
+
+/* Status codes: gRPC's, as onboard.v1.Code. */
+enum {
+	OB_CODE_OK = 0,
+	OB_CODE_CANCELLED = 1,
+	OB_CODE_UNKNOWN = 2,
+	OB_CODE_INVALID_ARGUMENT = 3,
+	OB_CODE_DEADLINE_EXCEEDED = 4,
+	OB_CODE_NOT_FOUND = 5,
+	OB_CODE_ALREADY_EXISTS = 6,
+	OB_CODE_PERMISSION_DENIED = 7,
+	OB_CODE_RESOURCE_EXHAUSTED = 8,
+	OB_CODE_FAILED_PRECONDITION = 9,
+	OB_CODE_ABORTED = 10,
+	OB_CODE_OUT_OF_RANGE = 11,
+	OB_CODE_UNIMPLEMENTED = 12,
+	OB_CODE_INTERNAL = 13,
+	OB_CODE_UNAVAILABLE = 14,
+	OB_CODE_DATA_LOSS = 15,
+	OB_CODE_UNAUTHENTICATED = 16,
+};
+
+typedef struct ob_client ob_client;
+
+typedef struct ob_client_options {
+	/* For tls+tcp:// URLs (PEM files). ca_file verifies the server; cert and
+	 * key are sent when the server requires client certificates. */
+	const char *tls_ca_file;
+	const char *tls_cert_file;
+	const char *tls_key_file;
+	const char *tls_server_name; /* default: the URL's host */
+	/* Do not wait for a first connection in ob_client_open(). */
+	bool lazy_connect;
+	/* Replies larger than this are refused; default 16 MiB. */
+	size_t max_reply_bytes;
+} ob_client_options;
+
+typedef struct ob_metadata {
+	const char *key;
+	const char *value;
+} ob_metadata;
+
+typedef struct ob_field_violation {
+	char *field;
+	char *description;
+} ob_field_violation;
+
+typedef struct ob_result {
+	int code;       /* OB_CODE_*; also set for local failures */
+	bool local;     /* no reply came: could not connect, timed out, bad reply */
+	char *message;  /* never NULL after a call */
+	ob_field_violation *violations;
+	size_t n_violations;
+	uint32_t retry_after_ms;
+	char *request_id;
+	uint8_t *payload; /* the response message, packed; NULL if none */
+	size_t payload_len;
+} ob_result;
+
+/* Opens a client connected to urls (ipc://, tcp://, tls+tcp://). Unless
+ * opts->lazy_connect, waits for at least one connection and fails with a
+ * message in err (if not NULL, errlen bytes) when none can be made.
+ * Returns 0 or -1. */
+OB_CLIENT_API int ob_client_open(ob_client **out, const char *const *urls, size_t n_urls,
+                                 const ob_client_options *opts, char *err, size_t errlen);
+/* Closes the client; calls in flight fail. Accepts NULL. */
+OB_CLIENT_API void ob_client_close(ob_client *c);
+
+/* Calls method ("/onboard.v1.Health/Check") with the packed request and the
+ * given metadata, waiting at most timeout_ms (<= 0: 10 s). Fills *res, which
+ * must be finished with ob_result_fini() whatever the outcome. Returns
+ * res->code. */
+OB_CLIENT_API int ob_client_call(ob_client *c, const char *method, const ob_metadata *md,
+                                 size_t n_md, const void *req, size_t req_len,
+                                 int64_t timeout_ms, ob_result *res);
+/* Packs req, calls, and on OK unpacks the reply as resp_desc into *resp. */
+OB_CLIENT_API int ob_client_call_message(ob_client *c, const char *method,
+                                         const ob_metadata *md, size_t n_md,
+                                         const ProtobufCMessage *req,
+                                         const ProtobufCMessageDescriptor *resp_desc,
+                                         ProtobufCMessage **resp, int64_t timeout_ms,
+                                         ob_result *res);
+OB_CLIENT_API void ob_result_fini(ob_result *res);
+
+/* "OK", "INVALID_ARGUMENT"...; "UNKNOWN" for codes outside 0..16. */
+OB_CLIENT_API const char *ob_code_name(int code);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,30 @@
+#include "base/clock.h"
+
+#include <stdatomic.h>
+#include <time.h>
+
+static _Atomic int64_t offset_ms;
+
+static int64_t real_now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int64_t ob_clock_now_ms(void)
+{
+	return real_now_ms() + atomic_load_explicit(&offset_ms, memory_order_relaxed);
+}
+
+int64_t ob_clock_mono_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+void ob_clock_set_now_ms(int64_t unix_ms)
+{
+	atomic_store(&offset_ms, unix_ms - real_now_ms());
+}

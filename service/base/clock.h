@@ -1,0 +1,21 @@
+/*
+ * clock.h: time, injectable so that tests can move it.
+ *
+ * ob_clock_now_ms() is wall-clock time (unix milliseconds) used for every
+ * recorded timestamp and every date decision of the programme. Tests and the
+ * --fake-time flag may shift it by a fixed offset; it is read atomically and
+ * safe from any thread. ob_clock_mono_us() is monotonic time for deadlines and
+ * latencies and is never shifted.
+ */
+#ifndef OB_BASE_CLOCK_H
+#define OB_BASE_CLOCK_H
+
+#include <stdint.h>
+
+int64_t ob_clock_now_ms(void);
+int64_t ob_clock_mono_us(void);
+
+/* Shift ob_clock_now_ms() so that it reads unix_ms now, then keeps running. */
+void ob_clock_set_now_ms(int64_t unix_ms);
+
+#endif

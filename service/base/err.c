@@ -1,0 +1,30 @@
+#include "base/err.h"
+
+#include <stddef.h>
+
+static const char *const descriptions[OB_ERR_COUNT_] = {
+	[OB_OK] = "success",
+	[OB_EINVAL] = "invalid argument",
+	[OB_ENOTFOUND] = "not found",
+	[OB_EEXIST] = "already exists",
+	[OB_EPRECOND] = "failed precondition",
+	[OB_ESTALE] = "stale version",
+	[OB_ETOOBIG] = "too big",
+	[OB_ELIMIT] = "limit reached",
+	[OB_ENOMEM] = "out of memory",
+	[OB_ETIMEDOUT] = "deadline exceeded",
+	[OB_EUNAVAIL] = "unavailable",
+	[OB_ENOTSUP] = "not implemented",
+	[OB_EAUTH] = "unauthenticated",
+	[OB_EPERM] = "permission denied",
+	[OB_ECORRUPT] = "data corrupt",
+	[OB_EIO] = "input/output error",
+	[OB_EINTERNAL] = "internal error",
+};
+
+const char *ob_strerror(ob_err err)
+{
+	if ((unsigned)err >= OB_ERR_COUNT_ || descriptions[err] == NULL)
+		return "unknown error";
+	return descriptions[err];
+}

@@ -1,0 +1,36 @@
+/*
+ * log.h: the service's diagnostic and access log, on stderr.
+ *
+ * One line per event, written with a single write(2) so that lines from
+ * several threads never interleave. Two formats: logfmt-like text and one
+ * JSON object per line. Callers must never pass payload contents, personal
+ * data or secrets: the access log takes only the fields below.
+ * Thread-safe; never blocks except on stderr itself.
+ */
+#ifndef OB_BASE_LOG_H
+#define OB_BASE_LOG_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "base/err.h"
+
+typedef enum { OB_LOG_TEXT, OB_LOG_JSON } ob_log_format;
+typedef enum { OB_LOG_DEBUG, OB_LOG_INFO, OB_LOG_WARN, OB_LOG_ERROR } ob_log_level;
+
+void ob_log_configure(ob_log_format format, ob_log_level min_level, bool access_log);
+
+/* A free-form event: msg is a static, human-readable sentence. */
+void ob_log(ob_log_level level, const char *fmt, ...) OB_PRINTF(2, 3);
+
+typedef struct ob_access_entry {
+	const char *method;     /* as received; escaped and truncated here */
+	const char *status;     /* "OK", "INVALID_ARGUMENT"... */
+	int64_t latency_us;
+	const char *request_id; /* may be NULL */
+	const char *peer;       /* "tcp:127.0.0.1:4242", "ipc:pid=42"... */
+} ob_access_entry;
+
+void ob_log_access(const ob_access_entry *e);
+
+#endif

@@ -1,0 +1,264 @@
+/*
+ * onboardd: flags, signals and wiring. Nothing else lives here.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "base/log.h"
+#include "defaults.h"
+#include "rpc/dispatch.h"
+#include "rpc/handlers.h"
+#include "rpc/server.h"
+
+enum { MAX_LISTEN = 16 };
+
+static const char usage[] =
+        "Usage: onboardd [OPTIONS]\n"
+        "Serves the onboard seller-onboarding programme over nng.\n"
+        "\n"
+        "  -l, --listen URL            ipc://PATH, tcp://HOST:PORT or tls+tcp://HOST:PORT\n"
+        "                              (repeatable; default $ONBOARD_SERVER or\n"
+        "                              ipc://$XDG_RUNTIME_DIR/onboard/onboardd.sock)\n"
+        "      --tls-cert FILE         PEM certificate for tls+tcp://\n"
+        "      --tls-key FILE          PEM private key for tls+tcp:// (mode 0600)\n"
+        "      --tls-ca FILE           require client certificates signed by this CA\n"
+        "      --ipc-mode MODE         permissions of ipc socket files (default 0600)\n"
+        "      --contexts N            concurrent receives (default 64)\n"
+        "      --workers N             handler threads (default 4)\n"
+        "      --max-request-bytes N   larger requests get RESOURCE_EXHAUSTED (default 65536)\n"
+        "      --max-connections N     in all (default 1024)\n"
+        "      --max-connections-per-peer N  per remote IP (default 64)\n"
+        "      --idle-timeout SECONDS  close connections idle this long, 0 = never (default 300)\n"
+        "      --grace SECONDS         on SIGTERM, let calls in flight finish (default 10)\n"
+        "      --log-format text|json  (default text)\n"
+        "      --no-access-log         no line per call\n"
+        "  -h, --help                  this text\n"
+        "      --version\n";
+
+typedef struct {
+	const char *listen[MAX_LISTEN];
+	size_t n_listen;
+	ob_server_config server;
+	int64_t grace_ms;
+	ob_log_format log_format;
+	bool access_log;
+} options;
+
+static bool parse_uint(const char *s, unsigned long long max, unsigned long long *out)
+{
+	char *end;
+	errno = 0;
+	if (s[0] == '-' || s[0] == '\0')
+		return false;
+	unsigned long long v = strtoull(s, &end, 0);
+	if (errno != 0 || *end != '\0' || v > max)
+		return false;
+	*out = v;
+	return true;
+}
+
+/* Returns 0 to run, 1 on bad usage (after printing why), -1 for --help/--version. */
+static int parse_args(int argc, char **argv, options *o)
+{
+	enum {
+		O_TLS_CERT = 256,
+		O_TLS_KEY,
+		O_TLS_CA,
+		O_IPC_MODE,
+		O_CONTEXTS,
+		O_WORKERS,
+		O_MAX_REQ,
+		O_MAX_CONN,
+		O_MAX_PEER,
+		O_IDLE,
+		O_GRACE,
+		O_LOG_FORMAT,
+		O_NO_ACCESS,
+		O_VERSION,
+	};
+	static const struct option longopts[] = {
+	        {"listen", required_argument, NULL, 'l'},
+	        {"tls-cert", required_argument, NULL, O_TLS_CERT},
+	        {"tls-key", required_argument, NULL, O_TLS_KEY},
+	        {"tls-ca", required_argument, NULL, O_TLS_CA},
+	        {"ipc-mode", required_argument, NULL, O_IPC_MODE},
+	        {"contexts", required_argument, NULL, O_CONTEXTS},
+	        {"workers", required_argument, NULL, O_WORKERS},
+	        {"max-request-bytes", required_argument, NULL, O_MAX_REQ},
+	        {"max-connections", required_argument, NULL, O_MAX_CONN},
+	        {"max-connections-per-peer", required_argument, NULL, O_MAX_PEER},
+	        {"idle-timeout", required_argument, NULL, O_IDLE},
+	        {"grace", required_argument, NULL, O_GRACE},
+	        {"log-format", required_argument, NULL, O_LOG_FORMAT},
+	        {"no-access-log", no_argument, NULL, O_NO_ACCESS},
+	        {"help", no_argument, NULL, 'h'},
+	        {"version", no_argument, NULL, O_VERSION},
+	        {NULL, 0, NULL, 0},
+	};
+	ob_server_config_defaults(&o->server);
+	o->grace_ms = 10000;
+	o->log_format = OB_LOG_TEXT;
+	o->access_log = true;
+	int c;
+	unsigned long long v;
+	while ((c = getopt_long(argc, argv, "l:h", longopts, NULL)) != -1) {
+		const char *bad = NULL;
+		switch (c) {
+		case 'l':
+			if (o->n_listen == MAX_LISTEN)
+				bad = "at most 16 --listen URLs";
+			else
+				o->listen[o->n_listen++] = optarg;
+			break;
+		case O_TLS_CERT:
+			o->server.tls_cert = optarg;
+			break;
+		case O_TLS_KEY:
+			o->server.tls_key = optarg;
+			break;
+		case O_TLS_CA:
+			o->server.tls_ca = optarg;
+			break;
+		case O_IPC_MODE:
+			if (!parse_uint(optarg, 0777, &v))
+				bad = "--ipc-mode takes an octal mode such as 0600";
+			o->server.ipc_mode = (unsigned)strtoul(optarg, NULL, 8);
+			break;
+		case O_CONTEXTS:
+			if (!parse_uint(optarg, 4096, &v) || v == 0)
+				bad = "--contexts takes 1 to 4096";
+			o->server.contexts = (unsigned)v;
+			break;
+		case O_WORKERS:
+			if (!parse_uint(optarg, 256, &v) || v == 0)
+				bad = "--workers takes 1 to 256";
+			o->server.workers = (unsigned)v;
+			break;
+		case O_MAX_REQ:
+			if (!parse_uint(optarg, 16u << 20, &v) || v < 1024)
+				bad = "--max-request-bytes takes 1024 to 16777216";
+			o->server.max_request_bytes = (size_t)v;
+			break;
+		case O_MAX_CONN:
+			if (!parse_uint(optarg, 1u << 20, &v) || v == 0)
+				bad = "--max-connections takes 1 to 1048576";
+			o->server.max_connections = (unsigned)v;
+			break;
+		case O_MAX_PEER:
+			if (!parse_uint(optarg, 1u << 20, &v) || v == 0)
+				bad = "--max-connections-per-peer takes 1 to 1048576";
+			o->server.max_connections_per_peer = (unsigned)v;
+			break;
+		case O_IDLE:
+			if (!parse_uint(optarg, 86400 * 365, &v))
+				bad = "--idle-timeout takes seconds, 0 for never";
+			o->server.idle_timeout_ms = (int64_t)v * 1000;
+			break;
+		case O_GRACE:
+			if (!parse_uint(optarg, 3600, &v))
+				bad = "--grace takes 0 to 3600 seconds";
+			o->grace_ms = (int64_t)v * 1000;
+			break;
+		case O_LOG_FORMAT:
+			if (strcmp(optarg, "text") == 0)
+				o->log_format = OB_LOG_TEXT;
+			else if (strcmp(optarg, "json") == 0)
+				o->log_format = OB_LOG_JSON;
+			else
+				bad = "--log-format takes text or json";
+			break;
+		case O_NO_ACCESS:
+			o->access_log = false;
+			break;
+		case 'h':
+			fputs(usage, stdout);
+			return -1;
+		case O_VERSION:
+			puts("onboardd " OB_VERSION);
+			return -1;
+		default:
+			fputs("Try 'onboardd --help'.\n", stderr);
+			return 1;
+		}
+		if (bad != NULL) {
+			fprintf(stderr, "onboardd: %s\nTry 'onboardd --help'.\n", bad);
+			return 1;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "onboardd: unexpected argument '%s'\nTry 'onboardd --help'.\n",
+		        argv[optind]);
+		return 1;
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	options o = {0};
+	int rc = parse_args(argc, argv, &o);
+	if (rc != 0)
+		return rc < 0 ? 0 : 2;
+	ob_log_configure(o.log_format, OB_LOG_INFO, o.access_log);
+
+	/* Before any thread exists: libsodium's init, and the signals that
+	 * main waits for, blocked so that every thread inherits the mask. */
+	if (sodium_init() < 0) {
+		ob_log(OB_LOG_ERROR, "libsodium failed to initialise");
+		return 1;
+	}
+	sigset_t sigs;
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	char default_url[512];
+	if (o.n_listen == 0)
+		o.listen[o.n_listen++] = ob_default_server_url(default_url, sizeof(default_url));
+	o.server.listen = o.listen;
+	o.server.n_listen = o.n_listen;
+
+	int status = 1;
+	ob_dispatch *d = NULL;
+	ob_server *srv = NULL;
+	ob_rpc_env env = {0};
+	if (ob_dispatch_create(&d) != OB_OK || ob_handlers_register(d) != OB_OK) {
+		ob_log(OB_LOG_ERROR, "cannot build the method table");
+		goto out;
+	}
+	env.dispatch = d;
+	if (ob_server_start(&srv, &o.server, d, &env) != OB_OK)
+		goto out;
+	ob_log(OB_LOG_INFO, "onboardd %s serving", OB_VERSION);
+
+	for (;;) {
+		int sig = 0;
+		if (sigwait(&sigs, &sig) != 0)
+			continue;
+		if (sig == SIGHUP)
+			continue; /* reserved for reloading the keyring */
+		ob_log(OB_LOG_INFO, "signal %d: draining for up to %lld ms", sig,
+		       (long long)o.grace_ms);
+		break;
+	}
+	unsigned left = ob_server_drain(srv, o.grace_ms);
+	if (left > 0)
+		ob_log(OB_LOG_WARN, "%u call(s) still in flight after the grace period", left);
+	status = 0;
+out:
+	ob_server_destroy(srv);
+	ob_dispatch_destroy(d);
+	if (status == 0)
+		ob_log(OB_LOG_INFO, "stopped cleanly");
+	return status;
+}

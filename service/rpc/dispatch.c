@@ -1,0 +1,353 @@
+#include "rpc/dispatch.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/clock.h"
+#include "base/utf8.h"
+#include "rpc/pbcheck.h"
+#include "rpc/status.h"
+
+/* Each call may allocate at most this much while it is decoded and served:
+ * protobuf-c can turn a 64 KiB payload into ~30x as much memory; past the
+ * budget the unpack fails instead of growing. */
+enum { ARENA_BUDGET = 8 * 1024 * 1024 };
+
+typedef struct {
+	ob_handler_fn fn;
+	unsigned flags;
+} slot;
+
+typedef struct {
+	const ProtobufCServiceDescriptor *sd;
+	slot *slots; /* sd->n_methods, in descriptor order */
+} service;
+
+struct ob_dispatch {
+	service *services;
+	size_t n_services;
+};
+
+ob_err ob_dispatch_create(ob_dispatch **out)
+{
+	*out = calloc(1, sizeof(**out));
+	return *out != NULL ? OB_OK : OB_ENOMEM;
+}
+
+void ob_dispatch_destroy(ob_dispatch *d)
+{
+	if (d == NULL)
+		return;
+	for (size_t i = 0; i < d->n_services; i++)
+		free(d->services[i].slots);
+	free(d->services);
+	free(d);
+}
+
+static service *find_service(const ob_dispatch *d, const char *name, size_t len)
+{
+	for (size_t i = 0; i < d->n_services; i++) {
+		const char *n = d->services[i].sd->name;
+		if (strlen(n) == len && memcmp(n, name, len) == 0)
+			return &d->services[i];
+	}
+	return NULL;
+}
+
+ob_err ob_dispatch_add_service(ob_dispatch *d, const ProtobufCServiceDescriptor *sd)
+{
+	if (find_service(d, sd->name, strlen(sd->name)) != NULL)
+		return OB_EEXIST;
+	service *grown = realloc(d->services, (d->n_services + 1) * sizeof(*grown));
+	if (grown == NULL)
+		return OB_ENOMEM;
+	d->services = grown;
+	slot *slots = calloc(sd->n_methods, sizeof(*slots));
+	if (slots == NULL && sd->n_methods > 0)
+		return OB_ENOMEM;
+	d->services[d->n_services++] = (service){.sd = sd, .slots = slots};
+	return OB_OK;
+}
+
+ob_err ob_dispatch_register(ob_dispatch *d, const ProtobufCServiceDescriptor *sd,
+                            const char *name, ob_handler_fn fn, unsigned flags)
+{
+	service *s = find_service(d, sd->name, strlen(sd->name));
+	if (s == NULL)
+		return OB_ENOTFOUND;
+	const ProtobufCMethodDescriptor *md = protobuf_c_service_descriptor_get_method_by_name(sd, name);
+	if (md == NULL)
+		return OB_ENOTFOUND;
+	slot *sl = &s->slots[md - sd->methods];
+	sl->fn = fn;
+	sl->flags = flags;
+	return OB_OK;
+}
+
+size_t ob_dispatch_n_services(const ob_dispatch *d)
+{
+	return d->n_services;
+}
+
+const ProtobufCServiceDescriptor *ob_dispatch_service(const ob_dispatch *d, size_t i)
+{
+	return i < d->n_services ? d->services[i].sd : NULL;
+}
+
+void ob_call_init(ob_call *call, void *env, size_t max_request_bytes)
+{
+	memset(call, 0, sizeof(*call));
+	ob_arena_init(&call->arena, ARENA_BUDGET);
+	call->env = env;
+	call->max_request_bytes = max_request_bytes;
+	call->method = "";
+	call->peer = "";
+}
+
+void ob_call_reset(ob_call *call)
+{
+	ob_arena arena = call->arena;
+	void *env = call->env;
+	size_t max = call->max_request_bytes;
+	ob_arena_reset(&arena);
+	memset(call, 0, sizeof(*call));
+	call->arena = arena;
+	call->arena.pb.allocator_data = &call->arena;
+	call->env = env;
+	call->max_request_bytes = max;
+	call->method = "";
+	call->peer = "";
+}
+
+void ob_call_fini(ob_call *call)
+{
+	if (call != NULL)
+		ob_arena_fini(&call->arena);
+}
+
+ob_err ob_call_fail(ob_call *call, ob_err err, const char *fmt, ...)
+{
+	char buf[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	call->message = ob_arena_strdup(&call->arena, buf);
+	call->err = err;
+	return err;
+}
+
+void ob_call_violation(ob_call *call, const char *field, const char *fmt, ...)
+{
+	if (call->n_violations >= OB_MAX_VIOLATIONS) {
+		call->n_violations++;
+		return;
+	}
+	if (call->violations == NULL) {
+		call->violations =
+		        ob_arena_alloc(&call->arena, OB_MAX_VIOLATIONS * sizeof(*call->violations));
+		if (call->violations == NULL)
+			return;
+	}
+	Onboard__V1__FieldViolation *v =
+	        ob_arena_message(&call->arena, &onboard__v1__field_violation__descriptor);
+	char buf[256];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	if (v == NULL || (v->field = ob_arena_strdup(&call->arena, field)) == NULL ||
+	    (v->description = ob_arena_strdup(&call->arena, buf)) == NULL)
+		return;
+	call->violations[call->n_violations++] = v;
+}
+
+bool ob_call_expired(const ob_call *call)
+{
+	return call->deadline_us != 0 && ob_clock_mono_us() >= call->deadline_us;
+}
+
+static bool metadata_key_ok(const char *k)
+{
+	size_t n = strlen(k);
+	if (n == 0 || n > OB_MAX_METADATA_KEY)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		char c = k[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
+		      c == '.'))
+			return false;
+	}
+	return true;
+}
+
+/* Printable ASCII, as ids are copied into logs and replies. */
+static bool token_ok(const char *v, size_t max)
+{
+	size_t n = strlen(v);
+	if (n == 0 || n > max)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (v[i] <= ' ' || v[i] > '~')
+			return false;
+	return true;
+}
+
+static ob_err read_metadata(ob_call *call, const Onboard__V1__Request *rq)
+{
+	if (rq->n_metadata > OB_MAX_METADATA)
+		return ob_call_fail(call, OB_EINVAL, "too many metadata entries (%zu, at most %d)",
+		                    rq->n_metadata, OB_MAX_METADATA);
+	for (size_t i = 0; i < rq->n_metadata; i++) {
+		const Onboard__V1__MetadataEntry *e = rq->metadata[i];
+		if (!metadata_key_ok(e->key))
+			return ob_call_fail(call, OB_EINVAL,
+			                    "metadata key %zu must be 1-%d characters of [a-z0-9-_.]",
+			                    i, OB_MAX_METADATA_KEY);
+		if (strlen(e->value) > OB_MAX_METADATA_VALUE)
+			return ob_call_fail(call, OB_EINVAL,
+			                    "metadata value of '%s' is longer than %d bytes", e->key,
+			                    OB_MAX_METADATA_VALUE);
+		const char **dst = NULL;
+		size_t max = 128;
+		if (strcmp(e->key, "request-id") == 0)
+			dst = &call->request_id;
+		else if (strcmp(e->key, "idempotency-key") == 0)
+			dst = &call->idempotency_key;
+		else if (strcmp(e->key, "authorization") == 0)
+			dst = &call->authorization, max = OB_MAX_METADATA_VALUE;
+		if (dst == NULL)
+			continue;
+		if (*dst != NULL)
+			return ob_call_fail(call, OB_EINVAL, "metadata '%s' given twice", e->key);
+		if (!token_ok(e->value, max))
+			return ob_call_fail(call, OB_EINVAL,
+			                    "metadata '%s' must be 1-%zu printable ASCII characters",
+			                    e->key, max);
+		*dst = e->value;
+	}
+	return OB_OK;
+}
+
+static const ProtobufCMethodDescriptor *find_method(const ob_dispatch *d, const char *full,
+                                                    const slot **sl)
+{
+	/* "/package.Service/Method" */
+	if (full[0] != '/')
+		return NULL;
+	const char *svc = full + 1;
+	const char *slash = strchr(svc, '/');
+	if (slash == NULL)
+		return NULL;
+	service *s = find_service(d, svc, (size_t)(slash - svc));
+	if (s == NULL)
+		return NULL;
+	const ProtobufCMethodDescriptor *md =
+	        protobuf_c_service_descriptor_get_method_by_name(s->sd, slash + 1);
+	if (md != NULL)
+		*sl = &s->slots[md - s->sd->methods];
+	return md;
+}
+
+/* Runs the pipeline up to and including the handler; the payload of a
+ * successful reply is left in *payload. */
+static ob_err run(const ob_dispatch *d, ob_call *call, const uint8_t *req, size_t len,
+                  ProtobufCBinaryData *payload)
+{
+	if (len > call->max_request_bytes)
+		return ob_call_fail(call, OB_ETOOBIG,
+		                    "request of %zu bytes is over the limit of %zu bytes", len,
+		                    call->max_request_bytes);
+	ob_pbcheck_error pe;
+	if (ob_pbcheck(&onboard__v1__request__descriptor, req, len, &pe) != OB_OK)
+		return ob_call_fail(call, OB_EINVAL, "malformed envelope: %s%s%s", pe.field,
+		                    pe.field[0] != '\0' ? ": " : "", pe.description);
+	Onboard__V1__Request *rq = (Onboard__V1__Request *)protobuf_c_message_unpack(
+	        &onboard__v1__request__descriptor, &call->arena.pb, len, req);
+	if (rq == NULL)
+		return ob_call_fail(call, OB_EINVAL, "malformed envelope: not a valid Request");
+	call->method = rq->method;
+	ob_err err = read_metadata(call, rq);
+	if (err != OB_OK)
+		return err;
+	if (rq->version != OB_ENVELOPE_VERSION)
+		return ob_call_fail(call, OB_EINVAL,
+		                    "envelope version %u is not supported; this server speaks %d",
+		                    rq->version, OB_ENVELOPE_VERSION);
+	if (rq->timeout_ms != 0)
+		call->deadline_us = call->arrived_us + (int64_t)rq->timeout_ms * 1000;
+
+	const slot *sl = NULL;
+	const ProtobufCMethodDescriptor *md = find_method(d, rq->method, &sl);
+	if (md == NULL)
+		return ob_call_fail(call, OB_ENOTSUP,
+		                    "unknown method '%.128s'; 'onboard methods' lists them",
+		                    rq->method);
+	if (call->draining && !(sl->flags & OB_METHOD_SERVE_WHILE_DRAINING)) {
+		call->retry_after_ms = 1000;
+		return ob_call_fail(call, OB_EUNAVAIL, "the server is shutting down; retry");
+	}
+	if (ob_call_expired(call))
+		return ob_call_fail(call, OB_ETIMEDOUT,
+		                    "the deadline of %u ms passed before the call could run",
+		                    rq->timeout_ms);
+	if (sl->fn == NULL)
+		return ob_call_fail(call, OB_ENOTSUP, "%s is not implemented yet", rq->method);
+
+	if (ob_pbcheck(md->input, rq->payload.data, rq->payload.len, &pe) != OB_OK) {
+		ob_call_violation(call, pe.field, "%s", pe.description);
+		return ob_call_fail(call, OB_EINVAL, "malformed %s: %s%s%s", md->input->name,
+		                    pe.field, pe.field[0] != '\0' ? ": " : "", pe.description);
+	}
+	ProtobufCMessage *in = protobuf_c_message_unpack(md->input, &call->arena.pb,
+	                                                 rq->payload.len, rq->payload.data);
+	if (in == NULL)
+		return ob_call_fail(call, OB_EINVAL, "malformed %s", md->input->name);
+
+	ProtobufCMessage *out = NULL;
+	err = sl->fn(call, in, &out);
+	if (err != OB_OK)
+		return call->err == err ? err : ob_call_fail(call, err, "%s", ob_strerror(err));
+	if (out == NULL || out->descriptor != md->output)
+		return ob_call_fail(call, OB_EINTERNAL, "handler returned no %s", md->output->name);
+	size_t n = protobuf_c_message_get_packed_size(out);
+	uint8_t *buf = ob_arena_alloc(&call->arena, n > 0 ? n : 1);
+	if (buf == NULL)
+		return ob_call_fail(call, OB_ENOMEM, "reply too large");
+	protobuf_c_message_pack(out, buf);
+	payload->data = buf;
+	payload->len = n;
+	return OB_OK;
+}
+
+Onboard__V1__Response *ob_dispatch_handle(const ob_dispatch *d, ob_call *call, const uint8_t *req,
+                                          size_t len)
+{
+	static Onboard__V1__Response oom = {
+	        PROTOBUF_C_MESSAGE_INIT(&onboard__v1__response__descriptor),
+	        .code = ONBOARD__V1__CODE__RESOURCE_EXHAUSTED,
+	        .message = (char *)"out of memory",
+	        .request_id = (char *)"",
+	};
+	ProtobufCBinaryData payload = {0, NULL};
+	ob_err err = run(d, call, req, len, &payload);
+	call->err = err;
+	Onboard__V1__Response *rs = ob_arena_message(&call->arena, &onboard__v1__response__descriptor);
+	if (rs == NULL)
+		return &oom;
+	rs->code = ob_status_from_err(err);
+	if (err != OB_OK)
+		rs->message = call->message != NULL ? call->message : (char *)ob_strerror(err);
+	if (call->n_violations > 0 && call->violations != NULL) {
+		rs->field_violations = call->violations;
+		rs->n_field_violations =
+		        call->n_violations < OB_MAX_VIOLATIONS ? call->n_violations : OB_MAX_VIOLATIONS;
+	}
+	rs->retry_after_ms = call->retry_after_ms;
+	if (call->request_id != NULL)
+		rs->request_id = (char *)call->request_id;
+	rs->payload = payload;
+	return rs;
+}

@@ -1,0 +1,109 @@
+/*
+ * dispatch.h: from envelope bytes to a handler and back.
+ *
+ * The method table is built from protobuf-c's service descriptors: a service
+ * is added with ob_dispatch_add_service(), which creates one slot per method
+ * in descriptor order, and handlers are registered into slots by method name.
+ * A method without a handler answers UNIMPLEMENTED; a name that is not in any
+ * descriptor also answers UNIMPLEMENTED. There is no hand-written switch.
+ *
+ * ob_dispatch_handle() is the whole request pipeline apart from the socket:
+ * size cap, strict envelope and payload validation (rpc/pbcheck.h), bounded
+ * unpack into the call's arena, metadata, drain and deadline checks, the
+ * handler, and packing of the reply. It is a pure function of its inputs and
+ * the handlers, which is what the unit tests and the fuzz target drive.
+ *
+ * Threading: build the table on one thread before serving; after that
+ * ob_dispatch_handle() may run on many threads at once, each with its own call.
+ */
+#ifndef OB_RPC_DISPATCH_H
+#define OB_RPC_DISPATCH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <protobuf-c/protobuf-c.h>
+
+#include "base/err.h"
+#include "onboard/v1/rpc.pb-c.h"
+#include "rpc/arena.h"
+
+enum {
+	OB_ENVELOPE_VERSION = 1,
+	OB_DEFAULT_MAX_REQUEST_BYTES = 64 * 1024,
+	OB_MAX_METADATA = 32,
+	OB_MAX_METADATA_KEY = 64,
+	OB_MAX_METADATA_VALUE = 4096,
+	OB_MAX_VIOLATIONS = 64,
+};
+
+/* Method flags. */
+enum {
+	OB_METHOD_SERVE_WHILE_DRAINING = 1u << 0, /* health must answer NOT_SERVING */
+};
+
+/* One call in flight. The server initialises the inputs, ob_dispatch_handle()
+ * fills in the rest; handlers read the inputs and report through
+ * ob_call_fail() and ob_call_violation(). Everything hangs off the arena. */
+typedef struct ob_call {
+	ob_arena arena;
+	/* inputs from the server */
+	void *env;              /* the service's state, for handlers */
+	const char *peer;       /* for the log: "tcp:1.2.3.4:5", "ipc" */
+	int64_t arrived_us;     /* ob_clock_mono_us() at receipt */
+	bool draining;          /* the server is shutting down */
+	size_t max_request_bytes;
+	/* parsed from the envelope */
+	const char *method;          /* "" until parsed */
+	const char *request_id;      /* metadata "request-id", or NULL */
+	const char *idempotency_key; /* metadata "idempotency-key", or NULL */
+	const char *authorization;   /* metadata "authorization", or NULL */
+	int64_t deadline_us;         /* monotonic; 0 = none */
+	/* the outcome */
+	ob_err err;
+	char *message;
+	Onboard__V1__FieldViolation **violations;
+	size_t n_violations;
+	uint32_t retry_after_ms;
+} ob_call;
+
+/* A handler: req is the unpacked, validated request (in the call's arena);
+ * on OB_OK it sets *resp to a response message allocated in the arena
+ * (ob_arena_message). On failure it returns the error, usually through
+ * ob_call_fail(). Handlers may block (they run on the server's workers). */
+typedef ob_err (*ob_handler_fn)(ob_call *call, const ProtobufCMessage *req,
+                                ProtobufCMessage **resp);
+
+typedef struct ob_dispatch ob_dispatch;
+
+OB_NODISCARD ob_err ob_dispatch_create(ob_dispatch **out);
+void ob_dispatch_destroy(ob_dispatch *d);
+OB_NODISCARD ob_err ob_dispatch_add_service(ob_dispatch *d, const ProtobufCServiceDescriptor *sd);
+/* Registers fn for sd's method `name` (the short name, "Check"). The service
+ * must have been added; OB_ENOTFOUND if it or the method does not exist. */
+OB_NODISCARD ob_err ob_dispatch_register(ob_dispatch *d, const ProtobufCServiceDescriptor *sd,
+                                         const char *name, ob_handler_fn fn, unsigned flags);
+size_t ob_dispatch_n_services(const ob_dispatch *d);
+const ProtobufCServiceDescriptor *ob_dispatch_service(const ob_dispatch *d, size_t i);
+
+/* Prepares call for one request; ob_call_fini releases its memory. */
+void ob_call_init(ob_call *call, void *env, size_t max_request_bytes);
+void ob_call_reset(ob_call *call);
+void ob_call_fini(ob_call *call);
+
+/* Runs one request. Returns the response envelope, allocated in the call's
+ * arena, valid until ob_call_reset(); never NULL. */
+Onboard__V1__Response *ob_dispatch_handle(const ob_dispatch *d, ob_call *call, const uint8_t *req,
+                                          size_t len);
+
+/* Records err with a message for the caller (printf format; never put
+ * personal data in it) and returns err, for `return ob_call_fail(...)`. */
+ob_err ob_call_fail(ob_call *call, ob_err err, const char *fmt, ...) OB_PRINTF(3, 4);
+/* Adds a field violation (path like "company.siren"). Beyond
+ * OB_MAX_VIOLATIONS they are counted in the message but not listed. */
+void ob_call_violation(ob_call *call, const char *field, const char *fmt, ...) OB_PRINTF(3, 4);
+/* True when the call's deadline has passed. */
+bool ob_call_expired(const ob_call *call);
+
+#endif

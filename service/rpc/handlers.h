@@ -1,0 +1,36 @@
+/*
+ * handlers.h: the services onboardd serves, and the state their handlers share.
+ *
+ * Handlers convert between protobuf messages and domain structs and call the
+ * domain; they hold no logic of the programme themselves.
+ */
+#ifndef OB_RPC_HANDLERS_H
+#define OB_RPC_HANDLERS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/err.h"
+#include "rpc/dispatch.h"
+
+typedef struct ob_domain ob_domain;
+
+/* Shared by every call; ob_call.env points here. Read-only while serving. */
+typedef struct ob_rpc_env {
+	const ob_dispatch *dispatch;
+	ob_domain *domain; /* NULL in tests that serve only health and reflection */
+} ob_rpc_env;
+
+/* Adds Health, Reflection and Onboarding to d with their handlers. */
+OB_NODISCARD ob_err ob_handlers_register(ob_dispatch *d);
+
+/* The contract's FileDescriptorSet, embedded at build time. */
+extern const unsigned char ob_descriptor_set[];
+extern const size_t ob_descriptor_set_len;
+
+/* Per-service registration, each in its own file. */
+OB_NODISCARD ob_err ob_health_register(ob_dispatch *d);
+OB_NODISCARD ob_err ob_reflection_register(ob_dispatch *d);
+OB_NODISCARD ob_err ob_onboarding_register(ob_dispatch *d);
+
+#endif
