@@ -8,11 +8,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <sodium.h>
 
+#include "base/clock.h"
 #include "base/log.h"
 #include "defaults.h"
+#include "domain/calendar.h"
+#include "domain/domain.h"
+#include "store/store.h"
 #include "rpc/dispatch.h"
 #include "rpc/handlers.h"
 #include "rpc/server.h"
@@ -26,6 +31,8 @@ static const char usage[] =
         "  -l, --listen URL            ipc://PATH, tcp://HOST:PORT or tls+tcp://HOST:PORT\n"
         "                              (repeatable; default $ONBOARD_SERVER or\n"
         "                              ipc://$XDG_RUNTIME_DIR/onboard/onboardd.sock)\n"
+        "      --db PATH               the SQLite database (default var/onboard.db, created\n"
+        "                              with its directory)\n"
         "      --tls-cert FILE         PEM certificate for tls+tcp://\n"
         "      --tls-key FILE          PEM private key for tls+tcp:// (mode 0600)\n"
         "      --tls-ca FILE           require client certificates signed by this CA\n"
@@ -39,6 +46,8 @@ static const char usage[] =
         "      --grace SECONDS         on SIGTERM, let calls in flight finish (default 10)\n"
         "      --log-format text|json  (default text)\n"
         "      --no-access-log         no line per call\n"
+        "      --now TIME              start the service clock at this RFC 3339 time (tests,\n"
+        "                              rehearsals); it then runs at normal speed\n"
         "  -h, --help                  this text\n"
         "      --version\n";
 
@@ -49,6 +58,8 @@ typedef struct {
 	int64_t grace_ms;
 	ob_log_format log_format;
 	bool access_log;
+	const char *db;
+	const char *now;
 } options;
 
 static bool parse_uint(const char *s, unsigned long long max, unsigned long long *out)
@@ -82,6 +93,8 @@ static int parse_args(int argc, char **argv, options *o)
 		O_LOG_FORMAT,
 		O_NO_ACCESS,
 		O_VERSION,
+		O_DB,
+		O_NOW,
 	};
 	static const struct option longopts[] = {
 	        {"listen", required_argument, NULL, 'l'},
@@ -100,12 +113,15 @@ static int parse_args(int argc, char **argv, options *o)
 	        {"no-access-log", no_argument, NULL, O_NO_ACCESS},
 	        {"help", no_argument, NULL, 'h'},
 	        {"version", no_argument, NULL, O_VERSION},
+	        {"db", required_argument, NULL, O_DB},
+	        {"now", required_argument, NULL, O_NOW},
 	        {NULL, 0, NULL, 0},
 	};
 	ob_server_config_defaults(&o->server);
 	o->grace_ms = 10000;
 	o->log_format = OB_LOG_TEXT;
 	o->access_log = true;
+	o->db = "var/onboard.db";
 	int c;
 	unsigned long long v;
 	while ((c = getopt_long(argc, argv, "l:h", longopts, NULL)) != -1) {
@@ -174,6 +190,12 @@ static int parse_args(int argc, char **argv, options *o)
 			else
 				bad = "--log-format takes text or json";
 			break;
+		case O_DB:
+			o->db = optarg;
+			break;
+		case O_NOW:
+			o->now = optarg;
+			break;
 		case O_NO_ACCESS:
 			o->access_log = false;
 			break;
@@ -196,6 +218,25 @@ static int parse_args(int argc, char **argv, options *o)
 		fprintf(stderr, "onboardd: unexpected argument '%s'\nTry 'onboardd --help'.\n",
 		        argv[optind]);
 		return 1;
+	}
+	return 0;
+}
+
+/* mkdir -p of the directory holding path. Returns 0 or -1 with errno. */
+static int make_parent_dir(const char *path)
+{
+	char buf[4096];
+	if (snprintf(buf, sizeof(buf), "%s", path) >= (int)sizeof(buf)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	for (char *p = buf + 1; *p != '\0'; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(buf, 0750) != 0 && errno != EEXIST)
+			return -1;
+		*p = '/';
 	}
 	return 0;
 }
@@ -228,15 +269,40 @@ int main(int argc, char **argv)
 	o.server.listen = o.listen;
 	o.server.n_listen = o.n_listen;
 
+	if (o.now != NULL) {
+		int64_t ms;
+		if (!ob_time_parse_rfc3339(o.now, &ms)) {
+			fprintf(stderr, "onboardd: --now takes an RFC 3339 time such as "
+			                "2020-11-02T08:30:00Z\n");
+			return 2;
+		}
+		ob_clock_set_now_ms(ms);
+	}
+
 	int status = 1;
 	ob_dispatch *d = NULL;
 	ob_server *srv = NULL;
+	ob_store *store = NULL;
+	ob_domain *domain = NULL;
 	ob_rpc_env env = {0};
+	if (make_parent_dir(o.db) != 0) {
+		ob_log(OB_LOG_ERROR, "cannot create the directory of %s: %s", o.db, strerror(errno));
+		goto out;
+	}
+	if (ob_store_open_sqlite(&store, o.db) != OB_OK) {
+		ob_log(OB_LOG_ERROR, "cannot open the database %s", o.db);
+		goto out;
+	}
+	if (ob_domain_create(&domain, store) != OB_OK) {
+		ob_log(OB_LOG_ERROR, "cannot prepare the programme in %s", o.db);
+		goto out;
+	}
 	if (ob_dispatch_create(&d) != OB_OK || ob_handlers_register(d) != OB_OK) {
 		ob_log(OB_LOG_ERROR, "cannot build the method table");
 		goto out;
 	}
 	env.dispatch = d;
+	env.domain = domain;
 	if (ob_server_start(&srv, &o.server, d, &env) != OB_OK)
 		goto out;
 	ob_log(OB_LOG_INFO, "onboardd %s serving", OB_VERSION);
@@ -258,6 +324,8 @@ int main(int argc, char **argv)
 out:
 	ob_server_destroy(srv);
 	ob_dispatch_destroy(d);
+	ob_domain_destroy(domain);
+	ob_store_destroy(store);
 	if (status == 0)
 		ob_log(OB_LOG_INFO, "stopped cleanly");
 	return status;

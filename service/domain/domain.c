@@ -1,0 +1,789 @@
+/*
+ * The programme's operations over the store. Each write is one exclusive
+ * store transaction that reads what it decides on, changes it, keeps the
+ * cohort's counters in step, and commits durably before anyone is told.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "base/clock.h"
+#include "base/log.h"
+#include "domain/calendar.h"
+#include "domain/domain.h"
+#include "domain/internal.h"
+
+/* Idempotency records live at least this long (the contract says 24 h). */
+#define IDEM_RETENTION_MS (48LL * 3600 * 1000)
+
+struct ob_domain {
+	ob_store *store;
+};
+
+void ob_standing_fini(ob_standing *s)
+{
+	if (s == NULL)
+		return;
+	free(s->counters);
+	s->counters = NULL;
+	s->n_counters = 0;
+}
+
+void ob_new_id(char out[OB_ID_LEN + 1], int64_t now_ms)
+{
+	static const char alphabet[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"; /* Crockford */
+	uint64_t t = (uint64_t)now_ms;
+	for (int i = 9; i >= 0; i--) {
+		out[i] = alphabet[t & 31];
+		t >>= 5;
+	}
+	unsigned char r[16];
+	randombytes_buf(r, sizeof(r));
+	for (int i = 0; i < 16; i++)
+		out[10 + i] = alphabet[r[i] & 31];
+	out[OB_ID_LEN] = '\0';
+}
+
+static void say(ob_outcome *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void say(ob_outcome *o, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(o->message, sizeof(o->message), fmt, ap);
+	va_end(ap);
+}
+
+static ob_err store_failed(ob_outcome *o, ob_err err)
+{
+	say(o, "the store failed: %s", ob_strerror(err));
+	return err;
+}
+
+/* ---- counters ------------------------------------------------------- */
+
+static ob_err add(ob_txn *t, const char *cohort, const char *key, int64_t delta)
+{
+	return delta == 0 ? OB_OK : t->ops->counter_add(t, cohort, key, delta);
+}
+
+static ob_err count_state(ob_txn *t, const ob_application *a, ob_state from, ob_state to)
+{
+	char key[64];
+	ob_err err = OB_OK;
+	if (from != OB_STATE_UNSPECIFIED) {
+		snprintf(key, sizeof(key), "state:%s", ob_state_name(from));
+		err = add(t, a->cohort_id, key, -1);
+	}
+	snprintf(key, sizeof(key), "state:%s", ob_state_name(to));
+	if (err == OB_OK)
+		err = add(t, a->cohort_id, key, 1);
+	if (err == OB_OK)
+		err = add(t, a->cohort_id, "seats",
+		          (int64_t)ob_state_holds_seat(to) - (int64_t)ob_state_holds_seat(from));
+	if (err == OB_OK)
+		err = add(t, a->cohort_id, "waitlist",
+		          (int64_t)(to == OB_STATE_WAITLISTED) -
+		                  (int64_t)(from == OB_STATE_WAITLISTED));
+	return err;
+}
+
+static ob_err count_new(ob_txn *t, const ob_application *a)
+{
+	char key[128];
+	ob_err err = add(t, a->cohort_id, "apps", 1);
+	if (err == OB_OK)
+		err = add(t, a->cohort_id, "exporters", a->exports ? 1 : 0);
+	snprintf(key, sizeof(key), "size:%s", ob_size_category_name(a->size));
+	if (err == OB_OK)
+		err = add(t, a->cohort_id, key, 1);
+	snprintf(key, sizeof(key), "region:%s",
+	         a->company.address.region[0] != '\0' ? a->company.address.region : "unknown");
+	if (err == OB_OK)
+		err = add(t, a->cohort_id, key, 1);
+	snprintf(key, sizeof(key), "channel:%s", ob_channel_name(a->channel));
+	if (err == OB_OK)
+		err = add(t, a->cohort_id, key, 1);
+	char day[OB_DATE_STR_SIZE];
+	ob_date_format(ob_paris_date(a->submitted_at_ms / 1000), day);
+	snprintf(key, sizeof(key), "day:%s", day);
+	if (err == OB_OK)
+		err = add(t, a->cohort_id, key, 1);
+	if (err == OB_OK)
+		err = count_state(t, a, OB_STATE_UNSPECIFIED, a->state);
+	return err;
+}
+
+/* ---- the write path ------------------------------------------------- */
+
+static ob_err change_state(ob_txn *t, ob_application *a, ob_state to, const char *actor,
+                           const char *reason, int64_t now)
+{
+	ob_state_change c = {.from = a->state, .to = to, .at_ms = now};
+	snprintf(c.actor, sizeof(c.actor), "%s", actor);
+	snprintf(c.reason, sizeof(c.reason), "%s", reason != NULL ? reason : "");
+	ob_state from = a->state;
+	a->state = to;
+	a->version++;
+	a->updated_at_ms = now;
+	ob_err err = t->ops->app_update(t, a);
+	if (err == OB_OK)
+		err = t->ops->history_append(t, a->seq, &c);
+	if (err == OB_OK)
+		err = count_state(t, a, from, to);
+	return err;
+}
+
+/* Gives free seats to the waitlist, oldest first, until none is free. */
+static ob_err promote(ob_txn *t, const ob_cohort *c, int64_t now)
+{
+	for (;;) {
+		int64_t seats;
+		ob_err err = t->ops->counter_get(t, c->id, "seats", &seats);
+		if (err != OB_OK || seats >= (int64_t)c->capacity)
+			return err;
+		ob_application next;
+		err = t->ops->app_first_waitlisted(t, c->id, &next);
+		if (err == OB_ENOTFOUND)
+			return OB_OK;
+		if (err == OB_OK)
+			err = change_state(t, &next, OB_STATE_SUBMITTED, "system",
+			                   "promoted from the waitlist: a seat freed", now);
+		if (err != OB_OK)
+			return err;
+	}
+}
+
+/* Looks the key up: a repeat of the same request replays the stored reply
+ * (OB_OK with o->replay set); the same key on another request is refused. */
+static ob_err idem_check(ob_txn *t, const ob_idempotency *idem, ob_outcome *o, bool *replayed)
+{
+	*replayed = false;
+	if (idem == NULL || idem->key == NULL)
+		return OB_OK;
+	uint8_t hash[32];
+	uint8_t *reply = NULL;
+	size_t len = 0;
+	ob_err err = t->ops->idem_get(t, idem->key, hash, &reply, &len);
+	if (err == OB_ENOTFOUND)
+		return OB_OK;
+	if (err != OB_OK)
+		return store_failed(o, err);
+	if (sodium_memcmp(hash, idem->request_hash, sizeof(hash)) != 0) {
+		free(reply);
+		say(o, "the idempotency key was already used for a different request; use a new key");
+		ob_violation_add(o, "metadata.idempotency-key", "already used for another request");
+		return OB_EINVAL;
+	}
+	o->replay = reply;
+	o->replay_len = len;
+	*replayed = true;
+	return OB_OK;
+}
+
+/* Renders and stores the reply under the key, and forgets old keys. */
+static ob_err idem_record(ob_txn *t, const ob_idempotency *idem, const ob_application *a,
+                          int64_t now)
+{
+	if (idem == NULL || idem->key == NULL || idem->render == NULL)
+		return OB_OK;
+	uint8_t *reply = NULL;
+	size_t len = 0;
+	ob_err err = idem->render(idem->ctx, a, &reply, &len);
+	if (err == OB_OK)
+		err = t->ops->idem_put(t, idem->key, idem->request_hash, reply, len, now);
+	free(reply);
+	if (err == OB_OK)
+		err = t->ops->idem_purge(t, now - IDEM_RETENTION_MS, 64);
+	return err;
+}
+
+/* Loads what a reply shows beyond the row: history and waitlist position. */
+static ob_err decorate(ob_txn *t, ob_application *a)
+{
+	ob_err err = t->ops->history_load(t, a);
+	a->waitlist_position = 0;
+	if (err == OB_OK && a->state == OB_STATE_WAITLISTED)
+		err = t->ops->app_waitlist_position(t, a, &a->waitlist_position);
+	return err;
+}
+
+/* Commits t when err is OB_OK, rolls back otherwise; returns the outcome. */
+static ob_err finish(ob_txn *t, ob_err err, ob_outcome *o)
+{
+	if (err != OB_OK) {
+		t->ops->rollback(t);
+		return err;
+	}
+	err = t->ops->commit(t);
+	if (err != OB_OK)
+		return store_failed(o, err);
+	return OB_OK;
+}
+
+/* ---- lifecycle ------------------------------------------------------ */
+
+ob_err ob_domain_create(ob_domain **out, ob_store *store)
+{
+	*out = NULL;
+	ob_domain *d = calloc(1, sizeof(*d));
+	if (d == NULL)
+		return OB_ENOMEM;
+	d->store = store;
+	ob_txn *t;
+	ob_err err = store->ops->begin(store, true, &t);
+	if (err != OB_OK) {
+		free(d);
+		return err;
+	}
+	ob_cohort c;
+	err = t->ops->cohort_get(t, OB_DEFAULT_COHORT, &c);
+	if (err == OB_ENOTFOUND) {
+		ob_cohort_default(&c);
+		c.created_at_ms = ob_clock_now_ms();
+		err = t->ops->cohort_insert(t, &c);
+		if (err == OB_OK)
+			err = t->ops->advisors_create(t, c.id, c.advisor_pool);
+		if (err == OB_OK)
+			ob_log(OB_LOG_INFO, "created the default cohort %s (capacity %u)", c.id,
+			       c.capacity);
+	}
+	if (err == OB_OK)
+		err = t->ops->commit(t);
+	else
+		t->ops->rollback(t);
+	if (err != OB_OK) {
+		free(d);
+		return err;
+	}
+	*out = d;
+	return OB_OK;
+}
+
+void ob_domain_destroy(ob_domain *d)
+{
+	free(d);
+}
+
+/* ---- submit --------------------------------------------------------- */
+
+ob_err ob_domain_submit(ob_domain *d, const ob_submission *in, const char *actor,
+                        const ob_idempotency *idem, ob_application *out, ob_outcome *o)
+{
+	ob_application a;
+	ob_err err = ob_validate_submission(in, &a, o);
+	if (err != OB_OK)
+		return err;
+
+	ob_txn *t;
+	if ((err = d->store->ops->begin(d->store, true, &t)) != OB_OK)
+		return store_failed(o, err);
+	bool replayed;
+	err = idem_check(t, idem, o, &replayed);
+	if (err != OB_OK || replayed)
+		return finish(t, err, o); /* a replay commits nothing new */
+
+	int64_t now = ob_clock_now_ms();
+	ob_cohort c;
+	err = t->ops->cohort_get(t, a.cohort_id, &c);
+	if (err == OB_ENOTFOUND) {
+		say(o, "no cohort '%s'; 'onboard cohort' lists them", a.cohort_id);
+		ob_violation_add(o, "cohort_id", "no such cohort");
+		return finish(t, OB_ENOTFOUND, o);
+	}
+	if (err != OB_OK)
+		return finish(t, store_failed(o, err), o);
+	if (c.window_enforced && ((c.window_opens_ms != 0 && now < c.window_opens_ms) ||
+	                          (c.window_closes_ms != 0 && now >= c.window_closes_ms))) {
+		say(o, "cohort %s does not take submissions now (outside its window)", c.id);
+		return finish(t, OB_EPRECOND, o);
+	}
+	if ((c.eligible_sizes & (1u << a.size)) == 0) {
+		say(o, "a %s company (%u people, turnover %lld EUR, balance sheet %lld EUR) is not "
+		       "eligible for cohort %s",
+		    ob_size_category_name(a.size), a.company.employees,
+		    (long long)a.company.turnover_eur, (long long)a.company.balance_eur, c.id);
+		return finish(t, OB_EPRECOND, o);
+	}
+	ob_application existing;
+	err = t->ops->app_get_by_siren(t, c.id, a.company.siren, &existing);
+	if (err == OB_OK) {
+		say(o, "SIREN %s already applied to cohort %s: application %s", a.company.siren,
+		    c.id, existing.id);
+		return finish(t, OB_EEXIST, o);
+	}
+	if (err != OB_ENOTFOUND)
+		return finish(t, store_failed(o, err), o);
+
+	int64_t seats;
+	if ((err = t->ops->counter_get(t, c.id, "seats", &seats)) != OB_OK)
+		return finish(t, store_failed(o, err), o);
+	ob_new_id(a.id, now);
+	a.state = seats < (int64_t)c.capacity ? OB_STATE_SUBMITTED : OB_STATE_WAITLISTED;
+	a.version = 1;
+	a.submitted_at_ms = a.updated_at_ms = now;
+	ob_state_change ch = {.from = OB_STATE_UNSPECIFIED, .to = a.state, .at_ms = now};
+	snprintf(ch.actor, sizeof(ch.actor), "%s", actor);
+	snprintf(ch.reason, sizeof(ch.reason), "%s",
+	         a.state == OB_STATE_SUBMITTED ? "submitted" : "submitted; no seat free: waitlisted");
+	err = t->ops->app_insert(t, &a);
+	if (err == OB_EEXIST) {
+		say(o, "SIREN %s already applied to cohort %s", a.company.siren, c.id);
+		return finish(t, OB_EEXIST, o);
+	}
+	if (err == OB_OK)
+		err = t->ops->history_append(t, a.seq, &ch);
+	if (err == OB_OK)
+		err = count_new(t, &a);
+	if (err == OB_OK)
+		err = decorate(t, &a);
+	if (err == OB_OK)
+		err = idem_record(t, idem, &a, now);
+	if (err != OB_OK) {
+		ob_application_fini(&a);
+		return finish(t, store_failed(o, err), o);
+	}
+	if ((err = finish(t, OB_OK, o)) != OB_OK) {
+		ob_application_fini(&a);
+		return err;
+	}
+	*out = a;
+	return OB_OK;
+}
+
+/* ---- reads ---------------------------------------------------------- */
+
+ob_err ob_domain_get(ob_domain *d, const char *id, const char *cohort, const char *siren,
+                     ob_application *out, ob_outcome *o)
+{
+	ob_txn *t;
+	ob_err err = d->store->ops->begin(d->store, false, &t);
+	if (err != OB_OK)
+		return store_failed(o, err);
+	if (id != NULL)
+		err = t->ops->app_get(t, id, out);
+	else
+		err = t->ops->app_get_by_siren(t, cohort, siren, out);
+	if (err == OB_ENOTFOUND) {
+		if (id != NULL)
+			say(o, "no application %s", id);
+		else
+			say(o, "no application for SIREN %s in cohort %s", siren, cohort);
+	} else if (err == OB_OK) {
+		err = decorate(t, out);
+		if (err != OB_OK)
+			store_failed(o, err);
+	} else {
+		store_failed(o, err);
+	}
+	t->ops->rollback(t); /* a read: nothing to commit */
+	if (err != OB_OK)
+		ob_application_fini(out);
+	return err;
+}
+
+ob_err ob_domain_list(ob_domain *d, const ob_app_filter *f, int64_t after_seq, size_t page_size,
+                      ob_application **out, size_t *n, bool *more, ob_outcome *o)
+{
+	*out = NULL;
+	*n = 0;
+	*more = false;
+	if (page_size == 0)
+		page_size = OB_DEFAULT_PAGE_SIZE;
+	if (page_size > OB_MAX_PAGE_SIZE)
+		page_size = OB_MAX_PAGE_SIZE;
+	ob_txn *t;
+	ob_err err = d->store->ops->begin(d->store, false, &t);
+	if (err != OB_OK)
+		return store_failed(o, err);
+	/* One more than asked tells whether another page follows. */
+	err = t->ops->app_list(t, f, after_seq, page_size + 1, out, n);
+	if (err == OB_OK && *n > page_size) {
+		*more = true;
+		*n = page_size;
+	}
+	for (size_t i = 0; err == OB_OK && i < *n; i++)
+		if ((*out)[i].state == OB_STATE_WAITLISTED)
+			err = t->ops->app_waitlist_position(t, &(*out)[i], &(*out)[i].waitlist_position);
+	t->ops->rollback(t);
+	if (err != OB_OK) {
+		free(*out);
+		*out = NULL;
+		*n = 0;
+		return store_failed(o, err);
+	}
+	return OB_OK;
+}
+
+ob_err ob_domain_standing(ob_domain *d, const char *cohort, ob_standing *out, ob_outcome *o)
+{
+	memset(out, 0, sizeof(*out));
+	ob_txn *t;
+	ob_err err = d->store->ops->begin(d->store, false, &t);
+	if (err != OB_OK)
+		return store_failed(o, err);
+	err = t->ops->cohort_get(t, cohort, &out->cohort);
+	if (err == OB_ENOTFOUND) {
+		say(o, "no cohort '%s'", cohort);
+		t->ops->rollback(t);
+		return err;
+	}
+	int64_t v[4] = {0};
+	const char *keys[4] = {"seats", "waitlist", "apps", "exporters"};
+	for (int i = 0; err == OB_OK && i < 4; i++)
+		err = t->ops->counter_get(t, cohort, keys[i], &v[i]);
+	if (err == OB_OK)
+		err = t->ops->counter_list(t, cohort, "", &out->counters, &out->n_counters);
+	t->ops->rollback(t);
+	if (err != OB_OK) {
+		ob_standing_fini(out);
+		return store_failed(o, err);
+	}
+	out->seats_held = (uint32_t)v[0];
+	out->waitlist = (uint32_t)v[1];
+	out->applications = (uint32_t)v[2];
+	out->exporters = (uint32_t)v[3];
+	out->seats_free =
+	        out->cohort.capacity > out->seats_held ? out->cohort.capacity - out->seats_held : 0;
+	return OB_OK;
+}
+
+ob_err ob_domain_cohorts(ob_domain *d, ob_cohort *out, size_t max, size_t *n)
+{
+	ob_txn *t;
+	ob_err err = d->store->ops->begin(d->store, false, &t);
+	if (err != OB_OK)
+		return err;
+	err = t->ops->cohort_list(t, out, max, n);
+	t->ops->rollback(t);
+	return err;
+}
+
+/* ---- review and withdrawal ------------------------------------------ */
+
+/* The benefits of an approval, granted once (the state machine allows
+ * APPROVE only from UNDER_REVIEW, and approval is not reversible). */
+static ob_err grant(ob_txn *t, const ob_cohort *c, ob_application *a, int64_t now)
+{
+	ob_benefits *b = &a->benefits;
+	memset(b, 0, sizeof(*b));
+	b->granted = true;
+	ob_date today = ob_paris_date(now / 1000), until;
+	if (!ob_date_parse(c->fee_waiver_until, &until))
+		return OB_ECORRUPT;
+	ob_date_format(today, b->fee_waiver_from);
+	snprintf(b->fee_waiver_until, sizeof(b->fee_waiver_until), "%s", c->fee_waiver_until);
+	b->fee_waiver_months = ob_months_started(today, until);
+	b->fee_waived_cents = (int64_t)b->fee_waiver_months * c->monthly_fee_cents;
+	b->ad_credit_cents = c->ad_credit_cents;
+
+	/* The next daily session with a free seat; a bounded search (ten years). */
+	ob_err err = OB_OK;
+	for (uint32_t n = 0; n < 3660 && c->webinar_seats > 0; n++) {
+		int64_t session = ob_webinar_session(now / 1000, (int)c->webinar_hour,
+		                                     (int)c->webinar_minute, n) *
+		                  1000;
+		uint32_t booked;
+		if ((err = t->ops->webinar_booked(t, c->id, session, &booked)) != OB_OK)
+			return err;
+		if (booked < c->webinar_seats) {
+			b->webinar_at_ms = session;
+			err = t->ops->webinar_add(t, c->id, session, 1);
+			break;
+		}
+	}
+	if (err == OB_OK) {
+		err = t->ops->advisor_pick(t, c->id, &b->advisor);
+		if (err == OB_ENOTFOUND) {
+			b->advisor = 0; /* a cohort without advisors */
+			err = OB_OK;
+		} else if (err == OB_OK) {
+			err = t->ops->advisor_add(t, c->id, b->advisor, 1);
+		}
+	}
+	return err;
+}
+
+/* A withdrawal after approval takes back what is not used yet: the waiver's
+ * months not yet started, the unused ad credit, a future webinar seat, and
+ * the advisor's time. */
+static ob_err revoke(ob_txn *t, const ob_cohort *c, ob_application *a, int64_t now)
+{
+	ob_benefits *b = &a->benefits;
+	if (!b->granted || b->revoked)
+		return OB_OK;
+	b->revoked = true;
+	b->revoked_at_ms = now;
+	ob_date from, until, today = ob_paris_date(now / 1000);
+	if (ob_date_parse(b->fee_waiver_from, &from) && ob_date_parse(b->fee_waiver_until, &until)) {
+		if (ob_date_cmp(today, until) < 0) {
+			until = today;
+			ob_date_format(until, b->fee_waiver_until);
+		}
+		b->fee_waiver_months = ob_months_started(from, until);
+		b->fee_waived_cents = (int64_t)b->fee_waiver_months * c->monthly_fee_cents;
+	}
+	b->ad_credit_cents = b->ad_credit_used_cents;
+	ob_err err = OB_OK;
+	if (b->webinar_at_ms > now) {
+		err = t->ops->webinar_add(t, c->id, b->webinar_at_ms, -1);
+		b->webinar_at_ms = 0;
+	}
+	if (err == OB_OK && b->advisor != 0)
+		err = t->ops->advisor_add(t, c->id, b->advisor, -1);
+	return err;
+}
+
+/* Begins a write on one application: idempotency, existence, version. */
+static ob_err begin_on(ob_domain *d, const char *id, uint64_t expected_version,
+                       const ob_idempotency *idem, ob_txn **t, ob_application *a,
+                       ob_cohort *c, ob_outcome *o, bool *replayed)
+{
+	ob_err err = d->store->ops->begin(d->store, true, t);
+	if (err != OB_OK)
+		return store_failed(o, err);
+	if ((err = idem_check(*t, idem, o, replayed)) != OB_OK || *replayed)
+		return err;
+	err = (*t)->ops->app_get(*t, id, a);
+	if (err == OB_ENOTFOUND) {
+		say(o, "no application %s", id);
+		return err;
+	}
+	if (err == OB_OK)
+		err = (*t)->ops->cohort_get(*t, a->cohort_id, c);
+	if (err != OB_OK)
+		return store_failed(o, err);
+	if (expected_version != 0 && expected_version != a->version) {
+		say(o, "application %s is at version %llu, not %llu: someone changed it; read it "
+		       "again",
+		    id, (unsigned long long)a->version, (unsigned long long)expected_version);
+		return OB_ESTALE;
+	}
+	return OB_OK;
+}
+
+static ob_err end_on(ob_txn *t, ob_err err, bool replayed, const ob_idempotency *idem,
+                     ob_application *a, int64_t now, ob_application *out, ob_outcome *o)
+{
+	if (err == OB_OK && !replayed) {
+		err = decorate(t, a);
+		if (err == OB_OK)
+			err = idem_record(t, idem, a, now);
+		if (err != OB_OK)
+			store_failed(o, err);
+	}
+	err = finish(t, err, o);
+	if (err != OB_OK || replayed) {
+		ob_application_fini(a);
+		return err;
+	}
+	*out = *a;
+	return OB_OK;
+}
+
+ob_err ob_domain_review(ob_domain *d, const char *id, ob_action action, uint64_t expected_version,
+                        ob_rejection reason, const char *note, const char *actor,
+                        const ob_idempotency *idem, ob_application *out, ob_outcome *o)
+{
+	if (action <= OB_ACTION_UNSPECIFIED || action >= OB_ACTION_COUNT)
+		ob_violation_add(o, "action", "must be START, REQUEST_INFO, APPROVE, REJECT or ONBOARD");
+	if (expected_version == 0)
+		ob_violation_add(o, "expected_version", "is required: the version you reviewed");
+	if (action == OB_ACTION_REJECT &&
+	    (reason <= OB_REJECTION_NONE || reason >= OB_REJECTION_COUNT))
+		ob_violation_add(o, "rejection_reason", "is required to reject");
+	if (note != NULL && strlen(note) > OB_REASON_MAX)
+		ob_violation_add(o, "note", "is longer than %d bytes", OB_REASON_MAX);
+	if (o->n_violations > 0) {
+		say(o, "the review request has %zu invalid field%s", o->n_violations,
+		    o->n_violations > 1 ? "s" : "");
+		return OB_EINVAL;
+	}
+	ob_txn *t = NULL;
+	ob_application a = {0};
+	ob_cohort c;
+	bool replayed = false;
+	int64_t now = ob_clock_now_ms();
+	ob_err err = begin_on(d, id, expected_version, idem, &t, &a, &c, o, &replayed);
+	if (err != OB_OK || replayed) {
+		if (t != NULL)
+			err = finish(t, err, o);
+		return err;
+	}
+	ob_state to = ob_transition(a.state, action);
+	if (to == OB_STATE_UNSPECIFIED) {
+		say(o, "cannot %s application %s: it is %s", ob_action_name(action), id,
+		    ob_state_name(a.state));
+		return end_on(t, OB_EPRECOND, false, idem, &a, now, out, o);
+	}
+	char why[OB_REASON_MAX + 1];
+	snprintf(why, sizeof(why), "%s%s%s", ob_action_name(action),
+	         note != NULL && note[0] != '\0' ? ": " : "", note != NULL ? note : "");
+	if (action == OB_ACTION_REJECT)
+		a.rejection = reason;
+	if (action == OB_ACTION_APPROVE)
+		err = grant(t, &c, &a, now);
+	if (err == OB_OK)
+		err = change_state(t, &a, to, actor, why, now);
+	if (err == OB_OK && !ob_state_holds_seat(to))
+		err = promote(t, &c, now);
+	if (err != OB_OK && o->message[0] == '\0')
+		store_failed(o, err);
+	return end_on(t, err, false, idem, &a, now, out, o);
+}
+
+ob_err ob_domain_withdraw(ob_domain *d, const char *id, uint64_t expected_version,
+                          const char *reason, const char *actor, const ob_idempotency *idem,
+                          ob_application *out, ob_outcome *o)
+{
+	if (reason != NULL && strlen(reason) > OB_REASON_MAX) {
+		ob_violation_add(o, "reason", "is longer than %d bytes", OB_REASON_MAX);
+		say(o, "the reason is too long");
+		return OB_EINVAL;
+	}
+	ob_txn *t = NULL;
+	ob_application a = {0};
+	ob_cohort c;
+	bool replayed = false;
+	int64_t now = ob_clock_now_ms();
+	ob_err err = begin_on(d, id, expected_version, idem, &t, &a, &c, o, &replayed);
+	if (err != OB_OK || replayed) {
+		if (t != NULL)
+			err = finish(t, err, o);
+		return err;
+	}
+	if (ob_state_final(a.state)) {
+		say(o, "cannot withdraw application %s: it is %s", id, ob_state_name(a.state));
+		return end_on(t, OB_EPRECOND, false, idem, &a, now, out, o);
+	}
+	char why[OB_REASON_MAX + 1];
+	snprintf(why, sizeof(why), "withdrawn%s%s", reason != NULL && reason[0] ? ": " : "",
+	         reason != NULL ? reason : "");
+	err = revoke(t, &c, &a, now);
+	if (err == OB_OK)
+		err = change_state(t, &a, OB_STATE_WITHDRAWN, actor, why, now);
+	if (err == OB_OK)
+		err = promote(t, &c, now);
+	if (err != OB_OK && o->message[0] == '\0')
+		store_failed(o, err);
+	return end_on(t, err, false, idem, &a, now, out, o);
+}
+
+/* ---- cohorts -------------------------------------------------------- */
+
+static bool id_ok(const char *s)
+{
+	size_t n = strlen(s);
+	if (n == 0 || n > OB_COHORT_ID_MAX)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '-'))
+			return false;
+	return true;
+}
+
+static void check_date(ob_outcome *o, const char *field, const char *s, bool required)
+{
+	ob_date d;
+	if (s[0] == '\0') {
+		if (required)
+			ob_violation_add(o, field, "is required (YYYY-MM-DD)");
+	} else if (!ob_date_parse(s, &d)) {
+		ob_violation_add(o, field, "must be a date YYYY-MM-DD");
+	}
+}
+
+ob_err ob_domain_cohort_create(ob_domain *d, const ob_cohort *in, ob_cohort *out, ob_outcome *o)
+{
+	ob_cohort c = *in;
+	if (!id_ok(c.id))
+		ob_violation_add(o, "cohort.id", "must be 1-32 characters of [a-z0-9-]");
+	if (c.name[0] == '\0')
+		ob_violation_add(o, "cohort.name", "is required");
+	if (c.capacity > OB_MAX_CAPACITY)
+		ob_violation_add(o, "cohort.capacity", "at most %d", OB_MAX_CAPACITY);
+	if (c.window_opens_ms != 0 && c.window_closes_ms != 0 &&
+	    c.window_opens_ms >= c.window_closes_ms)
+		ob_violation_add(o, "cohort.window_closes", "must be after window_opens");
+	check_date(o, "cohort.lockdown_start", c.lockdown_start, false);
+	check_date(o, "cohort.lockdown_end", c.lockdown_end, false);
+	check_date(o, "cohort.fee_waiver_until", c.fee_waiver_until, true);
+	if (c.monthly_fee_cents < 0 || c.monthly_fee_cents > 100000000)
+		ob_violation_add(o, "cohort.monthly_fee_cents", "must be 0 to 1,000,000 euros");
+	if (c.ad_credit_cents < 0 || c.ad_credit_cents > 100000000)
+		ob_violation_add(o, "cohort.ad_credit_cents", "must be 0 to 1,000,000 euros");
+	if (c.webinar_hour > 23 || c.webinar_minute > 59)
+		ob_violation_add(o, "cohort.webinar_hour", "must be a time of day (0-23:0-59)");
+	if (c.webinar_seats > 100000)
+		ob_violation_add(o, "cohort.webinar_seats", "at most 100000");
+	if (c.advisor_pool > 10000)
+		ob_violation_add(o, "cohort.advisor_pool", "at most 10000");
+	if ((c.eligible_sizes & ~(uint32_t)0x1E) != 0 || c.eligible_sizes == 0)
+		ob_violation_add(o, "cohort.eligible_sizes", "at least one of TPE, PME, ETI, GE");
+	if (o->n_violations > 0) {
+		say(o, "the cohort has %zu invalid field%s", o->n_violations,
+		    o->n_violations > 1 ? "s" : "");
+		return OB_EINVAL;
+	}
+	c.created_at_ms = ob_clock_now_ms();
+	ob_txn *t;
+	ob_err err = d->store->ops->begin(d->store, true, &t);
+	if (err != OB_OK)
+		return store_failed(o, err);
+	ob_cohort existing;
+	err = t->ops->cohort_get(t, c.id, &existing);
+	if (err == OB_OK) {
+		say(o, "cohort %s already exists", c.id);
+		return finish(t, OB_EEXIST, o);
+	}
+	err = t->ops->cohort_insert(t, &c);
+	if (err == OB_OK)
+		err = t->ops->advisors_create(t, c.id, c.advisor_pool);
+	if (err != OB_OK)
+		return finish(t, store_failed(o, err), o);
+	if ((err = finish(t, OB_OK, o)) == OB_OK)
+		*out = c;
+	return err;
+}
+
+ob_err ob_domain_set_capacity(ob_domain *d, const char *cohort, uint32_t capacity,
+                              const char *actor, ob_standing *out, ob_outcome *o)
+{
+	(void)actor;
+	if (capacity > OB_MAX_CAPACITY) {
+		ob_violation_add(o, "capacity", "at most %d", OB_MAX_CAPACITY);
+		say(o, "capacity too large");
+		return OB_EINVAL;
+	}
+	ob_txn *t;
+	ob_err err = d->store->ops->begin(d->store, true, &t);
+	if (err != OB_OK)
+		return store_failed(o, err);
+	ob_cohort c;
+	int64_t seats = 0;
+	err = t->ops->cohort_get(t, cohort, &c);
+	if (err == OB_ENOTFOUND) {
+		say(o, "no cohort '%s'", cohort);
+		return finish(t, err, o);
+	}
+	if (err == OB_OK)
+		err = t->ops->counter_get(t, cohort, "seats", &seats);
+	if (err != OB_OK)
+		return finish(t, store_failed(o, err), o);
+	if ((int64_t)capacity < seats) {
+		say(o, "cohort %s has %lld seats held: its capacity cannot go below that", cohort,
+		    (long long)seats);
+		return finish(t, OB_EPRECOND, o);
+	}
+	c.capacity = capacity;
+	err = t->ops->cohort_set_capacity(t, cohort, capacity);
+	if (err == OB_OK)
+		err = promote(t, &c, ob_clock_now_ms());
+	if (err != OB_OK)
+		return finish(t, store_failed(o, err), o);
+	if ((err = finish(t, OB_OK, o)) != OB_OK)
+		return err;
+	return ob_domain_standing(d, cohort, out, o);
+}

@@ -1,0 +1,130 @@
+/*
+ * domain.h: the programme's operations. Validation, seats and waitlist, the
+ * review lifecycle, benefits and idempotency live here, on the plain structs
+ * of domain/model.h, over the store interface of store/store.h.
+ *
+ * Invariants, held under any concurrency and across restarts because every
+ * write runs in one exclusive store transaction that re-reads what it decides on:
+ *  - at most `capacity` applications of a cohort hold a seat;
+ *  - when a seat frees, the oldest waitlisted application takes it in the
+ *    same transaction;
+ *  - one application per SIREN and cohort;
+ *  - benefits are granted once, on approval.
+ *
+ * Every operation fills an ob_outcome: a message for the caller (no personal
+ * data in it) and the field violations of a refused request, all of them.
+ *
+ * Threading: all functions may be called from many threads at once. They
+ * block on the store.
+ */
+#ifndef OB_DOMAIN_DOMAIN_H
+#define OB_DOMAIN_DOMAIN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/err.h"
+#include "domain/model.h"
+#include "store/store.h"
+
+enum { OB_MAX_OUTCOME_VIOLATIONS = 32, OB_MAX_PAGE_SIZE = 500, OB_DEFAULT_PAGE_SIZE = 50 };
+
+typedef struct ob_violation {
+	char field[64];
+	char description[160];
+} ob_violation;
+
+typedef struct ob_outcome {
+	char message[256];
+	ob_violation violations[OB_MAX_OUTCOME_VIOLATIONS];
+	size_t n_violations;
+	/* Set when an idempotency key replayed a stored reply: the reply's
+	 * bytes, malloc'd; free with ob_outcome_fini(). */
+	uint8_t *replay;
+	size_t replay_len;
+} ob_outcome;
+
+void ob_outcome_init(ob_outcome *o);
+void ob_outcome_fini(ob_outcome *o);
+
+/* Idempotency of a write: the key, the hash of the request, and how to
+ * render the reply that is stored with the key. render runs inside the write
+ * transaction, after the change; it returns malloc'd bytes. */
+typedef struct ob_idempotency {
+	const char *key; /* NULL: no key */
+	uint8_t request_hash[32];
+	ob_err (*render)(void *ctx, const ob_application *app, uint8_t **out, size_t *len);
+	void *ctx;
+} ob_idempotency;
+
+/* A submission as received: borrowed strings, not yet validated. */
+typedef struct ob_submission {
+	const char *cohort_id; /* "" or NULL: the default cohort */
+	const char *siren, *siret, *legal_name, *trade_name, *naf, *vat;
+	uint32_t employees;
+	int64_t turnover_eur, balance_eur;
+	const char *street, *postal_code, *city;
+	const char *contact_name, *email, *phone;
+	int channel; /* as received; checked here */
+	bool exports;
+	const char *const *categories;
+	size_t n_categories;
+	bool accepts_terms;
+} ob_submission;
+
+typedef struct ob_standing {
+	ob_cohort cohort;
+	uint32_t seats_held, seats_free, waitlist, applications, exporters;
+	ob_counter *counters; /* "state:X", "size:X", "region:X", "channel:X", "day:YYYY-MM-DD" */
+	size_t n_counters;
+} ob_standing;
+void ob_standing_fini(ob_standing *s);
+
+typedef struct ob_domain ob_domain;
+
+/* Creates the default cohort on first use of the store. The store must
+ * outlive the domain. */
+OB_NODISCARD ob_err ob_domain_create(ob_domain **out, ob_store *store);
+void ob_domain_destroy(ob_domain *d);
+
+/* Checks a submission, without touching the store: every violation goes
+ * into o; the normalised application (size, departement, region, E.164
+ * phone) into out. OB_EINVAL when anything is wrong. */
+OB_NODISCARD ob_err ob_validate_submission(const ob_submission *in, ob_application *out,
+                                           ob_outcome *o);
+
+/* SubmitApplication. out gets the application as created (SUBMITTED with a
+ * seat, or WAITLISTED with its position), with its history. */
+OB_NODISCARD ob_err ob_domain_submit(ob_domain *d, const ob_submission *in, const char *actor,
+                                     const ob_idempotency *idem, ob_application *out,
+                                     ob_outcome *o);
+/* By id, or by SIREN in a cohort (id NULL). With history and position. */
+OB_NODISCARD ob_err ob_domain_get(ob_domain *d, const char *id, const char *cohort,
+                                  const char *siren, ob_application *out, ob_outcome *o);
+/* One page in submission order after after_seq; *more tells if another follows.
+ * *out is malloc'd (free()). */
+OB_NODISCARD ob_err ob_domain_list(ob_domain *d, const ob_app_filter *f, int64_t after_seq,
+                                   size_t page_size, ob_application **out, size_t *n,
+                                   bool *more, ob_outcome *o);
+OB_NODISCARD ob_err ob_domain_review(ob_domain *d, const char *id, ob_action action,
+                                     uint64_t expected_version, ob_rejection reason,
+                                     const char *note, const char *actor,
+                                     const ob_idempotency *idem, ob_application *out,
+                                     ob_outcome *o);
+/* expected_version 0: any. */
+OB_NODISCARD ob_err ob_domain_withdraw(ob_domain *d, const char *id, uint64_t expected_version,
+                                       const char *reason, const char *actor,
+                                       const ob_idempotency *idem, ob_application *out,
+                                       ob_outcome *o);
+
+OB_NODISCARD ob_err ob_domain_standing(ob_domain *d, const char *cohort, ob_standing *out,
+                                       ob_outcome *o);
+OB_NODISCARD ob_err ob_domain_cohorts(ob_domain *d, ob_cohort *out, size_t max, size_t *n);
+OB_NODISCARD ob_err ob_domain_cohort_create(ob_domain *d, const ob_cohort *c, ob_cohort *out,
+                                            ob_outcome *o);
+/* Never below the seats held; raising it promotes from the waitlist. */
+OB_NODISCARD ob_err ob_domain_set_capacity(ob_domain *d, const char *cohort, uint32_t capacity,
+                                           const char *actor, ob_standing *out, ob_outcome *o);
+
+#endif

@@ -1,0 +1,187 @@
+/*
+ * model.h: the programme's plain data. No protobuf, no SQL: rpc/ converts
+ * messages into these structs and store/ persists them.
+ *
+ * Strings are fixed-size, NUL-terminated arrays sized to the limits the
+ * validation enforces, so the structs can be copied and need no freeing,
+ * except an application's history (ob_application_fini).
+ */
+#ifndef OB_DOMAIN_MODEL_H
+#define OB_DOMAIN_MODEL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "domain/fr.h"
+
+enum {
+	OB_ID_LEN = 26,            /* ULID: 10 time characters, 16 random */
+	OB_COHORT_ID_MAX = 32,
+	OB_NAME_MAX = 200,         /* bytes of UTF-8 */
+	OB_STREET_MAX = 200,
+	OB_CITY_MAX = 100,
+	OB_EMAIL_MAX = 254,
+	OB_REASON_MAX = 500,
+	OB_ACTOR_MAX = 64,
+	OB_CATEGORY_MAX = 64,
+	OB_MAX_CATEGORIES = 10,
+	OB_REGION_MAX = 64,
+	OB_MAX_CAPACITY = 1000000,
+};
+
+/* Numbered as onboard.v1.ApplicationState; rpc/ still converts explicitly. */
+typedef enum {
+	OB_STATE_UNSPECIFIED = 0,
+	OB_STATE_WAITLISTED = 1,
+	OB_STATE_SUBMITTED = 2,
+	OB_STATE_UNDER_REVIEW = 3,
+	OB_STATE_NEEDS_INFO = 4,
+	OB_STATE_APPROVED = 5,
+	OB_STATE_ONBOARDED = 6,
+	OB_STATE_REJECTED = 7,
+	OB_STATE_WITHDRAWN = 8,
+	OB_STATE_COUNT,
+} ob_state;
+
+typedef enum {
+	OB_CHANNEL_UNSPECIFIED = 0,
+	OB_CHANNEL_MARKETPLACE = 1,
+	OB_CHANNEL_OWN_WEBSHOP = 2,
+	OB_CHANNEL_BOTH = 3,
+	OB_CHANNEL_COUNT,
+} ob_channel;
+
+typedef enum {
+	OB_ACTION_UNSPECIFIED = 0,
+	OB_ACTION_START = 1,
+	OB_ACTION_REQUEST_INFO = 2,
+	OB_ACTION_APPROVE = 3,
+	OB_ACTION_REJECT = 4,
+	OB_ACTION_ONBOARD = 5,
+	OB_ACTION_COUNT,
+} ob_action;
+
+typedef enum {
+	OB_REJECTION_NONE = 0,
+	OB_REJECTION_INELIGIBLE = 1,
+	OB_REJECTION_INCOMPLETE = 2,
+	OB_REJECTION_DUPLICATE = 3,
+	OB_REJECTION_OUT_OF_SCOPE = 4,
+	OB_REJECTION_FRAUD_SUSPECTED = 5,
+	OB_REJECTION_OTHER = 6,
+	OB_REJECTION_COUNT,
+} ob_rejection;
+
+typedef struct ob_address {
+	char street[OB_STREET_MAX + 1];
+	char postal_code[6];
+	char city[OB_CITY_MAX + 1];
+	char departement[OB_FR_DEPARTEMENT_STR_SIZE]; /* derived; may be "" */
+	char region[OB_REGION_MAX + 1];               /* derived; may be "" */
+} ob_address;
+
+typedef struct ob_company {
+	char siren[10];
+	char siret[15]; /* "" when not given */
+	char legal_name[OB_NAME_MAX + 1];
+	char trade_name[OB_NAME_MAX + 1];
+	char naf[7];
+	char vat[OB_FR_VAT_STR_SIZE]; /* normalised, "" when not given */
+	uint32_t employees;
+	int64_t turnover_eur;
+	int64_t balance_eur;
+	ob_address address;
+} ob_company;
+
+/* Personal data: kept together, here and in the store. */
+typedef struct ob_contact {
+	char name[OB_NAME_MAX + 1];
+	char email[OB_EMAIL_MAX + 1];
+	char phone[OB_FR_PHONE_STR_SIZE]; /* E.164 */
+} ob_contact;
+
+typedef struct ob_benefits {
+	bool granted;
+	char fee_waiver_from[11]; /* YYYY-MM-DD */
+	char fee_waiver_until[11];
+	uint32_t fee_waiver_months;
+	int64_t fee_waived_cents;
+	int64_t ad_credit_cents;
+	int64_t ad_credit_used_cents;
+	int64_t webinar_at_ms; /* 0: none */
+	uint32_t advisor;      /* 0: none */
+	bool revoked;
+	int64_t revoked_at_ms;
+} ob_benefits;
+
+typedef struct ob_state_change {
+	ob_state from;
+	ob_state to;
+	char actor[OB_ACTOR_MAX + 1];
+	int64_t at_ms;
+	char reason[OB_REASON_MAX + 1];
+} ob_state_change;
+
+typedef struct ob_application {
+	char id[OB_ID_LEN + 1];
+	int64_t seq; /* the store's order of submission; the waitlist's order */
+	char cohort_id[OB_COHORT_ID_MAX + 1];
+	ob_state state;
+	uint64_t version;
+	ob_company company;
+	ob_contact contact;
+	ob_channel channel;
+	bool exports;
+	char categories[OB_MAX_CATEGORIES][OB_CATEGORY_MAX + 1];
+	size_t n_categories;
+	ob_size_category size;
+	uint32_t waitlist_position; /* filled on read when WAITLISTED */
+	int64_t submitted_at_ms;
+	int64_t updated_at_ms;
+	ob_rejection rejection;
+	ob_benefits benefits;
+	ob_state_change *history; /* heap; NULL unless asked for */
+	size_t n_history;
+} ob_application;
+
+/* Frees the history; accepts NULL. The struct may be reused afterwards. */
+void ob_application_fini(ob_application *a);
+
+typedef struct ob_cohort {
+	char id[OB_COHORT_ID_MAX + 1];
+	char name[OB_NAME_MAX + 1];
+	uint32_t capacity;
+	int64_t window_opens_ms;  /* 0: open since ever */
+	int64_t window_closes_ms; /* 0: never closes */
+	bool window_enforced;
+	char lockdown_start[11];
+	char lockdown_end[11];
+	char fee_waiver_until[11];
+	int64_t monthly_fee_cents;
+	int64_t ad_credit_cents;
+	uint32_t webinar_hour;
+	uint32_t webinar_minute;
+	uint32_t webinar_seats;
+	uint32_t advisor_pool;
+	uint32_t eligible_sizes; /* bit (1 << ob_size_category) */
+	int64_t created_at_ms;
+} ob_cohort;
+
+/* The cohort of November 2020, created on first start. */
+void ob_cohort_default(ob_cohort *c);
+#define OB_DEFAULT_COHORT "2020-11"
+
+/* Seat-holding states: SUBMITTED, UNDER_REVIEW, NEEDS_INFO, APPROVED, ONBOARDED. */
+bool ob_state_holds_seat(ob_state s);
+/* REJECTED and WITHDRAWN: nothing moves out of them. */
+bool ob_state_final(ob_state s);
+/* The state an action leads to from `from`, or OB_STATE_UNSPECIFIED when the
+ * transition is illegal. The one table of the lifecycle. */
+ob_state ob_transition(ob_state from, ob_action action);
+
+const char *ob_state_name(ob_state s);     /* "SUBMITTED"... */
+const char *ob_channel_name(ob_channel c); /* "MARKETPLACE"... */
+const char *ob_action_name(ob_action a);   /* "approve"... */
+
+#endif

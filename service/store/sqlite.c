@@ -1,0 +1,1014 @@
+/*
+ * The SQLite store: one write connection behind a mutex (SQLite has a single
+ * writer anyway, and holding it across the domain's read-check-write makes
+ * the seat invariants hold under any concurrency), and a pool of read
+ * connections that see WAL snapshots and never wait for the writer.
+ *
+ * Durability: journal_mode=WAL with synchronous=FULL, so COMMIT returns only
+ * after the WAL is fsync'd: an acknowledged write survives kill -9 and power
+ * loss. Statements are prepared once per connection and cached.
+ */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sqlite3.h>
+
+#include "base/log.h"
+#include "store/migrations.h"
+#include "store/store.h"
+
+#define APP_COLUMNS                                                                            \
+	"a.seq, a.id, a.cohort_id, a.state, a.version, a.siren, a.siret, a.legal_name, "        \
+	"a.trade_name, a.naf, a.vat, a.employees, a.turnover_eur, a.balance_eur, a.street, "   \
+	"a.postal_code, a.city, a.departement, a.region, a.channel, a.exports, a.categories, "  \
+	"a.size, a.submitted_at, a.updated_at, a.rejection, a.benefits_granted, "              \
+	"a.fee_waiver_from, a.fee_waiver_until, a.fee_waiver_months, a.fee_waived_cents, "     \
+	"a.ad_credit_cents, a.ad_credit_used_cents, a.webinar_at, a.advisor, "                 \
+	"a.benefits_revoked, a.benefits_revoked_at, c.name, c.email, c.phone "                 \
+	"FROM application a JOIN contact c ON c.app_seq = a.seq "
+
+#define COHORT_COLUMNS                                                                         \
+	"id, name, capacity, window_opens, window_closes, window_enforced, lockdown_start, "     \
+	"lockdown_end, fee_waiver_until, monthly_fee_cents, ad_credit_cents, webinar_hour, "    \
+	"webinar_minute, webinar_seats, advisor_pool, eligible_sizes, created_at FROM cohort "
+
+#define STATEMENTS(X)                                                                          \
+	X(BEGIN_READ, "BEGIN")                                                                 \
+	X(BEGIN_WRITE, "BEGIN IMMEDIATE")                                                      \
+	X(COMMIT, "COMMIT")                                                                    \
+	X(ROLLBACK, "ROLLBACK")                                                                \
+	X(COHORT_GET, "SELECT " COHORT_COLUMNS "WHERE id = ?1")                                \
+	X(COHORT_LIST, "SELECT " COHORT_COLUMNS "ORDER BY id LIMIT ?1")                        \
+	X(COHORT_INSERT, "INSERT INTO cohort VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, " \
+	                 "?11, ?12, ?13, ?14, ?15, ?16, ?17)")                                  \
+	X(COHORT_SET_CAPACITY, "UPDATE cohort SET capacity = ?2 WHERE id = ?1")                 \
+	X(COUNTER_ADD, "INSERT INTO counter VALUES (?1, ?2, ?3) ON CONFLICT (cohort_id, key) "  \
+	               "DO UPDATE SET count = count + excluded.count")                          \
+	X(COUNTER_GET, "SELECT count FROM counter WHERE cohort_id = ?1 AND key = ?2")           \
+	X(COUNTER_LIST, "SELECT key, count FROM counter WHERE cohort_id = ?1 AND "               \
+	                "substr(key, 1, length(?2)) = ?2 AND count != 0 ORDER BY key")                     \
+	X(APP_INSERT,                                                                          \
+	  "INSERT INTO application (id, cohort_id, state, version, siren, siret, legal_name, "  \
+	  "trade_name, naf, vat, employees, turnover_eur, balance_eur, street, postal_code, "   \
+	  "city, departement, region, channel, exports, categories, size, submitted_at, "      \
+	  "updated_at, rejection) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, "  \
+	  "?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25)")                    \
+	X(CONTACT_INSERT, "INSERT INTO contact VALUES (?1, ?2, ?3, ?4)")                        \
+	X(APP_UPDATE, "UPDATE application SET state = ?2, version = ?3, updated_at = ?4, "      \
+	              "rejection = ?5, benefits_granted = ?6, fee_waiver_from = ?7, "          \
+	              "fee_waiver_until = ?8, fee_waiver_months = ?9, fee_waived_cents = ?10, " \
+	              "ad_credit_cents = ?11, ad_credit_used_cents = ?12, webinar_at = ?13, "   \
+	              "advisor = ?14, benefits_revoked = ?15, benefits_revoked_at = ?16 "       \
+	              "WHERE seq = ?1")                                                         \
+	X(APP_GET, "SELECT " APP_COLUMNS "WHERE a.id = ?1")                                     \
+	X(APP_GET_SIREN, "SELECT " APP_COLUMNS "WHERE a.cohort_id = ?1 AND a.siren = ?2")       \
+	X(APP_FIRST_WAITLISTED, "SELECT " APP_COLUMNS "WHERE a.cohort_id = ?1 AND a.state = ?2 " \
+	                        "ORDER BY a.seq LIMIT 1")                                       \
+	X(APP_WAITLIST_POSITION, "SELECT count(*) FROM application WHERE cohort_id = ?1 AND "   \
+	                         "state = ?2 AND seq <= ?3")                                    \
+	X(HISTORY_APPEND, "INSERT INTO history VALUES (?1, (SELECT count(*) FROM history "      \
+	                  "WHERE app_seq = ?1), ?2, ?3, ?4, ?5, ?6)")                           \
+	X(HISTORY_LOAD, "SELECT from_state, to_state, actor, at, reason FROM history "          \
+	                "WHERE app_seq = ?1 ORDER BY n")                                        \
+	X(WEBINAR_BOOKED, "SELECT booked FROM webinar WHERE cohort_id = ?1 AND session_at = ?2") \
+	X(WEBINAR_ADD, "INSERT INTO webinar VALUES (?1, ?2, ?3) ON CONFLICT (cohort_id, "       \
+	               "session_at) DO UPDATE SET booked = booked + excluded.booked")           \
+	X(ADVISOR_CREATE, "INSERT OR IGNORE INTO advisor VALUES (?1, ?2, 0)")                   \
+	X(ADVISOR_PICK, "SELECT advisor FROM advisor WHERE cohort_id = ?1 "                     \
+	                "ORDER BY load, advisor LIMIT 1")                                       \
+	X(ADVISOR_ADD, "UPDATE advisor SET load = load + ?3 WHERE cohort_id = ?1 AND "          \
+	               "advisor = ?2")                                                          \
+	X(IDEM_GET, "SELECT request_hash, reply FROM idempotency WHERE key = ?1")               \
+	X(IDEM_PUT, "INSERT INTO idempotency VALUES (?1, ?2, ?3, ?4)")                          \
+	X(IDEM_PURGE, "DELETE FROM idempotency WHERE key IN (SELECT key FROM idempotency "      \
+	              "WHERE created_at < ?1 ORDER BY created_at LIMIT ?2)")
+
+enum {
+#define X(name, sql) ST_##name,
+	STATEMENTS(X)
+#undef X
+	        ST_COUNT
+};
+
+static const char *const statement_sql[ST_COUNT] = {
+#define X(name, sql) [ST_##name] = sql,
+        STATEMENTS(X)
+#undef X
+};
+
+typedef struct conn {
+	sqlite3 *db;
+	sqlite3_stmt *st[ST_COUNT];
+	struct conn *next_free;
+} conn;
+
+typedef struct sq_store {
+	ob_store base;
+	char *path;
+	pthread_mutex_t write_mu; /* held from begin(write) to commit/rollback */
+	conn writer;
+	pthread_mutex_t pool_mu;
+	conn *free_readers; /* at most one per thread that ever read */
+} sq_store;
+
+typedef struct sq_txn {
+	ob_txn base;
+	sq_store *store;
+	conn *c;
+	bool write;
+} sq_txn;
+
+static const ob_store_ops sqlite_ops;
+
+/* The one translation of SQLite result codes. */
+static ob_err from_sqlite(int rc)
+{
+	switch (rc & 0xFF) {
+	case SQLITE_OK:
+	case SQLITE_DONE:
+	case SQLITE_ROW:
+		return OB_OK;
+	case SQLITE_CONSTRAINT:
+		return OB_EEXIST;
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+		return OB_EUNAVAIL;
+	case SQLITE_NOMEM:
+		return OB_ENOMEM;
+	case SQLITE_CORRUPT:
+	case SQLITE_NOTADB:
+		return OB_ECORRUPT;
+	case SQLITE_TOOBIG:
+		return OB_ETOOBIG;
+	default:
+		return OB_EIO;
+	}
+}
+
+static ob_err fail(conn *c, int rc, const char *what)
+{
+	/* The message names the statement, never the bound values. */
+	ob_log(OB_LOG_ERROR, "sqlite: %s: %s", what, sqlite3_errmsg(c->db));
+	return from_sqlite(rc);
+}
+
+static sqlite3_stmt *stmt(conn *c, int which)
+{
+	sqlite3_stmt *s = c->st[which];
+	if (s == NULL) {
+		int rc = sqlite3_prepare_v3(c->db, statement_sql[which], -1,
+		                            SQLITE_PREPARE_PERSISTENT, &s, NULL);
+		if (rc != SQLITE_OK) {
+			ob_log(OB_LOG_ERROR, "sqlite: cannot prepare statement %d: %s", which,
+			       sqlite3_errmsg(c->db));
+			return NULL;
+		}
+		c->st[which] = s;
+	}
+	return s;
+}
+
+static void conn_close(conn *c)
+{
+	for (int i = 0; i < ST_COUNT; i++)
+		sqlite3_finalize(c->st[i]);
+	sqlite3_close_v2(c->db);
+	memset(c, 0, sizeof(*c));
+}
+
+static ob_err exec(conn *c, const char *sql)
+{
+	char *msg = NULL;
+	int rc = sqlite3_exec(c->db, sql, NULL, NULL, &msg);
+	if (rc != SQLITE_OK) {
+		ob_log(OB_LOG_ERROR, "sqlite: %s", msg != NULL ? msg : sqlite3_errstr(rc));
+		sqlite3_free(msg);
+		return from_sqlite(rc);
+	}
+	return OB_OK;
+}
+
+static ob_err conn_open(conn *c, const char *path, bool create)
+{
+	memset(c, 0, sizeof(*c));
+	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (create ? SQLITE_OPEN_CREATE : 0);
+	int rc = sqlite3_open_v2(path, &c->db, flags, NULL);
+	if (rc != SQLITE_OK) {
+		ob_log(OB_LOG_ERROR, "sqlite: cannot open %s: %s", path,
+		       c->db != NULL ? sqlite3_errmsg(c->db) : sqlite3_errstr(rc));
+		sqlite3_close_v2(c->db);
+		c->db = NULL;
+		return from_sqlite(rc);
+	}
+	sqlite3_extended_result_codes(c->db, 1);
+	sqlite3_busy_timeout(c->db, 5000);
+	ob_err err = exec(c, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; "
+	                     "PRAGMA foreign_keys=ON; PRAGMA secure_delete=ON; "
+	                     "PRAGMA trusted_schema=OFF;");
+	if (err != OB_OK)
+		conn_close(c);
+	return err;
+}
+
+static ob_err migrate(conn *c)
+{
+	sqlite3_stmt *s = NULL;
+	int version = 0;
+	if (sqlite3_prepare_v2(c->db, "PRAGMA user_version", -1, &s, NULL) == SQLITE_OK &&
+	    sqlite3_step(s) == SQLITE_ROW)
+		version = sqlite3_column_int(s, 0);
+	sqlite3_finalize(s);
+	if (version > (int)ob_n_migrations) {
+		ob_log(OB_LOG_ERROR,
+		       "the database has schema version %d; this onboardd knows only up to %u",
+		       version, ob_n_migrations);
+		return OB_ECORRUPT;
+	}
+	for (unsigned v = (unsigned)version; v < ob_n_migrations; v++) {
+		char pragma[64];
+		snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %u;", v + 1);
+		ob_err err = exec(c, "BEGIN IMMEDIATE");
+		if (err == OB_OK)
+			err = exec(c, ob_migrations[v]);
+		if (err == OB_OK)
+			err = exec(c, pragma);
+		if (err == OB_OK)
+			err = exec(c, "COMMIT");
+		if (err != OB_OK) {
+			(void)exec(c, "ROLLBACK");
+			ob_log(OB_LOG_ERROR, "migration %u failed", v + 1);
+			return err;
+		}
+		ob_log(OB_LOG_INFO, "applied schema migration %u", v + 1);
+	}
+	return OB_OK;
+}
+
+ob_err ob_store_open_sqlite(ob_store **out, const char *path)
+{
+	*out = NULL;
+	if (sqlite3_threadsafe() == 0) {
+		ob_log(OB_LOG_ERROR, "sqlite was built without thread support");
+		return OB_EINTERNAL;
+	}
+	sq_store *s = calloc(1, sizeof(*s));
+	if (s == NULL || (s->path = strdup(path)) == NULL) {
+		free(s);
+		return OB_ENOMEM;
+	}
+	s->base.ops = &sqlite_ops;
+	pthread_mutex_init(&s->write_mu, NULL);
+	pthread_mutex_init(&s->pool_mu, NULL);
+	ob_err err = conn_open(&s->writer, path, true);
+	if (err == OB_OK)
+		err = migrate(&s->writer);
+	if (err != OB_OK) {
+		sqlite_ops.destroy(&s->base);
+		return err;
+	}
+	*out = &s->base;
+	return OB_OK;
+}
+
+static void sq_destroy(ob_store *base)
+{
+	sq_store *s = (sq_store *)base;
+	while (s->free_readers != NULL) {
+		conn *c = s->free_readers;
+		s->free_readers = c->next_free;
+		conn_close(c);
+		free(c);
+	}
+	if (s->writer.db != NULL)
+		conn_close(&s->writer);
+	pthread_mutex_destroy(&s->write_mu);
+	pthread_mutex_destroy(&s->pool_mu);
+	free(s->path);
+	free(s);
+}
+
+static ob_err step_done(conn *c, sqlite3_stmt *s, const char *what)
+{
+	int rc = sqlite3_step(s);
+	sqlite3_reset(s);
+	if (rc != SQLITE_DONE)
+		return fail(c, rc, what);
+	return OB_OK;
+}
+
+static ob_err sq_begin(ob_store *base, bool write, ob_txn **out)
+{
+	sq_store *s = (sq_store *)base;
+	*out = NULL;
+	sq_txn *t = calloc(1, sizeof(*t));
+	if (t == NULL)
+		return OB_ENOMEM;
+	t->base.ops = &sqlite_ops;
+	t->store = s;
+	t->write = write;
+	if (write) {
+		pthread_mutex_lock(&s->write_mu);
+		t->c = &s->writer;
+	} else {
+		pthread_mutex_lock(&s->pool_mu);
+		conn *c = s->free_readers;
+		if (c != NULL)
+			s->free_readers = c->next_free;
+		pthread_mutex_unlock(&s->pool_mu);
+		if (c == NULL) {
+			c = calloc(1, sizeof(*c));
+			ob_err err = c == NULL ? OB_ENOMEM : conn_open(c, s->path, false);
+			if (err != OB_OK) {
+				free(c);
+				free(t);
+				return err;
+			}
+		}
+		t->c = c;
+	}
+	sqlite3_stmt *st = stmt(t->c, write ? ST_BEGIN_WRITE : ST_BEGIN_READ);
+	ob_err err = st == NULL ? OB_EIO : step_done(t->c, st, "begin");
+	if (err != OB_OK) {
+		if (write) {
+			pthread_mutex_unlock(&s->write_mu);
+		} else {
+			conn_close(t->c);
+			free(t->c);
+		}
+		free(t);
+		return err;
+	}
+	*out = &t->base;
+	return OB_OK;
+}
+
+static void release(sq_txn *t)
+{
+	sq_store *s = t->store;
+	if (t->write) {
+		pthread_mutex_unlock(&s->write_mu);
+	} else {
+		pthread_mutex_lock(&s->pool_mu);
+		t->c->next_free = s->free_readers;
+		s->free_readers = t->c;
+		pthread_mutex_unlock(&s->pool_mu);
+	}
+	free(t);
+}
+
+static ob_err sq_commit(ob_txn *base)
+{
+	sq_txn *t = (sq_txn *)base;
+	sqlite3_stmt *st = stmt(t->c, ST_COMMIT);
+	ob_err err = st == NULL ? OB_EIO : step_done(t->c, st, "commit");
+	if (err != OB_OK && !sqlite3_get_autocommit(t->c->db)) {
+		sqlite3_stmt *rb = stmt(t->c, ST_ROLLBACK);
+		if (rb != NULL)
+			(void)step_done(t->c, rb, "rollback");
+	}
+	release(t);
+	return err;
+}
+
+static void sq_rollback(ob_txn *base)
+{
+	sq_txn *t = (sq_txn *)base;
+	if (!sqlite3_get_autocommit(t->c->db)) {
+		sqlite3_stmt *st = stmt(t->c, ST_ROLLBACK);
+		if (st != NULL)
+			(void)step_done(t->c, st, "rollback");
+	}
+	release(t);
+}
+
+/* ---- helpers -------------------------------------------------------- */
+
+#define PREP(t, which)                                                                         \
+	sqlite3_stmt *s = stmt((t)->c, (which));                                               \
+	if (s == NULL)                                                                         \
+		return OB_EIO;
+
+static void bind_text(sqlite3_stmt *s, int i, const char *v)
+{
+	sqlite3_bind_text(s, i, v, -1, SQLITE_TRANSIENT);
+}
+
+static void col_text(sqlite3_stmt *s, int i, char *out, size_t n)
+{
+	const unsigned char *v = sqlite3_column_text(s, i);
+	snprintf(out, n, "%s", v != NULL ? (const char *)v : "");
+}
+
+/* ---- cohorts -------------------------------------------------------- */
+
+static void read_cohort(sqlite3_stmt *s, ob_cohort *c)
+{
+	memset(c, 0, sizeof(*c));
+	col_text(s, 0, c->id, sizeof(c->id));
+	col_text(s, 1, c->name, sizeof(c->name));
+	c->capacity = (uint32_t)sqlite3_column_int64(s, 2);
+	c->window_opens_ms = sqlite3_column_int64(s, 3);
+	c->window_closes_ms = sqlite3_column_int64(s, 4);
+	c->window_enforced = sqlite3_column_int(s, 5) != 0;
+	col_text(s, 6, c->lockdown_start, sizeof(c->lockdown_start));
+	col_text(s, 7, c->lockdown_end, sizeof(c->lockdown_end));
+	col_text(s, 8, c->fee_waiver_until, sizeof(c->fee_waiver_until));
+	c->monthly_fee_cents = sqlite3_column_int64(s, 9);
+	c->ad_credit_cents = sqlite3_column_int64(s, 10);
+	c->webinar_hour = (uint32_t)sqlite3_column_int(s, 11);
+	c->webinar_minute = (uint32_t)sqlite3_column_int(s, 12);
+	c->webinar_seats = (uint32_t)sqlite3_column_int(s, 13);
+	c->advisor_pool = (uint32_t)sqlite3_column_int(s, 14);
+	c->eligible_sizes = (uint32_t)sqlite3_column_int(s, 15);
+	c->created_at_ms = sqlite3_column_int64(s, 16);
+}
+
+static ob_err sq_cohort_get(ob_txn *base, const char *id, ob_cohort *out)
+{
+	sq_txn *t = (sq_txn *)base;
+	PREP(t, ST_COHORT_GET);
+	bind_text(s, 1, id);
+	int rc = sqlite3_step(s);
+	ob_err err = OB_OK;
+	if (rc == SQLITE_ROW)
+		read_cohort(s, out);
+	else if (rc == SQLITE_DONE)
+		err = OB_ENOTFOUND;
+	else
+		err = fail(t->c, rc, "cohort_get");
+	sqlite3_reset(s);
+	return err;
+}
+
+static ob_err sq_cohort_list(ob_txn *base, ob_cohort *out, size_t max, size_t *n)
+{
+	sq_txn *t = (sq_txn *)base;
+	PREP(t, ST_COHORT_LIST);
+	sqlite3_bind_int64(s, 1, (sqlite3_int64)max);
+	*n = 0;
+	int rc;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW && *n < max)
+		read_cohort(s, &out[(*n)++]);
+	sqlite3_reset(s);
+	return rc == SQLITE_DONE || rc == SQLITE_ROW ? OB_OK : fail(t->c, rc, "cohort_list");
+}
+
+static ob_err sq_cohort_insert(ob_txn *base, const ob_cohort *c)
+{
+	sq_txn *t = (sq_txn *)base;
+	PREP(t, ST_COHORT_INSERT);
+	bind_text(s, 1, c->id);
+	bind_text(s, 2, c->name);
+	sqlite3_bind_int64(s, 3, c->capacity);
+	sqlite3_bind_int64(s, 4, c->window_opens_ms);
+	sqlite3_bind_int64(s, 5, c->window_closes_ms);
+	sqlite3_bind_int(s, 6, c->window_enforced);
+	bind_text(s, 7, c->lockdown_start);
+	bind_text(s, 8, c->lockdown_end);
+	bind_text(s, 9, c->fee_waiver_until);
+	sqlite3_bind_int64(s, 10, c->monthly_fee_cents);
+	sqlite3_bind_int64(s, 11, c->ad_credit_cents);
+	sqlite3_bind_int64(s, 12, c->webinar_hour);
+	sqlite3_bind_int64(s, 13, c->webinar_minute);
+	sqlite3_bind_int64(s, 14, c->webinar_seats);
+	sqlite3_bind_int64(s, 15, c->advisor_pool);
+	sqlite3_bind_int64(s, 16, c->eligible_sizes);
+	sqlite3_bind_int64(s, 17, c->created_at_ms);
+	return step_done(t->c, s, "cohort_insert");
+}
+
+static ob_err sq_cohort_set_capacity(ob_txn *base, const char *id, uint32_t capacity)
+{
+	sq_txn *t = (sq_txn *)base;
+	PREP(t, ST_COHORT_SET_CAPACITY);
+	bind_text(s, 1, id);
+	sqlite3_bind_int64(s, 2, capacity);
+	ob_err err = step_done(t->c, s, "cohort_set_capacity");
+	if (err == OB_OK && sqlite3_changes(t->c->db) == 0)
+		err = OB_ENOTFOUND;
+	return err;
+}
+
+/* ---- counters ------------------------------------------------------- */
+
+static ob_err sq_counter_add(ob_txn *base, const char *cohort, const char *key, int64_t delta)
+{
+	sq_txn *t = (sq_txn *)base;
+	PREP(t, ST_COUNTER_ADD);
+	bind_text(s, 1, cohort);
+	bind_text(s, 2, key);
+	sqlite3_bind_int64(s, 3, delta);
+	return step_done(t->c, s, "counter_add");
+}
+
+static ob_err sq_counter_get(ob_txn *base, const char *cohort, const char *key, int64_t *out)
+{
+	sq_txn *t = (sq_txn *)base;
+	PREP(t, ST_COUNTER_GET);
+	bind_text(s, 1, cohort);
+	bind_text(s, 2, key);
+	int rc = sqlite3_step(s);
+	*out = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
+	sqlite3_reset(s);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? OB_OK : fail(t->c, rc, "counter_get");
+}
+
+static ob_err sq_counter_list(ob_txn *base, const char *cohort, const char *prefix,
+                              ob_counter **out, size_t *n)
+{
+	sq_txn *t = (sq_txn *)base;
+	*out = NULL;
+	*n = 0;
+	PREP(t, ST_COUNTER_LIST);
+	bind_text(s, 1, cohort);
+	bind_text(s, 2, prefix);
+	size_t cap = 0;
+	int rc;
+	ob_err err = OB_OK;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if (*n == cap) {
+			cap = cap * 2 + 16;
+			ob_counter *g = realloc(*out, cap * sizeof(**out));
+			if (g == NULL) {
+				err = OB_ENOMEM;
+				break;
+			}
+			*out = g;
+		}
+		col_text(s, 0, (*out)[*n].key, sizeof((*out)[*n].key));
+		(*out)[*n].count = sqlite3_column_int64(s, 1);
+		(*n)++;
+	}
+	if (err == OB_OK && rc != SQLITE_DONE)
+		err = fail(t->c, rc, "counter_list");
+	sqlite3_reset(s);
+	if (err != OB_OK) {
+		free(*out);
+		*out = NULL;
+		*n = 0;
+	}
+	return err;
+}
+
+/* ---- applications --------------------------------------------------- */
+
+static void read_app(sqlite3_stmt *s, ob_application *a)
+{
+	memset(a, 0, sizeof(*a));
+	a->seq = sqlite3_column_int64(s, 0);
+	col_text(s, 1, a->id, sizeof(a->id));
+	col_text(s, 2, a->cohort_id, sizeof(a->cohort_id));
+	a->state = (ob_state)sqlite3_column_int(s, 3);
+	a->version = (uint64_t)sqlite3_column_int64(s, 4);
+	ob_company *c = &a->company;
+	col_text(s, 5, c->siren, sizeof(c->siren));
+	col_text(s, 6, c->siret, sizeof(c->siret));
+	col_text(s, 7, c->legal_name, sizeof(c->legal_name));
+	col_text(s, 8, c->trade_name, sizeof(c->trade_name));
+	col_text(s, 9, c->naf, sizeof(c->naf));
+	col_text(s, 10, c->vat, sizeof(c->vat));
+	c->employees = (uint32_t)sqlite3_column_int64(s, 11);
+	c->turnover_eur = sqlite3_column_int64(s, 12);
+	c->balance_eur = sqlite3_column_int64(s, 13);
+	col_text(s, 14, c->address.street, sizeof(c->address.street));
+	col_text(s, 15, c->address.postal_code, sizeof(c->address.postal_code));
+	col_text(s, 16, c->address.city, sizeof(c->address.city));
+	col_text(s, 17, c->address.departement, sizeof(c->address.departement));
+	col_text(s, 18, c->address.region, sizeof(c->address.region));
+	a->channel = (ob_channel)sqlite3_column_int(s, 19);
+	a->exports = sqlite3_column_int(s, 20) != 0;
+	/* Categories are stored joined by newlines (they cannot hold one). */
+	const char *cats = (const char *)sqlite3_column_text(s, 21);
+	while (cats != NULL && *cats != '\0' && a->n_categories < OB_MAX_CATEGORIES) {
+		size_t len = strcspn(cats, "\n");
+		snprintf(a->categories[a->n_categories++], OB_CATEGORY_MAX + 1, "%.*s", (int)len,
+		         cats);
+		cats += len + (cats[len] == '\n');
+	}
+	a->size = (ob_size_category)sqlite3_column_int(s, 22);
+	a->submitted_at_ms = sqlite3_column_int64(s, 23);
+	a->updated_at_ms = sqlite3_column_int64(s, 24);
+	a->rejection = (ob_rejection)sqlite3_column_int(s, 25);
+	ob_benefits *b = &a->benefits;
+	b->granted = sqlite3_column_int(s, 26) != 0;
+	col_text(s, 27, b->fee_waiver_from, sizeof(b->fee_waiver_from));
+	col_text(s, 28, b->fee_waiver_until, sizeof(b->fee_waiver_until));
+	b->fee_waiver_months = (uint32_t)sqlite3_column_int64(s, 29);
+	b->fee_waived_cents = sqlite3_column_int64(s, 30);
+	b->ad_credit_cents = sqlite3_column_int64(s, 31);
+	b->ad_credit_used_cents = sqlite3_column_int64(s, 32);
+	b->webinar_at_ms = sqlite3_column_int64(s, 33);
+	b->advisor = (uint32_t)sqlite3_column_int64(s, 34);
+	b->revoked = sqlite3_column_int(s, 35) != 0;
+	b->revoked_at_ms = sqlite3_column_int64(s, 36);
+	col_text(s, 37, a->contact.name, sizeof(a->contact.name));
+	col_text(s, 38, a->contact.email, sizeof(a->contact.email));
+	col_text(s, 39, a->contact.phone, sizeof(a->contact.phone));
+}
+
+static ob_err sq_app_insert(ob_txn *base, ob_application *a)
+{
+	sq_txn *t = (sq_txn *)base;
+	char cats[OB_MAX_CATEGORIES * (OB_CATEGORY_MAX + 1) + 1] = "";
+	size_t off = 0;
+	for (size_t i = 0; i < a->n_categories; i++)
+		off += (size_t)snprintf(cats + off, sizeof(cats) - off, "%s%s", i > 0 ? "\n" : "",
+		                        a->categories[i]);
+	const ob_company *c = &a->company;
+	{
+		PREP(t, ST_APP_INSERT);
+		bind_text(s, 1, a->id);
+		bind_text(s, 2, a->cohort_id);
+		sqlite3_bind_int(s, 3, (int)a->state);
+		sqlite3_bind_int64(s, 4, (sqlite3_int64)a->version);
+		bind_text(s, 5, c->siren);
+		bind_text(s, 6, c->siret);
+		bind_text(s, 7, c->legal_name);
+		bind_text(s, 8, c->trade_name);
+		bind_text(s, 9, c->naf);
+		bind_text(s, 10, c->vat);
+		sqlite3_bind_int64(s, 11, c->employees);
+		sqlite3_bind_int64(s, 12, c->turnover_eur);
+		sqlite3_bind_int64(s, 13, c->balance_eur);
+		bind_text(s, 14, c->address.street);
+		bind_text(s, 15, c->address.postal_code);
+		bind_text(s, 16, c->address.city);
+		bind_text(s, 17, c->address.departement);
+		bind_text(s, 18, c->address.region);
+		sqlite3_bind_int(s, 19, (int)a->channel);
+		sqlite3_bind_int(s, 20, a->exports);
+		bind_text(s, 21, cats);
+		sqlite3_bind_int(s, 22, (int)a->size);
+		sqlite3_bind_int64(s, 23, a->submitted_at_ms);
+		sqlite3_bind_int64(s, 24, a->updated_at_ms);
+		sqlite3_bind_int(s, 25, (int)a->rejection);
+		int rc = sqlite3_step(s);
+		sqlite3_reset(s);
+		if (rc == SQLITE_CONSTRAINT_UNIQUE)
+			return OB_EEXIST;
+		if (rc != SQLITE_DONE)
+			return fail(t->c, rc, "app_insert");
+		a->seq = sqlite3_last_insert_rowid(t->c->db);
+	}
+	PREP(t, ST_CONTACT_INSERT);
+	sqlite3_bind_int64(s, 1, a->seq);
+	bind_text(s, 2, a->contact.name);
+	bind_text(s, 3, a->contact.email);
+	bind_text(s, 4, a->contact.phone);
+	return step_done(t->c, s, "contact_insert");
+}
+
+static ob_err sq_app_update(ob_txn *base, const ob_application *a)
+{
+	sq_txn *t = (sq_txn *)base;
+	PREP(t, ST_APP_UPDATE);
+	const ob_benefits *b = &a->benefits;
+	sqlite3_bind_int64(s, 1, a->seq);
+	sqlite3_bind_int(s, 2, (int)a->state);
+	sqlite3_bind_int64(s, 3, (sqlite3_int64)a->version);
+	sqlite3_bind_int64(s, 4, a->updated_at_ms);
+	sqlite3_bind_int(s, 5, (int)a->rejection);
+	sqlite3_bind_int(s, 6, b->granted);
+	bind_text(s, 7, b->fee_waiver_from);
+	bind_text(s, 8, b->fee_waiver_until);
+	sqlite3_bind_int64(s, 9, b->fee_waiver_months);
+	sqlite3_bind_int64(s, 10, b->fee_waived_cents);
+	sqlite3_bind_int64(s, 11, b->ad_credit_cents);
+	sqlite3_bind_int64(s, 12, b->ad_credit_used_cents);
+	sqlite3_bind_int64(s, 13, b->webinar_at_ms);
+	sqlite3_bind_int64(s, 14, b->advisor);
+	sqlite3_bind_int(s, 15, b->revoked);
+	sqlite3_bind_int64(s, 16, b->revoked_at_ms);
+	ob_err err = step_done(t->c, s, "app_update");
+	if (err == OB_OK && sqlite3_changes(t->c->db) != 1)
+		err = OB_ENOTFOUND;
+	return err;
+}
+
+static ob_err get_one(sq_txn *t, sqlite3_stmt *s, ob_application *out, const char *what)
+{
+	int rc = sqlite3_step(s);
+	ob_err err = OB_OK;
+	if (rc == SQLITE_ROW)
+		read_app(s, out);
+	else if (rc == SQLITE_DONE)
+		err = OB_ENOTFOUND;
+	else
+		err = fail(t->c, rc, what);
+	sqlite3_reset(s);
+	return err;
+}
+
+static ob_err sq_app_get(ob_txn *base, const char *id, ob_application *out)
+{
+	sq_txn *t = (sq_txn *)base;
+	PREP(t, ST_APP_GET);
+	bind_text(s, 1, id);
+	return get_one(t, s, out, "app_get");
+}
+
+static ob_err sq_app_get_by_siren(ob_txn *base, const char *cohort, const char *siren,
+                                  ob_application *out)
+{
+	sq_txn *t = (sq_txn *)base;
+	PREP(t, ST_APP_GET_SIREN);
+	bind_text(s, 1, cohort);
+	bind_text(s, 2, siren);
+	return get_one(t, s, out, "app_get_by_siren");
+}
+
+static ob_err sq_app_first_waitlisted(ob_txn *base, const char *cohort, ob_application *out)
+{
+	sq_txn *t = (sq_txn *)base;
+	PREP(t, ST_APP_FIRST_WAITLISTED);
+	bind_text(s, 1, cohort);
+	sqlite3_bind_int(s, 2, OB_STATE_WAITLISTED);
+	return get_one(t, s, out, "app_first_waitlisted");
+}
+
+static ob_err sq_app_waitlist_position(ob_txn *base, const ob_application *a, uint32_t *out)
+{
+	sq_txn *t = (sq_txn *)base;
+	PREP(t, ST_APP_WAITLIST_POSITION);
+	bind_text(s, 1, a->cohort_id);
+	sqlite3_bind_int(s, 2, OB_STATE_WAITLISTED);
+	sqlite3_bind_int64(s, 3, a->seq);
+	int rc = sqlite3_step(s);
+	*out = rc == SQLITE_ROW ? (uint32_t)sqlite3_column_int64(s, 0) : 0;
+	sqlite3_reset(s);
+	return rc == SQLITE_ROW ? OB_OK : fail(t->c, rc, "app_waitlist_position");
+}
+
+static ob_err sq_app_list(ob_txn *base, const ob_app_filter *f, int64_t after_seq, size_t limit,
+                          ob_application **out, size_t *n)
+{
+	sq_txn *t = (sq_txn *)base;
+	*out = NULL;
+	*n = 0;
+	/* Built per call from fixed fragments; values are always bound. */
+	char sql[2048];
+	int len = snprintf(sql, sizeof(sql), "SELECT " APP_COLUMNS "WHERE a.seq > ?1");
+	if (f->cohort_id != NULL)
+		len += snprintf(sql + len, sizeof(sql) - (size_t)len, " AND a.cohort_id = ?2");
+	if (f->states != 0) {
+		len += snprintf(sql + len, sizeof(sql) - (size_t)len, " AND a.state IN (");
+		bool first = true;
+		for (int st = 0; st < OB_STATE_COUNT; st++)
+			if (f->states & (1u << st)) {
+				len += snprintf(sql + len, sizeof(sql) - (size_t)len, "%s%d",
+				                first ? "" : ",", st);
+				first = false;
+			}
+		len += snprintf(sql + len, sizeof(sql) - (size_t)len, ")");
+	}
+	if (f->size != OB_SIZE_UNSPECIFIED)
+		len += snprintf(sql + len, sizeof(sql) - (size_t)len, " AND a.size = ?3");
+	if (f->departement != NULL)
+		len += snprintf(sql + len, sizeof(sql) - (size_t)len, " AND a.departement = ?4");
+	if (f->region != NULL)
+		len += snprintf(sql + len, sizeof(sql) - (size_t)len, " AND a.region = ?5");
+	if (f->channel != OB_CHANNEL_UNSPECIFIED)
+		len += snprintf(sql + len, sizeof(sql) - (size_t)len, " AND a.channel = ?6");
+	if (f->submitted_from_ms != 0)
+		len += snprintf(sql + len, sizeof(sql) - (size_t)len, " AND a.submitted_at >= ?7");
+	if (f->submitted_to_ms != 0)
+		len += snprintf(sql + len, sizeof(sql) - (size_t)len, " AND a.submitted_at < ?8");
+	snprintf(sql + len, sizeof(sql) - (size_t)len, " ORDER BY a.seq LIMIT ?9");
+
+	sqlite3_stmt *s = NULL;
+	int rc = sqlite3_prepare_v2(t->c->db, sql, -1, &s, NULL);
+	if (rc != SQLITE_OK)
+		return fail(t->c, rc, "app_list prepare");
+	sqlite3_bind_int64(s, 1, after_seq);
+	if (f->cohort_id != NULL)
+		bind_text(s, 2, f->cohort_id);
+	sqlite3_bind_int(s, 3, (int)f->size);
+	if (f->departement != NULL)
+		bind_text(s, 4, f->departement);
+	if (f->region != NULL)
+		bind_text(s, 5, f->region);
+	sqlite3_bind_int(s, 6, (int)f->channel);
+	sqlite3_bind_int64(s, 7, f->submitted_from_ms);
+	sqlite3_bind_int64(s, 8, f->submitted_to_ms);
+	sqlite3_bind_int64(s, 9, (sqlite3_int64)limit);
+	ob_application *list = limit > 0 ? calloc(limit, sizeof(*list)) : NULL;
+	ob_err err = OB_OK;
+	if (list == NULL && limit > 0)
+		err = OB_ENOMEM;
+	while (err == OB_OK && (rc = sqlite3_step(s)) == SQLITE_ROW && *n < limit)
+		read_app(s, &list[(*n)++]);
+	if (err == OB_OK && rc != SQLITE_DONE && rc != SQLITE_ROW)
+		err = fail(t->c, rc, "app_list");
+	sqlite3_finalize(s);
+	if (err != OB_OK) {
+		free(list);
+		*n = 0;
+		return err;
+	}
+	*out = list;
+	return OB_OK;
+}
+
+/* ---- history -------------------------------------------------------- */
+
+static ob_err sq_history_append(ob_txn *base, int64_t app_seq, const ob_state_change *c)
+{
+	sq_txn *t = (sq_txn *)base;
+	PREP(t, ST_HISTORY_APPEND);
+	sqlite3_bind_int64(s, 1, app_seq);
+	sqlite3_bind_int(s, 2, (int)c->from);
+	sqlite3_bind_int(s, 3, (int)c->to);
+	bind_text(s, 4, c->actor);
+	sqlite3_bind_int64(s, 5, c->at_ms);
+	bind_text(s, 6, c->reason);
+	return step_done(t->c, s, "history_append");
+}
+
+static ob_err sq_history_load(ob_txn *base, ob_application *a)
+{
+	sq_txn *t = (sq_txn *)base;
+	PREP(t, ST_HISTORY_LOAD);
+	sqlite3_bind_int64(s, 1, a->seq);
+	size_t cap = 0;
+	int rc;
+	ob_err err = OB_OK;
+	ob_application_fini(a);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if (a->n_history == cap) {
+			cap = cap * 2 + 4;
+			ob_state_change *g = realloc(a->history, cap * sizeof(*g));
+			if (g == NULL) {
+				err = OB_ENOMEM;
+				break;
+			}
+			a->history = g;
+		}
+		ob_state_change *c = &a->history[a->n_history++];
+		c->from = (ob_state)sqlite3_column_int(s, 0);
+		c->to = (ob_state)sqlite3_column_int(s, 1);
+		col_text(s, 2, c->actor, sizeof(c->actor));
+		c->at_ms = sqlite3_column_int64(s, 3);
+		col_text(s, 4, c->reason, sizeof(c->reason));
+	}
+	if (err == OB_OK && rc != SQLITE_DONE)
+		err = fail(t->c, rc, "history_load");
+	sqlite3_reset(s);
+	if (err != OB_OK)
+		ob_application_fini(a);
+	return err;
+}
+
+/* ---- benefits ------------------------------------------------------- */
+
+static ob_err sq_webinar_booked(ob_txn *base, const char *cohort, int64_t session_ms,
+                                uint32_t *booked)
+{
+	sq_txn *t = (sq_txn *)base;
+	PREP(t, ST_WEBINAR_BOOKED);
+	bind_text(s, 1, cohort);
+	sqlite3_bind_int64(s, 2, session_ms);
+	int rc = sqlite3_step(s);
+	*booked = rc == SQLITE_ROW ? (uint32_t)sqlite3_column_int64(s, 0) : 0;
+	sqlite3_reset(s);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? OB_OK : fail(t->c, rc, "webinar_booked");
+}
+
+static ob_err sq_webinar_add(ob_txn *base, const char *cohort, int64_t session_ms, int delta)
+{
+	sq_txn *t = (sq_txn *)base;
+	PREP(t, ST_WEBINAR_ADD);
+	bind_text(s, 1, cohort);
+	sqlite3_bind_int64(s, 2, session_ms);
+	sqlite3_bind_int(s, 3, delta);
+	return step_done(t->c, s, "webinar_add");
+}
+
+static ob_err sq_advisors_create(ob_txn *base, const char *cohort, uint32_t pool)
+{
+	sq_txn *t = (sq_txn *)base;
+	PREP(t, ST_ADVISOR_CREATE);
+	for (uint32_t i = 1; i <= pool; i++) {
+		bind_text(s, 1, cohort);
+		sqlite3_bind_int64(s, 2, i);
+		ob_err err = step_done(t->c, s, "advisors_create");
+		if (err != OB_OK)
+			return err;
+	}
+	return OB_OK;
+}
+
+static ob_err sq_advisor_pick(ob_txn *base, const char *cohort, uint32_t *advisor)
+{
+	sq_txn *t = (sq_txn *)base;
+	PREP(t, ST_ADVISOR_PICK);
+	bind_text(s, 1, cohort);
+	int rc = sqlite3_step(s);
+	*advisor = rc == SQLITE_ROW ? (uint32_t)sqlite3_column_int64(s, 0) : 0;
+	sqlite3_reset(s);
+	if (rc == SQLITE_DONE)
+		return OB_ENOTFOUND;
+	return rc == SQLITE_ROW ? OB_OK : fail(t->c, rc, "advisor_pick");
+}
+
+static ob_err sq_advisor_add(ob_txn *base, const char *cohort, uint32_t advisor, int delta)
+{
+	sq_txn *t = (sq_txn *)base;
+	PREP(t, ST_ADVISOR_ADD);
+	bind_text(s, 1, cohort);
+	sqlite3_bind_int64(s, 2, advisor);
+	sqlite3_bind_int(s, 3, delta);
+	return step_done(t->c, s, "advisor_add");
+}
+
+/* ---- idempotency ---------------------------------------------------- */
+
+static ob_err sq_idem_get(ob_txn *base, const char *key, uint8_t hash[32], uint8_t **reply,
+                          size_t *reply_len)
+{
+	sq_txn *t = (sq_txn *)base;
+	*reply = NULL;
+	*reply_len = 0;
+	PREP(t, ST_IDEM_GET);
+	bind_text(s, 1, key);
+	int rc = sqlite3_step(s);
+	ob_err err = OB_OK;
+	if (rc == SQLITE_ROW) {
+		const void *h = sqlite3_column_blob(s, 0);
+		int hn = sqlite3_column_bytes(s, 0);
+		const void *r = sqlite3_column_blob(s, 1);
+		int rn = sqlite3_column_bytes(s, 1);
+		if (hn != 32) {
+			err = OB_ECORRUPT;
+		} else {
+			memcpy(hash, h, 32);
+			*reply = malloc(rn > 0 ? (size_t)rn : 1);
+			if (*reply == NULL)
+				err = OB_ENOMEM;
+			else if (rn > 0)
+				memcpy(*reply, r, (size_t)rn);
+			*reply_len = (size_t)rn;
+		}
+	} else if (rc == SQLITE_DONE) {
+		err = OB_ENOTFOUND;
+	} else {
+		err = fail(t->c, rc, "idem_get");
+	}
+	sqlite3_reset(s);
+	return err;
+}
+
+static ob_err sq_idem_put(ob_txn *base, const char *key, const uint8_t hash[32],
+                          const uint8_t *reply, size_t reply_len, int64_t now_ms)
+{
+	sq_txn *t = (sq_txn *)base;
+	PREP(t, ST_IDEM_PUT);
+	bind_text(s, 1, key);
+	sqlite3_bind_blob(s, 2, hash, 32, SQLITE_TRANSIENT);
+	sqlite3_bind_blob(s, 3, reply != NULL ? (const void *)reply : "", (int)reply_len,
+	                  SQLITE_TRANSIENT);
+	sqlite3_bind_int64(s, 4, now_ms);
+	return step_done(t->c, s, "idem_put");
+}
+
+static ob_err sq_idem_purge(ob_txn *base, int64_t before_ms, unsigned limit)
+{
+	sq_txn *t = (sq_txn *)base;
+	PREP(t, ST_IDEM_PURGE);
+	sqlite3_bind_int64(s, 1, before_ms);
+	sqlite3_bind_int64(s, 2, limit);
+	return step_done(t->c, s, "idem_purge");
+}
+
+static const ob_store_ops sqlite_ops = {
+        .name = "sqlite",
+        .destroy = sq_destroy,
+        .begin = sq_begin,
+        .commit = sq_commit,
+        .rollback = sq_rollback,
+        .cohort_get = sq_cohort_get,
+        .cohort_list = sq_cohort_list,
+        .cohort_insert = sq_cohort_insert,
+        .cohort_set_capacity = sq_cohort_set_capacity,
+        .counter_add = sq_counter_add,
+        .counter_get = sq_counter_get,
+        .counter_list = sq_counter_list,
+        .app_insert = sq_app_insert,
+        .app_update = sq_app_update,
+        .app_get = sq_app_get,
+        .app_get_by_siren = sq_app_get_by_siren,
+        .app_first_waitlisted = sq_app_first_waitlisted,
+        .app_waitlist_position = sq_app_waitlist_position,
+        .app_list = sq_app_list,
+        .history_append = sq_history_append,
+        .history_load = sq_history_load,
+        .webinar_booked = sq_webinar_booked,
+        .webinar_add = sq_webinar_add,
+        .advisors_create = sq_advisors_create,
+        .advisor_pick = sq_advisor_pick,
+        .advisor_add = sq_advisor_add,
+        .idem_get = sq_idem_get,
+        .idem_put = sq_idem_put,
+        .idem_purge = sq_idem_purge,
+};
