@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# The main job on a fresh Debian 12 machine: install what is missing, build,
+# start onboardd on the embedded SQLite store (var/onboard.db), import the
+# sample of 300 fictional companies into the November 2020 cohort, and print
+# the cohort's standing against its 800 seats. onboardd keeps running
+# afterwards so that you can try the CLI; `./demo.sh stop` stops it.
+# Running it again imports nothing twice.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+pidfile=var/onboardd.pid
+if [ "${1:-}" = "stop" ]; then
+	if [ -f "$pidfile" ] && kill "$(cat "$pidfile")" 2>/dev/null; then
+		echo "onboardd stopped"
+	else
+		echo "onboardd is not running"
+	fi
+	rm -f "$pidfile"
+	exit 0
+fi
+
+tools/install-deps.sh
+[ -d build ] || meson setup build -Dbuildtype=release
+meson compile -C build >/dev/null
+
+mkdir -p var
+onboard=build/client/onboard
+if ! [ -f "$pidfile" ] || ! kill -0 "$(cat "$pidfile")" 2>/dev/null; then
+	build/service/onboardd --db var/onboard.db 2>>var/onboardd.log &
+	echo $! >"$pidfile"
+	for _ in $(seq 100); do
+		"$onboard" health >/dev/null 2>&1 && break
+		sleep 0.1
+	done
+fi
+"$onboard" health >/dev/null || { echo "onboardd did not start; see var/onboardd.log" >&2; exit 1; }
+echo "onboardd is running (pid $(cat "$pidfile")), log in var/onboardd.log"
+echo
+
+echo "== importing deploy/sample/companies.csv"
+"$onboard" import deploy/sample/companies.csv | tail -n 5 || true
+echo
+echo "== the November 2020 cohort"
+"$onboard" cohort 2020-11
+echo
+echo "Try: $onboard list --state submitted --page-size 5"
+echo "     $onboard get --siren <SIREN>       $onboard review <ID> start"
+echo "Stop the service with: ./demo.sh stop"
