@@ -210,19 +210,6 @@ static ob_err decorate(ob_txn *t, ob_application *a)
 	return err;
 }
 
-/* Commits t when err is OB_OK, rolls back otherwise; returns the outcome. */
-static ob_err finish(ob_txn *t, ob_err err, ob_outcome *o)
-{
-	if (err != OB_OK) {
-		t->ops->rollback(t);
-		return err;
-	}
-	err = t->ops->commit(t);
-	if (err != OB_OK)
-		return store_failed(o, err);
-	return OB_OK;
-}
-
 /* ---- lifecycle ------------------------------------------------------ */
 
 ob_err ob_domain_create(ob_domain **out, ob_store *store)
@@ -269,6 +256,94 @@ void ob_domain_destroy(ob_domain *d)
 
 /* ---- submit --------------------------------------------------------- */
 
+typedef struct {
+	ob_application *a;
+	const ob_idempotency *idem;
+	const char *actor;
+	ob_outcome *o;
+	bool replayed;
+} submit_op;
+
+static ob_err submit_txn(ob_txn *t, void *arg)
+{
+	submit_op *x = arg;
+	ob_application *a = x->a;
+	ob_outcome *o = x->o;
+	ob_err err = idem_check(t, x->idem, o, &x->replayed);
+	if (err != OB_OK || x->replayed)
+		return err; /* a replay changes nothing */
+
+	int64_t now = ob_clock_now_ms();
+	ob_cohort c;
+	err = t->ops->cohort_get(t, a->cohort_id, &c);
+	if (err == OB_ENOTFOUND) {
+		say(o, "no cohort '%s'; 'onboard cohort --list' lists them", a->cohort_id);
+		ob_violation_add(o, "cohort_id", "no such cohort");
+		return err;
+	}
+	if (err != OB_OK)
+		return store_failed(o, err);
+	if (c.window_enforced && ((c.window_opens_ms != 0 && now < c.window_opens_ms) ||
+	                          (c.window_closes_ms != 0 && now >= c.window_closes_ms))) {
+		say(o, "cohort %s does not take submissions now (outside its window)", c.id);
+		return OB_EPRECOND;
+	}
+	if ((c.eligible_sizes & (1u << a->size)) == 0) {
+		say(o, "a %s company (%u people, turnover %lld EUR, balance sheet %lld EUR) is not "
+		       "eligible for cohort %s",
+		    ob_size_category_name(a->size), a->company.employees,
+		    (long long)a->company.turnover_eur, (long long)a->company.balance_eur, c.id);
+		return OB_EPRECOND;
+	}
+	ob_application existing;
+	err = t->ops->app_get_by_siren(t, c.id, a->company.siren, &existing);
+	if (err == OB_OK) {
+		say(o, "SIREN %s already applied to cohort %s: application %s", a->company.siren,
+		    c.id, existing.id);
+		return OB_EEXIST;
+	}
+	if (err != OB_ENOTFOUND)
+		return store_failed(o, err);
+
+	/* Seats are counted in this transaction, which no other write shares:
+	 * at most `capacity` applications ever hold one. */
+	int64_t seats;
+	if ((err = t->ops->counter_get(t, c.id, "seats", &seats)) != OB_OK)
+		return store_failed(o, err);
+	ob_new_id(a->id, now);
+	a->state = seats < (int64_t)c.capacity ? OB_STATE_SUBMITTED : OB_STATE_WAITLISTED;
+	a->version = 1;
+	a->submitted_at_ms = a->updated_at_ms = now;
+	ob_state_change ch = {.from = OB_STATE_UNSPECIFIED, .to = a->state, .at_ms = now};
+	snprintf(ch.actor, sizeof(ch.actor), "%s", x->actor);
+	snprintf(ch.reason, sizeof(ch.reason), "%s",
+	         a->state == OB_STATE_SUBMITTED ? "submitted" : "submitted; no seat free: waitlisted");
+	err = t->ops->app_insert(t, a);
+	if (err == OB_EEXIST) {
+		say(o, "SIREN %s already applied to cohort %s", a->company.siren, c.id);
+		return err;
+	}
+	if (err == OB_OK)
+		err = t->ops->history_append(t, a->seq, &ch);
+	if (err == OB_OK)
+		err = count_new(t, a);
+	if (err == OB_OK)
+		err = decorate(t, a);
+	if (err == OB_OK)
+		err = idem_record(t, x->idem, a, now);
+	return err == OB_OK ? OB_OK : store_failed(o, err);
+}
+
+/* Runs a write on the store; the store may commit it with others (group
+ * commit), and returns once it is durable. */
+static ob_err write(ob_domain *d, ob_err (*fn)(ob_txn *, void *), void *arg, ob_outcome *o)
+{
+	ob_err err = d->store->ops->write(d->store, fn, arg);
+	if (err != OB_OK && o->message[0] == '\0')
+		store_failed(o, err);
+	return err;
+}
+
 ob_err ob_domain_submit(ob_domain *d, const ob_submission *in, const char *actor,
                         const ob_idempotency *idem, ob_application *out, ob_outcome *o)
 {
@@ -276,76 +351,9 @@ ob_err ob_domain_submit(ob_domain *d, const ob_submission *in, const char *actor
 	ob_err err = ob_validate_submission(in, &a, o);
 	if (err != OB_OK)
 		return err;
-
-	ob_txn *t;
-	if ((err = d->store->ops->begin(d->store, true, &t)) != OB_OK)
-		return store_failed(o, err);
-	bool replayed;
-	err = idem_check(t, idem, o, &replayed);
-	if (err != OB_OK || replayed)
-		return finish(t, err, o); /* a replay commits nothing new */
-
-	int64_t now = ob_clock_now_ms();
-	ob_cohort c;
-	err = t->ops->cohort_get(t, a.cohort_id, &c);
-	if (err == OB_ENOTFOUND) {
-		say(o, "no cohort '%s'; 'onboard cohort' lists them", a.cohort_id);
-		ob_violation_add(o, "cohort_id", "no such cohort");
-		return finish(t, OB_ENOTFOUND, o);
-	}
-	if (err != OB_OK)
-		return finish(t, store_failed(o, err), o);
-	if (c.window_enforced && ((c.window_opens_ms != 0 && now < c.window_opens_ms) ||
-	                          (c.window_closes_ms != 0 && now >= c.window_closes_ms))) {
-		say(o, "cohort %s does not take submissions now (outside its window)", c.id);
-		return finish(t, OB_EPRECOND, o);
-	}
-	if ((c.eligible_sizes & (1u << a.size)) == 0) {
-		say(o, "a %s company (%u people, turnover %lld EUR, balance sheet %lld EUR) is not "
-		       "eligible for cohort %s",
-		    ob_size_category_name(a.size), a.company.employees,
-		    (long long)a.company.turnover_eur, (long long)a.company.balance_eur, c.id);
-		return finish(t, OB_EPRECOND, o);
-	}
-	ob_application existing;
-	err = t->ops->app_get_by_siren(t, c.id, a.company.siren, &existing);
-	if (err == OB_OK) {
-		say(o, "SIREN %s already applied to cohort %s: application %s", a.company.siren,
-		    c.id, existing.id);
-		return finish(t, OB_EEXIST, o);
-	}
-	if (err != OB_ENOTFOUND)
-		return finish(t, store_failed(o, err), o);
-
-	int64_t seats;
-	if ((err = t->ops->counter_get(t, c.id, "seats", &seats)) != OB_OK)
-		return finish(t, store_failed(o, err), o);
-	ob_new_id(a.id, now);
-	a.state = seats < (int64_t)c.capacity ? OB_STATE_SUBMITTED : OB_STATE_WAITLISTED;
-	a.version = 1;
-	a.submitted_at_ms = a.updated_at_ms = now;
-	ob_state_change ch = {.from = OB_STATE_UNSPECIFIED, .to = a.state, .at_ms = now};
-	snprintf(ch.actor, sizeof(ch.actor), "%s", actor);
-	snprintf(ch.reason, sizeof(ch.reason), "%s",
-	         a.state == OB_STATE_SUBMITTED ? "submitted" : "submitted; no seat free: waitlisted");
-	err = t->ops->app_insert(t, &a);
-	if (err == OB_EEXIST) {
-		say(o, "SIREN %s already applied to cohort %s", a.company.siren, c.id);
-		return finish(t, OB_EEXIST, o);
-	}
-	if (err == OB_OK)
-		err = t->ops->history_append(t, a.seq, &ch);
-	if (err == OB_OK)
-		err = count_new(t, &a);
-	if (err == OB_OK)
-		err = decorate(t, &a);
-	if (err == OB_OK)
-		err = idem_record(t, idem, &a, now);
-	if (err != OB_OK) {
-		ob_application_fini(&a);
-		return finish(t, store_failed(o, err), o);
-	}
-	if ((err = finish(t, OB_OK, o)) != OB_OK) {
+	submit_op x = {.a = &a, .idem = idem, .actor = actor, .o = o};
+	err = write(d, submit_txn, &x, o);
+	if (err != OB_OK || x.replayed) {
 		ob_application_fini(&a);
 		return err;
 	}
@@ -536,50 +544,106 @@ static ob_err revoke(ob_txn *t, const ob_cohort *c, ob_application *a, int64_t n
 	return err;
 }
 
-/* Begins a write on one application: idempotency, existence, version. */
-static ob_err begin_on(ob_domain *d, const char *id, uint64_t expected_version,
-                       const ob_idempotency *idem, ob_txn **t, ob_application *a,
-                       ob_cohort *c, ob_outcome *o, bool *replayed)
+/* A review or a withdrawal: one application, checked against the version
+ * the caller saw. */
+typedef struct {
+	const char *id;
+	uint64_t expected_version;
+	const ob_idempotency *idem;
+	const char *actor;
+	ob_outcome *o;
+	bool withdraw;
+	ob_action action;     /* review */
+	ob_rejection reason;  /* review */
+	const char *note;     /* review: note; withdrawal: reason */
+	bool replayed;
+	ob_application a;
+} app_op;
+
+static ob_err review_change(ob_txn *t, app_op *x, const ob_cohort *c, int64_t now)
 {
-	ob_err err = d->store->ops->begin(d->store, true, t);
-	if (err != OB_OK)
-		return store_failed(o, err);
-	if ((err = idem_check(*t, idem, o, replayed)) != OB_OK || *replayed)
-		return err;
-	err = (*t)->ops->app_get(*t, id, a);
-	if (err == OB_ENOTFOUND) {
-		say(o, "no application %s", id);
-		return err;
+	ob_application *a = &x->a;
+	ob_state to = ob_transition(a->state, x->action);
+	if (to == OB_STATE_UNSPECIFIED) {
+		say(x->o, "cannot %s application %s: it is %s", ob_action_name(x->action), x->id,
+		    ob_state_name(a->state));
+		return OB_EPRECOND;
 	}
+	char why[OB_REASON_MAX + 1];
+	const char *note = x->note != NULL ? x->note : "";
+	snprintf(why, sizeof(why), "%s%s%s", ob_action_name(x->action), note[0] ? ": " : "", note);
+	if (x->action == OB_ACTION_REJECT)
+		a->rejection = x->reason;
+	ob_err err = OB_OK;
+	if (x->action == OB_ACTION_APPROVE)
+		err = grant(t, c, a, now);
 	if (err == OB_OK)
-		err = (*t)->ops->cohort_get(*t, a->cohort_id, c);
-	if (err != OB_OK)
-		return store_failed(o, err);
-	if (expected_version != 0 && expected_version != a->version) {
-		say(o, "application %s is at version %llu, not %llu: someone changed it; read it "
-		       "again",
-		    id, (unsigned long long)a->version, (unsigned long long)expected_version);
-		return OB_ESTALE;
-	}
-	return OB_OK;
+		err = change_state(t, a, to, x->actor, why, now);
+	if (err == OB_OK && !ob_state_holds_seat(to))
+		err = promote(t, c, now);
+	return err;
 }
 
-static ob_err end_on(ob_txn *t, ob_err err, bool replayed, const ob_idempotency *idem,
-                     ob_application *a, int64_t now, ob_application *out, ob_outcome *o)
+static ob_err withdraw_change(ob_txn *t, app_op *x, const ob_cohort *c, int64_t now)
 {
-	if (err == OB_OK && !replayed) {
-		err = decorate(t, a);
-		if (err == OB_OK)
-			err = idem_record(t, idem, a, now);
-		if (err != OB_OK)
-			store_failed(o, err);
+	ob_application *a = &x->a;
+	if (ob_state_final(a->state)) {
+		say(x->o, "cannot withdraw application %s: it is %s", x->id, ob_state_name(a->state));
+		return OB_EPRECOND;
 	}
-	err = finish(t, err, o);
-	if (err != OB_OK || replayed) {
-		ob_application_fini(a);
+	char why[OB_REASON_MAX + 1];
+	const char *reason = x->note != NULL ? x->note : "";
+	snprintf(why, sizeof(why), "withdrawn%s%s", reason[0] ? ": " : "", reason);
+	ob_err err = revoke(t, c, a, now);
+	if (err == OB_OK)
+		err = change_state(t, a, OB_STATE_WITHDRAWN, x->actor, why, now);
+	if (err == OB_OK)
+		err = promote(t, c, now);
+	return err;
+}
+
+static ob_err app_txn(ob_txn *t, void *arg)
+{
+	app_op *x = arg;
+	ob_outcome *o = x->o;
+	ob_err err = idem_check(t, x->idem, o, &x->replayed);
+	if (err != OB_OK || x->replayed)
+		return err;
+	err = t->ops->app_get(t, x->id, &x->a);
+	if (err == OB_ENOTFOUND) {
+		say(o, "no application %s", x->id);
 		return err;
 	}
-	*out = *a;
+	ob_cohort c;
+	if (err == OB_OK)
+		err = t->ops->cohort_get(t, x->a.cohort_id, &c);
+	if (err != OB_OK)
+		return store_failed(o, err);
+	if (x->expected_version != 0 && x->expected_version != x->a.version) {
+		say(o, "application %s is at version %llu, not %llu: someone changed it; read it "
+		       "again",
+		    x->id, (unsigned long long)x->a.version, (unsigned long long)x->expected_version);
+		return OB_ESTALE;
+	}
+	int64_t now = ob_clock_now_ms();
+	err = x->withdraw ? withdraw_change(t, x, &c, now) : review_change(t, x, &c, now);
+	if (err == OB_OK)
+		err = decorate(t, &x->a);
+	if (err == OB_OK)
+		err = idem_record(t, x->idem, &x->a, now);
+	if (err != OB_OK && o->message[0] == '\0')
+		store_failed(o, err);
+	return err;
+}
+
+static ob_err run_app_op(ob_domain *d, app_op *x, ob_application *out)
+{
+	ob_err err = write(d, app_txn, x, x->o);
+	if (err != OB_OK || x->replayed) {
+		ob_application_fini(&x->a);
+		return err;
+	}
+	*out = x->a;
 	return OB_OK;
 }
 
@@ -601,37 +665,15 @@ ob_err ob_domain_review(ob_domain *d, const char *id, ob_action action, uint64_t
 		    o->n_violations > 1 ? "s" : "");
 		return OB_EINVAL;
 	}
-	ob_txn *t = NULL;
-	ob_application a = {0};
-	ob_cohort c;
-	bool replayed = false;
-	int64_t now = ob_clock_now_ms();
-	ob_err err = begin_on(d, id, expected_version, idem, &t, &a, &c, o, &replayed);
-	if (err != OB_OK || replayed) {
-		if (t != NULL)
-			err = finish(t, err, o);
-		return err;
-	}
-	ob_state to = ob_transition(a.state, action);
-	if (to == OB_STATE_UNSPECIFIED) {
-		say(o, "cannot %s application %s: it is %s", ob_action_name(action), id,
-		    ob_state_name(a.state));
-		return end_on(t, OB_EPRECOND, false, idem, &a, now, out, o);
-	}
-	char why[OB_REASON_MAX + 1];
-	snprintf(why, sizeof(why), "%s%s%s", ob_action_name(action),
-	         note != NULL && note[0] != '\0' ? ": " : "", note != NULL ? note : "");
-	if (action == OB_ACTION_REJECT)
-		a.rejection = reason;
-	if (action == OB_ACTION_APPROVE)
-		err = grant(t, &c, &a, now);
-	if (err == OB_OK)
-		err = change_state(t, &a, to, actor, why, now);
-	if (err == OB_OK && !ob_state_holds_seat(to))
-		err = promote(t, &c, now);
-	if (err != OB_OK && o->message[0] == '\0')
-		store_failed(o, err);
-	return end_on(t, err, false, idem, &a, now, out, o);
+	app_op x = {.id = id,
+	            .expected_version = expected_version,
+	            .idem = idem,
+	            .actor = actor,
+	            .o = o,
+	            .action = action,
+	            .reason = reason,
+	            .note = note};
+	return run_app_op(d, &x, out);
 }
 
 ob_err ob_domain_withdraw(ob_domain *d, const char *id, uint64_t expected_version,
@@ -643,32 +685,14 @@ ob_err ob_domain_withdraw(ob_domain *d, const char *id, uint64_t expected_versio
 		say(o, "the reason is too long");
 		return OB_EINVAL;
 	}
-	ob_txn *t = NULL;
-	ob_application a = {0};
-	ob_cohort c;
-	bool replayed = false;
-	int64_t now = ob_clock_now_ms();
-	ob_err err = begin_on(d, id, expected_version, idem, &t, &a, &c, o, &replayed);
-	if (err != OB_OK || replayed) {
-		if (t != NULL)
-			err = finish(t, err, o);
-		return err;
-	}
-	if (ob_state_final(a.state)) {
-		say(o, "cannot withdraw application %s: it is %s", id, ob_state_name(a.state));
-		return end_on(t, OB_EPRECOND, false, idem, &a, now, out, o);
-	}
-	char why[OB_REASON_MAX + 1];
-	snprintf(why, sizeof(why), "withdrawn%s%s", reason != NULL && reason[0] ? ": " : "",
-	         reason != NULL ? reason : "");
-	err = revoke(t, &c, &a, now);
-	if (err == OB_OK)
-		err = change_state(t, &a, OB_STATE_WITHDRAWN, actor, why, now);
-	if (err == OB_OK)
-		err = promote(t, &c, now);
-	if (err != OB_OK && o->message[0] == '\0')
-		store_failed(o, err);
-	return end_on(t, err, false, idem, &a, now, out, o);
+	app_op x = {.id = id,
+	            .expected_version = expected_version,
+	            .idem = idem,
+	            .actor = actor,
+	            .o = o,
+	            .withdraw = true,
+	            .note = reason};
+	return run_app_op(d, &x, out);
 }
 
 /* ---- cohorts -------------------------------------------------------- */
@@ -693,6 +717,52 @@ static void check_date(ob_outcome *o, const char *field, const char *s, bool req
 	} else if (!ob_date_parse(s, &d)) {
 		ob_violation_add(o, field, "must be a date YYYY-MM-DD");
 	}
+}
+
+typedef struct {
+	ob_cohort *c;
+	ob_outcome *o;
+} cohort_op;
+
+static ob_err cohort_create_txn(ob_txn *t, void *arg)
+{
+	cohort_op *x = arg;
+	ob_cohort existing;
+	ob_err err = t->ops->cohort_get(t, x->c->id, &existing);
+	if (err == OB_OK) {
+		say(x->o, "cohort %s already exists", x->c->id);
+		return OB_EEXIST;
+	}
+	err = t->ops->cohort_insert(t, x->c);
+	if (err == OB_OK)
+		err = t->ops->advisors_create(t, x->c->id, x->c->advisor_pool);
+	return err == OB_OK ? OB_OK : store_failed(x->o, err);
+}
+
+static ob_err capacity_txn(ob_txn *t, void *arg)
+{
+	cohort_op *x = arg;
+	ob_cohort c;
+	int64_t seats = 0;
+	ob_err err = t->ops->cohort_get(t, x->c->id, &c);
+	if (err == OB_ENOTFOUND) {
+		say(x->o, "no cohort '%s'", x->c->id);
+		return err;
+	}
+	if (err == OB_OK)
+		err = t->ops->counter_get(t, c.id, "seats", &seats);
+	if (err != OB_OK)
+		return store_failed(x->o, err);
+	if ((int64_t)x->c->capacity < seats) {
+		say(x->o, "cohort %s has %lld seats held: its capacity cannot go below that", c.id,
+		    (long long)seats);
+		return OB_EPRECOND;
+	}
+	c.capacity = x->c->capacity;
+	err = t->ops->cohort_set_capacity(t, c.id, c.capacity);
+	if (err == OB_OK)
+		err = promote(t, &c, ob_clock_now_ms());
+	return err == OB_OK ? OB_OK : store_failed(x->o, err);
 }
 
 ob_err ob_domain_cohort_create(ob_domain *d, const ob_cohort *in, ob_cohort *out, ob_outcome *o)
@@ -728,22 +798,9 @@ ob_err ob_domain_cohort_create(ob_domain *d, const ob_cohort *in, ob_cohort *out
 		return OB_EINVAL;
 	}
 	c.created_at_ms = ob_clock_now_ms();
-	ob_txn *t;
-	ob_err err = d->store->ops->begin(d->store, true, &t);
-	if (err != OB_OK)
-		return store_failed(o, err);
-	ob_cohort existing;
-	err = t->ops->cohort_get(t, c.id, &existing);
-	if (err == OB_OK) {
-		say(o, "cohort %s already exists", c.id);
-		return finish(t, OB_EEXIST, o);
-	}
-	err = t->ops->cohort_insert(t, &c);
+	cohort_op x = {.c = &c, .o = o};
+	ob_err err = write(d, cohort_create_txn, &x, o);
 	if (err == OB_OK)
-		err = t->ops->advisors_create(t, c.id, c.advisor_pool);
-	if (err != OB_OK)
-		return finish(t, store_failed(o, err), o);
-	if ((err = finish(t, OB_OK, o)) == OB_OK)
 		*out = c;
 	return err;
 }
@@ -757,33 +814,12 @@ ob_err ob_domain_set_capacity(ob_domain *d, const char *cohort, uint32_t capacit
 		say(o, "capacity too large");
 		return OB_EINVAL;
 	}
-	ob_txn *t;
-	ob_err err = d->store->ops->begin(d->store, true, &t);
-	if (err != OB_OK)
-		return store_failed(o, err);
-	ob_cohort c;
-	int64_t seats = 0;
-	err = t->ops->cohort_get(t, cohort, &c);
-	if (err == OB_ENOTFOUND) {
-		say(o, "no cohort '%s'", cohort);
-		return finish(t, err, o);
-	}
-	if (err == OB_OK)
-		err = t->ops->counter_get(t, cohort, "seats", &seats);
-	if (err != OB_OK)
-		return finish(t, store_failed(o, err), o);
-	if ((int64_t)capacity < seats) {
-		say(o, "cohort %s has %lld seats held: its capacity cannot go below that", cohort,
-		    (long long)seats);
-		return finish(t, OB_EPRECOND, o);
-	}
+	ob_cohort c = {0};
+	snprintf(c.id, sizeof(c.id), "%s", cohort);
 	c.capacity = capacity;
-	err = t->ops->cohort_set_capacity(t, cohort, capacity);
-	if (err == OB_OK)
-		err = promote(t, &c, ob_clock_now_ms());
+	cohort_op x = {.c = &c, .o = o};
+	ob_err err = write(d, capacity_txn, &x, o);
 	if (err != OB_OK)
-		return finish(t, store_failed(o, err), o);
-	if ((err = finish(t, OB_OK, o)) != OB_OK)
 		return err;
 	return ob_domain_standing(d, cohort, out, o);
 }

@@ -75,7 +75,7 @@ void ob_server_config_defaults(ob_server_config *cfg)
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->ipc_mode = 0600;
 	cfg->contexts = 64;
-	cfg->workers = 4;
+	cfg->workers = 32;
 	cfg->max_request_bytes = OB_DEFAULT_MAX_REQUEST_BYTES;
 	cfg->max_connections = 1024;
 	cfg->max_connections_per_peer = 64;

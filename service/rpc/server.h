@@ -41,7 +41,7 @@ typedef struct ob_server_config {
 	int64_t idle_timeout_ms; /* 0: never reap */
 } ob_server_config;
 
-/* Defaults: ipc_mode 0600, 64 contexts, 4 workers, 64 KiB, 1024 connections,
+/* Defaults: ipc_mode 0600, 64 contexts, 32 workers, 64 KiB, 1024 connections,
  * 64 per peer, 300 s idle. */
 void ob_server_config_defaults(ob_server_config *cfg);
 

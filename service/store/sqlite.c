@@ -4,6 +4,12 @@
  * the seat invariants hold under any concurrency), and a pool of read
  * connections that see WAL snapshots and never wait for the writer.
  *
+ * Group commit: write() queues its function for the writer thread, which
+ * takes everything queued (up to MAX_BATCH), runs each function in its own
+ * SAVEPOINT inside one transaction, commits once, and then wakes the
+ * callers. One fsync then acknowledges a whole batch: under load the cost of
+ * durability is shared, and a lone write still commits at once.
+ *
  * Durability: journal_mode=WAL with synchronous=FULL, so COMMIT returns only
  * after the WAL is fsync'd: an acknowledged write survives kill -9 and power
  * loss. Statements are prepared once per connection and cached.
@@ -39,6 +45,9 @@
 	X(BEGIN_WRITE, "BEGIN IMMEDIATE")                                                      \
 	X(COMMIT, "COMMIT")                                                                    \
 	X(ROLLBACK, "ROLLBACK")                                                                \
+	X(SAVEPOINT, "SAVEPOINT w")                                                            \
+	X(RELEASE, "RELEASE w")                                                                \
+	X(ROLLBACK_TO, "ROLLBACK TO w")                                                        \
 	X(COHORT_GET, "SELECT " COHORT_COLUMNS "WHERE id = ?1")                                \
 	X(COHORT_LIST, "SELECT " COHORT_COLUMNS "ORDER BY id LIMIT ?1")                        \
 	X(COHORT_INSERT, "INSERT INTO cohort VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, " \
@@ -104,6 +113,17 @@ typedef struct conn {
 	struct conn *next_free;
 } conn;
 
+enum { MAX_BATCH = 64 };
+
+/* A queued write: the caller waits on done. */
+typedef struct write_req {
+	ob_err (*fn)(ob_txn *t, void *arg);
+	void *arg;
+	ob_err result;
+	bool done;
+	struct write_req *next;
+} write_req;
+
 typedef struct sq_store {
 	ob_store base;
 	char *path;
@@ -111,6 +131,14 @@ typedef struct sq_store {
 	conn writer;
 	pthread_mutex_t pool_mu;
 	conn *free_readers; /* at most one per thread that ever read */
+
+	pthread_mutex_t queue_mu; /* guards the queue and stopping */
+	pthread_cond_t queue_cv;  /* work for the writer */
+	pthread_cond_t done_cv;   /* a batch is durable */
+	write_req *head, *tail;
+	bool stopping;
+	bool writer_started;
+	pthread_t writer_thread;
 } sq_store;
 
 typedef struct sq_txn {
@@ -246,6 +274,8 @@ static ob_err migrate(conn *c)
 	return OB_OK;
 }
 
+static void *writer_main(void *arg);
+
 ob_err ob_store_open_sqlite(ob_store **out, const char *path)
 {
 	*out = NULL;
@@ -261,9 +291,18 @@ ob_err ob_store_open_sqlite(ob_store **out, const char *path)
 	s->base.ops = &sqlite_ops;
 	pthread_mutex_init(&s->write_mu, NULL);
 	pthread_mutex_init(&s->pool_mu, NULL);
+	pthread_mutex_init(&s->queue_mu, NULL);
+	pthread_cond_init(&s->queue_cv, NULL);
+	pthread_cond_init(&s->done_cv, NULL);
 	ob_err err = conn_open(&s->writer, path, true);
 	if (err == OB_OK)
 		err = migrate(&s->writer);
+	if (err == OB_OK) {
+		if (pthread_create(&s->writer_thread, NULL, writer_main, s) == 0)
+			s->writer_started = true;
+		else
+			err = OB_ENOMEM;
+	}
 	if (err != OB_OK) {
 		sqlite_ops.destroy(&s->base);
 		return err;
@@ -275,6 +314,15 @@ ob_err ob_store_open_sqlite(ob_store **out, const char *path)
 static void sq_destroy(ob_store *base)
 {
 	sq_store *s = (sq_store *)base;
+	pthread_mutex_lock(&s->queue_mu);
+	s->stopping = true;
+	pthread_cond_broadcast(&s->queue_cv);
+	pthread_mutex_unlock(&s->queue_mu);
+	if (s->writer_started)
+		pthread_join(s->writer_thread, NULL);
+	pthread_mutex_destroy(&s->queue_mu);
+	pthread_cond_destroy(&s->queue_cv);
+	pthread_cond_destroy(&s->done_cv);
 	while (s->free_readers != NULL) {
 		conn *c = s->free_readers;
 		s->free_readers = c->next_free;
@@ -381,6 +429,98 @@ static void sq_rollback(ob_txn *base)
 			(void)step_done(t->c, st, "rollback");
 	}
 	release(t);
+}
+
+/* ---- group commit --------------------------------------------------- */
+
+static ob_err run_stmt(conn *c, int which, const char *what)
+{
+	sqlite3_stmt *st = stmt(c, which);
+	return st == NULL ? OB_EIO : step_done(c, st, what);
+}
+
+/* Runs a batch of writes in one transaction, each in its own savepoint. */
+static void run_batch(sq_store *s, write_req *batch)
+{
+	pthread_mutex_lock(&s->write_mu);
+	conn *c = &s->writer;
+	sq_txn t = {.base.ops = &sqlite_ops, .store = s, .c = c, .write = true};
+	ob_err err = run_stmt(c, ST_BEGIN_WRITE, "begin");
+	for (write_req *r = batch; r != NULL; r = r->next) {
+		if (err != OB_OK) {
+			r->result = err;
+			continue;
+		}
+		if ((r->result = run_stmt(c, ST_SAVEPOINT, "savepoint")) != OB_OK)
+			continue;
+		r->result = r->fn(&t.base, r->arg);
+		if (r->result != OB_OK && run_stmt(c, ST_ROLLBACK_TO, "rollback to") != OB_OK)
+			err = OB_EIO; /* cannot undo: give up the whole batch */
+		if (run_stmt(c, ST_RELEASE, "release") != OB_OK)
+			err = OB_EIO;
+	}
+	if (err == OB_OK)
+		err = run_stmt(c, ST_COMMIT, "commit");
+	if (err != OB_OK) {
+		if (!sqlite3_get_autocommit(c->db))
+			(void)run_stmt(c, ST_ROLLBACK, "rollback");
+		for (write_req *r = batch; r != NULL; r = r->next)
+			if (r->result == OB_OK)
+				r->result = err; /* nothing of the batch is durable */
+	}
+	pthread_mutex_unlock(&s->write_mu);
+}
+
+static void *writer_main(void *arg)
+{
+	sq_store *s = arg;
+	pthread_mutex_lock(&s->queue_mu);
+	for (;;) {
+		while (s->head == NULL && !s->stopping)
+			pthread_cond_wait(&s->queue_cv, &s->queue_mu);
+		if (s->head == NULL)
+			break;
+		write_req *batch = s->head, *last = batch;
+		for (int n = 1; last->next != NULL && n < MAX_BATCH; n++)
+			last = last->next;
+		s->head = last->next;
+		if (s->head == NULL)
+			s->tail = NULL;
+		last->next = NULL;
+		pthread_mutex_unlock(&s->queue_mu);
+
+		run_batch(s, batch);
+
+		pthread_mutex_lock(&s->queue_mu);
+		for (write_req *r = batch, *next; r != NULL; r = next) {
+			next = r->next; /* r belongs to its waiter once done is set */
+			r->done = true;
+		}
+		pthread_cond_broadcast(&s->done_cv);
+	}
+	pthread_mutex_unlock(&s->queue_mu);
+	return NULL;
+}
+
+static ob_err sq_write(ob_store *base, ob_err (*fn)(ob_txn *t, void *arg), void *arg)
+{
+	sq_store *s = (sq_store *)base;
+	write_req r = {.fn = fn, .arg = arg};
+	pthread_mutex_lock(&s->queue_mu);
+	if (s->stopping) {
+		pthread_mutex_unlock(&s->queue_mu);
+		return OB_EUNAVAIL;
+	}
+	if (s->tail != NULL)
+		s->tail->next = &r;
+	else
+		s->head = &r;
+	s->tail = &r;
+	pthread_cond_signal(&s->queue_cv);
+	while (!r.done)
+		pthread_cond_wait(&s->done_cv, &s->queue_mu);
+	pthread_mutex_unlock(&s->queue_mu);
+	return r.result;
 }
 
 /* ---- helpers -------------------------------------------------------- */
@@ -985,6 +1125,7 @@ static const ob_store_ops sqlite_ops = {
         .name = "sqlite",
         .destroy = sq_destroy,
         .begin = sq_begin,
+        .write = sq_write,
         .commit = sq_commit,
         .rollback = sq_rollback,
         .cohort_get = sq_cohort_get,

@@ -1,10 +1,10 @@
 /*
  * store.h: the persistence interface the domain calls.
  *
- * A store hands out transactions; every operation runs inside one. A write
- * transaction is exclusive (one at a time per store: the domain's invariants
- * on seats rely on it) and its commit returns only once the change is
- * durable. Read transactions see a consistent snapshot and never wait for a
+ * A store hands out transactions; every operation runs inside one. Writes
+ * run one at a time per store (the domain's invariants on seats rely on it)
+ * and are acknowledged only once durable; write() batches concurrent ones
+ * into one commit. Read transactions see a consistent snapshot and never wait for a
  * writer. The interface is a table of functions so that a PostgreSQL backend
  * can be added beside store/sqlite.c without touching the domain.
  *
@@ -48,6 +48,14 @@ typedef struct ob_store_ops {
 	const char *name;
 	void (*destroy)(ob_store *s);
 	ob_err (*begin)(ob_store *s, bool write, ob_txn **out);
+	/* Runs fn(t, arg) in a write transaction and returns once its effect
+	 * is durable. fn returning OB_OK keeps its changes; any other value
+	 * undoes them (and only them) and is returned. Concurrent calls may
+	 * share one transaction and one sync (group commit): each fn runs
+	 * alone, in arrival order, and sees the changes of those before it.
+	 * fn runs on a thread of the store's, so it must not rely on
+	 * thread-local state. Returns fn's error, or the commit's. */
+	ob_err (*write)(ob_store *s, ob_err (*fn)(ob_txn *t, void *arg), void *arg);
 	/* Both end the transaction and free it, whatever they return. */
 	ob_err (*commit)(ob_txn *t);
 	void (*rollback)(ob_txn *t);
