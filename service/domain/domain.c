@@ -312,6 +312,13 @@ static ob_err submit_txn(ob_txn *t, void *arg)
 		return store_failed(o, err);
 	ob_new_id(a->id, now);
 	a->state = seats < (int64_t)c.capacity ? OB_STATE_SUBMITTED : OB_STATE_WAITLISTED;
+	if (a->state == OB_STATE_WAITLISTED) {
+		err = t->ops->counter_add(t, c.id, "waitlist_tickets", 1);
+		if (err == OB_OK)
+			err = t->ops->counter_get(t, c.id, "waitlist_tickets", &a->waitlist_ticket);
+		if (err != OB_OK)
+			return store_failed(o, err);
+	}
 	a->version = 1;
 	a->submitted_at_ms = a->updated_at_ms = now;
 	ob_state_change ch = {.from = OB_STATE_UNSPECIFIED, .to = a->state, .at_ms = now};
@@ -595,6 +602,8 @@ static ob_err withdraw_change(ob_txn *t, app_op *x, const ob_cohort *c, int64_t 
 	const char *reason = x->note != NULL ? x->note : "";
 	snprintf(why, sizeof(why), "withdrawn%s%s", reason[0] ? ": " : "", reason);
 	ob_err err = revoke(t, c, a, now);
+	if (err == OB_OK && a->state == OB_STATE_WAITLISTED)
+		err = t->ops->waitlist_leave(t, c->id, a->waitlist_ticket);
 	if (err == OB_OK)
 		err = change_state(t, a, OB_STATE_WITHDRAWN, x->actor, why, now);
 	if (err == OB_OK)

@@ -137,6 +137,7 @@ typedef struct ob_application {
 	size_t n_categories;
 	ob_size_category size;
 	uint32_t waitlist_position; /* filled on read when WAITLISTED */
+	int64_t waitlist_ticket;    /* n-th entry into the cohort's waitlist; 0: never waitlisted */
 	int64_t submitted_at_ms;
 	int64_t updated_at_ms;
 	ob_rejection rejection;

@@ -67,6 +67,7 @@ static const char m1[] =
         " advisor INTEGER NOT NULL DEFAULT 0,"
         " benefits_revoked INTEGER NOT NULL DEFAULT 0,"
         " benefits_revoked_at INTEGER NOT NULL DEFAULT 0,"
+        " wl_ticket INTEGER NOT NULL DEFAULT 0,"
         " UNIQUE (cohort_id, siren)"
         ") STRICT;"
         "CREATE INDEX application_cohort_state ON application(cohort_id, state, seq);"
@@ -79,6 +80,14 @@ static const char m1[] =
         " email TEXT NOT NULL,"
         " phone TEXT NOT NULL"
         ") STRICT;"
+        /* Waitlist positions in O(log n): position = my ticket - the
+         * head's ticket + 1 - the tickets between that left by withdrawal
+         * (promotion always takes the head). */
+        "CREATE TABLE waitlist_left ("
+        " cohort_id TEXT NOT NULL,"
+        " ticket INTEGER NOT NULL,"
+        " PRIMARY KEY (cohort_id, ticket)"
+        ") STRICT, WITHOUT ROWID;"
         "CREATE TABLE history ("
         " app_seq INTEGER NOT NULL REFERENCES application(seq),"
         " n INTEGER NOT NULL,"

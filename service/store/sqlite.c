@@ -32,7 +32,7 @@
 	"a.size, a.submitted_at, a.updated_at, a.rejection, a.benefits_granted, "              \
 	"a.fee_waiver_from, a.fee_waiver_until, a.fee_waiver_months, a.fee_waived_cents, "     \
 	"a.ad_credit_cents, a.ad_credit_used_cents, a.webinar_at, a.advisor, "                 \
-	"a.benefits_revoked, a.benefits_revoked_at, c.name, c.email, c.phone "                 \
+	"a.benefits_revoked, a.benefits_revoked_at, c.name, c.email, c.phone, a.wl_ticket "    \
 	"FROM application a JOIN contact c ON c.app_seq = a.seq "
 
 #define COHORT_COLUMNS                                                                         \
@@ -62,8 +62,8 @@
 	  "INSERT INTO application (id, cohort_id, state, version, siren, siret, legal_name, "  \
 	  "trade_name, naf, vat, employees, turnover_eur, balance_eur, street, postal_code, "   \
 	  "city, departement, region, channel, exports, categories, size, submitted_at, "      \
-	  "updated_at, rejection) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, "  \
-	  "?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25)")                    \
+	  "updated_at, rejection, wl_ticket) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, "  \
+	  "?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26)")     \
 	X(CONTACT_INSERT, "INSERT INTO contact VALUES (?1, ?2, ?3, ?4)")                        \
 	X(APP_UPDATE, "UPDATE application SET state = ?2, version = ?3, updated_at = ?4, "      \
 	              "rejection = ?5, benefits_granted = ?6, fee_waiver_from = ?7, "          \
@@ -75,8 +75,11 @@
 	X(APP_GET_SIREN, "SELECT " APP_COLUMNS "WHERE a.cohort_id = ?1 AND a.siren = ?2")       \
 	X(APP_FIRST_WAITLISTED, "SELECT " APP_COLUMNS "WHERE a.cohort_id = ?1 AND a.state = ?2 " \
 	                        "ORDER BY a.seq LIMIT 1")                                       \
-	X(APP_WAITLIST_POSITION, "SELECT count(*) FROM application WHERE cohort_id = ?1 AND "   \
-	                         "state = ?2 AND seq <= ?3")                                    \
+	X(WAITLIST_HEAD, "SELECT wl_ticket FROM application WHERE cohort_id = ?1 AND "          \
+	                 "state = ?2 ORDER BY seq LIMIT 1")                                     \
+	X(WAITLIST_LEFT_COUNT, "SELECT count(*) FROM waitlist_left WHERE cohort_id = ?1 AND "   \
+	                       "ticket > ?2 AND ticket < ?3")                                   \
+	X(WAITLIST_LEAVE, "INSERT OR IGNORE INTO waitlist_left VALUES (?1, ?2)")                \
 	X(HISTORY_APPEND, "INSERT INTO history VALUES (?1, (SELECT count(*) FROM history "      \
 	                  "WHERE app_seq = ?1), ?2, ?3, ?4, ?5, ?6)")                           \
 	X(HISTORY_LOAD, "SELECT from_state, to_state, actor, at, reason FROM history "          \
@@ -746,6 +749,7 @@ static void read_app(sqlite3_stmt *s, ob_application *a)
 	col_text(s, 37, a->contact.name, sizeof(a->contact.name));
 	col_text(s, 38, a->contact.email, sizeof(a->contact.email));
 	col_text(s, 39, a->contact.phone, sizeof(a->contact.phone));
+	a->waitlist_ticket = sqlite3_column_int64(s, 40);
 }
 
 static ob_err sq_app_insert(ob_txn *base, ob_application *a)
@@ -784,6 +788,7 @@ static ob_err sq_app_insert(ob_txn *base, ob_application *a)
 		sqlite3_bind_int64(s, 23, a->submitted_at_ms);
 		sqlite3_bind_int64(s, 24, a->updated_at_ms);
 		sqlite3_bind_int(s, 25, (int)a->rejection);
+		sqlite3_bind_int64(s, 26, a->waitlist_ticket);
 		int rc = sqlite3_step(s);
 		sqlite3_reset(s);
 		if (rc == SQLITE_CONSTRAINT_UNIQUE)
@@ -871,14 +876,42 @@ static ob_err sq_app_first_waitlisted(ob_txn *base, const char *cohort, ob_appli
 static ob_err sq_app_waitlist_position(ob_txn *base, const ob_application *a, uint32_t *out)
 {
 	sq_txn *t = (sq_txn *)base;
-	PREP(t, ST_APP_WAITLIST_POSITION);
+	*out = 0;
+	int64_t head = 0, left = 0;
+	{
+		PREP(t, ST_WAITLIST_HEAD);
+		bind_text(s, 1, a->cohort_id);
+		sqlite3_bind_int(s, 2, OB_STATE_WAITLISTED);
+		int rc = sqlite3_step(s);
+		if (rc == SQLITE_ROW)
+			head = sqlite3_column_int64(s, 0);
+		sqlite3_reset(s);
+		if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+			return fail(t->c, rc, "waitlist_head");
+		if (rc == SQLITE_DONE || head > a->waitlist_ticket)
+			return OB_ENOTFOUND; /* not in the line */
+	}
+	PREP(t, ST_WAITLIST_LEFT_COUNT);
 	bind_text(s, 1, a->cohort_id);
-	sqlite3_bind_int(s, 2, OB_STATE_WAITLISTED);
-	sqlite3_bind_int64(s, 3, a->seq);
+	sqlite3_bind_int64(s, 2, head);
+	sqlite3_bind_int64(s, 3, a->waitlist_ticket);
 	int rc = sqlite3_step(s);
-	*out = rc == SQLITE_ROW ? (uint32_t)sqlite3_column_int64(s, 0) : 0;
+	if (rc == SQLITE_ROW)
+		left = sqlite3_column_int64(s, 0);
 	sqlite3_reset(s);
-	return rc == SQLITE_ROW ? OB_OK : fail(t->c, rc, "app_waitlist_position");
+	if (rc != SQLITE_ROW)
+		return fail(t->c, rc, "waitlist_left_count");
+	*out = (uint32_t)(a->waitlist_ticket - head + 1 - left);
+	return OB_OK;
+}
+
+static ob_err sq_waitlist_leave(ob_txn *base, const char *cohort, int64_t ticket)
+{
+	sq_txn *t = (sq_txn *)base;
+	PREP(t, ST_WAITLIST_LEAVE);
+	bind_text(s, 1, cohort);
+	sqlite3_bind_int64(s, 2, ticket);
+	return step_done(t->c, s, "waitlist_leave");
 }
 
 static ob_err sq_app_list(ob_txn *base, const ob_app_filter *f, int64_t after_seq, size_t limit,
@@ -1141,6 +1174,7 @@ static const ob_store_ops sqlite_ops = {
         .app_get_by_siren = sq_app_get_by_siren,
         .app_first_waitlisted = sq_app_first_waitlisted,
         .app_waitlist_position = sq_app_waitlist_position,
+        .waitlist_leave = sq_waitlist_leave,
         .app_list = sq_app_list,
         .history_append = sq_history_append,
         .history_load = sq_history_load,

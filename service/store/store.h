@@ -87,8 +87,12 @@ typedef struct ob_store_ops {
 	                           ob_application *out);
 	/* The waitlisted application of the cohort submitted first. */
 	ob_err (*app_first_waitlisted)(ob_txn *t, const char *cohort, ob_application *out);
-	/* 1-based position of a WAITLISTED application in its cohort's line. */
+	/* 1-based position of a WAITLISTED application in its cohort's line,
+	 * in O(log n) whatever the length of the line. */
 	ob_err (*app_waitlist_position)(ob_txn *t, const ob_application *a, uint32_t *out);
+	/* Records that the holder of ticket left the waitlist other than by
+	 * promotion (promotion always takes the head). */
+	ob_err (*waitlist_leave)(ob_txn *t, const char *cohort, int64_t ticket);
 	/* Up to limit applications matching f with seq > after_seq, in seq
 	 * order; *out is malloc'd (free(); no history). */
 	ob_err (*app_list)(ob_txn *t, const ob_app_filter *f, int64_t after_seq, size_t limit,
