@@ -46,6 +46,8 @@ static const char usage[] =
         "      --grace SECONDS         on SIGTERM, let calls in flight finish (default 10)\n"
         "      --log-format text|json  (default text)\n"
         "      --no-access-log         no line per call\n"
+        "      --commit-batch N        most writes per durable commit (default 64; 1 turns\n"
+        "                              group commit off, for comparison)\n"
         "      --now TIME              start the service clock at this RFC 3339 time (tests,\n"
         "                              rehearsals); it then runs at normal speed\n"
         "  -h, --help                  this text\n"
@@ -60,6 +62,7 @@ typedef struct {
 	bool access_log;
 	const char *db;
 	const char *now;
+	unsigned commit_batch;
 } options;
 
 static bool parse_uint(const char *s, unsigned long long max, unsigned long long *out)
@@ -95,6 +98,7 @@ static int parse_args(int argc, char **argv, options *o)
 		O_VERSION,
 		O_DB,
 		O_NOW,
+		O_BATCH,
 	};
 	static const struct option longopts[] = {
 	        {"listen", required_argument, NULL, 'l'},
@@ -115,6 +119,7 @@ static int parse_args(int argc, char **argv, options *o)
 	        {"version", no_argument, NULL, O_VERSION},
 	        {"db", required_argument, NULL, O_DB},
 	        {"now", required_argument, NULL, O_NOW},
+	        {"commit-batch", required_argument, NULL, O_BATCH},
 	        {NULL, 0, NULL, 0},
 	};
 	ob_server_config_defaults(&o->server);
@@ -195,6 +200,11 @@ static int parse_args(int argc, char **argv, options *o)
 			break;
 		case O_NOW:
 			o->now = optarg;
+			break;
+		case O_BATCH:
+			if (!parse_uint(optarg, 64, &v) || v == 0)
+				bad = "--commit-batch takes 1 to 64";
+			o->commit_batch = (unsigned)v;
 			break;
 		case O_NO_ACCESS:
 			o->access_log = false;
@@ -293,6 +303,8 @@ int main(int argc, char **argv)
 		ob_log(OB_LOG_ERROR, "cannot open the database %s", o.db);
 		goto out;
 	}
+	if (o.commit_batch > 0)
+		ob_store_sqlite_set_max_batch(store, o.commit_batch);
 	if (ob_domain_create(&domain, store) != OB_OK) {
 		ob_log(OB_LOG_ERROR, "cannot prepare the programme in %s", o.db);
 		goto out;

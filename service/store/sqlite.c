@@ -113,6 +113,7 @@ static const char *const statement_sql[ST_COUNT] = {
 typedef struct conn {
 	sqlite3 *db;
 	sqlite3_stmt *st[ST_COUNT];
+	sqlite3_stmt *counters[OB_MAX_COUNTER_BATCH + 1]; /* multi-row upserts by row count */
 	struct conn *next_free;
 } conn;
 
@@ -124,6 +125,7 @@ typedef struct write_req {
 	void *arg;
 	ob_err result;
 	bool done;
+	pthread_cond_t cv; /* its own, so that a batch wakes only its callers */
 	struct write_req *next;
 } write_req;
 
@@ -137,10 +139,11 @@ typedef struct sq_store {
 
 	pthread_mutex_t queue_mu; /* guards the queue and stopping */
 	pthread_cond_t queue_cv;  /* work for the writer */
-	pthread_cond_t done_cv;   /* a batch is durable */
 	write_req *head, *tail;
 	bool stopping;
 	bool writer_started;
+	uint64_t n_writes, n_batches; /* for the log at close: the batching achieved */
+	unsigned max_batch;
 	pthread_t writer_thread;
 } sq_store;
 
@@ -205,6 +208,8 @@ static void conn_close(conn *c)
 {
 	for (int i = 0; i < ST_COUNT; i++)
 		sqlite3_finalize(c->st[i]);
+	for (int i = 0; i <= OB_MAX_COUNTER_BATCH; i++)
+		sqlite3_finalize(c->counters[i]);
 	sqlite3_close_v2(c->db);
 	memset(c, 0, sizeof(*c));
 }
@@ -237,6 +242,7 @@ static ob_err conn_open(conn *c, const char *path, bool create)
 	sqlite3_busy_timeout(c->db, 5000);
 	ob_err err = exec(c, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; "
 	                     "PRAGMA foreign_keys=ON; PRAGMA secure_delete=ON; "
+	                     "PRAGMA cache_size=-32768; PRAGMA temp_store=MEMORY; "
 	                     "PRAGMA trusted_schema=OFF;");
 	if (err != OB_OK)
 		conn_close(c);
@@ -279,6 +285,14 @@ static ob_err migrate(conn *c)
 
 static void *writer_main(void *arg);
 
+void ob_store_sqlite_set_max_batch(ob_store *base, unsigned n)
+{
+	sq_store *s = (sq_store *)base;
+	pthread_mutex_lock(&s->queue_mu);
+	s->max_batch = n == 0 ? 1 : n > MAX_BATCH ? MAX_BATCH : n;
+	pthread_mutex_unlock(&s->queue_mu);
+}
+
 ob_err ob_store_open_sqlite(ob_store **out, const char *path)
 {
 	*out = NULL;
@@ -292,11 +306,11 @@ ob_err ob_store_open_sqlite(ob_store **out, const char *path)
 		return OB_ENOMEM;
 	}
 	s->base.ops = &sqlite_ops;
+	s->max_batch = MAX_BATCH;
 	pthread_mutex_init(&s->write_mu, NULL);
 	pthread_mutex_init(&s->pool_mu, NULL);
 	pthread_mutex_init(&s->queue_mu, NULL);
 	pthread_cond_init(&s->queue_cv, NULL);
-	pthread_cond_init(&s->done_cv, NULL);
 	ob_err err = conn_open(&s->writer, path, true);
 	if (err == OB_OK)
 		err = migrate(&s->writer);
@@ -321,11 +335,15 @@ static void sq_destroy(ob_store *base)
 	s->stopping = true;
 	pthread_cond_broadcast(&s->queue_cv);
 	pthread_mutex_unlock(&s->queue_mu);
-	if (s->writer_started)
+	if (s->writer_started) {
 		pthread_join(s->writer_thread, NULL);
+		if (s->n_batches > 0)
+			ob_log(OB_LOG_INFO, "store: %llu writes in %llu commits (%.1f per commit)",
+			       (unsigned long long)s->n_writes, (unsigned long long)s->n_batches,
+			       (double)s->n_writes / (double)s->n_batches);
+	}
 	pthread_mutex_destroy(&s->queue_mu);
 	pthread_cond_destroy(&s->queue_cv);
-	pthread_cond_destroy(&s->done_cv);
 	while (s->free_readers != NULL) {
 		conn *c = s->free_readers;
 		s->free_readers = c->next_free;
@@ -484,7 +502,7 @@ static void *writer_main(void *arg)
 		if (s->head == NULL)
 			break;
 		write_req *batch = s->head, *last = batch;
-		for (int n = 1; last->next != NULL && n < MAX_BATCH; n++)
+		for (unsigned n = 1; last->next != NULL && n < s->max_batch; n++)
 			last = last->next;
 		s->head = last->next;
 		if (s->head == NULL)
@@ -495,11 +513,13 @@ static void *writer_main(void *arg)
 		run_batch(s, batch);
 
 		pthread_mutex_lock(&s->queue_mu);
+		s->n_batches++;
 		for (write_req *r = batch, *next; r != NULL; r = next) {
 			next = r->next; /* r belongs to its waiter once done is set */
 			r->done = true;
+			s->n_writes++;
+			pthread_cond_signal(&r->cv);
 		}
-		pthread_cond_broadcast(&s->done_cv);
 	}
 	pthread_mutex_unlock(&s->queue_mu);
 	return NULL;
@@ -509,9 +529,11 @@ static ob_err sq_write(ob_store *base, ob_err (*fn)(ob_txn *t, void *arg), void 
 {
 	sq_store *s = (sq_store *)base;
 	write_req r = {.fn = fn, .arg = arg};
+	pthread_cond_init(&r.cv, NULL);
 	pthread_mutex_lock(&s->queue_mu);
 	if (s->stopping) {
 		pthread_mutex_unlock(&s->queue_mu);
+		pthread_cond_destroy(&r.cv);
 		return OB_EUNAVAIL;
 	}
 	if (s->tail != NULL)
@@ -521,8 +543,9 @@ static ob_err sq_write(ob_store *base, ob_err (*fn)(ob_txn *t, void *arg), void 
 	s->tail = &r;
 	pthread_cond_signal(&s->queue_cv);
 	while (!r.done)
-		pthread_cond_wait(&s->done_cv, &s->queue_mu);
+		pthread_cond_wait(&r.cv, &s->queue_mu);
 	pthread_mutex_unlock(&s->queue_mu);
+	pthread_cond_destroy(&r.cv);
 	return r.result;
 }
 
@@ -644,6 +667,37 @@ static ob_err sq_counter_add(ob_txn *base, const char *cohort, const char *key, 
 	bind_text(s, 2, key);
 	sqlite3_bind_int64(s, 3, delta);
 	return step_done(t->c, s, "counter_add");
+}
+
+/* One statement for n counters: one VM run and one statement journal
+ * instead of n (the difference shows in a profile of Submit). */
+static ob_err sq_counters_add(ob_txn *base, const char *cohort, const ob_counter *d, size_t n)
+{
+	sq_txn *t = (sq_txn *)base;
+	if (n == 0)
+		return OB_OK;
+	if (n > OB_MAX_COUNTER_BATCH)
+		return OB_EINVAL;
+	sqlite3_stmt *s = t->c->counters[n];
+	if (s == NULL) {
+		char sql[1024];
+		int len = snprintf(sql, sizeof(sql), "INSERT INTO counter VALUES ");
+		for (size_t i = 0; i < n; i++)
+			len += snprintf(sql + len, sizeof(sql) - (size_t)len, "%s(?1, ?%zu, ?%zu)",
+			                i > 0 ? ", " : "", 2 + 2 * i, 3 + 2 * i);
+		snprintf(sql + len, sizeof(sql) - (size_t)len,
+		         " ON CONFLICT (cohort_id, key) DO UPDATE SET count = count + excluded.count");
+		int rc = sqlite3_prepare_v3(t->c->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &s, NULL);
+		if (rc != SQLITE_OK)
+			return fail(t->c, rc, "counters_add prepare");
+		t->c->counters[n] = s;
+	}
+	bind_text(s, 1, cohort);
+	for (size_t i = 0; i < n; i++) {
+		sqlite3_bind_text(s, (int)(2 + 2 * i), d[i].key, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_int64(s, (int)(3 + 2 * i), d[i].count);
+	}
+	return step_done(t->c, s, "counters_add");
 }
 
 static ob_err sq_counter_get(ob_txn *base, const char *cohort, const char *key, int64_t *out)
@@ -1166,6 +1220,7 @@ static const ob_store_ops sqlite_ops = {
         .cohort_insert = sq_cohort_insert,
         .cohort_set_capacity = sq_cohort_set_capacity,
         .counter_add = sq_counter_add,
+        .counters_add = sq_counters_add,
         .counter_get = sq_counter_get,
         .counter_list = sq_counter_list,
         .app_insert = sq_app_insert,

@@ -39,6 +39,8 @@ typedef struct ob_app_filter {
 	int64_t submitted_to_ms;   /* exclusive; 0 = none */
 } ob_app_filter;
 
+enum { OB_MAX_COUNTER_BATCH = 16 };
+
 typedef struct ob_counter {
 	char key[96];
 	int64_t count;
@@ -70,6 +72,8 @@ typedef struct ob_store_ops {
 	 * that reading the standing costs the same at 1,000 or 1,000,000
 	 * applications. A missing counter reads 0. */
 	ob_err (*counter_add)(ob_txn *t, const char *cohort, const char *key, int64_t delta);
+	/* Several at once (count is the delta), in one statement; n <= OB_MAX_COUNTER_BATCH. */
+	ob_err (*counters_add)(ob_txn *t, const char *cohort, const ob_counter *deltas, size_t n);
 	ob_err (*counter_get)(ob_txn *t, const char *cohort, const char *key, int64_t *out);
 	/* Every non-zero counter whose key starts with prefix; *out is
 	 * malloc'd (free()). */
@@ -133,6 +137,10 @@ struct ob_txn {
 /* Opens (creating if needed) the SQLite store at path, applying migrations.
  * WAL mode, synchronous=FULL: a committed write survives power loss. */
 OB_NODISCARD ob_err ob_store_open_sqlite(ob_store **out, const char *path);
+
+/* The most writes one commit may carry (default 64); 1 turns group commit
+ * off, for comparison. Call before the store is used. */
+void ob_store_sqlite_set_max_batch(ob_store *s, unsigned n);
 
 static inline void ob_store_destroy(ob_store *s)
 {
