@@ -54,7 +54,8 @@ struct ob_server {
 
 	pthread_mutex_t mu; /* guards the queue, inflight, stopping */
 	pthread_cond_t work_cv;
-	pthread_cond_t idle_cv; /* inflight reached 0, or the reaper should look */
+	pthread_cond_t idle_cv;   /* inflight reached 0 */
+	pthread_cond_t reaper_cv; /* the reaper should stop */
 	slot *head, *tail;
 	unsigned inflight;
 	bool stopping;
@@ -234,7 +235,7 @@ static void *reaper_main(void *arg)
 			ts.tv_sec++;
 			ts.tv_nsec -= 1000000000L;
 		}
-		pthread_cond_timedwait(&s->idle_cv, &s->mu, &ts);
+		pthread_cond_timedwait(&s->reaper_cv, &s->mu, &ts);
 		if (s->stopping)
 			break;
 		pthread_mutex_unlock(&s->mu);
@@ -565,6 +566,7 @@ ob_err ob_server_start(ob_server **out, const ob_server_config *cfg, const ob_di
 	pthread_mutex_init(&s->conn_mu, NULL);
 	pthread_cond_init(&s->work_cv, NULL);
 	pthread_cond_init(&s->idle_cv, NULL);
+	pthread_cond_init(&s->reaper_cv, NULL);
 	atomic_init(&s->draining, false);
 	ob_err err = OB_ENOMEM;
 
@@ -662,6 +664,7 @@ void ob_server_destroy(ob_server *s)
 	s->stopping = true;
 	pthread_cond_broadcast(&s->work_cv);
 	pthread_cond_broadcast(&s->idle_cv);
+	pthread_cond_broadcast(&s->reaper_cv);
 	pthread_mutex_unlock(&s->mu);
 	if (s->sock_open)
 		nng_close(s->sock); /* aborts every aio with NNG_ECLOSED */
@@ -680,6 +683,7 @@ void ob_server_destroy(ob_server *s)
 	pthread_mutex_destroy(&s->conn_mu);
 	pthread_cond_destroy(&s->work_cv);
 	pthread_cond_destroy(&s->idle_cv);
+	pthread_cond_destroy(&s->reaper_cv);
 	free(s->conns);
 	free(s->slots);
 	free(s->workers);

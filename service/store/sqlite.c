@@ -564,7 +564,12 @@ static void bind_text(sqlite3_stmt *s, int i, const char *v)
 static void col_text(sqlite3_stmt *s, int i, char *out, size_t n)
 {
 	const unsigned char *v = sqlite3_column_text(s, i);
-	snprintf(out, n, "%s", v != NULL ? (const char *)v : "");
+	size_t len = v != NULL ? (size_t)sqlite3_column_bytes(s, i) : 0;
+	if (len >= n)
+		len = n - 1; /* cannot happen with values this service wrote */
+	if (len > 0)
+		memcpy(out, v, len);
+	out[len] = '\0';
 }
 
 /* ---- cohorts -------------------------------------------------------- */
