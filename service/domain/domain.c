@@ -294,8 +294,8 @@ static ob_err submit_txn(ob_txn *t, void *arg)
 		return OB_EPRECOND;
 	}
 	if ((c.eligible_sizes & (1u << a->size)) == 0) {
-		say(o, "a %s company (%u people, turnover %lld EUR, balance sheet %lld EUR) is not "
-		       "eligible for cohort %s",
+		say(o, "the company's size category is %s (%u people, turnover %lld EUR, balance "
+		       "sheet %lld EUR): not eligible for cohort %s",
 		    ob_size_category_name(a->size), a->company.employees,
 		    (long long)a->company.turnover_eur, (long long)a->company.balance_eur, c.id);
 		return OB_EPRECOND;
