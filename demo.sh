@@ -26,7 +26,10 @@ meson compile -C build >/dev/null
 mkdir -p var
 onboard=build/client/onboard
 if ! [ -f "$pidfile" ] || ! kill -0 "$(cat "$pidfile")" 2>/dev/null; then
-	build/service/onboardd --db var/onboard.db 2>>var/onboardd.log &
+	# Detached from this terminal and its pipes, so that the script can end.
+	# --now: the demo rehearses November 2020, so that dates, the fee waiver and
+	# the webinars are those of the programme. Leave it out to run on real time.
+	nohup build/service/onboardd --db var/onboard.db --now 2020-11-16T08:30:00Z </dev/null >/dev/null 2>>var/onboardd.log &
 	echo $! >"$pidfile"
 	for _ in $(seq 100); do
 		"$onboard" health >/dev/null 2>&1 && break

@@ -366,7 +366,7 @@ static ob_err get(ob_call *call, const msg *req, msg **resp)
 	}
 	ob_outcome o;
 	ob_outcome_init(&o);
-	ob_application a;
+	ob_application a = {0};
 	ob_err err = ob_domain_get(d, in->id[0] != '\0' ? in->id : NULL, cohort, in->siren, &a, &o);
 	if (err == OB_OK)
 		err = app_reply(call, &o, &a, resp);

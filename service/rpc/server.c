@@ -301,6 +301,13 @@ static void aio_done(void *arg)
 	sl->state = SLOT_WORK;
 	sl->next = NULL;
 	pthread_mutex_lock(&s->mu);
+	if (s->stopping) {
+		/* Closing: take no more work, so that the workers can finish. */
+		pthread_mutex_unlock(&s->mu);
+		nng_msg_free(sl->msg);
+		sl->msg = NULL;
+		return;
+	}
 	s->inflight++;
 	if (s->tail != NULL)
 		s->tail->next = sl;
@@ -666,10 +673,13 @@ void ob_server_destroy(ob_server *s)
 	pthread_cond_broadcast(&s->idle_cv);
 	pthread_cond_broadcast(&s->reaper_cv);
 	pthread_mutex_unlock(&s->mu);
-	if (s->sock_open)
-		nng_close(s->sock); /* aborts every aio with NNG_ECLOSED */
+	/* Workers first: one may still be inside nng_ctx_send() for a call
+	 * whose completion already counted it out of inflight; closing the
+	 * socket under it would crash nng. */
 	for (unsigned i = 0; i < s->n_workers; i++)
 		pthread_join(s->workers[i], NULL);
+	if (s->sock_open)
+		nng_close(s->sock); /* aborts every aio with NNG_ECLOSED */
 	if (s->reaper_started)
 		pthread_join(s->reaper, NULL);
 	for (unsigned i = 0; i < s->n_slots; i++) {

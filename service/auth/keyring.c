@@ -1,0 +1,770 @@
+/*
+ * keyring.c: roles, key ids, the keyring file, secret files and key generation. See auth.h for
+ * the contracts.
+ *
+ * The keyring parser is written for a hostile or careless author: it reads a byte string with a
+ * length (no reliance on a terminating NUL), bounds every line and field before copying it,
+ * validates every field completely (the id against the key, the key as a curve point, the
+ * dates against each other) and reports the first problem with its line number. Nothing is
+ * published until the whole text has been accepted.
+ *
+ * Files are opened first and checked with fstat() afterwards, never checked by name and then
+ * opened, so that the file checked is the file read.
+ */
+#include "auth/auth.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "domain/calendar.h"
+
+/* Writes a formatted message to err when there is room for one. */
+static void errf(char *err, size_t errlen, const char *fmt, ...) OB_PRINTF(3, 4);
+static void errf(char *err, size_t errlen, const char *fmt, ...)
+{
+	if (err == NULL || errlen == 0)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+/* ---- roles ---------------------------------------------------------------------------------- */
+
+static const char *const role_names[] = {
+        [OB_ROLE_NONE] = "none",       [OB_ROLE_APPLICANT] = "applicant",
+        [OB_ROLE_PARTNER] = "partner", [OB_ROLE_REVIEWER] = "reviewer",
+        [OB_ROLE_ADMIN] = "admin",
+};
+
+const char *ob_role_name(ob_role role)
+{
+	if ((unsigned)role >= sizeof(role_names) / sizeof(role_names[0]))
+		return "invalid";
+	return role_names[role];
+}
+
+bool ob_role_parse(const char *s, ob_role *out)
+{
+	if (s == NULL)
+		return false;
+	for (unsigned r = OB_ROLE_APPLICANT; r <= OB_ROLE_ADMIN; r++) {
+		if (strcmp(s, role_names[r]) == 0) {
+			*out = (ob_role)r;
+			return true;
+		}
+	}
+	return false;
+}
+
+/* ---- keys ----------------------------------------------------------------------------------- */
+
+void ob_key_id_of(const uint8_t pk[32], char id[OB_KEY_ID_LEN + 1])
+{
+	uint8_t h[crypto_generichash_BYTES];
+	crypto_generichash(h, sizeof(h), pk, 32, NULL, 0);
+	sodium_bin2hex(id, OB_KEY_ID_LEN + 1, h, OB_KEY_ID_LEN / 2);
+}
+
+static bool is_lower_hex(char c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+}
+
+bool ob_key_id_valid(const char *s)
+{
+	if (s == NULL)
+		return false;
+	for (size_t i = 0; i < OB_KEY_ID_LEN; i++) {
+		if (!is_lower_hex(s[i])) /* also stops at a NUL before 16 */
+			return false;
+	}
+	return s[OB_KEY_ID_LEN] == '\0';
+}
+
+bool ob_key_valid_at(const ob_key *key, int64_t now_ms)
+{
+	if (key->not_before_ms != 0 && now_ms < key->not_before_ms)
+		return false;
+	if (key->not_after_ms != 0 && now_ms > key->not_after_ms)
+		return false;
+	return true;
+}
+
+/* ---- keyring -------------------------------------------------------------------------------- */
+
+struct ob_keyring {
+	atomic_size_t refs;
+	size_t n;
+	ob_key keys[]; /* sorted by id, no duplicates */
+};
+
+/* A key being parsed, with the line it came from for duplicate reports. */
+typedef struct {
+	ob_key key;
+	size_t line;
+} parsed_key;
+
+/* A field of a line: [p, p + len). */
+typedef struct {
+	const char *p;
+	size_t len;
+} span;
+
+static bool is_blank(char c)
+{
+	return c == ' ' || c == '\t';
+}
+
+/* Cuts the next blank-separated field off *rest; false when none is left. */
+static bool next_field(span *rest, span *field)
+{
+	while (rest->len > 0 && is_blank(*rest->p))
+		rest->p++, rest->len--;
+	if (rest->len == 0)
+		return false;
+	field->p = rest->p;
+	while (rest->len > 0 && !is_blank(*rest->p))
+		rest->p++, rest->len--;
+	field->len = (size_t)(rest->p - field->p);
+	return true;
+}
+
+/* Copies a field into a NUL-terminated buffer for the string-based parsers; false when it does
+ * not fit (such a field is invalid anyway). */
+static bool field_str(span f, char *buf, size_t size)
+{
+	if (f.len >= size)
+		return false;
+	memcpy(buf, f.p, f.len);
+	buf[f.len] = '\0';
+	return true;
+}
+
+/* NOT_BEFORE / NOT_AFTER: "-" is 0 (open); a time must be after the epoch, because 0 already
+ * means open and a key limited to before 1970 is certainly a mistake. */
+static bool parse_bound(span f, int64_t *out)
+{
+	char buf[64];
+	if (f.len == 1 && f.p[0] == '-') {
+		*out = 0;
+		return true;
+	}
+	int64_t ms;
+	if (!field_str(f, buf, sizeof(buf)) || !ob_time_parse_rfc3339(buf, &ms) || ms <= 0)
+		return false;
+	*out = ms;
+	return true;
+}
+
+/* Parses one line (without its newline). Returns 1 with *key filled for a key line, 0 for a
+ * blank or comment line, -1 with why filled for an invalid line. */
+static int parse_line(span line, ob_key *key, char *why, size_t whylen)
+{
+	span rest = line, f;
+	while (rest.len > 0 && is_blank(*rest.p))
+		rest.p++, rest.len--;
+	if (rest.len == 0 || rest.p[0] == '#')
+		return 0;
+
+	memset(key, 0, sizeof(*key));
+	char buf[64];
+
+	if (!next_field(&rest, &f))
+		return 0; /* defensive: rest.len > 0 and not blank, so a field exists */
+	if (f.len != OB_KEY_ID_LEN || !field_str(f, key->id, sizeof(key->id)) ||
+	    !ob_key_id_valid(key->id)) {
+		errf(why, whylen, "KEY_ID must be %d lowercase hex characters", OB_KEY_ID_LEN);
+		return -1;
+	}
+
+	if (!next_field(&rest, &f)) {
+		errf(why, whylen, "missing ROLE");
+		return -1;
+	}
+	if (!field_str(f, buf, sizeof(buf)) || !ob_role_parse(buf, &key->role)) {
+		errf(why, whylen, "unknown ROLE (applicant, partner, reviewer or admin)");
+		return -1;
+	}
+
+	if (!next_field(&rest, &f)) {
+		errf(why, whylen, "missing PUBLIC_KEY");
+		return -1;
+	}
+	size_t bin_len = 0;
+	if (f.len != OB_KEY_PK_B64_LEN ||
+	    sodium_base642bin(key->pk, sizeof(key->pk), f.p, f.len, NULL, &bin_len, NULL,
+	                      sodium_base64_VARIANT_ORIGINAL) != 0 ||
+	    bin_len != sizeof(key->pk)) {
+		errf(why, whylen, "PUBLIC_KEY must be standard base64 of 32 bytes (44 characters)");
+		return -1;
+	}
+	/* Refuses garbage and the small-order points with which any signature verifies. */
+	if (crypto_core_ed25519_is_valid_point(key->pk) != 1) {
+		errf(why, whylen, "PUBLIC_KEY is not a valid Ed25519 public key");
+		return -1;
+	}
+	char want[OB_KEY_ID_LEN + 1];
+	ob_key_id_of(key->pk, want);
+	if (memcmp(want, key->id, OB_KEY_ID_LEN) != 0) {
+		errf(why, whylen, "KEY_ID does not match PUBLIC_KEY (whose id is %s)", want);
+		return -1;
+	}
+
+	if (!next_field(&rest, &f)) {
+		errf(why, whylen, "missing NOT_BEFORE");
+		return -1;
+	}
+	if (!parse_bound(f, &key->not_before_ms)) {
+		errf(why, whylen, "NOT_BEFORE must be an RFC 3339 time after 1970 or '-'");
+		return -1;
+	}
+	if (!next_field(&rest, &f)) {
+		errf(why, whylen, "missing NOT_AFTER");
+		return -1;
+	}
+	if (!parse_bound(f, &key->not_after_ms)) {
+		errf(why, whylen, "NOT_AFTER must be an RFC 3339 time after 1970 or '-'");
+		return -1;
+	}
+	if (key->not_before_ms != 0 && key->not_after_ms != 0 &&
+	    key->not_before_ms > key->not_after_ms) {
+		errf(why, whylen, "NOT_BEFORE is after NOT_AFTER");
+		return -1;
+	}
+
+	/* LABEL: the rest of the line, inner blanks included, trailing blanks dropped. */
+	while (rest.len > 0 && is_blank(*rest.p))
+		rest.p++, rest.len--;
+	while (rest.len > 0 && is_blank(rest.p[rest.len - 1]))
+		rest.len--;
+	if (rest.len == 0) {
+		errf(why, whylen, "missing LABEL");
+		return -1;
+	}
+	if (rest.len > OB_KEY_LABEL_MAX) {
+		errf(why, whylen, "LABEL is longer than %d bytes", OB_KEY_LABEL_MAX);
+		return -1;
+	}
+	/* ASCII only: labels go into logs, where control bytes and terminal escapes do harm. */
+	for (size_t i = 0; i < rest.len; i++) {
+		unsigned char c = (unsigned char)rest.p[i];
+		if (c < 0x20 || c > 0x7e) {
+			errf(why, whylen, "LABEL must be printable ASCII (byte %zu is 0x%02x)",
+			     i + 1, c);
+			return -1;
+		}
+	}
+	memcpy(key->label, rest.p, rest.len);
+	key->label[rest.len] = '\0';
+	return 1;
+}
+
+static int cmp_parsed(const void *a, const void *b)
+{
+	const parsed_key *x = a, *y = b;
+	return memcmp(x->key.id, y->key.id, OB_KEY_ID_LEN);
+}
+
+ob_err ob_keyring_parse(const char *text, size_t len, ob_keyring **out, char *err, size_t errlen)
+{
+	parsed_key *keys = NULL;
+	size_t n = 0, cap = 0, line_no = 0, pos = 0;
+	ob_err rc = OB_OK;
+	char why[192];
+
+	if (text == NULL && len > 0) {
+		errf(err, errlen, "no text");
+		return OB_EINVAL;
+	}
+	while (pos < len) {
+		line_no++;
+		const char *start = text + pos;
+		const char *nl = memchr(start, '\n', len - pos);
+		size_t line_len = nl != NULL ? (size_t)(nl - start) : len - pos;
+		pos += line_len + (nl != NULL);
+		if (line_len > 0 && start[line_len - 1] == '\r')
+			line_len--;
+		if (line_len > OB_KEYRING_MAX_LINE) {
+			errf(err, errlen, "line %zu: longer than %d bytes", line_no,
+			     OB_KEYRING_MAX_LINE);
+			rc = OB_ETOOBIG;
+			goto out;
+		}
+		if (memchr(start, '\0', line_len) != NULL) {
+			errf(err, errlen, "line %zu: NUL byte", line_no);
+			rc = OB_EINVAL;
+			goto out;
+		}
+		ob_key key;
+		int r = parse_line((span){start, line_len}, &key, why, sizeof(why));
+		if (r < 0) {
+			errf(err, errlen, "line %zu: %s", line_no, why);
+			rc = OB_EINVAL;
+			goto out;
+		}
+		if (r == 0)
+			continue;
+		if (n == OB_KEYRING_MAX_KEYS) {
+			errf(err, errlen, "line %zu: more than %d keys", line_no,
+			     OB_KEYRING_MAX_KEYS);
+			rc = OB_ETOOBIG;
+			goto out;
+		}
+		if (n == cap) {
+			cap = cap == 0 ? 16 : cap * 2;
+			if (cap > OB_KEYRING_MAX_KEYS)
+				cap = OB_KEYRING_MAX_KEYS;
+			parsed_key *g = realloc(keys, cap * sizeof(*keys));
+			if (g == NULL) {
+				errf(err, errlen, "out of memory");
+				rc = OB_ENOMEM;
+				goto out;
+			}
+			keys = g;
+		}
+		keys[n].key = key;
+		keys[n].line = line_no;
+		n++;
+	}
+
+	if (n > 1)
+		qsort(keys, n, sizeof(*keys), cmp_parsed);
+	/* Report the duplicate that appears first in the file, whatever order qsort left equal
+	 * ids in, so that the message does not change from one run to the next. */
+	size_t dup_line = 0, first_line = 0, dup_at = 0;
+	for (size_t i = 1; i < n; i++) {
+		if (memcmp(keys[i - 1].key.id, keys[i].key.id, OB_KEY_ID_LEN) != 0)
+			continue;
+		size_t a = keys[i - 1].line, b = keys[i].line;
+		size_t later = a > b ? a : b, earlier = a > b ? b : a;
+		if (dup_line == 0 || later < dup_line ||
+		    (later == dup_line && earlier < first_line))
+			dup_line = later, first_line = earlier, dup_at = i;
+	}
+	if (dup_line != 0) {
+		errf(err, errlen, "line %zu: duplicate KEY_ID %s (first on line %zu)", dup_line,
+		     keys[dup_at].key.id, first_line);
+		rc = OB_EINVAL;
+		goto out;
+	}
+
+	ob_keyring *kr = malloc(sizeof(*kr) + n * sizeof(ob_key));
+	if (kr == NULL) {
+		errf(err, errlen, "out of memory");
+		rc = OB_ENOMEM;
+		goto out;
+	}
+	atomic_init(&kr->refs, 1);
+	kr->n = n;
+	for (size_t i = 0; i < n; i++)
+		kr->keys[i] = keys[i].key;
+	*out = kr;
+out:
+	free(keys);
+	return rc;
+}
+
+ob_err ob_keyring_load(const char *path, ob_keyring **out, char *err, size_t errlen)
+{
+	char why[256];
+	char *buf = NULL;
+	size_t len = 0;
+	ob_err rc = OB_OK;
+
+	if (path == NULL) {
+		errf(err, errlen, "no keyring path");
+		return OB_EINVAL;
+	}
+	/* O_NONBLOCK: opening a FIFO planted at path must not hang; fstat then refuses it. */
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (fd < 0) {
+		int e = errno;
+		errf(err, errlen, "%s: %s", path, strerror(e));
+		return e == ENOENT ? OB_ENOTFOUND : e == EACCES ? OB_EPERM : OB_EIO;
+	}
+	struct stat st;
+	if (fstat(fd, &st) != 0) {
+		errf(err, errlen, "%s: %s", path, strerror(errno));
+		rc = OB_EIO;
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		errf(err, errlen, "%s: not a regular file", path);
+		rc = OB_EPERM;
+		goto out;
+	}
+	/* Anyone who can write the keyring can make themselves admin. */
+	if (st.st_mode & S_IWOTH) {
+		errf(err, errlen, "%s: world-writable (mode %04o): refused", path,
+		     (unsigned)(st.st_mode & 07777));
+		rc = OB_EPERM;
+		goto out;
+	}
+	if (st.st_size > OB_KEYRING_MAX_BYTES) {
+		errf(err, errlen, "%s: larger than %d bytes", path, OB_KEYRING_MAX_BYTES);
+		rc = OB_ETOOBIG;
+		goto out;
+	}
+	/* Read to EOF rather than trusting st_size: the file may change under us. One byte more
+	 * than the cap tells an oversized file from one that is exactly at it. */
+	size_t cap = (size_t)st.st_size + 1;
+	buf = malloc(cap);
+	if (buf == NULL) {
+		errf(err, errlen, "%s: out of memory", path);
+		rc = OB_ENOMEM;
+		goto out;
+	}
+	for (;;) {
+		if (len == cap) {
+			if (cap > OB_KEYRING_MAX_BYTES) {
+				errf(err, errlen, "%s: larger than %d bytes", path,
+				     OB_KEYRING_MAX_BYTES);
+				rc = OB_ETOOBIG;
+				goto out;
+			}
+			size_t ncap = cap * 2 > (size_t)OB_KEYRING_MAX_BYTES + 1
+			                      ? (size_t)OB_KEYRING_MAX_BYTES + 1
+			                      : cap * 2;
+			char *g = realloc(buf, ncap);
+			if (g == NULL) {
+				errf(err, errlen, "%s: out of memory", path);
+				rc = OB_ENOMEM;
+				goto out;
+			}
+			buf = g, cap = ncap;
+		}
+		ssize_t r = read(fd, buf + len, cap - len);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			errf(err, errlen, "%s: %s", path, strerror(errno));
+			rc = OB_EIO;
+			goto out;
+		}
+		if (r == 0)
+			break;
+		len += (size_t)r;
+	}
+	rc = ob_keyring_parse(buf, len, out, why, sizeof(why));
+	if (rc != OB_OK)
+		errf(err, errlen, "%s: %s", path, why);
+out:
+	free(buf);
+	close(fd);
+	return rc;
+}
+
+ob_keyring *ob_keyring_ref(ob_keyring *kr)
+{
+	/* Relaxed: the caller already holds a reference, so the keyring cannot go away here. */
+	atomic_fetch_add_explicit(&kr->refs, 1, memory_order_relaxed);
+	return kr;
+}
+
+void ob_keyring_unref(ob_keyring *kr)
+{
+	if (kr == NULL)
+		return;
+	/* Release orders this thread's reads of the keys before the decrement; the acquire
+	 * fence makes every other thread's reads happen before the free. */
+	if (atomic_fetch_sub_explicit(&kr->refs, 1, memory_order_release) == 1) {
+		atomic_thread_fence(memory_order_acquire);
+		free(kr);
+	}
+}
+
+void ob_keyring_destroy(ob_keyring *kr)
+{
+	ob_keyring_unref(kr);
+}
+
+const ob_key *ob_keyring_find(const ob_keyring *kr, const char key_id[OB_KEY_ID_LEN])
+{
+	size_t lo = 0, hi = kr->n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = memcmp(key_id, kr->keys[mid].id, OB_KEY_ID_LEN);
+		if (c == 0)
+			return &kr->keys[mid];
+		if (c < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return NULL;
+}
+
+size_t ob_keyring_count(const ob_keyring *kr)
+{
+	return kr->n;
+}
+
+const ob_key *ob_keyring_at(const ob_keyring *kr, size_t i)
+{
+	return i < kr->n ? &kr->keys[i] : NULL;
+}
+
+/* ---- keyring slot --------------------------------------------------------------------------- */
+
+ob_err ob_keyring_slot_init(ob_keyring_slot *slot, ob_keyring *kr)
+{
+	if (pthread_mutex_init(&slot->mu, NULL) != 0)
+		return OB_ENOMEM;
+	slot->current = kr;
+	return OB_OK;
+}
+
+void ob_keyring_slot_fini(ob_keyring_slot *slot)
+{
+	ob_keyring_unref(slot->current);
+	slot->current = NULL;
+	pthread_mutex_destroy(&slot->mu);
+}
+
+ob_keyring *ob_keyring_slot_get(ob_keyring_slot *slot)
+{
+	pthread_mutex_lock(&slot->mu);
+	ob_keyring *kr = slot->current != NULL ? ob_keyring_ref(slot->current) : NULL;
+	pthread_mutex_unlock(&slot->mu);
+	return kr;
+}
+
+void ob_keyring_slot_set(ob_keyring_slot *slot, ob_keyring *kr)
+{
+	pthread_mutex_lock(&slot->mu);
+	ob_keyring *old = slot->current;
+	slot->current = kr;
+	pthread_mutex_unlock(&slot->mu);
+	/* Outside the lock: the free of a large keyring need not stall readers. */
+	ob_keyring_unref(old);
+}
+
+/* ---- secret files --------------------------------------------------------------------------- */
+
+/* The largest secret ob_secret_file_read reads, and room for its base64 and a line end. */
+#define SECRET_MAX     1024
+#define SECRET_B64_MAX 1400
+
+/* Opens path for reading without following a final symbolic link and checks the opened file.
+ * On OB_OK, *fd_out is open and the caller closes it. */
+static ob_err open_secret(const char *path, int *fd_out, char *err, size_t errlen)
+{
+	if (path == NULL) {
+		errf(err, errlen, "no secret file path");
+		return OB_EINVAL;
+	}
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW | O_NONBLOCK);
+	if (fd < 0) {
+		int e = errno;
+		/* Linux says ELOOP for a final symlink under O_NOFOLLOW, FreeBSD EMLINK. */
+		if (e == ELOOP || e == EMLINK) {
+			errf(err, errlen, "%s: a symbolic link: refused for a secret", path);
+			return OB_EPERM;
+		}
+		errf(err, errlen, "%s: %s", path, strerror(e));
+		return e == ENOENT ? OB_ENOTFOUND : e == EACCES ? OB_EPERM : OB_EIO;
+	}
+	struct stat st;
+	ob_err rc = OB_OK;
+	if (fstat(fd, &st) != 0) {
+		errf(err, errlen, "%s: %s", path, strerror(errno));
+		rc = OB_EIO;
+	} else if (!S_ISREG(st.st_mode)) {
+		errf(err, errlen, "%s: not a regular file", path);
+		rc = OB_EPERM;
+	} else if (st.st_uid != geteuid()) {
+		errf(err, errlen, "%s: owned by uid %lu, not by the running uid %lu", path,
+		     (unsigned long)st.st_uid, (unsigned long)geteuid());
+		rc = OB_EPERM;
+	} else if (st.st_mode & (S_IRWXG | S_IRWXO)) {
+		errf(err, errlen, "%s: mode %04o gives access to group or others (chmod 600)", path,
+		     (unsigned)(st.st_mode & 07777));
+		rc = OB_EPERM;
+	}
+	if (rc != OB_OK) {
+		close(fd);
+		return rc;
+	}
+	*fd_out = fd;
+	return OB_OK;
+}
+
+ob_err ob_secret_file_check(const char *path, char *err, size_t errlen)
+{
+	int fd;
+	ob_err rc = open_secret(path, &fd, err, errlen);
+	if (rc == OB_OK)
+		close(fd);
+	return rc;
+}
+
+ob_err ob_secret_file_read(const char *path, uint8_t *out, size_t want, char *err, size_t errlen)
+{
+	char text[SECRET_B64_MAX + 1];
+	uint8_t bin[SECRET_MAX];
+	size_t len = 0, bin_len = 0;
+	int fd = -1;
+	ob_err rc;
+
+	if (out == NULL || want == 0 || want > SECRET_MAX) {
+		errf(err, errlen, "secret size must be 1..%d bytes", SECRET_MAX);
+		return OB_EINVAL;
+	}
+	rc = open_secret(path, &fd, err, errlen);
+	if (rc != OB_OK)
+		return rc;
+	/* One byte more than any valid content, to tell "too long" from "exactly full". */
+	while (len < sizeof(text)) {
+		ssize_t r = read(fd, text + len, sizeof(text) - len);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			errf(err, errlen, "%s: %s", path, strerror(errno));
+			rc = OB_EIO;
+			goto out;
+		}
+		if (r == 0)
+			break;
+		len += (size_t)r;
+	}
+	if (len == sizeof(text)) {
+		errf(err, errlen, "%s: too long for a secret of %zu bytes", path, want);
+		rc = OB_EINVAL;
+		goto out;
+	}
+	if (len > 0 && text[len - 1] == '\n')
+		len--;
+	if (len > 0 && text[len - 1] == '\r')
+		len--;
+	/* No ignore set: a blank, a second line or a NUL anywhere fails the decode, as does
+	 * non-canonical padding; b64_end NULL makes trailing bytes an error. */
+	if (sodium_base642bin(bin, sizeof(bin), text, len, NULL, &bin_len, NULL,
+	                      sodium_base64_VARIANT_ORIGINAL) != 0 ||
+	    bin_len != want) {
+		errf(err, errlen, "%s: not one line of base64 of exactly %zu bytes", path, want);
+		rc = OB_EINVAL;
+		goto out;
+	}
+	memcpy(out, bin, want);
+out:
+	sodium_memzero(text, sizeof(text));
+	sodium_memzero(bin, sizeof(bin));
+	close(fd);
+	return rc;
+}
+
+/* ---- key generation ------------------------------------------------------------------------- */
+
+static ob_err write_all(int fd, const char *p, size_t n)
+{
+	while (n > 0) {
+		ssize_t w = write(fd, p, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return OB_EIO;
+		p += w, n -= (size_t)w;
+	}
+	return OB_OK;
+}
+
+/* fsync()s the directory holding path, so that the new file's name survives a crash too. */
+static ob_err sync_parent(const char *path)
+{
+	char dir[4096];
+	const char *slash = strrchr(path, '/');
+	if (slash == NULL) {
+		strcpy(dir, ".");
+	} else if (slash == path) {
+		strcpy(dir, "/");
+	} else {
+		size_t n = (size_t)(slash - path);
+		if (n >= sizeof(dir))
+			return OB_EIO;
+		memcpy(dir, path, n);
+		dir[n] = '\0';
+	}
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return OB_EIO;
+	/* Some file systems cannot sync a directory (EINVAL); nothing more can be done there. */
+	int r = fsync(fd);
+	int e = errno;
+	close(fd);
+	return r == 0 || e == EINVAL ? OB_OK : OB_EIO;
+}
+
+ob_err ob_key_generate(const char *out_path, char key_id[OB_KEY_ID_LEN + 1], char pk_b64[64],
+                       char *err, size_t errlen)
+{
+	uint8_t seed[crypto_sign_SEEDBYTES], pk[crypto_sign_PUBLICKEYBYTES];
+	uint8_t sk[crypto_sign_SECRETKEYBYTES];
+	char line[sodium_base64_ENCODED_LEN(crypto_sign_SEEDBYTES, sodium_base64_VARIANT_ORIGINAL) +
+	          1];
+	ob_err rc = OB_OK;
+	bool created = false;
+	int fd = -1;
+
+	if (out_path == NULL || out_path[0] == '\0') {
+		errf(err, errlen, "no output path");
+		return OB_EINVAL;
+	}
+	randombytes_buf(seed, sizeof(seed));
+	if (crypto_sign_seed_keypair(pk, sk, seed) != 0) {
+		errf(err, errlen, "cannot derive the key pair");
+		rc = OB_EINTERNAL;
+		goto out;
+	}
+	sodium_bin2base64(line, sizeof(line), seed, sizeof(seed), sodium_base64_VARIANT_ORIGINAL);
+	size_t n = strlen(line);
+	line[n++] = '\n'; /* the NUL's place: base64 of 32 bytes is 44 characters + NUL */
+
+	fd = open(out_path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, 0600);
+	if (fd < 0) {
+		int e = errno;
+		errf(err, errlen, "%s: %s", out_path, strerror(e));
+		rc = e == EEXIST || e == ELOOP ? OB_EEXIST : e == EACCES ? OB_EPERM : OB_EIO;
+		goto out;
+	}
+	created = true;
+	/* The umask may have removed bits from 0600 (never added any); make the mode exact. */
+	if (fchmod(fd, 0600) != 0 || write_all(fd, line, n) != OB_OK || fsync(fd) != 0) {
+		errf(err, errlen, "%s: %s", out_path, strerror(errno));
+		rc = OB_EIO;
+		goto out;
+	}
+	int r = close(fd);
+	fd = -1;
+	if (r != 0 || sync_parent(out_path) != OB_OK) {
+		errf(err, errlen, "%s: %s", out_path, strerror(errno));
+		rc = OB_EIO;
+		goto out;
+	}
+	ob_key_id_of(pk, key_id);
+	sodium_bin2base64(pk_b64, 64, pk, sizeof(pk), sodium_base64_VARIANT_ORIGINAL);
+out:
+	if (fd >= 0)
+		close(fd);
+	if (rc != OB_OK && created)
+		unlink(out_path);
+	sodium_memzero(seed, sizeof(seed));
+	sodium_memzero(sk, sizeof(sk));
+	sodium_memzero(line, sizeof(line));
+	return rc;
+}
+
+ob_err ob_key_load_seed(const char *path, uint8_t seed[32], char *err, size_t errlen)
+{
+	return ob_secret_file_read(path, seed, 32, err, errlen);
+}

@@ -1,0 +1,294 @@
+/*
+ * login.c: signed login requests and the replay cache. See auth.h for the contracts.
+ *
+ * The replay cache is a chained hash table over a pool of entries allocated once, plus a timing
+ * wheel of one-second slots that lists the entries by expiry, so that expired nonces are
+ * dropped in O(1) each as time advances, without scanning the table or allocating.
+ *
+ * An entry (key id, nonce, ts) can be dropped once no future call could accept ts again. A
+ * call accepts ts only when ts >= high_water - W (W = OB_LOGIN_WINDOW_MS, high_water the
+ * largest now_ms seen), and high_water never decreases, so the entry's expiry is ts + W and it
+ * is dropped once high_water passes it. Since an accepted ts also satisfies ts <= now + W <=
+ * high_water + W, live expiries span at most 2W + 1 s: a wheel of 128 one-second slots covers
+ * them without two live seconds sharing a slot.
+ */
+#include "auth/auth.h"
+
+#include <assert.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#define LOGIN_CONTEXT     "onboard-login-v1"
+#define LOGIN_CONTEXT_LEN 16
+#define LOGIN_MSG_LEN     (LOGIN_CONTEXT_LEN + 1 + OB_KEY_ID_LEN + 8 + 16)
+
+#define MAX_ENTRIES_LIMIT 10000000
+#define WHEEL_SLOTS       128 /* > 2 * OB_LOGIN_WINDOW_MS / 1000 + 1, a power of two */
+#define NIL               UINT32_MAX
+
+typedef struct {
+	char key_id[OB_KEY_ID_LEN];
+	uint8_t nonce[16];
+	int64_t expiry_ms;   /* ts + window */
+	uint32_t hash_next;  /* next in the bucket chain, or next free entry */
+	uint32_t wheel_next; /* next in the wheel slot */
+} entry;
+
+struct ob_login_verifier {
+	pthread_mutex_t mu;
+	/* Everything below is guarded by mu, except hash_key, max, mask and the array pointers,
+	 * which are fixed at creation. */
+	uint8_t hash_key[crypto_shorthash_KEYBYTES]; /* keyed: peers cannot aim at one chain */
+	size_t max;
+	size_t count;
+	uint32_t mask; /* buckets - 1 */
+	uint32_t *buckets;
+	entry *pool;
+	uint32_t free_head;
+	uint32_t wheel[WHEEL_SLOTS];
+	bool started;       /* high_water and swept_sec are meaningful */
+	int64_t high_water; /* the largest now_ms seen */
+	int64_t swept_sec;  /* wheel seconds <= swept_sec are empty */
+};
+
+static void put_be64(uint8_t *p, uint64_t v)
+{
+	for (int i = 7; i >= 0; i--, v >>= 8)
+		p[i] = (uint8_t)v;
+}
+
+static void login_message(uint8_t msg[LOGIN_MSG_LEN], const char *key_id, int64_t ts_ms,
+                          const uint8_t nonce[16])
+{
+	memcpy(msg, LOGIN_CONTEXT, LOGIN_CONTEXT_LEN);
+	msg[LOGIN_CONTEXT_LEN] = 0;
+	memcpy(msg + LOGIN_CONTEXT_LEN + 1, key_id, OB_KEY_ID_LEN);
+	put_be64(msg + LOGIN_CONTEXT_LEN + 1 + OB_KEY_ID_LEN, (uint64_t)ts_ms);
+	memcpy(msg + LOGIN_CONTEXT_LEN + 1 + OB_KEY_ID_LEN + 8, nonce, 16);
+}
+
+static bool time_in_range(int64_t t)
+{
+	return t >= -OB_AUTH_TIME_LIMIT_MS && t <= OB_AUTH_TIME_LIMIT_MS;
+}
+
+/* |a - b| without overflow, for any two int64_t. */
+static uint64_t distance(int64_t a, int64_t b)
+{
+	return a > b ? (uint64_t)a - (uint64_t)b : (uint64_t)b - (uint64_t)a;
+}
+
+ob_err ob_login_sign(const uint8_t seed[32], const char key_id[OB_KEY_ID_LEN + 1], int64_t ts_ms,
+                     const uint8_t nonce[16], uint8_t sig[64])
+{
+	uint8_t pk[crypto_sign_PUBLICKEYBYTES], sk[crypto_sign_SECRETKEYBYTES];
+	uint8_t msg[LOGIN_MSG_LEN];
+	char id[OB_KEY_ID_LEN + 1];
+	ob_err rc = OB_OK;
+
+	if (seed == NULL || nonce == NULL || sig == NULL || !ob_key_id_valid(key_id) ||
+	    !time_in_range(ts_ms))
+		return OB_EINVAL;
+	if (crypto_sign_seed_keypair(pk, sk, seed) != 0) {
+		rc = OB_EINTERNAL;
+		goto out;
+	}
+	ob_key_id_of(pk, id);
+	if (memcmp(id, key_id, OB_KEY_ID_LEN) != 0) {
+		rc = OB_EINVAL;
+		goto out;
+	}
+	login_message(msg, key_id, ts_ms, nonce);
+	if (crypto_sign_detached(sig, NULL, msg, sizeof(msg), sk) != 0)
+		rc = OB_EINTERNAL;
+out:
+	sodium_memzero(sk, sizeof(sk));
+	return rc;
+}
+
+ob_err ob_login_verifier_create(size_t max_entries, ob_login_verifier **out)
+{
+	if (max_entries == 0)
+		max_entries = OB_LOGIN_MAX_ENTRIES;
+	if (max_entries > MAX_ENTRIES_LIMIT)
+		return OB_EINVAL;
+	/* At least as many buckets as entries: chains average at most one entry. */
+	size_t nbuckets = 16;
+	while (nbuckets < max_entries)
+		nbuckets *= 2;
+
+	ob_login_verifier *v = calloc(1, sizeof(*v));
+	if (v == NULL)
+		return OB_ENOMEM;
+	v->buckets = malloc(nbuckets * sizeof(*v->buckets));
+	v->pool = malloc(max_entries * sizeof(*v->pool));
+	if (v->buckets == NULL || v->pool == NULL || pthread_mutex_init(&v->mu, NULL) != 0) {
+		free(v->buckets);
+		free(v->pool);
+		free(v);
+		return OB_ENOMEM;
+	}
+	randombytes_buf(v->hash_key, sizeof(v->hash_key));
+	v->max = max_entries;
+	v->mask = (uint32_t)(nbuckets - 1);
+	for (size_t i = 0; i < nbuckets; i++)
+		v->buckets[i] = NIL;
+	for (size_t i = 0; i < max_entries; i++)
+		v->pool[i].hash_next = i + 1 < max_entries ? (uint32_t)(i + 1) : NIL;
+	v->free_head = 0;
+	for (size_t i = 0; i < WHEEL_SLOTS; i++)
+		v->wheel[i] = NIL;
+	*out = v;
+	return OB_OK;
+}
+
+void ob_login_verifier_destroy(ob_login_verifier *v)
+{
+	if (v == NULL)
+		return;
+	pthread_mutex_destroy(&v->mu);
+	sodium_memzero(v->hash_key, sizeof(v->hash_key));
+	free(v->buckets);
+	free(v->pool);
+	free(v);
+}
+
+size_t ob_login_verifier_size(ob_login_verifier *v)
+{
+	pthread_mutex_lock(&v->mu);
+	size_t n = v->count;
+	pthread_mutex_unlock(&v->mu);
+	return n;
+}
+
+/* Floor division by a positive constant, for instants before 1970 too. */
+static int64_t floor_div(int64_t a, int64_t b)
+{
+	int64_t q = a / b;
+	return a % b < 0 ? q - 1 : q;
+}
+
+static uint32_t wheel_slot(int64_t sec)
+{
+	return (uint32_t)((uint64_t)sec & (WHEEL_SLOTS - 1)); /* two's complement: floor mod */
+}
+
+static uint32_t bucket_of(const ob_login_verifier *v, const char *key_id, const uint8_t *nonce)
+{
+	uint8_t in[OB_KEY_ID_LEN + 16], h[crypto_shorthash_BYTES];
+	memcpy(in, key_id, OB_KEY_ID_LEN);
+	memcpy(in + OB_KEY_ID_LEN, nonce, 16);
+	crypto_shorthash(h, in, sizeof(in), v->hash_key);
+	uint32_t x;
+	memcpy(&x, h, sizeof(x));
+	return x & v->mask;
+}
+
+/* Unlinks entry i from its bucket chain and returns it to the free list. Caller holds mu. */
+static void drop(ob_login_verifier *v, uint32_t i)
+{
+	entry *e = &v->pool[i];
+	uint32_t *link = &v->buckets[bucket_of(v, e->key_id, e->nonce)];
+	while (*link != i) {
+		assert(*link != NIL); /* every live entry is on its chain */
+		link = &v->pool[*link].hash_next;
+	}
+	*link = e->hash_next;
+	e->hash_next = v->free_head;
+	v->free_head = i;
+	v->count--;
+}
+
+/* Moves the high-water mark to now_ms if later and drops every entry whose wheel second is
+ * over. Caller holds mu. */
+static void advance(ob_login_verifier *v, int64_t now_ms)
+{
+	if (!v->started || now_ms > v->high_water)
+		v->high_water = now_ms;
+	int64_t target = floor_div(v->high_water, 1000) - 1;
+	if (v->count == 0) {
+		/* Nothing to drop: every slot is empty (always the case before the first call). */
+		v->started = true;
+		v->swept_sec = target;
+		return;
+	}
+	/* After WHEEL_SLOTS steps every slot has been emptied once; the rest are empty. */
+	for (int steps = 0; v->swept_sec < target && steps < WHEEL_SLOTS; steps++) {
+		v->swept_sec++;
+		uint32_t s = wheel_slot(v->swept_sec);
+		for (uint32_t i = v->wheel[s]; i != NIL;) {
+			uint32_t next = v->pool[i].wheel_next;
+			assert(floor_div(v->pool[i].expiry_ms, 1000) == v->swept_sec);
+			drop(v, i);
+			i = next;
+		}
+		v->wheel[s] = NIL;
+	}
+	if (v->swept_sec < target)
+		v->swept_sec = target;
+}
+
+ob_err ob_login_verify(ob_login_verifier *v, const ob_keyring *kr, const char *key_id,
+                       int64_t ts_ms, const uint8_t nonce[16], const uint8_t sig[64],
+                       int64_t now_ms, const ob_key **key_out)
+{
+	if (v == NULL || kr == NULL || nonce == NULL || sig == NULL || key_out == NULL ||
+	    !time_in_range(now_ms))
+		return OB_EINVAL;
+	/* Cheap checks first; none of them depends on anything secret. */
+	if (!ob_key_id_valid(key_id))
+		return OB_EAUTH;
+	if (distance(now_ms, ts_ms) > (uint64_t)OB_LOGIN_WINDOW_MS)
+		return OB_EAUTH;
+	const ob_key *key = ob_keyring_find(kr, key_id);
+	if (key == NULL || !ob_key_valid_at(key, now_ms))
+		return OB_EAUTH;
+
+	/* The signature, outside the lock: it is the expensive part and needs no shared state. */
+	uint8_t msg[LOGIN_MSG_LEN];
+	login_message(msg, key_id, ts_ms, nonce);
+	if (crypto_sign_verify_detached(sig, msg, sizeof(msg), key->pk) != 0)
+		return OB_EAUTH;
+
+	ob_err rc = OB_OK;
+	pthread_mutex_lock(&v->mu);
+	advance(v, now_ms);
+	if (ts_ms < v->high_water - OB_LOGIN_WINDOW_MS) {
+		rc = OB_EAUTH; /* older than what was dropped: could be a replay */
+		goto out;
+	}
+	uint32_t b = bucket_of(v, key_id, nonce);
+	for (uint32_t i = v->buckets[b]; i != NIL; i = v->pool[i].hash_next) {
+		const entry *e = &v->pool[i];
+		if (memcmp(e->key_id, key_id, OB_KEY_ID_LEN) == 0 &&
+		    memcmp(e->nonce, nonce, 16) == 0) {
+			rc = OB_EAUTH;
+			goto out;
+		}
+	}
+	if (v->count == v->max) {
+		rc = OB_ELIMIT;
+		goto out;
+	}
+	uint32_t i = v->free_head;
+	entry *e = &v->pool[i];
+	v->free_head = e->hash_next;
+	memcpy(e->key_id, key_id, OB_KEY_ID_LEN);
+	memcpy(e->nonce, nonce, 16);
+	e->expiry_ms = ts_ms + OB_LOGIN_WINDOW_MS;
+	int64_t sec = floor_div(e->expiry_ms, 1000);
+	assert(sec > v->swept_sec && sec <= v->swept_sec + WHEEL_SLOTS);
+	e->hash_next = v->buckets[b];
+	v->buckets[b] = i;
+	uint32_t s = wheel_slot(sec);
+	e->wheel_next = v->wheel[s];
+	v->wheel[s] = i;
+	v->count++;
+out:
+	pthread_mutex_unlock(&v->mu);
+	if (rc == OB_OK)
+		*key_out = key;
+	return rc;
+}
