@@ -244,15 +244,17 @@ int ob_client_call(ob_client *c, const char *method, const ob_metadata *md, size
 	rq.payload.len = req_len;
 	Onboard__V1__MetadataEntry entries[33];
 	Onboard__V1__MetadataEntry *ptrs[33];
-	if (n_md > 32)
-		return local_failure(res, OB_CODE_INVALID_ARGUMENT, "at most 32 metadata entries");
 	bool has_key = false;
+	for (size_t i = 0; i < n_md; i++)
+		has_key |= strcmp(md[i].key, "idempotency-key") == 0;
+	if (n_md > (has_key ? 32u : 31u))
+		return local_failure(res, OB_CODE_INVALID_ARGUMENT,
+		                     "at most 31 metadata entries (32 with an idempotency-key)");
 	for (size_t i = 0; i < n_md; i++) {
 		onboard__v1__metadata_entry__init(&entries[i]);
 		entries[i].key = (char *)md[i].key;
 		entries[i].value = (char *)md[i].value;
 		ptrs[i] = &entries[i];
-		has_key |= strcmp(md[i].key, "idempotency-key") == 0;
 	}
 	char key[40];
 	if (!has_key) {

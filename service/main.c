@@ -148,9 +148,13 @@ static int parse_args(int argc, char **argv, options *o)
 			o->server.tls_ca = optarg;
 			break;
 		case O_IPC_MODE:
-			if (!parse_uint(optarg, 0777, &v))
-				bad = "--ipc-mode takes an octal mode such as 0600";
-			o->server.ipc_mode = (unsigned)strtoul(optarg, NULL, 8);
+			{
+				char *end;
+				unsigned long m = strtoul(optarg, &end, 8);
+				if (*optarg == '\0' || *end != '\0' || m > 0777)
+					bad = "--ipc-mode takes an octal mode such as 0600";
+				o->server.ipc_mode = (unsigned)m;
+			}
 			break;
 		case O_CONTEXTS:
 			if (!parse_uint(optarg, 4096, &v) || v == 0)

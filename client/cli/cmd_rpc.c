@@ -129,6 +129,10 @@ static int cmd_call(cli *c, int argc, char **argv)
 		if (payload != NULL)
 			protobuf_c_message_pack(in, payload);
 		protobuf_c_message_free_unpacked(in, NULL);
+		if (payload == NULL) {
+			fprintf(stderr, "onboard call: out of memory\n");
+			return OB_EXIT_LOCAL;
+		}
 		method = full;
 	} else {
 		/* Not in this CLI's contract: send it anyway with an empty
@@ -161,6 +165,8 @@ static int cmd_call(cli *c, int argc, char **argv)
 			cli_print_status(c, &r);
 			rc = OB_EXIT_STATUS + code;
 		}
+	} else if (md == NULL) {
+		printf("{\"unknownReplyBytes\": %zu}\n", r.payload_len);
 	} else {
 		ProtobufCMessage *out =
 		        protobuf_c_message_unpack(md->output, NULL, r.payload_len, r.payload);

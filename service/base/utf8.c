@@ -1,6 +1,7 @@
 #include "base/utf8.h"
 
 #include <stdint.h>
+#include <string.h>
 
 /* Returns the length of the sequence at s (1..4), or 0 if it is not valid. */
 static size_t sequence(const uint8_t *s, size_t left)
@@ -62,4 +63,28 @@ size_t ob_utf8_length(const char *s, size_t len)
 		if (((uint8_t)s[i] & 0xC0) != 0x80)
 			n++;
 	return n;
+}
+
+void ob_utf8_trim_cut(char *s)
+{
+	size_t n = strlen(s);
+	/* Walk back over at most 3 continuation bytes to the last lead byte. */
+	size_t i = n;
+	while (i > 0 && n - i < 4 && ((uint8_t)s[i - 1] & 0xC0) == 0x80)
+		i--;
+	if (i == 0)
+		return;
+	uint8_t lead = (uint8_t)s[i - 1];
+	size_t need = lead < 0x80 ? 1 : lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 1;
+	if (n - (i - 1) < need)
+		s[i - 1] = '\0';
+}
+
+int ob_utf8_prefix(const char *s, size_t max)
+{
+	size_t n = strnlen(s, max);
+	if (n == max && s[n] != '\0')
+		while (n > 0 && ((uint8_t)s[n] & 0xC0) == 0x80)
+			n--; /* s[n] continues a character: cut before its lead byte */
+	return (int)n;
 }

@@ -13,6 +13,7 @@
 
 #include "base/clock.h"
 #include "base/log.h"
+#include "base/utf8.h"
 #include "domain/calendar.h"
 #include "domain/domain.h"
 #include "domain/internal.h"
@@ -55,6 +56,7 @@ static void say(ob_outcome *o, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(o->message, sizeof(o->message), fmt, ap);
 	va_end(ap);
+	ob_utf8_trim_cut(o->message);
 }
 
 static ob_err store_failed(ob_outcome *o, ob_err err)
@@ -445,9 +447,16 @@ ob_err ob_domain_list(ob_domain *d, const ob_app_filter *f, int64_t after_seq, s
 	return OB_OK;
 }
 
+static bool id_ok(const char *s);
+
 ob_err ob_domain_standing(ob_domain *d, const char *cohort, ob_standing *out, ob_outcome *o)
 {
 	memset(out, 0, sizeof(*out));
+	if (!id_ok(cohort)) {
+		ob_violation_add(o, "id", "a cohort id is 1-32 characters of [a-z0-9-]");
+		say(o, "not a cohort id");
+		return OB_EINVAL;
+	}
 	ob_txn *t;
 	ob_err err = d->store->ops->begin(d->store, false, &t);
 	if (err != OB_OK)
@@ -831,6 +840,11 @@ ob_err ob_domain_set_capacity(ob_domain *d, const char *cohort, uint32_t capacit
                               const char *actor, ob_standing *out, ob_outcome *o)
 {
 	(void)actor;
+	if (!id_ok(cohort)) {
+		ob_violation_add(o, "id", "a cohort id is 1-32 characters of [a-z0-9-]");
+		say(o, "not a cohort id");
+		return OB_EINVAL;
+	}
 	if (capacity > OB_MAX_CAPACITY) {
 		ob_violation_add(o, "capacity", "at most %d", OB_MAX_CAPACITY);
 		say(o, "capacity too large");

@@ -35,6 +35,8 @@ void ob_violation_add(ob_outcome *o, const char *field, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(v->description, sizeof(v->description), fmt, ap);
 	va_end(ap);
+	ob_utf8_trim_cut(v->description);
+	ob_utf8_trim_cut(v->field);
 }
 
 static const char *nz(const char *s)
@@ -172,8 +174,8 @@ ob_err ob_validate_submission(const ob_submission *in, ob_application *a, ob_out
 {
 	memset(a, 0, sizeof(*a));
 	const char *cohort = nz(in->cohort_id)[0] != '\0' ? in->cohort_id : OB_DEFAULT_COHORT;
-	if (strlen(cohort) > OB_COHORT_ID_MAX)
-		ob_violation_add(o, "cohort_id", "is longer than %d bytes", OB_COHORT_ID_MAX);
+	if (strlen(cohort) > OB_COHORT_ID_MAX || !ob_utf8_valid_text(cohort, strlen(cohort)))
+		ob_violation_add(o, "cohort_id", "a cohort id is 1-32 characters of [a-z0-9-]");
 	else
 		set(a->cohort_id, sizeof(a->cohort_id), cohort);
 

@@ -61,8 +61,8 @@ void ob_arena_reset(ob_arena *a)
 	ob_arena_chunk *keep = NULL, *c = a->chunks;
 	while (c != NULL) {
 		ob_arena_chunk *next = c->next;
-		if (next == NULL && c->size == CHUNK_SIZE)
-			keep = c; /* the oldest chunk ends the list */
+		if (keep == NULL && c->size == CHUNK_SIZE)
+			keep = c; /* one standard chunk serves the next call */
 		else
 			free(c);
 		c = next;
@@ -83,6 +83,8 @@ void *ob_arena_alloc(ob_arena *a, size_t size)
 	ob_arena_chunk *c = a->chunks;
 	if (c == NULL || c->size - c->off < need) {
 		size_t csize = need > CHUNK_SIZE ? need : CHUNK_SIZE;
+		if (csize > SIZE_MAX - sizeof(*c))
+			return NULL;
 		c = malloc(sizeof(*c) + csize);
 		if (c == NULL)
 			return NULL;

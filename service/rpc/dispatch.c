@@ -134,6 +134,7 @@ ob_err ob_call_fail(ob_call *call, ob_err err, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
+	ob_utf8_trim_cut(buf);
 	call->message = ob_arena_strdup(&call->arena, buf);
 	call->err = err;
 	return err;
@@ -158,6 +159,7 @@ void ob_call_violation(ob_call *call, const char *field, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
+	ob_utf8_trim_cut(buf);
 	if (v == NULL || (v->field = ob_arena_strdup(&call->arena, field)) == NULL ||
 	    (v->description = ob_arena_strdup(&call->arena, buf)) == NULL)
 		return;
@@ -283,8 +285,8 @@ static ob_err run(const ob_dispatch *d, ob_call *call, const uint8_t *req, size_
 	const ProtobufCMethodDescriptor *md = find_method(d, rq->method, &sl);
 	if (md == NULL)
 		return ob_call_fail(call, OB_ENOTSUP,
-		                    "unknown method '%.128s'; 'onboard methods' lists them",
-		                    rq->method);
+		                    "unknown method '%.*s'; 'onboard methods' lists them",
+		                    ob_utf8_prefix(rq->method, 128), rq->method);
 	if (call->draining && !(sl->flags & OB_METHOD_SERVE_WHILE_DRAINING)) {
 		call->retry_after_ms = 1000;
 		return ob_call_fail(call, OB_EUNAVAIL, "the server is shutting down; retry");

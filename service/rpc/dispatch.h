@@ -101,7 +101,7 @@ Onboard__V1__Response *ob_dispatch_handle(const ob_dispatch *d, ob_call *call, c
  * personal data in it) and returns err, for `return ob_call_fail(...)`. */
 ob_err ob_call_fail(ob_call *call, ob_err err, const char *fmt, ...) OB_PRINTF(3, 4);
 /* Adds a field violation (path like "company.siren"). Beyond
- * OB_MAX_VIOLATIONS they are counted in the message but not listed. */
+ * OB_MAX_VIOLATIONS they are dropped (the message still says what failed). */
 void ob_call_violation(ob_call *call, const char *field, const char *fmt, ...) OB_PRINTF(3, 4);
 /* True when the call's deadline has passed. */
 bool ob_call_expired(const ob_call *call);

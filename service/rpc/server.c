@@ -369,8 +369,7 @@ static void serve(ob_server *s, ob_call *call, slot *sl)
 		if (--s->inflight == 0)
 			pthread_cond_broadcast(&s->idle_cv);
 		pthread_mutex_unlock(&s->mu);
-		if (!s->stopping)
-			recv_next(sl);
+		recv_next(sl); /* fails with NNG_ECLOSED once the socket is closed */
 		return;
 	}
 	protobuf_c_message_pack(&rs->base, nng_msg_body(msg));

@@ -1,0 +1,1560 @@
+/*
+ * test_domain.c: the programme's rules (domain/domain.h) on a real SQLite
+ * file in a private temporary directory.
+ *
+ * Expectations come from the issue, not from the code: the transition table
+ * is written out again here, benefit amounts and webinar times are literals
+ * worked out by hand (dates with Python's zoneinfo), and the standing is
+ * recounted from the applications themselves.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <pthread.h>
+
+#include <cmocka.h>
+#include <sodium.h>
+
+#include "base/clock.h"
+#include "domain/calendar.h"
+#include "domain/domain.h"
+#include "testdata.h"
+
+/* ---- fixture: a fresh database per test ------------------------------------------------- */
+
+typedef struct fx {
+	char dir[256];
+	char db[300];
+	ob_store *store;
+	ob_domain *d;
+} fx;
+
+static int64_t at(const char *rfc3339)
+{
+	int64_t ms = 0;
+	if (!ob_time_parse_rfc3339(rfc3339, &ms))
+		fail_msg("bad time literal %s", rfc3339);
+	return ms;
+}
+
+static void fx_open(fx *f)
+{
+	assert_int_equal(ob_store_open_sqlite(&f->store, f->db), OB_OK);
+	assert_int_equal(ob_domain_create(&f->d, f->store), OB_OK);
+}
+
+static void fx_close(fx *f)
+{
+	ob_domain_destroy(f->d);
+	f->d = NULL;
+	ob_store_destroy(f->store);
+	f->store = NULL;
+}
+
+static int setup(void **state)
+{
+	fx *f = calloc(1, sizeof(*f));
+	if (f == NULL)
+		return -1;
+	const char *tmp = getenv("TMPDIR");
+	snprintf(f->dir, sizeof(f->dir), "%s/ob-domain-XXXXXX",
+	         tmp != NULL && tmp[0] == '/' ? tmp : "/tmp");
+	if (mkdtemp(f->dir) == NULL) {
+		free(f);
+		return -1;
+	}
+	snprintf(f->db, sizeof(f->db), "%s/onboard.db", f->dir);
+	/* Mid-lockdown, a Friday: every test starts here unless it moves the clock. */
+	ob_clock_set_now_ms(at("2020-11-20T12:00:00Z"));
+	if (ob_store_open_sqlite(&f->store, f->db) != OB_OK ||
+	    ob_domain_create(&f->d, f->store) != OB_OK) {
+		ob_store_destroy(f->store);
+		rmdir(f->dir);
+		free(f);
+		return -1;
+	}
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	fx *f = *state;
+	fx_close(f);
+	const char *suffix[] = {"", "-wal", "-shm", "-journal"};
+	for (size_t i = 0; i < sizeof(suffix) / sizeof(suffix[0]); i++) {
+		char p[320];
+		snprintf(p, sizeof(p), "%s%s", f->db, suffix[i]);
+		unlink(p);
+	}
+	rmdir(f->dir);
+	free(f);
+	return 0;
+}
+
+/* ---- helpers ------------------------------------------------------------------------------- */
+
+/* Submits company n of testdata.h to cohort (NULL: default); msg (256 bytes) gets the outcome's
+ * message when not NULL. out is zeroed first, so it can always be finished. */
+static ob_err submit(fx *f, uint32_t n, const char *cohort, ob_application *out, char *msg)
+{
+	td_company c;
+	td_company_make(&c, n);
+	ob_submission s;
+	td_submission(&s, &c, cohort);
+	ob_outcome o;
+	ob_outcome_init(&o);
+	memset(out, 0, sizeof(*out));
+	ob_err err = ob_domain_submit(f->d, &s, "test", NULL, out, &o);
+	if (msg != NULL)
+		snprintf(msg, 256, "%s", o.message);
+	ob_outcome_fini(&o);
+	return err;
+}
+
+static void submit_ok(fx *f, uint32_t n, const char *cohort, ob_application *out)
+{
+	char msg[256];
+	ob_err err = submit(f, n, cohort, out, msg);
+	if (err != OB_OK)
+		fail_msg("submit %u: %s: %s", n, ob_strerror(err), msg);
+}
+
+/* A review action at the given version; rejections give a reason. */
+static ob_err review(fx *f, const char *id, ob_action action, uint64_t version, ob_application *out,
+                     char *msg)
+{
+	ob_outcome o;
+	ob_outcome_init(&o);
+	memset(out, 0, sizeof(*out));
+	ob_err err = ob_domain_review(f->d, id, action, version,
+	                              action == OB_ACTION_REJECT ? OB_REJECTION_INELIGIBLE
+	                                                         : OB_REJECTION_NONE,
+	                              "checked", "reviewer", NULL, out, &o);
+	if (msg != NULL)
+		snprintf(msg, 256, "%s", o.message);
+	ob_outcome_fini(&o);
+	return err;
+}
+
+/* Applies action to *a at its version and replaces *a with the result. */
+static void review_ok(fx *f, ob_application *a, ob_action action)
+{
+	char msg[256];
+	ob_application next;
+	ob_err err = review(f, a->id, action, a->version, &next, msg);
+	if (err != OB_OK)
+		fail_msg("%s %s: %s: %s", ob_action_name(action), a->id, ob_strerror(err), msg);
+	ob_application_fini(a);
+	*a = next;
+}
+
+static ob_err withdraw(fx *f, const char *id, uint64_t version, ob_application *out, char *msg)
+{
+	ob_outcome o;
+	ob_outcome_init(&o);
+	memset(out, 0, sizeof(*out));
+	ob_err err =
+	        ob_domain_withdraw(f->d, id, version, "changed our mind", "seller", NULL, out, &o);
+	if (msg != NULL)
+		snprintf(msg, 256, "%s", o.message);
+	ob_outcome_fini(&o);
+	return err;
+}
+
+static void withdraw_ok(fx *f, ob_application *a)
+{
+	char msg[256];
+	ob_application next;
+	ob_err err = withdraw(f, a->id, a->version, &next, msg);
+	if (err != OB_OK)
+		fail_msg("withdraw %s: %s: %s", a->id, ob_strerror(err), msg);
+	ob_application_fini(a);
+	*a = next;
+}
+
+static void get_ok(fx *f, const char *id, ob_application *out)
+{
+	ob_outcome o;
+	ob_outcome_init(&o);
+	memset(out, 0, sizeof(*out));
+	ob_err err = ob_domain_get(f->d, id, NULL, NULL, out, &o);
+	if (err != OB_OK)
+		fail_msg("get %s: %s: %s", id, ob_strerror(err), o.message);
+	ob_outcome_fini(&o);
+}
+
+/* Re-reads *a from the store. */
+static void refresh(fx *f, ob_application *a)
+{
+	char id[OB_ID_LEN + 1];
+	memcpy(id, a->id, sizeof(id));
+	ob_application_fini(a);
+	get_ok(f, id, a);
+}
+
+/* Submits company n to cohort and takes it to `to` by the shortest legal path. */
+static void make_in_state(fx *f, uint32_t n, const char *cohort, ob_state to, ob_application *a)
+{
+	submit_ok(f, n, cohort, a);
+	switch (to) {
+	case OB_STATE_WAITLISTED:
+		assert_int_equal(a->state, OB_STATE_WAITLISTED); /* the caller's cohort is full */
+		return;
+	case OB_STATE_SUBMITTED:
+		break;
+	case OB_STATE_UNDER_REVIEW:
+		review_ok(f, a, OB_ACTION_START);
+		break;
+	case OB_STATE_NEEDS_INFO:
+		review_ok(f, a, OB_ACTION_START);
+		review_ok(f, a, OB_ACTION_REQUEST_INFO);
+		break;
+	case OB_STATE_APPROVED:
+		review_ok(f, a, OB_ACTION_START);
+		review_ok(f, a, OB_ACTION_APPROVE);
+		break;
+	case OB_STATE_ONBOARDED:
+		review_ok(f, a, OB_ACTION_START);
+		review_ok(f, a, OB_ACTION_APPROVE);
+		review_ok(f, a, OB_ACTION_ONBOARD);
+		break;
+	case OB_STATE_REJECTED:
+		review_ok(f, a, OB_ACTION_REJECT);
+		break;
+	case OB_STATE_WITHDRAWN:
+		withdraw_ok(f, a);
+		break;
+	default:
+		fail_msg("no path to state %d", (int)to);
+	}
+	assert_int_equal(a->state, to);
+}
+
+/* Submits, starts and approves company n in cohort. */
+static void approve_new(fx *f, uint32_t n, const char *cohort, ob_application *a)
+{
+	make_in_state(f, n, cohort, OB_STATE_APPROVED, a);
+}
+
+/* A cohort like the default one, with its own id and capacity; tweak may change more. */
+static void make_cohort(fx *f, const char *id, uint32_t capacity, void (*tweak)(ob_cohort *))
+{
+	ob_cohort c, out;
+	ob_cohort_default(&c);
+	snprintf(c.id, sizeof(c.id), "%s", id);
+	snprintf(c.name, sizeof(c.name), "test cohort %s", id);
+	c.capacity = capacity;
+	if (tweak != NULL)
+		tweak(&c);
+	ob_outcome o;
+	ob_outcome_init(&o);
+	ob_err err = ob_domain_cohort_create(f->d, &c, &out, &o);
+	if (err != OB_OK)
+		fail_msg("cohort %s: %s: %s", id, ob_strerror(err), o.message);
+	ob_outcome_fini(&o);
+}
+
+static void standing(fx *f, const char *cohort, ob_standing *st)
+{
+	ob_outcome o;
+	ob_outcome_init(&o);
+	ob_err err = ob_domain_standing(f->d, cohort, st, &o);
+	if (err != OB_OK)
+		fail_msg("standing %s: %s: %s", cohort, ob_strerror(err), o.message);
+	ob_outcome_fini(&o);
+}
+
+static ob_err set_capacity(fx *f, const char *cohort, uint32_t capacity, char *msg)
+{
+	ob_outcome o;
+	ob_outcome_init(&o);
+	ob_standing st;
+	memset(&st, 0, sizeof(st));
+	ob_err err = ob_domain_set_capacity(f->d, cohort, capacity, "admin", &st, &o);
+	if (msg != NULL)
+		snprintf(msg, 256, "%s", o.message);
+	if (err == OB_OK) {
+		assert_int_equal(st.cohort.capacity, capacity);
+		assert_true(st.seats_held <= capacity);
+	}
+	ob_standing_fini(&st);
+	ob_outcome_fini(&o);
+	return err;
+}
+
+/* Every application matching f, in submission order, read in pages of page_size; *out is
+ * malloc'd. Also checks the paging contract: full pages say more, the last one does not. */
+static size_t list_all(fx *f, const ob_app_filter *flt, size_t page_size, ob_application **out)
+{
+	ob_application *all = NULL;
+	size_t n_all = 0;
+	int64_t after = 0;
+	for (;;) {
+		ob_application *page = NULL;
+		size_t n = 0;
+		bool more = false;
+		ob_outcome o;
+		ob_outcome_init(&o);
+		ob_err err = ob_domain_list(f->d, flt, after, page_size, &page, &n, &more, &o);
+		if (err != OB_OK)
+			fail_msg("list: %s: %s", ob_strerror(err), o.message);
+		ob_outcome_fini(&o);
+		if (more)
+			assert_int_equal(n, page_size);
+		if (n > 0) {
+			ob_application *g = realloc(all, (n_all + n) * sizeof(*g));
+			assert_non_null(g);
+			all = g;
+			memcpy(all + n_all, page, n * sizeof(*page));
+			for (size_t i = 0; i < n; i++) {
+				assert_null(page[i].history);
+				if (n_all + i > 0)
+					assert_true(all[n_all + i].seq > all[n_all + i - 1].seq);
+			}
+			n_all += n;
+			after = page[n - 1].seq;
+		}
+		free(page);
+		if (!more)
+			break;
+	}
+	*out = all;
+	return n_all;
+}
+
+static int64_t counter(const ob_standing *st, const char *key)
+{
+	for (size_t i = 0; i < st->n_counters; i++)
+		if (strcmp(st->counters[i].key, key) == 0)
+			return st->counters[i].count;
+	return 0;
+}
+
+static const ob_state_change *last_change(const ob_application *a)
+{
+	assert_true(a->n_history > 0);
+	assert_non_null(a->history);
+	return &a->history[a->n_history - 1];
+}
+
+static void assert_time(int64_t ms, const char *want)
+{
+	char got[OB_RFC3339_STR_SIZE];
+	ob_time_format_rfc3339(ms, got);
+	assert_string_equal(got, want);
+}
+
+/* ---- the lifecycle table ------------------------------------------------------------------ */
+
+/* The lifecycle of the issue, written out independently of model.c. */
+static ob_state expected_transition(ob_state from, ob_action a)
+{
+	switch (from) {
+	case OB_STATE_SUBMITTED:
+		if (a == OB_ACTION_START)
+			return OB_STATE_UNDER_REVIEW;
+		if (a == OB_ACTION_REJECT)
+			return OB_STATE_REJECTED;
+		break;
+	case OB_STATE_UNDER_REVIEW:
+		if (a == OB_ACTION_REQUEST_INFO)
+			return OB_STATE_NEEDS_INFO;
+		if (a == OB_ACTION_APPROVE)
+			return OB_STATE_APPROVED;
+		if (a == OB_ACTION_REJECT)
+			return OB_STATE_REJECTED;
+		break;
+	case OB_STATE_NEEDS_INFO:
+		if (a == OB_ACTION_START)
+			return OB_STATE_UNDER_REVIEW;
+		if (a == OB_ACTION_REJECT)
+			return OB_STATE_REJECTED;
+		break;
+	case OB_STATE_APPROVED:
+		if (a == OB_ACTION_ONBOARD)
+			return OB_STATE_ONBOARDED;
+		break;
+	default:
+		break;
+	}
+	return OB_STATE_UNSPECIFIED;
+}
+
+/* ob_transition, holds_seat and final agree with the issue for every state and action. */
+static void test_transition_table_exhaustive(void **state)
+{
+	(void)state;
+	for (int s = 0; s < OB_STATE_COUNT; s++)
+		for (int a = 0; a < OB_ACTION_COUNT; a++)
+			if (ob_transition((ob_state)s, (ob_action)a) !=
+			    expected_transition((ob_state)s, (ob_action)a))
+				fail_msg("%s x %s: got %s", ob_state_name((ob_state)s),
+				         ob_action_name((ob_action)a),
+				         ob_state_name(ob_transition((ob_state)s, (ob_action)a)));
+	assert_int_equal(ob_transition((ob_state)OB_STATE_COUNT, OB_ACTION_START),
+	                 OB_STATE_UNSPECIFIED);
+	assert_int_equal(ob_transition(OB_STATE_SUBMITTED, (ob_action)OB_ACTION_COUNT),
+	                 OB_STATE_UNSPECIFIED);
+	assert_int_equal(ob_transition((ob_state)-1, (ob_action)-1), OB_STATE_UNSPECIFIED);
+
+	for (int s = 0; s < OB_STATE_COUNT; s++) {
+		bool seat = s == OB_STATE_SUBMITTED || s == OB_STATE_UNDER_REVIEW ||
+		            s == OB_STATE_NEEDS_INFO || s == OB_STATE_APPROVED ||
+		            s == OB_STATE_ONBOARDED;
+		bool final = s == OB_STATE_REJECTED || s == OB_STATE_WITHDRAWN;
+		assert_int_equal(ob_state_holds_seat((ob_state)s), seat);
+		assert_int_equal(ob_state_final((ob_state)s), final);
+	}
+}
+
+/* From every state, every review action and withdrawal moves or is refused as the issue says. */
+static void test_transition_table_through_domain(void **state)
+{
+	fx *f = *state;
+	make_cohort(f, "open", 1000, NULL);
+	make_cohort(f, "full", 0, NULL); /* every submission waits */
+	uint32_t n = 1;
+	for (int s = OB_STATE_WAITLISTED; s < OB_STATE_COUNT; s++) {
+		const char *cohort = s == OB_STATE_WAITLISTED ? "full" : "open";
+		for (int act = OB_ACTION_START; act <= OB_ACTION_COUNT; act++) {
+			/* act == OB_ACTION_COUNT stands for the withdrawal column. */
+			ob_application a, b;
+			make_in_state(f, n++, cohort, (ob_state)s, &a);
+			char msg[256];
+			ob_state want;
+			ob_err err;
+			if (act == OB_ACTION_COUNT) {
+				want = ob_state_final((ob_state)s) ? OB_STATE_UNSPECIFIED
+				                                   : OB_STATE_WITHDRAWN;
+				err = withdraw(f, a.id, a.version, &b, msg);
+			} else {
+				want = expected_transition((ob_state)s, (ob_action)act);
+				err = review(f, a.id, (ob_action)act, a.version, &b, msg);
+			}
+			const char *what = act == OB_ACTION_COUNT ? "withdraw"
+			                                          : ob_action_name((ob_action)act);
+			if (want == OB_STATE_UNSPECIFIED) {
+				if (err != OB_EPRECOND)
+					fail_msg("%s from %s: %s, want FAILED_PRECONDITION", what,
+					         ob_state_name((ob_state)s), ob_strerror(err));
+				if (strstr(msg, ob_state_name((ob_state)s)) == NULL)
+					fail_msg("%s from %s: message '%s' does not name the state",
+					         what, ob_state_name((ob_state)s), msg);
+				ob_application_fini(&b);
+				get_ok(f, a.id, &b);
+				assert_int_equal(b.state, s);
+				assert_int_equal(b.version, a.version);
+				assert_int_equal(b.n_history, a.n_history);
+			} else {
+				if (err != OB_OK)
+					fail_msg("%s from %s: %s: %s", what,
+					         ob_state_name((ob_state)s), ob_strerror(err), msg);
+				assert_int_equal(b.state, want);
+				assert_int_equal(b.version, a.version + 1);
+				assert_int_equal(b.n_history, a.n_history + 1);
+				assert_int_equal(last_change(&b)->from, s);
+				assert_int_equal(last_change(&b)->to, want);
+				assert_non_null(strstr(last_change(&b)->reason, what));
+				if (want == OB_STATE_REJECTED)
+					assert_int_equal(b.rejection, OB_REJECTION_INELIGIBLE);
+			}
+			ob_application_fini(&a);
+			ob_application_fini(&b);
+		}
+	}
+}
+
+/* A review without action, version or rejection reason is refused with each field named. */
+static void test_review_request_checked(void **state)
+{
+	fx *f = *state;
+	ob_application a, b;
+	submit_ok(f, 1, NULL, &a);
+	ob_outcome o;
+	ob_outcome_init(&o);
+	assert_int_equal(ob_domain_review(f->d, a.id, OB_ACTION_UNSPECIFIED, 0, OB_REJECTION_NONE,
+	                                  NULL, "reviewer", NULL, &b, &o),
+	                 OB_EINVAL);
+	assert_int_equal(o.n_violations, 2);
+	assert_string_equal(o.violations[0].field, "action");
+	assert_string_equal(o.violations[1].field, "expected_version");
+	ob_outcome_fini(&o);
+	ob_outcome_init(&o);
+	assert_int_equal(ob_domain_review(f->d, a.id, OB_ACTION_REJECT, a.version,
+	                                  OB_REJECTION_NONE, NULL, "reviewer", NULL, &b, &o),
+	                 OB_EINVAL);
+	assert_int_equal(o.n_violations, 1);
+	assert_string_equal(o.violations[0].field, "rejection_reason");
+	ob_outcome_fini(&o);
+	refresh(f, &a);
+	assert_int_equal(a.state, OB_STATE_SUBMITTED);
+	assert_int_equal(a.version, 1);
+	ob_application_fini(&a);
+}
+
+/* ---- submission ---------------------------------------------------------------------------- */
+
+/* A valid submission is SUBMITTED v1 with one history entry, readable by id and SIREN. */
+static void test_submit_creates_submitted_with_history(void **state)
+{
+	fx *f = *state;
+	int64_t before = ob_clock_now_ms();
+	ob_application a, b;
+	submit_ok(f, 1, NULL, &a);
+	assert_int_equal(strlen(a.id), OB_ID_LEN);
+	assert_string_equal(a.cohort_id, OB_DEFAULT_COHORT);
+	assert_int_equal(a.state, OB_STATE_SUBMITTED);
+	assert_int_equal(a.version, 1);
+	assert_int_equal(a.waitlist_position, 0);
+	assert_int_equal(a.size, OB_SIZE_TPE);
+	assert_string_equal(a.contact.phone, "+33100000001");
+	assert_string_equal(a.company.address.departement, "69");
+	assert_string_equal(a.company.address.region, "Auvergne-Rhône-Alpes");
+	assert_true(a.submitted_at_ms >= before && a.submitted_at_ms < before + 60000);
+	assert_int_equal(a.n_history, 1);
+	assert_int_equal(a.history[0].from, OB_STATE_UNSPECIFIED);
+	assert_int_equal(a.history[0].to, OB_STATE_SUBMITTED);
+	assert_string_equal(a.history[0].actor, "test");
+	assert_int_equal(a.history[0].at_ms, a.submitted_at_ms);
+	assert_false(a.benefits.granted);
+
+	get_ok(f, a.id, &b);
+	assert_string_equal(b.id, a.id);
+	assert_int_equal(b.seq, a.seq);
+	assert_int_equal(b.state, OB_STATE_SUBMITTED);
+	assert_int_equal(b.n_history, 1);
+	assert_string_equal(b.company.siren, a.company.siren);
+	assert_string_equal(b.contact.email, a.contact.email);
+	ob_application_fini(&b);
+
+	ob_outcome o;
+	ob_outcome_init(&o);
+	assert_int_equal(ob_domain_get(f->d, NULL, OB_DEFAULT_COHORT, a.company.siren, &b, &o),
+	                 OB_OK);
+	assert_string_equal(b.id, a.id);
+	ob_application_fini(&b);
+	ob_outcome_fini(&o);
+
+	ob_standing st;
+	standing(f, OB_DEFAULT_COHORT, &st);
+	assert_int_equal(st.cohort.capacity, 800);
+	assert_int_equal(st.seats_held, 1);
+	assert_int_equal(st.seats_free, 799);
+	assert_int_equal(st.waitlist, 0);
+	assert_int_equal(st.applications, 1);
+	ob_standing_fini(&st);
+	ob_application_fini(&a);
+}
+
+/* NOT_FOUND leaves the caller's struct alone (the RPC layer passes an uninitialised one). */
+static void test_get_unknown_leaves_caller_memory(void **state)
+{
+	fx *f = *state;
+	ob_application a;
+	memset(&a, 0xA5, sizeof(a)); /* what an uninitialised stack variable may hold */
+	ob_outcome o;
+	ob_outcome_init(&o);
+	assert_int_equal(ob_domain_get(f->d, "01ARZ3NDEKTSV4RRFFQ69G5FAV", NULL, NULL, &a, &o),
+	                 OB_ENOTFOUND);
+	assert_non_null(strstr(o.message, "01ARZ3NDEKTSV4RRFFQ69G5FAV"));
+	ob_outcome_fini(&o);
+	memset(&a, 0xA5, sizeof(a));
+	ob_outcome_init(&o);
+	assert_int_equal(ob_domain_get(f->d, NULL, OB_DEFAULT_COHORT, "732829320", &a, &o),
+	                 OB_ENOTFOUND);
+	ob_outcome_fini(&o);
+}
+
+/* A second SIREN in a cohort is ALREADY_EXISTS naming the first id; other cohorts take it. */
+static void test_duplicate_siren_names_first_id(void **state)
+{
+	fx *f = *state;
+	make_cohort(f, "other", 10, NULL);
+	ob_application a, b;
+	submit_ok(f, 7, NULL, &a);
+	char msg[256];
+	assert_int_equal(submit(f, 7, NULL, &b, msg), OB_EEXIST);
+	assert_non_null(strstr(msg, a.id));
+
+	td_company c;
+	td_company_make(&c, 7);
+	char spaced[16];
+	snprintf(spaced, sizeof(spaced), "%.3s %.3s %.3s", c.siren, c.siren + 3, c.siren + 6);
+	snprintf(c.siren, sizeof(c.siren), "%s", "");
+	ob_submission s;
+	td_submission(&s, &c, NULL);
+	s.siren = spaced;
+	s.siret = "";
+	s.vat = "";
+	ob_outcome o;
+	ob_outcome_init(&o);
+	assert_int_equal(ob_domain_submit(f->d, &s, "test", NULL, &b, &o), OB_EEXIST);
+	assert_non_null(strstr(o.message, a.id));
+	ob_outcome_fini(&o);
+
+	ob_standing st;
+	standing(f, OB_DEFAULT_COHORT, &st);
+	assert_int_equal(st.applications, 1);
+	assert_int_equal(st.seats_held, 1);
+	ob_standing_fini(&st);
+
+	submit_ok(f, 7, "other", &b);
+	assert_string_not_equal(b.id, a.id);
+	ob_application_fini(&a);
+	ob_application_fini(&b);
+}
+
+/* A submission wrong in ten fields gets ten violations with their paths and stores nothing. */
+static void test_all_violations_at_once(void **state)
+{
+	fx *f = *state;
+	const char *cats[] = {"mode", "   "};
+	ob_submission s = {
+	        .siren = "732829321", /* Luhn fails */
+	        .legal_name = "",     /* required */
+	        .naf = "4791B",       /* no dot */
+	        .employees = 3,
+	        .turnover_eur = -5, /* negative */
+	        .street = "1 rue de Rivoli",
+	        .postal_code = "7500", /* 4 digits */
+	        .city = "Paris",
+	        .contact_name = "Camille Martin",
+	        .email = "camille@",         /* no domain */
+	        .phone = "+44 20 7946 0958", /* not French */
+	        .channel = 0,                /* unspecified */
+	        .categories = cats,
+	        .n_categories = 2, /* the second is blank */
+	        .accepts_terms = false,
+	};
+	const char *want[] = {
+	        "company.siren",
+	        "company.legal_name",
+	        "company.naf_code",
+	        "company.turnover_eur",
+	        "company.address.postal_code",
+	        "contact.email",
+	        "contact.phone",
+	        "channel",
+	        "product_categories[1]",
+	        "accepts_terms",
+	};
+	const size_t n_want = sizeof(want) / sizeof(want[0]);
+	ob_outcome o;
+	ob_outcome_init(&o);
+	ob_application a;
+	memset(&a, 0, sizeof(a));
+	assert_int_equal(ob_domain_submit(f->d, &s, "test", NULL, &a, &o), OB_EINVAL);
+	if (o.n_violations != n_want) {
+		for (size_t i = 0; i < o.n_violations; i++)
+			print_message("violation %s: %s\n", o.violations[i].field,
+			              o.violations[i].description);
+		fail_msg("%zu violations, want %zu", o.n_violations, n_want);
+	}
+	for (size_t i = 0; i < n_want; i++) {
+		size_t found = 0;
+		for (size_t j = 0; j < o.n_violations; j++)
+			found += strcmp(o.violations[j].field, want[i]) == 0;
+		if (found != 1)
+			fail_msg("violation %s reported %zu times", want[i], found);
+	}
+	char count[32];
+	snprintf(count, sizeof(count), "%zu", n_want);
+	assert_non_null(strstr(o.message, count));
+	ob_outcome_fini(&o);
+
+	ob_standing st;
+	standing(f, OB_DEFAULT_COHORT, &st);
+	assert_int_equal(st.applications, 0);
+	ob_standing_fini(&st);
+}
+
+/* ETI and GE companies are refused FAILED_PRECONDITION naming the size; nothing is stored. */
+static void test_ineligible_sizes_refused(void **state)
+{
+	fx *f = *state;
+	struct {
+		uint32_t employees;
+		int64_t turnover, balance;
+		const char *name;
+	} cases[] = {
+	        {300, 100000000, 80000000, "ETI"},
+	        {6000, 2000000000, 3000000000, "GE"},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		td_company c;
+		td_company_make(&c, 100 + (uint32_t)i);
+		c.employees = cases[i].employees;
+		c.turnover_eur = cases[i].turnover;
+		c.balance_eur = cases[i].balance;
+		ob_submission s;
+		td_submission(&s, &c, NULL);
+		ob_outcome o;
+		ob_outcome_init(&o);
+		ob_application a;
+		memset(&a, 0, sizeof(a));
+		assert_int_equal(ob_domain_submit(f->d, &s, "test", NULL, &a, &o), OB_EPRECOND);
+		assert_non_null(strstr(o.message, cases[i].name));
+		ob_outcome_fini(&o);
+	}
+	ob_standing st;
+	standing(f, OB_DEFAULT_COHORT, &st);
+	assert_int_equal(st.applications, 0);
+	assert_int_equal(st.seats_held, 0);
+	ob_standing_fini(&st);
+}
+
+/* ---- seats and waitlist -------------------------------------------------------------------- */
+
+static uint32_t position_of(fx *f, const char *id)
+{
+	ob_application a;
+	get_ok(f, id, &a);
+	uint32_t p = a.state == OB_STATE_WAITLISTED ? a.waitlist_position : 0;
+	if (a.state != OB_STATE_WAITLISTED)
+		assert_int_equal(a.waitlist_position, 0);
+	ob_application_fini(&a);
+	return p;
+}
+
+static void assert_seats(fx *f, const char *cohort, uint32_t held, uint32_t waiting)
+{
+	ob_standing st;
+	standing(f, cohort, &st);
+	assert_int_equal(st.seats_held, held);
+	assert_int_equal(st.waitlist, waiting);
+	assert_true(st.seats_held <= st.cohort.capacity);
+	assert_int_equal(st.seats_free, st.cohort.capacity - st.seats_held);
+	ob_standing_fini(&st);
+}
+
+/* The last history entry of id is a promotion by the system from the waitlist. */
+static void assert_promoted(fx *f, const char *id)
+{
+	ob_application a;
+	get_ok(f, id, &a);
+	assert_int_equal(a.state, OB_STATE_SUBMITTED);
+	assert_int_equal(a.n_history, 2);
+	assert_int_equal(a.history[0].to, OB_STATE_WAITLISTED);
+	assert_int_equal(a.history[1].from, OB_STATE_WAITLISTED);
+	assert_int_equal(a.history[1].to, OB_STATE_SUBMITTED);
+	assert_string_equal(a.history[1].actor, "system");
+	assert_non_null(strstr(a.history[1].reason, "promoted"));
+	assert_int_equal(a.version, 2);
+	ob_application_fini(&a);
+}
+
+/* Capacity 3: 5 submits wait at 1 and 2; freed seats go to the first in line at once. */
+static void test_waitlist_and_promotion(void **state)
+{
+	fx *f = *state;
+	make_cohort(f, "c3", 3, NULL);
+	ob_application a[5];
+	for (uint32_t i = 0; i < 5; i++)
+		submit_ok(f, 10 + i, "c3", &a[i]);
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(a[i].state, OB_STATE_SUBMITTED);
+		assert_int_equal(a[i].waitlist_position, 0);
+	}
+	assert_int_equal(a[3].state, OB_STATE_WAITLISTED);
+	assert_int_equal(a[3].waitlist_position, 1);
+	assert_int_equal(a[4].state, OB_STATE_WAITLISTED);
+	assert_int_equal(a[4].waitlist_position, 2);
+	assert_int_equal(a[3].history[0].to, OB_STATE_WAITLISTED);
+	assert_seats(f, "c3", 3, 2);
+
+	/* A rejection from SUBMITTED frees a seat. */
+	ob_application r;
+	assert_int_equal(review(f, a[1].id, OB_ACTION_REJECT, a[1].version, &r, NULL), OB_OK);
+	assert_int_equal(r.state, OB_STATE_REJECTED);
+	ob_application_fini(&r);
+	assert_promoted(f, a[3].id);
+	assert_int_equal(position_of(f, a[4].id), 1);
+	assert_seats(f, "c3", 3, 1);
+
+	/* A withdrawal from UNDER_REVIEW frees one too. */
+	review_ok(f, &a[0], OB_ACTION_START);
+	withdraw_ok(f, &a[0]);
+	assert_int_equal(a[0].state, OB_STATE_WITHDRAWN);
+	assert_promoted(f, a[4].id);
+	assert_seats(f, "c3", 3, 0);
+
+	/* Two more wait; the second leaves the line: nobody is promoted, the first stays first. */
+	ob_application w1, w2;
+	submit_ok(f, 20, "c3", &w1);
+	submit_ok(f, 21, "c3", &w2);
+	assert_int_equal(w1.waitlist_position, 1);
+	assert_int_equal(w2.waitlist_position, 2);
+	withdraw_ok(f, &w2);
+	assert_int_equal(w2.state, OB_STATE_WITHDRAWN);
+	assert_int_equal(position_of(f, w1.id), 1);
+	assert_seats(f, "c3", 3, 1);
+
+	/* A rejection from NEEDS_INFO frees a seat for w1. */
+	ob_application x;
+	get_ok(f, a[3].id, &x);
+	review_ok(f, &x, OB_ACTION_START);
+	review_ok(f, &x, OB_ACTION_REQUEST_INFO);
+	review_ok(f, &x, OB_ACTION_REJECT);
+	assert_promoted(f, w1.id);
+	assert_seats(f, "c3", 3, 0);
+
+	ob_application_fini(&x);
+	ob_application_fini(&w1);
+	ob_application_fini(&w2);
+	for (int i = 0; i < 5; i++)
+		ob_application_fini(&a[i]);
+}
+
+/* Raising capacity promotes oldest first; lowering it below the seats held is refused. */
+static void test_capacity_changes(void **state)
+{
+	fx *f = *state;
+	make_cohort(f, "c2", 2, NULL);
+	ob_application a[6];
+	for (uint32_t i = 0; i < 6; i++)
+		submit_ok(f, 30 + i, "c2", &a[i]);
+	assert_seats(f, "c2", 2, 4);
+
+	char msg[256];
+	assert_int_equal(set_capacity(f, "c2", 4, msg), OB_OK);
+	assert_promoted(f, a[2].id);
+	assert_promoted(f, a[3].id);
+	assert_int_equal(position_of(f, a[4].id), 1);
+	assert_int_equal(position_of(f, a[5].id), 2);
+	assert_seats(f, "c2", 4, 2);
+
+	assert_int_equal(set_capacity(f, "c2", 3, msg), OB_EPRECOND);
+	assert_non_null(strstr(msg, "4"));
+	ob_standing st;
+	standing(f, "c2", &st);
+	assert_int_equal(st.cohort.capacity, 4);
+	ob_standing_fini(&st);
+
+	assert_int_equal(set_capacity(f, "c2", 4, msg), OB_OK);
+	assert_seats(f, "c2", 4, 2);
+	assert_int_equal(set_capacity(f, "c2", 100, msg), OB_OK);
+	assert_promoted(f, a[4].id);
+	assert_promoted(f, a[5].id);
+	assert_seats(f, "c2", 6, 0);
+	assert_int_equal(set_capacity(f, "nope", 5, msg), OB_ENOTFOUND);
+	assert_int_equal(set_capacity(f, "c2", OB_MAX_CAPACITY + 1, msg), OB_EINVAL);
+	for (int i = 0; i < 6; i++)
+		ob_application_fini(&a[i]);
+}
+
+/* A stale expected_version is ABORTED (OB_ESTALE) and changes nothing; withdraw at 0 is any. */
+static void test_stale_version(void **state)
+{
+	fx *f = *state;
+	ob_application a, b;
+	submit_ok(f, 40, NULL, &a);
+	review_ok(f, &a, OB_ACTION_START);
+	assert_int_equal(a.version, 2);
+	char msg[256];
+	assert_int_equal(review(f, a.id, OB_ACTION_REQUEST_INFO, 1, &b, msg), OB_ESTALE);
+	assert_non_null(strstr(msg, "version 2"));
+	assert_int_equal(review(f, a.id, OB_ACTION_APPROVE, 3, &b, msg), OB_ESTALE);
+	assert_int_equal(review(f, a.id, OB_ACTION_ONBOARD, 1, &b, msg), OB_ESTALE);
+	assert_int_equal(withdraw(f, a.id, 1, &b, msg), OB_ESTALE);
+	refresh(f, &a);
+	assert_int_equal(a.state, OB_STATE_UNDER_REVIEW);
+	assert_int_equal(a.version, 2);
+	assert_int_equal(a.n_history, 2);
+	assert_int_equal(withdraw(f, a.id, 0, &b, msg), OB_OK);
+	assert_int_equal(b.state, OB_STATE_WITHDRAWN);
+	assert_int_equal(b.version, 3);
+	ob_application_fini(&b);
+	assert_int_equal(review(f, "01ARZ3NDEKTSV4RRFFQ69G5FAV", OB_ACTION_START, 1, &b, msg),
+	                 OB_ENOTFOUND);
+	ob_application_fini(&a);
+}
+
+/* ---- benefits ------------------------------------------------------------------------------ */
+
+static void late_waiver(ob_cohort *c)
+{
+	snprintf(c->fee_waiver_until, sizeof(c->fee_waiver_until), "2021-12-31");
+}
+
+/* Winter approval: 4 months (15600 cents), 20000 ad cents, webinar next day 09:00 UTC. */
+static void test_benefits_winter(void **state)
+{
+	fx *f = *state;
+	ob_application a;
+	approve_new(f, 50, NULL, &a);
+	const ob_benefits *b = &a.benefits;
+	assert_true(b->granted);
+	assert_false(b->revoked);
+	assert_string_equal(b->fee_waiver_from, "2020-11-20");
+	assert_string_equal(b->fee_waiver_until, "2021-03-15");
+	assert_int_equal(b->fee_waiver_months, 4); /* Nov 20, Dec 20, Jan 20, Feb 20 */
+	assert_int_equal(b->fee_waived_cents, 15600);
+	assert_int_equal(b->ad_credit_cents, 20000);
+	assert_int_equal(b->ad_credit_used_cents, 0);
+	assert_time(b->webinar_at_ms, "2020-11-21T09:00:00.000Z");
+	assert_int_equal(b->advisor, 1);
+	assert_int_equal(last_change(&a)->to, OB_STATE_APPROVED);
+	/* Stored, not only returned. */
+	refresh(f, &a);
+	assert_int_equal(a.benefits.fee_waived_cents, 15600);
+	assert_time(a.benefits.webinar_at_ms, "2020-11-21T09:00:00.000Z");
+	assert_int_equal(a.benefits.advisor, 1);
+	/* Onboarding keeps them as they are. */
+	review_ok(f, &a, OB_ACTION_ONBOARD);
+	assert_int_equal(a.state, OB_STATE_ONBOARDED);
+	assert_int_equal(a.benefits.fee_waived_cents, 15600);
+	assert_int_equal(a.benefits.advisor, 1);
+	ob_application_fini(&a);
+}
+
+/* Summer approval: the 10:00 Paris webinar is 08:00 UTC; months run to the cohort's end. */
+static void test_benefits_summer(void **state)
+{
+	fx *f = *state;
+	make_cohort(f, "2021-06", 800, late_waiver);
+	ob_clock_set_now_ms(at("2021-06-10T12:00:00Z"));
+	ob_application a;
+	approve_new(f, 60, "2021-06", &a);
+	assert_string_equal(a.benefits.fee_waiver_from, "2021-06-10");
+	assert_string_equal(a.benefits.fee_waiver_until, "2021-12-31");
+	assert_int_equal(a.benefits.fee_waiver_months, 7); /* Jun 10 .. Dec 10 */
+	assert_int_equal(a.benefits.fee_waived_cents, 7 * 3900);
+	assert_time(a.benefits.webinar_at_ms, "2021-06-11T08:00:00.000Z");
+	ob_application_fini(&a);
+
+	ob_clock_set_now_ms(at("2021-06-10T07:00:00Z")); /* 09:00 in Paris */
+	approve_new(f, 61, "2021-06", &a);
+	assert_time(a.benefits.webinar_at_ms, "2021-06-10T08:00:00.000Z");
+	ob_application_fini(&a);
+}
+
+/* Around both clock changes the webinar stays at 10:00 Paris; after the waiver, 0 months. */
+static void test_benefits_across_dst(void **state)
+{
+	fx *f = *state;
+	make_cohort(f, "late", 800, late_waiver);
+	ob_application a;
+
+	ob_clock_set_now_ms(at("2021-03-27T12:00:00Z")); /* Saturday, still CET */
+	approve_new(f, 70, "late", &a);
+	assert_time(a.benefits.webinar_at_ms, "2021-03-28T08:00:00.000Z");
+	assert_int_equal(a.benefits.fee_waiver_months, 10); /* Mar 27 .. Dec 27 */
+	ob_application_fini(&a);
+
+	ob_clock_set_now_ms(at("2021-03-28T09:00:00Z")); /* 11:00 CEST: today's has passed */
+	approve_new(f, 71, "late", &a);
+	assert_time(a.benefits.webinar_at_ms, "2021-03-29T08:00:00.000Z");
+	ob_application_fini(&a);
+
+	ob_clock_set_now_ms(at("2021-03-27T12:00:00Z"));
+	approve_new(f, 72, NULL, &a); /* the default cohort's waiver ended on 2021-03-15 */
+	assert_string_equal(a.benefits.fee_waiver_from, "2021-03-27");
+	assert_int_equal(a.benefits.fee_waiver_months, 0);
+	assert_int_equal(a.benefits.fee_waived_cents, 0);
+	assert_int_equal(a.benefits.ad_credit_cents, 20000);
+	ob_application_fini(&a);
+
+	ob_clock_set_now_ms(at("2020-10-24T07:00:00Z")); /* 09:00 CEST */
+	approve_new(f, 73, NULL, &a);
+	assert_time(a.benefits.webinar_at_ms, "2020-10-24T08:00:00.000Z");
+	assert_int_equal(a.benefits.fee_waiver_months, 5); /* Oct 24 .. Feb 24 */
+	assert_int_equal(a.benefits.fee_waived_cents, 19500);
+	ob_application_fini(&a);
+
+	ob_clock_set_now_ms(at("2020-10-24T12:00:00Z"));
+	approve_new(f, 74, NULL, &a);
+	assert_time(a.benefits.webinar_at_ms, "2020-10-25T09:00:00.000Z");
+	ob_application_fini(&a);
+
+	ob_clock_set_now_ms(at("2020-10-25T08:30:00Z")); /* 09:30 CET, after the change */
+	approve_new(f, 75, NULL, &a);
+	assert_time(a.benefits.webinar_at_ms, "2020-10-25T09:00:00.000Z");
+	ob_application_fini(&a);
+}
+
+/* 100 seats per session: the 101st approval of a day goes a day later; advisors 1, 2, 3... */
+static void test_webinar_session_fills(void **state)
+{
+	fx *f = *state;
+	for (uint32_t i = 0; i < 101; i++) {
+		ob_application a;
+		approve_new(f, 1000 + i, NULL, &a);
+		assert_time(a.benefits.webinar_at_ms,
+		            i < 100 ? "2020-11-21T09:00:00.000Z" : "2020-11-22T09:00:00.000Z");
+		assert_int_equal(a.benefits.advisor, i + 1);
+		ob_application_fini(&a);
+	}
+}
+
+static void three_advisors(ob_cohort *c)
+{
+	c->advisor_pool = 3;
+}
+
+/* The least loaded advisor is picked, lowest number on ties; withdrawal lightens the load. */
+static void test_advisors_least_loaded(void **state)
+{
+	fx *f = *state;
+	make_cohort(f, "adv", 100, three_advisors);
+	ob_application a[8];
+	const uint32_t want[6] = {1, 2, 3, 1, 2, 3};
+	for (uint32_t i = 0; i < 6; i++) {
+		approve_new(f, 200 + i, "adv", &a[i]);
+		assert_int_equal(a[i].benefits.advisor, want[i]);
+	}
+	withdraw_ok(f, &a[1]); /* loads 2, 1, 2 */
+	approve_new(f, 206, "adv", &a[6]);
+	assert_int_equal(a[6].benefits.advisor, 2);
+	approve_new(f, 207, "adv", &a[7]); /* loads 2, 2, 2 */
+	assert_int_equal(a[7].benefits.advisor, 1);
+	for (int i = 0; i < 8; i++)
+		ob_application_fini(&a[i]);
+}
+
+static void tight_benefits(ob_cohort *c)
+{
+	c->webinar_seats = 1;
+	c->advisor_pool = 2;
+}
+
+/* Withdrawal before the webinar revokes credit, future months, webinar seat and advisor. */
+static void test_withdraw_after_approval_revokes_unused(void **state)
+{
+	fx *f = *state;
+	make_cohort(f, "rev", 100, tight_benefits);
+	ob_application a, b, c;
+	approve_new(f, 300, "rev", &a);
+	assert_time(a.benefits.webinar_at_ms, "2020-11-21T09:00:00.000Z");
+	assert_int_equal(a.benefits.advisor, 1);
+
+	ob_clock_set_now_ms(at("2020-11-20T15:00:00Z"));
+	int64_t before = ob_clock_now_ms();
+	withdraw_ok(f, &a);
+	assert_int_equal(a.state, OB_STATE_WITHDRAWN);
+	const ob_benefits *bn = &a.benefits;
+	assert_true(bn->granted);
+	assert_true(bn->revoked);
+	assert_true(bn->revoked_at_ms >= before && bn->revoked_at_ms < before + 60000);
+	assert_int_equal(bn->ad_credit_cents, bn->ad_credit_used_cents);
+	assert_int_equal(bn->ad_credit_cents, 0);
+	assert_string_equal(bn->fee_waiver_until, "2020-11-20");
+	assert_int_equal(bn->fee_waiver_months, 1); /* the waiver now ends today */
+	assert_int_equal(bn->fee_waived_cents, 3900);
+	assert_int_equal(bn->webinar_at_ms, 0);
+	refresh(f, &a); /* stored */
+	assert_true(a.benefits.revoked);
+	assert_int_equal(a.benefits.webinar_at_ms, 0);
+	assert_int_equal(a.benefits.ad_credit_cents, 0);
+
+	/* The one seat of tomorrow's session and advisor 1 are free again. */
+	approve_new(f, 301, "rev", &b);
+	assert_time(b.benefits.webinar_at_ms, "2020-11-21T09:00:00.000Z");
+	assert_int_equal(b.benefits.advisor, 1);
+	approve_new(f, 302, "rev", &c);
+	assert_time(c.benefits.webinar_at_ms, "2020-11-22T09:00:00.000Z");
+	assert_int_equal(c.benefits.advisor, 2);
+	ob_application_fini(&a);
+	ob_application_fini(&b);
+	ob_application_fini(&c);
+}
+
+/* Withdrawal after the webinar keeps it and the months started, and frees the advisor. */
+static void test_withdraw_after_webinar_keeps_it(void **state)
+{
+	fx *f = *state;
+	make_cohort(f, "rev", 100, tight_benefits);
+	ob_application a, b;
+	make_in_state(f, 310, "rev", OB_STATE_ONBOARDED, &a);
+	ob_clock_set_now_ms(at("2020-12-23T12:00:00Z"));
+	withdraw_ok(f, &a);
+	assert_true(a.benefits.revoked);
+	assert_time(a.benefits.webinar_at_ms, "2020-11-21T09:00:00.000Z");
+	assert_string_equal(a.benefits.fee_waiver_until, "2020-12-23");
+	assert_int_equal(a.benefits.fee_waiver_months, 2); /* Nov 20, Dec 20 */
+	assert_int_equal(a.benefits.fee_waived_cents, 7800);
+	assert_int_equal(a.benefits.ad_credit_cents, a.benefits.ad_credit_used_cents);
+	approve_new(f, 311, "rev", &b);
+	assert_int_equal(b.benefits.advisor, 1);
+	ob_application_fini(&a);
+	ob_application_fini(&b);
+}
+
+/* ---- idempotency --------------------------------------------------------------------------- */
+
+typedef struct renderer {
+	int calls;
+} renderer;
+
+/* The stored reply: "ID STATE vVERSION"; counts its calls. */
+static ob_err render_app(void *ctx, const ob_application *a, uint8_t **out, size_t *len)
+{
+	renderer *r = ctx;
+	r->calls++;
+	char buf[96];
+	int n = snprintf(buf, sizeof(buf), "%s %s v%llu", a->id, ob_state_name(a->state),
+	                 (unsigned long long)a->version);
+	*out = malloc((size_t)n);
+	if (*out == NULL)
+		return OB_ENOMEM;
+	memcpy(*out, buf, (size_t)n);
+	*len = (size_t)n;
+	return OB_OK;
+}
+
+static ob_idempotency idem_for(const char *key, const char *request, renderer *r)
+{
+	ob_idempotency idem = {.key = key, .render = render_app, .ctx = r};
+	crypto_generichash(idem.request_hash, sizeof(idem.request_hash),
+	                   (const unsigned char *)request, strlen(request), NULL, 0);
+	return idem;
+}
+
+static ob_err submit_idem(fx *f, uint32_t n, const ob_idempotency *idem, ob_application *out,
+                          ob_outcome *o)
+{
+	td_company c;
+	td_company_make(&c, n);
+	ob_submission s;
+	td_submission(&s, &c, NULL);
+	memset(out, 0, sizeof(*out));
+	return ob_domain_submit(f->d, &s, "test", idem, out, o);
+}
+
+/* Same key + request replays with no effect, also after reopening; another request: EINVAL. */
+static void test_idempotent_submit(void **state)
+{
+	fx *f = *state;
+	renderer r = {0};
+	ob_idempotency idem = idem_for("key-submit-1", "submit 80", &r);
+	ob_application a, b;
+	ob_outcome o;
+	ob_outcome_init(&o);
+	assert_int_equal(submit_idem(f, 80, &idem, &a, &o), OB_OK);
+	assert_null(o.replay);
+	assert_int_equal(r.calls, 1);
+	ob_outcome_fini(&o);
+	char want[96];
+	int want_len = snprintf(want, sizeof(want), "%s SUBMITTED v1", a.id);
+
+	ob_outcome_init(&o);
+	assert_int_equal(submit_idem(f, 80, &idem, &b, &o), OB_OK);
+	assert_non_null(o.replay);
+	assert_int_equal(o.replay_len, (size_t)want_len);
+	assert_memory_equal(o.replay, want, (size_t)want_len);
+	assert_int_equal(r.calls, 1);
+	ob_application_fini(&b);
+	ob_outcome_fini(&o);
+
+	ob_idempotency other = idem_for("key-submit-1", "submit 81", &r);
+	ob_outcome_init(&o);
+	assert_int_equal(submit_idem(f, 81, &other, &b, &o), OB_EINVAL);
+	assert_null(o.replay);
+	assert_int_equal(o.n_violations, 1);
+	assert_string_equal(o.violations[0].field, "metadata.idempotency-key");
+	ob_outcome_fini(&o);
+
+	ob_standing st;
+	standing(f, OB_DEFAULT_COHORT, &st);
+	assert_int_equal(st.applications, 1);
+	assert_int_equal(st.seats_held, 1);
+	ob_standing_fini(&st);
+
+	fx_close(f);
+	fx_open(f);
+	ob_outcome_init(&o);
+	assert_int_equal(submit_idem(f, 80, &idem, &b, &o), OB_OK);
+	assert_non_null(o.replay);
+	assert_int_equal(o.replay_len, (size_t)want_len);
+	assert_memory_equal(o.replay, want, (size_t)want_len);
+	assert_int_equal(r.calls, 1);
+	ob_application_fini(&b);
+	ob_outcome_fini(&o);
+	standing(f, OB_DEFAULT_COHORT, &st);
+	assert_int_equal(st.applications, 1);
+	ob_standing_fini(&st);
+	ob_application_fini(&a);
+}
+
+static void two_seat_webinar(ob_cohort *c)
+{
+	c->webinar_seats = 2;
+}
+
+/* A replayed approval grants nothing twice: same version, and the webinar seat stays free. */
+static void test_idempotent_review(void **state)
+{
+	fx *f = *state;
+	make_cohort(f, "idem", 100, two_seat_webinar);
+	renderer r = {0};
+	ob_application a, b, c;
+	make_in_state(f, 90, "idem", OB_STATE_UNDER_REVIEW, &a);
+	ob_idempotency idem = idem_for("key-approve-90", "approve 90", &r);
+	for (int round = 0; round < 3; round++) {
+		if (round == 2) {
+			fx_close(f);
+			fx_open(f);
+		}
+		ob_outcome o;
+		ob_outcome_init(&o);
+		memset(&b, 0, sizeof(b));
+		/* version 2 was current the first time only: a replay answers before checking */
+		assert_int_equal(ob_domain_review(f->d, a.id, OB_ACTION_APPROVE, 2,
+		                                  OB_REJECTION_NONE, NULL, "reviewer", &idem, &b,
+		                                  &o),
+		                 OB_OK);
+		if (round == 0) {
+			assert_null(o.replay);
+			assert_int_equal(b.state, OB_STATE_APPROVED);
+			ob_application_fini(&b);
+		} else {
+			char want[96];
+			int n = snprintf(want, sizeof(want), "%s APPROVED v3", a.id);
+			assert_int_equal(o.replay_len, (size_t)n);
+			assert_memory_equal(o.replay, want, (size_t)n);
+		}
+		ob_outcome_fini(&o);
+	}
+	assert_int_equal(r.calls, 1);
+	refresh(f, &a);
+	assert_int_equal(a.version, 3);
+	assert_int_equal(a.n_history, 3);
+	assert_time(a.benefits.webinar_at_ms, "2020-11-21T09:00:00.000Z");
+	approve_new(f, 91, "idem", &b); /* the session's second seat */
+	assert_time(b.benefits.webinar_at_ms, "2020-11-21T09:00:00.000Z");
+	assert_int_equal(b.benefits.advisor, 2);
+	approve_new(f, 92, "idem", &c);
+	assert_time(c.benefits.webinar_at_ms, "2020-11-22T09:00:00.000Z");
+	ob_application_fini(&a);
+	ob_application_fini(&b);
+	ob_application_fini(&c);
+}
+
+/* ---- standing ------------------------------------------------------------------------------ */
+
+typedef struct tally {
+	char key[96];
+	int64_t count;
+} tally;
+
+static void tally_add(tally *t, size_t *n, size_t max, const char *key)
+{
+	for (size_t i = 0; i < *n; i++)
+		if (strcmp(t[i].key, key) == 0) {
+			t[i].count++;
+			return;
+		}
+	assert_true(*n < max);
+	snprintf(t[*n].key, sizeof(t[*n].key), "%s", key);
+	t[*n].count = 1;
+	(*n)++;
+}
+
+/* The standing's counters equal a recount of the cohort's applications via ob_domain_list. */
+static void test_standing_matches_recount(void **state)
+{
+	fx *f = *state;
+	make_cohort(f, "mix", 10, NULL);
+	const char *days[] = {"2020-11-18T09:00:00Z", "2020-11-19T16:00:00Z",
+	                      "2020-11-20T23:30:00Z"};
+	ob_application apps[24];
+	for (uint32_t i = 0; i < 24; i++) {
+		ob_clock_set_now_ms(at(days[i % 3]));
+		submit_ok(f, 400 + i, "mix", &apps[i]);
+	}
+	for (uint32_t i = 0; i < 3; i++) {
+		ob_application other;
+		submit_ok(f, 400 + i, NULL, &other); /* same companies, default cohort */
+		ob_application_fini(&other);
+	}
+	ob_clock_set_now_ms(at("2020-11-21T10:00:00Z"));
+	review_ok(f, &apps[0], OB_ACTION_START);
+	review_ok(f, &apps[0], OB_ACTION_APPROVE);
+	review_ok(f, &apps[0], OB_ACTION_ONBOARD);
+	review_ok(f, &apps[1], OB_ACTION_START);
+	review_ok(f, &apps[1], OB_ACTION_REQUEST_INFO);
+	review_ok(f, &apps[2], OB_ACTION_REJECT); /* promotes apps[10] */
+	withdraw_ok(f, &apps[3]);                 /* promotes apps[11] */
+	withdraw_ok(f, &apps[15]);                /* from the line */
+	review_ok(f, &apps[4], OB_ACTION_START);
+	review_ok(f, &apps[4], OB_ACTION_APPROVE);
+	withdraw_ok(f, &apps[4]);                                  /* promotes apps[12] */
+	assert_int_equal(set_capacity(f, "mix", 12, NULL), OB_OK); /* promotes 13, 14 */
+
+	ob_standing st;
+	standing(f, "mix", &st);
+	assert_int_equal(st.seats_held, 12);
+	assert_int_equal(st.waitlist, 24 - 12 - 4);
+	assert_int_equal(st.applications, 24);
+	assert_int_equal(counter(&st, "day:2020-11-21"), 8); /* 23:30 UTC is 00:30 in Paris */
+	assert_int_equal(counter(&st, "day:2020-11-20"), 0);
+	assert_int_equal(counter(&st, "region:unknown"), 3); /* 98000 Monaco */
+
+	ob_app_filter flt = {.cohort_id = "mix"};
+	ob_application *list = NULL;
+	size_t n = list_all(f, &flt, 5, &list);
+	assert_int_equal(n, 24);
+	tally t[64];
+	size_t nt = 0;
+	uint32_t waiting = 0;
+	for (size_t i = 0; i < n; i++) {
+		const ob_application *a = &list[i];
+		char key[96];
+		assert_string_equal(a->id, apps[i].id);
+		assert_string_equal(a->cohort_id, "mix");
+		tally_add(t, &nt, 64, "apps");
+		if (a->exports)
+			tally_add(t, &nt, 64, "exporters");
+		if (ob_state_holds_seat(a->state))
+			tally_add(t, &nt, 64, "seats");
+		if (a->state == OB_STATE_WAITLISTED) {
+			tally_add(t, &nt, 64, "waitlist");
+			assert_int_equal(a->waitlist_position, ++waiting);
+		}
+		snprintf(key, sizeof(key), "state:%s", ob_state_name(a->state));
+		tally_add(t, &nt, 64, key);
+		snprintf(key, sizeof(key), "size:%s", ob_size_category_name(a->size));
+		tally_add(t, &nt, 64, key);
+		snprintf(key, sizeof(key), "region:%s",
+		         a->company.address.region[0] != '\0' ? a->company.address.region
+		                                              : "unknown");
+		tally_add(t, &nt, 64, key);
+		snprintf(key, sizeof(key), "channel:%s", ob_channel_name(a->channel));
+		tally_add(t, &nt, 64, key);
+		char day[OB_DATE_STR_SIZE];
+		ob_date_format(ob_paris_date(a->submitted_at_ms / 1000), day);
+		snprintf(key, sizeof(key), "day:%s", day);
+		tally_add(t, &nt, 64, key);
+	}
+	free(list);
+	for (size_t i = 0; i < nt; i++)
+		if (counter(&st, t[i].key) != t[i].count)
+			fail_msg("counter %s: standing %lld, recount %lld", t[i].key,
+			         (long long)counter(&st, t[i].key), (long long)t[i].count);
+	/* and the standing has no breakdown the recount does not (other keys are the
+	 * store's own bookkeeping) */
+	for (size_t i = 0; i < st.n_counters; i++) {
+		const char *key = st.counters[i].key;
+		if (strncmp(key, "state:", 6) != 0 && strncmp(key, "size:", 5) != 0 &&
+		    strncmp(key, "region:", 7) != 0 && strncmp(key, "channel:", 8) != 0 &&
+		    strncmp(key, "day:", 4) != 0)
+			continue;
+		bool found = false;
+		for (size_t j = 0; j < nt && !found; j++)
+			found = strcmp(st.counters[i].key, t[j].key) == 0;
+		if (!found)
+			fail_msg("standing counter %s = %lld has no application",
+			         st.counters[i].key, (long long)st.counters[i].count);
+	}
+	assert_int_equal(st.exporters, (uint32_t)counter(&st, "exporters"));
+	ob_standing_fini(&st);
+
+	/* A filter by state agrees with the state counter. */
+	standing(f, "mix", &st);
+	flt.states = 1u << OB_STATE_WAITLISTED;
+	n = list_all(f, &flt, 3, &list);
+	assert_int_equal(n, st.waitlist);
+	for (size_t i = 0; i < n; i++)
+		assert_int_equal(list[i].waitlist_position, i + 1);
+	free(list);
+	ob_standing_fini(&st);
+	for (int i = 0; i < 24; i++)
+		ob_application_fini(&apps[i]);
+}
+
+/* ---- concurrency --------------------------------------------------------------------------- */
+
+enum { RACERS = 8, RACE_EACH = 40, RACE_STRIDE = 20, RACE_CAPACITY = 50 };
+
+typedef struct racer {
+	fx *f;
+	uint32_t first;
+	const ob_idempotency *idem; /* the same-key race: every racer sends this */
+	pthread_barrier_t *go;
+	/* results, read by the main thread after join (cmocka asserts are not thread-safe) */
+	unsigned ok, exists, other;
+	bool bad_message;
+	struct {
+		char id[OB_ID_LEN + 1];
+		ob_state state;
+		uint32_t position;
+	} got[RACE_EACH];
+	size_t n_got;
+	uint8_t *replay;
+	size_t replay_len;
+} racer;
+
+static void *race_submits(void *arg)
+{
+	racer *r = arg;
+	pthread_barrier_wait(r->go);
+	for (uint32_t j = 0; j < (r->idem != NULL ? 1u : (uint32_t)RACE_EACH); j++) {
+		td_company c;
+		td_company_make(&c, r->first + j);
+		ob_submission s;
+		td_submission(&s, &c, r->idem != NULL ? NULL : "race");
+		ob_application a;
+		memset(&a, 0, sizeof(a));
+		ob_outcome o;
+		ob_outcome_init(&o);
+		ob_err err = ob_domain_submit(r->f->d, &s, "racer", r->idem, &a, &o);
+		if (err == OB_OK) {
+			r->ok++;
+			if (o.replay != NULL) {
+				r->replay = o.replay; /* taken over */
+				r->replay_len = o.replay_len;
+				o.replay = NULL;
+			} else {
+				memcpy(r->got[r->n_got].id, a.id, sizeof(a.id));
+				r->got[r->n_got].state = a.state;
+				r->got[r->n_got].position = a.waitlist_position;
+				r->n_got++;
+			}
+		} else if (err == OB_EEXIST) {
+			r->exists++;
+			r->bad_message |= strstr(o.message, "application ") == NULL;
+		} else {
+			r->other++;
+		}
+		ob_application_fini(&a);
+		ob_outcome_fini(&o);
+	}
+	return NULL;
+}
+
+/* 8 threads, each SIREN sent twice: one application each, 50 seats, the line in order. */
+static void test_concurrent_submits_share_seats(void **state)
+{
+	fx *f = *state;
+	make_cohort(f, "race", RACE_CAPACITY, NULL);
+	pthread_barrier_t go;
+	pthread_barrier_init(&go, NULL, RACERS);
+	static racer rs[RACERS];
+	pthread_t th[RACERS];
+	for (int i = 0; i < RACERS; i++) {
+		memset(&rs[i], 0, sizeof(rs[i]));
+		rs[i] = (racer){.f = f, .first = (uint32_t)i * RACE_STRIDE, .go = &go};
+		assert_int_equal(pthread_create(&th[i], NULL, race_submits, &rs[i]), 0);
+	}
+	unsigned ok = 0, exists = 0;
+	for (int i = 0; i < RACERS; i++) {
+		pthread_join(th[i], NULL);
+		assert_int_equal(rs[i].other, 0);
+		assert_false(rs[i].bad_message);
+		ok += rs[i].ok;
+		exists += rs[i].exists;
+	}
+	pthread_barrier_destroy(&go);
+	const unsigned distinct = (RACERS - 1) * RACE_STRIDE + RACE_EACH;
+	assert_int_equal(ok, distinct);
+	assert_int_equal(exists, RACERS * RACE_EACH - distinct);
+
+	ob_app_filter flt = {.cohort_id = "race"};
+	ob_application *list = NULL;
+	size_t n = list_all(f, &flt, 64, &list);
+	assert_int_equal(n, distinct);
+	uint32_t waiting = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (i < RACE_CAPACITY) {
+			assert_int_equal(list[i].state, OB_STATE_SUBMITTED);
+		} else {
+			assert_int_equal(list[i].state, OB_STATE_WAITLISTED);
+			assert_int_equal(list[i].waitlist_position, ++waiting);
+		}
+		for (size_t j = 0; j < i; j++)
+			assert_string_not_equal(list[j].company.siren, list[i].company.siren);
+		/* what its submitter was told */
+		bool found = false;
+		for (int t = 0; t < RACERS && !found; t++)
+			for (size_t k = 0; k < rs[t].n_got && !found; k++)
+				if (strcmp(rs[t].got[k].id, list[i].id) == 0) {
+					found = true;
+					assert_int_equal(rs[t].got[k].state, list[i].state);
+					assert_int_equal(rs[t].got[k].position,
+					                 list[i].waitlist_position);
+				}
+		assert_true(found);
+	}
+	free(list);
+	assert_seats(f, "race", RACE_CAPACITY, distinct - RACE_CAPACITY);
+}
+
+/* One key sent by 8 threads at once creates one application; the others get its reply. */
+static void test_concurrent_same_key_creates_one(void **state)
+{
+	fx *f = *state;
+	renderer rd = {0};
+	ob_idempotency idem = idem_for("key-race", "submit 900", &rd);
+	pthread_barrier_t go;
+	pthread_barrier_init(&go, NULL, RACERS);
+	static racer rs[RACERS];
+	pthread_t th[RACERS];
+	for (int i = 0; i < RACERS; i++) {
+		memset(&rs[i], 0, sizeof(rs[i]));
+		rs[i] = (racer){.f = f, .first = 900, .idem = &idem, .go = &go};
+		assert_int_equal(pthread_create(&th[i], NULL, race_submits, &rs[i]), 0);
+	}
+	for (int i = 0; i < RACERS; i++)
+		pthread_join(th[i], NULL);
+	pthread_barrier_destroy(&go);
+	int created = -1;
+	for (int i = 0; i < RACERS; i++) {
+		assert_int_equal(rs[i].ok, 1);
+		if (rs[i].n_got == 1) {
+			assert_int_equal(created, -1);
+			created = i;
+		}
+	}
+	assert_true(created >= 0);
+	assert_int_equal(rd.calls, 1);
+	char want[96];
+	int len = snprintf(want, sizeof(want), "%s SUBMITTED v1", rs[created].got[0].id);
+	for (int i = 0; i < RACERS; i++) {
+		if (i == created)
+			continue;
+		assert_int_equal(rs[i].replay_len, (size_t)len);
+		assert_memory_equal(rs[i].replay, want, (size_t)len);
+		free(rs[i].replay);
+	}
+	assert_seats(f, OB_DEFAULT_COHORT, 1, 0);
+}
+
+int main(void)
+{
+	if (sodium_init() < 0)
+		return 1;
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+	const struct CMUnitTest tests[] = {
+	        cmocka_unit_test(test_transition_table_exhaustive),
+	        T(test_transition_table_through_domain),
+	        T(test_review_request_checked),
+	        T(test_submit_creates_submitted_with_history),
+	        T(test_get_unknown_leaves_caller_memory),
+	        T(test_duplicate_siren_names_first_id),
+	        T(test_all_violations_at_once),
+	        T(test_ineligible_sizes_refused),
+	        T(test_waitlist_and_promotion),
+	        T(test_capacity_changes),
+	        T(test_stale_version),
+	        T(test_benefits_winter),
+	        T(test_benefits_summer),
+	        T(test_benefits_across_dst),
+	        T(test_webinar_session_fills),
+	        T(test_advisors_least_loaded),
+	        T(test_withdraw_after_approval_revokes_unused),
+	        T(test_withdraw_after_webinar_keeps_it),
+	        T(test_idempotent_submit),
+	        T(test_idempotent_review),
+	        T(test_standing_matches_recount),
+	        T(test_concurrent_submits_share_seats),
+	        T(test_concurrent_same_key_creates_one),
+	};
+#undef T
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,80 @@
+/*
+ * testdata.h: valid, varied French companies for the domain tests.
+ *
+ * td_company_make(c, n) fills c with the n-th company of an endless,
+ * deterministic series: every field passes validation, the SIREN is unique
+ * per n (n < 100,000,000), and size, region, channel and export intent vary
+ * with n so that the standing's counters have something to count. The
+ * strings live inside the td_company, so a submission built from one borrows
+ * from it and lives as long as it.
+ *
+ * Pure and thread-free; include from the unit tests (td_submission, which
+ * needs the domain's headers) and from process tests (the fields only).
+ */
+#ifndef OB_TESTS_DOMAIN_TESTDATA_H
+#define OB_TESTS_DOMAIN_TESTDATA_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct td_company {
+	char siren[10];
+	char siret[15];
+	char legal_name[64];
+	char naf[8];
+	char vat[16];
+	uint32_t employees;
+	int64_t turnover_eur, balance_eur;
+	char street[64];
+	char postal_code[6];
+	char city[32];
+	char contact_name[64];
+	char email[64];
+	char phone[24];
+	int channel; /* 1..3 */
+	bool exports;
+	const char *categories[2];
+	size_t n_categories;
+} td_company;
+
+/* The 9-digit SIREN of company n: the 8 digits of n + 1 and a Luhn key. */
+void td_siren(uint32_t n, char out[10]);
+
+void td_company_make(td_company *c, uint32_t n);
+
+/* Postal codes the series cycles through, and the region each derives to
+ * ("" when the code has no region: Monaco's 98000). */
+enum { TD_N_PLACES = 8 };
+extern const char *const td_postal_codes[TD_N_PLACES];
+
+#ifdef OB_DOMAIN_DOMAIN_H
+/* A submission to cohort (NULL: the default) that borrows c's strings. */
+static inline void td_submission(ob_submission *s, const td_company *c, const char *cohort)
+{
+	*s = (ob_submission){
+	        .cohort_id = cohort,
+	        .siren = c->siren,
+	        .siret = c->siret,
+	        .legal_name = c->legal_name,
+	        .naf = c->naf,
+	        .vat = c->vat,
+	        .employees = c->employees,
+	        .turnover_eur = c->turnover_eur,
+	        .balance_eur = c->balance_eur,
+	        .street = c->street,
+	        .postal_code = c->postal_code,
+	        .city = c->city,
+	        .contact_name = c->contact_name,
+	        .email = c->email,
+	        .phone = c->phone,
+	        .channel = c->channel,
+	        .exports = c->exports,
+	        .categories = c->categories,
+	        .n_categories = c->n_categories,
+	        .accepts_terms = true,
+	};
+}
+#endif
+
+#endif

@@ -1,0 +1,176 @@
+#!/usr/bin/env bash
+# cli.sh: the onboard CLI against a real onboardd, checked the way a user or a
+# script sees it: what it prints and its exit status (0 OK, 1 local error,
+# 2 usage, 64 + status code).
+#
+# Needs ONBOARDD and ONBOARD_CLI (meson test sets both). Starts its own
+# onboardd in a private temporary directory and stops it on exit.
+set -euo pipefail
+
+: "${ONBOARDD:?path of onboardd}"
+: "${ONBOARD_CLI:?path of the onboard CLI}"
+
+base=${TMPDIR:-/tmp}
+[ ${#base} -le 64 ] || base=/tmp # an ipc:// path must fit in sun_path
+dir=$(mktemp -d "$base/ob-cli-XXXXXX")
+url="ipc://$dir/onboardd.sock"
+pid=
+failures=0
+
+cleanup() {
+	if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+		kill -KILL "$pid" 2>/dev/null || true
+		wait "$pid" 2>/dev/null || true
+	fi
+	rm -rf "$dir"
+}
+trap cleanup EXIT
+# A signal (meson's timeout, ^C, a closed pipe) ends the script through the
+# EXIT trap too, so that onboardd never outlives it.
+trap 'exit 129' HUP
+trap 'exit 130' INT
+trap 'exit 141' PIPE
+trap 'exit 143' TERM
+
+fail() {
+	echo "FAIL: $*" >&2
+	failures=$((failures + 1))
+}
+
+# run NAME EXPECTED_STATUS CMD...: runs CMD with stdout and stderr captured in
+# $out and $err, and checks its exit status.
+run() {
+	local name=$1 want=$2
+	shift 2
+	local rc=0
+	"$@" >"$dir/out" 2>"$dir/err" || rc=$?
+	out=$(cat "$dir/out")
+	err=$(cat "$dir/err")
+	if [ "$rc" -ne "$want" ]; then
+		fail "$name: exit status $rc, expected $want"
+		sed 's/^/  stdout: /' "$dir/out" >&2
+		sed 's/^/  stderr: /' "$dir/err" >&2
+		return 1
+	fi
+	echo "ok: $name"
+}
+
+# expect NAME TEXT HAYSTACK: HAYSTACK contains TEXT.
+expect() {
+	case "$3" in
+	*"$2"*) ;;
+	*) fail "$1: expected to find '$2' in: $3" ;;
+	esac
+}
+
+ob() { "$ONBOARD_CLI" --server "$url" --timeout 10s "$@"; }
+
+# Start onboardd, with its database in the directory if it takes one, and
+# wait (up to 10 s) until it answers SERVING.
+db_flag=()
+help=$("$ONBOARDD" --help)
+if [[ $help == *--db* ]]; then
+	db_flag=(--db "$dir/onboard.db")
+fi
+"$ONBOARDD" --listen "$url" --no-access-log "${db_flag[@]}" 2>"$dir/onboardd.log" &
+pid=$!
+ready=0
+for _ in $(seq 200); do
+	if "$ONBOARD_CLI" --server "$url" --timeout 200ms health >/dev/null 2>&1; then
+		ready=1
+		break
+	fi
+	if ! kill -0 "$pid" 2>/dev/null; then
+		cat "$dir/onboardd.log" >&2
+		break
+	fi
+	sleep 0.02
+done
+if [ "$ready" -ne 1 ]; then
+	echo "FAIL: onboardd did not answer SERVING" >&2
+	exit 1
+fi
+
+# health: SERVING, exit 0; with --json, the proto3 JSON mapping.
+if run "health" 0 ob health; then
+	[ "$out" = "SERVING" ] || fail "health: printed '$out', expected SERVING"
+fi
+if run "health --json" 0 ob --json health; then
+	expect "health --json" '"status"' "$out"
+	expect "health --json" '"SERVING"' "$out"
+fi
+# A service the server does not know: an answer, but not SERVING.
+if run "health of an unknown service" 78 ob health onboard.v1.Nope; then
+	expect "health of an unknown service" "SERVICE_UNKNOWN" "$out"
+fi
+
+# methods: every method, including the programme's own.
+if run "methods" 0 ob methods; then
+	expect "methods" "/onboard.v1.Onboarding/SubmitApplication" "$out"
+	expect "methods" "/onboard.v1.Health/Check" "$out"
+	expect "methods" "/onboard.v1.Reflection/ListServices" "$out"
+fi
+
+# call: an unknown method is UNIMPLEMENTED (64 + 12), said on stderr.
+if run "call of an unknown method" 76 ob call /onboard.v1.Onboarding/NoSuchMethod '{}'; then
+	expect "call of an unknown method" "UNIMPLEMENTED" "$err"
+fi
+if run "call Health/Check" 0 ob call /onboard.v1.Health/Check '{"service":""}'; then
+	expect "call Health/Check" '"status"' "$out"
+fi
+# The request from stdin and from a file.
+if run "call from stdin" 0 ob call /onboard.v1.Health/Check - <<<'{"service": ""}'; then
+	expect "call from stdin" '"status"' "$out"
+fi
+echo '{}' >"$dir/req.json"
+if run "call from @FILE" 0 ob call /onboard.v1.Health/Check "@$dir/req.json"; then
+	expect "call from @FILE" '"status"' "$out"
+fi
+# request-id metadata with -H; a malformed one is refused by the server.
+run "call with -H request-id" 0 ob -H request-id=cli-1 call /onboard.v1.Health/Check '{}' || true
+run "call with a bad request-id" 67 ob -H 'request-id=has space' health || true
+
+# Requests that are not valid JSON for the method: usage errors, nothing sent.
+if run "call with bad JSON" 2 ob call /onboard.v1.Health/Check '{"service":'; then
+	[ -n "$err" ] || fail "call with bad JSON: no message on stderr"
+fi
+run "call with an unknown field" 2 ob call /onboard.v1.Health/Check '{"nope": 1}' || true
+run "call with a wrong type" 2 ob call /onboard.v1.Health/Check '{"service": 5}' || true
+run "call without a method" 2 ob call || true
+run "unknown command" 2 ob no-such-command || true
+run "unknown global option" 2 "$ONBOARD_CLI" --no-such-option health || true
+
+# --help everywhere: the global one, and every command it lists.
+if run "--help" 0 "$ONBOARD_CLI" --help; then
+	commands=$(printf '%s\n' "$out" | sed -n '/^Commands:/,/^$/p' | awk 'NF > 1 && $1 != "Commands:" { print $1 }')
+	[ -n "$commands" ] || fail "--help lists no commands"
+	for cmd in $commands; do
+		if run "$cmd --help" 0 "$ONBOARD_CLI" "$cmd" --help; then
+			expect "$cmd --help" "Usage: onboard $cmd" "$out"
+		fi
+	done
+fi
+
+# Nothing listens there: a local error (1) with a message naming the place.
+nowhere="ipc://$dir/nobody.sock"
+if run "server where nothing listens" 1 "$ONBOARD_CLI" --server "$nowhere" --timeout 2s health; then
+	expect "server where nothing listens" "nobody.sock" "$err"
+fi
+
+# SIGTERM: a clean drain, exit status 0.
+kill -TERM "$pid"
+rc=0
+wait "$pid" || rc=$?
+pid=
+if [ "$rc" -ne 0 ]; then
+	fail "onboardd exited with status $rc after SIGTERM"
+	cat "$dir/onboardd.log" >&2
+else
+	echo "ok: SIGTERM exits 0"
+fi
+
+if [ "$failures" -ne 0 ]; then
+	echo "$failures check(s) failed" >&2
+	exit 1
+fi
+echo "all CLI checks passed"

@@ -1,0 +1,487 @@
+/*
+ * test_rpc.c: onboardd as a process, through libonboard-client and through raw nng REQ
+ * sockets that send what no client library would: oversized frames, random bytes, cut
+ * envelopes, idle and surplus connections.
+ *
+ * Every test gets its own onboardd (tests/support/testsrv.h) in a private directory, started
+ * by its fixture with the flags it needs; the teardown stops it with SIGTERM and fails the
+ * test unless it exits with status 0. Waits are bounded by generous deadlines ("within a few
+ * seconds"), never by sleeps that assume a fast machine.
+ */
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <cmocka.h>
+#include <nng/nng.h>
+#include <nng/protocol/reqrep0/req.h>
+#include <nng/supplemental/util/platform.h>
+
+#include "onboard/client.h"
+#include "onboard/v1/health.pb-c.h"
+#include "onboard/v1/reflection.pb-c.h"
+#include "onboard/v1/rpc.pb-c.h"
+#include "testsrv.h"
+
+#define HEALTH "/onboard.v1.Health/Check"
+
+enum {
+	CALL_TIMEOUT_MS = 10000,
+	EVENT_TIMEOUT_MS = 10000, /* for "the server closes it within a few seconds" */
+	SERVING = ONBOARD__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__SERVING,
+};
+
+typedef struct raw raw;
+static void raw_close_all(void);
+
+/* ---- fixtures: one onboardd per test ---------------------------------- */
+
+static int start_with(void **state, const char *const *args)
+{
+	ob_testsrv *s = malloc(sizeof(*s));
+	if (s == NULL || ob_testsrv_start(s, args) != 0) {
+		free(s);
+		return -1;
+	}
+	*state = s;
+	return 0;
+}
+
+static int setup_default(void **state)
+{
+	return start_with(state, NULL);
+}
+
+static int setup_max_conn_2(void **state)
+{
+	return start_with(state, (const char *const[]){"--max-connections", "2", NULL});
+}
+
+static int setup_idle_1s(void **state)
+{
+	return start_with(state, (const char *const[]){"--idle-timeout", "1", NULL});
+}
+
+/* Stops onboardd with SIGTERM: a clean drain exits 0, which every test asserts. */
+static int teardown_stop(void **state)
+{
+	raw_close_all();
+	ob_testsrv *s = *state;
+	if (s->pid == 0 && s->dir[0] == '\0') {
+		free(s); /* a failed test stopped it and already said why */
+		return 0;
+	}
+	int status = ob_testsrv_stop(s);
+	free(s);
+	if (status != 0) {
+		print_error("onboardd exited with status %d after SIGTERM\n", status);
+		return -1;
+	}
+	return 0;
+}
+
+/* ---- raw REQ sockets -------------------------------------------------- */
+
+struct raw {
+	nng_socket sock;
+	bool open;
+	atomic_int added;   /* pipes connected */
+	atomic_int removed; /* pipes closed, by either side */
+};
+
+/* Raw sockets live here rather than on a test's stack: nng calls raw_pipe_event on its own
+ * threads, and a failed assertion leaves the test function without closing anything. The
+ * teardown closes whatever is still open. */
+static raw raws[4];
+
+static void raw_pipe_event(nng_pipe p, nng_pipe_ev ev, void *arg)
+{
+	(void)p;
+	raw *r = arg;
+	if (ev == NNG_PIPE_EV_ADD_POST)
+		atomic_fetch_add(&r->added, 1);
+	else if (ev == NNG_PIPE_EV_REM_POST)
+		atomic_fetch_add(&r->removed, 1);
+}
+
+/* Opens a REQ socket that counts its pipes and dials url; *dial gets nng_dial's result (a
+ * refused connection may fail the dial or be closed right after it). */
+static raw *raw_open_dial(const char *url, int *dial)
+{
+	enum { N = sizeof(raws) / sizeof(raws[0]) };
+	size_t i = 0;
+	while (i < N && raws[i].open)
+		i++;
+	assert_true(i < N);
+	raw *r = &raws[i < N ? i : N - 1];
+	atomic_store(&r->added, 0);
+	atomic_store(&r->removed, 0);
+	assert_int_equal(nng_req0_open(&r->sock), 0);
+	r->open = true;
+	/* No timed resend: one request, one send. Slow reconnects keep a dropped raw socket
+	 * from hammering the server while the test looks elsewhere. */
+	assert_int_equal(nng_socket_set_ms(r->sock, NNG_OPT_REQ_RESENDTIME, NNG_DURATION_INFINITE),
+	                 0);
+	assert_int_equal(nng_socket_set_ms(r->sock, NNG_OPT_RECONNMINT, 500), 0);
+	assert_int_equal(nng_socket_set_ms(r->sock, NNG_OPT_RECONNMAXT, 2000), 0);
+	assert_int_equal(nng_pipe_notify(r->sock, NNG_PIPE_EV_ADD_POST, raw_pipe_event, r), 0);
+	assert_int_equal(nng_pipe_notify(r->sock, NNG_PIPE_EV_REM_POST, raw_pipe_event, r), 0);
+	*dial = nng_dial(r->sock, url, NULL, 0);
+	return r;
+}
+
+/* The same, for a connection that must succeed. */
+static raw *raw_open(const char *url)
+{
+	int dial;
+	raw *r = raw_open_dial(url, &dial);
+	if (dial != 0)
+		fail_msg("cannot dial %s: %s", url, nng_strerror(dial));
+	return r;
+}
+
+static void raw_close(raw *r)
+{
+	if (r->open)
+		nng_close(r->sock);
+	r->open = false;
+}
+
+static void raw_close_all(void)
+{
+	for (size_t i = 0; i < sizeof(raws) / sizeof(raws[0]); i++)
+		raw_close(&raws[i]);
+}
+
+/* Sends len bytes as one frame and waits timeout_ms for the reply. Returns 0 with the
+ * decoded Response in *out (caller frees with onboard__v1__response__free_unpacked), or the
+ * nng error (NNG_ETIMEDOUT: no reply). */
+static int raw_roundtrip(raw *r, const void *buf, size_t len, int timeout_ms,
+                         Onboard__V1__Response **out)
+{
+	*out = NULL;
+	assert_int_equal(nng_socket_set_ms(r->sock, NNG_OPT_SENDTIMEO, timeout_ms), 0);
+	assert_int_equal(nng_socket_set_ms(r->sock, NNG_OPT_RECVTIMEO, timeout_ms), 0);
+	int rv = nng_send(r->sock, (void *)buf, len, 0);
+	if (rv != 0)
+		return rv;
+	void *reply = NULL;
+	size_t n = 0;
+	rv = nng_recv(r->sock, &reply, &n, NNG_FLAG_ALLOC);
+	if (rv != 0)
+		return rv;
+	*out = onboard__v1__response__unpack(NULL, n, reply);
+	nng_free(reply, n);
+	assert_non_null(*out); /* whatever we sent, the reply is a Response */
+	return 0;
+}
+
+/* The reply's code to a raw frame, failing the test if no reply comes. */
+static int raw_code(raw *r, const void *buf, size_t len)
+{
+	Onboard__V1__Response *rs;
+	int rv = raw_roundtrip(r, buf, len, CALL_TIMEOUT_MS, &rs);
+	if (rv != 0)
+		fail_msg("no reply to a %zu-byte frame: %s", len, nng_strerror(rv));
+	int code = (int)rs->code;
+	onboard__v1__response__free_unpacked(rs, NULL);
+	return code;
+}
+
+/* A version-1 Health/Check envelope, as a client would send it. */
+static size_t health_envelope(uint8_t *buf, size_t cap)
+{
+	Onboard__V1__Request rq = ONBOARD__V1__REQUEST__INIT;
+	rq.version = 1;
+	rq.method = (char *)HEALTH;
+	assert_true(onboard__v1__request__get_packed_size(&rq) <= cap);
+	return onboard__v1__request__pack(&rq, buf);
+}
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Waits until *v >= want or timeout_ms pass; returns whether it got there. */
+static bool wait_for(atomic_int *v, int want, int timeout_ms)
+{
+	int64_t end = now_ms() + timeout_ms;
+	while (atomic_load(v) < want) {
+		if (now_ms() > end)
+			return false;
+		nng_msleep(10);
+	}
+	return true;
+}
+
+/* ---- through libonboard-client ---------------------------------------- */
+
+/* The helper's own check, made explicit: a fresh server is SERVING. */
+static void test_health_serving(void **state)
+{
+	ob_testsrv *s = *state;
+	assert_int_equal(ob_testsrv_health(s, CALL_TIMEOUT_MS), SERVING);
+}
+
+/* Reflection over the wire lists every service, with the full names `onboard call` takes. */
+static void test_methods_listed(void **state)
+{
+	ob_testsrv *s = *state;
+	Onboard__V1__ListServicesRequest rq = ONBOARD__V1__LIST_SERVICES_REQUEST__INIT;
+	Onboard__V1__ListServicesResponse *ls = NULL;
+	ob_result r;
+	int code =
+	        ob_client_call_message(s->client, "/onboard.v1.Reflection/ListServices", NULL, 0,
+	                               &rq.base, &onboard__v1__list_services_response__descriptor,
+	                               (ProtobufCMessage **)&ls, CALL_TIMEOUT_MS, &r);
+	assert_int_equal(code, OB_CODE_OK);
+	ob_result_fini(&r);
+	assert_int_equal(ls->n_services, 3);
+	bool submit = false, check = false;
+	for (size_t i = 0; i < ls->n_services; i++)
+		for (size_t m = 0; m < ls->services[i]->n_methods; m++) {
+			const char *name = ls->services[i]->methods[m]->full_name;
+			submit |= strcmp(name, "/onboard.v1.Onboarding/SubmitApplication") == 0;
+			check |= strcmp(name, HEALTH) == 0;
+		}
+	assert_true(submit && check);
+	protobuf_c_message_free_unpacked(&ls->base, NULL);
+}
+
+/* An unknown method is an answer (UNIMPLEMENTED), not a hang or a dropped connection. */
+static void test_unknown_method(void **state)
+{
+	ob_testsrv *s = *state;
+	ob_result r;
+	int code = ob_client_call(s->client, "/onboard.v1.Onboarding/NoSuchMethod", NULL, 0, NULL,
+	                          0, CALL_TIMEOUT_MS, &r);
+	assert_int_equal(code, OB_CODE_UNIMPLEMENTED);
+	assert_false(r.local);
+	assert_non_null(strstr(r.message, "NoSuchMethod"));
+	ob_result_fini(&r);
+}
+
+/* The request-id metadata comes back, on success and on failure. */
+static void test_request_id_echoed(void **state)
+{
+	ob_testsrv *s = *state;
+	const ob_metadata md[] = {{"request-id", "it-7f3a"}};
+	ob_result r;
+	assert_int_equal(ob_client_call(s->client, HEALTH, md, 1, NULL, 0, CALL_TIMEOUT_MS, &r),
+	                 OB_CODE_OK);
+	assert_string_equal(r.request_id, "it-7f3a");
+	ob_result_fini(&r);
+	assert_int_equal(ob_client_call(s->client, "/onboard.v1.Health/Nope", md, 1, NULL, 0,
+	                                CALL_TIMEOUT_MS, &r),
+	                 OB_CODE_UNIMPLEMENTED);
+	assert_string_equal(r.request_id, "it-7f3a");
+	ob_result_fini(&r);
+}
+
+/* 100 KiB over the default 64 KiB cap gets RESOURCE_EXHAUSTED as a reply, and the same
+ * connection keeps working. */
+static void test_oversize_request_answered(void **state)
+{
+	ob_testsrv *s = *state;
+	size_t len = 100 * 1024;
+	uint8_t *big = calloc(1, len);
+	assert_non_null(big);
+	ob_result r;
+	int code = ob_client_call(s->client, HEALTH, NULL, 0, big, len, CALL_TIMEOUT_MS, &r);
+	free(big);
+	if (code != OB_CODE_RESOURCE_EXHAUSTED)
+		fail_msg("got %s (%s): %s", ob_code_name(code),
+		         r.local ? "local" : "from the server", r.message);
+	assert_false(r.local);
+	ob_result_fini(&r);
+	assert_int_equal(ob_testsrv_health(s, CALL_TIMEOUT_MS), SERVING);
+}
+
+/* ---- raw frames ------------------------------------------------------- */
+
+/* A 2 MB frame is over the transport cap: the server drops that connection without reading
+ * it, sends nothing back, and goes on serving everyone else. */
+static void test_huge_frame_drops_connection(void **state)
+{
+	ob_testsrv *s = *state;
+	raw *r = raw_open(s->url);
+	size_t len = 2 * 1024 * 1024;
+	uint8_t *huge = malloc(len);
+	assert_non_null(huge);
+	memset(huge, 0x5A, len);
+	Onboard__V1__Response *rs = NULL;
+	int rv = raw_roundtrip(r, huge, len, 3000, &rs);
+	free(huge);
+	assert_null(rs);
+	assert_int_not_equal(rv, 0); /* timed out, or the reset seen in the send */
+	assert_true(wait_for(&r->removed, 1, EVENT_TIMEOUT_MS));
+	raw_close(r);
+	assert_int_equal(ob_testsrv_health(s, CALL_TIMEOUT_MS), SERVING);
+}
+
+/* Random bytes get an INVALID_ARGUMENT reply on a connection that stays usable. */
+static void test_random_frames_answered(void **state)
+{
+	ob_testsrv *s = *state;
+	raw *r = raw_open(s->url);
+	uint32_t x = 0x9E3779B9u; /* xorshift32: the same frames on every run */
+	for (int i = 0; i < 20; i++) {
+		uint8_t frame[256];
+		size_t len = 1 + (size_t)i * 12;
+		for (size_t k = 0; k < len; k++) {
+			x ^= x << 13;
+			x ^= x >> 17;
+			x ^= x << 5;
+			frame[k] = (uint8_t)x;
+		}
+		frame[0] = 0xFF; /* a tag that cannot start a valid Request, whatever follows */
+		assert_int_equal(raw_code(r, frame, len), OB_CODE_INVALID_ARGUMENT);
+	}
+	uint8_t ok[128];
+	assert_int_equal(raw_code(r, ok, health_envelope(ok, sizeof(ok))), OB_CODE_OK);
+	assert_int_equal(atomic_load(&r->removed), 0);
+	raw_close(r);
+}
+
+/* An envelope cut inside a field gets INVALID_ARGUMENT; the whole one then gets OK. */
+static void test_truncated_frames_answered(void **state)
+{
+	ob_testsrv *s = *state;
+	raw *r = raw_open(s->url);
+	uint8_t env[128];
+	size_t len = health_envelope(env, sizeof(env));
+	/* 08 01 | 12 <len> "/onboard.v1.Health/Check": cut after the tag, in the length's
+	 * place, and all along the method name. */
+	static const size_t cuts[] = {1, 3, 4, 10, 20};
+	for (size_t i = 0; i < sizeof(cuts) / sizeof(cuts[0]); i++)
+		assert_int_equal(raw_code(r, env, cuts[i]), OB_CODE_INVALID_ARGUMENT);
+	assert_int_equal(raw_code(r, env, len - 1), OB_CODE_INVALID_ARGUMENT);
+	assert_int_equal(raw_code(r, env, len), OB_CODE_OK);
+	raw_close(r);
+}
+
+/* ---- connection hygiene ----------------------------------------------- */
+
+/* --max-connections 2: the helper's client and one raw socket fit; a third connection is
+ * closed at once (it never gets a reply), while the admitted ones keep being served. */
+static void test_connection_cap(void **state)
+{
+	ob_testsrv *s = *state;
+	uint8_t env[128];
+	size_t len = health_envelope(env, sizeof(env));
+	raw *second = raw_open(s->url);
+	/* A reply proves the server admitted it before the third one knocks. */
+	assert_int_equal(raw_code(second, env, len), OB_CODE_OK);
+
+	int dial;
+	raw *third = raw_open_dial(s->url, &dial);
+	if (dial == 0) {
+		/* Connected at the transport, then closed by the server. */
+		assert_true(wait_for(&third->removed, 1, EVENT_TIMEOUT_MS));
+		Onboard__V1__Response *rs = NULL;
+		assert_int_not_equal(raw_roundtrip(third, env, len, 1500, &rs), 0);
+		assert_null(rs);
+	}
+	raw_close(third);
+
+	assert_int_equal(raw_code(second, env, len), OB_CODE_OK);
+	assert_int_equal(ob_testsrv_health(s, CALL_TIMEOUT_MS), SERVING);
+	raw_close(second);
+}
+
+/* --idle-timeout 1: a connection that sends nothing is closed within a few seconds; the
+ * REQ socket reconnects by itself and is served again. */
+static void test_idle_connection_reaped(void **state)
+{
+	ob_testsrv *s = *state;
+	raw *r = raw_open(s->url);
+	assert_true(wait_for(&r->added, 1, EVENT_TIMEOUT_MS));
+	/* Reaped after 1 s idle plus at most a reaper period (250 ms): 5 s is ample. */
+	assert_true(wait_for(&r->removed, 1, 5000));
+	uint8_t env[128];
+	assert_int_equal(raw_code(r, env, health_envelope(env, sizeof(env))), OB_CODE_OK);
+	raw_close(r);
+	/* The helper's client was idle too; it reconnects and is served. */
+	assert_int_equal(ob_testsrv_health(s, CALL_TIMEOUT_MS), SERVING);
+}
+
+/* ---- lifecycle -------------------------------------------------------- */
+
+/* SIGTERM with clients still connected drains and exits 0 (asserted by the teardown); the
+ * clients then see the server gone. */
+static void test_sigterm_with_connected_clients(void **state)
+{
+	ob_testsrv *s = *state;
+	raw *r = raw_open(s->url);
+	uint8_t env[128];
+	size_t len = health_envelope(env, sizeof(env));
+	assert_int_equal(raw_code(r, env, len), OB_CODE_OK);
+	assert_int_equal(ob_testsrv_stop(s), 0);
+	assert_true(wait_for(&r->removed, 1, EVENT_TIMEOUT_MS));
+	raw_close(r);
+	/* Leave a running server for the teardown to stop. */
+	assert_int_equal(ob_testsrv_start(s, NULL), 0);
+}
+
+/* SIGTERM the moment a reply is out, many times over: the drain must not close the socket
+ * under a worker that is still returning from sending that reply (a race that makes onboardd
+ * abort in nng instead of exiting 0). */
+static void test_sigterm_right_after_reply(void **state)
+{
+	ob_testsrv *s = *state;
+	uint8_t env[128];
+	size_t len = health_envelope(env, sizeof(env));
+	for (int i = 0; i < 30; i++) {
+		raw *r = raw_open(s->url);
+		assert_int_equal(raw_code(r, env, len), OB_CODE_OK);
+		kill(s->pid, SIGTERM);
+		raw_close(r);
+		int status = ob_testsrv_stop(s);
+		if (status != 0)
+			fail_msg("round %d: onboardd exited with status %d", i, status);
+		assert_int_equal(ob_testsrv_start(s, NULL), 0);
+	}
+}
+
+/* kill -9 and a restart in the same directory: the server comes back on the same URL. */
+static void test_kill9_and_restart(void **state)
+{
+	ob_testsrv *s = *state;
+	ob_testsrv_kill9(s);
+	assert_int_equal(s->pid, 0);
+	assert_null(s->client);
+	assert_int_equal(ob_testsrv_restart(s), 0);
+	assert_int_equal(ob_testsrv_health(s, CALL_TIMEOUT_MS), SERVING);
+}
+
+int main(void)
+{
+#define T(f, setup) cmocka_unit_test_setup_teardown(f, setup, teardown_stop)
+	const struct CMUnitTest tests[] = {
+	        T(test_health_serving, setup_default),
+	        T(test_methods_listed, setup_default),
+	        T(test_unknown_method, setup_default),
+	        T(test_request_id_echoed, setup_default),
+	        T(test_oversize_request_answered, setup_default),
+	        T(test_huge_frame_drops_connection, setup_default),
+	        T(test_random_frames_answered, setup_default),
+	        T(test_truncated_frames_answered, setup_default),
+	        T(test_connection_cap, setup_max_conn_2),
+	        T(test_idle_connection_reaped, setup_idle_1s),
+	        T(test_sigterm_with_connected_clients, setup_default),
+	        T(test_sigterm_right_after_reply, setup_default),
+	        T(test_kill9_and_restart, setup_default),
+	};
+#undef T
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,349 @@
+#include "testsrv.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "onboard/v1/health.pb-c.h"
+
+enum {
+	START_TIMEOUT_MS = 10000,
+	POLL_MS = 20,
+	STOP_TIMEOUT_MS = 60000, /* above onboardd's default --grace of 10 s */
+	/* sun_path holds 108 bytes; leave room for "/ob-test-XXXXXX/onboardd.sock". */
+	MAX_TMPDIR = 64,
+};
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void sleep_ms(int ms)
+{
+	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+		;
+}
+
+/* Copies the server's log to stderr, for a failure's post-mortem. */
+static void dump_log(const ob_testsrv *s, const char *why)
+{
+	fprintf(stderr, "testsrv: %s; onboardd's log (%s):\n", why, s->log);
+	FILE *f = fopen(s->log, "r");
+	if (f == NULL)
+		return;
+	char line[1024];
+	while (fgets(line, sizeof(line), f) != NULL)
+		fprintf(stderr, "  | %s", line);
+	fclose(f);
+}
+
+/* rm -rf, for a directory of plain files and directories we made ourselves. */
+static void remove_tree(const char *path)
+{
+	DIR *d = opendir(path);
+	if (d != NULL) {
+		struct dirent *e;
+		while ((e = readdir(d)) != NULL) {
+			if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+				continue;
+			char sub[1024];
+			snprintf(sub, sizeof(sub), "%s/%s", path, e->d_name);
+			struct stat st;
+			if (lstat(sub, &st) == 0 && S_ISDIR(st.st_mode))
+				remove_tree(sub);
+			else
+				unlink(sub);
+		}
+		closedir(d);
+	}
+	rmdir(path);
+}
+
+/* Whether onboardd takes --db: see the header. Asked once per process. */
+static bool wants_db_flag(const char *onboardd)
+{
+	static int cached = -1;
+	if (cached >= 0)
+		return cached == 1;
+	const char *env = getenv("ONBOARD_TEST_DB_FLAG");
+	if (env != NULL && (strcmp(env, "1") == 0 || strcmp(env, "0") == 0)) {
+		cached = env[0] == '1';
+		return cached == 1;
+	}
+	/* Single-quote the path for the shell; a quote inside becomes '\''. */
+	char cmd[2048] = "'";
+	size_t n = 1;
+	for (const char *p = onboardd; *p != '\0' && n + 8 < sizeof(cmd); p++) {
+		if (*p == '\'') {
+			memcpy(cmd + n, "'\\''", 4);
+			n += 4;
+		} else {
+			cmd[n++] = *p;
+		}
+	}
+	snprintf(cmd + n, sizeof(cmd) - n, "' --help 2>/dev/null");
+	cached = 0;
+	FILE *p = popen(cmd, "r");
+	if (p == NULL)
+		return false;
+	char line[512];
+	while (fgets(line, sizeof(line), p) != NULL)
+		if (strstr(line, "--db") != NULL)
+			cached = 1;
+	pclose(p);
+	return cached == 1;
+}
+
+static void free_args(ob_testsrv *s)
+{
+	for (size_t i = 0; i < s->n_args; i++)
+		free(s->args[i]);
+	s->n_args = 0;
+}
+
+/* Reaps onboardd if it has exited; returns true with its status in *status. */
+static bool reaped(ob_testsrv *s, int *status)
+{
+	int ws;
+	pid_t r = waitpid(s->pid, &ws, WNOHANG);
+	if (r == 0)
+		return false;
+	if (r < 0)
+		*status = -1;
+	else if (WIFEXITED(ws))
+		*status = WEXITSTATUS(ws);
+	else if (WIFSIGNALED(ws))
+		*status = 128 + WTERMSIG(ws);
+	else
+		return false; /* stopped or continued: still there */
+	s->pid = 0;
+	return true;
+}
+
+/* Signals onboardd and waits for it; returns its status as ob_testsrv_stop(). */
+static int terminate(ob_testsrv *s, int sig, int timeout_ms)
+{
+	ob_client_close(s->client);
+	s->client = NULL;
+	if (s->pid == 0)
+		return -1;
+	kill(s->pid, sig);
+	int status = -1;
+	int64_t end = now_ms() + timeout_ms;
+	while (!reaped(s, &status)) {
+		if (now_ms() > end) {
+			fprintf(stderr, "testsrv: onboardd (pid %d) ignored signal %d for %d ms\n",
+			        (int)s->pid, sig, timeout_ms);
+			kill(s->pid, SIGKILL);
+			waitpid(s->pid, NULL, 0);
+			s->pid = 0;
+			return -1;
+		}
+		sleep_ms(5);
+	}
+	return status;
+}
+
+/* fork + exec onboardd; everything the child needs is prepared before the
+ * fork, as the test process has threads (nng's). */
+static int spawn(ob_testsrv *s)
+{
+	const char *onboardd = getenv("ONBOARDD");
+	if (onboardd == NULL || onboardd[0] == '\0') {
+		fprintf(stderr, "testsrv: $ONBOARDD is not set (meson test sets it)\n");
+		return -1;
+	}
+	const char *argv[OB_TESTSRV_MAX_ARGS + 8];
+	size_t n = 0;
+	argv[n++] = onboardd;
+	argv[n++] = "--listen";
+	argv[n++] = s->url;
+	argv[n++] = "--no-access-log";
+	if (wants_db_flag(onboardd)) {
+		argv[n++] = "--db";
+		argv[n++] = s->db;
+	}
+	for (size_t i = 0; i < s->n_args; i++)
+		argv[n++] = s->args[i];
+	argv[n] = NULL;
+
+	int log = open(s->log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+	int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if (log < 0 || null < 0) {
+		fprintf(stderr, "testsrv: cannot open %s: %s\n", s->log, strerror(errno));
+		if (log >= 0)
+			close(log);
+		if (null >= 0)
+			close(null);
+		return -1;
+	}
+	pid_t parent = getpid();
+	pid_t pid = fork();
+	if (pid == 0) {
+		/* Only async-signal-safe calls from here on. */
+		sigset_t none;
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != parent)
+			_exit(127);
+		if (dup2(null, 0) < 0 || dup2(log, 1) < 0 || dup2(log, 2) < 0)
+			_exit(127);
+		execv(onboardd, (char *const *)argv);
+		_exit(127);
+	}
+	int fork_errno = errno;
+	close(log);
+	close(null);
+	if (pid < 0) {
+		fprintf(stderr, "testsrv: fork: %s\n", strerror(fork_errno));
+		return -1;
+	}
+	s->pid = pid;
+	return 0;
+}
+
+int ob_testsrv_health(ob_testsrv *s, int timeout_ms)
+{
+	if (s->client == NULL)
+		return -1;
+	Onboard__V1__HealthCheckRequest rq = ONBOARD__V1__HEALTH_CHECK_REQUEST__INIT;
+	Onboard__V1__HealthCheckResponse *rs = NULL;
+	ob_result r;
+	int code = ob_client_call_message(s->client, "/onboard.v1.Health/Check", NULL, 0, &rq.base,
+	                                  &onboard__v1__health_check_response__descriptor,
+	                                  (ProtobufCMessage **)&rs, timeout_ms, &r);
+	ob_result_fini(&r);
+	if (code != OB_CODE_OK)
+		return -1;
+	int status = (int)rs->status;
+	protobuf_c_message_free_unpacked(&rs->base, NULL);
+	return status;
+}
+
+/* Connects s->client and polls health until SERVING, onboardd's death or
+ * the start timeout. */
+static int wait_serving(ob_testsrv *s)
+{
+	char err[256] = "";
+	const char *urls[] = {s->url};
+	ob_client_options opts = {.lazy_connect = true};
+	if (ob_client_open(&s->client, urls, 1, &opts, err, sizeof(err)) != 0) {
+		fprintf(stderr, "testsrv: cannot open a client for %s: %s\n", s->url, err);
+		return -1;
+	}
+	int64_t end = now_ms() + START_TIMEOUT_MS;
+	for (;;) {
+		int status;
+		if (reaped(s, &status)) {
+			char why[96];
+			snprintf(why, sizeof(why), "onboardd exited with status %d before serving",
+			         status);
+			dump_log(s, why);
+			return -1;
+		}
+		if (ob_testsrv_health(s, 250) ==
+		    ONBOARD__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__SERVING)
+			return 0;
+		if (now_ms() > end) {
+			dump_log(s, "onboardd did not answer SERVING within 10 s");
+			terminate(s, SIGKILL, STOP_TIMEOUT_MS);
+			return -1;
+		}
+		sleep_ms(POLL_MS);
+	}
+}
+
+int ob_testsrv_start(ob_testsrv *s, const char *const *extra_args)
+{
+	memset(s, 0, sizeof(*s));
+	for (size_t i = 0; extra_args != NULL && extra_args[i] != NULL; i++) {
+		if (s->n_args == OB_TESTSRV_MAX_ARGS) {
+			fprintf(stderr, "testsrv: more than %d extra arguments\n",
+			        OB_TESTSRV_MAX_ARGS);
+			free_args(s);
+			return -1;
+		}
+		if ((s->args[s->n_args] = strdup(extra_args[i])) == NULL) {
+			free_args(s);
+			return -1;
+		}
+		s->n_args++;
+	}
+	const char *tmp = getenv("TMPDIR");
+	if (tmp == NULL || tmp[0] != '/' || strlen(tmp) > MAX_TMPDIR)
+		tmp = "/tmp";
+	snprintf(s->dir, sizeof(s->dir), "%s/ob-test-XXXXXX", tmp);
+	if (mkdtemp(s->dir) == NULL) {
+		fprintf(stderr, "testsrv: mkdtemp %s: %s\n", s->dir, strerror(errno));
+		free_args(s);
+		s->dir[0] = '\0';
+		return -1;
+	}
+	snprintf(s->url, sizeof(s->url), "ipc://%s/onboardd.sock", s->dir);
+	snprintf(s->log, sizeof(s->log), "%s/onboardd.log", s->dir);
+	snprintf(s->db, sizeof(s->db), "%s/onboard.db", s->dir);
+	if (spawn(s) != 0 || wait_serving(s) != 0) {
+		terminate(s, SIGKILL, STOP_TIMEOUT_MS);
+		remove_tree(s->dir);
+		free_args(s);
+		s->dir[0] = '\0';
+		return -1;
+	}
+	return 0;
+}
+
+int ob_testsrv_stop(ob_testsrv *s)
+{
+	int status = terminate(s, SIGTERM, STOP_TIMEOUT_MS);
+	if (status != 0 && s->dir[0] != '\0') {
+		char why[64];
+		snprintf(why, sizeof(why), "onboardd stopped with status %d", status);
+		dump_log(s, why);
+	}
+	const char *keep = getenv("ONBOARD_TEST_KEEP");
+	if (s->dir[0] != '\0' && (keep == NULL || strcmp(keep, "1") != 0))
+		remove_tree(s->dir);
+	free_args(s);
+	s->dir[0] = '\0';
+	return status;
+}
+
+void ob_testsrv_kill9(ob_testsrv *s)
+{
+	terminate(s, SIGKILL, STOP_TIMEOUT_MS);
+}
+
+int ob_testsrv_restart(ob_testsrv *s)
+{
+	if (s->pid != 0) {
+		int status = terminate(s, SIGTERM, STOP_TIMEOUT_MS);
+		if (status != 0) {
+			char why[64];
+			snprintf(why, sizeof(why), "onboardd stopped with status %d", status);
+			dump_log(s, why);
+			return -1;
+		}
+	}
+	ob_client_close(s->client);
+	s->client = NULL;
+	if (spawn(s) != 0 || wait_serving(s) != 0) {
+		terminate(s, SIGKILL, STOP_TIMEOUT_MS);
+		return -1;
+	}
+	return 0;
+}

@@ -1,0 +1,74 @@
+/*
+ * testsrv.h: a real onboardd for an integration test, started in one line.
+ *
+ *     ob_testsrv s;
+ *     assert_int_equal(ob_testsrv_start(&s, (const char *const[]){"--idle-timeout", "1", NULL}),
+ * 0);
+ *     ... calls through s.client, raw sockets dialing s.url ...
+ *     assert_int_equal(ob_testsrv_stop(&s), 0);
+ *
+ * ob_testsrv_start() makes a private directory (mkdtemp under $TMPDIR, or
+ * /tmp when $TMPDIR is too long for an ipc:// path) and runs the onboardd
+ * named by $ONBOARDD (meson sets it) with
+ *     --listen ipc://DIR/onboardd.sock --no-access-log [--db DIR/onboard.db] EXTRA...
+ * and its stdout and stderr appended to DIR/onboardd.log. It returns once
+ * Health/Check answers SERVING through libonboard-client (polled every 20 ms
+ * for up to 10 s), leaving that client connected in s->client.
+ *
+ * --db is passed when $ONBOARD_TEST_DB_FLAG is 1, never when it is 0, and
+ * otherwise when `onboardd --help` mentions --db (asked once per process).
+ *
+ * onboardd dies with the test process (PR_SET_PDEATHSIG), so a test that
+ * fails half-way leaves no server behind. When a start fails or a stop does
+ * not return 0, the server's log is copied to stderr. ONBOARD_TEST_KEEP=1
+ * keeps the directory after ob_testsrv_stop() for a post-mortem.
+ *
+ * Threading: one ob_testsrv belongs to one thread; call from the thread that
+ * runs the test (the parent-death signal follows the thread that forked).
+ */
+#ifndef OB_TESTS_TESTSRV_H
+#define OB_TESTS_TESTSRV_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "onboard/client.h"
+
+enum { OB_TESTSRV_MAX_ARGS = 32 };
+
+typedef struct ob_testsrv {
+	char dir[256];                   /* the private directory, removed by ob_testsrv_stop() */
+	char url[320];                   /* "ipc://DIR/onboardd.sock" */
+	char log[320];                   /* DIR/onboardd.log */
+	char db[320];                    /* DIR/onboard.db; passed only as described above */
+	pid_t pid;                       /* 0 when onboardd is not running */
+	ob_client *client;               /* connected while onboardd runs, NULL otherwise */
+	char *args[OB_TESTSRV_MAX_ARGS]; /* copies of the extra arguments */
+	size_t n_args;
+} ob_testsrv;
+
+/* Starts onboardd with extra_args (NULL-terminated; NULL for none) and waits
+ * until it serves. Returns 0, or -1 after printing why on stderr (nothing is
+ * left running and the directory is removed). */
+int ob_testsrv_start(ob_testsrv *s, const char *const *extra_args);
+
+/* Closes s->client, sends SIGTERM, waits (at most 60 s, then SIGKILL) and
+ * removes the directory. Returns onboardd's exit status, 128 + the signal
+ * number if a signal ended it, or -1 if it was not running or did not stop. */
+int ob_testsrv_stop(ob_testsrv *s);
+
+/* Closes s->client and kills onboardd with SIGKILL, as a crash or a power
+ * cut would; the directory and the database stay for ob_testsrv_restart(). */
+void ob_testsrv_kill9(ob_testsrv *s);
+
+/* Starts onboardd again with the same directory, database and arguments
+ * (stopping it first with SIGTERM if it still runs) and waits until it
+ * serves. Returns 0 or -1 as ob_testsrv_start(). */
+int ob_testsrv_restart(ob_testsrv *s);
+
+/* Asks Health/Check through s->client with a deadline of timeout_ms. Returns
+ * the serving status (1 = SERVING, 2 = NOT_SERVING...), or -1 without a
+ * reply or with a non-OK one. */
+int ob_testsrv_health(ob_testsrv *s, int timeout_ms);
+
+#endif

@@ -1,0 +1,1329 @@
+/*
+ * test_auth.c: service/auth: roles, the keyring parser and loader, secret files, key
+ * generation, login signatures and the replay cache, session tokens, rate limits.
+ *
+ * Keys come from fixed seeds, so every run signs the same bytes. The login message and the
+ * token tag are rebuilt here by hand from the format documented in auth.h, rather than through
+ * the code under test, so that a change of wire format fails a test instead of passing
+ * silently on both sides. Files are created in a fresh directory under /tmp, removed at the end.
+ */
+#include <errno.h>
+#include <math.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <sodium.h>
+
+#include "auth/auth.h"
+
+/* 2023-11-14T22:13:20Z: any instant inside the validity of the open keys below. */
+#define NOW INT64_C(1700000000000)
+
+/* A caller's key pair, from a fixed seed. */
+typedef struct {
+	uint8_t seed[32];
+	uint8_t pk[32];
+	uint8_t sk[64];
+	char id[17];
+	char pk_b64[64];
+} tkey;
+
+enum { KA, KB, KC, KD, KE, NKEYS };
+static tkey keys[NKEYS];
+static char tmpdir[64];
+
+static void make_key(tkey *k, uint8_t fill)
+{
+	memset(k->seed, fill, sizeof(k->seed));
+	crypto_sign_seed_keypair(k->pk, k->sk, k->seed);
+	ob_key_id_of(k->pk, k->id);
+	sodium_bin2base64(k->pk_b64, sizeof(k->pk_b64), k->pk, 32, sodium_base64_VARIANT_ORIGINAL);
+}
+
+static int group_setup(void **state)
+{
+	(void)state;
+	if (sodium_init() < 0)
+		return -1;
+	for (int i = 0; i < NKEYS; i++)
+		make_key(&keys[i], (uint8_t)(0x11 * (i + 1)));
+	strcpy(tmpdir, "/tmp/test_auth.XXXXXX");
+	return mkdtemp(tmpdir) != NULL ? 0 : -1;
+}
+
+static int group_teardown(void **state)
+{
+	(void)state;
+	return rmdir(tmpdir);
+}
+
+/* A path in the test directory; the returned buffer is static (one at a time per slot). */
+static const char *tpath(const char *name)
+{
+	static char buf[4][128];
+	static int next;
+	char *p = buf[next++ % 4];
+	snprintf(p, 128, "%s/%s", tmpdir, name);
+	return p;
+}
+
+static void write_file(const char *path, const char *text, mode_t mode)
+{
+	unlink(path);
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	assert_int_equal(fwrite(text, 1, strlen(text), f), strlen(text));
+	assert_int_equal(fclose(f), 0);
+	assert_int_equal(chmod(path, mode), 0);
+}
+
+static void assert_contains(const char *haystack, const char *needle)
+{
+	if (strstr(haystack, needle) == NULL)
+		fail_msg("\"%s\" does not contain \"%s\"", haystack, needle);
+}
+
+/* A keyring line for k. */
+static char *key_line(char *buf, size_t size, const tkey *k, const char *role, const char *nb,
+                      const char *na, const char *label)
+{
+	snprintf(buf, size, "%s %s %s %s %s %s\n", k->id, role, k->pk_b64, nb, na, label);
+	return buf;
+}
+
+/* The keyring used by the login and token tests: A applicant and B reviewer (always valid),
+ * C not valid before 2030, D expired in 2020. E is not in it. */
+static ob_keyring *standard_keyring(void)
+{
+	char text[2048], l[256];
+	text[0] = '\0';
+	strcat(text, key_line(l, sizeof(l), &keys[KA], "applicant", "-", "-", "Alice"));
+	strcat(text, key_line(l, sizeof(l), &keys[KB], "reviewer", "-", "-", "Bob"));
+	strcat(text, key_line(l, sizeof(l), &keys[KC], "partner", "2030-01-01T00:00:00Z", "-",
+	                      "Carol (future)"));
+	strcat(text, key_line(l, sizeof(l), &keys[KD], "admin", "2019-01-01",
+	                      "2020-01-01T00:00:00Z", "Dave (expired)"));
+	ob_keyring *kr = NULL;
+	char err[256];
+	if (ob_keyring_parse(text, strlen(text), &kr, err, sizeof(err)) != OB_OK)
+		fail_msg("standard keyring: %s", err);
+	return kr;
+}
+
+/* ---- roles ---------------------------------------------------------------------------------- */
+
+/* Role names are configuration and the role byte is on the wire: both must stay put. */
+static void test_roles(void **state)
+{
+	(void)state;
+	const char *names[] = {"none", "applicant", "partner", "reviewer", "admin"};
+	for (int r = 0; r <= OB_ROLE_ADMIN; r++)
+		assert_string_equal(ob_role_name((ob_role)r), names[r]);
+	assert_string_equal(ob_role_name((ob_role)99), "invalid");
+	ob_role role = OB_ROLE_NONE;
+	assert_true(ob_role_parse("reviewer", &role));
+	assert_int_equal(role, OB_ROLE_REVIEWER);
+	assert_int_equal(OB_ROLE_APPLICANT, 1);
+	assert_int_equal(OB_ROLE_ADMIN, 4);
+	role = OB_ROLE_PARTNER;
+	assert_false(ob_role_parse("none", &role));
+	assert_false(ob_role_parse("Admin", &role));
+	assert_false(ob_role_parse("admin ", &role));
+	assert_false(ob_role_parse("", &role));
+	assert_false(ob_role_parse(NULL, &role));
+	assert_int_equal(role, OB_ROLE_PARTNER);
+}
+
+/* ---- keyring -------------------------------------------------------------------------------- */
+
+/* Comments, blank lines, tabs, CRLF, open and bounded dates and labels with spaces all parse,
+ * and lookups find exactly the keys listed. */
+static void test_keyring_parse_ok(void **state)
+{
+	(void)state;
+	char text[2048], l[256];
+	snprintf(text, sizeof(text), "# onboard keyring\n\n   \n\t# indented comment\n");
+	strcat(text, key_line(l, sizeof(l), &keys[KB], "admin", "2024-01-01T00:00:00Z",
+	                      "2025-01-01T12:00:00+01:00", "Bob  the   admin  \t "));
+	snprintf(l, sizeof(l), "\t%s\treviewer\t%s\t-\t-\tAlice\r\n", keys[KA].id, keys[KA].pk_b64);
+	strcat(text, l);
+	/* Last line without a newline. */
+	snprintf(l, sizeof(l), "%s partner %s - 2030-06-30 #not a comment", keys[KC].id,
+	         keys[KC].pk_b64);
+	strcat(text, l);
+
+	ob_keyring *kr = NULL;
+	char err[256] = "";
+	assert_int_equal(ob_keyring_parse(text, strlen(text), &kr, err, sizeof(err)), OB_OK);
+	assert_int_equal(ob_keyring_count(kr), 3);
+	for (size_t i = 1; i < 3; i++)
+		assert_true(strcmp(ob_keyring_at(kr, i - 1)->id, ob_keyring_at(kr, i)->id) < 0);
+	assert_null(ob_keyring_at(kr, 3));
+
+	const ob_key *b = ob_keyring_find(kr, keys[KB].id);
+	assert_non_null(b);
+	assert_string_equal(b->id, keys[KB].id);
+	assert_int_equal(b->role, OB_ROLE_ADMIN);
+	assert_memory_equal(b->pk, keys[KB].pk, 32);
+	assert_int_equal(b->not_before_ms, INT64_C(1704067200000));
+	assert_int_equal(b->not_after_ms, INT64_C(1735729200000)); /* 11:00Z */
+	assert_string_equal(b->label, "Bob  the   admin");
+	assert_true(ob_key_valid_at(b, INT64_C(1704067200000)));
+	assert_false(ob_key_valid_at(b, INT64_C(1704067200000) - 1));
+	assert_true(ob_key_valid_at(b, INT64_C(1735729200000)));
+	assert_false(ob_key_valid_at(b, INT64_C(1735729200000) + 1));
+
+	const ob_key *a = ob_keyring_find(kr, keys[KA].id);
+	assert_non_null(a);
+	assert_int_equal(a->role, OB_ROLE_REVIEWER);
+	assert_int_equal(a->not_before_ms, 0);
+	assert_int_equal(a->not_after_ms, 0);
+	assert_string_equal(a->label, "Alice");
+	assert_true(ob_key_valid_at(a, INT64_MIN));
+	assert_true(ob_key_valid_at(a, INT64_MAX));
+
+	const ob_key *c = ob_keyring_find(kr, keys[KC].id);
+	assert_non_null(c);
+	assert_string_equal(c->label, "#not a comment");
+	assert_null(ob_keyring_find(kr, keys[KD].id));
+	assert_null(ob_keyring_find(kr, "0000000000000000"));
+	ob_keyring_destroy(kr);
+
+	/* Nothing but comments: a valid, empty keyring. */
+	assert_int_equal(ob_keyring_parse("# none yet\n", 11, &kr, err, sizeof(err)), OB_OK);
+	assert_int_equal(ob_keyring_count(kr), 0);
+	assert_null(ob_keyring_find(kr, keys[KA].id));
+	ob_keyring_destroy(kr);
+	assert_int_equal(ob_keyring_parse("", 0, &kr, err, sizeof(err)), OB_OK);
+	ob_keyring_destroy(kr);
+}
+
+/* Every way a line can be wrong is refused with the line number and the field named, the
+ * whole text is refused and *out is left alone. */
+static void test_keyring_malformed_lines(void **state)
+{
+	(void)state;
+	const tkey *k = &keys[KA];
+	char label65[66];
+	memset(label65, 'x', 65);
+	label65[65] = '\0';
+	char longline[1100];
+	snprintf(longline, sizeof(longline), "%s admin %s - - %01000d", k->id, k->pk_b64, 7);
+	char zero_pk[64];
+	uint8_t zeros[32] = {0};
+	sodium_bin2base64(zero_pk, sizeof(zero_pk), zeros, 32, sodium_base64_VARIANT_ORIGINAL);
+	/* The same key with a non-zero bit in the padding: decodes to the same bytes if the
+	 * decoder were lenient. */
+	char noncanon[64];
+	strcpy(noncanon, k->pk_b64);
+	noncanon[42] = noncanon[42] == 'A' ? 'B' : (char)(noncanon[42] ^ 1);
+
+	struct {
+		char line[1200];
+		const char *want;
+		ob_err rc;
+	} cases[] = {
+	        {"zzzz applicant", "KEY_ID must be 16 lowercase hex", OB_EINVAL},
+	        {"", "KEY_ID must be", OB_EINVAL}, /* uppercase id, filled in below */
+	        {"", "missing ROLE", OB_EINVAL},
+	        {"", "unknown ROLE", OB_EINVAL},
+	        {"", "unknown ROLE", OB_EINVAL},
+	        {"", "unknown ROLE", OB_EINVAL},
+	        {"", "missing PUBLIC_KEY", OB_EINVAL},
+	        {"", "PUBLIC_KEY must be standard base64", OB_EINVAL},
+	        {"", "PUBLIC_KEY must be standard base64", OB_EINVAL},
+	        {"", "PUBLIC_KEY must be standard base64", OB_EINVAL},
+	        {"", "not a valid Ed25519 public key", OB_EINVAL},
+	        {"", "missing NOT_BEFORE", OB_EINVAL},
+	        {"", "NOT_BEFORE must be an RFC 3339", OB_EINVAL},
+	        {"", "NOT_BEFORE must be an RFC 3339", OB_EINVAL},
+	        {"", "NOT_BEFORE must be an RFC 3339", OB_EINVAL},
+	        {"", "missing NOT_AFTER", OB_EINVAL},
+	        {"", "NOT_AFTER must be an RFC 3339", OB_EINVAL},
+	        {"", "NOT_BEFORE is after NOT_AFTER", OB_EINVAL},
+	        {"", "missing LABEL", OB_EINVAL},
+	        {"", "missing LABEL", OB_EINVAL},
+	        {"", "LABEL is longer than 64", OB_EINVAL},
+	        {"", "LABEL must be printable ASCII", OB_EINVAL},
+	        {"", "LABEL must be printable ASCII", OB_EINVAL},
+	        {"", "longer than 1024 bytes", OB_ETOOBIG},
+	};
+	int i = 1;
+	char upper[17];
+	for (int j = 0; j < 16; j++)
+		upper[j] = (char)(k->id[j] >= 'a' ? k->id[j] - 32 : k->id[j]);
+	upper[16] = '\0';
+#define CASE(...) snprintf(cases[i++].line, sizeof(cases[0].line), __VA_ARGS__)
+	CASE("%s applicant %s - - x", upper, k->pk_b64);
+	CASE("%s", k->id);
+	CASE("%s root %s - - x", k->id, k->pk_b64);
+	CASE("%s none %s - - x", k->id, k->pk_b64);
+	CASE("%s %s %s - - x", k->id, label65 + 1, k->pk_b64); /* 64 bytes: the copy's edge */
+	CASE("%s admin", k->id);
+	CASE("%s admin %.43s - - x", k->id, k->pk_b64);
+	CASE("%s admin %s= - - x", k->id, k->pk_b64);
+	CASE("%s admin %s - - x", k->id, noncanon);
+	CASE("%s admin %s - - x", k->id, zero_pk);
+	CASE("%s admin %s", k->id, k->pk_b64);
+	CASE("%s admin %s yesterday - x", k->id, k->pk_b64);
+	CASE("%s admin %s 1970-01-01T00:00:00Z - x", k->id, k->pk_b64);
+	CASE("%s admin %s %s - x", k->id, k->pk_b64, label65 + 1);
+	CASE("%s admin %s -", k->id, k->pk_b64);
+	CASE("%s admin %s - 2024-02-30 x", k->id, k->pk_b64);
+	CASE("%s admin %s 2024-01-02 2024-01-01 x", k->id, k->pk_b64);
+	CASE("%s admin %s - -", k->id, k->pk_b64);
+	CASE("%s admin %s - - \t  ", k->id, k->pk_b64);
+	CASE("%s admin %s - - %s", k->id, k->pk_b64, label65);
+	CASE("%s admin %s - - bell\a", k->id, k->pk_b64);
+	CASE("%s admin %s - - Ren\xc3\xa9", k->id, k->pk_b64);
+	CASE("%s", longline);
+#undef CASE
+	assert_int_equal(i, (int)(sizeof(cases) / sizeof(cases[0])));
+
+	char good[256];
+	key_line(good, sizeof(good), &keys[KB], "admin", "-", "-", "ok");
+	for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
+		char text[2 * sizeof(good) + sizeof(cases[0].line) + 16], err[256] = "";
+		strcpy(text, "# keys\n");
+		strcat(text, good);
+		strcat(text, cases[c].line);
+		strcat(text, "\n");
+		strcat(text, good);
+		ob_keyring *kr = (ob_keyring *)&kr; /* a sentinel: must not be written */
+		ob_err rc = ob_keyring_parse(text, strlen(text), &kr, err, sizeof(err));
+		if (rc != cases[c].rc)
+			fail_msg("case %zu: got %s (%s)", c, ob_strerror(rc), err);
+		assert_ptr_equal(kr, (ob_keyring *)&kr);
+		assert_contains(err, "line 3: ");
+		assert_contains(err, cases[c].want);
+	}
+
+	/* A NUL byte inside a line. */
+	char text[512], err[256] = "";
+	int n = snprintf(text, sizeof(text), "# keys\n\n%s", good);
+	text[n - 5] = '\0';
+	ob_keyring *kr = NULL;
+	assert_int_equal(ob_keyring_parse(text, (size_t)n, &kr, err, sizeof(err)), OB_EINVAL);
+	assert_string_equal(err, "line 3: NUL byte");
+	assert_null(kr);
+	/* A NULL or zero-sized err buffer is allowed. */
+	assert_int_equal(ob_keyring_parse("x", 1, &kr, NULL, 0), OB_EINVAL);
+	assert_int_equal(ob_keyring_parse("x", 1, &kr, err, 0), OB_EINVAL);
+}
+
+/* An id is derived from the key it names: pairing B's id with A's key is refused, and the
+ * message tells the operator the right id. */
+static void test_keyring_id_mismatch(void **state)
+{
+	(void)state;
+	char text[512], err[256] = "";
+	snprintf(text, sizeof(text), "%s admin %s - - Mallory\n", keys[KB].id, keys[KA].pk_b64);
+	ob_keyring *kr = NULL;
+	assert_int_equal(ob_keyring_parse(text, strlen(text), &kr, err, sizeof(err)), OB_EINVAL);
+	assert_contains(err, "line 1: KEY_ID does not match PUBLIC_KEY");
+	assert_contains(err, keys[KA].id);
+	assert_null(kr);
+}
+
+/* A key listed twice (even with another role) is refused, naming both lines. */
+static void test_keyring_duplicate(void **state)
+{
+	(void)state;
+	char text[1024], l[256], err[256] = "";
+	snprintf(text, sizeof(text), "# dup\n");
+	strcat(text, key_line(l, sizeof(l), &keys[KA], "applicant", "-", "-", "A"));
+	strcat(text, key_line(l, sizeof(l), &keys[KB], "reviewer", "-", "-", "B"));
+	strcat(text, key_line(l, sizeof(l), &keys[KA], "admin", "-", "-", "A again"));
+	ob_keyring *kr = NULL;
+	assert_int_equal(ob_keyring_parse(text, strlen(text), &kr, err, sizeof(err)), OB_EINVAL);
+	char want[128];
+	snprintf(want, sizeof(want), "line 4: duplicate KEY_ID %s (first on line 2)", keys[KA].id);
+	assert_string_equal(err, want);
+	assert_null(kr);
+}
+
+/* The key count is capped, so a runaway file cannot take the memory. */
+static void test_keyring_too_many_keys(void **state)
+{
+	(void)state;
+	size_t n = OB_KEYRING_MAX_KEYS + 1, cap = n * 120;
+	char *text = malloc(cap), *p = text;
+	assert_non_null(text);
+	for (size_t i = 0; i < n; i++) {
+		tkey k;
+		uint8_t sk[64];
+		randombytes_buf(k.seed, sizeof(k.seed));
+		crypto_sign_seed_keypair(k.pk, sk, k.seed);
+		ob_key_id_of(k.pk, k.id);
+		sodium_bin2base64(k.pk_b64, sizeof(k.pk_b64), k.pk, 32,
+		                  sodium_base64_VARIANT_ORIGINAL);
+		p += sprintf(p, "%s applicant %s - - k\n", k.id, k.pk_b64);
+	}
+	ob_keyring *kr = NULL;
+	char err[256] = "";
+	assert_int_equal(ob_keyring_parse(text, (size_t)(p - text), &kr, err, sizeof(err)),
+	                 OB_ETOOBIG);
+	assert_string_equal(err, "line 10001: more than 10000 keys");
+	/* Exactly at the cap is fine: the same text without its last line. */
+	*strrchr(text, '\n') = '\0';
+	size_t len = (size_t)(strrchr(text, '\n') - text) + 1;
+	assert_int_equal(ob_keyring_parse(text, len, &kr, err, sizeof(err)), OB_OK);
+	assert_int_equal(ob_keyring_count(kr), OB_KEYRING_MAX_KEYS);
+	ob_keyring_destroy(kr);
+	free(text);
+}
+
+/* Anyone who can write the keyring can make themselves admin: a world-writable file is
+ * refused, as is anything but a regular file; the path and line are in the message. */
+static void test_keyring_load_files(void **state)
+{
+	(void)state;
+	char l[256], err[512] = "";
+	const char *path = tpath("keyring");
+	key_line(l, sizeof(l), &keys[KA], "applicant", "-", "-", "Alice");
+	write_file(path, l, 0666);
+	ob_keyring *kr = NULL;
+	assert_int_equal(ob_keyring_load(path, &kr, err, sizeof(err)), OB_EPERM);
+	assert_contains(err, path);
+	assert_contains(err, "world-writable");
+	assert_null(kr);
+
+	assert_int_equal(chmod(path, 0644), 0);
+	assert_int_equal(ob_keyring_load(path, &kr, err, sizeof(err)), OB_OK);
+	assert_int_equal(ob_keyring_count(kr), 1);
+	ob_keyring_destroy(kr);
+
+	/* Errors in a file carry its name and the line. */
+	write_file(path, "# one\nbogus\n", 0644);
+	kr = NULL;
+	assert_int_equal(ob_keyring_load(path, &kr, err, sizeof(err)), OB_EINVAL);
+	char want[256];
+	snprintf(want, sizeof(want), "%s: line 2: KEY_ID", path);
+	assert_contains(err, want);
+	assert_null(kr);
+	assert_int_equal(unlink(path), 0);
+
+	assert_int_equal(ob_keyring_load(tmpdir, &kr, err, sizeof(err)), OB_EPERM);
+	assert_contains(err, "not a regular file");
+	assert_int_equal(ob_keyring_load(path, &kr, err, sizeof(err)), OB_ENOTFOUND);
+	assert_null(kr);
+}
+
+/* Reload: readers that took a reference keep using the old keyring after a swap, and the
+ * last reference frees it (ASan reports a use after free or a leak otherwise). */
+static void test_keyring_slot_swap(void **state)
+{
+	(void)state;
+	ob_keyring_slot slot;
+	assert_int_equal(ob_keyring_slot_init(&slot, standard_keyring()), OB_OK);
+	ob_keyring *held = ob_keyring_slot_get(&slot);
+	assert_non_null(held);
+	const ob_key *a = ob_keyring_find(held, keys[KA].id);
+	assert_non_null(a);
+
+	char l[256], err[256];
+	key_line(l, sizeof(l), &keys[KE], "admin", "-", "-", "Eve");
+	ob_keyring *next = NULL;
+	assert_int_equal(ob_keyring_parse(l, strlen(l), &next, err, sizeof(err)), OB_OK);
+	ob_keyring_slot_set(&slot, next);
+
+	assert_string_equal(a->label, "Alice"); /* still readable through the old reference */
+	ob_keyring *now = ob_keyring_slot_get(&slot);
+	assert_ptr_equal(now, next);
+	assert_null(ob_keyring_find(now, keys[KA].id));
+	assert_non_null(ob_keyring_find(now, keys[KE].id));
+	ob_keyring_unref(now);
+	ob_keyring_unref(held);
+	ob_keyring_slot_fini(&slot);
+	ob_keyring_unref(NULL);
+	ob_keyring_destroy(NULL);
+}
+
+/* ---- secret files --------------------------------------------------------------------------- */
+
+/* Only 0600/0400 files of the running user pass; group or world access, links and
+ * directories are refused with OB_EPERM. */
+static void test_secret_file_modes(void **state)
+{
+	(void)state;
+	const char *path = tpath("secret");
+	char err[512] = "";
+	uint8_t secret[32], got[32];
+	memset(secret, 0xA5, sizeof(secret));
+	char b64[64];
+	sodium_bin2base64(b64, sizeof(b64), secret, 32, sodium_base64_VARIANT_ORIGINAL);
+	strcat(b64, "\n");
+
+	write_file(path, b64, 0644);
+	assert_int_equal(ob_secret_file_check(path, err, sizeof(err)), OB_EPERM);
+	assert_contains(err, "mode 0644");
+	write_file(path, b64, 0640);
+	assert_int_equal(ob_secret_file_check(path, err, sizeof(err)), OB_EPERM);
+	write_file(path, b64, 0620);
+	assert_int_equal(ob_secret_file_check(path, err, sizeof(err)), OB_EPERM);
+	write_file(path, b64, 0602);
+	assert_int_equal(ob_secret_file_check(path, err, sizeof(err)), OB_EPERM);
+	memset(got, 0, sizeof(got));
+	assert_int_equal(ob_secret_file_read(path, got, 32, err, sizeof(err)), OB_EPERM);
+	assert_memory_not_equal(got, secret, 32);
+
+	write_file(path, b64, 0600);
+	assert_int_equal(ob_secret_file_check(path, err, sizeof(err)), OB_OK);
+	assert_int_equal(ob_secret_file_read(path, got, 32, err, sizeof(err)), OB_OK);
+	assert_memory_equal(got, secret, 32);
+	write_file(path, b64, 0400);
+	assert_int_equal(ob_secret_file_check(path, err, sizeof(err)), OB_OK);
+
+	/* A symbolic link to a good file is refused, not followed. */
+	const char *link = tpath("secret-link");
+	unlink(link);
+	assert_int_equal(symlink(path, link), 0);
+	assert_int_equal(ob_secret_file_check(link, err, sizeof(err)), OB_EPERM);
+	assert_contains(err, "symbolic link");
+	assert_int_equal(unlink(link), 0);
+
+	assert_int_equal(ob_secret_file_check(tmpdir, err, sizeof(err)), OB_EPERM);
+	assert_int_equal(ob_secret_file_check(tpath("absent"), err, sizeof(err)), OB_ENOTFOUND);
+
+	/* Someone else's file, even 0600 (only root can make one to test with). */
+	if (geteuid() == 0) {
+		write_file(path, b64, 0600);
+		assert_int_equal(chown(path, 4242, 4242), 0);
+		assert_int_equal(ob_secret_file_check(path, err, sizeof(err)), OB_EPERM);
+		assert_contains(err, "owned by uid 4242");
+	}
+	assert_int_equal(unlink(path), 0);
+}
+
+/* The content must be exactly one line of base64 of the expected size; nothing is written
+ * to out otherwise. */
+static void test_secret_file_content(void **state)
+{
+	(void)state;
+	const char *path = tpath("secret");
+	char err[512] = "";
+	uint8_t got[32];
+	const char *bad[] = {
+	        "",
+	        "\n",
+	        "AAAA\n",                                           /* 3 bytes */
+	        "pQ==\n",                                           /* 1 byte */
+	        "paWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaU=\n\n", /* a second line */
+	        " paWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaU=\n",  /* a leading blank */
+	        "paWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaU\n",    /* padding missing */
+	        "paWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaV=\n",   /* non-canonical bits */
+	        "paWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaU=x",    /* trailing garbage */
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		write_file(path, bad[i], 0600);
+		memset(got, 0x5A, sizeof(got));
+		if (ob_secret_file_read(path, got, 32, err, sizeof(err)) != OB_EINVAL)
+			fail_msg("case %zu accepted", i);
+		assert_contains(err, "not one line of base64 of exactly 32 bytes");
+		for (size_t j = 0; j < sizeof(got); j++)
+			assert_int_equal(got[j], 0x5A);
+	}
+	/* CRLF and a missing final newline are fine. */
+	write_file(path, "paWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaU=\r\n", 0600);
+	assert_int_equal(ob_secret_file_read(path, got, 32, err, sizeof(err)), OB_OK);
+	write_file(path, "paWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaU=", 0600);
+	assert_int_equal(ob_secret_file_read(path, got, 32, err, sizeof(err)), OB_OK);
+	assert_int_equal(got[0], 0xA5);
+	assert_int_equal(ob_secret_file_read(path, got, 0, err, sizeof(err)), OB_EINVAL);
+	assert_int_equal(ob_secret_file_read(path, got, 4096, err, sizeof(err)), OB_EINVAL);
+	/* Oversized files are refused without being read whole. */
+	char *big = malloc(4096);
+	assert_non_null(big);
+	memset(big, 'A', 4095);
+	big[4095] = '\0';
+	write_file(path, big, 0600);
+	free(big);
+	assert_int_equal(ob_secret_file_read(path, got, 32, err, sizeof(err)), OB_EINVAL);
+	assert_contains(err, "too long");
+	assert_int_equal(unlink(path), 0);
+}
+
+/* ---- key generation ------------------------------------------------------------------------- */
+
+/* keygen writes a 0600 seed file that loads back into the key it announced, and never
+ * overwrites an existing file. */
+static void test_keygen(void **state)
+{
+	(void)state;
+	const char *path = tpath("caller.key");
+	char id[17], pk_b64[64], err[512] = "";
+	mode_t old = umask(0);
+	ob_err rc = ob_key_generate(path, id, pk_b64, err, sizeof(err));
+	umask(old);
+	assert_int_equal(rc, OB_OK);
+	struct stat st;
+	assert_int_equal(lstat(path, &st), 0);
+	assert_true(S_ISREG(st.st_mode));
+	assert_int_equal(st.st_mode & 07777, 0600);
+	assert_int_equal(ob_secret_file_check(path, err, sizeof(err)), OB_OK);
+	assert_true(ob_key_id_valid(id));
+	assert_int_equal(strlen(pk_b64), OB_KEY_PK_B64_LEN);
+
+	uint8_t seed[32], pk[32], sk[64];
+	assert_int_equal(ob_key_load_seed(path, seed, err, sizeof(err)), OB_OK);
+	crypto_sign_seed_keypair(pk, sk, seed);
+	char pk2[64], id2[17];
+	sodium_bin2base64(pk2, sizeof(pk2), pk, 32, sodium_base64_VARIANT_ORIGINAL);
+	ob_key_id_of(pk, id2);
+	assert_string_equal(pk2, pk_b64);
+	assert_string_equal(id2, id);
+
+	/* The announced id and key make a valid keyring line. */
+	char line[256];
+	snprintf(line, sizeof(line), "%s applicant %s - - new caller\n", id, pk_b64);
+	ob_keyring *kr = NULL;
+	assert_int_equal(ob_keyring_parse(line, strlen(line), &kr, err, sizeof(err)), OB_OK);
+	ob_keyring_destroy(kr);
+
+	/* A second run must not replace the key: the file is byte-for-byte unchanged. */
+	char id3[17] = "", pk3[64] = "";
+	assert_int_equal(ob_key_generate(path, id3, pk3, err, sizeof(err)), OB_EEXIST);
+	uint8_t again[32];
+	assert_int_equal(ob_key_load_seed(path, again, err, sizeof(err)), OB_OK);
+	assert_memory_equal(again, seed, 32);
+
+	/* Nor write through a symbolic link. */
+	const char *link = tpath("link.key");
+	const char *target = tpath("target.key");
+	unlink(link);
+	unlink(target);
+	assert_int_equal(symlink(target, link), 0);
+	assert_int_equal(ob_key_generate(link, id3, pk3, err, sizeof(err)), OB_EEXIST);
+	assert_int_equal(access(target, F_OK), -1);
+	assert_int_equal(unlink(link), 0);
+	assert_int_equal(unlink(path), 0);
+	sodium_memzero(seed, sizeof(seed));
+	sodium_memzero(sk, sizeof(sk));
+}
+
+/* ---- login ---------------------------------------------------------------------------------- */
+
+/* Signs the login message as auth.h documents it, with signer's key, for claimed_id. */
+static void sign_raw(const tkey *signer, const char *claimed_id, int64_t ts,
+                     const uint8_t nonce[16], uint8_t sig[64])
+{
+	uint8_t msg[57];
+	memcpy(msg, "onboard-login-v1", 16);
+	msg[16] = 0;
+	memcpy(msg + 17, claimed_id, 16);
+	for (int i = 0; i < 8; i++)
+		msg[33 + i] = (uint8_t)((uint64_t)ts >> (56 - 8 * i));
+	memcpy(msg + 41, nonce, 16);
+	crypto_sign_detached(sig, NULL, msg, sizeof(msg), signer->sk);
+}
+
+static void nonce_of(uint8_t nonce[16], uint8_t n)
+{
+	memset(nonce, n, 16);
+}
+
+typedef struct {
+	ob_keyring *kr;
+	ob_login_verifier *v;
+} login_fixture;
+
+static int login_setup(void **state)
+{
+	login_fixture *f = calloc(1, sizeof(*f));
+	if (f == NULL)
+		return -1;
+	f->kr = standard_keyring();
+	if (ob_login_verifier_create(0, &f->v) != OB_OK)
+		return -1;
+	*state = f;
+	return 0;
+}
+
+static int login_teardown(void **state)
+{
+	login_fixture *f = *state;
+	ob_login_verifier_destroy(f->v);
+	ob_keyring_unref(f->kr);
+	free(f);
+	return 0;
+}
+
+/* A genuine login is accepted, returns the key, and ob_login_sign signs the documented
+ * bytes (Ed25519 is deterministic, so both signatures are equal). */
+static void test_login_ok(void **state)
+{
+	login_fixture *f = *state;
+	uint8_t nonce[16], sig[64], sig2[64];
+	nonce_of(nonce, 1);
+	assert_int_equal(ob_login_sign(keys[KA].seed, keys[KA].id, NOW, nonce, sig), OB_OK);
+	sign_raw(&keys[KA], keys[KA].id, NOW, nonce, sig2);
+	assert_memory_equal(sig, sig2, 64);
+
+	const ob_key *key = NULL;
+	assert_int_equal(ob_login_verify(f->v, f->kr, keys[KA].id, NOW, nonce, sig, NOW, &key),
+	                 OB_OK);
+	assert_non_null(key);
+	assert_string_equal(key->id, keys[KA].id);
+	assert_int_equal(key->role, OB_ROLE_APPLICANT);
+	assert_int_equal(ob_login_verifier_size(f->v), 1);
+
+	/* The edges of the window are inside it. */
+	nonce_of(nonce, 2);
+	sign_raw(&keys[KB], keys[KB].id, NOW - OB_LOGIN_WINDOW_MS, nonce, sig);
+	assert_int_equal(ob_login_verify(f->v, f->kr, keys[KB].id, NOW - OB_LOGIN_WINDOW_MS, nonce,
+	                                 sig, NOW, &key),
+	                 OB_OK);
+	nonce_of(nonce, 3);
+	sign_raw(&keys[KB], keys[KB].id, NOW + OB_LOGIN_WINDOW_MS, nonce, sig);
+	assert_int_equal(ob_login_verify(f->v, f->kr, keys[KB].id, NOW + OB_LOGIN_WINDOW_MS, nonce,
+	                                 sig, NOW, &key),
+	                 OB_OK);
+}
+
+/* A client configured with the wrong id finds out when signing. */
+static void test_login_sign_checks_id(void **state)
+{
+	(void)state;
+	uint8_t nonce[16] = {0}, sig[64];
+	assert_int_equal(ob_login_sign(keys[KA].seed, keys[KB].id, NOW, nonce, sig), OB_EINVAL);
+	assert_int_equal(ob_login_sign(keys[KA].seed, "0123456789abcdeZ", NOW, nonce, sig),
+	                 OB_EINVAL);
+}
+
+/* Every way a login can be bad is OB_EAUTH, and none leaves a nonce in the cache. */
+static void test_login_refusals(void **state)
+{
+	login_fixture *f = *state;
+	uint8_t nonce[16], sig[64];
+	const ob_key *key = (const ob_key *)&key; /* sentinel: must not be written */
+	nonce_of(nonce, 9);
+
+	/* Unsigned. */
+	memset(sig, 0, sizeof(sig));
+	assert_int_equal(ob_login_verify(f->v, f->kr, keys[KA].id, NOW, nonce, sig, NOW, &key),
+	                 OB_EAUTH);
+	/* Forged: B signs a login that claims to be A. */
+	sign_raw(&keys[KB], keys[KA].id, NOW, nonce, sig);
+	assert_int_equal(ob_login_verify(f->v, f->kr, keys[KA].id, NOW, nonce, sig, NOW, &key),
+	                 OB_EAUTH);
+	/* A's genuine signature presented with another timestamp or nonce. */
+	sign_raw(&keys[KA], keys[KA].id, NOW, nonce, sig);
+	assert_int_equal(ob_login_verify(f->v, f->kr, keys[KA].id, NOW + 1, nonce, sig, NOW, &key),
+	                 OB_EAUTH);
+	uint8_t other[16];
+	nonce_of(other, 10);
+	assert_int_equal(ob_login_verify(f->v, f->kr, keys[KA].id, NOW, other, sig, NOW, &key),
+	                 OB_EAUTH);
+	/* Presented under B's id. */
+	assert_int_equal(ob_login_verify(f->v, f->kr, keys[KB].id, NOW, nonce, sig, NOW, &key),
+	                 OB_EAUTH);
+	/* Too old (61 s) and too far in the future (61 s), correctly signed. */
+	int64_t old = NOW - 61000, future = NOW + 61000;
+	sign_raw(&keys[KA], keys[KA].id, old, nonce, sig);
+	assert_int_equal(ob_login_verify(f->v, f->kr, keys[KA].id, old, nonce, sig, NOW, &key),
+	                 OB_EAUTH);
+	sign_raw(&keys[KA], keys[KA].id, future, nonce, sig);
+	assert_int_equal(ob_login_verify(f->v, f->kr, keys[KA].id, future, nonce, sig, NOW, &key),
+	                 OB_EAUTH);
+	/* Extreme timestamps cannot overflow the window arithmetic. */
+	assert_int_equal(
+	        ob_login_verify(f->v, f->kr, keys[KA].id, INT64_MIN, nonce, sig, NOW, &key),
+	        OB_EAUTH);
+	assert_int_equal(
+	        ob_login_verify(f->v, f->kr, keys[KA].id, INT64_MAX, nonce, sig, NOW, &key),
+	        OB_EAUTH);
+	/* Key not yet valid (C, from 2030), expired (D, until 2020), unknown (E). */
+	const int who[] = {KC, KD, KE};
+	for (size_t i = 0; i < 3; i++) {
+		const tkey *k = &keys[who[i]];
+		sign_raw(k, k->id, NOW, nonce, sig);
+		assert_int_equal(ob_login_verify(f->v, f->kr, k->id, NOW, nonce, sig, NOW, &key),
+		                 OB_EAUTH);
+	}
+	/* Malformed key ids. */
+	const char *ids[] = {"", "0123", "0123456789ABCDEF", "0123456789abcdef0", NULL};
+	sign_raw(&keys[KA], keys[KA].id, NOW, nonce, sig);
+	for (size_t i = 0; i < sizeof(ids) / sizeof(ids[0]); i++)
+		assert_int_equal(ob_login_verify(f->v, f->kr, ids[i], NOW, nonce, sig, NOW, &key),
+		                 OB_EAUTH);
+	/* The server's own clock out of range is its bug, not the peer's. */
+	assert_int_equal(
+	        ob_login_verify(f->v, f->kr, keys[KA].id, NOW, nonce, sig, INT64_MAX, &key),
+	        OB_EINVAL);
+
+	assert_ptr_equal(key, (const ob_key *)&key);
+	assert_int_equal(ob_login_verifier_size(f->v), 0);
+}
+
+/* A signed request is accepted once; the same nonce under another key is not a replay. */
+static void test_login_replay(void **state)
+{
+	login_fixture *f = *state;
+	uint8_t nonce[16], sig[64];
+	const ob_key *key = NULL;
+	nonce_of(nonce, 4);
+	sign_raw(&keys[KA], keys[KA].id, NOW, nonce, sig);
+	assert_int_equal(ob_login_verify(f->v, f->kr, keys[KA].id, NOW, nonce, sig, NOW, &key),
+	                 OB_OK);
+	assert_int_equal(
+	        ob_login_verify(f->v, f->kr, keys[KA].id, NOW, nonce, sig, NOW + 1000, &key),
+	        OB_EAUTH);
+	/* Still refused at the very end of the window, when the timestamp is still fresh. */
+	assert_int_equal(ob_login_verify(f->v, f->kr, keys[KA].id, NOW, nonce, sig,
+	                                 NOW + OB_LOGIN_WINDOW_MS, &key),
+	                 OB_EAUTH);
+	sign_raw(&keys[KB], keys[KB].id, NOW, nonce, sig);
+	assert_int_equal(ob_login_verify(f->v, f->kr, keys[KB].id, NOW, nonce, sig, NOW, &key),
+	                 OB_OK);
+	assert_int_equal(ob_login_verifier_size(f->v), 2);
+}
+
+/* Forged requests are checked before the cache is touched: a forgery with nonce N neither
+ * takes a slot nor blocks the genuine login with N. */
+static void test_login_forgery_not_recorded(void **state)
+{
+	login_fixture *f = *state;
+	uint8_t nonce[16], sig[64];
+	const ob_key *key = NULL;
+	nonce_of(nonce, 5);
+	for (int i = 0; i < 100; i++) {
+		nonce[0] = (uint8_t)i;
+		sign_raw(&keys[KE], keys[KA].id, NOW, nonce, sig);
+		assert_int_equal(
+		        ob_login_verify(f->v, f->kr, keys[KA].id, NOW, nonce, sig, NOW, &key),
+		        OB_EAUTH);
+	}
+	assert_int_equal(ob_login_verifier_size(f->v), 0);
+	nonce[0] = 0;
+	sign_raw(&keys[KA], keys[KA].id, NOW, nonce, sig);
+	assert_int_equal(ob_login_verify(f->v, f->kr, keys[KA].id, NOW, nonce, sig, NOW, &key),
+	                 OB_OK);
+}
+
+/* The cache is bounded: full, it refuses genuine logins (OB_ELIMIT) rather than forgetting a
+ * nonce; entries expire once their timestamp can no longer be accepted, freeing the room. */
+static void test_login_cache_full_and_expiry(void **state)
+{
+	login_fixture *f = *state;
+	ob_login_verifier *v = NULL;
+	assert_int_equal(ob_login_verifier_create(3, &v), OB_OK);
+	uint8_t nonce[16], sig[64];
+	const ob_key *key = NULL;
+	for (uint8_t i = 0; i < 3; i++) {
+		nonce_of(nonce, (uint8_t)(20 + i));
+		sign_raw(&keys[KA], keys[KA].id, NOW + i * 10000, nonce, sig);
+		assert_int_equal(ob_login_verify(v, f->kr, keys[KA].id, NOW + i * 10000, nonce, sig,
+		                                 NOW, &key),
+		                 OB_OK);
+	}
+	nonce_of(nonce, 30);
+	sign_raw(&keys[KA], keys[KA].id, NOW, nonce, sig);
+	assert_int_equal(ob_login_verify(v, f->kr, keys[KA].id, NOW, nonce, sig, NOW, &key),
+	                 OB_ELIMIT);
+	assert_int_equal(ob_login_verifier_size(v), 3);
+
+	/* The first entry (ts = NOW) is dropped once NOW + window has passed, plus up to one
+	 * second of wheel granularity; the others stay. */
+	int64_t later = NOW + OB_LOGIN_WINDOW_MS + 1000 + 1;
+	nonce_of(nonce, 31);
+	sign_raw(&keys[KA], keys[KA].id, later, nonce, sig);
+	assert_int_equal(ob_login_verify(v, f->kr, keys[KA].id, later, nonce, sig, later, &key),
+	                 OB_OK);
+	assert_int_equal(ob_login_verifier_size(v), 3);
+	/* Long after, everything has expired. */
+	int64_t much_later = NOW + 10 * OB_LOGIN_WINDOW_MS;
+	nonce_of(nonce, 32);
+	sign_raw(&keys[KA], keys[KA].id, much_later, nonce, sig);
+	assert_int_equal(
+	        ob_login_verify(v, f->kr, keys[KA].id, much_later, nonce, sig, much_later, &key),
+	        OB_OK);
+	assert_int_equal(ob_login_verifier_size(v), 1);
+	ob_login_verifier_destroy(v);
+	assert_int_equal(ob_login_verifier_create(10000001, &v), OB_EINVAL);
+}
+
+/* After the clock steps back, timestamps older than the latest clock reading minus the window
+ * are refused: their nonces may have been dropped already. */
+static void test_login_clock_step_back(void **state)
+{
+	login_fixture *f = *state;
+	uint8_t nonce[16], sig[64];
+	const ob_key *key = NULL;
+	nonce_of(nonce, 40);
+	sign_raw(&keys[KA], keys[KA].id, NOW, nonce, sig);
+	assert_int_equal(ob_login_verify(f->v, f->kr, keys[KA].id, NOW, nonce, sig, NOW, &key),
+	                 OB_OK);
+	/* The clock jumps 3 minutes ahead (the entry is dropped), then back. */
+	int64_t ahead = NOW + 180000;
+	nonce_of(nonce, 41);
+	sign_raw(&keys[KA], keys[KA].id, ahead, nonce, sig);
+	assert_int_equal(ob_login_verify(f->v, f->kr, keys[KA].id, ahead, nonce, sig, ahead, &key),
+	                 OB_OK);
+	nonce_of(nonce, 40);
+	sign_raw(&keys[KA], keys[KA].id, NOW, nonce, sig);
+	assert_int_equal(ob_login_verify(f->v, f->kr, keys[KA].id, NOW, nonce, sig, NOW, &key),
+	                 OB_EAUTH);
+}
+
+typedef struct {
+	login_fixture *f;
+	const uint8_t *nonce, *sig;
+	int ok;
+} race_arg;
+
+static void *race_login(void *p)
+{
+	race_arg *a = p;
+	const ob_key *key;
+	for (int i = 0; i < 50; i++) {
+		if (ob_login_verify(a->f->v, a->f->kr, keys[KA].id, NOW, a->nonce, a->sig, NOW,
+		                    &key) == OB_OK)
+			a->ok++;
+	}
+	return NULL;
+}
+
+/* The same signed request sent concurrently from many threads is accepted exactly once. */
+static void test_login_concurrent_replay(void **state)
+{
+	login_fixture *f = *state;
+	uint8_t nonce[16], sig[64];
+	nonce_of(nonce, 50);
+	sign_raw(&keys[KA], keys[KA].id, NOW, nonce, sig);
+	pthread_t th[8];
+	race_arg args[8];
+	for (int i = 0; i < 8; i++) {
+		args[i] = (race_arg){f, nonce, sig, 0};
+		assert_int_equal(pthread_create(&th[i], NULL, race_login, &args[i]), 0);
+	}
+	int total = 0;
+	for (int i = 0; i < 8; i++) {
+		pthread_join(th[i], NULL);
+		total += args[i].ok;
+	}
+	assert_int_equal(total, 1);
+}
+
+/* ---- tokens --------------------------------------------------------------------------------- */
+
+typedef struct {
+	ob_keyring *kr;
+	ob_token_minter *m;
+	uint8_t secret[32];
+} token_fixture;
+
+static int token_setup(void **state)
+{
+	token_fixture *f = calloc(1, sizeof(*f));
+	if (f == NULL)
+		return -1;
+	f->kr = standard_keyring();
+	memset(f->secret, 0x3C, sizeof(f->secret));
+	if (ob_token_minter_create(f->secret, &f->m) != OB_OK)
+		return -1;
+	*state = f;
+	return 0;
+}
+
+static int token_teardown(void **state)
+{
+	token_fixture *f = *state;
+	ob_token_minter_destroy(f->m);
+	ob_keyring_unref(f->kr);
+	free(f);
+	return 0;
+}
+
+static const ob_key *key_of(const ob_keyring *kr, int k)
+{
+	const ob_key *key = ob_keyring_find(kr, keys[k].id);
+	assert_non_null(key);
+	return key;
+}
+
+/* A minted token verifies, carries the key, role and times, and has the documented layout
+ * (the tag is recomputed here from the secret). */
+static void test_token_round_trip(void **state)
+{
+	token_fixture *f = *state;
+	char tok[OB_TOKEN_STR_SIZE];
+	const ob_key *b = key_of(f->kr, KB);
+	assert_int_equal(ob_token_mint(f->m, b, NOW, 900000, tok, sizeof(tok)), OB_OK);
+	assert_int_equal(strlen(tok), OB_TOKEN_LEN);
+	assert_memory_equal(tok, "ob1.", 4);
+	assert_int_equal(tok[50], '.');
+
+	ob_token_claims c;
+	assert_int_equal(ob_token_verify(f->m, tok, NOW, &c), OB_OK);
+	assert_string_equal(c.key_id, keys[KB].id);
+	assert_int_equal(c.role, OB_ROLE_REVIEWER);
+	assert_int_equal(c.issued_ms, NOW);
+	assert_int_equal(c.expires_ms, NOW + 900000);
+	assert_int_equal(ob_token_check_key(&c, f->kr, NOW), OB_OK);
+	assert_int_equal(ob_token_verify(f->m, tok, NOW + 899999, &c), OB_OK);
+
+	uint8_t payload[34], tag[32], want[32];
+	size_t n;
+	assert_int_equal(sodium_base642bin(payload, 34, tok + 4, 46, NULL, &n, NULL,
+	                                   sodium_base64_VARIANT_URLSAFE_NO_PADDING),
+	                 0);
+	assert_int_equal(sodium_base642bin(tag, 32, tok + 51, 43, NULL, &n, NULL,
+	                                   sodium_base64_VARIANT_URLSAFE_NO_PADDING),
+	                 0);
+	assert_int_equal(payload[0], 1);
+	assert_memory_equal(payload + 1, keys[KB].id, 16);
+	assert_int_equal(payload[17], OB_ROLE_REVIEWER);
+	uint8_t in[16 + 34];
+	memcpy(in, "onboard-token-v1", 16);
+	memcpy(in + 16, payload, 34);
+	crypto_generichash(want, 32, in, sizeof(in), f->secret, 32);
+	assert_memory_equal(tag, want, 32);
+
+	/* A replica with the same secret accepts it; a random secret does not. */
+	ob_token_minter *same = NULL, *other = NULL;
+	assert_int_equal(ob_token_minter_create(f->secret, &same), OB_OK);
+	assert_int_equal(ob_token_minter_create(NULL, &other), OB_OK);
+	assert_int_equal(ob_token_verify(same, tok, NOW, &c), OB_OK);
+	assert_int_equal(ob_token_verify(other, tok, NOW, &c), OB_EAUTH);
+	ob_token_minter_destroy(same);
+	ob_token_minter_destroy(other);
+	ob_token_minter_destroy(NULL);
+}
+
+/* Changing any character of the token, including the low bits of the last character of each
+ * base64 part (which a lenient decoder ignores), makes it invalid. */
+static void test_token_tampered(void **state)
+{
+	token_fixture *f = *state;
+	static const char alphabet[] =
+	        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+	char tok[OB_TOKEN_STR_SIZE], bad[OB_TOKEN_STR_SIZE];
+	ob_token_claims c;
+	assert_int_equal(ob_token_mint(f->m, key_of(f->kr, KA), NOW, 60000, tok, sizeof(tok)),
+	                 OB_OK);
+	for (size_t i = 0; i < OB_TOKEN_LEN; i++) {
+		const char *at = strchr(alphabet, tok[i]);
+		const unsigned flips[] = {1, 2, 32};
+		for (size_t j = 0; j < 3; j++) {
+			strcpy(bad, tok);
+			if (at != NULL)
+				bad[i] = alphabet[(unsigned)(at - alphabet) ^ flips[j]];
+			else
+				bad[i] = (char)(tok[i] ^ (int)flips[j]); /* prefix and dot */
+			if (ob_token_verify(f->m, bad, NOW, &c) != OB_EAUTH)
+				fail_msg("position %zu flip %u accepted: %s", i, flips[j], bad);
+		}
+	}
+}
+
+/* Wrong shapes are refused before any decoding: truncated, extended, oversized, wrong
+ * prefix, padding, characters outside base64url, NULL. */
+static void test_token_malformed(void **state)
+{
+	token_fixture *f = *state;
+	char tok[OB_TOKEN_STR_SIZE], bad[600];
+	ob_token_claims c;
+	assert_int_equal(ob_token_mint(f->m, key_of(f->kr, KA), NOW, 60000, tok, sizeof(tok)),
+	                 OB_OK);
+	strcpy(bad, tok);
+	bad[OB_TOKEN_LEN - 1] = '\0';
+	assert_int_equal(ob_token_verify(f->m, bad, NOW, &c), OB_EAUTH);
+	snprintf(bad, sizeof(bad), "%sA", tok);
+	assert_int_equal(ob_token_verify(f->m, bad, NOW, &c), OB_EAUTH);
+	snprintf(bad, sizeof(bad), "%s=", tok);
+	assert_int_equal(ob_token_verify(f->m, bad, NOW, &c), OB_EAUTH);
+	snprintf(bad, sizeof(bad), "Bearer %s", tok);
+	assert_int_equal(ob_token_verify(f->m, bad, NOW, &c), OB_EAUTH);
+	memset(bad, 'A', 599);
+	bad[599] = '\0';
+	assert_int_equal(ob_token_verify(f->m, bad, NOW, &c), OB_EAUTH);
+	const char *prefixes[] = {"ob2.", "OB1.", "ob1:", "xxxx"};
+	for (size_t i = 0; i < 4; i++) {
+		strcpy(bad, tok);
+		memcpy(bad, prefixes[i], 4);
+		assert_int_equal(ob_token_verify(f->m, bad, NOW, &c), OB_EAUTH);
+	}
+	const char odd[] = {'+', '/', '=', ' ', '\n', '\x80', '.'};
+	for (size_t i = 0; i < sizeof(odd); i++) {
+		strcpy(bad, tok);
+		bad[20] = odd[i];
+		assert_int_equal(ob_token_verify(f->m, bad, NOW, &c), OB_EAUTH);
+		strcpy(bad, tok);
+		bad[OB_TOKEN_LEN - 1] = odd[i];
+		assert_int_equal(ob_token_verify(f->m, bad, NOW, &c), OB_EAUTH);
+	}
+	assert_int_equal(ob_token_verify(f->m, "", NOW, &c), OB_EAUTH);
+	assert_int_equal(ob_token_verify(f->m, NULL, NOW, &c), OB_EAUTH);
+}
+
+/* A token is refused from its expiry on, and one issued beyond clock skew in the future is
+ * refused too. */
+static void test_token_expired(void **state)
+{
+	token_fixture *f = *state;
+	char tok[OB_TOKEN_STR_SIZE];
+	ob_token_claims c;
+	assert_int_equal(ob_token_mint(f->m, key_of(f->kr, KA), NOW, 60000, tok, sizeof(tok)),
+	                 OB_OK);
+	assert_int_equal(ob_token_verify(f->m, tok, NOW + 59999, &c), OB_OK);
+	assert_int_equal(ob_token_verify(f->m, tok, NOW + 60000, &c), OB_EAUTH);
+	assert_int_equal(ob_token_verify(f->m, tok, NOW + 86400000, &c), OB_EAUTH);
+	assert_int_equal(ob_token_verify(f->m, tok, NOW - OB_LOGIN_WINDOW_MS, &c), OB_OK);
+	assert_int_equal(ob_token_verify(f->m, tok, NOW - OB_LOGIN_WINDOW_MS - 1, &c), OB_EAUTH);
+}
+
+/* Revocation: removing the key, changing its role, or its NOT_AFTER passing invalidates
+ * tokens already issued, through ob_token_check_key. */
+static void test_token_revoked(void **state)
+{
+	token_fixture *f = *state;
+	char tok[OB_TOKEN_STR_SIZE], text[1024], err[256];
+	ob_token_claims c;
+	assert_int_equal(ob_token_mint(f->m, key_of(f->kr, KA), NOW, 600000, tok, sizeof(tok)),
+	                 OB_OK);
+	assert_int_equal(ob_token_verify(f->m, tok, NOW, &c), OB_OK);
+	assert_int_equal(ob_token_check_key(&c, f->kr, NOW), OB_OK);
+
+	ob_keyring *without = NULL, *promoted = NULL, *ending = NULL;
+	key_line(text, sizeof(text), &keys[KB], "reviewer", "-", "-", "Bob");
+	assert_int_equal(ob_keyring_parse(text, strlen(text), &without, err, sizeof(err)), OB_OK);
+	assert_int_equal(ob_token_check_key(&c, without, NOW), OB_EAUTH);
+
+	key_line(text, sizeof(text), &keys[KA], "admin", "-", "-", "Alice");
+	assert_int_equal(ob_keyring_parse(text, strlen(text), &promoted, err, sizeof(err)), OB_OK);
+	assert_int_equal(ob_token_check_key(&c, promoted, NOW), OB_EAUTH);
+
+	/* NOT_AFTER = NOW + 1 s: fine now, refused two seconds later although the token lives. */
+	key_line(text, sizeof(text), &keys[KA], "applicant", "-", "2023-11-14T22:13:21Z", "Alice");
+	assert_int_equal(ob_keyring_parse(text, strlen(text), &ending, err, sizeof(err)), OB_OK);
+	assert_int_equal(ob_token_check_key(&c, ending, NOW), OB_OK);
+	assert_int_equal(ob_token_verify(f->m, tok, NOW + 2000, &c), OB_OK);
+	assert_int_equal(ob_token_check_key(&c, ending, NOW + 2000), OB_EAUTH);
+	assert_int_equal(ob_token_check_key(&c, NULL, NOW), OB_EAUTH);
+
+	/* Minted for that key, the token's own expiry stops at NOT_AFTER. */
+	assert_int_equal(ob_token_mint(f->m, key_of(ending, KA), NOW, 600000, tok, sizeof(tok)),
+	                 OB_OK);
+	assert_int_equal(ob_token_verify(f->m, tok, NOW, &c), OB_OK);
+	assert_int_equal(c.expires_ms, NOW + 1001);
+	ob_keyring_unref(without);
+	ob_keyring_unref(promoted);
+	ob_keyring_unref(ending);
+}
+
+/* Minting refuses what would make a bad token: lifetimes outside (0, 24 h], keys not valid
+ * now, small buffers; a token minted ahead of the verifier's clock is refused. */
+static void test_token_mint_refusals(void **state)
+{
+	token_fixture *f = *state;
+	char tok[OB_TOKEN_STR_SIZE];
+	ob_token_claims c;
+	const ob_key *a = key_of(f->kr, KA);
+	assert_int_equal(ob_token_mint(f->m, a, NOW, 0, tok, sizeof(tok)), OB_EINVAL);
+	assert_int_equal(ob_token_mint(f->m, a, NOW, -5, tok, sizeof(tok)), OB_EINVAL);
+	assert_int_equal(ob_token_mint(f->m, a, NOW, OB_TOKEN_MAX_TTL_MS + 1, tok, sizeof(tok)),
+	                 OB_EINVAL);
+	assert_int_equal(ob_token_mint(f->m, a, NOW, 1000, tok, OB_TOKEN_LEN), OB_EINVAL);
+	assert_int_equal(ob_token_mint(f->m, key_of(f->kr, KC), NOW, 1000, tok, sizeof(tok)),
+	                 OB_EAUTH);
+	assert_int_equal(ob_token_mint(f->m, key_of(f->kr, KD), NOW, 1000, tok, sizeof(tok)),
+	                 OB_EAUTH);
+	ob_key fake = *a;
+	fake.role = OB_ROLE_NONE;
+	assert_int_equal(ob_token_mint(f->m, &fake, NOW, 1000, tok, sizeof(tok)), OB_EINVAL);
+
+	assert_int_equal(ob_token_mint(f->m, a, NOW + 120000, 600000, tok, sizeof(tok)), OB_OK);
+	assert_int_equal(ob_token_verify(f->m, tok, NOW, &c), OB_EAUTH);
+}
+
+/* ---- rate limits ---------------------------------------------------------------------------- */
+
+/* A key takes its burst at once, is then refused with the wait until the next request, and
+ * refills at the rate, never beyond the burst. */
+static void test_ratelimit_burst_refill(void **state)
+{
+	(void)state;
+	ob_ratelimit *rl = NULL;
+	uint32_t retry = 12345;
+	assert_int_equal(ob_ratelimit_create(2.0, 5, 0, &rl), OB_OK);
+	for (int i = 0; i < 5; i++) {
+		assert_true(ob_ratelimit_take(rl, "k1", NOW, &retry));
+		assert_int_equal(retry, 0);
+	}
+	assert_false(ob_ratelimit_take(rl, "k1", NOW, &retry));
+	assert_int_equal(retry, 500); /* 2 per second */
+	assert_false(ob_ratelimit_take(rl, "k1", NOW + 499, &retry));
+	assert_int_equal(retry, 1);
+	assert_true(ob_ratelimit_take(rl, "k1", NOW + 500, &retry));
+	assert_false(ob_ratelimit_take(rl, "k1", NOW + 500, NULL));
+
+	/* Other keys are independent. */
+	assert_true(ob_ratelimit_take(rl, "k2", NOW, &retry));
+	assert_true(ob_ratelimit_take(rl, NULL, NOW, &retry));
+
+	/* After a long idle, the burst again, not more. */
+	int64_t t = NOW + 3600000;
+	for (int i = 0; i < 5; i++)
+		assert_true(ob_ratelimit_take(rl, "k1", t, &retry));
+	assert_false(ob_ratelimit_take(rl, "k1", t, &retry));
+
+	/* A clock going back refills nothing. */
+	assert_false(ob_ratelimit_take(rl, "k1", t - 10000, &retry));
+	assert_int_equal(retry, 500);
+	ob_ratelimit_destroy(rl);
+
+	/* Slow rates: one request every 10 s. */
+	assert_int_equal(ob_ratelimit_create(0.1, 1, 8, &rl), OB_OK);
+	assert_true(ob_ratelimit_take(rl, "slow", NOW, &retry));
+	assert_false(ob_ratelimit_take(rl, "slow", NOW + 1, &retry));
+	assert_int_equal(retry, 9999);
+	assert_true(ob_ratelimit_take(rl, "slow", NOW + 10000, &retry));
+	ob_ratelimit_destroy(rl);
+
+	/* A wait that is not a whole number of milliseconds is rounded up, so that retrying
+	 * after exactly retry_after succeeds: 3 per second is one every 333.3 ms. */
+	assert_int_equal(ob_ratelimit_create(3.0, 1, 0, &rl), OB_OK);
+	assert_true(ob_ratelimit_take(rl, "third", NOW, &retry));
+	assert_false(ob_ratelimit_take(rl, "third", NOW, &retry));
+	assert_int_equal(retry, 334);
+	assert_false(ob_ratelimit_take(rl, "third", NOW + 333, &retry));
+	assert_int_equal(retry, 1);
+	assert_true(ob_ratelimit_take(rl, "third", NOW + 334, &retry));
+	ob_ratelimit_destroy(rl);
+	ob_ratelimit_destroy(NULL);
+}
+
+/* Parameters outside their documented ranges are refused. */
+static void test_ratelimit_create_refusals(void **state)
+{
+	(void)state;
+	ob_ratelimit *rl = NULL;
+	assert_int_equal(ob_ratelimit_create(0.0, 1, 0, &rl), OB_EINVAL);
+	assert_int_equal(ob_ratelimit_create(-1.0, 1, 0, &rl), OB_EINVAL);
+	assert_int_equal(ob_ratelimit_create((double)NAN, 1, 0, &rl), OB_EINVAL);
+	assert_int_equal(ob_ratelimit_create(2e6, 1, 0, &rl), OB_EINVAL);
+	assert_int_equal(ob_ratelimit_create(1.0, 0, 0, &rl), OB_EINVAL);
+	assert_int_equal(ob_ratelimit_create(1.0, 1, 100, &rl), OB_EINVAL);
+	assert_int_equal(ob_ratelimit_create(1.0, 1, 4, &rl), OB_EINVAL);
+	assert_null(rl);
+}
+
+/* The table is fixed: with more keys than buckets, the one idle the longest is evicted and
+ * its key starts again with a full burst; a refilled bucket is reused first, losing nothing. */
+static void test_ratelimit_eviction(void **state)
+{
+	(void)state;
+	ob_ratelimit *rl = NULL;
+	uint32_t retry;
+	char key[32];
+	assert_int_equal(ob_ratelimit_create(1.0, 1, 8, &rl), OB_OK); /* one set of 8 */
+	for (int i = 0; i < 8; i++) {
+		snprintf(key, sizeof(key), "peer-%d", i);
+		assert_true(ob_ratelimit_take(rl, key, NOW + i, &retry));
+	}
+	assert_false(ob_ratelimit_take(rl, "peer-7", NOW + 8, &retry));
+	/* A ninth key evicts peer-0, the least recently used. */
+	assert_true(ob_ratelimit_take(rl, "peer-8", NOW + 9, &retry));
+	assert_false(ob_ratelimit_take(rl, "peer-8", NOW + 9, &retry));
+	assert_false(ob_ratelimit_take(rl, "peer-1", NOW + 9, &retry));
+	assert_true(ob_ratelimit_take(rl, "peer-0", NOW + 10, &retry));
+	ob_ratelimit_destroy(rl);
+
+	/* A bucket that has refilled completely is taken before the least recently used one:
+	 * peer-0 (used first, half empty) keeps its state, peer-5 (full again) makes room. */
+	assert_int_equal(ob_ratelimit_create(1.0, 2, 8, &rl), OB_OK);
+	for (int i = 0; i < 8; i++) {
+		snprintf(key, sizeof(key), "peer-%d", i);
+		assert_true(ob_ratelimit_take(rl, key, NOW, &retry));
+		if (i != 5)
+			assert_true(ob_ratelimit_take(rl, key, NOW, &retry));
+	}
+	assert_true(ob_ratelimit_take(rl, "peer-8", NOW + 1000, &retry));
+	assert_true(ob_ratelimit_take(rl, "peer-0", NOW + 1000, &retry));
+	assert_false(ob_ratelimit_take(rl, "peer-0", NOW + 1000, &retry));
+	ob_ratelimit_destroy(rl);
+}
+
+typedef struct {
+	ob_ratelimit *rl;
+	int ok;
+} rl_arg;
+
+static void *race_take(void *p)
+{
+	rl_arg *a = p;
+	for (int i = 0; i < 1000; i++)
+		a->ok += ob_ratelimit_take(a->rl, "shared", NOW, NULL);
+	return NULL;
+}
+
+/* Concurrent takes on one key never hand out more than the burst. */
+static void test_ratelimit_threads(void **state)
+{
+	(void)state;
+	ob_ratelimit *rl = NULL;
+	assert_int_equal(ob_ratelimit_create(0.001, 100, 0, &rl), OB_OK);
+	pthread_t th[8];
+	rl_arg args[8];
+	for (int i = 0; i < 8; i++) {
+		args[i] = (rl_arg){rl, 0};
+		assert_int_equal(pthread_create(&th[i], NULL, race_take, &args[i]), 0);
+	}
+	int total = 0;
+	for (int i = 0; i < 8; i++) {
+		pthread_join(th[i], NULL);
+		total += args[i].ok;
+	}
+	assert_int_equal(total, 100);
+	ob_ratelimit_destroy(rl);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	        cmocka_unit_test(test_roles),
+	        cmocka_unit_test(test_keyring_parse_ok),
+	        cmocka_unit_test(test_keyring_malformed_lines),
+	        cmocka_unit_test(test_keyring_id_mismatch),
+	        cmocka_unit_test(test_keyring_duplicate),
+	        cmocka_unit_test(test_keyring_too_many_keys),
+	        cmocka_unit_test(test_keyring_load_files),
+	        cmocka_unit_test(test_keyring_slot_swap),
+	        cmocka_unit_test(test_secret_file_modes),
+	        cmocka_unit_test(test_secret_file_content),
+	        cmocka_unit_test(test_keygen),
+	        cmocka_unit_test_setup_teardown(test_login_ok, login_setup, login_teardown),
+	        cmocka_unit_test(test_login_sign_checks_id),
+	        cmocka_unit_test_setup_teardown(test_login_refusals, login_setup, login_teardown),
+	        cmocka_unit_test_setup_teardown(test_login_replay, login_setup, login_teardown),
+	        cmocka_unit_test_setup_teardown(test_login_forgery_not_recorded, login_setup,
+	                                        login_teardown),
+	        cmocka_unit_test_setup_teardown(test_login_cache_full_and_expiry, login_setup,
+	                                        login_teardown),
+	        cmocka_unit_test_setup_teardown(test_login_clock_step_back, login_setup,
+	                                        login_teardown),
+	        cmocka_unit_test_setup_teardown(test_login_concurrent_replay, login_setup,
+	                                        login_teardown),
+	        cmocka_unit_test_setup_teardown(test_token_round_trip, token_setup, token_teardown),
+	        cmocka_unit_test_setup_teardown(test_token_tampered, token_setup, token_teardown),
+	        cmocka_unit_test_setup_teardown(test_token_malformed, token_setup, token_teardown),
+	        cmocka_unit_test_setup_teardown(test_token_expired, token_setup, token_teardown),
+	        cmocka_unit_test_setup_teardown(test_token_revoked, token_setup, token_teardown),
+	        cmocka_unit_test_setup_teardown(test_token_mint_refusals, token_setup,
+	                                        token_teardown),
+	        cmocka_unit_test(test_ratelimit_burst_refill),
+	        cmocka_unit_test(test_ratelimit_create_refusals),
+	        cmocka_unit_test(test_ratelimit_eviction),
+	        cmocka_unit_test(test_ratelimit_threads),
+	};
+	return cmocka_run_group_tests_name("auth", tests, group_setup, group_teardown);
+}
