@@ -3,7 +3,9 @@
  */
 #include "onboard/client.h"
 
+#include <pthread.h>
 #include <stdarg.h>
+#include <time.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +15,8 @@
 #include <nng/supplemental/tls/tls.h>
 #include <sodium.h>
 
+#include "keyfile.h"
+#include "onboard/v1/auth.pb-c.h"
 #include "onboard/v1/rpc.pb-c.h"
 
 enum { DEFAULT_TIMEOUT_MS = 10000, DEFAULT_MAX_REPLY = 16 << 20 };
@@ -20,7 +24,21 @@ enum { DEFAULT_TIMEOUT_MS = 10000, DEFAULT_MAX_REPLY = 16 << 20 };
 struct ob_client {
 	nng_socket sock;
 	nng_tls_config *tls;
+	/* Authentication, when a key file was given. */
+	bool has_key;
+	uint8_t seed[32]; /* wiped on close */
+	char key_id[OB_KEYFILE_ID_LEN + 1];
+	pthread_mutex_t mu; /* guards the token */
+	char token[128];
+	int64_t token_expires_ms; /* by our clock; 0: none */
 };
+
+static int64_t wall_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 static const char *const code_names[] = {
         "OK",
@@ -140,8 +158,19 @@ int ob_client_open(ob_client **out, const char *const *urls, size_t n_urls,
 		say(err, errlen, "out of memory");
 		return -1;
 	}
+	pthread_mutex_init(&c->mu, NULL);
+	if (opts != NULL && opts->key_file != NULL) {
+		if (ob_keyfile_load(opts->key_file, c->seed, c->key_id, err, errlen) != 0) {
+			pthread_mutex_destroy(&c->mu);
+			free(c);
+			return -1;
+		}
+		c->has_key = true;
+	}
 	int rv = nng_req0_open(&c->sock);
 	if (rv != 0) {
+		sodium_memzero(c->seed, sizeof(c->seed));
+		pthread_mutex_destroy(&c->mu);
 		free(c);
 		say(err, errlen, "cannot open a socket: %s", nng_strerror(rv));
 		return -1;
@@ -202,6 +231,9 @@ void ob_client_close(ob_client *c)
 	nng_close(c->sock);
 	if (c->tls != NULL)
 		nng_tls_config_free(c->tls);
+	sodium_memzero(c->seed, sizeof(c->seed));
+	sodium_memzero(c->token, sizeof(c->token));
+	pthread_mutex_destroy(&c->mu);
 	free(c);
 }
 
@@ -226,8 +258,9 @@ static int local_failure(ob_result *res, int code, const char *fmt, ...)
 	return code;
 }
 
-int ob_client_call(ob_client *c, const char *method, const ob_metadata *md, size_t n_md,
-                   const void *req, size_t req_len, int64_t timeout_ms, ob_result *res)
+/* One call as given: envelope, send, receive, decode. */
+static int call_once(ob_client *c, const char *method, const ob_metadata *md, size_t n_md,
+                     const void *req, size_t req_len, int64_t timeout_ms, ob_result *res)
 {
 	memset(res, 0, sizeof(*res));
 	if (timeout_ms <= 0)
@@ -335,6 +368,85 @@ int ob_client_call(ob_client *c, const char *method, const ob_metadata *md, size
 	onboard__v1__response__free_unpacked(rs, NULL);
 	if (res->message == NULL || res->request_id == NULL)
 		return local_failure(res, OB_CODE_RESOURCE_EXHAUSTED, "out of memory");
+	return res->code;
+}
+
+/* Logs in: one signed request, a session token back. Called with c->mu held. */
+static int login(ob_client *c, int64_t timeout_ms, ob_result *res)
+{
+	Onboard__V1__LoginRequest rq = ONBOARD__V1__LOGIN_REQUEST__INIT;
+	uint8_t nonce[16], sig[64], buf[256];
+	randombytes_buf(nonce, sizeof(nonce));
+	int64_t now = wall_ms();
+	ob_keyfile_sign_login(c->seed, c->key_id, now, nonce, sig);
+	rq.key_id = c->key_id;
+	rq.timestamp_ms = now;
+	rq.nonce.data = nonce;
+	rq.nonce.len = sizeof(nonce);
+	rq.signature.data = sig;
+	rq.signature.len = sizeof(sig);
+	size_t n = onboard__v1__login_request__pack(&rq, buf);
+	int code = call_once(c, "/onboard.v1.Auth/Login", NULL, 0, buf, n, timeout_ms, res);
+	if (code != OB_CODE_OK)
+		return code;
+	Onboard__V1__LoginResponse *rs =
+	        onboard__v1__login_response__unpack(NULL, res->payload_len, res->payload);
+	if (rs == NULL || strlen(rs->token) >= sizeof(c->token)) {
+		if (rs != NULL)
+			onboard__v1__login_response__free_unpacked(rs, NULL);
+		return local_failure(res, OB_CODE_INTERNAL, "the server's login reply is not valid");
+	}
+	snprintf(c->token, sizeof(c->token), "%s", rs->token);
+	/* The server's TTL is 15 minutes by default; renew well before. We do
+	 * not trust our clock to agree with the server's to the second. */
+	c->token_expires_ms = now + 10 * 60 * 1000;
+	onboard__v1__login_response__free_unpacked(rs, NULL);
+	ob_result_fini(res);
+	return OB_CODE_OK;
+}
+
+/* Copies a valid token into out (logging in if needed); 0 or a status code. */
+static int current_token(ob_client *c, bool renew, int64_t timeout_ms, char *out, size_t n,
+                         ob_result *res)
+{
+	pthread_mutex_lock(&c->mu);
+	int code = OB_CODE_OK;
+	if (renew || c->token_expires_ms == 0 || wall_ms() >= c->token_expires_ms) {
+		c->token_expires_ms = 0;
+		code = login(c, timeout_ms, res);
+	}
+	if (code == OB_CODE_OK)
+		snprintf(out, n, "%s", c->token);
+	pthread_mutex_unlock(&c->mu);
+	return code;
+}
+
+int ob_client_call(ob_client *c, const char *method, const ob_metadata *md, size_t n_md,
+                   const void *req, size_t req_len, int64_t timeout_ms, ob_result *res)
+{
+	if (!c->has_key)
+		return call_once(c, method, md, n_md, req, req_len, timeout_ms, res);
+	ob_metadata with[33];
+	if (n_md > 31) {
+		memset(res, 0, sizeof(*res));
+		return local_failure(res, OB_CODE_INVALID_ARGUMENT, "at most 31 metadata entries");
+	}
+	memcpy(with, md, n_md * sizeof(*md));
+	char token[128];
+	for (int attempt = 0; attempt < 2; attempt++) {
+		memset(res, 0, sizeof(*res));
+		int code = current_token(c, attempt > 0, timeout_ms, token, sizeof(token), res);
+		if (code != OB_CODE_OK)
+			return code; /* res says why the login failed */
+		with[n_md] = (ob_metadata){"authorization", token};
+		code = call_once(c, method, with, n_md + 1, req, req_len, timeout_ms, res);
+		/* A token the server no longer takes (restart, reload): log in
+		 * again once, then give the answer as it is. */
+		if (code != OB_CODE_UNAUTHENTICATED || res->local || attempt > 0)
+			break;
+		ob_result_fini(res);
+	}
+	sodium_memzero(token, sizeof(token));
 	return res->code;
 }
 

@@ -18,6 +18,7 @@
 #include "domain/calendar.h"
 #include "domain/domain.h"
 #include "store/store.h"
+#include "rpc/authz.h"
 #include "rpc/dispatch.h"
 #include "rpc/handlers.h"
 #include "rpc/server.h"
@@ -48,6 +49,13 @@ static const char usage[] =
         "      --no-access-log         no line per call\n"
         "      --commit-batch N        most writes per durable commit (default 64; 1 turns\n"
         "                              group commit off, for comparison)\n"
+        "      --keyring FILE          callers' public keys and roles (reloaded on SIGHUP)\n"
+        "      --token-secret FILE     32-byte secret for session tokens, base64, mode 0600\n"
+        "                              (default: random, tokens end with the process)\n"
+        "      --trust-local yes|no    trust ipc peers running as this user or root as the\n"
+        "                              local administrator, without a key (default yes)\n"
+        "      --rate-per-key N        calls per second per key (default 1000)\n"
+        "      --rate-per-address N    calls per second per remote address (default 2000)\n"
         "      --now TIME              start the service clock at this RFC 3339 time (tests,\n"
         "                              rehearsals); it then runs at normal speed\n"
         "  -h, --help                  this text\n"
@@ -63,6 +71,7 @@ typedef struct {
 	const char *db;
 	const char *now;
 	unsigned commit_batch;
+	ob_authz_config authz;
 } options;
 
 static bool parse_uint(const char *s, unsigned long long max, unsigned long long *out)
@@ -99,6 +108,11 @@ static int parse_args(int argc, char **argv, options *o)
 		O_DB,
 		O_NOW,
 		O_BATCH,
+		O_KEYRING,
+		O_TOKEN_SECRET,
+		O_TRUST_LOCAL,
+		O_RATE_KEY,
+		O_RATE_ADDR,
 	};
 	static const struct option longopts[] = {
 	        {"listen", required_argument, NULL, 'l'},
@@ -120,6 +134,11 @@ static int parse_args(int argc, char **argv, options *o)
 	        {"db", required_argument, NULL, O_DB},
 	        {"now", required_argument, NULL, O_NOW},
 	        {"commit-batch", required_argument, NULL, O_BATCH},
+	        {"keyring", required_argument, NULL, O_KEYRING},
+	        {"token-secret", required_argument, NULL, O_TOKEN_SECRET},
+	        {"trust-local", required_argument, NULL, O_TRUST_LOCAL},
+	        {"rate-per-key", required_argument, NULL, O_RATE_KEY},
+	        {"rate-per-address", required_argument, NULL, O_RATE_ADDR},
 	        {NULL, 0, NULL, 0},
 	};
 	ob_server_config_defaults(&o->server);
@@ -127,6 +146,7 @@ static int parse_args(int argc, char **argv, options *o)
 	o->log_format = OB_LOG_TEXT;
 	o->access_log = true;
 	o->db = "var/onboard.db";
+	ob_authz_config_defaults(&o->authz);
 	int c;
 	unsigned long long v;
 	while ((c = getopt_long(argc, argv, "l:h", longopts, NULL)) != -1) {
@@ -204,6 +224,32 @@ static int parse_args(int argc, char **argv, options *o)
 			break;
 		case O_NOW:
 			o->now = optarg;
+			break;
+		case O_KEYRING:
+			o->authz.keyring_path = optarg;
+			break;
+		case O_TOKEN_SECRET:
+			o->authz.token_secret_path = optarg;
+			break;
+		case O_TRUST_LOCAL:
+			if (strcmp(optarg, "yes") == 0)
+				o->authz.trust_local = true;
+			else if (strcmp(optarg, "no") == 0)
+				o->authz.trust_local = false;
+			else
+				bad = "--trust-local takes yes or no";
+			break;
+		case O_RATE_KEY:
+			if (!parse_uint(optarg, 10000000, &v) || v == 0)
+				bad = "--rate-per-key takes 1 to 10000000";
+			o->authz.key_rate = (double)v;
+			o->authz.key_burst = 2.0 * (double)v;
+			break;
+		case O_RATE_ADDR:
+			if (!parse_uint(optarg, 10000000, &v) || v == 0)
+				bad = "--rate-per-address takes 1 to 10000000";
+			o->authz.addr_rate = (double)v;
+			o->authz.addr_burst = 2.0 * (double)v;
 			break;
 		case O_BATCH:
 			if (!parse_uint(optarg, 64, &v) || v == 0)
@@ -298,6 +344,7 @@ int main(int argc, char **argv)
 	ob_server *srv = NULL;
 	ob_store *store = NULL;
 	ob_domain *domain = NULL;
+	ob_authz *authz = NULL;
 	ob_rpc_env env = {0};
 	if (make_parent_dir(o.db) != 0) {
 		ob_log(OB_LOG_ERROR, "cannot create the directory of %s: %s", o.db, strerror(errno));
@@ -313,12 +360,16 @@ int main(int argc, char **argv)
 		ob_log(OB_LOG_ERROR, "cannot prepare the programme in %s", o.db);
 		goto out;
 	}
-	if (ob_dispatch_create(&d) != OB_OK || ob_handlers_register(d) != OB_OK) {
+	if (ob_authz_create(&authz, &o.authz) != OB_OK)
+		goto out;
+	if (ob_dispatch_create(&d) != OB_OK || ob_handlers_register(d) != OB_OK ||
+	    ob_authz_install(authz, d) != OB_OK) {
 		ob_log(OB_LOG_ERROR, "cannot build the method table");
 		goto out;
 	}
 	env.dispatch = d;
 	env.domain = domain;
+	env.authz = authz;
 	if (ob_server_start(&srv, &o.server, d, &env) != OB_OK)
 		goto out;
 	ob_log(OB_LOG_INFO, "onboardd %s serving", OB_VERSION);
@@ -327,8 +378,12 @@ int main(int argc, char **argv)
 		int sig = 0;
 		if (sigwait(&sigs, &sig) != 0)
 			continue;
-		if (sig == SIGHUP)
-			continue; /* reserved for reloading the keyring */
+		if (sig == SIGHUP) {
+			ob_log(OB_LOG_INFO, "SIGHUP: reloading the keyring");
+			if (ob_authz_reload(authz) != OB_OK)
+				ob_log(OB_LOG_WARN, "the previous keyring stays in force");
+			continue;
+		}
 		ob_log(OB_LOG_INFO, "signal %d: draining for up to %lld ms", sig,
 		       (long long)o.grace_ms);
 		break;
@@ -340,6 +395,7 @@ int main(int argc, char **argv)
 out:
 	ob_server_destroy(srv);
 	ob_dispatch_destroy(d);
+	ob_authz_destroy(authz);
 	ob_domain_destroy(domain);
 	ob_store_destroy(store);
 	if (status == 0)

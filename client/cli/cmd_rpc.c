@@ -7,6 +7,10 @@
 
 #include "cli.h"
 #include "json_codec.h"
+#include <sodium.h>
+
+#include "keyfile.h"
+#include "onboard/v1/auth.pb-c.h"
 #include "onboard/v1/health.pb-c.h"
 #include "onboard/v1/reflection.pb-c.h"
 
@@ -183,7 +187,73 @@ static int cmd_call(cli *c, int argc, char **argv)
 	return rc;
 }
 
+static int cmd_keygen(cli *c, int argc, char **argv)
+{
+	(void)c;
+	if (cli_wants_help(argc, argv)) {
+		puts("Usage: onboard keygen --out FILE [--role ROLE] [--label TEXT]\n"
+		     "Makes an Ed25519 key for a caller. The secret seed goes to FILE, created\n"
+		     "with mode 0600 (an existing file is never overwritten). Prints the key id,\n"
+		     "the public key, and the line to add to the server's keyring (--keyring):\n"
+		     "ROLE is applicant, partner, reviewer or admin (default applicant).\n"
+		     "Then: onboard --key FILE ...");
+		return OB_EXIT_OK;
+	}
+	const char *out = NULL, *role = "applicant", *label = "onboard key";
+	for (int i = 1; i < argc; i++) {
+		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+		if (strcmp(argv[i], "--out") == 0 && v != NULL)
+			out = v, i++;
+		else if (strcmp(argv[i], "--role") == 0 && v != NULL)
+			role = v, i++;
+		else if (strcmp(argv[i], "--label") == 0 && v != NULL)
+			label = v, i++;
+		else
+			return cli_usage_error("keygen", "unknown argument '%s'", argv[i]);
+	}
+	if (out == NULL)
+		return cli_usage_error("keygen", "needs --out FILE");
+	if (strcmp(role, "applicant") != 0 && strcmp(role, "partner") != 0 &&
+	    strcmp(role, "reviewer") != 0 && strcmp(role, "admin") != 0)
+		return cli_usage_error("keygen", "--role takes applicant, partner, reviewer or admin");
+	if (sodium_init() < 0)
+		return OB_EXIT_LOCAL;
+	char id[OB_KEYFILE_ID_LEN + 1], pk[64], err[512];
+	if (ob_keyfile_generate(out, id, pk, err, sizeof(err)) != 0) {
+		fprintf(stderr, "onboard keygen: %s\n", err);
+		return OB_EXIT_LOCAL;
+	}
+	printf("key id      %s\npublic key  %s\nsecret in   %s (mode 0600; keep it there)\n\n"
+	       "keyring line:\n%s %s %s - - %s\n",
+	       id, pk, out, id, role, pk, label);
+	return OB_EXIT_OK;
+}
+
+static int cmd_whoami(cli *c, int argc, char **argv)
+{
+	if (cli_wants_help(argc, argv)) {
+		puts("Usage: onboard whoami\nWho the server takes you for: key id and role.");
+		return OB_EXIT_OK;
+	}
+	if (argc > 1)
+		return cli_usage_error("whoami", "takes no arguments");
+	Onboard__V1__WhoAmIRequest rq = ONBOARD__V1__WHO_AM_IREQUEST__INIT;
+	Onboard__V1__WhoAmIResponse *rs = NULL;
+	int rc = cli_call(c, "/onboard.v1.Auth/WhoAmI", &rq.base,
+	                  &onboard__v1__who_am_iresponse__descriptor, (ProtobufCMessage **)&rs);
+	if (rc != OB_EXIT_OK)
+		return rc;
+	if (c->json)
+		rc = cli_print_json(&rs->base);
+	else
+		printf("%s (%s)\n", rs->principal, rs->role);
+	protobuf_c_message_free_unpacked(&rs->base, NULL);
+	return rc;
+}
+
 const cli_command cli_rpc_commands[] = {
+        {"keygen", "make a key for a caller", cmd_keygen},
+        {"whoami", "who the server takes you for", cmd_whoami},
         {"health", "is the server serving?", cmd_health},
         {"methods", "list the server's methods", cmd_methods},
         {"call", "call any method with JSON, like grpcurl", cmd_call},

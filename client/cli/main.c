@@ -12,6 +12,7 @@
 #include "cli.h"
 #include "defaults.h"
 #include "json_codec.h"
+#include "onboard/v1/auth.pb-c.h"
 #include "onboard/v1/health.pb-c.h"
 #include "onboard/v1/onboarding.pb-c.h"
 #include "onboard/v1/reflection.pb-c.h"
@@ -26,6 +27,8 @@ static const char usage_head[] =
         "  -t, --timeout DURATION per call, e.g. 500ms, 5s, 1m (default 10s)\n"
         "      --json             print results in the proto3 JSON mapping\n"
         "  -H key=value           add call metadata (repeatable)\n"
+        "  -k, --key FILE         log in with this key (from 'onboard keygen'; default\n"
+        "                         $ONBOARD_KEY); without one, only a trusted local peer\n"
         "      --tls-ca FILE      CA that signed the server's certificate (tls+tcp://)\n"
         "      --tls-cert FILE    client certificate, when the server requires one\n"
         "      --tls-key FILE     its private key\n"
@@ -184,6 +187,7 @@ char *cli_read_file(const char *path, size_t *len)
 const ProtobufCMethodDescriptor *cli_find_method(const char *name, char *full, size_t n)
 {
 	static const ProtobufCServiceDescriptor *const services[] = {
+	        &onboard__v1__auth__descriptor,
 	        &onboard__v1__health__descriptor,
 	        &onboard__v1__reflection__descriptor,
 	        &onboard__v1__onboarding__descriptor,
@@ -278,6 +282,11 @@ int main(int argc, char **argv)
 			char *key = strndup(val, (size_t)(eq - val));
 			c.md[c.n_md++] = (ob_metadata){key, eq + 1};
 			i++;
+		} else if (strcmp(a, "-k") == 0 || strcmp(a, "--key") == 0) {
+			if (val == NULL)
+				return cli_usage_error(NULL, "%s needs a key file", a);
+			c.client_opts.key_file = val;
+			i++;
 		} else if (strcmp(a, "--tls-ca") == 0 || strcmp(a, "--tls-cert") == 0 ||
 		           strcmp(a, "--tls-key") == 0) {
 			if (val == NULL)
@@ -292,6 +301,11 @@ int main(int argc, char **argv)
 		} else {
 			return cli_usage_error(NULL, "unknown option '%s'", a);
 		}
+	}
+	if (c.client_opts.key_file == NULL) {
+		const char *k = getenv("ONBOARD_KEY");
+		if (k != NULL && k[0] != '\0')
+			c.client_opts.key_file = k;
 	}
 	if (i >= argc) {
 		print_usage(stderr);

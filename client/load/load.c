@@ -51,6 +51,7 @@ typedef struct {
 	unsigned weights[OP_COUNT];
 	size_t echo_bytes;   /* raw REQ/REP echo: message size */
 	const char *cohort;
+	const char *key_file;
 } config;
 
 typedef struct {
@@ -319,6 +320,7 @@ static const char usage[] =
         "      --cohort ID         default 2020-11\n"
         "      --timeout MS        per call, default 10000\n"
         "      --echo-bytes N      echo: message size (needs an onboard-echo server)\n"
+        "      --key FILE          log in with this key (session token on every call)\n"
         "      --json              one JSON object on stdout\n"
         "\n"
         "webinar-burst: --total submits (default 500) released at once by --concurrency\n"
@@ -388,6 +390,9 @@ static int parse(int argc, char **argv, config *c)
 		} else if (!strcmp(a, "--echo-bytes")) {
 			TAKE();
 			c->echo_bytes = strtoul(v, NULL, 10);
+		} else if (!strcmp(a, "--key")) {
+			TAKE();
+			c->key_file = v;
 		} else if (!strcmp(a, "--json")) {
 			c->json = true;
 		} else {
@@ -551,7 +556,8 @@ int main(int argc, char **argv)
 		}
 		char err[256];
 		/* Each client gets its own connection to every server. */
-		if (ob_client_open(&sh->clients[i], c->servers, c->n_servers, NULL, err,
+		ob_client_options opts = {.key_file = c->key_file};
+		if (ob_client_open(&sh->clients[i], c->servers, c->n_servers, &opts, err,
 		                   sizeof(err)) != 0) {
 			fprintf(stderr, "onboard-load: %s\n", err);
 			return 1;

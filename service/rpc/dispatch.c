@@ -18,6 +18,7 @@ enum { ARENA_BUDGET = 8 * 1024 * 1024 };
 typedef struct {
 	ob_handler_fn fn;
 	unsigned flags;
+	unsigned roles; /* OB_ALLOW() bits or OB_ALLOW_PUBLIC */
 } slot;
 
 typedef struct {
@@ -28,6 +29,8 @@ typedef struct {
 struct ob_dispatch {
 	service *services;
 	size_t n_services;
+	ob_authorize_fn authorize;
+	void *authorize_ctx;
 };
 
 ob_err ob_dispatch_create(ob_dispatch **out)
@@ -86,6 +89,24 @@ ob_err ob_dispatch_register(ob_dispatch *d, const ProtobufCServiceDescriptor *sd
 	return OB_OK;
 }
 
+static const ProtobufCMethodDescriptor *find_method(const ob_dispatch *d, const char *full,
+                                                    const slot **sl);
+
+ob_err ob_dispatch_allow(ob_dispatch *d, const char *full_name, unsigned roles)
+{
+	const slot *sl = NULL;
+	if (find_method(d, full_name, &sl) == NULL)
+		return OB_ENOTFOUND;
+	((slot *)sl)->roles = roles;
+	return OB_OK;
+}
+
+void ob_dispatch_set_authorizer(ob_dispatch *d, ob_authorize_fn fn, void *ctx)
+{
+	d->authorize = fn;
+	d->authorize_ctx = ctx;
+}
+
 size_t ob_dispatch_n_services(const ob_dispatch *d)
 {
 	return d->n_services;
@@ -104,6 +125,8 @@ void ob_call_init(ob_call *call, void *env, size_t max_request_bytes)
 	call->max_request_bytes = max_request_bytes;
 	call->method = "";
 	call->peer = "";
+	call->peer_host = "";
+	call->peer_uid = -1;
 }
 
 void ob_call_reset(ob_call *call)
@@ -119,6 +142,8 @@ void ob_call_reset(ob_call *call)
 	call->max_request_bytes = max;
 	call->method = "";
 	call->peer = "";
+	call->peer_host = "";
+	call->peer_uid = -1;
 }
 
 void ob_call_fini(ob_call *call)
@@ -297,6 +322,10 @@ static ob_err run(const ob_dispatch *d, ob_call *call, const uint8_t *req, size_
 		                    rq->timeout_ms);
 	if (sl->fn == NULL)
 		return ob_call_fail(call, OB_ENOTSUP, "%s is not implemented yet", rq->method);
+	/* Who is calling, before anything of the request is decoded. */
+	if (d->authorize != NULL && !(sl->roles & OB_ALLOW_PUBLIC) &&
+	    (err = d->authorize(d->authorize_ctx, call, sl->roles)) != OB_OK)
+		return call->err == err ? err : ob_call_fail(call, err, "%s", ob_strerror(err));
 
 	if (ob_pbcheck(md->input, rq->payload.data, rq->payload.len, &pe) != OB_OK) {
 		ob_call_violation(call, pe.field, "%s", pe.description);

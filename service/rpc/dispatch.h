@@ -43,6 +43,12 @@ enum {
 	OB_METHOD_SERVE_WHILE_DRAINING = 1u << 0, /* health must answer NOT_SERVING */
 };
 
+/* Who may call a method (ob_dispatch_allow): a set of roles, bit (1 << role)
+ * with the role numbers of auth/auth.h, or OB_ALLOW_PUBLIC. A method nobody
+ * is allowed to call is refused to everyone once an authorizer is set. */
+#define OB_ALLOW(role) (1u << (role))
+#define OB_ALLOW_PUBLIC (1u << 31)
+
 /* One call in flight. The server initialises the inputs, ob_dispatch_handle()
  * fills in the rest; handlers read the inputs and report through
  * ob_call_fail() and ob_call_violation(). Everything hangs off the arena. */
@@ -52,6 +58,8 @@ typedef struct ob_call {
 	void *env;              /* the service's state, for handlers */
 	const char *peer;       /* for the log: "tcp:1.2.3.4:5", "ipc" */
 	int64_t arrived_us;     /* ob_clock_mono_us() at receipt */
+	int64_t peer_uid;       /* uid of an ipc peer, -1 when unknown or not ipc */
+	const char *peer_host;  /* for per-address limits: the peer without its port */
 	bool draining;          /* the server is shutting down */
 	size_t max_request_bytes;
 	/* parsed from the envelope */
@@ -60,6 +68,9 @@ typedef struct ob_call {
 	const char *idempotency_key; /* metadata "idempotency-key", or NULL */
 	const char *authorization;   /* metadata "authorization", or NULL */
 	int64_t deadline_us;         /* monotonic; 0 = none */
+	/* set by the authorizer */
+	const char *principal;       /* key id, "local", or NULL when not authenticated */
+	int role;                    /* an ob_role of auth/auth.h; 0 = none */
 	/* the outcome */
 	ob_err err;
 	char *message;
@@ -84,6 +95,14 @@ OB_NODISCARD ob_err ob_dispatch_add_service(ob_dispatch *d, const ProtobufCServi
  * must have been added; OB_ENOTFOUND if it or the method does not exist. */
 OB_NODISCARD ob_err ob_dispatch_register(ob_dispatch *d, const ProtobufCServiceDescriptor *sd,
                                          const char *name, ob_handler_fn fn, unsigned flags);
+/* Sets who may call the method with the full name "/pkg.Service/Method". */
+OB_NODISCARD ob_err ob_dispatch_allow(ob_dispatch *d, const char *full_name, unsigned roles);
+/* Checks a caller before its request is decoded: sets call->principal and
+ * call->role, or fails with OB_EAUTH / OB_EPERM / OB_ELIMIT. Called for
+ * every method not OB_ALLOW_PUBLIC, with the method's allowed roles. */
+typedef ob_err (*ob_authorize_fn)(void *ctx, ob_call *call, unsigned roles);
+/* Without an authorizer (unit tests, fuzzing) every method is open. */
+void ob_dispatch_set_authorizer(ob_dispatch *d, ob_authorize_fn fn, void *ctx);
 size_t ob_dispatch_n_services(const ob_dispatch *d);
 const ProtobufCServiceDescriptor *ob_dispatch_service(const ob_dispatch *d, size_t i);
 

@@ -14,11 +14,13 @@
 #include "rpc/dispatch.h"
 
 typedef struct ob_domain ob_domain;
+typedef struct ob_authz ob_authz;
 
 /* Shared by every call; ob_call.env points here. Read-only while serving. */
 typedef struct ob_rpc_env {
 	const ob_dispatch *dispatch;
 	ob_domain *domain; /* NULL in tests that serve only health and reflection */
+	ob_authz *authz;   /* NULL: no authentication (tests) */
 } ob_rpc_env;
 
 /* Adds Health, Reflection and Onboarding to d with their handlers. */

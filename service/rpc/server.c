@@ -318,11 +318,15 @@ static void aio_done(void *arg)
 	pthread_mutex_unlock(&s->mu);
 }
 
-static void describe_peer(nng_pipe p, char *out, size_t n)
+/* The peer for the log ("127.0.0.1:5123", "ipc:pid=42"), its host for
+ * per-address limits, and its uid when it is on the ipc socket. */
+static void describe_peer(nng_pipe p, char *out, size_t n, char *host, size_t hn, int64_t *uid)
 {
 	nng_sockaddr sa;
+	*uid = -1;
 	if (nng_pipe_get_addr(p, NNG_OPT_REMADDR, &sa) != 0) {
 		snprintf(out, n, "-");
+		snprintf(host, hn, "-");
 		return;
 	}
 	char ip[INET6_ADDRSTRLEN];
@@ -330,31 +334,40 @@ static void describe_peer(nng_pipe p, char *out, size_t n)
 	case NNG_AF_INET:
 		inet_ntop(AF_INET, &sa.s_in.sa_addr, ip, sizeof(ip));
 		snprintf(out, n, "%s:%u", ip, ntohs(sa.s_in.sa_port));
+		snprintf(host, hn, "%s", ip);
 		break;
 	case NNG_AF_INET6:
 		inet_ntop(AF_INET6, sa.s_in6.sa_addr, ip, sizeof(ip));
 		snprintf(out, n, "[%s]:%u", ip, ntohs(sa.s_in6.sa_port));
+		snprintf(host, hn, "%s", ip);
 		break;
 	case NNG_AF_IPC: {
-		int pid = 0;
-		if (nng_pipe_get_int(p, NNG_OPT_IPC_PEER_PID, &pid) == 0)
-			snprintf(out, n, "ipc:pid=%d", pid);
+		uint64_t u = 0, pid = 0;
+		if (nng_pipe_get_uint64(p, NNG_OPT_IPC_PEER_UID, &u) == 0)
+			*uid = (int64_t)u;
+		if (nng_pipe_get_uint64(p, NNG_OPT_IPC_PEER_PID, &pid) == 0)
+			snprintf(out, n, "ipc:pid=%llu", (unsigned long long)pid);
 		else
 			snprintf(out, n, "ipc");
+		snprintf(host, hn, "ipc");
 		break;
 	}
 	default:
 		snprintf(out, n, "pipe:%d", nng_pipe_id(p));
+		snprintf(host, hn, "pipe");
 	}
 }
 
 static void serve(ob_server *s, ob_call *call, slot *sl)
 {
 	nng_msg *msg = sl->msg;
-	char peer[80];
-	describe_peer(nng_msg_get_pipe(msg), peer, sizeof(peer));
+	char peer[80], host[64];
+	int64_t uid;
+	describe_peer(nng_msg_get_pipe(msg), peer, sizeof(peer), host, sizeof(host), &uid);
 	ob_call_reset(call);
 	call->peer = peer;
+	call->peer_host = host;
+	call->peer_uid = uid;
 	call->arrived_us = sl->arrived_us;
 	call->draining = atomic_load(&s->draining);
 

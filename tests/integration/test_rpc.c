@@ -246,7 +246,8 @@ static void test_methods_listed(void **state)
 	                               (ProtobufCMessage **)&ls, CALL_TIMEOUT_MS, &r);
 	assert_int_equal(code, OB_CODE_OK);
 	ob_result_fini(&r);
-	assert_int_equal(ls->n_services, 3);
+	/* Health, Reflection, Onboarding, Auth, and Admin once it is served. */
+	assert_true(ls->n_services >= 4);
 	bool submit = false, check = false;
 	for (size_t i = 0; i < ls->n_services; i++)
 		for (size_t m = 0; m < ls->services[i]->n_methods; m++) {

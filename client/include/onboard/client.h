@@ -27,7 +27,8 @@
  * original reply and no second effect. Read-only methods ignore the key.
  *
  * Threading: an ob_client is safe to use from many threads at once; each call
- * uses its own nng context. Calls block until the reply or the deadline.
+ * uses its own nng context (and the session token is shared under a lock).
+ * Calls block until the reply or the deadline.
  *
  * Ownership: results are owned by the ob_result and freed by ob_result_fini();
  * an unpacked response message from ob_client_call_message() belongs to the
@@ -82,6 +83,12 @@ typedef struct ob_client_options {
 	const char *tls_cert_file;
 	const char *tls_key_file;
 	const char *tls_server_name; /* default: the URL's host */
+	/* A key file made by `onboard keygen` (mode 0600). With it, the client
+	 * logs in on its first call (one Ed25519 signature), sends the session
+	 * token with every call, and logs in again before the token expires or
+	 * when the server refuses it. Without it, calls carry no credential
+	 * (the server may trust a local ipc peer). */
+	const char *key_file;
 	/* Do not wait for a first connection in ob_client_open(). */
 	bool lazy_connect;
 	/* Replies larger than this are refused; default 16 MiB. */

@@ -1,0 +1,114 @@
+#include "keyfile.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+static int fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+{
+	if (err != NULL && errlen > 0) {
+		va_list ap;
+		va_start(ap, fmt);
+		vsnprintf(err, errlen, fmt, ap);
+		va_end(ap);
+	}
+	return -1;
+}
+
+static void key_id(const uint8_t pk[32], char id[OB_KEYFILE_ID_LEN + 1])
+{
+	uint8_t h[32];
+	crypto_generichash(h, sizeof(h), pk, 32, NULL, 0);
+	sodium_bin2hex(id, OB_KEYFILE_ID_LEN + 1, h, 8);
+}
+
+int ob_keyfile_generate(const char *path, char id[OB_KEYFILE_ID_LEN + 1], char pk_b64[64],
+                        char *err, size_t errlen)
+{
+	uint8_t seed[32], pk[32], sk[64];
+	char line[64];
+	randombytes_buf(seed, sizeof(seed));
+	crypto_sign_seed_keypair(pk, sk, seed);
+	sodium_bin2base64(line, sizeof(line), seed, sizeof(seed), sodium_base64_VARIANT_ORIGINAL);
+	sodium_memzero(seed, sizeof(seed));
+	sodium_memzero(sk, sizeof(sk));
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		sodium_memzero(line, sizeof(line));
+		return fail(err, errlen, "cannot create %s: %s%s", path, strerror(errno),
+		            errno == EEXIST ? " (a key file is never overwritten)" : "");
+	}
+	size_t n = strlen(line);
+	line[n++] = '\n';
+	bool ok = fchmod(fd, 0600) == 0 && write(fd, line, n) == (ssize_t)n && fsync(fd) == 0;
+	sodium_memzero(line, sizeof(line));
+	if (close(fd) != 0 || !ok) {
+		unlink(path);
+		return fail(err, errlen, "cannot write %s", path);
+	}
+	key_id(pk, id);
+	sodium_bin2base64(pk_b64, 64, pk, sizeof(pk), sodium_base64_VARIANT_ORIGINAL);
+	return 0;
+}
+
+int ob_keyfile_load(const char *path, uint8_t seed[32], char id[OB_KEYFILE_ID_LEN + 1], char *err,
+                    size_t errlen)
+{
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return fail(err, errlen, "cannot open the key file %s: %s", path, strerror(errno));
+	struct stat st;
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || (st.st_mode & 077) != 0 ||
+	    st.st_uid != geteuid()) {
+		close(fd);
+		return fail(err, errlen,
+		            "%s must be a regular file of yours that nobody else can read "
+		            "(chmod 600 %s)",
+		            path, path);
+	}
+	char buf[128];
+	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0) {
+		sodium_memzero(buf, sizeof(buf));
+		return fail(err, errlen, "cannot read the key file %s", path);
+	}
+	buf[n] = '\0';
+	size_t len = strcspn(buf, "\r\n");
+	size_t bin_len = 0;
+	int rc = sodium_base642bin(seed, 32, buf, len, NULL, &bin_len, NULL,
+	                           sodium_base64_VARIANT_ORIGINAL);
+	sodium_memzero(buf, sizeof(buf));
+	if (rc != 0 || bin_len != 32)
+		return fail(err, errlen, "%s is not a key file made by 'onboard keygen'", path);
+	uint8_t pk[32], sk[64];
+	crypto_sign_seed_keypair(pk, sk, seed);
+	sodium_memzero(sk, sizeof(sk));
+	key_id(pk, id);
+	return 0;
+}
+
+void ob_keyfile_sign_login(const uint8_t seed[32], const char id[OB_KEYFILE_ID_LEN + 1],
+                           int64_t ts_ms, const uint8_t nonce[16], uint8_t sig[64])
+{
+	uint8_t msg[OB_LOGIN_MSG_LEN];
+	memcpy(msg, "onboard-login-v1", 16);
+	msg[16] = 0;
+	memcpy(msg + 17, id, OB_KEYFILE_ID_LEN);
+	uint64_t ts = (uint64_t)ts_ms;
+	for (int i = 0; i < 8; i++)
+		msg[33 + i] = (uint8_t)(ts >> (56 - 8 * i));
+	memcpy(msg + 41, nonce, 16);
+	uint8_t pk[32], sk[64];
+	crypto_sign_seed_keypair(pk, sk, seed);
+	crypto_sign_detached(sig, NULL, msg, sizeof(msg), sk);
+	sodium_memzero(sk, sizeof(sk));
+}
