@@ -240,14 +240,14 @@ static int parse_args(int argc, char **argv, options *o)
 				bad = "--trust-local takes yes or no";
 			break;
 		case O_RATE_KEY:
-			if (!parse_uint(optarg, 10000000, &v) || v == 0)
-				bad = "--rate-per-key takes 1 to 10000000";
+			if (!parse_uint(optarg, 500000, &v) || v == 0)
+				bad = "--rate-per-key takes 1 to 500000";
 			o->authz.key_rate = (double)v;
 			o->authz.key_burst = 2.0 * (double)v;
 			break;
 		case O_RATE_ADDR:
-			if (!parse_uint(optarg, 10000000, &v) || v == 0)
-				bad = "--rate-per-address takes 1 to 10000000";
+			if (!parse_uint(optarg, 500000, &v) || v == 0)
+				bad = "--rate-per-address takes 1 to 500000";
 			o->authz.addr_rate = (double)v;
 			o->authz.addr_burst = 2.0 * (double)v;
 			break;

@@ -131,12 +131,15 @@ ob_err ob_authz_create(ob_authz **out, const ob_authz_config *cfg)
 	if (err == OB_OK)
 		err = ob_login_verifier_create(0, &a->logins);
 	if (err == OB_OK)
-		err = ob_ratelimit_create(cfg->key_rate, cfg->key_burst, 4096, &a->per_key);
+		err = ob_ratelimit_create(cfg->key_rate, (uint32_t)cfg->key_burst, 4096, &a->per_key);
 	if (err == OB_OK)
-		err = ob_ratelimit_create(cfg->addr_rate, cfg->addr_burst, 4096, &a->per_addr);
+		err = ob_ratelimit_create(cfg->addr_rate, (uint32_t)cfg->addr_burst, 4096,
+		                          &a->per_addr);
 	if (err == OB_OK)
-		err = ob_ratelimit_create(cfg->login_rate, cfg->login_burst, 4096,
+		err = ob_ratelimit_create(cfg->login_rate, (uint32_t)cfg->login_burst, 4096,
 		                          &a->login_per_addr);
+	if (err != OB_OK)
+		ob_log(OB_LOG_ERROR, "cannot set up authentication: %s", ob_strerror(err));
 	if (err == OB_OK)
 		err = load_keyring(a);
 	if (err != OB_OK) {
