@@ -473,7 +473,7 @@ ob_err ob_vault_open(const char *path, ob_vault **out, char *err, size_t errlen)
 		set_err(err, errlen, "%s: libsodium failed to initialise", path);
 		return OB_EINTERNAL;
 	}
-	int fd;
+	int fd = -1;
 	ob_err rc = open_checked(path, O_RDONLY, &fd, err, errlen);
 	if (rc != OB_OK)
 		return rc;
@@ -652,7 +652,7 @@ ob_err ob_vault_rotate_file(const char *path, const char *new_kid, char kid_out[
 		set_err(err, errlen, "%s: libsodium failed to initialise", path);
 		return OB_EINTERNAL;
 	}
-	int fd;
+	int fd = -1;
 	ob_err rc = open_checked(path, O_RDWR | O_APPEND, &fd, err, errlen);
 	if (rc != OB_OK)
 		return rc;
