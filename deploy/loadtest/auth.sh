@@ -6,10 +6,11 @@
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
 calls=${1:-20000}
-"$onboard" keygen --out "$work/reviewer.key" --role reviewer --label bench | tail -1 >"$work/keyring"
+"$onboard" keygen --out "$work/reviewer.key" --role reviewer --label bench | tail -1 >"$work/keyring.reviewer"
 # Rate limits out of the way: this measures the checks, not the limits.
-start_onboardd auth --keyring "$work/keyring" --rate-per-key 500000 --rate-per-address 500000
-"$load" -s "$url_ipc" --scenario submit -c 16 -n 1000 --json >/dev/null
+cat "$work/keyring.reviewer" >>"$work/keyring"
+start_onboardd auth
+"$load" -s "$url_ipc" "${key[@]}" --scenario submit -c 16 -n 1000 --json >/dev/null
 printf '%-8s %14s %14s %8s\n' round "no auth /s" "token /s" ratio
 for round in 1 2 3; do
 	a=$("$load" -s "$url_ipc" --scenario get -c 16 -n "$calls" --json)

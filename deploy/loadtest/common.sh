@@ -19,6 +19,11 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# An admin key for the runs over tcp, where no peer is trusted without one;
+# the ipc runs use it too, so that both pay for the same checks.
+"$onboard" keygen --out "$work/admin.key" --role admin --label loadtest | tail -1 >"$work/keyring"
+key=(--key "$work/admin.key")
+
 # start_onboardd NAME [ARGS...]: starts onboardd with its own db; sets $url_ipc and $url_tcp.
 start_onboardd() {
 	local name=$1
@@ -26,7 +31,8 @@ start_onboardd() {
 	local port=$((20000 + RANDOM % 20000))
 	url_ipc="ipc://$work/$name.sock"
 	url_tcp="tcp://127.0.0.1:$port"
-	"$onboardd" --listen "$url_ipc" --listen "$url_tcp" --db "$work/$name.db" --no-access-log "$@" \
+	"$onboardd" --listen "$url_ipc" --listen "$url_tcp" --db "$work/$name.db" --no-access-log \
+		--keyring "$work/keyring" --rate-per-key 500000 --rate-per-address 500000 "$@" \
 		2>>"$work/$name.log" &
 	pids+=($!)
 	server_pid=$!
