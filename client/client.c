@@ -337,6 +337,12 @@ static int call_once(ob_client *c, const char *method, const ob_metadata *md, si
 	nng_msg *reply = rv == 0 ? nng_aio_get_msg(aio) : NULL;
 	nng_aio_free(aio);
 	nng_ctx_close(ctx);
+	if (rv == NNG_EPEERAUTH || rv == NNG_ECRYPTO)
+		return local_failure(res, OB_CODE_UNAVAILABLE,
+		                     "the TLS handshake failed: the server's certificate is not "
+		                     "signed by the CA given, does not name the host (mbedTLS "
+		                     "matches names, not IP addresses: use --tls-server-name), or "
+		                     "the server wants a client certificate");
 	if (rv == NNG_ETIMEDOUT)
 		return local_failure(res, OB_CODE_DEADLINE_EXCEEDED,
 		                     "no reply within %lld ms (is the server reachable?)",
@@ -431,7 +437,8 @@ int ob_client_call(ob_client *c, const char *method, const ob_metadata *md, size
 		memset(res, 0, sizeof(*res));
 		return local_failure(res, OB_CODE_INVALID_ARGUMENT, "at most 31 metadata entries");
 	}
-	memcpy(with, md, n_md * sizeof(*md));
+	if (n_md > 0)
+		memcpy(with, md, n_md * sizeof(*md));
 	char token[128];
 	for (int attempt = 0; attempt < 2; attempt++) {
 		memset(res, 0, sizeof(*res));

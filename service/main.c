@@ -346,6 +346,9 @@ int main(int argc, char **argv)
 	ob_domain *domain = NULL;
 	ob_authz *authz = NULL;
 	ob_rpc_env env = {0};
+	/* Keys and secrets first: a misconfigured start changes nothing on disk. */
+	if (ob_authz_create(&authz, &o.authz) != OB_OK)
+		goto out;
 	if (make_parent_dir(o.db) != 0) {
 		ob_log(OB_LOG_ERROR, "cannot create the directory of %s: %s", o.db, strerror(errno));
 		goto out;
@@ -360,8 +363,6 @@ int main(int argc, char **argv)
 		ob_log(OB_LOG_ERROR, "cannot prepare the programme in %s", o.db);
 		goto out;
 	}
-	if (ob_authz_create(&authz, &o.authz) != OB_OK)
-		goto out;
 	if (ob_dispatch_create(&d) != OB_OK || ob_handlers_register(d) != OB_OK ||
 	    ob_authz_install(authz, d) != OB_OK) {
 		ob_log(OB_LOG_ERROR, "cannot build the method table");

@@ -32,6 +32,9 @@ static const char usage_head[] =
         "      --tls-ca FILE      CA that signed the server's certificate (tls+tcp://)\n"
         "      --tls-cert FILE    client certificate, when the server requires one\n"
         "      --tls-key FILE     its private key\n"
+        "      --tls-server-name NAME  the name the server's certificate must carry\n"
+        "                         (default: the URL's host; mbedTLS does not match IP\n"
+        "                         addresses against certificates)\n"
         "  -h, --help             this text; COMMAND --help for a command's\n"
         "\n"
         "Commands:\n";
@@ -286,6 +289,11 @@ int main(int argc, char **argv)
 			if (val == NULL)
 				return cli_usage_error(NULL, "%s needs a key file", a);
 			c.client_opts.key_file = val;
+			i++;
+		} else if (strcmp(a, "--tls-server-name") == 0) {
+			if (val == NULL)
+				return cli_usage_error(NULL, "%s needs a name", a);
+			c.client_opts.tls_server_name = val;
 			i++;
 		} else if (strcmp(a, "--tls-ca") == 0 || strcmp(a, "--tls-cert") == 0 ||
 		           strcmp(a, "--tls-key") == 0) {
