@@ -176,7 +176,7 @@ int ob_client_open(ob_client **out, const char *const *urls, size_t n_urls,
 		return -1;
 	}
 	size_t max_reply = opts != NULL && opts->max_reply_bytes > 0 ? opts->max_reply_bytes
-	                                                               : DEFAULT_MAX_REPLY;
+	                                                             : DEFAULT_MAX_REPLY;
 	nng_socket_set_size(c->sock, NNG_OPT_RECVMAXSZ, max_reply);
 	/* No timed resend: see the header. */
 	nng_socket_set_ms(c->sock, NNG_OPT_REQ_RESENDTIME, NNG_DURATION_INFINITE);
@@ -315,7 +315,8 @@ static int call_once(ob_client *c, const char *method, const ob_metadata *md, si
 	int rv = nng_ctx_open(&ctx, c->sock);
 	if (rv != 0) {
 		nng_msg_free(msg);
-		return local_failure(res, OB_CODE_UNAVAILABLE, "client closed: %s", nng_strerror(rv));
+		return local_failure(res, OB_CODE_UNAVAILABLE, "client closed: %s",
+		                     nng_strerror(rv));
 	}
 	nng_ctx_set_ms(ctx, NNG_OPT_REQ_RESENDTIME, NNG_DURATION_INFINITE);
 	if ((rv = nng_aio_alloc(&aio, NULL, NULL)) != 0) {
@@ -350,8 +351,8 @@ static int call_once(ob_client *c, const char *method, const ob_metadata *md, si
 	if (rv != 0)
 		return local_failure(res, OB_CODE_UNAVAILABLE, "call failed: %s", nng_strerror(rv));
 
-	Onboard__V1__Response *rs = onboard__v1__response__unpack(NULL, nng_msg_len(reply),
-	                                                          nng_msg_body(reply));
+	Onboard__V1__Response *rs =
+	        onboard__v1__response__unpack(NULL, nng_msg_len(reply), nng_msg_body(reply));
 	nng_msg_free(reply);
 	if (rs == NULL)
 		return local_failure(res, OB_CODE_INTERNAL, "the server's reply is not a Response");
@@ -363,7 +364,8 @@ static int call_once(ob_client *c, const char *method, const ob_metadata *md, si
 		res->violations = calloc(rs->n_field_violations, sizeof(*res->violations));
 		for (size_t i = 0; res->violations != NULL && i < rs->n_field_violations; i++) {
 			res->violations[i].field = dup_str(rs->field_violations[i]->field);
-			res->violations[i].description = dup_str(rs->field_violations[i]->description);
+			res->violations[i].description =
+			        dup_str(rs->field_violations[i]->description);
 			res->n_violations++;
 		}
 	}
@@ -400,7 +402,8 @@ static int login(ob_client *c, int64_t timeout_ms, ob_result *res)
 	if (rs == NULL || strlen(rs->token) >= sizeof(c->token)) {
 		if (rs != NULL)
 			onboard__v1__login_response__free_unpacked(rs, NULL);
-		return local_failure(res, OB_CODE_INTERNAL, "the server's login reply is not valid");
+		return local_failure(res, OB_CODE_INTERNAL,
+		                     "the server's login reply is not valid");
 	}
 	snprintf(c->token, sizeof(c->token), "%s", rs->token);
 	/* The server's TTL is 15 minutes by default; renew well before. We do

@@ -9,11 +9,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <sodium.h>
 
 #include "base/clock.h"
 #include "base/log.h"
+#include "crypto/vault.h"
 #include "defaults.h"
 #include "domain/calendar.h"
 #include "domain/domain.h"
@@ -34,6 +36,9 @@ static const char usage[] =
         "                              ipc://$XDG_RUNTIME_DIR/onboard/onboardd.sock)\n"
         "      --db PATH               the SQLite database (default var/onboard.db, created\n"
         "                              with its directory)\n"
+        "      --master-key FILE       the master keys of the contacts' personal data (default\n"
+        "                              master.key beside --db, created mode 0600 with a new\n"
+        "                              database: back it up, apart from the database)\n"
         "      --tls-cert FILE         PEM certificate for tls+tcp://\n"
         "      --tls-key FILE          PEM private key for tls+tcp:// (mode 0600)\n"
         "      --tls-ca FILE           require client certificates signed by this CA\n"
@@ -69,6 +74,7 @@ typedef struct {
 	ob_log_format log_format;
 	bool access_log;
 	const char *db;
+	const char *master_key;
 	const char *now;
 	unsigned commit_batch;
 	ob_authz_config authz;
@@ -108,6 +114,7 @@ static int parse_args(int argc, char **argv, options *o)
 		O_DB,
 		O_NOW,
 		O_BATCH,
+		O_MASTER_KEY,
 		O_KEYRING,
 		O_TOKEN_SECRET,
 		O_TRUST_LOCAL,
@@ -134,6 +141,7 @@ static int parse_args(int argc, char **argv, options *o)
 	        {"db", required_argument, NULL, O_DB},
 	        {"now", required_argument, NULL, O_NOW},
 	        {"commit-batch", required_argument, NULL, O_BATCH},
+	        {"master-key", required_argument, NULL, O_MASTER_KEY},
 	        {"keyring", required_argument, NULL, O_KEYRING},
 	        {"token-secret", required_argument, NULL, O_TOKEN_SECRET},
 	        {"trust-local", required_argument, NULL, O_TRUST_LOCAL},
@@ -167,15 +175,13 @@ static int parse_args(int argc, char **argv, options *o)
 		case O_TLS_CA:
 			o->server.tls_ca = optarg;
 			break;
-		case O_IPC_MODE:
-			{
-				char *end;
-				unsigned long m = strtoul(optarg, &end, 8);
-				if (*optarg == '\0' || *end != '\0' || m > 0777)
-					bad = "--ipc-mode takes an octal mode such as 0600";
-				o->server.ipc_mode = (unsigned)m;
-			}
-			break;
+		case O_IPC_MODE: {
+			char *end;
+			unsigned long m = strtoul(optarg, &end, 8);
+			if (*optarg == '\0' || *end != '\0' || m > 0777)
+				bad = "--ipc-mode takes an octal mode such as 0600";
+			o->server.ipc_mode = (unsigned)m;
+		} break;
 		case O_CONTEXTS:
 			if (!parse_uint(optarg, 4096, &v) || v == 0)
 				bad = "--contexts takes 1 to 4096";
@@ -224,6 +230,9 @@ static int parse_args(int argc, char **argv, options *o)
 			break;
 		case O_NOW:
 			o->now = optarg;
+			break;
+		case O_MASTER_KEY:
+			o->master_key = optarg;
 			break;
 		case O_KEYRING:
 			o->authz.keyring_path = optarg;
@@ -280,6 +289,49 @@ static int parse_args(int argc, char **argv, options *o)
 		return 1;
 	}
 	return 0;
+}
+
+/* The master key file: --master-key, or master.key in the directory of the
+ * database. Created (0600, with a warning to back it up) only together with a
+ * new database: a missing key file beside an existing database is an error,
+ * never a reason to make new keys that could not read a single contact.
+ * Returns the vault, or NULL after logging why. */
+static ob_vault *open_master_key(const options *o, char *path, size_t n)
+{
+	if (o->master_key != NULL) {
+		snprintf(path, n, "%s", o->master_key);
+	} else {
+		const char *slash = strrchr(o->db, '/');
+		int dir = slash != NULL ? (int)(slash - o->db) : 0;
+		snprintf(path, n, "%.*s%smaster.key", dir, o->db, slash != NULL ? "/" : "");
+	}
+	char why[512];
+	ob_vault *v = NULL;
+	ob_err err = ob_vault_open(path, &v, why, sizeof(why));
+	if (err == OB_ENOTFOUND && access(o->db, F_OK) == 0) {
+		ob_log(OB_LOG_ERROR,
+		       "the database %s exists but its master key file %s does not: restore the "
+		       "key file from its backup, or give its place with --master-key",
+		       o->db, path);
+		return NULL;
+	}
+	if (err == OB_ENOTFOUND) {
+		err = ob_vault_generate_file(path, NULL, why, sizeof(why));
+		if (err == OB_OK) {
+			ob_log(OB_LOG_WARN,
+			       "created the master key file %s: back it up now, apart from the "
+			       "database; without it the contacts' personal data cannot be read",
+			       path);
+			err = ob_vault_open(path, &v, why, sizeof(why));
+		}
+	}
+	if (err != OB_OK) {
+		ob_log(OB_LOG_ERROR, "%s", why);
+		return NULL;
+	}
+	ob_log(OB_LOG_INFO, "master key file %s: %zu key(s), active %s", path,
+	       ob_vault_key_count(v), ob_vault_active_key_id(v));
+	return v;
 }
 
 /* mkdir -p of the directory holding path. Returns 0 or -1 with errno. */
@@ -346,14 +398,21 @@ int main(int argc, char **argv)
 	ob_domain *domain = NULL;
 	ob_authz *authz = NULL;
 	ob_rpc_env env = {0};
+	char key_path[4096];
 	/* Keys and secrets first: a misconfigured start changes nothing on disk. */
+	o.authz.audit = ob_admin_audit_hook; /* failed logins and denials, once env.domain is set */
+	o.authz.audit_ctx = &env;
 	if (ob_authz_create(&authz, &o.authz) != OB_OK)
 		goto out;
 	if (make_parent_dir(o.db) != 0) {
-		ob_log(OB_LOG_ERROR, "cannot create the directory of %s: %s", o.db, strerror(errno));
+		ob_log(OB_LOG_ERROR, "cannot create the directory of %s: %s", o.db,
+		       strerror(errno));
 		goto out;
 	}
-	if (ob_store_open_sqlite(&store, o.db) != OB_OK) {
+	if ((env.vault = open_master_key(&o, key_path, sizeof(key_path))) == NULL)
+		goto out;
+	env.master_key_path = key_path;
+	if (ob_store_open_sqlite_vault(&store, o.db, env.vault) != OB_OK) {
 		ob_log(OB_LOG_ERROR, "cannot open the database %s", o.db);
 		goto out;
 	}
@@ -399,6 +458,7 @@ out:
 	ob_authz_destroy(authz);
 	ob_domain_destroy(domain);
 	ob_store_destroy(store);
+	ob_vault_destroy(env.vault); /* the current one: a rotation replaces it */
 	if (status == 0)
 		ob_log(OB_LOG_INFO, "stopped cleanly");
 	return status;

@@ -64,5 +64,6 @@ const ProtobufCMethodDescriptor *cli_find_method(const char *name, char *full, s
 
 extern const cli_command cli_rpc_commands[];
 extern const cli_command cli_app_commands[];
+extern const cli_command cli_admin_commands[];
 
 #endif

@@ -29,9 +29,9 @@ static int cmd_health(cli *c, int argc, char **argv)
 	if (argc == 2)
 		rq.service = argv[1];
 	Onboard__V1__HealthCheckResponse *rs = NULL;
-	int rc = cli_call(c, "/onboard.v1.Health/Check", &rq.base,
-	                  &onboard__v1__health_check_response__descriptor,
-	                  (ProtobufCMessage **)&rs);
+	int rc =
+	        cli_call(c, "/onboard.v1.Health/Check", &rq.base,
+	                 &onboard__v1__health_check_response__descriptor, (ProtobufCMessage **)&rs);
 	if (rc != OB_EXIT_OK)
 		return rc;
 	if (c->json) {
@@ -90,7 +90,8 @@ static int cmd_call(cli *c, int argc, char **argv)
 		     "name such as /onboard.v1.Onboarding/GetCohort ('onboard methods' lists\n"
 		     "them). The request is read from a file with @FILE, from stdin with -,\n"
 		     "and is {} when omitted.\n"
-		     "Example: onboard call /onboard.v1.Onboarding/GetCohort '{\"id\":\"2020-11\"}'");
+		     "Example: onboard call /onboard.v1.Onboarding/GetCohort "
+		     "'{\"id\":\"2020-11\"}'");
 		return OB_EXIT_OK;
 	}
 	if (argc < 2 || argc > 3)
@@ -148,8 +149,8 @@ static int cmd_call(cli *c, int argc, char **argv)
 		json_decref(j);
 		if (!empty) {
 			free(owned);
-			snprintf(err, sizeof(err), "unknown method '%s'; 'onboard methods' lists them",
-			         argv[1]);
+			snprintf(err, sizeof(err),
+			         "unknown method '%s'; 'onboard methods' lists them", argv[1]);
 			fprintf(stderr, "onboard call: %s\n", err);
 			return OB_EXIT_USAGE;
 		}
@@ -215,7 +216,8 @@ static int cmd_keygen(cli *c, int argc, char **argv)
 		return cli_usage_error("keygen", "needs --out FILE");
 	if (strcmp(role, "applicant") != 0 && strcmp(role, "partner") != 0 &&
 	    strcmp(role, "reviewer") != 0 && strcmp(role, "admin") != 0)
-		return cli_usage_error("keygen", "--role takes applicant, partner, reviewer or admin");
+		return cli_usage_error("keygen",
+		                       "--role takes applicant, partner, reviewer or admin");
 	if (sodium_init() < 0)
 		return OB_EXIT_LOCAL;
 	char id[OB_KEYFILE_ID_LEN + 1], pk[64], err[512];

@@ -12,6 +12,7 @@
 #include "cli.h"
 #include "defaults.h"
 #include "json_codec.h"
+#include "onboard/v1/admin.pb-c.h"
 #include "onboard/v1/auth.pb-c.h"
 #include "onboard/v1/health.pb-c.h"
 #include "onboard/v1/onboarding.pb-c.h"
@@ -47,8 +48,8 @@ static const char usage_tail[] =
 static void print_usage(FILE *f)
 {
 	fputs(usage_head, f);
-	const cli_command *tables[] = {cli_rpc_commands, cli_app_commands};
-	for (size_t t = 0; t < 2; t++)
+	const cli_command *tables[] = {cli_rpc_commands, cli_app_commands, cli_admin_commands};
+	for (size_t t = 0; t < 3; t++)
 		for (const cli_command *cmd = tables[t]; cmd->name != NULL; cmd++)
 			fprintf(f, "  %-10s %s\n", cmd->name, cmd->summary);
 	fputs(usage_tail, f);
@@ -83,7 +84,8 @@ ob_client *cli_client(cli *c)
 		return c->client;
 	static char default_url[512];
 	if (c->n_servers == 0)
-		c->servers[c->n_servers++] = ob_default_server_url(default_url, sizeof(default_url));
+		c->servers[c->n_servers++] =
+		        ob_default_server_url(default_url, sizeof(default_url));
 	char err[512];
 	if (ob_client_open(&c->client, c->servers, c->n_servers, &c->client_opts, err,
 	                   sizeof(err)) != 0) {
@@ -190,10 +192,9 @@ char *cli_read_file(const char *path, size_t *len)
 const ProtobufCMethodDescriptor *cli_find_method(const char *name, char *full, size_t n)
 {
 	static const ProtobufCServiceDescriptor *const services[] = {
-	        &onboard__v1__auth__descriptor,
-	        &onboard__v1__health__descriptor,
-	        &onboard__v1__reflection__descriptor,
-	        &onboard__v1__onboarding__descriptor,
+	        &onboard__v1__auth__descriptor,       &onboard__v1__health__descriptor,
+	        &onboard__v1__reflection__descriptor, &onboard__v1__onboarding__descriptor,
+	        &onboard__v1__admin__descriptor,
 	};
 	const char *p = name[0] == '/' ? name + 1 : name;
 	/* The split between service and method: the last '/' or, failing that, the last '.'. */
@@ -241,8 +242,8 @@ static bool parse_duration(const char *s, int64_t *ms)
 
 static const cli_command *find_command(const char *name)
 {
-	const cli_command *tables[] = {cli_rpc_commands, cli_app_commands};
-	for (size_t t = 0; t < 2; t++)
+	const cli_command *tables[] = {cli_rpc_commands, cli_app_commands, cli_admin_commands};
+	for (size_t t = 0; t < 3; t++)
 		for (const cli_command *cmd = tables[t]; cmd->name != NULL; cmd++)
 			if (strcmp(cmd->name, name) == 0)
 				return cmd;
@@ -273,15 +274,16 @@ int main(int argc, char **argv)
 			i++;
 		} else if (strcmp(a, "-t") == 0 || strcmp(a, "--timeout") == 0) {
 			if (val == NULL || !parse_duration(val, &c.timeout_ms))
-				return cli_usage_error(NULL, "%s needs a duration such as 500ms, 5s or 1m",
-				                       a);
+				return cli_usage_error(
+				        NULL, "%s needs a duration such as 500ms, 5s or 1m", a);
 			i++;
 		} else if (strcmp(a, "-H") == 0) {
 			const char *eq = val != NULL ? strchr(val, '=') : NULL;
 			if (eq == NULL || eq == val)
 				return cli_usage_error(NULL, "-H needs key=value");
 			if (c.n_md == CLI_MAX_METADATA)
-				return cli_usage_error(NULL, "at most %d -H entries", CLI_MAX_METADATA);
+				return cli_usage_error(NULL, "at most %d -H entries",
+				                       CLI_MAX_METADATA);
 			char *key = strndup(val, (size_t)(eq - val));
 			c.md[c.n_md++] = (ob_metadata){key, eq + 1};
 			i++;

@@ -42,14 +42,14 @@ typedef struct {
 	const char *scenario;
 	unsigned concurrency;
 	unsigned connections;
-	uint64_t total;      /* 0: use duration */
-	double duration_s;   /* 0: use total */
+	uint64_t total;    /* 0: use duration */
+	double duration_s; /* 0: use total */
 	double warmup_s;
-	double rate;         /* 0: closed loop */
+	double rate; /* 0: closed loop */
 	int64_t timeout_ms;
 	bool json;
 	unsigned weights[OP_COUNT];
-	size_t echo_bytes;   /* raw REQ/REP echo: message size */
+	size_t echo_bytes; /* raw REQ/REP echo: message size */
 	const char *cohort;
 	const char *key_file;
 } config;
@@ -63,12 +63,12 @@ typedef struct {
 typedef struct shared {
 	config cfg;
 	ob_client **clients;
-	nng_socket *raw; /* for echo */
-	atomic_uint_fast64_t next;   /* next call number */
+	nng_socket *raw;           /* for echo */
+	atomic_uint_fast64_t next; /* next call number */
 	atomic_uint_fast64_t siren_seq;
-	int64_t start_us;            /* measurement start (after warm-up) */
+	int64_t start_us; /* measurement start (after warm-up) */
 	int64_t warm_start_us;
-	int64_t end_us;              /* duration mode */
+	int64_t end_us; /* duration mode */
 	char ids[MAX_IDS][32];
 	size_t n_ids;
 	uint32_t siren_base;
@@ -201,7 +201,8 @@ static int one_call(worker *w, op_kind op)
 	}
 	case OP_LIST: {
 		method = "/onboard.v1.Onboarding/ListApplications";
-		Onboard__V1__ListApplicationsRequest rq = ONBOARD__V1__LIST_APPLICATIONS_REQUEST__INIT;
+		Onboard__V1__ListApplicationsRequest rq =
+		        ONBOARD__V1__LIST_APPLICATIONS_REQUEST__INIT;
 		rq.cohort_id = (char *)sh->cfg.cohort;
 		rq.page_size = 20;
 		len = onboard__v1__list_applications_request__pack(&rq, buf);
@@ -338,13 +339,13 @@ static int parse(int argc, char **argv, config *c)
 	bool have_c = false;
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-#define TAKE()                                                                                 \
-	do {                                                                                   \
-		if (v == NULL) {                                                               \
-			fprintf(stderr, "onboard-load: %s needs a value\n", a);               \
-			return 2;                                                              \
-		}                                                                              \
-		i++;                                                                           \
+#define TAKE()                                                                                     \
+	do {                                                                                       \
+		if (v == NULL) {                                                                   \
+			fprintf(stderr, "onboard-load: %s needs a value\n", a);                    \
+			return 2;                                                                  \
+		}                                                                                  \
+		i++;                                                                               \
 	} while (0)
 		if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
 			fputs(usage, stdout);
@@ -378,7 +379,8 @@ static int parse(int argc, char **argv, config *c)
 		} else if (!strcmp(a, "--mix")) {
 			TAKE();
 			if (sscanf(v, "%u,%u,%u,%u", &mix[0], &mix[1], &mix[2], &mix[3]) != 4) {
-				fprintf(stderr, "onboard-load: --mix takes four weights, e.g. 1,6,1,2\n");
+				fprintf(stderr,
+				        "onboard-load: --mix takes four weights, e.g. 1,6,1,2\n");
 				return 2;
 			}
 		} else if (!strcmp(a, "--cohort")) {
@@ -396,7 +398,8 @@ static int parse(int argc, char **argv, config *c)
 		} else if (!strcmp(a, "--json")) {
 			c->json = true;
 		} else {
-			fprintf(stderr, "onboard-load: unknown option '%s'\nTry 'onboard-load --help'.\n",
+			fprintf(stderr,
+			        "onboard-load: unknown option '%s'\nTry 'onboard-load --help'.\n",
 			        a);
 			return 2;
 		}
@@ -432,7 +435,8 @@ static int parse(int argc, char **argv, config *c)
 		c->total = 10000;
 	if (c->concurrency == 0 || c->concurrency > 4096 || c->connections == 0 ||
 	    c->connections > 1024 || c->timeout_ms <= 0) {
-		fprintf(stderr, "onboard-load: concurrency 1-4096, connections 1-1024, timeout > 0\n");
+		fprintf(stderr,
+		        "onboard-load: concurrency 1-4096, connections 1-1024, timeout > 0\n");
 		return 2;
 	}
 	return 0;
@@ -450,10 +454,10 @@ static int prepare_ids(shared *sh)
 		rq.page_token = token;
 		Onboard__V1__ListApplicationsResponse *rs = NULL;
 		ob_result r;
-		int code = ob_client_call_message(cl, "/onboard.v1.Onboarding/ListApplications", NULL,
-		                                  0, &rq.base,
-		                                  &onboard__v1__list_applications_response__descriptor,
-		                                  (ProtobufCMessage **)&rs, 30000, &r);
+		int code = ob_client_call_message(
+		        cl, "/onboard.v1.Onboarding/ListApplications", NULL, 0, &rq.base,
+		        &onboard__v1__list_applications_response__descriptor,
+		        (ProtobufCMessage **)&rs, 30000, &r);
 		if (code != 0) {
 			fprintf(stderr, "onboard-load: listing applications: %s: %s\n",
 			        ob_code_name(code), r.message);
@@ -462,7 +466,8 @@ static int prepare_ids(shared *sh)
 		}
 		ob_result_fini(&r);
 		for (size_t i = 0; i < rs->n_applications && sh->n_ids < MAX_IDS; i++)
-			snprintf(sh->ids[sh->n_ids++], sizeof(sh->ids[0]), "%s", rs->applications[i]->id);
+			snprintf(sh->ids[sh->n_ids++], sizeof(sh->ids[0]), "%s",
+			         rs->applications[i]->id);
 		snprintf(token, sizeof(token), "%s", rs->next_page_token);
 		protobuf_c_message_free_unpacked(&rs->base, NULL);
 		if (token[0] == '\0')
@@ -498,13 +503,14 @@ static void report(const shared *sh, const stats *st, double seconds)
 		       ",\"p99\":%" PRId64 ",\"p999\":%" PRId64 ",\"max\":%" PRId64
 		       ",\"mean\":%.1f},\"codes\":{",
 		       c->scenario, c->concurrency, c->connections, c->rate, seconds, st->calls, ok,
-		       (double)st->calls / seconds, (double)ok / seconds, min, v[0], v[1], v[2], v[3],
-		       h->max, h->total > 0 ? h->sum / (double)h->total : 0.0);
+		       (double)st->calls / seconds, (double)ok / seconds, min, v[0], v[1], v[2],
+		       v[3], h->max, h->total > 0 ? h->sum / (double)h->total : 0.0);
 		bool first = true;
 		for (int i = 0; i <= N_CODES; i++)
 			if (st->codes[i] > 0) {
 				printf("%s\"%s\":%" PRIu64, first ? "" : ",",
-				       i == N_CODES ? "LOCAL_FAILURE" : ob_code_name(i), st->codes[i]);
+				       i == N_CODES ? "LOCAL_FAILURE" : ob_code_name(i),
+				       st->codes[i]);
 				first = false;
 			}
 		printf("}}\n");
@@ -537,7 +543,8 @@ int main(int argc, char **argv)
 	config *c = &sh->cfg;
 	static char default_url[512];
 	if (c->n_servers == 0)
-		c->servers[c->n_servers++] = ob_default_server_url(default_url, sizeof(default_url));
+		c->servers[c->n_servers++] =
+		        ob_default_server_url(default_url, sizeof(default_url));
 
 	/* A random SIREN range per run, so that runs against one database
 	 * rarely collide. */
@@ -547,9 +554,11 @@ int main(int argc, char **argv)
 	for (unsigned i = 0; i < c->connections; i++) {
 		if (c->weights[OP_ECHO] > 0) {
 			if (nng_req0_open(&sh->raw[i]) != 0 ||
-			    nng_socket_set_ms(sh->raw[i], NNG_OPT_REQ_RESENDTIME, NNG_DURATION_INFINITE) ||
+			    nng_socket_set_ms(sh->raw[i], NNG_OPT_REQ_RESENDTIME,
+			                      NNG_DURATION_INFINITE) ||
 			    nng_dial(sh->raw[i], c->servers[i % c->n_servers], NULL, 0) != 0) {
-				fprintf(stderr, "onboard-load: cannot connect to %s\n", c->servers[0]);
+				fprintf(stderr, "onboard-load: cannot connect to %s\n",
+				        c->servers[0]);
 				return 1;
 			}
 			continue;

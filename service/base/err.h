@@ -10,7 +10,7 @@
 #define OB_BASE_ERR_H
 
 #if defined(__GNUC__)
-#define OB_NODISCARD __attribute__((warn_unused_result))
+#define OB_NODISCARD    __attribute__((warn_unused_result))
 #define OB_PRINTF(a, b) __attribute__((format(printf, a, b)))
 #else
 #define OB_NODISCARD

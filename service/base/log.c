@@ -42,7 +42,8 @@ static void puts_(line *l, const char *s)
 	put(l, s, strlen(s));
 }
 
-/* Appends s with JSON string escaping (also safe in the text format), at most max bytes of input. */
+/* Appends s with JSON string escaping (also safe in the text format), at most max bytes of input.
+ */
 static void put_escaped(line *l, const char *s, size_t max)
 {
 	for (size_t i = 0; s[i] != '\0' && i < max; i++) {

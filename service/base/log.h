@@ -24,8 +24,8 @@ void ob_log_configure(ob_log_format format, ob_log_level min_level, bool access_
 void ob_log(ob_log_level level, const char *fmt, ...) OB_PRINTF(2, 3);
 
 typedef struct ob_access_entry {
-	const char *method;     /* as received; escaped and truncated here */
-	const char *status;     /* "OK", "INVALID_ARGUMENT"... */
+	const char *method; /* as received; escaped and truncated here */
+	const char *status; /* "OK", "INVALID_ARGUMENT"... */
 	int64_t latency_us;
 	const char *request_id; /* may be NULL */
 	const char *peer;       /* "tcp:127.0.0.1:4242", "ipc:pid=42"... */

@@ -65,6 +65,17 @@ static ob_err store_failed(ob_outcome *o, ob_err err)
 	return err;
 }
 
+/* An application whose contact cannot be decrypted is never shown as if its
+ * contact were empty. The message names the application, not its data. */
+static ob_err unreadable(ob_outcome *o, const ob_application *a)
+{
+	say(o,
+	    "the contact data of application %s failed its integrity check (tampered, copied "
+	    "from another record, or its master key is missing); see the server log",
+	    a->id);
+	return OB_ECORRUPT;
+}
+
 /* ---- counters ------------------------------------------------------- */
 
 /* Counter deltas gathered for one change and written in one statement. */
@@ -73,7 +84,8 @@ typedef struct {
 	size_t n;
 } deltas;
 
-static void delta(deltas *ds, int64_t by, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void delta(deltas *ds, int64_t by, const char *fmt, ...)
+        __attribute__((format(printf, 3, 4)));
 static void delta(deltas *ds, int64_t by, const char *fmt, ...)
 {
 	if (by == 0 || ds->n == OB_MAX_COUNTER_BATCH)
@@ -175,7 +187,8 @@ static ob_err idem_check(ob_txn *t, const ob_idempotency *idem, ob_outcome *o, b
 		return store_failed(o, err);
 	if (sodium_memcmp(hash, idem->request_hash, sizeof(hash)) != 0) {
 		free(reply);
-		say(o, "the idempotency key was already used for a different request; use a new key");
+		say(o,
+		    "the idempotency key was already used for a different request; use a new key");
 		ob_violation_add(o, "metadata.idempotency-key", "already used for another request");
 		return OB_EINVAL;
 	}
@@ -185,7 +198,8 @@ static ob_err idem_check(ob_txn *t, const ob_idempotency *idem, ob_outcome *o, b
 	return OB_OK;
 }
 
-/* Renders and stores the reply under the key, and forgets old keys. */
+/* Renders and stores the reply under the key, and forgets old keys. The
+ * reply shows a's contact: the store seals it under a's data key. */
 static ob_err idem_record(ob_txn *t, const ob_idempotency *idem, const ob_application *a,
                           int64_t now)
 {
@@ -195,7 +209,9 @@ static ob_err idem_record(ob_txn *t, const ob_idempotency *idem, const ob_applic
 	size_t len = 0;
 	ob_err err = idem->render(idem->ctx, a, &reply, &len);
 	if (err == OB_OK)
-		err = t->ops->idem_put(t, idem->key, idem->request_hash, reply, len, now);
+		err = t->ops->idem_put(t, idem->key, idem->request_hash, reply, len, now, a);
+	if (reply != NULL)
+		sodium_memzero(reply, len); /* it held the contact in clear */
 	free(reply);
 	/* Old keys go in small steps, at most once a minute: a purge on every
 	 * write showed as a tenth of Submit's cost. */
@@ -296,8 +312,9 @@ static ob_err submit_txn(ob_txn *t, void *arg)
 		return OB_EPRECOND;
 	}
 	if ((c.eligible_sizes & (1u << a->size)) == 0) {
-		say(o, "the company's size category is %s (%u people, turnover %lld EUR, balance "
-		       "sheet %lld EUR): not eligible for cohort %s",
+		say(o,
+		    "the company's size category is %s (%u people, turnover %lld EUR, balance "
+		    "sheet %lld EUR): not eligible for cohort %s",
 		    ob_size_category_name(a->size), a->company.employees,
 		    (long long)a->company.turnover_eur, (long long)a->company.balance_eur, c.id);
 		return OB_EPRECOND;
@@ -321,7 +338,8 @@ static ob_err submit_txn(ob_txn *t, void *arg)
 	ob_state_change ch = {.from = OB_STATE_UNSPECIFIED, .to = a->state, .at_ms = now};
 	snprintf(ch.actor, sizeof(ch.actor), "%s", x->actor);
 	snprintf(ch.reason, sizeof(ch.reason), "%s",
-	         a->state == OB_STATE_SUBMITTED ? "submitted" : "submitted; no seat free: waitlisted");
+	         a->state == OB_STATE_SUBMITTED ? "submitted"
+	                                        : "submitted; no seat free: waitlisted");
 	/* The store's uniqueness of (cohort, SIREN) is the check: one lookup
 	 * fewer on the path every submission takes. */
 	err = t->ops->app_insert(t, a);
@@ -373,6 +391,8 @@ ob_err ob_domain_submit(ob_domain *d, const ob_submission *in, const char *actor
 	ob_err err = ob_validate_submission(in, &a, o);
 	if (err != OB_OK)
 		return err;
+	snprintf(a.submitted_by, sizeof(a.submitted_by), "%s",
+	         in->owner != NULL && in->owner[0] != '\0' ? in->owner : "local");
 	submit_op x = {.a = &a, .idem = idem, .actor = actor, .o = o};
 	err = write(d, submit_txn, &x, o);
 	if (err != OB_OK || x.replayed) {
@@ -401,6 +421,9 @@ ob_err ob_domain_get(ob_domain *d, const char *id, const char *cohort, const cha
 			say(o, "no application %s", id);
 		else
 			say(o, "no application for SIREN %s in cohort %s", siren, cohort);
+	} else if (err == OB_OK && out->contact_unreadable) {
+		err = unreadable(o, out);
+		memset(out, 0, sizeof(*out));
 	} else if (err == OB_OK) {
 		err = decorate(t, out);
 		if (err != OB_OK) {
@@ -434,14 +457,26 @@ ob_err ob_domain_list(ob_domain *d, const ob_app_filter *f, int64_t after_seq, s
 		*more = true;
 		*n = page_size;
 	}
-	for (size_t i = 0; err == OB_OK && i < *n; i++)
+	for (size_t i = 0; err == OB_OK && i < *n; i++) {
+		if ((*out)[i].contact_unreadable) {
+			t->ops->rollback(t);
+			err = unreadable(o, &(*out)[i]);
+			free(*out);
+			*out = NULL;
+			*n = 0;
+			*more = false;
+			return err;
+		}
 		if ((*out)[i].state == OB_STATE_WAITLISTED)
-			err = t->ops->app_waitlist_position(t, &(*out)[i], &(*out)[i].waitlist_position);
+			err = t->ops->app_waitlist_position(t, &(*out)[i],
+			                                    &(*out)[i].waitlist_position);
+	}
 	t->ops->rollback(t);
 	if (err != OB_OK) {
 		free(*out);
 		*out = NULL;
 		*n = 0;
+		*more = false;
 		return store_failed(o, err);
 	}
 	return OB_OK;
@@ -554,7 +589,8 @@ static ob_err revoke(ob_txn *t, const ob_cohort *c, ob_application *a, int64_t n
 	b->revoked = true;
 	b->revoked_at_ms = now;
 	ob_date from, until, today = ob_paris_date(now / 1000);
-	if (ob_date_parse(b->fee_waiver_from, &from) && ob_date_parse(b->fee_waiver_until, &until)) {
+	if (ob_date_parse(b->fee_waiver_from, &from) &&
+	    ob_date_parse(b->fee_waiver_until, &until)) {
 		if (ob_date_cmp(today, until) < 0) {
 			until = today;
 			ob_date_format(until, b->fee_waiver_until);
@@ -582,9 +618,9 @@ typedef struct {
 	const char *actor;
 	ob_outcome *o;
 	bool withdraw;
-	ob_action action;     /* review */
-	ob_rejection reason;  /* review */
-	const char *note;     /* review: note; withdrawal: reason */
+	ob_action action;    /* review */
+	ob_rejection reason; /* review */
+	const char *note;    /* review: note; withdrawal: reason */
 	bool replayed;
 	ob_application a;
 } app_op;
@@ -617,7 +653,8 @@ static ob_err withdraw_change(ob_txn *t, app_op *x, const ob_cohort *c, int64_t 
 {
 	ob_application *a = &x->a;
 	if (ob_state_final(a->state)) {
-		say(x->o, "cannot withdraw application %s: it is %s", x->id, ob_state_name(a->state));
+		say(x->o, "cannot withdraw application %s: it is %s", x->id,
+		    ob_state_name(a->state));
 		return OB_EPRECOND;
 	}
 	char why[OB_REASON_MAX + 1];
@@ -645,15 +682,19 @@ static ob_err app_txn(ob_txn *t, void *arg)
 		say(o, "no application %s", x->id);
 		return err;
 	}
+	if (err == OB_OK && x->a.contact_unreadable)
+		return unreadable(o, &x->a);
 	ob_cohort c;
 	if (err == OB_OK)
 		err = t->ops->cohort_get(t, x->a.cohort_id, &c);
 	if (err != OB_OK)
 		return store_failed(o, err);
 	if (x->expected_version != 0 && x->expected_version != x->a.version) {
-		say(o, "application %s is at version %llu, not %llu: someone changed it; read it "
-		       "again",
-		    x->id, (unsigned long long)x->a.version, (unsigned long long)x->expected_version);
+		say(o,
+		    "application %s is at version %llu, not %llu: someone changed it; read it "
+		    "again",
+		    x->id, (unsigned long long)x->a.version,
+		    (unsigned long long)x->expected_version);
 		return OB_ESTALE;
 	}
 	int64_t now = ob_clock_now_ms();
@@ -683,7 +724,8 @@ ob_err ob_domain_review(ob_domain *d, const char *id, ob_action action, uint64_t
                         const ob_idempotency *idem, ob_application *out, ob_outcome *o)
 {
 	if (action <= OB_ACTION_UNSPECIFIED || action >= OB_ACTION_COUNT)
-		ob_violation_add(o, "action", "must be START, REQUEST_INFO, APPROVE, REJECT or ONBOARD");
+		ob_violation_add(o, "action",
+		                 "must be START, REQUEST_INFO, APPROVE, REJECT or ONBOARD");
 	if (expected_version == 0)
 		ob_violation_add(o, "expected_version", "is required: the version you reviewed");
 	if (action == OB_ACTION_REJECT &&
@@ -858,4 +900,238 @@ ob_err ob_domain_set_capacity(ob_domain *d, const char *cohort, uint32_t capacit
 	if (err != OB_OK)
 		return err;
 	return ob_domain_standing(d, cohort, out, o);
+}
+
+/* ---- personal data -------------------------------------------------- */
+
+static const char erased_reason[] = "personal data erased";
+
+typedef struct {
+	const char *id;
+	const char *reason;
+	const char *actor;
+	ob_outcome *o;
+	bool already;
+	ob_application a;
+} erase_op;
+
+static ob_err erase_txn(ob_txn *t, void *arg)
+{
+	erase_op *x = arg;
+	ob_application *a = &x->a;
+	ob_err err = t->ops->app_get(t, x->id, a);
+	if (err == OB_ENOTFOUND) {
+		say(x->o, "no application %s", x->id);
+		return err;
+	}
+	if (err != OB_OK)
+		return store_failed(x->o, err);
+	if (a->contact_erased) {
+		x->already = true;
+		err = decorate(t, a);
+		return err == OB_OK ? OB_OK : store_failed(x->o, err);
+	}
+	/* An unreadable contact is erased all the same: that is one way out. */
+	int64_t now = ob_clock_now_ms();
+	err = t->ops->contact_erase(t, a->seq, x->actor, now);
+	if (err != OB_OK)
+		return store_failed(x->o, err);
+	ob_state_change c = {.from = a->state, .to = a->state, .at_ms = now};
+	snprintf(c.actor, sizeof(c.actor), "%s", x->actor);
+	snprintf(c.reason, sizeof(c.reason), "%s%s%s", erased_reason, x->reason[0] ? ": " : "",
+	         x->reason);
+	a->version++;
+	a->updated_at_ms = now;
+	err = t->ops->app_update(t, a);
+	if (err == OB_OK)
+		err = t->ops->history_append(t, a->seq, &c);
+	if (err == OB_OK)
+		err = decorate(t, a);
+	if (err != OB_OK)
+		return store_failed(x->o, err);
+	sodium_memzero(&a->contact, sizeof(a->contact));
+	a->contact_unreadable = false;
+	a->contact_erased = true;
+	a->contact_erased_at_ms = now;
+	snprintf(a->contact_erased_by, sizeof(a->contact_erased_by), "%s", x->actor);
+	return OB_OK;
+}
+
+ob_err ob_domain_erase(ob_domain *d, const char *id, const char *reason, const char *actor,
+                       ob_application *out, ob_outcome *o)
+{
+	memset(out, 0, sizeof(*out));
+	if (reason == NULL)
+		reason = "";
+	size_t max = OB_REASON_MAX - (sizeof(erased_reason) - 1) - 2;
+	if (strlen(reason) > max) {
+		ob_violation_add(o, "reason", "is longer than %zu bytes", max);
+		say(o, "the reason is too long");
+		return OB_EINVAL;
+	}
+	erase_op x = {.id = id, .reason = reason, .actor = actor, .o = o};
+	ob_err err = write(d, erase_txn, &x, o);
+	if (err != OB_OK) {
+		ob_application_fini(&x.a);
+		return err;
+	}
+	if (!x.already) {
+		/* The old page images of the row are in the write-ahead log until a
+		 * checkpoint copies the new ones over them; do it now. */
+		if (d->store->ops->checkpoint(d->store) != OB_OK)
+			ob_log(OB_LOG_WARN,
+			       "erased application %s; the checkpoint will finish later", id);
+		say(o, "the personal data of application %s is erased", id);
+	} else {
+		say(o, "the personal data of application %s was already erased", id);
+	}
+	*out = x.a;
+	return OB_OK;
+}
+
+void ob_applications_free(ob_application *list, size_t n)
+{
+	if (list == NULL)
+		return;
+	for (size_t i = 0; i < n; i++)
+		ob_application_fini(&list[i]);
+	sodium_memzero(list, n * sizeof(*list));
+	free(list);
+}
+
+ob_err ob_domain_export_contact(ob_domain *d, const char *id, const char *email,
+                                ob_application **out, size_t *n, ob_outcome *o)
+{
+	*out = NULL;
+	*n = 0;
+	bool by_id = id != NULL && id[0] != '\0';
+	bool by_email = email != NULL && email[0] != '\0';
+	if (by_id == by_email) {
+		ob_violation_add(o, by_id ? "email" : "id", "give an application id or an e-mail");
+		say(o, "give either an application id or an e-mail");
+		return OB_EINVAL;
+	}
+	if (by_email && strlen(email) > OB_EMAIL_MAX) {
+		ob_violation_add(o, "email", "is longer than %d bytes", OB_EMAIL_MAX);
+		say(o, "the e-mail is too long");
+		return OB_EINVAL;
+	}
+	ob_txn *t;
+	ob_err err = d->store->ops->begin(d->store, false, &t);
+	if (err != OB_OK)
+		return store_failed(o, err);
+	ob_application *list = NULL;
+	size_t count = 0;
+	if (by_id) {
+		list = calloc(1, sizeof(*list));
+		err = list == NULL ? OB_ENOMEM : t->ops->app_get(t, id, list);
+		if (err == OB_OK)
+			count = 1;
+		else if (err == OB_ENOTFOUND)
+			say(o, "no application %s", id);
+	} else {
+		uint8_t index[OB_STORE_INDEX_LEN];
+		d->store->ops->email_index(d->store, email, index);
+		err = t->ops->apps_by_email(t, index, &list, &count);
+	}
+	for (size_t i = 0; err == OB_OK && i < count; i++) {
+		if (list[i].contact_unreadable)
+			err = unreadable(o, &list[i]);
+		else
+			err = decorate(t, &list[i]);
+	}
+	t->ops->rollback(t);
+	if (err != OB_OK) {
+		if (o->message[0] == '\0')
+			store_failed(o, err);
+		ob_applications_free(list, count);
+		return err;
+	}
+	*out = list;
+	*n = count;
+	return OB_OK;
+}
+
+typedef struct {
+	int64_t after;
+	int64_t last;
+	size_t rewrapped, failed;
+} rewrap_op;
+
+static ob_err rewrap_txn(ob_txn *t, void *arg)
+{
+	rewrap_op *x = arg;
+	return t->ops->rewrap_batch(t, x->after, OB_REWRAP_BATCH, &x->rewrapped, &x->failed,
+	                            &x->last);
+}
+
+ob_err ob_domain_rotate_keys(ob_domain *d, ob_vault *vault_new, ob_vault **old, size_t *rewrapped,
+                             size_t *failed, ob_outcome *o)
+{
+	*rewrapped = 0;
+	*failed = 0;
+	ob_err err = d->store->ops->set_vault(d->store, vault_new, old);
+	if (err != OB_OK)
+		return store_failed(o, err);
+	/* One short write per batch: other writes queue behind a batch, not
+	 * behind the whole rotation, and reads never wait. */
+	rewrap_op x = {.after = 0};
+	for (;;) {
+		err = write(d, rewrap_txn, &x, o);
+		if (err != OB_OK)
+			return err;
+		*rewrapped += x.rewrapped;
+		*failed += x.failed;
+		if (x.last == x.after)
+			break;
+		x.after = x.last;
+	}
+	if (*failed > 0)
+		say(o, "%zu data key%s could not be re-wrapped (see the server log)", *failed,
+		    *failed > 1 ? "s" : "");
+	else
+		say(o, "%zu data key%s re-wrapped", *rewrapped, *rewrapped != 1 ? "s" : "");
+	return OB_OK;
+}
+
+static ob_err audit_txn(ob_txn *t, void *arg)
+{
+	return t->ops->audit_append(t, arg);
+}
+
+ob_err ob_domain_audit(ob_domain *d, const ob_audit_event *e)
+{
+	ob_audit_event copy = *e;
+	if (copy.at_ms == 0)
+		copy.at_ms = ob_clock_now_ms();
+	ob_outcome o;
+	ob_outcome_init(&o);
+	ob_err err = write(d, audit_txn, &copy, &o);
+	ob_outcome_fini(&o);
+	return err;
+}
+
+ob_err ob_domain_audit_list(ob_domain *d, int64_t after_seq, size_t page_size, ob_audit_event **out,
+                            size_t *n, bool *more, ob_outcome *o)
+{
+	*out = NULL;
+	*n = 0;
+	*more = false;
+	if (page_size == 0)
+		page_size = OB_DEFAULT_PAGE_SIZE;
+	if (page_size > OB_MAX_PAGE_SIZE)
+		page_size = OB_MAX_PAGE_SIZE;
+	ob_txn *t;
+	ob_err err = d->store->ops->begin(d->store, false, &t);
+	if (err != OB_OK)
+		return store_failed(o, err);
+	err = t->ops->audit_list(t, after_seq, page_size + 1, out, n);
+	t->ops->rollback(t);
+	if (err != OB_OK)
+		return store_failed(o, err);
+	if (*n > page_size) {
+		*more = true;
+		*n = page_size;
+	}
+	return OB_OK;
 }

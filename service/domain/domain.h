@@ -71,6 +71,10 @@ typedef struct ob_submission {
 	const char *const *categories;
 	size_t n_categories;
 	bool accepts_terms;
+	/* Who submits: the caller's key id, recorded as the application's
+	 * submitted_by (NULL or "": "local"). Not validated: it comes from
+	 * authentication, not from the request. */
+	const char *owner;
 } ob_submission;
 
 typedef struct ob_standing {
@@ -105,8 +109,8 @@ OB_NODISCARD ob_err ob_domain_get(ob_domain *d, const char *id, const char *coho
 /* One page in submission order after after_seq; *more tells if another follows.
  * *out is malloc'd (free()). */
 OB_NODISCARD ob_err ob_domain_list(ob_domain *d, const ob_app_filter *f, int64_t after_seq,
-                                   size_t page_size, ob_application **out, size_t *n,
-                                   bool *more, ob_outcome *o);
+                                   size_t page_size, ob_application **out, size_t *n, bool *more,
+                                   ob_outcome *o);
 OB_NODISCARD ob_err ob_domain_review(ob_domain *d, const char *id, ob_action action,
                                      uint64_t expected_version, ob_rejection reason,
                                      const char *note, const char *actor,
@@ -126,5 +130,66 @@ OB_NODISCARD ob_err ob_domain_cohort_create(ob_domain *d, const ob_cohort *c, ob
 /* Never below the seats held; raising it promotes from the waitlist. */
 OB_NODISCARD ob_err ob_domain_set_capacity(ob_domain *d, const char *cohort, uint32_t capacity,
                                            const char *actor, ob_standing *out, ob_outcome *o);
+
+/*
+ * Personal data (GDPR).
+ *
+ * Reads refuse an application whose contact failed its integrity check
+ * (tampered, copied from another record, or its master key is missing):
+ * ob_domain_get, ob_domain_list, ob_domain_export_contact and the writes on
+ * it return OB_ECORRUPT naming the application, never its fields.
+ */
+
+/* Erasure (right to be forgotten) by crypto-shredding: the application's data
+ * key is destroyed with the ciphertexts and the blind index, in one write
+ * that also adds a history entry "personal data erased[: reason]" by actor
+ * and bumps the version; the state, the company record, the history and the
+ * cohort's counters stay. Then the store is checkpointed so that the erased
+ * bytes leave the write-ahead log (a checkpoint that cannot finish is logged;
+ * the erasure stands). reason must hold no personal data (it is kept).
+ *
+ * Idempotent: erasing an erased application changes nothing (no new history
+ * entry, the first erased_at/erased_by stay) and returns OB_OK with it, so
+ * that a retried call succeeds. out gets the application with its history.
+ * OB_ENOTFOUND for an unknown id, OB_EINVAL for a reason too long. */
+OB_NODISCARD ob_err ob_domain_erase(ob_domain *d, const char *id, const char *reason,
+                                    const char *actor, ob_application *out, ob_outcome *o);
+
+/* Everything held about one contact: by application id, or by e-mail (exactly
+ * one of id and email non-empty) through the blind index, so the e-mail
+ * matches whatever its case and surrounding white space. *out gets the
+ * applications (decrypted, with history and position), in submission order;
+ * free with ob_applications_free. An e-mail nobody used gives OB_OK and none
+ * (erased contacts have no index any more); an unknown id OB_ENOTFOUND. */
+OB_NODISCARD ob_err ob_domain_export_contact(ob_domain *d, const char *id, const char *email,
+                                             ob_application **out, size_t *n, ob_outcome *o);
+/* Finishes and frees a list from ob_domain_export_contact; accepts NULL. */
+void ob_applications_free(ob_application *list, size_t n);
+
+enum { OB_REWRAP_BATCH = 500 };
+
+/* Key rotation without downtime: makes vault_new the store's vault (it must
+ * hold every master key a data key is wrapped under: a rotated file keeps the
+ * old lines), then re-wraps the data keys under its active key in write
+ * transactions of OB_REWRAP_BATCH, until none is left. Reads and writes go
+ * on between the batches; new applications already use the new key. *old
+ * gets the previous vault, unused once this returns, for the caller to
+ * destroy (NULL when the store owned it); *rewrapped the number of data keys
+ * re-wrapped, *failed the number that could not be (missing master key or
+ * damaged: logged by seq, left as they were). vault_new is not NULL, and the
+ * swap always happens: on a failure half-way it stands (with *old set) and a
+ * new call carries on. Calls must not overlap (the caller serialises
+ * rotations). */
+OB_NODISCARD ob_err ob_domain_rotate_keys(ob_domain *d, ob_vault *vault_new, ob_vault **old,
+                                          size_t *rewrapped, size_t *failed, ob_outcome *o);
+
+/* Appends e to the audit trail (a durable write; e->at_ms 0: now). */
+OB_NODISCARD ob_err ob_domain_audit(ob_domain *d, const ob_audit_event *e);
+/* One page of the audit trail after after_seq, oldest first (page_size 0:
+ * OB_DEFAULT_PAGE_SIZE, at most OB_MAX_PAGE_SIZE); *more tells if another
+ * follows. *out malloc'd (free()). */
+OB_NODISCARD ob_err ob_domain_audit_list(ob_domain *d, int64_t after_seq, size_t page_size,
+                                         ob_audit_event **out, size_t *n, bool *more,
+                                         ob_outcome *o);
 
 #endif

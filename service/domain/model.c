@@ -55,26 +55,26 @@ bool ob_state_final(ob_state s)
 /* [from][action] -> to. WAITLISTED -> SUBMITTED happens only by promotion
  * and WITHDRAWN only by withdrawal, so neither is a review action. */
 static const ob_state transitions[OB_STATE_COUNT][OB_ACTION_COUNT] = {
-	[OB_STATE_SUBMITTED] =
-	        {
-	                [OB_ACTION_START] = OB_STATE_UNDER_REVIEW,
-	                [OB_ACTION_REJECT] = OB_STATE_REJECTED,
-	        },
-	[OB_STATE_UNDER_REVIEW] =
-	        {
-	                [OB_ACTION_REQUEST_INFO] = OB_STATE_NEEDS_INFO,
-	                [OB_ACTION_APPROVE] = OB_STATE_APPROVED,
-	                [OB_ACTION_REJECT] = OB_STATE_REJECTED,
-	        },
-	[OB_STATE_NEEDS_INFO] =
-	        {
-	                [OB_ACTION_START] = OB_STATE_UNDER_REVIEW,
-	                [OB_ACTION_REJECT] = OB_STATE_REJECTED,
-	        },
-	[OB_STATE_APPROVED] =
-	        {
-	                [OB_ACTION_ONBOARD] = OB_STATE_ONBOARDED,
-	        },
+        [OB_STATE_SUBMITTED] =
+                {
+                        [OB_ACTION_START] = OB_STATE_UNDER_REVIEW,
+                        [OB_ACTION_REJECT] = OB_STATE_REJECTED,
+                },
+        [OB_STATE_UNDER_REVIEW] =
+                {
+                        [OB_ACTION_REQUEST_INFO] = OB_STATE_NEEDS_INFO,
+                        [OB_ACTION_APPROVE] = OB_STATE_APPROVED,
+                        [OB_ACTION_REJECT] = OB_STATE_REJECTED,
+                },
+        [OB_STATE_NEEDS_INFO] =
+                {
+                        [OB_ACTION_START] = OB_STATE_UNDER_REVIEW,
+                        [OB_ACTION_REJECT] = OB_STATE_REJECTED,
+                },
+        [OB_STATE_APPROVED] =
+                {
+                        [OB_ACTION_ONBOARD] = OB_STATE_ONBOARDED,
+                },
 };
 
 ob_state ob_transition(ob_state from, ob_action action)

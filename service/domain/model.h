@@ -16,9 +16,9 @@
 #include "domain/fr.h"
 
 enum {
-	OB_ID_LEN = 26,            /* ULID: 10 time characters, 16 random */
+	OB_ID_LEN = 26, /* ULID: 10 time characters, 16 random */
 	OB_COHORT_ID_MAX = 32,
-	OB_NAME_MAX = 200,         /* bytes of UTF-8 */
+	OB_NAME_MAX = 200, /* bytes of UTF-8 */
 	OB_STREET_MAX = 200,
 	OB_CITY_MAX = 100,
 	OB_EMAIL_MAX = 254,
@@ -144,6 +144,16 @@ typedef struct ob_application {
 	ob_benefits benefits;
 	ob_state_change *history; /* heap; NULL unless asked for */
 	size_t n_history;
+	char submitted_by[OB_ACTOR_MAX + 1]; /* the submitter's key id, or "local" */
+	/* Erasure (GDPR art. 17): the contact's fields are then empty for good. */
+	bool contact_erased;
+	int64_t contact_erased_at_ms;
+	char contact_erased_by[OB_ACTOR_MAX + 1];
+	/* Set by the store when the contact's data failed its integrity check
+	 * (tampered, copied from another row, or its master key is missing):
+	 * the fields are then empty. The domain refuses to show such an
+	 * application (OB_ECORRUPT) but lets the rest of the cohort move. */
+	bool contact_unreadable;
 } ob_application;
 
 /* Frees the history; accepts NULL. The struct may be reused afterwards. */
@@ -168,6 +178,18 @@ typedef struct ob_cohort {
 	uint32_t eligible_sizes; /* bit (1 << ob_size_category) */
 	int64_t created_at_ms;
 } ob_cohort;
+
+/* A security event for the audit trail: failed logins, denials, erasures,
+ * exports, key changes. Never a secret or personal data in any field. */
+enum { OB_AUDIT_EVENT_MAX = 32, OB_AUDIT_PEER_MAX = 64, OB_AUDIT_DETAIL_MAX = 256 };
+typedef struct ob_audit_event {
+	int64_t seq;                        /* set by the store */
+	int64_t at_ms;                      /* 0 on append: now */
+	char event[OB_AUDIT_EVENT_MAX + 1]; /* "contact.erase", "keys.rotate", "auth.denied"... */
+	char key_id[OB_ACTOR_MAX + 1];      /* who: a key id, "local", or "" when unknown */
+	char peer[OB_AUDIT_PEER_MAX + 1];   /* from where: "ipc", "tcp:1.2.3.4:5" */
+	char detail[OB_AUDIT_DETAIL_MAX + 1];
+} ob_audit_event;
 
 /* The cohort of November 2020, created on first start. */
 void ob_cohort_default(ob_cohort *c);

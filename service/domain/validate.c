@@ -139,7 +139,8 @@ static void validate_company(const ob_submission *in, ob_application *a, ob_outc
 		else if (!ob_fr_vat_valid_for_siren(in->vat, c->siren, c->vat))
 			ob_violation_add(o, "company.vat_number",
 			                 "must be FR, the key %02d and the SIREN (FR%02d%s)",
-			                 ob_fr_vat_key(c->siren), ob_fr_vat_key(c->siren), c->siren);
+			                 ob_fr_vat_key(c->siren), ob_fr_vat_key(c->siren),
+			                 c->siren);
 	}
 
 	c->employees = in->employees;
@@ -148,7 +149,8 @@ static void validate_company(const ob_submission *in, ob_application *a, ob_outc
 	if (in->turnover_eur < 0 || in->turnover_eur > 1000000000000000LL)
 		ob_violation_add(o, "company.turnover_eur", "must be between 0 and 10^15 euros");
 	if (in->balance_eur < 0 || in->balance_eur > 1000000000000000LL)
-		ob_violation_add(o, "company.balance_sheet_eur", "must be between 0 and 10^15 euros");
+		ob_violation_add(o, "company.balance_sheet_eur",
+		                 "must be between 0 and 10^15 euros");
 	c->turnover_eur = in->turnover_eur;
 	c->balance_eur = in->balance_eur;
 
@@ -159,7 +161,8 @@ static void validate_company(const ob_submission *in, ob_application *a, ob_outc
 	if (buf[0] == '\0') {
 		ob_violation_add(o, "company.address.postal_code", "is required");
 	} else if (!ob_fr_postal_code_valid(buf)) {
-		ob_violation_add(o, "company.address.postal_code", "must be a French postal code (5 digits)");
+		ob_violation_add(o, "company.address.postal_code",
+		                 "must be a French postal code (5 digits)");
 	} else {
 		set(ad->postal_code, sizeof(ad->postal_code), buf);
 		/* A hint only: an unknown departement is no reason to refuse. */
@@ -194,8 +197,9 @@ ob_err ob_validate_submission(const ob_submission *in, ob_application *a, ob_out
 	if (nz(in->phone)[0] == '\0')
 		ob_violation_add(o, "contact.phone", "is required");
 	else if (strlen(in->phone) > 40 || !ob_fr_phone_e164(in->phone, ct->phone))
-		ob_violation_add(o, "contact.phone",
-		                 "must be a French number, e.g. 01 23 45 67 89 or +33 1 23 45 67 89");
+		ob_violation_add(
+		        o, "contact.phone",
+		        "must be a French number, e.g. 01 23 45 67 89 or +33 1 23 45 67 89");
 
 	if (in->channel <= OB_CHANNEL_UNSPECIFIED || in->channel >= OB_CHANNEL_COUNT)
 		ob_violation_add(o, "channel", "must be MARKETPLACE, OWN_WEBSHOP or BOTH");

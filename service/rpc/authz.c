@@ -26,11 +26,12 @@ struct ob_authz {
 
 /* ---- the one table of who may call what ------------------------------ */
 
-#define ANY_ROLE                                                                               \
-	(OB_ALLOW(OB_ROLE_APPLICANT) | OB_ALLOW(OB_ROLE_PARTNER) | OB_ALLOW(OB_ROLE_REVIEWER) |  \
+#define ANY_ROLE                                                                                   \
+	(OB_ALLOW(OB_ROLE_APPLICANT) | OB_ALLOW(OB_ROLE_PARTNER) | OB_ALLOW(OB_ROLE_REVIEWER) |    \
 	 OB_ALLOW(OB_ROLE_ADMIN))
 #define STAFF (OB_ALLOW(OB_ROLE_REVIEWER) | OB_ALLOW(OB_ROLE_ADMIN))
-#define SUBMITTERS (OB_ALLOW(OB_ROLE_APPLICANT) | OB_ALLOW(OB_ROLE_PARTNER) | OB_ALLOW(OB_ROLE_ADMIN))
+#define SUBMITTERS                                                                                 \
+	(OB_ALLOW(OB_ROLE_APPLICANT) | OB_ALLOW(OB_ROLE_PARTNER) | OB_ALLOW(OB_ROLE_ADMIN))
 #define ADMIN OB_ALLOW(OB_ROLE_ADMIN)
 
 static const struct {
@@ -132,7 +133,8 @@ ob_err ob_authz_create(ob_authz **out, const ob_authz_config *cfg)
 	if (err == OB_OK)
 		err = ob_login_verifier_create(0, &a->logins);
 	if (err == OB_OK)
-		err = ob_ratelimit_create(cfg->key_rate, (uint32_t)cfg->key_burst, 4096, &a->per_key);
+		err = ob_ratelimit_create(cfg->key_rate, (uint32_t)cfg->key_burst, 4096,
+		                          &a->per_key);
 	if (err == OB_OK)
 		err = ob_ratelimit_create(cfg->addr_rate, (uint32_t)cfg->addr_burst, 4096,
 		                          &a->per_addr);
@@ -213,9 +215,10 @@ ob_err ob_authz_authorize(void *ctx, ob_call *call, unsigned roles)
 		ob_keyring_unref(kr);
 		if (err != OB_OK) {
 			audit(a, "bad-token", "", call->peer, call->method);
-			return ob_call_fail(call, OB_EAUTH,
-			                    "the session token is invalid, expired or revoked; log in "
-			                    "again");
+			return ob_call_fail(
+			        call, OB_EAUTH,
+			        "the session token is invalid, expired or revoked; log in "
+			        "again");
 		}
 		char *principal = ob_arena_strdup(&call->arena, claims.key_id);
 		if (principal == NULL)
@@ -269,7 +272,8 @@ static ob_err login(ob_call *call, const ProtobufCMessage *req, ProtobufCMessage
 	if (err == OB_OK && (out == NULL || token == NULL))
 		err = OB_ENOMEM;
 	if (err == OB_OK)
-		err = ob_token_mint(a->minter, key, now, a->cfg.token_ttl_ms, token, OB_TOKEN_STR_SIZE);
+		err = ob_token_mint(a->minter, key, now, a->cfg.token_ttl_ms, token,
+		                    OB_TOKEN_STR_SIZE);
 	ob_token_claims claims;
 	if (err == OB_OK)
 		err = ob_token_verify(a->minter, token, now, &claims);
@@ -294,9 +298,10 @@ static ob_err login(ob_call *call, const ProtobufCMessage *req, ProtobufCMessage
 	if (err != OB_OK) {
 		/* One answer for every reason, so that a prober learns nothing. */
 		audit(a, "login-failed", "", call->peer, "");
-		return ob_call_fail(call, OB_EAUTH,
-		                    "login refused: unknown, expired or revoked key, bad signature, "
-		                    "clock more than 60 s off, or a replayed request");
+		return ob_call_fail(
+		        call, OB_EAUTH,
+		        "login refused: unknown, expired or revoked key, bad signature, "
+		        "clock more than 60 s off, or a replayed request");
 	}
 	*resp = &out->base;
 	return OB_OK;

@@ -32,12 +32,12 @@
 typedef struct ob_authz ob_authz;
 
 typedef struct ob_authz_config {
-	const char *keyring_path;      /* NULL: no keys; only trusted local peers get in */
-	const char *token_secret_path; /* NULL: a random secret (tokens die with the process) */
-	bool trust_local;              /* rule 2 above; default true */
-	int64_t token_ttl_ms;          /* default 15 min */
-	double key_rate, key_burst;    /* calls per second per key; default 1000, 2000 */
-	double addr_rate, addr_burst;  /* per remote address; default 2000, 4000 */
+	const char *keyring_path;       /* NULL: no keys; only trusted local peers get in */
+	const char *token_secret_path;  /* NULL: a random secret (tokens die with the process) */
+	bool trust_local;               /* rule 2 above; default true */
+	int64_t token_ttl_ms;           /* default 15 min */
+	double key_rate, key_burst;     /* calls per second per key; default 1000, 2000 */
+	double addr_rate, addr_burst;   /* per remote address; default 2000, 4000 */
 	double login_rate, login_burst; /* logins per address; default 20, 100 */
 	/* Security events: event, principal (may be ""), peer, detail. No secrets. */
 	void (*audit)(void *ctx, const char *event, const char *principal, const char *peer,

@@ -74,13 +74,14 @@ ob_err ob_dispatch_add_service(ob_dispatch *d, const ProtobufCServiceDescriptor 
 	return OB_OK;
 }
 
-ob_err ob_dispatch_register(ob_dispatch *d, const ProtobufCServiceDescriptor *sd,
-                            const char *name, ob_handler_fn fn, unsigned flags)
+ob_err ob_dispatch_register(ob_dispatch *d, const ProtobufCServiceDescriptor *sd, const char *name,
+                            ob_handler_fn fn, unsigned flags)
 {
 	service *s = find_service(d, sd->name, strlen(sd->name));
 	if (s == NULL)
 		return OB_ENOTFOUND;
-	const ProtobufCMethodDescriptor *md = protobuf_c_service_descriptor_get_method_by_name(sd, name);
+	const ProtobufCMethodDescriptor *md =
+	        protobuf_c_service_descriptor_get_method_by_name(sd, name);
 	if (md == NULL)
 		return OB_ENOTFOUND;
 	slot *sl = &s->slots[md - sd->methods];
@@ -230,13 +231,14 @@ static ob_err read_metadata(ob_call *call, const Onboard__V1__Request *rq)
 	for (size_t i = 0; i < rq->n_metadata; i++) {
 		const Onboard__V1__MetadataEntry *e = rq->metadata[i];
 		if (!metadata_key_ok(e->key))
-			return ob_call_fail(call, OB_EINVAL,
-			                    "metadata key %zu must be 1-%d characters of [a-z0-9-_.]",
-			                    i, OB_MAX_METADATA_KEY);
+			return ob_call_fail(
+			        call, OB_EINVAL,
+			        "metadata key %zu must be 1-%d characters of [a-z0-9-_.]", i,
+			        OB_MAX_METADATA_KEY);
 		if (strlen(e->value) > OB_MAX_METADATA_VALUE)
 			return ob_call_fail(call, OB_EINVAL,
-			                    "metadata value of '%s' is longer than %d bytes", e->key,
-			                    OB_MAX_METADATA_VALUE);
+			                    "metadata value of '%s' is longer than %d bytes",
+			                    e->key, OB_MAX_METADATA_VALUE);
 		const char **dst = NULL;
 		size_t max = 128;
 		if (strcmp(e->key, "request-id") == 0)
@@ -250,9 +252,10 @@ static ob_err read_metadata(ob_call *call, const Onboard__V1__Request *rq)
 		if (*dst != NULL)
 			return ob_call_fail(call, OB_EINVAL, "metadata '%s' given twice", e->key);
 		if (!token_ok(e->value, max))
-			return ob_call_fail(call, OB_EINVAL,
-			                    "metadata '%s' must be 1-%zu printable ASCII characters",
-			                    e->key, max);
+			return ob_call_fail(
+			        call, OB_EINVAL,
+			        "metadata '%s' must be 1-%zu printable ASCII characters", e->key,
+			        max);
 		*dst = e->value;
 	}
 	return OB_OK;
@@ -365,7 +368,8 @@ Onboard__V1__Response *ob_dispatch_handle(const ob_dispatch *d, ob_call *call, c
 	ProtobufCBinaryData payload = {0, NULL};
 	ob_err err = run(d, call, req, len, &payload);
 	call->err = err;
-	Onboard__V1__Response *rs = ob_arena_message(&call->arena, &onboard__v1__response__descriptor);
+	Onboard__V1__Response *rs =
+	        ob_arena_message(&call->arena, &onboard__v1__response__descriptor);
 	if (rs == NULL)
 		return &oom;
 	rs->code = ob_status_from_err(err);
@@ -373,8 +377,8 @@ Onboard__V1__Response *ob_dispatch_handle(const ob_dispatch *d, ob_call *call, c
 		rs->message = call->message != NULL ? call->message : (char *)ob_strerror(err);
 	if (call->n_violations > 0 && call->violations != NULL) {
 		rs->field_violations = call->violations;
-		rs->n_field_violations =
-		        call->n_violations < OB_MAX_VIOLATIONS ? call->n_violations : OB_MAX_VIOLATIONS;
+		rs->n_field_violations = call->n_violations < OB_MAX_VIOLATIONS ? call->n_violations
+		                                                                : OB_MAX_VIOLATIONS;
 	}
 	rs->retry_after_ms = call->retry_after_ms;
 	if (call->request_id != NULL)

@@ -46,7 +46,7 @@ enum {
 /* Who may call a method (ob_dispatch_allow): a set of roles, bit (1 << role)
  * with the role numbers of auth/auth.h, or OB_ALLOW_PUBLIC. A method nobody
  * is allowed to call is refused to everyone once an authorizer is set. */
-#define OB_ALLOW(role) (1u << (role))
+#define OB_ALLOW(role)  (1u << (role))
 #define OB_ALLOW_PUBLIC (1u << 31)
 
 /* One call in flight. The server initialises the inputs, ob_dispatch_handle()
@@ -55,12 +55,12 @@ enum {
 typedef struct ob_call {
 	ob_arena arena;
 	/* inputs from the server */
-	void *env;              /* the service's state, for handlers */
-	const char *peer;       /* for the log: "tcp:1.2.3.4:5", "ipc" */
-	int64_t arrived_us;     /* ob_clock_mono_us() at receipt */
-	int64_t peer_uid;       /* uid of an ipc peer, -1 when unknown or not ipc */
-	const char *peer_host;  /* for per-address limits: the peer without its port */
-	bool draining;          /* the server is shutting down */
+	void *env;             /* the service's state, for handlers */
+	const char *peer;      /* for the log: "tcp:1.2.3.4:5", "ipc" */
+	int64_t arrived_us;    /* ob_clock_mono_us() at receipt */
+	int64_t peer_uid;      /* uid of an ipc peer, -1 when unknown or not ipc */
+	const char *peer_host; /* for per-address limits: the peer without its port */
+	bool draining;         /* the server is shutting down */
 	size_t max_request_bytes;
 	/* parsed from the envelope */
 	const char *method;          /* "" until parsed */
@@ -69,8 +69,8 @@ typedef struct ob_call {
 	const char *authorization;   /* metadata "authorization", or NULL */
 	int64_t deadline_us;         /* monotonic; 0 = none */
 	/* set by the authorizer */
-	const char *principal;       /* key id, "local", or NULL when not authenticated */
-	int role;                    /* an ob_role of auth/auth.h; 0 = none */
+	const char *principal; /* key id, "local", or NULL when not authenticated */
+	int role;              /* an ob_role of auth/auth.h; 0 = none */
 	/* the outcome */
 	ob_err err;
 	char *message;

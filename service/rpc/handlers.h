@@ -15,15 +15,27 @@
 
 typedef struct ob_domain ob_domain;
 typedef struct ob_authz ob_authz;
+typedef struct ob_vault ob_vault;
 
-/* Shared by every call; ob_call.env points here. Read-only while serving. */
+/* Shared by every call; ob_call.env points here. Read-only while serving,
+ * except vault (below). */
 typedef struct ob_rpc_env {
 	const ob_dispatch *dispatch;
 	ob_domain *domain; /* NULL in tests that serve only health and reflection */
 	ob_authz *authz;   /* NULL: no authentication (tests) */
+	/* The master key file and the vault read from it, which the store
+	 * holds. Admin/RotateKeys appends a key to the file, opens it again,
+	 * swaps the new vault into the store, destroys the previous one (the
+	 * store guarantees nobody uses it once the swap returns) and sets
+	 * vault; rotations are serialised inside rpc/admin.c, and nothing else
+	 * reads vault while serving. So after the server has stopped, main
+	 * destroys env.vault (the current one, not the one it opened), after
+	 * the store. NULL path: RotateKeys answers FAILED_PRECONDITION. */
+	const char *master_key_path;
+	ob_vault *vault;
 } ob_rpc_env;
 
-/* Adds Health, Reflection and Onboarding to d with their handlers. */
+/* Adds Health, Reflection, Onboarding and Admin to d with their handlers. */
 OB_NODISCARD ob_err ob_handlers_register(ob_dispatch *d);
 
 /* The contract's FileDescriptorSet, embedded at build time. */
@@ -34,5 +46,15 @@ extern const size_t ob_descriptor_set_len;
 OB_NODISCARD ob_err ob_health_register(ob_dispatch *d);
 OB_NODISCARD ob_err ob_reflection_register(ob_dispatch *d);
 OB_NODISCARD ob_err ob_onboarding_register(ob_dispatch *d);
+OB_NODISCARD ob_err ob_admin_register(ob_dispatch *d);
+
+/* Records a security event in the audit trail of env->domain, ctx being the
+ * ob_rpc_env: the shape of ob_authz_config.audit, so that main can point
+ * the authorizer's failed logins and denials at the same trail as the Admin
+ * service's events (the authorizer exists before the domain does: an event
+ * while env->domain is NULL is only logged). principal and peer may be
+ * NULL. A failure to record is logged. Any thread. */
+void ob_admin_audit_hook(void *ctx, const char *event, const char *principal, const char *peer,
+                         const char *detail);
 
 #endif

@@ -6,9 +6,11 @@
 
 #include <sodium.h>
 
+#include "auth/auth.h"
 #include "domain/calendar.h"
 #include "domain/domain.h"
 #include "onboard/v1/onboarding.pb-c.h"
+#include "rpc/convert.h"
 #include "rpc/handlers.h"
 
 /* The wire enums are numbered like the domain's; the casts below rely on it. */
@@ -20,7 +22,8 @@ _Static_assert((int)ONBOARD__V1__REVIEW_ACTION__REVIEW_ACTION_ONBOARD == (int)OB
 _Static_assert((int)ONBOARD__V1__REJECTION_REASON__REJECTION_REASON_OTHER ==
                        (int)OB_REJECTION_OTHER,
                "RejectionReason numbering");
-_Static_assert((int)ONBOARD__V1__CHANNEL__CHANNEL_BOTH == (int)OB_CHANNEL_BOTH, "Channel numbering");
+_Static_assert((int)ONBOARD__V1__CHANNEL__CHANNEL_BOTH == (int)OB_CHANNEL_BOTH,
+               "Channel numbering");
 _Static_assert((int)ONBOARD__V1__SIZE_CATEGORY__SIZE_CATEGORY_GE == (int)OB_SIZE_GE,
                "SizeCategory numbering");
 
@@ -32,130 +35,20 @@ static ob_domain *domain_of(ob_call *call)
 	return env->domain;
 }
 
-/* The outcome of a domain call, onto the call: message and violations. */
-static ob_err report(ob_call *call, ob_err err, const ob_outcome *o)
-{
-	for (size_t i = 0; i < o->n_violations; i++)
-		ob_call_violation(call, o->violations[i].field, "%s", o->violations[i].description);
-	if (err == OB_OK)
-		return OB_OK;
-	return ob_call_fail(call, err, "%s", o->message[0] != '\0' ? o->message : ob_strerror(err));
-}
-
-static char *time_str(ob_arena *a, int64_t ms)
-{
-	if (ms == 0)
-		return (char *)"";
-	char buf[OB_RFC3339_STR_SIZE];
-	ob_time_format_rfc3339(ms, buf);
-	return ob_arena_strdup(a, buf);
-}
-
-static char *dup(ob_arena *a, const char *s)
-{
-	return s[0] == '\0' ? (char *)"" : ob_arena_strdup(a, s);
-}
-
-/* ---- domain -> message ---------------------------------------------- */
-
-static Onboard__V1__Application *app_to_pb(ob_arena *ar, const ob_application *a)
-{
-	Onboard__V1__Application *m = ob_arena_message(ar, &onboard__v1__application__descriptor);
-	Onboard__V1__Company *c = ob_arena_message(ar, &onboard__v1__company__descriptor);
-	Onboard__V1__Address *ad = ob_arena_message(ar, &onboard__v1__address__descriptor);
-	Onboard__V1__Contact *ct = ob_arena_message(ar, &onboard__v1__contact__descriptor);
-	if (m == NULL || c == NULL || ad == NULL || ct == NULL)
-		return NULL;
-	m->id = dup(ar, a->id);
-	m->cohort_id = dup(ar, a->cohort_id);
-	m->state = (Onboard__V1__ApplicationState)a->state;
-	m->version = a->version;
-	c->siren = dup(ar, a->company.siren);
-	c->siret = dup(ar, a->company.siret);
-	c->legal_name = dup(ar, a->company.legal_name);
-	c->trade_name = dup(ar, a->company.trade_name);
-	c->naf_code = dup(ar, a->company.naf);
-	c->vat_number = dup(ar, a->company.vat);
-	c->employees = a->company.employees;
-	c->turnover_eur = a->company.turnover_eur;
-	c->balance_sheet_eur = a->company.balance_eur;
-	ad->street = dup(ar, a->company.address.street);
-	ad->postal_code = dup(ar, a->company.address.postal_code);
-	ad->city = dup(ar, a->company.address.city);
-	ad->departement = dup(ar, a->company.address.departement);
-	ad->region = dup(ar, a->company.address.region);
-	c->address = ad;
-	m->company = c;
-	ct->name = dup(ar, a->contact.name);
-	ct->email = dup(ar, a->contact.email);
-	ct->phone = dup(ar, a->contact.phone);
-	m->contact = ct;
-	m->channel = (Onboard__V1__Channel)a->channel;
-	m->intends_to_export = a->exports;
-	if (a->n_categories > 0) {
-		m->product_categories = ob_arena_alloc(ar, a->n_categories * sizeof(char *));
-		if (m->product_categories == NULL)
-			return NULL;
-		for (size_t i = 0; i < a->n_categories; i++)
-			m->product_categories[m->n_product_categories++] = dup(ar, a->categories[i]);
-	}
-	m->size_category = (Onboard__V1__SizeCategory)a->size;
-	m->waitlist_position = a->waitlist_position;
-	m->submitted_at = time_str(ar, a->submitted_at_ms);
-	m->updated_at = time_str(ar, a->updated_at_ms);
-	m->rejection_reason = (Onboard__V1__RejectionReason)a->rejection;
-	if (a->benefits.granted) {
-		const ob_benefits *b = &a->benefits;
-		Onboard__V1__Benefits *bm = ob_arena_message(ar, &onboard__v1__benefits__descriptor);
-		if (bm == NULL)
-			return NULL;
-		bm->fee_waiver_from = dup(ar, b->fee_waiver_from);
-		bm->fee_waiver_until = dup(ar, b->fee_waiver_until);
-		bm->fee_waiver_months = b->fee_waiver_months;
-		bm->fee_waived_cents = b->fee_waived_cents;
-		bm->ad_credit_cents = b->ad_credit_cents;
-		bm->ad_credit_used_cents = b->ad_credit_used_cents;
-		bm->webinar_at = time_str(ar, b->webinar_at_ms);
-		bm->advisor = b->advisor;
-		bm->revoked = b->revoked;
-		bm->revoked_at = time_str(ar, b->revoked_at_ms);
-		m->benefits = bm;
-	}
-	if (a->n_history > 0) {
-		m->history = ob_arena_alloc(ar, a->n_history * sizeof(*m->history));
-		if (m->history == NULL)
-			return NULL;
-		for (size_t i = 0; i < a->n_history; i++) {
-			const ob_state_change *h = &a->history[i];
-			Onboard__V1__StateChange *sc =
-			        ob_arena_message(ar, &onboard__v1__state_change__descriptor);
-			if (sc == NULL)
-				return NULL;
-			sc->from = (Onboard__V1__ApplicationState)h->from;
-			sc->to = (Onboard__V1__ApplicationState)h->to;
-			sc->actor = dup(ar, h->actor);
-			sc->at = time_str(ar, h->at_ms);
-			sc->reason = dup(ar, h->reason);
-			m->history[m->n_history++] = sc;
-		}
-	}
-	return m;
-}
-
 static Onboard__V1__Cohort *cohort_to_pb(ob_arena *ar, const ob_cohort *c)
 {
 	Onboard__V1__Cohort *m = ob_arena_message(ar, &onboard__v1__cohort__descriptor);
 	if (m == NULL || (m->eligible_sizes = ob_arena_alloc(ar, 4 * sizeof(int))) == NULL)
 		return NULL;
-	m->id = dup(ar, c->id);
-	m->name = dup(ar, c->name);
+	m->id = ob_pb_str(ar, c->id);
+	m->name = ob_pb_str(ar, c->name);
 	m->capacity = c->capacity;
-	m->window_opens = time_str(ar, c->window_opens_ms);
-	m->window_closes = time_str(ar, c->window_closes_ms);
+	m->window_opens = ob_pb_time(ar, c->window_opens_ms);
+	m->window_closes = ob_pb_time(ar, c->window_closes_ms);
 	m->window_enforced = c->window_enforced;
-	m->lockdown_start = dup(ar, c->lockdown_start);
-	m->lockdown_end = dup(ar, c->lockdown_end);
-	m->fee_waiver_until = dup(ar, c->fee_waiver_until);
+	m->lockdown_start = ob_pb_str(ar, c->lockdown_start);
+	m->lockdown_end = ob_pb_str(ar, c->lockdown_end);
+	m->fee_waiver_until = ob_pb_str(ar, c->fee_waiver_until);
 	m->monthly_fee_cents = c->monthly_fee_cents;
 	m->ad_credit_cents = c->ad_credit_cents;
 	m->webinar_hour = c->webinar_hour;
@@ -165,7 +58,7 @@ static Onboard__V1__Cohort *cohort_to_pb(ob_arena *ar, const ob_cohort *c)
 	for (int s = OB_SIZE_TPE; s <= OB_SIZE_GE; s++)
 		if (c->eligible_sizes & (1u << s))
 			m->eligible_sizes[m->n_eligible_sizes++] = (Onboard__V1__SizeCategory)s;
-	m->created_at = time_str(ar, c->created_at_ms);
+	m->created_at = ob_pb_time(ar, c->created_at_ms);
 	return m;
 }
 
@@ -218,7 +111,7 @@ static Onboard__V1__CohortStanding *standing_to_pb(ob_arena *ar, const ob_standi
 static ob_err render(void *ctx, const ob_application *a, uint8_t **out, size_t *len)
 {
 	ob_arena *ar = ctx;
-	Onboard__V1__Application *m = app_to_pb(ar, a);
+	Onboard__V1__Application *m = ob_pb_application(ar, a);
 	if (m == NULL)
 		return OB_ENOMEM;
 	*len = onboard__v1__application__get_packed_size(m);
@@ -255,25 +148,19 @@ static ob_err idempotency(ob_call *call, const msg *req, ob_idempotency *idem)
 static ob_err app_reply(ob_call *call, const ob_outcome *o, ob_application *a, msg **resp)
 {
 	if (o->replay != NULL) {
-		Onboard__V1__Application *m = onboard__v1__application__unpack(
-		        &call->arena.pb, o->replay_len, o->replay);
+		Onboard__V1__Application *m =
+		        onboard__v1__application__unpack(&call->arena.pb, o->replay_len, o->replay);
 		if (m == NULL)
 			return ob_call_fail(call, OB_ECORRUPT, "the stored reply is unreadable");
 		*resp = &m->base;
 		return OB_OK;
 	}
-	Onboard__V1__Application *m = app_to_pb(&call->arena, a);
+	Onboard__V1__Application *m = ob_pb_application(&call->arena, a);
 	ob_application_fini(a);
 	if (m == NULL)
 		return OB_ENOMEM;
 	*resp = &m->base;
 	return OB_OK;
-}
-
-static const char *actor_of(const ob_call *call)
-{
-	/* Until callers authenticate, the actor is where the call came from. */
-	return call->peer[0] != '\0' ? call->peer : "unknown";
 }
 
 static ob_err no_domain(ob_call *call)
@@ -318,6 +205,7 @@ static ob_err submit(ob_call *call, const msg *req, msg **resp)
 	        .categories = (const char *const *)in->product_categories,
 	        .n_categories = in->n_product_categories,
 	        .accepts_terms = in->accepts_terms,
+	        .owner = call->principal, /* NULL without authentication: "local" */
 	};
 	ob_idempotency idem;
 	ob_err err = idempotency(call, req, &idem);
@@ -326,23 +214,29 @@ static ob_err submit(ob_call *call, const msg *req, msg **resp)
 	ob_outcome o;
 	ob_outcome_init(&o);
 	ob_application a;
-	err = ob_domain_submit(d, &s, actor_of(call), &idem, &a, &o);
+	err = ob_domain_submit(d, &s, ob_rpc_actor(call), &idem, &a, &o);
 	if (err == OB_OK)
 		err = app_reply(call, &o, &a, resp);
 	else
-		err = report(call, err, &o);
+		err = ob_rpc_report(call, err, &o);
 	ob_outcome_fini(&o);
 	return err;
 }
 
-static bool looks_like_id(const char *s)
+/* Applicants and partners see and act only on what they submitted; for
+ * them another's application does not exist (NOT_FOUND, not PERMISSION_DENIED:
+ * SIRENs are public, and existence would leak). NULL: no restriction. */
+static const char *owner_filter(const ob_call *call)
 {
-	if (strlen(s) != OB_ID_LEN)
-		return false;
-	for (const char *p = s; *p != '\0'; p++)
-		if (!((*p >= '0' && *p <= '9') || (*p >= 'A' && *p <= 'Z')))
-			return false;
-	return true;
+	if (call->role == OB_ROLE_APPLICANT || call->role == OB_ROLE_PARTNER)
+		return call->principal != NULL ? call->principal : "";
+	return NULL;
+}
+
+static bool visible(const ob_call *call, const ob_application *a)
+{
+	const char *owner = owner_filter(call);
+	return owner == NULL || strcmp(a->submitted_by, owner) == 0;
 }
 
 static ob_err get(ob_call *call, const msg *req, msg **resp)
@@ -356,7 +250,7 @@ static ob_err get(ob_call *call, const msg *req, msg **resp)
 		ob_call_violation(call, "id", "give an id or a siren");
 		return ob_call_fail(call, OB_EINVAL, "give an application id or a SIREN");
 	}
-	if (in->id[0] != '\0' && !looks_like_id(in->id)) {
+	if (in->id[0] != '\0' && !ob_rpc_looks_like_id(in->id)) {
 		ob_call_violation(call, "id", "an application id has 26 characters [0-9A-Z]");
 		return ob_call_fail(call, OB_EINVAL, "not an application id");
 	}
@@ -368,10 +262,15 @@ static ob_err get(ob_call *call, const msg *req, msg **resp)
 	ob_outcome_init(&o);
 	ob_application a = {0};
 	ob_err err = ob_domain_get(d, in->id[0] != '\0' ? in->id : NULL, cohort, in->siren, &a, &o);
+	if (err == OB_OK && !visible(call, &a)) {
+		ob_application_fini(&a);
+		ob_outcome_fini(&o);
+		return ob_call_fail(call, OB_ENOTFOUND, "no such application among yours");
+	}
 	if (err == OB_OK)
 		err = app_reply(call, &o, &a, resp);
 	else
-		err = report(call, err, &o);
+		err = ob_rpc_report(call, err, &o);
 	ob_outcome_fini(&o);
 	return err;
 }
@@ -406,6 +305,7 @@ static ob_err list(ob_call *call, const msg *req, msg **resp)
 	ob_app_filter f = {0};
 	if (in->cohort_id[0] != '\0')
 		f.cohort_id = in->cohort_id;
+	f.submitted_by = owner_filter(call);
 	for (size_t i = 0; i < in->n_states; i++) {
 		if (in->states[i] <= 0 || (int)in->states[i] >= OB_STATE_COUNT)
 			ob_call_violation(call, "states", "UNSPECIFIED is not a state");
@@ -424,8 +324,7 @@ static ob_err list(ob_call *call, const msg *req, msg **resp)
 	if (in->submitted_before[0] != '\0' &&
 	    !ob_time_parse_rfc3339(in->submitted_before, &f.submitted_to_ms))
 		ob_call_violation(call, "submitted_before", "must be an RFC 3339 time or a date");
-	if (in->page_size > OB_MAX_PAGE_SIZE)
-		ob_call_violation(call, "page_size", "at most %d", OB_MAX_PAGE_SIZE);
+	/* A larger page_size is brought down to OB_MAX_PAGE_SIZE (AIP-158), by the domain. */
 	page_token tok = {0};
 	uint8_t want[8];
 	filters_hash(in, want);
@@ -450,22 +349,23 @@ static ob_err list(ob_call *call, const msg *req, msg **resp)
 	bool more = false;
 	ob_err err = ob_domain_list(d, &f, tok.after_seq, in->page_size, &apps, &n, &more, &o);
 	if (err != OB_OK) {
-		err = report(call, err, &o);
+		err = ob_rpc_report(call, err, &o);
 		ob_outcome_fini(&o);
 		return err;
 	}
-	Onboard__V1__ListApplicationsResponse *m =
-	        ob_arena_message(&call->arena, &onboard__v1__list_applications_response__descriptor);
+	Onboard__V1__ListApplicationsResponse *m = ob_arena_message(
+	        &call->arena, &onboard__v1__list_applications_response__descriptor);
 	if (m == NULL || (n > 0 && (m->applications = ob_arena_alloc(
 	                                    &call->arena, n * sizeof(*m->applications))) == NULL)) {
 		free(apps);
 		return OB_ENOMEM;
 	}
 	for (size_t i = 0; i < n; i++) {
-		Onboard__V1__Application *am = app_to_pb(&call->arena, &apps[i]);
+		Onboard__V1__Application *am = ob_pb_application(&call->arena, &apps[i]);
 		if (am == NULL) {
 			free(apps);
-			return ob_call_fail(call, OB_ENOMEM, "the page is too large; ask for fewer");
+			return ob_call_fail(call, OB_ENOMEM,
+			                    "the page is too large; ask for fewer");
 		}
 		m->applications[m->n_applications++] = am;
 	}
@@ -492,7 +392,7 @@ static ob_err review(ob_call *call, const msg *req, msg **resp)
 	ob_domain *d = domain_of(call);
 	if (d == NULL)
 		return no_domain(call);
-	if (!looks_like_id(in->id)) {
+	if (!ob_rpc_looks_like_id(in->id)) {
 		ob_call_violation(call, "id", "an application id has 26 characters [0-9A-Z]");
 		return ob_call_fail(call, OB_EINVAL, "not an application id");
 	}
@@ -504,12 +404,12 @@ static ob_err review(ob_call *call, const msg *req, msg **resp)
 	ob_outcome_init(&o);
 	ob_application a;
 	err = ob_domain_review(d, in->id, (ob_action)in->action, in->expected_version,
-	                       (ob_rejection)in->rejection_reason, in->note, actor_of(call), &idem,
-	                       &a, &o);
+	                       (ob_rejection)in->rejection_reason, in->note, ob_rpc_actor(call),
+	                       &idem, &a, &o);
 	if (err == OB_OK)
 		err = app_reply(call, &o, &a, resp);
 	else
-		err = report(call, err, &o);
+		err = ob_rpc_report(call, err, &o);
 	ob_outcome_fini(&o);
 	return err;
 }
@@ -520,7 +420,7 @@ static ob_err withdraw(ob_call *call, const msg *req, msg **resp)
 	ob_domain *d = domain_of(call);
 	if (d == NULL)
 		return no_domain(call);
-	if (!looks_like_id(in->id)) {
+	if (!ob_rpc_looks_like_id(in->id)) {
 		ob_call_violation(call, "id", "an application id has 26 characters [0-9A-Z]");
 		return ob_call_fail(call, OB_EINVAL, "not an application id");
 	}
@@ -531,12 +431,24 @@ static ob_err withdraw(ob_call *call, const msg *req, msg **resp)
 	ob_outcome o;
 	ob_outcome_init(&o);
 	ob_application a;
-	err = ob_domain_withdraw(d, in->id, in->expected_version, in->reason, actor_of(call), &idem,
-	                         &a, &o);
+	if (owner_filter(call) != NULL) {
+		/* submitted_by never changes, so a check before the write holds. */
+		ob_application mine = {0};
+		err = ob_domain_get(d, in->id, NULL, NULL, &mine, &o);
+		bool ok = err == OB_OK && visible(call, &mine);
+		ob_application_fini(&mine);
+		if (!ok) {
+			ob_outcome_fini(&o);
+			return ob_call_fail(call, OB_ENOTFOUND, "no such application among yours");
+		}
+		ob_outcome_init(&o);
+	}
+	err = ob_domain_withdraw(d, in->id, in->expected_version, in->reason, ob_rpc_actor(call),
+	                         &idem, &a, &o);
 	if (err == OB_OK)
 		err = app_reply(call, &o, &a, resp);
 	else
-		err = report(call, err, &o);
+		err = ob_rpc_report(call, err, &o);
 	ob_outcome_fini(&o);
 	return err;
 }
@@ -544,7 +456,7 @@ static ob_err withdraw(ob_call *call, const msg *req, msg **resp)
 static ob_err standing_reply(ob_call *call, ob_err err, ob_standing *st, ob_outcome *o, msg **resp)
 {
 	if (err != OB_OK)
-		return report(call, err, o);
+		return ob_rpc_report(call, err, o);
 	Onboard__V1__CohortStanding *m = standing_to_pb(&call->arena, st);
 	ob_standing_fini(st);
 	if (m == NULL)
@@ -621,7 +533,8 @@ static ob_err create_cohort(ob_call *call, const msg *req, msg **resp)
 	           sizeof(c.lockdown_end));
 	copy_field(call, "cohort.fee_waiver_until", m->fee_waiver_until, c.fee_waiver_until,
 	           sizeof(c.fee_waiver_until));
-	if (m->window_opens[0] != '\0' && !ob_time_parse_rfc3339(m->window_opens, &c.window_opens_ms))
+	if (m->window_opens[0] != '\0' &&
+	    !ob_time_parse_rfc3339(m->window_opens, &c.window_opens_ms))
 		ob_call_violation(call, "cohort.window_opens", "must be an RFC 3339 time");
 	if (m->window_closes[0] != '\0' &&
 	    !ob_time_parse_rfc3339(m->window_closes, &c.window_closes_ms))
@@ -643,7 +556,7 @@ static ob_err create_cohort(ob_call *call, const msg *req, msg **resp)
 	ob_cohort out;
 	ob_err err = ob_domain_cohort_create(d, &c, &out, &o);
 	if (err != OB_OK)
-		return report(call, err, &o);
+		return ob_rpc_report(call, err, &o);
 	Onboard__V1__Cohort *r = cohort_to_pb(&call->arena, &out);
 	if (r == NULL)
 		return OB_ENOMEM;
@@ -661,7 +574,7 @@ static ob_err set_capacity(ob_call *call, const msg *req, msg **resp)
 	ob_outcome_init(&o);
 	ob_standing st;
 	ob_err err = ob_domain_set_capacity(d, in->id[0] != '\0' ? in->id : OB_DEFAULT_COHORT,
-	                                    in->capacity, actor_of(call), &st, &o);
+	                                    in->capacity, ob_rpc_actor(call), &st, &o);
 	return standing_reply(call, err, &st, &o, resp);
 }
 
@@ -672,10 +585,10 @@ ob_err ob_onboarding_register(ob_dispatch *d)
 		const char *name;
 		ob_handler_fn fn;
 	} methods[] = {
-	        {"SubmitApplication", submit},  {"GetApplication", get},
-	        {"ListApplications", list},     {"ReviewApplication", review},
-	        {"WithdrawApplication", withdraw}, {"GetCohort", get_cohort},
-	        {"ListCohorts", list_cohorts},  {"CreateCohort", create_cohort},
+	        {"SubmitApplication", submit},       {"GetApplication", get},
+	        {"ListApplications", list},          {"ReviewApplication", review},
+	        {"WithdrawApplication", withdraw},   {"GetCohort", get_cohort},
+	        {"ListCohorts", list_cohorts},       {"CreateCohort", create_cohort},
 	        {"SetCohortCapacity", set_capacity},
 	};
 	ob_err err = ob_dispatch_add_service(d, sd);

@@ -150,14 +150,17 @@ static ob_err scan(const ProtobufCMessageDescriptor *d, cursor c, unsigned depth
 				while (sub.p < sub.end) {
 					if (is_varint_type(f->type)) {
 						if (!read_varint(&sub, &v))
-							return fail(err, path, "malformed packed field");
+							return fail(err, path,
+							            "malformed packed field");
 						if (f->type == PROTOBUF_C_TYPE_ENUM &&
 						    !enum_value_known(f, v))
-							return fail(err, path, "value is not in the enum");
+							return fail(err, path,
+							            "value is not in the enum");
 					} else {
 						size_t w = is_fixed64_type(f->type) ? 8 : 4;
 						if ((size_t)(sub.end - sub.p) < w)
-							return fail(err, path, "malformed packed field");
+							return fail(err, path,
+							            "malformed packed field");
 						sub.p += w;
 					}
 				}

@@ -13,7 +13,8 @@ static ob_err list_services(ob_call *call, const ProtobufCMessage *req, Protobuf
 		return OB_ENOMEM;
 	for (size_t i = 0; i < n; i++) {
 		const ProtobufCServiceDescriptor *sd = ob_dispatch_service(env->dispatch, i);
-		Onboard__V1__ServiceInfo *si = ob_arena_message(a, &onboard__v1__service_info__descriptor);
+		Onboard__V1__ServiceInfo *si =
+		        ob_arena_message(a, &onboard__v1__service_info__descriptor);
 		if (si == NULL ||
 		    (si->methods = ob_arena_alloc(a, sd->n_methods * sizeof(*si->methods))) == NULL)
 			return OB_ENOMEM;
@@ -22,8 +23,8 @@ static ob_err list_services(ob_call *call, const ProtobufCMessage *req, Protobuf
 			const ProtobufCMethodDescriptor *md = &sd->methods[m];
 			Onboard__V1__MethodInfo *mi =
 			        ob_arena_message(a, &onboard__v1__method_info__descriptor);
-			if (mi == NULL ||
-			    (mi->full_name = ob_arena_printf(a, "/%s/%s", sd->name, md->name)) == NULL)
+			if (mi == NULL || (mi->full_name = ob_arena_printf(a, "/%s/%s", sd->name,
+			                                                   md->name)) == NULL)
 				return OB_ENOMEM;
 			mi->name = (char *)md->name;
 			mi->input_type = (char *)md->input->name;

@@ -538,7 +538,8 @@ static ob_err start_listener(ob_server *s, const char *url, nng_listener *l)
 	if (ipc) {
 		int e = mkdir_parents(url + 6);
 		if (e != 0) {
-			ob_log(OB_LOG_ERROR, "cannot create the directory of %s: %s", url, strerror(e));
+			ob_log(OB_LOG_ERROR, "cannot create the directory of %s: %s", url,
+			       strerror(e));
 			return OB_EIO;
 		}
 	}

@@ -31,10 +31,10 @@ typedef struct ob_server_config {
 	size_t n_listen;
 	const char *tls_cert; /* PEM files, for tls+tcp:// */
 	const char *tls_key;
-	const char *tls_ca;   /* when set, clients must present a certificate it signed */
-	unsigned ipc_mode;    /* permissions of ipc socket files, e.g. 0600 */
-	unsigned contexts;    /* concurrent receives */
-	unsigned workers;     /* handler threads */
+	const char *tls_ca; /* when set, clients must present a certificate it signed */
+	unsigned ipc_mode;  /* permissions of ipc socket files, e.g. 0600 */
+	unsigned contexts;  /* concurrent receives */
+	unsigned workers;   /* handler threads */
 	size_t max_request_bytes;
 	unsigned max_connections;
 	unsigned max_connections_per_peer;

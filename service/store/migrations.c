@@ -68,18 +68,32 @@ static const char m1[] =
         " benefits_revoked INTEGER NOT NULL DEFAULT 0,"
         " benefits_revoked_at INTEGER NOT NULL DEFAULT 0,"
         " wl_ticket INTEGER NOT NULL DEFAULT 0,"
+        /* Who submitted it: the caller's key id, or "local". */
+        " submitted_by TEXT NOT NULL DEFAULT '',"
         " UNIQUE (cohort_id, siren)"
         ") STRICT;"
         "CREATE INDEX application_cohort_state ON application(cohort_id, state, seq);"
         "CREATE INDEX application_cohort_seq ON application(cohort_id, seq);"
+        "CREATE INDEX application_cohort_owner ON application(cohort_id, submitted_by, seq);"
         /* The contact person: all the personal data, in one place, so that
-         * it can be encrypted and erased on its own. */
+         * it can be encrypted and erased on its own (crypto/vault.h). Each
+         * application has its own data key, stored wrapped under the master
+         * key dk_kid; name, email and phone are sealed under it, bound to the
+         * application id and the field. email_index is the keyed blind index
+         * of the e-mail, for lookups. Erasure sets every one of these to NULL
+         * and records when and by whom (erased_at in unix ms, 0: never). */
         "CREATE TABLE contact ("
         " app_seq INTEGER PRIMARY KEY REFERENCES application(seq),"
-        " name TEXT NOT NULL,"
-        " email TEXT NOT NULL,"
-        " phone TEXT NOT NULL"
+        " dk_kid TEXT,"
+        " dk_wrapped BLOB,"
+        " name BLOB,"
+        " email BLOB,"
+        " phone BLOB,"
+        " email_index BLOB,"
+        " erased_at INTEGER NOT NULL DEFAULT 0,"
+        " erased_by TEXT NOT NULL DEFAULT ''"
         ") STRICT;"
+        "CREATE INDEX contact_email_index ON contact(email_index);"
         /* Waitlist positions in O(log n): position = my ticket - the
          * head's ticket + 1 - the tickets between that left by withdrawal
          * (promotion always takes the head). */
@@ -118,13 +132,30 @@ static const char m1[] =
         " PRIMARY KEY (cohort_id, advisor)"
         ") STRICT, WITHOUT ROWID;"
         "CREATE INDEX advisor_load ON advisor(cohort_id, load, advisor);"
+        /* A stored reply shows the application with its contact, so it is
+         * sealed under that application's data key (field "idempotency")
+         * and deleted when the contact is erased: app_seq says whose it is
+         * (0: a reply that holds no personal data, stored as is). */
         "CREATE TABLE idempotency ("
         " key TEXT PRIMARY KEY,"
         " request_hash BLOB NOT NULL,"
+        " app_seq INTEGER NOT NULL DEFAULT 0,"
         " reply BLOB NOT NULL,"
         " created_at INTEGER NOT NULL"
         ") STRICT;"
-        "CREATE INDEX idempotency_created ON idempotency(created_at);";
+        "CREATE INDEX idempotency_created ON idempotency(created_at);"
+        "CREATE INDEX idempotency_app ON idempotency(app_seq) WHERE app_seq != 0;"
+        /* Security events: failed logins, denials, erasures, key changes.
+         * Never a secret or personal data: key ids, the peer's address, and
+         * a detail such as an application id. */
+        "CREATE TABLE audit ("
+        " seq INTEGER PRIMARY KEY,"
+        " at INTEGER NOT NULL,"
+        " event TEXT NOT NULL,"
+        " key_id TEXT NOT NULL,"
+        " peer TEXT NOT NULL,"
+        " detail TEXT NOT NULL"
+        ") STRICT;";
 
 const char *const ob_migrations[] = {m1};
 const unsigned ob_n_migrations = sizeof(ob_migrations) / sizeof(ob_migrations[0]);

@@ -13,88 +13,119 @@
  * Durability: journal_mode=WAL with synchronous=FULL, so COMMIT returns only
  * after the WAL is fsync'd: an acknowledged write survives kill -9 and power
  * loss. Statements are prepared once per connection and cached.
+ *
+ * Personal data: the contact's fields are sealed with the vault (see
+ * store.h). The vault pointer can be swapped while serving (a key rotation):
+ * whoever uses it holds vault_lock shared just for the call into the vault,
+ * and the swap holds the write mutex and vault_lock exclusive, so that once
+ * it returns the previous vault is unused and can be destroyed. Data keys
+ * only live on the stack of the function that unwrapped them and are wiped
+ * before it returns.
  */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <sodium.h>
 #include <sqlite3.h>
 
 #include "base/log.h"
+#include "crypto/vault.h"
 #include "store/migrations.h"
 #include "store/store.h"
 
-#define APP_COLUMNS                                                                            \
-	"a.seq, a.id, a.cohort_id, a.state, a.version, a.siren, a.siret, a.legal_name, "        \
-	"a.trade_name, a.naf, a.vat, a.employees, a.turnover_eur, a.balance_eur, a.street, "   \
-	"a.postal_code, a.city, a.departement, a.region, a.channel, a.exports, a.categories, "  \
-	"a.size, a.submitted_at, a.updated_at, a.rejection, a.benefits_granted, "              \
-	"a.fee_waiver_from, a.fee_waiver_until, a.fee_waiver_months, a.fee_waived_cents, "     \
-	"a.ad_credit_cents, a.ad_credit_used_cents, a.webinar_at, a.advisor, "                 \
-	"a.benefits_revoked, a.benefits_revoked_at, c.name, c.email, c.phone, a.wl_ticket "    \
+#define APP_COLUMNS                                                                                \
+	"a.seq, a.id, a.cohort_id, a.state, a.version, a.siren, a.siret, a.legal_name, "           \
+	"a.trade_name, a.naf, a.vat, a.employees, a.turnover_eur, a.balance_eur, a.street, "       \
+	"a.postal_code, a.city, a.departement, a.region, a.channel, a.exports, a.categories, "     \
+	"a.size, a.submitted_at, a.updated_at, a.rejection, a.benefits_granted, "                  \
+	"a.fee_waiver_from, a.fee_waiver_until, a.fee_waiver_months, a.fee_waived_cents, "         \
+	"a.ad_credit_cents, a.ad_credit_used_cents, a.webinar_at, a.advisor, "                     \
+	"a.benefits_revoked, a.benefits_revoked_at, c.dk_kid, c.dk_wrapped, c.name, c.email, "     \
+	"c.phone, a.wl_ticket, a.submitted_by, c.erased_at, c.erased_by "                          \
 	"FROM application a JOIN contact c ON c.app_seq = a.seq "
 
-#define COHORT_COLUMNS                                                                         \
-	"id, name, capacity, window_opens, window_closes, window_enforced, lockdown_start, "     \
-	"lockdown_end, fee_waiver_until, monthly_fee_cents, ad_credit_cents, webinar_hour, "    \
+#define COHORT_COLUMNS                                                                             \
+	"id, name, capacity, window_opens, window_closes, window_enforced, lockdown_start, "       \
+	"lockdown_end, fee_waiver_until, monthly_fee_cents, ad_credit_cents, webinar_hour, "       \
 	"webinar_minute, webinar_seats, advisor_pool, eligible_sizes, created_at FROM cohort "
 
-#define STATEMENTS(X)                                                                          \
-	X(BEGIN_READ, "BEGIN")                                                                 \
-	X(BEGIN_WRITE, "BEGIN IMMEDIATE")                                                      \
-	X(COMMIT, "COMMIT")                                                                    \
-	X(ROLLBACK, "ROLLBACK")                                                                \
-	X(SAVEPOINT, "SAVEPOINT w")                                                            \
-	X(RELEASE, "RELEASE w")                                                                \
-	X(ROLLBACK_TO, "ROLLBACK TO w")                                                        \
-	X(COHORT_GET, "SELECT " COHORT_COLUMNS "WHERE id = ?1")                                \
-	X(COHORT_LIST, "SELECT " COHORT_COLUMNS "ORDER BY id LIMIT ?1")                        \
-	X(COHORT_INSERT, "INSERT INTO cohort VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, " \
-	                 "?11, ?12, ?13, ?14, ?15, ?16, ?17)")                                  \
-	X(COHORT_SET_CAPACITY, "UPDATE cohort SET capacity = ?2 WHERE id = ?1")                 \
-	X(COUNTER_ADD, "INSERT INTO counter VALUES (?1, ?2, ?3) ON CONFLICT (cohort_id, key) "  \
-	               "DO UPDATE SET count = count + excluded.count")                          \
-	X(COUNTER_GET, "SELECT count FROM counter WHERE cohort_id = ?1 AND key = ?2")           \
-	X(COUNTER_LIST, "SELECT key, count FROM counter WHERE cohort_id = ?1 AND "               \
-	                "substr(key, 1, length(?2)) = ?2 AND count != 0 ORDER BY key")                     \
-	X(APP_INSERT,                                                                          \
-	  "INSERT INTO application (id, cohort_id, state, version, siren, siret, legal_name, "  \
-	  "trade_name, naf, vat, employees, turnover_eur, balance_eur, street, postal_code, "   \
-	  "city, departement, region, channel, exports, categories, size, submitted_at, "      \
-	  "updated_at, rejection, wl_ticket) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, "  \
-	  "?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26)")     \
-	X(CONTACT_INSERT, "INSERT INTO contact VALUES (?1, ?2, ?3, ?4)")                        \
-	X(APP_UPDATE, "UPDATE application SET state = ?2, version = ?3, updated_at = ?4, "      \
-	              "rejection = ?5, benefits_granted = ?6, fee_waiver_from = ?7, "          \
-	              "fee_waiver_until = ?8, fee_waiver_months = ?9, fee_waived_cents = ?10, " \
-	              "ad_credit_cents = ?11, ad_credit_used_cents = ?12, webinar_at = ?13, "   \
-	              "advisor = ?14, benefits_revoked = ?15, benefits_revoked_at = ?16 "       \
-	              "WHERE seq = ?1")                                                         \
-	X(APP_GET, "SELECT " APP_COLUMNS "WHERE a.id = ?1")                                     \
-	X(APP_GET_SIREN, "SELECT " APP_COLUMNS "WHERE a.cohort_id = ?1 AND a.siren = ?2")       \
-	X(APP_FIRST_WAITLISTED, "SELECT " APP_COLUMNS "WHERE a.cohort_id = ?1 AND a.state = ?2 " \
-	                        "ORDER BY a.seq LIMIT 1")                                       \
-	X(WAITLIST_HEAD, "SELECT wl_ticket FROM application WHERE cohort_id = ?1 AND "          \
-	                 "state = ?2 ORDER BY seq LIMIT 1")                                     \
-	X(WAITLIST_LEFT_COUNT, "SELECT count(*) FROM waitlist_left WHERE cohort_id = ?1 AND "   \
-	                       "ticket > ?2 AND ticket < ?3")                                   \
-	X(WAITLIST_LEAVE, "INSERT OR IGNORE INTO waitlist_left VALUES (?1, ?2)")                \
-	X(HISTORY_APPEND, "INSERT INTO history VALUES (?1, (SELECT count(*) FROM history "      \
-	                  "WHERE app_seq = ?1), ?2, ?3, ?4, ?5, ?6)")                           \
-	X(HISTORY_LOAD, "SELECT from_state, to_state, actor, at, reason FROM history "          \
-	                "WHERE app_seq = ?1 ORDER BY n")                                        \
-	X(WEBINAR_BOOKED, "SELECT booked FROM webinar WHERE cohort_id = ?1 AND session_at = ?2") \
-	X(WEBINAR_ADD, "INSERT INTO webinar VALUES (?1, ?2, ?3) ON CONFLICT (cohort_id, "       \
-	               "session_at) DO UPDATE SET booked = booked + excluded.booked")           \
-	X(ADVISOR_CREATE, "INSERT OR IGNORE INTO advisor VALUES (?1, ?2, 0)")                   \
-	X(ADVISOR_PICK, "SELECT advisor FROM advisor WHERE cohort_id = ?1 "                     \
-	                "ORDER BY load, advisor LIMIT 1")                                       \
-	X(ADVISOR_ADD, "UPDATE advisor SET load = load + ?3 WHERE cohort_id = ?1 AND "          \
-	               "advisor = ?2")                                                          \
-	X(IDEM_GET, "SELECT request_hash, reply FROM idempotency WHERE key = ?1")               \
-	X(IDEM_PUT, "INSERT INTO idempotency VALUES (?1, ?2, ?3, ?4)")                          \
-	X(IDEM_PURGE, "DELETE FROM idempotency WHERE key IN (SELECT key FROM idempotency "      \
+#define STATEMENTS(X)                                                                              \
+	X(BEGIN_READ, "BEGIN")                                                                     \
+	X(BEGIN_WRITE, "BEGIN IMMEDIATE")                                                          \
+	X(COMMIT, "COMMIT")                                                                        \
+	X(ROLLBACK, "ROLLBACK")                                                                    \
+	X(SAVEPOINT, "SAVEPOINT w")                                                                \
+	X(RELEASE, "RELEASE w")                                                                    \
+	X(ROLLBACK_TO, "ROLLBACK TO w")                                                            \
+	X(COHORT_GET, "SELECT " COHORT_COLUMNS "WHERE id = ?1")                                    \
+	X(COHORT_LIST, "SELECT " COHORT_COLUMNS "ORDER BY id LIMIT ?1")                            \
+	X(COHORT_INSERT, "INSERT INTO cohort VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, "    \
+	                 "?11, ?12, ?13, ?14, ?15, ?16, ?17)")                                     \
+	X(COHORT_SET_CAPACITY, "UPDATE cohort SET capacity = ?2 WHERE id = ?1")                    \
+	X(COUNTER_ADD, "INSERT INTO counter VALUES (?1, ?2, ?3) ON CONFLICT (cohort_id, key) "     \
+	               "DO UPDATE SET count = count + excluded.count")                             \
+	X(COUNTER_GET, "SELECT count FROM counter WHERE cohort_id = ?1 AND key = ?2")              \
+	X(COUNTER_LIST, "SELECT key, count FROM counter WHERE cohort_id = ?1 AND "                 \
+	                "substr(key, 1, length(?2)) = ?2 AND count != 0 ORDER BY key")             \
+	X(APP_INSERT,                                                                              \
+	  "INSERT INTO application (id, cohort_id, state, version, siren, siret, legal_name, "     \
+	  "trade_name, naf, vat, employees, turnover_eur, balance_eur, street, postal_code, "      \
+	  "city, departement, region, channel, exports, categories, size, submitted_at, "          \
+	  "updated_at, rejection, wl_ticket, submitted_by) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, "   \
+	  "?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, "    \
+	  "?25, ?26, ?27)")                                                                        \
+	X(CONTACT_INSERT, "INSERT INTO contact (app_seq, dk_kid, dk_wrapped, name, email, "        \
+	                  "phone, email_index) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")               \
+	X(CONTACT_ERASED_AT, "SELECT erased_at FROM contact WHERE app_seq = ?1")                   \
+	X(CONTACT_ERASE, "UPDATE contact SET dk_kid = NULL, dk_wrapped = NULL, name = NULL, "      \
+	                 "email = NULL, phone = NULL, email_index = NULL, erased_at = ?2, "        \
+	                 "erased_by = ?3 WHERE app_seq = ?1 AND erased_at = 0")                    \
+	X(CONTACT_KEY, "SELECT c.dk_kid, c.dk_wrapped, a.id FROM contact c JOIN application a "    \
+	               "ON a.seq = c.app_seq WHERE c.app_seq = ?1")                                \
+	X(APPS_BY_EMAIL, "SELECT " APP_COLUMNS "WHERE c.email_index = ?1 ORDER BY a.seq")          \
+	X(REWRAP_SCAN, "SELECT app_seq, dk_kid, dk_wrapped FROM contact WHERE app_seq > ?1 "       \
+	               "AND dk_kid IS NOT NULL AND dk_kid != ?2 ORDER BY app_seq LIMIT ?3")        \
+	X(REWRAP_UPDATE, "UPDATE contact SET dk_kid = ?2, dk_wrapped = ?3 WHERE app_seq = ?1")     \
+	X(AUDIT_APPEND, "INSERT INTO audit (at, event, key_id, peer, detail) "                     \
+	                "VALUES (?1, ?2, ?3, ?4, ?5)")                                             \
+	X(AUDIT_LIST, "SELECT seq, at, event, key_id, peer, detail FROM audit WHERE seq > ?1 "     \
+	              "ORDER BY seq LIMIT ?2")                                                     \
+	X(APP_UPDATE, "UPDATE application SET state = ?2, version = ?3, updated_at = ?4, "         \
+	              "rejection = ?5, benefits_granted = ?6, fee_waiver_from = ?7, "              \
+	              "fee_waiver_until = ?8, fee_waiver_months = ?9, fee_waived_cents = ?10, "    \
+	              "ad_credit_cents = ?11, ad_credit_used_cents = ?12, webinar_at = ?13, "      \
+	              "advisor = ?14, benefits_revoked = ?15, benefits_revoked_at = ?16 "          \
+	              "WHERE seq = ?1")                                                            \
+	X(APP_GET, "SELECT " APP_COLUMNS "WHERE a.id = ?1")                                        \
+	X(APP_GET_SIREN, "SELECT " APP_COLUMNS "WHERE a.cohort_id = ?1 AND a.siren = ?2")          \
+	X(APP_FIRST_WAITLISTED, "SELECT " APP_COLUMNS "WHERE a.cohort_id = ?1 AND a.state = ?2 "   \
+	                        "ORDER BY a.seq LIMIT 1")                                          \
+	X(WAITLIST_HEAD, "SELECT wl_ticket FROM application WHERE cohort_id = ?1 AND "             \
+	                 "state = ?2 ORDER BY seq LIMIT 1")                                        \
+	X(WAITLIST_LEFT_COUNT, "SELECT count(*) FROM waitlist_left WHERE cohort_id = ?1 AND "      \
+	                       "ticket > ?2 AND ticket < ?3")                                      \
+	X(WAITLIST_LEAVE, "INSERT OR IGNORE INTO waitlist_left VALUES (?1, ?2)")                   \
+	X(HISTORY_APPEND, "INSERT INTO history VALUES (?1, (SELECT count(*) FROM history "         \
+	                  "WHERE app_seq = ?1), ?2, ?3, ?4, ?5, ?6)")                              \
+	X(HISTORY_LOAD, "SELECT from_state, to_state, actor, at, reason FROM history "             \
+	                "WHERE app_seq = ?1 ORDER BY n")                                           \
+	X(WEBINAR_BOOKED, "SELECT booked FROM webinar WHERE cohort_id = ?1 AND session_at = ?2")   \
+	X(WEBINAR_ADD, "INSERT INTO webinar VALUES (?1, ?2, ?3) ON CONFLICT (cohort_id, "          \
+	               "session_at) DO UPDATE SET booked = booked + excluded.booked")              \
+	X(ADVISOR_CREATE, "INSERT OR IGNORE INTO advisor VALUES (?1, ?2, 0)")                      \
+	X(ADVISOR_PICK, "SELECT advisor FROM advisor WHERE cohort_id = ?1 "                        \
+	                "ORDER BY load, advisor LIMIT 1")                                          \
+	X(ADVISOR_ADD, "UPDATE advisor SET load = load + ?3 WHERE cohort_id = ?1 AND "             \
+	               "advisor = ?2")                                                             \
+	X(IDEM_GET, "SELECT i.request_hash, i.reply, i.app_seq, a.id, c.dk_kid, c.dk_wrapped "     \
+	            "FROM idempotency i LEFT JOIN application a ON a.seq = i.app_seq "             \
+	            "LEFT JOIN contact c ON c.app_seq = i.app_seq WHERE i.key = ?1")               \
+	X(IDEM_PUT, "INSERT INTO idempotency (key, request_hash, app_seq, reply, created_at) "     \
+	            "VALUES (?1, ?2, ?3, ?4, ?5)")                                                 \
+	X(IDEM_FORGET_APP, "DELETE FROM idempotency WHERE app_seq = ?1 AND app_seq != 0")          \
+	X(IDEM_PURGE, "DELETE FROM idempotency WHERE key IN (SELECT key FROM idempotency "         \
 	              "WHERE created_at < ?1 ORDER BY created_at LIMIT ?2)")
 
 enum {
@@ -145,6 +176,11 @@ typedef struct sq_store {
 	uint64_t n_writes, n_batches; /* for the log at close: the batching achieved */
 	unsigned max_batch;
 	pthread_t writer_thread;
+
+	/* The vault: borrowed (open_sqlite_vault, set_vault) or owned_vault. */
+	pthread_rwlock_t vault_lock; /* shared while calling into vault; exclusive to swap it */
+	ob_vault *vault;
+	ob_vault *owned_vault; /* the throwaway of ob_store_open_sqlite, destroyed with the store */
 } sq_store;
 
 typedef struct sq_txn {
@@ -293,20 +329,28 @@ void ob_store_sqlite_set_max_batch(ob_store *base, unsigned n)
 	pthread_mutex_unlock(&s->queue_mu);
 }
 
-ob_err ob_store_open_sqlite(ob_store **out, const char *path)
+/* Opens the store with vault; owned: the store destroys it (also on failure). */
+static ob_err open_store(ob_store **out, const char *path, ob_vault *vault, bool owned)
 {
 	*out = NULL;
 	if (sqlite3_threadsafe() == 0) {
 		ob_log(OB_LOG_ERROR, "sqlite was built without thread support");
+		if (owned)
+			ob_vault_destroy(vault);
 		return OB_EINTERNAL;
 	}
 	sq_store *s = calloc(1, sizeof(*s));
 	if (s == NULL || (s->path = strdup(path)) == NULL) {
 		free(s);
+		if (owned)
+			ob_vault_destroy(vault);
 		return OB_ENOMEM;
 	}
 	s->base.ops = &sqlite_ops;
 	s->max_batch = MAX_BATCH;
+	s->vault = vault;
+	s->owned_vault = owned ? vault : NULL;
+	pthread_rwlock_init(&s->vault_lock, NULL);
 	pthread_mutex_init(&s->write_mu, NULL);
 	pthread_mutex_init(&s->pool_mu, NULL);
 	pthread_mutex_init(&s->queue_mu, NULL);
@@ -326,6 +370,35 @@ ob_err ob_store_open_sqlite(ob_store **out, const char *path)
 	}
 	*out = &s->base;
 	return OB_OK;
+}
+
+ob_err ob_store_open_sqlite_vault(ob_store **out, const char *path, ob_vault *vault)
+{
+	if (vault == NULL) {
+		*out = NULL;
+		return OB_EINVAL;
+	}
+	return open_store(out, path, vault, false);
+}
+
+ob_err ob_store_open_sqlite(ob_store **out, const char *path)
+{
+	/* Random keys that die with the store: see store.h. */
+	static const char *const kids[] = {"ephemeral"};
+	uint8_t keys[1][OB_VAULT_KEY_LEN], index_key[OB_VAULT_KEY_LEN];
+	ob_vault *v = NULL;
+	*out = NULL;
+	if (sodium_init() < 0)
+		return OB_EINTERNAL;
+	randombytes_buf(keys, sizeof(keys));
+	randombytes_buf(index_key, sizeof(index_key));
+	ob_err err = ob_vault_from_keys(kids, (const uint8_t(*)[OB_VAULT_KEY_LEN])keys, 1,
+	                                index_key, &v);
+	sodium_memzero(keys, sizeof(keys));
+	sodium_memzero(index_key, sizeof(index_key));
+	if (err != OB_OK)
+		return err;
+	return open_store(out, path, v, true);
 }
 
 static void sq_destroy(ob_store *base)
@@ -354,6 +427,8 @@ static void sq_destroy(ob_store *base)
 		conn_close(&s->writer);
 	pthread_mutex_destroy(&s->write_mu);
 	pthread_mutex_destroy(&s->pool_mu);
+	pthread_rwlock_destroy(&s->vault_lock);
+	ob_vault_destroy(s->owned_vault);
 	free(s->path);
 	free(s);
 }
@@ -551,9 +626,9 @@ static ob_err sq_write(ob_store *base, ob_err (*fn)(ob_txn *t, void *arg), void 
 
 /* ---- helpers -------------------------------------------------------- */
 
-#define PREP(t, which)                                                                         \
-	sqlite3_stmt *s = stmt((t)->c, (which));                                               \
-	if (s == NULL)                                                                         \
+#define PREP(t, which)                                                                             \
+	sqlite3_stmt *s = stmt((t)->c, (which));                                                   \
+	if (s == NULL)                                                                             \
 		return OB_EIO;
 
 static void bind_text(sqlite3_stmt *s, int i, const char *v)
@@ -691,7 +766,8 @@ static ob_err sq_counters_add(ob_txn *base, const char *cohort, const ob_counter
 			len += snprintf(sql + len, sizeof(sql) - (size_t)len, "%s(?1, ?%zu, ?%zu)",
 			                i > 0 ? ", " : "", 2 + 2 * i, 3 + 2 * i);
 		snprintf(sql + len, sizeof(sql) - (size_t)len,
-		         " ON CONFLICT (cohort_id, key) DO UPDATE SET count = count + excluded.count");
+		         " ON CONFLICT (cohort_id, key) DO UPDATE SET count = count + "
+		         "excluded.count");
 		int rc = sqlite3_prepare_v3(t->c->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &s, NULL);
 		if (rc != SQLITE_OK)
 			return fail(t->c, rc, "counters_add prepare");
@@ -754,9 +830,161 @@ static ob_err sq_counter_list(ob_txn *base, const char *cohort, const char *pref
 	return err;
 }
 
+/* ---- personal data -------------------------------------------------- */
+
+/* The three sealed fields: the name each is bound to (the associated data)
+ * and where it goes in ob_contact. */
+static const char *const contact_fields[3] = {"name", "email", "phone"};
+enum { F_NAME, F_EMAIL, F_PHONE };
+
+static char *contact_field(ob_contact *c, int f, size_t *cap)
+{
+	switch (f) {
+	case F_NAME:
+		*cap = sizeof(c->name);
+		return c->name;
+	case F_EMAIL:
+		*cap = sizeof(c->email);
+		return c->email;
+	default:
+		*cap = sizeof(c->phone);
+		return c->phone;
+	}
+}
+
+/* A key id read from a row, fit for the log: a damaged row could hold anything. */
+static const char *loggable_kid(const char *kid)
+{
+	size_t n = kid != NULL ? strspn(kid, "abcdefghijklmnopqrstuvwxyz0123456789-") : 0;
+	return n > 0 && n <= OB_VAULT_KID_MAX && kid[n] == '\0' ? kid : "(not a key id)";
+}
+
+/* Unwraps a stored data key. OB_ENOTFOUND: the vault has no master key kid
+ * (callers report it as OB_ECORRUPT: for this row, as bad as damage). */
+static ob_err vault_unwrap(sq_store *s, const char *kid, const void *wrapped, int len,
+                           uint8_t dk[OB_VAULT_KEY_LEN])
+{
+	if (kid == NULL || wrapped == NULL || len <= 0) {
+		sodium_memzero(dk, OB_VAULT_KEY_LEN);
+		return OB_ECORRUPT;
+	}
+	pthread_rwlock_rdlock(&s->vault_lock);
+	ob_err err = ob_vault_unwrap(s->vault, kid, wrapped, (size_t)len, dk);
+	pthread_rwlock_unlock(&s->vault_lock);
+	return err;
+}
+
+/* Columns 37-45 of APP_COLUMNS into a's contact: decrypted, erased, or
+ * marked unreadable (logged with the seq, never with a value). */
+static void read_contact(sq_store *st, sqlite3_stmt *s, ob_application *a)
+{
+	a->contact_erased_at_ms = sqlite3_column_int64(s, 44);
+	col_text(s, 45, a->contact_erased_by, sizeof(a->contact_erased_by));
+	if (a->contact_erased_at_ms != 0) {
+		a->contact_erased = true;
+		return;
+	}
+	uint8_t dk[OB_VAULT_KEY_LEN];
+	const char *failed = "data key";
+	const char *kid = (const char *)sqlite3_column_text(s, 37);
+	ob_err err =
+	        vault_unwrap(st, kid, sqlite3_column_blob(s, 38), sqlite3_column_bytes(s, 38), dk);
+	if (err == OB_ENOTFOUND) {
+		sodium_memzero(&a->contact, sizeof(a->contact));
+		a->contact_unreadable = true;
+		ob_log(OB_LOG_ERROR,
+		       "store: the contact of application seq %lld cannot be decrypted: its master "
+		       "key %s is not in the key file",
+		       (long long)a->seq, loggable_kid(kid));
+		return;
+	}
+	for (int f = 0; err == OB_OK && f < 3; f++) {
+		size_t cap, len;
+		char *out = contact_field(&a->contact, f, &cap);
+		const void *ct = sqlite3_column_blob(s, 39 + f);
+		int n = sqlite3_column_bytes(s, 39 + f);
+		err = ob_vault_unseal(dk, a->id, contact_fields[f], ct, n > 0 ? (size_t)n : 0, out,
+		                      cap, &len);
+		if ((err == OB_OK && strlen(out) != len) || err == OB_ETOOBIG)
+			err = OB_ECORRUPT; /* a NUL inside, or too long: never written so */
+		if (err != OB_OK)
+			failed = contact_fields[f];
+	}
+	sodium_memzero(dk, sizeof(dk));
+	if (err != OB_OK) {
+		sodium_memzero(&a->contact, sizeof(a->contact));
+		a->contact_unreadable = true;
+		ob_log(OB_LOG_ERROR,
+		       "store: the contact of application seq %lld cannot be decrypted (%s: %s)",
+		       (long long)a->seq, failed, ob_strerror(err));
+	}
+}
+
+/* The sealed contact of a new application, ready to bind. */
+typedef struct sealed_contact {
+	char kid[OB_VAULT_KID_SIZE];
+	uint8_t wrapped[OB_VAULT_WRAPPED_LEN];
+	size_t wrapped_len;
+	uint8_t ct[3][OB_EMAIL_MAX + 1 + OB_VAULT_SEAL_OVERHEAD];
+	size_t ct_len[3];
+	uint8_t index[OB_VAULT_INDEX_LEN];
+} sealed_contact;
+
+_Static_assert((int)OB_EMAIL_MAX >= (int)OB_NAME_MAX &&
+                       (int)OB_EMAIL_MAX >= (int)OB_FR_PHONE_STR_SIZE,
+               "sealed_contact.ct holds the longest field");
+_Static_assert((int)OB_STORE_INDEX_LEN == (int)OB_VAULT_INDEX_LEN, "blind index length");
+
+static ob_err seal_contact(sq_store *st, const ob_application *a, sealed_contact *out)
+{
+	uint8_t dk[OB_VAULT_KEY_LEN];
+	pthread_rwlock_rdlock(&st->vault_lock);
+	ob_err err =
+	        ob_vault_new_data_key(st->vault, dk, out->wrapped, &out->wrapped_len, out->kid);
+	if (err == OB_OK)
+		ob_vault_blind_index(st->vault, a->contact.email, out->index);
+	pthread_rwlock_unlock(&st->vault_lock);
+	ob_contact c = a->contact; /* a copy, to reach the fields by number */
+	for (int f = 0; err == OB_OK && f < 3; f++) {
+		size_t cap;
+		const char *plain = contact_field(&c, f, &cap);
+		err = ob_vault_seal(dk, a->id, contact_fields[f], plain, strnlen(plain, cap),
+		                    out->ct[f], sizeof(out->ct[f]), &out->ct_len[f]);
+	}
+	sodium_memzero(dk, sizeof(dk));
+	sodium_memzero(&c, sizeof(c));
+	return err;
+}
+
+/* The data key and id of application seq, for sealing what else shows its
+ * contact. OB_ENOTFOUND when the contact is erased (or missing). */
+static ob_err app_data_key(sq_txn *t, int64_t seq, uint8_t dk[OB_VAULT_KEY_LEN],
+                           char id[OB_ID_LEN + 1])
+{
+	PREP(t, ST_CONTACT_KEY);
+	sqlite3_bind_int64(s, 1, seq);
+	int rc = sqlite3_step(s);
+	ob_err err = OB_OK;
+	if (rc == SQLITE_ROW && sqlite3_column_type(s, 0) == SQLITE_NULL) {
+		err = OB_ENOTFOUND;
+	} else if (rc == SQLITE_ROW) {
+		col_text(s, 2, id, OB_ID_LEN + 1);
+		err = vault_unwrap(t->store, (const char *)sqlite3_column_text(s, 0),
+		                   sqlite3_column_blob(s, 1), sqlite3_column_bytes(s, 1), dk);
+		if (err == OB_ENOTFOUND)
+			err = OB_ECORRUPT; /* the master key is missing, not the contact */
+	} else if (rc == SQLITE_DONE) {
+		err = OB_ENOTFOUND;
+	} else {
+		err = fail(t->c, rc, "contact_key");
+	}
+	sqlite3_reset(s);
+	return err;
+}
+
 /* ---- applications --------------------------------------------------- */
 
-static void read_app(sqlite3_stmt *s, ob_application *a)
+static void read_app(sq_store *st, sqlite3_stmt *s, ob_application *a)
 {
 	memset(a, 0, sizeof(*a));
 	a->seq = sqlite3_column_int64(s, 0);
@@ -805,10 +1033,9 @@ static void read_app(sqlite3_stmt *s, ob_application *a)
 	b->advisor = (uint32_t)sqlite3_column_int64(s, 34);
 	b->revoked = sqlite3_column_int(s, 35) != 0;
 	b->revoked_at_ms = sqlite3_column_int64(s, 36);
-	col_text(s, 37, a->contact.name, sizeof(a->contact.name));
-	col_text(s, 38, a->contact.email, sizeof(a->contact.email));
-	col_text(s, 39, a->contact.phone, sizeof(a->contact.phone));
-	a->waitlist_ticket = sqlite3_column_int64(s, 40);
+	a->waitlist_ticket = sqlite3_column_int64(s, 42);
+	col_text(s, 43, a->submitted_by, sizeof(a->submitted_by));
+	read_contact(st, s, a);
 }
 
 static ob_err sq_app_insert(ob_txn *base, ob_application *a)
@@ -848,6 +1075,7 @@ static ob_err sq_app_insert(ob_txn *base, ob_application *a)
 		sqlite3_bind_int64(s, 24, a->updated_at_ms);
 		sqlite3_bind_int(s, 25, (int)a->rejection);
 		sqlite3_bind_int64(s, 26, a->waitlist_ticket);
+		bind_text(s, 27, a->submitted_by);
 		int rc = sqlite3_step(s);
 		sqlite3_reset(s);
 		if (rc == SQLITE_CONSTRAINT_UNIQUE)
@@ -856,12 +1084,22 @@ static ob_err sq_app_insert(ob_txn *base, ob_application *a)
 			return fail(t->c, rc, "app_insert");
 		a->seq = sqlite3_last_insert_rowid(t->c->db);
 	}
+	sealed_contact sc;
+	ob_err err = seal_contact(t->store, a, &sc);
+	if (err != OB_OK) {
+		ob_log(OB_LOG_ERROR, "store: cannot seal a contact: %s", ob_strerror(err));
+		return err;
+	}
 	PREP(t, ST_CONTACT_INSERT);
 	sqlite3_bind_int64(s, 1, a->seq);
-	bind_text(s, 2, a->contact.name);
-	bind_text(s, 3, a->contact.email);
-	bind_text(s, 4, a->contact.phone);
-	return step_done(t->c, s, "contact_insert");
+	bind_text(s, 2, sc.kid);
+	sqlite3_bind_blob(s, 3, sc.wrapped, (int)sc.wrapped_len, SQLITE_STATIC);
+	for (int f = 0; f < 3; f++)
+		sqlite3_bind_blob(s, 4 + f, sc.ct[f], (int)sc.ct_len[f], SQLITE_STATIC);
+	sqlite3_bind_blob(s, 7, sc.index, sizeof(sc.index), SQLITE_STATIC);
+	err = step_done(t->c, s, "contact_insert");
+	sqlite3_clear_bindings(s); /* the buffers were bound static: drop them now */
+	return err;
 }
 
 static ob_err sq_app_update(ob_txn *base, const ob_application *a)
@@ -896,7 +1134,7 @@ static ob_err get_one(sq_txn *t, sqlite3_stmt *s, ob_application *out, const cha
 	int rc = sqlite3_step(s);
 	ob_err err = OB_OK;
 	if (rc == SQLITE_ROW)
-		read_app(s, out);
+		read_app(t->store, s, out);
 	else if (rc == SQLITE_DONE)
 		err = OB_ENOTFOUND;
 	else
@@ -1007,6 +1245,8 @@ static ob_err sq_app_list(ob_txn *base, const ob_app_filter *f, int64_t after_se
 		len += snprintf(sql + len, sizeof(sql) - (size_t)len, " AND a.submitted_at >= ?7");
 	if (f->submitted_to_ms != 0)
 		len += snprintf(sql + len, sizeof(sql) - (size_t)len, " AND a.submitted_at < ?8");
+	if (f->submitted_by != NULL)
+		len += snprintf(sql + len, sizeof(sql) - (size_t)len, " AND a.submitted_by = ?10");
 	snprintf(sql + len, sizeof(sql) - (size_t)len, " ORDER BY a.seq LIMIT ?9");
 
 	sqlite3_stmt *s = NULL;
@@ -1025,12 +1265,14 @@ static ob_err sq_app_list(ob_txn *base, const ob_app_filter *f, int64_t after_se
 	sqlite3_bind_int64(s, 7, f->submitted_from_ms);
 	sqlite3_bind_int64(s, 8, f->submitted_to_ms);
 	sqlite3_bind_int64(s, 9, (sqlite3_int64)limit);
+	if (f->submitted_by != NULL)
+		bind_text(s, 10, f->submitted_by);
 	ob_application *list = limit > 0 ? calloc(limit, sizeof(*list)) : NULL;
 	ob_err err = OB_OK;
 	if (list == NULL && limit > 0)
 		err = OB_ENOMEM;
 	while (err == OB_OK && (rc = sqlite3_step(s)) == SQLITE_ROW && *n < limit)
-		read_app(s, &list[(*n)++]);
+		read_app(t->store, s, &list[(*n)++]);
 	if (err == OB_OK && rc != SQLITE_DONE && rc != SQLITE_ROW)
 		err = fail(t->c, rc, "app_list");
 	sqlite3_finalize(s);
@@ -1156,6 +1398,10 @@ static ob_err sq_advisor_add(ob_txn *base, const char *cohort, uint32_t advisor,
 
 /* ---- idempotency ---------------------------------------------------- */
 
+/* Stored replies of changes to an application show its contact: they are
+ * sealed under its data key with this field name, and go with its erasure. */
+static const char idem_field[] = "idempotency";
+
 static ob_err sq_idem_get(ob_txn *base, const char *key, uint8_t hash[32], uint8_t **reply,
                           size_t *reply_len)
 {
@@ -1171,9 +1417,10 @@ static ob_err sq_idem_get(ob_txn *base, const char *key, uint8_t hash[32], uint8
 		int hn = sqlite3_column_bytes(s, 0);
 		const void *r = sqlite3_column_blob(s, 1);
 		int rn = sqlite3_column_bytes(s, 1);
+		int64_t app_seq = sqlite3_column_int64(s, 2);
 		if (hn != 32) {
 			err = OB_ECORRUPT;
-		} else {
+		} else if (app_seq == 0) {
 			memcpy(hash, h, 32);
 			*reply = malloc(rn > 0 ? (size_t)rn : 1);
 			if (*reply == NULL)
@@ -1181,6 +1428,37 @@ static ob_err sq_idem_get(ob_txn *base, const char *key, uint8_t hash[32], uint8
 			else if (rn > 0)
 				memcpy(*reply, r, (size_t)rn);
 			*reply_len = (size_t)rn;
+		} else if (sqlite3_column_type(s, 4) == SQLITE_NULL) {
+			err = OB_ENOTFOUND; /* erased since: defensive, erasure deletes the record
+			                     */
+		} else {
+			char id[OB_ID_LEN + 1];
+			uint8_t dk[OB_VAULT_KEY_LEN];
+			col_text(s, 3, id, sizeof(id));
+			memcpy(hash, h, 32);
+			err = vault_unwrap(t->store, (const char *)sqlite3_column_text(s, 4),
+			                   sqlite3_column_blob(s, 5), sqlite3_column_bytes(s, 5),
+			                   dk);
+			if (err == OB_ENOTFOUND)
+				err = OB_ECORRUPT; /* the master key is missing */
+			size_t cap = rn > OB_VAULT_SEAL_OVERHEAD ? (size_t)rn : 1;
+			if (err == OB_OK && (*reply = malloc(cap)) == NULL)
+				err = OB_ENOMEM;
+			if (err == OB_OK)
+				err = ob_vault_unseal(dk, id, idem_field, r,
+				                      rn > 0 ? (size_t)rn : 0, (char *)*reply, cap,
+				                      reply_len);
+			sodium_memzero(dk, sizeof(dk));
+			if (err != OB_OK) {
+				free(*reply);
+				*reply = NULL;
+				*reply_len = 0;
+				if (err == OB_ECORRUPT)
+					ob_log(OB_LOG_ERROR,
+					       "store: the stored reply of an idempotency key of "
+					       "application seq %lld cannot be decrypted",
+					       (long long)app_seq);
+			}
 		}
 	} else if (rc == SQLITE_DONE) {
 		err = OB_ENOTFOUND;
@@ -1192,16 +1470,52 @@ static ob_err sq_idem_get(ob_txn *base, const char *key, uint8_t hash[32], uint8
 }
 
 static ob_err sq_idem_put(ob_txn *base, const char *key, const uint8_t hash[32],
-                          const uint8_t *reply, size_t reply_len, int64_t now_ms)
+                          const uint8_t *reply, size_t reply_len, int64_t now_ms,
+                          const ob_application *a)
 {
 	sq_txn *t = (sq_txn *)base;
-	PREP(t, ST_IDEM_PUT);
-	bind_text(s, 1, key);
-	sqlite3_bind_blob(s, 2, hash, 32, SQLITE_TRANSIENT);
-	sqlite3_bind_blob(s, 3, reply != NULL ? (const void *)reply : "", (int)reply_len,
-	                  SQLITE_TRANSIENT);
-	sqlite3_bind_int64(s, 4, now_ms);
-	return step_done(t->c, s, "idem_put");
+	uint8_t *sealed = NULL;
+	size_t sealed_len = 0;
+	int64_t app_seq = 0;
+	if (a != NULL && a->seq > 0 && !a->contact_erased) {
+		uint8_t dk[OB_VAULT_KEY_LEN];
+		char id[OB_ID_LEN + 1];
+		ob_err err = app_data_key(t, a->seq, dk, id);
+		if (err == OB_OK && reply_len > SIZE_MAX - OB_VAULT_SEAL_OVERHEAD)
+			err = OB_ETOOBIG;
+		if (err == OB_OK && (sealed = malloc(reply_len + OB_VAULT_SEAL_OVERHEAD)) == NULL)
+			err = OB_ENOMEM;
+		if (err == OB_OK)
+			err = ob_vault_seal(dk, id, idem_field, (const char *)reply, reply_len,
+			                    sealed, reply_len + OB_VAULT_SEAL_OVERHEAD,
+			                    &sealed_len);
+		sodium_memzero(dk, sizeof(dk));
+		if (err == OB_ENOTFOUND) {
+			/* Erased in this very transaction: the reply shows no contact. */
+			err = OB_OK;
+		} else if (err == OB_OK) {
+			app_seq = a->seq;
+			reply = sealed;
+			reply_len = sealed_len;
+		}
+		if (err != OB_OK) {
+			free(sealed);
+			return err;
+		}
+	}
+	ob_err err = OB_EIO;
+	sqlite3_stmt *s = stmt(t->c, ST_IDEM_PUT);
+	if (s != NULL) {
+		bind_text(s, 1, key);
+		sqlite3_bind_blob(s, 2, hash, 32, SQLITE_TRANSIENT);
+		sqlite3_bind_int64(s, 3, app_seq);
+		sqlite3_bind_blob(s, 4, reply != NULL ? (const void *)reply : "", (int)reply_len,
+		                  SQLITE_TRANSIENT);
+		sqlite3_bind_int64(s, 5, now_ms);
+		err = step_done(t->c, s, "idem_put");
+	}
+	free(sealed);
+	return err;
 }
 
 static ob_err sq_idem_purge(ob_txn *base, int64_t before_ms, unsigned limit)
@@ -1211,6 +1525,257 @@ static ob_err sq_idem_purge(ob_txn *base, int64_t before_ms, unsigned limit)
 	sqlite3_bind_int64(s, 1, before_ms);
 	sqlite3_bind_int64(s, 2, limit);
 	return step_done(t->c, s, "idem_purge");
+}
+
+/* ---- personal data: erasure, lookup, rotation ----------------------- */
+
+static ob_err sq_contact_erase(ob_txn *base, int64_t app_seq, const char *actor, int64_t now_ms)
+{
+	sq_txn *t = (sq_txn *)base;
+	{
+		PREP(t, ST_CONTACT_ERASED_AT);
+		sqlite3_bind_int64(s, 1, app_seq);
+		int rc = sqlite3_step(s);
+		int64_t erased_at = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
+		sqlite3_reset(s);
+		if (rc == SQLITE_DONE)
+			return OB_ENOTFOUND;
+		if (rc != SQLITE_ROW)
+			return fail(t->c, rc, "contact_erased_at");
+		if (erased_at != 0)
+			return OB_EPRECOND;
+	}
+	{
+		PREP(t, ST_CONTACT_ERASE);
+		sqlite3_bind_int64(s, 1, app_seq);
+		/* 0 means "never": an erasure at the epoch would not read as one. */
+		sqlite3_bind_int64(s, 2, now_ms != 0 ? now_ms : 1);
+		bind_text(s, 3, actor);
+		ob_err err = step_done(t->c, s, "contact_erase");
+		if (err != OB_OK)
+			return err;
+	}
+	PREP(t, ST_IDEM_FORGET_APP);
+	sqlite3_bind_int64(s, 1, app_seq);
+	return step_done(t->c, s, "idem_forget_app");
+}
+
+static ob_err sq_apps_by_email(ob_txn *base, const uint8_t index[OB_STORE_INDEX_LEN],
+                               ob_application **out, size_t *n)
+{
+	sq_txn *t = (sq_txn *)base;
+	*out = NULL;
+	*n = 0;
+	PREP(t, ST_APPS_BY_EMAIL);
+	sqlite3_bind_blob(s, 1, index, OB_STORE_INDEX_LEN, SQLITE_TRANSIENT);
+	size_t cap = 0;
+	int rc;
+	ob_err err = OB_OK;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if (*n == cap) {
+			cap = cap * 2 + 4;
+			ob_application *g = realloc(*out, cap * sizeof(**out));
+			if (g == NULL) {
+				err = OB_ENOMEM;
+				break;
+			}
+			*out = g;
+		}
+		read_app(t->store, s, &(*out)[(*n)++]);
+	}
+	if (err == OB_OK && rc != SQLITE_DONE)
+		err = fail(t->c, rc, "apps_by_email");
+	sqlite3_reset(s);
+	if (err != OB_OK) {
+		free(*out);
+		*out = NULL;
+		*n = 0;
+	}
+	return err;
+}
+
+typedef struct wrapped_key {
+	int64_t seq;
+	char kid[OB_VAULT_KID_SIZE];
+	uint8_t wrapped[OB_VAULT_WRAPPED_LEN];
+	size_t len; /* as stored; not OB_VAULT_WRAPPED_LEN when damaged */
+} wrapped_key;
+
+static ob_err sq_rewrap_batch(ob_txn *base, int64_t after_seq, size_t limit, size_t *rewrapped,
+                              size_t *failed, int64_t *last_seq)
+{
+	sq_txn *t = (sq_txn *)base;
+	sq_store *st = t->store;
+	*rewrapped = 0;
+	*failed = 0;
+	*last_seq = after_seq;
+	if (limit == 0)
+		return OB_OK;
+	char active[OB_VAULT_KID_SIZE];
+	pthread_rwlock_rdlock(&st->vault_lock);
+	snprintf(active, sizeof(active), "%s", ob_vault_active_key_id(st->vault));
+	pthread_rwlock_unlock(&st->vault_lock);
+
+	/* Read the batch first, then update: no update under a running scan. */
+	wrapped_key *keys = calloc(limit, sizeof(*keys));
+	if (keys == NULL)
+		return OB_ENOMEM;
+	size_t n = 0;
+	ob_err err = OB_OK;
+	{
+		sqlite3_stmt *s = stmt(t->c, ST_REWRAP_SCAN);
+		if (s == NULL) {
+			free(keys);
+			return OB_EIO;
+		}
+		sqlite3_bind_int64(s, 1, after_seq);
+		bind_text(s, 2, active);
+		sqlite3_bind_int64(s, 3, (sqlite3_int64)limit);
+		int rc;
+		while ((rc = sqlite3_step(s)) == SQLITE_ROW && n < limit) {
+			wrapped_key *k = &keys[n++];
+			k->seq = sqlite3_column_int64(s, 0);
+			col_text(s, 1, k->kid, sizeof(k->kid));
+			int len = sqlite3_column_bytes(s, 2);
+			k->len = len > 0 ? (size_t)len : 0;
+			if (k->len > sizeof(k->wrapped))
+				k->len = sizeof(k->wrapped) + 1; /* damaged: fails to unwrap */
+			else if (k->len > 0)
+				memcpy(k->wrapped, sqlite3_column_blob(s, 2), k->len);
+		}
+		if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+			err = fail(t->c, rc, "rewrap_scan");
+		sqlite3_reset(s);
+	}
+	for (size_t i = 0; err == OB_OK && i < n; i++) {
+		wrapped_key *k = &keys[i];
+		uint8_t out[OB_VAULT_WRAPPED_LEN];
+		size_t out_len;
+		char kid[OB_VAULT_KID_SIZE];
+		pthread_rwlock_rdlock(&st->vault_lock);
+		ob_err rw = ob_vault_rewrap(st->vault, k->kid, k->wrapped,
+		                            k->len > sizeof(k->wrapped) ? 0 : k->len, out, &out_len,
+		                            kid);
+		pthread_rwlock_unlock(&st->vault_lock);
+		*last_seq = k->seq;
+		if (rw != OB_OK) {
+			ob_log(OB_LOG_ERROR,
+			       "store: the data key of application seq %lld (master key %s) cannot "
+			       "be "
+			       "re-wrapped: %s",
+			       (long long)k->seq, loggable_kid(k->kid), ob_strerror(rw));
+			(*failed)++;
+			continue;
+		}
+		sqlite3_stmt *s = stmt(t->c, ST_REWRAP_UPDATE);
+		if (s == NULL) {
+			err = OB_EIO;
+			break;
+		}
+		sqlite3_bind_int64(s, 1, k->seq);
+		bind_text(s, 2, kid);
+		sqlite3_bind_blob(s, 3, out, (int)out_len, SQLITE_TRANSIENT);
+		if ((err = step_done(t->c, s, "rewrap_update")) == OB_OK)
+			(*rewrapped)++;
+	}
+	free(keys);
+	return err;
+}
+
+/* ---- audit ---------------------------------------------------------- */
+
+static ob_err sq_audit_append(ob_txn *base, const ob_audit_event *e)
+{
+	sq_txn *t = (sq_txn *)base;
+	PREP(t, ST_AUDIT_APPEND);
+	sqlite3_bind_int64(s, 1, e->at_ms);
+	bind_text(s, 2, e->event);
+	bind_text(s, 3, e->key_id);
+	bind_text(s, 4, e->peer);
+	bind_text(s, 5, e->detail);
+	return step_done(t->c, s, "audit_append");
+}
+
+static ob_err sq_audit_list(ob_txn *base, int64_t after_seq, size_t limit, ob_audit_event **out,
+                            size_t *n)
+{
+	sq_txn *t = (sq_txn *)base;
+	*out = NULL;
+	*n = 0;
+	if (limit == 0)
+		return OB_OK;
+	PREP(t, ST_AUDIT_LIST);
+	ob_audit_event *list = calloc(limit, sizeof(*list));
+	if (list == NULL)
+		return OB_ENOMEM;
+	sqlite3_bind_int64(s, 1, after_seq);
+	sqlite3_bind_int64(s, 2, (sqlite3_int64)limit);
+	int rc;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW && *n < limit) {
+		ob_audit_event *e = &list[(*n)++];
+		e->seq = sqlite3_column_int64(s, 0);
+		e->at_ms = sqlite3_column_int64(s, 1);
+		col_text(s, 2, e->event, sizeof(e->event));
+		col_text(s, 3, e->key_id, sizeof(e->key_id));
+		col_text(s, 4, e->peer, sizeof(e->peer));
+		col_text(s, 5, e->detail, sizeof(e->detail));
+	}
+	sqlite3_reset(s);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		free(list);
+		*n = 0;
+		return fail(t->c, rc, "audit_list");
+	}
+	*out = list;
+	return OB_OK;
+}
+
+/* ---- store-wide ----------------------------------------------------- */
+
+static ob_err sq_checkpoint(ob_store *base)
+{
+	sq_store *s = (sq_store *)base;
+	pthread_mutex_lock(&s->write_mu);
+	int log_frames = 0, done_frames = 0;
+	int rc = sqlite3_wal_checkpoint_v2(s->writer.db, NULL, SQLITE_CHECKPOINT_TRUNCATE,
+	                                   &log_frames, &done_frames);
+	ob_err err = OB_OK;
+	if (rc != SQLITE_OK) {
+		ob_log(OB_LOG_WARN,
+		       "store: checkpoint incomplete (%s): erased bytes may stay in the "
+		       "write-ahead "
+		       "log until the next checkpoint",
+		       sqlite3_errmsg(s->writer.db));
+		err = from_sqlite(rc);
+	}
+	pthread_mutex_unlock(&s->write_mu);
+	return err;
+}
+
+static void sq_email_index(ob_store *base, const char *email, uint8_t out[OB_STORE_INDEX_LEN])
+{
+	sq_store *s = (sq_store *)base;
+	pthread_rwlock_rdlock(&s->vault_lock);
+	ob_vault_blind_index(s->vault, email, out);
+	pthread_rwlock_unlock(&s->vault_lock);
+}
+
+static ob_err sq_set_vault(ob_store *base, ob_vault *v, ob_vault **old)
+{
+	sq_store *s = (sq_store *)base;
+	*old = NULL;
+	if (v == NULL)
+		return OB_EINVAL;
+	/* The write mutex first, as every writer takes them: no write is half
+	 * done under the previous vault when the swap happens. */
+	pthread_mutex_lock(&s->write_mu);
+	pthread_rwlock_wrlock(&s->vault_lock);
+	ob_vault *prev = s->vault;
+	s->vault = v;
+	pthread_rwlock_unlock(&s->vault_lock);
+	pthread_mutex_unlock(&s->write_mu);
+	*old = prev != s->owned_vault ? prev : NULL;
+	return OB_OK;
 }
 
 static const ob_store_ops sqlite_ops = {
@@ -1246,4 +1811,12 @@ static const ob_store_ops sqlite_ops = {
         .idem_get = sq_idem_get,
         .idem_put = sq_idem_put,
         .idem_purge = sq_idem_purge,
+        .contact_erase = sq_contact_erase,
+        .apps_by_email = sq_apps_by_email,
+        .rewrap_batch = sq_rewrap_batch,
+        .audit_append = sq_audit_append,
+        .audit_list = sq_audit_list,
+        .checkpoint = sq_checkpoint,
+        .email_index = sq_email_index,
+        .set_vault = sq_set_vault,
 };

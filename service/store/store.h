@@ -11,6 +11,16 @@
  * Errors: OB_ENOTFOUND when a looked-up row does not exist, OB_EEXIST on a
  * uniqueness conflict, OB_EIO/OB_ECORRUPT/OB_EUNAVAIL from the database.
  *
+ * Personal data: the store encrypts the contact's name, e-mail and phone
+ * with the vault it holds (crypto/vault.h): a data key per application,
+ * wrapped under the active master key, each field sealed under it and bound
+ * to the application id and the field name, and a keyed blind index of the
+ * e-mail for lookups. Reads decrypt. A contact whose data fails its
+ * integrity check reads as empty fields with contact_unreadable set, so
+ * that one bad row neither stops a list nor the cohort's waitlist; the
+ * domain refuses to show it. Plaintext never reaches the database, and the
+ * store logs statement names and sequence numbers, never values.
+ *
  * Threading: a store may be used from many threads; a transaction belongs to
  * the thread that began it until commit or rollback. Calls block on disk.
  */
@@ -26,6 +36,9 @@
 
 typedef struct ob_store ob_store;
 typedef struct ob_txn ob_txn;
+typedef struct ob_vault ob_vault; /* crypto/vault.h */
+
+enum { OB_STORE_INDEX_LEN = 32 }; /* a blind index: OB_VAULT_INDEX_LEN */
 
 /* Filters of ListApplications; zero values mean "any". */
 typedef struct ob_app_filter {
@@ -37,6 +50,7 @@ typedef struct ob_app_filter {
 	ob_channel channel;
 	int64_t submitted_from_ms; /* inclusive */
 	int64_t submitted_to_ms;   /* exclusive; 0 = none */
+	const char *submitted_by;  /* a submitter's key id, or "local" */
 } ob_app_filter;
 
 enum { OB_MAX_COUNTER_BATCH = 16 };
@@ -80,8 +94,9 @@ typedef struct ob_store_ops {
 	ob_err (*counter_list)(ob_txn *t, const char *cohort, const char *prefix, ob_counter **out,
 	                       size_t *n);
 
-	/* Inserts a (with its contact) and sets a->seq. OB_EEXIST when the
-	 * cohort already has this SIREN. */
+	/* Inserts a (with its contact, encrypted under a new data key, and
+	 * a->submitted_by) and sets a->seq. OB_EEXIST when the cohort already
+	 * has this SIREN. */
 	ob_err (*app_insert)(ob_txn *t, ob_application *a);
 	/* Writes state, version, timestamps, rejection and benefits. */
 	ob_err (*app_update)(ob_txn *t, const ob_application *a);
@@ -116,13 +131,67 @@ typedef struct ob_store_ops {
 	ob_err (*advisor_add)(ob_txn *t, const char *cohort, uint32_t advisor, int delta);
 
 	/* Idempotency records: the hash of the request and the reply bytes.
-	 * idem_get: OB_ENOTFOUND when the key is unknown; *reply malloc'd. */
+	 * idem_get: OB_ENOTFOUND when the key is unknown (or the application
+	 * it was about has been erased since); OB_ECORRUPT when a sealed reply
+	 * fails its check; *reply malloc'd. */
 	ob_err (*idem_get)(ob_txn *t, const char *key, uint8_t hash[32], uint8_t **reply,
 	                   size_t *reply_len);
-	ob_err (*idem_put)(ob_txn *t, const char *key, const uint8_t hash[32],
-	                   const uint8_t *reply, size_t reply_len, int64_t now_ms);
+	/* The reply of a change to application a (already inserted: a->seq set)
+	 * is sealed under a's data key, since it shows a's contact, and goes
+	 * with a's erasure; a NULL: the reply holds no personal data. */
+	ob_err (*idem_put)(ob_txn *t, const char *key, const uint8_t hash[32], const uint8_t *reply,
+	                   size_t reply_len, int64_t now_ms, const ob_application *a);
 	/* Forgets records older than before_ms, at most limit of them. */
 	ob_err (*idem_purge)(ob_txn *t, int64_t before_ms, unsigned limit);
+
+	/* ---- personal data ---- */
+
+	/* Crypto-shredding of an application's contact: the wrapped data key,
+	 * the three ciphertexts and the blind index become NULL, erased_at and
+	 * erased_by are set, and the idempotency replies of the application
+	 * (which show the contact) are deleted. The application row, its
+	 * history and the counters stay. OB_ENOTFOUND when there is no such
+	 * contact, OB_EPRECOND when it is already erased (nothing changes). */
+	ob_err (*contact_erase)(ob_txn *t, int64_t app_seq, const char *actor, int64_t now_ms);
+	/* Every application whose contact e-mail has this blind index (see
+	 * email_index), in seq order; *out malloc'd (free(); no history). */
+	ob_err (*apps_by_email)(ob_txn *t, const uint8_t index[OB_STORE_INDEX_LEN],
+	                        ob_application **out, size_t *n);
+	/* Re-wraps under the store's active master key, in seq order after
+	 * after_seq, up to limit data keys wrapped under any other key.
+	 * *rewrapped gets how many were, *failed how many could not be
+	 * unwrapped (their master key is missing or the row is damaged: logged
+	 * with their seq, left as they are), *last_seq the seq of the last one
+	 * looked at (after_seq when none is left). Run it in a write
+	 * transaction, again from *last_seq until *last_seq == after_seq. */
+	ob_err (*rewrap_batch)(ob_txn *t, int64_t after_seq, size_t limit, size_t *rewrapped,
+	                       size_t *failed, int64_t *last_seq);
+	/* Appends e to the audit trail (e->seq ignored: the store numbers events). */
+	ob_err (*audit_append)(ob_txn *t, const ob_audit_event *e);
+	/* Up to limit events with seq > after_seq, oldest first; *out malloc'd (free()). */
+	ob_err (*audit_list)(ob_txn *t, int64_t after_seq, size_t limit, ob_audit_event **out,
+	                     size_t *n);
+
+	/* Store-wide, outside any transaction. */
+
+	/* Copies everything written so far into the database file and empties
+	 * the write-ahead log, so that erased bytes do not linger in it (with
+	 * secure_delete, freed space in the file is zeroed). Waits for the
+	 * writes in progress and for readers, up to a few seconds; OB_EUNAVAIL
+	 * if readers kept it from finishing (the erasure itself stands). Must
+	 * not be called from inside a write. */
+	ob_err (*checkpoint)(ob_store *s);
+	/* The blind index of an e-mail under the store's vault. */
+	void (*email_index)(ob_store *s, const char *email, uint8_t out[OB_STORE_INDEX_LEN]);
+	/* Makes v the vault of the store: new data keys are wrapped under v's
+	 * active key and reads unwrap with v, which must hold every master key
+	 * still named by a row (a rotation appends a key, so the new file holds
+	 * the old ones). Waits for the write in progress and for readers that
+	 * are decrypting; once it returns nothing uses the previous vault any
+	 * more. *old gets the previous vault for the caller to destroy, or NULL
+	 * when the store made that one itself (ob_store_open_sqlite). v is
+	 * borrowed: it must outlive the store or the next set_vault. */
+	ob_err (*set_vault)(ob_store *s, ob_vault *v, ob_vault **old);
 } ob_store_ops;
 
 /* Every store and transaction starts with its ops, so that the generic
@@ -135,7 +204,18 @@ struct ob_txn {
 };
 
 /* Opens (creating if needed) the SQLite store at path, applying migrations.
- * WAL mode, synchronous=FULL: a committed write survives power loss. */
+ * WAL mode, synchronous=FULL: a committed write survives power loss;
+ * secure_delete: freed space is zeroed. The vault encrypts the contacts
+ * (see above); it is borrowed and must outlive the store (or be replaced
+ * with set_vault). */
+OB_NODISCARD ob_err ob_store_open_sqlite_vault(ob_store **out, const char *path, ob_vault *vault);
+
+/* The same with a throwaway vault of random keys that the store makes and
+ * destroys: for tests and tools that never reopen the file. Contacts written
+ * through such a store cannot be read once it is closed (their data keys are
+ * wrapped under a key that no longer exists: they read as unreadable), so a
+ * test that reopens a database must use ob_store_open_sqlite_vault with the
+ * same vault both times. */
 OB_NODISCARD ob_err ob_store_open_sqlite(ob_store **out, const char *path);
 
 /* The most writes one commit may carry (default 64); 1 turns group commit
@@ -146,6 +226,11 @@ static inline void ob_store_destroy(ob_store *s)
 {
 	if (s != NULL)
 		s->ops->destroy(s);
+}
+
+static inline OB_NODISCARD ob_err ob_store_set_vault(ob_store *s, ob_vault *v, ob_vault **old)
+{
+	return s->ops->set_vault(s, v, old);
 }
 
 #endif

@@ -25,6 +25,7 @@
 #include <sodium.h>
 
 #include "base/clock.h"
+#include "crypto/vault.h"
 #include "domain/calendar.h"
 #include "domain/domain.h"
 #include "testdata.h"
@@ -103,6 +104,7 @@ typedef struct run {
 	char what[160]; /* the current operation, for failure messages */
 	char dir[256];
 	char db[300];
+	ob_vault *vault; /* made at the first open, kept for the reopen */
 	ob_store *store;
 	ob_domain *d;
 	model m;
@@ -139,7 +141,19 @@ static uint32_t below(run *r, uint32_t n)
 
 static void open_store(run *r)
 {
-	CHECK(r, ob_store_open_sqlite(&r->store, r->db) == OB_OK, "cannot open %s", r->db);
+	if (r->vault == NULL) {
+		/* Random keys, the same for every open: the contacts stay readable. */
+		static const char *const kids[] = {"test"};
+		uint8_t keys[1][OB_VAULT_KEY_LEN], index_key[OB_VAULT_KEY_LEN];
+		randombytes_buf(keys, sizeof(keys));
+		randombytes_buf(index_key, sizeof(index_key));
+		CHECK(r,
+		      ob_vault_from_keys(kids, (const uint8_t(*)[OB_VAULT_KEY_LEN])keys, 1,
+		                         index_key, &r->vault) == OB_OK,
+		      "cannot make a vault");
+	}
+	CHECK(r, ob_store_open_sqlite_vault(&r->store, r->db, r->vault) == OB_OK, "cannot open %s",
+	      r->db);
 	CHECK(r, ob_domain_create(&r->d, r->store) == OB_OK, "cannot create the domain");
 }
 
@@ -174,6 +188,7 @@ static int teardown(void **state)
 {
 	run *r = *state;
 	close_store(r);
+	ob_vault_destroy(r->vault);
 	const char *suffix[] = {"", "-wal", "-shm", "-journal"};
 	for (size_t i = 0; i < sizeof(suffix) / sizeof(suffix[0]); i++) {
 		char p[320];

@@ -277,7 +277,7 @@ static void test_health_per_service(void **state)
 	}
 }
 
-/* Reflection lists the three services with every method, named as callers spell them. */
+/* Reflection lists the four services with every method, named as callers spell them. */
 static void test_reflection_lists_services(void **state)
 {
 	(void)state;
@@ -286,10 +286,11 @@ static void test_reflection_lists_services(void **state)
 	Onboard__V1__ListServicesResponse *ls = onboard__v1__list_services_response__unpack(
 	        NULL, rs->payload.len, rs->payload.data);
 	assert_non_null(ls);
-	assert_int_equal(ls->n_services, 3);
+	assert_int_equal(ls->n_services, 4);
 	assert_string_equal(ls->services[0]->name, "onboard.v1.Health");
 	assert_string_equal(ls->services[1]->name, "onboard.v1.Reflection");
 	assert_string_equal(ls->services[2]->name, "onboard.v1.Onboarding");
+	assert_string_equal(ls->services[3]->name, "onboard.v1.Admin");
 	const Onboard__V1__ServiceInfo *onb = ls->services[2];
 	assert_int_equal(onb->n_methods, onboard__v1__onboarding__descriptor.n_methods);
 	bool found = false;

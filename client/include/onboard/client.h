@@ -106,9 +106,9 @@ typedef struct ob_field_violation {
 } ob_field_violation;
 
 typedef struct ob_result {
-	int code;       /* OB_CODE_*; also set for local failures */
-	bool local;     /* no reply came: could not connect, timed out, bad reply */
-	char *message;  /* never NULL after a call */
+	int code;      /* OB_CODE_*; also set for local failures */
+	bool local;    /* no reply came: could not connect, timed out, bad reply */
+	char *message; /* never NULL after a call */
 	ob_field_violation *violations;
 	size_t n_violations;
 	uint32_t retry_after_ms;
@@ -131,12 +131,11 @@ OB_CLIENT_API void ob_client_close(ob_client *c);
  * must be finished with ob_result_fini() whatever the outcome. Returns
  * res->code. */
 OB_CLIENT_API int ob_client_call(ob_client *c, const char *method, const ob_metadata *md,
-                                 size_t n_md, const void *req, size_t req_len,
-                                 int64_t timeout_ms, ob_result *res);
+                                 size_t n_md, const void *req, size_t req_len, int64_t timeout_ms,
+                                 ob_result *res);
 /* Packs req, calls, and on OK unpacks the reply as resp_desc into *resp. */
-OB_CLIENT_API int ob_client_call_message(ob_client *c, const char *method,
-                                         const ob_metadata *md, size_t n_md,
-                                         const ProtobufCMessage *req,
+OB_CLIENT_API int ob_client_call_message(ob_client *c, const char *method, const ob_metadata *md,
+                                         size_t n_md, const ProtobufCMessage *req,
                                          const ProtobufCMessageDescriptor *resp_desc,
                                          ProtobufCMessage **resp, int64_t timeout_ms,
                                          ob_result *res);
