@@ -386,18 +386,37 @@ static ob_err list(ob_call *call, const msg *req, msg **resp)
 	return OB_OK;
 }
 
-static ob_err review(ob_call *call, const msg *req, msg **resp)
+/* What review and withdrawal do before the domain call: the store, a
+ * well-formed id, the idempotency key. */
+static ob_err app_write_begin(ob_call *call, const msg *req, const char *id, ob_domain **d,
+                              ob_idempotency *idem)
 {
-	const Onboard__V1__ReviewApplicationRequest *in = (const void *)req;
-	ob_domain *d = domain_of(call);
-	if (d == NULL)
+	if ((*d = domain_of(call)) == NULL)
 		return no_domain(call);
-	if (!ob_rpc_looks_like_id(in->id)) {
+	if (!ob_rpc_looks_like_id(id)) {
 		ob_call_violation(call, "id", "an application id has 26 characters [0-9A-Z]");
 		return ob_call_fail(call, OB_EINVAL, "not an application id");
 	}
+	return idempotency(call, req, idem);
+}
+
+/* ...and after it: the application (or the stored reply), or the error. */
+static ob_err app_write_end(ob_call *call, ob_err err, ob_outcome *o, ob_application *a, msg **resp)
+{
+	if (err == OB_OK)
+		err = app_reply(call, o, a, resp);
+	else
+		err = ob_rpc_report(call, err, o);
+	ob_outcome_fini(o);
+	return err;
+}
+
+static ob_err review(ob_call *call, const msg *req, msg **resp)
+{
+	const Onboard__V1__ReviewApplicationRequest *in = (const void *)req;
+	ob_domain *d;
 	ob_idempotency idem;
-	ob_err err = idempotency(call, req, &idem);
+	ob_err err = app_write_begin(call, req, in->id, &d, &idem);
 	if (err != OB_OK)
 		return err;
 	ob_outcome o;
@@ -406,51 +425,34 @@ static ob_err review(ob_call *call, const msg *req, msg **resp)
 	err = ob_domain_review(d, in->id, (ob_action)in->action, in->expected_version,
 	                       (ob_rejection)in->rejection_reason, in->note, ob_rpc_actor(call),
 	                       &idem, &a, &o);
-	if (err == OB_OK)
-		err = app_reply(call, &o, &a, resp);
-	else
-		err = ob_rpc_report(call, err, &o);
-	ob_outcome_fini(&o);
-	return err;
+	return app_write_end(call, err, &o, &a, resp);
 }
 
 static ob_err withdraw(ob_call *call, const msg *req, msg **resp)
 {
 	const Onboard__V1__WithdrawApplicationRequest *in = (const void *)req;
-	ob_domain *d = domain_of(call);
-	if (d == NULL)
-		return no_domain(call);
-	if (!ob_rpc_looks_like_id(in->id)) {
-		ob_call_violation(call, "id", "an application id has 26 characters [0-9A-Z]");
-		return ob_call_fail(call, OB_EINVAL, "not an application id");
-	}
+	ob_domain *d;
 	ob_idempotency idem;
-	ob_err err = idempotency(call, req, &idem);
+	ob_err err = app_write_begin(call, req, in->id, &d, &idem);
 	if (err != OB_OK)
 		return err;
 	ob_outcome o;
 	ob_outcome_init(&o);
-	ob_application a;
 	if (owner_filter(call) != NULL) {
 		/* submitted_by never changes, so a check before the write holds. */
 		ob_application mine = {0};
 		err = ob_domain_get(d, in->id, NULL, NULL, &mine, &o);
 		bool ok = err == OB_OK && visible(call, &mine);
 		ob_application_fini(&mine);
-		if (!ok) {
-			ob_outcome_fini(&o);
+		ob_outcome_fini(&o);
+		if (!ok)
 			return ob_call_fail(call, OB_ENOTFOUND, "no such application among yours");
-		}
 		ob_outcome_init(&o);
 	}
+	ob_application a;
 	err = ob_domain_withdraw(d, in->id, in->expected_version, in->reason, ob_rpc_actor(call),
 	                         &idem, &a, &o);
-	if (err == OB_OK)
-		err = app_reply(call, &o, &a, resp);
-	else
-		err = ob_rpc_report(call, err, &o);
-	ob_outcome_fini(&o);
-	return err;
+	return app_write_end(call, err, &o, &a, resp);
 }
 
 static ob_err standing_reply(ob_call *call, ob_err err, ob_standing *st, ob_outcome *o, msg **resp)

@@ -278,8 +278,12 @@ static ob_err conn_open(conn *c, const char *path, bool create)
 	sqlite3_busy_timeout(c->db, 5000);
 	ob_err err = exec(c, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; "
 	                     "PRAGMA foreign_keys=ON; PRAGMA secure_delete=ON; "
-	                     "PRAGMA cache_size=-32768; PRAGMA temp_store=MEMORY; "
-	                     "PRAGMA trusted_schema=OFF;");
+	                     "PRAGMA temp_store=MEMORY; PRAGMA trusted_schema=OFF;");
+	/* A large cache for the one writer, which touches every index of every
+	 * write; readers (one per worker) keep SQLite's 2 MiB default, so that
+	 * memory does not grow with the number of workers. */
+	if (err == OB_OK && create)
+		err = exec(c, "PRAGMA cache_size=-32768;");
 	if (err != OB_OK)
 		conn_close(c);
 	return err;
