@@ -361,6 +361,10 @@ int main(int argc, char **argv)
 		return rc < 0 ? 0 : 2;
 	ob_log_configure(o.log_format, OB_LOG_INFO, o.access_log);
 
+	/* Files onboardd creates (the database, its WAL, the master key) hold
+	 * company and, sealed, personal data: nobody else reads them. */
+	umask(077);
+
 	/* Before any thread exists: libsodium's init, and the signals that
 	 * main waits for, blocked so that every thread inherits the mask. */
 	if (sodium_init() < 0) {
