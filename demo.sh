@@ -32,7 +32,7 @@ if ! [ -f "$pidfile" ] || ! kill -0 "$(cat "$pidfile")" 2>/dev/null; then
 	nohup build/service/onboardd --db var/onboard.db --now 2020-11-16T08:30:00Z </dev/null >/dev/null 2>>var/onboardd.log &
 	echo $! >"$pidfile"
 	for _ in $(seq 100); do
-		"$onboard" health >/dev/null 2>&1 && break
+		"$onboard" --timeout 1s health >/dev/null 2>&1 && break
 		sleep 0.1
 	done
 fi

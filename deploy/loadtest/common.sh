@@ -37,7 +37,7 @@ start_onboardd() {
 	pids+=($!)
 	server_pid=$!
 	for _ in $(seq 100); do
-		"$onboard" -s "$url_ipc" health >/dev/null 2>&1 && return 0
+		"$onboard" -s "$url_ipc" --timeout 1s health >/dev/null 2>&1 && return 0
 		sleep 0.1
 	done
 	echo "onboardd did not start; see $work/$name.log" >&2

@@ -458,15 +458,10 @@ ob_err ob_domain_list(ob_domain *d, const ob_app_filter *f, int64_t after_seq, s
 		*n = page_size;
 	}
 	for (size_t i = 0; err == OB_OK && i < *n; i++) {
-		if ((*out)[i].contact_unreadable) {
-			t->ops->rollback(t);
-			err = unreadable(o, &(*out)[i]);
-			free(*out);
-			*out = NULL;
-			*n = 0;
-			*more = false;
-			return err;
-		}
+		/* An application whose contact fails its check comes back with the
+		 * contact blank (the store cleared it), so that one damaged row does
+		 * not stop a reviewer from paging past it; GetApplication on it says
+		 * DATA_LOSS. */
 		if ((*out)[i].state == OB_STATE_WAITLISTED)
 			err = t->ops->app_waitlist_position(t, &(*out)[i],
 			                                    &(*out)[i].waitlist_position);

@@ -22,6 +22,7 @@ struct ob_authz {
 	ob_ratelimit *per_key;
 	ob_ratelimit *per_addr;
 	ob_ratelimit *login_per_addr;
+	ob_ratelimit *audit_per_addr; /* failures recorded per address; the rest only counted */
 };
 
 /* ---- the one table of who may call what ------------------------------ */
@@ -141,6 +142,8 @@ ob_err ob_authz_create(ob_authz **out, const ob_authz_config *cfg)
 	if (err == OB_OK)
 		err = ob_ratelimit_create(cfg->login_rate, (uint32_t)cfg->login_burst, 4096,
 		                          &a->login_per_addr);
+	if (err == OB_OK)
+		err = ob_ratelimit_create(2, 20, 4096, &a->audit_per_addr);
 	if (err != OB_OK)
 		ob_log(OB_LOG_ERROR, "cannot set up authentication: %s", ob_strerror(err));
 	if (err == OB_OK)
@@ -163,6 +166,7 @@ void ob_authz_destroy(ob_authz *a)
 	ob_ratelimit_destroy(a->per_key);
 	ob_ratelimit_destroy(a->per_addr);
 	ob_ratelimit_destroy(a->login_per_addr);
+	ob_ratelimit_destroy(a->audit_per_addr);
 	free(a);
 }
 
@@ -175,6 +179,17 @@ ob_err ob_authz_reload(ob_authz *a)
 }
 
 /* ---- per call ------------------------------------------------------- */
+
+/* A failure from a peer: recorded (log and audit table) within a small
+ * budget per address, so that a flood of bad calls cannot fill the disk or
+ * the log; beyond it the call is refused all the same, without a record. */
+static void audit_failure(ob_authz *a, const ob_call *call, const char *event,
+                          const char *principal)
+{
+	uint32_t retry;
+	if (ob_ratelimit_take(a->audit_per_addr, call->peer_host, ob_clock_now_ms(), &retry))
+		audit(a, event, principal, call->peer, call->method);
+}
 
 static bool local_peer_trusted(const ob_authz *a, const ob_call *call)
 {
@@ -194,9 +209,14 @@ ob_err ob_authz_authorize(void *ctx, ob_call *call, unsigned roles)
 	ob_authz *a = ctx;
 	int64_t now = ob_clock_now_ms();
 	uint32_t retry = 0;
+	bool local = call->authorization == NULL && local_peer_trusted(a, call);
+	/* Every remote call counts against its address, before anything else
+	 * is spent on it. */
+	if (!local && !ob_ratelimit_take(a->per_addr, call->peer_host, now, &retry))
+		return limited(call, retry, "from this address");
 	if (call->authorization == NULL) {
-		if (!local_peer_trusted(a, call)) {
-			audit(a, "unauthenticated", "", call->peer, call->method);
+		if (!local) {
+			audit_failure(a, call, "unauthenticated", "");
 			return ob_call_fail(call, OB_EAUTH,
 			                    "log in first: pass a key (onboard --key FILE) so that "
 			                    "calls carry a session token");
@@ -204,8 +224,6 @@ ob_err ob_authz_authorize(void *ctx, ob_call *call, unsigned roles)
 		call->principal = "local";
 		call->role = OB_ROLE_ADMIN;
 	} else {
-		if (!ob_ratelimit_take(a->per_addr, call->peer_host, now, &retry))
-			return limited(call, retry, "from this address");
 		ob_token_claims claims;
 		ob_keyring *kr = ob_keyring_slot_get(&a->keyring);
 		/* The bare token: metadata values have no spaces (dispatch.c). */
@@ -214,7 +232,7 @@ ob_err ob_authz_authorize(void *ctx, ob_call *call, unsigned roles)
 			err = ob_token_check_key(&claims, kr, now);
 		ob_keyring_unref(kr);
 		if (err != OB_OK) {
-			audit(a, "bad-token", "", call->peer, call->method);
+			audit_failure(a, call, "bad-token", "");
 			return ob_call_fail(
 			        call, OB_EAUTH,
 			        "the session token is invalid, expired or revoked; log in "
@@ -229,7 +247,7 @@ ob_err ob_authz_authorize(void *ctx, ob_call *call, unsigned roles)
 			return limited(call, retry, "for this key");
 	}
 	if ((roles & OB_ALLOW(call->role)) == 0) {
-		audit(a, "permission-denied", call->principal, call->peer, call->method);
+		audit_failure(a, call, "permission-denied", call->principal);
 		return ob_call_fail(call, OB_EPERM, "the role %s may not call %s",
 		                    ob_role_name((ob_role)call->role), call->method);
 	}
@@ -297,7 +315,7 @@ static ob_err login(ob_call *call, const ProtobufCMessage *req, ProtobufCMessage
 	}
 	if (err != OB_OK) {
 		/* One answer for every reason, so that a prober learns nothing. */
-		audit(a, "login-failed", "", call->peer, "");
+		audit_failure(a, call, "login-failed", "");
 		return ob_call_fail(
 		        call, OB_EAUTH,
 		        "login refused: unknown, expired or revoked key, bad signature, "

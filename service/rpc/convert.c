@@ -21,12 +21,14 @@ char *ob_pb_time(ob_arena *a, int64_t ms)
 		return (char *)"";
 	char buf[OB_RFC3339_STR_SIZE];
 	ob_time_format_rfc3339(ms, buf);
-	return ob_arena_strdup(a, buf);
+	char *p = ob_arena_strdup(a, buf);
+	return p != NULL ? p : (char *)""; /* never NULL: protobuf-c would pack it */
 }
 
 char *ob_pb_str(ob_arena *a, const char *s)
 {
-	return s[0] == '\0' ? (char *)"" : ob_arena_strdup(a, s);
+	char *p = s[0] == '\0' ? (char *)"" : ob_arena_strdup(a, s);
+	return p != NULL ? p : (char *)""; /* the arena's budget is spent: see ob_pb_application */
 }
 
 /* ---- domain -> message ---------------------------------------------- */

@@ -2,6 +2,7 @@
  * onboard.v1.Onboarding: converts messages to domain structs and back, and
  * calls the domain. No rule of the programme is decided here.
  */
+#include <stdio.h>
 #include <string.h>
 
 #include <sodium.h>
@@ -171,6 +172,8 @@ static ob_err no_domain(ob_call *call)
 
 /* ---- handlers ------------------------------------------------------- */
 
+static const char *owner_filter(const ob_call *call);
+
 static ob_err submit(ob_call *call, const msg *req, msg **resp)
 {
 	const Onboard__V1__SubmitApplicationRequest *in = (const void *)req;
@@ -215,6 +218,11 @@ static ob_err submit(ob_call *call, const msg *req, msg **resp)
 	ob_outcome_init(&o);
 	ob_application a;
 	err = ob_domain_submit(d, &s, ob_rpc_actor(call), &idem, &a, &o);
+	if (err == OB_EEXIST && owner_filter(call) != NULL)
+		/* Not whose, nor its id: for applicants others' applications do not exist. */
+		snprintf(o.message, sizeof(o.message),
+		         "this SIREN has already applied to this cohort; 'onboard list' shows "
+		         "yours");
 	if (err == OB_OK)
 		err = app_reply(call, &o, &a, resp);
 	else
@@ -282,17 +290,19 @@ typedef struct {
 	uint8_t filters[8];
 } page_token;
 
-static void filters_hash(const Onboard__V1__ListApplicationsRequest *in, uint8_t out[8])
+static void filters_hash(ob_arena *ar, const Onboard__V1__ListApplicationsRequest *in,
+                         uint8_t out[8])
 {
 	Onboard__V1__ListApplicationsRequest copy = *in;
 	copy.page_token = (char *)"";
 	copy.page_size = 0;
-	uint8_t buf[4096];
 	size_t n = onboard__v1__list_applications_request__get_packed_size(&copy);
-	if (n > sizeof(buf))
-		n = 0; /* cannot happen within the request cap of filters; hash nothing */
-	else
-		onboard__v1__list_applications_request__pack(&copy, buf);
+	uint8_t *buf = ob_arena_alloc(ar, n > 0 ? n : 1);
+	if (buf == NULL) {
+		memset(out, 0xFF, 8); /* no memory: a hash no token carries */
+		return;
+	}
+	onboard__v1__list_applications_request__pack(&copy, buf);
 	crypto_generichash(out, 8, buf, n, NULL, 0);
 }
 
@@ -327,7 +337,7 @@ static ob_err list(ob_call *call, const msg *req, msg **resp)
 	/* A larger page_size is brought down to OB_MAX_PAGE_SIZE (AIP-158), by the domain. */
 	page_token tok = {0};
 	uint8_t want[8];
-	filters_hash(in, want);
+	filters_hash(&call->arena, in, want);
 	if (in->page_token[0] != '\0') {
 		size_t n = 0;
 		if (sodium_base642bin((unsigned char *)&tok, sizeof(tok), in->page_token,

@@ -10,9 +10,11 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <nng/nng.h>
 #include <nng/protocol/reqrep0/rep.h>
+#include <nng/protocol/reqrep0/req.h>
 #include <nng/supplemental/tls/tls.h>
 
 #include "base/clock.h"
@@ -20,6 +22,9 @@
 #include "rpc/status.h"
 
 enum { SLOT_RECV, SLOT_WORK, SLOT_SEND };
+
+/* The request id of the listener watchdog's probes (below), which are not logged. */
+static const char watchdog_id[] = "onboardd-watchdog";
 
 typedef struct slot {
 	struct ob_server *srv;
@@ -69,6 +74,8 @@ struct ob_server {
 	unsigned n_conns;
 	pthread_t reaper;
 	bool reaper_started;
+	pthread_t watchdog;
+	bool watchdog_started;
 };
 
 void ob_server_config_defaults(ob_server_config *cfg)
@@ -378,6 +385,7 @@ static void serve(ob_server *s, ob_call *call, slot *sl)
 	if (nng_msg_realloc(msg, n) != 0) {
 		/* No memory for the reply: the caller will time out and retry. */
 		nng_msg_free(msg);
+		sl->msg = NULL;
 		pthread_mutex_lock(&s->mu);
 		if (--s->inflight == 0)
 			pthread_cond_broadcast(&s->idle_cv);
@@ -387,13 +395,16 @@ static void serve(ob_server *s, ob_call *call, slot *sl)
 	}
 	protobuf_c_message_pack(&rs->base, nng_msg_body(msg));
 
-	ob_log_access(&(ob_access_entry){
-	        .method = call->method,
-	        .status = ob_status_name(rs->code),
-	        .latency_us = ob_clock_mono_us() - sl->arrived_us,
-	        .request_id = call->request_id,
-	        .peer = peer,
-	});
+	bool probe = call->request_id != NULL && strcmp(call->request_id, watchdog_id) == 0 &&
+	             call->peer_uid == (int64_t)geteuid();
+	if (!probe)
+		ob_log_access(&(ob_access_entry){
+		        .method = call->method,
+		        .status = ob_status_name(rs->code),
+		        .latency_us = ob_clock_mono_us() - sl->arrived_us,
+		        .request_id = call->request_id,
+		        .peer = peer,
+		});
 	sl->msg = NULL;
 	sl->state = SLOT_SEND;
 	nng_aio_set_msg(sl->aio, msg);
@@ -426,20 +437,29 @@ static void *worker_main(void *arg)
 
 /* ---- listeners ------------------------------------------------------ */
 
+/* Reads a whole PEM file. Unbuffered, and every buffer given up is wiped
+ * first: a private key leaves no copy behind in freed memory. */
 static char *read_file(const char *path)
 {
 	FILE *f = fopen(path, "rb");
 	if (f == NULL)
 		return NULL;
+	setvbuf(f, NULL, _IONBF, 0);
 	char *buf = NULL;
 	size_t len = 0, cap = 0;
 	for (;;) {
 		if (len + 4096 + 1 > cap) {
-			cap = cap * 2 + 8192;
-			char *g = realloc(buf, cap);
+			size_t ncap = cap * 2 + 8192;
+			char *g = malloc(ncap);
 			if (g == NULL)
 				break;
+			if (buf != NULL) {
+				memcpy(g, buf, len);
+				memset(buf, 0, cap);
+				free(buf);
+			}
 			buf = g;
+			cap = ncap;
 		}
 		size_t r = fread(buf + len, 1, 4096, f);
 		len += r;
@@ -570,6 +590,84 @@ static ob_err start_listener(ob_server *s, const char *url, nng_listener *l)
 	return OB_OK;
 }
 
+/* ---- the ipc listener watchdog --------------------------------------- */
+
+/*
+ * nng 1.5.2 (Debian 12's) can leave an ipc listener accepting connections
+ * that it never negotiates, for good: nng issue #1518 ("disconnect during
+ * negotiation breaks listener"), fixed in later nng. We saw it when clients
+ * connect while the listener starts: the service then looks up but answers
+ * nobody on that socket. So every WATCHDOG_PERIOD_MS a probe calls
+ * Health/Check through each ipc listener, and a listener that does not
+ * answer is closed and made again.
+ */
+enum { WATCHDOG_PERIOD_MS = 2000, WATCHDOG_TIMEOUT_MS = 1500 };
+
+static bool probe_answers(const char *url)
+{
+	nng_socket sock;
+	if (nng_req0_open(&sock) != 0)
+		return true; /* cannot tell; leave the listener alone */
+	nng_socket_set_ms(sock, NNG_OPT_REQ_RESENDTIME, NNG_DURATION_INFINITE);
+	nng_socket_set_ms(sock, NNG_OPT_SENDTIMEO, WATCHDOG_TIMEOUT_MS);
+	nng_socket_set_ms(sock, NNG_OPT_RECVTIMEO, WATCHDOG_TIMEOUT_MS);
+	bool ok = false;
+	if (nng_dial(sock, url, NULL, 0) == 0) {
+		Onboard__V1__MetadataEntry id = ONBOARD__V1__METADATA_ENTRY__INIT;
+		id.key = (char *)"request-id";
+		id.value = (char *)watchdog_id;
+		Onboard__V1__MetadataEntry *md[] = {&id};
+		Onboard__V1__Request rq = ONBOARD__V1__REQUEST__INIT;
+		rq.version = OB_ENVELOPE_VERSION;
+		rq.method = (char *)"/onboard.v1.Health/Check";
+		rq.metadata = md;
+		rq.n_metadata = 1;
+		rq.timeout_ms = WATCHDOG_TIMEOUT_MS;
+		uint8_t buf[256];
+		size_t n = onboard__v1__request__pack(&rq, buf);
+		void *reply = NULL;
+		size_t len = 0;
+		ok = nng_send(sock, buf, n, 0) == 0 &&
+		     nng_recv(sock, &reply, &len, NNG_FLAG_ALLOC) == 0;
+		if (reply != NULL)
+			nng_free(reply, len);
+	}
+	nng_close(sock);
+	return ok;
+}
+
+static void *watchdog_main(void *arg)
+{
+	ob_server *s = arg;
+	pthread_mutex_lock(&s->mu);
+	while (!s->stopping) {
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_sec += WATCHDOG_PERIOD_MS / 1000;
+		pthread_cond_timedwait(&s->reaper_cv, &s->mu, &ts);
+		if (s->stopping)
+			break;
+		pthread_mutex_unlock(&s->mu);
+		for (size_t i = 0; i < s->n_listeners && !atomic_load(&s->draining); i++) {
+			const char *url = s->cfg.listen[i];
+			if (strncmp(url, "ipc://", 6) != 0 || probe_answers(url) ||
+			    atomic_load(&s->draining))
+				continue;
+			ob_log(OB_LOG_WARN,
+			       "the listener on %s stopped answering (nng 1.5.2 issue #1518); "
+			       "making it again",
+			       url);
+			nng_listener_close(s->listeners[i]);
+			nng_listener l;
+			if (start_listener(s, url, &l) == OB_OK)
+				s->listeners[i] = l;
+		}
+		pthread_mutex_lock(&s->mu);
+	}
+	pthread_mutex_unlock(&s->mu);
+	return NULL;
+}
+
 /* ---- lifecycle ------------------------------------------------------ */
 
 ob_err ob_server_start(ob_server **out, const ob_server_config *cfg, const ob_dispatch *d,
@@ -638,13 +736,18 @@ ob_err ob_server_start(ob_server **out, const ob_server_config *cfg, const ob_di
 		}
 		s->n_slots++;
 	}
+	/* Every context receives before the first connection can arrive. */
+	for (unsigned i = 0; i < s->n_slots; i++)
+		recv_next(&s->slots[i]);
+	bool any_ipc = false;
 	for (size_t i = 0; i < cfg->n_listen; i++) {
 		if ((err = start_listener(s, cfg->listen[i], &s->listeners[i])) != OB_OK)
 			goto fail;
 		s->n_listeners++;
+		any_ipc |= strncmp(cfg->listen[i], "ipc://", 6) == 0;
 	}
-	for (unsigned i = 0; i < s->n_slots; i++)
-		recv_next(&s->slots[i]);
+	if (any_ipc && pthread_create(&s->watchdog, NULL, watchdog_main, s) == 0)
+		s->watchdog_started = true;
 	*out = s;
 	return OB_OK;
 fail:
@@ -695,6 +798,8 @@ void ob_server_destroy(ob_server *s)
 		nng_close(s->sock); /* aborts every aio with NNG_ECLOSED */
 	if (s->reaper_started)
 		pthread_join(s->reaper, NULL);
+	if (s->watchdog_started)
+		pthread_join(s->watchdog, NULL);
 	for (unsigned i = 0; i < s->n_slots; i++) {
 		nng_aio_free(s->slots[i].aio);
 		if (s->slots[i].msg != NULL)

@@ -82,6 +82,9 @@
 	X(CONTACT_ERASE, "UPDATE contact SET dk_kid = NULL, dk_wrapped = NULL, name = NULL, "      \
 	                 "email = NULL, phone = NULL, email_index = NULL, erased_at = ?2, "        \
 	                 "erased_by = ?3 WHERE app_seq = ?1 AND erased_at = 0")                    \
+	X(HISTORY_REDACT,                                                                          \
+	  "UPDATE history SET reason = substr(reason, 1, instr(reason, ': ') - 1) "                \
+	  "|| ': [erased]' WHERE app_seq = ?1 AND instr(reason, ': ') > 0")                        \
 	X(CONTACT_KEY, "SELECT c.dk_kid, c.dk_wrapped, a.id FROM contact c JOIN application a "    \
 	               "ON a.seq = c.app_seq WHERE c.app_seq = ?1")                                \
 	X(APPS_BY_EMAIL, "SELECT " APP_COLUMNS "WHERE c.email_index = ?1 ORDER BY a.seq")          \
@@ -1556,6 +1559,15 @@ static ob_err sq_contact_erase(ob_txn *base, int64_t app_seq, const char *actor,
 		sqlite3_bind_int64(s, 2, now_ms != 0 ? now_ms : 1);
 		bind_text(s, 3, actor);
 		ob_err err = step_done(t->c, s, "contact_erase");
+		if (err != OB_OK)
+			return err;
+	}
+	{
+		/* Free text that people typed (review notes, withdrawal reasons)
+		 * may hold personal data: it goes too; the actions stay. */
+		PREP(t, ST_HISTORY_REDACT);
+		sqlite3_bind_int64(s, 1, app_seq);
+		ob_err err = step_done(t->c, s, "history_redact");
 		if (err != OB_OK)
 			return err;
 	}

@@ -79,7 +79,7 @@ applications() {
 }
 
 for _ in $(seq 100); do
-	"$ONBOARD_CLI" -s "$url" health >/dev/null 2>&1 && break
+	"$ONBOARD_CLI" -s "$url" --timeout 1s health >/dev/null 2>&1 && break
 	sleep 0.1
 done
 run health

@@ -30,7 +30,7 @@ start() {
 		>>"$dir/server.log" 2>&1 &
 	server=$!
 	for _ in $(seq 100); do
-		"$ONBOARD_CLI" -s "$url" health >/dev/null 2>&1 && return 0
+		"$ONBOARD_CLI" -s "$url" --timeout 1s health >/dev/null 2>&1 && return 0
 		sleep 0.1
 	done
 	echo "onboardd did not start"

@@ -1,0 +1,416 @@
+/*
+ * test_csv.c: unit tests for client/cli/csv.c, the RFC 4180 reader and writer behind
+ * `onboard import` and `onboard export`.
+ *
+ * Most reader tests go through parse(), which renders everything a reader returns as one
+ * string: each record as "LINE[field|field]", and an error as "!" followed by r.err. A test
+ * then reads as the input next to what it must give.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "csv.h"
+
+static char rendered[8192];
+
+/* Reads len bytes of data to the end or the first error; returns the rendering above. */
+static const char *parse_n(const char *data, size_t len, size_t max_field, size_t max_fields)
+{
+	ob_csv_reader r;
+	ob_csv_reader_init(&r, data, len, max_field, max_fields);
+	size_t used = 0;
+	rendered[0] = '\0';
+	char **f;
+	size_t n, line;
+	int got;
+	while ((got = ob_csv_read(&r, &f, &n, &line)) > 0) {
+		used += (size_t)snprintf(rendered + used, sizeof(rendered) - used, "%zu[", line);
+		for (size_t i = 0; i < n; i++)
+			used += (size_t)snprintf(rendered + used, sizeof(rendered) - used, "%s%s",
+			                         i > 0 ? "|" : "", f[i]);
+		used += (size_t)snprintf(rendered + used, sizeof(rendered) - used, "]");
+		assert_true(used < sizeof(rendered));
+	}
+	if (got < 0) {
+		snprintf(rendered + used, sizeof(rendered) - used, "!%s", r.err);
+		/* an error is sticky */
+		assert_int_equal(ob_csv_read(&r, &f, &n, &line), -1);
+	} else {
+		assert_int_equal(r.err[0], '\0');
+		assert_int_equal(ob_csv_read(&r, &f, &n, &line), 0); /* and so is the end */
+	}
+	ob_csv_reader_fini(&r);
+	return rendered;
+}
+
+static const char *parse(const char *data)
+{
+	return parse_n(data, strlen(data), 0, 0);
+}
+
+/* Asserts that data, read with the given limits, fails with a message starting "line N: "
+ * and containing what, after the records in before (rendered as above). */
+static void check_error(const char *data, size_t len, size_t max_field, size_t max_fields,
+                        const char *before, size_t line, const char *what)
+{
+	const char *got = parse_n(data, len, max_field, max_fields);
+	char want[256];
+	snprintf(want, sizeof(want), "%s!line %zu: ", before, line);
+	if (strncmp(got, want, strlen(want)) != 0 || strstr(got, what) == NULL)
+		print_error("got \"%s\", want \"%s...%s...\"\n", got, want, what);
+	assert_true(strncmp(got, want, strlen(want)) == 0);
+	assert_non_null(strstr(got, what));
+}
+
+/* Writes the records with ob_csv_write_record into a string the caller frees. */
+static char *write_records(const char *const *const *recs, const size_t *counts, size_t n,
+                           const char *eol)
+{
+	char *out = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&out, &len);
+	assert_non_null(f);
+	for (size_t i = 0; i < n; i++)
+		ob_csv_write_record(f, recs[i], counts[i], eol);
+	assert_int_equal(fclose(f), 0);
+	return out;
+}
+
+static char *write_field(const char *s)
+{
+	char *out = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&out, &len);
+	assert_non_null(f);
+	ob_csv_write_field(f, s);
+	assert_int_equal(fclose(f), 0);
+	return out;
+}
+
+/* Plain fields and records, LF-terminated, with their starting lines. */
+static void test_plain_rows(void **state)
+{
+	(void)state;
+	assert_string_equal(parse("siren,name\n732829320,Acme\n"),
+	                    "1[siren|name]2[732829320|Acme]");
+	assert_string_equal(parse("a"), "1[a]");
+	assert_string_equal(parse("a b , c\n"), "1[a b | c]"); /* spaces are data */
+}
+
+/* CRLF, LF, a mix of both, and no line break after the last record all end records. */
+static void test_line_endings(void **state)
+{
+	(void)state;
+	assert_string_equal(parse("a,b\r\nc,d\r\n"), "1[a|b]2[c|d]");
+	assert_string_equal(parse("a,b\r\nc,d"), "1[a|b]2[c|d]");
+	assert_string_equal(parse("a,b\nc,d"), "1[a|b]2[c|d]");
+	assert_string_equal(parse("a\r\nb\nc\r\n"), "1[a]2[b]3[c]");
+	assert_string_equal(parse("\"a\"\r\n\"b\""), "1[a]2[b]");
+}
+
+/* Quoted fields hold commas, "" for a quote, CRLF and LF; a record spanning lines reports
+ * the line it starts on and the next record the physical line after it. */
+static void test_quoted(void **state)
+{
+	(void)state;
+	assert_string_equal(parse("\"a,b\",c\n"), "1[a,b|c]");
+	assert_string_equal(parse("\"say \"\"hi\"\"\",x\n"), "1[say \"hi\"|x]");
+	assert_string_equal(parse("\"\"\"\"\n"), "1[\"]");
+	assert_string_equal(parse("\"\"\n"), "1[]");
+	assert_string_equal(parse("\"l1\nl2\r\nl3\",x\ny\n"), "1[l1\nl2\r\nl3|x]4[y]");
+	assert_string_equal(parse("\"\n\n\"\n\"\n\""), "1[\n\n]4[\n]");
+	assert_string_equal(parse("\"a\r\"\n"), "1[a\r]"); /* a CR inside quotes is data */
+}
+
+/* A UTF-8 byte order mark is skipped at the very start only, and does not shift lines. */
+static void test_bom(void **state)
+{
+	(void)state;
+	assert_string_equal(parse("\xEF\xBB\xBF"
+	                          "a,b\nc\n"),
+	                    "1[a|b]2[c]");
+	assert_string_equal(parse("\xEF\xBB\xBF"), "");
+	assert_string_equal(parse("\xEF\xBB\xBF\"q\"\n"), "1[q]");
+	assert_string_equal(parse("a\n\xEF\xBB\xBF"
+	                          "b\n"),
+	                    "1[a]2[\xEF\xBB\xBF"
+	                    "b]");
+	assert_string_equal(parse("\xEF\xBB"), "1[\xEF\xBB]"); /* a partial mark is data */
+	check_error("\xEF\xBB\xBF\na\"\n", 7, 0, 0, "1[]", 2, "a quote inside unquoted field 1");
+}
+
+/* Empty cells anywhere, and an empty line as a record of one empty field. */
+static void test_empty(void **state)
+{
+	(void)state;
+	assert_string_equal(parse(""), "");
+	assert_string_equal(parse("\n"), "1[]");
+	assert_string_equal(parse("\r\n"), "1[]");
+	assert_string_equal(parse(",,\n"), "1[||]");
+	assert_string_equal(parse("a,\n,b\n"), "1[a|]2[|b]");
+	assert_string_equal(parse("a,"), "1[a|]");
+	assert_string_equal(parse("a\n\n\nb\n"), "1[a]2[]3[]4[b]");
+	assert_string_equal(parse("a\n\r\n"), "1[a]2[]");
+	assert_string_equal(parse("\"\",\"\""), "1[|]");
+}
+
+/* The reader takes a length, not a NUL: bytes past len are not read. */
+static void test_length_bound(void **state)
+{
+	(void)state;
+	assert_string_equal(parse_n("a,b\nc,d", 5, 0, 0), "1[a|b]2[c]");
+	assert_string_equal(parse_n("\"ab\"x", 4, 0, 0), "1[ab]");
+	check_error("\"ab\"", 3, 0, 0, "", 1, "never closed");
+}
+
+/* A quote in an unquoted field and text after a closing quote, named by field and line. */
+static void test_error_quote(void **state)
+{
+	(void)state;
+	const char *s = "a,b\nc,d\"e\n";
+	check_error(s, strlen(s), 0, 0, "1[a|b]", 2, "a quote inside unquoted field 2");
+	s = "a\n\"x\"y,z\n";
+	check_error(s, strlen(s), 0, 0, "1[a]", 2, "text after the closing quote of field 1");
+	s = "\"a\" ,b\n";
+	check_error(s, strlen(s), 0, 0, "", 1, "text after the closing quote of field 1");
+	/* the line is the physical one, after a quoted line break in the same record */
+	s = "h\n\"l2\nl3\",x\"\n";
+	check_error(s, strlen(s), 0, 0, "1[h]", 3, "a quote inside unquoted field 2");
+}
+
+/* An unterminated quote is reported on the line where it opened, not where data ends. */
+static void test_error_unterminated(void **state)
+{
+	(void)state;
+	const char *s = "a\nb,\"open\n\n\nstill open";
+	check_error(s, strlen(s), 0, 0, "1[a]", 2, "never closed");
+	s = "\"";
+	check_error(s, strlen(s), 0, 0, "", 1, "never closed");
+	s = "\"ab\"\"";
+	check_error(s, strlen(s), 0, 0, "", 1, "never closed");
+}
+
+/* A CR not followed by LF is refused outside quotes: in a field, at the end, at the very end. */
+static void test_error_lone_cr(void **state)
+{
+	(void)state;
+	const char *s = "a\nb\rc\n";
+	check_error(s, strlen(s), 0, 0, "1[a]", 2, "carriage return");
+	s = "a\n\n\r";
+	check_error(s, strlen(s), 0, 0, "1[a]2[]", 3, "carriage return");
+	s = "a,\r\r\n";
+	check_error(s, strlen(s), 0, 0, "", 1, "carriage return");
+	/* after a closing quote it is "text after the closing quote": still refused */
+	s = "\"a\"\rb";
+	check_error(s, strlen(s), 0, 0, "", 1, "closing quote");
+}
+
+/* A NUL byte is refused in unquoted and quoted fields alike. */
+static void test_error_nul(void **state)
+{
+	(void)state;
+	check_error("a\nb\0c\n", 6, 0, 0, "1[a]", 2, "NUL");
+	check_error("\"x\n\0\"", 5, 0, 0, "", 2, "NUL");
+}
+
+/* max_field bytes pass and one more fails, counting unescaped bytes ("" is one). */
+static void test_error_field_size(void **state)
+{
+	(void)state;
+	assert_string_equal(parse_n("abcd,\"ef\"\"g\"", 12, 4, 0), "1[abcd|ef\"g]");
+	check_error("abcd\nabcde\n", 11, 4, 0, "1[abcd]", 2, "field 1 is longer than 4 bytes");
+	check_error("x,\"ab\"\"cd\"\n", 11, 4, 0, "", 1, "field 2 is longer than 4 bytes");
+	/* the line of the byte that went over, inside a multi-line quoted field */
+	check_error("\"a\nb\nc\"", 7, 4, 0, "", 3, "field 1 is longer than 4 bytes");
+
+	/* the default is 4096 */
+	char *big = malloc(4098);
+	assert_non_null(big);
+	memset(big, 'x', 4097);
+	big[4097] = '\0';
+	check_error(big, 4097, 0, 0, "", 1, "longer than 4096 bytes");
+	assert_int_equal(strlen(parse_n(big, 4096, 0, 0)), 4096 + 3);
+	free(big);
+}
+
+/* max_fields cells pass, including empty trailing ones, and one more fails. */
+static void test_error_field_count(void **state)
+{
+	(void)state;
+	assert_string_equal(parse_n("a,b,c\n,,\n", 9, 0, 3), "1[a|b|c]2[||]");
+	check_error("a,b\na,b,c\n", 10, 0, 2, "1[a|b]", 2, "more than 2 fields in a record");
+	check_error("a,b,\n", 5, 0, 2, "", 1, "more than 2 fields");
+	check_error("\"\n\",b,c", 7, 0, 2, "", 2, "more than 2 fields");
+
+	/* the default is 256 */
+	char row[2 * 257 + 1];
+	for (size_t i = 0; i < 257; i++) {
+		row[2 * i] = 'x';
+		row[2 * i + 1] = ',';
+	}
+	check_error(row, 2 * 257 - 1, 0, 0, "", 1, "more than 256 fields");
+	parse_n(row, 2 * 256 - 1, 0, 0);
+	assert_int_equal(rendered[0], '1');
+}
+
+/* Fields stay valid while the record buffer grows past its first allocation. */
+static void test_buffer_growth(void **state)
+{
+	(void)state;
+	enum { CELLS = 200, CELL = 40 };
+	char data[CELLS * (CELL + 1)];
+	for (size_t i = 0; i < CELLS; i++) {
+		memset(data + i * (CELL + 1), (int)('A' + i % 26), CELL);
+		data[i * (CELL + 1) + CELL] = i + 1 < CELLS ? ',' : '\n';
+	}
+	ob_csv_reader r;
+	ob_csv_reader_init(&r, data, sizeof(data), 0, 0);
+	char **f;
+	size_t n, line;
+	assert_int_equal(ob_csv_read(&r, &f, &n, &line), 1);
+	assert_int_equal(n, CELLS);
+	for (size_t i = 0; i < CELLS; i++) {
+		assert_int_equal(strlen(f[i]), CELL);
+		assert_int_equal(f[i][0], 'A' + i % 26);
+		assert_int_equal(f[i][CELL - 1], 'A' + i % 26);
+	}
+	assert_int_equal(ob_csv_read(&r, &f, &n, &line), 0);
+	ob_csv_reader_fini(&r);
+}
+
+/* fini accepts NULL, a reader never read, and a reader finished twice. */
+static void test_fini(void **state)
+{
+	(void)state;
+	ob_csv_reader_fini(NULL);
+	ob_csv_reader r;
+	ob_csv_reader_init(&r, "a", 1, 0, 0);
+	ob_csv_reader_fini(&r);
+	ob_csv_reader_fini(&r);
+}
+
+/* The writer quotes exactly what needs it, doubles quotes, and writes NULL as empty. */
+static void test_write_field(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *in, *out;
+	} cases[] = {
+	        {"plain", "plain"},       {"", ""},
+	        {"a,b", "\"a,b\""},       {"say \"hi\"", "\"say \"\"hi\"\"\""},
+	        {"\"", "\"\"\"\""},       {"l1\nl2", "\"l1\nl2\""},
+	        {"a\rb", "\"a\rb\""},     {" lead", "\" lead\""},
+	        {"trail ", "\"trail \""}, {"in side", "in side"},
+	        {"=SUM(A1)", "=SUM(A1)"}, {"Société Générale", "Société Générale"},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *got = write_field(cases[i].in);
+		assert_string_equal(got, cases[i].out);
+		free(got);
+	}
+	char *got = write_field(NULL);
+	assert_string_equal(got, "");
+	free(got);
+}
+
+/* Records end with the eol asked for; NULL fields are empty cells. */
+static void test_write_record(void **state)
+{
+	(void)state;
+	const char *const r1[] = {"a", NULL, "b,c"};
+	const char *const r2[] = {""};
+	const char *const *recs[] = {r1, r2};
+	const size_t counts[] = {3, 1};
+	char *lf = write_records(recs, counts, 2, "\n");
+	assert_string_equal(lf, "a,,\"b,c\"\n\n");
+	char *crlf = write_records(recs, counts, 2, "\r\n");
+	assert_string_equal(crlf, "a,,\"b,c\"\r\n\r\n");
+	assert_string_equal(parse(lf), "1[a||b,c]2[]");
+	assert_string_equal(parse(crlf), "1[a||b,c]2[]");
+	free(lf);
+	free(crlf);
+}
+
+/* Awkward values come back unchanged from writer to reader, with LF and CRLF. */
+static void test_round_trip(void **state)
+{
+	(void)state;
+	const char *const values[] = {
+	        "",
+	        "plain",
+	        "a,b",
+	        "\"",
+	        "\"\"",
+	        "say \"hi\", then go",
+	        "l1\nl2",
+	        "l1\r\nl2",
+	        "cr\ronly",
+	        "\n",
+	        "=HYPERLINK(\"http://x\",\"y\")",
+	        "+33 1 23 45 67 89",
+	        "-2+3",
+	        "@SUM(A1)",
+	        " padded ",
+	        "Zoë Ærø, «Ünïcødé» 日本語 🙂",
+	        "\xEF\xBB\xBF", /* a BOM that is a value, not the first bytes of the file */
+	        ",",
+	        "a\"b\nc,d\re",
+	};
+	const size_t nv = sizeof(values) / sizeof(values[0]);
+	const char *const *recs[2] = {values, values};
+	const size_t counts[2] = {nv, nv};
+	const char *const eols[] = {"\n", "\r\n"};
+	for (size_t e = 0; e < 2; e++) {
+		/* a plain first record, so that the BOM value is not at the start */
+		const char *const head[] = {"h"};
+		const char *const *all[3] = {head, recs[0], recs[1]};
+		const size_t all_counts[3] = {1, counts[0], counts[1]};
+		char *text = write_records(all, all_counts, 3, eols[e]);
+		ob_csv_reader r;
+		ob_csv_reader_init(&r, text, strlen(text), 0, 0);
+		char **f;
+		size_t n, line;
+		assert_int_equal(ob_csv_read(&r, &f, &n, &line), 1);
+		assert_int_equal(n, 1);
+		for (size_t k = 0; k < 2; k++) {
+			assert_int_equal(ob_csv_read(&r, &f, &n, &line), 1);
+			assert_int_equal(n, nv);
+			for (size_t i = 0; i < nv; i++)
+				assert_string_equal(f[i], values[i]);
+		}
+		assert_int_equal(ob_csv_read(&r, &f, &n, &line), 0);
+		ob_csv_reader_fini(&r);
+		free(text);
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	        cmocka_unit_test(test_plain_rows),
+	        cmocka_unit_test(test_line_endings),
+	        cmocka_unit_test(test_quoted),
+	        cmocka_unit_test(test_bom),
+	        cmocka_unit_test(test_empty),
+	        cmocka_unit_test(test_length_bound),
+	        cmocka_unit_test(test_error_quote),
+	        cmocka_unit_test(test_error_unterminated),
+	        cmocka_unit_test(test_error_lone_cr),
+	        cmocka_unit_test(test_error_nul),
+	        cmocka_unit_test(test_error_field_size),
+	        cmocka_unit_test(test_error_field_count),
+	        cmocka_unit_test(test_buffer_growth),
+	        cmocka_unit_test(test_fini),
+	        cmocka_unit_test(test_write_field),
+	        cmocka_unit_test(test_write_record),
+	        cmocka_unit_test(test_round_trip),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
