@@ -14,12 +14,12 @@ void ob_csv_reader_init(ob_csv_reader *r, const char *data, size_t len, size_t m
 {
 	memset(r, 0, sizeof(*r));
 	r->p = data;
-	r->end = data + len;
+	r->end = data != NULL ? data + len : data;
 	r->line = 1;
 	r->max_field = max_field > 0 ? max_field : DEFAULT_MAX_FIELD;
 	r->max_fields = max_fields > 0 ? max_fields : DEFAULT_MAX_FIELDS;
 	/* Spreadsheets write a byte order mark in front of UTF-8. */
-	if (len >= 3 && memcmp(data, "\xEF\xBB\xBF", 3) == 0)
+	if (data != NULL && len >= 3 && memcmp(data, "\xEF\xBB\xBF", 3) == 0)
 		r->p += 3;
 }
 
@@ -166,8 +166,11 @@ void ob_csv_write_field(FILE *f, const char *s)
 	if (s == NULL)
 		s = "";
 	size_t len = strlen(s);
-	bool quote =
-	        strpbrk(s, ",\"\r\n") != NULL || (len > 0 && (s[0] == ' ' || s[len - 1] == ' '));
+	/* A leading byte order mark is quoted too: unquoted, a reader would
+	 * take it for the file's own and drop it. */
+	bool quote = strpbrk(s, ",\"\r\n") != NULL ||
+	             (len > 0 && (s[0] == ' ' || s[len - 1] == ' ')) ||
+	             (len >= 3 && memcmp(s, "\xEF\xBB\xBF", 3) == 0);
 	if (!quote) {
 		fputs(s, f);
 		return;
