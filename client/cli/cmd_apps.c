@@ -419,7 +419,11 @@ static void print_application(const app_t *a)
 		       nz(ad->region)[0] != '\0' ? ad->region : "no region", ad->departement);
 	else
 		printf(LABEL "unknown (postal code not mapped)\n", "Region");
-	printf(LABEL "%s <%s>, %s\n", "Contact", nz(ct->name), nz(ct->email), nz(ct->phone));
+	if (a->contact_erased)
+		printf(LABEL "(erased %s)\n", "Contact", nz(a->contact_erased_at));
+	else
+		printf(LABEL "%s <%s>, %s\n", "Contact", nz(ct->name), nz(ct->email),
+		       nz(ct->phone));
 	printf(LABEL "%s; %s\n", "Channel", value_word(channel_words, (int)a->channel),
 	       a->intends_to_export ? "intends to export" : "no export");
 	if (a->n_product_categories > 0) {

@@ -139,7 +139,13 @@ static ob_err idempotency(ob_call *call, const msg *req, ob_idempotency *idem)
 	crypto_generichash_update(&st, (const uint8_t *)call->method, strlen(call->method) + 1);
 	crypto_generichash_update(&st, buf, n);
 	crypto_generichash_final(&st, idem->request_hash, sizeof(idem->request_hash));
-	idem->key = call->idempotency_key;
+	/* Keys are the caller's own: namespaced by who calls, so that another
+	 * caller can neither replay a reply (it shows the contact) nor collide. */
+	idem->key = ob_arena_printf(&call->arena, "%s/%s",
+	                            call->principal != NULL ? call->principal : "",
+	                            call->idempotency_key);
+	if (idem->key == NULL)
+		return OB_ENOMEM;
 	idem->render = render;
 	idem->ctx = &call->arena;
 	return OB_OK;
