@@ -55,6 +55,12 @@ int cli_print_json(const ProtobufCMessage *m);
 char *cli_read_file(const char *path, size_t *len);
 /* Usage error: prints "onboard CMD: msg" and a pointer to --help; returns 2. */
 int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Before a command's getopt_long loop: a full re-initialisation, no message
+ * from getopt itself (commands say what is wrong in their own words). */
+void cli_start_options(void);
+/* getopt_long's complaint about argv (ch is what it returned), as a usage
+ * error of cmd; returns 2. */
+int cli_bad_option(const char *cmd, int ch, char **argv);
 /* True if argv has --help or -h (commands print their help and exit 0). */
 bool cli_wants_help(int argc, char **argv);
 /* Finds a method by "/pkg.Service/Method", "pkg.Service/Method" or

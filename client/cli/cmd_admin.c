@@ -69,21 +69,6 @@ static const char audit_help[] =
         "rotations. One page (50 events) unless --all.\n"
         "      --json   one AuditEvent per line as proto3 JSON\n";
 
-/* getopt_long's complaint, as a usage error (opterr is off). */
-static int bad_option(const char *cmd, int ch, char **argv)
-{
-	const char *arg = optind > 0 ? argv[optind - 1] : "?";
-	if (ch == ':')
-		return cli_usage_error(cmd, "%s needs a value", arg);
-	return cli_usage_error(cmd, "unknown option '%s'", arg);
-}
-
-static void start_options(void)
-{
-	optind = 0; /* glibc: a full re-initialisation, argv starts at index 1 */
-	opterr = 0;
-}
-
 static const char *state_word(int s)
 {
 	const ProtobufCEnumValue *v = protobuf_c_enum_descriptor_get_value(
@@ -107,14 +92,14 @@ static int admin_erase(cli *c, int argc, char **argv)
 	};
 	Onboard__V1__EraseContactRequest rq = ONBOARD__V1__ERASE_CONTACT_REQUEST__INIT;
 	int ch;
-	start_options();
+	cli_start_options();
 	while ((ch = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
 		if (ch == O_REASON)
 			rq.reason = optarg;
 		else if (ch == O_JSON)
 			c->json = true;
 		else
-			return bad_option("admin erase", ch, argv);
+			return cli_bad_option("admin erase", ch, argv);
 	}
 	if (argc - optind != 1)
 		return cli_usage_error("admin erase", "needs one application ID");
@@ -148,12 +133,12 @@ static int admin_export(cli *c, int argc, char **argv)
 	};
 	Onboard__V1__ExportContactRequest rq = ONBOARD__V1__EXPORT_CONTACT_REQUEST__INIT;
 	int ch;
-	start_options();
+	cli_start_options();
 	while ((ch = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
 		if (ch == O_EMAIL)
 			rq.email = optarg;
 		else if (ch != O_JSON) /* JSON anyway */
-			return bad_option("admin export-contact", ch, argv);
+			return cli_bad_option("admin export-contact", ch, argv);
 	}
 	int rest = argc - optind;
 	if (rest > 1 || (rest == 1) == (rq.email[0] != '\0'))
@@ -182,12 +167,12 @@ static int admin_rotate(cli *c, int argc, char **argv)
 	        {NULL, 0, NULL, 0},
 	};
 	int ch;
-	start_options();
+	cli_start_options();
 	while ((ch = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
 		if (ch == O_JSON)
 			c->json = true;
 		else
-			return bad_option("admin rotate-keys", ch, argv);
+			return cli_bad_option("admin rotate-keys", ch, argv);
 	}
 	if (optind < argc)
 		return cli_usage_error("admin rotate-keys", "takes no arguments");
@@ -224,7 +209,7 @@ static int admin_audit(cli *c, int argc, char **argv)
 	bool all = false;
 	uint32_t page_size = 0;
 	int ch;
-	start_options();
+	cli_start_options();
 	while ((ch = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
 		if (ch == O_ALL) {
 			all = true;
@@ -237,7 +222,7 @@ static int admin_audit(cli *c, int argc, char **argv)
 				return cli_usage_error("admin audit", "--page-size takes 1 to 500");
 			page_size = (uint32_t)v;
 		} else {
-			return bad_option("admin audit", ch, argv);
+			return cli_bad_option("admin audit", ch, argv);
 		}
 	}
 	if (optind < argc)

@@ -256,26 +256,6 @@ static bool parse_bool(const char *s, bool *out)
 	return true;
 }
 
-/* getopt_long's complaint about argv, as a usage error (opterr is off). */
-static int bad_option(const char *cmd, int ch, char **argv)
-{
-	const char *arg = optind > 0 ? argv[optind - 1] : "?";
-	if (ch == ':') {
-		if (optopt != 0 && optopt < 256)
-			return cli_usage_error(cmd, "-%c needs a value", optopt);
-		return cli_usage_error(cmd, "%s needs a value", arg);
-	}
-	if (optopt != 0 && optopt < 256)
-		return cli_usage_error(cmd, "unknown option '-%c'", optopt);
-	return cli_usage_error(cmd, "unknown option '%s'", arg);
-}
-
-static void start_options(void)
-{
-	optind = 0; /* glibc: a full re-initialisation, argv starts at index 1 */
-	opterr = 0;
-}
-
 /* ---- formatting ----------------------------------------------------- */
 
 /* 1234567 -> "1 234 567". */
@@ -566,7 +546,7 @@ static int cmd_submit(cli *c, int argc, char **argv)
 	uint64_t u;
 	char words[128];
 	int ch, v;
-	start_options();
+	cli_start_options();
 	while ((ch = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
 		fields++;
 		switch (ch) {
@@ -654,7 +634,7 @@ static int cmd_submit(cli *c, int argc, char **argv)
 			c->json = true;
 			break;
 		default:
-			return bad_option("submit", ch, argv);
+			return cli_bad_option("submit", ch, argv);
 		}
 	}
 	if (optind < argc)
@@ -754,7 +734,7 @@ static int cmd_get(cli *c, int argc, char **argv)
 	};
 	Onboard__V1__GetApplicationRequest rq = ONBOARD__V1__GET_APPLICATION_REQUEST__INIT;
 	int ch;
-	start_options();
+	cli_start_options();
 	while ((ch = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
 		if (ch == O_SIREN)
 			rq.siren = optarg;
@@ -763,7 +743,7 @@ static int cmd_get(cli *c, int argc, char **argv)
 		else if (ch == O_JSON)
 			c->json = true;
 		else
-			return bad_option("get", ch, argv);
+			return cli_bad_option("get", ch, argv);
 	}
 	int rest = argc - optind;
 	if (rq.siren[0] != '\0' ? rest != 0 : rest != 1)
@@ -934,7 +914,7 @@ static int cmd_list(cli *c, int argc, char **argv)
 	bool all = false;
 	uint64_t u;
 	int ch, rc;
-	start_options();
+	cli_start_options();
 	while ((ch = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
 		if ((rc = filter_option("list", ch, optarg, &l)) >= 0) {
 			if (rc != 0)
@@ -951,7 +931,7 @@ static int cmd_list(cli *c, int argc, char **argv)
 		} else if (ch == O_JSON) {
 			c->json = true;
 		} else {
-			return bad_option("list", ch, argv);
+			return cli_bad_option("list", ch, argv);
 		}
 	}
 	if (optind < argc)
@@ -1076,7 +1056,7 @@ static int cmd_review(cli *c, int argc, char **argv)
 	char words[160];
 	uint64_t u;
 	int ch, v;
-	start_options();
+	cli_start_options();
 	while ((ch = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
 		switch (ch) {
 		case O_REASON:
@@ -1099,7 +1079,7 @@ static int cmd_review(cli *c, int argc, char **argv)
 			c->json = true;
 			break;
 		default:
-			return bad_option("review", ch, argv);
+			return cli_bad_option("review", ch, argv);
 		}
 	}
 	if (argc - optind != 2)
@@ -1173,7 +1153,7 @@ static int cmd_withdraw(cli *c, int argc, char **argv)
 	        ONBOARD__V1__WITHDRAW_APPLICATION_REQUEST__INIT;
 	uint64_t u;
 	int ch;
-	start_options();
+	cli_start_options();
 	while ((ch = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
 		if (ch == O_REASON) {
 			rq.reason = optarg;
@@ -1186,7 +1166,7 @@ static int cmd_withdraw(cli *c, int argc, char **argv)
 		} else if (ch == O_JSON) {
 			c->json = true;
 		} else {
-			return bad_option("withdraw", ch, argv);
+			return cli_bad_option("withdraw", ch, argv);
 		}
 	}
 	if (argc - optind != 1)
@@ -1457,7 +1437,7 @@ static int cmd_cohort(cli *c, int argc, char **argv)
 	size_t settings = 0; /* flags that only --create takes */
 	uint64_t u;
 	int ch, v;
-	start_options();
+	cli_start_options();
 	while ((ch = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
 		settings++;
 		switch (ch) {
@@ -1543,7 +1523,7 @@ static int cmd_cohort(cli *c, int argc, char **argv)
 			break;
 		}
 		default:
-			return bad_option("cohort", ch, argv);
+			return cli_bad_option("cohort", ch, argv);
 		}
 	}
 	int rest = argc - optind;
@@ -2126,14 +2106,14 @@ static int cmd_import(cli *c, int argc, char **argv)
 	const char *cohort = NULL;
 	bool quiet = false;
 	int ch;
-	start_options();
+	cli_start_options();
 	while ((ch = getopt_long(argc, argv, ":q", opts, NULL)) != -1) {
 		if (ch == O_COHORT)
 			cohort = optarg;
 		else if (ch == O_QUIET || ch == 'q')
 			quiet = true;
 		else
-			return bad_option("import", ch, argv);
+			return cli_bad_option("import", ch, argv);
 	}
 	if (argc - optind != 1)
 		return cli_usage_error("import", "needs one CSV file");
@@ -2344,7 +2324,7 @@ static int cmd_export(cli *c, int argc, char **argv)
 	list_req_init(&l);
 	const char *eol = "\n";
 	int ch, rc;
-	start_options();
+	cli_start_options();
 	while ((ch = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
 		if ((rc = filter_option("export", ch, optarg, &l)) >= 0) {
 			if (rc != 0)
@@ -2352,7 +2332,7 @@ static int cmd_export(cli *c, int argc, char **argv)
 		} else if (ch == O_CRLF) {
 			eol = "\r\n";
 		} else {
-			return bad_option("export", ch, argv);
+			return cli_bad_option("export", ch, argv);
 		}
 	}
 	if (optind < argc)

@@ -2,6 +2,7 @@
  * onboard: the command-line client of onboardd.
  */
 #include <errno.h>
+#include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -65,6 +66,25 @@ int cli_usage_error(const char *cmd, const char *fmt, ...)
 	fprintf(stderr, "\nTry 'onboard %s%s--help'.\n", cmd != NULL ? cmd : "",
 	        cmd != NULL ? " " : "");
 	return OB_EXIT_USAGE;
+}
+
+void cli_start_options(void)
+{
+	optind = 0; /* glibc: a full re-initialisation, argv starts at index 1 */
+	opterr = 0;
+}
+
+int cli_bad_option(const char *cmd, int ch, char **argv)
+{
+	const char *arg = optind > 0 ? argv[optind - 1] : "?";
+	if (ch == ':') {
+		if (optopt != 0 && optopt < 256)
+			return cli_usage_error(cmd, "-%c needs a value", optopt);
+		return cli_usage_error(cmd, "%s needs a value", arg);
+	}
+	if (optopt != 0 && optopt < 256)
+		return cli_usage_error(cmd, "unknown option '-%c'", optopt);
+	return cli_usage_error(cmd, "unknown option '%s'", arg);
 }
 
 bool cli_wants_help(int argc, char **argv)
