@@ -601,7 +601,7 @@ static ob_err start_listener(ob_server *s, const char *url, nng_listener *l)
  * Health/Check through each ipc listener, and a listener that does not
  * answer is closed and made again.
  */
-enum { WATCHDOG_PERIOD_MS = 2000, WATCHDOG_TIMEOUT_MS = 1500 };
+enum { WATCHDOG_PERIOD_MS = 2000, WATCHDOG_TIMEOUT_MS = 2000, WATCHDOG_MISSES = 2 };
 
 static bool probe_answers(const char *url)
 {
@@ -639,6 +639,9 @@ static bool probe_answers(const char *url)
 static void *watchdog_main(void *arg)
 {
 	ob_server *s = arg;
+	/* Two probes in a row must go unanswered: one slow answer under a burst
+	 * is no reason to drop every connection of a listener. */
+	unsigned misses[16] = {0};
 	pthread_mutex_lock(&s->mu);
 	while (!s->stopping) {
 		struct timespec ts;
@@ -648,11 +651,18 @@ static void *watchdog_main(void *arg)
 		if (s->stopping)
 			break;
 		pthread_mutex_unlock(&s->mu);
-		for (size_t i = 0; i < s->n_listeners && !atomic_load(&s->draining); i++) {
+		for (size_t i = 0; i < s->n_listeners && i < 16 && !atomic_load(&s->draining);
+		     i++) {
 			const char *url = s->cfg.listen[i];
-			if (strncmp(url, "ipc://", 6) != 0 || probe_answers(url) ||
-			    atomic_load(&s->draining))
+			if (strncmp(url, "ipc://", 6) != 0)
 				continue;
+			if (probe_answers(url) || atomic_load(&s->draining)) {
+				misses[i] = 0;
+				continue;
+			}
+			if (++misses[i] < WATCHDOG_MISSES)
+				continue;
+			misses[i] = 0;
 			ob_log(OB_LOG_WARN,
 			       "the listener on %s stopped answering (nng 1.5.2 issue #1518); "
 			       "making it again",
