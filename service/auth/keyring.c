@@ -405,9 +405,9 @@ ob_err ob_keyring_load(const char *path, ob_keyring **out, char *err, size_t err
 		goto out;
 	}
 	/* Anyone who can write the keyring can make themselves admin. */
-	if (st.st_mode & S_IWOTH) {
-		errf(err, errlen, "%s: world-writable (mode %04o): refused", path,
-		     (unsigned)(st.st_mode & 07777));
+	if (st.st_mode & (S_IWGRP | S_IWOTH)) {
+		errf(err, errlen, "%s: group- or world-writable (mode %04o): refused; chmod go-w",
+		     path, (unsigned)(st.st_mode & 07777));
 		rc = OB_EPERM;
 		goto out;
 	}

@@ -382,8 +382,8 @@ static void test_keyring_too_many_keys(void **state)
 	free(text);
 }
 
-/* Anyone who can write the keyring can make themselves admin: a world-writable file is
- * refused, as is anything but a regular file; the path and line are in the message. */
+/* Anyone who can write the keyring can make themselves admin: a group- or world-writable
+ * file is refused, as is anything but a regular file; the path and line are in the message. */
 static void test_keyring_load_files(void **state)
 {
 	(void)state;
@@ -397,6 +397,9 @@ static void test_keyring_load_files(void **state)
 	assert_contains(err, "world-writable");
 	assert_null(kr);
 
+	assert_int_equal(chmod(path, 0664), 0);
+	assert_int_equal(ob_keyring_load(path, &kr, err, sizeof(err)), OB_EPERM);
+	assert_null(kr);
 	assert_int_equal(chmod(path, 0644), 0);
 	assert_int_equal(ob_keyring_load(path, &kr, err, sizeof(err)), OB_OK);
 	assert_int_equal(ob_keyring_count(kr), 1);
