@@ -172,8 +172,8 @@ OB_NODISCARD ob_err ob_keyring_parse(const char *text, size_t len, ob_keyring **
 
 /* Reads and parses the file at path (symbolic links are followed: a keyring is public data,
  * often a config-management symlink). Refuses (OB_EPERM) a file that is not regular or is
- * group- or world-writable, OB_ETOOBIG one over OB_KEYRING_MAX_BYTES; err then starts with the path.
- * Blocks on disk I/O. */
+ * group- or world-writable, OB_ETOOBIG one over OB_KEYRING_MAX_BYTES; err then starts with the
+ * path. Blocks on disk I/O. */
 OB_NODISCARD ob_err ob_keyring_load(const char *path, ob_keyring **out, char *err, size_t errlen);
 
 /* Takes one more reference to kr and returns it. Any thread. */
