@@ -118,10 +118,13 @@ const ProtobufCServiceDescriptor *ob_dispatch_service(const ob_dispatch *d, size
 	return i < d->n_services ? d->services[i].sd : NULL;
 }
 
-void ob_call_init(ob_call *call, void *env, size_t max_request_bytes)
+/* Everything but the arena to its starting value. */
+static void clear(ob_call *call, void *env, size_t max_request_bytes)
 {
+	ob_arena arena = call->arena;
 	memset(call, 0, sizeof(*call));
-	ob_arena_init(&call->arena, ARENA_BUDGET);
+	call->arena = arena;
+	call->arena.pb.allocator_data = &call->arena;
 	call->env = env;
 	call->max_request_bytes = max_request_bytes;
 	call->method = "";
@@ -130,21 +133,16 @@ void ob_call_init(ob_call *call, void *env, size_t max_request_bytes)
 	call->peer_uid = -1;
 }
 
+void ob_call_init(ob_call *call, void *env, size_t max_request_bytes)
+{
+	ob_arena_init(&call->arena, ARENA_BUDGET);
+	clear(call, env, max_request_bytes);
+}
+
 void ob_call_reset(ob_call *call)
 {
-	ob_arena arena = call->arena;
-	void *env = call->env;
-	size_t max = call->max_request_bytes;
-	ob_arena_reset(&arena);
-	memset(call, 0, sizeof(*call));
-	call->arena = arena;
-	call->arena.pb.allocator_data = &call->arena;
-	call->env = env;
-	call->max_request_bytes = max;
-	call->method = "";
-	call->peer = "";
-	call->peer_host = "";
-	call->peer_uid = -1;
+	ob_arena_reset(&call->arena);
+	clear(call, call->env, call->max_request_bytes);
 }
 
 void ob_call_fini(ob_call *call)
