@@ -42,7 +42,14 @@ typedef struct {
 	bool counted_per_peer;
 	uint8_t addr[16]; /* remote IP for tcp/tls, zero otherwise */
 	int64_t last_active_ms;
+	/* Who is at the other end, worked out once when the pipe arrives
+	 * rather than on every call (each is a lookup and a getsockopt). */
+	char peer[80];
+	char host[64];
+	int64_t uid;
 } conn;
+
+static void describe_peer(nng_pipe p, char *out, size_t n, char *host, size_t hn, int64_t *uid);
 
 struct ob_server {
 	ob_server_config cfg;
@@ -181,6 +188,9 @@ static void pipe_event(nng_pipe p, nng_pipe_ev ev, void *arg)
 		return;
 	uint8_t ip[16];
 	bool is_ip = remote_ip(p, ip);
+	char peer[80], host[64];
+	int64_t uid;
+	describe_peer(p, peer, sizeof(peer), host, sizeof(host), &uid);
 	const char *refuse = NULL;
 	pthread_mutex_lock(&s->conn_mu);
 	if (atomic_load(&s->draining)) {
@@ -202,6 +212,9 @@ static void pipe_event(nng_pipe p, nng_pipe_ev ev, void *arg)
 			i = (i + 1) & s->conn_mask;
 		s->conns[i] = (conn){.id = id, .counted_per_peer = is_ip, .last_active_ms = 0};
 		memcpy(s->conns[i].addr, ip, 16);
+		memcpy(s->conns[i].peer, peer, sizeof(peer));
+		memcpy(s->conns[i].host, host, sizeof(host));
+		s->conns[i].uid = uid;
 		s->conns[i].last_active_ms = ob_clock_mono_us() / 1000;
 		s->n_conns++;
 	}
@@ -369,8 +382,20 @@ static void serve(ob_server *s, ob_call *call, slot *sl)
 {
 	nng_msg *msg = sl->msg;
 	char peer[80], host[64];
-	int64_t uid;
-	describe_peer(nng_msg_get_pipe(msg), peer, sizeof(peer), host, sizeof(host), &uid);
+	int64_t uid = -1;
+	nng_pipe p = nng_msg_get_pipe(msg);
+	bool known = false;
+	pthread_mutex_lock(&s->conn_mu);
+	const conn *c = conn_find(s, (uint32_t)nng_pipe_id(p));
+	if (c != NULL) {
+		memcpy(peer, c->peer, sizeof(peer));
+		memcpy(host, c->host, sizeof(host));
+		uid = c->uid;
+		known = true;
+	}
+	pthread_mutex_unlock(&s->conn_mu);
+	if (!known) /* the pipe is gone already, or was never counted */
+		describe_peer(p, peer, sizeof(peer), host, sizeof(host), &uid);
 	ob_call_reset(call);
 	call->peer = peer;
 	call->peer_host = host;
