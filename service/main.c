@@ -43,7 +43,7 @@ static const char usage[] =
         "      --tls-key FILE          PEM private key for tls+tcp:// (mode 0600)\n"
         "      --tls-ca FILE           require client certificates signed by this CA\n"
         "      --ipc-mode MODE         permissions of ipc socket files (default 0600)\n"
-        "      --contexts N            concurrent receives (default 64)\n"
+        "      --contexts N            requests in flight, all connections (default 256)\n"
         "      --workers N             handler threads (default 32)\n"
         "      --max-request-bytes N   larger requests get RESOURCE_EXHAUSTED (default 65536)\n"
         "      --max-connections N     in all (default 1024)\n"

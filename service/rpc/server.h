@@ -1,19 +1,27 @@
 /*
- * server.h: onboardd's nng front: listeners, the REP socket and its
- * contexts, the worker threads, connection hygiene and graceful drain.
+ * server.h: onboardd's network front: listeners, connections, the worker
+ * threads, connection hygiene and graceful drain.
  *
- * Shape (nng's async server pattern): one REP socket; `contexts` nng
- * contexts, each with its own aio, receive concurrently. An aio callback runs
- * on nng's threads and must not block, so it only queues the request; our
- * `workers` threads run ob_dispatch_handle() (which may block on storage)
- * and start the reply send from there. A context is reused for its next
- * receive once its reply has been handed to nng.
+ * Shape: onboardd speaks nng's SP REQ/REP wire protocol itself over nng's
+ * byte streams (ipc, tcp, tls+tcp), because nng 1.5.2's REP protocol leaks
+ * connections (server_impl.h says how and why). Connections are read by nng's
+ * aio callbacks, which only cut frames and queue requests: callbacks run on
+ * nng's threads and must not block. Our `workers` threads run
+ * ob_dispatch_handle() (which may block on storage) and queue the reply on
+ * its connection, which writes replies in order.
  *
- * Hygiene: at most max_connections pipes in all and max_connections_per_peer
- * per remote IP (tcp and tls); a pipe without a request for idle_timeout_ms
- * is closed by a reaper thread. Transport frames above 4x the application
- * cap drop the connection (nng's NNG_OPT_RECVMAXSZ); frames between the two
- * caps are answered with RESOURCE_EXHAUSTED.
+ * Back-pressure: a connection stops reading while it has 64 requests in
+ * flight, and every connection stops while `contexts` requests are in
+ * flight in all; they resume as replies go out (oldest waiter first).
+ *
+ * Hygiene: at most max_connections in all, of which the last
+ * reserved_local_connections only for the local administrator (an ipc peer
+ * running as our user or root); max_connections_per_peer per remote IPv4
+ * address or IPv6 /64. A connection without a request for idle_timeout_ms is
+ * closed, and so is one that sends no SP hello within 10 s, leaves a frame
+ * half sent or a reply unread for 30 s. Requests over max_request_bytes are
+ * read past and answered RESOURCE_EXHAUSTED; frames over four times that
+ * close the connection.
  *
  * Threading: create, start, drain and destroy from one thread (main).
  */
@@ -33,21 +41,23 @@ typedef struct ob_server_config {
 	const char *tls_key;
 	const char *tls_ca; /* when set, clients must present a certificate it signed */
 	unsigned ipc_mode;  /* permissions of ipc socket files, e.g. 0600 */
-	unsigned contexts;  /* concurrent receives */
+	unsigned contexts;  /* requests in flight, all connections */
 	unsigned workers;   /* handler threads */
 	size_t max_request_bytes;
 	unsigned max_connections;
 	unsigned max_connections_per_peer;
-	int64_t idle_timeout_ms; /* 0: never reap */
+	unsigned reserved_local_connections; /* of max_connections */
+	int64_t idle_timeout_ms;             /* 0: never reap */
 } ob_server_config;
 
-/* Defaults: ipc_mode 0600, 64 contexts, 32 workers, 64 KiB, 1024 connections,
- * 64 per peer, 300 s idle. */
+/* Defaults: ipc_mode 0600, 256 requests in flight, 32 workers, 64 KiB, 1024
+ * connections of which 16 reserved for the local administrator, 64 per
+ * peer, 300 s idle. */
 void ob_server_config_defaults(ob_server_config *cfg);
 
 typedef struct ob_server ob_server;
 
-/* Creates the socket, contexts and threads and starts every listener. env is
+/* Starts the threads and every listener. env is
  * handed to handlers as ob_call.env; d and env must outlive the server.
  * On failure logs which listener failed and why. */
 OB_NODISCARD ob_err ob_server_start(ob_server **out, const ob_server_config *cfg,

@@ -1,0 +1,242 @@
+/*
+ * listen.c: the listeners. Each is an nng_stream_listener (ipc, tcp or
+ * tls+tcp) with one accept aio; accepted streams go to conn.c. Also the
+ * TLS configuration and the rules for an ipc socket's directory.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "base/log.h"
+#include "rpc/server_impl.h"
+
+/* Wait after a failed accept (out of descriptors, say) before the next. */
+enum { ACCEPT_BACKOFF_MS = 100 };
+
+static void accept_cb(void *arg)
+{
+	ob_listener *l = arg;
+	int rv = nng_aio_result(l->aio);
+	if (rv == NNG_ECLOSED || rv == NNG_ECANCELED)
+		return;
+	if (atomic_exchange(&l->backing_off, false)) {
+		nng_stream_listener_accept(l->l, l->aio); /* the pause is over */
+		return;
+	}
+	if (rv == 0) {
+		ob_conn_accept(l->srv, l, nng_aio_get_output(l->aio, 0));
+		nng_stream_listener_accept(l->l, l->aio);
+		return;
+	}
+	/* EMFILE and the like: accepting again at once would spin. */
+	atomic_store(&l->backing_off, true);
+	nng_sleep_aio(ACCEPT_BACKOFF_MS, l->aio);
+}
+
+/* Reads a whole PEM file. Unbuffered, and every buffer given up is wiped
+ * first: a private key leaves no copy behind in freed memory. */
+static char *read_pem(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	if (f == NULL)
+		return NULL;
+	setvbuf(f, NULL, _IONBF, 0);
+	char *buf = NULL;
+	size_t len = 0, cap = 0;
+	for (;;) {
+		if (len + 4096 + 1 > cap) {
+			size_t ncap = cap * 2 + 8192;
+			char *g = malloc(ncap);
+			if (g == NULL)
+				break;
+			if (buf != NULL) {
+				memcpy(g, buf, len);
+				sodium_memzero(buf, cap);
+				free(buf);
+			}
+			buf = g;
+			cap = ncap;
+		}
+		size_t r = fread(buf + len, 1, 4096, f);
+		len += r;
+		if (r == 0)
+			break;
+	}
+	fclose(f);
+	if (buf != NULL)
+		buf[len] = '\0';
+	return buf;
+}
+
+static ob_err setup_tls(ob_server *s)
+{
+	const ob_server_config *c = &s->cfg;
+	if (c->tls_cert == NULL || c->tls_key == NULL) {
+		ob_log(OB_LOG_ERROR, "tls+tcp:// needs --tls-cert and --tls-key");
+		return OB_EINVAL;
+	}
+	char *cert = read_pem(c->tls_cert), *key = read_pem(c->tls_key), *ca = NULL;
+	ob_err err = OB_OK;
+	if (cert == NULL || key == NULL) {
+		ob_log(OB_LOG_ERROR, "cannot read the TLS certificate or key file");
+		err = OB_EIO;
+		goto out;
+	}
+	int rv = nng_tls_config_alloc(&s->tls, NNG_TLS_MODE_SERVER);
+	if (rv == 0)
+		rv = nng_tls_config_own_cert(s->tls, cert, key, NULL);
+	if (rv == 0 && c->tls_ca != NULL) {
+		if ((ca = read_pem(c->tls_ca)) == NULL) {
+			ob_log(OB_LOG_ERROR, "cannot read the TLS CA file %s", c->tls_ca);
+			err = OB_EIO;
+			goto out;
+		}
+		rv = nng_tls_config_ca_chain(s->tls, ca, NULL);
+		if (rv == 0)
+			rv = nng_tls_config_auth_mode(s->tls, NNG_TLS_AUTH_MODE_REQUIRED);
+	} else if (rv == 0) {
+		rv = nng_tls_config_auth_mode(s->tls, NNG_TLS_AUTH_MODE_NONE);
+	}
+	if (rv != 0) {
+		ob_log(OB_LOG_ERROR, "TLS configuration failed: %s", nng_strerror(rv));
+		err = ob_server_from_nng(rv);
+	}
+out:
+	if (key != NULL) {
+		sodium_memzero(key, strlen(key)); /* the private key does not linger */
+		free(key);
+	}
+	free(cert);
+	free(ca);
+	return err;
+}
+
+/*
+ * The directory of an ipc socket. Missing directories are made (the last
+ * one 0700). An existing one must be a real directory owned by us or root
+ * and writable by nobody else: otherwise another local user could have made
+ * it first (under /tmp, say) and put their own socket where clients expect
+ * ours, or swap ours for theirs later.
+ */
+static ob_err ipc_directory(const char *path)
+{
+	char buf[512];
+	if (snprintf(buf, sizeof(buf), "%s", path) >= (int)sizeof(buf)) {
+		ob_log(OB_LOG_ERROR, "the ipc path %s is too long", path);
+		return OB_EINVAL;
+	}
+	char *slash = strrchr(buf, '/');
+	if (slash == NULL)
+		return OB_OK; /* relative to the working directory, which is ours */
+	*slash = '\0';
+	if (buf[0] == '\0')
+		snprintf(buf, sizeof(buf), "/");
+	for (char *p = buf + 1; *p != '\0'; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(buf, 0755) != 0 && errno != EEXIST)
+			goto fail;
+		*p = '/';
+	}
+	if (mkdir(buf, 0700) != 0 && errno != EEXIST)
+		goto fail;
+	struct stat st;
+	if (lstat(buf, &st) != 0)
+		goto fail;
+	const char *bad = NULL;
+	if (!S_ISDIR(st.st_mode))
+		bad = "is not a directory (a symbolic link?)";
+	else if (st.st_uid != geteuid() && st.st_uid != 0)
+		bad = "belongs to another user";
+	else if ((st.st_mode & 022) != 0)
+		bad = "is writable by other users";
+	if (bad != NULL) {
+		ob_log(OB_LOG_ERROR,
+		       "refusing the ipc socket directory %s: it %s; make it yours with mode 0700 "
+		       "or 0755, or use another path",
+		       buf, bad);
+		return OB_EPERM;
+	}
+	return OB_OK;
+fail:
+	ob_log(OB_LOG_ERROR, "cannot create the directory %s: %s", buf, strerror(errno));
+	return OB_EIO;
+}
+
+static bool is_loopback_tcp(const char *url)
+{
+	const char *host = strstr(url, "://");
+	host = host != NULL ? host + 3 : url;
+	return strncmp(host, "127.", 4) == 0 || strncmp(host, "localhost:", 10) == 0 ||
+	       strncmp(host, "[::1]:", 6) == 0;
+}
+
+ob_err ob_listener_start(ob_server *s, ob_listener *l, const char *url)
+{
+	memset(l, 0, sizeof(*l));
+	l->srv = s;
+	l->url = url;
+	atomic_init(&l->backing_off, false);
+	bool ipc = strncmp(url, "ipc://", 6) == 0;
+	bool tls = strncmp(url, "tls+tcp://", 10) == 0;
+	bool tcp = strncmp(url, "tcp://", 6) == 0 || strncmp(url, "tcp4://", 7) == 0 ||
+	           strncmp(url, "tcp6://", 7) == 0;
+	if (!ipc && !tls && !tcp) {
+		ob_log(OB_LOG_ERROR, "cannot listen on %s: use ipc://, tcp:// or tls+tcp://", url);
+		return OB_EINVAL;
+	}
+	l->ipc = ipc;
+	ob_err err;
+	if (ipc && (err = ipc_directory(url + 6)) != OB_OK)
+		return err;
+	if (tls && s->tls == NULL && (err = setup_tls(s)) != OB_OK)
+		return err;
+	int rv = nng_stream_listener_alloc(&l->l, url);
+	if (rv == 0 && ipc)
+		rv = nng_stream_listener_set_int(l->l, NNG_OPT_IPC_PERMISSIONS,
+		                                 (int)s->cfg.ipc_mode);
+	if (rv == 0 && tls)
+		rv = nng_stream_listener_set_ptr(l->l, NNG_OPT_TLS_CONFIG, s->tls);
+	if (rv == 0 && tcp)
+		rv = nng_stream_listener_set_bool(l->l, NNG_OPT_TCP_NODELAY, true);
+	if (rv == 0 && tls) /* passed down to the TCP listener where nng does so */
+		(void)nng_stream_listener_set_bool(l->l, NNG_OPT_TCP_NODELAY, true);
+	if (rv == 0)
+		rv = nng_stream_listener_listen(l->l);
+	if (rv == 0)
+		rv = nng_aio_alloc(&l->aio, accept_cb, l);
+	if (rv != 0) {
+		ob_log(OB_LOG_ERROR, "cannot listen on %s: %s", url, nng_strerror(rv));
+		ob_listener_fini(l);
+		return ob_server_from_nng(rv);
+	}
+	nng_stream_listener_accept(l->l, l->aio);
+	if (tcp && !is_loopback_tcp(url))
+		ob_log(OB_LOG_WARN,
+		       "listening on %s without TLS: traffic, including personal data, is in clear "
+		       "text; use tls+tcp:// off this host",
+		       url);
+	ob_log(OB_LOG_INFO, "listening on %s", url);
+	return OB_OK;
+}
+
+void ob_listener_close(ob_listener *l)
+{
+	if (l->l != NULL)
+		nng_stream_listener_close(l->l);
+}
+
+void ob_listener_fini(ob_listener *l)
+{
+	ob_listener_close(l);
+	nng_aio_free(l->aio); /* waits for accept_cb */
+	nng_stream_listener_free(l->l);
+	l->aio = NULL;
+	l->l = NULL;
+}
