@@ -47,7 +47,9 @@ static const char usage[] =
         "      --workers N             handler threads (default 32)\n"
         "      --max-request-bytes N   larger requests get RESOURCE_EXHAUSTED (default 65536)\n"
         "      --max-connections N     in all (default 1024)\n"
-        "      --max-connections-per-peer N  per remote IP (default 64)\n"
+        "      --max-connections-per-peer N  per remote IPv4 address or IPv6 /64 (default 64)\n"
+        "      --reserved-local-connections N  of --max-connections, kept for the local\n"
+        "                              administrator on ipc (default: an eighth, at most 16)\n"
         "      --idle-timeout SECONDS  close connections idle this long, 0 = never (default 300)\n"
         "      --grace SECONDS         on SIGTERM, let calls in flight finish (default 10)\n"
         "      --log-format text|json  (default text)\n"
@@ -106,6 +108,7 @@ static int parse_args(int argc, char **argv, options *o)
 		O_MAX_REQ,
 		O_MAX_CONN,
 		O_MAX_PEER,
+		O_RESERVED_LOCAL,
 		O_IDLE,
 		O_GRACE,
 		O_LOG_FORMAT,
@@ -132,6 +135,7 @@ static int parse_args(int argc, char **argv, options *o)
 	        {"max-request-bytes", required_argument, NULL, O_MAX_REQ},
 	        {"max-connections", required_argument, NULL, O_MAX_CONN},
 	        {"max-connections-per-peer", required_argument, NULL, O_MAX_PEER},
+	        {"reserved-local-connections", required_argument, NULL, O_RESERVED_LOCAL},
 	        {"idle-timeout", required_argument, NULL, O_IDLE},
 	        {"grace", required_argument, NULL, O_GRACE},
 	        {"log-format", required_argument, NULL, O_LOG_FORMAT},
@@ -206,6 +210,11 @@ static int parse_args(int argc, char **argv, options *o)
 			if (!parse_uint(optarg, 1u << 20, &v) || v == 0)
 				bad = "--max-connections-per-peer takes 1 to 1048576";
 			o->server.max_connections_per_peer = (unsigned)v;
+			break;
+		case O_RESERVED_LOCAL:
+			if (!parse_uint(optarg, 1u << 20, &v))
+				bad = "--reserved-local-connections takes 0 to 1048576";
+			o->server.reserved_local_connections = (unsigned)v;
 			break;
 		case O_IDLE:
 			if (!parse_uint(optarg, 86400 * 365, &v))

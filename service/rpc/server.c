@@ -22,7 +22,7 @@ void ob_server_config_defaults(ob_server_config *cfg)
 	cfg->max_request_bytes = OB_DEFAULT_MAX_REQUEST_BYTES;
 	cfg->max_connections = 1024;
 	cfg->max_connections_per_peer = 64;
-	cfg->reserved_local_connections = 16;
+	cfg->reserved_local_connections = OB_RESERVED_LOCAL_AUTO;
 	cfg->idle_timeout_ms = 300 * 1000;
 }
 
@@ -152,6 +152,9 @@ ob_err ob_server_start(ob_server **out, const ob_server_config *cfg, const ob_di
 		s->cfg.contexts = 1;
 	if (s->cfg.max_connections == 0)
 		s->cfg.max_connections = 1;
+	if (s->cfg.reserved_local_connections == OB_RESERVED_LOCAL_AUTO)
+		s->cfg.reserved_local_connections =
+		        s->cfg.max_connections / 8 < 16 ? s->cfg.max_connections / 8 : 16;
 	s->dispatch = d;
 	s->env = env;
 	pthread_mutex_init(&s->mu, NULL);

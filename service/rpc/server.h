@@ -46,9 +46,12 @@ typedef struct ob_server_config {
 	size_t max_request_bytes;
 	unsigned max_connections;
 	unsigned max_connections_per_peer;
-	unsigned reserved_local_connections; /* of max_connections */
+	unsigned reserved_local_connections; /* of max_connections; or OB_RESERVED_LOCAL_AUTO */
 	int64_t idle_timeout_ms;             /* 0: never reap */
 } ob_server_config;
+
+/* min(16, max_connections / 8) */
+#define OB_RESERVED_LOCAL_AUTO 0xFFFFFFFFu
 
 /* Defaults: ipc_mode 0600, 256 requests in flight, 32 workers, 64 KiB, 1024
  * connections of which 16 reserved for the local administrator, 64 per

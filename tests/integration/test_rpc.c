@@ -1,6 +1,6 @@
 /*
- * test_rpc.c: onboardd as a process, through libonboard-client and through raw nng REQ
- * sockets that send what no client library would: oversized frames, random bytes, cut
+ * test_rpc.c: onboardd as a process, through libonboard-client and through raw REQ
+ * connections that send what no client library would: oversized frames, random bytes, cut
  * envelopes, idle and surplus connections.
  *
  * Every test gets its own onboardd (tests/support/testsrv.h) in a private directory, started
@@ -11,7 +11,6 @@
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
-#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -20,14 +19,12 @@
 #include <time.h>
 
 #include <cmocka.h>
-#include <nng/nng.h>
-#include <nng/protocol/reqrep0/req.h>
-#include <nng/supplemental/util/platform.h>
 
 #include "onboard/client.h"
 #include "onboard/v1/health.pb-c.h"
 #include "onboard/v1/reflection.pb-c.h"
 #include "onboard/v1/rpc.pb-c.h"
+#include "spraw.h"
 #include "testsrv.h"
 
 #define HEALTH "/onboard.v1.Health/Check"
@@ -87,70 +84,52 @@ static int teardown_stop(void **state)
 	return 0;
 }
 
-/* ---- raw REQ sockets -------------------------------------------------- */
+/* ---- raw connections ------------------------------------------------- */
 
+/* A raw REQ peer over a plain socket (tests/support/spraw.h): it sends what no client
+ * library would, and has no dialer of nng's that reconnects behind the test's back. */
 struct raw {
-	nng_socket sock;
+	ob_spraw sp;
 	bool open;
-	atomic_int added;   /* pipes connected */
-	atomic_int removed; /* pipes closed, by either side */
 };
 
-/* Raw sockets live here rather than on a test's stack: nng calls raw_pipe_event on its own
- * threads, and a failed assertion leaves the test function without closing anything. The
- * teardown closes whatever is still open. */
+/* Raw connections live here rather than on a test's stack: a failed assertion leaves the
+ * test function without closing anything. The teardown closes whatever is still open. */
 static raw raws[4];
 
-static void raw_pipe_event(nng_pipe p, nng_pipe_ev ev, void *arg)
-{
-	(void)p;
-	raw *r = arg;
-	if (ev == NNG_PIPE_EV_ADD_POST)
-		atomic_fetch_add(&r->added, 1);
-	else if (ev == NNG_PIPE_EV_REM_POST)
-		atomic_fetch_add(&r->removed, 1);
-}
-
-/* Opens a REQ socket that counts its pipes and dials url; *dial gets nng_dial's result (a
- * refused connection may fail the dial or be closed right after it). */
-static raw *raw_open_dial(const char *url, int *dial)
+static raw *raw_slot(void)
 {
 	enum { N = sizeof(raws) / sizeof(raws[0]) };
 	size_t i = 0;
 	while (i < N && raws[i].open)
 		i++;
 	assert_true(i < N);
-	raw *r = &raws[i < N ? i : N - 1];
-	atomic_store(&r->added, 0);
-	atomic_store(&r->removed, 0);
-	assert_int_equal(nng_req0_open(&r->sock), 0);
+	return &raws[i < N ? i : N - 1];
+}
+
+/* Connects and exchanges hellos; returns NULL when the server refuses the connection. */
+static raw *raw_try_open(const char *url)
+{
+	raw *r = raw_slot();
+	if (ob_spraw_open(&r->sp, url, NULL, EVENT_TIMEOUT_MS) != 0)
+		return NULL;
 	r->open = true;
-	/* No timed resend: one request, one send. Slow reconnects keep a dropped raw socket
-	 * from hammering the server while the test looks elsewhere. */
-	assert_int_equal(nng_socket_set_ms(r->sock, NNG_OPT_REQ_RESENDTIME, NNG_DURATION_INFINITE),
-	                 0);
-	assert_int_equal(nng_socket_set_ms(r->sock, NNG_OPT_RECONNMINT, 500), 0);
-	assert_int_equal(nng_socket_set_ms(r->sock, NNG_OPT_RECONNMAXT, 2000), 0);
-	assert_int_equal(nng_pipe_notify(r->sock, NNG_PIPE_EV_ADD_POST, raw_pipe_event, r), 0);
-	assert_int_equal(nng_pipe_notify(r->sock, NNG_PIPE_EV_REM_POST, raw_pipe_event, r), 0);
-	*dial = nng_dial(r->sock, url, NULL, 0);
 	return r;
 }
 
 /* The same, for a connection that must succeed. */
 static raw *raw_open(const char *url)
 {
-	int dial;
-	raw *r = raw_open_dial(url, &dial);
-	if (dial != 0)
-		fail_msg("cannot dial %s: %s", url, nng_strerror(dial));
+	raw *r = raw_try_open(url);
+	if (r == NULL)
+		fail_msg("cannot connect to %s", url);
 	return r;
 }
 
 static void raw_close(raw *r)
 {
 	if (r->open)
-		nng_close(r->sock);
+		ob_spraw_close(&r->sp);
 	r->open = false;
 }
 
@@ -160,25 +139,22 @@ static void raw_close_all(void)
 		raw_close(&raws[i]);
 }
 
-/* Sends len bytes as one frame and waits timeout_ms for the reply. Returns 0 with the
- * decoded Response in *out (caller frees with onboard__v1__response__free_unpacked), or the
- * nng error (NNG_ETIMEDOUT: no reply). */
+/* Sends len bytes as one request and waits timeout_ms for the reply. Returns 0 with the
+ * decoded Response in *out (caller frees with onboard__v1__response__free_unpacked), or
+ * non-zero without a reply (-1: the server closed the connection, -2: timed out). */
 static int raw_roundtrip(raw *r, const void *buf, size_t len, int timeout_ms,
                          Onboard__V1__Response **out)
 {
 	*out = NULL;
-	assert_int_equal(nng_socket_set_ms(r->sock, NNG_OPT_SENDTIMEO, timeout_ms), 0);
-	assert_int_equal(nng_socket_set_ms(r->sock, NNG_OPT_RECVTIMEO, timeout_ms), 0);
-	int rv = nng_send(r->sock, (void *)buf, len, 0);
-	if (rv != 0)
-		return rv;
-	void *reply = NULL;
+	if (ob_spraw_send(&r->sp, buf, len) != 0)
+		return -1;
+	uint8_t *reply = NULL;
 	size_t n = 0;
-	rv = nng_recv(r->sock, &reply, &n, NNG_FLAG_ALLOC);
+	int rv = ob_spraw_recv(&r->sp, &reply, &n, timeout_ms);
 	if (rv != 0)
 		return rv;
 	*out = onboard__v1__response__unpack(NULL, n, reply);
-	nng_free(reply, n);
+	free(reply);
 	assert_non_null(*out); /* whatever we sent, the reply is a Response */
 	return 0;
 }
@@ -189,7 +165,7 @@ static int raw_code(raw *r, const void *buf, size_t len)
 	Onboard__V1__Response *rs;
 	int rv = raw_roundtrip(r, buf, len, CALL_TIMEOUT_MS, &rs);
 	if (rv != 0)
-		fail_msg("no reply to a %zu-byte frame: %s", len, nng_strerror(rv));
+		fail_msg("no reply to a %zu-byte frame (%d)", len, rv);
 	int code = (int)rs->code;
 	onboard__v1__response__free_unpacked(rs, NULL);
 	return code;
@@ -203,25 +179,6 @@ static size_t health_envelope(uint8_t *buf, size_t cap)
 	rq.method = (char *)HEALTH;
 	assert_true(onboard__v1__request__get_packed_size(&rq) <= cap);
 	return onboard__v1__request__pack(&rq, buf);
-}
-
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* Waits until *v >= want or timeout_ms pass; returns whether it got there. */
-static bool wait_for(atomic_int *v, int want, int timeout_ms)
-{
-	int64_t end = now_ms() + timeout_ms;
-	while (atomic_load(v) < want) {
-		if (now_ms() > end)
-			return false;
-		nng_msleep(10);
-	}
-	return true;
 }
 
 /* ---- through libonboard-client ---------------------------------------- */
@@ -324,10 +281,27 @@ static void test_huge_frame_drops_connection(void **state)
 	int rv = raw_roundtrip(r, huge, len, 3000, &rs);
 	free(huge);
 	assert_null(rs);
-	assert_int_not_equal(rv, 0); /* timed out, or the reset seen in the send */
-	assert_true(wait_for(&r->removed, 1, EVENT_TIMEOUT_MS));
+	assert_int_not_equal(rv, 0); /* the reset seen in the send, or the close */
+	assert_true(ob_spraw_wait_closed(&r->sp, EVENT_TIMEOUT_MS));
 	raw_close(r);
 	assert_int_equal(ob_testsrv_health(s, CALL_TIMEOUT_MS), SERVING);
+}
+
+/* 100 KiB is over the 64 KiB cap but under the transport's: the server reads past it,
+ * answers RESOURCE_EXHAUSTED, and the same connection goes on being served. */
+static void test_oversize_read_past_on_the_same_connection(void **state)
+{
+	ob_testsrv *s = *state;
+	raw *r = raw_open(s->url);
+	size_t len = 100 * 1024;
+	uint8_t *big = calloc(1, len);
+	assert_non_null(big);
+	int code = raw_code(r, big, len);
+	free(big);
+	assert_int_equal(code, OB_CODE_RESOURCE_EXHAUSTED);
+	uint8_t env[128];
+	assert_int_equal(raw_code(r, env, health_envelope(env, sizeof(env))), OB_CODE_OK);
+	raw_close(r);
 }
 
 /* Random bytes get an INVALID_ARGUMENT reply on a connection that stays usable. */
@@ -350,7 +324,6 @@ static void test_random_frames_answered(void **state)
 	}
 	uint8_t ok[128];
 	assert_int_equal(raw_code(r, ok, health_envelope(ok, sizeof(ok))), OB_CODE_OK);
-	assert_int_equal(atomic_load(&r->removed), 0);
 	raw_close(r);
 }
 
@@ -373,8 +346,8 @@ static void test_truncated_frames_answered(void **state)
 
 /* ---- connection hygiene ----------------------------------------------- */
 
-/* --max-connections 2: the helper's client and one raw socket fit; a third connection is
- * closed at once (it never gets a reply), while the admitted ones keep being served. */
+/* --max-connections 2: the helper's client and one raw connection fit; a third connection is
+ * closed before the SP hello, while the admitted ones keep being served. */
 static void test_connection_cap(void **state)
 {
 	ob_testsrv *s = *state;
@@ -383,32 +356,22 @@ static void test_connection_cap(void **state)
 	raw *second = raw_open(s->url);
 	/* A reply proves the server admitted it before the third one knocks. */
 	assert_int_equal(raw_code(second, env, len), OB_CODE_OK);
-
-	int dial;
-	raw *third = raw_open_dial(s->url, &dial);
-	if (dial == 0) {
-		/* Connected at the transport, then closed by the server. */
-		assert_true(wait_for(&third->removed, 1, EVENT_TIMEOUT_MS));
-		Onboard__V1__Response *rs = NULL;
-		assert_int_not_equal(raw_roundtrip(third, env, len, 1500, &rs), 0);
-		assert_null(rs);
-	}
-	raw_close(third);
-
+	assert_null(raw_try_open(s->url));
 	assert_int_equal(raw_code(second, env, len), OB_CODE_OK);
 	assert_int_equal(ob_testsrv_health(s, CALL_TIMEOUT_MS), SERVING);
 	raw_close(second);
 }
 
-/* --idle-timeout 1: a connection that sends nothing is closed within a few seconds; the
- * REQ socket reconnects by itself and is served again. */
+/* --idle-timeout 1: a connection that sends nothing is closed within a few seconds; a new
+ * one is served. */
 static void test_idle_connection_reaped(void **state)
 {
 	ob_testsrv *s = *state;
 	raw *r = raw_open(s->url);
-	assert_true(wait_for(&r->added, 1, EVENT_TIMEOUT_MS));
 	/* Reaped after 1 s idle plus at most a reaper period (250 ms): 5 s is ample. */
-	assert_true(wait_for(&r->removed, 1, 5000));
+	assert_true(ob_spraw_wait_closed(&r->sp, 5000));
+	raw_close(r);
+	r = raw_open(s->url);
 	uint8_t env[128];
 	assert_int_equal(raw_code(r, env, health_envelope(env, sizeof(env))), OB_CODE_OK);
 	raw_close(r);
@@ -428,7 +391,7 @@ static void test_sigterm_with_connected_clients(void **state)
 	size_t len = health_envelope(env, sizeof(env));
 	assert_int_equal(raw_code(r, env, len), OB_CODE_OK);
 	assert_int_equal(ob_testsrv_stop(s), 0);
-	assert_true(wait_for(&r->removed, 1, EVENT_TIMEOUT_MS));
+	assert_true(ob_spraw_wait_closed(&r->sp, EVENT_TIMEOUT_MS));
 	raw_close(r);
 	/* Leave a running server for the teardown to stop. */
 	assert_int_equal(ob_testsrv_start(s, NULL), 0);
@@ -475,6 +438,7 @@ int main(void)
 	        T(test_request_id_echoed, setup_default),
 	        T(test_oversize_request_answered, setup_default),
 	        T(test_huge_frame_drops_connection, setup_default),
+	        T(test_oversize_read_past_on_the_same_connection, setup_default),
 	        T(test_random_frames_answered, setup_default),
 	        T(test_truncated_frames_answered, setup_default),
 	        T(test_connection_cap, setup_max_conn_2),

@@ -1,0 +1,321 @@
+/*
+ * test_transport.c: the connection layer under attack, through plain sockets
+ * (tests/support/spraw.h) and a real load generator killed mid-flight.
+ *
+ * nng 1.5.2's REP socket leaked a connection (descriptor and slot, for good)
+ * when a peer hung up with replies still to send; enough of them locked
+ * everyone out and SIGTERM then hung. onboardd now owns its connections
+ * (service/rpc/server_impl.h); these tests hold it to that: descriptors come
+ * back, slots come back, SIGTERM exits 0 (the teardown asserts it), the local
+ * administrator gets in when the network has taken every other slot, and a
+ * flood of refusals does not flood the log.
+ */
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "onboard/client.h"
+#include "onboard/v1/rpc.pb-c.h"
+#include "spraw.h"
+#include "testsrv.h"
+
+enum { TIMEOUT_MS = 10000 };
+
+#define HEALTH "/onboard.v1.Health/Check"
+
+typedef struct {
+	ob_testsrv srv;
+	char tcp_url[64];
+} fixture;
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void sleep_ms(int ms)
+{
+	struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L};
+	nanosleep(&ts, NULL);
+}
+
+/* Starts onboardd on its ipc socket and a tcp port on 127.0.0.1, with args. */
+static int start(void **state, const char *const *args)
+{
+	fixture *f = calloc(1, sizeof(*f));
+	if (f == NULL)
+		return -1;
+	int port = ob_free_tcp_port();
+	snprintf(f->tcp_url, sizeof(f->tcp_url), "tcp://127.0.0.1:%d", port);
+	const char *argv[OB_TESTSRV_MAX_ARGS] = {"--listen", f->tcp_url};
+	size_t n = 2;
+	for (size_t i = 0; args != NULL && args[i] != NULL && n + 1 < OB_TESTSRV_MAX_ARGS; i++)
+		argv[n++] = args[i];
+	argv[n] = NULL;
+	if (port < 0 || ob_testsrv_start(&f->srv, argv) != 0) {
+		free(f);
+		return -1;
+	}
+	*state = f;
+	return 0;
+}
+
+static int setup_default(void **state)
+{
+	return start(state, NULL);
+}
+
+/* Few slots, so that a leak of even a handful locks the next client out. */
+static int setup_small(void **state)
+{
+	return start(state, (const char *const[]){"--max-connections", "24",
+	                                          "--max-connections-per-peer", "8", NULL});
+}
+
+static int setup_reserve(void **state)
+{
+	return start(state, (const char *const[]){"--max-connections", "4",
+	                                          "--reserved-local-connections", "2", NULL});
+}
+
+static int setup_one(void **state)
+{
+	return start(state, (const char *const[]){"--max-connections", "1",
+	                                          "--reserved-local-connections", "0", NULL});
+}
+
+static int teardown(void **state)
+{
+	fixture *f = *state;
+	int status = ob_testsrv_stop(&f->srv);
+	free(f);
+	if (status != 0) {
+		print_error("onboardd exited with status %d after SIGTERM\n", status);
+		return -1;
+	}
+	return 0;
+}
+
+static size_t health_envelope(uint8_t *buf, size_t cap)
+{
+	Onboard__V1__Request rq = ONBOARD__V1__REQUEST__INIT;
+	rq.version = 1;
+	rq.method = (char *)HEALTH;
+	assert_true(onboard__v1__request__get_packed_size(&rq) <= cap);
+	return onboard__v1__request__pack(&rq, buf);
+}
+
+/* One round trip on a fresh raw connection from bind_ip; true when answered OK. */
+static bool served(const char *url, const char *bind_ip)
+{
+	ob_spraw c;
+	if (ob_spraw_open(&c, url, bind_ip, TIMEOUT_MS) != 0)
+		return false;
+	uint8_t env[128];
+	size_t len = health_envelope(env, sizeof(env));
+	uint8_t *reply = NULL;
+	size_t n = 0;
+	bool ok =
+	        ob_spraw_send(&c, env, len) == 0 && ob_spraw_recv(&c, &reply, &n, TIMEOUT_MS) == 0;
+	Onboard__V1__Response *rs = ok ? onboard__v1__response__unpack(NULL, n, reply) : NULL;
+	ok = rs != NULL && rs->code == 0;
+	if (rs != NULL)
+		onboard__v1__response__free_unpacked(rs, NULL);
+	free(reply);
+	ob_spraw_close(&c);
+	return ok;
+}
+
+/* Waits until onboardd holds at most `want` descriptors; returns the last count. */
+static int settle_fds(pid_t pid, int want)
+{
+	int64_t end = now_ms() + TIMEOUT_MS;
+	int n;
+	while ((n = ob_count_fds(pid)) > want && now_ms() < end)
+		sleep_ms(20);
+	return n;
+}
+
+/* conns connections each pipeline `burst` requests and hang up at once. */
+static void pipeline_and_hang_up(const char *url, int conns, int burst)
+{
+	uint8_t env[128];
+	size_t len = health_envelope(env, sizeof(env));
+	for (int i = 0; i < conns; i++) {
+		ob_spraw c;
+		assert_int_equal(ob_spraw_open(&c, url, NULL, TIMEOUT_MS), 0);
+		for (int k = 0; k < burst; k++)
+			assert_int_equal(ob_spraw_send(&c, env, len), 0);
+		ob_spraw_close(&c);
+	}
+}
+
+/* The attack of ../shared/repro/repro_pipe_leak.py, at several burst sizes on both
+ * transports: the descriptors come back, and with 8 slots per peer and 24 in all (a leak of
+ * a few would show) a new client is still served. */
+static void test_hang_up_with_replies_pending(void **state)
+{
+	fixture *f = *state;
+	pid_t pid = f->srv.pid;
+	int base = ob_count_fds(pid);
+	assert_true(base > 0);
+	static const int bursts[] = {1, 4, 5, 10, 64};
+	const char *urls[] = {f->tcp_url, f->srv.url};
+	for (size_t u = 0; u < 2; u++)
+		for (size_t b = 0; b < sizeof(bursts) / sizeof(bursts[0]); b++) {
+			pipeline_and_hang_up(urls[u], 50, bursts[b]);
+			int n = settle_fds(pid, base);
+			if (n > base)
+				fail_msg("%s, bursts of %d: %d descriptors, %d before", urls[u],
+				         bursts[b], n, base);
+			assert_true(served(urls[u], NULL));
+		}
+	assert_int_equal(ob_testsrv_health(&f->srv, TIMEOUT_MS), 1);
+}
+
+/* A real REQ client (onboard-load, one connection, 64 calls in flight) killed with SIGKILL,
+ * several times: nothing stays behind. */
+static void test_load_client_killed_mid_flight(void **state)
+{
+	fixture *f = *state;
+	const char *load = getenv("ONBOARD_LOAD");
+	assert_non_null(load);
+	pid_t pid = f->srv.pid;
+	int base = ob_count_fds(pid);
+	for (int round = 0; round < 5; round++) {
+		pid_t child = fork();
+		assert_true(child >= 0);
+		if (child == 0) {
+			int null = open("/dev/null", O_WRONLY);
+			dup2(null, 1);
+			dup2(null, 2);
+			execl(load, load, "-s", f->tcp_url, "--scenario", "cohort", "-c", "64",
+			      "-d", "30", (char *)NULL);
+			_exit(127);
+		}
+		/* Wait until its connection is up and busy (one more descriptor), then kill. */
+		int64_t end = now_ms() + TIMEOUT_MS;
+		while (ob_count_fds(pid) <= base && now_ms() < end)
+			sleep_ms(5);
+		sleep_ms(100 + 50 * round);
+		kill(child, SIGKILL);
+		int st;
+		assert_int_equal(waitpid(child, &st, 0), child);
+		assert_true(WIFSIGNALED(st));
+		int n = settle_fds(pid, base);
+		if (n > base)
+			fail_msg("round %d: %d descriptors, %d before", round, n, base);
+	}
+	assert_true(served(f->tcp_url, NULL));
+}
+
+/* --max-connections 4 with 2 kept for the local administrator: the network gets the other
+ * two (the helper's ipc client, from our own uid, holds one of them), then is refused, while
+ * local connections still get in and the established one is still served. */
+static void test_local_admin_gets_in_when_full(void **state)
+{
+	fixture *f = *state;
+	ob_spraw tcp[4];
+	int admitted = 0;
+	for (int i = 0; i < 4; i++) {
+		if (ob_spraw_open(&tcp[admitted], f->tcp_url, "127.0.0.2", TIMEOUT_MS) == 0)
+			admitted++;
+	}
+	/* 4 - 2 reserved = 2 for everyone; the helper's client took one. */
+	assert_int_equal(admitted, 1);
+	assert_false(served(f->tcp_url, "127.0.0.3"));
+	ob_spraw local;
+	assert_int_equal(ob_spraw_open(&local, f->srv.url, NULL, TIMEOUT_MS), 0);
+	assert_true(served(f->srv.url, NULL)); /* the fourth and last slot */
+	assert_int_equal(ob_testsrv_health(&f->srv, TIMEOUT_MS), 1);
+	ob_spraw_close(&local);
+	for (int i = 0; i < admitted; i++)
+		ob_spraw_close(&tcp[i]);
+}
+
+/* Per-peer limits: eight from one address, then refused; another address still gets in. */
+static void test_per_peer_cap(void **state)
+{
+	fixture *f = *state;
+	ob_spraw c[9];
+	for (int i = 0; i < 8; i++)
+		assert_int_equal(ob_spraw_open(&c[i], f->tcp_url, "127.0.0.5", TIMEOUT_MS), 0);
+	assert_int_not_equal(ob_spraw_open(&c[8], f->tcp_url, "127.0.0.5", TIMEOUT_MS), 0);
+	assert_true(served(f->tcp_url, "127.0.0.6"));
+	for (int i = 0; i < 8; i++)
+		ob_spraw_close(&c[i]);
+	/* The slots come back. */
+	int64_t end = now_ms() + TIMEOUT_MS;
+	while (!served(f->tcp_url, "127.0.0.5") && now_ms() < end)
+		sleep_ms(50);
+	assert_true(now_ms() < end);
+}
+
+static int count_lines(const char *path, const char *needle)
+{
+	FILE *fp = fopen(path, "r");
+	if (fp == NULL)
+		return -1;
+	char line[1024];
+	int n = 0;
+	while (fgets(line, sizeof(line), fp) != NULL)
+		if (strstr(line, needle) != NULL)
+			n++;
+	fclose(fp);
+	return n;
+}
+
+/* Sixty refused connections in well under two seconds write at most a few log lines. */
+static void test_refusals_logged_at_most_once_a_second(void **state)
+{
+	fixture *f = *state;
+	int64_t start = now_ms();
+	for (int i = 0; i < 60; i++) {
+		ob_spraw c;
+		assert_int_not_equal(ob_spraw_open(&c, f->tcp_url, NULL, TIMEOUT_MS), 0);
+	}
+	int64_t took = now_ms() - start;
+	int lines = count_lines(f->srv.log, "refused");
+	assert_true(lines >= 1);
+	assert_true(lines <= 2 + (int)(took / 1000));
+}
+
+/* A connection that never says hello is closed after the 10 s handshake timeout. */
+static void test_silent_connection_closed(void **state)
+{
+	fixture *f = *state;
+	ob_spraw c;
+	assert_int_equal(ob_spraw_connect(&c, f->tcp_url, NULL), 0);
+	assert_true(ob_spraw_wait_closed(&c, 20000));
+	ob_spraw_close(&c);
+}
+
+int main(void)
+{
+	signal(SIGPIPE, SIG_IGN);
+#define T(fn, setup) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+	const struct CMUnitTest tests[] = {
+	        T(test_hang_up_with_replies_pending, setup_small),
+	        T(test_load_client_killed_mid_flight, setup_small),
+	        T(test_local_admin_gets_in_when_full, setup_reserve),
+	        T(test_per_peer_cap, setup_small),
+	        T(test_refusals_logged_at_most_once_a_second, setup_one),
+	        T(test_silent_connection_closed, setup_default),
+	};
+#undef T
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
