@@ -8,7 +8,7 @@ packages=(
 	protobuf-compiler protobuf-c-compiler libprotobuf-c-dev
 	libnng-dev libsodium-dev libsqlite3-dev libjansson-dev libcmocka-dev libpq-dev
 	clang libclang-rt-14-dev
-	openssl sqlite3
+	openssl sqlite3 python3-protobuf
 )
 
 missing=()

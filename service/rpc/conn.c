@@ -387,6 +387,25 @@ static void txq_append(ob_conn *c, ob_reply *r)
 
 /* ---- admission ------------------------------------------------------- */
 
+bool ob_peer_key(const nng_sockaddr *sa, uint8_t key[16])
+{
+	static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xFF, 0xFF};
+	memset(key, 0, 16);
+	if (sa->s_family == NNG_AF_INET) {
+		memcpy(key, mapped, 12);
+		memcpy(key + 12, &sa->s_in.sa_addr, 4);
+		return true;
+	}
+	if (sa->s_family != NNG_AF_INET6)
+		return false;
+	memcpy(key, sa->s_in6.sa_addr, 16);
+	/* One host is given a whole /64 and can use every address in it: count
+	 * it as one peer. A v4-mapped address is one IPv4 host. */
+	if (memcmp(key, mapped, 12) != 0)
+		memset(key + 8, 0, 8);
+	return true;
+}
+
 /* The peer for the log ("127.0.0.1:5123", "ipc:pid=42"), its host for
  * per-address limits ("ipc:uid=N" on the ipc socket), its uid, and its
  * address as the per-peer key. */
@@ -404,21 +423,13 @@ static void describe_peer(ob_conn *c)
 		inet_ntop(AF_INET, &sa.s_in.sa_addr, ip, sizeof(ip));
 		snprintf(c->peer, sizeof(c->peer), "%s:%u", ip, ntohs(sa.s_in.sa_port));
 		snprintf(c->host, sizeof(c->host), "%s", ip);
-		memcpy(c->addr + 12, &sa.s_in.sa_addr, 4);
-		c->addr[10] = c->addr[11] = 0xFF; /* v4-mapped */
-		c->is_ip = true;
+		c->is_ip = ob_peer_key(&sa, c->addr);
 		break;
 	case NNG_AF_INET6:
 		inet_ntop(AF_INET6, sa.s_in6.sa_addr, ip, sizeof(ip));
 		snprintf(c->peer, sizeof(c->peer), "[%s]:%u", ip, ntohs(sa.s_in6.sa_port));
 		snprintf(c->host, sizeof(c->host), "%s", ip);
-		memcpy(c->addr, sa.s_in6.sa_addr, 16);
-		/* One host holds a whole /64: count it as one peer. A v4-mapped
-		 * address is an IPv4 host and keeps all its bytes. */
-		static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xFF, 0xFF};
-		if (memcmp(c->addr, mapped, 12) != 0)
-			memset(c->addr + 8, 0, 8);
-		c->is_ip = true;
+		c->is_ip = ob_peer_key(&sa, c->addr);
 		break;
 	case NNG_AF_IPC: {
 		uint64_t u = 0, pid = 0;

@@ -158,6 +158,9 @@ struct ob_server {
 };
 
 /* conn.c */
+/* The per-peer key of a remote address: an IPv4 address as v4-mapped, an
+ * IPv6 address by its /64. False (key zeroed) for anything else. */
+bool ob_peer_key(const nng_sockaddr *sa, uint8_t key[16]);
 void ob_conn_accept(ob_server *s, ob_listener *l, nng_stream *st);
 /* A worker's reply to req (which it frees); reply may be NULL (no memory:
  * the caller will time out). Takes the reply. */
