@@ -53,7 +53,7 @@ static const char usage[] =
         "      --idle-timeout SECONDS  close connections idle this long, 0 = never (default 300)\n"
         "      --grace SECONDS         on SIGTERM, let calls in flight finish (default 10)\n"
         "      --log-format text|json  (default text)\n"
-        "      --no-access-log         no line per call\n"
+        "      --no-access-log         no line per call (--access-log: one, the default)\n"
         "      --commit-batch N        most writes per durable commit (default 64; 1 turns\n"
         "                              group commit off, for comparison)\n"
         "      --keyring FILE          callers' public keys and roles (reloaded on SIGHUP)\n"
@@ -113,6 +113,7 @@ static int parse_args(int argc, char **argv, options *o)
 		O_GRACE,
 		O_LOG_FORMAT,
 		O_NO_ACCESS,
+		O_ACCESS,
 		O_VERSION,
 		O_DB,
 		O_NOW,
@@ -140,6 +141,7 @@ static int parse_args(int argc, char **argv, options *o)
 	        {"grace", required_argument, NULL, O_GRACE},
 	        {"log-format", required_argument, NULL, O_LOG_FORMAT},
 	        {"no-access-log", no_argument, NULL, O_NO_ACCESS},
+	        {"access-log", no_argument, NULL, O_ACCESS},
 	        {"help", no_argument, NULL, 'h'},
 	        {"version", no_argument, NULL, O_VERSION},
 	        {"db", required_argument, NULL, O_DB},
@@ -275,7 +277,8 @@ static int parse_args(int argc, char **argv, options *o)
 			o->commit_batch = (unsigned)v;
 			break;
 		case O_NO_ACCESS:
-			o->access_log = false;
+		case O_ACCESS:
+			o->access_log = c == O_ACCESS;
 			break;
 		case 'h':
 			fputs(usage, stdout);

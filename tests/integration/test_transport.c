@@ -98,6 +98,11 @@ static int setup_one(void **state)
 	                                          "--reserved-local-connections", "0", NULL});
 }
 
+static int setup_access_log(void **state)
+{
+	return start(state, (const char *const[]){"--access-log", NULL});
+}
+
 static int teardown(void **state)
 {
 	fixture *f = *state;
@@ -294,6 +299,37 @@ static void test_refusals_logged_at_most_once_a_second(void **state)
 	assert_true(lines <= 2 + (int)(took / 1000));
 }
 
+/* Every call gets its access-log line: the request id that the old ipc watchdog's probes
+ * carried (and that hid a caller's calls from the log) is nobody's to claim now. */
+static void test_no_request_id_hides_a_call(void **state)
+{
+	fixture *f = *state;
+	Onboard__V1__MetadataEntry id = ONBOARD__V1__METADATA_ENTRY__INIT;
+	id.key = (char *)"request-id";
+	id.value = (char *)"onboardd-watchdog";
+	Onboard__V1__MetadataEntry *md[] = {&id};
+	Onboard__V1__Request rq = ONBOARD__V1__REQUEST__INIT;
+	rq.version = 1;
+	rq.method = (char *)HEALTH;
+	rq.metadata = md;
+	rq.n_metadata = 1;
+	uint8_t env[256];
+	assert_true(onboard__v1__request__get_packed_size(&rq) <= sizeof(env));
+	size_t len = onboard__v1__request__pack(&rq, env);
+	ob_spraw c;
+	assert_int_equal(ob_spraw_open(&c, f->srv.url, NULL, TIMEOUT_MS), 0);
+	assert_int_equal(ob_spraw_send(&c, env, len), 0);
+	uint8_t *reply = NULL;
+	size_t n = 0;
+	assert_int_equal(ob_spraw_recv(&c, &reply, &n, TIMEOUT_MS), 0);
+	free(reply);
+	ob_spraw_close(&c);
+	int64_t end = now_ms() + TIMEOUT_MS;
+	while (count_lines(f->srv.log, "onboardd-watchdog") < 1 && now_ms() < end)
+		sleep_ms(20);
+	assert_int_equal(count_lines(f->srv.log, "onboardd-watchdog"), 1);
+}
+
 /* A connection that never says hello is closed after the 10 s handshake timeout. */
 static void test_silent_connection_closed(void **state)
 {
@@ -315,6 +351,7 @@ int main(void)
 	        T(test_per_peer_cap, setup_small),
 	        T(test_refusals_logged_at_most_once_a_second, setup_one),
 	        T(test_silent_connection_closed, setup_default),
+	        T(test_no_request_id_hides_a_call, setup_access_log),
 	};
 #undef T
 	return cmocka_run_group_tests(tests, NULL, NULL);
