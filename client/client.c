@@ -360,8 +360,25 @@ static int call_once(ob_client *c, const char *method, const ob_metadata *md, si
 	nng_msg_free(reply);
 	if (rs == NULL)
 		return local_failure(res, OB_CODE_INTERNAL, "the server's reply is not a Response");
-	res->code = (int)rs->code;
-	res->message = dup_str(rs->message);
+	/* The code is the peer's word, any int32 (protobuf-c keeps unknown enum
+	 * values as they are). Callers index tables with it and the CLI exits
+	 * with 64 + code: -64 would be a success with no reply, 192 an exit
+	 * status of 256, i.e. 0. A code outside the contract is UNKNOWN, as
+	 * gRPC's own libraries do; the message keeps the number. */
+	int code = (int)rs->code;
+	bool known = code >= OB_CODE_OK && code <= OB_CODE_UNAUTHENTICATED;
+	res->code = known ? code : OB_CODE_UNKNOWN;
+	if (known) {
+		res->message = dup_str(rs->message);
+	} else {
+		const char *said = rs->message != NULL ? rs->message : "";
+		size_t len = strlen(said) + 80;
+		if ((res->message = malloc(len)) != NULL)
+			snprintf(res->message, len,
+			         "the server answered status code %d, which is not one of the "
+			         "contract's: %s",
+			         code, said);
+	}
 	res->request_id = dup_str(rs->request_id);
 	res->retry_after_ms = rs->retry_after_ms;
 	if (rs->n_field_violations > 0) {
@@ -373,7 +390,7 @@ static int call_once(ob_client *c, const char *method, const ob_metadata *md, si
 			res->n_violations++;
 		}
 	}
-	if (rs->payload.len > 0 && (res->payload = malloc(rs->payload.len)) != NULL) {
+	if (known && rs->payload.len > 0 && (res->payload = malloc(rs->payload.len)) != NULL) {
 		memcpy(res->payload, rs->payload.data, rs->payload.len);
 		res->payload_len = rs->payload.len;
 	}

@@ -106,7 +106,10 @@ typedef struct ob_field_violation {
 } ob_field_violation;
 
 typedef struct ob_result {
-	int code;      /* OB_CODE_*; also set for local failures */
+	/* OB_CODE_*, always 0..16: a server's code outside them is UNKNOWN
+	 * (the message then says which code it sent); also set for local
+	 * failures. */
+	int code;
 	bool local;    /* no reply came: could not connect, timed out, bad reply */
 	char *message; /* never NULL after a call */
 	ob_field_violation *violations;
