@@ -2292,7 +2292,7 @@ static int cmd_import(cli *c, int argc, char **argv)
 		       done, n_rows);
 		rc = OB_EXIT_LOCAL;
 	} else {
-		rc = first_refusal != 0 ? OB_EXIT_STATUS + first_refusal : OB_EXIT_OK;
+		rc = first_refusal != 0 ? cli_status_exit(first_refusal) : OB_EXIT_OK;
 	}
 	import_rows_free(rows, n_rows);
 	free(seen.slots);

@@ -44,7 +44,8 @@ static const char usage_head[] =
 static const char usage_tail[] =
         "\n"
         "Exit status: 0 OK, 1 local error, 2 usage error, 64 + status code otherwise\n"
-        "(e.g. 69 NOT_FOUND, 67 INVALID_ARGUMENT, 76 UNIMPLEMENTED).\n";
+        "(e.g. 69 NOT_FOUND, 67 INVALID_ARGUMENT, 76 UNIMPLEMENTED); a code outside\n"
+        "the contract's is UNKNOWN (66).\n";
 
 static void print_usage(FILE *f)
 {
@@ -115,6 +116,13 @@ ob_client *cli_client(cli *c)
 	return c->client;
 }
 
+int cli_status_exit(int code)
+{
+	if (code <= OB_CODE_OK || code > OB_CODE_UNAUTHENTICATED)
+		code = OB_CODE_UNKNOWN;
+	return OB_EXIT_STATUS + code;
+}
+
 void cli_print_status(const cli *c, const ob_result *r)
 {
 	(void)c;
@@ -148,8 +156,11 @@ int cli_call_md(cli *c, const char *method, const ob_metadata *extra, size_t n_e
 			rc = OB_EXIT_LOCAL;
 		} else {
 			cli_print_status(c, &r);
-			rc = OB_EXIT_STATUS + code;
+			rc = cli_status_exit(code);
 		}
+	} else if (*resp == NULL) { /* defensive: an OK call unpacks its reply */
+		fprintf(stderr, "onboard: %s: OK but no reply\n", method);
+		rc = OB_EXIT_LOCAL;
 	}
 	ob_result_fini(&r);
 	return rc;
