@@ -8,8 +8,8 @@
  *     ob_fakesrv_stop(&f);
  *
  * The program is the one named by $ONBOARD_FAKESRV (meson sets it). With
- * uid >= 0, the child takes that uid and group id (and no supplementary
- * groups) before exec, which needs root: a listener run by another user.
+ * uid >= 0, it runs with --uid and becomes that user (and group) before it
+ * listens, which needs root: a listener run by someone else.
  * ob_fakesrv_start() returns once the server has printed "ready", that is
  * once it listens (at most 10 s), so a test never sleeps to wait for it.
  *

@@ -1,7 +1,6 @@
 #include "fakesrv.h"
 
 #include <errno.h>
-#include <grp.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -25,8 +24,9 @@ int ob_fakesrv_start(ob_fakesrv *f, const char *url, int code, long uid)
 		perror("fakesrv: pipe");
 		return -1;
 	}
-	char code_s[16];
+	char code_s[16], uid_s[24];
 	snprintf(code_s, sizeof(code_s), "%d", code);
+	snprintf(uid_s, sizeof(uid_s), "%ld", uid);
 	pid_t pid = fork();
 	if (pid < 0) {
 		perror("fakesrv: fork");
@@ -38,13 +38,10 @@ int ob_fakesrv_start(ob_fakesrv *f, const char *url, int code, long uid)
 		close(fds[0]);
 		if (dup2(fds[1], STDOUT_FILENO) < 0)
 			_exit(127);
-		if (uid >= 0 && (setgroups(0, NULL) != 0 || setgid((gid_t)uid) != 0 ||
-		                 setuid((uid_t)uid) != 0)) {
-			fprintf(stderr, "fakesrv: cannot become uid %ld: %s\n", uid,
-			        strerror(errno));
-			_exit(127);
-		}
-		execl(prog, prog, url, code_s, (char *)NULL);
+		if (uid >= 0)
+			execl(prog, prog, "--uid", uid_s, url, code_s, (char *)NULL);
+		else
+			execl(prog, prog, url, code_s, (char *)NULL);
 		fprintf(stderr, "fakesrv: cannot run %s: %s\n", prog, strerror(errno));
 		_exit(127);
 	}
