@@ -3,6 +3,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,6 +38,10 @@ static const char usage_head[] =
         "      --tls-server-name NAME  the name the server's certificate must carry\n"
         "                         (default: the URL's host; mbedTLS does not match IP\n"
         "                         addresses against certificates)\n"
+        "      --server-uid USER  the user (name or uid) onboardd runs as, for ipc://\n"
+        "                         (default $ONBOARD_SERVER_UID, else yours; root is\n"
+        "                         always taken): a socket served by anyone else is\n"
+        "                         refused before anything is sent\n"
         "  -h, --help             this text; COMMAND --help for a command's\n"
         "\n"
         "Commands:\n";
@@ -271,6 +276,23 @@ static bool parse_duration(const char *s, int64_t *ms)
 	return true;
 }
 
+/* A user name or a numeric uid. */
+static bool parse_uid(const char *s, uint32_t *uid)
+{
+	char *end;
+	errno = 0;
+	unsigned long v = strtoul(s, &end, 10);
+	if (s[0] >= '0' && s[0] <= '9' && *end == '\0' && errno == 0 && v < UINT32_MAX) {
+		*uid = (uint32_t)v;
+		return true;
+	}
+	const struct passwd *pw = getpwnam(s);
+	if (pw == NULL)
+		return false;
+	*uid = (uint32_t)pw->pw_uid;
+	return true;
+}
+
 static const cli_command *find_command(const char *name)
 {
 	const cli_command *tables[] = {cli_rpc_commands, cli_app_commands, cli_admin_commands};
@@ -323,6 +345,11 @@ int main(int argc, char **argv)
 				return cli_usage_error(NULL, "%s needs a key file", a);
 			c.client_opts.key_file = val;
 			i++;
+		} else if (strcmp(a, "--server-uid") == 0) {
+			if (val == NULL || !parse_uid(val, &c.client_opts.ipc_server_uid))
+				return cli_usage_error(NULL, "%s needs a user name or a uid", a);
+			c.client_opts.ipc_server_uid_set = true;
+			i++;
 		} else if (strcmp(a, "--tls-server-name") == 0) {
 			if (val == NULL)
 				return cli_usage_error(NULL, "%s needs a name", a);
@@ -342,6 +369,12 @@ int main(int argc, char **argv)
 		} else {
 			return cli_usage_error(NULL, "unknown option '%s'", a);
 		}
+	}
+	const char *su = getenv("ONBOARD_SERVER_UID");
+	if (!c.client_opts.ipc_server_uid_set && su != NULL && su[0] != '\0') {
+		if (!parse_uid(su, &c.client_opts.ipc_server_uid))
+			return cli_usage_error(NULL, "$ONBOARD_SERVER_UID is not a user: '%s'", su);
+		c.client_opts.ipc_server_uid_set = true;
 	}
 	if (c.client_opts.key_file == NULL) {
 		const char *k = getenv("ONBOARD_KEY");
