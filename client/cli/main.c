@@ -109,10 +109,17 @@ ob_client *cli_client(cli *c)
 	if (c->client != NULL)
 		return c->client;
 	static char default_url[512];
-	if (c->n_servers == 0)
+	char err[512];
+	if (c->n_servers == 0) {
+		/* /tmp/onboard-$UID when there is no $XDG_RUNTIME_DIR: someone
+		 * else may have made it first (defaults.h). */
+		if (ob_default_server_check(err, sizeof(err)) != 0) {
+			fprintf(stderr, "onboard: %s\n", err);
+			return NULL;
+		}
 		c->servers[c->n_servers++] =
 		        ob_default_server_url(default_url, sizeof(default_url));
-	char err[512];
+	}
 	if (ob_client_open(&c->client, c->servers, c->n_servers, &c->client_opts, err,
 	                   sizeof(err)) != 0) {
 		fprintf(stderr, "onboard: %s\n", err);

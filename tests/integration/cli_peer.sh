@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # cli_peer.sh: the onboard CLI refuses an ipc socket served by another user than the expected
-# one (--server-uid, $ONBOARD_SERVER_UID; by default its own, or root). The library's side is
-# in test_peer.c.
+# one (--server-uid, $ONBOARD_SERVER_UID; by default its own, or root) and a default socket
+# directory in /tmp that someone else made. The library's side is in test_peer.c.
 #
-# Needs root (CI runs the tests as root): the foreign server is onboard-fakesrv --uid 65534.
-# Skipped (77) otherwise.
+# Needs root (CI runs the tests as root): the foreign server is onboard-fakesrv --uid 65534,
+# and the default directory is checked as an unused uid with setpriv. Skipped (77) otherwise.
 # Needs ONBOARD_CLI and ONBOARD_FAKESRV (meson test sets both).
 set -uo pipefail
 
@@ -23,6 +23,7 @@ chmod 711 "$dir"
 mkdir -m 700 "$dir/nobody"
 chown "$nobody:$nobody" "$dir/nobody"
 pids=()
+tmp_default=
 failures=0
 
 cleanup() {
@@ -31,6 +32,9 @@ cleanup() {
 		wait "$pid" 2>/dev/null
 	done
 	rm -rf "$dir"
+	if [ -n "$tmp_default" ]; then
+		rm -rf "$tmp_default"
+	fi
 }
 trap cleanup EXIT
 trap 'exit 129' HUP
@@ -108,6 +112,36 @@ run "an unknown user is a usage error" 2 "--server-uid needs a user name or a ui
 	"$ONBOARD_CLI" --server-uid no-such-user-onboard health
 run "so is a bad \$ONBOARD_SERVER_UID" 2 "ONBOARD_SERVER_UID is not a user" \
 	env ONBOARD_SERVER_UID=no-such-user-onboard "$ONBOARD_CLI" health
+
+# The default socket directory, /tmp/onboard-$UID without $XDG_RUNTIME_DIR, made by nobody
+# for a user who has none: the CLI, run as that user, refuses it. Needs setpriv and a CLI
+# that user can run (not so when the tree is in a directory closed to others).
+uid=$((2000000000 + $$ % 100000))
+while getent passwd "$uid" >/dev/null || [ -e "/tmp/onboard-$uid" ] || [ -L "/tmp/onboard-$uid" ]; do
+	uid=$((uid + 1))
+done
+as_user() {
+	env -u XDG_RUNTIME_DIR -u ONBOARD_SERVER setpriv --reuid "$uid" --regid "$uid" --clear-groups "$@"
+}
+if ! command -v setpriv >/dev/null || ! as_user "$ONBOARD_CLI" --help >/dev/null 2>&1; then
+	echo "cli_peer: the default directory's check skipped: setpriv cannot run the CLI as uid $uid"
+else
+	tmp_default=/tmp/onboard-$uid
+	mkdir -m 700 "$tmp_default"
+	chown "$nobody:$nobody" "$tmp_default"
+	run "a default socket directory made by someone else is refused" 1 \
+		"onboard: the socket directory $tmp_default belongs to uid $nobody, not to you (uid $uid)" \
+		as_user "$ONBOARD_CLI" --timeout 2s health
+	# The user's own: accepted, and then nothing listens there (a local error all the same,
+	# but about the connection).
+	chown "$uid:$uid" "$tmp_default"
+	run "the user's own directory is taken" 1 "cannot connect to ipc://$tmp_default/onboardd.sock" \
+		as_user "$ONBOARD_CLI" --timeout 2s health
+	# An explicit --server is the user's choice: its directory is not checked (the peer is).
+	chown "$nobody:$nobody" "$tmp_default"
+	run "an explicit --server is not the default" 1 "cannot connect to ipc://$tmp_default/onboardd.sock" \
+		as_user "$ONBOARD_CLI" --timeout 2s --server "ipc://$tmp_default/onboardd.sock" health
+fi
 
 if [ "$failures" -ne 0 ]; then
 	echo "$failures check(s) failed" >&2

@@ -1,9 +1,11 @@
 /*
- * test_peer.c: libonboard-client checks who listens on an ipc socket.
+ * test_peer.c: libonboard-client checks who listens on an ipc socket, and refuses the default
+ * socket directory in /tmp when someone else made it.
  *
  * Needs root (CI runs the tests as root): the server that must be refused is an
- * onboard-fakesrv run as nobody (uid 65534). Without root the whole program is skipped (exit
- * 77).
+ * onboard-fakesrv run as nobody (uid 65534), and the directory checks change to other uids.
+ * Without root the whole program is skipped (exit 77); tests/unit/test_defaults.c checks the
+ * directory rules without root.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -12,11 +14,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pwd.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 
+#include "defaults.h"
 #include "fakesrv.h"
 #include "onboard/client.h"
 
@@ -34,6 +39,7 @@ enum { NOBODY = 65534 };
  * onboardd's watchdog works around (nng issue #1518): a server that was refused is not asked
  * again. */
 static char dir[64];
+static char default_dir[64]; /* /tmp/onboard-UID of test_default_dir, removed by teardown */
 static char refused_path[96], refused_url[128], taken_url[128], root_url[128];
 static ob_fakesrv refused_srv, taken_srv, root_srv;
 
@@ -69,6 +75,10 @@ static int teardown(void **state)
 	ob_fakesrv_stop(&refused_srv);
 	ob_fakesrv_stop(&taken_srv);
 	ob_fakesrv_stop(&root_srv);
+	if (default_dir[0] != '\0') { /* a failed test_default_dir leaves it behind */
+		unlink(default_dir);
+		rmdir(default_dir);
+	}
 	char cmd[128];
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	return system(cmd) == 0 ? 0 : -1;
@@ -157,6 +167,93 @@ static void test_default_accepts_own_uid(void **state)
 	ob_client_close(c);
 }
 
+/* An unused uid for the default directory's checks: /tmp/onboard-UID must not exist. */
+static uid_t unused_uid(void)
+{
+	for (uid_t uid = 2000000000u + (uid_t)(getpid() % 100000);; uid++) {
+		char path[64];
+		struct stat st;
+		snprintf(path, sizeof(path), "/tmp/onboard-%u", (unsigned)uid);
+		if (getpwuid(uid) == NULL && lstat(path, &st) != 0)
+			return uid;
+	}
+}
+
+/* Runs ob_default_server_check() as uid, without $ONBOARD_SERVER and $XDG_RUNTIME_DIR, in a
+ * child (which uses no nng); returns its result and message. */
+static int check_as(uid_t uid, char *msg, size_t n)
+{
+	int fds[2];
+	assert_int_equal(pipe(fds), 0);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		close(fds[0]);
+		if (setgid(uid) != 0 || setuid(uid) != 0)
+			_exit(3);
+		unsetenv("ONBOARD_SERVER");
+		unsetenv("XDG_RUNTIME_DIR");
+		char err[512] = "";
+		int rc = ob_default_server_check(err, sizeof(err));
+		if (write(fds[1], err, strlen(err)) < 0)
+			_exit(4);
+		_exit(rc == 0 ? 0 : 1);
+	}
+	close(fds[1]);
+	size_t got = 0;
+	ssize_t r;
+	while (got + 1 < n && (r = read(fds[0], msg + got, n - 1 - got)) > 0)
+		got += (size_t)r;
+	msg[got] = '\0';
+	close(fds[0]);
+	int status;
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_true(WEXITSTATUS(status) <= 1);
+	return WEXITSTATUS(status) == 0 ? 0 : -1;
+}
+
+/* /tmp/onboard-$UID, the default socket directory without $XDG_RUNTIME_DIR: refused when
+ * someone else made it, when others may write to it, when it is a symbolic link; accepted
+ * when it is the user's own, or missing. */
+static void test_default_dir(void **state)
+{
+	(void)state;
+	uid_t uid = unused_uid();
+	char msg[512], want[256];
+	snprintf(default_dir, sizeof(default_dir), "/tmp/onboard-%u", (unsigned)uid);
+	const char *path = default_dir;
+
+	assert_int_equal(check_as(uid, msg, sizeof(msg)), 0); /* missing */
+
+	assert_int_equal(mkdir(path, 0700), 0);
+	assert_int_equal(chown(path, NOBODY, NOBODY), 0); /* made by nobody */
+	int rc = check_as(uid, msg, sizeof(msg));
+	snprintf(want, sizeof(want),
+	         "the socket directory %s belongs to uid %d, not to you (uid %u)", path, NOBODY,
+	         (unsigned)uid);
+	if (strstr(msg, want) == NULL)
+		print_error("got \"%s\", want \"%s...\"\n", msg, want);
+	assert_int_equal(rc, -1);
+	assert_non_null(strstr(msg, want));
+
+	assert_int_equal(chown(path, uid, uid), 0); /* the user's own */
+	assert_int_equal(check_as(uid, msg, sizeof(msg)), 0);
+
+	assert_int_equal(chmod(path, 0733), 0); /* but others may write */
+	assert_int_equal(check_as(uid, msg, sizeof(msg)), -1);
+	assert_non_null(strstr(msg, "can be written by others (mode 733)"));
+
+	assert_int_equal(rmdir(path), 0);
+	char target[96];
+	snprintf(target, sizeof(target), "%s/root", dir);
+	assert_int_equal(symlink(target, path), 0); /* a link to a directory */
+	assert_int_equal(lchown(path, uid, uid), 0);
+	assert_int_equal(check_as(uid, msg, sizeof(msg)), -1);
+	assert_non_null(strstr(msg, "is a symbolic link"));
+	assert_int_equal(unlink(path), 0);
+}
+
 int main(void)
 {
 	if (geteuid() != 0) {
@@ -166,7 +263,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test(test_refused_at_open),         cmocka_unit_test(test_refused_call),
 	        cmocka_unit_test(test_refused_among_others),    cmocka_unit_test(test_named_uid),
-	        cmocka_unit_test(test_default_accepts_own_uid),
+	        cmocka_unit_test(test_default_accepts_own_uid), cmocka_unit_test(test_default_dir),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
