@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <nng/nng.h>
 #include <nng/protocol/reqrep0/req.h>
@@ -19,7 +20,12 @@
 #include "onboard/v1/auth.pb-c.h"
 #include "onboard/v1/rpc.pb-c.h"
 
-enum { DEFAULT_TIMEOUT_MS = 10000, DEFAULT_MAX_REPLY = 16 << 20 };
+enum {
+	DEFAULT_TIMEOUT_MS = 10000,
+	DEFAULT_MAX_REPLY = 16 << 20,
+	RECONNECT_MIN_MS = 50,
+	RECONNECT_MAX_MS = 2000,
+};
 
 struct ob_client {
 	nng_socket sock;
@@ -31,6 +37,13 @@ struct ob_client {
 	pthread_mutex_t mu; /* guards the token */
 	char token[128];
 	int64_t token_expires_ms; /* by our clock; 0: none */
+	/* ipc peers (see check_peer): the uid expected besides root, and the
+	 * last refusal, under its own lock: check_peer runs on nng's threads
+	 * while a login may hold mu across a call. */
+	uint64_t server_uid;
+	pthread_mutex_t peer_mu;
+	uint32_t refused_dialer; /* nng_dialer_id of the last refusal; 0: none */
+	char refusal[320];
 };
 
 static int64_t wall_ms(void)
@@ -38,6 +51,81 @@ static int64_t wall_ms(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* The path of an ipc or abstract address, for messages. */
+static void addr_name(const nng_sockaddr *sa, char *out, size_t n)
+{
+	if (sa->s_family == NNG_AF_IPC)
+		snprintf(out, n, "%s", sa->s_ipc.sa_path);
+	else if (sa->s_family == NNG_AF_ABSTRACT)
+		snprintf(out, n, "abstract://%.*s", (int)sa->s_abstract.sa_len,
+		         (const char *)sa->s_abstract.sa_name);
+	else
+		snprintf(out, n, "?");
+}
+
+/*
+ * NNG_PIPE_EV_ADD_PRE, on an nng thread, once a connection is negotiated and
+ * before it carries a request: an ipc peer must run as the expected uid or as
+ * root (see ob_client_options). Closing the pipe here is how nng lets a
+ * callback refuse it; the socket never sends on it. A transport without the
+ * option (tcp, tls+tcp) answers NNG_ENOTSUP and is let through; an ipc pipe
+ * whose peer cannot be learnt is refused.
+ */
+static void check_peer(nng_pipe p, nng_pipe_ev ev, void *arg)
+{
+	(void)ev;
+	ob_client *c = arg;
+	nng_sockaddr sa;
+	bool ipc = nng_pipe_get_addr(p, NNG_OPT_REMADDR, &sa) == 0 &&
+	           (sa.s_family == NNG_AF_IPC || sa.s_family == NNG_AF_ABSTRACT);
+	uint64_t uid = 0;
+	int rv = nng_pipe_get_uint64(p, NNG_OPT_IPC_PEER_UID, &uid);
+	if (rv == NNG_ENOTSUP && !ipc)
+		return;
+	nng_dialer d = nng_pipe_dialer(p);
+	uint32_t dialer_id = (uint32_t)nng_dialer_id(d);
+	if (rv == 0 && (uid == c->server_uid || uid == 0)) {
+		pthread_mutex_lock(&c->peer_mu);
+		if (c->refused_dialer == dialer_id)
+			c->refused_dialer = 0; /* the right server is back */
+		pthread_mutex_unlock(&c->peer_mu);
+		return;
+	}
+	char where[NNG_MAXADDRLEN + 16];
+	if (ipc)
+		addr_name(&sa, where, sizeof(where));
+	else
+		snprintf(where, sizeof(where), "?");
+	pthread_mutex_lock(&c->peer_mu);
+	if (rv != 0)
+		snprintf(c->refusal, sizeof(c->refusal),
+		         "cannot learn which uid serves the server socket at %s: %s", where,
+		         nng_strerror(rv));
+	else
+		snprintf(c->refusal, sizeof(c->refusal),
+		         "the server socket at %s is served by uid %llu, expected %llu%s", where,
+		         (unsigned long long)uid, (unsigned long long)c->server_uid,
+		         c->server_uid != 0 ? " (or root)" : "");
+	c->refused_dialer = dialer_id;
+	pthread_mutex_unlock(&c->peer_mu);
+	/* nng redials within RECONNECT_MIN_MS of a closed pipe (its backoff
+	 * starts again with every connection made): not 20 times a second to
+	 * a socket we refuse. */
+	nng_dialer_set_ms(d, NNG_OPT_RECONNMINT, RECONNECT_MAX_MS);
+	nng_pipe_close(p);
+}
+
+/* Copies the last refusal into out if dialer_id (0: any dialer) made it. */
+static bool refused(ob_client *c, uint32_t dialer_id, char *out, size_t n)
+{
+	pthread_mutex_lock(&c->peer_mu);
+	bool yes = c->refused_dialer != 0 && (dialer_id == 0 || c->refused_dialer == dialer_id);
+	if (yes)
+		snprintf(out, n, "%s", c->refusal);
+	pthread_mutex_unlock(&c->peer_mu);
+	return yes;
 }
 
 static const char *const code_names[] = {
@@ -159,8 +247,12 @@ int ob_client_open(ob_client **out, const char *const *urls, size_t n_urls,
 		return -1;
 	}
 	pthread_mutex_init(&c->mu, NULL);
+	pthread_mutex_init(&c->peer_mu, NULL);
+	c->server_uid = opts != NULL && opts->ipc_server_uid_set ? opts->ipc_server_uid
+	                                                         : (uint64_t)geteuid();
 	if (opts != NULL && opts->key_file != NULL) {
 		if (ob_keyfile_load(opts->key_file, c->seed, c->key_id, err, errlen) != 0) {
+			pthread_mutex_destroy(&c->peer_mu);
 			pthread_mutex_destroy(&c->mu);
 			free(c);
 			return -1;
@@ -170,9 +262,17 @@ int ob_client_open(ob_client **out, const char *const *urls, size_t n_urls,
 	int rv = nng_req0_open(&c->sock);
 	if (rv != 0) {
 		sodium_memzero(c->seed, sizeof(c->seed));
+		pthread_mutex_destroy(&c->peer_mu);
 		pthread_mutex_destroy(&c->mu);
 		free(c);
 		say(err, errlen, "cannot open a socket: %s", nng_strerror(rv));
+		return -1;
+	}
+	/* Before any dialer: no connection escapes the check. */
+	rv = nng_pipe_notify(c->sock, NNG_PIPE_EV_ADD_PRE, check_peer, c);
+	if (rv != 0) {
+		say(err, errlen, "cannot watch connections: %s", nng_strerror(rv));
+		ob_client_close(c);
 		return -1;
 	}
 	size_t max_reply = opts != NULL && opts->max_reply_bytes > 0 ? opts->max_reply_bytes
@@ -180,12 +280,12 @@ int ob_client_open(ob_client **out, const char *const *urls, size_t n_urls,
 	nng_socket_set_size(c->sock, NNG_OPT_RECVMAXSZ, max_reply);
 	/* No timed resend: see the header. */
 	nng_socket_set_ms(c->sock, NNG_OPT_REQ_RESENDTIME, NNG_DURATION_INFINITE);
-	nng_socket_set_ms(c->sock, NNG_OPT_RECONNMINT, 50);
-	nng_socket_set_ms(c->sock, NNG_OPT_RECONNMAXT, 2000);
+	nng_socket_set_ms(c->sock, NNG_OPT_RECONNMINT, RECONNECT_MIN_MS);
+	nng_socket_set_ms(c->sock, NNG_OPT_RECONNMAXT, RECONNECT_MAX_MS);
 
 	size_t connected = 0;
 	bool lazy = opts != NULL && opts->lazy_connect;
-	char first_err[256] = "";
+	char first_err[400] = "";
 	for (size_t i = 0; i < n_urls; i++) {
 		nng_dialer d;
 		bool tls = strncmp(urls[i], "tls+tcp://", 10) == 0;
@@ -206,17 +306,24 @@ int ob_client_open(ob_client **out, const char *const *urls, size_t n_urls,
 		/* A blocking first dial reports a missing server at once; a
 		 * failed one is retried in the background. */
 		rv = nng_dialer_start(d, lazy ? NNG_FLAG_NONBLOCK : 0);
-		if (rv == 0) {
+		/* A blocking start returns after check_peer has run on the
+		 * connection it made: a refusal is known by now. */
+		char why[320];
+		if (rv == 0 && !lazy && refused(c, (uint32_t)nng_dialer_id(d), why, sizeof(why))) {
+			if (first_err[0] == '\0')
+				snprintf(first_err, sizeof(first_err), "%s", why);
+		} else if (rv == 0) {
 			connected++;
 		} else {
 			if (first_err[0] == '\0')
-				snprintf(first_err, sizeof(first_err), "%s: %s", urls[i],
-				         nng_strerror(rv));
+				snprintf(first_err, sizeof(first_err),
+				         "cannot connect to %s: %s; is onboardd running there?",
+				         urls[i], nng_strerror(rv));
 			nng_dialer_start(d, NNG_FLAG_NONBLOCK);
 		}
 	}
 	if (!lazy && connected == 0) {
-		say(err, errlen, "cannot connect to %s; is onboardd running there?", first_err);
+		say(err, errlen, "%s", first_err);
 		ob_client_close(c);
 		return -1;
 	}
@@ -233,6 +340,7 @@ void ob_client_close(ob_client *c)
 		nng_tls_config_free(c->tls);
 	sodium_memzero(c->seed, sizeof(c->seed));
 	sodium_memzero(c->token, sizeof(c->token));
+	pthread_mutex_destroy(&c->peer_mu);
 	pthread_mutex_destroy(&c->mu);
 	free(c);
 }
@@ -246,7 +354,7 @@ static int local_failure(ob_result *res, int code, const char *fmt, ...)
         __attribute__((format(printf, 3, 4)));
 static int local_failure(ob_result *res, int code, const char *fmt, ...)
 {
-	char buf[256];
+	char buf[512];
 	va_list ap;
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof(buf), fmt, ap);
@@ -348,6 +456,10 @@ static int call_once(ob_client *c, const char *method, const ob_metadata *md, si
 		                     "signed by the CA given, does not name the host (mbedTLS "
 		                     "matches names, not IP addresses: use --tls-server-name), or "
 		                     "the server wants a client certificate");
+	char why[320];
+	if (rv == NNG_ETIMEDOUT && refused(c, 0, why, sizeof(why)))
+		return local_failure(res, OB_CODE_DEADLINE_EXCEEDED, "no reply within %lld ms: %s",
+		                     (long long)timeout_ms, why);
 	if (rv == NNG_ETIMEDOUT)
 		return local_failure(res, OB_CODE_DEADLINE_EXCEEDED,
 		                     "no reply within %lld ms (is the server reachable?)",
@@ -360,8 +472,25 @@ static int call_once(ob_client *c, const char *method, const ob_metadata *md, si
 	nng_msg_free(reply);
 	if (rs == NULL)
 		return local_failure(res, OB_CODE_INTERNAL, "the server's reply is not a Response");
-	res->code = (int)rs->code;
-	res->message = dup_str(rs->message);
+	/* The code is the peer's word, any int32 (protobuf-c keeps unknown enum
+	 * values as they are). Callers index tables with it and the CLI exits
+	 * with 64 + code: -64 would be a success with no reply, 192 an exit
+	 * status of 256, i.e. 0. A code outside the contract is UNKNOWN, as
+	 * gRPC's own libraries do; the message keeps the number. */
+	int code = (int)rs->code;
+	bool known = code >= OB_CODE_OK && code <= OB_CODE_UNAUTHENTICATED;
+	res->code = known ? code : OB_CODE_UNKNOWN;
+	if (known) {
+		res->message = dup_str(rs->message);
+	} else {
+		const char *said = rs->message != NULL ? rs->message : "";
+		size_t len = strlen(said) + 80;
+		if ((res->message = malloc(len)) != NULL)
+			snprintf(res->message, len,
+			         "the server answered status code %d, which is not one of the "
+			         "contract's: %s",
+			         code, said);
+	}
 	res->request_id = dup_str(rs->request_id);
 	res->retry_after_ms = rs->retry_after_ms;
 	if (rs->n_field_violations > 0) {
@@ -373,7 +502,7 @@ static int call_once(ob_client *c, const char *method, const ob_metadata *md, si
 			res->n_violations++;
 		}
 	}
-	if (rs->payload.len > 0 && (res->payload = malloc(rs->payload.len)) != NULL) {
+	if (known && rs->payload.len > 0 && (res->payload = malloc(rs->payload.len)) != NULL) {
 		memcpy(res->payload, rs->payload.data, rs->payload.len);
 		res->payload_len = rs->payload.len;
 	}

@@ -47,6 +47,11 @@ int cli_call(cli *c, const char *method, const ProtobufCMessage *req,
 int cli_call_md(cli *c, const char *method, const ob_metadata *extra, size_t n_extra,
                 const ProtobufCMessage *req, const ProtobufCMessageDescriptor *resp_desc,
                 ProtobufCMessage **resp);
+/* The exit status of a non-OK code: 64 + code for the contract's codes
+ * (1..16), 64 + UNKNOWN for any other, so that no code ends as exit status 0.
+ * The library already turns unknown codes into UNKNOWN; this holds even with
+ * another build of libonboard-client.so, which the CLI links dynamically. */
+int cli_status_exit(int code);
 /* Prints a non-OK result to stderr: code, message, field violations. */
 void cli_print_status(const cli *c, const ob_result *r);
 /* Prints m as proto3 JSON on stdout (pretty). */

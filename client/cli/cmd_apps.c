@@ -1806,9 +1806,14 @@ static int read_import(const char *path, import_row **out, size_t *n_out, char *
 		import_row *row = &rows[n_rows++];
 		memset(row, 0, sizeof(*row));
 		row->line = line;
-		for (size_t i = 0; i < n; i++)
-			if (map[i] >= 0 && (row->cells[map[i]] = strdup(f[i])) == NULL)
+		for (size_t i = 0; i < n; i++) {
+			if (map[i] < 0)
+				continue;
+			/* export's formula protection: "'=x" was "=x" (csv.h) */
+			ob_csv_unprotect(f[i]);
+			if ((row->cells[map[i]] = strdup(f[i])) == NULL)
 				goto oom;
+		}
 	}
 	if (got < 0) {
 		snprintf(err, errlen, "%s: %s", path, r.err);
@@ -2069,6 +2074,10 @@ static const char import_help[] =
         "submitted_at, version) are ignored, so that an export can be imported.\n"
         "accepts_terms defaults to true: importing a file states that the partner\n"
         "who sent it collected each company's acceptance of the programme's terms.\n"
+        "A cell that starts with one or more ' and then =, +, -, @, a tab or a\n"
+        "carriage return loses its first ': export adds it so that spreadsheets do\n"
+        "not run the cell as a formula, and import takes it off (\"'=x\" is read as\n"
+        "\"=x\", \"''=x\" as \"'=x\"; \"'abc\" stays as it is).\n"
         "Lines whose cells are all empty are skipped. Limits: 4096 bytes a cell, 64\n"
         "cells a line, 1000000 lines; beyond them, or for a line with another\n"
         "number of cells than the header, nothing is submitted.\n"
@@ -2283,7 +2292,7 @@ static int cmd_import(cli *c, int argc, char **argv)
 		       done, n_rows);
 		rc = OB_EXIT_LOCAL;
 	} else {
-		rc = first_refusal != 0 ? OB_EXIT_STATUS + first_refusal : OB_EXIT_OK;
+		rc = first_refusal != 0 ? cli_status_exit(first_refusal) : OB_EXIT_OK;
 	}
 	import_rows_free(rows, n_rows);
 	free(seen.slots);
@@ -2303,7 +2312,12 @@ static const char export_help[] =
         "and those the server computes\n"
         "  id, state, size, departement, region, submitted_at, version\n"
         "Cells holding a comma, a quote or a line break are quoted. Phones are\n"
-        "written in E.164. The output holds personal data (contact columns).\n"
+        "written in E.164. A cell starting with =, +, -, @, a tab or a carriage\n"
+        "return is written with a ' in front, and quoted, so that a spreadsheet\n"
+        "shows it as text instead of running it as a formula (OWASP's rule for CSV\n"
+        "injection); a phone number in E.164 (+ and 8 to 15 digits) is left as it\n"
+        "is. 'onboard import' takes that ' off again. The output holds personal\n"
+        "data (contact columns).\n"
         "\n" FILTER_HELP
         "      --crlf              end lines with CRLF, as RFC 4180 says (default LF)\n"
         "Exit status: 0; on an error after some pages, the CSV written so far\n"

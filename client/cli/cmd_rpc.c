@@ -168,7 +168,7 @@ static int cmd_call(cli *c, int argc, char **argv)
 			rc = OB_EXIT_LOCAL;
 		} else {
 			cli_print_status(c, &r);
-			rc = OB_EXIT_STATUS + code;
+			rc = cli_status_exit(code);
 		}
 	} else if (md == NULL) {
 		printf("{\"unknownReplyBytes\": %zu}\n", r.payload_len);

@@ -161,14 +161,45 @@ int ob_csv_read(ob_csv_reader *r, char ***fields, size_t *n, size_t *line)
 	return 1;
 }
 
+/* The first bytes of a cell that a spreadsheet takes for a formula (OWASP's
+ * CSV injection list). */
+static bool starts_formula(char ch)
+{
+	return ch != '\0' && strchr("=+-@\t\r", ch) != NULL;
+}
+
+/* True for exactly '+' followed by 8 to 15 digits (E.164 allows 15 at most;
+ * fewer than 8 is no real number). */
+static bool is_e164(const char *s)
+{
+	if (s[0] != '+')
+		return false;
+	size_t digits = strspn(s + 1, "0123456789");
+	return digits >= 8 && digits <= 15 && s[1 + digits] == '\0';
+}
+
+/* True when the writer puts a ' in front of s: see csv.h. */
+static bool needs_protection(const char *s)
+{
+	size_t quotes = strspn(s, "'");
+	return starts_formula(s[quotes]) && !(quotes == 0 && is_e164(s));
+}
+
+void ob_csv_unprotect(char *s)
+{
+	if (s[0] == '\'' && starts_formula(s[strspn(s, "'")]))
+		memmove(s, s + 1, strlen(s)); /* the NUL moves too */
+}
+
 void ob_csv_write_field(FILE *f, const char *s)
 {
 	if (s == NULL)
 		s = "";
 	size_t len = strlen(s);
+	bool protect = needs_protection(s);
 	/* A leading byte order mark is quoted too: unquoted, a reader would
 	 * take it for the file's own and drop it. */
-	bool quote = strpbrk(s, ",\"\r\n") != NULL ||
+	bool quote = protect || strpbrk(s, ",\"\r\n") != NULL ||
 	             (len > 0 && (s[0] == ' ' || s[len - 1] == ' ')) ||
 	             (len >= 3 && memcmp(s, "\xEF\xBB\xBF", 3) == 0);
 	if (!quote) {
@@ -176,6 +207,8 @@ void ob_csv_write_field(FILE *f, const char *s)
 		return;
 	}
 	putc('"', f);
+	if (protect)
+		putc('\'', f);
 	for (; *s != '\0'; s++) {
 		if (*s == '"')
 			putc('"', f);

@@ -51,10 +51,32 @@ void ob_csv_reader_fini(ob_csv_reader *r);
  */
 int ob_csv_read(ob_csv_reader *r, char ***fields, size_t *n, size_t *line);
 
-/* Writes one field, quoted when it holds a comma, a quote, CR or LF, or starts
- * or ends with a space; NULL is written as an empty field. */
+/*
+ * Writes one field, quoted when it holds a comma, a quote, CR or LF, or starts
+ * or ends with a space; NULL is written as an empty field.
+ *
+ * Formula injection: what we write is opened in spreadsheets, which run a cell
+ * that starts with =, +, -, @, a tab or a carriage return as a formula
+ * (=HYPERLINK(...), DDE). Following OWASP's rule, such a cell is written with
+ * a ' in front and quoted ("'=SUM(A1)"): spreadsheets show it as text. One
+ * exception keeps phone numbers usable: a cell that is exactly an E.164
+ * number, '+' and 8 to 15 digits, is written as it is (at worst a spreadsheet
+ * reads it as a number). So that the change can be undone exactly, a cell
+ * that starts with quotes and then one of those characters ("'=1") gets one
+ * more quote too; ob_csv_unprotect() takes one off.
+ */
 void ob_csv_write_field(FILE *f, const char *s);
 /* Writes a record: the fields separated by commas, then eol ("\n" or "\r\n"). */
 void ob_csv_write_record(FILE *f, const char *const *fields, size_t n, const char *eol);
+
+/*
+ * Undoes the formula protection of ob_csv_write_field() on a field read back,
+ * in place: a field that starts with one or more ' and then =, +, -, @, a tab
+ * or a carriage return loses its first '; any other field is left alone. For
+ * every string s, ob_csv_unprotect(what the reader returns for what
+ * ob_csv_write_field(s) wrote) is s. The reader does not call it: a file
+ * is read as it is, and `onboard import` unprotects the cells it submits.
+ */
+void ob_csv_unprotect(char *s);
 
 #endif

@@ -3,6 +3,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,6 +38,10 @@ static const char usage_head[] =
         "      --tls-server-name NAME  the name the server's certificate must carry\n"
         "                         (default: the URL's host; mbedTLS does not match IP\n"
         "                         addresses against certificates)\n"
+        "      --server-uid USER  the user (name or uid) onboardd runs as, for ipc://\n"
+        "                         (default $ONBOARD_SERVER_UID, else yours; root is\n"
+        "                         always taken): a socket served by anyone else is\n"
+        "                         refused before anything is sent\n"
         "  -h, --help             this text; COMMAND --help for a command's\n"
         "\n"
         "Commands:\n";
@@ -44,7 +49,8 @@ static const char usage_head[] =
 static const char usage_tail[] =
         "\n"
         "Exit status: 0 OK, 1 local error, 2 usage error, 64 + status code otherwise\n"
-        "(e.g. 69 NOT_FOUND, 67 INVALID_ARGUMENT, 76 UNIMPLEMENTED).\n";
+        "(e.g. 69 NOT_FOUND, 67 INVALID_ARGUMENT, 76 UNIMPLEMENTED); a code outside\n"
+        "the contract's is UNKNOWN (66).\n";
 
 static void print_usage(FILE *f)
 {
@@ -103,16 +109,30 @@ ob_client *cli_client(cli *c)
 	if (c->client != NULL)
 		return c->client;
 	static char default_url[512];
-	if (c->n_servers == 0)
+	char err[512];
+	if (c->n_servers == 0) {
+		/* /tmp/onboard-$UID when there is no $XDG_RUNTIME_DIR: someone
+		 * else may have made it first (defaults.h). */
+		if (ob_default_server_check(err, sizeof(err)) != 0) {
+			fprintf(stderr, "onboard: %s\n", err);
+			return NULL;
+		}
 		c->servers[c->n_servers++] =
 		        ob_default_server_url(default_url, sizeof(default_url));
-	char err[512];
+	}
 	if (ob_client_open(&c->client, c->servers, c->n_servers, &c->client_opts, err,
 	                   sizeof(err)) != 0) {
 		fprintf(stderr, "onboard: %s\n", err);
 		return NULL;
 	}
 	return c->client;
+}
+
+int cli_status_exit(int code)
+{
+	if (code <= OB_CODE_OK || code > OB_CODE_UNAUTHENTICATED)
+		code = OB_CODE_UNKNOWN;
+	return OB_EXIT_STATUS + code;
 }
 
 void cli_print_status(const cli *c, const ob_result *r)
@@ -148,8 +168,11 @@ int cli_call_md(cli *c, const char *method, const ob_metadata *extra, size_t n_e
 			rc = OB_EXIT_LOCAL;
 		} else {
 			cli_print_status(c, &r);
-			rc = OB_EXIT_STATUS + code;
+			rc = cli_status_exit(code);
 		}
+	} else if (*resp == NULL) { /* defensive: an OK call unpacks its reply */
+		fprintf(stderr, "onboard: %s: OK but no reply\n", method);
+		rc = OB_EXIT_LOCAL;
 	}
 	ob_result_fini(&r);
 	return rc;
@@ -260,6 +283,23 @@ static bool parse_duration(const char *s, int64_t *ms)
 	return true;
 }
 
+/* A user name or a numeric uid. */
+static bool parse_uid(const char *s, uint32_t *uid)
+{
+	char *end;
+	errno = 0;
+	unsigned long v = strtoul(s, &end, 10);
+	if (s[0] >= '0' && s[0] <= '9' && *end == '\0' && errno == 0 && v < UINT32_MAX) {
+		*uid = (uint32_t)v;
+		return true;
+	}
+	const struct passwd *pw = getpwnam(s);
+	if (pw == NULL)
+		return false;
+	*uid = (uint32_t)pw->pw_uid;
+	return true;
+}
+
 static const cli_command *find_command(const char *name)
 {
 	const cli_command *tables[] = {cli_rpc_commands, cli_app_commands, cli_admin_commands};
@@ -312,6 +352,11 @@ int main(int argc, char **argv)
 				return cli_usage_error(NULL, "%s needs a key file", a);
 			c.client_opts.key_file = val;
 			i++;
+		} else if (strcmp(a, "--server-uid") == 0) {
+			if (val == NULL || !parse_uid(val, &c.client_opts.ipc_server_uid))
+				return cli_usage_error(NULL, "%s needs a user name or a uid", a);
+			c.client_opts.ipc_server_uid_set = true;
+			i++;
 		} else if (strcmp(a, "--tls-server-name") == 0) {
 			if (val == NULL)
 				return cli_usage_error(NULL, "%s needs a name", a);
@@ -331,6 +376,12 @@ int main(int argc, char **argv)
 		} else {
 			return cli_usage_error(NULL, "unknown option '%s'", a);
 		}
+	}
+	const char *su = getenv("ONBOARD_SERVER_UID");
+	if (!c.client_opts.ipc_server_uid_set && su != NULL && su[0] != '\0') {
+		if (!parse_uid(su, &c.client_opts.ipc_server_uid))
+			return cli_usage_error(NULL, "$ONBOARD_SERVER_UID is not a user: '%s'", su);
+		c.client_opts.ipc_server_uid_set = true;
 	}
 	if (c.client_opts.key_file == NULL) {
 		const char *k = getenv("ONBOARD_KEY");

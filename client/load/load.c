@@ -542,9 +542,15 @@ int main(int argc, char **argv)
 		return rc < 0 ? 0 : rc;
 	config *c = &sh->cfg;
 	static char default_url[512];
-	if (c->n_servers == 0)
+	if (c->n_servers == 0) {
+		char err[512];
+		if (ob_default_server_check(err, sizeof(err)) != 0) {
+			fprintf(stderr, "onboard-load: %s\n", err);
+			return 1;
+		}
 		c->servers[c->n_servers++] =
 		        ob_default_server_url(default_url, sizeof(default_url));
+	}
 
 	/* A random SIREN range per run, so that runs against one database
 	 * rarely collide. */

@@ -286,6 +286,13 @@ expect_rc 1 "an unterminated quote"
 expect_err "line 2: a quoted field opened on this line is never closed" "the quote's line"
 
 # --- export ------------------------------------------------------------------
+# A company whose text a spreadsheet would run as formulas (the server takes them: they are
+# printable text): export neutralises them, import of the export gives them back unchanged.
+run submit --siren 412345670 --legal-name '=HYPERLINK("http://evil.example/?x","Relevé")' \
+	--trade-name '@SUM(1+1)' --naf 47.91B --address '-1+2 rue des Formules' \
+	--postal-code 29200 --city Brest --contact-name "+cmd|' /C calc'!A0" \
+	--email formule@example.fr --phone "02 61 91 00 09" --channel both --accept-terms
+expect_rc 0 "a company with formula-like text"
 total=$(applications)
 run export --cohort 2020-11
 expect_rc 0 "export"
@@ -296,6 +303,18 @@ expect_eq "$(python3 -c 'import csv, sys; print(len(list(csv.reader(open(sys.arg
 	"$total" "one CSV record per application"
 expect_eq "$(grep -c '' "$dir/out")" "$((total + 1))" "one line per application"
 expect_out '^708101118,,"Le ""Quai"", Atelier SARL",' "the export quotes what needs it"
+expect_out '^412345670,,"'"'"'=HYPERLINK\(""http://evil.example/\?x"",""Relevé""\)","'"'"'@SUM\(1\+1\)",' \
+	"formulas are written with a quote in front, and quoted"
+expect_out ',"'"'"'-1\+2 rue des Formules",29200,Brest,"'"'"'\+cmd\|'"'"' /C calc'"'"'!A0",formule@example.fr,\+33261910009,both,' \
+	"the address and contact too, but not the E.164 phone"
+# No cell of the whole export starts a formula, but E.164 phones (checked by Python's reader).
+checks=$((checks + 1))
+formulas=$(python3 -c 'import csv, re, sys
+for row in csv.reader(open(sys.argv[1], encoding="utf-8", newline="")):
+    for cell in row:
+        if cell[:1] in ("=", "+", "-", "@", "\t", "\r") and not re.fullmatch(r"\+[0-9]{8,15}", cell):
+            print(repr(cell))' "$dir/out")
+[ -z "$formulas" ] || fail "cells that start a formula: $formulas"
 cp "$dir/out" "$dir/export.csv"
 
 run cohort --create --id copy --name "Copy of the default cohort" --capacity 1000
@@ -303,6 +322,21 @@ expect_rc 0 "a cohort to import the export into"
 run import "$dir/export.csv" --cohort copy --quiet
 expect_rc 0 "an export imports back, into another cohort"
 expect_eq "$(applications copy)" "$total" "the copy holds every application"
+run get --siren 412345670 --cohort copy
+expect_out '^Company +=HYPERLINK\("http://evil.example/\?x","Relevé"\) \(trading as @SUM\(1\+1\)\)$' \
+	"import takes the export's quote off"
+expect_out "^Contact +\\+cmd\\|' /C calc'!A0 <formule@example.fr>, \\+33261910009$" \
+	"and the contact's"
+run export --cohort copy
+# The company's line, up to its cohort, is the same in both exports: import took off exactly
+# the quotes export added, no more.
+company_line() {
+	python3 -c 'import csv, sys
+for row in csv.reader(open(sys.argv[1], encoding="utf-8", newline="")):
+    if row[0] == "412345670":
+        print(row[:18])' "$1"
+}
+expect_eq "$(company_line "$dir/out")" "$(company_line "$dir/export.csv")" "the formulas round-trip"
 run export --cohort copy --state submitted --size tpe
 expect_rc 0 "export with filters"
 expect_eq "$(tail -n +2 "$dir/out" | cut -d, -f1 | grep -c .)" \

@@ -93,6 +93,19 @@ typedef struct ob_client_options {
 	bool lazy_connect;
 	/* Replies larger than this are refused; default 16 MiB. */
 	size_t max_reply_bytes;
+	/* Who may serve ipc:// (and abstract://) URLs. A socket file is only a
+	 * name: whoever made it first, or can replace it, listens there. Before a
+	 * connection carries anything, the library asks the kernel which uid the
+	 * listening process runs as (SO_PEERCRED) and closes the connection
+	 * unless it is the expected uid or root: by default the caller's
+	 * effective uid, or ipc_server_uid when ipc_server_uid_set (a service
+	 * running as a user of its own). A refused connection fails
+	 * ob_client_open() with "the server socket at PATH is served by uid N,
+	 * expected M", and later calls that find no other server with the same
+	 * words; nng tries it again every 2 s or so. tcp:// and tls+tcp:// are
+	 * not concerned. */
+	bool ipc_server_uid_set;
+	uint32_t ipc_server_uid;
 } ob_client_options;
 
 typedef struct ob_metadata {
@@ -106,7 +119,10 @@ typedef struct ob_field_violation {
 } ob_field_violation;
 
 typedef struct ob_result {
-	int code;      /* OB_CODE_*; also set for local failures */
+	/* OB_CODE_*, always 0..16: a server's code outside them is UNKNOWN
+	 * (the message then says which code it sent); also set for local
+	 * failures. */
+	int code;
 	bool local;    /* no reply came: could not connect, timed out, bad reply */
 	char *message; /* never NULL after a call */
 	ob_field_violation *violations;
