@@ -71,7 +71,7 @@ void ob_authz_config_defaults(ob_authz_config *cfg)
 	cfg->key_burst = 2000;
 	cfg->addr_rate = 2000;
 	cfg->addr_burst = 4000;
-	/* Every CLI run logs in once, and all ipc peers share one address. */
+	/* Every CLI run logs in once; each local user (ipc uid) is one address. */
 	cfg->login_rate = 20;
 	cfg->login_burst = 100;
 }
@@ -180,6 +180,21 @@ ob_err ob_authz_reload(ob_authz *a)
 
 /* ---- per call ------------------------------------------------------- */
 
+enum { LIMIT_KEY_SIZE = 32 };
+
+/* The name under which a caller's address is rate-limited: the remote host,
+ * or for an ipc peer its uid. The server names every ipc peer's host "ipc",
+ * so without the uid every local user would share one bucket and one could
+ * spend everyone's budget; the uid comes from the kernel (SO_PEERCRED), a
+ * peer cannot choose it. An ipc peer whose uid is unknown stays "ipc". */
+static const char *limit_key(const ob_call *call, char buf[LIMIT_KEY_SIZE])
+{
+	if (call->peer_uid < 0)
+		return call->peer_host;
+	snprintf(buf, LIMIT_KEY_SIZE, "ipc:uid=%lld", (long long)call->peer_uid);
+	return buf;
+}
+
 /* A failure from a peer: recorded (log and audit table) within a small
  * budget per address, so that a flood of bad calls cannot fill the disk or
  * the log; beyond it the call is refused all the same, without a record. */
@@ -187,7 +202,8 @@ static void audit_failure(ob_authz *a, const ob_call *call, const char *event,
                           const char *principal)
 {
 	uint32_t retry;
-	if (ob_ratelimit_take(a->audit_per_addr, call->peer_host, ob_clock_now_ms(), &retry))
+	char key[LIMIT_KEY_SIZE];
+	if (ob_ratelimit_take(a->audit_per_addr, limit_key(call, key), ob_clock_now_ms(), &retry))
 		audit(a, event, principal, call->peer, call->method);
 }
 
@@ -210,9 +226,10 @@ ob_err ob_authz_authorize(void *ctx, ob_call *call, unsigned roles)
 	int64_t now = ob_clock_now_ms();
 	uint32_t retry = 0;
 	bool local = call->authorization == NULL && local_peer_trusted(a, call);
+	char key[LIMIT_KEY_SIZE];
 	/* Every remote call counts against its address, before anything else
 	 * is spent on it. */
-	if (!local && !ob_ratelimit_take(a->per_addr, call->peer_host, now, &retry))
+	if (!local && !ob_ratelimit_take(a->per_addr, limit_key(call, key), now, &retry))
 		return limited(call, retry, "from this address");
 	if (call->authorization == NULL) {
 		if (!local) {
@@ -270,8 +287,9 @@ static ob_err login(ob_call *call, const ProtobufCMessage *req, ProtobufCMessage
 		return ob_call_fail(call, OB_ENOTSUP, "this server does not take logins");
 	int64_t now = ob_clock_now_ms();
 	uint32_t retry = 0;
+	char addr[LIMIT_KEY_SIZE];
 	/* Before the 36 us signature check, so that a flood costs us little. */
-	if (!ob_ratelimit_take(a->login_per_addr, call->peer_host, now, &retry))
+	if (!ob_ratelimit_take(a->login_per_addr, limit_key(call, addr), now, &retry))
 		return limited(call, retry, "to log in from this address");
 	if (in->nonce.len != 16 || in->signature.len != 64) {
 		if (in->nonce.len != 16)

@@ -12,8 +12,8 @@
  * refusal (unsigned, forged, replayed, out of the time window, invalid key, malformed) is
  * exercised on its own. Session tokens obtained that way travel in `authorization` metadata.
  *
- * The server allows 20 logins at once per address (all ipc peers are one address), then 5 per
- * second: no test logs in more than a dozen times. Waits are bounded by generous deadlines,
+ * The server allows 100 logins at once per address (the ipc peers of one uid are one address),
+ * then 20 per second: no test logs in more than a dozen times. Waits are bounded by generous deadlines,
  * never by sleeps that assume a fast machine.
  */
 #include <dirent.h>

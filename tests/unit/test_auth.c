@@ -1,6 +1,7 @@
 /*
  * test_auth.c: service/auth: roles, the keyring parser and loader, secret files, key
- * generation, login signatures and the replay cache, session tokens, rate limits.
+ * generation, login signatures and the replay cache, session tokens, rate limits, and the
+ * rate limits of the authorizer (service/rpc/authz.c) as the dispatch calls it.
  *
  * Keys come from fixed seeds, so every run signs the same bytes. The login message and the
  * token tag are rebuilt here by hand from the format documented in auth.h, rather than through
@@ -24,6 +25,8 @@
 #include <sodium.h>
 
 #include "auth/auth.h"
+#include "rpc/authz.h"
+#include "rpc/dispatch.h"
 
 /* 2023-11-14T22:13:20Z: any instant inside the validity of the open keys below. */
 #define NOW INT64_C(1700000000000)
@@ -1290,6 +1293,58 @@ static void test_ratelimit_threads(void **state)
 	ob_ratelimit_destroy(rl);
 }
 
+/* ---- the authorizer ------------------------------------------------------------------------- */
+
+/* Makes call a keyless call of WhoAmI from an ipc peer running as uid (or, for uid -1, from
+ * the tcp host 192.0.2.7), as the server fills it in. */
+static void call_from(ob_call *call, int64_t uid)
+{
+	ob_call_reset(call);
+	call->method = "/onboard.v1.Auth/WhoAmI";
+	call->peer_uid = uid;
+	call->peer = uid >= 0 ? "ipc:pid=1" : "192.0.2.7:4000";
+	call->peer_host = uid >= 0 ? "ipc" : "192.0.2.7";
+}
+
+/* Every ipc peer's host is "ipc": the per-address budget is kept per uid, so that one local
+ * user spending its budget does not refuse another's calls. A budget of 2 calls that does
+ * not refill during the test (one call per 1,000 s). */
+static void test_authz_ipc_peers_limited_by_uid(void **state)
+{
+	(void)state;
+	ob_authz_config cfg;
+	ob_authz_config_defaults(&cfg);
+	cfg.trust_local = false;
+	cfg.addr_rate = 0.001;
+	cfg.addr_burst = 2;
+	ob_authz *a = NULL;
+	assert_int_equal(ob_authz_create(&a, &cfg), OB_OK);
+	ob_call call;
+	ob_call_init(&call, NULL, 4096);
+	const unsigned roles = OB_ALLOW(OB_ROLE_ADMIN);
+
+	/* uid 1000's two calls pass the limit (and, keyless, are UNAUTHENTICATED); the third
+	 * is refused by the limit, with a retry-after. */
+	for (int i = 0; i < 2; i++) {
+		call_from(&call, 1000);
+		assert_int_equal(ob_authz_authorize(a, &call, roles), OB_EAUTH);
+	}
+	call_from(&call, 1000);
+	assert_int_equal(ob_authz_authorize(a, &call, roles), OB_ELIMIT);
+	assert_true(call.retry_after_ms > 0);
+
+	/* Another local user, and a tcp peer, have budgets of their own. */
+	call_from(&call, 1001);
+	assert_int_equal(ob_authz_authorize(a, &call, roles), OB_EAUTH);
+	call_from(&call, -1);
+	assert_int_equal(ob_authz_authorize(a, &call, roles), OB_EAUTH);
+	call_from(&call, 1000);
+	assert_int_equal(ob_authz_authorize(a, &call, roles), OB_ELIMIT);
+
+	ob_call_fini(&call);
+	ob_authz_destroy(a);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1327,6 +1382,7 @@ int main(void)
 	        cmocka_unit_test(test_ratelimit_create_refusals),
 	        cmocka_unit_test(test_ratelimit_eviction),
 	        cmocka_unit_test(test_ratelimit_threads),
+	        cmocka_unit_test(test_authz_ipc_peers_limited_by_uid),
 	};
 	return cmocka_run_group_tests_name("auth", tests, group_setup, group_teardown);
 }
