@@ -171,9 +171,12 @@ OB_NODISCARD ob_err ob_keyring_parse(const char *text, size_t len, ob_keyring **
                                      size_t errlen);
 
 /* Reads and parses the file at path (symbolic links are followed: a keyring is public data,
- * often a config-management symlink). Refuses (OB_EPERM) a file that is not regular or is
- * group- or world-writable, OB_ETOOBIG one over OB_KEYRING_MAX_BYTES; err then starts with the
- * path. Blocks on disk I/O. */
+ * often a config-management symlink). Whoever can write the keyring can make themselves admin,
+ * so it is refused (OB_EPERM) unless it is a regular file owned by the effective uid or root
+ * and not group- or world-writable, in a folder (the one it really is in, and the one of the
+ * symbolic link if path is one) owned by the effective uid or root and not group- or
+ * world-writable either. OB_ENOTFOUND when there is no such file, OB_ETOOBIG for one over
+ * OB_KEYRING_MAX_BYTES; err then starts with the path. Blocks on disk I/O. */
 OB_NODISCARD ob_err ob_keyring_load(const char *path, ob_keyring **out, char *err, size_t errlen);
 
 /* Takes one more reference to kr and returns it. Any thread. */

@@ -424,6 +424,71 @@ static void test_keyring_load_files(void **state)
 	assert_null(kr);
 }
 
+/* Owners count as much as modes: another user (uid 65534 here) who owns the keyring, or the
+ * folder it is in, can rewrite it whatever its mode, and so make themselves admin. So can
+ * whoever can write a folder on the way: the keyring's, or the one of a symbolic link to it.
+ * Giving a file away needs root, which the test suites run as. */
+static void test_keyring_load_owner(void **state)
+{
+	(void)state;
+	if (geteuid() != 0) {
+		print_message("test_keyring_load_owner needs root to chown; not run\n");
+		skip();
+	}
+	char l[256], err[512] = "", dir[128], path[160], pub[128], link[160];
+	snprintf(dir, sizeof(dir), "%s", tpath("owned"));
+	snprintf(path, sizeof(path), "%s/keyring", dir);
+	snprintf(pub, sizeof(pub), "%s", tpath("public"));
+	snprintf(link, sizeof(link), "%s/keyring", pub);
+	assert_int_equal(mkdir(dir, 0700), 0);
+	key_line(l, sizeof(l), &keys[KA], "applicant", "-", "-", "Alice");
+	write_file(path, l, 0644);
+	ob_keyring *kr = NULL;
+	assert_int_equal(ob_keyring_load(path, &kr, err, sizeof(err)), OB_OK);
+	ob_keyring_destroy(kr);
+	kr = NULL;
+
+	/* Another user's file, writable by its owner only. */
+	assert_int_equal(chown(path, 65534, 65534), 0);
+	assert_int_equal(ob_keyring_load(path, &kr, err, sizeof(err)), OB_EPERM);
+	assert_null(kr);
+	assert_contains(err, path);
+	assert_contains(err, "owned by uid 65534");
+	assert_int_equal(chown(path, 0, 0), 0);
+
+	/* Another user's folder. */
+	assert_int_equal(chown(dir, 65534, 65534), 0);
+	assert_int_equal(ob_keyring_load(path, &kr, err, sizeof(err)), OB_EPERM);
+	assert_null(kr);
+	assert_contains(err, "folder");
+	assert_contains(err, "uid 65534");
+	assert_int_equal(chown(dir, 0, 0), 0);
+
+	/* A folder the group may write in. */
+	assert_int_equal(chmod(dir, 0770), 0);
+	assert_int_equal(ob_keyring_load(path, &kr, err, sizeof(err)), OB_EPERM);
+	assert_null(kr);
+	assert_contains(err, "group- or world-writable");
+	assert_int_equal(chmod(dir, 0700), 0);
+
+	/* A symbolic link to the good keyring, from a folder anyone may write in: refused; the
+	 * same link from a good folder: followed. */
+	assert_int_equal(mkdir(pub, 0700), 0);
+	assert_int_equal(symlink(path, link), 0);
+	assert_int_equal(ob_keyring_load(link, &kr, err, sizeof(err)), OB_OK);
+	ob_keyring_destroy(kr);
+	kr = NULL;
+	assert_int_equal(chmod(pub, 0777), 0);
+	assert_int_equal(ob_keyring_load(link, &kr, err, sizeof(err)), OB_EPERM);
+	assert_null(kr);
+	assert_contains(err, pub);
+
+	assert_int_equal(unlink(link), 0);
+	assert_int_equal(rmdir(pub), 0);
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(rmdir(dir), 0);
+}
+
 /* Reload: readers that took a reference keep using the old keyring after a swap, and the
  * last reference frees it (ASan reports a use after free or a leak otherwise). */
 static void test_keyring_slot_swap(void **state)
@@ -1355,6 +1420,7 @@ int main(void)
 	        cmocka_unit_test(test_keyring_duplicate),
 	        cmocka_unit_test(test_keyring_too_many_keys),
 	        cmocka_unit_test(test_keyring_load_files),
+	        cmocka_unit_test(test_keyring_load_owner),
 	        cmocka_unit_test(test_keyring_slot_swap),
 	        cmocka_unit_test(test_secret_file_modes),
 	        cmocka_unit_test(test_secret_file_content),
