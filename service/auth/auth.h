@@ -22,10 +22,10 @@
  *  - Functions taking `char *err, size_t errlen` write a one-line, NUL-terminated English
  *    explanation on failure (truncated to errlen; err may be NULL or errlen 0). Messages never
  *    quote secret material.
- *  - Times are unix milliseconds (base/clock.h's ob_clock_now_ms), passed in explicitly so
- *    tests can move them. They must lie within +/- OB_AUTH_TIME_LIMIT_MS; other values are
- *    refused (OB_EINVAL for the server's own clock, OB_EAUTH for a peer's timestamp) so that no
- *    arithmetic can overflow.
+ *  - Times are unix milliseconds of the real wall clock (base/clock.h's ob_clock_real_ms, not
+ *    the programme's clock that --now shifts), passed in explicitly so tests can move them. They
+ * must lie within +/- OB_AUTH_TIME_LIMIT_MS; other values are refused (OB_EINVAL for the server's
+ * own clock, OB_EAUTH for a peer's timestamp) so that no arithmetic can overflow.
  *
  * Files: keyring.c (roles, key ids, keyring, secret files, key generation), login.c, token.c,
  * ratelimit.c.

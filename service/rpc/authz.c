@@ -180,6 +180,12 @@ ob_err ob_authz_reload(ob_authz *a)
 
 /* ---- per call ------------------------------------------------------- */
 
+/* Authentication runs on the real wall clock (ob_clock_real_ms), never on
+ * the programme's clock, which --now shifts for rehearsals: the timestamps
+ * callers sign, the keys' validity periods, the tokens' lifetimes, the
+ * replay cache and the rate limits are about the real world, and a server
+ * rehearsing November 2020 must still take today's logins. */
+
 enum { LIMIT_KEY_SIZE = 32 };
 
 /* The name under which a caller's address is rate-limited: the remote host,
@@ -203,7 +209,7 @@ static void audit_failure(ob_authz *a, const ob_call *call, const char *event,
 {
 	uint32_t retry;
 	char key[LIMIT_KEY_SIZE];
-	if (ob_ratelimit_take(a->audit_per_addr, limit_key(call, key), ob_clock_now_ms(), &retry))
+	if (ob_ratelimit_take(a->audit_per_addr, limit_key(call, key), ob_clock_real_ms(), &retry))
 		audit(a, event, principal, call->peer, call->method);
 }
 
@@ -223,7 +229,7 @@ static ob_err limited(ob_call *call, uint32_t retry_after_ms, const char *what)
 ob_err ob_authz_authorize(void *ctx, ob_call *call, unsigned roles)
 {
 	ob_authz *a = ctx;
-	int64_t now = ob_clock_now_ms();
+	int64_t now = ob_clock_real_ms();
 	uint32_t retry = 0;
 	bool local = call->authorization == NULL && local_peer_trusted(a, call);
 	char key[LIMIT_KEY_SIZE];
@@ -285,7 +291,7 @@ static ob_err login(ob_call *call, const ProtobufCMessage *req, ProtobufCMessage
 	ob_authz *a = authz_of(call);
 	if (a == NULL)
 		return ob_call_fail(call, OB_ENOTSUP, "this server does not take logins");
-	int64_t now = ob_clock_now_ms();
+	int64_t now = ob_clock_real_ms();
 	uint32_t retry = 0;
 	char addr[LIMIT_KEY_SIZE];
 	/* Before the 36 us signature check, so that a flood costs us little. */

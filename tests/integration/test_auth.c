@@ -13,8 +13,8 @@
  * exercised on its own. Session tokens obtained that way travel in `authorization` metadata.
  *
  * The server allows 100 logins at once per address (the ipc peers of one uid are one address),
- * then 20 per second: no test logs in more than a dozen times. Waits are bounded by generous deadlines,
- * never by sleeps that assume a fast machine.
+ * then 20 per second: no test logs in more than a dozen times. Waits are bounded by generous
+ * deadlines, never by sleeps that assume a fast machine.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -331,6 +331,13 @@ static int setup_default(void **state)
 static int setup_rate_5(void **state)
 {
 	return setup_with(state, true, (const char *const[]){"--rate-per-key", "5", NULL});
+}
+
+/* A rehearsal, as ./demo.sh runs it: the programme's clock in November 2020. */
+static int setup_now_2020(void **state)
+{
+	return setup_with(state, true,
+	                  (const char *const[]){"--now", "2020-11-16T08:30:00Z", NULL});
 }
 
 /* Keys and keyring, no server: for tests that start onboardd themselves. */
@@ -680,6 +687,24 @@ static void test_login_unsigned(void **state)
 	fixture *f = *state;
 	login_req l = make_login(f->keys[REVIEWER].id, NULL, wall_ms());
 	expect_login_refused(f, "an all-zero signature", &l);
+}
+
+/* --now shifts the programme's clock only: logins signed with today's time, their tokens and
+ * the library's own login are taken by a server rehearsing November 2020. */
+static void test_login_with_shifted_clock(void **state)
+{
+	fixture *f = *state;
+	char token[128];
+	login_ok(f, &f->keys[REVIEWER], token);
+	ob_metadata md = bearer(token);
+	char role[32] = "";
+	assert_int_equal(whoami(f->srv.client, &md, 1, role, sizeof(role)), OB_CODE_OK);
+	assert_string_equal(role, "reviewer");
+	ob_client *c = open_as(f, &f->keys[ADMIN]);
+	role[0] = '\0';
+	assert_int_equal(whoami(c, NULL, 0, role, sizeof(role)), OB_CODE_OK);
+	assert_string_equal(role, "admin");
+	ob_client_close(c);
 }
 
 /* Signed with the applicant's seed, claiming the reviewer's key id. */
@@ -1119,6 +1144,7 @@ int main(void)
 	        T(test_no_key, setup_default),
 	        T(test_login_genuine, setup_default),
 	        T(test_login_unsigned, setup_default),
+	        T(test_login_with_shifted_clock, setup_now_2020),
 	        T(test_login_forged, setup_default),
 	        T(test_login_replayed, setup_default),
 	        T(test_login_time_window, setup_default),
