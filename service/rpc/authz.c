@@ -22,6 +22,7 @@ struct ob_authz {
 	ob_ratelimit *per_key;
 	ob_ratelimit *per_addr;
 	ob_ratelimit *login_per_addr;
+	ob_ratelimit *login_per_key;  /* genuine logins only */
 	ob_ratelimit *audit_per_addr; /* failures recorded per address; the rest only counted */
 };
 
@@ -74,6 +75,10 @@ void ob_authz_config_defaults(ob_authz_config *cfg)
 	/* Every CLI run logs in once; each local user (ipc uid) is one address. */
 	cfg->login_rate = 20;
 	cfg->login_burst = 100;
+	/* Below the address's budget, so that one key cannot use up an address
+	 * (an office behind one NAT address) before its own limit stops it. */
+	cfg->login_key_rate = 10;
+	cfg->login_key_burst = 50;
 }
 
 static void audit(const ob_authz *a, const char *event, const char *principal, const char *peer,
@@ -132,7 +137,7 @@ ob_err ob_authz_create(ob_authz **out, const ob_authz_config *cfg)
 	err = ob_token_minter_create(have_secret ? secret : NULL, &a->minter);
 	sodium_memzero(secret, sizeof(secret));
 	if (err == OB_OK)
-		err = ob_login_verifier_create(0, &a->logins);
+		err = ob_login_verifier_create(NULL, &a->logins);
 	if (err == OB_OK)
 		err = ob_ratelimit_create(cfg->key_rate, (uint32_t)cfg->key_burst, 4096,
 		                          &a->per_key);
@@ -142,6 +147,9 @@ ob_err ob_authz_create(ob_authz **out, const ob_authz_config *cfg)
 	if (err == OB_OK)
 		err = ob_ratelimit_create(cfg->login_rate, (uint32_t)cfg->login_burst, 4096,
 		                          &a->login_per_addr);
+	if (err == OB_OK)
+		err = ob_ratelimit_create(cfg->login_key_rate, (uint32_t)cfg->login_key_burst, 4096,
+		                          &a->login_per_key);
 	if (err == OB_OK)
 		err = ob_ratelimit_create(2, 20, 4096, &a->audit_per_addr);
 	if (err != OB_OK)
@@ -166,6 +174,7 @@ void ob_authz_destroy(ob_authz *a)
 	ob_ratelimit_destroy(a->per_key);
 	ob_ratelimit_destroy(a->per_addr);
 	ob_ratelimit_destroy(a->login_per_addr);
+	ob_ratelimit_destroy(a->login_per_key);
 	ob_ratelimit_destroy(a->audit_per_addr);
 	free(a);
 }
@@ -305,46 +314,58 @@ static ob_err login(ob_call *call, const ProtobufCMessage *req, ProtobufCMessage
 		return ob_call_fail(call, OB_EINVAL, "malformed login");
 	}
 	ob_keyring *kr = ob_keyring_slot_get(&a->keyring);
-	const ob_key *key = NULL;
-	ob_err err = ob_login_verify(a->logins, kr, in->key_id, in->timestamp_ms, in->nonce.data,
-	                             in->signature.data, now, &key);
+	ob_login_request rq = {
+	        .key_id = in->key_id,
+	        .ts_ms = in->timestamp_ms,
+	        .nonce = in->nonce.data,
+	        .sig = in->signature.data,
+	};
+	ob_login_result res;
+	ob_err err = ob_login_verify(a->logins, kr, &rq, now, &res);
+	if (err == OB_OK && !ob_ratelimit_take(a->login_per_key, res.key->id, now, &retry)) {
+		/* Only genuine, first uses of a signed request reach this bucket, so that nobody
+		 * but the key's holder can spend it (a replay or a forgery was refused above).
+		 * The nonce is recorded already: the refused request cannot be replayed later. */
+		ob_keyring_unref(kr);
+		return limited(call, retry, "to log in with this key");
+	}
+	if (err == OB_ELIMIT) {
+		ob_keyring_unref(kr);
+		call->retry_after_ms = res.retry_after_ms > 0 ? res.retry_after_ms : 1;
+		return ob_call_fail(call, err, "login refused for now: %s; retry in %u ms",
+		                    ob_login_verdict_text(res.verdict), call->retry_after_ms);
+	}
+	if (err == OB_EAUTH) {
+		ob_keyring_unref(kr);
+		/* Which check failed, and no more: see ob_login_verdict in auth/auth.h. */
+		audit_failure(a, call, "login-failed", "");
+		return ob_call_fail(call, OB_EAUTH, "login refused: %s",
+		                    ob_login_verdict_text(res.verdict));
+	}
 	Onboard__V1__LoginResponse *out =
 	        ob_arena_message(&call->arena, &onboard__v1__login_response__descriptor);
 	char *token = ob_arena_alloc(&call->arena, OB_TOKEN_STR_SIZE);
 	if (err == OB_OK && (out == NULL || token == NULL))
 		err = OB_ENOMEM;
 	if (err == OB_OK)
-		err = ob_token_mint(a->minter, key, now, a->cfg.token_ttl_ms, token,
+		err = ob_token_mint(a->minter, res.key, now, a->cfg.token_ttl_ms, token,
 		                    OB_TOKEN_STR_SIZE);
 	ob_token_claims claims;
 	if (err == OB_OK)
 		err = ob_token_verify(a->minter, token, now, &claims);
 	if (err == OB_OK) {
 		out->token = token;
-		out->key_id = ob_arena_strdup(&call->arena, key->id);
-		out->role = (char *)ob_role_name(key->role);
+		out->key_id = ob_arena_strdup(&call->arena, res.key->id);
+		out->role = (char *)ob_role_name(res.key->role);
 		char at[OB_RFC3339_STR_SIZE];
 		ob_time_format_rfc3339(claims.expires_ms, at);
 		out->expires_at = ob_arena_strdup(&call->arena, at);
 		if (out->key_id == NULL || out->expires_at == NULL)
 			err = OB_ENOMEM;
 	}
-	char id[OB_KEY_ID_LEN + 1] = "";
-	if (err == OB_OK)
-		memcpy(id, key->id, sizeof(id));
 	ob_keyring_unref(kr);
-	if (err == OB_ELIMIT) {
-		call->retry_after_ms = 1000;
-		return ob_call_fail(call, err, "too many logins; retry");
-	}
-	if (err != OB_OK) {
-		/* One answer for every reason, so that a prober learns nothing. */
-		audit_failure(a, call, "login-failed", "");
-		return ob_call_fail(
-		        call, OB_EAUTH,
-		        "login refused: unknown, expired or revoked key, bad signature, "
-		        "clock more than 60 s off, or a replayed request");
-	}
+	if (err != OB_OK) /* defensive: a genuine login the server could not answer */
+		return ob_call_fail(call, err, "cannot complete the login: %s", ob_strerror(err));
 	*resp = &out->base;
 	return OB_OK;
 }

@@ -39,6 +39,7 @@ typedef struct ob_authz_config {
 	double key_rate, key_burst;     /* calls per second per key; default 1000, 2000 */
 	double addr_rate, addr_burst;   /* per remote host or ipc uid; default 2000, 4000 */
 	double login_rate, login_burst; /* logins per host or ipc uid; default 20, 100 */
+	double login_key_rate, login_key_burst; /* genuine logins per key; default 10, 50 */
 	/* Security events: event, principal (may be ""), peer, detail. No secrets. */
 	void (*audit)(void *ctx, const char *event, const char *principal, const char *peer,
 	              const char *detail);

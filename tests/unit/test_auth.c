@@ -702,6 +702,31 @@ static void nonce_of(uint8_t nonce[16], uint8_t n)
 	memset(nonce, n, 16);
 }
 
+/* The verdict and retry-after of the last verify() call. */
+static ob_login_result last;
+
+/* ob_login_verify with the request's fields as arguments; *key is written on OB_OK only. */
+static ob_err verify(ob_login_verifier *v, const ob_keyring *kr, const char *id, int64_t ts,
+                     const uint8_t nonce[16], const uint8_t sig[64], int64_t now,
+                     const ob_key **key)
+{
+	ob_login_request rq = {.key_id = id, .ts_ms = ts, .nonce = nonce, .sig = sig};
+	memset(&last, 0xA5, sizeof(last));
+	ob_err rc = ob_login_verify(v, kr, &rq, now, &last);
+	if (rc == OB_OK)
+		*key = last.key;
+	return rc;
+}
+
+/* A verifier with room for max entries, at most per_key of them for one key. */
+static ob_login_verifier *verifier(size_t max, size_t per_key)
+{
+	ob_login_verifier *v = NULL;
+	ob_login_config cfg = {.max_entries = max, .max_per_key = per_key};
+	assert_int_equal(ob_login_verifier_create(&cfg, &v), OB_OK);
+	return v;
+}
+
 typedef struct {
 	ob_keyring *kr;
 	ob_login_verifier *v;
@@ -713,7 +738,7 @@ static int login_setup(void **state)
 	if (f == NULL)
 		return -1;
 	f->kr = standard_keyring();
-	if (ob_login_verifier_create(0, &f->v) != OB_OK)
+	if (ob_login_verifier_create(NULL, &f->v) != OB_OK)
 		return -1;
 	*state = f;
 	return 0;
@@ -740,24 +765,51 @@ static void test_login_ok(void **state)
 	assert_memory_equal(sig, sig2, 64);
 
 	const ob_key *key = NULL;
-	assert_int_equal(ob_login_verify(f->v, f->kr, keys[KA].id, NOW, nonce, sig, NOW, &key),
-	                 OB_OK);
+	assert_int_equal(verify(f->v, f->kr, keys[KA].id, NOW, nonce, sig, NOW, &key), OB_OK);
 	assert_non_null(key);
+	if (key == NULL)
+		return; /* for the compiler, which does not know that assert_non_null stops here */
 	assert_string_equal(key->id, keys[KA].id);
 	assert_int_equal(key->role, OB_ROLE_APPLICANT);
 	assert_int_equal(ob_login_verifier_size(f->v), 1);
 
-	/* The edges of the window are inside it. */
-	nonce_of(nonce, 2);
-	sign_raw(&keys[KB], keys[KB].id, NOW - OB_LOGIN_WINDOW_MS, nonce, sig);
-	assert_int_equal(ob_login_verify(f->v, f->kr, keys[KB].id, NOW - OB_LOGIN_WINDOW_MS, nonce,
-	                                 sig, NOW, &key),
-	                 OB_OK);
-	nonce_of(nonce, 3);
-	sign_raw(&keys[KB], keys[KB].id, NOW + OB_LOGIN_WINDOW_MS, nonce, sig);
-	assert_int_equal(ob_login_verify(f->v, f->kr, keys[KB].id, NOW + OB_LOGIN_WINDOW_MS, nonce,
-	                                 sig, NOW, &key),
-	                 OB_OK);
+	assert_int_equal(last.verdict, OB_LOGIN_ACCEPTED);
+}
+
+/* The window is 60 s behind the server's clock and only 5 s ahead of it, edges included: a
+ * timestamp far in the future would keep its nonce in the cache longer (a key holder filling
+ * the cache got twice the lifetime per entry from +60 s). Outside, the verdict is the clock. */
+static void test_login_window(void **state)
+{
+	login_fixture *f = *state;
+	uint8_t nonce[16], sig[64];
+	const ob_key *key = NULL;
+	const struct {
+		int64_t offset;
+		ob_err want;
+	} cases[] = {
+	        {-OB_LOGIN_MAX_AGE_MS, OB_OK},
+	        {OB_LOGIN_MAX_AHEAD_MS, OB_OK},
+	        {-OB_LOGIN_MAX_AGE_MS - 1, OB_EAUTH},
+	        {OB_LOGIN_MAX_AHEAD_MS + 1, OB_EAUTH},
+	        {30000, OB_EAUTH},
+	        {60000, OB_EAUTH},
+	};
+	assert_int_equal(OB_LOGIN_MAX_AGE_MS, 60000);
+	assert_int_equal(OB_LOGIN_MAX_AHEAD_MS, 5000);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		int64_t ts = NOW + cases[i].offset;
+		nonce_of(nonce, (uint8_t)(60 + i));
+		sign_raw(&keys[KB], keys[KB].id, ts, nonce, sig);
+		ob_err rc = verify(f->v, f->kr, keys[KB].id, ts, nonce, sig, NOW, &key);
+		if (rc != cases[i].want)
+			fail_msg("a timestamp %+lld ms from the server's clock: %s, expected %s",
+			         (long long)cases[i].offset, ob_strerror(rc),
+			         ob_strerror(cases[i].want));
+		assert_int_equal(last.verdict,
+		                 rc == OB_OK ? OB_LOGIN_ACCEPTED : OB_LOGIN_CLOCK_SKEW);
+	}
+	assert_int_equal(ob_login_verifier_size(f->v), 2);
 }
 
 /* A client configured with the wrong id finds out when signing. */
@@ -770,69 +822,67 @@ static void test_login_sign_checks_id(void **state)
 	                 OB_EINVAL);
 }
 
-/* Every way a login can be bad is OB_EAUTH, and none leaves a nonce in the cache. */
+/* Fails unless rc is OB_EAUTH with the verdict want. */
+static void expect_refused(ob_err rc, ob_login_verdict want)
+{
+	assert_int_equal(rc, OB_EAUTH);
+	assert_int_equal(last.verdict, want);
+}
+
+/* Every way a login can be bad is OB_EAUTH, with the check that failed (an unknown key and a
+ * bad signature being one answer), and none leaves a nonce in the cache. */
 static void test_login_refusals(void **state)
 {
 	login_fixture *f = *state;
 	uint8_t nonce[16], sig[64];
 	const ob_key *key = (const ob_key *)&key; /* sentinel: must not be written */
+	const ob_login_verdict bad = OB_LOGIN_BAD_KEY_OR_SIGNATURE, skew = OB_LOGIN_CLOCK_SKEW;
 	nonce_of(nonce, 9);
 
 	/* Unsigned. */
 	memset(sig, 0, sizeof(sig));
-	assert_int_equal(ob_login_verify(f->v, f->kr, keys[KA].id, NOW, nonce, sig, NOW, &key),
-	                 OB_EAUTH);
+	expect_refused(verify(f->v, f->kr, keys[KA].id, NOW, nonce, sig, NOW, &key), bad);
 	/* Forged: B signs a login that claims to be A. */
 	sign_raw(&keys[KB], keys[KA].id, NOW, nonce, sig);
-	assert_int_equal(ob_login_verify(f->v, f->kr, keys[KA].id, NOW, nonce, sig, NOW, &key),
-	                 OB_EAUTH);
+	expect_refused(verify(f->v, f->kr, keys[KA].id, NOW, nonce, sig, NOW, &key), bad);
 	/* A's genuine signature presented with another timestamp or nonce. */
 	sign_raw(&keys[KA], keys[KA].id, NOW, nonce, sig);
-	assert_int_equal(ob_login_verify(f->v, f->kr, keys[KA].id, NOW + 1, nonce, sig, NOW, &key),
-	                 OB_EAUTH);
+	expect_refused(verify(f->v, f->kr, keys[KA].id, NOW + 1, nonce, sig, NOW, &key), bad);
 	uint8_t other[16];
 	nonce_of(other, 10);
-	assert_int_equal(ob_login_verify(f->v, f->kr, keys[KA].id, NOW, other, sig, NOW, &key),
-	                 OB_EAUTH);
+	expect_refused(verify(f->v, f->kr, keys[KA].id, NOW, other, sig, NOW, &key), bad);
 	/* Presented under B's id. */
-	assert_int_equal(ob_login_verify(f->v, f->kr, keys[KB].id, NOW, nonce, sig, NOW, &key),
-	                 OB_EAUTH);
-	/* Too old (61 s) and too far in the future (61 s), correctly signed. */
-	int64_t old = NOW - 61000, future = NOW + 61000;
+	expect_refused(verify(f->v, f->kr, keys[KB].id, NOW, nonce, sig, NOW, &key), bad);
+	/* Too old (61 s) and too far in the future (6 s), correctly signed. */
+	int64_t old = NOW - 61000, future = NOW + 6000;
 	sign_raw(&keys[KA], keys[KA].id, old, nonce, sig);
-	assert_int_equal(ob_login_verify(f->v, f->kr, keys[KA].id, old, nonce, sig, NOW, &key),
-	                 OB_EAUTH);
+	expect_refused(verify(f->v, f->kr, keys[KA].id, old, nonce, sig, NOW, &key), skew);
 	sign_raw(&keys[KA], keys[KA].id, future, nonce, sig);
-	assert_int_equal(ob_login_verify(f->v, f->kr, keys[KA].id, future, nonce, sig, NOW, &key),
-	                 OB_EAUTH);
+	expect_refused(verify(f->v, f->kr, keys[KA].id, future, nonce, sig, NOW, &key), skew);
 	/* Extreme timestamps cannot overflow the window arithmetic. */
-	assert_int_equal(
-	        ob_login_verify(f->v, f->kr, keys[KA].id, INT64_MIN, nonce, sig, NOW, &key),
-	        OB_EAUTH);
-	assert_int_equal(
-	        ob_login_verify(f->v, f->kr, keys[KA].id, INT64_MAX, nonce, sig, NOW, &key),
-	        OB_EAUTH);
-	/* Key not yet valid (C, from 2030), expired (D, until 2020), unknown (E). */
+	expect_refused(verify(f->v, f->kr, keys[KA].id, INT64_MIN, nonce, sig, NOW, &key), skew);
+	expect_refused(verify(f->v, f->kr, keys[KA].id, INT64_MAX, nonce, sig, NOW, &key), skew);
+	/* Key not yet valid (C, from 2030), expired (D, until 2020), unknown (E): the same
+	 * answer as a bad signature. */
 	const int who[] = {KC, KD, KE};
 	for (size_t i = 0; i < 3; i++) {
 		const tkey *k = &keys[who[i]];
 		sign_raw(k, k->id, NOW, nonce, sig);
-		assert_int_equal(ob_login_verify(f->v, f->kr, k->id, NOW, nonce, sig, NOW, &key),
-		                 OB_EAUTH);
+		expect_refused(verify(f->v, f->kr, k->id, NOW, nonce, sig, NOW, &key), bad);
 	}
 	/* Malformed key ids. */
 	const char *ids[] = {"", "0123", "0123456789ABCDEF", "0123456789abcdef0", NULL};
 	sign_raw(&keys[KA], keys[KA].id, NOW, nonce, sig);
 	for (size_t i = 0; i < sizeof(ids) / sizeof(ids[0]); i++)
-		assert_int_equal(ob_login_verify(f->v, f->kr, ids[i], NOW, nonce, sig, NOW, &key),
-		                 OB_EAUTH);
+		expect_refused(verify(f->v, f->kr, ids[i], NOW, nonce, sig, NOW, &key), bad);
 	/* The server's own clock out of range is its bug, not the peer's. */
-	assert_int_equal(
-	        ob_login_verify(f->v, f->kr, keys[KA].id, NOW, nonce, sig, INT64_MAX, &key),
-	        OB_EINVAL);
+	assert_int_equal(verify(f->v, f->kr, keys[KA].id, NOW, nonce, sig, INT64_MAX, &key),
+	                 OB_EINVAL);
 
 	assert_ptr_equal(key, (const ob_key *)&key);
 	assert_int_equal(ob_login_verifier_size(f->v), 0);
+	assert_string_equal(ob_login_verdict_text(bad),
+	                    "unknown, expired or revoked key, or bad signature");
 }
 
 /* A signed request is accepted once; the same nonce under another key is not a replay. */
@@ -843,18 +893,16 @@ static void test_login_replay(void **state)
 	const ob_key *key = NULL;
 	nonce_of(nonce, 4);
 	sign_raw(&keys[KA], keys[KA].id, NOW, nonce, sig);
-	assert_int_equal(ob_login_verify(f->v, f->kr, keys[KA].id, NOW, nonce, sig, NOW, &key),
-	                 OB_OK);
-	assert_int_equal(
-	        ob_login_verify(f->v, f->kr, keys[KA].id, NOW, nonce, sig, NOW + 1000, &key),
-	        OB_EAUTH);
-	/* Still refused at the very end of the window, when the timestamp is still fresh. */
-	assert_int_equal(ob_login_verify(f->v, f->kr, keys[KA].id, NOW, nonce, sig,
-	                                 NOW + OB_LOGIN_WINDOW_MS, &key),
+	assert_int_equal(verify(f->v, f->kr, keys[KA].id, NOW, nonce, sig, NOW, &key), OB_OK);
+	assert_int_equal(verify(f->v, f->kr, keys[KA].id, NOW, nonce, sig, NOW + 1000, &key),
 	                 OB_EAUTH);
+	/* Still refused at the very end of the window, when the timestamp is still fresh. */
+	assert_int_equal(
+	        verify(f->v, f->kr, keys[KA].id, NOW, nonce, sig, NOW + OB_LOGIN_MAX_AGE_MS, &key),
+	        OB_EAUTH);
+	assert_int_equal(last.verdict, OB_LOGIN_REPLAY);
 	sign_raw(&keys[KB], keys[KB].id, NOW, nonce, sig);
-	assert_int_equal(ob_login_verify(f->v, f->kr, keys[KB].id, NOW, nonce, sig, NOW, &key),
-	                 OB_OK);
+	assert_int_equal(verify(f->v, f->kr, keys[KB].id, NOW, nonce, sig, NOW, &key), OB_OK);
 	assert_int_equal(ob_login_verifier_size(f->v), 2);
 }
 
@@ -869,15 +917,13 @@ static void test_login_forgery_not_recorded(void **state)
 	for (int i = 0; i < 100; i++) {
 		nonce[0] = (uint8_t)i;
 		sign_raw(&keys[KE], keys[KA].id, NOW, nonce, sig);
-		assert_int_equal(
-		        ob_login_verify(f->v, f->kr, keys[KA].id, NOW, nonce, sig, NOW, &key),
-		        OB_EAUTH);
+		assert_int_equal(verify(f->v, f->kr, keys[KA].id, NOW, nonce, sig, NOW, &key),
+		                 OB_EAUTH);
 	}
 	assert_int_equal(ob_login_verifier_size(f->v), 0);
 	nonce[0] = 0;
 	sign_raw(&keys[KA], keys[KA].id, NOW, nonce, sig);
-	assert_int_equal(ob_login_verify(f->v, f->kr, keys[KA].id, NOW, nonce, sig, NOW, &key),
-	                 OB_OK);
+	assert_int_equal(verify(f->v, f->kr, keys[KA].id, NOW, nonce, sig, NOW, &key), OB_OK);
 }
 
 /* The cache is bounded: full, it refuses genuine logins (OB_ELIMIT) rather than forgetting a
@@ -885,41 +931,107 @@ static void test_login_forgery_not_recorded(void **state)
 static void test_login_cache_full_and_expiry(void **state)
 {
 	login_fixture *f = *state;
-	ob_login_verifier *v = NULL;
-	assert_int_equal(ob_login_verifier_create(3, &v), OB_OK);
+	ob_login_verifier *v = verifier(3, 3);
 	uint8_t nonce[16], sig[64];
 	const ob_key *key = NULL;
 	for (uint8_t i = 0; i < 3; i++) {
+		int64_t ts = NOW - (2 - i) * 10000;
 		nonce_of(nonce, (uint8_t)(20 + i));
-		sign_raw(&keys[KA], keys[KA].id, NOW + i * 10000, nonce, sig);
-		assert_int_equal(ob_login_verify(v, f->kr, keys[KA].id, NOW + i * 10000, nonce, sig,
-		                                 NOW, &key),
-		                 OB_OK);
+		sign_raw(&keys[KA], keys[KA].id, ts, nonce, sig);
+		assert_int_equal(verify(v, f->kr, keys[KA].id, ts, nonce, sig, NOW, &key), OB_OK);
 	}
 	nonce_of(nonce, 30);
-	sign_raw(&keys[KA], keys[KA].id, NOW, nonce, sig);
-	assert_int_equal(ob_login_verify(v, f->kr, keys[KA].id, NOW, nonce, sig, NOW, &key),
-	                 OB_ELIMIT);
+	sign_raw(&keys[KB], keys[KB].id, NOW, nonce, sig);
+	assert_int_equal(verify(v, f->kr, keys[KB].id, NOW, nonce, sig, NOW, &key), OB_ELIMIT);
+	assert_int_equal(last.verdict, OB_LOGIN_CACHE_FULL);
+	assert_true(last.retry_after_ms > 0);
 	assert_int_equal(ob_login_verifier_size(v), 3);
 
-	/* The first entry (ts = NOW) is dropped once NOW + window has passed, plus up to one
-	 * second of wheel granularity; the others stay. */
-	int64_t later = NOW + OB_LOGIN_WINDOW_MS + 1000 + 1;
+	/* The oldest entry (ts = NOW - 20 s) is dropped once its ts + 60 s has passed, plus up
+	 * to one second of wheel granularity; the others stay. */
+	int64_t later = NOW - 20000 + OB_LOGIN_MAX_AGE_MS + 1000 + 1;
 	nonce_of(nonce, 31);
 	sign_raw(&keys[KA], keys[KA].id, later, nonce, sig);
-	assert_int_equal(ob_login_verify(v, f->kr, keys[KA].id, later, nonce, sig, later, &key),
-	                 OB_OK);
+	assert_int_equal(verify(v, f->kr, keys[KA].id, later, nonce, sig, later, &key), OB_OK);
 	assert_int_equal(ob_login_verifier_size(v), 3);
 	/* Long after, everything has expired. */
-	int64_t much_later = NOW + 10 * OB_LOGIN_WINDOW_MS;
+	int64_t much_later = NOW + 10 * OB_LOGIN_MAX_AGE_MS;
 	nonce_of(nonce, 32);
 	sign_raw(&keys[KA], keys[KA].id, much_later, nonce, sig);
-	assert_int_equal(
-	        ob_login_verify(v, f->kr, keys[KA].id, much_later, nonce, sig, much_later, &key),
-	        OB_OK);
+	assert_int_equal(verify(v, f->kr, keys[KA].id, much_later, nonce, sig, much_later, &key),
+	                 OB_OK);
 	assert_int_equal(ob_login_verifier_size(v), 1);
 	ob_login_verifier_destroy(v);
-	assert_int_equal(ob_login_verifier_create(10000001, &v), OB_EINVAL);
+	v = NULL;
+	ob_login_config cfg = {.max_entries = 10000001};
+	assert_int_equal(ob_login_verifier_create(&cfg, &v), OB_EINVAL);
+	cfg = (ob_login_config){.max_entries = 10, .max_per_key = 11};
+	assert_int_equal(ob_login_verifier_create(&cfg, &v), OB_EINVAL);
+	assert_null(v);
+}
+
+/* One key cannot fill the cache (and so refuse everyone's logins): past its share it is
+ * refused with the wait until its oldest entry is dropped, while other keys still get in,
+ * and it gets in again once that entry is dropped. Refusals take no room. */
+static void test_login_key_share(void **state)
+{
+	login_fixture *f = *state;
+	ob_login_verifier *v = verifier(10, 3);
+	uint8_t nonce[16], sig[64];
+	const ob_key *key = NULL;
+	for (uint8_t i = 0; i < 3; i++) {
+		nonce_of(nonce, (uint8_t)(70 + i));
+		sign_raw(&keys[KA], keys[KA].id, NOW + i * 1000, nonce, sig);
+		assert_int_equal(verify(v, f->kr, keys[KA].id, NOW + i * 1000, nonce, sig,
+		                        NOW + i * 1000, &key),
+		                 OB_OK);
+	}
+	int64_t now = NOW + 2500;
+	for (uint8_t i = 0; i < 5; i++) {
+		nonce_of(nonce, (uint8_t)(80 + i));
+		sign_raw(&keys[KA], keys[KA].id, now, nonce, sig);
+		assert_int_equal(verify(v, f->kr, keys[KA].id, now, nonce, sig, now, &key),
+		                 OB_ELIMIT);
+		assert_int_equal(last.verdict, OB_LOGIN_KEY_SHARE_FULL);
+		/* The oldest (ts = NOW) expires at NOW + 60 s, in the wheel second dropped when
+		 * the clock reaches NOW + 61 s. */
+		assert_int_equal(last.retry_after_ms, NOW + 61000 - now);
+	}
+	assert_int_equal(ob_login_verifier_size(v), 3);
+	for (uint8_t i = 0; i < 3; i++) {
+		nonce_of(nonce, (uint8_t)(90 + i));
+		sign_raw(&keys[KB], keys[KB].id, now, nonce, sig);
+		assert_int_equal(verify(v, f->kr, keys[KB].id, now, nonce, sig, now, &key), OB_OK);
+		assert_string_equal(key->id, keys[KB].id);
+	}
+	/* A replay of A's first request is still a replay, not a question of share. */
+	nonce_of(nonce, 70);
+	sign_raw(&keys[KA], keys[KA].id, NOW, nonce, sig);
+	assert_int_equal(verify(v, f->kr, keys[KA].id, NOW, nonce, sig, now, &key), OB_EAUTH);
+	assert_int_equal(last.verdict, OB_LOGIN_REPLAY);
+
+	/* Once the oldest is dropped, A has room for one more, and the next wait is for the
+	 * second oldest (ts = NOW + 1 s). */
+	now = NOW + 61000;
+	nonce_of(nonce, 85);
+	sign_raw(&keys[KA], keys[KA].id, now, nonce, sig);
+	assert_int_equal(verify(v, f->kr, keys[KA].id, now, nonce, sig, now, &key), OB_OK);
+	nonce_of(nonce, 86);
+	sign_raw(&keys[KA], keys[KA].id, now, nonce, sig);
+	assert_int_equal(verify(v, f->kr, keys[KA].id, now, nonce, sig, now, &key), OB_ELIMIT);
+	assert_int_equal(last.retry_after_ms, 1000);
+	ob_login_verifier_destroy(v);
+
+	/* The default share is 1% of the cache. */
+	v = verifier(500, 0);
+	for (int i = 0; i < 6; i++) {
+		memset(nonce, 0, sizeof(nonce));
+		nonce[0] = (uint8_t)i;
+		sign_raw(&keys[KA], keys[KA].id, NOW, nonce, sig);
+		assert_int_equal(verify(v, f->kr, keys[KA].id, NOW, nonce, sig, NOW, &key),
+		                 i < 5 ? OB_OK : OB_ELIMIT);
+	}
+	ob_login_verifier_destroy(v);
 }
 
 /* After the clock steps back, timestamps older than the latest clock reading minus the window
@@ -931,18 +1043,15 @@ static void test_login_clock_step_back(void **state)
 	const ob_key *key = NULL;
 	nonce_of(nonce, 40);
 	sign_raw(&keys[KA], keys[KA].id, NOW, nonce, sig);
-	assert_int_equal(ob_login_verify(f->v, f->kr, keys[KA].id, NOW, nonce, sig, NOW, &key),
-	                 OB_OK);
+	assert_int_equal(verify(f->v, f->kr, keys[KA].id, NOW, nonce, sig, NOW, &key), OB_OK);
 	/* The clock jumps 3 minutes ahead (the entry is dropped), then back. */
 	int64_t ahead = NOW + 180000;
 	nonce_of(nonce, 41);
 	sign_raw(&keys[KA], keys[KA].id, ahead, nonce, sig);
-	assert_int_equal(ob_login_verify(f->v, f->kr, keys[KA].id, ahead, nonce, sig, ahead, &key),
-	                 OB_OK);
+	assert_int_equal(verify(f->v, f->kr, keys[KA].id, ahead, nonce, sig, ahead, &key), OB_OK);
 	nonce_of(nonce, 40);
 	sign_raw(&keys[KA], keys[KA].id, NOW, nonce, sig);
-	assert_int_equal(ob_login_verify(f->v, f->kr, keys[KA].id, NOW, nonce, sig, NOW, &key),
-	                 OB_EAUTH);
+	assert_int_equal(verify(f->v, f->kr, keys[KA].id, NOW, nonce, sig, NOW, &key), OB_EAUTH);
 }
 
 typedef struct {
@@ -956,8 +1065,8 @@ static void *race_login(void *p)
 	race_arg *a = p;
 	const ob_key *key;
 	for (int i = 0; i < 50; i++) {
-		if (ob_login_verify(a->f->v, a->f->kr, keys[KA].id, NOW, a->nonce, a->sig, NOW,
-		                    &key) == OB_OK)
+		if (verify(a->f->v, a->f->kr, keys[KA].id, NOW, a->nonce, a->sig, NOW, &key) ==
+		    OB_OK)
 			a->ok++;
 	}
 	return NULL;
@@ -1148,8 +1257,8 @@ static void test_token_expired(void **state)
 	assert_int_equal(ob_token_verify(f->m, tok, NOW + 59999, &c), OB_OK);
 	assert_int_equal(ob_token_verify(f->m, tok, NOW + 60000, &c), OB_EAUTH);
 	assert_int_equal(ob_token_verify(f->m, tok, NOW + 86400000, &c), OB_EAUTH);
-	assert_int_equal(ob_token_verify(f->m, tok, NOW - OB_LOGIN_WINDOW_MS, &c), OB_OK);
-	assert_int_equal(ob_token_verify(f->m, tok, NOW - OB_LOGIN_WINDOW_MS - 1, &c), OB_EAUTH);
+	assert_int_equal(ob_token_verify(f->m, tok, NOW - OB_TOKEN_SKEW_MS, &c), OB_OK);
+	assert_int_equal(ob_token_verify(f->m, tok, NOW - OB_TOKEN_SKEW_MS - 1, &c), OB_EAUTH);
 }
 
 /* Revocation: removing the key, changing its role, or its NOT_AFTER passing invalidates
@@ -1426,6 +1535,7 @@ int main(void)
 	        cmocka_unit_test(test_secret_file_content),
 	        cmocka_unit_test(test_keygen),
 	        cmocka_unit_test_setup_teardown(test_login_ok, login_setup, login_teardown),
+	        cmocka_unit_test_setup_teardown(test_login_window, login_setup, login_teardown),
 	        cmocka_unit_test(test_login_sign_checks_id),
 	        cmocka_unit_test_setup_teardown(test_login_refusals, login_setup, login_teardown),
 	        cmocka_unit_test_setup_teardown(test_login_replay, login_setup, login_teardown),
@@ -1433,6 +1543,7 @@ int main(void)
 	                                        login_teardown),
 	        cmocka_unit_test_setup_teardown(test_login_cache_full_and_expiry, login_setup,
 	                                        login_teardown),
+	        cmocka_unit_test_setup_teardown(test_login_key_share, login_setup, login_teardown),
 	        cmocka_unit_test_setup_teardown(test_login_clock_step_back, login_setup,
 	                                        login_teardown),
 	        cmocka_unit_test_setup_teardown(test_login_concurrent_replay, login_setup,
