@@ -39,6 +39,7 @@
 #include <stdint.h>
 
 #include "base/err.h"
+#include "login_message.h" /* common/: the signed login message, shared with the client */
 
 /* |now| and |timestamps| beyond this (about 146 million years) are refused. */
 #define OB_AUTH_TIME_LIMIT_MS (INT64_C(1) << 62)
@@ -224,25 +225,28 @@ void ob_keyring_slot_set(ob_keyring_slot *slot, ob_keyring *kr);
 /* ---- login ---------------------------------------------------------------------------------- */
 
 /*
- * A caller proves it holds a key by signing, with Ed25519, the 57-byte message
- *     "onboard-login-v1" || 0x00 || key_id (16 ASCII hex) || ts_ms (int64 big-endian) ||
- *     nonce (16 bytes)
- * where ts_ms is its current time and nonce is fresh random bytes (randombytes_buf). The server
- * accepts a signature once, when ts_ms is at most OB_LOGIN_MAX_AGE_MS behind its own clock and
- * at most OB_LOGIN_MAX_AHEAD_MS ahead of it. Ahead is kept short: a timestamp in the future
- * keeps its nonce in the replay cache longer (until ts + max age), and clocks synchronised by
- * NTP agree within milliseconds; behind allows for slow networks and for clients whose clock
- * lags.
+ * A caller proves it holds a key by signing, with Ed25519, the message of common/login_message.h
+ *     "onboard-login-v2" || 0x00 || key_id (16 ASCII hex) || ts_ms (int64 big-endian) ||
+ *     nonce (16 bytes) || n (1 byte) || n times: len (uint16 big-endian) || audience
+ * where ts_ms is its current time, nonce is fresh random bytes (randombytes_buf) and the
+ * audiences name the server it means to log in to (by default the URLs it dials). The server
+ * accepts a signature once, when one of the audiences is one of its own names, and when ts_ms
+ * is at most OB_LOGIN_MAX_AGE_MS behind its own clock and at most OB_LOGIN_MAX_AHEAD_MS ahead.
+ * Ahead is kept short: a timestamp in the future keeps its nonce in the replay cache longer (until
+ * ts + max age), and clocks synchronised by NTP agree within milliseconds; behind allows for slow
+ * networks and for clients whose clock lags.
  */
 #define OB_LOGIN_MAX_AGE_MS   INT64_C(60000)
 #define OB_LOGIN_MAX_AHEAD_MS INT64_C(5000)
 #define OB_LOGIN_MAX_ENTRIES  100000 /* default capacity of the replay cache */
 
-/* Client side: signs a login for key_id with the key whose seed is given. OB_EINVAL when
- * key_id is malformed or is not the id of this seed's public key (a misconfigured client finds
- * out here rather than as OB_EAUTH from the server). The derived secret key is wiped. */
+/* Client side: signs a login for key_id and audiences[0..n) with the key whose seed is given.
+ * OB_EINVAL when key_id is malformed or is not the id of this seed's public key (a
+ * misconfigured client finds out here rather than as OB_EAUTH from the server), or when the
+ * audiences cannot be signed (ob_login_audiences_valid). The derived secret key is wiped. */
 OB_NODISCARD ob_err ob_login_sign(const uint8_t seed[32], const char key_id[OB_KEY_ID_LEN + 1],
-                                  int64_t ts_ms, const uint8_t nonce[16], uint8_t sig[64]);
+                                  int64_t ts_ms, const uint8_t nonce[16],
+                                  const char *const *audiences, size_t n, uint8_t sig[64]);
 
 /*
  * Server side: checks logins and remembers the nonces of the ones it accepted, so that each
@@ -275,10 +279,17 @@ typedef struct ob_login_config {
 	/* The most entries one key may hold: 0 for max_entries / 100 (at least 1); at most
 	 * max_entries. */
 	size_t max_per_key;
+	/* This server's names: a login is accepted only when one of its audiences is one of
+	 * these (compared byte for byte). At most OB_LOGIN_MAX_SERVER_AUDIENCES, each of 1 to
+	 * OB_LOGIN_MAX_AUDIENCE_LEN bytes; copied. None: no login is accepted. */
+	const char *const *audiences;
+	size_t n_audiences;
 } ob_login_config;
 
-/* Creates a verifier as cfg says (NULL: every default). OB_EINVAL for a value out of range.
- * Allocates about 100 bytes per entry up front. *out is owned by the caller
+#define OB_LOGIN_MAX_SERVER_AUDIENCES 64
+
+/* Creates a verifier as cfg says (NULL: every default, and no audience). OB_EINVAL for a value
+ * out of range. Allocates about 100 bytes per entry up front. *out is owned by the caller
  * (ob_login_verifier_destroy). */
 OB_NODISCARD ob_err ob_login_verifier_create(const ob_login_config *cfg, ob_login_verifier **out);
 
@@ -293,8 +304,10 @@ size_t ob_login_verifier_size(ob_login_verifier *v);
 typedef struct ob_login_request {
 	const char *key_id;
 	int64_t ts_ms;
-	const uint8_t *nonce; /* 16 bytes */
-	const uint8_t *sig;   /* 64 bytes */
+	const uint8_t *nonce;         /* 16 bytes */
+	const uint8_t *sig;           /* 64 bytes */
+	const char *const *audiences; /* the servers the login was signed for */
+	size_t n_audiences;
 } ob_login_request;
 
 /* Which check a login failed, for the caller's error message and the server's log. */
@@ -310,6 +323,9 @@ typedef enum {
 	/* OB_EAUTH. ts_ms more than max age behind or max ahead ahead of now_ms, or older than
 	 * the cache remembers after the server's clock went back. Says nothing about the key. */
 	OB_LOGIN_CLOCK_SKEW,
+	/* OB_EAUTH. None of the audiences is a name of this server (or they cannot be signed):
+	 * the login is for another server, or relayed from one. Says nothing about the key. */
+	OB_LOGIN_WRONG_AUDIENCE,
 	/* OB_EAUTH. This key id and nonce were accepted already: a replay (or a client that
 	 * reused a nonce). Only reported for a valid signature, which only the key holder or
 	 * whoever saw the request can produce. */

@@ -25,10 +25,6 @@
 
 #include <sodium.h>
 
-#define LOGIN_CONTEXT     "onboard-login-v1"
-#define LOGIN_CONTEXT_LEN 16
-#define LOGIN_MSG_LEN     (LOGIN_CONTEXT_LEN + 1 + OB_KEY_ID_LEN + 8 + 16)
-
 #define MAX_ENTRIES_LIMIT 10000000
 #define WHEEL_SLOTS       128 /* a power of two, see below */
 #define NIL               UINT32_MAX
@@ -55,10 +51,12 @@ typedef struct {
 
 struct ob_login_verifier {
 	pthread_mutex_t mu;
-	/* Everything below is guarded by mu, except hash_key, max, mask and the array pointers,
-	 * which are fixed at creation. */
+	/* Everything below is guarded by mu, except hash_key, decoy_pk, audiences, max,
+	 * max_per_key, mask and the array pointers, which are fixed at creation. */
 	uint8_t hash_key[crypto_shorthash_KEYBYTES];  /* keyed: peers cannot aim at one chain */
 	uint8_t decoy_pk[crypto_sign_PUBLICKEYBYTES]; /* checked against for unknown keys */
+	char **audiences;                             /* this server's names, copies */
+	size_t n_audiences;
 	size_t max;
 	size_t max_per_key;
 	size_t count;
@@ -75,22 +73,6 @@ struct ob_login_verifier {
 	int64_t swept_sec;  /* wheel seconds <= swept_sec are empty */
 };
 
-static void put_be64(uint8_t *p, uint64_t v)
-{
-	for (int i = 7; i >= 0; i--, v >>= 8)
-		p[i] = (uint8_t)v;
-}
-
-static void login_message(uint8_t msg[LOGIN_MSG_LEN], const char *key_id, int64_t ts_ms,
-                          const uint8_t nonce[16])
-{
-	memcpy(msg, LOGIN_CONTEXT, LOGIN_CONTEXT_LEN);
-	msg[LOGIN_CONTEXT_LEN] = 0;
-	memcpy(msg + LOGIN_CONTEXT_LEN + 1, key_id, OB_KEY_ID_LEN);
-	put_be64(msg + LOGIN_CONTEXT_LEN + 1 + OB_KEY_ID_LEN, (uint64_t)ts_ms);
-	memcpy(msg + LOGIN_CONTEXT_LEN + 1 + OB_KEY_ID_LEN + 8, nonce, 16);
-}
-
 static bool time_in_range(int64_t t)
 {
 	return t >= -OB_AUTH_TIME_LIMIT_MS && t <= OB_AUTH_TIME_LIMIT_MS;
@@ -103,15 +85,16 @@ static uint64_t distance(int64_t a, int64_t b)
 }
 
 ob_err ob_login_sign(const uint8_t seed[32], const char key_id[OB_KEY_ID_LEN + 1], int64_t ts_ms,
-                     const uint8_t nonce[16], uint8_t sig[64])
+                     const uint8_t nonce[16], const char *const *audiences, size_t n,
+                     uint8_t sig[64])
 {
 	uint8_t pk[crypto_sign_PUBLICKEYBYTES], sk[crypto_sign_SECRETKEYBYTES];
-	uint8_t msg[LOGIN_MSG_LEN];
+	uint8_t msg[OB_LOGIN_MESSAGE_MAX];
 	char id[OB_KEY_ID_LEN + 1];
 	ob_err rc = OB_OK;
 
 	if (seed == NULL || nonce == NULL || sig == NULL || !ob_key_id_valid(key_id) ||
-	    !time_in_range(ts_ms))
+	    !time_in_range(ts_ms) || !ob_login_audiences_valid(audiences, n))
 		return OB_EINVAL;
 	if (crypto_sign_seed_keypair(pk, sk, seed) != 0) {
 		rc = OB_EINTERNAL;
@@ -122,9 +105,9 @@ ob_err ob_login_sign(const uint8_t seed[32], const char key_id[OB_KEY_ID_LEN + 1
 		rc = OB_EINVAL;
 		goto out;
 	}
-	login_message(msg, key_id, ts_ms, nonce);
-	if (crypto_sign_detached(sig, NULL, msg, sizeof(msg), sk) != 0)
-		rc = OB_EINTERNAL;
+	size_t len = ob_login_message_build(msg, key_id, ts_ms, nonce, audiences, n);
+	if (len == 0 || crypto_sign_detached(sig, NULL, msg, len, sk) != 0)
+		rc = OB_EINTERNAL; /* defensive: the arguments were checked above */
 out:
 	sodium_memzero(sk, sizeof(sk));
 	return rc;
@@ -142,6 +125,14 @@ ob_err ob_login_verifier_create(const ob_login_config *cfg, ob_login_verifier **
 		max_per_key = max_entries / 100 > 0 ? max_entries / 100 : 1;
 	if (max_per_key > max_entries)
 		return OB_EINVAL;
+	size_t n_audiences = cfg != NULL ? cfg->n_audiences : 0;
+	if (n_audiences > OB_LOGIN_MAX_SERVER_AUDIENCES)
+		return OB_EINVAL;
+	for (size_t i = 0; i < n_audiences; i++) {
+		const char *aud = cfg->audiences[i];
+		if (aud == NULL || !ob_login_audiences_valid(&aud, 1))
+			return OB_EINVAL;
+	}
 	/* At least as many buckets as entries: chains average at most one entry. */
 	size_t nbuckets = 16;
 	while (nbuckets < max_entries)
@@ -154,8 +145,18 @@ ob_err ob_login_verifier_create(const ob_login_config *cfg, ob_login_verifier **
 	v->pool = malloc(max_entries * sizeof(*v->pool));
 	v->key_buckets = malloc(nbuckets * sizeof(*v->key_buckets));
 	v->counters = malloc(max_entries * sizeof(*v->counters));
+	v->audiences = calloc(n_audiences > 0 ? n_audiences : 1, sizeof(*v->audiences));
+	bool copied = v->audiences != NULL;
+	for (size_t i = 0; copied && i < n_audiences; i++) {
+		v->audiences[i] = strdup(cfg->audiences[i]);
+		copied = v->audiences[i] != NULL;
+		v->n_audiences += copied;
+	}
 	if (v->buckets == NULL || v->pool == NULL || v->key_buckets == NULL ||
-	    v->counters == NULL || pthread_mutex_init(&v->mu, NULL) != 0) {
+	    v->counters == NULL || !copied || pthread_mutex_init(&v->mu, NULL) != 0) {
+		for (size_t i = 0; i < v->n_audiences; i++)
+			free(v->audiences[i]);
+		free(v->audiences);
 		free(v->buckets);
 		free(v->pool);
 		free(v->key_buckets);
@@ -196,6 +197,9 @@ void ob_login_verifier_destroy(ob_login_verifier *v)
 	free(v->pool);
 	free(v->key_buckets);
 	free(v->counters);
+	for (size_t i = 0; i < v->n_audiences; i++)
+		free(v->audiences[i]);
+	free(v->audiences);
 	free(v);
 }
 
@@ -311,6 +315,19 @@ static void advance(ob_login_verifier *v, int64_t now_ms)
 		v->swept_sec = target;
 }
 
+/* True when one of the request's audiences is one of v's (which are fixed: no lock). At most
+ * 8 x 64 comparisons of short strings. */
+static bool audience_ours(const ob_login_verifier *v, const ob_login_request *rq)
+{
+	for (size_t i = 0; i < rq->n_audiences; i++) {
+		for (size_t j = 0; j < v->n_audiences; j++) {
+			if (strcmp(rq->audiences[i], v->audiences[j]) == 0)
+				return true;
+		}
+	}
+	return false;
+}
+
 /* The wait until the wheel drops the entries of the second holding expiry_ms, from the
  * high-water mark: a slot s is emptied once high_water reaches (s + 1) s. Caller holds mu. */
 static uint32_t wait_for_drop(const ob_login_verifier *v, int64_t expiry_ms)
@@ -341,6 +358,13 @@ ob_err ob_login_verify(ob_login_verifier *v, const ob_keyring *kr, const ob_logi
 		out->verdict = OB_LOGIN_CLOCK_SKEW;
 		return OB_EAUTH;
 	}
+	uint8_t msg[OB_LOGIN_MESSAGE_MAX];
+	size_t msg_len = ob_login_message_build(msg, key_id, ts_ms, rq->nonce, rq->audiences,
+	                                        rq->n_audiences);
+	if (msg_len == 0 || !audience_ours(v, rq)) {
+		out->verdict = OB_LOGIN_WRONG_AUDIENCE;
+		return OB_EAUTH;
+	}
 	const ob_key *key = ob_keyring_find(kr, key_id);
 	if (key != NULL && !ob_key_valid_at(key, now_ms))
 		key = NULL;
@@ -348,9 +372,7 @@ ob_err ob_login_verify(ob_login_verifier *v, const ob_keyring *kr, const ob_logi
 	/* The signature, outside the lock: it is the expensive part and needs no shared state.
 	 * Checked against a decoy key when the key is unknown, so that an unknown key takes as
 	 * long to refuse as a bad signature. */
-	uint8_t msg[LOGIN_MSG_LEN];
-	login_message(msg, key_id, ts_ms, rq->nonce);
-	bool sig_ok = crypto_sign_verify_detached(rq->sig, msg, sizeof(msg),
+	bool sig_ok = crypto_sign_verify_detached(rq->sig, msg, msg_len,
 	                                          key != NULL ? key->pk : v->decoy_pk) == 0;
 	if (key == NULL || !sig_ok)
 		return OB_EAUTH;
@@ -442,6 +464,8 @@ const char *ob_login_verdict_text(ob_login_verdict verdict)
 		return "unknown, expired or revoked key, or bad signature";
 	case OB_LOGIN_CLOCK_SKEW:
 		return "timestamp more than 60 s behind or 5 s ahead of the server's clock";
+	case OB_LOGIN_WRONG_AUDIENCE:
+		return "signed for another server (none of its audiences names this server)";
 	case OB_LOGIN_REPLAY:
 		return "this signed request was used already (a replay)";
 	case OB_LOGIN_KEY_SHARE_FULL:

@@ -109,6 +109,69 @@ static ob_err load_keyring(ob_authz *a)
 	return OB_OK;
 }
 
+/* True when url listens on every address of the machine (tcp://0.0.0.0:7400, tcp://[::]:7400,
+ * tcp://:7400, or a star for the host): no caller dials that, so it is no name of the server. */
+static bool wildcard_url(const char *url)
+{
+	const char *h = strstr(url, "://");
+	if (h == NULL || strncmp(url, "ipc:", 4) == 0 || strncmp(url, "inproc:", 7) == 0 ||
+	    strncmp(url, "abstract:", 9) == 0)
+		return false;
+	h += 3;
+	size_t len = h[0] == '[' ? strcspn(h, "]") + 1 : strcspn(h, ":/");
+	static const char *const any[] = {"", "*", "0.0.0.0", "[::]", "[::0]", "[0:0:0:0:0:0:0:0]"};
+	for (size_t i = 0; i < sizeof(any) / sizeof(any[0]); i++) {
+		if (strlen(any[i]) == len && strncmp(h, any[i], len) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* The login verifier, with the server's names gathered from cfg (see authz.h). */
+static ob_err make_verifier(ob_authz *a, const ob_authz_config *cfg)
+{
+	const char *names[OB_LOGIN_MAX_SERVER_AUDIENCES];
+	size_t n = 0;
+	char list[1024] = "";
+	for (size_t i = 0; i < cfg->n_audiences + cfg->n_listen; i++) {
+		bool given = i < cfg->n_audiences;
+		const char *name = given ? cfg->audiences[i] : cfg->listen[i - cfg->n_audiences];
+		if (!given && wildcard_url(name)) {
+			ob_log(OB_LOG_WARN,
+			       "key logins: %s listens on every address and names no server; "
+			       "give the URL its callers dial with --audience, or their logins "
+			       "are refused",
+			       name);
+			continue;
+		}
+		if (!ob_login_audiences_valid(&name, 1)) {
+			ob_log(OB_LOG_ERROR, "--audience: '%s' must be 1 to %d bytes", name,
+			       OB_LOGIN_MAX_AUDIENCE_LEN);
+			return OB_EINVAL;
+		}
+		bool seen = false;
+		for (size_t j = 0; j < n && !seen; j++)
+			seen = strcmp(names[j], name) == 0;
+		if (seen)
+			continue;
+		if (n == OB_LOGIN_MAX_SERVER_AUDIENCES) {
+			ob_log(OB_LOG_ERROR, "--audience and --listen: more than %d names",
+			       OB_LOGIN_MAX_SERVER_AUDIENCES);
+			return OB_EINVAL;
+		}
+		names[n++] = name;
+		size_t used = strlen(list);
+		snprintf(list + used, sizeof(list) - used, "%s%s", used > 0 ? " " : "", name);
+	}
+	if (n == 0)
+		ob_log(OB_LOG_WARN, "key logins: this server has no name (--audience): every key "
+		                    "login will be refused");
+	else
+		ob_log(OB_LOG_INFO, "key logins for: %s", list);
+	ob_login_config lc = {.audiences = names, .n_audiences = n};
+	return ob_login_verifier_create(&lc, &a->logins);
+}
+
 ob_err ob_authz_create(ob_authz **out, const ob_authz_config *cfg)
 {
 	*out = NULL;
@@ -137,7 +200,7 @@ ob_err ob_authz_create(ob_authz **out, const ob_authz_config *cfg)
 	err = ob_token_minter_create(have_secret ? secret : NULL, &a->minter);
 	sodium_memzero(secret, sizeof(secret));
 	if (err == OB_OK)
-		err = ob_login_verifier_create(NULL, &a->logins);
+		err = make_verifier(a, cfg);
 	if (err == OB_OK)
 		err = ob_ratelimit_create(cfg->key_rate, (uint32_t)cfg->key_burst, 4096,
 		                          &a->per_key);
@@ -306,11 +369,19 @@ static ob_err login(ob_call *call, const ProtobufCMessage *req, ProtobufCMessage
 	/* Before the 36 us signature check, so that a flood costs us little. */
 	if (!ob_ratelimit_take(a->login_per_addr, limit_key(call, addr), now, &retry))
 		return limited(call, retry, "to log in from this address");
-	if (in->nonce.len != 16 || in->signature.len != 64) {
+	const char *const *audiences = (const char *const *)in->audience;
+	bool audiences_ok = ob_login_audiences_valid(audiences, in->n_audience);
+	if (in->nonce.len != 16 || in->signature.len != 64 || !audiences_ok) {
 		if (in->nonce.len != 16)
 			ob_call_violation(call, "nonce", "must be 16 bytes");
 		if (in->signature.len != 64)
 			ob_call_violation(call, "signature", "must be 64 bytes");
+		if (!audiences_ok)
+			ob_call_violation(
+			        call, "audience",
+			        "1 to %d names of the server, each 1 to %d bytes (a client "
+			        "that sends none is older than the server: update it)",
+			        OB_LOGIN_MAX_AUDIENCES, OB_LOGIN_MAX_AUDIENCE_LEN);
 		return ob_call_fail(call, OB_EINVAL, "malformed login");
 	}
 	ob_keyring *kr = ob_keyring_slot_get(&a->keyring);
@@ -319,6 +390,8 @@ static ob_err login(ob_call *call, const ProtobufCMessage *req, ProtobufCMessage
 	        .ts_ms = in->timestamp_ms,
 	        .nonce = in->nonce.data,
 	        .sig = in->signature.data,
+	        .audiences = audiences,
+	        .n_audiences = in->n_audience,
 	};
 	ob_login_result res;
 	ob_err err = ob_login_verify(a->logins, kr, &rq, now, &res);

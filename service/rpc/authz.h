@@ -40,6 +40,14 @@ typedef struct ob_authz_config {
 	double addr_rate, addr_burst;   /* per remote host or ipc uid; default 2000, 4000 */
 	double login_rate, login_burst; /* logins per host or ipc uid; default 20, 100 */
 	double login_key_rate, login_key_burst; /* genuine logins per key; default 10, 50 */
+	/* The server's names, one of which a login must be signed for (its audience, see
+	 * auth/auth.h): every URL of listen that names a host (one on a wildcard address, such
+	 * as tcp://0.0.0.0:7400, names none: callers dial it by another name), and every one of
+	 * audiences (--audience). Not copied: they must outlive create. */
+	const char *const *listen;
+	size_t n_listen;
+	const char *const *audiences;
+	size_t n_audiences;
 	/* Security events: event, principal (may be ""), peer, detail. No secrets. */
 	void (*audit)(void *ctx, const char *event, const char *principal, const char *peer,
 	              const char *detail);

@@ -341,6 +341,13 @@ static int setup_now_2020(void **state)
 	                  (const char *const[]){"--now", "2020-11-16T08:30:00Z", NULL});
 }
 
+/* A server that callers reach by a name it does not listen on. */
+#define GIVEN_NAME "tcp://onboard.test:7400"
+static int setup_audience(void **state)
+{
+	return setup_with(state, true, (const char *const[]){"--audience", GIVEN_NAME, NULL});
+}
+
 /* Keys and keyring, no server: for tests that start onboardd themselves. */
 static int setup_keys_only(void **state)
 {
@@ -502,24 +509,34 @@ typedef struct login_req {
 	size_t nonce_len;
 	uint8_t sig[64];
 	size_t sig_len;
+	const char *audience; /* the server it is for; NULL: none sent */
 } login_req;
 
 /* A login for key_id at ts_ms with a fresh nonce, signed with seed (NULL: an all-zero
- * signature), as the client library makes it. */
-static login_req make_login(const char *key_id, const uint8_t *seed, int64_t ts_ms)
+ * signature) for the server whose URL is audience, as the client library makes it. */
+static login_req make_login_for(const char *audience, const char *key_id, const uint8_t *seed,
+                                int64_t ts_ms)
 {
-	login_req l = {.ts_ms = ts_ms, .nonce_len = 16, .sig_len = 64};
+	login_req l = {.ts_ms = ts_ms, .nonce_len = 16, .sig_len = 64, .audience = audience};
 	snprintf(l.key_id, sizeof(l.key_id), "%s", key_id);
 	randombytes_buf(l.nonce, sizeof(l.nonce));
-	if (seed != NULL)
-		ob_keyfile_sign_login(seed, l.key_id, ts_ms, l.nonce, l.sig);
+	if (seed != NULL &&
+	    ob_keyfile_sign_login(seed, l.key_id, ts_ms, l.nonce, &audience, 1, l.sig) != 0)
+		fail_msg("cannot sign a login for %s", audience);
 	return l;
 }
 
-/* Sends l as a packed LoginRequest through the helper's keyless client. On OK, the token is
+/* The same for the fixture's server, by the URL the test dials. */
+static login_req make_login(const fixture *f, const char *key_id, const uint8_t *seed,
+                            int64_t ts_ms)
+{
+	return make_login_for(f->srv.url, key_id, seed, ts_ms);
+}
+
+/* Sends l as a packed LoginRequest through the keyless client of srv. On OK, the token is
  * copied to token[0..128) (token may be NULL) after checking the reply. Returns the code, the
  * reply left in *r (finished by the caller). */
-static int send_login(fixture *f, const login_req *l, char *token, ob_result *r)
+static int send_login_to(ob_testsrv *srv, const login_req *l, char *token, ob_result *r)
 {
 	Onboard__V1__LoginRequest rq = ONBOARD__V1__LOGIN_REQUEST__INIT;
 	rq.key_id = (char *)l->key_id;
@@ -528,10 +545,13 @@ static int send_login(fixture *f, const login_req *l, char *token, ob_result *r)
 	rq.nonce.len = l->nonce_len;
 	rq.signature.data = (uint8_t *)l->sig;
 	rq.signature.len = l->sig_len;
-	uint8_t buf[256];
+	char *audience = (char *)l->audience;
+	rq.audience = l->audience != NULL ? &audience : NULL;
+	rq.n_audience = l->audience != NULL ? 1 : 0;
+	uint8_t buf[1024];
 	assert_true(onboard__v1__login_request__get_packed_size(&rq) <= sizeof(buf));
 	size_t n = onboard__v1__login_request__pack(&rq, buf);
-	int code = ob_client_call(f->srv.client, LOGIN, NULL, 0, buf, n, CALL_TIMEOUT_MS, r);
+	int code = ob_client_call(srv->client, LOGIN, NULL, 0, buf, n, CALL_TIMEOUT_MS, r);
 	if (r->local)
 		fail_msg("Login: no answer from the server: %s", r->message);
 	if (code == OB_CODE_OK) {
@@ -549,10 +569,16 @@ static int send_login(fixture *f, const login_req *l, char *token, ob_result *r)
 	return code;
 }
 
+/* send_login_to the fixture's server. */
+static int send_login(fixture *f, const login_req *l, char *token, ob_result *r)
+{
+	return send_login_to(&f->srv, l, token, r);
+}
+
 /* A genuine login for k now; the token in token[0..128). */
 static void login_ok(fixture *f, const key *k, char *token)
 {
-	login_req l = make_login(k->id, k->seed, wall_ms());
+	login_req l = make_login(f, k->id, k->seed, wall_ms());
 	ob_result r;
 	int code = send_login(f, &l, token, &r);
 	expect_code("a genuine login", code, &r, OB_CODE_OK);
@@ -692,7 +718,7 @@ static void test_login_genuine(void **state)
 static void test_login_unsigned(void **state)
 {
 	fixture *f = *state;
-	login_req l = make_login(f->keys[REVIEWER].id, NULL, wall_ms());
+	login_req l = make_login(f, f->keys[REVIEWER].id, NULL, wall_ms());
 	expect_login_refused(f, "an all-zero signature", &l, BAD_KEY_OR_SIG);
 }
 
@@ -718,10 +744,10 @@ static void test_login_with_shifted_clock(void **state)
 static void test_login_forged(void **state)
 {
 	fixture *f = *state;
-	login_req l = make_login(f->keys[REVIEWER].id, f->keys[APPLICANT].seed, wall_ms());
+	login_req l = make_login(f, f->keys[REVIEWER].id, f->keys[APPLICANT].seed, wall_ms());
 	expect_login_refused(f, "a signature by another key", &l, BAD_KEY_OR_SIG);
 	/* A genuine signature with one bit of the timestamp changed. */
-	l = make_login(f->keys[REVIEWER].id, f->keys[REVIEWER].seed, wall_ms());
+	l = make_login(f, f->keys[REVIEWER].id, f->keys[REVIEWER].seed, wall_ms());
 	l.ts_ms ^= 1;
 	expect_login_refused(f, "a signed request altered in flight", &l, BAD_KEY_OR_SIG);
 }
@@ -730,7 +756,7 @@ static void test_login_forged(void **state)
 static void test_login_replayed(void **state)
 {
 	fixture *f = *state;
-	login_req l = make_login(f->keys[REVIEWER].id, f->keys[REVIEWER].seed, wall_ms());
+	login_req l = make_login(f, f->keys[REVIEWER].id, f->keys[REVIEWER].seed, wall_ms());
 	ob_result r;
 	int code = send_login(f, &l, NULL, &r);
 	expect_code("the first use of a signed login", code, &r, OB_CODE_OK);
@@ -746,7 +772,7 @@ static int login_at_offset(fixture *f, const key *k, int64_t offset_ms)
 {
 	for (int attempt = 0;; attempt++) {
 		int64_t start = mono_ms();
-		login_req l = make_login(k->id, k->seed, wall_ms() + offset_ms);
+		login_req l = make_login(f, k->id, k->seed, wall_ms() + offset_ms);
 		ob_result r;
 		int code = send_login(f, &l, NULL, &r);
 		if (code == OB_CODE_UNAUTHENTICATED && strstr(r.message, "clock") == NULL)
@@ -788,7 +814,7 @@ static void test_login_invalid_keys(void **state)
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		const key *k = &f->keys[cases[i].key];
-		login_req l = make_login(k->id, k->seed, wall_ms());
+		login_req l = make_login(f, k->id, k->seed, wall_ms());
 		expect_login_refused(f, cases[i].what, &l, BAD_KEY_OR_SIG);
 	}
 	/* Through the library too: the login fails, and so does the call. */
@@ -796,7 +822,7 @@ static void test_login_invalid_keys(void **state)
 	assert_int_equal(whoami(c, NULL, 0, NULL, 0), OB_CODE_UNAUTHENTICATED);
 	ob_client_close(c);
 	/* A key id that is not 16 hex characters. */
-	login_req l = make_login(f->keys[REVIEWER].id, f->keys[REVIEWER].seed, wall_ms());
+	login_req l = make_login(f, f->keys[REVIEWER].id, f->keys[REVIEWER].seed, wall_ms());
 	l.key_id[0] = 'Z';
 	expect_login_refused(f, "a malformed key id", &l, BAD_KEY_OR_SIG);
 }
@@ -805,7 +831,7 @@ static void test_login_invalid_keys(void **state)
 static void test_login_malformed(void **state)
 {
 	fixture *f = *state;
-	login_req l = make_login(f->keys[REVIEWER].id, f->keys[REVIEWER].seed, wall_ms());
+	login_req l = make_login(f, f->keys[REVIEWER].id, f->keys[REVIEWER].seed, wall_ms());
 	l.nonce_len = 15;
 	ob_result r;
 	int code = send_login(f, &l, NULL, &r);
@@ -815,7 +841,7 @@ static void test_login_malformed(void **state)
 	}
 	expect_code("a 15-byte nonce", code, &r, OB_CODE_INVALID_ARGUMENT);
 
-	l = make_login(f->keys[REVIEWER].id, f->keys[REVIEWER].seed, wall_ms());
+	l = make_login(f, f->keys[REVIEWER].id, f->keys[REVIEWER].seed, wall_ms());
 	l.sig_len = 63;
 	code = send_login(f, &l, NULL, &r);
 	if (code == OB_CODE_INVALID_ARGUMENT) {
@@ -823,6 +849,97 @@ static void test_login_malformed(void **state)
 		assert_string_equal(r.violations[0].field, "signature");
 	}
 	expect_code("a 63-byte signature", code, &r, OB_CODE_INVALID_ARGUMENT);
+}
+
+/* ---- audience ------------------------------------------------------------ */
+
+/* The message of a login refused because it was signed for another server. */
+#define OTHER_SERVER "signed for another server"
+
+/*
+ * Two servers share the keyring (staging and production, say). A login signed for one of them
+ * (captured there, or sent there by a client) is refused by the other as signed for another
+ * server, and still taken by the one it was signed for: the refusal was not a replay.
+ */
+static void test_login_relayed_to_another_server(void **state)
+{
+	fixture *f = *state;
+	ob_testsrv other;
+	memset(&other, 0, sizeof(other));
+	const char *args[] = {"--trust-local", "no", "--keyring", f->keyring, NULL};
+	assert_int_equal(ob_testsrv_start(&other, args), 0);
+	const key *k = &f->keys[REVIEWER];
+
+	login_req l = make_login_for(other.url, k->id, k->seed, wall_ms());
+	expect_login_refused(f, "a login for the other server, relayed here", &l, OTHER_SERVER);
+	ob_result r;
+	int code = send_login_to(&other, &l, NULL, &r);
+	expect_code("the same login at the server it was signed for", code, &r, OB_CODE_OK);
+
+	l = make_login(f, k->id, k->seed, wall_ms());
+	code = send_login_to(&other, &l, NULL, &r);
+	if (code == OB_CODE_UNAUTHENTICATED && strstr(r.message, OTHER_SERVER) == NULL)
+		fail_msg("a login for this server, relayed to the other: %s", r.message);
+	expect_code("a login for this server, relayed to the other", code, &r,
+	            OB_CODE_UNAUTHENTICATED);
+	code = send_login(f, &l, NULL, &r);
+	expect_code("the same login here", code, &r, OB_CODE_OK);
+	assert_int_equal(ob_testsrv_stop(&other), 0);
+}
+
+/*
+ * A server reached by another name than it listens on (a forwarded port, a wildcard address)
+ * is given that name with --audience: logins signed for it are taken, through the library too
+ * (ob_client_options.audience), and so are those signed for its --listen URL, which the library
+ * signs for by default; a name it was not given is refused.
+ */
+static void test_login_audience_flag(void **state)
+{
+	fixture *f = *state;
+	const key *k = &f->keys[REVIEWER];
+	char token[128];
+	login_req l = make_login_for(GIVEN_NAME, k->id, k->seed, wall_ms());
+	ob_result r;
+	int code = send_login(f, &l, token, &r);
+	expect_code("a login for the name given with --audience", code, &r, OB_CODE_OK);
+	l = make_login(f, k->id, k->seed, wall_ms());
+	code = send_login(f, &l, token, &r);
+	expect_code("a login for the --listen URL", code, &r, OB_CODE_OK);
+	l = make_login_for("tcp://other.test:7400", k->id, k->seed, wall_ms());
+	expect_login_refused(f, "a login for a name not given", &l, OTHER_SERVER);
+
+	const char *urls[] = {f->srv.url};
+	ob_client_options opts = {.key_file = k->path, .audience = GIVEN_NAME};
+	ob_client *c = NULL;
+	char err[512] = "", role[32] = "";
+	assert_int_equal(ob_client_open(&c, urls, 1, &opts, err, sizeof(err)), 0);
+	assert_int_equal(whoami(c, NULL, 0, role, sizeof(role)), OB_CODE_OK);
+	assert_string_equal(role, "reviewer");
+	ob_client_close(c);
+	opts.audience = "tcp://other.test:7400";
+	assert_int_equal(ob_client_open(&c, urls, 1, &opts, err, sizeof(err)), 0);
+	assert_int_equal(whoami(c, NULL, 0, NULL, 0), OB_CODE_UNAUTHENTICATED);
+	ob_client_close(c);
+	opts.audience = "";
+	assert_int_equal(ob_client_open(&c, urls, 1, &opts, err, sizeof(err)), -1);
+	assert_null(c);
+	assert_non_null(strstr(err, "audience"));
+}
+
+/* A login without an audience (from a client older than the server) is malformed, and says
+ * which field is missing. */
+static void test_login_without_audience(void **state)
+{
+	fixture *f = *state;
+	login_req l = make_login(f, f->keys[REVIEWER].id, f->keys[REVIEWER].seed, wall_ms());
+	l.audience = NULL;
+	ob_result r;
+	int code = send_login(f, &l, NULL, &r);
+	if (code == OB_CODE_INVALID_ARGUMENT) {
+		assert_int_equal(r.n_violations, 1);
+		assert_string_equal(r.violations[0].field, "audience");
+	}
+	expect_code("a login without an audience", code, &r, OB_CODE_INVALID_ARGUMENT);
 }
 
 /* ---- tokens --------------------------------------------------------------- */
@@ -862,7 +979,7 @@ static void test_revoked_on_sighup(void **state)
 	/* The library's token is refused; its new login is refused too. */
 	assert_int_equal(whoami(lib, NULL, 0, NULL, 0), OB_CODE_UNAUTHENTICATED);
 	ob_client_close(lib);
-	login_req l = make_login(f->keys[APPLICANT].id, f->keys[APPLICANT].seed, wall_ms());
+	login_req l = make_login(f, f->keys[APPLICANT].id, f->keys[APPLICANT].seed, wall_ms());
 	expect_login_refused(f, "a login with a revoked key", &l, BAD_KEY_OR_SIG);
 	md = bearer(kept);
 	char role[32] = "";
@@ -1083,7 +1200,7 @@ static void test_login_limited_per_key(void **state)
 	const key *k = &f->keys[APPLICANT];
 	int refused_at = -1;
 	for (int i = 0; i < 100 && refused_at < 0; i++) {
-		login_req l = make_login(k->id, k->seed, wall_ms());
+		login_req l = make_login(f, k->id, k->seed, wall_ms());
 		ob_result r;
 		int code = send_login(f, &l, NULL, &r);
 		if (code == OB_CODE_RESOURCE_EXHAUSTED) {
@@ -1197,6 +1314,9 @@ int main(void)
 	        T(test_login_time_window, setup_default),
 	        T(test_login_invalid_keys, setup_default),
 	        T(test_login_malformed, setup_default),
+	        T(test_login_relayed_to_another_server, setup_default),
+	        T(test_login_audience_flag, setup_audience),
+	        T(test_login_without_audience, setup_default),
 	        T(test_revoked_on_sighup, setup_default),
 	        T(test_tampered_token, setup_default),
 	        T(test_world_readable_key_file, setup_default),

@@ -683,18 +683,44 @@ static void test_keygen(void **state)
 
 /* ---- login ---------------------------------------------------------------------------------- */
 
-/* Signs the login message as auth.h documents it, with signer's key, for claimed_id. */
-static void sign_raw(const tkey *signer, const char *claimed_id, int64_t ts,
-                     const uint8_t nonce[16], uint8_t sig[64])
+/* The names of the server of the login tests (its audiences), and another server's. */
+#define SERVER_AUD "ipc:///run/onboard/onboardd.sock"
+#define OTHER_AUD  "tcp://staging.example:7400"
+static const char *const server_auds[] = {SERVER_AUD, "tls+tcp://onboard.example:7443"};
+static const char *const default_aud[] = {SERVER_AUD};
+
+/* Signs the login message as auth.h documents it, with signer's key, for claimed_id and
+ * auds[0..n). */
+static void sign_raw_for(const tkey *signer, const char *claimed_id, int64_t ts,
+                         const uint8_t nonce[16], const char *const *auds, size_t n,
+                         uint8_t sig[64])
 {
-	uint8_t msg[57];
-	memcpy(msg, "onboard-login-v1", 16);
+	uint8_t msg[2048];
+	size_t len = 0;
+	memcpy(msg, "onboard-login-v2", 16);
 	msg[16] = 0;
 	memcpy(msg + 17, claimed_id, 16);
 	for (int i = 0; i < 8; i++)
 		msg[33 + i] = (uint8_t)((uint64_t)ts >> (56 - 8 * i));
 	memcpy(msg + 41, nonce, 16);
-	crypto_sign_detached(sig, NULL, msg, sizeof(msg), signer->sk);
+	msg[57] = (uint8_t)n;
+	len = 58;
+	for (size_t i = 0; i < n; i++) {
+		size_t l = strlen(auds[i]);
+		assert_true(len + 2 + l <= sizeof(msg));
+		msg[len++] = (uint8_t)(l >> 8);
+		msg[len++] = (uint8_t)l;
+		memcpy(msg + len, auds[i], l);
+		len += l;
+	}
+	crypto_sign_detached(sig, NULL, msg, len, signer->sk);
+}
+
+/* The same, for the test server's first name. */
+static void sign_raw(const tkey *signer, const char *claimed_id, int64_t ts,
+                     const uint8_t nonce[16], uint8_t sig[64])
+{
+	sign_raw_for(signer, claimed_id, ts, nonce, default_aud, 1, sig);
 }
 
 static void nonce_of(uint8_t nonce[16], uint8_t n)
@@ -705,12 +731,18 @@ static void nonce_of(uint8_t nonce[16], uint8_t n)
 /* The verdict and retry-after of the last verify() call. */
 static ob_login_result last;
 
-/* ob_login_verify with the request's fields as arguments; *key is written on OB_OK only. */
-static ob_err verify(ob_login_verifier *v, const ob_keyring *kr, const char *id, int64_t ts,
-                     const uint8_t nonce[16], const uint8_t sig[64], int64_t now,
-                     const ob_key **key)
+/* ob_login_verify with the request's fields as arguments, for the audiences auds[0..n); *key
+ * is written on OB_OK only. */
+static ob_err verify_for(ob_login_verifier *v, const ob_keyring *kr, const char *id, int64_t ts,
+                         const uint8_t nonce[16], const uint8_t sig[64], const char *const *auds,
+                         size_t n, int64_t now, const ob_key **key)
 {
-	ob_login_request rq = {.key_id = id, .ts_ms = ts, .nonce = nonce, .sig = sig};
+	ob_login_request rq = {.key_id = id,
+	                       .ts_ms = ts,
+	                       .nonce = nonce,
+	                       .sig = sig,
+	                       .audiences = auds,
+	                       .n_audiences = n};
 	memset(&last, 0xA5, sizeof(last));
 	ob_err rc = ob_login_verify(v, kr, &rq, now, &last);
 	if (rc == OB_OK)
@@ -718,11 +750,23 @@ static ob_err verify(ob_login_verifier *v, const ob_keyring *kr, const char *id,
 	return rc;
 }
 
-/* A verifier with room for max entries, at most per_key of them for one key. */
+/* The same, for the test server's first name. */
+static ob_err verify(ob_login_verifier *v, const ob_keyring *kr, const char *id, int64_t ts,
+                     const uint8_t nonce[16], const uint8_t sig[64], int64_t now,
+                     const ob_key **key)
+{
+	return verify_for(v, kr, id, ts, nonce, sig, default_aud, 1, now, key);
+}
+
+/* A verifier of the test server with room for max entries, at most per_key of them for one
+ * key. */
 static ob_login_verifier *verifier(size_t max, size_t per_key)
 {
 	ob_login_verifier *v = NULL;
-	ob_login_config cfg = {.max_entries = max, .max_per_key = per_key};
+	ob_login_config cfg = {.max_entries = max,
+	                       .max_per_key = per_key,
+	                       .audiences = server_auds,
+	                       .n_audiences = 2};
 	assert_int_equal(ob_login_verifier_create(&cfg, &v), OB_OK);
 	return v;
 }
@@ -738,7 +782,8 @@ static int login_setup(void **state)
 	if (f == NULL)
 		return -1;
 	f->kr = standard_keyring();
-	if (ob_login_verifier_create(NULL, &f->v) != OB_OK)
+	ob_login_config cfg = {.audiences = server_auds, .n_audiences = 2};
+	if (ob_login_verifier_create(&cfg, &f->v) != OB_OK)
 		return -1;
 	*state = f;
 	return 0;
@@ -760,7 +805,8 @@ static void test_login_ok(void **state)
 	login_fixture *f = *state;
 	uint8_t nonce[16], sig[64], sig2[64];
 	nonce_of(nonce, 1);
-	assert_int_equal(ob_login_sign(keys[KA].seed, keys[KA].id, NOW, nonce, sig), OB_OK);
+	assert_int_equal(ob_login_sign(keys[KA].seed, keys[KA].id, NOW, nonce, default_aud, 1, sig),
+	                 OB_OK);
 	sign_raw(&keys[KA], keys[KA].id, NOW, nonce, sig2);
 	assert_memory_equal(sig, sig2, 64);
 
@@ -817,9 +863,102 @@ static void test_login_sign_checks_id(void **state)
 {
 	(void)state;
 	uint8_t nonce[16] = {0}, sig[64];
-	assert_int_equal(ob_login_sign(keys[KA].seed, keys[KB].id, NOW, nonce, sig), OB_EINVAL);
-	assert_int_equal(ob_login_sign(keys[KA].seed, "0123456789abcdeZ", NOW, nonce, sig),
+	assert_int_equal(ob_login_sign(keys[KA].seed, keys[KB].id, NOW, nonce, default_aud, 1, sig),
 	                 OB_EINVAL);
+	assert_int_equal(ob_login_sign(keys[KA].seed, keys[KA].id, NOW, nonce, default_aud, 0, sig),
+	                 OB_EINVAL);
+	assert_int_equal(
+	        ob_login_sign(keys[KA].seed, "0123456789abcdeZ", NOW, nonce, default_aud, 1, sig),
+	        OB_EINVAL);
+}
+
+/* A login is bound to the servers it was signed for: signed for another server (a login
+ * captured there and relayed here), it is refused, with a verdict that says so; one of
+ * several audiences naming this server is enough; the audiences cannot be changed without
+ * breaking the signature; a server without a name takes no login. */
+static void test_login_audience(void **state)
+{
+	login_fixture *f = *state;
+	uint8_t nonce[16], sig[64];
+	const ob_key *key = NULL;
+	const char *const other[] = {OTHER_AUD};
+	const char *const both[] = {OTHER_AUD, "tls+tcp://onboard.example:7443"};
+
+	nonce_of(nonce, 100);
+	sign_raw_for(&keys[KA], keys[KA].id, NOW, nonce, other, 1, sig);
+	assert_int_equal(verify_for(f->v, f->kr, keys[KA].id, NOW, nonce, sig, other, 1, NOW, &key),
+	                 OB_EAUTH);
+	assert_int_equal(last.verdict, OB_LOGIN_WRONG_AUDIENCE);
+	/* Presented as if signed for this server: the signature covers the audiences. */
+	assert_int_equal(verify(f->v, f->kr, keys[KA].id, NOW, nonce, sig, NOW, &key), OB_EAUTH);
+	assert_int_equal(last.verdict, OB_LOGIN_BAD_KEY_OR_SIGNATURE);
+	assert_int_equal(ob_login_verifier_size(f->v), 0);
+
+	/* A client of two servers of one service: the second name is this server's. */
+	sign_raw_for(&keys[KA], keys[KA].id, NOW, nonce, both, 2, sig);
+	assert_int_equal(verify_for(f->v, f->kr, keys[KA].id, NOW, nonce, sig, both, 2, NOW, &key),
+	                 OB_OK);
+	/* No audience, or an empty one: nothing to bind to. */
+	nonce_of(nonce, 101);
+	const char *const empty[] = {""};
+	assert_int_equal(verify_for(f->v, f->kr, keys[KA].id, NOW, nonce, sig, both, 0, NOW, &key),
+	                 OB_EAUTH);
+	assert_int_equal(last.verdict, OB_LOGIN_WRONG_AUDIENCE);
+	assert_int_equal(verify_for(f->v, f->kr, keys[KA].id, NOW, nonce, sig, empty, 1, NOW, &key),
+	                 OB_EAUTH);
+	assert_int_equal(last.verdict, OB_LOGIN_WRONG_AUDIENCE);
+
+	/* A verifier without a name takes nothing; names out of range are refused. */
+	ob_login_verifier *v = NULL;
+	assert_int_equal(ob_login_verifier_create(NULL, &v), OB_OK);
+	sign_raw(&keys[KA], keys[KA].id, NOW, nonce, sig);
+	assert_int_equal(verify(v, f->kr, keys[KA].id, NOW, nonce, sig, NOW, &key), OB_EAUTH);
+	assert_int_equal(last.verdict, OB_LOGIN_WRONG_AUDIENCE);
+	ob_login_verifier_destroy(v);
+	v = NULL;
+	ob_login_config cfg = {.audiences = empty, .n_audiences = 1};
+	assert_int_equal(ob_login_verifier_create(&cfg, &v), OB_EINVAL);
+	char long_name[OB_LOGIN_MAX_AUDIENCE_LEN + 2];
+	memset(long_name, 'a', sizeof(long_name) - 1);
+	long_name[sizeof(long_name) - 1] = '\0';
+	const char *const too_long[] = {long_name};
+	cfg = (ob_login_config){.audiences = too_long, .n_audiences = 1};
+	assert_int_equal(ob_login_verifier_create(&cfg, &v), OB_EINVAL);
+	assert_null(v);
+}
+
+/* The message of common/login_message.h: each audience is length-prefixed, so that two lists
+ * never sign the same bytes; out-of-range lists and key ids make no message. */
+static void test_login_message_format(void **state)
+{
+	(void)state;
+	uint8_t a[OB_LOGIN_MESSAGE_MAX], b[OB_LOGIN_MESSAGE_MAX], nonce[16];
+	nonce_of(nonce, 7);
+	const char *const ab_c[] = {"ab", "c"}, *const a_bc[] = {"a", "bc"};
+	size_t na = ob_login_message_build(a, keys[KA].id, NOW, nonce, ab_c, 2);
+	size_t nb = ob_login_message_build(b, keys[KA].id, NOW, nonce, a_bc, 2);
+	assert_int_equal(na, 58 + 2 + 2 + 2 + 1);
+	assert_int_equal(na, nb);
+	assert_memory_not_equal(a, b, na);
+	assert_memory_equal(a, "onboard-login-v2\0", 17);
+
+	char long_name[OB_LOGIN_MAX_AUDIENCE_LEN + 2];
+	memset(long_name, 'a', sizeof(long_name) - 1);
+	long_name[sizeof(long_name) - 1] = '\0';
+	const char *const too_long[] = {long_name}, *const none[] = {NULL}, *const empty[] = {""};
+	const char *const nine[] = {"1", "2", "3", "4", "5", "6", "7", "8", "9"};
+	assert_int_equal(ob_login_message_build(a, keys[KA].id, NOW, nonce, too_long, 1), 0);
+	assert_int_equal(ob_login_message_build(a, keys[KA].id, NOW, nonce, none, 1), 0);
+	assert_int_equal(ob_login_message_build(a, keys[KA].id, NOW, nonce, empty, 1), 0);
+	assert_int_equal(ob_login_message_build(a, keys[KA].id, NOW, nonce, nine, 9), 0);
+	assert_int_equal(ob_login_message_build(a, keys[KA].id, NOW, nonce, nine, 0), 0);
+	assert_int_equal(ob_login_message_build(a, "0123", NOW, nonce, nine, 1), 0);
+	/* The longest list fits the buffer. */
+	const char *const eight_long[] = {long_name + 1, long_name + 1, long_name + 1,
+	                                  long_name + 1, long_name + 1, long_name + 1,
+	                                  long_name + 1, long_name + 1};
+	assert_int_equal(ob_login_message_build(a, keys[KA].id, NOW, nonce, eight_long, 8),
+	                 OB_LOGIN_MESSAGE_MAX);
 }
 
 /* Fails unless rc is OB_EAUTH with the verdict want. */
@@ -1536,6 +1675,8 @@ int main(void)
 	        cmocka_unit_test(test_keygen),
 	        cmocka_unit_test_setup_teardown(test_login_ok, login_setup, login_teardown),
 	        cmocka_unit_test_setup_teardown(test_login_window, login_setup, login_teardown),
+	        cmocka_unit_test_setup_teardown(test_login_audience, login_setup, login_teardown),
+	        cmocka_unit_test(test_login_message_format),
 	        cmocka_unit_test(test_login_sign_checks_id),
 	        cmocka_unit_test_setup_teardown(test_login_refusals, login_setup, login_teardown),
 	        cmocka_unit_test_setup_teardown(test_login_replay, login_setup, login_teardown),
