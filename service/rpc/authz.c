@@ -144,10 +144,16 @@ static ob_err make_verifier(ob_authz *a, const ob_authz_config *cfg)
 			       name);
 			continue;
 		}
-		if (!ob_login_audiences_valid(&name, 1)) {
+		if (!ob_login_audiences_valid(&name, 1) && given) {
 			ob_log(OB_LOG_ERROR, "--audience: '%s' must be 1 to %d bytes", name,
 			       OB_LOGIN_MAX_AUDIENCE_LEN);
 			return OB_EINVAL;
+		}
+		if (!ob_login_audiences_valid(&name, 1)) {
+			ob_log(OB_LOG_WARN,
+			       "key logins: %s is longer than a name may be (%d bytes)", name,
+			       OB_LOGIN_MAX_AUDIENCE_LEN);
+			continue;
 		}
 		bool seen = false;
 		for (size_t j = 0; j < n && !seen; j++)

@@ -8,9 +8,11 @@
  * and a stranger's key that the keyring does not hold.
  *
  * Two ways in: libonboard-client with a key_file (the library logs in by itself), and Login
- * requests built here by hand and sent through the helper's keyless client, so that each
- * refusal (unsigned, forged, replayed, out of the time window, invalid key, malformed) is
- * exercised on its own. Session tokens obtained that way travel in `authorization` metadata.
+ * requests built here by hand (signed with common/'s code for the URL the test dials, as the
+ * library signs them) and sent through the helper's keyless client, so that each refusal
+ * (unsigned, forged, replayed, out of the time window, invalid key, for another server,
+ * malformed) is exercised on its own. Session tokens obtained that way travel in
+ * `authorization` metadata.
  *
  * The server allows 100 logins at once per address (the ipc peers of one uid are one address),
  * then 20 per second: no test logs in more than a dozen times. Waits are bounded by generous

@@ -25,8 +25,11 @@
 #include <sodium.h>
 
 #include "auth/auth.h"
+#include "base/clock.h"
+#include "onboard/v1/auth.pb-c.h"
 #include "rpc/authz.h"
 #include "rpc/dispatch.h"
+#include "rpc/handlers.h"
 
 /* 2023-11-14T22:13:20Z: any instant inside the validity of the open keys below. */
 #define NOW INT64_C(1700000000000)
@@ -1658,6 +1661,87 @@ static void test_authz_ipc_peers_limited_by_uid(void **state)
 	ob_authz_destroy(a);
 }
 
+/* Logs in with A's key signed for aud, through the dispatch and the authorizer's Login handler
+ * as onboardd runs them, from an ipc peer. Returns the status code; the message in msg. */
+static int login_through(const ob_dispatch *d, ob_rpc_env *env, const char *aud, char *msg,
+                         size_t n)
+{
+	uint8_t nonce[16], sig[64], inner[1024], outer[2048];
+	randombytes_buf(nonce, sizeof(nonce));
+	int64_t ts = ob_clock_real_ms();
+	const char *const auds[] = {aud};
+	sign_raw_for(&keys[KA], keys[KA].id, ts, nonce, auds, 1, sig);
+	Onboard__V1__LoginRequest lr = ONBOARD__V1__LOGIN_REQUEST__INIT;
+	lr.key_id = keys[KA].id;
+	lr.timestamp_ms = ts;
+	lr.nonce = (ProtobufCBinaryData){sizeof(nonce), nonce};
+	lr.signature = (ProtobufCBinaryData){sizeof(sig), sig};
+	char *aud_copy = (char *)aud;
+	lr.audience = &aud_copy;
+	lr.n_audience = 1;
+	assert_true(onboard__v1__login_request__get_packed_size(&lr) <= sizeof(inner));
+	Onboard__V1__Request rq = ONBOARD__V1__REQUEST__INIT;
+	rq.version = 1;
+	rq.method = (char *)"/onboard.v1.Auth/Login";
+	rq.payload = (ProtobufCBinaryData){onboard__v1__login_request__pack(&lr, inner), inner};
+	assert_true(onboard__v1__request__get_packed_size(&rq) <= sizeof(outer));
+	size_t len = onboard__v1__request__pack(&rq, outer);
+
+	ob_call call;
+	ob_call_init(&call, env, 65536);
+	call.peer = "ipc:pid=1";
+	call.peer_host = "ipc";
+	call.peer_uid = 1000;
+	call.arrived_us = ob_clock_mono_us();
+	const Onboard__V1__Response *rs = ob_dispatch_handle(d, &call, outer, len);
+	int code = (int)rs->code;
+	snprintf(msg, n, "%s", rs->message != NULL ? rs->message : "");
+	ob_call_fini(&call);
+	return code;
+}
+
+/* The server's names, as the authorizer gathers them: its --listen URLs, except one on a
+ * wildcard address (no caller dials 0.0.0.0), and its --audience names. A login signed for
+ * any other name is refused as signed for another server. */
+static void test_authz_login_names(void **state)
+{
+	(void)state;
+	char l[256], msg[256];
+	const char *path = tpath("names.keyring");
+	key_line(l, sizeof(l), &keys[KA], "applicant", "-", "-", "Alice");
+	write_file(path, l, 0644);
+	ob_authz_config cfg;
+	ob_authz_config_defaults(&cfg);
+	const char *const listen[] = {"tcp://0.0.0.0:7400", SERVER_AUD};
+	const char *const given[] = {"tcp://onboard.example:7400"};
+	cfg.keyring_path = path;
+	cfg.listen = listen;
+	cfg.n_listen = 2;
+	cfg.audiences = given;
+	cfg.n_audiences = 1;
+	ob_authz *a = NULL;
+	ob_dispatch *d = NULL;
+	assert_int_equal(ob_authz_create(&a, &cfg), OB_OK);
+	assert_int_equal(ob_dispatch_create(&d), OB_OK);
+	assert_int_equal(ob_authz_install(a, d), OB_OK);
+	ob_rpc_env env = {.dispatch = d, .authz = a};
+
+	assert_int_equal(login_through(d, &env, SERVER_AUD, msg, sizeof(msg)),
+	                 ONBOARD__V1__CODE__OK);
+	assert_int_equal(login_through(d, &env, "tcp://onboard.example:7400", msg, sizeof(msg)),
+	                 ONBOARD__V1__CODE__OK);
+	const char *refused[] = {"tcp://0.0.0.0:7400", "tcp://staging.example:7400"};
+	for (size_t i = 0; i < 2; i++) {
+		int code = login_through(d, &env, refused[i], msg, sizeof(msg));
+		if (code != ONBOARD__V1__CODE__UNAUTHENTICATED ||
+		    strstr(msg, "signed for another server") == NULL)
+			fail_msg("a login for %s: code %d, %s", refused[i], code, msg);
+	}
+	ob_dispatch_destroy(d);
+	ob_authz_destroy(a);
+	assert_int_equal(unlink(path), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1701,6 +1785,7 @@ int main(void)
 	        cmocka_unit_test(test_ratelimit_eviction),
 	        cmocka_unit_test(test_ratelimit_threads),
 	        cmocka_unit_test(test_authz_ipc_peers_limited_by_uid),
+	        cmocka_unit_test(test_authz_login_names),
 	};
 	return cmocka_run_group_tests_name("auth", tests, group_setup, group_teardown);
 }
