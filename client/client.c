@@ -17,6 +17,7 @@
 #include <sodium.h>
 
 #include "keyfile.h"
+#include "login_message.h"
 #include "onboard/v1/auth.pb-c.h"
 #include "onboard/v1/rpc.pb-c.h"
 
@@ -34,6 +35,8 @@ struct ob_client {
 	bool has_key;
 	uint8_t seed[32]; /* wiped on close */
 	char key_id[OB_KEYFILE_ID_LEN + 1];
+	char *audiences[OB_LOGIN_MAX_AUDIENCES]; /* what logins are signed for; owned */
+	size_t n_audiences;
 	pthread_mutex_t mu; /* guards the token */
 	char token[128];
 	int64_t token_expires_ms; /* by our clock; 0: none */
@@ -166,6 +169,15 @@ static void say(char *err, size_t n, const char *fmt, ...)
 	va_end(ap);
 }
 
+/* Wipes the key's seed and frees the audiences. */
+static void free_key(ob_client *c)
+{
+	sodium_memzero(c->seed, sizeof(c->seed));
+	for (size_t i = 0; i < c->n_audiences; i++)
+		free(c->audiences[i]);
+	c->n_audiences = 0;
+}
+
 /* The host part of a tls+tcp://host:port URL, for SNI and verification. */
 static void url_host(const char *url, char *out, size_t n)
 {
@@ -229,6 +241,41 @@ static int setup_tls(ob_client *c, const ob_client_options *o, const char *url, 
 	return 0;
 }
 
+/* The audiences of c's logins: opts->audience, or the URLs it dials (see the header). Returns
+ * 0, or -1 with a message when there is none that can be signed. */
+static int set_audiences(ob_client *c, const char *const *urls, size_t n_urls,
+                         const ob_client_options *o, char *err, size_t errlen)
+{
+	const char *const *names = urls;
+	size_t n = n_urls;
+	if (o->audience != NULL) {
+		if (!ob_login_audiences_valid(&o->audience, 1)) {
+			say(err, errlen, "the audience must be 1 to %d bytes",
+			    OB_LOGIN_MAX_AUDIENCE_LEN);
+			return -1;
+		}
+		names = &o->audience;
+		n = 1;
+	}
+	for (size_t i = 0; i < n && c->n_audiences < OB_LOGIN_MAX_AUDIENCES; i++) {
+		if (!ob_login_audiences_valid(&names[i], 1))
+			continue; /* a URL too long to sign for; the others may do */
+		c->audiences[c->n_audiences] = strdup(names[i]);
+		if (c->audiences[c->n_audiences] == NULL) {
+			say(err, errlen, "out of memory");
+			return -1;
+		}
+		c->n_audiences++;
+	}
+	if (c->n_audiences == 0) {
+		say(err, errlen,
+		    "no server URL of at most %d bytes to sign logins for: set the audience",
+		    OB_LOGIN_MAX_AUDIENCE_LEN);
+		return -1;
+	}
+	return 0;
+}
+
 int ob_client_open(ob_client **out, const char *const *urls, size_t n_urls,
                    const ob_client_options *opts, char *err, size_t errlen)
 {
@@ -251,7 +298,9 @@ int ob_client_open(ob_client **out, const char *const *urls, size_t n_urls,
 	c->server_uid = opts != NULL && opts->ipc_server_uid_set ? opts->ipc_server_uid
 	                                                         : (uint64_t)geteuid();
 	if (opts != NULL && opts->key_file != NULL) {
-		if (ob_keyfile_load(opts->key_file, c->seed, c->key_id, err, errlen) != 0) {
+		if (ob_keyfile_load(opts->key_file, c->seed, c->key_id, err, errlen) != 0 ||
+		    set_audiences(c, urls, n_urls, opts, err, errlen) != 0) {
+			free_key(c);
 			pthread_mutex_destroy(&c->peer_mu);
 			pthread_mutex_destroy(&c->mu);
 			free(c);
@@ -261,7 +310,7 @@ int ob_client_open(ob_client **out, const char *const *urls, size_t n_urls,
 	}
 	int rv = nng_req0_open(&c->sock);
 	if (rv != 0) {
-		sodium_memzero(c->seed, sizeof(c->seed));
+		free_key(c);
 		pthread_mutex_destroy(&c->peer_mu);
 		pthread_mutex_destroy(&c->mu);
 		free(c);
@@ -338,7 +387,7 @@ void ob_client_close(ob_client *c)
 	nng_close(c->sock);
 	if (c->tls != NULL)
 		nng_tls_config_free(c->tls);
-	sodium_memzero(c->seed, sizeof(c->seed));
+	free_key(c);
 	sodium_memzero(c->token, sizeof(c->token));
 	pthread_mutex_destroy(&c->peer_mu);
 	pthread_mutex_destroy(&c->mu);
@@ -516,18 +565,31 @@ static int call_once(ob_client *c, const char *method, const ob_metadata *md, si
 static int login(ob_client *c, int64_t timeout_ms, ob_result *res)
 {
 	Onboard__V1__LoginRequest rq = ONBOARD__V1__LOGIN_REQUEST__INIT;
-	uint8_t nonce[16], sig[64], buf[256];
+	uint8_t nonce[16], sig[64];
 	randombytes_buf(nonce, sizeof(nonce));
 	int64_t now = wall_ms();
-	ob_keyfile_sign_login(c->seed, c->key_id, now, nonce, sig);
+	/* The audiences were checked when the client was opened. */
+	if (ob_keyfile_sign_login(c->seed, c->key_id, now, nonce, (const char *const *)c->audiences,
+	                          c->n_audiences, sig) != 0) {
+		memset(res, 0, sizeof(*res));
+		return local_failure(res, OB_CODE_INTERNAL, "cannot sign the login");
+	}
 	rq.key_id = c->key_id;
 	rq.timestamp_ms = now;
 	rq.nonce.data = nonce;
 	rq.nonce.len = sizeof(nonce);
 	rq.signature.data = sig;
 	rq.signature.len = sizeof(sig);
+	rq.audience = c->audiences;
+	rq.n_audience = c->n_audiences;
+	uint8_t *buf = malloc(onboard__v1__login_request__get_packed_size(&rq));
+	if (buf == NULL) {
+		memset(res, 0, sizeof(*res));
+		return local_failure(res, OB_CODE_RESOURCE_EXHAUSTED, "out of memory");
+	}
 	size_t n = onboard__v1__login_request__pack(&rq, buf);
 	int code = call_once(c, "/onboard.v1.Auth/Login", NULL, 0, buf, n, timeout_ms, res);
+	free(buf);
 	if (code != OB_CODE_OK)
 		return code;
 	Onboard__V1__LoginResponse *rs =

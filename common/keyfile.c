@@ -1,4 +1,5 @@
 #include "keyfile.h"
+#include "login_message.h"
 
 #include <errno.h>
 #include <stdbool.h>
@@ -97,19 +98,17 @@ int ob_keyfile_load(const char *path, uint8_t seed[32], char id[OB_KEYFILE_ID_LE
 	return 0;
 }
 
-void ob_keyfile_sign_login(const uint8_t seed[32], const char id[OB_KEYFILE_ID_LEN + 1],
-                           int64_t ts_ms, const uint8_t nonce[16], uint8_t sig[64])
+int ob_keyfile_sign_login(const uint8_t seed[32], const char id[OB_KEYFILE_ID_LEN + 1],
+                          int64_t ts_ms, const uint8_t nonce[16], const char *const *audiences,
+                          size_t n, uint8_t sig[64])
 {
-	uint8_t msg[OB_LOGIN_MSG_LEN];
-	memcpy(msg, "onboard-login-v1", 16);
-	msg[16] = 0;
-	memcpy(msg + 17, id, OB_KEYFILE_ID_LEN);
-	uint64_t ts = (uint64_t)ts_ms;
-	for (int i = 0; i < 8; i++)
-		msg[33 + i] = (uint8_t)(ts >> (56 - 8 * i));
-	memcpy(msg + 41, nonce, 16);
+	uint8_t msg[OB_LOGIN_MESSAGE_MAX];
+	size_t len = ob_login_message_build(msg, id, ts_ms, nonce, audiences, n);
+	if (len == 0)
+		return -1;
 	uint8_t pk[32], sk[64];
 	crypto_sign_seed_keypair(pk, sk, seed);
-	crypto_sign_detached(sig, NULL, msg, sizeof(msg), sk);
+	crypto_sign_detached(sig, NULL, msg, len, sk);
 	sodium_memzero(sk, sizeof(sk));
+	return 0;
 }

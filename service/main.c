@@ -63,6 +63,9 @@ static const char usage[] =
         "                              local administrator, without a key (default yes)\n"
         "      --rate-per-key N        calls per second per key (default 1000)\n"
         "      --rate-per-address N    calls per second per remote address (default 2000)\n"
+        "      --audience NAME         a name of this server that key logins may be signed\n"
+        "                              for, besides its --listen URLs: the URL callers dial\n"
+        "                              when it is not one of those (repeatable)\n"
         "      --now TIME              start the service clock at this RFC 3339 time (tests,\n"
         "                              rehearsals); it then runs at normal speed\n"
         "  -h, --help                  this text\n"
@@ -71,6 +74,8 @@ static const char usage[] =
 typedef struct {
 	const char *listen[MAX_LISTEN];
 	size_t n_listen;
+	const char *audiences[MAX_LISTEN];
+	size_t n_audiences;
 	ob_server_config server;
 	int64_t grace_ms;
 	ob_log_format log_format;
@@ -124,6 +129,7 @@ static int parse_args(int argc, char **argv, options *o)
 		O_TRUST_LOCAL,
 		O_RATE_KEY,
 		O_RATE_ADDR,
+		O_AUDIENCE,
 	};
 	static const struct option longopts[] = {
 	        {"listen", required_argument, NULL, 'l'},
@@ -153,6 +159,7 @@ static int parse_args(int argc, char **argv, options *o)
 	        {"trust-local", required_argument, NULL, O_TRUST_LOCAL},
 	        {"rate-per-key", required_argument, NULL, O_RATE_KEY},
 	        {"rate-per-address", required_argument, NULL, O_RATE_ADDR},
+	        {"audience", required_argument, NULL, O_AUDIENCE},
 	        {NULL, 0, NULL, 0},
 	};
 	ob_server_config_defaults(&o->server);
@@ -270,6 +277,12 @@ static int parse_args(int argc, char **argv, options *o)
 				bad = "--rate-per-address takes 1 to 500000";
 			o->authz.addr_rate = (double)v;
 			o->authz.addr_burst = 2.0 * (double)v;
+			break;
+		case O_AUDIENCE:
+			if (o->n_audiences == MAX_LISTEN)
+				bad = "at most 16 --audience names";
+			else
+				o->audiences[o->n_audiences++] = optarg;
 			break;
 		case O_BATCH:
 			if (!parse_uint(optarg, 64, &v) || v == 0)
@@ -396,6 +409,10 @@ int main(int argc, char **argv)
 		o.listen[o.n_listen++] = ob_default_server_url(default_url, sizeof(default_url));
 	o.server.listen = o.listen;
 	o.server.n_listen = o.n_listen;
+	o.authz.listen = o.listen;
+	o.authz.n_listen = o.n_listen;
+	o.authz.audiences = o.audiences;
+	o.authz.n_audiences = o.n_audiences;
 
 	if (o.now != NULL) {
 		int64_t ms;

@@ -22,10 +22,10 @@
  *  - Functions taking `char *err, size_t errlen` write a one-line, NUL-terminated English
  *    explanation on failure (truncated to errlen; err may be NULL or errlen 0). Messages never
  *    quote secret material.
- *  - Times are unix milliseconds (base/clock.h's ob_clock_now_ms), passed in explicitly so
- *    tests can move them. They must lie within +/- OB_AUTH_TIME_LIMIT_MS; other values are
- *    refused (OB_EINVAL for the server's own clock, OB_EAUTH for a peer's timestamp) so that no
- *    arithmetic can overflow.
+ *  - Times are unix milliseconds of the real wall clock (base/clock.h's ob_clock_real_ms, not
+ *    the programme's clock that --now shifts), passed in explicitly so tests can move them. They
+ * must lie within +/- OB_AUTH_TIME_LIMIT_MS; other values are refused (OB_EINVAL for the server's
+ * own clock, OB_EAUTH for a peer's timestamp) so that no arithmetic can overflow.
  *
  * Files: keyring.c (roles, key ids, keyring, secret files, key generation), login.c, token.c,
  * ratelimit.c.
@@ -39,6 +39,7 @@
 #include <stdint.h>
 
 #include "base/err.h"
+#include "login_message.h" /* common/: the signed login message, shared with the client */
 
 /* |now| and |timestamps| beyond this (about 146 million years) are refused. */
 #define OB_AUTH_TIME_LIMIT_MS (INT64_C(1) << 62)
@@ -171,9 +172,12 @@ OB_NODISCARD ob_err ob_keyring_parse(const char *text, size_t len, ob_keyring **
                                      size_t errlen);
 
 /* Reads and parses the file at path (symbolic links are followed: a keyring is public data,
- * often a config-management symlink). Refuses (OB_EPERM) a file that is not regular or is
- * group- or world-writable, OB_ETOOBIG one over OB_KEYRING_MAX_BYTES; err then starts with the
- * path. Blocks on disk I/O. */
+ * often a config-management symlink). Whoever can write the keyring can make themselves admin,
+ * so it is refused (OB_EPERM) unless it is a regular file owned by the effective uid or root
+ * and not group- or world-writable, in a folder (the one it really is in, and the one of the
+ * symbolic link if path is one) owned by the effective uid or root and not group- or
+ * world-writable either. OB_ENOTFOUND when there is no such file, OB_ETOOBIG for one over
+ * OB_KEYRING_MAX_BYTES; err then starts with the path. Blocks on disk I/O. */
 OB_NODISCARD ob_err ob_keyring_load(const char *path, ob_keyring **out, char *err, size_t errlen);
 
 /* Takes one more reference to kr and returns it. Any thread. */
@@ -221,46 +225,73 @@ void ob_keyring_slot_set(ob_keyring_slot *slot, ob_keyring *kr);
 /* ---- login ---------------------------------------------------------------------------------- */
 
 /*
- * A caller proves it holds a key by signing, with Ed25519, the 57-byte message
- *     "onboard-login-v1" || 0x00 || key_id (16 ASCII hex) || ts_ms (int64 big-endian) ||
- *     nonce (16 bytes)
- * where ts_ms is its current time and nonce is fresh random bytes (randombytes_buf). The server
- * accepts a signature once, within OB_LOGIN_WINDOW_MS of its own clock.
+ * A caller proves it holds a key by signing, with Ed25519, the message of common/login_message.h
+ *     "onboard-login-v2" || 0x00 || key_id (16 ASCII hex) || ts_ms (int64 big-endian) ||
+ *     nonce (16 bytes) || n (1 byte) || n times: len (uint16 big-endian) || audience
+ * where ts_ms is its current time, nonce is fresh random bytes (randombytes_buf) and the
+ * audiences name the server it means to log in to (by default the URLs it dials). The server
+ * accepts a signature once, when one of the audiences is one of its own names, and when ts_ms
+ * is at most OB_LOGIN_MAX_AGE_MS behind its own clock and at most OB_LOGIN_MAX_AHEAD_MS ahead.
+ * Ahead is kept short: a timestamp in the future keeps its nonce in the replay cache longer (until
+ * ts + max age), and clocks synchronised by NTP agree within milliseconds; behind allows for slow
+ * networks and for clients whose clock lags.
  */
-#define OB_LOGIN_WINDOW_MS   INT64_C(60000)
-#define OB_LOGIN_MAX_ENTRIES 100000 /* default capacity of the replay cache */
+#define OB_LOGIN_MAX_AGE_MS   INT64_C(60000)
+#define OB_LOGIN_MAX_AHEAD_MS INT64_C(5000)
+#define OB_LOGIN_MAX_ENTRIES  100000 /* default capacity of the replay cache */
 
-/* Client side: signs a login for key_id with the key whose seed is given. OB_EINVAL when
- * key_id is malformed or is not the id of this seed's public key (a misconfigured client finds
- * out here rather than as OB_EAUTH from the server). The derived secret key is wiped. */
+/* Client side: signs a login for key_id and audiences[0..n) with the key whose seed is given.
+ * OB_EINVAL when key_id is malformed or is not the id of this seed's public key (a
+ * misconfigured client finds out here rather than as OB_EAUTH from the server), or when the
+ * audiences cannot be signed (ob_login_audiences_valid). The derived secret key is wiped. */
 OB_NODISCARD ob_err ob_login_sign(const uint8_t seed[32], const char key_id[OB_KEY_ID_LEN + 1],
-                                  int64_t ts_ms, const uint8_t nonce[16], uint8_t sig[64]);
+                                  int64_t ts_ms, const uint8_t nonce[16],
+                                  const char *const *audiences, size_t n, uint8_t sig[64]);
 
 /*
  * Server side: checks logins and remembers the nonces of the ones it accepted, so that each
  * signed request is accepted at most once.
  *
  * The replay cache holds (key id, nonce) pairs until no clock reading could accept their
- * timestamp again, i.e. at most 2 x OB_LOGIN_WINDOW_MS, in memory allocated once at creation:
- * when it is full, logins are refused with OB_ELIMIT rather than forgetting a nonce early
- * (forgetting would reopen replays). Only correctly signed requests are recorded, so a forger
- * cannot fill it; a legitimate key holder can, at max_entries / 120 logins per second, so the
- * rpc layer should rate-limit logins per key (ob_ratelimit) as well as per peer.
+ * timestamp again, i.e. at most OB_LOGIN_MAX_AGE_MS + OB_LOGIN_MAX_AHEAD_MS (+ 1 s), in memory
+ * allocated once at creation: when it is full, logins are refused with OB_ELIMIT rather than
+ * forgetting a nonce early (forgetting would reopen replays). Only correctly signed requests
+ * are recorded, so a forger cannot fill it. A key holder could, by logging in from many
+ * addresses, and so refuse everyone else's logins: each key may therefore hold at most
+ * max_per_key entries (its share), past which its own logins are refused (OB_ELIMIT, with the
+ * wait until its oldest entry is dropped) while other keys still get in. The rpc layer limits
+ * the rate of logins per key and per peer as well (ob_ratelimit).
  *
  * The verifier keeps the latest now_ms it has seen (its high-water mark) and refuses timestamps
- * older than high-water - window even if now_ms later goes backwards (an NTP step): otherwise
+ * older than high-water - max age even if now_ms later goes backwards (an NTP step): otherwise
  * a nonce evicted under the later clock could be replayed under the earlier one. The price is
- * that after the clock steps back by more than 2 x window, logins fail until it catches up.
+ * that after the clock steps back by more than max age + max ahead, logins fail until it
+ * catches up.
  *
  * Thread-safe: any number of threads may call ob_login_verify concurrently; the signature is
  * checked outside the lock, which is held only for the cache lookup and insertion.
  */
 typedef struct ob_login_verifier ob_login_verifier;
 
-/* max_entries: capacity of the replay cache, 0 for OB_LOGIN_MAX_ENTRIES, at most 10,000,000
- * (OB_EINVAL above). Allocates about 56 bytes per entry up front. *out is owned by the caller
+typedef struct ob_login_config {
+	/* Capacity of the replay cache: 0 for OB_LOGIN_MAX_ENTRIES, at most 10,000,000. */
+	size_t max_entries;
+	/* The most entries one key may hold: 0 for max_entries / 100 (at least 1); at most
+	 * max_entries. */
+	size_t max_per_key;
+	/* This server's names: a login is accepted only when one of its audiences is one of
+	 * these (compared byte for byte). At most OB_LOGIN_MAX_SERVER_AUDIENCES, each of 1 to
+	 * OB_LOGIN_MAX_AUDIENCE_LEN bytes; copied. None: no login is accepted. */
+	const char *const *audiences;
+	size_t n_audiences;
+} ob_login_config;
+
+#define OB_LOGIN_MAX_SERVER_AUDIENCES 64
+
+/* Creates a verifier as cfg says (NULL: every default, and no audience). OB_EINVAL for a value
+ * out of range. Allocates about 100 bytes per entry up front. *out is owned by the caller
  * (ob_login_verifier_destroy). */
-OB_NODISCARD ob_err ob_login_verifier_create(size_t max_entries, ob_login_verifier **out);
+OB_NODISCARD ob_err ob_login_verifier_create(const ob_login_config *cfg, ob_login_verifier **out);
 
 /* Frees v; no call may be in progress. Accepts NULL. */
 void ob_login_verifier_destroy(ob_login_verifier *v);
@@ -268,23 +299,67 @@ void ob_login_verifier_destroy(ob_login_verifier *v);
 /* The number of nonces currently remembered (for metrics and tests). */
 size_t ob_login_verifier_size(ob_login_verifier *v);
 
+/* A login as the peer sent it. Every field is the peer's; key_id is any NUL-terminated string
+ * or NULL. */
+typedef struct ob_login_request {
+	const char *key_id;
+	int64_t ts_ms;
+	const uint8_t *nonce;         /* 16 bytes */
+	const uint8_t *sig;           /* 64 bytes */
+	const char *const *audiences; /* the servers the login was signed for */
+	size_t n_audiences;
+} ob_login_request;
+
+/* Which check a login failed, for the caller's error message and the server's log. */
+typedef enum {
+	OB_LOGIN_ACCEPTED = 0,
+	/* OB_EAUTH. A malformed or unknown key id, a key outside its validity period, or a
+	 * signature that does not verify. One reason, not three: telling an unknown key from a
+	 * bad signature would let anyone probe which key ids the keyring holds (which stolen key
+	 * is still worth using, who is staff); the holder of a genuine key knows it is. An
+	 * unknown key costs the same signature check as a known one, so that the time taken
+	 * does not tell them apart either. */
+	OB_LOGIN_BAD_KEY_OR_SIGNATURE,
+	/* OB_EAUTH. ts_ms more than max age behind or max ahead ahead of now_ms, or older than
+	 * the cache remembers after the server's clock went back. Says nothing about the key. */
+	OB_LOGIN_CLOCK_SKEW,
+	/* OB_EAUTH. None of the audiences is a name of this server (or they cannot be signed):
+	 * the login is for another server, or relayed from one. Says nothing about the key. */
+	OB_LOGIN_WRONG_AUDIENCE,
+	/* OB_EAUTH. This key id and nonce were accepted already: a replay (or a client that
+	 * reused a nonce). Only reported for a valid signature, which only the key holder or
+	 * whoever saw the request can produce. */
+	OB_LOGIN_REPLAY,
+	/* OB_ELIMIT. The key holds its share of the cache (max_per_key). */
+	OB_LOGIN_KEY_SHARE_FULL,
+	/* OB_ELIMIT. The cache is full. */
+	OB_LOGIN_CACHE_FULL,
+} ob_login_verdict;
+
+typedef struct ob_login_result {
+	const ob_key *key;        /* on OB_OK: the key in kr, valid while kr is */
+	ob_login_verdict verdict; /* OB_LOGIN_ACCEPTED on OB_OK, else why */
+	uint32_t retry_after_ms;  /* on OB_ELIMIT: the wait until a retry may succeed (>= 1) */
+} ob_login_result;
+
 /*
- * Checks one login against keyring kr at the server's time now_ms. key_id, ts_ms, nonce and
- * sig are the peer's; key_id is any NUL-terminated string or NULL. Returns:
- *   OB_OK       the login is genuine, fresh and first: *key_out points to the key in kr (valid
- *               while the caller holds its reference to kr);
- *   OB_EAUTH    malformed key id, unknown key, key not valid at now_ms, |now - ts| over the
- *               window (or ts before high-water - window), bad signature, or a nonce already
- *               accepted for this key;
- *   OB_ELIMIT   the replay cache is full (a genuine login that could not be recorded);
- *   OB_EINVAL   now_ms out of range, or v, kr, nonce, sig or key_out NULL (server bugs: with
- *               no keyring loaded, refuse the call before coming here).
+ * Checks one login against keyring kr at the server's time now_ms and fills *out. Returns:
+ *   OB_OK       the login is genuine, fresh and first, and was recorded;
+ *   OB_EAUTH    refused; out->verdict says which check failed;
+ *   OB_ELIMIT   a genuine login that could not be recorded: the key's share or the whole
+ *               cache is full (out->verdict, out->retry_after_ms);
+ *   OB_EINVAL   now_ms out of range, or v, kr, rq, its nonce or sig, or out NULL (server bugs:
+ *               with no keyring loaded, refuse the call before coming here); *out untouched.
  * The signature is verified before the nonce is recorded, so forged requests leave no trace.
  * Does not allocate.
  */
-OB_NODISCARD ob_err ob_login_verify(ob_login_verifier *v, const ob_keyring *kr, const char *key_id,
-                                    int64_t ts_ms, const uint8_t nonce[16], const uint8_t sig[64],
-                                    int64_t now_ms, const ob_key **key_out);
+OB_NODISCARD ob_err ob_login_verify(ob_login_verifier *v, const ob_keyring *kr,
+                                    const ob_login_request *rq, int64_t now_ms,
+                                    ob_login_result *out);
+
+/* A short English phrase for a verdict ("unknown, expired or revoked key, or bad signature").
+ * Static; never NULL. */
+const char *ob_login_verdict_text(ob_login_verdict verdict);
 
 /* ---- session tokens ------------------------------------------------------------------------- */
 
@@ -302,6 +377,7 @@ OB_NODISCARD ob_err ob_login_verify(ob_login_verifier *v, const ob_keyring *kr, 
 #define OB_TOKEN_STR_SIZE   (OB_TOKEN_LEN + 1)
 #define OB_TOKEN_MAX_INPUT  256                     /* longer input is refused unread */
 #define OB_TOKEN_MAX_TTL_MS (INT64_C(24) * 3600000) /* mint refuses longer lifetimes */
+#define OB_TOKEN_SKEW_MS    INT64_C(60000)          /* replicas' clocks may differ this much */
 
 typedef struct ob_token_claims {
 	char key_id[OB_KEY_ID_LEN + 1];
@@ -334,7 +410,7 @@ OB_NODISCARD ob_err ob_token_mint(const ob_token_minter *m, const ob_key *key, i
 
 /*
  * Checks token (a NUL-terminated peer string; NULL is refused) at now_ms. OB_EAUTH for anything
- * but a well-formed token with a valid tag, issued no later than now_ms + OB_LOGIN_WINDOW_MS
+ * but a well-formed token with a valid tag, issued no later than now_ms + OB_TOKEN_SKEW_MS
  * (clock skew between replicas) and not expired (now_ms < expires_ms): wrong length or prefix,
  * a character outside base64url, non-canonical encoding, unknown version, bad tag (compared in
  * constant time), malformed claims. On OB_OK, *out holds the claims. Reads at most

@@ -375,23 +375,106 @@ out:
 	return rc;
 }
 
+/* Who may own a keyring and the folders it is in: anyone else who can write either can make
+ * themselves admin. The service's own user or root, which could do anything anyway. */
+static bool trusted_owner(uid_t uid)
+{
+	return uid == geteuid() || uid == 0;
+}
+
+/* Copies the folder part of path into dir ("." for a bare name, "/" for a name at the root);
+ * false when it does not fit. */
+static bool dir_of(const char *path, char *dir, size_t size)
+{
+	const char *slash = strrchr(path, '/');
+	size_t n = slash == NULL ? 0 : slash == path ? 1 : (size_t)(slash - path);
+	if (slash == NULL)
+		return snprintf(dir, size, ".") < (int)size;
+	if (n >= size)
+		return false;
+	memcpy(dir, path, n);
+	dir[n] = '\0';
+	return true;
+}
+
+/* Checks that the open folder fd (named dir) is owned by the service's user or root and not
+ * writable by group or others: whoever can write a folder can put another file in the
+ * keyring's place. path is the keyring, for messages. */
+static ob_err check_dir(const char *path, const char *dir, int fd, char *err, size_t errlen)
+{
+	struct stat st;
+	if (fstat(fd, &st) != 0) {
+		errf(err, errlen, "%s: its folder %s: %s", path, dir, strerror(errno));
+		return OB_EIO;
+	}
+	if (!trusted_owner(st.st_uid)) {
+		errf(err, errlen,
+		     "%s: its folder %s is owned by uid %lu, neither the running uid %lu nor root: "
+		     "refused",
+		     path, dir, (unsigned long)st.st_uid, (unsigned long)geteuid());
+		return OB_EPERM;
+	}
+	if (st.st_mode & (S_IWGRP | S_IWOTH)) {
+		errf(err, errlen,
+		     "%s: its folder %s is group- or world-writable (mode %04o): refused; "
+		     "chmod go-w %s",
+		     path, dir, (unsigned)(st.st_mode & 07777), dir);
+		return OB_EPERM;
+	}
+	return OB_OK;
+}
+
+/* Opens the folder dir for check_dir or openat. */
+static ob_err open_dir(const char *path, const char *dir, int *fd_out, char *err, size_t errlen)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0) {
+		int e = errno;
+		errf(err, errlen, "%s: its folder %s: %s", path, dir, strerror(e));
+		return e == ENOENT ? OB_ENOTFOUND : e == EACCES ? OB_EPERM : OB_EIO;
+	}
+	*fd_out = fd;
+	return OB_OK;
+}
+
 ob_err ob_keyring_load(const char *path, ob_keyring **out, char *err, size_t errlen)
 {
 	char why[256];
-	char *buf = NULL;
+	char *buf = NULL, *real = NULL;
 	size_t len = 0;
 	ob_err rc = OB_OK;
+	int fd = -1, dirfd = -1;
+	char dir[4096];
 
 	if (path == NULL) {
 		errf(err, errlen, "no keyring path");
 		return OB_EINVAL;
 	}
-	/* O_NONBLOCK: opening a FIFO planted at path must not hang; fstat then refuses it. */
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-	if (fd < 0) {
+	/* The file is read where its symbolic links lead (config management often links it):
+	 * from the real folder, held open while the file is opened in it, so that the folder
+	 * checked is the folder read. */
+	real = realpath(path, NULL);
+	if (real == NULL) {
 		int e = errno;
 		errf(err, errlen, "%s: %s", path, strerror(e));
 		return e == ENOENT ? OB_ENOTFOUND : e == EACCES ? OB_EPERM : OB_EIO;
+	}
+	if (!dir_of(real, dir, sizeof(dir))) {
+		errf(err, errlen, "%s: path too long", path);
+		rc = OB_EINVAL;
+		goto out;
+	}
+	rc = open_dir(path, dir, &dirfd, err, errlen);
+	if (rc != OB_OK)
+		goto out;
+	/* O_NONBLOCK: opening a FIFO planted at path must not hang; fstat then refuses it. */
+	fd = openat(dirfd, real + strlen(dir) + (strcmp(dir, "/") != 0),
+	            O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK | O_NOFOLLOW);
+	if (fd < 0) {
+		int e = errno;
+		errf(err, errlen, "%s: %s", path, strerror(e));
+		rc = e == ENOENT ? OB_ENOTFOUND : e == EACCES || e == ELOOP ? OB_EPERM : OB_EIO;
+		goto out;
 	}
 	struct stat st;
 	if (fstat(fd, &st) != 0) {
@@ -404,12 +487,41 @@ ob_err ob_keyring_load(const char *path, ob_keyring **out, char *err, size_t err
 		rc = OB_EPERM;
 		goto out;
 	}
-	/* Anyone who can write the keyring can make themselves admin. */
+	/* Anyone who can write the keyring can make themselves admin: its owner can (chmod). */
+	if (!trusted_owner(st.st_uid)) {
+		errf(err, errlen,
+		     "%s: owned by uid %lu, neither the running uid %lu nor root: refused; chown "
+		     "it",
+		     path, (unsigned long)st.st_uid, (unsigned long)geteuid());
+		rc = OB_EPERM;
+		goto out;
+	}
 	if (st.st_mode & (S_IWGRP | S_IWOTH)) {
 		errf(err, errlen, "%s: group- or world-writable (mode %04o): refused; chmod go-w",
 		     path, (unsigned)(st.st_mode & 07777));
 		rc = OB_EPERM;
 		goto out;
+	}
+	rc = check_dir(path, dir, dirfd, err, errlen);
+	if (rc != OB_OK)
+		goto out;
+	/* A symbolic link can be pointed elsewhere by whoever can write the folder it is in:
+	 * when path is not the real path, its own folder is checked too. */
+	if (strcmp(real, path) != 0) {
+		char link_dir[4096];
+		int link_fd = -1;
+		if (!dir_of(path, link_dir, sizeof(link_dir))) {
+			errf(err, errlen, "%s: path too long", path);
+			rc = OB_EINVAL;
+			goto out;
+		}
+		rc = open_dir(path, link_dir, &link_fd, err, errlen);
+		if (rc == OB_OK) {
+			rc = check_dir(path, link_dir, link_fd, err, errlen);
+			close(link_fd);
+		}
+		if (rc != OB_OK)
+			goto out;
 	}
 	if (st.st_size > OB_KEYRING_MAX_BYTES) {
 		errf(err, errlen, "%s: larger than %d bytes", path, OB_KEYRING_MAX_BYTES);
@@ -461,7 +573,11 @@ ob_err ob_keyring_load(const char *path, ob_keyring **out, char *err, size_t err
 		errf(err, errlen, "%s: %s", path, why);
 out:
 	free(buf);
-	close(fd);
+	free(real);
+	if (fd >= 0)
+		close(fd);
+	if (dirfd >= 0)
+		close(dirfd);
 	return rc;
 }
 

@@ -174,7 +174,7 @@ ob_err ob_token_verify(const ob_token_minter *m, const char *token, int64_t now_
 		return OB_EAUTH;
 	/* Issued in the future beyond clock skew between replicas sharing the secret: refused
 	 * rather than trusted for longer than it should be. */
-	if (c.issued_ms > now_ms + OB_LOGIN_WINDOW_MS || now_ms >= c.expires_ms)
+	if (c.issued_ms > now_ms + OB_TOKEN_SKEW_MS || now_ms >= c.expires_ms)
 		return OB_EAUTH;
 	*out = c;
 	return OB_OK;

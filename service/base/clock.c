@@ -17,6 +17,11 @@ int64_t ob_clock_now_ms(void)
 	return real_now_ms() + atomic_load_explicit(&offset_ms, memory_order_relaxed);
 }
 
+int64_t ob_clock_real_ms(void)
+{
+	return real_now_ms();
+}
+
 int64_t ob_clock_mono_us(void)
 {
 	struct timespec ts;

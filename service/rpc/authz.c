@@ -22,6 +22,7 @@ struct ob_authz {
 	ob_ratelimit *per_key;
 	ob_ratelimit *per_addr;
 	ob_ratelimit *login_per_addr;
+	ob_ratelimit *login_per_key;  /* genuine logins only */
 	ob_ratelimit *audit_per_addr; /* failures recorded per address; the rest only counted */
 };
 
@@ -71,9 +72,13 @@ void ob_authz_config_defaults(ob_authz_config *cfg)
 	cfg->key_burst = 2000;
 	cfg->addr_rate = 2000;
 	cfg->addr_burst = 4000;
-	/* Every CLI run logs in once, and all ipc peers share one address. */
+	/* Every CLI run logs in once; each local user (ipc uid) is one address. */
 	cfg->login_rate = 20;
 	cfg->login_burst = 100;
+	/* Below the address's budget, so that one key cannot use up an address
+	 * (an office behind one NAT address) before its own limit stops it. */
+	cfg->login_key_rate = 10;
+	cfg->login_key_burst = 50;
 }
 
 static void audit(const ob_authz *a, const char *event, const char *principal, const char *peer,
@@ -104,6 +109,75 @@ static ob_err load_keyring(ob_authz *a)
 	return OB_OK;
 }
 
+/* True when url listens on every address of the machine (tcp://0.0.0.0:7400, tcp://[::]:7400,
+ * tcp://:7400, or a star for the host): no caller dials that, so it is no name of the server. */
+static bool wildcard_url(const char *url)
+{
+	const char *h = strstr(url, "://");
+	if (h == NULL || strncmp(url, "ipc:", 4) == 0 || strncmp(url, "inproc:", 7) == 0 ||
+	    strncmp(url, "abstract:", 9) == 0)
+		return false;
+	h += 3;
+	size_t len = h[0] == '[' ? strcspn(h, "]") + 1 : strcspn(h, ":/");
+	static const char *const any[] = {"", "*", "0.0.0.0", "[::]", "[::0]", "[0:0:0:0:0:0:0:0]"};
+	for (size_t i = 0; i < sizeof(any) / sizeof(any[0]); i++) {
+		if (strlen(any[i]) == len && strncmp(h, any[i], len) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* The login verifier, with the server's names gathered from cfg (see authz.h). */
+static ob_err make_verifier(ob_authz *a, const ob_authz_config *cfg)
+{
+	const char *names[OB_LOGIN_MAX_SERVER_AUDIENCES];
+	size_t n = 0;
+	char list[1024] = "";
+	for (size_t i = 0; i < cfg->n_audiences + cfg->n_listen; i++) {
+		bool given = i < cfg->n_audiences;
+		const char *name = given ? cfg->audiences[i] : cfg->listen[i - cfg->n_audiences];
+		if (!given && wildcard_url(name)) {
+			ob_log(OB_LOG_WARN,
+			       "key logins: %s listens on every address and names no server; "
+			       "give the URL its callers dial with --audience, or their logins "
+			       "are refused",
+			       name);
+			continue;
+		}
+		if (!ob_login_audiences_valid(&name, 1) && given) {
+			ob_log(OB_LOG_ERROR, "--audience: '%s' must be 1 to %d bytes", name,
+			       OB_LOGIN_MAX_AUDIENCE_LEN);
+			return OB_EINVAL;
+		}
+		if (!ob_login_audiences_valid(&name, 1)) {
+			ob_log(OB_LOG_WARN,
+			       "key logins: %s is longer than a name may be (%d bytes)", name,
+			       OB_LOGIN_MAX_AUDIENCE_LEN);
+			continue;
+		}
+		bool seen = false;
+		for (size_t j = 0; j < n && !seen; j++)
+			seen = strcmp(names[j], name) == 0;
+		if (seen)
+			continue;
+		if (n == OB_LOGIN_MAX_SERVER_AUDIENCES) {
+			ob_log(OB_LOG_ERROR, "--audience and --listen: more than %d names",
+			       OB_LOGIN_MAX_SERVER_AUDIENCES);
+			return OB_EINVAL;
+		}
+		names[n++] = name;
+		size_t used = strlen(list);
+		snprintf(list + used, sizeof(list) - used, "%s%s", used > 0 ? " " : "", name);
+	}
+	if (n == 0)
+		ob_log(OB_LOG_WARN, "key logins: this server has no name (--audience): every key "
+		                    "login will be refused");
+	else
+		ob_log(OB_LOG_INFO, "key logins for: %s", list);
+	ob_login_config lc = {.audiences = names, .n_audiences = n};
+	return ob_login_verifier_create(&lc, &a->logins);
+}
+
 ob_err ob_authz_create(ob_authz **out, const ob_authz_config *cfg)
 {
 	*out = NULL;
@@ -132,7 +206,7 @@ ob_err ob_authz_create(ob_authz **out, const ob_authz_config *cfg)
 	err = ob_token_minter_create(have_secret ? secret : NULL, &a->minter);
 	sodium_memzero(secret, sizeof(secret));
 	if (err == OB_OK)
-		err = ob_login_verifier_create(0, &a->logins);
+		err = make_verifier(a, cfg);
 	if (err == OB_OK)
 		err = ob_ratelimit_create(cfg->key_rate, (uint32_t)cfg->key_burst, 4096,
 		                          &a->per_key);
@@ -142,6 +216,9 @@ ob_err ob_authz_create(ob_authz **out, const ob_authz_config *cfg)
 	if (err == OB_OK)
 		err = ob_ratelimit_create(cfg->login_rate, (uint32_t)cfg->login_burst, 4096,
 		                          &a->login_per_addr);
+	if (err == OB_OK)
+		err = ob_ratelimit_create(cfg->login_key_rate, (uint32_t)cfg->login_key_burst, 4096,
+		                          &a->login_per_key);
 	if (err == OB_OK)
 		err = ob_ratelimit_create(2, 20, 4096, &a->audit_per_addr);
 	if (err != OB_OK)
@@ -166,6 +243,7 @@ void ob_authz_destroy(ob_authz *a)
 	ob_ratelimit_destroy(a->per_key);
 	ob_ratelimit_destroy(a->per_addr);
 	ob_ratelimit_destroy(a->login_per_addr);
+	ob_ratelimit_destroy(a->login_per_key);
 	ob_ratelimit_destroy(a->audit_per_addr);
 	free(a);
 }
@@ -180,6 +258,27 @@ ob_err ob_authz_reload(ob_authz *a)
 
 /* ---- per call ------------------------------------------------------- */
 
+/* Authentication runs on the real wall clock (ob_clock_real_ms), never on
+ * the programme's clock, which --now shifts for rehearsals: the timestamps
+ * callers sign, the keys' validity periods, the tokens' lifetimes, the
+ * replay cache and the rate limits are about the real world, and a server
+ * rehearsing November 2020 must still take today's logins. */
+
+enum { LIMIT_KEY_SIZE = 32 };
+
+/* The name under which a caller's address is rate-limited: the remote host,
+ * or for an ipc peer its uid. The server names every ipc peer's host "ipc",
+ * so without the uid every local user would share one bucket and one could
+ * spend everyone's budget; the uid comes from the kernel (SO_PEERCRED), a
+ * peer cannot choose it. An ipc peer whose uid is unknown stays "ipc". */
+static const char *limit_key(const ob_call *call, char buf[LIMIT_KEY_SIZE])
+{
+	if (call->peer_uid < 0)
+		return call->peer_host;
+	snprintf(buf, LIMIT_KEY_SIZE, "ipc:uid=%lld", (long long)call->peer_uid);
+	return buf;
+}
+
 /* A failure from a peer: recorded (log and audit table) within a small
  * budget per address, so that a flood of bad calls cannot fill the disk or
  * the log; beyond it the call is refused all the same, without a record. */
@@ -187,7 +286,8 @@ static void audit_failure(ob_authz *a, const ob_call *call, const char *event,
                           const char *principal)
 {
 	uint32_t retry;
-	if (ob_ratelimit_take(a->audit_per_addr, call->peer_host, ob_clock_now_ms(), &retry))
+	char key[LIMIT_KEY_SIZE];
+	if (ob_ratelimit_take(a->audit_per_addr, limit_key(call, key), ob_clock_real_ms(), &retry))
 		audit(a, event, principal, call->peer, call->method);
 }
 
@@ -207,12 +307,13 @@ static ob_err limited(ob_call *call, uint32_t retry_after_ms, const char *what)
 ob_err ob_authz_authorize(void *ctx, ob_call *call, unsigned roles)
 {
 	ob_authz *a = ctx;
-	int64_t now = ob_clock_now_ms();
+	int64_t now = ob_clock_real_ms();
 	uint32_t retry = 0;
 	bool local = call->authorization == NULL && local_peer_trusted(a, call);
+	char key[LIMIT_KEY_SIZE];
 	/* Every remote call counts against its address, before anything else
 	 * is spent on it. */
-	if (!local && !ob_ratelimit_take(a->per_addr, call->peer_host, now, &retry))
+	if (!local && !ob_ratelimit_take(a->per_addr, limit_key(call, key), now, &retry))
 		return limited(call, retry, "from this address");
 	if (call->authorization == NULL) {
 		if (!local) {
@@ -268,59 +369,82 @@ static ob_err login(ob_call *call, const ProtobufCMessage *req, ProtobufCMessage
 	ob_authz *a = authz_of(call);
 	if (a == NULL)
 		return ob_call_fail(call, OB_ENOTSUP, "this server does not take logins");
-	int64_t now = ob_clock_now_ms();
+	int64_t now = ob_clock_real_ms();
 	uint32_t retry = 0;
+	char addr[LIMIT_KEY_SIZE];
 	/* Before the 36 us signature check, so that a flood costs us little. */
-	if (!ob_ratelimit_take(a->login_per_addr, call->peer_host, now, &retry))
+	if (!ob_ratelimit_take(a->login_per_addr, limit_key(call, addr), now, &retry))
 		return limited(call, retry, "to log in from this address");
-	if (in->nonce.len != 16 || in->signature.len != 64) {
+	const char *const *audiences = (const char *const *)in->audience;
+	bool audiences_ok = ob_login_audiences_valid(audiences, in->n_audience);
+	if (in->nonce.len != 16 || in->signature.len != 64 || !audiences_ok) {
 		if (in->nonce.len != 16)
 			ob_call_violation(call, "nonce", "must be 16 bytes");
 		if (in->signature.len != 64)
 			ob_call_violation(call, "signature", "must be 64 bytes");
+		if (!audiences_ok)
+			ob_call_violation(
+			        call, "audience",
+			        "1 to %d names of the server, each 1 to %d bytes (a client "
+			        "that sends none is older than the server: update it)",
+			        OB_LOGIN_MAX_AUDIENCES, OB_LOGIN_MAX_AUDIENCE_LEN);
 		return ob_call_fail(call, OB_EINVAL, "malformed login");
 	}
 	ob_keyring *kr = ob_keyring_slot_get(&a->keyring);
-	const ob_key *key = NULL;
-	ob_err err = ob_login_verify(a->logins, kr, in->key_id, in->timestamp_ms, in->nonce.data,
-	                             in->signature.data, now, &key);
+	ob_login_request rq = {
+	        .key_id = in->key_id,
+	        .ts_ms = in->timestamp_ms,
+	        .nonce = in->nonce.data,
+	        .sig = in->signature.data,
+	        .audiences = audiences,
+	        .n_audiences = in->n_audience,
+	};
+	ob_login_result res;
+	ob_err err = ob_login_verify(a->logins, kr, &rq, now, &res);
+	if (err == OB_OK && !ob_ratelimit_take(a->login_per_key, res.key->id, now, &retry)) {
+		/* Only genuine, first uses of a signed request reach this bucket, so that nobody
+		 * but the key's holder can spend it (a replay or a forgery was refused above).
+		 * The nonce is recorded already: the refused request cannot be replayed later. */
+		ob_keyring_unref(kr);
+		return limited(call, retry, "to log in with this key");
+	}
+	if (err == OB_ELIMIT) {
+		ob_keyring_unref(kr);
+		call->retry_after_ms = res.retry_after_ms > 0 ? res.retry_after_ms : 1;
+		return ob_call_fail(call, err, "login refused for now: %s; retry in %u ms",
+		                    ob_login_verdict_text(res.verdict), call->retry_after_ms);
+	}
+	if (err == OB_EAUTH) {
+		ob_keyring_unref(kr);
+		/* Which check failed, and no more: see ob_login_verdict in auth/auth.h. */
+		audit_failure(a, call, "login-failed", "");
+		return ob_call_fail(call, OB_EAUTH, "login refused: %s",
+		                    ob_login_verdict_text(res.verdict));
+	}
 	Onboard__V1__LoginResponse *out =
 	        ob_arena_message(&call->arena, &onboard__v1__login_response__descriptor);
 	char *token = ob_arena_alloc(&call->arena, OB_TOKEN_STR_SIZE);
 	if (err == OB_OK && (out == NULL || token == NULL))
 		err = OB_ENOMEM;
 	if (err == OB_OK)
-		err = ob_token_mint(a->minter, key, now, a->cfg.token_ttl_ms, token,
+		err = ob_token_mint(a->minter, res.key, now, a->cfg.token_ttl_ms, token,
 		                    OB_TOKEN_STR_SIZE);
 	ob_token_claims claims;
 	if (err == OB_OK)
 		err = ob_token_verify(a->minter, token, now, &claims);
 	if (err == OB_OK) {
 		out->token = token;
-		out->key_id = ob_arena_strdup(&call->arena, key->id);
-		out->role = (char *)ob_role_name(key->role);
+		out->key_id = ob_arena_strdup(&call->arena, res.key->id);
+		out->role = (char *)ob_role_name(res.key->role);
 		char at[OB_RFC3339_STR_SIZE];
 		ob_time_format_rfc3339(claims.expires_ms, at);
 		out->expires_at = ob_arena_strdup(&call->arena, at);
 		if (out->key_id == NULL || out->expires_at == NULL)
 			err = OB_ENOMEM;
 	}
-	char id[OB_KEY_ID_LEN + 1] = "";
-	if (err == OB_OK)
-		memcpy(id, key->id, sizeof(id));
 	ob_keyring_unref(kr);
-	if (err == OB_ELIMIT) {
-		call->retry_after_ms = 1000;
-		return ob_call_fail(call, err, "too many logins; retry");
-	}
-	if (err != OB_OK) {
-		/* One answer for every reason, so that a prober learns nothing. */
-		audit_failure(a, call, "login-failed", "");
-		return ob_call_fail(
-		        call, OB_EAUTH,
-		        "login refused: unknown, expired or revoked key, bad signature, "
-		        "clock more than 60 s off, or a replayed request");
-	}
+	if (err != OB_OK) /* defensive: a genuine login the server could not answer */
+		return ob_call_fail(call, err, "cannot complete the login: %s", ob_strerror(err));
 	*resp = &out->base;
 	return OB_OK;
 }

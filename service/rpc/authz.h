@@ -1,8 +1,8 @@
 /*
  * authz.h: who may call what. Authentication (session tokens from
  * auth/auth.h, or a trusted local peer), the one table of allowed roles per
- * method, rate limits per key and per address, and the Auth service (Login,
- * WhoAmI).
+ * method, rate limits per key and per address (a remote host, or the uid of
+ * an ipc peer), and the Auth service (Login, WhoAmI).
  *
  * Every call that is not public goes through ob_authz_authorize (set on the
  * dispatch as its authorizer) before its payload is decoded:
@@ -37,8 +37,17 @@ typedef struct ob_authz_config {
 	bool trust_local;               /* rule 2 above; default true */
 	int64_t token_ttl_ms;           /* default 15 min */
 	double key_rate, key_burst;     /* calls per second per key; default 1000, 2000 */
-	double addr_rate, addr_burst;   /* per remote address; default 2000, 4000 */
-	double login_rate, login_burst; /* logins per address; default 20, 100 */
+	double addr_rate, addr_burst;   /* per remote host or ipc uid; default 2000, 4000 */
+	double login_rate, login_burst; /* logins per host or ipc uid; default 20, 100 */
+	double login_key_rate, login_key_burst; /* genuine logins per key; default 10, 50 */
+	/* The server's names, one of which a login must be signed for (its audience, see
+	 * auth/auth.h): every URL of listen that names a host (one on a wildcard address, such
+	 * as tcp://0.0.0.0:7400, names none: callers dial it by another name), and every one of
+	 * audiences (--audience). Not copied: they must outlive create. */
+	const char *const *listen;
+	size_t n_listen;
+	const char *const *audiences;
+	size_t n_audiences;
 	/* Security events: event, principal (may be ""), peer, detail. No secrets. */
 	void (*audit)(void *ctx, const char *event, const char *principal, const char *peer,
 	              const char *detail);

@@ -11,9 +11,10 @@
  *     the format in auth.h, not by token.c): this reaches the claim checks behind the tag,
  *     which no forged input can, and the verifier's answer is compared with an independent
  *     statement of the rules;
- *  4. as a login request (key id, timestamp, nonce, signature, clock offset), checked against a
- *     fixed keyring as sent and again with a genuine signature made here, which must be
- *     accepted exactly when the timestamp is within the window, and only once.
+ *  4. as a login request (key id, timestamp, nonce, signature, clock offset, audience),
+ *     checked against a fixed keyring as sent and again with a genuine signature made here,
+ *     which must be accepted exactly when the timestamp is within the window and the audience
+ *     is the server's, and only once; the verdict of a refusal must agree with the rules.
  * The verifier is created afresh for each input, so every input gives the same answer on every
  * run and in any order.
  *
@@ -180,7 +181,7 @@ static void check_claims(const ob_token_claims *c, int64_t now)
 {
 	if (!ob_key_id_valid(c->key_id) || c->role < OB_ROLE_APPLICANT || c->role > OB_ROLE_ADMIN ||
 	    c->issued_ms >= c->expires_ms || now >= c->expires_ms ||
-	    c->issued_ms > now + OB_LOGIN_WINDOW_MS)
+	    c->issued_ms > now + OB_TOKEN_SKEW_MS)
 		die("a token with bad claims was accepted");
 	const ob_key *k = ob_keyring_find(keyring, c->key_id);
 	bool live = k != NULL && ob_key_valid_at(k, now) && k->role == c->role;
@@ -230,7 +231,7 @@ static void fuzz_token_payload(const uint8_t *data, size_t size)
 	                expires >= -OB_AUTH_TIME_LIMIT_MS && expires <= OB_AUTH_TIME_LIMIT_MS;
 	bool want = data[0] == 1 && lower_hex((const char *)data + 1, OB_KEY_ID_LEN) &&
 	            role >= OB_ROLE_APPLICANT && role <= OB_ROLE_ADMIN && in_range &&
-	            issued < expires && issued <= now + OB_LOGIN_WINDOW_MS && now < expires;
+	            issued < expires && issued <= now + OB_TOKEN_SKEW_MS && now < expires;
 
 	ob_token_claims c;
 	ob_err rc = ob_token_verify(minter, tok, now, &c);
@@ -249,18 +250,56 @@ static void fuzz_token_payload(const uint8_t *data, size_t size)
 	}
 }
 
-/* The login message as auth.h documents it. */
-static void login_message(uint8_t msg[57], const char *id, int64_t ts, const uint8_t nonce[16])
+/* The server's name, and another server's: what logins are signed for. */
+#define OUR_AUD   "ipc:///run/onboard/onboardd.sock"
+#define OTHER_AUD "tcp://elsewhere.example:7400"
+
+/* The login message as auth.h documents it, for one audience; returns its length. */
+static size_t login_message(uint8_t msg[128], const char *id, int64_t ts, const uint8_t nonce[16],
+                            const char *aud)
 {
-	memcpy(msg, "onboard-login-v1", 16);
+	memcpy(msg, "onboard-login-v2", 16);
 	msg[16] = 0;
 	memcpy(msg + 17, id, 16);
 	for (int i = 0; i < 8; i++)
 		msg[33 + i] = (uint8_t)((uint64_t)ts >> (56 - 8 * i));
 	memcpy(msg + 41, nonce, 16);
+	size_t len = strlen(aud);
+	msg[57] = 1;
+	msg[58] = 0;
+	msg[59] = (uint8_t)len;
+	memcpy(msg + 60, aud, len);
+	return 60 + len;
 }
 
-/* 4. A login request: id (16) | ts (8, BE) | nonce (16) | signature (64) | clock offset (4). */
+/* Whether ts is in the window the server accepts at now. */
+static bool in_window(int64_t ts, int64_t now)
+{
+	if (ts <= now)
+		return (uint64_t)now - (uint64_t)ts <= (uint64_t)OB_LOGIN_MAX_AGE_MS;
+	return (uint64_t)ts - (uint64_t)now <= (uint64_t)OB_LOGIN_MAX_AHEAD_MS;
+}
+
+/* ob_login_verify with the fields as arguments, signed for aud; the result in *res. */
+static ob_err verify(ob_login_verifier *v, const char *id, int64_t ts, const uint8_t *nonce,
+                     const uint8_t *sig, const char *aud, int64_t now, ob_login_result *res)
+{
+	ob_login_request rq = {.key_id = id,
+	                       .ts_ms = ts,
+	                       .nonce = nonce,
+	                       .sig = sig,
+	                       .audiences = &aud,
+	                       .n_audiences = 1};
+	ob_err rc = ob_login_verify(v, keyring, &rq, now, res);
+	if ((rc == OB_OK) != (res->verdict == OB_LOGIN_ACCEPTED))
+		die("the verdict disagrees with the return code");
+	if (rc == OB_OK && res->key == NULL)
+		die("an accepted login without its key");
+	return rc;
+}
+
+/* 4. A login request: id (16) | ts (8, BE) | nonce (16) | signature (64) | clock offset (4) |
+ * audience (1: even for this server's name, odd for another's). */
 static void fuzz_login(const uint8_t *data, size_t size)
 {
 	if (size < LOGIN_LEN)
@@ -276,41 +315,51 @@ static void fuzz_login(const uint8_t *data, size_t size)
 		now += (int32_t)((uint32_t)o[0] << 24 | (uint32_t)o[1] << 16 | (uint32_t)o[2] << 8 |
 		                 o[3]);
 	}
+	bool ours = size < LOGIN_LEN + 5 || data[LOGIN_LEN + 4] % 2 == 0;
+	const char *aud = ours ? OUR_AUD : OTHER_AUD;
 	ob_login_verifier *v = NULL;
-	if (ob_login_verifier_create(8, &v) != OB_OK)
+	const char *const names[] = {OUR_AUD};
+	ob_login_config cfg = {
+	        .max_entries = 8, .max_per_key = 8, .audiences = names, .n_audiences = 1};
+	if (ob_login_verifier_create(&cfg, &v) != OB_OK)
 		die("cannot create a verifier");
 
 	/* As sent: only a genuine signature by a valid key, in the window, may pass. */
-	const ob_key *key = NULL;
-	ob_err rc = ob_login_verify(v, keyring, id, ts, nonce, sig, now, &key);
+	ob_login_result res;
+	ob_err rc = verify(v, id, ts, nonce, sig, aud, now, &res);
 	if (rc == OB_OK) {
-		uint8_t msg[57];
-		login_message(msg, id, ts, nonce);
-		uint64_t d = ts > now ? (uint64_t)ts - (uint64_t)now : (uint64_t)now - (uint64_t)ts;
-		if (key == NULL || strcmp(key->id, id) != 0 || !ob_key_valid_at(key, now) ||
-		    d > (uint64_t)OB_LOGIN_WINDOW_MS ||
-		    crypto_sign_verify_detached(sig, msg, sizeof(msg), key->pk) != 0)
+		const ob_key *key = res.key;
+		uint8_t msg[128];
+		size_t len = login_message(msg, id, ts, nonce, aud);
+		if (strcmp(key->id, id) != 0 || !ob_key_valid_at(key, now) || !in_window(ts, now) ||
+		    !ours || crypto_sign_verify_detached(sig, msg, len, key->pk) != 0)
 			die("a login was accepted against the rules");
-		if (ob_login_verify(v, keyring, id, ts, nonce, sig, now, &key) != OB_EAUTH)
+		if (verify(v, id, ts, nonce, sig, aud, now, &res) != OB_EAUTH ||
+		    res.verdict != OB_LOGIN_REPLAY)
 			die("a login was accepted twice");
 	} else if (rc != OB_EAUTH) {
 		die("a login was refused with another code than OB_EAUTH");
+	} else if (ob_key_id_valid(id) && !in_window(ts, now) &&
+	           res.verdict != OB_LOGIN_CLOCK_SKEW) {
+		die("a login out of the window was refused for another reason than the clock");
+	} else if (ob_key_id_valid(id) && in_window(ts, now) &&
+	           (res.verdict == OB_LOGIN_WRONG_AUDIENCE) == ours) {
+		die("a login was refused for its audience, or not, against the rules");
 	}
 
 	/* Signed here by A (valid) and B (expired), with the input's timestamp and nonce. */
 	uint8_t good[64];
-	if (ob_login_sign(key_a.seed, key_a.id, ts, nonce, good) == OB_OK) {
-		uint64_t d = ts > now ? (uint64_t)ts - (uint64_t)now : (uint64_t)now - (uint64_t)ts;
-		bool fresh = d <= (uint64_t)OB_LOGIN_WINDOW_MS;
+	if (ob_login_sign(key_a.seed, key_a.id, ts, nonce, &aud, 1, good) == OB_OK) {
+		bool fresh = in_window(ts, now);
 		bool already = rc == OB_OK && strcmp(id, key_a.id) == 0;
-		rc = ob_login_verify(v, keyring, key_a.id, ts, nonce, good, now, &key);
-		if ((rc == OB_OK) != (fresh && !already))
+		rc = verify(v, key_a.id, ts, nonce, good, aud, now, &res);
+		if ((rc == OB_OK) != (fresh && ours && !already))
 			die("a genuine login got the wrong answer");
-		if (ob_login_verify(v, keyring, key_a.id, ts, nonce, good, now, &key) != OB_EAUTH)
+		if (verify(v, key_a.id, ts, nonce, good, aud, now, &res) != OB_EAUTH)
 			die("a genuine login was accepted twice");
 	}
-	if (ob_login_sign(key_b.seed, key_b.id, ts, nonce, good) == OB_OK &&
-	    ob_login_verify(v, keyring, key_b.id, ts, nonce, good, now, &key) != OB_EAUTH)
+	if (ob_login_sign(key_b.seed, key_b.id, ts, nonce, &aud, 1, good) == OB_OK &&
+	    verify(v, key_b.id, ts, nonce, good, aud, now, &res) != OB_EAUTH)
 		die("an expired key logged in");
 	ob_login_verifier_destroy(v);
 }

@@ -8,13 +8,15 @@
  * and a stranger's key that the keyring does not hold.
  *
  * Two ways in: libonboard-client with a key_file (the library logs in by itself), and Login
- * requests built here by hand and sent through the helper's keyless client, so that each
- * refusal (unsigned, forged, replayed, out of the time window, invalid key, malformed) is
- * exercised on its own. Session tokens obtained that way travel in `authorization` metadata.
+ * requests built here by hand (signed with common/'s code for the URL the test dials, as the
+ * library signs them) and sent through the helper's keyless client, so that each refusal
+ * (unsigned, forged, replayed, out of the time window, invalid key, for another server,
+ * malformed) is exercised on its own. Session tokens obtained that way travel in
+ * `authorization` metadata.
  *
- * The server allows 20 logins at once per address (all ipc peers are one address), then 5 per
- * second: no test logs in more than a dozen times. Waits are bounded by generous deadlines,
- * never by sleeps that assume a fast machine.
+ * The server allows 100 logins at once per address (the ipc peers of one uid are one address),
+ * then 20 per second: no test logs in more than a dozen times. Waits are bounded by generous
+ * deadlines, never by sleeps that assume a fast machine.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -59,7 +61,8 @@ enum {
 	CALL_TIMEOUT_MS = 10000,
 	EVENT_TIMEOUT_MS = 10000, /* for "the server does it within a few seconds" */
 	EXIT_TIMEOUT_MS = 30000,  /* for an onboardd expected to refuse to start */
-	WINDOW_MS = 60000,        /* OB_LOGIN_WINDOW_MS of the server */
+	MAX_AGE_MS = 60000,       /* OB_LOGIN_MAX_AGE_MS of the server: how far behind */
+	MAX_AHEAD_MS = 5000,      /* OB_LOGIN_MAX_AHEAD_MS: how far ahead a timestamp may be */
 	TOKEN_LEN = 94,           /* OB_TOKEN_LEN of the server */
 	MAX_TMPDIR = 64,          /* as testsrv.c: room for an ipc:// path in sun_path */
 	PATH_CAP = 320,
@@ -333,6 +336,20 @@ static int setup_rate_5(void **state)
 	return setup_with(state, true, (const char *const[]){"--rate-per-key", "5", NULL});
 }
 
+/* A rehearsal, as ./demo.sh runs it: the programme's clock in November 2020. */
+static int setup_now_2020(void **state)
+{
+	return setup_with(state, true,
+	                  (const char *const[]){"--now", "2020-11-16T08:30:00Z", NULL});
+}
+
+/* A server that callers reach by a name it does not listen on. */
+#define GIVEN_NAME "tcp://onboard.test:7400"
+static int setup_audience(void **state)
+{
+	return setup_with(state, true, (const char *const[]){"--audience", GIVEN_NAME, NULL});
+}
+
 /* Keys and keyring, no server: for tests that start onboardd themselves. */
 static int setup_keys_only(void **state)
 {
@@ -494,24 +511,34 @@ typedef struct login_req {
 	size_t nonce_len;
 	uint8_t sig[64];
 	size_t sig_len;
+	const char *audience; /* the server it is for; NULL: none sent */
 } login_req;
 
 /* A login for key_id at ts_ms with a fresh nonce, signed with seed (NULL: an all-zero
- * signature), as the client library makes it. */
-static login_req make_login(const char *key_id, const uint8_t *seed, int64_t ts_ms)
+ * signature) for the server whose URL is audience, as the client library makes it. */
+static login_req make_login_for(const char *audience, const char *key_id, const uint8_t *seed,
+                                int64_t ts_ms)
 {
-	login_req l = {.ts_ms = ts_ms, .nonce_len = 16, .sig_len = 64};
+	login_req l = {.ts_ms = ts_ms, .nonce_len = 16, .sig_len = 64, .audience = audience};
 	snprintf(l.key_id, sizeof(l.key_id), "%s", key_id);
 	randombytes_buf(l.nonce, sizeof(l.nonce));
-	if (seed != NULL)
-		ob_keyfile_sign_login(seed, l.key_id, ts_ms, l.nonce, l.sig);
+	if (seed != NULL &&
+	    ob_keyfile_sign_login(seed, l.key_id, ts_ms, l.nonce, &audience, 1, l.sig) != 0)
+		fail_msg("cannot sign a login for %s", audience);
 	return l;
 }
 
-/* Sends l as a packed LoginRequest through the helper's keyless client. On OK, the token is
+/* The same for the fixture's server, by the URL the test dials. */
+static login_req make_login(const fixture *f, const char *key_id, const uint8_t *seed,
+                            int64_t ts_ms)
+{
+	return make_login_for(f->srv.url, key_id, seed, ts_ms);
+}
+
+/* Sends l as a packed LoginRequest through the keyless client of srv. On OK, the token is
  * copied to token[0..128) (token may be NULL) after checking the reply. Returns the code, the
  * reply left in *r (finished by the caller). */
-static int send_login(fixture *f, const login_req *l, char *token, ob_result *r)
+static int send_login_to(ob_testsrv *srv, const login_req *l, char *token, ob_result *r)
 {
 	Onboard__V1__LoginRequest rq = ONBOARD__V1__LOGIN_REQUEST__INIT;
 	rq.key_id = (char *)l->key_id;
@@ -520,10 +547,13 @@ static int send_login(fixture *f, const login_req *l, char *token, ob_result *r)
 	rq.nonce.len = l->nonce_len;
 	rq.signature.data = (uint8_t *)l->sig;
 	rq.signature.len = l->sig_len;
-	uint8_t buf[256];
+	char *audience = (char *)l->audience;
+	rq.audience = l->audience != NULL ? &audience : NULL;
+	rq.n_audience = l->audience != NULL ? 1 : 0;
+	uint8_t buf[1024];
 	assert_true(onboard__v1__login_request__get_packed_size(&rq) <= sizeof(buf));
 	size_t n = onboard__v1__login_request__pack(&rq, buf);
-	int code = ob_client_call(f->srv.client, LOGIN, NULL, 0, buf, n, CALL_TIMEOUT_MS, r);
+	int code = ob_client_call(srv->client, LOGIN, NULL, 0, buf, n, CALL_TIMEOUT_MS, r);
 	if (r->local)
 		fail_msg("Login: no answer from the server: %s", r->message);
 	if (code == OB_CODE_OK) {
@@ -541,23 +571,35 @@ static int send_login(fixture *f, const login_req *l, char *token, ob_result *r)
 	return code;
 }
 
+/* send_login_to the fixture's server. */
+static int send_login(fixture *f, const login_req *l, char *token, ob_result *r)
+{
+	return send_login_to(&f->srv, l, token, r);
+}
+
 /* A genuine login for k now; the token in token[0..128). */
 static void login_ok(fixture *f, const key *k, char *token)
 {
-	login_req l = make_login(k->id, k->seed, wall_ms());
+	login_req l = make_login(f, k->id, k->seed, wall_ms());
 	ob_result r;
 	int code = send_login(f, &l, token, &r);
 	expect_code("a genuine login", code, &r, OB_CODE_OK);
 }
 
-/* The code of one login whose only fault is the given one; UNAUTHENTICATED is the expected
- * answer of every test that uses this. */
-static void expect_login_refused(fixture *f, const char *what, const login_req *l)
+/* The answer to one login whose only fault is the given one: UNAUTHENTICATED, with a message
+ * that says which check failed (it contains why). */
+static void expect_login_refused(fixture *f, const char *what, const login_req *l, const char *why)
 {
 	ob_result r;
 	int code = send_login(f, l, NULL, &r);
+	if (code == OB_CODE_UNAUTHENTICATED && strstr(r.message, why) == NULL)
+		fail_msg("%s: the message \"%s\" does not say \"%s\"", what, r.message, why);
 	expect_code(what, code, &r, OB_CODE_UNAUTHENTICATED);
 }
+
+/* The message of a refused login with an unknown, expired or revoked key or a bad signature:
+ * one answer for them all, so that nobody can probe which keys the keyring holds. */
+#define BAD_KEY_OR_SIG "unknown, expired or revoked key, or bad signature"
 
 /* ---- roles through libonboard-client ------------------------------------ */
 
@@ -678,44 +720,66 @@ static void test_login_genuine(void **state)
 static void test_login_unsigned(void **state)
 {
 	fixture *f = *state;
-	login_req l = make_login(f->keys[REVIEWER].id, NULL, wall_ms());
-	expect_login_refused(f, "an all-zero signature", &l);
+	login_req l = make_login(f, f->keys[REVIEWER].id, NULL, wall_ms());
+	expect_login_refused(f, "an all-zero signature", &l, BAD_KEY_OR_SIG);
+}
+
+/* --now shifts the programme's clock only: logins signed with today's time, their tokens and
+ * the library's own login are taken by a server rehearsing November 2020. */
+static void test_login_with_shifted_clock(void **state)
+{
+	fixture *f = *state;
+	char token[128];
+	login_ok(f, &f->keys[REVIEWER], token);
+	ob_metadata md = bearer(token);
+	char role[32] = "";
+	assert_int_equal(whoami(f->srv.client, &md, 1, role, sizeof(role)), OB_CODE_OK);
+	assert_string_equal(role, "reviewer");
+	ob_client *c = open_as(f, &f->keys[ADMIN]);
+	role[0] = '\0';
+	assert_int_equal(whoami(c, NULL, 0, role, sizeof(role)), OB_CODE_OK);
+	assert_string_equal(role, "admin");
+	ob_client_close(c);
 }
 
 /* Signed with the applicant's seed, claiming the reviewer's key id. */
 static void test_login_forged(void **state)
 {
 	fixture *f = *state;
-	login_req l = make_login(f->keys[REVIEWER].id, f->keys[APPLICANT].seed, wall_ms());
-	expect_login_refused(f, "a signature by another key", &l);
+	login_req l = make_login(f, f->keys[REVIEWER].id, f->keys[APPLICANT].seed, wall_ms());
+	expect_login_refused(f, "a signature by another key", &l, BAD_KEY_OR_SIG);
 	/* A genuine signature with one bit of the timestamp changed. */
-	l = make_login(f->keys[REVIEWER].id, f->keys[REVIEWER].seed, wall_ms());
+	l = make_login(f, f->keys[REVIEWER].id, f->keys[REVIEWER].seed, wall_ms());
 	l.ts_ms ^= 1;
-	expect_login_refused(f, "a signed request altered in flight", &l);
+	expect_login_refused(f, "a signed request altered in flight", &l, BAD_KEY_OR_SIG);
 }
 
 /* The same signed request twice: the first is accepted, the second is a replay. */
 static void test_login_replayed(void **state)
 {
 	fixture *f = *state;
-	login_req l = make_login(f->keys[REVIEWER].id, f->keys[REVIEWER].seed, wall_ms());
+	login_req l = make_login(f, f->keys[REVIEWER].id, f->keys[REVIEWER].seed, wall_ms());
 	ob_result r;
 	int code = send_login(f, &l, NULL, &r);
 	expect_code("the first use of a signed login", code, &r, OB_CODE_OK);
-	expect_login_refused(f, "the same signed login again", &l);
+	expect_login_refused(f, "the same signed login again", &l, "replay");
 }
 
-/* Sends a genuine login whose timestamp is offset_ms from now and returns the code. The
- * server's window is inclusive of 60 s and the offset is 61 s: a request that takes over a
- * second to reach the server (a loaded machine) could land back inside the window when the
- * offset is ahead, so such a slow exchange is tried again rather than judged. */
+/* Sends a genuine login whose timestamp is offset_ms from now and returns the code; a
+ * refusal must say that the clock is the reason. The refused offsets are a second beyond the
+ * window's edges: a request that takes over a second to reach the server (a loaded machine)
+ * could land back inside the window when the offset is ahead, so such a slow exchange is
+ * tried again rather than judged. */
 static int login_at_offset(fixture *f, const key *k, int64_t offset_ms)
 {
 	for (int attempt = 0;; attempt++) {
 		int64_t start = mono_ms();
-		login_req l = make_login(k->id, k->seed, wall_ms() + offset_ms);
+		login_req l = make_login(f, k->id, k->seed, wall_ms() + offset_ms);
 		ob_result r;
 		int code = send_login(f, &l, NULL, &r);
+		if (code == OB_CODE_UNAUTHENTICATED && strstr(r.message, "clock") == NULL)
+			fail_msg("a login %+lld ms off: \"%s\" does not name the clock",
+			         (long long)offset_ms, r.message);
 		ob_result_fini(&r);
 		int64_t elapsed = mono_ms() - start;
 		if (code != OB_CODE_OK || offset_ms < 0 || elapsed < 900 || attempt == 4)
@@ -723,15 +787,18 @@ static int login_at_offset(fixture *f, const key *k, int64_t offset_ms)
 	}
 }
 
+/* 60 s behind the server's clock and 5 s ahead of it: a timestamp further ahead would keep its
+ * nonce in the replay cache longer than needed. */
 static void test_login_time_window(void **state)
 {
 	fixture *f = *state;
 	const key *k = &f->keys[REVIEWER];
-	assert_int_equal(login_at_offset(f, k, -(WINDOW_MS + 1000)), OB_CODE_UNAUTHENTICATED);
-	assert_int_equal(login_at_offset(f, k, WINDOW_MS + 1000), OB_CODE_UNAUTHENTICATED);
-	/* Well inside the window either way: accepted (clocks may differ by a few seconds). */
+	assert_int_equal(login_at_offset(f, k, -(MAX_AGE_MS + 1000)), OB_CODE_UNAUTHENTICATED);
+	assert_int_equal(login_at_offset(f, k, MAX_AHEAD_MS + 1000), OB_CODE_UNAUTHENTICATED);
+	assert_int_equal(login_at_offset(f, k, 30000), OB_CODE_UNAUTHENTICATED);
+	/* Inside the window either way: accepted (clocks may differ by a few seconds). */
 	assert_int_equal(login_at_offset(f, k, -30000), OB_CODE_OK);
-	assert_int_equal(login_at_offset(f, k, 30000), OB_CODE_OK);
+	assert_int_equal(login_at_offset(f, k, 2000), OB_CODE_OK);
 }
 
 /* Keys in the keyring but outside their validity period, and a key it does not hold, all
@@ -749,24 +816,24 @@ static void test_login_invalid_keys(void **state)
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		const key *k = &f->keys[cases[i].key];
-		login_req l = make_login(k->id, k->seed, wall_ms());
-		expect_login_refused(f, cases[i].what, &l);
+		login_req l = make_login(f, k->id, k->seed, wall_ms());
+		expect_login_refused(f, cases[i].what, &l, BAD_KEY_OR_SIG);
 	}
 	/* Through the library too: the login fails, and so does the call. */
 	ob_client *c = open_as(f, &f->keys[EXPIRED]);
 	assert_int_equal(whoami(c, NULL, 0, NULL, 0), OB_CODE_UNAUTHENTICATED);
 	ob_client_close(c);
 	/* A key id that is not 16 hex characters. */
-	login_req l = make_login(f->keys[REVIEWER].id, f->keys[REVIEWER].seed, wall_ms());
+	login_req l = make_login(f, f->keys[REVIEWER].id, f->keys[REVIEWER].seed, wall_ms());
 	l.key_id[0] = 'Z';
-	expect_login_refused(f, "a malformed key id", &l);
+	expect_login_refused(f, "a malformed key id", &l, BAD_KEY_OR_SIG);
 }
 
 /* Wrong field lengths are a malformed request, named field by field. */
 static void test_login_malformed(void **state)
 {
 	fixture *f = *state;
-	login_req l = make_login(f->keys[REVIEWER].id, f->keys[REVIEWER].seed, wall_ms());
+	login_req l = make_login(f, f->keys[REVIEWER].id, f->keys[REVIEWER].seed, wall_ms());
 	l.nonce_len = 15;
 	ob_result r;
 	int code = send_login(f, &l, NULL, &r);
@@ -776,7 +843,7 @@ static void test_login_malformed(void **state)
 	}
 	expect_code("a 15-byte nonce", code, &r, OB_CODE_INVALID_ARGUMENT);
 
-	l = make_login(f->keys[REVIEWER].id, f->keys[REVIEWER].seed, wall_ms());
+	l = make_login(f, f->keys[REVIEWER].id, f->keys[REVIEWER].seed, wall_ms());
 	l.sig_len = 63;
 	code = send_login(f, &l, NULL, &r);
 	if (code == OB_CODE_INVALID_ARGUMENT) {
@@ -784,6 +851,97 @@ static void test_login_malformed(void **state)
 		assert_string_equal(r.violations[0].field, "signature");
 	}
 	expect_code("a 63-byte signature", code, &r, OB_CODE_INVALID_ARGUMENT);
+}
+
+/* ---- audience ------------------------------------------------------------ */
+
+/* The message of a login refused because it was signed for another server. */
+#define OTHER_SERVER "signed for another server"
+
+/*
+ * Two servers share the keyring (staging and production, say). A login signed for one of them
+ * (captured there, or sent there by a client) is refused by the other as signed for another
+ * server, and still taken by the one it was signed for: the refusal was not a replay.
+ */
+static void test_login_relayed_to_another_server(void **state)
+{
+	fixture *f = *state;
+	ob_testsrv other;
+	memset(&other, 0, sizeof(other));
+	const char *args[] = {"--trust-local", "no", "--keyring", f->keyring, NULL};
+	assert_int_equal(ob_testsrv_start(&other, args), 0);
+	const key *k = &f->keys[REVIEWER];
+
+	login_req l = make_login_for(other.url, k->id, k->seed, wall_ms());
+	expect_login_refused(f, "a login for the other server, relayed here", &l, OTHER_SERVER);
+	ob_result r;
+	int code = send_login_to(&other, &l, NULL, &r);
+	expect_code("the same login at the server it was signed for", code, &r, OB_CODE_OK);
+
+	l = make_login(f, k->id, k->seed, wall_ms());
+	code = send_login_to(&other, &l, NULL, &r);
+	if (code == OB_CODE_UNAUTHENTICATED && strstr(r.message, OTHER_SERVER) == NULL)
+		fail_msg("a login for this server, relayed to the other: %s", r.message);
+	expect_code("a login for this server, relayed to the other", code, &r,
+	            OB_CODE_UNAUTHENTICATED);
+	code = send_login(f, &l, NULL, &r);
+	expect_code("the same login here", code, &r, OB_CODE_OK);
+	assert_int_equal(ob_testsrv_stop(&other), 0);
+}
+
+/*
+ * A server reached by another name than it listens on (a forwarded port, a wildcard address)
+ * is given that name with --audience: logins signed for it are taken, through the library too
+ * (ob_client_options.audience), and so are those signed for its --listen URL, which the library
+ * signs for by default; a name it was not given is refused.
+ */
+static void test_login_audience_flag(void **state)
+{
+	fixture *f = *state;
+	const key *k = &f->keys[REVIEWER];
+	char token[128];
+	login_req l = make_login_for(GIVEN_NAME, k->id, k->seed, wall_ms());
+	ob_result r;
+	int code = send_login(f, &l, token, &r);
+	expect_code("a login for the name given with --audience", code, &r, OB_CODE_OK);
+	l = make_login(f, k->id, k->seed, wall_ms());
+	code = send_login(f, &l, token, &r);
+	expect_code("a login for the --listen URL", code, &r, OB_CODE_OK);
+	l = make_login_for("tcp://other.test:7400", k->id, k->seed, wall_ms());
+	expect_login_refused(f, "a login for a name not given", &l, OTHER_SERVER);
+
+	const char *urls[] = {f->srv.url};
+	ob_client_options opts = {.key_file = k->path, .audience = GIVEN_NAME};
+	ob_client *c = NULL;
+	char err[512] = "", role[32] = "";
+	assert_int_equal(ob_client_open(&c, urls, 1, &opts, err, sizeof(err)), 0);
+	assert_int_equal(whoami(c, NULL, 0, role, sizeof(role)), OB_CODE_OK);
+	assert_string_equal(role, "reviewer");
+	ob_client_close(c);
+	opts.audience = "tcp://other.test:7400";
+	assert_int_equal(ob_client_open(&c, urls, 1, &opts, err, sizeof(err)), 0);
+	assert_int_equal(whoami(c, NULL, 0, NULL, 0), OB_CODE_UNAUTHENTICATED);
+	ob_client_close(c);
+	opts.audience = "";
+	assert_int_equal(ob_client_open(&c, urls, 1, &opts, err, sizeof(err)), -1);
+	assert_null(c);
+	assert_non_null(strstr(err, "audience"));
+}
+
+/* A login without an audience (from a client older than the server) is malformed, and says
+ * which field is missing. */
+static void test_login_without_audience(void **state)
+{
+	fixture *f = *state;
+	login_req l = make_login(f, f->keys[REVIEWER].id, f->keys[REVIEWER].seed, wall_ms());
+	l.audience = NULL;
+	ob_result r;
+	int code = send_login(f, &l, NULL, &r);
+	if (code == OB_CODE_INVALID_ARGUMENT) {
+		assert_int_equal(r.n_violations, 1);
+		assert_string_equal(r.violations[0].field, "audience");
+	}
+	expect_code("a login without an audience", code, &r, OB_CODE_INVALID_ARGUMENT);
 }
 
 /* ---- tokens --------------------------------------------------------------- */
@@ -823,8 +981,8 @@ static void test_revoked_on_sighup(void **state)
 	/* The library's token is refused; its new login is refused too. */
 	assert_int_equal(whoami(lib, NULL, 0, NULL, 0), OB_CODE_UNAUTHENTICATED);
 	ob_client_close(lib);
-	login_req l = make_login(f->keys[APPLICANT].id, f->keys[APPLICANT].seed, wall_ms());
-	expect_login_refused(f, "a login with a revoked key", &l);
+	login_req l = make_login(f, f->keys[APPLICANT].id, f->keys[APPLICANT].seed, wall_ms());
+	expect_login_refused(f, "a login with a revoked key", &l, BAD_KEY_OR_SIG);
 	md = bearer(kept);
 	char role[32] = "";
 	assert_int_equal(whoami(f->srv.client, &md, 1, role, sizeof(role)), OB_CODE_OK);
@@ -1031,6 +1189,39 @@ static void test_rate_per_key(void **state)
 	ob_client_close(c);
 }
 
+/*
+ * One key logging in over and over is stopped by its own limit (RESOURCE_EXHAUSTED with a
+ * retry-after, saying it is the key), not by the limit of the address it shares with others:
+ * the admin and the reviewer log in from the same address right after. Every login here comes
+ * from the test's uid (one address), whose budget is larger than a key's, so the key's runs
+ * out first whatever the speed of the machine.
+ */
+static void test_login_limited_per_key(void **state)
+{
+	fixture *f = *state;
+	const key *k = &f->keys[APPLICANT];
+	int refused_at = -1;
+	for (int i = 0; i < 100 && refused_at < 0; i++) {
+		login_req l = make_login(f, k->id, k->seed, wall_ms());
+		ob_result r;
+		int code = send_login(f, &l, NULL, &r);
+		if (code == OB_CODE_RESOURCE_EXHAUSTED) {
+			refused_at = i;
+			if (r.retry_after_ms == 0 || strstr(r.message, "this key") == NULL)
+				fail_msg("login %d: RESOURCE_EXHAUSTED (%s), retry after %u ms", i,
+				         r.message, r.retry_after_ms);
+		} else if (code != OB_CODE_OK) {
+			fail_msg("login %d: %s: %s", i, ob_code_name(code), r.message);
+		}
+		ob_result_fini(&r);
+	}
+	if (refused_at < 0)
+		fail_msg("100 logins with one key, none refused");
+	char token[128];
+	login_ok(f, &f->keys[ADMIN], token);
+	login_ok(f, &f->keys[REVIEWER], token);
+}
+
 /* A restart with a new random token secret invalidates every token: the same client object
  * logs in again by itself and its call succeeds. */
 static void test_relogin_after_restart(void **state)
@@ -1119,17 +1310,22 @@ int main(void)
 	        T(test_no_key, setup_default),
 	        T(test_login_genuine, setup_default),
 	        T(test_login_unsigned, setup_default),
+	        T(test_login_with_shifted_clock, setup_now_2020),
 	        T(test_login_forged, setup_default),
 	        T(test_login_replayed, setup_default),
 	        T(test_login_time_window, setup_default),
 	        T(test_login_invalid_keys, setup_default),
 	        T(test_login_malformed, setup_default),
+	        T(test_login_relayed_to_another_server, setup_default),
+	        T(test_login_audience_flag, setup_audience),
+	        T(test_login_without_audience, setup_default),
 	        T(test_revoked_on_sighup, setup_default),
 	        T(test_tampered_token, setup_default),
 	        T(test_world_readable_key_file, setup_default),
 	        T(test_token_secret_world_readable, setup_keys_only),
 	        T(test_token_secret_shared, setup_keys_only),
 	        T(test_rate_per_key, setup_rate_5),
+	        T(test_login_limited_per_key, setup_default),
 	        T(test_relogin_after_restart, setup_default),
 	        T(test_applicant_sees_only_own, setup_default),
 	};

@@ -1,6 +1,7 @@
 /*
  * test_auth.c: service/auth: roles, the keyring parser and loader, secret files, key
- * generation, login signatures and the replay cache, session tokens, rate limits.
+ * generation, login signatures and the replay cache, session tokens, rate limits, and the
+ * rate limits of the authorizer (service/rpc/authz.c) as the dispatch calls it.
  *
  * Keys come from fixed seeds, so every run signs the same bytes. The login message and the
  * token tag are rebuilt here by hand from the format documented in auth.h, rather than through
@@ -24,6 +25,11 @@
 #include <sodium.h>
 
 #include "auth/auth.h"
+#include "base/clock.h"
+#include "onboard/v1/auth.pb-c.h"
+#include "rpc/authz.h"
+#include "rpc/dispatch.h"
+#include "rpc/handlers.h"
 
 /* 2023-11-14T22:13:20Z: any instant inside the validity of the open keys below. */
 #define NOW INT64_C(1700000000000)
@@ -421,6 +427,71 @@ static void test_keyring_load_files(void **state)
 	assert_null(kr);
 }
 
+/* Owners count as much as modes: another user (uid 65534 here) who owns the keyring, or the
+ * folder it is in, can rewrite it whatever its mode, and so make themselves admin. So can
+ * whoever can write a folder on the way: the keyring's, or the one of a symbolic link to it.
+ * Giving a file away needs root, which the test suites run as. */
+static void test_keyring_load_owner(void **state)
+{
+	(void)state;
+	if (geteuid() != 0) {
+		print_message("test_keyring_load_owner needs root to chown; not run\n");
+		skip();
+	}
+	char l[256], err[512] = "", dir[128], path[160], pub[128], link[160];
+	snprintf(dir, sizeof(dir), "%s", tpath("owned"));
+	snprintf(path, sizeof(path), "%s/keyring", dir);
+	snprintf(pub, sizeof(pub), "%s", tpath("public"));
+	snprintf(link, sizeof(link), "%s/keyring", pub);
+	assert_int_equal(mkdir(dir, 0700), 0);
+	key_line(l, sizeof(l), &keys[KA], "applicant", "-", "-", "Alice");
+	write_file(path, l, 0644);
+	ob_keyring *kr = NULL;
+	assert_int_equal(ob_keyring_load(path, &kr, err, sizeof(err)), OB_OK);
+	ob_keyring_destroy(kr);
+	kr = NULL;
+
+	/* Another user's file, writable by its owner only. */
+	assert_int_equal(chown(path, 65534, 65534), 0);
+	assert_int_equal(ob_keyring_load(path, &kr, err, sizeof(err)), OB_EPERM);
+	assert_null(kr);
+	assert_contains(err, path);
+	assert_contains(err, "owned by uid 65534");
+	assert_int_equal(chown(path, 0, 0), 0);
+
+	/* Another user's folder. */
+	assert_int_equal(chown(dir, 65534, 65534), 0);
+	assert_int_equal(ob_keyring_load(path, &kr, err, sizeof(err)), OB_EPERM);
+	assert_null(kr);
+	assert_contains(err, "folder");
+	assert_contains(err, "uid 65534");
+	assert_int_equal(chown(dir, 0, 0), 0);
+
+	/* A folder the group may write in. */
+	assert_int_equal(chmod(dir, 0770), 0);
+	assert_int_equal(ob_keyring_load(path, &kr, err, sizeof(err)), OB_EPERM);
+	assert_null(kr);
+	assert_contains(err, "group- or world-writable");
+	assert_int_equal(chmod(dir, 0700), 0);
+
+	/* A symbolic link to the good keyring, from a folder anyone may write in: refused; the
+	 * same link from a good folder: followed. */
+	assert_int_equal(mkdir(pub, 0700), 0);
+	assert_int_equal(symlink(path, link), 0);
+	assert_int_equal(ob_keyring_load(link, &kr, err, sizeof(err)), OB_OK);
+	ob_keyring_destroy(kr);
+	kr = NULL;
+	assert_int_equal(chmod(pub, 0777), 0);
+	assert_int_equal(ob_keyring_load(link, &kr, err, sizeof(err)), OB_EPERM);
+	assert_null(kr);
+	assert_contains(err, pub);
+
+	assert_int_equal(unlink(link), 0);
+	assert_int_equal(rmdir(pub), 0);
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(rmdir(dir), 0);
+}
+
 /* Reload: readers that took a reference keep using the old keyring after a swap, and the
  * last reference frees it (ASan reports a use after free or a leak otherwise). */
 static void test_keyring_slot_swap(void **state)
@@ -615,23 +686,92 @@ static void test_keygen(void **state)
 
 /* ---- login ---------------------------------------------------------------------------------- */
 
-/* Signs the login message as auth.h documents it, with signer's key, for claimed_id. */
-static void sign_raw(const tkey *signer, const char *claimed_id, int64_t ts,
-                     const uint8_t nonce[16], uint8_t sig[64])
+/* The names of the server of the login tests (its audiences), and another server's. */
+#define SERVER_AUD "ipc:///run/onboard/onboardd.sock"
+#define OTHER_AUD  "tcp://staging.example:7400"
+static const char *const server_auds[] = {SERVER_AUD, "tls+tcp://onboard.example:7443"};
+static const char *const default_aud[] = {SERVER_AUD};
+
+/* Signs the login message as auth.h documents it, with signer's key, for claimed_id and
+ * auds[0..n). */
+static void sign_raw_for(const tkey *signer, const char *claimed_id, int64_t ts,
+                         const uint8_t nonce[16], const char *const *auds, size_t n,
+                         uint8_t sig[64])
 {
-	uint8_t msg[57];
-	memcpy(msg, "onboard-login-v1", 16);
+	uint8_t msg[2048];
+	size_t len = 0;
+	memcpy(msg, "onboard-login-v2", 16);
 	msg[16] = 0;
 	memcpy(msg + 17, claimed_id, 16);
 	for (int i = 0; i < 8; i++)
 		msg[33 + i] = (uint8_t)((uint64_t)ts >> (56 - 8 * i));
 	memcpy(msg + 41, nonce, 16);
-	crypto_sign_detached(sig, NULL, msg, sizeof(msg), signer->sk);
+	msg[57] = (uint8_t)n;
+	len = 58;
+	for (size_t i = 0; i < n; i++) {
+		size_t l = strlen(auds[i]);
+		assert_true(len + 2 + l <= sizeof(msg));
+		msg[len++] = (uint8_t)(l >> 8);
+		msg[len++] = (uint8_t)l;
+		memcpy(msg + len, auds[i], l);
+		len += l;
+	}
+	crypto_sign_detached(sig, NULL, msg, len, signer->sk);
+}
+
+/* The same, for the test server's first name. */
+static void sign_raw(const tkey *signer, const char *claimed_id, int64_t ts,
+                     const uint8_t nonce[16], uint8_t sig[64])
+{
+	sign_raw_for(signer, claimed_id, ts, nonce, default_aud, 1, sig);
 }
 
 static void nonce_of(uint8_t nonce[16], uint8_t n)
 {
 	memset(nonce, n, 16);
+}
+
+/* The verdict and retry-after of the last verify() call. */
+static ob_login_result last;
+
+/* ob_login_verify with the request's fields as arguments, for the audiences auds[0..n); *key
+ * is written on OB_OK only. */
+static ob_err verify_for(ob_login_verifier *v, const ob_keyring *kr, const char *id, int64_t ts,
+                         const uint8_t nonce[16], const uint8_t sig[64], const char *const *auds,
+                         size_t n, int64_t now, const ob_key **key)
+{
+	ob_login_request rq = {.key_id = id,
+	                       .ts_ms = ts,
+	                       .nonce = nonce,
+	                       .sig = sig,
+	                       .audiences = auds,
+	                       .n_audiences = n};
+	memset(&last, 0xA5, sizeof(last));
+	ob_err rc = ob_login_verify(v, kr, &rq, now, &last);
+	if (rc == OB_OK)
+		*key = last.key;
+	return rc;
+}
+
+/* The same, for the test server's first name. */
+static ob_err verify(ob_login_verifier *v, const ob_keyring *kr, const char *id, int64_t ts,
+                     const uint8_t nonce[16], const uint8_t sig[64], int64_t now,
+                     const ob_key **key)
+{
+	return verify_for(v, kr, id, ts, nonce, sig, default_aud, 1, now, key);
+}
+
+/* A verifier of the test server with room for max entries, at most per_key of them for one
+ * key. */
+static ob_login_verifier *verifier(size_t max, size_t per_key)
+{
+	ob_login_verifier *v = NULL;
+	ob_login_config cfg = {.max_entries = max,
+	                       .max_per_key = per_key,
+	                       .audiences = server_auds,
+	                       .n_audiences = 2};
+	assert_int_equal(ob_login_verifier_create(&cfg, &v), OB_OK);
+	return v;
 }
 
 typedef struct {
@@ -645,7 +785,8 @@ static int login_setup(void **state)
 	if (f == NULL)
 		return -1;
 	f->kr = standard_keyring();
-	if (ob_login_verifier_create(0, &f->v) != OB_OK)
+	ob_login_config cfg = {.audiences = server_auds, .n_audiences = 2};
+	if (ob_login_verifier_create(&cfg, &f->v) != OB_OK)
 		return -1;
 	*state = f;
 	return 0;
@@ -667,29 +808,57 @@ static void test_login_ok(void **state)
 	login_fixture *f = *state;
 	uint8_t nonce[16], sig[64], sig2[64];
 	nonce_of(nonce, 1);
-	assert_int_equal(ob_login_sign(keys[KA].seed, keys[KA].id, NOW, nonce, sig), OB_OK);
+	assert_int_equal(ob_login_sign(keys[KA].seed, keys[KA].id, NOW, nonce, default_aud, 1, sig),
+	                 OB_OK);
 	sign_raw(&keys[KA], keys[KA].id, NOW, nonce, sig2);
 	assert_memory_equal(sig, sig2, 64);
 
 	const ob_key *key = NULL;
-	assert_int_equal(ob_login_verify(f->v, f->kr, keys[KA].id, NOW, nonce, sig, NOW, &key),
-	                 OB_OK);
+	assert_int_equal(verify(f->v, f->kr, keys[KA].id, NOW, nonce, sig, NOW, &key), OB_OK);
 	assert_non_null(key);
+	if (key == NULL)
+		return; /* for the compiler, which does not know that assert_non_null stops here */
 	assert_string_equal(key->id, keys[KA].id);
 	assert_int_equal(key->role, OB_ROLE_APPLICANT);
 	assert_int_equal(ob_login_verifier_size(f->v), 1);
 
-	/* The edges of the window are inside it. */
-	nonce_of(nonce, 2);
-	sign_raw(&keys[KB], keys[KB].id, NOW - OB_LOGIN_WINDOW_MS, nonce, sig);
-	assert_int_equal(ob_login_verify(f->v, f->kr, keys[KB].id, NOW - OB_LOGIN_WINDOW_MS, nonce,
-	                                 sig, NOW, &key),
-	                 OB_OK);
-	nonce_of(nonce, 3);
-	sign_raw(&keys[KB], keys[KB].id, NOW + OB_LOGIN_WINDOW_MS, nonce, sig);
-	assert_int_equal(ob_login_verify(f->v, f->kr, keys[KB].id, NOW + OB_LOGIN_WINDOW_MS, nonce,
-	                                 sig, NOW, &key),
-	                 OB_OK);
+	assert_int_equal(last.verdict, OB_LOGIN_ACCEPTED);
+}
+
+/* The window is 60 s behind the server's clock and only 5 s ahead of it, edges included: a
+ * timestamp far in the future would keep its nonce in the cache longer (a key holder filling
+ * the cache got twice the lifetime per entry from +60 s). Outside, the verdict is the clock. */
+static void test_login_window(void **state)
+{
+	login_fixture *f = *state;
+	uint8_t nonce[16], sig[64];
+	const ob_key *key = NULL;
+	const struct {
+		int64_t offset;
+		ob_err want;
+	} cases[] = {
+	        {-OB_LOGIN_MAX_AGE_MS, OB_OK},
+	        {OB_LOGIN_MAX_AHEAD_MS, OB_OK},
+	        {-OB_LOGIN_MAX_AGE_MS - 1, OB_EAUTH},
+	        {OB_LOGIN_MAX_AHEAD_MS + 1, OB_EAUTH},
+	        {30000, OB_EAUTH},
+	        {60000, OB_EAUTH},
+	};
+	assert_int_equal(OB_LOGIN_MAX_AGE_MS, 60000);
+	assert_int_equal(OB_LOGIN_MAX_AHEAD_MS, 5000);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		int64_t ts = NOW + cases[i].offset;
+		nonce_of(nonce, (uint8_t)(60 + i));
+		sign_raw(&keys[KB], keys[KB].id, ts, nonce, sig);
+		ob_err rc = verify(f->v, f->kr, keys[KB].id, ts, nonce, sig, NOW, &key);
+		if (rc != cases[i].want)
+			fail_msg("a timestamp %+lld ms from the server's clock: %s, expected %s",
+			         (long long)cases[i].offset, ob_strerror(rc),
+			         ob_strerror(cases[i].want));
+		assert_int_equal(last.verdict,
+		                 rc == OB_OK ? OB_LOGIN_ACCEPTED : OB_LOGIN_CLOCK_SKEW);
+	}
+	assert_int_equal(ob_login_verifier_size(f->v), 2);
 }
 
 /* A client configured with the wrong id finds out when signing. */
@@ -697,74 +866,165 @@ static void test_login_sign_checks_id(void **state)
 {
 	(void)state;
 	uint8_t nonce[16] = {0}, sig[64];
-	assert_int_equal(ob_login_sign(keys[KA].seed, keys[KB].id, NOW, nonce, sig), OB_EINVAL);
-	assert_int_equal(ob_login_sign(keys[KA].seed, "0123456789abcdeZ", NOW, nonce, sig),
+	assert_int_equal(ob_login_sign(keys[KA].seed, keys[KB].id, NOW, nonce, default_aud, 1, sig),
 	                 OB_EINVAL);
+	assert_int_equal(ob_login_sign(keys[KA].seed, keys[KA].id, NOW, nonce, default_aud, 0, sig),
+	                 OB_EINVAL);
+	assert_int_equal(
+	        ob_login_sign(keys[KA].seed, "0123456789abcdeZ", NOW, nonce, default_aud, 1, sig),
+	        OB_EINVAL);
 }
 
-/* Every way a login can be bad is OB_EAUTH, and none leaves a nonce in the cache. */
+/* A login is bound to the servers it was signed for: signed for another server (a login
+ * captured there and relayed here), it is refused, with a verdict that says so; one of
+ * several audiences naming this server is enough; the audiences cannot be changed without
+ * breaking the signature; a server without a name takes no login. */
+static void test_login_audience(void **state)
+{
+	login_fixture *f = *state;
+	uint8_t nonce[16], sig[64];
+	const ob_key *key = NULL;
+	const char *const other[] = {OTHER_AUD};
+	const char *const both[] = {OTHER_AUD, "tls+tcp://onboard.example:7443"};
+
+	nonce_of(nonce, 100);
+	sign_raw_for(&keys[KA], keys[KA].id, NOW, nonce, other, 1, sig);
+	assert_int_equal(verify_for(f->v, f->kr, keys[KA].id, NOW, nonce, sig, other, 1, NOW, &key),
+	                 OB_EAUTH);
+	assert_int_equal(last.verdict, OB_LOGIN_WRONG_AUDIENCE);
+	/* Presented as if signed for this server: the signature covers the audiences. */
+	assert_int_equal(verify(f->v, f->kr, keys[KA].id, NOW, nonce, sig, NOW, &key), OB_EAUTH);
+	assert_int_equal(last.verdict, OB_LOGIN_BAD_KEY_OR_SIGNATURE);
+	assert_int_equal(ob_login_verifier_size(f->v), 0);
+
+	/* A client of two servers of one service: the second name is this server's. */
+	sign_raw_for(&keys[KA], keys[KA].id, NOW, nonce, both, 2, sig);
+	assert_int_equal(verify_for(f->v, f->kr, keys[KA].id, NOW, nonce, sig, both, 2, NOW, &key),
+	                 OB_OK);
+	/* No audience, or an empty one: nothing to bind to. */
+	nonce_of(nonce, 101);
+	const char *const empty[] = {""};
+	assert_int_equal(verify_for(f->v, f->kr, keys[KA].id, NOW, nonce, sig, both, 0, NOW, &key),
+	                 OB_EAUTH);
+	assert_int_equal(last.verdict, OB_LOGIN_WRONG_AUDIENCE);
+	assert_int_equal(verify_for(f->v, f->kr, keys[KA].id, NOW, nonce, sig, empty, 1, NOW, &key),
+	                 OB_EAUTH);
+	assert_int_equal(last.verdict, OB_LOGIN_WRONG_AUDIENCE);
+
+	/* A verifier without a name takes nothing; names out of range are refused. */
+	ob_login_verifier *v = NULL;
+	assert_int_equal(ob_login_verifier_create(NULL, &v), OB_OK);
+	sign_raw(&keys[KA], keys[KA].id, NOW, nonce, sig);
+	assert_int_equal(verify(v, f->kr, keys[KA].id, NOW, nonce, sig, NOW, &key), OB_EAUTH);
+	assert_int_equal(last.verdict, OB_LOGIN_WRONG_AUDIENCE);
+	ob_login_verifier_destroy(v);
+	v = NULL;
+	ob_login_config cfg = {.audiences = empty, .n_audiences = 1};
+	assert_int_equal(ob_login_verifier_create(&cfg, &v), OB_EINVAL);
+	char long_name[OB_LOGIN_MAX_AUDIENCE_LEN + 2];
+	memset(long_name, 'a', sizeof(long_name) - 1);
+	long_name[sizeof(long_name) - 1] = '\0';
+	const char *const too_long[] = {long_name};
+	cfg = (ob_login_config){.audiences = too_long, .n_audiences = 1};
+	assert_int_equal(ob_login_verifier_create(&cfg, &v), OB_EINVAL);
+	assert_null(v);
+}
+
+/* The message of common/login_message.h: each audience is length-prefixed, so that two lists
+ * never sign the same bytes; out-of-range lists and key ids make no message. */
+static void test_login_message_format(void **state)
+{
+	(void)state;
+	uint8_t a[OB_LOGIN_MESSAGE_MAX], b[OB_LOGIN_MESSAGE_MAX], nonce[16];
+	nonce_of(nonce, 7);
+	const char *const ab_c[] = {"ab", "c"}, *const a_bc[] = {"a", "bc"};
+	size_t na = ob_login_message_build(a, keys[KA].id, NOW, nonce, ab_c, 2);
+	size_t nb = ob_login_message_build(b, keys[KA].id, NOW, nonce, a_bc, 2);
+	assert_int_equal(na, 58 + 2 + 2 + 2 + 1);
+	assert_int_equal(na, nb);
+	assert_memory_not_equal(a, b, na);
+	assert_memory_equal(a, "onboard-login-v2\0", 17);
+
+	char long_name[OB_LOGIN_MAX_AUDIENCE_LEN + 2];
+	memset(long_name, 'a', sizeof(long_name) - 1);
+	long_name[sizeof(long_name) - 1] = '\0';
+	const char *const too_long[] = {long_name}, *const none[] = {NULL}, *const empty[] = {""};
+	const char *const nine[] = {"1", "2", "3", "4", "5", "6", "7", "8", "9"};
+	assert_int_equal(ob_login_message_build(a, keys[KA].id, NOW, nonce, too_long, 1), 0);
+	assert_int_equal(ob_login_message_build(a, keys[KA].id, NOW, nonce, none, 1), 0);
+	assert_int_equal(ob_login_message_build(a, keys[KA].id, NOW, nonce, empty, 1), 0);
+	assert_int_equal(ob_login_message_build(a, keys[KA].id, NOW, nonce, nine, 9), 0);
+	assert_int_equal(ob_login_message_build(a, keys[KA].id, NOW, nonce, nine, 0), 0);
+	assert_int_equal(ob_login_message_build(a, "0123", NOW, nonce, nine, 1), 0);
+	/* The longest list fits the buffer. */
+	const char *const eight_long[] = {long_name + 1, long_name + 1, long_name + 1,
+	                                  long_name + 1, long_name + 1, long_name + 1,
+	                                  long_name + 1, long_name + 1};
+	assert_int_equal(ob_login_message_build(a, keys[KA].id, NOW, nonce, eight_long, 8),
+	                 OB_LOGIN_MESSAGE_MAX);
+}
+
+/* Fails unless rc is OB_EAUTH with the verdict want. */
+static void expect_refused(ob_err rc, ob_login_verdict want)
+{
+	assert_int_equal(rc, OB_EAUTH);
+	assert_int_equal(last.verdict, want);
+}
+
+/* Every way a login can be bad is OB_EAUTH, with the check that failed (an unknown key and a
+ * bad signature being one answer), and none leaves a nonce in the cache. */
 static void test_login_refusals(void **state)
 {
 	login_fixture *f = *state;
 	uint8_t nonce[16], sig[64];
 	const ob_key *key = (const ob_key *)&key; /* sentinel: must not be written */
+	const ob_login_verdict bad = OB_LOGIN_BAD_KEY_OR_SIGNATURE, skew = OB_LOGIN_CLOCK_SKEW;
 	nonce_of(nonce, 9);
 
 	/* Unsigned. */
 	memset(sig, 0, sizeof(sig));
-	assert_int_equal(ob_login_verify(f->v, f->kr, keys[KA].id, NOW, nonce, sig, NOW, &key),
-	                 OB_EAUTH);
+	expect_refused(verify(f->v, f->kr, keys[KA].id, NOW, nonce, sig, NOW, &key), bad);
 	/* Forged: B signs a login that claims to be A. */
 	sign_raw(&keys[KB], keys[KA].id, NOW, nonce, sig);
-	assert_int_equal(ob_login_verify(f->v, f->kr, keys[KA].id, NOW, nonce, sig, NOW, &key),
-	                 OB_EAUTH);
+	expect_refused(verify(f->v, f->kr, keys[KA].id, NOW, nonce, sig, NOW, &key), bad);
 	/* A's genuine signature presented with another timestamp or nonce. */
 	sign_raw(&keys[KA], keys[KA].id, NOW, nonce, sig);
-	assert_int_equal(ob_login_verify(f->v, f->kr, keys[KA].id, NOW + 1, nonce, sig, NOW, &key),
-	                 OB_EAUTH);
+	expect_refused(verify(f->v, f->kr, keys[KA].id, NOW + 1, nonce, sig, NOW, &key), bad);
 	uint8_t other[16];
 	nonce_of(other, 10);
-	assert_int_equal(ob_login_verify(f->v, f->kr, keys[KA].id, NOW, other, sig, NOW, &key),
-	                 OB_EAUTH);
+	expect_refused(verify(f->v, f->kr, keys[KA].id, NOW, other, sig, NOW, &key), bad);
 	/* Presented under B's id. */
-	assert_int_equal(ob_login_verify(f->v, f->kr, keys[KB].id, NOW, nonce, sig, NOW, &key),
-	                 OB_EAUTH);
-	/* Too old (61 s) and too far in the future (61 s), correctly signed. */
-	int64_t old = NOW - 61000, future = NOW + 61000;
+	expect_refused(verify(f->v, f->kr, keys[KB].id, NOW, nonce, sig, NOW, &key), bad);
+	/* Too old (61 s) and too far in the future (6 s), correctly signed. */
+	int64_t old = NOW - 61000, future = NOW + 6000;
 	sign_raw(&keys[KA], keys[KA].id, old, nonce, sig);
-	assert_int_equal(ob_login_verify(f->v, f->kr, keys[KA].id, old, nonce, sig, NOW, &key),
-	                 OB_EAUTH);
+	expect_refused(verify(f->v, f->kr, keys[KA].id, old, nonce, sig, NOW, &key), skew);
 	sign_raw(&keys[KA], keys[KA].id, future, nonce, sig);
-	assert_int_equal(ob_login_verify(f->v, f->kr, keys[KA].id, future, nonce, sig, NOW, &key),
-	                 OB_EAUTH);
+	expect_refused(verify(f->v, f->kr, keys[KA].id, future, nonce, sig, NOW, &key), skew);
 	/* Extreme timestamps cannot overflow the window arithmetic. */
-	assert_int_equal(
-	        ob_login_verify(f->v, f->kr, keys[KA].id, INT64_MIN, nonce, sig, NOW, &key),
-	        OB_EAUTH);
-	assert_int_equal(
-	        ob_login_verify(f->v, f->kr, keys[KA].id, INT64_MAX, nonce, sig, NOW, &key),
-	        OB_EAUTH);
-	/* Key not yet valid (C, from 2030), expired (D, until 2020), unknown (E). */
+	expect_refused(verify(f->v, f->kr, keys[KA].id, INT64_MIN, nonce, sig, NOW, &key), skew);
+	expect_refused(verify(f->v, f->kr, keys[KA].id, INT64_MAX, nonce, sig, NOW, &key), skew);
+	/* Key not yet valid (C, from 2030), expired (D, until 2020), unknown (E): the same
+	 * answer as a bad signature. */
 	const int who[] = {KC, KD, KE};
 	for (size_t i = 0; i < 3; i++) {
 		const tkey *k = &keys[who[i]];
 		sign_raw(k, k->id, NOW, nonce, sig);
-		assert_int_equal(ob_login_verify(f->v, f->kr, k->id, NOW, nonce, sig, NOW, &key),
-		                 OB_EAUTH);
+		expect_refused(verify(f->v, f->kr, k->id, NOW, nonce, sig, NOW, &key), bad);
 	}
 	/* Malformed key ids. */
 	const char *ids[] = {"", "0123", "0123456789ABCDEF", "0123456789abcdef0", NULL};
 	sign_raw(&keys[KA], keys[KA].id, NOW, nonce, sig);
 	for (size_t i = 0; i < sizeof(ids) / sizeof(ids[0]); i++)
-		assert_int_equal(ob_login_verify(f->v, f->kr, ids[i], NOW, nonce, sig, NOW, &key),
-		                 OB_EAUTH);
+		expect_refused(verify(f->v, f->kr, ids[i], NOW, nonce, sig, NOW, &key), bad);
 	/* The server's own clock out of range is its bug, not the peer's. */
-	assert_int_equal(
-	        ob_login_verify(f->v, f->kr, keys[KA].id, NOW, nonce, sig, INT64_MAX, &key),
-	        OB_EINVAL);
+	assert_int_equal(verify(f->v, f->kr, keys[KA].id, NOW, nonce, sig, INT64_MAX, &key),
+	                 OB_EINVAL);
 
 	assert_ptr_equal(key, (const ob_key *)&key);
 	assert_int_equal(ob_login_verifier_size(f->v), 0);
+	assert_string_equal(ob_login_verdict_text(bad),
+	                    "unknown, expired or revoked key, or bad signature");
 }
 
 /* A signed request is accepted once; the same nonce under another key is not a replay. */
@@ -775,18 +1035,16 @@ static void test_login_replay(void **state)
 	const ob_key *key = NULL;
 	nonce_of(nonce, 4);
 	sign_raw(&keys[KA], keys[KA].id, NOW, nonce, sig);
-	assert_int_equal(ob_login_verify(f->v, f->kr, keys[KA].id, NOW, nonce, sig, NOW, &key),
-	                 OB_OK);
-	assert_int_equal(
-	        ob_login_verify(f->v, f->kr, keys[KA].id, NOW, nonce, sig, NOW + 1000, &key),
-	        OB_EAUTH);
-	/* Still refused at the very end of the window, when the timestamp is still fresh. */
-	assert_int_equal(ob_login_verify(f->v, f->kr, keys[KA].id, NOW, nonce, sig,
-	                                 NOW + OB_LOGIN_WINDOW_MS, &key),
+	assert_int_equal(verify(f->v, f->kr, keys[KA].id, NOW, nonce, sig, NOW, &key), OB_OK);
+	assert_int_equal(verify(f->v, f->kr, keys[KA].id, NOW, nonce, sig, NOW + 1000, &key),
 	                 OB_EAUTH);
+	/* Still refused at the very end of the window, when the timestamp is still fresh. */
+	assert_int_equal(
+	        verify(f->v, f->kr, keys[KA].id, NOW, nonce, sig, NOW + OB_LOGIN_MAX_AGE_MS, &key),
+	        OB_EAUTH);
+	assert_int_equal(last.verdict, OB_LOGIN_REPLAY);
 	sign_raw(&keys[KB], keys[KB].id, NOW, nonce, sig);
-	assert_int_equal(ob_login_verify(f->v, f->kr, keys[KB].id, NOW, nonce, sig, NOW, &key),
-	                 OB_OK);
+	assert_int_equal(verify(f->v, f->kr, keys[KB].id, NOW, nonce, sig, NOW, &key), OB_OK);
 	assert_int_equal(ob_login_verifier_size(f->v), 2);
 }
 
@@ -801,15 +1059,13 @@ static void test_login_forgery_not_recorded(void **state)
 	for (int i = 0; i < 100; i++) {
 		nonce[0] = (uint8_t)i;
 		sign_raw(&keys[KE], keys[KA].id, NOW, nonce, sig);
-		assert_int_equal(
-		        ob_login_verify(f->v, f->kr, keys[KA].id, NOW, nonce, sig, NOW, &key),
-		        OB_EAUTH);
+		assert_int_equal(verify(f->v, f->kr, keys[KA].id, NOW, nonce, sig, NOW, &key),
+		                 OB_EAUTH);
 	}
 	assert_int_equal(ob_login_verifier_size(f->v), 0);
 	nonce[0] = 0;
 	sign_raw(&keys[KA], keys[KA].id, NOW, nonce, sig);
-	assert_int_equal(ob_login_verify(f->v, f->kr, keys[KA].id, NOW, nonce, sig, NOW, &key),
-	                 OB_OK);
+	assert_int_equal(verify(f->v, f->kr, keys[KA].id, NOW, nonce, sig, NOW, &key), OB_OK);
 }
 
 /* The cache is bounded: full, it refuses genuine logins (OB_ELIMIT) rather than forgetting a
@@ -817,41 +1073,107 @@ static void test_login_forgery_not_recorded(void **state)
 static void test_login_cache_full_and_expiry(void **state)
 {
 	login_fixture *f = *state;
-	ob_login_verifier *v = NULL;
-	assert_int_equal(ob_login_verifier_create(3, &v), OB_OK);
+	ob_login_verifier *v = verifier(3, 3);
 	uint8_t nonce[16], sig[64];
 	const ob_key *key = NULL;
 	for (uint8_t i = 0; i < 3; i++) {
+		int64_t ts = NOW - (2 - i) * 10000;
 		nonce_of(nonce, (uint8_t)(20 + i));
-		sign_raw(&keys[KA], keys[KA].id, NOW + i * 10000, nonce, sig);
-		assert_int_equal(ob_login_verify(v, f->kr, keys[KA].id, NOW + i * 10000, nonce, sig,
-		                                 NOW, &key),
-		                 OB_OK);
+		sign_raw(&keys[KA], keys[KA].id, ts, nonce, sig);
+		assert_int_equal(verify(v, f->kr, keys[KA].id, ts, nonce, sig, NOW, &key), OB_OK);
 	}
 	nonce_of(nonce, 30);
-	sign_raw(&keys[KA], keys[KA].id, NOW, nonce, sig);
-	assert_int_equal(ob_login_verify(v, f->kr, keys[KA].id, NOW, nonce, sig, NOW, &key),
-	                 OB_ELIMIT);
+	sign_raw(&keys[KB], keys[KB].id, NOW, nonce, sig);
+	assert_int_equal(verify(v, f->kr, keys[KB].id, NOW, nonce, sig, NOW, &key), OB_ELIMIT);
+	assert_int_equal(last.verdict, OB_LOGIN_CACHE_FULL);
+	assert_true(last.retry_after_ms > 0);
 	assert_int_equal(ob_login_verifier_size(v), 3);
 
-	/* The first entry (ts = NOW) is dropped once NOW + window has passed, plus up to one
-	 * second of wheel granularity; the others stay. */
-	int64_t later = NOW + OB_LOGIN_WINDOW_MS + 1000 + 1;
+	/* The oldest entry (ts = NOW - 20 s) is dropped once its ts + 60 s has passed, plus up
+	 * to one second of wheel granularity; the others stay. */
+	int64_t later = NOW - 20000 + OB_LOGIN_MAX_AGE_MS + 1000 + 1;
 	nonce_of(nonce, 31);
 	sign_raw(&keys[KA], keys[KA].id, later, nonce, sig);
-	assert_int_equal(ob_login_verify(v, f->kr, keys[KA].id, later, nonce, sig, later, &key),
-	                 OB_OK);
+	assert_int_equal(verify(v, f->kr, keys[KA].id, later, nonce, sig, later, &key), OB_OK);
 	assert_int_equal(ob_login_verifier_size(v), 3);
 	/* Long after, everything has expired. */
-	int64_t much_later = NOW + 10 * OB_LOGIN_WINDOW_MS;
+	int64_t much_later = NOW + 10 * OB_LOGIN_MAX_AGE_MS;
 	nonce_of(nonce, 32);
 	sign_raw(&keys[KA], keys[KA].id, much_later, nonce, sig);
-	assert_int_equal(
-	        ob_login_verify(v, f->kr, keys[KA].id, much_later, nonce, sig, much_later, &key),
-	        OB_OK);
+	assert_int_equal(verify(v, f->kr, keys[KA].id, much_later, nonce, sig, much_later, &key),
+	                 OB_OK);
 	assert_int_equal(ob_login_verifier_size(v), 1);
 	ob_login_verifier_destroy(v);
-	assert_int_equal(ob_login_verifier_create(10000001, &v), OB_EINVAL);
+	v = NULL;
+	ob_login_config cfg = {.max_entries = 10000001};
+	assert_int_equal(ob_login_verifier_create(&cfg, &v), OB_EINVAL);
+	cfg = (ob_login_config){.max_entries = 10, .max_per_key = 11};
+	assert_int_equal(ob_login_verifier_create(&cfg, &v), OB_EINVAL);
+	assert_null(v);
+}
+
+/* One key cannot fill the cache (and so refuse everyone's logins): past its share it is
+ * refused with the wait until its oldest entry is dropped, while other keys still get in,
+ * and it gets in again once that entry is dropped. Refusals take no room. */
+static void test_login_key_share(void **state)
+{
+	login_fixture *f = *state;
+	ob_login_verifier *v = verifier(10, 3);
+	uint8_t nonce[16], sig[64];
+	const ob_key *key = NULL;
+	for (uint8_t i = 0; i < 3; i++) {
+		nonce_of(nonce, (uint8_t)(70 + i));
+		sign_raw(&keys[KA], keys[KA].id, NOW + i * 1000, nonce, sig);
+		assert_int_equal(verify(v, f->kr, keys[KA].id, NOW + i * 1000, nonce, sig,
+		                        NOW + i * 1000, &key),
+		                 OB_OK);
+	}
+	int64_t now = NOW + 2500;
+	for (uint8_t i = 0; i < 5; i++) {
+		nonce_of(nonce, (uint8_t)(80 + i));
+		sign_raw(&keys[KA], keys[KA].id, now, nonce, sig);
+		assert_int_equal(verify(v, f->kr, keys[KA].id, now, nonce, sig, now, &key),
+		                 OB_ELIMIT);
+		assert_int_equal(last.verdict, OB_LOGIN_KEY_SHARE_FULL);
+		/* The oldest (ts = NOW) expires at NOW + 60 s, in the wheel second dropped when
+		 * the clock reaches NOW + 61 s. */
+		assert_int_equal(last.retry_after_ms, NOW + 61000 - now);
+	}
+	assert_int_equal(ob_login_verifier_size(v), 3);
+	for (uint8_t i = 0; i < 3; i++) {
+		nonce_of(nonce, (uint8_t)(90 + i));
+		sign_raw(&keys[KB], keys[KB].id, now, nonce, sig);
+		assert_int_equal(verify(v, f->kr, keys[KB].id, now, nonce, sig, now, &key), OB_OK);
+		assert_string_equal(key->id, keys[KB].id);
+	}
+	/* A replay of A's first request is still a replay, not a question of share. */
+	nonce_of(nonce, 70);
+	sign_raw(&keys[KA], keys[KA].id, NOW, nonce, sig);
+	assert_int_equal(verify(v, f->kr, keys[KA].id, NOW, nonce, sig, now, &key), OB_EAUTH);
+	assert_int_equal(last.verdict, OB_LOGIN_REPLAY);
+
+	/* Once the oldest is dropped, A has room for one more, and the next wait is for the
+	 * second oldest (ts = NOW + 1 s). */
+	now = NOW + 61000;
+	nonce_of(nonce, 85);
+	sign_raw(&keys[KA], keys[KA].id, now, nonce, sig);
+	assert_int_equal(verify(v, f->kr, keys[KA].id, now, nonce, sig, now, &key), OB_OK);
+	nonce_of(nonce, 86);
+	sign_raw(&keys[KA], keys[KA].id, now, nonce, sig);
+	assert_int_equal(verify(v, f->kr, keys[KA].id, now, nonce, sig, now, &key), OB_ELIMIT);
+	assert_int_equal(last.retry_after_ms, 1000);
+	ob_login_verifier_destroy(v);
+
+	/* The default share is 1% of the cache. */
+	v = verifier(500, 0);
+	for (int i = 0; i < 6; i++) {
+		memset(nonce, 0, sizeof(nonce));
+		nonce[0] = (uint8_t)i;
+		sign_raw(&keys[KA], keys[KA].id, NOW, nonce, sig);
+		assert_int_equal(verify(v, f->kr, keys[KA].id, NOW, nonce, sig, NOW, &key),
+		                 i < 5 ? OB_OK : OB_ELIMIT);
+	}
+	ob_login_verifier_destroy(v);
 }
 
 /* After the clock steps back, timestamps older than the latest clock reading minus the window
@@ -863,18 +1185,15 @@ static void test_login_clock_step_back(void **state)
 	const ob_key *key = NULL;
 	nonce_of(nonce, 40);
 	sign_raw(&keys[KA], keys[KA].id, NOW, nonce, sig);
-	assert_int_equal(ob_login_verify(f->v, f->kr, keys[KA].id, NOW, nonce, sig, NOW, &key),
-	                 OB_OK);
+	assert_int_equal(verify(f->v, f->kr, keys[KA].id, NOW, nonce, sig, NOW, &key), OB_OK);
 	/* The clock jumps 3 minutes ahead (the entry is dropped), then back. */
 	int64_t ahead = NOW + 180000;
 	nonce_of(nonce, 41);
 	sign_raw(&keys[KA], keys[KA].id, ahead, nonce, sig);
-	assert_int_equal(ob_login_verify(f->v, f->kr, keys[KA].id, ahead, nonce, sig, ahead, &key),
-	                 OB_OK);
+	assert_int_equal(verify(f->v, f->kr, keys[KA].id, ahead, nonce, sig, ahead, &key), OB_OK);
 	nonce_of(nonce, 40);
 	sign_raw(&keys[KA], keys[KA].id, NOW, nonce, sig);
-	assert_int_equal(ob_login_verify(f->v, f->kr, keys[KA].id, NOW, nonce, sig, NOW, &key),
-	                 OB_EAUTH);
+	assert_int_equal(verify(f->v, f->kr, keys[KA].id, NOW, nonce, sig, NOW, &key), OB_EAUTH);
 }
 
 typedef struct {
@@ -888,8 +1207,8 @@ static void *race_login(void *p)
 	race_arg *a = p;
 	const ob_key *key;
 	for (int i = 0; i < 50; i++) {
-		if (ob_login_verify(a->f->v, a->f->kr, keys[KA].id, NOW, a->nonce, a->sig, NOW,
-		                    &key) == OB_OK)
+		if (verify(a->f->v, a->f->kr, keys[KA].id, NOW, a->nonce, a->sig, NOW, &key) ==
+		    OB_OK)
 			a->ok++;
 	}
 	return NULL;
@@ -1080,8 +1399,8 @@ static void test_token_expired(void **state)
 	assert_int_equal(ob_token_verify(f->m, tok, NOW + 59999, &c), OB_OK);
 	assert_int_equal(ob_token_verify(f->m, tok, NOW + 60000, &c), OB_EAUTH);
 	assert_int_equal(ob_token_verify(f->m, tok, NOW + 86400000, &c), OB_EAUTH);
-	assert_int_equal(ob_token_verify(f->m, tok, NOW - OB_LOGIN_WINDOW_MS, &c), OB_OK);
-	assert_int_equal(ob_token_verify(f->m, tok, NOW - OB_LOGIN_WINDOW_MS - 1, &c), OB_EAUTH);
+	assert_int_equal(ob_token_verify(f->m, tok, NOW - OB_TOKEN_SKEW_MS, &c), OB_OK);
+	assert_int_equal(ob_token_verify(f->m, tok, NOW - OB_TOKEN_SKEW_MS - 1, &c), OB_EAUTH);
 }
 
 /* Revocation: removing the key, changing its role, or its NOT_AFTER passing invalidates
@@ -1290,6 +1609,139 @@ static void test_ratelimit_threads(void **state)
 	ob_ratelimit_destroy(rl);
 }
 
+/* ---- the authorizer ------------------------------------------------------------------------- */
+
+/* Makes call a keyless call of WhoAmI from an ipc peer running as uid (or, for uid -1, from
+ * the tcp host 192.0.2.7), as the server fills it in. */
+static void call_from(ob_call *call, int64_t uid)
+{
+	ob_call_reset(call);
+	call->method = "/onboard.v1.Auth/WhoAmI";
+	call->peer_uid = uid;
+	call->peer = uid >= 0 ? "ipc:pid=1" : "192.0.2.7:4000";
+	call->peer_host = uid >= 0 ? "ipc" : "192.0.2.7";
+}
+
+/* Every ipc peer's host is "ipc": the per-address budget is kept per uid, so that one local
+ * user spending its budget does not refuse another's calls. A budget of 2 calls that does
+ * not refill during the test (one call per 1,000 s). */
+static void test_authz_ipc_peers_limited_by_uid(void **state)
+{
+	(void)state;
+	ob_authz_config cfg;
+	ob_authz_config_defaults(&cfg);
+	cfg.trust_local = false;
+	cfg.addr_rate = 0.001;
+	cfg.addr_burst = 2;
+	ob_authz *a = NULL;
+	assert_int_equal(ob_authz_create(&a, &cfg), OB_OK);
+	ob_call call;
+	ob_call_init(&call, NULL, 4096);
+	const unsigned roles = OB_ALLOW(OB_ROLE_ADMIN);
+
+	/* uid 1000's two calls pass the limit (and, keyless, are UNAUTHENTICATED); the third
+	 * is refused by the limit, with a retry-after. */
+	for (int i = 0; i < 2; i++) {
+		call_from(&call, 1000);
+		assert_int_equal(ob_authz_authorize(a, &call, roles), OB_EAUTH);
+	}
+	call_from(&call, 1000);
+	assert_int_equal(ob_authz_authorize(a, &call, roles), OB_ELIMIT);
+	assert_true(call.retry_after_ms > 0);
+
+	/* Another local user, and a tcp peer, have budgets of their own. */
+	call_from(&call, 1001);
+	assert_int_equal(ob_authz_authorize(a, &call, roles), OB_EAUTH);
+	call_from(&call, -1);
+	assert_int_equal(ob_authz_authorize(a, &call, roles), OB_EAUTH);
+	call_from(&call, 1000);
+	assert_int_equal(ob_authz_authorize(a, &call, roles), OB_ELIMIT);
+
+	ob_call_fini(&call);
+	ob_authz_destroy(a);
+}
+
+/* Logs in with A's key signed for aud, through the dispatch and the authorizer's Login handler
+ * as onboardd runs them, from an ipc peer. Returns the status code; the message in msg. */
+static int login_through(const ob_dispatch *d, ob_rpc_env *env, const char *aud, char *msg,
+                         size_t n)
+{
+	uint8_t nonce[16], sig[64], inner[1024], outer[2048];
+	randombytes_buf(nonce, sizeof(nonce));
+	int64_t ts = ob_clock_real_ms();
+	const char *const auds[] = {aud};
+	sign_raw_for(&keys[KA], keys[KA].id, ts, nonce, auds, 1, sig);
+	Onboard__V1__LoginRequest lr = ONBOARD__V1__LOGIN_REQUEST__INIT;
+	lr.key_id = keys[KA].id;
+	lr.timestamp_ms = ts;
+	lr.nonce = (ProtobufCBinaryData){sizeof(nonce), nonce};
+	lr.signature = (ProtobufCBinaryData){sizeof(sig), sig};
+	char *aud_copy = (char *)aud;
+	lr.audience = &aud_copy;
+	lr.n_audience = 1;
+	assert_true(onboard__v1__login_request__get_packed_size(&lr) <= sizeof(inner));
+	Onboard__V1__Request rq = ONBOARD__V1__REQUEST__INIT;
+	rq.version = 1;
+	rq.method = (char *)"/onboard.v1.Auth/Login";
+	rq.payload = (ProtobufCBinaryData){onboard__v1__login_request__pack(&lr, inner), inner};
+	assert_true(onboard__v1__request__get_packed_size(&rq) <= sizeof(outer));
+	size_t len = onboard__v1__request__pack(&rq, outer);
+
+	ob_call call;
+	ob_call_init(&call, env, 65536);
+	call.peer = "ipc:pid=1";
+	call.peer_host = "ipc";
+	call.peer_uid = 1000;
+	call.arrived_us = ob_clock_mono_us();
+	const Onboard__V1__Response *rs = ob_dispatch_handle(d, &call, outer, len);
+	int code = (int)rs->code;
+	snprintf(msg, n, "%s", rs->message != NULL ? rs->message : "");
+	ob_call_fini(&call);
+	return code;
+}
+
+/* The server's names, as the authorizer gathers them: its --listen URLs, except one on a
+ * wildcard address (no caller dials 0.0.0.0), and its --audience names. A login signed for
+ * any other name is refused as signed for another server. */
+static void test_authz_login_names(void **state)
+{
+	(void)state;
+	char l[256], msg[256];
+	const char *path = tpath("names.keyring");
+	key_line(l, sizeof(l), &keys[KA], "applicant", "-", "-", "Alice");
+	write_file(path, l, 0644);
+	ob_authz_config cfg;
+	ob_authz_config_defaults(&cfg);
+	const char *const listen[] = {"tcp://0.0.0.0:7400", SERVER_AUD};
+	const char *const given[] = {"tcp://onboard.example:7400"};
+	cfg.keyring_path = path;
+	cfg.listen = listen;
+	cfg.n_listen = 2;
+	cfg.audiences = given;
+	cfg.n_audiences = 1;
+	ob_authz *a = NULL;
+	ob_dispatch *d = NULL;
+	assert_int_equal(ob_authz_create(&a, &cfg), OB_OK);
+	assert_int_equal(ob_dispatch_create(&d), OB_OK);
+	assert_int_equal(ob_authz_install(a, d), OB_OK);
+	ob_rpc_env env = {.dispatch = d, .authz = a};
+
+	assert_int_equal(login_through(d, &env, SERVER_AUD, msg, sizeof(msg)),
+	                 ONBOARD__V1__CODE__OK);
+	assert_int_equal(login_through(d, &env, "tcp://onboard.example:7400", msg, sizeof(msg)),
+	                 ONBOARD__V1__CODE__OK);
+	const char *refused[] = {"tcp://0.0.0.0:7400", "tcp://staging.example:7400"};
+	for (size_t i = 0; i < 2; i++) {
+		int code = login_through(d, &env, refused[i], msg, sizeof(msg));
+		if (code != ONBOARD__V1__CODE__UNAUTHENTICATED ||
+		    strstr(msg, "signed for another server") == NULL)
+			fail_msg("a login for %s: code %d, %s", refused[i], code, msg);
+	}
+	ob_dispatch_destroy(d);
+	ob_authz_destroy(a);
+	assert_int_equal(unlink(path), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1300,11 +1752,15 @@ int main(void)
 	        cmocka_unit_test(test_keyring_duplicate),
 	        cmocka_unit_test(test_keyring_too_many_keys),
 	        cmocka_unit_test(test_keyring_load_files),
+	        cmocka_unit_test(test_keyring_load_owner),
 	        cmocka_unit_test(test_keyring_slot_swap),
 	        cmocka_unit_test(test_secret_file_modes),
 	        cmocka_unit_test(test_secret_file_content),
 	        cmocka_unit_test(test_keygen),
 	        cmocka_unit_test_setup_teardown(test_login_ok, login_setup, login_teardown),
+	        cmocka_unit_test_setup_teardown(test_login_window, login_setup, login_teardown),
+	        cmocka_unit_test_setup_teardown(test_login_audience, login_setup, login_teardown),
+	        cmocka_unit_test(test_login_message_format),
 	        cmocka_unit_test(test_login_sign_checks_id),
 	        cmocka_unit_test_setup_teardown(test_login_refusals, login_setup, login_teardown),
 	        cmocka_unit_test_setup_teardown(test_login_replay, login_setup, login_teardown),
@@ -1312,6 +1768,7 @@ int main(void)
 	                                        login_teardown),
 	        cmocka_unit_test_setup_teardown(test_login_cache_full_and_expiry, login_setup,
 	                                        login_teardown),
+	        cmocka_unit_test_setup_teardown(test_login_key_share, login_setup, login_teardown),
 	        cmocka_unit_test_setup_teardown(test_login_clock_step_back, login_setup,
 	                                        login_teardown),
 	        cmocka_unit_test_setup_teardown(test_login_concurrent_replay, login_setup,
@@ -1327,6 +1784,8 @@ int main(void)
 	        cmocka_unit_test(test_ratelimit_create_refusals),
 	        cmocka_unit_test(test_ratelimit_eviction),
 	        cmocka_unit_test(test_ratelimit_threads),
+	        cmocka_unit_test(test_authz_ipc_peers_limited_by_uid),
+	        cmocka_unit_test(test_authz_login_names),
 	};
 	return cmocka_run_group_tests_name("auth", tests, group_setup, group_teardown);
 }

@@ -106,6 +106,16 @@ typedef struct ob_client_options {
 	 * not concerned. */
 	bool ipc_server_uid_set;
 	uint32_t ipc_server_uid;
+	/* The server a login with key_file is signed for (its audience), so that
+	 * the server that receives it, and no other sharing its keyring, takes
+	 * it. Default: the URLs given to ob_client_open (the first 8 of at most
+	 * 512 bytes), since the login reaches one of them, which a server takes
+	 * as its own when it listens on that URL. Set it (1 to 512 bytes) to a
+	 * name the server was given with --audience when it is reached by
+	 * another name than it listens on (a wildcard address, a forwarded
+	 * port). Never learned from the server: a server could then name
+	 * another one and relay the login to it. */
+	const char *audience;
 } ob_client_options;
 
 typedef struct ob_metadata {
