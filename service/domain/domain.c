@@ -136,8 +136,8 @@ static ob_err change_state(ob_txn *t, ob_application *a, ob_state to, const char
                            const char *reason, int64_t now)
 {
 	ob_state_change c = {.from = a->state, .to = to, .at_ms = now};
-	snprintf(c.actor, sizeof(c.actor), "%s", actor);
-	snprintf(c.reason, sizeof(c.reason), "%s", reason != NULL ? reason : "");
+	ob_utf8_copy(c.actor, sizeof(c.actor), actor);
+	ob_utf8_copy(c.reason, sizeof(c.reason), reason != NULL ? reason : "");
 	ob_state from = a->state;
 	a->state = to;
 	a->version++;
@@ -336,10 +336,10 @@ static ob_err submit_txn(ob_txn *t, void *arg)
 	a->version = 1;
 	a->submitted_at_ms = a->updated_at_ms = now;
 	ob_state_change ch = {.from = OB_STATE_UNSPECIFIED, .to = a->state, .at_ms = now};
-	snprintf(ch.actor, sizeof(ch.actor), "%s", x->actor);
-	snprintf(ch.reason, sizeof(ch.reason), "%s",
-	         a->state == OB_STATE_SUBMITTED ? "submitted"
-	                                        : "submitted; no seat free: waitlisted");
+	ob_utf8_copy(ch.actor, sizeof(ch.actor), x->actor);
+	ob_utf8_copy(ch.reason, sizeof(ch.reason),
+	             a->state == OB_STATE_SUBMITTED ? "submitted"
+	                                            : "submitted; no seat free: waitlisted");
 	/* The store's uniqueness of (cohort, SIREN) is the check: one lookup
 	 * fewer on the path every submission takes. */
 	err = t->ops->app_insert(t, a);
@@ -391,8 +391,8 @@ ob_err ob_domain_submit(ob_domain *d, const ob_submission *in, const char *actor
 	ob_err err = ob_validate_submission(in, &a, o);
 	if (err != OB_OK)
 		return err;
-	snprintf(a.submitted_by, sizeof(a.submitted_by), "%s",
-	         in->owner != NULL && in->owner[0] != '\0' ? in->owner : "local");
+	ob_utf8_copy(a.submitted_by, sizeof(a.submitted_by),
+	             in->owner != NULL && in->owner[0] != '\0' ? in->owner : "local");
 	submit_op x = {.a = &a, .idem = idem, .actor = actor, .o = o};
 	err = write(d, submit_txn, &x, o);
 	if (err != OB_OK || x.replayed) {
@@ -631,7 +631,9 @@ static ob_err review_change(ob_txn *t, app_op *x, const ob_cohort *c, int64_t no
 	}
 	char why[OB_REASON_MAX + 1];
 	const char *note = x->note != NULL ? x->note : "";
-	snprintf(why, sizeof(why), "%s%s%s", ob_action_name(x->action), note[0] ? ": " : "", note);
+	/* The note may fill OB_REASON_MAX on its own: the cut falls between characters. */
+	ob_utf8_format(why, sizeof(why), "%s%s%s", ob_action_name(x->action), note[0] ? ": " : "",
+	               note);
 	if (x->action == OB_ACTION_REJECT)
 		a->rejection = x->reason;
 	ob_err err = OB_OK;
@@ -654,7 +656,7 @@ static ob_err withdraw_change(ob_txn *t, app_op *x, const ob_cohort *c, int64_t 
 	}
 	char why[OB_REASON_MAX + 1];
 	const char *reason = x->note != NULL ? x->note : "";
-	snprintf(why, sizeof(why), "withdrawn%s%s", reason[0] ? ": " : "", reason);
+	ob_utf8_format(why, sizeof(why), "withdrawn%s%s", reason[0] ? ": " : "", reason);
 	ob_err err = revoke(t, c, a, now);
 	if (err == OB_OK && a->state == OB_STATE_WAITLISTED)
 		err = t->ops->waitlist_leave(t, c->id, a->waitlist_ticket);
@@ -932,9 +934,9 @@ static ob_err erase_txn(ob_txn *t, void *arg)
 	if (err != OB_OK)
 		return store_failed(x->o, err);
 	ob_state_change c = {.from = a->state, .to = a->state, .at_ms = now};
-	snprintf(c.actor, sizeof(c.actor), "%s", x->actor);
-	snprintf(c.reason, sizeof(c.reason), "%s%s%s", erased_reason, x->reason[0] ? ": " : "",
-	         x->reason);
+	ob_utf8_copy(c.actor, sizeof(c.actor), x->actor);
+	ob_utf8_format(c.reason, sizeof(c.reason), "%s%s%s", erased_reason,
+	               x->reason[0] ? ": " : "", x->reason);
 	a->version++;
 	a->updated_at_ms = now;
 	err = t->ops->app_update(t, a);
@@ -948,7 +950,7 @@ static ob_err erase_txn(ob_txn *t, void *arg)
 	a->contact_unreadable = false;
 	a->contact_erased = true;
 	a->contact_erased_at_ms = now;
-	snprintf(a->contact_erased_by, sizeof(a->contact_erased_by), "%s", x->actor);
+	ob_utf8_copy(a->contact_erased_by, sizeof(a->contact_erased_by), x->actor);
 	return OB_OK;
 }
 

@@ -22,6 +22,7 @@
 #include <sodium.h>
 
 #include "base/clock.h"
+#include "base/utf8.h"
 #include "crypto/vault.h"
 #include "domain/calendar.h"
 #include "domain/domain.h"
@@ -1544,6 +1545,56 @@ static void test_concurrent_same_key_creates_one(void **state)
 	assert_seats(f, OB_DEFAULT_COHORT, 1, 0);
 }
 
+/* ---- text at the limits ----------------------------------------------------------------- */
+
+/* Asserts that every reason of a's history is valid UTF-8. */
+static void assert_history_utf8(const ob_application *a, const char *what)
+{
+	for (size_t i = 0; i < a->n_history; i++)
+		if (!ob_utf8_valid(a->history[i].reason, strlen(a->history[i].reason)))
+			fail_msg("%s: the reason of history entry %zu is not valid UTF-8", what, i);
+}
+
+/* A review note and a withdrawal reason of OB_REASON_MAX bytes of two-byte characters: the
+ * history keeps them behind the action's name and stays valid UTF-8 wherever it is cut, as
+ * returned and as read back (strict protobuf runtimes refuse a string with half a character). */
+static void test_long_multibyte_text_stays_utf8(void **state)
+{
+	fx *f = *state;
+	char text[OB_REASON_MAX + 1];
+	for (size_t i = 0; i < OB_REASON_MAX / 2; i++)
+		memcpy(text + 2 * i, "\xC3\xA9", 2); /* e-acute */
+	text[OB_REASON_MAX] = '\0';
+
+	ob_application a, b;
+	submit_ok(f, 31, NULL, &a);
+	ob_outcome o;
+	ob_outcome_init(&o);
+	ob_err err = ob_domain_review(f->d, a.id, OB_ACTION_START, a.version, OB_REJECTION_NONE,
+	                              text, "reviewer", NULL, &b, &o);
+	if (err != OB_OK)
+		fail_msg("review: %s: %s", ob_strerror(err), o.message);
+	ob_outcome_fini(&o);
+	assert_history_utf8(&b, "after the review");
+	assert_non_null(strstr(last_change(&b)->reason, "\xC3\xA9\xC3\xA9"));
+
+	ob_application c;
+	ob_outcome_init(&o);
+	err = ob_domain_withdraw(f->d, b.id, b.version, text, "seller", NULL, &c, &o);
+	if (err != OB_OK)
+		fail_msg("withdraw: %s: %s", ob_strerror(err), o.message);
+	ob_outcome_fini(&o);
+	assert_history_utf8(&c, "after the withdrawal");
+	assert_non_null(strstr(last_change(&c)->reason, "\xC3\xA9\xC3\xA9"));
+
+	refresh(f, &c);
+	assert_int_equal(c.n_history, 3);
+	assert_history_utf8(&c, "read back");
+	ob_application_fini(&a);
+	ob_application_fini(&b);
+	ob_application_fini(&c);
+}
+
 int main(void)
 {
 	if (sodium_init() < 0)
@@ -1573,6 +1624,7 @@ int main(void)
 	        T(test_standing_matches_recount),
 	        T(test_concurrent_submits_share_seats),
 	        T(test_concurrent_same_key_creates_one),
+	        T(test_long_multibyte_text_stays_utf8),
 	};
 #undef T
 	return cmocka_run_group_tests(tests, NULL, NULL);

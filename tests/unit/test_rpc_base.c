@@ -395,6 +395,50 @@ static void test_utf8_text(void **state)
 	assert_true(ob_utf8_valid_text("\xC2\xA0", 2)); /* NBSP is text */
 }
 
+/* A copy or a format that does not fit is cut between two characters, never inside one: at
+ * every limit, for 2-, 3- and 4-byte characters, the result is valid UTF-8, as long as it can
+ * be, and a prefix of the input. */
+static void test_utf8_cut_on_boundary(void **state)
+{
+	(void)state;
+	static const char *const texts[] = {
+	        "\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9",          /* ééééé */
+	        "a\xE2\x82\xAC\xE2\x82\xAC\xE2\x82\xAC",             /* a€€€ */
+	        "\xF0\x9F\x98\x80\xF0\x9F\x98\x80z\xF0\x9F\x98\x80", /* 😀😀z😀 */
+	};
+	for (size_t t = 0; t < sizeof(texts) / sizeof(texts[0]); t++) {
+		const char *in = texts[t];
+		size_t len = strlen(in);
+		for (size_t size = 1; size <= len + 2; size++) {
+			char out[32];
+			memset(out, 'X', sizeof(out));
+			size_t n = ob_utf8_copy(out, size, in);
+			assert_int_equal(n, strlen(out));
+			assert_true(n < size);
+			assert_memory_equal(out, in, n);
+			if (!ob_utf8_valid(out, n))
+				fail_msg("copy of text %zu into %zu bytes is not UTF-8", t, size);
+			/* As long as it can be: the next character would not have fit. */
+			if (n < len) {
+				unsigned char c = (unsigned char)in[n];
+				size_t next = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 1;
+				assert_true(n + next > size - 1);
+			}
+			char fmt[32];
+			ob_utf8_format(fmt, size, "%s", in);
+			assert_string_equal(fmt, out);
+		}
+	}
+	/* What a withdrawal reason of 250 e-acute becomes behind "withdrawn: " in 501 bytes. */
+	char reason[501], why[501];
+	for (size_t i = 0; i < 250; i++)
+		memcpy(reason + 2 * i, "\xC3\xA9", 2);
+	reason[500] = '\0';
+	ob_utf8_format(why, sizeof(why), "withdrawn: %s", reason);
+	assert_int_equal(strlen(why), 499); /* 11 + 244 characters; half of the 245th dropped */
+	assert_true(ob_utf8_valid(why, strlen(why)));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -412,6 +456,7 @@ int main(void)
 	        cmocka_unit_test(test_utf8_valid),
 	        cmocka_unit_test(test_utf8_invalid),
 	        cmocka_unit_test(test_utf8_text),
+	        cmocka_unit_test(test_utf8_cut_on_boundary),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

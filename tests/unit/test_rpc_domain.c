@@ -1,0 +1,126 @@
+/*
+ * test_rpc_domain.c: the parts of rpc/ that need a real domain, on a SQLite file in a private
+ * temporary directory, without a socket: what the audit trail records for a caller.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <sodium.h>
+
+#include "base/utf8.h"
+#include "domain/domain.h"
+#include "rpc/handlers.h"
+
+/* ---- fixture: a fresh database per test ---------------------------------------------------- */
+
+typedef struct fx {
+	char dir[256];
+	char db[300];
+	ob_store *store;
+	ob_domain *d;
+	ob_rpc_env env;
+} fx;
+
+static int setup(void **state)
+{
+	fx *f = calloc(1, sizeof(*f));
+	if (f == NULL)
+		return -1;
+	const char *tmp = getenv("TMPDIR");
+	snprintf(f->dir, sizeof(f->dir), "%s/ob-rpc-domain-XXXXXX",
+	         tmp != NULL && tmp[0] == '/' ? tmp : "/tmp");
+	if (mkdtemp(f->dir) == NULL) {
+		free(f);
+		return -1;
+	}
+	snprintf(f->db, sizeof(f->db), "%s/onboard.db", f->dir);
+	if (ob_store_open_sqlite(&f->store, f->db) != OB_OK ||
+	    ob_domain_create(&f->d, f->store) != OB_OK) {
+		ob_store_destroy(f->store);
+		rmdir(f->dir);
+		free(f);
+		return -1;
+	}
+	f->env.domain = f->d;
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	fx *f = *state;
+	ob_domain_destroy(f->d);
+	ob_store_destroy(f->store);
+	const char *suffix[] = {"", "-wal", "-shm", "-journal"};
+	for (size_t i = 0; i < sizeof(suffix) / sizeof(suffix[0]); i++) {
+		char p[320];
+		snprintf(p, sizeof(p), "%s%s", f->db, suffix[i]);
+		unlink(p);
+	}
+	rmdir(f->dir);
+	free(f);
+	return 0;
+}
+
+/* Every audit event recorded so far, oldest first; *out malloc'd. */
+static size_t audit_all(fx *f, ob_audit_event **out)
+{
+	ob_outcome o;
+	ob_outcome_init(&o);
+	bool more = false;
+	size_t n = 0;
+	ob_err err = ob_domain_audit_list(f->d, 0, OB_MAX_PAGE_SIZE, out, &n, &more, &o);
+	if (err != OB_OK)
+		fail_msg("audit list: %s: %s", ob_strerror(err), o.message);
+	assert_false(more);
+	ob_outcome_fini(&o);
+	return n;
+}
+
+/* ---- the audit trail ---------------------------------------------------------------------------
+ */
+
+/* A failed call's method (any UTF-8 a caller sent, here 300 bytes of two-byte characters)
+ * is recorded as the event's detail, cut to OB_AUDIT_DETAIL_MAX between two characters: the
+ * trail stays valid UTF-8, so ListAuditEvents can still be read by strict runtimes. */
+static void test_audit_detail_cut_on_boundary(void **state)
+{
+	fx *f = *state;
+	char method[302];
+	method[0] = '/';
+	for (size_t i = 0; i < 150; i++)
+		memcpy(method + 1 + 2 * i, "\xC3\xA9", 2);
+	method[301] = '\0';
+	ob_admin_audit_hook(&f->env, "unauthenticated", "", "tcp:192.0.2.1:4000", method);
+
+	ob_audit_event *ev = NULL;
+	size_t n = audit_all(f, &ev);
+	assert_int_equal(n, 1);
+	assert_string_equal(ev[0].event, "unauthenticated");
+	size_t len = strlen(ev[0].detail);
+	assert_true(len > 0 && len <= OB_AUDIT_DETAIL_MAX);
+	assert_memory_equal(ev[0].detail, method, len);
+	if (!ob_utf8_valid(ev[0].detail, len))
+		fail_msg("the recorded detail (%zu bytes) is not valid UTF-8", len);
+	free(ev);
+}
+
+int main(void)
+{
+	if (sodium_init() < 0)
+		return 1;
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+	const struct CMUnitTest tests[] = {
+	        T(test_audit_detail_cut_on_boundary),
+	};
+#undef T
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
