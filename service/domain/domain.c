@@ -345,7 +345,7 @@ static ob_err submit_txn(ob_txn *t, void *arg)
 	err = t->ops->app_insert(t, a);
 	if (err == OB_EEXIST) {
 		ob_application existing;
-		if (t->ops->app_get_by_siren(t, c.id, a->company.siren, &existing) == OB_OK)
+		if (t->ops->app_get_by_siren(t, c.id, a->company.siren, NULL, &existing) == OB_OK)
 			say(o, "SIREN %s already applied to cohort %s: application %s",
 			    a->company.siren, c.id, existing.id);
 		else
@@ -405,22 +405,36 @@ ob_err ob_domain_submit(ob_domain *d, const ob_submission *in, const char *actor
 
 /* ---- reads ---------------------------------------------------------- */
 
+/* The one answer for an application the caller may not see, whether it does
+ * not exist or belongs to someone else: the same words, byte for byte, so
+ * that they tell nothing apart. Callers who see everything get the id. */
+static ob_err not_found(ob_outcome *o, const char *owner, const char *id, const char *cohort,
+                        const char *siren)
+{
+	if (owner != NULL)
+		say(o, "no such application among yours");
+	else if (id != NULL)
+		say(o, "no application %s", id);
+	else
+		say(o, "no application for SIREN %s in cohort %s", siren, cohort);
+	return OB_ENOTFOUND;
+}
+
 ob_err ob_domain_get(ob_domain *d, const char *id, const char *cohort, const char *siren,
-                     ob_application *out, ob_outcome *o)
+                     const char *owner, ob_application *out, ob_outcome *o)
 {
 	ob_txn *t;
 	ob_err err = d->store->ops->begin(d->store, false, &t);
 	if (err != OB_OK)
 		return store_failed(o, err);
+	/* The owner is part of the lookup: another's application is not read,
+	 * so neither its state nor its integrity can show through. */
 	if (id != NULL)
-		err = t->ops->app_get(t, id, out);
+		err = t->ops->app_get(t, id, owner, out);
 	else
-		err = t->ops->app_get_by_siren(t, cohort, siren, out);
+		err = t->ops->app_get_by_siren(t, cohort, siren, owner, out);
 	if (err == OB_ENOTFOUND) {
-		if (id != NULL)
-			say(o, "no application %s", id);
-		else
-			say(o, "no application for SIREN %s in cohort %s", siren, cohort);
+		not_found(o, owner, id, cohort, siren);
 	} else if (err == OB_OK && out->contact_unreadable) {
 		err = unreadable(o, out);
 		memset(out, 0, sizeof(*out));
@@ -608,6 +622,7 @@ static ob_err revoke(ob_txn *t, const ob_cohort *c, ob_application *a, int64_t n
  * the caller saw. */
 typedef struct {
 	const char *id;
+	const char *owner; /* NULL: any application; else only the owner's exist */
 	uint64_t expected_version;
 	const ob_idempotency *idem;
 	const char *actor;
@@ -674,11 +689,9 @@ static ob_err app_txn(ob_txn *t, void *arg)
 	ob_err err = idem_check(t, x->idem, o, &x->replayed);
 	if (err != OB_OK || x->replayed)
 		return err;
-	err = t->ops->app_get(t, x->id, &x->a);
-	if (err == OB_ENOTFOUND) {
-		say(o, "no application %s", x->id);
-		return err;
-	}
+	err = t->ops->app_get(t, x->id, x->owner, &x->a);
+	if (err == OB_ENOTFOUND)
+		return not_found(o, x->owner, x->id, "", "");
 	if (err == OB_OK && x->a.contact_unreadable)
 		return unreadable(o, &x->a);
 	ob_cohort c;
@@ -746,9 +759,9 @@ ob_err ob_domain_review(ob_domain *d, const char *id, ob_action action, uint64_t
 	return run_app_op(d, &x, out);
 }
 
-ob_err ob_domain_withdraw(ob_domain *d, const char *id, uint64_t expected_version,
-                          const char *reason, const char *actor, const ob_idempotency *idem,
-                          ob_application *out, ob_outcome *o)
+ob_err ob_domain_withdraw(ob_domain *d, const char *id, const char *owner,
+                          uint64_t expected_version, const char *reason, const char *actor,
+                          const ob_idempotency *idem, ob_application *out, ob_outcome *o)
 {
 	if (reason != NULL && strlen(reason) > OB_REASON_MAX) {
 		ob_violation_add(o, "reason", "is longer than %d bytes", OB_REASON_MAX);
@@ -756,6 +769,7 @@ ob_err ob_domain_withdraw(ob_domain *d, const char *id, uint64_t expected_versio
 		return OB_EINVAL;
 	}
 	app_op x = {.id = id,
+	            .owner = owner,
 	            .expected_version = expected_version,
 	            .idem = idem,
 	            .actor = actor,
@@ -916,7 +930,7 @@ static ob_err erase_txn(ob_txn *t, void *arg)
 {
 	erase_op *x = arg;
 	ob_application *a = &x->a;
-	ob_err err = t->ops->app_get(t, x->id, a);
+	ob_err err = t->ops->app_get(t, x->id, NULL, a);
 	if (err == OB_ENOTFOUND) {
 		say(x->o, "no application %s", x->id);
 		return err;
@@ -1021,7 +1035,7 @@ ob_err ob_domain_export_contact(ob_domain *d, const char *id, const char *email,
 	size_t count = 0;
 	if (by_id) {
 		list = calloc(1, sizeof(*list));
-		err = list == NULL ? OB_ENOMEM : t->ops->app_get(t, id, list);
+		err = list == NULL ? OB_ENOMEM : t->ops->app_get(t, id, NULL, list);
 		if (err == OB_OK)
 			count = 1;
 		else if (err == OB_ENOTFOUND)

@@ -101,8 +101,10 @@
 	              "ad_credit_cents = ?11, ad_credit_used_cents = ?12, webinar_at = ?13, "      \
 	              "advisor = ?14, benefits_revoked = ?15, benefits_revoked_at = ?16 "          \
 	              "WHERE seq = ?1")                                                            \
-	X(APP_GET, "SELECT " APP_COLUMNS "WHERE a.id = ?1")                                        \
-	X(APP_GET_SIREN, "SELECT " APP_COLUMNS "WHERE a.cohort_id = ?1 AND a.siren = ?2")          \
+	X(APP_GET,                                                                                 \
+	  "SELECT " APP_COLUMNS "WHERE a.id = ?1 AND (?2 IS NULL OR a.submitted_by = ?2)")         \
+	X(APP_GET_SIREN, "SELECT " APP_COLUMNS "WHERE a.cohort_id = ?1 AND a.siren = ?2 AND "      \
+	                 "(?3 IS NULL OR a.submitted_by = ?3)")                                    \
 	X(APP_FIRST_WAITLISTED, "SELECT " APP_COLUMNS "WHERE a.cohort_id = ?1 AND a.state = ?2 "   \
 	                        "ORDER BY a.seq LIMIT 1")                                          \
 	X(WAITLIST_HEAD, "SELECT wl_ticket FROM application WHERE cohort_id = ?1 AND "             \
@@ -1150,21 +1152,32 @@ static ob_err get_one(sq_txn *t, sqlite3_stmt *s, ob_application *out, const cha
 	return err;
 }
 
-static ob_err sq_app_get(ob_txn *base, const char *id, ob_application *out)
+/* Binds text, or NULL for a NULL pointer. */
+static void bind_text_or_null(sqlite3_stmt *s, int i, const char *v)
+{
+	if (v != NULL)
+		bind_text(s, i, v);
+	else
+		sqlite3_bind_null(s, i);
+}
+
+static ob_err sq_app_get(ob_txn *base, const char *id, const char *owner, ob_application *out)
 {
 	sq_txn *t = (sq_txn *)base;
 	PREP(t, ST_APP_GET);
 	bind_text(s, 1, id);
+	bind_text_or_null(s, 2, owner);
 	return get_one(t, s, out, "app_get");
 }
 
 static ob_err sq_app_get_by_siren(ob_txn *base, const char *cohort, const char *siren,
-                                  ob_application *out)
+                                  const char *owner, ob_application *out)
 {
 	sq_txn *t = (sq_txn *)base;
 	PREP(t, ST_APP_GET_SIREN);
 	bind_text(s, 1, cohort);
 	bind_text(s, 2, siren);
+	bind_text_or_null(s, 3, owner);
 	return get_one(t, s, out, "app_get_by_siren");
 }
 

@@ -100,10 +100,13 @@ typedef struct ob_store_ops {
 	ob_err (*app_insert)(ob_txn *t, ob_application *a);
 	/* Writes state, version, timestamps, rejection and benefits. */
 	ob_err (*app_update)(ob_txn *t, const ob_application *a);
-	/* Reads one application (without history). */
-	ob_err (*app_get)(ob_txn *t, const char *id, ob_application *out);
+	/* Reads one application (without history). owner NULL: whoever
+	 * submitted it; otherwise an application submitted by someone else is
+	 * OB_ENOTFOUND, as one that does not exist, and is not read (nor its
+	 * contact decrypted): ownership is part of the lookup. */
+	ob_err (*app_get)(ob_txn *t, const char *id, const char *owner, ob_application *out);
 	ob_err (*app_get_by_siren)(ob_txn *t, const char *cohort, const char *siren,
-	                           ob_application *out);
+	                           const char *owner, ob_application *out);
 	/* The waitlisted application of the cohort submitted first. */
 	ob_err (*app_first_waitlisted)(ob_txn *t, const char *cohort, ob_application *out);
 	/* 1-based position of a WAITLISTED application in its cohort's line,

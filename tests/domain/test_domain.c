@@ -180,8 +180,8 @@ static ob_err withdraw(fx *f, const char *id, uint64_t version, ob_application *
 	ob_outcome o;
 	ob_outcome_init(&o);
 	memset(out, 0, sizeof(*out));
-	ob_err err =
-	        ob_domain_withdraw(f->d, id, version, "changed our mind", "seller", NULL, out, &o);
+	ob_err err = ob_domain_withdraw(f->d, id, NULL, version, "changed our mind", "seller", NULL,
+	                                out, &o);
 	if (msg != NULL)
 		snprintf(msg, 256, "%s", o.message);
 	ob_outcome_fini(&o);
@@ -204,7 +204,7 @@ static void get_ok(fx *f, const char *id, ob_application *out)
 	ob_outcome o;
 	ob_outcome_init(&o);
 	memset(out, 0, sizeof(*out));
-	ob_err err = ob_domain_get(f->d, id, NULL, NULL, out, &o);
+	ob_err err = ob_domain_get(f->d, id, NULL, NULL, NULL, out, &o);
 	if (err != OB_OK)
 		fail_msg("get %s: %s: %s", id, ob_strerror(err), o.message);
 	ob_outcome_fini(&o);
@@ -556,8 +556,8 @@ static void test_submit_creates_submitted_with_history(void **state)
 
 	ob_outcome o;
 	ob_outcome_init(&o);
-	assert_int_equal(ob_domain_get(f->d, NULL, OB_DEFAULT_COHORT, a.company.siren, &b, &o),
-	                 OB_OK);
+	assert_int_equal(
+	        ob_domain_get(f->d, NULL, OB_DEFAULT_COHORT, a.company.siren, NULL, &b, &o), OB_OK);
 	assert_string_equal(b.id, a.id);
 	ob_application_fini(&b);
 	ob_outcome_fini(&o);
@@ -581,13 +581,14 @@ static void test_get_unknown_leaves_caller_memory(void **state)
 	memset(&a, 0xA5, sizeof(a)); /* what an uninitialised stack variable may hold */
 	ob_outcome o;
 	ob_outcome_init(&o);
-	assert_int_equal(ob_domain_get(f->d, "01ARZ3NDEKTSV4RRFFQ69G5FAV", NULL, NULL, &a, &o),
-	                 OB_ENOTFOUND);
+	assert_int_equal(
+	        ob_domain_get(f->d, "01ARZ3NDEKTSV4RRFFQ69G5FAV", NULL, NULL, NULL, &a, &o),
+	        OB_ENOTFOUND);
 	assert_non_null(strstr(o.message, "01ARZ3NDEKTSV4RRFFQ69G5FAV"));
 	ob_outcome_fini(&o);
 	memset(&a, 0xA5, sizeof(a));
 	ob_outcome_init(&o);
-	assert_int_equal(ob_domain_get(f->d, NULL, OB_DEFAULT_COHORT, "732829320", &a, &o),
+	assert_int_equal(ob_domain_get(f->d, NULL, OB_DEFAULT_COHORT, "732829320", NULL, &a, &o),
 	                 OB_ENOTFOUND);
 	ob_outcome_fini(&o);
 }
@@ -1580,7 +1581,7 @@ static void test_long_multibyte_text_stays_utf8(void **state)
 
 	ob_application c;
 	ob_outcome_init(&o);
-	err = ob_domain_withdraw(f->d, b.id, b.version, text, "seller", NULL, &c, &o);
+	err = ob_domain_withdraw(f->d, b.id, NULL, b.version, text, "seller", NULL, &c, &o);
 	if (err != OB_OK)
 		fail_msg("withdraw: %s: %s", ob_strerror(err), o.message);
 	ob_outcome_fini(&o);

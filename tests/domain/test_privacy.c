@@ -142,7 +142,7 @@ static ob_err get(fx *f, const char *id, ob_application *out, char msg[256])
 	ob_outcome o;
 	ob_outcome_init(&o);
 	memset(out, 0, sizeof(*out));
-	ob_err err = ob_domain_get(f->d, id, NULL, NULL, out, &o);
+	ob_err err = ob_domain_get(f->d, id, NULL, NULL, NULL, out, &o);
 	if (msg != NULL)
 		snprintf(msg, 256, "%s", o.message);
 	ob_outcome_fini(&o);
@@ -493,6 +493,61 @@ static void test_ciphertext_copied_to_another_row_refused(void **state)
 	ob_application_fini(&a);
 	ob_application_fini(&b);
 	ob_application_fini(&c);
+}
+
+/* An owner's view (ob_domain_get with an owner) of someone else's application whose contact is
+ * damaged: NOT_FOUND with the very message of an id that does not exist, and not DATA_LOSS
+ * naming it, which would tell that it exists; its owner gets DATA_LOSS; a withdrawal by
+ * another owner is the same NOT_FOUND. */
+static void test_damaged_contact_of_another_owner_not_found(void **state)
+{
+	fx *f = *state;
+	ob_application a, got;
+	ob_outcome o;
+	ob_outcome_init(&o);
+	assert_int_equal(submit_as(f, 15, NULL, "applicant-a", NULL, &a, &o), OB_OK);
+	ob_outcome_fini(&o);
+	size_t len;
+	uint8_t *name = raw_blob(f, a.seq, "name", &len);
+	name[len - 1] ^= 0x01;
+	raw_set_blob(f, a.seq, "name", name, len);
+	free(name);
+
+	char theirs[256], none[256];
+	ob_outcome_init(&o);
+	memset(&got, 0, sizeof(got));
+	assert_int_equal(ob_domain_get(f->d, a.id, NULL, NULL, "applicant-b", &got, &o),
+	                 OB_ENOTFOUND);
+	snprintf(theirs, sizeof(theirs), "%s", o.message);
+	ob_outcome_fini(&o);
+	ob_outcome_init(&o);
+	assert_int_equal(ob_domain_get(f->d, "01ARZ3NDEKTSV4RRFFQ69G5FAV", NULL, NULL,
+	                               "applicant-b", &got, &o),
+	                 OB_ENOTFOUND);
+	snprintf(none, sizeof(none), "%s", o.message);
+	ob_outcome_fini(&o);
+	assert_string_equal(theirs, none);
+	assert_null(strstr(theirs, a.id));
+
+	ob_outcome_init(&o);
+	assert_int_equal(ob_domain_get(f->d, NULL, OB_DEFAULT_COHORT, a.company.siren,
+	                               "applicant-b", &got, &o),
+	                 OB_ENOTFOUND);
+	assert_string_equal(o.message, none);
+	ob_outcome_fini(&o);
+	ob_outcome_init(&o);
+	assert_int_equal(
+	        ob_domain_withdraw(f->d, a.id, "applicant-b", 0, "", "applicant-b", NULL, &got, &o),
+	        OB_ENOTFOUND);
+	assert_string_equal(o.message, none);
+	ob_outcome_fini(&o);
+
+	ob_outcome_init(&o);
+	assert_int_equal(ob_domain_get(f->d, a.id, NULL, NULL, "applicant-a", &got, &o),
+	                 OB_ECORRUPT);
+	assert_non_null(strstr(o.message, a.id));
+	ob_outcome_fini(&o);
+	ob_application_fini(&a);
 }
 
 /* ---- erasure ------------------------------------------------------------------------------- */
@@ -1094,6 +1149,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test_setup_teardown(test_tampered_ciphertext_refused, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_ciphertext_copied_to_another_row_refused,
+	                                        setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_damaged_contact_of_another_owner_not_found,
 	                                        setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_erasure, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_export_by_email, setup, teardown),
