@@ -132,12 +132,15 @@ static ob_err count_new(ob_txn *t, const ob_application *a)
 
 /* ---- the write path ------------------------------------------------- */
 
+/* note: what a person typed (NULL: nothing), kept apart from the reason
+ * because the store seals it (model.h). */
 static ob_err change_state(ob_txn *t, ob_application *a, ob_state to, const char *actor,
-                           const char *reason, int64_t now)
+                           const char *reason, const char *note, int64_t now)
 {
 	ob_state_change c = {.from = a->state, .to = to, .at_ms = now};
 	ob_utf8_copy(c.actor, sizeof(c.actor), actor);
 	ob_utf8_copy(c.reason, sizeof(c.reason), reason != NULL ? reason : "");
+	ob_utf8_copy(c.note, sizeof(c.note), note != NULL ? note : "");
 	ob_state from = a->state;
 	a->state = to;
 	a->version++;
@@ -164,7 +167,7 @@ static ob_err promote(ob_txn *t, const ob_cohort *c, int64_t now)
 			return OB_OK;
 		if (err == OB_OK)
 			err = change_state(t, &next, OB_STATE_SUBMITTED, "system",
-			                   "promoted from the waitlist: a seat freed", now);
+			                   "promoted from the waitlist: a seat freed", NULL, now);
 		if (err != OB_OK)
 			return err;
 	}
@@ -644,18 +647,13 @@ static ob_err review_change(ob_txn *t, app_op *x, const ob_cohort *c, int64_t no
 		    ob_state_name(a->state));
 		return OB_EPRECOND;
 	}
-	char why[OB_REASON_MAX + 1];
-	const char *note = x->note != NULL ? x->note : "";
-	/* The note may fill OB_REASON_MAX on its own: the cut falls between characters. */
-	ob_utf8_format(why, sizeof(why), "%s%s%s", ob_action_name(x->action), note[0] ? ": " : "",
-	               note);
 	if (x->action == OB_ACTION_REJECT)
 		a->rejection = x->reason;
 	ob_err err = OB_OK;
 	if (x->action == OB_ACTION_APPROVE)
 		err = grant(t, c, a, now);
 	if (err == OB_OK)
-		err = change_state(t, a, to, x->actor, why, now);
+		err = change_state(t, a, to, x->actor, ob_action_name(x->action), x->note, now);
 	if (err == OB_OK && !ob_state_holds_seat(to))
 		err = promote(t, c, now);
 	return err;
@@ -669,14 +667,11 @@ static ob_err withdraw_change(ob_txn *t, app_op *x, const ob_cohort *c, int64_t 
 		    ob_state_name(a->state));
 		return OB_EPRECOND;
 	}
-	char why[OB_REASON_MAX + 1];
-	const char *reason = x->note != NULL ? x->note : "";
-	ob_utf8_format(why, sizeof(why), "withdrawn%s%s", reason[0] ? ": " : "", reason);
 	ob_err err = revoke(t, c, a, now);
 	if (err == OB_OK && a->state == OB_STATE_WAITLISTED)
 		err = t->ops->waitlist_leave(t, c->id, a->waitlist_ticket);
 	if (err == OB_OK)
-		err = change_state(t, a, OB_STATE_WITHDRAWN, x->actor, why, now);
+		err = change_state(t, a, OB_STATE_WITHDRAWN, x->actor, "withdrawn", x->note, now);
 	if (err == OB_OK)
 		err = promote(t, c, now);
 	return err;
