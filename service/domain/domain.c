@@ -3,6 +3,7 @@
  * store transaction that reads what it decides on, changes it, keeps the
  * cohort's counters in step, and commits durably before anyone is told.
  */
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -23,6 +24,11 @@
 
 struct ob_domain {
 	ob_store *store;
+	/* ob_domain_store_health: the last answer, when it was had (monotonic),
+	 * and who is asking the store now. */
+	_Atomic int health;
+	_Atomic int64_t health_at_us;
+	pthread_mutex_t health_mu;
 };
 
 void ob_standing_fini(ob_standing *s)
@@ -245,9 +251,13 @@ ob_err ob_domain_create(ob_domain **out, ob_store *store)
 	if (d == NULL)
 		return OB_ENOMEM;
 	d->store = store;
+	atomic_init(&d->health, OB_OK);
+	atomic_init(&d->health_at_us, ob_clock_mono_us() - OB_STORE_HEALTH_TTL_MS * 1000);
+	pthread_mutex_init(&d->health_mu, NULL);
 	ob_txn *t;
 	ob_err err = store->ops->begin(store, true, &t);
 	if (err != OB_OK) {
+		pthread_mutex_destroy(&d->health_mu);
 		free(d);
 		return err;
 	}
@@ -268,6 +278,7 @@ ob_err ob_domain_create(ob_domain **out, ob_store *store)
 	else
 		t->ops->rollback(t);
 	if (err != OB_OK) {
+		pthread_mutex_destroy(&d->health_mu);
 		free(d);
 		return err;
 	}
@@ -277,7 +288,33 @@ ob_err ob_domain_create(ob_domain **out, ob_store *store)
 
 void ob_domain_destroy(ob_domain *d)
 {
+	if (d == NULL)
+		return;
+	pthread_mutex_destroy(&d->health_mu);
 	free(d);
+}
+
+/* ---- health --------------------------------------------------------- */
+
+ob_err ob_domain_store_health(ob_domain *d)
+{
+	const int64_t ttl_us = OB_STORE_HEALTH_TTL_MS * 1000;
+	if (ob_clock_mono_us() - atomic_load(&d->health_at_us) < ttl_us ||
+	    pthread_mutex_trylock(&d->health_mu) != 0)
+		return (ob_err)atomic_load(&d->health);
+	if (ob_clock_mono_us() - atomic_load(&d->health_at_us) >= ttl_us) {
+		ob_err err = d->store->ops->ping(d->store);
+		ob_err was = (ob_err)atomic_exchange(&d->health, (int)err);
+		atomic_store(&d->health_at_us, ob_clock_mono_us());
+		if (err != OB_OK && was == OB_OK)
+			ob_log(OB_LOG_ERROR,
+			       "the store cannot be reached (%s): health says NOT_SERVING",
+			       ob_strerror(err));
+		else if (err == OB_OK && was != OB_OK)
+			ob_log(OB_LOG_INFO, "the store can be reached again: health says SERVING");
+	}
+	pthread_mutex_unlock(&d->health_mu);
+	return (ob_err)atomic_load(&d->health);
 }
 
 /* ---- submit --------------------------------------------------------- */

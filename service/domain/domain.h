@@ -193,6 +193,14 @@ enum { OB_REWRAP_BATCH = 500 };
 OB_NODISCARD ob_err ob_domain_rotate_keys(ob_domain *d, ob_vault *vault_new, ob_vault **old,
                                           size_t *rewrapped, size_t *failed, ob_outcome *o);
 
+/* Whether the store can be reached now (store.h, ping), as a health check
+ * asks. The answer is kept for OB_STORE_HEALTH_TTL_MS, so that probes cost
+ * nothing under load, and while one caller asks the store the others get
+ * the last answer instead of waiting on a stalled disk. Changes are logged.
+ * Returns OB_OK or the ping's error. Any thread. */
+enum { OB_STORE_HEALTH_TTL_MS = 1000 };
+OB_NODISCARD ob_err ob_domain_store_health(ob_domain *d);
+
 /* Appends e to the audit trail (a durable write; e->at_ms 0: now). */
 OB_NODISCARD ob_err ob_domain_audit(ob_domain *d, const ob_audit_event *e);
 /* One page of the audit trail after after_seq, oldest first (page_size 0:

@@ -22,10 +22,13 @@
  * only live on the stack of the function that unwrapped them and are wiped
  * before it returns.
  */
+#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <sys/stat.h>
 
 #include <sodium.h>
 #include <sqlite3.h>
@@ -174,6 +177,8 @@ typedef struct write_req {
 typedef struct sq_store {
 	ob_store base;
 	char *path;
+	dev_t dev; /* the file opened at path, for ping: a file put in its place is not it */
+	ino_t ino;
 	pthread_mutex_t write_mu; /* held from begin(write) to commit/rollback */
 	conn writer;
 	pthread_mutex_t pool_mu;
@@ -389,6 +394,11 @@ static ob_err open_store(ob_store **out, const char *path, ob_vault *vault, bool
 	pthread_mutex_init(&s->queue_mu, NULL);
 	pthread_cond_init(&s->queue_cv, NULL);
 	ob_err err = conn_open(&s->writer, path, true);
+	struct stat st;
+	if (err == OB_OK && stat(path, &st) == 0) {
+		s->dev = st.st_dev;
+		s->ino = st.st_ino;
+	}
 	if (err == OB_OK)
 		err = migrate(s);
 	if (err == OB_OK) {
@@ -2042,6 +2052,39 @@ static ob_err sq_checkpoint(ob_store *base)
 	return err;
 }
 
+static ob_err sq_ping(ob_store *base)
+{
+	sq_store *s = (sq_store *)base;
+	struct stat st;
+	if (stat(s->path, &st) != 0) {
+		ob_log(OB_LOG_DEBUG, "store: ping: %s: %s", s->path, strerror(errno));
+		return errno == ENOENT || errno == EACCES ? OB_EUNAVAIL : OB_EIO;
+	}
+	if (st.st_dev != s->dev || st.st_ino != s->ino) {
+		ob_log(OB_LOG_DEBUG, "store: ping: %s is not the file the store opened", s->path);
+		return OB_EUNAVAIL;
+	}
+	/* A connection of its own: the pooled ones belong to their threads,
+	 * and one that is already open would not notice a lost permission. */
+	sqlite3 *db = NULL;
+	int rc = sqlite3_open_v2(s->path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL);
+	sqlite3_stmt *q = NULL;
+	if (rc == SQLITE_OK) {
+		sqlite3_busy_timeout(db, 1000);
+		rc = sqlite3_prepare_v2(db, "PRAGMA schema_version", -1, &q, NULL);
+	}
+	if (rc == SQLITE_OK)
+		rc = sqlite3_step(q) == SQLITE_ROW ? SQLITE_OK : sqlite3_errcode(db);
+	if (rc != SQLITE_OK)
+		ob_log(OB_LOG_DEBUG, "store: ping: %s",
+		       db != NULL ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+	sqlite3_finalize(q);
+	sqlite3_close_v2(db);
+	if ((rc & 0xFF) == SQLITE_CANTOPEN || (rc & 0xFF) == SQLITE_PERM)
+		return OB_EUNAVAIL;
+	return from_sqlite(rc);
+}
+
 static void sq_email_index(ob_store *base, const char *email, uint8_t out[OB_STORE_INDEX_LEN])
 {
 	sq_store *s = (sq_store *)base;
@@ -2107,6 +2150,7 @@ static const ob_store_ops sqlite_ops = {
         .audit_append = sq_audit_append,
         .audit_list = sq_audit_list,
         .checkpoint = sq_checkpoint,
+        .ping = sq_ping,
         .email_index = sq_email_index,
         .set_vault = sq_set_vault,
 };

@@ -189,6 +189,13 @@ typedef struct ob_store_ops {
 	 * if readers kept it from finishing (the erasure itself stands). Must
 	 * not be called from inside a write. */
 	ob_err (*checkpoint)(ob_store *s);
+	/* Whether the database can be reached now: the file at the store's
+	 * path is still the one it opened (not deleted, moved away or
+	 * replaced), and a new connection opens it and reads its header
+	 * through the write-ahead log. OB_OK, or OB_EUNAVAIL / OB_EIO /
+	 * OB_ECORRUPT. For health checks: about a hundred microseconds, waits
+	 * for no write and at most a second for a lock; any thread. */
+	ob_err (*ping)(ob_store *s);
 	/* The blind index of an e-mail under the store's vault. */
 	void (*email_index)(ob_store *s, const char *email, uint8_t out[OB_STORE_INDEX_LEN]);
 	/* Makes v the vault of the store: new data keys are wrapped under v's

@@ -1,6 +1,7 @@
 /*
  * test_rpc_domain.c: the parts of rpc/ that need a real domain, on a SQLite file in a private
- * temporary directory, without a socket: what the audit trail records for a caller.
+ * temporary directory, without a socket: what the audit trail records for a caller, and
+ * what Health/Check says of the store.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -10,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -17,6 +19,9 @@
 
 #include "base/utf8.h"
 #include "domain/domain.h"
+#include "onboard/v1/health.pb-c.h"
+#include "onboard/v1/rpc.pb-c.h"
+#include "rpc/dispatch.h"
 #include "rpc/handlers.h"
 
 /* ---- fixture: a fresh database per test ---------------------------------------------------- */
@@ -26,6 +31,7 @@ typedef struct fx {
 	char db[300];
 	ob_store *store;
 	ob_domain *d;
+	ob_dispatch *dispatch;
 	ob_rpc_env env;
 } fx;
 
@@ -43,13 +49,18 @@ static int setup(void **state)
 	}
 	snprintf(f->db, sizeof(f->db), "%s/onboard.db", f->dir);
 	if (ob_store_open_sqlite(&f->store, f->db) != OB_OK ||
-	    ob_domain_create(&f->d, f->store) != OB_OK) {
+	    ob_domain_create(&f->d, f->store) != OB_OK ||
+	    ob_dispatch_create(&f->dispatch) != OB_OK ||
+	    ob_handlers_register(f->dispatch) != OB_OK) {
+		ob_dispatch_destroy(f->dispatch);
+		ob_domain_destroy(f->d);
 		ob_store_destroy(f->store);
 		rmdir(f->dir);
 		free(f);
 		return -1;
 	}
 	f->env.domain = f->d;
+	f->env.dispatch = f->dispatch;
 	*state = f;
 	return 0;
 }
@@ -57,6 +68,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	fx *f = *state;
+	ob_dispatch_destroy(f->dispatch);
 	ob_domain_destroy(f->d);
 	ob_store_destroy(f->store);
 	const char *suffix[] = {"", "-wal", "-shm", "-journal"};
@@ -113,6 +125,78 @@ static void test_audit_detail_cut_on_boundary(void **state)
 	free(ev);
 }
 
+/* ---- health -------------------------------------------------------------------------------- */
+
+/* Health/Check for the whole server, through the real pipeline: the serving status. */
+static int health(fx *f)
+{
+	Onboard__V1__Request rq = ONBOARD__V1__REQUEST__INIT;
+	rq.version = 1;
+	rq.method = (char *)"/onboard.v1.Health/Check";
+	uint8_t buf[128];
+	size_t len = onboard__v1__request__pack(&rq, buf);
+	ob_call call;
+	ob_call_init(&call, &f->env, OB_DEFAULT_MAX_REQUEST_BYTES);
+	Onboard__V1__Response *rs = ob_dispatch_handle(f->dispatch, &call, buf, len);
+	assert_int_equal(rs->code, ONBOARD__V1__CODE__OK);
+	Onboard__V1__HealthCheckResponse *h =
+	        onboard__v1__health_check_response__unpack(NULL, rs->payload.len, rs->payload.data);
+	assert_non_null(h);
+	int status = (int)h->status;
+	onboard__v1__health_check_response__free_unpacked(h, NULL);
+	ob_call_fini(&call);
+	return status;
+}
+
+static void sleep_ms(int ms)
+{
+	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+	nanosleep(&ts, NULL);
+}
+
+/* Asks health every 50 ms until it says want, for up to 5 s; returns the last answer. */
+static int health_becomes(fx *f, int want)
+{
+	int got = health(f);
+	for (int i = 0; i < 100 && got != want; i++) {
+		sleep_ms(50);
+		got = health(f);
+	}
+	return got;
+}
+
+enum {
+	SERVING = ONBOARD__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__SERVING,
+	NOT_SERVING = ONBOARD__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__NOT_SERVING,
+};
+
+/* The database file moved away, as when it is deleted or replaced under a running server:
+ * health says NOT_SERVING (health.proto: the store cannot be reached) once the last answer has
+ * aged (a second), then SERVING again once it is back; a file put in its place is not the
+ * store's. Reads on the open connections go on all along, which is why the store must look. */
+static void test_health_follows_the_store(void **state)
+{
+	fx *f = *state;
+	assert_int_equal(health(f), SERVING);
+	char away[320];
+	snprintf(away, sizeof(away), "%s.away", f->db);
+	assert_int_equal(rename(f->db, away), 0);
+	assert_int_equal(health_becomes(f, NOT_SERVING), NOT_SERVING);
+	assert_int_equal(ob_domain_store_health(f->d), OB_EUNAVAIL);
+
+	/* Another file at the path: still not the store's database. */
+	FILE *fp = fopen(f->db, "w");
+	assert_non_null(fp);
+	fclose(fp);
+	sleep_ms(OB_STORE_HEALTH_TTL_MS + 100);
+	assert_int_equal(health(f), NOT_SERVING);
+	unlink(f->db);
+
+	assert_int_equal(rename(away, f->db), 0);
+	assert_int_equal(health_becomes(f, SERVING), SERVING);
+	assert_int_equal(ob_domain_store_health(f->d), OB_OK);
+}
+
 int main(void)
 {
 	if (sodium_init() < 0)
@@ -120,6 +204,7 @@ int main(void)
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 	const struct CMUnitTest tests[] = {
 	        T(test_audit_detail_cut_on_boundary),
+	        T(test_health_follows_the_store),
 	};
 #undef T
 	return cmocka_run_group_tests(tests, NULL, NULL);
