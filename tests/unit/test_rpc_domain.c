@@ -1,7 +1,7 @@
 /*
  * test_rpc_domain.c: the parts of rpc/ that need a real domain, on a SQLite file in a private
- * temporary directory, without a socket: what the audit trail records for a caller, and
- * what Health/Check says of the store.
+ * temporary directory, without a socket: what the audit trail records for a caller (and how
+ * much of a flood), and what Health/Check says of the store.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -17,10 +17,12 @@
 #include <cmocka.h>
 #include <sodium.h>
 
+#include "base/clock.h"
 #include "base/utf8.h"
 #include "domain/domain.h"
 #include "onboard/v1/health.pb-c.h"
 #include "onboard/v1/rpc.pb-c.h"
+#include "rpc/authz.h"
 #include "rpc/dispatch.h"
 #include "rpc/handlers.h"
 
@@ -125,6 +127,114 @@ static void test_audit_detail_cut_on_boundary(void **state)
 	free(ev);
 }
 
+/* How many audit events named event are in the trail; the detail of the last one in detail
+ * (OB_AUDIT_DETAIL_MAX + 1 bytes) when not NULL. */
+static size_t audit_count(fx *f, const char *event, char *detail)
+{
+	size_t count = 0;
+	int64_t after = 0;
+	for (;;) {
+		ob_outcome o;
+		ob_outcome_init(&o);
+		ob_audit_event *ev = NULL;
+		size_t n = 0;
+		bool more = false;
+		assert_int_equal(
+		        ob_domain_audit_list(f->d, after, OB_MAX_PAGE_SIZE, &ev, &n, &more, &o),
+		        OB_OK);
+		ob_outcome_fini(&o);
+		for (size_t i = 0; i < n; i++) {
+			if (strcmp(ev[i].event, event) != 0)
+				continue;
+			count++;
+			if (detail != NULL)
+				memcpy(detail, ev[i].detail, sizeof(ev[i].detail));
+		}
+		if (n > 0)
+			after = ev[n - 1].seq;
+		free(ev);
+		if (!more)
+			return count;
+	}
+}
+
+/* One call without credentials from host (a remote peer): refused UNAUTHENTICATED. */
+static void unauthenticated_call(ob_authz *a, fx *f, const char *host)
+{
+	ob_call call;
+	ob_call_init(&call, &f->env, OB_DEFAULT_MAX_REQUEST_BYTES);
+	char peer[64];
+	snprintf(peer, sizeof(peer), "tcp:%s:40000", host);
+	call.peer = peer;
+	call.peer_host = host;
+	call.method = "/onboard.v1.Onboarding/GetCohort";
+	assert_int_equal(ob_authz_authorize(a, &call, OB_ALLOW(1)), OB_EAUTH);
+	ob_call_fini(&call);
+}
+
+enum {
+	FLOOD_ADDRESSES = 500,
+	FLOOD_CALLS = 4,
+	AUDIT_RATE = 50,  /* failed calls recorded a second in all: authz.h's default */
+	AUDIT_BURST = 100 /* and its burst */
+};
+
+/* A flood of failed calls from many addresses (auditflood.py's shape: each address within
+ * its own budget) writes a bounded number of audit rows, the global burst at a frozen clock,
+ * and then one summary saying how many were dropped; the count is exact. */
+static void test_audit_flood_bounded(void **state)
+{
+	fx *f = *state;
+	ob_authz_config cfg;
+	ob_authz_config_defaults(&cfg);
+	cfg.audit = ob_admin_audit_hook;
+	cfg.audit_ctx = &f->env;
+	ob_authz *a = NULL;
+	assert_int_equal(ob_authz_create(&a, &cfg), OB_OK);
+	f->env.authz = a;
+
+	const int64_t t0 = 1605873600000; /* 2020-11-20T12:00:00Z */
+	for (int i = 0; i < FLOOD_ADDRESSES; i++) {
+		char host[32];
+		snprintf(host, sizeof(host), "10.50.%d.%d", i / 250, i % 250 + 1);
+		for (int k = 0; k < FLOOD_CALLS; k++) {
+			ob_clock_set_now_ms(t0); /* no refill: the bound is the burst */
+			unauthenticated_call(a, f, host);
+		}
+	}
+	size_t recorded = audit_count(f, "unauthenticated", NULL);
+	if (recorded > AUDIT_BURST)
+		fail_msg("%d failed calls from %d addresses wrote %zu audit rows; the budget is %d",
+		         FLOOD_ADDRESSES * FLOOD_CALLS, FLOOD_ADDRESSES, recorded, AUDIT_BURST);
+	assert_true(recorded >= AUDIT_BURST / 2);                   /* it does record some */
+	assert_int_equal(audit_count(f, "audit-dropped", NULL), 0); /* not within the second */
+
+	/* A second later, the next failure brings the summary, with the exact count. */
+	ob_clock_set_now_ms(t0 + 1000);
+	unauthenticated_call(a, f, "192.0.2.7");
+	char detail[OB_AUDIT_DETAIL_MAX + 1] = "";
+	assert_int_equal(audit_count(f, "audit-dropped", detail), 1);
+	char want[160];
+	snprintf(want, sizeof(want),
+	         "%zu failed-call audit events dropped in the last interval (since "
+	         "2020-11-20T12:00:00",
+	         (size_t)(FLOOD_ADDRESSES * FLOOD_CALLS) - recorded);
+	if (strncmp(detail, want, strlen(want)) != 0)
+		fail_msg("summary '%s', want it to start with '%s'", detail, want);
+	/* That failure itself is recorded: the budget has refilled. */
+	assert_int_equal(audit_count(f, "unauthenticated", NULL), recorded + 1);
+
+	/* What is dropped after the last summary is summed up when the authorizer goes. */
+	for (int k = 0; k < 200; k++)
+		unauthenticated_call(a, f, "192.0.2.8");
+	ob_authz_destroy(a);
+	f->env.authz = NULL;
+	assert_int_equal(audit_count(f, "audit-dropped", NULL), 2);
+	size_t total =
+	        audit_count(f, "unauthenticated", NULL) + audit_count(f, "audit-dropped", NULL);
+	assert_true(total <= AUDIT_BURST + AUDIT_RATE + 3);
+}
+
 /* ---- health -------------------------------------------------------------------------------- */
 
 /* Health/Check for the whole server, through the real pipeline: the serving status. */
@@ -204,6 +314,7 @@ int main(void)
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 	const struct CMUnitTest tests[] = {
 	        T(test_audit_detail_cut_on_boundary),
+	        T(test_audit_flood_bounded),
 	        T(test_health_follows_the_store),
 	};
 #undef T
