@@ -30,6 +30,11 @@ static size_t sequence(const uint8_t *s, size_t left)
 	return n;
 }
 
+size_t ob_utf8_char_len(const char *s, size_t left)
+{
+	return sequence((const uint8_t *)s, left);
+}
+
 bool ob_utf8_valid(const char *s, size_t len)
 {
 	const uint8_t *p = (const uint8_t *)s;

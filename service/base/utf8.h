@@ -14,6 +14,9 @@
 #include "base/err.h"
 
 bool ob_utf8_valid(const char *s, size_t len);
+/* The length (1 to 4) of the well-formed character at s, of at most left
+ * bytes, or 0 when the bytes there are not one (left > 0). */
+size_t ob_utf8_char_len(const char *s, size_t left);
 bool ob_utf8_valid_text(const char *s, size_t len);
 /* Drops an incomplete sequence at the end of s, as left by a truncating
  * snprintf, so that a cut message stays valid UTF-8. */
