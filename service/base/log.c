@@ -135,6 +135,7 @@ void ob_log(ob_log_level level, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	ob_utf8_trim_cut(msg);
 
 	line l = {.len = 0};
 	if (log_format == OB_LOG_JSON) {

@@ -683,8 +683,13 @@ static void col_text(sqlite3_stmt *s, int i, char *out, size_t n)
 {
 	const unsigned char *v = sqlite3_column_text(s, i);
 	size_t len = v != NULL ? (size_t)sqlite3_column_bytes(s, i) : 0;
-	if (len >= n)
-		len = n - 1; /* cannot happen with values this service wrote */
+	if (len >= n) {
+		/* Not with values this service wrote; but a row changed by hand
+		 * must not put half a character into a reply. */
+		len = n - 1;
+		while (len > 0 && (v[len] & 0xC0) == 0x80)
+			len--;
+	}
 	if (len > 0)
 		memcpy(out, v, len);
 	out[len] = '\0';

@@ -29,6 +29,7 @@
 #include <sqlite3.h>
 
 #include "base/clock.h"
+#include "base/utf8.h"
 #include "crypto/vault.h"
 #include "domain/calendar.h"
 #include "domain/domain.h"
@@ -1434,6 +1435,43 @@ static void test_schema_1_notes_sealed_on_open(void **state)
 	ob_application_fini(&c);
 }
 
+/* A reason longer than the service writes (a row changed by hand, in two-byte characters) is
+ * read back cut between two characters, so that the reply that shows it stays valid UTF-8. */
+static void test_overlong_reason_read_cut_on_boundary(void **state)
+{
+	fx *f = *state;
+	ob_application a;
+	submit_ok(f, 85, NULL, &a);
+	char text[OB_REASON_MAX + 200];
+	text[0] = 'x';
+	size_t len = 1;
+	while (len + 2 < sizeof(text)) {
+		memcpy(text + len, "\xC3\xA9", 2);
+		len += 2;
+	}
+	text[len] = '\0';
+	sqlite3 *db = raw_open(f);
+	sqlite3_stmt *s = NULL;
+	assert_int_equal(sqlite3_prepare_v2(db, "UPDATE history SET reason = ?2 WHERE app_seq = ?1",
+	                                    -1, &s, NULL),
+	                 SQLITE_OK);
+	sqlite3_bind_int64(s, 1, a.seq);
+	sqlite3_bind_text(s, 2, text, -1, SQLITE_STATIC);
+	assert_int_equal(sqlite3_step(s), SQLITE_DONE);
+	sqlite3_finalize(s);
+	sqlite3_close(db);
+
+	ob_application got;
+	assert_int_equal(get(f, a.id, &got, NULL), OB_OK);
+	size_t n = strlen(got.history[0].reason);
+	assert_true(n > 0 && n <= OB_REASON_MAX);
+	assert_memory_equal(got.history[0].reason, text, n);
+	if (!ob_utf8_valid(got.history[0].reason, n))
+		fail_msg("a reason of %zu bytes read back as %zu bytes that are not UTF-8", len, n);
+	ob_application_fini(&got);
+	ob_application_fini(&a);
+}
+
 /* ---- submitted_by, audit --------------------------------------------------------------------- */
 
 /* The submitter's key id is kept ("local" without one) and filters a list. */
@@ -1522,6 +1560,8 @@ int main(void)
 	        cmocka_unit_test_setup_teardown(test_note_bound_to_its_row, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_erasure_takes_the_notes, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_schema_1_notes_sealed_on_open, setup,
+	                                        teardown),
+	        cmocka_unit_test_setup_teardown(test_overlong_reason_read_cut_on_boundary, setup,
 	                                        teardown),
 	        cmocka_unit_test_setup_teardown(test_submitted_by, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_audit_trail, setup, teardown),

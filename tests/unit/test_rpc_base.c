@@ -593,6 +593,23 @@ static void test_log_message_escaped(void **state)
 	}
 }
 
+/* A message longer than the log takes is cut between two characters: no half character shows
+ * up as U+FFFD at its end. */
+static void test_log_message_cut_on_boundary(void **state)
+{
+	(void)state;
+	char text[1001];
+	text[0] = 'x';
+	for (size_t i = 0; i < 500; i++)
+		memcpy(text + 1 + 2 * i, "\xc3\xa9", 2);
+	text[1000] = '\0'; /* x, then 499.5 e-acute: any cut of an odd prefix is mid-character */
+	char *out = capture_stderr(OB_LOG_TEXT, log_free_form, text);
+	assert_one_clean_line(out);
+	assert_null(strstr(out, "\\ufffd"));
+	assert_non_null(strstr(out, "\xc3\xa9\n"));
+	free(out);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -615,6 +632,7 @@ int main(void)
 	        cmocka_unit_test(test_access_log_json_escaped),
 	        cmocka_unit_test(test_access_log_long_value_cut),
 	        cmocka_unit_test(test_log_message_escaped),
+	        cmocka_unit_test(test_log_message_cut_on_boundary),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
