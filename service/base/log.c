@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "base/clock.h"
+#include "base/utf8.h"
 
 static ob_log_format log_format = OB_LOG_TEXT;
 static ob_log_level log_min = OB_LOG_INFO;
@@ -22,9 +23,15 @@ void ob_log_configure(ob_log_format format, ob_log_level min_level, bool access_
 	atomic_store(&log_access, access_log);
 }
 
-/* A line buffer that never overflows: appends are truncated at the end. */
+/* A line buffer that never overflows: appends are truncated at the end. It
+ * holds the longest line whole: every value is cut to a bound before it is
+ * escaped, and escaping makes a byte at most six. */
+enum { LOG_LINE_MAX = 8192, MSG_MAX = 768, FIELD_MAX = 128 };
+_Static_assert(6 * MSG_MAX + 256 < LOG_LINE_MAX && 6 * 4 * FIELD_MAX + 256 < LOG_LINE_MAX,
+               "a line holds its longest escaped values");
+
 typedef struct {
-	char buf[1024];
+	char buf[LOG_LINE_MAX];
 	size_t len;
 } line;
 
@@ -42,24 +49,62 @@ static void puts_(line *l, const char *s)
 	put(l, s, strlen(s));
 }
 
-/* Appends s with JSON string escaping (also safe in the text format), at most max bytes of input.
+/*
+ * Appends at most max bytes of s (cut between two characters), escaped so
+ * that no value a caller sends can end its quotes or its line, nor make the
+ * line anything but valid UTF-8, in a form that is a JSON string body and
+ * reads the same in the text format: \" \\ \n \r \t; \u00XX for the other C0
+ * controls, DEL and the C1 controls (U+0080 to U+009F, which some terminals
+ * obey); \u2028 and \u2029, line breaks to some readers; and \ufffd for each
+ * byte that is not part of well-formed UTF-8.
  */
 static void put_escaped(line *l, const char *s, size_t max)
 {
-	for (size_t i = 0; s[i] != '\0' && i < max; i++) {
-		unsigned char c = (unsigned char)s[i];
+	size_t len = strlen(s);
+	for (size_t i = 0; i < len;) {
+		size_t k = ob_utf8_char_len(s + i, len - i);
+		if (i + (k > 0 ? k : 1) > max)
+			break;
+		const unsigned char *c = (const unsigned char *)s + i;
 		char tmp[8];
-		if (c == '"' || c == '\\') {
-			tmp[0] = '\\';
-			tmp[1] = (char)c;
-			put(l, tmp, 2);
-		} else if (c < 0x20 || c == 0x7F) {
-			snprintf(tmp, sizeof(tmp), "\\u%04x", c);
-			put(l, tmp, 6);
-		} else {
-			put(l, (const char *)&c, 1);
+		if (k == 0) {
+			puts_(l, "\\ufffd");
+			i++;
+			continue;
 		}
+		if (k == 1 && (c[0] == '"' || c[0] == '\\')) {
+			tmp[0] = '\\';
+			tmp[1] = (char)c[0];
+			put(l, tmp, 2);
+		} else if (k == 1 && c[0] == '\n') {
+			puts_(l, "\\n");
+		} else if (k == 1 && c[0] == '\r') {
+			puts_(l, "\\r");
+		} else if (k == 1 && c[0] == '\t') {
+			puts_(l, "\\t");
+		} else if (k == 1 && (c[0] < 0x20 || c[0] == 0x7F)) {
+			snprintf(tmp, sizeof(tmp), "\\u%04x", c[0]);
+			put(l, tmp, 6);
+		} else if (k == 2 && c[0] == 0xC2 && c[1] < 0xA0) {
+			snprintf(tmp, sizeof(tmp), "\\u%04x", c[1]); /* U+0080..U+009F */
+			put(l, tmp, 6);
+		} else if (k == 3 && c[0] == 0xE2 && c[1] == 0x80 &&
+		           (c[2] == 0xA8 || c[2] == 0xA9)) {
+			puts_(l, c[2] == 0xA8 ? "\\u2028" : "\\u2029");
+		} else {
+			put(l, s + i, k);
+		}
+		i += k;
 	}
+}
+
+/* A caller's value in the text format: quoted and escaped, so that whatever
+ * it holds it stays one value (a method "/x status=OK" cannot add a field). */
+static void put_quoted(line *l, const char *s)
+{
+	puts_(l, "\"");
+	put_escaped(l, s != NULL ? s : "", FIELD_MAX);
+	puts_(l, "\"");
 }
 
 static void put_time(line *l)
@@ -85,11 +130,12 @@ void ob_log(ob_log_level level, const char *fmt, ...)
 {
 	if (level < log_min)
 		return;
-	char msg[768];
+	char msg[MSG_MAX];
 	va_list ap;
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	ob_utf8_trim_cut(msg);
 
 	line l = {.len = 0};
 	if (log_format == OB_LOG_JSON) {
@@ -116,34 +162,39 @@ void ob_log_access(const ob_access_entry *e)
 		return;
 	char latency[24];
 	snprintf(latency, sizeof(latency), "%lld", (long long)e->latency_us);
+	const char *method = e->method != NULL ? e->method : "";
+	const char *status = e->status != NULL ? e->status : "";
 	const char *rid = e->request_id != NULL ? e->request_id : "";
+	const char *peer = e->peer != NULL ? e->peer : "";
 	line l = {.len = 0};
 	if (log_format == OB_LOG_JSON) {
 		puts_(&l, "{\"time\":\"");
 		put_time(&l);
 		puts_(&l, "\",\"method\":\"");
-		put_escaped(&l, e->method, 128);
+		put_escaped(&l, method, FIELD_MAX);
 		puts_(&l, "\",\"status\":\"");
-		puts_(&l, e->status);
+		put_escaped(&l, status, FIELD_MAX);
 		puts_(&l, "\",\"latency_us\":");
 		puts_(&l, latency);
 		puts_(&l, ",\"request_id\":\"");
-		put_escaped(&l, rid, 128);
+		put_escaped(&l, rid, FIELD_MAX);
 		puts_(&l, "\",\"peer\":\"");
-		put_escaped(&l, e->peer, 128);
+		put_escaped(&l, peer, FIELD_MAX);
 		puts_(&l, "\"}");
 	} else {
+		/* logfmt: every value a caller chose is quoted; status is one of
+		 * ours, a bare word. */
 		put_time(&l);
 		puts_(&l, " method=");
-		put_escaped(&l, e->method, 128);
+		put_quoted(&l, method);
 		puts_(&l, " status=");
-		puts_(&l, e->status);
+		put_escaped(&l, status, FIELD_MAX);
 		puts_(&l, " latency_us=");
 		puts_(&l, latency);
-		puts_(&l, " request_id=\"");
-		put_escaped(&l, rid, 128);
-		puts_(&l, "\" peer=");
-		put_escaped(&l, e->peer, 128);
+		puts_(&l, " request_id=");
+		put_quoted(&l, rid);
+		puts_(&l, " peer=");
+		put_quoted(&l, peer);
 	}
 	emit(&l);
 }

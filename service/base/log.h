@@ -4,7 +4,12 @@
  * One line per event, written with a single write(2) so that lines from
  * several threads never interleave. Two formats: logfmt-like text and one
  * JSON object per line. Callers must never pass payload contents, personal
- * data or secrets: the access log takes only the fields below.
+ * data or secrets: the access log takes only the fields below. Whatever
+ * bytes a field holds, a line stays one line of valid UTF-8 with the same
+ * fields: in the text format every value a caller chose is quoted, and in
+ * both formats it is escaped (quotes, backslashes, control characters,
+ * U+2028/2029; \ufffd for bytes that are not UTF-8) and cut at 128 bytes
+ * between two characters.
  * Thread-safe; never blocks except on stderr itself.
  */
 #ifndef OB_BASE_LOG_H
@@ -24,10 +29,10 @@ void ob_log_configure(ob_log_format format, ob_log_level min_level, bool access_
 void ob_log(ob_log_level level, const char *fmt, ...) OB_PRINTF(2, 3);
 
 typedef struct ob_access_entry {
-	const char *method; /* as received; escaped and truncated here */
+	const char *method; /* as received; quoted, escaped and truncated here */
 	const char *status; /* "OK", "INVALID_ARGUMENT"... */
 	int64_t latency_us;
-	const char *request_id; /* may be NULL */
+	const char *request_id; /* may be NULL; caller-controlled like method */
 	const char *peer;       /* "tcp:127.0.0.1:4242", "ipc:pid=42"... */
 } ob_access_entry;
 

@@ -1,6 +1,8 @@
 #include "base/utf8.h"
 
+#include <stdarg.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 /* Returns the length of the sequence at s (1..4), or 0 if it is not valid. */
@@ -26,6 +28,11 @@ static size_t sequence(const uint8_t *s, size_t left)
 	if (c == 0xF4 && s[1] > 0x8F)
 		return 0; /* above U+10FFFF */
 	return n;
+}
+
+size_t ob_utf8_char_len(const char *s, size_t left)
+{
+	return sequence((const uint8_t *)s, left);
 }
 
 bool ob_utf8_valid(const char *s, size_t len)
@@ -87,4 +94,24 @@ int ob_utf8_prefix(const char *s, size_t max)
 		while (n > 0 && ((uint8_t)s[n] & 0xC0) == 0x80)
 			n--; /* s[n] continues a character: cut before its lead byte */
 	return (int)n;
+}
+
+size_t ob_utf8_copy(char *dst, size_t size, const char *src)
+{
+	size_t n = (size_t)ob_utf8_prefix(src, size - 1);
+	memmove(dst, src, n);
+	dst[n] = '\0';
+	return n;
+}
+
+void ob_utf8_format(char *dst, size_t size, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(dst, size, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		dst[0] = '\0';
+	else if ((size_t)n >= size)
+		ob_utf8_trim_cut(dst);
 }

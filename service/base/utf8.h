@@ -11,7 +11,12 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "base/err.h"
+
 bool ob_utf8_valid(const char *s, size_t len);
+/* The length (1 to 4) of the well-formed character at s, of at most left
+ * bytes, or 0 when the bytes there are not one (left > 0). */
+size_t ob_utf8_char_len(const char *s, size_t left);
 bool ob_utf8_valid_text(const char *s, size_t len);
 /* Drops an incomplete sequence at the end of s, as left by a truncating
  * snprintf, so that a cut message stays valid UTF-8. */
@@ -19,6 +24,14 @@ void ob_utf8_trim_cut(char *s);
 /* The length of the longest prefix of s of at most max bytes that ends on a
  * character boundary, for "%.*s". */
 int ob_utf8_prefix(const char *s, size_t max);
+/* Copies src into dst (size > 0 bytes, the NUL included), cut on a character
+ * boundary when it does not fit, so that valid UTF-8 stays valid. Returns
+ * the number of bytes copied. For every fixed-size copy of text a person
+ * typed or a caller sent: snprintf would cut inside a character, and strict
+ * protobuf runtimes refuse a reply that carries the result. */
+size_t ob_utf8_copy(char *dst, size_t size, const char *src);
+/* vsnprintf into dst (size > 0) with the same guarantee at the cut. */
+void ob_utf8_format(char *dst, size_t size, const char *fmt, ...) OB_PRINTF(3, 4);
 
 /* Number of code points in a valid UTF-8 string. */
 size_t ob_utf8_length(const char *s, size_t len);

@@ -3,6 +3,7 @@
  * store transaction that reads what it decides on, changes it, keeps the
  * cohort's counters in step, and commits durably before anyone is told.
  */
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -23,6 +24,11 @@
 
 struct ob_domain {
 	ob_store *store;
+	/* ob_domain_store_health: the last answer, when it was had (monotonic),
+	 * and who is asking the store now. */
+	_Atomic int health;
+	_Atomic int64_t health_at_us;
+	pthread_mutex_t health_mu;
 };
 
 void ob_standing_fini(ob_standing *s)
@@ -132,12 +138,15 @@ static ob_err count_new(ob_txn *t, const ob_application *a)
 
 /* ---- the write path ------------------------------------------------- */
 
+/* note: what a person typed (NULL: nothing), kept apart from the reason
+ * because the store seals it (model.h). */
 static ob_err change_state(ob_txn *t, ob_application *a, ob_state to, const char *actor,
-                           const char *reason, int64_t now)
+                           const char *reason, const char *note, int64_t now)
 {
 	ob_state_change c = {.from = a->state, .to = to, .at_ms = now};
-	snprintf(c.actor, sizeof(c.actor), "%s", actor);
-	snprintf(c.reason, sizeof(c.reason), "%s", reason != NULL ? reason : "");
+	ob_utf8_copy(c.actor, sizeof(c.actor), actor);
+	ob_utf8_copy(c.reason, sizeof(c.reason), reason != NULL ? reason : "");
+	ob_utf8_copy(c.note, sizeof(c.note), note != NULL ? note : "");
 	ob_state from = a->state;
 	a->state = to;
 	a->version++;
@@ -164,7 +173,7 @@ static ob_err promote(ob_txn *t, const ob_cohort *c, int64_t now)
 			return OB_OK;
 		if (err == OB_OK)
 			err = change_state(t, &next, OB_STATE_SUBMITTED, "system",
-			                   "promoted from the waitlist: a seat freed", now);
+			                   "promoted from the waitlist: a seat freed", NULL, now);
 		if (err != OB_OK)
 			return err;
 	}
@@ -242,9 +251,13 @@ ob_err ob_domain_create(ob_domain **out, ob_store *store)
 	if (d == NULL)
 		return OB_ENOMEM;
 	d->store = store;
+	atomic_init(&d->health, OB_OK);
+	atomic_init(&d->health_at_us, ob_clock_mono_us() - OB_STORE_HEALTH_TTL_MS * 1000);
+	pthread_mutex_init(&d->health_mu, NULL);
 	ob_txn *t;
 	ob_err err = store->ops->begin(store, true, &t);
 	if (err != OB_OK) {
+		pthread_mutex_destroy(&d->health_mu);
 		free(d);
 		return err;
 	}
@@ -265,6 +278,7 @@ ob_err ob_domain_create(ob_domain **out, ob_store *store)
 	else
 		t->ops->rollback(t);
 	if (err != OB_OK) {
+		pthread_mutex_destroy(&d->health_mu);
 		free(d);
 		return err;
 	}
@@ -274,7 +288,33 @@ ob_err ob_domain_create(ob_domain **out, ob_store *store)
 
 void ob_domain_destroy(ob_domain *d)
 {
+	if (d == NULL)
+		return;
+	pthread_mutex_destroy(&d->health_mu);
 	free(d);
+}
+
+/* ---- health --------------------------------------------------------- */
+
+ob_err ob_domain_store_health(ob_domain *d)
+{
+	const int64_t ttl_us = OB_STORE_HEALTH_TTL_MS * 1000;
+	if (ob_clock_mono_us() - atomic_load(&d->health_at_us) < ttl_us ||
+	    pthread_mutex_trylock(&d->health_mu) != 0)
+		return (ob_err)atomic_load(&d->health);
+	if (ob_clock_mono_us() - atomic_load(&d->health_at_us) >= ttl_us) {
+		ob_err err = d->store->ops->ping(d->store);
+		ob_err was = (ob_err)atomic_exchange(&d->health, (int)err);
+		atomic_store(&d->health_at_us, ob_clock_mono_us());
+		if (err != OB_OK && was == OB_OK)
+			ob_log(OB_LOG_ERROR,
+			       "the store cannot be reached (%s): health says NOT_SERVING",
+			       ob_strerror(err));
+		else if (err == OB_OK && was != OB_OK)
+			ob_log(OB_LOG_INFO, "the store can be reached again: health says SERVING");
+	}
+	pthread_mutex_unlock(&d->health_mu);
+	return (ob_err)atomic_load(&d->health);
 }
 
 /* ---- submit --------------------------------------------------------- */
@@ -336,16 +376,16 @@ static ob_err submit_txn(ob_txn *t, void *arg)
 	a->version = 1;
 	a->submitted_at_ms = a->updated_at_ms = now;
 	ob_state_change ch = {.from = OB_STATE_UNSPECIFIED, .to = a->state, .at_ms = now};
-	snprintf(ch.actor, sizeof(ch.actor), "%s", x->actor);
-	snprintf(ch.reason, sizeof(ch.reason), "%s",
-	         a->state == OB_STATE_SUBMITTED ? "submitted"
-	                                        : "submitted; no seat free: waitlisted");
+	ob_utf8_copy(ch.actor, sizeof(ch.actor), x->actor);
+	ob_utf8_copy(ch.reason, sizeof(ch.reason),
+	             a->state == OB_STATE_SUBMITTED ? "submitted"
+	                                            : "submitted; no seat free: waitlisted");
 	/* The store's uniqueness of (cohort, SIREN) is the check: one lookup
 	 * fewer on the path every submission takes. */
 	err = t->ops->app_insert(t, a);
 	if (err == OB_EEXIST) {
 		ob_application existing;
-		if (t->ops->app_get_by_siren(t, c.id, a->company.siren, &existing) == OB_OK)
+		if (t->ops->app_get_by_siren(t, c.id, a->company.siren, NULL, &existing) == OB_OK)
 			say(o, "SIREN %s already applied to cohort %s: application %s",
 			    a->company.siren, c.id, existing.id);
 		else
@@ -391,8 +431,8 @@ ob_err ob_domain_submit(ob_domain *d, const ob_submission *in, const char *actor
 	ob_err err = ob_validate_submission(in, &a, o);
 	if (err != OB_OK)
 		return err;
-	snprintf(a.submitted_by, sizeof(a.submitted_by), "%s",
-	         in->owner != NULL && in->owner[0] != '\0' ? in->owner : "local");
+	ob_utf8_copy(a.submitted_by, sizeof(a.submitted_by),
+	             in->owner != NULL && in->owner[0] != '\0' ? in->owner : "local");
 	submit_op x = {.a = &a, .idem = idem, .actor = actor, .o = o};
 	err = write(d, submit_txn, &x, o);
 	if (err != OB_OK || x.replayed) {
@@ -405,22 +445,36 @@ ob_err ob_domain_submit(ob_domain *d, const ob_submission *in, const char *actor
 
 /* ---- reads ---------------------------------------------------------- */
 
+/* The one answer for an application the caller may not see, whether it does
+ * not exist or belongs to someone else: the same words, byte for byte, so
+ * that they tell nothing apart. Callers who see everything get the id. */
+static ob_err not_found(ob_outcome *o, const char *owner, const char *id, const char *cohort,
+                        const char *siren)
+{
+	if (owner != NULL)
+		say(o, "no such application among yours");
+	else if (id != NULL)
+		say(o, "no application %s", id);
+	else
+		say(o, "no application for SIREN %s in cohort %s", siren, cohort);
+	return OB_ENOTFOUND;
+}
+
 ob_err ob_domain_get(ob_domain *d, const char *id, const char *cohort, const char *siren,
-                     ob_application *out, ob_outcome *o)
+                     const char *owner, ob_application *out, ob_outcome *o)
 {
 	ob_txn *t;
 	ob_err err = d->store->ops->begin(d->store, false, &t);
 	if (err != OB_OK)
 		return store_failed(o, err);
+	/* The owner is part of the lookup: another's application is not read,
+	 * so neither its state nor its integrity can show through. */
 	if (id != NULL)
-		err = t->ops->app_get(t, id, out);
+		err = t->ops->app_get(t, id, owner, out);
 	else
-		err = t->ops->app_get_by_siren(t, cohort, siren, out);
+		err = t->ops->app_get_by_siren(t, cohort, siren, owner, out);
 	if (err == OB_ENOTFOUND) {
-		if (id != NULL)
-			say(o, "no application %s", id);
-		else
-			say(o, "no application for SIREN %s in cohort %s", siren, cohort);
+		not_found(o, owner, id, cohort, siren);
 	} else if (err == OB_OK && out->contact_unreadable) {
 		err = unreadable(o, out);
 		memset(out, 0, sizeof(*out));
@@ -608,6 +662,7 @@ static ob_err revoke(ob_txn *t, const ob_cohort *c, ob_application *a, int64_t n
  * the caller saw. */
 typedef struct {
 	const char *id;
+	const char *owner; /* NULL: any application; else only the owner's exist */
 	uint64_t expected_version;
 	const ob_idempotency *idem;
 	const char *actor;
@@ -629,16 +684,13 @@ static ob_err review_change(ob_txn *t, app_op *x, const ob_cohort *c, int64_t no
 		    ob_state_name(a->state));
 		return OB_EPRECOND;
 	}
-	char why[OB_REASON_MAX + 1];
-	const char *note = x->note != NULL ? x->note : "";
-	snprintf(why, sizeof(why), "%s%s%s", ob_action_name(x->action), note[0] ? ": " : "", note);
 	if (x->action == OB_ACTION_REJECT)
 		a->rejection = x->reason;
 	ob_err err = OB_OK;
 	if (x->action == OB_ACTION_APPROVE)
 		err = grant(t, c, a, now);
 	if (err == OB_OK)
-		err = change_state(t, a, to, x->actor, why, now);
+		err = change_state(t, a, to, x->actor, ob_action_name(x->action), x->note, now);
 	if (err == OB_OK && !ob_state_holds_seat(to))
 		err = promote(t, c, now);
 	return err;
@@ -652,14 +704,11 @@ static ob_err withdraw_change(ob_txn *t, app_op *x, const ob_cohort *c, int64_t 
 		    ob_state_name(a->state));
 		return OB_EPRECOND;
 	}
-	char why[OB_REASON_MAX + 1];
-	const char *reason = x->note != NULL ? x->note : "";
-	snprintf(why, sizeof(why), "withdrawn%s%s", reason[0] ? ": " : "", reason);
 	ob_err err = revoke(t, c, a, now);
 	if (err == OB_OK && a->state == OB_STATE_WAITLISTED)
 		err = t->ops->waitlist_leave(t, c->id, a->waitlist_ticket);
 	if (err == OB_OK)
-		err = change_state(t, a, OB_STATE_WITHDRAWN, x->actor, why, now);
+		err = change_state(t, a, OB_STATE_WITHDRAWN, x->actor, "withdrawn", x->note, now);
 	if (err == OB_OK)
 		err = promote(t, c, now);
 	return err;
@@ -672,11 +721,9 @@ static ob_err app_txn(ob_txn *t, void *arg)
 	ob_err err = idem_check(t, x->idem, o, &x->replayed);
 	if (err != OB_OK || x->replayed)
 		return err;
-	err = t->ops->app_get(t, x->id, &x->a);
-	if (err == OB_ENOTFOUND) {
-		say(o, "no application %s", x->id);
-		return err;
-	}
+	err = t->ops->app_get(t, x->id, x->owner, &x->a);
+	if (err == OB_ENOTFOUND)
+		return not_found(o, x->owner, x->id, "", "");
 	if (err == OB_OK && x->a.contact_unreadable)
 		return unreadable(o, &x->a);
 	ob_cohort c;
@@ -744,9 +791,9 @@ ob_err ob_domain_review(ob_domain *d, const char *id, ob_action action, uint64_t
 	return run_app_op(d, &x, out);
 }
 
-ob_err ob_domain_withdraw(ob_domain *d, const char *id, uint64_t expected_version,
-                          const char *reason, const char *actor, const ob_idempotency *idem,
-                          ob_application *out, ob_outcome *o)
+ob_err ob_domain_withdraw(ob_domain *d, const char *id, const char *owner,
+                          uint64_t expected_version, const char *reason, const char *actor,
+                          const ob_idempotency *idem, ob_application *out, ob_outcome *o)
 {
 	if (reason != NULL && strlen(reason) > OB_REASON_MAX) {
 		ob_violation_add(o, "reason", "is longer than %d bytes", OB_REASON_MAX);
@@ -754,6 +801,7 @@ ob_err ob_domain_withdraw(ob_domain *d, const char *id, uint64_t expected_versio
 		return OB_EINVAL;
 	}
 	app_op x = {.id = id,
+	            .owner = owner,
 	            .expected_version = expected_version,
 	            .idem = idem,
 	            .actor = actor,
@@ -914,7 +962,7 @@ static ob_err erase_txn(ob_txn *t, void *arg)
 {
 	erase_op *x = arg;
 	ob_application *a = &x->a;
-	ob_err err = t->ops->app_get(t, x->id, a);
+	ob_err err = t->ops->app_get(t, x->id, NULL, a);
 	if (err == OB_ENOTFOUND) {
 		say(x->o, "no application %s", x->id);
 		return err;
@@ -932,9 +980,9 @@ static ob_err erase_txn(ob_txn *t, void *arg)
 	if (err != OB_OK)
 		return store_failed(x->o, err);
 	ob_state_change c = {.from = a->state, .to = a->state, .at_ms = now};
-	snprintf(c.actor, sizeof(c.actor), "%s", x->actor);
-	snprintf(c.reason, sizeof(c.reason), "%s%s%s", erased_reason, x->reason[0] ? ": " : "",
-	         x->reason);
+	ob_utf8_copy(c.actor, sizeof(c.actor), x->actor);
+	ob_utf8_format(c.reason, sizeof(c.reason), "%s%s%s", erased_reason,
+	               x->reason[0] ? ": " : "", x->reason);
 	a->version++;
 	a->updated_at_ms = now;
 	err = t->ops->app_update(t, a);
@@ -948,7 +996,7 @@ static ob_err erase_txn(ob_txn *t, void *arg)
 	a->contact_unreadable = false;
 	a->contact_erased = true;
 	a->contact_erased_at_ms = now;
-	snprintf(a->contact_erased_by, sizeof(a->contact_erased_by), "%s", x->actor);
+	ob_utf8_copy(a->contact_erased_by, sizeof(a->contact_erased_by), x->actor);
 	return OB_OK;
 }
 
@@ -1019,7 +1067,7 @@ ob_err ob_domain_export_contact(ob_domain *d, const char *id, const char *email,
 	size_t count = 0;
 	if (by_id) {
 		list = calloc(1, sizeof(*list));
-		err = list == NULL ? OB_ENOMEM : t->ops->app_get(t, id, list);
+		err = list == NULL ? OB_ENOMEM : t->ops->app_get(t, id, NULL, list);
 		if (err == OB_OK)
 			count = 1;
 		else if (err == OB_ENOTFOUND)

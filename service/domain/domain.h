@@ -103,9 +103,19 @@ OB_NODISCARD ob_err ob_validate_submission(const ob_submission *in, ob_applicati
 OB_NODISCARD ob_err ob_domain_submit(ob_domain *d, const ob_submission *in, const char *actor,
                                      const ob_idempotency *idem, ob_application *out,
                                      ob_outcome *o);
+/*
+ * Who may see what: owner NULL is a caller who sees every application
+ * (reviewers, administrators); otherwise only the applications owner
+ * submitted exist for the caller. Another's application is refused exactly
+ * as one that does not exist, OB_ENOTFOUND with the same message, byte for
+ * byte, before anything about it is looked at (its state, its version, its
+ * contact's integrity): an applicant cannot learn that it exists.
+ */
+
 /* By id, or by SIREN in a cohort (id NULL). With history and position. */
 OB_NODISCARD ob_err ob_domain_get(ob_domain *d, const char *id, const char *cohort,
-                                  const char *siren, ob_application *out, ob_outcome *o);
+                                  const char *siren, const char *owner, ob_application *out,
+                                  ob_outcome *o);
 /* One page in submission order after after_seq; *more tells if another follows.
  * *out is malloc'd (free()). */
 OB_NODISCARD ob_err ob_domain_list(ob_domain *d, const ob_app_filter *f, int64_t after_seq,
@@ -116,11 +126,11 @@ OB_NODISCARD ob_err ob_domain_review(ob_domain *d, const char *id, ob_action act
                                      const char *note, const char *actor,
                                      const ob_idempotency *idem, ob_application *out,
                                      ob_outcome *o);
-/* expected_version 0: any. */
-OB_NODISCARD ob_err ob_domain_withdraw(ob_domain *d, const char *id, uint64_t expected_version,
-                                       const char *reason, const char *actor,
-                                       const ob_idempotency *idem, ob_application *out,
-                                       ob_outcome *o);
+/* expected_version 0: any. owner as for ob_domain_get. */
+OB_NODISCARD ob_err ob_domain_withdraw(ob_domain *d, const char *id, const char *owner,
+                                       uint64_t expected_version, const char *reason,
+                                       const char *actor, const ob_idempotency *idem,
+                                       ob_application *out, ob_outcome *o);
 
 OB_NODISCARD ob_err ob_domain_standing(ob_domain *d, const char *cohort, ob_standing *out,
                                        ob_outcome *o);
@@ -182,6 +192,14 @@ enum { OB_REWRAP_BATCH = 500 };
  * rotations). */
 OB_NODISCARD ob_err ob_domain_rotate_keys(ob_domain *d, ob_vault *vault_new, ob_vault **old,
                                           size_t *rewrapped, size_t *failed, ob_outcome *o);
+
+/* Whether the store can be reached now (store.h, ping), as a health check
+ * asks. The answer is kept for OB_STORE_HEALTH_TTL_MS, so that probes cost
+ * nothing under load, and while one caller asks the store the others get
+ * the last answer instead of waiting on a stalled disk. Changes are logged.
+ * Returns OB_OK or the ping's error. Any thread. */
+enum { OB_STORE_HEALTH_TTL_MS = 1000 };
+OB_NODISCARD ob_err ob_domain_store_health(ob_domain *d);
 
 /* Appends e to the audit trail (a durable write; e->at_ms 0: now). */
 OB_NODISCARD ob_err ob_domain_audit(ob_domain *d, const ob_audit_event *e);

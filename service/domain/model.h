@@ -120,7 +120,15 @@ typedef struct ob_state_change {
 	ob_state to;
 	char actor[OB_ACTOR_MAX + 1];
 	int64_t at_ms;
+	/* What happened, in the service's words ("withdrawn", "approve",
+	 * "personal data erased: REASON"): kept in clear. */
 	char reason[OB_REASON_MAX + 1];
+	/* What a person typed with the change (a review note, a withdrawal
+	 * reason), "" when nothing: personal data, such as "called her on
+	 * 06...". The store seals it under the application's data key and it
+	 * goes with the contact's erasure, after which it reads "[erased]".
+	 * Callers show it after the reason: "withdrawn: NOTE". */
+	char note[OB_REASON_MAX + 1];
 } ob_state_change;
 
 typedef struct ob_application {

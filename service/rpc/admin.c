@@ -15,6 +15,7 @@
 
 #include "base/clock.h"
 #include "base/log.h"
+#include "base/utf8.h"
 #include "crypto/vault.h"
 #include "domain/domain.h"
 #include "onboard/v1/admin.pb-c.h"
@@ -53,10 +54,11 @@ void ob_admin_audit_hook(void *ctx, const char *event, const char *principal, co
 		return;
 	}
 	ob_audit_event e = {0};
-	snprintf(e.event, sizeof(e.event), "%s", event != NULL ? event : "");
-	snprintf(e.key_id, sizeof(e.key_id), "%s", principal != NULL ? principal : "");
-	snprintf(e.peer, sizeof(e.peer), "%s", peer != NULL ? peer : "");
-	snprintf(e.detail, sizeof(e.detail), "%s", detail != NULL ? detail : "");
+	/* detail is often the method a caller sent: any UTF-8, of any length. */
+	ob_utf8_copy(e.event, sizeof(e.event), event != NULL ? event : "");
+	ob_utf8_copy(e.key_id, sizeof(e.key_id), principal != NULL ? principal : "");
+	ob_utf8_copy(e.peer, sizeof(e.peer), peer != NULL ? peer : "");
+	ob_utf8_copy(e.detail, sizeof(e.detail), detail != NULL ? detail : "");
 	record(env->domain, &e);
 }
 
@@ -67,13 +69,14 @@ static void audit(ob_call *call, const char *event, const char *fmt, ...)
 {
 	const ob_rpc_env *env = call->env;
 	ob_audit_event e = {0};
-	snprintf(e.event, sizeof(e.event), "%s", event);
-	snprintf(e.key_id, sizeof(e.key_id), "%s", call->principal != NULL ? call->principal : "");
-	snprintf(e.peer, sizeof(e.peer), "%s", call->peer != NULL ? call->peer : "");
+	ob_utf8_copy(e.event, sizeof(e.event), event);
+	ob_utf8_copy(e.key_id, sizeof(e.key_id), call->principal != NULL ? call->principal : "");
+	ob_utf8_copy(e.peer, sizeof(e.peer), call->peer != NULL ? call->peer : "");
 	va_list ap;
 	va_start(ap, fmt);
 	vsnprintf(e.detail, sizeof(e.detail), fmt, ap);
 	va_end(ap);
+	ob_utf8_trim_cut(e.detail);
 	record(env->domain, &e);
 }
 

@@ -1,5 +1,6 @@
 #include "rpc/authz.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,9 +23,17 @@ struct ob_authz {
 	ob_ratelimit *per_key;
 	ob_ratelimit *per_addr;
 	ob_ratelimit *login_per_addr;
-	ob_ratelimit *login_per_key;  /* genuine logins only */
-	ob_ratelimit *audit_per_addr; /* failures recorded per address; the rest only counted */
+	ob_ratelimit *login_per_key; /* genuine logins only */
+	/* Failed calls are recorded within both budgets (authz.h); the rest
+	 * are counted in dropped and summed up in one event a second at most. */
+	ob_ratelimit *audit_per_addr;
+	ob_ratelimit *audit_all; /* one bucket, the empty key */
+	pthread_mutex_t dropped_mu;
+	uint64_t dropped;      /* failures not recorded since summary_at_ms */
+	int64_t summary_at_ms; /* the first of them */
 };
+
+enum { AUDIT_SUMMARY_INTERVAL_MS = 1000 };
 
 /* ---- the one table of who may call what ------------------------------ */
 
@@ -79,6 +88,10 @@ void ob_authz_config_defaults(ob_authz_config *cfg)
 	 * (an office behind one NAT address) before its own limit stops it. */
 	cfg->login_key_rate = 10;
 	cfg->login_key_burst = 50;
+	cfg->audit_addr_rate = 2;
+	cfg->audit_addr_burst = 20;
+	cfg->audit_rate = 50;
+	cfg->audit_burst = 100;
 }
 
 static void audit(const ob_authz *a, const char *event, const char *principal, const char *peer,
@@ -185,8 +198,10 @@ ob_err ob_authz_create(ob_authz **out, const ob_authz_config *cfg)
 	if (a == NULL)
 		return OB_ENOMEM;
 	a->cfg = *cfg;
+	pthread_mutex_init(&a->dropped_mu, NULL);
 	ob_err err = ob_keyring_slot_init(&a->keyring, NULL);
 	if (err != OB_OK) {
+		pthread_mutex_destroy(&a->dropped_mu);
 		free(a);
 		return err;
 	}
@@ -220,7 +235,11 @@ ob_err ob_authz_create(ob_authz **out, const ob_authz_config *cfg)
 		err = ob_ratelimit_create(cfg->login_key_rate, (uint32_t)cfg->login_key_burst, 4096,
 		                          &a->login_per_key);
 	if (err == OB_OK)
-		err = ob_ratelimit_create(2, 20, 4096, &a->audit_per_addr);
+		err = ob_ratelimit_create(cfg->audit_addr_rate, (uint32_t)cfg->audit_addr_burst,
+		                          4096, &a->audit_per_addr);
+	if (err == OB_OK)
+		err = ob_ratelimit_create(cfg->audit_rate, (uint32_t)cfg->audit_burst, 8,
+		                          &a->audit_all);
 	if (err != OB_OK)
 		ob_log(OB_LOG_ERROR, "cannot set up authentication: %s", ob_strerror(err));
 	if (err == OB_OK)
@@ -233,10 +252,15 @@ ob_err ob_authz_create(ob_authz **out, const ob_authz_config *cfg)
 	return OB_OK;
 }
 
+static void audit_dropped(ob_authz *a, uint64_t n, int64_t since_ms);
+
 void ob_authz_destroy(ob_authz *a)
 {
 	if (a == NULL)
 		return;
+	if (a->dropped > 0) /* nobody calls any more: the last count, before it is lost */
+		audit_dropped(a, a->dropped, a->summary_at_ms);
+	pthread_mutex_destroy(&a->dropped_mu);
 	ob_keyring_slot_fini(&a->keyring);
 	ob_token_minter_destroy(a->minter);
 	ob_login_verifier_destroy(a->logins);
@@ -245,6 +269,7 @@ void ob_authz_destroy(ob_authz *a)
 	ob_ratelimit_destroy(a->login_per_addr);
 	ob_ratelimit_destroy(a->login_per_key);
 	ob_ratelimit_destroy(a->audit_per_addr);
+	ob_ratelimit_destroy(a->audit_all);
 	free(a);
 }
 
@@ -279,15 +304,45 @@ static const char *limit_key(const ob_call *call, char buf[LIMIT_KEY_SIZE])
 	return buf;
 }
 
+/* The summary of the failures that were not recorded since since_ms. */
+static void audit_dropped(ob_authz *a, uint64_t n, int64_t since_ms)
+{
+	char since[OB_RFC3339_STR_SIZE], detail[160];
+	ob_time_format_rfc3339(since_ms, since);
+	snprintf(detail, sizeof(detail),
+	         "%llu failed-call audit events dropped in the last interval (since %s)",
+	         (unsigned long long)n, since);
+	audit(a, "audit-dropped", "", "", detail);
+}
+
 /* A failure from a peer: recorded (log and audit table) within a small
- * budget per address, so that a flood of bad calls cannot fill the disk or
- * the log; beyond it the call is refused all the same, without a record. */
+ * budget per address and a budget in all, so that a flood of bad calls, from
+ * one address or from thousands, cannot fill the disk or the log; beyond
+ * them the call is refused all the same, and only counted. The count goes
+ * into the trail as one event, with the first failure a second or more after
+ * the first one dropped (so at most one such event a second). */
 static void audit_failure(ob_authz *a, const ob_call *call, const char *event,
                           const char *principal)
 {
-	uint32_t retry;
+	int64_t now = ob_clock_real_ms();
 	char key[LIMIT_KEY_SIZE];
-	if (ob_ratelimit_take(a->audit_per_addr, limit_key(call, key), ob_clock_real_ms(), &retry))
+	bool record = ob_ratelimit_take(a->audit_per_addr, limit_key(call, key), now, NULL) &&
+	              ob_ratelimit_take(a->audit_all, NULL, now, NULL);
+	uint64_t dropped = 0;
+	int64_t since = 0;
+	pthread_mutex_lock(&a->dropped_mu);
+	if (!record && a->dropped++ == 0)
+		a->summary_at_ms = now; /* the interval starts with its first drop */
+	if (a->dropped > 0 && now - a->summary_at_ms >= AUDIT_SUMMARY_INTERVAL_MS) {
+		dropped = a->dropped;
+		since = a->summary_at_ms;
+		a->dropped = 0;
+		a->summary_at_ms = now;
+	}
+	pthread_mutex_unlock(&a->dropped_mu);
+	if (dropped > 0)
+		audit_dropped(a, dropped, since);
+	if (record)
 		audit(a, event, principal, call->peer, call->method);
 }
 

@@ -14,7 +14,8 @@
  *      default) decides who can connect at all;
  *   3. otherwise UNAUTHENTICATED; a role not in the method's set is
  *      PERMISSION_DENIED; a spent bucket is RESOURCE_EXHAUSTED with retry-after.
- * Failures are recorded through the audit callback, without secrets.
+ * Failures are recorded through the audit callback, without secrets, within
+ * a budget per address and one in all (audit_rate below).
  *
  * Threading: create, reload and destroy from main; authorize and the
  * handlers from any worker. Reload swaps the keyring atomically; calls in
@@ -48,6 +49,14 @@ typedef struct ob_authz_config {
 	size_t n_listen;
 	const char *const *audiences;
 	size_t n_audiences;
+	/* Failed calls recorded in the audit trail (and the log), per second:
+	 * per address, default 2 with a burst of 20, and in all, default 50
+	 * with a burst of 100, so that a flood from many addresses cannot
+	 * fill the disk. What is not recorded is counted, and the count is
+	 * recorded as one "audit-dropped" event at most once a second (with
+	 * the next failure, and when the authorizer is destroyed). */
+	double audit_addr_rate, audit_addr_burst;
+	double audit_rate, audit_burst;
 	/* Security events: event, principal (may be ""), peer, detail. No secrets. */
 	void (*audit)(void *ctx, const char *event, const char *principal, const char *peer,
 	              const char *detail);

@@ -112,7 +112,12 @@ Onboard__V1__Application *ob_pb_application(ob_arena *ar, const ob_application *
 			sc->to = (Onboard__V1__ApplicationState)h->to;
 			sc->actor = ob_pb_str(ar, h->actor);
 			sc->at = ob_pb_time(ar, h->at_ms);
-			sc->reason = ob_pb_str(ar, h->reason);
+			/* One string on the wire: "withdrawn: what the seller wrote". */
+			sc->reason = h->note[0] == '\0'
+			                     ? ob_pb_str(ar, h->reason)
+			                     : ob_arena_printf(ar, "%s: %s", h->reason, h->note);
+			if (sc->reason == NULL)
+				return NULL;
 			m->history[m->n_history++] = sc;
 		}
 	}

@@ -1,5 +1,6 @@
 #include <string.h>
 
+#include "domain/domain.h"
 #include "onboard/v1/health.pb-c.h"
 #include "rpc/handlers.h"
 
@@ -17,6 +18,9 @@ static ob_err check(ob_call *call, const ProtobufCMessage *req, ProtobufCMessage
 	if (!known)
 		out->status = ONBOARD__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__SERVICE_UNKNOWN;
 	else if (call->draining)
+		out->status = ONBOARD__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__NOT_SERVING;
+	else if (env->domain != NULL && ob_domain_store_health(env->domain) != OB_OK)
+		/* health.proto: NOT_SERVING when the store cannot be reached. */
 		out->status = ONBOARD__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__NOT_SERVING;
 	else
 		out->status = ONBOARD__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__SERVING;

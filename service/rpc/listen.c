@@ -13,6 +13,7 @@
 #include <sodium.h>
 
 #include "base/log.h"
+#include "defaults.h"
 #include "rpc/server_impl.h"
 
 /* Wait after a failed accept (out of descriptors, say) before the next. */
@@ -118,10 +119,11 @@ out:
 
 /*
  * The directory of an ipc socket. Missing directories are made (the last
- * one 0700). An existing one must be a real directory owned by us or root
- * and writable by nobody else: otherwise another local user could have made
- * it first (under /tmp, say) and put their own socket where clients expect
- * ours, or swap ours for theirs later.
+ * one 0700). An existing one must pass the clients' own rule
+ * (ob_socket_dir_check in common/defaults.h): a real directory owned by our
+ * user and writable by nobody else; otherwise another local user could have
+ * made it first (under /tmp, say) and put their own socket where clients
+ * expect ours, or swap ours for theirs later.
  */
 static ob_err ipc_directory(const char *path)
 {
@@ -146,21 +148,9 @@ static ob_err ipc_directory(const char *path)
 	}
 	if (mkdir(buf, 0700) != 0 && errno != EEXIST)
 		goto fail;
-	struct stat st;
-	if (lstat(buf, &st) != 0)
-		goto fail;
-	const char *bad = NULL;
-	if (!S_ISDIR(st.st_mode))
-		bad = "is not a directory (a symbolic link?)";
-	else if (st.st_uid != geteuid() && st.st_uid != 0)
-		bad = "belongs to another user";
-	else if ((st.st_mode & 022) != 0)
-		bad = "is writable by other users";
-	if (bad != NULL) {
-		ob_log(OB_LOG_ERROR,
-		       "refusing the ipc socket directory %s: it %s; make it yours with mode 0700 "
-		       "or 0755, or use another path",
-		       buf, bad);
+	char why[512];
+	if (ob_socket_dir_check(buf, geteuid(), why, sizeof(why)) != 0) {
+		ob_log(OB_LOG_ERROR, "refusing to listen on %s: %s", path, why);
 		return OB_EPERM;
 	}
 	return OB_OK;

@@ -239,18 +239,13 @@ static ob_err submit(ob_call *call, const msg *req, msg **resp)
 
 /* Applicants and partners see and act only on what they submitted; for
  * them another's application does not exist (NOT_FOUND, not PERMISSION_DENIED:
- * SIRENs are public, and existence would leak). NULL: no restriction. */
+ * SIRENs are public, and existence would leak). The domain applies it
+ * (ob_domain_get). NULL: no restriction. */
 static const char *owner_filter(const ob_call *call)
 {
 	if (call->role == OB_ROLE_APPLICANT || call->role == OB_ROLE_PARTNER)
 		return call->principal != NULL ? call->principal : "";
 	return NULL;
-}
-
-static bool visible(const ob_call *call, const ob_application *a)
-{
-	const char *owner = owner_filter(call);
-	return owner == NULL || strcmp(a->submitted_by, owner) == 0;
 }
 
 static ob_err get(ob_call *call, const msg *req, msg **resp)
@@ -275,12 +270,8 @@ static ob_err get(ob_call *call, const msg *req, msg **resp)
 	ob_outcome o;
 	ob_outcome_init(&o);
 	ob_application a = {0};
-	ob_err err = ob_domain_get(d, in->id[0] != '\0' ? in->id : NULL, cohort, in->siren, &a, &o);
-	if (err == OB_OK && !visible(call, &a)) {
-		ob_application_fini(&a);
-		ob_outcome_fini(&o);
-		return ob_call_fail(call, OB_ENOTFOUND, "no such application among yours");
-	}
+	ob_err err = ob_domain_get(d, in->id[0] != '\0' ? in->id : NULL, cohort, in->siren,
+	                           owner_filter(call), &a, &o);
 	if (err == OB_OK)
 		err = app_reply(call, &o, &a, resp);
 	else
@@ -454,20 +445,9 @@ static ob_err withdraw(ob_call *call, const msg *req, msg **resp)
 		return err;
 	ob_outcome o;
 	ob_outcome_init(&o);
-	if (owner_filter(call) != NULL) {
-		/* submitted_by never changes, so a check before the write holds. */
-		ob_application mine = {0};
-		err = ob_domain_get(d, in->id, NULL, NULL, &mine, &o);
-		bool ok = err == OB_OK && visible(call, &mine);
-		ob_application_fini(&mine);
-		ob_outcome_fini(&o);
-		if (!ok)
-			return ob_call_fail(call, OB_ENOTFOUND, "no such application among yours");
-		ob_outcome_init(&o);
-	}
 	ob_application a;
-	err = ob_domain_withdraw(d, in->id, in->expected_version, in->reason, ob_rpc_actor(call),
-	                         &idem, &a, &o);
+	err = ob_domain_withdraw(d, in->id, owner_filter(call), in->expected_version, in->reason,
+	                         ob_rpc_actor(call), &idem, &a, &o);
 	return app_write_end(call, err, &o, &a, resp);
 }
 

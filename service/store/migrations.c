@@ -157,5 +157,26 @@ static const char m1[] =
         " detail TEXT NOT NULL"
         ") STRICT;";
 
-const char *const ob_migrations[] = {m1};
+/* What people type with a change (review notes, withdrawal reasons: "called
+ * her on 06...") is personal data: it leaves history.reason for a column of
+ * its own, sealed under the application's data key with the field name
+ * "history.N.note" (N the row's n), so that a note moved to another row or
+ * application does not open. NULL: no note; an empty blob: a note erased
+ * with the contact (or one there was no key left to seal); otherwise nonce ||
+ * ciphertext || tag as crypto/vault.h seals it. The rows written before are
+ * sealed by the step that follows this SQL (OB_MIGRATION_SEAL_HISTORY_NOTES). */
+static const char m2[] = "ALTER TABLE history ADD COLUMN note BLOB;";
+
+const ob_migration ob_migrations[] = {
+        {m1, OB_MIGRATION_SQL_ONLY},
+        {m2, OB_MIGRATION_SEAL_HISTORY_NOTES},
+};
 const unsigned ob_n_migrations = sizeof(ob_migrations) / sizeof(ob_migrations[0]);
+
+/* ob_action_name() of each review action, and the withdrawal, as schema 1
+ * wrote them. Not "personal data erased": that reason is kept in clear. */
+const char *const ob_legacy_note_prefixes[] = {
+        "start", "request-info", "approve", "reject", "onboard", "withdrawn",
+};
+const unsigned ob_n_legacy_note_prefixes =
+        sizeof(ob_legacy_note_prefixes) / sizeof(ob_legacy_note_prefixes[0]);

@@ -22,10 +22,13 @@
  * only live on the stack of the function that unwrapped them and are wiped
  * before it returns.
  */
+#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <sys/stat.h>
 
 #include <sodium.h>
 #include <sqlite3.h>
@@ -82,9 +85,8 @@
 	X(CONTACT_ERASE, "UPDATE contact SET dk_kid = NULL, dk_wrapped = NULL, name = NULL, "      \
 	                 "email = NULL, phone = NULL, email_index = NULL, erased_at = ?2, "        \
 	                 "erased_by = ?3 WHERE app_seq = ?1 AND erased_at = 0")                    \
-	X(HISTORY_REDACT,                                                                          \
-	  "UPDATE history SET reason = substr(reason, 1, instr(reason, ': ') - 1) "                \
-	  "|| ': [erased]' WHERE app_seq = ?1 AND instr(reason, ': ') > 0")                        \
+	X(HISTORY_ERASE_NOTES, "UPDATE history SET note = X'' WHERE app_seq = ?1 AND "             \
+	                       "note IS NOT NULL")                                                 \
 	X(CONTACT_KEY, "SELECT c.dk_kid, c.dk_wrapped, a.id FROM contact c JOIN application a "    \
 	               "ON a.seq = c.app_seq WHERE c.app_seq = ?1")                                \
 	X(APPS_BY_EMAIL, "SELECT " APP_COLUMNS "WHERE c.email_index = ?1 ORDER BY a.seq")          \
@@ -101,8 +103,10 @@
 	              "ad_credit_cents = ?11, ad_credit_used_cents = ?12, webinar_at = ?13, "      \
 	              "advisor = ?14, benefits_revoked = ?15, benefits_revoked_at = ?16 "          \
 	              "WHERE seq = ?1")                                                            \
-	X(APP_GET, "SELECT " APP_COLUMNS "WHERE a.id = ?1")                                        \
-	X(APP_GET_SIREN, "SELECT " APP_COLUMNS "WHERE a.cohort_id = ?1 AND a.siren = ?2")          \
+	X(APP_GET,                                                                                 \
+	  "SELECT " APP_COLUMNS "WHERE a.id = ?1 AND (?2 IS NULL OR a.submitted_by = ?2)")         \
+	X(APP_GET_SIREN, "SELECT " APP_COLUMNS "WHERE a.cohort_id = ?1 AND a.siren = ?2 AND "      \
+	                 "(?3 IS NULL OR a.submitted_by = ?3)")                                    \
 	X(APP_FIRST_WAITLISTED, "SELECT " APP_COLUMNS "WHERE a.cohort_id = ?1 AND a.state = ?2 "   \
 	                        "ORDER BY a.seq LIMIT 1")                                          \
 	X(WAITLIST_HEAD, "SELECT wl_ticket FROM application WHERE cohort_id = ?1 AND "             \
@@ -110,10 +114,17 @@
 	X(WAITLIST_LEFT_COUNT, "SELECT count(*) FROM waitlist_left WHERE cohort_id = ?1 AND "      \
 	                       "ticket > ?2 AND ticket < ?3")                                      \
 	X(WAITLIST_LEAVE, "INSERT OR IGNORE INTO waitlist_left VALUES (?1, ?2)")                   \
-	X(HISTORY_APPEND, "INSERT INTO history VALUES (?1, (SELECT count(*) FROM history "         \
-	                  "WHERE app_seq = ?1), ?2, ?3, ?4, ?5, ?6)")                              \
-	X(HISTORY_LOAD, "SELECT from_state, to_state, actor, at, reason FROM history "             \
+	X(HISTORY_APPEND, "INSERT INTO history (app_seq, n, from_state, to_state, actor, at, "     \
+	                  "reason, note) VALUES (?1, coalesce(?8, (SELECT count(*) FROM history "  \
+	                  "WHERE app_seq = ?1)), ?2, ?3, ?4, ?5, ?6, ?7)")                         \
+	X(HISTORY_COUNT, "SELECT count(*) FROM history WHERE app_seq = ?1")                        \
+	X(HISTORY_LOAD, "SELECT from_state, to_state, actor, at, reason, n, note FROM history "    \
 	                "WHERE app_seq = ?1 ORDER BY n")                                           \
+	X(LEGACY_NOTES, "SELECT app_seq, n, reason FROM history WHERE (app_seq, n) > (?1, ?2) "    \
+	                "AND note IS NULL AND instr(reason, ': ') > 0 ORDER BY app_seq, n "        \
+	                "LIMIT ?3")                                                                \
+	X(HISTORY_SET_NOTE, "UPDATE history SET reason = ?3, note = ?4 WHERE app_seq = ?1 AND "    \
+	                    "n = ?2")                                                              \
 	X(WEBINAR_BOOKED, "SELECT booked FROM webinar WHERE cohort_id = ?1 AND session_at = ?2")   \
 	X(WEBINAR_ADD, "INSERT INTO webinar VALUES (?1, ?2, ?3) ON CONFLICT (cohort_id, "          \
 	               "session_at) DO UPDATE SET booked = booked + excluded.booked")              \
@@ -166,6 +177,8 @@ typedef struct write_req {
 typedef struct sq_store {
 	ob_store base;
 	char *path;
+	dev_t dev; /* the file opened at path, for ping: a file put in its place is not it */
+	ino_t ino;
 	pthread_mutex_t write_mu; /* held from begin(write) to commit/rollback */
 	conn writer;
 	pthread_mutex_t pool_mu;
@@ -292,8 +305,11 @@ static ob_err conn_open(conn *c, const char *path, bool create)
 	return err;
 }
 
-static ob_err migrate(conn *c)
+static ob_err seal_legacy_notes(sq_store *st, size_t *moved);
+
+static ob_err migrate(sq_store *st)
 {
+	conn *c = &st->writer;
 	sqlite3_stmt *s = NULL;
 	int version = 0;
 	if (sqlite3_prepare_v2(c->db, "PRAGMA user_version", -1, &s, NULL) == SQLITE_OK &&
@@ -306,12 +322,15 @@ static ob_err migrate(conn *c)
 		       version, ob_n_migrations);
 		return OB_ECORRUPT;
 	}
+	size_t moved = 0; /* notes moved out of history.reason */
 	for (unsigned v = (unsigned)version; v < ob_n_migrations; v++) {
 		char pragma[64];
 		snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %u;", v + 1);
 		ob_err err = exec(c, "BEGIN IMMEDIATE");
 		if (err == OB_OK)
-			err = exec(c, ob_migrations[v]);
+			err = exec(c, ob_migrations[v].sql);
+		if (err == OB_OK && ob_migrations[v].then == OB_MIGRATION_SEAL_HISTORY_NOTES)
+			err = seal_legacy_notes(st, &moved);
 		if (err == OB_OK)
 			err = exec(c, pragma);
 		if (err == OB_OK)
@@ -322,6 +341,18 @@ static ob_err migrate(conn *c)
 			return err;
 		}
 		ob_log(OB_LOG_INFO, "applied schema migration %u", v + 1);
+	}
+	if (moved > 0) {
+		/* The rows' old pages, notes in clear, are still in the database
+		 * file until a checkpoint copies the new ones over them (and
+		 * secure_delete zeroes what is freed). */
+		int rc = sqlite3_wal_checkpoint_v2(c->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL,
+		                                   NULL);
+		if (rc != SQLITE_OK)
+			ob_log(OB_LOG_WARN, "store: checkpoint after sealing the notes: %s",
+			       sqlite3_errmsg(c->db));
+		ob_log(OB_LOG_INFO, "store: %zu history notes moved out of the reasons, sealed",
+		       moved);
 	}
 	return OB_OK;
 }
@@ -363,8 +394,13 @@ static ob_err open_store(ob_store **out, const char *path, ob_vault *vault, bool
 	pthread_mutex_init(&s->queue_mu, NULL);
 	pthread_cond_init(&s->queue_cv, NULL);
 	ob_err err = conn_open(&s->writer, path, true);
+	struct stat st;
+	if (err == OB_OK && stat(path, &st) == 0) {
+		s->dev = st.st_dev;
+		s->ino = st.st_ino;
+	}
 	if (err == OB_OK)
-		err = migrate(&s->writer);
+		err = migrate(s);
 	if (err == OB_OK) {
 		if (pthread_create(&s->writer_thread, NULL, writer_main, s) == 0)
 			s->writer_started = true;
@@ -647,8 +683,13 @@ static void col_text(sqlite3_stmt *s, int i, char *out, size_t n)
 {
 	const unsigned char *v = sqlite3_column_text(s, i);
 	size_t len = v != NULL ? (size_t)sqlite3_column_bytes(s, i) : 0;
-	if (len >= n)
-		len = n - 1; /* cannot happen with values this service wrote */
+	if (len >= n) {
+		/* Not with values this service wrote; but a row changed by hand
+		 * must not put half a character into a reply. */
+		len = n - 1;
+		while (len > 0 && (v[len] & 0xC0) == 0x80)
+			len--;
+	}
 	if (len > 0)
 		memcpy(out, v, len);
 	out[len] = '\0';
@@ -1150,21 +1191,32 @@ static ob_err get_one(sq_txn *t, sqlite3_stmt *s, ob_application *out, const cha
 	return err;
 }
 
-static ob_err sq_app_get(ob_txn *base, const char *id, ob_application *out)
+/* Binds text, or NULL for a NULL pointer. */
+static void bind_text_or_null(sqlite3_stmt *s, int i, const char *v)
+{
+	if (v != NULL)
+		bind_text(s, i, v);
+	else
+		sqlite3_bind_null(s, i);
+}
+
+static ob_err sq_app_get(ob_txn *base, const char *id, const char *owner, ob_application *out)
 {
 	sq_txn *t = (sq_txn *)base;
 	PREP(t, ST_APP_GET);
 	bind_text(s, 1, id);
+	bind_text_or_null(s, 2, owner);
 	return get_one(t, s, out, "app_get");
 }
 
 static ob_err sq_app_get_by_siren(ob_txn *base, const char *cohort, const char *siren,
-                                  ob_application *out)
+                                  const char *owner, ob_application *out)
 {
 	sq_txn *t = (sq_txn *)base;
 	PREP(t, ST_APP_GET_SIREN);
 	bind_text(s, 1, cohort);
 	bind_text(s, 2, siren);
+	bind_text_or_null(s, 3, owner);
 	return get_one(t, s, out, "app_get_by_siren");
 }
 
@@ -1294,9 +1346,50 @@ static ob_err sq_app_list(ob_txn *base, const ob_app_filter *f, int64_t after_se
 
 /* ---- history -------------------------------------------------------- */
 
+/* A note (what a person typed with a change) is sealed under the data key of
+ * its application, bound to the application id and the row (see
+ * migrations.c): the same protection as the contact, and the same erasure. */
+static const char erased_note[] = "[erased]";
+static const char unreadable_note[] = "[unreadable]";
+
+static void note_field(int64_t n, char out[40])
+{
+	snprintf(out, 40, "history.%lld.note", (long long)n);
+}
+
 static ob_err sq_history_append(ob_txn *base, int64_t app_seq, const ob_state_change *c)
 {
 	sq_txn *t = (sq_txn *)base;
+	uint8_t sealed[OB_REASON_MAX + OB_VAULT_SEAL_OVERHEAD];
+	size_t sealed_len = 0;
+	int64_t n = -1;
+	bool has_note = c->note[0] != '\0';
+	if (has_note) {
+		/* The row's number goes into the associated data: count first. */
+		PREP(t, ST_HISTORY_COUNT);
+		sqlite3_bind_int64(s, 1, app_seq);
+		int rc = sqlite3_step(s);
+		n = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : -1;
+		sqlite3_reset(s);
+		if (rc != SQLITE_ROW)
+			return fail(t->c, rc, "history_count");
+		uint8_t dk[OB_VAULT_KEY_LEN];
+		char id[OB_ID_LEN + 1], field[40];
+		note_field(n, field);
+		ob_err err = app_data_key(t, app_seq, dk, id);
+		if (err == OB_OK)
+			err = ob_vault_seal(dk, id, field, c->note,
+			                    strnlen(c->note, sizeof(c->note)), sealed,
+			                    sizeof(sealed), &sealed_len);
+		sodium_memzero(dk, sizeof(dk));
+		if (err == OB_ENOTFOUND) {
+			/* The contact is erased: no key is left to seal it, and
+			 * nothing personal about it is to be kept. */
+			sealed_len = 0;
+		} else if (err != OB_OK) {
+			return err;
+		}
+	}
 	PREP(t, ST_HISTORY_APPEND);
 	sqlite3_bind_int64(s, 1, app_seq);
 	sqlite3_bind_int(s, 2, (int)c->from);
@@ -1304,7 +1397,60 @@ static ob_err sq_history_append(ob_txn *base, int64_t app_seq, const ob_state_ch
 	bind_text(s, 4, c->actor);
 	sqlite3_bind_int64(s, 5, c->at_ms);
 	bind_text(s, 6, c->reason);
+	if (!has_note)
+		sqlite3_bind_null(s, 7);
+	else if (sealed_len == 0)
+		sqlite3_bind_zeroblob(s, 7, 0);
+	else
+		sqlite3_bind_blob(s, 7, sealed, (int)sealed_len, SQLITE_TRANSIENT);
+	if (n >= 0)
+		sqlite3_bind_int64(s, 8, n);
+	else
+		sqlite3_bind_null(s, 8);
 	return step_done(t->c, s, "history_append");
+}
+
+/* The note of history row n of application a into out (OB_REASON_MAX + 1
+ * bytes): "" for none, "[erased]" for one erased, "[unreadable]" for one
+ * that fails its check (logged by seq and row, never by value). *key says
+ * whether a's data key is already in dk: 0 not yet, 1 yes, -1 the contact is
+ * erased, -2 the key cannot be unwrapped. */
+static void read_note(sq_txn *t, const ob_application *a, sqlite3_stmt *s, int64_t n, char *out,
+                      uint8_t dk[OB_VAULT_KEY_LEN], char id[OB_ID_LEN + 1], int *key)
+{
+	out[0] = '\0';
+	if (sqlite3_column_type(s, 6) == SQLITE_NULL)
+		return;
+	int len = sqlite3_column_bytes(s, 6);
+	if (len == 0) {
+		memcpy(out, erased_note, sizeof(erased_note));
+		return;
+	}
+	if (*key == 0) {
+		ob_err err = app_data_key(t, a->seq, dk, id);
+		*key = err == OB_OK ? 1 : err == OB_ENOTFOUND ? -1 : -2;
+	}
+	if (*key == -1) {
+		memcpy(out, erased_note, sizeof(erased_note));
+		return; /* erased in this very transaction: the mark is not written yet */
+	}
+	ob_err err = OB_ECORRUPT;
+	size_t got = 0;
+	if (*key == 1) {
+		char field[40];
+		note_field(n, field);
+		err = ob_vault_unseal(dk, id, field, sqlite3_column_blob(s, 6), (size_t)len, out,
+		                      OB_REASON_MAX + 1, &got);
+		if (err == OB_OK && strlen(out) != got)
+			err = OB_ECORRUPT; /* a NUL inside: never written so */
+	}
+	if (err != OB_OK) {
+		memcpy(out, unreadable_note, sizeof(unreadable_note));
+		ob_log(OB_LOG_ERROR,
+		       "store: the note of history row %lld of application seq %lld cannot be "
+		       "decrypted: %s",
+		       (long long)n, (long long)a->seq, ob_strerror(err));
+	}
 }
 
 static ob_err sq_history_load(ob_txn *base, ob_application *a)
@@ -1315,6 +1461,9 @@ static ob_err sq_history_load(ob_txn *base, ob_application *a)
 	size_t cap = 0;
 	int rc;
 	ob_err err = OB_OK;
+	uint8_t dk[OB_VAULT_KEY_LEN];
+	char id[OB_ID_LEN + 1] = "";
+	int key = 0;
 	ob_application_fini(a);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		if (a->n_history == cap) {
@@ -1332,12 +1481,151 @@ static ob_err sq_history_load(ob_txn *base, ob_application *a)
 		col_text(s, 2, c->actor, sizeof(c->actor));
 		c->at_ms = sqlite3_column_int64(s, 3);
 		col_text(s, 4, c->reason, sizeof(c->reason));
+		read_note(t, a, s, sqlite3_column_int64(s, 5), c->note, dk, id, &key);
 	}
+	if (key == 1)
+		sodium_memzero(dk, sizeof(dk));
 	if (err == OB_OK && rc != SQLITE_DONE)
 		err = fail(t->c, rc, "history_load");
 	sqlite3_reset(s);
 	if (err != OB_OK)
 		ob_application_fini(a);
+	return err;
+}
+
+/* Migration 2's step: the notes that schema 1 kept in clear at the end of
+ * history.reason ("withdrawn: NOTE") move into history.note, sealed, and the
+ * reason keeps its prefix. Runs inside the migration's transaction on the
+ * writer, before the writer thread starts, in pages of rows so that memory
+ * stays flat. A note whose contact is erased was already redacted
+ * ("[erased]"): it becomes the erased mark. One whose data key fails its
+ * check is dropped the same way, logged by seq. One whose master key is
+ * missing from the key file stops the migration: the key line belongs back
+ * in the file (onboardd then starts), and no note is lost meanwhile. */
+static ob_err seal_legacy_notes(sq_store *st, size_t *moved)
+{
+	enum { PAGE = 256 };
+	typedef struct {
+		int64_t seq, n;
+		char reason[OB_REASON_MAX + 1];
+	} row;
+	sq_txn t = {.base.ops = &sqlite_ops, .store = st, .c = &st->writer, .write = true};
+	row *rows = malloc(PAGE * sizeof(*rows));
+	if (rows == NULL)
+		return OB_ENOMEM;
+	int64_t after_seq = -1, after_n = -1, key_seq = -1;
+	int key = 0; /* for key_seq: 1 in dk, -1 erased, -2 damaged */
+	uint8_t dk[OB_VAULT_KEY_LEN];
+	char id[OB_ID_LEN + 1] = "";
+	ob_err err = OB_OK;
+	for (size_t got = PAGE; err == OB_OK && got == PAGE;) {
+		got = 0;
+		sqlite3_stmt *s = stmt(t.c, ST_LEGACY_NOTES);
+		if (s == NULL) {
+			err = OB_EIO;
+			break;
+		}
+		sqlite3_bind_int64(s, 1, after_seq);
+		sqlite3_bind_int64(s, 2, after_n);
+		sqlite3_bind_int64(s, 3, PAGE);
+		int rc;
+		while ((rc = sqlite3_step(s)) == SQLITE_ROW && got < PAGE) {
+			row *r = &rows[got++];
+			r->seq = sqlite3_column_int64(s, 0);
+			r->n = sqlite3_column_int64(s, 1);
+			col_text(s, 2, r->reason, sizeof(r->reason));
+		}
+		if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+			err = fail(t.c, rc, "legacy_notes");
+		sqlite3_reset(s);
+		for (size_t i = 0; err == OB_OK && i < got; i++) {
+			row *r = &rows[i];
+			after_seq = r->seq;
+			after_n = r->n;
+			size_t plen = 0;
+			for (unsigned p = 0; p < ob_n_legacy_note_prefixes && plen == 0; p++) {
+				size_t l = strlen(ob_legacy_note_prefixes[p]);
+				if (strncmp(r->reason, ob_legacy_note_prefixes[p], l) == 0 &&
+				    r->reason[l] == ':' && r->reason[l + 1] == ' ')
+					plen = l;
+			}
+			if (plen == 0)
+				continue; /* a reason of the service's own, such as "promoted..." */
+			if (r->seq != key_seq) {
+				if (key == 1)
+					sodium_memzero(dk, sizeof(dk));
+				key_seq = r->seq;
+				sqlite3_stmt *k = stmt(t.c, ST_CONTACT_KEY);
+				if (k == NULL) {
+					err = OB_EIO;
+					break;
+				}
+				sqlite3_bind_int64(k, 1, r->seq);
+				rc = sqlite3_step(k);
+				if (rc == SQLITE_ROW && sqlite3_column_type(k, 0) != SQLITE_NULL) {
+					const char *kid = (const char *)sqlite3_column_text(k, 0);
+					col_text(k, 2, id, sizeof(id));
+					ob_err u = vault_unwrap(st, kid, sqlite3_column_blob(k, 1),
+					                        sqlite3_column_bytes(k, 1), dk);
+					key = u == OB_OK ? 1 : -2;
+					if (u == OB_ENOTFOUND) {
+						ob_log(OB_LOG_ERROR,
+						       "migration 2: the data key of application "
+						       "seq "
+						       "%lld is wrapped under master key %s, which "
+						       "is "
+						       "not in the key file: put its line back and "
+						       "start again",
+						       (long long)r->seq, loggable_kid(kid));
+						err = OB_ECORRUPT;
+					} else if (u != OB_OK) {
+						ob_log(OB_LOG_ERROR,
+						       "migration 2: the data key of application "
+						       "seq "
+						       "%lld fails its check: its notes are "
+						       "dropped",
+						       (long long)r->seq);
+					}
+				} else if (rc == SQLITE_ROW || rc == SQLITE_DONE) {
+					key = -1; /* erased (or no contact at all) */
+				} else {
+					err = fail(t.c, rc, "contact_key");
+				}
+				sqlite3_reset(k);
+				if (err != OB_OK)
+					break;
+			}
+			const char *note = r->reason + plen + 2;
+			uint8_t ct[OB_REASON_MAX + OB_VAULT_SEAL_OVERHEAD];
+			size_t ct_len = 0;
+			if (key == 1) {
+				char field[40];
+				note_field(r->n, field);
+				err = ob_vault_seal(dk, id, field, note, strlen(note), ct,
+				                    sizeof(ct), &ct_len);
+			}
+			r->reason[plen] = '\0';
+			sqlite3_stmt *u = err == OB_OK ? stmt(t.c, ST_HISTORY_SET_NOTE) : NULL;
+			if (u == NULL) {
+				err = err != OB_OK ? err : OB_EIO;
+				break;
+			}
+			sqlite3_bind_int64(u, 1, r->seq);
+			sqlite3_bind_int64(u, 2, r->n);
+			bind_text(u, 3, r->reason);
+			if (ct_len > 0)
+				sqlite3_bind_blob(u, 4, ct, (int)ct_len, SQLITE_TRANSIENT);
+			else
+				sqlite3_bind_zeroblob(u, 4, 0);
+			err = step_done(t.c, u, "history_set_note");
+			if (err == OB_OK)
+				(*moved)++;
+		}
+		sodium_memzero(rows, PAGE * sizeof(*rows));
+	}
+	if (key == 1)
+		sodium_memzero(dk, sizeof(dk));
+	free(rows);
 	return err;
 }
 
@@ -1563,11 +1851,12 @@ static ob_err sq_contact_erase(ob_txn *base, int64_t app_seq, const char *actor,
 			return err;
 	}
 	{
-		/* Free text that people typed (review notes, withdrawal reasons)
-		 * may hold personal data: it goes too; the actions stay. */
-		PREP(t, ST_HISTORY_REDACT);
+		/* The notes people typed (review notes, withdrawal reasons) are
+		 * sealed under the key just destroyed; their ciphertexts go too,
+		 * leaving the mark of an erased note. The actions stay. */
+		PREP(t, ST_HISTORY_ERASE_NOTES);
 		sqlite3_bind_int64(s, 1, app_seq);
-		ob_err err = step_done(t->c, s, "history_redact");
+		ob_err err = step_done(t->c, s, "history_erase_notes");
 		if (err != OB_OK)
 			return err;
 	}
@@ -1768,6 +2057,39 @@ static ob_err sq_checkpoint(ob_store *base)
 	return err;
 }
 
+static ob_err sq_ping(ob_store *base)
+{
+	sq_store *s = (sq_store *)base;
+	struct stat st;
+	if (stat(s->path, &st) != 0) {
+		ob_log(OB_LOG_DEBUG, "store: ping: %s: %s", s->path, strerror(errno));
+		return errno == ENOENT || errno == EACCES ? OB_EUNAVAIL : OB_EIO;
+	}
+	if (st.st_dev != s->dev || st.st_ino != s->ino) {
+		ob_log(OB_LOG_DEBUG, "store: ping: %s is not the file the store opened", s->path);
+		return OB_EUNAVAIL;
+	}
+	/* A connection of its own: the pooled ones belong to their threads,
+	 * and one that is already open would not notice a lost permission. */
+	sqlite3 *db = NULL;
+	int rc = sqlite3_open_v2(s->path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL);
+	sqlite3_stmt *q = NULL;
+	if (rc == SQLITE_OK) {
+		sqlite3_busy_timeout(db, 1000);
+		rc = sqlite3_prepare_v2(db, "PRAGMA schema_version", -1, &q, NULL);
+	}
+	if (rc == SQLITE_OK)
+		rc = sqlite3_step(q) == SQLITE_ROW ? SQLITE_OK : sqlite3_errcode(db);
+	if (rc != SQLITE_OK)
+		ob_log(OB_LOG_DEBUG, "store: ping: %s",
+		       db != NULL ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+	sqlite3_finalize(q);
+	sqlite3_close_v2(db);
+	if ((rc & 0xFF) == SQLITE_CANTOPEN || (rc & 0xFF) == SQLITE_PERM)
+		return OB_EUNAVAIL;
+	return from_sqlite(rc);
+}
+
 static void sq_email_index(ob_store *base, const char *email, uint8_t out[OB_STORE_INDEX_LEN])
 {
 	sq_store *s = (sq_store *)base;
@@ -1833,6 +2155,7 @@ static const ob_store_ops sqlite_ops = {
         .audit_append = sq_audit_append,
         .audit_list = sq_audit_list,
         .checkpoint = sq_checkpoint,
+        .ping = sq_ping,
         .email_index = sq_email_index,
         .set_vault = sq_set_vault,
 };

@@ -15,7 +15,8 @@
  * with the vault it holds (crypto/vault.h): a data key per application,
  * wrapped under the active master key, each field sealed under it and bound
  * to the application id and the field name, and a keyed blind index of the
- * e-mail for lookups. Reads decrypt. A contact whose data fails its
+ * e-mail for lookups. The notes of the history (ob_state_change.note) are
+ * sealed under the same data key, bound to the row. Reads decrypt. A contact whose data fails its
  * integrity check reads as empty fields with contact_unreadable set, so
  * that one bad row neither stops a list nor the cohort's waitlist; the
  * domain refuses to show it. Plaintext never reaches the database, and the
@@ -100,10 +101,13 @@ typedef struct ob_store_ops {
 	ob_err (*app_insert)(ob_txn *t, ob_application *a);
 	/* Writes state, version, timestamps, rejection and benefits. */
 	ob_err (*app_update)(ob_txn *t, const ob_application *a);
-	/* Reads one application (without history). */
-	ob_err (*app_get)(ob_txn *t, const char *id, ob_application *out);
+	/* Reads one application (without history). owner NULL: whoever
+	 * submitted it; otherwise an application submitted by someone else is
+	 * OB_ENOTFOUND, as one that does not exist, and is not read (nor its
+	 * contact decrypted): ownership is part of the lookup. */
+	ob_err (*app_get)(ob_txn *t, const char *id, const char *owner, ob_application *out);
 	ob_err (*app_get_by_siren)(ob_txn *t, const char *cohort, const char *siren,
-	                           ob_application *out);
+	                           const char *owner, ob_application *out);
 	/* The waitlisted application of the cohort submitted first. */
 	ob_err (*app_first_waitlisted)(ob_txn *t, const char *cohort, ob_application *out);
 	/* 1-based position of a WAITLISTED application in its cohort's line,
@@ -117,8 +121,11 @@ typedef struct ob_store_ops {
 	ob_err (*app_list)(ob_txn *t, const ob_app_filter *f, int64_t after_seq, size_t limit,
 	                   ob_application **out, size_t *n);
 
+	/* c->note is sealed under the application's data key. */
 	ob_err (*history_append)(ob_txn *t, int64_t app_seq, const ob_state_change *c);
-	/* All changes, oldest first, into a->history (malloc'd). */
+	/* All changes, oldest first, into a->history (malloc'd), notes
+	 * decrypted; a note that fails its check reads "[unreadable]" (logged by
+	 * seq and row), so that the application still reads. */
 	ob_err (*history_load)(ob_txn *t, ob_application *a);
 
 	ob_err (*webinar_booked)(ob_txn *t, const char *cohort, int64_t session_ms,
@@ -148,8 +155,9 @@ typedef struct ob_store_ops {
 
 	/* Crypto-shredding of an application's contact: the wrapped data key,
 	 * the three ciphertexts and the blind index become NULL, erased_at and
-	 * erased_by are set, and the idempotency replies of the application
-	 * (which show the contact) are deleted. The application row, its
+	 * erased_by are set, the history's notes are deleted (they then read
+	 * "[erased]", as does a note appended later), and the idempotency
+	 * replies of the application (which show the contact) are deleted. The application row, its
 	 * history and the counters stay. OB_ENOTFOUND when there is no such
 	 * contact, OB_EPRECOND when it is already erased (nothing changes). */
 	ob_err (*contact_erase)(ob_txn *t, int64_t app_seq, const char *actor, int64_t now_ms);
@@ -181,6 +189,13 @@ typedef struct ob_store_ops {
 	 * if readers kept it from finishing (the erasure itself stands). Must
 	 * not be called from inside a write. */
 	ob_err (*checkpoint)(ob_store *s);
+	/* Whether the database can be reached now: the file at the store's
+	 * path is still the one it opened (not deleted, moved away or
+	 * replaced), and a new connection opens it and reads its header
+	 * through the write-ahead log. OB_OK, or OB_EUNAVAIL / OB_EIO /
+	 * OB_ECORRUPT. For health checks: about a hundred microseconds, waits
+	 * for no write and at most a second for a lock; any thread. */
+	ob_err (*ping)(ob_store *s);
 	/* The blind index of an e-mail under the store's vault. */
 	void (*email_index)(ob_store *s, const char *email, uint8_t out[OB_STORE_INDEX_LEN]);
 	/* Makes v the vault of the store: new data keys are wrapped under v's

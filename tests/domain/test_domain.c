@@ -22,6 +22,7 @@
 #include <sodium.h>
 
 #include "base/clock.h"
+#include "base/utf8.h"
 #include "crypto/vault.h"
 #include "domain/calendar.h"
 #include "domain/domain.h"
@@ -179,8 +180,8 @@ static ob_err withdraw(fx *f, const char *id, uint64_t version, ob_application *
 	ob_outcome o;
 	ob_outcome_init(&o);
 	memset(out, 0, sizeof(*out));
-	ob_err err =
-	        ob_domain_withdraw(f->d, id, version, "changed our mind", "seller", NULL, out, &o);
+	ob_err err = ob_domain_withdraw(f->d, id, NULL, version, "changed our mind", "seller", NULL,
+	                                out, &o);
 	if (msg != NULL)
 		snprintf(msg, 256, "%s", o.message);
 	ob_outcome_fini(&o);
@@ -203,7 +204,7 @@ static void get_ok(fx *f, const char *id, ob_application *out)
 	ob_outcome o;
 	ob_outcome_init(&o);
 	memset(out, 0, sizeof(*out));
-	ob_err err = ob_domain_get(f->d, id, NULL, NULL, out, &o);
+	ob_err err = ob_domain_get(f->d, id, NULL, NULL, NULL, out, &o);
 	if (err != OB_OK)
 		fail_msg("get %s: %s: %s", id, ob_strerror(err), o.message);
 	ob_outcome_fini(&o);
@@ -555,8 +556,8 @@ static void test_submit_creates_submitted_with_history(void **state)
 
 	ob_outcome o;
 	ob_outcome_init(&o);
-	assert_int_equal(ob_domain_get(f->d, NULL, OB_DEFAULT_COHORT, a.company.siren, &b, &o),
-	                 OB_OK);
+	assert_int_equal(
+	        ob_domain_get(f->d, NULL, OB_DEFAULT_COHORT, a.company.siren, NULL, &b, &o), OB_OK);
 	assert_string_equal(b.id, a.id);
 	ob_application_fini(&b);
 	ob_outcome_fini(&o);
@@ -580,13 +581,14 @@ static void test_get_unknown_leaves_caller_memory(void **state)
 	memset(&a, 0xA5, sizeof(a)); /* what an uninitialised stack variable may hold */
 	ob_outcome o;
 	ob_outcome_init(&o);
-	assert_int_equal(ob_domain_get(f->d, "01ARZ3NDEKTSV4RRFFQ69G5FAV", NULL, NULL, &a, &o),
-	                 OB_ENOTFOUND);
+	assert_int_equal(
+	        ob_domain_get(f->d, "01ARZ3NDEKTSV4RRFFQ69G5FAV", NULL, NULL, NULL, &a, &o),
+	        OB_ENOTFOUND);
 	assert_non_null(strstr(o.message, "01ARZ3NDEKTSV4RRFFQ69G5FAV"));
 	ob_outcome_fini(&o);
 	memset(&a, 0xA5, sizeof(a));
 	ob_outcome_init(&o);
-	assert_int_equal(ob_domain_get(f->d, NULL, OB_DEFAULT_COHORT, "732829320", &a, &o),
+	assert_int_equal(ob_domain_get(f->d, NULL, OB_DEFAULT_COHORT, "732829320", NULL, &a, &o),
 	                 OB_ENOTFOUND);
 	ob_outcome_fini(&o);
 }
@@ -1544,6 +1546,64 @@ static void test_concurrent_same_key_creates_one(void **state)
 	assert_seats(f, OB_DEFAULT_COHORT, 1, 0);
 }
 
+/* ---- text at the limits ----------------------------------------------------------------- */
+
+/* Asserts that every reason and note of a's history is valid UTF-8. */
+static void assert_history_utf8(const ob_application *a, const char *what)
+{
+	for (size_t i = 0; i < a->n_history; i++) {
+		const ob_state_change *c = &a->history[i];
+		if (!ob_utf8_valid(c->reason, strlen(c->reason)) ||
+		    !ob_utf8_valid(c->note, strlen(c->note)))
+			fail_msg("%s: history entry %zu is not valid UTF-8", what, i);
+	}
+}
+
+/* A review note and a withdrawal reason of OB_REASON_MAX bytes of two-byte characters: the
+ * history keeps them whole beside the action's name, valid UTF-8, as returned and as read back
+ * (strict protobuf runtimes refuse a string with half a character). */
+static void test_long_multibyte_text_stays_utf8(void **state)
+{
+	fx *f = *state;
+	char text[OB_REASON_MAX + 1];
+	for (size_t i = 0; i < OB_REASON_MAX / 2; i++)
+		memcpy(text + 2 * i, "\xC3\xA9", 2); /* e-acute */
+	text[OB_REASON_MAX] = '\0';
+
+	ob_application a, b;
+	submit_ok(f, 31, NULL, &a);
+	ob_outcome o;
+	ob_outcome_init(&o);
+	ob_err err = ob_domain_review(f->d, a.id, OB_ACTION_START, a.version, OB_REJECTION_NONE,
+	                              text, "reviewer", NULL, &b, &o);
+	if (err != OB_OK)
+		fail_msg("review: %s: %s", ob_strerror(err), o.message);
+	ob_outcome_fini(&o);
+	assert_history_utf8(&b, "after the review");
+	assert_string_equal(last_change(&b)->reason, "start");
+	assert_string_equal(last_change(&b)->note, text);
+
+	ob_application c;
+	ob_outcome_init(&o);
+	err = ob_domain_withdraw(f->d, b.id, NULL, b.version, text, "seller", NULL, &c, &o);
+	if (err != OB_OK)
+		fail_msg("withdraw: %s: %s", ob_strerror(err), o.message);
+	ob_outcome_fini(&o);
+	assert_history_utf8(&c, "after the withdrawal");
+	assert_string_equal(last_change(&c)->reason, "withdrawn");
+	assert_string_equal(last_change(&c)->note, text);
+
+	refresh(f, &c);
+	assert_int_equal(c.n_history, 3);
+	assert_history_utf8(&c, "read back");
+	assert_string_equal(c.history[1].note, text);
+	assert_string_equal(c.history[2].note, text);
+	assert_string_equal(c.history[0].note, "");
+	ob_application_fini(&a);
+	ob_application_fini(&b);
+	ob_application_fini(&c);
+}
+
 int main(void)
 {
 	if (sodium_init() < 0)
@@ -1573,6 +1633,7 @@ int main(void)
 	        T(test_standing_matches_recount),
 	        T(test_concurrent_submits_share_seats),
 	        T(test_concurrent_same_key_creates_one),
+	        T(test_long_multibyte_text_stays_utf8),
 	};
 #undef T
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -267,7 +267,7 @@ static void verify_promoted(run *r, const size_t *promoted, size_t n)
 		memset(&a, 0, sizeof(a));
 		ob_outcome o;
 		ob_outcome_init(&o);
-		ob_err err = ob_domain_get(r->d, want->id, NULL, NULL, &a, &o);
+		ob_err err = ob_domain_get(r->d, want->id, NULL, NULL, NULL, &a, &o);
 		CHECK(r, err == OB_OK, "get %s: %s", want->id, ob_strerror(err));
 		ob_outcome_fini(&o);
 		CHECK(r, a.n_history >= 2, "%s has %zu history entries", want->id, a.n_history);
@@ -423,7 +423,7 @@ static void op_withdraw(run *r)
 	memset(&got, 0, sizeof(got));
 	ob_outcome o;
 	ob_outcome_init(&o);
-	ob_err err = ob_domain_withdraw(r->d, a->id, version, NULL, "model", NULL, &got, &o);
+	ob_err err = ob_domain_withdraw(r->d, a->id, NULL, version, NULL, "model", NULL, &got, &o);
 	CHECK(r, err == want, "got %s, want %s: %s", ob_strerror(err), ob_strerror(want),
 	      o.message);
 	if (err == OB_OK)
@@ -476,7 +476,7 @@ static void op_lookup(run *r)
 	memset(&a, 0, sizeof(a));
 	ob_outcome o;
 	ob_outcome_init(&o);
-	ob_err err = ob_domain_get(r->d, NULL, COHORT, c.siren, &a, &o);
+	ob_err err = ob_domain_get(r->d, NULL, COHORT, c.siren, NULL, &a, &o);
 	int i = k < COMPANIES ? r->m.of_company[k] : -1;
 	CHECK(r, err == (i >= 0 ? OB_OK : OB_ENOTFOUND), "got %s", ob_strerror(err));
 	if (i >= 0)

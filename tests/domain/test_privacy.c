@@ -29,6 +29,7 @@
 #include <sqlite3.h>
 
 #include "base/clock.h"
+#include "base/utf8.h"
 #include "crypto/vault.h"
 #include "domain/calendar.h"
 #include "domain/domain.h"
@@ -142,7 +143,7 @@ static ob_err get(fx *f, const char *id, ob_application *out, char msg[256])
 	ob_outcome o;
 	ob_outcome_init(&o);
 	memset(out, 0, sizeof(*out));
-	ob_err err = ob_domain_get(f->d, id, NULL, NULL, out, &o);
+	ob_err err = ob_domain_get(f->d, id, NULL, NULL, NULL, out, &o);
 	if (msg != NULL)
 		snprintf(msg, 256, "%s", o.message);
 	ob_outcome_fini(&o);
@@ -333,6 +334,55 @@ static ob_idempotency idem_for(const char *key)
 	return idem;
 }
 
+/* A review action on a with a note; *a becomes the result. */
+static void review_note(fx *f, ob_application *a, ob_action action, const char *note)
+{
+	ob_outcome o;
+	ob_outcome_init(&o);
+	ob_application next;
+	ob_err err = ob_domain_review(f->d, a->id, action, a->version, OB_REJECTION_NONE, note,
+	                              "reviewer", NULL, &next, &o);
+	if (err != OB_OK)
+		fail_msg("review %s: %s: %s", a->id, ob_strerror(err), o.message);
+	ob_outcome_fini(&o);
+	ob_application_fini(a);
+	*a = next;
+}
+
+/* Withdraws a with reason (what the seller typed); *a becomes the result. */
+static void withdraw_reason(fx *f, ob_application *a, const char *reason)
+{
+	ob_outcome o;
+	ob_outcome_init(&o);
+	ob_application next;
+	ob_err err = ob_domain_withdraw(f->d, a->id, NULL, a->version, reason, "seller", NULL,
+	                                &next, &o);
+	if (err != OB_OK)
+		fail_msg("withdraw %s: %s: %s", a->id, ob_strerror(err), o.message);
+	ob_outcome_fini(&o);
+	ob_application_fini(a);
+	*a = next;
+}
+
+/* Runs SQL (no results) on a second connection; fails the test on an error. */
+static void raw_exec(fx *f, const char *sql)
+{
+	sqlite3 *db = raw_open(f);
+	char *msg = NULL;
+	if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK)
+		fail_msg("%s: %s", sql, msg);
+	sqlite3_close(db);
+}
+
+/* A note that names company n's contact as people write them: name, e-mail and phone. */
+static void note_about(uint32_t n, const char *what, char *out, size_t size)
+{
+	td_company c;
+	td_company_make(&c, n);
+	snprintf(out, size, "%s: called %s on %s, wrote to %s", what, c.contact_name, c.phone,
+	         c.email);
+}
+
 /* stderr into a file for the length of a test, to look for what was logged. */
 typedef struct capture {
 	int saved;
@@ -493,6 +543,61 @@ static void test_ciphertext_copied_to_another_row_refused(void **state)
 	ob_application_fini(&a);
 	ob_application_fini(&b);
 	ob_application_fini(&c);
+}
+
+/* An owner's view (ob_domain_get with an owner) of someone else's application whose contact is
+ * damaged: NOT_FOUND with the very message of an id that does not exist, and not DATA_LOSS
+ * naming it, which would tell that it exists; its owner gets DATA_LOSS; a withdrawal by
+ * another owner is the same NOT_FOUND. */
+static void test_damaged_contact_of_another_owner_not_found(void **state)
+{
+	fx *f = *state;
+	ob_application a, got;
+	ob_outcome o;
+	ob_outcome_init(&o);
+	assert_int_equal(submit_as(f, 15, NULL, "applicant-a", NULL, &a, &o), OB_OK);
+	ob_outcome_fini(&o);
+	size_t len;
+	uint8_t *name = raw_blob(f, a.seq, "name", &len);
+	name[len - 1] ^= 0x01;
+	raw_set_blob(f, a.seq, "name", name, len);
+	free(name);
+
+	char theirs[256], none[256];
+	ob_outcome_init(&o);
+	memset(&got, 0, sizeof(got));
+	assert_int_equal(ob_domain_get(f->d, a.id, NULL, NULL, "applicant-b", &got, &o),
+	                 OB_ENOTFOUND);
+	snprintf(theirs, sizeof(theirs), "%s", o.message);
+	ob_outcome_fini(&o);
+	ob_outcome_init(&o);
+	assert_int_equal(ob_domain_get(f->d, "01ARZ3NDEKTSV4RRFFQ69G5FAV", NULL, NULL,
+	                               "applicant-b", &got, &o),
+	                 OB_ENOTFOUND);
+	snprintf(none, sizeof(none), "%s", o.message);
+	ob_outcome_fini(&o);
+	assert_string_equal(theirs, none);
+	assert_null(strstr(theirs, a.id));
+
+	ob_outcome_init(&o);
+	assert_int_equal(ob_domain_get(f->d, NULL, OB_DEFAULT_COHORT, a.company.siren,
+	                               "applicant-b", &got, &o),
+	                 OB_ENOTFOUND);
+	assert_string_equal(o.message, none);
+	ob_outcome_fini(&o);
+	ob_outcome_init(&o);
+	assert_int_equal(
+	        ob_domain_withdraw(f->d, a.id, "applicant-b", 0, "", "applicant-b", NULL, &got, &o),
+	        OB_ENOTFOUND);
+	assert_string_equal(o.message, none);
+	ob_outcome_fini(&o);
+
+	ob_outcome_init(&o);
+	assert_int_equal(ob_domain_get(f->d, a.id, NULL, NULL, "applicant-a", &got, &o),
+	                 OB_ECORRUPT);
+	assert_non_null(strstr(o.message, a.id));
+	ob_outcome_fini(&o);
+	ob_application_fini(&a);
 }
 
 /* ---- erasure ------------------------------------------------------------------------------- */
@@ -939,6 +1044,33 @@ static void test_no_plaintext_in_files(void **state)
 		ob_application_fini(&a);
 		ob_outcome_fini(&o);
 	}
+	/* Review notes and withdrawal reasons naming the contacts, as people type them. */
+	for (uint32_t i = 0; i < N_FILES; i += 3) {
+		uint32_t n = 100000 + i * 7919;
+		char note[OB_REASON_MAX + 1];
+		ob_application a;
+		ob_outcome o;
+		td_company c;
+		td_company_make(&c, n);
+		ob_outcome_init(&o);
+		assert_int_equal(
+		        ob_domain_get(f->d, NULL, OB_DEFAULT_COHORT, c.siren, NULL, &a, &o), OB_OK);
+		ob_outcome_fini(&o);
+		note_about(n, "review", note, sizeof(note));
+		review_note(f, &a, OB_ACTION_START, note);
+		note_about(n, "withdrawal", note, sizeof(note));
+		withdraw_reason(f, &a, note);
+		/* Read back in clear. */
+		ob_application got;
+		assert_int_equal(get(f, a.id, &got, NULL), OB_OK);
+		assert_int_equal(got.n_history, 3);
+		assert_string_equal(got.history[2].reason, "withdrawn");
+		assert_string_equal(got.history[2].note, note);
+		note_about(n, "review", note, sizeof(note));
+		assert_string_equal(got.history[1].note, note);
+		ob_application_fini(&got);
+		ob_application_fini(&a);
+	}
 	/* A replay decrypts the stored reply. */
 	{
 		uint32_t n = 100000 + 5 * 7919;
@@ -1019,6 +1151,327 @@ static void test_erased_bytes_do_not_linger(void **state)
 		ob_application_fini(&a[i]);
 }
 
+/* ---- notes and reasons people typed ---------------------------------------------------------- */
+
+/* The note column of history row n of application seq; malloc'd, NULL for NULL. */
+static uint8_t *raw_note(fx *f, int64_t seq, int64_t n, size_t *len)
+{
+	sqlite3 *db = raw_open(f);
+	sqlite3_stmt *s = NULL;
+	assert_int_equal(
+	        sqlite3_prepare_v2(db, "SELECT note FROM history WHERE app_seq = ?1 AND n = ?2", -1,
+	                           &s, NULL),
+	        SQLITE_OK);
+	sqlite3_bind_int64(s, 1, seq);
+	sqlite3_bind_int64(s, 2, n);
+	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+	uint8_t *out = NULL;
+	*len = 0;
+	if (sqlite3_column_type(s, 0) != SQLITE_NULL) {
+		*len = (size_t)sqlite3_column_bytes(s, 0);
+		out = malloc(*len + 1);
+		assert_non_null(out);
+		if (*len > 0)
+			memcpy(out, sqlite3_column_blob(s, 0), *len);
+	}
+	sqlite3_finalize(s);
+	sqlite3_close(db);
+	return out;
+}
+
+static void raw_set_note(fx *f, int64_t seq, int64_t n, const uint8_t *v, size_t len)
+{
+	sqlite3 *db = raw_open(f);
+	sqlite3_stmt *s = NULL;
+	assert_int_equal(
+	        sqlite3_prepare_v2(db, "UPDATE history SET note = ?3 WHERE app_seq = ?1 AND n = ?2",
+	                           -1, &s, NULL),
+	        SQLITE_OK);
+	sqlite3_bind_int64(s, 1, seq);
+	sqlite3_bind_int64(s, 2, n);
+	sqlite3_bind_blob(s, 3, v, (int)len, SQLITE_TRANSIENT);
+	assert_int_equal(sqlite3_step(s), SQLITE_DONE);
+	assert_int_equal(sqlite3_changes(db), 1);
+	sqlite3_finalize(s);
+	sqlite3_close(db);
+}
+
+/* A review note and a withdrawal reason are stored sealed, not as typed, and read back in
+ * clear; a reason of the service's own (no note) stores no note at all. */
+static void test_notes_sealed(void **state)
+{
+	fx *f = *state;
+	ob_application a;
+	submit_ok(f, 80, NULL, &a);
+	char note[OB_REASON_MAX + 1], reason[OB_REASON_MAX + 1];
+	note_about(80, "review", note, sizeof(note));
+	note_about(80, "withdrawal", reason, sizeof(reason));
+	review_note(f, &a, OB_ACTION_START, note);
+	withdraw_reason(f, &a, reason);
+	assert_string_equal(a.history[1].reason, "start");
+	assert_string_equal(a.history[1].note, note);
+	assert_string_equal(a.history[2].reason, "withdrawn");
+	assert_string_equal(a.history[2].note, reason);
+
+	size_t len;
+	uint8_t *blob = raw_note(f, a.seq, 0, &len);
+	assert_null(blob); /* "submitted": no note */
+	blob = raw_note(f, a.seq, 1, &len);
+	assert_non_null(blob);
+	assert_int_equal(len, strlen(note) + OB_VAULT_SEAL_OVERHEAD);
+	assert_null(memmem(blob, len, "called", 6));
+	free(blob);
+	assert_int_equal(raw_int(f,
+	                         "SELECT count(*) FROM history WHERE app_seq = ?1 AND "
+	                         "instr(reason, 'called') > 0",
+	                         a.seq),
+	                 0);
+
+	fx_close(f, true);
+	fx_open(f);
+	ob_application got;
+	assert_int_equal(get(f, a.id, &got, NULL), OB_OK);
+	assert_string_equal(got.history[1].note, note);
+	assert_string_equal(got.history[2].note, reason);
+	ob_application_fini(&got);
+	ob_application_fini(&a);
+}
+
+/* A note copied to another row or application, or with a flipped byte, does not open: it reads
+ * "[unreadable]", logged by seq and row without its text, and the application still reads. */
+static void test_note_bound_to_its_row(void **state)
+{
+	fx *f = *state;
+	ob_application a, b;
+	submit_ok(f, 81, NULL, &a);
+	submit_ok(f, 82, NULL, &b);
+	review_note(f, &a, OB_ACTION_START, "note one of a");
+	review_note(f, &a, OB_ACTION_REQUEST_INFO, "note two of a");
+	review_note(f, &b, OB_ACTION_START, "note one of b");
+
+	capture cap;
+	capture_start(f, &cap);
+	size_t len;
+	uint8_t *one = raw_note(f, a.seq, 1, &len);
+	raw_set_note(f, b.seq, 1, one, len); /* to another application */
+	raw_set_note(f, a.seq, 2, one, len); /* to another row */
+	one[len / 2] ^= 0x20;
+	raw_set_note(f, a.seq, 1, one, len); /* damaged */
+	free(one);
+
+	ob_application got;
+	char msg[256];
+	assert_int_equal(get(f, b.id, &got, msg), OB_OK);
+	assert_string_equal(got.history[1].note, "[unreadable]");
+	ob_application_fini(&got);
+	assert_int_equal(get(f, a.id, &got, msg), OB_OK);
+	assert_string_equal(got.history[1].note, "[unreadable]");
+	assert_string_equal(got.history[2].note, "[unreadable]");
+	assert_string_equal(got.contact.email, a.contact.email);
+	ob_application_fini(&got);
+	char *log = capture_end(&cap);
+	assert_non_null(strstr(log, "cannot be decrypted"));
+	assert_null(strstr(log, "note one"));
+	free(log);
+	ob_application_fini(&a);
+	ob_application_fini(&b);
+}
+
+/* Erasure takes the notes with the contact: their ciphertexts leave the files, they read
+ * "[erased]" after the action's name; a note written after the erasure is not kept; the erasure's
+ * own reason stays in clear; another application's notes are untouched. */
+static void test_erasure_takes_the_notes(void **state)
+{
+	fx *f = *state;
+	ob_application a, b;
+	submit_ok(f, 83, NULL, &a);
+	submit_ok(f, 84, NULL, &b);
+	char note[OB_REASON_MAX + 1], other[OB_REASON_MAX + 1];
+	note_about(83, "review", note, sizeof(note));
+	note_about(84, "review", other, sizeof(other));
+	review_note(f, &a, OB_ACTION_START, note);
+	review_note(f, &b, OB_ACTION_START, other);
+	size_t len;
+	uint8_t *sealed = raw_note(f, a.seq, 1, &len);
+	assert_non_null(sealed);
+
+	ob_application e;
+	assert_int_equal(erase(f, a.id, "ticket 9", "dpo", &e), OB_OK);
+	assert_int_equal(e.n_history, 3);
+	assert_string_equal(e.history[1].reason, "start");
+	assert_string_equal(e.history[1].note, "[erased]");
+	assert_string_equal(e.history[2].reason, "personal data erased: ticket 9");
+	assert_string_equal(e.history[2].note, "");
+	ob_application_fini(&a);
+	a = e; /* at its new version */
+	review_note(f, &a, OB_ACTION_REQUEST_INFO, "typed after the erasure");
+	assert_string_equal(a.history[3].note, "[erased]");
+
+	ob_application got;
+	assert_int_equal(get(f, b.id, &got, NULL), OB_OK);
+	assert_string_equal(got.history[1].note, other);
+	ob_application_fini(&got);
+	assert_int_equal(get(f, a.id, &got, NULL), OB_OK);
+	assert_string_equal(got.history[1].note, "[erased]");
+	assert_string_equal(got.history[3].note, "[erased]");
+	ob_application_fini(&got);
+	assert_int_equal(raw_int(f,
+	                         "SELECT count(*) FROM history WHERE app_seq = ?1 AND "
+	                         "length(note) > 0",
+	                         a.seq),
+	                 0);
+
+	/* Nothing of them is left in the files: erase() checkpointed. */
+	files fs;
+	files_read(f, &fs);
+	assert_absent(&fs, sealed, len, "the erased note's ciphertext");
+	assert_str_absent(&fs, note, "the erased note");
+	assert_str_absent(&fs, "typed after the erasure", "a note typed after the erasure");
+	assert_contact_absent(&fs, 83, NULL);
+	assert_contact_absent(&fs, 84, NULL);
+	files_free(&fs);
+	free(sealed);
+	ob_application_fini(&a);
+	ob_application_fini(&b);
+}
+
+/* A database of schema 1 kept notes in clear at the end of history.reason ("withdrawn: NOTE",
+ * "start: [erased]" once erased): opening it seals them, keeps the prefix as the reason, turns
+ * redacted ones into erased notes, leaves the service's own reasons alone, and leaves no note
+ * in clear in the files. */
+static void test_schema_1_notes_sealed_on_open(void **state)
+{
+	fx *f = *state;
+	ob_application a, b, c;
+	submit_ok(f, 90, NULL, &a);
+	submit_ok(f, 91, NULL, &b);
+	submit_ok(f, 92, NULL, &c);
+	char na[OB_REASON_MAX + 1], nb[OB_REASON_MAX + 1], nc[OB_REASON_MAX + 1];
+	note_about(90, "review", na, sizeof(na));
+	note_about(91, "says: closing down", nb, sizeof(nb)); /* ": " inside the note too */
+	note_about(92, "review", nc, sizeof(nc));
+	review_note(f, &a, OB_ACTION_START, na);
+	withdraw_reason(f, &b, nb);
+	review_note(f, &c, OB_ACTION_START, nc);
+	ob_application e;
+	assert_int_equal(erase(f, c.id, "ticket 10", "dpo", &e), OB_OK);
+	ob_application_fini(&e);
+	fx_close(f, false);
+
+	/* Back to schema 1, as that onboardd wrote it. */
+	sqlite3 *db = raw_open(f);
+	sqlite3_stmt *s = NULL;
+	assert_int_equal(sqlite3_prepare_v2(db,
+	                                    "UPDATE history SET reason = reason || ': ' || ?3 "
+	                                    "WHERE app_seq = ?1 AND n = ?2",
+	                                    -1, &s, NULL),
+	                 SQLITE_OK);
+	const struct {
+		int64_t seq;
+		const char *note;
+	} typed[] = {{a.seq, na}, {b.seq, nb}};
+	for (size_t i = 0; i < 2; i++) {
+		sqlite3_bind_int64(s, 1, typed[i].seq);
+		sqlite3_bind_int64(s, 2, 1);
+		sqlite3_bind_text(s, 3, typed[i].note, -1, SQLITE_STATIC);
+		assert_int_equal(sqlite3_step(s), SQLITE_DONE);
+		assert_int_equal(sqlite3_changes(db), 1);
+		sqlite3_reset(s);
+	}
+	sqlite3_finalize(s);
+	sqlite3_close(db);
+	raw_exec(f, "UPDATE history SET reason = reason || ': [erased]' WHERE typeof(note) = "
+	            "'blob' AND length(note) = 0;"
+	            "ALTER TABLE history DROP COLUMN note; PRAGMA user_version = 1; VACUUM;");
+	assert_int_equal(raw_int(f, "PRAGMA user_version", 0), 1);
+	files fs;
+	files_read(f, &fs);
+	bool in_clear = memmem(fs.db, fs.db_len, na, strlen(na)) != NULL ||
+	                memmem(fs.wal, fs.wal_len, na, strlen(na)) != NULL;
+	assert_true(in_clear); /* or the check below would prove nothing */
+	files_free(&fs);
+
+	capture cap;
+	capture_start(f, &cap);
+	fx_open(f);
+	char *log = capture_end(&cap);
+	assert_non_null(strstr(log, "applied schema migration 2"));
+	assert_null(strstr(log, "called"));
+	free(log);
+	assert_int_equal(raw_int(f, "PRAGMA user_version", 0), 2);
+
+	ob_application got;
+	assert_int_equal(get(f, a.id, &got, NULL), OB_OK);
+	assert_string_equal(got.history[0].reason, "submitted");
+	assert_string_equal(got.history[0].note, "");
+	assert_string_equal(got.history[1].reason, "start");
+	assert_string_equal(got.history[1].note, na);
+	ob_application_fini(&got);
+	assert_int_equal(get(f, b.id, &got, NULL), OB_OK);
+	assert_string_equal(got.history[1].reason, "withdrawn");
+	assert_string_equal(got.history[1].note, nb);
+	ob_application_fini(&got);
+	assert_int_equal(get(f, c.id, &got, NULL), OB_OK);
+	assert_string_equal(got.history[1].reason, "start");
+	assert_string_equal(got.history[1].note, "[erased]");
+	assert_string_equal(got.history[2].reason, "personal data erased: ticket 10");
+	ob_application_fini(&got);
+
+	files_read(f, &fs);
+	assert_str_absent(&fs, na, "a schema-1 review note");
+	assert_str_absent(&fs, nb, "a schema-1 withdrawal reason");
+	for (uint32_t n = 90; n <= 92; n++)
+		assert_contact_absent(&fs, n, NULL);
+	files_free(&fs);
+
+	/* Opening again changes nothing. */
+	fx_close(f, false);
+	fx_open(f);
+	assert_int_equal(get(f, a.id, &got, NULL), OB_OK);
+	assert_string_equal(got.history[1].note, na);
+	ob_application_fini(&got);
+	ob_application_fini(&a);
+	ob_application_fini(&b);
+	ob_application_fini(&c);
+}
+
+/* A reason longer than the service writes (a row changed by hand, in two-byte characters) is
+ * read back cut between two characters, so that the reply that shows it stays valid UTF-8. */
+static void test_overlong_reason_read_cut_on_boundary(void **state)
+{
+	fx *f = *state;
+	ob_application a;
+	submit_ok(f, 85, NULL, &a);
+	char text[OB_REASON_MAX + 200];
+	text[0] = 'x';
+	size_t len = 1;
+	while (len + 2 < sizeof(text)) {
+		memcpy(text + len, "\xC3\xA9", 2);
+		len += 2;
+	}
+	text[len] = '\0';
+	sqlite3 *db = raw_open(f);
+	sqlite3_stmt *s = NULL;
+	assert_int_equal(sqlite3_prepare_v2(db, "UPDATE history SET reason = ?2 WHERE app_seq = ?1",
+	                                    -1, &s, NULL),
+	                 SQLITE_OK);
+	sqlite3_bind_int64(s, 1, a.seq);
+	sqlite3_bind_text(s, 2, text, -1, SQLITE_STATIC);
+	assert_int_equal(sqlite3_step(s), SQLITE_DONE);
+	sqlite3_finalize(s);
+	sqlite3_close(db);
+
+	ob_application got;
+	assert_int_equal(get(f, a.id, &got, NULL), OB_OK);
+	size_t n = strlen(got.history[0].reason);
+	assert_true(n > 0 && n <= OB_REASON_MAX);
+	assert_memory_equal(got.history[0].reason, text, n);
+	if (!ob_utf8_valid(got.history[0].reason, n))
+		fail_msg("a reason of %zu bytes read back as %zu bytes that are not UTF-8", len, n);
+	ob_application_fini(&got);
+	ob_application_fini(&a);
+}
+
 /* ---- submitted_by, audit --------------------------------------------------------------------- */
 
 /* The submitter's key id is kept ("local" without one) and filters a list. */
@@ -1095,12 +1548,21 @@ int main(void)
 	        cmocka_unit_test_setup_teardown(test_tampered_ciphertext_refused, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_ciphertext_copied_to_another_row_refused,
 	                                        setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_damaged_contact_of_another_owner_not_found,
+	                                        setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_erasure, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_export_by_email, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_rotation, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_rotation_with_missing_key, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_no_plaintext_in_files, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_erased_bytes_do_not_linger, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_notes_sealed, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_note_bound_to_its_row, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_erasure_takes_the_notes, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_schema_1_notes_sealed_on_open, setup,
+	                                        teardown),
+	        cmocka_unit_test_setup_teardown(test_overlong_reason_read_cut_on_boundary, setup,
+	                                        teardown),
 	        cmocka_unit_test_setup_teardown(test_submitted_by, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_audit_trail, setup, teardown),
 	};

@@ -3,7 +3,8 @@
 # master key file in a private temporary directory, applications submitted
 # through the onboard CLI, and then the bytes of the database, its write-ahead
 # log and the server's log searched for every name, e-mail and phone submitted
-# (as typed, lowercased, and in E.164). Also: the key file is created 0600;
+# (as typed, lowercased, and in E.164), also when review notes and withdrawal
+# reasons name them. Also: the key file is created 0600;
 # `onboard admin export-contact` finds a contact by e-mail in any case;
 # `onboard admin erase` erases for good and keeps the record; `onboard admin
 # rotate-keys` re-wraps while serving and the data reads after a restart; the
@@ -139,13 +140,29 @@ expect_eq "$(json 'j["contact"]["email"]')" "${emails[1]}" "the e-mail reads bac
 expect_eq "$(json 'j["contact"]["phone"]')" "${e164[1]}" "the phone reads back in E.164"
 absent "after the submissions"
 
+# --- notes and reasons people type -----------------------------------------
+# A reviewer's note and a seller's withdrawal reason naming the contacts: kept,
+# shown in clear to those who may read them, never on disk in clear.
+run review "${ids[0]}" start --note "called ${names[0]} on ${phones[0]}"
+expect_rc 0 "review with a note"
+run review "${ids[1]}" start --note "wrote to ${emails[1]}, then called ${e164[1]}"
+expect_rc 0 "another review with a note"
+run withdraw "${ids[1]}" --reason "${names[1]} (${phones[1]}) is closing the shop"
+expect_rc 0 "withdraw with a reason"
+run --json get "${ids[1]}"
+expect_eq "$(json 'j["history"][-2]["reason"]')" "start: wrote to ${emails[1]}, then called ${e164[1]}" \
+	"the review note reads back"
+expect_eq "$(json 'j["history"][-1]["reason"]')" "withdrawn: ${names[1]} (${phones[1]}) is closing the shop" \
+	"the withdrawal reason reads back"
+absent "after the notes and reasons"
+
 # --- export ----------------------------------------------------------------
 run admin export-contact --email "  zoe.CONFIDENTIELLE@EXEMPLE.fr "
 expect_rc 0 "export-contact by e-mail"
 expect_eq "$(json 'len(j["applications"])')" 2 "both applications of the contact, any case"
 expect_eq "$(json 'j["applications"][0]["id"]')" "${ids[0]}" "in submission order"
 expect_eq "$(json 'j["applications"][1]["contact"]["email"]')" "${emails[2]}" "with the contact"
-expect_eq "$(json 'len(j["applications"][0]["history"])')" 1 "with the history"
+expect_eq "$(json 'len(j["applications"][0]["history"])')" 2 "with the history"
 run admin export-contact "${ids[1]}"
 expect_rc 0 "export-contact by id"
 expect_eq "$(json 'j["applications"][0]["contact"]["name"]')" "${names[1]}" "by id, decrypted"
@@ -160,9 +177,10 @@ run --json get "${ids[0]}"
 expect_rc 0 "an erased application is still there"
 expect_eq "$(json 'j.get("contactErased")')" True "marked erased"
 expect_eq "$(json 'j.get("contact", {}).get("email", "")')" "" "its e-mail is gone"
-expect_eq "$(json 'j["state"]')" APPLICATION_STATE_SUBMITTED "its state stays"
+expect_eq "$(json 'j["state"]')" APPLICATION_STATE_UNDER_REVIEW "its state stays"
 expect_eq "$(json 'j["history"][-1]["reason"]')" "personal data erased: ticket 2020-17" \
 	"the history says why"
+expect_eq "$(json 'j["history"][1]["reason"]')" "start: [erased]" "the review note went with it"
 run admin erase "${ids[0]}"
 expect_rc 0 "erasing again changes nothing and succeeds"
 run admin erase 01ARZ3NDEKTSV4RRFFQ69G5FAV

@@ -1301,6 +1301,108 @@ static void test_applicant_sees_only_own(void **state)
 	ob_client_close(other);
 }
 
+/* The reply to one call, as far as the caller can compare two: the code, the message, the
+ * violations, the retry hint and the payload. */
+typedef struct reply {
+	int code;
+	char message[512];
+	size_t n_violations;
+	uint32_t retry_after_ms;
+	size_t payload_len;
+} reply;
+
+/* Calls method with the packed request m through c and keeps the reply in *out. */
+static void call_kept(ob_client *c, const char *method, const ProtobufCMessage *m, reply *out)
+{
+	uint8_t buf[512];
+	size_t n = protobuf_c_message_get_packed_size(m);
+	assert_true(n <= sizeof(buf));
+	protobuf_c_message_pack(m, buf);
+	ob_result r;
+	memset(out, 0, sizeof(*out));
+	out->code = ob_client_call(c, method, NULL, 0, buf, n, CALL_TIMEOUT_MS, &r);
+	if (r.local)
+		fail_msg("%s: no answer from the server: %s", method, r.message);
+	snprintf(out->message, sizeof(out->message), "%s", r.message);
+	out->n_violations = r.n_violations;
+	out->retry_after_ms = r.retry_after_ms;
+	out->payload_len = r.payload_len;
+	ob_result_fini(&r);
+}
+
+/* Fails unless x and y are the same reply, byte for byte. */
+static void expect_same_reply(const char *what, const reply *x, const reply *y)
+{
+	if (x->code != y->code || strcmp(x->message, y->message) != 0 ||
+	    x->n_violations != y->n_violations || x->retry_after_ms != y->retry_after_ms ||
+	    x->payload_len != y->payload_len)
+		fail_msg("%s: another's application answers %s '%s', one that does not exist %s "
+		         "'%s'",
+		         what, ob_code_name(x->code), x->message, ob_code_name(y->code),
+		         y->message);
+	assert_int_equal(x->code, OB_CODE_NOT_FOUND);
+}
+
+/*
+ * No existence oracle: for an applicant, another applicant's application and one that does not
+ * exist give the same reply, byte for byte (code and message), by id, by SIREN and for a
+ * withdrawal; and it is left as it was.
+ */
+static void test_not_found_tells_nothing(void **state)
+{
+	fixture *f = *state;
+	ob_client *mine = open_as(f, &f->keys[APPLICANT]);
+	ob_client *other = open_as(f, &f->keys[APPLICANT2]);
+	ob_result r;
+	app_ref app = {0};
+	expect_code("an applicant submits", submit(mine, "625308291", &app, &r), &r, OB_CODE_OK);
+	static const char nobody_id[] = "01ARZ3NDEKTSV4RRFFQ69G5FAV";
+	static const char nobody_siren[] = "732829320"; /* valid, never submitted here */
+
+	Onboard__V1__GetApplicationRequest g = ONBOARD__V1__GET_APPLICATION_REQUEST__INIT;
+	reply theirs, none;
+	g.id = app.id;
+	call_kept(other, GET_APP, &g.base, &theirs);
+	g.id = (char *)nobody_id;
+	call_kept(other, GET_APP, &g.base, &none);
+	expect_same_reply("GetApplication by id", &theirs, &none);
+
+	g.id = (char *)"";
+	g.cohort_id = (char *)COHORT;
+	g.siren = (char *)"625308291";
+	call_kept(other, GET_APP, &g.base, &theirs);
+	g.siren = (char *)nobody_siren;
+	call_kept(other, GET_APP, &g.base, &none);
+	expect_same_reply("GetApplication by SIREN", &theirs, &none);
+
+	Onboard__V1__WithdrawApplicationRequest w = ONBOARD__V1__WITHDRAW_APPLICATION_REQUEST__INIT;
+	w.reason = (char *)"not mine";
+	w.id = app.id;
+	w.expected_version = app.version;
+	call_kept(other, WITHDRAW, &w.base, &theirs);
+	w.id = (char *)nobody_id;
+	call_kept(other, WITHDRAW, &w.base, &none);
+	expect_same_reply("WithdrawApplication", &theirs, &none);
+	/* A version that does not match would be refused by a lookup that came first. */
+	w.id = app.id;
+	w.expected_version = app.version + 7;
+	call_kept(other, WITHDRAW, &w.base, &theirs);
+	expect_same_reply("WithdrawApplication at another version", &theirs, &none);
+
+	/* Its owner still sees it, untouched. */
+	g.siren = (char *)"625308291";
+	Onboard__V1__Application *a = NULL;
+	int got = ob_client_call_message(mine, GET_APP, NULL, 0, &g.base,
+	                                 &onboard__v1__application__descriptor,
+	                                 (ProtobufCMessage **)&a, CALL_TIMEOUT_MS, &r);
+	expect_code("its owner reads it", got, &r, OB_CODE_OK);
+	assert_int_equal(a->state, ONBOARD__V1__APPLICATION_STATE__APPLICATION_STATE_SUBMITTED);
+	assert_int_equal(a->version, app.version);
+	protobuf_c_message_free_unpacked(&a->base, NULL);
+	ob_client_close(mine);
+	ob_client_close(other);
+}
+
 int main(void)
 {
 #define T(f, setup) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -1328,6 +1430,7 @@ int main(void)
 	        T(test_login_limited_per_key, setup_default),
 	        T(test_relogin_after_restart, setup_default),
 	        T(test_applicant_sees_only_own, setup_default),
+	        T(test_not_found_tells_nothing, setup_default),
 	};
 #undef T
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -14,6 +14,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -33,6 +34,7 @@ enum {
 	CALL_TIMEOUT_MS = 10000,
 	EVENT_TIMEOUT_MS = 10000, /* for "the server closes it within a few seconds" */
 	SERVING = ONBOARD__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__SERVING,
+	NOT_SERVING = ONBOARD__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__NOT_SERVING,
 };
 
 typedef struct raw raw;
@@ -428,6 +430,44 @@ static void test_kill9_and_restart(void **state)
 	assert_int_equal(ob_testsrv_health(s, CALL_TIMEOUT_MS), SERVING);
 }
 
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Polls Health/Check until it answers want, for up to EVENT_TIMEOUT_MS; returns the last answer. */
+static int health_becomes(ob_testsrv *s, int want)
+{
+	int64_t end = now_ms() + EVENT_TIMEOUT_MS;
+	int got;
+	while ((got = ob_testsrv_health(s, CALL_TIMEOUT_MS)) != want && now_ms() < end)
+		nanosleep(&(struct timespec){.tv_nsec = 50 * 1000000L}, NULL);
+	return got;
+}
+
+/* health.proto: NOT_SERVING when the store cannot be reached. The database file moved away
+ * while onboardd runs (deleted or replaced would look the same to it): Health/Check says
+ * NOT_SERVING within a few seconds; the file back in place, SERVING again. */
+static void test_health_follows_the_store(void **state)
+{
+	ob_testsrv *s = *state;
+	assert_true(s->db[0] != '\0');
+	char away[400];
+	snprintf(away, sizeof(away), "%s.away", s->db);
+	assert_int_equal(ob_testsrv_health(s, CALL_TIMEOUT_MS), SERVING);
+	assert_int_equal(rename(s->db, away), 0);
+	int got = health_becomes(s, NOT_SERVING);
+	int back = rename(away, s->db);
+	if (got != NOT_SERVING)
+		fail_msg("with the database moved away, health says %d, not NOT_SERVING", got);
+	assert_int_equal(back, 0);
+	got = health_becomes(s, SERVING);
+	if (got != SERVING)
+		fail_msg("with the database back, health says %d, not SERVING", got);
+}
+
 int main(void)
 {
 #define T(f, setup) cmocka_unit_test_setup_teardown(f, setup, teardown_stop)
@@ -446,6 +486,7 @@ int main(void)
 	        T(test_sigterm_with_connected_clients, setup_default),
 	        T(test_sigterm_right_after_reply, setup_default),
 	        T(test_kill9_and_restart, setup_default),
+	        T(test_health_follows_the_store, setup_default),
 	};
 #undef T
 	return cmocka_run_group_tests(tests, NULL, NULL);

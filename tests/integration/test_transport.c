@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -340,6 +341,65 @@ static void test_silent_connection_closed(void **state)
 	ob_spraw_close(&c);
 }
 
+/* Runs onboardd listening on ipc://DIR/onboardd.sock until it exits (at most 10 s); returns
+ * its exit status, with its stderr in errbuf. */
+static int run_onboardd_on(const char *dir, char *errbuf, size_t n)
+{
+	const char *onboardd = getenv("ONBOARDD");
+	assert_non_null(onboardd);
+	char url[300], db[300], log[300];
+	snprintf(url, sizeof(url), "ipc://%s/onboardd.sock", dir);
+	snprintf(db, sizeof(db), "%s.db", dir);
+	snprintf(log, sizeof(log), "%s.log", dir);
+	pid_t child = fork();
+	assert_true(child >= 0);
+	if (child == 0) {
+		int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		dup2(fd, 2);
+		execl(onboardd, onboardd, "--listen", url, "--db", db, (char *)NULL);
+		_exit(127);
+	}
+	int st = 0;
+	int64_t end = now_ms() + TIMEOUT_MS;
+	while (waitpid(child, &st, WNOHANG) == 0) {
+		if (now_ms() > end) {
+			kill(child, SIGKILL);
+			waitpid(child, &st, 0);
+			break;
+		}
+		sleep_ms(20);
+	}
+	FILE *fp = fopen(log, "r");
+	size_t got = fp != NULL ? fread(errbuf, 1, n - 1, fp) : 0;
+	errbuf[got] = '\0';
+	if (fp != NULL)
+		fclose(fp);
+	unlink(log);
+	unlink(db);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+/* Another local user could make the socket's directory first (under /tmp, say) and serve
+ * a socket of theirs there: onboardd refuses a directory that others can write to, or that
+ * belongs to another user (tests run as root in CI; elsewhere that half is not tried). */
+static void test_foreign_socket_directory_refused(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/onboard-dirtest-XXXXXX";
+	assert_non_null(mkdtemp(dir));
+	char err[4096];
+	assert_int_equal(chmod(dir, 0777), 0);
+	assert_int_not_equal(run_onboardd_on(dir, err, sizeof(err)), 0);
+	assert_non_null(strstr(err, "can be written by others"));
+	assert_int_equal(chmod(dir, 0700), 0);
+	if (geteuid() == 0) {
+		assert_int_equal(chown(dir, 65534, 65534), 0);
+		assert_int_not_equal(run_onboardd_on(dir, err, sizeof(err)), 0);
+		assert_non_null(strstr(err, "belongs to uid 65534"));
+	}
+	rmdir(dir);
+}
+
 int main(void)
 {
 	signal(SIGPIPE, SIG_IGN);
@@ -352,6 +412,7 @@ int main(void)
 	        T(test_refusals_logged_at_most_once_a_second, setup_one),
 	        T(test_silent_connection_closed, setup_default),
 	        T(test_no_request_id_hides_a_call, setup_access_log),
+	        cmocka_unit_test(test_foreign_socket_directory_refused),
 	};
 #undef T
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,7 +1,8 @@
 /*
  * test_rpc_base.c: the small pieces under the request pipeline: the per-call arena
- * (rpc/arena.c), the strict wire check's depth bound and paths (rpc/pbcheck.c), and the UTF-8
- * validator (base/utf8.c) with the classic malformed vectors.
+ * (rpc/arena.c), the strict wire check's depth bound and paths (rpc/pbcheck.c), the UTF-8
+ * validator (base/utf8.c) with the classic malformed vectors, and the log lines (base/log.c)
+ * that values a caller chose must not forge.
  *
  * The contract's messages nest at most three deep (Application.company.address), so the
  * nesting bound of ob_pbcheck is driven here through a hand-written recursive descriptor,
@@ -15,7 +16,10 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <jansson.h>
+#include <unistd.h>
 
+#include "base/log.h"
 #include "base/utf8.h"
 #include "onboard/v1/health.pb-c.h"
 #include "onboard/v1/onboarding.pb-c.h"
@@ -395,6 +399,217 @@ static void test_utf8_text(void **state)
 	assert_true(ob_utf8_valid_text("\xC2\xA0", 2)); /* NBSP is text */
 }
 
+/* A copy or a format that does not fit is cut between two characters, never inside one: at
+ * every limit, for 2-, 3- and 4-byte characters, the result is valid UTF-8, as long as it can
+ * be, and a prefix of the input. */
+static void test_utf8_cut_on_boundary(void **state)
+{
+	(void)state;
+	static const char *const texts[] = {
+	        "\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9",          /* ééééé */
+	        "a\xE2\x82\xAC\xE2\x82\xAC\xE2\x82\xAC",             /* a€€€ */
+	        "\xF0\x9F\x98\x80\xF0\x9F\x98\x80z\xF0\x9F\x98\x80", /* 😀😀z😀 */
+	};
+	for (size_t t = 0; t < sizeof(texts) / sizeof(texts[0]); t++) {
+		const char *in = texts[t];
+		size_t len = strlen(in);
+		for (size_t size = 1; size <= len + 2; size++) {
+			char out[32];
+			memset(out, 'X', sizeof(out));
+			size_t n = ob_utf8_copy(out, size, in);
+			assert_int_equal(n, strlen(out));
+			assert_true(n < size);
+			assert_memory_equal(out, in, n);
+			if (!ob_utf8_valid(out, n))
+				fail_msg("copy of text %zu into %zu bytes is not UTF-8", t, size);
+			/* As long as it can be: the next character would not have fit. */
+			if (n < len) {
+				unsigned char c = (unsigned char)in[n];
+				size_t next = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 1;
+				assert_true(n + next > size - 1);
+			}
+			char fmt[32];
+			ob_utf8_format(fmt, size, "%s", in);
+			assert_string_equal(fmt, out);
+		}
+	}
+	/* What a withdrawal reason of 250 e-acute becomes behind "withdrawn: " in 501 bytes. */
+	char reason[501], why[501];
+	for (size_t i = 0; i < 250; i++)
+		memcpy(reason + 2 * i, "\xC3\xA9", 2);
+	reason[500] = '\0';
+	ob_utf8_format(why, sizeof(why), "withdrawn: %s", reason);
+	assert_int_equal(strlen(why), 499); /* 11 + 244 characters; half of the 245th dropped */
+	assert_true(ob_utf8_valid(why, strlen(why)));
+}
+
+/* ---- the log ---------------------------------------------------------- */
+
+/* What one call of fn(arg) writes to stderr, with the log in format; malloc'd. */
+static char *capture_stderr(ob_log_format format, void (*fn)(const void *), const void *arg)
+{
+	int fds[2];
+	assert_int_equal(pipe(fds), 0);
+	fflush(stderr);
+	int saved = dup(2);
+	assert_true(saved >= 0);
+	assert_true(dup2(fds[1], 2) >= 0);
+	ob_log_configure(format, OB_LOG_INFO, true);
+	fn(arg);
+	ob_log_configure(OB_LOG_TEXT, OB_LOG_INFO, true);
+	dup2(saved, 2);
+	close(saved);
+	close(fds[1]);
+	size_t cap = 65536, len = 0;
+	char *out = malloc(cap);
+	assert_non_null(out);
+	ssize_t r;
+	while ((r = read(fds[0], out + len, cap - 1 - len)) > 0)
+		len += (size_t)r;
+	close(fds[0]);
+	out[len] = '\0';
+	return out;
+}
+
+static void log_access(const void *arg)
+{
+	ob_log_access(arg);
+}
+
+/* Asserts that out is exactly one line, of valid UTF-8 without a control character. */
+static void assert_one_clean_line(const char *out)
+{
+	size_t len = strlen(out);
+	assert_true(len > 1);
+	assert_int_equal(out[len - 1], '\n');
+	if (!ob_utf8_valid(out, len))
+		fail_msg("the line is not valid UTF-8: %s", out);
+	for (size_t i = 0; i + 1 < len; i++)
+		if ((unsigned char)out[i] < 0x20 || out[i] == 0x7F)
+			fail_msg("control byte 0x%02x at %zu of the line: %s",
+			         (unsigned char)out[i], i, out);
+}
+
+/* A method, request id and peer that try to forge fields and lines, with quotes, a newline, a
+ * carriage return, a tab, C0 and C1 controls, an escape sequence, DEL, U+2028 and bytes that
+ * are not UTF-8. */
+static const char forged_method[] =
+        "/m\" status=OK latency_us=1\n2020-01-01T00:00:00.000Z method=\"/forged\"\r\t"
+        "\x01\x1b[31m\x7f\xc2\x85\xe2\x80\xa8\xff\xc3(caf\xc3\xa9";
+static const ob_access_entry forged = {
+        .method = forged_method,
+        .status = "PERMISSION_DENIED",
+        .latency_us = 42,
+        .request_id = "rid\" peer=\"x",
+        .peer = "tcp:192.0.2.1:5 status=OK",
+};
+
+/* The text format quotes and escapes every value a caller chose: one line, the same six fields,
+ * each value read back as sent (invalid bytes as U+FFFD). */
+static void test_access_log_text_quoted(void **state)
+{
+	(void)state;
+	char *out = capture_stderr(OB_LOG_TEXT, log_access, &forged);
+	assert_one_clean_line(out);
+	static const char want[] =
+	        " method=\"/m\\\" status=OK latency_us=1\\n2020-01-01T00:00:00.000Z "
+	        "method=\\\"/forged\\\"\\r\\t\\u0001\\u001b[31m\\u007f\\u0085\\u2028\\ufffd\\ufffd("
+	        "caf\xc3\xa9\" status=PERMISSION_DENIED latency_us=42 request_id=\"rid\\\" "
+	        "peer=\\\"x\" peer=\"tcp:192.0.2.1:5 status=OK\"\n";
+	assert_true(strlen(out) > 24); /* 2020-11-20T12:00:00.000Z */
+	assert_string_equal(out + 24, want);
+	free(out);
+}
+
+/* The JSON format is valid JSON (and UTF-8) whatever the values hold, with exactly the six
+ * fields, the values as sent but for the bytes that are not UTF-8. */
+static void test_access_log_json_escaped(void **state)
+{
+	(void)state;
+	char *out = capture_stderr(OB_LOG_JSON, log_access, &forged);
+	assert_one_clean_line(out);
+	json_error_t jerr;
+	json_t *j = json_loads(out, 0, &jerr);
+	if (j == NULL)
+		fail_msg("not JSON (%s): %s", jerr.text, out);
+	assert_int_equal(json_object_size(j), 6);
+	assert_string_equal(json_string_value(json_object_get(j, "method")),
+	                    "/m\" status=OK latency_us=1\n2020-01-01T00:00:00.000Z "
+	                    "method=\"/forged\"\r\t\x01\x1b[31m\x7f\xc2\x85\xe2\x80\xa8"
+	                    "\xef\xbf\xbd\xef\xbf\xbd(caf\xc3\xa9");
+	assert_string_equal(json_string_value(json_object_get(j, "status")), "PERMISSION_DENIED");
+	assert_int_equal(json_integer_value(json_object_get(j, "latency_us")), 42);
+	assert_string_equal(json_string_value(json_object_get(j, "request_id")), "rid\" peer=\"x");
+	assert_string_equal(json_string_value(json_object_get(j, "peer")),
+	                    "tcp:192.0.2.1:5 status=OK");
+	json_decref(j);
+	free(out);
+}
+
+/* A long value is cut between two characters in both formats. */
+static void test_access_log_long_value_cut(void **state)
+{
+	(void)state;
+	char method[401];
+	method[0] = '/';
+	for (size_t i = 0; i < 200; i++)
+		memcpy(method + 1 + 2 * i, "\xc3\xa9", 2);
+	method[400] = '\0';
+	ob_access_entry e = {.method = method, .status = "OK", .peer = "ipc"};
+	char *out = capture_stderr(OB_LOG_TEXT, log_access, &e);
+	assert_one_clean_line(out);
+	assert_non_null(strstr(out, "\" status=OK "));
+	free(out);
+	out = capture_stderr(OB_LOG_JSON, log_access, &e);
+	assert_one_clean_line(out);
+	json_t *j = json_loads(out, 0, NULL);
+	assert_non_null(j);
+	const char *m = json_string_value(json_object_get(j, "method"));
+	assert_true(strlen(m) > 100 && strlen(m) <= 128);
+	assert_memory_equal(m, method, strlen(m));
+	json_decref(j);
+	free(out);
+}
+
+static void log_free_form(const void *arg)
+{
+	ob_log(OB_LOG_WARN, "security: unauthenticated peer=ipc %s", (const char *)arg);
+}
+
+/* A free-form message that carries a caller's bytes stays one line of valid UTF-8 too. */
+static void test_log_message_escaped(void **state)
+{
+	(void)state;
+	for (int f = 0; f < 2; f++) {
+		char *out = capture_stderr(f == 0 ? OB_LOG_TEXT : OB_LOG_JSON, log_free_form,
+		                           forged_method);
+		assert_one_clean_line(out);
+		if (f == 1) {
+			json_t *j = json_loads(out, 0, NULL);
+			assert_non_null(j);
+			json_decref(j);
+		}
+		free(out);
+	}
+}
+
+/* A message longer than the log takes is cut between two characters: no half character shows
+ * up as U+FFFD at its end. */
+static void test_log_message_cut_on_boundary(void **state)
+{
+	(void)state;
+	char text[1001];
+	text[0] = 'x';
+	for (size_t i = 0; i < 500; i++)
+		memcpy(text + 1 + 2 * i, "\xc3\xa9", 2);
+	text[1000] = '\0'; /* x, then 499.5 e-acute: any cut of an odd prefix is mid-character */
+	char *out = capture_stderr(OB_LOG_TEXT, log_free_form, text);
+	assert_one_clean_line(out);
+	assert_null(strstr(out, "\\ufffd"));
+	assert_non_null(strstr(out, "\xc3\xa9\n"));
+	free(out);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -412,6 +627,12 @@ int main(void)
 	        cmocka_unit_test(test_utf8_valid),
 	        cmocka_unit_test(test_utf8_invalid),
 	        cmocka_unit_test(test_utf8_text),
+	        cmocka_unit_test(test_utf8_cut_on_boundary),
+	        cmocka_unit_test(test_access_log_text_quoted),
+	        cmocka_unit_test(test_access_log_json_escaped),
+	        cmocka_unit_test(test_access_log_long_value_cut),
+	        cmocka_unit_test(test_log_message_escaped),
+	        cmocka_unit_test(test_log_message_cut_on_boundary),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
