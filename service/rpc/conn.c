@@ -75,6 +75,7 @@ static void close_locked(ob_conn *c)
 	if (c->closing)
 		return;
 	c->closing = true;
+	atomic_store(&c->gone, true);
 	c->refs--; /* the open reference; the caller holds another */
 	nng_stream_close(c->st);
 	while (c->txq != NULL) {
@@ -530,6 +531,7 @@ void ob_conn_accept(ob_server *s, ob_listener *l, nng_stream *st)
 	describe_peer(c);
 	c->accepted_ms = now_ms();
 	atomic_init(&c->last_active_ms, c->accepted_ms);
+	atomic_init(&c->gone, false);
 
 	pthread_mutex_lock(&s->conn_mu);
 	const char *why = refusal(s, c);

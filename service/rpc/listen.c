@@ -14,6 +14,7 @@
 
 #include "base/log.h"
 #include "defaults.h"
+#include "secretfile.h"
 #include "rpc/server_impl.h"
 
 /* Wait after a failed accept (out of descriptors, say) before the next. */
@@ -39,27 +40,20 @@ static void accept_cb(void *arg)
 	nng_sleep_aio(ACCEPT_BACKOFF_MS, l->aio);
 }
 
-/* Reads a whole PEM file. Unbuffered, and every buffer given up is wiped
- * first: a private key leaves no copy behind in freed memory. */
+/* Reads a whole PEM file (a certificate or a CA bundle: public). */
 static char *read_pem(const char *path)
 {
 	FILE *f = fopen(path, "rb");
 	if (f == NULL)
 		return NULL;
-	setvbuf(f, NULL, _IONBF, 0);
 	char *buf = NULL;
 	size_t len = 0, cap = 0;
 	for (;;) {
 		if (len + 4096 + 1 > cap) {
 			size_t ncap = cap * 2 + 8192;
-			char *g = malloc(ncap);
+			char *g = realloc(buf, ncap);
 			if (g == NULL)
 				break;
-			if (buf != NULL) {
-				memcpy(g, buf, len);
-				sodium_memzero(buf, cap);
-				free(buf);
-			}
 			buf = g;
 			cap = ncap;
 		}
@@ -74,6 +68,9 @@ static char *read_pem(const char *path)
 	return buf;
 }
 
+/* A PEM private key is at most a few kilobytes; a megabyte bounds a mistake. */
+enum { TLS_KEY_MAX = 1 << 20 };
+
 static ob_err setup_tls(ob_server *s)
 {
 	const ob_server_config *c = &s->cfg;
@@ -81,10 +78,21 @@ static ob_err setup_tls(ob_server *s)
 		ob_log(OB_LOG_ERROR, "tls+tcp:// needs --tls-cert and --tls-key");
 		return OB_EINVAL;
 	}
-	char *cert = read_pem(c->tls_cert), *key = read_pem(c->tls_key), *ca = NULL;
+	/* The private key is a secret file (common/secretfile.h, a link followed: certbot's
+	 * live/ folder is links), read into guarded memory that is wiped when freed. */
+	char why[512];
+	char *key = NULL, *ca = NULL;
+	size_t key_len = 0;
+	int krc = ob_secret_read(c->tls_key, true, TLS_KEY_MAX, &key, &key_len, why, sizeof(why));
+	char *cert = read_pem(c->tls_cert);
 	ob_err err = OB_OK;
-	if (cert == NULL || key == NULL) {
-		ob_log(OB_LOG_ERROR, "cannot read the TLS certificate or key file");
+	if (krc != 0) {
+		ob_log(OB_LOG_ERROR, "refusing the TLS key: %s", why);
+		err = ob_err_from_errno(krc);
+		goto out;
+	}
+	if (cert == NULL) {
+		ob_log(OB_LOG_ERROR, "cannot read the TLS certificate %s", c->tls_cert);
 		err = OB_EIO;
 		goto out;
 	}
@@ -108,10 +116,8 @@ static ob_err setup_tls(ob_server *s)
 		err = ob_server_from_nng(rv);
 	}
 out:
-	if (key != NULL) {
-		sodium_memzero(key, strlen(key)); /* the private key does not linger */
-		free(key);
-	}
+	if (key != NULL)
+		sodium_free(key); /* wiped: the private key does not linger */
 	free(cert);
 	free(ca);
 	return err;

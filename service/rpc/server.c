@@ -127,8 +127,13 @@ static void *worker_main(void *arg)
 			s->tail = NULL;
 		bool stopping = s->stopping;
 		pthread_mutex_unlock(&s->mu);
-		if (stopping)
-			ob_conn_reply(s, rq, NULL); /* closing: abandoned */
+		/* Nobody to answer: the server is closing, or the peer hung up
+		 * before its request was begun. Not begun, not acknowledged: a
+		 * client that still wants it sends it again, with its
+		 * idempotency key. This also gives the connection's slot back at
+		 * once to whoever pipelined and hung up. */
+		if (stopping || atomic_load(&rq->conn->gone))
+			ob_conn_reply(s, rq, NULL);
 		else
 			serve(s, &call, rq);
 		pthread_mutex_lock(&s->mu);

@@ -90,6 +90,7 @@ typedef struct ob_conn {
 	pthread_mutex_t mu; /* guards everything below up to the identity */
 	unsigned refs;
 	bool closing;
+	atomic_bool gone; /* closing, readable without mu: workers skip its requests */
 	/* receive side */
 	uint8_t *rbuf;
 	size_t rcap, rlen;
