@@ -1,19 +1,14 @@
 #include "keyfile.h"
 #include "login_message.h"
+#include "secretfile.h"
 
-#include <errno.h>
-#include <stdbool.h>
-#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <sodium.h>
 
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-        __attribute__((format(printf, 3, 4)));
+static int fail(char *err, size_t errlen, const char *fmt, ...) OB_PRINTF(3, 4);
 static int fail(char *err, size_t errlen, const char *fmt, ...)
 {
 	if (err != NULL && errlen > 0) {
@@ -25,7 +20,7 @@ static int fail(char *err, size_t errlen, const char *fmt, ...)
 	return -1;
 }
 
-static void key_id(const uint8_t pk[32], char id[OB_KEYFILE_ID_LEN + 1])
+void ob_keyfile_key_id(const uint8_t pk[32], char id[OB_KEYFILE_ID_LEN + 1])
 {
 	uint8_t h[32];
 	crypto_generichash(h, sizeof(h), pk, 32, NULL, 0);
@@ -42,21 +37,13 @@ int ob_keyfile_generate(const char *path, char id[OB_KEYFILE_ID_LEN + 1], char p
 	sodium_bin2base64(line, sizeof(line), seed, sizeof(seed), sodium_base64_VARIANT_ORIGINAL);
 	sodium_memzero(seed, sizeof(seed));
 	sodium_memzero(sk, sizeof(sk));
-	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (fd < 0) {
-		sodium_memzero(line, sizeof(line));
-		return fail(err, errlen, "cannot create %s: %s%s", path, strerror(errno),
-		            errno == EEXIST ? " (a key file is never overwritten)" : "");
-	}
 	size_t n = strlen(line);
 	line[n++] = '\n';
-	bool ok = fchmod(fd, 0600) == 0 && write(fd, line, n) == (ssize_t)n && fsync(fd) == 0;
+	int rc = ob_secret_create(path, line, n, err, errlen);
 	sodium_memzero(line, sizeof(line));
-	if (close(fd) != 0 || !ok) {
-		unlink(path);
-		return fail(err, errlen, "cannot write %s", path);
-	}
-	key_id(pk, id);
+	if (rc != 0)
+		return -1;
+	ob_keyfile_key_id(pk, id);
 	sodium_bin2base64(pk_b64, 64, pk, sizeof(pk), sodium_base64_VARIANT_ORIGINAL);
 	return 0;
 }
@@ -64,37 +51,23 @@ int ob_keyfile_generate(const char *path, char id[OB_KEYFILE_ID_LEN + 1], char p
 int ob_keyfile_load(const char *path, uint8_t seed[32], char id[OB_KEYFILE_ID_LEN + 1], char *err,
                     size_t errlen)
 {
-	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
-		return fail(err, errlen, "cannot open the key file %s: %s", path, strerror(errno));
-	struct stat st;
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || (st.st_mode & 077) != 0 ||
-	    st.st_uid != geteuid()) {
-		close(fd);
-		return fail(err, errlen,
-		            "%s must be a regular file of yours that nobody else can read "
-		            "(chmod 600 %s)",
-		            path, path);
-	}
-	char buf[128];
-	ssize_t n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0) {
-		sodium_memzero(buf, sizeof(buf));
-		return fail(err, errlen, "cannot read the key file %s", path);
-	}
-	buf[n] = '\0';
-	size_t len = strcspn(buf, "\r\n");
+	char *text = NULL;
+	size_t len = 0;
+	if (ob_secret_read(path, false, 128, &text, &len, err, errlen) != 0)
+		return -1;
+	size_t line = strcspn(text, "\r\n");
 	size_t bin_len = 0;
-	int rc = sodium_base642bin(seed, 32, buf, len, NULL, &bin_len, NULL,
+	int rc = sodium_base642bin(seed, 32, text, line, NULL, &bin_len, NULL,
 	                           sodium_base64_VARIANT_ORIGINAL);
-	sodium_memzero(buf, sizeof(buf));
-	if (rc != 0 || bin_len != 32)
+	sodium_free(text);
+	if (rc != 0 || bin_len != 32) {
+		sodium_memzero(seed, 32);
 		return fail(err, errlen, "%s is not a key file made by 'onboard keygen'", path);
+	}
 	uint8_t pk[32], sk[64];
 	crypto_sign_seed_keypair(pk, sk, seed);
 	sodium_memzero(sk, sizeof(sk));
-	key_id(pk, id);
+	ob_keyfile_key_id(pk, id);
 	return 0;
 }
 

@@ -73,7 +73,7 @@ OB_NODISCARD bool ob_role_parse(const char *s, ob_role *out);
 
 /* One caller's public key as the keyring holds it. */
 typedef struct ob_key {
-	char id[OB_KEY_ID_LEN + 1];       /* ob_key_id_of(pk), NUL-terminated */
+	char id[OB_KEY_ID_LEN + 1];       /* ob_keyfile_key_id(pk), NUL-terminated */
 	ob_role role;                     /* never OB_ROLE_NONE in a keyring */
 	uint8_t pk[32];                   /* Ed25519 public key */
 	int64_t not_before_ms;            /* first valid instant, inclusive; 0 = open */
@@ -82,12 +82,13 @@ typedef struct ob_key {
 } ob_key;
 
 /*
- * The key id of a public key: the first 8 bytes of BLAKE2b-256(pk) in lowercase hex, plus NUL.
- * Derived rather than chosen, so that a keyring line cannot pair an id with someone else's key.
- * 64 bits is enough to name keys, not to resist collisions an attacker searches for; that is
- * fine because the keyring refuses duplicates and only operators add keys.
+ * The key id of a public key is ob_keyfile_key_id() (common/keyfile.h, the one implementation
+ * the client shares): the first 8 bytes of BLAKE2b-256(pk) in lowercase hex. Derived rather
+ * than chosen, so that a keyring line cannot pair an id with someone else's key. 64 bits is
+ * enough to name keys, not to resist collisions an attacker searches for; that is fine because
+ * the keyring refuses duplicates and only operators add keys. Key files are written and read by
+ * ob_keyfile_generate() and ob_keyfile_load() there too.
  */
-void ob_key_id_of(const uint8_t pk[32], char id[OB_KEY_ID_LEN + 1]);
 
 /* True when s is exactly OB_KEY_ID_LEN lowercase hex characters followed by NUL. Safe on any
  * string (reads at most OB_KEY_ID_LEN + 1 bytes); false for NULL. */
@@ -96,31 +97,13 @@ bool ob_key_id_valid(const char *s);
 /* True when now_ms is within [not_before, not_after] (each bound inclusive, 0 = open). */
 bool ob_key_valid_at(const ob_key *key, int64_t now_ms);
 
-/*
- * Creates a new key pair for a caller: a random 32-byte Ed25519 seed is written to out_path as
- * one line of standard base64 (the format ob_key_load_seed reads), in a file created with
- * O_CREAT|O_EXCL|O_NOFOLLOW and mode 0600 (an existing file, or a symbolic link, is never
- * overwritten: OB_EEXIST), then fsync'ed with its directory. On success key_id and pk_b64 (NUL
- * terminated) are what the operator puts in the keyring line. On any failure after the file
- * was created, the file is removed. Prints nothing. The seed never leaves this function except
- * into the file, and its copies are wiped. Blocks on disk I/O.
- */
-OB_NODISCARD ob_err ob_key_generate(const char *out_path, char key_id[OB_KEY_ID_LEN + 1],
-                                    char pk_b64[64], char *err, size_t errlen);
-
-/* Reads a seed written by ob_key_generate, after ob_secret_file_check. OB_EINVAL when the
- * content is not one line of base64 of exactly 32 bytes. seed is written only on success; the
- * caller wipes it (sodium_memzero) when done. */
-OB_NODISCARD ob_err ob_key_load_seed(const char *path, uint8_t seed[32], char *err, size_t errlen);
-
 /* ---- secret files --------------------------------------------------------------------------- */
 
 /*
- * Checks that path is a file only the running user can read: a regular file (a symbolic link
- * is refused, not followed), owned by the effective uid, with no group or other permission bit
- * (0600 or 0400). The file is opened and checked with fstat, so the answer is about the file
- * itself. Returns OB_EPERM for a failed check, OB_ENOTFOUND when there is no such file, OB_EIO
- * for other system errors. Does not block except on disk I/O.
+ * Checks that path is a secret file under the rules of common/secretfile.h, a symbolic link
+ * refused: a regular file owned by the effective uid with no group or other permission bit.
+ * Returns OB_EPERM for a failed check, OB_ENOTFOUND when there is no such file, OB_EIO for other
+ * system errors. Does not block except on disk I/O.
  */
 OB_NODISCARD ob_err ob_secret_file_check(const char *path, char *err, size_t errlen);
 
@@ -143,7 +126,7 @@ OB_NODISCARD ob_err ob_secret_file_read(const char *path, uint8_t *out, size_t w
  *     KEY_ID ROLE PUBLIC_KEY_BASE64 NOT_BEFORE NOT_AFTER LABEL...
  *     3f2a9c0d1e4b5a68 reviewer 1fW...= 2024-01-01T00:00:00Z - Jeanne Martin (ops)
  *
- * Fields are separated by spaces or tabs. KEY_ID is ob_key_id_of(PUBLIC_KEY) (checked); ROLE a
+ * Fields are separated by spaces or tabs. KEY_ID is ob_keyfile_key_id(PUBLIC_KEY) (checked); ROLE a
  * name ob_role_parse accepts; PUBLIC_KEY standard padded base64 of 32 bytes; NOT_BEFORE and
  * NOT_AFTER an RFC 3339 timestamp as ob_time_parse_rfc3339 accepts it (any offset; a bare date
  * is midnight UTC), after 1970-01-01T00:00:00Z, or `-` for open, with NOT_BEFORE <= NOT_AFTER;

@@ -26,6 +26,8 @@
 #include <sodium.h>
 
 #include "domain/calendar.h"
+#include "keyfile.h"
+#include "secretfile.h"
 
 /* Writes a formatted message to err when there is room for one. */
 static void errf(char *err, size_t errlen, const char *fmt, ...) OB_PRINTF(3, 4);
@@ -68,13 +70,6 @@ bool ob_role_parse(const char *s, ob_role *out)
 }
 
 /* ---- keys ----------------------------------------------------------------------------------- */
-
-void ob_key_id_of(const uint8_t pk[32], char id[OB_KEY_ID_LEN + 1])
-{
-	uint8_t h[crypto_generichash_BYTES];
-	crypto_generichash(h, sizeof(h), pk, 32, NULL, 0);
-	sodium_bin2hex(id, OB_KEY_ID_LEN + 1, h, OB_KEY_ID_LEN / 2);
-}
 
 static bool is_lower_hex(char c)
 {
@@ -215,7 +210,7 @@ static int parse_line(span line, ob_key *key, char *why, size_t whylen)
 		return -1;
 	}
 	char want[OB_KEY_ID_LEN + 1];
-	ob_key_id_of(key->pk, want);
+	ob_keyfile_key_id(key->pk, want);
 	if (memcmp(want, key->id, OB_KEY_ID_LEN) != 0) {
 		errf(why, whylen, "KEY_ID does not match PUBLIC_KEY (whose id is %s)", want);
 		return -1;
@@ -672,48 +667,11 @@ void ob_keyring_slot_set(ob_keyring_slot *slot, ob_keyring *kr)
 #define SECRET_MAX     1024
 #define SECRET_B64_MAX 1400
 
-/* Opens path for reading without following a final symbolic link and checks the opened file.
- * On OB_OK, *fd_out is open and the caller closes it. */
+/* Opens path under the rules of common/secretfile.h, no symbolic link followed. On OB_OK,
+ * *fd_out is open and the caller closes it. */
 static ob_err open_secret(const char *path, int *fd_out, char *err, size_t errlen)
 {
-	if (path == NULL) {
-		errf(err, errlen, "no secret file path");
-		return OB_EINVAL;
-	}
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW | O_NONBLOCK);
-	if (fd < 0) {
-		int e = errno;
-		/* Linux says ELOOP for a final symlink under O_NOFOLLOW, FreeBSD EMLINK. */
-		if (e == ELOOP || e == EMLINK) {
-			errf(err, errlen, "%s: a symbolic link: refused for a secret", path);
-			return OB_EPERM;
-		}
-		errf(err, errlen, "%s: %s", path, strerror(e));
-		return e == ENOENT ? OB_ENOTFOUND : e == EACCES ? OB_EPERM : OB_EIO;
-	}
-	struct stat st;
-	ob_err rc = OB_OK;
-	if (fstat(fd, &st) != 0) {
-		errf(err, errlen, "%s: %s", path, strerror(errno));
-		rc = OB_EIO;
-	} else if (!S_ISREG(st.st_mode)) {
-		errf(err, errlen, "%s: not a regular file", path);
-		rc = OB_EPERM;
-	} else if (st.st_uid != geteuid()) {
-		errf(err, errlen, "%s: owned by uid %lu, not by the running uid %lu", path,
-		     (unsigned long)st.st_uid, (unsigned long)geteuid());
-		rc = OB_EPERM;
-	} else if (st.st_mode & (S_IRWXG | S_IRWXO)) {
-		errf(err, errlen, "%s: mode %04o gives access to group or others (chmod 600)", path,
-		     (unsigned)(st.st_mode & 07777));
-		rc = OB_EPERM;
-	}
-	if (rc != OB_OK) {
-		close(fd);
-		return rc;
-	}
-	*fd_out = fd;
-	return OB_OK;
+	return ob_err_from_errno(ob_secret_open(path, O_RDONLY, false, fd_out, err, errlen));
 }
 
 ob_err ob_secret_file_check(const char *path, char *err, size_t errlen)
@@ -778,109 +736,4 @@ out:
 	sodium_memzero(bin, sizeof(bin));
 	close(fd);
 	return rc;
-}
-
-/* ---- key generation ------------------------------------------------------------------------- */
-
-static ob_err write_all(int fd, const char *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t w = write(fd, p, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return OB_EIO;
-		p += w, n -= (size_t)w;
-	}
-	return OB_OK;
-}
-
-/* fsync()s the directory holding path, so that the new file's name survives a crash too. */
-static ob_err sync_parent(const char *path)
-{
-	char dir[4096];
-	const char *slash = strrchr(path, '/');
-	if (slash == NULL) {
-		strcpy(dir, ".");
-	} else if (slash == path) {
-		strcpy(dir, "/");
-	} else {
-		size_t n = (size_t)(slash - path);
-		if (n >= sizeof(dir))
-			return OB_EIO;
-		memcpy(dir, path, n);
-		dir[n] = '\0';
-	}
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return OB_EIO;
-	/* Some file systems cannot sync a directory (EINVAL); nothing more can be done there. */
-	int r = fsync(fd);
-	int e = errno;
-	close(fd);
-	return r == 0 || e == EINVAL ? OB_OK : OB_EIO;
-}
-
-ob_err ob_key_generate(const char *out_path, char key_id[OB_KEY_ID_LEN + 1], char pk_b64[64],
-                       char *err, size_t errlen)
-{
-	uint8_t seed[crypto_sign_SEEDBYTES], pk[crypto_sign_PUBLICKEYBYTES];
-	uint8_t sk[crypto_sign_SECRETKEYBYTES];
-	char line[sodium_base64_ENCODED_LEN(crypto_sign_SEEDBYTES, sodium_base64_VARIANT_ORIGINAL) +
-	          1];
-	ob_err rc = OB_OK;
-	bool created = false;
-	int fd = -1;
-
-	if (out_path == NULL || out_path[0] == '\0') {
-		errf(err, errlen, "no output path");
-		return OB_EINVAL;
-	}
-	randombytes_buf(seed, sizeof(seed));
-	if (crypto_sign_seed_keypair(pk, sk, seed) != 0) {
-		errf(err, errlen, "cannot derive the key pair");
-		rc = OB_EINTERNAL;
-		goto out;
-	}
-	sodium_bin2base64(line, sizeof(line), seed, sizeof(seed), sodium_base64_VARIANT_ORIGINAL);
-	size_t n = strlen(line);
-	line[n++] = '\n'; /* the NUL's place: base64 of 32 bytes is 44 characters + NUL */
-
-	fd = open(out_path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, 0600);
-	if (fd < 0) {
-		int e = errno;
-		errf(err, errlen, "%s: %s", out_path, strerror(e));
-		rc = e == EEXIST || e == ELOOP ? OB_EEXIST : e == EACCES ? OB_EPERM : OB_EIO;
-		goto out;
-	}
-	created = true;
-	/* The umask may have removed bits from 0600 (never added any); make the mode exact. */
-	if (fchmod(fd, 0600) != 0 || write_all(fd, line, n) != OB_OK || fsync(fd) != 0) {
-		errf(err, errlen, "%s: %s", out_path, strerror(errno));
-		rc = OB_EIO;
-		goto out;
-	}
-	int r = close(fd);
-	fd = -1;
-	if (r != 0 || sync_parent(out_path) != OB_OK) {
-		errf(err, errlen, "%s: %s", out_path, strerror(errno));
-		rc = OB_EIO;
-		goto out;
-	}
-	ob_key_id_of(pk, key_id);
-	sodium_bin2base64(pk_b64, 64, pk, sizeof(pk), sodium_base64_VARIANT_ORIGINAL);
-out:
-	if (fd >= 0)
-		close(fd);
-	if (rc != OB_OK && created)
-		unlink(out_path);
-	sodium_memzero(seed, sizeof(seed));
-	sodium_memzero(sk, sizeof(sk));
-	sodium_memzero(line, sizeof(line));
-	return rc;
-}
-
-ob_err ob_key_load_seed(const char *path, uint8_t seed[32], char *err, size_t errlen)
-{
-	return ob_secret_file_read(path, seed, 32, err, errlen);
 }

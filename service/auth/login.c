@@ -18,6 +18,7 @@
  * entry, so one is always free when an entry is.
  */
 #include "auth/auth.h"
+#include "keyfile.h"
 
 #include <assert.h>
 #include <stdlib.h>
@@ -100,7 +101,7 @@ ob_err ob_login_sign(const uint8_t seed[32], const char key_id[OB_KEY_ID_LEN + 1
 		rc = OB_EINTERNAL;
 		goto out;
 	}
-	ob_key_id_of(pk, id);
+	ob_keyfile_key_id(pk, id);
 	if (memcmp(id, key_id, OB_KEY_ID_LEN) != 0) {
 		rc = OB_EINVAL;
 		goto out;

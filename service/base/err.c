@@ -1,5 +1,7 @@
 #include "base/err.h"
 
+#include <errno.h>
+
 #include <stddef.h>
 
 static const char *const descriptions[OB_ERR_COUNT_] = {
@@ -27,4 +29,31 @@ const char *ob_strerror(ob_err err)
 	if ((unsigned)err >= OB_ERR_COUNT_ || descriptions[err] == NULL)
 		return "unknown error";
 	return descriptions[err];
+}
+
+ob_err ob_err_from_errno(int e)
+{
+	switch (e < 0 ? -e : e) {
+	case 0:
+		return OB_OK;
+	case ENOENT:
+	case ENOTDIR:
+		return OB_ENOTFOUND;
+	case EACCES:
+	case EPERM:
+	case EROFS:
+	case ELOOP:
+		return OB_EPERM;
+	case EEXIST:
+		return OB_EEXIST;
+	case ENOMEM:
+		return OB_ENOMEM;
+	case EINVAL:
+	case ENAMETOOLONG:
+		return OB_EINVAL;
+	case EFBIG:
+		return OB_ETOOBIG;
+	default:
+		return OB_EIO;
+	}
 }

@@ -3,19 +3,13 @@
  *
  * Every fallible function returns an ob_err and passes its results through
  * out-parameters. Foreign codes are translated once, where they enter: SQLite
- * codes in store/, nng codes in rpc/server.c. ob_err becomes a wire status
+ * codes in store/, nng codes in rpc/server.c, errno values here. ob_err becomes a wire status
  * code in exactly one table (rpc/status.c).
  */
 #ifndef OB_BASE_ERR_H
 #define OB_BASE_ERR_H
 
-#if defined(__GNUC__)
-#define OB_NODISCARD    __attribute__((warn_unused_result))
-#define OB_PRINTF(a, b) __attribute__((format(printf, a, b)))
-#else
-#define OB_NODISCARD
-#define OB_PRINTF(a, b)
-#endif
+#include "attr.h" /* OB_NODISCARD, OB_PRINTF: common/, shared with the client */
 
 typedef enum ob_err {
 	OB_OK = 0,
@@ -40,5 +34,9 @@ typedef enum ob_err {
 
 /* A static English description of err; never NULL. */
 const char *ob_strerror(ob_err err);
+
+/* An errno value (positive or negative) as an ob_err: the one translation of
+ * the operating system's codes. */
+ob_err ob_err_from_errno(int e);
 
 #endif

@@ -3,6 +3,7 @@
  * The contracts and the formats are in vault.h; this file explains the choices behind them.
  */
 #include "crypto/vault.h"
+#include "secretfile.h"
 
 #include <assert.h>
 #include <errno.h>
@@ -339,62 +340,6 @@ ob_err ob_vault_from_text(const char *text, size_t len, const char *name, ob_vau
 
 /* ---- the master key file: the file itself ---------------------------------------------- */
 
-static ob_err errno_to_err(int e)
-{
-	switch (e) {
-	case ENOENT:
-	case ENOTDIR:
-		return OB_ENOTFOUND;
-	case EACCES:
-	case EPERM:
-	case EROFS:
-		return OB_EPERM;
-	case EEXIST:
-		return OB_EEXIST;
-	case ENOMEM:
-		return OB_ENOMEM;
-	default:
-		return OB_EIO;
-	}
-}
-
-/*
- * The checks on an open master key file. On the descriptor rather than the path, so that
- * what is checked is what is read; a symlink is followed (systemd credentials and secret
- * mounts use them) and the file it leads to is what must pass.
- */
-static ob_err check_file(int fd, const char *path, char *err, size_t errlen)
-{
-	struct stat st;
-	if (fstat(fd, &st) != 0) {
-		set_err(err, errlen, "%s: %s", path, strerror(errno));
-		return OB_EIO;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		set_err(err, errlen, "%s: not a regular file", path);
-		return OB_EPERM;
-	}
-	if (st.st_uid != geteuid()) {
-		set_err(err, errlen,
-		        "%s: owned by uid %lu, but the service runs as uid %lu; chown it to the "
-		        "service user",
-		        path, (unsigned long)st.st_uid, (unsigned long)geteuid());
-		return OB_EPERM;
-	}
-	if ((st.st_mode & (S_IRWXG | S_IRWXO)) != 0) {
-		set_err(err, errlen,
-		        "%s: mode %04o gives group or others access to the master keys; run "
-		        "`chmod 600 %s`",
-		        path, (unsigned)(st.st_mode & 07777), path);
-		return OB_EPERM;
-	}
-	if (st.st_size > OB_VAULT_MAX_FILE) {
-		set_err(err, errlen, "%s: over %d bytes", path, OB_VAULT_MAX_FILE);
-		return OB_ETOOBIG;
-	}
-	return OB_OK;
-}
-
 /* Reads fd from its offset to the end into buf (cap bytes); *len = bytes read. */
 static ob_err read_all(int fd, char *buf, size_t cap, size_t *len, const char *path, char *err,
                        size_t errlen)
@@ -412,31 +357,20 @@ static ob_err read_all(int fd, char *buf, size_t cap, size_t *len, const char *p
 			return OB_OK;
 		*len += (size_t)r;
 	}
-	/* cap is one more than the largest file accepted: the file grew after fstat. */
+	/* cap is one more than the largest file accepted. */
 	set_err(err, errlen, "%s: over %d bytes", path, OB_VAULT_MAX_FILE);
 	return OB_ETOOBIG;
 }
 
 /*
- * Opens path with flags and checks it. O_NONBLOCK so that a FIFO planted at the path is
- * refused by check_file instead of blocking the open; it changes nothing for a regular file.
- * Returns the descriptor in *fd_out.
+ * Opens path with flags (O_RDONLY, or O_RDWR | O_APPEND to rotate) under the rules of
+ * common/secretfile.h. A symbolic link is followed (systemd credentials and secret mounts use
+ * them) and the file it leads to is what must pass; the checks are made on the descriptor, so
+ * what is checked is what is read. Returns the descriptor in *fd_out.
  */
 static ob_err open_checked(const char *path, int flags, int *fd_out, char *err, size_t errlen)
 {
-	int fd = open(path, flags | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-	if (fd < 0) {
-		int e = errno;
-		set_err(err, errlen, "%s: %s", path, strerror(e));
-		return errno_to_err(e);
-	}
-	ob_err rc = check_file(fd, path, err, errlen);
-	if (rc != OB_OK) {
-		close(fd);
-		return rc;
-	}
-	*fd_out = fd;
-	return OB_OK;
+	return ob_err_from_errno(ob_secret_open(path, flags, true, fd_out, err, errlen));
 }
 
 /*
@@ -490,21 +424,6 @@ ob_err ob_vault_open(const char *path, ob_vault **out, char *err, size_t errlen)
 	return rc;
 }
 
-/* Writes all of buf, retrying short writes and EINTR. */
-static bool write_all(int fd, const char *buf, size_t len)
-{
-	while (len > 0) {
-		ssize_t w = write(fd, buf, len);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return false;
-		buf += w;
-		len -= (size_t)w;
-	}
-	return true;
-}
-
 /* kid, or if kid is NULL "kYYYYMMDD" of today (UTC) into out. False if kid is not valid. */
 static bool choose_kid(const char *kid, char out[OB_VAULT_KID_SIZE])
 {
@@ -544,29 +463,6 @@ static size_t append_key_line(char *text, const char *kid)
 	return len;
 }
 
-/* fsyncs the directory holding path, so that a newly created entry survives a crash. */
-static bool sync_parent(const char *path)
-{
-	const char *slash = strrchr(path, '/');
-	char *dir;
-	if (slash == NULL)
-		dir = strdup(".");
-	else if (slash == path)
-		dir = strdup("/");
-	else
-		dir = strndup(path, (size_t)(slash - path));
-	if (dir == NULL)
-		return false;
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	free(dir);
-	if (fd < 0)
-		return false;
-	/* Some file systems refuse fsync on a directory (EINVAL): nothing more can be done. */
-	bool ok = fsync(fd) == 0 || errno == EINVAL;
-	close(fd);
-	return ok;
-}
-
 /* Room for the header, the index line and one key line, or a newline and one key line. */
 enum { LINE_ROOM = OB_VAULT_KID_MAX + 1 + KEY_B64_LEN + 1 + 1 };
 
@@ -588,54 +484,19 @@ ob_err ob_vault_generate_file(const char *path, const char *kid, char *err, size
 		set_err(err, errlen, "%s: libsodium failed to initialise", path);
 		return OB_EINTERNAL;
 	}
-	/* O_EXCL: never replace an existing file, whose keys may be the only copy. It also
-	 * refuses a symlink at path, even a dangling one. */
-	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, 0600);
-	if (fd < 0) {
-		int e = errno;
-		if (e == EEXIST)
-			set_err(err, errlen, "%s: already exists; not overwriting it", path);
-		else
-			set_err(err, errlen, "%s: %s", path, strerror(e));
-		return errno_to_err(e);
-	}
-	ob_err rc = OB_OK;
 	char *text = sodium_malloc(sizeof(file_header) + (size_t)2 * LINE_ROOM);
 	if (text == NULL) {
 		set_err(err, errlen, "%s: out of memory", path);
-		rc = OB_ENOMEM;
-		goto fail;
+		return OB_ENOMEM;
 	}
 	memcpy(text, file_header, sizeof(file_header));
 	append_key_line(text, index_word);
 	size_t len = append_key_line(text, id);
-	/* The umask may have removed bits from 0600 (never added any): set it exactly. */
-	if (fchmod(fd, 0600) != 0 || !write_all(fd, text, len) || fsync(fd) != 0) {
-		set_err(err, errlen, "%s: %s", path, strerror(errno));
-		rc = OB_EIO;
-	}
+	/* A secret file (common/secretfile.h): 0600, never replacing an existing file, whose keys
+	 * may be the only copy, nor writing through a link; synced with its directory. */
+	int rc = ob_secret_create(path, text, len, err, errlen);
 	sodium_free(text);
-	if (rc != OB_OK)
-		goto fail;
-	if (close(fd) != 0) {
-		fd = -1;
-		set_err(err, errlen, "%s: %s", path, strerror(errno));
-		rc = OB_EIO;
-		goto fail;
-	}
-	fd = -1;
-	if (!sync_parent(path)) {
-		set_err(err, errlen, "%s: cannot sync its directory: %s", path, strerror(errno));
-		rc = OB_EIO;
-		goto fail;
-	}
-	return OB_OK;
-
-fail:
-	if (fd >= 0)
-		close(fd);
-	unlink(path);
-	return rc;
+	return ob_err_from_errno(rc);
 }
 
 ob_err ob_vault_rotate_file(const char *path, const char *new_kid, char kid_out[OB_VAULT_KID_SIZE],

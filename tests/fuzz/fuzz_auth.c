@@ -31,6 +31,7 @@
 #include <sodium.h>
 
 #include "auth/auth.h"
+#include "keyfile.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -61,7 +62,7 @@ static void make_key(fuzz_key *k, uint8_t fill)
 {
 	memset(k->seed, fill, sizeof(k->seed));
 	crypto_sign_seed_keypair(k->pk, k->sk, k->seed);
-	ob_key_id_of(k->pk, k->id);
+	ob_keyfile_key_id(k->pk, k->id);
 }
 
 static void teardown(void)
@@ -150,7 +151,7 @@ static void fuzz_keyring(const uint8_t *data, size_t size)
 	for (size_t i = 0; i < n; i++) {
 		const ob_key *k = ob_keyring_at(kr, i);
 		char id[OB_KEY_ID_LEN + 1];
-		ob_key_id_of(k->pk, id);
+		ob_keyfile_key_id(k->pk, id);
 		if (strcmp(id, k->id) != 0 || !ob_key_id_valid(k->id))
 			die("a key id does not match its key");
 		if (k->role < OB_ROLE_APPLICANT || k->role > OB_ROLE_ADMIN)

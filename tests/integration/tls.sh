@@ -195,6 +195,22 @@ run "keygen" 0 ob keygen --out "$dir/reviewer.key" --role reviewer --label "tls 
 sed -n '/^keyring line:$/{n;p}' "$dir/out" >"$dir/keyring"
 [ -s "$dir/keyring" ] || fail "keygen printed no keyring line"
 
+# ---- the private key is a secret file ---------------------------------------
+
+# A TLS key that others can read, or that is not onboardd's user's, is refused
+# at start with a message that says why (common/secretfile.h's rules).
+cp "$dir/server.key" "$dir/open.key"
+chmod 644 "$dir/open.key"
+rc=0
+"$ONBOARDD" --listen "tls+tcp://127.0.0.1:$(free_port)" --db "$dir/open.db" --no-access-log \
+	--tls-cert "$dir/server.pem" --tls-key "$dir/open.key" >"$dir/open.log" 2>&1 </dev/null || rc=$?
+if [ "$rc" -eq 0 ] || ! grep -q "refusing the TLS key: .*chmod 600" "$dir/open.log"; then
+	cat "$dir/open.log" >&2
+	fail "a TLS key of mode 0644 was not refused (status $rc)"
+else
+	echo "ok: a TLS key others can read is refused"
+fi
+
 # ---- TLS, server certificate only -------------------------------------------
 
 start_server tls+tcp 127.0.0.1 --tls-cert "$dir/server.pem" --tls-key "$dir/server.key" \

@@ -354,7 +354,7 @@ static void test_generate_file(void **state)
 	char before[8192];
 	snprintf(before, sizeof(before), "%s", read_text(p));
 	assert_int_equal(ob_vault_generate_file(p, "second", err, sizeof(err)), OB_EEXIST);
-	assert_non_null(strstr(err, "not overwriting"));
+	assert_non_null(strstr(err, "never overwritten"));
 	assert_string_equal(read_text(p), before);
 
 	/* nor through a dangling symlink */
