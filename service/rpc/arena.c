@@ -31,6 +31,7 @@ void ob_arena_init(ob_arena *a, size_t budget)
 	a->chunks = NULL;
 	a->used = 0;
 	a->budget = budget;
+	a->exhausted = false;
 	a->pb.alloc = pb_alloc;
 	a->pb.free = pb_free;
 	a->pb.allocator_data = a;
@@ -73,21 +74,22 @@ void ob_arena_reset(ob_arena *a)
 	}
 	a->chunks = keep;
 	a->used = 0;
+	a->exhausted = false;
 }
 
 void *ob_arena_alloc(ob_arena *a, size_t size)
 {
 	size_t need = (size + 15) & ~(size_t)15;
 	if (need < size || need > a->budget - a->used)
-		return NULL;
+		goto spent;
 	ob_arena_chunk *c = a->chunks;
 	if (c == NULL || c->size - c->off < need) {
 		size_t csize = need > CHUNK_SIZE ? need : CHUNK_SIZE;
 		if (csize > SIZE_MAX - sizeof(*c))
-			return NULL;
+			goto spent;
 		c = malloc(sizeof(*c) + csize);
 		if (c == NULL)
-			return NULL;
+			goto spent;
 		c->size = csize;
 		c->off = 0;
 		/* A big one-off chunk goes behind the current one so that the
@@ -104,6 +106,9 @@ void *ob_arena_alloc(ob_arena *a, size_t size)
 	c->off += need;
 	a->used += need;
 	return p;
+spent:
+	a->exhausted = true;
+	return NULL;
 }
 
 void *ob_arena_zalloc(ob_arena *a, size_t size)

@@ -13,6 +13,7 @@
 #ifndef OB_RPC_ARENA_H
 #define OB_RPC_ARENA_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include <protobuf-c/protobuf-c.h>
@@ -25,6 +26,7 @@ typedef struct ob_arena {
 	ob_arena_chunk *chunks; /* newest first; the first one is kept on reset */
 	size_t used;            /* bytes handed out since the last reset */
 	size_t budget;          /* the most that may be handed out */
+	bool exhausted;         /* an allocation failed since the last reset */
 	ProtobufCAllocator pb;  /* allocates from this arena; free is a no-op */
 } ob_arena;
 
@@ -32,7 +34,9 @@ void ob_arena_init(ob_arena *a, size_t budget);
 void ob_arena_fini(ob_arena *a);
 /* Frees everything allocated since init or the last reset. */
 void ob_arena_reset(ob_arena *a);
-/* 16-byte aligned memory owned by the arena, or NULL when the budget is spent. */
+/* 16-byte aligned memory owned by the arena, or NULL when the budget is spent
+ * (the arena is then marked exhausted until the next reset: a reply built from
+ * it may lack what could not be allocated, and the pipeline fails the call). */
 void *ob_arena_alloc(ob_arena *a, size_t size);
 void *ob_arena_zalloc(ob_arena *a, size_t size);
 char *ob_arena_strdup(ob_arena *a, const char *s);

@@ -28,7 +28,10 @@ char *ob_pb_time(ob_arena *a, int64_t ms)
 char *ob_pb_str(ob_arena *a, const char *s)
 {
 	char *p = s[0] == '\0' ? (char *)"" : ob_arena_strdup(a, s);
-	return p != NULL ? p : (char *)""; /* the arena's budget is spent: see ob_pb_application */
+	/* The arena's budget is spent: it is marked exhausted, so the message
+	 * is thrown away (ob_pb_application, the dispatch) rather than sent or
+	 * stored with a blank field. */
+	return p != NULL ? p : (char *)"";
 }
 
 /* ---- domain -> message ---------------------------------------------- */
@@ -123,7 +126,8 @@ Onboard__V1__Application *ob_pb_application(ob_arena *ar, const ob_application *
 	}
 	m->contact_erased = a->contact_erased;
 	m->contact_erased_at = ob_pb_time(ar, a->contact_erased_at_ms);
-	return m;
+	/* Not whole (a string could not be copied): never rendered, nor stored for replay. */
+	return ar->exhausted ? NULL : m;
 }
 
 const char *ob_rpc_actor(const ob_call *call)

@@ -344,6 +344,10 @@ static ob_err run(const ob_dispatch *d, ob_call *call, const uint8_t *req, size_
 		return call->err == err ? err : ob_call_fail(call, err, "%s", ob_strerror(err));
 	if (out == NULL || out->descriptor != md->output)
 		return ob_call_fail(call, OB_EINTERNAL, "handler returned no %s", md->output->name);
+	/* A string the handler could not copy reads "": the reply is not whole. */
+	if (call->arena.exhausted)
+		return ob_call_fail(call, OB_ENOMEM,
+		                    "the reply does not fit the call's memory budget");
 	size_t n = protobuf_c_message_get_packed_size(out);
 	uint8_t *buf = ob_arena_alloc(&call->arena, n > 0 ? n : 1);
 	if (buf == NULL)

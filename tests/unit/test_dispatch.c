@@ -25,6 +25,7 @@
 #include "onboard/v1/rpc.pb-c.h"
 #include "rpc/dispatch.h"
 #include "rpc/handlers.h"
+#include "rpc/convert.h"
 #include "rpc/status.h"
 
 #define HEALTH        "/onboard.v1.Health/Check"
@@ -91,6 +92,21 @@ static ob_err stub_violations(ob_call *c, const ProtobufCMessage *req, ProtobufC
 	return ob_call_fail(c, OB_EINVAL, "%d problems", OB_MAX_VIOLATIONS + 6);
 }
 
+/* Builds its reply after spending the call's arena: a string it copies then reads "". */
+static ob_err stub_exhausts(ob_call *c, const ProtobufCMessage *req, ProtobufCMessage **resp)
+{
+	(void)req;
+	stub_calls++;
+	Onboard__V1__Cohort *m = ob_arena_message(&c->arena, &onboard__v1__cohort__descriptor);
+	if (m == NULL)
+		return OB_ENOMEM;
+	while (ob_arena_alloc(&c->arena, 4096) != NULL)
+		;
+	m->id = ob_pb_str(&c->arena, "2020-11");
+	*resp = &m->base;
+	return OB_OK;
+}
+
 static int group_setup(void **state)
 {
 	(void)state;
@@ -100,7 +116,8 @@ static int group_setup(void **state)
 	    ob_dispatch_register(dispatch, ob, "SubmitApplication", stub_ok, 0) != OB_OK ||
 	    ob_dispatch_register(dispatch, ob, "GetCohort", stub_stale, 0) != OB_OK ||
 	    ob_dispatch_register(dispatch, ob, "GetApplication", stub_wrong_type, 0) != OB_OK ||
-	    ob_dispatch_register(dispatch, ob, "ListCohorts", stub_violations, 0) != OB_OK)
+	    ob_dispatch_register(dispatch, ob, "ListCohorts", stub_violations, 0) != OB_OK ||
+	    ob_dispatch_register(dispatch, ob, "CreateCohort", stub_exhausts, 0) != OB_OK)
 		return -1;
 	env.dispatch = dispatch;
 	env.domain = NULL;
@@ -793,6 +810,17 @@ static void test_handler_error_without_message(void **state)
 	assert_int_equal(rs->payload.len, 0);
 }
 
+/* A reply built after the arena ran out would go out (and be stored for replay) with blank
+ * fields: the call fails RESOURCE_EXHAUSTED instead, nothing sent. */
+static void test_reply_from_an_exhausted_arena_refused(void **state)
+{
+	(void)state;
+	Onboard__V1__Response *rs = handle_call("/onboard.v1.Onboarding/CreateCohort", NULL, 0);
+	assert_int_equal(stub_calls, 1);
+	expect_code(rs, ONBOARD__V1__CODE__RESOURCE_EXHAUSTED);
+	assert_int_equal(rs->payload.len, 0);
+}
+
 /* A handler that returns the wrong message type is a bug: INTERNAL, nothing sent. */
 static void test_handler_wrong_type(void **state)
 {
@@ -934,6 +962,7 @@ int main(void)
 	        T(test_draining),
 	        T(test_handler_error_without_message),
 	        T(test_handler_wrong_type),
+	        T(test_reply_from_an_exhausted_arena_refused),
 	        T(test_handler_violation_cap),
 	        T(test_call_reuse),
 	        T(test_status_mapping),
