@@ -15,9 +15,9 @@
 
 #include "base/clock.h"
 #include "base/log.h"
+#include "base/time.h"
 #include "crypto/vault.h"
 #include "defaults.h"
-#include "domain/calendar.h"
 #include "domain/domain.h"
 #include "store/store.h"
 #include "rpc/authz.h"

@@ -25,7 +25,7 @@
 
 #include <sodium.h>
 
-#include "domain/calendar.h"
+#include "base/time.h"
 
 /* Writes a formatted message to err when there is room for one. */
 static void errf(char *err, size_t errlen, const char *fmt, ...) OB_PRINTF(3, 4);
