@@ -18,6 +18,7 @@
 #include "domain/calendar.h"
 #include "domain/domain.h"
 #include "domain/internal.h"
+#include "domain/store.h"
 
 /* Idempotency records live at least this long (the contract says 24 h). */
 #define IDEM_RETENTION_MS (48LL * 3600 * 1000)

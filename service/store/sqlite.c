@@ -36,7 +36,7 @@
 #include "base/log.h"
 #include "crypto/vault.h"
 #include "store/migrations.h"
-#include "store/store.h"
+#include "store/sqlite.h"
 
 #define APP_COLUMNS                                                                                \
 	"a.seq, a.id, a.cohort_id, a.state, a.version, a.siren, a.siret, a.legal_name, "           \
@@ -1346,6 +1346,14 @@ static ob_err sq_app_list(ob_txn *base, const ob_app_filter *f, int64_t after_se
 
 /* ---- history -------------------------------------------------------- */
 
+/* The history this store allocated into a (model.h: malloc'd). */
+static void history_free(ob_application *a)
+{
+	free(a->history);
+	a->history = NULL;
+	a->n_history = 0;
+}
+
 /* A note (what a person typed with a change) is sealed under the data key of
  * its application, bound to the application id and the row (see
  * migrations.c): the same protection as the contact, and the same erasure. */
@@ -1464,7 +1472,7 @@ static ob_err sq_history_load(ob_txn *base, ob_application *a)
 	uint8_t dk[OB_VAULT_KEY_LEN];
 	char id[OB_ID_LEN + 1] = "";
 	int key = 0;
-	ob_application_fini(a);
+	history_free(a);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		if (a->n_history == cap) {
 			cap = cap * 2 + 4;
@@ -1489,7 +1497,7 @@ static ob_err sq_history_load(ob_txn *base, ob_application *a)
 		err = fail(t->c, rc, "history_load");
 	sqlite3_reset(s);
 	if (err != OB_OK)
-		ob_application_fini(a);
+		history_free(a);
 	return err;
 }
 
