@@ -15,15 +15,15 @@
 
 #include "base/clock.h"
 #include "base/log.h"
+#include "base/time.h"
 #include "crypto/vault.h"
 #include "defaults.h"
-#include "domain/calendar.h"
 #include "domain/domain.h"
-#include "store/store.h"
 #include "rpc/authz.h"
 #include "rpc/dispatch.h"
 #include "rpc/handlers.h"
 #include "rpc/server.h"
+#include "store/sqlite.h"
 
 enum { MAX_LISTEN = 16 };
 

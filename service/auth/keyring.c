@@ -25,7 +25,7 @@
 
 #include <sodium.h>
 
-#include "domain/calendar.h"
+#include "base/time.h"
 #include "keyfile.h"
 #include "secretfile.h"
 

@@ -1,7 +1,8 @@
 /*
  * domain.h: the programme's operations. Validation, seats and waitlist, the
  * review lifecycle, benefits and idempotency live here, on the plain structs
- * of domain/model.h, over the store interface of store/store.h.
+ * of domain/model.h, over the store port of domain/store.h (which an adapter
+ * such as store/sqlite.c implements; main.c wires one in).
  *
  * Invariants, held under any concurrency and across restarts because every
  * write runs in one exclusive store transaction that re-reads what it decides on:
@@ -26,7 +27,9 @@
 
 #include "base/err.h"
 #include "domain/model.h"
-#include "store/store.h"
+
+typedef struct ob_store ob_store; /* domain/store.h: the port */
+typedef struct ob_vault ob_vault; /* crypto/vault.h; passed on to the store */
 
 enum { OB_MAX_OUTCOME_VIOLATIONS = 32, OB_MAX_PAGE_SIZE = 500, OB_DEFAULT_PAGE_SIZE = 50 };
 

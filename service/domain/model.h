@@ -199,6 +199,26 @@ typedef struct ob_audit_event {
 	char detail[OB_AUDIT_DETAIL_MAX + 1];
 } ob_audit_event;
 
+/* Filters of ListApplications; zero values mean "any". */
+typedef struct ob_app_filter {
+	const char *cohort_id;
+	uint32_t states; /* bit (1 << ob_state) */
+	ob_size_category size;
+	const char *departement;
+	const char *region;
+	ob_channel channel;
+	int64_t submitted_from_ms; /* inclusive */
+	int64_t submitted_to_ms;   /* exclusive; 0 = none */
+	const char *submitted_by;  /* a submitter's key id, or "local" */
+} ob_app_filter;
+
+/* One of a cohort's counters ("state:SUBMITTED", "region:Bretagne", "seats"...)
+ * and its count; as a change, count is the delta. */
+typedef struct ob_counter {
+	char key[96];
+	int64_t count;
+} ob_counter;
+
 /* The cohort of November 2020, created on first start. */
 void ob_cohort_default(ob_cohort *c);
 #define OB_DEFAULT_COHORT "2020-11"

@@ -223,10 +223,5 @@ ob_err ob_validate_submission(const ob_submission *in, ob_application *a, ob_out
 
 	a->size = ob_fr_size_category(a->company.employees, a->company.turnover_eur,
 	                              a->company.balance_eur);
-	if (o->n_violations > 0) {
-		snprintf(o->message, sizeof(o->message), "the application has %zu invalid field%s",
-		         o->n_violations, o->n_violations > 1 ? "s" : "");
-		return OB_EINVAL;
-	}
-	return OB_OK;
+	return ob_dom_refuse(o, "application");
 }

@@ -11,7 +11,7 @@
 #include "auth/auth.h"
 #include "base/clock.h"
 #include "base/log.h"
-#include "domain/calendar.h"
+#include "base/time.h"
 #include "onboard/v1/auth.pb-c.h"
 #include "rpc/handlers.h"
 

@@ -3,7 +3,7 @@
  */
 #include <string.h>
 
-#include "domain/calendar.h"
+#include "base/time.h"
 #include "rpc/convert.h"
 
 ob_err ob_rpc_report(ob_call *call, ob_err err, const ob_outcome *o)

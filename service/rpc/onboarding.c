@@ -8,7 +8,7 @@
 #include <sodium.h>
 
 #include "auth/auth.h"
-#include "domain/calendar.h"
+#include "base/time.h"
 #include "domain/domain.h"
 #include "onboard/v1/onboarding.pb-c.h"
 #include "rpc/convert.h"

@@ -3,7 +3,7 @@
 #define OB_STORE_MIGRATIONS_H
 
 /* What a migration needs done after its SQL, in the same transaction, by
- * code that has the vault (store/sqlite.c). */
+ * code that has the vault (store/sqlite_history.c). */
 typedef enum {
 	OB_MIGRATION_SQL_ONLY,
 	/* Moves the notes that earlier rows kept in clear at the end of

@@ -26,6 +26,7 @@
 #include "crypto/vault.h"
 #include "domain/calendar.h"
 #include "domain/domain.h"
+#include "store/sqlite.h"
 #include "testdata.h"
 
 /* ---- fixture: a fresh database per test ------------------------------------------------- */

@@ -28,6 +28,7 @@
 #include "crypto/vault.h"
 #include "domain/calendar.h"
 #include "domain/domain.h"
+#include "store/sqlite.h"
 #include "testdata.h"
 
 enum {

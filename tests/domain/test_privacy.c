@@ -1,5 +1,5 @@
 /*
- * test_privacy.c: personal data at rest (store/store.h, domain/domain.h) on a
+ * test_privacy.c: personal data at rest (store/sqlite.h, domain/domain.h) on a
  * real SQLite file and a real master key file in a private temporary directory.
  *
  * What the issue asks, checked from outside the code: the bytes of the
@@ -33,6 +33,7 @@
 #include "crypto/vault.h"
 #include "domain/calendar.h"
 #include "domain/domain.h"
+#include "store/sqlite.h"
 #include "testdata.h"
 
 /* ---- fixture: a database and a master key file per test ---------------------------------- */

@@ -34,7 +34,7 @@
 #include "onboard/v1/reflection.pb-c.h"
 #include "rpc/dispatch.h"
 #include "rpc/handlers.h"
-#include "store/store.h"
+#include "store/sqlite.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

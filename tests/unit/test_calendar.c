@@ -1,5 +1,6 @@
 /*
- * test_calendar.c: unit tests for service/domain/calendar.c.
+ * test_calendar.c: unit tests for service/base/time.c (civil dates, RFC 3339) and
+ * service/domain/calendar.c (Paris time).
  *
  * Expected instants are written as literals where a test pins a documented fact (taken from
  * Python's datetime and the IANA tzdata), and built with ob_days_from_civil only once that

@@ -25,6 +25,7 @@
 #include "rpc/authz.h"
 #include "rpc/dispatch.h"
 #include "rpc/handlers.h"
+#include "store/sqlite.h"
 
 /* ---- fixture: a fresh database per test ---------------------------------------------------- */
 

@@ -1,12 +1,19 @@
 /*
- * store.h: the persistence interface the domain calls.
+ * store.h: the port through which the domain keeps its data.
+ *
+ * The domain owns this interface and calls nothing else to persist: a table of
+ * functions (ob_store_ops) that an adapter implements, as nng's transports
+ * implement its nni_tran ops. store/sqlite.c is the adapter today (its
+ * constructors are in store/sqlite.h); a PostgreSQL one can be added beside
+ * it without touching the domain. main.c creates the adapter and hands it to
+ * ob_domain_create(). Dependencies point one way: store/ includes this
+ * header, the domain never includes anything of store/.
  *
  * A store hands out transactions; every operation runs inside one. Writes
  * run one at a time per store (the domain's invariants on seats rely on it)
  * and are acknowledged only once durable; write() batches concurrent ones
- * into one commit. Read transactions see a consistent snapshot and never wait for a
- * writer. The interface is a table of functions so that a PostgreSQL backend
- * can be added beside store/sqlite.c without touching the domain.
+ * into one commit. Read transactions see a consistent snapshot and never wait
+ * for a writer.
  *
  * Errors: OB_ENOTFOUND when a looked-up row does not exist, OB_EEXIST on a
  * uniqueness conflict, OB_EIO/OB_ECORRUPT/OB_EUNAVAIL from the database.
@@ -16,17 +23,18 @@
  * wrapped under the active master key, each field sealed under it and bound
  * to the application id and the field name, and a keyed blind index of the
  * e-mail for lookups. The notes of the history (ob_state_change.note) are
- * sealed under the same data key, bound to the row. Reads decrypt. A contact whose data fails its
- * integrity check reads as empty fields with contact_unreadable set, so
- * that one bad row neither stops a list nor the cohort's waitlist; the
- * domain refuses to show it. Plaintext never reaches the database, and the
- * store logs statement names and sequence numbers, never values.
+ * sealed under the same data key, bound to the row. Reads decrypt. A contact
+ * whose data fails its integrity check reads as empty fields with
+ * contact_unreadable set, so that one bad row neither stops a list nor the
+ * cohort's waitlist; the domain refuses to show it. Plaintext never reaches
+ * the database, and the store logs statement names and sequence numbers,
+ * never values.
  *
  * Threading: a store may be used from many threads; a transaction belongs to
  * the thread that began it until commit or rollback. Calls block on disk.
  */
-#ifndef OB_STORE_STORE_H
-#define OB_STORE_STORE_H
+#ifndef OB_DOMAIN_STORE_H
+#define OB_DOMAIN_STORE_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -37,29 +45,11 @@
 
 typedef struct ob_store ob_store;
 typedef struct ob_txn ob_txn;
-typedef struct ob_vault ob_vault; /* crypto/vault.h */
+typedef struct ob_vault ob_vault; /* crypto/vault.h; the domain only passes it on */
 
 enum { OB_STORE_INDEX_LEN = 32 }; /* a blind index: OB_VAULT_INDEX_LEN */
 
-/* Filters of ListApplications; zero values mean "any". */
-typedef struct ob_app_filter {
-	const char *cohort_id;
-	uint32_t states; /* bit (1 << ob_state) */
-	ob_size_category size;
-	const char *departement;
-	const char *region;
-	ob_channel channel;
-	int64_t submitted_from_ms; /* inclusive */
-	int64_t submitted_to_ms;   /* exclusive; 0 = none */
-	const char *submitted_by;  /* a submitter's key id, or "local" */
-} ob_app_filter;
-
-enum { OB_MAX_COUNTER_BATCH = 16 };
-
-typedef struct ob_counter {
-	char key[96];
-	int64_t count;
-} ob_counter;
+enum { OB_MAX_COUNTER_BATCH = 16 }; /* counters_add: deltas in one statement */
 
 typedef struct ob_store_ops {
 	const char *name;
@@ -204,7 +194,7 @@ typedef struct ob_store_ops {
 	 * the old ones). Waits for the write in progress and for readers that
 	 * are decrypting; once it returns nothing uses the previous vault any
 	 * more. *old gets the previous vault for the caller to destroy, or NULL
-	 * when the store made that one itself (ob_store_open_sqlite). v is
+	 * when the store made that one itself (store/sqlite.h: ob_store_open_sqlite). v is
 	 * borrowed: it must outlive the store or the next set_vault. */
 	ob_err (*set_vault)(ob_store *s, ob_vault *v, ob_vault **old);
 } ob_store_ops;
@@ -217,25 +207,6 @@ struct ob_store {
 struct ob_txn {
 	const ob_store_ops *ops;
 };
-
-/* Opens (creating if needed) the SQLite store at path, applying migrations.
- * WAL mode, synchronous=FULL: a committed write survives power loss;
- * secure_delete: freed space is zeroed. The vault encrypts the contacts
- * (see above); it is borrowed and must outlive the store (or be replaced
- * with set_vault). */
-OB_NODISCARD ob_err ob_store_open_sqlite_vault(ob_store **out, const char *path, ob_vault *vault);
-
-/* The same with a throwaway vault of random keys that the store makes and
- * destroys: for tests and tools that never reopen the file. Contacts written
- * through such a store cannot be read once it is closed (their data keys are
- * wrapped under a key that no longer exists: they read as unreadable), so a
- * test that reopens a database must use ob_store_open_sqlite_vault with the
- * same vault both times. */
-OB_NODISCARD ob_err ob_store_open_sqlite(ob_store **out, const char *path);
-
-/* The most writes one commit may carry (default 64); 1 turns group commit
- * off, for comparison. Call before the store is used. */
-void ob_store_sqlite_set_max_batch(ob_store *s, unsigned n);
 
 static inline void ob_store_destroy(ob_store *s)
 {

@@ -1,0 +1,423 @@
+/*
+ * Applications: submission, reads, review and withdrawal.
+ *
+ * A submission takes a seat while the cohort has one free, else joins its
+ * waitlist; seats are counted in the submission's own transaction, which no
+ * other write shares, so that at most `capacity` applications ever hold
+ * one. A review or a withdrawal re-reads the application, checks the version
+ * the caller saw, moves it through the lifecycle (model.c) and, when it
+ * frees a seat, promotes the head of the waitlist in the same transaction.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "base/clock.h"
+#include "base/utf8.h"
+#include "domain/domain.h"
+#include "domain/internal.h"
+#include "domain/store.h"
+
+void ob_new_id(char out[OB_ID_LEN + 1], int64_t now_ms)
+{
+	static const char alphabet[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"; /* Crockford */
+	uint64_t t = (uint64_t)now_ms;
+	for (int i = 9; i >= 0; i--) {
+		out[i] = alphabet[t & 31];
+		t >>= 5;
+	}
+	unsigned char r[16];
+	randombytes_buf(r, sizeof(r));
+	for (int i = 0; i < 16; i++)
+		out[10 + i] = alphabet[r[i] & 31];
+	out[OB_ID_LEN] = '\0';
+}
+
+/* ---- submit --------------------------------------------------------- */
+
+typedef struct {
+	ob_application *a;
+	const ob_idempotency *idem;
+	const char *actor;
+	ob_outcome *o;
+	bool replayed;
+} submit_op;
+
+/* Whether cohort c takes a's submission now: its window, and a's size. */
+static ob_err admit(const ob_cohort *c, const ob_application *a, int64_t now, ob_outcome *o)
+{
+	if (c->window_enforced && ((c->window_opens_ms != 0 && now < c->window_opens_ms) ||
+	                           (c->window_closes_ms != 0 && now >= c->window_closes_ms))) {
+		ob_dom_say(o, "cohort %s does not take submissions now (outside its window)",
+		           c->id);
+		return OB_EPRECOND;
+	}
+	if ((c->eligible_sizes & (1u << a->size)) == 0) {
+		ob_dom_say(
+		        o,
+		        "the company's size category is %s (%u people, turnover %lld EUR, balance "
+		        "sheet %lld EUR): not eligible for cohort %s",
+		        ob_size_category_name(a->size), a->company.employees,
+		        (long long)a->company.turnover_eur, (long long)a->company.balance_eur,
+		        c->id);
+		return OB_EPRECOND;
+	}
+	return OB_OK;
+}
+
+/* A seat when one is free, else the next ticket of the waitlist. */
+static ob_err place(ob_txn *t, const ob_cohort *c, ob_application *a)
+{
+	int64_t seats;
+	ob_err err = t->ops->counter_get(t, c->id, "seats", &seats);
+	if (err != OB_OK)
+		return err;
+	a->state = seats < (int64_t)c->capacity ? OB_STATE_SUBMITTED : OB_STATE_WAITLISTED;
+	if (a->state != OB_STATE_WAITLISTED)
+		return OB_OK;
+	err = t->ops->counter_add(t, c->id, "waitlist_tickets", 1);
+	if (err == OB_OK)
+		err = t->ops->counter_get(t, c->id, "waitlist_tickets", &a->waitlist_ticket);
+	return err;
+}
+
+/* The refusal of a SIREN that already applied to cohort c. */
+static ob_err duplicate(ob_txn *t, const ob_cohort *c, const ob_application *a, ob_outcome *o)
+{
+	ob_application existing;
+	if (t->ops->app_get_by_siren(t, c->id, a->company.siren, NULL, &existing) == OB_OK)
+		ob_dom_say(o, "SIREN %s already applied to cohort %s: application %s",
+		           a->company.siren, c->id, existing.id);
+	else
+		ob_dom_say(o, "SIREN %s already applied to cohort %s", a->company.siren, c->id);
+	return OB_EEXIST;
+}
+
+/* Inserts a with its first history entry ch, counts it, and gives it its
+ * place in line and its history as a reply shows them. */
+static ob_err insert_new(ob_txn *t, ob_application *a, const ob_state_change *ch)
+{
+	ob_err err = t->ops->history_append(t, a->seq, ch);
+	if (err == OB_OK)
+		err = ob_dom_count_new(t, a);
+	if (err == OB_OK && a->state == OB_STATE_WAITLISTED) {
+		/* A newcomer is last in line. */
+		int64_t waiting;
+		err = t->ops->counter_get(t, a->cohort_id, "waitlist", &waiting);
+		a->waitlist_position = (uint32_t)waiting;
+	}
+	if (err != OB_OK)
+		return err;
+	/* Its history is the one change just made. */
+	a->history = malloc(sizeof(*a->history));
+	if (a->history == NULL)
+		return OB_ENOMEM;
+	a->history[0] = *ch;
+	a->n_history = 1;
+	return OB_OK;
+}
+
+static ob_err submit_txn(ob_txn *t, void *arg)
+{
+	submit_op *x = arg;
+	ob_application *a = x->a;
+	ob_outcome *o = x->o;
+	ob_err err = ob_dom_idem_check(t, x->idem, o, &x->replayed);
+	if (err != OB_OK || x->replayed)
+		return err; /* a replay changes nothing */
+	int64_t now = ob_clock_now_ms();
+	ob_cohort c;
+	err = t->ops->cohort_get(t, a->cohort_id, &c);
+	if (err == OB_ENOTFOUND) {
+		ob_dom_say(o, "no cohort '%s'; 'onboard cohort --list' lists them", a->cohort_id);
+		ob_violation_add(o, "cohort_id", "no such cohort");
+		return err;
+	}
+	if (err != OB_OK)
+		return ob_dom_store_failed(o, err);
+	if ((err = admit(&c, a, now, o)) != OB_OK)
+		return err;
+	if ((err = place(t, &c, a)) != OB_OK)
+		return ob_dom_store_failed(o, err);
+	ob_new_id(a->id, now);
+	a->version = 1;
+	a->submitted_at_ms = a->updated_at_ms = now;
+	ob_state_change ch = {.from = OB_STATE_UNSPECIFIED, .to = a->state, .at_ms = now};
+	ob_utf8_copy(ch.actor, sizeof(ch.actor), x->actor);
+	ob_utf8_copy(ch.reason, sizeof(ch.reason),
+	             a->state == OB_STATE_SUBMITTED ? "submitted"
+	                                            : "submitted; no seat free: waitlisted");
+	/* The store's uniqueness of (cohort, SIREN) is the check: one lookup
+	 * fewer on the path every submission takes. */
+	err = t->ops->app_insert(t, a);
+	if (err == OB_EEXIST)
+		return duplicate(t, &c, a, o);
+	if (err == OB_OK)
+		err = insert_new(t, a, &ch);
+	if (err == OB_OK)
+		err = ob_dom_idem_record(t, x->idem, a, now);
+	return err == OB_OK ? OB_OK : ob_dom_store_failed(o, err);
+}
+
+ob_err ob_domain_submit(ob_domain *d, const ob_submission *in, const char *actor,
+                        const ob_idempotency *idem, ob_application *out, ob_outcome *o)
+{
+	ob_application a;
+	ob_err err = ob_validate_submission(in, &a, o);
+	if (err != OB_OK)
+		return err;
+	ob_utf8_copy(a.submitted_by, sizeof(a.submitted_by),
+	             in->owner != NULL && in->owner[0] != '\0' ? in->owner : "local");
+	submit_op x = {.a = &a, .idem = idem, .actor = actor, .o = o};
+	err = ob_dom_write(d, submit_txn, &x, o);
+	if (err != OB_OK || x.replayed) {
+		ob_application_fini(&a);
+		return err;
+	}
+	*out = a;
+	return OB_OK;
+}
+
+/* ---- reads ---------------------------------------------------------- */
+
+/* The one answer for an application the caller may not see, whether it does
+ * not exist or belongs to someone else: the same words, byte for byte, so
+ * that they tell nothing apart. Callers who see everything get the id. */
+static ob_err not_found(ob_outcome *o, const char *owner, const char *id, const char *cohort,
+                        const char *siren)
+{
+	if (owner != NULL)
+		ob_dom_say(o, "no such application among yours");
+	else if (id != NULL)
+		ob_dom_say(o, "no application %s", id);
+	else
+		ob_dom_say(o, "no application for SIREN %s in cohort %s", siren, cohort);
+	return OB_ENOTFOUND;
+}
+
+ob_err ob_domain_get(ob_domain *d, const char *id, const char *cohort, const char *siren,
+                     const char *owner, ob_application *out, ob_outcome *o)
+{
+	ob_txn *t;
+	ob_err err = ob_dom_read(d, &t, o);
+	if (err != OB_OK)
+		return err;
+	/* The owner is part of the lookup: another's application is not read,
+	 * so neither its state nor its integrity can show through. */
+	if (id != NULL)
+		err = t->ops->app_get(t, id, owner, out);
+	else
+		err = t->ops->app_get_by_siren(t, cohort, siren, owner, out);
+	if (err == OB_ENOTFOUND) {
+		not_found(o, owner, id, cohort, siren);
+	} else if (err == OB_OK && out->contact_unreadable) {
+		err = ob_dom_unreadable(o, out);
+		memset(out, 0, sizeof(*out));
+	} else if (err == OB_OK) {
+		err = ob_dom_decorate(t, out);
+		if (err != OB_OK) {
+			ob_dom_store_failed(o, err);
+			ob_application_fini(out); /* only now does out hold a history */
+		}
+	} else {
+		ob_dom_store_failed(o, err);
+	}
+	t->ops->rollback(t);
+	return err;
+}
+
+ob_err ob_domain_list(ob_domain *d, const ob_app_filter *f, int64_t after_seq, size_t page_size,
+                      ob_application **out, size_t *n, bool *more, ob_outcome *o)
+{
+	*out = NULL;
+	*n = 0;
+	*more = false;
+	page_size = ob_dom_page_size(page_size);
+	ob_txn *t;
+	ob_err err = ob_dom_read(d, &t, o);
+	if (err != OB_OK)
+		return err;
+	/* One more than asked tells whether another page follows. */
+	err = t->ops->app_list(t, f, after_seq, page_size + 1, out, n);
+	if (err == OB_OK && *n > page_size) {
+		*more = true;
+		*n = page_size;
+	}
+	for (size_t i = 0; err == OB_OK && i < *n; i++) {
+		/* An application whose contact fails its check comes back with the
+		 * contact blank (the store cleared it), so that one damaged row does
+		 * not stop a reviewer from paging past it; GetApplication on it says
+		 * DATA_LOSS. */
+		ob_application *a = &(*out)[i];
+		if (a->state == OB_STATE_WAITLISTED)
+			err = t->ops->app_waitlist_position(t, a, &a->waitlist_position);
+	}
+	t->ops->rollback(t);
+	if (err != OB_OK) {
+		free(*out);
+		*out = NULL;
+		*n = 0;
+		*more = false;
+		return ob_dom_store_failed(o, err);
+	}
+	return OB_OK;
+}
+
+/* ---- review and withdrawal ------------------------------------------ */
+
+/* A review or a withdrawal: one application, checked against the version
+ * the caller saw. */
+typedef struct {
+	const char *id;
+	const char *owner; /* NULL: any application; else only the owner's exist */
+	uint64_t expected_version;
+	const ob_idempotency *idem;
+	const char *actor;
+	ob_outcome *o;
+	bool withdraw;
+	ob_action action;    /* review */
+	ob_rejection reason; /* review */
+	const char *note;    /* review: note; withdrawal: reason */
+	bool replayed;
+	ob_application a;
+} app_op;
+
+static ob_err review_change(ob_txn *t, app_op *x, const ob_cohort *c, int64_t now)
+{
+	ob_application *a = &x->a;
+	ob_state to = ob_transition(a->state, x->action);
+	if (to == OB_STATE_UNSPECIFIED) {
+		ob_dom_say(x->o, "cannot %s application %s: it is %s", ob_action_name(x->action),
+		           x->id, ob_state_name(a->state));
+		return OB_EPRECOND;
+	}
+	if (x->action == OB_ACTION_REJECT)
+		a->rejection = x->reason;
+	ob_err err = OB_OK;
+	if (x->action == OB_ACTION_APPROVE)
+		err = ob_dom_grant(t, c, a, now);
+	if (err == OB_OK)
+		err = ob_dom_change_state(t, a, to, x->actor, ob_action_name(x->action), x->note,
+		                          now);
+	if (err == OB_OK && !ob_state_holds_seat(to))
+		err = ob_dom_promote(t, c, now);
+	return err;
+}
+
+static ob_err withdraw_change(ob_txn *t, app_op *x, const ob_cohort *c, int64_t now)
+{
+	ob_application *a = &x->a;
+	if (ob_state_final(a->state)) {
+		ob_dom_say(x->o, "cannot withdraw application %s: it is %s", x->id,
+		           ob_state_name(a->state));
+		return OB_EPRECOND;
+	}
+	ob_err err = ob_dom_revoke(t, c, a, now);
+	if (err == OB_OK && a->state == OB_STATE_WAITLISTED)
+		err = t->ops->waitlist_leave(t, c->id, a->waitlist_ticket);
+	if (err == OB_OK)
+		err = ob_dom_change_state(t, a, OB_STATE_WITHDRAWN, x->actor, "withdrawn", x->note,
+		                          now);
+	if (err == OB_OK)
+		err = ob_dom_promote(t, c, now);
+	return err;
+}
+
+/* The application of x and its cohort, as the caller may see them and at
+ * the version the caller saw. */
+static ob_err load_for_change(ob_txn *t, app_op *x, ob_cohort *c)
+{
+	ob_outcome *o = x->o;
+	ob_err err = t->ops->app_get(t, x->id, x->owner, &x->a);
+	if (err == OB_ENOTFOUND)
+		return not_found(o, x->owner, x->id, "", "");
+	if (err == OB_OK && x->a.contact_unreadable)
+		return ob_dom_unreadable(o, &x->a);
+	if (err == OB_OK)
+		err = t->ops->cohort_get(t, x->a.cohort_id, c);
+	if (err != OB_OK)
+		return ob_dom_store_failed(o, err);
+	if (x->expected_version != 0 && x->expected_version != x->a.version) {
+		ob_dom_say(o,
+		           "application %s is at version %llu, not %llu: someone changed it; read "
+		           "it again",
+		           x->id, (unsigned long long)x->a.version,
+		           (unsigned long long)x->expected_version);
+		return OB_ESTALE;
+	}
+	return OB_OK;
+}
+
+static ob_err app_txn(ob_txn *t, void *arg)
+{
+	app_op *x = arg;
+	ob_outcome *o = x->o;
+	ob_err err = ob_dom_idem_check(t, x->idem, o, &x->replayed);
+	if (err != OB_OK || x->replayed)
+		return err;
+	ob_cohort c;
+	if ((err = load_for_change(t, x, &c)) != OB_OK)
+		return err;
+	int64_t now = ob_clock_now_ms();
+	err = x->withdraw ? withdraw_change(t, x, &c, now) : review_change(t, x, &c, now);
+	if (err == OB_OK)
+		err = ob_dom_decorate(t, &x->a);
+	if (err == OB_OK)
+		err = ob_dom_idem_record(t, x->idem, &x->a, now);
+	if (err != OB_OK && o->message[0] == '\0')
+		ob_dom_store_failed(o, err);
+	return err;
+}
+
+/* Runs x, a review or a withdrawal of what the caller saw. */
+static ob_err run_app_op(ob_domain *d, app_op *x, const char *id, uint64_t expected_version,
+                         const ob_idempotency *idem, const char *actor, ob_application *out,
+                         ob_outcome *o)
+{
+	x->id = id;
+	x->expected_version = expected_version;
+	x->idem = idem;
+	x->actor = actor;
+	x->o = o;
+	ob_err err = ob_dom_write(d, app_txn, x, o);
+	if (err != OB_OK || x->replayed) {
+		ob_application_fini(&x->a);
+		return err;
+	}
+	*out = x->a;
+	return OB_OK;
+}
+
+ob_err ob_domain_review(ob_domain *d, const char *id, ob_action action, uint64_t expected_version,
+                        ob_rejection reason, const char *note, const char *actor,
+                        const ob_idempotency *idem, ob_application *out, ob_outcome *o)
+{
+	if (action <= OB_ACTION_UNSPECIFIED || action >= OB_ACTION_COUNT)
+		ob_violation_add(o, "action",
+		                 "must be START, REQUEST_INFO, APPROVE, REJECT or ONBOARD");
+	if (expected_version == 0)
+		ob_violation_add(o, "expected_version", "is required: the version you reviewed");
+	if (action == OB_ACTION_REJECT &&
+	    (reason <= OB_REJECTION_NONE || reason >= OB_REJECTION_COUNT))
+		ob_violation_add(o, "rejection_reason", "is required to reject");
+	if (note != NULL && strlen(note) > OB_REASON_MAX)
+		ob_violation_add(o, "note", "is longer than %d bytes", OB_REASON_MAX);
+	ob_err err = ob_dom_refuse(o, "review request");
+	if (err != OB_OK)
+		return err;
+	app_op x = {.action = action, .reason = reason, .note = note};
+	return run_app_op(d, &x, id, expected_version, idem, actor, out, o);
+}
+
+ob_err ob_domain_withdraw(ob_domain *d, const char *id, const char *owner,
+                          uint64_t expected_version, const char *reason, const char *actor,
+                          const ob_idempotency *idem, ob_application *out, ob_outcome *o)
+{
+	ob_err err = ob_dom_check_length(o, "reason", "reason", reason, OB_REASON_MAX);
+	if (err != OB_OK)
+		return err;
+	app_op x = {.owner = owner, .withdraw = true, .note = reason};
+	return run_app_op(d, &x, id, expected_version, idem, actor, out, o);
+}

@@ -1,0 +1,67 @@
+/*
+ * Idempotency keys. nng's REQ resends a request after a reconnect, so the
+ * same write can arrive twice: a key sent with a write is stored with the
+ * hash of the request and the rendered reply, in the write's transaction; a
+ * repeat gets that reply and changes nothing, another request with the same
+ * key is refused.
+ */
+#include <stdatomic.h>
+#include <stdlib.h>
+
+#include <sodium.h>
+
+#include "domain/internal.h"
+#include "domain/store.h"
+
+/* Records live at least this long (the contract says 24 h). */
+#define IDEM_RETENTION_MS (48LL * 3600 * 1000)
+
+ob_err ob_dom_idem_check(ob_txn *t, const ob_idempotency *idem, ob_outcome *o, bool *replayed)
+{
+	*replayed = false;
+	if (idem == NULL || idem->key == NULL)
+		return OB_OK;
+	uint8_t hash[32];
+	uint8_t *reply = NULL;
+	size_t len = 0;
+	ob_err err = t->ops->idem_get(t, idem->key, hash, &reply, &len);
+	if (err == OB_ENOTFOUND)
+		return OB_OK;
+	if (err != OB_OK)
+		return ob_dom_store_failed(o, err);
+	if (sodium_memcmp(hash, idem->request_hash, sizeof(hash)) != 0) {
+		free(reply);
+		ob_dom_say(o, "the idempotency key was already used for a different request; use a "
+		              "new key");
+		ob_violation_add(o, "metadata.idempotency-key", "already used for another request");
+		return OB_EINVAL;
+	}
+	o->replay = reply;
+	o->replay_len = len;
+	*replayed = true;
+	return OB_OK;
+}
+
+/* The reply shows a's contact: the store seals it under a's data key. */
+ob_err ob_dom_idem_record(ob_txn *t, const ob_idempotency *idem, const ob_application *a,
+                          int64_t now)
+{
+	if (idem == NULL || idem->key == NULL || idem->render == NULL)
+		return OB_OK;
+	uint8_t *reply = NULL;
+	size_t len = 0;
+	ob_err err = idem->render(idem->ctx, a, &reply, &len);
+	if (err == OB_OK)
+		err = t->ops->idem_put(t, idem->key, idem->request_hash, reply, len, now, a);
+	if (reply != NULL)
+		sodium_memzero(reply, len); /* it held the contact in clear */
+	free(reply);
+	/* Old keys go in small steps, at most once a minute: a purge on every
+	 * write showed as a tenth of Submit's cost. */
+	static _Atomic int64_t last_purge_ms;
+	int64_t last = atomic_load(&last_purge_ms);
+	if (err == OB_OK && now - last > 60000 &&
+	    atomic_compare_exchange_strong(&last_purge_ms, &last, now))
+		err = t->ops->idem_purge(t, now - IDEM_RETENTION_MS, 1000);
+	return err;
+}

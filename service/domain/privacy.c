@@ -1,0 +1,269 @@
+/*
+ * Personal data (GDPR) and security: erasure by crypto-shredding, export of
+ * everything held about a contact, rotation of the master key, and the
+ * audit trail. The store does the cryptography (domain/store.h); the domain
+ * decides what happens, in what transaction, and what the caller is told.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "base/clock.h"
+#include "base/log.h"
+#include "base/utf8.h"
+#include "domain/domain.h"
+#include "domain/internal.h"
+#include "domain/store.h"
+
+/* ---- erasure -------------------------------------------------------- */
+
+static const char erased_reason[] = "personal data erased";
+
+typedef struct {
+	const char *id;
+	const char *reason;
+	const char *actor;
+	ob_outcome *o;
+	bool already;
+	ob_application a;
+} erase_op;
+
+/* Erases the contact of a (not erased yet) and records it: a new version,
+ * a history entry "personal data erased[: reason]". */
+static ob_err erase_contact(ob_txn *t, erase_op *x, int64_t now)
+{
+	ob_application *a = &x->a;
+	ob_err err = t->ops->contact_erase(t, a->seq, x->actor, now);
+	if (err != OB_OK)
+		return err;
+	ob_state_change c = {.from = a->state, .to = a->state, .at_ms = now};
+	ob_utf8_copy(c.actor, sizeof(c.actor), x->actor);
+	ob_utf8_format(c.reason, sizeof(c.reason), "%s%s%s", erased_reason,
+	               x->reason[0] ? ": " : "", x->reason);
+	a->version++;
+	a->updated_at_ms = now;
+	err = t->ops->app_update(t, a);
+	if (err == OB_OK)
+		err = t->ops->history_append(t, a->seq, &c);
+	return err;
+}
+
+static ob_err erase_txn(ob_txn *t, void *arg)
+{
+	erase_op *x = arg;
+	ob_application *a = &x->a;
+	ob_err err = t->ops->app_get(t, x->id, NULL, a);
+	if (err == OB_ENOTFOUND) {
+		ob_dom_say(x->o, "no application %s", x->id);
+		return err;
+	}
+	if (err != OB_OK)
+		return ob_dom_store_failed(x->o, err);
+	x->already = a->contact_erased;
+	/* An unreadable contact is erased all the same: that is one way out. */
+	int64_t now = ob_clock_now_ms();
+	if (!x->already)
+		err = erase_contact(t, x, now);
+	if (err == OB_OK)
+		err = ob_dom_decorate(t, a);
+	if (err != OB_OK)
+		return ob_dom_store_failed(x->o, err);
+	if (!x->already) {
+		sodium_memzero(&a->contact, sizeof(a->contact));
+		a->contact_unreadable = false;
+		a->contact_erased = true;
+		a->contact_erased_at_ms = now;
+		ob_utf8_copy(a->contact_erased_by, sizeof(a->contact_erased_by), x->actor);
+	}
+	return OB_OK;
+}
+
+ob_err ob_domain_erase(ob_domain *d, const char *id, const char *reason, const char *actor,
+                       ob_application *out, ob_outcome *o)
+{
+	memset(out, 0, sizeof(*out));
+	if (reason == NULL)
+		reason = "";
+	size_t max = OB_REASON_MAX - (sizeof(erased_reason) - 1) - 2;
+	ob_err err = ob_dom_check_length(o, "reason", "reason", reason, max);
+	if (err != OB_OK)
+		return err;
+	erase_op x = {.id = id, .reason = reason, .actor = actor, .o = o};
+	err = ob_dom_write(d, erase_txn, &x, o);
+	if (err != OB_OK) {
+		ob_application_fini(&x.a);
+		return err;
+	}
+	if (!x.already) {
+		/* The old page images of the row are in the write-ahead log until a
+		 * checkpoint copies the new ones over them; do it now. */
+		if (d->store->ops->checkpoint(d->store) != OB_OK)
+			ob_log(OB_LOG_WARN,
+			       "erased application %s; the checkpoint will finish later", id);
+		ob_dom_say(o, "the personal data of application %s is erased", id);
+	} else {
+		ob_dom_say(o, "the personal data of application %s was already erased", id);
+	}
+	*out = x.a;
+	return OB_OK;
+}
+
+/* ---- export --------------------------------------------------------- */
+
+void ob_applications_free(ob_application *list, size_t n)
+{
+	if (list == NULL)
+		return;
+	for (size_t i = 0; i < n; i++)
+		ob_application_fini(&list[i]);
+	sodium_memzero(list, n * sizeof(*list));
+	free(list);
+}
+
+/* The applications of one contact into *list (*count of them): by id, or by
+ * the blind index of email. */
+static ob_err contact_applications(ob_domain *d, ob_txn *t, const char *id, const char *email,
+                                   ob_application **list, size_t *count, ob_outcome *o)
+{
+	if (email != NULL) {
+		uint8_t index[OB_STORE_INDEX_LEN];
+		d->store->ops->email_index(d->store, email, index);
+		return t->ops->apps_by_email(t, index, list, count);
+	}
+	*list = calloc(1, sizeof(**list));
+	if (*list == NULL)
+		return OB_ENOMEM;
+	ob_err err = t->ops->app_get(t, id, NULL, *list);
+	if (err == OB_OK)
+		*count = 1;
+	else if (err == OB_ENOTFOUND)
+		ob_dom_say(o, "no application %s", id);
+	return err;
+}
+
+ob_err ob_domain_export_contact(ob_domain *d, const char *id, const char *email,
+                                ob_application **out, size_t *n, ob_outcome *o)
+{
+	*out = NULL;
+	*n = 0;
+	bool by_id = id != NULL && id[0] != '\0';
+	bool by_email = email != NULL && email[0] != '\0';
+	if (by_id == by_email) {
+		ob_violation_add(o, by_id ? "email" : "id", "give an application id or an e-mail");
+		ob_dom_say(o, "give either an application id or an e-mail");
+		return OB_EINVAL;
+	}
+	ob_err err = ob_dom_check_length(o, "email", "e-mail", email, OB_EMAIL_MAX);
+	if (err != OB_OK)
+		return err;
+	ob_txn *t;
+	if ((err = ob_dom_read(d, &t, o)) != OB_OK)
+		return err;
+	ob_application *list = NULL;
+	size_t count = 0;
+	err = contact_applications(d, t, by_id ? id : NULL, by_email ? email : NULL, &list, &count,
+	                           o);
+	for (size_t i = 0; err == OB_OK && i < count; i++) {
+		if (list[i].contact_unreadable)
+			err = ob_dom_unreadable(o, &list[i]);
+		else
+			err = ob_dom_decorate(t, &list[i]);
+	}
+	t->ops->rollback(t);
+	if (err != OB_OK) {
+		if (o->message[0] == '\0')
+			ob_dom_store_failed(o, err);
+		ob_applications_free(list, count);
+		return err;
+	}
+	*out = list;
+	*n = count;
+	return OB_OK;
+}
+
+/* ---- key rotation --------------------------------------------------- */
+
+typedef struct {
+	int64_t after;
+	int64_t last;
+	size_t rewrapped, failed;
+} rewrap_op;
+
+static ob_err rewrap_txn(ob_txn *t, void *arg)
+{
+	rewrap_op *x = arg;
+	return t->ops->rewrap_batch(t, x->after, OB_REWRAP_BATCH, &x->rewrapped, &x->failed,
+	                            &x->last);
+}
+
+ob_err ob_domain_rotate_keys(ob_domain *d, ob_vault *vault_new, ob_vault **old, size_t *rewrapped,
+                             size_t *failed, ob_outcome *o)
+{
+	*rewrapped = 0;
+	*failed = 0;
+	ob_err err = d->store->ops->set_vault(d->store, vault_new, old);
+	if (err != OB_OK)
+		return ob_dom_store_failed(o, err);
+	/* One short write per batch: other writes queue behind a batch, not
+	 * behind the whole rotation, and reads never wait. */
+	rewrap_op x = {.after = 0};
+	for (;;) {
+		err = ob_dom_write(d, rewrap_txn, &x, o);
+		if (err != OB_OK)
+			return err;
+		*rewrapped += x.rewrapped;
+		*failed += x.failed;
+		if (x.last == x.after)
+			break;
+		x.after = x.last;
+	}
+	if (*failed > 0)
+		ob_dom_say(o, "%zu data key%s could not be re-wrapped (see the server log)",
+		           *failed, *failed > 1 ? "s" : "");
+	else
+		ob_dom_say(o, "%zu data key%s re-wrapped", *rewrapped, *rewrapped != 1 ? "s" : "");
+	return OB_OK;
+}
+
+/* ---- audit ---------------------------------------------------------- */
+
+static ob_err audit_txn(ob_txn *t, void *arg)
+{
+	return t->ops->audit_append(t, arg);
+}
+
+ob_err ob_domain_audit(ob_domain *d, const ob_audit_event *e)
+{
+	ob_audit_event copy = *e;
+	if (copy.at_ms == 0)
+		copy.at_ms = ob_clock_now_ms();
+	ob_outcome o;
+	ob_outcome_init(&o);
+	ob_err err = ob_dom_write(d, audit_txn, &copy, &o);
+	ob_outcome_fini(&o);
+	return err;
+}
+
+ob_err ob_domain_audit_list(ob_domain *d, int64_t after_seq, size_t page_size, ob_audit_event **out,
+                            size_t *n, bool *more, ob_outcome *o)
+{
+	*out = NULL;
+	*n = 0;
+	*more = false;
+	page_size = ob_dom_page_size(page_size);
+	ob_txn *t;
+	ob_err err = ob_dom_read(d, &t, o);
+	if (err != OB_OK)
+		return err;
+	err = t->ops->audit_list(t, after_seq, page_size + 1, out, n);
+	t->ops->rollback(t);
+	if (err != OB_OK)
+		return ob_dom_store_failed(o, err);
+	if (*n > page_size) {
+		*more = true;
+		*n = page_size;
+	}
+	return OB_OK;
+}

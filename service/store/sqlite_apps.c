@@ -1,0 +1,231 @@
+/*
+ * Applications and the waitlist. An application's row holds no personal
+ * data: its contact is in the contact table, sealed (sqlite_contacts.c),
+ * and every read joins the two (APP_SELECT).
+ *
+ * The waitlist is the order of seq among a cohort's WAITLISTED rows. A
+ * position is counted without a scan: each application that enters the line
+ * takes a ticket (the cohort's counter waitlist_tickets), those that leave it
+ * other than by promotion are recorded in waitlist_left, and promotion always
+ * takes the head; so position = ticket - head's ticket + 1 - those who left
+ * in between.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/log.h"
+#include "store/sqlite_impl.h"
+
+#define READ_APP(col, kind, field) READ_##kind(s, APP_COL_##col, a, field);
+#define BIND_INS(col, kind, field) BIND_##kind(s, APP_INS_##col, a, field);
+#define BIND_UPD(col, kind, field) BIND_##kind(s, APP_UPD_##col, a, field);
+
+void sq_read_app(sq_txn *t, sqlite3_stmt *s, void *item, void *ctx)
+{
+	ob_application *a = item;
+	memset(a, 0, sizeof(*a));
+	a->seq = sqlite3_column_int64(s, APP_COL_seq);
+	APP_IDENTITY(READ_APP, READ_APP)
+	APP_STATUS(READ_APP, READ_APP)
+	APP_BENEFITS(READ_APP, READ_APP)
+	sq_read_contact(t->store, s, a);
+}
+
+void sq_read_categories(sqlite3_stmt *s, int i, ob_application *a)
+{
+	const char *cats = (const char *)sqlite3_column_text(s, i);
+	a->n_categories = 0;
+	while (cats != NULL && *cats != '\0' && a->n_categories < OB_MAX_CATEGORIES) {
+		size_t len = strcspn(cats, "\n");
+		snprintf(a->categories[a->n_categories++], OB_CATEGORY_MAX + 1, "%.*s", (int)len,
+		         cats);
+		cats += len + (cats[len] == '\n');
+	}
+}
+
+void sq_bind_categories(sqlite3_stmt *s, int i, const ob_application *a)
+{
+	char cats[OB_MAX_CATEGORIES * (OB_CATEGORY_MAX + 1) + 1] = "";
+	size_t off = 0;
+	for (size_t k = 0; k < a->n_categories; k++)
+		off += (size_t)snprintf(cats + off, sizeof(cats) - off, "%s%s", k > 0 ? "\n" : "",
+		                        a->categories[k]);
+	sq_bind_text(s, i, cats);
+}
+
+ob_err sq_app_insert(ob_txn *base, ob_application *a)
+{
+	sq_txn *t = sq_txn_of(base);
+	PREP(t, ST_APP_INSERT);
+	APP_IDENTITY(BIND_INS, BIND_INS)
+	APP_STATUS(BIND_INS, BIND_INS)
+	int rc = sqlite3_step(s);
+	sqlite3_reset(s);
+	if (rc == SQLITE_CONSTRAINT_UNIQUE)
+		return OB_EEXIST;
+	if (rc != SQLITE_DONE)
+		return sq_fail(t->c, rc, "app_insert");
+	a->seq = sqlite3_last_insert_rowid(t->c->db);
+	return sq_contact_insert(t, a);
+}
+
+ob_err sq_app_update(ob_txn *base, const ob_application *a)
+{
+	sq_txn *t = sq_txn_of(base);
+	PREP(t, ST_APP_UPDATE);
+	APP_STATUS(BIND_UPD, BIND_UPD)
+	APP_BENEFITS(BIND_UPD, BIND_UPD)
+	sqlite3_bind_int64(s, APP_UPD_seq, a->seq);
+	ob_err err = sq_step_done(t->c, s, "app_update");
+	if (err == OB_OK && sqlite3_changes(t->c->db) != 1)
+		err = OB_ENOTFOUND;
+	return err;
+}
+
+static ob_err get_one(sq_txn *t, sqlite3_stmt *s, ob_application *out, const char *what)
+{
+	ob_err err = sq_step_row(t->c, s, what);
+	if (err == OB_OK) {
+		sq_read_app(t, s, out, NULL);
+		sqlite3_reset(s);
+	}
+	return err;
+}
+
+ob_err sq_app_get(ob_txn *base, const char *id, const char *owner, ob_application *out)
+{
+	sq_txn *t = sq_txn_of(base);
+	PREP(t, ST_APP_GET);
+	sq_bind_text(s, 1, id);
+	sq_bind_text_or_null(s, 2, owner);
+	return get_one(t, s, out, "app_get");
+}
+
+ob_err sq_app_get_by_siren(ob_txn *base, const char *cohort, const char *siren, const char *owner,
+                           ob_application *out)
+{
+	sq_txn *t = sq_txn_of(base);
+	PREP(t, ST_APP_GET_SIREN);
+	sq_bind_text(s, 1, cohort);
+	sq_bind_text(s, 2, siren);
+	sq_bind_text_or_null(s, 3, owner);
+	return get_one(t, s, out, "app_get_by_siren");
+}
+
+ob_err sq_app_first_waitlisted(ob_txn *base, const char *cohort, ob_application *out)
+{
+	sq_txn *t = sq_txn_of(base);
+	PREP(t, ST_APP_FIRST_WAITLISTED);
+	sq_bind_text(s, 1, cohort);
+	sqlite3_bind_int(s, 2, OB_STATE_WAITLISTED);
+	return get_one(t, s, out, "app_first_waitlisted");
+}
+
+/* The ticket of the head of the cohort's waitlist; OB_ENOTFOUND when the line is empty. */
+static ob_err waitlist_head(sq_txn *t, const char *cohort, int64_t *ticket)
+{
+	PREP(t, ST_WAITLIST_HEAD);
+	sq_bind_text(s, 1, cohort);
+	sqlite3_bind_int(s, 2, OB_STATE_WAITLISTED);
+	return sq_step_int64(t->c, s, ticket, "waitlist_head");
+}
+
+ob_err sq_app_waitlist_position(ob_txn *base, const ob_application *a, uint32_t *out)
+{
+	sq_txn *t = sq_txn_of(base);
+	*out = 0;
+	int64_t head, left;
+	ob_err err = waitlist_head(t, a->cohort_id, &head);
+	if (err != OB_OK)
+		return err;
+	if (head > a->waitlist_ticket)
+		return OB_ENOTFOUND; /* not in the line */
+	PREP(t, ST_WAITLIST_LEFT_COUNT);
+	sq_bind_text(s, 1, a->cohort_id);
+	sqlite3_bind_int64(s, 2, head);
+	sqlite3_bind_int64(s, 3, a->waitlist_ticket);
+	if ((err = sq_step_int64(t->c, s, &left, "waitlist_left_count")) != OB_OK)
+		return err == OB_ENOTFOUND ? OB_EIO : err; /* count(*) always has a row */
+	*out = (uint32_t)(a->waitlist_ticket - head + 1 - left);
+	return OB_OK;
+}
+
+ob_err sq_waitlist_leave(ob_txn *base, const char *cohort, int64_t ticket)
+{
+	sq_txn *t = sq_txn_of(base);
+	PREP(t, ST_WAITLIST_LEAVE);
+	sq_bind_text(s, 1, cohort);
+	sqlite3_bind_int64(s, 2, ticket);
+	return sq_step_done(t->c, s, "waitlist_leave");
+}
+
+/* ---- lists ---------------------------------------------------------------- */
+
+/* Appends to sql (of size cap, len used) the condition of each filter that is set. */
+static void where_filters(const ob_app_filter *f, char *sql, size_t cap, int len)
+{
+#define ADD(...) (len += snprintf(sql + len, cap - (size_t)len, __VA_ARGS__))
+	if (f->cohort_id != NULL)
+		ADD(" AND a.cohort_id = ?2");
+	if (f->states != 0) {
+		ADD(" AND a.state IN (");
+		const char *sep = "";
+		for (int st = 0; st < OB_STATE_COUNT; st++)
+			if (f->states & (1u << st)) {
+				ADD("%s%d", sep, st);
+				sep = ",";
+			}
+		ADD(")");
+	}
+	if (f->size != OB_SIZE_UNSPECIFIED)
+		ADD(" AND a.size = ?3");
+	if (f->departement != NULL)
+		ADD(" AND a.departement = ?4");
+	if (f->region != NULL)
+		ADD(" AND a.region = ?5");
+	if (f->channel != OB_CHANNEL_UNSPECIFIED)
+		ADD(" AND a.channel = ?6");
+	if (f->submitted_from_ms != 0)
+		ADD(" AND a.submitted_at >= ?7");
+	if (f->submitted_to_ms != 0)
+		ADD(" AND a.submitted_at < ?8");
+	if (f->submitted_by != NULL)
+		ADD(" AND a.submitted_by = ?10");
+	ADD(" ORDER BY a.seq LIMIT ?9");
+#undef ADD
+}
+
+ob_err sq_app_list(ob_txn *base, const ob_app_filter *f, int64_t after_seq, size_t limit,
+                   ob_application **out, size_t *n)
+{
+	sq_txn *t = sq_txn_of(base);
+	*out = NULL;
+	*n = 0;
+	if (limit == 0)
+		return OB_OK;
+	/* Built per call from fixed fragments; values are always bound. */
+	char sql[4096];
+	int len = snprintf(sql, sizeof(sql), "%s", APP_SELECT "WHERE a.seq > ?1");
+	where_filters(f, sql, sizeof(sql), len);
+	sqlite3_stmt *s = NULL;
+	int rc = sqlite3_prepare_v2(t->c->db, sql, -1, &s, NULL);
+	if (rc != SQLITE_OK)
+		return sq_fail(t->c, rc, "app_list prepare");
+	sqlite3_bind_int64(s, 1, after_seq);
+	sq_bind_text_or_null(s, 2, f->cohort_id);
+	sqlite3_bind_int(s, 3, (int)f->size);
+	sq_bind_text_or_null(s, 4, f->departement);
+	sq_bind_text_or_null(s, 5, f->region);
+	sqlite3_bind_int(s, 6, (int)f->channel);
+	sqlite3_bind_int64(s, 7, f->submitted_from_ms);
+	sqlite3_bind_int64(s, 8, f->submitted_to_ms);
+	sqlite3_bind_int64(s, 9, (sqlite3_int64)limit);
+	sq_bind_text_or_null(s, 10, f->submitted_by);
+	void *list;
+	ob_err err =
+	        sq_collect(t, s, limit, sizeof(**out), sq_read_app, NULL, &list, n, "app_list");
+	sqlite3_finalize(s);
+	*out = list;
+	return err;
+}

@@ -1,0 +1,362 @@
+/*
+ * Personal data: the contact of each application, sealed (domain/store.h).
+ *
+ * Each application gets a data key of its own, stored wrapped under the
+ * vault's active master key; its name, e-mail and phone are sealed under it,
+ * each bound to the application id and the field's name, so that a
+ * ciphertext moved to another row or column does not open. A keyed blind
+ * index of the e-mail serves lookups. Erasure is crypto-shredding: the
+ * wrapped key goes, and with it everything sealed under it. A rotation
+ * re-wraps the data keys under the new active master key.
+ *
+ * The vault pointer can be swapped while serving (sqlite.c, set_vault):
+ * whoever uses it holds vault_lock shared just for the call into the vault.
+ * Data keys only live on the stack of the function that unwrapped them and
+ * are wiped before it returns.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "base/log.h"
+#include "store/sqlite_impl.h"
+
+/* The three sealed fields: the name each is bound to (the associated data),
+ * its column in an APP_SELECT row, and where it goes in ob_contact. */
+enum { F_NAME, F_EMAIL, F_PHONE, F_COUNT };
+static const char *const contact_fields[F_COUNT] = {"name", "email", "phone"};
+static const int contact_columns[F_COUNT] = {APP_COL_name, APP_COL_email, APP_COL_phone};
+
+static char *contact_field(ob_contact *c, int f, size_t *cap)
+{
+	switch (f) {
+	case F_NAME:
+		*cap = sizeof(c->name);
+		return c->name;
+	case F_EMAIL:
+		*cap = sizeof(c->email);
+		return c->email;
+	default:
+		*cap = sizeof(c->phone);
+		return c->phone;
+	}
+}
+
+const char *sq_loggable_kid(const char *kid)
+{
+	size_t n = kid != NULL ? strspn(kid, "abcdefghijklmnopqrstuvwxyz0123456789-") : 0;
+	return n > 0 && n <= OB_VAULT_KID_MAX && kid[n] == '\0' ? kid : "(not a key id)";
+}
+
+ob_err sq_unwrap(sq_store *st, const char *kid, const void *wrapped, int len,
+                 uint8_t dk[OB_VAULT_KEY_LEN])
+{
+	if (kid == NULL || wrapped == NULL || len <= 0) {
+		sodium_memzero(dk, OB_VAULT_KEY_LEN);
+		return OB_ECORRUPT;
+	}
+	pthread_rwlock_rdlock(&st->vault_lock);
+	ob_err err = ob_vault_unwrap(st->vault, kid, wrapped, (size_t)len, dk);
+	pthread_rwlock_unlock(&st->vault_lock);
+	return err;
+}
+
+/* Marks a's contact unreadable: empty fields, and the flag the domain checks. */
+static void contact_unreadable(ob_application *a)
+{
+	sodium_memzero(&a->contact, sizeof(a->contact));
+	a->contact_unreadable = true;
+}
+
+void sq_read_contact(sq_store *st, sqlite3_stmt *s, ob_application *a)
+{
+	a->contact_erased_at_ms = sqlite3_column_int64(s, APP_COL_erased_at);
+	sq_col_text(s, APP_COL_erased_by, a->contact_erased_by, sizeof(a->contact_erased_by));
+	if (a->contact_erased_at_ms != 0) {
+		a->contact_erased = true;
+		return;
+	}
+	uint8_t dk[OB_VAULT_KEY_LEN];
+	const char *failed = "data key";
+	const char *kid = (const char *)sqlite3_column_text(s, APP_COL_dk_kid);
+	ob_err err = sq_unwrap(st, kid, sqlite3_column_blob(s, APP_COL_dk_wrapped),
+	                       sqlite3_column_bytes(s, APP_COL_dk_wrapped), dk);
+	if (err == OB_ENOTFOUND) {
+		contact_unreadable(a);
+		ob_log(OB_LOG_ERROR,
+		       "store: the contact of application seq %lld cannot be decrypted: its master "
+		       "key %s is not in the key file",
+		       (long long)a->seq, sq_loggable_kid(kid));
+		return;
+	}
+	for (int f = 0; err == OB_OK && f < F_COUNT; f++) {
+		size_t cap, len;
+		char *out = contact_field(&a->contact, f, &cap);
+		const void *ct = sqlite3_column_blob(s, contact_columns[f]);
+		int n = sqlite3_column_bytes(s, contact_columns[f]);
+		err = ob_vault_unseal(dk, a->id, contact_fields[f], ct, n > 0 ? (size_t)n : 0, out,
+		                      cap, &len);
+		if ((err == OB_OK && strlen(out) != len) || err == OB_ETOOBIG)
+			err = OB_ECORRUPT; /* a NUL inside, or too long: never written so */
+		if (err != OB_OK)
+			failed = contact_fields[f];
+	}
+	sodium_memzero(dk, sizeof(dk));
+	if (err != OB_OK) {
+		contact_unreadable(a);
+		ob_log(OB_LOG_ERROR,
+		       "store: the contact of application seq %lld cannot be decrypted (%s: %s)",
+		       (long long)a->seq, failed, ob_strerror(err));
+	}
+}
+
+/* The sealed contact of a new application, ready to bind. */
+typedef struct sealed_contact {
+	char kid[OB_VAULT_KID_SIZE];
+	uint8_t wrapped[OB_VAULT_WRAPPED_LEN];
+	size_t wrapped_len;
+	uint8_t ct[F_COUNT][OB_EMAIL_MAX + 1 + OB_VAULT_SEAL_OVERHEAD];
+	size_t ct_len[F_COUNT];
+	uint8_t index[OB_VAULT_INDEX_LEN];
+} sealed_contact;
+
+_Static_assert((int)OB_EMAIL_MAX >= (int)OB_NAME_MAX &&
+                       (int)OB_EMAIL_MAX >= (int)OB_FR_PHONE_STR_SIZE,
+               "sealed_contact.ct holds the longest field");
+_Static_assert((int)OB_STORE_INDEX_LEN == (int)OB_VAULT_INDEX_LEN, "blind index length");
+
+static ob_err seal_contact(sq_store *st, const ob_application *a, sealed_contact *out)
+{
+	uint8_t dk[OB_VAULT_KEY_LEN];
+	pthread_rwlock_rdlock(&st->vault_lock);
+	ob_err err =
+	        ob_vault_new_data_key(st->vault, dk, out->wrapped, &out->wrapped_len, out->kid);
+	if (err == OB_OK)
+		ob_vault_blind_index(st->vault, a->contact.email, out->index);
+	pthread_rwlock_unlock(&st->vault_lock);
+	ob_contact c = a->contact; /* a copy, to reach the fields by number */
+	for (int f = 0; err == OB_OK && f < F_COUNT; f++) {
+		size_t cap;
+		const char *plain = contact_field(&c, f, &cap);
+		err = ob_vault_seal(dk, a->id, contact_fields[f], plain, strnlen(plain, cap),
+		                    out->ct[f], sizeof(out->ct[f]), &out->ct_len[f]);
+	}
+	sodium_memzero(dk, sizeof(dk));
+	sodium_memzero(&c, sizeof(c));
+	return err;
+}
+
+ob_err sq_contact_insert(sq_txn *t, const ob_application *a)
+{
+	sealed_contact sc;
+	ob_err err = seal_contact(t->store, a, &sc);
+	if (err != OB_OK) {
+		ob_log(OB_LOG_ERROR, "store: cannot seal a contact: %s", ob_strerror(err));
+		return err;
+	}
+	PREP(t, ST_CONTACT_INSERT);
+	sqlite3_bind_int64(s, 1, a->seq);
+	sq_bind_text(s, 2, sc.kid);
+	sqlite3_bind_blob(s, 3, sc.wrapped, (int)sc.wrapped_len, SQLITE_STATIC);
+	for (int f = 0; f < F_COUNT; f++)
+		sqlite3_bind_blob(s, 4 + f, sc.ct[f], (int)sc.ct_len[f], SQLITE_STATIC);
+	sqlite3_bind_blob(s, 7, sc.index, sizeof(sc.index), SQLITE_STATIC);
+	err = sq_step_done(t->c, s, "contact_insert");
+	sqlite3_clear_bindings(s); /* the buffers were bound static: drop them now */
+	return err;
+}
+
+ob_err sq_data_key(sq_txn *t, int64_t seq, uint8_t dk[OB_VAULT_KEY_LEN], char id[OB_ID_LEN + 1],
+                   sq_key *state, char kid[OB_VAULT_KID_SIZE])
+{
+	*state = SQ_KEY_ERASED;
+	kid[0] = '\0';
+	PREP(t, ST_CONTACT_KEY);
+	sqlite3_bind_int64(s, 1, seq);
+	ob_err err = sq_step_row(t->c, s, "contact_key");
+	if (err != OB_OK)
+		return err == OB_ENOTFOUND ? OB_OK : err; /* no contact at all: as erased */
+	const char *stored = (const char *)sqlite3_column_text(s, 0);
+	if (stored != NULL) {
+		snprintf(kid, OB_VAULT_KID_SIZE, "%s", sq_loggable_kid(stored));
+		sq_col_text(s, 2, id, OB_ID_LEN + 1);
+		err = sq_unwrap(t->store, stored, sqlite3_column_blob(s, 1),
+		                sqlite3_column_bytes(s, 1), dk);
+		*state = err == OB_OK          ? SQ_KEY_OPEN
+		         : err == OB_ENOTFOUND ? SQ_KEY_NO_MASTER
+		                               : SQ_KEY_DAMAGED;
+	}
+	sqlite3_reset(s);
+	return OB_OK;
+}
+
+ob_err sq_app_data_key(sq_txn *t, int64_t seq, uint8_t dk[OB_VAULT_KEY_LEN], char id[OB_ID_LEN + 1])
+{
+	sq_key state;
+	char kid[OB_VAULT_KID_SIZE];
+	ob_err err = sq_data_key(t, seq, dk, id, &state, kid);
+	if (err != OB_OK)
+		return err;
+	switch (state) {
+	case SQ_KEY_OPEN:
+		return OB_OK;
+	case SQ_KEY_ERASED:
+		return OB_ENOTFOUND;
+	default:
+		return OB_ECORRUPT; /* damaged, or its master key is missing: not the contact */
+	}
+}
+
+/* ---- erasure and lookup ------------------------------------------------- */
+
+/* Runs statement which, bound to app_seq alone. */
+static ob_err run_for_app(sq_txn *t, int which, int64_t app_seq, const char *what)
+{
+	PREP(t, which);
+	sqlite3_bind_int64(s, 1, app_seq);
+	return sq_step_done(t->c, s, what);
+}
+
+ob_err sq_contact_erase(ob_txn *base, int64_t app_seq, const char *actor, int64_t now_ms)
+{
+	sq_txn *t = sq_txn_of(base);
+	{
+		PREP(t, ST_CONTACT_ERASED_AT);
+		sqlite3_bind_int64(s, 1, app_seq);
+		int64_t erased_at;
+		ob_err err = sq_step_int64(t->c, s, &erased_at, "contact_erased_at");
+		if (err != OB_OK)
+			return err;
+		if (erased_at != 0)
+			return OB_EPRECOND;
+	}
+	{
+		PREP(t, ST_CONTACT_ERASE);
+		sqlite3_bind_int64(s, 1, app_seq);
+		/* 0 means "never": an erasure at the epoch would not read as one. */
+		sqlite3_bind_int64(s, 2, now_ms != 0 ? now_ms : 1);
+		sq_bind_text(s, 3, actor);
+		ob_err err = sq_step_done(t->c, s, "contact_erase");
+		if (err != OB_OK)
+			return err;
+	}
+	/* The notes people typed (review notes, withdrawal reasons) are sealed
+	 * under the key just destroyed; their ciphertexts go too, leaving the
+	 * mark of an erased note. The actions stay. The stored replies of the
+	 * application's changes show the contact: they go as well. */
+	ob_err err = run_for_app(t, ST_HISTORY_ERASE_NOTES, app_seq, "history_erase_notes");
+	if (err == OB_OK)
+		err = run_for_app(t, ST_IDEM_FORGET_APP, app_seq, "idem_forget_app");
+	return err;
+}
+
+ob_err sq_apps_by_email(ob_txn *base, const uint8_t index[OB_STORE_INDEX_LEN], ob_application **out,
+                        size_t *n)
+{
+	sq_txn *t = sq_txn_of(base);
+	*out = NULL;
+	*n = 0;
+	PREP(t, ST_APPS_BY_EMAIL);
+	sqlite3_bind_blob(s, 1, index, OB_STORE_INDEX_LEN, SQLITE_TRANSIENT);
+	void *list;
+	ob_err err =
+	        sq_collect(t, s, 0, sizeof(**out), sq_read_app, NULL, &list, n, "apps_by_email");
+	*out = list;
+	return err;
+}
+
+void sq_email_index(ob_store *base, const char *email, uint8_t out[OB_STORE_INDEX_LEN])
+{
+	sq_store *s = (sq_store *)base;
+	pthread_rwlock_rdlock(&s->vault_lock);
+	ob_vault_blind_index(s->vault, email, out);
+	pthread_rwlock_unlock(&s->vault_lock);
+}
+
+/* ---- rotation ------------------------------------------------------------- */
+
+typedef struct wrapped_key {
+	int64_t seq;
+	char kid[OB_VAULT_KID_SIZE];
+	uint8_t wrapped[OB_VAULT_WRAPPED_LEN];
+	size_t len; /* as stored; sizeof(wrapped) + 1 when longer: damaged */
+} wrapped_key;
+
+static void read_wrapped_key(sq_txn *t, sqlite3_stmt *s, void *item, void *ctx)
+{
+	wrapped_key *k = item;
+	k->seq = sqlite3_column_int64(s, 0);
+	sq_col_text(s, 1, k->kid, sizeof(k->kid));
+	int len = sqlite3_column_bytes(s, 2);
+	k->len = len > 0 ? (size_t)len : 0;
+	if (k->len > sizeof(k->wrapped))
+		k->len = sizeof(k->wrapped) + 1; /* damaged: fails to unwrap */
+	else if (k->len > 0)
+		memcpy(k->wrapped, sqlite3_column_blob(s, 2), k->len);
+}
+
+/* Re-wraps k under the active master key: OB_OK, or OB_EPRECOND when k
+ * cannot be unwrapped (logged, left as it is), or the store's error. */
+static ob_err rewrap_one(sq_txn *t, const wrapped_key *k)
+{
+	sq_store *st = t->store;
+	uint8_t out[OB_VAULT_WRAPPED_LEN];
+	size_t out_len;
+	char kid[OB_VAULT_KID_SIZE];
+	pthread_rwlock_rdlock(&st->vault_lock);
+	ob_err rw = ob_vault_rewrap(st->vault, k->kid, k->wrapped,
+	                            k->len > sizeof(k->wrapped) ? 0 : k->len, out, &out_len, kid);
+	pthread_rwlock_unlock(&st->vault_lock);
+	if (rw != OB_OK) {
+		ob_log(OB_LOG_ERROR,
+		       "store: the data key of application seq %lld (master key %s) cannot be "
+		       "re-wrapped: %s",
+		       (long long)k->seq, sq_loggable_kid(k->kid), ob_strerror(rw));
+		return OB_EPRECOND;
+	}
+	PREP(t, ST_REWRAP_UPDATE);
+	sqlite3_bind_int64(s, 1, k->seq);
+	sq_bind_text(s, 2, kid);
+	sqlite3_bind_blob(s, 3, out, (int)out_len, SQLITE_TRANSIENT);
+	return sq_step_done(t->c, s, "rewrap_update");
+}
+
+ob_err sq_rewrap_batch(ob_txn *base, int64_t after_seq, size_t limit, size_t *rewrapped,
+                       size_t *failed, int64_t *last_seq)
+{
+	sq_txn *t = sq_txn_of(base);
+	*rewrapped = 0;
+	*failed = 0;
+	*last_seq = after_seq;
+	if (limit == 0)
+		return OB_OK;
+	char active[OB_VAULT_KID_SIZE];
+	pthread_rwlock_rdlock(&t->store->vault_lock);
+	snprintf(active, sizeof(active), "%s", ob_vault_active_key_id(t->store->vault));
+	pthread_rwlock_unlock(&t->store->vault_lock);
+
+	/* Read the batch first, then update: no update under a running scan. */
+	void *list;
+	size_t n;
+	PREP(t, ST_REWRAP_SCAN);
+	sqlite3_bind_int64(s, 1, after_seq);
+	sq_bind_text(s, 2, active);
+	sqlite3_bind_int64(s, 3, (sqlite3_int64)limit);
+	ob_err err = sq_collect(t, s, limit, sizeof(wrapped_key), read_wrapped_key, NULL, &list, &n,
+	                        "rewrap_scan");
+	wrapped_key *keys = list;
+	for (size_t i = 0; err == OB_OK && i < n; i++) {
+		*last_seq = keys[i].seq;
+		err = rewrap_one(t, &keys[i]);
+		if (err == OB_OK) {
+			(*rewrapped)++;
+		} else if (err == OB_EPRECOND) {
+			(*failed)++;
+			err = OB_OK;
+		}
+	}
+	free(keys);
+	return err;
+}

@@ -1,0 +1,159 @@
+/*
+ * Idempotency records: a key, the hash of the request it came with, and the
+ * reply that was sent. The reply of a change to an application shows its
+ * contact: it is sealed under the application's data key with the field
+ * name "idempotency", and goes with its erasure (sqlite_contacts.c).
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "base/log.h"
+#include "store/sqlite_impl.h"
+
+static const char idem_field[] = "idempotency";
+
+enum { IDEM_HASH, IDEM_REPLY, IDEM_APP_SEQ, IDEM_APP_ID, IDEM_DK_KID, IDEM_DK_WRAPPED };
+
+/* The stored reply of the current IDEM_GET row, sealed under the data key
+ * of application app_seq, into *reply (malloc'd) and *len. */
+static ob_err unseal_reply(sq_txn *t, sqlite3_stmt *s, int64_t app_seq, uint8_t **reply,
+                           size_t *len)
+{
+	const void *sealed = sqlite3_column_blob(s, IDEM_REPLY);
+	int n = sqlite3_column_bytes(s, IDEM_REPLY);
+	char id[OB_ID_LEN + 1];
+	uint8_t dk[OB_VAULT_KEY_LEN];
+	sq_col_text(s, IDEM_APP_ID, id, sizeof(id));
+	ob_err err = sq_unwrap(t->store, (const char *)sqlite3_column_text(s, IDEM_DK_KID),
+	                       sqlite3_column_blob(s, IDEM_DK_WRAPPED),
+	                       sqlite3_column_bytes(s, IDEM_DK_WRAPPED), dk);
+	if (err == OB_ENOTFOUND)
+		err = OB_ECORRUPT; /* the master key is missing */
+	size_t cap = n > OB_VAULT_SEAL_OVERHEAD ? (size_t)n : 1;
+	if (err == OB_OK && (*reply = malloc(cap)) == NULL)
+		err = OB_ENOMEM;
+	if (err == OB_OK)
+		err = ob_vault_unseal(dk, id, idem_field, sealed, n > 0 ? (size_t)n : 0,
+		                      (char *)*reply, cap, len);
+	sodium_memzero(dk, sizeof(dk));
+	if (err == OB_ECORRUPT)
+		ob_log(OB_LOG_ERROR,
+		       "store: the stored reply of an idempotency key of application seq %lld "
+		       "cannot "
+		       "be decrypted",
+		       (long long)app_seq);
+	return err;
+}
+
+/* The reply of the current IDEM_GET row, stored in clear, into *reply. */
+static ob_err copy_reply(sqlite3_stmt *s, uint8_t **reply, size_t *len)
+{
+	int n = sqlite3_column_bytes(s, IDEM_REPLY);
+	*reply = malloc(n > 0 ? (size_t)n : 1);
+	if (*reply == NULL)
+		return OB_ENOMEM;
+	if (n > 0)
+		memcpy(*reply, sqlite3_column_blob(s, IDEM_REPLY), (size_t)n);
+	*len = (size_t)n;
+	return OB_OK;
+}
+
+ob_err sq_idem_get(ob_txn *base, const char *key, uint8_t hash[32], uint8_t **reply,
+                   size_t *reply_len)
+{
+	sq_txn *t = sq_txn_of(base);
+	*reply = NULL;
+	*reply_len = 0;
+	PREP(t, ST_IDEM_GET);
+	sq_bind_text(s, 1, key);
+	ob_err err = sq_step_row(t->c, s, "idem_get");
+	if (err != OB_OK)
+		return err;
+	int64_t app_seq = sqlite3_column_int64(s, IDEM_APP_SEQ);
+	if (sqlite3_column_bytes(s, IDEM_HASH) != 32)
+		err = OB_ECORRUPT;
+	else if (app_seq != 0 && sqlite3_column_type(s, IDEM_DK_KID) == SQLITE_NULL)
+		err = OB_ENOTFOUND; /* erased since: defensive, erasure deletes the record */
+	else if (app_seq == 0)
+		err = copy_reply(s, reply, reply_len);
+	else
+		err = unseal_reply(t, s, app_seq, reply, reply_len);
+	if (err == OB_OK)
+		memcpy(hash, sqlite3_column_blob(s, IDEM_HASH), 32);
+	sqlite3_reset(s);
+	if (err != OB_OK) {
+		free(*reply);
+		*reply = NULL;
+		*reply_len = 0;
+	}
+	return err;
+}
+
+/* a's reply sealed under a's data key into *sealed (malloc'd): OB_OK, or
+ * OB_ENOTFOUND when a's contact was erased in this very transaction (then
+ * the reply shows no contact and is stored as it is). */
+static ob_err seal_reply(sq_txn *t, const ob_application *a, const uint8_t *reply, size_t len,
+                         uint8_t **sealed, size_t *sealed_len)
+{
+	uint8_t dk[OB_VAULT_KEY_LEN];
+	char id[OB_ID_LEN + 1];
+	*sealed = NULL;
+	ob_err err = sq_app_data_key(t, a->seq, dk, id);
+	if (err == OB_OK && len > SIZE_MAX - OB_VAULT_SEAL_OVERHEAD)
+		err = OB_ETOOBIG;
+	if (err == OB_OK && (*sealed = malloc(len + OB_VAULT_SEAL_OVERHEAD)) == NULL)
+		err = OB_ENOMEM;
+	if (err == OB_OK)
+		err = ob_vault_seal(dk, id, idem_field, (const char *)reply, len, *sealed,
+		                    len + OB_VAULT_SEAL_OVERHEAD, sealed_len);
+	sodium_memzero(dk, sizeof(dk));
+	if (err != OB_OK) {
+		free(*sealed);
+		*sealed = NULL;
+	}
+	return err;
+}
+
+ob_err sq_idem_put(ob_txn *base, const char *key, const uint8_t hash[32], const uint8_t *reply,
+                   size_t reply_len, int64_t now_ms, const ob_application *a)
+{
+	sq_txn *t = sq_txn_of(base);
+	uint8_t *sealed = NULL;
+	size_t sealed_len = 0;
+	int64_t app_seq = 0;
+	if (a != NULL && a->seq > 0 && !a->contact_erased) {
+		ob_err err = seal_reply(t, a, reply, reply_len, &sealed, &sealed_len);
+		if (err == OB_OK) {
+			app_seq = a->seq;
+			reply = sealed;
+			reply_len = sealed_len;
+		} else if (err != OB_ENOTFOUND) {
+			return err;
+		}
+	}
+	ob_err err = OB_EIO;
+	sqlite3_stmt *s = sq_stmt(t->c, ST_IDEM_PUT);
+	if (s != NULL) {
+		sq_bind_text(s, 1, key);
+		sqlite3_bind_blob(s, 2, hash, 32, SQLITE_TRANSIENT);
+		sqlite3_bind_int64(s, 3, app_seq);
+		sqlite3_bind_blob(s, 4, reply != NULL ? (const void *)reply : "", (int)reply_len,
+		                  SQLITE_TRANSIENT);
+		sqlite3_bind_int64(s, 5, now_ms);
+		err = sq_step_done(t->c, s, "idem_put");
+	}
+	free(sealed);
+	return err;
+}
+
+ob_err sq_idem_purge(ob_txn *base, int64_t before_ms, unsigned limit)
+{
+	sq_txn *t = sq_txn_of(base);
+	PREP(t, ST_IDEM_PURGE);
+	sqlite3_bind_int64(s, 1, before_ms);
+	sqlite3_bind_int64(s, 2, limit);
+	return sq_step_done(t->c, s, "idem_purge");
+}

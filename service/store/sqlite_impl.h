@@ -1,0 +1,571 @@
+/*
+ * sqlite_impl.h: what the files of the SQLite store share; not an interface.
+ *
+ * The store is one adapter of the domain's port (domain/store.h) split along
+ * its seams, each file the functions of one part of the ops table:
+ *
+ *   sqlite.c           connections, prepared statements, transactions, the
+ *                      writer thread and group commit, migrations, the
+ *                      store-wide calls (checkpoint, ping, vault swap) and
+ *                      the ops table itself
+ *   sqlite_rows.c      the helpers every file uses to step statements and
+ *                      read rows (one row, one number, a list)
+ *   sqlite_apps.c      applications and the waitlist
+ *   sqlite_contacts.c  personal data: sealing contacts, data keys, erasure,
+ *                      lookup by e-mail, re-wrapping under a new master key
+ *   sqlite_history.c   the history of changes and its sealed notes, and the
+ *                      migration that sealed the notes of schema 1
+ *   sqlite_cohorts.c   cohorts, their counters, webinar seats and advisors
+ *   sqlite_idem.c      idempotency records
+ *   sqlite_audit.c     the audit trail
+ *
+ * Rows are read and bound from column lists (X-macros below): each list
+ * gives, in one place, the SQL column, how it is read and bound, and the
+ * field of the model it maps to; the statements, the column positions and
+ * the code that reads and binds them are generated from it, so that no
+ * position is numbered by hand and a column added to a list goes everywhere
+ * at once.
+ */
+#ifndef OB_STORE_SQLITE_IMPL_H
+#define OB_STORE_SQLITE_IMPL_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <sys/types.h>
+
+#include <sqlite3.h>
+
+#include "base/err.h"
+#include "crypto/vault.h"
+#include "domain/store.h"
+
+/* ---- column lists ----------------------------------------------------- */
+
+/*
+ * Each list is LIST(FIRST, NEXT): FIRST(column, KIND, field) for its first
+ * column and NEXT(...) for the others, so that a generator can put a comma
+ * between columns (SQL_COL_FIRST/SQL_COL_NEXT) or treat all alike (pass the
+ * same macro twice). KIND says how a value is read and bound (READ_<KIND>,
+ * BIND_<KIND>): TEXT (char array), I64, U32, U64, BOOL, ENUM (int), and
+ * CATEGORIES (an application's, joined by newlines, which they cannot hold).
+ */
+
+/* An application's columns that never change once inserted. */
+#define APP_IDENTITY(F, X)                                                                         \
+	F(id, TEXT, id)                                                                            \
+	X(cohort_id, TEXT, cohort_id)                                                              \
+	X(siren, TEXT, company.siren)                                                              \
+	X(siret, TEXT, company.siret)                                                              \
+	X(legal_name, TEXT, company.legal_name)                                                    \
+	X(trade_name, TEXT, company.trade_name)                                                    \
+	X(naf, TEXT, company.naf)                                                                  \
+	X(vat, TEXT, company.vat)                                                                  \
+	X(employees, U32, company.employees)                                                       \
+	X(turnover_eur, I64, company.turnover_eur)                                                 \
+	X(balance_eur, I64, company.balance_eur)                                                   \
+	X(street, TEXT, company.address.street)                                                    \
+	X(postal_code, TEXT, company.address.postal_code)                                          \
+	X(city, TEXT, company.address.city)                                                        \
+	X(departement, TEXT, company.address.departement)                                          \
+	X(region, TEXT, company.address.region)                                                    \
+	X(channel, ENUM, channel)                                                                  \
+	X(exports, BOOL, exports)                                                                  \
+	X(categories, CATEGORIES, categories)                                                      \
+	X(size, ENUM, size)                                                                        \
+	X(submitted_at, I64, submitted_at_ms)                                                      \
+	X(wl_ticket, I64, waitlist_ticket)                                                         \
+	X(submitted_by, TEXT, submitted_by)
+
+/* Its standing: inserted, and written by every change. */
+#define APP_STATUS(F, X)                                                                           \
+	F(state, ENUM, state)                                                                      \
+	X(version, U64, version)                                                                   \
+	X(updated_at, I64, updated_at_ms)                                                          \
+	X(rejection, ENUM, rejection)
+
+/* Its benefits: the schema's defaults on insert, written by every change. */
+#define APP_BENEFITS(F, X)                                                                         \
+	F(benefits_granted, BOOL, benefits.granted)                                                \
+	X(fee_waiver_from, TEXT, benefits.fee_waiver_from)                                         \
+	X(fee_waiver_until, TEXT, benefits.fee_waiver_until)                                       \
+	X(fee_waiver_months, U32, benefits.fee_waiver_months)                                      \
+	X(fee_waived_cents, I64, benefits.fee_waived_cents)                                        \
+	X(ad_credit_cents, I64, benefits.ad_credit_cents)                                          \
+	X(ad_credit_used_cents, I64, benefits.ad_credit_used_cents)                                \
+	X(webinar_at, I64, benefits.webinar_at_ms)                                                 \
+	X(advisor, U32, benefits.advisor)                                                          \
+	X(benefits_revoked, BOOL, benefits.revoked)                                                \
+	X(benefits_revoked_at, I64, benefits.revoked_at_ms)
+
+/* The contact's columns an application read selects: sealed, so read by
+ * sq_read_contact (sqlite_contacts.c), not by a generated reader. */
+#define CONTACT_COLUMNS(X)                                                                         \
+	X(dk_kid)                                                                                  \
+	X(dk_wrapped)                                                                              \
+	X(name)                                                                                    \
+	X(email)                                                                                   \
+	X(phone)                                                                                   \
+	X(erased_at)                                                                               \
+	X(erased_by)
+
+#define COHORT_COLUMNS(F, X)                                                                       \
+	F(id, TEXT, id)                                                                            \
+	X(name, TEXT, name)                                                                        \
+	X(capacity, U32, capacity)                                                                 \
+	X(window_opens, I64, window_opens_ms)                                                      \
+	X(window_closes, I64, window_closes_ms)                                                    \
+	X(window_enforced, BOOL, window_enforced)                                                  \
+	X(lockdown_start, TEXT, lockdown_start)                                                    \
+	X(lockdown_end, TEXT, lockdown_end)                                                        \
+	X(fee_waiver_until, TEXT, fee_waiver_until)                                                \
+	X(monthly_fee_cents, I64, monthly_fee_cents)                                               \
+	X(ad_credit_cents, I64, ad_credit_cents)                                                   \
+	X(webinar_hour, U32, webinar_hour)                                                         \
+	X(webinar_minute, U32, webinar_minute)                                                     \
+	X(webinar_seats, U32, webinar_seats)                                                       \
+	X(advisor_pool, U32, advisor_pool)                                                         \
+	X(eligible_sizes, U32, eligible_sizes)                                                     \
+	X(created_at, I64, created_at_ms)
+
+/* A change of the history, but its number n and its sealed note. */
+#define HISTORY_COLUMNS(F, X)                                                                      \
+	F(from_state, ENUM, from)                                                                  \
+	X(to_state, ENUM, to)                                                                      \
+	X(actor, TEXT, actor)                                                                      \
+	X(at, I64, at_ms)                                                                          \
+	X(reason, TEXT, reason)
+
+/* An audit event, but its seq, which the table numbers. */
+#define AUDIT_COLUMNS(F, X)                                                                        \
+	F(at, I64, at_ms)                                                                          \
+	X(event, TEXT, event)                                                                      \
+	X(key_id, TEXT, key_id)                                                                    \
+	X(peer, TEXT, peer)                                                                        \
+	X(detail, TEXT, detail)
+
+/* Reading a column into o->field, and binding o->field to a parameter. */
+#define READ_TEXT(s, i, o, f)       sq_col_text((s), (i), (o)->f, sizeof((o)->f))
+#define READ_I64(s, i, o, f)        ((o)->f = sqlite3_column_int64((s), (i)))
+#define READ_U32(s, i, o, f)        ((o)->f = (uint32_t)sqlite3_column_int64((s), (i)))
+#define READ_U64(s, i, o, f)        ((o)->f = (uint64_t)sqlite3_column_int64((s), (i)))
+#define READ_BOOL(s, i, o, f)       ((o)->f = sqlite3_column_int((s), (i)) != 0)
+#define READ_ENUM(s, i, o, f)       ((o)->f = sqlite3_column_int((s), (i)))
+#define READ_CATEGORIES(s, i, o, f) sq_read_categories((s), (i), (o))
+#define BIND_TEXT(s, i, o, f)       sq_bind_text((s), (i), (o)->f)
+#define BIND_I64(s, i, o, f)        sqlite3_bind_int64((s), (i), (o)->f)
+#define BIND_U32(s, i, o, f)        sqlite3_bind_int64((s), (i), (o)->f)
+#define BIND_U64(s, i, o, f)        sqlite3_bind_int64((s), (i), (sqlite3_int64)(o)->f)
+#define BIND_BOOL(s, i, o, f)       sqlite3_bind_int((s), (i), (o)->f)
+#define BIND_ENUM(s, i, o, f)       sqlite3_bind_int((s), (i), (int)(o)->f)
+#define BIND_CATEGORIES(s, i, o, f) sq_bind_categories((s), (i), (o))
+
+/*
+ * What is generated from the lists: SQL text, and the positions of columns
+ * (0-based, as sqlite3_column_*() counts) and parameters (1-based, as
+ * sqlite3_bind_*() counts) as enums named after the SQL columns. The
+ * generated statements number their parameters with plain "?", in order.
+ * clang-format cannot see that these macros expand to lists, and would
+ * scatter the tables: they are laid out by hand.
+ */
+/* clang-format off */
+#define SQL_COL_FIRST(col, kind, field)   #col
+#define SQL_COL_NEXT(col, kind, field)    ", " #col
+#define SQL_PARAM_FIRST(col, kind, field) "?"
+#define SQL_PARAM_NEXT(col, kind, field)  ", ?"
+#define SQL_SET_FIRST(col, kind, field)   #col " = ?"
+#define SQL_SET_NEXT(col, kind, field)    ", " #col " = ?"
+#define SQL_APP_COL(col, kind, field)     ", a." #col
+#define SQL_CONTACT_COL(col)              ", c." #col
+
+/* An application read: seq first, by hand, since a select list cannot
+ * start with a comma; then the lists. */
+#define APP_SELECT                                                             \
+	"SELECT a.seq"                                                         \
+	APP_IDENTITY(SQL_APP_COL, SQL_APP_COL)                                 \
+	APP_STATUS(SQL_APP_COL, SQL_APP_COL)                                   \
+	APP_BENEFITS(SQL_APP_COL, SQL_APP_COL)                                 \
+	CONTACT_COLUMNS(SQL_CONTACT_COL)                                       \
+	" FROM application a JOIN contact c ON c.app_seq = a.seq "
+#define APP_INSERT_SQL                                                         \
+	"INSERT INTO application ("                                            \
+	APP_IDENTITY(SQL_COL_FIRST, SQL_COL_NEXT)                              \
+	APP_STATUS(SQL_COL_NEXT, SQL_COL_NEXT)                                 \
+	") VALUES ("                                                           \
+	APP_IDENTITY(SQL_PARAM_FIRST, SQL_PARAM_NEXT)                          \
+	APP_STATUS(SQL_PARAM_NEXT, SQL_PARAM_NEXT)                             \
+	")"
+#define APP_UPDATE_SQL                                                         \
+	"UPDATE application SET "                                              \
+	APP_STATUS(SQL_SET_FIRST, SQL_SET_NEXT)                                \
+	APP_BENEFITS(SQL_SET_NEXT, SQL_SET_NEXT)                               \
+	" WHERE seq = ?"
+#define COHORT_SELECT                                                          \
+	"SELECT " COHORT_COLUMNS(SQL_COL_FIRST, SQL_COL_NEXT) " FROM cohort "
+#define COHORT_INSERT_SQL                                                      \
+	"INSERT INTO cohort (" COHORT_COLUMNS(SQL_COL_FIRST, SQL_COL_NEXT)     \
+	") VALUES (" COHORT_COLUMNS(SQL_PARAM_FIRST, SQL_PARAM_NEXT) ")"
+/* n is given for a sealed note (its number is in the note's associated
+ * data), else it is the next one; ?1 is the first "?", app_seq. */
+#define HISTORY_APPEND_SQL                                                     \
+	"INSERT INTO history (app_seq, "                                       \
+	HISTORY_COLUMNS(SQL_COL_FIRST, SQL_COL_NEXT)                           \
+	", note, n) VALUES (?, "                                               \
+	HISTORY_COLUMNS(SQL_PARAM_FIRST, SQL_PARAM_NEXT)                       \
+	", ?, coalesce(?, (SELECT count(*) FROM history WHERE app_seq = ?1)))"
+#define HISTORY_LOAD_SQL                                                       \
+	"SELECT " HISTORY_COLUMNS(SQL_COL_FIRST, SQL_COL_NEXT)                 \
+	", n, note FROM history WHERE app_seq = ?1 ORDER BY n"
+#define AUDIT_APPEND_SQL                                                       \
+	"INSERT INTO audit (" AUDIT_COLUMNS(SQL_COL_FIRST, SQL_COL_NEXT)       \
+	") VALUES (" AUDIT_COLUMNS(SQL_PARAM_FIRST, SQL_PARAM_NEXT) ")"
+#define AUDIT_LIST_SQL                                                         \
+	"SELECT seq" AUDIT_COLUMNS(SQL_COL_NEXT, SQL_COL_NEXT)                 \
+	" FROM audit WHERE seq > ?1 ORDER BY seq LIMIT ?2"
+
+#define APP_COL(col, kind, field)     APP_COL_##col,
+#define CONTACT_COL(col)              APP_COL_##col,
+#define APP_INS(col, kind, field)     APP_INS_##col,
+#define APP_UPD(col, kind, field)     APP_UPD_##col,
+#define COHORT_COL(col, kind, field)  COHORT_COL_##col,
+#define HISTORY_COL(col, kind, field) HISTORY_COL_##col,
+#define HISTORY_PAR(col, kind, field) HISTORY_PARAM_##col,
+#define AUDIT_COL(col, kind, field)   AUDIT_COL_##col,
+#define AUDIT_PAR(col, kind, field)   AUDIT_PARAM_##col,
+
+/* APP_SELECT's columns. */
+enum {
+	APP_COL_seq,
+	APP_IDENTITY(APP_COL, APP_COL)
+	APP_STATUS(APP_COL, APP_COL)
+	APP_BENEFITS(APP_COL, APP_COL)
+	CONTACT_COLUMNS(CONTACT_COL)
+};
+/* APP_INSERT's parameters, and APP_UPDATE's (the seq of the row last). */
+enum {
+	APP_INS_NONE_,
+	APP_IDENTITY(APP_INS, APP_INS)
+	APP_STATUS(APP_INS, APP_INS)
+};
+enum {
+	APP_UPD_NONE_,
+	APP_STATUS(APP_UPD, APP_UPD)
+	APP_BENEFITS(APP_UPD, APP_UPD)
+	APP_UPD_seq
+};
+/* COHORT_SELECT's columns; COHORT_INSERT's parameter is the column + 1. */
+enum {
+	COHORT_COLUMNS(COHORT_COL, COHORT_COL)
+};
+/* HISTORY_LOAD's columns, and HISTORY_APPEND's parameters. */
+enum {
+	HISTORY_COLUMNS(HISTORY_COL, HISTORY_COL)
+	HISTORY_COL_n,
+	HISTORY_COL_note
+};
+enum {
+	HISTORY_PARAM_app_seq = 1,
+	HISTORY_COLUMNS(HISTORY_PAR, HISTORY_PAR)
+	HISTORY_PARAM_note,
+	HISTORY_PARAM_n
+};
+/* AUDIT_LIST's columns, and AUDIT_APPEND's parameters. */
+enum {
+	AUDIT_COL_seq,
+	AUDIT_COLUMNS(AUDIT_COL, AUDIT_COL)
+};
+enum {
+	AUDIT_PARAM_NONE_,
+	AUDIT_COLUMNS(AUDIT_PAR, AUDIT_PAR)
+};
+
+/* ---- statements ---------------------------------------------------------- */
+
+/* Every statement, prepared once per connection on first use (sq_stmt), by
+ * the file that runs it. The hand-written ones number their parameters,
+ * which the code that binds them names. */
+#define STATEMENTS(X)                                                                          \
+	/* sqlite.c */                                                                         \
+	X(BEGIN_READ, "BEGIN")                                                                 \
+	X(BEGIN_WRITE, "BEGIN IMMEDIATE")                                                      \
+	X(COMMIT, "COMMIT")                                                                    \
+	X(ROLLBACK, "ROLLBACK")                                                                \
+	X(SAVEPOINT, "SAVEPOINT w")                                                            \
+	X(RELEASE, "RELEASE w")                                                                \
+	X(ROLLBACK_TO, "ROLLBACK TO w")                                                        \
+	/* sqlite_cohorts.c */                                                                 \
+	X(COHORT_GET, COHORT_SELECT "WHERE id = ?1")                                           \
+	X(COHORT_LIST, COHORT_SELECT "ORDER BY id LIMIT ?1")                                   \
+	X(COHORT_INSERT, COHORT_INSERT_SQL)                                                    \
+	X(COHORT_SET_CAPACITY, "UPDATE cohort SET capacity = ?2 WHERE id = ?1")                \
+	X(COUNTER_ADD, "INSERT INTO counter VALUES (?1, ?2, ?3) ON CONFLICT (cohort_id, key) " \
+	               "DO UPDATE SET count = count + excluded.count")                         \
+	X(COUNTER_GET, "SELECT count FROM counter WHERE cohort_id = ?1 AND key = ?2")          \
+	X(COUNTER_LIST, "SELECT key, count FROM counter WHERE cohort_id = ?1 AND "             \
+	                "substr(key, 1, length(?2)) = ?2 AND count != 0 ORDER BY key")         \
+	X(WEBINAR_BOOKED, "SELECT booked FROM webinar WHERE cohort_id = ?1 AND "               \
+	                  "session_at = ?2")                                                   \
+	X(WEBINAR_ADD, "INSERT INTO webinar VALUES (?1, ?2, ?3) ON CONFLICT (cohort_id, "      \
+	               "session_at) DO UPDATE SET booked = booked + excluded.booked")          \
+	X(ADVISOR_CREATE, "INSERT OR IGNORE INTO advisor VALUES (?1, ?2, 0)")                  \
+	X(ADVISOR_PICK, "SELECT advisor FROM advisor WHERE cohort_id = ?1 "                    \
+	                "ORDER BY load, advisor LIMIT 1")                                      \
+	X(ADVISOR_ADD, "UPDATE advisor SET load = load + ?3 WHERE cohort_id = ?1 AND "         \
+	               "advisor = ?2")                                                         \
+	/* sqlite_apps.c */                                                                    \
+	X(APP_INSERT, APP_INSERT_SQL)                                                          \
+	X(APP_UPDATE, APP_UPDATE_SQL)                                                          \
+	X(APP_GET, APP_SELECT "WHERE a.id = ?1 AND (?2 IS NULL OR a.submitted_by = ?2)")       \
+	X(APP_GET_SIREN, APP_SELECT "WHERE a.cohort_id = ?1 AND a.siren = ?2 AND "             \
+	                            "(?3 IS NULL OR a.submitted_by = ?3)")                     \
+	X(APP_FIRST_WAITLISTED, APP_SELECT "WHERE a.cohort_id = ?1 AND a.state = ?2 "          \
+	                                   "ORDER BY a.seq LIMIT 1")                           \
+	X(WAITLIST_HEAD, "SELECT wl_ticket FROM application WHERE cohort_id = ?1 AND "         \
+	                 "state = ?2 ORDER BY seq LIMIT 1")                                    \
+	X(WAITLIST_LEFT_COUNT, "SELECT count(*) FROM waitlist_left WHERE cohort_id = ?1 AND "  \
+	                       "ticket > ?2 AND ticket < ?3")                                  \
+	X(WAITLIST_LEAVE, "INSERT OR IGNORE INTO waitlist_left VALUES (?1, ?2)")               \
+	/* sqlite_contacts.c */                                                                \
+	X(CONTACT_INSERT, "INSERT INTO contact (app_seq, dk_kid, dk_wrapped, name, email, "    \
+	                  "phone, email_index) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")           \
+	X(CONTACT_ERASED_AT, "SELECT erased_at FROM contact WHERE app_seq = ?1")               \
+	X(CONTACT_ERASE, "UPDATE contact SET dk_kid = NULL, dk_wrapped = NULL, name = NULL, "  \
+	                 "email = NULL, phone = NULL, email_index = NULL, erased_at = ?2, "    \
+	                 "erased_by = ?3 WHERE app_seq = ?1 AND erased_at = 0")                \
+	X(CONTACT_KEY, "SELECT c.dk_kid, c.dk_wrapped, a.id FROM contact c JOIN "              \
+	               "application a ON a.seq = c.app_seq WHERE c.app_seq = ?1")              \
+	X(APPS_BY_EMAIL, APP_SELECT "WHERE c.email_index = ?1 ORDER BY a.seq")                 \
+	X(REWRAP_SCAN, "SELECT app_seq, dk_kid, dk_wrapped FROM contact WHERE app_seq > ?1 "   \
+	               "AND dk_kid IS NOT NULL AND dk_kid != ?2 ORDER BY app_seq LIMIT ?3")    \
+	X(REWRAP_UPDATE, "UPDATE contact SET dk_kid = ?2, dk_wrapped = ?3 WHERE app_seq = ?1") \
+	/* sqlite_history.c */                                                                 \
+	X(HISTORY_APPEND, HISTORY_APPEND_SQL)                                                  \
+	X(HISTORY_COUNT, "SELECT count(*) FROM history WHERE app_seq = ?1")                    \
+	X(HISTORY_LOAD, HISTORY_LOAD_SQL)                                                      \
+	X(HISTORY_ERASE_NOTES, "UPDATE history SET note = X'' WHERE app_seq = ?1 AND "         \
+	                       "note IS NOT NULL")                                             \
+	X(LEGACY_NOTES, "SELECT app_seq, n, reason FROM history WHERE (app_seq, n) > "         \
+	                "(?1, ?2) AND note IS NULL AND instr(reason, ': ') > 0 "               \
+	                "ORDER BY app_seq, n LIMIT ?3")                                        \
+	X(HISTORY_SET_NOTE, "UPDATE history SET reason = ?3, note = ?4 WHERE app_seq = ?1 "    \
+	                    "AND n = ?2")                                                      \
+	/* sqlite_idem.c */                                                                    \
+	X(IDEM_GET, "SELECT i.request_hash, i.reply, i.app_seq, a.id, c.dk_kid, "              \
+	            "c.dk_wrapped FROM idempotency i "                                         \
+	            "LEFT JOIN application a ON a.seq = i.app_seq "                            \
+	            "LEFT JOIN contact c ON c.app_seq = i.app_seq WHERE i.key = ?1")           \
+	X(IDEM_PUT, "INSERT INTO idempotency (key, request_hash, app_seq, reply, created_at) " \
+	            "VALUES (?1, ?2, ?3, ?4, ?5)")                                             \
+	X(IDEM_FORGET_APP, "DELETE FROM idempotency WHERE app_seq = ?1 AND app_seq != 0")      \
+	X(IDEM_PURGE, "DELETE FROM idempotency WHERE key IN (SELECT key FROM idempotency "     \
+	              "WHERE created_at < ?1 ORDER BY created_at LIMIT ?2)")                   \
+	/* sqlite_audit.c */                                                                   \
+	X(AUDIT_APPEND, AUDIT_APPEND_SQL)                                                      \
+	X(AUDIT_LIST, AUDIT_LIST_SQL)
+
+#define ST_ENUM(name, sql) ST_##name,
+enum {
+	STATEMENTS(ST_ENUM)
+	ST_COUNT
+};
+/* clang-format on */
+
+/* ---- connections, the store, transactions ------------------------------ */
+
+typedef struct sq_conn {
+	sqlite3 *db;
+	sqlite3_stmt *st[ST_COUNT];
+	sqlite3_stmt *counters[OB_MAX_COUNTER_BATCH + 1]; /* multi-row upserts by row count */
+	struct sq_conn *next_free;
+} sq_conn;
+
+/* A queued write: the caller waits on done. */
+typedef struct sq_write_req {
+	ob_err (*fn)(ob_txn *t, void *arg);
+	void *arg;
+	ob_err result;
+	bool done;
+	pthread_cond_t cv; /* its own, so that a batch wakes only its callers */
+	struct sq_write_req *next;
+} sq_write_req;
+
+typedef struct sq_store {
+	ob_store base;
+	char *path;
+	dev_t dev; /* the file opened at path, for ping: a file put in its place is not it */
+	ino_t ino;
+	pthread_mutex_t write_mu; /* held from begin(write) to commit/rollback */
+	sq_conn writer;
+	pthread_mutex_t pool_mu;
+	sq_conn *free_readers; /* at most one per thread that ever read */
+
+	pthread_mutex_t queue_mu; /* guards the queue and stopping */
+	pthread_cond_t queue_cv;  /* work for the writer */
+	sq_write_req *head, *tail;
+	bool stopping;
+	bool writer_started;
+	uint64_t n_writes, n_batches; /* for the log at close: the batching achieved */
+	unsigned max_batch;
+	pthread_t writer_thread;
+
+	/* The vault: borrowed (open_sqlite_vault, set_vault) or owned_vault. */
+	pthread_rwlock_t vault_lock; /* shared while calling into vault; exclusive to swap it */
+	ob_vault *vault;
+	ob_vault *owned_vault; /* the throwaway of ob_store_open_sqlite, destroyed with the store */
+} sq_store;
+
+typedef struct sq_txn {
+	ob_txn base;
+	sq_store *store;
+	sq_conn *c;
+	bool write;
+} sq_txn;
+
+/* The ob_txn of the store's ops as an sq_txn. */
+static inline sq_txn *sq_txn_of(ob_txn *t)
+{
+	return (sq_txn *)t;
+}
+
+/* ---- statements and rows (sqlite.c, sqlite_rows.c) ---------------------- */
+
+/* The one translation of SQLite result codes into ob_err. */
+ob_err sq_from_sqlite(int rc);
+/* Logs the failure of what (a statement's name: never a bound value) and
+ * translates rc. */
+ob_err sq_fail(sq_conn *c, int rc, const char *what);
+/* The prepared statement which of c, prepared on first use; NULL (logged)
+ * when it cannot be. */
+sqlite3_stmt *sq_stmt(sq_conn *c, int which);
+
+/* Declares s, the prepared statement `which` of t's connection, or returns
+ * OB_EIO from the calling function. */
+#define PREP(t, which)                                                                             \
+	sqlite3_stmt *s = sq_stmt((t)->c, (which));                                                \
+	if (s == NULL)                                                                             \
+		return OB_EIO;
+
+/* Steps s, which returns no row, and resets it. */
+ob_err sq_step_done(sq_conn *c, sqlite3_stmt *s, const char *what);
+/* Runs statement which of c, which returns no row. */
+ob_err sq_run(sq_conn *c, int which, const char *what);
+/* Steps s once: OB_OK with a row to read, after which the caller resets s;
+ * otherwise s is reset and the result is OB_ENOTFOUND (no row) or the
+ * error. */
+ob_err sq_step_row(sq_conn *c, sqlite3_stmt *s, const char *what);
+/* The first column of the first row of s into *out, and resets s: OB_OK,
+ * OB_ENOTFOUND with *out 0 when there is no row, or the error. */
+ob_err sq_step_int64(sq_conn *c, sqlite3_stmt *s, int64_t *out, const char *what);
+
+/* Reads the current row of s into item (zeroed first); ctx as given. */
+typedef void (*sq_row_fn)(sq_txn *t, sqlite3_stmt *s, void *item, void *ctx);
+/* Steps s to its end and reads each row into a new item_size-byte item of
+ * *out, at most limit of them (0: no limit). *out is malloc'd (free()), NULL
+ * when no row came; *n the number of items. On an error *out is NULL and *n
+ * 0. Resets s. Rows may hold personal data in clear: what it frees on the
+ * way (when the list grows, or on an error) it wipes first. */
+ob_err sq_collect(sq_txn *t, sqlite3_stmt *s, size_t limit, size_t item_size, sq_row_fn read,
+                  void *ctx, void **out, size_t *n, const char *what);
+
+/* Binds text, transient (copied): SQLite's copy outlives the buffer. */
+void sq_bind_text(sqlite3_stmt *s, int i, const char *v);
+/* The same, or NULL for a NULL pointer. */
+void sq_bind_text_or_null(sqlite3_stmt *s, int i, const char *v);
+/* Column i as text into out (n bytes, NUL-terminated), cut between UTF-8
+ * characters if it is too long (a row changed by hand). */
+void sq_col_text(sqlite3_stmt *s, int i, char *out, size_t n);
+
+/* ---- the parts of the ops table ------------------------------------------ */
+
+/* sqlite_cohorts.c */
+ob_err sq_cohort_get(ob_txn *t, const char *id, ob_cohort *out);
+ob_err sq_cohort_list(ob_txn *t, ob_cohort *out, size_t max, size_t *n);
+ob_err sq_cohort_insert(ob_txn *t, const ob_cohort *c);
+ob_err sq_cohort_set_capacity(ob_txn *t, const char *id, uint32_t capacity);
+ob_err sq_counter_add(ob_txn *t, const char *cohort, const char *key, int64_t delta);
+ob_err sq_counters_add(ob_txn *t, const char *cohort, const ob_counter *d, size_t n);
+ob_err sq_counter_get(ob_txn *t, const char *cohort, const char *key, int64_t *out);
+ob_err sq_counter_list(ob_txn *t, const char *cohort, const char *prefix, ob_counter **out,
+                       size_t *n);
+ob_err sq_webinar_booked(ob_txn *t, const char *cohort, int64_t session_ms, uint32_t *booked);
+ob_err sq_webinar_add(ob_txn *t, const char *cohort, int64_t session_ms, int delta);
+ob_err sq_advisors_create(ob_txn *t, const char *cohort, uint32_t pool);
+ob_err sq_advisor_pick(ob_txn *t, const char *cohort, uint32_t *advisor);
+ob_err sq_advisor_add(ob_txn *t, const char *cohort, uint32_t advisor, int delta);
+
+/* sqlite_apps.c */
+ob_err sq_app_insert(ob_txn *t, ob_application *a);
+ob_err sq_app_update(ob_txn *t, const ob_application *a);
+ob_err sq_app_get(ob_txn *t, const char *id, const char *owner, ob_application *out);
+ob_err sq_app_get_by_siren(ob_txn *t, const char *cohort, const char *siren, const char *owner,
+                           ob_application *out);
+ob_err sq_app_first_waitlisted(ob_txn *t, const char *cohort, ob_application *out);
+ob_err sq_app_waitlist_position(ob_txn *t, const ob_application *a, uint32_t *out);
+ob_err sq_waitlist_leave(ob_txn *t, const char *cohort, int64_t ticket);
+ob_err sq_app_list(ob_txn *t, const ob_app_filter *f, int64_t after_seq, size_t limit,
+                   ob_application **out, size_t *n);
+/* An application row of APP_SELECT into a, its contact decrypted (or marked
+ * erased or unreadable). A sq_row_fn; ctx unused. */
+void sq_read_app(sq_txn *t, sqlite3_stmt *s, void *a, void *ctx);
+/* The categories of column i, joined by newlines, into a; the reverse. */
+void sq_read_categories(sqlite3_stmt *s, int i, ob_application *a);
+void sq_bind_categories(sqlite3_stmt *s, int i, const ob_application *a);
+
+/* sqlite_contacts.c */
+ob_err sq_contact_insert(sq_txn *t, const ob_application *a);
+ob_err sq_contact_erase(ob_txn *t, int64_t app_seq, const char *actor, int64_t now_ms);
+ob_err sq_apps_by_email(ob_txn *t, const uint8_t index[OB_STORE_INDEX_LEN], ob_application **out,
+                        size_t *n);
+ob_err sq_rewrap_batch(ob_txn *t, int64_t after_seq, size_t limit, size_t *rewrapped,
+                       size_t *failed, int64_t *last_seq);
+void sq_email_index(ob_store *s, const char *email, uint8_t out[OB_STORE_INDEX_LEN]);
+/* The contact columns of an APP_SELECT row into a->contact: decrypted,
+ * erased, or marked unreadable (logged with the seq, never a value). */
+void sq_read_contact(sq_store *st, sqlite3_stmt *s, ob_application *a);
+/* Unwraps a stored data key with the store's vault. OB_ENOTFOUND: the vault
+ * has no master key kid (callers report it as OB_ECORRUPT: for this row, as
+ * bad as damage); OB_ECORRUPT for a missing or damaged key. */
+ob_err sq_unwrap(sq_store *st, const char *kid, const void *wrapped, int len,
+                 uint8_t dk[OB_VAULT_KEY_LEN]);
+/* What became of an application's data key when it was looked up. */
+typedef enum sq_key {
+	SQ_KEY_UNKNOWN,   /* not looked up yet */
+	SQ_KEY_OPEN,      /* unwrapped: in dk, to be wiped */
+	SQ_KEY_ERASED,    /* the contact is erased (or there is none) */
+	SQ_KEY_NO_MASTER, /* the vault lacks the master key it is wrapped under */
+	SQ_KEY_DAMAGED,   /* it fails its check */
+} sq_key;
+/* Looks up and unwraps the data key of application seq into dk, its id into
+ * id, the id of its master key (fit for the log) into kid; *state says what
+ * came of it. Returns the database's error, if any; the caller wipes dk. */
+ob_err sq_data_key(sq_txn *t, int64_t seq, uint8_t dk[OB_VAULT_KEY_LEN], char id[OB_ID_LEN + 1],
+                   sq_key *state, char kid[OB_VAULT_KID_SIZE]);
+/* The same, for sealing what else shows a contact: OB_OK with the key in dk,
+ * OB_ENOTFOUND when the contact is erased (or missing), OB_ECORRUPT when the
+ * key cannot be unwrapped (damaged, or its master key is missing). */
+ob_err sq_app_data_key(sq_txn *t, int64_t seq, uint8_t dk[OB_VAULT_KEY_LEN],
+                       char id[OB_ID_LEN + 1]);
+/* A key id read from a row, fit for the log: a damaged row could hold anything. */
+const char *sq_loggable_kid(const char *kid);
+
+/* sqlite_history.c */
+ob_err sq_history_append(ob_txn *t, int64_t app_seq, const ob_state_change *c);
+ob_err sq_history_load(ob_txn *t, ob_application *a);
+/* Migration 2's step (see sqlite_history.c): *moved gets the number of
+ * notes sealed. Runs on the writer inside the migration's transaction. */
+ob_err sq_seal_legacy_notes(sq_store *st, size_t *moved);
+
+/* sqlite_idem.c */
+ob_err sq_idem_get(ob_txn *t, const char *key, uint8_t hash[32], uint8_t **reply,
+                   size_t *reply_len);
+ob_err sq_idem_put(ob_txn *t, const char *key, const uint8_t hash[32], const uint8_t *reply,
+                   size_t reply_len, int64_t now_ms, const ob_application *a);
+ob_err sq_idem_purge(ob_txn *t, int64_t before_ms, unsigned limit);
+
+/* sqlite_audit.c */
+ob_err sq_audit_append(ob_txn *t, const ob_audit_event *e);
+ob_err sq_audit_list(ob_txn *t, int64_t after_seq, size_t limit, ob_audit_event **out, size_t *n);
+
+#endif

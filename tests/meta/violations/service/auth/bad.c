@@ -1,0 +1,3 @@
+/* Not built: a fixture for layers.sh (see ../domain/bad.h). */
+#include "domain/calendar.h"
+#include "base/time.h" /* allowed */
