@@ -16,6 +16,7 @@
 #include <nng/supplemental/tls/tls.h>
 #include <sodium.h>
 
+#include "attr.h"
 #include "keyfile.h"
 #include "login_message.h"
 #include "onboard/v1/auth.pb-c.h"
@@ -165,7 +166,7 @@ const char *ob_code_name(int code)
 	return code_names[code];
 }
 
-static void say(char *err, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void say(char *err, size_t n, const char *fmt, ...) OB_PRINTF(3, 4);
 static void say(char *err, size_t n, const char *fmt, ...)
 {
 	if (err == NULL || n == 0)
@@ -406,8 +407,7 @@ static char *dup_str(const char *s)
 	return strdup(s != NULL ? s : "");
 }
 
-static int local_failure(ob_result *res, int code, const char *fmt, ...)
-        __attribute__((format(printf, 3, 4)));
+static int local_failure(ob_result *res, int code, const char *fmt, ...) OB_PRINTF(3, 4);
 static int local_failure(ob_result *res, int code, const char *fmt, ...)
 {
 	char buf[512];

@@ -21,12 +21,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Private to this header and undefined at its end, so it cannot clash with a project-wide macro. */
-#if defined(__GNUC__) || defined(__clang__)
-#define OB_FR_MUST_CHECK_ __attribute__((warn_unused_result))
-#else
-#define OB_FR_MUST_CHECK_
-#endif
+#include "base/err.h" /* OB_NODISCARD */
 
 /* Output buffer sizes, terminating NUL included. */
 #define OB_FR_VAT_STR_SIZE         14 /* "FR" + 2-digit key + 9-digit SIREN */
@@ -71,8 +66,8 @@ int ob_fr_vat_key(const char *siren);
  * OB_FR_VAT_STR_SIZE bytes) then holds that 13-character form, e.g. "FR44732829320". false when
  * siren is not 9 digits or vat does not match; out is then "". Only SIREN-based numbers are
  * covered: the alphanumeric keys given to companies without a SIREN are rejected. */
-OB_FR_MUST_CHECK_ bool ob_fr_vat_valid_for_siren(const char *vat, const char *siren,
-                                                 char out[OB_FR_VAT_STR_SIZE]);
+OB_NODISCARD bool ob_fr_vat_valid_for_siren(const char *vat, const char *siren,
+                                            char out[OB_FR_VAT_STR_SIZE]);
 
 /* NAF rev. 2 activity code (subclass) in its usual written form "NN.NNL": two digits, a dot, two
  * digits and one uppercase letter, e.g. "47.91B". The form only: whether the code exists in the
@@ -103,8 +98,8 @@ bool ob_fr_postal_code_valid(const char *s);
  * (Monaco, Pacific collectivities) and 99xxx.
  * It is a hint, not a fact: a few communes use a neighbouring departement's postal code, so never
  * reject data because this disagrees with an address. */
-OB_FR_MUST_CHECK_ bool ob_fr_departement_from_postal(const char *postal_code,
-                                                     char out[OB_FR_DEPARTEMENT_STR_SIZE]);
+OB_NODISCARD bool ob_fr_departement_from_postal(const char *postal_code,
+                                                char out[OB_FR_DEPARTEMENT_STR_SIZE]);
 
 /* The official name (UTF-8, accents included) of the region, among the 18 in place since 2016,
  * of a departement code: "01".."95" (not "20"), "2A", "2B", "971".."974", "976". A static string;
@@ -132,14 +127,12 @@ const char *ob_fr_region_of_departement(const char *dep);
  * Rejected: letters or other characters, a '+' not in first position, a "(0)" anywhere but right
  * after the country code, other country codes, "00" not followed by one of the codes above, a 0
  * right after the trunk 0 or the country code, and any other digit count. */
-OB_FR_MUST_CHECK_ bool ob_fr_phone_e164(const char *in, char out[OB_FR_PHONE_STR_SIZE]);
+OB_NODISCARD bool ob_fr_phone_e164(const char *in, char out[OB_FR_PHONE_STR_SIZE]);
 
 /* Pragmatic e-mail address check, not RFC 5322: exactly one '@'; a local part of 1..64 bytes of
  * printable ASCII other than space; a domain of at least two dot-separated labels, each 1..63
  * bytes of [A-Za-z0-9-] not starting or ending with '-'; at most 254 bytes in all. Quoted local
  * parts, IP literals and internationalised (non-ASCII) addresses are rejected. */
 bool ob_email_valid(const char *s);
-
-#undef OB_FR_MUST_CHECK_
 
 #endif
