@@ -16,6 +16,8 @@
 #include "cli.h"
 #include "json_codec.h"
 #include "onboard/v1/admin.pb-c.h"
+#include "values.h"
+#include "words.h"
 
 #define M_ERASE  "/onboard.v1.Admin/EraseContact"
 #define M_EXPORT "/onboard.v1.Admin/ExportContact"
@@ -69,16 +71,6 @@ static const char audit_help[] =
         "rotations. One page (50 events) unless --all.\n"
         "      --json   one AuditEvent per line as proto3 JSON\n";
 
-static const char *state_word(int s)
-{
-	const ProtobufCEnumValue *v = protobuf_c_enum_descriptor_get_value(
-	        &onboard__v1__application_state__descriptor, s);
-	if (v == NULL)
-		return "UNSPECIFIED";
-	const char *prefix = "APPLICATION_STATE_";
-	return strncmp(v->name, prefix, strlen(prefix)) == 0 ? v->name + strlen(prefix) : v->name;
-}
-
 static int admin_erase(cli *c, int argc, char **argv)
 {
 	if (cli_wants_help(argc, argv)) {
@@ -115,7 +107,8 @@ static int admin_erase(cli *c, int argc, char **argv)
 		printf("%s: personal data erased (%s); the application stays %s, version %" PRIu64
 		       "\n",
 		       a->id, a->contact_erased_at[0] != '\0' ? a->contact_erased_at : "",
-		       state_word((int)a->state), a->version);
+		       cli_value_name(&onboard__v1__application_state__descriptor, (int)a->state),
+		       a->version);
 	protobuf_c_message_free_unpacked(&a->base, NULL);
 	return rc;
 }
@@ -216,9 +209,8 @@ static int admin_audit(cli *c, int argc, char **argv)
 		} else if (ch == O_JSON) {
 			c->json = true;
 		} else if (ch == O_PAGE_SIZE) {
-			char *end;
-			unsigned long v = strtoul(optarg, &end, 10);
-			if (*end != '\0' || end == optarg || v == 0 || v > 500)
+			uint64_t v;
+			if (!cli_parse_u64(optarg, 1, 500, &v))
 				return cli_usage_error("admin audit", "--page-size takes 1 to 500");
 			page_size = (uint32_t)v;
 		} else {

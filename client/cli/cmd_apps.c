@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +25,8 @@
 #include "csv.h"
 #include "json_codec.h"
 #include "onboard/v1/onboarding.pb-c.h"
+#include "values.h"
+#include "words.h"
 
 #define M_SUBMIT   "/onboard.v1.Onboarding/SubmitApplication"
 #define M_GET      "/onboard.v1.Onboarding/GetApplication"
@@ -99,101 +102,14 @@ static const char *nz(const char *s)
 	return s != NULL ? s : "";
 }
 
-/* ---- words for the contract's enums -------------------------------- */
-
-typedef struct word {
-	const char *word;
-	int value;
-} word;
-
-static const word state_words[] = {
-        {"waitlisted", 1}, {"submitted", 2}, {"under-review", 3},
-        {"needs-info", 4}, {"approved", 5},  {"onboarded", 6},
-        {"rejected", 7},   {"withdrawn", 8}, {NULL, 0},
-};
-static const word size_words[] = {
-        {"tpe", 1}, {"pme", 2}, {"eti", 3}, {"ge", 4}, {NULL, 0},
-};
-static const word channel_words[] = {
-        {"marketplace", 1}, {"webshop", 2}, {"both", 3}, {"own-webshop", 2}, {NULL, 0},
-};
-static const word action_words[] = {
-        {"start", 1}, {"request-info", 2}, {"approve", 3}, {"reject", 4}, {"onboard", 5}, {NULL, 0},
-};
-static const word reason_words[] = {
-        {"ineligible", 1}, {"incomplete", 2}, {"duplicate", 3},       {"out-of-scope", 4},
-        {"fraud", 5},      {"other", 6},      {"fraud-suspected", 5}, {NULL, 0},
-};
-
-/* Finds s among the words, ignoring case and taking '_' for '-'; the
- * contract's full names ("APPLICATION_STATE_SUBMITTED") are not accepted. */
-static bool word_value(const word *w, const char *s, int *out)
-{
-	char norm[64];
-	size_t n = 0;
-	for (; s[n] != '\0'; n++) {
-		if (n + 1 == sizeof(norm))
-			return false;
-		char ch = s[n];
-		if (ch >= 'A' && ch <= 'Z')
-			ch = (char)(ch - 'A' + 'a');
-		norm[n] = ch == '_' ? '-' : ch;
-	}
-	norm[n] = '\0';
-	for (; w->word != NULL; w++)
-		if (strcmp(w->word, norm) == 0) {
-			*out = w->value;
-			return true;
-		}
-	return false;
-}
-
-static const char *value_word(const word *w, int v)
-{
-	for (; w->word != NULL; w++)
-		if (w->value == v)
-			return w->word;
-	return "unspecified";
-}
-
-/* "a, b or c": the first entries of w with distinct values, for messages. */
-static const char *word_list(const word *w, char *buf, size_t n)
-{
-	size_t count = 0, len = 0;
-	buf[0] = '\0';
-	for (const word *p = w; p->word != NULL && (p == w || p->value > p[-1].value); p++)
-		count++; /* aliases follow the words, out of order */
-	size_t i = 0;
-	for (const word *p = w; i < count && len < n; p++) {
-		int k = snprintf(buf + len, n - len, "%s%s",
-		                 i == 0           ? ""
-		                 : i + 1 == count ? " or "
-		                                  : ", ",
-		                 p->word);
-		if (k < 0)
-			break;
-		len += (size_t)k;
-		i++;
-	}
-	return buf;
-}
-
-static const char *const state_names[] = {
-        "UNSPECIFIED", "WAITLISTED", "SUBMITTED", "UNDER_REVIEW", "NEEDS_INFO",
-        "APPROVED",    "ONBOARDED",  "REJECTED",  "WITHDRAWN",
-};
-static const char *const size_names[] = {"UNSPECIFIED", "TPE", "PME", "ETI", "GE"};
-
 static const char *state_name(int s)
 {
-	return s >= 0 && (size_t)s < sizeof(state_names) / sizeof(state_names[0]) ? state_names[s]
-	                                                                          : "UNSPECIFIED";
+	return cli_value_name(&onboard__v1__application_state__descriptor, s);
 }
 
 static const char *size_name(int s)
 {
-	return s >= 0 && (size_t)s < sizeof(size_names) / sizeof(size_names[0]) ? size_names[s]
-	                                                                        : "UNSPECIFIED";
+	return cli_value_name(&onboard__v1__size_category__descriptor, s);
 }
 
 static bool holds_seat(int state)
@@ -202,55 +118,17 @@ static bool holds_seat(int state)
 	       state <= ONBOARD__V1__APPLICATION_STATE__APPLICATION_STATE_ONBOARDED;
 }
 
-/* ---- parsing -------------------------------------------------------- */
-
 /* A whole number of at most max, digits only. */
 static bool parse_u64(const char *s, uint64_t max, uint64_t *out)
 {
-	if (s[0] < '0' || s[0] > '9')
-		return false;
-	char *end;
-	errno = 0;
-	unsigned long long v = strtoull(s, &end, 10);
-	if (errno != 0 || *end != '\0' || v > max)
-		return false;
-	*out = v;
-	return true;
+	return cli_parse_u64(s, 0, max, out);
 }
 
-/* Euros with at most two decimals ("39", "39.5", "39,50") into cents. */
-static bool parse_euros(const char *s, int64_t *cents)
-{
-	uint64_t whole = 0, frac = 0;
-	const char *dot = strpbrk(s, ".,");
-	char head[32];
-	size_t hlen = dot != NULL ? (size_t)(dot - s) : strlen(s);
-	if (hlen == 0 || hlen >= sizeof(head))
-		return false;
-	memcpy(head, s, hlen);
-	head[hlen] = '\0';
-	if (!parse_u64(head, 10000000000000ULL, &whole))
-		return false;
-	if (dot != NULL) {
-		size_t flen = strlen(dot + 1);
-		if (flen == 0 || flen > 2 || !parse_u64(dot + 1, 99, &frac))
-			return false;
-		if (flen == 1)
-			frac *= 10;
-	}
-	*cents = (int64_t)(whole * 100 + frac);
-	return true;
-}
-
-/* Yes/no words of a CSV cell or a flag value. */
+/* Yes/no words of a CSV cell. */
 static bool parse_bool(const char *s, bool *out)
 {
-	static const word bools[] = {
-	        {"true", 1},  {"yes", 1}, {"y", 1}, {"1", 1}, {"oui", 1}, {"x", 1},
-	        {"false", 0}, {"no", 0},  {"n", 0}, {"0", 0}, {"non", 0}, {NULL, 0},
-	};
 	int v;
-	if (!word_value(bools, s, &v))
+	if (!cli_word_value(&cli_bools, s, &v))
 		return false;
 	*out = v != 0;
 	return true;
@@ -371,14 +249,14 @@ static void print_application(const app_t *a)
 	const Onboard__V1__Company *c = a->company != NULL ? a->company : &no_company;
 	const Onboard__V1__Address *ad = c->address != NULL ? c->address : &no_address;
 	const Onboard__V1__Contact *ct = a->contact != NULL ? a->contact : &no_contact;
-	char g1[32], g2[32], g3[32], t1[48], t2[48];
+	char g1[32], g2[32], g3[32], t1[48], t2[48], w[CLI_WORD_MAX];
 
 	printf(LABEL "%s\n", "Application", nz(a->id));
 	printf(LABEL "%s, version %" PRIu64 "\n", "Cohort", nz(a->cohort_id), a->version);
 	printf(LABEL "%s (", "State", state_name((int)a->state));
 	print_seat(a);
 	if (a->state == ONBOARD__V1__APPLICATION_STATE__APPLICATION_STATE_REJECTED)
-		printf("; reason: %s", value_word(reason_words, (int)a->rejection_reason));
+		printf("; reason: %s", cli_word_of(&cli_reasons, (int)a->rejection_reason, w));
 	printf(")\n");
 	printf(LABEL "%s", "Company", nz(c->legal_name));
 	if (nz(c->trade_name)[0] != '\0')
@@ -404,7 +282,7 @@ static void print_application(const app_t *a)
 	else
 		printf(LABEL "%s <%s>, %s\n", "Contact", nz(ct->name), nz(ct->email),
 		       nz(ct->phone));
-	printf(LABEL "%s; %s\n", "Channel", value_word(channel_words, (int)a->channel),
+	printf(LABEL "%s; %s\n", "Channel", cli_word_of(&cli_channels, (int)a->channel, w),
 	       a->intends_to_export ? "intends to export" : "no export");
 	if (a->n_product_categories > 0) {
 		printf(LABEL, "Categories");
@@ -602,10 +480,10 @@ static int cmd_submit(cli *c, int argc, char **argv)
 			s.contact.phone = optarg;
 			break;
 		case O_CHANNEL:
-			if (!word_value(channel_words, optarg, &v))
+			if (!cli_word_value(&cli_channels, optarg, &v))
 				return cli_usage_error(
 				        "submit", "--channel is %s, not '%s'",
-				        word_list(channel_words, words, sizeof(words)), optarg);
+				        cli_word_list(&cli_channels, words, sizeof(words)), optarg);
 			s.rq.channel = (Onboard__V1__Channel)v;
 			break;
 		case O_EXPORT:
@@ -820,10 +698,10 @@ static int filter_option(const char *cmd, int ch, const char *arg, list_req *l)
 		char *save = NULL;
 		for (char *t = strtok_r(buf, ", ", &save); t != NULL;
 		     t = strtok_r(NULL, ", ", &save)) {
-			if (!word_value(state_words, t, &v))
-				return cli_usage_error(cmd, "--state is %s, not '%s'",
-				                       word_list(state_words, words, sizeof(words)),
-				                       t);
+			if (!cli_word_value(&cli_states, t, &v))
+				return cli_usage_error(
+				        cmd, "--state is %s, not '%s'",
+				        cli_word_list(&cli_states, words, sizeof(words)), t);
 			if (l->rq.n_states == MAX_STATES)
 				return cli_usage_error(cmd, "too many --state");
 			l->states[l->rq.n_states++] = (Onboard__V1__ApplicationState)v;
@@ -831,9 +709,10 @@ static int filter_option(const char *cmd, int ch, const char *arg, list_req *l)
 		return 0;
 	}
 	case O_SIZE:
-		if (!word_value(size_words, arg, &v))
+		if (!cli_word_value(&cli_sizes, arg, &v))
 			return cli_usage_error(cmd, "--size is %s, not '%s'",
-			                       word_list(size_words, words, sizeof(words)), arg);
+			                       cli_word_list(&cli_sizes, words, sizeof(words)),
+			                       arg);
 		l->rq.size_category = (Onboard__V1__SizeCategory)v;
 		return 0;
 	case O_DEPARTEMENT:
@@ -843,9 +722,10 @@ static int filter_option(const char *cmd, int ch, const char *arg, list_req *l)
 		l->rq.region = (char *)arg;
 		return 0;
 	case O_CHANNEL:
-		if (!word_value(channel_words, arg, &v))
+		if (!cli_word_value(&cli_channels, arg, &v))
 			return cli_usage_error(cmd, "--channel is %s, not '%s'",
-			                       word_list(channel_words, words, sizeof(words)), arg);
+			                       cli_word_list(&cli_channels, words, sizeof(words)),
+			                       arg);
 		l->rq.channel = (Onboard__V1__Channel)v;
 		return 0;
 	case O_AFTER:
@@ -1060,10 +940,10 @@ static int cmd_review(cli *c, int argc, char **argv)
 	while ((ch = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
 		switch (ch) {
 		case O_REASON:
-			if (!word_value(reason_words, optarg, &v))
+			if (!cli_word_value(&cli_reasons, optarg, &v))
 				return cli_usage_error(
 				        "review", "--reason is %s, not '%s'",
-				        word_list(reason_words, words, sizeof(words)), optarg);
+				        cli_word_list(&cli_reasons, words, sizeof(words)), optarg);
 			rq.rejection_reason = (Onboard__V1__RejectionReason)v;
 			break;
 		case O_NOTE:
@@ -1085,15 +965,15 @@ static int cmd_review(cli *c, int argc, char **argv)
 	if (argc - optind != 2)
 		return cli_usage_error("review", "needs an application ID and an ACTION");
 	rq.id = argv[optind];
-	if (!word_value(action_words, argv[optind + 1], &v))
+	if (!cli_word_value(&cli_actions, argv[optind + 1], &v))
 		return cli_usage_error("review", "ACTION is %s, not '%s'",
-		                       word_list(action_words, words, sizeof(words)),
+		                       cli_word_list(&cli_actions, words, sizeof(words)),
 		                       argv[optind + 1]);
 	rq.action = (Onboard__V1__ReviewAction)v;
 	bool reject = rq.action == ONBOARD__V1__REVIEW_ACTION__REVIEW_ACTION_REJECT;
 	if (reject && rq.rejection_reason == 0)
 		return cli_usage_error("review", "reject needs --reason: %s",
-		                       word_list(reason_words, words, sizeof(words)));
+		                       cli_word_list(&cli_reasons, words, sizeof(words)));
 	if (!reject && rq.rejection_reason != 0)
 		return cli_usage_error("review", "--reason goes with reject only");
 
@@ -1115,7 +995,8 @@ static int cmd_review(cli *c, int argc, char **argv)
 	} else {
 		print_outcome(a);
 		if (reject)
-			printf("reason: %s\n", value_word(reason_words, (int)a->rejection_reason));
+			printf("reason: %s\n",
+			       cli_word_of(&cli_reasons, (int)a->rejection_reason, words));
 		if (a->benefits != NULL &&
 		    rq.action == ONBOARD__V1__REVIEW_ACTION__REVIEW_ACTION_APPROVE) {
 			fputs("benefits: ", stdout);
@@ -1242,10 +1123,12 @@ static int by_count_desc(const void *x, const void *y)
 	return a->count != b->count ? (a->count > b->count ? -1 : 1) : strcmp(a->key, b->key);
 }
 
-/* Copies the counts to sort them; order() ranks keys for by_order. NULL when
- * out of memory (the caller prints nothing for that list then). */
-static count_ref *sorted_counts(Onboard__V1__CountByKey **in, size_t n, const char *const *names,
-                                size_t n_names, int (*cmp)(const void *, const void *))
+/* Copies the counts to sort them; keys that name a value of order (NULL:
+ * none) rank by it for by_order, before the others. NULL when out of memory
+ * (the caller prints nothing for that list then). */
+static count_ref *sorted_counts(Onboard__V1__CountByKey **in, size_t n,
+                                const ProtobufCEnumDescriptor *order,
+                                int (*cmp)(const void *, const void *))
 {
 	count_ref *r = malloc((n > 0 ? n : 1) * sizeof(*r));
 	if (r == NULL)
@@ -1253,19 +1136,17 @@ static count_ref *sorted_counts(Onboard__V1__CountByKey **in, size_t n, const ch
 	for (size_t i = 0; i < n; i++) {
 		r[i].key = nz(in[i]->key);
 		r[i].count = in[i]->count;
-		r[i].order = (int)n_names;
-		for (size_t k = 0; k < n_names; k++)
-			if (strcmp(names[k], r[i].key) == 0)
-				r[i].order = (int)k;
+		int v = order != NULL ? cli_value_of_name(order, r[i].key) : -1;
+		r[i].order = v >= 0 ? v : INT_MAX;
 	}
 	qsort(r, n, sizeof(*r), cmp);
 	return r;
 }
 
 static void print_inline_counts(const char *label, Onboard__V1__CountByKey **in, size_t n,
-                                const char *const *names, size_t n_names)
+                                const ProtobufCEnumDescriptor *order)
 {
-	count_ref *r = sorted_counts(in, n, names, n_names, by_order);
+	count_ref *r = sorted_counts(in, n, order, by_order);
 	printf(LABEL, label);
 	if (n == 0 || r == NULL)
 		fputs("-", stdout);
@@ -1301,12 +1182,12 @@ static void print_standing(const Onboard__V1__CohortStanding *st)
 	printf(LABEL "%" PRIu32 "\n", "Waitlist", st->waitlist_length);
 	printf(LABEL "%" PRIu32 ", of which %" PRIu32 " intend to export (%.1f%%)\n",
 	       "Applications", st->applications, st->exporters, st->export_share * 100.0);
-	print_inline_counts("By state", st->by_state, st->n_by_state, state_names + 1,
-	                    sizeof(state_names) / sizeof(state_names[0]) - 1);
-	print_inline_counts("By size", st->by_size, st->n_by_size, size_names + 1,
-	                    sizeof(size_names) / sizeof(size_names[0]) - 1);
+	print_inline_counts("By state", st->by_state, st->n_by_state,
+	                    &onboard__v1__application_state__descriptor);
+	print_inline_counts("By size", st->by_size, st->n_by_size,
+	                    &onboard__v1__size_category__descriptor);
 
-	count_ref *r = sorted_counts(st->by_region, st->n_by_region, NULL, 0, by_count_desc);
+	count_ref *r = sorted_counts(st->by_region, st->n_by_region, NULL, by_count_desc);
 	for (size_t i = 0; r != NULL && i < st->n_by_region && i < 10; i++) {
 		printf(LABEL, i == 0 ? "By region" : i == 1 ? "(top 10)" : "");
 		cell(r[i].key, 28, true);
@@ -1324,22 +1205,24 @@ static void print_standing(const Onboard__V1__CohortStanding *st)
 		printf(LABEL "-\n", "By region");
 	free(r);
 
-	static const char *const channels[] = {"MARKETPLACE", "OWN_WEBSHOP", "BOTH"};
-	r = sorted_counts(st->by_channel, st->n_by_channel, channels, 3, by_order);
+	char w[CLI_WORD_MAX];
+	r = sorted_counts(st->by_channel, st->n_by_channel, &onboard__v1__channel__descriptor,
+	                  by_order);
 	printf(LABEL, "Channels");
 	if (st->n_by_channel == 0 || r == NULL)
 		fputs("-", stdout);
 	for (size_t i = 0; r != NULL && i < st->n_by_channel; i++) {
 		int v = 0;
 		printf("%s%s %" PRIu32 " (%.0f%%)", i > 0 ? ", " : "",
-		       word_value(channel_words, r[i].key, &v) ? value_word(channel_words, v)
-		                                               : r[i].key,
+		       cli_word_value(&cli_channels, r[i].key, &v)
+		               ? cli_word_of(&cli_channels, v, w)
+		               : r[i].key,
 		       r[i].count, percent(r[i].count, st->applications));
 	}
 	putchar('\n');
 	free(r);
 
-	r = sorted_counts(st->submissions_per_day, st->n_submissions_per_day, NULL, 0, by_order);
+	r = sorted_counts(st->submissions_per_day, st->n_submissions_per_day, NULL, by_order);
 	uint32_t peak = 0;
 	for (size_t i = 0; r != NULL && i < st->n_submissions_per_day; i++)
 		peak = r[i].count > peak ? r[i].count : peak;
@@ -1373,20 +1256,6 @@ static void print_cohort_row(const Onboard__V1__Cohort *co)
 		printf("%s to %s%s\n", when(co->window_opens, w1, sizeof(w1)),
 		       when(co->window_closes, w2, sizeof(w2)),
 		       co->window_enforced ? " (enforced)" : "");
-}
-
-/* "HH:MM" of the day. */
-static bool parse_hhmm(const char *s, uint32_t *h, uint32_t *m)
-{
-	if (strlen(s) != 5 || s[2] != ':')
-		return false;
-	char hh[3] = {s[0], s[1], '\0'};
-	uint64_t a, b;
-	if (!parse_u64(hh, 23, &a) || !parse_u64(s + 3, 59, &b))
-		return false;
-	*h = (uint32_t)a;
-	*m = (uint32_t)b;
-	return true;
 }
 
 static int cmd_cohort(cli *c, int argc, char **argv)
@@ -1487,14 +1356,14 @@ static int cmd_cohort(cli *c, int argc, char **argv)
 			break;
 		case O_MONTHLY_FEE:
 		case O_AD_CREDIT:
-			if (!parse_euros(optarg, ch == O_MONTHLY_FEE ? &co.monthly_fee_cents
-			                                             : &co.ad_credit_cents))
+			if (!cli_parse_euros(optarg, ch == O_MONTHLY_FEE ? &co.monthly_fee_cents
+			                                                 : &co.ad_credit_cents))
 				return cli_usage_error("cohort", "%s needs euros, e.g. 39 or 39.50",
 				                       ch == O_MONTHLY_FEE ? "--monthly-fee"
 				                                           : "--ad-credit");
 			break;
 		case O_WEBINAR:
-			if (!parse_hhmm(optarg, &co.webinar_hour, &co.webinar_minute))
+			if (!cli_parse_hhmm(optarg, &co.webinar_hour, &co.webinar_minute))
 				return cli_usage_error("cohort",
 				                       "--webinar needs HH:MM, e.g. 10:00");
 			break;
@@ -1513,11 +1382,11 @@ static int cmd_cohort(cli *c, int argc, char **argv)
 			char *save = NULL;
 			for (char *t = strtok_r(buf, ", ", &save); t != NULL;
 			     t = strtok_r(NULL, ", ", &save)) {
-				if (!word_value(size_words, t, &v) || co.n_eligible_sizes == 4)
+				if (!cli_word_value(&cli_sizes, t, &v) || co.n_eligible_sizes == 4)
 					return cli_usage_error(
 					        "cohort",
 					        "--eligible takes sizes among %s, not '%s'",
-					        word_list(size_words, words, sizeof(words)), t);
+					        cli_word_list(&cli_sizes, words, sizeof(words)), t);
 				sizes[co.n_eligible_sizes++] = (Onboard__V1__SizeCategory)v;
 			}
 			break;
@@ -1894,11 +1763,12 @@ static void row_request(const import_row *row, const char *cohort, submit_req *s
 	int v;
 	char words[64];
 	if (CELL(COL_CHANNEL)[0] != '\0') {
-		if (word_value(channel_words, CELL(COL_CHANNEL), &v))
+		if (cli_word_value(&cli_channels, CELL(COL_CHANNEL), &v))
 			s->rq.channel = (Onboard__V1__Channel)v;
 		else
 			PROBLEM(COL_CHANNEL, "must be %s, not '%.40s'",
-			        word_list(channel_words, words, sizeof(words)), CELL(COL_CHANNEL));
+			        cli_word_list(&cli_channels, words, sizeof(words)),
+			        CELL(COL_CHANNEL));
 	}
 	bool b;
 	if (CELL(COL_EXPORT)[0] != '\0') {
@@ -2380,7 +2250,8 @@ static int cmd_export(cli *c, int argc, char **argv)
 			        co->address != NULL ? co->address : &no_address;
 			const Onboard__V1__Contact *ct =
 			        a->contact != NULL ? a->contact : &no_contact;
-			char employees[16], turnover[24], balance[24], version[24];
+			char employees[16], turnover[24], balance[24], version[24],
+			        chan[CLI_WORD_MAX];
 			snprintf(employees, sizeof(employees), "%" PRIu32, co->employees);
 			snprintf(turnover, sizeof(turnover), "%" PRId64, co->turnover_eur);
 			snprintf(balance, sizeof(balance), "%" PRId64, co->balance_sheet_eur);
@@ -2407,9 +2278,9 @@ static int cmd_export(cli *c, int argc, char **argv)
 			        [COL_CONTACT] = ct->name,
 			        [COL_EMAIL] = ct->email,
 			        [COL_PHONE] = ct->phone,
-			        [COL_CHANNEL] = a->channel != 0
-			                                ? value_word(channel_words, (int)a->channel)
-			                                : "",
+			        [COL_CHANNEL] = a->channel != 0 ? cli_word_of(&cli_channels,
+			                                                      (int)a->channel, chan)
+			                                        : "",
 			        [COL_EXPORT] = a->intends_to_export ? "true" : "false",
 			        [COL_CATEGORIES] = cats,
 			        [COL_COHORT] = a->cohort_id,

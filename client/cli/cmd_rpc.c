@@ -13,6 +13,7 @@
 #include "onboard/v1/auth.pb-c.h"
 #include "onboard/v1/health.pb-c.h"
 #include "onboard/v1/reflection.pb-c.h"
+#include "words.h"
 
 static int cmd_health(cli *c, int argc, char **argv)
 {
@@ -214,10 +215,12 @@ static int cmd_keygen(cli *c, int argc, char **argv)
 	}
 	if (out == NULL)
 		return cli_usage_error("keygen", "needs --out FILE");
-	if (strcmp(role, "applicant") != 0 && strcmp(role, "partner") != 0 &&
-	    strcmp(role, "reviewer") != 0 && strcmp(role, "admin") != 0)
-		return cli_usage_error("keygen",
-		                       "--role takes applicant, partner, reviewer or admin");
+	int v;
+	char words[CLI_WORD_MAX * 4], canonical[CLI_WORD_MAX];
+	if (!cli_word_value(&cli_roles, role, &v))
+		return cli_usage_error("keygen", "--role takes %s",
+		                       cli_word_list(&cli_roles, words, sizeof(words)));
+	role = cli_word_of(&cli_roles, v, canonical); /* as the keyring spells it */
 	if (sodium_init() < 0)
 		return OB_EXIT_LOCAL;
 	char id[OB_KEYFILE_ID_LEN + 1], pk[64], err[512];

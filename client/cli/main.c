@@ -1,9 +1,7 @@
 /*
  * onboard: the command-line client of onboardd.
  */
-#include <errno.h>
 #include <getopt.h>
-#include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +17,7 @@
 #include "onboard/v1/health.pb-c.h"
 #include "onboard/v1/onboarding.pb-c.h"
 #include "onboard/v1/reflection.pb-c.h"
+#include "values.h"
 
 static const char usage_head[] =
         "Usage: onboard [GLOBAL OPTIONS] COMMAND [ARGS]\n"
@@ -260,46 +259,6 @@ const ProtobufCMethodDescriptor *cli_find_method(const char *name, char *full, s
 	return NULL;
 }
 
-static bool parse_duration(const char *s, int64_t *ms)
-{
-	char *end;
-	errno = 0;
-	double v = strtod(s, &end);
-	if (errno != 0 || end == s || v <= 0)
-		return false;
-	double mult = 1000;
-	if (strcmp(end, "ms") == 0)
-		mult = 1;
-	else if (strcmp(end, "s") == 0 || *end == '\0')
-		mult = 1000;
-	else if (strcmp(end, "m") == 0)
-		mult = 60000;
-	else
-		return false;
-	double r = v * mult;
-	if (r < 1 || r > 86400000.0)
-		return false;
-	*ms = (int64_t)r;
-	return true;
-}
-
-/* A user name or a numeric uid. */
-static bool parse_uid(const char *s, uint32_t *uid)
-{
-	char *end;
-	errno = 0;
-	unsigned long v = strtoul(s, &end, 10);
-	if (s[0] >= '0' && s[0] <= '9' && *end == '\0' && errno == 0 && v < UINT32_MAX) {
-		*uid = (uint32_t)v;
-		return true;
-	}
-	const struct passwd *pw = getpwnam(s);
-	if (pw == NULL)
-		return false;
-	*uid = (uint32_t)pw->pw_uid;
-	return true;
-}
-
 static const cli_command *find_command(const char *name)
 {
 	const cli_command *tables[] = {cli_rpc_commands, cli_app_commands, cli_admin_commands};
@@ -333,7 +292,7 @@ int main(int argc, char **argv)
 			c.servers[c.n_servers++] = val;
 			i++;
 		} else if (strcmp(a, "-t") == 0 || strcmp(a, "--timeout") == 0) {
-			if (val == NULL || !parse_duration(val, &c.timeout_ms))
+			if (val == NULL || !cli_parse_duration_ms(val, &c.timeout_ms))
 				return cli_usage_error(
 				        NULL, "%s needs a duration such as 500ms, 5s or 1m", a);
 			i++;
@@ -353,7 +312,7 @@ int main(int argc, char **argv)
 			c.client_opts.key_file = val;
 			i++;
 		} else if (strcmp(a, "--server-uid") == 0) {
-			if (val == NULL || !parse_uid(val, &c.client_opts.ipc_server_uid))
+			if (val == NULL || !cli_parse_uid(val, &c.client_opts.ipc_server_uid))
 				return cli_usage_error(NULL, "%s needs a user name or a uid", a);
 			c.client_opts.ipc_server_uid_set = true;
 			i++;
@@ -379,7 +338,7 @@ int main(int argc, char **argv)
 	}
 	const char *su = getenv("ONBOARD_SERVER_UID");
 	if (!c.client_opts.ipc_server_uid_set && su != NULL && su[0] != '\0') {
-		if (!parse_uid(su, &c.client_opts.ipc_server_uid))
+		if (!cli_parse_uid(su, &c.client_opts.ipc_server_uid))
 			return cli_usage_error(NULL, "$ONBOARD_SERVER_UID is not a user: '%s'", su);
 		c.client_opts.ipc_server_uid_set = true;
 	}
