@@ -47,7 +47,9 @@ const cli_option cli_global_options[] = {
         [G_TIMEOUT] = {"timeout", 't', CLI_DURATION, .metavar = "DURATION",
                        .help = "per call: 500ms, 5s, 1.5m, 1h; a plain number is\n"
                                "seconds; at most 24h (default 10s)"},
-        [G_JSON] = {"json", 0, CLI_FLAG, .help = "print results in the proto3 JSON mapping"},
+        [G_JSON] = {"json", 0, CLI_FLAG,
+                    .help = "print results in the proto3 JSON mapping, and errors\n"
+                            "as one JSON object on stderr"},
         [G_EMIT_DEFAULTS] = {"emit-defaults", 0, CLI_FLAG,
                              .help = "JSON: print fields at their default value too\n"
                                      "(0, \"\", false, []) instead of leaving them out"},

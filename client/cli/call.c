@@ -4,7 +4,6 @@
  * status; and the pages of a listing.
  */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,13 +17,6 @@
 #include "onboard/v1/onboarding.pb-c.h"
 #include "onboard/v1/reflection.pb-c.h"
 
-/* A failure to reach the server, which is no command's: "onboard: ...". */
-static void unreachable(const cli *c, const char *msg)
-{
-	(void)c;
-	fprintf(stderr, "onboard: %s\n", msg);
-}
-
 ob_client *cli_client(cli *c)
 {
 	if (c->client != NULL)
@@ -35,7 +27,7 @@ ob_client *cli_client(cli *c)
 		/* /tmp/onboard-$UID when there is no $XDG_RUNTIME_DIR: someone
 		 * else may have made it first (defaults.h). */
 		if (ob_default_server_check(err, sizeof(err)) != 0) {
-			unreachable(c, err);
+			cli_unreachable(c, err);
 			return NULL;
 		}
 		c->servers[c->n_servers++] =
@@ -43,7 +35,7 @@ ob_client *cli_client(cli *c)
 	}
 	if (ob_client_open(&c->client, c->servers, c->n_servers, &c->client_opts, err,
 	                   sizeof(err)) != 0) {
-		unreachable(c, err);
+		cli_unreachable(c, err);
 		return NULL;
 	}
 	return c->client;
@@ -82,39 +74,6 @@ int cli_status_exit(int code)
 	if (code <= OB_CODE_OK || code > OB_CODE_UNAUTHENTICATED)
 		code = OB_CODE_UNKNOWN;
 	return OB_EXIT_STATUS + code;
-}
-
-/* "onboard" or "onboard CMD": the start of every message on stderr. */
-static void who(const cli *c, char *buf, size_t n)
-{
-	snprintf(buf, n, "onboard%s%s", c->path != NULL ? " " : "", c->path != NULL ? c->path : "");
-}
-
-void cli_print_status(const cli *c, const ob_result *r)
-{
-	if (r->local) {
-		unreachable(c, r->message);
-		return;
-	}
-	fprintf(stderr, "onboard: %s: %s\n", ob_code_name(r->code), r->message);
-	for (size_t i = 0; i < r->n_violations; i++)
-		fprintf(stderr, "  %s: %s\n", r->violations[i].field, r->violations[i].description);
-	if (r->retry_after_ms > 0)
-		fprintf(stderr, "  retry after %u ms\n", r->retry_after_ms);
-}
-
-int cli_report(const cli *c, int rc, const char *fmt, ...)
-{
-	char msg[1024], name[96];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	who(c, name, sizeof(name));
-	fprintf(stderr, "%s: %s\n", name, msg);
-	if (rc == OB_EXIT_USAGE)
-		fprintf(stderr, "Try '%s --help'.\n", name);
-	return rc;
 }
 
 unsigned cli_json_flags(const cli *c)

@@ -262,18 +262,34 @@ int cli_pages(cli *c, const char *method, ProtobufCMessage *req, bool all, cli_p
  * The library already turns unknown codes into UNKNOWN; this holds even with
  * another build of libonboard-client.so, which the CLI links dynamically. */
 int cli_status_exit(int code);
-/* A non-OK result on stderr: a remote refusal (code, message, field
- * violations, retry-after), or a local failure. */
+/* ---- errors on stderr (report.c) --------------------------------------- */
+
+/*
+ * A non-OK result on stderr: a remote refusal (code, message, field
+ * violations, retry-after), or a local failure ("onboard: message"). Under
+ * --json one JSON object on one line instead, with the proto field names:
+ * {"code":"NOT_FOUND","message":"...","field_violations":[{"field":"...",
+ * "description":"..."}]}, plus "retry_after_ms" and "request_id" when the
+ * server gave them, and "local":true for a local failure (its code is the
+ * library's: UNAVAILABLE, DEADLINE_EXCEEDED...).
+ */
 void cli_print_status(const cli *c, const ob_result *r);
 /*
  * An error of the command c->path that is not the server's: "onboard CMD:
  * message" on stderr, followed for a usage error (rc 2) by where the help
- * is. Returns rc.
+ * is. Under --json one JSON object on one line instead:
+ * {"code":"UNKNOWN","message":"...","local":true}, or for a usage error
+ * {"code":"INVALID_ARGUMENT","message":"...","usage":true}. Returns rc.
  */
 int cli_report(const cli *c, int rc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* A local error (exit status 1) and a usage error (2), as cli_report(). */
 #define cli_fail(c, ...)  cli_report((c), OB_EXIT_LOCAL, __VA_ARGS__)
 #define cli_usage(c, ...) cli_report((c), OB_EXIT_USAGE, __VA_ARGS__)
+/* No server to call (the client cannot open): "onboard: message", or as
+ * JSON with the code UNAVAILABLE and "local":true. */
+void cli_unreachable(const cli *c, const char *message);
+
+/* ---- output ------------------------------------------------------------ */
 /* m as proto3 JSON on stdout, pretty, with --emit-defaults' zero values. */
 int cli_print_json(const cli *c, const ProtobufCMessage *m);
 /* The flags of ob_json_*() that the global options ask for. */

@@ -14,6 +14,8 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <jansson.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "onboard/v1/onboarding.pb-c.h"
@@ -405,6 +407,156 @@ static void test_help_from_the_table(void **state)
 	}
 }
 
+/* What fd (1 or 2) received while run(c) ran, NUL-terminated; the caller frees. */
+static char *capture(int fd, void (*run)(cli *c), cli *c)
+{
+	char path[] = "/tmp/test_cli_parse.XXXXXX";
+	int tmp = mkstemp(path);
+	assert_true(tmp >= 0);
+	unlink(path);
+	fflush(stdout);
+	fflush(stderr);
+	int saved = dup(fd);
+	assert_true(saved >= 0);
+	assert_true(dup2(tmp, fd) >= 0);
+	run(c);
+	fflush(stdout);
+	fflush(stderr);
+	assert_true(dup2(saved, fd) >= 0);
+	close(saved);
+	off_t len = lseek(tmp, 0, SEEK_END);
+	char *buf = calloc(1, (size_t)len + 1);
+	assert_non_null(buf);
+	assert_int_equal(pread(tmp, buf, (size_t)len, 0), len);
+	close(tmp);
+	return buf;
+}
+
+static void refusal(cli *c)
+{
+	ob_field_violation v[2] = {{"company.siren", "must be 9 digits"},
+	                           {"contact.email", "is \"x\""}};
+	ob_result r = {.code = OB_CODE_INVALID_ARGUMENT,
+	               .message = "the application has 2 invalid fields",
+	               .violations = v,
+	               .n_violations = 2,
+	               .retry_after_ms = 250};
+	cli_print_status(c, &r);
+}
+
+static void local_failure(cli *c)
+{
+	ob_result r = {.code = OB_CODE_UNAVAILABLE, .local = true, .message = "cannot connect"};
+	cli_print_status(c, &r);
+}
+
+static void usage_error(cli *c)
+{
+	cli_usage(c, "--page-size takes a whole number from 1 to %d, not '%s'", 500, "0");
+}
+
+static void bad_utf8(cli *c)
+{
+	cli_fail(c, "cannot read %s", "caf\xe9.csv");
+}
+
+/* Under --json, every error is one JSON object on one line of stderr. */
+static void test_json_errors(void **state)
+{
+	cli *c = *state;
+	cli_init(c);
+	c->path = "submit";
+	char *text = capture(2, refusal, c);
+	assert_non_null(strstr(text, "onboard: INVALID_ARGUMENT: the application has 2 invalid"));
+	assert_non_null(strstr(text, "\n  company.siren: must be 9 digits\n"));
+	free(text);
+
+	c->json = true;
+	text = capture(2, refusal, c);
+	assert_non_null(strchr(text, '\n'));
+	assert_true(strchr(text, '\n')[1] == '\0'); /* one line */
+	json_error_t je;
+	json_t *j = json_loads(text, 0, &je);
+	if (j == NULL)
+		fail_msg("not JSON: %s", text);
+	assert_string_equal(json_string_value(json_object_get(j, "code")), "INVALID_ARGUMENT");
+	assert_string_equal(json_string_value(json_object_get(j, "message")),
+	                    "the application has 2 invalid fields");
+	json_t *fv = json_object_get(j, "field_violations");
+	assert_int_equal(json_array_size(fv), 2);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(fv, 0), "field")),
+	                    "company.siren");
+	assert_string_equal(
+	        json_string_value(json_object_get(json_array_get(fv, 1), "description")),
+	        "is \"x\"");
+	assert_int_equal(json_integer_value(json_object_get(j, "retry_after_ms")), 250);
+	assert_null(json_object_get(j, "local"));
+	json_decref(j);
+	free(text);
+
+	static const struct {
+		void (*run)(cli *c);
+		const char *code, *flag, *message;
+	} others[] = {
+	        {local_failure, "UNAVAILABLE", "local", "cannot connect"},
+	        {usage_error, "INVALID_ARGUMENT", "usage",
+	         "--page-size takes a whole number from 1 to 500, not '0'"},
+	        {bad_utf8, "UNKNOWN", "local", "cannot read caf?.csv"},
+	};
+	for (size_t i = 0; i < sizeof(others) / sizeof(others[0]); i++) {
+		text = capture(2, others[i].run, c);
+		j = json_loads(text, 0, &je);
+		if (j == NULL)
+			fail_msg("not JSON: %s", text);
+		assert_string_equal(json_string_value(json_object_get(j, "code")), others[i].code);
+		assert_string_equal(json_string_value(json_object_get(j, "message")),
+		                    others[i].message);
+		assert_true(json_is_true(json_object_get(j, others[i].flag)));
+		assert_int_equal(json_array_size(json_object_get(j, "field_violations")), 0);
+		json_decref(j);
+		free(text);
+	}
+	c->path = NULL;
+}
+
+static void print_empty_standing(cli *c)
+{
+	Onboard__V1__Cohort co = ONBOARD__V1__COHORT__INIT;
+	Onboard__V1__CohortStanding st = ONBOARD__V1__COHORT_STANDING__INIT;
+	co.id = (char *)"empty";
+	st.cohort = &co;
+	assert_int_equal(cli_print_json(c, &st.base), 0);
+}
+
+/* --emit-defaults: an empty cohort's counts are 0 and [], not absent (null for jq). */
+static void test_emit_defaults(void **state)
+{
+	cli *c = *state;
+	cli_args a;
+	assert_int_equal(PARSE(c, &a, "cohort", "--json"), 0);
+	char *text = capture(1, print_empty_standing, c);
+	json_error_t je;
+	json_t *j = json_loads(text, 0, &je);
+	assert_non_null(j);
+	assert_null(json_object_get(j, "applications"));
+	json_decref(j);
+	free(text);
+
+	assert_int_equal(PARSE(c, &a, "cohort", "--json", "--emit-defaults"), 0);
+	text = capture(1, print_empty_standing, c);
+	j = json_loads(text, 0, &je);
+	assert_non_null(j);
+	assert_true(json_is_integer(json_object_get(j, "applications")));
+	assert_int_equal(json_integer_value(json_object_get(j, "seatsHeld")), 0);
+	assert_int_equal(json_array_size(json_object_get(j, "byState")), 0);
+	assert_true(json_is_array(json_object_get(j, "byState")));
+	assert_true(json_is_number(json_object_get(j, "exportShare")));
+	assert_string_equal(
+	        json_string_value(json_object_get(json_object_get(j, "cohort"), "name")), "");
+	json_decref(j);
+	free(text);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -419,6 +571,8 @@ int main(void)
 	        cmocka_unit_test(test_requests_from_options),
 	        cmocka_unit_test(test_the_table),
 	        cmocka_unit_test(test_help_from_the_table),
+	        cmocka_unit_test(test_json_errors),
+	        cmocka_unit_test(test_emit_defaults),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
