@@ -41,13 +41,14 @@ ob_client *cli_client(cli *c)
 	return c->client;
 }
 
+const ProtobufCServiceDescriptor *const cli_services[] = {
+        &onboard__v1__auth__descriptor,       &onboard__v1__health__descriptor,
+        &onboard__v1__reflection__descriptor, &onboard__v1__onboarding__descriptor,
+        &onboard__v1__admin__descriptor,      NULL,
+};
+
 const ProtobufCMethodDescriptor *cli_find_method(const char *name, char *full, size_t n)
 {
-	static const ProtobufCServiceDescriptor *const services[] = {
-	        &onboard__v1__auth__descriptor,       &onboard__v1__health__descriptor,
-	        &onboard__v1__reflection__descriptor, &onboard__v1__onboarding__descriptor,
-	        &onboard__v1__admin__descriptor,
-	};
 	const char *p = name[0] == '/' ? name + 1 : name;
 	/* The split between service and method: the last '/' or, failing that, the last '.'. */
 	const char *sep = strrchr(p, '/');
@@ -56,8 +57,8 @@ const ProtobufCMethodDescriptor *cli_find_method(const char *name, char *full, s
 	if (sep == NULL)
 		return NULL;
 	size_t slen = (size_t)(sep - p);
-	for (size_t i = 0; i < sizeof(services) / sizeof(services[0]); i++) {
-		const ProtobufCServiceDescriptor *sd = services[i];
+	for (const ProtobufCServiceDescriptor *const *s = cli_services; *s != NULL; s++) {
+		const ProtobufCServiceDescriptor *sd = *s;
 		if (strlen(sd->name) != slen || memcmp(sd->name, p, slen) != 0)
 			continue;
 		const ProtobufCMethodDescriptor *md =

@@ -222,6 +222,8 @@ bool cli_field_fits(const ProtobufCMessageDescriptor *d, const char *path, cli_k
 
 /* Opens the client if needed; on failure prints why and returns NULL. */
 ob_client *cli_client(cli *c);
+/* The contract's services, NULL-ended. */
+extern const ProtobufCServiceDescriptor *const cli_services[];
 /* Finds a method by "/pkg.Service/Method", "pkg.Service/Method" or
  * "pkg.Service.Method" among the contract's services; writes the canonical
  * full name into full (n bytes) unless full is NULL. */

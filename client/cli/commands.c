@@ -52,9 +52,49 @@ static const cli_command cli_cmd_help = {
         .run = help_run,
 };
 
+static const cli_word shell_words[] = {{"bash", 0}, {NULL, 0}};
+static const cli_words shells = {NULL, shell_words};
+
+static int completion_run(cli *c, const cli_args *a)
+{
+	(void)c, (void)a; /* bash is the only word the parser lets through */
+	cli_print_bash_completion(stdout);
+	return OB_EXIT_OK;
+}
+
+static const cli_operand completion_operands[] = {
+        {"SHELL", .kind = CLI_WORD, .words = &shells},
+        {NULL},
+};
+
+static const cli_command cli_cmd_completion = {
+        .name = "completion",
+        .summary = "shell completion for onboard (bash)",
+        .synopsis = "bash",
+        .about = "Prints a bash completion script for onboard's commands, options and\n"
+                 "their words, from the same table the parser reads. Load it with\n"
+                 "  source <(onboard completion bash)\n"
+                 "or save it as /usr/share/bash-completion/completions/onboard.\n",
+        .operands = completion_operands,
+        .run = completion_run,
+};
+
 const cli_command *const cli_commands[] = {
-        &cli_cmd_keygen, &cli_cmd_whoami,   &cli_cmd_health, &cli_cmd_methods,
-        &cli_cmd_call,   &cli_cmd_submit,   &cli_cmd_get,    &cli_cmd_list,
-        &cli_cmd_review, &cli_cmd_withdraw, &cli_cmd_cohort, &cli_cmd_import,
-        &cli_cmd_export, &cli_cmd_admin,    &cli_cmd_help,   NULL,
+        &cli_cmd_keygen,
+        &cli_cmd_whoami,
+        &cli_cmd_health,
+        &cli_cmd_methods,
+        &cli_cmd_call,
+        &cli_cmd_submit,
+        &cli_cmd_get,
+        &cli_cmd_list,
+        &cli_cmd_review,
+        &cli_cmd_withdraw,
+        &cli_cmd_cohort,
+        &cli_cmd_import,
+        &cli_cmd_export,
+        &cli_cmd_admin,
+        &cli_cmd_help,
+        &cli_cmd_completion,
+        NULL,
 };

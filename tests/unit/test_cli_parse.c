@@ -557,6 +557,52 @@ static void test_emit_defaults(void **state)
 	free(text);
 }
 
+/* The bash completion script lists every command and, for each, its options. */
+static void test_completion_from_the_table(void **state)
+{
+	(void)state;
+	char *text = NULL, want[2048];
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	assert_non_null(f);
+	cli_print_bash_completion(f);
+	fclose(f);
+	size_t used = (size_t)snprintf(want, sizeof(want), "_onboard_commands='");
+	for (const cli_command *const *cmd = cli_commands; *cmd != NULL; cmd++)
+		used += (size_t)snprintf(want + used, sizeof(want) - used, "%s%s",
+		                         cmd == cli_commands ? "" : " ", (*cmd)->name);
+	snprintf(want + used, sizeof(want) - used, "'\n");
+	if (strstr(text, want) == NULL)
+		fail_msg("no line %s", want);
+	assert_non_null(strstr(text, "admin erase"));
+	assert_non_null(strstr(text, "_onboard_subcommands['admin']='erase export-contact "
+	                             "rotate-keys audit'"));
+	assert_non_null(strstr(text, "_onboard_values['list|--state']='waitlisted submitted "
+	                             "under-review needs-info approved onboarded rejected "
+	                             "withdrawn'"));
+	assert_non_null(strstr(text, "_onboard_operands['review 1']='start request-info approve "
+	                             "reject onboard'"));
+	assert_non_null(strstr(text, "complete -F _onboard onboard\n"));
+	for (const cli_command *const *cmd = cli_commands; *cmd != NULL; cmd++) {
+		if ((*cmd)->options == NULL)
+			continue;
+		char key[96];
+		snprintf(key, sizeof(key), "_onboard_options['%s']='", (*cmd)->name);
+		const char *line = strstr(text, key);
+		if (line == NULL)
+			fail_msg("no options of %s", (*cmd)->name);
+		size_t line_len = strcspn(line, "\n");
+		for (const cli_option *o = (*cmd)->options; o->name != NULL; o++) {
+			char name[64];
+			snprintf(name, sizeof(name), "--%s", o->name);
+			const char *at = strstr(line, name);
+			if (at == NULL || (size_t)(at - line) > line_len)
+				fail_msg("%s: %s is not completed", (*cmd)->name, name);
+		}
+	}
+	free(text);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -573,6 +619,7 @@ int main(void)
 	        cmocka_unit_test(test_help_from_the_table),
 	        cmocka_unit_test(test_json_errors),
 	        cmocka_unit_test(test_emit_defaults),
+	        cmocka_unit_test(test_completion_from_the_table),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
