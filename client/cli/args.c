@@ -178,50 +178,46 @@ static size_t values_of(const cli_args *a, const cli_option *o)
 	return n;
 }
 
+/* Whether v is a value of kind k (words, min and max as in cli_option). */
+static bool valid(cli_kind k, const cli_words *words, uint64_t min, uint64_t max, const char *v)
+{
+	uint64_t u;
+	int64_t i64;
+	uint32_t h, m;
+	int x;
+	return k == CLI_UINT       ? cli_parse_u64(v, min, max != 0 ? max : UINT64_MAX, &u)
+	       : k == CLI_EUROS    ? cli_parse_euros(v, &i64)
+	       : k == CLI_HHMM     ? cli_parse_hhmm(v, &h, &m)
+	       : k == CLI_WORD     ? cli_word_value(words, v, &x)
+	       : k == CLI_DURATION ? cli_parse_duration_ms(v, &i64)
+	                           : true;
+}
+
 /* Whether v is a good value of kind k for o; a usage error in a if not.
  * what: "--name" or the operand's metavar. */
 static bool check_value(cli_args *a, const char *what, cli_kind k, const cli_words *words,
                         uint64_t min, uint64_t max, const char *v)
 {
+	static const char *const takes[] = {
+	        [CLI_EUROS] = "takes euros, e.g. 39 or 39.50",
+	        [CLI_HHMM] = "takes HH:MM, e.g. 10:00",
+	        [CLI_DURATION] = "takes a duration such as 500ms, 5s or 1m",
+	};
 	char list[256];
-	uint64_t u;
-	int64_t i64;
-	uint32_t h, m;
-	int x;
-	switch (k) {
-	case CLI_UINT:
-		if (cli_parse_u64(v, min, max != 0 ? max : UINT64_MAX, &u))
-			return true;
-		if (max == 0 || max == UINT32_MAX || max == INT64_MAX || max == UINT64_MAX)
-			problem(a, "%s takes a whole number%s, not '%s'", what,
-			        min > 0 ? " above 0" : "", v);
-		else
-			problem(a, "%s takes a whole number from %llu to %llu, not '%s'", what,
-			        (unsigned long long)min, (unsigned long long)max, v);
-		return false;
-	case CLI_EUROS:
-		if (cli_parse_euros(v, &i64))
-			return true;
-		problem(a, "%s takes euros, e.g. 39 or 39.50, not '%s'", what, v);
-		return false;
-	case CLI_HHMM:
-		if (cli_parse_hhmm(v, &h, &m))
-			return true;
-		problem(a, "%s takes HH:MM, e.g. 10:00, not '%s'", what, v);
-		return false;
-	case CLI_WORD:
-		if (cli_word_value(words, v, &x))
-			return true;
-		problem(a, "%s is %s, not '%s'", what, cli_word_list(words, list, sizeof(list)), v);
-		return false;
-	case CLI_DURATION:
-		if (cli_parse_duration_ms(v, &i64))
-			return true;
-		problem(a, "%s takes a duration such as 500ms, 5s or 1m, not '%s'", what, v);
-		return false;
-	default:
+	bool type_max = max == 0 || max == UINT32_MAX || max == INT64_MAX || max == UINT64_MAX;
+	if (valid(k, words, min, max, v))
 		return true;
-	}
+	if (k == CLI_WORD)
+		problem(a, "%s is %s, not '%s'", what, cli_word_list(words, list, sizeof(list)), v);
+	else if (k == CLI_UINT && type_max)
+		problem(a, "%s takes a whole number%s, not '%s'", what, min > 0 ? " above 0" : "",
+		        v);
+	else if (k == CLI_UINT)
+		problem(a, "%s takes a whole number from %llu to %llu, not '%s'", what,
+		        (unsigned long long)min, (unsigned long long)max, v);
+	else
+		problem(a, "%s %s, not '%s'", what, takes[k], v);
+	return false;
 }
 
 /* One of the command's options, with its value, into a->seen. */
