@@ -414,23 +414,106 @@ static int seconds(const char *opt, const char *v, double *out)
 	return 0;
 }
 
+enum {
+	O_SCENARIO = 256,
+	O_RATE,
+	O_CONNECTIONS,
+	O_WARMUP,
+	O_MIX,
+	O_COHORT,
+	O_TIMEOUT,
+	O_ECHO_BYTES,
+	O_KEY,
+	O_JSON,
+	O_VERSION
+};
+
+/* What parse() is filling: the configuration and what decides defaults. */
+typedef struct parsing {
+	config *c;
+	unsigned mix[4];
+	bool have_c; /* --concurrency given */
+} parsing;
+
+/* One option (ch, from getopt_long) with its value into p. Returns 0, 2
+ * after a usage error, -1 after --help or --version. */
+static int take(parsing *p, int ch, const char *arg, char **argv)
+{
+	config *c = p->c;
+	uint64_t v = 0;
+	int rc = 0;
+	switch (ch) {
+	case 's':
+		if (c->n_servers == MAX_SERVERS)
+			return bad("at most %d servers", MAX_SERVERS);
+		c->servers[c->n_servers++] = arg;
+		break;
+	case O_SCENARIO:
+		c->scenario = arg;
+		break;
+	case 'c':
+		rc = number("--concurrency", arg, 1, 4096, &v);
+		c->concurrency = (unsigned)v;
+		p->have_c = true;
+		break;
+	case 'n':
+		rc = number("--total", arg, 1, UINT64_MAX, &c->total);
+		break;
+	case 'd':
+		rc = seconds("--duration", arg, &c->duration_s);
+		break;
+	case O_RATE:
+		rc = number("--rate", arg, 1, 10000000, &v);
+		c->rate = (double)v;
+		break;
+	case O_CONNECTIONS:
+		rc = number("--connections", arg, 1, 1024, &v);
+		c->connections = (unsigned)v;
+		break;
+	case O_WARMUP:
+		rc = seconds("--warmup", arg, &c->warmup_s);
+		break;
+	case O_MIX:
+		if (!parse_mix(arg, p->mix))
+			return bad("--mix takes four weights, e.g. 1,6,1,2, not '%s'", arg);
+		break;
+	case O_COHORT:
+		c->cohort = arg;
+		break;
+	case O_TIMEOUT:
+		rc = number("--timeout", arg, 1, 86400000, &v);
+		c->timeout_ms = (int64_t)v;
+		break;
+	case O_ECHO_BYTES:
+		rc = number("--echo-bytes", arg, 0, 16 << 20, &v);
+		c->echo_bytes = (size_t)v;
+		break;
+	case O_KEY:
+		c->key_file = arg;
+		break;
+	case O_JSON:
+		c->json = true;
+		break;
+	case 'h':
+		fputs(usage, stdout);
+		return -1;
+	case O_VERSION:
+		puts("onboard-load " OB_VERSION);
+		return -1;
+	case ':':
+		return bad("%s needs a value", argv[optind - 1]);
+	default:
+		if (optopt > 0 && optopt < 256)
+			return bad("unknown option '-%c'", optopt);
+		return bad("unknown option '%s'", argv[optind - 1]);
+	}
+	return rc;
+}
+
 /* Returns 0 to run, 2 on bad usage (after saying why), -1 after --help or
  * --version. */
 static int parse(int argc, char **argv, config *c)
 {
-	enum {
-		O_SCENARIO = 256,
-		O_RATE,
-		O_CONNECTIONS,
-		O_WARMUP,
-		O_MIX,
-		O_COHORT,
-		O_TIMEOUT,
-		O_ECHO_BYTES,
-		O_KEY,
-		O_JSON,
-		O_VERSION
-	};
 	static const struct option opts[] = {
 	        {"server", required_argument, NULL, 's'},
 	        {"scenario", required_argument, NULL, O_SCENARIO},
@@ -456,82 +539,14 @@ static int parse(int argc, char **argv, config *c)
 	              .timeout_ms = 10000,
 	              .echo_bytes = 300,
 	              .cohort = "2020-11"};
-	unsigned mix[4] = {1, 6, 1, 2};
-	bool have_c = false;
-	uint64_t v = 0;
+	parsing p = {c, {1, 6, 1, 2}, false};
 	int ch, rc = 0;
 	opterr = 0;
-	while (rc == 0 && (ch = getopt_long(argc, argv, ":s:c:n:d:h", opts, NULL)) != -1) {
-		switch (ch) {
-		case 's':
-			if (c->n_servers == MAX_SERVERS)
-				return bad("at most %d servers", MAX_SERVERS);
-			c->servers[c->n_servers++] = optarg;
-			break;
-		case O_SCENARIO:
-			c->scenario = optarg;
-			break;
-		case 'c':
-			rc = number("--concurrency", optarg, 1, 4096, &v);
-			c->concurrency = (unsigned)v;
-			have_c = true;
-			break;
-		case 'n':
-			rc = number("--total", optarg, 1, UINT64_MAX, &c->total);
-			break;
-		case 'd':
-			rc = seconds("--duration", optarg, &c->duration_s);
-			break;
-		case O_RATE:
-			rc = number("--rate", optarg, 1, 10000000, &v);
-			c->rate = (double)v;
-			break;
-		case O_CONNECTIONS:
-			rc = number("--connections", optarg, 1, 1024, &v);
-			c->connections = (unsigned)v;
-			break;
-		case O_WARMUP:
-			rc = seconds("--warmup", optarg, &c->warmup_s);
-			break;
-		case O_MIX:
-			if (!parse_mix(optarg, mix))
-				return bad("--mix takes four weights, e.g. 1,6,1,2, not '%s'",
-				           optarg);
-			break;
-		case O_COHORT:
-			c->cohort = optarg;
-			break;
-		case O_TIMEOUT:
-			rc = number("--timeout", optarg, 1, 86400000, &v);
-			c->timeout_ms = (int64_t)v;
-			break;
-		case O_ECHO_BYTES:
-			rc = number("--echo-bytes", optarg, 0, 16 << 20, &v);
-			c->echo_bytes = (size_t)v;
-			break;
-		case O_KEY:
-			c->key_file = optarg;
-			break;
-		case O_JSON:
-			c->json = true;
-			break;
-		case 'h':
-			fputs(usage, stdout);
-			return -1;
-		case O_VERSION:
-			puts("onboard-load " OB_VERSION);
-			return -1;
-		case ':':
-			return bad("%s needs a value", argv[optind - 1]);
-		default:
-			if (optopt > 0 && optopt < 256)
-				return bad("unknown option '-%c'", optopt);
-			return bad("unknown option '%s'", argv[optind - 1]);
-		}
-	}
+	while (rc == 0 && (ch = getopt_long(argc, argv, ":s:c:n:d:h", opts, NULL)) != -1)
+		rc = take(&p, ch, optarg, argv);
 	if (rc == 0 && optind < argc)
 		return bad("takes options only, not '%s'", argv[optind]);
-	return rc != 0 ? rc : apply_scenario(c, mix, have_c);
+	return rc != 0 ? rc : apply_scenario(c, p.mix, p.have_c);
 }
 
 /* Get needs ids: read some, or make some. */
