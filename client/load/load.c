@@ -642,17 +642,18 @@ static void report(const shared *sh, const stats *st, double seconds)
 int main(int argc, char **argv)
 {
 	shared *sh = calloc(1, sizeof(*sh));
-	if (sh == NULL || sodium_init() < 0)
-		return 1;
-	int rc = parse(argc, argv, &sh->cfg);
-	if (rc != 0)
+	int rc = sh != NULL && sodium_init() >= 0 ? parse(argc, argv, &sh->cfg) : 1;
+	if (rc != 0) {
+		free(sh);
 		return rc < 0 ? 0 : rc;
+	}
 	config *c = &sh->cfg;
 	static char default_url[512];
 	if (c->n_servers == 0) {
 		char err[512];
 		if (ob_default_server_check(err, sizeof(err)) != 0) {
 			fprintf(stderr, "onboard-load: %s\n", err);
+			free(sh);
 			return 1;
 		}
 		c->servers[c->n_servers++] =
