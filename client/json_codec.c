@@ -1253,6 +1253,11 @@ static void put_newline(struct sbuf *b, int pretty, unsigned depth)
 /* A JSON string literal; s is UTF-8 (jansson checked it), so only escapes are needed. */
 static void put_quoted(struct sbuf *b, const char *s, size_t len)
 {
+	/* JSON's two-character escapes; other control characters are \u00XX. */
+	static const char *const short_escapes[] = {
+	        ['"'] = "\\\"", ['\\'] = "\\\\", ['\n'] = "\\n", ['\r'] = "\\r",
+	        ['\t'] = "\\t", ['\b'] = "\\b",  ['\f'] = "\\f",
+	};
 	size_t run = 0;
 
 	put(b, "\"", 1);
@@ -1264,29 +1269,10 @@ static void put_quoted(struct sbuf *b, const char *s, size_t len)
 			continue;
 		put(b, s + run, i - run);
 		run = i + 1;
-		switch (c) {
-		case '"':
-			put_str(b, "\\\"");
-			break;
-		case '\\':
-			put_str(b, "\\\\");
-			break;
-		case '\n':
-			put_str(b, "\\n");
-			break;
-		case '\r':
-			put_str(b, "\\r");
-			break;
-		case '\t':
-			put_str(b, "\\t");
-			break;
-		case '\b':
-			put_str(b, "\\b");
-			break;
-		case '\f':
-			put_str(b, "\\f");
-			break;
-		default:
+		if (c < sizeof(short_escapes) / sizeof(short_escapes[0]) &&
+		    short_escapes[c] != NULL) {
+			put_str(b, short_escapes[c]);
+		} else {
 			snprintf(esc, sizeof(esc), "\\u%04x", c);
 			put_str(b, esc);
 		}

@@ -64,6 +64,9 @@ static bool put(ob_csv_reader *r, size_t *used, char ch)
 	return true;
 }
 
+/* Longer than 80 lines on purpose: one pass over the bytes of a record whose
+ * cases (start of a field, inside quotes, after a closing quote, a line
+ * break) read best side by side, as RFC 4180's grammar does. */
 int ob_csv_read(ob_csv_reader *r, char ***fields, size_t *n, size_t *line)
 {
 	if (r->err[0] != '\0')

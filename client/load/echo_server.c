@@ -2,15 +2,18 @@
  * onboard-echo: a raw nng REP server that returns every message as it came,
  * with the same async context pattern as onboardd but no envelope, no
  * decoding and no store: the transport's own limit, for benchmarks.
- * Usage: onboard-echo URL [CONTEXTS]
+ * Usage: onboard-echo URL [CONTEXTS]; --help, --version.
  */
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include <nng/nng.h>
 #include <nng/protocol/reqrep0/rep.h>
+
+#include "values.h"
 
 typedef struct {
 	nng_aio *aio;
@@ -39,13 +42,28 @@ static void done(void *arg)
 	nng_ctx_send(s->ctx, s->aio); /* the received message goes back as it is */
 }
 
+static const char usage[] = "Usage: onboard-echo URL [CONTEXTS]\n"
+                            "A raw nng REP server that sends every message back, with CONTEXTS\n"
+                            "(1 to 4096, default 64) receives in flight; for onboard-load\n"
+                            "--scenario echo. Stops on SIGTERM or SIGINT.\n";
+
 int main(int argc, char **argv)
 {
-	if (argc < 2) {
-		fprintf(stderr, "usage: onboard-echo URL [CONTEXTS]\n");
+	if (argc == 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+		fputs(usage, stdout);
+		return 0;
+	}
+	if (argc == 2 && strcmp(argv[1], "--version") == 0) {
+		puts("onboard-echo " OB_VERSION);
+		return 0;
+	}
+	uint64_t contexts = 64;
+	if (argc < 2 || argc > 3 || argv[1][0] == '-' ||
+	    (argc == 3 && !cli_parse_u64(argv[2], 1, 4096, &contexts))) {
+		fputs(usage, stderr);
 		return 2;
 	}
-	int n = argc > 2 ? atoi(argv[2]) : 64;
+	int n = (int)contexts;
 	nng_socket sock;
 	if (nng_rep0_open(&sock) != 0 || nng_listen(sock, argv[1], NULL, 0) != 0) {
 		fprintf(stderr, "onboard-echo: cannot listen on %s\n", argv[1]);

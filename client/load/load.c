@@ -14,8 +14,10 @@
  * latency figures.
  */
 #include <errno.h>
+#include <getopt.h>
 #include <inttypes.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,6 +33,7 @@
 #include "histogram.h"
 #include "onboard/client.h"
 #include "onboard/v1/onboarding.pb-c.h"
+#include "values.h"
 
 enum { MAX_SERVERS = 16, MAX_IDS = 20000, N_CODES = 17 };
 
@@ -311,115 +314,69 @@ static const char usage[] =
         "\n"
         "  -s, --server URL        repeatable (default as the onboard CLI)\n"
         "      --scenario NAME     submit | get | list | cohort | mixed | webinar-burst | echo\n"
-        "  -c, --concurrency N     calls in flight (threads), default 16\n"
+        "  -c, --concurrency N     calls in flight (threads), 1 to 4096, default 16\n"
         "  -n, --total N           stop after N calls (default 10000 unless --duration)\n"
-        "  -d, --duration SECONDS  stop after this long\n"
+        "  -d, --duration TIME     stop after this long: 30 (seconds), 1.5s, 2m\n"
         "      --rate R            open loop: R calls per second, latency from the due time\n"
-        "      --connections N     client sockets (connections per server), default 1\n"
-        "      --warmup SECONDS    run this long before measuring, default 0\n"
+        "      --connections N     client sockets (connections per server), 1 to 1024,\n"
+        "                          default 1\n"
+        "      --warmup TIME       run this long before measuring, default 0\n"
         "      --mix W,W,W,W       mixed weights submit,get,list,cohort (default 1,6,1,2)\n"
         "      --cohort ID         default 2020-11\n"
-        "      --timeout MS        per call, default 10000\n"
+        "      --timeout MS        per call, in milliseconds, default 10000\n"
         "      --echo-bytes N      echo: message size (needs an onboard-echo server)\n"
         "      --key FILE          log in with this key (session token on every call)\n"
         "      --json              one JSON object on stdout\n"
+        "  -h, --help              this text\n"
+        "      --version           onboard-load's version\n"
+        "Options take --name VALUE or --name=VALUE; numbers are whole and checked.\n"
         "\n"
         "webinar-burst: --total submits (default 500) released at once by --concurrency\n"
         "threads (default: as many as the total, at most 512), as when the webinar ends.\n";
 
-static int parse(int argc, char **argv, config *c)
+/* A usage error: says what and returns 2. */
+static int bad(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int bad(const char *fmt, ...)
 {
-	c->scenario = "get";
-	c->concurrency = 16;
-	c->connections = 1;
-	c->timeout_ms = 10000;
-	c->echo_bytes = 300;
-	c->cohort = "2020-11";
-	unsigned mix[4] = {1, 6, 1, 2};
-	bool have_c = false;
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-#define TAKE()                                                                                     \
-	do {                                                                                       \
-		if (v == NULL) {                                                                   \
-			fprintf(stderr, "onboard-load: %s needs a value\n", a);                    \
-			return 2;                                                                  \
-		}                                                                                  \
-		i++;                                                                               \
-	} while (0)
-		if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-			fputs(usage, stdout);
-			return -1;
-		} else if (!strcmp(a, "-s") || !strcmp(a, "--server")) {
-			TAKE();
-			if (c->n_servers < MAX_SERVERS)
-				c->servers[c->n_servers++] = v;
-		} else if (!strcmp(a, "--scenario")) {
-			TAKE();
-			c->scenario = v;
-		} else if (!strcmp(a, "-c") || !strcmp(a, "--concurrency")) {
-			TAKE();
-			c->concurrency = (unsigned)strtoul(v, NULL, 10);
-			have_c = true;
-		} else if (!strcmp(a, "-n") || !strcmp(a, "--total")) {
-			TAKE();
-			c->total = strtoull(v, NULL, 10);
-		} else if (!strcmp(a, "-d") || !strcmp(a, "--duration")) {
-			TAKE();
-			c->duration_s = strtod(v, NULL);
-		} else if (!strcmp(a, "--rate")) {
-			TAKE();
-			c->rate = strtod(v, NULL);
-		} else if (!strcmp(a, "--connections")) {
-			TAKE();
-			c->connections = (unsigned)strtoul(v, NULL, 10);
-		} else if (!strcmp(a, "--warmup")) {
-			TAKE();
-			c->warmup_s = strtod(v, NULL);
-		} else if (!strcmp(a, "--mix")) {
-			TAKE();
-			if (sscanf(v, "%u,%u,%u,%u", &mix[0], &mix[1], &mix[2], &mix[3]) != 4) {
-				fprintf(stderr,
-				        "onboard-load: --mix takes four weights, e.g. 1,6,1,2\n");
-				return 2;
-			}
-		} else if (!strcmp(a, "--cohort")) {
-			TAKE();
-			c->cohort = v;
-		} else if (!strcmp(a, "--timeout")) {
-			TAKE();
-			c->timeout_ms = strtoll(v, NULL, 10);
-		} else if (!strcmp(a, "--echo-bytes")) {
-			TAKE();
-			c->echo_bytes = strtoul(v, NULL, 10);
-		} else if (!strcmp(a, "--key")) {
-			TAKE();
-			c->key_file = v;
-		} else if (!strcmp(a, "--json")) {
-			c->json = true;
-		} else {
-			fprintf(stderr,
-			        "onboard-load: unknown option '%s'\nTry 'onboard-load --help'.\n",
-			        a);
-			return 2;
-		}
-#undef TAKE
+	va_list ap;
+	va_start(ap, fmt);
+	fputs("onboard-load: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputs("\nTry 'onboard-load --help'.\n", stderr);
+	return 2;
+}
+
+/* Four whole weights "1,6,1,2" into mix. */
+static bool parse_mix(const char *s, unsigned mix[4])
+{
+	char buf[64];
+	snprintf(buf, sizeof(buf), "%s", s);
+	char *save = NULL, *t = strtok_r(buf, ",", &save);
+	uint64_t v;
+	for (int i = 0; i < 4; i++, t = strtok_r(NULL, ",", &save)) {
+		if (t == NULL || !cli_parse_u64(t, 0, 1000000, &v))
+			return false;
+		mix[i] = (unsigned)v;
 	}
+	return t == NULL;
+}
+
+/* The weights of the scenario, and its defaults. Returns 0 or 2. */
+static int apply_scenario(config *c, const unsigned mix[4], bool have_c)
+{
+	static const char *const single[] = {
+	        [OP_SUBMIT] = "submit", [OP_GET] = "get",   [OP_LIST] = "list",
+	        [OP_COHORT] = "cohort", [OP_ECHO] = "echo",
+	};
 	const char *s = c->scenario;
-	if (!strcmp(s, "submit"))
-		c->weights[OP_SUBMIT] = 1;
-	else if (!strcmp(s, "get"))
-		c->weights[OP_GET] = 1;
-	else if (!strcmp(s, "list"))
-		c->weights[OP_LIST] = 1;
-	else if (!strcmp(s, "cohort"))
-		c->weights[OP_COHORT] = 1;
-	else if (!strcmp(s, "echo"))
-		c->weights[OP_ECHO] = 1;
-	else if (!strcmp(s, "mixed"))
+	for (int op = 0; op < OP_COUNT; op++)
+		if (strcmp(s, single[op]) == 0)
+			c->weights[op] = 1;
+	if (!strcmp(s, "mixed")) {
 		for (int i = 0; i < 4; i++)
 			c->weights[i] = mix[i];
-	else if (!strcmp(s, "webinar-burst")) {
+	} else if (!strcmp(s, "webinar-burst")) {
 		c->weights[OP_SUBMIT] = 1;
 		if (c->total == 0)
 			c->total = 500;
@@ -427,19 +384,169 @@ static int parse(int argc, char **argv, config *c)
 			c->concurrency = c->total < 512 ? (unsigned)c->total : 512;
 		c->duration_s = 0;
 		c->rate = 0;
-	} else {
-		fprintf(stderr, "onboard-load: unknown scenario '%s'\n", s);
-		return 2;
 	}
+	unsigned any = 0;
+	for (int op = 0; op < OP_COUNT; op++)
+		any += c->weights[op];
+	if (any == 0)
+		return bad("unknown scenario '%s' (or --mix weighs nothing)", s);
 	if (c->total == 0 && c->duration_s <= 0)
 		c->total = 10000;
-	if (c->concurrency == 0 || c->concurrency > 4096 || c->connections == 0 ||
-	    c->connections > 1024 || c->timeout_ms <= 0) {
-		fprintf(stderr,
-		        "onboard-load: concurrency 1-4096, connections 1-1024, timeout > 0\n");
-		return 2;
-	}
 	return 0;
+}
+
+/* A whole number of at least min and at most max into *out, or 2. */
+static int number(const char *opt, const char *v, uint64_t min, uint64_t max, uint64_t *out)
+{
+	if (cli_parse_u64(v, min, max, out))
+		return 0;
+	return bad("%s takes a whole number from %" PRIu64 " to %" PRIu64 ", not '%s'", opt, min,
+	           max, v);
+}
+
+/* A duration (values.h) in seconds into *out, or 2. */
+static int seconds(const char *opt, const char *v, double *out)
+{
+	int64_t ms;
+	if (!cli_parse_duration_ms(v, &ms))
+		return bad("%s takes a duration such as 30, 1.5s or 2m, not '%s'", opt, v);
+	*out = (double)ms / 1000.0;
+	return 0;
+}
+
+enum {
+	O_SCENARIO = 256,
+	O_RATE,
+	O_CONNECTIONS,
+	O_WARMUP,
+	O_MIX,
+	O_COHORT,
+	O_TIMEOUT,
+	O_ECHO_BYTES,
+	O_KEY,
+	O_JSON,
+	O_VERSION
+};
+
+/* What parse() is filling: the configuration and what decides defaults. */
+typedef struct parsing {
+	config *c;
+	unsigned mix[4];
+	bool have_c; /* --concurrency given */
+} parsing;
+
+/* One option (ch, from getopt_long) with its value into p. Returns 0, 2
+ * after a usage error, -1 after --help or --version. */
+static int take(parsing *p, int ch, const char *arg, char **argv)
+{
+	config *c = p->c;
+	uint64_t v = 0;
+	int rc = 0;
+	switch (ch) {
+	case 's':
+		if (c->n_servers == MAX_SERVERS)
+			return bad("at most %d servers", MAX_SERVERS);
+		c->servers[c->n_servers++] = arg;
+		break;
+	case O_SCENARIO:
+		c->scenario = arg;
+		break;
+	case 'c':
+		rc = number("--concurrency", arg, 1, 4096, &v);
+		c->concurrency = (unsigned)v;
+		p->have_c = true;
+		break;
+	case 'n':
+		rc = number("--total", arg, 1, UINT64_MAX, &c->total);
+		break;
+	case 'd':
+		rc = seconds("--duration", arg, &c->duration_s);
+		break;
+	case O_RATE:
+		rc = number("--rate", arg, 1, 10000000, &v);
+		c->rate = (double)v;
+		break;
+	case O_CONNECTIONS:
+		rc = number("--connections", arg, 1, 1024, &v);
+		c->connections = (unsigned)v;
+		break;
+	case O_WARMUP:
+		rc = seconds("--warmup", arg, &c->warmup_s);
+		break;
+	case O_MIX:
+		if (!parse_mix(arg, p->mix))
+			return bad("--mix takes four weights, e.g. 1,6,1,2, not '%s'", arg);
+		break;
+	case O_COHORT:
+		c->cohort = arg;
+		break;
+	case O_TIMEOUT:
+		rc = number("--timeout", arg, 1, 86400000, &v);
+		c->timeout_ms = (int64_t)v;
+		break;
+	case O_ECHO_BYTES:
+		rc = number("--echo-bytes", arg, 0, 16 << 20, &v);
+		c->echo_bytes = (size_t)v;
+		break;
+	case O_KEY:
+		c->key_file = arg;
+		break;
+	case O_JSON:
+		c->json = true;
+		break;
+	case 'h':
+		fputs(usage, stdout);
+		return -1;
+	case O_VERSION:
+		puts("onboard-load " OB_VERSION);
+		return -1;
+	case ':':
+		return bad("%s needs a value", argv[optind - 1]);
+	default:
+		if (optopt > 0 && optopt < 256)
+			return bad("unknown option '-%c'", optopt);
+		return bad("unknown option '%s'", argv[optind - 1]);
+	}
+	return rc;
+}
+
+/* Returns 0 to run, 2 on bad usage (after saying why), -1 after --help or
+ * --version. */
+static int parse(int argc, char **argv, config *c)
+{
+	static const struct option opts[] = {
+	        {"server", required_argument, NULL, 's'},
+	        {"scenario", required_argument, NULL, O_SCENARIO},
+	        {"concurrency", required_argument, NULL, 'c'},
+	        {"total", required_argument, NULL, 'n'},
+	        {"duration", required_argument, NULL, 'd'},
+	        {"rate", required_argument, NULL, O_RATE},
+	        {"connections", required_argument, NULL, O_CONNECTIONS},
+	        {"warmup", required_argument, NULL, O_WARMUP},
+	        {"mix", required_argument, NULL, O_MIX},
+	        {"cohort", required_argument, NULL, O_COHORT},
+	        {"timeout", required_argument, NULL, O_TIMEOUT},
+	        {"echo-bytes", required_argument, NULL, O_ECHO_BYTES},
+	        {"key", required_argument, NULL, O_KEY},
+	        {"json", no_argument, NULL, O_JSON},
+	        {"help", no_argument, NULL, 'h'},
+	        {"version", no_argument, NULL, O_VERSION},
+	        {NULL, 0, NULL, 0},
+	};
+	*c = (config){.scenario = "get",
+	              .concurrency = 16,
+	              .connections = 1,
+	              .timeout_ms = 10000,
+	              .echo_bytes = 300,
+	              .cohort = "2020-11"};
+	parsing p = {c, {1, 6, 1, 2}, false};
+	int ch, rc = 0;
+	opterr = 0;
+	while (rc == 0 && (ch = getopt_long(argc, argv, ":s:c:n:d:h", opts, NULL)) != -1)
+		rc = take(&p, ch, optarg, argv);
+	if (rc == 0 && optind < argc)
+		return bad("takes options only, not '%s'", argv[optind]);
+	return rc != 0 ? rc : apply_scenario(c, p.mix, p.have_c);
 }
 
 /* Get needs ids: read some, or make some. */
@@ -535,17 +642,18 @@ static void report(const shared *sh, const stats *st, double seconds)
 int main(int argc, char **argv)
 {
 	shared *sh = calloc(1, sizeof(*sh));
-	if (sh == NULL || sodium_init() < 0)
-		return 1;
-	int rc = parse(argc, argv, &sh->cfg);
-	if (rc != 0)
+	int rc = sh != NULL && sodium_init() >= 0 ? parse(argc, argv, &sh->cfg) : 1;
+	if (rc != 0) {
+		free(sh);
 		return rc < 0 ? 0 : rc;
+	}
 	config *c = &sh->cfg;
 	static char default_url[512];
 	if (c->n_servers == 0) {
 		char err[512];
 		if (ob_default_server_check(err, sizeof(err)) != 0) {
 			fprintf(stderr, "onboard-load: %s\n", err);
+			free(sh);
 			return 1;
 		}
 		c->servers[c->n_servers++] =

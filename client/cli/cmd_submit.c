@@ -1,0 +1,146 @@
+/*
+ * onboard submit: one application, from flags or from a JSON file.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "json_codec.h"
+#include "print.h"
+
+/* At most this many --category (the server allows fewer). */
+enum { CATEGORIES_MAX = 32 };
+
+static const cli_option submit_options[] = {
+        {"siren", 0, CLI_STRING, .metavar = "N",
+         .help = "9 digits with their check digit (required)", .field = "company.siren",
+         .section = "Company:"},
+        {"siret", 0, CLI_STRING, .metavar = "N", .help = "14 digits starting with the SIREN",
+         .field = "company.siret"},
+        {"legal-name", 0, CLI_STRING, .metavar = "TEXT", .help = "(required)",
+         .field = "company.legal_name"},
+        {"trade-name", 0, CLI_STRING, .metavar = "TEXT", .field = "company.trade_name"},
+        {"naf", 0, CLI_STRING, .metavar = "CODE", .help = "activity code such as 47.91B (required)",
+         .field = "company.naf_code"},
+        {"vat", 0, CLI_STRING, .metavar = "NUMBER",
+         .help = "intra-EU VAT number: FR, its key, the SIREN", .field = "company.vat_number"},
+        {"employees", 0, CLI_UINT, .metavar = "N", .help = "headcount",
+         .field = "company.employees", .max = UINT32_MAX},
+        {"turnover-eur", 0, CLI_UINT, .metavar = "N", .help = "annual turnover, whole euros",
+         .field = "company.turnover_eur", .max = INT64_MAX},
+        {"balance-eur", 0, CLI_UINT, .metavar = "N",
+         .help = "balance-sheet total, whole euros\n"
+                 "(these three decide the size: TPE and PME are eligible)",
+         .field = "company.balance_sheet_eur", .max = INT64_MAX},
+        {"address", 0, CLI_STRING, .metavar = "TEXT", .help = "street (required)",
+         .field = "company.address.street"},
+        {"postal-code", 0, CLI_STRING, .metavar = "N", .help = "5 digits (required)",
+         .field = "company.address.postal_code"},
+        {"city", 0, CLI_STRING, .metavar = "TEXT", .help = "(required)",
+         .field = "company.address.city"},
+        {"contact-name", 0, CLI_STRING, .metavar = "TEXT", .help = "(required)",
+         .field = "contact.name", .section = "Contact person (personal data):"},
+        {"email", 0, CLI_STRING, .metavar = "ADDRESS", .help = "(required)",
+         .field = "contact.email"},
+        {"phone", 0, CLI_STRING, .metavar = "NUMBER",
+         .help = "any French format, e.g. 01 23 45 67 89 (required)", .field = "contact.phone"},
+        {"channel", 0, CLI_WORD, .metavar = "C", .help = "marketplace, webshop or both (required)",
+         .field = "channel", .words = &cli_channels, .section = "Programme:"},
+        {"export", 0, CLI_FLAG, .help = "the company intends to sell abroad",
+         .field = "intends_to_export"},
+        {"category", 0, CLI_STRINGS, .metavar = "C",
+         .help = "a product category (repeatable, at most 10)", .field = "product_categories",
+         .max = CATEGORIES_MAX},
+        {"cohort", 0, CLI_STRING, .metavar = "ID",
+         .help = "the cohort (default: the server's default, 2020-11)", .field = "cohort_id"},
+        {"accept-terms", 0, CLI_FLAG,
+         .help = "the company accepts the programme's terms: the server\n"
+                 "refuses an application without this acceptance",
+         .field = "accepts_terms"},
+        {"file", 0, CLI_STRING, .metavar = "APP.json",
+         .help = "the whole request instead, a SubmitApplicationRequest\n"
+                 "in the proto3 JSON mapping ('-': stdin); only --cohort\n"
+                 "and --accept-terms may be added to it"},
+        {NULL},
+};
+
+/* True for the options that fill the request field by field, which --file
+ * excludes. */
+static bool field_option(const cli_option *o)
+{
+	return o->field != NULL && strcmp(o->name, "cohort") != 0 &&
+	       strcmp(o->name, "accept-terms") != 0;
+}
+
+/* --file: the request is the file's, with --cohort and --accept-terms put
+ * into it; else the flags' request as it is. */
+static int submit_check(cli *c, const cli_args *a, ProtobufCMessage **req)
+{
+	const char *file = cli_opt(a, "file");
+	size_t fields = 0;
+	for (size_t i = 0; i < a->n_seen; i++)
+		fields += field_option(a->seen[i].opt);
+	if (file != NULL && fields > 0)
+		return cli_usage(c, "--file takes the whole request: add only --cohort or "
+		                    "--accept-terms to it");
+	if (file == NULL && fields == 0)
+		return cli_usage(c, "give the application with flags or --file");
+	if (file == NULL)
+		return OB_EXIT_OK;
+	size_t len;
+	char *text = cli_read_file(file, &len), err[512];
+	if (text == NULL)
+		return cli_fail(c, "cannot read %s: %s", file, strerror(errno));
+	ProtobufCMessage *parsed = ob_json_parse_message(
+	        text, len, &onboard__v1__submit_application_request__descriptor, err, sizeof(err));
+	free(text);
+	if (parsed == NULL)
+		return cli_usage(c, "%s is not a SubmitApplicationRequest in JSON: %s", file, err);
+	protobuf_c_message_free_unpacked(*req, NULL);
+	*req = parsed;
+	return cli_fill(c, a, parsed); /* only --cohort and --accept-terms are left */
+}
+
+static int submit_print(cli *c, const cli_args *a, const ProtobufCMessage *reply)
+{
+	(void)c, (void)a;
+	const Onboard__V1__Application *app = (const Onboard__V1__Application *)reply;
+	const Onboard__V1__Company *co = app->company;
+	cli_print_outcome(app);
+	printf("%s, SIREN %s, %s, cohort %s\n", co != NULL ? cli_nz(co->legal_name) : "",
+	       co != NULL ? cli_nz(co->siren) : "", cli_size_name((int)app->size_category),
+	       cli_nz(app->cohort_id));
+	return OB_EXIT_OK;
+}
+
+static int submit_run(cli *c, const cli_args *a)
+{
+	int rc = cli_run_call(c, a);
+	if (rc == OB_EXIT_STATUS + OB_CODE_INVALID_ARGUMENT && cli_opt(a, "accept-terms") == NULL &&
+	    cli_opt(a, "file") == NULL && !c->json)
+		fprintf(stderr, "onboard submit: (without --accept-terms: add it once the company "
+		                "has accepted the programme's terms)\n");
+	return rc;
+}
+
+const cli_command cli_cmd_submit = {
+        .name = "submit",
+        .summary = "apply for a seat for a company",
+        .synopsis = "FLAGS...\n--file APP.json [--cohort ID] [--accept-terms]",
+        .about = "Applies for a seat in a cohort on behalf of a company: it gets a seat\n"
+                 "(SUBMITTED) while the cohort has free ones, else joins the waitlist\n"
+                 "(WAITLISTED). One application per SIREN and cohort.\n",
+        .after = "Prints the application's id, its state and 'seat held' or 'waitlist\n"
+                 "position N'; --json prints the Application. Exit status: 0 submitted or\n"
+                 "waitlisted; 67 INVALID_ARGUMENT (each invalid field is printed on its own\n"
+                 "line, terms not accepted included); 69 NOT_FOUND (no such cohort); 70\n"
+                 "ALREADY_EXISTS (the SIREN already applied to the cohort); 73\n"
+                 "FAILED_PRECONDITION (size not eligible, submission window closed).\n",
+        .options = submit_options,
+        .method = "/onboard.v1.Onboarding/SubmitApplication",
+        .check = submit_check,
+        .print = submit_print,
+        .run = submit_run,
+};
