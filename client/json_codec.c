@@ -25,12 +25,6 @@
 
 #include <sodium.h>
 
-#if defined(__GNUC__)
-#define PRINTF_LIKE(f, a) __attribute__((format(printf, f, a)))
-#else
-#define PRINTF_LIKE(f, a)
-#endif
-
 /*
  * Bound on message nesting while decoding, as protobuf's own parsers have: the contract has no
  * recursive message, but a decoder should not trust the schema to bound its stack.
@@ -552,7 +546,7 @@ struct dec {
 	unsigned depth;
 };
 
-static int fail(struct dec *d, const char *fmt, ...) PRINTF_LIKE(2, 3);
+static int fail(struct dec *d, const char *fmt, ...) OB_PRINTF(2, 3);
 
 /* Records the error (the first only: the callers return at once) and returns -1. */
 static int fail(struct dec *d, const char *fmt, ...)

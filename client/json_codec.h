@@ -39,11 +39,7 @@
 #include <jansson.h>
 #include <protobuf-c/protobuf-c.h>
 
-#if defined(__GNUC__)
-#define OB_JSON_MUST_CHECK __attribute__((warn_unused_result))
-#else
-#define OB_JSON_MUST_CHECK
-#endif
+#include "attr.h"
 
 enum {
 	/* Print fields at their default value too (see Presence above). */
@@ -57,7 +53,7 @@ enum {
  * (which protoc-c sorts by field number). Returns a new reference the caller releases with
  * json_decref(), or NULL when out of memory. m is only read.
  */
-OB_JSON_MUST_CHECK json_t *ob_json_from_message(const ProtobufCMessage *m, unsigned flags);
+OB_NODISCARD json_t *ob_json_from_message(const ProtobufCMessage *m, unsigned flags);
 
 /*
  * Decodes the JSON object j into a new message of type d. Accepts lowerCamelCase and proto field
@@ -80,7 +76,7 @@ OB_JSON_MUST_CHECK json_t *ob_json_from_message(const ProtobufCMessage *m, unsig
  * inside an array, a missing proto2 required field, nesting deeper than 100 messages, and out
  * of memory.
  */
-OB_JSON_MUST_CHECK ProtobufCMessage *
+OB_NODISCARD ProtobufCMessage *
 ob_json_to_message(const json_t *j, const ProtobufCMessageDescriptor *d, char *err, size_t errlen);
 
 /*
@@ -88,9 +84,9 @@ ob_json_to_message(const json_t *j, const ProtobufCMessageDescriptor *d, char *e
  * are not objects) and decodes them as ob_json_to_message() does. Same return value and
  * ownership; a syntax error is reported as "line L, column C: <jansson's reason>".
  */
-OB_JSON_MUST_CHECK ProtobufCMessage *ob_json_parse_message(const char *text, size_t len,
-                                                           const ProtobufCMessageDescriptor *d,
-                                                           char *err, size_t errlen);
+OB_NODISCARD ProtobufCMessage *ob_json_parse_message(const char *text, size_t len,
+                                                     const ProtobufCMessageDescriptor *d, char *err,
+                                                     size_t errlen);
 
 /*
  * Encodes m as ob_json_from_message() does and returns the text as a NUL-terminated string
@@ -98,7 +94,6 @@ OB_JSON_MUST_CHECK ProtobufCMessage *ob_json_parse_message(const char *text, siz
  * pretty: one member per line, indented by 2 spaces per level; otherwise compact, without
  * spaces. Numbers are written in their shortest exact form (0.1, not 0.10000000000000001).
  */
-OB_JSON_MUST_CHECK char *ob_json_dump_message(const ProtobufCMessage *m, unsigned flags,
-                                              int pretty);
+OB_NODISCARD char *ob_json_dump_message(const ProtobufCMessage *m, unsigned flags, int pretty);
 
 #endif /* OB_CLIENT_JSON_CODEC_H */
