@@ -27,6 +27,7 @@
 #include "domain/calendar.h"
 #include "domain/domain.h"
 #include "testdata.h"
+#include "testutil.h"
 
 /* ---- fixture: a fresh database per test ------------------------------------------------- */
 
@@ -79,10 +80,7 @@ static int setup(void **state)
 	fx *f = calloc(1, sizeof(*f));
 	if (f == NULL)
 		return -1;
-	const char *tmp = getenv("TMPDIR");
-	snprintf(f->dir, sizeof(f->dir), "%s/ob-domain-XXXXXX",
-	         tmp != NULL && tmp[0] == '/' ? tmp : "/tmp");
-	if (mkdtemp(f->dir) == NULL) {
+	if (ob_test_mkdtemp(f->dir, sizeof(f->dir), "ob-domain") != 0) {
 		free(f);
 		return -1;
 	}
@@ -107,12 +105,7 @@ static int teardown(void **state)
 	fx *f = *state;
 	fx_close(f);
 	ob_vault_destroy(f->vault);
-	const char *suffix[] = {"", "-wal", "-shm", "-journal"};
-	for (size_t i = 0; i < sizeof(suffix) / sizeof(suffix[0]); i++) {
-		char p[320];
-		snprintf(p, sizeof(p), "%s%s", f->db, suffix[i]);
-		unlink(p);
-	}
+	ob_test_remove_db(f->db);
 	rmdir(f->dir);
 	free(f);
 	return 0;

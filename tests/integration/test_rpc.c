@@ -17,7 +17,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <cmocka.h>
 
@@ -27,6 +26,7 @@
 #include "onboard/v1/rpc.pb-c.h"
 #include "spraw.h"
 #include "testsrv.h"
+#include "testutil.h"
 
 #define HEALTH "/onboard.v1.Health/Check"
 
@@ -430,20 +430,13 @@ static void test_kill9_and_restart(void **state)
 	assert_int_equal(ob_testsrv_health(s, CALL_TIMEOUT_MS), SERVING);
 }
 
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Polls Health/Check until it answers want, for up to EVENT_TIMEOUT_MS; returns the last answer. */
 static int health_becomes(ob_testsrv *s, int want)
 {
-	int64_t end = now_ms() + EVENT_TIMEOUT_MS;
+	int64_t end = ob_test_mono_ms() + EVENT_TIMEOUT_MS;
 	int got;
-	while ((got = ob_testsrv_health(s, CALL_TIMEOUT_MS)) != want && now_ms() < end)
-		nanosleep(&(struct timespec){.tv_nsec = 50 * 1000000L}, NULL);
+	while ((got = ob_testsrv_health(s, CALL_TIMEOUT_MS)) != want && ob_test_mono_ms() < end)
+		ob_test_sleep_ms(50);
 	return got;
 }
 

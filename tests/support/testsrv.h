@@ -71,4 +71,11 @@ int ob_testsrv_restart(ob_testsrv *s);
  * reply or with a non-OK one. */
 int ob_testsrv_health(ob_testsrv *s, int timeout_ms);
 
+/* Runs the onboardd of $ONBOARDD with args (NULL-terminated, at most OB_TESTSRV_MAX_ARGS, the
+ * program's name left out) until it exits, for a server expected to refuse to start: its
+ * stdout and stderr go to the file log (truncated), and it dies with the test process.
+ * Returns its exit status, 128 + the signal that ended it, or -1 when it could not run or was
+ * still running after timeout_ms (it is then killed). */
+int ob_onboardd_run(const char *const *args, const char *log, int timeout_ms);
+
 #endif
