@@ -13,16 +13,16 @@
 # on 127.0.0.1 does not.
 #
 # Needs ONBOARDD and ONBOARD_CLI (meson test sets both), openssl (installed by
-# tools/install-deps.sh; exit 77, skipped, without it) and, preferably, python3
-# (to find a free port). Everything lives in a private temporary directory; every
+# tools/install-deps.sh: without it the test fails, since a skip would leave TLS
+# untested unnoticed) and, preferably, python3 (to find a free port). Everything lives in a private temporary directory; every
 # onboardd started here is stopped on exit, whatever happens.
 set -euo pipefail
 
 : "${ONBOARDD:?path of onboardd}"
 : "${ONBOARD_CLI:?path of the onboard CLI}"
 if ! command -v openssl >/dev/null 2>&1; then
-	echo "SKIP: openssl is not installed (tools/install-deps.sh installs it)"
-	exit 77
+	echo "FAIL: openssl is not installed (tools/install-deps.sh installs it)" >&2
+	exit 1
 fi
 
 . "$(dirname "$0")/lib.sh"

@@ -34,41 +34,6 @@ static void dump_log(const ob_testsrv *s, const char *why)
 	fclose(f);
 }
 
-/* Whether onboardd takes --db: see the header. Asked once per process. */
-static bool wants_db_flag(const char *onboardd)
-{
-	static int cached = -1;
-	if (cached >= 0)
-		return cached == 1;
-	const char *env = getenv("ONBOARD_TEST_DB_FLAG");
-	if (env != NULL && (strcmp(env, "1") == 0 || strcmp(env, "0") == 0)) {
-		cached = env[0] == '1';
-		return cached == 1;
-	}
-	/* Single-quote the path for the shell; a quote inside becomes '\''. */
-	char cmd[2048] = "'";
-	size_t n = 1;
-	for (const char *p = onboardd; *p != '\0' && n + 8 < sizeof(cmd); p++) {
-		if (*p == '\'') {
-			memcpy(cmd + n, "'\\''", 4);
-			n += 4;
-		} else {
-			cmd[n++] = *p;
-		}
-	}
-	snprintf(cmd + n, sizeof(cmd) - n, "' --help 2>/dev/null");
-	cached = 0;
-	FILE *p = popen(cmd, "r");
-	if (p == NULL)
-		return false;
-	char line[512];
-	while (fgets(line, sizeof(line), p) != NULL)
-		if (strstr(line, "--db") != NULL)
-			cached = 1;
-	pclose(p);
-	return cached == 1;
-}
-
 static void free_args(ob_testsrv *s)
 {
 	for (size_t i = 0; i < s->n_args; i++)
@@ -178,10 +143,8 @@ static int spawn(ob_testsrv *s)
 	argv[n++] = "--listen";
 	argv[n++] = s->url;
 	argv[n++] = "--no-access-log";
-	if (wants_db_flag(onboardd)) {
-		argv[n++] = "--db";
-		argv[n++] = s->db;
-	}
+	argv[n++] = "--db";
+	argv[n++] = s->db;
 	for (size_t i = 0; i < s->n_args; i++)
 		argv[n++] = s->args[i];
 	argv[n] = NULL;

@@ -10,13 +10,10 @@
  * ob_testsrv_start() makes a private directory (mkdtemp under $TMPDIR, or
  * /tmp when $TMPDIR is too long for an ipc:// path) and runs the onboardd
  * named by $ONBOARDD (meson sets it) with
- *     --listen ipc://DIR/onboardd.sock --no-access-log [--db DIR/onboard.db] EXTRA...
+ *     --listen ipc://DIR/onboardd.sock --no-access-log --db DIR/onboard.db EXTRA...
  * and its stdout and stderr appended to DIR/onboardd.log. It returns once
  * Health/Check answers SERVING through libonboard-client (polled every 20 ms
  * for up to 10 s), leaving that client connected in s->client.
- *
- * --db is passed when $ONBOARD_TEST_DB_FLAG is 1, never when it is 0, and
- * otherwise when `onboardd --help` mentions --db (asked once per process).
  *
  * onboardd dies with the test process (PR_SET_PDEATHSIG), so a test that
  * fails half-way leaves no server behind. When a start fails or a stop does
@@ -40,7 +37,7 @@ typedef struct ob_testsrv {
 	char dir[256];                   /* the private directory, removed by ob_testsrv_stop() */
 	char url[320];                   /* "ipc://DIR/onboardd.sock" */
 	char log[320];                   /* DIR/onboardd.log */
-	char db[320];                    /* DIR/onboard.db; passed only as described above */
+	char db[320];                    /* DIR/onboard.db */
 	pid_t pid;                       /* 0 when onboardd is not running */
 	ob_client *client;               /* connected while onboardd runs, NULL otherwise */
 	char *args[OB_TESTSRV_MAX_ARGS]; /* copies of the extra arguments */
