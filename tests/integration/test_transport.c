@@ -26,6 +26,7 @@
 
 #include <cmocka.h>
 
+#include "envelope.h"
 #include "onboard/client.h"
 #include "onboard/v1/rpc.pb-c.h"
 #include "spraw.h"
@@ -105,11 +106,9 @@ static int teardown(void **state)
 
 static size_t health_envelope(uint8_t *buf, size_t cap)
 {
-	Onboard__V1__Request rq = ONBOARD__V1__REQUEST__INIT;
-	rq.version = 1;
-	rq.method = (char *)HEALTH;
-	assert_true(onboard__v1__request__get_packed_size(&rq) <= cap);
-	return onboard__v1__request__pack(&rq, buf);
+	size_t n = ob_test_envelope_plain(HEALTH, buf, cap);
+	assert_true(n > 0);
+	return n;
 }
 
 /* One round trip on a fresh raw connection from bind_ip; true when answered OK. */
@@ -278,21 +277,18 @@ static void test_refusals_logged_at_most_once_a_second(void **state)
 static void test_no_request_id_hides_a_call(void **state)
 {
 	fixture *f = *state;
-	Onboard__V1__MetadataEntry id = ONBOARD__V1__METADATA_ENTRY__INIT;
-	id.key = (char *)"request-id";
-	id.value = (char *)"onboardd-watchdog";
-	Onboard__V1__MetadataEntry *md[] = {&id};
-	Onboard__V1__Request rq = ONBOARD__V1__REQUEST__INIT;
-	rq.version = 1;
-	rq.method = (char *)HEALTH;
-	rq.metadata = md;
-	rq.n_metadata = 1;
-	uint8_t env[256];
-	assert_true(onboard__v1__request__get_packed_size(&rq) <= sizeof(env));
-	size_t len = onboard__v1__request__pack(&rq, env);
+	size_t len;
+	uint8_t *env = ob_test_envelope_pack(
+	        &(ob_test_envelope){.method = HEALTH,
+	                            .md = (const char *const[]){"request-id", "onboardd-watchdog",
+	                                                        NULL}},
+	        &len);
+	assert_non_null(env);
 	ob_spraw c;
 	assert_int_equal(ob_spraw_open(&c, f->srv.url, NULL, TIMEOUT_MS), 0);
-	assert_int_equal(ob_spraw_send(&c, env, len), 0);
+	int sent = ob_spraw_send(&c, env, len);
+	free(env);
+	assert_int_equal(sent, 0);
 	uint8_t *reply = NULL;
 	size_t n = 0;
 	assert_int_equal(ob_spraw_recv(&c, &reply, &n, TIMEOUT_MS), 0);

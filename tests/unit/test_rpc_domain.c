@@ -24,6 +24,7 @@
 #include "onboard/v1/rpc.pb-c.h"
 #include "rpc/authz.h"
 #include "rpc/dispatch.h"
+#include "envelope.h"
 #include "rpc/handlers.h"
 #include "testutil.h"
 
@@ -241,11 +242,8 @@ static void test_audit_flood_bounded(void **state)
 /* Health/Check for the whole server, through the real pipeline: the serving status. */
 static int health(fx *f)
 {
-	Onboard__V1__Request rq = ONBOARD__V1__REQUEST__INIT;
-	rq.version = 1;
-	rq.method = (char *)"/onboard.v1.Health/Check";
 	uint8_t buf[128];
-	size_t len = onboard__v1__request__pack(&rq, buf);
+	size_t len = ob_test_envelope_plain("/onboard.v1.Health/Check", buf, sizeof(buf));
 	ob_call call;
 	ob_call_init(&call, &f->env, OB_DEFAULT_MAX_REQUEST_BYTES);
 	Onboard__V1__Response *rs = ob_dispatch_handle(f->dispatch, &call, buf, len);
