@@ -422,6 +422,12 @@ static login_req make_login(const fixture *f, const char *key_id, const uint8_t 
 	return make_login_for(f->srv.url, key_id, seed, ts_ms);
 }
 
+/* A genuine login for k now, for the fixture's server. */
+static login_req genuine_login(const fixture *f, const key *k)
+{
+	return make_login(f, k->id, k->seed, ob_test_wall_ms());
+}
+
 /* Sends l as a packed LoginRequest through the keyless client of srv. On OK, the token is
  * copied to token[0..128) (token may be NULL) after checking the reply. Returns the code, the
  * reply left in *r (finished by the caller). */
@@ -464,10 +470,19 @@ static int send_login(fixture *f, const login_req *l, char *token, ob_result *r)
 	return send_login_to(&f->srv, l, token, r);
 }
 
+/* The token works and says who it is: WhoAmI with it answers role. */
+static void expect_token_role(fixture *f, const char *token, const char *role)
+{
+	ob_metadata md = bearer(token);
+	char got[32] = "";
+	assert_int_equal(whoami(f->srv.client, &md, 1, got, sizeof(got)), OB_CODE_OK);
+	assert_string_equal(got, role);
+}
+
 /* A genuine login for k now; the token in token[0..128). */
 static void login_ok(fixture *f, const key *k, char *token)
 {
-	login_req l = make_login(f, k->id, k->seed, ob_test_wall_ms());
+	login_req l = genuine_login(f, k);
 	ob_result r;
 	int code = send_login(f, &l, token, &r);
 	expect_code("a genuine login", code, &r, OB_CODE_OK);
@@ -598,10 +613,7 @@ static void test_login_genuine(void **state)
 	fixture *f = *state;
 	char token[128];
 	login_ok(f, &f->keys[REVIEWER], token);
-	ob_metadata md = bearer(token);
-	char role[32] = "";
-	assert_int_equal(whoami(f->srv.client, &md, 1, role, sizeof(role)), OB_CODE_OK);
-	assert_string_equal(role, "reviewer");
+	expect_token_role(f, token, "reviewer");
 }
 
 static void test_login_unsigned(void **state)
@@ -618,12 +630,9 @@ static void test_login_with_shifted_clock(void **state)
 	fixture *f = *state;
 	char token[128];
 	login_ok(f, &f->keys[REVIEWER], token);
-	ob_metadata md = bearer(token);
-	char role[32] = "";
-	assert_int_equal(whoami(f->srv.client, &md, 1, role, sizeof(role)), OB_CODE_OK);
-	assert_string_equal(role, "reviewer");
+	expect_token_role(f, token, "reviewer");
 	ob_client *c = open_as(f, &f->keys[ADMIN]);
-	role[0] = '\0';
+	char role[32] = "";
 	assert_int_equal(whoami(c, NULL, 0, role, sizeof(role)), OB_CODE_OK);
 	assert_string_equal(role, "admin");
 	ob_client_close(c);
@@ -636,7 +645,7 @@ static void test_login_forged(void **state)
 	login_req l = make_login(f, f->keys[REVIEWER].id, f->keys[APPLICANT].seed, ob_test_wall_ms());
 	expect_login_refused(f, "a signature by another key", &l, BAD_KEY_OR_SIG);
 	/* A genuine signature with one bit of the timestamp changed. */
-	l = make_login(f, f->keys[REVIEWER].id, f->keys[REVIEWER].seed, ob_test_wall_ms());
+	l = genuine_login(f, &f->keys[REVIEWER]);
 	l.ts_ms ^= 1;
 	expect_login_refused(f, "a signed request altered in flight", &l, BAD_KEY_OR_SIG);
 }
@@ -645,7 +654,7 @@ static void test_login_forged(void **state)
 static void test_login_replayed(void **state)
 {
 	fixture *f = *state;
-	login_req l = make_login(f, f->keys[REVIEWER].id, f->keys[REVIEWER].seed, ob_test_wall_ms());
+	login_req l = genuine_login(f, &f->keys[REVIEWER]);
 	ob_result r;
 	int code = send_login(f, &l, NULL, &r);
 	expect_code("the first use of a signed login", code, &r, OB_CODE_OK);
@@ -703,7 +712,7 @@ static void test_login_invalid_keys(void **state)
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		const key *k = &f->keys[cases[i].key];
-		login_req l = make_login(f, k->id, k->seed, ob_test_wall_ms());
+		login_req l = genuine_login(f, k);
 		expect_login_refused(f, cases[i].what, &l, BAD_KEY_OR_SIG);
 	}
 	/* Through the library too: the login fails, and so does the call. */
@@ -711,7 +720,7 @@ static void test_login_invalid_keys(void **state)
 	assert_int_equal(whoami(c, NULL, 0, NULL, 0), OB_CODE_UNAUTHENTICATED);
 	ob_client_close(c);
 	/* A key id that is not 16 hex characters. */
-	login_req l = make_login(f, f->keys[REVIEWER].id, f->keys[REVIEWER].seed, ob_test_wall_ms());
+	login_req l = genuine_login(f, &f->keys[REVIEWER]);
 	l.key_id[0] = 'Z';
 	expect_login_refused(f, "a malformed key id", &l, BAD_KEY_OR_SIG);
 }
@@ -720,7 +729,7 @@ static void test_login_invalid_keys(void **state)
 static void test_login_malformed(void **state)
 {
 	fixture *f = *state;
-	login_req l = make_login(f, f->keys[REVIEWER].id, f->keys[REVIEWER].seed, ob_test_wall_ms());
+	login_req l = genuine_login(f, &f->keys[REVIEWER]);
 	l.nonce_len = 15;
 	ob_result r;
 	int code = send_login(f, &l, NULL, &r);
@@ -730,7 +739,7 @@ static void test_login_malformed(void **state)
 	}
 	expect_code("a 15-byte nonce", code, &r, OB_CODE_INVALID_ARGUMENT);
 
-	l = make_login(f, f->keys[REVIEWER].id, f->keys[REVIEWER].seed, ob_test_wall_ms());
+	l = genuine_login(f, &f->keys[REVIEWER]);
 	l.sig_len = 63;
 	code = send_login(f, &l, NULL, &r);
 	if (code == OB_CODE_INVALID_ARGUMENT) {
@@ -765,7 +774,7 @@ static void test_login_relayed_to_another_server(void **state)
 	int code = send_login_to(&other, &l, NULL, &r);
 	expect_code("the same login at the server it was signed for", code, &r, OB_CODE_OK);
 
-	l = make_login(f, k->id, k->seed, ob_test_wall_ms());
+	l = genuine_login(f, k);
 	code = send_login_to(&other, &l, NULL, &r);
 	if (code == OB_CODE_UNAUTHENTICATED && strstr(r.message, OTHER_SERVER) == NULL)
 		fail_msg("a login for this server, relayed to the other: %s", r.message);
@@ -791,7 +800,7 @@ static void test_login_audience_flag(void **state)
 	ob_result r;
 	int code = send_login(f, &l, token, &r);
 	expect_code("a login for the name given with --audience", code, &r, OB_CODE_OK);
-	l = make_login(f, k->id, k->seed, ob_test_wall_ms());
+	l = genuine_login(f, k);
 	code = send_login(f, &l, token, &r);
 	expect_code("a login for the --listen URL", code, &r, OB_CODE_OK);
 	l = make_login_for("tcp://other.test:7400", k->id, k->seed, ob_test_wall_ms());
@@ -820,7 +829,7 @@ static void test_login_audience_flag(void **state)
 static void test_login_without_audience(void **state)
 {
 	fixture *f = *state;
-	login_req l = make_login(f, f->keys[REVIEWER].id, f->keys[REVIEWER].seed, ob_test_wall_ms());
+	login_req l = genuine_login(f, &f->keys[REVIEWER]);
 	l.audience = NULL;
 	ob_result r;
 	int code = send_login(f, &l, NULL, &r);
@@ -868,12 +877,9 @@ static void test_revoked_on_sighup(void **state)
 	/* The library's token is refused; its new login is refused too. */
 	assert_int_equal(whoami(lib, NULL, 0, NULL, 0), OB_CODE_UNAUTHENTICATED);
 	ob_client_close(lib);
-	login_req l = make_login(f, f->keys[APPLICANT].id, f->keys[APPLICANT].seed, ob_test_wall_ms());
+	login_req l = genuine_login(f, &f->keys[APPLICANT]);
 	expect_login_refused(f, "a login with a revoked key", &l, BAD_KEY_OR_SIG);
-	md = bearer(kept);
-	char role[32] = "";
-	assert_int_equal(whoami(f->srv.client, &md, 1, role, sizeof(role)), OB_CODE_OK);
-	assert_string_equal(role, "reviewer");
+	expect_token_role(f, kept, "reviewer");
 }
 
 /* A token with one character changed is refused; the original works; the refusal does not
@@ -1039,7 +1045,7 @@ static void test_login_limited_per_key(void **state)
 	const key *k = &f->keys[APPLICANT];
 	int refused_at = -1;
 	for (int i = 0; i < 100 && refused_at < 0; i++) {
-		login_req l = make_login(f, k->id, k->seed, ob_test_wall_ms());
+		login_req l = genuine_login(f, k);
 		ob_result r;
 		int code = send_login(f, &l, NULL, &r);
 		if (code == OB_CODE_RESOURCE_EXHAUSTED) {
