@@ -366,37 +366,27 @@ static void assert_time(int64_t ms, const char *want)
 
 /* ---- the lifecycle table ------------------------------------------------------------------ */
 
-/* The lifecycle of the issue, written out independently of model.c. */
+/* The lifecycle of the issue, written out independently of model.c: every move there is. */
+static const struct {
+	ob_state from;
+	ob_action action;
+	ob_state to;
+} lifecycle[] = {
+        {OB_STATE_SUBMITTED, OB_ACTION_START, OB_STATE_UNDER_REVIEW},
+        {OB_STATE_SUBMITTED, OB_ACTION_REJECT, OB_STATE_REJECTED},
+        {OB_STATE_UNDER_REVIEW, OB_ACTION_REQUEST_INFO, OB_STATE_NEEDS_INFO},
+        {OB_STATE_UNDER_REVIEW, OB_ACTION_APPROVE, OB_STATE_APPROVED},
+        {OB_STATE_UNDER_REVIEW, OB_ACTION_REJECT, OB_STATE_REJECTED},
+        {OB_STATE_NEEDS_INFO, OB_ACTION_START, OB_STATE_UNDER_REVIEW},
+        {OB_STATE_NEEDS_INFO, OB_ACTION_REJECT, OB_STATE_REJECTED},
+        {OB_STATE_APPROVED, OB_ACTION_ONBOARD, OB_STATE_ONBOARDED},
+};
+
 static ob_state expected_transition(ob_state from, ob_action a)
 {
-	switch (from) {
-	case OB_STATE_SUBMITTED:
-		if (a == OB_ACTION_START)
-			return OB_STATE_UNDER_REVIEW;
-		if (a == OB_ACTION_REJECT)
-			return OB_STATE_REJECTED;
-		break;
-	case OB_STATE_UNDER_REVIEW:
-		if (a == OB_ACTION_REQUEST_INFO)
-			return OB_STATE_NEEDS_INFO;
-		if (a == OB_ACTION_APPROVE)
-			return OB_STATE_APPROVED;
-		if (a == OB_ACTION_REJECT)
-			return OB_STATE_REJECTED;
-		break;
-	case OB_STATE_NEEDS_INFO:
-		if (a == OB_ACTION_START)
-			return OB_STATE_UNDER_REVIEW;
-		if (a == OB_ACTION_REJECT)
-			return OB_STATE_REJECTED;
-		break;
-	case OB_STATE_APPROVED:
-		if (a == OB_ACTION_ONBOARD)
-			return OB_STATE_ONBOARDED;
-		break;
-	default:
-		break;
-	}
+	for (size_t i = 0; i < sizeof(lifecycle) / sizeof(lifecycle[0]); i++)
+		if (lifecycle[i].from == from && lifecycle[i].action == a)
+			return lifecycle[i].to;
 	return OB_STATE_UNSPECIFIED;
 }
 
