@@ -20,6 +20,7 @@
 #include "onboard/v1/onboarding.pb-c.h"
 #include "onboard/v1/reflection.pb-c.h"
 #include "onboard/v1/rpc.pb-c.h"
+#include "testutil.h"
 
 static const char *outdir;
 
@@ -226,12 +227,7 @@ int main(int argc, char **argv)
 	for (int i = 0; i < 6; i++) {
 		uint8_t r[64];
 		size_t len = 8 + (size_t)i * 10;
-		for (size_t k = 0; k < len; k++) {
-			x ^= x << 13;
-			x ^= x >> 17;
-			x ^= x << 5;
-			r[k] = (uint8_t)x;
-		}
+		ob_test_random_bytes(&x, r, len);
 		char name[32];
 		snprintf(name, sizeof(name), "random-%d", i);
 		put(name, r, len);

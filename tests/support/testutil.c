@@ -137,3 +137,15 @@ int ob_test_count_lines(const char *path, const char *needle)
 	free(text);
 	return n;
 }
+
+void ob_test_random_bytes(uint32_t *state, uint8_t *buf, size_t len)
+{
+	uint32_t x = *state;
+	for (size_t i = 0; i < len; i++) {
+		x ^= x << 13;
+		x ^= x >> 17;
+		x ^= x << 5;
+		buf[i] = (uint8_t)x;
+	}
+	*state = x;
+}

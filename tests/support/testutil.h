@@ -32,6 +32,10 @@ void ob_test_remove_db(const char *db);
  * when it cannot be read. The caller frees it with free(). */
 char *ob_test_read_file(const char *path, size_t *len);
 
+/* Fills buf[0..len) with the bytes of xorshift32 from *state (not 0), which it advances: the
+ * same bytes on every run for the same seed. */
+void ob_test_random_bytes(uint32_t *state, uint8_t *buf, size_t len);
+
 /* How many lines of the file at path contain needle (-1 when it cannot be read). */
 int ob_test_count_lines(const char *path, const char *needle);
 
