@@ -190,7 +190,8 @@ int main(int argc, char **argv)
 	/* Envelopes the pipeline refuses. */
 	uint8_t buf[2048];
 	size_t n;
-	put_envelope("bad-version", &(envelope){.version = 2, .method = "/onboard.v1.Health/Check"});
+	put_envelope("bad-version",
+	             &(envelope){.version = 2, .method = "/onboard.v1.Health/Check"});
 	put_envelope("bad-method", &(envelope){.version = 1, .method = "/onboard.v1.Health/Nope"});
 	put_envelope("bad-dup-request-id",
 	             &(envelope){.version = 1,

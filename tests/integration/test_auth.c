@@ -642,7 +642,8 @@ static void test_login_with_shifted_clock(void **state)
 static void test_login_forged(void **state)
 {
 	fixture *f = *state;
-	login_req l = make_login(f, f->keys[REVIEWER].id, f->keys[APPLICANT].seed, ob_test_wall_ms());
+	login_req l =
+	        make_login(f, f->keys[REVIEWER].id, f->keys[APPLICANT].seed, ob_test_wall_ms());
 	expect_login_refused(f, "a signature by another key", &l, BAD_KEY_OR_SIG);
 	/* A genuine signature with one bit of the timestamp changed. */
 	l = genuine_login(f, &f->keys[REVIEWER]);

@@ -279,9 +279,9 @@ static void test_no_request_id_hides_a_call(void **state)
 	fixture *f = *state;
 	size_t len;
 	uint8_t *env = ob_test_envelope_pack(
-	        &(ob_test_envelope){.method = HEALTH,
-	                            .md = (const char *const[]){"request-id", "onboardd-watchdog",
-	                                                        NULL}},
+	        &(ob_test_envelope){
+	                .method = HEALTH,
+	                .md = (const char *const[]){"request-id", "onboardd-watchdog", NULL}},
 	        &len);
 	assert_non_null(env);
 	ob_spraw c;
@@ -318,8 +318,8 @@ static int run_onboardd_on(const char *dir, char *errbuf, size_t n)
 	snprintf(url, sizeof(url), "ipc://%s/onboardd.sock", dir);
 	snprintf(db, sizeof(db), "%s.db", dir);
 	snprintf(log, sizeof(log), "%s.log", dir);
-	int status =
-	        ob_onboardd_run((const char *const[]){"--listen", url, "--db", db, NULL}, log, TIMEOUT_MS);
+	int status = ob_onboardd_run((const char *const[]){"--listen", url, "--db", db, NULL}, log,
+	                             TIMEOUT_MS);
 	char *text = ob_test_read_file(log, NULL);
 	snprintf(errbuf, n, "%s", text != NULL ? text : "");
 	free(text);

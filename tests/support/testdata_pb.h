@@ -46,7 +46,8 @@ static inline void td_pb_submission_make(td_pb_submission *s, const td_company *
 	s->contact.name = (char *)c->contact_name;
 	s->contact.email = (char *)c->email;
 	s->contact.phone = (char *)c->phone;
-	s->rq = (Onboard__V1__SubmitApplicationRequest)ONBOARD__V1__SUBMIT_APPLICATION_REQUEST__INIT;
+	s->rq = (Onboard__V1__SubmitApplicationRequest)
+	        ONBOARD__V1__SUBMIT_APPLICATION_REQUEST__INIT;
 	s->rq.cohort_id = (char *)(cohort != NULL ? cohort : "");
 	s->rq.company = &s->company;
 	s->rq.contact = &s->contact;
