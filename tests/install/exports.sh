@@ -23,10 +23,10 @@ awk '{ print $NF }' "$dir/nm" | grep -v '^__odr_asan\.' | sort -u >"$dir/exporte
 
 checks=$((checks + 1))
 extra=$(grep -vxF -f "$dir/api" "$dir/exported" | grep -v '^onboard__v1__')
-[ -z "$extra" ] || fail "exported but not OB_CLIENT_API nor the contract: $(echo $extra)"
+[ -z "$extra" ] || fail "exported but not OB_CLIENT_API nor the contract: ${extra//$'\n'/ }"
 checks=$((checks + 1))
 missing=$(grep -vxF -f "$dir/exported" "$dir/api")
-[ -z "$missing" ] || fail "declared OB_CLIENT_API but not exported: $(echo $missing)"
+[ -z "$missing" ] || fail "declared OB_CLIENT_API but not exported: ${missing//$'\n'/ }"
 checks=$((checks + 1))
 grep -q '^onboard__v1__cohort_standing__descriptor$' "$dir/exported" ||
 	fail "the contract's descriptors are not exported (the header's example needs them)"

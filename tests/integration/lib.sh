@@ -1,3 +1,5 @@
+# shellcheck shell=bash disable=SC2034
+# (SC2034: out, err, rc and the others are set here for the scripts that source this file.)
 # lib.sh: what the shell harnesses share (cli.sh, cli_apps.sh, cli_codes.sh, cli_peer.sh,
 # privacy.sh, tls.sh). Sourced, never run:
 #
