@@ -28,6 +28,7 @@
 #include "domain/domain.h"
 #include "store/sqlite.h"
 #include "testdata.h"
+#include "testutil.h"
 
 /* ---- fixture: a fresh database per test ------------------------------------------------- */
 
@@ -80,10 +81,7 @@ static int setup(void **state)
 	fx *f = calloc(1, sizeof(*f));
 	if (f == NULL)
 		return -1;
-	const char *tmp = getenv("TMPDIR");
-	snprintf(f->dir, sizeof(f->dir), "%s/ob-domain-XXXXXX",
-	         tmp != NULL && tmp[0] == '/' ? tmp : "/tmp");
-	if (mkdtemp(f->dir) == NULL) {
+	if (ob_test_mkdtemp(f->dir, sizeof(f->dir), "ob-domain") != 0) {
 		free(f);
 		return -1;
 	}
@@ -108,12 +106,7 @@ static int teardown(void **state)
 	fx *f = *state;
 	fx_close(f);
 	ob_vault_destroy(f->vault);
-	const char *suffix[] = {"", "-wal", "-shm", "-journal"};
-	for (size_t i = 0; i < sizeof(suffix) / sizeof(suffix[0]); i++) {
-		char p[320];
-		snprintf(p, sizeof(p), "%s%s", f->db, suffix[i]);
-		unlink(p);
-	}
+	ob_test_remove_db(f->db);
 	rmdir(f->dir);
 	free(f);
 	return 0;
@@ -374,37 +367,27 @@ static void assert_time(int64_t ms, const char *want)
 
 /* ---- the lifecycle table ------------------------------------------------------------------ */
 
-/* The lifecycle of the issue, written out independently of model.c. */
+/* The lifecycle of the issue, written out independently of model.c: every move there is. */
+static const struct {
+	ob_state from;
+	ob_action action;
+	ob_state to;
+} lifecycle[] = {
+        {OB_STATE_SUBMITTED, OB_ACTION_START, OB_STATE_UNDER_REVIEW},
+        {OB_STATE_SUBMITTED, OB_ACTION_REJECT, OB_STATE_REJECTED},
+        {OB_STATE_UNDER_REVIEW, OB_ACTION_REQUEST_INFO, OB_STATE_NEEDS_INFO},
+        {OB_STATE_UNDER_REVIEW, OB_ACTION_APPROVE, OB_STATE_APPROVED},
+        {OB_STATE_UNDER_REVIEW, OB_ACTION_REJECT, OB_STATE_REJECTED},
+        {OB_STATE_NEEDS_INFO, OB_ACTION_START, OB_STATE_UNDER_REVIEW},
+        {OB_STATE_NEEDS_INFO, OB_ACTION_REJECT, OB_STATE_REJECTED},
+        {OB_STATE_APPROVED, OB_ACTION_ONBOARD, OB_STATE_ONBOARDED},
+};
+
 static ob_state expected_transition(ob_state from, ob_action a)
 {
-	switch (from) {
-	case OB_STATE_SUBMITTED:
-		if (a == OB_ACTION_START)
-			return OB_STATE_UNDER_REVIEW;
-		if (a == OB_ACTION_REJECT)
-			return OB_STATE_REJECTED;
-		break;
-	case OB_STATE_UNDER_REVIEW:
-		if (a == OB_ACTION_REQUEST_INFO)
-			return OB_STATE_NEEDS_INFO;
-		if (a == OB_ACTION_APPROVE)
-			return OB_STATE_APPROVED;
-		if (a == OB_ACTION_REJECT)
-			return OB_STATE_REJECTED;
-		break;
-	case OB_STATE_NEEDS_INFO:
-		if (a == OB_ACTION_START)
-			return OB_STATE_UNDER_REVIEW;
-		if (a == OB_ACTION_REJECT)
-			return OB_STATE_REJECTED;
-		break;
-	case OB_STATE_APPROVED:
-		if (a == OB_ACTION_ONBOARD)
-			return OB_STATE_ONBOARDED;
-		break;
-	default:
-		break;
-	}
+	for (size_t i = 0; i < sizeof(lifecycle) / sizeof(lifecycle[0]); i++)
+		if (lifecycle[i].from == from && lifecycle[i].action == a)
+			return lifecycle[i].to;
 	return OB_STATE_UNSPECIFIED;
 }
 

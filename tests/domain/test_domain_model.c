@@ -30,6 +30,7 @@
 #include "domain/domain.h"
 #include "store/sqlite.h"
 #include "testdata.h"
+#include "testutil.h"
 
 enum {
 	COMPANIES = 1500, /* at most this many applications */
@@ -173,10 +174,7 @@ static int setup(void **state)
 		return -1;
 	r->seed = *(const uint64_t *)*state;
 	r->rng = r->seed;
-	const char *tmp = getenv("TMPDIR");
-	snprintf(r->dir, sizeof(r->dir), "%s/ob-model-XXXXXX",
-	         tmp != NULL && tmp[0] == '/' ? tmp : "/tmp");
-	if (mkdtemp(r->dir) == NULL) {
+	if (ob_test_mkdtemp(r->dir, sizeof(r->dir), "ob-model") != 0) {
 		free(r);
 		return -1;
 	}
@@ -190,12 +188,7 @@ static int teardown(void **state)
 	run *r = *state;
 	close_store(r);
 	ob_vault_destroy(r->vault);
-	const char *suffix[] = {"", "-wal", "-shm", "-journal"};
-	for (size_t i = 0; i < sizeof(suffix) / sizeof(suffix[0]); i++) {
-		char p[320];
-		snprintf(p, sizeof(p), "%s%s", r->db, suffix[i]);
-		unlink(p);
-	}
+	ob_test_remove_db(r->db);
 	rmdir(r->dir);
 	free(r);
 	return 0;

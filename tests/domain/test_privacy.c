@@ -35,6 +35,7 @@
 #include "domain/domain.h"
 #include "store/sqlite.h"
 #include "testdata.h"
+#include "testutil.h"
 
 /* ---- fixture: a database and a master key file per test ---------------------------------- */
 
@@ -74,10 +75,7 @@ static int setup(void **state)
 	fx *f = calloc(1, sizeof(*f));
 	if (f == NULL)
 		return -1;
-	const char *tmp = getenv("TMPDIR");
-	snprintf(f->dir, sizeof(f->dir), "%s/ob-privacy-XXXXXX",
-	         tmp != NULL && tmp[0] == '/' ? tmp : "/tmp");
-	if (mkdtemp(f->dir) == NULL) {
+	if (ob_test_mkdtemp(f->dir, sizeof(f->dir), "ob-privacy") != 0) {
 		free(f);
 		return -1;
 	}
@@ -100,12 +98,7 @@ static int teardown(void **state)
 {
 	fx *f = *state;
 	fx_close(f, true);
-	const char *suffix[] = {"", "-wal", "-shm", "-journal"};
-	for (size_t i = 0; i < sizeof(suffix) / sizeof(suffix[0]); i++) {
-		char p[320];
-		snprintf(p, sizeof(p), "%s%s", f->db, suffix[i]);
-		unlink(p);
-	}
+	ob_test_remove_db(f->db);
 	unlink(f->key);
 	rmdir(f->dir);
 	free(f);

@@ -26,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "envelope.h"
 #include "base/clock.h"
 #include "base/utf8.h"
 #include "domain/domain.h"
@@ -126,23 +127,15 @@ static void handle(const uint8_t *buf, size_t len, bool draining)
 /* Packs a version-1 envelope for method around payload into a malloc'd buffer. */
 static uint8_t *wrap(const char *method, const uint8_t *payload, size_t len, size_t *out_len)
 {
-	Onboard__V1__MetadataEntry rid = ONBOARD__V1__METADATA_ENTRY__INIT;
-	Onboard__V1__MetadataEntry *md[] = {&rid};
-	rid.key = (char *)"request-id";
-	rid.value = (char *)"fuzz";
-	Onboard__V1__Request rq = ONBOARD__V1__REQUEST__INIT;
-	rq.version = 1;
-	rq.method = (char *)method;
-	rq.metadata = md;
-	rq.n_metadata = 1;
-	rq.timeout_ms = 60000;
-	rq.payload.data = (uint8_t *)payload;
-	rq.payload.len = len;
-	*out_len = onboard__v1__request__get_packed_size(&rq);
-	uint8_t *buf = malloc(*out_len);
+	uint8_t *buf = ob_test_envelope_pack(
+	        &(ob_test_envelope){.method = method,
+	                            .md = (const char *const[]){"request-id", "fuzz", NULL},
+	                            .timeout_ms = 60000,
+	                            .payload = payload,
+	                            .payload_len = len},
+	        out_len);
 	if (buf == NULL)
 		die("out of memory");
-	onboard__v1__request__pack(&rq, buf);
 	return buf;
 }
 

@@ -15,10 +15,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "envelope.h"
 #include "onboard/v1/health.pb-c.h"
 #include "onboard/v1/onboarding.pb-c.h"
 #include "onboard/v1/reflection.pb-c.h"
 #include "onboard/v1/rpc.pb-c.h"
+#include "testutil.h"
 
 static const char *outdir;
 
@@ -43,53 +45,41 @@ static size_t pack(const ProtobufCMessage *m, uint8_t *buf, size_t cap)
 	return protobuf_c_message_pack(m, buf);
 }
 
-typedef struct {
-	uint32_t version;
-	const char *method;
-	const char *const *md; /* key, value, ..., NULL */
-	uint32_t timeout_ms;
-	const uint8_t *payload;
-	size_t payload_len;
-} envelope;
+typedef ob_test_envelope envelope;
 
-static size_t pack_envelope(const envelope *e, uint8_t *buf, size_t cap)
+/* Writes NAME, the envelope e. */
+static void put_envelope(const char *name, const envelope *e)
 {
-	Onboard__V1__Request rq = ONBOARD__V1__REQUEST__INIT;
-	Onboard__V1__MetadataEntry entries[8], *ptrs[8];
-	rq.version = e->version;
-	rq.method = (char *)e->method;
-	rq.timeout_ms = e->timeout_ms;
-	rq.payload.data = (uint8_t *)e->payload;
-	rq.payload.len = e->payload_len;
-	for (size_t i = 0; e->md != NULL && e->md[2 * i] != NULL && i < 8; i++) {
-		onboard__v1__metadata_entry__init(&entries[i]);
-		entries[i].key = (char *)e->md[2 * i];
-		entries[i].value = (char *)e->md[2 * i + 1];
-		ptrs[i] = &entries[i];
-		rq.n_metadata = i + 1;
+	size_t n;
+	uint8_t *buf = ob_test_envelope_pack(e, &n);
+	if (buf == NULL) {
+		fprintf(stderr, "%s: cannot pack the envelope\n", name);
+		exit(1);
 	}
-	rq.metadata = ptrs;
-	return pack(&rq.base, buf, cap);
+	put(name, buf, n);
+	free(buf);
 }
 
 /* Writes NAME (the envelope) and, with truncate, NAME-cut (its first half). */
 static void put_call(const char *name, const char *method, const ProtobufCMessage *payload,
                      const char *const *md, int truncate)
 {
-	uint8_t p[1024], buf[2048];
+	uint8_t p[1024];
 	size_t plen = payload != NULL ? pack(payload, p, sizeof(p)) : 0;
-	size_t n = pack_envelope(&(envelope){.version = 1,
-	                                     .method = method,
-	                                     .md = md,
-	                                     .timeout_ms = md != NULL ? 5000 : 0,
-	                                     .payload = p,
-	                                     .payload_len = plen},
-	                         buf, sizeof(buf));
-	put(name, buf, n);
+	envelope e = {.version = 1,
+	              .method = method,
+	              .md = md,
+	              .timeout_ms = md != NULL ? 5000 : 0,
+	              .payload = p,
+	              .payload_len = plen};
+	put_envelope(name, &e);
 	if (truncate) {
+		size_t n;
+		uint8_t *buf = ob_test_envelope_pack(&e, &n);
 		char cut[256];
 		snprintf(cut, sizeof(cut), "%s-cut", name);
 		put(cut, buf, n / 2);
+		free(buf);
 	}
 }
 
@@ -200,23 +190,18 @@ int main(int argc, char **argv)
 	/* Envelopes the pipeline refuses. */
 	uint8_t buf[2048];
 	size_t n;
-	n = pack_envelope(&(envelope){.version = 2, .method = "/onboard.v1.Health/Check"}, buf,
-	                  sizeof(buf));
-	put("bad-version", buf, n);
-	n = pack_envelope(&(envelope){.version = 1, .method = "/onboard.v1.Health/Nope"}, buf,
-	                  sizeof(buf));
-	put("bad-method", buf, n);
-	n = pack_envelope(&(envelope){.version = 1,
-	                              .method = "/onboard.v1.Health/Check",
-	                              .md = (const char *const[]){"request-id", "a", "request-id",
-	                                                          "b", NULL}},
-	                  buf, sizeof(buf));
-	put("bad-dup-request-id", buf, n);
-	n = pack_envelope(&(envelope){.version = 1,
-	                              .method = "/onboard.v1.Health/Check",
-	                              .md = (const char *const[]){"Request-Id", "a", NULL}},
-	                  buf, sizeof(buf));
-	put("bad-md-key", buf, n);
+	put_envelope("bad-version",
+	             &(envelope){.version = 2, .method = "/onboard.v1.Health/Check"});
+	put_envelope("bad-method", &(envelope){.version = 1, .method = "/onboard.v1.Health/Nope"});
+	put_envelope("bad-dup-request-id",
+	             &(envelope){.version = 1,
+	                         .method = "/onboard.v1.Health/Check",
+	                         .md = (const char *const[]){"request-id", "a", "request-id", "b",
+	                                                     NULL}});
+	put_envelope("bad-md-key",
+	             &(envelope){.version = 1,
+	                         .method = "/onboard.v1.Health/Check",
+	                         .md = (const char *const[]){"Request-Id", "a", NULL}});
 	put("empty", "", 0);
 
 	/* Bare payloads, hand-encoded: the target wraps them as every method's payload. */
@@ -243,12 +228,7 @@ int main(int argc, char **argv)
 	for (int i = 0; i < 6; i++) {
 		uint8_t r[64];
 		size_t len = 8 + (size_t)i * 10;
-		for (size_t k = 0; k < len; k++) {
-			x ^= x << 13;
-			x ^= x >> 17;
-			x ^= x << 5;
-			r[k] = (uint8_t)x;
-		}
+		ob_test_random_bytes(&x, r, len);
 		char name[32];
 		snprintf(name, sizeof(name), "random-%d", i);
 		put(name, r, len);

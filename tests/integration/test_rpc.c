@@ -17,16 +17,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <cmocka.h>
 
+#include "envelope.h"
 #include "onboard/client.h"
 #include "onboard/v1/health.pb-c.h"
 #include "onboard/v1/reflection.pb-c.h"
 #include "onboard/v1/rpc.pb-c.h"
 #include "spraw.h"
 #include "testsrv.h"
+#include "testutil.h"
 
 #define HEALTH "/onboard.v1.Health/Check"
 
@@ -176,11 +177,16 @@ static int raw_code(raw *r, const void *buf, size_t len)
 /* A version-1 Health/Check envelope, as a client would send it. */
 static size_t health_envelope(uint8_t *buf, size_t cap)
 {
-	Onboard__V1__Request rq = ONBOARD__V1__REQUEST__INIT;
-	rq.version = 1;
-	rq.method = (char *)HEALTH;
-	assert_true(onboard__v1__request__get_packed_size(&rq) <= cap);
-	return onboard__v1__request__pack(&rq, buf);
+	size_t n = ob_test_envelope_plain(HEALTH, buf, cap);
+	assert_true(n > 0);
+	return n;
+}
+
+/* The connection still works: a Health/Check on it is answered OK. */
+static void raw_expect_serving(raw *r)
+{
+	uint8_t env[128];
+	assert_int_equal(raw_code(r, env, health_envelope(env, sizeof(env))), OB_CODE_OK);
 }
 
 /* ---- through libonboard-client ---------------------------------------- */
@@ -301,8 +307,7 @@ static void test_oversize_read_past_on_the_same_connection(void **state)
 	int code = raw_code(r, big, len);
 	free(big);
 	assert_int_equal(code, OB_CODE_RESOURCE_EXHAUSTED);
-	uint8_t env[128];
-	assert_int_equal(raw_code(r, env, health_envelope(env, sizeof(env))), OB_CODE_OK);
+	raw_expect_serving(r);
 	raw_close(r);
 }
 
@@ -311,21 +316,15 @@ static void test_random_frames_answered(void **state)
 {
 	ob_testsrv *s = *state;
 	raw *r = raw_open(s->url);
-	uint32_t x = 0x9E3779B9u; /* xorshift32: the same frames on every run */
+	uint32_t x = 0x9E3779B9u; /* the same frames on every run */
 	for (int i = 0; i < 20; i++) {
 		uint8_t frame[256];
 		size_t len = 1 + (size_t)i * 12;
-		for (size_t k = 0; k < len; k++) {
-			x ^= x << 13;
-			x ^= x >> 17;
-			x ^= x << 5;
-			frame[k] = (uint8_t)x;
-		}
+		ob_test_random_bytes(&x, frame, len);
 		frame[0] = 0xFF; /* a tag that cannot start a valid Request, whatever follows */
 		assert_int_equal(raw_code(r, frame, len), OB_CODE_INVALID_ARGUMENT);
 	}
-	uint8_t ok[128];
-	assert_int_equal(raw_code(r, ok, health_envelope(ok, sizeof(ok))), OB_CODE_OK);
+	raw_expect_serving(r);
 	raw_close(r);
 }
 
@@ -374,8 +373,7 @@ static void test_idle_connection_reaped(void **state)
 	assert_true(ob_spraw_wait_closed(&r->sp, 5000));
 	raw_close(r);
 	r = raw_open(s->url);
-	uint8_t env[128];
-	assert_int_equal(raw_code(r, env, health_envelope(env, sizeof(env))), OB_CODE_OK);
+	raw_expect_serving(r);
 	raw_close(r);
 	/* The helper's client was idle too; it reconnects and is served. */
 	assert_int_equal(ob_testsrv_health(s, CALL_TIMEOUT_MS), SERVING);
@@ -430,20 +428,13 @@ static void test_kill9_and_restart(void **state)
 	assert_int_equal(ob_testsrv_health(s, CALL_TIMEOUT_MS), SERVING);
 }
 
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Polls Health/Check until it answers want, for up to EVENT_TIMEOUT_MS; returns the last answer. */
 static int health_becomes(ob_testsrv *s, int want)
 {
-	int64_t end = now_ms() + EVENT_TIMEOUT_MS;
+	int64_t end = ob_test_mono_ms() + EVENT_TIMEOUT_MS;
 	int got;
-	while ((got = ob_testsrv_health(s, CALL_TIMEOUT_MS)) != want && now_ms() < end)
-		nanosleep(&(struct timespec){.tv_nsec = 50 * 1000000L}, NULL);
+	while ((got = ob_testsrv_health(s, CALL_TIMEOUT_MS)) != want && ob_test_mono_ms() < end)
+		ob_test_sleep_ms(50);
 	return got;
 }
 

@@ -23,15 +23,16 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 
+#include "envelope.h"
 #include "onboard/client.h"
 #include "onboard/v1/rpc.pb-c.h"
 #include "spraw.h"
 #include "testsrv.h"
+#include "testutil.h"
 
 enum { TIMEOUT_MS = 10000 };
 
@@ -41,19 +42,6 @@ typedef struct {
 	ob_testsrv srv;
 	char tcp_url[64];
 } fixture;
-
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void sleep_ms(int ms)
-{
-	struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L};
-	nanosleep(&ts, NULL);
-}
 
 /* Starts onboardd on its ipc socket and a tcp port on 127.0.0.1, with args. */
 static int start(void **state, const char *const *args)
@@ -119,11 +107,9 @@ static int teardown(void **state)
 
 static size_t health_envelope(uint8_t *buf, size_t cap)
 {
-	Onboard__V1__Request rq = ONBOARD__V1__REQUEST__INIT;
-	rq.version = 1;
-	rq.method = (char *)HEALTH;
-	assert_true(onboard__v1__request__get_packed_size(&rq) <= cap);
-	return onboard__v1__request__pack(&rq, buf);
+	size_t n = ob_test_envelope_plain(HEALTH, buf, cap);
+	assert_true(n > 0);
+	return n;
 }
 
 /* One round trip on a fresh raw connection from bind_ip; true when answered OK. */
@@ -150,10 +136,10 @@ static bool served(const char *url, const char *bind_ip)
 /* Waits until onboardd holds at most `want` descriptors; returns the last count. */
 static int settle_fds(pid_t pid, int want)
 {
-	int64_t end = now_ms() + TIMEOUT_MS;
+	int64_t end = ob_test_mono_ms() + TIMEOUT_MS;
 	int n;
-	while ((n = ob_count_fds(pid)) > want && now_ms() < end)
-		sleep_ms(20);
+	while ((n = ob_count_fds(pid)) > want && ob_test_mono_ms() < end)
+		ob_test_sleep_ms(20);
 	return n;
 }
 
@@ -166,11 +152,11 @@ static void pipeline_and_hang_up(const char *url, int conns, int burst)
 		ob_spraw c;
 		/* A slot comes back once the work queued for a closed connection is dropped:
 		 * on a loaded machine the next connection may come first and be refused. */
-		int64_t end = now_ms() + TIMEOUT_MS;
+		int64_t end = ob_test_mono_ms() + TIMEOUT_MS;
 		int rv;
 		while ((rv = ob_spraw_open(&c, url, NULL, TIMEOUT_MS)) == -ECONNREFUSED &&
-		       now_ms() < end)
-			sleep_ms(10);
+		       ob_test_mono_ms() < end)
+			ob_test_sleep_ms(10);
 		assert_int_equal(rv, 0);
 		for (int k = 0; k < burst; k++)
 			assert_int_equal(ob_spraw_send(&c, env, len), 0);
@@ -222,10 +208,10 @@ static void test_load_client_killed_mid_flight(void **state)
 			_exit(127);
 		}
 		/* Wait until its connection is up and busy (one more descriptor), then kill. */
-		int64_t end = now_ms() + TIMEOUT_MS;
-		while (ob_count_fds(pid) <= base && now_ms() < end)
-			sleep_ms(5);
-		sleep_ms(100 + 50 * round);
+		int64_t end = ob_test_mono_ms() + TIMEOUT_MS;
+		while (ob_count_fds(pid) <= base && ob_test_mono_ms() < end)
+			ob_test_sleep_ms(5);
+		ob_test_sleep_ms(100 + 50 * round);
 		kill(child, SIGKILL);
 		int st;
 		assert_int_equal(waitpid(child, &st, 0), child);
@@ -273,37 +259,23 @@ static void test_per_peer_cap(void **state)
 	for (int i = 0; i < 8; i++)
 		ob_spraw_close(&c[i]);
 	/* The slots come back. */
-	int64_t end = now_ms() + TIMEOUT_MS;
-	while (!served(f->tcp_url, "127.0.0.5") && now_ms() < end)
-		sleep_ms(50);
-	assert_true(now_ms() < end);
-}
-
-static int count_lines(const char *path, const char *needle)
-{
-	FILE *fp = fopen(path, "r");
-	if (fp == NULL)
-		return -1;
-	char line[1024];
-	int n = 0;
-	while (fgets(line, sizeof(line), fp) != NULL)
-		if (strstr(line, needle) != NULL)
-			n++;
-	fclose(fp);
-	return n;
+	int64_t end = ob_test_mono_ms() + TIMEOUT_MS;
+	while (!served(f->tcp_url, "127.0.0.5") && ob_test_mono_ms() < end)
+		ob_test_sleep_ms(50);
+	assert_true(ob_test_mono_ms() < end);
 }
 
 /* Sixty refused connections in well under two seconds write at most a few log lines. */
 static void test_refusals_logged_at_most_once_a_second(void **state)
 {
 	fixture *f = *state;
-	int64_t start = now_ms();
+	int64_t start = ob_test_mono_ms();
 	for (int i = 0; i < 60; i++) {
 		ob_spraw c;
 		assert_int_not_equal(ob_spraw_open(&c, f->tcp_url, NULL, TIMEOUT_MS), 0);
 	}
-	int64_t took = now_ms() - start;
-	int lines = count_lines(f->srv.log, "refused");
+	int64_t took = ob_test_mono_ms() - start;
+	int lines = ob_test_count_lines(f->srv.log, "refused");
 	assert_true(lines >= 1);
 	assert_true(lines <= 2 + (int)(took / 1000));
 }
@@ -313,30 +285,27 @@ static void test_refusals_logged_at_most_once_a_second(void **state)
 static void test_no_request_id_hides_a_call(void **state)
 {
 	fixture *f = *state;
-	Onboard__V1__MetadataEntry id = ONBOARD__V1__METADATA_ENTRY__INIT;
-	id.key = (char *)"request-id";
-	id.value = (char *)"onboardd-watchdog";
-	Onboard__V1__MetadataEntry *md[] = {&id};
-	Onboard__V1__Request rq = ONBOARD__V1__REQUEST__INIT;
-	rq.version = 1;
-	rq.method = (char *)HEALTH;
-	rq.metadata = md;
-	rq.n_metadata = 1;
-	uint8_t env[256];
-	assert_true(onboard__v1__request__get_packed_size(&rq) <= sizeof(env));
-	size_t len = onboard__v1__request__pack(&rq, env);
+	size_t len;
+	uint8_t *env = ob_test_envelope_pack(
+	        &(ob_test_envelope){
+	                .method = HEALTH,
+	                .md = (const char *const[]){"request-id", "onboardd-watchdog", NULL}},
+	        &len);
+	assert_non_null(env);
 	ob_spraw c;
 	assert_int_equal(ob_spraw_open(&c, f->srv.url, NULL, TIMEOUT_MS), 0);
-	assert_int_equal(ob_spraw_send(&c, env, len), 0);
+	int sent = ob_spraw_send(&c, env, len);
+	free(env);
+	assert_int_equal(sent, 0);
 	uint8_t *reply = NULL;
 	size_t n = 0;
 	assert_int_equal(ob_spraw_recv(&c, &reply, &n, TIMEOUT_MS), 0);
 	free(reply);
 	ob_spraw_close(&c);
-	int64_t end = now_ms() + TIMEOUT_MS;
-	while (count_lines(f->srv.log, "onboardd-watchdog") < 1 && now_ms() < end)
-		sleep_ms(20);
-	assert_int_equal(count_lines(f->srv.log, "onboardd-watchdog"), 1);
+	int64_t end = ob_test_mono_ms() + TIMEOUT_MS;
+	while (ob_test_count_lines(f->srv.log, "onboardd-watchdog") < 1 && ob_test_mono_ms() < end)
+		ob_test_sleep_ms(20);
+	assert_int_equal(ob_test_count_lines(f->srv.log, "onboardd-watchdog"), 1);
 }
 
 /* A connection that never says hello is closed after the 10 s handshake timeout. */
@@ -350,41 +319,21 @@ static void test_silent_connection_closed(void **state)
 }
 
 /* Runs onboardd listening on ipc://DIR/onboardd.sock until it exits (at most 10 s); returns
- * its exit status, with its stderr in errbuf. */
+ * its exit status, with its output in errbuf. */
 static int run_onboardd_on(const char *dir, char *errbuf, size_t n)
 {
-	const char *onboardd = getenv("ONBOARDD");
-	assert_non_null(onboardd);
 	char url[300], db[300], log[300];
 	snprintf(url, sizeof(url), "ipc://%s/onboardd.sock", dir);
 	snprintf(db, sizeof(db), "%s.db", dir);
 	snprintf(log, sizeof(log), "%s.log", dir);
-	pid_t child = fork();
-	assert_true(child >= 0);
-	if (child == 0) {
-		int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-		dup2(fd, 2);
-		execl(onboardd, onboardd, "--listen", url, "--db", db, (char *)NULL);
-		_exit(127);
-	}
-	int st = 0;
-	int64_t end = now_ms() + TIMEOUT_MS;
-	while (waitpid(child, &st, WNOHANG) == 0) {
-		if (now_ms() > end) {
-			kill(child, SIGKILL);
-			waitpid(child, &st, 0);
-			break;
-		}
-		sleep_ms(20);
-	}
-	FILE *fp = fopen(log, "r");
-	size_t got = fp != NULL ? fread(errbuf, 1, n - 1, fp) : 0;
-	errbuf[got] = '\0';
-	if (fp != NULL)
-		fclose(fp);
+	int status = ob_onboardd_run((const char *const[]){"--listen", url, "--db", db, NULL}, log,
+	                             TIMEOUT_MS);
+	char *text = ob_test_read_file(log, NULL);
+	snprintf(errbuf, n, "%s", text != NULL ? text : "");
+	free(text);
 	unlink(log);
 	unlink(db);
-	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+	return status;
 }
 
 /* Another local user could make the socket's directory first (under /tmp, say) and serve

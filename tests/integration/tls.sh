@@ -13,66 +13,21 @@
 # on 127.0.0.1 does not.
 #
 # Needs ONBOARDD and ONBOARD_CLI (meson test sets both), openssl (installed by
-# tools/install-deps.sh; exit 77, skipped, without it) and, preferably, python3
-# (to find a free port). Everything lives in a private temporary directory; every
+# tools/install-deps.sh: without it the test fails, since a skip would leave TLS
+# untested unnoticed) and, preferably, python3 (to find a free port). Everything lives in a private temporary directory; every
 # onboardd started here is stopped on exit, whatever happens.
 set -euo pipefail
 
 : "${ONBOARDD:?path of onboardd}"
 : "${ONBOARD_CLI:?path of the onboard CLI}"
 if ! command -v openssl >/dev/null 2>&1; then
-	echo "SKIP: openssl is not installed (tools/install-deps.sh installs it)"
-	exit 77
+	echo "FAIL: openssl is not installed (tools/install-deps.sh installs it)" >&2
+	exit 1
 fi
 
-dir=$(mktemp -d "${TMPDIR:-/tmp}/ob-tls-XXXXXX")
-pid=
-failures=0
+. "$(dirname "$0")/lib.sh"
+lib_init ob-tls
 servers=0
-
-cleanup() {
-	if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
-		kill -KILL "$pid" 2>/dev/null || true
-		wait "$pid" 2>/dev/null || true
-	fi
-	rm -rf "$dir"
-}
-trap cleanup EXIT
-trap 'exit 129' HUP
-trap 'exit 130' INT
-trap 'exit 141' PIPE
-trap 'exit 143' TERM
-
-fail() {
-	echo "FAIL: $*" >&2
-	failures=$((failures + 1))
-}
-
-# run NAME EXPECTED_STATUS CMD...: runs CMD with stdout and stderr captured in
-# $out and $err, and checks its exit status. Returns 1 when it differs.
-run() {
-	local name=$1 want=$2
-	shift 2
-	local rc=0
-	"$@" >"$dir/out" 2>"$dir/err" </dev/null || rc=$?
-	out=$(cat "$dir/out")
-	err=$(cat "$dir/err")
-	if [ "$rc" -ne "$want" ]; then
-		fail "$name: exit status $rc, expected $want"
-		sed 's/^/  stdout: /' "$dir/out" >&2
-		sed 's/^/  stderr: /' "$dir/err" >&2
-		return 1
-	fi
-	echo "ok: $name"
-}
-
-# expect NAME TEXT HAYSTACK: HAYSTACK contains TEXT.
-expect() {
-	case "$3" in
-	*"$2"*) ;;
-	*) fail "$1: expected to find '$2' in: $3" ;;
-	esac
-}
 
 # ---- certificates -----------------------------------------------------------
 
@@ -134,10 +89,10 @@ s.bind(("127.0.0.1", 0))
 print(s.getsockname()[1])' 2>/dev/null || echo $((20000 + RANDOM % 40000))
 }
 
-# start_server SCHEME HOST ARGS...: starts onboardd listening on
-# SCHEME://HOST:PORT with a free PORT and ARGS, its own database and its log in
-# $log, and waits (up to 10 s) until it listens. Sets $pid, $port, $log. A port
-# taken between free_port and the bind is retried with another one.
+# start_server SCHEME HOST ARGS...: starts onboardd listening on SCHEME://HOST:PORT with a
+# free PORT and ARGS, its own database and its log in $log, and waits (up to 10 s) until it
+# listens. Sets $pid, $port, $log. A port taken between free_port and the bind is retried
+# with another one.
 start_server() {
 	local scheme=$1 host=$2
 	shift 2
@@ -145,47 +100,20 @@ start_server() {
 		servers=$((servers + 1))
 		port=$(free_port)
 		log="$dir/onboardd-$servers.log"
-		"$ONBOARDD" --listen "$scheme://$host:$port" --db "$dir/onboard-$servers.db" \
-			--no-access-log "$@" >"$log" 2>&1 </dev/null &
-		pid=$!
-		for _ in $(seq 500); do
-			if grep -q "onboardd .* serving" "$log"; then
-				return 0
-			fi
-			kill -0 "$pid" 2>/dev/null || break
-			sleep 0.02
-		done
-		if kill -0 "$pid" 2>/dev/null; then
-			kill -KILL "$pid" 2>/dev/null || true
-			wait "$pid" 2>/dev/null || true
-			pid=
-			cat "$log" >&2
-			echo "FAIL: onboardd did not start within 10 s" >&2
-			exit 1
-		fi
-		wait "$pid" 2>/dev/null || true
-		pid=
+		onboardd_try_start "$scheme://$host:$port" --db "$dir/onboard-$servers.db" \
+			--no-access-log "$@" && return 0
 		if ! grep -q "cannot listen" "$log"; then
 			cat "$log" >&2
-			echo "FAIL: onboardd exited before serving" >&2
-			exit 1
+			die "onboardd exited before serving"
 		fi
 	done
 	cat "$log" >&2
-	echo "FAIL: no free port after 5 attempts" >&2
-	exit 1
+	die "no free port after 5 attempts"
 }
 
 # stop_server: SIGTERM, and a clean drain exits 0.
 stop_server() {
-	local rc=0
-	kill -TERM "$pid"
-	wait "$pid" || rc=$?
-	pid=
-	if [ "$rc" -ne 0 ]; then
-		fail "onboardd exited with status $rc after SIGTERM"
-		cat "$log" >&2
-	fi
+	expect_clean_stop
 }
 
 ob() { "$ONBOARD_CLI" --timeout 10s "$@"; }
@@ -291,8 +219,4 @@ else
 	echo "ok: tcp://127.0.0.1 logs no warning"
 fi
 
-if [ "$failures" -ne 0 ]; then
-	echo "$failures check(s) failed" >&2
-	exit 1
-fi
-echo "all TLS checks passed"
+finish "tls"

@@ -10,15 +10,9 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
-#include <time.h>
 #include <unistd.h>
 
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
+#include "testutil.h"
 
 int ob_spraw_connect(ob_spraw *c, const char *url, const char *bind_ip)
 {
@@ -92,7 +86,7 @@ static int read_all(int fd, void *buf, size_t len, int64_t deadline)
 {
 	uint8_t *p = buf;
 	while (len > 0) {
-		int64_t left = deadline - mono_ms();
+		int64_t left = deadline - ob_test_mono_ms();
 		if (left <= 0)
 			return -2;
 		struct pollfd pfd = {.fd = fd, .events = POLLIN};
@@ -119,7 +113,7 @@ int ob_spraw_hello(ob_spraw *c, int timeout_ms)
 	if (write_all(c->fd, req, sizeof(req)) != 0)
 		return -1;
 	uint8_t got[8];
-	if (read_all(c->fd, got, sizeof(got), mono_ms() + timeout_ms) != 0)
+	if (read_all(c->fd, got, sizeof(got), ob_test_mono_ms() + timeout_ms) != 0)
 		return -1;
 	return memcmp(got, rep, sizeof(rep)) == 0 ? 0 : -1;
 }
@@ -166,7 +160,7 @@ int ob_spraw_recv(ob_spraw *c, uint8_t **out, size_t *len, int timeout_ms)
 {
 	*out = NULL;
 	*len = 0;
-	int64_t deadline = mono_ms() + timeout_ms;
+	int64_t deadline = ob_test_mono_ms() + timeout_ms;
 	uint8_t head[9];
 	size_t h = c->ipc ? 9 : 8;
 	int rv = read_all(c->fd, head, h, deadline);
@@ -198,10 +192,10 @@ int ob_spraw_recv(ob_spraw *c, uint8_t **out, size_t *len, int timeout_ms)
 
 bool ob_spraw_wait_closed(ob_spraw *c, int timeout_ms)
 {
-	int64_t deadline = mono_ms() + timeout_ms;
+	int64_t deadline = ob_test_mono_ms() + timeout_ms;
 	uint8_t sink[4096];
 	for (;;) {
-		int64_t left = deadline - mono_ms();
+		int64_t left = deadline - ob_test_mono_ms();
 		if (left <= 0)
 			return false;
 		struct pollfd pfd = {.fd = c->fd, .events = POLLIN};

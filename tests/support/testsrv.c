@@ -1,6 +1,5 @@
 #include "testsrv.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -10,36 +9,19 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <nng/nng.h>
 
 #include "onboard/v1/health.pb-c.h"
+#include "testutil.h"
 
 enum {
 	START_TIMEOUT_MS = 10000,
 	POLL_MS = 20,
 	STOP_TIMEOUT_MS = 60000, /* above onboardd's default --grace of 10 s */
-	/* sun_path holds 108 bytes; leave room for "/ob-test-XXXXXX/onboardd.sock". */
-	MAX_TMPDIR = 64,
 };
-
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void sleep_ms(int ms)
-{
-	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-		;
-}
 
 /* Copies the server's log to stderr, for a failure's post-mortem. */
 static void dump_log(const ob_testsrv *s, const char *why)
@@ -52,63 +34,6 @@ static void dump_log(const ob_testsrv *s, const char *why)
 	while (fgets(line, sizeof(line), f) != NULL)
 		fprintf(stderr, "  | %s", line);
 	fclose(f);
-}
-
-/* rm -rf, for a directory of plain files and directories we made ourselves. */
-static void remove_tree(const char *path)
-{
-	DIR *d = opendir(path);
-	if (d != NULL) {
-		struct dirent *e;
-		while ((e = readdir(d)) != NULL) {
-			if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-				continue;
-			char sub[1024];
-			snprintf(sub, sizeof(sub), "%s/%s", path, e->d_name);
-			struct stat st;
-			if (lstat(sub, &st) == 0 && S_ISDIR(st.st_mode))
-				remove_tree(sub);
-			else
-				unlink(sub);
-		}
-		closedir(d);
-	}
-	rmdir(path);
-}
-
-/* Whether onboardd takes --db: see the header. Asked once per process. */
-static bool wants_db_flag(const char *onboardd)
-{
-	static int cached = -1;
-	if (cached >= 0)
-		return cached == 1;
-	const char *env = getenv("ONBOARD_TEST_DB_FLAG");
-	if (env != NULL && (strcmp(env, "1") == 0 || strcmp(env, "0") == 0)) {
-		cached = env[0] == '1';
-		return cached == 1;
-	}
-	/* Single-quote the path for the shell; a quote inside becomes '\''. */
-	char cmd[2048] = "'";
-	size_t n = 1;
-	for (const char *p = onboardd; *p != '\0' && n + 8 < sizeof(cmd); p++) {
-		if (*p == '\'') {
-			memcpy(cmd + n, "'\\''", 4);
-			n += 4;
-		} else {
-			cmd[n++] = *p;
-		}
-	}
-	snprintf(cmd + n, sizeof(cmd) - n, "' --help 2>/dev/null");
-	cached = 0;
-	FILE *p = popen(cmd, "r");
-	if (p == NULL)
-		return false;
-	char line[512];
-	while (fgets(line, sizeof(line), p) != NULL)
-		if (strstr(line, "--db") != NULL)
-			cached = 1;
-	pclose(p);
-	return cached == 1;
 }
 
 static void free_args(ob_testsrv *s)
@@ -146,9 +71,9 @@ static int terminate(ob_testsrv *s, int sig, int timeout_ms)
 		return -1;
 	kill(s->pid, sig);
 	int status = -1;
-	int64_t end = now_ms() + timeout_ms;
+	int64_t end = ob_test_mono_ms() + timeout_ms;
 	while (!reaped(s, &status)) {
-		if (now_ms() > end) {
+		if (ob_test_mono_ms() > end) {
 			fprintf(stderr, "testsrv: onboardd (pid %d) ignored signal %d for %d ms\n",
 			        (int)s->pid, sig, timeout_ms);
 			kill(s->pid, SIGKILL);
@@ -156,40 +81,23 @@ static int terminate(ob_testsrv *s, int sig, int timeout_ms)
 			s->pid = 0;
 			return -1;
 		}
-		sleep_ms(5);
+		ob_test_sleep_ms(5);
 	}
 	return status;
 }
 
-/* fork + exec onboardd; everything the child needs is prepared before the
- * fork, as the test process has threads (nng's). */
-static int spawn(ob_testsrv *s)
+/* fork + exec onboardd with argv (argv[0] is its path), stdin from /dev/null and stdout and
+ * stderr to log (opened with O_APPEND or O_TRUNC as log_flags says). Everything the child
+ * needs is prepared before the fork, as the test process has threads (nng's). Returns the
+ * child's pid, or -1 after saying why. */
+static pid_t exec_onboardd(const char *const *argv, const char *log, int log_flags)
 {
-	const char *onboardd = getenv("ONBOARDD");
-	if (onboardd == NULL || onboardd[0] == '\0') {
-		fprintf(stderr, "testsrv: $ONBOARDD is not set (meson test sets it)\n");
-		return -1;
-	}
-	const char *argv[OB_TESTSRV_MAX_ARGS + 8];
-	size_t n = 0;
-	argv[n++] = onboardd;
-	argv[n++] = "--listen";
-	argv[n++] = s->url;
-	argv[n++] = "--no-access-log";
-	if (wants_db_flag(onboardd)) {
-		argv[n++] = "--db";
-		argv[n++] = s->db;
-	}
-	for (size_t i = 0; i < s->n_args; i++)
-		argv[n++] = s->args[i];
-	argv[n] = NULL;
-
-	int log = open(s->log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+	int out = open(log, O_WRONLY | O_CREAT | O_CLOEXEC | log_flags, 0600);
 	int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
-	if (log < 0 || null < 0) {
-		fprintf(stderr, "testsrv: cannot open %s: %s\n", s->log, strerror(errno));
-		if (log >= 0)
-			close(log);
+	if (out < 0 || null < 0) {
+		fprintf(stderr, "testsrv: cannot open %s: %s\n", log, strerror(errno));
+		if (out >= 0)
+			close(out);
 		if (null >= 0)
 			close(null);
 		return -1;
@@ -203,20 +111,86 @@ static int spawn(ob_testsrv *s)
 		sigprocmask(SIG_SETMASK, &none, NULL);
 		if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != parent)
 			_exit(127);
-		if (dup2(null, 0) < 0 || dup2(log, 1) < 0 || dup2(log, 2) < 0)
+		if (dup2(null, 0) < 0 || dup2(out, 1) < 0 || dup2(out, 2) < 0)
 			_exit(127);
-		execv(onboardd, (char *const *)argv);
+		execv(argv[0], (char *const *)argv);
 		_exit(127);
 	}
 	int fork_errno = errno;
-	close(log);
+	close(out);
 	close(null);
-	if (pid < 0) {
+	if (pid < 0)
 		fprintf(stderr, "testsrv: fork: %s\n", strerror(fork_errno));
-		return -1;
+	return pid;
+}
+
+static const char *onboardd_path(void)
+{
+	const char *onboardd = getenv("ONBOARDD");
+	if (onboardd == NULL || onboardd[0] == '\0') {
+		fprintf(stderr, "testsrv: $ONBOARDD is not set (meson test sets it)\n");
+		return NULL;
 	}
+	return onboardd;
+}
+
+static int spawn(ob_testsrv *s)
+{
+	const char *onboardd = onboardd_path();
+	if (onboardd == NULL)
+		return -1;
+	const char *argv[OB_TESTSRV_MAX_ARGS + 8];
+	size_t n = 0;
+	argv[n++] = onboardd;
+	argv[n++] = "--listen";
+	argv[n++] = s->url;
+	argv[n++] = "--no-access-log";
+	argv[n++] = "--db";
+	argv[n++] = s->db;
+	for (size_t i = 0; i < s->n_args; i++)
+		argv[n++] = s->args[i];
+	argv[n] = NULL;
+	pid_t pid = exec_onboardd(argv, s->log, O_APPEND);
+	if (pid < 0)
+		return -1;
 	s->pid = pid;
 	return 0;
+}
+
+int ob_onboardd_run(const char *const *args, const char *log, int timeout_ms)
+{
+	const char *onboardd = onboardd_path();
+	if (onboardd == NULL)
+		return -1;
+	const char *argv[OB_TESTSRV_MAX_ARGS + 2];
+	size_t n = 0;
+	argv[n++] = onboardd;
+	for (size_t i = 0; args[i] != NULL; i++) {
+		if (n == OB_TESTSRV_MAX_ARGS + 1) {
+			fprintf(stderr, "testsrv: more than %d arguments\n", OB_TESTSRV_MAX_ARGS);
+			return -1;
+		}
+		argv[n++] = args[i];
+	}
+	argv[n] = NULL;
+	pid_t pid = exec_onboardd(argv, log, O_TRUNC);
+	if (pid < 0)
+		return -1;
+	int64_t end = ob_test_mono_ms() + timeout_ms;
+	for (;;) {
+		int ws;
+		pid_t r = waitpid(pid, &ws, WNOHANG);
+		if (r == pid)
+			return WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws);
+		if (r < 0 && errno != EINTR)
+			return -1;
+		if (ob_test_mono_ms() > end) {
+			kill(pid, SIGKILL);
+			waitpid(pid, NULL, 0);
+			return -1;
+		}
+		ob_test_sleep_ms(POLL_MS);
+	}
 }
 
 int ob_testsrv_health(ob_testsrv *s, int timeout_ms)
@@ -248,7 +222,7 @@ static int wait_serving(ob_testsrv *s)
 		fprintf(stderr, "testsrv: cannot open a client for %s: %s\n", s->url, err);
 		return -1;
 	}
-	int64_t end = now_ms() + START_TIMEOUT_MS;
+	int64_t end = ob_test_mono_ms() + START_TIMEOUT_MS;
 	for (;;) {
 		int status;
 		if (reaped(s, &status)) {
@@ -261,12 +235,12 @@ static int wait_serving(ob_testsrv *s)
 		if (ob_testsrv_health(s, 250) ==
 		    ONBOARD__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__SERVING)
 			return 0;
-		if (now_ms() > end) {
+		if (ob_test_mono_ms() > end) {
 			dump_log(s, "onboardd did not answer SERVING within 10 s");
 			terminate(s, SIGKILL, STOP_TIMEOUT_MS);
 			return -1;
 		}
-		sleep_ms(POLL_MS);
+		ob_test_sleep_ms(POLL_MS);
 	}
 }
 
@@ -299,14 +273,8 @@ int ob_testsrv_start(ob_testsrv *s, const char *const *extra_args)
 		}
 		s->n_args++;
 	}
-	const char *tmp = getenv("TMPDIR");
-	if (tmp == NULL || tmp[0] != '/' || strlen(tmp) > MAX_TMPDIR)
-		tmp = "/tmp";
-	snprintf(s->dir, sizeof(s->dir), "%s/ob-test-XXXXXX", tmp);
-	if (mkdtemp(s->dir) == NULL) {
-		fprintf(stderr, "testsrv: mkdtemp %s: %s\n", s->dir, strerror(errno));
+	if (ob_test_mkdtemp(s->dir, sizeof(s->dir), "ob-test") != 0) {
 		free_args(s);
-		s->dir[0] = '\0';
 		return -1;
 	}
 	snprintf(s->url, sizeof(s->url), "ipc://%s/onboardd.sock", s->dir);
@@ -314,7 +282,7 @@ int ob_testsrv_start(ob_testsrv *s, const char *const *extra_args)
 	snprintf(s->db, sizeof(s->db), "%s/onboard.db", s->dir);
 	if (spawn(s) != 0 || wait_serving(s) != 0) {
 		terminate(s, SIGKILL, STOP_TIMEOUT_MS);
-		remove_tree(s->dir);
+		ob_test_remove_tree(s->dir);
 		free_args(s);
 		s->dir[0] = '\0';
 		return -1;
@@ -332,7 +300,7 @@ int ob_testsrv_stop(ob_testsrv *s)
 	}
 	const char *keep = getenv("ONBOARD_TEST_KEEP");
 	if (s->dir[0] != '\0' && (keep == NULL || strcmp(keep, "1") != 0))
-		remove_tree(s->dir);
+		ob_test_remove_tree(s->dir);
 	free_args(s);
 	s->dir[0] = '\0';
 	return status;

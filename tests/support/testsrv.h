@@ -10,13 +10,10 @@
  * ob_testsrv_start() makes a private directory (mkdtemp under $TMPDIR, or
  * /tmp when $TMPDIR is too long for an ipc:// path) and runs the onboardd
  * named by $ONBOARDD (meson sets it) with
- *     --listen ipc://DIR/onboardd.sock --no-access-log [--db DIR/onboard.db] EXTRA...
+ *     --listen ipc://DIR/onboardd.sock --no-access-log --db DIR/onboard.db EXTRA...
  * and its stdout and stderr appended to DIR/onboardd.log. It returns once
  * Health/Check answers SERVING through libonboard-client (polled every 20 ms
  * for up to 10 s), leaving that client connected in s->client.
- *
- * --db is passed when $ONBOARD_TEST_DB_FLAG is 1, never when it is 0, and
- * otherwise when `onboardd --help` mentions --db (asked once per process).
  *
  * onboardd dies with the test process (PR_SET_PDEATHSIG), so a test that
  * fails half-way leaves no server behind. When a start fails or a stop does
@@ -40,7 +37,7 @@ typedef struct ob_testsrv {
 	char dir[256];                   /* the private directory, removed by ob_testsrv_stop() */
 	char url[320];                   /* "ipc://DIR/onboardd.sock" */
 	char log[320];                   /* DIR/onboardd.log */
-	char db[320];                    /* DIR/onboard.db; passed only as described above */
+	char db[320];                    /* DIR/onboard.db */
 	pid_t pid;                       /* 0 when onboardd is not running */
 	ob_client *client;               /* connected while onboardd runs, NULL otherwise */
 	char *args[OB_TESTSRV_MAX_ARGS]; /* copies of the extra arguments */
@@ -70,5 +67,12 @@ int ob_testsrv_restart(ob_testsrv *s);
  * the serving status (1 = SERVING, 2 = NOT_SERVING...), or -1 without a
  * reply or with a non-OK one. */
 int ob_testsrv_health(ob_testsrv *s, int timeout_ms);
+
+/* Runs the onboardd of $ONBOARDD with args (NULL-terminated, at most OB_TESTSRV_MAX_ARGS, the
+ * program's name left out) until it exits, for a server expected to refuse to start: its
+ * stdout and stderr go to the file log (truncated), and it dies with the test process.
+ * Returns its exit status, 128 + the signal that ended it, or -1 when it could not run or was
+ * still running after timeout_ms (it is then killed). */
+int ob_onboardd_run(const char *const *args, const char *log, int timeout_ms);
 
 #endif

@@ -19,6 +19,7 @@
 #include <cmocka.h>
 
 #include "base/clock.h"
+#include "envelope.h"
 #include "onboard/v1/health.pb-c.h"
 #include "onboard/v1/onboarding.pb-c.h"
 #include "onboard/v1/reflection.pb-c.h"
@@ -167,40 +168,13 @@ static Onboard__V1__Response *handle(const void *buf, size_t len)
 	return rs;
 }
 
-typedef struct envelope {
-	uint32_t version; /* 0 means 1 here; set wrong_version for a real 0 */
-	bool wrong_version;
-	const char *method;
-	const char *const *md; /* key, value, key, value..., NULL */
-	uint32_t timeout_ms;
-	const void *payload;
-	size_t payload_len;
-} envelope;
+typedef ob_test_envelope envelope;
 
-/* Packs e into a malloc'd buffer; *len gets its size. */
+/* ob_test_envelope_pack, which must succeed. */
 static uint8_t *pack_envelope(const envelope *e, size_t *len)
 {
-	Onboard__V1__Request rq = ONBOARD__V1__REQUEST__INIT;
-	Onboard__V1__MetadataEntry entries[40];
-	Onboard__V1__MetadataEntry *ptrs[40];
-	rq.version = e->wrong_version ? e->version : 1;
-	rq.method = (char *)e->method;
-	rq.timeout_ms = e->timeout_ms;
-	rq.payload.data = (uint8_t *)e->payload;
-	rq.payload.len = e->payload_len;
-	for (size_t i = 0; e->md != NULL && e->md[2 * i] != NULL; i++) {
-		assert_true(i < 40);
-		onboard__v1__metadata_entry__init(&entries[i]);
-		entries[i].key = (char *)e->md[2 * i];
-		entries[i].value = (char *)e->md[2 * i + 1];
-		ptrs[i] = &entries[i];
-		rq.n_metadata = i + 1;
-	}
-	rq.metadata = ptrs;
-	*len = onboard__v1__request__get_packed_size(&rq);
-	uint8_t *buf = malloc(*len > 0 ? *len : 1);
+	uint8_t *buf = ob_test_envelope_pack(e, len);
 	assert_non_null(buf);
-	onboard__v1__request__pack(&rq, buf);
 	return buf;
 }
 

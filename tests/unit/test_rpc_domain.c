@@ -24,8 +24,10 @@
 #include "onboard/v1/rpc.pb-c.h"
 #include "rpc/authz.h"
 #include "rpc/dispatch.h"
+#include "envelope.h"
 #include "rpc/handlers.h"
 #include "store/sqlite.h"
+#include "testutil.h"
 
 /* ---- fixture: a fresh database per test ---------------------------------------------------- */
 
@@ -43,10 +45,7 @@ static int setup(void **state)
 	fx *f = calloc(1, sizeof(*f));
 	if (f == NULL)
 		return -1;
-	const char *tmp = getenv("TMPDIR");
-	snprintf(f->dir, sizeof(f->dir), "%s/ob-rpc-domain-XXXXXX",
-	         tmp != NULL && tmp[0] == '/' ? tmp : "/tmp");
-	if (mkdtemp(f->dir) == NULL) {
+	if (ob_test_mkdtemp(f->dir, sizeof(f->dir), "ob-rpc-domain") != 0) {
 		free(f);
 		return -1;
 	}
@@ -74,12 +73,7 @@ static int teardown(void **state)
 	ob_dispatch_destroy(f->dispatch);
 	ob_domain_destroy(f->d);
 	ob_store_destroy(f->store);
-	const char *suffix[] = {"", "-wal", "-shm", "-journal"};
-	for (size_t i = 0; i < sizeof(suffix) / sizeof(suffix[0]); i++) {
-		char p[320];
-		snprintf(p, sizeof(p), "%s%s", f->db, suffix[i]);
-		unlink(p);
-	}
+	ob_test_remove_db(f->db);
 	rmdir(f->dir);
 	free(f);
 	return 0;
@@ -180,13 +174,6 @@ enum {
 	AUDIT_BURST = 100 /* and its burst */
 };
 
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* A flood of failed calls from many addresses (auditflood.py's shape: each address within
  * its own budget) writes a bounded number of audit rows (the global burst, plus what the
  * budget refills while the flood lasts: the limits run on the real clock), and then one
@@ -202,14 +189,14 @@ static void test_audit_flood_bounded(void **state)
 	assert_int_equal(ob_authz_create(&a, &cfg), OB_OK);
 	f->env.authz = a;
 
-	int64_t start = mono_ms();
+	int64_t start = ob_test_mono_ms();
 	for (int i = 0; i < FLOOD_ADDRESSES; i++) {
 		char host[32];
 		snprintf(host, sizeof(host), "10.50.%d.%d", i / 250, i % 250 + 1);
 		for (int k = 0; k < FLOOD_CALLS; k++)
 			unauthenticated_call(a, f, host);
 	}
-	int64_t took = mono_ms() - start;
+	int64_t took = ob_test_mono_ms() - start;
 	size_t recorded = audit_count(f, "unauthenticated", NULL);
 	size_t budget = AUDIT_BURST + (size_t)(AUDIT_RATE * (took + 1000) / 1000);
 	if (recorded > budget)
@@ -245,7 +232,7 @@ static void test_audit_flood_bounded(void **state)
 	ob_authz_destroy(a);
 	f->env.authz = NULL;
 	assert_int_equal(audit_count(f, "audit-dropped", NULL), summaries + 1);
-	int64_t all = mono_ms() - start;
+	int64_t all = ob_test_mono_ms() - start;
 	size_t total =
 	        audit_count(f, "unauthenticated", NULL) + audit_count(f, "audit-dropped", NULL);
 	assert_true(total <= AUDIT_BURST + (size_t)(AUDIT_RATE * (all + 1000) / 1000) + 3);
@@ -256,11 +243,8 @@ static void test_audit_flood_bounded(void **state)
 /* Health/Check for the whole server, through the real pipeline: the serving status. */
 static int health(fx *f)
 {
-	Onboard__V1__Request rq = ONBOARD__V1__REQUEST__INIT;
-	rq.version = 1;
-	rq.method = (char *)"/onboard.v1.Health/Check";
 	uint8_t buf[128];
-	size_t len = onboard__v1__request__pack(&rq, buf);
+	size_t len = ob_test_envelope_plain("/onboard.v1.Health/Check", buf, sizeof(buf));
 	ob_call call;
 	ob_call_init(&call, &f->env, OB_DEFAULT_MAX_REQUEST_BYTES);
 	Onboard__V1__Response *rs = ob_dispatch_handle(f->dispatch, &call, buf, len);
@@ -274,18 +258,12 @@ static int health(fx *f)
 	return status;
 }
 
-static void sleep_ms(int ms)
-{
-	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-	nanosleep(&ts, NULL);
-}
-
 /* Asks health every 50 ms until it says want, for up to 5 s; returns the last answer. */
 static int health_becomes(fx *f, int want)
 {
 	int got = health(f);
 	for (int i = 0; i < 100 && got != want; i++) {
-		sleep_ms(50);
+		ob_test_sleep_ms(50);
 		got = health(f);
 	}
 	return got;
@@ -314,7 +292,7 @@ static void test_health_follows_the_store(void **state)
 	FILE *fp = fopen(f->db, "w");
 	assert_non_null(fp);
 	fclose(fp);
-	sleep_ms(OB_STORE_HEALTH_TTL_MS + 100);
+	ob_test_sleep_ms(OB_STORE_HEALTH_TTL_MS + 100);
 	assert_int_equal(health(f), NOT_SERVING);
 	unlink(f->db);
 

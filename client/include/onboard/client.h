@@ -1,20 +1,41 @@
 /*
  * onboard/client.h: libonboard-client, the C client of onboardd.
  *
- * For other services as much as for the onboard CLI:
+ * For other services as much as for the onboard CLI. A program links it with
+ * `pkg-config --cflags --libs onboard-client`, and reads a cohort's standing so
+ * (tests/install/install.sh compiles this example from here, links it against the
+ * installed library and runs it against onboardd: keep it exact):
  *
- *     ob_client *c;
- *     const char *urls[] = {"ipc:///run/onboard/onboardd.sock"};
- *     if (ob_client_open(&c, urls, 1, NULL) != 0) ...;
- *     Onboard__V1__GetCohortRequest rq = ONBOARD__V1__GET_COHORT_REQUEST__INIT;
- *     Onboard__V1__CohortStanding *st = NULL;
- *     ob_result r;
- *     if (ob_client_call_message(c, "/onboard.v1.Onboarding/GetCohort", NULL, 0, &rq.base,
- *                                &onboard__v1__cohort_standing__descriptor,
- *                                (ProtobufCMessage **)&st, 5000, &r) == 0) ...;
- *     ob_result_fini(&r);
- *     protobuf_c_message_free_unpacked(&st->base, NULL);
- *     ob_client_close(c);
+ *     #include <stdio.h>
+ *
+ *     #include <onboard/client.h>
+ *     #include <onboard/v1/onboarding.pb-c.h>
+ *
+ *     int print_seats(const char *url)
+ *     {
+ *         const char *urls[] = {url};
+ *         char err[256];
+ *         ob_client *c;
+ *         if (ob_client_open(&c, urls, 1, NULL, err, sizeof(err)) != 0) {
+ *             fprintf(stderr, "%s\n", err);
+ *             return -1;
+ *         }
+ *         Onboard__V1__GetCohortRequest rq = ONBOARD__V1__GET_COHORT_REQUEST__INIT;
+ *         Onboard__V1__CohortStanding *st = NULL;
+ *         ob_result r;
+ *         int code = ob_client_call_message(c, "/onboard.v1.Onboarding/GetCohort", NULL, 0,
+ *                                           &rq.base, &onboard__v1__cohort_standing__descriptor,
+ *                                           (ProtobufCMessage **)&st, 5000, &r);
+ *         if (code == OB_CODE_OK) {
+ *             printf("%u of %u seats held\n", st->seats_held, st->cohort->capacity);
+ *             protobuf_c_message_free_unpacked(&st->base, NULL);
+ *         } else {
+ *             fprintf(stderr, "GetCohort: %s: %s\n", ob_code_name(code), r.message);
+ *         }
+ *         ob_result_fini(&r);
+ *         ob_client_close(c);
+ *         return code;
+ *     }
  *
  * Several URLs: nng's REQ socket spreads calls over the connected servers.
  *
@@ -47,6 +68,9 @@
 extern "C" {
 #endif
 
+/* What the library exports: it is built with -fvisibility=hidden, so that only the
+ * functions marked so (and the generated contract of onboard/v1/) are its ABI;
+ * tests/install/exports.sh checks the list with nm -D. */
 #if defined(__GNUC__)
 #define OB_CLIENT_API __attribute__((visibility("default")))
 #else

@@ -1,5 +1,6 @@
 /*
- * testdata.h: valid, varied French companies for the domain tests.
+ * testdata.h: valid, varied French companies, for the domain's tests and for the tests that
+ * submit through onboardd (testdata_pb.h makes a SubmitApplicationRequest of one).
  *
  * td_company_make(c, n) fills c with the n-th company of an endless,
  * deterministic series: every field passes validation, the SIREN is unique
@@ -11,8 +12,8 @@
  * Pure and thread-free; include from the unit tests (td_submission, which
  * needs the domain's headers) and from process tests (the fields only).
  */
-#ifndef OB_TESTS_DOMAIN_TESTDATA_H
-#define OB_TESTS_DOMAIN_TESTDATA_H
+#ifndef OB_TESTS_TESTDATA_H
+#define OB_TESTS_TESTDATA_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -42,6 +43,10 @@ typedef struct td_company {
 void td_siren(uint32_t n, char out[10]);
 
 void td_company_make(td_company *c, uint32_t n);
+
+/* A valid company with the given SIREN (a Luhn-valid one), for a test that names its
+ * companies: a TPE without SIRET or VAT number, which would derive from the SIREN. */
+void td_company_for_siren(td_company *c, const char *siren);
 
 /* Postal codes the series cycles through, and the region each derives to
  * ("" when the code has no region: Monaco's 98000). */

@@ -78,3 +78,9 @@ void td_company_make(td_company *c, uint32_t n)
 	c->categories[1] = "maison";
 	c->n_categories = 1 + n % 2;
 }
+
+void td_company_for_siren(td_company *c, const char *siren)
+{
+	td_company_make(c, 1); /* a TPE; n = 1 gives neither SIRET nor VAT number */
+	snprintf(c->siren, sizeof(c->siren), "%s", siren);
+}

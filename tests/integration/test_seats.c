@@ -1,5 +1,5 @@
 /*
- * test_seats_integration.c: the 800 seats of cohort 2020-11 through a real onboardd.
+ * test_seats.c: the 800 seats of cohort 2020-11 through a real onboardd.
  *
  * One server on a fresh database (tests/support/testsrv.h); 1,000 distinct companies submit
  * at once from 20 client processes (this program run again as "worker", each with its own
@@ -29,7 +29,7 @@
 
 #include "onboard/client.h"
 #include "onboard/v1/onboarding.pb-c.h"
-#include "testdata.h"
+#include "testdata_pb.h"
 #include "testsrv.h"
 
 enum {
@@ -50,54 +50,14 @@ typedef Onboard__V1__Application pb_app;
 
 /* ---- requests ------------------------------------------------------------------------------ */
 
-/* A SubmitApplicationRequest for company n; the strings borrow from c and the parts. */
-typedef struct submission {
-	td_company c;
-	Onboard__V1__Address address;
-	Onboard__V1__Company company;
-	Onboard__V1__Contact contact;
-	Onboard__V1__SubmitApplicationRequest rq;
-} submission;
-
-static void submission_make(submission *s, uint32_t n)
-{
-	td_company_make(&s->c, n);
-	td_company *c = &s->c;
-	s->address = (Onboard__V1__Address)ONBOARD__V1__ADDRESS__INIT;
-	s->address.street = c->street;
-	s->address.postal_code = c->postal_code;
-	s->address.city = c->city;
-	s->company = (Onboard__V1__Company)ONBOARD__V1__COMPANY__INIT;
-	s->company.siren = c->siren;
-	s->company.siret = c->siret;
-	s->company.legal_name = c->legal_name;
-	s->company.naf_code = c->naf;
-	s->company.vat_number = c->vat;
-	s->company.employees = c->employees;
-	s->company.turnover_eur = c->turnover_eur;
-	s->company.balance_sheet_eur = c->balance_eur;
-	s->company.address = &s->address;
-	s->contact = (Onboard__V1__Contact)ONBOARD__V1__CONTACT__INIT;
-	s->contact.name = c->contact_name;
-	s->contact.email = c->email;
-	s->contact.phone = c->phone;
-	s->rq = (Onboard__V1__SubmitApplicationRequest)
-	        ONBOARD__V1__SUBMIT_APPLICATION_REQUEST__INIT;
-	s->rq.company = &s->company;
-	s->rq.contact = &s->contact;
-	s->rq.channel = (Onboard__V1__Channel)c->channel;
-	s->rq.intends_to_export = c->exports;
-	s->rq.n_product_categories = c->n_categories;
-	s->rq.product_categories = (char **)c->categories;
-	s->rq.accepts_terms = true;
-}
-
 /* Submits company n; *out gets the application on OK (free with free_app). r is finished by
  * the caller. */
 static int submit(ob_client *cl, uint32_t n, pb_app **out, ob_result *r)
 {
-	submission s;
-	submission_make(&s, n);
+	td_company c;
+	td_company_make(&c, n);
+	td_pb_submission s;
+	td_pb_submission_make(&s, &c, NULL);
 	*out = NULL;
 	return ob_client_call_message(cl, SUBMIT, NULL, 0, &s.rq.base,
 	                              &onboard__v1__application__descriptor,

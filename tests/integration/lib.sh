@@ -1,0 +1,299 @@
+# shellcheck shell=bash disable=SC2034
+# (SC2034: out, err, rc and the others are set here for the scripts that source this file.)
+# lib.sh: what the shell harnesses share (cli.sh, cli_apps.sh, cli_codes.sh, cli_peer.sh,
+# privacy.sh, tls.sh). Sourced, never run:
+#
+#     set -uo pipefail            # or -euo: every function here works under set -e too
+#     . "$(dirname "$0")/lib.sh"
+#     lib_init ob-cli             # a private directory $dir, cleaned up however the script ends
+#     onboardd_start "ipc://$dir/onboardd.sock" --db "$dir/onboard.db"
+#     run "health" 0 "$ONBOARD_CLI" --server "$url" health && expect "health" SERVING "$out"
+#     finish "cli"                # the count of failures decides the exit status
+#
+# Two ways to check a command, use whichever reads better:
+#   run NAME WANT CMD...   runs CMD, checks its exit status at once; $out and $err hold what it
+#                          printed. Returns 1 (having said so) when the status differs, so
+#                          that `if run ...; then expect ...; fi` checks output only then.
+#   cli ARGS...            runs the CLI against $url and keeps its status in $rc; then
+#                          expect_rc, expect_out, expect_err, expect_eq check it, each
+#                          failure showing the command, its status and its output.
+# Every check counts in $checks and every failure in $failures; a failure does not stop the
+# script (die does). Processes started here (onboardd, onboard-fakesrv) are killed on exit.
+
+# ---- the private directory and the end of the script ---------------------------------------
+
+dir=
+failures=0
+checks=0
+lib_pids=()      # processes to kill on exit
+lib_remove=()    # more paths to remove on exit
+
+# lib_init NAME [BASE]: makes $dir, BASE/NAME-XXXXXX (BASE: $TMPDIR when it is short enough for
+# an ipc:// path in sun_path, /tmp otherwise), and arranges for lib_cleanup to run on exit,
+# including an exit on a signal (meson's timeout, ^C, a closed pipe).
+lib_init() {
+	local base=${2:-${TMPDIR:-/tmp}}
+	[ ${#base} -le 64 ] || base=/tmp
+	dir=$(mktemp -d "$base/$1-XXXXXX") || exit 1
+	trap lib_cleanup EXIT
+	trap 'exit 129' HUP
+	trap 'exit 130' INT
+	trap 'exit 141' PIPE
+	trap 'exit 143' TERM
+}
+
+# lib_cleanup: kills what is still running, then removes $dir and the paths in lib_remove.
+lib_cleanup() {
+	local p
+	for p in "${lib_pids[@]}"; do
+		kill -KILL "$p" 2>/dev/null || true
+		wait "$p" 2>/dev/null || true
+	done
+	lib_pids=()
+	for p in "${lib_remove[@]}"; do
+		rm -rf "$p"
+	done
+	if [ -n "$dir" ]; then
+		rm -rf "$dir"
+	fi
+	return 0
+}
+
+# lib_forget PID: PID has been reaped, lib_cleanup need not kill it.
+lib_forget() {
+	local p keep=()
+	for p in "${lib_pids[@]}"; do
+		[ "$p" = "$1" ] || keep+=("$p")
+	done
+	lib_pids=("${keep[@]}")
+}
+
+# ---- verdicts --------------------------------------------------------------------------------
+
+# fail MESSAGE: one failed check; the script goes on.
+fail() {
+	echo "FAIL: $*" >&2
+	failures=$((failures + 1))
+	return 0
+}
+
+# die MESSAGE: the harness itself cannot go on (a server that does not start, a tool that
+# fails): the test fails now.
+die() {
+	echo "FAIL: $*" >&2
+	exit 1
+}
+
+# finish NAME: the summary; exits 1 when a check failed.
+finish() {
+	if [ "$failures" -ne 0 ]; then
+		echo "$1: $failures of $checks check(s) failed" >&2
+		exit 1
+	fi
+	echo "$1: all $checks checks passed"
+	exit 0
+}
+
+# ---- processes -------------------------------------------------------------------------------
+
+# wait_for_line FILE REGEX PID: waits until a line of FILE after its first $lib_skip lines
+# (0 unless set) matches REGEX, polling every 20 ms for up to 10 s. Returns 0 when one does, 1
+# when PID exited first, 2 after 10 s.
+lib_skip=0
+wait_for_line() {
+	local i
+	for i in $(seq 500); do
+		# No grep -q: it would leave sed to die of SIGPIPE, which pipefail reports.
+		if sed -n "$((lib_skip + 1)),\$p" "$1" 2>/dev/null | grep -E -- "$2" >/dev/null; then
+			return 0
+		fi
+		kill -0 "$3" 2>/dev/null || return 1
+		sleep 0.02
+	done
+	return 2
+}
+
+# onboardd_try_start URL ARGS...: starts "$ONBOARDD --listen URL ARGS..." with stdout and
+# stderr appended to $log (default $dir/onboardd.log) and waits until it logs that it serves.
+# Sets $pid. Returns 0 when it serves, 1 when it exited first ($pid is then empty and $log
+# says why); dies when it neither serves nor exits within 10 s.
+onboardd_try_start() {
+	: "${ONBOARDD:?the path of onboardd (meson test sets it)}"
+	log=${log:-$dir/onboardd.log}
+	local url=$1
+	shift
+	lib_skip=0
+	if [ -f "$log" ]; then
+		lib_skip=$(wc -l <"$log")
+	fi
+	"$ONBOARDD" --listen "$url" "$@" >>"$log" 2>&1 </dev/null &
+	pid=$!
+	lib_pids+=("$pid")
+	local found=0
+	wait_for_line "$log" "onboardd .* serving" "$pid" || found=$?
+	lib_skip=0
+	case $found in
+	0) return 0 ;;
+	1)
+		wait "$pid" 2>/dev/null || true
+		lib_forget "$pid"
+		pid=
+		return 1
+		;;
+	esac
+	cat "$log" >&2
+	die "onboardd did not start within 10 s"
+}
+
+# onboardd_start URL ARGS...: onboardd_try_start, and the test fails when onboardd does not
+# serve.
+onboardd_start() {
+	onboardd_try_start "$@" && return 0
+	cat "$log" >&2
+	die "onboardd exited before serving"
+}
+
+# onboardd_stop: SIGTERM to $pid and its exit status in $stop_rc (0 after a clean drain).
+# Returns 0; expect_clean_stop is the check.
+onboardd_stop() {
+	stop_rc=0
+	[ -n "${pid:-}" ] || return 0
+	kill -TERM "$pid" 2>/dev/null || true
+	wait "$pid" 2>/dev/null || stop_rc=$?
+	lib_forget "$pid"
+	pid=
+	return 0
+}
+
+# expect_clean_stop: onboardd_stop, and a check that onboardd drained and exited 0.
+expect_clean_stop() {
+	onboardd_stop
+	checks=$((checks + 1))
+	if [ "$stop_rc" -ne 0 ]; then
+		fail "onboardd exited with status $stop_rc after SIGTERM"
+		cat "$log" >&2
+	else
+		echo "ok: SIGTERM exits 0"
+	fi
+}
+
+# fakesrv_start URL CODE [--uid UID]: onboard-fakesrv on URL answering every call with CODE
+# (run as UID with --uid, which needs root), its "ready" line and log in $dir. Sets $pid once
+# it listens; the test fails when it does not start.
+lib_fakesrvs=0
+fakesrv_start() {
+	: "${ONBOARD_FAKESRV:?the path of onboard-fakesrv (meson test sets it)}"
+	local url=$1 code=$2
+	shift 2
+	lib_fakesrvs=$((lib_fakesrvs + 1))
+	local ready=$dir/fakesrv-$lib_fakesrvs.ready flog=$dir/fakesrv-$lib_fakesrvs.log
+	"$ONBOARD_FAKESRV" "$@" "$url" "$code" >"$ready" 2>"$flog" &
+	pid=$!
+	lib_pids+=("$pid")
+	wait_for_line "$ready" '^ready$' "$pid" && return 0
+	cat "$flog" >&2
+	die "onboard-fakesrv $url $code did not start"
+}
+
+# proc_kill: SIGKILL to $pid, reaped.
+proc_kill() {
+	[ -n "${pid:-}" ] || return 0
+	kill -KILL "$pid" 2>/dev/null || true
+	wait "$pid" 2>/dev/null || true
+	lib_forget "$pid"
+	pid=
+	return 0
+}
+
+# ---- checks, first way: run NAME WANT CMD... -------------------------------------------------
+
+# run NAME WANT CMD...: runs CMD (stdin as the script's), stdout and stderr in $dir/out and
+# $dir/err and in $out and $err, and checks that it exits WANT. Returns 1 when it does not.
+run() {
+	local name=$1 want=$2
+	shift 2
+	local status=0
+	"$@" >"$dir/out" 2>"$dir/err" || status=$?
+	out=$(cat "$dir/out")
+	err=$(cat "$dir/err")
+	checks=$((checks + 1))
+	if [ "$status" -ne "$want" ]; then
+		fail "$name: exit status $status, expected $want"
+		sed 's/^/  stdout: /' "$dir/out" >&2
+		sed 's/^/  stderr: /' "$dir/err" >&2
+		return 1
+	fi
+	echo "ok: $name"
+}
+
+# run_says NAME WANT TEXT CMD...: run, and TEXT (when not empty) is in its stderr.
+run_says() {
+	local name=$1 want=$2 text=$3
+	shift 3
+	run "$name" "$want" "$@" || return 1
+	[ -z "$text" ] && return 0
+	checks=$((checks + 1))
+	if ! grep -qF -- "$text" "$dir/err"; then
+		fail "$name: stderr does not say '$text'"
+		sed 's/^/  stderr: /' "$dir/err" >&2
+		return 1
+	fi
+}
+
+# expect NAME TEXT HAYSTACK: HAYSTACK contains TEXT.
+expect() {
+	checks=$((checks + 1))
+	case "$3" in
+	*"$2"*) ;;
+	*) fail "$1: expected to find '$2' in: $3" ;;
+	esac
+}
+
+# ---- checks, second way: cli ARGS... then expect_* -------------------------------------------
+
+# cli ARGS...: runs the CLI against $url; stdout in $dir/out, stderr in $dir/err, status in $rc.
+cli() {
+	: "${ONBOARD_CLI:?the path of the onboard CLI (meson test sets it)}"
+	rc=0
+	"$ONBOARD_CLI" -s "$url" "$@" >"$dir/out" 2>"$dir/err" || rc=$?
+	last="onboard $*"
+}
+
+# fail_last MESSAGE: a failed check about the last cli command, shown with it.
+fail_last() {
+	fail "$1"
+	{
+		echo "  command: ${last:-}"
+		echo "  exit status: ${rc:-}"
+		sed 's/^/  stdout: /' "$dir/out" | head -20
+		sed 's/^/  stderr: /' "$dir/err" | head -20
+	} >&2
+}
+
+# expect_rc WANT WHAT: the last command exited WANT.
+expect_rc() {
+	checks=$((checks + 1))
+	[ "$rc" -eq "$1" ] || fail_last "$2: exit status $rc, want $1"
+}
+
+# expect_out REGEX WHAT / expect_err REGEX WHAT: a line of its stdout / stderr matches.
+expect_out() {
+	checks=$((checks + 1))
+	grep -qE -- "$1" "$dir/out" || fail_last "$2: no line of stdout matches /$1/"
+}
+expect_err() {
+	checks=$((checks + 1))
+	grep -qE -- "$1" "$dir/err" || fail_last "$2: no line of stderr matches /$1/"
+}
+
+# expect_eq GOT WANT WHAT
+expect_eq() {
+	checks=$((checks + 1))
+	[ "$1" = "$2" ] || fail_last "$3: got '$1', want '$2'"
+}
+
+# json EXPR: evaluates a Python expression over the JSON of the last stdout (as j).
+json() {
+	python3 -c 'import json, sys; j = json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' \
+		"$dir/out" "$1" 2>/dev/null
+}
