@@ -139,31 +139,13 @@ static bool refused(ob_client *c, uint32_t dialer_id, char *out, size_t n)
 	return yes;
 }
 
-static const char *const code_names[] = {
-        "OK",
-        "CANCELLED",
-        "UNKNOWN",
-        "INVALID_ARGUMENT",
-        "DEADLINE_EXCEEDED",
-        "NOT_FOUND",
-        "ALREADY_EXISTS",
-        "PERMISSION_DENIED",
-        "RESOURCE_EXHAUSTED",
-        "FAILED_PRECONDITION",
-        "ABORTED",
-        "OUT_OF_RANGE",
-        "UNIMPLEMENTED",
-        "INTERNAL",
-        "UNAVAILABLE",
-        "DATA_LOSS",
-        "UNAUTHENTICATED",
-};
-
 const char *ob_code_name(int code)
 {
-	if (code < 0 || code > OB_CODE_UNAUTHENTICATED)
-		return "UNKNOWN";
-	return code_names[code];
+	/* The names are the contract's (rpc.proto's enum Code), as the server's
+	 * status.c reads them too. */
+	const ProtobufCEnumValue *v =
+	        protobuf_c_enum_descriptor_get_value(&onboard__v1__code__descriptor, code);
+	return v != NULL ? v->name : "UNKNOWN";
 }
 
 static void say(char *err, size_t n, const char *fmt, ...) OB_PRINTF(3, 4);
