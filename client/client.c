@@ -17,6 +17,7 @@
 #include <sodium.h>
 
 #include "attr.h"
+#include "errbuf.h"
 #include "keyfile.h"
 #include "login_message.h"
 #include "onboard/v1/auth.pb-c.h"
@@ -148,17 +149,6 @@ const char *ob_code_name(int code)
 	return v != NULL ? v->name : "UNKNOWN";
 }
 
-static void say(char *err, size_t n, const char *fmt, ...) OB_PRINTF(3, 4);
-static void say(char *err, size_t n, const char *fmt, ...)
-{
-	if (err == NULL || n == 0)
-		return;
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err, n, fmt, ap);
-	va_end(ap);
-}
-
 /* Wipes the key's seed and frees the audiences. */
 static void free_key(ob_client *c)
 {
@@ -190,7 +180,7 @@ static int setup_tls(ob_client *c, const ob_client_options *o, const char *url, 
                      size_t errlen)
 {
 	if (o == NULL || o->tls_ca_file == NULL) {
-		say(err, errlen, "%s needs a CA file to verify the server (--tls-ca)", url);
+		ob_errbuf(err, errlen, "%s needs a CA file to verify the server (--tls-ca)", url);
 		return -1;
 	}
 	int rv = nng_tls_config_alloc(&c->tls, NNG_TLS_MODE_CLIENT);
@@ -211,7 +201,7 @@ static int setup_tls(ob_client *c, const ob_client_options *o, const char *url, 
 			fclose(fk);
 		if (nc == 0 || nk == 0) {
 			sodium_memzero(key, sizeof(key));
-			say(err, errlen, "cannot read the client certificate or key file");
+			ob_errbuf(err, errlen, "cannot read the client certificate or key file");
 			return -1;
 		}
 		rv = nng_tls_config_own_cert(c->tls, cert, key, NULL);
@@ -225,7 +215,7 @@ static int setup_tls(ob_client *c, const ob_client_options *o, const char *url, 
 	if (rv == 0)
 		rv = nng_tls_config_server_name(c->tls, host);
 	if (rv != 0) {
-		say(err, errlen, "TLS configuration failed: %s", nng_strerror(rv));
+		ob_errbuf(err, errlen, "TLS configuration failed: %s", nng_strerror(rv));
 		return -1;
 	}
 	return 0;
@@ -240,8 +230,8 @@ static int set_audiences(ob_client *c, const char *const *urls, size_t n_urls,
 	size_t n = n_urls;
 	if (o->audience != NULL) {
 		if (!ob_login_audiences_valid(&o->audience, 1)) {
-			say(err, errlen, "the audience must be 1 to %d bytes",
-			    OB_LOGIN_MAX_AUDIENCE_LEN);
+			ob_errbuf(err, errlen, "the audience must be 1 to %d bytes",
+			          OB_LOGIN_MAX_AUDIENCE_LEN);
 			return -1;
 		}
 		names = &o->audience;
@@ -252,15 +242,15 @@ static int set_audiences(ob_client *c, const char *const *urls, size_t n_urls,
 			continue; /* a URL too long to sign for; the others may do */
 		c->audiences[c->n_audiences] = strdup(names[i]);
 		if (c->audiences[c->n_audiences] == NULL) {
-			say(err, errlen, "out of memory");
+			ob_errbuf(err, errlen, "out of memory");
 			return -1;
 		}
 		c->n_audiences++;
 	}
 	if (c->n_audiences == 0) {
-		say(err, errlen,
-		    "no server URL of at most %d bytes to sign logins for: set the audience",
-		    OB_LOGIN_MAX_AUDIENCE_LEN);
+		ob_errbuf(err, errlen,
+		          "no server URL of at most %d bytes to sign logins for: set the audience",
+		          OB_LOGIN_MAX_AUDIENCE_LEN);
 		return -1;
 	}
 	return 0;
@@ -271,16 +261,16 @@ int ob_client_open(ob_client **out, const char *const *urls, size_t n_urls,
 {
 	*out = NULL;
 	if (sodium_init() < 0) {
-		say(err, errlen, "libsodium failed to initialise");
+		ob_errbuf(err, errlen, "libsodium failed to initialise");
 		return -1;
 	}
 	if (n_urls == 0) {
-		say(err, errlen, "no server URL");
+		ob_errbuf(err, errlen, "no server URL");
 		return -1;
 	}
 	ob_client *c = calloc(1, sizeof(*c));
 	if (c == NULL) {
-		say(err, errlen, "out of memory");
+		ob_errbuf(err, errlen, "out of memory");
 		return -1;
 	}
 	pthread_mutex_init(&c->mu, NULL);
@@ -304,13 +294,13 @@ int ob_client_open(ob_client **out, const char *const *urls, size_t n_urls,
 		pthread_mutex_destroy(&c->peer_mu);
 		pthread_mutex_destroy(&c->mu);
 		free(c);
-		say(err, errlen, "cannot open a socket: %s", nng_strerror(rv));
+		ob_errbuf(err, errlen, "cannot open a socket: %s", nng_strerror(rv));
 		return -1;
 	}
 	/* Before any dialer: no connection escapes the check. */
 	rv = nng_pipe_notify(c->sock, NNG_PIPE_EV_ADD_PRE, check_peer, c);
 	if (rv != 0) {
-		say(err, errlen, "cannot watch connections: %s", nng_strerror(rv));
+		ob_errbuf(err, errlen, "cannot watch connections: %s", nng_strerror(rv));
 		ob_client_close(c);
 		return -1;
 	}
@@ -338,7 +328,7 @@ int ob_client_open(ob_client **out, const char *const *urls, size_t n_urls,
 		if (rv == 0 && strncmp(urls[i], "ipc://", 6) != 0)
 			nng_dialer_set_bool(d, NNG_OPT_TCP_NODELAY, true);
 		if (rv != 0) {
-			say(err, errlen, "bad server URL %s: %s", urls[i], nng_strerror(rv));
+			ob_errbuf(err, errlen, "bad server URL %s: %s", urls[i], nng_strerror(rv));
 			ob_client_close(c);
 			return -1;
 		}
@@ -362,7 +352,7 @@ int ob_client_open(ob_client **out, const char *const *urls, size_t n_urls,
 		}
 	}
 	if (!lazy && connected == 0) {
-		say(err, errlen, "%s", first_err);
+		ob_errbuf(err, errlen, "%s", first_err);
 		ob_client_close(c);
 		return -1;
 	}

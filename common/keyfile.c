@@ -1,4 +1,6 @@
 #include "keyfile.h"
+
+#include "errbuf.h"
 #include "login_message.h"
 #include "secretfile.h"
 
@@ -11,12 +13,10 @@
 static int fail(char *err, size_t errlen, const char *fmt, ...) OB_PRINTF(3, 4);
 static int fail(char *err, size_t errlen, const char *fmt, ...)
 {
-	if (err != NULL && errlen > 0) {
-		va_list ap;
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
+	va_list ap;
+	va_start(ap, fmt);
+	ob_verrbuf(err, errlen, fmt, ap);
+	va_end(ap);
 	return -1;
 }
 

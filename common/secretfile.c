@@ -1,5 +1,7 @@
 #include "secretfile.h"
 
+#include "errbuf.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -14,12 +16,10 @@ static int fail(char *err, size_t n, int rc, const char *fmt, ...) OB_PRINTF(4, 
 
 static int fail(char *err, size_t n, int rc, const char *fmt, ...)
 {
-	if (err != NULL && n > 0) {
-		va_list ap;
-		va_start(ap, fmt);
-		vsnprintf(err, n, fmt, ap);
-		va_end(ap);
-	}
+	va_list ap;
+	va_start(ap, fmt);
+	ob_verrbuf(err, n, fmt, ap);
+	va_end(ap);
 	return rc;
 }
 

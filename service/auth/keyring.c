@@ -26,20 +26,9 @@
 #include <sodium.h>
 
 #include "base/time.h"
+#include "errbuf.h"
 #include "keyfile.h"
 #include "secretfile.h"
-
-/* Writes a formatted message to err when there is room for one. */
-static void errf(char *err, size_t errlen, const char *fmt, ...) OB_PRINTF(3, 4);
-static void errf(char *err, size_t errlen, const char *fmt, ...)
-{
-	if (err == NULL || errlen == 0)
-		return;
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 /* ---- roles ---------------------------------------------------------------------------------- */
 
@@ -179,21 +168,21 @@ static int parse_line(span line, ob_key *key, char *why, size_t whylen)
 		return 0; /* defensive: rest.len > 0 and not blank, so a field exists */
 	if (f.len != OB_KEY_ID_LEN || !field_str(f, key->id, sizeof(key->id)) ||
 	    !ob_key_id_valid(key->id)) {
-		errf(why, whylen, "KEY_ID must be %d lowercase hex characters", OB_KEY_ID_LEN);
+		ob_errbuf(why, whylen, "KEY_ID must be %d lowercase hex characters", OB_KEY_ID_LEN);
 		return -1;
 	}
 
 	if (!next_field(&rest, &f)) {
-		errf(why, whylen, "missing ROLE");
+		ob_errbuf(why, whylen, "missing ROLE");
 		return -1;
 	}
 	if (!field_str(f, buf, sizeof(buf)) || !ob_role_parse(buf, &key->role)) {
-		errf(why, whylen, "unknown ROLE (applicant, partner, reviewer or admin)");
+		ob_errbuf(why, whylen, "unknown ROLE (applicant, partner, reviewer or admin)");
 		return -1;
 	}
 
 	if (!next_field(&rest, &f)) {
-		errf(why, whylen, "missing PUBLIC_KEY");
+		ob_errbuf(why, whylen, "missing PUBLIC_KEY");
 		return -1;
 	}
 	size_t bin_len = 0;
@@ -201,40 +190,41 @@ static int parse_line(span line, ob_key *key, char *why, size_t whylen)
 	    sodium_base642bin(key->pk, sizeof(key->pk), f.p, f.len, NULL, &bin_len, NULL,
 	                      sodium_base64_VARIANT_ORIGINAL) != 0 ||
 	    bin_len != sizeof(key->pk)) {
-		errf(why, whylen, "PUBLIC_KEY must be standard base64 of 32 bytes (44 characters)");
+		ob_errbuf(why, whylen,
+		          "PUBLIC_KEY must be standard base64 of 32 bytes (44 characters)");
 		return -1;
 	}
 	/* Refuses garbage and the small-order points with which any signature verifies. */
 	if (crypto_core_ed25519_is_valid_point(key->pk) != 1) {
-		errf(why, whylen, "PUBLIC_KEY is not a valid Ed25519 public key");
+		ob_errbuf(why, whylen, "PUBLIC_KEY is not a valid Ed25519 public key");
 		return -1;
 	}
 	char want[OB_KEY_ID_LEN + 1];
 	ob_keyfile_key_id(key->pk, want);
 	if (memcmp(want, key->id, OB_KEY_ID_LEN) != 0) {
-		errf(why, whylen, "KEY_ID does not match PUBLIC_KEY (whose id is %s)", want);
+		ob_errbuf(why, whylen, "KEY_ID does not match PUBLIC_KEY (whose id is %s)", want);
 		return -1;
 	}
 
 	if (!next_field(&rest, &f)) {
-		errf(why, whylen, "missing NOT_BEFORE");
+		ob_errbuf(why, whylen, "missing NOT_BEFORE");
 		return -1;
 	}
 	if (!parse_bound(f, &key->not_before_ms)) {
-		errf(why, whylen, "NOT_BEFORE must be an RFC 3339 time after 1970 or '-'");
+		ob_errbuf(why, whylen, "NOT_BEFORE must be an RFC 3339 time after 1970 or '-'");
 		return -1;
 	}
 	if (!next_field(&rest, &f)) {
-		errf(why, whylen, "missing NOT_AFTER");
+		ob_errbuf(why, whylen, "missing NOT_AFTER");
 		return -1;
 	}
 	if (!parse_bound(f, &key->not_after_ms)) {
-		errf(why, whylen, "NOT_AFTER must be an RFC 3339 time after 1970 or '-'");
+		ob_errbuf(why, whylen, "NOT_AFTER must be an RFC 3339 time after 1970 or '-'");
 		return -1;
 	}
 	if (key->not_before_ms != 0 && key->not_after_ms != 0 &&
 	    key->not_before_ms > key->not_after_ms) {
-		errf(why, whylen, "NOT_BEFORE is after NOT_AFTER");
+		ob_errbuf(why, whylen, "NOT_BEFORE is after NOT_AFTER");
 		return -1;
 	}
 
@@ -244,19 +234,19 @@ static int parse_line(span line, ob_key *key, char *why, size_t whylen)
 	while (rest.len > 0 && is_blank(rest.p[rest.len - 1]))
 		rest.len--;
 	if (rest.len == 0) {
-		errf(why, whylen, "missing LABEL");
+		ob_errbuf(why, whylen, "missing LABEL");
 		return -1;
 	}
 	if (rest.len > OB_KEY_LABEL_MAX) {
-		errf(why, whylen, "LABEL is longer than %d bytes", OB_KEY_LABEL_MAX);
+		ob_errbuf(why, whylen, "LABEL is longer than %d bytes", OB_KEY_LABEL_MAX);
 		return -1;
 	}
 	/* ASCII only: labels go into logs, where control bytes and terminal escapes do harm. */
 	for (size_t i = 0; i < rest.len; i++) {
 		unsigned char c = (unsigned char)rest.p[i];
 		if (c < 0x20 || c > 0x7e) {
-			errf(why, whylen, "LABEL must be printable ASCII (byte %zu is 0x%02x)",
-			     i + 1, c);
+			ob_errbuf(why, whylen, "LABEL must be printable ASCII (byte %zu is 0x%02x)",
+			          i + 1, c);
 			return -1;
 		}
 	}
@@ -279,7 +269,7 @@ ob_err ob_keyring_parse(const char *text, size_t len, ob_keyring **out, char *er
 	char why[192];
 
 	if (text == NULL && len > 0) {
-		errf(err, errlen, "no text");
+		ob_errbuf(err, errlen, "no text");
 		return OB_EINVAL;
 	}
 	while (pos < len) {
@@ -291,28 +281,28 @@ ob_err ob_keyring_parse(const char *text, size_t len, ob_keyring **out, char *er
 		if (line_len > 0 && start[line_len - 1] == '\r')
 			line_len--;
 		if (line_len > OB_KEYRING_MAX_LINE) {
-			errf(err, errlen, "line %zu: longer than %d bytes", line_no,
-			     OB_KEYRING_MAX_LINE);
+			ob_errbuf(err, errlen, "line %zu: longer than %d bytes", line_no,
+			          OB_KEYRING_MAX_LINE);
 			rc = OB_ETOOBIG;
 			goto out;
 		}
 		if (memchr(start, '\0', line_len) != NULL) {
-			errf(err, errlen, "line %zu: NUL byte", line_no);
+			ob_errbuf(err, errlen, "line %zu: NUL byte", line_no);
 			rc = OB_EINVAL;
 			goto out;
 		}
 		ob_key key;
 		int r = parse_line((span){start, line_len}, &key, why, sizeof(why));
 		if (r < 0) {
-			errf(err, errlen, "line %zu: %s", line_no, why);
+			ob_errbuf(err, errlen, "line %zu: %s", line_no, why);
 			rc = OB_EINVAL;
 			goto out;
 		}
 		if (r == 0)
 			continue;
 		if (n == OB_KEYRING_MAX_KEYS) {
-			errf(err, errlen, "line %zu: more than %d keys", line_no,
-			     OB_KEYRING_MAX_KEYS);
+			ob_errbuf(err, errlen, "line %zu: more than %d keys", line_no,
+			          OB_KEYRING_MAX_KEYS);
 			rc = OB_ETOOBIG;
 			goto out;
 		}
@@ -322,7 +312,7 @@ ob_err ob_keyring_parse(const char *text, size_t len, ob_keyring **out, char *er
 				cap = OB_KEYRING_MAX_KEYS;
 			parsed_key *g = realloc(keys, cap * sizeof(*keys));
 			if (g == NULL) {
-				errf(err, errlen, "out of memory");
+				ob_errbuf(err, errlen, "out of memory");
 				rc = OB_ENOMEM;
 				goto out;
 			}
@@ -348,15 +338,15 @@ ob_err ob_keyring_parse(const char *text, size_t len, ob_keyring **out, char *er
 			dup_line = later, first_line = earlier, dup_at = i;
 	}
 	if (dup_line != 0) {
-		errf(err, errlen, "line %zu: duplicate KEY_ID %s (first on line %zu)", dup_line,
-		     keys[dup_at].key.id, first_line);
+		ob_errbuf(err, errlen, "line %zu: duplicate KEY_ID %s (first on line %zu)",
+		          dup_line, keys[dup_at].key.id, first_line);
 		rc = OB_EINVAL;
 		goto out;
 	}
 
 	ob_keyring *kr = malloc(sizeof(*kr) + n * sizeof(ob_key));
 	if (kr == NULL) {
-		errf(err, errlen, "out of memory");
+		ob_errbuf(err, errlen, "out of memory");
 		rc = OB_ENOMEM;
 		goto out;
 	}
@@ -399,21 +389,22 @@ static ob_err check_dir(const char *path, const char *dir, int fd, char *err, si
 {
 	struct stat st;
 	if (fstat(fd, &st) != 0) {
-		errf(err, errlen, "%s: its folder %s: %s", path, dir, strerror(errno));
+		ob_errbuf(err, errlen, "%s: its folder %s: %s", path, dir, strerror(errno));
 		return OB_EIO;
 	}
 	if (!trusted_owner(st.st_uid)) {
-		errf(err, errlen,
-		     "%s: its folder %s is owned by uid %lu, neither the running uid %lu nor root: "
-		     "refused",
-		     path, dir, (unsigned long)st.st_uid, (unsigned long)geteuid());
+		ob_errbuf(err, errlen,
+		          "%s: its folder %s is owned by uid %lu, neither the running uid %lu nor "
+		          "root: "
+		          "refused",
+		          path, dir, (unsigned long)st.st_uid, (unsigned long)geteuid());
 		return OB_EPERM;
 	}
 	if (st.st_mode & (S_IWGRP | S_IWOTH)) {
-		errf(err, errlen,
-		     "%s: its folder %s is group- or world-writable (mode %04o): refused; "
-		     "chmod go-w %s",
-		     path, dir, (unsigned)(st.st_mode & 07777), dir);
+		ob_errbuf(err, errlen,
+		          "%s: its folder %s is group- or world-writable (mode %04o): refused; "
+		          "chmod go-w %s",
+		          path, dir, (unsigned)(st.st_mode & 07777), dir);
 		return OB_EPERM;
 	}
 	return OB_OK;
@@ -425,7 +416,7 @@ static ob_err open_dir(const char *path, const char *dir, int *fd_out, char *err
 	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0) {
 		int e = errno;
-		errf(err, errlen, "%s: its folder %s: %s", path, dir, strerror(e));
+		ob_errbuf(err, errlen, "%s: its folder %s: %s", path, dir, strerror(e));
 		return e == ENOENT ? OB_ENOTFOUND : e == EACCES ? OB_EPERM : OB_EIO;
 	}
 	*fd_out = fd;
@@ -442,7 +433,7 @@ ob_err ob_keyring_load(const char *path, ob_keyring **out, char *err, size_t err
 	char dir[4096];
 
 	if (path == NULL) {
-		errf(err, errlen, "no keyring path");
+		ob_errbuf(err, errlen, "no keyring path");
 		return OB_EINVAL;
 	}
 	/* The file is read where its symbolic links lead (config management often links it):
@@ -451,11 +442,11 @@ ob_err ob_keyring_load(const char *path, ob_keyring **out, char *err, size_t err
 	real = realpath(path, NULL);
 	if (real == NULL) {
 		int e = errno;
-		errf(err, errlen, "%s: %s", path, strerror(e));
+		ob_errbuf(err, errlen, "%s: %s", path, strerror(e));
 		return e == ENOENT ? OB_ENOTFOUND : e == EACCES ? OB_EPERM : OB_EIO;
 	}
 	if (!dir_of(real, dir, sizeof(dir))) {
-		errf(err, errlen, "%s: path too long", path);
+		ob_errbuf(err, errlen, "%s: path too long", path);
 		rc = OB_EINVAL;
 		goto out;
 	}
@@ -467,33 +458,35 @@ ob_err ob_keyring_load(const char *path, ob_keyring **out, char *err, size_t err
 	            O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK | O_NOFOLLOW);
 	if (fd < 0) {
 		int e = errno;
-		errf(err, errlen, "%s: %s", path, strerror(e));
+		ob_errbuf(err, errlen, "%s: %s", path, strerror(e));
 		rc = e == ENOENT ? OB_ENOTFOUND : e == EACCES || e == ELOOP ? OB_EPERM : OB_EIO;
 		goto out;
 	}
 	struct stat st;
 	if (fstat(fd, &st) != 0) {
-		errf(err, errlen, "%s: %s", path, strerror(errno));
+		ob_errbuf(err, errlen, "%s: %s", path, strerror(errno));
 		rc = OB_EIO;
 		goto out;
 	}
 	if (!S_ISREG(st.st_mode)) {
-		errf(err, errlen, "%s: not a regular file", path);
+		ob_errbuf(err, errlen, "%s: not a regular file", path);
 		rc = OB_EPERM;
 		goto out;
 	}
 	/* Anyone who can write the keyring can make themselves admin: its owner can (chmod). */
 	if (!trusted_owner(st.st_uid)) {
-		errf(err, errlen,
-		     "%s: owned by uid %lu, neither the running uid %lu nor root: refused; chown "
-		     "it",
-		     path, (unsigned long)st.st_uid, (unsigned long)geteuid());
+		ob_errbuf(err, errlen,
+		          "%s: owned by uid %lu, neither the running uid %lu nor root: refused; "
+		          "chown "
+		          "it",
+		          path, (unsigned long)st.st_uid, (unsigned long)geteuid());
 		rc = OB_EPERM;
 		goto out;
 	}
 	if (st.st_mode & (S_IWGRP | S_IWOTH)) {
-		errf(err, errlen, "%s: group- or world-writable (mode %04o): refused; chmod go-w",
-		     path, (unsigned)(st.st_mode & 07777));
+		ob_errbuf(err, errlen,
+		          "%s: group- or world-writable (mode %04o): refused; chmod go-w", path,
+		          (unsigned)(st.st_mode & 07777));
 		rc = OB_EPERM;
 		goto out;
 	}
@@ -506,7 +499,7 @@ ob_err ob_keyring_load(const char *path, ob_keyring **out, char *err, size_t err
 		char link_dir[4096];
 		int link_fd = -1;
 		if (!dir_of(path, link_dir, sizeof(link_dir))) {
-			errf(err, errlen, "%s: path too long", path);
+			ob_errbuf(err, errlen, "%s: path too long", path);
 			rc = OB_EINVAL;
 			goto out;
 		}
@@ -519,7 +512,7 @@ ob_err ob_keyring_load(const char *path, ob_keyring **out, char *err, size_t err
 			goto out;
 	}
 	if (st.st_size > OB_KEYRING_MAX_BYTES) {
-		errf(err, errlen, "%s: larger than %d bytes", path, OB_KEYRING_MAX_BYTES);
+		ob_errbuf(err, errlen, "%s: larger than %d bytes", path, OB_KEYRING_MAX_BYTES);
 		rc = OB_ETOOBIG;
 		goto out;
 	}
@@ -528,15 +521,15 @@ ob_err ob_keyring_load(const char *path, ob_keyring **out, char *err, size_t err
 	size_t cap = (size_t)st.st_size + 1;
 	buf = malloc(cap);
 	if (buf == NULL) {
-		errf(err, errlen, "%s: out of memory", path);
+		ob_errbuf(err, errlen, "%s: out of memory", path);
 		rc = OB_ENOMEM;
 		goto out;
 	}
 	for (;;) {
 		if (len == cap) {
 			if (cap > OB_KEYRING_MAX_BYTES) {
-				errf(err, errlen, "%s: larger than %d bytes", path,
-				     OB_KEYRING_MAX_BYTES);
+				ob_errbuf(err, errlen, "%s: larger than %d bytes", path,
+				          OB_KEYRING_MAX_BYTES);
 				rc = OB_ETOOBIG;
 				goto out;
 			}
@@ -545,7 +538,7 @@ ob_err ob_keyring_load(const char *path, ob_keyring **out, char *err, size_t err
 			                      : cap * 2;
 			char *g = realloc(buf, ncap);
 			if (g == NULL) {
-				errf(err, errlen, "%s: out of memory", path);
+				ob_errbuf(err, errlen, "%s: out of memory", path);
 				rc = OB_ENOMEM;
 				goto out;
 			}
@@ -555,7 +548,7 @@ ob_err ob_keyring_load(const char *path, ob_keyring **out, char *err, size_t err
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0) {
-			errf(err, errlen, "%s: %s", path, strerror(errno));
+			ob_errbuf(err, errlen, "%s: %s", path, strerror(errno));
 			rc = OB_EIO;
 			goto out;
 		}
@@ -565,7 +558,7 @@ ob_err ob_keyring_load(const char *path, ob_keyring **out, char *err, size_t err
 	}
 	rc = ob_keyring_parse(buf, len, out, why, sizeof(why));
 	if (rc != OB_OK)
-		errf(err, errlen, "%s: %s", path, why);
+		ob_errbuf(err, errlen, "%s: %s", path, why);
 out:
 	free(buf);
 	free(real);
@@ -692,7 +685,7 @@ ob_err ob_secret_file_read(const char *path, uint8_t *out, size_t want, char *er
 	ob_err rc;
 
 	if (out == NULL || want == 0 || want > SECRET_MAX) {
-		errf(err, errlen, "secret size must be 1..%d bytes", SECRET_MAX);
+		ob_errbuf(err, errlen, "secret size must be 1..%d bytes", SECRET_MAX);
 		return OB_EINVAL;
 	}
 	rc = open_secret(path, &fd, err, errlen);
@@ -704,7 +697,7 @@ ob_err ob_secret_file_read(const char *path, uint8_t *out, size_t want, char *er
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0) {
-			errf(err, errlen, "%s: %s", path, strerror(errno));
+			ob_errbuf(err, errlen, "%s: %s", path, strerror(errno));
 			rc = OB_EIO;
 			goto out;
 		}
@@ -713,7 +706,7 @@ ob_err ob_secret_file_read(const char *path, uint8_t *out, size_t want, char *er
 		len += (size_t)r;
 	}
 	if (len == sizeof(text)) {
-		errf(err, errlen, "%s: too long for a secret of %zu bytes", path, want);
+		ob_errbuf(err, errlen, "%s: too long for a secret of %zu bytes", path, want);
 		rc = OB_EINVAL;
 		goto out;
 	}
@@ -726,7 +719,8 @@ ob_err ob_secret_file_read(const char *path, uint8_t *out, size_t want, char *er
 	if (sodium_base642bin(bin, sizeof(bin), text, len, NULL, &bin_len, NULL,
 	                      sodium_base64_VARIANT_ORIGINAL) != 0 ||
 	    bin_len != want) {
-		errf(err, errlen, "%s: not one line of base64 of exactly %zu bytes", path, want);
+		ob_errbuf(err, errlen, "%s: not one line of base64 of exactly %zu bytes", path,
+		          want);
 		rc = OB_EINVAL;
 		goto out;
 	}

@@ -3,6 +3,7 @@
  * The contracts and the formats are in vault.h; this file explains the choices behind them.
  */
 #include "crypto/vault.h"
+#include "errbuf.h"
 #include "secretfile.h"
 
 #include <assert.h>
@@ -64,16 +65,6 @@ _Static_assert(OB_VAULT_KEY_LEN >= crypto_generichash_KEYBYTES_MIN &&
                        OB_VAULT_KEY_LEN <= crypto_generichash_KEYBYTES_MAX,
                "blind index key size");
 _Static_assert(OB_VAULT_INDEX_LEN >= crypto_generichash_BYTES_MIN, "blind index size");
-
-static void OB_PRINTF(3, 4) set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	if (err == NULL || errlen == 0)
-		return;
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 /* sodium_init() is idempotent and thread-safe; constructors call it so no caller forgets. */
 static bool sodium_ready(void)
@@ -247,47 +238,48 @@ static ob_err parse_text(ob_vault *v, const char *text, size_t len, const char *
 		size_t b64_len = n - b64_at;
 		if (b64_len == 0 || memchr(b64, ' ', b64_len) != NULL ||
 		    memchr(b64, '\t', b64_len) != NULL) {
-			set_err(err, errlen, "%s:%u: %s", name, lineno, expected);
+			ob_errbuf(err, errlen, "%s:%u: %s", name, lineno, expected);
 			return OB_EINVAL;
 		}
 
 		uint8_t *dst;
 		if (id_len == sizeof(index_word) - 1 && memcmp(line, index_word, id_len) == 0) {
 			if (have_index) {
-				set_err(err, errlen, "%s:%u: a second index line", name, lineno);
+				ob_errbuf(err, errlen, "%s:%u: a second index line", name, lineno);
 				return OB_EINVAL;
 			}
 			have_index = true;
 			dst = v->sec->index_root;
 		} else {
 			if (!kid_valid(line, id_len)) {
-				set_err(err, errlen,
+				ob_errbuf(
+				        err, errlen,
 				        "%s:%u: a key id is 1 to %d characters of a-z, 0-9 and '-'",
 				        name, lineno, OB_VAULT_KID_MAX);
 				return OB_EINVAL;
 			}
 			if (kid_find(v, line, id_len) >= 0) {
-				set_err(err, errlen, "%s:%u: this key id is already used above",
-				        name, lineno);
+				ob_errbuf(err, errlen, "%s:%u: this key id is already used above",
+				          name, lineno);
 				return OB_EINVAL;
 			}
 			if (v->n == OB_VAULT_MAX_KEYS) {
-				set_err(err, errlen, "%s:%u: more than %d keys", name, lineno,
-				        OB_VAULT_MAX_KEYS);
+				ob_errbuf(err, errlen, "%s:%u: more than %d keys", name, lineno,
+				          OB_VAULT_MAX_KEYS);
 				return OB_ETOOBIG;
 			}
 			dst = v->sec->keys[v->n];
 		}
 		if (!decode_key(b64, b64_len, dst)) {
-			set_err(err, errlen,
-			        "%s:%u: a key is %d bytes in padded standard base64 (%d "
-			        "characters)",
-			        name, lineno, OB_VAULT_KEY_LEN, KEY_B64_LEN);
+			ob_errbuf(err, errlen,
+			          "%s:%u: a key is %d bytes in padded standard base64 (%d "
+			          "characters)",
+			          name, lineno, OB_VAULT_KEY_LEN, KEY_B64_LEN);
 			return OB_EINVAL;
 		}
 		/* All zeros is a placeholder left in a template, never a random key. */
 		if (sodium_is_zero(dst, OB_VAULT_KEY_LEN)) {
-			set_err(err, errlen, "%s:%u: the key is all zeros", name, lineno);
+			ob_errbuf(err, errlen, "%s:%u: the key is all zeros", name, lineno);
 			return OB_EINVAL;
 		}
 		if (dst != v->sec->index_root) {
@@ -297,11 +289,11 @@ static ob_err parse_text(ob_vault *v, const char *text, size_t len, const char *
 		}
 	}
 	if (!have_index) {
-		set_err(err, errlen, "%s: no `index BASE64` line", name);
+		ob_errbuf(err, errlen, "%s: no `index BASE64` line", name);
 		return OB_EINVAL;
 	}
 	if (v->n == 0) {
-		set_err(err, errlen, "%s: no `KEY_ID BASE64` line", name);
+		ob_errbuf(err, errlen, "%s: no `KEY_ID BASE64` line", name);
 		return OB_EINVAL;
 	}
 	return OB_OK;
@@ -316,16 +308,16 @@ ob_err ob_vault_from_text(const char *text, size_t len, const char *name, ob_vau
 	if (name == NULL)
 		name = "master key file";
 	if (len > OB_VAULT_MAX_FILE) {
-		set_err(err, errlen, "%s: over %d bytes", name, OB_VAULT_MAX_FILE);
+		ob_errbuf(err, errlen, "%s: over %d bytes", name, OB_VAULT_MAX_FILE);
 		return OB_ETOOBIG;
 	}
 	if (!sodium_ready()) {
-		set_err(err, errlen, "%s: libsodium failed to initialise", name);
+		ob_errbuf(err, errlen, "%s: libsodium failed to initialise", name);
 		return OB_EINTERNAL;
 	}
 	ob_vault *v = vault_alloc();
 	if (v == NULL) {
-		set_err(err, errlen, "%s: out of memory", name);
+		ob_errbuf(err, errlen, "%s: out of memory", name);
 		return OB_ENOMEM;
 	}
 	ob_err rc = parse_text(v, text, len, name, err, errlen);
@@ -350,7 +342,7 @@ static ob_err read_all(int fd, char *buf, size_t cap, size_t *len, const char *p
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0) {
-			set_err(err, errlen, "%s: %s", path, strerror(errno));
+			ob_errbuf(err, errlen, "%s: %s", path, strerror(errno));
 			return OB_EIO;
 		}
 		if (r == 0)
@@ -358,7 +350,7 @@ static ob_err read_all(int fd, char *buf, size_t cap, size_t *len, const char *p
 		*len += (size_t)r;
 	}
 	/* cap is one more than the largest file accepted. */
-	set_err(err, errlen, "%s: over %d bytes", path, OB_VAULT_MAX_FILE);
+	ob_errbuf(err, errlen, "%s: over %d bytes", path, OB_VAULT_MAX_FILE);
 	return OB_ETOOBIG;
 }
 
@@ -384,7 +376,7 @@ static ob_err load_fd(int fd, const char *path, ob_vault **out, size_t *file_len
 	*out = NULL;
 	char *buf = sodium_malloc(OB_VAULT_MAX_FILE + 1);
 	if (buf == NULL) {
-		set_err(err, errlen, "%s: out of memory", path);
+		ob_errbuf(err, errlen, "%s: out of memory", path);
 		return OB_ENOMEM;
 	}
 	size_t len = 0;
@@ -404,7 +396,7 @@ ob_err ob_vault_open(const char *path, ob_vault **out, char *err, size_t errlen)
 	assert(path != NULL && out != NULL);
 	*out = NULL;
 	if (!sodium_ready()) {
-		set_err(err, errlen, "%s: libsodium failed to initialise", path);
+		ob_errbuf(err, errlen, "%s: libsodium failed to initialise", path);
 		return OB_EINTERNAL;
 	}
 	int fd = -1;
@@ -414,7 +406,7 @@ ob_err ob_vault_open(const char *path, ob_vault **out, char *err, size_t errlen)
 	/* Shared against ob_vault_rotate_file's exclusive lock: never read half an append. */
 	while (flock(fd, LOCK_SH) != 0) {
 		if (errno != EINTR) {
-			set_err(err, errlen, "%s: cannot lock: %s", path, strerror(errno));
+			ob_errbuf(err, errlen, "%s: cannot lock: %s", path, strerror(errno));
 			close(fd);
 			return OB_EIO;
 		}
@@ -476,17 +468,17 @@ ob_err ob_vault_generate_file(const char *path, const char *kid, char *err, size
 	assert(path != NULL);
 	char id[OB_VAULT_KID_SIZE];
 	if (!choose_kid(kid, id)) {
-		set_err(err, errlen, "%s: a key id is 1 to %d characters of a-z, 0-9 and '-'", path,
-		        OB_VAULT_KID_MAX);
+		ob_errbuf(err, errlen, "%s: a key id is 1 to %d characters of a-z, 0-9 and '-'",
+		          path, OB_VAULT_KID_MAX);
 		return OB_EINVAL;
 	}
 	if (!sodium_ready()) {
-		set_err(err, errlen, "%s: libsodium failed to initialise", path);
+		ob_errbuf(err, errlen, "%s: libsodium failed to initialise", path);
 		return OB_EINTERNAL;
 	}
 	char *text = sodium_malloc(sizeof(file_header) + (size_t)2 * LINE_ROOM);
 	if (text == NULL) {
-		set_err(err, errlen, "%s: out of memory", path);
+		ob_errbuf(err, errlen, "%s: out of memory", path);
 		return OB_ENOMEM;
 	}
 	memcpy(text, file_header, sizeof(file_header));
@@ -505,12 +497,12 @@ ob_err ob_vault_rotate_file(const char *path, const char *new_kid, char kid_out[
 	assert(path != NULL);
 	char id[OB_VAULT_KID_SIZE];
 	if (!choose_kid(new_kid, id)) {
-		set_err(err, errlen, "%s: a key id is 1 to %d characters of a-z, 0-9 and '-'", path,
-		        OB_VAULT_KID_MAX);
+		ob_errbuf(err, errlen, "%s: a key id is 1 to %d characters of a-z, 0-9 and '-'",
+		          path, OB_VAULT_KID_MAX);
 		return OB_EINVAL;
 	}
 	if (!sodium_ready()) {
-		set_err(err, errlen, "%s: libsodium failed to initialise", path);
+		ob_errbuf(err, errlen, "%s: libsodium failed to initialise", path);
 		return OB_EINTERNAL;
 	}
 	int fd = -1;
@@ -524,7 +516,7 @@ ob_err ob_vault_rotate_file(const char *path, const char *new_kid, char kid_out[
 	 * reading the file while the line is half written. */
 	while (flock(fd, LOCK_EX) != 0) {
 		if (errno != EINTR) {
-			set_err(err, errlen, "%s: cannot lock: %s", path, strerror(errno));
+			ob_errbuf(err, errlen, "%s: cannot lock: %s", path, strerror(errno));
 			rc = OB_EIO;
 			goto out;
 		}
@@ -536,10 +528,10 @@ ob_err ob_vault_rotate_file(const char *path, const char *new_kid, char kid_out[
 	if (rc != OB_OK)
 		goto out;
 	if (v->n == OB_VAULT_MAX_KEYS) {
-		set_err(err, errlen,
-		        "%s: already %d keys; delete the oldest lines once their data keys are "
-		        "re-wrapped",
-		        path, OB_VAULT_MAX_KEYS);
+		ob_errbuf(err, errlen,
+		          "%s: already %d keys; delete the oldest lines once their data keys are "
+		          "re-wrapped",
+		          path, OB_VAULT_MAX_KEYS);
 		rc = OB_ETOOBIG;
 		goto out;
 	}
@@ -552,13 +544,13 @@ ob_err ob_vault_rotate_file(const char *path, const char *new_kid, char kid_out[
 		for (unsigned i = 2; kid_find(v, id, strlen(id)) >= 0; i++)
 			snprintf(id, sizeof(id), "%.9s-%u", base, i % 100u);
 	} else if (kid_find(v, id, strlen(id)) >= 0) {
-		set_err(err, errlen, "%s: the key id %s is already in the file", path, id);
+		ob_errbuf(err, errlen, "%s: the key id %s is already in the file", path, id);
 		rc = OB_EEXIST;
 		goto out;
 	}
 	line = sodium_malloc(LINE_ROOM + 1);
 	if (line == NULL) {
-		set_err(err, errlen, "%s: out of memory", path);
+		ob_errbuf(err, errlen, "%s: out of memory", path);
 		rc = OB_ENOMEM;
 		goto out;
 	}
@@ -573,17 +565,17 @@ ob_err ob_vault_rotate_file(const char *path, const char *new_kid, char kid_out[
 	while (w < 0 && errno == EINTR);
 	if (w != (ssize_t)len) {
 		int e = w < 0 ? errno : ENOSPC;
-		set_err(err, errlen, "%s: cannot append: %s", path, strerror(e));
+		ob_errbuf(err, errlen, "%s: cannot append: %s", path, strerror(e));
 		if (ftruncate(fd, (off_t)file_len) != 0 || fsync(fd) != 0)
-			set_err(err, errlen,
-			        "%s: cannot append (%s) nor cut the partial line off: delete the "
-			        "last line by hand",
-			        path, strerror(e));
+			ob_errbuf(err, errlen,
+			          "%s: cannot append (%s) nor cut the partial line off: delete the "
+			          "last line by hand",
+			          path, strerror(e));
 		rc = OB_EIO;
 		goto out;
 	}
 	if (fsync(fd) != 0) {
-		set_err(err, errlen, "%s: fsync: %s", path, strerror(errno));
+		ob_errbuf(err, errlen, "%s: fsync: %s", path, strerror(errno));
 		rc = OB_EIO;
 		goto out;
 	}
