@@ -14,7 +14,8 @@
  * So rotation never waits for readers, and readers never wait for a rotation: acquire and
  * release take a read lock held for a pointer copy and an atomic increment, and a rotation
  * holds the write side of that lock only to swap one pointer, never while it touches the file.
- * Hold a lease for the call into the vault, not across a transaction or a wait.
+ * A lease blocks nobody; held long, it only keeps a replaced vault's keys in memory longer.
+ * So hold one while the vault is in use (a call, a batch of re-wraps), not for good.
  *
  * Rotation (ob_keystore_rotate) appends a fresh master key to the file (ob_vault_rotate_file),
  * opens the file again and publishes that vault: new data keys are wrapped under the new key
