@@ -16,6 +16,7 @@
 #include "base/clock.h"
 #include "base/log.h"
 #include "base/time.h"
+#include "crypto/keystore.h"
 #include "crypto/vault.h"
 #include "defaults.h"
 #include "domain/domain.h"
@@ -320,8 +321,9 @@ static int parse_args(int argc, char **argv, options *o)
  * database. Created (0600, with a warning to back it up) only together with a
  * new database: a missing key file beside an existing database is an error,
  * never a reason to make new keys that could not read a single contact.
- * Returns the vault, or NULL after logging why. */
-static ob_vault *open_master_key(const options *o, char *path, size_t n)
+ * Returns the keystore that owns the keys from then on, or NULL after
+ * logging why. */
+static ob_keystore *open_master_key(const options *o, char *path, size_t n)
 {
 	if (o->master_key != NULL) {
 		snprintf(path, n, "%s", o->master_key);
@@ -331,8 +333,8 @@ static ob_vault *open_master_key(const options *o, char *path, size_t n)
 		snprintf(path, n, "%.*s%smaster.key", dir, o->db, slash != NULL ? "/" : "");
 	}
 	char why[512];
-	ob_vault *v = NULL;
-	ob_err err = ob_vault_open(path, &v, why, sizeof(why));
+	ob_keystore *ks = NULL;
+	ob_err err = ob_keystore_open(path, &ks, why, sizeof(why));
 	if (err == OB_ENOTFOUND && access(o->db, F_OK) == 0) {
 		ob_log(OB_LOG_ERROR,
 		       "the database %s exists but its master key file %s does not: restore the "
@@ -347,16 +349,19 @@ static ob_vault *open_master_key(const options *o, char *path, size_t n)
 			       "created the master key file %s: back it up now, apart from the "
 			       "database; without it the contacts' personal data cannot be read",
 			       path);
-			err = ob_vault_open(path, &v, why, sizeof(why));
+			err = ob_keystore_open(path, &ks, why, sizeof(why));
 		}
 	}
 	if (err != OB_OK) {
 		ob_log(OB_LOG_ERROR, "%s", why);
 		return NULL;
 	}
+	ob_keystore_lease lease;
+	const ob_vault *v = ob_keystore_acquire(ks, &lease);
 	ob_log(OB_LOG_INFO, "master key file %s: %zu key(s), active %s", path,
 	       ob_vault_key_count(v), ob_vault_active_key_id(v));
-	return v;
+	ob_keystore_release(&lease);
+	return ks;
 }
 
 /* mkdir -p of the directory holding path. Returns 0 or -1 with errno. */
@@ -429,6 +434,7 @@ int main(int argc, char **argv)
 	ob_server *srv = NULL;
 	ob_store *store = NULL;
 	ob_domain *domain = NULL;
+	ob_keystore *keys = NULL; /* the master keys: the store and the domain borrow them */
 	ob_authz *authz = NULL;
 	ob_rpc_env env = {0};
 	char key_path[4096];
@@ -442,16 +448,15 @@ int main(int argc, char **argv)
 		       strerror(errno));
 		goto out;
 	}
-	if ((env.vault = open_master_key(&o, key_path, sizeof(key_path))) == NULL)
+	if ((keys = open_master_key(&o, key_path, sizeof(key_path))) == NULL)
 		goto out;
-	env.master_key_path = key_path;
-	if (ob_store_open_sqlite_vault(&store, o.db, env.vault) != OB_OK) {
+	if (ob_store_open_sqlite_keystore(&store, o.db, keys) != OB_OK) {
 		ob_log(OB_LOG_ERROR, "cannot open the database %s", o.db);
 		goto out;
 	}
 	if (o.commit_batch > 0)
 		ob_store_sqlite_set_max_batch(store, o.commit_batch);
-	if (ob_domain_create(&domain, store) != OB_OK) {
+	if (ob_domain_create(&domain, store, keys) != OB_OK) {
 		ob_log(OB_LOG_ERROR, "cannot prepare the programme in %s", o.db);
 		goto out;
 	}
@@ -491,7 +496,7 @@ out:
 	ob_authz_destroy(authz);
 	ob_domain_destroy(domain);
 	ob_store_destroy(store);
-	ob_vault_destroy(env.vault); /* the current one: a rotation replaces it */
+	ob_keystore_destroy(keys); /* last: the store and the domain borrowed it */
 	if (status == 0)
 		ob_log(OB_LOG_INFO, "stopped cleanly");
 	return status;

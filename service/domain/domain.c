@@ -126,7 +126,7 @@ static ob_err default_cohort(ob_store *store)
 	return t->ops->commit(t);
 }
 
-ob_err ob_domain_create(ob_domain **out, ob_store *store)
+ob_err ob_domain_create(ob_domain **out, ob_store *store, ob_keystore *keys)
 {
 	*out = NULL;
 	ob_err err = default_cohort(store);
@@ -136,6 +136,8 @@ ob_err ob_domain_create(ob_domain **out, ob_store *store)
 	if (d == NULL)
 		return OB_ENOMEM;
 	d->store = store;
+	d->keys = keys;
+	pthread_mutex_init(&d->rotate_mu, NULL);
 	atomic_init(&d->health, OB_OK);
 	atomic_init(&d->health_at_us, ob_clock_mono_us() - OB_STORE_HEALTH_TTL_MS * 1000);
 	pthread_mutex_init(&d->health_mu, NULL);
@@ -148,6 +150,7 @@ void ob_domain_destroy(ob_domain *d)
 	if (d == NULL)
 		return;
 	pthread_mutex_destroy(&d->health_mu);
+	pthread_mutex_destroy(&d->rotate_mu);
 	free(d);
 }
 

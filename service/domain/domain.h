@@ -28,8 +28,8 @@
 #include "base/err.h"
 #include "domain/model.h"
 
-typedef struct ob_store ob_store; /* domain/store.h: the port */
-typedef struct ob_vault ob_vault; /* crypto/vault.h; passed on to the store */
+typedef struct ob_store ob_store;       /* domain/store.h: the port */
+typedef struct ob_keystore ob_keystore; /* crypto/keystore.h: the master keys */
 
 enum { OB_MAX_OUTCOME_VIOLATIONS = 32, OB_MAX_PAGE_SIZE = 500, OB_DEFAULT_PAGE_SIZE = 50 };
 
@@ -90,9 +90,12 @@ void ob_standing_fini(ob_standing *s);
 
 typedef struct ob_domain ob_domain;
 
-/* Creates the default cohort on first use of the store. The store must
- * outlive the domain. */
-OB_NODISCARD ob_err ob_domain_create(ob_domain **out, ob_store *store);
+/* Creates the default cohort on first use of the store. keys is the
+ * keystore the store encrypts with (main.c hands both the same one), which
+ * the domain rotates (ob_domain_rotate_keys); NULL when there is none to
+ * rotate (a store with throwaway keys). Both are borrowed and must outlive
+ * the domain. */
+OB_NODISCARD ob_err ob_domain_create(ob_domain **out, ob_store *store, ob_keystore *keys);
 void ob_domain_destroy(ob_domain *d);
 
 /* Checks a submission, without touching the store: every violation goes
@@ -181,20 +184,27 @@ void ob_applications_free(ob_application *list, size_t n);
 
 enum { OB_REWRAP_BATCH = 500 };
 
-/* Key rotation without downtime: makes vault_new the store's vault (it must
- * hold every master key a data key is wrapped under: a rotated file keeps the
- * old lines), then re-wraps the data keys under its active key in write
- * transactions of OB_REWRAP_BATCH, until none is left. Reads and writes go
- * on between the batches; new applications already use the new key. *old
- * gets the previous vault, unused once this returns, for the caller to
- * destroy (NULL when the store owned it); *rewrapped the number of data keys
- * re-wrapped, *failed the number that could not be (missing master key or
- * damaged: logged by seq, left as they were). vault_new is not NULL, and the
- * swap always happens: on a failure half-way it stands (with *old set) and a
- * new call carries on. Calls must not overlap (the caller serialises
- * rotations). */
-OB_NODISCARD ob_err ob_domain_rotate_keys(ob_domain *d, ob_vault *vault_new, ob_vault **old,
-                                          size_t *rewrapped, size_t *failed, ob_outcome *o);
+enum { OB_KEY_ID_SIZE = 17 }; /* a master key id and its NUL: OB_VAULT_KID_SIZE */
+
+/* Key rotation without downtime. The domain's keystore appends a master key
+ * to its file and publishes the vault it opens from it (crypto/keystore.h),
+ * so new data keys are wrapped under the new key at once; then the stored
+ * data keys are re-wrapped under it in write transactions of
+ * OB_REWRAP_BATCH, until none is left. Reads and writes go on between the
+ * batches, and reads never wait for the rotation. Logged.
+ *
+ * kid gets the new active key id once it is published, and stays empty if
+ * the rotation failed before (then nothing changed). *rewrapped gets the
+ * number of data keys re-wrapped, *failed the number that could not be
+ * (missing master key or damaged: logged by seq, left as they were); o says
+ * how many. Returns OB_OK, also with failures counted; OB_EPRECOND when the
+ * domain has no keystore with a key file (nothing to rotate); the keystore's
+ * error when nothing was published (o says why); the store's error when a
+ * batch fails half-way: the new key stands, and a new call carries on.
+ * Rotations run one at a time per domain (a second call waits). Blocks on
+ * the key file and the store. */
+OB_NODISCARD ob_err ob_domain_rotate_keys(ob_domain *d, char kid[OB_KEY_ID_SIZE], size_t *rewrapped,
+                                          size_t *failed, ob_outcome *o);
 
 /* Whether the store can be reached now (store.h, ping), as a health check
  * asks. The answer is kept for OB_STORE_HEALTH_TTL_MS, so that probes cost

@@ -28,6 +28,8 @@
 
 struct ob_domain {
 	ob_store *store;
+	ob_keystore *keys;         /* borrowed; NULL: no key rotation */
+	pthread_mutex_t rotate_mu; /* one ob_domain_rotate_keys at a time */
 	/* ob_domain_store_health: the last answer, when it was had (monotonic),
 	 * and who is asking the store now. */
 	_Atomic int health;

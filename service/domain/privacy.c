@@ -13,6 +13,7 @@
 #include "base/clock.h"
 #include "base/log.h"
 #include "base/utf8.h"
+#include "crypto/keystore.h"
 #include "domain/domain.h"
 #include "domain/internal.h"
 #include "domain/store.h"
@@ -198,27 +199,55 @@ static ob_err rewrap_txn(ob_txn *t, void *arg)
 	                            &x->last);
 }
 
-ob_err ob_domain_rotate_keys(ob_domain *d, ob_vault *vault_new, ob_vault **old, size_t *rewrapped,
-                             size_t *failed, ob_outcome *o)
+_Static_assert((int)OB_KEY_ID_SIZE == (int)OB_VAULT_KID_SIZE, "a master key id");
+
+/* One short write per batch: other writes queue behind a batch, not behind
+ * the whole rotation, and reads never wait. */
+static ob_err rewrap_all(ob_domain *d, size_t *rewrapped, size_t *failed, ob_outcome *o)
 {
-	*rewrapped = 0;
-	*failed = 0;
-	ob_err err = d->store->ops->set_vault(d->store, vault_new, old);
-	if (err != OB_OK)
-		return ob_dom_store_failed(o, err);
-	/* One short write per batch: other writes queue behind a batch, not
-	 * behind the whole rotation, and reads never wait. */
 	rewrap_op x = {.after = 0};
 	for (;;) {
-		err = ob_dom_write(d, rewrap_txn, &x, o);
+		ob_err err = ob_dom_write(d, rewrap_txn, &x, o);
 		if (err != OB_OK)
 			return err;
 		*rewrapped += x.rewrapped;
 		*failed += x.failed;
 		if (x.last == x.after)
-			break;
+			return OB_OK;
 		x.after = x.last;
 	}
+}
+
+ob_err ob_domain_rotate_keys(ob_domain *d, char kid[OB_KEY_ID_SIZE], size_t *rewrapped,
+                             size_t *failed, ob_outcome *o)
+{
+	kid[0] = '\0';
+	*rewrapped = 0;
+	*failed = 0;
+	if (d->keys == NULL || !ob_keystore_can_rotate(d->keys)) {
+		ob_dom_say(o, "this server has no master key file (--master-key): nothing to "
+		              "rotate");
+		return OB_EPRECOND;
+	}
+	/* Serialised: a second rotation waits for the first one's batches, so
+	 * that the two do not re-wrap the same keys twice over and each reports
+	 * its own counts. */
+	pthread_mutex_lock(&d->rotate_mu);
+	char why[512] = "";
+	ob_err err = ob_keystore_rotate(d->keys, kid, why, sizeof(why));
+	if (err != OB_OK) {
+		pthread_mutex_unlock(&d->rotate_mu);
+		ob_log(OB_LOG_ERROR, "key rotation: %s", why);
+		ob_dom_say(o, "key rotation failed: %s", why);
+		return err;
+	}
+	err = rewrap_all(d, rewrapped, failed, o);
+	pthread_mutex_unlock(&d->rotate_mu);
+	ob_log(OB_LOG_INFO,
+	       "key rotation: active master key %s; %zu data keys re-wrapped, %zu failed", kid,
+	       *rewrapped, *failed);
+	if (err != OB_OK)
+		return err;
 	if (*failed > 0)
 		ob_dom_say(o, "%zu data key%s could not be re-wrapped (see the server log)",
 		           *failed, *failed > 1 ? "s" : "");

@@ -19,7 +19,10 @@
  * uniqueness conflict, OB_EIO/OB_ECORRUPT/OB_EUNAVAIL from the database.
  *
  * Personal data: the store encrypts the contact's name, e-mail and phone
- * with the vault it holds (crypto/vault.h): a data key per application,
+ * with the current vault of the keystore it borrows (crypto/keystore.h,
+ * given to its constructor by main.c; a key rotation replaces that vault
+ * while the store serves, and the store never holds one beyond a call
+ * into it): a data key per application,
  * wrapped under the active master key, each field sealed under it and bound
  * to the application id and the field name, and a keyed blind index of the
  * e-mail for lookups. The notes of the history (ob_state_change.note) are
@@ -45,7 +48,6 @@
 
 typedef struct ob_store ob_store;
 typedef struct ob_txn ob_txn;
-typedef struct ob_vault ob_vault; /* crypto/vault.h; the domain only passes it on */
 
 enum { OB_STORE_INDEX_LEN = 32 }; /* a blind index: OB_VAULT_INDEX_LEN */
 
@@ -186,17 +188,8 @@ typedef struct ob_store_ops {
 	 * OB_ECORRUPT. For health checks: about a hundred microseconds, waits
 	 * for no write and at most a second for a lock; any thread. */
 	ob_err (*ping)(ob_store *s);
-	/* The blind index of an e-mail under the store's vault. */
+	/* The blind index of an e-mail under the current vault. */
 	void (*email_index)(ob_store *s, const char *email, uint8_t out[OB_STORE_INDEX_LEN]);
-	/* Makes v the vault of the store: new data keys are wrapped under v's
-	 * active key and reads unwrap with v, which must hold every master key
-	 * still named by a row (a rotation appends a key, so the new file holds
-	 * the old ones). Waits for the write in progress and for readers that
-	 * are decrypting; once it returns nothing uses the previous vault any
-	 * more. *old gets the previous vault for the caller to destroy, or NULL
-	 * when the store made that one itself (store/sqlite.h: ob_store_open_sqlite). v is
-	 * borrowed: it must outlive the store or the next set_vault. */
-	ob_err (*set_vault)(ob_store *s, ob_vault *v, ob_vault **old);
 } ob_store_ops;
 
 /* Every store and transaction starts with its ops, so that the generic
@@ -212,11 +205,6 @@ static inline void ob_store_destroy(ob_store *s)
 {
 	if (s != NULL)
 		s->ops->destroy(s);
-}
-
-static inline OB_NODISCARD ob_err ob_store_set_vault(ob_store *s, ob_vault *v, ob_vault **old)
-{
-	return s->ops->set_vault(s, v, old);
 }
 
 #endif

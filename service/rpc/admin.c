@@ -5,7 +5,6 @@
  * trail with who, from where, the application id or a count, and never the
  * personal data itself (an export by e-mail is recorded without the e-mail).
  */
-#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,18 +15,12 @@
 #include "base/clock.h"
 #include "base/log.h"
 #include "base/utf8.h"
-#include "crypto/vault.h"
 #include "domain/domain.h"
 #include "onboard/v1/admin.pb-c.h"
 #include "rpc/convert.h"
 #include "rpc/handlers.h"
 
 typedef ProtobufCMessage msg;
-
-/* Rotations are serialised: each appends a key, swaps the vault and re-wraps;
- * two at once would race on env->vault. One lock per process is enough
- * (one server per process). */
-static pthread_mutex_t rotate_mu = PTHREAD_MUTEX_INITIALIZER;
 
 static ob_err no_domain(ob_call *call)
 {
@@ -173,50 +166,26 @@ static ob_err export_contact(ob_call *call, const msg *req, msg **resp)
 static ob_err rotate_keys(ob_call *call, const msg *req, msg **resp)
 {
 	(void)req;
-	ob_rpc_env *env = call->env;
+	const ob_rpc_env *env = call->env;
 	if (env->domain == NULL)
 		return no_domain(call);
-	if (env->master_key_path == NULL || env->vault == NULL)
-		return ob_call_fail(call, OB_EPRECOND,
-		                    "this server has no master key file (--master-key): nothing to "
-		                    "rotate");
 	Onboard__V1__RotateKeysResponse *m =
 	        ob_arena_message(&call->arena, &onboard__v1__rotate_keys_response__descriptor);
 	if (m == NULL)
 		return OB_ENOMEM;
-	char why[512] = "";
-	char kid[OB_VAULT_KID_SIZE] = "";
-	ob_vault *nv = NULL, *old = NULL;
+	char kid[OB_KEY_ID_SIZE];
 	size_t rewrapped = 0, failed = 0;
 	ob_outcome o;
 	ob_outcome_init(&o);
-
-	pthread_mutex_lock(&rotate_mu);
-	/* The file first: a key that is in the file before any data key is
-	 * wrapped under it can never be lost by a crash. */
-	ob_err err = ob_vault_rotate_file(env->master_key_path, NULL, kid, why, sizeof(why));
-	if (err == OB_OK)
-		err = ob_vault_open(env->master_key_path, &nv, why, sizeof(why));
-	if (err != OB_OK) {
-		pthread_mutex_unlock(&rotate_mu);
-		ob_log(OB_LOG_ERROR, "key rotation: %s", why);
+	ob_err err = ob_domain_rotate_keys(env->domain, kid, &rewrapped, &failed, &o);
+	/* Every rotation tried is audited; a server without a key file
+	 * (OB_EPRECOND) has nothing to try. */
+	if (kid[0] != '\0')
+		audit(call, "keys.rotate", "active key %s; %zu re-wrapped, %zu failed%s%s", kid,
+		      rewrapped, failed,
+		      err == OB_OK ? "" : "; stopped: ", err == OB_OK ? "" : ob_strerror(err));
+	else if (err != OB_EPRECOND)
 		audit(call, "keys.rotate", "failed: %s", ob_strerror(err));
-		ob_outcome_fini(&o);
-		return ob_call_fail(call, err, "key rotation failed: %s", why);
-	}
-	err = ob_domain_rotate_keys(env->domain, nv, &old, &rewrapped, &failed, &o);
-	/* The swap always happens (domain.h): nv is the store's vault now, and
-	 * nothing uses the previous one any more. */
-	env->vault = nv;
-	ob_vault_destroy(old);
-	snprintf(kid, sizeof(kid), "%s", ob_vault_active_key_id(nv));
-	pthread_mutex_unlock(&rotate_mu);
-
-	ob_log(OB_LOG_INFO,
-	       "key rotation: active master key %s; %zu data keys re-wrapped, %zu failed", kid,
-	       rewrapped, failed);
-	audit(call, "keys.rotate", "active key %s; %zu re-wrapped, %zu failed%s%s", kid, rewrapped,
-	      failed, err == OB_OK ? "" : "; stopped: ", err == OB_OK ? "" : ob_strerror(err));
 	if (err != OB_OK) {
 		err = ob_rpc_report(call, err, &o);
 		ob_outcome_fini(&o);

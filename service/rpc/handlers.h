@@ -15,24 +15,14 @@
 
 typedef struct ob_domain ob_domain;
 typedef struct ob_authz ob_authz;
-typedef struct ob_vault ob_vault;
 
-/* Shared by every call; ob_call.env points here. Read-only while serving,
- * except vault (below). */
+/* Shared by every call; ob_call.env points here. Read-only while serving.
+ * The master keys are not here: the domain rotates them (its keystore,
+ * crypto/keystore.h). */
 typedef struct ob_rpc_env {
 	const ob_dispatch *dispatch;
 	ob_domain *domain; /* NULL in tests that serve only health and reflection */
 	ob_authz *authz;   /* NULL: no authentication (tests) */
-	/* The master key file and the vault read from it, which the store
-	 * holds. Admin/RotateKeys appends a key to the file, opens it again,
-	 * swaps the new vault into the store, destroys the previous one (the
-	 * store guarantees nobody uses it once the swap returns) and sets
-	 * vault; rotations are serialised inside rpc/admin.c, and nothing else
-	 * reads vault while serving. So after the server has stopped, main
-	 * destroys env.vault (the current one, not the one it opened), after
-	 * the store. NULL path: RotateKeys answers FAILED_PRECONDITION. */
-	const char *master_key_path;
-	ob_vault *vault;
 } ob_rpc_env;
 
 /* Adds Health, Reflection, Onboarding and Admin to d with their handlers. */

@@ -17,11 +17,11 @@
  * after the WAL is fsync'd: an acknowledged write survives kill -9 and power
  * loss. Statements are prepared once per connection and cached.
  *
- * Personal data: the contact's fields are sealed with the vault (see
- * sqlite_contacts.c). The vault pointer can be swapped while serving (a key
- * rotation): whoever uses it holds vault_lock shared just for the call into
- * the vault, and the swap holds the write mutex and vault_lock exclusive, so
- * that once it returns the previous vault is unused and can be destroyed.
+ * Personal data: the contact's fields are sealed with the current vault of
+ * the keystore the store borrows (see sqlite_contacts.c). A key rotation
+ * replaces that vault while serving (crypto/keystore.h); whoever uses it
+ * holds a lease just for the call into the vault, so the store never sees a
+ * vault go away under it and never waits for a rotation.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -211,28 +211,27 @@ void ob_store_sqlite_set_max_batch(ob_store *base, unsigned n)
 	pthread_mutex_unlock(&s->queue_mu);
 }
 
-/* Opens the store with vault; owned: the store destroys it (also on failure). */
-static ob_err open_store(ob_store **out, const char *path, ob_vault *vault, bool owned)
+/* Opens the store with keys; owned: the store destroys them (also on failure). */
+static ob_err open_store(ob_store **out, const char *path, ob_keystore *keys, bool owned)
 {
 	*out = NULL;
 	if (sqlite3_threadsafe() == 0) {
 		ob_log(OB_LOG_ERROR, "sqlite was built without thread support");
 		if (owned)
-			ob_vault_destroy(vault);
+			ob_keystore_destroy(keys);
 		return OB_EINTERNAL;
 	}
 	sq_store *s = calloc(1, sizeof(*s));
 	if (s == NULL || (s->path = strdup(path)) == NULL) {
 		free(s);
 		if (owned)
-			ob_vault_destroy(vault);
+			ob_keystore_destroy(keys);
 		return OB_ENOMEM;
 	}
 	s->base.ops = &sqlite_ops;
 	s->max_batch = MAX_BATCH;
-	s->vault = vault;
-	s->owned_vault = owned ? vault : NULL;
-	pthread_rwlock_init(&s->vault_lock, NULL);
+	s->keys = keys;
+	s->owned_keys = owned ? keys : NULL;
 	pthread_mutex_init(&s->write_mu, NULL);
 	pthread_mutex_init(&s->pool_mu, NULL);
 	pthread_mutex_init(&s->queue_mu, NULL);
@@ -259,13 +258,13 @@ static ob_err open_store(ob_store **out, const char *path, ob_vault *vault, bool
 	return OB_OK;
 }
 
-ob_err ob_store_open_sqlite_vault(ob_store **out, const char *path, ob_vault *vault)
+ob_err ob_store_open_sqlite_keystore(ob_store **out, const char *path, ob_keystore *keys)
 {
-	if (vault == NULL) {
+	if (keys == NULL) {
 		*out = NULL;
 		return OB_EINVAL;
 	}
-	return open_store(out, path, vault, false);
+	return open_store(out, path, keys, false);
 }
 
 ob_err ob_store_open_sqlite(ob_store **out, const char *path)
@@ -274,6 +273,7 @@ ob_err ob_store_open_sqlite(ob_store **out, const char *path)
 	static const char *const kids[] = {"ephemeral"};
 	uint8_t keys[1][OB_VAULT_KEY_LEN], index_key[OB_VAULT_KEY_LEN];
 	ob_vault *v = NULL;
+	ob_keystore *ks = NULL;
 	*out = NULL;
 	if (sodium_init() < 0)
 		return OB_EINTERNAL;
@@ -283,9 +283,11 @@ ob_err ob_store_open_sqlite(ob_store **out, const char *path)
 	                                index_key, &v);
 	sodium_memzero(keys, sizeof(keys));
 	sodium_memzero(index_key, sizeof(index_key));
+	if (err == OB_OK)
+		err = ob_keystore_create(v, &ks); /* takes v */
 	if (err != OB_OK)
 		return err;
-	return open_store(out, path, v, true);
+	return open_store(out, path, ks, true);
 }
 
 static void sq_destroy(ob_store *base)
@@ -314,8 +316,7 @@ static void sq_destroy(ob_store *base)
 		conn_close(&s->writer);
 	pthread_mutex_destroy(&s->write_mu);
 	pthread_mutex_destroy(&s->pool_mu);
-	pthread_rwlock_destroy(&s->vault_lock);
-	ob_vault_destroy(s->owned_vault);
+	ob_keystore_destroy(s->owned_keys);
 	free(s->path);
 	free(s);
 }
@@ -543,24 +544,6 @@ static ob_err sq_ping(ob_store *base)
 	return sq_from_sqlite(rc);
 }
 
-static ob_err sq_set_vault(ob_store *base, ob_vault *v, ob_vault **old)
-{
-	sq_store *s = (sq_store *)base;
-	*old = NULL;
-	if (v == NULL)
-		return OB_EINVAL;
-	/* The write mutex first, as every writer takes them: no write is half
-	 * done under the previous vault when the swap happens. */
-	pthread_mutex_lock(&s->write_mu);
-	pthread_rwlock_wrlock(&s->vault_lock);
-	ob_vault *prev = s->vault;
-	s->vault = v;
-	pthread_rwlock_unlock(&s->vault_lock);
-	pthread_mutex_unlock(&s->write_mu);
-	*old = prev != s->owned_vault ? prev : NULL;
-	return OB_OK;
-}
-
 static const ob_store_ops sqlite_ops = {
         .name = "sqlite",
         .destroy = sq_destroy,
@@ -602,5 +585,4 @@ static const ob_store_ops sqlite_ops = {
         .checkpoint = sq_checkpoint,
         .ping = sq_ping,
         .email_index = sq_email_index,
-        .set_vault = sq_set_vault,
 };

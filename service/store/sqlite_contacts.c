@@ -9,8 +9,9 @@
  * wrapped key goes, and with it everything sealed under it. A rotation
  * re-wraps the data keys under the new active master key.
  *
- * The vault pointer can be swapped while serving (sqlite.c, set_vault):
- * whoever uses it holds vault_lock shared just for the call into the vault.
+ * The vault is the keystore's, which a rotation replaces while serving
+ * (crypto/keystore.h): whoever uses it holds a lease just for the call into
+ * the vault.
  * Data keys only live on the stack of the function that unwrapped them and
  * are wiped before it returns.
  */
@@ -57,9 +58,10 @@ ob_err sq_unwrap(sq_store *st, const char *kid, const void *wrapped, int len,
 		sodium_memzero(dk, OB_VAULT_KEY_LEN);
 		return OB_ECORRUPT;
 	}
-	pthread_rwlock_rdlock(&st->vault_lock);
-	ob_err err = ob_vault_unwrap(st->vault, kid, wrapped, (size_t)len, dk);
-	pthread_rwlock_unlock(&st->vault_lock);
+	ob_keystore_lease lease;
+	const ob_vault *v = ob_keystore_acquire(st->keys, &lease);
+	ob_err err = ob_vault_unwrap(v, kid, wrapped, (size_t)len, dk);
+	ob_keystore_release(&lease);
 	return err;
 }
 
@@ -130,12 +132,12 @@ _Static_assert((int)OB_STORE_INDEX_LEN == (int)OB_VAULT_INDEX_LEN, "blind index 
 static ob_err seal_contact(sq_store *st, const ob_application *a, sealed_contact *out)
 {
 	uint8_t dk[OB_VAULT_KEY_LEN];
-	pthread_rwlock_rdlock(&st->vault_lock);
-	ob_err err =
-	        ob_vault_new_data_key(st->vault, dk, out->wrapped, &out->wrapped_len, out->kid);
+	ob_keystore_lease lease;
+	const ob_vault *v = ob_keystore_acquire(st->keys, &lease);
+	ob_err err = ob_vault_new_data_key(v, dk, out->wrapped, &out->wrapped_len, out->kid);
 	if (err == OB_OK)
-		ob_vault_blind_index(st->vault, a->contact.email, out->index);
-	pthread_rwlock_unlock(&st->vault_lock);
+		ob_vault_blind_index(v, a->contact.email, out->index);
+	ob_keystore_release(&lease);
 	ob_contact c = a->contact; /* a copy, to reach the fields by number */
 	for (int f = 0; err == OB_OK && f < F_COUNT; f++) {
 		size_t cap;
@@ -270,9 +272,9 @@ ob_err sq_apps_by_email(ob_txn *base, const uint8_t index[OB_STORE_INDEX_LEN], o
 void sq_email_index(ob_store *base, const char *email, uint8_t out[OB_STORE_INDEX_LEN])
 {
 	sq_store *s = (sq_store *)base;
-	pthread_rwlock_rdlock(&s->vault_lock);
-	ob_vault_blind_index(s->vault, email, out);
-	pthread_rwlock_unlock(&s->vault_lock);
+	ob_keystore_lease lease;
+	ob_vault_blind_index(ob_keystore_acquire(s->keys, &lease), email, out);
+	ob_keystore_release(&lease);
 }
 
 /* ---- rotation ------------------------------------------------------------- */
@@ -297,18 +299,15 @@ static void read_wrapped_key(sq_txn *t, sqlite3_stmt *s, void *item, void *ctx)
 		memcpy(k->wrapped, sqlite3_column_blob(s, 2), k->len);
 }
 
-/* Re-wraps k under the active master key: OB_OK, or OB_EPRECOND when k
- * cannot be unwrapped (logged, left as it is), or the store's error. */
-static ob_err rewrap_one(sq_txn *t, const wrapped_key *k)
+/* Re-wraps k under the active master key of v: OB_OK, or OB_EPRECOND when
+ * k cannot be unwrapped (logged, left as it is), or the store's error. */
+static ob_err rewrap_one(sq_txn *t, const ob_vault *v, const wrapped_key *k)
 {
-	sq_store *st = t->store;
 	uint8_t out[OB_VAULT_WRAPPED_LEN];
 	size_t out_len;
 	char kid[OB_VAULT_KID_SIZE];
-	pthread_rwlock_rdlock(&st->vault_lock);
-	ob_err rw = ob_vault_rewrap(st->vault, k->kid, k->wrapped,
-	                            k->len > sizeof(k->wrapped) ? 0 : k->len, out, &out_len, kid);
-	pthread_rwlock_unlock(&st->vault_lock);
+	ob_err rw = ob_vault_rewrap(v, k->kid, k->wrapped, k->len > sizeof(k->wrapped) ? 0 : k->len,
+	                            out, &out_len, kid);
 	if (rw != OB_OK) {
 		ob_log(OB_LOG_ERROR,
 		       "store: the data key of application seq %lld (master key %s) cannot be "
@@ -332,15 +331,16 @@ ob_err sq_rewrap_batch(ob_txn *base, int64_t after_seq, size_t limit, size_t *re
 	*last_seq = after_seq;
 	if (limit == 0)
 		return OB_OK;
-	char active[OB_VAULT_KID_SIZE];
-	pthread_rwlock_rdlock(&t->store->vault_lock);
-	snprintf(active, sizeof(active), "%s", ob_vault_active_key_id(t->store->vault));
-	pthread_rwlock_unlock(&t->store->vault_lock);
-
 	/* Read the batch first, then update: no update under a running scan. */
 	void *list;
 	size_t n;
 	PREP(t, ST_REWRAP_SCAN);
+	/* One vault for the whole batch, so that the scan and the re-wraps
+	 * agree on the active key. */
+	ob_keystore_lease lease;
+	const ob_vault *v = ob_keystore_acquire(t->store->keys, &lease);
+	char active[OB_VAULT_KID_SIZE];
+	snprintf(active, sizeof(active), "%s", ob_vault_active_key_id(v));
 	sqlite3_bind_int64(s, 1, after_seq);
 	sq_bind_text(s, 2, active);
 	sqlite3_bind_int64(s, 3, (sqlite3_int64)limit);
@@ -349,7 +349,7 @@ ob_err sq_rewrap_batch(ob_txn *base, int64_t after_seq, size_t limit, size_t *re
 	wrapped_key *keys = list;
 	for (size_t i = 0; err == OB_OK && i < n; i++) {
 		*last_seq = keys[i].seq;
-		err = rewrap_one(t, &keys[i]);
+		err = rewrap_one(t, v, &keys[i]);
 		if (err == OB_OK) {
 			(*rewrapped)++;
 		} else if (err == OB_EPRECOND) {
@@ -357,6 +357,7 @@ ob_err sq_rewrap_batch(ob_txn *base, int64_t after_seq, size_t limit, size_t *re
 			err = OB_OK;
 		}
 	}
+	ob_keystore_release(&lease);
 	free(keys);
 	return err;
 }

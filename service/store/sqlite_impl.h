@@ -39,6 +39,7 @@
 #include <sqlite3.h>
 
 #include "base/err.h"
+#include "crypto/keystore.h"
 #include "crypto/vault.h"
 #include "domain/store.h"
 
@@ -410,10 +411,11 @@ typedef struct sq_store {
 	unsigned max_batch;
 	pthread_t writer_thread;
 
-	/* The vault: borrowed (open_sqlite_vault, set_vault) or owned_vault. */
-	pthread_rwlock_t vault_lock; /* shared while calling into vault; exclusive to swap it */
-	ob_vault *vault;
-	ob_vault *owned_vault; /* the throwaway of ob_store_open_sqlite, destroyed with the store */
+	/* The master keys: borrowed (ob_store_open_sqlite_keystore), or owned
+	 * (the throwaway of ob_store_open_sqlite, destroyed with the store).
+	 * Every call into a vault holds a lease on it (crypto/keystore.h). */
+	ob_keystore *keys;
+	ob_keystore *owned_keys;
 } sq_store;
 
 typedef struct sq_txn {

@@ -23,6 +23,7 @@
 
 #include "base/clock.h"
 #include "base/utf8.h"
+#include "crypto/keystore.h"
 #include "crypto/vault.h"
 #include "domain/calendar.h"
 #include "domain/domain.h"
@@ -35,23 +36,25 @@
 typedef struct fx {
 	char dir[256];
 	char db[300];
-	ob_vault *vault; /* the same one for every open: the contacts stay readable */
+	ob_keystore *keys; /* the same one for every open: the contacts stay readable */
 	ob_store *store;
 	ob_domain *d;
 } fx;
 
-/* A vault of random keys, as a master key file would give. */
-static ob_vault *test_vault(void)
+/* A keystore of random keys, as a master key file would give. */
+static ob_keystore *test_keys(void)
 {
 	static const char *const kids[] = {"test"};
 	uint8_t keys[1][OB_VAULT_KEY_LEN], index_key[OB_VAULT_KEY_LEN];
 	randombytes_buf(keys, sizeof(keys));
 	randombytes_buf(index_key, sizeof(index_key));
 	ob_vault *v = NULL;
+	ob_keystore *ks = NULL;
 	if (ob_vault_from_keys(kids, (const uint8_t(*)[OB_VAULT_KEY_LEN])keys, 1, index_key, &v) !=
-	    OB_OK)
+	            OB_OK ||
+	    ob_keystore_create(v, &ks) != OB_OK)
 		return NULL;
-	return v;
+	return ks;
 }
 
 static int64_t at(const char *rfc3339)
@@ -64,8 +67,8 @@ static int64_t at(const char *rfc3339)
 
 static void fx_open(fx *f)
 {
-	assert_int_equal(ob_store_open_sqlite_vault(&f->store, f->db, f->vault), OB_OK);
-	assert_int_equal(ob_domain_create(&f->d, f->store), OB_OK);
+	assert_int_equal(ob_store_open_sqlite_keystore(&f->store, f->db, f->keys), OB_OK);
+	assert_int_equal(ob_domain_create(&f->d, f->store, f->keys), OB_OK);
 }
 
 static void fx_close(fx *f)
@@ -88,11 +91,11 @@ static int setup(void **state)
 	snprintf(f->db, sizeof(f->db), "%s/onboard.db", f->dir);
 	/* Mid-lockdown, a Friday: every test starts here unless it moves the clock. */
 	ob_clock_set_now_ms(at("2020-11-20T12:00:00Z"));
-	if ((f->vault = test_vault()) == NULL ||
-	    ob_store_open_sqlite_vault(&f->store, f->db, f->vault) != OB_OK ||
-	    ob_domain_create(&f->d, f->store) != OB_OK) {
+	if ((f->keys = test_keys()) == NULL ||
+	    ob_store_open_sqlite_keystore(&f->store, f->db, f->keys) != OB_OK ||
+	    ob_domain_create(&f->d, f->store, f->keys) != OB_OK) {
 		ob_store_destroy(f->store);
-		ob_vault_destroy(f->vault);
+		ob_keystore_destroy(f->keys);
 		rmdir(f->dir);
 		free(f);
 		return -1;
@@ -105,7 +108,7 @@ static int teardown(void **state)
 {
 	fx *f = *state;
 	fx_close(f);
-	ob_vault_destroy(f->vault);
+	ob_keystore_destroy(f->keys);
 	ob_test_remove_db(f->db);
 	rmdir(f->dir);
 	free(f);

@@ -25,6 +25,7 @@
 #include <sodium.h>
 
 #include "base/clock.h"
+#include "crypto/keystore.h"
 #include "crypto/vault.h"
 #include "domain/calendar.h"
 #include "domain/domain.h"
@@ -106,7 +107,7 @@ typedef struct run {
 	char what[160]; /* the current operation, for failure messages */
 	char dir[256];
 	char db[300];
-	ob_vault *vault; /* made at the first open, kept for the reopen */
+	ob_keystore *keys; /* made at the first open, kept for the reopen */
 	ob_store *store;
 	ob_domain *d;
 	model m;
@@ -143,20 +144,22 @@ static uint32_t below(run *r, uint32_t n)
 
 static void open_store(run *r)
 {
-	if (r->vault == NULL) {
+	if (r->keys == NULL) {
 		/* Random keys, the same for every open: the contacts stay readable. */
 		static const char *const kids[] = {"test"};
 		uint8_t keys[1][OB_VAULT_KEY_LEN], index_key[OB_VAULT_KEY_LEN];
 		randombytes_buf(keys, sizeof(keys));
 		randombytes_buf(index_key, sizeof(index_key));
+		ob_vault *v = NULL;
 		CHECK(r,
 		      ob_vault_from_keys(kids, (const uint8_t(*)[OB_VAULT_KEY_LEN])keys, 1,
-		                         index_key, &r->vault) == OB_OK,
+		                         index_key, &v) == OB_OK &&
+		              ob_keystore_create(v, &r->keys) == OB_OK,
 		      "cannot make a vault");
 	}
-	CHECK(r, ob_store_open_sqlite_vault(&r->store, r->db, r->vault) == OB_OK, "cannot open %s",
-	      r->db);
-	CHECK(r, ob_domain_create(&r->d, r->store) == OB_OK, "cannot create the domain");
+	CHECK(r, ob_store_open_sqlite_keystore(&r->store, r->db, r->keys) == OB_OK,
+	      "cannot open %s", r->db);
+	CHECK(r, ob_domain_create(&r->d, r->store, r->keys) == OB_OK, "cannot create the domain");
 }
 
 static void close_store(run *r)
@@ -187,7 +190,7 @@ static int teardown(void **state)
 {
 	run *r = *state;
 	close_store(r);
-	ob_vault_destroy(r->vault);
+	ob_keystore_destroy(r->keys);
 	ob_test_remove_db(r->db);
 	rmdir(r->dir);
 	free(r);

@@ -30,6 +30,7 @@
 
 #include "base/clock.h"
 #include "base/utf8.h"
+#include "crypto/keystore.h"
 #include "crypto/vault.h"
 #include "domain/calendar.h"
 #include "domain/domain.h"
@@ -43,7 +44,7 @@ typedef struct fx {
 	char dir[256];
 	char db[300];
 	char key[300];
-	ob_vault *vault;
+	ob_keystore *keys;
 	ob_store *store;
 	ob_domain *d;
 } fx;
@@ -51,23 +52,32 @@ typedef struct fx {
 static void fx_open(fx *f)
 {
 	char why[256];
-	if (f->vault == NULL && ob_vault_open(f->key, &f->vault, why, sizeof(why)) != OB_OK)
+	if (f->keys == NULL && ob_keystore_open(f->key, &f->keys, why, sizeof(why)) != OB_OK)
 		fail_msg("cannot open the key file: %s", why);
-	assert_int_equal(ob_store_open_sqlite_vault(&f->store, f->db, f->vault), OB_OK);
-	assert_int_equal(ob_domain_create(&f->d, f->store), OB_OK);
+	assert_int_equal(ob_store_open_sqlite_keystore(&f->store, f->db, f->keys), OB_OK);
+	assert_int_equal(ob_domain_create(&f->d, f->store, f->keys), OB_OK);
 }
 
-/* Closes the store; with forget_vault, the vault too (the next open reads the file again). */
-static void fx_close(fx *f, bool forget_vault)
+/* Closes the store; with forget_keys, the keystore too (the next open reads the file again). */
+static void fx_close(fx *f, bool forget_keys)
 {
 	ob_domain_destroy(f->d);
 	f->d = NULL;
 	ob_store_destroy(f->store);
 	f->store = NULL;
-	if (forget_vault) {
-		ob_vault_destroy(f->vault);
-		f->vault = NULL;
+	if (forget_keys) {
+		ob_keystore_destroy(f->keys);
+		f->keys = NULL;
 	}
+}
+
+/* The number of master keys of the current vault. */
+static size_t key_count(fx *f)
+{
+	ob_keystore_lease lease;
+	size_t n = ob_vault_key_count(ob_keystore_acquire(f->keys, &lease));
+	ob_keystore_release(&lease);
+	return n;
 }
 
 static int setup(void **state)
@@ -880,9 +890,18 @@ static void drop_key_line(fx *f, const char *kid)
 	free(text);
 }
 
+/* Counts the contacts whose data key is wrapped under kid (or, with other, under another). */
+static int64_t wrapped_under(fx *f, const char *kid, bool other)
+{
+	char sql[160];
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM contact WHERE dk_kid %s '%s'",
+	         other ? "!=" : "=", kid);
+	return raw_int(f, sql, 0);
+}
+
 /* Rotation re-wraps every data key (not the erased one) to the new kid in batches while reads
  * go on; everything stays readable, also after reopening with the rotated file, and still
- * once the old key line is deleted. */
+ * once the old key lines are deleted. */
 static void test_rotation(void **state)
 {
 	fx *f = *state;
@@ -898,14 +917,7 @@ static void test_rotation(void **state)
 	ob_application e;
 	assert_int_equal(erase(f, ids[erased], "", "dpo", &e), OB_OK);
 	ob_application_fini(&e);
-	assert_int_equal(raw_int(f, "SELECT count(*) FROM contact WHERE dk_kid = 'k1'", 0),
-	                 N_ROTATE - 1);
-
-	char why[256], kid[OB_VAULT_KID_SIZE];
-	assert_int_equal(ob_vault_rotate_file(f->key, "k2", kid, why, sizeof(why)), OB_OK);
-	assert_string_equal(kid, "k2");
-	ob_vault *v2 = NULL;
-	assert_int_equal(ob_vault_open(f->key, &v2, why, sizeof(why)), OB_OK);
+	assert_int_equal(wrapped_under(f, "k1", false), N_ROTATE - 1);
 
 	reader r = {.f = f, .ids = ids, .n = N_ROTATE};
 	pthread_t th[2];
@@ -915,9 +927,9 @@ static void test_rotation(void **state)
 		usleep(1000);
 	ob_outcome o;
 	ob_outcome_init(&o);
-	ob_vault *old = NULL;
+	char kid[OB_KEY_ID_SIZE];
 	size_t rewrapped = 0, failed = 0;
-	ob_err err = ob_domain_rotate_keys(f->d, v2, &old, &rewrapped, &failed, &o);
+	ob_err err = ob_domain_rotate_keys(f->d, kid, &rewrapped, &failed, &o);
 	/* Writes go on too, under the new key. */
 	ob_application late;
 	submit_ok(f, 5000, NULL, &late);
@@ -926,42 +938,36 @@ static void test_rotation(void **state)
 		pthread_join(th[i], NULL);
 	assert_int_equal(err, OB_OK);
 	ob_outcome_fini(&o);
-	assert_ptr_equal(old, f->vault);
-	ob_vault_destroy(old);
-	f->vault = v2;
+	assert_string_not_equal(kid, "k1");
+	assert_int_equal(key_count(f), 2);
 	assert_int_equal(rewrapped, N_ROTATE - 1);
 	assert_int_equal(failed, 0);
 	assert_int_equal(atomic_load(&r.failures), 0);
 	assert_true(atomic_load(&r.reads) > 0);
-	assert_int_equal(
-	        raw_int(f,
-	                "SELECT count(*) FROM contact WHERE dk_kid IS NOT NULL AND dk_kid != 'k2'",
-	                0),
-	        0);
-	assert_int_equal(raw_int(f, "SELECT count(*) FROM contact WHERE dk_kid = 'k2'", 0),
-	                 N_ROTATE);
+	assert_int_equal(wrapped_under(f, kid, true), 0);
+	assert_int_equal(wrapped_under(f, kid, false), N_ROTATE);
 	assert_all_readable(f, ids, N_ROTATE, erased);
 	fprintf(stderr, "rotation: %zu data keys re-wrapped while %d reads ran\n", rewrapped,
 	        atomic_load(&r.reads));
 
-	/* Nothing left to do: a second pass finds nothing (the erased one has no key). */
+	/* A second rotation re-wraps every live key again (the erased one has none). */
+	char kid2[OB_KEY_ID_SIZE];
 	ob_outcome_init(&o);
-	ob_vault *v2b = NULL;
-	assert_int_equal(ob_vault_open(f->key, &v2b, why, sizeof(why)), OB_OK);
-	assert_int_equal(ob_domain_rotate_keys(f->d, v2b, &old, &rewrapped, &failed, &o), OB_OK);
+	assert_int_equal(ob_domain_rotate_keys(f->d, kid2, &rewrapped, &failed, &o), OB_OK);
 	ob_outcome_fini(&o);
-	ob_vault_destroy(old);
-	f->vault = v2b;
-	assert_int_equal(rewrapped, 0);
+	assert_string_not_equal(kid2, kid);
+	assert_int_equal(rewrapped, N_ROTATE);
+	assert_int_equal(wrapped_under(f, kid2, false), N_ROTATE);
 
-	/* Reopened from the rotated file, and with the old line gone. */
+	/* Reopened from the rotated file, and with the old lines gone. */
 	fx_close(f, true);
 	fx_open(f);
 	assert_all_readable(f, ids, N_ROTATE, erased);
 	fx_close(f, true);
 	drop_key_line(f, "k1");
+	drop_key_line(f, kid);
 	fx_open(f);
-	assert_int_equal(ob_vault_key_count(f->vault), 1);
+	assert_int_equal(key_count(f), 1);
 	assert_all_readable(f, ids, N_ROTATE, erased);
 	ob_application got;
 	assert_int_equal(get(f, late.id, &got, NULL), OB_OK);
@@ -971,49 +977,82 @@ static void test_rotation(void **state)
 	free(ids);
 }
 
-/* A vault without the key the data keys are wrapped under: nothing is re-wrapped (each is
- * counted as failed), the contacts read as unreadable, not as lost; the right vault back,
- * they read again. */
+/* A key file that lacks the key the data keys are wrapped under (here: replaced by another
+ * one): the rotation publishes it, nothing is re-wrapped (each is counted as failed), the
+ * contacts read as unreadable, not as lost; a rotation of the right file, and they read
+ * again. */
 static void test_rotation_with_missing_key(void **state)
 {
 	fx *f = *state;
 	ob_application a[3];
 	for (uint32_t i = 0; i < 3; i++)
 		submit_ok(f, 60 + i, NULL, &a[i]);
-	static const char *const kids[] = {"other"};
-	uint8_t keys[1][OB_VAULT_KEY_LEN], index_key[OB_VAULT_KEY_LEN];
-	randombytes_buf(keys, sizeof(keys));
-	randombytes_buf(index_key, sizeof(index_key));
-	ob_vault *stranger = NULL;
-	assert_int_equal(ob_vault_from_keys(kids, (const uint8_t(*)[OB_VAULT_KEY_LEN])keys, 1,
-	                                    index_key, &stranger),
-	                 OB_OK);
+	char saved[320], why[256];
+	snprintf(saved, sizeof(saved), "%s.saved", f->key);
+	assert_int_equal(rename(f->key, saved), 0);
+	assert_int_equal(ob_vault_generate_file(f->key, "other", why, sizeof(why)), OB_OK);
+
 	ob_outcome o;
 	ob_outcome_init(&o);
-	ob_vault *old = NULL;
+	char kid[OB_KEY_ID_SIZE];
 	size_t rewrapped = 9, failed = 0;
-	assert_int_equal(ob_domain_rotate_keys(f->d, stranger, &old, &rewrapped, &failed, &o),
-	                 OB_OK);
+	assert_int_equal(ob_domain_rotate_keys(f->d, kid, &rewrapped, &failed, &o), OB_OK);
 	assert_int_equal(rewrapped, 0);
 	assert_int_equal(failed, 3);
 	assert_non_null(strstr(o.message, "could not be re-wrapped"));
 	ob_outcome_fini(&o);
-	assert_ptr_equal(old, f->vault);
 	ob_application got;
 	char msg[256];
 	assert_int_equal(get(f, a[0].id, &got, msg), OB_ECORRUPT);
 	assert_non_null(strstr(msg, "master key"));
-	assert_int_equal(raw_int(f, "SELECT count(*) FROM contact WHERE dk_kid = 'k1'", 0), 3);
+	assert_int_equal(wrapped_under(f, "k1", false), 3);
 
-	ob_vault *back = NULL;
-	assert_int_equal(ob_store_set_vault(f->store, old, &back), OB_OK);
-	assert_ptr_equal(back, stranger);
-	ob_vault_destroy(stranger);
+	assert_int_equal(rename(saved, f->key), 0);
+	ob_outcome_init(&o);
+	assert_int_equal(ob_domain_rotate_keys(f->d, kid, &rewrapped, &failed, &o), OB_OK);
+	ob_outcome_fini(&o);
+	assert_int_equal(rewrapped, 3);
+	assert_int_equal(failed, 0);
 	assert_int_equal(get(f, a[0].id, &got, NULL), OB_OK);
 	assert_string_equal(got.contact.email, a[0].contact.email);
 	ob_application_fini(&got);
 	for (int i = 0; i < 3; i++)
 		ob_application_fini(&a[i]);
+}
+
+/* A failed rotation (the key file is gone) publishes nothing and says why; a domain without
+ * a key file has nothing to rotate. */
+static void test_rotation_failure(void **state)
+{
+	fx *f = *state;
+	ob_application a;
+	submit_ok(f, 70, NULL, &a);
+	char saved[320];
+	snprintf(saved, sizeof(saved), "%s.saved", f->key);
+	assert_int_equal(rename(f->key, saved), 0);
+	ob_outcome o;
+	ob_outcome_init(&o);
+	char kid[OB_KEY_ID_SIZE];
+	size_t rewrapped = 9, failed = 9;
+	assert_int_equal(ob_domain_rotate_keys(f->d, kid, &rewrapped, &failed, &o), OB_ENOTFOUND);
+	assert_string_equal(kid, "");
+	assert_int_equal(rewrapped, 0);
+	assert_non_null(strstr(o.message, "key rotation failed"));
+	ob_outcome_fini(&o);
+	assert_int_equal(rename(saved, f->key), 0);
+	assert_int_equal(key_count(f), 1);
+	ob_application got;
+	assert_int_equal(get(f, a.id, &got, NULL), OB_OK);
+	ob_application_fini(&got);
+	ob_application_fini(&a);
+
+	ob_domain *bare = NULL;
+	assert_int_equal(ob_domain_create(&bare, f->store, NULL), OB_OK);
+	ob_outcome_init(&o);
+	assert_int_equal(ob_domain_rotate_keys(bare, kid, &rewrapped, &failed, &o), OB_EPRECOND);
+	assert_non_null(strstr(o.message, "no master key file"));
+	ob_outcome_fini(&o);
+	ob_domain_destroy(bare);
 }
 
 /* ---- the bytes on disk --------------------------------------------------------------------- */
@@ -1548,6 +1587,7 @@ int main(void)
 	        cmocka_unit_test_setup_teardown(test_export_by_email, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_rotation, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_rotation_with_missing_key, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_rotation_failure, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_no_plaintext_in_files, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_erased_bytes_do_not_linger, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_notes_sealed, setup, teardown),

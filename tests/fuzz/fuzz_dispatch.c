@@ -72,7 +72,7 @@ static void setup(void)
 	const char *db = getenv("OB_FUZZ_DB");
 	if (db != NULL && db[0] != '\0') {
 		if (ob_store_open_sqlite(&store, db) != OB_OK ||
-		    ob_domain_create(&env.domain, store) != OB_OK)
+		    ob_domain_create(&env.domain, store, NULL) != OB_OK)
 			die("cannot open the store at $OB_FUZZ_DB");
 	}
 	ob_call_init(&call, &env, OB_DEFAULT_MAX_REQUEST_BYTES);

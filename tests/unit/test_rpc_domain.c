@@ -51,7 +51,7 @@ static int setup(void **state)
 	}
 	snprintf(f->db, sizeof(f->db), "%s/onboard.db", f->dir);
 	if (ob_store_open_sqlite(&f->store, f->db) != OB_OK ||
-	    ob_domain_create(&f->d, f->store) != OB_OK ||
+	    ob_domain_create(&f->d, f->store, NULL) != OB_OK ||
 	    ob_dispatch_create(&f->dispatch) != OB_OK ||
 	    ob_handlers_register(f->dispatch) != OB_OK) {
 		ob_dispatch_destroy(f->dispatch);

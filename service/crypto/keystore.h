@@ -1,0 +1,93 @@
+/*
+ * keystore.h: the one owner of the master keys while onboardd runs.
+ *
+ * A keystore holds the current vault (crypto/vault.h) and the master key file it came from,
+ * and is the only code that opens, replaces or destroys a vault while serving. main.c creates
+ * it from the key file and destroys it last; the store borrows it to seal and open personal
+ * data, the domain borrows it to rotate (domain/domain.h: ob_domain_rotate_keys). Nobody else
+ * holds a vault pointer beyond one lease.
+ *
+ * Leases. A user of the vault takes a lease (ob_keystore_acquire), calls into the vault and
+ * gives the lease back (ob_keystore_release). A lease pins the vault it was given: a rotation
+ * meanwhile publishes a new vault for the next acquire, and the leased one stays valid (and
+ * unchanged: a vault is immutable) until its last lease is released, which wipes and frees it.
+ * So rotation never waits for readers, and readers never wait for a rotation: acquire and
+ * release take a read lock held for a pointer copy and an atomic increment, and a rotation
+ * holds the write side of that lock only to swap one pointer, never while it touches the file.
+ * A lease blocks nobody; held long, it only keeps a replaced vault's keys in memory longer.
+ * So hold one while the vault is in use (a call, a batch of re-wraps), not for good.
+ *
+ * Rotation (ob_keystore_rotate) appends a fresh master key to the file (ob_vault_rotate_file),
+ * opens the file again and publishes that vault: new data keys are wrapped under the new key
+ * at once, and every data key wrapped before still unwraps, since the rotated file keeps the
+ * old lines. Re-wrapping the stored data keys is the domain's job, through the store's port,
+ * after the rotation returns. A failed rotation publishes nothing: the current vault stays.
+ *
+ * Threading: every function may be called from any thread, concurrently, except
+ * ob_keystore_destroy. Rotations are serialised by the keystore itself.
+ */
+#ifndef OB_CRYPTO_KEYSTORE_H
+#define OB_CRYPTO_KEYSTORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "base/err.h"
+#include "crypto/vault.h"
+
+typedef struct ob_keystore ob_keystore;
+
+/* One published vault and its count of leases; private to keystore.c. */
+typedef struct ob_keystore_gen ob_keystore_gen;
+
+/* A lease on a vault, in the caller's memory (usually on its stack). */
+typedef struct ob_keystore_lease {
+	ob_keystore_gen *gen; /* NULL once released */
+} ob_keystore_lease;
+
+/*
+ * Opens the master key file at path (ob_vault_open: same checks, results and messages in err)
+ * into a new keystore *out that can rotate it. path is copied. Blocks on the file system.
+ * The caller frees *out with ob_keystore_destroy; on failure *out is NULL.
+ */
+OB_NODISCARD ob_err ob_keystore_open(const char *path, ob_keystore **out, char *err, size_t errlen);
+
+/*
+ * A keystore around a vault made in memory (tests, tools, a store's throwaway keys): it takes
+ * v, also on failure (v is destroyed then), and has no file, so ob_keystore_rotate answers
+ * OB_EPRECOND. Returns OB_OK, OB_EINVAL for a NULL v, OB_ENOMEM. Does not block.
+ */
+OB_NODISCARD ob_err ob_keystore_create(ob_vault *v, ob_keystore **out);
+
+/* Destroys the current vault and the keystore. Accepts NULL. Every lease must have been
+ * released and no thread may still use ks (destroy the store and the domain first). */
+void ob_keystore_destroy(ob_keystore *ks);
+
+/*
+ * Leases the current vault: returns it (never NULL) and fills lease, which the caller hands
+ * to ob_keystore_release once it is done with the vault. The vault stays valid until then,
+ * whatever rotations happen meanwhile. Does not block beyond a pointer swap of a rotation.
+ */
+const ob_vault *ob_keystore_acquire(ob_keystore *ks, ob_keystore_lease *lease);
+
+/* Ends a lease; the last lease on a vault that is no longer current wipes and frees it.
+ * Accepts a lease already released (lease->gen NULL). Does not block. */
+void ob_keystore_release(ob_keystore_lease *lease);
+
+/* Whether ks has a key file to rotate (made by ob_keystore_open). */
+bool ob_keystore_can_rotate(const ob_keystore *ks);
+
+/*
+ * Rotates the master key: appends a fresh key to the file (id "kYYYYMMDD", see
+ * ob_vault_rotate_file), opens the file again and publishes that vault, whose active key id
+ * goes to kid_out. The file is written before anything is published, so a data key is never
+ * wrapped under a key that is not on disk. Returns OB_OK; OB_EPRECOND when ks has no file;
+ * otherwise the error of ob_vault_rotate_file or ob_vault_open, with a one-line reason in err
+ * (naming the file, never quoting a key), and the current vault stays in place (the appended
+ * line, if any, stays in the file: a key that wraps nothing yet costs nothing). kid_out is
+ * empty on failure. Blocks on the file system and on another rotation, never on readers.
+ */
+OB_NODISCARD ob_err ob_keystore_rotate(ob_keystore *ks, char kid_out[OB_VAULT_KID_SIZE], char *err,
+                                       size_t errlen);
+
+#endif
