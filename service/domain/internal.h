@@ -103,6 +103,10 @@ ob_err ob_dom_idem_record(ob_txn *t, const ob_idempotency *idem, const ob_applic
 
 /* ---- applications (application.c) ------------------------------------------- */
 
+/* The refusal of an application id of the wrong shape (OB_EINVAL, a
+ * violation of "id"): before anything is looked up. */
+ob_err ob_dom_bad_id(ob_outcome *o);
+
 /* A new application id: a ULID (time-ordered, 80 random bits). */
 void ob_new_id(char out[OB_ID_LEN + 1], int64_t now_ms);
 
