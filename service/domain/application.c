@@ -198,7 +198,7 @@ static ob_err submit_txn(ob_txn *t, void *arg)
 	if (err == OB_OK)
 		err = insert_new(t, a, &ch);
 	if (err == OB_OK)
-		err = ob_dom_idem_record(t, x->idem, a, now);
+		err = ob_dom_idem_record(t, x->idem, a, now, o);
 	return err == OB_OK ? OB_OK : ob_dom_store_failed(o, err);
 }
 
@@ -436,7 +436,7 @@ static ob_err app_txn(ob_txn *t, void *arg)
 	if (err == OB_OK)
 		err = ob_dom_decorate(t, &x->a);
 	if (err == OB_OK)
-		err = ob_dom_idem_record(t, x->idem, &x->a, now);
+		err = ob_dom_idem_record(t, x->idem, &x->a, now, o);
 	if (err != OB_OK && o->message[0] == '\0')
 		ob_dom_store_failed(o, err);
 	return err;
@@ -470,8 +470,6 @@ ob_err ob_domain_review(ob_domain *d, const ob_caller *who, const char *id, ob_a
 	if (action <= OB_ACTION_UNSPECIFIED || action >= OB_ACTION_COUNT)
 		ob_violation_add(o, "action",
 		                 "must be START, REQUEST_INFO, APPROVE, REJECT or ONBOARD");
-	if (expected_version == 0)
-		ob_violation_add(o, "expected_version", "is required: the version you reviewed");
 	if (action == OB_ACTION_REJECT &&
 	    (reason <= OB_REJECTION_NONE || reason >= OB_REJECTION_COUNT))
 		ob_violation_add(o, "rejection_reason", "is required to reject");

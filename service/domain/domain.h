@@ -46,14 +46,23 @@ typedef struct ob_outcome {
 	 * bytes, malloc'd; free with ob_outcome_fini(). */
 	uint8_t *replay;
 	size_t replay_len;
+	/* Set when a write rendered its reply for an idempotency record
+	 * (idem->render): those bytes, malloc'd (wiped and freed by
+	 * ob_outcome_fini: they show the contact), so that the reply is
+	 * rendered once and sent as it was stored. */
+	uint8_t *rendered;
+	size_t rendered_len;
 } ob_outcome;
 
 void ob_outcome_init(ob_outcome *o);
 void ob_outcome_fini(ob_outcome *o);
 
-/* Idempotency of a write: the key, the hash of the request, and how to
- * render the reply that is stored with the key. render runs inside the write
- * transaction, after the change; it returns malloc'd bytes. */
+/* Idempotency of a write: the key, the hash of the request (of its bytes as
+ * they arrived), and how to render the reply that is stored with the key.
+ * render runs inside the write transaction, after the change (the reply
+ * shows what the change made: the id, the place in line, so it cannot be
+ * rendered before); it returns malloc'd bytes, which the outcome then holds
+ * (ob_outcome.rendered) for the caller to send as they were stored. */
 typedef struct ob_idempotency {
 	const char *key; /* NULL: no key */
 	uint8_t request_hash[32];
@@ -158,6 +167,7 @@ OB_NODISCARD ob_err ob_domain_get(ob_domain *d, const ob_caller *who, const char
 OB_NODISCARD ob_err ob_domain_list(ob_domain *d, const ob_caller *who, const ob_app_filter *f,
                                    int64_t after_seq, size_t page_size, ob_application **out,
                                    size_t *n, bool *more, ob_outcome *o);
+/* expected_version 0: any, as for a withdrawal. */
 OB_NODISCARD ob_err ob_domain_review(ob_domain *d, const ob_caller *who, const char *id,
                                      ob_action action, uint64_t expected_version,
                                      ob_rejection reason, const char *note,

@@ -123,21 +123,20 @@ static ob_err render(void *ctx, const ob_application *a, uint8_t **out, size_t *
 	return OB_OK;
 }
 
-/* The key and hash of a write: same key + same method and request = same hash. */
-static ob_err idempotency(ob_call *call, const msg *req, ob_idempotency *idem)
+/* The key and hash of a write: same key + same method and request = same
+ * hash. The request's bytes as they came off the wire are hashed, not a
+ * re-packing of what was decoded: a client that resends sends the same
+ * bytes. */
+static ob_err idempotency(ob_call *call, ob_idempotency *idem)
 {
 	memset(idem, 0, sizeof(*idem));
 	if (call->idempotency_key == NULL)
 		return OB_OK;
-	size_t n = protobuf_c_message_get_packed_size(req);
-	uint8_t *buf = ob_arena_alloc(&call->arena, n > 0 ? n : 1);
-	if (buf == NULL)
-		return OB_ENOMEM;
-	protobuf_c_message_pack(req, buf);
 	crypto_generichash_state st;
 	crypto_generichash_init(&st, NULL, 0, sizeof(idem->request_hash));
 	crypto_generichash_update(&st, (const uint8_t *)call->method, strlen(call->method) + 1);
-	crypto_generichash_update(&st, buf, n);
+	if (call->payload_len > 0)
+		crypto_generichash_update(&st, call->payload, call->payload_len);
 	crypto_generichash_final(&st, idem->request_hash, sizeof(idem->request_hash));
 	/* Keys are the caller's own: namespaced by who calls, so that another
 	 * caller can neither replay a reply (it shows the contact) nor collide. */
@@ -151,16 +150,33 @@ static ob_err idempotency(ob_call *call, const msg *req, ob_idempotency *idem)
 	return OB_OK;
 }
 
-/* The reply of an application write: a replay, or the application. */
+/* Bytes already packed, as the reply of call: copied into its arena, which
+ * outlives the outcome that holds them. */
+static ob_err packed_reply(ob_call *call, const uint8_t *bytes, size_t len)
+{
+	uint8_t *copy = ob_arena_alloc(&call->arena, len > 0 ? len : 1);
+	if (copy == NULL)
+		return ob_call_fail(call, OB_ENOMEM,
+		                    "the reply does not fit the call's memory budget");
+	if (len > 0)
+		memcpy(copy, bytes, len);
+	call->reply = copy;
+	call->reply_len = len;
+	return OB_OK;
+}
+
+/* The reply of an application write, built once: a replay's stored bytes as
+ * they are; the bytes rendered for the key's record; or, without a key, the
+ * application, converted here and packed by the dispatch. */
 static ob_err app_reply(ob_call *call, const ob_outcome *o, ob_application *a, msg **resp)
 {
 	if (o->replay != NULL) {
-		Onboard__V1__Application *m =
-		        onboard__v1__application__unpack(&call->arena.pb, o->replay_len, o->replay);
-		if (m == NULL)
-			return ob_call_fail(call, OB_ECORRUPT, "the stored reply is unreadable");
-		*resp = &m->base;
-		return OB_OK;
+		call->replayed = true;
+		return packed_reply(call, o->replay, o->replay_len);
+	}
+	if (o->rendered != NULL) {
+		ob_application_fini(a);
+		return packed_reply(call, o->rendered, o->rendered_len);
 	}
 	Onboard__V1__Application *m = ob_pb_application(&call->arena, a);
 	ob_application_fini(a);
@@ -214,7 +230,7 @@ static ob_err submit(ob_call *call, const msg *req, msg **resp)
 	        .accepts_terms = in->accepts_terms,
 	};
 	ob_idempotency idem;
-	ob_err err = idempotency(call, req, &idem);
+	ob_err err = idempotency(call, &idem);
 	if (err != OB_OK)
 		return err;
 	ob_outcome o;
@@ -365,11 +381,11 @@ static ob_err list(ob_call *call, const msg *req, msg **resp)
 
 /* What review and withdrawal do before the domain call: the store, the
  * idempotency key. */
-static ob_err app_write_begin(ob_call *call, const msg *req, ob_domain **d, ob_idempotency *idem)
+static ob_err app_write_begin(ob_call *call, ob_domain **d, ob_idempotency *idem)
 {
 	if ((*d = domain_of(call)) == NULL)
 		return no_domain(call);
-	return idempotency(call, req, idem);
+	return idempotency(call, idem);
 }
 
 /* ...and after it: the application (or the stored reply), or the error. */
@@ -388,7 +404,7 @@ static ob_err review(ob_call *call, const msg *req, msg **resp)
 	const Onboard__V1__ReviewApplicationRequest *in = (const void *)req;
 	ob_domain *d;
 	ob_idempotency idem;
-	ob_err err = app_write_begin(call, req, &d, &idem);
+	ob_err err = app_write_begin(call, &d, &idem);
 	if (err != OB_OK)
 		return err;
 	ob_outcome o;
@@ -405,7 +421,7 @@ static ob_err withdraw(ob_call *call, const msg *req, msg **resp)
 	const Onboard__V1__WithdrawApplicationRequest *in = (const void *)req;
 	ob_domain *d;
 	ob_idempotency idem;
-	ob_err err = app_write_begin(call, req, &d, &idem);
+	ob_err err = app_write_begin(call, &d, &idem);
 	if (err != OB_OK)
 		return err;
 	ob_outcome o;
