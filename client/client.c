@@ -546,6 +546,7 @@ static int call_once(ob_client *c, const char *method, const ob_metadata *md, si
 	}
 	res->request_id = dup_str(rs->request_id);
 	res->retry_after_ms = rs->retry_after_ms;
+	res->replayed = rs->replayed;
 	if (rs->n_field_violations > 0) {
 		res->violations = calloc(rs->n_field_violations, sizeof(*res->violations));
 		for (size_t i = 0; res->violations != NULL && i < rs->n_field_violations; i++) {

@@ -17,6 +17,7 @@
 #include "base/clock.h"
 #include "base/utf8.h"
 #include "domain/domain.h"
+#include "domain/fr.h"
 #include "domain/internal.h"
 #include "domain/store.h"
 
@@ -35,12 +36,46 @@ void ob_new_id(char out[OB_ID_LEN + 1], int64_t now_ms)
 	out[OB_ID_LEN] = '\0';
 }
 
+bool ob_domain_id_ok(const char *s)
+{
+	if (s == NULL || strlen(s) != OB_ID_LEN)
+		return false;
+	for (const char *p = s; *p != '\0'; p++)
+		if (!((*p >= '0' && *p <= '9') || (*p >= 'A' && *p <= 'Z')))
+			return false;
+	return true;
+}
+
+ob_err ob_dom_bad_id(ob_outcome *o)
+{
+	ob_violation_add(o, "id", "an application id has 26 characters [0-9A-Z]");
+	ob_dom_say(o, "not an application id");
+	return OB_EINVAL;
+}
+
+const char *ob_caller_actor(const ob_caller *who)
+{
+	if (who->actor != NULL && who->actor[0] != '\0')
+		return who->actor;
+	return who->principal != NULL && who->principal[0] != '\0' ? who->principal : "unknown";
+}
+
+/* Whose applications exist for who: NULL, every one; else only those this
+ * principal submitted (domain.h, ob_caller). */
+static const char *owner_of(const ob_caller *who)
+{
+	if (who->role == OB_CALLER_APPLICANT || who->role == OB_CALLER_PARTNER)
+		return who->principal != NULL ? who->principal : "";
+	return NULL;
+}
+
 /* ---- submit --------------------------------------------------------- */
 
 typedef struct {
 	ob_application *a;
 	const ob_idempotency *idem;
 	const char *actor;
+	const char *owner; /* NULL: a caller who sees every application */
 	ob_outcome *o;
 	bool replayed;
 } submit_op;
@@ -83,11 +118,17 @@ static ob_err place(ob_txn *t, const ob_cohort *c, ob_application *a)
 	return err;
 }
 
-/* The refusal of a SIREN that already applied to cohort c. */
-static ob_err duplicate(ob_txn *t, const ob_cohort *c, const ob_application *a, ob_outcome *o)
+/* The refusal of a SIREN that already applied to cohort c. Not whose, nor
+ * its id, to a caller who sees only their own: for them others'
+ * applications do not exist. */
+static ob_err duplicate(ob_txn *t, const ob_cohort *c, const ob_application *a, const char *owner,
+                        ob_outcome *o)
 {
 	ob_application existing;
-	if (t->ops->app_get_by_siren(t, c->id, a->company.siren, NULL, &existing) == OB_OK)
+	if (owner != NULL)
+		ob_dom_say(o, "this SIREN has already applied to this cohort; 'onboard list' shows "
+		              "yours");
+	else if (t->ops->app_get_by_siren(t, c->id, a->company.siren, NULL, &existing) == OB_OK)
 		ob_dom_say(o, "SIREN %s already applied to cohort %s: application %s",
 		           a->company.siren, c->id, existing.id);
 	else
@@ -153,24 +194,30 @@ static ob_err submit_txn(ob_txn *t, void *arg)
 	 * fewer on the path every submission takes. */
 	err = t->ops->app_insert(t, a);
 	if (err == OB_EEXIST)
-		return duplicate(t, &c, a, o);
+		return duplicate(t, &c, a, x->owner, o);
 	if (err == OB_OK)
 		err = insert_new(t, a, &ch);
 	if (err == OB_OK)
-		err = ob_dom_idem_record(t, x->idem, a, now);
+		err = ob_dom_idem_record(t, x->idem, a, now, o);
 	return err == OB_OK ? OB_OK : ob_dom_store_failed(o, err);
 }
 
-ob_err ob_domain_submit(ob_domain *d, const ob_submission *in, const char *actor,
+ob_err ob_domain_submit(ob_domain *d, const ob_caller *who, const ob_submission *in,
                         const ob_idempotency *idem, ob_application *out, ob_outcome *o)
 {
 	ob_application a;
 	ob_err err = ob_validate_submission(in, &a, o);
 	if (err != OB_OK)
 		return err;
+	/* Who submits comes from authentication, not from the request. */
 	ob_utf8_copy(a.submitted_by, sizeof(a.submitted_by),
-	             in->owner != NULL && in->owner[0] != '\0' ? in->owner : "local");
-	submit_op x = {.a = &a, .idem = idem, .actor = actor, .o = o};
+	             who->principal != NULL && who->principal[0] != '\0' ? who->principal
+	                                                                 : "local");
+	submit_op x = {.a = &a,
+	               .idem = idem,
+	               .actor = ob_caller_actor(who),
+	               .owner = owner_of(who),
+	               .o = o};
 	err = ob_dom_write(d, submit_txn, &x, o);
 	if (err != OB_OK || x.replayed) {
 		ob_application_fini(&a);
@@ -197,9 +244,28 @@ static ob_err not_found(ob_outcome *o, const char *owner, const char *id, const 
 	return OB_ENOTFOUND;
 }
 
-ob_err ob_domain_get(ob_domain *d, const char *id, const char *cohort, const char *siren,
-                     const char *owner, ob_application *out, ob_outcome *o)
+ob_err ob_domain_get(ob_domain *d, const ob_caller *who, const char *id, const char *cohort,
+                     const char *siren, ob_application *out, ob_outcome *o)
 {
+	const char *owner = owner_of(who);
+	if (id != NULL && id[0] == '\0')
+		id = NULL;
+	if (cohort == NULL || cohort[0] == '\0')
+		cohort = OB_DEFAULT_COHORT;
+	if (siren == NULL)
+		siren = "";
+	if (id == NULL && siren[0] == '\0') {
+		ob_violation_add(o, "id", "give an id or a siren");
+		ob_dom_say(o, "give an application id or a SIREN");
+		return OB_EINVAL;
+	}
+	if (id != NULL && !ob_domain_id_ok(id))
+		return ob_dom_bad_id(o);
+	if (id == NULL && !ob_fr_siren_valid(siren)) {
+		ob_violation_add(o, "siren", "must be 9 digits with a valid check digit");
+		ob_dom_say(o, "not a SIREN");
+		return OB_EINVAL;
+	}
 	ob_txn *t;
 	ob_err err = ob_dom_read(d, &t, o);
 	if (err != OB_OK)
@@ -228,9 +294,14 @@ ob_err ob_domain_get(ob_domain *d, const char *id, const char *cohort, const cha
 	return err;
 }
 
-ob_err ob_domain_list(ob_domain *d, const ob_app_filter *f, int64_t after_seq, size_t page_size,
-                      ob_application **out, size_t *n, bool *more, ob_outcome *o)
+ob_err ob_domain_list(ob_domain *d, const ob_caller *who, const ob_app_filter *asked,
+                      int64_t after_seq, size_t page_size, ob_application **out, size_t *n,
+                      bool *more, ob_outcome *o)
 {
+	ob_app_filter own = *asked;
+	const ob_app_filter *f = &own;
+	if (owner_of(who) != NULL)
+		own.submitted_by = owner_of(who);
 	*out = NULL;
 	*n = 0;
 	*more = false;
@@ -365,7 +436,7 @@ static ob_err app_txn(ob_txn *t, void *arg)
 	if (err == OB_OK)
 		err = ob_dom_decorate(t, &x->a);
 	if (err == OB_OK)
-		err = ob_dom_idem_record(t, x->idem, &x->a, now);
+		err = ob_dom_idem_record(t, x->idem, &x->a, now, o);
 	if (err != OB_OK && o->message[0] == '\0')
 		ob_dom_store_failed(o, err);
 	return err;
@@ -373,13 +444,13 @@ static ob_err app_txn(ob_txn *t, void *arg)
 
 /* Runs x, a review or a withdrawal of what the caller saw. */
 static ob_err run_app_op(ob_domain *d, app_op *x, const char *id, uint64_t expected_version,
-                         const ob_idempotency *idem, const char *actor, ob_application *out,
+                         const ob_idempotency *idem, const ob_caller *who, ob_application *out,
                          ob_outcome *o)
 {
 	x->id = id;
 	x->expected_version = expected_version;
 	x->idem = idem;
-	x->actor = actor;
+	x->actor = ob_caller_actor(who);
 	x->o = o;
 	ob_err err = ob_dom_write(d, app_txn, x, o);
 	if (err != OB_OK || x->replayed) {
@@ -390,15 +461,15 @@ static ob_err run_app_op(ob_domain *d, app_op *x, const char *id, uint64_t expec
 	return OB_OK;
 }
 
-ob_err ob_domain_review(ob_domain *d, const char *id, ob_action action, uint64_t expected_version,
-                        ob_rejection reason, const char *note, const char *actor,
+ob_err ob_domain_review(ob_domain *d, const ob_caller *who, const char *id, ob_action action,
+                        uint64_t expected_version, ob_rejection reason, const char *note,
                         const ob_idempotency *idem, ob_application *out, ob_outcome *o)
 {
+	if (!ob_domain_id_ok(id))
+		return ob_dom_bad_id(o);
 	if (action <= OB_ACTION_UNSPECIFIED || action >= OB_ACTION_COUNT)
 		ob_violation_add(o, "action",
 		                 "must be START, REQUEST_INFO, APPROVE, REJECT or ONBOARD");
-	if (expected_version == 0)
-		ob_violation_add(o, "expected_version", "is required: the version you reviewed");
 	if (action == OB_ACTION_REJECT &&
 	    (reason <= OB_REJECTION_NONE || reason >= OB_REJECTION_COUNT))
 		ob_violation_add(o, "rejection_reason", "is required to reject");
@@ -407,17 +478,20 @@ ob_err ob_domain_review(ob_domain *d, const char *id, ob_action action, uint64_t
 	ob_err err = ob_dom_refuse(o, "review request");
 	if (err != OB_OK)
 		return err;
+	/* A reviewer sees every application: no owner. */
 	app_op x = {.action = action, .reason = reason, .note = note};
-	return run_app_op(d, &x, id, expected_version, idem, actor, out, o);
+	return run_app_op(d, &x, id, expected_version, idem, who, out, o);
 }
 
-ob_err ob_domain_withdraw(ob_domain *d, const char *id, const char *owner,
-                          uint64_t expected_version, const char *reason, const char *actor,
-                          const ob_idempotency *idem, ob_application *out, ob_outcome *o)
+ob_err ob_domain_withdraw(ob_domain *d, const ob_caller *who, const char *id,
+                          uint64_t expected_version, const char *reason, const ob_idempotency *idem,
+                          ob_application *out, ob_outcome *o)
 {
+	if (!ob_domain_id_ok(id))
+		return ob_dom_bad_id(o);
 	ob_err err = ob_dom_check_length(o, "reason", "reason", reason, OB_REASON_MAX);
 	if (err != OB_OK)
 		return err;
-	app_op x = {.owner = owner, .withdraw = true, .note = reason};
-	return run_app_op(d, &x, id, expected_version, idem, actor, out, o);
+	app_op x = {.owner = owner_of(who), .withdraw = true, .note = reason};
+	return run_app_op(d, &x, id, expected_version, idem, who, out, o);
 }

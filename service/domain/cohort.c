@@ -238,10 +238,12 @@ static ob_err capacity_txn(ob_txn *t, void *arg)
 	return err == OB_OK ? OB_OK : ob_dom_store_failed(x->o, err);
 }
 
-ob_err ob_domain_set_capacity(ob_domain *d, const char *cohort, uint32_t capacity,
-                              const char *actor, ob_standing *out, ob_outcome *o)
+ob_err ob_domain_set_capacity(ob_domain *d, const ob_caller *who, const char *cohort,
+                              uint32_t capacity, ob_standing *out, ob_outcome *o)
 {
-	(void)actor;
+	(void)who; /* the authorizer's table says who may; nothing is recorded */
+	if (cohort == NULL || cohort[0] == '\0')
+		cohort = OB_DEFAULT_COHORT;
 	if (!ob_dom_cohort_id_ok(cohort))
 		return not_a_cohort_id(o, "id");
 	if (capacity > OB_MAX_CAPACITY) {
@@ -284,6 +286,8 @@ static ob_err read_standing(ob_txn *t, ob_standing *out)
 ob_err ob_domain_standing(ob_domain *d, const char *cohort, ob_standing *out, ob_outcome *o)
 {
 	memset(out, 0, sizeof(*out));
+	if (cohort == NULL || cohort[0] == '\0')
+		cohort = OB_DEFAULT_COHORT;
 	if (!ob_dom_cohort_id_ok(cohort))
 		return not_a_cohort_id(o, "id");
 	ob_txn *t;

@@ -46,20 +46,61 @@ typedef struct ob_outcome {
 	 * bytes, malloc'd; free with ob_outcome_fini(). */
 	uint8_t *replay;
 	size_t replay_len;
+	/* Set when a write rendered its reply for an idempotency record
+	 * (idem->render): those bytes, malloc'd (wiped and freed by
+	 * ob_outcome_fini: they show the contact), so that the reply is
+	 * rendered once and sent as it was stored. */
+	uint8_t *rendered;
+	size_t rendered_len;
 } ob_outcome;
 
 void ob_outcome_init(ob_outcome *o);
 void ob_outcome_fini(ob_outcome *o);
 
-/* Idempotency of a write: the key, the hash of the request, and how to
- * render the reply that is stored with the key. render runs inside the write
- * transaction, after the change; it returns malloc'd bytes. */
+/* Idempotency of a write: the key, the hash of the request (of its bytes as
+ * they arrived), and how to render the reply that is stored with the key.
+ * render runs inside the write transaction, after the change (the reply
+ * shows what the change made: the id, the place in line, so it cannot be
+ * rendered before); it returns malloc'd bytes, which the outcome then holds
+ * (ob_outcome.rendered) for the caller to send as they were stored. */
 typedef struct ob_idempotency {
 	const char *key; /* NULL: no key */
 	uint8_t request_hash[32];
 	ob_err (*render)(void *ctx, const ob_application *app, uint8_t **out, size_t *len);
 	void *ctx;
 } ob_idempotency;
+
+/*
+ * Who calls: one argument that every operation acting for someone takes, so
+ * that each face (nng today, HTTP next) only says who is calling and the
+ * domain decides what that caller may see. The roles are numbered like
+ * auth/auth.h's ob_role (rpc/ checks it at compile time); the domain does
+ * not include auth/.
+ *
+ * Applicants and partners see and act only on what they submitted: for them
+ * another's application does not exist (OB_ENOTFOUND, not OB_EPERM: SIRENs
+ * are public, and existence would leak). Reviewers, administrators and
+ * OB_CALLER_NONE (no authentication: tests, tools on the store) see every
+ * application.
+ */
+typedef enum ob_caller_role {
+	OB_CALLER_NONE = 0,
+	OB_CALLER_APPLICANT = 1,
+	OB_CALLER_PARTNER = 2,
+	OB_CALLER_REVIEWER = 3,
+	OB_CALLER_ADMIN = 4,
+} ob_caller_role;
+
+typedef struct ob_caller {
+	/* The authenticated key id, "local" for the trusted local peer; NULL
+	 * without authentication. Recorded as a submission's submitted_by
+	 * (NULL or "": "local"). */
+	const char *principal;
+	ob_caller_role role;
+	/* Who history entries name: the principal, or where an unauthenticated
+	 * call came from. NULL or "": the principal, else "unknown". */
+	const char *actor;
+} ob_caller;
 
 /* A submission as received: borrowed strings, not yet validated. */
 typedef struct ob_submission {
@@ -74,10 +115,6 @@ typedef struct ob_submission {
 	const char *const *categories;
 	size_t n_categories;
 	bool accepts_terms;
-	/* Who submits: the caller's key id, recorded as the application's
-	 * submitted_by (NULL or "": "local"). Not validated: it comes from
-	 * authentication, not from the request. */
-	const char *owner;
 } ob_submission;
 
 typedef struct ob_standing {
@@ -104,48 +141,62 @@ void ob_domain_destroy(ob_domain *d);
 OB_NODISCARD ob_err ob_validate_submission(const ob_submission *in, ob_application *out,
                                            ob_outcome *o);
 
-/* SubmitApplication. out gets the application as created (SUBMITTED with a
- * seat, or WAITLISTED with its position), with its history. */
-OB_NODISCARD ob_err ob_domain_submit(ob_domain *d, const ob_submission *in, const char *actor,
+/* SubmitApplication by who. out gets the application as created (SUBMITTED
+ * with a seat, or WAITLISTED with its position), with its history. A SIREN
+ * that already applied: OB_EEXIST, naming the application only to callers
+ * who see every application. */
+OB_NODISCARD ob_err ob_domain_submit(ob_domain *d, const ob_caller *who, const ob_submission *in,
                                      const ob_idempotency *idem, ob_application *out,
                                      ob_outcome *o);
 /*
- * Who may see what: owner NULL is a caller who sees every application
- * (reviewers, administrators); otherwise only the applications owner
- * submitted exist for the caller. Another's application is refused exactly
- * as one that does not exist, OB_ENOTFOUND with the same message, byte for
- * byte, before anything about it is looked at (its state, its version, its
- * contact's integrity): an applicant cannot learn that it exists.
+ * Who may see what (ob_caller): for an applicant or a partner another's
+ * application is refused exactly as one that does not exist, OB_ENOTFOUND
+ * with the same message, byte for byte, before anything about it is looked
+ * at (its state, its version, its contact's integrity): an applicant cannot
+ * learn that it exists.
+ *
+ * An application id is checked for its shape (26 characters of [0-9A-Z])
+ * before anything else: OB_EINVAL with a violation of "id".
  */
 
-/* By id, or by SIREN in a cohort (id NULL). With history and position. */
-OB_NODISCARD ob_err ob_domain_get(ob_domain *d, const char *id, const char *cohort,
-                                  const char *siren, const char *owner, ob_application *out,
+/* By id, or by SIREN in a cohort (id NULL or "": then the SIREN must be
+ * valid; cohort NULL or "": the default one). With history and position. */
+OB_NODISCARD ob_err ob_domain_get(ob_domain *d, const ob_caller *who, const char *id,
+                                  const char *cohort, const char *siren, ob_application *out,
                                   ob_outcome *o);
 /* One page in submission order after after_seq; *more tells if another follows.
- * *out is malloc'd (free()). */
-OB_NODISCARD ob_err ob_domain_list(ob_domain *d, const ob_app_filter *f, int64_t after_seq,
-                                   size_t page_size, ob_application **out, size_t *n, bool *more,
-                                   ob_outcome *o);
-OB_NODISCARD ob_err ob_domain_review(ob_domain *d, const char *id, ob_action action,
-                                     uint64_t expected_version, ob_rejection reason,
-                                     const char *note, const char *actor,
+ * f->submitted_by is replaced by who's own principal for callers who see
+ * only their own. *out is malloc'd (free()). */
+OB_NODISCARD ob_err ob_domain_list(ob_domain *d, const ob_caller *who, const ob_app_filter *f,
+                                   int64_t after_seq, size_t page_size, ob_application **out,
+                                   size_t *n, bool *more, ob_outcome *o);
+/* expected_version 0: any, as for a withdrawal. */
+OB_NODISCARD ob_err ob_domain_review(ob_domain *d, const ob_caller *who, const char *id,
+                                     ob_action action, uint64_t expected_version,
+                                     ob_rejection reason, const char *note,
                                      const ob_idempotency *idem, ob_application *out,
                                      ob_outcome *o);
-/* expected_version 0: any. owner as for ob_domain_get. */
-OB_NODISCARD ob_err ob_domain_withdraw(ob_domain *d, const char *id, const char *owner,
+/* expected_version 0: any. */
+OB_NODISCARD ob_err ob_domain_withdraw(ob_domain *d, const ob_caller *who, const char *id,
                                        uint64_t expected_version, const char *reason,
-                                       const char *actor, const ob_idempotency *idem,
-                                       ob_application *out, ob_outcome *o);
+                                       const ob_idempotency *idem, ob_application *out,
+                                       ob_outcome *o);
 
+/* 26 characters of [0-9A-Z]: the shape of an application id. */
+bool ob_domain_id_ok(const char *id);
+/* The actor history entries name for who (ob_caller.actor). */
+const char *ob_caller_actor(const ob_caller *who);
+
+/* cohort NULL or "": the default cohort. */
 OB_NODISCARD ob_err ob_domain_standing(ob_domain *d, const char *cohort, ob_standing *out,
                                        ob_outcome *o);
 OB_NODISCARD ob_err ob_domain_cohorts(ob_domain *d, ob_cohort *out, size_t max, size_t *n);
 OB_NODISCARD ob_err ob_domain_cohort_create(ob_domain *d, const ob_cohort *c, ob_cohort *out,
                                             ob_outcome *o);
-/* Never below the seats held; raising it promotes from the waitlist. */
-OB_NODISCARD ob_err ob_domain_set_capacity(ob_domain *d, const char *cohort, uint32_t capacity,
-                                           const char *actor, ob_standing *out, ob_outcome *o);
+/* Never below the seats held; raising it promotes from the waitlist.
+ * cohort NULL or "": the default cohort. */
+OB_NODISCARD ob_err ob_domain_set_capacity(ob_domain *d, const ob_caller *who, const char *cohort,
+                                           uint32_t capacity, ob_standing *out, ob_outcome *o);
 
 /*
  * Personal data (GDPR).
@@ -168,8 +219,8 @@ OB_NODISCARD ob_err ob_domain_set_capacity(ob_domain *d, const char *cohort, uin
  * entry, the first erased_at/erased_by stay) and returns OB_OK with it, so
  * that a retried call succeeds. out gets the application with its history.
  * OB_ENOTFOUND for an unknown id, OB_EINVAL for a reason too long. */
-OB_NODISCARD ob_err ob_domain_erase(ob_domain *d, const char *id, const char *reason,
-                                    const char *actor, ob_application *out, ob_outcome *o);
+OB_NODISCARD ob_err ob_domain_erase(ob_domain *d, const ob_caller *who, const char *id,
+                                    const char *reason, ob_application *out, ob_outcome *o);
 
 /* Everything held about one contact: by application id, or by e-mail (exactly
  * one of id and email non-empty) through the blind index, so the e-mail

@@ -43,8 +43,17 @@ ob_err ob_dom_idem_check(ob_txn *t, const ob_idempotency *idem, ob_outcome *o, b
 }
 
 /* The reply shows a's contact: the store seals it under a's data key. */
+void ob_dom_forget_rendered(ob_outcome *o)
+{
+	if (o->rendered != NULL)
+		sodium_memzero(o->rendered, o->rendered_len);
+	free(o->rendered);
+	o->rendered = NULL;
+	o->rendered_len = 0;
+}
+
 ob_err ob_dom_idem_record(ob_txn *t, const ob_idempotency *idem, const ob_application *a,
-                          int64_t now)
+                          int64_t now, ob_outcome *o)
 {
 	if (idem == NULL || idem->key == NULL || idem->render == NULL)
 		return OB_OK;
@@ -53,9 +62,16 @@ ob_err ob_dom_idem_record(ob_txn *t, const ob_idempotency *idem, const ob_applic
 	ob_err err = idem->render(idem->ctx, a, &reply, &len);
 	if (err == OB_OK)
 		err = t->ops->idem_put(t, idem->key, idem->request_hash, reply, len, now, a);
-	if (reply != NULL)
+	/* The caller's reply too: rendered once. A write that is run again (its
+	 * batch failed) renders again; the outcome keeps the last. */
+	ob_dom_forget_rendered(o);
+	if (err == OB_OK) {
+		o->rendered = reply;
+		o->rendered_len = len;
+	} else if (reply != NULL) {
 		sodium_memzero(reply, len); /* it held the contact in clear */
-	free(reply);
+		free(reply);
+	}
 	/* Old keys go in small steps, at most once a minute: a purge on every
 	 * write showed as a tenth of Submit's cost. */
 	static _Atomic int64_t last_purge_ms;

@@ -98,12 +98,18 @@ ob_err ob_dom_revoke(ob_txn *t, const ob_cohort *c, ob_application *a, int64_t n
  * (OB_OK, *replayed, o->replay set); the same key on another request is
  * refused (OB_EINVAL). No key: OB_OK. */
 ob_err ob_dom_idem_check(ob_txn *t, const ob_idempotency *idem, ob_outcome *o, bool *replayed);
-/* Renders and stores the reply of a change to a under idem's key, and now
- * and then forgets old keys. */
+/* Renders and stores the reply of a change to a under idem's key, hands the
+ * rendered bytes to o (o->rendered), and now and then forgets old keys. */
 ob_err ob_dom_idem_record(ob_txn *t, const ob_idempotency *idem, const ob_application *a,
-                          int64_t now);
+                          int64_t now, ob_outcome *o);
+/* Wipes and frees o->rendered. */
+void ob_dom_forget_rendered(ob_outcome *o);
 
 /* ---- applications (application.c) ------------------------------------------- */
+
+/* The refusal of an application id of the wrong shape (OB_EINVAL, a
+ * violation of "id"): before anything is looked up. */
+ob_err ob_dom_bad_id(ob_outcome *o);
 
 /* A new application id: a ULID (time-ordered, 80 random bits). */
 void ob_new_id(char out[OB_ID_LEN + 1], int64_t now_ms);

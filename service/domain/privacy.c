@@ -81,17 +81,19 @@ static ob_err erase_txn(ob_txn *t, void *arg)
 	return OB_OK;
 }
 
-ob_err ob_domain_erase(ob_domain *d, const char *id, const char *reason, const char *actor,
+ob_err ob_domain_erase(ob_domain *d, const ob_caller *who, const char *id, const char *reason,
                        ob_application *out, ob_outcome *o)
 {
 	memset(out, 0, sizeof(*out));
+	if (!ob_domain_id_ok(id))
+		return ob_dom_bad_id(o);
 	if (reason == NULL)
 		reason = "";
 	size_t max = OB_REASON_MAX - (sizeof(erased_reason) - 1) - 2;
 	ob_err err = ob_dom_check_length(o, "reason", "reason", reason, max);
 	if (err != OB_OK)
 		return err;
-	erase_op x = {.id = id, .reason = reason, .actor = actor, .o = o};
+	erase_op x = {.id = id, .reason = reason, .actor = ob_caller_actor(who), .o = o};
 	err = ob_dom_write(d, erase_txn, &x, o);
 	if (err != OB_OK) {
 		ob_application_fini(&x.a);
@@ -150,6 +152,8 @@ ob_err ob_domain_export_contact(ob_domain *d, const char *id, const char *email,
 	*out = NULL;
 	*n = 0;
 	bool by_id = id != NULL && id[0] != '\0';
+	if (by_id && !ob_domain_id_ok(id))
+		return ob_dom_bad_id(o);
 	bool by_email = email != NULL && email[0] != '\0';
 	if (by_id == by_email) {
 		ob_violation_add(o, by_id ? "email" : "id", "give an application id or an e-mail");

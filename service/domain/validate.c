@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sodium.h>
+
 #include "base/utf8.h"
 #include "domain/domain.h"
 #include "domain/internal.h"
@@ -20,9 +22,17 @@ void ob_outcome_fini(ob_outcome *o)
 {
 	if (o == NULL)
 		return;
+	/* Both show the contact in clear. */
+	if (o->replay != NULL)
+		sodium_memzero(o->replay, o->replay_len);
 	free(o->replay);
 	o->replay = NULL;
 	o->replay_len = 0;
+	if (o->rendered != NULL)
+		sodium_memzero(o->rendered, o->rendered_len);
+	free(o->rendered);
+	o->rendered = NULL;
+	o->rendered_len = 0;
 }
 
 void ob_violation_add(ob_outcome *o, const char *field, const char *fmt, ...)

@@ -73,12 +73,6 @@ static void audit(ob_call *call, const char *event, const char *fmt, ...)
 	record(env->domain, &e);
 }
 
-static ob_err bad_id(ob_call *call)
-{
-	ob_call_violation(call, "id", "an application id has 26 characters [0-9A-Z]");
-	return ob_call_fail(call, OB_EINVAL, "not an application id");
-}
-
 /* ---- EraseContact --------------------------------------------------- */
 
 static ob_err erase(ob_call *call, const msg *req, msg **resp)
@@ -87,12 +81,11 @@ static ob_err erase(ob_call *call, const msg *req, msg **resp)
 	const ob_rpc_env *env = call->env;
 	if (env->domain == NULL)
 		return no_domain(call);
-	if (!ob_rpc_looks_like_id(in->id))
-		return bad_id(call);
 	ob_outcome o;
 	ob_outcome_init(&o);
 	ob_application a;
-	ob_err err = ob_domain_erase(env->domain, in->id, in->reason, ob_rpc_actor(call), &a, &o);
+	ob_caller who = ob_rpc_caller(call);
+	ob_err err = ob_domain_erase(env->domain, &who, in->id, in->reason, &a, &o);
 	audit(call, "contact.erase", "application %s: %s", in->id,
 	      err == OB_OK ? "erased" : ob_strerror(err));
 	if (err != OB_OK) {
@@ -118,8 +111,6 @@ static ob_err export_contact(ob_call *call, const msg *req, msg **resp)
 	if (env->domain == NULL)
 		return no_domain(call);
 	bool by_id = in->id[0] != '\0';
-	if (by_id && !ob_rpc_looks_like_id(in->id))
-		return bad_id(call);
 	ob_outcome o;
 	ob_outcome_init(&o);
 	ob_application *apps = NULL;

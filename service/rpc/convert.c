@@ -3,6 +3,7 @@
  */
 #include <string.h>
 
+#include "auth/auth.h"
 #include "base/time.h"
 #include "rpc/convert.h"
 
@@ -130,20 +131,18 @@ Onboard__V1__Application *ob_pb_application(ob_arena *ar, const ob_application *
 	return ar->exhausted ? NULL : m;
 }
 
-const char *ob_rpc_actor(const ob_call *call)
-{
-	if (call->principal != NULL && call->principal[0] != '\0')
-		return call->principal;
-	/* Without authentication (tests), where the call came from. */
-	return call->peer != NULL && call->peer[0] != '\0' ? call->peer : "unknown";
-}
+/* The domain numbers its callers' roles like auth/ does (domain.h). */
+_Static_assert((int)OB_CALLER_APPLICANT == (int)OB_ROLE_APPLICANT &&
+                       (int)OB_CALLER_PARTNER == (int)OB_ROLE_PARTNER &&
+                       (int)OB_CALLER_REVIEWER == (int)OB_ROLE_REVIEWER &&
+                       (int)OB_CALLER_ADMIN == (int)OB_ROLE_ADMIN,
+               "caller roles numbering");
 
-bool ob_rpc_looks_like_id(const char *s)
+ob_caller ob_rpc_caller(const ob_call *call)
 {
-	if (strlen(s) != OB_ID_LEN)
-		return false;
-	for (const char *p = s; *p != '\0'; p++)
-		if (!((*p >= '0' && *p <= '9') || (*p >= 'A' && *p <= 'Z')))
-			return false;
-	return true;
+	ob_caller who = {.principal = call->principal, .role = (ob_caller_role)call->role};
+	if (call->principal == NULL || call->principal[0] == '\0')
+		/* Without authentication (tests), where the call came from. */
+		who.actor = call->peer != NULL && call->peer[0] != '\0' ? call->peer : "unknown";
+	return who;
 }

@@ -28,10 +28,9 @@ char *ob_pb_str(ob_arena *ar, const char *s);
 /* The outcome of a domain call, onto the call: its field violations, and on
  * failure its message (or the error's description). Returns err. */
 ob_err ob_rpc_report(ob_call *call, ob_err err, const ob_outcome *o);
-/* Who the caller is, for history entries: the authenticated key id, "local"
- * for a trusted local peer, else where the call came from. */
-const char *ob_rpc_actor(const ob_call *call);
-/* 26 characters of [0-9A-Z]: the shape of an application id. */
-bool ob_rpc_looks_like_id(const char *s);
+/* Who calls, as the domain takes it: the principal and role the authorizer
+ * set, and for history entries the authenticated key id, "local" for a
+ * trusted local peer, else where the call came from. Borrows from call. */
+ob_caller ob_rpc_caller(const ob_call *call);
 
 #endif

@@ -337,11 +337,19 @@ static ob_err run(const ob_dispatch *d, ob_call *call, const uint8_t *req, size_
 	                                                 rq->payload.len, rq->payload.data);
 	if (in == NULL)
 		return ob_call_fail(call, OB_EINVAL, "malformed %s", md->input->name);
+	call->payload = rq->payload.data;
+	call->payload_len = rq->payload.len;
 
 	ProtobufCMessage *out = NULL;
 	err = sl->fn(call, in, &out);
 	if (err != OB_OK)
 		return call->err == err ? err : ob_call_fail(call, err, "%s", ob_strerror(err));
+	if (call->reply != NULL) {
+		/* Packed already (a replay, or rendered once for the key's record). */
+		payload->data = (uint8_t *)call->reply;
+		payload->len = call->reply_len;
+		return OB_OK;
+	}
 	if (out == NULL || out->descriptor != md->output)
 		return ob_call_fail(call, OB_EINTERNAL, "handler returned no %s", md->output->name);
 	/* A string the handler could not copy reads "": the reply is not whole. */
@@ -386,5 +394,6 @@ Onboard__V1__Response *ob_dispatch_handle(const ob_dispatch *d, ob_call *call, c
 	if (call->request_id != NULL)
 		rs->request_id = (char *)call->request_id;
 	rs->payload = payload;
+	rs->replayed = err == OB_OK && call->replayed;
 	return rs;
 }

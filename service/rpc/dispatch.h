@@ -68,6 +68,10 @@ typedef struct ob_call {
 	const char *idempotency_key; /* metadata "idempotency-key", or NULL */
 	const char *authorization;   /* metadata "authorization", or NULL */
 	int64_t deadline_us;         /* monotonic; 0 = none */
+	/* The request message's bytes as they came off the wire (in the
+	 * arena): what an idempotency key's hash covers, never re-packed. */
+	const uint8_t *payload;
+	size_t payload_len;
 	/* set by the authorizer */
 	const char *principal; /* key id, "local", or NULL when not authenticated */
 	int role;              /* an ob_role of auth/auth.h; 0 = none */
@@ -77,12 +81,18 @@ typedef struct ob_call {
 	Onboard__V1__FieldViolation **violations;
 	size_t n_violations;
 	uint32_t retry_after_ms;
+	/* Set by a handler whose reply is already packed (a stored reply, or
+	 * one rendered for an idempotency record): the bytes, in the arena,
+	 * go out as they are instead of *resp; replayed sets Response.replayed. */
+	const uint8_t *reply;
+	size_t reply_len;
+	bool replayed;
 } ob_call;
 
 /* A handler: req is the unpacked, validated request (in the call's arena);
  * on OB_OK it sets *resp to a response message allocated in the arena
- * (ob_arena_message). On failure it returns the error, usually through
- * ob_call_fail(). Handlers may block (they run on the server's workers). */
+ * (ob_arena_message), or call->reply to the packed bytes of one. On failure it returns the error,
+ * usually through ob_call_fail(). Handlers may block (they run on the server's workers). */
 typedef ob_err (*ob_handler_fn)(ob_call *call, const ProtobufCMessage *req,
                                 ProtobufCMessage **resp);
 

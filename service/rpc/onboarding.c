@@ -123,21 +123,20 @@ static ob_err render(void *ctx, const ob_application *a, uint8_t **out, size_t *
 	return OB_OK;
 }
 
-/* The key and hash of a write: same key + same method and request = same hash. */
-static ob_err idempotency(ob_call *call, const msg *req, ob_idempotency *idem)
+/* The key and hash of a write: same key + same method and request = same
+ * hash. The request's bytes as they came off the wire are hashed, not a
+ * re-packing of what was decoded: a client that resends sends the same
+ * bytes. */
+static ob_err idempotency(ob_call *call, ob_idempotency *idem)
 {
 	memset(idem, 0, sizeof(*idem));
 	if (call->idempotency_key == NULL)
 		return OB_OK;
-	size_t n = protobuf_c_message_get_packed_size(req);
-	uint8_t *buf = ob_arena_alloc(&call->arena, n > 0 ? n : 1);
-	if (buf == NULL)
-		return OB_ENOMEM;
-	protobuf_c_message_pack(req, buf);
 	crypto_generichash_state st;
 	crypto_generichash_init(&st, NULL, 0, sizeof(idem->request_hash));
 	crypto_generichash_update(&st, (const uint8_t *)call->method, strlen(call->method) + 1);
-	crypto_generichash_update(&st, buf, n);
+	if (call->payload_len > 0)
+		crypto_generichash_update(&st, call->payload, call->payload_len);
 	crypto_generichash_final(&st, idem->request_hash, sizeof(idem->request_hash));
 	/* Keys are the caller's own: namespaced by who calls, so that another
 	 * caller can neither replay a reply (it shows the contact) nor collide. */
@@ -151,16 +150,33 @@ static ob_err idempotency(ob_call *call, const msg *req, ob_idempotency *idem)
 	return OB_OK;
 }
 
-/* The reply of an application write: a replay, or the application. */
+/* Bytes already packed, as the reply of call: copied into its arena, which
+ * outlives the outcome that holds them. */
+static ob_err packed_reply(ob_call *call, const uint8_t *bytes, size_t len)
+{
+	uint8_t *copy = ob_arena_alloc(&call->arena, len > 0 ? len : 1);
+	if (copy == NULL)
+		return ob_call_fail(call, OB_ENOMEM,
+		                    "the reply does not fit the call's memory budget");
+	if (len > 0)
+		memcpy(copy, bytes, len);
+	call->reply = copy;
+	call->reply_len = len;
+	return OB_OK;
+}
+
+/* The reply of an application write, built once: a replay's stored bytes as
+ * they are; the bytes rendered for the key's record; or, without a key, the
+ * application, converted here and packed by the dispatch. */
 static ob_err app_reply(ob_call *call, const ob_outcome *o, ob_application *a, msg **resp)
 {
 	if (o->replay != NULL) {
-		Onboard__V1__Application *m =
-		        onboard__v1__application__unpack(&call->arena.pb, o->replay_len, o->replay);
-		if (m == NULL)
-			return ob_call_fail(call, OB_ECORRUPT, "the stored reply is unreadable");
-		*resp = &m->base;
-		return OB_OK;
+		call->replayed = true;
+		return packed_reply(call, o->replay, o->replay_len);
+	}
+	if (o->rendered != NULL) {
+		ob_application_fini(a);
+		return packed_reply(call, o->rendered, o->rendered_len);
 	}
 	Onboard__V1__Application *m = ob_pb_application(&call->arena, a);
 	ob_application_fini(a);
@@ -177,8 +193,6 @@ static ob_err no_domain(ob_call *call)
 }
 
 /* ---- handlers ------------------------------------------------------- */
-
-static const char *owner_filter(const ob_call *call);
 
 static ob_err submit(ob_call *call, const msg *req, msg **resp)
 {
@@ -214,21 +228,16 @@ static ob_err submit(ob_call *call, const msg *req, msg **resp)
 	        .categories = (const char *const *)in->product_categories,
 	        .n_categories = in->n_product_categories,
 	        .accepts_terms = in->accepts_terms,
-	        .owner = call->principal, /* NULL without authentication: "local" */
 	};
 	ob_idempotency idem;
-	ob_err err = idempotency(call, req, &idem);
+	ob_err err = idempotency(call, &idem);
 	if (err != OB_OK)
 		return err;
 	ob_outcome o;
 	ob_outcome_init(&o);
 	ob_application a;
-	err = ob_domain_submit(d, &s, ob_rpc_actor(call), &idem, &a, &o);
-	if (err == OB_EEXIST && owner_filter(call) != NULL)
-		/* Not whose, nor its id: for applicants others' applications do not exist. */
-		snprintf(o.message, sizeof(o.message),
-		         "this SIREN has already applied to this cohort; 'onboard list' shows "
-		         "yours");
+	ob_caller who = ob_rpc_caller(call);
+	err = ob_domain_submit(d, &who, &s, &idem, &a, &o);
 	if (err == OB_OK)
 		err = app_reply(call, &o, &a, resp);
 	else
@@ -237,41 +246,17 @@ static ob_err submit(ob_call *call, const msg *req, msg **resp)
 	return err;
 }
 
-/* Applicants and partners see and act only on what they submitted; for
- * them another's application does not exist (NOT_FOUND, not PERMISSION_DENIED:
- * SIRENs are public, and existence would leak). The domain applies it
- * (ob_domain_get). NULL: no restriction. */
-static const char *owner_filter(const ob_call *call)
-{
-	if (call->role == OB_ROLE_APPLICANT || call->role == OB_ROLE_PARTNER)
-		return call->principal != NULL ? call->principal : "";
-	return NULL;
-}
-
 static ob_err get(ob_call *call, const msg *req, msg **resp)
 {
 	const Onboard__V1__GetApplicationRequest *in = (const void *)req;
 	ob_domain *d = domain_of(call);
 	if (d == NULL)
 		return no_domain(call);
-	const char *cohort = in->cohort_id[0] != '\0' ? in->cohort_id : OB_DEFAULT_COHORT;
-	if (in->id[0] == '\0' && in->siren[0] == '\0') {
-		ob_call_violation(call, "id", "give an id or a siren");
-		return ob_call_fail(call, OB_EINVAL, "give an application id or a SIREN");
-	}
-	if (in->id[0] != '\0' && !ob_rpc_looks_like_id(in->id)) {
-		ob_call_violation(call, "id", "an application id has 26 characters [0-9A-Z]");
-		return ob_call_fail(call, OB_EINVAL, "not an application id");
-	}
-	if (in->id[0] == '\0' && !ob_fr_siren_valid(in->siren)) {
-		ob_call_violation(call, "siren", "must be 9 digits with a valid check digit");
-		return ob_call_fail(call, OB_EINVAL, "not a SIREN");
-	}
 	ob_outcome o;
 	ob_outcome_init(&o);
 	ob_application a = {0};
-	ob_err err = ob_domain_get(d, in->id[0] != '\0' ? in->id : NULL, cohort, in->siren,
-	                           owner_filter(call), &a, &o);
+	ob_caller who = ob_rpc_caller(call);
+	ob_err err = ob_domain_get(d, &who, in->id, in->cohort_id, in->siren, &a, &o);
 	if (err == OB_OK)
 		err = app_reply(call, &o, &a, resp);
 	else
@@ -312,7 +297,6 @@ static ob_err list(ob_call *call, const msg *req, msg **resp)
 	ob_app_filter f = {0};
 	if (in->cohort_id[0] != '\0')
 		f.cohort_id = in->cohort_id;
-	f.submitted_by = owner_filter(call);
 	for (size_t i = 0; i < in->n_states; i++) {
 		if (in->states[i] <= 0 || (int)in->states[i] >= OB_STATE_COUNT)
 			ob_call_violation(call, "states", "UNSPECIFIED is not a state");
@@ -354,7 +338,9 @@ static ob_err list(ob_call *call, const msg *req, msg **resp)
 	ob_application *apps = NULL;
 	size_t n = 0;
 	bool more = false;
-	ob_err err = ob_domain_list(d, &f, tok.after_seq, in->page_size, &apps, &n, &more, &o);
+	ob_caller who = ob_rpc_caller(call);
+	ob_err err =
+	        ob_domain_list(d, &who, &f, tok.after_seq, in->page_size, &apps, &n, &more, &o);
 	if (err != OB_OK) {
 		err = ob_rpc_report(call, err, &o);
 		ob_outcome_fini(&o);
@@ -393,18 +379,13 @@ static ob_err list(ob_call *call, const msg *req, msg **resp)
 	return OB_OK;
 }
 
-/* What review and withdrawal do before the domain call: the store, a
- * well-formed id, the idempotency key. */
-static ob_err app_write_begin(ob_call *call, const msg *req, const char *id, ob_domain **d,
-                              ob_idempotency *idem)
+/* What review and withdrawal do before the domain call: the store, the
+ * idempotency key. */
+static ob_err app_write_begin(ob_call *call, ob_domain **d, ob_idempotency *idem)
 {
 	if ((*d = domain_of(call)) == NULL)
 		return no_domain(call);
-	if (!ob_rpc_looks_like_id(id)) {
-		ob_call_violation(call, "id", "an application id has 26 characters [0-9A-Z]");
-		return ob_call_fail(call, OB_EINVAL, "not an application id");
-	}
-	return idempotency(call, req, idem);
+	return idempotency(call, idem);
 }
 
 /* ...and after it: the application (or the stored reply), or the error. */
@@ -423,15 +404,15 @@ static ob_err review(ob_call *call, const msg *req, msg **resp)
 	const Onboard__V1__ReviewApplicationRequest *in = (const void *)req;
 	ob_domain *d;
 	ob_idempotency idem;
-	ob_err err = app_write_begin(call, req, in->id, &d, &idem);
+	ob_err err = app_write_begin(call, &d, &idem);
 	if (err != OB_OK)
 		return err;
 	ob_outcome o;
 	ob_outcome_init(&o);
 	ob_application a;
-	err = ob_domain_review(d, in->id, (ob_action)in->action, in->expected_version,
-	                       (ob_rejection)in->rejection_reason, in->note, ob_rpc_actor(call),
-	                       &idem, &a, &o);
+	ob_caller who = ob_rpc_caller(call);
+	err = ob_domain_review(d, &who, in->id, (ob_action)in->action, in->expected_version,
+	                       (ob_rejection)in->rejection_reason, in->note, &idem, &a, &o);
 	return app_write_end(call, err, &o, &a, resp);
 }
 
@@ -440,14 +421,14 @@ static ob_err withdraw(ob_call *call, const msg *req, msg **resp)
 	const Onboard__V1__WithdrawApplicationRequest *in = (const void *)req;
 	ob_domain *d;
 	ob_idempotency idem;
-	ob_err err = app_write_begin(call, req, in->id, &d, &idem);
+	ob_err err = app_write_begin(call, &d, &idem);
 	if (err != OB_OK)
 		return err;
 	ob_outcome o;
 	ob_outcome_init(&o);
 	ob_application a;
-	err = ob_domain_withdraw(d, in->id, owner_filter(call), in->expected_version, in->reason,
-	                         ob_rpc_actor(call), &idem, &a, &o);
+	ob_caller who = ob_rpc_caller(call);
+	err = ob_domain_withdraw(d, &who, in->id, in->expected_version, in->reason, &idem, &a, &o);
 	return app_write_end(call, err, &o, &a, resp);
 }
 
@@ -472,7 +453,7 @@ static ob_err get_cohort(ob_call *call, const msg *req, msg **resp)
 	ob_outcome o;
 	ob_outcome_init(&o);
 	ob_standing st;
-	ob_err err = ob_domain_standing(d, in->id[0] != '\0' ? in->id : OB_DEFAULT_COHORT, &st, &o);
+	ob_err err = ob_domain_standing(d, in->id, &st, &o);
 	return standing_reply(call, err, &st, &o, resp);
 }
 
@@ -571,8 +552,8 @@ static ob_err set_capacity(ob_call *call, const msg *req, msg **resp)
 	ob_outcome o;
 	ob_outcome_init(&o);
 	ob_standing st;
-	ob_err err = ob_domain_set_capacity(d, in->id[0] != '\0' ? in->id : OB_DEFAULT_COHORT,
-	                                    in->capacity, ob_rpc_actor(call), &st, &o);
+	ob_caller who = ob_rpc_caller(call);
+	ob_err err = ob_domain_set_capacity(d, &who, in->id, in->capacity, &st, &o);
 	return standing_reply(call, err, &st, &o, resp);
 }
 

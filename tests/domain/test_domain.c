@@ -128,7 +128,7 @@ static ob_err submit(fx *f, uint32_t n, const char *cohort, ob_application *out,
 	ob_outcome o;
 	ob_outcome_init(&o);
 	memset(out, 0, sizeof(*out));
-	ob_err err = ob_domain_submit(f->d, &s, "test", NULL, out, &o);
+	ob_err err = ob_domain_submit(f->d, TD_AS("test"), &s, NULL, out, &o);
 	if (msg != NULL)
 		snprintf(msg, 256, "%s", o.message);
 	ob_outcome_fini(&o);
@@ -150,10 +150,10 @@ static ob_err review(fx *f, const char *id, ob_action action, uint64_t version, 
 	ob_outcome o;
 	ob_outcome_init(&o);
 	memset(out, 0, sizeof(*out));
-	ob_err err = ob_domain_review(f->d, id, action, version,
+	ob_err err = ob_domain_review(f->d, TD_AS("reviewer"), id, action, version,
 	                              action == OB_ACTION_REJECT ? OB_REJECTION_INELIGIBLE
 	                                                         : OB_REJECTION_NONE,
-	                              "checked", "reviewer", NULL, out, &o);
+	                              "checked", NULL, out, &o);
 	if (msg != NULL)
 		snprintf(msg, 256, "%s", o.message);
 	ob_outcome_fini(&o);
@@ -177,8 +177,8 @@ static ob_err withdraw(fx *f, const char *id, uint64_t version, ob_application *
 	ob_outcome o;
 	ob_outcome_init(&o);
 	memset(out, 0, sizeof(*out));
-	ob_err err = ob_domain_withdraw(f->d, id, NULL, version, "changed our mind", "seller", NULL,
-	                                out, &o);
+	ob_err err = ob_domain_withdraw(f->d, TD_AS("seller"), id, version, "changed our mind",
+	                                NULL, out, &o);
 	if (msg != NULL)
 		snprintf(msg, 256, "%s", o.message);
 	ob_outcome_fini(&o);
@@ -201,7 +201,7 @@ static void get_ok(fx *f, const char *id, ob_application *out)
 	ob_outcome o;
 	ob_outcome_init(&o);
 	memset(out, 0, sizeof(*out));
-	ob_err err = ob_domain_get(f->d, id, NULL, NULL, NULL, out, &o);
+	ob_err err = ob_domain_get(f->d, TD_ALL, id, NULL, NULL, out, &o);
 	if (err != OB_OK)
 		fail_msg("get %s: %s: %s", id, ob_strerror(err), o.message);
 	ob_outcome_fini(&o);
@@ -294,7 +294,7 @@ static ob_err set_capacity(fx *f, const char *cohort, uint32_t capacity, char *m
 	ob_outcome_init(&o);
 	ob_standing st;
 	memset(&st, 0, sizeof(st));
-	ob_err err = ob_domain_set_capacity(f->d, cohort, capacity, "admin", &st, &o);
+	ob_err err = ob_domain_set_capacity(f->d, TD_AS("admin"), cohort, capacity, &st, &o);
 	if (msg != NULL)
 		snprintf(msg, 256, "%s", o.message);
 	if (err == OB_OK) {
@@ -319,7 +319,8 @@ static size_t list_all(fx *f, const ob_app_filter *flt, size_t page_size, ob_app
 		bool more = false;
 		ob_outcome o;
 		ob_outcome_init(&o);
-		ob_err err = ob_domain_list(f->d, flt, after, page_size, &page, &n, &more, &o);
+		ob_err err =
+		        ob_domain_list(f->d, TD_ALL, flt, after, page_size, &page, &n, &more, &o);
 		if (err != OB_OK)
 			fail_msg("list: %s: %s", ob_strerror(err), o.message);
 		ob_outcome_fini(&o);
@@ -478,7 +479,8 @@ static void test_transition_table_through_domain(void **state)
 	}
 }
 
-/* A review without action, version or rejection reason is refused with each field named. */
+/* A review without action or rejection reason is refused with each field named; without a
+ * version it takes the application as it is. */
 static void test_review_request_checked(void **state)
 {
 	fx *f = *state;
@@ -486,23 +488,31 @@ static void test_review_request_checked(void **state)
 	submit_ok(f, 1, NULL, &a);
 	ob_outcome o;
 	ob_outcome_init(&o);
-	assert_int_equal(ob_domain_review(f->d, a.id, OB_ACTION_UNSPECIFIED, 0, OB_REJECTION_NONE,
-	                                  NULL, "reviewer", NULL, &b, &o),
+	assert_int_equal(ob_domain_review(f->d, TD_AS("reviewer"), a.id, OB_ACTION_UNSPECIFIED, 0,
+	                                  OB_REJECTION_NONE, NULL, NULL, &b, &o),
 	                 OB_EINVAL);
-	assert_int_equal(o.n_violations, 2);
+	assert_int_equal(o.n_violations, 1);
 	assert_string_equal(o.violations[0].field, "action");
-	assert_string_equal(o.violations[1].field, "expected_version");
 	ob_outcome_fini(&o);
 	ob_outcome_init(&o);
-	assert_int_equal(ob_domain_review(f->d, a.id, OB_ACTION_REJECT, a.version,
-	                                  OB_REJECTION_NONE, NULL, "reviewer", NULL, &b, &o),
+	assert_int_equal(ob_domain_review(f->d, TD_AS("reviewer"), a.id, OB_ACTION_START, 0,
+	                                  OB_REJECTION_NONE, NULL, NULL, &b, &o),
+	                 OB_OK);
+	assert_int_equal(b.state, OB_STATE_UNDER_REVIEW);
+	assert_int_equal(b.version, a.version + 1);
+	a.version = b.version;
+	ob_application_fini(&b);
+	ob_outcome_fini(&o);
+	ob_outcome_init(&o);
+	assert_int_equal(ob_domain_review(f->d, TD_AS("reviewer"), a.id, OB_ACTION_REJECT,
+	                                  a.version, OB_REJECTION_NONE, NULL, NULL, &b, &o),
 	                 OB_EINVAL);
 	assert_int_equal(o.n_violations, 1);
 	assert_string_equal(o.violations[0].field, "rejection_reason");
 	ob_outcome_fini(&o);
 	refresh(f, &a);
-	assert_int_equal(a.state, OB_STATE_SUBMITTED);
-	assert_int_equal(a.version, 1);
+	assert_int_equal(a.state, OB_STATE_UNDER_REVIEW); /* the refused review changed nothing */
+	assert_int_equal(a.version, 2);
 	ob_application_fini(&a);
 }
 
@@ -544,7 +554,8 @@ static void test_submit_creates_submitted_with_history(void **state)
 	ob_outcome o;
 	ob_outcome_init(&o);
 	assert_int_equal(
-	        ob_domain_get(f->d, NULL, OB_DEFAULT_COHORT, a.company.siren, NULL, &b, &o), OB_OK);
+	        ob_domain_get(f->d, TD_ALL, NULL, OB_DEFAULT_COHORT, a.company.siren, &b, &o),
+	        OB_OK);
 	assert_string_equal(b.id, a.id);
 	ob_application_fini(&b);
 	ob_outcome_fini(&o);
@@ -569,13 +580,13 @@ static void test_get_unknown_leaves_caller_memory(void **state)
 	ob_outcome o;
 	ob_outcome_init(&o);
 	assert_int_equal(
-	        ob_domain_get(f->d, "01ARZ3NDEKTSV4RRFFQ69G5FAV", NULL, NULL, NULL, &a, &o),
+	        ob_domain_get(f->d, TD_ALL, "01ARZ3NDEKTSV4RRFFQ69G5FAV", NULL, NULL, &a, &o),
 	        OB_ENOTFOUND);
 	assert_non_null(strstr(o.message, "01ARZ3NDEKTSV4RRFFQ69G5FAV"));
 	ob_outcome_fini(&o);
 	memset(&a, 0xA5, sizeof(a));
 	ob_outcome_init(&o);
-	assert_int_equal(ob_domain_get(f->d, NULL, OB_DEFAULT_COHORT, "732829320", NULL, &a, &o),
+	assert_int_equal(ob_domain_get(f->d, TD_ALL, NULL, OB_DEFAULT_COHORT, "732829320", &a, &o),
 	                 OB_ENOTFOUND);
 	ob_outcome_fini(&o);
 }
@@ -603,7 +614,7 @@ static void test_duplicate_siren_names_first_id(void **state)
 	s.vat = "";
 	ob_outcome o;
 	ob_outcome_init(&o);
-	assert_int_equal(ob_domain_submit(f->d, &s, "test", NULL, &b, &o), OB_EEXIST);
+	assert_int_equal(ob_domain_submit(f->d, TD_AS("test"), &s, NULL, &b, &o), OB_EEXIST);
 	assert_non_null(strstr(o.message, a.id));
 	ob_outcome_fini(&o);
 
@@ -658,7 +669,7 @@ static void test_all_violations_at_once(void **state)
 	ob_outcome_init(&o);
 	ob_application a;
 	memset(&a, 0, sizeof(a));
-	assert_int_equal(ob_domain_submit(f->d, &s, "test", NULL, &a, &o), OB_EINVAL);
+	assert_int_equal(ob_domain_submit(f->d, TD_AS("test"), &s, NULL, &a, &o), OB_EINVAL);
 	if (o.n_violations != n_want) {
 		for (size_t i = 0; i < o.n_violations; i++)
 			print_message("violation %s: %s\n", o.violations[i].field,
@@ -707,7 +718,8 @@ static void test_ineligible_sizes_refused(void **state)
 		ob_outcome_init(&o);
 		ob_application a;
 		memset(&a, 0, sizeof(a));
-		assert_int_equal(ob_domain_submit(f->d, &s, "test", NULL, &a, &o), OB_EPRECOND);
+		assert_int_equal(ob_domain_submit(f->d, TD_AS("test"), &s, NULL, &a, &o),
+		                 OB_EPRECOND);
 		assert_non_null(strstr(o.message, cases[i].name));
 		ob_outcome_fini(&o);
 	}
@@ -1132,7 +1144,7 @@ static ob_err submit_idem(fx *f, uint32_t n, const ob_idempotency *idem, ob_appl
 	ob_submission s;
 	td_submission(&s, &c, NULL);
 	memset(out, 0, sizeof(*out));
-	return ob_domain_submit(f->d, &s, "test", idem, out, o);
+	return ob_domain_submit(f->d, TD_AS("test"), &s, idem, out, o);
 }
 
 /* Same key + request replays with no effect, also after reopening; another request: EINVAL. */
@@ -1213,9 +1225,8 @@ static void test_idempotent_review(void **state)
 		ob_outcome_init(&o);
 		memset(&b, 0, sizeof(b));
 		/* version 2 was current the first time only: a replay answers before checking */
-		assert_int_equal(ob_domain_review(f->d, a.id, OB_ACTION_APPROVE, 2,
-		                                  OB_REJECTION_NONE, NULL, "reviewer", &idem, &b,
-		                                  &o),
+		assert_int_equal(ob_domain_review(f->d, TD_AS("reviewer"), a.id, OB_ACTION_APPROVE,
+		                                  2, OB_REJECTION_NONE, NULL, &idem, &b, &o),
 		                 OB_OK);
 		if (round == 0) {
 			assert_null(o.replay);
@@ -1411,7 +1422,7 @@ static void *race_submits(void *arg)
 		memset(&a, 0, sizeof(a));
 		ob_outcome o;
 		ob_outcome_init(&o);
-		ob_err err = ob_domain_submit(r->f->d, &s, "racer", r->idem, &a, &o);
+		ob_err err = ob_domain_submit(r->f->d, TD_AS("racer"), &s, r->idem, &a, &o);
 		if (err == OB_OK) {
 			r->ok++;
 			if (o.replay != NULL) {
@@ -1561,8 +1572,8 @@ static void test_long_multibyte_text_stays_utf8(void **state)
 	submit_ok(f, 31, NULL, &a);
 	ob_outcome o;
 	ob_outcome_init(&o);
-	ob_err err = ob_domain_review(f->d, a.id, OB_ACTION_START, a.version, OB_REJECTION_NONE,
-	                              text, "reviewer", NULL, &b, &o);
+	ob_err err = ob_domain_review(f->d, TD_AS("reviewer"), a.id, OB_ACTION_START, a.version,
+	                              OB_REJECTION_NONE, text, NULL, &b, &o);
 	if (err != OB_OK)
 		fail_msg("review: %s: %s", ob_strerror(err), o.message);
 	ob_outcome_fini(&o);
@@ -1572,7 +1583,7 @@ static void test_long_multibyte_text_stays_utf8(void **state)
 
 	ob_application c;
 	ob_outcome_init(&o);
-	err = ob_domain_withdraw(f->d, b.id, NULL, b.version, text, "seller", NULL, &c, &o);
+	err = ob_domain_withdraw(f->d, TD_AS("seller"), b.id, b.version, text, NULL, &c, &o);
 	if (err != OB_OK)
 		fail_msg("withdraw: %s: %s", ob_strerror(err), o.message);
 	ob_outcome_fini(&o);
@@ -1589,6 +1600,117 @@ static void test_long_multibyte_text_stays_utf8(void **state)
 	ob_application_fini(&a);
 	ob_application_fini(&b);
 	ob_application_fini(&c);
+}
+
+/* ---- who calls (ob_caller) ------------------------------------------------------------------- */
+
+/* The outcome of a refused call: its error, its message and its one violation's field. */
+static void expect_refusal(ob_err err, ob_outcome *o, ob_err want, const char *message,
+                           const char *field)
+{
+	assert_int_equal(err, want);
+	assert_string_equal(o->message, message);
+	if (field != NULL) {
+		assert_int_equal(o->n_violations, 1);
+		assert_string_equal(o->violations[0].field, field);
+	}
+	ob_outcome_fini(o);
+	ob_outcome_init(o);
+}
+
+/* Shapes are the domain's: every operation on an id refuses one that is not a ULID before
+ * anything is looked up, with the words every face sends. */
+static void test_caller_shapes_checked(void **state)
+{
+	fx *f = *state;
+	ob_application a;
+	ob_application *list = NULL;
+	size_t n = 0;
+	ob_outcome o;
+	ob_outcome_init(&o);
+	const char *bad = "01arz3ndektsv4rrffq69g5fav";
+	expect_refusal(ob_domain_get(f->d, TD_ALL, bad, NULL, NULL, &a, &o), &o, OB_EINVAL,
+	               "not an application id", "id");
+	expect_refusal(ob_domain_get(f->d, TD_ALL, "", "", "", &a, &o), &o, OB_EINVAL,
+	               "give an application id or a SIREN", "id");
+	expect_refusal(ob_domain_get(f->d, TD_ALL, NULL, NULL, "732829321", &a, &o), &o, OB_EINVAL,
+	               "not a SIREN", "siren");
+	expect_refusal(ob_domain_review(f->d, TD_ALL, "short", OB_ACTION_START, 1,
+	                                OB_REJECTION_NONE, NULL, NULL, &a, &o),
+	               &o, OB_EINVAL, "not an application id", "id");
+	expect_refusal(ob_domain_withdraw(f->d, TD_ALL, "short", 0, NULL, NULL, &a, &o), &o,
+	               OB_EINVAL, "not an application id", "id");
+	expect_refusal(ob_domain_erase(f->d, TD_ALL, bad, NULL, &a, &o), &o, OB_EINVAL,
+	               "not an application id", "id");
+	expect_refusal(ob_domain_export_contact(f->d, bad, NULL, &list, &n, &o), &o, OB_EINVAL,
+	               "not an application id", "id");
+	ob_outcome_fini(&o);
+}
+
+/* Applicants see and act only on what they submitted; for them another's application does not
+ * exist, in the same words as one that does not; reviewers see everything. */
+static void test_caller_sees_only_own(void **state)
+{
+	fx *f = *state;
+	const ob_caller *alice = TD_APPLICANT("key-alice"), *bob = TD_APPLICANT("key-bob");
+	const ob_caller reviewer = {.principal = "key-rev", .role = OB_CALLER_REVIEWER};
+	td_company c;
+	td_company_make(&c, 7);
+	ob_submission s;
+	td_submission(&s, &c, NULL);
+	ob_outcome o;
+	ob_outcome_init(&o);
+	ob_application a, b;
+	assert_int_equal(ob_domain_submit(f->d, alice, &s, NULL, &a, &o), OB_OK);
+	assert_string_equal(a.submitted_by, "key-alice");
+	ob_outcome_fini(&o);
+	ob_outcome_init(&o);
+
+	/* Bob: not found, by id or by SIREN, the same words as an id nobody has. */
+	expect_refusal(ob_domain_get(f->d, bob, a.id, NULL, NULL, &b, &o), &o, OB_ENOTFOUND,
+	               "no such application among yours", NULL);
+	expect_refusal(ob_domain_get(f->d, bob, NULL, NULL, c.siren, &b, &o), &o, OB_ENOTFOUND,
+	               "no such application among yours", NULL);
+	expect_refusal(ob_domain_get(f->d, bob, "01ARZ3NDEKTSV4RRFFQ69G5FAV", NULL, NULL, &b, &o),
+	               &o, OB_ENOTFOUND, "no such application among yours", NULL);
+	expect_refusal(ob_domain_withdraw(f->d, bob, a.id, 0, NULL, NULL, &b, &o), &o, OB_ENOTFOUND,
+	               "no such application among yours", NULL);
+	/* A duplicate does not say whose, nor its id, to an applicant; a reviewer is told. */
+	expect_refusal(ob_domain_submit(f->d, bob, &s, NULL, &b, &o), &o, OB_EEXIST,
+	               "this SIREN has already applied to this cohort; 'onboard list' shows yours",
+	               NULL);
+	assert_int_equal(ob_domain_submit(f->d, &reviewer, &s, NULL, &b, &o), OB_EEXIST);
+	assert_non_null(strstr(o.message, a.id));
+	ob_outcome_fini(&o);
+	ob_outcome_init(&o);
+
+	/* Lists: bob's is empty whatever filter he asks for; alice and the reviewer see it. */
+	ob_app_filter asked = {.submitted_by = "key-alice"};
+	ob_application *list = NULL;
+	size_t n = 0;
+	bool more = false;
+	const ob_caller *const callers[] = {bob, alice, &reviewer};
+	const size_t want[] = {0, 1, 1};
+	for (size_t i = 0; i < 3; i++) {
+		assert_int_equal(
+		        ob_domain_list(f->d, callers[i], &asked, 0, 10, &list, &n, &more, &o),
+		        OB_OK);
+		assert_int_equal(n, want[i]);
+		free(list);
+	}
+
+	/* Alice and the reviewer read it; alice withdraws it, named in its history. */
+	assert_int_equal(ob_domain_get(f->d, alice, a.id, NULL, NULL, &b, &o), OB_OK);
+	ob_application_fini(&b);
+	assert_int_equal(ob_domain_get(f->d, &reviewer, NULL, "", c.siren, &b, &o), OB_OK);
+	assert_string_equal(b.id, a.id);
+	ob_application_fini(&b);
+	assert_int_equal(ob_domain_withdraw(f->d, alice, a.id, 0, NULL, NULL, &b, &o), OB_OK);
+	assert_int_equal(b.state, OB_STATE_WITHDRAWN);
+	assert_string_equal(b.history[b.n_history - 1].actor, "key-alice");
+	ob_application_fini(&b);
+	ob_application_fini(&a);
+	ob_outcome_fini(&o);
 }
 
 int main(void)
@@ -1621,6 +1743,8 @@ int main(void)
 	        T(test_concurrent_submits_share_seats),
 	        T(test_concurrent_same_key_creates_one),
 	        T(test_long_multibyte_text_stays_utf8),
+	        T(test_caller_shapes_checked),
+	        T(test_caller_sees_only_own),
 	};
 #undef T
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -212,7 +212,7 @@ static void verify(run *r)
 		size_t n = 0;
 		ob_outcome o;
 		ob_outcome_init(&o);
-		ob_err err = ob_domain_list(r->d, &flt, after, PAGE, &page, &n, &more, &o);
+		ob_err err = ob_domain_list(r->d, TD_ALL, &flt, after, PAGE, &page, &n, &more, &o);
 		CHECK(r, err == OB_OK, "list: %s: %s", ob_strerror(err), o.message);
 		ob_outcome_fini(&o);
 		for (size_t i = 0; i < n; i++, seen++) {
@@ -264,7 +264,7 @@ static void verify_promoted(run *r, const size_t *promoted, size_t n)
 		memset(&a, 0, sizeof(a));
 		ob_outcome o;
 		ob_outcome_init(&o);
-		ob_err err = ob_domain_get(r->d, want->id, NULL, NULL, NULL, &a, &o);
+		ob_err err = ob_domain_get(r->d, TD_ALL, want->id, NULL, NULL, &a, &o);
 		CHECK(r, err == OB_OK, "get %s: %s", want->id, ob_strerror(err));
 		ob_outcome_fini(&o);
 		CHECK(r, a.n_history >= 2, "%s has %zu history entries", want->id, a.n_history);
@@ -296,7 +296,7 @@ static void op_submit(run *r)
 	memset(&a, 0, sizeof(a));
 	ob_outcome o;
 	ob_outcome_init(&o);
-	ob_err err = ob_domain_submit(r->d, &s, "model", NULL, &a, &o);
+	ob_err err = ob_domain_submit(r->d, TD_AS("model"), &s, NULL, &a, &o);
 	if (m->of_company[k] >= 0) {
 		const char *first = m->app[m->of_company[k]].id;
 		CHECK(r, err == OB_EEXIST, "a duplicate got %s", ob_strerror(err));
@@ -379,8 +379,8 @@ static void op_review(run *r)
 	memset(&got, 0, sizeof(got));
 	ob_outcome o;
 	ob_outcome_init(&o);
-	ob_err err = ob_domain_review(r->d, a->id, act, version, OB_REJECTION_OTHER, NULL, "model",
-	                              NULL, &got, &o);
+	ob_err err = ob_domain_review(r->d, TD_AS("model"), a->id, act, version, OB_REJECTION_OTHER,
+	                              NULL, NULL, &got, &o);
 	CHECK(r, err == want, "got %s, want %s: %s", ob_strerror(err), ob_strerror(want),
 	      o.message);
 	if (err == OB_OK)
@@ -420,7 +420,7 @@ static void op_withdraw(run *r)
 	memset(&got, 0, sizeof(got));
 	ob_outcome o;
 	ob_outcome_init(&o);
-	ob_err err = ob_domain_withdraw(r->d, a->id, NULL, version, NULL, "model", NULL, &got, &o);
+	ob_err err = ob_domain_withdraw(r->d, TD_AS("model"), a->id, version, NULL, NULL, &got, &o);
 	CHECK(r, err == want, "got %s, want %s: %s", ob_strerror(err), ob_strerror(want),
 	      o.message);
 	if (err == OB_OK)
@@ -450,7 +450,7 @@ static void op_capacity(run *r)
 	memset(&st, 0, sizeof(st));
 	ob_outcome o;
 	ob_outcome_init(&o);
-	ob_err err = ob_domain_set_capacity(r->d, COHORT, cap, "model", &st, &o);
+	ob_err err = ob_domain_set_capacity(r->d, TD_AS("model"), COHORT, cap, &st, &o);
 	CHECK(r, err == want, "got %s, want %s: %s", ob_strerror(err), ob_strerror(want),
 	      o.message);
 	if (err == OB_OK)
@@ -473,7 +473,7 @@ static void op_lookup(run *r)
 	memset(&a, 0, sizeof(a));
 	ob_outcome o;
 	ob_outcome_init(&o);
-	ob_err err = ob_domain_get(r->d, NULL, COHORT, c.siren, NULL, &a, &o);
+	ob_err err = ob_domain_get(r->d, TD_ALL, NULL, COHORT, c.siren, &a, &o);
 	int i = k < COMPANIES ? r->m.of_company[k] : -1;
 	CHECK(r, err == (i >= 0 ? OB_OK : OB_ENOTFOUND), "got %s", ob_strerror(err));
 	if (i >= 0)

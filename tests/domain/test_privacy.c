@@ -127,9 +127,9 @@ static ob_err submit_as(fx *f, uint32_t n, const char *email, const char *owner,
 		snprintf(c.email, sizeof(c.email), "%s", email);
 	ob_submission s;
 	td_submission(&s, &c, NULL);
-	s.owner = owner;
 	memset(out, 0, sizeof(*out));
-	return ob_domain_submit(f->d, &s, "test", idem, out, o);
+	ob_caller who = {.principal = owner, .actor = "test"};
+	return ob_domain_submit(f->d, &who, &s, idem, out, o);
 }
 
 static void submit_ok(fx *f, uint32_t n, const char *email, ob_application *out)
@@ -147,7 +147,7 @@ static ob_err get(fx *f, const char *id, ob_application *out, char msg[256])
 	ob_outcome o;
 	ob_outcome_init(&o);
 	memset(out, 0, sizeof(*out));
-	ob_err err = ob_domain_get(f->d, id, NULL, NULL, NULL, out, &o);
+	ob_err err = ob_domain_get(f->d, TD_ALL, id, NULL, NULL, out, &o);
 	if (msg != NULL)
 		snprintf(msg, 256, "%s", o.message);
 	ob_outcome_fini(&o);
@@ -159,7 +159,7 @@ static ob_err erase(fx *f, const char *id, const char *reason, const char *actor
 {
 	ob_outcome o;
 	ob_outcome_init(&o);
-	ob_err err = ob_domain_erase(f->d, id, reason, actor, out, &o);
+	ob_err err = ob_domain_erase(f->d, TD_AS(actor), id, reason, out, &o);
 	ob_outcome_fini(&o);
 	return err;
 }
@@ -344,8 +344,8 @@ static void review_note(fx *f, ob_application *a, ob_action action, const char *
 	ob_outcome o;
 	ob_outcome_init(&o);
 	ob_application next;
-	ob_err err = ob_domain_review(f->d, a->id, action, a->version, OB_REJECTION_NONE, note,
-	                              "reviewer", NULL, &next, &o);
+	ob_err err = ob_domain_review(f->d, TD_AS("reviewer"), a->id, action, a->version,
+	                              OB_REJECTION_NONE, note, NULL, &next, &o);
 	if (err != OB_OK)
 		fail_msg("review %s: %s: %s", a->id, ob_strerror(err), o.message);
 	ob_outcome_fini(&o);
@@ -359,7 +359,7 @@ static void withdraw_reason(fx *f, ob_application *a, const char *reason)
 	ob_outcome o;
 	ob_outcome_init(&o);
 	ob_application next;
-	ob_err err = ob_domain_withdraw(f->d, a->id, NULL, a->version, reason, "seller", NULL,
+	ob_err err = ob_domain_withdraw(f->d, TD_AS("seller"), a->id, a->version, reason, NULL,
 	                                &next, &o);
 	if (err != OB_OK)
 		fail_msg("withdraw %s: %s: %s", a->id, ob_strerror(err), o.message);
@@ -464,7 +464,7 @@ static void test_tampered_ciphertext_refused(void **state)
 	size_t n = 0;
 	bool more = false;
 	ob_app_filter all = {0};
-	assert_int_equal(ob_domain_list(f->d, &all, 0, 10, &list, &n, &more, &o), OB_OK);
+	assert_int_equal(ob_domain_list(f->d, TD_ALL, &all, 0, 10, &list, &n, &more, &o), OB_OK);
 	size_t damaged = 0;
 	assert_int_equal(n, 3);
 	for (size_t i = 0; i < n; i++) {
@@ -482,13 +482,13 @@ static void test_tampered_ciphertext_refused(void **state)
 
 	/* No write on it; other writes go on. */
 	ob_outcome_init(&o);
-	assert_int_equal(ob_domain_review(f->d, a[1].id, OB_ACTION_START, 1, OB_REJECTION_NONE, "",
-	                                  "reviewer", NULL, &got, &o),
+	assert_int_equal(ob_domain_review(f->d, TD_AS("reviewer"), a[1].id, OB_ACTION_START, 1,
+	                                  OB_REJECTION_NONE, "", NULL, &got, &o),
 	                 OB_ECORRUPT);
 	ob_outcome_fini(&o);
 	ob_outcome_init(&o);
-	assert_int_equal(ob_domain_review(f->d, a[0].id, OB_ACTION_START, 1, OB_REJECTION_NONE, "",
-	                                  "reviewer", NULL, &got, &o),
+	assert_int_equal(ob_domain_review(f->d, TD_AS("reviewer"), a[0].id, OB_ACTION_START, 1,
+	                                  OB_REJECTION_NONE, "", NULL, &got, &o),
 	                 OB_OK);
 	ob_application_fini(&got);
 	ob_outcome_fini(&o);
@@ -570,13 +570,14 @@ static void test_damaged_contact_of_another_owner_not_found(void **state)
 	char theirs[256], none[256];
 	ob_outcome_init(&o);
 	memset(&got, 0, sizeof(got));
-	assert_int_equal(ob_domain_get(f->d, a.id, NULL, NULL, "applicant-b", &got, &o),
-	                 OB_ENOTFOUND);
+	assert_int_equal(
+	        ob_domain_get(f->d, TD_APPLICANT("applicant-b"), a.id, NULL, NULL, &got, &o),
+	        OB_ENOTFOUND);
 	snprintf(theirs, sizeof(theirs), "%s", o.message);
 	ob_outcome_fini(&o);
 	ob_outcome_init(&o);
-	assert_int_equal(ob_domain_get(f->d, "01ARZ3NDEKTSV4RRFFQ69G5FAV", NULL, NULL,
-	                               "applicant-b", &got, &o),
+	assert_int_equal(ob_domain_get(f->d, TD_APPLICANT("applicant-b"),
+	                               "01ARZ3NDEKTSV4RRFFQ69G5FAV", NULL, NULL, &got, &o),
 	                 OB_ENOTFOUND);
 	snprintf(none, sizeof(none), "%s", o.message);
 	ob_outcome_fini(&o);
@@ -584,21 +585,22 @@ static void test_damaged_contact_of_another_owner_not_found(void **state)
 	assert_null(strstr(theirs, a.id));
 
 	ob_outcome_init(&o);
-	assert_int_equal(ob_domain_get(f->d, NULL, OB_DEFAULT_COHORT, a.company.siren,
-	                               "applicant-b", &got, &o),
+	assert_int_equal(ob_domain_get(f->d, TD_APPLICANT("applicant-b"), NULL, OB_DEFAULT_COHORT,
+	                               a.company.siren, &got, &o),
 	                 OB_ENOTFOUND);
 	assert_string_equal(o.message, none);
 	ob_outcome_fini(&o);
 	ob_outcome_init(&o);
-	assert_int_equal(
-	        ob_domain_withdraw(f->d, a.id, "applicant-b", 0, "", "applicant-b", NULL, &got, &o),
-	        OB_ENOTFOUND);
+	assert_int_equal(ob_domain_withdraw(f->d, TD_APPLICANT_AS("applicant-b", "applicant-b"),
+	                                    a.id, 0, "", NULL, &got, &o),
+	                 OB_ENOTFOUND);
 	assert_string_equal(o.message, none);
 	ob_outcome_fini(&o);
 
 	ob_outcome_init(&o);
-	assert_int_equal(ob_domain_get(f->d, a.id, NULL, NULL, "applicant-a", &got, &o),
-	                 OB_ECORRUPT);
+	assert_int_equal(
+	        ob_domain_get(f->d, TD_APPLICANT("applicant-a"), a.id, NULL, NULL, &got, &o),
+	        OB_ECORRUPT);
 	assert_non_null(strstr(o.message, a.id));
 	ob_outcome_fini(&o);
 	ob_application_fini(&a);
@@ -742,8 +744,8 @@ static void test_erasure(void **state)
 
 	/* The record still moves through its lifecycle. */
 	ob_outcome_init(&o);
-	assert_int_equal(ob_domain_review(f->d, a[2].id, OB_ACTION_START, e.version,
-	                                  OB_REJECTION_NONE, "", "reviewer", NULL, &got, &o),
+	assert_int_equal(ob_domain_review(f->d, TD_AS("reviewer"), a[2].id, OB_ACTION_START,
+	                                  e.version, OB_REJECTION_NONE, "", NULL, &got, &o),
 	                 OB_OK);
 	assert_true(got.contact_erased);
 	ob_application_fini(&got);
@@ -1087,7 +1089,8 @@ static void test_no_plaintext_in_files(void **state)
 		td_company_make(&c, n);
 		ob_outcome_init(&o);
 		assert_int_equal(
-		        ob_domain_get(f->d, NULL, OB_DEFAULT_COHORT, c.siren, NULL, &a, &o), OB_OK);
+		        ob_domain_get(f->d, TD_ALL, NULL, OB_DEFAULT_COHORT, c.siren, &a, &o),
+		        OB_OK);
 		ob_outcome_fini(&o);
 		note_about(n, "review", note, sizeof(note));
 		review_note(f, &a, OB_ACTION_START, note);
@@ -1528,7 +1531,7 @@ static void test_submitted_by(void **state)
 	size_t n = 0;
 	bool more = true;
 	ob_outcome_init(&o);
-	assert_int_equal(ob_domain_list(f->d, &flt, 0, 10, &list, &n, &more, &o), OB_OK);
+	assert_int_equal(ob_domain_list(f->d, TD_ALL, &flt, 0, 10, &list, &n, &more, &o), OB_OK);
 	ob_outcome_fini(&o);
 	assert_int_equal(n, 1);
 	assert_false(more);

@@ -54,6 +54,15 @@ enum { TD_N_PLACES = 8 };
 extern const char *const td_postal_codes[TD_N_PLACES];
 
 #ifdef OB_DOMAIN_DOMAIN_H
+/* Callers (domain.h, ob_caller), for the block they are written in: one who
+ * sees every application, recorded in history as actor; TD_ALL, the same
+ * named "test"; an applicant, who sees only what principal submitted. */
+#define TD_AS(who_)     (&(const ob_caller){.actor = (who_)})
+#define TD_ALL          TD_AS("test")
+#define TD_APPLICANT(p) (&(const ob_caller){.principal = (p), .role = OB_CALLER_APPLICANT})
+#define TD_APPLICANT_AS(p, who_)                                                                   \
+	(&(const ob_caller){.principal = (p), .role = OB_CALLER_APPLICANT, .actor = (who_)})
+
 /* A submission to cohort (NULL: the default) that borrows c's strings. */
 static inline void td_submission(ob_submission *s, const td_company *c, const char *cohort)
 {

@@ -327,9 +327,10 @@ static void test_emit_defaults(void **state)
 	             "{\"cohortId\":\"\",\"company\":null,\"contact\":null,"
 	             "\"channel\":\"CHANNEL_UNSPECIFIED\",\"intendsToExport\":false,"
 	             "\"productCategories\":[],\"acceptsTerms\":false}");
-	assert_dumps(parse_ok("{}", RESPONSE), OB_JSON_EMIT_DEFAULTS | OB_JSON_PROTO_NAMES,
-	             "{\"code\":\"OK\",\"message\":\"\",\"field_violations\":[],"
-	             "\"retry_after_ms\":0,\"request_id\":\"\",\"payload\":\"\"}");
+	assert_dumps(
+	        parse_ok("{}", RESPONSE), OB_JSON_EMIT_DEFAULTS | OB_JSON_PROTO_NAMES,
+	        "{\"code\":\"OK\",\"message\":\"\",\"field_violations\":[],"
+	        "\"retry_after_ms\":0,\"request_id\":\"\",\"payload\":\"\",\"replayed\":false}");
 	assert_dumps(parse_ok("{\"company\":{}}", SUBMIT), 0, "{\"company\":{}}");
 	/* Explicit defaults and null read as absent. */
 	assert_reads_as("{\"cohortId\":\"\",\"company\":null,\"channel\":null,"

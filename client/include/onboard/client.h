@@ -165,6 +165,9 @@ typedef struct ob_result {
 	char *request_id;
 	uint8_t *payload; /* the response message, packed; NULL if none */
 	size_t payload_len;
+	/* The server sent the stored reply of an earlier call with the same
+	 * idempotency-key (Response.replayed): nothing was done this time. */
+	bool replayed;
 } ob_result;
 
 /* Opens a client connected to urls (ipc://, tcp://, tls+tcp://). Unless

@@ -1,0 +1,152 @@
+/*
+ * test_replay.c: idempotency keys through onboardd and libonboard-client. A repeated key
+ * gets the first reply byte for byte, marked replayed (Response.replayed, ob_result.replayed);
+ * the first call is not; a review without expected_version takes the application as it is.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "onboard/client.h"
+#include "onboard/v1/onboarding.pb-c.h"
+#include "testdata.h"
+#include "testsrv.h"
+
+#define SUBMIT "/onboard.v1.Onboarding/SubmitApplication"
+#define REVIEW "/onboard.v1.Onboarding/ReviewApplication"
+
+enum { CALL_MS = 10000 };
+
+static int setup(void **state)
+{
+	ob_testsrv *s = malloc(sizeof(*s));
+	if (s == NULL || ob_testsrv_start(s, NULL) != 0) {
+		free(s);
+		return -1;
+	}
+	*state = s;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	ob_testsrv *s = *state;
+	int rc = ob_testsrv_stop(s);
+	free(s);
+	return rc;
+}
+
+/* The packed SubmitApplicationRequest of company n, malloc'd. */
+static uint8_t *submit_request(uint32_t n, size_t *len)
+{
+	td_company c;
+	td_company_make(&c, n);
+	Onboard__V1__Address ad = ONBOARD__V1__ADDRESS__INIT;
+	ad.street = c.street;
+	ad.postal_code = c.postal_code;
+	ad.city = c.city;
+	Onboard__V1__Company co = ONBOARD__V1__COMPANY__INIT;
+	co.siren = c.siren;
+	co.siret = c.siret;
+	co.legal_name = c.legal_name;
+	co.naf_code = c.naf;
+	co.vat_number = c.vat;
+	co.employees = c.employees;
+	co.turnover_eur = c.turnover_eur;
+	co.balance_sheet_eur = c.balance_eur;
+	co.address = &ad;
+	Onboard__V1__Contact ct = ONBOARD__V1__CONTACT__INIT;
+	ct.name = c.contact_name;
+	ct.email = c.email;
+	ct.phone = c.phone;
+	Onboard__V1__SubmitApplicationRequest rq = ONBOARD__V1__SUBMIT_APPLICATION_REQUEST__INIT;
+	rq.company = &co;
+	rq.contact = &ct;
+	rq.channel = (Onboard__V1__Channel)c.channel;
+	rq.intends_to_export = c.exports;
+	rq.n_product_categories = c.n_categories;
+	rq.product_categories = (char **)c.categories;
+	rq.accepts_terms = true;
+	*len = onboard__v1__submit_application_request__get_packed_size(&rq);
+	uint8_t *buf = malloc(*len > 0 ? *len : 1);
+	assert_non_null(buf);
+	onboard__v1__submit_application_request__pack(&rq, buf);
+	return buf;
+}
+
+/* The same key twice: the second reply is the first one's bytes, replayed. */
+static void test_replay_is_byte_identical(void **state)
+{
+	ob_testsrv *s = *state;
+	size_t len;
+	uint8_t *rq = submit_request(1, &len);
+	const ob_metadata md[] = {{"idempotency-key", "replay-test-1"}};
+	ob_result first, again;
+	assert_int_equal(ob_client_call(s->client, SUBMIT, md, 1, rq, len, CALL_MS, &first),
+	                 OB_CODE_OK);
+	assert_false(first.replayed);
+	assert_non_null(first.payload);
+	assert_int_equal(ob_client_call(s->client, SUBMIT, md, 1, rq, len, CALL_MS, &again),
+	                 OB_CODE_OK);
+	assert_true(again.replayed);
+	assert_int_equal(again.payload_len, first.payload_len);
+	assert_memory_equal(again.payload, first.payload, first.payload_len);
+	ob_result_fini(&again);
+
+	/* Another key is a new request: refused as a duplicate, not replayed. */
+	const ob_metadata other[] = {{"idempotency-key", "replay-test-2"}};
+	assert_int_equal(ob_client_call(s->client, SUBMIT, other, 1, rq, len, CALL_MS, &again),
+	                 OB_CODE_ALREADY_EXISTS);
+	assert_false(again.replayed);
+	ob_result_fini(&again);
+	ob_result_fini(&first);
+	free(rq);
+}
+
+/* expected_version 0 means any version, as for a withdrawal. */
+static void test_review_any_version(void **state)
+{
+	ob_testsrv *s = *state;
+	size_t len;
+	uint8_t *rq = submit_request(2, &len);
+	Onboard__V1__Application *a = NULL;
+	ob_result r;
+	assert_int_equal(ob_client_call(s->client, SUBMIT, NULL, 0, rq, len, CALL_MS, &r),
+	                 OB_CODE_OK);
+	a = onboard__v1__application__unpack(NULL, r.payload_len, r.payload);
+	assert_non_null(a);
+	ob_result_fini(&r);
+	free(rq);
+
+	Onboard__V1__ReviewApplicationRequest rv = ONBOARD__V1__REVIEW_APPLICATION_REQUEST__INIT;
+	rv.id = a->id;
+	rv.action = ONBOARD__V1__REVIEW_ACTION__REVIEW_ACTION_START;
+	rv.expected_version = 0;
+	Onboard__V1__Application *b = NULL;
+	assert_int_equal(ob_client_call_message(s->client, REVIEW, NULL, 0, &rv.base,
+	                                        &onboard__v1__application__descriptor,
+	                                        (ProtobufCMessage **)&b, CALL_MS, &r),
+	                 OB_CODE_OK);
+	assert_false(r.replayed);
+	assert_non_null(b);
+	assert_int_equal(b->state, ONBOARD__V1__APPLICATION_STATE__APPLICATION_STATE_UNDER_REVIEW);
+	assert_int_equal(b->version, a->version + 1);
+	protobuf_c_message_free_unpacked(&b->base, NULL);
+	protobuf_c_message_free_unpacked(&a->base, NULL);
+	ob_result_fini(&r);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	        cmocka_unit_test_setup_teardown(test_replay_is_byte_identical, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_review_any_version, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
