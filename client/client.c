@@ -1,14 +1,19 @@
+/* struct ucred (SO_PEERCRED) is a GNU extension of glibc. */
+#define _GNU_SOURCE
 /*
  * libonboard-client: envelope, REQ socket, one nng context per call.
  */
 #include "onboard/client.h"
 
+#include <poll.h>
 #include <pthread.h>
 #include <stdarg.h>
-#include <time.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <nng/nng.h>
@@ -127,6 +132,61 @@ static void check_peer(nng_pipe p, nng_pipe_ev ev, void *arg)
 	 * a socket we refuse. */
 	nng_dialer_set_ms(d, NNG_OPT_RECONNMINT, RECONNECT_MAX_MS);
 	nng_pipe_close(p);
+}
+
+/* A refusal made before any dialer existed (precheck_ipc), for refused(). */
+#define PRECHECK_REFUSAL UINT32_MAX
+
+/*
+ * Before nng dials an ipc:// URL: a plain connection to the socket, the
+ * listener's uid from the kernel (SO_PEERCRED), and nothing sent. Returns 1
+ * when the socket is served by the wrong uid (c->refusal says so), 0 when it
+ * is the expected one or nothing can be learnt yet (no socket: the server is
+ * not up; check_peer will look at the connection nng makes later). Why both:
+ * a URL refused here never gets an nng dialer, so no connection to a
+ * stranger is made and torn down inside nng (nng 1.5.2 can leave such a
+ * dialer's objects unfreed when the socket is closed meanwhile); check_peer
+ * still guards every later connection, for a socket replaced afterwards.
+ */
+static int precheck_ipc(ob_client *c, const char *url)
+{
+	if (strncmp(url, "ipc://", 6) != 0)
+		return 0;
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	size_t len = strlen(url + 6);
+	if (len == 0 || len >= sizeof(sa.sun_path))
+		return 0;
+	memcpy(sa.sun_path, url + 6, len + 1);
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return 0;
+	struct ucred cred;
+	socklen_t cl = sizeof(cred);
+	bool known = connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 &&
+	             getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &cl) == 0;
+	if (!known || (uint64_t)cred.uid == c->server_uid || cred.uid == 0) {
+		/* Say hello before hanging up: an nng listener that sees a
+		 * connection end during its negotiation can stop negotiating for
+		 * good (nng 1.5.2, issue #1518). At most a second. */
+		static const uint8_t hello[8] = {0, 'S', 'P', 0, 0, 0x30, 0, 0};
+		uint8_t back[8];
+		struct pollfd pfd = {.fd = fd, .events = POLLIN};
+		if (known &&
+		    send(fd, hello, sizeof(hello), MSG_NOSIGNAL) == (ssize_t)sizeof(hello) &&
+		    poll(&pfd, 1, 1000) == 1)
+			(void)!recv(fd, back, sizeof(back), MSG_WAITALL);
+		close(fd);
+		return 0;
+	}
+	close(fd);
+	pthread_mutex_lock(&c->peer_mu);
+	snprintf(c->refusal, sizeof(c->refusal),
+	         "the server socket at %s is served by uid %llu, expected %llu%s", url + 6,
+	         (unsigned long long)cred.uid, (unsigned long long)c->server_uid,
+	         c->server_uid != 0 ? " (or root)" : "");
+	c->refused_dialer = PRECHECK_REFUSAL;
+	pthread_mutex_unlock(&c->peer_mu);
+	return 1;
 }
 
 /* Copies the last refusal into out if dialer_id (0: any dialer) made it. */
@@ -321,6 +381,11 @@ int ob_client_open(ob_client **out, const char *const *urls, size_t n_urls,
 		if (tls && c->tls == NULL && setup_tls(c, opts, urls[i], err, errlen) != 0) {
 			ob_client_close(c);
 			return -1;
+		}
+		if (precheck_ipc(c, urls[i]) == 1) {
+			if (first_err[0] == '\0')
+				refused(c, PRECHECK_REFUSAL, first_err, sizeof(first_err));
+			continue;
 		}
 		rv = nng_dialer_create(&d, c->sock, urls[i]);
 		if (rv == 0 && tls)

@@ -144,23 +144,38 @@ static bool read_n(int fd, void *buf, size_t n)
 	return true;
 }
 
-/* Accepts one ipc connection, exchanges SP hellos, reads one request frame into *body (the
- * caller frees it). Returns the connection, or -1. */
+/* Accepts ipc connections until one carries a request: exchanges SP hellos, reads one request
+ * frame into *body (the caller frees it). A connection that ends before its request (the
+ * client library's look at who serves the socket) is passed over. Returns the connection,
+ * or -1. */
 static int accept_request(int ls, uint8_t **body, size_t *len)
 {
 	static const uint8_t rep[8] = {0, 'S', 'P', 0, 0, 0x31, 0, 0};
-	int fd = accept(ls, NULL, NULL);
-	uint8_t hello[8], head[9];
-	if (fd < 0 || write(fd, rep, sizeof(rep)) != (ssize_t)sizeof(rep) ||
-	    !read_n(fd, hello, sizeof(hello)) || !read_n(fd, head, sizeof(head)) || head[0] != 1)
-		return -1;
-	uint64_t n = 0;
-	for (int i = 1; i < 9; i++)
-		n = (n << 8) | head[i];
-	if (n < 4 || n > 65536 || (*body = malloc((size_t)n)) == NULL)
-		return -1;
-	*len = (size_t)n;
-	return read_n(fd, *body, (size_t)n) ? fd : -1;
+	for (;;) {
+		int fd = accept(ls, NULL, NULL);
+		if (fd < 0)
+			return -1;
+		uint8_t hello[8], head[9];
+		if (write(fd, rep, sizeof(rep)) != (ssize_t)sizeof(rep) ||
+		    !read_n(fd, hello, sizeof(hello)) || !read_n(fd, head, sizeof(head)) ||
+		    head[0] != 1) {
+			close(fd);
+			continue;
+		}
+		uint64_t n = 0;
+		for (int i = 1; i < 9; i++)
+			n = (n << 8) | head[i];
+		if (n < 4 || n > 65536 || (*body = malloc((size_t)n)) == NULL) {
+			close(fd);
+			return -1;
+		}
+		*len = (size_t)n;
+		if (read_n(fd, *body, (size_t)n))
+			return fd;
+		free(*body);
+		*body = NULL;
+		close(fd);
+	}
 }
 
 typedef struct {
