@@ -5,8 +5,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include <nng/nng.h>
-
 #include "cli.h"
 
 /* What to type, on stderr, when no command was given; returns 2. */
@@ -21,11 +19,6 @@ static int usage_of(const cli_command *group, const char *path)
 
 int main(int argc, char **argv)
 {
-	/* nng 1.5.2 reaps closed dialers and pipes on a thread of its own, after
-	 * nng_close() returns (made synchronous upstream after 1.5.2, nng #1498);
-	 * nng_fini() waits for that, so that nothing of nng's is left half-freed
-	 * when the process ends (LeakSanitizer reported it as leaked). */
-	atexit(nng_fini);
 	cli c;
 	cli_args a;
 	cli_init(&c);

@@ -7,28 +7,14 @@
 #include <stdbool.h>
 #include <stdlib.h>
 
-#include <nng/nng.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 enum { READY_TIMEOUT_MS = 10000 };
 
-/* nng 1.5.2 reaps closed dialers and pipes on a thread of its own after nng_close()
- * returns (synchronous upstream after 1.5.2, nng #1498): a test process that ends right after
- * closing a client whose dialer was reconnecting leaves them half-freed, and LeakSanitizer
- * reports nng's objects as leaked. nng_fini() at exit waits for the reaper. */
-static void nng_fini_at_exit(void)
-{
-	static bool done;
-	if (!done)
-		atexit(nng_fini);
-	done = true;
-}
-
 int ob_fakesrv_start(ob_fakesrv *f, const char *url, int code, long uid)
 {
-	nng_fini_at_exit();
 	f->pid = 0;
 	const char *prog = getenv("ONBOARD_FAKESRV");
 	if (prog == NULL || prog[0] == '\0') {

@@ -12,8 +12,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <nng/nng.h>
-
 #include "onboard/v1/health.pb-c.h"
 #include "testutil.h"
 
@@ -244,21 +242,8 @@ static int wait_serving(ob_testsrv *s)
 	}
 }
 
-/* nng 1.5.2 reaps closed dialers and pipes on a thread of its own after nng_close()
- * returns (synchronous upstream after 1.5.2, nng #1498): a test process that ends right after
- * closing a client whose dialer was reconnecting leaves them half-freed, and LeakSanitizer
- * reports nng's objects as leaked. nng_fini() at exit waits for the reaper. */
-static void nng_fini_at_exit(void)
-{
-	static bool done;
-	if (!done)
-		atexit(nng_fini);
-	done = true;
-}
-
 int ob_testsrv_start(ob_testsrv *s, const char *const *extra_args)
 {
-	nng_fini_at_exit();
 	memset(s, 0, sizeof(*s));
 	for (size_t i = 0; extra_args != NULL && extra_args[i] != NULL; i++) {
 		if (s->n_args == OB_TESTSRV_MAX_ARGS) {
