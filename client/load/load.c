@@ -31,6 +31,7 @@
 
 #include "defaults.h"
 #include "histogram.h"
+#include "luhn.h"
 #include "onboard/client.h"
 #include "onboard/v1/onboarding.pb-c.h"
 #include "values.h"
@@ -110,29 +111,13 @@ static uint64_t next_rand(uint64_t *s)
 	return *s * 2685821657736338717ull;
 }
 
-static char luhn_digit(const char *digits)
-{
-	int sum = 0;
-	size_t n = strlen(digits);
-	for (size_t i = 0; i < n; i++) {
-		int d = digits[n - 1 - i] - '0';
-		if (i % 2 == 0) {
-			d *= 2;
-			if (d > 9)
-				d -= 9;
-		}
-		sum += d;
-	}
-	return (char)('0' + (10 - sum % 10) % 10);
-}
-
 /* A unique, valid synthetic company for each call number. */
 static size_t pack_submit(shared *sh, uint8_t *buf, size_t cap)
 {
 	uint64_t n = atomic_fetch_add(&sh->siren_seq, 1);
 	char siren[10];
 	snprintf(siren, sizeof(siren), "%08" PRIu32, (uint32_t)((sh->siren_base + n) % 100000000u));
-	siren[8] = luhn_digit(siren);
+	siren[8] = (char)('0' + ob_luhn_key(siren, 8));
 	siren[9] = '\0';
 	char name[64];
 	snprintf(name, sizeof(name), "Load test company %" PRIu64, n);

@@ -1,12 +1,14 @@
 /*
- * The company series of testdata.h. Check digits are computed here, not
- * taken from fr.c, so that a bug there cannot make the series agree with it.
+ * The company series of testdata.h. Check digits come from common/luhn.c, not
+ * from the domain's fr.c, so that a bug there cannot make the series agree with it.
  */
 #include "testdata.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "luhn.h"
 
 const char *const td_postal_codes[TD_N_PLACES] = {
         "75011", /* Paris: Ile-de-France */
@@ -19,27 +21,10 @@ const char *const td_postal_codes[TD_N_PLACES] = {
         "98000", /* Monaco: a French postal code without a region */
 };
 
-/* The Luhn key that makes digits[0..n-1] + key valid. */
-static int luhn_key(const char *digits, size_t n)
-{
-	int sum = 0;
-	for (size_t i = 0; i < n; i++) {
-		/* Counting from the key (position 1), even positions are doubled. */
-		int d = digits[n - 1 - i] - '0';
-		if (i % 2 == 0) {
-			d *= 2;
-			if (d > 9)
-				d -= 9;
-		}
-		sum += d;
-	}
-	return (10 - sum % 10) % 10;
-}
-
 void td_siren(uint32_t n, char out[10])
 {
 	snprintf(out, 10, "%08u", (n + 1) % 100000000u);
-	out[8] = (char)('0' + luhn_key(out, 8));
+	out[8] = (char)('0' + ob_luhn_key(out, 8));
 	out[9] = '\0';
 }
 
@@ -50,7 +35,7 @@ void td_company_make(td_company *c, uint32_t n)
 	/* Every third company gives its head office's SIRET: SIREN + NIC 0001x. */
 	if (n % 3 == 0) {
 		snprintf(c->siret, sizeof(c->siret), "%s0001", c->siren);
-		c->siret[13] = (char)('0' + luhn_key(c->siret, 13));
+		c->siret[13] = (char)('0' + ob_luhn_key(c->siret, 13));
 		c->siret[14] = '\0';
 	}
 	/* Every fifth, its VAT number: FR + (12 + 3 * (SIREN mod 97)) mod 97 + SIREN. */
