@@ -481,7 +481,6 @@ static void log_refusal(ob_server *s, const char *why)
 {
 	int64_t now = now_ms();
 	s->refused_since++;
-	s->refused_reason = why;
 	if (s->refused_log_ms != 0 && now - s->refused_log_ms < 1000)
 		return;
 	if (!atomic_load(&s->draining))
@@ -615,17 +614,16 @@ void ob_conn_reply(ob_server *s, ob_req *rq, ob_reply *reply)
 /* ---- closing and the reaper ------------------------------------------ */
 
 /* Takes a reference on every live connection that pick() chooses, then
- * closes them outside the list's lock. */
+ * closes them outside the list's lock. *why: the reason of the last one. */
 static size_t close_where(ob_server *s, bool (*pick)(ob_conn *, int64_t, const char **),
-                          ob_conn **victims, size_t cap)
+                          ob_conn **victims, size_t cap, const char **why)
 {
 	size_t n = 0;
 	int64_t now = now_ms();
-	const char *why = NULL;
 	pthread_mutex_lock(&s->conn_mu);
 	for (ob_conn *c = s->conns; c != NULL && n < cap; c = c->next) {
 		pthread_mutex_lock(&c->mu);
-		if (!c->closing && pick(c, now, &why)) {
+		if (!c->closing && pick(c, now, why)) {
 			c->refs++;
 			victims[n++] = c;
 		}
@@ -673,7 +671,8 @@ void ob_conn_close_all(ob_server *s)
 	ob_conn **v = malloc(cap * sizeof(*v));
 	if (v == NULL)
 		return;
-	while (close_where(s, pick_all, v, cap) == cap)
+	const char *why = NULL;
+	while (close_where(s, pick_all, v, cap, &why) == cap)
 		;
 	free(v);
 }
@@ -724,9 +723,18 @@ void *ob_conn_reaper_main(void *arg)
 		pthread_mutex_unlock(&s->conn_mu);
 		free_zombies(s);
 		if (now_ms() >= next_check && v != NULL) {
-			size_t n;
-			while ((n = close_where(s, pick_stale, v, cap)) == cap)
-				;
+			/* One line a pass however many go: a slow-peer flood does not
+			 * flood the log. */
+			size_t n, all = 0;
+			const char *why = NULL;
+			while ((n = close_where(s, pick_stale, v, cap, &why)) > 0) {
+				all += n;
+				if (n < cap)
+					break;
+			}
+			if (all > 0)
+				ob_log(OB_LOG_INFO, "closed %zu connection(s) (the last: %s)", all,
+				       why);
 			next_check = now_ms() + period;
 		}
 		pthread_mutex_lock(&s->conn_mu);

@@ -155,7 +155,6 @@ struct ob_server {
 	/* "refused a connection" is logged at most once a second */
 	int64_t refused_log_ms;
 	unsigned refused_since;
-	const char *refused_reason;
 };
 
 /* conn.c */
