@@ -18,6 +18,7 @@ enum { ARENA_BUDGET = 8 * 1024 * 1024 };
 typedef struct {
 	ob_handler_fn fn;
 	unsigned flags;
+	const void *ctx;
 	unsigned roles; /* OB_ALLOW() bits or OB_ALLOW_PUBLIC */
 } slot;
 
@@ -74,20 +75,37 @@ ob_err ob_dispatch_add_service(ob_dispatch *d, const ProtobufCServiceDescriptor 
 	return OB_OK;
 }
 
-ob_err ob_dispatch_register(ob_dispatch *d, const ProtobufCServiceDescriptor *sd, const char *name,
-                            ob_handler_fn fn, unsigned flags)
+ob_err ob_dispatch_register_method(ob_dispatch *d, const ProtobufCServiceDescriptor *sd,
+                                   const ob_method *m)
 {
 	service *s = find_service(d, sd->name, strlen(sd->name));
 	if (s == NULL)
 		return OB_ENOTFOUND;
 	const ProtobufCMethodDescriptor *md =
-	        protobuf_c_service_descriptor_get_method_by_name(sd, name);
+	        protobuf_c_service_descriptor_get_method_by_name(sd, m->name);
 	if (md == NULL)
 		return OB_ENOTFOUND;
 	slot *sl = &s->slots[md - sd->methods];
-	sl->fn = fn;
-	sl->flags = flags;
+	sl->fn = m->fn;
+	sl->flags = m->flags;
+	sl->ctx = m->ctx;
 	return OB_OK;
+}
+
+ob_err ob_dispatch_register(ob_dispatch *d, const ProtobufCServiceDescriptor *sd, const char *name,
+                            ob_handler_fn fn, unsigned flags)
+{
+	const ob_method m = {.name = name, .fn = fn, .flags = flags};
+	return ob_dispatch_register_method(d, sd, &m);
+}
+
+ob_err ob_dispatch_add_methods(ob_dispatch *d, const ProtobufCServiceDescriptor *sd,
+                               const ob_method *methods, size_t n)
+{
+	ob_err err = ob_dispatch_add_service(d, sd);
+	for (size_t i = 0; err == OB_OK && i < n; i++)
+		err = ob_dispatch_register_method(d, sd, &methods[i]);
+	return err;
 }
 
 static const ProtobufCMethodDescriptor *find_method(const ob_dispatch *d, const char *full,
@@ -407,6 +425,7 @@ static ob_err run(const ob_dispatch *d, ob_call *call, const uint8_t *req, size_
 	call->payload_len = rq->payload.len;
 
 	ProtobufCMessage *out = NULL;
+	call->handler_ctx = sl->ctx;
 	err = sl->fn(call, in, &out);
 	if (err != OB_OK)
 		return call->err == err ? err : ob_call_fail(call, err, "%s", ob_strerror(err));

@@ -77,6 +77,8 @@ typedef struct ob_call {
 	 * arena): what an idempotency key's hash covers, never re-packed. */
 	const uint8_t *payload;
 	size_t payload_len;
+	/* The ctx of the method's row (ob_method), for its handler. */
+	const void *handler_ctx;
 	/* set by the authorizer */
 	const char *principal; /* key id, "local", or NULL when not authenticated */
 	int role;              /* an ob_role of auth/auth.h; 0 = none */
@@ -104,13 +106,28 @@ typedef ob_err (*ob_handler_fn)(ob_call *call, const ProtobufCMessage *req,
 
 typedef struct ob_dispatch ob_dispatch;
 
+/* One row of a service's method table: what a new method adds. */
+typedef struct ob_method {
+	const char *name; /* the short name, "Check" */
+	ob_handler_fn fn;
+	unsigned flags;  /* OB_METHOD_* */
+	const void *ctx; /* call->handler_ctx while fn runs (NULL for most); must outlive d */
+} ob_method;
+
 OB_NODISCARD ob_err ob_dispatch_create(ob_dispatch **out);
 void ob_dispatch_destroy(ob_dispatch *d);
 OB_NODISCARD ob_err ob_dispatch_add_service(ob_dispatch *d, const ProtobufCServiceDescriptor *sd);
-/* Registers fn for sd's method `name` (the short name, "Check"). The service
- * must have been added; OB_ENOTFOUND if it or the method does not exist. */
+/* Registers the row m for sd's method m->name. The service must have been
+ * added; OB_ENOTFOUND if it or the method does not exist. */
+OB_NODISCARD ob_err ob_dispatch_register_method(ob_dispatch *d,
+                                                const ProtobufCServiceDescriptor *sd,
+                                                const ob_method *m);
+/* The row {name, fn, flags, NULL}. */
 OB_NODISCARD ob_err ob_dispatch_register(ob_dispatch *d, const ProtobufCServiceDescriptor *sd,
                                          const char *name, ob_handler_fn fn, unsigned flags);
+/* Adds sd and registers the n rows of methods: a service in one call. */
+OB_NODISCARD ob_err ob_dispatch_add_methods(ob_dispatch *d, const ProtobufCServiceDescriptor *sd,
+                                            const ob_method *methods, size_t n);
 /* Sets who may call the method with the full name "/pkg.Service/Method". */
 OB_NODISCARD ob_err ob_dispatch_allow(ob_dispatch *d, const char *full_name, unsigned roles);
 /* Adds flags to the method full_name ("/pkg.Service/Method") already
