@@ -34,6 +34,7 @@
 #include <sodium.h>
 #include <sqlite3.h>
 
+#include "base/clock.h"
 #include "base/log.h"
 #include "crypto/vault.h"
 #include "store/migrations.h"
@@ -401,6 +402,27 @@ static void sq_rollback(ob_txn *base)
 
 /* ---- group commit --------------------------------------------------- */
 
+static void record_batch(ob_store_stats *st, uint64_t n, uint64_t took_us)
+{
+	static const uint64_t size_bounds[] = {OB_STORE_BATCH_BOUNDS};
+	static const uint64_t us_bounds[] = {OB_STORE_COMMIT_BOUNDS_US};
+	st->batches++;
+	st->writes += n;
+	st->batch_size[ob_store_bucket(size_bounds, OB_STORE_BATCH_BUCKETS - 1, n)]++;
+	st->commit_us[ob_store_bucket(us_bounds, OB_STORE_COMMIT_BUCKETS - 1, took_us)]++;
+	st->commit_us_sum += took_us;
+}
+
+/* A copy of the group-commit figures, under the queue's lock (which the
+ * writer takes once per batch anyway). */
+static void sq_stats(ob_store *base, ob_store_stats *out)
+{
+	sq_store *s = (sq_store *)base;
+	pthread_mutex_lock(&s->queue_mu);
+	*out = s->stats;
+	pthread_mutex_unlock(&s->queue_mu);
+}
+
 /* Runs a batch of writes in one transaction, each in its own savepoint. */
 static void run_batch(sq_store *s, sq_write_req *batch)
 {
@@ -452,16 +474,21 @@ static void *writer_main(void *arg)
 		last->next = NULL;
 		pthread_mutex_unlock(&s->queue_mu);
 
+		int64_t began_us = ob_clock_mono_us();
 		run_batch(s, batch);
+		uint64_t took_us = (uint64_t)(ob_clock_mono_us() - began_us);
 
 		pthread_mutex_lock(&s->queue_mu);
 		s->n_batches++;
+		uint64_t n = 0;
 		for (sq_write_req *r = batch, *next; r != NULL; r = next) {
 			next = r->next; /* r belongs to its waiter once done is set */
 			r->done = true;
 			s->n_writes++;
+			n++;
 			pthread_cond_signal(&r->cv);
 		}
+		record_batch(&s->stats, n, took_us);
 	}
 	pthread_mutex_unlock(&s->queue_mu);
 	return NULL;
@@ -586,5 +613,6 @@ static const ob_store_ops sqlite_ops = {
         .audit_list = sq_audit_list,
         .checkpoint = sq_checkpoint,
         .ping = sq_ping,
+        .stats = sq_stats,
         .email_index = sq_email_index,
 };

@@ -408,6 +408,7 @@ typedef struct sq_store {
 	bool stopping;
 	bool writer_started;
 	uint64_t n_writes, n_batches; /* for the log at close: the batching achieved */
+	ob_store_stats stats;         /* the same and more, for /metrics */
 	unsigned max_batch;
 	pthread_t writer_thread;
 
