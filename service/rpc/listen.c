@@ -13,6 +13,7 @@
 #include <sodium.h>
 
 #include "base/log.h"
+#include "rpc/metrics.h"
 #include "defaults.h"
 #include "secretfile.h"
 #include "rpc/server_impl.h"
@@ -71,11 +72,12 @@ static char *read_pem(const char *path)
 /* A PEM private key is at most a few kilobytes; a megabyte bounds a mistake. */
 enum { TLS_KEY_MAX = 1 << 20 };
 
-static ob_err setup_tls(ob_server *s)
+ob_err ob_tls_server_config(const char *cert_path, const char *key_path, const char *ca_path,
+                            nng_tls_config **out)
 {
-	const ob_server_config *c = &s->cfg;
-	if (c->tls_cert == NULL || c->tls_key == NULL) {
-		ob_log(OB_LOG_ERROR, "tls+tcp:// needs --tls-cert and --tls-key");
+	*out = NULL;
+	if (cert_path == NULL || key_path == NULL) {
+		ob_log(OB_LOG_ERROR, "TLS needs --tls-cert and --tls-key");
 		return OB_EINVAL;
 	}
 	/* The private key is a secret file (common/secretfile.h, a link followed: certbot's
@@ -83,8 +85,8 @@ static ob_err setup_tls(ob_server *s)
 	char why[512];
 	char *key = NULL, *ca = NULL;
 	size_t key_len = 0;
-	int krc = ob_secret_read(c->tls_key, true, TLS_KEY_MAX, &key, &key_len, why, sizeof(why));
-	char *cert = read_pem(c->tls_cert);
+	int krc = ob_secret_read(key_path, true, TLS_KEY_MAX, &key, &key_len, why, sizeof(why));
+	char *cert = read_pem(cert_path);
 	ob_err err = OB_OK;
 	if (krc != 0) {
 		ob_log(OB_LOG_ERROR, "refusing the TLS key: %s", why);
@@ -92,35 +94,44 @@ static ob_err setup_tls(ob_server *s)
 		goto out;
 	}
 	if (cert == NULL) {
-		ob_log(OB_LOG_ERROR, "cannot read the TLS certificate %s", c->tls_cert);
+		ob_log(OB_LOG_ERROR, "cannot read the TLS certificate %s", cert_path);
 		err = OB_EIO;
 		goto out;
 	}
-	int rv = nng_tls_config_alloc(&s->tls, NNG_TLS_MODE_SERVER);
+	int rv = nng_tls_config_alloc(out, NNG_TLS_MODE_SERVER);
 	if (rv == 0)
-		rv = nng_tls_config_own_cert(s->tls, cert, key, NULL);
-	if (rv == 0 && c->tls_ca != NULL) {
-		if ((ca = read_pem(c->tls_ca)) == NULL) {
-			ob_log(OB_LOG_ERROR, "cannot read the TLS CA file %s", c->tls_ca);
+		rv = nng_tls_config_own_cert(*out, cert, key, NULL);
+	if (rv == 0 && ca_path != NULL) {
+		if ((ca = read_pem(ca_path)) == NULL) {
+			ob_log(OB_LOG_ERROR, "cannot read the TLS CA file %s", ca_path);
 			err = OB_EIO;
 			goto out;
 		}
-		rv = nng_tls_config_ca_chain(s->tls, ca, NULL);
+		rv = nng_tls_config_ca_chain(*out, ca, NULL);
 		if (rv == 0)
-			rv = nng_tls_config_auth_mode(s->tls, NNG_TLS_AUTH_MODE_REQUIRED);
+			rv = nng_tls_config_auth_mode(*out, NNG_TLS_AUTH_MODE_REQUIRED);
 	} else if (rv == 0) {
-		rv = nng_tls_config_auth_mode(s->tls, NNG_TLS_AUTH_MODE_NONE);
+		rv = nng_tls_config_auth_mode(*out, NNG_TLS_AUTH_MODE_NONE);
 	}
 	if (rv != 0) {
 		ob_log(OB_LOG_ERROR, "TLS configuration failed: %s", nng_strerror(rv));
 		err = ob_server_from_nng(rv);
 	}
 out:
+	if (err != OB_OK && *out != NULL) {
+		nng_tls_config_free(*out);
+		*out = NULL;
+	}
 	if (key != NULL)
 		sodium_free(key); /* wiped: the private key does not linger */
 	free(cert);
 	free(ca);
 	return err;
+}
+
+static ob_err setup_tls(ob_server *s)
+{
+	return ob_tls_server_config(s->cfg.tls_cert, s->cfg.tls_key, s->cfg.tls_ca, &s->tls);
 }
 
 /*
@@ -212,6 +223,7 @@ ob_err ob_listener_start(ob_server *s, ob_listener *l, const char *url)
 		ob_listener_fini(l);
 		return ob_server_from_nng(rv);
 	}
+	l->open = ob_metrics_listener(s->cfg.metrics, OB_FACE_NNG, url);
 	nng_stream_listener_accept(l->l, l->aio);
 	if (tcp && !is_loopback_tcp(url))
 		ob_log(OB_LOG_WARN,

@@ -48,6 +48,7 @@ typedef struct ob_server_config {
 	unsigned max_connections_per_peer;
 	unsigned reserved_local_connections; /* of max_connections; or OB_RESERVED_LOCAL_AUTO */
 	int64_t idle_timeout_ms;             /* 0: never reap */
+	struct ob_metrics *metrics;          /* calls, connections, refusals; NULL: none */
 } ob_server_config;
 
 /* min(16, max_connections / 8) */
@@ -71,5 +72,17 @@ OB_NODISCARD ob_err ob_server_start(ob_server **out, const ob_server_config *cfg
 unsigned ob_server_drain(ob_server *s, int64_t grace_ms);
 /* Closes everything; in-flight calls are abandoned. Accepts NULL. Blocks. */
 void ob_server_destroy(ob_server *s);
+
+/* An nng error as ob_err: the one place nng's codes are translated (both
+ * faces stand on nng). */
+ob_err ob_server_from_nng(int rv);
+
+/* A server-side TLS configuration from PEM files (the key a secret file,
+ * common/secretfile.h; with ca_path, client certificates it signed are
+ * required), for both faces. *out is freed with nng_tls_config_free(). Logs
+ * what failed. */
+typedef struct nng_tls_config nng_tls_config;
+OB_NODISCARD ob_err ob_tls_server_config(const char *cert_path, const char *key_path,
+                                         const char *ca_path, nng_tls_config **out);
 
 #endif
