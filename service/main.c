@@ -20,9 +20,11 @@
 #include "crypto/vault.h"
 #include "defaults.h"
 #include "domain/domain.h"
+#include "http/http.h"
 #include "rpc/authz.h"
 #include "rpc/dispatch.h"
 #include "rpc/handlers.h"
+#include "rpc/metrics.h"
 #include "rpc/server.h"
 #include "store/sqlite.h"
 
@@ -69,6 +71,10 @@ static const char usage[] =
         "                              when it is not one of those (repeatable)\n"
         "      --now TIME              start the service clock at this RFC 3339 time (tests,\n"
         "                              rehearsals); it then runs at normal speed\n"
+        "      --http URL              also serve HTTP: Connect's protocol for every method,\n"
+        "                              /healthz, /readyz, /metrics; http://HOST:PORT or\n"
+        "                              https://HOST:PORT with the --tls-* files (repeatable;\n"
+        "                              off by default)\n"
         "  -h, --help                  this text\n"
         "      --version\n";
 
@@ -86,6 +92,8 @@ typedef struct {
 	const char *now;
 	unsigned commit_batch;
 	ob_authz_config authz;
+	const char *http[MAX_LISTEN]; /* --http URLs */
+	size_t n_http;
 } options;
 
 static bool parse_uint(const char *s, unsigned long long max, unsigned long long *out)
@@ -133,6 +141,7 @@ static int parse_args(int argc, char **argv, options *o)
 		O_RATE_KEY,
 		O_RATE_ADDR,
 		O_AUDIENCE,
+		O_HTTP,
 	};
 	static const struct option longopts[] = {
 	        {"listen", required_argument, NULL, 'l'},
@@ -163,6 +172,7 @@ static int parse_args(int argc, char **argv, options *o)
 	        {"rate-per-key", required_argument, NULL, O_RATE_KEY},
 	        {"rate-per-address", required_argument, NULL, O_RATE_ADDR},
 	        {"audience", required_argument, NULL, O_AUDIENCE},
+	        {"http", required_argument, NULL, O_HTTP},
 	        {NULL, 0, NULL, 0},
 	};
 	ob_server_config_defaults(&o->server);
@@ -286,6 +296,15 @@ static int parse_args(int argc, char **argv, options *o)
 				bad = "at most 16 --audience names";
 			else
 				o->audiences[o->n_audiences++] = optarg;
+			break;
+		case O_HTTP:
+			if (o->n_http == MAX_LISTEN || o->n_audiences == MAX_LISTEN)
+				bad = "at most 16 --http URLs (and --audience names)";
+			else if (strncmp(optarg, "http://", 7) != 0 &&
+			         strncmp(optarg, "https://", 8) != 0)
+				bad = "--http takes http://HOST:PORT or https://HOST:PORT";
+			else /* a login over HTTP is signed for the URL callers dial */
+				o->http[o->n_http++] = o->audiences[o->n_audiences++] = optarg;
 			break;
 		case O_BATCH:
 			if (!parse_uint(optarg, 64, &v) || v == 0)
@@ -441,6 +460,8 @@ int main(int argc, char **argv)
 	ob_domain *domain = NULL;
 	ob_keystore *keys = NULL; /* the master keys: the store and the domain borrow them */
 	ob_authz *authz = NULL;
+	ob_metrics *metrics = NULL;
+	ob_http *http = NULL;
 	ob_rpc_env env = {0};
 	char key_path[4096];
 	/* Keys and secrets first: a misconfigured start changes nothing on disk. */
@@ -473,8 +494,26 @@ int main(int argc, char **argv)
 	env.dispatch = d;
 	env.domain = domain;
 	env.authz = authz;
+	if (ob_metrics_create(&metrics, d) != OB_OK)
+		goto out;
+	o.server.metrics = metrics;
 	if (ob_server_start(&srv, &o.server, d, &env) != OB_OK)
 		goto out;
+	if (o.n_http > 0) { /* the HTTP face: the same dispatch, limits and TLS files */
+		ob_http_config hc;
+		ob_http_config_defaults(&hc);
+		hc.urls = o.http;
+		hc.n_urls = o.n_http;
+		hc.tls_cert = o.server.tls_cert;
+		hc.tls_key = o.server.tls_key;
+		hc.tls_ca = o.server.tls_ca;
+		hc.max_request_bytes = o.server.max_request_bytes;
+		hc.idle_timeout_ms = o.server.idle_timeout_ms;
+		hc.env = &env;
+		hc.routes = (ob_connect){.dispatch = d, .metrics = metrics, .domain = domain};
+		if (ob_http_start(&http, &hc) != OB_OK)
+			goto out;
+	}
 	ob_log(OB_LOG_INFO, "onboardd %s serving", OB_VERSION);
 
 	for (;;) {
@@ -491,12 +530,14 @@ int main(int argc, char **argv)
 		       (long long)o.grace_ms);
 		break;
 	}
-	unsigned left = ob_server_drain(srv, o.grace_ms);
+	unsigned left = ob_server_drain(srv, o.grace_ms) + ob_http_drain(http, o.grace_ms);
 	if (left > 0)
 		ob_log(OB_LOG_WARN, "%u call(s) still in flight after the grace period", left);
 	status = 0;
 out:
+	ob_http_destroy(http);
 	ob_server_destroy(srv);
+	ob_metrics_destroy(metrics);
 	ob_dispatch_destroy(d);
 	ob_authz_destroy(authz);
 	ob_domain_destroy(domain);
