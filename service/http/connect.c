@@ -247,7 +247,7 @@ static const char *query_param(const char *query, const char *name, char *buf, s
 
 /* The request headers every RPC shares, into in. Returns NULL or why the
  * request is refused (400 invalid_argument). */
-static const char *rpc_headers(const ob_http_request *rq, ob_call_input *in)
+static const char *rpc_headers(const ob_http_request *rq, ob_call_input *in, bool *expired)
 {
 	const char *v = ob_http_header_get(rq, "Connect-Protocol-Version");
 	if (v != NULL && strcmp(v, "1") != 0)
@@ -257,7 +257,8 @@ static const char *rpc_headers(const ob_http_request *rq, ob_call_input *in)
 		if (digits == 0 || digits > 10 || v[digits] != '\0')
 			return "Connect-Timeout-Ms must be a positive integer of at most 10 digits";
 		unsigned long long ms = strtoull(v, NULL, 10);
-		in->timeout_ms = ms > UINT32_MAX ? UINT32_MAX : ms == 0 ? 1 : (uint32_t)ms;
+		in->timeout_ms = ms > UINT32_MAX ? UINT32_MAX : (uint32_t)ms;
+		*expired = ms == 0; /* a deadline of now: passed when the call starts */
 	}
 	if ((v = ob_http_header_get(rq, "Authorization")) != NULL) {
 		if (strncasecmp(v, "Bearer ", 7) != 0 || v[7] == '\0')
@@ -297,7 +298,10 @@ static int serve_rpc(const ob_connect *cx, ob_call *call, const ob_http_request 
 		return -1;
 	}
 	ob_call_input in = {.method = path};
-	const char *why = rpc_headers(rq, &in);
+	bool expired = false;
+	const char *why = rpc_headers(rq, &in, &expired);
+	if (expired) /* the pipeline sets a deadline only for a timeout > 0 */
+		call->deadline_us = call->arrived_us;
 	bool json = false;
 	char *msg = NULL;
 	if (why == NULL && get) {

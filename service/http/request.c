@@ -11,10 +11,16 @@
 
 size_t ob_http_head_length(const char *buf, size_t len)
 {
-	for (size_t i = 3; i < len; i++)
-		if (buf[i] == '\n' && buf[i - 1] == '\r' && buf[i - 2] == '\n' &&
-		    buf[i - 3] == '\r')
+	for (size_t i = 0; i < len; i++) {
+		if (buf[i] != '\n')
+			continue;
+		/* A bare LF ends the head here: the parser refuses it at once,
+		 * instead of waiting for a CRLF CRLF that will never come. */
+		if (i == 0 || buf[i - 1] != '\r')
 			return i + 1;
+		if (i >= 3 && buf[i - 2] == '\n' && buf[i - 3] == '\r')
+			return i + 1;
+	}
 	return 0;
 }
 
@@ -164,6 +170,7 @@ static int derive(ob_http_request *rq, const char **why)
 			rq->has_length = true;
 			rq->content_length = len;
 		} else if (strcasecmp(n, "Transfer-Encoding") == 0) {
+			rq->bad_te = rq->bad_te || rq->chunked || strcasecmp(v, "chunked") != 0;
 			rq->chunked = true;
 		} else if (strcasecmp(n, "Connection") == 0) {
 			if (has_word(v, "close"))
@@ -198,7 +205,100 @@ int ob_http_parse_head(char *buf, size_t len, ob_http_request *rq, const char **
 			break; /* the empty line */
 		status = header_line(l, rq, why);
 	}
-	return status != 0 ? status : derive(rq, why);
+	if (status == 0 && (status = derive(rq, why)) == 0 && rq->chunked && rq->has_length) {
+		*why = "Transfer-Encoding and Content-Length together";
+		status = 400;
+	}
+	return status;
+}
+
+enum { CHUNK_LINE_MAX = 1024 };
+
+/* The line at src[*at..n) without its CRLF: its length, or -1 when it is
+ * not complete, -2 when it is too long or has a bare CR or LF. */
+static long chunk_line(const uint8_t *src, size_t n, size_t *at)
+{
+	for (size_t i = *at; i < n; i++) {
+		if (i - *at > CHUNK_LINE_MAX)
+			return -2;
+		if (src[i] == '\n')
+			return -2;
+		if (src[i] == '\r') {
+			if (i + 1 == n)
+				return -1;
+			if (src[i + 1] != '\n')
+				return -2;
+			long len = (long)(i - *at);
+			*at = i + 2;
+			return len;
+		}
+	}
+	return n - *at > CHUNK_LINE_MAX ? -2 : -1;
+}
+
+int ob_http_chunked(const uint8_t *src, size_t n, uint8_t *dst, size_t max, size_t *used,
+                    size_t *len, const char **why)
+{
+	size_t at = 0, body = 0;
+	for (;;) {
+		size_t start = at;
+		long l = chunk_line(src, n, &at);
+		if (l == -1)
+			return 1;
+		if (l < 0 || l == 0) {
+			*why = "a malformed chunk-size line";
+			return 400;
+		}
+		uint64_t size = 0;
+		size_t digits = 0;
+		for (;
+		     digits < (size_t)l && strchr("0123456789abcdefABCDEF", src[start + digits]) &&
+		     src[start + digits] != '\0';
+		     digits++) {
+			if (digits == 8) {
+				*why = "a chunk size of more than 8 hex digits";
+				return 400;
+			}
+			char c = (char)src[start + digits];
+			size = size * 16 + (uint64_t)(c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10);
+		}
+		if (digits == 0 || (digits < (size_t)l && src[start + digits] != ';' &&
+		                    src[start + digits] != ' ' && src[start + digits] != '\t')) {
+			*why = "a malformed chunk size";
+			return 400;
+		}
+		if (size == 0)
+			break;
+		if (body + size > max) {
+			*why = "the chunked body is over the limit";
+			return 413;
+		}
+		if (n - at < size + 2)
+			return 1;
+		if (src[at + size] != '\r' || src[at + size + 1] != '\n') {
+			*why = "a chunk does not end in CRLF";
+			return 400;
+		}
+		if (dst != NULL)
+			memcpy(dst + body, src + at, size);
+		body += size;
+		at += size + 2;
+	}
+	/* Trailers, read past, up to the empty line. */
+	for (size_t lines = 0;; lines++) {
+		long l = chunk_line(src, n, &at);
+		if (l == -1)
+			return 1;
+		if (l == -2 || lines > 16) {
+			*why = "malformed or too many trailers";
+			return 400;
+		}
+		if (l == 0)
+			break;
+	}
+	*used = at;
+	*len = body;
+	return 0;
 }
 
 const char *ob_http_header_get(const ob_http_request *rq, const char *name)

@@ -37,7 +37,8 @@ typedef struct ob_http_request {
 	/* derived from the headers */
 	bool has_length;
 	uint64_t content_length;
-	bool chunked;    /* a Transfer-Encoding header: refused by the face */
+	bool chunked;    /* Transfer-Encoding: chunked (anything else is refused) */
+	bool bad_te;     /* another Transfer-Encoding, or one beside Content-Length */
 	bool keep_alive; /* HTTP/1.1 without Connection: close */
 	/* the body, once read: borrowed from the connection's buffer */
 	const uint8_t *body;
@@ -52,6 +53,14 @@ size_t ob_http_head_length(const char *buf, size_t len);
  * writing NULs into buf: the strings of *rq point into it. Returns 0, or the
  * HTTP status to refuse it with (400, 505) and *why. */
 int ob_http_parse_head(char *buf, size_t len, ob_http_request *rq, const char **why);
+
+/* Decodes a chunked body (RFC 9112, 7.1) at src[0..n): returns 0 when it is
+ * complete (*used: the bytes it took, trailers included; *len: the body's
+ * length, written to dst when dst is not NULL), 1 when more bytes are
+ * needed, 413 when the body is over max, 400 when it is malformed (*why).
+ * Chunk extensions are skipped, trailers read past; each line is bounded. */
+int ob_http_chunked(const uint8_t *src, size_t n, uint8_t *dst, size_t max, size_t *used,
+                    size_t *len, const char **why);
 
 /* The value of the header name (ASCII case-insensitive), the first one when
  * it is repeated, or NULL. */

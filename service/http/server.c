@@ -57,7 +57,7 @@ typedef struct hconn {
 	nng_stream *st;
 	nng_aio *rx, *tx;
 	pthread_mutex_t mu;
-	bool closed;
+	atomic_bool closed; /* written under mu; read under h->mu for the caps */
 	bool rx_busy, tx_busy, serving;
 	bool admitted; /* counted in h->n_conns and the listener's gauge */
 	/* the request being read */
@@ -66,7 +66,9 @@ typedef struct hconn {
 	char *head; /* a copy of the head, parsed in place: rq points into it */
 	size_t head_len;
 	ob_http_request rq;
-	size_t need;        /* head and body, once the head is in */
+	bool have_head;
+	size_t need;        /* head and body, once the head is in (and a chunked body read) */
+	uint8_t *body;      /* a chunked body, decoded */
 	uint64_t skip;      /* bytes of an oversized body still to read past */
 	char skip_msg[160]; /* the 413's message, sent once they are */
 	int64_t started_ms; /* the current request's first byte; 0: none */
@@ -95,7 +97,7 @@ struct ob_http {
 	size_t n_listeners;
 	pthread_mutex_t mu;
 	hconn *conns;
-	unsigned n_conns;
+	atomic_uint n_conns; /* admitted and not closed */
 	pthread_mutex_t qmu;
 	pthread_cond_t qcv;
 	hconn *qhead, *qtail;
@@ -141,11 +143,18 @@ static int64_t now_ms(void)
 
 /* ---- closing ----------------------------------------------------------- */
 
+/* Closes c's stream (its pending aios end) and gives its slot back at
+ * once; the reaper frees it later. */
 static void close_locked(hconn *c)
 {
 	if (c->closed)
 		return;
-	c->closed = true;
+	atomic_store(&c->closed, true);
+	if (c->admitted) {
+		atomic_fetch_sub(&c->h->n_conns, 1);
+		if (c->l->open != NULL)
+			atomic_fetch_sub(c->l->open, 1);
+	}
 	nng_stream_close(c->st);
 }
 
@@ -154,9 +163,8 @@ static void conn_free(hconn *c)
 	nng_aio_free(c->rx); /* waits for a callback under way */
 	nng_aio_free(c->tx);
 	nng_stream_free(c->st);
-	if (c->admitted && c->l->open != NULL)
-		atomic_fetch_sub(c->l->open, 1);
 	free(c->buf);
+	free(c->body);
 	free(c->head);
 	free(c->out);
 	free(c->pending);
@@ -211,12 +219,19 @@ static void refuse_locked(hconn *c, int status, int code, const char *message)
 
 /* ---- receiving --------------------------------------------------------- */
 
+/* A request's head and body as sent: a chunked body may take twice its
+ * size and some in framing. */
+static size_t read_limit(const ob_http *h)
+{
+	return OB_HTTP_MAX_HEAD + 2 * h->cfg.max_request_bytes + 4096;
+}
+
 static void rx_start_locked(hconn *c)
 {
 	if (c->closed || c->rx_busy)
 		return;
 	if (c->len == c->cap) {
-		size_t limit = OB_HTTP_MAX_HEAD + c->h->cfg.max_request_bytes;
+		size_t limit = read_limit(c->h);
 		size_t cap = c->cap * 2 < limit ? c->cap * 2 : limit;
 		uint8_t *g = cap > c->cap ? realloc(c->buf, cap) : NULL;
 		if (g == NULL) {
@@ -274,12 +289,12 @@ static bool head_locked(hconn *c, size_t hl)
 		refuse_locked(c, status, ONBOARD__V1__CODE__INVALID_ARGUMENT, why);
 		return false;
 	}
-	if (c->rq.chunked) {
-		refuse_locked(c, 411, ONBOARD__V1__CODE__INVALID_ARGUMENT,
-		              "chunked request bodies are not accepted: send the body with a "
-		              "Content-Length");
+	if (c->rq.bad_te) {
+		refuse_locked(c, 501, ONBOARD__V1__CODE__UNIMPLEMENTED,
+		              "of the transfer codings only chunked is accepted");
 		return false;
 	}
+	c->have_head = true;
 	uint64_t body = c->rq.has_length ? c->rq.content_length : 0;
 	const char *expect = ob_http_header_get(&c->rq, "Expect");
 	if (body > h->cfg.max_request_bytes) {
@@ -301,8 +316,9 @@ static bool head_locked(hconn *c, size_t hl)
 		refuse_locked(c, 413, ONBOARD__V1__CODE__RESOURCE_EXHAUSTED, msg);
 		return false;
 	}
-	c->need = hl + (size_t)body;
-	if (expect != NULL && strcasecmp(expect, "100-continue") == 0 && c->len < c->need) {
+	c->need = c->rq.chunked ? 0 : hl + (size_t)body;
+	if (expect != NULL && strcasecmp(expect, "100-continue") == 0 &&
+	    (c->rq.chunked || c->len < c->need)) {
 		static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
 		uint8_t *b = malloc(sizeof(cont) - 1);
 		if (b != NULL)
@@ -321,6 +337,44 @@ static bool head_locked(hconn *c, size_t hl)
 	return true;
 }
 
+/* A chunked body: true once it is whole and decoded into c->body (c->need
+ * then covers what it took on the wire), false when more is to be read or
+ * it was refused. */
+static bool chunked_locked(hconn *c)
+{
+	ob_http *h = c->h;
+	const char *why = "";
+	size_t used = 0, len = 0;
+	const uint8_t *src = c->buf + c->head_len;
+	size_t n = c->len - c->head_len;
+	int r = ob_http_chunked(src, n, NULL, h->cfg.max_request_bytes, &used, &len, &why);
+	if (r == 1 && c->len == c->cap && c->cap >= read_limit(h))
+		r = 413, why = "the chunked body is over the limit";
+	if (r == 1) {
+		rx_start_locked(c);
+		return false;
+	}
+	if (r != 0) {
+		if (r == 413)
+			ob_metrics_refused(h->cfg.routes.metrics, OB_FACE_HTTP,
+			                   OB_REFUSED_TOO_LARGE);
+		refuse_locked(c, r,
+		              r == 413 ? ONBOARD__V1__CODE__RESOURCE_EXHAUSTED
+		                       : ONBOARD__V1__CODE__INVALID_ARGUMENT,
+		              why);
+		return false;
+	}
+	free(c->body);
+	if ((c->body = malloc(len > 0 ? len : 1)) == NULL) {
+		close_locked(c);
+		return false;
+	}
+	(void)ob_http_chunked(src, n, c->body, h->cfg.max_request_bytes, &used, &len, &why);
+	c->rq.content_length = len;
+	c->need = c->head_len + used;
+	return true;
+}
+
 /* What the buffer holds: a request to serve, more to read, or a refusal. */
 static void process_locked(hconn *c)
 {
@@ -333,7 +387,7 @@ static void process_locked(hconn *c)
 			refuse_locked(c, 413, ONBOARD__V1__CODE__RESOURCE_EXHAUSTED, c->skip_msg);
 		return;
 	}
-	if (c->need == 0) {
+	if (!c->have_head) {
 		size_t hl = ob_http_head_length((const char *)c->buf, c->len);
 		if (hl == 0) {
 			if (c->len >= OB_HTTP_MAX_HEAD) {
@@ -352,12 +406,14 @@ static void process_locked(hconn *c)
 			return;
 		}
 	}
+	if (c->rq.chunked && c->need == 0 && !chunked_locked(c))
+		return;
 	if (c->len < c->need) {
 		rx_start_locked(c);
 		return;
 	}
-	c->rq.body = c->buf + c->head_len;
-	c->rq.body_len = c->need - c->head_len;
+	c->rq.body = c->rq.chunked ? c->body : c->buf + c->head_len;
+	c->rq.body_len = c->rq.chunked ? c->rq.content_length : c->need - c->head_len;
 	c->serving = true;
 	c->arrived_us = ob_clock_mono_us();
 	atomic_fetch_add(&c->h->inflight, 1);
@@ -392,6 +448,7 @@ static void next_request_locked(hconn *c)
 	memmove(c->buf, c->buf + c->need, rest);
 	c->len = rest;
 	c->need = 0;
+	c->have_head = false;
 	c->active_ms = now_ms();
 	c->started_ms = rest > 0 ? c->active_ms : 0;
 	process_locked(c);
@@ -525,11 +582,12 @@ static void describe_peer(hconn *c)
 /* Why c may not come in, or OB_N_REFUSALS. h->mu held. */
 static ob_refusal refusal(const ob_http *h, const hconn *c)
 {
-	if (h->n_conns >= h->cfg.max_connections)
+	if (atomic_load(&h->n_conns) >= h->cfg.max_connections)
 		return OB_REFUSED_CONNECTIONS;
 	unsigned same = 0;
 	for (const hconn *o = h->conns; c->is_ip && o != NULL; o = o->next)
-		if (o->admitted && o->is_ip && memcmp(o->key, c->key, 16) == 0)
+		if (o->admitted && !atomic_load(&o->closed) && o->is_ip &&
+		    memcmp(o->key, c->key, 16) == 0)
 			same++;
 	return same >= h->cfg.max_connections_per_peer ? OB_REFUSED_PEER_CONNECTIONS
 	                                               : OB_N_REFUSALS;
@@ -554,6 +612,7 @@ static void accept_conn(hlistener *l, nng_stream *st)
 	c->l = l;
 	c->st = st;
 	c->cap = 4096;
+	atomic_init(&c->closed, false);
 	pthread_mutex_init(&c->mu, NULL);
 	describe_peer(c);
 	c->active_ms = now_ms();
@@ -562,7 +621,7 @@ static void accept_conn(hlistener *l, nng_stream *st)
 	ob_refusal why = refusal(h, c);
 	c->admitted = why == OB_N_REFUSALS;
 	if (c->admitted)
-		h->n_conns++;
+		atomic_fetch_add(&h->n_conns, 1);
 	c->next = h->conns;
 	if (h->conns != NULL)
 		h->conns->prev = c;
@@ -668,7 +727,7 @@ static void check_stale(ob_http *h, hconn *c, int64_t now)
 {
 	ob_refusal why = OB_N_REFUSALS;
 	bool reading = !c->serving && c->started_ms != 0;
-	if (reading && c->need == 0 && now - c->started_ms > h->cfg.head_timeout_ms)
+	if (reading && !c->have_head && now - c->started_ms > h->cfg.head_timeout_ms)
 		why = OB_REFUSED_SLOW; /* a head dribbled in: slowloris */
 	else if (reading && now - c->started_ms > h->cfg.head_timeout_ms + h->cfg.body_timeout_ms)
 		why = OB_REFUSED_SLOW;
@@ -705,8 +764,6 @@ static void reap_locked(ob_http *h, hconn **dead, bool all)
 			h->conns = c->next;
 		if (c->next != NULL)
 			c->next->prev = c->prev;
-		if (c->admitted)
-			h->n_conns--;
 		c->next = *dead;
 		*dead = c;
 	}
@@ -763,6 +820,7 @@ ob_err ob_http_start(ob_http **out, const ob_http_config *cfg)
 	pthread_cond_init(&h->reaper_cv, NULL);
 	atomic_init(&h->draining, false);
 	atomic_init(&h->inflight, 0);
+	atomic_init(&h->n_conns, 0);
 	ob_err err = OB_ENOMEM;
 	if ((h->workers = calloc(h->cfg.workers, sizeof(*h->workers))) == NULL)
 		goto fail;

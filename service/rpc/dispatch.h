@@ -182,7 +182,7 @@ typedef struct ob_call_input {
 	const char *request_id;      /* NULL when absent */
 	const char *idempotency_key; /* NULL when absent */
 	const char *authorization;   /* a session token, NULL when absent */
-	uint32_t timeout_ms;         /* 0: no deadline */
+	uint32_t timeout_ms;         /* 0: no deadline but call->deadline_us, if the face set one */
 	const uint8_t *payload;      /* the method's input, protobuf unless decode is set */
 	size_t payload_len;
 	ob_payload_decode_fn decode; /* NULL: payload is protobuf already */
