@@ -16,6 +16,7 @@
 #include <jansson.h>
 #include <sodium.h>
 
+#include "base/clock.h"
 #include "json_codec.h"
 #include "onboard/v1/health.pb-c.h"
 #include "rpc/metrics.h"
@@ -245,6 +246,24 @@ static const char *query_param(const char *query, const char *name, char *buf, s
 	return NULL;
 }
 
+/* Decodes the URL-safe base64 (padded or not) of msg[0..*n) in place. */
+static bool unbase64(char *msg, size_t *n)
+{
+	uint8_t *bin = malloc(*n + 1);
+	size_t len = 0;
+	bool ok =
+	        bin != NULL && (sodium_base642bin(bin, *n + 1, msg, *n, NULL, &len, NULL,
+	                                          sodium_base64_VARIANT_URLSAFE_NO_PADDING) == 0 ||
+	                        sodium_base642bin(bin, *n + 1, msg, *n, NULL, &len, NULL,
+	                                          sodium_base64_VARIANT_URLSAFE) == 0);
+	if (ok) {
+		memcpy(msg, bin, len);
+		*n = len;
+	}
+	free(bin);
+	return ok;
+}
+
 /* The request headers every RPC shares, into in. Returns NULL or why the
  * request is refused (400 invalid_argument). */
 static const char *rpc_headers(const ob_http_request *rq, ob_call_input *in, bool *expired)
@@ -300,8 +319,8 @@ static int serve_rpc(const ob_connect *cx, ob_call *call, const ob_http_request 
 	ob_call_input in = {.method = path};
 	bool expired = false;
 	const char *why = rpc_headers(rq, &in, &expired);
-	if (expired) /* the pipeline sets a deadline only for a timeout > 0 */
-		call->deadline_us = call->arrived_us;
+	if (expired) /* now: the pipeline sets a deadline only for a timeout > 0 */
+		call->deadline_us = ob_clock_mono_us();
 	bool json = false;
 	char *msg = NULL;
 	if (why == NULL && get) {
@@ -325,11 +344,7 @@ static int serve_rpc(const ob_connect *cx, ob_call *call, const ob_http_request 
 			why = "compression: only identity is supported";
 		else if (query_param(rq->query, "message", msg, cap, &n) == NULL)
 			why = "GET needs a message parameter (the request, percent-encoded)";
-		else if (base64 &&
-		         sodium_base642bin((unsigned char *)msg, cap, msg, n, NULL, &n, NULL,
-		                           sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0 &&
-		         sodium_base642bin((unsigned char *)msg, cap, msg, n, NULL, &n, NULL,
-		                           sodium_base64_VARIANT_URLSAFE) != 0)
+		else if (base64 && !unbase64(msg, &n))
 			why = "message is not URL-safe base64";
 		in.payload = (const uint8_t *)msg;
 		in.payload_len = n;
