@@ -35,10 +35,9 @@
 enum {
 	MAX_LISTENERS = 16,
 	TX_STALL_MS = 30 * 1000,
-	REAPER_PERIOD_MS = 250,
-	ACCEPT_BACKOFF_MS = 100,
-	/* An oversized body up to this many times the cap is read past and
-	 * answered 413; a larger one closes the connection after the 413. */
+	REAPER_PERIOD_MS =
+	        250, /* An oversized body up to this many times the cap is read past and
+	              * answered 413; a larger one closes the connection after the 413. */
 	SKIP_FACTOR = 4,
 };
 
@@ -652,21 +651,11 @@ static void accept_conn(hlistener *l, nng_stream *st)
 static void accept_cb(void *arg)
 {
 	hlistener *l = arg;
-	int rv = nng_aio_result(l->aio);
-	if (rv == NNG_ECLOSED || rv == NNG_ECANCELED)
-		return;
-	if (atomic_exchange(&l->backing_off, false)) {
+	nng_stream *st = ob_accept_step(l->l, l->aio, &l->backing_off);
+	if (st != NULL) {
+		accept_conn(l, st);
 		nng_stream_listener_accept(l->l, l->aio);
-		return;
 	}
-	if (rv == 0) {
-		accept_conn(l, nng_aio_get_output(l->aio, 0));
-		nng_stream_listener_accept(l->l, l->aio);
-		return;
-	}
-	/* EMFILE and the like: accepting again at once would spin. */
-	atomic_store(&l->backing_off, true);
-	nng_sleep_aio(ACCEPT_BACKOFF_MS, l->aio);
 }
 
 static ob_err listen_on(ob_http *h, hlistener *l, const char *url)
@@ -689,19 +678,9 @@ static ob_err listen_on(ob_http *h, hlistener *l, const char *url)
 	    (err = ob_tls_server_config(h->cfg.tls_cert, h->cfg.tls_key, h->cfg.tls_ca, &h->tls)) !=
 	            OB_OK)
 		return err;
-	int rv = nng_stream_listener_alloc(&l->l, nurl);
-	if (rv == 0 && tls)
-		rv = nng_stream_listener_set_ptr(l->l, NNG_OPT_TLS_CONFIG, h->tls);
-	if (rv == 0)
-		(void)nng_stream_listener_set_bool(l->l, NNG_OPT_TCP_NODELAY, true);
-	if (rv == 0)
-		rv = nng_stream_listener_listen(l->l);
-	if (rv == 0)
-		rv = nng_aio_alloc(&l->aio, accept_cb, l);
+	int rv = ob_stream_listen(nurl, tls ? h->tls : NULL, -1, accept_cb, l, &l->l, &l->aio);
 	if (rv != 0) {
 		ob_log(OB_LOG_ERROR, "cannot serve HTTP on %s: %s", url, nng_strerror(rv));
-		nng_stream_listener_free(l->l);
-		l->l = NULL;
 		return ob_server_from_nng(rv);
 	}
 	l->open = ob_metrics_listener(h->cfg.routes.metrics, OB_FACE_HTTP, url);

@@ -21,24 +21,31 @@
 /* Wait after a failed accept (out of descriptors, say) before the next. */
 enum { ACCEPT_BACKOFF_MS = 100 };
 
+nng_stream *ob_accept_step(nng_stream_listener *l, nng_aio *aio, atomic_bool *backing_off)
+{
+	int rv = nng_aio_result(aio);
+	if (rv == NNG_ECLOSED || rv == NNG_ECANCELED)
+		return NULL;
+	if (atomic_exchange(backing_off, false)) {
+		nng_stream_listener_accept(l, aio); /* the pause is over */
+		return NULL;
+	}
+	if (rv == 0)
+		return nng_aio_get_output(aio, 0);
+	/* EMFILE and the like: accepting again at once would spin. */
+	atomic_store(backing_off, true);
+	nng_sleep_aio(ACCEPT_BACKOFF_MS, aio);
+	return NULL;
+}
+
 static void accept_cb(void *arg)
 {
 	ob_listener *l = arg;
-	int rv = nng_aio_result(l->aio);
-	if (rv == NNG_ECLOSED || rv == NNG_ECANCELED)
-		return;
-	if (atomic_exchange(&l->backing_off, false)) {
-		nng_stream_listener_accept(l->l, l->aio); /* the pause is over */
-		return;
-	}
-	if (rv == 0) {
-		ob_conn_accept(l->srv, l, nng_aio_get_output(l->aio, 0));
+	nng_stream *st = ob_accept_step(l->l, l->aio, &l->backing_off);
+	if (st != NULL) {
+		ob_conn_accept(l->srv, l, st);
 		nng_stream_listener_accept(l->l, l->aio);
-		return;
 	}
-	/* EMFILE and the like: accepting again at once would spin. */
-	atomic_store(&l->backing_off, true);
-	nng_sleep_aio(ACCEPT_BACKOFF_MS, l->aio);
 }
 
 /* Reads a whole PEM file (a certificate or a CA bundle: public). */
@@ -176,6 +183,31 @@ fail:
 	return OB_EIO;
 }
 
+int ob_stream_listen(const char *url, nng_tls_config *tls, int ipc_mode, void (*cb)(void *),
+                     void *arg, nng_stream_listener **l, nng_aio **aio)
+{
+	*l = NULL;
+	*aio = NULL;
+	int rv = nng_stream_listener_alloc(l, url);
+	if (rv == 0 && ipc_mode >= 0)
+		rv = nng_stream_listener_set_int(*l, NNG_OPT_IPC_PERMISSIONS, ipc_mode);
+	if (rv == 0 && tls != NULL)
+		rv = nng_stream_listener_set_ptr(*l, NNG_OPT_TLS_CONFIG, tls);
+	/* Replies are small and written whole: no Nagle delay (on TLS, passed down to the TCP
+	 * listener where nng does so). */
+	if (rv == 0 && ipc_mode < 0)
+		(void)nng_stream_listener_set_bool(*l, NNG_OPT_TCP_NODELAY, true);
+	if (rv == 0)
+		rv = nng_stream_listener_listen(*l);
+	if (rv == 0)
+		rv = nng_aio_alloc(aio, cb, arg);
+	if (rv != 0) {
+		nng_stream_listener_free(*l); /* accepts NULL */
+		*l = NULL;
+	}
+	return rv;
+}
+
 static bool is_loopback_tcp(const char *url)
 {
 	const char *host = strstr(url, "://");
@@ -204,20 +236,8 @@ ob_err ob_listener_start(ob_server *s, ob_listener *l, const char *url)
 		return err;
 	if (tls && s->tls == NULL && (err = setup_tls(s)) != OB_OK)
 		return err;
-	int rv = nng_stream_listener_alloc(&l->l, url);
-	if (rv == 0 && ipc)
-		rv = nng_stream_listener_set_int(l->l, NNG_OPT_IPC_PERMISSIONS,
-		                                 (int)s->cfg.ipc_mode);
-	if (rv == 0 && tls)
-		rv = nng_stream_listener_set_ptr(l->l, NNG_OPT_TLS_CONFIG, s->tls);
-	if (rv == 0 && tcp)
-		rv = nng_stream_listener_set_bool(l->l, NNG_OPT_TCP_NODELAY, true);
-	if (rv == 0 && tls) /* passed down to the TCP listener where nng does so */
-		(void)nng_stream_listener_set_bool(l->l, NNG_OPT_TCP_NODELAY, true);
-	if (rv == 0)
-		rv = nng_stream_listener_listen(l->l);
-	if (rv == 0)
-		rv = nng_aio_alloc(&l->aio, accept_cb, l);
+	int rv = ob_stream_listen(url, tls ? s->tls : NULL, ipc ? (int)s->cfg.ipc_mode : -1,
+	                          accept_cb, l, &l->l, &l->aio);
 	if (rv != 0) {
 		ob_log(OB_LOG_ERROR, "cannot listen on %s: %s", url, nng_strerror(rv));
 		ob_listener_fini(l);

@@ -204,16 +204,23 @@ static void histogram(text *t, const char *name, const char *labels, const uint6
 	put(t, "%s_count%s%s%s %llu\n", name, open, labels, close, (unsigned long long)cum);
 }
 
+/* The method label of row i: its full name, or "other" past the last. */
+static const char *method_label(const ob_metrics *m, size_t i, char *buf, size_t n)
+{
+	if (i < m->n_methods)
+		ob_dispatch_method_name(m->d, i, buf, n);
+	else
+		snprintf(buf, n, "other");
+	return buf;
+}
+
 static void render_calls(text *t, ob_metrics *m)
 {
 	char name[256];
 	header(t, "onboard_calls_total", "counter",
 	       "Calls answered, by method, face and status code.");
 	for (size_t i = 0; i <= m->n_methods; i++) {
-		if (i < m->n_methods)
-			ob_dispatch_method_name(m->d, i, name, sizeof(name));
-		else
-			snprintf(name, sizeof(name), "other");
+		method_label(m, i, name, sizeof(name));
 		for (int f = 0; f < OB_N_FACES; f++) {
 			method_row *r = row(m, i, (ob_face)f);
 			for (int c = 0; c < N_CODES; c++) {
@@ -235,10 +242,7 @@ static void render_calls(text *t, ob_metrics *m)
 	for (size_t b = 0; b < N_BOUNDS; b++)
 		bounds[b] = (double)latency_bounds_us[b] / 1e6;
 	for (size_t i = 0; i <= m->n_methods; i++) {
-		if (i < m->n_methods)
-			ob_dispatch_method_name(m->d, i, name, sizeof(name));
-		else
-			snprintf(name, sizeof(name), "other");
+		method_label(m, i, name, sizeof(name));
 		for (int f = 0; f < OB_N_FACES; f++) {
 			method_row *r = row(m, i, (ob_face)f);
 			uint64_t counts[N_BOUNDS + 1], total = 0;

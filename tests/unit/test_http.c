@@ -290,6 +290,23 @@ static const char *jstr(const json_t *j, const char *key)
 	return s != NULL ? s : "";
 }
 
+/* Serves the request and checks ob_connect_serve's code, the HTTP status and, when want_name
+ * is not NULL, the Connect code name of the JSON error body. */
+static void expect_reply(fixture *f, const char *head, const char *body, size_t body_len,
+                         int want_code, int want_status, const char *want_name)
+{
+	ob_http_reply r;
+	json_t *j;
+	int code = serve(f, head, body, body_len, &r, &j);
+	if (code != want_code || r.status != want_status)
+		fail_msg("%s: code %d status %d, want %d %d", head, code, r.status, want_code,
+		         want_status);
+	if (want_name != NULL)
+		assert_string_equal(jstr(j, "code"), want_name);
+	json_decref(j);
+	ob_http_reply_fini(&r);
+}
+
 static void test_rpc_json_and_proto(void **state)
 {
 	fixture *f = *state;
@@ -303,16 +320,11 @@ static void test_rpc_json_and_proto(void **state)
 	assert_int_equal(r.status, 200);
 	assert_string_equal(jstr(j, "status"), "SERVING");
 	json_decref(j);
-	ob_http_reply_fini(&r);
-	/* An empty JSON body is the empty message. */
-	assert_int_equal(serve(f,
-	                       "POST /onboard.v1.Health/Check HTTP/1.1\r\n"
-	                       "Content-Type: application/json\r\n\r\n",
-	                       "", 0, &r, &j),
-	                 0);
-	assert_int_equal(r.status, 200);
-	json_decref(j);
-	ob_http_reply_fini(&r);
+	ob_http_reply_fini(&r); /* An empty JSON body is the empty message. */
+	expect_reply(
+	        f,
+	        "POST /onboard.v1.Health/Check HTTP/1.1\r\nContent-Type: application/json\r\n\r\n",
+	        "", 0, 0, 200, NULL);
 	/* application/proto both ways; and grpc.health.v1's name for the same method. */
 	uint8_t req[] = {0x0a, 0x00}; /* service = "" */
 	assert_int_equal(serve(f,
@@ -354,37 +366,22 @@ static void test_rpc_errors(void **state)
 	assert_true(strlen(jstr(d, "value")) > 0);
 	json_decref(j);
 	ob_http_reply_fini(&r);
+	static const char *const json_post = "POST /onboard.v1.Health/Check HTTP/1.1\r\n"
+	                                     "Content-Type: application/json\r\n\r\n";
 	const char *bad[] = {"{\"service\":", "{\"nope\": 1}", "[]", "{\"service\": \"\\u0000\"}"};
-	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		assert_int_equal(serve(f,
-		                       "POST /onboard.v1.Health/Check HTTP/1.1\r\n"
-		                       "Content-Type: application/json\r\n\r\n",
-		                       bad[i], strlen(bad[i]), &r, &j),
-		                 3);
-		assert_int_equal(r.status, 400);
-		json_decref(j);
-		ob_http_reply_fini(&r);
-	}
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		expect_reply(f, json_post, bad[i], strlen(bad[i]), 3, 400, "invalid_argument");
 	/* An unknown method: 404 unimplemented. */
-	assert_int_equal(serve(f,
-	                       "POST /onboard.v1.Health/Nope HTTP/1.1\r\n"
-	                       "Content-Type: application/json\r\n\r\n",
-	                       "{}", 2, &r, &j),
-	                 12);
-	assert_int_equal(r.status, 404);
-	assert_string_equal(jstr(j, "code"), "unimplemented");
-	json_decref(j);
-	ob_http_reply_fini(&r);
+	expect_reply(
+	        f,
+	        "POST /onboard.v1.Health/Nope HTTP/1.1\r\nContent-Type: application/json\r\n\r\n",
+	        "{}", 2, 12, 404, "unimplemented");
 	/* A content type the face does not speak: 415, before anything else. */
-	assert_int_equal(serve(f,
-	                       "POST /onboard.v1.Health/Check HTTP/1.1\r\n"
-	                       "Content-Type: application/jsonx\r\n\r\n",
-	                       "{}", 2, &r, &j),
-	                 -1);
-	assert_int_equal(r.status, 415);
-	json_decref(j);
-	ob_http_reply_fini(&r);
-	/* Headers: protocol version, timeout, authorization scheme, metadata rules. */
+	expect_reply(
+	        f,
+	        "POST /onboard.v1.Health/Check HTTP/1.1\r\nContent-Type: application/jsonx\r\n\r\n",
+	        "{}", 2, -1, 415, "unimplemented");
+	/* Headers: protocol version, timeout, authorization scheme, encoding, metadata rules. */
 	static const char *const heads[] = {
 	        "Connect-Protocol-Version: 2\r\n", "Connect-Timeout-Ms: 12345678901\r\n",
 	        "Connect-Timeout-Ms: -5\r\n",      "Authorization: Basic eA==\r\n",
@@ -397,30 +394,18 @@ static void test_rpc_errors(void **state)
 		         "application/json\r\n"
 		         "%s\r\n",
 		         heads[i]);
-		assert_int_equal(serve(f, head, "{}", 2, &r, &j), -1);
-		assert_int_equal(r.status, 400);
-		assert_string_equal(jstr(j, "code"), "invalid_argument");
-		json_decref(j);
-		ob_http_reply_fini(&r);
+		expect_reply(f, head, "{}", 2, -1, 400, "invalid_argument");
 	}
 	/* A request id that is not printable ASCII is refused by the pipeline's metadata rule. */
-	assert_int_equal(serve(f,
-	                       "POST /onboard.v1.Health/Check HTTP/1.1\r\n"
-	                       "Content-Type: application/json\r\nRequest-Id: a b\r\n\r\n",
-	                       "{}", 2, &r, &j),
-	                 3);
-	json_decref(j);
-	ob_http_reply_fini(&r);
+	expect_reply(f,
+	             "POST /onboard.v1.Health/Check HTTP/1.1\r\n"
+	             "Content-Type: application/json\r\nRequest-Id: a b\r\n\r\n",
+	             "{}", 2, 3, 400, "invalid_argument");
 	/* Connect-Timeout-Ms: 0 has passed when the call starts. */
-	assert_int_equal(serve(f,
-	                       "POST /onboard.v1.Health/Check HTTP/1.1\r\n"
-	                       "Content-Type: application/json\r\nConnect-Timeout-Ms: 0\r\n\r\n",
-	                       "{}", 2, &r, &j),
-	                 4);
-	assert_int_equal(r.status, 504);
-	assert_string_equal(jstr(j, "code"), "deadline_exceeded");
-	json_decref(j);
-	ob_http_reply_fini(&r);
+	expect_reply(f,
+	             "POST /onboard.v1.Health/Check HTTP/1.1\r\n"
+	             "Content-Type: application/json\r\nConnect-Timeout-Ms: 0\r\n\r\n",
+	             "{}", 2, 4, 504, "deadline_exceeded");
 }
 
 static void test_get(void **state)
@@ -438,13 +423,10 @@ static void test_get(void **state)
 	assert_string_equal(jstr(j, "status"), "SERVING");
 	json_decref(j);
 	ob_http_reply_fini(&r);
-	assert_int_equal(serve(f,
-	                       "GET /onboard.v1.Health/Check?encoding=json&base64=1&message=e30 "
-	                       "HTTP/1.1\r\n\r\n",
-	                       NULL, 0, &r, &j),
-	                 0);
-	json_decref(j);
-	ob_http_reply_fini(&r);
+	expect_reply(
+	        f,
+	        "GET /onboard.v1.Health/Check?encoding=json&base64=1&message=e30 HTTP/1.1\r\n\r\n",
+	        NULL, 0, 0, 200, NULL);
 	/* A method not marked NO_SIDE_EFFECTS: 405 with Allow: POST. */
 	assert_int_equal(
 	        serve(f,
@@ -456,7 +438,7 @@ static void test_get(void **state)
 	assert_non_null(strstr(r.headers, "Allow: POST"));
 	json_decref(j);
 	ob_http_reply_fini(&r);
-	/* Without encoding, with a bad escape, with compression. */
+	/* Without encoding, with a bad escape, with compression, with bad base64. */
 	static const char *const queries[] = {"message=%7B%7D", "encoding=json&message=%zz",
 	                                      "encoding=json&message=%7B%7D&compression=gzip",
 	                                      "encoding=json&base64=1&message=***"};
@@ -464,19 +446,11 @@ static void test_get(void **state)
 		char head[256];
 		snprintf(head, sizeof(head), "GET /onboard.v1.Health/Check?%s HTTP/1.1\r\n\r\n",
 		         queries[i]);
-		int code = serve(f, head, NULL, 0, &r, &j);
-		if (code != -1)
-			fail_msg("%s: %d", queries[i], code);
-		assert_int_equal(r.status, 400);
-		json_decref(j);
-		ob_http_reply_fini(&r);
+		expect_reply(f, head, NULL, 0, -1, 400, "invalid_argument");
 	}
 	/* PUT is no way to call anything. */
-	assert_int_equal(serve(f, "PUT /onboard.v1.Health/Check HTTP/1.1\r\n\r\n", NULL, 0, &r, &j),
-	                 -1);
-	assert_int_equal(r.status, 405);
-	json_decref(j);
-	ob_http_reply_fini(&r);
+	expect_reply(f, "PUT /onboard.v1.Health/Check HTTP/1.1\r\n\r\n", NULL, 0, -1, 405,
+	             "unimplemented");
 }
 
 static void test_probes_and_metrics(void **state)
@@ -484,20 +458,11 @@ static void test_probes_and_metrics(void **state)
 	fixture *f = *state;
 	ob_http_reply r;
 	json_t *j;
-	assert_int_equal(serve(f, "GET /healthz HTTP/1.1\r\n\r\n", NULL, 0, &r, &j), -1);
-	assert_int_equal(r.status, 200);
-	ob_http_reply_fini(&r);
+	expect_reply(f, "GET /healthz HTTP/1.1\r\n\r\n", NULL, 0, -1, 200, NULL);
 	/* No domain: no store, not ready. */
-	assert_int_equal(serve(f, "GET /readyz HTTP/1.1\r\n\r\n", NULL, 0, &r, &j), -1);
-	assert_int_equal(r.status, 503);
-	ob_http_reply_fini(&r);
-	assert_int_equal(serve(f, "POST /metrics HTTP/1.1\r\n\r\n", NULL, 0, &r, &j), -1);
-	assert_int_equal(r.status, 405);
-	ob_http_reply_fini(&r);
-	assert_int_equal(serve(f, "GET /nothing HTTP/1.1\r\n\r\n", NULL, 0, &r, &j), -1);
-	assert_int_equal(r.status, 404);
-	json_decref(j);
-	ob_http_reply_fini(&r);
+	expect_reply(f, "GET /readyz HTTP/1.1\r\n\r\n", NULL, 0, -1, 503, NULL);
+	expect_reply(f, "POST /metrics HTTP/1.1\r\n\r\n", NULL, 0, -1, 405, NULL);
+	expect_reply(f, "GET /nothing HTTP/1.1\r\n\r\n", NULL, 0, -1, 404, "not_found");
 
 	/* Two calls counted, then the exposition names them with their face and code. */
 	ob_call call;
