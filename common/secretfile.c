@@ -114,35 +114,6 @@ static int write_all(int fd, const void *data, size_t len)
 	return 0;
 }
 
-int ob_read_fd(int fd, void *buf, size_t cap, size_t *len)
-{
-	*len = 0;
-	while (*len < cap) {
-		ssize_t r = read(fd, (char *)buf + *len, cap - *len);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0)
-			return -errno;
-		if (r == 0)
-			break;
-		*len += (size_t)r;
-	}
-	return 0;
-}
-
-bool ob_path_dir(const char *path, char *dir, size_t size)
-{
-	const char *slash = strrchr(path, '/');
-	if (slash == NULL || slash == path)
-		return snprintf(dir, size, "%s", slash == NULL ? "." : "/") < (int)size;
-	size_t k = (size_t)(slash - path);
-	if (k >= size)
-		return false;
-	memcpy(dir, path, k);
-	dir[k] = '\0';
-	return true;
-}
-
 /* Makes a new directory entry durable. Some file systems cannot sync a
  * directory (EINVAL); nothing more can be done there. */
 static int sync_parent(const char *path)

@@ -26,6 +26,7 @@
 #include <stddef.h>
 
 #include "attr.h"
+#include "files.h"
 
 /* Opens path (flags: O_RDONLY, or O_RDWR | O_APPEND to add to it) and
  * checks it; on 0, *fd is open and the caller closes it. follow: whether a
@@ -43,18 +44,5 @@ OB_NODISCARD int ob_secret_read(const char *path, bool follow, size_t max, char 
 /* Creates path (0600, O_EXCL, no symbolic link followed) holding data. */
 OB_NODISCARD int ob_secret_create(const char *path, const void *data, size_t len, char *err,
                                   size_t n);
-
-/* The plain file operations under the ones above, for the other files that
- * are read with a cap (the keyring, the master key file): */
-
-/* Reads fd from its offset into buf until the end of the file or cap bytes,
- * whichever comes first (retrying EINTR); *len = the bytes read. A caller
- * that passes one byte more than it accepts tells a file of that size from a
- * larger one by *len == cap. Returns 0 or a negative errno value. */
-OB_NODISCARD int ob_read_fd(int fd, void *buf, size_t cap, size_t *len);
-
-/* The folder part of path into dir (size bytes): "." for a bare name, "/"
- * for a name at the root. False when it does not fit. */
-OB_NODISCARD bool ob_path_dir(const char *path, char *dir, size_t size);
 
 #endif

@@ -10,6 +10,7 @@
 
 #include "cli.h"
 #include "defaults.h"
+#include "files.h"
 #include "json_codec.h"
 #include "onboard/v1/admin.pb-c.h"
 #include "onboard/v1/auth.pb-c.h"
@@ -201,36 +202,10 @@ char *cli_read_file(const char *path, size_t *len)
 	FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
 	if (f == NULL)
 		return NULL;
-	char *buf = NULL;
-	size_t n = 0, cap = 0;
-	for (;;) {
-		if (n + 65536 + 1 > cap) {
-			cap = cap * 2 + 65536 + 1;
-			char *g = realloc(buf, cap);
-			if (g == NULL) {
-				free(buf);
-				buf = NULL;
-				errno = ENOMEM;
-				break;
-			}
-			buf = g;
-		}
-		size_t r = fread(buf + n, 1, 65536, f);
-		n += r;
-		if (r == 0)
-			break;
-	}
-	bool failed = ferror(f) != 0;
+	char *buf = ob_read_stream(f, len);
 	int saved = errno;
 	if (f != stdin)
 		fclose(f);
-	if (failed || buf == NULL) {
-		free(buf);
-		errno = saved != 0 ? saved : EIO;
-		return NULL;
-	}
-	buf[n] = '\0';
-	if (len != NULL)
-		*len = n;
+	errno = saved;
 	return buf;
 }

@@ -28,6 +28,7 @@
 #include "base/time.h"
 #include "base/utf8.h"
 #include "errbuf.h"
+#include "files.h"
 #include "keyfile.h"
 #include "secretfile.h"
 

@@ -5,6 +5,7 @@
 #include "crypto/vault.h"
 #include "base/utf8.h"
 #include "errbuf.h"
+#include "files.h"
 #include "secretfile.h"
 
 #include <assert.h>
