@@ -213,6 +213,11 @@ int cli_fill(cli *c, const cli_args *a, ProtobufCMessage *m);
 /* Sets the string field at path to a copy of value; false when out of
  * memory or when m has no such string field. */
 bool cli_set_string(ProtobufCMessage *m, const char *path, const char *value);
+/* The scalar field at path of m as text, for columns: a string as it is,
+ * an integer in decimal (written into buf, n bytes), a bool "true" or
+ * "false"; a field of a sub-message m lacks reads as its default. NULL for
+ * an enum, a repeated field, or no such field. The text is m's or buf's. */
+const char *cli_field_text(const ProtobufCMessage *m, const char *path, char *buf, size_t n);
 /* Whether option o (or operand field/kind) fits a field of d: for the
  * table's test. false with the reason in why. */
 bool cli_field_fits(const ProtobufCMessageDescriptor *d, const char *path, cli_kind kind, char *why,
