@@ -336,17 +336,18 @@ static json_t *value_to_json(const ProtobufCFieldDescriptor *f, const void *p, u
 		return json_integer(read_u32(p));
 	case PROTOBUF_C_TYPE_INT64:
 	case PROTOBUF_C_TYPE_SINT64:
-	case PROTOBUF_C_TYPE_SFIXED64: {
-		int64_t v;
-		memcpy(&v, p, sizeof(v));
-		snprintf(buf, sizeof(buf), "%" PRId64, v);
-		return json_string(buf);
-	}
+	case PROTOBUF_C_TYPE_SFIXED64:
 	case PROTOBUF_C_TYPE_UINT64:
 	case PROTOBUF_C_TYPE_FIXED64: {
-		uint64_t v;
-		memcpy(&v, p, sizeof(v));
-		snprintf(buf, sizeof(buf), "%" PRIu64, v);
+		/* proto3 JSON writes 64-bit integers as strings. */
+		int64_t s;
+		uint64_t u;
+		memcpy(&s, p, sizeof(s));
+		memcpy(&u, p, sizeof(u));
+		if (f->type == PROTOBUF_C_TYPE_UINT64 || f->type == PROTOBUF_C_TYPE_FIXED64)
+			snprintf(buf, sizeof(buf), "%" PRIu64, u);
+		else
+			snprintf(buf, sizeof(buf), "%" PRId64, s);
 		return json_string(buf);
 	}
 	case PROTOBUF_C_TYPE_FLOAT: {

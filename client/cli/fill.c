@@ -178,10 +178,6 @@ const char *cli_field_text(const ProtobufCMessage *m, const char *path, char *bu
 		return NULL;
 	/* A field of a sub-message m does not have reads as its default. */
 	const char *p = h != NULL ? (const char *)h + f->offset : NULL;
-	uint32_t u32 = 0;
-	int32_t i32 = 0;
-	uint64_t u64 = 0;
-	int64_t i64 = 0;
 	switch (f->type) {
 	case PROTOBUF_C_TYPE_STRING:
 		return p != NULL && *(char *const *)(const void *)p != NULL
@@ -190,25 +186,28 @@ const char *cli_field_text(const ProtobufCMessage *m, const char *path, char *bu
 	case PROTOBUF_C_TYPE_BOOL:
 		return p != NULL && *(const protobuf_c_boolean *)(const void *)p ? "true" : "false";
 	case PROTOBUF_C_TYPE_UINT32:
-		if (p != NULL)
-			memcpy(&u32, p, sizeof(u32));
-		snprintf(buf, n, "%" PRIu32, u32);
-		return buf;
 	case PROTOBUF_C_TYPE_INT32:
-		if (p != NULL)
-			memcpy(&i32, p, sizeof(i32));
-		snprintf(buf, n, "%" PRId32, i32);
-		return buf;
 	case PROTOBUF_C_TYPE_UINT64:
-		if (p != NULL)
-			memcpy(&u64, p, sizeof(u64));
-		snprintf(buf, n, "%" PRIu64, u64);
+	case PROTOBUF_C_TYPE_INT64: {
+		uint64_t u = 0;
+		int64_t v = 0;
+		if (p != NULL &&
+		    (f->type == PROTOBUF_C_TYPE_UINT64 || f->type == PROTOBUF_C_TYPE_INT64)) {
+			memcpy(&u, p, sizeof(u));
+			memcpy(&v, p, sizeof(v));
+		} else if (p != NULL) {
+			uint32_t u32;
+			int32_t v32;
+			memcpy(&u32, p, sizeof(u32));
+			memcpy(&v32, p, sizeof(v32));
+			u = u32, v = v32;
+		}
+		if (f->type == PROTOBUF_C_TYPE_UINT32 || f->type == PROTOBUF_C_TYPE_UINT64)
+			snprintf(buf, n, "%" PRIu64, u);
+		else
+			snprintf(buf, n, "%" PRId64, v);
 		return buf;
-	case PROTOBUF_C_TYPE_INT64:
-		if (p != NULL)
-			memcpy(&i64, p, sizeof(i64));
-		snprintf(buf, n, "%" PRId64, i64);
-		return buf;
+	}
 	default:
 		return NULL;
 	}
