@@ -197,6 +197,20 @@ int cli_pages(cli *c, const char *method, ProtobufCMessage *req, bool all, cli_p
 	}
 }
 
+int cli_run_pages(cli *c, const cli_args *a, bool all, cli_page_fn each, void *ctx)
+{
+	ProtobufCMessage *req;
+	int rc = cli_request(c, a, &req);
+	if (rc == OB_EXIT_OK && all && cli_opt(a, "page-size") == NULL &&
+	    !cli_set_uint(req, "page_size", CLI_MAX_PAGE_SIZE))
+		rc = cli_fail(c, "%s has no page size", a->cmd->method); /* defensive */
+	if (rc == OB_EXIT_OK)
+		rc = cli_pages(c, a->cmd->method, req, all, each, ctx);
+	if (req != NULL)
+		protobuf_c_message_free_unpacked(req, NULL);
+	return rc;
+}
+
 char *cli_read_file(const char *path, size_t *len)
 {
 	FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");

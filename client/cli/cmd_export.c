@@ -62,14 +62,8 @@ static int export_page(cli *c, void *ctx, ProtobufCMessage **page)
 static int export_run(cli *c, const cli_args *a)
 {
 	const char *eol = cli_opt(a, "crlf") != NULL ? "\r\n" : "\n";
-	ProtobufCMessage *req;
-	int rc = cli_request(c, a, &req);
-	if (rc == OB_EXIT_OK) {
-		((Onboard__V1__ListApplicationsRequest *)req)->page_size = CLI_MAX_PAGE_SIZE;
-		write_record(cli_col_names, eol);
-		rc = cli_pages(c, M_LIST, req, true, export_page, (void *)eol);
-	}
-	protobuf_c_message_free_unpacked(req, NULL);
+	write_record(cli_col_names, eol);
+	int rc = cli_run_pages(c, a, true, export_page, (void *)eol);
 	if (fflush(stdout) != 0 || ferror(stdout)) {
 		int err = errno;
 		cli_fail(c, "cannot write the CSV: %s", strerror(err));

@@ -213,6 +213,16 @@ const char *cli_field_text(const ProtobufCMessage *m, const char *path, char *bu
 	}
 }
 
+bool cli_set_uint(ProtobufCMessage *m, const char *path, uint64_t v)
+{
+	ProtobufCMessage *holder;
+	const ProtobufCFieldDescriptor *f = field_at(m->descriptor, m, path, true, &holder);
+	if (f == NULL || f->label == PROTOBUF_C_LABEL_REPEATED || !integer_type(f->type))
+		return false;
+	set_integer(member(holder, f), f->type, v);
+	return true;
+}
+
 /* The words of v ("a,b c") appended to the repeated enum field f. */
 static bool append_words(ProtobufCMessage *m, const ProtobufCFieldDescriptor *f,
                          const cli_words *words, const char *v)

@@ -8,8 +8,8 @@
 
 #include "cli.h"
 
-/* The most --state a request may carry, and the largest page. */
-enum { CLI_MAX_STATES = 16, CLI_MAX_PAGE_SIZE = 500 };
+/* The most --state a request may carry. */
+enum { CLI_MAX_STATES = 16 };
 
 /* clang-format cannot see that this expands to rows of a table: laid out by hand. */
 // clang-format off
