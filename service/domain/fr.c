@@ -1,5 +1,6 @@
 #include "domain/fr.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "domain/fr_data.h"
@@ -184,21 +185,19 @@ static bool naf_normalise(const char *s, char out[OB_FR_NAF_STR_SIZE])
 	return true;
 }
 
+/* bsearch's comparison for the tables of fr_data.h, whose rows start with their key, a
+ * NUL-terminated code: the same function finds a NAF code and a departement. */
+static int code_cmp(const void *key, const void *row)
+{
+	return strcmp((const char *)key, (const char *)row);
+}
+_Static_assert(offsetof(ob_fr_naf_row, code) == 0, "code_cmp reads the code at the row's start");
+_Static_assert(offsetof(ob_fr_dep_row, code) == 0, "code_cmp reads the code at the row's start");
+
 /* The row of a code in its written form, or NULL. */
 static const ob_fr_naf_row *naf_find(const char code[OB_FR_NAF_STR_SIZE])
 {
-	size_t lo = 0, hi = ob_fr_naf_count;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		int c = strcmp(ob_fr_naf_rows[mid].code, code);
-		if (c == 0)
-			return &ob_fr_naf_rows[mid];
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return NULL;
+	return bsearch(code, ob_fr_naf_rows, ob_fr_naf_count, sizeof(ob_fr_naf_rows[0]), code_cmp);
 }
 
 ob_fr_naf_status ob_fr_naf_lookup(const char *s, ob_fr_naf *out)
@@ -254,18 +253,7 @@ bool ob_fr_postal_code_valid(const char *s)
 
 static const ob_fr_dep_row *dep_find(const char *code)
 {
-	size_t lo = 0, hi = ob_fr_dep_count;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		int c = strcmp(ob_fr_dep_rows[mid].code, code);
-		if (c == 0)
-			return &ob_fr_dep_rows[mid];
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return NULL;
+	return bsearch(code, ob_fr_dep_rows, ob_fr_dep_count, sizeof(ob_fr_dep_rows[0]), code_cmp);
 }
 
 const char *ob_fr_region_of_departement(const char *dep)

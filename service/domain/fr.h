@@ -4,7 +4,9 @@
  *
  * Pure functions over caller memory: no allocation, no global mutable state, no locale (the
  * <ctype.h> classifiers are never used, so "digit" and "letter" always mean ASCII), hence
- * thread-safe and reentrant.
+ * thread-safe and reentrant. The reference data (NAF rev. 2, La Poste's postal codes, INSEE's
+ * departements and regions) are read-only tables compiled in from data/ (fr_data.h); the
+ * strings they hand out are static and never freed.
  *
  * Conventions shared by the whole module:
  *  - Every string argument is a NUL-terminated C string and may be NULL; NULL is never valid.
