@@ -9,9 +9,11 @@
  * strings they hand out are static and never freed.
  *
  * Conventions shared by the whole module:
- *  - Every string argument is a NUL-terminated C string and may be NULL; NULL is never valid.
+ *  - Every string argument is a NUL-terminated C string and may be NULL; NULL is never valid
+ *    (but for ob_fr_postal_lookup's city, where it means "check the code alone").
  *  - Validators are strict about form: no surrounding spaces, no separators, unless a function
- *    says it normalises (ob_fr_vat_valid_for_siren, ob_fr_phone_e164).
+ *    says it normalises (ob_fr_vat_valid_for_siren, ob_fr_naf_lookup, ob_fr_postal_lookup's
+ *    city, ob_fr_phone_e164).
  *  - Functions with an output buffer write a NUL-terminated result there on success and the
  *    empty string on failure (when the buffer is not NULL), so a caller that forgets to look at
  *    the return value still never reads stale or unterminated text.
