@@ -611,36 +611,43 @@ static bool phone_emit(const char *cc, const char *nsn, size_t n, char out[OB_FR
 	return true;
 }
 
+/* phone_emit as a status. */
+static ob_fr_phone_status phone_put(const char *cc, const char *nsn, size_t n,
+                                    char out[OB_FR_PHONE_STR_SIZE])
+{
+	return phone_emit(cc, nsn, n, out) ? OB_FR_PHONE_OK : OB_FR_PHONE_MALFORMED;
+}
+
+/* Saint-Pierre-et-Miquelon's own 6-digit numbers: ARCEP and the territory start none with 0 or
+ * 1, whether written +508 or 05 08. */
+static ob_fr_phone_status phone_spm6(const char *six, char out[OB_FR_PHONE_STR_SIZE])
+{
+	return six[0] >= '2' ? phone_put("508", six, 6, out) : OB_FR_PHONE_OUTSIDE_PLAN;
+}
+
 /* nsn: the 9 digits of a number of the French plan after the trunk 0 (first one not 0). */
-static bool phone_emit_national(const char *nsn, char out[OB_FR_PHONE_STR_SIZE])
+static ob_fr_phone_status phone_national(const char *nsn, char out[OB_FR_PHONE_STR_SIZE])
 {
 	int block = overseas_block(nsn);
 	if (is_spm_trunk(block))
-		return phone_emit("508", nsn + 3, 6, out);
-	return phone_emit(block >= 0 ? overseas_blocks[block].cc : "33", nsn, 9, out);
+		return phone_spm6(nsn + 3, out);
+	return phone_put(block >= 0 ? overseas_blocks[block].cc : "33", nsn, 9, out);
 }
 
 /* The number nsn (n digits, the first not 0) written after the country code cc. */
 static ob_fr_phone_status phone_after_cc(const char *cc, const char *nsn, size_t n,
                                          char out[OB_FR_PHONE_STR_SIZE])
 {
-	if (strcmp(cc, "33") == 0) {
-		if (n != 9)
-			return OB_FR_PHONE_MALFORMED;
-		return phone_emit_national(nsn, out) ? OB_FR_PHONE_OK : OB_FR_PHONE_MALFORMED;
-	}
+	if (strcmp(cc, "33") == 0)
+		return n == 9 ? phone_national(nsn, out) : OB_FR_PHONE_MALFORMED;
 	if (strcmp(cc, "508") == 0 && n == 6)
-		/* Saint-Pierre-et-Miquelon's own numbers: ARCEP and the territory start none
-		 * with 0 or 1. */
-		return nsn[0] >= '2' ? (phone_emit(cc, nsn, 6, out) ? OB_FR_PHONE_OK
-		                                                    : OB_FR_PHONE_MALFORMED)
-		                     : OB_FR_PHONE_OUTSIDE_PLAN;
+		return phone_spm6(nsn, out);
 	if (n != 9)
 		return OB_FR_PHONE_MALFORMED;
 	int block = overseas_block(nsn);
 	if (block < 0 || is_spm_trunk(block) || strcmp(overseas_blocks[block].cc, cc) != 0)
 		return OB_FR_PHONE_OUTSIDE_PLAN;
-	return phone_emit(cc, nsn, 9, out) ? OB_FR_PHONE_OK : OB_FR_PHONE_MALFORMED;
+	return phone_put(cc, nsn, 9, out);
 }
 
 static ob_fr_phone_status phone_parse(const char *in, char out[OB_FR_PHONE_STR_SIZE])
@@ -661,8 +668,7 @@ static ob_fr_phone_status phone_parse(const char *in, char out[OB_FR_PHONE_STR_S
 		} else {
 			if (pd.trunk_paren || n != 10 || d[0] != '0' || d[1] == '0')
 				return OB_FR_PHONE_MALFORMED;
-			return phone_emit_national(d + 1, out) ? OB_FR_PHONE_OK
-			                                       : OB_FR_PHONE_MALFORMED;
+			return phone_national(d + 1, out);
 		}
 	}
 

@@ -638,6 +638,8 @@ static void test_phone_plan(void **state)
 	check_phone_refused("+508 508 41 23 45", OB_FR_PHONE_OUTSIDE_PLAN);
 	check_phone_refused("+508 12 34 56", OB_FR_PHONE_OUTSIDE_PLAN);
 	check_phone_refused("+508 1 23 45 67 89", OB_FR_PHONE_OUTSIDE_PLAN);
+	check_phone_refused("05 08 12 34 56", OB_FR_PHONE_OUTSIDE_PLAN); /* the same, national */
+	check_phone_refused("+33 5 08 12 34 56", OB_FR_PHONE_OUTSIDE_PLAN);
 	/* Other codes, the Comoros' +269 (Mayotte's until 2007) among them. */
 	check_phone_refused("+269 639 12 34 56", OB_FR_PHONE_COUNTRY);
 	check_phone_refused("+44 20 7946 0958", OB_FR_PHONE_COUNTRY);
