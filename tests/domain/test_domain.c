@@ -638,7 +638,7 @@ static void test_all_violations_at_once(void **state)
 	ob_submission s = {
 	        .siren = "732829321", /* Luhn fails */
 	        .legal_name = "",     /* required */
-	        .naf = "4791B",       /* no dot */
+	        .naf = "99.99Z",      /* not a sub-class of NAF rev. 2 */
 	        .employees = 3,
 	        .turnover_eur = -5, /* negative */
 	        .street = "1 rue de Rivoli",
@@ -1313,7 +1313,7 @@ static void test_standing_matches_recount(void **state)
 	assert_int_equal(st.applications, 24);
 	assert_int_equal(counter(&st, "day:2020-11-21"), 8); /* 23:30 UTC is 00:30 in Paris */
 	assert_int_equal(counter(&st, "day:2020-11-20"), 0);
-	assert_int_equal(counter(&st, "region:unknown"), 3); /* 98000 Monaco */
+	assert_int_equal(counter(&st, "region:unknown"), 3); /* 97133 Saint-Barthelemy */
 
 	ob_app_filter flt = {.cohort_id = "mix"};
 	ob_application *list = NULL;
