@@ -62,8 +62,8 @@ static void check_phone_refused(const char *in, ob_fr_phone_status want)
 	memset(out, 'x', sizeof out);
 	ob_fr_phone_status got = ob_fr_phone_parse(in, out);
 	if (got != want)
-		print_error("\"%s\": status %d, expected %d (out \"%s\")\n", in, (int)got,
-		            (int)want, got == OB_FR_PHONE_OK ? out : "");
+		print_error("\"%s\": status %d, expected %d (out \"%s\")\n", in ? in : "(null)",
+		            (int)got, (int)want, got == OB_FR_PHONE_OK ? out : "");
 	assert_int_equal(got, want);
 	assert_string_equal(out, "");
 }
