@@ -14,7 +14,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <pthread.h>
 
@@ -23,39 +22,15 @@
 
 #include "base/clock.h"
 #include "base/utf8.h"
-#include "crypto/keystore.h"
-#include "crypto/vault.h"
 #include "domain/calendar.h"
 #include "domain/domain.h"
-#include "store/sqlite.h"
 #include "testdata.h"
+#include "testdomain.h"
 #include "testutil.h"
 
-/* ---- fixture: a fresh database per test ------------------------------------------------- */
+/* ---- fixture: a fresh database per test, its keys kept across reopens (testdomain.h) ------- */
 
-typedef struct fx {
-	char dir[256];
-	char db[300];
-	ob_keystore *keys; /* the same one for every open: the contacts stay readable */
-	ob_store *store;
-	ob_domain *d;
-} fx;
-
-/* A keystore of random keys, as a master key file would give. */
-static ob_keystore *test_keys(void)
-{
-	static const char *const kids[] = {"test"};
-	uint8_t keys[1][OB_VAULT_KEY_LEN], index_key[OB_VAULT_KEY_LEN];
-	randombytes_buf(keys, sizeof(keys));
-	randombytes_buf(index_key, sizeof(index_key));
-	ob_vault *v = NULL;
-	ob_keystore *ks = NULL;
-	if (ob_vault_from_keys(kids, (const uint8_t(*)[OB_VAULT_KEY_LEN])keys, 1, index_key, &v) !=
-	            OB_OK ||
-	    ob_keystore_create(v, &ks) != OB_OK)
-		return NULL;
-	return ks;
-}
+typedef ob_test_domain fx;
 
 static int64_t at(const char *rfc3339)
 {
@@ -67,36 +42,20 @@ static int64_t at(const char *rfc3339)
 
 static void fx_open(fx *f)
 {
-	assert_int_equal(ob_store_open_sqlite_keystore(&f->store, f->db, f->keys), OB_OK);
-	assert_int_equal(ob_domain_create(&f->d, f->store, f->keys), OB_OK);
-}
-
-static void fx_close(fx *f)
-{
-	ob_domain_destroy(f->d);
-	f->d = NULL;
-	ob_store_destroy(f->store);
-	f->store = NULL;
+	assert_int_equal(ob_test_domain_open(f), OB_OK);
 }
 
 static int setup(void **state)
 {
 	fx *f = calloc(1, sizeof(*f));
-	if (f == NULL)
-		return -1;
-	if (ob_test_mkdtemp(f->dir, sizeof(f->dir), "ob-domain") != 0) {
+	if (f == NULL || ob_test_domain_init(f, "ob-domain") != 0) {
 		free(f);
 		return -1;
 	}
-	snprintf(f->db, sizeof(f->db), "%s/onboard.db", f->dir);
 	/* Mid-lockdown, a Friday: every test starts here unless it moves the clock. */
 	ob_clock_set_now_ms(at("2020-11-20T12:00:00Z"));
-	if ((f->keys = test_keys()) == NULL ||
-	    ob_store_open_sqlite_keystore(&f->store, f->db, f->keys) != OB_OK ||
-	    ob_domain_create(&f->d, f->store, f->keys) != OB_OK) {
-		ob_store_destroy(f->store);
-		ob_keystore_destroy(f->keys);
-		rmdir(f->dir);
+	if ((f->keys = ob_test_keystore_random()) == NULL || ob_test_domain_open(f) != OB_OK) {
+		ob_test_domain_fini(f);
 		free(f);
 		return -1;
 	}
@@ -106,12 +65,8 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-	fx *f = *state;
-	fx_close(f);
-	ob_keystore_destroy(f->keys);
-	ob_test_remove_db(f->db);
-	rmdir(f->dir);
-	free(f);
+	ob_test_domain_fini(*state);
+	free(*state);
 	return 0;
 }
 
@@ -1186,7 +1141,7 @@ static void test_idempotent_submit(void **state)
 	assert_int_equal(st.seats_held, 1);
 	ob_standing_fini(&st);
 
-	fx_close(f);
+	ob_test_domain_close(f);
 	fx_open(f);
 	ob_outcome_init(&o);
 	assert_int_equal(submit_idem(f, 80, &idem, &b, &o), OB_OK);
@@ -1218,7 +1173,7 @@ static void test_idempotent_review(void **state)
 	ob_idempotency idem = idem_for("key-approve-90", "approve 90", &r);
 	for (int round = 0; round < 3; round++) {
 		if (round == 2) {
-			fx_close(f);
+			ob_test_domain_close(f);
 			fx_open(f);
 		}
 		ob_outcome o;
@@ -1715,8 +1670,6 @@ static void test_caller_sees_only_own(void **state)
 
 int main(void)
 {
-	if (sodium_init() < 0)
-		return 1;
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test(test_transition_table_exhaustive),

@@ -36,35 +36,26 @@
 #include "domain/domain.h"
 #include "store/sqlite.h"
 #include "testdata.h"
+#include "testdomain.h"
 #include "testutil.h"
 
-/* ---- fixture: a database and a master key file per test ---------------------------------- */
+/* ---- fixture: a database and a master key file per test (testdomain.h) -------------------- */
 
-typedef struct fx {
-	char dir[256];
-	char db[300];
-	char key[300];
-	ob_keystore *keys;
-	ob_store *store;
-	ob_domain *d;
-} fx;
+typedef ob_test_domain fx;
 
+/* Opens the store and the domain, and first the keystore of the key file unless one is open. */
 static void fx_open(fx *f)
 {
 	char why[256];
 	if (f->keys == NULL && ob_keystore_open(f->key, &f->keys, why, sizeof(why)) != OB_OK)
 		fail_msg("cannot open the key file: %s", why);
-	assert_int_equal(ob_store_open_sqlite_keystore(&f->store, f->db, f->keys), OB_OK);
-	assert_int_equal(ob_domain_create(&f->d, f->store, f->keys), OB_OK);
+	assert_int_equal(ob_test_domain_open(f), OB_OK);
 }
 
 /* Closes the store; with forget_keys, the keystore too (the next open reads the file again). */
 static void fx_close(fx *f, bool forget_keys)
 {
-	ob_domain_destroy(f->d);
-	f->d = NULL;
-	ob_store_destroy(f->store);
-	f->store = NULL;
+	ob_test_domain_close(f);
 	if (forget_keys) {
 		ob_keystore_destroy(f->keys);
 		f->keys = NULL;
@@ -83,19 +74,15 @@ static size_t key_count(fx *f)
 static int setup(void **state)
 {
 	fx *f = calloc(1, sizeof(*f));
-	if (f == NULL)
-		return -1;
-	if (ob_test_mkdtemp(f->dir, sizeof(f->dir), "ob-privacy") != 0) {
+	if (f == NULL || ob_test_domain_init(f, "ob-privacy") != 0) {
 		free(f);
 		return -1;
 	}
-	snprintf(f->db, sizeof(f->db), "%s/onboard.db", f->dir);
-	snprintf(f->key, sizeof(f->key), "%s/master.key", f->dir);
 	ob_clock_set_now_ms(1605873600000); /* 2020-11-20T12:00:00Z */
 	char why[256];
 	if (ob_vault_generate_file(f->key, "k1", why, sizeof(why)) != OB_OK) {
 		fprintf(stderr, "cannot make a key file: %s\n", why);
-		rmdir(f->dir);
+		ob_test_domain_fini(f);
 		free(f);
 		return -1;
 	}
@@ -106,12 +93,8 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-	fx *f = *state;
-	fx_close(f, true);
-	ob_test_remove_db(f->db);
-	unlink(f->key);
-	rmdir(f->dir);
-	free(f);
+	ob_test_domain_fini(*state);
+	free(*state);
 	return 0;
 }
 
@@ -1578,30 +1561,26 @@ static void test_audit_trail(void **state)
 
 int main(void)
 {
-	if (sodium_init() < 0)
-		return 1;
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 	const struct CMUnitTest tests[] = {
-	        cmocka_unit_test_setup_teardown(test_tampered_ciphertext_refused, setup, teardown),
-	        cmocka_unit_test_setup_teardown(test_ciphertext_copied_to_another_row_refused,
-	                                        setup, teardown),
-	        cmocka_unit_test_setup_teardown(test_damaged_contact_of_another_owner_not_found,
-	                                        setup, teardown),
-	        cmocka_unit_test_setup_teardown(test_erasure, setup, teardown),
-	        cmocka_unit_test_setup_teardown(test_export_by_email, setup, teardown),
-	        cmocka_unit_test_setup_teardown(test_rotation, setup, teardown),
-	        cmocka_unit_test_setup_teardown(test_rotation_with_missing_key, setup, teardown),
-	        cmocka_unit_test_setup_teardown(test_rotation_failure, setup, teardown),
-	        cmocka_unit_test_setup_teardown(test_no_plaintext_in_files, setup, teardown),
-	        cmocka_unit_test_setup_teardown(test_erased_bytes_do_not_linger, setup, teardown),
-	        cmocka_unit_test_setup_teardown(test_notes_sealed, setup, teardown),
-	        cmocka_unit_test_setup_teardown(test_note_bound_to_its_row, setup, teardown),
-	        cmocka_unit_test_setup_teardown(test_erasure_takes_the_notes, setup, teardown),
-	        cmocka_unit_test_setup_teardown(test_schema_1_notes_sealed_on_open, setup,
-	                                        teardown),
-	        cmocka_unit_test_setup_teardown(test_overlong_reason_read_cut_on_boundary, setup,
-	                                        teardown),
-	        cmocka_unit_test_setup_teardown(test_submitted_by, setup, teardown),
-	        cmocka_unit_test_setup_teardown(test_audit_trail, setup, teardown),
+	        T(test_tampered_ciphertext_refused),
+	        T(test_ciphertext_copied_to_another_row_refused),
+	        T(test_damaged_contact_of_another_owner_not_found),
+	        T(test_erasure),
+	        T(test_export_by_email),
+	        T(test_rotation),
+	        T(test_rotation_with_missing_key),
+	        T(test_rotation_failure),
+	        T(test_no_plaintext_in_files),
+	        T(test_erased_bytes_do_not_linger),
+	        T(test_notes_sealed),
+	        T(test_note_bound_to_its_row),
+	        T(test_erasure_takes_the_notes),
+	        T(test_schema_1_notes_sealed_on_open),
+	        T(test_overlong_reason_read_cut_on_boundary),
+	        T(test_submitted_by),
+	        T(test_audit_trail),
 	};
+#undef T
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
