@@ -125,6 +125,13 @@ static void submit_ok(fx *f, uint32_t n, const char *email, ob_application *out)
 	ob_outcome_fini(&o);
 }
 
+/* Companies first, first + 1... submitted, n of them, into a[0..n). */
+static void submit_series(fx *f, uint32_t first, uint32_t n, ob_application *a)
+{
+	for (uint32_t i = 0; i < n; i++)
+		submit_ok(f, first + i, NULL, &a[i]);
+}
+
 static ob_err get(fx *f, const char *id, ob_application *out, char msg[256])
 {
 	ob_outcome o;
@@ -157,15 +164,17 @@ static sqlite3 *raw_open(fx *f)
 	return db;
 }
 
-/* The bytes of column col of the contact of application seq; malloc'd, NULL for NULL. */
-static uint8_t *raw_blob(fx *f, int64_t seq, const char *col, size_t *len)
+/* The one column of the one row sql selects, its ?1 being an application's seq and its ?2, when
+ * it has one, a history row's n; malloc'd, NULL for NULL. */
+static uint8_t *raw_get(fx *f, const char *sql, int64_t seq, int64_t n, size_t *len)
 {
 	sqlite3 *db = raw_open(f);
-	char sql[128];
-	snprintf(sql, sizeof(sql), "SELECT %s FROM contact WHERE app_seq = ?1", col);
 	sqlite3_stmt *s = NULL;
-	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &s, NULL), SQLITE_OK);
+	if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK)
+		fail_msg("%s: %s", sql, sqlite3_errmsg(db));
 	sqlite3_bind_int64(s, 1, seq);
+	if (sqlite3_bind_parameter_count(s) > 1)
+		sqlite3_bind_int64(s, 2, n);
 	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
 	uint8_t *out = NULL;
 	*len = 0;
@@ -173,26 +182,46 @@ static uint8_t *raw_blob(fx *f, int64_t seq, const char *col, size_t *len)
 		*len = (size_t)sqlite3_column_bytes(s, 0);
 		out = malloc(*len + 1);
 		assert_non_null(out);
-		memcpy(out, sqlite3_column_blob(s, 0), *len);
+		if (*len > 0)
+			memcpy(out, sqlite3_column_blob(s, 0), *len);
 	}
 	sqlite3_finalize(s);
 	sqlite3_close(db);
 	return out;
 }
 
-static void raw_set_blob(fx *f, int64_t seq, const char *col, const uint8_t *v, size_t len)
+/* Runs the UPDATE sql on exactly one row: ?1 is an application's seq, ?2 a history row's n when
+ * sql has three parameters, and the last one gets v[0..len). */
+static void raw_set(fx *f, const char *sql, int64_t seq, int64_t n, const uint8_t *v, size_t len)
 {
 	sqlite3 *db = raw_open(f);
-	char sql[128];
-	snprintf(sql, sizeof(sql), "UPDATE contact SET %s = ?2 WHERE app_seq = ?1", col);
 	sqlite3_stmt *s = NULL;
-	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &s, NULL), SQLITE_OK);
+	if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK)
+		fail_msg("%s: %s", sql, sqlite3_errmsg(db));
+	int last = sqlite3_bind_parameter_count(s);
 	sqlite3_bind_int64(s, 1, seq);
-	sqlite3_bind_blob(s, 2, v, (int)len, SQLITE_TRANSIENT);
+	if (last > 2)
+		sqlite3_bind_int64(s, 2, n);
+	sqlite3_bind_blob(s, last, v, (int)len, SQLITE_TRANSIENT);
 	assert_int_equal(sqlite3_step(s), SQLITE_DONE);
 	assert_int_equal(sqlite3_changes(db), 1);
 	sqlite3_finalize(s);
 	sqlite3_close(db);
+}
+
+/* The bytes of column col of the contact of application seq; malloc'd, NULL for NULL. */
+static uint8_t *raw_blob(fx *f, int64_t seq, const char *col, size_t *len)
+{
+	char sql[128];
+	snprintf(sql, sizeof(sql), "SELECT %s FROM contact WHERE app_seq = ?1", col);
+	return raw_get(f, sql, seq, 0, len);
+}
+
+static void raw_set_blob(fx *f, int64_t seq, const char *col, const uint8_t *v, size_t len)
+{
+	char sql[128];
+	snprintf(sql, sizeof(sql), "UPDATE contact SET %s = ?2 WHERE app_seq = ?1", col);
+	raw_set(f, sql, seq, 0, v, len);
 }
 
 /* One integer from a query with one optional integer parameter. */
@@ -411,8 +440,7 @@ static void test_tampered_ciphertext_refused(void **state)
 {
 	fx *f = *state;
 	ob_application a[3], got;
-	for (uint32_t i = 0; i < 3; i++)
-		submit_ok(f, 10 + i, NULL, &a[i]);
+	submit_series(f, 10, 3, a);
 
 	capture cap;
 	capture_start(f, &cap);
@@ -970,8 +998,7 @@ static void test_rotation_with_missing_key(void **state)
 {
 	fx *f = *state;
 	ob_application a[3];
-	for (uint32_t i = 0; i < 3; i++)
-		submit_ok(f, 60 + i, NULL, &a[i]);
+	submit_series(f, 60, 3, a);
 	char saved[320], why[256];
 	snprintf(saved, sizeof(saved), "%s.saved", f->key);
 	assert_int_equal(rename(f->key, saved), 0);
@@ -1044,6 +1071,17 @@ static void test_rotation_failure(void **state)
 
 enum { N_FILES = 60 };
 
+/* Company n submitted with the idempotency key "k-N", which a second call replays; a and o are
+ * the caller's to finish. */
+static void submit_keyed(fx *f, uint32_t n, ob_application *a, ob_outcome *o)
+{
+	char key[32];
+	snprintf(key, sizeof(key), "k-%u", n);
+	ob_idempotency idem = idem_for(key);
+	ob_outcome_init(o);
+	assert_int_equal(submit_as(f, n, NULL, NULL, &idem, a, o), OB_OK);
+}
+
 /* After N submissions (each with an idempotency key whose stored reply shows the contact),
  * neither the database file nor the write-ahead log holds a name, an e-mail or a phone, as
  * typed or normalised; the stored replies still replay in clear. Also after closing. */
@@ -1051,14 +1089,9 @@ static void test_no_plaintext_in_files(void **state)
 {
 	fx *f = *state;
 	for (uint32_t i = 0; i < N_FILES; i++) {
-		uint32_t n = 100000 + i * 7919;
-		char key[32];
-		snprintf(key, sizeof(key), "k-%u", n);
-		ob_idempotency idem = idem_for(key);
 		ob_application a;
 		ob_outcome o;
-		ob_outcome_init(&o);
-		assert_int_equal(submit_as(f, n, NULL, NULL, &idem, &a, &o), OB_OK);
+		submit_keyed(f, 100000 + i * 7919, &a, &o);
 		ob_application_fini(&a);
 		ob_outcome_fini(&o);
 	}
@@ -1093,13 +1126,9 @@ static void test_no_plaintext_in_files(void **state)
 	/* A replay decrypts the stored reply. */
 	{
 		uint32_t n = 100000 + 5 * 7919;
-		char key[32];
-		snprintf(key, sizeof(key), "k-%u", n);
-		ob_idempotency idem = idem_for(key);
 		ob_application a;
 		ob_outcome o;
-		ob_outcome_init(&o);
-		assert_int_equal(submit_as(f, n, NULL, NULL, &idem, &a, &o), OB_OK);
+		submit_keyed(f, n, &a, &o);
 		assert_non_null(o.replay);
 		td_company c;
 		td_company_make(&c, n);
@@ -1128,8 +1157,7 @@ static void test_erased_bytes_do_not_linger(void **state)
 {
 	fx *f = *state;
 	ob_application a[20];
-	for (uint32_t i = 0; i < 20; i++)
-		submit_ok(f, 200 + i, NULL, &a[i]);
+	submit_series(f, 200, 20, a);
 	static const char *const cols[] = {"dk_wrapped", "name", "email", "phone", "email_index"};
 	uint8_t *before[5];
 	size_t len[5];
@@ -1175,44 +1203,12 @@ static void test_erased_bytes_do_not_linger(void **state)
 /* The note column of history row n of application seq; malloc'd, NULL for NULL. */
 static uint8_t *raw_note(fx *f, int64_t seq, int64_t n, size_t *len)
 {
-	sqlite3 *db = raw_open(f);
-	sqlite3_stmt *s = NULL;
-	assert_int_equal(
-	        sqlite3_prepare_v2(db, "SELECT note FROM history WHERE app_seq = ?1 AND n = ?2", -1,
-	                           &s, NULL),
-	        SQLITE_OK);
-	sqlite3_bind_int64(s, 1, seq);
-	sqlite3_bind_int64(s, 2, n);
-	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
-	uint8_t *out = NULL;
-	*len = 0;
-	if (sqlite3_column_type(s, 0) != SQLITE_NULL) {
-		*len = (size_t)sqlite3_column_bytes(s, 0);
-		out = malloc(*len + 1);
-		assert_non_null(out);
-		if (*len > 0)
-			memcpy(out, sqlite3_column_blob(s, 0), *len);
-	}
-	sqlite3_finalize(s);
-	sqlite3_close(db);
-	return out;
+	return raw_get(f, "SELECT note FROM history WHERE app_seq = ?1 AND n = ?2", seq, n, len);
 }
 
 static void raw_set_note(fx *f, int64_t seq, int64_t n, const uint8_t *v, size_t len)
 {
-	sqlite3 *db = raw_open(f);
-	sqlite3_stmt *s = NULL;
-	assert_int_equal(
-	        sqlite3_prepare_v2(db, "UPDATE history SET note = ?3 WHERE app_seq = ?1 AND n = ?2",
-	                           -1, &s, NULL),
-	        SQLITE_OK);
-	sqlite3_bind_int64(s, 1, seq);
-	sqlite3_bind_int64(s, 2, n);
-	sqlite3_bind_blob(s, 3, v, (int)len, SQLITE_TRANSIENT);
-	assert_int_equal(sqlite3_step(s), SQLITE_DONE);
-	assert_int_equal(sqlite3_changes(db), 1);
-	sqlite3_finalize(s);
-	sqlite3_close(db);
+	raw_set(f, "UPDATE history SET note = ?3 WHERE app_seq = ?1 AND n = ?2", seq, n, v, len);
 }
 
 /* A review note and a withdrawal reason are stored sealed, not as typed, and read back in
