@@ -149,3 +149,11 @@ void ob_test_random_bytes(uint32_t *state, uint8_t *buf, size_t len)
 	}
 	*state = x;
 }
+
+bool ob_test_is_root(const char *what)
+{
+	if (geteuid() == 0)
+		return true;
+	fprintf(stderr, "%s needs root; not run\n", what);
+	return false;
+}
