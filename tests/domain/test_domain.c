@@ -1522,9 +1522,7 @@ static void test_long_multibyte_text_stays_utf8(void **state)
 {
 	fx *f = *state;
 	char text[OB_REASON_MAX + 1];
-	for (size_t i = 0; i < OB_REASON_MAX / 2; i++)
-		memcpy(text + 2 * i, "\xC3\xA9", 2); /* e-acute */
-	text[OB_REASON_MAX] = '\0';
+	ob_test_fill_e_acute(text, sizeof(text), "");
 
 	ob_application a, b, c;
 	submit_ok(f, 31, NULL, &a);

@@ -1458,13 +1458,7 @@ static void test_overlong_reason_read_cut_on_boundary(void **state)
 	ob_application a;
 	submit_ok(f, 85, NULL, &a);
 	char text[OB_REASON_MAX + 200];
-	text[0] = 'x';
-	size_t len = 1;
-	while (len + 2 < sizeof(text)) {
-		memcpy(text + len, "\xC3\xA9", 2);
-		len += 2;
-	}
-	text[len] = '\0';
+	size_t len = ob_test_fill_e_acute(text, sizeof(text), "x");
 	sqlite3 *db = raw_open(f);
 	sqlite3_stmt *s = NULL;
 	assert_int_equal(sqlite3_prepare_v2(db, "UPDATE history SET reason = ?2 WHERE app_seq = ?1",

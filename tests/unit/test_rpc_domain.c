@@ -90,10 +90,7 @@ static void test_audit_detail_cut_on_boundary(void **state)
 {
 	fx *f = *state;
 	char method[302];
-	method[0] = '/';
-	for (size_t i = 0; i < 150; i++)
-		memcpy(method + 1 + 2 * i, "\xC3\xA9", 2);
-	method[301] = '\0';
+	ob_test_fill_e_acute(method, sizeof(method), "/");
 	ob_admin_audit_hook(&f->env, "unauthenticated", "", "tcp:192.0.2.1:4000", method);
 
 	ob_audit_event *ev = NULL;
