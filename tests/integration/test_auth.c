@@ -175,15 +175,11 @@ static int make_keys(fixture *f)
 
 /* ---- fixtures ---------------------------------------------------------- */
 
-/* Starts onboardd --trust-local no --keyring DIR/keyring EXTRA... (EXTRA: at most 8). */
+/* Starts onboardd --trust-local no --keyring DIR/keyring EXTRA... */
 static int start_server(fixture *f, const char *const *extra)
 {
-	const char *args[16] = {"--trust-local", "no", "--keyring", f->keyring};
-	size_t n = 4;
-	for (size_t i = 0; extra != NULL && extra[i] != NULL && n < 12; i++)
-		args[n++] = extra[i];
-	args[n] = NULL;
-	if (ob_testsrv_start(&f->srv, args) != 0)
+	const char *const fixed[] = {"--trust-local", "no", "--keyring", f->keyring, NULL};
+	if (ob_testsrv_start_with(&f->srv, fixed, extra) != 0)
 		return -1;
 	f->running = true;
 	return 0;
@@ -196,14 +192,7 @@ static int teardown(void **state)
 	fixture *f = *state;
 	if (f == NULL)
 		return 0;
-	int rc = 0;
-	if (f->running) {
-		int status = ob_testsrv_stop(&f->srv);
-		if (status != 0) {
-			print_error("onboardd exited with status %d after SIGTERM\n", status);
-			rc = -1;
-		}
-	}
+	int rc = f->running ? ob_testsrv_finish(&f->srv) : 0;
 	for (int i = 0; i < N_KEYS; i++)
 		sodium_memzero(f->keys[i].seed, sizeof(f->keys[i].seed));
 	if (f->dir[0] != '\0')
