@@ -799,8 +799,7 @@ static void test_waitlist_and_promotion(void **state)
 	ob_application_fini(&x);
 	ob_application_fini(&w1);
 	ob_application_fini(&w2);
-	for (int i = 0; i < 5; i++)
-		ob_application_fini(&a[i]);
+	ob_test_applications_fini(a, 5);
 }
 
 /* Raising capacity promotes oldest first; lowering it below the seats held is refused. */
@@ -835,8 +834,7 @@ static void test_capacity_changes(void **state)
 	assert_seats(f, "c2", 6, 0);
 	assert_int_equal(set_capacity(f, "nope", 5, msg), OB_ENOTFOUND);
 	assert_int_equal(set_capacity(f, "c2", OB_MAX_CAPACITY + 1, msg), OB_EINVAL);
-	for (int i = 0; i < 6; i++)
-		ob_application_fini(&a[i]);
+	ob_test_applications_fini(a, 6);
 }
 
 /* A stale expected_version is ABORTED (OB_ESTALE) and changes nothing; withdraw at 0 is any. */
@@ -994,8 +992,7 @@ static void test_advisors_least_loaded(void **state)
 	assert_int_equal(a[6].benefits.advisor, 2);
 	approve_new(f, 207, "adv", &a[7]); /* loads 2, 2, 2 */
 	assert_int_equal(a[7].benefits.advisor, 1);
-	for (int i = 0; i < 8; i++)
-		ob_application_fini(&a[i]);
+	ob_test_applications_fini(a, 8);
 }
 
 /* Withdrawal before the webinar revokes credit, future months, webinar seat and advisor. */
@@ -1328,8 +1325,7 @@ static void test_standing_matches_recount(void **state)
 		assert_int_equal(list[i].waitlist_position, i + 1);
 	free(list);
 	ob_standing_fini(&st);
-	for (int i = 0; i < 24; i++)
-		ob_application_fini(&apps[i]);
+	ob_test_applications_fini(apps, 24);
 }
 
 /* ---- concurrency --------------------------------------------------------------------------- */

@@ -519,8 +519,7 @@ static void test_tampered_ciphertext_refused(void **state)
 		assert_null(strstr(log, a[i].contact.phone));
 	}
 	free(log);
-	for (int i = 0; i < 3; i++)
-		ob_application_fini(&a[i]);
+	ob_test_applications_fini(a, 3);
 }
 
 /* A ciphertext moved to another row or another column does not open: the associated data
@@ -764,8 +763,7 @@ static void test_erasure(void **state)
 
 	ob_standing_fini(&before);
 	ob_application_fini(&e);
-	for (int i = 0; i < 4; i++)
-		ob_application_fini(&a[i]);
+	ob_test_applications_fini(a, 4);
 }
 
 /* ---- export -------------------------------------------------------------------------------- */
@@ -827,8 +825,7 @@ static void test_export_by_email(void **state)
 	        ob_domain_export_contact(f->d, "01ARZ3NDEKTSV4RRFFQ69G5FAV", NULL, &list, &n, &o),
 	        OB_ENOTFOUND);
 	ob_outcome_fini(&o);
-	for (int i = 0; i < 6; i++)
-		ob_application_fini(&a[i]);
+	ob_test_applications_fini(a, 6);
 }
 
 /* ---- rotation ------------------------------------------------------------------------------ */
@@ -1028,8 +1025,7 @@ static void test_rotation_with_missing_key(void **state)
 	assert_int_equal(get(f, a[0].id, &got, NULL), OB_OK);
 	assert_string_equal(got.contact.email, a[0].contact.email);
 	ob_application_fini(&got);
-	for (int i = 0; i < 3; i++)
-		ob_application_fini(&a[i]);
+	ob_test_applications_fini(a, 3);
 }
 
 /* A failed rotation (the key file is gone) publishes nothing and says why; a domain without
@@ -1194,8 +1190,7 @@ static void test_erased_bytes_do_not_linger(void **state)
 	assert_int_equal(get(f, a[8].id, &got, NULL), OB_OK);
 	assert_string_equal(got.contact.email, a[8].contact.email);
 	ob_application_fini(&got);
-	for (int i = 0; i < 20; i++)
-		ob_application_fini(&a[i]);
+	ob_test_applications_fini(a, 20);
 }
 
 /* ---- notes and reasons people typed ---------------------------------------------------------- */

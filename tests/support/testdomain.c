@@ -60,6 +60,12 @@ void ob_test_domain_close(ob_test_domain *t)
 	t->store = NULL;
 }
 
+void ob_test_applications_fini(ob_application *a, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		ob_application_fini(&a[i]);
+}
+
 void ob_test_domain_fini(ob_test_domain *t)
 {
 	ob_test_domain_close(t);

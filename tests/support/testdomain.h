@@ -49,6 +49,9 @@ OB_NODISCARD ob_err ob_test_domain_open(ob_test_domain *t);
 /* Destroys the domain and the store; keeps the keys and the files, for another open. */
 void ob_test_domain_close(ob_test_domain *t);
 
+/* Finishes a[0..n), applications in an array of the test's own (which is not freed). */
+void ob_test_applications_fini(ob_application *a, size_t n);
+
 /* Closes, destroys the keys and removes the directory with everything in it. Accepts a t
  * whose init failed. */
 void ob_test_domain_fini(ob_test_domain *t);
