@@ -142,7 +142,8 @@ static void test_table(void **state)
 /* The CMUnitTest, named after the table, that reads table c with those limits, or the defaults. */
 /* clang-format off */
 #define LIMITED_TEST(c, max_field, max_fields) \
-	{#c, test_table, NULL, NULL, &(csv_table){c, sizeof(c) / sizeof((c)[0]), max_field, max_fields}}
+	{#c, test_table, NULL, NULL, \
+	 &(csv_table){c, sizeof(c) / sizeof((c)[0]), max_field, max_fields}}
 #define TABLE_TEST(c) LIMITED_TEST(c, 0, 0)
 /* clang-format on */
 
