@@ -109,6 +109,8 @@ Onboard__V1__Application *ob_pb_application(ob_arena *ar, const ob_application *
 	m->cohort_id = ob_pb_str(ar, a->cohort_id);
 	m->state = (Onboard__V1__ApplicationState)a->state;
 	m->version = a->version;
+	const char *naf_label = ob_fr_naf_label(a->company.naf); /* NULL for a code it lacks */
+	m->naf_label = ob_pb_str(ar, naf_label != NULL ? naf_label : "");
 	ct->name = ob_pb_str(ar, a->contact.name);
 	ct->email = ob_pb_str(ar, a->contact.email);
 	ct->phone = ob_pb_str(ar, a->contact.phone);

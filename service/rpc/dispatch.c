@@ -120,6 +120,72 @@ ob_err ob_dispatch_allow(ob_dispatch *d, const char *full_name, unsigned roles)
 	return OB_OK;
 }
 
+ob_err ob_dispatch_mark(ob_dispatch *d, const char *full_name, unsigned flags)
+{
+	const slot *sl = NULL;
+	if (find_method(d, full_name, &sl) == NULL)
+		return OB_ENOTFOUND;
+	((slot *)sl)->flags |= flags;
+	return OB_OK;
+}
+
+/* A varint at *p (before end), or false. */
+static bool read_varint(const uint8_t **p, const uint8_t *end, uint64_t *v)
+{
+	*v = 0;
+	for (unsigned shift = 0; shift < 64 && *p < end; shift += 7) {
+		uint8_t b = *(*p)++;
+		*v |= (uint64_t)(b & 0x7f) << shift;
+		if (!(b & 0x80))
+			return true;
+	}
+	return false;
+}
+
+bool ob_dispatch_is_quick(const ob_dispatch *d, const uint8_t *req, size_t len)
+{
+	const uint8_t *p = req, *end = req + len;
+	while (p < end) {
+		uint64_t tag, n;
+		if (!read_varint(&p, end, &tag))
+			return false;
+		switch (tag & 7) {
+		case 0:
+			if (!read_varint(&p, end, &n))
+				return false;
+			break;
+		case 2:
+			if (!read_varint(&p, end, &n) || n > (uint64_t)(end - p))
+				return false;
+			if (tag >> 3 == 2) { /* Request.method */
+				char name[256];
+				if (n >= sizeof(name) || memchr(p, '\0', (size_t)n) != NULL)
+					return false;
+				memcpy(name, p, (size_t)n);
+				name[n] = '\0';
+				const slot *sl = NULL;
+				return find_method(d, name, &sl) != NULL && sl->fn != NULL &&
+				       (sl->flags & OB_METHOD_QUICK);
+			}
+			p += n;
+			break;
+		case 1:
+			if (end - p < 8)
+				return false;
+			p += 8;
+			break;
+		case 5:
+			if (end - p < 4)
+				return false;
+			p += 4;
+			break;
+		default:
+			return false;
+		}
+	}
+	return false;
+}
+
 void ob_dispatch_set_authorizer(ob_dispatch *d, ob_authorize_fn fn, void *ctx)
 {
 	d->authorize = fn;
