@@ -225,7 +225,6 @@ void ob_dispatch_method_name(const ob_dispatch *d, size_t i, char *buf, size_t n
 		i -= sd->n_methods;
 	}
 }
-
 /* Everything but the arena to its starting value. */
 static void clear(ob_call *call, void *env, size_t max_request_bytes)
 {
@@ -397,60 +396,54 @@ static const ProtobufCMethodDescriptor *find_method(const ob_dispatch *d, const 
 	return md;
 }
 
-static ob_err run_call(const ob_dispatch *d, ob_call *call, const ob_call_input *rq,
-                       ProtobufCBinaryData *payload);
-
-/* Runs the pipeline up to and including the handler; the payload of a
- * successful reply is left in *payload. */
-static ob_err run(const ob_dispatch *d, ob_call *call, const uint8_t *req, size_t len,
-                  ProtobufCBinaryData *payload)
+/* The envelope of a request: size cap, strict validation of its wire format, unpack into
+ * the call's arena, metadata, version, deadline. NULL after failing the call. */
+static Onboard__V1__Request *open_envelope(ob_call *call, const uint8_t *req, size_t len)
 {
-	if (len > call->max_request_bytes)
-		return ob_call_fail(call, OB_ETOOBIG,
-		                    "request of %zu bytes is over the limit of %zu bytes", len,
-		                    call->max_request_bytes);
 	ob_pbcheck_error pe;
-	if (ob_pbcheck(&onboard__v1__request__descriptor, req, len, &pe) != OB_OK)
-		return ob_call_fail(call, OB_EINVAL, "malformed envelope: %s%s%s", pe.field,
-		                    pe.field[0] != '\0' ? ": " : "", pe.description);
+	if (len > call->max_request_bytes) {
+		ob_call_fail(call, OB_ETOOBIG,
+		             "request of %zu bytes is over the limit of %zu bytes", len,
+		             call->max_request_bytes);
+		return NULL;
+	}
+	if (ob_pbcheck(&onboard__v1__request__descriptor, req, len, &pe) != OB_OK) {
+		ob_call_fail(call, OB_EINVAL, "malformed envelope: %s%s%s", pe.field,
+		             pe.field[0] != '\0' ? ": " : "", pe.description);
+		return NULL;
+	}
 	Onboard__V1__Request *rq = (Onboard__V1__Request *)protobuf_c_message_unpack(
 	        &onboard__v1__request__descriptor, &call->arena.pb, len, req);
-	if (rq == NULL)
-		return ob_call_fail(call, OB_EINVAL, "malformed envelope: not a valid Request");
+	if (rq == NULL) {
+		ob_call_fail(call, OB_EINVAL, "malformed envelope: not a valid Request");
+		return NULL;
+	}
 	call->method = rq->method;
-	ob_err err = read_metadata(call, rq);
-	if (err != OB_OK)
-		return err;
-	if (rq->version != OB_ENVELOPE_VERSION)
-		return ob_call_fail(call, OB_EINVAL,
-		                    "envelope version %u is not supported; this server speaks %d",
-		                    rq->version, OB_ENVELOPE_VERSION);
-	const ob_call_input in = {
-	        .method = rq->method,
-	        .timeout_ms = rq->timeout_ms,
-	        .payload = rq->payload.data,
-	        .payload_len = rq->payload.len,
-	};
-	return run_call(d, call, &in, payload);
-}
-
-/* The pipeline from the deadline on, for a call whose method and metadata
- * are set: what every face shares. */
-static ob_err run_call(const ob_dispatch *d, ob_call *call, const ob_call_input *rq,
-                       ProtobufCBinaryData *payload)
-{
-	ob_err err;
+	if (read_metadata(call, rq) != OB_OK)
+		return NULL;
+	if (rq->version != OB_ENVELOPE_VERSION) {
+		ob_call_fail(call, OB_EINVAL,
+		             "envelope version %u is not supported; this server speaks %d",
+		             rq->version, OB_ENVELOPE_VERSION);
+		return NULL;
+	}
 	if (rq->timeout_ms != 0)
 		call->deadline_us = call->arrived_us + (int64_t)rq->timeout_ms * 1000;
+	return rq;
+}
 
-	const slot *sl = NULL;
-	const ProtobufCMethodDescriptor *md = find_method(d, rq->method, &sl);
-	if (md == NULL)
+/* The method of rq, if it may run now (not draining, deadline not passed, implemented),
+ * and for whom (the authorizer, before anything of the request is decoded). */
+static ob_err admit(const ob_dispatch *d, ob_call *call, const ob_call_input *rq,
+                    const ProtobufCMethodDescriptor **md, const slot **sl)
+{
+	*md = find_method(d, rq->method, sl);
+	if (*md == NULL)
 		return ob_call_fail(call, OB_ENOTSUP,
 		                    "unknown method '%.*s'; 'onboard methods' lists them",
 		                    ob_utf8_prefix(rq->method, 128), rq->method);
-	call->slot = (int)sl->number;
-	if (call->draining && !(sl->flags & OB_METHOD_SERVE_WHILE_DRAINING)) {
+	call->slot = (int)(*sl)->number;
+	if (call->draining && !((*sl)->flags & OB_METHOD_SERVE_WHILE_DRAINING)) {
 		call->retry_after_ms = 1000;
 		return ob_call_fail(call, OB_EUNAVAIL, "the server is shutting down; retry");
 	}
@@ -458,38 +451,40 @@ static ob_err run_call(const ob_dispatch *d, ob_call *call, const ob_call_input 
 		return ob_call_fail(call, OB_ETIMEDOUT,
 		                    "the deadline of %u ms passed before the call could run",
 		                    rq->timeout_ms);
-	if (sl->fn == NULL)
+	if ((*sl)->fn == NULL)
 		return ob_call_fail(call, OB_ENOTSUP, "%s is not implemented yet", rq->method);
-	/* Who is calling, before anything of the request is decoded. */
-	if (d->authorize != NULL && !(sl->roles & OB_ALLOW_PUBLIC) &&
-	    (err = d->authorize(d->authorize_ctx, call, sl->roles)) != OB_OK)
+	ob_err err;
+	if (d->authorize != NULL && !((*sl)->roles & OB_ALLOW_PUBLIC) &&
+	    (err = d->authorize(d->authorize_ctx, call, (*sl)->roles)) != OB_OK)
 		return call->err == err ? err : ob_call_fail(call, err, "%s", ob_strerror(err));
+	return OB_OK;
+}
 
-	const uint8_t *body = rq->payload;
-	size_t body_len = rq->payload_len;
-	if (rq->decode != NULL && (err = rq->decode(call, md->input, rq->payload, rq->payload_len,
-	                                            &body, &body_len)) != OB_OK)
-		return call->err == err ? err : ob_call_fail(call, err, "%s", ob_strerror(err));
+/* The method's message, checked as strictly as the envelope, into the call's arena; its
+ * bytes as they came stay in call->payload. */
+static ob_err decode_payload(ob_call *call, const ProtobufCMethodDescriptor *md,
+                             const ProtobufCBinaryData *payload, ProtobufCMessage **in)
+{
 	ob_pbcheck_error pe;
-	if (ob_pbcheck(md->input, body, body_len, &pe) != OB_OK) {
+	if (ob_pbcheck(md->input, payload->data, payload->len, &pe) != OB_OK) {
 		ob_call_violation(call, pe.field, "%s", pe.description);
 		return ob_call_fail(call, OB_EINVAL, "malformed %s: %s%s%s", md->input->name,
 		                    pe.field, pe.field[0] != '\0' ? ": " : "", pe.description);
 	}
-	ProtobufCMessage *in =
-	        protobuf_c_message_unpack(md->input, &call->arena.pb, body_len, body);
-	if (in == NULL)
+	*in = protobuf_c_message_unpack(md->input, &call->arena.pb, payload->len, payload->data);
+	if (*in == NULL)
 		return ob_call_fail(call, OB_EINVAL, "malformed %s", md->input->name);
-	call->payload = body;
-	call->payload_len = body_len;
+	call->payload = payload->data;
+	call->payload_len = payload->len;
+	return OB_OK;
+}
 
-	ProtobufCMessage *out = NULL;
-	call->handler_ctx = sl->ctx;
-	err = sl->fn(call, in, &out);
-	if (err != OB_OK)
-		return call->err == err ? err : ob_call_fail(call, err, "%s", ob_strerror(err));
+/* The reply's bytes: packed already by the handler (a replay, or rendered once for the
+ * key's record), or out, of the method's output type, packed into the arena. */
+static ob_err pack_reply(ob_call *call, const ProtobufCMethodDescriptor *md,
+                         const ProtobufCMessage *out, ProtobufCBinaryData *payload)
+{
 	if (call->reply != NULL) {
-		/* Packed already (a replay, or rendered once for the key's record). */
 		payload->data = (uint8_t *)call->reply;
 		payload->len = call->reply_len;
 		return OB_OK;
@@ -508,6 +503,73 @@ static ob_err run_call(const ob_dispatch *d, ob_call *call, const ob_call_input 
 	payload->data = buf;
 	payload->len = n;
 	return OB_OK;
+}
+
+/* The pipeline from the method on, for a call whose metadata and deadline are set: what
+ * every face shares. The payload of a successful reply is left in *payload. */
+static ob_err run_call(const ob_dispatch *d, ob_call *call, const ob_call_input *rq,
+                       ProtobufCBinaryData *payload)
+{
+	const ProtobufCMethodDescriptor *md = NULL;
+	const slot *sl = NULL;
+	ProtobufCMessage *in = NULL, *out = NULL;
+	const uint8_t *bytes = rq->payload;
+	size_t n = rq->payload_len;
+	ob_err err = admit(d, call, rq, &md, &sl);
+	/* Another encoding (the HTTP face's JSON) becomes protobuf only now, for a caller the
+	 * authorizer let in. */
+	if (err == OB_OK && rq->decode != NULL &&
+	    (err = rq->decode(call, md->input, rq->payload, rq->payload_len, &bytes, &n)) !=
+	            OB_OK &&
+	    call->err != err)
+		err = ob_call_fail(call, err, "%s", ob_strerror(err));
+	ProtobufCBinaryData body = {n, (uint8_t *)bytes};
+	if (err == OB_OK)
+		err = decode_payload(call, md, &body, &in);
+	if (err != OB_OK)
+		return err;
+	call->handler_ctx = sl->ctx;
+	err = sl->fn(call, in, &out);
+	if (err != OB_OK)
+		return call->err == err ? err : ob_call_fail(call, err, "%s", ob_strerror(err));
+	return pack_reply(call, md, out, payload);
+}
+
+/* The envelope's path: the parts of the request from the envelope, then run_call. */
+static ob_err run(const ob_dispatch *d, ob_call *call, const uint8_t *req, size_t len,
+                  ProtobufCBinaryData *payload)
+{
+	Onboard__V1__Request *rq = open_envelope(call, req, len);
+	if (rq == NULL)
+		return call->err;
+	const ob_call_input in = {
+	        .method = rq->method,
+	        .timeout_ms = rq->timeout_ms,
+	        .payload = rq->payload.data,
+	        .payload_len = rq->payload.len,
+	};
+	return run_call(d, call, &in, payload);
+}
+
+/* The parts' path (ob_dispatch_handle_input): their metadata checked as the envelope's. */
+static ob_err run_input(const ob_dispatch *d, ob_call *call, const ob_call_input *in,
+                        ProtobufCBinaryData *payload)
+{
+	call->method = in->method != NULL ? in->method : "";
+	static const char *const keys[] = {"request-id", "idempotency-key", "authorization"};
+	const char *const values[] = {in->request_id, in->idempotency_key, in->authorization};
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		ob_err err = values[i] != NULL ? take_metadata(call, keys[i], values[i]) : OB_OK;
+		if (err != OB_OK)
+			return err;
+	}
+	if (in->payload_len > call->max_request_bytes)
+		return ob_call_fail(call, OB_ETOOBIG,
+		                    "request of %zu bytes is over the limit of %zu bytes",
+		                    in->payload_len, call->max_request_bytes);
+	if (in->timeout_ms != 0)
+		call->deadline_us = call->arrived_us + (int64_t)in->timeout_ms * 1000;
+	return run_call(d, call, in, payload);
 }
 
 /* The response envelope of a call that ended with err. */
@@ -546,24 +608,6 @@ Onboard__V1__Response *ob_dispatch_handle(const ob_dispatch *d, ob_call *call, c
 	ProtobufCBinaryData payload = {0, NULL};
 	ob_err err = run(d, call, req, len, &payload);
 	return respond(call, err, payload);
-}
-
-static ob_err run_input(const ob_dispatch *d, ob_call *call, const ob_call_input *in,
-                        ProtobufCBinaryData *payload)
-{
-	call->method = in->method != NULL ? in->method : "";
-	static const char *const keys[] = {"request-id", "idempotency-key", "authorization"};
-	const char *const values[] = {in->request_id, in->idempotency_key, in->authorization};
-	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
-		ob_err err = values[i] != NULL ? take_metadata(call, keys[i], values[i]) : OB_OK;
-		if (err != OB_OK)
-			return err;
-	}
-	if (in->payload_len > call->max_request_bytes)
-		return ob_call_fail(call, OB_ETOOBIG,
-		                    "request of %zu bytes is over the limit of %zu bytes",
-		                    in->payload_len, call->max_request_bytes);
-	return run_call(d, call, in, payload);
 }
 
 Onboard__V1__Response *ob_dispatch_handle_input(const ob_dispatch *d, ob_call *call,

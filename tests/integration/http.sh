@@ -231,7 +231,7 @@ raw "a bare LF" "HTTP/1.1 400" 'GET /healthz HTTP/1.1\nHost: x\n\n'
 raw "a NUL in the head" "HTTP/1.1 400" 'GET /healthz HTTP/1.1\r\nX: a\x00b\r\n\r\n'
 raw "two Content-Lengths" "HTTP/1.1 400" 'POST /healthz HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab'
 raw "a control byte in a value" "HTTP/1.1 400" 'GET /healthz HTTP/1.1\r\nX: a\x01\r\n\r\n'
- raw "gzip transfer coding" "HTTP/1.1 501" 'POST /healthz HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n'
+raw "gzip transfer coding" "HTTP/1.1 501" 'POST /healthz HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n'
 raw "a malformed chunk" "HTTP/1.1 400" 'POST /healthz HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n'
 raw "chunked and Content-Length" "HTTP/1.1 400" 'POST /healthz HTTP/1.1\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n0\r\n\r\n'
 
