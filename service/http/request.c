@@ -9,9 +9,10 @@
 #include <string.h>
 #include <strings.h>
 
-size_t ob_http_head_length(const char *buf, size_t len)
+size_t ob_http_head_length(const char *buf, size_t len, size_t *scanned)
 {
-	for (size_t i = 0; i < len; i++) {
+	size_t from = scanned != NULL ? *scanned : 0;
+	for (size_t i = from; i < len; i++) {
 		if (buf[i] != '\n')
 			continue;
 		/* A bare LF ends the head here: the parser refuses it at once,
@@ -21,6 +22,8 @@ size_t ob_http_head_length(const char *buf, size_t len)
 		if (i >= 3 && buf[i - 2] == '\n' && buf[i - 3] == '\r')
 			return i + 1;
 	}
+	if (scanned != NULL)
+		*scanned = len; /* no LF ends a head before len: later calls start there */
 	return 0;
 }
 
@@ -214,6 +217,17 @@ int ob_http_parse_head(char *buf, size_t len, ob_http_request *rq, const char **
 
 enum { CHUNK_LINE_MAX = 1024 };
 
+/* "Need more": the chunk at start, with body bytes before it, is where the next call resumes
+ * (the complete chunks before it are not read again). */
+static int more(ob_http_chunk_state *st, size_t start, size_t body)
+{
+	if (st != NULL) {
+		st->at = start;
+		st->body = body;
+	}
+	return 1;
+}
+
 /* The line at src[*at..n) without its CRLF: its length, or -1 when it is
  * not complete, -2 when it is too long or has a bare CR or LF. */
 static long chunk_line(const uint8_t *src, size_t n, size_t *at)
@@ -237,14 +251,14 @@ static long chunk_line(const uint8_t *src, size_t n, size_t *at)
 }
 
 int ob_http_chunked(const uint8_t *src, size_t n, uint8_t *dst, size_t max, size_t *used,
-                    size_t *len, const char **why)
+                    size_t *len, const char **why, ob_http_chunk_state *st)
 {
-	size_t at = 0, body = 0;
+	size_t at = st != NULL ? st->at : 0, body = st != NULL ? st->body : 0;
 	for (;;) {
 		size_t start = at;
 		long l = chunk_line(src, n, &at);
 		if (l == -1)
-			return 1;
+			return more(st, start, body);
 		if (l < 0 || l == 0) {
 			*why = "a malformed chunk-size line";
 			return 400;
@@ -267,14 +281,16 @@ int ob_http_chunked(const uint8_t *src, size_t n, uint8_t *dst, size_t max, size
 			*why = "a malformed chunk size";
 			return 400;
 		}
-		if (size == 0)
+		if (size == 0) {
+			at = start; /* the last chunk's line: the trailers start after it */
 			break;
+		}
 		if (body + size > max) {
 			*why = "the chunked body is over the limit";
 			return 413;
 		}
 		if (n - at < size + 2)
-			return 1;
+			return more(st, start, body);
 		if (src[at + size] != '\r' || src[at + size + 1] != '\n') {
 			*why = "a chunk does not end in CRLF";
 			return 400;
@@ -284,11 +300,14 @@ int ob_http_chunked(const uint8_t *src, size_t n, uint8_t *dst, size_t max, size
 		body += size;
 		at += size + 2;
 	}
-	/* Trailers, read past, up to the empty line. */
+	/* Trailers, read past, up to the empty line. More to read resumes at the last chunk's
+	 * line: a few bytes, and the trailers are bounded. */
+	size_t last = at;
+	(void)chunk_line(src, n, &at); /* complete: it was read above */
 	for (size_t lines = 0;; lines++) {
 		long l = chunk_line(src, n, &at);
 		if (l == -1)
-			return 1;
+			return more(st, last, body);
 		if (l == -2 || lines > 16) {
 			*why = "malformed or too many trailers";
 			return 400;

@@ -46,21 +46,34 @@ typedef struct ob_http_request {
 } ob_http_request;
 
 /* The length of the head at buf[0..len): up to and including the empty
- * line, or 0 when it is not complete yet. */
-size_t ob_http_head_length(const char *buf, size_t len);
+ * line (or a bare LF, which the parser then refuses), or 0 when it is not
+ * complete yet. scanned (may be NULL) makes a dribbled head cost its length
+ * once, not once per read: start it at 0; a call that returns 0 sets it to
+ * len, and the next call scans only what came since. */
+size_t ob_http_head_length(const char *buf, size_t len, size_t *scanned);
 
 /* Parses the head buf[0..len) (as ob_http_head_length measured it),
  * writing NULs into buf: the strings of *rq point into it. Returns 0, or the
  * HTTP status to refuse it with (400, 505) and *why. */
 int ob_http_parse_head(char *buf, size_t len, ob_http_request *rq, const char **why);
 
+/* Where ob_http_chunked resumes: the first chunk not yet complete, and the
+ * body's length before it. Zero it for a new body. */
+typedef struct ob_http_chunk_state {
+	size_t at, body;
+} ob_http_chunk_state;
+
 /* Decodes a chunked body (RFC 9112, 7.1) at src[0..n): returns 0 when it is
  * complete (*used: the bytes it took, trailers included; *len: the body's
  * length, written to dst when dst is not NULL), 1 when more bytes are
  * needed, 413 when the body is over max, 400 when it is malformed (*why).
- * Chunk extensions are skipped, trailers read past; each line is bounded. */
+ * Chunk extensions are skipped, trailers read past; each line is bounded.
+ * With st (NULL: from the start) a call that returns 1 records where the
+ * next, with more bytes of the same src, resumes, so that a body sent a
+ * byte at a time is not read again from its start at every byte; pass NULL
+ * with dst (the decoding pass). */
 int ob_http_chunked(const uint8_t *src, size_t n, uint8_t *dst, size_t max, size_t *used,
-                    size_t *len, const char **why);
+                    size_t *len, const char **why, ob_http_chunk_state *st);
 
 /* The value of the header name (ASCII case-insensitive), the first one when
  * it is repeated, or NULL. */

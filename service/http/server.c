@@ -66,6 +66,8 @@ typedef struct hconn {
 	size_t head_len;
 	ob_http_request rq;
 	bool have_head;
+	size_t head_scanned;       /* of buf, known to hold no head end (ob_http_head_length) */
+	ob_http_chunk_state chunk; /* where a chunked body's decoding resumes */
 	size_t need;        /* head and body, once the head is in (and a chunked body read) */
 	uint8_t *body;      /* a chunked body, decoded */
 	uint64_t skip;      /* bytes of an oversized body still to read past */
@@ -346,7 +348,8 @@ static bool chunked_locked(hconn *c)
 	size_t used = 0, len = 0;
 	const uint8_t *src = c->buf + c->head_len;
 	size_t n = c->len - c->head_len;
-	int r = ob_http_chunked(src, n, NULL, h->cfg.max_request_bytes, &used, &len, &why);
+	int r = ob_http_chunked(src, n, NULL, h->cfg.max_request_bytes, &used, &len, &why,
+	                        &c->chunk);
 	if (r == 1 && c->len == c->cap && c->cap >= read_limit(h))
 		r = 413, why = "the chunked body is over the limit";
 	if (r == 1) {
@@ -368,7 +371,7 @@ static bool chunked_locked(hconn *c)
 		close_locked(c);
 		return false;
 	}
-	(void)ob_http_chunked(src, n, c->body, h->cfg.max_request_bytes, &used, &len, &why);
+	(void)ob_http_chunked(src, n, c->body, h->cfg.max_request_bytes, &used, &len, &why, NULL);
 	c->rq.content_length = len;
 	c->need = c->head_len + used;
 	return true;
@@ -387,8 +390,8 @@ static void process_locked(hconn *c)
 		return;
 	}
 	if (!c->have_head) {
-		size_t hl = ob_http_head_length((const char *)c->buf, c->len);
-		if (hl == 0) {
+		size_t hl = ob_http_head_length((const char *)c->buf, c->len, &c->head_scanned);
+		if (hl == 0 || hl > OB_HTTP_MAX_HEAD) {
 			if (c->len >= OB_HTTP_MAX_HEAD) {
 				ob_metrics_refused(c->h->cfg.routes.metrics, OB_FACE_HTTP,
 				                   OB_REFUSED_TOO_LARGE);
@@ -448,6 +451,8 @@ static void next_request_locked(hconn *c)
 	c->len = rest;
 	c->need = 0;
 	c->have_head = false;
+	c->head_scanned = 0;
+	c->chunk = (ob_http_chunk_state){0, 0};
 	c->active_ms = now_ms();
 	c->started_ms = rest > 0 ? c->active_ms : 0;
 	process_locked(c);

@@ -30,7 +30,7 @@ static int parse(const char *text, char *buf, size_t cap, ob_http_request *rq, c
 	size_t n = strlen(text);
 	assert_true(n < cap);
 	memcpy(buf, text, n + 1);
-	size_t hl = ob_http_head_length(buf, n);
+	size_t hl = ob_http_head_length(buf, n, NULL);
 	assert_true(hl > 0);
 	return ob_http_parse_head(buf, hl, rq, why);
 }
@@ -122,10 +122,20 @@ static void test_head_refused(void **state)
 static void test_head_length(void **state)
 {
 	(void)state;
-	assert_int_equal(ob_http_head_length("GET / HTTP/1.1\r\n", 16), 0); /* not yet */
-	assert_int_equal(ob_http_head_length("GET / HTTP/1.1\r\n\r\nbody", 22), 18);
-	assert_int_equal(ob_http_head_length("GET / HTTP/1.1\n", 15), 15); /* bare LF: refuse now */
-	assert_int_equal(ob_http_head_length("", 0), 0);
+	assert_int_equal(ob_http_head_length("GET / HTTP/1.1\r\n", 16, NULL), 0); /* not yet */
+	assert_int_equal(ob_http_head_length("GET / HTTP/1.1\r\n\r\nbody", 22, NULL), 18);
+	assert_int_equal(ob_http_head_length("GET / HTTP/1.1\n", 15, NULL),
+	                 15); /* bare LF: refuse now */
+	assert_int_equal(ob_http_head_length("", 0, NULL), 0);
+	/* Resumed: what was scanned is not scanned again, and the end is still found across
+	 * the boundary. */
+	const char head[] = "GET / HTTP/1.1\r\nA: b\r\n\r\n";
+	size_t scanned = 0;
+	for (size_t n = 0; n < sizeof(head) - 2; n++) {
+		assert_int_equal(ob_http_head_length(head, n, &scanned), 0);
+		assert_int_equal(scanned, n);
+	}
+	assert_int_equal(ob_http_head_length(head, sizeof(head) - 1, &scanned), sizeof(head) - 1);
 }
 
 /* ---- the chunked decoder -------------------------------------------------------- */
@@ -134,7 +144,7 @@ static int chunked(const char *wire, size_t max, char *out, size_t *used, size_t
 {
 	const char *why = NULL;
 	int r = ob_http_chunked((const uint8_t *)wire, strlen(wire), (uint8_t *)out, max, used, len,
-	                        &why);
+	                        &why, NULL);
 	if (r != 0 && r != 1)
 		assert_non_null(why);
 	return r;
@@ -159,6 +169,22 @@ static void test_chunked(void **state)
 		part[cut] = '\0';
 		assert_int_equal(chunked(part, 64, NULL, &used, &len), 1);
 	}
+	/* Resumed byte by byte, it ends as read whole, without reading complete chunks again. */
+	ob_http_chunk_state st = {0, 0};
+	const char *why = NULL;
+	size_t whole = strlen(wire) - 4;
+	for (size_t n = 0; n < whole; n++) {
+		assert_int_equal(
+		        ob_http_chunked((const uint8_t *)wire, n, NULL, 64, &used, &len, &why, &st),
+		        1);
+		assert_true(st.at <= n);
+	}
+	assert_int_equal(st.at, strlen("4\r\nWiki\r\n5;ext=1\r\npedia\r\n")); /* the last chunk */
+	assert_int_equal(st.body, 9);
+	assert_int_equal(
+	        ob_http_chunked((const uint8_t *)wire, whole, NULL, 64, &used, &len, &why, &st), 0);
+	assert_int_equal(used, whole);
+	assert_int_equal(len, 9);
 	assert_int_equal(chunked("A\r\n0123456789\r\n0\r\n\r\n", 9, NULL, &used, &len), 413);
 	assert_int_equal(chunked("zz\r\n", 64, NULL, &used, &len), 400);
 	assert_int_equal(chunked("\r\n", 64, NULL, &used, &len), 400);
