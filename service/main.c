@@ -76,6 +76,8 @@ static const char usage[] =
         "                              /healthz, /readyz, /metrics; http://HOST:PORT or\n"
         "                              https://HOST:PORT with the --tls-* files (repeatable;\n"
         "                              off by default)\n"
+        "      --http-max-connections N  HTTP connections in all (default 256)\n"
+        "      --http-max-connections-per-peer N  per IPv4 address or IPv6 /64 (default 32)\n"
         "  -h, --help                  this text\n"
         "      --version\n";
 
@@ -95,6 +97,7 @@ typedef struct {
 	ob_authz_config authz;
 	const char *http[MAX_LISTEN]; /* --http URLs */
 	size_t n_http;
+	ob_http_config http_cfg; /* the HTTP face's own caps; the rest comes from server */
 } options;
 
 /* What a flag takes, and so how its value is checked and stored at its place in options. */
@@ -165,6 +168,10 @@ static const flag flags[] = {
         {"master-key", 0, F_TEXT, .at = AT(master_key)},
         {"now", 0, F_TEXT, .at = AT(now)},
         {"http", 0, F_LIST, .at = AT(http), .at2 = AT(n_http), .bad = "at most 16 --http URLs"},
+        {"http-max-connections", 0, F_UINT, .at = AT(http_cfg.max_connections), .min = 1,
+         .max = 1u << 20},
+        {"http-max-connections-per-peer", 0, F_UINT, .at = AT(http_cfg.max_connections_per_peer),
+         .min = 1, .max = 1u << 20},
         {"help", 'h', F_HELP, .at = 0},
         {"version", 0, F_VERSION, .at = 0},
 };
@@ -266,6 +273,7 @@ static int parse_args(int argc, char **argv, options *o)
 	}
 	longopts[N_FLAGS] = (struct option){NULL, 0, NULL, 0};
 	ob_server_config_defaults(&o->server);
+	ob_http_config_defaults(&o->http_cfg);
 	o->grace_ms = 10000;
 	o->access_log = true;
 	o->db = "var/onboard.db";
@@ -367,8 +375,7 @@ static ob_err start_http(const options *o, ob_dispatch *d, ob_domain *domain, ob
 	*out = NULL;
 	if (o->n_http == 0)
 		return OB_OK;
-	ob_http_config hc;
-	ob_http_config_defaults(&hc);
+	ob_http_config hc = o->http_cfg;
 	hc.urls = o->http;
 	hc.n_urls = o->n_http;
 	hc.tls_cert = o->server.tls_cert;

@@ -34,7 +34,8 @@ for _ in 1 2 3 4 5; do
 	port=$(free_port)
 	base="http://127.0.0.1:$port"
 	onboardd_try_start "$sock" --db "$dir/onboard.db" --keyring "$dir/keyring" \
-		--trust-local yes --http "$base" --max-request-bytes 4096 && break
+		--trust-local yes --http "$base" --max-request-bytes 4096 \
+		--http-max-connections-per-peer 16 && break
 	grep -q "cannot serve HTTP" "$log" || { cat "$log" >&2; die "onboardd exited"; }
 done
 [ -n "${pid:-}" ] || die "no free port for --http"
@@ -236,8 +237,8 @@ raw "a malformed chunk" "HTTP/1.1 400" 'POST /healthz HTTP/1.1\r\nTransfer-Encod
 raw "chunked and Content-Length" "HTTP/1.1 400" 'POST /healthz HTTP/1.1\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n0\r\n\r\n'
 
 # Slowloris: a head one byte a second is closed after --http's head timeout (10 s), while
-# the faces answer others meanwhile. Many idle connections: past 32 from one address the
-# next gets 503 at once, and the nng face does not notice.
+# the faces answer others meanwhile. Many idle connections: past 16 from one address
+# (--http-max-connections-per-peer) the next gets 503 at once, and the nng face does not notice.
 $py - "$port" >"$dir/slow.out" 2>&1 <<'EOF' &
 import socket, sys, time
 s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
@@ -267,9 +268,9 @@ for _ in $(seq 500); do
 done
 $py - "$port" >"$dir/idle.out" <<'EOF'
 import socket, sys
-conns = [socket.create_connection(("127.0.0.1", int(sys.argv[1]))) for _ in range(40)]
+conns = [socket.create_connection(("127.0.0.1", int(sys.argv[1]))) for _ in range(24)]
 answers = []
-for c in conns[30:]:
+for c in conns[17:]:  # the slowloris connection holds one of the 16 slots
     c.settimeout(0.2)
     try:
         answers.append(c.recv(100).split(b"\r\n")[0].decode())
