@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stddef.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -15,6 +16,7 @@
 
 #include "base/clock.h"
 #include "base/log.h"
+#include "base/notify.h"
 #include "base/time.h"
 #include "crypto/keystore.h"
 #include "crypto/vault.h"
@@ -26,51 +28,7 @@
 #include "rpc/server.h"
 #include "store/sqlite.h"
 
-enum { MAX_LISTEN = 16 };
-
-static const char usage[] =
-        "Usage: onboardd [OPTIONS]\n"
-        "Serves the onboard seller-onboarding programme over nng.\n"
-        "\n"
-        "  -l, --listen URL            ipc://PATH, tcp://HOST:PORT or tls+tcp://HOST:PORT\n"
-        "                              (repeatable; default $ONBOARD_SERVER or\n"
-        "                              ipc://$XDG_RUNTIME_DIR/onboard/onboardd.sock)\n"
-        "      --db PATH               the SQLite database (default var/onboard.db, created\n"
-        "                              with its directory)\n"
-        "      --master-key FILE       the master keys of the contacts' personal data (default\n"
-        "                              master.key beside --db, created mode 0600 with a new\n"
-        "                              database: back it up, apart from the database)\n"
-        "      --tls-cert FILE         PEM certificate for tls+tcp://\n"
-        "      --tls-key FILE          PEM private key for tls+tcp:// (mode 0600)\n"
-        "      --tls-ca FILE           require client certificates signed by this CA\n"
-        "      --ipc-mode MODE         permissions of ipc socket files (default 0600)\n"
-        "      --contexts N            requests in flight, all connections (default 256)\n"
-        "      --workers N             handler threads (default 32)\n"
-        "      --max-request-bytes N   larger requests get RESOURCE_EXHAUSTED (default 65536)\n"
-        "      --max-connections N     in all (default 1024)\n"
-        "      --max-connections-per-peer N  per remote IPv4 address or IPv6 /64 (default 64)\n"
-        "      --reserved-local-connections N  of --max-connections, kept for the local\n"
-        "                              administrator on ipc (default: an eighth, at most 16)\n"
-        "      --idle-timeout SECONDS  close connections idle this long, 0 = never (default 300)\n"
-        "      --grace SECONDS         on SIGTERM, let calls in flight finish (default 10)\n"
-        "      --log-format text|json  (default text)\n"
-        "      --no-access-log         no line per call (--access-log: one, the default)\n"
-        "      --commit-batch N        most writes per durable commit (default 64; 1 turns\n"
-        "                              group commit off, for comparison)\n"
-        "      --keyring FILE          callers' public keys and roles (reloaded on SIGHUP)\n"
-        "      --token-secret FILE     32-byte secret for session tokens, base64, mode 0600\n"
-        "                              (default: random, tokens end with the process)\n"
-        "      --trust-local yes|no    trust ipc peers running as this user or root as the\n"
-        "                              local administrator, without a key (default yes)\n"
-        "      --rate-per-key N        calls per second per key (default 1000)\n"
-        "      --rate-per-address N    calls per second per remote address (default 2000)\n"
-        "      --audience NAME         a name of this server that key logins may be signed\n"
-        "                              for, besides its --listen URLs: the URL callers dial\n"
-        "                              when it is not one of those (repeatable)\n"
-        "      --now TIME              start the service clock at this RFC 3339 time (tests,\n"
-        "                              rehearsals); it then runs at normal speed\n"
-        "  -h, --help                  this text\n"
-        "      --version\n";
+enum { MAX_LISTEN = 16, MAX_OWNED = 2 * MAX_LISTEN };
 
 typedef struct {
 	const char *listen[MAX_LISTEN];
@@ -80,13 +38,52 @@ typedef struct {
 	ob_server_config server;
 	int64_t grace_ms;
 	ob_log_format log_format;
+	ob_log_level log_level;
 	bool access_log;
+	unsigned access_sample;
 	const char *db;
 	const char *master_key;
 	const char *now;
 	unsigned commit_batch;
 	ob_authz_config authz;
+	char *owned[MAX_OWNED]; /* the words of list variables, split from the environment */
+	size_t n_owned;
 } options;
+
+/*
+ * The options, one table: getopt_long's long options, the ONBOARDD_*
+ * environment variables and `onboardd --help` are all made from it, so that a
+ * flag and its variable cannot drift apart. A new option is one row: its
+ * name (the variable is ONBOARDD_ and the name in capitals, '-' as '_'), its
+ * metavar and help, and how its value is kept: a kind that stores it at an
+ * offset of options (text, a number in a range, seconds, yes/no, a switch),
+ * or OPT_FN and a function for anything else. The command line wins over
+ * the environment: a variable is read only for options the command line
+ * does not give.
+ */
+typedef enum {
+	OPT_TEXT,    /* const char * at off */
+	OPT_UINT,    /* unsigned at off, from min to max */
+	OPT_SECONDS, /* int64_t milliseconds at off, given in seconds from min to max */
+	OPT_YESNO,   /* bool at off: yes or no */
+	OPT_SWITCH,  /* bool at off: --NAME sets it, --no-NAME clears it; yes or no in the
+	                environment */
+	OPT_FN,      /* fn(o, value) */
+	OPT_INFO,    /* --help, --version: no value, no variable */
+} opt_kind;
+
+typedef struct opt_row {
+	const char *name;
+	char short_name; /* 0: none */
+	const char *metavar;
+	const char *help; /* '\n' starts another line in the help column */
+	opt_kind kind;
+	size_t off;
+	unsigned long long min, max;
+	/* OPT_FN: applies value; returns NULL, or why it is refused. */
+	const char *(*fn)(options *o, const char *value);
+	bool list; /* repeatable: the variable holds its values separated by spaces */
+} opt_row;
 
 static bool parse_uint(const char *s, unsigned long long max, unsigned long long *out)
 {
@@ -101,222 +98,422 @@ static bool parse_uint(const char *s, unsigned long long max, unsigned long long
 	return true;
 }
 
+static const char *set_listen(options *o, const char *v)
+{
+	if (o->n_listen == MAX_LISTEN)
+		return "at most 16 --listen URLs";
+	o->listen[o->n_listen++] = v;
+	return NULL;
+}
+
+static const char *set_audience(options *o, const char *v)
+{
+	if (o->n_audiences == MAX_LISTEN)
+		return "at most 16 --audience names";
+	o->audiences[o->n_audiences++] = v;
+	return NULL;
+}
+
+static const char *set_ipc_mode(options *o, const char *v)
+{
+	char *end;
+	unsigned long m = strtoul(v, &end, 8);
+	if (*v == '\0' || *end != '\0' || m > 0777)
+		return "--ipc-mode takes an octal mode such as 0600";
+	o->server.ipc_mode = (unsigned)m;
+	return NULL;
+}
+
+static const char *set_max_request(options *o, const char *v)
+{
+	unsigned long long n;
+	if (!parse_uint(v, 16u << 20, &n) || n < 1024)
+		return "--max-request-bytes takes 1024 to 16777216";
+	o->server.max_request_bytes = (size_t)n;
+	return NULL;
+}
+
+static const char *set_log_format(options *o, const char *v)
+{
+	if (strcmp(v, "text") == 0)
+		o->log_format = OB_LOG_TEXT;
+	else if (strcmp(v, "json") == 0)
+		o->log_format = OB_LOG_JSON;
+	else
+		return "--log-format takes text or json";
+	return NULL;
+}
+
+static const char *set_log_level(options *o, const char *v)
+{
+	static const char *const names[] = {"debug", "info", "warn", "error"};
+	for (int i = 0; i < 4; i++)
+		if (strcmp(v, names[i]) == 0) {
+			o->log_level = (ob_log_level)i;
+			return NULL;
+		}
+	return "--log-level takes debug, info, warn or error";
+}
+
+/* A rate limit and its burst, twice the rate. */
+static const char *set_rate(double *rate, double *burst, const char *v, const char *why)
+{
+	unsigned long long n;
+	if (!parse_uint(v, 500000, &n) || n == 0)
+		return why;
+	*rate = (double)n;
+	*burst = 2.0 * (double)n;
+	return NULL;
+}
+
+static const char *set_rate_key(options *o, const char *v)
+{
+	return set_rate(&o->authz.key_rate, &o->authz.key_burst, v,
+	                "--rate-per-key takes 1 to 500000");
+}
+
+static const char *set_rate_addr(options *o, const char *v)
+{
+	return set_rate(&o->authz.addr_rate, &o->authz.addr_burst, v,
+	                "--rate-per-address takes 1 to 500000");
+}
+
+/* How a row keeps its value (opt_kind), for the table below. */
+#define TEXT(f)         .kind = OPT_TEXT, .off = offsetof(options, f)
+#define UINT(f, lo, hi) .kind = OPT_UINT, .off = offsetof(options, f), .min = (lo), .max = (hi)
+#define SECONDS(f, lo, hi)                                                                         \
+	.kind = OPT_SECONDS, .off = offsetof(options, f), .min = (lo), .max = (hi)
+#define YESNO(f)  .kind = OPT_YESNO, .off = offsetof(options, f)
+#define SWITCH(f) .kind = OPT_SWITCH, .off = offsetof(options, f)
+#define FN(f)     .kind = OPT_FN, .fn = (f)
+/* clang-format off */
+static const opt_row opt_rows[] = {
+	{"listen", 'l', "URL",
+	 "ipc://PATH, tcp://HOST:PORT or tls+tcp://HOST:PORT\n"
+	 "(repeatable; default $ONBOARD_SERVER or\n"
+	 "ipc://$XDG_RUNTIME_DIR/onboard/onboardd.sock)", FN(set_listen), .list = true},
+	{"db", 0, "PATH",
+	 "the SQLite database (default var/onboard.db, created\n"
+	 "with its directory)", TEXT(db)},
+	{"master-key", 0, "FILE",
+	 "the master keys of the contacts' personal data (default\n"
+	 "master.key beside --db, created mode 0600 with a new\n"
+	 "database: back it up, apart from the database)", TEXT(master_key)},
+	{"tls-cert", 0, "FILE", "PEM certificate for tls+tcp://", TEXT(server.tls_cert)},
+	{"tls-key", 0, "FILE", "PEM private key for tls+tcp:// (mode 0600)", TEXT(server.tls_key)},
+	{"tls-ca", 0, "FILE", "require client certificates signed by this CA", TEXT(server.tls_ca)},
+	{"ipc-mode", 0, "MODE", "permissions of ipc socket files (default 0600)", FN(set_ipc_mode)},
+	{"contexts", 0, "N", "requests in flight, all connections (default 256)",
+	 UINT(server.contexts, 1, 4096)},
+	{"workers", 0, "N", "handler threads (default 32)", UINT(server.workers, 1, 256)},
+	{"max-request-bytes", 0, "N", "larger requests get RESOURCE_EXHAUSTED (default 65536)",
+	 FN(set_max_request)},
+	{"max-connections", 0, "N", "in all (default 1024)",
+	 UINT(server.max_connections, 1, 1u << 20)},
+	{"max-connections-per-peer", 0, "N", "per remote IPv4 address or IPv6 /64 (default 64)",
+	 UINT(server.max_connections_per_peer, 1, 1u << 20)},
+	{"reserved-local-connections", 0, "N",
+	 "of --max-connections, kept for the local\n"
+	 "administrator on ipc (default: an eighth, at most 16)",
+	 UINT(server.reserved_local_connections, 0, 1u << 20)},
+	{"idle-timeout", 0, "SECONDS", "close connections idle this long, 0 = never (default 300)",
+	 SECONDS(server.idle_timeout_ms, 0, 86400 * 365)},
+	{"grace", 0, "SECONDS", "on SIGTERM, let calls in flight finish (default 10)",
+	 SECONDS(grace_ms, 0, 3600)},
+	{"log-format", 0, "text|json", "(default text)", FN(set_log_format)},
+	{"log-level", 0, "LEVEL",
+	 "debug, info, warn or error: the least severe event\n"
+	 "logged (default info; the access log is apart)", FN(set_log_level)},
+	{"access-log", 0, NULL, "one line per call (the default), or none", SWITCH(access_log)},
+	{"access-log-sample", 0, "N",
+	 "log one successful call in N; every failed call is\n"
+	 "logged all the same (default 1: every call)", UINT(access_sample, 1, 1000000)},
+	{"commit-batch", 0, "N",
+	 "most writes per durable commit (default 64; 1 turns\n"
+	 "group commit off, for comparison)", UINT(commit_batch, 1, 64)},
+	{"keyring", 0, "FILE", "callers' public keys and roles (reloaded on SIGHUP)",
+	 TEXT(authz.keyring_path)},
+	{"token-secret", 0, "FILE",
+	 "32-byte secret for session tokens, base64, mode 0600\n"
+	 "(default: random, tokens end with the process)", TEXT(authz.token_secret_path)},
+	{"trust-local", 0, "yes|no",
+	 "trust ipc peers running as this user or root as the\n"
+	 "local administrator, without a key (default yes)", YESNO(authz.trust_local)},
+	{"rate-per-key", 0, "N", "calls per second per key (default 1000)", FN(set_rate_key)},
+	{"rate-per-address", 0, "N", "calls per second per remote address (default 2000)",
+	 FN(set_rate_addr)},
+	{"audience", 0, "NAME",
+	 "a name of this server that key logins may be signed\n"
+	 "for, besides its --listen URLs: the URL callers dial\n"
+	 "when it is not one of those (repeatable)", FN(set_audience), .list = true},
+	{"now", 0, "TIME",
+	 "start the service clock at this RFC 3339 time (tests,\n"
+	 "rehearsals); it then runs at normal speed", TEXT(now)},
+	{"help", 'h', NULL, "this text", .kind = OPT_INFO},
+	{"version", 0, NULL, "the version", .kind = OPT_INFO},
+};
+/* clang-format on */
+#undef TEXT
+#undef UINT
+#undef SECONDS
+#undef YESNO
+#undef SWITCH
+#undef FN
+enum { N_OPTS = sizeof(opt_rows) / sizeof(opt_rows[0]) };
+
+/* getopt_long's val of row i, and of the --no- form of a switch. */
+#define OPT_VAL(i)    (256 + 2 * (int)(i))
+#define OPT_VAL_NO(i) (257 + 2 * (int)(i))
+
+/* ONBOARDD_NAME for row r, into out (n bytes). */
+static void opt_env_name(const opt_row *r, char *out, size_t n)
+{
+	size_t k = (size_t)snprintf(out, n, "ONBOARDD_");
+	for (const char *p = r->name; *p != '\0' && k + 1 < n; p++)
+		out[k++] = *p == '-' ? '_' : (char)(*p >= 'a' && *p <= 'z' ? *p - 'a' + 'A' : *p);
+	out[k < n ? k : n - 1] = '\0';
+}
+
+static void print_usage(void)
+{
+	fputs("Usage: onboardd [OPTIONS]\n"
+	      "Serves the onboard seller-onboarding programme over nng.\n"
+	      "\n"
+	      "Every option can also be set in the environment (a systemd EnvironmentFile):\n"
+	      "ONBOARDD_ and its name in capitals, '_' for '-', shown under each one; a\n"
+	      "repeatable option takes its values separated by spaces there, a switch yes or\n"
+	      "no. The command line wins over the environment.\n"
+	      "\n",
+	      stdout);
+	for (size_t i = 0; i < N_OPTS; i++) {
+		const opt_row *r = &opt_rows[i];
+		char head[80];
+		int n = snprintf(head, sizeof(head), "  %c%c%c --%s%s%s%s",
+		                 r->short_name ? '-' : ' ', r->short_name ? r->short_name : ' ',
+		                 r->short_name ? ',' : ' ', r->kind == OPT_SWITCH ? "[no-]" : "",
+		                 r->name, r->metavar != NULL ? " " : "",
+		                 r->metavar != NULL ? r->metavar : "");
+		/* The help column starts at 30; a longer head gets a line of its own
+		 * when its help would not fit after it. */
+		const char *h = r->help;
+		size_t first = strcspn(h, "\n");
+		if (n < 29)
+			printf("%-29s %.*s\n", head, (int)first, h);
+		else if ((size_t)n + 2 + first <= 100)
+			printf("%s  %.*s\n", head, (int)first, h);
+		else
+			printf("%s\n%30s%.*s\n", head, "", (int)first, h);
+		for (h += first; *h == '\n'; h += first) {
+			h++;
+			first = strcspn(h, "\n");
+			printf("%30s%.*s\n", "", (int)first, h);
+		}
+		if (r->kind != OPT_INFO) {
+			char env[64];
+			opt_env_name(r, env, sizeof(env));
+			printf("%30s$%s\n", "", env);
+		}
+	}
+}
+
+/* Applies value (NULL: a switch given as a flag, set to on) to row r's option.
+ * Returns NULL or why the value is refused. */
+static const char *opt_apply(options *o, const opt_row *r, const char *value, bool on)
+{
+	static char why[160];
+	unsigned long long v;
+	char *at = (char *)o + r->off;
+	switch (r->kind) {
+	case OPT_TEXT:
+		*(const char **)(void *)at = value;
+		return NULL;
+	case OPT_UINT:
+	case OPT_SECONDS:
+		if (!parse_uint(value, r->max, &v) || v < r->min) {
+			snprintf(why, sizeof(why), "--%s takes %llu to %llu%s", r->name, r->min,
+			         r->max, r->kind == OPT_SECONDS ? " seconds" : "");
+			return why;
+		}
+		if (r->kind == OPT_UINT)
+			*(unsigned *)(void *)at = (unsigned)v;
+		else
+			*(int64_t *)(void *)at = (int64_t)v * 1000;
+		return NULL;
+	case OPT_YESNO:
+	case OPT_SWITCH:
+		if (value == NULL) {
+			*(bool *)(void *)at = on;
+		} else if (strcmp(value, "yes") == 0 || strcmp(value, "no") == 0) {
+			*(bool *)(void *)at = value[0] == 'y';
+		} else {
+			snprintf(why, sizeof(why), "--%s takes yes or no", r->name);
+			return why;
+		}
+		return NULL;
+	case OPT_FN:
+		return r->fn(o, value);
+	case OPT_INFO:
+		break;
+	}
+	return NULL;
+}
+
+/* The value of row r from the environment, when it is set: each word of a
+ * list (copied into o->owned), or the value as it is. Returns 0, or 1 after
+ * printing why the value is refused, naming the variable. */
+static int opt_from_env(options *o, const opt_row *r, const char *name, const char *value)
+{
+	const char *bad = NULL;
+	if (!r->list) {
+		bad = opt_apply(o, r, value, true);
+	} else {
+		for (const char *p = value; bad == NULL && *p != '\0';) {
+			p += strspn(p, " \t\n");
+			size_t len = strcspn(p, " \t\n");
+			if (len == 0)
+				break;
+			if (o->n_owned == MAX_OWNED ||
+			    (o->owned[o->n_owned] = strndup(p, len)) == NULL)
+				bad = "too many values";
+			else
+				bad = opt_apply(o, r, o->owned[o->n_owned++], true);
+			p += len;
+		}
+	}
+	if (bad == NULL)
+		return 0;
+	fprintf(stderr, "onboardd: %s='%s': %s\nTry 'onboardd --help'.\n", name, value, bad);
+	return 1;
+}
+
+extern char **environ;
+
+/* The ONBOARDD_* variables of the environment: each must name an option
+ * (a typo is an error, not a setting silently ignored), and is applied
+ * unless the command line gave that option (given[row]). Returns 0 or 1
+ * after printing why. */
+static int read_environment(options *o, const bool *given)
+{
+	for (char **e = environ; *e != NULL; e++) {
+		if (strncmp(*e, "ONBOARDD_", 9) != 0)
+			continue;
+		const char *eq = strchr(*e, '=');
+		size_t nlen = eq != NULL ? (size_t)(eq - *e) : strlen(*e);
+		size_t i;
+		char name[64];
+		for (i = 0; i < N_OPTS; i++) {
+			if (opt_rows[i].kind == OPT_INFO)
+				continue;
+			opt_env_name(&opt_rows[i], name, sizeof(name));
+			if (strlen(name) == nlen && strncmp(name, *e, nlen) == 0)
+				break;
+		}
+		if (i == N_OPTS) {
+			fprintf(stderr,
+			        "onboardd: %.*s in the environment is no option of onboardd\n"
+			        "Try 'onboardd --help'.\n",
+			        (int)(nlen < 64 ? nlen : 64), *e);
+			return 1;
+		}
+		if (!given[i] && eq != NULL && opt_from_env(o, &opt_rows[i], name, eq + 1) != 0)
+			return 1;
+	}
+	return 0;
+}
+
 /* Returns 0 to run, 1 on bad usage (after printing why), -1 for --help/--version.
- * Longer than our usual 80 lines on purpose: one short case per flag, in the order of
- * --help, each with its range check; split up, a reader would hunt for a flag's rule. */
+ * The command line is read first (to know what it gives), then the
+ * environment for the rest, then the command line's values are applied. */
 static int parse_args(int argc, char **argv, options *o)
 {
-	enum {
-		O_TLS_CERT = 256,
-		O_TLS_KEY,
-		O_TLS_CA,
-		O_IPC_MODE,
-		O_CONTEXTS,
-		O_WORKERS,
-		O_MAX_REQ,
-		O_MAX_CONN,
-		O_MAX_PEER,
-		O_RESERVED_LOCAL,
-		O_IDLE,
-		O_GRACE,
-		O_LOG_FORMAT,
-		O_NO_ACCESS,
-		O_ACCESS,
-		O_VERSION,
-		O_DB,
-		O_NOW,
-		O_BATCH,
-		O_MASTER_KEY,
-		O_KEYRING,
-		O_TOKEN_SECRET,
-		O_TRUST_LOCAL,
-		O_RATE_KEY,
-		O_RATE_ADDR,
-		O_AUDIENCE,
-	};
-	static const struct option longopts[] = {
-	        {"listen", required_argument, NULL, 'l'},
-	        {"tls-cert", required_argument, NULL, O_TLS_CERT},
-	        {"tls-key", required_argument, NULL, O_TLS_KEY},
-	        {"tls-ca", required_argument, NULL, O_TLS_CA},
-	        {"ipc-mode", required_argument, NULL, O_IPC_MODE},
-	        {"contexts", required_argument, NULL, O_CONTEXTS},
-	        {"workers", required_argument, NULL, O_WORKERS},
-	        {"max-request-bytes", required_argument, NULL, O_MAX_REQ},
-	        {"max-connections", required_argument, NULL, O_MAX_CONN},
-	        {"max-connections-per-peer", required_argument, NULL, O_MAX_PEER},
-	        {"reserved-local-connections", required_argument, NULL, O_RESERVED_LOCAL},
-	        {"idle-timeout", required_argument, NULL, O_IDLE},
-	        {"grace", required_argument, NULL, O_GRACE},
-	        {"log-format", required_argument, NULL, O_LOG_FORMAT},
-	        {"no-access-log", no_argument, NULL, O_NO_ACCESS},
-	        {"access-log", no_argument, NULL, O_ACCESS},
-	        {"help", no_argument, NULL, 'h'},
-	        {"version", no_argument, NULL, O_VERSION},
-	        {"db", required_argument, NULL, O_DB},
-	        {"now", required_argument, NULL, O_NOW},
-	        {"commit-batch", required_argument, NULL, O_BATCH},
-	        {"master-key", required_argument, NULL, O_MASTER_KEY},
-	        {"keyring", required_argument, NULL, O_KEYRING},
-	        {"token-secret", required_argument, NULL, O_TOKEN_SECRET},
-	        {"trust-local", required_argument, NULL, O_TRUST_LOCAL},
-	        {"rate-per-key", required_argument, NULL, O_RATE_KEY},
-	        {"rate-per-address", required_argument, NULL, O_RATE_ADDR},
-	        {"audience", required_argument, NULL, O_AUDIENCE},
-	        {NULL, 0, NULL, 0},
-	};
+	struct option longopts[2 * N_OPTS + 1];
+	char shorts[2 * N_OPTS + 1];
+	size_t n_long = 0, n_shorts = 0;
+	for (size_t i = 0; i < N_OPTS; i++) {
+		const opt_row *r = &opt_rows[i];
+		bool arg = r->kind != OPT_SWITCH && r->kind != OPT_INFO;
+		if (r->short_name != 0) {
+			shorts[n_shorts++] = r->short_name;
+			if (arg)
+				shorts[n_shorts++] = ':';
+		}
+		longopts[n_long++] = (struct option){r->name, arg ? required_argument : no_argument,
+		                                     NULL, OPT_VAL(i)};
+		if (r->kind == OPT_SWITCH) {
+			static char no_names[N_OPTS][64];
+			snprintf(no_names[i], sizeof(no_names[i]), "no-%s", r->name);
+			longopts[n_long++] =
+			        (struct option){no_names[i], no_argument, NULL, OPT_VAL_NO(i)};
+		}
+	}
+	longopts[n_long] = (struct option){NULL, 0, NULL, 0};
+	shorts[n_shorts] = '\0';
+
 	ob_server_config_defaults(&o->server);
 	o->grace_ms = 10000;
 	o->log_format = OB_LOG_TEXT;
+	o->log_level = OB_LOG_INFO;
 	o->access_log = true;
+	o->access_sample = 1;
 	o->db = "var/onboard.db";
 	ob_authz_config_defaults(&o->authz);
-	int c;
-	unsigned long long v;
-	while ((c = getopt_long(argc, argv, "l:h", longopts, NULL)) != -1) {
-		const char *bad = NULL;
-		switch (c) {
-		case 'l':
-			if (o->n_listen == MAX_LISTEN)
-				bad = "at most 16 --listen URLs";
-			else
-				o->listen[o->n_listen++] = optarg;
-			break;
-		case O_TLS_CERT:
-			o->server.tls_cert = optarg;
-			break;
-		case O_TLS_KEY:
-			o->server.tls_key = optarg;
-			break;
-		case O_TLS_CA:
-			o->server.tls_ca = optarg;
-			break;
-		case O_IPC_MODE: {
-			char *end;
-			unsigned long m = strtoul(optarg, &end, 8);
-			if (*optarg == '\0' || *end != '\0' || m > 0777)
-				bad = "--ipc-mode takes an octal mode such as 0600";
-			o->server.ipc_mode = (unsigned)m;
-		} break;
-		case O_CONTEXTS:
-			if (!parse_uint(optarg, 4096, &v) || v == 0)
-				bad = "--contexts takes 1 to 4096";
-			o->server.contexts = (unsigned)v;
-			break;
-		case O_WORKERS:
-			if (!parse_uint(optarg, 256, &v) || v == 0)
-				bad = "--workers takes 1 to 256";
-			o->server.workers = (unsigned)v;
-			break;
-		case O_MAX_REQ:
-			if (!parse_uint(optarg, 16u << 20, &v) || v < 1024)
-				bad = "--max-request-bytes takes 1024 to 16777216";
-			o->server.max_request_bytes = (size_t)v;
-			break;
-		case O_MAX_CONN:
-			if (!parse_uint(optarg, 1u << 20, &v) || v == 0)
-				bad = "--max-connections takes 1 to 1048576";
-			o->server.max_connections = (unsigned)v;
-			break;
-		case O_MAX_PEER:
-			if (!parse_uint(optarg, 1u << 20, &v) || v == 0)
-				bad = "--max-connections-per-peer takes 1 to 1048576";
-			o->server.max_connections_per_peer = (unsigned)v;
-			break;
-		case O_RESERVED_LOCAL:
-			if (!parse_uint(optarg, 1u << 20, &v))
-				bad = "--reserved-local-connections takes 0 to 1048576";
-			o->server.reserved_local_connections = (unsigned)v;
-			break;
-		case O_IDLE:
-			if (!parse_uint(optarg, 86400 * 365, &v))
-				bad = "--idle-timeout takes seconds, 0 for never";
-			o->server.idle_timeout_ms = (int64_t)v * 1000;
-			break;
-		case O_GRACE:
-			if (!parse_uint(optarg, 3600, &v))
-				bad = "--grace takes 0 to 3600 seconds";
-			o->grace_ms = (int64_t)v * 1000;
-			break;
-		case O_LOG_FORMAT:
-			if (strcmp(optarg, "text") == 0)
-				o->log_format = OB_LOG_TEXT;
-			else if (strcmp(optarg, "json") == 0)
-				o->log_format = OB_LOG_JSON;
-			else
-				bad = "--log-format takes text or json";
-			break;
-		case O_DB:
-			o->db = optarg;
-			break;
-		case O_NOW:
-			o->now = optarg;
-			break;
-		case O_MASTER_KEY:
-			o->master_key = optarg;
-			break;
-		case O_KEYRING:
-			o->authz.keyring_path = optarg;
-			break;
-		case O_TOKEN_SECRET:
-			o->authz.token_secret_path = optarg;
-			break;
-		case O_TRUST_LOCAL:
-			if (strcmp(optarg, "yes") == 0)
-				o->authz.trust_local = true;
-			else if (strcmp(optarg, "no") == 0)
-				o->authz.trust_local = false;
-			else
-				bad = "--trust-local takes yes or no";
-			break;
-		case O_RATE_KEY:
-			if (!parse_uint(optarg, 500000, &v) || v == 0)
-				bad = "--rate-per-key takes 1 to 500000";
-			o->authz.key_rate = (double)v;
-			o->authz.key_burst = 2.0 * (double)v;
-			break;
-		case O_RATE_ADDR:
-			if (!parse_uint(optarg, 500000, &v) || v == 0)
-				bad = "--rate-per-address takes 1 to 500000";
-			o->authz.addr_rate = (double)v;
-			o->authz.addr_burst = 2.0 * (double)v;
-			break;
-		case O_AUDIENCE:
-			if (o->n_audiences == MAX_LISTEN)
-				bad = "at most 16 --audience names";
-			else
-				o->audiences[o->n_audiences++] = optarg;
-			break;
-		case O_BATCH:
-			if (!parse_uint(optarg, 64, &v) || v == 0)
-				bad = "--commit-batch takes 1 to 64";
-			o->commit_batch = (unsigned)v;
-			break;
-		case O_NO_ACCESS:
-		case O_ACCESS:
-			o->access_log = c == O_ACCESS;
-			break;
-		case 'h':
-			fputs(usage, stdout);
-			return -1;
-		case O_VERSION:
-			puts("onboardd " OB_VERSION);
-			return -1;
-		default:
-			fputs("Try 'onboardd --help'.\n", stderr);
-			return 1;
-		}
-		if (bad != NULL) {
-			fprintf(stderr, "onboardd: %s\nTry 'onboardd --help'.\n", bad);
-			return 1;
-		}
+
+	/* What the command line says, kept to be applied after the environment. */
+	int *vals = calloc((size_t)argc + 1, sizeof(*vals));
+	const char **args = calloc((size_t)argc + 1, sizeof(*args));
+	bool given[N_OPTS] = {false};
+	size_t n = 0;
+	int rc = 0, c;
+	if (vals == NULL || args == NULL) {
+		fputs("onboardd: out of memory\n", stderr);
+		rc = 1;
 	}
-	if (optind < argc) {
+	while (rc == 0 && (c = getopt_long(argc, argv, shorts, longopts, NULL)) != -1) {
+		for (size_t i = 0; c < 256 && c != '?' && i < N_OPTS; i++)
+			if (opt_rows[i].short_name == c)
+				c = OPT_VAL(i);
+		if (c < 256) {
+			fputs("Try 'onboardd --help'.\n", stderr);
+			rc = 1;
+			break;
+		}
+		size_t row = (size_t)(c - 256) / 2;
+		if (opt_rows[row].kind == OPT_INFO) {
+			if (strcmp(opt_rows[row].name, "help") == 0)
+				print_usage();
+			else
+				puts("onboardd " OB_VERSION);
+			rc = -1;
+			break;
+		}
+		given[row] = true;
+		vals[n] = c;
+		args[n++] = optarg;
+	}
+	if (rc == 0 && optind < argc) {
 		fprintf(stderr, "onboardd: unexpected argument '%s'\nTry 'onboardd --help'.\n",
 		        argv[optind]);
-		return 1;
+		rc = 1;
 	}
-	return 0;
+	if (rc == 0)
+		rc = read_environment(o, given);
+	for (size_t i = 0; rc == 0 && i < n; i++) {
+		const opt_row *r = &opt_rows[(vals[i] - 256) / 2];
+		const char *bad = opt_apply(o, r, args[i], vals[i] % 2 == 0);
+		if (bad != NULL) {
+			fprintf(stderr, "onboardd: %s\nTry 'onboardd --help'.\n", bad);
+			rc = 1;
+		}
+	}
+	free(vals);
+	free(args);
+	return rc;
+}
+
+static void options_fini(options *o)
+{
+	for (size_t i = 0; i < o->n_owned; i++)
+		free(o->owned[i]);
 }
 
 /* The master key file: --master-key, or master.key in the directory of the
@@ -385,6 +582,40 @@ static int make_parent_dir(const char *path)
 	return 0;
 }
 
+/* What the watchdog asks before each ping (base/notify.h): the store answers
+ * a read, and no request has waited a whole watchdog interval for a worker
+ * while none was taken (all of them stuck). */
+typedef struct liveness {
+	ob_domain *domain;
+	ob_server *srv;
+	int64_t max_stall_us;
+} liveness;
+
+static bool service_alive(void *ctx)
+{
+	const liveness *l = ctx;
+	ob_err err = ob_domain_store_health(l->domain);
+	if (err != OB_OK) {
+		ob_log(OB_LOG_WARN, "watchdog: the store does not answer: %s", ob_strerror(err));
+		return false;
+	}
+	int64_t stalled = ob_server_stalled_us(l->srv);
+	if (stalled >= l->max_stall_us) {
+		ob_log(OB_LOG_WARN, "watchdog: no worker has taken a request for %lld ms",
+		       (long long)(stalled / 1000));
+		return false;
+	}
+	return true;
+}
+
+/* Tells systemd (when it listens: Type=notify) about a change of state. */
+static void notify(const char *state)
+{
+	ob_err err = ob_notify(state);
+	if (err != OB_OK)
+		ob_log(OB_LOG_WARN, "cannot notify systemd ($NOTIFY_SOCKET): %s", ob_strerror(err));
+}
+
 /* The whole life of the process in reading order: flags, logs, keys, store, domain,
  * authorizer, dispatch, server, the wait for a signal, drain, and teardown in reverse; kept
  * in one function so that the order of start and stop can be checked at a glance. */
@@ -392,19 +623,44 @@ int main(int argc, char **argv)
 {
 	options o = {0};
 	int rc = parse_args(argc, argv, &o);
-	if (rc != 0)
+	if (rc != 0) {
+		options_fini(&o);
 		return rc < 0 ? 0 : 2;
-	ob_log_configure(o.log_format, OB_LOG_INFO, o.access_log);
+	}
+	ob_log_configure(o.log_format, o.log_level, o.access_log);
+	ob_log_sample_access(o.access_sample);
 
 	/* Files onboardd creates (the database, its WAL, the master key) hold
 	 * company and, sealed, personal data: nobody else reads them. */
 	umask(077);
 
+	int status = 1;
+	ob_dispatch *d = NULL;
+	ob_server *srv = NULL;
+	ob_store *store = NULL;
+	ob_domain *domain = NULL;
+	ob_keystore *keys = NULL; /* the master keys: the store and the domain borrow them */
+	ob_authz *authz = NULL;
+	ob_watchdog *watchdog = NULL;
+	ob_rpc_env env = {0};
+	char key_path[4096];
+
+	if (o.now != NULL) {
+		int64_t ms;
+		if (!ob_time_parse_rfc3339(o.now, &ms)) {
+			fprintf(stderr, "onboardd: --now takes an RFC 3339 time such as "
+			                "2020-11-02T08:30:00Z\n");
+			status = 2;
+			goto out;
+		}
+		ob_clock_set_now_ms(ms);
+	}
+
 	/* Before any thread exists: libsodium's init, and the signals that
 	 * main waits for, blocked so that every thread inherits the mask. */
 	if (sodium_init() < 0) {
 		ob_log(OB_LOG_ERROR, "libsodium failed to initialise");
-		return 1;
+		goto out;
 	}
 	sigset_t sigs;
 	sigemptyset(&sigs);
@@ -424,25 +680,6 @@ int main(int argc, char **argv)
 	o.authz.audiences = o.audiences;
 	o.authz.n_audiences = o.n_audiences;
 
-	if (o.now != NULL) {
-		int64_t ms;
-		if (!ob_time_parse_rfc3339(o.now, &ms)) {
-			fprintf(stderr, "onboardd: --now takes an RFC 3339 time such as "
-			                "2020-11-02T08:30:00Z\n");
-			return 2;
-		}
-		ob_clock_set_now_ms(ms);
-	}
-
-	int status = 1;
-	ob_dispatch *d = NULL;
-	ob_server *srv = NULL;
-	ob_store *store = NULL;
-	ob_domain *domain = NULL;
-	ob_keystore *keys = NULL; /* the master keys: the store and the domain borrow them */
-	ob_authz *authz = NULL;
-	ob_rpc_env env = {0};
-	char key_path[4096];
 	/* Keys and secrets first: a misconfigured start changes nothing on disk. */
 	o.authz.audit = ob_admin_audit_hook; /* failed logins and denials, once env.domain is set */
 	o.authz.audit_ctx = &env;
@@ -475,33 +712,57 @@ int main(int argc, char **argv)
 	env.authz = authz;
 	if (ob_server_start(&srv, &o.server, d, &env) != OB_OK)
 		goto out;
+	/* Listening, with the store open: ready, for systemd too. */
 	ob_log(OB_LOG_INFO, "onboardd %s serving", OB_VERSION);
+	notify("READY=1\nSTATUS=serving");
+	liveness live = {.domain = domain, .srv = srv, .max_stall_us = ob_notify_watchdog_usec()};
+	if (live.max_stall_us > 0) {
+		if (ob_watchdog_start(&watchdog, live.max_stall_us, service_alive, &live) != OB_OK)
+			ob_log(OB_LOG_WARN, "cannot start the watchdog thread: systemd will "
+			                    "restart onboardd when WatchdogSec= passes");
+		else
+			ob_log(OB_LOG_INFO, "watchdog: pinging systemd every %lld ms",
+			       (long long)(live.max_stall_us / 2000));
+	}
 
 	for (;;) {
 		int sig = 0;
 		if (sigwait(&sigs, &sig) != 0)
 			continue;
 		if (sig == SIGHUP) {
+			/* RELOADING=1 with the monotonic time, as systemd 253's
+			 * notify-reload wants it; 252 takes it as well. */
+			char reloading[64];
+			snprintf(reloading, sizeof(reloading), "RELOADING=1\nMONOTONIC_USEC=%lld",
+			         (long long)ob_clock_mono_us());
+			notify(reloading);
 			ob_log(OB_LOG_INFO, "SIGHUP: reloading the keyring");
 			if (ob_authz_reload(authz) != OB_OK)
 				ob_log(OB_LOG_WARN, "the previous keyring stays in force");
+			notify("READY=1\nSTATUS=serving");
 			continue;
 		}
+		notify("STOPPING=1\nSTATUS=draining");
 		ob_log(OB_LOG_INFO, "signal %d: draining for up to %lld ms", sig,
 		       (long long)o.grace_ms);
 		break;
 	}
+	/* Stopping is no longer the watchdog's business (TimeoutStopSec= is). */
+	ob_watchdog_stop(watchdog);
+	watchdog = NULL;
 	unsigned left = ob_server_drain(srv, o.grace_ms);
 	if (left > 0)
 		ob_log(OB_LOG_WARN, "%u call(s) still in flight after the grace period", left);
 	status = 0;
 out:
+	ob_watchdog_stop(watchdog);
 	ob_server_destroy(srv);
 	ob_dispatch_destroy(d);
 	ob_authz_destroy(authz);
 	ob_domain_destroy(domain);
 	ob_store_destroy(store);
 	ob_keystore_destroy(keys); /* last: the store and the domain borrowed it */
+	options_fini(&o);
 	if (status == 0)
 		ob_log(OB_LOG_INFO, "stopped cleanly");
 	return status;
