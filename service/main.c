@@ -672,7 +672,7 @@ int main(int argc, char **argv)
 
 	char default_url[512];
 	if (o.n_listen == 0)
-		o.listen[o.n_listen++] = ob_default_server_url(default_url, sizeof(default_url));
+		o.listen[o.n_listen++] = ob_default_listen_url(default_url, sizeof(default_url));
 	o.server.listen = o.listen;
 	o.server.n_listen = o.n_listen;
 	o.authz.listen = o.listen;
