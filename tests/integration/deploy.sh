@@ -6,7 +6,10 @@
 #    installs it); Type=notify with a watchdog, ExecReload sending SIGHUP, the hardening the
 #    issue asks for; its socket is the onboard CLI's default; its variables are onboardd's;
 #  - the EnvironmentFile example names every option of onboardd, nothing else, and onboardd
-#    serves with its values (paths moved into a temporary directory).
+#    serves with its values (paths moved into a temporary directory);
+#  - the container: the Containerfile's shape (Debian 12, a user of its own, volumes for data
+#    and keys, a health check), compose.yaml and prometheus.yml parse as YAML and agree with
+#    each other and with onboardd's options.
 #
 # Environment (meson test sets it): ONBOARDD, ONBOARD_CLI, DEPLOY_UNIT (the unit meson made),
 # DEPLOY_ENV_EXAMPLE (the example meson made), DEPLOY_DIR (deploy/ in the source tree).
@@ -19,6 +22,7 @@ done
 lib_init ob-deploy
 unit=$DEPLOY_UNIT
 example=$DEPLOY_ENV_EXAMPLE
+container=$DEPLOY_DIR/container
 
 # The variables of onboardd's options, from its --help (one per option, under it).
 "$ONBOARDD" --help >"$dir/help" || die "onboardd --help failed"
@@ -127,6 +131,76 @@ if wait_for_line "$log" '"onboardd .* serving"' "$pid"; then
 	expect_clean_stop
 else
 	fail "onboardd does not serve with the example's values: $(cat "$log")"
+fi
+
+# ---- the container -----------------------------------------------------------------------
+cf=$container/Containerfile
+for want in '^FROM debian:12 AS build$' '^FROM debian:12-slim$' '^USER onboard$' \
+	'^VOLUME \["/var/lib/onboard", "/var/lib/onboard-keys"\]$' '^HEALTHCHECK ' \
+	'CMD \["/usr/local/bin/onboard", "--timeout", "4s", "health"\]$' \
+	'^ENTRYPOINT \["/usr/local/bin/onboardd"\]$'; do
+	checks=$((checks + 1))
+	grep -qE -- "$want" "$cf" || fail "the Containerfile has no line matching /$want/"
+done
+# Its variables are onboardd's (ONBOARD_SERVER is the CLI's, for the health check).
+for v in $(grep -oE 'ONBOARDD_[A-Z_]+=' "$cf" | tr -d '=' | sort -u); do
+	is_option "$v" "the Containerfile"
+done
+
+# compose.yaml and prometheus.yml: valid YAML that agree with each other and with onboardd.
+checks=$((checks + 1))
+if ! python3 - "$container/compose.yaml" "$container/prometheus.yml" "$dir/options" \
+	"$DEPLOY_DIR/.." >"$dir/compose.out" 2>&1 <<'PY'; then
+import os, sys, yaml
+
+compose_path, prom_path, options_path, top = sys.argv[1:5]
+compose = yaml.safe_load(open(compose_path))
+prom = yaml.safe_load(open(prom_path))
+options = set(open(options_path).read().split())
+here = os.path.dirname(compose_path)
+problems = []
+
+services = compose["services"]
+ob = services["onboardd"]
+build = ob["build"]
+if not os.path.isfile(os.path.join(here, build["context"], build["dockerfile"])):
+    problems.append("onboardd's build does not name the Containerfile")
+targets = set(ob.get("volumes", []))
+for want in ("/var/lib/onboard", "/var/lib/onboard-keys"):
+    if not any(v.split(":")[1] == want for v in targets):
+        problems.append("onboardd has no volume at " + want)
+# The HTTP face's variables (ONBOARDD_HTTP*) come with issue 12's part 1, built apart.
+for name in ob.get("environment", {}):
+    if name.startswith("ONBOARDD_") and name not in options and not name.startswith("ONBOARDD_HTTP"):
+        problems.append(name + " is no option of onboardd")
+http = ob["environment"].get("ONBOARDD_HTTP", "")
+
+pr = services["prometheus"]
+mounts = [v.split(":") for v in pr["volumes"]]
+config = [m for m in mounts if m[1] == "/etc/prometheus/prometheus.yml"]
+if not config or os.path.realpath(os.path.join(here, config[0][0])) != os.path.realpath(prom_path):
+    problems.append("prometheus does not mount prometheus.yml")
+if "onboardd" not in pr.get("depends_on", []):
+    problems.append("prometheus does not depend on onboardd")
+
+jobs = {j["job_name"]: j for j in prom["scrape_configs"]}
+job = jobs.get("onboardd")
+if job is None:
+    problems.append("prometheus.yml has no onboardd job")
+else:
+    target = job["static_configs"][0]["targets"][0]
+    host, port = target.rsplit(":", 1)
+    if host != "onboardd" or not http.endswith(":" + port):
+        problems.append("prometheus scrapes %s, onboardd's HTTP face is %s" % (target, http))
+    if job.get("metrics_path", "/metrics") != "/metrics":
+        problems.append("prometheus does not scrape /metrics")
+for p in problems:
+    print(p)
+sys.exit(1 if problems else 0)
+PY
+	fail "compose.yaml / prometheus.yml: $(cat "$dir/compose.out")"
+else
+	echo "ok: compose.yaml and prometheus.yml parse and agree"
 fi
 
 finish deploy
