@@ -36,14 +36,19 @@ static void check(const char *path, uid_t uid, const char *what)
 	assert_non_null(strstr(err, path)); /* the message names the directory */
 }
 
+/* A new directory $TMPDIR/NAME-XXXXXX (or under /tmp) into dir (n bytes). */
+static void make_tmp_dir(char *dir, size_t n, const char *name)
+{
+	const char *base = getenv("TMPDIR");
+	snprintf(dir, n, "%s/%s-XXXXXX", base != NULL && base[0] != '\0' ? base : "/tmp", name);
+	assert_non_null(mkdtemp(dir));
+}
+
 static void test_socket_dir(void **state)
 {
 	(void)state;
-	const char *base = getenv("TMPDIR");
 	char dir[256], path[300], link[300], file[300];
-	snprintf(dir, sizeof(dir), "%s/ob-defaults-XXXXXX",
-	         base != NULL && base[0] != '\0' ? base : "/tmp");
-	assert_non_null(mkdtemp(dir));
+	make_tmp_dir(dir, sizeof(dir), "ob-defaults");
 	snprintf(path, sizeof(path), "%s/onboard", dir);
 	snprintf(link, sizeof(link), "%s/link", dir);
 	snprintf(file, sizeof(file), "%s/file", dir);
@@ -91,11 +96,8 @@ static void touch(const char *path)
 static void test_default_server(void **state)
 {
 	(void)state;
-	const char *base = getenv("TMPDIR");
 	char top[200], mine[256], mine_sock[300], run[256], sysdir[280], sys_sock[320];
-	snprintf(top, sizeof(top), "%s/ob-pick-XXXXXX",
-	         base != NULL && base[0] != '\0' ? base : "/tmp");
-	assert_non_null(mkdtemp(top));
+	make_tmp_dir(top, sizeof(top), "ob-pick");
 	snprintf(mine, sizeof(mine), "%s/user", top);
 	snprintf(mine_sock, sizeof(mine_sock), "%s/onboard/onboardd.sock", mine);
 	snprintf(run, sizeof(run), "%s/run", top);
