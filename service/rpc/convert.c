@@ -46,6 +46,8 @@ Onboard__V1__Application *ob_pb_application(ob_arena *ar, const ob_application *
 	c->legal_name = ob_pb_str(ar, a->company.legal_name);
 	c->trade_name = ob_pb_str(ar, a->company.trade_name);
 	c->naf_code = ob_pb_str(ar, a->company.naf);
+	const char *naf_label = ob_fr_naf_label(a->company.naf); /* NULL for a code it lacks */
+	m->naf_label = ob_pb_str(ar, naf_label != NULL ? naf_label : "");
 	c->vat_number = ob_pb_str(ar, a->company.vat);
 	c->employees = a->company.employees;
 	c->turnover_eur = a->company.turnover_eur;

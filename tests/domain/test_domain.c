@@ -14,7 +14,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <pthread.h>
 
@@ -23,39 +22,15 @@
 
 #include "base/clock.h"
 #include "base/utf8.h"
-#include "crypto/keystore.h"
-#include "crypto/vault.h"
 #include "domain/calendar.h"
 #include "domain/domain.h"
-#include "store/sqlite.h"
 #include "testdata.h"
+#include "testdomain.h"
 #include "testutil.h"
 
-/* ---- fixture: a fresh database per test ------------------------------------------------- */
+/* ---- fixture: a fresh database per test, its keys kept across reopens (testdomain.h) ------- */
 
-typedef struct fx {
-	char dir[256];
-	char db[300];
-	ob_keystore *keys; /* the same one for every open: the contacts stay readable */
-	ob_store *store;
-	ob_domain *d;
-} fx;
-
-/* A keystore of random keys, as a master key file would give. */
-static ob_keystore *test_keys(void)
-{
-	static const char *const kids[] = {"test"};
-	uint8_t keys[1][OB_VAULT_KEY_LEN], index_key[OB_VAULT_KEY_LEN];
-	randombytes_buf(keys, sizeof(keys));
-	randombytes_buf(index_key, sizeof(index_key));
-	ob_vault *v = NULL;
-	ob_keystore *ks = NULL;
-	if (ob_vault_from_keys(kids, (const uint8_t(*)[OB_VAULT_KEY_LEN])keys, 1, index_key, &v) !=
-	            OB_OK ||
-	    ob_keystore_create(v, &ks) != OB_OK)
-		return NULL;
-	return ks;
-}
+typedef ob_test_domain fx;
 
 static int64_t at(const char *rfc3339)
 {
@@ -67,36 +42,20 @@ static int64_t at(const char *rfc3339)
 
 static void fx_open(fx *f)
 {
-	assert_int_equal(ob_store_open_sqlite_keystore(&f->store, f->db, f->keys), OB_OK);
-	assert_int_equal(ob_domain_create(&f->d, f->store, f->keys), OB_OK);
-}
-
-static void fx_close(fx *f)
-{
-	ob_domain_destroy(f->d);
-	f->d = NULL;
-	ob_store_destroy(f->store);
-	f->store = NULL;
+	assert_int_equal(ob_test_domain_open(f), OB_OK);
 }
 
 static int setup(void **state)
 {
 	fx *f = calloc(1, sizeof(*f));
-	if (f == NULL)
-		return -1;
-	if (ob_test_mkdtemp(f->dir, sizeof(f->dir), "ob-domain") != 0) {
+	if (f == NULL || ob_test_domain_init(f, "ob-domain") != 0) {
 		free(f);
 		return -1;
 	}
-	snprintf(f->db, sizeof(f->db), "%s/onboard.db", f->dir);
 	/* Mid-lockdown, a Friday: every test starts here unless it moves the clock. */
 	ob_clock_set_now_ms(at("2020-11-20T12:00:00Z"));
-	if ((f->keys = test_keys()) == NULL ||
-	    ob_store_open_sqlite_keystore(&f->store, f->db, f->keys) != OB_OK ||
-	    ob_domain_create(&f->d, f->store, f->keys) != OB_OK) {
-		ob_store_destroy(f->store);
-		ob_keystore_destroy(f->keys);
-		rmdir(f->dir);
+	if ((f->keys = ob_test_keystore_random()) == NULL || ob_test_domain_open(f) != OB_OK) {
+		ob_test_domain_fini(f);
 		free(f);
 		return -1;
 	}
@@ -106,12 +65,8 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-	fx *f = *state;
-	fx_close(f);
-	ob_keystore_destroy(f->keys);
-	ob_test_remove_db(f->db);
-	rmdir(f->dir);
-	free(f);
+	ob_test_domain_fini(*state);
+	free(*state);
 	return 0;
 }
 
@@ -141,6 +96,13 @@ static void submit_ok(fx *f, uint32_t n, const char *cohort, ob_application *out
 	ob_err err = submit(f, n, cohort, out, msg);
 	if (err != OB_OK)
 		fail_msg("submit %u: %s: %s", n, ob_strerror(err), msg);
+}
+
+/* Companies first, first + 1... submitted to cohort, n of them, into a[0..n). */
+static void submit_series(fx *f, uint32_t first, uint32_t n, const char *cohort, ob_application *a)
+{
+	for (uint32_t i = 0; i < n; i++)
+		submit_ok(f, first + i, cohort, &a[i]);
 }
 
 /* A review action at the given version; rejections give a reason. */
@@ -260,16 +222,27 @@ static void approve_new(fx *f, uint32_t n, const char *cohort, ob_application *a
 	make_in_state(f, n, cohort, OB_STATE_APPROVED, a);
 }
 
-/* A cohort like the default one, with its own id and capacity; tweak may change more. */
-static void make_cohort(fx *f, const char *id, uint32_t capacity, void (*tweak)(ob_cohort *))
+/* What a test's cohort changes of the default one: a field left 0 or NULL keeps the default. */
+typedef struct cohort_tweak {
+	uint32_t webinar_seats, advisor_pool;
+	const char *fee_waiver_until;
+} cohort_tweak;
+
+/* A cohort like the default one, with its own id and capacity; tweak (or NULL) changes more. */
+static void make_cohort(fx *f, const char *id, uint32_t capacity, const cohort_tweak *tweak)
 {
 	ob_cohort c, out;
 	ob_cohort_default(&c);
 	snprintf(c.id, sizeof(c.id), "%s", id);
 	snprintf(c.name, sizeof(c.name), "test cohort %s", id);
 	c.capacity = capacity;
-	if (tweak != NULL)
-		tweak(&c);
+	if (tweak != NULL && tweak->webinar_seats != 0)
+		c.webinar_seats = tweak->webinar_seats;
+	if (tweak != NULL && tweak->advisor_pool != 0)
+		c.advisor_pool = tweak->advisor_pool;
+	if (tweak != NULL && tweak->fee_waiver_until != NULL)
+		snprintf(c.fee_waiver_until, sizeof(c.fee_waiver_until), "%s",
+		         tweak->fee_waiver_until);
 	ob_outcome o;
 	ob_outcome_init(&o);
 	ob_err err = ob_domain_cohort_create(f->d, &c, &out, &o);
@@ -286,6 +259,16 @@ static void standing(fx *f, const char *cohort, ob_standing *st)
 	if (err != OB_OK)
 		fail_msg("standing %s: %s: %s", cohort, ob_strerror(err), o.message);
 	ob_outcome_fini(&o);
+}
+
+/* The standing of cohort counts applications, of which seats_held hold a seat. */
+static void assert_counted(fx *f, const char *cohort, uint32_t applications, uint32_t seats_held)
+{
+	ob_standing st;
+	standing(f, cohort, &st);
+	assert_int_equal(st.applications, applications);
+	assert_int_equal(st.seats_held, seats_held);
+	ob_standing_fini(&st);
 }
 
 static ob_err set_capacity(fx *f, const char *cohort, uint32_t capacity, char *msg)
@@ -618,11 +601,7 @@ static void test_duplicate_siren_names_first_id(void **state)
 	assert_non_null(strstr(o.message, a.id));
 	ob_outcome_fini(&o);
 
-	ob_standing st;
-	standing(f, OB_DEFAULT_COHORT, &st);
-	assert_int_equal(st.applications, 1);
-	assert_int_equal(st.seats_held, 1);
-	ob_standing_fini(&st);
+	assert_counted(f, OB_DEFAULT_COHORT, 1, 1);
 
 	submit_ok(f, 7, "other", &b);
 	assert_string_not_equal(b.id, a.id);
@@ -638,7 +617,7 @@ static void test_all_violations_at_once(void **state)
 	ob_submission s = {
 	        .siren = "732829321", /* Luhn fails */
 	        .legal_name = "",     /* required */
-	        .naf = "4791B",       /* no dot */
+	        .naf = "99.99Z",      /* not a sub-class of NAF rev. 2 */
 	        .employees = 3,
 	        .turnover_eur = -5, /* negative */
 	        .street = "1 rue de Rivoli",
@@ -688,10 +667,7 @@ static void test_all_violations_at_once(void **state)
 	assert_non_null(strstr(o.message, count));
 	ob_outcome_fini(&o);
 
-	ob_standing st;
-	standing(f, OB_DEFAULT_COHORT, &st);
-	assert_int_equal(st.applications, 0);
-	ob_standing_fini(&st);
+	assert_counted(f, OB_DEFAULT_COHORT, 0, 0);
 }
 
 /* ETI and GE companies are refused FAILED_PRECONDITION naming the size; nothing is stored. */
@@ -723,11 +699,7 @@ static void test_ineligible_sizes_refused(void **state)
 		assert_non_null(strstr(o.message, cases[i].name));
 		ob_outcome_fini(&o);
 	}
-	ob_standing st;
-	standing(f, OB_DEFAULT_COHORT, &st);
-	assert_int_equal(st.applications, 0);
-	assert_int_equal(st.seats_held, 0);
-	ob_standing_fini(&st);
+	assert_counted(f, OB_DEFAULT_COHORT, 0, 0);
 }
 
 /* ---- seats and waitlist -------------------------------------------------------------------- */
@@ -776,8 +748,7 @@ static void test_waitlist_and_promotion(void **state)
 	fx *f = *state;
 	make_cohort(f, "c3", 3, NULL);
 	ob_application a[5];
-	for (uint32_t i = 0; i < 5; i++)
-		submit_ok(f, 10 + i, "c3", &a[i]);
+	submit_series(f, 10, 5, "c3", a);
 	for (int i = 0; i < 3; i++) {
 		assert_int_equal(a[i].state, OB_STATE_SUBMITTED);
 		assert_int_equal(a[i].waitlist_position, 0);
@@ -828,8 +799,7 @@ static void test_waitlist_and_promotion(void **state)
 	ob_application_fini(&x);
 	ob_application_fini(&w1);
 	ob_application_fini(&w2);
-	for (int i = 0; i < 5; i++)
-		ob_application_fini(&a[i]);
+	ob_test_applications_fini(a, 5);
 }
 
 /* Raising capacity promotes oldest first; lowering it below the seats held is refused. */
@@ -838,8 +808,7 @@ static void test_capacity_changes(void **state)
 	fx *f = *state;
 	make_cohort(f, "c2", 2, NULL);
 	ob_application a[6];
-	for (uint32_t i = 0; i < 6; i++)
-		submit_ok(f, 30 + i, "c2", &a[i]);
+	submit_series(f, 30, 6, "c2", a);
 	assert_seats(f, "c2", 2, 4);
 
 	char msg[256];
@@ -865,8 +834,7 @@ static void test_capacity_changes(void **state)
 	assert_seats(f, "c2", 6, 0);
 	assert_int_equal(set_capacity(f, "nope", 5, msg), OB_ENOTFOUND);
 	assert_int_equal(set_capacity(f, "c2", OB_MAX_CAPACITY + 1, msg), OB_EINVAL);
-	for (int i = 0; i < 6; i++)
-		ob_application_fini(&a[i]);
+	ob_test_applications_fini(a, 6);
 }
 
 /* A stale expected_version is ABORTED (OB_ESTALE) and changes nothing; withdraw at 0 is any. */
@@ -897,11 +865,6 @@ static void test_stale_version(void **state)
 }
 
 /* ---- benefits ------------------------------------------------------------------------------ */
-
-static void late_waiver(ob_cohort *c)
-{
-	snprintf(c->fee_waiver_until, sizeof(c->fee_waiver_until), "2021-12-31");
-}
 
 /* Winter approval: 4 months (15600 cents), 20000 ad cents, webinar next day 09:00 UTC. */
 static void test_benefits_winter(void **state)
@@ -938,7 +901,7 @@ static void test_benefits_winter(void **state)
 static void test_benefits_summer(void **state)
 {
 	fx *f = *state;
-	make_cohort(f, "2021-06", 800, late_waiver);
+	make_cohort(f, "2021-06", 800, &(const cohort_tweak){.fee_waiver_until = "2021-12-31"});
 	ob_clock_set_now_ms(at("2021-06-10T12:00:00Z"));
 	ob_application a;
 	approve_new(f, 60, "2021-06", &a);
@@ -959,7 +922,7 @@ static void test_benefits_summer(void **state)
 static void test_benefits_across_dst(void **state)
 {
 	fx *f = *state;
-	make_cohort(f, "late", 800, late_waiver);
+	make_cohort(f, "late", 800, &(const cohort_tweak){.fee_waiver_until = "2021-12-31"});
 	ob_application a;
 
 	ob_clock_set_now_ms(at("2021-03-27T12:00:00Z")); /* Saturday, still CET */
@@ -1013,16 +976,11 @@ static void test_webinar_session_fills(void **state)
 	}
 }
 
-static void three_advisors(ob_cohort *c)
-{
-	c->advisor_pool = 3;
-}
-
 /* The least loaded advisor is picked, lowest number on ties; withdrawal lightens the load. */
 static void test_advisors_least_loaded(void **state)
 {
 	fx *f = *state;
-	make_cohort(f, "adv", 100, three_advisors);
+	make_cohort(f, "adv", 100, &(const cohort_tweak){.advisor_pool = 3});
 	ob_application a[8];
 	const uint32_t want[6] = {1, 2, 3, 1, 2, 3};
 	for (uint32_t i = 0; i < 6; i++) {
@@ -1034,21 +992,14 @@ static void test_advisors_least_loaded(void **state)
 	assert_int_equal(a[6].benefits.advisor, 2);
 	approve_new(f, 207, "adv", &a[7]); /* loads 2, 2, 2 */
 	assert_int_equal(a[7].benefits.advisor, 1);
-	for (int i = 0; i < 8; i++)
-		ob_application_fini(&a[i]);
-}
-
-static void tight_benefits(ob_cohort *c)
-{
-	c->webinar_seats = 1;
-	c->advisor_pool = 2;
+	ob_test_applications_fini(a, 8);
 }
 
 /* Withdrawal before the webinar revokes credit, future months, webinar seat and advisor. */
 static void test_withdraw_after_approval_revokes_unused(void **state)
 {
 	fx *f = *state;
-	make_cohort(f, "rev", 100, tight_benefits);
+	make_cohort(f, "rev", 100, &(const cohort_tweak){.webinar_seats = 1, .advisor_pool = 2});
 	ob_application a, b, c;
 	approve_new(f, 300, "rev", &a);
 	assert_time(a.benefits.webinar_at_ms, "2020-11-21T09:00:00.000Z");
@@ -1089,7 +1040,7 @@ static void test_withdraw_after_approval_revokes_unused(void **state)
 static void test_withdraw_after_webinar_keeps_it(void **state)
 {
 	fx *f = *state;
-	make_cohort(f, "rev", 100, tight_benefits);
+	make_cohort(f, "rev", 100, &(const cohort_tweak){.webinar_seats = 1, .advisor_pool = 2});
 	ob_application a, b;
 	make_in_state(f, 310, "rev", OB_STATE_ONBOARDED, &a);
 	ob_clock_set_now_ms(at("2020-12-23T12:00:00Z"));
@@ -1147,6 +1098,20 @@ static ob_err submit_idem(fx *f, uint32_t n, const ob_idempotency *idem, ob_appl
 	return ob_domain_submit(f->d, TD_AS("test"), &s, idem, out, o);
 }
 
+/* Company n submitted again with idem is answered with the stored reply, want, as it is. */
+static void assert_submit_replayed(fx *f, uint32_t n, const ob_idempotency *idem, const char *want)
+{
+	ob_application b;
+	ob_outcome o;
+	ob_outcome_init(&o);
+	assert_int_equal(submit_idem(f, n, idem, &b, &o), OB_OK);
+	assert_non_null(o.replay);
+	assert_int_equal(o.replay_len, strlen(want));
+	assert_memory_equal(o.replay, want, strlen(want));
+	ob_application_fini(&b);
+	ob_outcome_fini(&o);
+}
+
 /* Same key + request replays with no effect, also after reopening; another request: EINVAL. */
 static void test_idempotent_submit(void **state)
 {
@@ -1161,16 +1126,10 @@ static void test_idempotent_submit(void **state)
 	assert_int_equal(r.calls, 1);
 	ob_outcome_fini(&o);
 	char want[96];
-	int want_len = snprintf(want, sizeof(want), "%s SUBMITTED v1", a.id);
+	snprintf(want, sizeof(want), "%s SUBMITTED v1", a.id);
 
-	ob_outcome_init(&o);
-	assert_int_equal(submit_idem(f, 80, &idem, &b, &o), OB_OK);
-	assert_non_null(o.replay);
-	assert_int_equal(o.replay_len, (size_t)want_len);
-	assert_memory_equal(o.replay, want, (size_t)want_len);
+	assert_submit_replayed(f, 80, &idem, want);
 	assert_int_equal(r.calls, 1);
-	ob_application_fini(&b);
-	ob_outcome_fini(&o);
 
 	ob_idempotency other = idem_for("key-submit-1", "submit 81", &r);
 	ob_outcome_init(&o);
@@ -1180,45 +1139,28 @@ static void test_idempotent_submit(void **state)
 	assert_string_equal(o.violations[0].field, "metadata.idempotency-key");
 	ob_outcome_fini(&o);
 
-	ob_standing st;
-	standing(f, OB_DEFAULT_COHORT, &st);
-	assert_int_equal(st.applications, 1);
-	assert_int_equal(st.seats_held, 1);
-	ob_standing_fini(&st);
+	assert_counted(f, OB_DEFAULT_COHORT, 1, 1);
 
-	fx_close(f);
+	ob_test_domain_close(f);
 	fx_open(f);
-	ob_outcome_init(&o);
-	assert_int_equal(submit_idem(f, 80, &idem, &b, &o), OB_OK);
-	assert_non_null(o.replay);
-	assert_int_equal(o.replay_len, (size_t)want_len);
-	assert_memory_equal(o.replay, want, (size_t)want_len);
+	assert_submit_replayed(f, 80, &idem, want);
 	assert_int_equal(r.calls, 1);
-	ob_application_fini(&b);
-	ob_outcome_fini(&o);
-	standing(f, OB_DEFAULT_COHORT, &st);
-	assert_int_equal(st.applications, 1);
-	ob_standing_fini(&st);
+	assert_counted(f, OB_DEFAULT_COHORT, 1, 1);
 	ob_application_fini(&a);
-}
-
-static void two_seat_webinar(ob_cohort *c)
-{
-	c->webinar_seats = 2;
 }
 
 /* A replayed approval grants nothing twice: same version, and the webinar seat stays free. */
 static void test_idempotent_review(void **state)
 {
 	fx *f = *state;
-	make_cohort(f, "idem", 100, two_seat_webinar);
+	make_cohort(f, "idem", 100, &(const cohort_tweak){.webinar_seats = 2});
 	renderer r = {0};
 	ob_application a, b, c;
 	make_in_state(f, 90, "idem", OB_STATE_UNDER_REVIEW, &a);
 	ob_idempotency idem = idem_for("key-approve-90", "approve 90", &r);
 	for (int round = 0; round < 3; round++) {
 		if (round == 2) {
-			fx_close(f);
+			ob_test_domain_close(f);
 			fx_open(f);
 		}
 		ob_outcome o;
@@ -1313,7 +1255,7 @@ static void test_standing_matches_recount(void **state)
 	assert_int_equal(st.applications, 24);
 	assert_int_equal(counter(&st, "day:2020-11-21"), 8); /* 23:30 UTC is 00:30 in Paris */
 	assert_int_equal(counter(&st, "day:2020-11-20"), 0);
-	assert_int_equal(counter(&st, "region:unknown"), 3); /* 98000 Monaco */
+	assert_int_equal(counter(&st, "region:unknown"), 3); /* 97133 Saint-Barthelemy */
 
 	ob_app_filter flt = {.cohort_id = "mix"};
 	ob_application *list = NULL;
@@ -1383,8 +1325,7 @@ static void test_standing_matches_recount(void **state)
 		assert_int_equal(list[i].waitlist_position, i + 1);
 	free(list);
 	ob_standing_fini(&st);
-	for (int i = 0; i < 24; i++)
-		ob_application_fini(&apps[i]);
+	ob_test_applications_fini(apps, 24);
 }
 
 /* ---- concurrency --------------------------------------------------------------------------- */
@@ -1447,29 +1388,38 @@ static void *race_submits(void *arg)
 	return NULL;
 }
 
+/* Runs RACERS threads of race_submits together (a barrier lets them go at once), racer i from
+ * company first + i * stride and with idem, and waits for them all. */
+static void race(fx *f, racer rs[RACERS], uint32_t first, uint32_t stride,
+                 const ob_idempotency *idem)
+{
+	pthread_barrier_t go;
+	pthread_barrier_init(&go, NULL, RACERS);
+	pthread_t th[RACERS];
+	for (int i = 0; i < RACERS; i++) {
+		rs[i] = (racer){
+		        .f = f, .first = first + (uint32_t)i * stride, .idem = idem, .go = &go};
+		assert_int_equal(pthread_create(&th[i], NULL, race_submits, &rs[i]), 0);
+	}
+	for (int i = 0; i < RACERS; i++)
+		pthread_join(th[i], NULL);
+	pthread_barrier_destroy(&go);
+}
+
 /* 8 threads, each SIREN sent twice: one application each, 50 seats, the line in order. */
 static void test_concurrent_submits_share_seats(void **state)
 {
 	fx *f = *state;
 	make_cohort(f, "race", RACE_CAPACITY, NULL);
-	pthread_barrier_t go;
-	pthread_barrier_init(&go, NULL, RACERS);
 	static racer rs[RACERS];
-	pthread_t th[RACERS];
-	for (int i = 0; i < RACERS; i++) {
-		memset(&rs[i], 0, sizeof(rs[i]));
-		rs[i] = (racer){.f = f, .first = (uint32_t)i * RACE_STRIDE, .go = &go};
-		assert_int_equal(pthread_create(&th[i], NULL, race_submits, &rs[i]), 0);
-	}
+	race(f, rs, 0, RACE_STRIDE, NULL);
 	unsigned ok = 0, exists = 0;
 	for (int i = 0; i < RACERS; i++) {
-		pthread_join(th[i], NULL);
 		assert_int_equal(rs[i].other, 0);
 		assert_false(rs[i].bad_message);
 		ok += rs[i].ok;
 		exists += rs[i].exists;
 	}
-	pthread_barrier_destroy(&go);
 	const unsigned distinct = (RACERS - 1) * RACE_STRIDE + RACE_EACH;
 	assert_int_equal(ok, distinct);
 	assert_int_equal(exists, RACERS * RACE_EACH - distinct);
@@ -1510,18 +1460,8 @@ static void test_concurrent_same_key_creates_one(void **state)
 	fx *f = *state;
 	renderer rd = {0};
 	ob_idempotency idem = idem_for("key-race", "submit 900", &rd);
-	pthread_barrier_t go;
-	pthread_barrier_init(&go, NULL, RACERS);
 	static racer rs[RACERS];
-	pthread_t th[RACERS];
-	for (int i = 0; i < RACERS; i++) {
-		memset(&rs[i], 0, sizeof(rs[i]));
-		rs[i] = (racer){.f = f, .first = 900, .idem = &idem, .go = &go};
-		assert_int_equal(pthread_create(&th[i], NULL, race_submits, &rs[i]), 0);
-	}
-	for (int i = 0; i < RACERS; i++)
-		pthread_join(th[i], NULL);
-	pthread_barrier_destroy(&go);
+	race(f, rs, 900, 0, &idem);
 	int created = -1;
 	for (int i = 0; i < RACERS; i++) {
 		assert_int_equal(rs[i].ok, 1);
@@ -1557,6 +1497,20 @@ static void assert_history_utf8(const ob_application *a, const char *what)
 	}
 }
 
+/* The call that answered err and o made a, whose history is valid UTF-8 and ends in a change
+ * with reason and note; o is ready for the next call. */
+static void assert_changed(ob_err err, ob_outcome *o, const ob_application *a, const char *reason,
+                           const char *note)
+{
+	if (err != OB_OK)
+		fail_msg("%s: %s: %s", reason, ob_strerror(err), o->message);
+	ob_outcome_fini(o);
+	ob_outcome_init(o);
+	assert_history_utf8(a, reason);
+	assert_string_equal(last_change(a)->reason, reason);
+	assert_string_equal(last_change(a)->note, note);
+}
+
 /* A review note and a withdrawal reason of OB_REASON_MAX bytes of two-byte characters: the
  * history keeps them whole beside the action's name, valid UTF-8, as returned and as read back
  * (strict protobuf runtimes refuse a string with half a character). */
@@ -1564,32 +1518,18 @@ static void test_long_multibyte_text_stays_utf8(void **state)
 {
 	fx *f = *state;
 	char text[OB_REASON_MAX + 1];
-	for (size_t i = 0; i < OB_REASON_MAX / 2; i++)
-		memcpy(text + 2 * i, "\xC3\xA9", 2); /* e-acute */
-	text[OB_REASON_MAX] = '\0';
+	ob_test_fill_e_acute(text, sizeof(text), "");
 
-	ob_application a, b;
+	ob_application a, b, c;
 	submit_ok(f, 31, NULL, &a);
 	ob_outcome o;
 	ob_outcome_init(&o);
 	ob_err err = ob_domain_review(f->d, TD_AS("reviewer"), a.id, OB_ACTION_START, a.version,
 	                              OB_REJECTION_NONE, text, NULL, &b, &o);
-	if (err != OB_OK)
-		fail_msg("review: %s: %s", ob_strerror(err), o.message);
-	ob_outcome_fini(&o);
-	assert_history_utf8(&b, "after the review");
-	assert_string_equal(last_change(&b)->reason, "start");
-	assert_string_equal(last_change(&b)->note, text);
-
-	ob_application c;
-	ob_outcome_init(&o);
+	assert_changed(err, &o, &b, "start", text);
 	err = ob_domain_withdraw(f->d, TD_AS("seller"), b.id, b.version, text, NULL, &c, &o);
-	if (err != OB_OK)
-		fail_msg("withdraw: %s: %s", ob_strerror(err), o.message);
+	assert_changed(err, &o, &c, "withdrawn", text);
 	ob_outcome_fini(&o);
-	assert_history_utf8(&c, "after the withdrawal");
-	assert_string_equal(last_change(&c)->reason, "withdrawn");
-	assert_string_equal(last_change(&c)->note, text);
 
 	refresh(f, &c);
 	assert_int_equal(c.n_history, 3);
@@ -1715,8 +1655,6 @@ static void test_caller_sees_only_own(void **state)
 
 int main(void)
 {
-	if (sodium_init() < 0)
-		return 1;
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test(test_transition_table_exhaustive),
