@@ -10,6 +10,7 @@
  *   cohort.c       cohorts, their standing, seats and waitlist, counters
  *   benefits.c     what an approval grants and a withdrawal takes back
  *   privacy.c      erasure, export, key rotation, the audit trail
+ *   backup.c       backups: where one may be written, one at a time
  *   idempotency.c  the keys that make a retried write answer as the first
  *   validate.c     what a submission must be (pure: no store, no clock)
  *
@@ -35,6 +36,7 @@ struct ob_domain {
 	_Atomic int health;
 	_Atomic int64_t health_at_us;
 	pthread_mutex_t health_mu;
+	atomic_bool backup_running; /* ob_domain_backup: one at a time */
 };
 
 /* ---- outcomes (validate.c, domain.c) ------------------------------------ */

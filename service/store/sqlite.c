@@ -615,4 +615,5 @@ static const ob_store_ops sqlite_ops = {
         .ping = sq_ping,
         .stats = sq_stats,
         .email_index = sq_email_index,
+        .backup = sq_backup,
 };
