@@ -192,5 +192,4 @@ OB_NODISCARD ob_err ob_listener_start(ob_server *s, ob_listener *l, const char *
 void ob_listener_close(ob_listener *l);
 void ob_listener_fini(ob_listener *l);
 
-
 #endif
