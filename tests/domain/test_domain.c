@@ -377,6 +377,8 @@ static const struct {
 	ob_action action;
 	ob_state to;
 } lifecycle[] = {
+        /* Issue 10: an ineligible or fraudulent waitlisted company is rejected in line. */
+        {OB_STATE_WAITLISTED, OB_ACTION_REJECT, OB_STATE_REJECTED},
         {OB_STATE_SUBMITTED, OB_ACTION_START, OB_STATE_UNDER_REVIEW},
         {OB_STATE_SUBMITTED, OB_ACTION_REJECT, OB_STATE_REJECTED},
         {OB_STATE_UNDER_REVIEW, OB_ACTION_REQUEST_INFO, OB_STATE_NEEDS_INFO},
@@ -639,6 +641,10 @@ static void test_all_violations_at_once(void **state)
 	        .siren = "732829321", /* Luhn fails */
 	        .legal_name = "",     /* required */
 	        .naf = "4791B",       /* no dot */
+	        .legal_form = OB_LEGAL_EI,
+	        .has_employees = true,
+	        .has_turnover = true,
+	        .has_balance = true,
 	        .employees = 3,
 	        .turnover_eur = -5, /* negative */
 	        .street = "1 rue de Rivoli",
@@ -898,12 +904,28 @@ static void test_stale_version(void **state)
 
 /* ---- benefits ------------------------------------------------------------------------------ */
 
-static void late_waiver(ob_cohort *c)
+/* A cohort of the spring 2021 lockdown, whose waiver runs to the end of 2021. */
+static void spring_2021(ob_cohort *c)
 {
+	snprintf(c->lockdown_start, sizeof(c->lockdown_start), "2021-04-03");
+	snprintf(c->lockdown_end, sizeof(c->lockdown_end), "2021-06-30");
 	snprintf(c->fee_waiver_until, sizeof(c->fee_waiver_until), "2021-12-31");
+	c->milestone_date[0] = '\0';
 }
 
-/* Winter approval: 4 months (15600 cents), 20000 ad cents, webinar next day 09:00 UTC. */
+/* Submissions from October 2020 to April 2021, sessions every day and a lead time of a
+ * minute: for the tests of the clock changes, which fall on Sundays. */
+static void across_dst(ob_cohort *c)
+{
+	snprintf(c->lockdown_start, sizeof(c->lockdown_start), "2020-10-01");
+	snprintf(c->lockdown_end, sizeof(c->lockdown_end), "2021-04-30");
+	snprintf(c->fee_waiver_until, sizeof(c->fee_waiver_until), "2021-12-31");
+	c->webinar_weekends = c->webinar_holidays = true;
+	c->webinar_lead_minutes = 1;
+}
+
+/* Winter approval on Friday 20 November: 4 months (15600 cents), 20000 ad cents, and the
+ * webinar on the next business day, Monday 23, 10:00 in Paris (09:00 UTC). */
 static void test_benefits_winter(void **state)
 {
 	fx *f = *state;
@@ -918,13 +940,13 @@ static void test_benefits_winter(void **state)
 	assert_int_equal(b->fee_waived_cents, 15600);
 	assert_int_equal(b->ad_credit_cents, 20000);
 	assert_int_equal(b->ad_credit_used_cents, 0);
-	assert_time(b->webinar_at_ms, "2020-11-21T09:00:00.000Z");
+	assert_time(b->webinar_at_ms, "2020-11-23T09:00:00.000Z");
 	assert_int_equal(b->advisor, 1);
 	assert_int_equal(last_change(&a)->to, OB_STATE_APPROVED);
 	/* Stored, not only returned. */
 	refresh(f, &a);
 	assert_int_equal(a.benefits.fee_waived_cents, 15600);
-	assert_time(a.benefits.webinar_at_ms, "2020-11-21T09:00:00.000Z");
+	assert_time(a.benefits.webinar_at_ms, "2020-11-23T09:00:00.000Z");
 	assert_int_equal(a.benefits.advisor, 1);
 	/* Onboarding keeps them as they are. */
 	review_ok(f, &a, OB_ACTION_ONBOARD);
@@ -938,7 +960,7 @@ static void test_benefits_winter(void **state)
 static void test_benefits_summer(void **state)
 {
 	fx *f = *state;
-	make_cohort(f, "2021-06", 800, late_waiver);
+	make_cohort(f, "2021-06", 800, spring_2021);
 	ob_clock_set_now_ms(at("2021-06-10T12:00:00Z"));
 	ob_application a;
 	approve_new(f, 60, "2021-06", &a);
@@ -949,17 +971,18 @@ static void test_benefits_summer(void **state)
 	assert_time(a.benefits.webinar_at_ms, "2021-06-11T08:00:00.000Z");
 	ob_application_fini(&a);
 
-	ob_clock_set_now_ms(at("2021-06-10T07:00:00Z")); /* 09:00 in Paris */
+	/* 07:30 in Paris: today's session is more than the lead time (2 hours) away. */
+	ob_clock_set_now_ms(at("2021-06-10T05:30:00Z"));
 	approve_new(f, 61, "2021-06", &a);
 	assert_time(a.benefits.webinar_at_ms, "2021-06-10T08:00:00.000Z");
 	ob_application_fini(&a);
 }
 
-/* Around both clock changes the webinar stays at 10:00 Paris; after the waiver, 0 months. */
+/* Around both clock changes the webinar stays at 10:00 Paris. */
 static void test_benefits_across_dst(void **state)
 {
 	fx *f = *state;
-	make_cohort(f, "late", 800, late_waiver);
+	make_cohort(f, "late", 800, across_dst);
 	ob_application a;
 
 	ob_clock_set_now_ms(at("2021-03-27T12:00:00Z")); /* Saturday, still CET */
@@ -973,33 +996,26 @@ static void test_benefits_across_dst(void **state)
 	assert_time(a.benefits.webinar_at_ms, "2021-03-29T08:00:00.000Z");
 	ob_application_fini(&a);
 
-	ob_clock_set_now_ms(at("2021-03-27T12:00:00Z"));
-	approve_new(f, 72, NULL, &a); /* the default cohort's waiver ended on 2021-03-15 */
-	assert_string_equal(a.benefits.fee_waiver_from, "2021-03-27");
-	assert_int_equal(a.benefits.fee_waiver_months, 0);
-	assert_int_equal(a.benefits.fee_waived_cents, 0);
-	assert_int_equal(a.benefits.ad_credit_cents, 20000);
-	ob_application_fini(&a);
-
 	ob_clock_set_now_ms(at("2020-10-24T07:00:00Z")); /* 09:00 CEST */
-	approve_new(f, 73, NULL, &a);
+	approve_new(f, 73, "late", &a);
 	assert_time(a.benefits.webinar_at_ms, "2020-10-24T08:00:00.000Z");
-	assert_int_equal(a.benefits.fee_waiver_months, 5); /* Oct 24 .. Feb 24 */
-	assert_int_equal(a.benefits.fee_waived_cents, 19500);
+	assert_int_equal(a.benefits.fee_waiver_months, 15); /* Oct 24 2020 .. Dec 24 2021 */
+	assert_int_equal(a.benefits.fee_waived_cents, 15 * 3900);
 	ob_application_fini(&a);
 
 	ob_clock_set_now_ms(at("2020-10-24T12:00:00Z"));
-	approve_new(f, 74, NULL, &a);
+	approve_new(f, 74, "late", &a);
 	assert_time(a.benefits.webinar_at_ms, "2020-10-25T09:00:00.000Z");
 	ob_application_fini(&a);
 
 	ob_clock_set_now_ms(at("2020-10-25T08:30:00Z")); /* 09:30 CET, after the change */
-	approve_new(f, 75, NULL, &a);
+	approve_new(f, 75, "late", &a);
 	assert_time(a.benefits.webinar_at_ms, "2020-10-25T09:00:00.000Z");
 	ob_application_fini(&a);
 }
 
-/* 100 seats per session: the 101st approval of a day goes a day later; advisors 1, 2, 3... */
+/* 100 seats per session: the 101st approval of a day goes a business day later (Monday 23,
+ * then Tuesday 24); advisors 1, 2, 3... */
 static void test_webinar_session_fills(void **state)
 {
 	fx *f = *state;
@@ -1007,7 +1023,7 @@ static void test_webinar_session_fills(void **state)
 		ob_application a;
 		approve_new(f, 1000 + i, NULL, &a);
 		assert_time(a.benefits.webinar_at_ms,
-		            i < 100 ? "2020-11-21T09:00:00.000Z" : "2020-11-22T09:00:00.000Z");
+		            i < 100 ? "2020-11-23T09:00:00.000Z" : "2020-11-24T09:00:00.000Z");
 		assert_int_equal(a.benefits.advisor, i + 1);
 		ob_application_fini(&a);
 	}
@@ -1051,7 +1067,7 @@ static void test_withdraw_after_approval_revokes_unused(void **state)
 	make_cohort(f, "rev", 100, tight_benefits);
 	ob_application a, b, c;
 	approve_new(f, 300, "rev", &a);
-	assert_time(a.benefits.webinar_at_ms, "2020-11-21T09:00:00.000Z");
+	assert_time(a.benefits.webinar_at_ms, "2020-11-23T09:00:00.000Z");
 	assert_int_equal(a.benefits.advisor, 1);
 
 	ob_clock_set_now_ms(at("2020-11-20T15:00:00Z"));
@@ -1073,12 +1089,12 @@ static void test_withdraw_after_approval_revokes_unused(void **state)
 	assert_int_equal(a.benefits.webinar_at_ms, 0);
 	assert_int_equal(a.benefits.ad_credit_cents, 0);
 
-	/* The one seat of tomorrow's session and advisor 1 are free again. */
+	/* The one seat of Monday's session and advisor 1 are free again. */
 	approve_new(f, 301, "rev", &b);
-	assert_time(b.benefits.webinar_at_ms, "2020-11-21T09:00:00.000Z");
+	assert_time(b.benefits.webinar_at_ms, "2020-11-23T09:00:00.000Z");
 	assert_int_equal(b.benefits.advisor, 1);
 	approve_new(f, 302, "rev", &c);
-	assert_time(c.benefits.webinar_at_ms, "2020-11-22T09:00:00.000Z");
+	assert_time(c.benefits.webinar_at_ms, "2020-11-24T09:00:00.000Z");
 	assert_int_equal(c.benefits.advisor, 2);
 	ob_application_fini(&a);
 	ob_application_fini(&b);
@@ -1092,15 +1108,16 @@ static void test_withdraw_after_webinar_keeps_it(void **state)
 	make_cohort(f, "rev", 100, tight_benefits);
 	ob_application a, b;
 	make_in_state(f, 310, "rev", OB_STATE_ONBOARDED, &a);
+	make_in_state(f, 311, "rev", OB_STATE_UNDER_REVIEW, &b); /* while submissions are open */
 	ob_clock_set_now_ms(at("2020-12-23T12:00:00Z"));
 	withdraw_ok(f, &a);
 	assert_true(a.benefits.revoked);
-	assert_time(a.benefits.webinar_at_ms, "2020-11-21T09:00:00.000Z");
+	assert_time(a.benefits.webinar_at_ms, "2020-11-23T09:00:00.000Z");
 	assert_string_equal(a.benefits.fee_waiver_until, "2020-12-23");
 	assert_int_equal(a.benefits.fee_waiver_months, 2); /* Nov 20, Dec 20 */
 	assert_int_equal(a.benefits.fee_waived_cents, 7800);
 	assert_int_equal(a.benefits.ad_credit_cents, a.benefits.ad_credit_used_cents);
-	approve_new(f, 311, "rev", &b);
+	review_ok(f, &b, OB_ACTION_APPROVE);
 	assert_int_equal(b.benefits.advisor, 1);
 	ob_application_fini(&a);
 	ob_application_fini(&b);
@@ -1244,12 +1261,12 @@ static void test_idempotent_review(void **state)
 	refresh(f, &a);
 	assert_int_equal(a.version, 3);
 	assert_int_equal(a.n_history, 3);
-	assert_time(a.benefits.webinar_at_ms, "2020-11-21T09:00:00.000Z");
+	assert_time(a.benefits.webinar_at_ms, "2020-11-23T09:00:00.000Z");
 	approve_new(f, 91, "idem", &b); /* the session's second seat */
-	assert_time(b.benefits.webinar_at_ms, "2020-11-21T09:00:00.000Z");
+	assert_time(b.benefits.webinar_at_ms, "2020-11-23T09:00:00.000Z");
 	assert_int_equal(b.benefits.advisor, 2);
 	approve_new(f, 92, "idem", &c);
-	assert_time(c.benefits.webinar_at_ms, "2020-11-22T09:00:00.000Z");
+	assert_time(c.benefits.webinar_at_ms, "2020-11-24T09:00:00.000Z");
 	ob_application_fini(&a);
 	ob_application_fini(&b);
 	ob_application_fini(&c);
@@ -1275,7 +1292,10 @@ static void tally_add(tally *t, size_t *n, size_t max, const char *key)
 	(*n)++;
 }
 
-/* The standing's counters equal a recount of the cohort's applications via ob_domain_list. */
+/* The standing's counters equal a recount of the cohort's applications via ob_domain_list:
+ * every application ever submitted by state and by day; the live ones (not rejected nor
+ * withdrawn) by size, region and channel, and their exporters; the onboarded ones, their
+ * exporters, and those live before the milestone (4 December 2020, Paris). */
 static void test_standing_matches_recount(void **state)
 {
 	fx *f = *state;
@@ -1313,7 +1333,8 @@ static void test_standing_matches_recount(void **state)
 	assert_int_equal(st.applications, 24);
 	assert_int_equal(counter(&st, "day:2020-11-21"), 8); /* 23:30 UTC is 00:30 in Paris */
 	assert_int_equal(counter(&st, "day:2020-11-20"), 0);
-	assert_int_equal(counter(&st, "region:unknown"), 3); /* 98000 Monaco */
+	/* 98000 Monaco: 407, 415 and 423, but 415 was withdrawn. */
+	assert_int_equal(counter(&st, "region:unknown"), 2);
 
 	ob_app_filter flt = {.cohort_id = "mix"};
 	ob_application *list = NULL;
@@ -1328,8 +1349,10 @@ static void test_standing_matches_recount(void **state)
 		assert_string_equal(a->id, apps[i].id);
 		assert_string_equal(a->cohort_id, "mix");
 		tally_add(t, &nt, 64, "apps");
-		if (a->exports)
-			tally_add(t, &nt, 64, "exporters");
+		char day[OB_DATE_STR_SIZE];
+		ob_date_format(ob_paris_date(a->submitted_at_ms / 1000), day);
+		snprintf(key, sizeof(key), "day:%s", day);
+		tally_add(t, &nt, 64, key);
 		if (ob_state_holds_seat(a->state))
 			tally_add(t, &nt, 64, "seats");
 		if (a->state == OB_STATE_WAITLISTED) {
@@ -1338,6 +1361,11 @@ static void test_standing_matches_recount(void **state)
 		}
 		snprintf(key, sizeof(key), "state:%s", ob_state_name(a->state));
 		tally_add(t, &nt, 64, key);
+		if (a->state == OB_STATE_REJECTED || a->state == OB_STATE_WITHDRAWN)
+			continue;
+		tally_add(t, &nt, 64, "live");
+		if (a->exports)
+			tally_add(t, &nt, 64, "exporters");
 		snprintf(key, sizeof(key), "size:%s", ob_size_category_name(a->size));
 		tally_add(t, &nt, 64, key);
 		snprintf(key, sizeof(key), "region:%s",
@@ -1346,10 +1374,13 @@ static void test_standing_matches_recount(void **state)
 		tally_add(t, &nt, 64, key);
 		snprintf(key, sizeof(key), "channel:%s", ob_channel_name(a->channel));
 		tally_add(t, &nt, 64, key);
-		char day[OB_DATE_STR_SIZE];
-		ob_date_format(ob_paris_date(a->submitted_at_ms / 1000), day);
-		snprintf(key, sizeof(key), "day:%s", day);
-		tally_add(t, &nt, 64, key);
+		if (a->state != OB_STATE_ONBOARDED)
+			continue;
+		tally_add(t, &nt, 64, "onboarded");
+		if (a->exports)
+			tally_add(t, &nt, 64, "onboarded_exporters");
+		if (a->onboarded_at_ms < at("2020-12-03T23:00:00Z"))
+			tally_add(t, &nt, 64, "live_before_milestone");
 	}
 	free(list);
 	for (size_t i = 0; i < nt; i++)
@@ -1372,6 +1403,9 @@ static void test_standing_matches_recount(void **state)
 			         st.counters[i].key, (long long)st.counters[i].count);
 	}
 	assert_int_equal(st.exporters, (uint32_t)counter(&st, "exporters"));
+	assert_int_equal(st.live, 24 - 4); /* one rejected, three withdrawn */
+	assert_int_equal(st.onboarded, 1);
+	assert_int_equal(st.live_before_milestone, 1);
 	ob_standing_fini(&st);
 
 	/* A filter by state agrees with the state counter. */

@@ -35,6 +35,7 @@
 #include "domain/calendar.h"
 #include "domain/domain.h"
 #include "store/sqlite.h"
+#include "schema.h"
 #include "testdata.h"
 #include "testutil.h"
 
@@ -1416,6 +1417,7 @@ static void test_schema_1_notes_sealed_on_open(void **state)
 	}
 	sqlite3_finalize(s);
 	sqlite3_close(db);
+	raw_exec(f, OB_TEST_SCHEMA_3_TO_2);
 	raw_exec(f, "UPDATE history SET reason = reason || ': [erased]' WHERE typeof(note) = "
 	            "'blob' AND length(note) = 0;"
 	            "ALTER TABLE history DROP COLUMN note; PRAGMA user_version = 1; VACUUM;");
@@ -1434,7 +1436,7 @@ static void test_schema_1_notes_sealed_on_open(void **state)
 	assert_non_null(strstr(log, "applied schema migration 2"));
 	assert_null(strstr(log, "called"));
 	free(log);
-	assert_int_equal(raw_int(f, "PRAGMA user_version", 0), 2);
+	assert_int_equal(raw_int(f, "PRAGMA user_version", 0), 3);
 
 	ob_application got;
 	assert_int_equal(get(f, a.id, &got, NULL), OB_OK);
