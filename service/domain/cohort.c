@@ -211,8 +211,8 @@ static void check_dates(const ob_cohort *c, ob_outcome *o)
 		                 "must not be before the lockdown (%s to %s)", c->lockdown_start,
 		                 c->lockdown_end);
 	check_date(o, "cohort.milestone_date", c->milestone_date, both, &milestone);
-	if (!both || !have_until)
-		return; /* the windows derive from them */
+	if (!both || !have_until || ob_date_cmp(end, start) < 0 || ob_date_cmp(until, end) < 0)
+		return; /* the windows derive from them: their violations would say it again */
 	if (c->window_opens_ms >= c->window_closes_ms)
 		ob_violation_add(o, "cohort.window_closes", "must be after window_opens");
 	if (c->approval_opens_ms >= c->approval_closes_ms)

@@ -1747,6 +1747,659 @@ static void test_caller_sees_only_own(void **state)
 	ob_outcome_fini(&o);
 }
 
+/* ---- issue 10: programme rules, second pass ------------------------------------------------ */
+
+/* A submission s as it is (not a td_company's defaults); out zeroed first. */
+static ob_err submit_as_is(fx *f, const ob_submission *s, ob_application *out, char *msg)
+{
+	ob_outcome o;
+	ob_outcome_init(&o);
+	memset(out, 0, sizeof(*out));
+	ob_err err = ob_domain_submit(f->d, TD_AS("test"), s, NULL, out, &o);
+	if (msg != NULL)
+		snprintf(msg, 256, "%s", o.message);
+	ob_outcome_fini(&o);
+	return err;
+}
+
+static void submit_ok_as_is(fx *f, const ob_submission *s, ob_application *out)
+{
+	char msg[256];
+	ob_err err = submit_as_is(f, s, out, msg);
+	if (err != OB_OK)
+		fail_msg("submit %s: %s: %s", s->siren, ob_strerror(err), msg);
+}
+
+/* A reviewer, seen by the domain as the authorizer sets it. */
+#define TD_REVIEWER (&(const ob_caller){.principal = "k-rev", .role = OB_CALLER_REVIEWER})
+
+/* A company rejected, then withdrawn, applies again: each time a new application while none
+ * is live, ALREADY_EXISTS naming the live one otherwise; every application and its history
+ * stays, and a lookup by SIREN finds the live one, else the latest. */
+static void test_reapply_after_reject_or_withdraw(void **state)
+{
+	fx *f = *state;
+	ob_application first, second, third, dup;
+	char msg[256];
+	submit_ok(f, 500, NULL, &first);
+	review_ok(f, &first, OB_ACTION_REJECT);
+	submit_ok(f, 500, NULL, &second);
+	assert_string_not_equal(second.id, first.id);
+	assert_int_equal(second.state, OB_STATE_SUBMITTED);
+	assert_int_equal(submit(f, 500, NULL, &dup, msg), OB_EEXIST);
+	assert_non_null(strstr(msg, second.id)); /* the live one */
+	ob_application_fini(&dup);
+
+	ob_application by_siren;
+	td_company c;
+	td_company_make(&c, 500);
+	ob_outcome o;
+	ob_outcome_init(&o);
+	assert_int_equal(ob_domain_get(f->d, TD_ALL, NULL, NULL, c.siren, &by_siren, &o), OB_OK);
+	assert_string_equal(by_siren.id, second.id);
+	ob_application_fini(&by_siren);
+
+	withdraw_ok(f, &second);
+	assert_int_equal(ob_domain_get(f->d, TD_ALL, NULL, NULL, c.siren, &by_siren, &o), OB_OK);
+	assert_string_equal(by_siren.id, second.id); /* none live: the latest */
+	ob_application_fini(&by_siren);
+	ob_outcome_fini(&o);
+	submit_ok(f, 500, NULL, &third);
+
+	/* The history of each stays, as it was. */
+	refresh(f, &first);
+	assert_int_equal(first.state, OB_STATE_REJECTED);
+	assert_int_equal(first.n_history, 2);
+	refresh(f, &second);
+	assert_int_equal(second.state, OB_STATE_WITHDRAWN);
+	assert_int_equal(second.n_history, 2);
+	assert_int_equal(third.n_history, 1);
+
+	ob_standing st;
+	standing(f, OB_DEFAULT_COHORT, &st);
+	assert_int_equal(st.applications, 3);
+	assert_int_equal(st.live, 1);
+	assert_int_equal(st.seats_held, 1);
+	ob_standing_fini(&st);
+	ob_application_fini(&first);
+	ob_application_fini(&second);
+	ob_application_fini(&third);
+}
+
+/* A waitlisted application is rejected in line: it takes no seat, leaves the line, and the
+ * next in line moves up; the seat holder is untouched, and the next free seat goes to the
+ * next one still waiting. */
+static void test_reject_waitlisted(void **state)
+{
+	fx *f = *state;
+	make_cohort(f, "one", 1, NULL);
+	ob_application holder, b, c, d;
+	submit_ok(f, 510, "one", &holder);
+	submit_ok(f, 511, "one", &b);
+	submit_ok(f, 512, "one", &c);
+	submit_ok(f, 513, "one", &d);
+	assert_int_equal(b.waitlist_position, 1);
+	assert_int_equal(c.waitlist_position, 2);
+
+	ob_application got;
+	ob_outcome o;
+	ob_outcome_init(&o);
+	assert_int_equal(ob_domain_review(f->d, TD_REVIEWER, b.id, OB_ACTION_REJECT, b.version,
+	                                  OB_REJECTION_FRAUD_SUSPECTED, "forged extract", NULL,
+	                                  &got, &o),
+	                 OB_OK);
+	ob_outcome_fini(&o);
+	assert_int_equal(got.state, OB_STATE_REJECTED);
+	assert_int_equal(got.rejection, OB_REJECTION_FRAUD_SUSPECTED);
+	assert_int_equal(got.waitlist_position, 0);
+	assert_int_equal(last_change(&got)->from, OB_STATE_WAITLISTED);
+	assert_string_equal(last_change(&got)->note, "forged extract");
+	ob_application_fini(&got);
+
+	refresh(f, &c);
+	refresh(f, &d);
+	assert_int_equal(c.waitlist_position, 1);
+	assert_int_equal(d.waitlist_position, 2);
+	refresh(f, &holder);
+	assert_int_equal(holder.state, OB_STATE_SUBMITTED);
+	ob_standing st;
+	standing(f, "one", &st);
+	assert_int_equal(st.seats_held, 1);
+	assert_int_equal(st.waitlist, 2);
+	ob_standing_fini(&st);
+
+	/* A reviewer removes d from the line on the company's request. */
+	ob_outcome_init(&o);
+	assert_int_equal(ob_domain_withdraw(f->d, TD_REVIEWER, d.id, 0, "called us: closing down",
+	                                    NULL, &got, &o),
+	                 OB_OK);
+	ob_outcome_fini(&o);
+	assert_int_equal(got.state, OB_STATE_WITHDRAWN);
+	assert_string_equal(last_change(&got)->reason, "withdrawn on the company's request");
+	assert_string_equal(last_change(&got)->actor, "k-rev");
+	ob_application_fini(&got);
+
+	withdraw_ok(f, &holder); /* the seat goes to c, the one left waiting */
+	refresh(f, &c);
+	assert_int_equal(c.state, OB_STATE_SUBMITTED);
+	ob_application_fini(&holder);
+	ob_application_fini(&b);
+	ob_application_fini(&c);
+	ob_application_fini(&d);
+}
+
+/* Staff withdraw only with a reason; the applicant may give none. */
+static void test_staff_withdrawal_needs_reason(void **state)
+{
+	fx *f = *state;
+	ob_application a, got;
+	submit_ok(f, 520, NULL, &a);
+	const char *blanks[] = {NULL, "", "  \t"};
+	const ob_caller admin = {.principal = "k-adm", .role = OB_CALLER_ADMIN};
+	const ob_caller *staff[] = {TD_REVIEWER, &admin};
+	for (size_t w = 0; w < 2; w++)
+		for (size_t i = 0; i < 3; i++) {
+			ob_outcome o;
+			ob_outcome_init(&o);
+			memset(&got, 0, sizeof(got));
+			assert_int_equal(ob_domain_withdraw(f->d, staff[w], a.id, 0, blanks[i],
+			                                    NULL, &got, &o),
+			                 OB_EINVAL);
+			assert_int_equal(o.n_violations, 1);
+			assert_string_equal(o.violations[0].field, "reason");
+			ob_outcome_fini(&o);
+		}
+	refresh(f, &a);
+	assert_int_equal(a.state, OB_STATE_SUBMITTED);
+	ob_outcome o;
+	ob_outcome_init(&o);
+	assert_int_equal(
+	        ob_domain_withdraw(f->d, TD_APPLICANT("k-other"), a.id, 0, NULL, NULL, &got, &o),
+	        OB_ENOTFOUND); /* not this applicant's */
+	assert_int_equal(ob_domain_withdraw(f->d, TD_ALL, a.id, 0, NULL, NULL, &got, &o), OB_OK);
+	assert_string_equal(last_change(&got)->reason, "withdrawn");
+	ob_outcome_fini(&o);
+	ob_application_fini(&got);
+	ob_application_fini(&a);
+}
+
+/* The figures must be given (0 is a figure), as the legal form says; the size derives from
+ * them. */
+static void test_figures_and_legal_form(void **state)
+{
+	fx *f = *state;
+	td_company c;
+	ob_submission s;
+	ob_application a;
+	ob_outcome o;
+
+	/* Nothing but the figures' values: none given, no legal form. */
+	td_company_make(&c, 530);
+	td_submission(&s, &c, NULL);
+	s.legal_form = 0;
+	s.has_employees = s.has_turnover = s.has_balance = false;
+	s.employees = 0, s.turnover_eur = 0, s.balance_eur = 0;
+	ob_outcome_init(&o);
+	memset(&a, 0, sizeof(a));
+	assert_int_equal(ob_domain_submit(f->d, TD_ALL, &s, NULL, &a, &o), OB_EINVAL);
+	const char *want[] = {"company.legal_form", "company.employees", "company.turnover_eur",
+	                      "company.balance_sheet_eur"};
+	assert_int_equal(o.n_violations, 4);
+	for (size_t i = 0; i < 4; i++)
+		assert_string_equal(o.violations[i].field, want[i]);
+	ob_outcome_fini(&o);
+
+	/* An EI without a balance sheet; a SARL without a VAT number. */
+	char msg[256];
+	s.legal_form = OB_LEGAL_EI;
+	s.has_employees = s.has_turnover = true;
+	assert_int_equal(submit_as_is(f, &s, &a, msg), OB_EINVAL);
+	s.has_balance = true;
+	s.legal_form = OB_LEGAL_SARL;
+	s.vat = "";
+	ob_outcome_init(&o);
+	assert_int_equal(ob_domain_submit(f->d, TD_ALL, &s, NULL, &a, &o), OB_EINVAL);
+	assert_int_equal(o.n_violations, 1);
+	assert_string_equal(o.violations[0].field, "company.vat_number");
+	ob_outcome_fini(&o);
+
+	/* 0, 0 and 0 given by an EI is a TPE, as the decree says. */
+	s.legal_form = OB_LEGAL_EI;
+	submit_ok_as_is(f, &s, &a);
+	assert_int_equal(a.size, OB_SIZE_TPE);
+	assert_int_equal(a.company.legal_form, OB_LEGAL_EI);
+	assert_true(a.company.has_balance);
+	ob_application_fini(&a);
+
+	/* A micro-entrepreneur without a balance sheet: the turnover alone decides. */
+	td_company_make(&c, 531);
+	td_submission(&s, &c, NULL);
+	s.legal_form = OB_LEGAL_MICRO;
+	s.vat = "";
+	s.has_balance = false;
+	s.balance_eur = 0;
+	s.employees = 2, s.turnover_eur = 2000000; /* <= 2 MEUR: TPE */
+	submit_ok_as_is(f, &s, &a);
+	assert_int_equal(a.size, OB_SIZE_TPE);
+	assert_false(a.company.has_balance);
+	refresh(f, &a);
+	assert_false(a.company.has_balance); /* stored */
+	assert_int_equal(a.company.legal_form, OB_LEGAL_MICRO);
+	ob_application_fini(&a);
+	td_company_make(&c, 532);
+	td_submission(&s, &c, NULL);
+	s.legal_form = OB_LEGAL_MICRO;
+	s.has_balance = false;
+	s.employees = 2, s.turnover_eur = 2000001; /* over 2 MEUR, no balance sheet to save it */
+	submit_ok_as_is(f, &s, &a);
+	assert_int_equal(a.size, OB_SIZE_PME);
+	ob_application_fini(&a);
+}
+
+/* Submissions and approvals within their cohort's windows, derived from the lockdown: outside
+ * them FAILED_PRECONDITION naming the window, to the millisecond. */
+static void test_windows_enforced(void **state)
+{
+	fx *f = *state;
+	ob_application a;
+	char msg[256];
+	static const struct {
+		const char *at;
+		ob_err want;
+	} submissions[] = {
+	        {"2019-06-01T12:00:00Z", OB_EPRECOND},     /* a year early */
+	        {"2020-10-29T22:59:59.999Z", OB_EPRECOND}, /* 23:59:59.999 in Paris, the day before
+	                                                    */
+	        {"2020-10-29T23:00:00Z", OB_OK},           /* midnight, 30 October, Paris */
+	        {"2020-12-15T22:59:59.999Z", OB_OK},       /* the lockdown's last moment */
+	        {"2020-12-15T23:00:00Z", OB_EPRECOND},     {"2021-04-10T12:00:00Z", OB_EPRECOND},
+	};
+	for (uint32_t i = 0; i < sizeof(submissions) / sizeof(submissions[0]); i++) {
+		ob_clock_set_now_ms(at(submissions[i].at));
+		ob_err err = submit(f, 540 + i, NULL, &a, msg);
+		if (err != submissions[i].want)
+			fail_msg("submit at %s: %s: %s", submissions[i].at, ob_strerror(err), msg);
+		if (err != OB_OK)
+			assert_non_null(strstr(msg, "from 2020-10-30 00:00 to 2020-12-16 00:00, "
+			                            "Paris time"));
+		ob_application_fini(&a);
+	}
+
+	/* Approvals close with the waiver, at the end of 15 March 2021 in Paris. */
+	ob_clock_set_now_ms(at("2020-12-01T12:00:00Z"));
+	ob_application late, last;
+	make_in_state(f, 550, NULL, OB_STATE_UNDER_REVIEW, &late);
+	make_in_state(f, 551, NULL, OB_STATE_UNDER_REVIEW, &last);
+	ob_clock_set_now_ms(at("2021-04-10T12:00:00Z"));
+	ob_application got;
+	assert_int_equal(review(f, late.id, OB_ACTION_APPROVE, late.version, &got, msg),
+	                 OB_EPRECOND);
+	assert_non_null(strstr(msg, "approvals from 2020-10-30 00:00 to 2021-03-16 00:00"));
+	ob_application_fini(&got);
+	refresh(f, &late);
+	assert_int_equal(late.state, OB_STATE_UNDER_REVIEW);
+	assert_false(late.benefits.granted);
+
+	ob_clock_set_now_ms(at("2021-03-15T22:00:00Z")); /* 23:00 on the last day */
+	review_ok(f, &last, OB_ACTION_APPROVE);
+	assert_int_equal(last.benefits.fee_waiver_months, 1);
+	assert_int_equal(last.benefits.ad_credit_cents, 20000);
+	ob_application_fini(&late);
+	ob_application_fini(&last);
+}
+
+/* Approval windows set wider than the waiver: the waiver never starts before the lockdown,
+ * and nothing is granted once it is over. */
+static void wide_approvals(ob_cohort *c)
+{
+	c->approval_opens_ms = 1546300800000;  /* 2019-01-01 */
+	c->approval_closes_ms = 1640995200000; /* 2022-01-01 */
+	c->window_opens_ms = 1546300800000;
+}
+
+static void test_waiver_bounded_by_the_lockdown(void **state)
+{
+	fx *f = *state;
+	make_cohort(f, "wide", 100, wide_approvals);
+	ob_application early, late;
+	ob_clock_set_now_ms(at("2019-05-15T12:00:00Z"));
+	approve_new(f, 560, "wide", &early);
+	/* From the lockdown's start, not 22 months from May 2019. */
+	assert_string_equal(early.benefits.fee_waiver_from, "2020-10-30");
+	assert_int_equal(early.benefits.fee_waiver_months, 5); /* Oct 30 .. Feb 28 */
+	assert_int_equal(early.benefits.fee_waived_cents, 5 * 3900);
+
+	ob_clock_set_now_ms(at("2020-12-01T12:00:00Z"));
+	make_in_state(f, 561, "wide", OB_STATE_UNDER_REVIEW, &late);
+	ob_clock_set_now_ms(at("2021-04-10T12:00:00Z"));
+	review_ok(f, &late, OB_ACTION_APPROVE);
+	assert_int_equal(late.state, OB_STATE_APPROVED);
+	assert_true(late.benefits.granted);
+	assert_int_equal(late.benefits.fee_waiver_months, 0);
+	assert_int_equal(late.benefits.fee_waived_cents, 0);
+	assert_int_equal(late.benefits.ad_credit_cents, 0);
+	assert_int_equal(late.benefits.webinar_at_ms, 0);
+	assert_int_equal(late.benefits.advisor, 0);
+	assert_non_null(strstr(late.benefits.note, "waiver period ended on 2021-03-15"));
+	ob_application_fini(&early);
+	ob_application_fini(&late);
+}
+
+/* A cohort's dates: refused with a violation each when they contradict one another, derived
+ * from the lockdown when not set. */
+static void test_cohort_dates_checked_and_derived(void **state)
+{
+	fx *f = *state;
+	ob_cohort c, out;
+	ob_outcome o;
+	ob_cohort_default(&c);
+	snprintf(c.id, sizeof(c.id), "bad");
+	snprintf(c.lockdown_start, sizeof(c.lockdown_start), "2021-04-03");
+	snprintf(c.lockdown_end, sizeof(c.lockdown_end), "2021-03-01");
+	snprintf(c.fee_waiver_until, sizeof(c.fee_waiver_until), "2021-02-01");
+	ob_outcome_init(&o);
+	assert_int_equal(ob_domain_cohort_create(f->d, &c, &out, &o), OB_EINVAL);
+	assert_int_equal(o.n_violations, 2);
+	assert_string_equal(o.violations[0].field, "cohort.lockdown_end");
+	assert_string_equal(o.violations[1].field, "cohort.fee_waiver_until");
+	ob_outcome_fini(&o);
+
+	c.lockdown_start[0] = c.lockdown_end[0] = '\0';
+	ob_outcome_init(&o);
+	assert_int_equal(ob_domain_cohort_create(f->d, &c, &out, &o), OB_EINVAL);
+	assert_string_equal(o.violations[0].field, "cohort.lockdown_start");
+	assert_string_equal(o.violations[1].field, "cohort.lockdown_end");
+	ob_outcome_fini(&o);
+
+	/* Only the lockdown given: the rest derived from it. */
+	memset(&c, 0, sizeof(c));
+	snprintf(c.id, sizeof(c.id), "2021-04");
+	snprintf(c.name, sizeof(c.name), "April 2021");
+	snprintf(c.lockdown_start, sizeof(c.lockdown_start), "2021-04-03");
+	snprintf(c.lockdown_end, sizeof(c.lockdown_end), "2021-05-31");
+	c.eligible_sizes = 1u << OB_SIZE_TPE;
+	ob_outcome_init(&o);
+	assert_int_equal(ob_domain_cohort_create(f->d, &c, &out, &o), OB_OK);
+	ob_outcome_fini(&o);
+	assert_string_equal(out.fee_waiver_until, "2021-08-31");
+	assert_time(out.window_opens_ms, "2021-04-02T22:00:00.000Z"); /* midnight CEST */
+	assert_time(out.window_closes_ms, "2021-05-31T22:00:00.000Z");
+	assert_time(out.approval_opens_ms, "2021-04-02T22:00:00.000Z");
+	assert_time(out.approval_closes_ms, "2021-08-31T22:00:00.000Z");
+	assert_int_equal(out.webinar_lead_minutes, 120);
+	assert_string_equal(out.milestone_date, "2021-05-31");
+	assert_string_equal(out.terms_version, "2021-04-03");
+	assert_true(out.window_enforced);
+	/* And the standing shows what was stored. */
+	ob_standing st;
+	standing(f, "2021-04", &st);
+	assert_int_equal(st.cohort.approval_closes_ms, out.approval_closes_ms);
+	assert_string_equal(st.cohort.milestone_date, "2021-05-31");
+	ob_standing_fini(&st);
+	/* The default cohort's own milestone and exclusions. */
+	standing(f, OB_DEFAULT_COHORT, &st);
+	assert_string_equal(st.cohort.milestone_date, "2020-12-04");
+	assert_true(ob_naf_divisions_has(&st.cohort.excluded_naf, 84));
+	assert_string_equal(st.cohort.fee_waiver_until, "2021-03-15");
+	ob_standing_fini(&st);
+}
+
+static void second_lockdown_cohort(ob_cohort *c)
+{
+	snprintf(c->lockdown_start, sizeof(c->lockdown_start), "2020-11-01");
+	snprintf(c->lockdown_end, sizeof(c->lockdown_end), "2021-01-20");
+	c->fee_waiver_until[0] = '\0'; /* derived: 2021-04-20 */
+	c->ad_credit_cents = 30000;
+}
+
+/* The same SIREN in two cohorts: the second grants only what is left, and says so. */
+static void test_one_benefit_per_company(void **state)
+{
+	fx *f = *state;
+	make_cohort(f, "2021-01", 100, second_lockdown_cohort);
+	ob_application a, b, other;
+	approve_new(f, 570, NULL, &a); /* 2020-11-20: 4 months to 2021-03-15, 200 EUR */
+	assert_int_equal(a.benefits.fee_waiver_months, 4);
+	assert_int_equal(a.benefits.ad_credit_cents, 20000);
+	assert_string_equal(a.benefits.note, "");
+
+	ob_clock_set_now_ms(at("2020-12-02T12:00:00Z"));
+	approve_new(f, 570, "2021-01", &b);
+	/* The waiver after the last month waived: 16 March to 20 April, two months started. */
+	assert_string_equal(b.benefits.fee_waiver_from, "2021-03-16");
+	assert_string_equal(b.benefits.fee_waiver_until, "2021-04-20");
+	assert_int_equal(b.benefits.fee_waiver_months, 2);
+	assert_int_equal(b.benefits.fee_waived_cents, 7800);
+	assert_int_equal(b.benefits.ad_credit_cents, 10000); /* 300 EUR less the 200 had */
+	assert_int_equal(b.benefits.webinar_at_ms, 0);
+	assert_int_equal(b.benefits.advisor, 0);
+	assert_non_null(strstr(b.benefits.note, "each benefit once per company"));
+	assert_non_null(strstr(b.benefits.note, "cohort 2020-11"));
+	assert_non_null(strstr(b.benefits.note, "200.00 EUR of ad credit"));
+	refresh(f, &b);
+	assert_non_null(strstr(b.benefits.note, "cohort 2020-11")); /* stored */
+
+	/* Another company in the second cohort gets everything. */
+	approve_new(f, 571, "2021-01", &other);
+	assert_int_equal(other.benefits.ad_credit_cents, 30000);
+	assert_true(other.benefits.webinar_at_ms != 0);
+	assert_true(other.benefits.advisor != 0);
+	assert_string_equal(other.benefits.note, "");
+	ob_application_fini(&a);
+	ob_application_fini(&b);
+	ob_application_fini(&other);
+}
+
+/* A company that withdrew keeps what it used; applying again, it gets what is left. */
+static void test_reapplication_gets_what_is_left(void **state)
+{
+	fx *f = *state;
+	ob_application a, b;
+	approve_new(f, 575, NULL, &a);
+	ob_clock_set_now_ms(at("2020-12-10T12:00:00Z"));
+	withdraw_ok(f, &a); /* the waiver trimmed to today; the unused credit taken back */
+	assert_string_equal(a.benefits.fee_waiver_until, "2020-12-10");
+	assert_int_equal(a.benefits.ad_credit_cents, 0);
+	approve_new(f, 575, NULL, &b);
+	assert_string_equal(b.benefits.fee_waiver_from, "2020-12-11");
+	assert_int_equal(b.benefits.fee_waiver_months, 4); /* Dec 11 .. Mar 11 */
+	assert_int_equal(b.benefits.ad_credit_cents, 20000);
+	assert_int_equal(b.benefits.advisor, 1); /* the first one's was freed */
+	/* The first one's webinar was on 23 November, before the withdrawal: it had it. */
+	assert_time(a.benefits.webinar_at_ms, "2020-11-23T09:00:00.000Z");
+	assert_int_equal(b.benefits.webinar_at_ms, 0);
+	assert_non_null(strstr(b.benefits.note, "the fee waiver until 2020-12-10"));
+	assert_non_null(strstr(b.benefits.note, "a webinar seat"));
+	ob_application_fini(&a);
+	ob_application_fini(&b);
+}
+
+static void excludes_retail(ob_cohort *c)
+{
+	c->excluded_naf = (ob_naf_divisions){{0}};
+	ob_naf_divisions_add(&c->excluded_naf, 47);
+}
+
+/* A cohort does not take the NAF divisions it excludes; it cannot exclude what NAF lacks. */
+static void test_excluded_naf_divisions(void **state)
+{
+	fx *f = *state;
+	td_company c;
+	ob_submission s;
+	ob_application a;
+	char msg[256];
+	td_company_make(&c, 580);
+	snprintf(c.naf, sizeof(c.naf), "84.11Z"); /* public administration */
+	td_submission(&s, &c, NULL);
+	assert_int_equal(submit_as_is(f, &s, &a, msg), OB_EPRECOND);
+	assert_non_null(strstr(msg, "division 84"));
+
+	make_cohort(f, "no-retail", 10, excludes_retail);
+	td_company_make(&c, 581); /* 47.91B */
+	td_submission(&s, &c, "no-retail");
+	assert_int_equal(submit_as_is(f, &s, &a, msg), OB_EPRECOND);
+	assert_non_null(strstr(msg, "division 47"));
+	snprintf(c.naf, sizeof(c.naf), "84.11Z");
+	td_submission(&s, &c, "no-retail");
+	submit_ok_as_is(f, &s, &a); /* this one takes 84 */
+	ob_application_fini(&a);
+
+	ob_cohort co, out;
+	ob_cohort_default(&co);
+	snprintf(co.id, sizeof(co.id), "bad-naf");
+	ob_naf_divisions_add(&co.excluded_naf, 4); /* no division 04 */
+	ob_outcome o;
+	ob_outcome_init(&o);
+	assert_int_equal(ob_domain_cohort_create(f->d, &co, &out, &o), OB_EINVAL);
+	assert_int_equal(o.n_violations, 1);
+	assert_string_equal(o.violations[0].field, "cohort.excluded_naf_divisions");
+	ob_outcome_fini(&o);
+}
+
+static void webinar_every_day(ob_cohort *c)
+{
+	c->webinar_weekends = c->webinar_holidays = true;
+	c->webinar_lead_minutes = 30;
+}
+
+/* The webinar is booked at least the lead time after the approval, on a day with sessions. */
+static void test_webinar_lead_time_and_days(void **state)
+{
+	fx *f = *state;
+	make_cohort(f, "daily", 100, webinar_every_day);
+	static const struct {
+		const char *cohort, *approved_at, *session;
+	} cases[] = {
+	        /* Monday 09:59:57 in Paris: not three seconds later, but Tuesday's. */
+	        {NULL, "2020-11-23T08:59:57Z", "2020-11-24T09:00:00.000Z"},
+	        /* 07:59 in Paris: today's, just over the two hours ahead. */
+	        {NULL, "2020-11-23T06:59:00Z", "2020-11-23T09:00:00.000Z"},
+	        /* 08:00: exactly two hours is not more than the lead time. */
+	        {NULL, "2020-11-23T07:00:00Z", "2020-11-24T09:00:00.000Z"},
+	        /* Friday afternoon: Monday. */
+	        {NULL, "2020-11-20T13:00:00Z", "2020-11-23T09:00:00.000Z"},
+	        /* Tuesday 10 November: not the 11th (Armistice Day), the 12th. */
+	        {NULL, "2020-11-10T13:00:00Z", "2020-11-12T09:00:00.000Z"},
+	        /* Thursday 24 December: not Christmas, not the weekend: Monday 28. */
+	        {NULL, "2020-12-24T13:00:00Z", "2020-12-28T09:00:00.000Z"},
+	        /* A cohort with sessions every day and a lead of 30 minutes. */
+	        {"daily", "2020-11-20T13:00:00Z", "2020-11-21T09:00:00.000Z"},
+	        {"daily", "2020-11-10T13:00:00Z", "2020-11-11T09:00:00.000Z"},
+	        {"daily", "2020-11-23T08:29:00Z", "2020-11-23T09:00:00.000Z"},
+	};
+	for (uint32_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		ob_application a;
+		ob_clock_set_now_ms(at("2020-11-02T12:00:00Z"));
+		make_in_state(f, 590 + i, cases[i].cohort, OB_STATE_UNDER_REVIEW, &a);
+		ob_clock_set_now_ms(at(cases[i].approved_at));
+		review_ok(f, &a, OB_ACTION_APPROVE);
+		char got[OB_RFC3339_STR_SIZE];
+		ob_time_format_rfc3339(a.benefits.webinar_at_ms, got);
+		if (strcmp(got, cases[i].session) != 0)
+			fail_msg("approved at %s in %s: session %s, want %s", cases[i].approved_at,
+			         cases[i].cohort != NULL ? cases[i].cohort : "2020-11", got,
+			         cases[i].session);
+		ob_application_fini(&a);
+	}
+}
+
+/* The standing over live applications and onboarded sellers, in step with every transition:
+ * the export share is the onboarded sellers'. */
+static void test_live_statistics(void **state)
+{
+	fx *f = *state;
+	make_cohort(f, "stats", 100, NULL);
+	/* td_company: odd n export; n % 4 == 0 is a PME. */
+	ob_application ex1, ex2, local, rejected;
+	approve_new(f, 601, "stats", &ex1);
+	approve_new(f, 603, "stats", &ex2);
+	approve_new(f, 602, "stats", &local);
+	make_in_state(f, 605, "stats", OB_STATE_SUBMITTED, &rejected);
+
+	ob_standing st;
+	standing(f, "stats", &st);
+	assert_int_equal(st.live, 4);
+	assert_int_equal(st.exporters, 3);
+	assert_int_equal(counter(&st, "size:TPE"), 4);
+	assert_int_equal(st.onboarded, 0);
+	ob_standing_fini(&st);
+
+	review_ok(f, &rejected, OB_ACTION_REJECT);
+	review_ok(f, &ex1, OB_ACTION_ONBOARD); /* 20 November: before the milestone */
+	review_ok(f, &local, OB_ACTION_ONBOARD);
+	ob_clock_set_now_ms(at("2020-12-04T10:00:00Z")); /* Black Friday itself: too late */
+	review_ok(f, &ex2, OB_ACTION_ONBOARD);
+	standing(f, "stats", &st);
+	assert_int_equal(st.applications, 4);
+	assert_int_equal(st.live, 3);
+	assert_int_equal(st.exporters, 2);
+	assert_int_equal(counter(&st, "size:TPE"), 3);
+	assert_int_equal(st.onboarded, 3);
+	assert_int_equal(st.onboarded_exporters, 2);
+	assert_int_equal(st.live_before_milestone, 2);
+	ob_standing_fini(&st);
+
+	withdraw_ok(f, &ex1); /* a seller that leaves counts no more */
+	standing(f, "stats", &st);
+	assert_int_equal(st.live, 2);
+	assert_int_equal(st.exporters, 1);
+	assert_int_equal(st.onboarded, 2);
+	assert_int_equal(st.onboarded_exporters, 1);
+	assert_int_equal(st.live_before_milestone, 1);
+	assert_int_equal(counter(&st, "state:WITHDRAWN"), 1);
+	assert_int_equal(counter(&st, "state:REJECTED"), 1);
+	ob_standing_fini(&st);
+	ob_application_fini(&ex1);
+	ob_application_fini(&ex2);
+	ob_application_fini(&local);
+	ob_application_fini(&rejected);
+}
+
+/* The terms' version and when they were accepted, on the application. */
+static void test_terms_recorded(void **state)
+{
+	fx *f = *state;
+	td_company c;
+	ob_submission s;
+	ob_application a;
+	submit_ok(f, 610, NULL, &a);
+	assert_string_equal(a.terms_version, "2020-10-30");
+	assert_int_equal(a.terms_accepted_at_ms, a.submitted_at_ms);
+	ob_application_fini(&a);
+
+	td_company_make(&c, 611);
+	td_submission(&s, &c, NULL);
+	s.terms_version = "2020-10-30";
+	s.terms_accepted_at = "2020-11-15T08:30:00Z";
+	submit_ok_as_is(f, &s, &a);
+	assert_time(a.terms_accepted_at_ms, "2020-11-15T08:30:00.000Z");
+	refresh(f, &a);
+	assert_string_equal(a.terms_version, "2020-10-30");
+	assert_time(a.terms_accepted_at_ms, "2020-11-15T08:30:00.000Z");
+	ob_application_fini(&a);
+
+	static const struct {
+		const char *version, *when, *field;
+	} bad[] = {
+	        {"2019-01-01", "", "terms_version"},               /* not the cohort's */
+	        {"v 1", "", "terms_version"},                      /* not a version */
+	        {"", "2020-11-21T12:00:00Z", "terms_accepted_at"}, /* tomorrow */
+	        {"", "yesterday", "terms_accepted_at"},
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		td_company_make(&c, 612);
+		td_submission(&s, &c, NULL);
+		s.terms_version = bad[i].version;
+		s.terms_accepted_at = bad[i].when;
+		ob_outcome o;
+		ob_outcome_init(&o);
+		assert_int_equal(ob_domain_submit(f->d, TD_ALL, &s, NULL, &a, &o), OB_EINVAL);
+		assert_int_equal(o.n_violations, 1);
+		assert_string_equal(o.violations[0].field, bad[i].field);
+		ob_outcome_fini(&o);
+	}
+}
+
 int main(void)
 {
 	if (sodium_init() < 0)
@@ -1779,6 +2432,19 @@ int main(void)
 	        T(test_long_multibyte_text_stays_utf8),
 	        T(test_caller_shapes_checked),
 	        T(test_caller_sees_only_own),
+	        T(test_reapply_after_reject_or_withdraw),
+	        T(test_reject_waitlisted),
+	        T(test_staff_withdrawal_needs_reason),
+	        T(test_figures_and_legal_form),
+	        T(test_windows_enforced),
+	        T(test_waiver_bounded_by_the_lockdown),
+	        T(test_cohort_dates_checked_and_derived),
+	        T(test_one_benefit_per_company),
+	        T(test_reapplication_gets_what_is_left),
+	        T(test_excluded_naf_divisions),
+	        T(test_webinar_lead_time_and_days),
+	        T(test_live_statistics),
+	        T(test_terms_recorded),
 	};
 #undef T
 	return cmocka_run_group_tests(tests, NULL, NULL);
