@@ -1473,6 +1473,123 @@ static void test_schema_1_notes_sealed_on_open(void **state)
 	ob_application_fini(&c);
 }
 
+/* A database of schema 2 (one application per SIREN and cohort for good; counters that never
+ * went down): opening it keeps every application, its history and its contact, lets a rejected
+ * company apply again, gives the default cohort its new settings, and recounts the standing
+ * over live applications, once. */
+static void test_schema_2_migrates(void **state)
+{
+	fx *f = *state;
+	ob_application app[5];
+	for (uint32_t i = 0; i < 5; i++)
+		submit_ok(f, 130 + i, NULL, &app[i]);
+	review_note(f, &app[0], OB_ACTION_START, NULL);
+	review_note(f, &app[0], OB_ACTION_APPROVE, NULL);
+	review_note(f, &app[0], OB_ACTION_ONBOARD, NULL); /* 20 November: before the milestone */
+	ob_outcome o;
+	ob_outcome_init(&o);
+	ob_application rejected;
+	assert_int_equal(ob_domain_review(f->d, TD_AS("reviewer"), app[1].id, OB_ACTION_REJECT, 0,
+	                                  OB_REJECTION_INELIGIBLE, NULL, NULL, &rejected, &o),
+	                 OB_OK);
+	ob_outcome_fini(&o);
+	ob_application_fini(&app[1]);
+	app[1] = rejected;
+	withdraw_reason(f, &app[2], "closing down");
+	review_note(f, &app[3], OB_ACTION_START, NULL);
+	fx_close(f, false);
+
+	/* Back to schema 2, with its counters: by size, region, channel and exporters over every
+	 * application ever submitted, and nothing of the live or onboarded ones. */
+	raw_exec(f, OB_TEST_SCHEMA_3_TO_2);
+	raw_exec(f, "DELETE FROM counter WHERE key IN ('live', 'onboarded', 'onboarded_exporters',"
+	            " 'live_before_milestone', 'exporters') OR key LIKE 'size:%'"
+	            " OR key LIKE 'region:%' OR key LIKE 'channel:%';"
+	            "INSERT INTO counter SELECT cohort_id, 'exporters', sum(exports)"
+	            " FROM application GROUP BY cohort_id;"
+	            "INSERT INTO counter SELECT cohort_id, 'size:' || CASE size WHEN 1 THEN 'TPE'"
+	            " ELSE 'PME' END, count(*) FROM application GROUP BY 1, 2;"
+	            "INSERT INTO counter SELECT cohort_id, 'region:' || CASE region WHEN '' THEN"
+	            " 'unknown' ELSE region END, count(*) FROM application GROUP BY 1, 2;"
+	            "INSERT INTO counter SELECT cohort_id, 'channel:' || CASE channel WHEN 1 THEN"
+	            " 'MARKETPLACE' WHEN 2 THEN 'OWN_WEBSHOP' ELSE 'BOTH' END, count(*)"
+	            " FROM application GROUP BY 1, 2;");
+	assert_int_equal(raw_int(f, "PRAGMA user_version", 0), 2);
+	/* 131 and 133: the odd ones intend to export. */
+	assert_int_equal(raw_int(f, "SELECT count FROM counter WHERE key = 'exporters'", 0), 2);
+
+	capture cap;
+	capture_start(f, &cap);
+	fx_open(f);
+	char *log = capture_end(&cap);
+	assert_non_null(strstr(log, "applied schema migration 3"));
+	assert_non_null(strstr(log, "recounted the standing of 1 cohort"));
+	free(log);
+	assert_int_equal(raw_int(f, "PRAGMA user_version", 0), 3);
+
+	/* Every application as it was, contact and history included. */
+	for (uint32_t i = 0; i < 5; i++) {
+		ob_application got;
+		assert_int_equal(get(f, app[i].id, &got, NULL), OB_OK);
+		assert_int_equal(got.state, app[i].state);
+		assert_int_equal(got.version, app[i].version);
+		assert_int_equal(got.n_history, app[i].n_history);
+		assert_string_equal(got.contact.email, app[i].contact.email);
+		assert_string_equal(got.company.siren, app[i].company.siren);
+		assert_int_equal(got.company.legal_form, OB_LEGAL_UNSPECIFIED); /* not asked then */
+		assert_true(got.company.has_balance);
+		assert_string_equal(got.terms_version, "");
+		if (i == 0)
+			assert_int_equal(got.onboarded_at_ms, got.history[3].at_ms);
+		ob_application_fini(&got);
+	}
+
+	/* The standing over live applications: 130 onboarded, 133 under review, 134. */
+	ob_standing st;
+	ob_outcome_init(&o);
+	assert_int_equal(ob_domain_standing(f->d, NULL, &st, &o), OB_OK);
+	ob_outcome_fini(&o);
+	assert_int_equal(st.applications, 5);
+	assert_int_equal(st.live, 3);
+	assert_int_equal(st.exporters, 1); /* 133: 131 was rejected */
+	assert_int_equal(st.onboarded, 1);
+	assert_int_equal(st.onboarded_exporters, 0);
+	assert_int_equal(st.live_before_milestone, 1);
+	uint32_t by_size = 0;
+	for (size_t i = 0; i < st.n_counters; i++)
+		if (strncmp(st.counters[i].key, "size:", 5) == 0)
+			by_size += (uint32_t)st.counters[i].count;
+	assert_int_equal(by_size, 3);
+	/* The default cohort gets what it gets on a first start now. */
+	assert_string_equal(st.cohort.milestone_date, "2020-12-04");
+	assert_true(ob_naf_divisions_has(&st.cohort.excluded_naf, 84));
+	assert_true(st.cohort.window_enforced);
+	char closes[OB_RFC3339_STR_SIZE];
+	ob_time_format_rfc3339(st.cohort.window_closes_ms, closes);
+	assert_string_equal(closes, "2020-12-15T23:00:00.000Z");
+	ob_standing_fini(&st);
+
+	/* The rejected company applies again; the live one still cannot. */
+	ob_application again;
+	submit_ok(f, 131, NULL, &again);
+	assert_string_not_equal(again.id, app[1].id);
+	ob_application_fini(&again);
+	ob_outcome_init(&o);
+	assert_int_equal(submit_as(f, 134, NULL, NULL, NULL, &again, &o), OB_EEXIST);
+	ob_outcome_fini(&o);
+
+	/* Opening again migrates and recounts nothing. */
+	fx_close(f, false);
+	capture_start(f, &cap);
+	fx_open(f);
+	log = capture_end(&cap);
+	assert_null(strstr(log, "applied schema migration"));
+	assert_null(strstr(log, "recounted"));
+	free(log);
+	for (uint32_t i = 0; i < 5; i++)
+		ob_application_fini(&app[i]);
+}
+
 /* A reason longer than the service writes (a row changed by hand, in two-byte characters) is
  * read back cut between two characters, so that the reply that shows it stays valid UTF-8. */
 static void test_overlong_reason_read_cut_on_boundary(void **state)
@@ -1600,6 +1717,7 @@ int main(void)
 	        cmocka_unit_test_setup_teardown(test_erasure_takes_the_notes, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_schema_1_notes_sealed_on_open, setup,
 	                                        teardown),
+	        cmocka_unit_test_setup_teardown(test_schema_2_migrates, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_overlong_reason_read_cut_on_boundary, setup,
 	                                        teardown),
 	        cmocka_unit_test_setup_teardown(test_submitted_by, setup, teardown),
