@@ -26,6 +26,7 @@
 #include "keyfile.h"
 #include "login_message.h"
 #include "onboard/v1/auth.pb-c.h"
+#include "onboard/envelope.h"
 #include "onboard/v1/rpc.pb-c.h"
 
 enum {
@@ -470,46 +471,34 @@ static int call_once(ob_client *c, const char *method, const ob_metadata *md, si
 		timeout_ms = UINT32_MAX;
 
 	/* The envelope: the caller's metadata, plus an idempotency key. */
-	Onboard__V1__Request rq = ONBOARD__V1__REQUEST__INIT;
-	rq.version = 1;
-	rq.method = (char *)method;
-	rq.timeout_ms = (uint32_t)timeout_ms;
-	rq.payload.data = (uint8_t *)req;
-	rq.payload.len = req_len;
-	Onboard__V1__MetadataEntry entries[33];
-	Onboard__V1__MetadataEntry *ptrs[33];
+	ob_envelope_md md_all[33];
 	bool has_key = false;
 	for (size_t i = 0; i < n_md; i++)
 		has_key |= strcmp(md[i].key, "idempotency-key") == 0;
 	if (n_md > (has_key ? 32u : 31u))
 		return local_failure(res, OB_CODE_INVALID_ARGUMENT,
 		                     "at most 31 metadata entries (32 with an idempotency-key)");
-	for (size_t i = 0; i < n_md; i++) {
-		onboard__v1__metadata_entry__init(&entries[i]);
-		entries[i].key = (char *)md[i].key;
-		entries[i].value = (char *)md[i].value;
-		ptrs[i] = &entries[i];
-	}
+	for (size_t i = 0; i < n_md; i++)
+		md_all[i] = (ob_envelope_md){md[i].key, md[i].value};
 	char key[40];
 	if (!has_key) {
 		unsigned char raw[18];
 		randombytes_buf(raw, sizeof(raw));
 		sodium_bin2base64(key, sizeof(key), raw, sizeof(raw),
 		                  sodium_base64_VARIANT_URLSAFE_NO_PADDING);
-		onboard__v1__metadata_entry__init(&entries[n_md]);
-		entries[n_md].key = (char *)"idempotency-key";
-		entries[n_md].value = key;
-		ptrs[n_md] = &entries[n_md];
-		n_md++;
+		md_all[n_md++] = (ob_envelope_md){"idempotency-key", key};
 	}
-	rq.metadata = ptrs;
-	rq.n_metadata = n_md;
-
-	size_t n = onboard__v1__request__get_packed_size(&rq);
-	uint8_t *wire = malloc(n > 0 ? n : 1);
+	size_t n;
+	uint8_t *wire = ob_envelope_pack_alloc(&(ob_envelope){.version = OB_ENVELOPE_VERSION,
+	                                                      .method = method,
+	                                                      .timeout_ms = (uint32_t)timeout_ms,
+	                                                      .md = md_all,
+	                                                      .n_md = n_md,
+	                                                      .payload = req,
+	                                                      .payload_len = req_len},
+	                                       &n);
 	if (wire == NULL)
 		return local_failure(res, OB_CODE_RESOURCE_EXHAUSTED, "out of memory");
-	onboard__v1__request__pack(&rq, wire);
 
 	nng_ctx ctx;
 	nng_aio *aio = NULL;

@@ -21,6 +21,11 @@ overseas phones (0590, 0690, 0596, 0696, 0262, 0692), phones in several
 layouts, accented names, cells with commas and quotes (quoted in the CSV),
 optional cells left empty, the three channels, export flags, ';'-separated
 categories.
+
+The places and trades are real: each postal code with a commune it serves,
+spelled as La Poste's base has it (data/fr-postal-codes.tsv), and each NAF code
+a sub-class of NAF rev. 2 (data/naf-rev2.tsv), as onboardd checks them. The
+script refuses to write a file that onboardd would refuse.
 """
 import csv
 import io
@@ -225,7 +230,25 @@ def company(rng, size, place, used):
             phone(rng, area), channel, 'true' if exports else 'false', ';'.join(chosen)]
 
 
+def read_tsv(path):
+    with open(path, encoding='utf-8') as f:
+        return [line.rstrip('\n').split('\t') for line in f if not line.startswith('#')]
+
+
+def check_reference_data(root):
+    """Stops unless every place and trade is in the reference data of data/."""
+    data = os.path.join(root, 'data')
+    places = {(cp, name) for cp, _, name in read_tsv(os.path.join(data, 'fr-postal-codes.tsv'))}
+    codes = {code for code, _, _ in read_tsv(os.path.join(data, 'naf-rev2.tsv'))}
+    wrong = ['%s %s' % (cp, city) for cp, city, _ in PLACES if (cp, city) not in places]
+    wrong += ['NAF %s' % naf for _, naf, _ in TRADES if naf not in codes]
+    if wrong:
+        sys.exit('gen_sample.py: not in data/: ' + ', '.join(wrong))
+
+
 def main():
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    check_reference_data(root)
     rng = random.Random(SEED)
     eti_rows = set(rng.sample(range(COUNT), ETI_ROWS))
     # Every place at least once, then at random.
@@ -243,7 +266,6 @@ def main():
     writer.writerows(rows)
     text = out.getvalue()
 
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     path = sys.argv[1] if len(sys.argv) > 1 else os.path.join(root, 'deploy', 'sample',
                                                               'companies.csv')
     if path == '-':

@@ -17,7 +17,6 @@
 #include "print.h"
 
 #define M_SUBMIT "/onboard.v1.Onboarding/SubmitApplication"
-#define M_LIST   "/onboard.v1.Onboarding/ListApplications"
 
 enum { IMPORT_RETRIES = 5 }; /* of a row the server asks to retry later */
 
@@ -39,10 +38,10 @@ static bool request_key(const ProtobufCMessage *rq, char key[48])
 	return true;
 }
 
-/* ---- the ids there before, to tell a replay from a creation ----------- */
+/* ---- the lines of this run, to say which line a replayed one repeats ---- */
 
-/* The ids of applications: those there before the import (line 0) and those
- * the import created (their line). */
+/* The ids of the applications this import's lines were answered with, each with its
+ * first line. */
 typedef struct id_set {
 	struct id_slot {
 		char id[32];
@@ -93,44 +92,6 @@ static bool id_add(id_set *set, const char *id, size_t line)
 	set->slots[i].line = line;
 	set->n++;
 	return true;
-}
-
-static int add_page_ids(cli *c, void *ctx, ProtobufCMessage **page)
-{
-	const Onboard__V1__ListApplicationsResponse *rs =
-	        (const Onboard__V1__ListApplicationsResponse *)*page;
-	for (size_t i = 0; i < rs->n_applications; i++)
-		if (!id_add(ctx, cli_nz(rs->applications[i]->id), 0))
-			return cli_fail(c, "out of memory");
-	return OB_EXIT_OK;
-}
-
-/* Collects the ids of the applications of a cohort ("": of every cohort). */
-static int existing_ids(cli *c, const char *cohort, id_set *set)
-{
-	ProtobufCMessage *rq = cli_message_new(&onboard__v1__list_applications_request__descriptor);
-	if (rq == NULL || !cli_set_string(rq, "cohort_id", cohort)) {
-		protobuf_c_message_free_unpacked(rq, NULL);
-		return cli_fail(c, "out of memory");
-	}
-	((Onboard__V1__ListApplicationsRequest *)rq)->page_size = CLI_MAX_PAGE_SIZE;
-	int rc = cli_pages(c, M_LIST, rq, true, add_page_ids, set);
-	protobuf_c_message_free_unpacked(rq, NULL);
-	return rc;
-}
-
-/* The cohort every line goes to, "" when they go to several. */
-static const char *scope_of(const import_row *rows, size_t n, const char *cohort)
-{
-	const char *scope = NULL;
-	for (size_t i = 0; i < n; i++) {
-		const char *to = cohort != NULL ? cohort : cli_nz(rows[i].cells[COL_COHORT]);
-		if (scope == NULL)
-			scope = to;
-		else if (strcmp(scope, to) != 0)
-			return "";
-	}
-	return scope != NULL ? scope : "";
 }
 
 /* ---- sending ----------------------------------------------------------- */
@@ -190,34 +151,35 @@ static int send_row(importer *im, const ProtobufCMessage *rq, Onboard__V1__Appli
 	}
 }
 
-/* A line the server took: created, or replayed (already imported). */
+/* A line the server took: created, or replayed (already imported: the
+ * server answered with its first reply, and says so). The first line of
+ * each id is remembered, so that its repeats in this file name it. */
 static void accepted(importer *im, const import_row *row, const char *siren,
-                     const Onboard__V1__Application *a)
+                     const Onboard__V1__Application *a, bool replayed)
 {
 	tally *t = &im->t;
-	bool quiet = im->quiet;
 	struct id_slot *known = id_find(&im->seen, cli_nz(a->id));
-	if (known != NULL) {
+	if (replayed) {
 		t->already++;
-		if (!quiet) {
+		if (!im->quiet) {
 			printf("line %zu: %s already imported (%s", row->line, siren,
 			       cli_nz(a->id));
-			if (known->line != 0)
+			if (known != NULL)
 				printf(", as line %zu", known->line);
 			printf(")\n");
 		}
-		return;
+	} else {
+		t->created++;
+		if ((size_t)a->state < 9)
+			t->by_state[a->state]++;
+		if (!im->quiet) {
+			printf("line %zu: %s created %s, ", row->line, siren,
+			       cli_state_name((int)a->state));
+			cli_print_seat(a);
+			printf(" (%s)\n", cli_nz(a->id));
+		}
 	}
-	t->created++;
-	if ((size_t)a->state < 9)
-		t->by_state[a->state]++;
-	if (!quiet) {
-		printf("line %zu: %s created %s, ", row->line, siren,
-		       cli_state_name((int)a->state));
-		cli_print_seat(a);
-		printf(" (%s)\n", cli_nz(a->id));
-	}
-	if (!id_add(&im->seen, cli_nz(a->id), row->line)) {
+	if (known == NULL && !id_add(&im->seen, cli_nz(a->id), row->line)) {
 		fprintf(stderr, "onboard import: out of memory\n");
 		t->stopped = true;
 	}
@@ -250,7 +212,7 @@ static void import_line(importer *im, const import_row *row)
 	Onboard__V1__Application *a = NULL;
 	int code = send_row(im, &s.rq.base, &a, &r);
 	if (code == OB_CODE_OK) {
-		accepted(im, row, siren, a);
+		accepted(im, row, siren, a, r.replayed);
 		protobuf_c_message_free_unpacked(&a->base, NULL);
 	} else if (r.local) {
 		printf("line %zu: %s not sent: %s\n", row->line, siren, r.message);
@@ -320,10 +282,7 @@ static int import_run(cli *c, const cli_args *a)
 		return cli_fail(c, "%s\nNothing was submitted.", err);
 	struct timespec t0;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	int rc = n_rows > 0 ? existing_ids(c, scope_of(rows, n_rows, im.cohort), &im.seen)
-	                    : OB_EXIT_OK;
-	if (rc == OB_EXIT_OK && cli_client(c) == NULL)
-		rc = OB_EXIT_LOCAL;
+	int rc = cli_client(c) == NULL ? OB_EXIT_LOCAL : OB_EXIT_OK;
 	if (rc == OB_EXIT_OK) {
 		for (size_t i = 0; i < c->n_md; i++)
 			if (strcmp(c->md[i].key, "idempotency-key") != 0)

@@ -78,7 +78,10 @@ void cli_print_application(const Onboard__V1__Application *a)
 		printf(", SIRET %s", c->siret);
 	if (cli_nz(c->vat_number)[0] != '\0')
 		printf(", VAT %s", c->vat_number);
-	printf(", NAF %s\n", cli_nz(c->naf_code));
+	printf(", NAF %s", cli_nz(c->naf_code));
+	if (cli_nz(a->naf_label)[0] != '\0')
+		printf(" (%s)", a->naf_label);
+	putchar('\n');
 	printf(CLI_LABEL "%s: %s employee%s, turnover %s EUR, balance sheet %s EUR\n", "Size",
 	       cli_size_name((int)a->size_category), cli_grouped(c->employees, g1, sizeof(g1)),
 	       c->employees == 1 ? "" : "s", cli_grouped(c->turnover_eur, g2, sizeof(g2)),
@@ -130,8 +133,8 @@ void cli_print_outcome(const Onboard__V1__Application *a)
 
 void cli_print_list_header(void)
 {
-	printf("%-26s  %-9s  %-30s  %-12s  %-4s  %-3s  %s\n", "ID", "SIREN", "LEGAL NAME", "STATE",
-	       "SIZE", "DEP", "SUBMITTED (UTC)");
+	printf("%-26s  %-9s  %-30s  %-12s  %-4s  %-3s  %-16s  %s\n", "ID", "SIREN", "LEGAL NAME",
+	       "STATE", "SIZE", "DEP", "SUBMITTED (UTC)", "NAF");
 }
 
 void cli_print_list_row(const Onboard__V1__Application *a)
@@ -149,5 +152,7 @@ void cli_print_list_row(const Onboard__V1__Application *a)
 	printf("  %-12s  %-4s  ", cli_state_name((int)a->state),
 	       cli_size_name((int)a->size_category));
 	cli_cell(ad != NULL ? ad->departement : "", 3, true);
-	printf("  %s\n", t);
+	printf("  %-16s  %s ", t, co != NULL ? cli_nz(co->naf_code) : "");
+	cli_cell(a->naf_label, 40, false);
+	putchar('\n');
 }

@@ -121,12 +121,16 @@ static size_t pack_submit(shared *sh, uint8_t *buf, size_t cap)
 	siren[9] = '\0';
 	char name[64];
 	snprintf(name, sizeof(name), "Load test company %" PRIu64, n);
+	/* Real places: onboardd checks the city against La Poste's base. */
 	static const char *const postal[] = {"75011", "69003", "13001", "33000", "59000",
 	                                     "20000", "97400", "35000", "67000", "31000"};
+	static const char *const city[] = {"Paris",      "Lyon",    "Marseille",   "Bordeaux",
+	                                   "Lille",      "Ajaccio", "Saint-Denis", "Rennes",
+	                                   "Strasbourg", "Toulouse"};
 	Onboard__V1__Address ad = ONBOARD__V1__ADDRESS__INIT;
 	ad.street = (char *)"1 place de la République";
 	ad.postal_code = (char *)postal[n % 10];
-	ad.city = (char *)"Ville";
+	ad.city = (char *)city[n % 10];
 	Onboard__V1__Company c = ONBOARD__V1__COMPANY__INIT;
 	c.siren = siren;
 	c.legal_name = name;

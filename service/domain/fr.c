@@ -1,6 +1,9 @@
 #include "domain/fr.h"
 
+#include <stdlib.h>
 #include <string.h>
+
+#include "domain/fr_data.h"
 
 /* ASCII-only classifiers: <ctype.h> depends on the locale, and a validator whose answer changes
  * with setlocale() would accept different data on different hosts. */
@@ -155,12 +158,74 @@ bool ob_fr_vat_valid_for_siren(const char *vat, const char *siren, char out[OB_F
 	return true;
 }
 
-bool ob_fr_naf_valid(const char *s)
+/* NAF. */
+
+/* Writes the written form of a sub-class code read as "NN.NNL" or "NNNNL", letter in either case,
+ * to out; false for anything else. */
+static bool naf_normalise(const char *s, char out[OB_FR_NAF_STR_SIZE])
 {
 	if (s == NULL)
 		return false;
-	return is_digit(s[0]) && is_digit(s[1]) && s[2] == '.' && is_digit(s[3]) &&
-	       is_digit(s[4]) && is_upper(s[5]) && s[6] == '\0';
+	size_t dot = s[0] != '\0' && s[1] != '\0' && s[2] == '.' ? 1 : 0;
+	const char *d = s;
+	if (!is_digit(d[0]) || !is_digit(d[1]) || !is_digit(d[2 + dot]) || !is_digit(d[3 + dot]))
+		return false;
+	char letter = d[4 + dot];
+	if (letter >= 'a' && letter <= 'z')
+		letter = (char)(letter - 'a' + 'A');
+	if (!is_upper(letter) || d[5 + dot] != '\0')
+		return false;
+	out[0] = d[0];
+	out[1] = d[1];
+	out[2] = '.';
+	out[3] = d[2 + dot];
+	out[4] = d[3 + dot];
+	out[5] = letter;
+	out[6] = '\0';
+	return true;
+}
+
+/* bsearch's comparison for the tables of fr_data.h, whose rows start with their key, a
+ * NUL-terminated code: the same function finds a NAF code and a departement. */
+static int code_cmp(const void *key, const void *row)
+{
+	return strcmp((const char *)key, (const char *)row);
+}
+_Static_assert(offsetof(ob_fr_naf_row, code) == 0, "code_cmp reads the code at the row's start");
+_Static_assert(offsetof(ob_fr_dep_row, code) == 0, "code_cmp reads the code at the row's start");
+
+/* The row of a code in its written form, or NULL. */
+static const ob_fr_naf_row *naf_find(const char code[OB_FR_NAF_STR_SIZE])
+{
+	return bsearch(code, ob_fr_naf_rows, ob_fr_naf_count, sizeof(ob_fr_naf_rows[0]), code_cmp);
+}
+
+ob_fr_naf_status ob_fr_naf_lookup(const char *s, ob_fr_naf *out)
+{
+	memset(out, 0, sizeof(*out));
+	char code[OB_FR_NAF_STR_SIZE];
+	if (!naf_normalise(s, code))
+		return OB_FR_NAF_MALFORMED;
+	const ob_fr_naf_row *r = naf_find(code);
+	if (r == NULL)
+		return OB_FR_NAF_UNKNOWN;
+	memcpy(out->code, r->code, sizeof(out->code));
+	out->section = r->section;
+	out->division = digit_value(r->code[0]) * 10 + digit_value(r->code[1]);
+	out->label = r->label;
+	return OB_FR_NAF_OK;
+}
+
+const char *ob_fr_naf_label(const char *s)
+{
+	ob_fr_naf n;
+	return ob_fr_naf_lookup(s, &n) == OB_FR_NAF_OK ? n.label : NULL;
+}
+
+bool ob_fr_naf_valid(const char *s)
+{
+	ob_fr_naf n;
+	return ob_fr_naf_lookup(s, &n) == OB_FR_NAF_OK && strcmp(n.code, s) == 0;
 }
 
 #define MEUR INT64_C(1000000)
@@ -184,153 +249,307 @@ bool ob_fr_postal_code_valid(const char *s)
 	return is_n_digits(s, 5) && !(s[0] == '0' && s[1] == '0');
 }
 
-bool ob_fr_departement_from_postal(const char *postal_code, char out[OB_FR_DEPARTEMENT_STR_SIZE])
+/* Departements and regions. */
+
+static const ob_fr_dep_row *dep_find(const char *code)
 {
-	if (out != NULL)
-		out[0] = '\0';
-	if (out == NULL || !ob_fr_postal_code_valid(postal_code))
-		return false;
-	const char *p = postal_code;
-	unsigned two = digit_value(p[0]) * 10 + digit_value(p[1]);
-
-	if (two == 20) {
-		/* Corsica kept the 20 prefix of its postal codes when it was split in 1976. */
-		if (p[2] == '0' || p[2] == '1')
-			memcpy(out, "2A", 3);
-		else if (p[2] >= '2' && p[2] <= '6')
-			memcpy(out, "2B", 3);
-		else
-			return false;
-		return true;
-	}
-	if (two <= 95) {
-		out[0] = p[0];
-		out[1] = p[1];
-		out[2] = '\0';
-		return true;
-	}
-	if (two == 97) {
-		/* The two Caribbean collectivities kept Guadeloupe's postal prefix when they left
-		 * it in 2007, but have their own codes. */
-		if (strcmp(p, "97133") == 0) {
-			memcpy(out, "977", 4);
-			return true;
-		}
-		if (strcmp(p, "97150") == 0) {
-			memcpy(out, "978", 4);
-			return true;
-		}
-		if (p[2] >= '1' && p[2] <= '6') {
-			memcpy(out, p, 3);
-			out[3] = '\0';
-			return true;
-		}
-	}
-	return false;
+	return bsearch(code, ob_fr_dep_rows, ob_fr_dep_count, sizeof(ob_fr_dep_rows[0]), code_cmp);
 }
-
-enum region {
-	R_NONE = 0,
-	R_ARA,
-	R_BFC,
-	R_BRE,
-	R_CVL,
-	R_COR,
-	R_GES,
-	R_HDF,
-	R_IDF,
-	R_NOR,
-	R_NAQ,
-	R_OCC,
-	R_PDL,
-	R_PAC,
-	R_GUA,
-	R_MTQ,
-	R_GUY,
-	R_REU,
-	R_MAY,
-	R_COUNT_
-};
-
-/* Official names as in INSEE's Code officiel geographique. */
-static const char *const region_names[R_COUNT_] = {
-        [R_NONE] = NULL,
-        [R_ARA] = "Auvergne-Rh\xc3\xb4ne-Alpes",
-        [R_BFC] = "Bourgogne-Franche-Comt\xc3\xa9",
-        [R_BRE] = "Bretagne",
-        [R_CVL] = "Centre-Val de Loire",
-        [R_COR] = "Corse",
-        [R_GES] = "Grand Est",
-        [R_HDF] = "Hauts-de-France",
-        [R_IDF] = "\xc3\x8ele-de-France",
-        [R_NOR] = "Normandie",
-        [R_NAQ] = "Nouvelle-Aquitaine",
-        [R_OCC] = "Occitanie",
-        [R_PDL] = "Pays de la Loire",
-        [R_PAC] = "Provence-Alpes-C\xc3\xb4te d'Azur",
-        [R_GUA] = "Guadeloupe",
-        [R_MTQ] = "Martinique",
-        [R_GUY] = "Guyane",
-        [R_REU] = "La R\xc3\xa9union",
-        [R_MAY] = "Mayotte",
-};
-
-/* Metropolitan departements by number; 20 (Corsica before 1976) has no entry, 2A and 2B are
- * handled by name. */
-static const unsigned char metro_region[96] = {
-        [1] = R_ARA,  [2] = R_HDF,  [3] = R_ARA,  [4] = R_PAC,  [5] = R_PAC,  [6] = R_PAC,
-        [7] = R_ARA,  [8] = R_GES,  [9] = R_OCC,  [10] = R_GES, [11] = R_OCC, [12] = R_OCC,
-        [13] = R_PAC, [14] = R_NOR, [15] = R_ARA, [16] = R_NAQ, [17] = R_NAQ, [18] = R_CVL,
-        [19] = R_NAQ, [21] = R_BFC, [22] = R_BRE, [23] = R_NAQ, [24] = R_NAQ, [25] = R_BFC,
-        [26] = R_ARA, [27] = R_NOR, [28] = R_CVL, [29] = R_BRE, [30] = R_OCC, [31] = R_OCC,
-        [32] = R_OCC, [33] = R_NAQ, [34] = R_OCC, [35] = R_BRE, [36] = R_CVL, [37] = R_CVL,
-        [38] = R_ARA, [39] = R_BFC, [40] = R_NAQ, [41] = R_CVL, [42] = R_ARA, [43] = R_ARA,
-        [44] = R_PDL, [45] = R_CVL, [46] = R_OCC, [47] = R_NAQ, [48] = R_OCC, [49] = R_PDL,
-        [50] = R_NOR, [51] = R_GES, [52] = R_GES, [53] = R_PDL, [54] = R_GES, [55] = R_GES,
-        [56] = R_BRE, [57] = R_GES, [58] = R_BFC, [59] = R_HDF, [60] = R_HDF, [61] = R_NOR,
-        [62] = R_HDF, [63] = R_ARA, [64] = R_NAQ, [65] = R_OCC, [66] = R_OCC, [67] = R_GES,
-        [68] = R_GES, [69] = R_ARA, [70] = R_BFC, [71] = R_BFC, [72] = R_PDL, [73] = R_ARA,
-        [74] = R_ARA, [75] = R_IDF, [76] = R_NOR, [77] = R_IDF, [78] = R_IDF, [79] = R_NAQ,
-        [80] = R_HDF, [81] = R_OCC, [82] = R_OCC, [83] = R_PAC, [84] = R_PAC, [85] = R_PDL,
-        [86] = R_NAQ, [87] = R_NAQ, [88] = R_GES, [89] = R_BFC, [90] = R_BFC, [91] = R_IDF,
-        [92] = R_IDF, [93] = R_IDF, [94] = R_IDF, [95] = R_IDF,
-};
-
-/* 971..976; 975 (Saint-Pierre-et-Miquelon) is a collectivity outside any region. */
-static const unsigned char overseas_region[6] = {R_GUA, R_MTQ, R_GUY, R_REU, R_NONE, R_MAY};
 
 const char *ob_fr_region_of_departement(const char *dep)
 {
-	if (dep == NULL)
+	if (dep == NULL || strlen(dep) >= OB_FR_DEPARTEMENT_STR_SIZE)
 		return NULL;
-	if (dep[0] == '2' && (dep[1] == 'A' || dep[1] == 'B') && dep[2] == '\0')
-		return region_names[R_COR];
-	if (is_n_digits(dep, 2)) {
-		unsigned n = digit_value(dep[0]) * 10 + digit_value(dep[1]);
-		return n < 96 ? region_names[metro_region[n]] : NULL;
+	const ob_fr_dep_row *d = dep_find(dep);
+	return d != NULL ? d->region : NULL;
+}
+
+/* Cities. Both what the caller wrote and the names of the data are folded to a comparison key
+ * (fr.h says how) in buffers of this size: a folded name only grows by ST -> SAINT, and no name of
+ * the data comes near it. */
+#define CITY_IN_MAX  200
+#define CITY_KEY_MAX 256
+
+/* The ASCII letters of U+00C0..U+00FF, upper case, '\0' for the two signs of the block (U+00D7,
+ * U+00F7); the ligatures and sharp s are spelled out in fold_codepoint. */
+static const char latin1_letters[] =
+        "AAAAAAACEEEEIIIIDNOOOOO\0OUUUUYTSAAAAAAACEEEEIIIIDNOOOOO\0OUUUUYTY";
+
+/* Appends the folding of one code point to key: letters without their accents in upper case,
+ * digits, a space for every separator. false for a code point a French place name does not
+ * have, or when key is full. */
+static bool fold_codepoint(unsigned cp, char *key, size_t *n)
+{
+	char one[2] = {0, 0};
+	const char *add = one;
+	if (cp >= 'a' && cp <= 'z')
+		one[0] = (char)(cp - 'a' + 'A');
+	else if ((cp >= 'A' && cp <= 'Z') || (cp >= '0' && cp <= '9'))
+		one[0] = (char)cp;
+	else if (cp == ' ' || cp == '-' || cp == '\'' || cp == '.' || cp == ',' || cp == '/' ||
+	         cp == '(' || cp == ')' || cp == 0x2019 || cp == 0x2010 || cp == 0x2011)
+		one[0] = ' ';
+	else if (cp == 0xC6 || cp == 0xE6)
+		add = "AE";
+	else if (cp == 0x152 || cp == 0x153)
+		add = "OE";
+	else if (cp == 0xDF)
+		add = "SS";
+	else if (cp == 0xDE || cp == 0xFE)
+		add = "TH";
+	else if (cp == 0x178)
+		one[0] = 'Y';
+	else if (cp >= 0xC0 && cp <= 0xFF && latin1_letters[cp - 0xC0] != '\0')
+		one[0] = latin1_letters[cp - 0xC0];
+	else
+		return false;
+	for (; *add != '\0'; add++) {
+		if (*add == ' ' && (*n == 0 || key[*n - 1] == ' '))
+			continue; /* no leading space, one space for a run */
+		if (*n + 1 >= CITY_KEY_MAX)
+			return false;
+		key[(*n)++] = *add;
 	}
-	if (is_n_digits(dep, 3) && dep[0] == '9' && dep[1] == '7' && dep[2] >= '1' && dep[2] <= '6')
-		return region_names[overseas_region[digit_value(dep[2]) - 1]];
-	return NULL;
+	return true;
+}
+
+/* Decodes the UTF-8 of s (len bytes) into code points for fold_codepoint. Only the encodings of
+ * up to 3 bytes occur in what it accepts; anything else, or broken UTF-8, is false. */
+static bool fold_text(const char *s, size_t len, char *key, size_t *n)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	for (size_t i = 0; i < len;) {
+		unsigned cp;
+		if (p[i] < 0x80) {
+			cp = p[i];
+			i += 1;
+		} else if ((p[i] & 0xE0) == 0xC0 && i + 1 < len && (p[i + 1] & 0xC0) == 0x80) {
+			cp = ((p[i] & 0x1Fu) << 6) | (p[i + 1] & 0x3Fu);
+			i += 2;
+		} else if ((p[i] & 0xF0) == 0xE0 && i + 2 < len && (p[i + 1] & 0xC0) == 0x80 &&
+		           (p[i + 2] & 0xC0) == 0x80) {
+			cp = ((p[i] & 0x0Fu) << 12) | ((p[i + 1] & 0x3Fu) << 6) |
+			     (p[i + 2] & 0x3Fu);
+			i += 3;
+		} else {
+			return false;
+		}
+		if (!fold_codepoint(cp, key, n))
+			return false;
+	}
+	return true;
+}
+
+static bool word_is(const char *w, size_t len, const char *s)
+{
+	return strlen(s) == len && memcmp(w, s, len) == 0;
+}
+
+/* A number as people write an arrondissement or a CEDEX: digits, then nothing, E, ER or EME. */
+static bool word_is_number(const char *w, size_t len)
+{
+	size_t i = 0;
+	while (i < len && is_digit(w[i]))
+		i++;
+	return i > 0 && (i == len || word_is(w + i, len - i, "E") ||
+	                 word_is(w + i, len - i, "ER") || word_is(w + i, len - i, "EME"));
+}
+
+/* Folds s into key (CITY_KEY_MAX bytes): see fr.h. false when s cannot be folded or folds to
+ * nothing. */
+static bool city_key(const char *s, char key[CITY_KEY_MAX])
+{
+	size_t len = strlen(s);
+	char raw[CITY_KEY_MAX];
+	size_t n = 0;
+	if (len > CITY_IN_MAX || !fold_text(s, len, raw, &n))
+		return false;
+	while (n > 0 && raw[n - 1] == ' ')
+		n--;
+	/* Trailing CEDEX, ARRONDISSEMENT and numbers go, in any order: "PARIS CEDEX 07",
+	 * "PARIS 7E ARRONDISSEMENT". */
+	for (;;) {
+		size_t start = n;
+		while (start > 0 && raw[start - 1] != ' ')
+			start--;
+		const char *w = raw + start;
+		size_t wl = n - start;
+		if (start == 0 || !(word_is(w, wl, "CEDEX") || word_is(w, wl, "ARRONDISSEMENT") ||
+		                    word_is_number(w, wl)))
+			break;
+		n = start - 1; /* and the space before it */
+	}
+	/* ST and STE are written out; every other word is copied. */
+	size_t k = 0;
+	for (size_t i = 0; i < n;) {
+		size_t end = i;
+		while (end < n && raw[end] != ' ')
+			end++;
+		const char *w = raw + i;
+		size_t wl = end - i;
+		const char *word = word_is(w, wl, "ST")    ? "SAINT"
+		                   : word_is(w, wl, "STE") ? "SAINTE"
+		                                           : NULL;
+		size_t add = word != NULL ? strlen(word) : wl;
+		if (k + add + 2 > CITY_KEY_MAX)
+			return false;
+		if (k > 0)
+			key[k++] = ' ';
+		memcpy(key + k, word != NULL ? word : w, add);
+		k += add;
+		i = end + 1;
+	}
+	key[k] = '\0';
+	return k > 0;
+}
+
+/* The first row of a postal code, or ob_fr_postal_count when it has none. */
+static size_t postal_first(const char *code)
+{
+	size_t lo = 0, hi = ob_fr_postal_count;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (memcmp(ob_fr_postal_rows[mid].code, code, 5) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < ob_fr_postal_count && memcmp(ob_fr_postal_rows[lo].code, code, 5) == 0
+	               ? lo
+	               : ob_fr_postal_count;
+}
+
+static void place_of(const ob_fr_postal_row *r, ob_fr_place *out)
+{
+	const ob_fr_dep_row *d = &ob_fr_dep_rows[r->dep];
+	memcpy(out->departement, d->code, sizeof(out->departement));
+	out->departement_name = d->name;
+	out->region = d->region;
+	out->name = r->name;
+}
+
+ob_fr_postal_status ob_fr_postal_lookup(const char *postal_code, const char *city, ob_fr_place *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (!ob_fr_postal_code_valid(postal_code))
+		return OB_FR_POSTAL_MALFORMED;
+	size_t first = postal_first(postal_code);
+	if (first == ob_fr_postal_count)
+		/* La Poste gives 98 to Monaco (980xx) and the Pacific collectivities (986xx to
+		 * 988xx), none of them in SIRENE; any other unknown code is not a postal code. */
+		return postal_code[0] == '9' && postal_code[1] == '8' ? OB_FR_POSTAL_OUTSIDE
+		                                                      : OB_FR_POSTAL_UNKNOWN;
+	if (city == NULL) {
+		place_of(&ob_fr_postal_rows[first], out);
+		return OB_FR_POSTAL_OK;
+	}
+	char want[CITY_KEY_MAX], have[CITY_KEY_MAX];
+	if (!city_key(city, want))
+		return OB_FR_POSTAL_CITY;
+	for (size_t i = first;
+	     i < ob_fr_postal_count && memcmp(ob_fr_postal_rows[i].code, postal_code, 5) == 0;
+	     i++) {
+		if (city_key(ob_fr_postal_rows[i].name, have) && strcmp(have, want) == 0) {
+			place_of(&ob_fr_postal_rows[i], out);
+			return OB_FR_POSTAL_OK;
+		}
+	}
+	return OB_FR_POSTAL_CITY;
 }
 
 /* Phone numbers. */
 
-/* Overseas prefixes of the national plan (the 3 digits after the trunk 0) and the country code
- * that reaches them from abroad. */
+/* The blocks of the national plan (the first digits after the trunk 0) that ARCEP gives to the
+ * overseas territories, and the country code that reaches each from abroad: fr.h lists them and
+ * says where they come from. The longest prefix that matches wins (7093 is split between Guyane
+ * and Mayotte at its fifth digit). */
 static const struct {
-	char prefix[4];
+	char prefix[6];
 	char cc[4];
-} overseas_prefixes[] = {
-        {"590", "590"}, {"690", "590"}, {"691", "590"}, /* Guadeloupe, St-Barth, St-Martin */
-        {"594", "594"}, {"694", "594"},                 /* Guyane */
-        {"596", "596"}, {"696", "596"}, {"697", "596"}, /* Martinique */
-        {"262", "262"}, {"263", "262"}, {"692", "262"}, {"693", "262"}, /* La Reunion */
-        {"269", "262"}, {"639", "262"},                                 /* Mayotte */
-        {"508", "508"}, /* Saint-Pierre-et-Miquelon */
+} overseas_blocks[] = {
+        /* Guadeloupe, Saint-Barthelemy, Saint-Martin */
+        {"590", "590"},
+        {"5987", "590"},
+        {"690", "590"},
+        {"691", "590"},
+        {"7090", "590"},
+        /* Guyane */
+        {"594", "594"},
+        {"5988", "594"},
+        {"694", "594"},
+        {"70930", "594"},
+        {"70931", "594"},
+        {"70932", "594"},
+        {"70933", "594"},
+        /* Martinique */
+        {"596", "596"},
+        {"5989", "596"},
+        {"696", "596"},
+        {"697", "596"},
+        {"7091", "596"},
+        /* La Reunion */
+        {"262", "262"},
+        {"263", "262"},
+        {"2688", "262"},
+        {"692", "262"},
+        {"693", "262"},
+        {"7092", "262"},
+        /* Mayotte */
+        {"2689", "262"},
+        {"269", "262"},
+        {"639", "262"},
+        {"70935", "262"},
+        {"70936", "262"},
+        {"70937", "262"},
+        /* Saint-Pierre-et-Miquelon: 05 08 then its 6-digit numbers, and 9-digit mobiles */
+        {"508", "508"},
+        {"7084", "508"},
+        {"7085", "508"},
 };
 
-static const char *const accepted_country_codes[] = {"33", "590", "594", "596", "262", "508"};
+static const struct {
+	char cc[4];
+	const char *territory;
+} country_codes[] = {
+        {"33", "France"},
+        {"590", "Guadeloupe, Saint-Barthelemy and Saint-Martin"},
+        {"594", "Guyane"},
+        {"596", "Martinique"},
+        {"262", "La Reunion and Mayotte"},
+        {"508", "Saint-Pierre-et-Miquelon"},
+};
+
+/* The overseas block of the 9 digits nsn (after the trunk 0 or the country code), or -1. */
+static int overseas_block(const char *nsn)
+{
+	int best = -1;
+	size_t best_len = 0;
+	for (size_t i = 0; i < sizeof overseas_blocks / sizeof overseas_blocks[0]; i++) {
+		size_t len = strlen(overseas_blocks[i].prefix);
+		if (len > best_len && memcmp(nsn, overseas_blocks[i].prefix, len) == 0) {
+			best = (int)i;
+			best_len = len;
+		}
+	}
+	return best;
+}
+
+/* "05 08" + 6 digits: the national form of a Saint-Pierre-et-Miquelon number, whose own plan
+ * has 6 digits; "508" only routes to it from the French plan. */
+static bool is_spm_trunk(int block)
+{
+	return block >= 0 && strcmp(overseas_blocks[block].prefix, "508") == 0;
+}
+
+const char *ob_fr_phone_territory(const char *cc)
+{
+	if (cc == NULL)
+		return NULL;
+	for (size_t i = 0; i < sizeof country_codes / sizeof country_codes[0]; i++)
+		if (strcmp(country_codes[i].cc, cc) == 0)
+			return country_codes[i].territory;
+	return NULL;
+}
 
 /* Enough for "0033 (0)" + 9 digits with room to spare; longer input is rejected early. */
 #define PHONE_MAX_DIGITS 20
@@ -392,81 +611,103 @@ static bool phone_emit(const char *cc, const char *nsn, size_t n, char out[OB_FR
 	return true;
 }
 
-/* nsn: the 9 digits of a number of the French plan after the trunk 0 (first one not 0). */
-static bool phone_emit_national(const char *nsn, char out[OB_FR_PHONE_STR_SIZE])
+/* phone_emit as a status. */
+static ob_fr_phone_status phone_put(const char *cc, const char *nsn, size_t n,
+                                    char out[OB_FR_PHONE_STR_SIZE])
 {
-	for (size_t i = 0; i < sizeof overseas_prefixes / sizeof overseas_prefixes[0]; i++) {
-		if (memcmp(nsn, overseas_prefixes[i].prefix, 3) != 0)
-			continue;
-		/* Saint-Pierre-et-Miquelon's own plan has 6 digits; "508" only routes to it from
-		 * the French plan, so it is not part of the international number. */
-		if (strcmp(overseas_prefixes[i].cc, "508") == 0)
-			return phone_emit("508", nsn + 3, 6, out);
-		return phone_emit(overseas_prefixes[i].cc, nsn, 9, out);
-	}
-	return phone_emit("33", nsn, 9, out);
+	return phone_emit(cc, nsn, n, out) ? OB_FR_PHONE_OK : OB_FR_PHONE_MALFORMED;
 }
 
-bool ob_fr_phone_e164(const char *in, char out[OB_FR_PHONE_STR_SIZE])
+/* Saint-Pierre-et-Miquelon's own 6-digit numbers: ARCEP and the territory start none with 0 or
+ * 1, whether written +508 or 05 08. */
+static ob_fr_phone_status phone_spm6(const char *six, char out[OB_FR_PHONE_STR_SIZE])
 {
-	if (out != NULL)
-		out[0] = '\0';
-	if (in == NULL || out == NULL)
-		return false;
+	return six[0] >= '2' ? phone_put("508", six, 6, out) : OB_FR_PHONE_OUTSIDE_PLAN;
+}
+
+/* nsn: the 9 digits of a number of the French plan after the trunk 0 (first one not 0). */
+static ob_fr_phone_status phone_national(const char *nsn, char out[OB_FR_PHONE_STR_SIZE])
+{
+	int block = overseas_block(nsn);
+	if (is_spm_trunk(block))
+		return phone_spm6(nsn + 3, out);
+	return phone_put(block >= 0 ? overseas_blocks[block].cc : "33", nsn, 9, out);
+}
+
+/* The number nsn (n digits, the first not 0) written after the country code cc. */
+static ob_fr_phone_status phone_after_cc(const char *cc, const char *nsn, size_t n,
+                                         char out[OB_FR_PHONE_STR_SIZE])
+{
+	if (strcmp(cc, "33") == 0)
+		return n == 9 ? phone_national(nsn, out) : OB_FR_PHONE_MALFORMED;
+	if (strcmp(cc, "508") == 0 && n == 6)
+		return phone_spm6(nsn, out);
+	if (n != 9)
+		return OB_FR_PHONE_MALFORMED;
+	int block = overseas_block(nsn);
+	if (block < 0 || is_spm_trunk(block) || strcmp(overseas_blocks[block].cc, cc) != 0)
+		return OB_FR_PHONE_OUTSIDE_PLAN;
+	return phone_put(cc, nsn, 9, out);
+}
+
+static ob_fr_phone_status phone_parse(const char *in, char out[OB_FR_PHONE_STR_SIZE])
+{
 	struct phone_digits pd;
 	if (!phone_scan(in, &pd))
-		return false;
+		return OB_FR_PHONE_MALFORMED;
 
 	const char *d = pd.d;
 	size_t n = pd.n;
 	if (!pd.plus) {
 		if (n >= 2 && d[0] == '0' && d[1] == '0') {
 			if (pd.trunk_paren && pd.trunk_at < 2)
-				return false;
+				return OB_FR_PHONE_MALFORMED;
 			d += 2; /* international prefix 00, same as '+' */
 			n -= 2;
 			pd.trunk_at -= pd.trunk_paren ? 2 : 0;
 		} else {
 			if (pd.trunk_paren || n != 10 || d[0] != '0' || d[1] == '0')
-				return false;
-			if (!phone_emit_national(d + 1, out)) {
-				out[0] = '\0';
-				return false;
-			}
-			return true;
+				return OB_FR_PHONE_MALFORMED;
+			return phone_national(d + 1, out);
 		}
 	}
 
 	const char *cc = NULL;
 	size_t cc_len = 0;
-	for (size_t i = 0; i < sizeof accepted_country_codes / sizeof accepted_country_codes[0];
-	     i++) {
-		size_t len = strlen(accepted_country_codes[i]);
-		if (n >= len && memcmp(d, accepted_country_codes[i], len) == 0) {
-			cc = accepted_country_codes[i];
+	for (size_t i = 0; i < sizeof country_codes / sizeof country_codes[0]; i++) {
+		size_t len = strlen(country_codes[i].cc);
+		if (n >= len && memcmp(d, country_codes[i].cc, len) == 0) {
+			cc = country_codes[i].cc;
 			cc_len = len;
 			break;
 		}
 	}
 	if (cc == NULL)
-		return false;
+		return n > 0 ? OB_FR_PHONE_COUNTRY : OB_FR_PHONE_MALFORMED;
 	if (pd.trunk_paren && pd.trunk_at != cc_len)
-		return false;
+		return OB_FR_PHONE_MALFORMED;
 	const char *nsn = d + cc_len;
 	size_t nsn_len = n - cc_len;
 	if (nsn_len == 0 || nsn[0] == '0')
-		return false;
+		return OB_FR_PHONE_MALFORMED;
+	return phone_after_cc(cc, nsn, nsn_len, out);
+}
 
-	bool ok;
-	if (strcmp(cc, "33") == 0)
-		ok = nsn_len == 9 && phone_emit_national(nsn, out);
-	else if (strcmp(cc, "508") == 0)
-		ok = nsn_len == 6 && phone_emit(cc, nsn, 6, out);
-	else
-		ok = nsn_len == 9 && phone_emit(cc, nsn, 9, out);
-	if (!ok)
+ob_fr_phone_status ob_fr_phone_parse(const char *in, char out[OB_FR_PHONE_STR_SIZE])
+{
+	if (out != NULL)
 		out[0] = '\0';
-	return ok;
+	if (in == NULL || out == NULL)
+		return OB_FR_PHONE_MALFORMED;
+	ob_fr_phone_status st = phone_parse(in, out);
+	if (st != OB_FR_PHONE_OK)
+		out[0] = '\0';
+	return st;
+}
+
+bool ob_fr_phone_e164(const char *in, char out[OB_FR_PHONE_STR_SIZE])
+{
+	return ob_fr_phone_parse(in, out) == OB_FR_PHONE_OK;
 }
 
 /* E-mail. */

@@ -4,12 +4,16 @@
  *
  * Pure functions over caller memory: no allocation, no global mutable state, no locale (the
  * <ctype.h> classifiers are never used, so "digit" and "letter" always mean ASCII), hence
- * thread-safe and reentrant.
+ * thread-safe and reentrant. The reference data (NAF rev. 2, La Poste's postal codes, INSEE's
+ * departements and regions) are read-only tables compiled in from data/ (fr_data.h); the
+ * strings they hand out are static and never freed.
  *
  * Conventions shared by the whole module:
- *  - Every string argument is a NUL-terminated C string and may be NULL; NULL is never valid.
+ *  - Every string argument is a NUL-terminated C string and may be NULL; NULL is never valid
+ *    (but for ob_fr_postal_lookup's city, where it means "check the code alone").
  *  - Validators are strict about form: no surrounding spaces, no separators, unless a function
- *    says it normalises (ob_fr_vat_valid_for_siren, ob_fr_phone_e164).
+ *    says it normalises (ob_fr_vat_valid_for_siren, ob_fr_naf_lookup, ob_fr_postal_lookup's
+ *    city, ob_fr_phone_e164).
  *  - Functions with an output buffer write a NUL-terminated result there on success and the
  *    empty string on failure (when the buffer is not NULL), so a caller that forgets to look at
  *    the return value still never reads stale or unterminated text.
@@ -69,9 +73,36 @@ int ob_fr_vat_key(const char *siren);
 OB_NODISCARD bool ob_fr_vat_valid_for_siren(const char *vat, const char *siren,
                                             char out[OB_FR_VAT_STR_SIZE]);
 
-/* NAF rev. 2 activity code (subclass) in its usual written form "NN.NNL": two digits, a dot, two
- * digits and one uppercase letter, e.g. "47.91B". The form only: whether the code exists in the
- * nomenclature is not checked. */
+/* NAF rev. 2, INSEE's activity nomenclature: its 732 sub-classes ("47.91B") with their labels,
+ * from data/naf-rev2.tsv (INSEE's list as published in the npm package @socialgouv/codes-naf; see
+ * the file's header for its version and date). */
+#define OB_FR_NAF_STR_SIZE 7 /* "47.91B" */
+
+typedef enum {
+	OB_FR_NAF_OK = 0,
+	OB_FR_NAF_MALFORMED, /* not NN.NNL nor NNNNL */
+	OB_FR_NAF_UNKNOWN    /* well formed, but not one of the 732 sub-classes */
+} ob_fr_naf_status;
+
+typedef struct ob_fr_naf {
+	char code[OB_FR_NAF_STR_SIZE]; /* the written form, "47.91B" */
+	char section;                  /* 'A'..'U': G, trade */
+	unsigned division;             /* 1..99: the two first digits, 47 */
+	const char *label; /* static UTF-8: "Vente a distance sur catalogue specialise" */
+} ob_fr_naf;
+
+/* Looks s up among the sub-classes. s is normalised first: the compact form "4791B" and a lower
+ * case letter ("47.91b") are read as "47.91B"; nothing else (no spaces, no other separator).
+ * On OB_FR_NAF_OK, *out describes the sub-class; otherwise out->code is "" and out->label
+ * NULL. out may not be NULL. A binary search on a static table: no allocation. */
+OB_NODISCARD ob_fr_naf_status ob_fr_naf_lookup(const char *s, ob_fr_naf *out);
+
+/* The label of a sub-class given in any form ob_fr_naf_lookup reads; NULL for anything else.
+ * A static string. */
+const char *ob_fr_naf_label(const char *s);
+
+/* True iff s is a sub-class of NAF rev. 2 in its written form "NN.NNL" exactly (upper case,
+ * with the dot). Use ob_fr_naf_lookup to read what people type. */
 bool ob_fr_naf_valid(const char *s);
 
 /* Size category per decree 2008-1354 art. 3, checked in this order:
@@ -83,28 +114,67 @@ bool ob_fr_naf_valid(const char *s);
  * knows: the result is then OB_SIZE_UNSPECIFIED. */
 ob_size_category ob_fr_size_category(uint32_t headcount, int64_t turnover_eur, int64_t balance_eur);
 
-/* True iff s is exactly 5 ASCII digits not starting with "00". Says nothing about whether the
- * code is attributed (98000 Monaco passes: it is in the French postal system). */
+/* True iff s is exactly 5 ASCII digits not starting with "00": the form of a French postal code,
+ * whether attributed or not. */
 bool ob_fr_postal_code_valid(const char *s);
 
-/* The departement a postal code most likely belongs to, written to out (at least
- * OB_FR_DEPARTEMENT_STR_SIZE bytes):
- *   01xxx..95xxx except 20xxx -> the first two digits;
- *   200xx, 201xx -> "2A"; 202xx..206xx -> "2B" (Corsica);
- *   97133 -> "977" (Saint-Barthelemy), 97150 -> "978" (Saint-Martin);
- *   971xx..976xx otherwise -> the first three digits (975 is Saint-Pierre-et-Miquelon, a
- *   collectivity rather than a departement, but it has that code).
- * false (out "") for an invalid postal code, 207xx..209xx, 96xxx, 970xx, 977xx..979xx, 98xxx
- * (Monaco, Pacific collectivities) and 99xxx.
- * It is a hint, not a fact: a few communes use a neighbouring departement's postal code, so never
- * reject data because this disagrees with an address. */
-OB_NODISCARD bool ob_fr_departement_from_postal(const char *postal_code,
-                                                char out[OB_FR_DEPARTEMENT_STR_SIZE]);
+/*
+ * Postal codes and cities, from data/fr-postal-codes.tsv and data/fr-departements.tsv: La Poste's
+ * base of postal codes (as carried by the npm package @etalab/decoupage-administratif, with the
+ * delivery offices' names of the package codes-postaux) and INSEE's departements and regions.
+ *
+ * Only SIRENE's territory is known, since a company outside it has no SIREN: metropolitan France
+ * with Corsica (2A, 2B), the overseas departements 971 Guadeloupe, 972 Martinique, 973 Guyane,
+ * 974 La Reunion, 976 Mayotte, and the three collectivities whose companies SIRENE registers
+ * too: 975 Saint-Pierre-et-Miquelon (97500), 977 Saint-Barthelemy (97133) and 978 Saint-Martin
+ * (97150). Those three are in no region: their region is NULL, which the cohort counts as
+ * "unknown". Monaco (98000) and the Pacific collectivities (986 Wallis-et-Futuna, 987 French
+ * Polynesia, 988 New Caledonia, all 98xxx), whose companies are registered elsewhere (RCI,
+ * TAHITI, RIDET), are refused.
+ *
+ * CEDEX: La Poste's list of CEDEX codes (75700, 13344...) is not part of its open base, nor of
+ * the packages above, so a CEDEX-only code is unknown unless the data carries it (83998 CANJUERS
+ * CEDEX is). A city written "PARIS CEDEX 07" with the ordinary code 75007 matches: see below.
+ */
+typedef enum {
+	OB_FR_POSTAL_OK = 0,
+	OB_FR_POSTAL_MALFORMED, /* not 5 digits, or starts with 00 */
+	OB_FR_POSTAL_UNKNOWN,   /* well formed, but not a code of La Poste's base (20700, 96000) */
+	OB_FR_POSTAL_OUTSIDE,   /* 98xxx: Monaco or a Pacific collectivity, outside SIRENE */
+	OB_FR_POSTAL_CITY       /* a known code, but the city is none of its communes */
+} ob_fr_postal_status;
+
+typedef struct ob_fr_place {
+	char departement[OB_FR_DEPARTEMENT_STR_SIZE]; /* "75", "2A", "971", "977" */
+	const char *departement_name;                 /* static UTF-8: "Paris" */
+	const char *region; /* static UTF-8 official name of one of the 18 regions; NULL for 975,
+	                     * 977 and 978 */
+	const char *name;   /* static UTF-8: the name of the data that city matched */
+} ob_fr_place;
+
+/* Checks that postal_code is a code of SIRENE's territory and that city names one of the places
+ * it serves, and writes that place (its departement, from the data: the few codes that serve
+ * communes of two departements get the departement of the commune named) to *out.
+ *
+ * The city matches a commune of the code, a former commune (commune deleguee or associee) or a
+ * municipal arrondissement it serves, or its delivery office (La Poste's "libelle
+ * d'acheminement"), after both are folded: case and accents ignored, hyphens, apostrophes
+ * (' and U+2019), dots, commas, slashes and runs of spaces are one space, the words ST and STE
+ * read SAINT and SAINTE, and trailing words CEDEX, ARRONDISSEMENT and numbers ("07", "7E",
+ * "1ER") are dropped. So "Paris Cedex 07", "PARIS 7E" and "Paris 7e Arrondissement" match 75007,
+ * "ST DENIS" matches "Saint-Denis". A city longer than 200 bytes or with characters other than
+ * ASCII, Latin-1 letters, the oe ligature and the apostrophe U+2019 matches nothing.
+ *
+ * city may be NULL: then only the code is checked, and *out describes the first place the code
+ * serves. On any other result than OB_FR_POSTAL_OK, *out is zeroed (departement ""). out may not
+ * be NULL. Binary search on static tables, folding in stack buffers: no allocation. */
+OB_NODISCARD ob_fr_postal_status ob_fr_postal_lookup(const char *postal_code, const char *city,
+                                                     ob_fr_place *out);
 
 /* The official name (UTF-8, accents included) of the region, among the 18 in place since 2016,
- * of a departement code: "01".."95" (not "20"), "2A", "2B", "971".."974", "976". A static string;
- * NULL for any other code, including "975", "977" and "978" (collectivities outside any region)
- * and lowercase "2a". */
+ * of a departement code: "01".."95" (not "20"), "2A", "2B", "971".."974", "976". A static string
+ * from data/fr-departements.tsv; NULL for any other code, including "975", "977" and "978"
+ * (collectivities outside any region) and lowercase "2a". */
 const char *ob_fr_region_of_departement(const char *dep);
 
 /* Normalises a French phone number to E.164 in out (at least OB_FR_PHONE_STR_SIZE bytes).
@@ -112,22 +182,49 @@ const char *ob_fr_region_of_departement(const char *dep);
  *   national:      0XYYYYYYYY (10 digits, X not 0)               -> +33XYYYYYYYY
  *   international: +33 / 0033 followed by 9 digits, the first not 0, optionally written after a
  *                  "(0)" trunk prefix: "+33 (0)1 23 45 67 89"
- *                  +590 +594 +596 +262 (or 00590...) followed by 9 digits, the first not 0
- *                  +508 (or 00508) followed by 6 digits, the first not 0
+ *                  +590 +594 +596 +262 (or 00590...) followed by 9 digits of that territory's
+ *                  ranges (below)
+ *                  +508 (or 00508) followed by 6 digits, the first 2..9, or by 9 digits of
+ *                  its 708 ranges
  * Overseas numbers are part of the French numbering plan but are reached from abroad through
- * their own country code. National (and +33) numbers whose first digits after the trunk 0 are
- *   590 690 691 -> +590 (Guadeloupe, Saint-Barthelemy, Saint-Martin)
- *   594 694     -> +594 (Guyane)
- *   596 696 697 -> +596 (Martinique)
- *   262 263 692 693 269 639 -> +262 (La Reunion, Mayotte)
- * keep all 9 digits after the code: "05 90 12 34 56" -> "+590590123456". Saint-Pierre-et-
- * Miquelon numbers have 6 digits and are dialled 05 08 + those 6 digits from France:
- * "05 08 41 23 45" -> "+508412345". "+33 5 90 12 34 56" normalises like its national form, so
- * one line always has one E.164 spelling.
+ * their own country code. ARCEP's national numbering plan gives each territory these blocks
+ * (source: ARCEP's plan as the metadata of Google's libphonenumber carries it, npm package
+ * google-libphonenumber 3.2.47), written as the digits after the trunk 0 (fixed; mobile):
+ *   +590 Guadeloupe, Saint-Barthelemy, Saint-Martin: 590, 5987; 690, 691, 7090
+ *   +594 Guyane:                                   594, 5988; 694, 70930..70933
+ *   +596 Martinique:                               596, 5989; 696, 697, 7091
+ *   +262 La Reunion:                               262, 263, 2688; 692, 693, 7092
+ *   +262 Mayotte:                                  2689, 269; 639, 70935..70937
+ *   +508 Saint-Pierre-et-Miquelon:                 508 (then 6 digits, dialled 05 08 from
+ *                                                  France); 7084, 7085 (9 digits)
+ * A national or +33 number in one of those blocks is written with the territory's code, keeping
+ * all 9 digits: "05 90 12 34 56" -> "+590590123456", "+33 6 39 12 34 56" -> "+262639123456";
+ * "05 08 41 23 45" -> "+508412345". So one line always has one E.164 spelling.
+ * A number written with an overseas code must lie in that code's blocks: "+590 1 23 45 67 89"
+ * (a Paris number) and "+262 590 12 34 56" (a Guadeloupe one) are refused. Left out on purpose:
+ * the overseas VoIP blocks of 09 (ARCEP shares some between territories), and the nationwide
+ * special numbers (08): both only as +33 or national numbers. +269 is the Comoros' code since
+ * Mayotte moved to +262 in 2007: refused.
  * Rejected: letters or other characters, a '+' not in first position, a "(0)" anywhere but right
  * after the country code, other country codes, "00" not followed by one of the codes above, a 0
  * right after the trunk 0 or the country code, and any other digit count. */
+typedef enum {
+	OB_FR_PHONE_OK = 0,
+	OB_FR_PHONE_MALFORMED,   /* characters, layout or digit count */
+	OB_FR_PHONE_COUNTRY,     /* a country code that is not France's (+44, +269) */
+	OB_FR_PHONE_OUTSIDE_PLAN /* +590/+594/+596/+262/+508 with a number outside its ranges */
+} ob_fr_phone_status;
+
+/* As described above; out is "" unless OB_FR_PHONE_OK. NULL in or out: OB_FR_PHONE_MALFORMED. */
+OB_NODISCARD ob_fr_phone_status ob_fr_phone_parse(const char *in, char out[OB_FR_PHONE_STR_SIZE]);
+
+/* ob_fr_phone_parse(in, out) == OB_FR_PHONE_OK. */
 OB_NODISCARD bool ob_fr_phone_e164(const char *in, char out[OB_FR_PHONE_STR_SIZE]);
+
+/* The territories a country code of the French plan reaches, for messages: "Guadeloupe,
+ * Saint-Barthelemy and Saint-Martin" for "590", "France" for "33"; NULL for other codes. A
+ * static ASCII string. */
+const char *ob_fr_phone_territory(const char *cc);
 
 /* Pragmatic e-mail address check, not RFC 5322: exactly one '@'; a local part of 1..64 bytes of
  * printable ASCII other than space; a domain of at least two dot-separated labels, each 1..63

@@ -107,6 +107,49 @@ static void compact(const char *in, char *out, size_t n)
 		out[0] = 'X', out[1] = '\0'; /* too long: keep it invalid */
 }
 
+/* The NAF code as typed, for a message: printable ASCII only, or "the code". */
+static const char *naf_shown(const char *s)
+{
+	for (const char *p = s; *p != '\0'; p++)
+		if (*p < ' ' || *p > '~')
+			return "the code";
+	return s;
+}
+
+/* Checks the postal code against La Poste's base and the city (already in ad->city, "" when
+ * it had its own violation) against the communes it serves; the departement and region are the
+ * data's, never guessed. */
+static void place(ob_outcome *o, const char *postal, ob_address *ad)
+{
+	ob_fr_place pl;
+	const char *city = ad->city[0] != '\0' ? ad->city : NULL;
+	switch (ob_fr_postal_lookup(postal, city, &pl)) {
+	case OB_FR_POSTAL_OK:
+		set(ad->postal_code, sizeof(ad->postal_code), postal);
+		set(ad->departement, sizeof(ad->departement), pl.departement);
+		set(ad->region, sizeof(ad->region), pl.region != NULL ? pl.region : "");
+		return;
+	case OB_FR_POSTAL_MALFORMED:
+		ob_violation_add(o, "company.address.postal_code",
+		                 "must be a French postal code (5 digits)");
+		return;
+	case OB_FR_POSTAL_UNKNOWN:
+		ob_violation_add(o, "company.address.postal_code",
+		                 "%s is not a postal code of La Poste's base", postal);
+		return;
+	case OB_FR_POSTAL_OUTSIDE:
+		ob_violation_add(o, "company.address.postal_code",
+		                 "%s is outside SIRENE's territory (Monaco and the Pacific "
+		                 "collectivities register their companies elsewhere)",
+		                 postal);
+		return;
+	case OB_FR_POSTAL_CITY:
+		ob_violation_add(o, "company.address.city",
+		                 "is not a commune of postal code %s (La Poste's base)", postal);
+		return;
+	}
+}
+
 static void validate_legal_form(const ob_submission *in, ob_company *c, ob_outcome *o);
 static void validate_terms(const ob_submission *in, ob_application *a, ob_outcome *o);
 
@@ -138,12 +181,23 @@ static void validate_company(const ob_submission *in, ob_application *a, ob_outc
 	text(o, "company.trade_name", in->trade_name, c->trade_name, OB_NAME_MAX, false);
 
 	snprintf(buf, sizeof(buf), "%.63s", nz(in->naf));
+	ob_fr_naf naf;
 	if (buf[0] == '\0')
 		ob_violation_add(o, "company.naf_code", "is required");
-	else if (!ob_fr_naf_valid(buf))
-		ob_violation_add(o, "company.naf_code", "must look like 47.91B (NN.NNL)");
 	else
-		set(c->naf, sizeof(c->naf), buf);
+		switch (ob_fr_naf_lookup(buf, &naf)) {
+		case OB_FR_NAF_OK:
+			set(c->naf, sizeof(c->naf), naf.code);
+			break;
+		case OB_FR_NAF_MALFORMED:
+			ob_violation_add(o, "company.naf_code", "must look like 47.91B (NN.NNL)");
+			break;
+		case OB_FR_NAF_UNKNOWN:
+			ob_violation_add(o, "company.naf_code",
+			                 "%s is not one of the 732 sub-classes of NAF rev. 2",
+			                 naf_shown(buf));
+			break;
+		}
 
 	if (nz(in->vat)[0] != '\0') {
 		if (strlen(in->vat) > 32)
@@ -163,19 +217,34 @@ static void validate_company(const ob_submission *in, ob_application *a, ob_outc
 	text(o, "company.address.street", in->street, ad->street, OB_STREET_MAX, true);
 	text(o, "company.address.city", in->city, ad->city, OB_CITY_MAX, true);
 	snprintf(buf, sizeof(buf), "%.63s", nz(in->postal_code));
-	if (buf[0] == '\0') {
+	if (buf[0] == '\0')
 		ob_violation_add(o, "company.address.postal_code", "is required");
-	} else if (!ob_fr_postal_code_valid(buf)) {
-		ob_violation_add(o, "company.address.postal_code",
-		                 "must be a French postal code (5 digits)");
-	} else {
-		set(ad->postal_code, sizeof(ad->postal_code), buf);
-		/* A hint only: an unknown departement is no reason to refuse. */
-		if (ob_fr_departement_from_postal(buf, ad->departement)) {
-			const char *r = ob_fr_region_of_departement(ad->departement);
-			set(ad->region, sizeof(ad->region), r != NULL ? r : "");
-		}
+	else
+		place(o, buf, ad);
+}
+
+static void phone(ob_outcome *o, const char *in, char out[OB_FR_PHONE_STR_SIZE])
+{
+	ob_fr_phone_status st =
+	        strlen(in) > 40 ? OB_FR_PHONE_MALFORMED : ob_fr_phone_parse(in, out);
+	if (st == OB_FR_PHONE_OK)
+		return;
+	if (st != OB_FR_PHONE_OUTSIDE_PLAN) {
+		ob_violation_add(
+		        o, "contact.phone",
+		        "must be a French number, e.g. 01 23 45 67 89 or +33 1 23 45 67 89");
+		return;
 	}
+	/* The code is one of the plan's, written after '+' or 00: say which territory. */
+	const char *p = in;
+	while (*p != '\0' && (*p < '1' || *p > '9'))
+		p++;
+	char cc[4] = {0};
+	for (size_t i = 0; i < 3 && p[i] >= '0' && p[i] <= '9'; i++)
+		cc[i] = p[i];
+	const char *where = ob_fr_phone_territory(cc);
+	ob_violation_add(o, "contact.phone", "does not belong to the numbering plan of +%s (%s)",
+	                 cc, where != NULL ? where : "an overseas territory");
 }
 
 ob_err ob_validate_submission(const ob_submission *in, ob_application *a, ob_outcome *o)
@@ -201,10 +270,8 @@ ob_err ob_validate_submission(const ob_submission *in, ob_application *a, ob_out
 	}
 	if (nz(in->phone)[0] == '\0')
 		ob_violation_add(o, "contact.phone", "is required");
-	else if (strlen(in->phone) > 40 || !ob_fr_phone_e164(in->phone, ct->phone))
-		ob_violation_add(
-		        o, "contact.phone",
-		        "must be a French number, e.g. 01 23 45 67 89 or +33 1 23 45 67 89");
+	else
+		phone(o, in->phone, ct->phone);
 
 	if (in->channel <= OB_CHANNEL_UNSPECIFIED || in->channel >= OB_CHANNEL_COUNT)
 		ob_violation_add(o, "channel", "must be MARKETPLACE, OWN_WEBSHOP or BOTH");

@@ -10,8 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <sodium.h>
-
 #include "base/clock.h"
 #include "base/log.h"
 #include "base/utf8.h"
@@ -19,14 +17,9 @@
 #include "onboard/v1/admin.pb-c.h"
 #include "rpc/convert.h"
 #include "rpc/handlers.h"
+#include "rpc/op.h"
 
 typedef ProtobufCMessage msg;
-
-static ob_err no_domain(ob_call *call)
-{
-	call->retry_after_ms = 1000;
-	return ob_call_fail(call, OB_EUNAVAIL, "the store is not open");
-}
 
 static void record(ob_domain *d, ob_audit_event *e)
 {
@@ -75,100 +68,62 @@ static void audit(ob_call *call, const char *event, const char *fmt, ...)
 
 /* ---- EraseContact --------------------------------------------------- */
 
-static ob_err erase(ob_call *call, const msg *req, msg **resp)
+static ob_err erase(ob_op *op, const msg *req, msg **resp)
 {
 	const Onboard__V1__EraseContactRequest *in = (const void *)req;
-	const ob_rpc_env *env = call->env;
-	if (env->domain == NULL)
-		return no_domain(call);
-	ob_outcome o;
-	ob_outcome_init(&o);
 	ob_application a;
-	ob_caller who = ob_rpc_caller(call);
-	ob_err err = ob_domain_erase(env->domain, &who, in->id, in->reason, &a, &o);
-	audit(call, "contact.erase", "application %s: %s", in->id,
+	ob_err err = ob_domain_erase(op->domain, &op->who, in->id, in->reason, &a, &op->outcome);
+	audit(op->call, "contact.erase", "application %s: %s", in->id,
 	      err == OB_OK ? "erased" : ob_strerror(err));
-	if (err != OB_OK) {
-		err = ob_rpc_report(call, err, &o);
-		ob_outcome_fini(&o);
-		return err;
-	}
-	ob_outcome_fini(&o);
-	Onboard__V1__Application *m = ob_pb_application(&call->arena, &a);
-	ob_application_fini(&a);
-	if (m == NULL)
-		return OB_ENOMEM;
-	*resp = &m->base;
-	return OB_OK;
+	return ob_op_reply_application(op, err, &a, resp);
 }
 
 /* ---- ExportContact -------------------------------------------------- */
 
-static ob_err export_contact(ob_call *call, const msg *req, msg **resp)
+static ob_err export_contact(ob_op *op, const msg *req, msg **resp)
 {
 	const Onboard__V1__ExportContactRequest *in = (const void *)req;
-	const ob_rpc_env *env = call->env;
-	if (env->domain == NULL)
-		return no_domain(call);
-	bool by_id = in->id[0] != '\0';
-	ob_outcome o;
-	ob_outcome_init(&o);
+	ob_call *call = op->call;
 	ob_application *apps = NULL;
 	size_t n = 0;
 	int64_t now = ob_clock_now_ms();
-	ob_err err = ob_domain_export_contact(env->domain, in->id, in->email, &apps, &n, &o);
-	if (by_id)
+	ob_err err =
+	        ob_domain_export_contact(op->domain, in->id, in->email, &apps, &n, &op->outcome);
+	if (in->id[0] != '\0')
 		audit(call, "contact.export", "application %s: %s", in->id,
 		      err == OB_OK ? "exported" : ob_strerror(err));
 	else
 		audit(call, "contact.export", "by e-mail: %zu application%s%s%s", n,
 		      n != 1 ? "s" : "", err == OB_OK ? "" : ": ",
 		      err == OB_OK ? "" : ob_strerror(err));
-	if (err != OB_OK) {
-		err = ob_rpc_report(call, err, &o);
-		ob_outcome_fini(&o);
+	if (err != OB_OK)
 		return err;
-	}
-	ob_outcome_fini(&o);
 	Onboard__V1__ContactExport *m =
 	        ob_arena_message(&call->arena, &onboard__v1__contact_export__descriptor);
-	if (m == NULL || (n > 0 && (m->applications = ob_arena_alloc(
-	                                    &call->arena, n * sizeof(*m->applications))) == NULL)) {
-		ob_applications_free(apps, n);
-		return OB_ENOMEM;
-	}
-	for (size_t i = 0; i < n; i++) {
-		Onboard__V1__Application *am = ob_pb_application(&call->arena, &apps[i]);
-		if (am == NULL) {
-			ob_applications_free(apps, n);
-			return ob_call_fail(call, OB_ENOMEM,
-			                    "the export is too large for one reply");
-		}
-		m->applications[m->n_applications++] = am;
+	if (m == NULL ||
+	    !ob_pb_applications(&call->arena, apps, n, &m->applications, &m->n_applications)) {
+		err = ob_call_fail(call, OB_ENOMEM, "the export is too large for one reply");
+	} else {
+		m->exported_at = ob_pb_time(&call->arena, now);
+		*resp = &m->base;
 	}
 	ob_applications_free(apps, n);
-	m->exported_at = ob_pb_time(&call->arena, now);
-	*resp = &m->base;
-	return OB_OK;
+	return err;
 }
 
 /* ---- RotateKeys ----------------------------------------------------- */
 
-static ob_err rotate_keys(ob_call *call, const msg *req, msg **resp)
+static ob_err rotate_keys(ob_op *op, const msg *req, msg **resp)
 {
 	(void)req;
-	const ob_rpc_env *env = call->env;
-	if (env->domain == NULL)
-		return no_domain(call);
+	ob_call *call = op->call;
 	Onboard__V1__RotateKeysResponse *m =
 	        ob_arena_message(&call->arena, &onboard__v1__rotate_keys_response__descriptor);
 	if (m == NULL)
 		return OB_ENOMEM;
 	char kid[OB_KEY_ID_SIZE];
 	size_t rewrapped = 0, failed = 0;
-	ob_outcome o;
-	ob_outcome_init(&o);
-	ob_err err = ob_domain_rotate_keys(env->domain, kid, &rewrapped, &failed, &o);
+	ob_err err = ob_domain_rotate_keys(op->domain, kid, &rewrapped, &failed, &op->outcome);
 	/* Every rotation tried is audited; a server without a key file
 	 * (OB_EPRECOND) has nothing to try. */
 	if (kid[0] != '\0')
@@ -177,12 +132,8 @@ static ob_err rotate_keys(ob_call *call, const msg *req, msg **resp)
 		      err == OB_OK ? "" : "; stopped: ", err == OB_OK ? "" : ob_strerror(err));
 	else if (err != OB_EPRECOND)
 		audit(call, "keys.rotate", "failed: %s", ob_strerror(err));
-	if (err != OB_OK) {
-		err = ob_rpc_report(call, err, &o);
-		ob_outcome_fini(&o);
+	if (err != OB_OK)
 		return err;
-	}
-	ob_outcome_fini(&o);
 	m->active_key_id = ob_pb_str(&call->arena, kid);
 	m->rewrapped = (uint32_t)rewrapped;
 	*resp = &m->base;
@@ -191,92 +142,67 @@ static ob_err rotate_keys(ob_call *call, const msg *req, msg **resp)
 
 /* ---- ListAuditEvents ------------------------------------------------ */
 
-static ob_err list_audit(ob_call *call, const msg *req, msg **resp)
+static Onboard__V1__AuditEvent *audit_event_to_pb(ob_arena *ar, const ob_audit_event *ev)
+{
+	Onboard__V1__AuditEvent *e = ob_arena_message(ar, &onboard__v1__audit_event__descriptor);
+	if (e == NULL)
+		return NULL;
+	e->seq = ev->seq;
+	e->at = ob_pb_time(ar, ev->at_ms);
+	e->event = ob_pb_str(ar, ev->event);
+	e->key_id = ob_pb_str(ar, ev->key_id);
+	e->peer = ob_pb_str(ar, ev->peer);
+	e->detail = ob_pb_str(ar, ev->detail);
+	return e;
+}
+
+static ob_err list_audit(ob_op *op, const msg *req, msg **resp)
 {
 	const Onboard__V1__ListAuditEventsRequest *in = (const void *)req;
-	const ob_rpc_env *env = call->env;
-	if (env->domain == NULL)
-		return no_domain(call);
+	ob_call *call = op->call;
 	if (in->page_size > OB_MAX_PAGE_SIZE)
 		ob_call_violation(call, "page_size", "at most %d", OB_MAX_PAGE_SIZE);
-	/* The token is the last seq returned; events are only ever appended,
-	 * so it stays valid. */
+	/* The token is the last seq returned, bound to nothing: events are only
+	 * ever appended, so it stays valid. */
 	int64_t after = 0;
-	if (in->page_token[0] != '\0') {
-		size_t n = 0;
-		if (sodium_base642bin((unsigned char *)&after, sizeof(after), in->page_token,
-		                      strlen(in->page_token), NULL, &n, NULL,
-		                      sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0 ||
-		    n != sizeof(after) || after < 0)
-			ob_call_violation(call, "page_token", "is not a token this server made");
-	}
+	ob_rpc_read_page_token(call, in->page_token, NULL, 0, &after);
 	if (call->n_violations > 0)
 		return ob_call_fail(call, OB_EINVAL, "invalid audit list request");
-	ob_outcome o;
-	ob_outcome_init(&o);
 	ob_audit_event *ev = NULL;
 	size_t n = 0;
 	bool more = false;
-	ob_err err = ob_domain_audit_list(env->domain, after, in->page_size, &ev, &n, &more, &o);
-	if (err != OB_OK) {
-		err = ob_rpc_report(call, err, &o);
-		ob_outcome_fini(&o);
+	ob_err err = ob_domain_audit_list(op->domain, after, in->page_size, &ev, &n, &more,
+	                                  &op->outcome);
+	if (err != OB_OK)
 		return err;
-	}
-	ob_outcome_fini(&o);
 	ob_arena *ar = &call->arena;
 	Onboard__V1__ListAuditEventsResponse *m =
 	        ob_arena_message(ar, &onboard__v1__list_audit_events_response__descriptor);
 	if (m == NULL ||
-	    (n > 0 && (m->events = ob_arena_alloc(ar, n * sizeof(*m->events))) == NULL)) {
-		free(ev);
-		return OB_ENOMEM;
-	}
-	for (size_t i = 0; i < n; i++) {
-		Onboard__V1__AuditEvent *e =
-		        ob_arena_message(ar, &onboard__v1__audit_event__descriptor);
-		if (e == NULL) {
-			free(ev);
-			return OB_ENOMEM;
-		}
-		e->seq = ev[i].seq;
-		e->at = ob_pb_time(ar, ev[i].at_ms);
-		e->event = ob_pb_str(ar, ev[i].event);
-		e->key_id = ob_pb_str(ar, ev[i].key_id);
-		e->peer = ob_pb_str(ar, ev[i].peer);
-		e->detail = ob_pb_str(ar, ev[i].detail);
-		m->events[m->n_events++] = e;
-	}
-	if (more) {
-		int64_t last = ev[n - 1].seq;
-		char *t = ob_arena_alloc(ar, 32);
-		if (t == NULL) {
-			free(ev);
-			return OB_ENOMEM;
-		}
-		sodium_bin2base64(t, 32, (const unsigned char *)&last, sizeof(last),
-		                  sodium_base64_VARIANT_URLSAFE_NO_PADDING);
-		m->next_page_token = t;
-	}
+	    (n > 0 && (m->events = ob_arena_alloc(ar, n * sizeof(*m->events))) == NULL))
+		err = OB_ENOMEM;
+	for (size_t i = 0; err == OB_OK && i < n; i++)
+		if ((m->events[m->n_events++] = audit_event_to_pb(ar, &ev[i])) == NULL)
+			err = OB_ENOMEM;
+	if (err == OB_OK && more &&
+	    (m->next_page_token = ob_pb_page_token(ar, ev[n - 1].seq, NULL, 0)) == NULL)
+		err = OB_ENOMEM;
+	if (err == OB_OK)
+		*resp = &m->base;
 	free(ev);
-	*resp = &m->base;
-	return OB_OK;
+	return err;
 }
+
+/* The service: a method is a row here and one in rpc/authz.c's table. */
+static const ob_op_method methods[] = {
+        {"EraseContact", erase, 0},
+        {"ExportContact", export_contact, 0},
+        {"RotateKeys", rotate_keys, 0},
+        {"ListAuditEvents", list_audit, 0},
+};
 
 ob_err ob_admin_register(ob_dispatch *d)
 {
-	const ProtobufCServiceDescriptor *sd = &onboard__v1__admin__descriptor;
-	static const struct {
-		const char *name;
-		ob_handler_fn fn;
-	} methods[] = {
-	        {"EraseContact", erase},
-	        {"ExportContact", export_contact},
-	        {"RotateKeys", rotate_keys},
-	        {"ListAuditEvents", list_audit},
-	};
-	ob_err err = ob_dispatch_add_service(d, sd);
-	for (size_t i = 0; err == OB_OK && i < sizeof(methods) / sizeof(methods[0]); i++)
-		err = ob_dispatch_register(d, sd, methods[i].name, methods[i].fn, 0);
-	return err;
+	return ob_op_add_service(d, &onboard__v1__admin__descriptor, methods,
+	                         sizeof(methods) / sizeof(methods[0]));
 }

@@ -519,12 +519,12 @@ static ob_err whoami(ob_call *call, const ProtobufCMessage *req, ProtobufCMessag
 
 ob_err ob_authz_install(ob_authz *a, ob_dispatch *d)
 {
-	const ProtobufCServiceDescriptor *sd = &onboard__v1__auth__descriptor;
-	ob_err err = ob_dispatch_add_service(d, sd);
-	if (err == OB_OK)
-		err = ob_dispatch_register(d, sd, "Login", login, 0);
-	if (err == OB_OK)
-		err = ob_dispatch_register(d, sd, "WhoAmI", whoami, 0);
+	static const ob_method methods[] = {
+	        {"Login", login, 0, NULL},
+	        {"WhoAmI", whoami, 0, NULL},
+	};
+	ob_err err = ob_dispatch_add_methods(d, &onboard__v1__auth__descriptor, methods,
+	                                     sizeof(methods) / sizeof(methods[0]));
 	for (size_t i = 0; err == OB_OK && i < sizeof(table) / sizeof(table[0]); i++) {
 		err = ob_dispatch_allow(d, table[i].method, table[i].roles);
 		if (err == OB_ENOTFOUND)

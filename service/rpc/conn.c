@@ -335,7 +335,7 @@ static void rx_cb(void *arg)
 	}
 	unlock_release(c); /* the receive's reference; the requests hold theirs */
 	if (out.n > 0)
-		ob_server_enqueue(c->srv, out.head, out.n);
+		ob_server_take(c->srv, out.head, out.n);
 }
 
 /* ---- sending --------------------------------------------------------- */

@@ -3,18 +3,10 @@
  */
 #include <string.h>
 
-#include "auth/auth.h"
+#include <sodium.h>
+
 #include "base/time.h"
 #include "rpc/convert.h"
-
-ob_err ob_rpc_report(ob_call *call, ob_err err, const ob_outcome *o)
-{
-	for (size_t i = 0; i < o->n_violations; i++)
-		ob_call_violation(call, o->violations[i].field, "%s", o->violations[i].description);
-	if (err == OB_OK)
-		return OB_OK;
-	return ob_call_fail(call, err, "%s", o->message[0] != '\0' ? o->message : ob_strerror(err));
-}
 
 char *ob_pb_time(ob_arena *a, int64_t ms)
 {
@@ -54,6 +46,8 @@ Onboard__V1__Application *ob_pb_application(ob_arena *ar, const ob_application *
 	c->legal_name = ob_pb_str(ar, a->company.legal_name);
 	c->trade_name = ob_pb_str(ar, a->company.trade_name);
 	c->naf_code = ob_pb_str(ar, a->company.naf);
+	const char *naf_label = ob_fr_naf_label(a->company.naf); /* NULL for a code it lacks */
+	m->naf_label = ob_pb_str(ar, naf_label != NULL ? naf_label : "");
 	c->vat_number = ob_pb_str(ar, a->company.vat);
 	c->employees = a->company.employees;
 	c->turnover_eur = a->company.turnover_eur;
@@ -131,18 +125,59 @@ Onboard__V1__Application *ob_pb_application(ob_arena *ar, const ob_application *
 	return ar->exhausted ? NULL : m;
 }
 
-/* The domain numbers its callers' roles like auth/ does (domain.h). */
-_Static_assert((int)OB_CALLER_APPLICANT == (int)OB_ROLE_APPLICANT &&
-                       (int)OB_CALLER_PARTNER == (int)OB_ROLE_PARTNER &&
-                       (int)OB_CALLER_REVIEWER == (int)OB_ROLE_REVIEWER &&
-                       (int)OB_CALLER_ADMIN == (int)OB_ROLE_ADMIN,
-               "caller roles numbering");
-
-ob_caller ob_rpc_caller(const ob_call *call)
+bool ob_pb_applications(ob_arena *ar, const ob_application *apps, size_t n,
+                        Onboard__V1__Application ***out, size_t *n_out)
 {
-	ob_caller who = {.principal = call->principal, .role = (ob_caller_role)call->role};
-	if (call->principal == NULL || call->principal[0] == '\0')
-		/* Without authentication (tests), where the call came from. */
-		who.actor = call->peer != NULL && call->peer[0] != '\0' ? call->peer : "unknown";
-	return who;
+	*n_out = 0;
+	if (n > 0 && (*out = ob_arena_alloc(ar, n * sizeof(**out))) == NULL)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		Onboard__V1__Application *m = ob_pb_application(ar, &apps[i]);
+		if (m == NULL)
+			return false;
+		(*out)[(*n_out)++] = m;
+	}
+	return true;
+}
+
+/* ---- page tokens ---------------------------------------------------- */
+
+enum { TOKEN_MAX_BIND = 16 };
+
+char *ob_pb_page_token(ob_arena *ar, int64_t after_seq, const uint8_t *bind, size_t bind_len)
+{
+	uint8_t raw[sizeof(after_seq) + TOKEN_MAX_BIND];
+	if (bind_len > TOKEN_MAX_BIND)
+		return NULL;
+	memcpy(raw, &after_seq, sizeof(after_seq));
+	if (bind_len > 0)
+		memcpy(raw + sizeof(after_seq), bind, bind_len);
+	size_t len = sizeof(after_seq) + bind_len;
+	size_t size = sodium_base64_ENCODED_LEN(len, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+	char *t = ob_arena_alloc(ar, size);
+	if (t != NULL)
+		sodium_bin2base64(t, size, raw, len, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+	return t;
+}
+
+void ob_rpc_read_page_token(ob_call *call, const char *token, const uint8_t *bind, size_t bind_len,
+                            int64_t *after_seq)
+{
+	*after_seq = 0;
+	if (token[0] == '\0')
+		return;
+	uint8_t raw[sizeof(*after_seq) + TOKEN_MAX_BIND];
+	size_t want = sizeof(*after_seq) + bind_len, n = 0;
+	int64_t seq = -1;
+	if (bind_len <= TOKEN_MAX_BIND &&
+	    sodium_base642bin(raw, want, token, strlen(token), NULL, &n, NULL,
+	                      sodium_base64_VARIANT_URLSAFE_NO_PADDING) == 0 &&
+	    n == want)
+		memcpy(&seq, raw, sizeof(seq));
+	if (seq < 0)
+		ob_call_violation(call, "page_token", "is not a token this server made");
+	else if (bind_len > 0 && sodium_memcmp(raw + sizeof(seq), bind, bind_len) != 0)
+		ob_call_violation(call, "page_token", "belongs to a request with other filters");
+	else
+		*after_seq = seq;
 }

@@ -1,7 +1,6 @@
 /*
- * convert.h: domain structs to protobuf messages, shared by the handlers of
- * every service (rpc/onboarding.c, rpc/admin.c), and the helpers that report
- * a domain outcome onto a call.
+ * convert.h: domain structs to protobuf messages, and the page tokens, shared
+ * by the handlers of every service (rpc/onboarding.c, rpc/admin.c).
  *
  * Every message and string returned lives in the arena given (freed with the
  * call); NULL means the arena's budget is spent (OB_ENOMEM).
@@ -25,12 +24,19 @@ char *ob_pb_time(ob_arena *ar, int64_t ms);
 /* s in the arena ("" shared, not copied). */
 char *ob_pb_str(ob_arena *ar, const char *s);
 
-/* The outcome of a domain call, onto the call: its field violations, and on
- * failure its message (or the error's description). Returns err. */
-ob_err ob_rpc_report(ob_call *call, ob_err err, const ob_outcome *o);
-/* Who calls, as the domain takes it: the principal and role the authorizer
- * set, and for history entries the authenticated key id, "local" for a
- * trusted local peer, else where the call came from. Borrows from call. */
-ob_caller ob_rpc_caller(const ob_call *call);
+/* apps[0..n) into a repeated field: *out gets n messages, *n_out n. False
+ * when the arena's budget is spent. */
+bool ob_pb_applications(ob_arena *ar, const ob_application *apps, size_t n,
+                        Onboard__V1__Application ***out, size_t *n_out);
+
+/* Page tokens (AIP-158), opaque to callers: the seq of the last item
+ * returned, then bind_len bytes that tie the token to its request (a hash of
+ * the filters; none when any request may go on with it), URL-safe base64. */
+char *ob_pb_page_token(ob_arena *ar, int64_t after_seq, const uint8_t *bind, size_t bind_len);
+/* Reads a request's page_token into *after_seq (0 for ""). One that is not a
+ * token of this server, or is bound to other bytes than bind, is a violation
+ * of "page_token" on call. */
+void ob_rpc_read_page_token(ob_call *call, const char *token, const uint8_t *bind, size_t bind_len,
+                            int64_t *after_seq);
 
 #endif

@@ -18,6 +18,7 @@ enum { ARENA_BUDGET = 8 * 1024 * 1024 };
 typedef struct {
 	ob_handler_fn fn;
 	unsigned flags;
+	const void *ctx;
 	unsigned roles; /* OB_ALLOW() bits or OB_ALLOW_PUBLIC */
 } slot;
 
@@ -74,20 +75,37 @@ ob_err ob_dispatch_add_service(ob_dispatch *d, const ProtobufCServiceDescriptor 
 	return OB_OK;
 }
 
-ob_err ob_dispatch_register(ob_dispatch *d, const ProtobufCServiceDescriptor *sd, const char *name,
-                            ob_handler_fn fn, unsigned flags)
+ob_err ob_dispatch_register_method(ob_dispatch *d, const ProtobufCServiceDescriptor *sd,
+                                   const ob_method *m)
 {
 	service *s = find_service(d, sd->name, strlen(sd->name));
 	if (s == NULL)
 		return OB_ENOTFOUND;
 	const ProtobufCMethodDescriptor *md =
-	        protobuf_c_service_descriptor_get_method_by_name(sd, name);
+	        protobuf_c_service_descriptor_get_method_by_name(sd, m->name);
 	if (md == NULL)
 		return OB_ENOTFOUND;
 	slot *sl = &s->slots[md - sd->methods];
-	sl->fn = fn;
-	sl->flags = flags;
+	sl->fn = m->fn;
+	sl->flags = m->flags;
+	sl->ctx = m->ctx;
 	return OB_OK;
+}
+
+ob_err ob_dispatch_register(ob_dispatch *d, const ProtobufCServiceDescriptor *sd, const char *name,
+                            ob_handler_fn fn, unsigned flags)
+{
+	const ob_method m = {.name = name, .fn = fn, .flags = flags};
+	return ob_dispatch_register_method(d, sd, &m);
+}
+
+ob_err ob_dispatch_add_methods(ob_dispatch *d, const ProtobufCServiceDescriptor *sd,
+                               const ob_method *methods, size_t n)
+{
+	ob_err err = ob_dispatch_add_service(d, sd);
+	for (size_t i = 0; err == OB_OK && i < n; i++)
+		err = ob_dispatch_register_method(d, sd, &methods[i]);
+	return err;
 }
 
 static const ProtobufCMethodDescriptor *find_method(const ob_dispatch *d, const char *full,
@@ -100,6 +118,72 @@ ob_err ob_dispatch_allow(ob_dispatch *d, const char *full_name, unsigned roles)
 		return OB_ENOTFOUND;
 	((slot *)sl)->roles = roles;
 	return OB_OK;
+}
+
+ob_err ob_dispatch_mark(ob_dispatch *d, const char *full_name, unsigned flags)
+{
+	const slot *sl = NULL;
+	if (find_method(d, full_name, &sl) == NULL)
+		return OB_ENOTFOUND;
+	((slot *)sl)->flags |= flags;
+	return OB_OK;
+}
+
+/* A varint at *p (before end), or false. */
+static bool read_varint(const uint8_t **p, const uint8_t *end, uint64_t *v)
+{
+	*v = 0;
+	for (unsigned shift = 0; shift < 64 && *p < end; shift += 7) {
+		uint8_t b = *(*p)++;
+		*v |= (uint64_t)(b & 0x7f) << shift;
+		if (!(b & 0x80))
+			return true;
+	}
+	return false;
+}
+
+bool ob_dispatch_is_quick(const ob_dispatch *d, const uint8_t *req, size_t len)
+{
+	const uint8_t *p = req, *end = req + len;
+	while (p < end) {
+		uint64_t tag, n;
+		if (!read_varint(&p, end, &tag))
+			return false;
+		switch (tag & 7) {
+		case 0:
+			if (!read_varint(&p, end, &n))
+				return false;
+			break;
+		case 2:
+			if (!read_varint(&p, end, &n) || n > (uint64_t)(end - p))
+				return false;
+			if (tag >> 3 == 2) { /* Request.method */
+				char name[256];
+				if (n >= sizeof(name) || memchr(p, '\0', (size_t)n) != NULL)
+					return false;
+				memcpy(name, p, (size_t)n);
+				name[n] = '\0';
+				const slot *sl = NULL;
+				return find_method(d, name, &sl) != NULL && sl->fn != NULL &&
+				       (sl->flags & OB_METHOD_QUICK);
+			}
+			p += n;
+			break;
+		case 1:
+			if (end - p < 8)
+				return false;
+			p += 8;
+			break;
+		case 5:
+			if (end - p < 4)
+				return false;
+			p += 4;
+			break;
+		default:
+			return false;
+		}
+	}
+	return false;
 }
 
 void ob_dispatch_set_authorizer(ob_dispatch *d, ob_authorize_fn fn, void *ctx)
@@ -341,6 +425,7 @@ static ob_err run(const ob_dispatch *d, ob_call *call, const uint8_t *req, size_
 	call->payload_len = rq->payload.len;
 
 	ProtobufCMessage *out = NULL;
+	call->handler_ctx = sl->ctx;
 	err = sl->fn(call, in, &out);
 	if (err != OB_OK)
 		return call->err == err ? err : ob_call_fail(call, err, "%s", ob_strerror(err));

@@ -26,11 +26,11 @@
 #include <protobuf-c/protobuf-c.h>
 
 #include "base/err.h"
+#include "onboard/envelope.h" /* OB_ENVELOPE_VERSION */
 #include "onboard/v1/rpc.pb-c.h"
 #include "rpc/arena.h"
 
 enum {
-	OB_ENVELOPE_VERSION = 1,
 	OB_DEFAULT_MAX_REQUEST_BYTES = 64 * 1024,
 	OB_MAX_METADATA = 32,
 	OB_MAX_METADATA_KEY = 64,
@@ -41,6 +41,11 @@ enum {
 /* Method flags. */
 enum {
 	OB_METHOD_SERVE_WHILE_DRAINING = 1u << 0, /* health must answer NOT_SERVING */
+	/* Short, and never waits for the writer, a lock held across I/O or
+	 * another call: the server may run it on the thread that read it
+	 * (nng's), saving a hand-over to a worker. Reads of one row or one
+	 * cohort; never a write, a list or a login. */
+	OB_METHOD_QUICK = 1u << 1,
 };
 
 /* Who may call a method (ob_dispatch_allow): a set of roles, bit (1 << role)
@@ -72,6 +77,8 @@ typedef struct ob_call {
 	 * arena): what an idempotency key's hash covers, never re-packed. */
 	const uint8_t *payload;
 	size_t payload_len;
+	/* The ctx of the method's row (ob_method), for its handler. */
+	const void *handler_ctx;
 	/* set by the authorizer */
 	const char *principal; /* key id, "local", or NULL when not authenticated */
 	int role;              /* an ob_role of auth/auth.h; 0 = none */
@@ -92,21 +99,47 @@ typedef struct ob_call {
 /* A handler: req is the unpacked, validated request (in the call's arena);
  * on OB_OK it sets *resp to a response message allocated in the arena
  * (ob_arena_message), or call->reply to the packed bytes of one. On failure it returns the error,
- * usually through ob_call_fail(). Handlers may block (they run on the server's workers). */
+ * usually through ob_call_fail(). Handlers may block (they run on the server's workers),
+ * except those flagged OB_METHOD_QUICK. */
 typedef ob_err (*ob_handler_fn)(ob_call *call, const ProtobufCMessage *req,
                                 ProtobufCMessage **resp);
 
 typedef struct ob_dispatch ob_dispatch;
 
+/* One row of a service's method table: what a new method adds. */
+typedef struct ob_method {
+	const char *name; /* the short name, "Check" */
+	ob_handler_fn fn;
+	unsigned flags;  /* OB_METHOD_* */
+	const void *ctx; /* call->handler_ctx while fn runs (NULL for most); must outlive d */
+} ob_method;
+
 OB_NODISCARD ob_err ob_dispatch_create(ob_dispatch **out);
 void ob_dispatch_destroy(ob_dispatch *d);
 OB_NODISCARD ob_err ob_dispatch_add_service(ob_dispatch *d, const ProtobufCServiceDescriptor *sd);
-/* Registers fn for sd's method `name` (the short name, "Check"). The service
- * must have been added; OB_ENOTFOUND if it or the method does not exist. */
+/* Registers the row m for sd's method m->name. The service must have been
+ * added; OB_ENOTFOUND if it or the method does not exist. */
+OB_NODISCARD ob_err ob_dispatch_register_method(ob_dispatch *d,
+                                                const ProtobufCServiceDescriptor *sd,
+                                                const ob_method *m);
+/* The row {name, fn, flags, NULL}. */
 OB_NODISCARD ob_err ob_dispatch_register(ob_dispatch *d, const ProtobufCServiceDescriptor *sd,
                                          const char *name, ob_handler_fn fn, unsigned flags);
+/* Adds sd and registers the n rows of methods: a service in one call. */
+OB_NODISCARD ob_err ob_dispatch_add_methods(ob_dispatch *d, const ProtobufCServiceDescriptor *sd,
+                                            const ob_method *methods, size_t n);
 /* Sets who may call the method with the full name "/pkg.Service/Method". */
 OB_NODISCARD ob_err ob_dispatch_allow(ob_dispatch *d, const char *full_name, unsigned roles);
+/* Adds flags to the method full_name ("/pkg.Service/Method") already
+ * registered. OB_ENOTFOUND when it is not. Before serving, like the rest. */
+OB_NODISCARD ob_err ob_dispatch_mark(ob_dispatch *d, const char *full_name, unsigned flags);
+
+/* Whether the envelope req[0..len) names a method flagged OB_METHOD_QUICK.
+ * Reads only the envelope's method field, without unpacking or validating
+ * anything (the pipeline does that when it serves it): false for anything
+ * it cannot read. Any thread, no allocation. */
+bool ob_dispatch_is_quick(const ob_dispatch *d, const uint8_t *req, size_t len);
+
 /* Checks a caller before its request is decoded: sets call->principal and
  * call->role, or fails with OB_EAUTH / OB_EPERM / OB_ELIMIT. Called for
  * every method not OB_ALLOW_PUBLIC, with the method's allowed roles. */

@@ -1,5 +1,14 @@
 #include "rpc/handlers.h"
 
+/* The methods that may run on the thread that read them (OB_METHOD_QUICK):
+ * reads of one row or of a cohort's counters, and the health check. Lists,
+ * logins and every write go to the workers. */
+static const char *const quick_methods[] = {
+        "/onboard.v1.Health/Check",
+        "/onboard.v1.Onboarding/GetApplication",
+        "/onboard.v1.Onboarding/GetCohort",
+};
+
 ob_err ob_handlers_register(ob_dispatch *d)
 {
 	ob_err err = ob_health_register(d);
@@ -9,5 +18,8 @@ ob_err ob_handlers_register(ob_dispatch *d)
 		err = ob_onboarding_register(d);
 	if (err == OB_OK)
 		err = ob_admin_register(d);
+	for (size_t i = 0; err == OB_OK && i < sizeof(quick_methods) / sizeof(quick_methods[0]);
+	     i++)
+		err = ob_dispatch_mark(d, quick_methods[i], OB_METHOD_QUICK);
 	return err;
 }

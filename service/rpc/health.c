@@ -30,9 +30,9 @@ static ob_err check(ob_call *call, const ProtobufCMessage *req, ProtobufCMessage
 
 ob_err ob_health_register(ob_dispatch *d)
 {
-	const ProtobufCServiceDescriptor *sd = &onboard__v1__health__descriptor;
-	ob_err err = ob_dispatch_add_service(d, sd);
-	if (err == OB_OK)
-		err = ob_dispatch_register(d, sd, "Check", check, OB_METHOD_SERVE_WHILE_DRAINING);
-	return err;
+	static const ob_method methods[] = {
+	        {"Check", check, OB_METHOD_SERVE_WHILE_DRAINING, NULL},
+	};
+	return ob_dispatch_add_methods(d, &onboard__v1__health__descriptor, methods,
+	                               sizeof(methods) / sizeof(methods[0]));
 }

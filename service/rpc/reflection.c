@@ -52,11 +52,10 @@ static ob_err get_fds(ob_call *call, const ProtobufCMessage *req, ProtobufCMessa
 
 ob_err ob_reflection_register(ob_dispatch *d)
 {
-	const ProtobufCServiceDescriptor *sd = &onboard__v1__reflection__descriptor;
-	ob_err err = ob_dispatch_add_service(d, sd);
-	if (err == OB_OK)
-		err = ob_dispatch_register(d, sd, "ListServices", list_services, 0);
-	if (err == OB_OK)
-		err = ob_dispatch_register(d, sd, "GetFileDescriptorSet", get_fds, 0);
-	return err;
+	static const ob_method methods[] = {
+	        {"ListServices", list_services, 0, NULL},
+	        {"GetFileDescriptorSet", get_fds, 0, NULL},
+	};
+	return ob_dispatch_add_methods(d, &onboard__v1__reflection__descriptor, methods,
+	                               sizeof(methods) / sizeof(methods[0]));
 }

@@ -111,6 +111,63 @@ static void serve(ob_server *s, ob_call *call, ob_req *rq)
 	ob_conn_reply(s, rq, r);
 }
 
+/* ---- quick requests, served where they were read ----------------------- */
+
+typedef struct ob_spare_call {
+	struct ob_spare_call *next;
+	ob_call call;
+} ob_spare_call;
+
+static void serve_here(ob_server *s, ob_req *rq)
+{
+	if (atomic_load(&rq->conn->gone)) {
+		ob_conn_reply(s, rq, NULL); /* as the workers do: nobody to answer */
+		return;
+	}
+	pthread_mutex_lock(&s->calls_mu);
+	ob_spare_call *sc = s->spare_calls;
+	if (sc != NULL)
+		s->spare_calls = sc->next;
+	pthread_mutex_unlock(&s->calls_mu);
+	if (sc == NULL) {
+		if ((sc = malloc(sizeof(*sc))) == NULL) {
+			ob_server_enqueue(s, rq, 1); /* a worker has a call of its own */
+			return;
+		}
+		ob_call_init(&sc->call, s->env, s->cfg.max_request_bytes);
+	}
+	serve(s, &sc->call, rq);
+	pthread_mutex_lock(&s->calls_mu);
+	sc->next = s->spare_calls;
+	s->spare_calls = sc;
+	pthread_mutex_unlock(&s->calls_mu);
+}
+
+void ob_server_take(ob_server *s, ob_req *list, unsigned n)
+{
+	ob_req *slow = NULL, **slow_end = &slow, *quick = NULL, **quick_end = &quick;
+	unsigned n_slow = 0;
+	for (ob_req *rq = list, *next; rq != NULL && n > 0; rq = next, n--) {
+		next = rq->next;
+		rq->next = NULL;
+		if (!rq->oversize && ob_dispatch_is_quick(s->dispatch, rq->buf + rq->hdr_len,
+		                                          (size_t)(rq->frame_len - rq->hdr_len))) {
+			*quick_end = rq;
+			quick_end = &rq->next;
+		} else {
+			*slow_end = rq;
+			slow_end = &rq->next;
+			n_slow++;
+		}
+	}
+	if (slow != NULL)
+		ob_server_enqueue(s, slow, n_slow);
+	for (ob_req *rq = quick, *next; rq != NULL; rq = next) {
+		next = rq->next;
+		serve_here(s, rq);
+	}
+}
+
 static void *worker_main(void *arg)
 {
 	ob_server *s = arg;
@@ -165,6 +222,7 @@ ob_err ob_server_start(ob_server **out, const ob_server_config *cfg, const ob_di
 	pthread_mutex_init(&s->mu, NULL);
 	pthread_mutex_init(&s->conn_mu, NULL);
 	pthread_mutex_init(&s->park_mu, NULL);
+	pthread_mutex_init(&s->calls_mu, NULL);
 	pthread_cond_init(&s->work_cv, NULL);
 	pthread_cond_init(&s->idle_cv, NULL);
 	pthread_cond_init(&s->reaper_cv, NULL);
@@ -249,11 +307,17 @@ void ob_server_destroy(ob_server *s)
 		next = rq->next;
 		free(rq);
 	}
+	for (ob_spare_call *sc = s->spare_calls, *next; sc != NULL; sc = next) {
+		next = sc->next;
+		ob_call_fini(&sc->call);
+		free(sc);
+	}
 	if (s->tls != NULL)
 		nng_tls_config_free(s->tls);
 	pthread_mutex_destroy(&s->mu);
 	pthread_mutex_destroy(&s->conn_mu);
 	pthread_mutex_destroy(&s->park_mu);
+	pthread_mutex_destroy(&s->calls_mu);
 	pthread_cond_destroy(&s->work_cv);
 	pthread_cond_destroy(&s->idle_cv);
 	pthread_cond_destroy(&s->reaper_cv);

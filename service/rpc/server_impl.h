@@ -22,6 +22,11 @@
  * goes the connection becomes a zombie that the reaper thread frees (an aio
  * cannot be freed from inside its own callback).
  *
+ * Where a request runs: a quick one (a read of one row, the health check:
+ * OB_METHOD_QUICK) on the nng thread whose receive completed, the rest on
+ * the workers. A hand-over to a worker costs two context switches, which
+ * was most of a Get's time on two cores.
+ *
  * Lock order: srv->mu (work queue), then srv->conn_mu (connection list),
  * then a connection's mu. No lock is held while calling into nng except a
  * connection's own mu around nng_stream_recv/send on that connection.
@@ -143,6 +148,10 @@ struct ob_server {
 	atomic_bool draining;
 	pthread_t *workers;
 	unsigned n_workers;
+	/* Calls for requests served on the thread that read them (quick
+	 * methods, server.c): one per such thread at most, kept for reuse. */
+	pthread_mutex_t calls_mu; /* innermost, like park_mu */
+	struct ob_spare_call *spare_calls;
 
 	pthread_mutex_t conn_mu; /* the connection lists and counts */
 	pthread_cond_t reaper_cv;
@@ -170,6 +179,10 @@ void *ob_conn_reaper_main(void *arg);
 void ob_conn_free_all(ob_server *s);
 /* Queues reqs (a list) for the workers; server.c. */
 void ob_server_enqueue(ob_server *s, ob_req *list, unsigned n);
+/* What a connection read: requests for quick methods (OB_METHOD_QUICK) are
+ * served here, on the calling thread, the rest queued for the workers.
+ * Called with no lock held; server.c. */
+void ob_server_take(ob_server *s, ob_req *list, unsigned n);
 
 /* listen.c */
 OB_NODISCARD ob_err ob_listener_start(ob_server *s, ob_listener *l, const char *url);

@@ -400,6 +400,7 @@ static ob_err sq_begin(ob_store *base, bool write, ob_txn **out)
 static void release(sq_txn *t)
 {
 	sq_store *s = t->store;
+	sq_key_forget(t);
 	if (t->write) {
 		pthread_mutex_unlock(&s->write_mu);
 	} else {
@@ -446,6 +447,7 @@ static void run_batch(sq_store *s, sq_write_req *batch)
 		if ((r->result = sq_run(c, ST_SAVEPOINT, "savepoint")) != OB_OK)
 			continue;
 		r->result = r->fn(&t.base, r->arg);
+		sq_key_forget(&t); /* a key is kept for one write only */
 		if (r->result != OB_OK && sq_run(c, ST_ROLLBACK_TO, "rollback to") != OB_OK)
 			err = OB_EIO; /* cannot undo: give up the whole batch */
 		if (sq_run(c, ST_RELEASE, "release") != OB_OK)

@@ -129,9 +129,10 @@ _Static_assert((int)OB_EMAIL_MAX >= (int)OB_NAME_MAX &&
                "sealed_contact.ct holds the longest field");
 _Static_assert((int)OB_STORE_INDEX_LEN == (int)OB_VAULT_INDEX_LEN, "blind index length");
 
-static ob_err seal_contact(sq_store *st, const ob_application *a, sealed_contact *out)
+/* Seals a's contact under a new data key, left in dk for the caller to keep or wipe. */
+static ob_err seal_contact(sq_store *st, const ob_application *a, sealed_contact *out,
+                           uint8_t dk[OB_VAULT_KEY_LEN])
 {
-	uint8_t dk[OB_VAULT_KEY_LEN];
 	ob_keystore_lease lease;
 	const ob_vault *v = ob_keystore_acquire(st->keys, &lease);
 	ob_err err = ob_vault_new_data_key(v, dk, out->wrapped, &out->wrapped_len, out->kid);
@@ -145,7 +146,6 @@ static ob_err seal_contact(sq_store *st, const ob_application *a, sealed_contact
 		err = ob_vault_seal(dk, a->id, contact_fields[f], plain, strnlen(plain, cap),
 		                    out->ct[f], sizeof(out->ct[f]), &out->ct_len[f]);
 	}
-	sodium_memzero(dk, sizeof(dk));
 	sodium_memzero(&c, sizeof(c));
 	return err;
 }
@@ -153,7 +153,11 @@ static ob_err seal_contact(sq_store *st, const ob_application *a, sealed_contact
 ob_err sq_contact_insert(sq_txn *t, const ob_application *a)
 {
 	sealed_contact sc;
-	ob_err err = seal_contact(t->store, a, &sc);
+	uint8_t dk[OB_VAULT_KEY_LEN];
+	ob_err err = seal_contact(t->store, a, &sc, dk);
+	if (err == OB_OK)
+		sq_key_keep(t, a->seq, dk, a->id); /* for its reply and history */
+	sodium_memzero(dk, sizeof(dk));
 	if (err != OB_OK) {
 		ob_log(OB_LOG_ERROR, "store: cannot seal a contact: %s", ob_strerror(err));
 		return err;
@@ -194,8 +198,26 @@ ob_err sq_data_key(sq_txn *t, int64_t seq, uint8_t dk[OB_VAULT_KEY_LEN], char id
 	return OB_OK;
 }
 
+void sq_key_keep(sq_txn *t, int64_t seq, const uint8_t dk[OB_VAULT_KEY_LEN], const char *id)
+{
+	t->key.seq = seq;
+	memcpy(t->key.dk, dk, OB_VAULT_KEY_LEN);
+	snprintf(t->key.id, sizeof(t->key.id), "%s", id);
+}
+
+void sq_key_forget(sq_txn *t)
+{
+	if (t->key.seq != 0)
+		sodium_memzero(&t->key, sizeof(t->key));
+}
+
 ob_err sq_app_data_key(sq_txn *t, int64_t seq, uint8_t dk[OB_VAULT_KEY_LEN], char id[OB_ID_LEN + 1])
 {
+	if (seq != 0 && t->key.seq == seq) {
+		memcpy(dk, t->key.dk, OB_VAULT_KEY_LEN);
+		memcpy(id, t->key.id, OB_ID_LEN + 1);
+		return OB_OK;
+	}
 	sq_key state;
 	char kid[OB_VAULT_KID_SIZE];
 	ob_err err = sq_data_key(t, seq, dk, id, &state, kid);
@@ -203,6 +225,7 @@ ob_err sq_app_data_key(sq_txn *t, int64_t seq, uint8_t dk[OB_VAULT_KEY_LEN], cha
 		return err;
 	switch (state) {
 	case SQ_KEY_OPEN:
+		sq_key_keep(t, seq, dk, id);
 		return OB_OK;
 	case SQ_KEY_ERASED:
 		return OB_ENOTFOUND;
@@ -224,6 +247,7 @@ static ob_err run_for_app(sq_txn *t, int which, int64_t app_seq, const char *wha
 ob_err sq_contact_erase(ob_txn *base, int64_t app_seq, const char *actor, int64_t now_ms)
 {
 	sq_txn *t = sq_txn_of(base);
+	sq_key_forget(t); /* nothing of this write may be sealed under it any more */
 	{
 		PREP(t, ST_CONTACT_ERASED_AT);
 		sqlite3_bind_int64(s, 1, app_seq);

@@ -291,5 +291,6 @@ ob_err sq_seal_legacy_notes(sq_store *st, size_t *moved)
 	for (size_t got = LEGACY_PAGE; err == OB_OK && got == LEGACY_PAGE;)
 		err = legacy_page(&t, &after_seq, &after_n, &key_seq, &k, moved, &got);
 	sodium_memzero(k.dk, sizeof(k.dk));
+	sq_key_forget(&t);
 	return err;
 }

@@ -452,7 +452,22 @@ typedef struct sq_txn {
 	sq_store *store;
 	sq_conn *c;
 	bool write;
+	/* The data key of the application this write sealed or opened last (seq
+	 * 0: none), kept for the rest of the write, so that its history note and
+	 * its idempotent reply are sealed with the key in hand rather than read
+	 * and unwrapped again. Wiped when the write ends or the contact is erased
+	 * (sq_key_forget). */
+	struct {
+		int64_t seq;
+		char id[OB_ID_LEN + 1];
+		uint8_t dk[OB_VAULT_KEY_LEN];
+	} key;
 } sq_txn;
+
+/* Keeps dk as the data key of application seq (id) in t for this write. */
+void sq_key_keep(sq_txn *t, int64_t seq, const uint8_t dk[OB_VAULT_KEY_LEN], const char *id);
+/* Wipes the key t holds, if any. */
+void sq_key_forget(sq_txn *t);
 
 /* The ob_txn of the store's ops as an sq_txn. */
 static inline sq_txn *sq_txn_of(ob_txn *t)
@@ -579,7 +594,8 @@ ob_err sq_data_key(sq_txn *t, int64_t seq, uint8_t dk[OB_VAULT_KEY_LEN], char id
                    sq_key *state, char kid[OB_VAULT_KID_SIZE]);
 /* The same, for sealing what else shows a contact: OB_OK with the key in dk,
  * OB_ENOTFOUND when the contact is erased (or missing), OB_ECORRUPT when the
- * key cannot be unwrapped (damaged, or its master key is missing). */
+ * key cannot be unwrapped (damaged, or its master key is missing). The key in
+ * hand (t->key) when it is seq's, else read, unwrapped and kept there. */
 ob_err sq_app_data_key(sq_txn *t, int64_t seq, uint8_t dk[OB_VAULT_KEY_LEN],
                        char id[OB_ID_LEN + 1]);
 /* A key id read from a row, fit for the log: a damaged row could hold anything. */

@@ -640,7 +640,7 @@ static void test_all_violations_at_once(void **state)
 	ob_submission s = {
 	        .siren = "732829321", /* Luhn fails */
 	        .legal_name = "",     /* required */
-	        .naf = "4791B",       /* no dot */
+	        .naf = "99.99Z",      /* not a sub-class of NAF rev. 2 */
 	        .legal_form = OB_LEGAL_EI,
 	        .has_employees = true,
 	        .has_turnover = true,
@@ -1333,7 +1333,7 @@ static void test_standing_matches_recount(void **state)
 	assert_int_equal(st.applications, 24);
 	assert_int_equal(counter(&st, "day:2020-11-21"), 8); /* 23:30 UTC is 00:30 in Paris */
 	assert_int_equal(counter(&st, "day:2020-11-20"), 0);
-	/* 98000 Monaco: 407, 415 and 423, but 415 was withdrawn. */
+	/* 97133 Saint-Barthelemy: 407, 415 and 423, but 415 was withdrawn. */
 	assert_int_equal(counter(&st, "region:unknown"), 2);
 
 	ob_app_filter flt = {.cohort_id = "mix"};

@@ -213,7 +213,18 @@ expect_out "^    export: must be true or false" "the bad cell is named"
 expect_out "^summary: 4 lines, 1 created" "the blank line is skipped"
 cli get --siren 708101118
 expect_out 'Le "Quai", Atelier SARL' "quoted cells keep their commas and quotes"
+
 expect_out "^Categories +art, crafts" "categories are split on ';' and trimmed"
+
+# The same line twice in one file: the server replays its first reply (Response.replayed),
+# and import says which line it repeats, without listing the cohort first.
+head -2 "$dir/small.csv" >"$dir/twice.csv"
+sed -n 2p "$dir/small.csv" >>"$dir/twice.csv"
+cli import "$dir/twice.csv"
+expect_rc 0 "a file that repeats a line imported before"
+expect_out "^line 2: 708101118 already imported \(" "a line imported by an earlier run is a replay"
+expect_out "^line 3: 708101118 already imported \(.*, as line 2\)" "its repeat names the line it repeats"
+expect_out "^summary: 2 lines, 0 created \(none\), 2 already imported, 0 refused" "nothing created"
 
 printf 'siren,legal_name,colour\n708101118,X,red\n' >"$dir/unknown.csv"
 cli import "$dir/unknown.csv"

@@ -34,7 +34,13 @@ for code in -64 17 192 1000; do
 	check "get" "$code" 66 UNKNOWN get 01HF0000000000000000000000
 	check "export" "$code" 66 UNKNOWN export
 	check "call" "$code" 66 UNKNOWN call /onboard.v1.Health/Check '{}'
-	check "import" "$code" 66 UNKNOWN import "$dir/one.csv"
+	# import reports each line's refusal on stdout, with the code's name
+	url="ipc://$dir/imp$code.sock"
+	fakesrv_start "$url" "$code"
+	run "import, server code $code: exit 66" 66 "$ONBOARD_CLI" --server "$url" --timeout 5s \
+		import "$dir/one.csv" && expect "import, server code $code: says UNKNOWN" \
+		"line 2: 732829320 refused UNKNOWN" "$out"
+	proc_kill
 done
 # A code of the contract is as it was: 64 + 5 NOT_FOUND.
 check "health" 5 69 NOT_FOUND health

@@ -1,44 +1,42 @@
 #include "envelope.h"
 
-#include <stdlib.h>
+#include "onboard/envelope.h"
 
-#include "onboard/v1/rpc.pb-c.h"
-
-enum { MAX_MD = 64 };
+/* The test's form (metadata as a NULL-terminated key, value list; version 0 meaning the
+ * current one) in the shared packer's. false when there are too many entries. */
+static bool adapt(const ob_test_envelope *e, ob_envelope *out,
+                  ob_envelope_md md[OB_ENVELOPE_MAX_MD])
+{
+	size_t n = 0;
+	for (; e->md != NULL && e->md[2 * n] != NULL; n++) {
+		if (n == OB_ENVELOPE_MAX_MD)
+			return false;
+		md[n] = (ob_envelope_md){e->md[2 * n], e->md[2 * n + 1]};
+	}
+	*out = (ob_envelope){
+	        .version = e->wrong_version || e->version != 0 ? e->version : OB_ENVELOPE_VERSION,
+	        .method = e->method,
+	        .timeout_ms = e->timeout_ms,
+	        .md = md,
+	        .n_md = n,
+	        .payload = e->payload,
+	        .payload_len = e->payload_len,
+	};
+	return true;
+}
 
 uint8_t *ob_test_envelope_pack(const ob_test_envelope *e, size_t *len)
 {
-	Onboard__V1__Request rq = ONBOARD__V1__REQUEST__INIT;
-	Onboard__V1__MetadataEntry entries[MAX_MD];
-	Onboard__V1__MetadataEntry *ptrs[MAX_MD];
-	rq.version = e->wrong_version || e->version != 0 ? e->version : 1;
-	rq.method = (char *)e->method;
-	rq.timeout_ms = e->timeout_ms;
-	rq.payload.data = (uint8_t *)e->payload;
-	rq.payload.len = e->payload_len;
-	for (size_t i = 0; e->md != NULL && e->md[2 * i] != NULL; i++) {
-		if (i == MAX_MD)
-			return NULL;
-		onboard__v1__metadata_entry__init(&entries[i]);
-		entries[i].key = (char *)e->md[2 * i];
-		entries[i].value = (char *)e->md[2 * i + 1];
-		ptrs[i] = &entries[i];
-		rq.n_metadata = i + 1;
-	}
-	rq.metadata = ptrs;
-	*len = onboard__v1__request__get_packed_size(&rq);
-	uint8_t *buf = malloc(*len > 0 ? *len : 1);
-	if (buf != NULL)
-		onboard__v1__request__pack(&rq, buf);
-	return buf;
+	ob_envelope env;
+	ob_envelope_md md[OB_ENVELOPE_MAX_MD];
+	return adapt(e, &env, md) ? ob_envelope_pack_alloc(&env, len) : NULL;
 }
 
 size_t ob_test_envelope_plain(const char *method, uint8_t *buf, size_t cap)
 {
-	Onboard__V1__Request rq = ONBOARD__V1__REQUEST__INIT;
-	rq.version = 1;
-	rq.method = (char *)method;
-	if (onboard__v1__request__get_packed_size(&rq) > cap)
+	ob_envelope env = {.version = OB_ENVELOPE_VERSION, .method = method};
+	size_t n;
+	if (!ob_envelope_size(&env, &n) || n > cap)
 		return 0;
-	return onboard__v1__request__pack(&rq, buf);
+	return ob_envelope_pack(&env, buf);
 }

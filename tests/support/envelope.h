@@ -4,8 +4,9 @@
  * feed the pipeline bytes: the dispatcher's unit tests, raw connections to onboardd, the
  * fuzz corpus and its driver.
  *
- * Builds against the generated headers only: the program links the contract from where it
- * gets it otherwise (service/'s static library or libonboard-client). No cmocka, no state.
+ * A thin adapter over the one envelope packer (proto/onboard/envelope.h) that takes a test's
+ * shorthand: metadata as a NULL-terminated list, version 0 for the current one. No cmocka, no
+ * state.
  */
 #ifndef OB_TESTS_ENVELOPE_H
 #define OB_TESTS_ENVELOPE_H

@@ -10,6 +10,7 @@
 
 #include "luhn.h"
 
+/* Real postal codes with a commune each serves (La Poste's base, data/fr-postal-codes.tsv). */
 const char *const td_postal_codes[TD_N_PLACES] = {
         "75011", /* Paris: Ile-de-France */
         "69002", /* Lyon: Auvergne-Rhone-Alpes */
@@ -18,7 +19,11 @@ const char *const td_postal_codes[TD_N_PLACES] = {
         "59000", /* Lille: Hauts-de-France */
         "97400", /* Saint-Denis: La Reunion */
         "20000", /* Ajaccio: Corse (2A) */
-        "98000", /* Monaco: a French postal code without a region */
+        "97133", /* Saint-Barthelemy: a collectivity in no region */
+};
+const char *const td_cities[TD_N_PLACES] = {
+        "Paris", "Lyon",        "Marseille", "Bordeaux",
+        "Lille", "Saint-Denis", "Ajaccio",   "Saint-Barth\xc3\xa9lemy",
 };
 
 void td_siren(uint32_t n, char out[10])
@@ -57,7 +62,7 @@ void td_company_make(td_company *c, uint32_t n)
 	c->balance_eur = !c->has_balance ? 0 : n % 4 == 0 ? 4000000 : 60000;
 	snprintf(c->street, sizeof(c->street), "%u rue de la Roquette", n % 200 + 1);
 	snprintf(c->postal_code, sizeof(c->postal_code), "%s", td_postal_codes[n % TD_N_PLACES]);
-	snprintf(c->city, sizeof(c->city), "Ville %u", n % TD_N_PLACES);
+	snprintf(c->city, sizeof(c->city), "%s", td_cities[n % TD_N_PLACES]);
 	snprintf(c->contact_name, sizeof(c->contact_name), "Camille Martin %u", n);
 	snprintf(c->email, sizeof(c->email), "contact%u@boutique-%u.fr", n, n);
 	snprintf(c->phone, sizeof(c->phone), "01 %02u %02u %02u %02u", n / 1000000 % 100,

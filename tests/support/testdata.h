@@ -51,10 +51,12 @@ void td_company_make(td_company *c, uint32_t n);
  * companies: a TPE without SIRET or VAT number, which would derive from the SIREN. */
 void td_company_for_siren(td_company *c, const char *siren);
 
-/* Postal codes the series cycles through, and the region each derives to
- * ("" when the code has no region: Monaco's 98000). */
+/* Postal codes the series cycles through, real ones with a commune each serves
+ * (td_cities), in regions and one outside any region (97133 Saint-Barthelemy,
+ * whose applications count as region "unknown"). */
 enum { TD_N_PLACES = 8 };
 extern const char *const td_postal_codes[TD_N_PLACES];
+extern const char *const td_cities[TD_N_PLACES];
 
 #ifdef OB_DOMAIN_DOMAIN_H
 /* Callers (domain.h, ob_caller), for the block they are written in: one who

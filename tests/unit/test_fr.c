@@ -1,6 +1,8 @@
 /*
  * test_fr.c: unit tests for domain/fr.c, with real identifiers where they exist (732829320 is
- * the SIREN used in INSEE's and python-stdnum's examples; 356000000 is La Poste).
+ * the SIREN used in INSEE's and python-stdnum's examples; 356000000 is La Poste), and the real
+ * reference data of data/ (NAF rev. 2, La Poste's postal codes, INSEE's departements) compiled
+ * in as the service has it.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -11,6 +13,7 @@
 #include <cmocka.h>
 
 #include "domain/fr.h"
+#include "domain/fr_data.h"
 
 /* Asserts that in normalises to want ("" meaning: rejected, and out left empty). */
 static void check_phone(const char *in, const char *want)
@@ -30,13 +33,39 @@ static void check_phone(const char *in, const char *want)
 	assert_string_equal(out, want);
 }
 
-static void check_dep(const char *postal, const char *want)
+/* Asserts what ob_fr_postal_lookup answers for a postal code and a city: want is the
+ * departement, or "" for a refusal with status st. */
+static void check_place(const char *postal, const char *city, ob_fr_postal_status st,
+                        const char *want)
 {
-	char out[OB_FR_DEPARTEMENT_STR_SIZE];
+	ob_fr_place pl;
+	memset(&pl, 'x', sizeof pl);
+	ob_fr_postal_status got = ob_fr_postal_lookup(postal, city, &pl);
+	if (got != st)
+		print_error("%s \"%s\": status %d, expected %d\n", postal ? postal : "(null)",
+		            city ? city : "(null)", (int)got, (int)st);
+	assert_int_equal(got, st);
+	assert_string_equal(pl.departement, want);
+	if (st != OB_FR_POSTAL_OK) {
+		assert_null(pl.name);
+		assert_null(pl.region);
+	} else {
+		assert_non_null(pl.name);
+		assert_non_null(pl.departement_name);
+	}
+}
+
+/* Asserts the status of a phone number's refusal (the output is emptied). */
+static void check_phone_refused(const char *in, ob_fr_phone_status want)
+{
+	char out[OB_FR_PHONE_STR_SIZE];
 	memset(out, 'x', sizeof out);
-	bool ok = ob_fr_departement_from_postal(postal, out);
-	assert_int_equal(ok, want[0] != '\0');
-	assert_string_equal(out, want);
+	ob_fr_phone_status got = ob_fr_phone_parse(in, out);
+	if (got != want)
+		print_error("\"%s\": status %d, expected %d (out \"%s\")\n", in ? in : "(null)",
+		            (int)got, (int)want, got == OB_FR_PHONE_OK ? out : "");
+	assert_int_equal(got, want);
+	assert_string_equal(out, "");
 }
 
 /* A real SIREN passes and a one-digit typo is caught by its Luhn key; form is strict. */
@@ -128,20 +157,87 @@ static void test_vat_valid_for_siren(void **state)
 	assert_false(ob_fr_vat_valid_for_siren("FR44732829320", "732829320", NULL));
 }
 
-/* NAF codes are exactly NN.NNL with an uppercase letter. */
+static void check_naf(const char *in, const char *code, char section, unsigned division)
+{
+	ob_fr_naf n;
+	ob_fr_naf_status st = ob_fr_naf_lookup(in, &n);
+	if (st != OB_FR_NAF_OK)
+		print_error("\"%s\": status %d\n", in, (int)st);
+	assert_int_equal(st, OB_FR_NAF_OK);
+	assert_string_equal(n.code, code);
+	assert_int_equal(n.section, section);
+	assert_int_equal(n.division, division);
+	assert_non_null(n.label);
+	assert_ptr_equal(ob_fr_naf_label(in), n.label);
+}
+
+static void check_naf_refused(const char *in, ob_fr_naf_status want)
+{
+	ob_fr_naf n;
+	memset(&n, 'x', sizeof n);
+	assert_int_equal(ob_fr_naf_lookup(in, &n), want);
+	assert_string_equal(n.code, "");
+	assert_null(n.label);
+	assert_null(ob_fr_naf_label(in));
+	assert_false(ob_fr_naf_valid(in));
+}
+
+/* Sub-classes of NAF rev. 2 in the written and the compact form, either case, with their
+ * section, division and label; well-formed codes that are not sub-classes are unknown. */
 static void test_naf(void **state)
 {
 	(void)state;
+	check_naf("47.91B", "47.91B", 'G', 47);
+	check_naf("4791B", "47.91B", 'G', 47);
+	check_naf("47.91b", "47.91B", 'G', 47);
+	check_naf("4791b", "47.91B", 'G', 47);
+	assert_string_equal(ob_fr_naf_label("47.91B"),
+	                    "Vente \xc3\xa0 distance sur catalogue sp\xc3\xa9"
+	                    "cialis\xc3\xa9");
+	check_naf("10.71C", "10.71C", 'C', 10);
+	assert_string_equal(ob_fr_naf_label("10.71C"),
+	                    "Boulangerie et boulangerie-p\xc3\xa2tisserie");
+	check_naf("01.11Z", "01.11Z", 'A', 1);
+	check_naf("62.01Z", "62.01Z", 'J', 62);
+	check_naf("99.00Z", "99.00Z", 'U', 99);
 	assert_true(ob_fr_naf_valid("47.91B"));
-	assert_true(ob_fr_naf_valid("62.01Z"));
+	assert_false(ob_fr_naf_valid("4791B")); /* valid means the written form exactly */
 	assert_false(ob_fr_naf_valid("47.91b"));
-	assert_false(ob_fr_naf_valid("4791B"));
-	assert_false(ob_fr_naf_valid("47.91"));
-	assert_false(ob_fr_naf_valid("47.91BB"));
-	assert_false(ob_fr_naf_valid("47,91B"));
-	assert_false(ob_fr_naf_valid("A7.91B"));
-	assert_false(ob_fr_naf_valid(""));
-	assert_false(ob_fr_naf_valid(NULL));
+
+	/* The rows: right form, not in the nomenclature. */
+	check_naf_refused("99.99Z", OB_FR_NAF_UNKNOWN);
+	check_naf_refused("10.71Z", OB_FR_NAF_UNKNOWN);
+	check_naf_refused("47.91C", OB_FR_NAF_UNKNOWN);
+	check_naf_refused("00.00A", OB_FR_NAF_UNKNOWN);
+	check_naf_refused("0000A", OB_FR_NAF_UNKNOWN);
+
+	const char *malformed[] = {"47.91",         "47.91BB", "47,91B",  "A7.91B", "4.791B",
+	                           "47.9B",         " 47.91B", "47.91B ", "47 91B", "4791",
+	                           "47.91\xc3\xa9", "",        NULL};
+	for (size_t i = 0; i < sizeof malformed / sizeof malformed[0]; i++)
+		check_naf_refused(malformed[i], OB_FR_NAF_MALFORMED);
+}
+
+/* The whole table as built from data/naf-rev2.tsv: 732 sub-classes, each found by its code, the
+ * sections A..U in the order of the divisions and every one of them used. */
+static void test_naf_table(void **state)
+{
+	(void)state;
+	assert_int_equal(ob_fr_naf_count, 732);
+	char last_section = 'A';
+	unsigned seen = 0;
+	for (size_t i = 0; i < ob_fr_naf_count; i++) {
+		const ob_fr_naf_row *r = &ob_fr_naf_rows[i];
+		ob_fr_naf n;
+		assert_int_equal(ob_fr_naf_lookup(r->code, &n), OB_FR_NAF_OK);
+		assert_string_equal(n.code, r->code);
+		assert_ptr_equal(n.label, r->label);
+		assert_true(r->section >= last_section && r->section <= 'U');
+		last_section = r->section;
+		seen |= 1u << (r->section - 'A');
+		assert_true(r->label[0] != '\0');
+	}
+	assert_int_equal(seen, (1u << 21) - 1);
 }
 
 #define MEUR INT64_C(1000000)
@@ -184,7 +280,7 @@ static void test_size_category_name(void **state)
 	assert_string_equal(ob_size_category_name((ob_size_category)42), "UNSPECIFIED");
 }
 
-/* Five digits, and no French postal code starts with 00. */
+/* Five digits, and no French postal code starts with 00: the form only. */
 static void test_postal_code_valid(void **state)
 {
 	(void)state;
@@ -199,34 +295,136 @@ static void test_postal_code_valid(void **state)
 	assert_false(ob_fr_postal_code_valid(NULL));
 }
 
-/* Metropolitan prefixes, Corsica's split of 20xxx, and the overseas three-digit codes. */
-static void test_departement_from_postal(void **state)
+/* Codes of La Poste's base with the communes they serve, in SIRENE's territory: Paris and its
+ * arrondissements, Corsica's two departements, the overseas departements, the collectivities. */
+static void test_postal_places(void **state)
 {
 	(void)state;
-	check_dep("75001", "75");
-	check_dep("01000", "01");
-	check_dep("95000", "95");
-	check_dep("20000", "2A"); /* Ajaccio */
-	check_dep("20100", "2A");
-	check_dep("20200", "2B"); /* Bastia */
-	check_dep("20600", "2B");
-	check_dep("20700", "");
-	check_dep("97100", "971");
-	check_dep("97200", "972");
-	check_dep("97300", "973");
-	check_dep("97400", "974");
-	check_dep("97600", "976");
-	check_dep("97133", "977"); /* Saint-Barthelemy */
-	check_dep("97150", "978"); /* Saint-Martin */
-	check_dep("97000", "");
-	check_dep("97800", "");
-	check_dep("96000", "");
-	check_dep("98000", ""); /* Monaco */
-	check_dep("99000", "");
-	check_dep("00100", "");
-	check_dep("7500", "");
-	assert_false(ob_fr_departement_from_postal(NULL, (char[OB_FR_DEPARTEMENT_STR_SIZE]){0}));
-	assert_false(ob_fr_departement_from_postal("75001", NULL));
+	check_place("75007", "Paris", OB_FR_POSTAL_OK, "75");
+	check_place("75007", "Paris 7e Arrondissement", OB_FR_POSTAL_OK, "75");
+	check_place("75007", "PARIS 7E", OB_FR_POSTAL_OK, "75");
+	check_place("75001", "Paris 1er", OB_FR_POSTAL_OK, "75");
+	check_place("75116", "PARIS 16", OB_FR_POSTAL_OK, "75"); /* the delivery office */
+	check_place("69002", "Lyon", OB_FR_POSTAL_OK, "69");
+	check_place("13001", "Marseille 1er Arrondissement", OB_FR_POSTAL_OK, "13");
+	check_place("20000", "Ajaccio", OB_FR_POSTAL_OK, "2A");
+	check_place("20200", "Bastia", OB_FR_POSTAL_OK, "2B");
+	check_place("20200", "Ville-di-Pietrabugno", OB_FR_POSTAL_OK, "2B");
+	check_place("97100", "Basse-Terre", OB_FR_POSTAL_OK, "971");
+	check_place("97400", "Saint-Denis", OB_FR_POSTAL_OK, "974");
+	check_place("97600", "Mamoudzou", OB_FR_POSTAL_OK, "976");
+	check_place("97133", "Saint-Barth\xc3\xa9lemy", OB_FR_POSTAL_OK, "977");
+	check_place("97150", "Saint-Martin", OB_FR_POSTAL_OK, "978");
+	check_place("97500", "Saint-Pierre", OB_FR_POSTAL_OK, "975");
+	/* One code, two departements: the commune named decides. */
+	check_place("01200", "Valserh\xc3\xb4ne", OB_FR_POSTAL_OK, "01");
+	check_place("01200", "\xc3\x89loise", OB_FR_POSTAL_OK, "74");
+
+	ob_fr_place pl;
+	assert_int_equal(ob_fr_postal_lookup("75007", "paris", &pl), OB_FR_POSTAL_OK);
+	assert_string_equal(pl.region, "\xc3\x8ele-de-France");
+	assert_string_equal(pl.departement_name, "Paris");
+	assert_int_equal(ob_fr_postal_lookup("20000", "AJACCIO", &pl), OB_FR_POSTAL_OK);
+	assert_string_equal(pl.region, "Corse");
+	assert_string_equal(pl.departement_name, "Corse-du-Sud");
+	assert_int_equal(ob_fr_postal_lookup("97400", "ST DENIS", &pl), OB_FR_POSTAL_OK);
+	assert_string_equal(pl.region, "La R\xc3\xa9union");
+	/* The collectivities are in no region: their applications count as region unknown. */
+	assert_int_equal(ob_fr_postal_lookup("97133", "St Barthelemy", &pl), OB_FR_POSTAL_OK);
+	assert_null(pl.region);
+	assert_string_equal(pl.departement, "977");
+	/* Without a city, the code alone. */
+	assert_int_equal(ob_fr_postal_lookup("20200", NULL, &pl), OB_FR_POSTAL_OK);
+	assert_string_equal(pl.departement, "2B");
+}
+
+/* The city is folded before it is compared: case, accents, hyphens, apostrophes, ST/STE, and a
+ * trailing CEDEX with or without its number. */
+static void test_postal_city_folding(void **state)
+{
+	(void)state;
+	check_place("42000", "Saint-\xc3\x89tienne", OB_FR_POSTAL_OK, "42");
+	check_place("42000", "SAINT ETIENNE", OB_FR_POSTAL_OK, "42");
+	check_place("42000", "st-etienne", OB_FR_POSTAL_OK, "42");
+	check_place("42000", "  St.  \xc3\xa9tienne ", OB_FR_POSTAL_OK, "42");
+	check_place("42000", "Saint Etienne Cedex 1", OB_FR_POSTAL_OK, "42");
+	check_place("75007", "Paris Cedex 07", OB_FR_POSTAL_OK, "75");
+	check_place("75007", "PARIS CEDEX", OB_FR_POSTAL_OK, "75");
+	check_place("06000", "Nice", OB_FR_POSTAL_OK, "06");
+	check_place("20220", "L'\xc3\x8ele-Rousse", OB_FR_POSTAL_OK, "2B");
+	check_place("20220", "L\xe2\x80\x99Ile Rousse", OB_FR_POSTAL_OK, "2B"); /* U+2019 */
+	check_place("20220", "l ile rousse", OB_FR_POSTAL_OK, "2B");
+	check_place("71100", "Chalon-sur-Sa\xc3\xb4ne", OB_FR_POSTAL_OK, "71");
+	check_place("97420", "Le Port", OB_FR_POSTAL_OK, "974");
+	check_place("85000", "La Roche-sur-Yon", OB_FR_POSTAL_OK, "85");
+	check_place("97200", "Fort-de-France", OB_FR_POSTAL_OK, "972");
+	/* A CEDEX office the data carries: the military camp of Canjuers. */
+	check_place("83998", "Canjuers Cedex", OB_FR_POSTAL_OK, "83");
+	check_place("83998", "CANJUERS", OB_FR_POSTAL_OK, "83");
+	check_place("83998", "Montferrat", OB_FR_POSTAL_OK, "83");
+}
+
+/* The issue's refusals: codes outside La Poste's base or SIRENE's territory, and cities that are
+ * not served by the code. */
+static void test_postal_refused(void **state)
+{
+	(void)state;
+	check_place("98000", "Monaco", OB_FR_POSTAL_OUTSIDE, "");
+	check_place("98800",
+	            "Noum\xc3\xa9"
+	            "a",
+	            OB_FR_POSTAL_OUTSIDE, "");
+	check_place("98714", "Papeete", OB_FR_POSTAL_OUTSIDE, "");
+	check_place("96000", "Ajaccio", OB_FR_POSTAL_UNKNOWN, "");
+	check_place("20700", "Ajaccio", OB_FR_POSTAL_UNKNOWN, "");
+	check_place("97000", "Basse-Terre", OB_FR_POSTAL_UNKNOWN, "");
+	check_place("99000", "Paris", OB_FR_POSTAL_UNKNOWN, "");
+	/* A CEDEX-only code is not in the open data (fr.h): a known limitation, refused. */
+	check_place("75700", "Paris Cedex 07", OB_FR_POSTAL_UNKNOWN, "");
+	check_place("00100", "Paris", OB_FR_POSTAL_MALFORMED, "");
+	check_place("7500", "Paris", OB_FR_POSTAL_MALFORMED, "");
+	check_place("2A000", "Ajaccio", OB_FR_POSTAL_MALFORMED, "");
+	check_place(NULL, "Paris", OB_FR_POSTAL_MALFORMED, "");
+	/* The city must be one the code serves. */
+	check_place("75007", "Lyon", OB_FR_POSTAL_CITY, "");
+	check_place("20000", "Bastia", OB_FR_POSTAL_CITY, "");
+	check_place("75007", "Ville 3", OB_FR_POSTAL_CITY, "");
+	check_place("75007", "", OB_FR_POSTAL_CITY, "");
+	check_place("75007", " - ", OB_FR_POSTAL_CITY, "");
+	check_place("75007", "Cedex", OB_FR_POSTAL_CITY, "");
+	check_place("75007", "Paris\xff", OB_FR_POSTAL_CITY, "");        /* not UTF-8 */
+	check_place("75007", "Paris \xc3", OB_FR_POSTAL_CITY, "");       /* cut UTF-8 */
+	check_place("75007", "\xd0\x9f\xd0\xb0", OB_FR_POSTAL_CITY, ""); /* Cyrillic */
+	check_place("75007", "Paris\t", OB_FR_POSTAL_CITY, "");
+	char longcity[400];
+	memset(longcity, 'A', sizeof longcity - 1);
+	longcity[sizeof longcity - 1] = '\0';
+	check_place("75007", longcity, OB_FR_POSTAL_CITY, "");
+	/* ST is spelled out as a whole word only. */
+	check_place("42000", "Stetienne", OB_FR_POSTAL_CITY, "");
+}
+
+/* Every line of data/fr-postal-codes.tsv as compiled in: sorted by code, in a departement of the
+ * table, and found by its own code and name. */
+static void test_postal_table(void **state)
+{
+	(void)state;
+	assert_true(ob_fr_postal_count > 30000);
+	assert_int_equal(ob_fr_dep_count, 104); /* 96 + 5 overseas + 3 collectivities */
+	size_t unmatched = 0;
+	for (size_t i = 0; i < ob_fr_postal_count; i++) {
+		const ob_fr_postal_row *r = &ob_fr_postal_rows[i];
+		if (i > 0)
+			assert_true(strcmp(ob_fr_postal_rows[i - 1].code, r->code) <= 0);
+		assert_true(r->dep < ob_fr_dep_count);
+		ob_fr_place pl;
+		ob_fr_postal_status st = ob_fr_postal_lookup(r->code, r->name, &pl);
+		if (st != OB_FR_POSTAL_OK) {
+			print_error("%s %s: status %d\n", r->code, r->name, (int)st);
+			unmatched++;
+		}
+	}
+	assert_int_equal(unmatched, 0);
 }
 
 /* Spot checks with accents, then the whole table: 96 metropolitan departements spread over the
@@ -399,6 +597,64 @@ static void test_phone_rejects(void **state)
 	assert_false(ob_fr_phone_e164("0123456789", NULL));
 }
 
+/* ARCEP's blocks of each overseas territory: accepted with its own code, refused with another
+ * territory's code, and metropolitan numbers are refused with any overseas code. */
+static void test_phone_plan(void **state)
+{
+	(void)state;
+	/* The accepted rows and their neighbours. */
+	check_phone("+590 590 12 34 56", "+590590123456");
+	check_phone("+590 690 12 34 56", "+590690123456");
+	check_phone("+590 691 22 34 56", "+590691223456");
+	check_phone("+590 598 71 23 45", "+590598712345");
+	check_phone("+262 262 12 34 56", "+262262123456");
+	check_phone("+262 263 12 34 56", "+262263123456");
+	check_phone("+262 693 12 34 56", "+262693123456");
+	check_phone("+262 639 12 34 56", "+262639123456"); /* Mayotte */
+	check_phone("+262 269 60 12 34", "+262269601234");
+	check_phone("+594 694 12 34 56", "+594694123456");
+	check_phone("+596 697 12 34 56", "+596697123456");
+	check_phone("+508 708 41 23 45", "+508708412345"); /* SPM's 9-digit mobiles */
+	/* The new 07 09 mobile blocks, split between Guyane and Mayotte at the fifth digit. */
+	check_phone("07 09 01 23 45", "+590709012345");
+	check_phone("07 09 11 23 45", "+596709112345");
+	check_phone("07 09 21 23 45", "+262709212345");
+	check_phone("07 09 30 12 34", "+594709301234");
+	check_phone("07 09 35 12 34", "+262709351234");
+	check_phone("05 98 81 23 45", "+594598812345");
+	check_phone("+33 6 39 12 34 56", "+262639123456");
+
+	/* The refused rows: metropolitan numbers behind an overseas code. */
+	check_phone_refused("+590 1 23 45 67 89", OB_FR_PHONE_OUTSIDE_PLAN);
+	check_phone_refused("+262 590 12 34 56", OB_FR_PHONE_OUTSIDE_PLAN);
+	check_phone_refused("+262 6 12 34 56 78", OB_FR_PHONE_OUTSIDE_PLAN);
+	check_phone_refused("+590 262 12 34 56", OB_FR_PHONE_OUTSIDE_PLAN);
+	check_phone_refused("+594 590 12 34 56", OB_FR_PHONE_OUTSIDE_PLAN);
+	check_phone_refused("+596 694 12 34 56", OB_FR_PHONE_OUTSIDE_PLAN);
+	check_phone_refused("+594 709 35 12 34", OB_FR_PHONE_OUTSIDE_PLAN); /* Mayotte's block */
+	check_phone_refused("00596 9 70 12 34 56", OB_FR_PHONE_OUTSIDE_PLAN);
+	check_phone_refused("+590 939 51 23 45", OB_FR_PHONE_OUTSIDE_PLAN); /* 09: +33 only */
+	check_phone_refused("+590 800 12 34 56", OB_FR_PHONE_OUTSIDE_PLAN); /* 08: +33 only */
+	check_phone_refused("+508 508 41 23 45", OB_FR_PHONE_OUTSIDE_PLAN);
+	check_phone_refused("+508 12 34 56", OB_FR_PHONE_OUTSIDE_PLAN);
+	check_phone_refused("+508 1 23 45 67 89", OB_FR_PHONE_OUTSIDE_PLAN);
+	check_phone_refused("05 08 12 34 56", OB_FR_PHONE_OUTSIDE_PLAN); /* the same, national */
+	check_phone_refused("+33 5 08 12 34 56", OB_FR_PHONE_OUTSIDE_PLAN);
+	/* Other codes, the Comoros' +269 (Mayotte's until 2007) among them. */
+	check_phone_refused("+269 639 12 34 56", OB_FR_PHONE_COUNTRY);
+	check_phone_refused("+44 20 7946 0958", OB_FR_PHONE_COUNTRY);
+	check_phone_refused("0044 20 7946 0958", OB_FR_PHONE_COUNTRY);
+	check_phone_refused("+590 590 12 34 5", OB_FR_PHONE_MALFORMED);
+	check_phone_refused("+", OB_FR_PHONE_MALFORMED);
+	check_phone_refused(NULL, OB_FR_PHONE_MALFORMED);
+
+	assert_string_equal(ob_fr_phone_territory("590"),
+	                    "Guadeloupe, Saint-Barthelemy and Saint-Martin");
+	assert_string_equal(ob_fr_phone_territory("262"), "La Reunion and Mayotte");
+	assert_null(ob_fr_phone_territory("269"));
+	assert_null(ob_fr_phone_territory(NULL));
+}
+
 /* The pragmatic e-mail rule: one '@', sane local part, dotted hostname, length caps. */
 static void test_email(void **state)
 {
@@ -477,14 +733,19 @@ int main(void)
 	        cmocka_unit_test(test_vat_key),
 	        cmocka_unit_test(test_vat_valid_for_siren),
 	        cmocka_unit_test(test_naf),
+	        cmocka_unit_test(test_naf_table),
 	        cmocka_unit_test(test_size_category),
 	        cmocka_unit_test(test_size_category_name),
 	        cmocka_unit_test(test_postal_code_valid),
-	        cmocka_unit_test(test_departement_from_postal),
+	        cmocka_unit_test(test_postal_places),
+	        cmocka_unit_test(test_postal_city_folding),
+	        cmocka_unit_test(test_postal_refused),
+	        cmocka_unit_test(test_postal_table),
 	        cmocka_unit_test(test_region_of_departement),
 	        cmocka_unit_test(test_phone_metropolitan),
 	        cmocka_unit_test(test_phone_overseas),
 	        cmocka_unit_test(test_phone_rejects),
+	        cmocka_unit_test(test_phone_plan),
 	        cmocka_unit_test(test_email),
 	        cmocka_unit_test(test_email_lengths),
 	};
