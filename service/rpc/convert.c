@@ -49,9 +49,18 @@ Onboard__V1__Application *ob_pb_application(ob_arena *ar, const ob_application *
 	const char *naf_label = ob_fr_naf_label(a->company.naf); /* NULL for a code it lacks */
 	m->naf_label = ob_pb_str(ar, naf_label != NULL ? naf_label : "");
 	c->vat_number = ob_pb_str(ar, a->company.vat);
+	c->legal_form = (Onboard__V1__LegalForm)a->company.legal_form;
+	/* Each figure in a oneof of its own: given, so shown, 0 included; a
+	 * balance sheet only when the company keeps one. */
+	c->employees_given_case = ONBOARD__V1__COMPANY__EMPLOYEES_GIVEN_EMPLOYEES;
 	c->employees = a->company.employees;
+	c->turnover_given_case = ONBOARD__V1__COMPANY__TURNOVER_GIVEN_TURNOVER_EUR;
 	c->turnover_eur = a->company.turnover_eur;
-	c->balance_sheet_eur = a->company.balance_eur;
+	if (a->company.has_balance) {
+		c->balance_sheet_given_case =
+		        ONBOARD__V1__COMPANY__BALANCE_SHEET_GIVEN_BALANCE_SHEET_EUR;
+		c->balance_sheet_eur = a->company.balance_eur;
+	}
 	ad->street = ob_pb_str(ar, a->company.address.street);
 	ad->postal_code = ob_pb_str(ar, a->company.address.postal_code);
 	ad->city = ob_pb_str(ar, a->company.address.city);
@@ -94,6 +103,7 @@ Onboard__V1__Application *ob_pb_application(ob_arena *ar, const ob_application *
 		bm->advisor = b->advisor;
 		bm->revoked = b->revoked;
 		bm->revoked_at = ob_pb_time(ar, b->revoked_at_ms);
+		bm->note = ob_pb_str(ar, b->note);
 		m->benefits = bm;
 	}
 	if (a->n_history > 0) {
@@ -121,6 +131,9 @@ Onboard__V1__Application *ob_pb_application(ob_arena *ar, const ob_application *
 	}
 	m->contact_erased = a->contact_erased;
 	m->contact_erased_at = ob_pb_time(ar, a->contact_erased_at_ms);
+	m->terms_version = ob_pb_str(ar, a->terms_version);
+	m->terms_accepted_at = ob_pb_time(ar, a->terms_accepted_at_ms);
+	m->onboarded_at = ob_pb_time(ar, a->onboarded_at_ms);
 	/* Not whole (a string could not be copied): never rendered, nor stored for replay. */
 	return ar->exhausted ? NULL : m;
 }
