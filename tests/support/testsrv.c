@@ -137,7 +137,7 @@ static int spawn(ob_testsrv *s)
 	const char *onboardd = onboardd_path();
 	if (onboardd == NULL)
 		return -1;
-	const char *argv[OB_TESTSRV_MAX_ARGS + 8];
+	const char *argv[OB_TESTSRV_MAX_ARGS + 10];
 	size_t n = 0;
 	argv[n++] = onboardd;
 	argv[n++] = "--listen";
@@ -145,8 +145,15 @@ static int spawn(ob_testsrv *s)
 	argv[n++] = "--no-access-log";
 	argv[n++] = "--db";
 	argv[n++] = s->db;
-	for (size_t i = 0; i < s->n_args; i++)
+	bool now = false;
+	for (size_t i = 0; i < s->n_args; i++) {
+		now |= strcmp(s->args[i], "--now") == 0 || strncmp(s->args[i], "--now=", 6) == 0;
 		argv[n++] = s->args[i];
+	}
+	if (!now) {
+		argv[n++] = "--now";
+		argv[n++] = OB_TESTSRV_NOW;
+	}
 	argv[n] = NULL;
 	pid_t pid = exec_onboardd(argv, s->log, O_APPEND);
 	if (pid < 0)
