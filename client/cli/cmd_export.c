@@ -34,10 +34,15 @@ static void write_application(const Onboard__V1__Application *a, const char *eol
 	const Onboard__V1__Address *ad = parts.address;
 	const Onboard__V1__Contact *ct = parts.contact;
 	char employees[16], turnover[24], balance[24], version[24], chan[CLI_WORD_MAX];
+	char form[CLI_WORD_MAX];
 	char cats[IMPORT_MAX_FIELD];
 	snprintf(employees, sizeof(employees), "%" PRIu32, co->employees);
 	snprintf(turnover, sizeof(turnover), "%" PRId64, co->turnover_eur);
-	snprintf(balance, sizeof(balance), "%" PRId64, co->balance_sheet_eur);
+	/* A figure not given stays an empty cell, which import reads back as such. */
+	balance[0] = '\0';
+	if (co->balance_sheet_given_case ==
+	    ONBOARD__V1__COMPANY__BALANCE_SHEET_GIVEN_BALANCE_SHEET_EUR)
+		snprintf(balance, sizeof(balance), "%" PRId64, co->balance_sheet_eur);
 	snprintf(version, sizeof(version), "%" PRIu64, a->version);
 	size_t used = 0;
 	cats[0] = '\0';
@@ -65,6 +70,11 @@ static void write_application(const Onboard__V1__Application *a, const char *eol
 	        [COL_EXPORT] = a->intends_to_export ? "true" : "false",
 	        [COL_CATEGORIES] = cats,
 	        [COL_COHORT] = a->cohort_id,
+	        [COL_LEGAL_FORM] = co->legal_form != 0 ? cli_word_of(&cli_legal_forms,
+	                                                             (int)co->legal_form, form)
+	                                               : "",
+	        [COL_TERMS_VERSION] = a->terms_version,
+	        [COL_TERMS_ACCEPTED_AT] = a->terms_accepted_at,
 	        [COL_ID] = a->id,
 	        [COL_STATE] = cli_state_name((int)a->state),
 	        [COL_SIZE] = cli_size_name((int)a->size_category),

@@ -6,11 +6,36 @@
 #include "columns.h"
 
 const char *const cli_col_names[COL_COUNT] = {
-        "siren",        "siret",         "legal_name",  "trade_name", "naf",         "vat",
-        "employees",    "turnover_eur",  "balance_eur", "address",    "postal_code", "city",
-        "contact_name", "email",         "phone",       "channel",    "export",      "categories",
-        "cohort",       "accepts_terms", "id",          "state",      "size",        "departement",
-        "region",       "submitted_at",  "version",
+        "siren",
+        "siret",
+        "legal_name",
+        "trade_name",
+        "naf",
+        "vat",
+        "employees",
+        "turnover_eur",
+        "balance_eur",
+        "address",
+        "postal_code",
+        "city",
+        "contact_name",
+        "email",
+        "phone",
+        "channel",
+        "export",
+        "categories",
+        "cohort",
+        "accepts_terms",
+        "legal_form",
+        "terms_version",
+        "terms_accepted_at",
+        "id",
+        "state",
+        "size",
+        "departement",
+        "region",
+        "submitted_at",
+        "version",
 };
 
 int cli_column_of_field(const char *field)
@@ -39,6 +64,9 @@ int cli_column_of_field(const char *field)
 	        {"product_categories", COL_CATEGORIES},
 	        {"cohort_id", COL_COHORT},
 	        {"accepts_terms", COL_ACCEPTS_TERMS},
+	        {"company.legal_form", COL_LEGAL_FORM},
+	        {"terms_version", COL_TERMS_VERSION},
+	        {"terms_accepted_at", COL_TERMS_ACCEPTED_AT},
 	};
 	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++) {
 		size_t n = strlen(map[i].field);
