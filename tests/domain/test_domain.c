@@ -14,7 +14,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <pthread.h>
 
@@ -23,39 +22,15 @@
 
 #include "base/clock.h"
 #include "base/utf8.h"
-#include "crypto/keystore.h"
-#include "crypto/vault.h"
 #include "domain/calendar.h"
 #include "domain/domain.h"
-#include "store/sqlite.h"
 #include "testdata.h"
+#include "testdomain.h"
 #include "testutil.h"
 
-/* ---- fixture: a fresh database per test ------------------------------------------------- */
+/* ---- fixture: a fresh database per test, its keys kept across reopens (testdomain.h) ------- */
 
-typedef struct fx {
-	char dir[256];
-	char db[300];
-	ob_keystore *keys; /* the same one for every open: the contacts stay readable */
-	ob_store *store;
-	ob_domain *d;
-} fx;
-
-/* A keystore of random keys, as a master key file would give. */
-static ob_keystore *test_keys(void)
-{
-	static const char *const kids[] = {"test"};
-	uint8_t keys[1][OB_VAULT_KEY_LEN], index_key[OB_VAULT_KEY_LEN];
-	randombytes_buf(keys, sizeof(keys));
-	randombytes_buf(index_key, sizeof(index_key));
-	ob_vault *v = NULL;
-	ob_keystore *ks = NULL;
-	if (ob_vault_from_keys(kids, (const uint8_t(*)[OB_VAULT_KEY_LEN])keys, 1, index_key, &v) !=
-	            OB_OK ||
-	    ob_keystore_create(v, &ks) != OB_OK)
-		return NULL;
-	return ks;
-}
+typedef ob_test_domain fx;
 
 static int64_t at(const char *rfc3339)
 {
@@ -67,36 +42,20 @@ static int64_t at(const char *rfc3339)
 
 static void fx_open(fx *f)
 {
-	assert_int_equal(ob_store_open_sqlite_keystore(&f->store, f->db, f->keys), OB_OK);
-	assert_int_equal(ob_domain_create(&f->d, f->store, f->keys), OB_OK);
-}
-
-static void fx_close(fx *f)
-{
-	ob_domain_destroy(f->d);
-	f->d = NULL;
-	ob_store_destroy(f->store);
-	f->store = NULL;
+	assert_int_equal(ob_test_domain_open(f), OB_OK);
 }
 
 static int setup(void **state)
 {
 	fx *f = calloc(1, sizeof(*f));
-	if (f == NULL)
-		return -1;
-	if (ob_test_mkdtemp(f->dir, sizeof(f->dir), "ob-domain") != 0) {
+	if (f == NULL || ob_test_domain_init(f, "ob-domain") != 0) {
 		free(f);
 		return -1;
 	}
-	snprintf(f->db, sizeof(f->db), "%s/onboard.db", f->dir);
 	/* Mid-lockdown, a Friday: every test starts here unless it moves the clock. */
 	ob_clock_set_now_ms(at("2020-11-20T12:00:00Z"));
-	if ((f->keys = test_keys()) == NULL ||
-	    ob_store_open_sqlite_keystore(&f->store, f->db, f->keys) != OB_OK ||
-	    ob_domain_create(&f->d, f->store, f->keys) != OB_OK) {
-		ob_store_destroy(f->store);
-		ob_keystore_destroy(f->keys);
-		rmdir(f->dir);
+	if ((f->keys = ob_test_keystore_random()) == NULL || ob_test_domain_open(f) != OB_OK) {
+		ob_test_domain_fini(f);
 		free(f);
 		return -1;
 	}
@@ -106,12 +65,8 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-	fx *f = *state;
-	fx_close(f);
-	ob_keystore_destroy(f->keys);
-	ob_test_remove_db(f->db);
-	rmdir(f->dir);
-	free(f);
+	ob_test_domain_fini(*state);
+	free(*state);
 	return 0;
 }
 
@@ -141,6 +96,13 @@ static void submit_ok(fx *f, uint32_t n, const char *cohort, ob_application *out
 	ob_err err = submit(f, n, cohort, out, msg);
 	if (err != OB_OK)
 		fail_msg("submit %u: %s: %s", n, ob_strerror(err), msg);
+}
+
+/* Companies first, first + 1... submitted to cohort, n of them, into a[0..n). */
+static void submit_series(fx *f, uint32_t first, uint32_t n, const char *cohort, ob_application *a)
+{
+	for (uint32_t i = 0; i < n; i++)
+		submit_ok(f, first + i, cohort, &a[i]);
 }
 
 /* A review action at the given version; rejections give a reason. */
@@ -260,16 +222,58 @@ static void approve_new(fx *f, uint32_t n, const char *cohort, ob_application *a
 	make_in_state(f, n, cohort, OB_STATE_APPROVED, a);
 }
 
-/* A cohort like the default one, with its own id and capacity; tweak may change more. */
-static void make_cohort(fx *f, const char *id, uint32_t capacity, void (*tweak)(ob_cohort *))
+/* What a test's cohort changes of the default one: a field left 0 or NULL keeps the default. */
+typedef struct cohort_tweak {
+	uint32_t webinar_seats, advisor_pool;
+	const char *fee_waiver_until; /* "": derived from the lockdown's end */
+	const char *lockdown_start, *lockdown_end;
+	bool webinar_weekends, webinar_holidays;
+	uint32_t webinar_lead_minutes;
+	int64_t ad_credit_cents;
+	int64_t window_opens_ms, approval_opens_ms, approval_closes_ms;
+	unsigned excluded_naf_only; /* the one division excluded, instead of the default's */
+} cohort_tweak;
+
+/* Copies s into the char array field of c when s is not NULL. */
+#define TWEAK_TEXT(c, field, s)                                                                    \
+	do {                                                                                       \
+		if ((s) != NULL)                                                                   \
+			snprintf((c).field, sizeof((c).field), "%s", (s));                         \
+	} while (0)
+
+/* A cohort like the default one, with its own id and capacity; tweak (or NULL) changes more. */
+static void make_cohort(fx *f, const char *id, uint32_t capacity, const cohort_tweak *tweak)
 {
 	ob_cohort c, out;
 	ob_cohort_default(&c);
 	snprintf(c.id, sizeof(c.id), "%s", id);
 	snprintf(c.name, sizeof(c.name), "test cohort %s", id);
 	c.capacity = capacity;
-	if (tweak != NULL)
-		tweak(&c);
+	if (tweak != NULL && tweak->webinar_seats != 0)
+		c.webinar_seats = tweak->webinar_seats;
+	if (tweak != NULL && tweak->advisor_pool != 0)
+		c.advisor_pool = tweak->advisor_pool;
+	if (tweak != NULL) {
+		TWEAK_TEXT(c, fee_waiver_until, tweak->fee_waiver_until);
+		TWEAK_TEXT(c, lockdown_start, tweak->lockdown_start);
+		TWEAK_TEXT(c, lockdown_end, tweak->lockdown_end);
+		c.webinar_weekends |= tweak->webinar_weekends;
+		c.webinar_holidays |= tweak->webinar_holidays;
+		if (tweak->webinar_lead_minutes != 0)
+			c.webinar_lead_minutes = tweak->webinar_lead_minutes;
+		if (tweak->ad_credit_cents != 0)
+			c.ad_credit_cents = tweak->ad_credit_cents;
+		if (tweak->window_opens_ms != 0)
+			c.window_opens_ms = tweak->window_opens_ms;
+		if (tweak->approval_opens_ms != 0)
+			c.approval_opens_ms = tweak->approval_opens_ms;
+		if (tweak->approval_closes_ms != 0)
+			c.approval_closes_ms = tweak->approval_closes_ms;
+		if (tweak->excluded_naf_only != 0) {
+			c.excluded_naf = (ob_naf_divisions){{0}};
+			ob_naf_divisions_add(&c.excluded_naf, tweak->excluded_naf_only);
+		}
+	}
 	ob_outcome o;
 	ob_outcome_init(&o);
 	ob_err err = ob_domain_cohort_create(f->d, &c, &out, &o);
@@ -286,6 +290,16 @@ static void standing(fx *f, const char *cohort, ob_standing *st)
 	if (err != OB_OK)
 		fail_msg("standing %s: %s: %s", cohort, ob_strerror(err), o.message);
 	ob_outcome_fini(&o);
+}
+
+/* The standing of cohort counts applications, of which seats_held hold a seat. */
+static void assert_counted(fx *f, const char *cohort, uint32_t applications, uint32_t seats_held)
+{
+	ob_standing st;
+	standing(f, cohort, &st);
+	assert_int_equal(st.applications, applications);
+	assert_int_equal(st.seats_held, seats_held);
+	ob_standing_fini(&st);
 }
 
 static ob_err set_capacity(fx *f, const char *cohort, uint32_t capacity, char *msg)
@@ -620,11 +634,7 @@ static void test_duplicate_siren_names_first_id(void **state)
 	assert_non_null(strstr(o.message, a.id));
 	ob_outcome_fini(&o);
 
-	ob_standing st;
-	standing(f, OB_DEFAULT_COHORT, &st);
-	assert_int_equal(st.applications, 1);
-	assert_int_equal(st.seats_held, 1);
-	ob_standing_fini(&st);
+	assert_counted(f, OB_DEFAULT_COHORT, 1, 1);
 
 	submit_ok(f, 7, "other", &b);
 	assert_string_not_equal(b.id, a.id);
@@ -694,10 +704,7 @@ static void test_all_violations_at_once(void **state)
 	assert_non_null(strstr(o.message, count));
 	ob_outcome_fini(&o);
 
-	ob_standing st;
-	standing(f, OB_DEFAULT_COHORT, &st);
-	assert_int_equal(st.applications, 0);
-	ob_standing_fini(&st);
+	assert_counted(f, OB_DEFAULT_COHORT, 0, 0);
 }
 
 /* ETI and GE companies are refused FAILED_PRECONDITION naming the size; nothing is stored. */
@@ -729,11 +736,7 @@ static void test_ineligible_sizes_refused(void **state)
 		assert_non_null(strstr(o.message, cases[i].name));
 		ob_outcome_fini(&o);
 	}
-	ob_standing st;
-	standing(f, OB_DEFAULT_COHORT, &st);
-	assert_int_equal(st.applications, 0);
-	assert_int_equal(st.seats_held, 0);
-	ob_standing_fini(&st);
+	assert_counted(f, OB_DEFAULT_COHORT, 0, 0);
 }
 
 /* ---- seats and waitlist -------------------------------------------------------------------- */
@@ -782,8 +785,7 @@ static void test_waitlist_and_promotion(void **state)
 	fx *f = *state;
 	make_cohort(f, "c3", 3, NULL);
 	ob_application a[5];
-	for (uint32_t i = 0; i < 5; i++)
-		submit_ok(f, 10 + i, "c3", &a[i]);
+	submit_series(f, 10, 5, "c3", a);
 	for (int i = 0; i < 3; i++) {
 		assert_int_equal(a[i].state, OB_STATE_SUBMITTED);
 		assert_int_equal(a[i].waitlist_position, 0);
@@ -834,8 +836,7 @@ static void test_waitlist_and_promotion(void **state)
 	ob_application_fini(&x);
 	ob_application_fini(&w1);
 	ob_application_fini(&w2);
-	for (int i = 0; i < 5; i++)
-		ob_application_fini(&a[i]);
+	ob_test_applications_fini(a, 5);
 }
 
 /* Raising capacity promotes oldest first; lowering it below the seats held is refused. */
@@ -844,8 +845,7 @@ static void test_capacity_changes(void **state)
 	fx *f = *state;
 	make_cohort(f, "c2", 2, NULL);
 	ob_application a[6];
-	for (uint32_t i = 0; i < 6; i++)
-		submit_ok(f, 30 + i, "c2", &a[i]);
+	submit_series(f, 30, 6, "c2", a);
 	assert_seats(f, "c2", 2, 4);
 
 	char msg[256];
@@ -871,8 +871,7 @@ static void test_capacity_changes(void **state)
 	assert_seats(f, "c2", 6, 0);
 	assert_int_equal(set_capacity(f, "nope", 5, msg), OB_ENOTFOUND);
 	assert_int_equal(set_capacity(f, "c2", OB_MAX_CAPACITY + 1, msg), OB_EINVAL);
-	for (int i = 0; i < 6; i++)
-		ob_application_fini(&a[i]);
+	ob_test_applications_fini(a, 6);
 }
 
 /* A stale expected_version is ABORTED (OB_ESTALE) and changes nothing; withdraw at 0 is any. */
@@ -903,26 +902,6 @@ static void test_stale_version(void **state)
 }
 
 /* ---- benefits ------------------------------------------------------------------------------ */
-
-/* A cohort of the spring 2021 lockdown, whose waiver runs to the end of 2021. */
-static void spring_2021(ob_cohort *c)
-{
-	snprintf(c->lockdown_start, sizeof(c->lockdown_start), "2021-04-03");
-	snprintf(c->lockdown_end, sizeof(c->lockdown_end), "2021-06-30");
-	snprintf(c->fee_waiver_until, sizeof(c->fee_waiver_until), "2021-12-31");
-	c->milestone_date[0] = '\0';
-}
-
-/* Submissions from October 2020 to April 2021, sessions every day and a lead time of a
- * minute: for the tests of the clock changes, which fall on Sundays. */
-static void across_dst(ob_cohort *c)
-{
-	snprintf(c->lockdown_start, sizeof(c->lockdown_start), "2020-10-01");
-	snprintf(c->lockdown_end, sizeof(c->lockdown_end), "2021-04-30");
-	snprintf(c->fee_waiver_until, sizeof(c->fee_waiver_until), "2021-12-31");
-	c->webinar_weekends = c->webinar_holidays = true;
-	c->webinar_lead_minutes = 1;
-}
 
 /* Winter approval on Friday 20 November: 4 months (15600 cents), 20000 ad cents, and the
  * webinar on the next business day, Monday 23, 10:00 in Paris (09:00 UTC). */
@@ -960,7 +939,11 @@ static void test_benefits_winter(void **state)
 static void test_benefits_summer(void **state)
 {
 	fx *f = *state;
-	make_cohort(f, "2021-06", 800, spring_2021);
+	/* A cohort of the spring 2021 lockdown, whose waiver runs to the end of 2021. */
+	make_cohort(f, "2021-06", 800,
+	            &(const cohort_tweak){.lockdown_start = "2021-04-03",
+	                                  .lockdown_end = "2021-06-30",
+	                                  .fee_waiver_until = "2021-12-31"});
 	ob_clock_set_now_ms(at("2021-06-10T12:00:00Z"));
 	ob_application a;
 	approve_new(f, 60, "2021-06", &a);
@@ -982,7 +965,15 @@ static void test_benefits_summer(void **state)
 static void test_benefits_across_dst(void **state)
 {
 	fx *f = *state;
-	make_cohort(f, "late", 800, across_dst);
+	/* Submissions from October 2020 to April 2021, sessions every day and a lead time of a
+	 * minute: the clock changes fall on Sundays. */
+	make_cohort(f, "late", 800,
+	            &(const cohort_tweak){.lockdown_start = "2020-10-01",
+	                                  .lockdown_end = "2021-04-30",
+	                                  .fee_waiver_until = "2021-12-31",
+	                                  .webinar_weekends = true,
+	                                  .webinar_holidays = true,
+	                                  .webinar_lead_minutes = 1});
 	ob_application a;
 
 	ob_clock_set_now_ms(at("2021-03-27T12:00:00Z")); /* Saturday, still CET */
@@ -1029,16 +1020,11 @@ static void test_webinar_session_fills(void **state)
 	}
 }
 
-static void three_advisors(ob_cohort *c)
-{
-	c->advisor_pool = 3;
-}
-
 /* The least loaded advisor is picked, lowest number on ties; withdrawal lightens the load. */
 static void test_advisors_least_loaded(void **state)
 {
 	fx *f = *state;
-	make_cohort(f, "adv", 100, three_advisors);
+	make_cohort(f, "adv", 100, &(const cohort_tweak){.advisor_pool = 3});
 	ob_application a[8];
 	const uint32_t want[6] = {1, 2, 3, 1, 2, 3};
 	for (uint32_t i = 0; i < 6; i++) {
@@ -1050,21 +1036,14 @@ static void test_advisors_least_loaded(void **state)
 	assert_int_equal(a[6].benefits.advisor, 2);
 	approve_new(f, 207, "adv", &a[7]); /* loads 2, 2, 2 */
 	assert_int_equal(a[7].benefits.advisor, 1);
-	for (int i = 0; i < 8; i++)
-		ob_application_fini(&a[i]);
-}
-
-static void tight_benefits(ob_cohort *c)
-{
-	c->webinar_seats = 1;
-	c->advisor_pool = 2;
+	ob_test_applications_fini(a, 8);
 }
 
 /* Withdrawal before the webinar revokes credit, future months, webinar seat and advisor. */
 static void test_withdraw_after_approval_revokes_unused(void **state)
 {
 	fx *f = *state;
-	make_cohort(f, "rev", 100, tight_benefits);
+	make_cohort(f, "rev", 100, &(const cohort_tweak){.webinar_seats = 1, .advisor_pool = 2});
 	ob_application a, b, c;
 	approve_new(f, 300, "rev", &a);
 	assert_time(a.benefits.webinar_at_ms, "2020-11-23T09:00:00.000Z");
@@ -1105,7 +1084,7 @@ static void test_withdraw_after_approval_revokes_unused(void **state)
 static void test_withdraw_after_webinar_keeps_it(void **state)
 {
 	fx *f = *state;
-	make_cohort(f, "rev", 100, tight_benefits);
+	make_cohort(f, "rev", 100, &(const cohort_tweak){.webinar_seats = 1, .advisor_pool = 2});
 	ob_application a, b;
 	make_in_state(f, 310, "rev", OB_STATE_ONBOARDED, &a);
 	make_in_state(f, 311, "rev", OB_STATE_UNDER_REVIEW, &b); /* while submissions are open */
@@ -1164,6 +1143,20 @@ static ob_err submit_idem(fx *f, uint32_t n, const ob_idempotency *idem, ob_appl
 	return ob_domain_submit(f->d, TD_AS("test"), &s, idem, out, o);
 }
 
+/* Company n submitted again with idem is answered with the stored reply, want, as it is. */
+static void assert_submit_replayed(fx *f, uint32_t n, const ob_idempotency *idem, const char *want)
+{
+	ob_application b;
+	ob_outcome o;
+	ob_outcome_init(&o);
+	assert_int_equal(submit_idem(f, n, idem, &b, &o), OB_OK);
+	assert_non_null(o.replay);
+	assert_int_equal(o.replay_len, strlen(want));
+	assert_memory_equal(o.replay, want, strlen(want));
+	ob_application_fini(&b);
+	ob_outcome_fini(&o);
+}
+
 /* Same key + request replays with no effect, also after reopening; another request: EINVAL. */
 static void test_idempotent_submit(void **state)
 {
@@ -1178,16 +1171,10 @@ static void test_idempotent_submit(void **state)
 	assert_int_equal(r.calls, 1);
 	ob_outcome_fini(&o);
 	char want[96];
-	int want_len = snprintf(want, sizeof(want), "%s SUBMITTED v1", a.id);
+	snprintf(want, sizeof(want), "%s SUBMITTED v1", a.id);
 
-	ob_outcome_init(&o);
-	assert_int_equal(submit_idem(f, 80, &idem, &b, &o), OB_OK);
-	assert_non_null(o.replay);
-	assert_int_equal(o.replay_len, (size_t)want_len);
-	assert_memory_equal(o.replay, want, (size_t)want_len);
+	assert_submit_replayed(f, 80, &idem, want);
 	assert_int_equal(r.calls, 1);
-	ob_application_fini(&b);
-	ob_outcome_fini(&o);
 
 	ob_idempotency other = idem_for("key-submit-1", "submit 81", &r);
 	ob_outcome_init(&o);
@@ -1197,45 +1184,28 @@ static void test_idempotent_submit(void **state)
 	assert_string_equal(o.violations[0].field, "metadata.idempotency-key");
 	ob_outcome_fini(&o);
 
-	ob_standing st;
-	standing(f, OB_DEFAULT_COHORT, &st);
-	assert_int_equal(st.applications, 1);
-	assert_int_equal(st.seats_held, 1);
-	ob_standing_fini(&st);
+	assert_counted(f, OB_DEFAULT_COHORT, 1, 1);
 
-	fx_close(f);
+	ob_test_domain_close(f);
 	fx_open(f);
-	ob_outcome_init(&o);
-	assert_int_equal(submit_idem(f, 80, &idem, &b, &o), OB_OK);
-	assert_non_null(o.replay);
-	assert_int_equal(o.replay_len, (size_t)want_len);
-	assert_memory_equal(o.replay, want, (size_t)want_len);
+	assert_submit_replayed(f, 80, &idem, want);
 	assert_int_equal(r.calls, 1);
-	ob_application_fini(&b);
-	ob_outcome_fini(&o);
-	standing(f, OB_DEFAULT_COHORT, &st);
-	assert_int_equal(st.applications, 1);
-	ob_standing_fini(&st);
+	assert_counted(f, OB_DEFAULT_COHORT, 1, 1);
 	ob_application_fini(&a);
-}
-
-static void two_seat_webinar(ob_cohort *c)
-{
-	c->webinar_seats = 2;
 }
 
 /* A replayed approval grants nothing twice: same version, and the webinar seat stays free. */
 static void test_idempotent_review(void **state)
 {
 	fx *f = *state;
-	make_cohort(f, "idem", 100, two_seat_webinar);
+	make_cohort(f, "idem", 100, &(const cohort_tweak){.webinar_seats = 2});
 	renderer r = {0};
 	ob_application a, b, c;
 	make_in_state(f, 90, "idem", OB_STATE_UNDER_REVIEW, &a);
 	ob_idempotency idem = idem_for("key-approve-90", "approve 90", &r);
 	for (int round = 0; round < 3; round++) {
 		if (round == 2) {
-			fx_close(f);
+			ob_test_domain_close(f);
 			fx_open(f);
 		}
 		ob_outcome o;
@@ -1417,8 +1387,7 @@ static void test_standing_matches_recount(void **state)
 		assert_int_equal(list[i].waitlist_position, i + 1);
 	free(list);
 	ob_standing_fini(&st);
-	for (int i = 0; i < 24; i++)
-		ob_application_fini(&apps[i]);
+	ob_test_applications_fini(apps, 24);
 }
 
 /* ---- concurrency --------------------------------------------------------------------------- */
@@ -1481,29 +1450,38 @@ static void *race_submits(void *arg)
 	return NULL;
 }
 
+/* Runs RACERS threads of race_submits together (a barrier lets them go at once), racer i from
+ * company first + i * stride and with idem, and waits for them all. */
+static void race(fx *f, racer rs[RACERS], uint32_t first, uint32_t stride,
+                 const ob_idempotency *idem)
+{
+	pthread_barrier_t go;
+	pthread_barrier_init(&go, NULL, RACERS);
+	pthread_t th[RACERS];
+	for (int i = 0; i < RACERS; i++) {
+		rs[i] = (racer){
+		        .f = f, .first = first + (uint32_t)i * stride, .idem = idem, .go = &go};
+		assert_int_equal(pthread_create(&th[i], NULL, race_submits, &rs[i]), 0);
+	}
+	for (int i = 0; i < RACERS; i++)
+		pthread_join(th[i], NULL);
+	pthread_barrier_destroy(&go);
+}
+
 /* 8 threads, each SIREN sent twice: one application each, 50 seats, the line in order. */
 static void test_concurrent_submits_share_seats(void **state)
 {
 	fx *f = *state;
 	make_cohort(f, "race", RACE_CAPACITY, NULL);
-	pthread_barrier_t go;
-	pthread_barrier_init(&go, NULL, RACERS);
 	static racer rs[RACERS];
-	pthread_t th[RACERS];
-	for (int i = 0; i < RACERS; i++) {
-		memset(&rs[i], 0, sizeof(rs[i]));
-		rs[i] = (racer){.f = f, .first = (uint32_t)i * RACE_STRIDE, .go = &go};
-		assert_int_equal(pthread_create(&th[i], NULL, race_submits, &rs[i]), 0);
-	}
+	race(f, rs, 0, RACE_STRIDE, NULL);
 	unsigned ok = 0, exists = 0;
 	for (int i = 0; i < RACERS; i++) {
-		pthread_join(th[i], NULL);
 		assert_int_equal(rs[i].other, 0);
 		assert_false(rs[i].bad_message);
 		ok += rs[i].ok;
 		exists += rs[i].exists;
 	}
-	pthread_barrier_destroy(&go);
 	const unsigned distinct = (RACERS - 1) * RACE_STRIDE + RACE_EACH;
 	assert_int_equal(ok, distinct);
 	assert_int_equal(exists, RACERS * RACE_EACH - distinct);
@@ -1544,18 +1522,8 @@ static void test_concurrent_same_key_creates_one(void **state)
 	fx *f = *state;
 	renderer rd = {0};
 	ob_idempotency idem = idem_for("key-race", "submit 900", &rd);
-	pthread_barrier_t go;
-	pthread_barrier_init(&go, NULL, RACERS);
 	static racer rs[RACERS];
-	pthread_t th[RACERS];
-	for (int i = 0; i < RACERS; i++) {
-		memset(&rs[i], 0, sizeof(rs[i]));
-		rs[i] = (racer){.f = f, .first = 900, .idem = &idem, .go = &go};
-		assert_int_equal(pthread_create(&th[i], NULL, race_submits, &rs[i]), 0);
-	}
-	for (int i = 0; i < RACERS; i++)
-		pthread_join(th[i], NULL);
-	pthread_barrier_destroy(&go);
+	race(f, rs, 900, 0, &idem);
 	int created = -1;
 	for (int i = 0; i < RACERS; i++) {
 		assert_int_equal(rs[i].ok, 1);
@@ -1591,6 +1559,20 @@ static void assert_history_utf8(const ob_application *a, const char *what)
 	}
 }
 
+/* The call that answered err and o made a, whose history is valid UTF-8 and ends in a change
+ * with reason and note; o is ready for the next call. */
+static void assert_changed(ob_err err, ob_outcome *o, const ob_application *a, const char *reason,
+                           const char *note)
+{
+	if (err != OB_OK)
+		fail_msg("%s: %s: %s", reason, ob_strerror(err), o->message);
+	ob_outcome_fini(o);
+	ob_outcome_init(o);
+	assert_history_utf8(a, reason);
+	assert_string_equal(last_change(a)->reason, reason);
+	assert_string_equal(last_change(a)->note, note);
+}
+
 /* A review note and a withdrawal reason of OB_REASON_MAX bytes of two-byte characters: the
  * history keeps them whole beside the action's name, valid UTF-8, as returned and as read back
  * (strict protobuf runtimes refuse a string with half a character). */
@@ -1598,32 +1580,18 @@ static void test_long_multibyte_text_stays_utf8(void **state)
 {
 	fx *f = *state;
 	char text[OB_REASON_MAX + 1];
-	for (size_t i = 0; i < OB_REASON_MAX / 2; i++)
-		memcpy(text + 2 * i, "\xC3\xA9", 2); /* e-acute */
-	text[OB_REASON_MAX] = '\0';
+	ob_test_fill_e_acute(text, sizeof(text), "");
 
-	ob_application a, b;
+	ob_application a, b, c;
 	submit_ok(f, 31, NULL, &a);
 	ob_outcome o;
 	ob_outcome_init(&o);
 	ob_err err = ob_domain_review(f->d, TD_AS("reviewer"), a.id, OB_ACTION_START, a.version,
 	                              OB_REJECTION_NONE, text, NULL, &b, &o);
-	if (err != OB_OK)
-		fail_msg("review: %s: %s", ob_strerror(err), o.message);
-	ob_outcome_fini(&o);
-	assert_history_utf8(&b, "after the review");
-	assert_string_equal(last_change(&b)->reason, "start");
-	assert_string_equal(last_change(&b)->note, text);
-
-	ob_application c;
-	ob_outcome_init(&o);
+	assert_changed(err, &o, &b, "start", text);
 	err = ob_domain_withdraw(f->d, TD_AS("seller"), b.id, b.version, text, NULL, &c, &o);
-	if (err != OB_OK)
-		fail_msg("withdraw: %s: %s", ob_strerror(err), o.message);
+	assert_changed(err, &o, &c, "withdrawn", text);
 	ob_outcome_fini(&o);
-	assert_history_utf8(&c, "after the withdrawal");
-	assert_string_equal(last_change(&c)->reason, "withdrawn");
-	assert_string_equal(last_change(&c)->note, text);
 
 	refresh(f, &c);
 	assert_int_equal(c.n_history, 3);
@@ -2050,17 +2018,13 @@ static void test_windows_enforced(void **state)
 
 /* Approval windows set wider than the waiver: the waiver never starts before the lockdown,
  * and nothing is granted once it is over. */
-static void wide_approvals(ob_cohort *c)
-{
-	c->approval_opens_ms = 1546300800000;  /* 2019-01-01 */
-	c->approval_closes_ms = 1640995200000; /* 2022-01-01 */
-	c->window_opens_ms = 1546300800000;
-}
-
 static void test_waiver_bounded_by_the_lockdown(void **state)
 {
 	fx *f = *state;
-	make_cohort(f, "wide", 100, wide_approvals);
+	make_cohort(f, "wide", 100,
+	            &(const cohort_tweak){.window_opens_ms = at("2019-01-01T00:00:00Z"),
+	                                  .approval_opens_ms = at("2019-01-01T00:00:00Z"),
+	                                  .approval_closes_ms = at("2022-01-01T00:00:00Z")});
 	ob_application early, late;
 	ob_clock_set_now_ms(at("2019-05-15T12:00:00Z"));
 	approve_new(f, 560, "wide", &early);
@@ -2144,19 +2108,15 @@ static void test_cohort_dates_checked_and_derived(void **state)
 	ob_standing_fini(&st);
 }
 
-static void second_lockdown_cohort(ob_cohort *c)
-{
-	snprintf(c->lockdown_start, sizeof(c->lockdown_start), "2020-11-01");
-	snprintf(c->lockdown_end, sizeof(c->lockdown_end), "2021-01-20");
-	c->fee_waiver_until[0] = '\0'; /* derived: 2021-04-20 */
-	c->ad_credit_cents = 30000;
-}
-
 /* The same SIREN in two cohorts: the second grants only what is left, and says so. */
 static void test_one_benefit_per_company(void **state)
 {
 	fx *f = *state;
-	make_cohort(f, "2021-01", 100, second_lockdown_cohort);
+	make_cohort(f, "2021-01", 100,
+	            &(const cohort_tweak){.lockdown_start = "2020-11-01",
+	                                  .lockdown_end = "2021-01-20",
+	                                  .fee_waiver_until = "", /* derived: 2021-04-20 */
+	                                  .ad_credit_cents = 30000});
 	ob_application a, b, other;
 	approve_new(f, 570, NULL, &a); /* 2020-11-20: 4 months to 2021-03-15, 200 EUR */
 	assert_int_equal(a.benefits.fee_waiver_months, 4);
@@ -2214,12 +2174,6 @@ static void test_reapplication_gets_what_is_left(void **state)
 	ob_application_fini(&b);
 }
 
-static void excludes_retail(ob_cohort *c)
-{
-	c->excluded_naf = (ob_naf_divisions){{0}};
-	ob_naf_divisions_add(&c->excluded_naf, 47);
-}
-
 /* A cohort does not take the NAF divisions it excludes; it cannot exclude what NAF lacks. */
 static void test_excluded_naf_divisions(void **state)
 {
@@ -2234,7 +2188,7 @@ static void test_excluded_naf_divisions(void **state)
 	assert_int_equal(submit_as_is(f, &s, &a, msg), OB_EPRECOND);
 	assert_non_null(strstr(msg, "division 84"));
 
-	make_cohort(f, "no-retail", 10, excludes_retail);
+	make_cohort(f, "no-retail", 10, &(const cohort_tweak){.excluded_naf_only = 47});
 	td_company_make(&c, 581); /* 47.91B */
 	td_submission(&s, &c, "no-retail");
 	assert_int_equal(submit_as_is(f, &s, &a, msg), OB_EPRECOND);
@@ -2256,17 +2210,14 @@ static void test_excluded_naf_divisions(void **state)
 	ob_outcome_fini(&o);
 }
 
-static void webinar_every_day(ob_cohort *c)
-{
-	c->webinar_weekends = c->webinar_holidays = true;
-	c->webinar_lead_minutes = 30;
-}
-
 /* The webinar is booked at least the lead time after the approval, on a day with sessions. */
 static void test_webinar_lead_time_and_days(void **state)
 {
 	fx *f = *state;
-	make_cohort(f, "daily", 100, webinar_every_day);
+	make_cohort(f, "daily", 100,
+	            &(const cohort_tweak){.webinar_weekends = true,
+	                                  .webinar_holidays = true,
+	                                  .webinar_lead_minutes = 30});
 	static const struct {
 		const char *cohort, *approved_at, *session;
 	} cases[] = {
@@ -2402,8 +2353,6 @@ static void test_terms_recorded(void **state)
 
 int main(void)
 {
-	if (sodium_init() < 0)
-		return 1;
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test(test_transition_table_exhaustive),

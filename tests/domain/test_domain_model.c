@@ -22,18 +22,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <cmocka.h>
-#include <sodium.h>
 
 #include "base/clock.h"
-#include "crypto/keystore.h"
-#include "crypto/vault.h"
 #include "domain/calendar.h"
 #include "domain/domain.h"
-#include "store/sqlite.h"
 #include "testdata.h"
+#include "testdomain.h"
 #include "testutil.h"
 
 enum {
@@ -115,12 +111,8 @@ typedef struct run {
 	uint64_t seed;
 	uint64_t rng;
 	int op;
-	char what[160]; /* the current operation, for failure messages */
-	char dir[256];
-	char db[300];
-	ob_keystore *keys; /* made at the first open, kept for the reopen */
-	ob_store *store;
-	ob_domain *d;
+	char what[160];   /* the current operation, for failure messages */
+	ob_test_domain t; /* its keys made at the first open, kept for the reopen */
 	model m;
 	/* What the run went through; each must happen for the run to prove something. */
 	unsigned promotions, duplicates, stale, illegal, approvals, rejections, withdrawals,
@@ -156,30 +148,11 @@ static uint32_t below(run *r, uint32_t n)
 
 static void open_store(run *r)
 {
-	if (r->keys == NULL) {
-		/* Random keys, the same for every open: the contacts stay readable. */
-		static const char *const kids[] = {"test"};
-		uint8_t keys[1][OB_VAULT_KEY_LEN], index_key[OB_VAULT_KEY_LEN];
-		randombytes_buf(keys, sizeof(keys));
-		randombytes_buf(index_key, sizeof(index_key));
-		ob_vault *v = NULL;
-		CHECK(r,
-		      ob_vault_from_keys(kids, (const uint8_t(*)[OB_VAULT_KEY_LEN])keys, 1,
-		                         index_key, &v) == OB_OK &&
-		              ob_keystore_create(v, &r->keys) == OB_OK,
-		      "cannot make a vault");
-	}
-	CHECK(r, ob_store_open_sqlite_keystore(&r->store, r->db, r->keys) == OB_OK,
-	      "cannot open %s", r->db);
-	CHECK(r, ob_domain_create(&r->d, r->store, r->keys) == OB_OK, "cannot create the domain");
-}
-
-static void close_store(run *r)
-{
-	ob_domain_destroy(r->d);
-	r->d = NULL;
-	ob_store_destroy(r->store);
-	r->store = NULL;
+	/* Random keys, the same for every open: the contacts stay readable. */
+	if (r->t.keys == NULL)
+		CHECK(r, (r->t.keys = ob_test_keystore_random()) != NULL, "cannot make a vault");
+	ob_err err = ob_test_domain_open(&r->t);
+	CHECK(r, err == OB_OK, "cannot open %s: %s", r->t.db, ob_strerror(err));
 }
 
 static int setup(void **state)
@@ -189,11 +162,10 @@ static int setup(void **state)
 		return -1;
 	r->seed = *(const uint64_t *)*state;
 	r->rng = r->seed;
-	if (ob_test_mkdtemp(r->dir, sizeof(r->dir), "ob-model") != 0) {
+	if (ob_test_domain_init(&r->t, "ob-model") != 0) {
 		free(r);
 		return -1;
 	}
-	snprintf(r->db, sizeof(r->db), "%s/onboard.db", r->dir);
 	*state = r;
 	return 0;
 }
@@ -201,10 +173,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	run *r = *state;
-	close_store(r);
-	ob_keystore_destroy(r->keys);
-	ob_test_remove_db(r->db);
-	rmdir(r->dir);
+	ob_test_domain_fini(&r->t);
 	free(r);
 	return 0;
 }
@@ -224,7 +193,8 @@ static void verify(run *r)
 		size_t n = 0;
 		ob_outcome o;
 		ob_outcome_init(&o);
-		ob_err err = ob_domain_list(r->d, TD_ALL, &flt, after, PAGE, &page, &n, &more, &o);
+		ob_err err =
+		        ob_domain_list(r->t.d, TD_ALL, &flt, after, PAGE, &page, &n, &more, &o);
 		CHECK(r, err == OB_OK, "list: %s: %s", ob_strerror(err), o.message);
 		ob_outcome_fini(&o);
 		for (size_t i = 0; i < n; i++, seen++) {
@@ -252,7 +222,7 @@ static void verify(run *r)
 	ob_standing st;
 	ob_outcome o;
 	ob_outcome_init(&o);
-	ob_err err = ob_domain_standing(r->d, COHORT, &st, &o);
+	ob_err err = ob_domain_standing(r->t.d, COHORT, &st, &o);
 	CHECK(r, err == OB_OK, "standing: %s", ob_strerror(err));
 	ob_outcome_fini(&o);
 	uint32_t seats = model_seats(m), waiting = model_waiting(m);
@@ -283,16 +253,17 @@ static void verify(run *r)
 	ob_standing_fini(&st);
 }
 
-/* Each promoted application's last change is WAITLISTED -> SUBMITTED by the system. */
+/* Each promoted application's last change is WAITLISTED -> SUBMITTED by the system; counts them. */
 static void verify_promoted(run *r, const size_t *promoted, size_t n)
 {
+	r->promotions += (unsigned)n;
 	for (size_t k = 0; k < n; k++) {
 		const mapp *want = &r->m.app[promoted[k]];
 		ob_application a;
 		memset(&a, 0, sizeof(a));
 		ob_outcome o;
 		ob_outcome_init(&o);
-		ob_err err = ob_domain_get(r->d, TD_ALL, want->id, NULL, NULL, &a, &o);
+		ob_err err = ob_domain_get(r->t.d, TD_ALL, want->id, NULL, NULL, &a, &o);
 		CHECK(r, err == OB_OK, "get %s: %s", want->id, ob_strerror(err));
 		ob_outcome_fini(&o);
 		CHECK(r, a.n_history >= 2, "%s has %zu history entries", want->id, a.n_history);
@@ -340,7 +311,7 @@ static void op_submit(run *r)
 	ob_outcome_init(&o);
 	int64_t back = outside_window(r, 20, m->submissions_open, m->submissions_close);
 	int64_t now = ob_clock_now_ms();
-	ob_err err = ob_domain_submit(r->d, TD_AS("model"), &s, NULL, &a, &o);
+	ob_err err = ob_domain_submit(r->t.d, TD_AS("model"), &s, NULL, &a, &o);
 	if (back != 0)
 		ob_clock_set_now_ms(back);
 	int last = m->of_company[k];
@@ -439,8 +410,8 @@ static void op_review(run *r)
 	memset(&got, 0, sizeof(got));
 	ob_outcome o;
 	ob_outcome_init(&o);
-	ob_err err = ob_domain_review(r->d, TD_AS("model"), a->id, act, version, OB_REJECTION_OTHER,
-	                              NULL, NULL, &got, &o);
+	ob_err err = ob_domain_review(r->t.d, TD_AS("model"), a->id, act, version,
+	                              OB_REJECTION_OTHER, NULL, NULL, &got, &o);
 	if (back != 0)
 		ob_clock_set_now_ms(back);
 	CHECK(r, err == want, "got %s, want %s: %s", ob_strerror(err), ob_strerror(want),
@@ -451,7 +422,6 @@ static void op_review(run *r)
 	ob_application_fini(&got);
 	ob_outcome_fini(&o);
 	verify_promoted(r, promoted, n_promoted);
-	r->promotions += (unsigned)n_promoted;
 	r->stale += want == OB_ESTALE;
 	r->illegal += want == OB_EPRECOND;
 	r->approvals += want == OB_OK && to == OB_STATE_APPROVED;
@@ -485,7 +455,8 @@ static void op_withdraw(run *r)
 	memset(&got, 0, sizeof(got));
 	ob_outcome o;
 	ob_outcome_init(&o);
-	ob_err err = ob_domain_withdraw(r->d, TD_AS("model"), a->id, version, NULL, NULL, &got, &o);
+	ob_err err =
+	        ob_domain_withdraw(r->t.d, TD_AS("model"), a->id, version, NULL, NULL, &got, &o);
 	CHECK(r, err == want, "got %s, want %s: %s", ob_strerror(err), ob_strerror(want),
 	      o.message);
 	if (err == OB_OK)
@@ -495,7 +466,6 @@ static void op_withdraw(run *r)
 	ob_application_fini(&got);
 	ob_outcome_fini(&o);
 	verify_promoted(r, promoted, n_promoted);
-	r->promotions += (unsigned)n_promoted;
 	r->withdrawals += want == OB_OK;
 }
 
@@ -515,7 +485,7 @@ static void op_capacity(run *r)
 	memset(&st, 0, sizeof(st));
 	ob_outcome o;
 	ob_outcome_init(&o);
-	ob_err err = ob_domain_set_capacity(r->d, TD_AS("model"), COHORT, cap, &st, &o);
+	ob_err err = ob_domain_set_capacity(r->t.d, TD_AS("model"), COHORT, cap, &st, &o);
 	CHECK(r, err == want, "got %s, want %s: %s", ob_strerror(err), ob_strerror(want),
 	      o.message);
 	if (err == OB_OK)
@@ -524,7 +494,6 @@ static void op_capacity(run *r)
 	ob_standing_fini(&st);
 	ob_outcome_fini(&o);
 	verify_promoted(r, promoted, n_promoted);
-	r->promotions += (unsigned)n_promoted;
 	r->refused_capacity += want == OB_EPRECOND;
 }
 
@@ -538,7 +507,7 @@ static void op_lookup(run *r)
 	memset(&a, 0, sizeof(a));
 	ob_outcome o;
 	ob_outcome_init(&o);
-	ob_err err = ob_domain_get(r->d, TD_ALL, NULL, COHORT, c.siren, &a, &o);
+	ob_err err = ob_domain_get(r->t.d, TD_ALL, NULL, COHORT, c.siren, &a, &o);
 	int i = k < COMPANIES ? r->m.of_company[k] : -1; /* the live one, else the latest */
 	CHECK(r, err == (i >= 0 ? OB_OK : OB_ENOTFOUND), "got %s", ob_strerror(err));
 	if (i >= 0)
@@ -596,7 +565,7 @@ static void test_model(void **state)
 	c.approval_closes_ms = r->m.approvals_close;
 	ob_outcome o;
 	ob_outcome_init(&o);
-	CHECK(r, ob_domain_cohort_create(r->d, &c, &out, &o) == OB_OK, "cohort: %s", o.message);
+	CHECK(r, ob_domain_cohort_create(r->t.d, &c, &out, &o) == OB_OK, "cohort: %s", o.message);
 	ob_outcome_fini(&o);
 
 	int n_ops = ops_to_run();
@@ -633,7 +602,7 @@ static void test_model(void **state)
 		verify(r);
 	}
 	snprintf(r->what, sizeof(r->what), "reopen the store");
-	close_store(r);
+	ob_test_domain_close(&r->t);
 	open_store(r);
 	verify(r);
 
@@ -661,8 +630,6 @@ static void test_model(void **state)
  * three tests, in parallel). OB_MODEL_SEED=N runs seed N instead. */
 int main(int argc, char **argv)
 {
-	if (sodium_init() < 0)
-		return 1;
 	static uint64_t seeds[3] = {20201030, 20201215, 20210315};
 	size_t first = 0, n_seeds = 3;
 	if (argc > 1) {

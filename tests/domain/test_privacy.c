@@ -37,35 +37,26 @@
 #include "store/sqlite.h"
 #include "schema.h"
 #include "testdata.h"
+#include "testdomain.h"
 #include "testutil.h"
 
-/* ---- fixture: a database and a master key file per test ---------------------------------- */
+/* ---- fixture: a database and a master key file per test (testdomain.h) -------------------- */
 
-typedef struct fx {
-	char dir[256];
-	char db[300];
-	char key[300];
-	ob_keystore *keys;
-	ob_store *store;
-	ob_domain *d;
-} fx;
+typedef ob_test_domain fx;
 
+/* Opens the store and the domain, and first the keystore of the key file unless one is open. */
 static void fx_open(fx *f)
 {
 	char why[256];
 	if (f->keys == NULL && ob_keystore_open(f->key, &f->keys, why, sizeof(why)) != OB_OK)
 		fail_msg("cannot open the key file: %s", why);
-	assert_int_equal(ob_store_open_sqlite_keystore(&f->store, f->db, f->keys), OB_OK);
-	assert_int_equal(ob_domain_create(&f->d, f->store, f->keys), OB_OK);
+	assert_int_equal(ob_test_domain_open(f), OB_OK);
 }
 
 /* Closes the store; with forget_keys, the keystore too (the next open reads the file again). */
 static void fx_close(fx *f, bool forget_keys)
 {
-	ob_domain_destroy(f->d);
-	f->d = NULL;
-	ob_store_destroy(f->store);
-	f->store = NULL;
+	ob_test_domain_close(f);
 	if (forget_keys) {
 		ob_keystore_destroy(f->keys);
 		f->keys = NULL;
@@ -84,19 +75,15 @@ static size_t key_count(fx *f)
 static int setup(void **state)
 {
 	fx *f = calloc(1, sizeof(*f));
-	if (f == NULL)
-		return -1;
-	if (ob_test_mkdtemp(f->dir, sizeof(f->dir), "ob-privacy") != 0) {
+	if (f == NULL || ob_test_domain_init(f, "ob-privacy") != 0) {
 		free(f);
 		return -1;
 	}
-	snprintf(f->db, sizeof(f->db), "%s/onboard.db", f->dir);
-	snprintf(f->key, sizeof(f->key), "%s/master.key", f->dir);
 	ob_clock_set_now_ms(1605873600000); /* 2020-11-20T12:00:00Z */
 	char why[256];
 	if (ob_vault_generate_file(f->key, "k1", why, sizeof(why)) != OB_OK) {
 		fprintf(stderr, "cannot make a key file: %s\n", why);
-		rmdir(f->dir);
+		ob_test_domain_fini(f);
 		free(f);
 		return -1;
 	}
@@ -107,12 +94,8 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-	fx *f = *state;
-	fx_close(f, true);
-	ob_test_remove_db(f->db);
-	unlink(f->key);
-	rmdir(f->dir);
-	free(f);
+	ob_test_domain_fini(*state);
+	free(*state);
 	return 0;
 }
 
@@ -141,6 +124,13 @@ static void submit_ok(fx *f, uint32_t n, const char *email, ob_application *out)
 	if (err != OB_OK)
 		fail_msg("submit %u: %s: %s", n, ob_strerror(err), o.message);
 	ob_outcome_fini(&o);
+}
+
+/* Companies first, first + 1... submitted, n of them, into a[0..n). */
+static void submit_series(fx *f, uint32_t first, uint32_t n, ob_application *a)
+{
+	for (uint32_t i = 0; i < n; i++)
+		submit_ok(f, first + i, NULL, &a[i]);
 }
 
 static ob_err get(fx *f, const char *id, ob_application *out, char msg[256])
@@ -175,15 +165,17 @@ static sqlite3 *raw_open(fx *f)
 	return db;
 }
 
-/* The bytes of column col of the contact of application seq; malloc'd, NULL for NULL. */
-static uint8_t *raw_blob(fx *f, int64_t seq, const char *col, size_t *len)
+/* The one column of the one row sql selects, its ?1 being an application's seq and its ?2, when
+ * it has one, a history row's n; malloc'd, NULL for NULL. */
+static uint8_t *raw_get(fx *f, const char *sql, int64_t seq, int64_t n, size_t *len)
 {
 	sqlite3 *db = raw_open(f);
-	char sql[128];
-	snprintf(sql, sizeof(sql), "SELECT %s FROM contact WHERE app_seq = ?1", col);
 	sqlite3_stmt *s = NULL;
-	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &s, NULL), SQLITE_OK);
+	if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK)
+		fail_msg("%s: %s", sql, sqlite3_errmsg(db));
 	sqlite3_bind_int64(s, 1, seq);
+	if (sqlite3_bind_parameter_count(s) > 1)
+		sqlite3_bind_int64(s, 2, n);
 	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
 	uint8_t *out = NULL;
 	*len = 0;
@@ -191,26 +183,46 @@ static uint8_t *raw_blob(fx *f, int64_t seq, const char *col, size_t *len)
 		*len = (size_t)sqlite3_column_bytes(s, 0);
 		out = malloc(*len + 1);
 		assert_non_null(out);
-		memcpy(out, sqlite3_column_blob(s, 0), *len);
+		if (*len > 0)
+			memcpy(out, sqlite3_column_blob(s, 0), *len);
 	}
 	sqlite3_finalize(s);
 	sqlite3_close(db);
 	return out;
 }
 
-static void raw_set_blob(fx *f, int64_t seq, const char *col, const uint8_t *v, size_t len)
+/* Runs the UPDATE sql on exactly one row: ?1 is an application's seq, ?2 a history row's n when
+ * sql has three parameters, and the last one gets v[0..len). */
+static void raw_set(fx *f, const char *sql, int64_t seq, int64_t n, const uint8_t *v, size_t len)
 {
 	sqlite3 *db = raw_open(f);
-	char sql[128];
-	snprintf(sql, sizeof(sql), "UPDATE contact SET %s = ?2 WHERE app_seq = ?1", col);
 	sqlite3_stmt *s = NULL;
-	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &s, NULL), SQLITE_OK);
+	if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK)
+		fail_msg("%s: %s", sql, sqlite3_errmsg(db));
+	int last = sqlite3_bind_parameter_count(s);
 	sqlite3_bind_int64(s, 1, seq);
-	sqlite3_bind_blob(s, 2, v, (int)len, SQLITE_TRANSIENT);
+	if (last > 2)
+		sqlite3_bind_int64(s, 2, n);
+	sqlite3_bind_blob(s, last, v, (int)len, SQLITE_TRANSIENT);
 	assert_int_equal(sqlite3_step(s), SQLITE_DONE);
 	assert_int_equal(sqlite3_changes(db), 1);
 	sqlite3_finalize(s);
 	sqlite3_close(db);
+}
+
+/* The bytes of column col of the contact of application seq; malloc'd, NULL for NULL. */
+static uint8_t *raw_blob(fx *f, int64_t seq, const char *col, size_t *len)
+{
+	char sql[128];
+	snprintf(sql, sizeof(sql), "SELECT %s FROM contact WHERE app_seq = ?1", col);
+	return raw_get(f, sql, seq, 0, len);
+}
+
+static void raw_set_blob(fx *f, int64_t seq, const char *col, const uint8_t *v, size_t len)
+{
+	char sql[128];
+	snprintf(sql, sizeof(sql), "UPDATE contact SET %s = ?2 WHERE app_seq = ?1", col);
+	raw_set(f, sql, seq, 0, v, len);
 }
 
 /* One integer from a query with one optional integer parameter. */
@@ -429,8 +441,7 @@ static void test_tampered_ciphertext_refused(void **state)
 {
 	fx *f = *state;
 	ob_application a[3], got;
-	for (uint32_t i = 0; i < 3; i++)
-		submit_ok(f, 10 + i, NULL, &a[i]);
+	submit_series(f, 10, 3, a);
 
 	capture cap;
 	capture_start(f, &cap);
@@ -509,8 +520,7 @@ static void test_tampered_ciphertext_refused(void **state)
 		assert_null(strstr(log, a[i].contact.phone));
 	}
 	free(log);
-	for (int i = 0; i < 3; i++)
-		ob_application_fini(&a[i]);
+	ob_test_applications_fini(a, 3);
 }
 
 /* A ciphertext moved to another row or another column does not open: the associated data
@@ -754,8 +764,7 @@ static void test_erasure(void **state)
 
 	ob_standing_fini(&before);
 	ob_application_fini(&e);
-	for (int i = 0; i < 4; i++)
-		ob_application_fini(&a[i]);
+	ob_test_applications_fini(a, 4);
 }
 
 /* ---- export -------------------------------------------------------------------------------- */
@@ -817,8 +826,7 @@ static void test_export_by_email(void **state)
 	        ob_domain_export_contact(f->d, "01ARZ3NDEKTSV4RRFFQ69G5FAV", NULL, &list, &n, &o),
 	        OB_ENOTFOUND);
 	ob_outcome_fini(&o);
-	for (int i = 0; i < 6; i++)
-		ob_application_fini(&a[i]);
+	ob_test_applications_fini(a, 6);
 }
 
 /* ---- rotation ------------------------------------------------------------------------------ */
@@ -988,8 +996,7 @@ static void test_rotation_with_missing_key(void **state)
 {
 	fx *f = *state;
 	ob_application a[3];
-	for (uint32_t i = 0; i < 3; i++)
-		submit_ok(f, 60 + i, NULL, &a[i]);
+	submit_series(f, 60, 3, a);
 	char saved[320], why[256];
 	snprintf(saved, sizeof(saved), "%s.saved", f->key);
 	assert_int_equal(rename(f->key, saved), 0);
@@ -1019,8 +1026,7 @@ static void test_rotation_with_missing_key(void **state)
 	assert_int_equal(get(f, a[0].id, &got, NULL), OB_OK);
 	assert_string_equal(got.contact.email, a[0].contact.email);
 	ob_application_fini(&got);
-	for (int i = 0; i < 3; i++)
-		ob_application_fini(&a[i]);
+	ob_test_applications_fini(a, 3);
 }
 
 /* A failed rotation (the key file is gone) publishes nothing and says why; a domain without
@@ -1062,6 +1068,17 @@ static void test_rotation_failure(void **state)
 
 enum { N_FILES = 60 };
 
+/* Company n submitted with the idempotency key "k-N", which a second call replays; a and o are
+ * the caller's to finish. */
+static void submit_keyed(fx *f, uint32_t n, ob_application *a, ob_outcome *o)
+{
+	char key[32];
+	snprintf(key, sizeof(key), "k-%u", n);
+	ob_idempotency idem = idem_for(key);
+	ob_outcome_init(o);
+	assert_int_equal(submit_as(f, n, NULL, NULL, &idem, a, o), OB_OK);
+}
+
 /* After N submissions (each with an idempotency key whose stored reply shows the contact),
  * neither the database file nor the write-ahead log holds a name, an e-mail or a phone, as
  * typed or normalised; the stored replies still replay in clear. Also after closing. */
@@ -1069,14 +1086,9 @@ static void test_no_plaintext_in_files(void **state)
 {
 	fx *f = *state;
 	for (uint32_t i = 0; i < N_FILES; i++) {
-		uint32_t n = 100000 + i * 7919;
-		char key[32];
-		snprintf(key, sizeof(key), "k-%u", n);
-		ob_idempotency idem = idem_for(key);
 		ob_application a;
 		ob_outcome o;
-		ob_outcome_init(&o);
-		assert_int_equal(submit_as(f, n, NULL, NULL, &idem, &a, &o), OB_OK);
+		submit_keyed(f, 100000 + i * 7919, &a, &o);
 		ob_application_fini(&a);
 		ob_outcome_fini(&o);
 	}
@@ -1111,13 +1123,9 @@ static void test_no_plaintext_in_files(void **state)
 	/* A replay decrypts the stored reply. */
 	{
 		uint32_t n = 100000 + 5 * 7919;
-		char key[32];
-		snprintf(key, sizeof(key), "k-%u", n);
-		ob_idempotency idem = idem_for(key);
 		ob_application a;
 		ob_outcome o;
-		ob_outcome_init(&o);
-		assert_int_equal(submit_as(f, n, NULL, NULL, &idem, &a, &o), OB_OK);
+		submit_keyed(f, n, &a, &o);
 		assert_non_null(o.replay);
 		td_company c;
 		td_company_make(&c, n);
@@ -1146,8 +1154,7 @@ static void test_erased_bytes_do_not_linger(void **state)
 {
 	fx *f = *state;
 	ob_application a[20];
-	for (uint32_t i = 0; i < 20; i++)
-		submit_ok(f, 200 + i, NULL, &a[i]);
+	submit_series(f, 200, 20, a);
 	static const char *const cols[] = {"dk_wrapped", "name", "email", "phone", "email_index"};
 	uint8_t *before[5];
 	size_t len[5];
@@ -1184,8 +1191,7 @@ static void test_erased_bytes_do_not_linger(void **state)
 	assert_int_equal(get(f, a[8].id, &got, NULL), OB_OK);
 	assert_string_equal(got.contact.email, a[8].contact.email);
 	ob_application_fini(&got);
-	for (int i = 0; i < 20; i++)
-		ob_application_fini(&a[i]);
+	ob_test_applications_fini(a, 20);
 }
 
 /* ---- notes and reasons people typed ---------------------------------------------------------- */
@@ -1193,44 +1199,12 @@ static void test_erased_bytes_do_not_linger(void **state)
 /* The note column of history row n of application seq; malloc'd, NULL for NULL. */
 static uint8_t *raw_note(fx *f, int64_t seq, int64_t n, size_t *len)
 {
-	sqlite3 *db = raw_open(f);
-	sqlite3_stmt *s = NULL;
-	assert_int_equal(
-	        sqlite3_prepare_v2(db, "SELECT note FROM history WHERE app_seq = ?1 AND n = ?2", -1,
-	                           &s, NULL),
-	        SQLITE_OK);
-	sqlite3_bind_int64(s, 1, seq);
-	sqlite3_bind_int64(s, 2, n);
-	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
-	uint8_t *out = NULL;
-	*len = 0;
-	if (sqlite3_column_type(s, 0) != SQLITE_NULL) {
-		*len = (size_t)sqlite3_column_bytes(s, 0);
-		out = malloc(*len + 1);
-		assert_non_null(out);
-		if (*len > 0)
-			memcpy(out, sqlite3_column_blob(s, 0), *len);
-	}
-	sqlite3_finalize(s);
-	sqlite3_close(db);
-	return out;
+	return raw_get(f, "SELECT note FROM history WHERE app_seq = ?1 AND n = ?2", seq, n, len);
 }
 
 static void raw_set_note(fx *f, int64_t seq, int64_t n, const uint8_t *v, size_t len)
 {
-	sqlite3 *db = raw_open(f);
-	sqlite3_stmt *s = NULL;
-	assert_int_equal(
-	        sqlite3_prepare_v2(db, "UPDATE history SET note = ?3 WHERE app_seq = ?1 AND n = ?2",
-	                           -1, &s, NULL),
-	        SQLITE_OK);
-	sqlite3_bind_int64(s, 1, seq);
-	sqlite3_bind_int64(s, 2, n);
-	sqlite3_bind_blob(s, 3, v, (int)len, SQLITE_TRANSIENT);
-	assert_int_equal(sqlite3_step(s), SQLITE_DONE);
-	assert_int_equal(sqlite3_changes(db), 1);
-	sqlite3_finalize(s);
-	sqlite3_close(db);
+	raw_set(f, "UPDATE history SET note = ?3 WHERE app_seq = ?1 AND n = ?2", seq, n, v, len);
 }
 
 /* A review note and a withdrawal reason are stored sealed, not as typed, and read back in
@@ -1598,13 +1572,7 @@ static void test_overlong_reason_read_cut_on_boundary(void **state)
 	ob_application a;
 	submit_ok(f, 85, NULL, &a);
 	char text[OB_REASON_MAX + 200];
-	text[0] = 'x';
-	size_t len = 1;
-	while (len + 2 < sizeof(text)) {
-		memcpy(text + len, "\xC3\xA9", 2);
-		len += 2;
-	}
-	text[len] = '\0';
+	size_t len = ob_test_fill_e_acute(text, sizeof(text), "x");
 	sqlite3 *db = raw_open(f);
 	sqlite3_stmt *s = NULL;
 	assert_int_equal(sqlite3_prepare_v2(db, "UPDATE history SET reason = ?2 WHERE app_seq = ?1",
@@ -1697,31 +1665,27 @@ static void test_audit_trail(void **state)
 
 int main(void)
 {
-	if (sodium_init() < 0)
-		return 1;
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 	const struct CMUnitTest tests[] = {
-	        cmocka_unit_test_setup_teardown(test_tampered_ciphertext_refused, setup, teardown),
-	        cmocka_unit_test_setup_teardown(test_ciphertext_copied_to_another_row_refused,
-	                                        setup, teardown),
-	        cmocka_unit_test_setup_teardown(test_damaged_contact_of_another_owner_not_found,
-	                                        setup, teardown),
-	        cmocka_unit_test_setup_teardown(test_erasure, setup, teardown),
-	        cmocka_unit_test_setup_teardown(test_export_by_email, setup, teardown),
-	        cmocka_unit_test_setup_teardown(test_rotation, setup, teardown),
-	        cmocka_unit_test_setup_teardown(test_rotation_with_missing_key, setup, teardown),
-	        cmocka_unit_test_setup_teardown(test_rotation_failure, setup, teardown),
-	        cmocka_unit_test_setup_teardown(test_no_plaintext_in_files, setup, teardown),
-	        cmocka_unit_test_setup_teardown(test_erased_bytes_do_not_linger, setup, teardown),
-	        cmocka_unit_test_setup_teardown(test_notes_sealed, setup, teardown),
-	        cmocka_unit_test_setup_teardown(test_note_bound_to_its_row, setup, teardown),
-	        cmocka_unit_test_setup_teardown(test_erasure_takes_the_notes, setup, teardown),
-	        cmocka_unit_test_setup_teardown(test_schema_1_notes_sealed_on_open, setup,
-	                                        teardown),
-	        cmocka_unit_test_setup_teardown(test_schema_2_migrates, setup, teardown),
-	        cmocka_unit_test_setup_teardown(test_overlong_reason_read_cut_on_boundary, setup,
-	                                        teardown),
-	        cmocka_unit_test_setup_teardown(test_submitted_by, setup, teardown),
-	        cmocka_unit_test_setup_teardown(test_audit_trail, setup, teardown),
+	        T(test_tampered_ciphertext_refused),
+	        T(test_ciphertext_copied_to_another_row_refused),
+	        T(test_damaged_contact_of_another_owner_not_found),
+	        T(test_erasure),
+	        T(test_export_by_email),
+	        T(test_rotation),
+	        T(test_rotation_with_missing_key),
+	        T(test_rotation_failure),
+	        T(test_no_plaintext_in_files),
+	        T(test_erased_bytes_do_not_linger),
+	        T(test_notes_sealed),
+	        T(test_note_bound_to_its_row),
+	        T(test_erasure_takes_the_notes),
+	        T(test_schema_1_notes_sealed_on_open),
+	        T(test_schema_2_migrates),
+	        T(test_overlong_reason_read_cut_on_boundary),
+	        T(test_submitted_by),
+	        T(test_audit_trail),
 	};
+#undef T
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -32,6 +32,7 @@
 
 #include "auth/auth.h"
 #include "keyfile.h"
+#include "testlogin.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -255,24 +256,6 @@ static void fuzz_token_payload(const uint8_t *data, size_t size)
 #define OUR_AUD   "ipc:///run/onboard/onboardd.sock"
 #define OTHER_AUD "tcp://elsewhere.example:7400"
 
-/* The login message as auth.h documents it, for one audience; returns its length. */
-static size_t login_message(uint8_t msg[128], const char *id, int64_t ts, const uint8_t nonce[16],
-                            const char *aud)
-{
-	memcpy(msg, "onboard-login-v2", 16);
-	msg[16] = 0;
-	memcpy(msg + 17, id, 16);
-	for (int i = 0; i < 8; i++)
-		msg[33 + i] = (uint8_t)((uint64_t)ts >> (56 - 8 * i));
-	memcpy(msg + 41, nonce, 16);
-	size_t len = strlen(aud);
-	msg[57] = 1;
-	msg[58] = 0;
-	msg[59] = (uint8_t)len;
-	memcpy(msg + 60, aud, len);
-	return 60 + len;
-}
-
 /* Whether ts is in the window the server accepts at now. */
 static bool in_window(int64_t ts, int64_t now)
 {
@@ -331,7 +314,7 @@ static void fuzz_login(const uint8_t *data, size_t size)
 	if (rc == OB_OK) {
 		const ob_key *key = res.key;
 		uint8_t msg[128];
-		size_t len = login_message(msg, id, ts, nonce, aud);
+		size_t len = ob_test_login_message(msg, sizeof(msg), id, ts, nonce, &aud, 1);
 		if (strcmp(key->id, id) != 0 || !ob_key_valid_at(key, now) || !in_window(ts, now) ||
 		    !ours || crypto_sign_verify_detached(sig, msg, len, key->pk) != 0)
 			die("a login was accepted against the rules");

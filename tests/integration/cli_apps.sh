@@ -18,13 +18,6 @@ lib_init onboard-cli-apps
 url="ipc://$dir/s.sock"
 onboardd_start "$url" --db "$dir/db.sqlite" --no-access-log
 
-# applications [COHORT]: how many applications the cohort has.
-applications() {
-	"$ONBOARD_CLI" -s "$url" --json cohort ${1:+"$1"} >"$dir/standing.json" &&
-		python3 -c 'import json, sys; print(json.load(open(sys.argv[1])).get("applications", 0))' \
-			"$dir/standing.json" 2>/dev/null
-}
-
 cli health
 expect_rc 0 "the server serves"
 [ "$rc" -eq 0 ] || { cat "$log"; exit 1; }

@@ -11,84 +11,14 @@ set -uo pipefail
 : "${ONBOARDD:?path of onboardd}" "${ONBOARD_CLI:?path of the onboard CLI}"
 : "${ONBOARD_LOAD:?path of onboard-load}" "${ONBOARD_ECHO:?path of onboard-echo}"
 
-base=${TMPDIR:-/tmp}
-[ ${#base} -le 64 ] || base=/tmp # an ipc:// path must fit in sun_path
-dir=$(mktemp -d "$base/ob-parse-XXXXXX")
+. "$(dirname "$0")/lib.sh"
+lib_init ob-parse
 url="ipc://$dir/onboardd.sock"
-pid=
-failures=0
-
-cleanup() {
-	if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
-		kill -KILL "$pid" 2>/dev/null
-		wait "$pid" 2>/dev/null
-	fi
-	rm -rf "$dir"
-}
-trap cleanup EXIT
-trap 'exit 129' HUP
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-fail() {
-	echo "FAIL: $*" >&2
-	failures=$((failures + 1))
-}
-
-# run NAME EXPECTED_STATUS CMD...: runs CMD with stdout and stderr in $out and $err, checks
-# its exit status; returns 1 (after saying so) when it is not the expected one.
-run() {
-	local name=$1 want=$2
-	shift 2
-	local rc=0
-	"$@" >"$dir/out" 2>"$dir/err" || rc=$?
-	out=$(cat "$dir/out")
-	err=$(cat "$dir/err")
-	if [ "$rc" -ne "$want" ]; then
-		fail "$name: exit status $rc, expected $want"
-		sed 's/^/  stdout: /' "$dir/out" >&2
-		sed 's/^/  stderr: /' "$dir/err" >&2
-		return 1
-	fi
-	echo "ok: $name"
-}
-
-# expect NAME TEXT HAYSTACK: HAYSTACK contains TEXT.
-expect() {
-	case "$3" in
-	*"$2"*) ;;
-	*) fail "$1: expected to find '$2' in: $3" ;;
-	esac
-}
-
-# expect_json NAME FILE EXPR WANT: the Python expression EXPR over the JSON in FILE (as j) is
-# WANT; FILE must hold one JSON value and nothing else.
-expect_json() {
-	local got
-	got=$(python3 -c 'import json, sys; j = json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' \
-		"$2" "$3" 2>&1) || got="not JSON: $(head -c 300 "$2")"
-	[ "$got" = "$4" ] || fail "$1: $3 is '$got', expected '$4'"
-}
 
 ob() { "$ONBOARD_CLI" --server "$url" "$@"; }
 
-"$ONBOARDD" --listen "$url" --db "$dir/onboard.db" --no-access-log 2>"$dir/onboardd.log" &
-pid=$!
-for _ in $(seq 500); do
-	"$ONBOARD_CLI" --server "$url" --timeout 200ms health >/dev/null 2>&1 && break
-	if ! kill -0 "$pid" 2>/dev/null; then
-		cat "$dir/onboardd.log" >&2
-		break
-	fi
-	sleep 0.02
-done
+onboardd_start "$url" --db "$dir/onboard.db" --no-access-log
 run "onboardd serves" 0 ob health || exit 1
-
-applications() {
-	"$ONBOARD_CLI" --server "$url" --json --emit-defaults cohort >"$dir/standing.json" &&
-		python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["applications"])' \
-			"$dir/standing.json"
-}
 
 # --- global options after the command -------------------------------------
 if run "health --json: --json after the command is the global option" 0 \
@@ -249,8 +179,4 @@ if run "completion bash" 0 "$ONBOARD_CLI" completion bash; then
 fi
 run "completion of another shell" 2 "$ONBOARD_CLI" completion fish || true
 
-if [ "$failures" -ne 0 ]; then
-	echo "$failures check(s) failed" >&2
-	exit 1
-fi
-echo "all parsing checks passed"
+finish "cli_parse"

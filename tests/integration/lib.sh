@@ -1,7 +1,7 @@
 # shellcheck shell=bash disable=SC2034
 # (SC2034: out, err, rc and the others are set here for the scripts that source this file.)
-# lib.sh: what the shell harnesses share (cli.sh, cli_apps.sh, cli_codes.sh, cli_peer.sh,
-# privacy.sh, tls.sh). Sourced, never run:
+# lib.sh: what the shell harnesses share (cli.sh, cli_apps.sh, cli_codes.sh, cli_parse.sh,
+# cli_peer.sh, privacy.sh, tls.sh). Sourced, never run:
 #
 #     set -uo pipefail            # or -euo: every function here works under set -e too
 #     . "$(dirname "$0")/lib.sh"
@@ -300,8 +300,30 @@ expect_eq() {
 	[ "$1" = "$2" ] || fail_last "$3: got '$1', want '$2'"
 }
 
-# json EXPR: evaluates a Python expression over the JSON of the last stdout (as j).
-json() {
+# json_in FILE EXPR: evaluates a Python expression over the JSON in FILE (as j); fails,
+# printing nothing, when FILE holds anything but one JSON value.
+json_in() {
 	python3 -c 'import json, sys; j = json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' \
-		"$dir/out" "$1" 2>/dev/null
+		"$1" "$2" 2>/dev/null
+}
+
+# json EXPR: json_in over the last stdout.
+json() {
+	json_in "$dir/out" "$1"
+}
+
+# expect_json NAME FILE EXPR WANT: EXPR over the JSON in FILE (as j) prints WANT.
+expect_json() {
+	checks=$((checks + 1))
+	local got
+	got=$(json_in "$2" "$3") || got="not JSON: $(head -c 300 "$2")"
+	[ "$got" = "$4" ] || fail "$1: $3 is '$got', expected '$4'"
+}
+
+# applications [COHORT]: how many applications the cohort (by default the server's default
+# one) of the server at $url has.
+applications() {
+	: "${ONBOARD_CLI:?the path of the onboard CLI (meson test sets it)}"
+	"$ONBOARD_CLI" -s "$url" --json cohort ${1:+"$1"} >"$dir/standing.json" &&
+		json_in "$dir/standing.json" 'j.get("applications", 0)'
 }

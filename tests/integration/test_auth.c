@@ -175,15 +175,11 @@ static int make_keys(fixture *f)
 
 /* ---- fixtures ---------------------------------------------------------- */
 
-/* Starts onboardd --trust-local no --keyring DIR/keyring EXTRA... (EXTRA: at most 8). */
+/* Starts onboardd --trust-local no --keyring DIR/keyring EXTRA... */
 static int start_server(fixture *f, const char *const *extra)
 {
-	const char *args[16] = {"--trust-local", "no", "--keyring", f->keyring};
-	size_t n = 4;
-	for (size_t i = 0; extra != NULL && extra[i] != NULL && n < 12; i++)
-		args[n++] = extra[i];
-	args[n] = NULL;
-	if (ob_testsrv_start(&f->srv, args) != 0)
+	const char *const fixed[] = {"--trust-local", "no", "--keyring", f->keyring, NULL};
+	if (ob_testsrv_start_with(&f->srv, fixed, extra) != 0)
 		return -1;
 	f->running = true;
 	return 0;
@@ -196,14 +192,7 @@ static int teardown(void **state)
 	fixture *f = *state;
 	if (f == NULL)
 		return 0;
-	int rc = 0;
-	if (f->running) {
-		int status = ob_testsrv_stop(&f->srv);
-		if (status != 0) {
-			print_error("onboardd exited with status %d after SIGTERM\n", status);
-			rc = -1;
-		}
-	}
+	int rc = f->running ? ob_testsrv_finish(&f->srv) : 0;
 	for (int i = 0; i < N_KEYS; i++)
 		sodium_memzero(f->keys[i].seed, sizeof(f->keys[i].seed));
 	if (f->dir[0] != '\0')
@@ -282,6 +271,17 @@ static void expect_code(const char *what, int code, ob_result *r, int want)
 		fail_msg("%s: got %s (%s): %s; expected %s", what, ob_code_name(code),
 		         r->local ? "local" : "from the server", r->message, ob_code_name(want));
 	ob_result_fini(r);
+}
+
+/* Fails the test unless code is INVALID_ARGUMENT with one field violation, of field. Finishes
+ * r. */
+static void expect_violation(const char *what, int code, ob_result *r, const char *field)
+{
+	if (code == OB_CODE_INVALID_ARGUMENT) {
+		assert_int_equal(r->n_violations, 1);
+		assert_string_equal(r->violations[0].field, field);
+	}
+	expect_code(what, code, r, OB_CODE_INVALID_ARGUMENT);
 }
 
 /* An authorization entry carrying token. */
@@ -367,6 +367,29 @@ static int submit(ob_client *c, const char *siren, app_ref *out, ob_result *r)
 		out->state = (int)a->state;
 		protobuf_c_message_free_unpacked(&a->base, NULL);
 	}
+	return code;
+}
+
+/* submit, which must succeed. */
+static void submit_ok(ob_client *c, const char *siren, app_ref *out)
+{
+	ob_result r;
+	expect_code("an applicant submits", submit(c, siren, out, &r), &r, OB_CODE_OK);
+}
+
+/* Calls method with rq through c, for an Application: into *out when out is not NULL (the
+ * caller frees it), else freed here. Returns the code; r is the caller's to finish. */
+static int app_call(ob_client *c, const char *method, const ProtobufCMessage *rq,
+                    Onboard__V1__Application **out, ob_result *r)
+{
+	Onboard__V1__Application *a = NULL;
+	int code = ob_client_call_message(c, method, NULL, 0, rq,
+	                                  &onboard__v1__application__descriptor,
+	                                  (ProtobufCMessage **)&a, CALL_TIMEOUT_MS, r);
+	if (out != NULL)
+		*out = a;
+	else if (a != NULL)
+		protobuf_c_message_free_unpacked(&a->base, NULL);
 	return code;
 }
 
@@ -534,12 +557,11 @@ static void test_roles_enforced(void **state)
 	ob_result r;
 	app_ref app = {0};
 
-	int code = submit(applicant, "123456782", &app, &r);
-	expect_code("an applicant submits", code, &r, OB_CODE_OK);
+	submit_ok(applicant, "123456782", &app);
 	assert_int_equal(app.state, ONBOARD__V1__APPLICATION_STATE__APPLICATION_STATE_SUBMITTED);
 
 	uint32_t capacity = 0;
-	code = get_cohort(reviewer, &capacity, &r);
+	int code = get_cohort(reviewer, &capacity, &r);
 	expect_code("a reviewer reads the cohort", code, &r, OB_CODE_OK);
 	assert_true(capacity > 0);
 	code = get_cohort(applicant, NULL, &r);
@@ -734,20 +756,12 @@ static void test_login_malformed(void **state)
 	l.nonce_len = 15;
 	ob_result r;
 	int code = send_login(f, &l, NULL, &r);
-	if (code == OB_CODE_INVALID_ARGUMENT) {
-		assert_int_equal(r.n_violations, 1);
-		assert_string_equal(r.violations[0].field, "nonce");
-	}
-	expect_code("a 15-byte nonce", code, &r, OB_CODE_INVALID_ARGUMENT);
+	expect_violation("a 15-byte nonce", code, &r, "nonce");
 
 	l = genuine_login(f, &f->keys[REVIEWER]);
 	l.sig_len = 63;
 	code = send_login(f, &l, NULL, &r);
-	if (code == OB_CODE_INVALID_ARGUMENT) {
-		assert_int_equal(r.n_violations, 1);
-		assert_string_equal(r.violations[0].field, "signature");
-	}
-	expect_code("a 63-byte signature", code, &r, OB_CODE_INVALID_ARGUMENT);
+	expect_violation("a 63-byte signature", code, &r, "signature");
 }
 
 /* ---- audience ------------------------------------------------------------ */
@@ -834,11 +848,7 @@ static void test_login_without_audience(void **state)
 	l.audience = NULL;
 	ob_result r;
 	int code = send_login(f, &l, NULL, &r);
-	if (code == OB_CODE_INVALID_ARGUMENT) {
-		assert_int_equal(r.n_violations, 1);
-		assert_string_equal(r.violations[0].field, "audience");
-	}
-	expect_code("a login without an audience", code, &r, OB_CODE_INVALID_ARGUMENT);
+	expect_violation("a login without an audience", code, &r, "audience");
 }
 
 /* ---- tokens --------------------------------------------------------------- */
@@ -1094,6 +1104,27 @@ static void test_relogin_after_restart(void **state)
 
 /* ---- ownership ------------------------------------------------------------- */
 
+/* Two applicants with their own keys, and an application the first submitted (SIREN
+ * 625308291). */
+typedef struct two_applicants {
+	ob_client *mine, *other;
+	app_ref app;
+} two_applicants;
+
+static void two_applicants_open(fixture *f, two_applicants *t)
+{
+	t->mine = open_as(f, &f->keys[APPLICANT]);
+	t->other = open_as(f, &f->keys[APPLICANT2]);
+	t->app = (app_ref){0};
+	submit_ok(t->mine, "625308291", &t->app);
+}
+
+static void two_applicants_close(two_applicants *t)
+{
+	ob_client_close(t->mine);
+	ob_client_close(t->other);
+}
+
 /*
  * Applicants and partners see and act only on what they submitted: for another applicant's
  * key the application does not exist (NOT_FOUND by SIREN and for a withdrawal), while its
@@ -1101,48 +1132,29 @@ static void test_relogin_after_restart(void **state)
  */
 static void test_applicant_sees_only_own(void **state)
 {
-	fixture *f = *state;
-	ob_client *mine = open_as(f, &f->keys[APPLICANT]);
-	ob_client *other = open_as(f, &f->keys[APPLICANT2]);
+	two_applicants t;
+	two_applicants_open(*state, &t);
 	ob_result r;
-	app_ref app = {0};
-	int code = submit(mine, "625308291", &app, &r);
-	expect_code("an applicant submits", code, &r, OB_CODE_OK);
 
 	Onboard__V1__GetApplicationRequest rq = ONBOARD__V1__GET_APPLICATION_REQUEST__INIT;
 	rq.siren = (char *)"625308291";
-	Onboard__V1__Application *a = NULL;
-	int got = ob_client_call_message(other, GET_APP, NULL, 0, &rq.base,
-	                                 &onboard__v1__application__descriptor,
-	                                 (ProtobufCMessage **)&a, CALL_TIMEOUT_MS, &r);
+	int got = app_call(t.other, GET_APP, &rq.base, NULL, &r);
 	expect_code("another applicant reads it by SIREN", got, &r, OB_CODE_NOT_FOUND);
-	if (a != NULL)
-		protobuf_c_message_free_unpacked(&a->base, NULL);
-	ob_result_fini(&r);
 
 	Onboard__V1__WithdrawApplicationRequest wq =
 	        ONBOARD__V1__WITHDRAW_APPLICATION_REQUEST__INIT;
-	wq.id = app.id;
+	wq.id = t.app.id;
 	wq.reason = (char *)"withdrawn by somebody else";
-	a = NULL;
-	int withdrawn = ob_client_call_message(other, WITHDRAW, NULL, 0, &wq.base,
-	                                       &onboard__v1__application__descriptor,
-	                                       (ProtobufCMessage **)&a, CALL_TIMEOUT_MS, &r);
-	expect_code("another applicant withdraws it", withdrawn, &r, OB_CODE_NOT_FOUND);
-	if (a != NULL)
-		protobuf_c_message_free_unpacked(&a->base, NULL);
-	ob_result_fini(&r);
+	got = app_call(t.other, WITHDRAW, &wq.base, NULL, &r);
+	expect_code("another applicant withdraws it", got, &r, OB_CODE_NOT_FOUND);
 
-	a = NULL;
-	got = ob_client_call_message(mine, GET_APP, NULL, 0, &rq.base,
-	                             &onboard__v1__application__descriptor, (ProtobufCMessage **)&a,
-	                             CALL_TIMEOUT_MS, &r);
+	Onboard__V1__Application *a = NULL;
+	got = app_call(t.mine, GET_APP, &rq.base, &a, &r);
 	expect_code("its owner reads it", got, &r, OB_CODE_OK);
 	assert_int_equal(a->state, ONBOARD__V1__APPLICATION_STATE__APPLICATION_STATE_SUBMITTED);
 	protobuf_c_message_free_unpacked(&a->base, NULL);
 	ob_result_fini(&r);
-	ob_client_close(mine);
-	ob_client_close(other);
+	two_applicants_close(&t);
 }
 
 /* The reply to one call, as far as the caller can compare two: the code, the message, the
@@ -1194,57 +1206,51 @@ static void expect_same_reply(const char *what, const reply *x, const reply *y)
  */
 static void test_not_found_tells_nothing(void **state)
 {
-	fixture *f = *state;
-	ob_client *mine = open_as(f, &f->keys[APPLICANT]);
-	ob_client *other = open_as(f, &f->keys[APPLICANT2]);
+	two_applicants t;
+	two_applicants_open(*state, &t);
 	ob_result r;
-	app_ref app = {0};
-	expect_code("an applicant submits", submit(mine, "625308291", &app, &r), &r, OB_CODE_OK);
 	static const char nobody_id[] = "01ARZ3NDEKTSV4RRFFQ69G5FAV";
 	static const char nobody_siren[] = "732829320"; /* valid, never submitted here */
 
 	Onboard__V1__GetApplicationRequest g = ONBOARD__V1__GET_APPLICATION_REQUEST__INIT;
 	reply theirs, none;
-	g.id = app.id;
-	call_kept(other, GET_APP, &g.base, &theirs);
+	g.id = t.app.id;
+	call_kept(t.other, GET_APP, &g.base, &theirs);
 	g.id = (char *)nobody_id;
-	call_kept(other, GET_APP, &g.base, &none);
+	call_kept(t.other, GET_APP, &g.base, &none);
 	expect_same_reply("GetApplication by id", &theirs, &none);
 
 	g.id = (char *)"";
 	g.cohort_id = (char *)COHORT;
 	g.siren = (char *)"625308291";
-	call_kept(other, GET_APP, &g.base, &theirs);
+	call_kept(t.other, GET_APP, &g.base, &theirs);
 	g.siren = (char *)nobody_siren;
-	call_kept(other, GET_APP, &g.base, &none);
+	call_kept(t.other, GET_APP, &g.base, &none);
 	expect_same_reply("GetApplication by SIREN", &theirs, &none);
 
 	Onboard__V1__WithdrawApplicationRequest w = ONBOARD__V1__WITHDRAW_APPLICATION_REQUEST__INIT;
 	w.reason = (char *)"not mine";
-	w.id = app.id;
-	w.expected_version = app.version;
-	call_kept(other, WITHDRAW, &w.base, &theirs);
+	w.id = t.app.id;
+	w.expected_version = t.app.version;
+	call_kept(t.other, WITHDRAW, &w.base, &theirs);
 	w.id = (char *)nobody_id;
-	call_kept(other, WITHDRAW, &w.base, &none);
+	call_kept(t.other, WITHDRAW, &w.base, &none);
 	expect_same_reply("WithdrawApplication", &theirs, &none);
 	/* A version that does not match would be refused by a lookup that came first. */
-	w.id = app.id;
-	w.expected_version = app.version + 7;
-	call_kept(other, WITHDRAW, &w.base, &theirs);
+	w.id = t.app.id;
+	w.expected_version = t.app.version + 7;
+	call_kept(t.other, WITHDRAW, &w.base, &theirs);
 	expect_same_reply("WithdrawApplication at another version", &theirs, &none);
 
 	/* Its owner still sees it, untouched. */
 	g.siren = (char *)"625308291";
 	Onboard__V1__Application *a = NULL;
-	int got = ob_client_call_message(mine, GET_APP, NULL, 0, &g.base,
-	                                 &onboard__v1__application__descriptor,
-	                                 (ProtobufCMessage **)&a, CALL_TIMEOUT_MS, &r);
+	int got = app_call(t.mine, GET_APP, &g.base, &a, &r);
 	expect_code("its owner reads it", got, &r, OB_CODE_OK);
 	assert_int_equal(a->state, ONBOARD__V1__APPLICATION_STATE__APPLICATION_STATE_SUBMITTED);
-	assert_int_equal(a->version, app.version);
+	assert_int_equal(a->version, t.app.version);
 	protobuf_c_message_free_unpacked(&a->base, NULL);
-	ob_client_close(mine);
-	ob_client_close(other);
+	two_applicants_close(&t);
 }
 
 int main(void)

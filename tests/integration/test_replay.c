@@ -25,21 +25,13 @@ enum { CALL_MS = 10000 };
 
 static int setup(void **state)
 {
-	ob_testsrv *s = malloc(sizeof(*s));
-	if (s == NULL || ob_testsrv_start(s, NULL) != 0) {
-		free(s);
-		return -1;
-	}
-	*state = s;
-	return 0;
+	*state = ob_testsrv_create(NULL);
+	return *state != NULL ? 0 : -1;
 }
 
 static int teardown(void **state)
 {
-	ob_testsrv *s = *state;
-	int rc = ob_testsrv_stop(s);
-	free(s);
-	return rc;
+	return ob_testsrv_destroy(*state);
 }
 
 /* The packed SubmitApplicationRequest of company n, malloc'd. */

@@ -45,13 +45,8 @@ static void raw_close_all(void);
 
 static int start_with(void **state, const char *const *args)
 {
-	ob_testsrv *s = malloc(sizeof(*s));
-	if (s == NULL || ob_testsrv_start(s, args) != 0) {
-		free(s);
-		return -1;
-	}
-	*state = s;
-	return 0;
+	*state = ob_testsrv_create(args);
+	return *state != NULL ? 0 : -1;
 }
 
 static int setup_default(void **state)
@@ -73,18 +68,7 @@ static int setup_idle_1s(void **state)
 static int teardown_stop(void **state)
 {
 	raw_close_all();
-	ob_testsrv *s = *state;
-	if (s->pid == 0 && s->dir[0] == '\0') {
-		free(s); /* a failed test stopped it and already said why */
-		return 0;
-	}
-	int status = ob_testsrv_stop(s);
-	free(s);
-	if (status != 0) {
-		print_error("onboardd exited with status %d after SIGTERM\n", status);
-		return -1;
-	}
-	return 0;
+	return ob_testsrv_destroy(*state);
 }
 
 /* ---- raw connections ------------------------------------------------- */

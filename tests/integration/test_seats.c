@@ -181,18 +181,25 @@ static size_t list_all(ob_client *cl, Onboard__V1__ApplicationState only, row **
 	return n;
 }
 
+/* The reply, a d, to method called with rq (about what: for the failure's message) through
+ * cl; the test fails unless it is OK. The caller frees the reply. */
+static void *call_ok(ob_client *cl, const char *method, const ProtobufCMessage *rq,
+                     const ProtobufCMessageDescriptor *d, const char *what)
+{
+	ProtobufCMessage *rs = NULL;
+	ob_result r;
+	int code = ob_client_call_message(cl, method, NULL, 0, rq, d, &rs, CALL_MS, &r);
+	if (code != OB_CODE_OK)
+		fail_msg("%s (%s): %s: %s", method, what, ob_code_name(code), r.message);
+	ob_result_fini(&r);
+	return rs;
+}
+
 static Onboard__V1__CohortStanding *standing(ob_client *cl)
 {
 	Onboard__V1__GetCohortRequest rq = ONBOARD__V1__GET_COHORT_REQUEST__INIT;
-	Onboard__V1__CohortStanding *st = NULL;
-	ob_result r;
-	int code = ob_client_call_message(cl, COHORT, NULL, 0, &rq.base,
-	                                  &onboard__v1__cohort_standing__descriptor,
-	                                  (ProtobufCMessage **)&st, CALL_MS, &r);
-	if (code != OB_CODE_OK)
-		fail_msg("GetCohort: %s: %s", ob_code_name(code), r.message);
-	ob_result_fini(&r);
-	return st;
+	return call_ok(cl, COHORT, &rq.base, &onboard__v1__cohort_standing__descriptor,
+	               "the standing");
 }
 
 static uint32_t count_of(Onboard__V1__CountByKey **c, size_t n, const char *key)
@@ -222,15 +229,7 @@ static pb_app *get_app(ob_client *cl, const char *id)
 {
 	Onboard__V1__GetApplicationRequest rq = ONBOARD__V1__GET_APPLICATION_REQUEST__INIT;
 	rq.id = (char *)id;
-	pb_app *a = NULL;
-	ob_result r;
-	int code = ob_client_call_message(cl, GET, NULL, 0, &rq.base,
-	                                  &onboard__v1__application__descriptor,
-	                                  (ProtobufCMessage **)&a, CALL_MS, &r);
-	if (code != OB_CODE_OK)
-		fail_msg("GetApplication %s: %s: %s", id, ob_code_name(code), r.message);
-	ob_result_fini(&r);
-	return a;
+	return call_ok(cl, GET, &rq.base, &onboard__v1__application__descriptor, id);
 }
 
 /* The seat holders, then the line: every seat holder was submitted before everyone waiting,
@@ -419,14 +418,8 @@ static void test_withdrawal_promotes_first_in_line(void **state)
 	rq.id = (char *)leaving->id;
 	rq.reason = "no longer selling online";
 	rq.expected_version = leaving->version;
-	pb_app *a = NULL;
-	ob_result r;
-	int code = ob_client_call_message(w->srv.client, WITHDRAW, NULL, 0, &rq.base,
-	                                  &onboard__v1__application__descriptor,
-	                                  (ProtobufCMessage **)&a, CALL_MS, &r);
-	if (code != OB_CODE_OK)
-		fail_msg("WithdrawApplication: %s: %s", ob_code_name(code), r.message);
-	ob_result_fini(&r);
+	pb_app *a = call_ok(w->srv.client, WITHDRAW, &rq.base,
+	                    &onboard__v1__application__descriptor, leaving->id);
 	assert_int_equal(a->state, ONBOARD__V1__APPLICATION_STATE__APPLICATION_STATE_WITHDRAWN);
 	free_app(a);
 

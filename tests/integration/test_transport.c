@@ -51,12 +51,8 @@ static int start(void **state, const char *const *args)
 		return -1;
 	int port = ob_free_tcp_port();
 	snprintf(f->tcp_url, sizeof(f->tcp_url), "tcp://127.0.0.1:%d", port);
-	const char *argv[OB_TESTSRV_MAX_ARGS] = {"--listen", f->tcp_url};
-	size_t n = 2;
-	for (size_t i = 0; args != NULL && args[i] != NULL && n + 1 < OB_TESTSRV_MAX_ARGS; i++)
-		argv[n++] = args[i];
-	argv[n] = NULL;
-	if (port < 0 || ob_testsrv_start(&f->srv, argv) != 0) {
+	const char *const listen[] = {"--listen", f->tcp_url, NULL};
+	if (port < 0 || ob_testsrv_start_with(&f->srv, listen, args) != 0) {
 		free(f);
 		return -1;
 	}
@@ -96,13 +92,9 @@ static int setup_access_log(void **state)
 static int teardown(void **state)
 {
 	fixture *f = *state;
-	int status = ob_testsrv_stop(&f->srv);
+	int rc = ob_testsrv_finish(&f->srv);
 	free(f);
-	if (status != 0) {
-		print_error("onboardd exited with status %d after SIGTERM\n", status);
-		return -1;
-	}
-	return 0;
+	return rc;
 }
 
 static size_t health_envelope(uint8_t *buf, size_t cap)

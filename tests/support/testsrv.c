@@ -132,30 +132,45 @@ static const char *onboardd_path(void)
 	return onboardd;
 }
 
-static int spawn(ob_testsrv *s)
+/* exec_onboardd of $ONBOARDD with head[0..n_head), then args[0..n_args), as its arguments. */
+static pid_t run_onboardd(const char *const *head, size_t n_head, const char *const *args,
+                          size_t n_args, const char *log, int log_flags)
 {
 	const char *onboardd = onboardd_path();
 	if (onboardd == NULL)
 		return -1;
 	const char *argv[OB_TESTSRV_MAX_ARGS + 10];
+	if (n_head + n_args + 2 > sizeof(argv) / sizeof(argv[0])) {
+		fprintf(stderr, "testsrv: more than %d arguments\n", OB_TESTSRV_MAX_ARGS);
+		return -1;
+	}
 	size_t n = 0;
 	argv[n++] = onboardd;
-	argv[n++] = "--listen";
-	argv[n++] = s->url;
-	argv[n++] = "--no-access-log";
-	argv[n++] = "--db";
-	argv[n++] = s->db;
-	bool now = false;
-	for (size_t i = 0; i < s->n_args; i++) {
-		now |= strcmp(s->args[i], "--now") == 0 || strncmp(s->args[i], "--now=", 6) == 0;
-		argv[n++] = s->args[i];
-	}
-	if (!now) {
-		argv[n++] = "--now";
-		argv[n++] = OB_TESTSRV_NOW;
-	}
+	for (size_t i = 0; i < n_head; i++)
+		argv[n++] = head[i];
+	for (size_t i = 0; i < n_args; i++)
+		argv[n++] = args[i];
 	argv[n] = NULL;
-	pid_t pid = exec_onboardd(argv, s->log, O_APPEND);
+	return exec_onboardd(argv, log, log_flags);
+}
+
+/* Whether the test gave onboardd a --now of its own. */
+static bool gives_now(const ob_testsrv *s)
+{
+	for (size_t i = 0; i < s->n_args; i++)
+		if (strcmp(s->args[i], "--now") == 0 || strncmp(s->args[i], "--now=", 6) == 0)
+			return true;
+	return false;
+}
+
+static int spawn(ob_testsrv *s)
+{
+	/* The programme's clock in the lockdown, unless the test sets it (testsrv.h). */
+	const char *const head[] = {"--listen", s->url,  "--no-access-log", "--db",
+	                            s->db,      "--now", OB_TESTSRV_NOW};
+	size_t n_head = sizeof(head) / sizeof(head[0]) - (gives_now(s) ? 2 : 0);
+	pid_t pid = run_onboardd(head, n_head, (const char *const *)s->args, s->n_args, s->log,
+	                         O_APPEND);
 	if (pid < 0)
 		return -1;
 	s->pid = pid;
@@ -164,21 +179,14 @@ static int spawn(ob_testsrv *s)
 
 int ob_onboardd_run(const char *const *args, const char *log, int timeout_ms)
 {
-	const char *onboardd = onboardd_path();
-	if (onboardd == NULL)
-		return -1;
-	const char *argv[OB_TESTSRV_MAX_ARGS + 2];
 	size_t n = 0;
-	argv[n++] = onboardd;
-	for (size_t i = 0; args[i] != NULL; i++) {
-		if (n == OB_TESTSRV_MAX_ARGS + 1) {
+	while (args[n] != NULL) {
+		if (++n > OB_TESTSRV_MAX_ARGS) {
 			fprintf(stderr, "testsrv: more than %d arguments\n", OB_TESTSRV_MAX_ARGS);
 			return -1;
 		}
-		argv[n++] = args[i];
 	}
-	argv[n] = NULL;
-	pid_t pid = exec_onboardd(argv, log, O_TRUNC);
+	pid_t pid = run_onboardd(NULL, 0, args, n, log, O_TRUNC);
 	if (pid < 0)
 		return -1;
 	int64_t end = ob_test_mono_ms() + timeout_ms;
@@ -249,21 +257,34 @@ static int wait_serving(ob_testsrv *s)
 	}
 }
 
-int ob_testsrv_start(ob_testsrv *s, const char *const *extra_args)
+/* Appends copies of list (NULL-terminated; NULL for none) to s->args. Returns 0, or -1 (the
+ * copies made so far stay for free_args). */
+static int add_args(ob_testsrv *s, const char *const *list)
 {
-	memset(s, 0, sizeof(*s));
-	for (size_t i = 0; extra_args != NULL && extra_args[i] != NULL; i++) {
+	for (size_t i = 0; list != NULL && list[i] != NULL; i++) {
 		if (s->n_args == OB_TESTSRV_MAX_ARGS) {
 			fprintf(stderr, "testsrv: more than %d extra arguments\n",
 			        OB_TESTSRV_MAX_ARGS);
-			free_args(s);
 			return -1;
 		}
-		if ((s->args[s->n_args] = strdup(extra_args[i])) == NULL) {
-			free_args(s);
+		if ((s->args[s->n_args] = strdup(list[i])) == NULL)
 			return -1;
-		}
 		s->n_args++;
+	}
+	return 0;
+}
+
+int ob_testsrv_start(ob_testsrv *s, const char *const *extra_args)
+{
+	return ob_testsrv_start_with(s, extra_args, NULL);
+}
+
+int ob_testsrv_start_with(ob_testsrv *s, const char *const *fixed, const char *const *extra)
+{
+	memset(s, 0, sizeof(*s));
+	if (add_args(s, fixed) != 0 || add_args(s, extra) != 0) {
+		free_args(s);
+		return -1;
 	}
 	if (ob_test_mkdtemp(s->dir, sizeof(s->dir), "ob-test") != 0) {
 		free_args(s);
@@ -321,4 +342,35 @@ int ob_testsrv_restart(ob_testsrv *s)
 		return -1;
 	}
 	return 0;
+}
+
+int ob_testsrv_finish(ob_testsrv *s)
+{
+	if (s->pid == 0 && s->dir[0] == '\0')
+		return 0; /* stopped already, by a test that said why if it had to */
+	int status = ob_testsrv_stop(s);
+	if (status != 0) {
+		fprintf(stderr, "testsrv: onboardd exited with status %d after SIGTERM\n", status);
+		return -1;
+	}
+	return 0;
+}
+
+ob_testsrv *ob_testsrv_create(const char *const *extra_args)
+{
+	ob_testsrv *s = malloc(sizeof(*s));
+	if (s == NULL || ob_testsrv_start(s, extra_args) != 0) {
+		free(s);
+		return NULL;
+	}
+	return s;
+}
+
+int ob_testsrv_destroy(ob_testsrv *s)
+{
+	if (s == NULL)
+		return 0;
+	int rc = ob_testsrv_finish(s);
+	free(s);
+	return rc;
 }

@@ -56,10 +56,26 @@ typedef struct ob_testsrv {
  * left running and the directory is removed). */
 int ob_testsrv_start(ob_testsrv *s, const char *const *extra_args);
 
+/* ob_testsrv_start() with the arguments of fixed, then those of extra (both NULL-terminated,
+ * either NULL): for a fixture that has arguments of its own, and tests that add theirs. */
+int ob_testsrv_start_with(ob_testsrv *s, const char *const *fixed, const char *const *extra);
+
 /* Closes s->client, sends SIGTERM, waits (at most 60 s, then SIGKILL) and
  * removes the directory. Returns onboardd's exit status, 128 + the signal
  * number if a signal ended it, or -1 if it was not running or did not stop. */
 int ob_testsrv_stop(ob_testsrv *s);
+
+/* The end of a test's server, for a teardown: ob_testsrv_stop() unless it is stopped already
+ * (pid 0 and the directory removed: a test that stopped it checked how), saying on stderr
+ * when onboardd did not exit 0. Returns 0, or -1 then. */
+int ob_testsrv_finish(ob_testsrv *s);
+
+/* A server of its own for a fixture: ob_testsrv_start() into a new ob_testsrv, or NULL after
+ * failing (nothing is left). Free it with ob_testsrv_destroy(). */
+ob_testsrv *ob_testsrv_create(const char *const *extra_args);
+
+/* ob_testsrv_finish(), then frees s. Accepts NULL. Returns ob_testsrv_finish()'s result. */
+int ob_testsrv_destroy(ob_testsrv *s);
 
 /* Closes s->client and kills onboardd with SIGKILL, as a crash or a power
  * cut would; the directory and the database stay for ob_testsrv_restart(). */

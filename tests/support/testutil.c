@@ -149,3 +149,21 @@ void ob_test_random_bytes(uint32_t *state, uint8_t *buf, size_t len)
 	}
 	*state = x;
 }
+
+size_t ob_test_fill_e_acute(char *buf, size_t size, const char *prefix)
+{
+	size_t n = strlen(prefix);
+	memcpy(buf, prefix, n);
+	for (size_t i = n; i + 1 < size; i++)
+		buf[i] = (i - n) % 2 == 0 ? '\xC3' : '\xA9';
+	buf[size - 1] = '\0';
+	return size - 1;
+}
+
+bool ob_test_is_root(const char *what)
+{
+	if (geteuid() == 0)
+		return true;
+	fprintf(stderr, "%s needs root; not run\n", what);
+	return false;
+}

@@ -7,6 +7,7 @@
 #ifndef OB_TESTS_TESTUTIL_H
 #define OB_TESTS_TESTUTIL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -35,6 +36,16 @@ char *ob_test_read_file(const char *path, size_t *len);
 /* Fills buf[0..len) with the bytes of xorshift32 from *state (not 0), which it advances: the
  * same bytes on every run for the same seed. */
 void ob_test_random_bytes(uint32_t *state, uint8_t *buf, size_t len);
+
+/* Fills buf[0..size) with prefix, then e-acute (U+00E9, two bytes) over and over up to
+ * size - 1 bytes, and a NUL: multi-byte text to cut, whose last character is cut in half when
+ * size - 1 - strlen(prefix) is odd. size must exceed strlen(prefix). Returns size - 1. */
+size_t ob_test_fill_e_acute(char *buf, size_t size, const char *prefix);
+
+/* True when the process runs as root, which chown() and the files of another uid need;
+ * otherwise says on stderr that what is not run for want of it. A test that then skips does so
+ * for its environment, not for the code (the suites run as root in CI). */
+bool ob_test_is_root(const char *what);
 
 /* How many lines of the file at path contain needle (-1 when it cannot be read). */
 int ob_test_count_lines(const char *path, const char *needle);

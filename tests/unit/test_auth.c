@@ -31,6 +31,8 @@
 #include "rpc/authz.h"
 #include "rpc/dispatch.h"
 #include "rpc/handlers.h"
+#include "testlogin.h"
+#include "testutil.h"
 
 /* 2023-11-14T22:13:20Z: any instant inside the validity of the open keys below. */
 #define NOW INT64_C(1700000000000)
@@ -46,7 +48,21 @@ typedef struct {
 
 enum { KA, KB, KC, KD, KE, NKEYS };
 static tkey keys[NKEYS];
-static char tmpdir[64];
+static char tmpdir[96];
+
+enum { RACERS = 8 };
+
+/* Runs fn on each of the RACERS arguments at args (size bytes each), each in a thread of its
+ * own, all at once, and waits for them all. */
+static void race(void *(*fn)(void *), void *args, size_t size)
+{
+	pthread_t th[RACERS];
+	for (int i = 0; i < RACERS; i++)
+		assert_int_equal(pthread_create(&th[i], NULL, fn, (char *)args + (size_t)i * size),
+		                 0);
+	for (int i = 0; i < RACERS; i++)
+		pthread_join(th[i], NULL);
+}
 
 static void make_key(tkey *k, uint8_t fill)
 {
@@ -63,8 +79,7 @@ static int group_setup(void **state)
 		return -1;
 	for (int i = 0; i < NKEYS; i++)
 		make_key(&keys[i], (uint8_t)(0x11 * (i + 1)));
-	strcpy(tmpdir, "/tmp/test_auth.XXXXXX");
-	return mkdtemp(tmpdir) != NULL ? 0 : -1;
+	return ob_test_mkdtemp(tmpdir, sizeof(tmpdir), "test_auth");
 }
 
 static int group_teardown(void **state)
@@ -435,10 +450,8 @@ static void test_keyring_load_files(void **state)
 static void test_keyring_load_owner(void **state)
 {
 	(void)state;
-	if (geteuid() != 0) {
-		print_message("test_keyring_load_owner needs root to chown; not run\n");
+	if (!ob_test_is_root(__func__))
 		skip();
-	}
 	char l[256], err[512] = "", dir[128], path[160], pub[128], link[160];
 	snprintf(dir, sizeof(dir), "%s", tpath("owned"));
 	snprintf(path, sizeof(path), "%s/keyring", dir);
@@ -697,30 +710,15 @@ static void test_keygen(void **state)
 static const char *const server_auds[] = {SERVER_AUD, "tls+tcp://onboard.example:7443"};
 static const char *const default_aud[] = {SERVER_AUD};
 
-/* Signs the login message as auth.h documents it, with signer's key, for claimed_id and
- * auds[0..n). */
+/* Signs the login message as auth.h documents it (testlogin.h), with signer's key, for claimed_id
+ * and auds[0..n). */
 static void sign_raw_for(const tkey *signer, const char *claimed_id, int64_t ts,
                          const uint8_t nonce[16], const char *const *auds, size_t n,
                          uint8_t sig[64])
 {
 	uint8_t msg[2048];
-	size_t len = 0;
-	memcpy(msg, "onboard-login-v2", 16);
-	msg[16] = 0;
-	memcpy(msg + 17, claimed_id, 16);
-	for (int i = 0; i < 8; i++)
-		msg[33 + i] = (uint8_t)((uint64_t)ts >> (56 - 8 * i));
-	memcpy(msg + 41, nonce, 16);
-	msg[57] = (uint8_t)n;
-	len = 58;
-	for (size_t i = 0; i < n; i++) {
-		size_t l = strlen(auds[i]);
-		assert_true(len + 2 + l <= sizeof(msg));
-		msg[len++] = (uint8_t)(l >> 8);
-		msg[len++] = (uint8_t)l;
-		memcpy(msg + len, auds[i], l);
-		len += l;
-	}
+	size_t len = ob_test_login_message(msg, sizeof(msg), claimed_id, ts, nonce, auds, n);
+	assert_true(len > 0);
 	crypto_sign_detached(sig, NULL, msg, len, signer->sk);
 }
 
@@ -766,6 +764,17 @@ static ob_err verify(ob_login_verifier *v, const ob_keyring *kr, const char *id,
 	return verify_for(v, kr, id, ts, nonce, sig, default_aud, 1, now, key);
 }
 
+/* Key k's genuine login at ts, with the nonce nonce_of(n), verified by v at now; key as verify's.
+ */
+static ob_err login_as(ob_login_verifier *v, const ob_keyring *kr, int k, int64_t ts, uint8_t n,
+                       int64_t now, const ob_key **key)
+{
+	uint8_t nonce[16], sig[64];
+	nonce_of(nonce, n);
+	sign_raw(&keys[k], keys[k].id, ts, nonce, sig);
+	return verify(v, kr, keys[k].id, ts, nonce, sig, now, key);
+}
+
 /* A verifier of the test server with room for max entries, at most per_key of them for one
  * key. */
 static ob_login_verifier *verifier(size_t max, size_t per_key)
@@ -779,30 +788,39 @@ static ob_login_verifier *verifier(size_t max, size_t per_key)
 	return v;
 }
 
+/* What the login and token tests share: the standard keyring, a login verifier of the test
+ * server and a token minter of a fixed secret. */
 typedef struct {
 	ob_keyring *kr;
 	ob_login_verifier *v;
-} login_fixture;
+	ob_token_minter *m;
+	uint8_t secret[32];
+} fixture;
 
-static int login_setup(void **state)
+static int teardown(void **state)
 {
-	login_fixture *f = calloc(1, sizeof(*f));
-	if (f == NULL)
-		return -1;
-	f->kr = standard_keyring();
-	ob_login_config cfg = {.audiences = server_auds, .n_audiences = 2};
-	if (ob_login_verifier_create(&cfg, &f->v) != OB_OK)
-		return -1;
-	*state = f;
-	return 0;
-}
-
-static int login_teardown(void **state)
-{
-	login_fixture *f = *state;
+	fixture *f = *state;
+	ob_token_minter_destroy(f->m);
 	ob_login_verifier_destroy(f->v);
 	ob_keyring_unref(f->kr);
 	free(f);
+	return 0;
+}
+
+static int setup(void **state)
+{
+	fixture *f = calloc(1, sizeof(*f));
+	if (f == NULL)
+		return -1;
+	*state = f;
+	f->kr = standard_keyring();
+	memset(f->secret, 0x3C, sizeof(f->secret));
+	ob_login_config cfg = {.audiences = server_auds, .n_audiences = 2};
+	if (ob_login_verifier_create(&cfg, &f->v) != OB_OK ||
+	    ob_token_minter_create(f->secret, &f->m) != OB_OK) {
+		teardown(state);
+		return -1;
+	}
 	return 0;
 }
 
@@ -810,7 +828,7 @@ static int login_teardown(void **state)
  * bytes (Ed25519 is deterministic, so both signatures are equal). */
 static void test_login_ok(void **state)
 {
-	login_fixture *f = *state;
+	fixture *f = *state;
 	uint8_t nonce[16], sig[64], sig2[64];
 	nonce_of(nonce, 1);
 	assert_int_equal(ob_login_sign(keys[KA].seed, keys[KA].id, NOW, nonce, default_aud, 1, sig),
@@ -835,7 +853,7 @@ static void test_login_ok(void **state)
  * the cache got twice the lifetime per entry from +60 s). Outside, the verdict is the clock. */
 static void test_login_window(void **state)
 {
-	login_fixture *f = *state;
+	fixture *f = *state;
 	uint8_t nonce[16], sig[64];
 	const ob_key *key = NULL;
 	const struct {
@@ -886,7 +904,7 @@ static void test_login_sign_checks_id(void **state)
  * breaking the signature; a server without a name takes no login. */
 static void test_login_audience(void **state)
 {
-	login_fixture *f = *state;
+	fixture *f = *state;
 	uint8_t nonce[16], sig[64];
 	const ob_key *key = NULL;
 	const char *const other[] = {OTHER_AUD};
@@ -980,7 +998,7 @@ static void expect_refused(ob_err rc, ob_login_verdict want)
  * bad signature being one answer), and none leaves a nonce in the cache. */
 static void test_login_refusals(void **state)
 {
-	login_fixture *f = *state;
+	fixture *f = *state;
 	uint8_t nonce[16], sig[64];
 	const ob_key *key = (const ob_key *)&key; /* sentinel: must not be written */
 	const ob_login_verdict bad = OB_LOGIN_BAD_KEY_OR_SIGNATURE, skew = OB_LOGIN_CLOCK_SKEW;
@@ -1035,7 +1053,7 @@ static void test_login_refusals(void **state)
 /* A signed request is accepted once; the same nonce under another key is not a replay. */
 static void test_login_replay(void **state)
 {
-	login_fixture *f = *state;
+	fixture *f = *state;
 	uint8_t nonce[16], sig[64];
 	const ob_key *key = NULL;
 	nonce_of(nonce, 4);
@@ -1057,7 +1075,7 @@ static void test_login_replay(void **state)
  * takes a slot nor blocks the genuine login with N. */
 static void test_login_forgery_not_recorded(void **state)
 {
-	login_fixture *f = *state;
+	fixture *f = *state;
 	uint8_t nonce[16], sig[64];
 	const ob_key *key = NULL;
 	nonce_of(nonce, 5);
@@ -1077,19 +1095,14 @@ static void test_login_forgery_not_recorded(void **state)
  * nonce; entries expire once their timestamp can no longer be accepted, freeing the room. */
 static void test_login_cache_full_and_expiry(void **state)
 {
-	login_fixture *f = *state;
+	fixture *f = *state;
 	ob_login_verifier *v = verifier(3, 3);
-	uint8_t nonce[16], sig[64];
 	const ob_key *key = NULL;
 	for (uint8_t i = 0; i < 3; i++) {
 		int64_t ts = NOW - (2 - i) * 10000;
-		nonce_of(nonce, (uint8_t)(20 + i));
-		sign_raw(&keys[KA], keys[KA].id, ts, nonce, sig);
-		assert_int_equal(verify(v, f->kr, keys[KA].id, ts, nonce, sig, NOW, &key), OB_OK);
+		assert_int_equal(login_as(v, f->kr, KA, ts, (uint8_t)(20 + i), NOW, &key), OB_OK);
 	}
-	nonce_of(nonce, 30);
-	sign_raw(&keys[KB], keys[KB].id, NOW, nonce, sig);
-	assert_int_equal(verify(v, f->kr, keys[KB].id, NOW, nonce, sig, NOW, &key), OB_ELIMIT);
+	assert_int_equal(login_as(v, f->kr, KB, NOW, 30, NOW, &key), OB_ELIMIT);
 	assert_int_equal(last.verdict, OB_LOGIN_CACHE_FULL);
 	assert_true(last.retry_after_ms > 0);
 	assert_int_equal(ob_login_verifier_size(v), 3);
@@ -1097,16 +1110,11 @@ static void test_login_cache_full_and_expiry(void **state)
 	/* The oldest entry (ts = NOW - 20 s) is dropped once its ts + 60 s has passed, plus up
 	 * to one second of wheel granularity; the others stay. */
 	int64_t later = NOW - 20000 + OB_LOGIN_MAX_AGE_MS + 1000 + 1;
-	nonce_of(nonce, 31);
-	sign_raw(&keys[KA], keys[KA].id, later, nonce, sig);
-	assert_int_equal(verify(v, f->kr, keys[KA].id, later, nonce, sig, later, &key), OB_OK);
+	assert_int_equal(login_as(v, f->kr, KA, later, 31, later, &key), OB_OK);
 	assert_int_equal(ob_login_verifier_size(v), 3);
 	/* Long after, everything has expired. */
 	int64_t much_later = NOW + 10 * OB_LOGIN_MAX_AGE_MS;
-	nonce_of(nonce, 32);
-	sign_raw(&keys[KA], keys[KA].id, much_later, nonce, sig);
-	assert_int_equal(verify(v, f->kr, keys[KA].id, much_later, nonce, sig, much_later, &key),
-	                 OB_OK);
+	assert_int_equal(login_as(v, f->kr, KA, much_later, 32, much_later, &key), OB_OK);
 	assert_int_equal(ob_login_verifier_size(v), 1);
 	ob_login_verifier_destroy(v);
 	v = NULL;
@@ -1122,22 +1130,18 @@ static void test_login_cache_full_and_expiry(void **state)
  * and it gets in again once that entry is dropped. Refusals take no room. */
 static void test_login_key_share(void **state)
 {
-	login_fixture *f = *state;
+	fixture *f = *state;
 	ob_login_verifier *v = verifier(10, 3);
 	uint8_t nonce[16], sig[64];
 	const ob_key *key = NULL;
 	for (uint8_t i = 0; i < 3; i++) {
-		nonce_of(nonce, (uint8_t)(70 + i));
-		sign_raw(&keys[KA], keys[KA].id, NOW + i * 1000, nonce, sig);
-		assert_int_equal(verify(v, f->kr, keys[KA].id, NOW + i * 1000, nonce, sig,
-		                        NOW + i * 1000, &key),
+		assert_int_equal(login_as(v, f->kr, KA, NOW + i * 1000, (uint8_t)(70 + i),
+		                          NOW + i * 1000, &key),
 		                 OB_OK);
 	}
 	int64_t now = NOW + 2500;
 	for (uint8_t i = 0; i < 5; i++) {
-		nonce_of(nonce, (uint8_t)(80 + i));
-		sign_raw(&keys[KA], keys[KA].id, now, nonce, sig);
-		assert_int_equal(verify(v, f->kr, keys[KA].id, now, nonce, sig, now, &key),
+		assert_int_equal(login_as(v, f->kr, KA, now, (uint8_t)(80 + i), now, &key),
 		                 OB_ELIMIT);
 		assert_int_equal(last.verdict, OB_LOGIN_KEY_SHARE_FULL);
 		/* The oldest (ts = NOW) expires at NOW + 60 s, in the wheel second dropped when
@@ -1146,26 +1150,18 @@ static void test_login_key_share(void **state)
 	}
 	assert_int_equal(ob_login_verifier_size(v), 3);
 	for (uint8_t i = 0; i < 3; i++) {
-		nonce_of(nonce, (uint8_t)(90 + i));
-		sign_raw(&keys[KB], keys[KB].id, now, nonce, sig);
-		assert_int_equal(verify(v, f->kr, keys[KB].id, now, nonce, sig, now, &key), OB_OK);
+		assert_int_equal(login_as(v, f->kr, KB, now, (uint8_t)(90 + i), now, &key), OB_OK);
 		assert_string_equal(key->id, keys[KB].id);
 	}
 	/* A replay of A's first request is still a replay, not a question of share. */
-	nonce_of(nonce, 70);
-	sign_raw(&keys[KA], keys[KA].id, NOW, nonce, sig);
-	assert_int_equal(verify(v, f->kr, keys[KA].id, NOW, nonce, sig, now, &key), OB_EAUTH);
+	assert_int_equal(login_as(v, f->kr, KA, NOW, 70, now, &key), OB_EAUTH);
 	assert_int_equal(last.verdict, OB_LOGIN_REPLAY);
 
 	/* Once the oldest is dropped, A has room for one more, and the next wait is for the
 	 * second oldest (ts = NOW + 1 s). */
 	now = NOW + 61000;
-	nonce_of(nonce, 85);
-	sign_raw(&keys[KA], keys[KA].id, now, nonce, sig);
-	assert_int_equal(verify(v, f->kr, keys[KA].id, now, nonce, sig, now, &key), OB_OK);
-	nonce_of(nonce, 86);
-	sign_raw(&keys[KA], keys[KA].id, now, nonce, sig);
-	assert_int_equal(verify(v, f->kr, keys[KA].id, now, nonce, sig, now, &key), OB_ELIMIT);
+	assert_int_equal(login_as(v, f->kr, KA, now, 85, now, &key), OB_OK);
+	assert_int_equal(login_as(v, f->kr, KA, now, 86, now, &key), OB_ELIMIT);
 	assert_int_equal(last.retry_after_ms, 1000);
 	ob_login_verifier_destroy(v);
 
@@ -1185,24 +1181,17 @@ static void test_login_key_share(void **state)
  * are refused: their nonces may have been dropped already. */
 static void test_login_clock_step_back(void **state)
 {
-	login_fixture *f = *state;
-	uint8_t nonce[16], sig[64];
+	fixture *f = *state;
 	const ob_key *key = NULL;
-	nonce_of(nonce, 40);
-	sign_raw(&keys[KA], keys[KA].id, NOW, nonce, sig);
-	assert_int_equal(verify(f->v, f->kr, keys[KA].id, NOW, nonce, sig, NOW, &key), OB_OK);
+	assert_int_equal(login_as(f->v, f->kr, KA, NOW, 40, NOW, &key), OB_OK);
 	/* The clock jumps 3 minutes ahead (the entry is dropped), then back. */
 	int64_t ahead = NOW + 180000;
-	nonce_of(nonce, 41);
-	sign_raw(&keys[KA], keys[KA].id, ahead, nonce, sig);
-	assert_int_equal(verify(f->v, f->kr, keys[KA].id, ahead, nonce, sig, ahead, &key), OB_OK);
-	nonce_of(nonce, 40);
-	sign_raw(&keys[KA], keys[KA].id, NOW, nonce, sig);
-	assert_int_equal(verify(f->v, f->kr, keys[KA].id, NOW, nonce, sig, NOW, &key), OB_EAUTH);
+	assert_int_equal(login_as(f->v, f->kr, KA, ahead, 41, ahead, &key), OB_OK);
+	assert_int_equal(login_as(f->v, f->kr, KA, NOW, 40, NOW, &key), OB_EAUTH);
 }
 
 typedef struct {
-	login_fixture *f;
+	fixture *f;
 	const uint8_t *nonce, *sig;
 	int ok;
 } race_arg;
@@ -1222,53 +1211,21 @@ static void *race_login(void *p)
 /* The same signed request sent concurrently from many threads is accepted exactly once. */
 static void test_login_concurrent_replay(void **state)
 {
-	login_fixture *f = *state;
+	fixture *f = *state;
 	uint8_t nonce[16], sig[64];
 	nonce_of(nonce, 50);
 	sign_raw(&keys[KA], keys[KA].id, NOW, nonce, sig);
-	pthread_t th[8];
-	race_arg args[8];
-	for (int i = 0; i < 8; i++) {
+	race_arg args[RACERS];
+	for (int i = 0; i < RACERS; i++)
 		args[i] = (race_arg){f, nonce, sig, 0};
-		assert_int_equal(pthread_create(&th[i], NULL, race_login, &args[i]), 0);
-	}
+	race(race_login, args, sizeof(args[0]));
 	int total = 0;
-	for (int i = 0; i < 8; i++) {
-		pthread_join(th[i], NULL);
+	for (int i = 0; i < RACERS; i++)
 		total += args[i].ok;
-	}
 	assert_int_equal(total, 1);
 }
 
 /* ---- tokens --------------------------------------------------------------------------------- */
-
-typedef struct {
-	ob_keyring *kr;
-	ob_token_minter *m;
-	uint8_t secret[32];
-} token_fixture;
-
-static int token_setup(void **state)
-{
-	token_fixture *f = calloc(1, sizeof(*f));
-	if (f == NULL)
-		return -1;
-	f->kr = standard_keyring();
-	memset(f->secret, 0x3C, sizeof(f->secret));
-	if (ob_token_minter_create(f->secret, &f->m) != OB_OK)
-		return -1;
-	*state = f;
-	return 0;
-}
-
-static int token_teardown(void **state)
-{
-	token_fixture *f = *state;
-	ob_token_minter_destroy(f->m);
-	ob_keyring_unref(f->kr);
-	free(f);
-	return 0;
-}
 
 static const ob_key *key_of(const ob_keyring *kr, int k)
 {
@@ -1281,7 +1238,7 @@ static const ob_key *key_of(const ob_keyring *kr, int k)
  * (the tag is recomputed here from the secret). */
 static void test_token_round_trip(void **state)
 {
-	token_fixture *f = *state;
+	fixture *f = *state;
 	char tok[OB_TOKEN_STR_SIZE];
 	const ob_key *b = key_of(f->kr, KB);
 	assert_int_equal(ob_token_mint(f->m, b, NOW, 900000, tok, sizeof(tok)), OB_OK);
@@ -1330,7 +1287,7 @@ static void test_token_round_trip(void **state)
  * base64 part (which a lenient decoder ignores), makes it invalid. */
 static void test_token_tampered(void **state)
 {
-	token_fixture *f = *state;
+	fixture *f = *state;
 	static const char alphabet[] =
 	        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 	char tok[OB_TOKEN_STR_SIZE], bad[OB_TOKEN_STR_SIZE];
@@ -1356,7 +1313,7 @@ static void test_token_tampered(void **state)
  * prefix, padding, characters outside base64url, NULL. */
 static void test_token_malformed(void **state)
 {
-	token_fixture *f = *state;
+	fixture *f = *state;
 	char tok[OB_TOKEN_STR_SIZE], bad[600];
 	ob_token_claims c;
 	assert_int_equal(ob_token_mint(f->m, key_of(f->kr, KA), NOW, 60000, tok, sizeof(tok)),
@@ -1396,7 +1353,7 @@ static void test_token_malformed(void **state)
  * refused too. */
 static void test_token_expired(void **state)
 {
-	token_fixture *f = *state;
+	fixture *f = *state;
 	char tok[OB_TOKEN_STR_SIZE];
 	ob_token_claims c;
 	assert_int_equal(ob_token_mint(f->m, key_of(f->kr, KA), NOW, 60000, tok, sizeof(tok)),
@@ -1412,7 +1369,7 @@ static void test_token_expired(void **state)
  * tokens already issued, through ob_token_check_key. */
 static void test_token_revoked(void **state)
 {
-	token_fixture *f = *state;
+	fixture *f = *state;
 	char tok[OB_TOKEN_STR_SIZE], text[1024], err[256];
 	ob_token_claims c;
 	assert_int_equal(ob_token_mint(f->m, key_of(f->kr, KA), NOW, 600000, tok, sizeof(tok)),
@@ -1451,7 +1408,7 @@ static void test_token_revoked(void **state)
  * now, small buffers; a token minted ahead of the verifier's clock is refused. */
 static void test_token_mint_refusals(void **state)
 {
-	token_fixture *f = *state;
+	fixture *f = *state;
 	char tok[OB_TOKEN_STR_SIZE];
 	ob_token_claims c;
 	const ob_key *a = key_of(f->kr, KA);
@@ -1599,17 +1556,13 @@ static void test_ratelimit_threads(void **state)
 	(void)state;
 	ob_ratelimit *rl = NULL;
 	assert_int_equal(ob_ratelimit_create(0.001, 100, 0, &rl), OB_OK);
-	pthread_t th[8];
-	rl_arg args[8];
-	for (int i = 0; i < 8; i++) {
+	rl_arg args[RACERS];
+	for (int i = 0; i < RACERS; i++)
 		args[i] = (rl_arg){rl, 0};
-		assert_int_equal(pthread_create(&th[i], NULL, race_take, &args[i]), 0);
-	}
+	race(race_take, args, sizeof(args[0]));
 	int total = 0;
-	for (int i = 0; i < 8; i++) {
-		pthread_join(th[i], NULL);
+	for (int i = 0; i < RACERS; i++)
 		total += args[i].ok;
-	}
 	assert_int_equal(total, 100);
 	ob_ratelimit_destroy(rl);
 }
@@ -1749,6 +1702,7 @@ static void test_authz_login_names(void **state)
 
 int main(void)
 {
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test(test_roles),
 	        cmocka_unit_test(test_keyring_parse_ok),
@@ -1762,29 +1716,24 @@ int main(void)
 	        cmocka_unit_test(test_secret_file_modes),
 	        cmocka_unit_test(test_secret_file_content),
 	        cmocka_unit_test(test_keygen),
-	        cmocka_unit_test_setup_teardown(test_login_ok, login_setup, login_teardown),
-	        cmocka_unit_test_setup_teardown(test_login_window, login_setup, login_teardown),
-	        cmocka_unit_test_setup_teardown(test_login_audience, login_setup, login_teardown),
+	        T(test_login_ok),
+	        T(test_login_window),
+	        T(test_login_audience),
 	        cmocka_unit_test(test_login_message_format),
 	        cmocka_unit_test(test_login_sign_checks_id),
-	        cmocka_unit_test_setup_teardown(test_login_refusals, login_setup, login_teardown),
-	        cmocka_unit_test_setup_teardown(test_login_replay, login_setup, login_teardown),
-	        cmocka_unit_test_setup_teardown(test_login_forgery_not_recorded, login_setup,
-	                                        login_teardown),
-	        cmocka_unit_test_setup_teardown(test_login_cache_full_and_expiry, login_setup,
-	                                        login_teardown),
-	        cmocka_unit_test_setup_teardown(test_login_key_share, login_setup, login_teardown),
-	        cmocka_unit_test_setup_teardown(test_login_clock_step_back, login_setup,
-	                                        login_teardown),
-	        cmocka_unit_test_setup_teardown(test_login_concurrent_replay, login_setup,
-	                                        login_teardown),
-	        cmocka_unit_test_setup_teardown(test_token_round_trip, token_setup, token_teardown),
-	        cmocka_unit_test_setup_teardown(test_token_tampered, token_setup, token_teardown),
-	        cmocka_unit_test_setup_teardown(test_token_malformed, token_setup, token_teardown),
-	        cmocka_unit_test_setup_teardown(test_token_expired, token_setup, token_teardown),
-	        cmocka_unit_test_setup_teardown(test_token_revoked, token_setup, token_teardown),
-	        cmocka_unit_test_setup_teardown(test_token_mint_refusals, token_setup,
-	                                        token_teardown),
+	        T(test_login_refusals),
+	        T(test_login_replay),
+	        T(test_login_forgery_not_recorded),
+	        T(test_login_cache_full_and_expiry),
+	        T(test_login_key_share),
+	        T(test_login_clock_step_back),
+	        T(test_login_concurrent_replay),
+	        T(test_token_round_trip),
+	        T(test_token_tampered),
+	        T(test_token_malformed),
+	        T(test_token_expired),
+	        T(test_token_revoked),
+	        T(test_token_mint_refusals),
 	        cmocka_unit_test(test_ratelimit_burst_refill),
 	        cmocka_unit_test(test_ratelimit_create_refusals),
 	        cmocka_unit_test(test_ratelimit_eviction),
@@ -1792,5 +1741,6 @@ int main(void)
 	        cmocka_unit_test(test_authz_ipc_peers_limited_by_uid),
 	        cmocka_unit_test(test_authz_login_names),
 	};
+#undef T
 	return cmocka_run_group_tests_name("auth", tests, group_setup, group_teardown);
 }

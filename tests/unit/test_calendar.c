@@ -352,31 +352,33 @@ static void test_rfc3339_rejects(void **state)
 
 /* ---- Europe/Paris -------------------------------------------------------------------------- */
 
-/* 2020-10-25 01:00 UTC: clocks go back from CEST to CET at that exact second. */
-static void test_paris_offset_autumn_2020(void **state)
+/* The offset on either side of the two switches of the 2020-2021 winter, to the second. */
+static void test_paris_offset_switches(void **state)
 {
 	(void)state;
-	const int64_t sw = 1603587600;
-	assert_int_equal(utc(2020, 10, 25, 1, 0, 0), sw);
-	assert_int_equal(ob_paris_utc_offset(sw - 3600), 7200);
-	assert_int_equal(ob_paris_utc_offset(sw - 1), 7200);
-	assert_int_equal(ob_paris_utc_offset(sw), 3600);
-	assert_int_equal(ob_paris_utc_offset(sw + 3600), 3600);
-	assert_int_equal(ob_paris_utc_offset(utc(2020, 7, 14, 12, 0, 0)), 7200);
-	assert_int_equal(ob_paris_utc_offset(utc(2020, 12, 31, 23, 59, 59)), 3600);
-}
-
-/* 2021-03-28 01:00 UTC: clocks go forward from CET to CEST at that exact second. */
-static void test_paris_offset_spring_2021(void **state)
-{
-	(void)state;
-	const int64_t sw = 1616893200;
-	assert_int_equal(utc(2021, 3, 28, 1, 0, 0), sw);
-	assert_int_equal(ob_paris_utc_offset(sw - 3600), 3600);
-	assert_int_equal(ob_paris_utc_offset(sw - 1), 3600);
-	assert_int_equal(ob_paris_utc_offset(sw), 7200);
-	assert_int_equal(ob_paris_utc_offset(sw + 3600), 7200);
-	assert_int_equal(ob_paris_utc_offset(utc(2021, 1, 1, 0, 0, 0)), 3600);
+	const int64_t autumn = 1603587600, spring = 1616893200;
+	assert_int_equal(utc(2020, 10, 25, 1, 0, 0), autumn);
+	assert_int_equal(utc(2021, 3, 28, 1, 0, 0), spring);
+	const struct {
+		int64_t t;
+		int32_t offset;
+	} cases[] = {
+	        /* 2020-10-25 01:00 UTC: clocks go back from CEST to CET at that exact second. */
+	        {autumn - 3600, 7200},
+	        {autumn - 1, 7200},
+	        {autumn, 3600},
+	        {autumn + 3600, 3600},
+	        {utc(2020, 7, 14, 12, 0, 0), 7200},
+	        {utc(2020, 12, 31, 23, 59, 59), 3600},
+	        /* 2021-03-28 01:00 UTC: clocks go forward from CET to CEST at that exact second. */
+	        {spring - 3600, 3600},
+	        {spring - 1, 3600},
+	        {spring, 7200},
+	        {spring + 3600, 7200},
+	        {utc(2021, 1, 1, 0, 0, 0), 3600},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+		assert_int_equal(ob_paris_utc_offset(cases[i].t), cases[i].offset);
 }
 
 /* The rule matches the IANA tzdata transitions for every year 1996..2037, including years whose
@@ -463,53 +465,49 @@ static void test_paris_date(void **state)
 
 /* ---- webinar sessions ---------------------------------------------------------------------- */
 
-/* In winter the 10:00 session is 09:00 UTC; it is strictly after t, so 09:00 itself rolls over. */
-static void test_webinar_next_session(void **state)
+/* The session that ob_webinar_session(after, hour, minute, n) names, in three groups. */
+static void test_webinar_sessions(void **state)
 {
 	(void)state;
 	const int64_t s = utc(2020, 11, 2, 9, 0, 0);
-	assert_int_equal(ob_webinar_session(utc(2020, 11, 2, 8, 0, 0), 10, 0, 0), s);
-	assert_int_equal(ob_webinar_session(s - 1, 10, 0, 0), s);
-	assert_int_equal(ob_webinar_session(s, 10, 0, 0), utc(2020, 11, 3, 9, 0, 0));
-	assert_int_equal(ob_webinar_session(utc(2020, 11, 2, 22, 30, 0), 10, 0, 0),
-	                 utc(2020, 11, 3, 9, 0, 0));
-	assert_int_equal(ob_webinar_session(utc(2020, 11, 1, 23, 30, 0), 10, 0, 0), s);
-}
-
-/* On the DST days themselves the session follows the offset in force at 10:00 Paris. */
-static void test_webinar_dst_days(void **state)
-{
-	(void)state;
-	assert_int_equal(ob_webinar_session(utc(2021, 3, 28, 0, 0, 0), 10, 0, 0),
-	                 utc(2021, 3, 28, 8, 0, 0));
-	assert_int_equal(ob_webinar_session(utc(2021, 3, 27, 0, 0, 0), 10, 0, 0),
-	                 utc(2021, 3, 27, 9, 0, 0));
-	assert_int_equal(ob_webinar_session(utc(2020, 10, 25, 0, 0, 0), 10, 0, 0),
-	                 utc(2020, 10, 25, 9, 0, 0));
-	assert_int_equal(ob_webinar_session(utc(2020, 10, 24, 0, 0, 0), 10, 0, 0),
-	                 utc(2020, 10, 24, 8, 0, 0));
-	/* A session inside the March gap (02:30) happens at 03:30 CEST. */
-	assert_int_equal(ob_webinar_session(utc(2021, 3, 27, 12, 0, 0), 2, 30, 0),
-	                 utc(2021, 3, 28, 1, 30, 0));
-}
-
-/* The n-th following session steps Paris days, so the UTC gap is 23 h or 25 h across DST. */
-static void test_webinar_nth_across_dst(void **state)
-{
-	(void)state;
-	const int64_t spring = utc(2021, 3, 26, 10, 0, 0);
-	assert_int_equal(ob_webinar_session(spring, 10, 0, 0), utc(2021, 3, 27, 9, 0, 0));
-	assert_int_equal(ob_webinar_session(spring, 10, 0, 1), utc(2021, 3, 28, 8, 0, 0));
-	assert_int_equal(ob_webinar_session(spring, 10, 0, 2), utc(2021, 3, 29, 8, 0, 0));
-	const int64_t autumn = utc(2020, 10, 23, 12, 0, 0);
-	assert_int_equal(ob_webinar_session(autumn, 10, 0, 0), utc(2020, 10, 24, 8, 0, 0));
-	assert_int_equal(ob_webinar_session(autumn, 10, 0, 1), utc(2020, 10, 25, 9, 0, 0));
-	assert_int_equal(ob_webinar_session(autumn, 10, 0, 2), utc(2020, 10, 26, 9, 0, 0));
-	/* A year of sessions from winter to winter crosses both changes. */
-	assert_int_equal(ob_webinar_session(utc(2020, 11, 2, 8, 0, 0), 10, 0, 365),
-	                 utc(2021, 11, 2, 9, 0, 0));
-	assert_int_equal(ob_webinar_session(utc(2020, 11, 2, 8, 0, 0), 10, 0, 180),
-	                 utc(2021, 5, 1, 8, 0, 0));
+	const int64_t spring = utc(2021, 3, 26, 10, 0, 0), autumn = utc(2020, 10, 23, 12, 0, 0);
+	const struct {
+		int64_t after;
+		int hour, minute;
+		uint32_t n;
+		int64_t want;
+	} cases[] = {
+	        /* In winter the 10:00 session is 09:00 UTC; it is strictly after t, so 09:00
+	         * itself rolls over. */
+	        {utc(2020, 11, 2, 8, 0, 0), 10, 0, 0, s},
+	        {s - 1, 10, 0, 0, s},
+	        {s, 10, 0, 0, utc(2020, 11, 3, 9, 0, 0)},
+	        {utc(2020, 11, 2, 22, 30, 0), 10, 0, 0, utc(2020, 11, 3, 9, 0, 0)},
+	        {utc(2020, 11, 1, 23, 30, 0), 10, 0, 0, s},
+	        /* On the DST days themselves the session follows the offset in force at 10:00
+	         * Paris. */
+	        {utc(2021, 3, 28, 0, 0, 0), 10, 0, 0, utc(2021, 3, 28, 8, 0, 0)},
+	        {utc(2021, 3, 27, 0, 0, 0), 10, 0, 0, utc(2021, 3, 27, 9, 0, 0)},
+	        {utc(2020, 10, 25, 0, 0, 0), 10, 0, 0, utc(2020, 10, 25, 9, 0, 0)},
+	        {utc(2020, 10, 24, 0, 0, 0), 10, 0, 0, utc(2020, 10, 24, 8, 0, 0)},
+	        /* A session inside the March gap (02:30) happens at 03:30 CEST. */
+	        {utc(2021, 3, 27, 12, 0, 0), 2, 30, 0, utc(2021, 3, 28, 1, 30, 0)},
+	        /* The n-th following session steps Paris days, so the UTC gap is 23 h or 25 h
+	         * across DST. */
+	        {spring, 10, 0, 0, utc(2021, 3, 27, 9, 0, 0)},
+	        {spring, 10, 0, 1, utc(2021, 3, 28, 8, 0, 0)},
+	        {spring, 10, 0, 2, utc(2021, 3, 29, 8, 0, 0)},
+	        {autumn, 10, 0, 0, utc(2020, 10, 24, 8, 0, 0)},
+	        {autumn, 10, 0, 1, utc(2020, 10, 25, 9, 0, 0)},
+	        {autumn, 10, 0, 2, utc(2020, 10, 26, 9, 0, 0)},
+	        /* A year of sessions from winter to winter crosses both changes. */
+	        {utc(2020, 11, 2, 8, 0, 0), 10, 0, 365, utc(2021, 11, 2, 9, 0, 0)},
+	        {utc(2020, 11, 2, 8, 0, 0), 10, 0, 180, utc(2021, 5, 1, 8, 0, 0)},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+		assert_int_equal(ob_webinar_session(cases[i].after, cases[i].hour, cases[i].minute,
+		                                    cases[i].n),
+		                 cases[i].want);
 }
 
 /* Sweep two years: the session is the first 10:00 Paris strictly after t, and the next one
@@ -544,50 +542,45 @@ static void test_webinar_extremes(void **state)
 
 /* ---- monthly periods ----------------------------------------------------------------------- */
 
-static uint32_t months(const char *from, const char *until)
-{
-	ob_date f, u;
-	assert_true(ob_date_parse(from, &f));
-	assert_true(ob_date_parse(until, &u));
-	return ob_months_started(f, u);
-}
-
-/* The brief's example and its neighbours: a period counts from its first day on. */
-static void test_months_started_examples(void **state)
+/* Periods started between two dates, as ob_months_started counts them. */
+static void test_months_started(void **state)
 {
 	(void)state;
-	assert_int_equal(months("2020-11-20", "2021-03-15"), 4);
-	assert_int_equal(months("2020-11-20", "2021-03-19"), 4);
-	assert_int_equal(months("2020-11-20", "2021-03-20"), 5);
-	assert_int_equal(months("2020-11-20", "2020-11-20"), 1);
-	assert_int_equal(months("2020-11-20", "2020-12-19"), 1);
-	assert_int_equal(months("2020-11-20", "2020-12-20"), 2);
-	assert_int_equal(months("2020-11-20", "2021-11-20"), 13);
-}
-
-/* until before from means nothing has started. */
-static void test_months_started_from_after_until(void **state)
-{
-	(void)state;
-	assert_int_equal(months("2021-03-16", "2021-03-15"), 0);
-	assert_int_equal(months("2022-01-01", "2021-12-31"), 0);
-}
-
-/* Day 31 clamps to short months but the anchor stays 31; Feb 29 anchors clamp to Feb 28. */
-static void test_months_started_end_of_month(void **state)
-{
-	(void)state;
-	assert_int_equal(months("2021-01-31", "2021-02-27"), 1);
-	assert_int_equal(months("2021-01-31", "2021-02-28"), 2);
-	assert_int_equal(months("2021-01-31", "2021-03-30"), 2);
-	assert_int_equal(months("2021-01-31", "2021-03-31"), 3);
-	assert_int_equal(months("2021-01-31", "2021-04-30"), 4);
-	assert_int_equal(months("2020-01-31", "2020-02-28"), 1);
-	assert_int_equal(months("2020-01-31", "2020-02-29"), 2);
-	assert_int_equal(months("2020-02-29", "2021-02-27"), 12);
-	assert_int_equal(months("2020-02-29", "2021-02-28"), 13);
-	assert_int_equal(months("2020-02-29", "2021-03-28"), 13);
-	assert_int_equal(months("2020-02-29", "2021-03-29"), 14);
+	static const struct {
+		const char *from, *until;
+		uint32_t months;
+	} cases[] = {
+	        /* The brief's example and its neighbours: a period counts from its first day on. */
+	        {"2020-11-20", "2021-03-15", 4},
+	        {"2020-11-20", "2021-03-19", 4},
+	        {"2020-11-20", "2021-03-20", 5},
+	        {"2020-11-20", "2020-11-20", 1},
+	        {"2020-11-20", "2020-12-19", 1},
+	        {"2020-11-20", "2020-12-20", 2},
+	        {"2020-11-20", "2021-11-20", 13},
+	        /* until before from means nothing has started. */
+	        {"2021-03-16", "2021-03-15", 0},
+	        {"2022-01-01", "2021-12-31", 0},
+	        /* Day 31 clamps to short months but the anchor stays 31; Feb 29 anchors clamp to
+	         * Feb 28. */
+	        {"2021-01-31", "2021-02-27", 1},
+	        {"2021-01-31", "2021-02-28", 2},
+	        {"2021-01-31", "2021-03-30", 2},
+	        {"2021-01-31", "2021-03-31", 3},
+	        {"2021-01-31", "2021-04-30", 4},
+	        {"2020-01-31", "2020-02-28", 1},
+	        {"2020-01-31", "2020-02-29", 2},
+	        {"2020-02-29", "2021-02-27", 12},
+	        {"2020-02-29", "2021-02-28", 13},
+	        {"2020-02-29", "2021-03-28", 13},
+	        {"2020-02-29", "2021-03-29", 14},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		ob_date f, u;
+		assert_true(ob_date_parse(cases[i].from, &f));
+		assert_true(ob_date_parse(cases[i].until, &u));
+		assert_int_equal(ob_months_started(f, u), cases[i].months);
+	}
 }
 
 /* Invalid dates count nothing and the span of all int32 years saturates. */
@@ -761,20 +754,15 @@ int main(void)
 	        cmocka_unit_test(test_rfc3339_fractions),
 	        cmocka_unit_test(test_rfc3339_bare_date),
 	        cmocka_unit_test(test_rfc3339_rejects),
-	        cmocka_unit_test(test_paris_offset_autumn_2020),
-	        cmocka_unit_test(test_paris_offset_spring_2021),
+	        cmocka_unit_test(test_paris_offset_switches),
 	        cmocka_unit_test(test_paris_offset_matches_tzdata),
 	        cmocka_unit_test(test_paris_to_unix),
 	        cmocka_unit_test(test_paris_to_unix_transitions),
 	        cmocka_unit_test(test_paris_date),
-	        cmocka_unit_test(test_webinar_next_session),
-	        cmocka_unit_test(test_webinar_dst_days),
-	        cmocka_unit_test(test_webinar_nth_across_dst),
+	        cmocka_unit_test(test_webinar_sessions),
 	        cmocka_unit_test(test_webinar_sweep),
 	        cmocka_unit_test(test_webinar_extremes),
-	        cmocka_unit_test(test_months_started_examples),
-	        cmocka_unit_test(test_months_started_from_after_until),
-	        cmocka_unit_test(test_months_started_end_of_month),
+	        cmocka_unit_test(test_months_started),
 	        cmocka_unit_test(test_months_started_limits),
 	        cmocka_unit_test(test_months_started_brute_force),
 	        cmocka_unit_test(test_weekday),

@@ -116,15 +116,15 @@ static void test_numbers(void **state)
 static void test_euros(void **state)
 {
 	(void)state;
-	int64_t c = 0;
-	assert_true(cli_parse_euros("39", &c));
-	assert_int_equal(c, 3900);
-	assert_true(cli_parse_euros("39.5", &c));
-	assert_int_equal(c, 3950);
-	assert_true(cli_parse_euros("39,05", &c));
-	assert_int_equal(c, 3905);
-	assert_true(cli_parse_euros("0", &c));
-	assert_int_equal(c, 0);
+	static const struct {
+		const char *in;
+		int64_t cents;
+	} ok[] = {{"39", 3900}, {"39.5", 3950}, {"39,05", 3905}, {"0", 0}};
+	int64_t c = -1;
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		assert_true(cli_parse_euros(ok[i].in, &c));
+		assert_int_equal(c, ok[i].cents);
+	}
 	static const char *const bad[] = {"",    "-1",     "39.",           "39.505",
 	                                  ".5",  "39.5x",  "1e3",           "39. 50",
 	                                  "€39", "39,5,0", "10000000000001"};
@@ -147,12 +147,15 @@ static void test_hhmm_and_uid(void **state)
 	assert_false(cli_parse_hhmm("09-00", &h, &m));
 	assert_false(cli_parse_hhmm("+9:00", &h, &m));
 
-	assert_true(cli_parse_uid("0", &uid));
-	assert_int_equal(uid, 0);
-	assert_true(cli_parse_uid("root", &uid));
-	assert_int_equal(uid, 0);
-	assert_true(cli_parse_uid("65534", &uid));
-	assert_int_equal(uid, 65534);
+	static const struct {
+		const char *in;
+		uint32_t uid;
+	} uids[] = {{"0", 0}, {"root", 0}, {"65534", 65534}}; /* a number, or a user's name */
+	for (size_t i = 0; i < sizeof(uids) / sizeof(uids[0]); i++) {
+		uid = 7;
+		assert_true(cli_parse_uid(uids[i].in, &uid));
+		assert_int_equal(uid, uids[i].uid);
+	}
 	assert_false(cli_parse_uid("4294967295", &uid)); /* (uid_t)-1 is no one */
 	assert_false(cli_parse_uid("99999999999999999999", &uid));
 	assert_false(cli_parse_uid("no-such-user-onboard", &uid));

@@ -23,14 +23,15 @@
 
 #include "crypto/keystore.h"
 #include "crypto/vault.h"
+#include "testutil.h"
 
-static char dir[] = "/tmp/test_keystore.XXXXXX";
+static char dir[96];
 static char key_path[320];
 
 static int setup_dir(void **state)
 {
 	(void)state;
-	if (sodium_init() < 0 || mkdtemp(dir) == NULL)
+	if (sodium_init() < 0 || ob_test_mkdtemp(dir, sizeof(dir), "test_keystore") != 0)
 		return -1;
 	snprintf(key_path, sizeof(key_path), "%s/master.key", dir);
 	return 0;

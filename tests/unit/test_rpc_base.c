@@ -25,6 +25,7 @@
 #include "onboard/v1/onboarding.pb-c.h"
 #include "rpc/arena.h"
 #include "rpc/pbcheck.h"
+#include "testutil.h"
 
 /* ---- arena ------------------------------------------------------------ */
 
@@ -316,28 +317,29 @@ typedef struct {
 	}
 
 /* Every well-formed boundary case is accepted. */
+static const vec well_formed[] = {
+        V("", "empty"),
+        V("plain ASCII", "ASCII"),
+        V("\x7F", "U+007F"),
+        V("\xC2\x80", "U+0080, the smallest 2-byte"),
+        V("\xDF\xBF", "U+07FF"),
+        V("\xE0\xA0\x80", "U+0800, the smallest 3-byte"),
+        V("\xED\x9F\xBF", "U+D7FF, just below the surrogates"),
+        V("\xEE\x80\x80", "U+E000, just above the surrogates"),
+        V("\xEF\xBF\xBF", "U+FFFF"),
+        V("\xF0\x90\x80\x80", "U+10000, the smallest 4-byte"),
+        V("\xF0\x9F\x98\x80", "U+1F600, a valid 4-byte emoji"),
+        V("\xF4\x8F\xBF\xBF", "U+10FFFF, the largest"),
+        V("Cr\xC3\xA8me br\xC3\xBBl\xC3\xA9\x65, 75001 Paris \xE2\x82\xAC", "French text"),
+};
+
 static void test_utf8_valid(void **state)
 {
 	(void)state;
-	static const vec ok[] = {
-	        V("", "empty"),
-	        V("plain ASCII", "ASCII"),
-	        V("\x7F", "U+007F"),
-	        V("\xC2\x80", "U+0080, the smallest 2-byte"),
-	        V("\xDF\xBF", "U+07FF"),
-	        V("\xE0\xA0\x80", "U+0800, the smallest 3-byte"),
-	        V("\xED\x9F\xBF", "U+D7FF, just below the surrogates"),
-	        V("\xEE\x80\x80", "U+E000, just above the surrogates"),
-	        V("\xEF\xBF\xBF", "U+FFFF"),
-	        V("\xF0\x90\x80\x80", "U+10000, the smallest 4-byte"),
-	        V("\xF0\x9F\x98\x80", "U+1F600, a valid 4-byte emoji"),
-	        V("\xF4\x8F\xBF\xBF", "U+10FFFF, the largest"),
-	        V("Cr\xC3\xA8me br\xC3\xBBl\xC3\xA9\x65, 75001 Paris \xE2\x82\xAC", "French text"),
-	};
-	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
-		if (!ob_utf8_valid(ok[i].bytes, ok[i].len))
-			print_error("refused %s\n", ok[i].what);
-		assert_true(ob_utf8_valid(ok[i].bytes, ok[i].len));
+	for (size_t i = 0; i < sizeof(well_formed) / sizeof(well_formed[0]); i++) {
+		if (!ob_utf8_valid(well_formed[i].bytes, well_formed[i].len))
+			print_error("refused %s\n", well_formed[i].what);
+		assert_true(ob_utf8_valid(well_formed[i].bytes, well_formed[i].len));
 	}
 	assert_int_equal(ob_utf8_length("\xF0\x9F\x98\x80"
 	                                "a\xC3\xA9",
@@ -346,41 +348,42 @@ static void test_utf8_valid(void **state)
 }
 
 /* Overlong forms, surrogates, values above U+10FFFF, stray and missing continuation bytes. */
+static const vec ill_formed[] = {
+        V("\xC0\xAF", "overlong 2-byte '/'"),
+        V("\xC1\xBF", "overlong 2-byte U+007F"),
+        V("\xE0\x80\xAF", "overlong 3-byte '/'"),
+        V("\xE0\x9F\xBF", "overlong 3-byte U+07FF"),
+        V("\xF0\x80\x80\xAF", "overlong 4-byte '/'"),
+        V("\xF0\x8F\xBF\xBF", "overlong 4-byte U+FFFF"),
+        V("\xED\xA0\x80", "U+D800, first high surrogate"),
+        V("\xED\xBF\xBF", "U+DFFF, last low surrogate"),
+        V("\xED\xA0\xBD\xED\xB8\x80", "a CESU-8 surrogate pair"),
+        V("\xF4\x90\x80\x80", "U+110000"),
+        V("\xF5\x80\x80\x80", "lead byte F5"),
+        V("\xF7\xBF\xBF\xBF", "U+1FFFFF"),
+        V("\xF8\x88\x80\x80\x80", "5-byte form"),
+        V("\xFC\x84\x80\x80\x80\x80", "6-byte form"),
+        V("\xFE", "FE"),
+        V("\xFF", "FF"),
+        V("\x80", "lone continuation byte"),
+        V("a\xBF", "continuation after ASCII"),
+        V("\xC3", "2-byte cut at the end"),
+        V("\xE2\x82", "3-byte cut at the end"),
+        V("\xF0\x9F\x98", "4-byte cut at the end"),
+        V("\xE2\x82"
+          "a",
+          "3-byte cut by ASCII"),
+        V("\xF0\x9F\x98\xC3\xA9", "4-byte cut by a 2-byte"),
+};
+
 static void test_utf8_invalid(void **state)
 {
 	(void)state;
-	static const vec bad[] = {
-	        V("\xC0\xAF", "overlong 2-byte '/'"),
-	        V("\xC1\xBF", "overlong 2-byte U+007F"),
-	        V("\xE0\x80\xAF", "overlong 3-byte '/'"),
-	        V("\xE0\x9F\xBF", "overlong 3-byte U+07FF"),
-	        V("\xF0\x80\x80\xAF", "overlong 4-byte '/'"),
-	        V("\xF0\x8F\xBF\xBF", "overlong 4-byte U+FFFF"),
-	        V("\xED\xA0\x80", "U+D800, first high surrogate"),
-	        V("\xED\xBF\xBF", "U+DFFF, last low surrogate"),
-	        V("\xED\xA0\xBD\xED\xB8\x80", "a CESU-8 surrogate pair"),
-	        V("\xF4\x90\x80\x80", "U+110000"),
-	        V("\xF5\x80\x80\x80", "lead byte F5"),
-	        V("\xF7\xBF\xBF\xBF", "U+1FFFFF"),
-	        V("\xF8\x88\x80\x80\x80", "5-byte form"),
-	        V("\xFC\x84\x80\x80\x80\x80", "6-byte form"),
-	        V("\xFE", "FE"),
-	        V("\xFF", "FF"),
-	        V("\x80", "lone continuation byte"),
-	        V("a\xBF", "continuation after ASCII"),
-	        V("\xC3", "2-byte cut at the end"),
-	        V("\xE2\x82", "3-byte cut at the end"),
-	        V("\xF0\x9F\x98", "4-byte cut at the end"),
-	        V("\xE2\x82"
-	          "a",
-	          "3-byte cut by ASCII"),
-	        V("\xF0\x9F\x98\xC3\xA9", "4-byte cut by a 2-byte"),
-	};
-	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		if (ob_utf8_valid(bad[i].bytes, bad[i].len))
-			print_error("accepted %s\n", bad[i].what);
-		assert_false(ob_utf8_valid(bad[i].bytes, bad[i].len));
-		assert_false(ob_utf8_valid_text(bad[i].bytes, bad[i].len));
+	for (size_t i = 0; i < sizeof(ill_formed) / sizeof(ill_formed[0]); i++) {
+		if (ob_utf8_valid(ill_formed[i].bytes, ill_formed[i].len))
+			print_error("accepted %s\n", ill_formed[i].what);
+		assert_false(ob_utf8_valid(ill_formed[i].bytes, ill_formed[i].len));
+		assert_false(ob_utf8_valid_text(ill_formed[i].bytes, ill_formed[i].len));
 	}
 	/* The length bounds the read: a valid prefix of a longer buffer is valid. */
 	assert_true(ob_utf8_valid("ab\xFF", 2));
@@ -435,9 +438,7 @@ static void test_utf8_cut_on_boundary(void **state)
 	}
 	/* What a withdrawal reason of 250 e-acute becomes behind "withdrawn: " in 501 bytes. */
 	char reason[501], why[501];
-	for (size_t i = 0; i < 250; i++)
-		memcpy(reason + 2 * i, "\xC3\xA9", 2);
-	reason[500] = '\0';
+	ob_test_fill_e_acute(reason, sizeof(reason), "");
 	ob_utf8_format(why, sizeof(why), "withdrawn: %s", reason);
 	assert_int_equal(strlen(why), 499); /* 11 + 244 characters; half of the 245th dropped */
 	assert_true(ob_utf8_valid(why, strlen(why)));
@@ -490,6 +491,20 @@ static void assert_one_clean_line(const char *out)
 			         (unsigned char)out[i], i, out);
 }
 
+/* What one call of fn(arg) logs in the JSON format: one clean line (assert_one_clean_line) that
+ * parses as JSON. The caller drops the reference. */
+static json_t *capture_json(void (*fn)(const void *), const void *arg)
+{
+	char *out = capture_stderr(OB_LOG_JSON, fn, arg);
+	assert_one_clean_line(out);
+	json_error_t jerr;
+	json_t *j = json_loads(out, 0, &jerr);
+	if (j == NULL)
+		fail_msg("not JSON (%s): %s", jerr.text, out);
+	free(out);
+	return j;
+}
+
 /* A method, request id and peer that try to forge fields and lines, with quotes, a newline, a
  * carriage return, a tab, C0 and C1 controls, an escape sequence, DEL, U+2028 and bytes that
  * are not UTF-8. */
@@ -526,12 +541,7 @@ static void test_access_log_text_quoted(void **state)
 static void test_access_log_json_escaped(void **state)
 {
 	(void)state;
-	char *out = capture_stderr(OB_LOG_JSON, log_access, &forged);
-	assert_one_clean_line(out);
-	json_error_t jerr;
-	json_t *j = json_loads(out, 0, &jerr);
-	if (j == NULL)
-		fail_msg("not JSON (%s): %s", jerr.text, out);
+	json_t *j = capture_json(log_access, &forged);
 	assert_int_equal(json_object_size(j), 6);
 	assert_string_equal(json_string_value(json_object_get(j, "method")),
 	                    "/m\" status=OK latency_us=1\n2020-01-01T00:00:00.000Z "
@@ -543,7 +553,6 @@ static void test_access_log_json_escaped(void **state)
 	assert_string_equal(json_string_value(json_object_get(j, "peer")),
 	                    "tcp:192.0.2.1:5 status=OK");
 	json_decref(j);
-	free(out);
 }
 
 /* A long value is cut between two characters in both formats. */
@@ -551,24 +560,17 @@ static void test_access_log_long_value_cut(void **state)
 {
 	(void)state;
 	char method[401];
-	method[0] = '/';
-	for (size_t i = 0; i < 200; i++)
-		memcpy(method + 1 + 2 * i, "\xc3\xa9", 2);
-	method[400] = '\0';
+	ob_test_fill_e_acute(method, sizeof(method), "/");
 	ob_access_entry e = {.method = method, .status = "OK", .peer = "ipc"};
 	char *out = capture_stderr(OB_LOG_TEXT, log_access, &e);
 	assert_one_clean_line(out);
 	assert_non_null(strstr(out, "\" status=OK "));
 	free(out);
-	out = capture_stderr(OB_LOG_JSON, log_access, &e);
-	assert_one_clean_line(out);
-	json_t *j = json_loads(out, 0, NULL);
-	assert_non_null(j);
+	json_t *j = capture_json(log_access, &e);
 	const char *m = json_string_value(json_object_get(j, "method"));
 	assert_true(strlen(m) > 100 && strlen(m) <= 128);
 	assert_memory_equal(m, method, strlen(m));
 	json_decref(j);
-	free(out);
 }
 
 static void log_free_form(const void *arg)
@@ -580,17 +582,10 @@ static void log_free_form(const void *arg)
 static void test_log_message_escaped(void **state)
 {
 	(void)state;
-	for (int f = 0; f < 2; f++) {
-		char *out = capture_stderr(f == 0 ? OB_LOG_TEXT : OB_LOG_JSON, log_free_form,
-		                           forged_method);
-		assert_one_clean_line(out);
-		if (f == 1) {
-			json_t *j = json_loads(out, 0, NULL);
-			assert_non_null(j);
-			json_decref(j);
-		}
-		free(out);
-	}
+	char *out = capture_stderr(OB_LOG_TEXT, log_free_form, forged_method);
+	assert_one_clean_line(out);
+	free(out);
+	json_decref(capture_json(log_free_form, forged_method));
 }
 
 /* A message longer than the log takes is cut between two characters: no half character shows
@@ -599,10 +594,8 @@ static void test_log_message_cut_on_boundary(void **state)
 {
 	(void)state;
 	char text[1001];
-	text[0] = 'x';
-	for (size_t i = 0; i < 500; i++)
-		memcpy(text + 1 + 2 * i, "\xc3\xa9", 2);
-	text[1000] = '\0'; /* x, then 499.5 e-acute: any cut of an odd prefix is mid-character */
+	/* x, then 499.5 e-acute: any cut of an odd prefix is mid-character */
+	ob_test_fill_e_acute(text, sizeof(text), "x");
 	char *out = capture_stderr(OB_LOG_TEXT, log_free_form, text);
 	assert_one_clean_line(out);
 	assert_null(strstr(out, "\\ufffd"));

@@ -15,7 +15,6 @@
 #include <unistd.h>
 
 #include <cmocka.h>
-#include <sodium.h>
 
 #include "base/clock.h"
 #include "base/utf8.h"
@@ -26,16 +25,13 @@
 #include "rpc/dispatch.h"
 #include "envelope.h"
 #include "rpc/handlers.h"
-#include "store/sqlite.h"
+#include "testdomain.h"
 #include "testutil.h"
 
-/* ---- fixture: a fresh database per test ---------------------------------------------------- */
+/* ---- fixture: a fresh database per test (testdomain.h), the handlers in front of it --------- */
 
 typedef struct fx {
-	char dir[256];
-	char db[300];
-	ob_store *store;
-	ob_domain *d;
+	ob_test_domain t; /* the store's throwaway keys: no test here reopens it */
 	ob_dispatch *dispatch;
 	ob_rpc_env env;
 } fx;
@@ -43,25 +39,18 @@ typedef struct fx {
 static int setup(void **state)
 {
 	fx *f = calloc(1, sizeof(*f));
-	if (f == NULL)
-		return -1;
-	if (ob_test_mkdtemp(f->dir, sizeof(f->dir), "ob-rpc-domain") != 0) {
+	if (f == NULL || ob_test_domain_init(&f->t, "ob-rpc-domain") != 0) {
 		free(f);
 		return -1;
 	}
-	snprintf(f->db, sizeof(f->db), "%s/onboard.db", f->dir);
-	if (ob_store_open_sqlite(&f->store, f->db) != OB_OK ||
-	    ob_domain_create(&f->d, f->store, NULL) != OB_OK ||
-	    ob_dispatch_create(&f->dispatch) != OB_OK ||
+	if (ob_test_domain_open(&f->t) != OB_OK || ob_dispatch_create(&f->dispatch) != OB_OK ||
 	    ob_handlers_register(f->dispatch) != OB_OK) {
 		ob_dispatch_destroy(f->dispatch);
-		ob_domain_destroy(f->d);
-		ob_store_destroy(f->store);
-		rmdir(f->dir);
+		ob_test_domain_fini(&f->t);
 		free(f);
 		return -1;
 	}
-	f->env.domain = f->d;
+	f->env.domain = f->t.d;
 	f->env.dispatch = f->dispatch;
 	*state = f;
 	return 0;
@@ -71,10 +60,7 @@ static int teardown(void **state)
 {
 	fx *f = *state;
 	ob_dispatch_destroy(f->dispatch);
-	ob_domain_destroy(f->d);
-	ob_store_destroy(f->store);
-	ob_test_remove_db(f->db);
-	rmdir(f->dir);
+	ob_test_domain_fini(&f->t);
 	free(f);
 	return 0;
 }
@@ -86,7 +72,7 @@ static size_t audit_all(fx *f, ob_audit_event **out)
 	ob_outcome_init(&o);
 	bool more = false;
 	size_t n = 0;
-	ob_err err = ob_domain_audit_list(f->d, 0, OB_MAX_PAGE_SIZE, out, &n, &more, &o);
+	ob_err err = ob_domain_audit_list(f->t.d, 0, OB_MAX_PAGE_SIZE, out, &n, &more, &o);
 	if (err != OB_OK)
 		fail_msg("audit list: %s: %s", ob_strerror(err), o.message);
 	assert_false(more);
@@ -104,10 +90,7 @@ static void test_audit_detail_cut_on_boundary(void **state)
 {
 	fx *f = *state;
 	char method[302];
-	method[0] = '/';
-	for (size_t i = 0; i < 150; i++)
-		memcpy(method + 1 + 2 * i, "\xC3\xA9", 2);
-	method[301] = '\0';
+	ob_test_fill_e_acute(method, sizeof(method), "/");
 	ob_admin_audit_hook(&f->env, "unauthenticated", "", "tcp:192.0.2.1:4000", method);
 
 	ob_audit_event *ev = NULL;
@@ -135,7 +118,7 @@ static size_t audit_count(fx *f, const char *event, char *detail)
 		size_t n = 0;
 		bool more = false;
 		assert_int_equal(
-		        ob_domain_audit_list(f->d, after, OB_MAX_PAGE_SIZE, &ev, &n, &more, &o),
+		        ob_domain_audit_list(f->t.d, after, OB_MAX_PAGE_SIZE, &ev, &n, &more, &o),
 		        OB_OK);
 		ob_outcome_fini(&o);
 		for (size_t i = 0; i < n; i++) {
@@ -283,28 +266,26 @@ static void test_health_follows_the_store(void **state)
 	fx *f = *state;
 	assert_int_equal(health(f), SERVING);
 	char away[320];
-	snprintf(away, sizeof(away), "%s.away", f->db);
-	assert_int_equal(rename(f->db, away), 0);
+	snprintf(away, sizeof(away), "%s.away", f->t.db);
+	assert_int_equal(rename(f->t.db, away), 0);
 	assert_int_equal(health_becomes(f, NOT_SERVING), NOT_SERVING);
-	assert_int_equal(ob_domain_store_health(f->d), OB_EUNAVAIL);
+	assert_int_equal(ob_domain_store_health(f->t.d), OB_EUNAVAIL);
 
 	/* Another file at the path: still not the store's database. */
-	FILE *fp = fopen(f->db, "w");
+	FILE *fp = fopen(f->t.db, "w");
 	assert_non_null(fp);
 	fclose(fp);
 	ob_test_sleep_ms(OB_STORE_HEALTH_TTL_MS + 100);
 	assert_int_equal(health(f), NOT_SERVING);
-	unlink(f->db);
+	unlink(f->t.db);
 
-	assert_int_equal(rename(away, f->db), 0);
+	assert_int_equal(rename(away, f->t.db), 0);
 	assert_int_equal(health_becomes(f, SERVING), SERVING);
-	assert_int_equal(ob_domain_store_health(f->d), OB_OK);
+	assert_int_equal(ob_domain_store_health(f->t.d), OB_OK);
 }
 
 int main(void)
 {
-	if (sodium_init() < 0)
-		return 1;
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 	const struct CMUnitTest tests[] = {
 	        T(test_audit_detail_cut_on_boundary),

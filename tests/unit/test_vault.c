@@ -19,7 +19,6 @@
 
 #include <cmocka.h>
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -28,8 +27,9 @@
 #include <sodium.h>
 
 #include "crypto/vault.h"
+#include "testutil.h"
 
-static char dir[] = "/tmp/test_vault.XXXXXX";
+static char dir[96];
 
 /* A path in the test directory; the returned buffer is static, one per slot. */
 static const char *tpath(const char *name)
@@ -67,7 +67,7 @@ static char *read_text(const char *path)
 static int setup_dir(void **state)
 {
 	(void)state;
-	if (sodium_init() < 0 || mkdtemp(dir) == NULL)
+	if (sodium_init() < 0 || ob_test_mkdtemp(dir, sizeof(dir), "test_vault") != 0)
 		return -1;
 	return 0;
 }
@@ -75,16 +75,8 @@ static int setup_dir(void **state)
 static int teardown_dir(void **state)
 {
 	(void)state;
-	DIR *d = opendir(dir);
-	if (d == NULL)
-		return -1;
-	struct dirent *e;
-	while ((e = readdir(d)) != NULL) {
-		if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
-			unlink(tpath(e->d_name));
-	}
-	closedir(d);
-	return rmdir(dir);
+	ob_test_remove_tree(dir);
+	return 0;
 }
 
 /* Two well-formed keys and an index line: 32 bytes of 0x01.., 0x02.. and 0x03.. */
@@ -176,10 +168,8 @@ static void test_open_accepts_0600(void **state)
 static void test_open_refuses_other_owner(void **state)
 {
 	(void)state;
-	if (geteuid() != 0) {
-		print_message("test_open_refuses_other_owner needs root to chown; not run\n");
+	if (!ob_test_is_root(__func__))
 		skip();
-	}
 	const char *p = tpath("keys-owner");
 	write_file(p, GOOD_FILE, 0600);
 	assert_int_equal(chown(p, 4242, 4242), 0);
@@ -330,6 +320,14 @@ static void test_from_keys_checks_kids(void **state)
 
 /* ---- generate and rotate ----------------------------------------------------------------- */
 
+/* The file at path is a secret file's: mode 0600 exactly. */
+static void assert_private(const char *path)
+{
+	struct stat st;
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0600);
+}
+
 /* generate_file makes a 0600 file (whatever the umask) that opens, and never overwrites. */
 static void test_generate_file(void **state)
 {
@@ -345,9 +343,7 @@ static void test_generate_file(void **state)
 		ob_err rc = ob_vault_generate_file(p, "first", err, sizeof(err));
 		umask(old);
 		assert_int_equal(rc, OB_OK);
-		struct stat st;
-		assert_int_equal(stat(p, &st), 0);
-		assert_int_equal(st.st_mode & 07777, 0600);
+		assert_private(p);
 	}
 	ob_vault *v = NULL;
 	assert_int_equal(ob_vault_open(p, &v, err, sizeof(err)), OB_OK);
@@ -404,9 +400,7 @@ static void test_unwrap_after_rotation(void **state)
 	char new_kid[OB_VAULT_KID_SIZE] = "";
 	assert_int_equal(ob_vault_rotate_file(p, "k2", new_kid, err, sizeof(err)), OB_OK);
 	assert_string_equal(new_kid, "k2");
-	struct stat st;
-	assert_int_equal(stat(p, &st), 0);
-	assert_int_equal(st.st_mode & 07777, 0600);
+	assert_private(p);
 
 	ob_vault *v2 = NULL;
 	assert_int_equal(ob_vault_open(p, &v2, err, sizeof(err)), OB_OK);
@@ -538,16 +532,26 @@ static void test_rewrap(void **state)
 	ob_vault_destroy(v2);
 }
 
+/* A vault of the master keys a and b (b active) and a new data key of it, as
+ * ob_vault_new_data_key gives it. */
+static ob_vault *ab_vault_with_data_key(uint8_t dk[OB_VAULT_KEY_LEN],
+                                        uint8_t w[OB_VAULT_WRAPPED_LEN], size_t *wl,
+                                        char kid[OB_VAULT_KID_SIZE])
+{
+	const char *const kids[] = {"a", "b"};
+	ob_vault *v = mem_vault(kids, 2, 7);
+	assert_int_equal(ob_vault_new_data_key(v, dk, w, wl, kid), OB_OK);
+	return v;
+}
+
 /* An unknown kid is OB_ENOTFOUND, whatever it looks like. */
 static void test_unknown_kid(void **state)
 {
 	(void)state;
-	const char *const kids[] = {"a", "b"};
-	ob_vault *v = mem_vault(kids, 2, 7);
 	uint8_t dk[OB_VAULT_KEY_LEN], w[OB_VAULT_WRAPPED_LEN], out[OB_VAULT_WRAPPED_LEN];
 	size_t wl, ol = 99;
 	char kid[OB_VAULT_KID_SIZE];
-	assert_int_equal(ob_vault_new_data_key(v, dk, w, &wl, kid), OB_OK);
+	ob_vault *v = ab_vault_with_data_key(dk, w, &wl, kid);
 	static const char *const unknown[] = {"c",  "",    "index",
 	                                      "bb", "b\n", "aaaaaaaaaaaaaaaaaaaaaa"};
 	for (size_t i = 0; i < sizeof(unknown) / sizeof(unknown[0]); i++) {
@@ -564,12 +568,10 @@ static void test_unknown_kid(void **state)
 static void test_unwrap_rejects_tampering(void **state)
 {
 	(void)state;
-	const char *const kids[] = {"a", "b"};
-	ob_vault *v = mem_vault(kids, 2, 7);
 	uint8_t dk[OB_VAULT_KEY_LEN], w[OB_VAULT_WRAPPED_LEN], back[OB_VAULT_KEY_LEN];
 	size_t wl;
 	char kid[OB_VAULT_KID_SIZE];
-	assert_int_equal(ob_vault_new_data_key(v, dk, w, &wl, kid), OB_OK);
+	ob_vault *v = ab_vault_with_data_key(dk, w, &wl, kid);
 	assert_string_equal(kid, "b");
 	assert_int_equal(ob_vault_unwrap(v, "a", w, wl, back), OB_ECORRUPT);
 	assert_true(sodium_is_zero(back, sizeof(back)));
