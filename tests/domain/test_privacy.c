@@ -433,6 +433,15 @@ static char *capture_end(capture *c)
 	return s;
 }
 
+/* Opens the store again, as onboardd starting on the file; returns what it logged (free()). */
+static char *open_logged(fx *f)
+{
+	capture cap;
+	capture_start(f, &cap);
+	fx_open(f);
+	return capture_end(&cap);
+}
+
 /* ---- tampering ----------------------------------------------------------------------------- */
 
 /* A flipped byte in a ciphertext or a wrapped key: that application is refused with DATA_LOSS
@@ -1403,10 +1412,7 @@ static void test_schema_1_notes_sealed_on_open(void **state)
 	assert_true(in_clear); /* or the check below would prove nothing */
 	files_free(&fs);
 
-	capture cap;
-	capture_start(f, &cap);
-	fx_open(f);
-	char *log = capture_end(&cap);
+	char *log = open_logged(f);
 	assert_non_null(strstr(log, "applied schema migration 2"));
 	assert_null(strstr(log, "called"));
 	free(log);
@@ -1492,10 +1498,7 @@ static void test_schema_2_migrates(void **state)
 	/* 131 and 133: the odd ones intend to export. */
 	assert_int_equal(raw_int(f, "SELECT count FROM counter WHERE key = 'exporters'", 0), 2);
 
-	capture cap;
-	capture_start(f, &cap);
-	fx_open(f);
-	char *log = capture_end(&cap);
+	char *log = open_logged(f);
 	assert_non_null(strstr(log, "applied schema migration 3"));
 	assert_non_null(strstr(log, "recounted the standing of 1 cohort"));
 	free(log);
@@ -1554,9 +1557,7 @@ static void test_schema_2_migrates(void **state)
 
 	/* Opening again migrates and recounts nothing. */
 	fx_close(f, false);
-	capture_start(f, &cap);
-	fx_open(f);
-	log = capture_end(&cap);
+	log = open_logged(f);
 	assert_null(strstr(log, "applied schema migration"));
 	assert_null(strstr(log, "recounted"));
 	free(log);
