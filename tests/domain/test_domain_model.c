@@ -279,15 +279,15 @@ static void verify_promoted(run *r, const size_t *promoted, size_t n)
 
 /* ---- operations ---------------------------------------------------------------------------- */
 
-/* One time in n, moves the clock just outside the window [opens, closes), a millisecond to a
- * day before it opens or from the moment it closes, and returns the time to go back to; else
- * returns 0 and leaves the clock alone. */
+/* One time in n, moves the clock just outside the window [opens, closes), a minute to a day
+ * before it opens (the clock runs on meanwhile) or from the moment it closes to a day later,
+ * and returns the time to go back to; else returns 0 and leaves the clock alone. */
 static int64_t outside_window(run *r, uint32_t n, int64_t opens, int64_t closes)
 {
 	if (below(r, n) != 0)
 		return 0;
 	int64_t back = ob_clock_now_ms(), off = below(r, DAY_MS);
-	ob_clock_set_now_ms(below(r, 2) == 0 ? opens - 1 - off : closes + off);
+	ob_clock_set_now_ms(below(r, 2) == 0 ? opens - 60000 - off : closes + off);
 	return back;
 }
 
