@@ -245,6 +245,7 @@ static ob_err recount(ob_txn *t, const ob_cohort *c)
 
 ob_err ob_dom_recount_stale(ob_txn *t, size_t *recounted)
 {
+	/* As many cohorts as ListCohorts shows; a programme has a handful. */
 	enum { MAX = 256 };
 	*recounted = 0;
 	ob_cohort *cs = malloc(MAX * sizeof(*cs));
