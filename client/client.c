@@ -317,22 +317,15 @@ static int set_audiences(ob_client *c, const char *const *urls, size_t n_urls,
 	return 0;
 }
 
-int ob_client_open(ob_client **out, const char *const *urls, size_t n_urls,
-                   const ob_client_options *opts, char *err, size_t errlen)
+/* A client with its locks, the server's uid and the caller's key, no
+ * socket yet; NULL with err set. */
+static ob_client *client_new(const char *const *urls, size_t n_urls, const ob_client_options *opts,
+                             char *err, size_t errlen)
 {
-	*out = NULL;
-	if (sodium_init() < 0) {
-		ob_errbuf(err, errlen, "libsodium failed to initialise");
-		return -1;
-	}
-	if (n_urls == 0) {
-		ob_errbuf(err, errlen, "no server URL");
-		return -1;
-	}
 	ob_client *c = calloc(1, sizeof(*c));
 	if (c == NULL) {
 		ob_errbuf(err, errlen, "out of memory");
-		return -1;
+		return NULL;
 	}
 	pthread_mutex_init(&c->mu, NULL);
 	pthread_mutex_init(&c->peer_mu, NULL);
@@ -345,16 +338,18 @@ int ob_client_open(ob_client **out, const char *const *urls, size_t n_urls,
 			pthread_mutex_destroy(&c->peer_mu);
 			pthread_mutex_destroy(&c->mu);
 			free(c);
-			return -1;
+			return NULL;
 		}
 		c->has_key = true;
 	}
+	return c;
+}
+
+/* The REQ socket with its peer check and options. */
+static int open_socket(ob_client *c, const ob_client_options *opts, char *err, size_t errlen)
+{
 	int rv = nng_req0_open(&c->sock);
 	if (rv != 0) {
-		free_key(c);
-		pthread_mutex_destroy(&c->peer_mu);
-		pthread_mutex_destroy(&c->mu);
-		free(c);
 		ob_errbuf(err, errlen, "cannot open a socket: %s", nng_strerror(rv));
 		return -1;
 	}
@@ -362,7 +357,6 @@ int ob_client_open(ob_client **out, const char *const *urls, size_t n_urls,
 	rv = nng_pipe_notify(c->sock, NNG_PIPE_EV_ADD_PRE, check_peer, c);
 	if (rv != 0) {
 		ob_errbuf(err, errlen, "cannot watch connections: %s", nng_strerror(rv));
-		ob_client_close(c);
 		return -1;
 	}
 	size_t max_reply = opts != NULL && opts->max_reply_bytes > 0 ? opts->max_reply_bytes
@@ -372,50 +366,83 @@ int ob_client_open(ob_client **out, const char *const *urls, size_t n_urls,
 	nng_socket_set_ms(c->sock, NNG_OPT_REQ_RESENDTIME, NNG_DURATION_INFINITE);
 	nng_socket_set_ms(c->sock, NNG_OPT_RECONNMINT, RECONNECT_MIN_MS);
 	nng_socket_set_ms(c->sock, NNG_OPT_RECONNMAXT, RECONNECT_MAX_MS);
+	return 0;
+}
 
+/* One dialer for url. 1 when it connected (or, lazy, started), 0 when it
+ * did not (why in first_err if that is still empty; it goes on trying in
+ * the background), -1 with err set for a URL or TLS setup that is wrong. */
+static int dial(ob_client *c, const char *url, const ob_client_options *opts, bool lazy,
+                char *first_err, size_t first_len, char *err, size_t errlen)
+{
+	nng_dialer d;
+	bool tls = strncmp(url, "tls+tcp://", 10) == 0;
+	if (tls && c->tls == NULL && setup_tls(c, opts, url, err, errlen) != 0)
+		return -1;
+	if (precheck_ipc(c, url) == 1) {
+		if (first_err[0] == '\0')
+			refused(c, PRECHECK_REFUSAL, first_err, first_len);
+		return 0;
+	}
+	int rv = nng_dialer_create(&d, c->sock, url);
+	if (rv == 0 && tls)
+		rv = nng_dialer_set_ptr(d, NNG_OPT_TLS_CONFIG, c->tls);
+	if (rv == 0 && strncmp(url, "ipc://", 6) != 0)
+		nng_dialer_set_bool(d, NNG_OPT_TCP_NODELAY, true);
+	if (rv != 0) {
+		ob_errbuf(err, errlen, "bad server URL %s: %s", url, nng_strerror(rv));
+		return -1;
+	}
+	/* A blocking first dial reports a missing server at once; a failed one
+	 * is retried in the background. */
+	rv = nng_dialer_start(d, lazy ? NNG_FLAG_NONBLOCK : 0);
+	/* A blocking start returns after check_peer has run on the connection
+	 * it made: a refusal is known by now. */
+	char why[320];
+	if (rv == 0 && !lazy && refused(c, (uint32_t)nng_dialer_id(d), why, sizeof(why))) {
+		if (first_err[0] == '\0')
+			snprintf(first_err, first_len, "%s", why);
+		return 0;
+	}
+	if (rv == 0)
+		return 1;
+	if (first_err[0] == '\0')
+		snprintf(first_err, first_len,
+		         "cannot connect to %s: %s; is onboardd running there?", url,
+		         nng_strerror(rv));
+	nng_dialer_start(d, NNG_FLAG_NONBLOCK);
+	return 0;
+}
+
+int ob_client_open(ob_client **out, const char *const *urls, size_t n_urls,
+                   const ob_client_options *opts, char *err, size_t errlen)
+{
+	*out = NULL;
+	if (sodium_init() < 0) {
+		ob_errbuf(err, errlen, "libsodium failed to initialise");
+		return -1;
+	}
+	if (n_urls == 0) {
+		ob_errbuf(err, errlen, "no server URL");
+		return -1;
+	}
+	ob_client *c = client_new(urls, n_urls, opts, err, errlen);
+	if (c == NULL)
+		return -1;
+	if (open_socket(c, opts, err, errlen) != 0) {
+		ob_client_close(c);
+		return -1;
+	}
 	size_t connected = 0;
 	bool lazy = opts != NULL && opts->lazy_connect;
 	char first_err[400] = "";
 	for (size_t i = 0; i < n_urls; i++) {
-		nng_dialer d;
-		bool tls = strncmp(urls[i], "tls+tcp://", 10) == 0;
-		if (tls && c->tls == NULL && setup_tls(c, opts, urls[i], err, errlen) != 0) {
+		int got = dial(c, urls[i], opts, lazy, first_err, sizeof(first_err), err, errlen);
+		if (got < 0) {
 			ob_client_close(c);
 			return -1;
 		}
-		if (precheck_ipc(c, urls[i]) == 1) {
-			if (first_err[0] == '\0')
-				refused(c, PRECHECK_REFUSAL, first_err, sizeof(first_err));
-			continue;
-		}
-		rv = nng_dialer_create(&d, c->sock, urls[i]);
-		if (rv == 0 && tls)
-			rv = nng_dialer_set_ptr(d, NNG_OPT_TLS_CONFIG, c->tls);
-		if (rv == 0 && strncmp(urls[i], "ipc://", 6) != 0)
-			nng_dialer_set_bool(d, NNG_OPT_TCP_NODELAY, true);
-		if (rv != 0) {
-			ob_errbuf(err, errlen, "bad server URL %s: %s", urls[i], nng_strerror(rv));
-			ob_client_close(c);
-			return -1;
-		}
-		/* A blocking first dial reports a missing server at once; a
-		 * failed one is retried in the background. */
-		rv = nng_dialer_start(d, lazy ? NNG_FLAG_NONBLOCK : 0);
-		/* A blocking start returns after check_peer has run on the
-		 * connection it made: a refusal is known by now. */
-		char why[320];
-		if (rv == 0 && !lazy && refused(c, (uint32_t)nng_dialer_id(d), why, sizeof(why))) {
-			if (first_err[0] == '\0')
-				snprintf(first_err, sizeof(first_err), "%s", why);
-		} else if (rv == 0) {
-			connected++;
-		} else {
-			if (first_err[0] == '\0')
-				snprintf(first_err, sizeof(first_err),
-				         "cannot connect to %s: %s; is onboardd running there?",
-				         urls[i], nng_strerror(rv));
-			nng_dialer_start(d, NNG_FLAG_NONBLOCK);
-		}
+		connected += (size_t)got;
 	}
 	if (!lazy && connected == 0) {
 		ob_errbuf(err, errlen, "%s", first_err);
@@ -460,17 +487,12 @@ static int local_failure(ob_result *res, int code, const char *fmt, ...)
 	return code;
 }
 
-/* One call as given: envelope, send, receive, decode. */
-static int call_once(ob_client *c, const char *method, const ob_metadata *md, size_t n_md,
-                     const void *req, size_t req_len, int64_t timeout_ms, ob_result *res)
+/* The envelope of a call: the caller's metadata, plus an idempotency key
+ * when it has none, packed into *wire (malloc'd). OB_CODE_OK, or the local
+ * failure in res. */
+static int pack_call(const char *method, const ob_metadata *md, size_t n_md, const void *req,
+                     size_t req_len, int64_t timeout_ms, uint8_t **wire, size_t *n, ob_result *res)
 {
-	memset(res, 0, sizeof(*res));
-	if (timeout_ms <= 0)
-		timeout_ms = DEFAULT_TIMEOUT_MS;
-	if (timeout_ms > UINT32_MAX)
-		timeout_ms = UINT32_MAX;
-
-	/* The envelope: the caller's metadata, plus an idempotency key. */
 	ob_envelope_md md_all[33];
 	bool has_key = false;
 	for (size_t i = 0; i < n_md; i++)
@@ -488,46 +510,49 @@ static int call_once(ob_client *c, const char *method, const ob_metadata *md, si
 		                  sodium_base64_VARIANT_URLSAFE_NO_PADDING);
 		md_all[n_md++] = (ob_envelope_md){"idempotency-key", key};
 	}
-	size_t n;
-	uint8_t *wire = ob_envelope_pack_alloc(&(ob_envelope){.version = OB_ENVELOPE_VERSION,
-	                                                      .method = method,
-	                                                      .timeout_ms = (uint32_t)timeout_ms,
-	                                                      .md = md_all,
-	                                                      .n_md = n_md,
-	                                                      .payload = req,
-	                                                      .payload_len = req_len},
-	                                       &n);
-	if (wire == NULL)
+	*wire = ob_envelope_pack_alloc(&(ob_envelope){.version = OB_ENVELOPE_VERSION,
+	                                              .method = method,
+	                                              .timeout_ms = (uint32_t)timeout_ms,
+	                                              .md = md_all,
+	                                              .n_md = n_md,
+	                                              .payload = req,
+	                                              .payload_len = req_len},
+	                               n);
+	if (*wire == NULL)
 		return local_failure(res, OB_CODE_RESOURCE_EXHAUSTED, "out of memory");
+	return OB_CODE_OK;
+}
 
+/*
+ * Sends wire[0..n) on a context of its own and waits for the reply (*reply)
+ * until timeout_ms; returns nng's result.
+ *
+ * Without timed resends, nng's REQ fails a call with NNG_ECONNRESET when
+ * the connection it went out on closes before the reply: the server
+ * closed it as idle the moment the request arrived, or restarted. The
+ * request is sent again, with the same idempotency key (so that a write
+ * the server did make is answered from its record, not made twice), while
+ * the deadline allows, a few times.
+ */
+static int round_trip(ob_client *c, const uint8_t *wire, size_t n, int64_t timeout_ms,
+                      nng_msg **reply)
+{
 	nng_ctx ctx;
 	nng_aio *aio = NULL;
+	*reply = NULL;
 	int rv = nng_ctx_open(&ctx, c->sock);
-	if (rv != 0) {
-		free(wire);
-		return local_failure(res, OB_CODE_UNAVAILABLE, "client closed: %s",
-		                     nng_strerror(rv));
-	}
+	if (rv != 0)
+		return rv;
 	nng_ctx_set_ms(ctx, NNG_OPT_REQ_RESENDTIME, NNG_DURATION_INFINITE);
 	/* No callback: nng_aio_wait() is woken by the completing thread itself,
 	 * where a callback would add a hop through nng's task threads to every
 	 * call (measured: ~15% of Get throughput). nng applies the timeout to
 	 * each operation. */
 	if ((rv = nng_aio_alloc(&aio, NULL, NULL)) != 0) {
-		free(wire);
 		nng_ctx_close(ctx);
-		return local_failure(res, OB_CODE_RESOURCE_EXHAUSTED, "out of memory");
+		return rv;
 	}
-	/*
-	 * Without timed resends, nng's REQ fails a call with NNG_ECONNRESET when
-	 * the connection it went out on closes before the reply: the server
-	 * closed it as idle the moment the request arrived, or restarted. The
-	 * request is sent again, with the same idempotency key (so that a write
-	 * the server did make is answered from its record, not made twice), while
-	 * the deadline allows, a few times.
-	 */
 	int64_t end = mono_ms() + timeout_ms;
-	nng_msg *reply = NULL;
 	for (int attempt = 0;; attempt++) {
 		nng_msg *msg = NULL;
 		if (nng_msg_alloc(&msg, n) != 0) {
@@ -548,15 +573,23 @@ static int call_once(ob_client *c, const char *method, const ob_metadata *md, si
 			rv = nng_aio_result(aio);
 		}
 		if (rv == 0)
-			reply = nng_aio_get_msg(aio);
+			*reply = nng_aio_get_msg(aio);
 		if (rv != NNG_ECONNRESET || attempt >= 3 || mono_ms() >= end)
 			break;
 	}
-	free(wire);
 	nng_aio_free(aio);
 	nng_ctx_close(ctx);
+	return rv;
+}
+
+/* What a failed round trip (rv, nng's) tells the caller, in res. */
+static int transport_failure(ob_client *c, int rv, int64_t timeout_ms, ob_result *res)
+{
 	if (rv == NNG_ENOMEM)
 		return local_failure(res, OB_CODE_RESOURCE_EXHAUSTED, "out of memory");
+	if (rv == NNG_ECLOSED)
+		return local_failure(res, OB_CODE_UNAVAILABLE, "client closed: %s",
+		                     nng_strerror(rv));
 	if (rv == NNG_EPEERAUTH || rv == NNG_ECRYPTO)
 		return local_failure(res, OB_CODE_UNAVAILABLE,
 		                     "the TLS handshake failed: the server's certificate is not "
@@ -571,12 +604,16 @@ static int call_once(ob_client *c, const char *method, const ob_metadata *md, si
 		return local_failure(res, OB_CODE_DEADLINE_EXCEEDED,
 		                     "no reply within %lld ms (is the server reachable?)",
 		                     (long long)timeout_ms);
-	if (rv != 0)
-		return local_failure(res, OB_CODE_UNAVAILABLE, "call failed: %s", nng_strerror(rv));
+	return local_failure(res, OB_CODE_UNAVAILABLE, "call failed: %s", nng_strerror(rv));
+}
 
-	Onboard__V1__Response *rs =
-	        onboard__v1__response__unpack(NULL, nng_msg_len(reply), nng_msg_body(reply));
-	nng_msg_free(reply);
+/* The server's Response into res: its code (UNKNOWN for one outside the
+ * contract), message, request id, retry-after, replayed flag, field
+ * violations and payload. Returns res->code. */
+static int read_response(const nng_msg *reply, ob_result *res)
+{
+	Onboard__V1__Response *rs = onboard__v1__response__unpack(
+	        NULL, nng_msg_len((nng_msg *)reply), nng_msg_body((nng_msg *)reply));
 	if (rs == NULL)
 		return local_failure(res, OB_CODE_INTERNAL, "the server's reply is not a Response");
 	/* The code is the peer's word, any int32 (protobuf-c keeps unknown enum
@@ -618,6 +655,30 @@ static int call_once(ob_client *c, const char *method, const ob_metadata *md, si
 	if (res->message == NULL || res->request_id == NULL)
 		return local_failure(res, OB_CODE_RESOURCE_EXHAUSTED, "out of memory");
 	return res->code;
+}
+
+/* One call as given: envelope, send, receive, decode. */
+static int call_once(ob_client *c, const char *method, const ob_metadata *md, size_t n_md,
+                     const void *req, size_t req_len, int64_t timeout_ms, ob_result *res)
+{
+	memset(res, 0, sizeof(*res));
+	if (timeout_ms <= 0)
+		timeout_ms = DEFAULT_TIMEOUT_MS;
+	if (timeout_ms > UINT32_MAX)
+		timeout_ms = UINT32_MAX;
+	uint8_t *wire;
+	size_t n;
+	int code = pack_call(method, md, n_md, req, req_len, timeout_ms, &wire, &n, res);
+	if (code != OB_CODE_OK)
+		return code;
+	nng_msg *reply;
+	int rv = round_trip(c, wire, n, timeout_ms, &reply);
+	free(wire);
+	if (rv != 0)
+		return transport_failure(c, rv, timeout_ms, res);
+	code = read_response(reply, res);
+	nng_msg_free(reply);
+	return code;
 }
 
 /* Logs in: one signed request, a session token back. Called with c->mu held. */

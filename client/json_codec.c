@@ -336,17 +336,18 @@ static json_t *value_to_json(const ProtobufCFieldDescriptor *f, const void *p, u
 		return json_integer(read_u32(p));
 	case PROTOBUF_C_TYPE_INT64:
 	case PROTOBUF_C_TYPE_SINT64:
-	case PROTOBUF_C_TYPE_SFIXED64: {
-		int64_t v;
-		memcpy(&v, p, sizeof(v));
-		snprintf(buf, sizeof(buf), "%" PRId64, v);
-		return json_string(buf);
-	}
+	case PROTOBUF_C_TYPE_SFIXED64:
 	case PROTOBUF_C_TYPE_UINT64:
 	case PROTOBUF_C_TYPE_FIXED64: {
-		uint64_t v;
-		memcpy(&v, p, sizeof(v));
-		snprintf(buf, sizeof(buf), "%" PRIu64, v);
+		/* proto3 JSON writes 64-bit integers as strings. */
+		int64_t s;
+		uint64_t u;
+		memcpy(&s, p, sizeof(s));
+		memcpy(&u, p, sizeof(u));
+		if (f->type == PROTOBUF_C_TYPE_UINT64 || f->type == PROTOBUF_C_TYPE_FIXED64)
+			snprintf(buf, sizeof(buf), "%" PRIu64, u);
+		else
+			snprintf(buf, sizeof(buf), "%" PRId64, s);
 		return json_string(buf);
 	}
 	case PROTOBUF_C_TYPE_FLOAT: {
@@ -763,6 +764,18 @@ static int json_to_magnitude(struct dec *d, const json_t *v, ProtobufCType t, in
 }
 
 /* Decodes an integer of type t into dst (4 or 8 bytes), checking its range. */
+/* The low 4 or 8 bytes of bits (two's complement for a negative value), as a field of type t
+ * holds them. */
+static void store_integer(void *dst, ProtobufCType t, uint64_t bits)
+{
+	if (value_size(t) == 4) {
+		uint32_t low = (uint32_t)bits;
+		memcpy(dst, &low, sizeof(low));
+	} else {
+		memcpy(dst, &bits, sizeof(bits));
+	}
+}
+
 static int json_to_integer(struct dec *d, const json_t *v, ProtobufCType t, void *dst)
 {
 	char what[64];
@@ -779,12 +792,7 @@ static int json_to_integer(struct dec *d, const json_t *v, ProtobufCType t, void
 		limit = value_size(t) == 4 ? UINT32_MAX : UINT64_MAX;
 		if ((neg && mag != 0) || mag > limit)
 			goto range;
-		if (value_size(t) == 4) {
-			uint32_t u = (uint32_t)mag;
-			memcpy(dst, &u, sizeof(u));
-		} else {
-			memcpy(dst, &mag, sizeof(mag));
-		}
+		store_integer(dst, t, mag);
 		return 0;
 	default: {
 		int64_t s;
@@ -793,12 +801,7 @@ static int json_to_integer(struct dec *d, const json_t *v, ProtobufCType t, void
 			goto range;
 		/* Negating mag - 1 keeps INT64_MIN representable all the way. */
 		s = neg && mag > 0 ? -(int64_t)(mag - 1) - 1 : (int64_t)mag;
-		if (value_size(t) == 4) {
-			int32_t s32 = (int32_t)s;
-			memcpy(dst, &s32, sizeof(s32));
-		} else {
-			memcpy(dst, &s, sizeof(s));
-		}
+		store_integer(dst, t, (uint64_t)s);
 		return 0;
 	}
 	}

@@ -83,20 +83,11 @@ int ob_secret_read(const char *path, bool follow, size_t max, char **out, size_t
 		return fail(err, n, -ENOMEM, "%s: out of memory", path);
 	}
 	size_t got = 0;
-	while (got < max + 1) {
-		ssize_t r = read(fd, buf + got, max + 1 - got);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			rc = fail(err, n, -errno, "%s: %s", path, strerror(errno));
-			break;
-		}
-		if (r == 0)
-			break;
-		got += (size_t)r;
-	}
+	rc = ob_read_fd(fd, buf, max + 1, &got);
 	close(fd);
-	if (rc == 0 && got > max)
+	if (rc != 0)
+		rc = fail(err, n, rc, "%s: %s", path, strerror(-rc));
+	else if (got > max)
 		rc = fail(err, n, -EFBIG, "%s: larger than %zu bytes", path, max);
 	if (rc != 0) {
 		sodium_free(buf);
@@ -128,18 +119,8 @@ static int write_all(int fd, const void *data, size_t len)
 static int sync_parent(const char *path)
 {
 	char dir[4096];
-	const char *slash = strrchr(path, '/');
-	if (slash == NULL) {
-		snprintf(dir, sizeof(dir), ".");
-	} else if (slash == path) {
-		snprintf(dir, sizeof(dir), "/");
-	} else {
-		size_t k = (size_t)(slash - path);
-		if (k >= sizeof(dir))
-			return -ENAMETOOLONG;
-		memcpy(dir, path, k);
-		dir[k] = '\0';
-	}
+	if (!ob_path_dir(path, dir, sizeof(dir)))
+		return -ENAMETOOLONG;
 	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;

@@ -26,6 +26,7 @@
 #include <stddef.h>
 
 #include "attr.h"
+#include "files.h"
 
 /* Opens path (flags: O_RDONLY, or O_RDWR | O_APPEND to add to it) and
  * checks it; on 0, *fd is open and the caller closes it. follow: whether a

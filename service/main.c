@@ -5,6 +5,7 @@
 #include <getopt.h>
 #include <limits.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -79,7 +80,7 @@ typedef struct {
 	size_t n_audiences;
 	ob_server_config server;
 	int64_t grace_ms;
-	ob_log_format log_format;
+	bool log_json; /* --log-format json */
 	bool access_log;
 	const char *db;
 	const char *master_key;
@@ -88,228 +89,192 @@ typedef struct {
 	ob_authz_config authz;
 } options;
 
-static bool parse_uint(const char *s, unsigned long long max, unsigned long long *out)
+/* What a flag takes, and so how its value is checked and stored at its place in options. */
+typedef enum {
+	F_TEXT,    /* const char *: the argument as it is */
+	F_LIST,    /* const char *[MAX_LISTEN], its count (size_t) at at2: repeatable */
+	F_UINT,    /* unsigned, a whole number from min to max */
+	F_SIZE,    /* size_t, likewise */
+	F_SECONDS, /* int64_t milliseconds, from whole seconds min to max */
+	F_RATE,    /* double a second, min to max, and twice that as the burst at at2 */
+	F_MODE,    /* unsigned, an octal file mode */
+	F_CHOICE,  /* bool: false for words[0], true for words[1] */
+	F_SET,     /* bool, no argument: true when min is 1, false when 0 */
+	F_HELP,
+	F_VERSION,
+} flag_kind;
+
+typedef struct {
+	const char *name; /* --name */
+	char short_name;  /* 0: none */
+	flag_kind kind;
+	size_t at, at2; /* offsetof(options, ...); at2: F_LIST's count, F_RATE's burst */
+	unsigned long long min, max;
+	const char *words[2];
+	const char *bad; /* the message for a bad value; numbers: "--NAME takes MIN to MAX" */
+} flag;
+
+#define AT(field) offsetof(options, field)
+
+/* The flags, in the order of --help; a flag is a row. */
+static const flag flags[] = {
+        {"listen", 'l', F_LIST, .at = AT(listen), .at2 = AT(n_listen),
+         .bad = "at most 16 --listen URLs"},
+        {"tls-cert", 0, F_TEXT, .at = AT(server.tls_cert)},
+        {"tls-key", 0, F_TEXT, .at = AT(server.tls_key)},
+        {"tls-ca", 0, F_TEXT, .at = AT(server.tls_ca)},
+        {"ipc-mode", 0, F_MODE, .at = AT(server.ipc_mode),
+         .bad = "--ipc-mode takes an octal mode such as 0600"},
+        {"contexts", 0, F_UINT, .at = AT(server.contexts), .min = 1, .max = 4096},
+        {"workers", 0, F_UINT, .at = AT(server.workers), .min = 1, .max = 256},
+        {"max-request-bytes", 0, F_SIZE, .at = AT(server.max_request_bytes), .min = 1024,
+         .max = 16u << 20},
+        {"max-connections", 0, F_UINT, .at = AT(server.max_connections), .min = 1, .max = 1u << 20},
+        {"max-connections-per-peer", 0, F_UINT, .at = AT(server.max_connections_per_peer), .min = 1,
+         .max = 1u << 20},
+        {"reserved-local-connections", 0, F_UINT, .at = AT(server.reserved_local_connections),
+         .max = 1u << 20},
+        {"idle-timeout", 0, F_SECONDS, .at = AT(server.idle_timeout_ms), .max = 86400 * 365,
+         .bad = "--idle-timeout takes seconds, 0 for never"},
+        {"grace", 0, F_SECONDS, .at = AT(grace_ms), .max = 3600,
+         .bad = "--grace takes 0 to 3600 seconds"},
+        {"log-format", 0, F_CHOICE, .at = AT(log_json), .words = {"text", "json"},
+         .bad = "--log-format takes text or json"},
+        {"no-access-log", 0, F_SET, .at = AT(access_log), .min = 0},
+        {"access-log", 0, F_SET, .at = AT(access_log), .min = 1},
+        {"commit-batch", 0, F_UINT, .at = AT(commit_batch), .min = 1, .max = 64},
+        {"keyring", 0, F_TEXT, .at = AT(authz.keyring_path)},
+        {"token-secret", 0, F_TEXT, .at = AT(authz.token_secret_path)},
+        {"trust-local", 0, F_CHOICE, .at = AT(authz.trust_local), .words = {"no", "yes"},
+         .bad = "--trust-local takes yes or no"},
+        {"rate-per-key", 0, F_RATE, .at = AT(authz.key_rate), .at2 = AT(authz.key_burst), .min = 1,
+         .max = 500000},
+        {"rate-per-address", 0, F_RATE, .at = AT(authz.addr_rate), .at2 = AT(authz.addr_burst),
+         .min = 1, .max = 500000},
+        {"audience", 0, F_LIST, .at = AT(audiences), .at2 = AT(n_audiences),
+         .bad = "at most 16 --audience names"},
+        {"db", 0, F_TEXT, .at = AT(db)},
+        {"master-key", 0, F_TEXT, .at = AT(master_key)},
+        {"now", 0, F_TEXT, .at = AT(now)},
+        {"help", 'h', F_HELP, .at = 0},
+        {"version", 0, F_VERSION, .at = 0},
+};
+
+enum { N_FLAGS = sizeof(flags) / sizeof(flags[0]), FLAG_VAL = 256 };
+
+/* A whole number in [min, max]. */
+static bool parse_uint(const char *s, unsigned long long min, unsigned long long max,
+                       unsigned long long *out)
 {
 	char *end;
 	errno = 0;
 	if (s[0] == '-' || s[0] == '\0')
 		return false;
 	unsigned long long v = strtoull(s, &end, 0);
-	if (errno != 0 || *end != '\0' || v > max)
+	if (errno != 0 || *end != '\0' || v < min || v > max)
 		return false;
 	*out = v;
 	return true;
 }
 
-/* Returns 0 to run, 1 on bad usage (after printing why), -1 for --help/--version.
- * Longer than our usual 80 lines on purpose: one short case per flag, in the order of
- * --help, each with its range check; split up, a reader would hunt for a flag's rule. */
+/* Says why the value of f is refused; returns 1, parse_args' bad usage. */
+static int refuse(const flag *f)
+{
+	if (f->bad != NULL)
+		fprintf(stderr, "onboardd: %s\n", f->bad);
+	else
+		fprintf(stderr, "onboardd: --%s takes %llu to %llu\n", f->name, f->min, f->max);
+	fputs("Try 'onboardd --help'.\n", stderr);
+	return 1;
+}
+
+/* Checks v, the argument of f, and stores it in o. Returns 0, 1 after saying what is wrong,
+ * or -1 after --help or --version. */
+static int apply(const flag *f, const char *v, options *o)
+{
+	char *at = (char *)o + f->at, *end;
+	unsigned long long n = 0;
+	bool number =
+	        f->kind == F_UINT || f->kind == F_SIZE || f->kind == F_SECONDS || f->kind == F_RATE;
+	if (number && !parse_uint(v, f->min, f->max, &n))
+		return refuse(f);
+	switch (f->kind) {
+	case F_TEXT:
+		*(const char **)(void *)at = v;
+		break;
+	case F_LIST: {
+		size_t *count = (size_t *)(void *)((char *)o + f->at2);
+		if (*count == MAX_LISTEN)
+			return refuse(f);
+		((const char **)(void *)at)[(*count)++] = v;
+	} break;
+	case F_UINT:
+		*(unsigned *)(void *)at = (unsigned)n;
+		break;
+	case F_SIZE:
+		*(size_t *)(void *)at = (size_t)n;
+		break;
+	case F_SECONDS:
+		*(int64_t *)(void *)at = (int64_t)n * 1000;
+		break;
+	case F_RATE:
+		*(double *)(void *)at = (double)n;
+		*(double *)(void *)((char *)o + f->at2) = 2.0 * (double)n;
+		break;
+	case F_MODE:
+		n = strtoul(v, &end, 8);
+		if (*v == '\0' || *end != '\0' || n > 0777)
+			return refuse(f);
+		*(unsigned *)(void *)at = (unsigned)n;
+		break;
+	case F_CHOICE:
+		if (strcmp(v, f->words[0]) != 0 && strcmp(v, f->words[1]) != 0)
+			return refuse(f);
+		*(bool *)at = strcmp(v, f->words[1]) == 0;
+		break;
+	case F_SET:
+		*(bool *)at = f->min != 0;
+		break;
+	case F_HELP:
+		fputs(usage, stdout);
+		return -1;
+	case F_VERSION:
+		puts("onboardd " OB_VERSION);
+		return -1;
+	}
+	return 0;
+}
+
+/* Returns 0 to run, 1 on bad usage (after printing why), -1 for --help/--version. */
 static int parse_args(int argc, char **argv, options *o)
 {
-	enum {
-		O_TLS_CERT = 256,
-		O_TLS_KEY,
-		O_TLS_CA,
-		O_IPC_MODE,
-		O_CONTEXTS,
-		O_WORKERS,
-		O_MAX_REQ,
-		O_MAX_CONN,
-		O_MAX_PEER,
-		O_RESERVED_LOCAL,
-		O_IDLE,
-		O_GRACE,
-		O_LOG_FORMAT,
-		O_NO_ACCESS,
-		O_ACCESS,
-		O_VERSION,
-		O_DB,
-		O_NOW,
-		O_BATCH,
-		O_MASTER_KEY,
-		O_KEYRING,
-		O_TOKEN_SECRET,
-		O_TRUST_LOCAL,
-		O_RATE_KEY,
-		O_RATE_ADDR,
-		O_AUDIENCE,
-	};
-	static const struct option longopts[] = {
-	        {"listen", required_argument, NULL, 'l'},
-	        {"tls-cert", required_argument, NULL, O_TLS_CERT},
-	        {"tls-key", required_argument, NULL, O_TLS_KEY},
-	        {"tls-ca", required_argument, NULL, O_TLS_CA},
-	        {"ipc-mode", required_argument, NULL, O_IPC_MODE},
-	        {"contexts", required_argument, NULL, O_CONTEXTS},
-	        {"workers", required_argument, NULL, O_WORKERS},
-	        {"max-request-bytes", required_argument, NULL, O_MAX_REQ},
-	        {"max-connections", required_argument, NULL, O_MAX_CONN},
-	        {"max-connections-per-peer", required_argument, NULL, O_MAX_PEER},
-	        {"reserved-local-connections", required_argument, NULL, O_RESERVED_LOCAL},
-	        {"idle-timeout", required_argument, NULL, O_IDLE},
-	        {"grace", required_argument, NULL, O_GRACE},
-	        {"log-format", required_argument, NULL, O_LOG_FORMAT},
-	        {"no-access-log", no_argument, NULL, O_NO_ACCESS},
-	        {"access-log", no_argument, NULL, O_ACCESS},
-	        {"help", no_argument, NULL, 'h'},
-	        {"version", no_argument, NULL, O_VERSION},
-	        {"db", required_argument, NULL, O_DB},
-	        {"now", required_argument, NULL, O_NOW},
-	        {"commit-batch", required_argument, NULL, O_BATCH},
-	        {"master-key", required_argument, NULL, O_MASTER_KEY},
-	        {"keyring", required_argument, NULL, O_KEYRING},
-	        {"token-secret", required_argument, NULL, O_TOKEN_SECRET},
-	        {"trust-local", required_argument, NULL, O_TRUST_LOCAL},
-	        {"rate-per-key", required_argument, NULL, O_RATE_KEY},
-	        {"rate-per-address", required_argument, NULL, O_RATE_ADDR},
-	        {"audience", required_argument, NULL, O_AUDIENCE},
-	        {NULL, 0, NULL, 0},
-	};
+	struct option longopts[N_FLAGS + 1];
+	for (size_t i = 0; i < N_FLAGS; i++) {
+		bool arg = flags[i].kind != F_SET && flags[i].kind != F_HELP &&
+		           flags[i].kind != F_VERSION;
+		longopts[i] = (struct option){flags[i].name, arg ? required_argument : no_argument,
+		                              NULL, FLAG_VAL + (int)i};
+	}
+	longopts[N_FLAGS] = (struct option){NULL, 0, NULL, 0};
 	ob_server_config_defaults(&o->server);
 	o->grace_ms = 10000;
-	o->log_format = OB_LOG_TEXT;
 	o->access_log = true;
 	o->db = "var/onboard.db";
 	ob_authz_config_defaults(&o->authz);
 	int c;
-	unsigned long long v;
 	while ((c = getopt_long(argc, argv, "l:h", longopts, NULL)) != -1) {
-		const char *bad = NULL;
-		switch (c) {
-		case 'l':
-			if (o->n_listen == MAX_LISTEN)
-				bad = "at most 16 --listen URLs";
-			else
-				o->listen[o->n_listen++] = optarg;
-			break;
-		case O_TLS_CERT:
-			o->server.tls_cert = optarg;
-			break;
-		case O_TLS_KEY:
-			o->server.tls_key = optarg;
-			break;
-		case O_TLS_CA:
-			o->server.tls_ca = optarg;
-			break;
-		case O_IPC_MODE: {
-			char *end;
-			unsigned long m = strtoul(optarg, &end, 8);
-			if (*optarg == '\0' || *end != '\0' || m > 0777)
-				bad = "--ipc-mode takes an octal mode such as 0600";
-			o->server.ipc_mode = (unsigned)m;
-		} break;
-		case O_CONTEXTS:
-			if (!parse_uint(optarg, 4096, &v) || v == 0)
-				bad = "--contexts takes 1 to 4096";
-			o->server.contexts = (unsigned)v;
-			break;
-		case O_WORKERS:
-			if (!parse_uint(optarg, 256, &v) || v == 0)
-				bad = "--workers takes 1 to 256";
-			o->server.workers = (unsigned)v;
-			break;
-		case O_MAX_REQ:
-			if (!parse_uint(optarg, 16u << 20, &v) || v < 1024)
-				bad = "--max-request-bytes takes 1024 to 16777216";
-			o->server.max_request_bytes = (size_t)v;
-			break;
-		case O_MAX_CONN:
-			if (!parse_uint(optarg, 1u << 20, &v) || v == 0)
-				bad = "--max-connections takes 1 to 1048576";
-			o->server.max_connections = (unsigned)v;
-			break;
-		case O_MAX_PEER:
-			if (!parse_uint(optarg, 1u << 20, &v) || v == 0)
-				bad = "--max-connections-per-peer takes 1 to 1048576";
-			o->server.max_connections_per_peer = (unsigned)v;
-			break;
-		case O_RESERVED_LOCAL:
-			if (!parse_uint(optarg, 1u << 20, &v))
-				bad = "--reserved-local-connections takes 0 to 1048576";
-			o->server.reserved_local_connections = (unsigned)v;
-			break;
-		case O_IDLE:
-			if (!parse_uint(optarg, 86400 * 365, &v))
-				bad = "--idle-timeout takes seconds, 0 for never";
-			o->server.idle_timeout_ms = (int64_t)v * 1000;
-			break;
-		case O_GRACE:
-			if (!parse_uint(optarg, 3600, &v))
-				bad = "--grace takes 0 to 3600 seconds";
-			o->grace_ms = (int64_t)v * 1000;
-			break;
-		case O_LOG_FORMAT:
-			if (strcmp(optarg, "text") == 0)
-				o->log_format = OB_LOG_TEXT;
-			else if (strcmp(optarg, "json") == 0)
-				o->log_format = OB_LOG_JSON;
-			else
-				bad = "--log-format takes text or json";
-			break;
-		case O_DB:
-			o->db = optarg;
-			break;
-		case O_NOW:
-			o->now = optarg;
-			break;
-		case O_MASTER_KEY:
-			o->master_key = optarg;
-			break;
-		case O_KEYRING:
-			o->authz.keyring_path = optarg;
-			break;
-		case O_TOKEN_SECRET:
-			o->authz.token_secret_path = optarg;
-			break;
-		case O_TRUST_LOCAL:
-			if (strcmp(optarg, "yes") == 0)
-				o->authz.trust_local = true;
-			else if (strcmp(optarg, "no") == 0)
-				o->authz.trust_local = false;
-			else
-				bad = "--trust-local takes yes or no";
-			break;
-		case O_RATE_KEY:
-			if (!parse_uint(optarg, 500000, &v) || v == 0)
-				bad = "--rate-per-key takes 1 to 500000";
-			o->authz.key_rate = (double)v;
-			o->authz.key_burst = 2.0 * (double)v;
-			break;
-		case O_RATE_ADDR:
-			if (!parse_uint(optarg, 500000, &v) || v == 0)
-				bad = "--rate-per-address takes 1 to 500000";
-			o->authz.addr_rate = (double)v;
-			o->authz.addr_burst = 2.0 * (double)v;
-			break;
-		case O_AUDIENCE:
-			if (o->n_audiences == MAX_LISTEN)
-				bad = "at most 16 --audience names";
-			else
-				o->audiences[o->n_audiences++] = optarg;
-			break;
-		case O_BATCH:
-			if (!parse_uint(optarg, 64, &v) || v == 0)
-				bad = "--commit-batch takes 1 to 64";
-			o->commit_batch = (unsigned)v;
-			break;
-		case O_NO_ACCESS:
-		case O_ACCESS:
-			o->access_log = c == O_ACCESS;
-			break;
-		case 'h':
-			fputs(usage, stdout);
-			return -1;
-		case O_VERSION:
-			puts("onboardd " OB_VERSION);
-			return -1;
-		default:
+		const flag *f =
+		        c >= FLAG_VAL && c < FLAG_VAL + N_FLAGS ? &flags[c - FLAG_VAL] : NULL;
+		for (size_t i = 0; f == NULL && c > 0 && c < FLAG_VAL && i < N_FLAGS; i++)
+			if (flags[i].short_name == c)
+				f = &flags[i];
+		if (f == NULL) {
 			fputs("Try 'onboardd --help'.\n", stderr);
 			return 1;
 		}
-		if (bad != NULL) {
-			fprintf(stderr, "onboardd: %s\nTry 'onboardd --help'.\n", bad);
-			return 1;
-		}
+		int rc = apply(f, optarg, o);
+		if (rc != 0)
+			return rc;
 	}
 	if (optind < argc) {
 		fprintf(stderr, "onboardd: unexpected argument '%s'\nTry 'onboardd --help'.\n",
@@ -385,16 +350,61 @@ static int make_parent_dir(const char *path)
 	return 0;
 }
 
+/* What the flags leave to be worked out: the default address, the server's names for the
+ * authorizer, the service clock of --now. Returns 0, or 2 after saying what is wrong. */
+static int settle_options(options *o, char *default_url, size_t n)
+{
+	if (o->n_listen == 0)
+		o->listen[o->n_listen++] = ob_default_server_url(default_url, n);
+	o->server.listen = o->listen;
+	o->server.n_listen = o->n_listen;
+	o->authz.listen = o->listen;
+	o->authz.n_listen = o->n_listen;
+	o->authz.audiences = o->audiences;
+	o->authz.n_audiences = o->n_audiences;
+	if (o->now != NULL) {
+		int64_t ms;
+		if (!ob_time_parse_rfc3339(o->now, &ms)) {
+			fprintf(stderr, "onboardd: --now takes an RFC 3339 time such as "
+			                "2020-11-02T08:30:00Z\n");
+			return 2;
+		}
+		ob_clock_set_now_ms(ms);
+	}
+	return 0;
+}
+
+/* Waits in sigwait for SIGTERM or SIGINT (sigs, blocked in every thread); a SIGHUP meanwhile
+ * reloads the keyring. */
+static void wait_for_stop(const sigset_t *sigs, ob_authz *authz, int64_t grace_ms)
+{
+	for (;;) {
+		int sig = 0;
+		if (sigwait(sigs, &sig) != 0)
+			continue;
+		if (sig == SIGHUP) {
+			ob_log(OB_LOG_INFO, "SIGHUP: reloading the keyring");
+			if (ob_authz_reload(authz) != OB_OK)
+				ob_log(OB_LOG_WARN, "the previous keyring stays in force");
+			continue;
+		}
+		ob_log(OB_LOG_INFO, "signal %d: draining for up to %lld ms", sig,
+		       (long long)grace_ms);
+		return;
+	}
+}
+
 /* The whole life of the process in reading order: flags, logs, keys, store, domain,
  * authorizer, dispatch, server, the wait for a signal, drain, and teardown in reverse; kept
- * in one function so that the order of start and stop can be checked at a glance. */
+ * in one function (a little over 80 lines) so that the order of start and stop, and of the
+ * teardown against it, can be checked at a glance. */
 int main(int argc, char **argv)
 {
 	options o = {0};
 	int rc = parse_args(argc, argv, &o);
 	if (rc != 0)
 		return rc < 0 ? 0 : 2;
-	ob_log_configure(o.log_format, OB_LOG_INFO, o.access_log);
+	ob_log_configure(o.log_json ? OB_LOG_JSON : OB_LOG_TEXT, OB_LOG_INFO, o.access_log);
 
 	/* Files onboardd creates (the database, its WAL, the master key) hold
 	 * company and, sealed, personal data: nobody else reads them. */
@@ -415,24 +425,8 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 
 	char default_url[512];
-	if (o.n_listen == 0)
-		o.listen[o.n_listen++] = ob_default_server_url(default_url, sizeof(default_url));
-	o.server.listen = o.listen;
-	o.server.n_listen = o.n_listen;
-	o.authz.listen = o.listen;
-	o.authz.n_listen = o.n_listen;
-	o.authz.audiences = o.audiences;
-	o.authz.n_audiences = o.n_audiences;
-
-	if (o.now != NULL) {
-		int64_t ms;
-		if (!ob_time_parse_rfc3339(o.now, &ms)) {
-			fprintf(stderr, "onboardd: --now takes an RFC 3339 time such as "
-			                "2020-11-02T08:30:00Z\n");
-			return 2;
-		}
-		ob_clock_set_now_ms(ms);
-	}
+	if (settle_options(&o, default_url, sizeof(default_url)) != 0)
+		return 2;
 
 	int status = 1;
 	ob_dispatch *d = NULL;
@@ -477,20 +471,7 @@ int main(int argc, char **argv)
 		goto out;
 	ob_log(OB_LOG_INFO, "onboardd %s serving", OB_VERSION);
 
-	for (;;) {
-		int sig = 0;
-		if (sigwait(&sigs, &sig) != 0)
-			continue;
-		if (sig == SIGHUP) {
-			ob_log(OB_LOG_INFO, "SIGHUP: reloading the keyring");
-			if (ob_authz_reload(authz) != OB_OK)
-				ob_log(OB_LOG_WARN, "the previous keyring stays in force");
-			continue;
-		}
-		ob_log(OB_LOG_INFO, "signal %d: draining for up to %lld ms", sig,
-		       (long long)o.grace_ms);
-		break;
-	}
+	wait_for_stop(&sigs, authz, o.grace_ms);
 	unsigned left = ob_server_drain(srv, o.grace_ms);
 	if (left > 0)
 		ob_log(OB_LOG_WARN, "%u call(s) still in flight after the grace period", left);

@@ -10,6 +10,7 @@
 
 #include "cli.h"
 #include "defaults.h"
+#include "files.h"
 #include "json_codec.h"
 #include "onboard/v1/admin.pb-c.h"
 #include "onboard/v1/auth.pb-c.h"
@@ -196,41 +197,29 @@ int cli_pages(cli *c, const char *method, ProtobufCMessage *req, bool all, cli_p
 	}
 }
 
+int cli_run_pages(cli *c, const cli_args *a, bool all, cli_page_fn each, void *ctx)
+{
+	ProtobufCMessage *req;
+	int rc = cli_request(c, a, &req);
+	if (rc == OB_EXIT_OK && all && cli_opt(a, "page-size") == NULL &&
+	    !cli_set_uint(req, "page_size", CLI_MAX_PAGE_SIZE))
+		rc = cli_fail(c, "%s has no page size", a->cmd->method); /* defensive */
+	if (rc == OB_EXIT_OK)
+		rc = cli_pages(c, a->cmd->method, req, all, each, ctx);
+	if (req != NULL)
+		protobuf_c_message_free_unpacked(req, NULL);
+	return rc;
+}
+
 char *cli_read_file(const char *path, size_t *len)
 {
 	FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
 	if (f == NULL)
 		return NULL;
-	char *buf = NULL;
-	size_t n = 0, cap = 0;
-	for (;;) {
-		if (n + 65536 + 1 > cap) {
-			cap = cap * 2 + 65536 + 1;
-			char *g = realloc(buf, cap);
-			if (g == NULL) {
-				free(buf);
-				buf = NULL;
-				errno = ENOMEM;
-				break;
-			}
-			buf = g;
-		}
-		size_t r = fread(buf + n, 1, 65536, f);
-		n += r;
-		if (r == 0)
-			break;
-	}
-	bool failed = ferror(f) != 0;
+	char *buf = ob_read_stream(f, len);
 	int saved = errno;
 	if (f != stdin)
 		fclose(f);
-	if (failed || buf == NULL) {
-		free(buf);
-		errno = saved != 0 ? saved : EIO;
-		return NULL;
-	}
-	buf[n] = '\0';
-	if (len != NULL)
-		*len = n;
+	errno = saved;
 	return buf;
 }

@@ -32,8 +32,9 @@ enum { OB_EXIT_OK = 0, OB_EXIT_LOCAL = 1, OB_EXIT_USAGE = 2, OB_EXIT_STATUS = 64
 enum {
 	CLI_MAX_SERVERS = 16,
 	CLI_MAX_METADATA = 16,
-	CLI_MAX_ARGS = 128,   /* options and operands of one command line */
-	CLI_MAX_OPTIONS = 64, /* in one command's table, globals included */
+	CLI_MAX_ARGS = 128,      /* options and operands of one command line */
+	CLI_MAX_OPTIONS = 64,    /* in one command's table, globals included */
+	CLI_MAX_PAGE_SIZE = 500, /* the largest page a List method gives */
 };
 
 /* The global options and the connection; cli_init() / cli_fini(). */
@@ -213,6 +214,15 @@ int cli_fill(cli *c, const cli_args *a, ProtobufCMessage *m);
 /* Sets the string field at path to a copy of value; false when out of
  * memory or when m has no such string field. */
 bool cli_set_string(ProtobufCMessage *m, const char *path, const char *value);
+/* Sets the integer field at path to v (cut to its width); false when out of
+ * memory or when m has no such integer field. */
+bool cli_set_uint(ProtobufCMessage *m, const char *path, uint64_t v);
+/* The scalar field at path of m as text, for columns: a string as it is,
+ * an integer in decimal (written into buf, n bytes), a bool "true" or
+ * "false"; a field of a sub-message m lacks reads as its default, a member
+ * of a oneof that is not the one set as "" (not given). NULL for an enum, a
+ * repeated field, or no such field. The text is m's or buf's. */
+const char *cli_field_text(const ProtobufCMessage *m, const char *path, char *buf, size_t n);
 /* Whether option o (or operand field/kind) fits a field of d: for the
  * table's test. false with the reason in why. */
 bool cli_field_fits(const ProtobufCMessageDescriptor *d, const char *path, cli_kind kind, char *why,
@@ -258,6 +268,11 @@ typedef int (*cli_page_fn)(cli *c, void *ctx, ProtobufCMessage **page);
  */
 int cli_pages(cli *c, const char *method, ProtobufCMessage *req, bool all, cli_page_fn each,
               void *ctx);
+/* The path of a listing command: its request from the command line
+ * (cli_request), then cli_pages() with the command's method. With all and
+ * no --page-size, the pages are the largest (CLI_MAX_PAGE_SIZE): following
+ * them to the end takes the fewest calls. */
+int cli_run_pages(cli *c, const cli_args *a, bool all, cli_page_fn each, void *ctx);
 
 /* The exit status of a non-OK code: 64 + code for the contract's codes
  * (1..16), 64 + UNKNOWN for any other, so that no code ends as exit status 0.

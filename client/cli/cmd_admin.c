@@ -151,13 +151,7 @@ static int audit_page(cli *c, void *ctx, ProtobufCMessage **page)
 static int audit_run(cli *c, const cli_args *a)
 {
 	audit au = {.all = cli_opt(a, "all") != NULL, .header = true};
-	ProtobufCMessage *req;
-	int rc = cli_request(c, a, &req);
-	if (rc == OB_EXIT_OK)
-		rc = cli_pages(c, "/onboard.v1.Admin/ListAuditEvents", req, au.all, audit_page,
-		               &au);
-	protobuf_c_message_free_unpacked(req, NULL);
-	return rc;
+	return cli_run_pages(c, a, au.all, audit_page, &au);
 }
 
 static const cli_option audit_options[] = {

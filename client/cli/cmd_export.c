@@ -27,62 +27,29 @@ static void write_record(const char *const *v, const char *eol)
 	ob_csv_write_record(stdout, out, n, eol);
 }
 
+/* One application in the columns of columns.h: the scalar fields as they are (cli_col_fields),
+ * the words and the list of categories written here. */
 static void write_application(const Onboard__V1__Application *a, const char *eol)
 {
-	cli_parts parts = cli_parts_of(a);
-	const Onboard__V1__Company *co = parts.company;
-	const Onboard__V1__Address *ad = parts.address;
-	const Onboard__V1__Contact *ct = parts.contact;
-	char employees[16], turnover[24], balance[24], version[24], chan[CLI_WORD_MAX];
-	char form[CLI_WORD_MAX];
-	char cats[IMPORT_MAX_FIELD];
-	snprintf(employees, sizeof(employees), "%" PRIu32, co->employees);
-	snprintf(turnover, sizeof(turnover), "%" PRId64, co->turnover_eur);
-	/* A figure not given stays an empty cell, which import reads back as such. */
-	balance[0] = '\0';
-	if (co->balance_sheet_given_case ==
-	    ONBOARD__V1__COMPANY__BALANCE_SHEET_GIVEN_BALANCE_SHEET_EUR)
-		snprintf(balance, sizeof(balance), "%" PRId64, co->balance_sheet_eur);
-	snprintf(version, sizeof(version), "%" PRIu64, a->version);
+	char text[COL_COUNT][24], chan[CLI_WORD_MAX], form[CLI_WORD_MAX], cats[IMPORT_MAX_FIELD];
+	const char *v[COL_COUNT];
+	for (int k = 0; k < COL_COUNT; k++)
+		v[k] = cli_col_fields[k] != NULL ? cli_field_text(&a->base, cli_col_fields[k],
+		                                                  text[k], sizeof(text[k]))
+		                                 : NULL;
 	size_t used = 0;
 	cats[0] = '\0';
 	for (size_t k = 0; k < a->n_product_categories && used < sizeof(cats); k++)
 		used += (size_t)snprintf(cats + used, sizeof(cats) - used, "%s%s", k > 0 ? ";" : "",
 		                         a->product_categories[k]);
-	const char *v[COL_COUNT] = {
-	        [COL_SIREN] = co->siren,
-	        [COL_SIRET] = co->siret,
-	        [COL_LEGAL_NAME] = co->legal_name,
-	        [COL_TRADE_NAME] = co->trade_name,
-	        [COL_NAF] = co->naf_code,
-	        [COL_VAT] = co->vat_number,
-	        [COL_EMPLOYEES] = employees,
-	        [COL_TURNOVER] = turnover,
-	        [COL_BALANCE] = balance,
-	        [COL_ADDRESS] = ad->street,
-	        [COL_POSTAL] = ad->postal_code,
-	        [COL_CITY] = ad->city,
-	        [COL_CONTACT] = ct->name,
-	        [COL_EMAIL] = ct->email,
-	        [COL_PHONE] = ct->phone,
-	        [COL_CHANNEL] =
-	                a->channel != 0 ? cli_word_of(&cli_channels, (int)a->channel, chan) : "",
-	        [COL_EXPORT] = a->intends_to_export ? "true" : "false",
-	        [COL_CATEGORIES] = cats,
-	        [COL_COHORT] = a->cohort_id,
-	        [COL_LEGAL_FORM] = co->legal_form != 0 ? cli_word_of(&cli_legal_forms,
-	                                                             (int)co->legal_form, form)
-	                                               : "",
-	        [COL_TERMS_VERSION] = a->terms_version,
-	        [COL_TERMS_ACCEPTED_AT] = a->terms_accepted_at,
-	        [COL_ID] = a->id,
-	        [COL_STATE] = cli_state_name((int)a->state),
-	        [COL_SIZE] = cli_size_name((int)a->size_category),
-	        [COL_DEPARTEMENT] = ad->departement,
-	        [COL_REGION] = ad->region,
-	        [COL_SUBMITTED_AT] = a->submitted_at,
-	        [COL_VERSION] = version,
-	};
+	v[COL_CHANNEL] = a->channel != 0 ? cli_word_of(&cli_channels, (int)a->channel, chan) : "";
+	const Onboard__V1__Company *co = a->company;
+	v[COL_LEGAL_FORM] = co != NULL && co->legal_form != 0
+	                            ? cli_word_of(&cli_legal_forms, (int)co->legal_form, form)
+	                            : "";
+	v[COL_CATEGORIES] = cats;
+	v[COL_STATE] = cli_state_name((int)a->state);
+	v[COL_SIZE] = cli_size_name((int)a->size_category);
 	write_record(v, eol);
 }
 
@@ -99,14 +66,8 @@ static int export_page(cli *c, void *ctx, ProtobufCMessage **page)
 static int export_run(cli *c, const cli_args *a)
 {
 	const char *eol = cli_opt(a, "crlf") != NULL ? "\r\n" : "\n";
-	ProtobufCMessage *req;
-	int rc = cli_request(c, a, &req);
-	if (rc == OB_EXIT_OK) {
-		((Onboard__V1__ListApplicationsRequest *)req)->page_size = CLI_MAX_PAGE_SIZE;
-		write_record(cli_col_names, eol);
-		rc = cli_pages(c, M_LIST, req, true, export_page, (void *)eol);
-	}
-	protobuf_c_message_free_unpacked(req, NULL);
+	write_record(cli_col_names, eol);
+	int rc = cli_run_pages(c, a, true, export_page, (void *)eol);
 	if (fflush(stdout) != 0 || ferror(stdout)) {
 		int err = errno;
 		cli_fail(c, "cannot write the CSV: %s", strerror(err));

@@ -108,17 +108,8 @@ static int print_merged(cli *c, const listing *l)
 
 static int list_run(cli *c, const cli_args *a)
 {
-	ProtobufCMessage *req;
 	listing l = {.all = cli_opt(a, "all") != NULL};
-	int rc = cli_request(c, a, &req);
-	if (rc != OB_EXIT_OK) {
-		protobuf_c_message_free_unpacked(req, NULL);
-		return rc;
-	}
-	Onboard__V1__ListApplicationsRequest *rq = (Onboard__V1__ListApplicationsRequest *)req;
-	if (l.all && rq->page_size == 0)
-		rq->page_size = CLI_MAX_PAGE_SIZE;
-	rc = cli_pages(c, M_LIST, req, l.all, list_page, &l);
+	int rc = cli_run_pages(c, a, l.all, list_page, &l);
 	if (rc == OB_EXIT_OK && c->json && l.all)
 		rc = print_merged(c, &l);
 	else if (rc == OB_EXIT_OK && !c->json && l.total == 0)
@@ -128,7 +119,6 @@ static int list_run(cli *c, const cli_args *a)
 	for (size_t p = 0; p < l.n_kept; p++)
 		protobuf_c_message_free_unpacked(&l.kept[p]->base, NULL);
 	free(l.kept);
-	protobuf_c_message_free_unpacked(req, NULL);
 	return rc;
 }
 

@@ -38,40 +38,44 @@ const char *const cli_col_names[COL_COUNT] = {
         "version",
 };
 
+const char *const cli_col_fields[COL_COUNT] = {
+        [COL_SIREN] = "company.siren",
+        [COL_SIRET] = "company.siret",
+        [COL_LEGAL_NAME] = "company.legal_name",
+        [COL_TRADE_NAME] = "company.trade_name",
+        [COL_NAF] = "company.naf_code",
+        [COL_VAT] = "company.vat_number",
+        [COL_EMPLOYEES] = "company.employees",
+        [COL_TURNOVER] = "company.turnover_eur",
+        [COL_BALANCE] = "company.balance_sheet_eur",
+        [COL_ADDRESS] = "company.address.street",
+        [COL_POSTAL] = "company.address.postal_code",
+        [COL_CITY] = "company.address.city",
+        [COL_CONTACT] = "contact.name",
+        [COL_EMAIL] = "contact.email",
+        [COL_PHONE] = "contact.phone",
+        [COL_CHANNEL] = "channel",
+        [COL_EXPORT] = "intends_to_export",
+        [COL_CATEGORIES] = "product_categories",
+        [COL_COHORT] = "cohort_id",
+        [COL_ACCEPTS_TERMS] = "accepts_terms",
+        [COL_LEGAL_FORM] = "company.legal_form",
+        [COL_TERMS_VERSION] = "terms_version",
+        [COL_TERMS_ACCEPTED_AT] = "terms_accepted_at",
+        [COL_ID] = "id",
+        [COL_DEPARTEMENT] = "company.address.departement",
+        [COL_REGION] = "company.address.region",
+        [COL_SUBMITTED_AT] = "submitted_at",
+        [COL_VERSION] = "version",
+};
+
 int cli_column_of_field(const char *field)
 {
-	static const struct {
-		const char *field;
-		int col;
-	} map[] = {
-	        {"company.siren", COL_SIREN},
-	        {"company.siret", COL_SIRET},
-	        {"company.legal_name", COL_LEGAL_NAME},
-	        {"company.trade_name", COL_TRADE_NAME},
-	        {"company.naf_code", COL_NAF},
-	        {"company.vat_number", COL_VAT},
-	        {"company.employees", COL_EMPLOYEES},
-	        {"company.turnover_eur", COL_TURNOVER},
-	        {"company.balance_sheet_eur", COL_BALANCE},
-	        {"company.address.street", COL_ADDRESS},
-	        {"company.address.postal_code", COL_POSTAL},
-	        {"company.address.city", COL_CITY},
-	        {"contact.name", COL_CONTACT},
-	        {"contact.email", COL_EMAIL},
-	        {"contact.phone", COL_PHONE},
-	        {"channel", COL_CHANNEL},
-	        {"intends_to_export", COL_EXPORT},
-	        {"product_categories", COL_CATEGORIES},
-	        {"cohort_id", COL_COHORT},
-	        {"accepts_terms", COL_ACCEPTS_TERMS},
-	        {"company.legal_form", COL_LEGAL_FORM},
-	        {"terms_version", COL_TERMS_VERSION},
-	        {"terms_accepted_at", COL_TERMS_ACCEPTED_AT},
-	};
-	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++) {
-		size_t n = strlen(map[i].field);
-		if (strncmp(field, map[i].field, n) == 0 && (field[n] == '\0' || field[n] == '['))
-			return map[i].col;
+	for (int k = 0; k < COL_INPUT; k++) {
+		size_t n = strlen(cli_col_fields[k]);
+		if (strncmp(field, cli_col_fields[k], n) == 0 &&
+		    (field[n] == '\0' || field[n] == '['))
+			return k;
 	}
 	return -1;
 }

@@ -45,6 +45,10 @@ enum {
 
 /* The header names: "siren", "legal_name"... */
 extern const char *const cli_col_names[COL_COUNT];
+/* The field each column holds, as a path in an Application and, for the
+ * columns import reads, in a SubmitApplicationRequest ("company.siren"); the
+ * two messages name their shared fields alike. NULL: computed (state, size). */
+extern const char *const cli_col_fields[COL_COUNT];
 
 /* The column a field violation of a SubmitApplicationRequest is about
  * ("company.address.city", "product_categories[2]"), or -1. */

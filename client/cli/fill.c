@@ -9,6 +9,8 @@
  * protobuf_c_message_free_unpacked(m, NULL) then frees a request whether it
  * was filled here or parsed from JSON (ob_json_parse_message does the same).
  */
+#include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -25,11 +27,12 @@ ProtobufCMessage *cli_message_new(const ProtobufCMessageDescriptor *d)
 
 /*
  * The field at path ("company.address.city") of a message of type d: its
- * descriptor, and the message holding it, allocated on the way when m is
- * not NULL (m NULL: only looks). NULL when there is no such field or memory.
+ * descriptor, and the message of m holding it (m NULL: only looks). A
+ * sub-message m lacks is allocated on the way when create, else the holder
+ * is NULL. NULL when there is no such field or memory.
  */
 static const ProtobufCFieldDescriptor *field_at(const ProtobufCMessageDescriptor *d,
-                                                ProtobufCMessage *m, const char *path,
+                                                ProtobufCMessage *m, const char *path, bool create,
                                                 ProtobufCMessage **holder)
 {
 	char name[64];
@@ -51,7 +54,7 @@ static const ProtobufCFieldDescriptor *field_at(const ProtobufCMessageDescriptor
 		d = f->descriptor;
 		if (m != NULL) {
 			ProtobufCMessage **sub = (ProtobufCMessage **)((char *)m + f->offset);
-			if (*sub == NULL && (*sub = cli_message_new(d)) == NULL)
+			if (*sub == NULL && create && (*sub = cli_message_new(d)) == NULL)
 				return NULL;
 			m = *sub;
 		}
@@ -68,7 +71,7 @@ static bool integer_type(ProtobufCType t)
 bool cli_field_fits(const ProtobufCMessageDescriptor *d, const char *path, cli_kind kind, char *why,
                     size_t n)
 {
-	const ProtobufCFieldDescriptor *f = field_at(d, NULL, path, NULL);
+	const ProtobufCFieldDescriptor *f = field_at(d, NULL, path, false, NULL);
 	if (f == NULL) {
 		snprintf(why, n, "%s has no field %s", d->name, path);
 		return false;
@@ -177,9 +180,68 @@ static bool set_string(ProtobufCMessage *m, const ProtobufCFieldDescriptor *f, c
 bool cli_set_string(ProtobufCMessage *m, const char *path, const char *value)
 {
 	ProtobufCMessage *holder;
-	const ProtobufCFieldDescriptor *f = field_at(m->descriptor, m, path, &holder);
+	const ProtobufCFieldDescriptor *f = field_at(m->descriptor, m, path, true, &holder);
 	return f != NULL && f->type == PROTOBUF_C_TYPE_STRING &&
 	       f->label != PROTOBUF_C_LABEL_REPEATED && set_string(holder, f, value);
+}
+
+const char *cli_field_text(const ProtobufCMessage *m, const char *path, char *buf, size_t n)
+{
+	ProtobufCMessage *h = NULL;
+	const ProtobufCFieldDescriptor *f =
+	        field_at(m->descriptor, (ProtobufCMessage *)m, path, false, &h);
+	if (f == NULL || f->label == PROTOBUF_C_LABEL_REPEATED)
+		return NULL;
+	/* A field of a sub-message m does not have reads as its default. */
+	const char *p = h != NULL ? (const char *)h + f->offset : NULL;
+	/* A member of a oneof that is not the one set was not given: no text
+	 * (the contract's figures, each in a oneof of its own). */
+	if (p != NULL && (f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) != 0 &&
+	    *(const uint32_t *)(const void *)((const char *)h + f->quantifier_offset) != f->id)
+		return "";
+	switch (f->type) {
+	case PROTOBUF_C_TYPE_STRING:
+		return p != NULL && *(char *const *)(const void *)p != NULL
+		               ? *(char *const *)(const void *)p
+		               : "";
+	case PROTOBUF_C_TYPE_BOOL:
+		return p != NULL && *(const protobuf_c_boolean *)(const void *)p ? "true" : "false";
+	case PROTOBUF_C_TYPE_UINT32:
+	case PROTOBUF_C_TYPE_INT32:
+	case PROTOBUF_C_TYPE_UINT64:
+	case PROTOBUF_C_TYPE_INT64: {
+		uint64_t u = 0;
+		int64_t v = 0;
+		if (p != NULL &&
+		    (f->type == PROTOBUF_C_TYPE_UINT64 || f->type == PROTOBUF_C_TYPE_INT64)) {
+			memcpy(&u, p, sizeof(u));
+			memcpy(&v, p, sizeof(v));
+		} else if (p != NULL) {
+			uint32_t u32;
+			int32_t v32;
+			memcpy(&u32, p, sizeof(u32));
+			memcpy(&v32, p, sizeof(v32));
+			u = u32, v = v32;
+		}
+		if (f->type == PROTOBUF_C_TYPE_UINT32 || f->type == PROTOBUF_C_TYPE_UINT64)
+			snprintf(buf, n, "%" PRIu64, u);
+		else
+			snprintf(buf, n, "%" PRId64, v);
+		return buf;
+	}
+	default:
+		return NULL;
+	}
+}
+
+bool cli_set_uint(ProtobufCMessage *m, const char *path, uint64_t v)
+{
+	ProtobufCMessage *holder;
+	const ProtobufCFieldDescriptor *f = field_at(m->descriptor, m, path, true, &holder);
+	if (f == NULL || f->label == PROTOBUF_C_LABEL_REPEATED || !integer_type(f->type))
+		return false;
+	set_integer(member(holder, f), f->type, v);
+	return true;
 }
 
 /* The words of v ("a,b c") appended to the repeated enum field f. */
@@ -209,7 +271,7 @@ static bool put(ProtobufCMessage *m, const char *path, const char *path2, cli_ki
                 const cli_words *words, const char *v, bool first)
 {
 	ProtobufCMessage *h;
-	const ProtobufCFieldDescriptor *f = field_at(m->descriptor, m, path, &h);
+	const ProtobufCFieldDescriptor *f = field_at(m->descriptor, m, path, true, &h);
 	if (f == NULL)
 		return false;
 	uint64_t u;
@@ -246,7 +308,7 @@ static bool put(ProtobufCMessage *m, const char *path, const char *path2, cli_ki
 		return true;
 	case CLI_HHMM: {
 		ProtobufCMessage *h2;
-		const ProtobufCFieldDescriptor *f2 = field_at(m->descriptor, m, path2, &h2);
+		const ProtobufCFieldDescriptor *f2 = field_at(m->descriptor, m, path2, true, &h2);
 		if (f2 == NULL || !cli_parse_hhmm(v, &hh, &mm))
 			return false;
 		set_integer(member(h, f), f->type, hh);

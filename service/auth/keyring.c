@@ -26,7 +26,9 @@
 #include <sodium.h>
 
 #include "base/time.h"
+#include "base/utf8.h"
 #include "errbuf.h"
+#include "files.h"
 #include "keyfile.h"
 #include "secretfile.h"
 
@@ -151,40 +153,35 @@ static bool parse_bound(span f, int64_t *out)
 	return true;
 }
 
-/* Parses one line (without its newline). Returns 1 with *key filled for a key line, 0 for a
- * blank or comment line, -1 with why filled for an invalid line. */
-static int parse_line(span line, ob_key *key, char *why, size_t whylen)
+/* Cuts the next field off *rest; false with "missing NAME" in why when the line ends first. */
+static bool need_field(span *rest, span *f, const char *name, char *why, size_t whylen)
 {
-	span rest = line, f;
-	while (rest.len > 0 && is_blank(*rest.p))
-		rest.p++, rest.len--;
-	if (rest.len == 0 || rest.p[0] == '#')
-		return 0;
+	if (next_field(rest, f))
+		return true;
+	ob_errbuf(why, whylen, "missing %s", name);
+	return false;
+}
 
-	memset(key, 0, sizeof(*key));
+/* KEY_ID, ROLE and PUBLIC_KEY, each checked, and the id against the key. */
+static bool parse_identity(span *rest, ob_key *key, char *why, size_t whylen)
+{
+	span f;
 	char buf[64];
-
-	if (!next_field(&rest, &f))
-		return 0; /* defensive: rest.len > 0 and not blank, so a field exists */
+	if (!need_field(rest, &f, "KEY_ID", why, whylen))
+		return false;
 	if (f.len != OB_KEY_ID_LEN || !field_str(f, key->id, sizeof(key->id)) ||
 	    !ob_key_id_valid(key->id)) {
 		ob_errbuf(why, whylen, "KEY_ID must be %d lowercase hex characters", OB_KEY_ID_LEN);
-		return -1;
+		return false;
 	}
-
-	if (!next_field(&rest, &f)) {
-		ob_errbuf(why, whylen, "missing ROLE");
-		return -1;
-	}
+	if (!need_field(rest, &f, "ROLE", why, whylen))
+		return false;
 	if (!field_str(f, buf, sizeof(buf)) || !ob_role_parse(buf, &key->role)) {
 		ob_errbuf(why, whylen, "unknown ROLE (applicant, partner, reviewer or admin)");
-		return -1;
+		return false;
 	}
-
-	if (!next_field(&rest, &f)) {
-		ob_errbuf(why, whylen, "missing PUBLIC_KEY");
-		return -1;
-	}
+	if (!need_field(rest, &f, "PUBLIC_KEY", why, whylen))
+		return false;
 	size_t bin_len = 0;
 	if (f.len != OB_KEY_PK_B64_LEN ||
 	    sodium_base642bin(key->pk, sizeof(key->pk), f.p, f.len, NULL, &bin_len, NULL,
@@ -192,54 +189,49 @@ static int parse_line(span line, ob_key *key, char *why, size_t whylen)
 	    bin_len != sizeof(key->pk)) {
 		ob_errbuf(why, whylen,
 		          "PUBLIC_KEY must be standard base64 of 32 bytes (44 characters)");
-		return -1;
+		return false;
 	}
 	/* Refuses garbage and the small-order points with which any signature verifies. */
 	if (crypto_core_ed25519_is_valid_point(key->pk) != 1) {
 		ob_errbuf(why, whylen, "PUBLIC_KEY is not a valid Ed25519 public key");
-		return -1;
+		return false;
 	}
 	char want[OB_KEY_ID_LEN + 1];
 	ob_keyfile_key_id(key->pk, want);
 	if (memcmp(want, key->id, OB_KEY_ID_LEN) != 0) {
 		ob_errbuf(why, whylen, "KEY_ID does not match PUBLIC_KEY (whose id is %s)", want);
-		return -1;
+		return false;
 	}
+	return true;
+}
 
-	if (!next_field(&rest, &f)) {
-		ob_errbuf(why, whylen, "missing NOT_BEFORE");
-		return -1;
+/* One of NOT_BEFORE and NOT_AFTER, named name, into *out. */
+static bool parse_bound_field(span *rest, const char *name, int64_t *out, char *why, size_t whylen)
+{
+	span f;
+	if (!need_field(rest, &f, name, why, whylen))
+		return false;
+	if (!parse_bound(f, out)) {
+		ob_errbuf(why, whylen, "%s must be an RFC 3339 time after 1970 or '-'", name);
+		return false;
 	}
-	if (!parse_bound(f, &key->not_before_ms)) {
-		ob_errbuf(why, whylen, "NOT_BEFORE must be an RFC 3339 time after 1970 or '-'");
-		return -1;
-	}
-	if (!next_field(&rest, &f)) {
-		ob_errbuf(why, whylen, "missing NOT_AFTER");
-		return -1;
-	}
-	if (!parse_bound(f, &key->not_after_ms)) {
-		ob_errbuf(why, whylen, "NOT_AFTER must be an RFC 3339 time after 1970 or '-'");
-		return -1;
-	}
-	if (key->not_before_ms != 0 && key->not_after_ms != 0 &&
-	    key->not_before_ms > key->not_after_ms) {
-		ob_errbuf(why, whylen, "NOT_BEFORE is after NOT_AFTER");
-		return -1;
-	}
+	return true;
+}
 
-	/* LABEL: the rest of the line, inner blanks included, trailing blanks dropped. */
+/* LABEL: the rest of the line, inner blanks included, trailing blanks dropped. */
+static bool parse_label(span rest, ob_key *key, char *why, size_t whylen)
+{
 	while (rest.len > 0 && is_blank(*rest.p))
 		rest.p++, rest.len--;
 	while (rest.len > 0 && is_blank(rest.p[rest.len - 1]))
 		rest.len--;
 	if (rest.len == 0) {
 		ob_errbuf(why, whylen, "missing LABEL");
-		return -1;
+		return false;
 	}
 	if (rest.len > OB_KEY_LABEL_MAX) {
 		ob_errbuf(why, whylen, "LABEL is longer than %d bytes", OB_KEY_LABEL_MAX);
-		return -1;
+		return false;
 	}
 	/* ASCII only: labels go into logs, where control bytes and terminal escapes do harm. */
 	for (size_t i = 0; i < rest.len; i++) {
@@ -247,12 +239,34 @@ static int parse_line(span line, ob_key *key, char *why, size_t whylen)
 		if (c < 0x20 || c > 0x7e) {
 			ob_errbuf(why, whylen, "LABEL must be printable ASCII (byte %zu is 0x%02x)",
 			          i + 1, c);
-			return -1;
+			return false;
 		}
 	}
 	memcpy(key->label, rest.p, rest.len);
 	key->label[rest.len] = '\0';
-	return 1;
+	return true;
+}
+
+/* Parses one line (without its newline). Returns 1 with *key filled for a key line, 0 for a
+ * blank or comment line, -1 with why filled for an invalid line. */
+static int parse_line(span line, ob_key *key, char *why, size_t whylen)
+{
+	span rest = line;
+	while (rest.len > 0 && is_blank(*rest.p))
+		rest.p++, rest.len--;
+	if (rest.len == 0 || rest.p[0] == '#')
+		return 0;
+	memset(key, 0, sizeof(*key));
+	if (!parse_identity(&rest, key, why, whylen) ||
+	    !parse_bound_field(&rest, "NOT_BEFORE", &key->not_before_ms, why, whylen) ||
+	    !parse_bound_field(&rest, "NOT_AFTER", &key->not_after_ms, why, whylen))
+		return -1;
+	if (key->not_before_ms != 0 && key->not_after_ms != 0 &&
+	    key->not_before_ms > key->not_after_ms) {
+		ob_errbuf(why, whylen, "NOT_BEFORE is after NOT_AFTER");
+		return -1;
+	}
+	return parse_label(rest, key, why, whylen) ? 1 : -1;
 }
 
 static int cmp_parsed(const void *a, const void *b)
@@ -261,72 +275,72 @@ static int cmp_parsed(const void *a, const void *b)
 	return memcmp(x->key.id, y->key.id, OB_KEY_ID_LEN);
 }
 
-ob_err ob_keyring_parse(const char *text, size_t len, ob_keyring **out, char *err, size_t errlen)
+/* Appends key, from line line_no, to keys (n of them, room for *cap). */
+static ob_err add_key(parsed_key **keys, size_t *n, size_t *cap, const ob_key *key, size_t line_no,
+                      char *err, size_t errlen)
 {
-	parsed_key *keys = NULL;
-	size_t n = 0, cap = 0, line_no = 0, pos = 0;
-	ob_err rc = OB_OK;
-	char why[192];
-
-	if (text == NULL && len > 0) {
-		ob_errbuf(err, errlen, "no text");
-		return OB_EINVAL;
+	if (*n == OB_KEYRING_MAX_KEYS) {
+		ob_errbuf(err, errlen, "line %zu: more than %d keys", line_no, OB_KEYRING_MAX_KEYS);
+		return OB_ETOOBIG;
 	}
-	while (pos < len) {
+	if (*n == *cap) {
+		size_t grown = *cap == 0 ? 16 : *cap * 2;
+		if (grown > OB_KEYRING_MAX_KEYS)
+			grown = OB_KEYRING_MAX_KEYS;
+		parsed_key *g = realloc(*keys, grown * sizeof(**keys));
+		if (g == NULL) {
+			ob_errbuf(err, errlen, "out of memory");
+			return OB_ENOMEM;
+		}
+		*keys = g, *cap = grown;
+	}
+	(*keys)[*n].key = *key;
+	(*keys)[*n].line = line_no;
+	(*n)++;
+	return OB_OK;
+}
+
+/* The key lines of text, in file order, into *keys (malloc'd: the caller frees it, also on
+ * failure) and *n; the first bad line is the error. */
+static ob_err parse_lines(const char *text, size_t len, parsed_key **keys, size_t *n, char *err,
+                          size_t errlen)
+{
+	size_t cap = 0, line_no = 0, pos = 0, line_len;
+	const char *start;
+	char why[192];
+	while (ob_text_next_line(text, len, &pos, &start, &line_len)) {
 		line_no++;
-		const char *start = text + pos;
-		const char *nl = memchr(start, '\n', len - pos);
-		size_t line_len = nl != NULL ? (size_t)(nl - start) : len - pos;
-		pos += line_len + (nl != NULL);
 		if (line_len > 0 && start[line_len - 1] == '\r')
 			line_len--;
 		if (line_len > OB_KEYRING_MAX_LINE) {
 			ob_errbuf(err, errlen, "line %zu: longer than %d bytes", line_no,
 			          OB_KEYRING_MAX_LINE);
-			rc = OB_ETOOBIG;
-			goto out;
+			return OB_ETOOBIG;
 		}
 		if (memchr(start, '\0', line_len) != NULL) {
 			ob_errbuf(err, errlen, "line %zu: NUL byte", line_no);
-			rc = OB_EINVAL;
-			goto out;
+			return OB_EINVAL;
 		}
 		ob_key key;
 		int r = parse_line((span){start, line_len}, &key, why, sizeof(why));
 		if (r < 0) {
 			ob_errbuf(err, errlen, "line %zu: %s", line_no, why);
-			rc = OB_EINVAL;
-			goto out;
+			return OB_EINVAL;
 		}
-		if (r == 0)
-			continue;
-		if (n == OB_KEYRING_MAX_KEYS) {
-			ob_errbuf(err, errlen, "line %zu: more than %d keys", line_no,
-			          OB_KEYRING_MAX_KEYS);
-			rc = OB_ETOOBIG;
-			goto out;
-		}
-		if (n == cap) {
-			cap = cap == 0 ? 16 : cap * 2;
-			if (cap > OB_KEYRING_MAX_KEYS)
-				cap = OB_KEYRING_MAX_KEYS;
-			parsed_key *g = realloc(keys, cap * sizeof(*keys));
-			if (g == NULL) {
-				ob_errbuf(err, errlen, "out of memory");
-				rc = OB_ENOMEM;
-				goto out;
-			}
-			keys = g;
-		}
-		keys[n].key = key;
-		keys[n].line = line_no;
-		n++;
+		ob_err rc = r > 0 ? add_key(keys, n, &cap, &key, line_no, err, errlen) : OB_OK;
+		if (rc != OB_OK)
+			return rc;
 	}
+	return OB_OK;
+}
 
+/* Sorts keys by id and refuses a duplicate: the one that appears first in the file, whatever
+ * order qsort left equal ids in, so that the message does not change from one run to the
+ * next. */
+static ob_err sort_unique(parsed_key *keys, size_t n, char *err, size_t errlen)
+{
 	if (n > 1)
 		qsort(keys, n, sizeof(*keys), cmp_parsed);
-	/* Report the duplicate that appears first in the file, whatever order qsort left equal
-	 * ids in, so that the message does not change from one run to the next. */
 	size_t dup_line = 0, first_line = 0, dup_at = 0;
 	for (size_t i = 1; i < n; i++) {
 		if (memcmp(keys[i - 1].key.id, keys[i].key.id, OB_KEY_ID_LEN) != 0)
@@ -337,25 +351,36 @@ ob_err ob_keyring_parse(const char *text, size_t len, ob_keyring **out, char *er
 		    (later == dup_line && earlier < first_line))
 			dup_line = later, first_line = earlier, dup_at = i;
 	}
-	if (dup_line != 0) {
-		ob_errbuf(err, errlen, "line %zu: duplicate KEY_ID %s (first on line %zu)",
-		          dup_line, keys[dup_at].key.id, first_line);
-		rc = OB_EINVAL;
-		goto out;
-	}
+	if (dup_line == 0)
+		return OB_OK;
+	ob_errbuf(err, errlen, "line %zu: duplicate KEY_ID %s (first on line %zu)", dup_line,
+	          keys[dup_at].key.id, first_line);
+	return OB_EINVAL;
+}
 
-	ob_keyring *kr = malloc(sizeof(*kr) + n * sizeof(ob_key));
-	if (kr == NULL) {
+ob_err ob_keyring_parse(const char *text, size_t len, ob_keyring **out, char *err, size_t errlen)
+{
+	parsed_key *keys = NULL;
+	size_t n = 0;
+	if (text == NULL && len > 0) {
+		ob_errbuf(err, errlen, "no text");
+		return OB_EINVAL;
+	}
+	ob_err rc = parse_lines(text, len, &keys, &n, err, errlen);
+	if (rc == OB_OK)
+		rc = sort_unique(keys, n, err, errlen);
+	ob_keyring *kr = rc == OB_OK ? malloc(sizeof(*kr) + n * sizeof(ob_key)) : NULL;
+	if (rc == OB_OK && kr == NULL) {
 		ob_errbuf(err, errlen, "out of memory");
 		rc = OB_ENOMEM;
-		goto out;
 	}
-	atomic_init(&kr->refs, 1);
-	kr->n = n;
-	for (size_t i = 0; i < n; i++)
-		kr->keys[i] = keys[i].key;
-	*out = kr;
-out:
+	if (rc == OB_OK) {
+		atomic_init(&kr->refs, 1);
+		kr->n = n;
+		for (size_t i = 0; i < n; i++)
+			kr->keys[i] = keys[i].key;
+		*out = kr;
+	}
 	free(keys);
 	return rc;
 }
@@ -365,21 +390,6 @@ out:
 static bool trusted_owner(uid_t uid)
 {
 	return uid == geteuid() || uid == 0;
-}
-
-/* Copies the folder part of path into dir ("." for a bare name, "/" for a name at the root);
- * false when it does not fit. */
-static bool dir_of(const char *path, char *dir, size_t size)
-{
-	const char *slash = strrchr(path, '/');
-	size_t n = slash == NULL ? 0 : slash == path ? 1 : (size_t)(slash - path);
-	if (slash == NULL)
-		return snprintf(dir, size, ".") < (int)size;
-	if (n >= size)
-		return false;
-	memcpy(dir, path, n);
-	dir[n] = '\0';
-	return true;
 }
 
 /* Checks that the open folder fd (named dir) is owned by the service's user or root and not
@@ -423,143 +433,148 @@ static ob_err open_dir(const char *path, const char *dir, int *fd_out, char *err
 	return OB_OK;
 }
 
+/* The folder of the symbolic link path, checked as check_dir does: a link can be pointed
+ * elsewhere by whoever can write the folder it is in. */
+static ob_err check_link_dir(const char *path, char *err, size_t errlen)
+{
+	char link_dir[4096];
+	int link_fd = -1;
+	if (!ob_path_dir(path, link_dir, sizeof(link_dir))) {
+		ob_errbuf(err, errlen, "%s: path too long", path);
+		return OB_EINVAL;
+	}
+	ob_err rc = open_dir(path, link_dir, &link_fd, err, errlen);
+	if (rc == OB_OK) {
+		rc = check_dir(path, link_dir, link_fd, err, errlen);
+		close(link_fd);
+	}
+	return rc;
+}
+
+/* Opens the keyring where its symbolic links lead (config management often links it): from
+ * the real folder dir (4096 bytes), held open as *dirfd while the file is opened in it as *fd,
+ * so that the folder checked is the folder read. *real is malloc'd; the caller frees it and
+ * closes what is open, also on failure. */
+static ob_err open_real(const char *path, char **real, char *dir, int *dirfd, int *fd, char *err,
+                        size_t errlen)
+{
+	*real = realpath(path, NULL);
+	if (*real == NULL) {
+		int e = errno;
+		ob_errbuf(err, errlen, "%s: %s", path, strerror(e));
+		return e == ENOENT ? OB_ENOTFOUND : e == EACCES ? OB_EPERM : OB_EIO;
+	}
+	if (!ob_path_dir(*real, dir, 4096)) {
+		ob_errbuf(err, errlen, "%s: path too long", path);
+		return OB_EINVAL;
+	}
+	ob_err rc = open_dir(path, dir, dirfd, err, errlen);
+	if (rc != OB_OK)
+		return rc;
+	/* O_NONBLOCK: opening a FIFO planted at path must not hang; fstat then refuses it. */
+	*fd = openat(*dirfd, *real + strlen(dir) + (strcmp(dir, "/") != 0),
+	             O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK | O_NOFOLLOW);
+	if (*fd < 0) {
+		int e = errno;
+		ob_errbuf(err, errlen, "%s: %s", path, strerror(e));
+		return e == ENOENT ? OB_ENOTFOUND : e == EACCES || e == ELOOP ? OB_EPERM : OB_EIO;
+	}
+	return OB_OK;
+}
+
+/* The open keyring fd itself: a regular file that only the service's user or root can change
+ * (anyone who can write it can make themselves admin; its owner can chmod). *st its status. */
+static ob_err check_file(int fd, const char *path, struct stat *st, char *err, size_t errlen)
+{
+	if (fstat(fd, st) != 0) {
+		ob_errbuf(err, errlen, "%s: %s", path, strerror(errno));
+		return OB_EIO;
+	}
+	if (!S_ISREG(st->st_mode)) {
+		ob_errbuf(err, errlen, "%s: not a regular file", path);
+		return OB_EPERM;
+	}
+	if (!trusted_owner(st->st_uid)) {
+		ob_errbuf(err, errlen,
+		          "%s: owned by uid %lu, neither the running uid %lu nor root: refused; "
+		          "chown it",
+		          path, (unsigned long)st->st_uid, (unsigned long)geteuid());
+		return OB_EPERM;
+	}
+	if (st->st_mode & (S_IWGRP | S_IWOTH)) {
+		ob_errbuf(err, errlen,
+		          "%s: group- or world-writable (mode %04o): refused; chmod go-w", path,
+		          (unsigned)(st->st_mode & 07777));
+		return OB_EPERM;
+	}
+	return OB_OK;
+}
+
+/* Reads fd to its end into *buf (malloc'd; the caller frees it), starting with room for size
+ * bytes: to EOF rather than trusting the size, since the file may change under us, and never
+ * more than OB_KEYRING_MAX_BYTES. One byte more than the cap tells an oversized file from one
+ * that is exactly at it. */
+static ob_err read_capped(int fd, const char *path, size_t size, char **buf, size_t *len, char *err,
+                          size_t errlen)
+{
+	size_t cap = size + 1;
+	*buf = NULL;
+	*len = 0;
+	for (;;) {
+		char *g = realloc(*buf, cap);
+		if (g == NULL) {
+			ob_errbuf(err, errlen, "%s: out of memory", path);
+			return OB_ENOMEM;
+		}
+		*buf = g;
+		size_t got = 0;
+		int e = ob_read_fd(fd, *buf + *len, cap - *len, &got);
+		if (e != 0) {
+			ob_errbuf(err, errlen, "%s: %s", path, strerror(-e));
+			return OB_EIO;
+		}
+		if ((*len += got) < cap)
+			return OB_OK;
+		if (cap > OB_KEYRING_MAX_BYTES) {
+			ob_errbuf(err, errlen, "%s: larger than %d bytes", path,
+			          OB_KEYRING_MAX_BYTES);
+			return OB_ETOOBIG;
+		}
+		cap = cap * 2 > (size_t)OB_KEYRING_MAX_BYTES + 1 ? (size_t)OB_KEYRING_MAX_BYTES + 1
+		                                                 : cap * 2;
+	}
+}
+
 ob_err ob_keyring_load(const char *path, ob_keyring **out, char *err, size_t errlen)
 {
-	char why[256];
+	char why[256], dir[4096];
 	char *buf = NULL, *real = NULL;
 	size_t len = 0;
-	ob_err rc = OB_OK;
 	int fd = -1, dirfd = -1;
-	char dir[4096];
+	struct stat st;
 
 	if (path == NULL) {
 		ob_errbuf(err, errlen, "no keyring path");
 		return OB_EINVAL;
 	}
-	/* The file is read where its symbolic links lead (config management often links it):
-	 * from the real folder, held open while the file is opened in it, so that the folder
-	 * checked is the folder read. */
-	real = realpath(path, NULL);
-	if (real == NULL) {
-		int e = errno;
-		ob_errbuf(err, errlen, "%s: %s", path, strerror(e));
-		return e == ENOENT ? OB_ENOTFOUND : e == EACCES ? OB_EPERM : OB_EIO;
-	}
-	if (!dir_of(real, dir, sizeof(dir))) {
-		ob_errbuf(err, errlen, "%s: path too long", path);
-		rc = OB_EINVAL;
-		goto out;
-	}
-	rc = open_dir(path, dir, &dirfd, err, errlen);
-	if (rc != OB_OK)
-		goto out;
-	/* O_NONBLOCK: opening a FIFO planted at path must not hang; fstat then refuses it. */
-	fd = openat(dirfd, real + strlen(dir) + (strcmp(dir, "/") != 0),
-	            O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK | O_NOFOLLOW);
-	if (fd < 0) {
-		int e = errno;
-		ob_errbuf(err, errlen, "%s: %s", path, strerror(e));
-		rc = e == ENOENT ? OB_ENOTFOUND : e == EACCES || e == ELOOP ? OB_EPERM : OB_EIO;
-		goto out;
-	}
-	struct stat st;
-	if (fstat(fd, &st) != 0) {
-		ob_errbuf(err, errlen, "%s: %s", path, strerror(errno));
-		rc = OB_EIO;
-		goto out;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		ob_errbuf(err, errlen, "%s: not a regular file", path);
-		rc = OB_EPERM;
-		goto out;
-	}
-	/* Anyone who can write the keyring can make themselves admin: its owner can (chmod). */
-	if (!trusted_owner(st.st_uid)) {
-		ob_errbuf(err, errlen,
-		          "%s: owned by uid %lu, neither the running uid %lu nor root: refused; "
-		          "chown "
-		          "it",
-		          path, (unsigned long)st.st_uid, (unsigned long)geteuid());
-		rc = OB_EPERM;
-		goto out;
-	}
-	if (st.st_mode & (S_IWGRP | S_IWOTH)) {
-		ob_errbuf(err, errlen,
-		          "%s: group- or world-writable (mode %04o): refused; chmod go-w", path,
-		          (unsigned)(st.st_mode & 07777));
-		rc = OB_EPERM;
-		goto out;
-	}
-	rc = check_dir(path, dir, dirfd, err, errlen);
-	if (rc != OB_OK)
-		goto out;
-	/* A symbolic link can be pointed elsewhere by whoever can write the folder it is in:
-	 * when path is not the real path, its own folder is checked too. */
-	if (strcmp(real, path) != 0) {
-		char link_dir[4096];
-		int link_fd = -1;
-		if (!dir_of(path, link_dir, sizeof(link_dir))) {
-			ob_errbuf(err, errlen, "%s: path too long", path);
-			rc = OB_EINVAL;
-			goto out;
-		}
-		rc = open_dir(path, link_dir, &link_fd, err, errlen);
-		if (rc == OB_OK) {
-			rc = check_dir(path, link_dir, link_fd, err, errlen);
-			close(link_fd);
-		}
-		if (rc != OB_OK)
-			goto out;
-	}
-	if (st.st_size > OB_KEYRING_MAX_BYTES) {
+	ob_err rc = open_real(path, &real, dir, &dirfd, &fd, err, errlen);
+	if (rc == OB_OK)
+		rc = check_file(fd, path, &st, err, errlen);
+	if (rc == OB_OK)
+		rc = check_dir(path, dir, dirfd, err, errlen);
+	if (rc == OB_OK && strcmp(real, path) != 0)
+		rc = check_link_dir(path, err, errlen);
+	if (rc == OB_OK && st.st_size > OB_KEYRING_MAX_BYTES) {
 		ob_errbuf(err, errlen, "%s: larger than %d bytes", path, OB_KEYRING_MAX_BYTES);
 		rc = OB_ETOOBIG;
-		goto out;
 	}
-	/* Read to EOF rather than trusting st_size: the file may change under us. One byte more
-	 * than the cap tells an oversized file from one that is exactly at it. */
-	size_t cap = (size_t)st.st_size + 1;
-	buf = malloc(cap);
-	if (buf == NULL) {
-		ob_errbuf(err, errlen, "%s: out of memory", path);
-		rc = OB_ENOMEM;
-		goto out;
+	if (rc == OB_OK)
+		rc = read_capped(fd, path, (size_t)st.st_size, &buf, &len, err, errlen);
+	if (rc == OB_OK) {
+		rc = ob_keyring_parse(buf, len, out, why, sizeof(why));
+		if (rc != OB_OK)
+			ob_errbuf(err, errlen, "%s: %s", path, why);
 	}
-	for (;;) {
-		if (len == cap) {
-			if (cap > OB_KEYRING_MAX_BYTES) {
-				ob_errbuf(err, errlen, "%s: larger than %d bytes", path,
-				          OB_KEYRING_MAX_BYTES);
-				rc = OB_ETOOBIG;
-				goto out;
-			}
-			size_t ncap = cap * 2 > (size_t)OB_KEYRING_MAX_BYTES + 1
-			                      ? (size_t)OB_KEYRING_MAX_BYTES + 1
-			                      : cap * 2;
-			char *g = realloc(buf, ncap);
-			if (g == NULL) {
-				ob_errbuf(err, errlen, "%s: out of memory", path);
-				rc = OB_ENOMEM;
-				goto out;
-			}
-			buf = g, cap = ncap;
-		}
-		ssize_t r = read(fd, buf + len, cap - len);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			ob_errbuf(err, errlen, "%s: %s", path, strerror(errno));
-			rc = OB_EIO;
-			goto out;
-		}
-		if (r == 0)
-			break;
-		len += (size_t)r;
-	}
-	rc = ob_keyring_parse(buf, len, out, why, sizeof(why));
-	if (rc != OB_OK)
-		ob_errbuf(err, errlen, "%s: %s", path, why);
-out:
 	free(buf);
 	free(real);
 	if (fd >= 0)
@@ -678,56 +693,40 @@ ob_err ob_secret_file_check(const char *path, char *err, size_t errlen)
 
 ob_err ob_secret_file_read(const char *path, uint8_t *out, size_t want, char *err, size_t errlen)
 {
-	char text[SECRET_B64_MAX + 1];
+	char *text = NULL;
 	uint8_t bin[SECRET_MAX];
 	size_t len = 0, bin_len = 0;
-	int fd = -1;
-	ob_err rc;
 
 	if (out == NULL || want == 0 || want > SECRET_MAX) {
 		ob_errbuf(err, errlen, "secret size must be 1..%d bytes", SECRET_MAX);
 		return OB_EINVAL;
 	}
-	rc = open_secret(path, &fd, err, errlen);
-	if (rc != OB_OK)
-		return rc;
-	/* One byte more than any valid content, to tell "too long" from "exactly full". */
-	while (len < sizeof(text)) {
-		ssize_t r = read(fd, text + len, sizeof(text) - len);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			ob_errbuf(err, errlen, "%s: %s", path, strerror(errno));
-			rc = OB_EIO;
-			goto out;
-		}
-		if (r == 0)
-			break;
-		len += (size_t)r;
-	}
-	if (len == sizeof(text)) {
+	/* Under the rules of common/secretfile.h, no symbolic link followed; the text stays in
+	 * guarded memory that is wiped when freed. */
+	int e = ob_secret_read(path, false, SECRET_B64_MAX, &text, &len, err, errlen);
+	if (e == -EFBIG) {
 		ob_errbuf(err, errlen, "%s: too long for a secret of %zu bytes", path, want);
-		rc = OB_EINVAL;
-		goto out;
+		return OB_EINVAL;
 	}
+	if (e != 0)
+		return ob_err_from_errno(e);
 	if (len > 0 && text[len - 1] == '\n')
 		len--;
 	if (len > 0 && text[len - 1] == '\r')
 		len--;
 	/* No ignore set: a blank, a second line or a NUL anywhere fails the decode, as does
 	 * non-canonical padding; b64_end NULL makes trailing bytes an error. */
+	ob_err rc = OB_OK;
 	if (sodium_base642bin(bin, sizeof(bin), text, len, NULL, &bin_len, NULL,
 	                      sodium_base64_VARIANT_ORIGINAL) != 0 ||
 	    bin_len != want) {
 		ob_errbuf(err, errlen, "%s: not one line of base64 of exactly %zu bytes", path,
 		          want);
 		rc = OB_EINVAL;
-		goto out;
+	} else {
+		memcpy(out, bin, want);
 	}
-	memcpy(out, bin, want);
-out:
-	sodium_memzero(text, sizeof(text));
+	sodium_free(text);
 	sodium_memzero(bin, sizeof(bin));
-	close(fd);
 	return rc;
 }

@@ -114,6 +114,20 @@ out:
 	return rc;
 }
 
+/* Frees v and what it holds, all but the mutex; accepts a verifier half made. */
+static void free_verifier(ob_login_verifier *v)
+{
+	sodium_memzero(v->hash_key, sizeof(v->hash_key));
+	free(v->buckets);
+	free(v->pool);
+	free(v->key_buckets);
+	free(v->counters);
+	for (size_t i = 0; i < v->n_audiences; i++)
+		free(v->audiences[i]);
+	free(v->audiences);
+	free(v);
+}
+
 ob_err ob_login_verifier_create(const ob_login_config *cfg, ob_login_verifier **out)
 {
 	size_t max_entries = cfg != NULL ? cfg->max_entries : 0;
@@ -155,14 +169,7 @@ ob_err ob_login_verifier_create(const ob_login_config *cfg, ob_login_verifier **
 	}
 	if (v->buckets == NULL || v->pool == NULL || v->key_buckets == NULL ||
 	    v->counters == NULL || !copied || pthread_mutex_init(&v->mu, NULL) != 0) {
-		for (size_t i = 0; i < v->n_audiences; i++)
-			free(v->audiences[i]);
-		free(v->audiences);
-		free(v->buckets);
-		free(v->pool);
-		free(v->key_buckets);
-		free(v->counters);
-		free(v);
+		free_verifier(v); /* the mutex is not initialised */
 		return OB_ENOMEM;
 	}
 	randombytes_buf(v->hash_key, sizeof(v->hash_key));
@@ -193,15 +200,7 @@ void ob_login_verifier_destroy(ob_login_verifier *v)
 	if (v == NULL)
 		return;
 	pthread_mutex_destroy(&v->mu);
-	sodium_memzero(v->hash_key, sizeof(v->hash_key));
-	free(v->buckets);
-	free(v->pool);
-	free(v->key_buckets);
-	free(v->counters);
-	for (size_t i = 0; i < v->n_audiences; i++)
-		free(v->audiences[i]);
-	free(v->audiences);
-	free(v);
+	free_verifier(v);
 }
 
 size_t ob_login_verifier_size(ob_login_verifier *v)
@@ -339,23 +338,19 @@ static uint32_t wait_for_drop(const ob_login_verifier *v, int64_t expiry_ms)
 	return wait > (int64_t)UINT32_MAX ? UINT32_MAX : (uint32_t)wait;
 }
 
-ob_err ob_login_verify(ob_login_verifier *v, const ob_keyring *kr, const ob_login_request *rq,
-                       int64_t now_ms, ob_login_result *out)
+/* Everything about a login request that needs no shared state, cheap checks first (none of
+ * them depends on anything secret), the signature last. On OB_OK *key is the valid key that
+ * signed it; on OB_EAUTH out->verdict says which check failed. */
+static ob_err check_signed(const ob_login_verifier *v, const ob_keyring *kr,
+                           const ob_login_request *rq, int64_t now_ms, ob_login_result *out,
+                           const ob_key **key)
 {
-	if (v == NULL || kr == NULL || rq == NULL || rq->nonce == NULL || rq->sig == NULL ||
-	    out == NULL || !time_in_range(now_ms))
-		return OB_EINVAL;
-	*out = (ob_login_result){.verdict = OB_LOGIN_BAD_KEY_OR_SIGNATURE};
 	const char *key_id = rq->key_id;
 	int64_t ts_ms = rq->ts_ms;
-	/* Cheap checks first; none of them depends on anything secret. */
 	if (!ob_key_id_valid(key_id))
 		return OB_EAUTH;
-	if (ts_ms < now_ms && distance(now_ms, ts_ms) > (uint64_t)OB_LOGIN_MAX_AGE_MS) {
-		out->verdict = OB_LOGIN_CLOCK_SKEW;
-		return OB_EAUTH;
-	}
-	if (ts_ms > now_ms && distance(ts_ms, now_ms) > (uint64_t)OB_LOGIN_MAX_AHEAD_MS) {
+	if ((ts_ms < now_ms && distance(now_ms, ts_ms) > (uint64_t)OB_LOGIN_MAX_AGE_MS) ||
+	    (ts_ms > now_ms && distance(ts_ms, now_ms) > (uint64_t)OB_LOGIN_MAX_AHEAD_MS)) {
 		out->verdict = OB_LOGIN_CLOCK_SKEW;
 		return OB_EAUTH;
 	}
@@ -366,53 +361,22 @@ ob_err ob_login_verify(ob_login_verifier *v, const ob_keyring *kr, const ob_logi
 		out->verdict = OB_LOGIN_WRONG_AUDIENCE;
 		return OB_EAUTH;
 	}
-	const ob_key *key = ob_keyring_find(kr, key_id);
-	if (key != NULL && !ob_key_valid_at(key, now_ms))
-		key = NULL;
-
+	*key = ob_keyring_find(kr, key_id);
+	if (*key != NULL && !ob_key_valid_at(*key, now_ms))
+		*key = NULL;
 	/* The signature, outside the lock: it is the expensive part and needs no shared state.
 	 * Checked against a decoy key when the key is unknown, so that an unknown key takes as
 	 * long to refuse as a bad signature. */
 	bool sig_ok = crypto_sign_verify_detached(rq->sig, msg, msg_len,
-	                                          key != NULL ? key->pk : v->decoy_pk) == 0;
-	if (key == NULL || !sig_ok)
-		return OB_EAUTH;
+	                                          *key != NULL ? (*key)->pk : v->decoy_pk) == 0;
+	return *key != NULL && sig_ok ? OB_OK : OB_EAUTH;
+}
 
-	ob_err rc = OB_OK;
-	pthread_mutex_lock(&v->mu);
-	advance(v, now_ms);
-	if (ts_ms < v->high_water - OB_LOGIN_MAX_AGE_MS) {
-		/* Older than what was dropped: could be a replay. */
-		out->verdict = OB_LOGIN_CLOCK_SKEW;
-		rc = OB_EAUTH;
-		goto out;
-	}
-	uint32_t b = bucket_of(v, key_id, rq->nonce);
-	for (uint32_t i = v->buckets[b]; i != NIL; i = v->pool[i].hash_next) {
-		const entry *e = &v->pool[i];
-		if (memcmp(e->key_id, key_id, OB_KEY_ID_LEN) == 0 &&
-		    memcmp(e->nonce, rq->nonce, 16) == 0) {
-			out->verdict = OB_LOGIN_REPLAY;
-			rc = OB_EAUTH;
-			goto out;
-		}
-	}
-	/* The key's share before the whole: a key over its share learns that it is the one to
-	 * slow down, whatever the others do. */
-	uint32_t c = counter_find(v, key_id);
-	if (c != NIL && v->counters[c].count >= v->max_per_key) {
-		out->verdict = OB_LOGIN_KEY_SHARE_FULL;
-		out->retry_after_ms = wait_for_drop(v, v->counters[c].min_expiry_ms);
-		rc = OB_ELIMIT;
-		goto out;
-	}
-	if (v->count == v->max) {
-		out->verdict = OB_LOGIN_CACHE_FULL;
-		out->retry_after_ms = 1000; /* the next wheel second, give or take */
-		rc = OB_ELIMIT;
-		goto out;
-	}
-	int64_t expiry_ms = ts_ms + OB_LOGIN_MAX_AGE_MS;
+/* Records the nonce of a signed request in bucket b, expiring at expiry_ms, under its key's
+ * counter c (NIL: the key has none yet). Caller holds mu; there is room (v->count < v->max). */
+static void remember(ob_login_verifier *v, uint32_t b, uint32_t c, const char *key_id,
+                     const uint8_t *nonce, int64_t expiry_ms)
+{
 	if (c == NIL) {
 		/* One is free: each counter in use holds an entry, and an entry is free. */
 		c = v->free_counter;
@@ -435,7 +399,7 @@ ob_err ob_login_verify(ob_login_verifier *v, const ob_keyring *kr, const ob_logi
 	entry *e = &v->pool[i];
 	v->free_head = e->hash_next;
 	memcpy(e->key_id, key_id, OB_KEY_ID_LEN);
-	memcpy(e->nonce, rq->nonce, 16);
+	memcpy(e->nonce, nonce, 16);
 	e->expiry_ms = expiry_ms;
 	e->counter = c;
 	int64_t sec = floor_div(e->expiry_ms, 1000);
@@ -446,10 +410,60 @@ ob_err ob_login_verify(ob_login_verifier *v, const ob_keyring *kr, const ob_logi
 	e->wheel_next = v->wheel[s];
 	v->wheel[s] = i;
 	v->count++;
-	out->verdict = OB_LOGIN_ACCEPTED;
-	out->key = key;
-out:
+}
+
+/* The single use of a signed request: refused when its nonce was seen (a replay), when it
+ * is older than what the cache forgot, or when the key's share or the cache is full. */
+static ob_err admit(ob_login_verifier *v, const ob_login_request *rq, int64_t now_ms,
+                    ob_login_result *out)
+{
+	const char *key_id = rq->key_id;
+	pthread_mutex_lock(&v->mu);
+	advance(v, now_ms);
+	ob_err rc = OB_EAUTH;
+	uint32_t b = bucket_of(v, key_id, rq->nonce);
+	uint32_t c = counter_find(v, key_id);
+	bool seen = false;
+	for (uint32_t i = v->buckets[b]; i != NIL && !seen; i = v->pool[i].hash_next)
+		seen = memcmp(v->pool[i].key_id, key_id, OB_KEY_ID_LEN) == 0 &&
+		       memcmp(v->pool[i].nonce, rq->nonce, 16) == 0;
+	if (rq->ts_ms < v->high_water - OB_LOGIN_MAX_AGE_MS) {
+		/* Older than what was dropped: could be a replay. */
+		out->verdict = OB_LOGIN_CLOCK_SKEW;
+	} else if (seen) {
+		out->verdict = OB_LOGIN_REPLAY;
+	} else if (c != NIL && v->counters[c].count >= v->max_per_key) {
+		/* The key's share before the whole: a key over its share learns that it is
+		 * the one to slow down, whatever the others do. */
+		out->verdict = OB_LOGIN_KEY_SHARE_FULL;
+		out->retry_after_ms = wait_for_drop(v, v->counters[c].min_expiry_ms);
+		rc = OB_ELIMIT;
+	} else if (v->count == v->max) {
+		out->verdict = OB_LOGIN_CACHE_FULL;
+		out->retry_after_ms = 1000; /* the next wheel second, give or take */
+		rc = OB_ELIMIT;
+	} else {
+		remember(v, b, c, key_id, rq->nonce, rq->ts_ms + OB_LOGIN_MAX_AGE_MS);
+		out->verdict = OB_LOGIN_ACCEPTED;
+		rc = OB_OK;
+	}
 	pthread_mutex_unlock(&v->mu);
+	return rc;
+}
+
+ob_err ob_login_verify(ob_login_verifier *v, const ob_keyring *kr, const ob_login_request *rq,
+                       int64_t now_ms, ob_login_result *out)
+{
+	if (v == NULL || kr == NULL || rq == NULL || rq->nonce == NULL || rq->sig == NULL ||
+	    out == NULL || !time_in_range(now_ms))
+		return OB_EINVAL;
+	*out = (ob_login_result){.verdict = OB_LOGIN_BAD_KEY_OR_SIGNATURE};
+	const ob_key *key = NULL;
+	ob_err rc = check_signed(v, kr, rq, now_ms, out, &key);
+	if (rc == OB_OK)
+		rc = admit(v, rq, now_ms, out);
+	if (rc == OB_OK)
+		out->key = key;
 	return rc;
 }
 
@@ -458,21 +472,19 @@ _Static_assert(OB_LOGIN_MAX_AGE_MS == 60000 && OB_LOGIN_MAX_AHEAD_MS == 5000,
 
 const char *ob_login_verdict_text(ob_login_verdict verdict)
 {
-	switch (verdict) {
-	case OB_LOGIN_ACCEPTED:
-		return "accepted";
-	case OB_LOGIN_BAD_KEY_OR_SIGNATURE:
-		return "unknown, expired or revoked key, or bad signature";
-	case OB_LOGIN_CLOCK_SKEW:
-		return "timestamp more than 60 s behind or 5 s ahead of the server's clock";
-	case OB_LOGIN_WRONG_AUDIENCE:
-		return "signed for another server (none of its audiences names this server)";
-	case OB_LOGIN_REPLAY:
-		return "this signed request was used already (a replay)";
-	case OB_LOGIN_KEY_SHARE_FULL:
-		return "too many recent logins with this key";
-	case OB_LOGIN_CACHE_FULL:
-		return "too many recent logins on this server";
-	}
-	return "refused";
+	static const char *const texts[] = {
+	        [OB_LOGIN_ACCEPTED] = "accepted",
+	        [OB_LOGIN_BAD_KEY_OR_SIGNATURE] =
+	                "unknown, expired or revoked key, or bad signature",
+	        [OB_LOGIN_CLOCK_SKEW] =
+	                "timestamp more than 60 s behind or 5 s ahead of the server's clock",
+	        [OB_LOGIN_WRONG_AUDIENCE] =
+	                "signed for another server (none of its audiences names this server)",
+	        [OB_LOGIN_REPLAY] = "this signed request was used already (a replay)",
+	        [OB_LOGIN_KEY_SHARE_FULL] = "too many recent logins with this key",
+	        [OB_LOGIN_CACHE_FULL] = "too many recent logins on this server",
+	};
+	if ((unsigned)verdict >= sizeof(texts) / sizeof(texts[0]) || texts[verdict] == NULL)
+		return "refused";
+	return texts[verdict];
 }

@@ -35,10 +35,14 @@ size_t ob_utf8_char_len(const char *s, size_t left)
 	return sequence((const uint8_t *)s, left);
 }
 
-bool ob_utf8_valid(const char *s, size_t len)
+/* Well-formed, and for text without control characters but tab, LF and CR. */
+static bool valid(const char *s, size_t len, bool text)
 {
 	const uint8_t *p = (const uint8_t *)s;
 	for (size_t i = 0; i < len;) {
+		if (text &&
+		    ((p[i] < 0x20 && p[i] != '\t' && p[i] != '\n' && p[i] != '\r') || p[i] == 0x7F))
+			return false;
 		size_t n = sequence(p + i, len - i);
 		if (n == 0)
 			return false;
@@ -47,20 +51,14 @@ bool ob_utf8_valid(const char *s, size_t len)
 	return true;
 }
 
+bool ob_utf8_valid(const char *s, size_t len)
+{
+	return valid(s, len, false);
+}
+
 bool ob_utf8_valid_text(const char *s, size_t len)
 {
-	const uint8_t *p = (const uint8_t *)s;
-	for (size_t i = 0; i < len;) {
-		if (p[i] < 0x20 && p[i] != '\t' && p[i] != '\n' && p[i] != '\r')
-			return false;
-		if (p[i] == 0x7F)
-			return false;
-		size_t n = sequence(p + i, len - i);
-		if (n == 0)
-			return false;
-		i += n;
-	}
-	return true;
+	return valid(s, len, true);
 }
 
 size_t ob_utf8_length(const char *s, size_t len)
@@ -114,4 +112,15 @@ void ob_utf8_format(char *dst, size_t size, const char *fmt, ...)
 		dst[0] = '\0';
 	else if ((size_t)n >= size)
 		ob_utf8_trim_cut(dst);
+}
+
+bool ob_text_next_line(const char *text, size_t len, size_t *pos, const char **line, size_t *n)
+{
+	if (*pos >= len)
+		return false;
+	*line = text + *pos;
+	const char *nl = memchr(*line, '\n', len - *pos);
+	*n = nl != NULL ? (size_t)(nl - *line) : len - *pos;
+	*pos += *n + (nl != NULL);
+	return true;
 }

@@ -36,4 +36,9 @@ void ob_utf8_format(char *dst, size_t size, const char *fmt, ...) OB_PRINTF(3, 4
 /* Number of code points in a valid UTF-8 string. */
 size_t ob_utf8_length(const char *s, size_t len);
 
+/* Cuts the next line off text[*pos..len), for the parsers of line-based files
+ * (the keyring, the master key file): *line and *n its bytes without the
+ * '\n', *pos past it. False when no line is left. */
+bool ob_text_next_line(const char *text, size_t len, size_t *pos, const char **line, size_t *n);
+
 #endif

@@ -3,7 +3,9 @@
  * The contracts and the formats are in vault.h; this file explains the choices behind them.
  */
 #include "crypto/vault.h"
+#include "base/utf8.h"
 #include "errbuf.h"
+#include "files.h"
 #include "secretfile.h"
 
 #include <assert.h>
@@ -201,24 +203,77 @@ static bool decode_key(const char *b64, size_t len, uint8_t key[OB_VAULT_KEY_LEN
 }
 
 /*
- * Parses text into v (allocated, empty). Messages name the line but never quote it: every
- * line that is not a comment holds a secret, or a mistyped one.
+ * One line of the file (blanks around it trimmed, not a comment), the lineno-th, into v.
+ * Messages name the line but never quote it: every line that is not a comment holds a
+ * secret, or a mistyped one.
  */
+static ob_err parse_line(ob_vault *v, const char *line, size_t n, const char *name, unsigned lineno,
+                         bool *have_index, char *err, size_t errlen)
+{
+	size_t id_len = 0;
+	while (id_len < n && !is_blank(line[id_len]))
+		id_len++;
+	size_t b64_at = id_len;
+	while (b64_at < n && is_blank(line[b64_at]))
+		b64_at++;
+	const char *b64 = line + b64_at;
+	size_t b64_len = n - b64_at;
+	if (b64_len == 0 || memchr(b64, ' ', b64_len) != NULL ||
+	    memchr(b64, '\t', b64_len) != NULL) {
+		ob_errbuf(err, errlen, "%s:%u: expected `KEY_ID BASE64` or `index BASE64`", name,
+		          lineno);
+		return OB_EINVAL;
+	}
+	uint8_t *dst;
+	if (id_len == sizeof(index_word) - 1 && memcmp(line, index_word, id_len) == 0) {
+		if (*have_index) {
+			ob_errbuf(err, errlen, "%s:%u: a second index line", name, lineno);
+			return OB_EINVAL;
+		}
+		*have_index = true;
+		dst = v->sec->index_root;
+	} else if (!kid_valid(line, id_len)) {
+		ob_errbuf(err, errlen, "%s:%u: a key id is 1 to %d characters of a-z, 0-9 and '-'",
+		          name, lineno, OB_VAULT_KID_MAX);
+		return OB_EINVAL;
+	} else if (kid_find(v, line, id_len) >= 0) {
+		ob_errbuf(err, errlen, "%s:%u: this key id is already used above", name, lineno);
+		return OB_EINVAL;
+	} else if (v->n == OB_VAULT_MAX_KEYS) {
+		ob_errbuf(err, errlen, "%s:%u: more than %d keys", name, lineno, OB_VAULT_MAX_KEYS);
+		return OB_ETOOBIG;
+	} else {
+		dst = v->sec->keys[v->n];
+	}
+	if (!decode_key(b64, b64_len, dst)) {
+		ob_errbuf(err, errlen,
+		          "%s:%u: a key is %d bytes in padded standard base64 (%d characters)",
+		          name, lineno, OB_VAULT_KEY_LEN, KEY_B64_LEN);
+		return OB_EINVAL;
+	}
+	/* All zeros is a placeholder left in a template, never a random key. */
+	if (sodium_is_zero(dst, OB_VAULT_KEY_LEN)) {
+		ob_errbuf(err, errlen, "%s:%u: the key is all zeros", name, lineno);
+		return OB_EINVAL;
+	}
+	if (dst != v->sec->index_root) {
+		memcpy(v->kids[v->n], line, id_len);
+		v->kids[v->n][id_len] = '\0';
+		v->n++;
+	}
+	return OB_OK;
+}
+
+/* Parses text into v (allocated, empty). */
 static ob_err parse_text(ob_vault *v, const char *text, size_t len, const char *name, char *err,
                          size_t errlen)
 {
-	static const char expected[] = "expected `KEY_ID BASE64` or `index BASE64`";
 	bool have_index = false;
 	unsigned lineno = 0;
-	size_t pos = 0;
-
-	while (pos < len) {
+	size_t pos = 0, n;
+	const char *line;
+	while (ob_text_next_line(text, len, &pos, &line, &n)) {
 		lineno++;
-		const char *line = text + pos;
-		const char *nl = memchr(line, '\n', len - pos);
-		size_t n = nl != NULL ? (size_t)(nl - line) : len - pos;
-		pos += n + (nl != NULL);
-
 		while (n > 0 && is_blank(line[0])) {
 			line++;
 			n--;
@@ -227,66 +282,9 @@ static ob_err parse_text(ob_vault *v, const char *text, size_t len, const char *
 			n--;
 		if (n == 0 || line[0] == '#')
 			continue;
-
-		size_t id_len = 0;
-		while (id_len < n && !is_blank(line[id_len]))
-			id_len++;
-		size_t b64_at = id_len;
-		while (b64_at < n && is_blank(line[b64_at]))
-			b64_at++;
-		const char *b64 = line + b64_at;
-		size_t b64_len = n - b64_at;
-		if (b64_len == 0 || memchr(b64, ' ', b64_len) != NULL ||
-		    memchr(b64, '\t', b64_len) != NULL) {
-			ob_errbuf(err, errlen, "%s:%u: %s", name, lineno, expected);
-			return OB_EINVAL;
-		}
-
-		uint8_t *dst;
-		if (id_len == sizeof(index_word) - 1 && memcmp(line, index_word, id_len) == 0) {
-			if (have_index) {
-				ob_errbuf(err, errlen, "%s:%u: a second index line", name, lineno);
-				return OB_EINVAL;
-			}
-			have_index = true;
-			dst = v->sec->index_root;
-		} else {
-			if (!kid_valid(line, id_len)) {
-				ob_errbuf(
-				        err, errlen,
-				        "%s:%u: a key id is 1 to %d characters of a-z, 0-9 and '-'",
-				        name, lineno, OB_VAULT_KID_MAX);
-				return OB_EINVAL;
-			}
-			if (kid_find(v, line, id_len) >= 0) {
-				ob_errbuf(err, errlen, "%s:%u: this key id is already used above",
-				          name, lineno);
-				return OB_EINVAL;
-			}
-			if (v->n == OB_VAULT_MAX_KEYS) {
-				ob_errbuf(err, errlen, "%s:%u: more than %d keys", name, lineno,
-				          OB_VAULT_MAX_KEYS);
-				return OB_ETOOBIG;
-			}
-			dst = v->sec->keys[v->n];
-		}
-		if (!decode_key(b64, b64_len, dst)) {
-			ob_errbuf(err, errlen,
-			          "%s:%u: a key is %d bytes in padded standard base64 (%d "
-			          "characters)",
-			          name, lineno, OB_VAULT_KEY_LEN, KEY_B64_LEN);
-			return OB_EINVAL;
-		}
-		/* All zeros is a placeholder left in a template, never a random key. */
-		if (sodium_is_zero(dst, OB_VAULT_KEY_LEN)) {
-			ob_errbuf(err, errlen, "%s:%u: the key is all zeros", name, lineno);
-			return OB_EINVAL;
-		}
-		if (dst != v->sec->index_root) {
-			memcpy(v->kids[v->n], line, id_len);
-			v->kids[v->n][id_len] = '\0';
-			v->n++;
-		}
+		ob_err rc = parse_line(v, line, n, name, lineno, &have_index, err, errlen);
+		if (rc != OB_OK)
+			return rc;
 	}
 	if (!have_index) {
 		ob_errbuf(err, errlen, "%s: no `index BASE64` line", name);
@@ -332,26 +330,33 @@ ob_err ob_vault_from_text(const char *text, size_t len, const char *name, ob_vau
 
 /* ---- the master key file: the file itself ---------------------------------------------- */
 
-/* Reads fd from its offset to the end into buf (cap bytes); *len = bytes read. */
+/* Reads fd from its offset to the end into buf (cap bytes, one more than the largest file
+ * accepted); *len = bytes read. */
 static ob_err read_all(int fd, char *buf, size_t cap, size_t *len, const char *path, char *err,
                        size_t errlen)
 {
-	*len = 0;
-	while (*len < cap) {
-		ssize_t r = read(fd, buf + *len, cap - *len);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			ob_errbuf(err, errlen, "%s: %s", path, strerror(errno));
+	int e = ob_read_fd(fd, buf, cap, len);
+	if (e != 0) {
+		ob_errbuf(err, errlen, "%s: %s", path, strerror(-e));
+		return OB_EIO;
+	}
+	if (*len == cap) {
+		ob_errbuf(err, errlen, "%s: over %d bytes", path, OB_VAULT_MAX_FILE);
+		return OB_ETOOBIG;
+	}
+	return OB_OK;
+}
+
+/* flock(fd, op), waiting through signals. */
+static ob_err lock(int fd, int op, const char *path, char *err, size_t errlen)
+{
+	while (flock(fd, op) != 0) {
+		if (errno != EINTR) {
+			ob_errbuf(err, errlen, "%s: cannot lock: %s", path, strerror(errno));
 			return OB_EIO;
 		}
-		if (r == 0)
-			return OB_OK;
-		*len += (size_t)r;
 	}
-	/* cap is one more than the largest file accepted. */
-	ob_errbuf(err, errlen, "%s: over %d bytes", path, OB_VAULT_MAX_FILE);
-	return OB_ETOOBIG;
+	return OB_OK;
 }
 
 /*
@@ -404,33 +409,35 @@ ob_err ob_vault_open(const char *path, ob_vault **out, char *err, size_t errlen)
 	if (rc != OB_OK)
 		return rc;
 	/* Shared against ob_vault_rotate_file's exclusive lock: never read half an append. */
-	while (flock(fd, LOCK_SH) != 0) {
-		if (errno != EINTR) {
-			ob_errbuf(err, errlen, "%s: cannot lock: %s", path, strerror(errno));
-			close(fd);
-			return OB_EIO;
-		}
-	}
-	rc = load_fd(fd, path, out, NULL, NULL, err, errlen);
+	rc = lock(fd, LOCK_SH, path, err, errlen);
+	if (rc == OB_OK)
+		rc = load_fd(fd, path, out, NULL, NULL, err, errlen);
 	close(fd); /* releases the lock */
 	return rc;
 }
 
-/* kid, or if kid is NULL "kYYYYMMDD" of today (UTC) into out. False if kid is not valid. */
-static bool choose_kid(const char *kid, char out[OB_VAULT_KID_SIZE])
+/* What making a key file and rotating one start with: the new key's id, kid, or if kid is
+ * NULL "kYYYYMMDD" of today (UTC), into out; and libsodium. */
+static ob_err choose_kid(const char *path, const char *kid, char out[OB_VAULT_KID_SIZE], char *err,
+                         size_t errlen)
 {
-	if (kid != NULL) {
-		size_t len = strnlen(kid, OB_VAULT_KID_SIZE);
-		if (!kid_valid(kid, len))
-			return false;
-		memcpy(out, kid, len + 1);
-		return true;
+	if (kid != NULL && !kid_valid(kid, strnlen(kid, OB_VAULT_KID_SIZE))) {
+		ob_errbuf(err, errlen, "%s: a key id is 1 to %d characters of a-z, 0-9 and '-'",
+		          path, OB_VAULT_KID_MAX);
+		return OB_EINVAL;
+	}
+	if (!sodium_ready()) {
+		ob_errbuf(err, errlen, "%s: libsodium failed to initialise", path);
+		return OB_EINTERNAL;
 	}
 	time_t now = time(NULL);
 	struct tm tm;
-	if (gmtime_r(&now, &tm) == NULL || strftime(out, OB_VAULT_KID_SIZE, "k%Y%m%d", &tm) == 0)
+	if (kid != NULL)
+		memcpy(out, kid, strlen(kid) + 1);
+	else if (gmtime_r(&now, &tm) == NULL ||
+	         strftime(out, OB_VAULT_KID_SIZE, "k%Y%m%d", &tm) == 0)
 		snprintf(out, OB_VAULT_KID_SIZE, "k1");
-	return true;
+	return OB_OK;
 }
 
 /* Appends "KID BASE64\n" for a fresh random key to text (which has room), wiping the key. */
@@ -467,15 +474,9 @@ ob_err ob_vault_generate_file(const char *path, const char *kid, char *err, size
 {
 	assert(path != NULL);
 	char id[OB_VAULT_KID_SIZE];
-	if (!choose_kid(kid, id)) {
-		ob_errbuf(err, errlen, "%s: a key id is 1 to %d characters of a-z, 0-9 and '-'",
-		          path, OB_VAULT_KID_MAX);
-		return OB_EINVAL;
-	}
-	if (!sodium_ready()) {
-		ob_errbuf(err, errlen, "%s: libsodium failed to initialise", path);
-		return OB_EINTERNAL;
-	}
+	ob_err e = choose_kid(path, kid, id, err, errlen);
+	if (e != OB_OK)
+		return e;
 	char *text = sodium_malloc(sizeof(file_header) + (size_t)2 * LINE_ROOM);
 	if (text == NULL) {
 		ob_errbuf(err, errlen, "%s: out of memory", path);
@@ -491,78 +492,47 @@ ob_err ob_vault_generate_file(const char *path, const char *kid, char *err, size
 	return ob_err_from_errno(rc);
 }
 
-ob_err ob_vault_rotate_file(const char *path, const char *new_kid, char kid_out[OB_VAULT_KID_SIZE],
-                            char *err, size_t errlen)
+/* A new key id, not in v: the one given (new_kid; OB_EEXIST when it is taken), or, without
+ * one, the date's id chosen, then kYYYYMMDD-2, -3...: several rotations on one day stay
+ * unique. */
+static ob_err unique_kid(const ob_vault *v, const char *new_kid, char id[OB_VAULT_KID_SIZE],
+                         const char *path, char *err, size_t errlen)
 {
-	assert(path != NULL);
-	char id[OB_VAULT_KID_SIZE];
-	if (!choose_kid(new_kid, id)) {
-		ob_errbuf(err, errlen, "%s: a key id is 1 to %d characters of a-z, 0-9 and '-'",
-		          path, OB_VAULT_KID_MAX);
-		return OB_EINVAL;
-	}
-	if (!sodium_ready()) {
-		ob_errbuf(err, errlen, "%s: libsodium failed to initialise", path);
-		return OB_EINTERNAL;
-	}
-	int fd = -1;
-	ob_err rc = open_checked(path, O_RDWR | O_APPEND, &fd, err, errlen);
-	if (rc != OB_OK)
-		return rc;
-
-	ob_vault *v = NULL;
-	char *line = NULL;
-	/* Serialises rotations, and keeps ob_vault_open (which takes the lock shared) from
-	 * reading the file while the line is half written. */
-	while (flock(fd, LOCK_EX) != 0) {
-		if (errno != EINTR) {
-			ob_errbuf(err, errlen, "%s: cannot lock: %s", path, strerror(errno));
-			rc = OB_EIO;
-			goto out;
-		}
-	}
-	/* Parse under the lock: the new id must be unique in what is there now. */
-	size_t file_len = 0;
-	bool needs_newline = false;
-	rc = load_fd(fd, path, &v, &file_len, &needs_newline, err, errlen);
-	if (rc != OB_OK)
-		goto out;
-	if (v->n == OB_VAULT_MAX_KEYS) {
-		ob_errbuf(err, errlen,
-		          "%s: already %d keys; delete the oldest lines once their data keys are "
-		          "re-wrapped",
-		          path, OB_VAULT_MAX_KEYS);
-		rc = OB_ETOOBIG;
-		goto out;
-	}
-	if (new_kid == NULL) {
-		/* kYYYYMMDD, then kYYYYMMDD-2, -3...: several rotations on one day stay unique. */
-		char base[OB_VAULT_KID_SIZE];
-		memcpy(base, id, sizeof(base));
-		/* At most OB_VAULT_MAX_KEYS ids are taken, so one of the first 65 suffixes is
-		 * free; the modulo only tells the compiler that the suffix has 2 digits. */
-		for (unsigned i = 2; kid_find(v, id, strlen(id)) >= 0; i++)
-			snprintf(id, sizeof(id), "%.9s-%u", base, i % 100u);
-	} else if (kid_find(v, id, strlen(id)) >= 0) {
+	if (new_kid != NULL) {
+		if (kid_find(v, id, strlen(id)) < 0)
+			return OB_OK;
 		ob_errbuf(err, errlen, "%s: the key id %s is already in the file", path, id);
-		rc = OB_EEXIST;
-		goto out;
+		return OB_EEXIST;
 	}
-	line = sodium_malloc(LINE_ROOM + 1);
+	char base[OB_VAULT_KID_SIZE];
+	memcpy(base, id, sizeof(base));
+	/* At most OB_VAULT_MAX_KEYS ids are taken, so one of the first 65 suffixes is free; the
+	 * modulo only tells the compiler that the suffix has 2 digits. */
+	for (unsigned i = 2; kid_find(v, id, strlen(id)) >= 0; i++)
+		snprintf(id, OB_VAULT_KID_SIZE, "%.9s-%u", base, i % 100u);
+	return OB_OK;
+}
+
+/* Appends a line for a fresh key id to the key file fd, of file_len bytes so far (after a
+ * newline when the last line is open), and syncs it. One write(2): O_APPEND puts it at the
+ * end. A short or failed write is cut off again, so that the file never keeps half a key
+ * line. */
+static ob_err append_line(int fd, const char *id, size_t file_len, bool needs_newline,
+                          const char *path, char *err, size_t errlen)
+{
+	char *line = sodium_malloc(LINE_ROOM + 1);
 	if (line == NULL) {
 		ob_errbuf(err, errlen, "%s: out of memory", path);
-		rc = OB_ENOMEM;
-		goto out;
+		return OB_ENOMEM;
 	}
 	line[0] = needs_newline ? '\n' : '\0';
 	line[1] = '\0';
 	size_t len = append_key_line(line + needs_newline, id) + needs_newline;
-	/* One write(2): O_APPEND puts it at the end. A short or failed write is cut off again,
-	 * so that the file never keeps half a key line. */
 	ssize_t w;
 	do
 		w = write(fd, line, len);
 	while (w < 0 && errno == EINTR);
+	sodium_free(line);
 	if (w != (ssize_t)len) {
 		int e = w < 0 ? errno : ENOSPC;
 		ob_errbuf(err, errlen, "%s: cannot append: %s", path, strerror(e));
@@ -571,19 +541,48 @@ ob_err ob_vault_rotate_file(const char *path, const char *new_kid, char kid_out[
 			          "%s: cannot append (%s) nor cut the partial line off: delete the "
 			          "last line by hand",
 			          path, strerror(e));
-		rc = OB_EIO;
-		goto out;
+		return OB_EIO;
 	}
 	if (fsync(fd) != 0) {
 		ob_errbuf(err, errlen, "%s: fsync: %s", path, strerror(errno));
-		rc = OB_EIO;
-		goto out;
+		return OB_EIO;
 	}
-	if (kid_out != NULL)
-		memcpy(kid_out, id, sizeof(id));
+	return OB_OK;
+}
 
-out:
-	sodium_free(line); /* accepts NULL */
+ob_err ob_vault_rotate_file(const char *path, const char *new_kid, char kid_out[OB_VAULT_KID_SIZE],
+                            char *err, size_t errlen)
+{
+	assert(path != NULL);
+	char id[OB_VAULT_KID_SIZE];
+	ob_err rc = choose_kid(path, new_kid, id, err, errlen);
+	int fd = -1;
+	if (rc == OB_OK)
+		rc = open_checked(path, O_RDWR | O_APPEND, &fd, err, errlen);
+	if (rc != OB_OK)
+		return rc;
+	/* Serialises rotations, and keeps ob_vault_open (which takes the lock shared) from
+	 * reading the file while the line is half written. Then parsed under the lock: the new
+	 * id must be unique in what is there now. */
+	ob_vault *v = NULL;
+	size_t file_len = 0;
+	bool needs_newline = false;
+	rc = lock(fd, LOCK_EX, path, err, errlen);
+	if (rc == OB_OK)
+		rc = load_fd(fd, path, &v, &file_len, &needs_newline, err, errlen);
+	if (rc == OB_OK && v->n == OB_VAULT_MAX_KEYS) {
+		ob_errbuf(err, errlen,
+		          "%s: already %d keys; delete the oldest lines once their data keys are "
+		          "re-wrapped",
+		          path, OB_VAULT_MAX_KEYS);
+		rc = OB_ETOOBIG;
+	}
+	if (rc == OB_OK)
+		rc = unique_kid(v, new_kid, id, path, err, errlen);
+	if (rc == OB_OK)
+		rc = append_line(fd, id, file_len, needs_newline, path, err, errlen);
+	if (rc == OB_OK && kid_out != NULL)
+		memcpy(kid_out, id, sizeof(id));
 	ob_vault_destroy(v);
 	close(fd); /* releases the lock */
 	return rc;

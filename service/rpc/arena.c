@@ -37,32 +37,14 @@ void ob_arena_init(ob_arena *a, size_t budget)
 	a->pb.allocator_data = a;
 }
 
-static void free_chain(ob_arena_chunk *c)
+/* Frees the chunks: all of them, or all but the oldest standard-size one,
+ * kept empty: most calls fit in it, so a warm arena allocates nothing. */
+static void release(ob_arena *a, bool keep_one)
 {
-	while (c != NULL) {
-		ob_arena_chunk *next = c->next;
-		free(c);
-		c = next;
-	}
-}
-
-void ob_arena_fini(ob_arena *a)
-{
-	if (a == NULL)
-		return;
-	free_chain(a->chunks);
-	a->chunks = NULL;
-	a->used = 0;
-}
-
-void ob_arena_reset(ob_arena *a)
-{
-	/* Keep the oldest standard-size chunk: most calls fit in it, so a warm
-	 * arena allocates nothing. */
 	ob_arena_chunk *keep = NULL, *c = a->chunks;
 	while (c != NULL) {
 		ob_arena_chunk *next = c->next;
-		if (keep == NULL && c->size == CHUNK_SIZE)
+		if (keep_one && keep == NULL && c->size == CHUNK_SIZE)
 			keep = c; /* one standard chunk serves the next call */
 		else
 			free(c);
@@ -75,6 +57,17 @@ void ob_arena_reset(ob_arena *a)
 	a->chunks = keep;
 	a->used = 0;
 	a->exhausted = false;
+}
+
+void ob_arena_fini(ob_arena *a)
+{
+	if (a != NULL)
+		release(a, false);
+}
+
+void ob_arena_reset(ob_arena *a)
+{
+	release(a, true);
 }
 
 void *ob_arena_alloc(ob_arena *a, size_t size)

@@ -1,6 +1,7 @@
 #include "rpc/authz.h"
 
 #include <pthread.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,19 +16,41 @@
 #include "onboard/v1/auth.pb-c.h"
 #include "rpc/handlers.h"
 
+/* The rate limits, each with its rate and burst in ob_authz_config, their
+ * defaults, and how many keys (addresses, key ids) it tracks. */
+enum { PER_KEY, PER_ADDR, LOGIN_PER_ADDR, LOGIN_PER_KEY, AUDIT_PER_ADDR, AUDIT_ALL, N_LIMITS };
+
+#define CFG(field) offsetof(ob_authz_config, field)
+
+static const struct {
+	size_t rate, burst; /* offsets of doubles in ob_authz_config */
+	double default_rate, default_burst;
+	size_t keys;
+} limits[N_LIMITS] = {
+        [PER_KEY] = {CFG(key_rate), CFG(key_burst), 1000, 2000, 4096},
+        [PER_ADDR] = {CFG(addr_rate), CFG(addr_burst), 2000, 4000, 4096},
+        /* Every CLI run logs in once; each local user (ipc uid) is one address. */
+        [LOGIN_PER_ADDR] = {CFG(login_rate), CFG(login_burst), 20, 100, 4096},
+        /* Genuine logins only. Below the address's budget, so that one key cannot use up
+         * an address (an office behind one NAT address) before its own limit stops it. */
+        [LOGIN_PER_KEY] = {CFG(login_key_rate), CFG(login_key_burst), 10, 50, 4096},
+        /* Failed calls are recorded within both budgets (authz.h); the rest are counted in
+         * dropped and summed up in one event a second at most. */
+        [AUDIT_PER_ADDR] = {CFG(audit_addr_rate), CFG(audit_addr_burst), 2, 20, 4096},
+        [AUDIT_ALL] = {CFG(audit_rate), CFG(audit_burst), 50, 100, 8}, /* one key, "" */
+};
+
+static double *cfg_double(ob_authz_config *cfg, size_t at)
+{
+	return (double *)(void *)((char *)cfg + at);
+}
+
 struct ob_authz {
 	ob_authz_config cfg;
 	ob_keyring_slot keyring;
 	ob_token_minter *minter;
 	ob_login_verifier *logins;
-	ob_ratelimit *per_key;
-	ob_ratelimit *per_addr;
-	ob_ratelimit *login_per_addr;
-	ob_ratelimit *login_per_key; /* genuine logins only */
-	/* Failed calls are recorded within both budgets (authz.h); the rest
-	 * are counted in dropped and summed up in one event a second at most. */
-	ob_ratelimit *audit_per_addr;
-	ob_ratelimit *audit_all; /* one bucket, the empty key */
+	ob_ratelimit *limit[N_LIMITS];
 	pthread_mutex_t dropped_mu;
 	uint64_t dropped;      /* failures not recorded since summary_at_ms */
 	int64_t summary_at_ms; /* the first of them */
@@ -78,21 +101,10 @@ void ob_authz_config_defaults(ob_authz_config *cfg)
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->trust_local = true;
 	cfg->token_ttl_ms = 15 * 60 * 1000;
-	cfg->key_rate = 1000;
-	cfg->key_burst = 2000;
-	cfg->addr_rate = 2000;
-	cfg->addr_burst = 4000;
-	/* Every CLI run logs in once; each local user (ipc uid) is one address. */
-	cfg->login_rate = 20;
-	cfg->login_burst = 100;
-	/* Below the address's budget, so that one key cannot use up an address
-	 * (an office behind one NAT address) before its own limit stops it. */
-	cfg->login_key_rate = 10;
-	cfg->login_key_burst = 50;
-	cfg->audit_addr_rate = 2;
-	cfg->audit_addr_burst = 20;
-	cfg->audit_rate = 50;
-	cfg->audit_burst = 100;
+	for (size_t i = 0; i < N_LIMITS; i++) {
+		*cfg_double(cfg, limits[i].rate) = limits[i].default_rate;
+		*cfg_double(cfg, limits[i].burst) = limits[i].default_burst;
+	}
 }
 
 static void audit(const ob_authz *a, const char *event, const char *principal, const char *peer,
@@ -223,24 +235,10 @@ ob_err ob_authz_create(ob_authz **out, const ob_authz_config *cfg)
 	sodium_memzero(secret, sizeof(secret));
 	if (err == OB_OK)
 		err = make_verifier(a, cfg);
-	if (err == OB_OK)
-		err = ob_ratelimit_create(cfg->key_rate, (uint32_t)cfg->key_burst, 4096,
-		                          &a->per_key);
-	if (err == OB_OK)
-		err = ob_ratelimit_create(cfg->addr_rate, (uint32_t)cfg->addr_burst, 4096,
-		                          &a->per_addr);
-	if (err == OB_OK)
-		err = ob_ratelimit_create(cfg->login_rate, (uint32_t)cfg->login_burst, 4096,
-		                          &a->login_per_addr);
-	if (err == OB_OK)
-		err = ob_ratelimit_create(cfg->login_key_rate, (uint32_t)cfg->login_key_burst, 4096,
-		                          &a->login_per_key);
-	if (err == OB_OK)
-		err = ob_ratelimit_create(cfg->audit_addr_rate, (uint32_t)cfg->audit_addr_burst,
-		                          4096, &a->audit_per_addr);
-	if (err == OB_OK)
-		err = ob_ratelimit_create(cfg->audit_rate, (uint32_t)cfg->audit_burst, 8,
-		                          &a->audit_all);
+	for (size_t i = 0; err == OB_OK && i < N_LIMITS; i++)
+		err = ob_ratelimit_create(*cfg_double(&a->cfg, limits[i].rate),
+		                          (uint32_t)*cfg_double(&a->cfg, limits[i].burst),
+		                          limits[i].keys, &a->limit[i]);
 	if (err != OB_OK)
 		ob_log(OB_LOG_ERROR, "cannot set up authentication: %s", ob_strerror(err));
 	if (err == OB_OK)
@@ -265,12 +263,8 @@ void ob_authz_destroy(ob_authz *a)
 	ob_keyring_slot_fini(&a->keyring);
 	ob_token_minter_destroy(a->minter);
 	ob_login_verifier_destroy(a->logins);
-	ob_ratelimit_destroy(a->per_key);
-	ob_ratelimit_destroy(a->per_addr);
-	ob_ratelimit_destroy(a->login_per_addr);
-	ob_ratelimit_destroy(a->login_per_key);
-	ob_ratelimit_destroy(a->audit_per_addr);
-	ob_ratelimit_destroy(a->audit_all);
+	for (size_t i = 0; i < N_LIMITS; i++)
+		ob_ratelimit_destroy(a->limit[i]);
 	free(a);
 }
 
@@ -327,8 +321,9 @@ static void audit_failure(ob_authz *a, const ob_call *call, const char *event,
 {
 	int64_t now = ob_clock_real_ms();
 	char key[LIMIT_KEY_SIZE];
-	bool record = ob_ratelimit_take(a->audit_per_addr, limit_key(call, key), now, NULL) &&
-	              ob_ratelimit_take(a->audit_all, NULL, now, NULL);
+	bool record =
+	        ob_ratelimit_take(a->limit[AUDIT_PER_ADDR], limit_key(call, key), now, NULL) &&
+	        ob_ratelimit_take(a->limit[AUDIT_ALL], NULL, now, NULL);
 	uint64_t dropped = 0;
 	int64_t since = 0;
 	pthread_mutex_lock(&a->dropped_mu);
@@ -369,7 +364,7 @@ ob_err ob_authz_authorize(void *ctx, ob_call *call, unsigned roles)
 	char key[LIMIT_KEY_SIZE];
 	/* Every remote call counts against its address, before anything else
 	 * is spent on it. */
-	if (!local && !ob_ratelimit_take(a->per_addr, limit_key(call, key), now, &retry))
+	if (!local && !ob_ratelimit_take(a->limit[PER_ADDR], limit_key(call, key), now, &retry))
 		return limited(call, retry, "from this address");
 	if (call->authorization == NULL) {
 		if (!local) {
@@ -400,7 +395,7 @@ ob_err ob_authz_authorize(void *ctx, ob_call *call, unsigned roles)
 			return OB_ENOMEM;
 		call->principal = principal;
 		call->role = (int)claims.role;
-		if (!ob_ratelimit_take(a->per_key, principal, now, &retry))
+		if (!ob_ratelimit_take(a->limit[PER_KEY], principal, now, &retry))
 			return limited(call, retry, "for this key");
 	}
 	if ((roles & OB_ALLOW(call->role)) == 0) {
@@ -419,6 +414,54 @@ static ob_authz *authz_of(ob_call *call)
 	return env->authz;
 }
 
+/* The shape of a login request: a violation for each field that is off. */
+static bool login_well_formed(ob_call *call, const Onboard__V1__LoginRequest *in)
+{
+	bool nonce_ok = in->nonce.len == 16, signature_ok = in->signature.len == 64;
+	bool audiences_ok =
+	        ob_login_audiences_valid((const char *const *)in->audience, in->n_audience);
+	if (!nonce_ok)
+		ob_call_violation(call, "nonce", "must be 16 bytes");
+	if (!signature_ok)
+		ob_call_violation(call, "signature", "must be 64 bytes");
+	if (!audiences_ok)
+		ob_call_violation(call, "audience",
+		                  "1 to %d names of the server, each 1 to %d bytes (a client "
+		                  "that sends none is older than the server: update it)",
+		                  OB_LOGIN_MAX_AUDIENCES, OB_LOGIN_MAX_AUDIENCE_LEN);
+	return nonce_ok && signature_ok && audiences_ok;
+}
+
+/* The reply to a genuine login by key: a session token, checked back before it is sent. */
+static ob_err login_reply(ob_authz *a, ob_call *call, const ob_key *key, int64_t now,
+                          ProtobufCMessage **resp)
+{
+	Onboard__V1__LoginResponse *out =
+	        ob_arena_message(&call->arena, &onboard__v1__login_response__descriptor);
+	char *token = ob_arena_alloc(&call->arena, OB_TOKEN_STR_SIZE);
+	ob_err err = out != NULL && token != NULL ? OB_OK : OB_ENOMEM;
+	if (err == OB_OK)
+		err = ob_token_mint(a->minter, key, now, a->cfg.token_ttl_ms, token,
+		                    OB_TOKEN_STR_SIZE);
+	ob_token_claims claims;
+	if (err == OB_OK)
+		err = ob_token_verify(a->minter, token, now, &claims);
+	if (err == OB_OK) {
+		out->token = token;
+		out->key_id = ob_arena_strdup(&call->arena, key->id);
+		out->role = (char *)ob_role_name(key->role);
+		char at[OB_RFC3339_STR_SIZE];
+		ob_time_format_rfc3339(claims.expires_ms, at);
+		out->expires_at = ob_arena_strdup(&call->arena, at);
+		if (out->key_id == NULL || out->expires_at == NULL)
+			err = OB_ENOMEM;
+	}
+	if (err != OB_OK) /* defensive: a genuine login the server could not answer */
+		return ob_call_fail(call, err, "cannot complete the login: %s", ob_strerror(err));
+	*resp = &out->base;
+	return OB_OK;
+}
+
 static ob_err login(ob_call *call, const ProtobufCMessage *req, ProtobufCMessage **resp)
 {
 	const Onboard__V1__LoginRequest *in = (const void *)req;
@@ -429,80 +472,42 @@ static ob_err login(ob_call *call, const ProtobufCMessage *req, ProtobufCMessage
 	uint32_t retry = 0;
 	char addr[LIMIT_KEY_SIZE];
 	/* Before the 36 us signature check, so that a flood costs us little. */
-	if (!ob_ratelimit_take(a->login_per_addr, limit_key(call, addr), now, &retry))
+	if (!ob_ratelimit_take(a->limit[LOGIN_PER_ADDR], limit_key(call, addr), now, &retry))
 		return limited(call, retry, "to log in from this address");
-	const char *const *audiences = (const char *const *)in->audience;
-	bool audiences_ok = ob_login_audiences_valid(audiences, in->n_audience);
-	if (in->nonce.len != 16 || in->signature.len != 64 || !audiences_ok) {
-		if (in->nonce.len != 16)
-			ob_call_violation(call, "nonce", "must be 16 bytes");
-		if (in->signature.len != 64)
-			ob_call_violation(call, "signature", "must be 64 bytes");
-		if (!audiences_ok)
-			ob_call_violation(
-			        call, "audience",
-			        "1 to %d names of the server, each 1 to %d bytes (a client "
-			        "that sends none is older than the server: update it)",
-			        OB_LOGIN_MAX_AUDIENCES, OB_LOGIN_MAX_AUDIENCE_LEN);
+	if (!login_well_formed(call, in))
 		return ob_call_fail(call, OB_EINVAL, "malformed login");
-	}
 	ob_keyring *kr = ob_keyring_slot_get(&a->keyring);
 	ob_login_request rq = {
 	        .key_id = in->key_id,
 	        .ts_ms = in->timestamp_ms,
 	        .nonce = in->nonce.data,
 	        .sig = in->signature.data,
-	        .audiences = audiences,
+	        .audiences = (const char *const *)in->audience,
 	        .n_audiences = in->n_audience,
 	};
 	ob_login_result res;
 	ob_err err = ob_login_verify(a->logins, kr, &rq, now, &res);
-	if (err == OB_OK && !ob_ratelimit_take(a->login_per_key, res.key->id, now, &retry)) {
+	if (err == OB_OK && !ob_ratelimit_take(a->limit[LOGIN_PER_KEY], res.key->id, now, &retry)) {
 		/* Only genuine, first uses of a signed request reach this bucket, so that nobody
 		 * but the key's holder can spend it (a replay or a forgery was refused above).
 		 * The nonce is recorded already: the refused request cannot be replayed later. */
-		ob_keyring_unref(kr);
-		return limited(call, retry, "to log in with this key");
-	}
-	if (err == OB_ELIMIT) {
-		ob_keyring_unref(kr);
+		err = limited(call, retry, "to log in with this key");
+	} else if (err == OB_ELIMIT) {
 		call->retry_after_ms = res.retry_after_ms > 0 ? res.retry_after_ms : 1;
-		return ob_call_fail(call, err, "login refused for now: %s; retry in %u ms",
-		                    ob_login_verdict_text(res.verdict), call->retry_after_ms);
-	}
-	if (err == OB_EAUTH) {
-		ob_keyring_unref(kr);
+		err = ob_call_fail(call, err, "login refused for now: %s; retry in %u ms",
+		                   ob_login_verdict_text(res.verdict), call->retry_after_ms);
+	} else if (err == OB_EAUTH) {
 		/* Which check failed, and no more: see ob_login_verdict in auth/auth.h. */
 		audit_failure(a, call, "login-failed", "");
-		return ob_call_fail(call, OB_EAUTH, "login refused: %s",
-		                    ob_login_verdict_text(res.verdict));
+		err = ob_call_fail(call, OB_EAUTH, "login refused: %s",
+		                   ob_login_verdict_text(res.verdict));
+	} else if (err == OB_OK) {
+		err = login_reply(a, call, res.key, now, resp);
+	} else { /* defensive: the request was checked above */
+		err = ob_call_fail(call, err, "cannot complete the login: %s", ob_strerror(err));
 	}
-	Onboard__V1__LoginResponse *out =
-	        ob_arena_message(&call->arena, &onboard__v1__login_response__descriptor);
-	char *token = ob_arena_alloc(&call->arena, OB_TOKEN_STR_SIZE);
-	if (err == OB_OK && (out == NULL || token == NULL))
-		err = OB_ENOMEM;
-	if (err == OB_OK)
-		err = ob_token_mint(a->minter, res.key, now, a->cfg.token_ttl_ms, token,
-		                    OB_TOKEN_STR_SIZE);
-	ob_token_claims claims;
-	if (err == OB_OK)
-		err = ob_token_verify(a->minter, token, now, &claims);
-	if (err == OB_OK) {
-		out->token = token;
-		out->key_id = ob_arena_strdup(&call->arena, res.key->id);
-		out->role = (char *)ob_role_name(res.key->role);
-		char at[OB_RFC3339_STR_SIZE];
-		ob_time_format_rfc3339(claims.expires_ms, at);
-		out->expires_at = ob_arena_strdup(&call->arena, at);
-		if (out->key_id == NULL || out->expires_at == NULL)
-			err = OB_ENOMEM;
-	}
-	ob_keyring_unref(kr);
-	if (err != OB_OK) /* defensive: a genuine login the server could not answer */
-		return ob_call_fail(call, err, "cannot complete the login: %s", ob_strerror(err));
-	*resp = &out->base;
-	return OB_OK;
+	ob_keyring_unref(kr); /* res.key is the keyring's: released after the reply */
+	return err;
 }
 
 static ob_err whoami(ob_call *call, const ProtobufCMessage *req, ProtobufCMessage **resp)

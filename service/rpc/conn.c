@@ -176,85 +176,67 @@ static ob_req *req_new(const uint8_t *buf, size_t hdr_len, uint64_t frame_len, s
 	return rq;
 }
 
-/* Cuts every complete frame out of the receive buffer, as far as the caps
- * allow, and keeps the rest. Returns false when c was closed (a protocol
- * error, a frame too large to read past, no memory). c->mu held. */
-static bool parse_locked(ob_conn *c, req_list *out)
+/* Cuts every complete frame out of the receive buffer from *pos on, as far as the caps
+ * allow, moving *pos past them; a frame over the size cap is read past (c->skip) and
+ * answered. Returns NULL, or why c must be closed. c->mu held. */
+static const char *cut_frames(ob_conn *c, size_t *pos, bool *progress, req_list *out)
 {
 	ob_server *s = c->srv;
-	size_t pos = 0;
-	bool progress = false;
-	const char *why = NULL;
-	if (!c->negotiated) {
-		if (c->rlen < OB_SP_HELLO_LEN)
-			goto keep;
-		if (memcmp(c->rbuf, hello_req, OB_SP_HELLO_LEN) != 0) {
-			why = "not an SP REQ peer";
-			goto fail;
-		}
-		c->negotiated = true;
-		pos = OB_SP_HELLO_LEN;
-		progress = true;
-	}
 	for (;;) {
 		if (c->skip > 0) {
-			size_t k = c->rlen - pos;
+			size_t k = c->rlen - *pos;
 			if (k > c->skip)
 				k = (size_t)c->skip;
-			pos += k;
+			*pos += k;
 			c->skip -= k;
 			if (c->skip > 0)
-				break;
+				return NULL;
 			emit(c, c->skipping, out);
 			c->skipping = NULL;
-			progress = true;
+			*progress = true;
 			continue;
 		}
-		size_t avail = c->rlen - pos;
+		size_t avail = c->rlen - *pos;
 		if (avail < c->flen || !may_take(c))
-			break;
-		if (c->flen == 9 && c->rbuf[pos] != 1) {
-			why = "an ipc frame of an unknown type";
-			goto fail;
-		}
-		uint64_t len = get_be64(c->rbuf + pos + c->flen - 8);
-		const uint8_t *body = c->rbuf + pos + c->flen;
+			return NULL;
+		if (c->flen == 9 && c->rbuf[*pos] != 1)
+			return "an ipc frame of an unknown type";
+		uint64_t len = get_be64(c->rbuf + *pos + c->flen - 8);
+		const uint8_t *body = c->rbuf + *pos + c->flen;
 		long h = backtrace_len(body, avail - c->flen, len);
-		if (h < 0) {
-			why = "a frame without a request id";
-			goto fail;
-		}
+		if (h < 0)
+			return "a frame without a request id";
 		if (h == 0)
-			break;
+			return NULL;
 		uint64_t payload = len - (uint64_t)h;
 		if (payload > s->cfg.max_request_bytes) {
 			/* Over the cap: answered RESOURCE_EXHAUSTED after the rest is read
 			 * past, up to a transport cap beyond which the connection goes. */
-			if (payload > 4 * (uint64_t)s->cfg.max_request_bytes + 4096) {
-				why = "a frame far over the size limit";
-				goto fail;
-			}
-			if ((c->skipping = req_new(body, (size_t)h, len, (size_t)h)) == NULL) {
-				why = "no memory";
-				goto fail;
-			}
+			if (payload > 4 * (uint64_t)s->cfg.max_request_bytes + 4096)
+				return "a frame far over the size limit";
+			if ((c->skipping = req_new(body, (size_t)h, len, (size_t)h)) == NULL)
+				return "no memory";
 			c->skipping->oversize = true;
 			c->skip = payload;
-			pos += c->flen + (size_t)h;
+			*pos += c->flen + (size_t)h;
 			continue;
 		}
 		if (avail - c->flen < len)
-			break;
+			return NULL;
 		ob_req *rq = req_new(body, (size_t)h, len, (size_t)len);
-		if (rq == NULL) {
-			why = "no memory";
-			goto fail;
-		}
+		if (rq == NULL)
+			return "no memory";
 		emit(c, rq, out);
-		pos += c->flen + (size_t)len;
-		progress = true;
+		*pos += c->flen + (size_t)len;
+		*progress = true;
 	}
-keep:
+}
+
+/* Drops the pos bytes consumed from the receive buffer, runs the stall clock, and sizes the
+ * buffer for the frame at its head. Returns NULL, or why c must be closed. c->mu held. */
+static const char *keep_rest(ob_conn *c, size_t pos, bool progress)
+{
+	ob_server *s = c->srv;
 	if (pos > 0) {
 		memmove(c->rbuf, c->rbuf + pos, c->rlen - pos);
 		c->rlen -= pos;
@@ -274,15 +256,37 @@ keep:
 	}
 	if (need > c->rcap || (need < c->rcap && c->rlen <= need)) {
 		uint8_t *nb = realloc(c->rbuf, need);
-		if (nb == NULL) {
-			why = "no memory";
-			goto fail;
-		}
+		if (nb == NULL)
+			return "no memory";
 		c->rbuf = nb;
 		c->rcap = need;
 	}
-	return true;
-fail:
+	return NULL;
+}
+
+/* Takes the SP hello, then every complete frame, out of the receive buffer and keeps the
+ * rest. Returns false when c was closed (a protocol error, a frame too large to read past,
+ * no memory). c->mu held. */
+static bool parse_locked(ob_conn *c, req_list *out)
+{
+	size_t pos = 0;
+	bool progress = false;
+	const char *why = NULL;
+	if (!c->negotiated && c->rlen >= OB_SP_HELLO_LEN) {
+		if (memcmp(c->rbuf, hello_req, OB_SP_HELLO_LEN) != 0) {
+			why = "not an SP REQ peer";
+		} else {
+			c->negotiated = true;
+			pos = OB_SP_HELLO_LEN;
+			progress = true;
+		}
+	}
+	if (why == NULL && c->negotiated)
+		why = cut_frames(c, &pos, &progress, out);
+	if (why == NULL)
+		why = keep_rest(c, pos, progress);
+	if (why == NULL)
+		return true;
 	ob_log(OB_LOG_INFO, "closed a connection from %s: %s", c->peer, why);
 	close_locked(c);
 	return false;

@@ -29,45 +29,98 @@ char *ob_pb_str(ob_arena *a, const char *s)
 
 /* ---- domain -> message ---------------------------------------------- */
 
+/* The company of a, with its address. */
+static Onboard__V1__Company *company_to_pb(ob_arena *ar, const ob_company *co)
+{
+	Onboard__V1__Company *c = ob_arena_message(ar, &onboard__v1__company__descriptor);
+	Onboard__V1__Address *ad = ob_arena_message(ar, &onboard__v1__address__descriptor);
+	if (c == NULL || ad == NULL)
+		return NULL;
+	c->siren = ob_pb_str(ar, co->siren);
+	c->siret = ob_pb_str(ar, co->siret);
+	c->legal_name = ob_pb_str(ar, co->legal_name);
+	c->trade_name = ob_pb_str(ar, co->trade_name);
+	c->naf_code = ob_pb_str(ar, co->naf);
+	c->vat_number = ob_pb_str(ar, co->vat);
+	c->legal_form = (Onboard__V1__LegalForm)co->legal_form;
+	/* Each figure in a oneof of its own: given, so shown, 0 included; a
+	 * balance sheet only when the company keeps one. */
+	c->employees_given_case = ONBOARD__V1__COMPANY__EMPLOYEES_GIVEN_EMPLOYEES;
+	c->employees = co->employees;
+	c->turnover_given_case = ONBOARD__V1__COMPANY__TURNOVER_GIVEN_TURNOVER_EUR;
+	c->turnover_eur = co->turnover_eur;
+	if (co->has_balance) {
+		c->balance_sheet_given_case =
+		        ONBOARD__V1__COMPANY__BALANCE_SHEET_GIVEN_BALANCE_SHEET_EUR;
+		c->balance_sheet_eur = co->balance_eur;
+	}
+	ad->street = ob_pb_str(ar, co->address.street);
+	ad->postal_code = ob_pb_str(ar, co->address.postal_code);
+	ad->city = ob_pb_str(ar, co->address.city);
+	ad->departement = ob_pb_str(ar, co->address.departement);
+	ad->region = ob_pb_str(ar, co->address.region);
+	c->address = ad;
+	return c;
+}
+
+static Onboard__V1__Benefits *benefits_to_pb(ob_arena *ar, const ob_benefits *b)
+{
+	Onboard__V1__Benefits *bm = ob_arena_message(ar, &onboard__v1__benefits__descriptor);
+	if (bm == NULL)
+		return NULL;
+	bm->fee_waiver_from = ob_pb_str(ar, b->fee_waiver_from);
+	bm->fee_waiver_until = ob_pb_str(ar, b->fee_waiver_until);
+	bm->fee_waiver_months = b->fee_waiver_months;
+	bm->fee_waived_cents = b->fee_waived_cents;
+	bm->ad_credit_cents = b->ad_credit_cents;
+	bm->ad_credit_used_cents = b->ad_credit_used_cents;
+	bm->webinar_at = ob_pb_time(ar, b->webinar_at_ms);
+	bm->advisor = b->advisor;
+	bm->revoked = b->revoked;
+	bm->revoked_at = ob_pb_time(ar, b->revoked_at_ms);
+	bm->note = ob_pb_str(ar, b->note);
+	return bm;
+}
+
+/* The history of a into m. */
+static bool history_to_pb(ob_arena *ar, const ob_application *a, Onboard__V1__Application *m)
+{
+	if (a->n_history == 0)
+		return true;
+	if ((m->history = ob_arena_alloc(ar, a->n_history * sizeof(*m->history))) == NULL)
+		return false;
+	for (size_t i = 0; i < a->n_history; i++) {
+		const ob_state_change *h = &a->history[i];
+		Onboard__V1__StateChange *sc =
+		        ob_arena_message(ar, &onboard__v1__state_change__descriptor);
+		if (sc == NULL)
+			return false;
+		sc->from = (Onboard__V1__ApplicationState)h->from;
+		sc->to = (Onboard__V1__ApplicationState)h->to;
+		sc->actor = ob_pb_str(ar, h->actor);
+		sc->at = ob_pb_time(ar, h->at_ms);
+		/* One string on the wire: "withdrawn: what the seller wrote". */
+		sc->reason = h->note[0] == '\0' ? ob_pb_str(ar, h->reason)
+		                                : ob_arena_printf(ar, "%s: %s", h->reason, h->note);
+		if (sc->reason == NULL)
+			return false;
+		m->history[m->n_history++] = sc;
+	}
+	return true;
+}
+
 Onboard__V1__Application *ob_pb_application(ob_arena *ar, const ob_application *a)
 {
 	Onboard__V1__Application *m = ob_arena_message(ar, &onboard__v1__application__descriptor);
-	Onboard__V1__Company *c = ob_arena_message(ar, &onboard__v1__company__descriptor);
-	Onboard__V1__Address *ad = ob_arena_message(ar, &onboard__v1__address__descriptor);
 	Onboard__V1__Contact *ct = ob_arena_message(ar, &onboard__v1__contact__descriptor);
-	if (m == NULL || c == NULL || ad == NULL || ct == NULL)
+	if (m == NULL || ct == NULL || (m->company = company_to_pb(ar, &a->company)) == NULL)
 		return NULL;
 	m->id = ob_pb_str(ar, a->id);
 	m->cohort_id = ob_pb_str(ar, a->cohort_id);
 	m->state = (Onboard__V1__ApplicationState)a->state;
 	m->version = a->version;
-	c->siren = ob_pb_str(ar, a->company.siren);
-	c->siret = ob_pb_str(ar, a->company.siret);
-	c->legal_name = ob_pb_str(ar, a->company.legal_name);
-	c->trade_name = ob_pb_str(ar, a->company.trade_name);
-	c->naf_code = ob_pb_str(ar, a->company.naf);
 	const char *naf_label = ob_fr_naf_label(a->company.naf); /* NULL for a code it lacks */
 	m->naf_label = ob_pb_str(ar, naf_label != NULL ? naf_label : "");
-	c->vat_number = ob_pb_str(ar, a->company.vat);
-	c->legal_form = (Onboard__V1__LegalForm)a->company.legal_form;
-	/* Each figure in a oneof of its own: given, so shown, 0 included; a
-	 * balance sheet only when the company keeps one. */
-	c->employees_given_case = ONBOARD__V1__COMPANY__EMPLOYEES_GIVEN_EMPLOYEES;
-	c->employees = a->company.employees;
-	c->turnover_given_case = ONBOARD__V1__COMPANY__TURNOVER_GIVEN_TURNOVER_EUR;
-	c->turnover_eur = a->company.turnover_eur;
-	if (a->company.has_balance) {
-		c->balance_sheet_given_case =
-		        ONBOARD__V1__COMPANY__BALANCE_SHEET_GIVEN_BALANCE_SHEET_EUR;
-		c->balance_sheet_eur = a->company.balance_eur;
-	}
-	ad->street = ob_pb_str(ar, a->company.address.street);
-	ad->postal_code = ob_pb_str(ar, a->company.address.postal_code);
-	ad->city = ob_pb_str(ar, a->company.address.city);
-	ad->departement = ob_pb_str(ar, a->company.address.departement);
-	ad->region = ob_pb_str(ar, a->company.address.region);
-	c->address = ad;
-	m->company = c;
 	ct->name = ob_pb_str(ar, a->contact.name);
 	ct->email = ob_pb_str(ar, a->contact.email);
 	ct->phone = ob_pb_str(ar, a->contact.phone);
@@ -87,48 +140,10 @@ Onboard__V1__Application *ob_pb_application(ob_arena *ar, const ob_application *
 	m->submitted_at = ob_pb_time(ar, a->submitted_at_ms);
 	m->updated_at = ob_pb_time(ar, a->updated_at_ms);
 	m->rejection_reason = (Onboard__V1__RejectionReason)a->rejection;
-	if (a->benefits.granted) {
-		const ob_benefits *b = &a->benefits;
-		Onboard__V1__Benefits *bm =
-		        ob_arena_message(ar, &onboard__v1__benefits__descriptor);
-		if (bm == NULL)
-			return NULL;
-		bm->fee_waiver_from = ob_pb_str(ar, b->fee_waiver_from);
-		bm->fee_waiver_until = ob_pb_str(ar, b->fee_waiver_until);
-		bm->fee_waiver_months = b->fee_waiver_months;
-		bm->fee_waived_cents = b->fee_waived_cents;
-		bm->ad_credit_cents = b->ad_credit_cents;
-		bm->ad_credit_used_cents = b->ad_credit_used_cents;
-		bm->webinar_at = ob_pb_time(ar, b->webinar_at_ms);
-		bm->advisor = b->advisor;
-		bm->revoked = b->revoked;
-		bm->revoked_at = ob_pb_time(ar, b->revoked_at_ms);
-		bm->note = ob_pb_str(ar, b->note);
-		m->benefits = bm;
-	}
-	if (a->n_history > 0) {
-		m->history = ob_arena_alloc(ar, a->n_history * sizeof(*m->history));
-		if (m->history == NULL)
-			return NULL;
-		for (size_t i = 0; i < a->n_history; i++) {
-			const ob_state_change *h = &a->history[i];
-			Onboard__V1__StateChange *sc =
-			        ob_arena_message(ar, &onboard__v1__state_change__descriptor);
-			if (sc == NULL)
-				return NULL;
-			sc->from = (Onboard__V1__ApplicationState)h->from;
-			sc->to = (Onboard__V1__ApplicationState)h->to;
-			sc->actor = ob_pb_str(ar, h->actor);
-			sc->at = ob_pb_time(ar, h->at_ms);
-			/* One string on the wire: "withdrawn: what the seller wrote". */
-			sc->reason = h->note[0] == '\0'
-			                     ? ob_pb_str(ar, h->reason)
-			                     : ob_arena_printf(ar, "%s: %s", h->reason, h->note);
-			if (sc->reason == NULL)
-				return NULL;
-			m->history[m->n_history++] = sc;
-		}
-	}
+	if (a->benefits.granted && (m->benefits = benefits_to_pb(ar, &a->benefits)) == NULL)
+		return NULL;
+	if (!history_to_pb(ar, a, m))
+		return NULL;
 	m->contact_erased = a->contact_erased;
 	m->contact_erased_at = ob_pb_time(ar, a->contact_erased_at_ms);
 	m->terms_version = ob_pb_str(ar, a->terms_version);

@@ -363,41 +363,53 @@ static const ProtobufCMethodDescriptor *find_method(const ob_dispatch *d, const 
 	return md;
 }
 
-/* Runs the pipeline up to and including the handler; the payload of a
- * successful reply is left in *payload. */
-static ob_err run(const ob_dispatch *d, ob_call *call, const uint8_t *req, size_t len,
-                  ProtobufCBinaryData *payload)
+/* The envelope of a request: size cap, strict validation of its wire format, unpack into
+ * the call's arena, metadata, version, deadline. NULL after failing the call. */
+static Onboard__V1__Request *open_envelope(ob_call *call, const uint8_t *req, size_t len)
 {
-	if (len > call->max_request_bytes)
-		return ob_call_fail(call, OB_ETOOBIG,
-		                    "request of %zu bytes is over the limit of %zu bytes", len,
-		                    call->max_request_bytes);
 	ob_pbcheck_error pe;
-	if (ob_pbcheck(&onboard__v1__request__descriptor, req, len, &pe) != OB_OK)
-		return ob_call_fail(call, OB_EINVAL, "malformed envelope: %s%s%s", pe.field,
-		                    pe.field[0] != '\0' ? ": " : "", pe.description);
+	if (len > call->max_request_bytes) {
+		ob_call_fail(call, OB_ETOOBIG,
+		             "request of %zu bytes is over the limit of %zu bytes", len,
+		             call->max_request_bytes);
+		return NULL;
+	}
+	if (ob_pbcheck(&onboard__v1__request__descriptor, req, len, &pe) != OB_OK) {
+		ob_call_fail(call, OB_EINVAL, "malformed envelope: %s%s%s", pe.field,
+		             pe.field[0] != '\0' ? ": " : "", pe.description);
+		return NULL;
+	}
 	Onboard__V1__Request *rq = (Onboard__V1__Request *)protobuf_c_message_unpack(
 	        &onboard__v1__request__descriptor, &call->arena.pb, len, req);
-	if (rq == NULL)
-		return ob_call_fail(call, OB_EINVAL, "malformed envelope: not a valid Request");
+	if (rq == NULL) {
+		ob_call_fail(call, OB_EINVAL, "malformed envelope: not a valid Request");
+		return NULL;
+	}
 	call->method = rq->method;
-	ob_err err = read_metadata(call, rq);
-	if (err != OB_OK)
-		return err;
-	if (rq->version != OB_ENVELOPE_VERSION)
-		return ob_call_fail(call, OB_EINVAL,
-		                    "envelope version %u is not supported; this server speaks %d",
-		                    rq->version, OB_ENVELOPE_VERSION);
+	if (read_metadata(call, rq) != OB_OK)
+		return NULL;
+	if (rq->version != OB_ENVELOPE_VERSION) {
+		ob_call_fail(call, OB_EINVAL,
+		             "envelope version %u is not supported; this server speaks %d",
+		             rq->version, OB_ENVELOPE_VERSION);
+		return NULL;
+	}
 	if (rq->timeout_ms != 0)
 		call->deadline_us = call->arrived_us + (int64_t)rq->timeout_ms * 1000;
+	return rq;
+}
 
-	const slot *sl = NULL;
-	const ProtobufCMethodDescriptor *md = find_method(d, rq->method, &sl);
-	if (md == NULL)
+/* The method of rq, if it may run now (not draining, deadline not passed, implemented),
+ * and for whom (the authorizer, before anything of the request is decoded). */
+static ob_err admit(const ob_dispatch *d, ob_call *call, const Onboard__V1__Request *rq,
+                    const ProtobufCMethodDescriptor **md, const slot **sl)
+{
+	*md = find_method(d, rq->method, sl);
+	if (*md == NULL)
 		return ob_call_fail(call, OB_ENOTSUP,
 		                    "unknown method '%.*s'; 'onboard methods' lists them",
 		                    ob_utf8_prefix(rq->method, 128), rq->method);
-	if (call->draining && !(sl->flags & OB_METHOD_SERVE_WHILE_DRAINING)) {
+	if (call->draining && !((*sl)->flags & OB_METHOD_SERVE_WHILE_DRAINING)) {
 		call->retry_after_ms = 1000;
 		return ob_call_fail(call, OB_EUNAVAIL, "the server is shutting down; retry");
 	}
@@ -405,32 +417,40 @@ static ob_err run(const ob_dispatch *d, ob_call *call, const uint8_t *req, size_
 		return ob_call_fail(call, OB_ETIMEDOUT,
 		                    "the deadline of %u ms passed before the call could run",
 		                    rq->timeout_ms);
-	if (sl->fn == NULL)
+	if ((*sl)->fn == NULL)
 		return ob_call_fail(call, OB_ENOTSUP, "%s is not implemented yet", rq->method);
-	/* Who is calling, before anything of the request is decoded. */
-	if (d->authorize != NULL && !(sl->roles & OB_ALLOW_PUBLIC) &&
-	    (err = d->authorize(d->authorize_ctx, call, sl->roles)) != OB_OK)
+	ob_err err;
+	if (d->authorize != NULL && !((*sl)->roles & OB_ALLOW_PUBLIC) &&
+	    (err = d->authorize(d->authorize_ctx, call, (*sl)->roles)) != OB_OK)
 		return call->err == err ? err : ob_call_fail(call, err, "%s", ob_strerror(err));
+	return OB_OK;
+}
 
-	if (ob_pbcheck(md->input, rq->payload.data, rq->payload.len, &pe) != OB_OK) {
+/* The method's message, checked as strictly as the envelope, into the call's arena; its
+ * bytes as they came stay in call->payload. */
+static ob_err decode_payload(ob_call *call, const ProtobufCMethodDescriptor *md,
+                             const ProtobufCBinaryData *payload, ProtobufCMessage **in)
+{
+	ob_pbcheck_error pe;
+	if (ob_pbcheck(md->input, payload->data, payload->len, &pe) != OB_OK) {
 		ob_call_violation(call, pe.field, "%s", pe.description);
 		return ob_call_fail(call, OB_EINVAL, "malformed %s: %s%s%s", md->input->name,
 		                    pe.field, pe.field[0] != '\0' ? ": " : "", pe.description);
 	}
-	ProtobufCMessage *in = protobuf_c_message_unpack(md->input, &call->arena.pb,
-	                                                 rq->payload.len, rq->payload.data);
-	if (in == NULL)
+	*in = protobuf_c_message_unpack(md->input, &call->arena.pb, payload->len, payload->data);
+	if (*in == NULL)
 		return ob_call_fail(call, OB_EINVAL, "malformed %s", md->input->name);
-	call->payload = rq->payload.data;
-	call->payload_len = rq->payload.len;
+	call->payload = payload->data;
+	call->payload_len = payload->len;
+	return OB_OK;
+}
 
-	ProtobufCMessage *out = NULL;
-	call->handler_ctx = sl->ctx;
-	err = sl->fn(call, in, &out);
-	if (err != OB_OK)
-		return call->err == err ? err : ob_call_fail(call, err, "%s", ob_strerror(err));
+/* The reply's bytes: packed already by the handler (a replay, or rendered once for the
+ * key's record), or out, of the method's output type, packed into the arena. */
+static ob_err pack_reply(ob_call *call, const ProtobufCMethodDescriptor *md,
+                         const ProtobufCMessage *out, ProtobufCBinaryData *payload)
+{
 	if (call->reply != NULL) {
-		/* Packed already (a replay, or rendered once for the key's record). */
 		payload->data = (uint8_t *)call->reply;
 		payload->len = call->reply_len;
 		return OB_OK;
@@ -449,6 +469,29 @@ static ob_err run(const ob_dispatch *d, ob_call *call, const uint8_t *req, size_
 	payload->data = buf;
 	payload->len = n;
 	return OB_OK;
+}
+
+/* Runs the pipeline up to and including the handler; the payload of a
+ * successful reply is left in *payload. */
+static ob_err run(const ob_dispatch *d, ob_call *call, const uint8_t *req, size_t len,
+                  ProtobufCBinaryData *payload)
+{
+	Onboard__V1__Request *rq = open_envelope(call, req, len);
+	if (rq == NULL)
+		return call->err;
+	const ProtobufCMethodDescriptor *md = NULL;
+	const slot *sl = NULL;
+	ProtobufCMessage *in = NULL, *out = NULL;
+	ob_err err = admit(d, call, rq, &md, &sl);
+	if (err == OB_OK)
+		err = decode_payload(call, md, &rq->payload, &in);
+	if (err != OB_OK)
+		return err;
+	call->handler_ctx = sl->ctx;
+	err = sl->fn(call, in, &out);
+	if (err != OB_OK)
+		return call->err == err ? err : ob_call_fail(call, err, "%s", ob_strerror(err));
+	return pack_reply(call, md, out, payload);
 }
 
 Onboard__V1__Response *ob_dispatch_handle(const ob_dispatch *d, ob_call *call, const uint8_t *req,

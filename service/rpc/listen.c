@@ -14,6 +14,7 @@
 
 #include "base/log.h"
 #include "defaults.h"
+#include "files.h"
 #include "secretfile.h"
 #include "rpc/server_impl.h"
 
@@ -46,25 +47,8 @@ static char *read_pem(const char *path)
 	FILE *f = fopen(path, "rb");
 	if (f == NULL)
 		return NULL;
-	char *buf = NULL;
-	size_t len = 0, cap = 0;
-	for (;;) {
-		if (len + 4096 + 1 > cap) {
-			size_t ncap = cap * 2 + 8192;
-			char *g = realloc(buf, ncap);
-			if (g == NULL)
-				break;
-			buf = g;
-			cap = ncap;
-		}
-		size_t r = fread(buf + len, 1, 4096, f);
-		len += r;
-		if (r == 0)
-			break;
-	}
+	char *buf = ob_read_stream(f, NULL);
 	fclose(f);
-	if (buf != NULL)
-		buf[len] = '\0';
 	return buf;
 }
 

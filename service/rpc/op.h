@@ -10,9 +10,12 @@
  * handlers are ob_op_fn: they hold only the conversions and the domain call,
  * and the frame (ob_op) does the rest.
  *
- * A new method of such a service is three lines away: its ob_op_fn, a row in
- * the service's ob_op_method table, and a row in the table of who may call
- * what (rpc/authz.c).
+ * A new method of such a service is its ob_op_fn, a row in the service's
+ * ob_op_method table, and a row in the table of who may call what
+ * (rpc/authz.c); until that last row exists, nobody may call it.
+ *
+ * Threading: the frame and its handler run on the worker serving the call
+ * and block where the domain does; the method tables are read-only.
  */
 #ifndef OB_RPC_OP_H
 #define OB_RPC_OP_H
