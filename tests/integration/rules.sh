@@ -137,6 +137,12 @@ expect_rc 0 "a micro-entrepreneur without a balance sheet"
 cli get --siren 708101118
 expect_out "^Company +Atelier 708101118, MICRO_ENTREPRENEUR" "get shows the legal form"
 expect_out "^Size +TPE: .*no balance sheet" "and that there is no balance sheet"
+cli export
+expect_eq "$(python3 -c 'import csv, sys
+for r in csv.DictReader(open(sys.argv[1], encoding="utf-8")):
+    if r["siren"] == "708101118":
+        print(repr((r["legal_form"], r["employees"], r["balance_eur"])))' "$dir/out")" \
+	"('micro', '0', '')" "export writes the form, a 0 given and a figure not given"
 submit 261352413 --employees 0 --turnover-eur 0 --balance-eur 0
 expect_rc 0 "0, 0 and 0 given are figures"
 
