@@ -9,6 +9,9 @@ packages=(
 	libnng-dev libsodium-dev libsqlite3-dev libjansson-dev libcmocka-dev libpq-dev
 	clang libclang-rt-14-dev
 	openssl sqlite3 python3-protobuf
+	# tests/integration/deploy.sh: systemd-analyze rates the unit (systemd need not run);
+	# compose.yaml and prometheus.yml are parsed as YAML
+	systemd python3-yaml
 )
 
 missing=()

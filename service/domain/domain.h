@@ -289,6 +289,31 @@ OB_NODISCARD ob_err ob_domain_rotate_keys(ob_domain *d, char kid[OB_KEY_ID_SIZE]
 enum { OB_STORE_HEALTH_TTL_MS = 1000 };
 OB_NODISCARD ob_err ob_domain_store_health(ob_domain *d);
 
+/*
+ * Backup: a consistent copy of the whole store, written while the service
+ * goes on (the store's backup, store.h), to path on the server's host.
+ * path must be absolute, at most OB_BACKUP_PATH_MAX bytes, without control
+ * characters, empty, "." or ".." components, and name a file (OB_EINVAL
+ * with a violation of "path" otherwise), in an existing directory the server
+ * may write to and nobody else can (OB_EINVAL with a violation too); a file
+ * at path is never overwritten (OB_EEXIST). One backup at a time: another
+ * call meanwhile gets OB_EUNAVAIL. out gets the size and the number of
+ * applications of the copy, the time just before its snapshot (every write
+ * acknowledged before it is in the copy), the active master key id, and the
+ * reminder to show whoever made the backup: the master key file, without
+ * which the contacts in the copy cannot be read, is NOT in it. Blocks for
+ * the length of the copy; reads and writes go on meanwhile.
+ */
+enum { OB_BACKUP_PATH_MAX = 1024 };
+typedef struct ob_backup {
+	uint64_t bytes;
+	uint64_t applications;
+	int64_t taken_at_ms;
+	char master_key_id[OB_KEY_ID_SIZE]; /* "" with throwaway keys */
+	char reminder[256];
+} ob_backup;
+OB_NODISCARD ob_err ob_domain_backup(ob_domain *d, const char *path, ob_backup *out, ob_outcome *o);
+
 /* Appends e to the audit trail (a durable write; e->at_ms 0: now). */
 OB_NODISCARD ob_err ob_domain_audit(ob_domain *d, const ob_audit_event *e);
 /* One page of the audit trail after after_seq, oldest first (page_size 0:

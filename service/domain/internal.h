@@ -11,6 +11,7 @@
  *   counters.c     what each application counts for in its cohort's standing
  *   benefits.c     what an approval grants and a withdrawal takes back
  *   privacy.c      erasure, export, key rotation, the audit trail
+ *   backup.c       backups: where one may be written, one at a time
  *   idempotency.c  the keys that make a retried write answer as the first
  *   validate.c     what a submission must be (pure: no store, no clock)
  *
@@ -36,6 +37,7 @@ struct ob_domain {
 	_Atomic int health;
 	_Atomic int64_t health_at_us;
 	pthread_mutex_t health_mu;
+	atomic_bool backup_running; /* ob_domain_backup: one at a time */
 };
 
 /* ---- outcomes (validate.c, domain.c) ------------------------------------ */

@@ -53,6 +53,12 @@ enum { OB_STORE_INDEX_LEN = 32 }; /* a blind index: OB_VAULT_INDEX_LEN */
 
 enum { OB_MAX_COUNTER_BATCH = 16 }; /* counters_add: deltas in one statement */
 
+/* What a backup (ops.backup) wrote. */
+typedef struct ob_store_backup {
+	uint64_t bytes;        /* the size of the copy */
+	uint64_t applications; /* in the copy's snapshot */
+} ob_store_backup;
+
 typedef struct ob_store_ops {
 	const char *name;
 	void (*destroy)(ob_store *s);
@@ -195,6 +201,20 @@ typedef struct ob_store_ops {
 	ob_err (*ping)(ob_store *s);
 	/* The blind index of an e-mail under the current vault. */
 	void (*email_index)(ob_store *s, const char *email, uint8_t out[OB_STORE_INDEX_LEN]);
+	/* Writes a consistent copy of the whole store into a new file at path
+	 * (absolute; the domain checks its shape), from one read snapshot
+	 * while writes go on: every write committed before the call is in it.
+	 * Sealed data is copied sealed, as it is. The copy is built as
+	 * path.partial and linked to path once complete and synced, so that
+	 * path never holds half a copy and is never overwritten. Returns
+	 * OB_OK; OB_EEXIST when path (or path.partial) exists; OB_ENOTFOUND
+	 * when its directory does not; OB_EPERM when the directory cannot be
+	 * written, or could be by someone other than this process's user or
+	 * root (it must not be group- or world-writable unless sticky);
+	 * OB_EIO and the like when copying fails (nothing is left behind).
+	 * Blocks for as long as the copy takes; any thread, outside any
+	 * transaction. */
+	ob_err (*backup)(ob_store *s, const char *path, ob_store_backup *out);
 } ob_store_ops;
 
 /* Every store and transaction starts with its ops, so that the generic

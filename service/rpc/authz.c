@@ -92,6 +92,7 @@ static const struct {
         {"/onboard.v1.Admin/ExportContact", ADMIN},
         {"/onboard.v1.Admin/RotateKeys", ADMIN},
         {"/onboard.v1.Admin/ListAuditEvents", ADMIN},
+        {"/onboard.v1.Admin/Backup", ADMIN},
 };
 
 /* ---- lifecycle ------------------------------------------------------ */

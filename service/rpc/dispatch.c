@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sodium.h>
+
 #include "base/clock.h"
 #include "base/utf8.h"
 #include "rpc/pbcheck.h"
@@ -506,6 +508,13 @@ Onboard__V1__Response *ob_dispatch_handle(const ob_dispatch *d, ob_call *call, c
 	ProtobufCBinaryData payload = {0, NULL};
 	ob_err err = run(d, call, req, len, &payload);
 	call->err = err;
+	if (call->request_id == NULL) {
+		uint8_t rnd[OB_REQUEST_ID_LEN / 2];
+		randombytes_buf(rnd, sizeof(rnd));
+		sodium_bin2hex(call->request_id_buf, sizeof(call->request_id_buf), rnd,
+		               sizeof(rnd));
+		call->request_id = call->request_id_buf;
+	}
 	Onboard__V1__Response *rs =
 	        ob_arena_message(&call->arena, &onboard__v1__response__descriptor);
 	if (rs == NULL)

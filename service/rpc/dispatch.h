@@ -36,6 +36,7 @@ enum {
 	OB_MAX_METADATA_KEY = 64,
 	OB_MAX_METADATA_VALUE = 4096,
 	OB_MAX_VIOLATIONS = 64,
+	OB_REQUEST_ID_LEN = 16, /* a request id the server makes: hex digits */
 };
 
 /* Method flags. */
@@ -68,8 +69,12 @@ typedef struct ob_call {
 	bool draining;         /* the server is shutting down */
 	size_t max_request_bytes;
 	/* parsed from the envelope */
-	const char *method;          /* "" until parsed */
-	const char *request_id;      /* metadata "request-id", or NULL */
+	const char *method; /* "" until parsed */
+	/* metadata "request-id"; when the caller sent none (or the envelope
+	 * could not be read), ob_dispatch_handle() makes one, 16 random hex
+	 * digits in request_id_buf, so that every reply (Response.request_id)
+	 * and access log line can be told apart and matched. */
+	const char *request_id;
 	const char *idempotency_key; /* metadata "idempotency-key", or NULL */
 	const char *authorization;   /* metadata "authorization", or NULL */
 	int64_t deadline_us;         /* monotonic; 0 = none */
@@ -94,6 +99,7 @@ typedef struct ob_call {
 	const uint8_t *reply;
 	size_t reply_len;
 	bool replayed;
+	char request_id_buf[OB_REQUEST_ID_LEN + 1];
 } ob_call;
 
 /* A handler: req is the unpacked, validated request (in the call's arena);

@@ -69,6 +69,13 @@ OB_NODISCARD ob_err ob_server_start(ob_server **out, const ob_server_config *cfg
  * and waits up to grace_ms for calls in flight to finish. Returns how many
  * were still in flight at the end (0 on a clean drain). Blocks. */
 unsigned ob_server_drain(ob_server *s, int64_t grace_ms);
+/* How long requests have waited for a worker without any worker taking
+ * one: 0 when none waits, else the time since the later of the oldest
+ * request's arrival and the last take (microseconds). A service whose
+ * workers are all stuck shows it growing; a busy one keeps it near 0 since
+ * its workers keep taking requests. For the watchdog (main.c). Any thread;
+ * takes the queue's lock for a moment. */
+int64_t ob_server_stalled_us(ob_server *s);
 /* Closes everything; in-flight calls are abandoned. Accepts NULL. Blocks. */
 void ob_server_destroy(ob_server *s);
 

@@ -139,6 +139,7 @@ struct ob_server {
 	pthread_cond_t idle_cv; /* inflight reached 0 */
 	ob_req *head, *tail;
 	bool stopping;
+	int64_t last_take_us; /* when a worker last took a request (ob_server_stalled_us) */
 	/* Requests queued or being served, all connections: at most cfg.contexts
 	 * (then connections stop reading and wait in the park, FIFO). */
 	atomic_uint inflight;

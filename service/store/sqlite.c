@@ -619,4 +619,5 @@ static const ob_store_ops sqlite_ops = {
         .checkpoint = sq_checkpoint,
         .ping = sq_ping,
         .email_index = sq_email_index,
+        .backup = sq_backup,
 };

@@ -18,6 +18,7 @@
  *   sqlite_cohorts.c   cohorts, their counters, webinar seats and advisors
  *   sqlite_idem.c      idempotency records
  *   sqlite_audit.c     the audit trail
+ *   sqlite_backup.c    the online backup: a consistent copy while serving
  *
  * Rows are read and bound from column lists (X-macros below): each list
  * gives, in one place, the SQL column, how it is read and bound, and the
@@ -618,5 +619,8 @@ ob_err sq_idem_purge(ob_txn *t, int64_t before_ms, unsigned limit);
 /* sqlite_audit.c */
 ob_err sq_audit_append(ob_txn *t, const ob_audit_event *e);
 ob_err sq_audit_list(ob_txn *t, int64_t after_seq, size_t limit, ob_audit_event **out, size_t *n);
+
+/* sqlite_backup.c */
+ob_err sq_backup(ob_store *s, const char *path, ob_store_backup *out);
 
 #endif
