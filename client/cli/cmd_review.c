@@ -1,5 +1,5 @@
 /*
- * Changing an application: onboard review, onboard withdraw.
+ * Changing an application: onboard review, onboard withdraw, onboard adspend.
  */
 #include <stdio.h>
 
@@ -139,5 +139,46 @@ const cli_command cli_cmd_withdraw = {
         .options = withdraw_options,
         .operands = cli_id_operand,
         .method = "/onboard.v1.Onboarding/WithdrawApplication",
+        .print = withdraw_print,
+};
+
+/* ---- adspend --------------------------------------------------------- */
+
+static int adspend_check(cli *c, const cli_args *a, ProtobufCMessage **req)
+{
+	(void)a;
+	const Onboard__V1__RecordAdSpendRequest *rq =
+	        (const Onboard__V1__RecordAdSpendRequest *)*req;
+	if (rq->amount_cents <= 0)
+		return cli_usage(c, "adspend needs --amount EUR, more than 0");
+	return OB_EXIT_OK;
+}
+
+static const cli_option adspend_options[] = {
+        {"amount", 0, CLI_EUROS, .metavar = "EUR", .help = "what the company spent (required)",
+         .field = "amount_cents"},
+        {"reference", 0, CLI_STRING, .metavar = "REF",
+         .help = "the ads service's reference of the spending\n"
+                 "(campaign or invoice id; kept in the history)",
+         .field = "reference"},
+        {NULL},
+};
+
+const cli_command cli_cmd_adspend = {
+        .name = "adspend",
+        .summary = "record ad credit a company spent",
+        .synopsis = "ID --amount EUR [--reference REF]",
+        .about = "Records that the company spent EUR of its sponsored-ads credit: the\n"
+                 "marketplace's ads service does (a key of role ads), or an administrator.\n"
+                 "Refused when the company has no credit left for it, its benefits were\n"
+                 "revoked, or the credit expired (with the cohort's fee waiver). The call\n"
+                 "carries an idempotency key, so that a resent record spends nothing more.\n",
+        .after = "--json prints the Application. Exit status: 0 recorded; 67\n"
+                 "INVALID_ARGUMENT; 73 FAILED_PRECONDITION (not enough credit left, expired,\n"
+                 "revoked, none granted); 69 NOT_FOUND.\n",
+        .options = adspend_options,
+        .operands = cli_id_operand,
+        .check = adspend_check,
+        .method = "/onboard.v1.Onboarding/RecordAdSpend",
         .print = withdraw_print,
 };

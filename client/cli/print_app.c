@@ -43,8 +43,12 @@ void cli_print_benefits(const Onboard__V1__Benefits *b, const char *indent)
 	       cli_nz(b->fee_waiver_until), b->fee_waiver_months,
 	       b->fee_waiver_months == 1 ? "" : "s",
 	       cli_euros(b->fee_waived_cents, e1, sizeof(e1)));
-	printf("%sad credit %s (%s used)\n", indent, cli_euros(b->ad_credit_cents, e1, sizeof(e1)),
+	printf("%sad credit %s (%s used", indent, cli_euros(b->ad_credit_cents, e1, sizeof(e1)),
 	       cli_euros(b->ad_credit_used_cents, e2, sizeof(e2)));
+	if (cli_nz(b->ad_credit_expires)[0] != '\0')
+		printf(", %s left until %s", cli_euros(b->ad_credit_left_cents, e1, sizeof(e1)),
+		       b->ad_credit_expires);
+	puts(")");
 	printf("%swebinar %s", indent,
 	       cli_nz(b->webinar_at)[0] != '\0' ? cli_when(b->webinar_at, t, sizeof(t)) : "none");
 	if (b->advisor != 0)

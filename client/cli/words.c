@@ -20,7 +20,7 @@ static const cli_word legal_form_words[] = {
         {NULL, 0},
 };
 static const cli_word role_words[] = {
-        {"applicant", 0}, {"partner", 1}, {"reviewer", 2}, {"admin", 3}, {NULL, 0},
+        {"applicant", 0}, {"partner", 1}, {"reviewer", 2}, {"admin", 3}, {"ads", 4}, {NULL, 0},
 };
 static const cli_word bool_words[] = {
         {"true", 1},  {"yes", 1}, {"y", 1}, {"1", 1}, {"oui", 1}, {"x", 1},

@@ -8,6 +8,7 @@
  * the caller saw, moves it through the lifecycle (model.c) and, when it
  * frees a seat, promotes the head of the waitlist in the same transaction.
  */
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -387,23 +388,26 @@ static bool blank(const char *s)
 	return true;
 }
 
-/* A review or a withdrawal: one application, checked against the version
- * the caller saw. */
-typedef struct {
+/* A review, a withdrawal or an ad spend: one application, checked against
+ * the version the caller saw, changed by change(). */
+typedef struct app_op app_op;
+struct app_op {
 	const char *id;
 	const char *owner; /* NULL: any application; else only the owner's exist */
 	uint64_t expected_version;
 	const ob_idempotency *idem;
 	const char *actor;
 	ob_outcome *o;
-	bool withdraw;
+	ob_err (*change)(ob_txn *t, app_op *x, const ob_cohort *c, int64_t now);
 	ob_action action;    /* review */
 	ob_rejection reason; /* review */
 	const char *note;    /* review: note; withdrawal: reason */
 	bool for_company;    /* withdrawal by staff, on the company's request */
+	int64_t amount;      /* ad spend, cents */
 	bool replayed;
 	ob_application a;
-} app_op;
+	ob_application was; /* a as read, for the counters; no history */
+};
 
 static ob_err review_change(ob_txn *t, app_op *x, const ob_cohort *c, int64_t now)
 {
@@ -427,8 +431,8 @@ static ob_err review_change(ob_txn *t, app_op *x, const ob_cohort *c, int64_t no
 	if (err == OB_OK && a->state == OB_STATE_WAITLISTED)
 		err = t->ops->waitlist_leave(t, c->id, a->waitlist_ticket);
 	if (err == OB_OK)
-		err = ob_dom_change_state(t, c, a, to, x->actor, ob_action_name(x->action), x->note,
-		                          now);
+		err = ob_dom_change_state(t, c, a, &x->was, to, x->actor, ob_action_name(x->action),
+		                          x->note, now);
 	if (err == OB_OK && !ob_state_holds_seat(to))
 		err = ob_dom_promote(t, c, now);
 	return err;
@@ -446,7 +450,7 @@ static ob_err withdraw_change(ob_txn *t, app_op *x, const ob_cohort *c, int64_t 
 	if (err == OB_OK && a->state == OB_STATE_WAITLISTED)
 		err = t->ops->waitlist_leave(t, c->id, a->waitlist_ticket);
 	if (err == OB_OK)
-		err = ob_dom_change_state(t, c, a, OB_STATE_WITHDRAWN, x->actor,
+		err = ob_dom_change_state(t, c, a, &x->was, OB_STATE_WITHDRAWN, x->actor,
 		                          x->for_company ? "withdrawn on the company's request"
 		                                         : "withdrawn",
 		                          x->note, now);
@@ -491,7 +495,9 @@ static ob_err app_txn(ob_txn *t, void *arg)
 	if ((err = load_for_change(t, x, &c)) != OB_OK)
 		return err;
 	int64_t now = ob_clock_now_ms();
-	err = x->withdraw ? withdraw_change(t, x, &c, now) : review_change(t, x, &c, now);
+	x->was = x->a;
+	x->was.history = NULL;
+	err = x->change(t, x, &c, now);
 	if (err == OB_OK)
 		err = ob_dom_decorate(t, &x->a);
 	if (err == OB_OK)
@@ -501,7 +507,22 @@ static ob_err app_txn(ob_txn *t, void *arg)
 	return err;
 }
 
-/* Runs x, a review or a withdrawal of what the caller saw. */
+/* Spending changes the benefits only: the state stays, the version, the
+ * history and the cohort's totals move (ob_dom_change_state to the same
+ * state). */
+static ob_err spend_change(ob_txn *t, app_op *x, const ob_cohort *c, int64_t now)
+{
+	ob_err err = ob_dom_spend(c, &x->a, x->amount, now, x->o);
+	if (err != OB_OK)
+		return err;
+	char reason[64];
+	snprintf(reason, sizeof(reason), "ad credit spent: %lld.%02lld EUR",
+	         (long long)(x->amount / 100), (long long)(x->amount % 100));
+	return ob_dom_change_state(t, c, &x->a, &x->was, x->a.state, x->actor, reason, x->note,
+	                           now);
+}
+
+/* Runs x, a change of what the caller saw. */
 static ob_err run_app_op(ob_domain *d, app_op *x, const char *id, uint64_t expected_version,
                          const ob_idempotency *idem, const ob_caller *who, ob_application *out,
                          ob_outcome *o)
@@ -538,7 +559,7 @@ ob_err ob_domain_review(ob_domain *d, const ob_caller *who, const char *id, ob_a
 	if (err != OB_OK)
 		return err;
 	/* A reviewer sees every application: no owner. */
-	app_op x = {.action = action, .reason = reason, .note = note};
+	app_op x = {.change = review_change, .action = action, .reason = reason, .note = note};
 	return run_app_op(d, &x, id, expected_version, idem, who, out, o);
 }
 
@@ -559,6 +580,45 @@ ob_err ob_domain_withdraw(ob_domain *d, const ob_caller *who, const char *id,
 		                 "the company's request");
 		return ob_dom_refuse(o, "withdrawal");
 	}
-	app_op x = {.owner = owner_of(who), .withdraw = true, .note = reason, .for_company = staff};
+	app_op x = {.change = withdraw_change,
+	            .owner = owner_of(who),
+	            .note = reason,
+	            .for_company = staff};
 	return run_app_op(d, &x, id, expected_version, idem, who, out, o);
+}
+
+/* A reference of the ads service: [A-Za-z0-9._:/-], at most OB_AD_REFERENCE_MAX. */
+static bool reference_ok(const char *s)
+{
+	size_t n = strlen(s);
+	if (n > OB_AD_REFERENCE_MAX)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!isalnum((unsigned char)s[i]) && strchr("._:/-", s[i]) == NULL)
+			return false;
+	return true;
+}
+
+ob_err ob_domain_spend_ad_credit(ob_domain *d, const ob_caller *who, const char *id,
+                                 int64_t amount_cents, const char *reference,
+                                 const ob_idempotency *idem, ob_application *out, ob_outcome *o)
+{
+	if (!ob_domain_id_ok(id))
+		return ob_dom_bad_id(o);
+	if (amount_cents < 1 || amount_cents > OB_MAX_AD_SPEND_CENTS)
+		ob_violation_add(o, "amount_cents", "must be 1 to %d cents", OB_MAX_AD_SPEND_CENTS);
+	if (reference != NULL && !reference_ok(reference))
+		ob_violation_add(o, "reference",
+		                 "must be at most %d characters of A-Z, a-z, 0-9, '.', '_', ':', "
+		                 "'/' and '-'",
+		                 OB_AD_REFERENCE_MAX);
+	ob_err err = ob_dom_refuse(o, "ad spend record");
+	if (err != OB_OK)
+		return err;
+	/* The ads service and administrators record spending for any company. */
+	app_op x = {.change = spend_change,
+	            .owner = owner_of(who),
+	            .amount = amount_cents,
+	            .note = reference};
+	return run_app_op(d, &x, id, 0, idem, who, out, o);
 }

@@ -161,6 +161,9 @@ ob_err ob_dom_grant(ob_txn *t, const ob_cohort *c, ob_application *a, int64_t no
 		b->fee_waived_cents = (int64_t)b->fee_waiver_months * c->monthly_fee_cents;
 	}
 	b->ad_credit_cents = c->ad_credit_cents > h.credit ? c->ad_credit_cents - h.credit : 0;
+	if (b->ad_credit_cents > 0)
+		snprintf(b->ad_credit_expires, sizeof(b->ad_credit_expires), "%s",
+		         c->fee_waiver_until);
 	say_held(b, c, &h);
 	if (!h.webinar)
 		err = book_webinar(t, c, b, now);
@@ -197,4 +200,56 @@ ob_err ob_dom_revoke(ob_txn *t, const ob_cohort *c, ob_application *a, int64_t n
 	if (err == OB_OK && b->advisor != 0)
 		err = t->ops->advisor_add(t, c->id, b->advisor, -1);
 	return err;
+}
+
+/* "12.34": cents as euros, for messages. */
+static void euros(char out[32], int64_t cents)
+{
+	snprintf(out, 32, "%s%lld.%02lld", cents < 0 ? "-" : "", (long long)(llabs(cents) / 100),
+	         (long long)(llabs(cents) % 100));
+}
+
+/* The credit expires with the waiver: it may be spent until the end of its
+ * last day, Paris time. An application granted before the expiry was
+ * recorded (schema 3) has the cohort's. */
+ob_err ob_dom_spend(const ob_cohort *c, ob_application *a, int64_t amount, int64_t now,
+                    ob_outcome *o)
+{
+	ob_benefits *b = &a->benefits;
+	if (b->ad_credit_expires[0] == '\0' && b->ad_credit_cents > 0)
+		snprintf(b->ad_credit_expires, sizeof(b->ad_credit_expires), "%s",
+		         c->fee_waiver_until);
+	char left[32], asked[32];
+	int64_t rest = b->ad_credit_cents - b->ad_credit_used_cents;
+	euros(left, rest > 0 ? rest : 0);
+	euros(asked, amount);
+	ob_date last;
+	if (!b->granted || b->ad_credit_cents == 0) {
+		ob_dom_say(o, "application %s has no ad credit to spend", a->id);
+		return OB_EPRECOND;
+	}
+	if (b->revoked) {
+		char used[32];
+		euros(used, b->ad_credit_used_cents);
+		ob_dom_say(o,
+		           "application %s's benefits were revoked (withdrawn); %s EUR was spent",
+		           a->id, used);
+		return OB_EPRECOND;
+	}
+	if (!ob_date_parse(b->ad_credit_expires, &last))
+		return OB_ECORRUPT; /* defensive: written from a cohort's date */
+	if (now / 1000 >= ob_paris_to_unix(ob_date_add_days(last, 1), 0, 0)) {
+		ob_dom_say(o, "application %s's ad credit expired at the end of %s (Paris time)",
+		           a->id, b->ad_credit_expires);
+		return OB_EPRECOND;
+	}
+	if (amount > rest) {
+		ob_dom_say(o,
+		           "spending %s EUR is more than the %s EUR of ad credit application %s "
+		           "has left",
+		           asked, left, a->id);
+		return OB_EPRECOND;
+	}
+	b->ad_credit_used_cents += amount;
+	return OB_OK;
 }

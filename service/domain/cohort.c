@@ -48,18 +48,21 @@ static ob_err not_a_cohort_id(ob_outcome *o, const char *field)
 
 /* ---- seats and waitlist ---------------------------------------------- */
 
-ob_err ob_dom_change_state(ob_txn *t, const ob_cohort *co, ob_application *a, ob_state to,
-                           const char *actor, const char *reason, const char *note, int64_t now)
+ob_err ob_dom_change_state(ob_txn *t, const ob_cohort *co, ob_application *a,
+                           const ob_application *was, ob_state to, const char *actor,
+                           const char *reason, const char *note, int64_t now)
 {
 	ob_state_change c = {.from = a->state, .to = to, .at_ms = now};
 	ob_utf8_copy(c.actor, sizeof(c.actor), actor);
 	ob_utf8_copy(c.reason, sizeof(c.reason), reason != NULL ? reason : "");
 	ob_utf8_copy(c.note, sizeof(c.note), note != NULL ? note : "");
-	const ob_application before = *a; /* for the counters: its history is not read */
+	/* For the counters (its history is not read): what a counted for before
+	 * the whole change, its benefits included. */
+	const ob_application before = was != NULL ? *was : *a;
 	a->state = to;
 	a->version++;
 	a->updated_at_ms = now;
-	if (to == OB_STATE_ONBOARDED)
+	if (to == OB_STATE_ONBOARDED && before.state != OB_STATE_ONBOARDED)
 		a->onboarded_at_ms = now;
 	ob_err err = t->ops->app_update(t, a);
 	if (err == OB_OK)
@@ -81,7 +84,7 @@ ob_err ob_dom_promote(ob_txn *t, const ob_cohort *c, int64_t now)
 		if (err == OB_ENOTFOUND)
 			return OB_OK;
 		if (err == OB_OK)
-			err = ob_dom_change_state(t, c, &next, OB_STATE_SUBMITTED, "system",
+			err = ob_dom_change_state(t, c, &next, NULL, OB_STATE_SUBMITTED, "system",
 			                          "promoted from the waitlist: a seat freed", NULL,
 			                          now);
 		if (err != OB_OK)
@@ -360,7 +363,11 @@ static ob_err read_standing(ob_txn *t, ob_standing *out)
 	                                   "live",
 	                                   "onboarded",
 	                                   "onboarded_exporters",
-	                                   "live_before_milestone"};
+	                                   "live_before_milestone",
+	                                   "benefits_granted",
+	                                   "fee_waived_cents",
+	                                   "ad_credit_granted_cents",
+	                                   "ad_credit_used_cents"};
 	enum { N = sizeof(keys) / sizeof(keys[0]) };
 	int64_t v[N] = {0};
 	const char *id = out->cohort.id;
@@ -377,6 +384,10 @@ static ob_err read_standing(ob_txn *t, ob_standing *out)
 	out->onboarded = (uint32_t)v[5];
 	out->onboarded_exporters = (uint32_t)v[6];
 	out->live_before_milestone = (uint32_t)v[7];
+	out->benefits_granted = (uint32_t)v[8];
+	out->fee_waived_cents = v[9];
+	out->ad_credit_granted_cents = v[10];
+	out->ad_credit_used_cents = v[11];
 	out->seats_free =
 	        out->cohort.capacity > out->seats_held ? out->cohort.capacity - out->seats_held : 0;
 	return err;

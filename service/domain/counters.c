@@ -14,9 +14,13 @@
  * (OB_COUNTERS_VERSION).
  *
  * The keys: "state:X", "seats", "waitlist", "apps" and "day:YYYY-MM-DD"
- * (every application ever submitted, by Paris day), and over live
- * applications (not REJECTED nor WITHDRAWN) "live", "size:X", "region:X",
- * "channel:X", "exporters"; over ONBOARDED ones "onboarded",
+ * (every application ever submitted, by Paris day), "region_state:R/X"
+ * (every application by region and state), over the applications granted
+ * benefits "benefits_granted", "fee_waived_cents", "ad_credit_granted_cents"
+ * and "ad_credit_used_cents" (in cents: what a withdrawal left them), over
+ * live applications (not REJECTED nor WITHDRAWN) "live", "size:X",
+ * "region:X", "dept:X", "naf:S" (NAF section), "channel:X", "exporters";
+ * over ONBOARDED ones "onboarded",
  * "onboarded_exporters" and "live_before_milestone". "waitlist_tickets" is a
  * sequence (application.c), not a count, and recounts leave it alone.
  */
@@ -31,13 +35,17 @@
 
 /* The definitions below; a cohort whose "counters_version" is lower is
  * recounted when the domain starts. 2: counts over live applications, the
- * onboarded sellers and the milestone. */
-enum { OB_COUNTERS_VERSION = 2 };
+ * onboarded sellers and the milestone; 3: the reports (département, NAF
+ * section, region and state) and the benefits' totals. */
+enum { OB_COUNTERS_VERSION = 3 };
 #define VERSION_KEY "counters_version"
 #define TICKETS_KEY "waitlist_tickets"
 
-/* At most this many keys in one application's contribution. */
-enum { CONTRIBUTION_MAX = 14 };
+/* At most this many keys in one application's contribution. A submission
+ * counts for at most 12, so that it still moves its counters in one
+ * statement (OB_MAX_COUNTER_BATCH): the reports cost the submit path three
+ * rows of that statement and no query. */
+enum { CONTRIBUTION_MAX = 24 };
 
 typedef struct {
 	ob_counter c[CONTRIBUTION_MAX];
@@ -80,15 +88,30 @@ static void contribution(keys *k, const ob_application *a, int64_t milestone, bo
 		count(k, 1, "apps");
 		count(k, 1, "day:%s", day);
 	}
+	const char *region =
+	        a->company.address.region[0] != '\0' ? a->company.address.region : "unknown";
 	count(k, 1, "state:%s", ob_state_name(a->state));
+	count(k, 1, "region_state:%s/%s", region, ob_state_name(a->state));
 	count(k, ob_state_holds_seat(a->state), "seats");
 	count(k, a->state == OB_STATE_WAITLISTED, "waitlist");
+	const ob_benefits *b = &a->benefits;
+	if (b->granted) {
+		count(k, 1, "benefits_granted");
+		count(k, b->fee_waived_cents, "fee_waived_cents");
+		count(k, b->ad_credit_cents, "ad_credit_granted_cents");
+		count(k, b->ad_credit_used_cents, "ad_credit_used_cents");
+	}
 	if (!ob_state_live(a->state))
 		return;
+	ob_fr_naf naf;
+	char section = ob_fr_naf_lookup(a->company.naf, &naf) == OB_FR_NAF_OK ? naf.section : '?';
 	count(k, 1, "live");
 	count(k, 1, "size:%s", ob_size_category_name(a->size));
-	count(k, 1, "region:%s",
-	      a->company.address.region[0] != '\0' ? a->company.address.region : "unknown");
+	count(k, 1, "region:%s", region);
+	count(k, 1, "dept:%s",
+	      a->company.address.departement[0] != '\0' ? a->company.address.departement
+	                                                : "unknown");
+	count(k, 1, "naf:%c", section);
 	count(k, 1, "channel:%s", ob_channel_name(a->channel));
 	count(k, a->exports, "exporters");
 	if (a->state != OB_STATE_ONBOARDED)
@@ -98,10 +121,11 @@ static void contribution(keys *k, const ob_application *a, int64_t milestone, bo
 	count(k, milestone != 0 && a->onboarded_at_ms < milestone, "live_before_milestone");
 }
 
-/* after - before, in one batch (keys in both cancel out). */
+/* after - before (keys in both cancel out), in batches of
+ * OB_MAX_COUNTER_BATCH: one for a submission or a state change. */
 static ob_err move(ob_txn *t, const char *cohort, const keys *before, const keys *after)
 {
-	ob_counter d[OB_MAX_COUNTER_BATCH];
+	ob_counter d[2 * CONTRIBUTION_MAX];
 	size_t n = 0;
 	for (int sign = 1; sign >= -1; sign -= 2) {
 		const keys *k = sign > 0 ? after : before;
@@ -110,7 +134,7 @@ static ob_err move(ob_txn *t, const char *cohort, const keys *before, const keys
 			while (j < n && strcmp(d[j].key, k->c[i].key) != 0)
 				j++;
 			if (j == n) {
-				if (n == OB_MAX_COUNTER_BATCH)
+				if (n == 2 * CONTRIBUTION_MAX)
 					return OB_EINVAL; /* defensive: the keys are bounded */
 				d[n] = k->c[i];
 				d[n++].count = 0;
@@ -122,7 +146,12 @@ static ob_err move(ob_txn *t, const char *cohort, const keys *before, const keys
 	for (size_t j = 0; j < n; j++)
 		if (d[j].count != 0)
 			d[kept++] = d[j];
-	return t->ops->counters_add(t, cohort, d, kept);
+	ob_err err = OB_OK;
+	for (size_t at = 0; err == OB_OK && at < kept; at += OB_MAX_COUNTER_BATCH)
+		err = t->ops->counters_add(t, cohort, d + at,
+		                           kept - at < OB_MAX_COUNTER_BATCH ? kept - at
+		                                                            : OB_MAX_COUNTER_BATCH);
+	return err;
 }
 
 ob_err ob_dom_count_new(ob_txn *t, const ob_cohort *c, const ob_application *a)

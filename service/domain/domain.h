@@ -91,6 +91,9 @@ typedef enum ob_caller_role {
 	OB_CALLER_PARTNER = 2,
 	OB_CALLER_REVIEWER = 3,
 	OB_CALLER_ADMIN = 4,
+	/* The marketplace's ads service: records ad-credit spending, on any
+	 * application, and nothing else (rpc/authz.c). */
+	OB_CALLER_ADS = 5,
 } ob_caller_role;
 
 typedef struct ob_caller {
@@ -132,7 +135,12 @@ typedef struct ob_standing {
 	ob_cohort cohort;
 	uint32_t seats_held, seats_free, waitlist, applications, exporters;
 	uint32_t live, onboarded, onboarded_exporters, live_before_milestone;
-	ob_counter *counters; /* "state:X", "size:X", "region:X", "channel:X", "day:YYYY-MM-DD" */
+	/* The benefits' totals over the applications granted any. */
+	uint32_t benefits_granted;
+	int64_t fee_waived_cents, ad_credit_granted_cents, ad_credit_used_cents;
+	/* "state:X", "size:X", "region:X", "channel:X", "day:YYYY-MM-DD", and the
+	 * reports "dept:X", "naf:S", "region_state:R/X" */
+	ob_counter *counters;
 	size_t n_counters;
 } ob_standing;
 void ob_standing_fini(ob_standing *s);
@@ -205,6 +213,25 @@ OB_NODISCARD ob_err ob_domain_withdraw(ob_domain *d, const ob_caller *who, const
                                        uint64_t expected_version, const char *reason,
                                        const ob_idempotency *idem, ob_application *out,
                                        ob_outcome *o);
+
+/*
+ * Records ad credit spent by the company of application id (the ads
+ * service's report): amount_cents (1..OB_MAX_AD_SPEND_CENTS) more of
+ * Benefits.ad_credit_used_cents, a history entry "ad credit spent: 12.34 EUR"
+ * with the reference as its note (at most OB_AD_REFERENCE_MAX characters of
+ * [A-Za-z0-9._:/-], optional), the version bumped and the cohort's totals
+ * moved. Idempotent through idem: a resent record replays the first reply
+ * and spends nothing more. OB_EINVAL with violations for a bad id, amount or
+ * reference; OB_ENOTFOUND; OB_EPRECOND when the application has no ad credit,
+ * its benefits were revoked (withdrawn: what was spent stays), the credit
+ * expired (after the day of Benefits.ad_credit_expires, Paris time) or the
+ * amount is more than what is left, each said in the message.
+ */
+enum { OB_MAX_AD_SPEND_CENTS = 100000000, OB_AD_REFERENCE_MAX = 64 };
+OB_NODISCARD ob_err ob_domain_spend_ad_credit(ob_domain *d, const ob_caller *who, const char *id,
+                                              int64_t amount_cents, const char *reference,
+                                              const ob_idempotency *idem, ob_application *out,
+                                              ob_outcome *o);
 
 /* 26 characters of [0-9A-Z]: the shape of an application id. */
 bool ob_domain_id_ok(const char *id);

@@ -88,9 +88,12 @@ ob_err ob_dom_cohort_get(ob_txn *t, const char *id, ob_cohort *out);
 ob_err ob_dom_cohort_insert(ob_txn *t, const ob_cohort *c);
 /* Moves a of cohort co to state to: its row, a history entry (reason in
  * clear, note, what a person typed, sealed by the store; either may be
- * NULL) and the cohort's counters. Going live sets a->onboarded_at_ms. */
-ob_err ob_dom_change_state(ob_txn *t, const ob_cohort *co, ob_application *a, ob_state to,
-                           const char *actor, const char *reason, const char *note, int64_t now);
+ * NULL) and the cohort's counters, from what was counted for (a as it was
+ * read, before its benefits changed in the same write; NULL: a as it is).
+ * Going live sets a->onboarded_at_ms. */
+ob_err ob_dom_change_state(ob_txn *t, const ob_cohort *co, ob_application *a,
+                           const ob_application *was, ob_state to, const char *actor,
+                           const char *reason, const char *note, int64_t now);
 /* Gives the cohort's free seats to its waitlist, oldest first, until none is free. */
 ob_err ob_dom_promote(ob_txn *t, const ob_cohort *c, int64_t now);
 
@@ -113,6 +116,11 @@ ob_err ob_dom_recount_stale(ob_txn *t, size_t *recounted);
 ob_err ob_dom_grant(ob_txn *t, const ob_cohort *c, ob_application *a, int64_t now);
 /* Takes back what is not used yet of a's benefits, on withdrawal. */
 ob_err ob_dom_revoke(ob_txn *t, const ob_cohort *c, ob_application *a, int64_t now);
+/* Spends amount of a's ad credit, as of now, after checking that it has
+ * that much left and unexpired (OB_EPRECOND, said in o, otherwise); only
+ * a's benefits change (the caller records the change). */
+ob_err ob_dom_spend(const ob_cohort *c, ob_application *a, int64_t amount, int64_t now,
+                    ob_outcome *o);
 
 /* ---- idempotency (idempotency.c) -------------------------------------------- */
 

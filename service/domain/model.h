@@ -133,7 +133,10 @@ typedef struct ob_benefits {
 	uint32_t fee_waiver_months;
 	int64_t fee_waived_cents;
 	int64_t ad_credit_cents;
-	int64_t ad_credit_used_cents;
+	int64_t ad_credit_used_cents; /* recorded by the ads service (ob_domain_spend_ad_credit) */
+	/* The credit's last day (Paris time): the cohort's fee_waiver_until,
+	 * since the credit expires with the waiver; "" when none was granted. */
+	char ad_credit_expires[11];
 	int64_t webinar_at_ms; /* 0: none */
 	uint32_t advisor;      /* 0: none */
 	bool revoked;

@@ -79,6 +79,9 @@ static Onboard__V1__Benefits *benefits_to_pb(ob_arena *ar, const ob_benefits *b)
 	bm->revoked = b->revoked;
 	bm->revoked_at = ob_pb_time(ar, b->revoked_at_ms);
 	bm->note = ob_pb_str(ar, b->note);
+	int64_t left = b->revoked ? 0 : b->ad_credit_cents - b->ad_credit_used_cents;
+	bm->ad_credit_left_cents = left > 0 ? left : 0;
+	bm->ad_credit_expires = ob_pb_str(ar, b->ad_credit_expires);
 	return bm;
 }
 

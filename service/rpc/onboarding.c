@@ -116,7 +116,19 @@ static Onboard__V1__CohortStanding *standing_to_pb(ob_arena *ar, const ob_standi
 	m->live_before_milestone = st->live_before_milestone;
 	/* The programme's figure: the onboarded sellers' (domain.h, ob_standing). */
 	m->export_share = st->onboarded > 0 ? (double)st->onboarded_exporters / st->onboarded : 0.0;
+	Onboard__V1__BenefitTotals *b =
+	        ob_arena_message(ar, &onboard__v1__benefit_totals__descriptor);
+	if (b == NULL)
+		return NULL;
+	b->granted = st->benefits_granted;
+	b->fee_waived_cents = st->fee_waived_cents;
+	b->ad_credit_granted_cents = st->ad_credit_granted_cents;
+	b->ad_credit_used_cents = st->ad_credit_used_cents;
+	m->benefits = b;
 	if (!counts(ar, st, "state:", &m->by_state, &m->n_by_state) ||
+	    !counts(ar, st, "dept:", &m->by_departement, &m->n_by_departement) ||
+	    !counts(ar, st, "naf:", &m->by_naf_section, &m->n_by_naf_section) ||
+	    !counts(ar, st, "region_state:", &m->by_region_state, &m->n_by_region_state) ||
 	    !counts(ar, st, "size:", &m->by_size, &m->n_by_size) ||
 	    !counts(ar, st, "region:", &m->by_region, &m->n_by_region) ||
 	    !counts(ar, st, "channel:", &m->by_channel, &m->n_by_channel) ||
@@ -284,6 +296,15 @@ static ob_err withdraw(ob_op *op, const msg *req, msg **resp)
 	return ob_op_reply_application(op, err, &a, resp);
 }
 
+static ob_err record_ad_spend(ob_op *op, const msg *req, msg **resp)
+{
+	const Onboard__V1__RecordAdSpendRequest *in = (const void *)req;
+	ob_application a;
+	ob_err err = ob_domain_spend_ad_credit(op->domain, &op->who, in->id, in->amount_cents,
+	                                       in->reference, &op->idem, &a, &op->outcome);
+	return ob_op_reply_application(op, err, &a, resp);
+}
+
 /* The reply of a call that returns a cohort's standing. */
 static ob_err standing_reply(ob_op *op, ob_err err, ob_standing *st, msg **resp)
 {
@@ -399,6 +420,7 @@ static const ob_op_method methods[] = {
         {"ListCohorts", list_cohorts, 0},
         {"CreateCohort", create_cohort, 0},
         {"SetCohortCapacity", set_capacity, 0},
+        {"RecordAdSpend", record_ad_spend, OB_OP_WRITE},
 };
 
 ob_err ob_onboarding_register(ob_dispatch *d)

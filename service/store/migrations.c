@@ -271,10 +271,23 @@ static const char m3[] =
         " WHERE id = '2020-11' AND lockdown_start = '2020-10-30'"
         " AND lockdown_end = '2020-12-15';";
 
+/* Issue 10, second pass: the ad credit's last day, recorded on grant. An
+ * application granted before has its cohort's waiver end (the credit
+ * expires with the waiver), when the cohort row holds one; the domain takes
+ * the cohort's on the next spending otherwise. Counters of the reports and
+ * the benefits' totals are recounted by the domain when it starts
+ * (OB_COUNTERS_VERSION 3). */
+static const char m4[] =
+        "ALTER TABLE application ADD COLUMN ad_credit_expires TEXT NOT NULL DEFAULT '';"
+        "UPDATE application SET ad_credit_expires = (SELECT c.fee_waiver_until FROM cohort c"
+        " WHERE c.id = application.cohort_id) WHERE benefits_granted != 0 AND ad_credit_cents > 0"
+        " AND benefits_revoked = 0;";
+
 const ob_migration ob_migrations[] = {
         {m1, OB_MIGRATION_SQL_ONLY, false},
         {m2, OB_MIGRATION_SEAL_HISTORY_NOTES, false},
         {m3, OB_MIGRATION_SQL_ONLY, true},
+        {m4, OB_MIGRATION_SQL_ONLY, false},
 };
 const unsigned ob_n_migrations = sizeof(ob_migrations) / sizeof(ob_migrations[0]);
 

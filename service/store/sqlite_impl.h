@@ -107,7 +107,8 @@
 	X(advisor, U32, benefits.advisor)                                                          \
 	X(benefits_revoked, BOOL, benefits.revoked)                                                \
 	X(benefits_revoked_at, I64, benefits.revoked_at_ms)                                        \
-	X(benefits_note, TEXT, benefits.note)
+	X(benefits_note, TEXT, benefits.note)                                                      \
+	X(ad_credit_expires, TEXT, benefits.ad_credit_expires)
 
 /* The contact's columns an application read selects: sealed, so read by
  * sq_read_contact (sqlite_contacts.c), not by a generated reader. */

@@ -1400,6 +1400,7 @@ static void test_schema_1_notes_sealed_on_open(void **state)
 	}
 	sqlite3_finalize(s);
 	sqlite3_close(db);
+	raw_exec(f, OB_TEST_SCHEMA_4_TO_3);
 	raw_exec(f, OB_TEST_SCHEMA_3_TO_2);
 	raw_exec(f, "UPDATE history SET reason = reason || ': [erased]' WHERE typeof(note) = "
 	            "'blob' AND length(note) = 0;"
@@ -1416,7 +1417,7 @@ static void test_schema_1_notes_sealed_on_open(void **state)
 	assert_non_null(strstr(log, "applied schema migration 2"));
 	assert_null(strstr(log, "called"));
 	free(log);
-	assert_int_equal(raw_int(f, "PRAGMA user_version", 0), 3);
+	assert_int_equal(raw_int(f, "PRAGMA user_version", 0), 4);
 
 	ob_application got;
 	assert_int_equal(get(f, a.id, &got, NULL), OB_OK);
@@ -1481,6 +1482,7 @@ static void test_schema_2_migrates(void **state)
 
 	/* Back to schema 2, with its counters: by size, region, channel and exporters over every
 	 * application ever submitted, and nothing of the live or onboarded ones. */
+	raw_exec(f, OB_TEST_SCHEMA_4_TO_3);
 	raw_exec(f, OB_TEST_SCHEMA_3_TO_2);
 	raw_exec(f, "DELETE FROM counter WHERE key IN ('live', 'onboarded', 'onboarded_exporters',"
 	            " 'live_before_milestone', 'exporters') OR key LIKE 'size:%'"
@@ -1502,7 +1504,7 @@ static void test_schema_2_migrates(void **state)
 	assert_non_null(strstr(log, "applied schema migration 3"));
 	assert_non_null(strstr(log, "recounted the standing of 1 cohort"));
 	free(log);
-	assert_int_equal(raw_int(f, "PRAGMA user_version", 0), 3);
+	assert_int_equal(raw_int(f, "PRAGMA user_version", 0), 4);
 
 	/* Every application as it was, contact and history included. */
 	for (uint32_t i = 0; i < 5; i++) {
@@ -1664,6 +1666,59 @@ static void test_audit_trail(void **state)
 	ob_outcome_fini(&o);
 }
 
+/* A database of schema 3 (no ad credit's last day; counters without the reports nor the
+ * benefits' totals): opening it gives a granted application its cohort's last day, recounts
+ * the standing with the new reports once, and spending then works on it. */
+static void test_schema_3_migrates(void **state)
+{
+	fx *f = *state;
+	ob_application app[2];
+	for (uint32_t i = 0; i < 2; i++)
+		submit_ok(f, 140 + i, NULL, &app[i]);
+	review_note(f, &app[0], OB_ACTION_START, NULL);
+	review_note(f, &app[0], OB_ACTION_APPROVE, NULL);
+	fx_close(f, false);
+	raw_exec(f, OB_TEST_SCHEMA_4_TO_3);
+	assert_int_equal(raw_int(f, "SELECT count(*) FROM counter WHERE key LIKE 'dept:%'", 0), 0);
+
+	char *log = open_logged(f);
+	assert_non_null(strstr(log, "applied schema migration 4"));
+	assert_non_null(strstr(log, "recounted the standing of 1 cohort"));
+	free(log);
+	assert_int_equal(raw_int(f, "PRAGMA user_version", 0), 4);
+
+	ob_application got;
+	assert_int_equal(get(f, app[0].id, &got, NULL), OB_OK);
+	assert_string_equal(got.benefits.ad_credit_expires, "2021-03-15");
+	ob_application_fini(&got);
+	ob_outcome o;
+	ob_outcome_init(&o);
+	assert_int_equal(ob_domain_spend_ad_credit(f->d, TD_AS("ads"), app[0].id, 1234, "inv-1",
+	                                           NULL, &got, &o),
+	                 OB_OK);
+	assert_int_equal(got.benefits.ad_credit_used_cents, 1234);
+	ob_application_fini(&got);
+	ob_standing st;
+	assert_int_equal(ob_domain_standing(f->d, NULL, &st, &o), OB_OK);
+	ob_outcome_fini(&o);
+	assert_int_equal(st.benefits_granted, 1);
+	assert_int_equal(st.ad_credit_granted_cents, 20000);
+	assert_int_equal(st.ad_credit_used_cents, 1234);
+	assert_int_equal(st.fee_waived_cents, app[0].benefits.fee_waived_cents);
+	uint32_t by_dept = 0, by_region_state = 0;
+	for (size_t i = 0; i < st.n_counters; i++) {
+		if (strncmp(st.counters[i].key, "dept:", 5) == 0)
+			by_dept += (uint32_t)st.counters[i].count;
+		if (strncmp(st.counters[i].key, "region_state:", 13) == 0)
+			by_region_state += (uint32_t)st.counters[i].count;
+	}
+	assert_int_equal(by_dept, 2);
+	assert_int_equal(by_region_state, 2);
+	ob_standing_fini(&st);
+	for (uint32_t i = 0; i < 2; i++)
+		ob_application_fini(&app[i]);
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -1683,6 +1738,7 @@ int main(void)
 	        T(test_erasure_takes_the_notes),
 	        T(test_schema_1_notes_sealed_on_open),
 	        T(test_schema_2_migrates),
+	        T(test_schema_3_migrates),
 	        T(test_overlong_reason_read_cut_on_boundary),
 	        T(test_submitted_by),
 	        T(test_audit_trail),

@@ -244,6 +244,70 @@ cli cohort stats
 expect_out "^Onboarded +2 sellers live, of which 1 export: 50\.0% \(target 70%\)" \
 	"cohort shows the share against the target"
 
+# --- ad credit spent: by the ads service, once, within what is left and not expired ---
+"$ONBOARD_CLI" keygen --out "$dir/ads.key" --role ads --label "ads service" >"$dir/out" ||
+	die "keygen failed"
+sed -n '/^keyring line:$/{n;p}' "$dir/out" >>"$dir/keyring"
+serve
+ads=(--key "$dir/ads.key")
+cli cohort --create --id spend --name "Spending" --capacity 10
+submit 261973069 --cohort spend --postal-code 29200 --city Brest --naf 10.71C
+spent=$app
+cli review "$spent" start
+cli --json review "$spent" approve
+expect_eq "$(jsonf '(j["benefits"]["adCreditLeftCents"], j["benefits"]["adCreditExpires"])')" \
+	"('20000', '2021-03-15')" "the credit left and its last day, the waiver's"
+cli "${ads[@]}" -H idempotency-key=spend-1 adspend "$spent" --amount 50 --reference cmp:42
+expect_rc 0 "the ads service records 50 EUR spent"
+expect_out "ad credit 200\.00 EUR \(50\.00 EUR used, 150\.00 EUR left until 2021-03-15\)" \
+	"get shows what is left and until when"
+cli "${ads[@]}" -H idempotency-key=spend-1 --json adspend "$spent" --amount 50 --reference cmp:42
+expect_eq "$(jsonf 'j["benefits"]["adCreditUsedCents"]')" 5000 "a resent record spends nothing more"
+cli "${ads[@]}" adspend "$spent" --amount 150.01
+expect_rc 73 "not more than the credit left"
+expect_err "more than the 150\.00 EUR of ad credit" "the refusal says what is left"
+cli "${ads[@]}" --json call /onboard.v1.Onboarding/RecordAdSpend \
+	"{\"id\": \"$spent\", \"amountCents\": \"-5\", \"reference\": \"a b\"}"
+expect_rc 67 "a negative amount and a reference with a space"
+expect_eq "$(violations)" "amount_cents reference" "each is named"
+cli "${rev[@]}" adspend "$spent" --amount 1
+expect_rc 71 "a reviewer does not record spending"
+cli "${ads[@]}" get "$spent"
+expect_rc 71 "the ads service reads no application"
+cli --json get "$spent"
+expect_eq "$(jsonf 'j["history"][-1]["reason"]')" "ad credit spent: 50.00 EUR: cmp:42" \
+	"the history records the spending and its reference"
+cli withdraw "$spent" --reason "closing the shop"
+cli --json get "$spent"
+expect_eq "$(jsonf '(j["benefits"]["adCreditCents"], j["benefits"]["adCreditUsedCents"], j["benefits"].get("adCreditLeftCents"))')" \
+	"('5000', '5000', None)" "withdrawn, it shows the 50 EUR it spent, and nothing left"
+cli "${ads[@]}" adspend "$spent" --amount 1
+expect_rc 73 "nothing is spent after a withdrawal"
+expect_err "revoked" "the refusal says why"
+submit 140260662 --cohort spend --export --postal-code 29200 --city Brest --naf 10.71C
+cli review "$app" start
+cli review "$app" approve
+cli review "$app" onboard
+cli "${ads[@]}" adspend "$app" --amount 20
+app_onboarded=$app
+submit 175006691 --cohort spend --naf 62.01Z
+cli --json --emit-defaults cohort spend
+expect_eq "$(jsonf 'j["benefits"]')" \
+	"{'granted': 2, 'feeWaivedCents': '19500', 'adCreditGrantedCents': '25000', 'adCreditUsedCents': '7000'}" \
+	"the cohort's totals: fees waived, credit granted (less what a withdrawal took back) and spent"
+expect_eq "$(jsonf 'sorted((c["key"], c["count"]) for c in j["byDepartement"])')" \
+	"[('29', 1), ('75', 1)]" "by département: the live ones"
+expect_eq "$(jsonf 'sorted((c["key"], c["count"]) for c in j["byNafSection"])')" \
+	"[('C', 1), ('J', 1)]" "by NAF section"
+expect_eq "$(jsonf 'sorted((c["key"], c["count"]) for c in j["byRegionState"])')" \
+	"[('Bretagne/ONBOARDED', 1), ('Bretagne/WITHDRAWN', 1), ('Île-de-France/SUBMITTED', 1)]" \
+	"by region and state: every application"
+cli cohort spend
+expect_out "^Benefits +2 granted: 195\.00 EUR of fees waived, 250\.00 EUR of ad credit, 70\.00 EUR spent" \
+	"onboard cohort shows the totals"
+expect_out "^NAF sections +C " "and the reports"
+expect_out "^Region/state +Bretagne: ONBOARDED 1, WITHDRAWN 1" "state within each region"
+
 # --- the windows, and the webinar's lead time: onboardd on other dates -------------
 submit 130512890
 expect_rc 0 "submitted in November"
@@ -267,6 +331,9 @@ expect_err "approvals from 2020-10-30 00:00 to 2021-03-16 00:00, Paris time" \
 cli --json get "$late"
 expect_eq "$(jsonf '(j["state"], j.get("benefits"))')" "('APPLICATION_STATE_UNDER_REVIEW', None)" \
 	"nothing granted"
+cli "${ads[@]}" adspend "$app_onboarded" --amount 1
+expect_rc 73 "the credit expired with the waiver"
+expect_err "expired at the end of 2021-03-15" "the refusal names its last day"
 # Monday 23 November, 09:59:57 in Paris: not the session three seconds later.
 serve 2020-11-23T08:59:57Z
 cli --json review "$lead" approve

@@ -7,6 +7,16 @@
 #ifndef OB_TESTS_SCHEMA_H
 #define OB_TESTS_SCHEMA_H
 
+/* Schema 4 back to 3: the application without the ad credit's last day, and the counters as
+ * schema 3's onboardd kept them (definitions of version 2: no reports, no benefits' totals). */
+#define OB_TEST_SCHEMA_4_TO_3                                                                      \
+	"BEGIN; ALTER TABLE application DROP COLUMN ad_credit_expires;"                            \
+	"DELETE FROM counter WHERE key LIKE 'dept:%' OR key LIKE 'naf:%'"                          \
+	" OR key LIKE 'region_state:%' OR key IN ('benefits_granted', 'fee_waived_cents',"         \
+	" 'ad_credit_granted_cents', 'ad_credit_used_cents');"                                     \
+	"UPDATE counter SET count = 2 WHERE key = 'counters_version';"                             \
+	"PRAGMA user_version = 3; COMMIT;"
+
 /* Schema 3 back to 2: the application table with its UNIQUE (cohort_id, siren) and without
  * the columns of issue 10, the cohort table without its new settings. The rows keep what
  * schema 2 had of them; a database holding two applications of a SIREN in a cohort (which
