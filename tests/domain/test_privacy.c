@@ -1454,6 +1454,25 @@ static void test_schema_1_notes_sealed_on_open(void **state)
 	ob_application_fini(&c);
 }
 
+/* Submits n applications of SIRENs from base into app, and approves the first. */
+static void submit_approve_first(fx *f, uint32_t base, uint32_t n, ob_application *app)
+{
+	for (uint32_t i = 0; i < n; i++)
+		submit_ok(f, base + i, NULL, &app[i]);
+	review_note(f, &app[0], OB_ACTION_START, NULL);
+	review_note(f, &app[0], OB_ACTION_APPROVE, NULL);
+}
+
+/* The sum of st's counters whose key starts with prefix. */
+static uint32_t counted(const ob_standing *st, const char *prefix)
+{
+	uint32_t sum = 0;
+	for (size_t i = 0; i < st->n_counters; i++)
+		if (strncmp(st->counters[i].key, prefix, strlen(prefix)) == 0)
+			sum += (uint32_t)st->counters[i].count;
+	return sum;
+}
+
 /* A database of schema 2 (one application per SIREN and cohort for good; counters that never
  * went down): opening it keeps every application, its history and its contact, lets a rejected
  * company apply again, gives the default cohort its new settings, and recounts the standing
@@ -1462,10 +1481,7 @@ static void test_schema_2_migrates(void **state)
 {
 	fx *f = *state;
 	ob_application app[5];
-	for (uint32_t i = 0; i < 5; i++)
-		submit_ok(f, 130 + i, NULL, &app[i]);
-	review_note(f, &app[0], OB_ACTION_START, NULL);
-	review_note(f, &app[0], OB_ACTION_APPROVE, NULL);
+	submit_approve_first(f, 130, 5, app);
 	review_note(f, &app[0], OB_ACTION_ONBOARD, NULL); /* 20 November: before the milestone */
 	ob_outcome o;
 	ob_outcome_init(&o);
@@ -1534,11 +1550,7 @@ static void test_schema_2_migrates(void **state)
 	assert_int_equal(st.onboarded, 1);
 	assert_int_equal(st.onboarded_exporters, 0);
 	assert_int_equal(st.live_before_milestone, 1);
-	uint32_t by_size = 0;
-	for (size_t i = 0; i < st.n_counters; i++)
-		if (strncmp(st.counters[i].key, "size:", 5) == 0)
-			by_size += (uint32_t)st.counters[i].count;
-	assert_int_equal(by_size, 3);
+	assert_int_equal(counted(&st, "size:"), 3);
 	/* The default cohort gets what it gets on a first start now. */
 	assert_string_equal(st.cohort.milestone_date, "2020-12-04");
 	assert_true(ob_naf_divisions_has(&st.cohort.excluded_naf, 84));
@@ -1673,10 +1685,7 @@ static void test_schema_3_migrates(void **state)
 {
 	fx *f = *state;
 	ob_application app[2];
-	for (uint32_t i = 0; i < 2; i++)
-		submit_ok(f, 140 + i, NULL, &app[i]);
-	review_note(f, &app[0], OB_ACTION_START, NULL);
-	review_note(f, &app[0], OB_ACTION_APPROVE, NULL);
+	submit_approve_first(f, 140, 2, app);
 	fx_close(f, false);
 	raw_exec(f, OB_TEST_SCHEMA_4_TO_3);
 	assert_int_equal(raw_int(f, "SELECT count(*) FROM counter WHERE key LIKE 'dept:%'", 0), 0);
@@ -1705,15 +1714,9 @@ static void test_schema_3_migrates(void **state)
 	assert_int_equal(st.ad_credit_granted_cents, 20000);
 	assert_int_equal(st.ad_credit_used_cents, 1234);
 	assert_int_equal(st.fee_waived_cents, app[0].benefits.fee_waived_cents);
-	uint32_t by_dept = 0, by_region_state = 0;
-	for (size_t i = 0; i < st.n_counters; i++) {
-		if (strncmp(st.counters[i].key, "dept:", 5) == 0)
-			by_dept += (uint32_t)st.counters[i].count;
-		if (strncmp(st.counters[i].key, "region_state:", 13) == 0)
-			by_region_state += (uint32_t)st.counters[i].count;
-	}
-	assert_int_equal(by_dept, 2);
-	assert_int_equal(by_region_state, 2);
+	assert_int_equal(counted(&st, "dept:"), 2);
+	assert_int_equal(counted(&st, "naf:"), 2);
+	assert_int_equal(counted(&st, "region_state:"), 2);
 	ob_standing_fini(&st);
 	for (uint32_t i = 0; i < 2; i++)
 		ob_application_fini(&app[i]);
