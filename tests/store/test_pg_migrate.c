@@ -57,6 +57,16 @@ static void exec_state(PGconn *c, const char *sql, char state[6])
 	PQclear(r);
 }
 
+/* db migrated, and a connection to it (PQfinish it). */
+static PGconn *migrated(ob_test_pg *db)
+{
+	unsigned v = 0;
+	assert_int_equal(ob_store_pg_migrate(db->conninfo, &v), OB_OK);
+	PGconn *c = ob_test_pg_connect(db);
+	assert_non_null(c);
+	return c;
+}
+
 static void test_new_database_gets_schema(void **state)
 {
 	ob_test_pg *db = *state;
@@ -137,11 +147,7 @@ static void insert_app(PGconn *c, const char *id, int st, char sqlstate[6])
 
 static void test_one_live_application_per_siren(void **state)
 {
-	ob_test_pg *db = *state;
-	unsigned v = 0;
-	assert_int_equal(ob_store_pg_migrate(db->conninfo, &v), OB_OK);
-	PGconn *c = ob_test_pg_connect(db);
-	assert_non_null(c);
+	PGconn *c = migrated(*state);
 	char st[6];
 	exec_state(c, COHORT_SQL, st);
 	assert_string_equal(st, "");
@@ -162,9 +168,7 @@ static void test_newer_schema_refused(void **state)
 {
 	ob_test_pg *db = *state;
 	unsigned v = 0;
-	assert_int_equal(ob_store_pg_migrate(db->conninfo, &v), OB_OK);
-	PGconn *c = ob_test_pg_connect(db);
-	assert_non_null(c);
+	PGconn *c = migrated(db);
 	char st[6];
 	exec_state(c, "INSERT INTO schema_migration (version) VALUES (1000)", st);
 	assert_string_equal(st, "");
