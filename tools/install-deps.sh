@@ -12,6 +12,8 @@ packages=(
 	# tests/integration/deploy.sh: systemd-analyze rates the unit (systemd need not run);
 	# compose.yaml and prometheus.yml are parsed as YAML
 	systemd python3-yaml
+	# the PostgreSQL store's tests: a private cluster (tools/pgcluster.sh) of Debian 12's server
+	postgresql-15
 )
 
 missing=()

@@ -263,11 +263,15 @@ static ob_err open_store(ob_store **out, const char *path, ob_keystore *keys, bo
 	s->max_batch = MAX_BATCH;
 	s->keys = keys;
 	s->owned_keys = owned ? keys : NULL;
+	s->lock_fd = -1;
 	pthread_mutex_init(&s->write_mu, NULL);
 	pthread_mutex_init(&s->pool_mu, NULL);
 	pthread_mutex_init(&s->queue_mu, NULL);
 	pthread_cond_init(&s->queue_cv, NULL);
-	ob_err err = conn_open(&s->writer, path, true);
+	/* Before the file is opened: a second instance must not even migrate it. */
+	ob_err err = sq_lock_take(path, &s->lock_fd);
+	if (err == OB_OK)
+		err = conn_open(&s->writer, path, true);
 	struct stat st;
 	if (err == OB_OK && stat(path, &st) == 0) {
 		s->dev = st.st_dev;
@@ -348,6 +352,7 @@ static void sq_destroy(ob_store *base)
 	pthread_mutex_destroy(&s->write_mu);
 	pthread_mutex_destroy(&s->pool_mu);
 	ob_keystore_destroy(s->owned_keys);
+	sq_lock_release(s->lock_fd); /* last: the file is closed */
 	free(s->path);
 	free(s);
 }

@@ -447,6 +447,8 @@ typedef struct sq_store {
 	 * Every call into a vault holds a lease on it (crypto/keystore.h). */
 	ob_keystore *keys;
 	ob_keystore *owned_keys;
+
+	int lock_fd; /* the flock on PATH.lock held while open (sqlite_lock.c); -1: none */
 } sq_store;
 
 typedef struct sq_txn {
@@ -470,6 +472,17 @@ typedef struct sq_txn {
 void sq_key_keep(sq_txn *t, int64_t seq, const uint8_t dk[OB_VAULT_KEY_LEN], const char *id);
 /* Wipes the key t holds, if any. */
 void sq_key_forget(sq_txn *t);
+
+/* ---- one process per file (sqlite_lock.c) ------------------------------- */
+
+/* Takes the exclusive lock of the database at db_path (a flock on
+ * db_path.lock, which it creates) and writes this process's pid into it;
+ * *fd gets the descriptor that holds it. OB_EUNAVAIL, having logged the other
+ * holder's pid, when another process (or another store of this one) holds it;
+ * another error when the file cannot be made. Does not block. */
+OB_NODISCARD ob_err sq_lock_take(const char *db_path, int *fd);
+/* Releases a lock of sq_lock_take; fd -1 is ignored. */
+void sq_lock_release(int fd);
 
 /* The ob_txn of the store's ops as an sq_txn. */
 static inline sq_txn *sq_txn_of(ob_txn *t)
