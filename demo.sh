@@ -40,8 +40,10 @@ fi
 echo "onboardd is running (pid $(cat "$pidfile")), log in var/onboardd.log"
 echo
 
-echo "== importing deploy/sample/companies.csv"
-"$onboard" import deploy/sample/companies.csv | tail -n 5 || true
+echo "== importing deploy/sample/companies.csv (terms version 2020-10-30)"
+# The sample's companies accepted version 2020-10-30 of the programme's terms, on the
+# date of their terms_accepted_at column.
+"$onboard" import deploy/sample/companies.csv --terms-version 2020-10-30 | tail -n 5 || true
 echo
 echo "== the November 2020 cohort"
 "$onboard" cohort 2020-11

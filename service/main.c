@@ -28,6 +28,7 @@
 #include "rpc/handlers.h"
 #include "rpc/metrics.h"
 #include "rpc/server.h"
+#include "store/pg.h"
 #include "store/sqlite.h"
 
 enum { MAX_LISTEN = 16, MAX_OWNED = 3 * MAX_LISTEN }; /* --listen, --audience, --http */
@@ -103,7 +104,8 @@ static const flag flags[] = {
                  "(repeatable; default $ONBOARD_SERVER or\n"
                  "ipc://$XDG_RUNTIME_DIR/onboard/onboardd.sock)"},
         {"db", 0, F_TEXT, .at = AT(db), .metavar = "PATH",
-         .help = "the SQLite database (default var/onboard.db, created\nwith its directory)"},
+         .help = "the database: a SQLite file (default var/onboard.db,\ncreated with its "
+                 "directory), or a postgresql:// URL\n(for `onboardd migrate` only, so far)"},
         {"master-key", 0, F_TEXT, .at = AT(master_key), .metavar = "FILE",
          .help = "the master keys of the contacts' personal data (default\n"
                  "master.key beside --db, created mode 0600 with a new\n"
@@ -224,7 +226,9 @@ static void env_name(const flag *f, char *out, size_t n)
 static void print_usage(void)
 {
 	fputs("Usage: onboardd [OPTIONS]\n"
-	      "Serves the onboard seller-onboarding programme over nng.\n"
+	      "       onboardd migrate [OPTIONS]\n"
+	      "Serves the onboard seller-onboarding programme over nng. With migrate, applies\n"
+	      "the schema's migrations to --db and exits without serving.\n"
 	      "\n"
 	      "Every option can also be set in the environment (a systemd EnvironmentFile):\n"
 	      "ONBOARDD_ and its name in capitals, '_' for '-', shown under each one; a\n"
@@ -684,6 +688,29 @@ static void ready(liveness *live, ob_watchdog **watchdog)
 		       (long long)(live->max_stall_us / 2000));
 }
 
+/* --db postgresql://...: the PostgreSQL store has its schema and migrations
+ * so far (store/pg.h), not the adapter that serves; migrate applies them.
+ * The URL is never logged: it may hold a password. Returns the exit status. */
+static int pg_only(const char *db, bool migrate)
+{
+	if (!migrate) {
+		ob_log(OB_LOG_ERROR, "serving from PostgreSQL is not written yet (issue 13): "
+		                     "`onboardd migrate --db URL` prepares its schema; serve "
+		                     "with --db PATH (SQLite)");
+		return 1;
+	}
+	unsigned version = 0;
+	ob_err err = ob_store_pg_migrate(db, &version);
+	if (err != OB_OK) {
+		ob_log(OB_LOG_ERROR, "cannot migrate the PostgreSQL database: %s",
+		       ob_strerror(err));
+		return 1;
+	}
+	ob_log(OB_LOG_INFO, "the PostgreSQL schema is at version %u; not serving (migrate)",
+	       version);
+	return 0;
+}
+
 /* The whole life of the process in reading order: flags, logs, keys, store, domain,
  * authorizer, dispatch, server, the wait for a signal, drain, and teardown in reverse; kept
  * in one function (a little over 80 lines) so that the order of start and stop, and of the
@@ -691,6 +718,13 @@ static void ready(liveness *live, ob_watchdog **watchdog)
 int main(int argc, char **argv)
 {
 	options o = {0};
+	/* onboardd migrate: the same options, and no serving. */
+	bool migrate_only = argc > 1 && strcmp(argv[1], "migrate") == 0;
+	if (migrate_only) {
+		argv[1] = argv[0];
+		argv++;
+		argc--;
+	}
 	int rc = parse_args(argc, argv, &o);
 	if (rc != 0) {
 		options_fini(&o);
@@ -722,6 +756,12 @@ int main(int argc, char **argv)
 	if (settle_options(&o, default_url, sizeof(default_url)) != 0) {
 		options_fini(&o);
 		return 2;
+	}
+
+	if (ob_store_is_pg(o.db)) {
+		int pg_status = pg_only(o.db, migrate_only);
+		options_fini(&o);
+		return pg_status;
 	}
 
 	int status = 1;
@@ -757,6 +797,11 @@ int main(int argc, char **argv)
 		ob_store_sqlite_set_max_batch(store, o.commit_batch);
 	if (ob_domain_create(&domain, store, keys) != OB_OK) {
 		ob_log(OB_LOG_ERROR, "cannot prepare the programme in %s", o.db);
+		goto out;
+	}
+	if (migrate_only) { /* the store migrated, the domain recounted: done */
+		ob_log(OB_LOG_INFO, "%s is up to date; not serving (migrate)", o.db);
+		status = 0;
 		goto out;
 	}
 	if (ob_dispatch_create(&d) != OB_OK || ob_handlers_register(d) != OB_OK ||

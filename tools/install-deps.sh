@@ -12,6 +12,8 @@ packages=(
 	# tests/integration/deploy.sh: systemd-analyze rates the unit (systemd need not run);
 	# compose.yaml and prometheus.yml are parsed as YAML
 	systemd python3-yaml
+	# the PostgreSQL store's tests: a private cluster (tools/pgcluster.sh) of Debian 12's server
+	postgresql-15
 )
 # node and npm run the Connect client of the HTTP tests (tests/connect); a machine that has a
 # node of its own (nodesource's, say) keeps it.

@@ -100,8 +100,10 @@ ob_err ob_dom_decorate(ob_txn *t, ob_application *a)
 
 /* ---- lifecycle ------------------------------------------------------ */
 
-/* Creates the default cohort, with its advisors, unless it exists. */
-static ob_err default_cohort(ob_store *store)
+/* Creates the default cohort, with its advisors, unless it exists, and
+ * recounts the cohorts a database of an earlier version counted otherwise
+ * (counters.c): once, before anyone is served. */
+static ob_err prepare_store(ob_store *store)
 {
 	ob_txn *t;
 	ob_err err = store->ops->begin(store, true, &t);
@@ -111,25 +113,31 @@ static ob_err default_cohort(ob_store *store)
 	err = t->ops->cohort_get(t, OB_DEFAULT_COHORT, &c);
 	if (err == OB_ENOTFOUND) {
 		ob_cohort_default(&c);
+		ob_cohort_derive(&c);
 		c.created_at_ms = ob_clock_now_ms();
-		err = t->ops->cohort_insert(t, &c);
-		if (err == OB_OK)
-			err = t->ops->advisors_create(t, c.id, c.advisor_pool);
+		err = ob_dom_cohort_insert(t, &c);
 		if (err == OB_OK)
 			ob_log(OB_LOG_INFO, "created the default cohort %s (capacity %u)", c.id,
 			       c.capacity);
 	}
+	size_t recounted = 0;
+	if (err == OB_OK)
+		err = ob_dom_recount_stale(t, &recounted);
 	if (err != OB_OK) {
 		t->ops->rollback(t);
 		return err;
 	}
+	if (recounted > 0)
+		ob_log(OB_LOG_INFO,
+		       "recounted the standing of %zu cohort%s from their applications", recounted,
+		       recounted > 1 ? "s" : "");
 	return t->ops->commit(t);
 }
 
 ob_err ob_domain_create(ob_domain **out, ob_store *store, ob_keystore *keys)
 {
 	*out = NULL;
-	ob_err err = default_cohort(store);
+	ob_err err = prepare_store(store);
 	if (err != OB_OK)
 		return err;
 	ob_domain *d = calloc(1, sizeof(*d));

@@ -9,8 +9,10 @@
  *  - at most `capacity` applications of a cohort hold a seat;
  *  - when a seat frees, the oldest waitlisted application takes it in the
  *    same transaction;
- *  - one application per SIREN and cohort;
- *  - benefits are granted once, on approval.
+ *  - one live application (not REJECTED nor WITHDRAWN) per SIREN and cohort;
+ *  - benefits are granted once, on approval, and each benefit once per
+ *    company (SIREN) across the programme's cohorts;
+ *  - submissions and approvals happen within their cohort's windows.
  *
  * Every operation fills an ob_outcome: a message for the caller (no personal
  * data in it) and the field violations of a refused request, all of them.
@@ -90,6 +92,9 @@ typedef enum ob_caller_role {
 	OB_CALLER_PARTNER = 2,
 	OB_CALLER_REVIEWER = 3,
 	OB_CALLER_ADMIN = 4,
+	/* The marketplace's ads service: records ad-credit spending, on any
+	 * application, and nothing else (rpc/authz.c). */
+	OB_CALLER_ADS = 5,
 } ob_caller_role;
 
 typedef struct ob_caller {
@@ -107,6 +112,10 @@ typedef struct ob_caller {
 typedef struct ob_submission {
 	const char *cohort_id; /* "" or NULL: the default cohort */
 	const char *siren, *siret, *legal_name, *trade_name, *naf, *vat;
+	int legal_form; /* as received (ob_legal_form); checked here */
+	/* The figures, and whether each was given: which are required is the
+	 * legal form's to say (a 0 given is a figure). */
+	bool has_employees, has_turnover, has_balance;
 	uint32_t employees;
 	int64_t turnover_eur, balance_eur;
 	const char *street, *postal_code, *city;
@@ -116,12 +125,23 @@ typedef struct ob_submission {
 	const char *const *categories;
 	size_t n_categories;
 	bool accepts_terms;
+	const char *terms_version;     /* "" or NULL: the cohort's current one */
+	const char *terms_accepted_at; /* RFC 3339; "" or NULL: now */
 } ob_submission;
 
+/* A cohort's standing, from its counters (domain/counters.c says what each
+ * counts). applications: every one ever submitted; exporters and the
+ * "size:", "region:" and "channel:" counters: the live ones. */
 typedef struct ob_standing {
 	ob_cohort cohort;
 	uint32_t seats_held, seats_free, waitlist, applications, exporters;
-	ob_counter *counters; /* "state:X", "size:X", "region:X", "channel:X", "day:YYYY-MM-DD" */
+	uint32_t live, onboarded, onboarded_exporters, live_before_milestone;
+	/* The benefits' totals over the applications granted any. */
+	uint32_t benefits_granted;
+	int64_t fee_waived_cents, ad_credit_granted_cents, ad_credit_used_cents;
+	/* "state:X", "size:X", "region:X", "channel:X", "day:YYYY-MM-DD", and the
+	 * reports "dept:X", "naf:S", "region_state:R/X" */
+	ob_counter *counters;
 	size_t n_counters;
 } ob_standing;
 void ob_standing_fini(ob_standing *s);
@@ -136,16 +156,21 @@ typedef struct ob_domain ob_domain;
 OB_NODISCARD ob_err ob_domain_create(ob_domain **out, ob_store *store, ob_keystore *keys);
 void ob_domain_destroy(ob_domain *d);
 
-/* Checks a submission, without touching the store: every violation goes
- * into o; the normalised application (size, departement, region, E.164
- * phone) into out. OB_EINVAL when anything is wrong. */
+/* Checks a submission, without touching the store or the clock: every
+ * violation goes into o; the normalised application (size, departement,
+ * region, E.164 phone, the terms' version and time as given) into out.
+ * OB_EINVAL when anything is wrong. */
 OB_NODISCARD ob_err ob_validate_submission(const ob_submission *in, ob_application *out,
                                            ob_outcome *o);
 
 /* SubmitApplication by who. out gets the application as created (SUBMITTED
  * with a seat, or WAITLISTED with its position), with its history. A SIREN
- * that already applied: OB_EEXIST, naming the application only to callers
- * who see every application. */
+ * with a live application in the cohort: OB_EEXIST, naming the application
+ * only to callers who see every application (a rejected or withdrawn one
+ * does not count: the company applies again, and both stay). Outside the
+ * cohort's submission window, of a size it does not take or of a NAF
+ * division it excludes: OB_EPRECOND saying which. Terms of another version
+ * than the cohort's, or accepted in the future: OB_EINVAL. */
 OB_NODISCARD ob_err ob_domain_submit(ob_domain *d, const ob_caller *who, const ob_submission *in,
                                      const ob_idempotency *idem, ob_application *out,
                                      ob_outcome *o);
@@ -171,17 +196,43 @@ OB_NODISCARD ob_err ob_domain_get(ob_domain *d, const ob_caller *who, const char
 OB_NODISCARD ob_err ob_domain_list(ob_domain *d, const ob_caller *who, const ob_app_filter *f,
                                    int64_t after_seq, size_t page_size, ob_application **out,
                                    size_t *n, bool *more, ob_outcome *o);
-/* expected_version 0: any, as for a withdrawal. */
+/* expected_version 0: any, as for a withdrawal. A waitlisted application
+ * may be rejected: it leaves the line. An approval outside the cohort's
+ * approval window: OB_EPRECOND naming it; within it, the benefits are
+ * granted (benefits.c says what, and what is left when the company had some
+ * from another application of the programme). */
 OB_NODISCARD ob_err ob_domain_review(ob_domain *d, const ob_caller *who, const char *id,
                                      ob_action action, uint64_t expected_version,
                                      ob_rejection reason, const char *note,
                                      const ob_idempotency *idem, ob_application *out,
                                      ob_outcome *o);
-/* expected_version 0: any. */
+/* expected_version 0: any. By the applicant (or partner) who submitted it,
+ * reason optional; or by a reviewer or an administrator on the company's
+ * request, reason required (OB_EINVAL otherwise), recorded as such. A
+ * waitlisted application leaves the line. */
 OB_NODISCARD ob_err ob_domain_withdraw(ob_domain *d, const ob_caller *who, const char *id,
                                        uint64_t expected_version, const char *reason,
                                        const ob_idempotency *idem, ob_application *out,
                                        ob_outcome *o);
+
+/*
+ * Records ad credit spent by the company of application id (the ads
+ * service's report): amount_cents (1..OB_MAX_AD_SPEND_CENTS) more of
+ * Benefits.ad_credit_used_cents, a history entry "ad credit spent: 12.34 EUR"
+ * with the reference as its note (at most OB_AD_REFERENCE_MAX characters of
+ * [A-Za-z0-9._:/-], optional), the version bumped and the cohort's totals
+ * moved. Idempotent through idem: a resent record replays the first reply
+ * and spends nothing more. OB_EINVAL with violations for a bad id, amount or
+ * reference; OB_ENOTFOUND; OB_EPRECOND when the application has no ad credit,
+ * its benefits were revoked (withdrawn: what was spent stays), the credit
+ * expired (after the day of Benefits.ad_credit_expires, Paris time) or the
+ * amount is more than what is left, each said in the message.
+ */
+enum { OB_MAX_AD_SPEND_CENTS = 100000000, OB_AD_REFERENCE_MAX = 64 };
+OB_NODISCARD ob_err ob_domain_spend_ad_credit(ob_domain *d, const ob_caller *who, const char *id,
+                                              int64_t amount_cents, const char *reference,
+                                              const ob_idempotency *idem, ob_application *out,
+                                              ob_outcome *o);
 
 /* 26 characters of [0-9A-Z]: the shape of an application id. */
 bool ob_domain_id_ok(const char *id);

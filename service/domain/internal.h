@@ -7,7 +7,8 @@
  *   domain.c       the domain itself (create, destroy, store health) and the
  *                  helpers below: messages, transactions, what a reply shows
  *   application.c  submit, get, list, review, withdraw
- *   cohort.c       cohorts, their standing, seats and waitlist, counters
+ *   cohort.c       cohorts, their settings, standing, seats and waitlist
+ *   counters.c     what each application counts for in its cohort's standing
  *   benefits.c     what an approval grants and a withdrawal takes back
  *   privacy.c      erasure, export, key rotation, the audit trail
  *   backup.c       backups: where one may be written, one at a time
@@ -73,26 +74,53 @@ size_t ob_dom_page_size(size_t asked);
 /* Loads what a reply shows beyond the row: history and waitlist position. */
 ob_err ob_dom_decorate(ob_txn *t, ob_application *a);
 
-/* ---- cohorts, seats and counters (cohort.c) --------------------------------- */
+/* ---- cohorts, seats and counters (cohort.c, counters.c) --------------------- */
 
 /* Whether s is a cohort id: 1-32 characters of [a-z0-9-]. */
 bool ob_dom_cohort_id_ok(const char *s);
-/* Moves a to state to: its row, a history entry (reason in clear, note,
- * what a person typed, sealed by the store; either may be NULL) and the
- * cohort's counters. */
-ob_err ob_dom_change_state(ob_txn *t, ob_application *a, ob_state to, const char *actor,
+/* Whether v is a terms version: 1-OB_TERMS_VERSION_MAX of [A-Za-z0-9._-]. */
+bool ob_dom_terms_version_ok(const char *v);
+/* The store's cohort_get, with what the cohort derives filled in
+ * (ob_cohort_derive): every read of a cohort in the domain goes through it. */
+ob_err ob_dom_cohort_get(ob_txn *t, const char *id, ob_cohort *out);
+/* Inserts a new cohort c (derived and checked), its advisors, and marks its
+ * counters as of the current definitions. */
+ob_err ob_dom_cohort_insert(ob_txn *t, const ob_cohort *c);
+/* Moves a of cohort co to state to: its row, a history entry (reason in
+ * clear, note, what a person typed, sealed by the store; either may be
+ * NULL) and the cohort's counters, from what was counted for (a as it was
+ * read, before its benefits changed in the same write; NULL: a as it is).
+ * Going live sets a->onboarded_at_ms. */
+ob_err ob_dom_change_state(ob_txn *t, const ob_cohort *co, ob_application *a,
+                           const ob_application *was, ob_state to, const char *actor,
                            const char *reason, const char *note, int64_t now);
 /* Gives the cohort's free seats to its waitlist, oldest first, until none is free. */
 ob_err ob_dom_promote(ob_txn *t, const ob_cohort *c, int64_t now);
-/* Counts a new application in its cohort's counters. */
-ob_err ob_dom_count_new(ob_txn *t, const ob_application *a);
+
+/* Counts a new application in its cohort c's counters (counters.c). */
+ob_err ob_dom_count_new(ob_txn *t, const ob_cohort *c, const ob_application *a);
+/* Moves c's counters from what before counted for to what after does. */
+ob_err ob_dom_count_change(ob_txn *t, const ob_cohort *c, const ob_application *before,
+                           const ob_application *after);
+/* Marks a new cohort's counters as of the current definitions. */
+ob_err ob_dom_counters_mark(ob_txn *t, const char *cohort);
+/* Recounts, from their applications, the cohorts whose counters are of
+ * older definitions (a database of an earlier version); *recounted gets
+ * how many. Run once, in a write, before the domain serves. */
+ob_err ob_dom_recount_stale(ob_txn *t, size_t *recounted);
 
 /* ---- benefits (benefits.c) -------------------------------------------------- */
 
-/* Grants a's benefits from cohort c, once, on approval. */
+/* Grants a's benefits from cohort c, once, on approval: what is left of
+ * them once what the company's other applications kept is counted. */
 ob_err ob_dom_grant(ob_txn *t, const ob_cohort *c, ob_application *a, int64_t now);
 /* Takes back what is not used yet of a's benefits, on withdrawal. */
 ob_err ob_dom_revoke(ob_txn *t, const ob_cohort *c, ob_application *a, int64_t now);
+/* Spends amount of a's ad credit, as of now, after checking that it has
+ * that much left and unexpired (OB_EPRECOND, said in o, otherwise); only
+ * a's benefits change (the caller records the change). */
+ob_err ob_dom_spend(const ob_cohort *c, ob_application *a, int64_t amount, int64_t now,
+                    ob_outcome *o);
 
 /* ---- idempotency (idempotency.c) -------------------------------------------- */
 

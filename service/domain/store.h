@@ -119,7 +119,7 @@ typedef struct ob_store_ops {
 
 	/* Inserts a (with its contact, encrypted under a new data key, and
 	 * a->submitted_by) and sets a->seq. OB_EEXIST when the cohort already
-	 * has this SIREN. */
+	 * has a live application (ob_state_live) of this SIREN. */
 	ob_err (*app_insert)(ob_txn *t, ob_application *a);
 	/* Writes state, version, timestamps, rejection and benefits. */
 	ob_err (*app_update)(ob_txn *t, const ob_application *a);
@@ -128,8 +128,13 @@ typedef struct ob_store_ops {
 	 * OB_ENOTFOUND, as one that does not exist, and is not read (nor its
 	 * contact decrypted): ownership is part of the lookup. */
 	ob_err (*app_get)(ob_txn *t, const char *id, const char *owner, ob_application *out);
+	/* The cohort's live application of this SIREN, else its latest one. */
 	ob_err (*app_get_by_siren)(ob_txn *t, const char *cohort, const char *siren,
 	                           const char *owner, ob_application *out);
+	/* The benefits granted to every application of this SIREN, in any
+	 * cohort and any state, in seq order; *out malloc'd (free()), NULL and
+	 * *n 0 when none was granted any. Reads no personal data. */
+	ob_err (*benefits_of_siren)(ob_txn *t, const char *siren, ob_granted **out, size_t *n);
 	/* The waitlisted application of the cohort submitted first. */
 	ob_err (*app_first_waitlisted)(ob_txn *t, const char *cohort, ob_application *out);
 	/* 1-based position of a WAITLISTED application in its cohort's line,

@@ -152,6 +152,26 @@ static ob_err conn_open(sq_conn *c, const char *path, bool create)
 	return err;
 }
 
+/* OB_OK when no row breaks a foreign key (PRAGMA foreign_key_check), else
+ * OB_ECORRUPT, logged with the first table at fault. */
+static ob_err foreign_keys_hold(sq_conn *c)
+{
+	sqlite3_stmt *s = NULL;
+	int rc = sqlite3_prepare_v2(c->db, "PRAGMA foreign_key_check", -1, &s, NULL);
+	if (rc != SQLITE_OK)
+		return sq_fail(c, rc, "foreign_key_check");
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		const char *table = (const char *)sqlite3_column_text(s, 0);
+		ob_log(OB_LOG_ERROR, "sqlite: a row of %s breaks a foreign key",
+		       table != NULL ? table : "a table");
+	}
+	sqlite3_finalize(s);
+	return rc == SQLITE_DONE  ? OB_OK
+	       : rc == SQLITE_ROW ? OB_ECORRUPT
+	                          : sq_fail(c, rc, "foreign_key_check");
+}
+
 static ob_err migrate(sq_store *st)
 {
 	sq_conn *c = &st->writer;
@@ -169,19 +189,30 @@ static ob_err migrate(sq_store *st)
 	}
 	size_t moved = 0; /* notes moved out of history.reason */
 	for (unsigned v = (unsigned)version; v < ob_n_migrations; v++) {
+		const ob_migration *m = &ob_migrations[v];
 		char pragma[64];
 		snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %u;", v + 1);
-		ob_err err = exec(c, "BEGIN IMMEDIATE");
+		/* SQLite's procedure for a change ALTER TABLE cannot make: with
+		 * foreign keys off (outside the transaction, where the pragma
+		 * has an effect), rebuild, check them, commit, turn them on. */
+		ob_err err = m->rebuilds ? exec(c, "PRAGMA foreign_keys=OFF") : OB_OK;
 		if (err == OB_OK)
-			err = exec(c, ob_migrations[v].sql);
-		if (err == OB_OK && ob_migrations[v].then == OB_MIGRATION_SEAL_HISTORY_NOTES)
+			err = exec(c, "BEGIN IMMEDIATE");
+		if (err == OB_OK)
+			err = exec(c, m->sql);
+		if (err == OB_OK && m->then == OB_MIGRATION_SEAL_HISTORY_NOTES)
 			err = sq_seal_legacy_notes(st, &moved);
+		if (err == OB_OK && m->rebuilds)
+			err = foreign_keys_hold(c);
 		if (err == OB_OK)
 			err = exec(c, pragma);
 		if (err == OB_OK)
 			err = exec(c, "COMMIT");
-		if (err != OB_OK) {
+		if (err != OB_OK)
 			(void)exec(c, "ROLLBACK");
+		if (m->rebuilds && exec(c, "PRAGMA foreign_keys=ON") != OB_OK && err == OB_OK)
+			err = OB_EIO;
+		if (err != OB_OK) {
 			ob_log(OB_LOG_ERROR, "migration %u failed", v + 1);
 			return err;
 		}
@@ -233,11 +264,15 @@ static ob_err open_store(ob_store **out, const char *path, ob_keystore *keys, bo
 	s->max_batch = MAX_BATCH;
 	s->keys = keys;
 	s->owned_keys = owned ? keys : NULL;
+	s->lock_fd = -1;
 	pthread_mutex_init(&s->write_mu, NULL);
 	pthread_mutex_init(&s->pool_mu, NULL);
 	pthread_mutex_init(&s->queue_mu, NULL);
 	pthread_cond_init(&s->queue_cv, NULL);
-	ob_err err = conn_open(&s->writer, path, true);
+	/* Before the file is opened: a second instance must not even migrate it. */
+	ob_err err = sq_lock_take(path, &s->lock_fd);
+	if (err == OB_OK)
+		err = conn_open(&s->writer, path, true);
 	struct stat st;
 	if (err == OB_OK && stat(path, &st) == 0) {
 		s->dev = st.st_dev;
@@ -318,6 +353,7 @@ static void sq_destroy(ob_store *base)
 	pthread_mutex_destroy(&s->write_mu);
 	pthread_mutex_destroy(&s->pool_mu);
 	ob_keystore_destroy(s->owned_keys);
+	sq_lock_release(s->lock_fd); /* last: the file is closed */
 	free(s->path);
 	free(s);
 }
@@ -596,6 +632,7 @@ static const ob_store_ops sqlite_ops = {
         .app_waitlist_position = sq_app_waitlist_position,
         .waitlist_leave = sq_waitlist_leave,
         .app_list = sq_app_list,
+        .benefits_of_siren = sq_benefits_of_siren,
         .history_append = sq_history_append,
         .history_load = sq_history_load,
         .webinar_booked = sq_webinar_booked,

@@ -229,3 +229,30 @@ ob_err sq_app_list(ob_txn *base, const ob_app_filter *f, int64_t after_seq, size
 	*out = list;
 	return err;
 }
+
+/* ---- benefits by company --------------------------------------------------- */
+
+#define READ_BEN(col, kind, field) READ_##kind(s, BEN_COL_##col, g, field);
+
+static void read_granted(sq_txn *t, sqlite3_stmt *s, void *item, void *ctx)
+{
+	ob_granted *g = item;
+	memset(g, 0, sizeof(*g));
+	g->seq = sqlite3_column_int64(s, BEN_COL_seq);
+	sq_col_text(s, BEN_COL_cohort_id, g->cohort_id, sizeof(g->cohort_id));
+	APP_BENEFITS(READ_BEN, READ_BEN)
+}
+
+ob_err sq_benefits_of_siren(ob_txn *base, const char *siren, ob_granted **out, size_t *n)
+{
+	sq_txn *t = sq_txn_of(base);
+	*out = NULL;
+	*n = 0;
+	PREP(t, ST_BENEFITS_OF_SIREN);
+	sq_bind_text(s, 1, siren);
+	void *list;
+	ob_err err = sq_collect(t, s, 0, sizeof(**out), read_granted, NULL, &list, n,
+	                        "benefits_of_siren");
+	*out = list;
+	return err;
+}

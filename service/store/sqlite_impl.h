@@ -51,8 +51,9 @@
  * column and NEXT(...) for the others, so that a generator can put a comma
  * between columns (SQL_COL_FIRST/SQL_COL_NEXT) or treat all alike (pass the
  * same macro twice). KIND says how a value is read and bound (READ_<KIND>,
- * BIND_<KIND>): TEXT (char array), I64, U32, U64, BOOL, ENUM (int), and
- * CATEGORIES (an application's, joined by newlines, which they cannot hold).
+ * BIND_<KIND>): TEXT (char array), I64, U32, U64, BOOL, ENUM (int),
+ * CATEGORIES (an application's, joined by newlines, which they cannot hold)
+ * and DIVISIONS (a set of NAF divisions, as "84,99").
  */
 
 /* An application's columns that never change once inserted. */
@@ -79,14 +80,19 @@
 	X(size, ENUM, size)                                                                        \
 	X(submitted_at, I64, submitted_at_ms)                                                      \
 	X(wl_ticket, I64, waitlist_ticket)                                                         \
-	X(submitted_by, TEXT, submitted_by)
+	X(submitted_by, TEXT, submitted_by)                                                        \
+	X(legal_form, ENUM, company.legal_form)                                                    \
+	X(has_balance, BOOL, company.has_balance)                                                  \
+	X(terms_version, TEXT, terms_version)                                                      \
+	X(terms_accepted_at, I64, terms_accepted_at_ms)
 
 /* Its standing: inserted, and written by every change. */
 #define APP_STATUS(F, X)                                                                           \
 	F(state, ENUM, state)                                                                      \
 	X(version, U64, version)                                                                   \
 	X(updated_at, I64, updated_at_ms)                                                          \
-	X(rejection, ENUM, rejection)
+	X(rejection, ENUM, rejection)                                                              \
+	X(onboarded_at, I64, onboarded_at_ms)
 
 /* Its benefits: the schema's defaults on insert, written by every change. */
 #define APP_BENEFITS(F, X)                                                                         \
@@ -100,7 +106,9 @@
 	X(webinar_at, I64, benefits.webinar_at_ms)                                                 \
 	X(advisor, U32, benefits.advisor)                                                          \
 	X(benefits_revoked, BOOL, benefits.revoked)                                                \
-	X(benefits_revoked_at, I64, benefits.revoked_at_ms)
+	X(benefits_revoked_at, I64, benefits.revoked_at_ms)                                        \
+	X(benefits_note, TEXT, benefits.note)                                                      \
+	X(ad_credit_expires, TEXT, benefits.ad_credit_expires)
 
 /* The contact's columns an application read selects: sealed, so read by
  * sq_read_contact (sqlite_contacts.c), not by a generated reader. */
@@ -130,7 +138,15 @@
 	X(webinar_seats, U32, webinar_seats)                                                       \
 	X(advisor_pool, U32, advisor_pool)                                                         \
 	X(eligible_sizes, U32, eligible_sizes)                                                     \
-	X(created_at, I64, created_at_ms)
+	X(created_at, I64, created_at_ms)                                                          \
+	X(approval_opens, I64, approval_opens_ms)                                                  \
+	X(approval_closes, I64, approval_closes_ms)                                                \
+	X(excluded_naf, DIVISIONS, excluded_naf)                                                   \
+	X(webinar_lead_minutes, U32, webinar_lead_minutes)                                         \
+	X(webinar_weekends, BOOL, webinar_weekends)                                                \
+	X(webinar_holidays, BOOL, webinar_holidays)                                                \
+	X(milestone_date, TEXT, milestone_date)                                                    \
+	X(terms_version, TEXT, terms_version)
 
 /* A change of the history, but its number n and its sealed note. */
 #define HISTORY_COLUMNS(F, X)                                                                      \
@@ -156,6 +172,7 @@
 #define READ_BOOL(s, i, o, f)       ((o)->f = sqlite3_column_int((s), (i)) != 0)
 #define READ_ENUM(s, i, o, f)       ((o)->f = sqlite3_column_int((s), (i)))
 #define READ_CATEGORIES(s, i, o, f) sq_read_categories((s), (i), (o))
+#define READ_DIVISIONS(s, i, o, f)  sq_read_divisions((s), (i), &(o)->f)
 #define BIND_TEXT(s, i, o, f)       sq_bind_text((s), (i), (o)->f)
 #define BIND_I64(s, i, o, f)        sqlite3_bind_int64((s), (i), (o)->f)
 #define BIND_U32(s, i, o, f)        sqlite3_bind_int64((s), (i), (o)->f)
@@ -163,6 +180,7 @@
 #define BIND_BOOL(s, i, o, f)       sqlite3_bind_int((s), (i), (o)->f)
 #define BIND_ENUM(s, i, o, f)       sqlite3_bind_int((s), (i), (int)(o)->f)
 #define BIND_CATEGORIES(s, i, o, f) sq_bind_categories((s), (i), (o))
+#define BIND_DIVISIONS(s, i, o, f)  sq_bind_divisions((s), (i), &(o)->f)
 
 /*
  * What is generated from the lists: SQL text, and the positions of columns
@@ -257,6 +275,13 @@ enum {
 	APP_BENEFITS(APP_UPD, APP_UPD)
 	APP_UPD_seq
 };
+/* BENEFITS_OF_SIREN's columns. */
+#define BEN_COL(col, kind, field) BEN_COL_##col,
+enum {
+	BEN_COL_seq,
+	BEN_COL_cohort_id,
+	APP_BENEFITS(BEN_COL, BEN_COL)
+};
 /* COHORT_SELECT's columns; COHORT_INSERT's parameter is the column + 1. */
 enum {
 	COHORT_COLUMNS(COHORT_COL, COHORT_COL)
@@ -321,7 +346,12 @@ enum {
 	X(APP_UPDATE, APP_UPDATE_SQL)                                                          \
 	X(APP_GET, APP_SELECT "WHERE a.id = ?1 AND (?2 IS NULL OR a.submitted_by = ?2)")       \
 	X(APP_GET_SIREN, APP_SELECT "WHERE a.cohort_id = ?1 AND a.siren = ?2 AND "             \
-	                            "(?3 IS NULL OR a.submitted_by = ?3)")                     \
+	                            "(?3 IS NULL OR a.submitted_by = ?3) "                     \
+	                            "ORDER BY a.state IN (7, 8), a.seq DESC LIMIT 1")          \
+	X(BENEFITS_OF_SIREN, "SELECT seq, cohort_id"                                           \
+	                     APP_BENEFITS(SQL_COL_NEXT, SQL_COL_NEXT)                          \
+	                     " FROM application WHERE siren = ?1 AND benefits_granted != 0 "   \
+	                     "ORDER BY seq")                                                   \
 	X(APP_FIRST_WAITLISTED, APP_SELECT "WHERE a.cohort_id = ?1 AND a.state = ?2 "          \
 	                                   "ORDER BY a.seq LIMIT 1")                           \
 	X(WAITLIST_HEAD, "SELECT wl_ticket FROM application WHERE cohort_id = ?1 AND "         \
@@ -418,6 +448,8 @@ typedef struct sq_store {
 	 * Every call into a vault holds a lease on it (crypto/keystore.h). */
 	ob_keystore *keys;
 	ob_keystore *owned_keys;
+
+	int lock_fd; /* the flock on PATH.lock held while open (sqlite_lock.c); -1: none */
 } sq_store;
 
 typedef struct sq_txn {
@@ -441,6 +473,17 @@ typedef struct sq_txn {
 void sq_key_keep(sq_txn *t, int64_t seq, const uint8_t dk[OB_VAULT_KEY_LEN], const char *id);
 /* Wipes the key t holds, if any. */
 void sq_key_forget(sq_txn *t);
+
+/* ---- one process per file (sqlite_lock.c) ------------------------------- */
+
+/* Takes the exclusive lock of the database at db_path (a flock on
+ * db_path.lock, which it creates) and writes this process's pid into it;
+ * *fd gets the descriptor that holds it. OB_EUNAVAIL, having logged the other
+ * holder's pid, when another process (or another store of this one) holds it;
+ * another error when the file cannot be made. Does not block. */
+OB_NODISCARD ob_err sq_lock_take(const char *db_path, int *fd);
+/* Releases a lock of sq_lock_take; fd -1 is ignored. */
+void sq_lock_release(int fd);
 
 /* The ob_txn of the store's ops as an sq_txn. */
 static inline sq_txn *sq_txn_of(ob_txn *t)
@@ -525,12 +568,16 @@ ob_err sq_app_waitlist_position(ob_txn *t, const ob_application *a, uint32_t *ou
 ob_err sq_waitlist_leave(ob_txn *t, const char *cohort, int64_t ticket);
 ob_err sq_app_list(ob_txn *t, const ob_app_filter *f, int64_t after_seq, size_t limit,
                    ob_application **out, size_t *n);
+ob_err sq_benefits_of_siren(ob_txn *t, const char *siren, ob_granted **out, size_t *n);
 /* An application row of APP_SELECT into a, its contact decrypted (or marked
  * erased or unreadable). A sq_row_fn; ctx unused. */
 void sq_read_app(sq_txn *t, sqlite3_stmt *s, void *a, void *ctx);
 /* The categories of column i, joined by newlines, into a; the reverse. */
 void sq_read_categories(sqlite3_stmt *s, int i, ob_application *a);
 void sq_bind_categories(sqlite3_stmt *s, int i, const ob_application *a);
+/* A set of NAF divisions as column i ("84,99"), and the reverse. */
+void sq_read_divisions(sqlite3_stmt *s, int i, ob_naf_divisions *out);
+void sq_bind_divisions(sqlite3_stmt *s, int i, const ob_naf_divisions *in);
 
 /* sqlite_contacts.c */
 ob_err sq_contact_insert(sq_txn *t, const ob_application *a);

@@ -14,7 +14,7 @@ import { readFileSync } from "node:fs";
 
 import { Auth } from "./gen/onboard/v1/auth_connect.js";
 import { Onboarding } from "./gen/onboard/v1/onboarding_connect.js";
-import { Channel } from "./gen/onboard/v1/onboarding_pb.js";
+import { Channel, LegalForm } from "./gen/onboard/v1/onboarding_pb.js";
 
 const [baseUrl, keyFile, keyId] = process.argv.slice(2);
 let passed = 0;
@@ -101,10 +101,12 @@ const submission = (n) => ({
   company: {
     siren: siren(n),
     legalName: `Node Test ${n} SAS`,
+    legalForm: LegalForm.EI,
     nafCode: "47.91B",
-    employees: 5,
-    turnoverEur: 250000n,
-    balanceSheetEur: 100000n,
+    // Each figure is a oneof of its own (its presence tells "not given" from 0).
+    employeesGiven: { case: "employees", value: 5 },
+    turnoverGiven: { case: "turnoverEur", value: 250000n },
+    balanceSheetGiven: { case: "balanceSheetEur", value: 100000n },
     address: { street: "5 quai Node", postalCode: "33000", city: "Bordeaux" },
   },
   contact: { name: "No De", email: `node${n}@example.fr`, phone: "05 56 00 00 01" },

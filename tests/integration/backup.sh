@@ -23,7 +23,7 @@ sed -n '/^keyring line:$/{n;p}' "$dir/out" >"$dir/keyring"
 
 mkdir -p "$dir/data"
 onboardd_start "$url" --db "$dir/data/onboard.db" --keyring "$dir/keyring"
-run "submit" 0 ob submit --siren 732829320 --legal-name "Boulangerie Martin" --naf 10.71C \
+run "submit" 0 ob submit --siren 732829320 --legal-name "Boulangerie Martin" --legal-form ei --naf 10.71C \
 	--employees 4 --turnover-eur 350000 --balance-eur 120000 --address "12 rue de la Paix" \
 	--postal-code 75002 --city Paris --contact-name "Claire Martin" --email claire@example.fr \
 	--phone "01 23 45 67 89" --channel marketplace --category bakery --accept-terms || true

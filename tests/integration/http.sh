@@ -117,7 +117,8 @@ rpc "GetCohort" 200 /onboard.v1.Onboarding/GetCohort '{}' &&
 	expect_eq "$(json 'j["cohort"]["id"]')" 2020-11 "GetCohort's JSON names the default cohort"
 rpc "WhoAmI" 200 /onboard.v1.Auth/WhoAmI '{}' &&
 	expect_eq "$(json 'j["role"]')" admin "the bearer token is the admin's"
-app='{"company": {"siren": "123456782", "legalName": "Boulangerie HTTP SARL", "nafCode": "10.71C",
+app='{"company": {"siren": "123456782", "legalName": "Boulangerie HTTP", "nafCode": "10.71C",
+  "legalForm": "LEGAL_FORM_EI",
   "employees": 4, "turnoverEur": "180000", "balanceSheetEur": "90000",
   "address": {"street": "12 rue des Lilas", "postalCode": "75011", "city": "Paris"}},
  "contact": {"name": "Marie Essai", "email": "marie@example.fr", "phone": "01 99 00 12 34"},
@@ -132,7 +133,7 @@ rpc "another body with that key" 400 /onboard.v1.Onboarding/SubmitApplication '{
 rpc "the same SIREN again" 409 /onboard.v1.Onboarding/SubmitApplication "$app" &&
 	code_is already_exists "a duplicate is already_exists"
 rpc "GetApplication" 200 /onboard.v1.Onboarding/GetApplication "{\"id\": \"$id\"}" &&
-	expect_eq "$(json 'j["company"]["legalName"]')" "Boulangerie HTTP SARL" "GetApplication reads it back"
+	expect_eq "$(json 'j["company"]["legalName"]')" "Boulangerie HTTP" "GetApplication reads it back"
 hcall "the applicant cannot see it" 404 POST /onboard.v1.Onboarding/GetApplication \
 	-H 'Content-Type: application/json' -H "Authorization: Bearer $applicant" \
 	--data-binary "{\"id\": \"$id\"}" && code_is not_found "another's application does not exist"

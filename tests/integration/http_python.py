@@ -52,6 +52,7 @@ def submission(n):
     return onboarding_pb2.SubmitApplicationRequest(
         company=onboarding_pb2.Company(
             siren=siren(n), legal_name=f"Python Test {n} SAS", naf_code="47.91B", employees=3,
+            legal_form=onboarding_pb2.LEGAL_FORM_EI,
             turnover_eur=100000, balance_sheet_eur=50000,
             address=onboarding_pb2.Address(street="1 rue Test", postal_code="69003",
                                            city="Lyon")),

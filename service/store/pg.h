@@ -1,0 +1,33 @@
+/*
+ * pg.h: the PostgreSQL store (issue 13), beside the SQLite one (sqlite.h).
+ *
+ * What is here so far: the schema and its versioned migrations, applied by
+ * several instances at once without harm. The adapter of the domain's port
+ * (domain/store.h) on top of it is not written yet: onboardd does not serve
+ * from PostgreSQL, and --db still takes a SQLite path only.
+ *
+ * A database is named by a libpq connection string: a URI
+ * (postgresql://user@host/db?host=/run/postgresql) or key=value pairs.
+ * Nothing of it is logged: it may hold a password.
+ */
+#ifndef OB_STORE_PG_H
+#define OB_STORE_PG_H
+
+#include <stdbool.h>
+
+#include "base/err.h"
+
+/* Whether db names a PostgreSQL database (a postgresql:// or postgres:// URI)
+ * rather than a SQLite file. Pure. */
+bool ob_store_is_pg(const char *db);
+
+/* Applies to the database at conninfo the migrations it lacks, each in its
+ * own transaction under a transaction-scoped advisory lock, so that
+ * instances started together apply each one exactly once and none reads a
+ * half-made schema. *version gets the schema's version afterwards. OB_OK;
+ * OB_EUNAVAIL when the database cannot be reached; OB_ECORRUPT when its
+ * schema is newer than this program knows; another error when a migration
+ * fails (that one is rolled back). Blocks on the network; any thread. */
+OB_NODISCARD ob_err ob_store_pg_migrate(const char *conninfo, unsigned *version);
+
+#endif
