@@ -140,7 +140,8 @@ int ob_hist_print_percentiles(FILE *f, const ob_hist *h, int ticks_per_half, dou
 				rc = fprintf(f, "%12.3f %2.12f %10llu %14.2f\n",
 				             (double)last / scale, level / 100.0,
 				             (unsigned long long)cum, 1.0 / (1.0 - level / 100.0));
-				double half = floor(log2(100.0 / (100.0 - level))) + 1.0;
+				/* As HdrHistogram computes it: (long)(log(x) / log(2)). */
+				double half = trunc(log(100.0 / (100.0 - level)) / log(2.0)) + 1.0;
 				level += 100.0 / ((double)ticks_per_half * pow(2.0, half));
 				if (cum == h->total)
 					break;
