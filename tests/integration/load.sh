@@ -11,7 +11,7 @@
 # back by a real reader.
 #
 # Needs ONBOARDD, ONBOARD_CLI, ONBOARD_LOAD, ONBOARD_ECHO and ONBOARD_FAKESRV (meson test sets
-# them), python3 and sqlite3.
+# them), python3, sqlite3 and openssl.
 set -uo pipefail
 
 : "${ONBOARDD:?path of onboardd}" "${ONBOARD_CLI:?path of the onboard CLI}"
@@ -133,6 +133,31 @@ fi
 expect_eq "$(keyed)" 10 "2020-11 untouched by the admin's run"
 pid=$keyed_pid onboardd_stop
 pid=$main_pid
+
+# --- over TLS, client certificate and key: one self-signed certificate serves as the CA, the
+# server's and the client's (mbedTLS matches the URL's host against the DNS names) ---------
+if openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
+	-keyout "$dir/tls.key" -out "$dir/tls.pem" -subj "/CN=127.0.0.1" \
+	-addext "subjectAltName=DNS:127.0.0.1,DNS:localhost" >"$dir/openssl.log" 2>&1; then
+	port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+	tls="tls+tcp://127.0.0.1:$port"
+	log=$dir/tls.log onboardd_start "$tls" --db "$dir/tls.db" --no-access-log --keyring "$dir/keyring" \
+		--tls-cert "$dir/tls.pem" --tls-key "$dir/tls.key" --tls-ca "$dir/tls.pem"
+	tls_pid=$pid
+	pid=$main_pid
+	tls_load() { "$ONBOARD_LOAD" -s "$tls" --key "$dir/admin.key" --scenario cohort -n 200 -c 8 --json "$@"; }
+	if run "over TLS with a client certificate" 0 tls_load --tls-ca "$dir/tls.pem" \
+		--tls-cert "$dir/tls.pem" --tls-key "$dir/tls.key" --connections 2; then
+		expect_eq "$(py 'd["ok"], d["connections"]')" "(200, 2)" "TLS"
+	fi
+	run_says "over TLS without --tls-ca" 3 "needs a CA file" tls_load || true
+	run "over TLS without the client certificate the server requires" 3 tls_load --tls-ca "$dir/tls.pem" || true
+	pid=$tls_pid onboardd_stop
+	pid=$main_pid
+else
+	cat "$dir/openssl.log" >&2
+	fail "openssl could not make a certificate"
+fi
 
 # --- removing a load-test cohort --------------------------------------------------
 run "drop-cohort.sh refuses a cohort that is not a load test" 2 "$drop_cohort" "$dir/onboard.db" 2020-11 || true
