@@ -13,6 +13,7 @@
 #include "errbuf.h"
 #include "json_codec.h"
 #include "onboard/client.h"
+#include "onboard/envelope.h"
 #include "onboard/v1/onboarding.pb-c.h"
 #include "onboard/v1/rpc.pb-c.h"
 #include "template.h"
@@ -234,52 +235,42 @@ static size_t pack_builtin(ob_load_requests *r, ob_load_op op, uint64_t seq, uin
 	}
 }
 
-/* The envelope of method with payload[0..len) into a new nng message. */
+/* The envelope of method with payload[0..len) into a new nng message (onboard/envelope.h
+ * packs it, as it does for libonboard-client). */
 static int envelope(ob_load_requests *r, const char *method, uint64_t seq, const uint8_t *payload,
                     size_t len, nng_msg **out, char *err, size_t errlen)
 {
 	const ob_load_config *c = r->cfg;
-	Onboard__V1__MetadataEntry entries[OB_LOAD_MAX_METADATA + 2];
-	Onboard__V1__MetadataEntry *ptrs[OB_LOAD_MAX_METADATA + 2];
+	ob_envelope_md md[OB_LOAD_MAX_METADATA + 2];
 	size_t n = 0;
 	bool has_key = false;
-	for (size_t i = 0; i < c->n_md; i++, n++) {
-		onboard__v1__metadata_entry__init(&entries[n]);
-		entries[n].key = (char *)c->md[i].key;
-		entries[n].value = (char *)c->md[i].value;
+	for (size_t i = 0; i < c->n_md; i++) {
+		md[n++] = (ob_envelope_md){c->md[i].key, c->md[i].value};
 		has_key |= strcmp(c->md[i].key, "idempotency-key") == 0;
 	}
 	char key[48], token[OB_LOAD_TOKEN_SIZE];
 	if (!has_key) {
 		snprintf(key, sizeof(key), "%s-%" PRIu64, r->run_id, seq);
-		onboard__v1__metadata_entry__init(&entries[n]);
-		entries[n].key = (char *)"idempotency-key";
-		entries[n++].value = key;
+		md[n++] = (ob_envelope_md){"idempotency-key", key};
 	}
 	pthread_mutex_lock(&r->token_mu);
 	memcpy(token, r->token, sizeof(token));
 	pthread_mutex_unlock(&r->token_mu);
-	if (token[0] != '\0') {
-		onboard__v1__metadata_entry__init(&entries[n]);
-		entries[n].key = (char *)"authorization";
-		entries[n++].value = token;
-	}
-	for (size_t i = 0; i < n; i++)
-		ptrs[i] = &entries[i];
-	Onboard__V1__Request rq = ONBOARD__V1__REQUEST__INIT;
-	rq.version = 1;
-	rq.method = (char *)method;
-	rq.metadata = ptrs;
-	rq.n_metadata = n;
-	rq.timeout_ms = (uint32_t)c->timeout_ms;
-	rq.payload.data = (uint8_t *)payload;
-	rq.payload.len = len;
-	size_t size = onboard__v1__request__get_packed_size(&rq);
-	int rv = nng_msg_alloc(out, size);
+	if (token[0] != '\0')
+		md[n++] = (ob_envelope_md){"authorization", token};
+	ob_envelope e = {.version = OB_ENVELOPE_VERSION,
+	                 .method = method,
+	                 .timeout_ms = (uint32_t)c->timeout_ms,
+	                 .md = md,
+	                 .n_md = n,
+	                 .payload = payload,
+	                 .payload_len = len};
+	size_t size = 0;
+	int rv = ob_envelope_size(&e, &size) ? nng_msg_alloc(out, size) : NNG_EINVAL;
 	if (rv == 0)
-		onboard__v1__request__pack(&rq, nng_msg_body(*out));
+		ob_envelope_pack(&e, nng_msg_body(*out));
 	else
-		ob_errbuf(err, errlen, "cannot allocate a message: %s", nng_strerror(rv));
+		ob_errbuf(err, errlen, "cannot make the envelope: %s", nng_strerror(rv));
 	sodium_memzero(token, sizeof(token));
 	return rv == 0 ? 0 : -1;
 }
