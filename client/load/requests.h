@@ -35,7 +35,7 @@ enum {
 typedef struct ob_load_requests {
 	const ob_load_config *cfg;
 	char cohort[64];     /* the run's cohort; "": the server's default */
-	uint32_t siren_base; /* ob_load_siren(): this run's first SIREN */
+	uint32_t siren_base; /* ob_load_siren(): where this run's SIRENs start */
 	char run_id[16];     /* the idempotency keys' prefix */
 	uint8_t *echo;       /* echo: the bytes sent */
 	/* --call with a template without placeholders: the request, packed once. */

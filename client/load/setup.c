@@ -59,12 +59,13 @@ static int control_raw(ob_load_setup *s, const char *method, const uint8_t *req,
 }
 
 /* control_raw() with req packed, and on OK the reply unpacked as resp_desc into *resp (the
- * caller frees it). */
+ * caller frees it); with resp NULL, the reply is not read. */
 static int control_call(ob_load_setup *s, const char *method, const ProtobufCMessage *req,
                         const ProtobufCMessageDescriptor *resp_desc, ProtobufCMessage **resp,
                         ob_result *r)
 {
-	*resp = NULL;
+	if (resp != NULL)
+		*resp = NULL;
 	size_t n = protobuf_c_message_get_packed_size(req);
 	uint8_t *buf = malloc(n > 0 ? n : 1);
 	if (buf == NULL) {
@@ -74,8 +75,9 @@ static int control_call(ob_load_setup *s, const char *method, const ProtobufCMes
 	protobuf_c_message_pack(req, buf);
 	int code = control_raw(s, method, buf, n, r);
 	free(buf);
-	if (code == OB_CODE_OK && (*resp = protobuf_c_message_unpack(
-	                                   resp_desc, NULL, r->payload_len, r->payload)) == NULL)
+	if (code == OB_CODE_OK && resp != NULL &&
+	    (*resp = protobuf_c_message_unpack(resp_desc, NULL, r->payload_len, r->payload)) ==
+	            NULL)
 		code = OB_CODE_INTERNAL;
 	return code;
 }
@@ -225,12 +227,8 @@ static int create_cohort(ob_load_setup *s, char *err, size_t errlen)
 	co.n_eligible_sizes = 2;
 	Onboard__V1__CreateCohortRequest rq = ONBOARD__V1__CREATE_COHORT_REQUEST__INIT;
 	rq.cohort = &co;
-	ProtobufCMessage *made = NULL;
 	ob_result r;
-	int code = control_call(s, "/onboard.v1.Onboarding/CreateCohort", &rq.base,
-	                        &onboard__v1__cohort__descriptor, &made, &r);
-	if (made != NULL)
-		protobuf_c_message_free_unpacked(made, NULL);
+	int code = control_call(s, "/onboard.v1.Onboarding/CreateCohort", &rq.base, NULL, NULL, &r);
 	int rc = 0;
 	if (code != OB_CODE_OK) {
 		ob_errbuf(
@@ -260,12 +258,8 @@ static int check_cohort(ob_load_setup *s, const char *id, char *err, size_t errl
 {
 	Onboard__V1__GetCohortRequest rq = ONBOARD__V1__GET_COHORT_REQUEST__INIT;
 	rq.id = (char *)id;
-	ProtobufCMessage *st = NULL;
 	ob_result r;
-	int code = control_call(s, "/onboard.v1.Onboarding/GetCohort", &rq.base,
-	                        &onboard__v1__cohort_standing__descriptor, &st, &r);
-	if (st != NULL)
-		protobuf_c_message_free_unpacked(st, NULL);
+	int code = control_call(s, "/onboard.v1.Onboarding/GetCohort", &rq.base, NULL, NULL, &r);
 	int rc = 0;
 	if (code == OB_CODE_NOT_FOUND)
 		rc = call_failed(
@@ -322,7 +316,7 @@ static int seed(ob_load_setup *s, ob_load_requests *rq, char *err, size_t errlen
 	        rq->cohort);
 	for (uint64_t k = 0; k < SEEDS; k++) {
 		uint8_t buf[2048];
-		size_t n = ob_load_submit_request(rq, 100000000 - SEEDS + k, buf, sizeof(buf));
+		size_t n = ob_load_submit_request(rq, OB_LOAD_SIRENS - SEEDS + k, buf, sizeof(buf));
 		ob_result r;
 		int code = control_raw(s, "/onboard.v1.Onboarding/SubmitApplication", buf, n, &r);
 		if (code == OB_CODE_OK) {

@@ -33,7 +33,7 @@ static const char *const slot_names[OB_LOAD_N_SLOTS] = {
 
 void ob_load_siren(uint32_t base, uint64_t seq, char out[10])
 {
-	snprintf(out, 10, "%08" PRIu64, (base + seq) % 100000000u);
+	snprintf(out, 10, "%08" PRIu64, 1 + (base + seq) % OB_LOAD_SIRENS);
 	out[8] = (char)('0' + ob_luhn_key(out, 8));
 	out[9] = '\0';
 }

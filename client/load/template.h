@@ -7,7 +7,7 @@
  * Placeholders (spaces inside the braces are allowed: "{{ seq }}"):
  *   {{seq}}     the call's number in the run, from 0 (warm-up calls included)
  *   {{siren}}   a valid SIREN (8 digits and the Luhn key), a different one for every call of a
- *               run (up to 100,000,000 calls) and, from a random start, rarely one of
+ *               run (up to 99,999,999 calls) and, from a random start, rarely one of
  *               another run
  *   {{siret}}   the head office SIRET of that same SIREN (+ NIC 0001 and its key)
  *   {{uuid}}    a random version-4 UUID
@@ -46,7 +46,7 @@ typedef struct ob_load_template ob_load_template;
 /* What the placeholders of one call stand for. */
 typedef struct ob_load_values {
 	uint64_t seq;
-	uint32_t siren_base; /* the run's first SIREN, 8 digits: see ob_load_siren() */
+	uint32_t siren_base; /* where the run's SIRENs start: see ob_load_siren() */
 	const char *cohort;  /* "" when the run has none */
 	const char *app_id;  /* "" when there is none */
 	uint64_t random[2];  /* 128 random bits, for {{uuid}} */
@@ -75,10 +75,14 @@ size_t ob_load_template_size(const ob_load_template *t);
  * and returns its length. A value longer than OB_LOAD_SLOT_MAX is cut there. */
 size_t ob_load_template_render(const ob_load_template *t, const ob_load_values *v, char *out);
 
+/* How many SIRENs ob_load_siren() makes before it comes round again: every 8-digit number but
+ * 00000000 (SIREN 000000000 passes Luhn's check, but no company has it: onboardd refuses it). */
+#define OB_LOAD_SIRENS 99999999u
+
 /*
- * The SIREN of call seq of a run whose first SIREN is base (8 digits, below 10^8): the 8
- * digits of (base + seq) mod 10^8, then the Luhn key. The built-in submit scenario uses it
- * too, so that {{siren}} and the scenario make the same companies.
+ * The SIREN of call seq of a run whose SIRENs start after base (below OB_LOAD_SIRENS): the 8
+ * digits of 1 + (base + seq) mod OB_LOAD_SIRENS, then the Luhn key. The built-in submit
+ * scenario uses it too, so that {{siren}} and the scenario make the same companies.
  */
 void ob_load_siren(uint32_t base, uint64_t seq, char out[10]);
 /* The head office SIRET of that SIREN: the SIREN, NIC 0001 and the Luhn key of the 13. */

@@ -59,6 +59,23 @@ static void refused(const char *what, const char *first, ...)
 
 #define REFUSED(what, ...) refused((what), __VA_ARGS__, (const char *)NULL)
 
+/* A command line that must be refused, and what the refusal says. */
+typedef struct refusal {
+	const char *says;
+	const char *args[8]; /* NULL-ended */
+} refusal;
+
+static void refuse_all(const refusal *rows, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		const char *const *a = rows[i].args;
+		refused(rows[i].says, a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7],
+		        (const char *)NULL);
+	}
+}
+
+#define REFUSE_ALL(rows) refuse_all((rows), sizeof(rows) / sizeof((rows)[0]))
+
 static void setup_env(void)
 {
 	unsetenv("ONBOARD_KEY");
@@ -128,16 +145,19 @@ static void test_durations(void **state)
 	assert_int_equal(PARSE(&c, "-d", "30s"), 0);
 	assert_int_equal(c.total, 0);
 	ob_load_config_fini(&c);
-	REFUSED("--duration takes a duration", "-d", "2x");
-	REFUSED("--duration takes a duration", "-d", "-1s");
-	REFUSED("--duration takes a duration", "-d", "0");
-	REFUSED("--duration takes a duration", "-d", "1e3");
-	REFUSED("--duration takes a duration", "-d", "25h");
-	REFUSED("--duration takes a duration", "--duration=");
-	REFUSED("--timeout takes a duration", "--timeout", "0s");
-	REFUSED("--timeout takes a duration", "--timeout", "0.5ms");
-	REFUSED("--warmup takes a duration", "--warmup", "-1");
-	REFUSED("--warmup takes a duration", "--warmup", "1 s");
+	static const refusal bad[] = {
+	        {"--duration takes a duration", {"-d", "2x"}},
+	        {"--duration takes a duration", {"-d", "-1s"}},
+	        {"--duration takes a duration", {"-d", "0"}},
+	        {"--duration takes a duration", {"-d", "1e3"}},
+	        {"--duration takes a duration", {"-d", "25h"}},
+	        {"--duration takes a duration", {"--duration="}},
+	        {"--timeout takes a duration", {"--timeout", "0s"}},
+	        {"--timeout takes a duration", {"--timeout", "0.5ms"}},
+	        {"--warmup takes a duration", {"--warmup", "-1"}},
+	        {"--warmup takes a duration", {"--warmup", "1 s"}},
+	};
+	REFUSE_ALL(bad);
 }
 
 static void test_numbers(void **state)
@@ -156,19 +176,22 @@ static void test_numbers(void **state)
 	                 0);
 	assert_int_equal(c.echo_bytes, 16777216);
 	ob_load_config_fini(&c);
-	REFUSED("--concurrency takes a whole number from 1 to 4096", "-c", "0");
-	REFUSED("--concurrency takes a whole number from 1 to 4096", "-c", "4097");
-	REFUSED("--concurrency", "-c", "2x");
-	REFUSED("--concurrency", "-c", "+5");
-	REFUSED("--concurrency", "-c", "0x10");
-	REFUSED("--concurrency", "-c", " 5");
-	REFUSED("--total", "-n", "1.0");
-	REFUSED("--total", "-n", "0");
-	REFUSED("--total", "-n", "18446744073709551616"); /* 2^64: refused, not wrapped */
-	REFUSED("--rate", "--rate", "0");
-	REFUSED("--connections", "--connections", "257");
-	REFUSED("--echo-bytes", "--scenario", "echo", "--echo-bytes", "0");
-	REFUSED("--echo-bytes", "--scenario", "echo", "--echo-bytes", "16777217");
+	static const refusal bad[] = {
+	        {"--concurrency takes a whole number from 1 to 4096", {"-c", "0"}},
+	        {"--concurrency takes a whole number from 1 to 4096", {"-c", "4097"}},
+	        {"--concurrency", {"-c", "2x"}},
+	        {"--concurrency", {"-c", "+5"}},
+	        {"--concurrency", {"-c", "0x10"}},
+	        {"--concurrency", {"-c", " 5"}},
+	        {"--total", {"-n", "1.0"}},
+	        {"--total", {"-n", "0"}},
+	        {"--total", {"-n", "18446744073709551616"}}, /* 2^64: refused, not wrapped */
+	        {"--rate", {"--rate", "0"}},
+	        {"--connections", {"--connections", "257"}},
+	        {"--echo-bytes", {"--scenario", "echo", "--echo-bytes", "0"}},
+	        {"--echo-bytes", {"--scenario", "echo", "--echo-bytes", "16777217"}},
+	};
+	REFUSE_ALL(bad);
 }
 
 static void test_formats_and_flags(void **state)
@@ -190,8 +213,11 @@ static void test_formats_and_flags(void **state)
 		assert_int_equal(c.format, ok[i].want);
 		ob_load_config_fini(&c);
 	}
-	REFUSED("--format takes text, json, csv or hdr", "--format", "xml");
-	REFUSED("--format takes", "--format", "JSON");
+	static const refusal bad[] = {
+	        {"--format takes text, json, csv or hdr", {"--format", "xml"}},
+	        {"--format takes", {"--format", "JSON"}},
+	};
+	REFUSE_ALL(bad);
 	ob_load_config c;
 	char err[512];
 	assert_int_equal(PARSE(&c, "--progress"), 0);
@@ -207,11 +233,14 @@ static void test_formats_and_flags(void **state)
 	assert_int_equal(PARSE(&c, "--version"), 0);
 	assert_true(c.version);
 	ob_load_config_fini(&c);
-	REFUSED("takes options only, not 'get'", "get");
-	REFUSED("unknown option '--concurency'", "--concurency", "4");
-	REFUSED("unknown option '-x'", "-x");
-	REFUSED("-c needs a value", "-c");
-	REFUSED("--timeout needs a value", "--timeout");
+	static const refusal lines[] = {
+	        {"takes options only, not 'get'", {"get"}},
+	        {"unknown option '--concurency'", {"--concurency", "4"}},
+	        {"unknown option '-x'", {"-x"}},
+	        {"-c needs a value", {"-c"}},
+	        {"--timeout needs a value", {"--timeout"}},
+	};
+	REFUSE_ALL(lines);
 	REFUSED("at most 16 servers", "-s", "a", "-s", "a", "-s", "a", "-s", "a", "-s", "a", "-s",
 	        "a", "-s", "a", "-s", "a", "-s", "a", "-s", "a", "-s", "a", "-s", "a", "-s", "a",
 	        "-s", "a", "-s", "a", "-s", "a", "-s", "a");
@@ -233,12 +262,15 @@ static void test_metadata(void **state)
 	assert_string_equal(c.md[1].value, "a=b"); /* the first '=' splits */
 	assert_string_equal(c.md[2].value, "");
 	ob_load_config_fini(&c);
-	REFUSED("-H takes KEY=VALUE", "-H", "no-equals");
-	REFUSED("-H takes KEY=VALUE", "-H", "=value");
-	REFUSED("-H takes KEY=VALUE", "-H", "Upper=1");
-	REFUSED("-H takes KEY=VALUE", "-H", "sp ace=1");
-	REFUSED("without control characters", "-H", "k=line\nbreak");
-	REFUSED("without control characters", "-H", "k=\x1b[31m");
+	static const refusal bad[] = {
+	        {"-H takes KEY=VALUE", {"-H", "no-equals"}},
+	        {"-H takes KEY=VALUE", {"-H", "=value"}},
+	        {"-H takes KEY=VALUE", {"-H", "Upper=1"}},
+	        {"-H takes KEY=VALUE", {"-H", "sp ace=1"}},
+	        {"without control characters", {"-H", "k=line\nbreak"}},
+	        {"without control characters", {"-H", "k=\x1b[31m"}},
+	};
+	REFUSE_ALL(bad);
 	char big[OB_LOAD_VALUE_MAX + 8] = "k=";
 	memset(big + 2, 'v', OB_LOAD_VALUE_MAX + 1);
 	big[OB_LOAD_VALUE_MAX + 3] = '\0';
@@ -281,17 +313,20 @@ static void test_scenarios(void **state)
 	assert_int_equal(PARSE(&c, "--scenario", "webinar-burst", "-n", "2000", "-c", "8"), 0);
 	assert_int_equal(c.concurrency, 8);
 	ob_load_config_fini(&c);
-	REFUSED("unknown scenario 'gets'", "--scenario", "gets");
-	REFUSED("--mix goes with --scenario mixed", "--mix", "1,1,1,1");
-	REFUSED("--mix takes four whole weights", "--scenario", "mixed", "--mix", "1,2,3");
-	REFUSED("--mix takes four whole weights", "--scenario", "mixed", "--mix", "1,2,3,4,5");
-	REFUSED("--mix takes four whole weights", "--scenario", "mixed", "--mix", "1,2,3,4,");
-	REFUSED("--mix takes four whole weights", "--scenario", "mixed", "--mix", "1,,3,4");
-	REFUSED("--mix takes four whole weights", "--scenario", "mixed", "--mix", "0,0,0,0");
-	REFUSED("--mix takes four whole weights", "--scenario", "mixed", "--mix", "1,-2,3,4");
-	REFUSED("--echo-bytes goes with --scenario echo", "--echo-bytes", "10");
-	REFUSED("webinar-burst releases", "--scenario", "webinar-burst", "--rate", "10");
-	REFUSED("webinar-burst releases", "--scenario", "webinar-burst", "-d", "10");
+	static const refusal bad[] = {
+	        {"unknown scenario 'gets'", {"--scenario", "gets"}},
+	        {"--mix goes with --scenario mixed", {"--mix", "1,1,1,1"}},
+	        {"--mix takes four whole weights", {"--scenario", "mixed", "--mix", "1,2,3"}},
+	        {"--mix takes four whole weights", {"--scenario", "mixed", "--mix", "1,2,3,4,5"}},
+	        {"--mix takes four whole weights", {"--scenario", "mixed", "--mix", "1,2,3,4,"}},
+	        {"--mix takes four whole weights", {"--scenario", "mixed", "--mix", "1,,3,4"}},
+	        {"--mix takes four whole weights", {"--scenario", "mixed", "--mix", "0,0,0,0"}},
+	        {"--mix takes four whole weights", {"--scenario", "mixed", "--mix", "1,-2,3,4"}},
+	        {"--echo-bytes goes with --scenario echo", {"--echo-bytes", "10"}},
+	        {"webinar-burst releases", {"--scenario", "webinar-burst", "--rate", "10"}},
+	        {"webinar-burst releases", {"--scenario", "webinar-burst", "-d", "10"}},
+	};
+	REFUSE_ALL(bad);
 }
 
 static void test_call(void **state)
@@ -323,25 +358,31 @@ static void test_call(void **state)
 	assert_int_equal(PARSE(&c, "--call", "/onboard.v1.Health/Check"), 0);
 	assert_false(ob_load_writes(&c));
 	ob_load_config_fini(&c);
-	REFUSED("no method '/onboard.v1.Onboarding/Nothing'", "--call",
-	        "/onboard.v1.Onboarding/Nothing");
-	REFUSED("--data goes with --call", "--data", "{}");
-	REFUSED("--call or --scenario, not both", "--call", "/onboard.v1.Health/Check",
-	        "--scenario", "get");
-	REFUSED("--data is not a valid onboard.v1.GetCohortRequest", "--call",
-	        "/onboard.v1.Onboarding/GetCohort", "--data", "{\"idd\":\"x\"}");
-	REFUSED("--data is not a valid", "--call", "/onboard.v1.Onboarding/GetCohort", "--data",
-	        "{\"id\":");
-	REFUSED("--data is not a valid", "--call", "/onboard.v1.Onboarding/GetCohort", "--data",
-	        "[]");
-	REFUSED("unknown placeholder {{sirne}}", "--call", "/onboard.v1.Onboarding/GetCohort",
-	        "--data", "{\"id\":\"{{sirne}}\"}");
-	/* The safety rule: a write without a cohort would go to the server's default one. */
-	REFUSED("without a cohortId writes into the server's default cohort", "--call",
-	        "/onboard.v1.Onboarding/SubmitApplication", "--data",
-	        "{\"company\":{\"siren\":\"{{siren}}\"}}");
-	REFUSED("--data @", "--call", "/onboard.v1.Onboarding/GetCohort", "--data",
-	        "@/nonexistent/request.json");
+	static const refusal bad[] = {
+	        {"no method '/onboard.v1.Onboarding/Nothing'",
+	         {"--call", "/onboard.v1.Onboarding/Nothing"}},
+	        {"--data goes with --call", {"--data", "{}"}},
+	        {"--call or --scenario, not both",
+	         {"--call", "/onboard.v1.Health/Check", "--scenario", "get"}},
+	        {"--data is not a valid onboard.v1.GetCohortRequest",
+	         {"--call", "/onboard.v1.Onboarding/GetCohort", "--data", "{\"idd\":\"x\"}"}},
+	        {"--data is not a valid",
+	         {"--call", "/onboard.v1.Onboarding/GetCohort", "--data", "{\"id\":"}},
+	        {"--data is not a valid",
+	         {"--call", "/onboard.v1.Onboarding/GetCohort", "--data", "[]"}},
+	        {"unknown placeholder {{sirne}}",
+	         {"--call", "/onboard.v1.Onboarding/GetCohort", "--data",
+	          "{\"id\":\"{{sirne}}\"}"}},
+	        /* The safety rule: a write without a cohort would go to the server's default
+	         * one. */
+	        {"without a cohortId writes into the server's default cohort",
+	         {"--call", "/onboard.v1.Onboarding/SubmitApplication", "--data",
+	          "{\"company\":{\"siren\":\"{{siren}}\"}}"}},
+	        {"--data @",
+	         {"--call", "/onboard.v1.Onboarding/GetCohort", "--data",
+	          "@/nonexistent/request.json"}},
+	};
+	REFUSE_ALL(bad);
 }
 
 static void test_call_data_from_file(void **state)

@@ -1,8 +1,9 @@
 /*
  * test_load_template.c: the placeholders of onboard-load's --data (client/load/template.c):
- * what each writes, that SIRENs and SIRETs are valid and new for every call (checked with a
- * Luhn check of this file's own, not the one that made them), that a rendered template is
- * the JSON it should be, and that a bad template is refused with where the fault is.
+ * what each writes, that SIRENs and SIRETs are valid and new for every call (checked by the
+ * domain's own checks, which onboardd applies, not by common/luhn.c that made them), that a
+ * rendered template is the JSON it should be, and that a bad template is refused with where
+ * the fault is.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -13,28 +14,10 @@
 
 #include <cmocka.h>
 
+#include "domain/fr.h"
 #include "json_codec.h"
 #include "onboard/v1/onboarding.pb-c.h"
 #include "template.h"
-
-/* Luhn, the plain way: from the right, every second digit doubled, digits summed. */
-static bool luhn_ok(const char *s)
-{
-	size_t n = strlen(s);
-	int sum = 0;
-	for (size_t i = 0; i < n; i++) {
-		if (s[n - 1 - i] < '0' || s[n - 1 - i] > '9')
-			return false;
-		int d = s[n - 1 - i] - '0';
-		if (i % 2 == 1) {
-			d *= 2;
-			if (d > 9)
-				d -= 9;
-		}
-		sum += d;
-	}
-	return sum % 10 == 0;
-}
 
 /* t compiled from text, or a failed test. */
 static ob_load_template *compile(const char *text)
@@ -93,11 +76,11 @@ static void test_placeholders(void **state)
 	assert_false(ob_load_template_uses(t, OB_LOAD_SLOT_COHORT));
 	assert_false(ob_load_template_constant(t));
 	ob_load_template_destroy(t);
-	/* SIREN: the 8 digits of base + seq, then its key. */
+	/* SIREN: the 8 digits of 1 + base + seq, then its key. */
 	out = render("{{siren}}", &v);
 	assert_int_equal(strlen(out), 9);
-	assert_memory_equal(out, "12345719", 8);
-	assert_true(luhn_ok(out));
+	assert_memory_equal(out, "12345720", 8);
+	assert_true(ob_fr_siren_valid(out));
 	char siren[10];
 	memcpy(siren, out, 10);
 	free(out);
@@ -106,7 +89,8 @@ static void test_placeholders(void **state)
 	assert_int_equal(strlen(out), 14);
 	assert_memory_equal(out, siren, 9);
 	assert_memory_equal(out + 9, "0001", 4);
-	assert_true(luhn_ok(out));
+	assert_true(ob_fr_siret_valid(out));
+	assert_true(ob_fr_siret_extends_siren(out, siren));
 	free(out);
 	/* UUID: 8-4-4-4-12 lower-case hex, version 4, variant 10xx. */
 	out = render("{{uuid}}", &v);
@@ -132,21 +116,20 @@ static int by_text(const void *a, const void *b)
 	return strcmp(a, b);
 }
 
-/* Every call of a run gets a SIREN of its own, valid, including across the wrap at 10^8. */
+/* Every call of a run gets a SIREN of its own, valid (never 000000000), across the wrap too. */
 static void test_sirens_new_every_call(void **state)
 {
 	(void)state;
 	enum { N = 20000 };
 	char(*seen)[10] = calloc(N, sizeof(*seen));
 	assert_non_null(seen);
-	uint32_t base = 100000000u - N / 2; /* half the calls after the wrap */
+	uint32_t base = OB_LOAD_SIRENS - N / 2; /* half the calls after the wrap */
 	for (uint64_t seq = 0; seq < N; seq++) {
 		ob_load_siren(base, seq, seen[seq]);
-		assert_true(luhn_ok(seen[seq]));
+		assert_true(ob_fr_siren_valid(seen[seq]));
 		char siret[15];
 		ob_load_siret(base, seq, siret);
-		assert_true(luhn_ok(siret));
-		assert_memory_equal(siret, seen[seq], 9);
+		assert_true(ob_fr_siret_extends_siren(siret, seen[seq]));
 	}
 	qsort(seen, N, sizeof(*seen), by_text);
 	for (size_t i = 1; i < N; i++)
@@ -171,7 +154,7 @@ static void test_rendered_json_decodes(void **state)
 	if (rq == NULL)
 		fail_msg("%s: %s", text, err);
 	assert_string_equal(rq->cohort_id, "load-x");
-	assert_memory_equal(rq->company->siren, "55000003", 8);
+	assert_memory_equal(rq->company->siren, "55000004", 8);
 	assert_string_equal(rq->company->legal_name, "Shop 3");
 	assert_int_equal(rq->company->employees, 3);
 	protobuf_c_message_free_unpacked(&rq->base, NULL);
