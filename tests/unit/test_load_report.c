@@ -271,6 +271,20 @@ static const char py_common[] = "import sys, math\n"
                                 "        print('FAIL:', what, file=sys.stderr)\n"
                                 "        sys.exit(1)\n";
 
+/* The report of the fixture's result (full, or empty) in fmt, written to DIR/name and read by
+ * the Python check py (after py_common) with the extra argument arg (or none); returns the
+ * report's path. */
+static const char *read_back(fixture *f, bool empty, ob_load_format fmt, const char *name,
+                             const char *py, const char *arg)
+{
+	fill(f, empty);
+	const char *path = write_report(f, fmt, name);
+	char script[8192];
+	snprintf(script, sizeof(script), "%s%s", py_common, py);
+	assert_int_equal(python(f, script, (const char *[]){path, arg, NULL}), 0);
+	return path;
+}
+
 static const char py_json[] =
         "import json\n"
         "d = json.load(open(sys.argv[1]))\n"
@@ -304,12 +318,7 @@ static const char py_json[] =
 
 static void test_json(void **state)
 {
-	fixture *f = *state;
-	fill(f, false);
-	const char *path = write_report(f, OB_LOAD_JSON, "report.json");
-	char script[8192];
-	snprintf(script, sizeof(script), "%s%s", py_common, py_json);
-	assert_int_equal(python(f, script, (const char *[]){path, NULL}), 0);
+	const char *path = read_back(*state, false, OB_LOAD_JSON, "report.json", py_json, NULL);
 	/* One line: a script reads it with one json.loads of the line. */
 	assert_int_equal(ob_test_count_lines(path, "{"), 1);
 }
@@ -337,12 +346,7 @@ static const char py_csv[] =
 
 static void test_csv(void **state)
 {
-	fixture *f = *state;
-	fill(f, false);
-	const char *path = write_report(f, OB_LOAD_CSV, "report.csv");
-	char script[8192];
-	snprintf(script, sizeof(script), "%s%s", py_common, py_csv);
-	assert_int_equal(python(f, script, (const char *[]){path, NULL}), 0);
+	read_back(*state, false, OB_LOAD_CSV, "report.csv", py_csv, NULL);
 }
 
 /*
@@ -388,15 +392,8 @@ static const char py_hdr[] =
 
 static void test_hdr(void **state)
 {
-	fixture *f = *state;
-	char script[8192];
-	snprintf(script, sizeof(script), "%s%s", py_common, py_hdr);
-	fill(f, false);
-	const char *path = write_report(f, OB_LOAD_HDR, "report.hgrm");
-	assert_int_equal(python(f, script, (const char *[]){path, "20000", NULL}), 0);
-	fill(f, true);
-	path = write_report(f, OB_LOAD_HDR, "empty.hgrm");
-	assert_int_equal(python(f, script, (const char *[]){path, "0", NULL}), 0);
+	read_back(*state, false, OB_LOAD_HDR, "report.hgrm", py_hdr, "20000");
+	read_back(*state, true, OB_LOAD_HDR, "empty.hgrm", py_hdr, "0");
 }
 
 static void test_text(void **state)
