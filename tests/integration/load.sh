@@ -207,7 +207,7 @@ if run "text" 0 "$ONBOARD_LOAD" -s "$echo_url" --scenario echo -n 100; then
 	expect "the text summary" "Latency distribution:" "$out"
 fi
 
-# --- a server that answers what it is told ---------------------------------------------
+# --- servers that answer what they are told ----------------------------------------------
 for code in 14 192; do
 	fake="ipc://$dir/fake-$code.sock"
 	fakesrv_start "$fake" "$code"
@@ -217,6 +217,16 @@ for code in 14 192; do
 	expect_eq "$(py 'd["codes"], d["ok"]')" "({'$want': 20}, 0)" "code $code counted as $want"
 	proc_kill
 done
+# Two servers: the calls of one socket are spread over both (each answers a code of its own).
+fakesrv_start "ipc://$dir/fake-a.sock" 5
+fake_a=$pid
+fakesrv_start "ipc://$dir/fake-b.sock" 7
+run "two servers" 1 "$ONBOARD_LOAD" -s "ipc://$dir/fake-a.sock" -s "ipc://$dir/fake-b.sock" \
+	--scenario cohort -n 200 -c 8 --json || true
+expect_eq "$(py 'sorted(d["codes"]), sum(d["codes"].values())')" "(['NOT_FOUND', 'PERMISSION_DENIED'], 200)" \
+	"both servers answered"
+proc_kill
+pid=$fake_a proc_kill
 pid=$main_pid
 
 # --- ^C: the figures so far ------------------------------------------------------------
