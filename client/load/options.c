@@ -291,7 +291,8 @@ static int format(parsing *p, const char *v)
 	return bad(p->err, p->errlen, "--format takes text, json, csv or hdr, not '%s'", v);
 }
 
-/* One option with its value into p; 0 or 2. */
+/* One option with its value into p; 0 or 2. One case per row of the table, each a line or
+ * three: longer than 80 lines, and clearer as one switch than split. */
 static int take(parsing *p, enum opt_id id, const char *v)
 {
 	ob_load_config *c = p->c;
