@@ -29,7 +29,7 @@ enum {
 	OB_LOAD_N_CODES = 17,      /* the contract's status codes, OK to UNAUTHENTICATED */
 	OB_LOAD_KEY_MAX = 64,      /* a metadata key */
 	OB_LOAD_VALUE_MAX = 1024,  /* a metadata value */
-	OB_LOAD_MESSAGE_MAX = 160, /* bytes of an error message kept, NUL included */
+	OB_LOAD_MESSAGE_MAX = 320, /* bytes of an error message kept, NUL included */
 };
 
 /* The kinds of call; a scenario weighs them (config.weights). */

@@ -133,10 +133,33 @@ size_t ob_load_submit_request(const ob_load_requests *r, uint64_t seq, uint8_t *
 	c.siren = siren;
 	c.legal_name = name;
 	c.naf_code = (char *)"47.91B";
+	c.employees_given_case = ONBOARD__V1__COMPANY__EMPLOYEES_GIVEN_EMPLOYEES;
 	c.employees = (uint32_t)(1 + seq % 40);
+	c.turnover_given_case = ONBOARD__V1__COMPANY__TURNOVER_GIVEN_TURNOVER_EUR;
 	c.turnover_eur = 150000 + (int64_t)(seq % 1000) * 1000;
-	c.balance_sheet_eur = 80000;
 	c.address = &ad;
+	/* The legal forms' rules (onboarding.proto, LegalForm): an EI gives its balance sheet, a
+	 * micro-entrepreneur has none, an SAS gives both and its VAT number. */
+	char vat[16];
+	switch (seq % 3) {
+	case 0:
+		c.legal_form = ONBOARD__V1__LEGAL_FORM__LEGAL_FORM_EI;
+		break;
+	case 1:
+		c.legal_form = ONBOARD__V1__LEGAL_FORM__LEGAL_FORM_MICRO_ENTREPRENEUR;
+		break;
+	default:
+		c.legal_form = ONBOARD__V1__LEGAL_FORM__LEGAL_FORM_SAS;
+		snprintf(vat, sizeof(vat), "FR%02lu%s",
+		         (12 + 3 * (strtoul(siren, NULL, 10) % 97)) % 97, siren);
+		c.vat_number = vat;
+		break;
+	}
+	if (c.legal_form != ONBOARD__V1__LEGAL_FORM__LEGAL_FORM_MICRO_ENTREPRENEUR) {
+		c.balance_sheet_given_case =
+		        ONBOARD__V1__COMPANY__BALANCE_SHEET_GIVEN_BALANCE_SHEET_EUR;
+		c.balance_sheet_eur = 80000;
+	}
 	Onboard__V1__Contact ct = ONBOARD__V1__CONTACT__INIT;
 	ct.name = (char *)"Camille Durand";
 	ct.email = (char *)"camille@example.fr";
@@ -343,6 +366,15 @@ void ob_load_reply_read(ob_load_requests *r, ob_load_op op, nng_msg *reply, size
 		snprintf(why, sizeof(why), "status code %d, not one of the contract's: %s", code,
 		         rs->message != NULL ? rs->message : "");
 		verdict(v, OB_CODE_UNKNOWN, false, why);
+	}
+	/* The field violations say what the message only counts ("the application has 4
+	 * invalid fields"): they are part of what the errors are told apart by. */
+	for (size_t i = 0; i < rs->n_field_violations; i++) {
+		size_t n = strlen(v->message);
+		snprintf(v->message + n, sizeof(v->message) - n, "%s%s: %s", i == 0 ? " (" : "; ",
+		         rs->field_violations[i]->field, rs->field_violations[i]->description);
+		if (i + 1 == rs->n_field_violations && strlen(v->message) + 1 < sizeof(v->message))
+			strcat(v->message, ")");
 	}
 	if (code == OB_CODE_OK && op == OB_LOAD_SUBMIT && r->keep_ids &&
 	    ob_load_requests_ids(r) < OB_LOAD_MAX_IDS) {

@@ -22,7 +22,9 @@ set -uo pipefail
 lib_init ob-load
 drop_cohort=$(cd "$(dirname "$0")/../.." && pwd)/deploy/loadtest/drop-cohort.sh
 url="ipc://$dir/onboardd.sock"
-onboardd_start "$url" --db "$dir/onboard.db" --no-access-log
+# On a date inside 2020-11's submission window, so that runs that name it may write there.
+now=(--now 2020-11-20T10:00:00Z)
+onboardd_start "$url" --db "$dir/onboard.db" --no-access-log "${now[@]}"
 
 load() { "$ONBOARD_LOAD" -s "$url" "$@"; }
 # py EXPR: a Python expression over the JSON report in $dir/out (as d).
@@ -81,7 +83,7 @@ untouched "get"
 
 # --- --call with a template ---------------------------------------------------------
 data='{"cohortId":"{{cohort}}","company":{"siren":"{{siren}}","siret":"{{siret}}",
- "legalName":"Shop {{seq}}","nafCode":"47.91B","employees":3,"turnoverEur":"100000",
+ "legalName":"Shop {{seq}}","legalForm":"LEGAL_FORM_EI","nafCode":"47.91B","employees":3,"turnoverEur":"100000",
  "balanceSheetEur":"50000","address":{"street":"1 rue de la Paix","postalCode":"75002",
  "city":"Paris"}},"contact":{"name":"Camille Martin","email":"c{{seq}}@example.fr",
  "phone":"0612345678"},"channel":"CHANNEL_MARKETPLACE","acceptsTerms":true}'
@@ -112,7 +114,8 @@ run_says "no server there" 3 "cannot connect" "$ONBOARD_LOAD" -s "ipc://$dir/non
 "$ONBOARD_CLI" keygen --out "$dir/admin.key" --role admin --label load | sed -n '/^keyring line:$/{n;p}' >>"$dir/keyring"
 url2="ipc://$dir/keyed.sock"
 main_pid=$pid
-log=$dir/keyed.log onboardd_start "$url2" --db "$dir/keyed.db" --no-access-log --trust-local no --keyring "$dir/keyring"
+log=$dir/keyed.log onboardd_start "$url2" --db "$dir/keyed.db" --no-access-log "${now[@]}" \
+	--trust-local no --keyring "$dir/keyring"
 keyed_pid=$pid
 pid=$main_pid
 run_says "an applicant's submit run without --cohort" 3 "cannot create a throw-away load-test cohort: PERMISSION_DENIED" \
