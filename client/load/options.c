@@ -61,20 +61,20 @@ typedef struct opt {
 static const opt opts[O_COUNT] = {
         [O_SERVER] = {"server", 's', "URL",
                       "server to call (repeatable: calls are spread over them;\n"
-                      "default $ONBOARD_SERVER or ipc://$XDG_RUNTIME_DIR/onboard/onboardd.sock)",
+                      "default $ONBOARD_SERVER, or the onboard CLI's default)",
                       "What to call:"},
         [O_SCENARIO] = {"scenario", 0, "NAME",
                         "submit, get, list, cohort, mixed, webinar-burst or echo\n(default get)"},
         [O_CALL] = {"call", 0, "METHOD",
-                    "call this method instead, e.g. /onboard.v1.Onboarding/GetCohort"},
+                    "call this method instead, e.g.\n/onboard.v1.Onboarding/GetCohort"},
         [O_DATA] = {"data", 0, "JSON",
-                    "--call's request in the proto3 JSON mapping, with placeholders\n"
-                    "{{seq}} {{siren}} {{siret}} {{uuid}} {{cohort}} {{app_id}};\n"
-                    "@FILE reads it from a file (default {})"},
+                    "--call's request in the proto3 JSON mapping, with\n"
+                    "placeholders {{seq}} {{siren}} {{siret}} {{uuid}}\n"
+                    "{{cohort}} {{app_id}}; @FILE reads a file (default {})"},
         [O_CONCURRENCY] = {"concurrency", 'c', "N", "calls in flight, 1 to 4096 (default 16)",
                            "How much:"},
         [O_TOTAL] = {"total", 'n', "N",
-                     "stop after N measured calls (default 10000 without --duration)"},
+                     "stop after N measured calls (default 10000 without\n--duration)"},
         [O_DURATION] = {"duration", 'd', "DURATION",
                         "stop after this long: 30 (seconds), 1.5s, 2m, 1h"},
         [O_RATE] = {"rate", 0, "N",
@@ -82,19 +82,20 @@ static const opt opts[O_COUNT] = {
                     "counted from when each call was due (default: closed loop)"},
         [O_WARMUP] = {"warmup", 0, "DURATION", "call this long before measuring (default 0)"},
         [O_CONNECTIONS] = {"connections", 0, "N",
-                           "sockets, 1 to 256 (default 1); each connects to every server"},
+                           "sockets, 1 to 256 (default 1); each connects to every\nserver"},
         [O_TIMEOUT] = {"timeout", 't', "DURATION", "per call (default 10s)"},
         [O_MIX] = {"mix", 0, "W,W,W,W",
-                   "mixed: the weights of submit, get, list and cohort (default\n1,6,1,2)"},
+                   "mixed: the weights of submit, get, list and cohort\n(default 1,6,1,2)"},
         [O_COHORT] = {"cohort", 0, "ID",
-                      "read and write this existing cohort (default: writes go to a\n"
-                      "new load-test cohort; reads to the default cohort)"},
+                      "read and write this existing cohort (default: writes\n"
+                      "go to a new load-test cohort; reads to the default\n"
+                      "cohort)"},
         [O_ECHO_BYTES] = {"echo-bytes", 0, "N", "echo: bytes a message, 1 to 16 MiB (default 300)"},
         [O_HEADER] = {"header", 'H', "KEY=VALUE", "call metadata (repeatable, at most 16)",
                       "How to call:"},
         [O_KEY] = {"key", 'k', "FILE",
-                   "log in with this key (default $ONBOARD_KEY); without one, only a\n"
-                   "trusted local peer is served"},
+                   "log in with this key (default $ONBOARD_KEY); without\n"
+                   "one, only a trusted local peer is served"},
         [O_TLS_CA] = {"tls-ca", 0, "FILE", "CA that signed the server's certificate (tls+tcp://)"},
         [O_TLS_CERT] = {"tls-cert", 0, "FILE", "client certificate, when the server wants one"},
         [O_TLS_KEY] = {"tls-key", 0, "FILE", "its private key"},
