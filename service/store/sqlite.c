@@ -265,6 +265,7 @@ static ob_err open_store(ob_store **out, const char *path, ob_keystore *keys, bo
 	s->keys = keys;
 	s->owned_keys = owned ? keys : NULL;
 	s->lock_fd = -1;
+	s->deltas = calloc(1, sizeof(*s->deltas)); /* NULL: counters as rows at once */
 	pthread_mutex_init(&s->write_mu, NULL);
 	pthread_mutex_init(&s->pool_mu, NULL);
 	pthread_mutex_init(&s->queue_mu, NULL);
@@ -354,6 +355,7 @@ static void sq_destroy(ob_store *base)
 	pthread_mutex_destroy(&s->pool_mu);
 	ob_keystore_destroy(s->owned_keys);
 	sq_lock_release(s->lock_fd); /* last: the file is closed */
+	free(s->deltas);
 	free(s->path);
 	free(s);
 }
@@ -464,7 +466,8 @@ static void run_batch(sq_store *s, sq_write_req *batch)
 {
 	pthread_mutex_lock(&s->write_mu);
 	sq_conn *c = &s->writer;
-	sq_txn t = {.base.ops = &sqlite_ops, .store = s, .c = c, .write = true};
+	sq_txn t = {
+	        .base.ops = &sqlite_ops, .store = s, .c = c, .write = true, .deltas = s->deltas};
 	ob_err err = sq_run(c, ST_BEGIN_WRITE, "begin");
 	for (sq_write_req *r = batch; r != NULL; r = r->next) {
 		if (err != OB_OK) {
@@ -474,11 +477,20 @@ static void run_batch(sq_store *s, sq_write_req *batch)
 		if ((r->result = sq_run(c, ST_SAVEPOINT, "savepoint")) != OB_OK)
 			continue;
 		r->result = r->fn(&t.base, r->arg);
-		sq_key_forget(&t); /* a key is kept for one write only */
+		sq_key_forget(&t);    /* a key is kept for one write only */
+		if (t.deltas != NULL) /* its counters go with its savepoint */
+			sq_deltas_end_write(t.deltas, r->result == OB_OK);
 		if (r->result != OB_OK && sq_run(c, ST_ROLLBACK_TO, "rollback to") != OB_OK)
 			err = OB_EIO; /* cannot undo: give up the whole batch */
 		if (sq_run(c, ST_RELEASE, "release") != OB_OK)
 			err = OB_EIO;
+	}
+	/* The batch's counters, as rows, in its transaction: durable with it. */
+	if (t.deltas != NULL) {
+		if (err == OB_OK)
+			err = sq_deltas_flush(&t, t.deltas);
+		else
+			sq_deltas_clear(t.deltas);
 	}
 	if (err == OB_OK)
 		err = sq_run(c, ST_COMMIT, "commit");

@@ -423,6 +423,52 @@ typedef struct sq_write_req {
 	struct sq_write_req *next;
 } sq_write_req;
 
+/* ---- counters in memory for a batch (sqlite_deltas.c) ------------------- */
+
+struct sq_txn;
+
+enum {
+	SQ_DELTAS_CAP = 1024,    /* slots; at most half are used before writes go to rows */
+	SQ_DELTAS_TOUCHED = 256, /* counters one write may move in memory */
+};
+
+typedef struct sq_delta {
+	bool used, touched;
+	uint64_t hash;
+	int64_t batch; /* the writes of the batch that succeeded */
+	int64_t write; /* the write under way */
+	char cohort[OB_COHORT_ID_MAX + 1];
+	char key[96];
+} sq_delta;
+
+typedef struct sq_deltas {
+	sq_delta slots[SQ_DELTAS_CAP];
+	uint16_t used[SQ_DELTAS_CAP / 2]; /* slot numbers, in order of first use */
+	size_t n_used;
+	uint16_t touched[SQ_DELTAS_TOUCHED]; /* slots the write under way moved */
+	size_t n_touched;
+} sq_deltas;
+
+/* Adds delta to (cohort, key) for the write under way. false when the table
+ * cannot take it (full, or the key too long): the caller writes the row. */
+bool sq_deltas_add(sq_deltas *d, const char *cohort, const char *key, int64_t delta);
+/* What the batch and the write under way add to (cohort, key). */
+int64_t sq_deltas_get(const sq_deltas *d, const char *cohort, const char *key);
+/* The write under way ended: its deltas join the batch's (keep) or go. */
+void sq_deltas_end_write(sq_deltas *d, bool keep);
+/* Adds the deltas of cohort's counters under prefix to the n rows of list
+ * that have them; *extra_needed: how many counters list lacks. */
+void sq_deltas_merge(const sq_deltas *d, const char *cohort, const char *prefix, ob_counter *list,
+                     size_t n, size_t *extra_needed);
+/* Appends the counters list lacks (room for them made by the caller);
+ * returns the new count. */
+size_t sq_deltas_append(const sq_deltas *d, const char *cohort, const char *prefix,
+                        ob_counter *list, size_t n);
+/* Writes the batch's deltas as rows (in t's transaction) and empties d. */
+ob_err sq_deltas_flush(struct sq_txn *t, sq_deltas *d);
+/* Empties d without writing (the batch failed). */
+void sq_deltas_clear(sq_deltas *d);
+
 typedef struct sq_store {
 	ob_store base;
 	char *path;
@@ -449,7 +495,8 @@ typedef struct sq_store {
 	ob_keystore *keys;
 	ob_keystore *owned_keys;
 
-	int lock_fd; /* the flock on PATH.lock held while open (sqlite_lock.c); -1: none */
+	int lock_fd;       /* the flock on PATH.lock held while open (sqlite_lock.c); -1: none */
+	sq_deltas *deltas; /* the writer's, for its batches */
 } sq_store;
 
 typedef struct sq_txn {
@@ -457,6 +504,9 @@ typedef struct sq_txn {
 	sq_store *store;
 	sq_conn *c;
 	bool write;
+	/* The batch's counters in memory (sqlite_deltas.c) while the writer
+	 * runs a batch; NULL otherwise: counters are then rows at once. */
+	struct sq_deltas *deltas;
 	/* The data key of the application this write sealed or opened last (seq
 	 * 0: none), kept for the rest of the write, so that its history note and
 	 * its idempotent reply are sealed with the key in hand rather than read
@@ -548,6 +598,8 @@ ob_err sq_cohort_insert(ob_txn *t, const ob_cohort *c);
 ob_err sq_cohort_set_capacity(ob_txn *t, const char *id, uint32_t capacity);
 ob_err sq_counter_add(ob_txn *t, const char *cohort, const char *key, int64_t delta);
 ob_err sq_counters_add(ob_txn *t, const char *cohort, const ob_counter *d, size_t n);
+/* The rows of n counters, now, in one statement (n <= OB_MAX_COUNTER_BATCH). */
+ob_err sq_counters_write(sq_txn *t, const char *cohort, const ob_counter *d, size_t n);
 ob_err sq_counter_get(ob_txn *t, const char *cohort, const char *key, int64_t *out);
 ob_err sq_counter_list(ob_txn *t, const char *cohort, const char *prefix, ob_counter **out,
                        size_t *n);
