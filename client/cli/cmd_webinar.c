@@ -74,27 +74,19 @@ static int attendance_check(cli *c, const cli_args *a, ProtobufCMessage **req)
 	return OB_EXIT_OK;
 }
 
-static const cli_command webinar_attended = {
-        .name = "attended",
-        .summary = "record that the company came to its session",
-        .synopsis = "ID",
-        .about = "Reviewers and administrators, once the session has begun.\n",
-        .operands = cli_id_operand,
-        .check = attendance_check,
-        .method = "/onboard.v1.Onboarding/RecordWebinarAttendance",
-        .print = booking_print,
-};
-
-static const cli_command webinar_missed = {
-        .name = "missed",
-        .summary = "record that the company did not come",
-        .synopsis = "ID",
-        .about = "Reviewers and administrators, once the session has begun.\n",
-        .operands = cli_id_operand,
-        .check = attendance_check,
-        .method = "/onboard.v1.Onboarding/RecordWebinarAttendance",
-        .print = booking_print,
-};
+/* attended and missed differ only in their word and summary. */
+#define ATTENDANCE_ROW(word, what)                                                                 \
+	{                                                                                          \
+		.name = word, .summary = what, .synopsis = "ID",                                   \
+		.about = "Reviewers and administrators, once the session has begun.\n",            \
+		.operands = cli_id_operand, .check = attendance_check,                             \
+		.method = "/onboard.v1.Onboarding/RecordWebinarAttendance",                        \
+		.print = booking_print,                                                            \
+	}
+static const cli_command webinar_attended =
+        ATTENDANCE_ROW("attended", "record that the company came to its session");
+static const cli_command webinar_missed =
+        ATTENDANCE_ROW("missed", "record that the company did not come");
 
 static int sessions_print(cli *c, const cli_args *a, const ProtobufCMessage *reply)
 {
