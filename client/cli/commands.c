@@ -92,6 +92,7 @@ const cli_command *const cli_commands[] = {
         &cli_cmd_review,
         &cli_cmd_withdraw,
         &cli_cmd_adspend,
+        &cli_cmd_webinar,
         &cli_cmd_cohort,
         &cli_cmd_import,
         &cli_cmd_export,

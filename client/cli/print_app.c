@@ -126,6 +126,11 @@ void cli_print_application(const Onboard__V1__Application *a)
 		       cli_when(a->terms_accepted_at, t1, sizeof(t1)));
 	if (cli_nz(a->onboarded_at)[0] != '\0')
 		printf(CLI_LABEL "%s\n", "Live since", cli_when(a->onboarded_at, t1, sizeof(t1)));
+	if (a->webinar != NULL) {
+		char label[32];
+		snprintf(label, sizeof(label), CLI_LABEL, "Webinar");
+		cli_print_booking(a->webinar, label);
+	}
 	if (a->benefits != NULL) {
 		printf(CLI_LABEL, "Benefits");
 		cli_print_benefits(a->benefits, CLI_INDENT);
@@ -140,6 +145,20 @@ void cli_print_application(const Onboard__V1__Application *a)
 			printf(": %s", h->reason);
 		putchar('\n');
 	}
+}
+
+void cli_print_booking(const Onboard__V1__WebinarBooking *b, const char *label)
+{
+	char t1[48], t2[48], w[CLI_WORD_MAX];
+	if (b == NULL) {
+		printf("%snone\n", label);
+		return;
+	}
+	printf("%s%s, %s (booked %s", label, cli_when(b->session_at, t1, sizeof(t1)),
+	       cli_word_of(&cli_topics, (int)b->topic, w), cli_when(b->booked_at, t2, sizeof(t2)));
+	if (cli_nz(b->attended_recorded_at)[0] != '\0')
+		printf("; %s", b->attended ? "attended" : "missed");
+	puts(")");
 }
 
 void cli_print_outcome(const Onboard__V1__Application *a)

@@ -33,6 +33,11 @@ const cli_words cli_channels = {&onboard__v1__channel__descriptor, channel_words
 const cli_words cli_actions = {&onboard__v1__review_action__descriptor, NULL};
 const cli_words cli_reasons = {&onboard__v1__rejection_reason__descriptor, reason_words};
 const cli_words cli_legal_forms = {&onboard__v1__legal_form__descriptor, legal_form_words};
+static const cli_word topic_words[] = {
+        {"webshop", ONBOARD__V1__WEBINAR_TOPIC__WEBINAR_TOPIC_OWN_WEBSHOP},
+        {NULL, 0},
+};
+const cli_words cli_topics = {&onboard__v1__webinar_topic__descriptor, topic_words};
 const cli_words cli_roles = {NULL, role_words};
 const cli_words cli_bools = {NULL, bool_words};
 

@@ -63,7 +63,7 @@ const char *ob_caller_actor(const ob_caller *who)
 
 /* Whose applications exist for who: NULL, every one; else only those this
  * principal submitted (domain.h, ob_caller). */
-static const char *owner_of(const ob_caller *who)
+const char *ob_dom_owner_of(const ob_caller *who)
 {
 	if (who->role == OB_CALLER_APPLICANT || who->role == OB_CALLER_PARTNER)
 		return who->principal != NULL ? who->principal : "";
@@ -257,7 +257,7 @@ ob_err ob_domain_submit(ob_domain *d, const ob_caller *who, const ob_submission 
 	submit_op x = {.a = &a,
 	               .idem = idem,
 	               .actor = ob_caller_actor(who),
-	               .owner = owner_of(who),
+	               .owner = ob_dom_owner_of(who),
 	               .o = o};
 	err = ob_dom_write(d, submit_txn, &x, o);
 	if (err != OB_OK || x.replayed) {
@@ -288,7 +288,7 @@ static ob_err not_found(ob_outcome *o, const char *owner, const char *id, const 
 ob_err ob_domain_get(ob_domain *d, const ob_caller *who, const char *id, const char *cohort,
                      const char *siren, ob_application *out, ob_outcome *o)
 {
-	const char *owner = owner_of(who);
+	const char *owner = ob_dom_owner_of(who);
 	if (id != NULL && id[0] == '\0')
 		id = NULL;
 	if (cohort == NULL || cohort[0] == '\0')
@@ -341,8 +341,8 @@ ob_err ob_domain_list(ob_domain *d, const ob_caller *who, const ob_app_filter *a
 {
 	ob_app_filter own = *asked;
 	const ob_app_filter *f = &own;
-	if (owner_of(who) != NULL)
-		own.submitted_by = owner_of(who);
+	if (ob_dom_owner_of(who) != NULL)
+		own.submitted_by = ob_dom_owner_of(who);
 	*out = NULL;
 	*n = 0;
 	*more = false;
@@ -388,27 +388,6 @@ static bool blank(const char *s)
 	return true;
 }
 
-/* A review, a withdrawal or an ad spend: one application, checked against
- * the version the caller saw, changed by change(). */
-typedef struct app_op app_op;
-struct app_op {
-	const char *id;
-	const char *owner; /* NULL: any application; else only the owner's exist */
-	uint64_t expected_version;
-	const ob_idempotency *idem;
-	const char *actor;
-	ob_outcome *o;
-	ob_err (*change)(ob_txn *t, app_op *x, const ob_cohort *c, int64_t now);
-	ob_action action;    /* review */
-	ob_rejection reason; /* review */
-	const char *note;    /* review: note; withdrawal: reason */
-	bool for_company;    /* withdrawal by staff, on the company's request */
-	int64_t amount;      /* ad spend, cents */
-	bool replayed;
-	ob_application a;
-	ob_application was; /* a as read, for the counters; no history */
-};
-
 static ob_err review_change(ob_txn *t, app_op *x, const ob_cohort *c, int64_t now)
 {
 	ob_application *a = &x->a;
@@ -423,9 +402,11 @@ static ob_err review_change(ob_txn *t, app_op *x, const ob_cohort *c, int64_t no
 	    (err = within(c, "approvals", c->approval_opens_ms, c->approval_closes_ms, now,
 	                  x->o)) != OB_OK)
 		return err;
-	if (x->action == OB_ACTION_REJECT)
+	if (x->action == OB_ACTION_REJECT) {
 		a->rejection = x->reason;
-	if (x->action == OB_ACTION_APPROVE)
+		err = ob_dom_unbook_future(t, c, a, now); /* its seat goes to others */
+	}
+	if (err == OB_OK && x->action == OB_ACTION_APPROVE)
 		err = ob_dom_grant(t, c, a, now);
 	/* A waitlisted application rejected leaves the line without a seat. */
 	if (err == OB_OK && a->state == OB_STATE_WAITLISTED)
@@ -447,6 +428,8 @@ static ob_err withdraw_change(ob_txn *t, app_op *x, const ob_cohort *c, int64_t 
 		return OB_EPRECOND;
 	}
 	ob_err err = ob_dom_revoke(t, c, a, now);
+	if (err == OB_OK) /* not approved: nothing to revoke, but its seat goes to others */
+		err = ob_dom_unbook_future(t, c, a, now);
 	if (err == OB_OK && a->state == OB_STATE_WAITLISTED)
 		err = t->ops->waitlist_leave(t, c->id, a->waitlist_ticket);
 	if (err == OB_OK)
@@ -471,6 +454,8 @@ static ob_err load_for_change(ob_txn *t, app_op *x, ob_cohort *c)
 		return ob_dom_unreadable(o, &x->a);
 	if (err == OB_OK)
 		err = ob_dom_cohort_get(t, x->a.cohort_id, c);
+	if (err == OB_OK && (err = t->ops->booking_get(t, x->a.seq, &x->a.webinar)) == OB_ENOTFOUND)
+		err = OB_OK;
 	if (err != OB_OK)
 		return ob_dom_store_failed(o, err);
 	if (x->expected_version != 0 && x->expected_version != x->a.version) {
@@ -522,8 +507,7 @@ static ob_err spend_change(ob_txn *t, app_op *x, const ob_cohort *c, int64_t now
 	                           now);
 }
 
-/* Runs x, a change of what the caller saw. */
-static ob_err run_app_op(ob_domain *d, app_op *x, const char *id, uint64_t expected_version,
+ob_err ob_dom_run_app_op(ob_domain *d, app_op *x, const char *id, uint64_t expected_version,
                          const ob_idempotency *idem, const ob_caller *who, ob_application *out,
                          ob_outcome *o)
 {
@@ -560,7 +544,7 @@ ob_err ob_domain_review(ob_domain *d, const ob_caller *who, const char *id, ob_a
 		return err;
 	/* A reviewer sees every application: no owner. */
 	app_op x = {.change = review_change, .action = action, .reason = reason, .note = note};
-	return run_app_op(d, &x, id, expected_version, idem, who, out, o);
+	return ob_dom_run_app_op(d, &x, id, expected_version, idem, who, out, o);
 }
 
 ob_err ob_domain_withdraw(ob_domain *d, const ob_caller *who, const char *id,
@@ -581,10 +565,10 @@ ob_err ob_domain_withdraw(ob_domain *d, const ob_caller *who, const char *id,
 		return ob_dom_refuse(o, "withdrawal");
 	}
 	app_op x = {.change = withdraw_change,
-	            .owner = owner_of(who),
+	            .owner = ob_dom_owner_of(who),
 	            .note = reason,
 	            .for_company = staff};
-	return run_app_op(d, &x, id, expected_version, idem, who, out, o);
+	return ob_dom_run_app_op(d, &x, id, expected_version, idem, who, out, o);
 }
 
 /* A reference of the ads service: [A-Za-z0-9._:/-], at most OB_AD_REFERENCE_MAX. */
@@ -617,8 +601,8 @@ ob_err ob_domain_spend_ad_credit(ob_domain *d, const ob_caller *who, const char 
 		return err;
 	/* The ads service and administrators record spending for any company. */
 	app_op x = {.change = spend_change,
-	            .owner = owner_of(who),
+	            .owner = ob_dom_owner_of(who),
 	            .amount = amount_cents,
 	            .note = reference};
-	return run_app_op(d, &x, id, 0, idem, who, out, o);
+	return ob_dom_run_app_op(d, &x, id, 0, idem, who, out, o);
 }

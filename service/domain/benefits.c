@@ -1,7 +1,8 @@
 /*
  * What an approval grants and a withdrawal takes back: the fee waiver (the
  * monthly fees of the months started until the cohort's end), the ad
- * credit, a seat at the next daily webinar with one free, and the least
+ * credit, a seat at the next daily webinar with one free (webinar.c), unless
+ * the company booked one already, and the least
  * loaded advisor. Dates are Paris dates (calendar.h).
  *
  * Each benefit once per company across the programme: an approval looks at
@@ -17,33 +18,6 @@
 #include "domain/calendar.h"
 #include "domain/internal.h"
 #include "domain/store.h"
-
-enum { WEBINAR_SEARCH_DAYS = 3660 }; /* ten years */
-
-/* The next daily session of c with a free seat, booked: at least the
- * cohort's lead time after now, on a day that has sessions (weekends and
- * public holidays as the cohort says); none when c has no webinar seats or
- * none is free within WEBINAR_SEARCH_DAYS. */
-static ob_err book_webinar(ob_txn *t, const ob_cohort *c, ob_benefits *b, int64_t now)
-{
-	int64_t after = now / 1000 + (int64_t)c->webinar_lead_minutes * 60;
-	for (uint32_t n = 0; n < WEBINAR_SEARCH_DAYS && c->webinar_seats > 0; n++) {
-		int64_t at =
-		        ob_webinar_session(after, (int)c->webinar_hour, (int)c->webinar_minute, n);
-		if (!ob_session_day(ob_paris_date(at), c->webinar_weekends, c->webinar_holidays))
-			continue;
-		int64_t session = at * 1000;
-		uint32_t booked;
-		ob_err err = t->ops->webinar_booked(t, c->id, session, &booked);
-		if (err != OB_OK)
-			return err;
-		if (booked < c->webinar_seats) {
-			b->webinar_at_ms = session;
-			return t->ops->webinar_add(t, c->id, session, 1);
-		}
-	}
-	return OB_OK;
-}
 
 /* The least loaded advisor of c, whose load grows by one; none (0) when c
  * has no advisors. */
@@ -165,8 +139,13 @@ ob_err ob_dom_grant(ob_txn *t, const ob_cohort *c, ob_application *a, int64_t no
 		snprintf(b->ad_credit_expires, sizeof(b->ad_credit_expires), "%s",
 		         c->fee_waiver_until);
 	say_held(b, c, &h);
-	if (!h.webinar)
-		err = book_webinar(t, c, b, now);
+	/* A session the company booked before approval is its seat (webinar.c);
+	 * else the next one of its channel's topic. */
+	bool booked;
+	if (a->webinar.session_ms != 0)
+		b->webinar_at_ms = a->webinar.session_ms;
+	else if (!h.webinar)
+		err = ob_dom_book_next(t, c, a, ob_dom_channel_topic(a->channel), now, &booked);
 	if (err == OB_OK && !h.advisor)
 		err = assign_advisor(t, c, b);
 	return err;
@@ -192,11 +171,7 @@ ob_err ob_dom_revoke(ob_txn *t, const ob_cohort *c, ob_application *a, int64_t n
 		b->fee_waived_cents = (int64_t)b->fee_waiver_months * c->monthly_fee_cents;
 	}
 	b->ad_credit_cents = b->ad_credit_used_cents;
-	ob_err err = OB_OK;
-	if (b->webinar_at_ms > now) {
-		err = t->ops->webinar_add(t, c->id, b->webinar_at_ms, -1);
-		b->webinar_at_ms = 0;
-	}
+	ob_err err = ob_dom_unbook_future(t, c, a, now);
 	if (err == OB_OK && b->advisor != 0)
 		err = t->ops->advisor_add(t, c->id, b->advisor, -1);
 	return err;

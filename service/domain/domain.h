@@ -234,6 +234,52 @@ OB_NODISCARD ob_err ob_domain_spend_ad_credit(ob_domain *d, const ob_caller *who
                                               const ob_idempotency *idem, ob_application *out,
                                               ob_outcome *o);
 
+/*
+ * Webinar bookings (webinar.c). Every session day of a cohort has one
+ * session per topic at the cohort's webinar hour, Paris time, holding
+ * webinar_seats people; an application holds at most one booking
+ * (ob_application.webinar), which changes its version and history like a
+ * review. All honour idem.
+ *
+ * ob_domain_book_webinar: books session_ms (0: the next session of topic
+ * with a seat left) for application id, or moves its booking there (the old
+ * seat is freed). The applicant for its own, before or after approval, or
+ * staff. OB_EINVAL with violations (id, topic, session_at: not a session of
+ * the cohort); OB_ENOTFOUND; OB_EPRECOND when the application is rejected or
+ * withdrawn, or the session is full, starts within the cohort's lead time or
+ * after its end (the message says which). After approval,
+ * Benefits.webinar_at follows the booking.
+ */
+OB_NODISCARD ob_err ob_domain_book_webinar(ob_domain *d, const ob_caller *who, const char *id,
+                                           ob_topic topic, int64_t session_ms,
+                                           const ob_idempotency *idem, ob_application *out,
+                                           ob_outcome *o);
+/* Cancels id's booking: OB_EPRECOND when it has none or its session began. */
+OB_NODISCARD ob_err ob_domain_cancel_webinar(ob_domain *d, const ob_caller *who, const char *id,
+                                             const ob_idempotency *idem, ob_application *out,
+                                             ob_outcome *o);
+/* Records whether the company attended its booked session (staff), once
+ * the session began: OB_EPRECOND otherwise. */
+OB_NODISCARD ob_err ob_domain_record_attendance(ob_domain *d, const ob_caller *who, const char *id,
+                                                bool attended, const ob_idempotency *idem,
+                                                ob_application *out, ob_outcome *o);
+
+/* One session of ob_domain_webinar_sessions. */
+typedef struct ob_session {
+	int64_t at_ms;
+	ob_topic topic;
+	uint32_t seats, booked;
+} ob_session;
+enum { OB_MAX_SESSION_DAYS = 62 };
+/* The sessions of cohort (NULL or "": the default) from one Paris date to
+ * another (YYYY-MM-DD, inclusive, at most OB_MAX_SESSION_DAYS days), of
+ * topic (OB_TOPIC_UNSPECIFIED: both), in time order, with the seats booked.
+ * *out malloc'd (free()). OB_EINVAL with violations (cohort_id, from, to,
+ * topic); OB_ENOTFOUND for the cohort. */
+OB_NODISCARD ob_err ob_domain_webinar_sessions(ob_domain *d, const char *cohort, const char *from,
+                                               const char *to, ob_topic topic, ob_session **out,
+                                               size_t *n, ob_outcome *o);
+
 /* 26 characters of [0-9A-Z]: the shape of an application id. */
 bool ob_domain_id_ok(const char *id);
 /* The actor history entries name for who (ob_caller.actor). */

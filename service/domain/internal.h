@@ -122,6 +122,20 @@ ob_err ob_dom_revoke(ob_txn *t, const ob_cohort *c, ob_application *a, int64_t n
 ob_err ob_dom_spend(const ob_cohort *c, ob_application *a, int64_t amount, int64_t now,
                     ob_outcome *o);
 
+/* ---- webinars (webinar.c) ----------------------------------------------------- */
+
+/* The topic of the session an approval books for a channel: one's own web
+ * shop for OWN_WEBSHOP, the marketplace otherwise. */
+ob_topic ob_dom_channel_topic(ob_channel ch);
+/* Books for a (its booking, the session's seat) the next session of topic
+ * with a seat left, at least the cohort's lead time after now; nothing when
+ * c has no seats or no session is free within ten years (*booked false). */
+ob_err ob_dom_book_next(ob_txn *t, const ob_cohort *c, ob_application *a, ob_topic topic,
+                        int64_t now, bool *booked);
+/* Cancels a's booking if its session has not begun (frees the seat); one
+ * that has begun stays, as what happened. */
+ob_err ob_dom_unbook_future(ob_txn *t, const ob_cohort *c, ob_application *a, int64_t now);
+
 /* ---- idempotency (idempotency.c) -------------------------------------------- */
 
 /* Looks idem's key up: a repeat of the same request replays the stored reply
@@ -136,6 +150,42 @@ ob_err ob_dom_idem_record(ob_txn *t, const ob_idempotency *idem, const ob_applic
 void ob_dom_forget_rendered(ob_outcome *o);
 
 /* ---- applications (application.c) ------------------------------------------- */
+
+/* A change of one application (a review, a withdrawal, an ad spend, a
+ * webinar booking...), checked against the version the caller saw, made by
+ * change() in one write. */
+typedef struct app_op app_op;
+struct app_op {
+	const char *id;
+	const char *owner; /* NULL: any application; else only the owner's exist */
+	uint64_t expected_version;
+	const ob_idempotency *idem;
+	const char *actor;
+	ob_outcome *o;
+	ob_err (*change)(ob_txn *t, app_op *x, const ob_cohort *c, int64_t now);
+	ob_action action;    /* review */
+	ob_rejection reason; /* review */
+	const char *note;    /* review: note; withdrawal: reason */
+	bool for_company;    /* withdrawal by staff, on the company's request */
+	int64_t amount;      /* ad spend, cents */
+	ob_topic topic;      /* webinar booking */
+	int64_t session_ms;  /* webinar booking: the session asked for; 0: the next */
+	bool attended;       /* webinar attendance */
+	bool replayed;
+	ob_application a;
+	ob_application was; /* a as read, for the counters; no history */
+};
+
+/* Runs x as one write (idempotency key checked and recorded, the
+ * application read as the caller may see it, at expected_version unless 0,
+ * change() applied, the reply decorated); on OB_OK *out gets the changed
+ * application (ob_application_fini()). */
+ob_err ob_dom_run_app_op(ob_domain *d, app_op *x, const char *id, uint64_t expected_version,
+                         const ob_idempotency *idem, const ob_caller *who, ob_application *out,
+                         ob_outcome *o);
+/* Whose applications exist for who: NULL, every one; else only those this
+ * principal submitted (domain.h, ob_caller). */
+const char *ob_dom_owner_of(const ob_caller *who);
 
 /* The refusal of an application id of the wrong shape (OB_EINVAL, a
  * violation of "id"): before anything is looked up. */

@@ -120,6 +120,13 @@ const char *ob_channel_name(ob_channel c)
 	return (unsigned)c < OB_CHANNEL_COUNT ? names[c] : "UNSPECIFIED";
 }
 
+const char *ob_topic_name(ob_topic t)
+{
+	static const char *const names[OB_TOPIC_COUNT] = {"UNSPECIFIED", "MARKETPLACE",
+	                                                  "OWN_WEBSHOP"};
+	return (unsigned)t < OB_TOPIC_COUNT ? names[t] : "UNSPECIFIED";
+}
+
 const char *ob_legal_form_name(ob_legal_form f)
 {
 	static const char *const names[OB_LEGAL_COUNT] = {

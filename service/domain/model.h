@@ -146,6 +146,23 @@ typedef struct ob_benefits {
 	char note[OB_BENEFITS_NOTE_MAX + 1];
 } ob_benefits;
 
+/* What a webinar session is about (WebinarTopic). */
+typedef enum ob_topic {
+	OB_TOPIC_UNSPECIFIED = 0,
+	OB_TOPIC_MARKETPLACE = 1, /* joining the marketplace */
+	OB_TOPIC_OWN_WEBSHOP = 2, /* opening one's own web shop */
+	OB_TOPIC_COUNT
+} ob_topic;
+
+/* An application's seat at a webinar session (domain/webinar.c). */
+typedef struct ob_booking {
+	int64_t session_ms; /* the session's start; 0: no booking */
+	ob_topic topic;
+	int64_t booked_at_ms;
+	bool attended;
+	int64_t attended_at_ms; /* when attendance was recorded; 0: not yet */
+} ob_booking;
+
 /* The benefits an application of a company was granted, with where: what
  * the company already had when another of its applications is approved. */
 typedef struct ob_granted {
@@ -194,6 +211,7 @@ typedef struct ob_application {
 	int64_t terms_accepted_at_ms;
 	ob_rejection rejection;
 	ob_benefits benefits;
+	ob_booking webinar;       /* filled with the history (ob_dom_decorate) */
 	ob_state_change *history; /* heap; NULL unless asked for */
 	size_t n_history;
 	char submitted_by[OB_ACTOR_MAX + 1]; /* the submitter's key id, or "local" */
@@ -333,6 +351,7 @@ ob_state ob_transition(ob_state from, ob_action action);
 
 const char *ob_state_name(ob_state s);     /* "SUBMITTED"... */
 const char *ob_channel_name(ob_channel c); /* "MARKETPLACE"... */
+const char *ob_topic_name(ob_topic t);     /* "MARKETPLACE", "OWN_WEBSHOP" */
 const char *ob_action_name(ob_action a);   /* "approve"... */
 
 #endif

@@ -155,14 +155,30 @@ typedef struct ob_store_ops {
 	 * seq and row), so that the application still reads. */
 	ob_err (*history_load)(ob_txn *t, ob_application *a);
 
-	ob_err (*webinar_booked)(ob_txn *t, const char *cohort, int64_t session_ms,
-	                         uint32_t *booked);
-	ob_err (*webinar_add)(ob_txn *t, const char *cohort, int64_t session_ms, int delta);
 	/* Creates advisors 1..pool for a cohort, with no load. */
 	ob_err (*advisors_create)(ob_txn *t, const char *cohort, uint32_t pool);
 	/* The least loaded advisor, the lowest number among equals. */
 	ob_err (*advisor_pick)(ob_txn *t, const char *cohort, uint32_t *advisor);
 	ob_err (*advisor_add)(ob_txn *t, const char *cohort, uint32_t advisor, int delta);
+
+	/* ---- webinar sessions and bookings (issue 10; domain/webinar.c) ----
+	 *
+	 * A session is (cohort, start, topic); the store keeps how many seats
+	 * each has booked, which the domain moves in the same write as the
+	 * booking itself, so that the count is the number of bookings and,
+	 * writes being serialised, never passes the cohort's webinar_seats. */
+
+	/* The seats booked in a session; 0 for a session nobody booked. */
+	ob_err (*webinar_booked)(ob_txn *t, const char *cohort, int64_t session_ms, ob_topic topic,
+	                         uint32_t *booked);
+	ob_err (*webinar_add)(ob_txn *t, const char *cohort, int64_t session_ms, ob_topic topic,
+	                      int delta);
+	/* The booking of application app_seq; OB_ENOTFOUND when it holds none. */
+	ob_err (*booking_get)(ob_txn *t, int64_t app_seq, ob_booking *out);
+	/* Inserts or replaces the booking of application app_seq (of cohort). */
+	ob_err (*booking_put)(ob_txn *t, int64_t app_seq, const char *cohort, const ob_booking *b);
+	/* Deletes the booking of app_seq; OB_OK when there was none. */
+	ob_err (*booking_delete)(ob_txn *t, int64_t app_seq);
 
 	/* Idempotency records: the hash of the request and the reply bytes.
 	 * idem_get: OB_ENOTFOUND when the key is unknown (or the application

@@ -92,6 +92,11 @@ static const struct {
         {"/onboard.v1.Onboarding/SetCohortCapacity", ADMIN},
         /* The ads service reports what companies spent; administrators may correct. */
         {"/onboard.v1.Onboarding/RecordAdSpend", OB_ALLOW(OB_ROLE_ADS) | ADMIN},
+        /* Applicants book for their own (the domain looks ownership up), staff for any. */
+        {"/onboard.v1.Onboarding/BookWebinar", ANY_ROLE},
+        {"/onboard.v1.Onboarding/CancelWebinar", ANY_ROLE},
+        {"/onboard.v1.Onboarding/RecordWebinarAttendance", STAFF},
+        {"/onboard.v1.Onboarding/ListWebinarSessions", ANY_ROLE},
         {"/onboard.v1.Admin/EraseContact", ADMIN},
         {"/onboard.v1.Admin/ExportContact", ADMIN},
         {"/onboard.v1.Admin/RotateKeys", ADMIN},

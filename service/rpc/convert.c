@@ -85,6 +85,20 @@ static Onboard__V1__Benefits *benefits_to_pb(ob_arena *ar, const ob_benefits *b)
 	return bm;
 }
 
+static Onboard__V1__WebinarBooking *booking_to_pb(ob_arena *ar, const ob_booking *b)
+{
+	Onboard__V1__WebinarBooking *m =
+	        ob_arena_message(ar, &onboard__v1__webinar_booking__descriptor);
+	if (m == NULL)
+		return NULL;
+	m->session_at = ob_pb_time(ar, b->session_ms);
+	m->topic = (Onboard__V1__WebinarTopic)b->topic;
+	m->booked_at = ob_pb_time(ar, b->booked_at_ms);
+	m->attended = b->attended;
+	m->attended_recorded_at = ob_pb_time(ar, b->attended_at_ms);
+	return m;
+}
+
 /* The history of a into m. */
 static bool history_to_pb(ob_arena *ar, const ob_application *a, Onboard__V1__Application *m)
 {
@@ -144,6 +158,8 @@ Onboard__V1__Application *ob_pb_application(ob_arena *ar, const ob_application *
 	m->updated_at = ob_pb_time(ar, a->updated_at_ms);
 	m->rejection_reason = (Onboard__V1__RejectionReason)a->rejection;
 	if (a->benefits.granted && (m->benefits = benefits_to_pb(ar, &a->benefits)) == NULL)
+		return NULL;
+	if (a->webinar.session_ms != 0 && (m->webinar = booking_to_pb(ar, &a->webinar)) == NULL)
 		return NULL;
 	if (!history_to_pb(ar, a, m))
 		return NULL;

@@ -3,6 +3,7 @@
  * calls the domain. No rule of the programme is decided here.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <sodium.h>
@@ -26,6 +27,9 @@ _Static_assert((int)ONBOARD__V1__REJECTION_REASON__REJECTION_REASON_OTHER ==
                "RejectionReason numbering");
 _Static_assert((int)ONBOARD__V1__CHANNEL__CHANNEL_BOTH == (int)OB_CHANNEL_BOTH,
                "Channel numbering");
+_Static_assert((int)ONBOARD__V1__WEBINAR_TOPIC__WEBINAR_TOPIC_OWN_WEBSHOP ==
+                       (int)OB_TOPIC_OWN_WEBSHOP,
+               "WebinarTopic numbering");
 _Static_assert((int)ONBOARD__V1__SIZE_CATEGORY__SIZE_CATEGORY_GE == (int)OB_SIZE_GE,
                "SizeCategory numbering");
 _Static_assert((int)ONBOARD__V1__LEGAL_FORM__LEGAL_FORM_OTHER == (int)OB_LEGAL_OTHER &&
@@ -305,6 +309,74 @@ static ob_err record_ad_spend(ob_op *op, const msg *req, msg **resp)
 	return ob_op_reply_application(op, err, &a, resp);
 }
 
+/* ---- webinars ---- */
+
+static ob_err book_webinar(ob_op *op, const msg *req, msg **resp)
+{
+	const Onboard__V1__BookWebinarRequest *in = (const void *)req;
+	int64_t at = 0; /* none given: the next session; -1: not a time (the domain says so) */
+	if (in->session_at[0] != '\0' && !ob_time_parse_rfc3339(in->session_at, &at))
+		at = -1;
+	ob_application a;
+	ob_err err = ob_domain_book_webinar(op->domain, &op->who, in->id, (ob_topic)in->topic, at,
+	                                    &op->idem, &a, &op->outcome);
+	return ob_op_reply_application(op, err, &a, resp);
+}
+
+static ob_err cancel_webinar(ob_op *op, const msg *req, msg **resp)
+{
+	const Onboard__V1__CancelWebinarRequest *in = (const void *)req;
+	ob_application a;
+	ob_err err =
+	        ob_domain_cancel_webinar(op->domain, &op->who, in->id, &op->idem, &a, &op->outcome);
+	return ob_op_reply_application(op, err, &a, resp);
+}
+
+static ob_err record_attendance(ob_op *op, const msg *req, msg **resp)
+{
+	const Onboard__V1__RecordWebinarAttendanceRequest *in = (const void *)req;
+	ob_application a;
+	ob_err err = ob_domain_record_attendance(op->domain, &op->who, in->id, in->attended,
+	                                         &op->idem, &a, &op->outcome);
+	return ob_op_reply_application(op, err, &a, resp);
+}
+
+static ob_err list_sessions(ob_op *op, const msg *req, msg **resp)
+{
+	const Onboard__V1__ListWebinarSessionsRequest *in = (const void *)req;
+	ob_arena *ar = &op->call->arena;
+	ob_session *ss = NULL;
+	size_t n = 0;
+	ob_err err = ob_domain_webinar_sessions(op->domain, in->cohort_id, in->from, in->to,
+	                                        (ob_topic)in->topic, &ss, &n, &op->outcome);
+	if (err != OB_OK)
+		return err;
+	Onboard__V1__ListWebinarSessionsResponse *m =
+	        ob_arena_message(ar, &onboard__v1__list_webinar_sessions_response__descriptor);
+	if (m != NULL && n > 0 &&
+	    (m->sessions = ob_arena_alloc(ar, n * sizeof(*m->sessions))) == NULL)
+		m = NULL;
+	for (size_t i = 0; m != NULL && i < n; i++) {
+		Onboard__V1__WebinarSession *s =
+		        ob_arena_message(ar, &onboard__v1__webinar_session__descriptor);
+		if (s == NULL) {
+			m = NULL;
+			break;
+		}
+		s->at = ob_pb_time(ar, ss[i].at_ms);
+		s->topic = (Onboard__V1__WebinarTopic)ss[i].topic;
+		s->seats = ss[i].seats;
+		s->booked = ss[i].booked;
+		s->seats_left = ss[i].booked < ss[i].seats ? ss[i].seats - ss[i].booked : 0;
+		m->sessions[m->n_sessions++] = s;
+	}
+	free(ss);
+	if (m == NULL)
+		return OB_ENOMEM;
+	*resp = &m->base;
+	return OB_OK;
+}
+
 /* The reply of a call that returns a cohort's standing. */
 static ob_err standing_reply(ob_op *op, ob_err err, ob_standing *st, msg **resp)
 {
@@ -421,6 +493,10 @@ static const ob_op_method methods[] = {
         {"CreateCohort", create_cohort, 0},
         {"SetCohortCapacity", set_capacity, 0},
         {"RecordAdSpend", record_ad_spend, OB_OP_WRITE},
+        {"BookWebinar", book_webinar, OB_OP_WRITE},
+        {"CancelWebinar", cancel_webinar, OB_OP_WRITE},
+        {"RecordWebinarAttendance", record_attendance, OB_OP_WRITE},
+        {"ListWebinarSessions", list_sessions, 0},
 };
 
 ob_err ob_onboarding_register(ob_dispatch *d)

@@ -283,11 +283,39 @@ static const char m4[] =
         " WHERE c.id = application.cohort_id) WHERE benefits_granted != 0 AND ad_credit_cents > 0"
         " AND benefits_revoked = 0;";
 
+/* Issue 10, webinars as bookings: a session is a cohort's start and a topic
+ * (1 joining the marketplace, 2 one's own web shop: ob_topic), and every
+ * application holds at most one booking, which attendance is recorded on.
+ * Before, an approval booked the one daily session, which was about joining
+ * the marketplace: those seats and the approvals' bookings become topic 1
+ * (booked when the application was last updated, the best time known). */
+static const char m5[] =
+        "CREATE TABLE webinar_session ("
+        " cohort_id TEXT NOT NULL,"
+        " session_at INTEGER NOT NULL,"
+        " topic INTEGER NOT NULL,"
+        " booked INTEGER NOT NULL,"
+        " PRIMARY KEY (cohort_id, session_at, topic)"
+        ") STRICT, WITHOUT ROWID;"
+        "INSERT INTO webinar_session SELECT cohort_id, session_at, 1, booked FROM webinar;"
+        "DROP TABLE webinar;"
+        "CREATE TABLE webinar_booking ("
+        " app_seq INTEGER PRIMARY KEY REFERENCES application(seq),"
+        " cohort_id TEXT NOT NULL,"
+        " session_at INTEGER NOT NULL,"
+        " topic INTEGER NOT NULL,"
+        " booked_at INTEGER NOT NULL,"
+        " attended INTEGER NOT NULL DEFAULT 0,"
+        " attended_at INTEGER NOT NULL DEFAULT 0"
+        ") STRICT;"
+        "INSERT INTO webinar_booking (app_seq, cohort_id, session_at, topic, booked_at)"
+        " SELECT seq, cohort_id, webinar_at, 1, updated_at FROM application"
+        " WHERE webinar_at != 0;";
+
 const ob_migration ob_migrations[] = {
-        {m1, OB_MIGRATION_SQL_ONLY, false},
-        {m2, OB_MIGRATION_SEAL_HISTORY_NOTES, false},
-        {m3, OB_MIGRATION_SQL_ONLY, true},
-        {m4, OB_MIGRATION_SQL_ONLY, false},
+        {m1, OB_MIGRATION_SQL_ONLY, false}, {m2, OB_MIGRATION_SEAL_HISTORY_NOTES, false},
+        {m3, OB_MIGRATION_SQL_ONLY, true},  {m4, OB_MIGRATION_SQL_ONLY, false},
+        {m5, OB_MIGRATION_SQL_ONLY, false},
 };
 const unsigned ob_n_migrations = sizeof(ob_migrations) / sizeof(ob_migrations[0]);
 

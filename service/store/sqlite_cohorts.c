@@ -1,6 +1,6 @@
 /*
  * Cohorts and what the domain counts in them: the counters of a cohort's
- * standing, the seats of its daily webinars and the load of its advisors.
+ * standing and the load of its advisors (webinar seats: sqlite_programme.c).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -233,22 +233,10 @@ ob_err sq_counter_list(ob_txn *base, const char *cohort, const char *prefix, ob_
 	return err;
 }
 
-/* ---- webinar seats and advisors ----------------------------------------- */
+/* ---- advisors ----------------------------------------- */
 
-ob_err sq_webinar_booked(ob_txn *base, const char *cohort, int64_t session_ms, uint32_t *booked)
-{
-	sq_txn *t = sq_txn_of(base);
-	PREP(t, ST_WEBINAR_BOOKED);
-	sq_bind_text(s, 1, cohort);
-	sqlite3_bind_int64(s, 2, session_ms);
-	int64_t v;
-	ob_err err = sq_step_int64(t->c, s, &v, "webinar_booked");
-	*booked = (uint32_t)v;
-	return err == OB_ENOTFOUND ? OB_OK : err; /* a session nobody booked */
-}
-
-/* Adds delta to what statement which counts for (cohort, what_of): the
- * seats booked in a session, an advisor's load. */
+/* Adds delta to what statement which counts for (cohort, what_of): an
+ * advisor's load. */
 static ob_err tally_add(ob_txn *base, int which, const char *cohort, int64_t what_of, int delta,
                         const char *name)
 {
@@ -258,11 +246,6 @@ static ob_err tally_add(ob_txn *base, int which, const char *cohort, int64_t wha
 	sqlite3_bind_int64(s, 2, what_of);
 	sqlite3_bind_int(s, 3, delta);
 	return sq_step_done(t->c, s, name);
-}
-
-ob_err sq_webinar_add(ob_txn *base, const char *cohort, int64_t session_ms, int delta)
-{
-	return tally_add(base, ST_WEBINAR_ADD, cohort, session_ms, delta, "webinar_add");
 }
 
 ob_err sq_advisors_create(ob_txn *base, const char *cohort, uint32_t pool)

@@ -15,7 +15,8 @@
  *                      lookup by e-mail, re-wrapping under a new master key
  *   sqlite_history.c   the history of changes and its sealed notes, and the
  *                      migration that sealed the notes of schema 1
- *   sqlite_cohorts.c   cohorts, their counters, webinar seats and advisors
+ *   sqlite_cohorts.c   cohorts, their counters and advisors' load
+ *   sqlite_programme.c webinar sessions (seats booked) and bookings
  *   sqlite_idem.c      idempotency records
  *   sqlite_audit.c     the audit trail
  *   sqlite_backup.c    the online backup: a consistent copy while serving
@@ -332,15 +333,22 @@ enum {
 	X(COUNTER_GET, "SELECT count FROM counter WHERE cohort_id = ?1 AND key = ?2")          \
 	X(COUNTER_LIST, "SELECT key, count FROM counter WHERE cohort_id = ?1 AND "             \
 	                "substr(key, 1, length(?2)) = ?2 AND count != 0 ORDER BY key")         \
-	X(WEBINAR_BOOKED, "SELECT booked FROM webinar WHERE cohort_id = ?1 AND "               \
-	                  "session_at = ?2")                                                   \
-	X(WEBINAR_ADD, "INSERT INTO webinar VALUES (?1, ?2, ?3) ON CONFLICT (cohort_id, "      \
-	               "session_at) DO UPDATE SET booked = booked + excluded.booked")          \
 	X(ADVISOR_CREATE, "INSERT OR IGNORE INTO advisor VALUES (?1, ?2, 0)")                  \
 	X(ADVISOR_PICK, "SELECT advisor FROM advisor WHERE cohort_id = ?1 "                    \
 	                "ORDER BY load, advisor LIMIT 1")                                      \
 	X(ADVISOR_ADD, "UPDATE advisor SET load = load + ?3 WHERE cohort_id = ?1 AND "         \
 	               "advisor = ?2")                                                         \
+	/* sqlite_programme.c */                                                               \
+	X(WEBINAR_BOOKED, "SELECT booked FROM webinar_session WHERE cohort_id = ?1 AND "       \
+	                  "session_at = ?2 AND topic = ?3")                                    \
+	X(WEBINAR_ADD, "INSERT INTO webinar_session VALUES (?1, ?2, ?3, ?4) ON CONFLICT "      \
+	               "(cohort_id, session_at, topic) DO UPDATE SET "                         \
+	               "booked = booked + excluded.booked")                                    \
+	X(BOOKING_GET, "SELECT session_at, topic, booked_at, attended, attended_at "           \
+	               "FROM webinar_booking WHERE app_seq = ?1")                              \
+	X(BOOKING_PUT, "INSERT OR REPLACE INTO webinar_booking VALUES (?1, ?2, ?3, ?4, ?5, "   \
+	               "?6, ?7)")                                                              \
+	X(BOOKING_DELETE, "DELETE FROM webinar_booking WHERE app_seq = ?1")                    \
 	/* sqlite_apps.c */                                                                    \
 	X(APP_INSERT, APP_INSERT_SQL)                                                          \
 	X(APP_UPDATE, APP_UPDATE_SQL)                                                          \
@@ -603,11 +611,17 @@ ob_err sq_counters_write(sq_txn *t, const char *cohort, const ob_counter *d, siz
 ob_err sq_counter_get(ob_txn *t, const char *cohort, const char *key, int64_t *out);
 ob_err sq_counter_list(ob_txn *t, const char *cohort, const char *prefix, ob_counter **out,
                        size_t *n);
-ob_err sq_webinar_booked(ob_txn *t, const char *cohort, int64_t session_ms, uint32_t *booked);
-ob_err sq_webinar_add(ob_txn *t, const char *cohort, int64_t session_ms, int delta);
 ob_err sq_advisors_create(ob_txn *t, const char *cohort, uint32_t pool);
 ob_err sq_advisor_pick(ob_txn *t, const char *cohort, uint32_t *advisor);
 ob_err sq_advisor_add(ob_txn *t, const char *cohort, uint32_t advisor, int delta);
+
+/* sqlite_programme.c: webinar sessions and bookings */
+ob_err sq_webinar_booked(ob_txn *t, const char *cohort, int64_t session_ms, ob_topic topic,
+                         uint32_t *booked);
+ob_err sq_webinar_add(ob_txn *t, const char *cohort, int64_t session_ms, ob_topic topic, int delta);
+ob_err sq_booking_get(ob_txn *t, int64_t app_seq, ob_booking *out);
+ob_err sq_booking_put(ob_txn *t, int64_t app_seq, const char *cohort, const ob_booking *b);
+ob_err sq_booking_delete(ob_txn *t, int64_t app_seq);
 
 /* sqlite_apps.c */
 ob_err sq_app_insert(ob_txn *t, ob_application *a);

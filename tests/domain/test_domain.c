@@ -1005,19 +1005,27 @@ static void test_benefits_across_dst(void **state)
 	ob_application_fini(&a);
 }
 
-/* 100 seats per session: the 101st approval of a day goes a business day later (Monday 23,
- * then Tuesday 24); advisors 1, 2, 3... */
+/* 100 seats per session and topic: the 101st approval of a day whose channel is the own web
+ * shop goes a business day later (Monday 23, then Tuesday 24), while the marketplace's session
+ * of Monday still has its own 100 seats; advisors 1, 2, 3... */
 static void test_webinar_session_fills(void **state)
 {
 	fx *f = *state;
+	ob_application a;
 	for (uint32_t i = 0; i < 101; i++) {
-		ob_application a;
-		approve_new(f, 1000 + i, NULL, &a);
+		approve_new(f, 1000 + 3 * i, NULL, &a); /* seeds n % 3 == 1: OWN_WEBSHOP */
+		assert_int_equal(a.channel, OB_CHANNEL_OWN_WEBSHOP);
+		assert_int_equal(a.webinar.topic, OB_TOPIC_OWN_WEBSHOP);
 		assert_time(a.benefits.webinar_at_ms,
 		            i < 100 ? "2020-11-23T09:00:00.000Z" : "2020-11-24T09:00:00.000Z");
+		assert_int_equal(a.webinar.session_ms, a.benefits.webinar_at_ms);
 		assert_int_equal(a.benefits.advisor, i + 1);
 		ob_application_fini(&a);
 	}
+	approve_new(f, 2000, NULL, &a); /* BOTH: the marketplace's topic */
+	assert_int_equal(a.webinar.topic, OB_TOPIC_MARKETPLACE);
+	assert_time(a.benefits.webinar_at_ms, "2020-11-23T09:00:00.000Z");
+	ob_application_fini(&a);
 }
 
 /* The least loaded advisor is picked, lowest number on ties; withdrawal lightens the load. */
@@ -1069,10 +1077,10 @@ static void test_withdraw_after_approval_revokes_unused(void **state)
 	assert_int_equal(a.benefits.ad_credit_cents, 0);
 
 	/* The one seat of Monday's session and advisor 1 are free again. */
-	approve_new(f, 301, "rev", &b);
+	approve_new(f, 303, "rev", &b); /* the same topic as a's: MARKETPLACE */
 	assert_time(b.benefits.webinar_at_ms, "2020-11-23T09:00:00.000Z");
 	assert_int_equal(b.benefits.advisor, 1);
-	approve_new(f, 302, "rev", &c);
+	approve_new(f, 305, "rev", &c);
 	assert_time(c.benefits.webinar_at_ms, "2020-11-24T09:00:00.000Z");
 	assert_int_equal(c.benefits.advisor, 2);
 	ob_application_fini(&a);
@@ -1232,14 +1240,308 @@ static void test_idempotent_review(void **state)
 	assert_int_equal(a.version, 3);
 	assert_int_equal(a.n_history, 3);
 	assert_time(a.benefits.webinar_at_ms, "2020-11-23T09:00:00.000Z");
-	approve_new(f, 91, "idem", &b); /* the session's second seat */
+	approve_new(f, 93, "idem", &b); /* the session's second seat (a's topic) */
 	assert_time(b.benefits.webinar_at_ms, "2020-11-23T09:00:00.000Z");
 	assert_int_equal(b.benefits.advisor, 2);
-	approve_new(f, 92, "idem", &c);
+	approve_new(f, 95, "idem", &c);
 	assert_time(c.benefits.webinar_at_ms, "2020-11-24T09:00:00.000Z");
 	ob_application_fini(&a);
 	ob_application_fini(&b);
 	ob_application_fini(&c);
+}
+
+/* ---- webinar bookings (domain/webinar.c) ---------------------------------------------------- */
+
+/* Books (or moves) a's booking as who: topic and session (NULL: the next one with a seat).
+ * msg (256 bytes, or NULL) gets the outcome's message, field (64, or NULL) its first
+ * violation's field; *a becomes the reply on success. */
+static ob_err book_as(fx *f, const ob_caller *who, ob_application *a, ob_topic topic,
+                      const char *session, char *msg, char *field)
+{
+	ob_outcome o;
+	ob_outcome_init(&o);
+	ob_application got;
+	ob_err err = ob_domain_book_webinar(f->d, who, a->id, topic, session ? at(session) : 0,
+	                                    NULL, &got, &o);
+	if (msg != NULL)
+		snprintf(msg, 256, "%s", o.message);
+	if (field != NULL)
+		snprintf(field, 64, "%s", o.n_violations > 0 ? o.violations[0].field : "");
+	ob_outcome_fini(&o);
+	if (err == OB_OK) {
+		ob_application_fini(a);
+		*a = got;
+	}
+	return err;
+}
+
+static void book_ok(fx *f, ob_application *a, ob_topic topic, const char *session)
+{
+	char msg[256];
+	ob_err err = book_as(f, TD_ALL, a, topic, session, msg, NULL);
+	if (err != OB_OK)
+		fail_msg("book %s: %s: %s", a->id, ob_strerror(err), msg);
+}
+
+/* The seats booked in cohort's session at `when` of topic. */
+static uint32_t booked_at(fx *f, const char *cohort, const char *when, ob_topic topic)
+{
+	char day[OB_DATE_STR_SIZE];
+	ob_date_format(ob_paris_date(at(when) / 1000), day);
+	ob_outcome o;
+	ob_outcome_init(&o);
+	ob_session *ss = NULL;
+	size_t n = 0;
+	assert_int_equal(ob_domain_webinar_sessions(f->d, cohort, day, day, topic, &ss, &n, &o),
+	                 OB_OK);
+	ob_outcome_fini(&o);
+	assert_int_equal(n, 1);
+	assert_int_equal(ss[0].at_ms, at(when));
+	uint32_t booked = ss[0].booked;
+	free(ss);
+	return booked;
+}
+
+/* An applicant books before approval; the approval keeps that seat instead of taking another,
+ * and Benefits.webinar_at shows it. */
+static void test_webinar_booked_before_approval(void **state)
+{
+	fx *f = *state;
+	ob_application a;
+	make_in_state(f, 400, NULL, OB_STATE_SUBMITTED, &a);
+	book_ok(f, &a, OB_TOPIC_OWN_WEBSHOP, NULL); /* Friday noon: Monday's, after the lead time */
+	assert_time(a.webinar.session_ms, "2020-11-23T09:00:00.000Z");
+	assert_int_equal(a.webinar.topic, OB_TOPIC_OWN_WEBSHOP);
+	assert_true(a.webinar.booked_at_ms >= at("2020-11-20T12:00:00Z") &&
+	            a.webinar.booked_at_ms < at("2020-11-20T12:01:00Z"));
+	assert_int_equal(a.version, 2);
+	assert_string_equal(last_change(&a)->reason,
+	                    "webinar booked: OWN_WEBSHOP 2020-11-23T09:00:00.000Z");
+	review_ok(f, &a, OB_ACTION_START);
+	review_ok(f, &a, OB_ACTION_APPROVE);
+	assert_time(a.benefits.webinar_at_ms, "2020-11-23T09:00:00.000Z");
+	assert_int_equal(booked_at(f, NULL, "2020-11-23T09:00:00Z", OB_TOPIC_OWN_WEBSHOP), 1);
+	assert_int_equal(booked_at(f, NULL, "2020-11-23T09:00:00Z", OB_TOPIC_MARKETPLACE), 0);
+	ob_application_fini(&a);
+}
+
+/* Moving a booking frees the old seat; cancelling frees it too; a withdrawal gives back the
+ * seat of an application that was never approved. */
+static void test_webinar_rebook_cancel_withdraw(void **state)
+{
+	fx *f = *state;
+	ob_application a, b;
+	make_in_state(f, 410, NULL, OB_STATE_UNDER_REVIEW, &a);
+	book_ok(f, &a, OB_TOPIC_MARKETPLACE, "2020-11-24T09:00:00Z");
+	assert_int_equal(booked_at(f, NULL, "2020-11-24T09:00:00Z", OB_TOPIC_MARKETPLACE), 1);
+	book_ok(f, &a, OB_TOPIC_OWN_WEBSHOP, "2020-11-25T09:00:00Z");
+	assert_string_equal(last_change(&a)->reason,
+	                    "webinar moved: OWN_WEBSHOP 2020-11-25T09:00:00.000Z");
+	assert_int_equal(booked_at(f, NULL, "2020-11-24T09:00:00Z", OB_TOPIC_MARKETPLACE), 0);
+	assert_int_equal(booked_at(f, NULL, "2020-11-25T09:00:00Z", OB_TOPIC_OWN_WEBSHOP), 1);
+	uint64_t v = a.version;
+	book_ok(f, &a, OB_TOPIC_OWN_WEBSHOP, "2020-11-25T09:00:00Z"); /* where it is: no change */
+	assert_int_equal(a.version, v);
+	assert_int_equal(booked_at(f, NULL, "2020-11-25T09:00:00Z", OB_TOPIC_OWN_WEBSHOP), 1);
+
+	ob_outcome o;
+	ob_outcome_init(&o);
+	ob_application got;
+	assert_int_equal(ob_domain_cancel_webinar(f->d, TD_ALL, a.id, NULL, &got, &o), OB_OK);
+	assert_int_equal(got.webinar.session_ms, 0);
+	assert_string_equal(last_change(&got)->reason,
+	                    "webinar cancelled: OWN_WEBSHOP 2020-11-25T09:00:00.000Z");
+	ob_application_fini(&got);
+	assert_int_equal(booked_at(f, NULL, "2020-11-25T09:00:00Z", OB_TOPIC_OWN_WEBSHOP), 0);
+	assert_int_equal(ob_domain_cancel_webinar(f->d, TD_ALL, a.id, NULL, &got, &o), OB_EPRECOND);
+	assert_non_null(strstr(o.message, "has no webinar booked"));
+	ob_outcome_fini(&o);
+
+	make_in_state(f, 411, NULL, OB_STATE_SUBMITTED, &b);
+	book_ok(f, &b, OB_TOPIC_MARKETPLACE, "2020-11-26T09:00:00Z");
+	withdraw_ok(f, &b);
+	assert_int_equal(b.webinar.session_ms, 0);
+	assert_int_equal(booked_at(f, NULL, "2020-11-26T09:00:00Z", OB_TOPIC_MARKETPLACE), 0);
+	ob_application_fini(&a);
+	ob_application_fini(&b);
+}
+
+/* What a booking refuses: a full session, a time that is no session, a weekend, a session
+ * within the lead time or after the cohort's end, no topic, a rejected application, and
+ * another applicant's application (which does not exist for them). */
+static void test_webinar_refusals(void **state)
+{
+	fx *f = *state;
+	make_cohort(f, "web", 100, &(const cohort_tweak){.webinar_seats = 1});
+	ob_application a, b, r;
+	make_in_state(f, 420, "web", OB_STATE_SUBMITTED, &a);
+	make_in_state(f, 421, "web", OB_STATE_SUBMITTED, &b);
+	book_ok(f, &a, OB_TOPIC_MARKETPLACE, "2020-11-23T09:00:00Z");
+	char msg[256], field[64];
+	assert_int_equal(
+	        book_as(f, TD_ALL, &b, OB_TOPIC_MARKETPLACE, "2020-11-23T09:00:00Z", msg, NULL),
+	        OB_EPRECOND);
+	assert_string_equal(msg, "the session is full (1 seats)");
+	/* The other topic's session at the same hour has its own seat. */
+	book_ok(f, &b, OB_TOPIC_OWN_WEBSHOP, "2020-11-23T09:00:00Z");
+	const struct {
+		ob_topic topic;
+		const char *session;
+		ob_err err;
+		const char *field, *message;
+	} bad[] = {
+	        {OB_TOPIC_MARKETPLACE, "2020-11-24T10:00:00Z", OB_EINVAL, "session_at", NULL},
+	        {OB_TOPIC_MARKETPLACE, "2020-11-21T09:00:00Z", OB_EINVAL, "session_at", NULL},
+	        {OB_TOPIC_UNSPECIFIED, NULL, OB_EINVAL, "topic", NULL},
+	        {OB_TOPIC_COUNT, NULL, OB_EINVAL, "topic", NULL},
+	        {OB_TOPIC_MARKETPLACE, "2020-11-20T09:00:00Z", OB_EPRECOND, "",
+	         "the session starts in less than cohort web's lead time (120 minutes)"},
+	        {OB_TOPIC_MARKETPLACE, "2021-03-16T09:00:00Z", OB_EPRECOND, "",
+	         "the session is after cohort web's end (2021-03-15)"},
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(book_as(f, TD_ALL, &b, bad[i].topic, bad[i].session, msg, field),
+		                 bad[i].err);
+		assert_string_equal(field, bad[i].field);
+		if (bad[i].message != NULL)
+			assert_string_equal(msg, bad[i].message);
+	}
+	make_in_state(f, 422, "web", OB_STATE_REJECTED, &r);
+	assert_int_equal(book_as(f, TD_ALL, &r, OB_TOPIC_MARKETPLACE, NULL, msg, NULL),
+	                 OB_EPRECOND);
+	assert_non_null(strstr(msg, "it is REJECTED"));
+	const ob_caller other = {.principal = "someone-else", .role = OB_CALLER_APPLICANT};
+	assert_int_equal(book_as(f, &other, &a, OB_TOPIC_MARKETPLACE, NULL, msg, NULL),
+	                 OB_ENOTFOUND);
+	ob_application_fini(&a);
+	ob_application_fini(&b);
+	ob_application_fini(&r);
+}
+
+/* Attendance is recorded once the session has begun, not before; the booking keeps it. */
+static void test_webinar_attendance(void **state)
+{
+	fx *f = *state;
+	ob_application a, got;
+	make_in_state(f, 430, NULL, OB_STATE_SUBMITTED, &a);
+	book_ok(f, &a, OB_TOPIC_MARKETPLACE, "2020-11-23T09:00:00Z");
+	ob_outcome o;
+	ob_outcome_init(&o);
+	assert_int_equal(
+	        ob_domain_record_attendance(f->d, TD_AS("reviewer"), a.id, true, NULL, &got, &o),
+	        OB_EPRECOND);
+	ob_clock_set_now_ms(at("2020-11-23T10:30:00Z"));
+	assert_int_equal(
+	        ob_domain_record_attendance(f->d, TD_AS("reviewer"), a.id, true, NULL, &got, &o),
+	        OB_OK);
+	ob_outcome_fini(&o);
+	assert_true(got.webinar.attended);
+	assert_int_equal(got.webinar.attended_at_ms, at("2020-11-23T10:30:00Z"));
+	assert_string_equal(last_change(&got)->reason,
+	                    "webinar attended: MARKETPLACE 2020-11-23T09:00:00.000Z");
+	ob_application_fini(&got);
+	refresh(f, &a);
+	assert_true(a.webinar.attended);
+	ob_application_fini(&a);
+}
+
+/* Many applications asking at once for the last seats of one session: exactly as many as
+ * there are seats get one, and the count says so. */
+enum { WEB_RACERS = 8, WEB_SEATS = 3 };
+typedef struct web_racer {
+	fx *f;
+	ob_application a;
+	pthread_barrier_t *go;
+	ob_err err;
+} web_racer;
+
+static void *web_race(void *arg)
+{
+	web_racer *r = arg;
+	ob_outcome o;
+	ob_outcome_init(&o);
+	ob_application got;
+	pthread_barrier_wait(r->go);
+	r->err = ob_domain_book_webinar(r->f->d, TD_ALL, r->a.id, OB_TOPIC_MARKETPLACE,
+	                                at("2020-11-24T09:00:00Z"), NULL, &got, &o);
+	if (r->err == OB_OK)
+		ob_application_fini(&got);
+	ob_outcome_fini(&o);
+	return NULL;
+}
+
+static void test_webinar_seats_under_concurrency(void **state)
+{
+	fx *f = *state;
+	make_cohort(f, "race", 100, &(const cohort_tweak){.webinar_seats = WEB_SEATS});
+	web_racer r[WEB_RACERS];
+	pthread_t th[WEB_RACERS];
+	pthread_barrier_t go;
+	pthread_barrier_init(&go, NULL, WEB_RACERS);
+	for (uint32_t i = 0; i < WEB_RACERS; i++) {
+		r[i] = (web_racer){.f = f, .go = &go};
+		make_in_state(f, 440 + i, "race", OB_STATE_SUBMITTED, &r[i].a);
+	}
+	for (int i = 0; i < WEB_RACERS; i++)
+		assert_int_equal(pthread_create(&th[i], NULL, web_race, &r[i]), 0);
+	int won = 0;
+	for (int i = 0; i < WEB_RACERS; i++) {
+		pthread_join(th[i], NULL);
+		assert_true(r[i].err == OB_OK || r[i].err == OB_EPRECOND);
+		won += r[i].err == OB_OK;
+		ob_application_fini(&r[i].a);
+	}
+	pthread_barrier_destroy(&go);
+	assert_int_equal(won, WEB_SEATS);
+	assert_int_equal(booked_at(f, "race", "2020-11-24T09:00:00Z", OB_TOPIC_MARKETPLACE),
+	                 WEB_SEATS);
+}
+
+/* The listing: business days only by default, one session per topic, seats left; ranges and
+ * topics checked. */
+static void test_webinar_sessions_listed(void **state)
+{
+	fx *f = *state;
+	ob_outcome o;
+	ob_outcome_init(&o);
+	ob_session *ss = NULL;
+	size_t n = 0;
+	/* Friday 20 to Monday 23 November 2020: two business days, two topics. */
+	assert_int_equal(ob_domain_webinar_sessions(f->d, NULL, "2020-11-20", "2020-11-23",
+	                                            OB_TOPIC_UNSPECIFIED, &ss, &n, &o),
+	                 OB_OK);
+	assert_int_equal(n, 4);
+	assert_time(ss[0].at_ms, "2020-11-20T09:00:00.000Z");
+	assert_int_equal(ss[0].topic, OB_TOPIC_MARKETPLACE);
+	assert_int_equal(ss[1].topic, OB_TOPIC_OWN_WEBSHOP);
+	assert_time(ss[2].at_ms, "2020-11-23T09:00:00.000Z");
+	assert_int_equal(ss[3].seats, 100);
+	free(ss);
+	const struct {
+		const char *cohort, *from, *to;
+		ob_topic topic;
+		ob_err err;
+		const char *field;
+	} bad[] = {
+	        {"Bad!", "2020-11-20", "2020-11-23", OB_TOPIC_UNSPECIFIED, OB_EINVAL, "cohort_id"},
+	        {NULL, "2020-11-31", "2020-12-01", OB_TOPIC_UNSPECIFIED, OB_EINVAL, "from"},
+	        {NULL, "2020-11-20", "", OB_TOPIC_UNSPECIFIED, OB_EINVAL, "to"},
+	        {NULL, "2020-11-20", "2020-11-19", OB_TOPIC_UNSPECIFIED, OB_EINVAL, "to"},
+	        {NULL, "2020-11-01", "2021-01-02", OB_TOPIC_UNSPECIFIED, OB_EINVAL, "to"},
+	        {NULL, "2020-11-20", "2020-11-23", OB_TOPIC_COUNT, OB_EINVAL, "topic"},
+	        {"nope", "2020-11-20", "2020-11-23", OB_TOPIC_UNSPECIFIED, OB_ENOTFOUND, NULL},
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		ob_outcome_fini(&o);
+		ob_outcome_init(&o);
+		assert_int_equal(ob_domain_webinar_sessions(f->d, bad[i].cohort, bad[i].from,
+		                                            bad[i].to, bad[i].topic, &ss, &n, &o),
+		                 bad[i].err);
+		assert_null(ss);
+		if (bad[i].field != NULL)
+			assert_string_equal(o.violations[0].field, bad[i].field);
+	}
+	ob_outcome_fini(&o);
 }
 
 /* ---- standing ------------------------------------------------------------------------------ */
@@ -2372,6 +2674,12 @@ int main(void)
 	        T(test_benefits_summer),
 	        T(test_benefits_across_dst),
 	        T(test_webinar_session_fills),
+	        T(test_webinar_booked_before_approval),
+	        T(test_webinar_rebook_cancel_withdraw),
+	        T(test_webinar_refusals),
+	        T(test_webinar_attendance),
+	        T(test_webinar_seats_under_concurrency),
+	        T(test_webinar_sessions_listed),
 	        T(test_advisors_least_loaded),
 	        T(test_withdraw_after_approval_revokes_unused),
 	        T(test_withdraw_after_webinar_keeps_it),

@@ -1400,6 +1400,7 @@ static void test_schema_1_notes_sealed_on_open(void **state)
 	}
 	sqlite3_finalize(s);
 	sqlite3_close(db);
+	raw_exec(f, OB_TEST_SCHEMA_5_TO_4);
 	raw_exec(f, OB_TEST_SCHEMA_4_TO_3);
 	raw_exec(f, OB_TEST_SCHEMA_3_TO_2);
 	raw_exec(f, "UPDATE history SET reason = reason || ': [erased]' WHERE typeof(note) = "
@@ -1417,7 +1418,7 @@ static void test_schema_1_notes_sealed_on_open(void **state)
 	assert_non_null(strstr(log, "applied schema migration 2"));
 	assert_null(strstr(log, "called"));
 	free(log);
-	assert_int_equal(raw_int(f, "PRAGMA user_version", 0), 4);
+	assert_int_equal(raw_int(f, "PRAGMA user_version", 0), 5);
 
 	ob_application got;
 	assert_int_equal(get(f, a.id, &got, NULL), OB_OK);
@@ -1498,6 +1499,7 @@ static void test_schema_2_migrates(void **state)
 
 	/* Back to schema 2, with its counters: by size, region, channel and exporters over every
 	 * application ever submitted, and nothing of the live or onboarded ones. */
+	raw_exec(f, OB_TEST_SCHEMA_5_TO_4);
 	raw_exec(f, OB_TEST_SCHEMA_4_TO_3);
 	raw_exec(f, OB_TEST_SCHEMA_3_TO_2);
 	raw_exec(f, "DELETE FROM counter WHERE key IN ('live', 'onboarded', 'onboarded_exporters',"
@@ -1520,7 +1522,7 @@ static void test_schema_2_migrates(void **state)
 	assert_non_null(strstr(log, "applied schema migration 3"));
 	assert_non_null(strstr(log, "recounted the standing of 1 cohort"));
 	free(log);
-	assert_int_equal(raw_int(f, "PRAGMA user_version", 0), 4);
+	assert_int_equal(raw_int(f, "PRAGMA user_version", 0), 5);
 
 	/* Every application as it was, contact and history included. */
 	for (uint32_t i = 0; i < 5; i++) {
@@ -1687,6 +1689,7 @@ static void test_schema_3_migrates(void **state)
 	ob_application app[2];
 	submit_approve_first(f, 140, 2, app);
 	fx_close(f, false);
+	raw_exec(f, OB_TEST_SCHEMA_5_TO_4);
 	raw_exec(f, OB_TEST_SCHEMA_4_TO_3);
 	assert_int_equal(raw_int(f, "SELECT count(*) FROM counter WHERE key LIKE 'dept:%'", 0), 0);
 
@@ -1694,7 +1697,7 @@ static void test_schema_3_migrates(void **state)
 	assert_non_null(strstr(log, "applied schema migration 4"));
 	assert_non_null(strstr(log, "recounted the standing of 1 cohort"));
 	free(log);
-	assert_int_equal(raw_int(f, "PRAGMA user_version", 0), 4);
+	assert_int_equal(raw_int(f, "PRAGMA user_version", 0), 5);
 
 	ob_application got;
 	assert_int_equal(get(f, app[0].id, &got, NULL), OB_OK);
@@ -1722,6 +1725,47 @@ static void test_schema_3_migrates(void **state)
 		ob_application_fini(&app[i]);
 }
 
+/* A database of schema 4 (one topic-less count per session, the approval's session only in
+ * application.webinar_at): opening it makes the approved application's session a booking of
+ * the marketplace's topic, keeps the seat counted, and the booking can then be cancelled. */
+static void test_schema_4_migrates(void **state)
+{
+	fx *f = *state;
+	ob_application app[2];
+	submit_approve_first(f, 150, 2, app);
+	int64_t session = app[0].benefits.webinar_at_ms;
+	assert_true(session != 0);
+	fx_close(f, false);
+	raw_exec(f, OB_TEST_SCHEMA_5_TO_4);
+	assert_int_equal(raw_int(f, "SELECT sum(booked) FROM webinar", 0), 1);
+
+	char *log = open_logged(f);
+	assert_non_null(strstr(log, "applied schema migration 5"));
+	free(log);
+	assert_int_equal(raw_int(f, "PRAGMA user_version", 0), 5);
+
+	ob_application got;
+	assert_int_equal(get(f, app[0].id, &got, NULL), OB_OK);
+	assert_int_equal(got.webinar.session_ms, session);
+	assert_int_equal(got.webinar.topic, OB_TOPIC_MARKETPLACE);
+	assert_int_equal(got.benefits.webinar_at_ms, session);
+	ob_application_fini(&got);
+	assert_int_equal(get(f, app[1].id, &got, NULL), OB_OK);
+	assert_int_equal(got.webinar.session_ms, 0); /* not approved: no booking */
+	ob_application_fini(&got);
+	assert_int_equal(raw_int(f, "SELECT booked FROM webinar_session WHERE topic = 1", 0), 1);
+
+	ob_outcome o;
+	ob_outcome_init(&o);
+	assert_int_equal(ob_domain_cancel_webinar(f->d, TD_ALL, app[0].id, NULL, &got, &o), OB_OK);
+	ob_outcome_fini(&o);
+	assert_int_equal(got.benefits.webinar_at_ms, 0);
+	ob_application_fini(&got);
+	assert_int_equal(raw_int(f, "SELECT booked FROM webinar_session WHERE topic = 1", 0), 0);
+	for (uint32_t i = 0; i < 2; i++)
+		ob_application_fini(&app[i]);
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -1742,6 +1786,7 @@ int main(void)
 	        T(test_schema_1_notes_sealed_on_open),
 	        T(test_schema_2_migrates),
 	        T(test_schema_3_migrates),
+	        T(test_schema_4_migrates),
 	        T(test_overlong_reason_read_cut_on_boundary),
 	        T(test_submitted_by),
 	        T(test_audit_trail),

@@ -4,7 +4,7 @@
 # reviewer withdraws on a company's request, with a reason; the figures and the legal form;
 # the submission and approval windows (onboardd restarted on other dates with --now); each
 # benefit once per company across two cohorts; excluded NAF divisions; the webinar's lead
-# time; the standing over live applications and onboarded sellers; a cohort's dates refused
+# time; webinars booked, moved and cancelled; the standing over live applications and onboarded sellers; a cohort's dates refused
 # or derived; the terms' version.
 #
 # Environment: ONBOARDD and ONBOARD_CLI (meson test sets them). Needs python3.
@@ -307,6 +307,52 @@ expect_out "^Benefits +2 granted: 195\.00 EUR of fees waived, 250\.00 EUR of ad 
 	"onboard cohort shows the totals"
 expect_out "^NAF sections +C " "and the reports"
 expect_out "^Region/state +Bretagne: ONBOARDED 1, WITHDRAWN 1" "state within each region"
+
+# --- webinars as bookings: before approval, moved, cancelled, kept by the approval ---
+# The clock: Monday 16 November 2020, 09:30 in Paris; the lead time makes Tuesday's the next.
+submit 812345676
+web=$app
+cli webinar book "$web" --topic webshop
+expect_rc 0 "an applicant's company books before approval"
+expect_out "^webinar: 2020-11-17 09:00 UTC, webshop" "the reply shows the booking"
+cli --json get "$web"
+expect_eq "$(jsonf '(j["webinar"]["sessionAt"], j["webinar"]["topic"])')" \
+	"('2020-11-17T09:00:00.000Z', 'WEBINAR_TOPIC_OWN_WEBSHOP')" "the next session past the lead time"
+cli --json webinar sessions --from 2020-11-17 --to 2020-11-17 --topic webshop
+expect_eq "$(jsonf '[(s["seats"], s["booked"], s["seatsLeft"]) for s in j["sessions"]]')" \
+	"[(100, 1, 99)]" "its seat is counted, 99 left"
+cli webinar book "$web" --topic marketplace --at 2020-11-18T10:00:00Z
+expect_rc 67 "a time that is no session"
+cli --json webinar book "$web" --topic marketplace --at 2020-11-18T10:00:00Z
+expect_eq "$(violations)" "session_at" "the violation names session_at"
+cli webinar book "$web" --topic marketplace --at 2020-11-21T09:00:00Z
+expect_rc 67 "a Saturday has no session"
+# booked DAY TOPIC: the seats booked in that session (other companies' too).
+booked() {
+	cli --json webinar sessions --from "$1" --to "$1" --topic "$2"
+	jsonf 'j["sessions"][0].get("booked", 0)'
+}
+wed=$(booked 2020-11-18 marketplace)
+cli webinar book "$web" --topic marketplace --at 2020-11-18T09:00:00Z
+expect_rc 0 "moved to Wednesday's marketplace session"
+expect_eq "$(booked 2020-11-17 webshop)" 0 "Tuesday's seat freed"
+expect_eq "$(booked 2020-11-18 marketplace)" $((wed + 1)) "Wednesday's taken"
+cli webinar attended "$web" "${rev[@]}"
+expect_rc 73 "attendance before the session"
+cli webinar cancel "$web"
+expect_rc 0 "cancelled"
+cli webinar cancel "$web"
+expect_rc 73 "nothing left to cancel"
+cli webinar book "$web" --topic marketplace --at 2020-11-19T09:00:00Z
+thu=$(booked 2020-11-19 marketplace)
+cli review "$web" start
+cli --json review "$web" approve
+expect_rc 0 "approved"
+expect_eq "$(jsonf 'j["benefits"]["webinarAt"]')" 2020-11-19T09:00:00.000Z \
+	"the approval keeps the session booked before it"
+expect_eq "$(booked 2020-11-19 marketplace)" "$thu" "and takes no second seat"
+cli get "$web"
+expect_out "^Webinar +.*marketplace" "get shows the booking"
 
 # --- the windows, and the webinar's lead time: onboardd on other dates -------------
 submit 130512890

@@ -7,6 +7,16 @@
 #ifndef OB_TESTS_SCHEMA_H
 #define OB_TESTS_SCHEMA_H
 
+/* Schema 5 back to 4: one topic-less count per session, no bookings (the approvals' sessions
+ * stay in application.webinar_at, as schema 4 kept them). */
+#define OB_TEST_SCHEMA_5_TO_4                                                                      \
+	"BEGIN; CREATE TABLE webinar (cohort_id TEXT NOT NULL, session_at INTEGER NOT NULL,"       \
+	" booked INTEGER NOT NULL, PRIMARY KEY (cohort_id, session_at)) STRICT, WITHOUT ROWID;"    \
+	"INSERT INTO webinar SELECT cohort_id, session_at, sum(booked) FROM webinar_session"       \
+	" GROUP BY cohort_id, session_at;"                                                         \
+	"DROP TABLE webinar_session; DROP TABLE webinar_booking;"                                  \
+	"PRAGMA user_version = 4; COMMIT;"
+
 /* Schema 4 back to 3: the application without the ad credit's last day, and the counters as
  * schema 3's onboardd kept them (definitions of version 2: no reports, no benefits' totals). */
 #define OB_TEST_SCHEMA_4_TO_3                                                                      \
