@@ -42,7 +42,7 @@ ob_caller ob_rpc_caller(const ob_call *call)
 /* ---- idempotency ---------------------------------------------------- */
 
 /* Renders the reply stored with an idempotency key: the packed Application. */
-static ob_err render(void *ctx, const ob_application *a, uint8_t **out, size_t *len)
+static ob_err render(void *ctx, const void *a, uint8_t **out, size_t *len)
 {
 	ob_arena *ar = ctx;
 	Onboard__V1__Application *m = ob_pb_application(ar, a);
