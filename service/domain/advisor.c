@@ -204,11 +204,15 @@ typedef struct {
 	ob_outcome *o;
 } advisor_op;
 
-/* The cohort of x, which must exist. */
-static ob_err cohort_exists(ob_txn *t, advisor_op *x)
+/* What each advisor write does first: a key already used replays its reply
+ * (*replayed), and the cohort must exist. */
+static ob_err advisor_begin(ob_txn *t, advisor_op *x, bool *replayed)
 {
+	ob_err err = ob_dom_idem_check(t, x->idem, x->o, replayed);
+	if (err != OB_OK || *replayed)
+		return err;
 	ob_cohort c;
-	ob_err err = ob_dom_cohort_get(t, x->adv->cohort_id, &c);
+	err = ob_dom_cohort_get(t, x->adv->cohort_id, &c);
 	if (err == OB_ENOTFOUND)
 		ob_dom_say(x->o, "no cohort '%s'", x->adv->cohort_id);
 	return err;
@@ -224,10 +228,8 @@ static ob_err add_txn(ob_txn *t, void *arg)
 {
 	advisor_op *x = arg;
 	bool replayed;
-	ob_err err = ob_dom_idem_check(t, x->idem, x->o, &replayed);
+	ob_err err = advisor_begin(t, x, &replayed);
 	if (err != OB_OK || replayed)
-		return err;
-	if ((err = cohort_exists(t, x)) != OB_OK)
 		return err;
 	ob_advisor last;
 	err = t->ops->advisor_get(t, x->adv->cohort_id, OB_MAX_ADVISORS, &last);
@@ -318,10 +320,8 @@ static ob_err update_txn(ob_txn *t, void *arg)
 {
 	advisor_op *x = arg;
 	bool replayed;
-	ob_err err = ob_dom_idem_check(t, x->idem, x->o, &replayed);
+	ob_err err = advisor_begin(t, x, &replayed);
 	if (err != OB_OK || replayed)
-		return err;
-	if ((err = cohort_exists(t, x)) != OB_OK)
 		return err;
 	ob_advisor *a = x->adv;
 	ob_advisor asked = *a; /* advisor_get clears what it reads into */
