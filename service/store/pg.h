@@ -1,10 +1,9 @@
 /*
  * pg.h: the PostgreSQL store (issue 13), beside the SQLite one (sqlite.h).
  *
- * What is here so far: the schema and its versioned migrations, applied by
- * several instances at once without harm. The adapter of the domain's port
- * (domain/store.h) on top of it is not written yet: onboardd does not serve
- * from PostgreSQL, and --db still takes a SQLite path only.
+ * The schema and its versioned migrations, applied by several instances at
+ * once without harm, and the adapter of the domain's port (domain/store.h) on
+ * top of it (pg_store.c says how several instances share it).
  *
  * A database is named by a libpq connection string: a URI
  * (postgresql://user@host/db?host=/run/postgresql) or key=value pairs.
