@@ -44,6 +44,7 @@
 #include "crypto/vault.h"
 #include "domain/store.h"
 
+#include "store/batch.h"
 #include "store/columns.h"
 
 /* Reading a column into o->field, and binding o->field to a parameter. */
@@ -171,16 +172,6 @@ typedef struct sq_conn {
 	struct sq_conn *next_free;
 } sq_conn;
 
-/* A queued write: the caller waits on done. */
-typedef struct sq_write_req {
-	ob_err (*fn)(ob_txn *t, void *arg);
-	void *arg;
-	ob_err result;
-	bool done;
-	pthread_cond_t cv; /* its own, so that a batch wakes only its callers */
-	struct sq_write_req *next;
-} sq_write_req;
-
 typedef struct sq_store {
 	ob_store base;
 	char *path;
@@ -191,14 +182,7 @@ typedef struct sq_store {
 	pthread_mutex_t pool_mu;
 	sq_conn *free_readers; /* at most one per thread that ever read */
 
-	pthread_mutex_t queue_mu; /* guards the queue and stopping */
-	pthread_cond_t queue_cv;  /* work for the writer */
-	sq_write_req *head, *tail;
-	bool stopping;
-	bool writer_started;
-	uint64_t n_writes, n_batches; /* for the log at close: the batching achieved */
-	unsigned max_batch;
-	pthread_t writer_thread;
+	batch_queue queue; /* group commit: the writer thread (batch.h) */
 
 	/* The master keys: borrowed (ob_store_open_sqlite_keystore), or owned
 	 * (the throwaway of ob_store_open_sqlite, destroyed with the store).
