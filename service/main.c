@@ -22,14 +22,16 @@
 #include "crypto/vault.h"
 #include "defaults.h"
 #include "domain/domain.h"
+#include "http/http.h"
 #include "rpc/authz.h"
 #include "rpc/dispatch.h"
 #include "rpc/handlers.h"
+#include "rpc/metrics.h"
 #include "rpc/server.h"
 #include "store/pg.h"
 #include "store/sqlite.h"
 
-enum { MAX_LISTEN = 16, MAX_OWNED = 2 * MAX_LISTEN };
+enum { MAX_LISTEN = 16, MAX_OWNED = 3 * MAX_LISTEN }; /* --listen, --audience, --http */
 
 typedef struct {
 	const char *listen[MAX_LISTEN];
@@ -50,6 +52,9 @@ typedef struct {
 	ob_authz_config authz;
 	char *owned[MAX_OWNED]; /* the words of list variables, split from the environment */
 	size_t n_owned;
+	const char *http[MAX_LISTEN]; /* --http URLs */
+	size_t n_http;
+	ob_http_config http_cfg; /* the HTTP face's own caps; the rest comes from server */
 } options;
 
 /*
@@ -176,6 +181,17 @@ static const flag flags[] = {
          .help = "a name of this server that key logins may be signed\n"
                  "for, besides its --listen URLs: the URL callers dial\n"
                  "when it is not one of those (repeatable)"},
+        {"http", 0, F_LIST, .at = AT(http), .at2 = AT(n_http), .bad = "at most 16 --http URLs",
+         .metavar = "URL",
+         .help = "also serve HTTP: Connect's protocol for every method,\n"
+                 "/healthz, /readyz, /metrics; http://HOST:PORT or\n"
+                 "https://HOST:PORT with the --tls-* files (repeatable;\n"
+                 "off by default)"},
+        {"http-max-connections", 0, F_UINT, .at = AT(http_cfg.max_connections), .min = 1,
+         .max = 1u << 20, .metavar = "N", .help = "HTTP connections in all (default 256)"},
+        {"http-max-connections-per-peer", 0, F_UINT, .at = AT(http_cfg.max_connections_per_peer),
+         .min = 1, .max = 1u << 20, .metavar = "N",
+         .help = "HTTP connections per IPv4 address or IPv6 /64\n(default 32)"},
         {"now", 0, F_TEXT, .at = AT(now), .metavar = "TIME",
          .help = "start the service clock at this RFC 3339 time (tests,\n"
                  "rehearsals); it then runs at normal speed"},
@@ -411,6 +427,7 @@ static int parse_args(int argc, char **argv, options *o)
 	shorts[n_shorts] = '\0';
 
 	ob_server_config_defaults(&o->server);
+	ob_http_config_defaults(&o->http_cfg);
 	o->grace_ms = 10000;
 	o->log_format = OB_LOG_TEXT;
 	o->log_level = OB_LOG_INFO;
@@ -545,6 +562,27 @@ static void notify(const char *state)
 		ob_log(OB_LOG_WARN, "cannot notify systemd ($NOTIFY_SOCKET): %s", ob_strerror(err));
 }
 
+/* The HTTP face on o's --http URLs, with the nng face's dispatch, limits and TLS files, and
+ * the metrics both faces report to. *out stays NULL without --http. */
+static ob_err start_http(const options *o, ob_dispatch *d, ob_domain *domain, ob_metrics *metrics,
+                         ob_rpc_env *env, ob_http **out)
+{
+	*out = NULL;
+	if (o->n_http == 0)
+		return OB_OK;
+	ob_http_config hc = o->http_cfg;
+	hc.urls = o->http;
+	hc.n_urls = o->n_http;
+	hc.tls_cert = o->server.tls_cert;
+	hc.tls_key = o->server.tls_key;
+	hc.tls_ca = o->server.tls_ca;
+	hc.max_request_bytes = o->server.max_request_bytes;
+	hc.idle_timeout_ms = o->server.idle_timeout_ms;
+	hc.env = env;
+	hc.routes = (ob_connect){.dispatch = d, .metrics = metrics, .domain = domain};
+	return ob_http_start(out, &hc);
+}
+
 /* What the flags leave to be worked out: the default address, the server's names for the
  * authorizer, the service clock of --now. Returns 0, or 2 after saying what is wrong. */
 static int settle_options(options *o, char *default_url, size_t n)
@@ -555,6 +593,21 @@ static int settle_options(options *o, char *default_url, size_t n)
 	o->server.n_listen = o->n_listen;
 	o->authz.listen = o->listen;
 	o->authz.n_listen = o->n_listen;
+	/* A login over HTTP is signed for the URL callers dial: each --http URL is a name of this
+	 * server, as each --listen URL is. */
+	for (size_t i = 0; i < o->n_http; i++) {
+		if (strncmp(o->http[i], "http://", 7) != 0 &&
+		    strncmp(o->http[i], "https://", 8) != 0) {
+			fprintf(stderr,
+			        "onboardd: --http takes http://HOST:PORT or https://HOST:PORT\n");
+			return 2;
+		}
+		if (o->n_audiences == MAX_LISTEN) {
+			fprintf(stderr, "onboardd: at most 16 --audience names and --http URLs\n");
+			return 2;
+		}
+		o->audiences[o->n_audiences++] = o->http[i];
+	}
 	o->authz.audiences = o->audiences;
 	o->authz.n_audiences = o->n_audiences;
 	if (o->now != NULL) {
@@ -769,6 +822,8 @@ int main(int argc, char **argv)
 	ob_domain *domain = NULL;
 	ob_keystore *keys = NULL; /* the master keys: the store and the domain borrow them */
 	ob_authz *authz = NULL;
+	ob_metrics *metrics = NULL;
+	ob_http *http = NULL;
 	ob_watchdog *watchdog = NULL;
 	liveness live = {0};
 	ob_rpc_env env = {0};
@@ -798,7 +853,11 @@ int main(int argc, char **argv)
 	env.dispatch = d;
 	env.domain = domain;
 	env.authz = authz;
-	if (ob_server_start(&srv, &o.server, d, &env) != OB_OK)
+	if (ob_metrics_create(&metrics, d) != OB_OK)
+		goto out;
+	o.server.metrics = metrics;
+	if (ob_server_start(&srv, &o.server, d, &env) != OB_OK ||
+	    start_http(&o, d, domain, metrics, &env, &http) != OB_OK)
 		goto out;
 	live = (liveness){.domain = domain, .srv = srv};
 	ready(&live, &watchdog);
@@ -806,13 +865,15 @@ int main(int argc, char **argv)
 	wait_for_stop(&sigs, authz, o.grace_ms);
 	ob_watchdog_stop(watchdog); /* stopping is TimeoutStopSec='s business */
 	watchdog = NULL;
-	unsigned left = ob_server_drain(srv, o.grace_ms);
+	unsigned left = ob_server_drain(srv, o.grace_ms) + ob_http_drain(http, o.grace_ms);
 	if (left > 0)
 		ob_log(OB_LOG_WARN, "%u call(s) still in flight after the grace period", left);
 	status = 0;
 out:
 	ob_watchdog_stop(watchdog);
+	ob_http_destroy(http);
 	ob_server_destroy(srv);
+	ob_metrics_destroy(metrics);
 	ob_dispatch_destroy(d);
 	ob_authz_destroy(authz);
 	ob_domain_destroy(domain);

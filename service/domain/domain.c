@@ -164,6 +164,13 @@ void ob_domain_destroy(ob_domain *d)
 
 /* ---- health --------------------------------------------------------- */
 
+void ob_domain_store_stats(ob_domain *d, ob_store_stats *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (d->store->ops->stats != NULL)
+		d->store->ops->stats(d->store, out);
+}
+
 ob_err ob_domain_store_health(ob_domain *d)
 {
 	const int64_t ttl_us = OB_STORE_HEALTH_TTL_MS * 1000;

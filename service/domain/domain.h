@@ -29,6 +29,7 @@
 
 #include "base/err.h"
 #include "domain/model.h"
+#include "domain/store.h" /* ob_store_stats */
 
 typedef struct ob_store ob_store;       /* domain/store.h: the port */
 typedef struct ob_keystore ob_keystore; /* crypto/keystore.h: the master keys */
@@ -315,6 +316,10 @@ OB_NODISCARD ob_err ob_domain_rotate_keys(ob_domain *d, char kid[OB_KEY_ID_SIZE]
  * Returns OB_OK or the ping's error. Any thread. */
 enum { OB_STORE_HEALTH_TTL_MS = 1000 };
 OB_NODISCARD ob_err ob_domain_store_health(ob_domain *d);
+
+/* Group commit's figures (store.h), zeros from a store without them.
+ * Any thread. */
+void ob_domain_store_stats(ob_domain *d, ob_store_stats *out);
 
 /*
  * Backup: a consistent copy of the whole store, written while the service

@@ -47,6 +47,30 @@
 #include "domain/model.h"
 
 typedef struct ob_store ob_store;
+
+/* How group commit is doing, for /metrics: cumulative since the store
+ * opened. A batch is the writes that one COMMIT made durable; its latency
+ * runs from BEGIN to the end of COMMIT (the fsync included). Histograms
+ * count each observation in the first bucket whose bound it does not
+ * exceed (bucket i: <= the i-th bound; the last bucket: above them all). */
+#define OB_STORE_BATCH_BOUNDS 1, 2, 4, 8, 16, 32, 64
+#define OB_STORE_COMMIT_BOUNDS_US                                                                  \
+	250, 500, 1000, 2500, 5000, 10000, 25000, 50000, 100000, 250000, 1000000
+enum { OB_STORE_BATCH_BUCKETS = 7 + 1, OB_STORE_COMMIT_BUCKETS = 11 + 1 };
+typedef struct ob_store_stats {
+	uint64_t batches, writes;
+	uint64_t batch_size[OB_STORE_BATCH_BUCKETS];
+	uint64_t commit_us[OB_STORE_COMMIT_BUCKETS];
+	uint64_t commit_us_sum;
+} ob_store_stats;
+/* The bucket of v among n bounds (n for above them all). */
+static inline unsigned ob_store_bucket(const uint64_t *bounds, unsigned n, uint64_t v)
+{
+	unsigned i = 0;
+	while (i < n && v > bounds[i])
+		i++;
+	return i;
+}
 typedef struct ob_txn ob_txn;
 
 enum { OB_STORE_INDEX_LEN = 32 }; /* a blind index: OB_VAULT_INDEX_LEN */
@@ -199,6 +223,9 @@ typedef struct ob_store_ops {
 	 * OB_ECORRUPT. For health checks: about a hundred microseconds, waits
 	 * for no write and at most a second for a lock; any thread. */
 	ob_err (*ping)(ob_store *s);
+	/* Group commit's figures so far (ob_store_stats); NULL in a store
+	 * without them, which then reports zeros. Cheap, any thread. */
+	void (*stats)(ob_store *s, ob_store_stats *out);
 	/* The blind index of an e-mail under the current vault. */
 	void (*email_index)(ob_store *s, const char *email, uint8_t out[OB_STORE_INDEX_LEN]);
 	/* Writes a consistent copy of the whole store into a new file at path

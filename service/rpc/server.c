@@ -10,6 +10,7 @@
 
 #include "base/clock.h"
 #include "base/log.h"
+#include "rpc/metrics.h"
 #include "rpc/server_impl.h"
 #include "rpc/status.h"
 
@@ -101,10 +102,12 @@ static void serve(ob_server *s, ob_call *call, ob_req *rq)
 		memcpy(r->data + c->flen, rq->buf, rq->hdr_len);
 		protobuf_c_message_pack(&rs->base, r->data + c->flen + rq->hdr_len);
 	}
+	int64_t latency_us = ob_clock_mono_us() - rq->arrived_us;
+	ob_metrics_call(s->cfg.metrics, OB_FACE_NNG, call, (int)rs->code, latency_us);
 	ob_log_access(&(ob_access_entry){
 	        .method = call->method,
 	        .status = ob_status_name(rs->code),
-	        .latency_us = ob_clock_mono_us() - rq->arrived_us,
+	        .latency_us = latency_us,
 	        .request_id = call->request_id,
 	        .peer = c->peer,
 	        .key_id = call->principal,

@@ -1,9 +1,23 @@
 /*
  * Group commit, for both stores (batch.h).
  */
+#include <string.h>
+
 #include "store/batch.h"
 
+#include "base/clock.h"
 #include "base/log.h"
+
+static void record_batch(ob_store_stats *st, uint64_t n, uint64_t took_us)
+{
+	static const uint64_t size_bounds[] = {OB_STORE_BATCH_BOUNDS};
+	static const uint64_t us_bounds[] = {OB_STORE_COMMIT_BOUNDS_US};
+	st->batches++;
+	st->writes += n;
+	st->batch_size[ob_store_bucket(size_bounds, OB_STORE_BATCH_BUCKETS - 1, n)]++;
+	st->commit_us[ob_store_bucket(us_bounds, OB_STORE_COMMIT_BUCKETS - 1, took_us)]++;
+	st->commit_us_sum += took_us;
+}
 
 static void *batch_main(void *arg)
 {
@@ -23,16 +37,19 @@ static void *batch_main(void *arg)
 		last->next = NULL;
 		pthread_mutex_unlock(&q->mu);
 
+		int64_t began_us = ob_clock_mono_us();
 		q->run(q->ctx, batch);
+		uint64_t took_us = (uint64_t)(ob_clock_mono_us() - began_us);
 
 		pthread_mutex_lock(&q->mu);
-		q->n_batches++;
+		uint64_t n = 0;
 		for (batch_req *r = batch, *next; r != NULL; r = next) {
 			next = r->next; /* r belongs to its waiter once done is set */
 			r->done = true;
-			q->n_writes++;
+			n++;
 			pthread_cond_signal(&r->cv);
 		}
+		record_batch(&q->stats, n, took_us);
 	}
 	pthread_mutex_unlock(&q->mu);
 	return NULL;
@@ -82,6 +99,17 @@ ob_err batch_write(batch_queue *q, ob_err (*fn)(ob_txn *t, void *arg), void *arg
 	return r.result;
 }
 
+void batch_stats(batch_queue *q, ob_store_stats *out)
+{
+	if (!q->started) {
+		memset(out, 0, sizeof(*out));
+		return;
+	}
+	pthread_mutex_lock(&q->mu);
+	*out = q->stats;
+	pthread_mutex_unlock(&q->mu);
+}
+
 void batch_stop(batch_queue *q)
 {
 	if (!q->started)
@@ -92,10 +120,10 @@ void batch_stop(batch_queue *q)
 	pthread_mutex_unlock(&q->mu);
 	pthread_join(q->thread, NULL);
 	q->started = false;
-	if (q->n_batches > 0)
+	if (q->stats.batches > 0)
 		ob_log(OB_LOG_INFO, "store: %llu writes in %llu commits (%.1f per commit)",
-		       (unsigned long long)q->n_writes, (unsigned long long)q->n_batches,
-		       (double)q->n_writes / (double)q->n_batches);
+		       (unsigned long long)q->stats.writes, (unsigned long long)q->stats.batches,
+		       (double)q->stats.writes / (double)q->stats.batches);
 	pthread_mutex_destroy(&q->mu);
 	pthread_cond_destroy(&q->cv);
 }

@@ -32,7 +32,7 @@ typedef struct batch_queue {
 	pthread_cond_t cv;  /* work for the thread */
 	batch_req *head, *tail;
 	bool stopping, started;
-	uint64_t n_writes, n_batches; /* for the log at close: the batching achieved */
+	ob_store_stats stats; /* for /metrics and the log at close: the batching achieved */
 	unsigned max_batch;
 	pthread_t thread;
 	/* Runs the linked list batch and sets each one's result. */
@@ -47,6 +47,8 @@ OB_NODISCARD ob_err batch_start(batch_queue *q, void (*run)(void *ctx, batch_req
 ob_err batch_write(batch_queue *q, ob_err (*fn)(ob_txn *t, void *arg), void *arg);
 /* At most n writes a batch (1..BATCH_MAX). */
 void batch_set_max(batch_queue *q, unsigned n);
+/* A copy of the figures of group commit so far (domain/store.h). Any thread. */
+void batch_stats(batch_queue *q, ob_store_stats *out);
 /* Runs what is queued, stops the thread and logs the batching achieved.
  * Accepts a q that was never started (zeroed). */
 void batch_stop(batch_queue *q);

@@ -326,6 +326,11 @@ static ob_err pg_ping(ob_store *base)
 	return err;
 }
 
+static void pg_stats(ob_store *base, ob_store_stats *out)
+{
+	batch_stats(&((pg_store *)base)->queue, out);
+}
+
 static void pg_email_index(ob_store *base, const char *email, uint8_t out[OB_STORE_INDEX_LEN])
 {
 	seal_email_index(((pg_store *)base)->keys, email, out);
@@ -385,6 +390,7 @@ static const ob_store_ops pg_ops = {
         .audit_list = pg_audit_list,
         .checkpoint = pg_checkpoint,
         .ping = pg_ping,
+        .stats = pg_stats,
         .email_index = pg_email_index,
         .backup = pg_backup,
 };

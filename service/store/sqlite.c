@@ -414,6 +414,11 @@ static void sq_rollback(ob_txn *base)
 
 /* ---- group commit --------------------------------------------------- */
 
+static void sq_stats(ob_store *base, ob_store_stats *out)
+{
+	batch_stats(&((sq_store *)base)->queue, out);
+}
+
 /* Runs a batch of writes in one transaction, each in its own savepoint. */
 static void run_batch(void *ctx, batch_req *batch)
 {
@@ -549,6 +554,7 @@ static const ob_store_ops sqlite_ops = {
         .audit_list = sq_audit_list,
         .checkpoint = sq_checkpoint,
         .ping = sq_ping,
+        .stats = sq_stats,
         .email_index = sq_email_index,
         .backup = sq_backup,
 };

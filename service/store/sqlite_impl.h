@@ -182,7 +182,7 @@ typedef struct sq_store {
 	pthread_mutex_t pool_mu;
 	sq_conn *free_readers; /* at most one per thread that ever read */
 
-	batch_queue queue; /* group commit: the writer thread (batch.h) */
+	batch_queue queue; /* group commit: the writer thread and its figures (batch.h) */
 
 	/* The master keys: borrowed (ob_store_open_sqlite_keystore), or owned
 	 * (the throwaway of ob_store_open_sqlite, destroyed with the store).

@@ -31,6 +31,20 @@ for f in "$BINDIR/onboardd" "$BINDIR/onboard" "$LIBDIR/pkgconfig/onboard-client.
 	[ -e "$dest$f" ] || fail "meson install did not install $f"
 done
 
+# ---- the contract, published ----------------------------------------------------------------
+# The .proto files compile on their own from where they are installed, and the
+# FileDescriptorSet names every service.
+share=$dest${DATADIR:?DATADIR is not set}/onboard
+run "the installed .proto files compile" 0 protoc --proto_path="$share/proto" \
+	--descriptor_set_out="$dir/check.fds" "$share"/proto/onboard/v1/*.proto
+run "the installed FileDescriptorSet" 0 /usr/bin/python3 -c 'import sys
+from google.protobuf import descriptor_pb2
+fds = descriptor_pb2.FileDescriptorSet.FromString(open(sys.argv[1], "rb").read())
+print(" ".join(sorted(f.package + "." + s.name for f in fds.file for s in f.service)))' \
+	"$share/onboard.fds" &&
+	expect "the descriptor set names the services" \
+		"onboard.v1.Admin onboard.v1.Auth onboard.v1.Health onboard.v1.Onboarding onboard.v1.Reflection" "$out"
+
 # ---- the systemd unit ----------------------------------------------------------------------
 unit=$dest$UNIT_DIR/onboardd.service
 checks=$((checks + 1))

@@ -134,6 +134,15 @@ static void seats_decided_by_the_database(void **state)
 		ob_standing_fini(&st);
 		ob_outcome_fini(&o);
 	}
+	/* Each instance committed its own share of the writes, in batches (/metrics). */
+	uint64_t writes = 0;
+	for (int i = 0; i < 2; i++) {
+		ob_store_stats stats;
+		ob_domain_store_stats(t->d[i], &stats);
+		assert_true(stats.batches > 0 && stats.batches <= stats.writes);
+		writes += stats.writes;
+	}
+	assert_true(writes >= THREADS * PER_THREAD + 1); /* the submissions and the cohort */
 	/* The line is one: tickets are 1..N in seq order, none twice. */
 	PGconn *pc = ob_test_pg_connect(&t->db);
 	assert_non_null(pc);

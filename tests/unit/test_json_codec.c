@@ -1,5 +1,5 @@
 /*
- * test_json_codec.c: unit tests for client/json_codec.c against the real contract, compiled by
+ * test_json_codec.c: unit tests for common/json_codec.c against the real contract, compiled by
  * protoc-c (the onboard/v1 .pb-c.h headers). Run it under AddressSanitizer: LeakSanitizer then
  * checks that every decode that fails half-way frees what it had built.
  */
