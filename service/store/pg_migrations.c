@@ -166,5 +166,15 @@ static const char m1_records[] =
 
 static const char *const m1[] = {m1_programme, m1_records, NULL};
 
-const char *const *const pg_migrations[] = {m1};
+/* The SQLite schema's migration 4 (issue 10, second pass): the ad credit's
+ * last day, recorded on grant; a grant made before takes its cohort's waiver
+ * end, as SQLite's does. */
+static const char m2_ad_credit[] =
+        "ALTER TABLE application ADD COLUMN ad_credit_expires TEXT NOT NULL DEFAULT '';"
+        "UPDATE application SET ad_credit_expires = (SELECT c.fee_waiver_until FROM cohort c"
+        " WHERE c.id = application.cohort_id) WHERE benefits_granted != 0 AND"
+        " ad_credit_cents > 0 AND benefits_revoked = 0;";
+static const char *const m2[] = {m2_ad_credit, NULL};
+
+const char *const *const pg_migrations[] = {m1, m2};
 const unsigned pg_n_migrations = sizeof(pg_migrations) / sizeof(pg_migrations[0]);
