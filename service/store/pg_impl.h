@@ -75,10 +75,19 @@ OB_NODISCARD ob_err pg_exec(PGconn *c, const char *sql, const char *what);
 	X(COUNTER_GET, 0, "SELECT count FROM counter WHERE cohort_id = ?1 AND key = ?2")       \
 	X(COUNTER_LIST, 0, "SELECT key, count FROM counter WHERE cohort_id = ?1 AND "          \
 	                   "starts_with(key, ?2) AND count != 0 ORDER BY key COLLATE \"C\"")   \
-	X(WEBINAR_BOOKED, 0, "SELECT booked FROM webinar WHERE cohort_id = ?1 AND "            \
-	                     "session_at = ?2")                                                \
-	X(WEBINAR_ADD, 0, "INSERT INTO webinar VALUES (?1, ?2, ?3) ON CONFLICT (cohort_id, "   \
-	                  "session_at) DO UPDATE SET booked = webinar.booked + excluded.booked") \
+	X(WEBINAR_BOOKED, 0, "SELECT booked FROM webinar_session WHERE cohort_id = ?1 AND "    \
+	                     "session_at = ?2 AND topic = ?3")                                 \
+	X(WEBINAR_ADD, 0, "INSERT INTO webinar_session VALUES (?1, ?2, ?3, ?4) ON CONFLICT "   \
+	                  "(cohort_id, session_at, topic) DO UPDATE SET "                      \
+	                  "booked = webinar_session.booked + excluded.booked")                 \
+	X(BOOKING_GET, 0, "SELECT session_at, topic, booked_at, attended, attended_at "        \
+	                  "FROM webinar_booking WHERE app_seq = ?1")                           \
+	X(BOOKING_PUT, 0, "INSERT INTO webinar_booking VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) "   \
+	                  "ON CONFLICT (app_seq) DO UPDATE SET cohort_id = excluded.cohort_id, " \
+	                  "session_at = excluded.session_at, topic = excluded.topic, "         \
+	                  "booked_at = excluded.booked_at, attended = excluded.attended, "     \
+	                  "attended_at = excluded.attended_at")                                \
+	X(BOOKING_DELETE, 0, "DELETE FROM webinar_booking WHERE app_seq = ?1")                 \
 	X(ADVISOR_CREATE, 0, "INSERT INTO advisor SELECT ?1, g, 0 FROM "                       \
 	                     "generate_series(1, ?2::bigint) AS g ON CONFLICT DO NOTHING")     \
 	X(ADVISOR_PICK, 0, "SELECT advisor FROM advisor WHERE cohort_id = ?1 "                 \
@@ -272,8 +281,12 @@ ob_err pg_counters_add(ob_txn *t, const char *cohort, const ob_counter *d, size_
 ob_err pg_counter_get(ob_txn *t, const char *cohort, const char *key, int64_t *out);
 ob_err pg_counter_list(ob_txn *t, const char *cohort, const char *prefix, ob_counter **out,
                        size_t *n);
-ob_err pg_webinar_booked(ob_txn *t, const char *cohort, int64_t session_ms, uint32_t *booked);
-ob_err pg_webinar_add(ob_txn *t, const char *cohort, int64_t session_ms, int delta);
+ob_err pg_webinar_booked(ob_txn *t, const char *cohort, int64_t session_ms, ob_topic topic,
+                         uint32_t *booked);
+ob_err pg_webinar_add(ob_txn *t, const char *cohort, int64_t session_ms, ob_topic topic, int delta);
+ob_err pg_booking_get(ob_txn *t, int64_t app_seq, ob_booking *out);
+ob_err pg_booking_put(ob_txn *t, int64_t app_seq, const char *cohort, const ob_booking *b);
+ob_err pg_booking_delete(ob_txn *t, int64_t app_seq);
 ob_err pg_advisors_create(ob_txn *t, const char *cohort, uint32_t pool);
 ob_err pg_advisor_pick(ob_txn *t, const char *cohort, uint32_t *advisor);
 ob_err pg_advisor_add(ob_txn *t, const char *cohort, uint32_t advisor, int delta);

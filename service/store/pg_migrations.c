@@ -176,5 +176,34 @@ static const char m2_ad_credit[] =
         " ad_credit_cents > 0 AND benefits_revoked = 0;";
 static const char *const m2[] = {m2_ad_credit, NULL};
 
-const char *const *const pg_migrations[] = {m1, m2};
+/* The SQLite schema's migration 5 (issue 10, webinars as bookings): a
+ * session is a cohort's start and a topic (ob_topic); an application holds
+ * at most one booking. Seats booked before become topic 1 (joining the
+ * marketplace), and each approval's session a booking of it. */
+static const char m3_bookings[] =
+        "CREATE TABLE webinar_session ("
+        " cohort_id TEXT NOT NULL,"
+        " session_at BIGINT NOT NULL,"
+        " topic BIGINT NOT NULL,"
+        " booked BIGINT NOT NULL,"
+        " PRIMARY KEY (cohort_id, session_at, topic)"
+        ");"
+        "INSERT INTO webinar_session SELECT cohort_id, session_at, 1, booked FROM webinar;"
+        "DROP TABLE webinar;"
+        "CREATE TABLE webinar_booking ("
+        " app_seq BIGINT PRIMARY KEY REFERENCES application(seq),"
+        " cohort_id TEXT NOT NULL,"
+        " session_at BIGINT NOT NULL,"
+        " topic BIGINT NOT NULL,"
+        " booked_at BIGINT NOT NULL,"
+        " attended BIGINT NOT NULL DEFAULT 0,"
+        " attended_at BIGINT NOT NULL DEFAULT 0"
+        ");"
+        "INSERT INTO webinar_booking (app_seq, cohort_id, session_at, topic, booked_at)"
+        " SELECT seq, cohort_id, webinar_at, 1, updated_at FROM application"
+        " WHERE webinar_at != 0;";
+
+static const char *const m3[] = {m3_bookings, NULL};
+
+const char *const *const pg_migrations[] = {m1, m2, m3};
 const unsigned pg_n_migrations = sizeof(pg_migrations) / sizeof(pg_migrations[0]);

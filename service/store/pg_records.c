@@ -191,18 +191,73 @@ static ob_err tally(ob_txn *base, int which, const char *cohort, int64_t what_of
 	return pg_run_done(pg_txn_of(base), which, &p, NULL);
 }
 
-ob_err pg_webinar_booked(ob_txn *base, const char *cohort, int64_t session_ms, uint32_t *booked)
+/* ---- webinar sessions and bookings (as sqlite_programme.c) -------------- */
+
+ob_err pg_webinar_booked(ob_txn *base, const char *cohort, int64_t session_ms, ob_topic topic,
+                         uint32_t *booked)
 {
+	pg_params p = {0};
+	pg_text(&p, cohort);
+	pg_i64(&p, session_ms);
+	pg_i64(&p, (int64_t)topic);
 	int64_t v = 0;
-	ob_err err = tally(base, PG_ST_WEBINAR_BOOKED, cohort, session_ms, NULL, &v);
-	*booked = (uint32_t)v;
+	ob_err err = pg_run_int64(pg_txn_of(base), PG_ST_WEBINAR_BOOKED, &p, &v);
+	*booked = v > 0 ? (uint32_t)v : 0;
 	return err == OB_ENOTFOUND ? OB_OK : err; /* a session nobody booked */
 }
 
-ob_err pg_webinar_add(ob_txn *base, const char *cohort, int64_t session_ms, int delta)
+ob_err pg_webinar_add(ob_txn *base, const char *cohort, int64_t session_ms, ob_topic topic,
+                      int delta)
 {
-	int64_t d = delta;
-	return tally(base, PG_ST_WEBINAR_ADD, cohort, session_ms, &d, NULL);
+	pg_params p = {0};
+	pg_text(&p, cohort);
+	pg_i64(&p, session_ms);
+	pg_i64(&p, (int64_t)topic);
+	pg_i64(&p, delta);
+	return pg_run_done(pg_txn_of(base), PG_ST_WEBINAR_ADD, &p, NULL);
+}
+
+ob_err pg_booking_get(ob_txn *base, int64_t app_seq, ob_booking *out)
+{
+	memset(out, 0, sizeof(*out));
+	pg_params p = {0};
+	pg_i64(&p, app_seq);
+	PGresult *r = NULL;
+	ob_err err = pg_run(pg_txn_of(base), PG_ST_BOOKING_GET, &p, &r);
+	if (err != OB_OK)
+		return err;
+	if (PQntuples(r) == 0) {
+		PQclear(r);
+		return OB_ENOTFOUND;
+	}
+	out->session_ms = pg_get_i64(r, 0, 0);
+	int64_t topic = pg_get_i64(r, 0, 1);
+	out->topic = topic > 0 && topic < OB_TOPIC_COUNT ? (ob_topic)topic : OB_TOPIC_MARKETPLACE;
+	out->booked_at_ms = pg_get_i64(r, 0, 2);
+	out->attended = pg_get_i64(r, 0, 3) != 0;
+	out->attended_at_ms = pg_get_i64(r, 0, 4);
+	PQclear(r);
+	return OB_OK;
+}
+
+ob_err pg_booking_put(ob_txn *base, int64_t app_seq, const char *cohort, const ob_booking *b)
+{
+	pg_params p = {0};
+	pg_i64(&p, app_seq);
+	pg_text(&p, cohort);
+	pg_i64(&p, b->session_ms);
+	pg_i64(&p, (int64_t)b->topic);
+	pg_i64(&p, b->booked_at_ms);
+	pg_i64(&p, b->attended ? 1 : 0);
+	pg_i64(&p, b->attended_at_ms);
+	return pg_run_done(pg_txn_of(base), PG_ST_BOOKING_PUT, &p, NULL);
+}
+
+ob_err pg_booking_delete(ob_txn *base, int64_t app_seq)
+{
+	pg_params p = {0};
+	pg_i64(&p, app_seq);
+	return pg_run_done(pg_txn_of(base), PG_ST_BOOKING_DELETE, &p, NULL);
 }
 
 ob_err pg_advisors_create(ob_txn *base, const char *cohort, uint32_t pool)
