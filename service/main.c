@@ -48,6 +48,7 @@ typedef struct {
 	const char *master_key;
 	const char *now;
 	unsigned commit_batch;
+	unsigned db_pool;
 	ob_authz_config authz;
 	char *owned[MAX_OWNED]; /* the words of list variables, split from the environment */
 	size_t n_owned;
@@ -105,7 +106,11 @@ static const flag flags[] = {
                  "ipc://$XDG_RUNTIME_DIR/onboard/onboardd.sock)"},
         {"db", 0, F_TEXT, .at = AT(db), .metavar = "PATH",
          .help = "the database: a SQLite file (default var/onboard.db,\ncreated with its "
-                 "directory), or a postgresql:// URL\n(for `onboardd migrate` only, so far)"},
+                 "directory), or a postgresql:// URL (several\ninstances may share one; "
+                 "--master-key is then required)"},
+        {"db-pool", 0, F_UINT, .at = AT(db_pool), .min = 1, .max = 256, .metavar = "N",
+         .help = "PostgreSQL: most read connections (default 8), besides\n"
+                 "the writer's"},
         {"master-key", 0, F_TEXT, .at = AT(master_key), .metavar = "FILE",
          .help = "the master keys of the contacts' personal data (default\n"
                  "master.key beside --db, created mode 0600 with a new\n"
@@ -688,27 +693,73 @@ static void ready(liveness *live, ob_watchdog **watchdog)
 		       (long long)(live->max_stall_us / 2000));
 }
 
-/* --db postgresql://...: the PostgreSQL store has its schema and migrations
- * so far (store/pg.h), not the adapter that serves; migrate applies them.
+/* onboardd migrate --db postgresql://...: applies the schema's migrations
+ * and, with --master-key naming a file that does not exist yet, creates it:
+ * the one deliberate step that makes keys for a shared database, since every
+ * instance must read the same file (a serving instance never makes one).
  * The URL is never logged: it may hold a password. Returns the exit status. */
-static int pg_only(const char *db, bool migrate)
+static int pg_migrate(const options *o)
 {
-	if (!migrate) {
-		ob_log(OB_LOG_ERROR, "serving from PostgreSQL is not written yet (issue 13): "
-		                     "`onboardd migrate --db URL` prepares its schema; serve "
-		                     "with --db PATH (SQLite)");
-		return 1;
-	}
 	unsigned version = 0;
-	ob_err err = ob_store_pg_migrate(db, &version);
+	ob_err err = ob_store_pg_migrate(o->db, &version);
 	if (err != OB_OK) {
 		ob_log(OB_LOG_ERROR, "cannot migrate the PostgreSQL database: %s",
 		       ob_strerror(err));
 		return 1;
 	}
+	if (o->master_key != NULL && access(o->master_key, F_OK) != 0) {
+		char why[512];
+		if (ob_vault_generate_file(o->master_key, NULL, why, sizeof(why)) != OB_OK) {
+			ob_log(OB_LOG_ERROR, "%s", why);
+			return 1;
+		}
+		ob_log(OB_LOG_WARN,
+		       "created the master key file %s: give it to every instance, and back it "
+		       "up apart from the database",
+		       o->master_key);
+	}
 	ob_log(OB_LOG_INFO, "the PostgreSQL schema is at version %u; not serving (migrate)",
 	       version);
 	return 0;
+}
+
+/* The store --db names: PostgreSQL (its keys from --master-key, which must
+ * exist) or a SQLite file (its directory made, its key file beside it by
+ * default). NULL after logging why. */
+static ob_store *open_store(const options *o, ob_keystore **keys, char *key_path, size_t n)
+{
+	ob_store *store = NULL;
+	bool pg = ob_store_is_pg(o->db);
+	if (pg && o->master_key == NULL) {
+		ob_log(OB_LOG_ERROR, "--db postgresql://... needs --master-key FILE, the key file "
+		                     "every instance shares (`onboardd migrate` creates it)");
+		return NULL;
+	}
+	if (pg && access(o->master_key, F_OK) != 0) {
+		ob_log(OB_LOG_ERROR,
+		       "the master key file %s does not exist: copy the one the other instances "
+		       "use, or create it with `onboardd migrate --db URL --master-key FILE`",
+		       o->master_key);
+		return NULL;
+	}
+	if (!pg && make_parent_dir(o->db) != 0) {
+		ob_log(OB_LOG_ERROR, "cannot create the directory of %s: %s", o->db,
+		       strerror(errno));
+		return NULL;
+	}
+	if ((*keys = open_master_key(o, key_path, n)) == NULL)
+		return NULL;
+	ob_err err = pg ? ob_store_open_pg(&store, o->db, *keys, o->db_pool)
+	                : ob_store_open_sqlite_keystore(&store, o->db, *keys);
+	if (err != OB_OK) {
+		ob_log(OB_LOG_ERROR, "cannot open the database %s", pg ? "(PostgreSQL)" : o->db);
+		return NULL;
+	}
+	if (o->commit_batch > 0 && pg)
+		ob_store_pg_set_max_batch(store, o->commit_batch);
+	else if (o->commit_batch > 0)
+		ob_store_sqlite_set_max_batch(store, o->commit_batch);
+	return store;
 }
 
 /* The whole life of the process in reading order: flags, logs, keys, store, domain,
@@ -758,8 +809,8 @@ int main(int argc, char **argv)
 		return 2;
 	}
 
-	if (ob_store_is_pg(o.db)) {
-		int pg_status = pg_only(o.db, migrate_only);
+	if (ob_store_is_pg(o.db) && migrate_only) {
+		int pg_status = pg_migrate(&o);
 		options_fini(&o);
 		return pg_status;
 	}
@@ -782,21 +833,11 @@ int main(int argc, char **argv)
 	o.authz.audit_ctx = &env;
 	if (ob_authz_create(&authz, &o.authz) != OB_OK)
 		goto out;
-	if (make_parent_dir(o.db) != 0) {
-		ob_log(OB_LOG_ERROR, "cannot create the directory of %s: %s", o.db,
-		       strerror(errno));
+	if ((store = open_store(&o, &keys, key_path, sizeof(key_path))) == NULL)
 		goto out;
-	}
-	if ((keys = open_master_key(&o, key_path, sizeof(key_path))) == NULL)
-		goto out;
-	if (ob_store_open_sqlite_keystore(&store, o.db, keys) != OB_OK) {
-		ob_log(OB_LOG_ERROR, "cannot open the database %s", o.db);
-		goto out;
-	}
-	if (o.commit_batch > 0)
-		ob_store_sqlite_set_max_batch(store, o.commit_batch);
 	if (ob_domain_create(&domain, store, keys) != OB_OK) {
-		ob_log(OB_LOG_ERROR, "cannot prepare the programme in %s", o.db);
+		ob_log(OB_LOG_ERROR, "cannot prepare the programme in %s",
+		       ob_store_is_pg(o.db) ? "the PostgreSQL database" : o.db);
 		goto out;
 	}
 	if (migrate_only) { /* the store migrated, the domain recounted: done */

@@ -1,6 +1,6 @@
 /*
  * The PostgreSQL store's core: connections, errors, migrations. The adapter
- * of the domain's port is not written yet (pg.h says so).
+ * of the domain's port is pg_store.c and the files pg_impl.h lists.
  *
  * Errors: libpq reports SQLSTATEs; they become ob_err here, once
  * (pg_from_sqlstate). The log names the statement and the server's primary

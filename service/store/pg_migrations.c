@@ -166,5 +166,44 @@ static const char m1_records[] =
 
 static const char *const m1[] = {m1_programme, m1_records, NULL};
 
-const char *const *const pg_migrations[] = {m1};
+/* The SQLite schema's migration 4 (issue 10, second pass): the ad credit's
+ * last day, recorded on grant; a grant made before takes its cohort's waiver
+ * end, as SQLite's does. */
+static const char m2_ad_credit[] =
+        "ALTER TABLE application ADD COLUMN ad_credit_expires TEXT NOT NULL DEFAULT '';"
+        "UPDATE application SET ad_credit_expires = (SELECT c.fee_waiver_until FROM cohort c"
+        " WHERE c.id = application.cohort_id) WHERE benefits_granted != 0 AND"
+        " ad_credit_cents > 0 AND benefits_revoked = 0;";
+static const char *const m2[] = {m2_ad_credit, NULL};
+
+/* The SQLite schema's migration 5 (issue 10, webinars as bookings): a
+ * session is a cohort's start and a topic (ob_topic); an application holds
+ * at most one booking. Seats booked before become topic 1 (joining the
+ * marketplace), and each approval's session a booking of it. */
+static const char m3_bookings[] =
+        "CREATE TABLE webinar_session ("
+        " cohort_id TEXT NOT NULL,"
+        " session_at BIGINT NOT NULL,"
+        " topic BIGINT NOT NULL,"
+        " booked BIGINT NOT NULL,"
+        " PRIMARY KEY (cohort_id, session_at, topic)"
+        ");"
+        "INSERT INTO webinar_session SELECT cohort_id, session_at, 1, booked FROM webinar;"
+        "DROP TABLE webinar;"
+        "CREATE TABLE webinar_booking ("
+        " app_seq BIGINT PRIMARY KEY REFERENCES application(seq),"
+        " cohort_id TEXT NOT NULL,"
+        " session_at BIGINT NOT NULL,"
+        " topic BIGINT NOT NULL,"
+        " booked_at BIGINT NOT NULL,"
+        " attended BIGINT NOT NULL DEFAULT 0,"
+        " attended_at BIGINT NOT NULL DEFAULT 0"
+        ");"
+        "INSERT INTO webinar_booking (app_seq, cohort_id, session_at, topic, booked_at)"
+        " SELECT seq, cohort_id, webinar_at, 1, updated_at FROM application"
+        " WHERE webinar_at != 0;";
+
+static const char *const m3[] = {m3_bookings, NULL};
+
+const char *const *const pg_migrations[] = {m1, m2, m3};
 const unsigned pg_n_migrations = sizeof(pg_migrations) / sizeof(pg_migrations[0]);

@@ -7,8 +7,9 @@
  * the statements, the transactions and the writer; the queries are in the
  * other sqlite_*.c files (sqlite_impl.h lists them).
  *
- * Group commit: write() queues its function for the writer thread, which
- * takes everything queued (up to MAX_BATCH), runs each function in its own
+ * Group commit (batch.h, shared with the PostgreSQL store): write() queues
+ * its function for the writer thread, which takes everything queued (up to
+ * BATCH_MAX), and run_batch runs each function in its own
  * SAVEPOINT inside one transaction, commits once, and then wakes the
  * callers. One fsync then acknowledges a whole batch: under load the cost of
  * durability is shared, and a lone write still commits at once.
@@ -34,7 +35,6 @@
 #include <sodium.h>
 #include <sqlite3.h>
 
-#include "base/clock.h"
 #include "base/log.h"
 #include "crypto/vault.h"
 #include "store/migrations.h"
@@ -51,8 +51,6 @@ static const char *const statement_name[ST_COUNT] = {
         STATEMENTS(X)
 #undef X
 };
-
-enum { MAX_BATCH = 64 };
 
 static const ob_store_ops sqlite_ops;
 
@@ -233,14 +231,11 @@ static ob_err migrate(sq_store *st)
 	return OB_OK;
 }
 
-static void *writer_main(void *arg);
+static void run_batch(void *ctx, batch_req *batch);
 
 void ob_store_sqlite_set_max_batch(ob_store *base, unsigned n)
 {
-	sq_store *s = (sq_store *)base;
-	pthread_mutex_lock(&s->queue_mu);
-	s->max_batch = n == 0 ? 1 : n > MAX_BATCH ? MAX_BATCH : n;
-	pthread_mutex_unlock(&s->queue_mu);
+	batch_set_max(&((sq_store *)base)->queue, n);
 }
 
 /* Opens the store with keys; owned: the store destroys them (also on failure). */
@@ -261,15 +256,12 @@ static ob_err open_store(ob_store **out, const char *path, ob_keystore *keys, bo
 		return OB_ENOMEM;
 	}
 	s->base.ops = &sqlite_ops;
-	s->max_batch = MAX_BATCH;
 	s->keys = keys;
 	s->owned_keys = owned ? keys : NULL;
 	s->lock_fd = -1;
 	s->deltas = calloc(1, sizeof(*s->deltas)); /* NULL: counters as rows at once */
 	pthread_mutex_init(&s->write_mu, NULL);
 	pthread_mutex_init(&s->pool_mu, NULL);
-	pthread_mutex_init(&s->queue_mu, NULL);
-	pthread_cond_init(&s->queue_cv, NULL);
 	/* Before the file is opened: a second instance must not even migrate it. */
 	ob_err err = sq_lock_take(path, &s->lock_fd);
 	if (err == OB_OK)
@@ -281,12 +273,8 @@ static ob_err open_store(ob_store **out, const char *path, ob_keystore *keys, bo
 	}
 	if (err == OB_OK)
 		err = migrate(s);
-	if (err == OB_OK) {
-		if (pthread_create(&s->writer_thread, NULL, writer_main, s) == 0)
-			s->writer_started = true;
-		else
-			err = OB_ENOMEM;
-	}
+	if (err == OB_OK)
+		err = batch_start(&s->queue, run_batch, s);
 	if (err != OB_OK) {
 		sqlite_ops.destroy(&s->base);
 		return err;
@@ -330,19 +318,7 @@ ob_err ob_store_open_sqlite(ob_store **out, const char *path)
 static void sq_destroy(ob_store *base)
 {
 	sq_store *s = (sq_store *)base;
-	pthread_mutex_lock(&s->queue_mu);
-	s->stopping = true;
-	pthread_cond_broadcast(&s->queue_cv);
-	pthread_mutex_unlock(&s->queue_mu);
-	if (s->writer_started) {
-		pthread_join(s->writer_thread, NULL);
-		if (s->n_batches > 0)
-			ob_log(OB_LOG_INFO, "store: %llu writes in %llu commits (%.1f per commit)",
-			       (unsigned long long)s->n_writes, (unsigned long long)s->n_batches,
-			       (double)s->n_writes / (double)s->n_batches);
-	}
-	pthread_mutex_destroy(&s->queue_mu);
-	pthread_cond_destroy(&s->queue_cv);
+	batch_stop(&s->queue);
 	while (s->free_readers != NULL) {
 		sq_conn *c = s->free_readers;
 		s->free_readers = c->next_free;
@@ -440,36 +416,21 @@ static void sq_rollback(ob_txn *base)
 
 /* ---- group commit --------------------------------------------------- */
 
-static void record_batch(ob_store_stats *st, uint64_t n, uint64_t took_us)
-{
-	static const uint64_t size_bounds[] = {OB_STORE_BATCH_BOUNDS};
-	static const uint64_t us_bounds[] = {OB_STORE_COMMIT_BOUNDS_US};
-	st->batches++;
-	st->writes += n;
-	st->batch_size[ob_store_bucket(size_bounds, OB_STORE_BATCH_BUCKETS - 1, n)]++;
-	st->commit_us[ob_store_bucket(us_bounds, OB_STORE_COMMIT_BUCKETS - 1, took_us)]++;
-	st->commit_us_sum += took_us;
-}
-
-/* A copy of the group-commit figures, under the queue's lock (which the
- * writer takes once per batch anyway). */
 static void sq_stats(ob_store *base, ob_store_stats *out)
 {
-	sq_store *s = (sq_store *)base;
-	pthread_mutex_lock(&s->queue_mu);
-	*out = s->stats;
-	pthread_mutex_unlock(&s->queue_mu);
+	batch_stats(&((sq_store *)base)->queue, out);
 }
 
 /* Runs a batch of writes in one transaction, each in its own savepoint. */
-static void run_batch(sq_store *s, sq_write_req *batch)
+static void run_batch(void *ctx, batch_req *batch)
 {
+	sq_store *s = ctx;
 	pthread_mutex_lock(&s->write_mu);
 	sq_conn *c = &s->writer;
 	sq_txn t = {
 	        .base.ops = &sqlite_ops, .store = s, .c = c, .write = true, .deltas = s->deltas};
 	ob_err err = sq_run(c, ST_BEGIN_WRITE, "begin");
-	for (sq_write_req *r = batch; r != NULL; r = r->next) {
+	for (batch_req *r = batch; r != NULL; r = r->next) {
 		if (err != OB_OK) {
 			r->result = err;
 			continue;
@@ -497,73 +458,16 @@ static void run_batch(sq_store *s, sq_write_req *batch)
 	if (err != OB_OK) {
 		if (!sqlite3_get_autocommit(c->db))
 			(void)sq_run(c, ST_ROLLBACK, "rollback");
-		for (sq_write_req *r = batch; r != NULL; r = r->next)
+		for (batch_req *r = batch; r != NULL; r = r->next)
 			if (r->result == OB_OK)
 				r->result = err; /* nothing of the batch is durable */
 	}
 	pthread_mutex_unlock(&s->write_mu);
 }
 
-static void *writer_main(void *arg)
-{
-	sq_store *s = arg;
-	pthread_mutex_lock(&s->queue_mu);
-	for (;;) {
-		while (s->head == NULL && !s->stopping)
-			pthread_cond_wait(&s->queue_cv, &s->queue_mu);
-		if (s->head == NULL)
-			break;
-		sq_write_req *batch = s->head, *last = batch;
-		for (unsigned n = 1; last->next != NULL && n < s->max_batch; n++)
-			last = last->next;
-		s->head = last->next;
-		if (s->head == NULL)
-			s->tail = NULL;
-		last->next = NULL;
-		pthread_mutex_unlock(&s->queue_mu);
-
-		int64_t began_us = ob_clock_mono_us();
-		run_batch(s, batch);
-		uint64_t took_us = (uint64_t)(ob_clock_mono_us() - began_us);
-
-		pthread_mutex_lock(&s->queue_mu);
-		s->n_batches++;
-		uint64_t n = 0;
-		for (sq_write_req *r = batch, *next; r != NULL; r = next) {
-			next = r->next; /* r belongs to its waiter once done is set */
-			r->done = true;
-			s->n_writes++;
-			n++;
-			pthread_cond_signal(&r->cv);
-		}
-		record_batch(&s->stats, n, took_us);
-	}
-	pthread_mutex_unlock(&s->queue_mu);
-	return NULL;
-}
-
 static ob_err sq_write(ob_store *base, ob_err (*fn)(ob_txn *t, void *arg), void *arg)
 {
-	sq_store *s = (sq_store *)base;
-	sq_write_req r = {.fn = fn, .arg = arg};
-	pthread_cond_init(&r.cv, NULL);
-	pthread_mutex_lock(&s->queue_mu);
-	if (s->stopping) {
-		pthread_mutex_unlock(&s->queue_mu);
-		pthread_cond_destroy(&r.cv);
-		return OB_EUNAVAIL;
-	}
-	if (s->tail != NULL)
-		s->tail->next = &r;
-	else
-		s->head = &r;
-	s->tail = &r;
-	pthread_cond_signal(&s->queue_cv);
-	while (!r.done)
-		pthread_cond_wait(&r.cv, &s->queue_mu);
-	pthread_mutex_unlock(&s->queue_mu);
-	pthread_cond_destroy(&r.cv);
-	return r.result;
+	return batch_write(&((sq_store *)base)->queue, fn, arg);
 }
 
 /* ---- store-wide ----------------------------------------------------- */

@@ -6,33 +6,20 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "store/shared.h"
 #include "store/sqlite_impl.h"
 
 /* ---- cohorts ---------------------------------------------------------- */
 
 void sq_read_divisions(sqlite3_stmt *s, int i, ob_naf_divisions *out)
 {
-	memset(out, 0, sizeof(*out));
-	const char *p = (const char *)sqlite3_column_text(s, i);
-	while (p != NULL && *p != '\0') {
-		char *end;
-		unsigned long d = strtoul(p, &end, 10);
-		if (end == p)
-			break; /* a row changed by hand: what could be read */
-		if (d < OB_NAF_DIVISIONS)
-			ob_naf_divisions_add(out, (unsigned)d);
-		p = *end == ',' ? end + 1 : end;
-	}
+	store_divisions_parse((const char *)sqlite3_column_text(s, i), out);
 }
 
 void sq_bind_divisions(sqlite3_stmt *s, int i, const ob_naf_divisions *in)
 {
-	char text[OB_NAF_DIVISIONS * 3 + 1] = "";
-	size_t len = 0;
-	for (unsigned d = 0; d < OB_NAF_DIVISIONS; d++)
-		if (ob_naf_divisions_has(in, d))
-			len += (size_t)snprintf(text + len, sizeof(text) - len, "%s%02u",
-			                        len > 0 ? "," : "", d);
+	char text[STORE_DIVISIONS_SIZE];
+	store_divisions_format(in, text);
 	sq_bind_text(s, i, text);
 }
 

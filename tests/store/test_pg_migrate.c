@@ -79,9 +79,9 @@ static void test_new_database_gets_schema(void **state)
 	assert_int_equal(query_int(db,
 	                           "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'"
 	                           " AND tablename IN ('cohort', 'application', 'contact',"
-	                           " 'waitlist_left', 'history', 'counter', 'webinar', 'advisor',"
-	                           " 'idempotency', 'audit')"),
-	                 10);
+	                           " 'waitlist_left', 'history', 'counter', 'webinar_session',"
+	                           " 'webinar_booking', 'advisor', 'idempotency', 'audit')"),
+	                 11);
 
 	/* Again: nothing to do, nothing recorded twice. */
 	unsigned again = 0;
