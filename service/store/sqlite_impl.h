@@ -71,9 +71,6 @@
 
 /* ---- statements ---------------------------------------------------------- */
 
-/* The columns sqlite_advisors.c reads an advisor from, in its order. */
-#define ADVISOR_COLS "cohort_id, advisor, name, region, languages, capacity, active, load"
-
 /* Every statement, prepared once per connection on first use (sq_stmt), by
  * the file that runs it. The hand-written ones number their parameters,
  * which the code that binds them names. */
