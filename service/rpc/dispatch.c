@@ -518,7 +518,9 @@ Onboard__V1__Response *ob_dispatch_handle(const ob_dispatch *d, ob_call *call, c
 		rs->n_field_violations = call->n_violations < OB_MAX_VIOLATIONS ? call->n_violations
 		                                                                : OB_MAX_VIOLATIONS;
 	}
-	rs->retry_after_ms = call->retry_after_ms;
+	rs->retry_after_ms = call->retry_after_ms != 0 || err == OB_OK
+	                             ? call->retry_after_ms
+	                             : ob_status_retry_after_ms(err);
 	if (call->request_id != NULL)
 		rs->request_id = (char *)call->request_id;
 	rs->payload = payload;

@@ -55,8 +55,17 @@ enum { MAX_BATCH = 64 };
 
 static const ob_store_ops sqlite_ops;
 
+/* The store's failures of the file system are UNAVAILABLE (or RESOURCE_EXHAUSTED for a
+ * full disk) with a retry-after, not INTERNAL: a disk that fails a write or an fsync, a
+ * file made read-only, a directory that cannot be opened pass when an operator mends
+ * them, and the store serves again by itself (a failed commit rolls back; SQLite leaves
+ * its error state with the next transaction). Such a write may still be applied: a WAL
+ * whose fsync failed holds the transaction, which a restart recovers; so the domain tells
+ * the caller to retry with the same idempotency-key, which then replays it. */
 ob_err sq_from_sqlite(int rc)
 {
+	if (rc == SQLITE_IOERR_NOMEM)
+		return OB_ENOMEM;
 	switch (rc & 0xFF) {
 	case SQLITE_OK:
 	case SQLITE_DONE:
@@ -66,7 +75,13 @@ ob_err sq_from_sqlite(int rc)
 		return OB_EEXIST;
 	case SQLITE_BUSY:
 	case SQLITE_LOCKED:
+	case SQLITE_IOERR:
+	case SQLITE_READONLY:
+	case SQLITE_CANTOPEN:
+	case SQLITE_PROTOCOL:
 		return OB_EUNAVAIL;
+	case SQLITE_FULL:
+		return OB_ENOSPC;
 	case SQLITE_NOMEM:
 		return OB_ENOMEM;
 	case SQLITE_CORRUPT:
