@@ -34,6 +34,7 @@
 #include <sodium.h>
 #include <sqlite3.h>
 
+#include "base/clock.h"
 #include "base/log.h"
 #include "crypto/vault.h"
 #include "store/migrations.h"
@@ -51,7 +52,16 @@ static const char *const statement_name[ST_COUNT] = {
 #undef X
 };
 
-enum { MAX_BATCH = 64 };
+enum {
+	MAX_BATCH = 64,
+	/* A write that has not started after this long is refused (OB_EUNAVAIL, and the
+	 * caller tries again later): a disk whose fsync takes seconds would otherwise hold
+	 * every worker, reads and health checks included, behind the writer, and callers
+	 * would time out not knowing whether their write happened. One that started runs to
+	 * its end. Hundreds of times what a batch takes on a sound disk. */
+	QUEUE_WAIT_MS = 5000,
+	REFUSED_LOG_EVERY_US = 10 * 1000 * 1000,
+};
 
 static const ob_store_ops sqlite_ops;
 
@@ -482,11 +492,45 @@ static void *writer_main(void *arg)
 	return NULL;
 }
 
+/* Takes r out of the queue (queue_mu held). False when the writer took it first. */
+static bool unqueue(sq_store *s, sq_write_req *r)
+{
+	sq_write_req *prev = NULL;
+	for (sq_write_req *q = s->head; q != NULL; prev = q, q = q->next) {
+		if (q != r)
+			continue;
+		if (prev != NULL)
+			prev->next = r->next;
+		else
+			s->head = r->next;
+		if (s->tail == r)
+			s->tail = prev;
+		return true;
+	}
+	return false;
+}
+
+/* A write refused after QUEUE_WAIT_MS (queue_mu held): one log line every
+ * REFUSED_LOG_EVERY_US at most, with how many. */
+static void refused(sq_store *s)
+{
+	s->n_refused++;
+	int64_t now = ob_clock_mono_us();
+	if (now - s->refused_logged_us < REFUSED_LOG_EVERY_US && s->refused_logged_us != 0)
+		return;
+	ob_log(OB_LOG_ERROR,
+	       "store: %llu write(s) refused (UNAVAILABLE) after waiting %d ms for the writer: "
+	       "the disk is slow or stuck",
+	       (unsigned long long)s->n_refused, QUEUE_WAIT_MS);
+	s->n_refused = 0;
+	s->refused_logged_us = now;
+}
+
 static ob_err sq_write(ob_store *base, ob_err (*fn)(ob_txn *t, void *arg), void *arg)
 {
 	sq_store *s = (sq_store *)base;
 	sq_write_req r = {.fn = fn, .arg = arg};
-	pthread_cond_init(&r.cv, NULL);
+	ob_clock_cond_init(&r.cv);
 	pthread_mutex_lock(&s->queue_mu);
 	if (s->stopping) {
 		pthread_mutex_unlock(&s->queue_mu);
@@ -499,8 +543,21 @@ static ob_err sq_write(ob_store *base, ob_err (*fn)(ob_txn *t, void *arg), void 
 		s->head = &r;
 	s->tail = &r;
 	pthread_cond_signal(&s->queue_cv);
-	while (!r.done)
-		pthread_cond_wait(&r.cv, &s->queue_mu);
+	struct timespec until = ob_clock_mono_after((int64_t)QUEUE_WAIT_MS * 1000);
+	bool queued = true; /* as far as this thread knows: the writer may have taken it */
+	while (!r.done) {
+		if (!queued) {
+			pthread_cond_wait(&r.cv, &s->queue_mu);
+		} else if (pthread_cond_timedwait(&r.cv, &s->queue_mu, &until) == ETIMEDOUT &&
+		           !r.done) {
+			queued = unqueue(s, &r);
+			if (queued) {
+				refused(s);
+				r.result = OB_EUNAVAIL;
+				break;
+			}
+		}
+	}
 	pthread_mutex_unlock(&s->queue_mu);
 	pthread_cond_destroy(&r.cv);
 	return r.result;

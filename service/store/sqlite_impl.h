@@ -408,6 +408,8 @@ typedef struct sq_store {
 	bool stopping;
 	bool writer_started;
 	uint64_t n_writes, n_batches; /* for the log at close: the batching achieved */
+	uint64_t n_refused;           /* writes that waited too long, since the last log line */
+	int64_t refused_logged_us;    /* when that line was written (monotonic) */
 	unsigned max_batch;
 	pthread_t writer_thread;
 
