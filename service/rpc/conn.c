@@ -715,11 +715,7 @@ void *ob_conn_reaper_main(void *arg)
 	pthread_mutex_lock(&s->conn_mu);
 	while (!s->reaper_stop) {
 		if (s->zombies == NULL) {
-			struct timespec ts;
-			clock_gettime(CLOCK_REALTIME, &ts);
-			ts.tv_nsec += (long)(period % 1000) * 1000000L;
-			ts.tv_sec += period / 1000 + ts.tv_nsec / 1000000000L;
-			ts.tv_nsec %= 1000000000L;
+			struct timespec ts = ob_clock_mono_after(period * 1000);
 			pthread_cond_timedwait(&s->reaper_cv, &s->conn_mu, &ts);
 		}
 		if (s->reaper_stop)

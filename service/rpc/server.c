@@ -224,8 +224,8 @@ ob_err ob_server_start(ob_server **out, const ob_server_config *cfg, const ob_di
 	pthread_mutex_init(&s->park_mu, NULL);
 	pthread_mutex_init(&s->calls_mu, NULL);
 	pthread_cond_init(&s->work_cv, NULL);
-	pthread_cond_init(&s->idle_cv, NULL);
-	pthread_cond_init(&s->reaper_cv, NULL);
+	ob_clock_cond_init(&s->idle_cv); /* timed waits: on the monotonic clock */
+	ob_clock_cond_init(&s->reaper_cv);
 	atomic_init(&s->draining, false);
 	atomic_init(&s->inflight, 0);
 	atomic_init(&s->n_parked, 0);
@@ -266,12 +266,7 @@ unsigned ob_server_drain(ob_server *s, int64_t grace_ms)
 		int64_t left = end - ob_clock_mono_us();
 		if (left <= 0)
 			break;
-		struct timespec ts;
-		clock_gettime(CLOCK_REALTIME, &ts);
-		int64_t wait_us = left < 100000 ? left : 100000;
-		ts.tv_nsec += (long)(wait_us * 1000);
-		ts.tv_sec += ts.tv_nsec / 1000000000L;
-		ts.tv_nsec %= 1000000000L;
+		struct timespec ts = ob_clock_mono_after(left < 100000 ? left : 100000);
 		pthread_cond_timedwait(&s->idle_cv, &s->mu, &ts);
 	}
 	unsigned left = atomic_load(&s->inflight);
