@@ -171,6 +171,15 @@ static ob_err conn_open(sq_conn *c, const char *path, bool create)
 	 * memory does not grow with the number of workers. */
 	if (err == OB_OK && create)
 		err = exec(c, "PRAGMA cache_size=-32768;");
+	/* SQLite opens a file it may not write read-only, and says nothing: the writer
+	 * would then refuse every write for as long as the process lives, even once the file
+	 * is writable again. Refuse to start instead, saying why; started again (by its
+	 * supervisor) once the file is writable, onboardd serves as before. */
+	if (err == OB_OK && create && sqlite3_db_readonly(c->db, "main") == 1) {
+		ob_log(OB_LOG_ERROR,
+		       "sqlite: cannot write %s (the file or its file system is read-only)", path);
+		err = OB_EUNAVAIL;
+	}
 	if (err != OB_OK)
 		conn_close(c);
 	return err;

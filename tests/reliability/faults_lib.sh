@@ -26,11 +26,39 @@
 fault_init() {
 	: "${ONBOARDD:?}" "${ONBOARD_CLI:?}" "${OB_FAULT_SHIM:?the path of libobfault.so}"
 	lib_init "$1"
+	trap fault_cleanup EXIT
+	fault_mounts=()
 	url="ipc://$dir/onboardd.sock"
 	db="$dir/onboard.db"
 	ctl="$dir/faults"
 	acked_ns=()
 	acked_ids=()
+}
+
+# fault_cleanup: lib_cleanup, with the file systems mounted here detached first (lazily: the
+# server lib_cleanup kills may still hold files there).
+fault_cleanup() {
+	local m
+	for m in "${fault_mounts[@]}"; do
+		umount -l "$m" 2>/dev/null || true
+	done
+	lib_cleanup
+}
+
+# mount_fs TYPE SIZE: a file system of the test's own at $dir/mnt, and $db in it (the master
+# key beside it): a tmpfs, or ext4 on a loop device (its file in $dir), which enforces
+# chattr +i on files already open where tmpfs does not. Needs root (need_root first).
+mount_fs() {
+	mnt=$dir/mnt
+	mkdir -p "$mnt" || die "mkdir $mnt"
+	if [ "$1" = tmpfs ]; then
+		mount -t tmpfs -o "size=$2,mode=0700" ob-fault "$mnt" || die "cannot mount a tmpfs"
+	else
+		truncate -s "$2" "$dir/fs.img" && mkfs.ext4 -q -F "$dir/fs.img" &&
+			mount -o loop "$dir/fs.img" "$mnt" || die "cannot mount $1 on a loop device"
+	fi
+	fault_mounts+=("$mnt")
+	db=$mnt/onboard.db
 }
 
 # need_root WHAT: exits 77 (meson's skip) unless root, saying why: mounts and chattr need it,
