@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -704,6 +705,7 @@ static void free_zombies(ob_server *s)
 void *ob_conn_reaper_main(void *arg)
 {
 	ob_server *s = arg;
+	prctl(PR_SET_NAME, "ob-reaper"); /* for top -H and debuggers */
 	int64_t period = s->cfg.idle_timeout_ms / 4;
 	if (period <= 0 || period > 1000)
 		period = 1000;

@@ -6,6 +6,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <time.h>
 
 #include "base/clock.h"
@@ -171,6 +172,7 @@ void ob_server_take(ob_server *s, ob_req *list, unsigned n)
 static void *worker_main(void *arg)
 {
 	ob_server *s = arg;
+	prctl(PR_SET_NAME, "ob-worker"); /* for top -H and debuggers */
 	ob_call call;
 	ob_call_init(&call, s->env, s->cfg.max_request_bytes);
 	pthread_mutex_lock(&s->mu);

@@ -28,6 +28,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 
 #include <sys/stat.h>
 
@@ -471,6 +472,9 @@ static void run_batch(sq_store *s, sq_write_req *batch)
 static void *writer_main(void *arg)
 {
 	sq_store *s = arg;
+	/* Named, for top -H, debuggers and the crash campaign, which looks at what the
+	 * writer is doing when it kills onboardd. */
+	prctl(PR_SET_NAME, "ob-writer");
 	pthread_mutex_lock(&s->queue_mu);
 	for (;;) {
 		while (s->head == NULL && !s->stopping)
