@@ -66,20 +66,6 @@ typedef struct {
 	kills k;
 } campaign;
 
-static int64_t mono_us(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
-static void sleep_us(int64_t us)
-{
-	struct timespec ts = {(time_t)(us / 1000000), (long)(us % 1000000) * 1000};
-	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-		;
-}
-
 /* ---- setting up --------------------------------------------------------------------------- */
 
 static const char usage[] =
@@ -259,11 +245,11 @@ static void *rotate_main(void *arg)
 	pthread_mutex_unlock(&c->m->mu);
 	if (op == NULL)
 		return NULL;
-	int64_t began = mono_us();
+	int64_t began = ob_test_mono_us();
 	atomic_store(&cp->rotation_began_us, began);
 	cr_write(c, op, 120000);
 	if (op->how == CR_AT_ONCE)
-		cp->rotation_us = mono_us() - began;
+		cp->rotation_us = ob_test_mono_us() - began;
 	return NULL;
 }
 
@@ -271,25 +257,27 @@ static void *rotate_main(void *arg)
 static void wait_for_kill(campaign *cp, int mode, uint64_t *rng)
 {
 	if (mode == MODE_RANDOM) {
-		sleep_us((int64_t)cr_between(rng, 2000, (uint64_t)cp->o.max_delay_ms * 1000));
+		ob_test_sleep_us(
+		        (int64_t)cr_between(rng, 2000, (uint64_t)cp->o.max_delay_ms * 1000));
 	} else if (mode == MODE_WAL) {
 		char wal[352];
 		snprintf(wal, sizeof(wal), "%s-wal", cp->srv.db);
-		sleep_us((int64_t)cr_between(rng, 5000, 60000));
+		ob_test_sleep_us((int64_t)cr_between(rng, 5000, 60000));
 		struct timespec mtime = {0, 0};
 		off_t size = -1;
 		cr_wal_changed(wal, &mtime, &size);
-		for (int64_t end = mono_us() + 2000000; mono_us() < end;) {
+		for (int64_t end = ob_test_mono_us() + 2000000; ob_test_mono_us() < end;) {
 			if (cr_wal_changed(wal, &mtime, &size))
 				break;
-			sleep_us(20);
+			ob_test_sleep_us(20);
 		}
-		for (int64_t end = mono_us() + (int64_t)cr_between(rng, 0, 300); mono_us() < end;)
+		for (int64_t end = ob_test_mono_us() + (int64_t)cr_between(rng, 0, 300);
+		     ob_test_mono_us() < end;)
 			;
 	} else {
 		while (atomic_load(&cp->rotation_began_us) == 0)
-			sleep_us(100);
-		sleep_us((int64_t)cr_between(rng, 0, (uint64_t)cp->rotation_us * 13 / 10));
+			ob_test_sleep_us(100);
+		ob_test_sleep_us((int64_t)cr_between(rng, 0, (uint64_t)cp->rotation_us * 13 / 10));
 	}
 }
 
@@ -335,7 +323,7 @@ static int cycle(campaign *cp, unsigned n)
 		pthread_create(&cp->clients[i].thread, NULL, cr_client_main, &cp->clients[i]);
 	if (mode == MODE_ROTATION)
 		pthread_create(&rotation, NULL, rotate_main, cp);
-	int64_t began = mono_us();
+	int64_t began = ob_test_mono_us();
 	wait_for_kill(cp, mode, &rng);
 
 	/* The kill: the epoch first, so that a reply read after it is not counted as one
@@ -345,7 +333,7 @@ static int cycle(campaign *cp, unsigned n)
 	atomic_fetch_add(&m->epoch, 1);
 	cr_sample sample;
 	cr_server_kill(&cp->srv, &sample);
-	int64_t at_us = mono_us() - began;
+	int64_t at_us = ob_test_mono_us() - began;
 	char wal_path[352];
 	snprintf(wal_path, sizeof(wal_path), "%s-wal", cp->srv.db);
 	cr_wal wal;
