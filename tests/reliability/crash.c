@@ -62,7 +62,7 @@ typedef struct {
 	atomic_bool stop;
 	atomic_int in_flight, rotating;
 	_Atomic int64_t rotation_began_us;
-	int64_t rotation_us; /* the last acknowledged rotation's length */
+	_Atomic int64_t rotation_us; /* the last acknowledged rotation's length */
 	kills k;
 } campaign;
 
@@ -230,7 +230,7 @@ static int setup(campaign *cp)
 		if (open_client(&c->cl, s->url) != 0)
 			return -1;
 	}
-	cp->rotation_us = 200000;
+	atomic_store(&cp->rotation_us, 200000);
 	return 0;
 }
 
@@ -249,7 +249,7 @@ static void *rotate_main(void *arg)
 	atomic_store(&cp->rotation_began_us, began);
 	cr_write(c, op, 120000);
 	if (op->how == CR_AT_ONCE)
-		cp->rotation_us = ob_test_mono_us() - began;
+		atomic_store(&cp->rotation_us, ob_test_mono_us() - began);
 	return NULL;
 }
 
@@ -277,7 +277,8 @@ static void wait_for_kill(campaign *cp, int mode, uint64_t *rng)
 	} else {
 		while (atomic_load(&cp->rotation_began_us) == 0)
 			ob_test_sleep_us(100);
-		ob_test_sleep_us((int64_t)cr_between(rng, 0, (uint64_t)cp->rotation_us * 13 / 10));
+		ob_test_sleep_us((int64_t)cr_between(
+		        rng, 0, (uint64_t)atomic_load(&cp->rotation_us) * 13 / 10));
 	}
 }
 

@@ -71,13 +71,20 @@ typedef int (*cond_init_fn)(pthread_cond_t *, const pthread_condattr_t *);
 typedef int (*cond_destroy_fn)(pthread_cond_t *);
 typedef int (*cond_timedwait_fn)(pthread_cond_t *, pthread_mutex_t *, const struct timespec *);
 
-/* The next definition of name after this library's: libc's. Versioned where glibc keeps an
- * old condition variable ABI beside the current one. */
+/* The next definition of name after this library's: libc's, or a sanitizer's interceptor
+ * (ThreadSanitizer must see the waits on condition variables). From libc itself, of the
+ * given version when there is one: glibc keeps an old condition variable ABI beside the
+ * current one, and dlsym may give the old. */
 static void *next(const char *name, const char *version)
 {
-	void *f = version != NULL ? dlvsym(RTLD_NEXT, name, version) : NULL;
-	if (f == NULL)
-		f = dlsym(RTLD_NEXT, name);
+	void *f = dlsym(RTLD_NEXT, name);
+	Dl_info info;
+	if (f != NULL && version != NULL && dladdr(f, &info) != 0 && info.dli_fname != NULL &&
+	    strstr(info.dli_fname, "/libc.so") != NULL) {
+		void *v = dlvsym(RTLD_NEXT, name, version);
+		if (v != NULL)
+			f = v;
+	}
 	if (f == NULL) {
 		fprintf(stderr, "obfault: no %s in libc\n", name);
 		abort();
