@@ -17,6 +17,7 @@
  * threads' interleaving and where the kill lands are the machine's. A failing cycle's seed
  * and number are printed: --seed S --cycles N runs the same choices up to it.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
@@ -108,15 +109,17 @@ static int parse(int argc, char **argv, options *o)
 	               .seed = (uint64_t)time(NULL) ^ (uint64_t)getpid() << 32};
 	int c;
 	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		/* The numbers: decimal digits only, within range. */
 		char *end = NULL;
-		unsigned long long v = optarg != NULL ? strtoull(optarg, &end, 10) : 0;
-		bool bad = optarg != NULL && (*optarg == '\0' || *end != '\0' || v > UINT_MAX);
+		bool number = strchr("csnpdr", c) != NULL;
+		unsigned long long v = number ? strtoull(optarg, &end, 10) : 0;
+		bool bad = number && (!isdigit((unsigned char)optarg[0]) || *end != '\0' ||
+		                      (c != 's' && v > UINT_MAX));
 		switch (c) {
 		case 'c':
 			o->cycles = (unsigned)v;
 			break;
 		case 's':
-			bad = optarg[0] == '\0' || *end != '\0';
 			o->seed = v;
 			break;
 		case 'n':
