@@ -9,6 +9,8 @@ packages=(
 	libnng-dev libsodium-dev libsqlite3-dev libjansson-dev libcmocka-dev libpq-dev
 	clang libclang-rt-14-dev
 	openssl sqlite3 python3-protobuf
+	# the fault tests (tests/reliability): mkfs.ext4 and chattr for a read-only database
+	e2fsprogs
 )
 
 missing=()
