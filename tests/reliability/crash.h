@@ -103,6 +103,9 @@ typedef struct cr_counts {
 	uint64_t asked_again, identical;
 	uint64_t lost, duplicated, unexpected;
 	uint64_t rotations, rotations_acked;
+	/* Connections that never came back after a kill while onboardd served (crash_writes.c:
+	 * cr_reopen), reopened; the admin's too (crash_proc.c). */
+	uint64_t reopened;
 } cr_counts;
 
 /* What the campaign was told, and its counts. */
@@ -127,6 +130,7 @@ typedef struct cr_model {
 typedef struct cr_client {
 	int index;
 	cr_model *m;
+	const char *url;
 	ob_client *cl;
 	uint64_t rng;
 	uint32_t next_company;
@@ -185,8 +189,19 @@ void cr_write(cr_client *c, cr_op *op, int64_t timeout_ms);
 void *cr_client_main(void *arg);
 
 /* Retries c's pending write with its key until an answer that is not "try again" (at most
- * about a minute), and records it. */
+ * some 30 tries), and records it. Onboardd serves by then: a connection that gets no reply
+ * to a health check within 3 s is reopened first (cr_reopen). */
 void cr_retry(cr_client *c);
+
+/* Opens *cl on url, lazily: the first call connects. Returns 0, or -1 after saying why. */
+int cr_open(ob_client **cl, const char *url);
+
+/* Replaces *cl, a connection that gets no reply while onboardd serves, by a new one, and
+ * counts it (model locked by the caller or not used by others). nng 1.5.2's dialer never
+ * dials again after a connection that fails during the SP hello with NNG_ECLOSED (nng
+ * #1518, fixed in 1.6.0): a kill of onboardd at that moment leaves the client without a
+ * connection for good. Returns 0 or -1. */
+int cr_reopen(cr_model *m, ob_client **cl, const char *url, const char *who);
 
 /* Something that must not happen: counted (kind: lost, duplicated or unexpected) and said on
  * stderr with the cycle. */
@@ -209,6 +224,7 @@ typedef struct cr_server {
 	pid_t pid;
 	pid_t writer;     /* the thread of the store's writer ("ob-writer"), 0 if not found */
 	ob_client *admin; /* the campaign's own connection: checks, health */
+	cr_model *m;      /* for its counts */
 } cr_server;
 
 /* Starts onboardd (again) and waits up to 60 s until it serves. Returns 0 or -1. */

@@ -81,8 +81,18 @@ int cr_server_start(cr_server *s)
 		_exit(127);
 	}
 	s->pid = pid;
-	int64_t end = ob_test_mono_ms() + 60000;
+	int64_t end = ob_test_mono_ms() + 60000, reopen = ob_test_mono_ms() + 5000;
 	while (ob_test_mono_ms() < end) {
+		/* The admin's connection may be the one a kill left for good (cr_reopen). */
+		if (ob_test_mono_ms() > reopen) {
+			pthread_mutex_lock(&s->m->mu);
+			int rc = cr_reopen(s->m, &s->admin, s->url,
+			                   "the campaign's admin connection");
+			pthread_mutex_unlock(&s->m->mu);
+			if (rc != 0)
+				break;
+			reopen = ob_test_mono_ms() + 5000;
+		}
 		int status;
 		if (waitpid(pid, &status, WNOHANG) == pid) {
 			fprintf(stderr, "onboardd exited before serving (see %s)\n", s->log);

@@ -533,6 +533,42 @@ void *cr_client_main(void *arg)
 	return NULL;
 }
 
+int cr_open(ob_client **cl, const char *url)
+{
+	const char *urls[] = {url};
+	ob_client_options opts = {.lazy_connect = true};
+	char err[256];
+	if (ob_client_open(cl, urls, 1, &opts, err, sizeof(err)) != 0) {
+		fprintf(stderr, "onboard-crash: %s\n", err);
+		return -1;
+	}
+	return 0;
+}
+
+int cr_reopen(cr_model *m, ob_client **cl, const char *url, const char *who)
+{
+	ob_client_close(*cl);
+	*cl = NULL;
+	m->counts.reopened++;
+	fprintf(stderr,
+	        "note (epoch %d): %s got no reply while onboardd served: reopened (nng "
+	        "1.5.2 dials no more after a connection cut during its hello)\n",
+	        atomic_load(&m->epoch), who);
+	if (m->journal != NULL)
+		fprintf(m->journal, "reopened %s: no reply while onboardd served\n", who);
+	return cr_open(cl, url);
+}
+
+/* Whether cl gets a reply from onboardd, which serves: Health/Check within 3 s. */
+static bool answers(ob_client *cl)
+{
+	ob_result r;
+	int code = ob_client_call(cl, "/onboard.v1.Health/Check", NULL, 0, NULL, 0, 3000, &r);
+	bool silent = r.local && code == OB_CODE_DEADLINE_EXCEEDED;
+	ob_result_fini(&r);
+	return !silent;
+}
+
 void cr_retry(cr_client *c)
 {
 	cr_model *m = c->m;
@@ -540,6 +576,15 @@ void cr_retry(cr_client *c)
 	c->pending = NULL;
 	if (op == NULL)
 		return;
+	if (!answers(c->cl)) {
+		char who[32];
+		snprintf(who, sizeof(who), "client %d", c->index);
+		pthread_mutex_lock(&m->mu);
+		int rc = cr_reopen(m, &c->cl, c->url, who);
+		pthread_mutex_unlock(&m->mu);
+		if (rc != 0)
+			return;
+	}
 	if (!op->kind->keyed) {
 		/* Not idempotent (a rotation): cut by the kill, its effect checked as it is. */
 		pthread_mutex_lock(&m->mu);
@@ -551,7 +596,7 @@ void cr_retry(cr_client *c)
 		ob_result r;
 		int code = cr_send(c->cl, op, CR_CALL_MS, &r);
 		pthread_mutex_lock(&m->mu);
-		bool again = code != OB_CODE_OK && try_again(code, &r) && attempt < 60;
+		bool again = code != OB_CODE_OK && try_again(code, &r) && attempt < 30;
 		if (code == OB_CODE_OK) {
 			if (r.replayed)
 				m->counts.replayed_retries++;
