@@ -40,12 +40,31 @@ fi
 echo "onboardd is running (pid $(cat "$pidfile")), log in var/onboardd.log"
 echo
 
-echo "== importing deploy/sample/companies.csv"
-"$onboard" import deploy/sample/companies.csv | tail -n 5 || true
+echo "== importing deploy/sample/companies.csv (terms version 2020-10-30)"
+# The sample's companies accepted version 2020-10-30 of the programme's terms, on the
+# date of their terms_accepted_at column.
+"$onboard" import deploy/sample/companies.csv --terms-version 2020-10-30 | tail -n 5 || true
 echo
+# One company through the programme's second pass: it books a webinar on how to join before
+# its approval, the approval keeps that seat and grants the benefits, and the ads service
+# (here the local administrator, who may) records ad credit it spent. On a second run the
+# company is already approved: those steps say so and the demo goes on.
+app=$("$onboard" list --state submitted --page-size 1 | grep -oE '[0-9A-Z]{26}' | head -n 1 || true)
+if [ -n "$app" ]; then
+	echo "== a webinar booked before approval, then the approval, then ad credit spent ($app)"
+	"$onboard" webinar sessions --from 2020-11-17 --to 2020-11-18
+	"$onboard" webinar book "$app" --topic marketplace --at 2020-11-17T09:00:00Z || true
+	"$onboard" review "$app" start >/dev/null || true
+	"$onboard" review "$app" approve || true
+	"$onboard" adspend "$app" --amount 25 --reference demo-campaign-1 || true
+	"$onboard" get "$app" | grep -E '^(Application|State|Webinar|Benefits| )' || true
+	echo
+fi
 echo "== the November 2020 cohort"
 "$onboard" cohort 2020-11
 echo
 echo "Try: $onboard list --state submitted --page-size 5"
 echo "     $onboard get --siren <SIREN>       $onboard review <ID> start"
+echo "     $onboard webinar sessions --from 2020-11-17 --to 2020-11-20"
+echo "     $onboard webinar book <ID> --topic webshop   $onboard adspend <ID> --amount 10"
 echo "Stop the service with: ./demo.sh stop"

@@ -16,62 +16,22 @@
 
 #include "base/clock.h"
 #include "base/log.h"
+#include "base/notify.h"
 #include "base/time.h"
 #include "crypto/keystore.h"
 #include "crypto/vault.h"
 #include "defaults.h"
 #include "domain/domain.h"
+#include "http/http.h"
 #include "rpc/authz.h"
 #include "rpc/dispatch.h"
 #include "rpc/handlers.h"
+#include "rpc/metrics.h"
 #include "rpc/server.h"
+#include "store/pg.h"
 #include "store/sqlite.h"
 
-enum { MAX_LISTEN = 16 };
-
-static const char usage[] =
-        "Usage: onboardd [OPTIONS]\n"
-        "Serves the onboard seller-onboarding programme over nng.\n"
-        "\n"
-        "  -l, --listen URL            ipc://PATH, tcp://HOST:PORT or tls+tcp://HOST:PORT\n"
-        "                              (repeatable; default $ONBOARD_SERVER or\n"
-        "                              ipc://$XDG_RUNTIME_DIR/onboard/onboardd.sock)\n"
-        "      --db PATH               the SQLite database (default var/onboard.db, created\n"
-        "                              with its directory)\n"
-        "      --master-key FILE       the master keys of the contacts' personal data (default\n"
-        "                              master.key beside --db, created mode 0600 with a new\n"
-        "                              database: back it up, apart from the database)\n"
-        "      --tls-cert FILE         PEM certificate for tls+tcp://\n"
-        "      --tls-key FILE          PEM private key for tls+tcp:// (mode 0600)\n"
-        "      --tls-ca FILE           require client certificates signed by this CA\n"
-        "      --ipc-mode MODE         permissions of ipc socket files (default 0600)\n"
-        "      --contexts N            requests in flight, all connections (default 256)\n"
-        "      --workers N             handler threads (default 32)\n"
-        "      --max-request-bytes N   larger requests get RESOURCE_EXHAUSTED (default 65536)\n"
-        "      --max-connections N     in all (default 1024)\n"
-        "      --max-connections-per-peer N  per remote IPv4 address or IPv6 /64 (default 64)\n"
-        "      --reserved-local-connections N  of --max-connections, kept for the local\n"
-        "                              administrator on ipc (default: an eighth, at most 16)\n"
-        "      --idle-timeout SECONDS  close connections idle this long, 0 = never (default 300)\n"
-        "      --grace SECONDS         on SIGTERM, let calls in flight finish (default 10)\n"
-        "      --log-format text|json  (default text)\n"
-        "      --no-access-log         no line per call (--access-log: one, the default)\n"
-        "      --commit-batch N        most writes per durable commit (default 64; 1 turns\n"
-        "                              group commit off, for comparison)\n"
-        "      --keyring FILE          callers' public keys and roles (reloaded on SIGHUP)\n"
-        "      --token-secret FILE     32-byte secret for session tokens, base64, mode 0600\n"
-        "                              (default: random, tokens end with the process)\n"
-        "      --trust-local yes|no    trust ipc peers running as this user or root as the\n"
-        "                              local administrator, without a key (default yes)\n"
-        "      --rate-per-key N        calls per second per key (default 1000)\n"
-        "      --rate-per-address N    calls per second per remote address (default 2000)\n"
-        "      --audience NAME         a name of this server that key logins may be signed\n"
-        "                              for, besides its --listen URLs: the URL callers dial\n"
-        "                              when it is not one of those (repeatable)\n"
-        "      --now TIME              start the service clock at this RFC 3339 time (tests,\n"
-        "                              rehearsals); it then runs at normal speed\n"
-        "  -h, --help                  this text\n"
-        "      --version\n";
+enum { MAX_LISTEN = 16, MAX_OWNED = 3 * MAX_LISTEN }; /* --listen, --audience, --http */
 
 typedef struct {
 	const char *listen[MAX_LISTEN];
@@ -80,26 +40,45 @@ typedef struct {
 	size_t n_audiences;
 	ob_server_config server;
 	int64_t grace_ms;
-	bool log_json; /* --log-format json */
+	int log_format; /* ob_log_format */
+	int log_level;  /* ob_log_level */
 	bool access_log;
+	unsigned access_sample;
 	const char *db;
 	const char *master_key;
 	const char *now;
 	unsigned commit_batch;
+	unsigned db_pool;
 	ob_authz_config authz;
+	char *owned[MAX_OWNED]; /* the words of list variables, split from the environment */
+	size_t n_owned;
+	const char *http[MAX_LISTEN]; /* --http URLs */
+	size_t n_http;
+	ob_http_config http_cfg; /* the HTTP face's own caps; the rest comes from server */
 } options;
 
-/* What a flag takes, and so how its value is checked and stored at its place in options. */
+/*
+ * The flags, one table: getopt_long's options, the ONBOARDD_* environment variables and
+ * `onboardd --help` are all made from it, so that a flag and its variable cannot drift apart.
+ * A flag is a row: its name (its variable is ONBOARDD_ and the name in capitals, '-' as '_'),
+ * its metavar and help, what it takes (a kind, its place in options, a range or its words, the
+ * message for a bad value). The command line wins over the environment: a variable is read only
+ * for the flags the command line does not give. A new flag is one row, and a kind here when
+ * none of these stores its value.
+ */
 typedef enum {
 	F_TEXT,    /* const char *: the argument as it is */
-	F_LIST,    /* const char *[MAX_LISTEN], its count (size_t) at at2: repeatable */
+	F_LIST,    /* const char *[MAX_LISTEN], its count (size_t) at at2: repeatable; the
+	              variable holds the values separated by spaces */
 	F_UINT,    /* unsigned, a whole number from min to max */
 	F_SIZE,    /* size_t, likewise */
 	F_SECONDS, /* int64_t milliseconds, from whole seconds min to max */
 	F_RATE,    /* double a second, min to max, and twice that as the burst at at2 */
 	F_MODE,    /* unsigned, an octal file mode */
 	F_CHOICE,  /* bool: false for words[0], true for words[1] */
-	F_SET,     /* bool, no argument: true when min is 1, false when 0 */
+	F_WORD,    /* int: the index of the argument among words (at most 4) */
+	F_SWITCH,  /* bool, no argument: --NAME sets it, --no-NAME clears it; yes or no in the
+	              environment */
 	F_HELP,
 	F_VERSION,
 } flag_kind;
@@ -110,57 +89,120 @@ typedef struct {
 	flag_kind kind;
 	size_t at, at2; /* offsetof(options, ...); at2: F_LIST's count, F_RATE's burst */
 	unsigned long long min, max;
-	const char *words[2];
-	const char *bad; /* the message for a bad value; numbers: "--NAME takes MIN to MAX" */
+	const char *words[4];
+	const char *bad;     /* the message for a bad value; numbers: "--NAME takes MIN to MAX" */
+	const char *metavar; /* for --help; NULL: no argument */
+	const char *help;    /* '\n' starts another line in --help's column */
 } flag;
 
 #define AT(field) offsetof(options, field)
 
-/* The flags, in the order of --help; a flag is a row. */
+/* The flags, in the order of --help. */
 static const flag flags[] = {
         {"listen", 'l', F_LIST, .at = AT(listen), .at2 = AT(n_listen),
-         .bad = "at most 16 --listen URLs"},
-        {"tls-cert", 0, F_TEXT, .at = AT(server.tls_cert)},
-        {"tls-key", 0, F_TEXT, .at = AT(server.tls_key)},
-        {"tls-ca", 0, F_TEXT, .at = AT(server.tls_ca)},
+         .bad = "at most 16 --listen URLs", .metavar = "URL",
+         .help = "ipc://PATH, tcp://HOST:PORT or tls+tcp://HOST:PORT\n"
+                 "(repeatable; default $ONBOARD_SERVER or\n"
+                 "ipc://$XDG_RUNTIME_DIR/onboard/onboardd.sock)"},
+        {"db", 0, F_TEXT, .at = AT(db), .metavar = "PATH",
+         .help = "the database: a SQLite file (default var/onboard.db,\ncreated with its "
+                 "directory), or a postgresql:// URL (several\ninstances may share one; "
+                 "--master-key is then required)"},
+        {"db-pool", 0, F_UINT, .at = AT(db_pool), .min = 1, .max = 256, .metavar = "N",
+         .help = "PostgreSQL: most read connections (default 8), besides\n"
+                 "the writer's"},
+        {"master-key", 0, F_TEXT, .at = AT(master_key), .metavar = "FILE",
+         .help = "the master keys of the contacts' personal data (default\n"
+                 "master.key beside --db, created mode 0600 with a new\n"
+                 "database: back it up, apart from the database)"},
+        {"tls-cert", 0, F_TEXT, .at = AT(server.tls_cert), .metavar = "FILE",
+         .help = "PEM certificate for tls+tcp://"},
+        {"tls-key", 0, F_TEXT, .at = AT(server.tls_key), .metavar = "FILE",
+         .help = "PEM private key for tls+tcp:// (mode 0600)"},
+        {"tls-ca", 0, F_TEXT, .at = AT(server.tls_ca), .metavar = "FILE",
+         .help = "require client certificates signed by this CA"},
         {"ipc-mode", 0, F_MODE, .at = AT(server.ipc_mode),
-         .bad = "--ipc-mode takes an octal mode such as 0600"},
-        {"contexts", 0, F_UINT, .at = AT(server.contexts), .min = 1, .max = 4096},
-        {"workers", 0, F_UINT, .at = AT(server.workers), .min = 1, .max = 256},
+         .bad = "--ipc-mode takes an octal mode such as 0600", .metavar = "MODE",
+         .help = "permissions of ipc socket files (default 0600)"},
+        {"contexts", 0, F_UINT, .at = AT(server.contexts), .min = 1, .max = 4096, .metavar = "N",
+         .help = "requests in flight, all connections (default 256)"},
+        {"workers", 0, F_UINT, .at = AT(server.workers), .min = 1, .max = 256, .metavar = "N",
+         .help = "handler threads (default 32)"},
         {"max-request-bytes", 0, F_SIZE, .at = AT(server.max_request_bytes), .min = 1024,
-         .max = 16u << 20},
-        {"max-connections", 0, F_UINT, .at = AT(server.max_connections), .min = 1, .max = 1u << 20},
+         .max = 16u << 20, .metavar = "N",
+         .help = "larger requests get RESOURCE_EXHAUSTED (default 65536)"},
+        {"max-connections", 0, F_UINT, .at = AT(server.max_connections), .min = 1, .max = 1u << 20,
+         .metavar = "N", .help = "in all (default 1024)"},
         {"max-connections-per-peer", 0, F_UINT, .at = AT(server.max_connections_per_peer), .min = 1,
-         .max = 1u << 20},
+         .max = 1u << 20, .metavar = "N",
+         .help = "per remote IPv4 address or IPv6 /64 (default 64)"},
         {"reserved-local-connections", 0, F_UINT, .at = AT(server.reserved_local_connections),
-         .max = 1u << 20},
+         .max = 1u << 20, .metavar = "N",
+         .help = "of --max-connections, kept for the local\n"
+                 "administrator on ipc (default: an eighth, at most 16)"},
         {"idle-timeout", 0, F_SECONDS, .at = AT(server.idle_timeout_ms), .max = 86400 * 365,
-         .bad = "--idle-timeout takes seconds, 0 for never"},
+         .bad = "--idle-timeout takes seconds, 0 for never", .metavar = "SECONDS",
+         .help = "close connections idle this long, 0 = never (default 300)"},
         {"grace", 0, F_SECONDS, .at = AT(grace_ms), .max = 3600,
-         .bad = "--grace takes 0 to 3600 seconds"},
-        {"log-format", 0, F_CHOICE, .at = AT(log_json), .words = {"text", "json"},
-         .bad = "--log-format takes text or json"},
-        {"no-access-log", 0, F_SET, .at = AT(access_log), .min = 0},
-        {"access-log", 0, F_SET, .at = AT(access_log), .min = 1},
-        {"commit-batch", 0, F_UINT, .at = AT(commit_batch), .min = 1, .max = 64},
-        {"keyring", 0, F_TEXT, .at = AT(authz.keyring_path)},
-        {"token-secret", 0, F_TEXT, .at = AT(authz.token_secret_path)},
+         .bad = "--grace takes 0 to 3600 seconds", .metavar = "SECONDS",
+         .help = "on SIGTERM, let calls in flight finish (default 10)"},
+        {"log-format", 0, F_WORD, .at = AT(log_format), .words = {"text", "json"},
+         .bad = "--log-format takes text or json", .metavar = "text|json",
+         .help = "(default text)"},
+        {"log-level", 0, F_WORD, .at = AT(log_level), .words = {"debug", "info", "warn", "error"},
+         .bad = "--log-level takes debug, info, warn or error", .metavar = "LEVEL",
+         .help = "debug, info, warn or error: the least severe event\n"
+                 "logged (default info; the access log is apart)"},
+        {"access-log", 0, F_SWITCH, .at = AT(access_log), .bad = "--access-log takes yes or no",
+         .help = "one line per call (the default), or none"},
+        {"access-log-sample", 0, F_UINT, .at = AT(access_sample), .min = 1, .max = 1000000,
+         .metavar = "N",
+         .help = "log one successful call in N; every failed call is\n"
+                 "logged all the same (default 1: every call)"},
+        {"commit-batch", 0, F_UINT, .at = AT(commit_batch), .min = 1, .max = 64, .metavar = "N",
+         .help = "most writes per durable commit (default 64; 1 turns\n"
+                 "group commit off, for comparison)"},
+        {"keyring", 0, F_TEXT, .at = AT(authz.keyring_path), .metavar = "FILE",
+         .help = "callers' public keys and roles (reloaded on SIGHUP)"},
+        {"token-secret", 0, F_TEXT, .at = AT(authz.token_secret_path), .metavar = "FILE",
+         .help = "32-byte secret for session tokens, base64, mode 0600\n"
+                 "(default: random, tokens end with the process)"},
         {"trust-local", 0, F_CHOICE, .at = AT(authz.trust_local), .words = {"no", "yes"},
-         .bad = "--trust-local takes yes or no"},
+         .bad = "--trust-local takes yes or no", .metavar = "yes|no",
+         .help = "trust ipc peers running as this user or root as the\n"
+                 "local administrator, without a key (default yes)"},
         {"rate-per-key", 0, F_RATE, .at = AT(authz.key_rate), .at2 = AT(authz.key_burst), .min = 1,
-         .max = 500000},
+         .max = 500000, .metavar = "N", .help = "calls per second per key (default 1000)"},
         {"rate-per-address", 0, F_RATE, .at = AT(authz.addr_rate), .at2 = AT(authz.addr_burst),
-         .min = 1, .max = 500000},
+         .min = 1, .max = 500000, .metavar = "N",
+         .help = "calls per second per remote address (default 2000)"},
         {"audience", 0, F_LIST, .at = AT(audiences), .at2 = AT(n_audiences),
-         .bad = "at most 16 --audience names"},
-        {"db", 0, F_TEXT, .at = AT(db)},
-        {"master-key", 0, F_TEXT, .at = AT(master_key)},
-        {"now", 0, F_TEXT, .at = AT(now)},
-        {"help", 'h', F_HELP, .at = 0},
-        {"version", 0, F_VERSION, .at = 0},
+         .bad = "at most 16 --audience names", .metavar = "NAME",
+         .help = "a name of this server that key logins may be signed\n"
+                 "for, besides its --listen URLs: the URL callers dial\n"
+                 "when it is not one of those (repeatable)"},
+        {"http", 0, F_LIST, .at = AT(http), .at2 = AT(n_http), .bad = "at most 16 --http URLs",
+         .metavar = "URL",
+         .help = "also serve HTTP: Connect's protocol for every method,\n"
+                 "/healthz, /readyz, /metrics; http://HOST:PORT or\n"
+                 "https://HOST:PORT with the --tls-* files (repeatable;\n"
+                 "off by default)"},
+        {"http-max-connections", 0, F_UINT, .at = AT(http_cfg.max_connections), .min = 1,
+         .max = 1u << 20, .metavar = "N", .help = "HTTP connections in all (default 256)"},
+        {"http-max-connections-per-peer", 0, F_UINT, .at = AT(http_cfg.max_connections_per_peer),
+         .min = 1, .max = 1u << 20, .metavar = "N",
+         .help = "HTTP connections per IPv4 address or IPv6 /64\n(default 32)"},
+        {"now", 0, F_TEXT, .at = AT(now), .metavar = "TIME",
+         .help = "start the service clock at this RFC 3339 time (tests,\n"
+                 "rehearsals); it then runs at normal speed"},
+        {"help", 'h', F_HELP, .help = "this text"},
+        {"version", 0, F_VERSION, .help = "the version"},
 };
 
+/* getopt_long's val of flag i, and of the --no- form of a switch. */
 enum { N_FLAGS = sizeof(flags) / sizeof(flags[0]), FLAG_VAL = 256 };
+#define FLAG_ON(i)  (FLAG_VAL + 2 * (int)(i))
+#define FLAG_OFF(i) (FLAG_VAL + 2 * (int)(i) + 1)
 
 /* A whole number in [min, max]. */
 static bool parse_uint(const char *s, unsigned long long min, unsigned long long max,
@@ -177,27 +219,74 @@ static bool parse_uint(const char *s, unsigned long long min, unsigned long long
 	return true;
 }
 
-/* Says why the value of f is refused; returns 1, parse_args' bad usage. */
-static int refuse(const flag *f)
+/* ONBOARDD_NAME, the variable of f, into out (n bytes). */
+static void env_name(const flag *f, char *out, size_t n)
 {
-	if (f->bad != NULL)
-		fprintf(stderr, "onboardd: %s\n", f->bad);
-	else
-		fprintf(stderr, "onboardd: --%s takes %llu to %llu\n", f->name, f->min, f->max);
-	fputs("Try 'onboardd --help'.\n", stderr);
-	return 1;
+	size_t k = (size_t)snprintf(out, n, "ONBOARDD_");
+	for (const char *p = f->name; *p != '\0' && k + 1 < n; p++)
+		out[k++] = *p == '-' ? '_' : (char)(*p >= 'a' && *p <= 'z' ? *p - 'a' + 'A' : *p);
+	out[k < n ? k : n - 1] = '\0';
 }
 
-/* Checks v, the argument of f, and stores it in o. Returns 0, 1 after saying what is wrong,
- * or -1 after --help or --version. */
-static int apply(const flag *f, const char *v, options *o)
+static void print_usage(void)
 {
+	fputs("Usage: onboardd [OPTIONS]\n"
+	      "       onboardd migrate [OPTIONS]\n"
+	      "Serves the onboard seller-onboarding programme over nng. With migrate, applies\n"
+	      "the schema's migrations to --db and exits without serving.\n"
+	      "\n"
+	      "Every option can also be set in the environment (a systemd EnvironmentFile):\n"
+	      "ONBOARDD_ and its name in capitals, '_' for '-', shown under each one; a\n"
+	      "repeatable option takes its values separated by spaces there, a switch yes or\n"
+	      "no. The command line wins over the environment.\n"
+	      "\n",
+	      stdout);
+	for (size_t i = 0; i < N_FLAGS; i++) {
+		const flag *f = &flags[i];
+		char head[80];
+		int n = snprintf(head, sizeof(head), "  %c%c%c --%s%s%s%s",
+		                 f->short_name ? '-' : ' ', f->short_name ? f->short_name : ' ',
+		                 f->short_name ? ',' : ' ', f->kind == F_SWITCH ? "[no-]" : "",
+		                 f->name, f->metavar != NULL ? " " : "",
+		                 f->metavar != NULL ? f->metavar : "");
+		/* The help column starts at 30; a longer head goes on a line of its
+		 * own when its help would not fit after it. */
+		const char *h = f->help;
+		size_t first = strcspn(h, "\n");
+		if (n < 29)
+			printf("%-29s %.*s\n", head, (int)first, h);
+		else if ((size_t)n + 2 + first <= 100)
+			printf("%s  %.*s\n", head, (int)first, h);
+		else
+			printf("%s\n%30s%.*s\n", head, "", (int)first, h);
+		for (h += first; *h == '\n'; h += first) {
+			h++;
+			first = strcspn(h, "\n");
+			printf("%30s%.*s\n", "", (int)first, h);
+		}
+		if (f->kind != F_HELP && f->kind != F_VERSION) {
+			char env[64];
+			env_name(f, env, sizeof(env));
+			printf("%30s$%s\n", "", env);
+		}
+	}
+}
+
+/* Checks v, the value of f (NULL for a switch given as --NAME or --no-NAME: on), and stores
+ * it in o. Returns NULL, or why the value is refused. */
+static const char *apply(const flag *f, const char *v, bool on, options *o)
+{
+	static char why[160];
 	char *at = (char *)o + f->at, *end;
 	unsigned long long n = 0;
 	bool number =
 	        f->kind == F_UINT || f->kind == F_SIZE || f->kind == F_SECONDS || f->kind == F_RATE;
-	if (number && !parse_uint(v, f->min, f->max, &n))
-		return refuse(f);
+	if (number && !parse_uint(v, f->min, f->max, &n)) {
+		if (f->bad != NULL)
+			return f->bad;
+		snprintf(why, sizeof(why), "--%s takes %llu to %llu", f->name, f->min, f->max);
+		return why;
+	}
 	switch (f->kind) {
 	case F_TEXT:
 		*(const char **)(void *)at = v;
@@ -205,7 +294,7 @@ static int apply(const flag *f, const char *v, options *o)
 	case F_LIST: {
 		size_t *count = (size_t *)(void *)((char *)o + f->at2);
 		if (*count == MAX_LISTEN)
-			return refuse(f);
+			return f->bad;
 		((const char **)(void *)at)[(*count)++] = v;
 	} break;
 	case F_UINT:
@@ -224,64 +313,179 @@ static int apply(const flag *f, const char *v, options *o)
 	case F_MODE:
 		n = strtoul(v, &end, 8);
 		if (*v == '\0' || *end != '\0' || n > 0777)
-			return refuse(f);
+			return f->bad;
 		*(unsigned *)(void *)at = (unsigned)n;
 		break;
 	case F_CHOICE:
 		if (strcmp(v, f->words[0]) != 0 && strcmp(v, f->words[1]) != 0)
-			return refuse(f);
+			return f->bad;
 		*(bool *)at = strcmp(v, f->words[1]) == 0;
 		break;
-	case F_SET:
-		*(bool *)at = f->min != 0;
+	case F_WORD:
+		for (int i = 0; i < 4 && f->words[i] != NULL; i++)
+			if (strcmp(v, f->words[i]) == 0) {
+				*(int *)(void *)at = i;
+				return NULL;
+			}
+		return f->bad;
+	case F_SWITCH:
+		if (v != NULL && strcmp(v, "yes") != 0 && strcmp(v, "no") != 0)
+			return f->bad;
+		*(bool *)at = v != NULL ? v[0] == 'y' : on;
 		break;
 	case F_HELP:
-		fputs(usage, stdout);
-		return -1;
 	case F_VERSION:
-		puts("onboardd " OB_VERSION);
-		return -1;
+		break;
+	}
+	return NULL;
+}
+
+/* The value of f from the environment, in the variable name: each word of a list (copied
+ * into o->owned), or the value as it is. Returns 0, or 1 after saying what is wrong, naming
+ * the variable. */
+static int apply_env(const flag *f, const char *name, const char *value, options *o)
+{
+	const char *bad = NULL;
+	if (f->kind != F_LIST)
+		bad = apply(f, value, true, o);
+	for (const char *p = value; f->kind == F_LIST && bad == NULL && *p != '\0';) {
+		p += strspn(p, " \t\n");
+		size_t len = strcspn(p, " \t\n");
+		if (len == 0)
+			break;
+		if (o->n_owned == MAX_OWNED || (o->owned[o->n_owned] = strndup(p, len)) == NULL)
+			bad = f->bad;
+		else
+			bad = apply(f, o->owned[o->n_owned++], true, o);
+		p += len;
+	}
+	if (bad == NULL)
+		return 0;
+	fprintf(stderr, "onboardd: %s='%s': %s\nTry 'onboardd --help'.\n", name, value, bad);
+	return 1;
+}
+
+extern char **environ;
+
+/* The ONBOARDD_* variables of the environment: each must name a flag (a typo is an error,
+ * not a setting silently ignored), and is applied unless the command line gave that flag
+ * (given[i]). Returns 0, or 1 after saying what is wrong. */
+static int read_environment(options *o, const bool *given)
+{
+	for (char **e = environ; *e != NULL; e++) {
+		if (strncmp(*e, "ONBOARDD_", 9) != 0)
+			continue;
+		const char *eq = strchr(*e, '=');
+		size_t len = eq != NULL ? (size_t)(eq - *e) : strlen(*e);
+		char name[64];
+		size_t i;
+		for (i = 0; i < N_FLAGS; i++) {
+			env_name(&flags[i], name, sizeof(name));
+			if (flags[i].kind != F_HELP && flags[i].kind != F_VERSION &&
+			    strlen(name) == len && strncmp(name, *e, len) == 0)
+				break;
+		}
+		if (i == N_FLAGS) {
+			fprintf(stderr,
+			        "onboardd: %.*s in the environment is no option of onboardd\n"
+			        "Try 'onboardd --help'.\n",
+			        (int)(len < 64 ? len : 64), *e);
+			return 1;
+		}
+		if (!given[i] && eq != NULL && apply_env(&flags[i], name, eq + 1, o) != 0)
+			return 1;
 	}
 	return 0;
 }
 
-/* Returns 0 to run, 1 on bad usage (after printing why), -1 for --help/--version. */
+/* Returns 0 to run, 1 on bad usage (after printing why), -1 for --help/--version. The
+ * command line is read first (to know which flags it gives), then the environment for the
+ * others, then the command line's values are applied. */
 static int parse_args(int argc, char **argv, options *o)
 {
-	struct option longopts[N_FLAGS + 1];
+	struct option longopts[2 * N_FLAGS + 1];
+	char shorts[2 * N_FLAGS + 1];
+	size_t n_long = 0, n_shorts = 0;
 	for (size_t i = 0; i < N_FLAGS; i++) {
-		bool arg = flags[i].kind != F_SET && flags[i].kind != F_HELP &&
+		static char no_names[N_FLAGS][64];
+		bool arg = flags[i].kind != F_SWITCH && flags[i].kind != F_HELP &&
 		           flags[i].kind != F_VERSION;
-		longopts[i] = (struct option){flags[i].name, arg ? required_argument : no_argument,
-		                              NULL, FLAG_VAL + (int)i};
+		longopts[n_long++] = (struct option){
+		        flags[i].name, arg ? required_argument : no_argument, NULL, FLAG_ON(i)};
+		if (flags[i].kind == F_SWITCH) {
+			snprintf(no_names[i], sizeof(no_names[i]), "no-%s", flags[i].name);
+			longopts[n_long++] =
+			        (struct option){no_names[i], no_argument, NULL, FLAG_OFF(i)};
+		}
+		if (flags[i].short_name != 0) {
+			shorts[n_shorts++] = flags[i].short_name;
+			if (arg)
+				shorts[n_shorts++] = ':';
+		}
 	}
-	longopts[N_FLAGS] = (struct option){NULL, 0, NULL, 0};
+	longopts[n_long] = (struct option){NULL, 0, NULL, 0};
+	shorts[n_shorts] = '\0';
+
 	ob_server_config_defaults(&o->server);
+	ob_http_config_defaults(&o->http_cfg);
 	o->grace_ms = 10000;
+	o->log_format = OB_LOG_TEXT;
+	o->log_level = OB_LOG_INFO;
 	o->access_log = true;
+	o->access_sample = 1;
 	o->db = "var/onboard.db";
 	ob_authz_config_defaults(&o->authz);
-	int c;
-	while ((c = getopt_long(argc, argv, "l:h", longopts, NULL)) != -1) {
-		const flag *f =
-		        c >= FLAG_VAL && c < FLAG_VAL + N_FLAGS ? &flags[c - FLAG_VAL] : NULL;
-		for (size_t i = 0; f == NULL && c > 0 && c < FLAG_VAL && i < N_FLAGS; i++)
+
+	/* The command line's flags and values, applied after the environment. */
+	int *vals = calloc((size_t)argc + 1, sizeof(*vals));
+	const char **args = calloc((size_t)argc + 1, sizeof(*args));
+	bool given[N_FLAGS] = {false};
+	size_t n = 0;
+	int rc = vals == NULL || args == NULL ? 1 : 0, c;
+	while (rc == 0 && (c = getopt_long(argc, argv, shorts, longopts, NULL)) != -1) {
+		for (size_t i = 0; c > 0 && c < FLAG_VAL && i < N_FLAGS; i++)
 			if (flags[i].short_name == c)
-				f = &flags[i];
-		if (f == NULL) {
+				c = FLAG_ON(i);
+		size_t i = (size_t)(c - FLAG_VAL) / 2;
+		if (c < FLAG_VAL) {
 			fputs("Try 'onboardd --help'.\n", stderr);
-			return 1;
+			rc = 1;
+		} else if (flags[i].kind == F_HELP || flags[i].kind == F_VERSION) {
+			if (flags[i].kind == F_HELP)
+				print_usage();
+			else
+				puts("onboardd " OB_VERSION);
+			rc = -1;
+		} else {
+			given[i] = true;
+			vals[n] = c;
+			args[n++] = optarg;
 		}
-		int rc = apply(f, optarg, o);
-		if (rc != 0)
-			return rc;
 	}
-	if (optind < argc) {
+	if (rc == 0 && optind < argc) {
 		fprintf(stderr, "onboardd: unexpected argument '%s'\nTry 'onboardd --help'.\n",
 		        argv[optind]);
-		return 1;
+		rc = 1;
 	}
-	return 0;
+	if (rc == 0)
+		rc = read_environment(o, given);
+	for (size_t k = 0; rc == 0 && k < n; k++) {
+		const char *bad = apply(&flags[(vals[k] - FLAG_VAL) / 2], args[k],
+		                        (vals[k] - FLAG_VAL) % 2 == 0, o);
+		if (bad != NULL) {
+			fprintf(stderr, "onboardd: %s\nTry 'onboardd --help'.\n", bad);
+			rc = 1;
+		}
+	}
+	free(vals);
+	free(args);
+	return rc;
+}
+
+static void options_fini(options *o)
+{
+	for (size_t i = 0; i < o->n_owned; i++)
+		free(o->owned[i]);
 }
 
 /* The master key file: --master-key, or master.key in the directory of the
@@ -350,16 +554,60 @@ static int make_parent_dir(const char *path)
 	return 0;
 }
 
+/* Tells systemd (when it listens: Type=notify) about a change of state. */
+static void notify(const char *state)
+{
+	ob_err err = ob_notify(state);
+	if (err != OB_OK)
+		ob_log(OB_LOG_WARN, "cannot notify systemd ($NOTIFY_SOCKET): %s", ob_strerror(err));
+}
+
+/* The HTTP face on o's --http URLs, with the nng face's dispatch, limits and TLS files, and
+ * the metrics both faces report to. *out stays NULL without --http. */
+static ob_err start_http(const options *o, ob_dispatch *d, ob_domain *domain, ob_metrics *metrics,
+                         ob_rpc_env *env, ob_http **out)
+{
+	*out = NULL;
+	if (o->n_http == 0)
+		return OB_OK;
+	ob_http_config hc = o->http_cfg;
+	hc.urls = o->http;
+	hc.n_urls = o->n_http;
+	hc.tls_cert = o->server.tls_cert;
+	hc.tls_key = o->server.tls_key;
+	hc.tls_ca = o->server.tls_ca;
+	hc.max_request_bytes = o->server.max_request_bytes;
+	hc.idle_timeout_ms = o->server.idle_timeout_ms;
+	hc.env = env;
+	hc.routes = (ob_connect){.dispatch = d, .metrics = metrics, .domain = domain};
+	return ob_http_start(out, &hc);
+}
+
 /* What the flags leave to be worked out: the default address, the server's names for the
  * authorizer, the service clock of --now. Returns 0, or 2 after saying what is wrong. */
 static int settle_options(options *o, char *default_url, size_t n)
 {
 	if (o->n_listen == 0)
-		o->listen[o->n_listen++] = ob_default_server_url(default_url, n);
+		o->listen[o->n_listen++] = ob_default_listen_url(default_url, n);
 	o->server.listen = o->listen;
 	o->server.n_listen = o->n_listen;
 	o->authz.listen = o->listen;
 	o->authz.n_listen = o->n_listen;
+	/* A login over HTTP is signed for the URL callers dial: each --http URL is a name of this
+	 * server, as each --listen URL is. */
+	for (size_t i = 0; i < o->n_http; i++) {
+		if (strncmp(o->http[i], "http://", 7) != 0 &&
+		    strncmp(o->http[i], "https://", 8) != 0) {
+			fprintf(stderr,
+			        "onboardd: --http takes http://HOST:PORT or https://HOST:PORT\n");
+			return 2;
+		}
+		if (o->n_audiences == MAX_LISTEN) {
+			fprintf(stderr, "onboardd: at most 16 --audience names and --http URLs\n");
+			return 2;
+		}
+		o->audiences[o->n_audiences++] = o->http[i];
+	}
 	o->authz.audiences = o->audiences;
 	o->authz.n_audiences = o->n_audiences;
 	if (o->now != NULL) {
@@ -375,7 +623,7 @@ static int settle_options(options *o, char *default_url, size_t n)
 }
 
 /* Waits in sigwait for SIGTERM or SIGINT (sigs, blocked in every thread); a SIGHUP meanwhile
- * reloads the keyring. */
+ * reloads the keyring. Tells systemd (base/notify.h) about the reload and the stop. */
 static void wait_for_stop(const sigset_t *sigs, ob_authz *authz, int64_t grace_ms)
 {
 	for (;;) {
@@ -383,15 +631,135 @@ static void wait_for_stop(const sigset_t *sigs, ob_authz *authz, int64_t grace_m
 		if (sigwait(sigs, &sig) != 0)
 			continue;
 		if (sig == SIGHUP) {
+			/* RELOADING=1 with the monotonic time, as systemd 253's
+			 * notify-reload wants it; 252 takes it as well. */
+			char reloading[64];
+			snprintf(reloading, sizeof(reloading), "RELOADING=1\nMONOTONIC_USEC=%lld",
+			         (long long)ob_clock_mono_us());
+			notify(reloading);
 			ob_log(OB_LOG_INFO, "SIGHUP: reloading the keyring");
 			if (ob_authz_reload(authz) != OB_OK)
 				ob_log(OB_LOG_WARN, "the previous keyring stays in force");
+			notify("READY=1\nSTATUS=serving");
 			continue;
 		}
+		notify("STOPPING=1\nSTATUS=draining");
 		ob_log(OB_LOG_INFO, "signal %d: draining for up to %lld ms", sig,
 		       (long long)grace_ms);
 		return;
 	}
+}
+
+/* What the watchdog asks before each ping (base/notify.h): the store answers a read, and no
+ * request has waited a whole watchdog interval for a worker while none was taken (all of
+ * them stuck). */
+typedef struct liveness {
+	ob_domain *domain;
+	ob_server *srv;
+	int64_t max_stall_us;
+} liveness;
+
+static bool service_alive(void *ctx)
+{
+	const liveness *l = ctx;
+	ob_err err = ob_domain_store_health(l->domain);
+	if (err != OB_OK) {
+		ob_log(OB_LOG_WARN, "watchdog: the store does not answer: %s", ob_strerror(err));
+		return false;
+	}
+	int64_t stalled = ob_server_stalled_us(l->srv);
+	if (stalled >= l->max_stall_us) {
+		ob_log(OB_LOG_WARN, "watchdog: no worker has taken a request for %lld ms",
+		       (long long)(stalled / 1000));
+		return false;
+	}
+	return true;
+}
+
+/* Listening, with the store open: ready, for systemd too; and with $WATCHDOG_USEC, the
+ * watchdog thread into *watchdog (NULL without one, or when it cannot start). */
+static void ready(liveness *live, ob_watchdog **watchdog)
+{
+	ob_log(OB_LOG_INFO, "onboardd %s serving", OB_VERSION);
+	notify("READY=1\nSTATUS=serving");
+	*watchdog = NULL;
+	if ((live->max_stall_us = ob_notify_watchdog_usec()) == 0)
+		return;
+	if (ob_watchdog_start(watchdog, live->max_stall_us, service_alive, live) != OB_OK)
+		ob_log(OB_LOG_WARN, "cannot start the watchdog thread: systemd will restart "
+		                    "onboardd when WatchdogSec= passes");
+	else
+		ob_log(OB_LOG_INFO, "watchdog: pinging systemd every %lld ms",
+		       (long long)(live->max_stall_us / 2000));
+}
+
+/* onboardd migrate --db postgresql://...: applies the schema's migrations
+ * and, with --master-key naming a file that does not exist yet, creates it:
+ * the one deliberate step that makes keys for a shared database, since every
+ * instance must read the same file (a serving instance never makes one).
+ * The URL is never logged: it may hold a password. Returns the exit status. */
+static int pg_migrate(const options *o)
+{
+	unsigned version = 0;
+	ob_err err = ob_store_pg_migrate(o->db, &version);
+	if (err != OB_OK) {
+		ob_log(OB_LOG_ERROR, "cannot migrate the PostgreSQL database: %s",
+		       ob_strerror(err));
+		return 1;
+	}
+	if (o->master_key != NULL && access(o->master_key, F_OK) != 0) {
+		char why[512];
+		if (ob_vault_generate_file(o->master_key, NULL, why, sizeof(why)) != OB_OK) {
+			ob_log(OB_LOG_ERROR, "%s", why);
+			return 1;
+		}
+		ob_log(OB_LOG_WARN,
+		       "created the master key file %s: give it to every instance, and back it "
+		       "up apart from the database",
+		       o->master_key);
+	}
+	ob_log(OB_LOG_INFO, "the PostgreSQL schema is at version %u; not serving (migrate)",
+	       version);
+	return 0;
+}
+
+/* The store --db names: PostgreSQL (its keys from --master-key, which must
+ * exist) or a SQLite file (its directory made, its key file beside it by
+ * default). NULL after logging why. */
+static ob_store *open_store(const options *o, ob_keystore **keys, char *key_path, size_t n)
+{
+	ob_store *store = NULL;
+	bool pg = ob_store_is_pg(o->db);
+	if (pg && o->master_key == NULL) {
+		ob_log(OB_LOG_ERROR, "--db postgresql://... needs --master-key FILE, the key file "
+		                     "every instance shares (`onboardd migrate` creates it)");
+		return NULL;
+	}
+	if (pg && access(o->master_key, F_OK) != 0) {
+		ob_log(OB_LOG_ERROR,
+		       "the master key file %s does not exist: copy the one the other instances "
+		       "use, or create it with `onboardd migrate --db URL --master-key FILE`",
+		       o->master_key);
+		return NULL;
+	}
+	if (!pg && make_parent_dir(o->db) != 0) {
+		ob_log(OB_LOG_ERROR, "cannot create the directory of %s: %s", o->db,
+		       strerror(errno));
+		return NULL;
+	}
+	if ((*keys = open_master_key(o, key_path, n)) == NULL)
+		return NULL;
+	ob_err err = pg ? ob_store_open_pg(&store, o->db, *keys, o->db_pool)
+	                : ob_store_open_sqlite_keystore(&store, o->db, *keys);
+	if (err != OB_OK) {
+		ob_log(OB_LOG_ERROR, "cannot open the database %s", pg ? "(PostgreSQL)" : o->db);
+		return NULL;
+	}
+	if (o->commit_batch > 0 && pg)
+		ob_store_pg_set_max_batch(store, o->commit_batch);
+	else if (o->commit_batch > 0)
+		ob_store_sqlite_set_max_batch(store, o->commit_batch);
+	return store;
 }
 
 /* The whole life of the process in reading order: flags, logs, keys, store, domain,
@@ -401,10 +769,20 @@ static void wait_for_stop(const sigset_t *sigs, ob_authz *authz, int64_t grace_m
 int main(int argc, char **argv)
 {
 	options o = {0};
+	/* onboardd migrate: the same options, and no serving. */
+	bool migrate_only = argc > 1 && strcmp(argv[1], "migrate") == 0;
+	if (migrate_only) {
+		argv[1] = argv[0];
+		argv++;
+		argc--;
+	}
 	int rc = parse_args(argc, argv, &o);
-	if (rc != 0)
+	if (rc != 0) {
+		options_fini(&o);
 		return rc < 0 ? 0 : 2;
-	ob_log_configure(o.log_json ? OB_LOG_JSON : OB_LOG_TEXT, OB_LOG_INFO, o.access_log);
+	}
+	ob_log_configure((ob_log_format)o.log_format, (ob_log_level)o.log_level, o.access_log);
+	ob_log_sample_access(o.access_sample);
 
 	/* Files onboardd creates (the database, its WAL, the master key) hold
 	 * company and, sealed, personal data: nobody else reads them. */
@@ -414,6 +792,7 @@ int main(int argc, char **argv)
 	 * main waits for, blocked so that every thread inherits the mask. */
 	if (sodium_init() < 0) {
 		ob_log(OB_LOG_ERROR, "libsodium failed to initialise");
+		options_fini(&o);
 		return 1;
 	}
 	sigset_t sigs;
@@ -425,8 +804,16 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 
 	char default_url[512];
-	if (settle_options(&o, default_url, sizeof(default_url)) != 0)
+	if (settle_options(&o, default_url, sizeof(default_url)) != 0) {
+		options_fini(&o);
 		return 2;
+	}
+
+	if (ob_store_is_pg(o.db) && migrate_only) {
+		int pg_status = pg_migrate(&o);
+		options_fini(&o);
+		return pg_status;
+	}
 
 	int status = 1;
 	ob_dispatch *d = NULL;
@@ -435,6 +822,10 @@ int main(int argc, char **argv)
 	ob_domain *domain = NULL;
 	ob_keystore *keys = NULL; /* the master keys: the store and the domain borrow them */
 	ob_authz *authz = NULL;
+	ob_metrics *metrics = NULL;
+	ob_http *http = NULL;
+	ob_watchdog *watchdog = NULL;
+	liveness live = {0};
 	ob_rpc_env env = {0};
 	char key_path[4096];
 	/* Keys and secrets first: a misconfigured start changes nothing on disk. */
@@ -442,21 +833,16 @@ int main(int argc, char **argv)
 	o.authz.audit_ctx = &env;
 	if (ob_authz_create(&authz, &o.authz) != OB_OK)
 		goto out;
-	if (make_parent_dir(o.db) != 0) {
-		ob_log(OB_LOG_ERROR, "cannot create the directory of %s: %s", o.db,
-		       strerror(errno));
+	if ((store = open_store(&o, &keys, key_path, sizeof(key_path))) == NULL)
 		goto out;
-	}
-	if ((keys = open_master_key(&o, key_path, sizeof(key_path))) == NULL)
-		goto out;
-	if (ob_store_open_sqlite_keystore(&store, o.db, keys) != OB_OK) {
-		ob_log(OB_LOG_ERROR, "cannot open the database %s", o.db);
-		goto out;
-	}
-	if (o.commit_batch > 0)
-		ob_store_sqlite_set_max_batch(store, o.commit_batch);
 	if (ob_domain_create(&domain, store, keys) != OB_OK) {
-		ob_log(OB_LOG_ERROR, "cannot prepare the programme in %s", o.db);
+		ob_log(OB_LOG_ERROR, "cannot prepare the programme in %s",
+		       ob_store_is_pg(o.db) ? "the PostgreSQL database" : o.db);
+		goto out;
+	}
+	if (migrate_only) { /* the store migrated, the domain recounted: done */
+		ob_log(OB_LOG_INFO, "%s is up to date; not serving (migrate)", o.db);
+		status = 0;
 		goto out;
 	}
 	if (ob_dispatch_create(&d) != OB_OK || ob_handlers_register(d) != OB_OK ||
@@ -467,22 +853,33 @@ int main(int argc, char **argv)
 	env.dispatch = d;
 	env.domain = domain;
 	env.authz = authz;
-	if (ob_server_start(&srv, &o.server, d, &env) != OB_OK)
+	if (ob_metrics_create(&metrics, d) != OB_OK)
 		goto out;
-	ob_log(OB_LOG_INFO, "onboardd %s serving", OB_VERSION);
+	o.server.metrics = metrics;
+	if (ob_server_start(&srv, &o.server, d, &env) != OB_OK ||
+	    start_http(&o, d, domain, metrics, &env, &http) != OB_OK)
+		goto out;
+	live = (liveness){.domain = domain, .srv = srv};
+	ready(&live, &watchdog);
 
 	wait_for_stop(&sigs, authz, o.grace_ms);
-	unsigned left = ob_server_drain(srv, o.grace_ms);
+	ob_watchdog_stop(watchdog); /* stopping is TimeoutStopSec='s business */
+	watchdog = NULL;
+	unsigned left = ob_server_drain(srv, o.grace_ms) + ob_http_drain(http, o.grace_ms);
 	if (left > 0)
 		ob_log(OB_LOG_WARN, "%u call(s) still in flight after the grace period", left);
 	status = 0;
 out:
+	ob_watchdog_stop(watchdog);
+	ob_http_destroy(http);
 	ob_server_destroy(srv);
+	ob_metrics_destroy(metrics);
 	ob_dispatch_destroy(d);
 	ob_authz_destroy(authz);
 	ob_domain_destroy(domain);
 	ob_store_destroy(store);
 	ob_keystore_destroy(keys); /* last: the store and the domain borrowed it */
+	options_fini(&o);
 	if (status == 0)
 		ob_log(OB_LOG_INFO, "stopped cleanly");
 	return status;

@@ -15,7 +15,11 @@ are taken from the ranges ARCEP keeps for fiction (01 99 00, 02 61 91,
 example.com (RFC 2606).
 
 What the file exercises: TPE and PME companies with a handful of ETI (the
-default cohort refuses them: FAILED_PRECONDITION), postal codes of many
+default cohort refuses them: FAILED_PRECONDITION), their legal forms (the
+companies give a VAT number, as onboardd requires of them; an EI whose
+turnover is under the micro regime's ceiling is a micro-entrepreneur, who
+keeps no balance sheet: an empty cell), the date each accepted the
+programme's terms (import --terms-version says which version), postal codes of many
 departements with Corsica (20000, 20200) and overseas (97100, 97200, 97400),
 overseas phones (0590, 0690, 0596, 0696, 0262, 0692), phones in several
 layouts, accented names, cells with commas and quotes (quoted in the CSV),
@@ -37,9 +41,17 @@ import unicodedata
 SEED = 20201102
 COUNT = 300
 ETI_ROWS = 10
-COLUMNS = ['siren', 'siret', 'legal_name', 'trade_name', 'naf', 'vat', 'employees',
-           'turnover_eur', 'balance_eur', 'address', 'postal_code', 'city', 'contact_name',
-           'email', 'phone', 'channel', 'export', 'categories']
+COLUMNS = ['siren', 'siret', 'legal_name', 'trade_name', 'legal_form', 'naf', 'vat',
+           'employees', 'turnover_eur', 'balance_eur', 'address', 'postal_code', 'city',
+           'contact_name', 'email', 'phone', 'channel', 'export', 'categories',
+           'terms_accepted_at']
+# The legal form's word for 'onboard import' (onboard.v1.LegalForm), and whether
+# onboardd wants the VAT number of that form.
+LEGAL_FORMS = {'EI': ('ei', False), 'SARL': ('sarl', True), 'EURL': ('eurl', True),
+               'SASU': ('sasu', True), 'SAS': ('sas', True), 'SA': ('sa', True),
+               'SCOP': ('other', False)}
+# The micro regime's turnover ceiling of 2020 for sales (CGI art. 50-0).
+MICRO_CEILING = 176200
 # Never generated: La Poste (its SIRETs follow another rule) and the SIREN the
 # integration tests submit by hand.
 AVOID = {'356000000', '123456782'}
@@ -174,7 +186,11 @@ def phone(rng, area):
     return '+33 %s %s' % (digits[1], ' '.join(digits[i:i + 2] for i in range(2, 10, 2)))
 
 
-def company(rng, size, place, used):
+def vat_of(siren):
+    return 'FR%02d%s' % ((12 + 3 * (int(siren) % 97)) % 97, siren)
+
+
+def company(rng, size, place, used, index):
     while True:
         body = str(rng.randrange(1, 10)) + '%07d' % rng.randrange(10000000)
         siren = body + luhn_digit(body)
@@ -187,10 +203,9 @@ def company(rng, size, place, used):
         siret = siren + nic + luhn_digit(siren + nic)
     vat = ''
     if rng.random() < 0.5:
-        key = (12 + 3 * (int(siren) % 97)) % 97
-        vat = 'FR%02d%s' % (key, siren)
+        vat = vat_of(siren)
         if rng.random() < 0.2:
-            vat = 'FR %02d %s %s %s' % (key, siren[0:3], siren[3:6], siren[6:9])
+            vat = 'FR %s %s %s %s' % (vat[2:4], siren[0:3], siren[3:6], siren[6:9])
     trade, naf, cats = rng.choice(TRADES)
     owner = rng.choice(SURNAMES) if rng.random() < 0.7 else rng.choice(PLACE_NAMES)
     if size == 'TPE':
@@ -208,6 +223,11 @@ def company(rng, size, place, used):
         employees = rng.randrange(300, 3000)
         turnover = rng.randrange(60, 900) * 1000000
         balance = rng.randrange(50, 800) * 1000000
+    word, needs_vat = LEGAL_FORMS[form]
+    if form == 'EI' and turnover <= MICRO_CEILING:
+        word, balance = 'micro', ''  # no balance sheet under the micro regime
+    if needs_vat and vat == '':
+        vat = vat_of(siren)  # a company invoices VAT: it has its number
     legal_name = '%s %s %s' % (trade, owner, form)
     if rng.random() < 0.08:
         legal_name = '%s %s, %s' % (trade, owner, form)  # a comma: a quoted cell
@@ -225,9 +245,13 @@ def company(rng, size, place, used):
     channel = rng.choices(['marketplace', 'webshop', 'both'], weights=[45, 20, 35])[0]
     exports = rng.random() < (0.6 if size != 'TPE' else 0.25)
     chosen = rng.sample(cats, rng.randrange(1, len(cats) + 1))
-    return [siren, siret, legal_name, trade_name, naf, vat, str(employees), str(turnover),
-            str(balance), street, postal, city, '%s %s' % (first, last), email,
-            phone(rng, area), channel, 'true' if exports else 'false', ';'.join(chosen)]
+    # Accepted during the first two weeks of the lockdown's November (no
+    # draw: the other cells stay as they were before this column).
+    accepted = '2020-11-%02d' % (2 + index % 14)
+    return [siren, siret, legal_name, trade_name, word, naf, vat, str(employees),
+            str(turnover), str(balance), street, postal, city, '%s %s' % (first, last), email,
+            phone(rng, area), channel, 'true' if exports else 'false', ';'.join(chosen),
+            accepted]
 
 
 def read_tsv(path):
@@ -259,7 +283,7 @@ def main():
     rows = []
     for i in range(COUNT):
         size = 'ETI' if i in eti_rows else ('TPE' if rng.random() < 0.62 else 'PME')
-        rows.append(company(rng, size, places[i], used))
+        rows.append(company(rng, size, places[i], used, i))
     out = io.StringIO()
     writer = csv.writer(out, lineterminator='\n')
     writer.writerow(COLUMNS)

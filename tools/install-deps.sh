@@ -8,19 +8,37 @@ packages=(
 	protobuf-compiler protobuf-c-compiler libprotobuf-c-dev
 	libnng-dev libsodium-dev libsqlite3-dev libjansson-dev libcmocka-dev libpq-dev
 	clang libclang-rt-14-dev
-	openssl sqlite3 python3-protobuf
+	openssl sqlite3 python3-protobuf python3-prometheus-client curl
+	# tests/integration/deploy.sh: systemd-analyze rates the unit (systemd need not run);
+	# compose.yaml and prometheus.yml are parsed as YAML
+	systemd python3-yaml
+	# the PostgreSQL store's tests: a private cluster (tools/pgcluster.sh) of Debian 12's server
+	postgresql-15
 	# the fault tests (tests/reliability): mkfs.ext4 and chattr for a read-only database
 	e2fsprogs
 )
+# node and npm run the Connect client of the HTTP tests (tests/connect); a machine that has a
+# node of its own (nodesource's, say) keeps it.
+command -v node >/dev/null 2>&1 || packages+=(nodejs)
+command -v npm >/dev/null 2>&1 || packages+=(npm)
 
 missing=()
 for p in "${packages[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
 done
-[ ${#missing[@]} -eq 0 ] && exit 0
+if [ ${#missing[@]} -gt 0 ]; then
+	echo "installing: ${missing[*]}" >&2
+	sudo=""
+	[ "$(id -u)" -ne 0 ] && sudo="sudo"
+	$sudo apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
 
-echo "installing: ${missing[*]}" >&2
-sudo=""
-[ "$(id -u)" -ne 0 ] && sudo="sudo"
-$sudo apt-get update -qq
-DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+# The npm packages of tests/connect, exactly as package-lock.json pins them, when they are
+# missing or the lock file changed since they were installed.
+connect=$(cd "$(dirname "$0")/../tests/connect" && pwd)
+if [ ! -f "$connect/node_modules/.package-lock.json" ] ||
+	[ "$connect/package-lock.json" -nt "$connect/node_modules/.package-lock.json" ]; then
+	echo "installing the npm packages of tests/connect (npm ci)" >&2
+	(cd "$connect" && npm ci --no-audit --no-fund --loglevel=error)
+fi

@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "defaults.h"
 #include "values.h"
 
 /* The order of cli_global_options, for apply_global(). */
@@ -42,8 +43,10 @@ enum {
 
 const cli_option cli_global_options[] = {
         [G_SERVER] = {"server", 's', CLI_STRINGS, .metavar = "URL",
-                      .help = "server to call (repeatable; default $ONBOARD_SERVER or\n"
-                              "ipc://$XDG_RUNTIME_DIR/onboard/onboardd.sock)"},
+                      .help = "server to call (repeatable; default $ONBOARD_SERVER,\n"
+                              "else your onboardd's socket when it exists,\n"
+                              "ipc://$XDG_RUNTIME_DIR/onboard/onboardd.sock, else\n"
+                              "the systemd unit's, ipc://" OB_SYSTEM_SOCKET ")"},
         [G_TIMEOUT] = {"timeout", 't', CLI_DURATION, .metavar = "DURATION",
                        .help = "per call: 500ms, 5s, 1.5m, 1h; a plain number is\n"
                                "seconds; at most 24h (default 10s)"},
@@ -69,9 +72,10 @@ const cli_option cli_global_options[] = {
                                        "addresses against certificates)"},
         [G_SERVER_UID] = {"server-uid", 0, CLI_STRING, .metavar = "USER",
                           .help = "the user (name or uid) onboardd runs as, for ipc://\n"
-                                  "(default $ONBOARD_SERVER_UID, else yours; root is\n"
-                                  "always taken): a socket served by anyone else is\n"
-                                  "refused before anything is sent"},
+                                  "(default $ONBOARD_SERVER_UID, else yours, or for the\n"
+                                  "systemd unit's socket the owner of its directory;\n"
+                                  "root is always taken): a socket served by anyone\n"
+                                  "else is refused before anything is sent"},
         [G_HELP] = {"help", 'h', CLI_FLAG, .help = "this text; COMMAND --help for a command's"},
         [G_VERSION] = {"version", 0, CLI_FLAG, .help = "the version of onboard"},
         [G_COUNT] = {NULL},

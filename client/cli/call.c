@@ -22,17 +22,22 @@ ob_client *cli_client(cli *c)
 {
 	if (c->client != NULL)
 		return c->client;
-	static char default_url[512];
+	static ob_default_server dflt;
 	char err[512];
 	if (c->n_servers == 0) {
-		/* /tmp/onboard-$UID when there is no $XDG_RUNTIME_DIR: someone
-		 * else may have made it first (defaults.h). */
-		if (ob_default_server_check(err, sizeof(err)) != 0) {
+		/* The user's own onboardd, or the systemd unit's; a directory
+		 * someone else may have made first is refused (defaults.h). */
+		if (ob_default_server_pick(OB_SYSTEM_SOCKET, &dflt, err, sizeof(err)) != 0) {
 			cli_unreachable(c, err);
 			return NULL;
 		}
-		c->servers[c->n_servers++] =
-		        ob_default_server_url(default_url, sizeof(default_url));
+		c->servers[c->n_servers++] = dflt.url;
+		/* The unit's socket is served by the unit's User=, the owner
+		 * of its directory, unless --server-uid says otherwise. */
+		if (dflt.system && !c->client_opts.ipc_server_uid_set) {
+			c->client_opts.ipc_server_uid = (uint32_t)dflt.server_uid;
+			c->client_opts.ipc_server_uid_set = true;
+		}
 	}
 	if (ob_client_open(&c->client, c->servers, c->n_servers, &c->client_opts, err,
 	                   sizeof(err)) != 0) {

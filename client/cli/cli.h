@@ -152,8 +152,9 @@ extern const cli_option cli_global_options[];
 
 /* The rows, each defined in the file of its group. */
 extern const cli_command cli_cmd_keygen, cli_cmd_whoami, cli_cmd_health, cli_cmd_methods,
-        cli_cmd_call, cli_cmd_submit, cli_cmd_get, cli_cmd_list, cli_cmd_review, cli_cmd_withdraw,
-        cli_cmd_cohort, cli_cmd_import, cli_cmd_export, cli_cmd_admin;
+        cli_cmd_describe, cli_cmd_call, cli_cmd_submit, cli_cmd_get, cli_cmd_list, cli_cmd_review,
+        cli_cmd_withdraw, cli_cmd_adspend, cli_cmd_webinar, cli_cmd_cohort, cli_cmd_import,
+        cli_cmd_export, cli_cmd_admin;
 
 /* Operands several commands take: an application ID into the field "id",
  * required or not. */
@@ -219,8 +220,9 @@ bool cli_set_string(ProtobufCMessage *m, const char *path, const char *value);
 bool cli_set_uint(ProtobufCMessage *m, const char *path, uint64_t v);
 /* The scalar field at path of m as text, for columns: a string as it is,
  * an integer in decimal (written into buf, n bytes), a bool "true" or
- * "false"; a field of a sub-message m lacks reads as its default. NULL for
- * an enum, a repeated field, or no such field. The text is m's or buf's. */
+ * "false"; a field of a sub-message m lacks reads as its default, a member
+ * of a oneof that is not the one set as "" (not given). NULL for an enum, a
+ * repeated field, or no such field. The text is m's or buf's. */
 const char *cli_field_text(const ProtobufCMessage *m, const char *path, char *buf, size_t n);
 /* Whether option o (or operand field/kind) fits a field of d: for the
  * table's test. false with the reason in why. */

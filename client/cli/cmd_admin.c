@@ -1,6 +1,6 @@
 /*
  * The administrator's commands, under one word: onboard admin erase,
- * export-contact, rotate-keys, audit (onboard.v1.Admin). export-contact
+ * export-contact, rotate-keys, audit, backup (onboard.v1.Admin). export-contact
  * always prints JSON: it is meant to be handed to the person it is about.
  */
 #include <inttypes.h>
@@ -174,16 +174,68 @@ static const cli_command admin_audit = {
         .run = audit_run,
 };
 
+/* ---- backup ---------------------------------------------------------- */
+
+static int backup_print(cli *c, const cli_args *a, const ProtobufCMessage *reply)
+{
+	(void)c, (void)a;
+	const Onboard__V1__BackupResponse *r = (const Onboard__V1__BackupResponse *)reply;
+	printf("backup written on the server: %s\n"
+	       "%" PRIu64 " application%s, %" PRIu64 " bytes, every change acknowledged before %s\n"
+	       "REMINDER: %s\n",
+	       r->path, r->applications, r->applications != 1 ? "s" : "", r->bytes, r->taken_at,
+	       r->reminder);
+	return OB_EXIT_OK;
+}
+
+static int backup_check(cli *c, const cli_args *a, ProtobufCMessage **req)
+{
+	(void)a, (void)req;
+	if (c->timeout_ms < 3600000)
+		c->timeout_ms = 3600000; /* the copy is made before the reply */
+	return OB_EXIT_OK;
+}
+
+static const cli_operand backup_operands[] = {
+        {"FILE", .kind = CLI_STRING, .field = "path"},
+        {NULL},
+};
+
+static const cli_command admin_backup = {
+        .name = "backup",
+        .summary = "a consistent copy of the database, while serving",
+        .synopsis = "FILE",
+        .about = "Has the server write a consistent copy of its whole database to FILE, an\n"
+                 "absolute path on the server's host, while it goes on serving (SQLite's online\n"
+                 "backup from one snapshot: every change acknowledged before the call is in it).\n"
+                 "FILE's directory must exist, belong to the server's user or root and be\n"
+                 "writable by no one else (or be sticky, as /tmp); a file at FILE is never\n"
+                 "overwritten. The copy is created mode 0600.\n"
+                 "\n"
+                 "The master key file is NOT in the backup: without it, the contacts' personal\n"
+                 "data in the copy cannot be read. Keep a copy of the key file (it holds the key\n"
+                 "printed) apart from the backup. To restore: onboardd --db FILE --master-key\n"
+                 "KEYFILE. Waits up to an hour (or the global --timeout if longer).\n",
+        .after = "Exit status: 0 written; 67 INVALID_ARGUMENT (FILE: not absolute, no such\n"
+                 "directory...); 70 ALREADY_EXISTS (a file at FILE); 78 UNAVAILABLE (another\n"
+                 "backup is running).\n",
+        .operands = backup_operands,
+        .method = "/onboard.v1.Admin/Backup",
+        .check = backup_check,
+        .print = backup_print,
+};
+
 /* ---- the group ------------------------------------------------------- */
 
 static const cli_command *const admin_commands[] = {
-        &admin_erase, &admin_export, &admin_rotate, &admin_audit, NULL,
+        &admin_erase, &admin_export, &admin_rotate, &admin_audit, &admin_backup, NULL,
 };
 
 const cli_command cli_cmd_admin = {
         .name = "admin",
-        .summary = "erase or export a contact's data, rotate keys, audit trail",
+        .summary = "erase or export a contact's data, rotate keys, audit trail, backup",
         .synopsis = "SUBCOMMAND [ARGS]",
-        .about = "Personal data and keys (the server allows these to administrators only).\n",
+        .about = "Personal data, keys and backups (the server allows these to administrators\n"
+                 "only).\n",
         .subcommands = admin_commands,
 };

@@ -98,7 +98,9 @@ static int cohort_run(cli *c, const cli_args *a)
 	return cli_invoke(c, a, M_COHORT, &rq.base, standing_print, NULL);
 }
 
-/* The defaults are those of the 2020-11 cohort, for --create. */
+/* The defaults are those of the 2020-11 cohort, for --create, but those the
+ * server derives from the lockdown dates (no default here), and the NAF
+ * divisions excluded (none). */
 static const cli_option cohort_options[] = {
         {"list", 0, CLI_FLAG, .help = "list the cohorts"},
         {"create", 0, CLI_FLAG, .help = "create a cohort (--id, --name and the settings below)"},
@@ -107,18 +109,37 @@ static const cli_option cohort_options[] = {
         {"id", 0, CLI_STRING, .metavar = "ID", .help = "the new cohort's id, e.g. 2021-01",
          .field = "cohort.id", .section = "Settings of --create:"},
         {"name", 0, CLI_STRING, .metavar = "NAME", .help = "its name", .field = "cohort.name"},
-        {"window-opens", 0, CLI_STRING, .metavar = "TIME",
-         .help = "when submissions open (RFC 3339; none)", .field = "cohort.window_opens"},
-        {"window-closes", 0, CLI_STRING, .metavar = "TIME", .help = "when they close (none)",
-         .field = "cohort.window_closes"},
-        {"enforce-window", 0, CLI_FLAG, .help = "refuse submissions outside the window",
-         .field = "cohort.window_enforced"},
-        {"lockdown-start", 0, CLI_STRING, .metavar = "DATE", .help = "YYYY-MM-DD",
+        {"lockdown-start", 0, CLI_STRING, .metavar = "DATE",
+         .help = "YYYY-MM-DD; what follows derives from the lockdown",
          .field = "cohort.lockdown_start", .dflt = "2020-10-30"},
         {"lockdown-end", 0, CLI_STRING, .metavar = "DATE", .help = "YYYY-MM-DD",
          .field = "cohort.lockdown_end", .dflt = "2020-12-15"},
-        {"fee-waiver-until", 0, CLI_STRING, .metavar = "DATE", .help = "the end of the fee waiver",
-         .field = "cohort.fee_waiver_until", .dflt = "2021-03-15"},
+        {"fee-waiver-until", 0, CLI_STRING, .metavar = "DATE",
+         .help = "the waiver's last day, the cohort's end\n(default: the lockdown's end + 3 "
+                 "months)",
+         .field = "cohort.fee_waiver_until"},
+        {"window-opens", 0, CLI_STRING, .metavar = "TIME",
+         .help = "when submissions open, RFC 3339 (default: the\nlockdown's first day, "
+                 "Paris)",
+         .field = "cohort.window_opens"},
+        {"window-closes", 0, CLI_STRING, .metavar = "TIME",
+         .help = "when they close (default: after its last day)", .field = "cohort.window_closes"},
+        {"approval-opens", 0, CLI_STRING, .metavar = "TIME",
+         .help = "when approvals open (default: the lockdown's first day)",
+         .field = "cohort.approval_opens"},
+        {"approval-closes", 0, CLI_STRING, .metavar = "TIME",
+         .help = "when they close (default: after the waiver's last day)",
+         .field = "cohort.approval_closes"},
+        {"milestone", 0, CLI_STRING, .metavar = "DATE",
+         .help = "being live before it counts (default: the lockdown's end)",
+         .field = "cohort.milestone_date"},
+        {"terms-version", 0, CLI_STRING, .metavar = "V",
+         .help = "the version of the terms the cohort presents\n(default: the lockdown's "
+                 "first day)",
+         .field = "cohort.terms_version"},
+        {"exclude-naf", 0, CLI_UINT, .metavar = "NN",
+         .help = "a NAF division the cohort does not take, 84 say\n(repeatable; default none)",
+         .field = "cohort.excluded_naf_divisions", .min = 1, .max = 99},
         {"monthly-fee", 0, CLI_EUROS, .metavar = "EUR", .help = "the fee waived per month",
          .field = "cohort.monthly_fee_cents", .dflt = "39.00"},
         {"ad-credit", 0, CLI_EUROS, .metavar = "EUR", .help = "the advertising credit granted",
@@ -128,6 +149,13 @@ static const cli_option cohort_options[] = {
          .field2 = "cohort.webinar_minute", .dflt = "10:00"},
         {"webinar-seats", 0, CLI_UINT, .metavar = "N", .help = "per session",
          .field = "cohort.webinar_seats", .max = UINT32_MAX, .dflt = "100"},
+        {"webinar-lead", 0, CLI_UINT, .metavar = "MINUTES",
+         .help = "the least time from an approval to its session\n(default 120)",
+         .field = "cohort.webinar_lead_minutes", .min = 1, .max = 10080},
+        {"webinar-weekends", 0, CLI_FLAG, .help = "sessions on Saturdays and Sundays too",
+         .field = "cohort.webinar_weekends"},
+        {"webinar-holidays", 0, CLI_FLAG, .help = "sessions on French public holidays too",
+         .field = "cohort.webinar_holidays"},
         {"advisors", 0, CLI_UINT, .metavar = "N", .help = "the pool of advisors",
          .field = "cohort.advisor_pool", .max = UINT32_MAX, .dflt = "300"},
         {"eligible", 0, CLI_WORDS, .metavar = "SIZES",
@@ -147,12 +175,17 @@ const cli_command cli_cmd_cohort = {
         .synopsis = "[ID]\n[ID] --capacity N\n--list\n--create --id ID --name NAME [SETTINGS]",
         .about = "The standing of a cohort (the default cohort without ID): seats held\n"
                  "against the capacity (with a bar on a terminal), free seats, the waitlist,\n"
-                 "and the applications by state, size, region (top 10) and channel, the\n"
-                 "share of exporters and the submissions per day (Paris dates).\n"
+                 "the applications submitted and live (neither rejected nor withdrawn), the\n"
+                 "onboarded sellers, their share of exporters against the programme's 70%\n"
+                 "target and how many went live before the cohort's milestone; the live\n"
+                 "applications by state, size, region (top 10) and channel, the submissions\n"
+                 "per day (Paris dates); then the cohort's settings: its windows, webinar,\n"
+                 "milestone, terms and excluded NAF divisions.\n"
                  "--capacity N changes the capacity of cohort ID: never below the seats held\n"
                  "(exit 73); raising it gives the new seats to the waitlist, oldest first.\n"
                  "--create makes a cohort with the settings below, whose defaults are those\n"
-                 "of the 2020-11 cohort.\n",
+                 "of the 2020-11 cohort or, where none is shown, what the server derives\n"
+                 "from the lockdown dates.\n",
         .after = "--json prints the CohortStanding, ListCohortsResponse or Cohort.\n"
                  "Exit status: 0; 69 NOT_FOUND (no such cohort); 70 ALREADY_EXISTS (--create);\n"
                  "67 invalid settings; 73 capacity below the seats held.\n",

@@ -31,7 +31,7 @@ static void write_record(const char *const *v, const char *eol)
  * the words and the list of categories written here. */
 static void write_application(const Onboard__V1__Application *a, const char *eol)
 {
-	char text[COL_COUNT][24], chan[CLI_WORD_MAX], cats[IMPORT_MAX_FIELD];
+	char text[COL_COUNT][24], chan[CLI_WORD_MAX], form[CLI_WORD_MAX], cats[IMPORT_MAX_FIELD];
 	const char *v[COL_COUNT];
 	for (int k = 0; k < COL_COUNT; k++)
 		v[k] = cli_col_fields[k] != NULL ? cli_field_text(&a->base, cli_col_fields[k],
@@ -43,6 +43,10 @@ static void write_application(const Onboard__V1__Application *a, const char *eol
 		used += (size_t)snprintf(cats + used, sizeof(cats) - used, "%s%s", k > 0 ? ";" : "",
 		                         a->product_categories[k]);
 	v[COL_CHANNEL] = a->channel != 0 ? cli_word_of(&cli_channels, (int)a->channel, chan) : "";
+	const Onboard__V1__Company *co = a->company;
+	v[COL_LEGAL_FORM] = co != NULL && co->legal_form != 0
+	                            ? cli_word_of(&cli_legal_forms, (int)co->legal_form, form)
+	                            : "";
 	v[COL_CATEGORIES] = cats;
 	v[COL_STATE] = cli_state_name((int)a->state);
 	v[COL_SIZE] = cli_size_name((int)a->size_category);

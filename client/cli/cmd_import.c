@@ -106,7 +106,8 @@ typedef struct tally {
 /* An import under way. */
 typedef struct importer {
 	cli *c;
-	const char *cohort; /* --cohort, or NULL */
+	const char *cohort;        /* --cohort, or NULL */
+	const char *terms_version; /* --terms-version, or NULL */
 	bool quiet;
 	id_set seen;
 	/* The global metadata, but each line brings its own idempotency key,
@@ -194,7 +195,7 @@ static void import_line(importer *im, const import_row *row)
 	import_req s;
 	import_problem probs[IMPORT_MAX_PROBLEMS];
 	size_t n_probs;
-	import_request(row, im->cohort, &s, probs, &n_probs);
+	import_request(row, im->cohort, im->terms_version, &s, probs, &n_probs);
 	if (n_probs > 0) {
 		printf("line %zu: %s refused INVALID_ARGUMENT: checked before sending\n", row->line,
 		       siren);
@@ -271,8 +272,10 @@ static int summary(const tally *t, size_t n_rows, const struct timespec *t0)
 
 static int import_run(cli *c, const cli_args *a)
 {
-	importer im = {
-	        .c = c, .cohort = cli_opt(a, "cohort"), .quiet = cli_opt(a, "quiet") != NULL};
+	importer im = {.c = c,
+	               .cohort = cli_opt(a, "cohort"),
+	               .terms_version = cli_opt(a, "terms-version"),
+	               .quiet = cli_opt(a, "quiet") != NULL};
 	char err[1024];
 	import_row *rows = NULL;
 	size_t n_rows = 0;
@@ -302,6 +305,10 @@ static const cli_option import_options[] = {
          .help = "put every line into cohort ID, whatever its cohort cell\n"
                  "says (without it: the cell, and when it is empty or\n"
                  "missing, the server's default cohort)"},
+        {"terms-version", 0, CLI_STRING, .metavar = "V",
+         .help = "the version of the programme's terms the file's\n"
+                 "companies accepted, for the lines whose terms_version\n"
+                 "cell is empty (without either: the cohort's)"},
         {"quiet", 'q', CLI_FLAG, .help = "print only the refused lines and the summary"},
         {NULL},
 };
@@ -314,20 +321,24 @@ static const cli_operand import_operands[] = {
 const cli_command cli_cmd_import = {
         .name = "import",
         .summary = "submit the applications of a CSV file",
-        .synopsis = "FILE.csv [--cohort ID] [--quiet]",
+        .synopsis = "FILE.csv [--cohort ID] [--terms-version V] [--quiet]",
         .about = "Submits one application per line of a CSV file (RFC 4180: quoted fields,\n"
                  "\"\" for a quote, CRLF or LF, UTF-8 with or without a byte order mark), in\n"
                  "file order, so that seats go in file order too. '-' reads stdin.\n"
                  "\n"
                  "The first line names the columns, in any order, ignoring case:\n"
-                 "  siren, siret, legal_name, trade_name, naf, vat, employees, turnover_eur,\n"
+                 "  siren, siret, legal_name, trade_name, legal_form (ei, micro, eurl, sarl,\n"
+                 "  sasu, sas, sa, snc, other), naf, vat, employees, turnover_eur,\n"
                  "  balance_eur, address, postal_code, city, contact_name, email, phone,\n"
                  "  channel (marketplace, webshop, both), export (true/false),\n"
-                 "  categories (separated by ';'), cohort, accepts_terms (true/false)\n"
+                 "  categories (separated by ';'), cohort, accepts_terms (true/false),\n"
+                 "  terms_version, terms_accepted_at (RFC 3339 or a date)\n"
                  "as the flags of 'onboard submit'. Missing columns and empty cells are\n"
-                 "empty fields (the server says which ones it needs). An unknown column is an\n"
-                 "error; the columns export adds (id, state, size, departement, region,\n"
-                 "submitted_at, version) are ignored, so that an export can be imported.\n"
+                 "empty fields, an empty figure a figure not given (the server says which\n"
+                 "ones it needs: a micro-entrepreneur has no balance_eur). An unknown\n"
+                 "column is an error; the columns export adds (id, state, size,\n"
+                 "departement, region, submitted_at, version) are ignored, so that an\n"
+                 "export can be imported.\n"
                  "accepts_terms defaults to true: importing a file states that the partner\n"
                  "who sent it collected each company's acceptance of the programme's terms.\n"
                  "A cell that starts with one or more ' and then =, +, -, @, a tab or a\n"

@@ -1,5 +1,5 @@
 /*
- * Changing an application: onboard review, onboard withdraw.
+ * Changing an application: onboard review, onboard withdraw, onboard adspend.
  */
 #include <stdio.h>
 
@@ -80,13 +80,15 @@ const cli_command cli_cmd_review = {
         .about = "Moves an application through review. ACTION:\n"
                  "  start         SUBMITTED or NEEDS_INFO -> UNDER_REVIEW\n"
                  "  request-info  UNDER_REVIEW -> NEEDS_INFO\n"
-                 "  approve       UNDER_REVIEW -> APPROVED, and grants the benefits\n"
-                 "  reject        SUBMITTED, UNDER_REVIEW or NEEDS_INFO -> REJECTED; needs "
-                 "--reason\n"
+                 "  approve       UNDER_REVIEW -> APPROVED, and grants the benefits (what the\n"
+                 "                company did not have from another of its applications)\n"
+                 "  reject        WAITLISTED, SUBMITTED, UNDER_REVIEW or NEEDS_INFO -> REJECTED;\n"
+                 "                needs --reason; a waitlisted one leaves the line\n"
                  "  onboard       APPROVED -> ONBOARDED (the company is live)\n",
         .after = "Prints the new state, and the benefits after approve; --json prints the\n"
                  "Application. Exit status: 0 done; 73 FAILED_PRECONDITION (the action is\n"
-                 "not allowed from the current state); 74 ABORTED (stale --version); 69\n"
+                 "not allowed from the current state, or an approval outside the cohort's\n"
+                 "approval window); 74 ABORTED (stale --version); 69\n"
                  "NOT_FOUND. --version here is the application's: 'onboard --version' is\n"
                  "the CLI's.\n",
         .options = review_options,
@@ -111,7 +113,10 @@ static int withdraw_print(cli *c, const cli_args *a, const ProtobufCMessage *rep
 }
 
 static const cli_option withdraw_options[] = {
-        {"reason", 0, CLI_STRING, .metavar = "TEXT", .help = "kept in the application's history",
+        {"reason", 0, CLI_STRING, .metavar = "TEXT",
+         .help = "kept in the application's history; required of a\n"
+                 "reviewer or an administrator, who withdraws on the\n"
+                 "company's request",
          .field = "reason"},
         {"version", 0, CLI_UINT, .metavar = "N",
          .help = "refuse (exit 74) if the application changed since\n"
@@ -124,13 +129,56 @@ const cli_command cli_cmd_withdraw = {
         .name = "withdraw",
         .summary = "withdraw an application, freeing its seat",
         .synopsis = "ID [--reason TEXT] [--version N]",
-        .about = "The company leaves the programme: its seat goes to the next in the\n"
-                 "waitlist, and the benefits it has not used yet are revoked.\n",
-        .after = "--json prints the Application. Exit status: 0 withdrawn; 73\n"
-                 "FAILED_PRECONDITION (already rejected or withdrawn); 74 ABORTED (stale\n"
-                 "--version); 69 NOT_FOUND.\n",
+        .about = "The company leaves the programme, or the waitlist: its seat goes to the\n"
+                 "next in the waitlist, and the benefits it has not used yet are revoked.\n"
+                 "The applicant withdraws its own; a reviewer or an administrator any, on\n"
+                 "the company's request, with a --reason.\n",
+        .after = "--json prints the Application. Exit status: 0 withdrawn; 67\n"
+                 "INVALID_ARGUMENT (staff without --reason); 73 FAILED_PRECONDITION (already\n"
+                 "rejected or withdrawn); 74 ABORTED (stale --version); 69 NOT_FOUND.\n",
         .options = withdraw_options,
         .operands = cli_id_operand,
         .method = "/onboard.v1.Onboarding/WithdrawApplication",
+        .print = withdraw_print,
+};
+
+/* ---- adspend --------------------------------------------------------- */
+
+static int adspend_check(cli *c, const cli_args *a, ProtobufCMessage **req)
+{
+	(void)a;
+	const Onboard__V1__RecordAdSpendRequest *rq =
+	        (const Onboard__V1__RecordAdSpendRequest *)*req;
+	if (rq->amount_cents <= 0)
+		return cli_usage(c, "adspend needs --amount EUR, more than 0");
+	return OB_EXIT_OK;
+}
+
+static const cli_option adspend_options[] = {
+        {"amount", 0, CLI_EUROS, .metavar = "EUR", .help = "what the company spent (required)",
+         .field = "amount_cents"},
+        {"reference", 0, CLI_STRING, .metavar = "REF",
+         .help = "the ads service's reference of the spending\n"
+                 "(campaign or invoice id; kept in the history)",
+         .field = "reference"},
+        {NULL},
+};
+
+const cli_command cli_cmd_adspend = {
+        .name = "adspend",
+        .summary = "record ad credit a company spent",
+        .synopsis = "ID --amount EUR [--reference REF]",
+        .about = "Records that the company spent EUR of its sponsored-ads credit: the\n"
+                 "marketplace's ads service does (a key of role ads), or an administrator.\n"
+                 "Refused when the company has no credit left for it, its benefits were\n"
+                 "revoked, or the credit expired (with the cohort's fee waiver). The call\n"
+                 "carries an idempotency key, so that a resent record spends nothing more.\n",
+        .after = "--json prints the Application. Exit status: 0 recorded; 67\n"
+                 "INVALID_ARGUMENT; 73 FAILED_PRECONDITION (not enough credit left, expired,\n"
+                 "revoked, none granted); 69 NOT_FOUND.\n",
+        .options = adspend_options,
+        .operands = cli_id_operand,
+        .check = adspend_check,
+        .method = "/onboard.v1.Onboarding/RecordAdSpend",
         .print = withdraw_print,
 };

@@ -41,8 +41,9 @@ static int keygen_run(cli *c, const cli_args *a)
 
 static const cli_option keygen_options[] = {
         {"out", 0, CLI_STRING, .metavar = "FILE", .help = "where the secret seed goes (required)"},
-        {"role", 0, CLI_WORD, .metavar = "ROLE", .help = "applicant, partner, reviewer or admin",
-         .words = &cli_roles, .dflt = "applicant"},
+        {"role", 0, CLI_WORD, .metavar = "ROLE",
+         .help = "applicant, partner, reviewer, admin or ads", .words = &cli_roles,
+         .dflt = "applicant"},
         {"label", 0, CLI_STRING, .metavar = "TEXT", .help = "who holds the key, for the keyring",
          .dflt = "onboard key"},
         {NULL},

@@ -24,15 +24,24 @@ static const cli_option submit_options[] = {
         {"trade-name", 0, CLI_STRING, .metavar = "TEXT", .field = "company.trade_name"},
         {"naf", 0, CLI_STRING, .metavar = "CODE", .help = "activity code such as 47.91B (required)",
          .field = "company.naf_code"},
+        {"legal-form", 0, CLI_WORD, .metavar = "FORM",
+         .help = "ei, micro, eurl, sarl, sasu, sas, sa, snc or other\n"
+                 "(required: it says which of the below are)",
+         .field = "company.legal_form", .words = &cli_legal_forms},
         {"vat", 0, CLI_STRING, .metavar = "NUMBER",
-         .help = "intra-EU VAT number: FR, its key, the SIREN", .field = "company.vat_number"},
-        {"employees", 0, CLI_UINT, .metavar = "N", .help = "headcount",
+         .help = "intra-EU VAT number: FR, its key, the SIREN\n"
+                 "(required of companies; an EI or a micro-entrepreneur\n"
+                 "under the VAT franchise has none)",
+         .field = "company.vat_number"},
+        {"employees", 0, CLI_UINT, .metavar = "N", .help = "headcount (required; 0 is one)",
          .field = "company.employees", .max = UINT32_MAX},
-        {"turnover-eur", 0, CLI_UINT, .metavar = "N", .help = "annual turnover, whole euros",
-         .field = "company.turnover_eur", .max = INT64_MAX},
+        {"turnover-eur", 0, CLI_UINT, .metavar = "N",
+         .help = "annual turnover, whole euros (required)", .field = "company.turnover_eur",
+         .max = INT64_MAX},
         {"balance-eur", 0, CLI_UINT, .metavar = "N",
-         .help = "balance-sheet total, whole euros\n"
-                 "(these three decide the size: TPE and PME are eligible)",
+         .help = "balance-sheet total, whole euros (required but of a\n"
+                 "micro-entrepreneur, who keeps none); these three decide\n"
+                 "the size: TPE and PME are eligible",
          .field = "company.balance_sheet_eur", .max = INT64_MAX},
         {"address", 0, CLI_STRING, .metavar = "TEXT", .help = "street (required)",
          .field = "company.address.street"},
@@ -59,6 +68,13 @@ static const cli_option submit_options[] = {
          .help = "the company accepts the programme's terms: the server\n"
                  "refuses an application without this acceptance",
          .field = "accepts_terms"},
+        {"terms-version", 0, CLI_STRING, .metavar = "V",
+         .help = "the version of the terms accepted (default: the\n"
+                 "cohort's, which is the only one it takes)",
+         .field = "terms_version"},
+        {"terms-accepted-at", 0, CLI_STRING, .metavar = "TIME",
+         .help = "when they were accepted, RFC 3339 or a date (default: now)",
+         .field = "terms_accepted_at"},
         {"file", 0, CLI_STRING, .metavar = "APP.json",
          .help = "the whole request instead, a SubmitApplicationRequest\n"
                  "in the proto3 JSON mapping ('-': stdin); only --cohort\n"
@@ -67,11 +83,11 @@ static const cli_option submit_options[] = {
 };
 
 /* True for the options that fill the request field by field, which --file
- * excludes. */
+ * excludes: all but --cohort and the terms'. */
 static bool field_option(const cli_option *o)
 {
 	return o->field != NULL && strcmp(o->name, "cohort") != 0 &&
-	       strcmp(o->name, "accept-terms") != 0;
+	       strncmp(o->name, "accept-terms", 12) != 0 && strncmp(o->name, "terms-", 6) != 0;
 }
 
 /* --file: the request is the file's, with --cohort and --accept-terms put
@@ -83,8 +99,8 @@ static int submit_check(cli *c, const cli_args *a, ProtobufCMessage **req)
 	for (size_t i = 0; i < a->n_seen; i++)
 		fields += field_option(a->seen[i].opt);
 	if (file != NULL && fields > 0)
-		return cli_usage(c, "--file takes the whole request: add only --cohort or "
-		                    "--accept-terms to it");
+		return cli_usage(c, "--file takes the whole request: add only --cohort, "
+		                    "--accept-terms, --terms-version or --terms-accepted-at to it");
 	if (file == NULL && fields == 0)
 		return cli_usage(c, "give the application with flags or --file");
 	if (file == NULL)
@@ -100,7 +116,7 @@ static int submit_check(cli *c, const cli_args *a, ProtobufCMessage **req)
 		return cli_usage(c, "%s is not a SubmitApplicationRequest in JSON: %s", file, err);
 	protobuf_c_message_free_unpacked(*req, NULL);
 	*req = parsed;
-	return cli_fill(c, a, parsed); /* only --cohort and --accept-terms are left */
+	return cli_fill(c, a, parsed); /* only --cohort and the terms' are left */
 }
 
 static int submit_print(cli *c, const cli_args *a, const ProtobufCMessage *reply)
@@ -128,16 +144,18 @@ static int submit_run(cli *c, const cli_args *a)
 const cli_command cli_cmd_submit = {
         .name = "submit",
         .summary = "apply for a seat for a company",
-        .synopsis = "FLAGS...\n--file APP.json [--cohort ID] [--accept-terms]",
+        .synopsis = "FLAGS...\n--file APP.json [--cohort ID] [--accept-terms] [TERMS...]",
         .about = "Applies for a seat in a cohort on behalf of a company: it gets a seat\n"
                  "(SUBMITTED) while the cohort has free ones, else joins the waitlist\n"
-                 "(WAITLISTED). One application per SIREN and cohort.\n",
+                 "(WAITLISTED). One live application per SIREN and cohort: a company\n"
+                 "whose application was rejected or withdrawn may apply again.\n",
         .after = "Prints the application's id, its state and 'seat held' or 'waitlist\n"
                  "position N'; --json prints the Application. Exit status: 0 submitted or\n"
                  "waitlisted; 67 INVALID_ARGUMENT (each invalid field is printed on its own\n"
                  "line, terms not accepted included); 69 NOT_FOUND (no such cohort); 70\n"
-                 "ALREADY_EXISTS (the SIREN already applied to the cohort); 73\n"
-                 "FAILED_PRECONDITION (size not eligible, submission window closed).\n",
+                 "ALREADY_EXISTS (the SIREN has a live application in the cohort); 73\n"
+                 "FAILED_PRECONDITION (size not eligible, NAF division excluded, outside\n"
+                 "the cohort's submission window, which the message names).\n",
         .options = submit_options,
         .method = "/onboard.v1.Onboarding/SubmitApplication",
         .check = submit_check,

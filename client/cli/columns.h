@@ -29,6 +29,9 @@ enum {
 	COL_CATEGORIES,
 	COL_COHORT,
 	COL_ACCEPTS_TERMS,
+	COL_LEGAL_FORM,
+	COL_TERMS_VERSION,
+	COL_TERMS_ACCEPTED_AT,
 	COL_INPUT, /* the columns import reads; export's own ones follow */
 	COL_ID = COL_INPUT,
 	COL_STATE,

@@ -85,6 +85,7 @@ bool cli_field_fits(const ProtobufCMessageDescriptor *d, const char *path, cli_k
 	        {CLI_STRING, PROTOBUF_C_TYPE_STRING, false},
 	        {CLI_STRINGS, PROTOBUF_C_TYPE_STRING, true},
 	        {CLI_UINT, PROTOBUF_C_TYPE_INT64, false},
+	        {CLI_UINT, PROTOBUF_C_TYPE_INT64, true}, /* repeatable: each one appended */
 	        {CLI_HHMM, PROTOBUF_C_TYPE_INT64, false},
 	        {CLI_EUROS, PROTOBUF_C_TYPE_INT64, false},
 	        {CLI_WORD, PROTOBUF_C_TYPE_ENUM, false},
@@ -126,6 +127,21 @@ static void *member(ProtobufCMessage *m, const ProtobufCFieldDescriptor *f)
 	return (char *)m + f->offset;
 }
 
+/* A field in a oneof is only sent when its case says it is the one set:
+ * says so, for field f of m just set. (A oneof of one field is how the
+ * contract gives a number presence: Company.employees.) */
+static void mark_set(ProtobufCMessage *m, const ProtobufCFieldDescriptor *f)
+{
+	if ((f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) != 0)
+		*(uint32_t *)((char *)m + f->quantifier_offset) = f->id;
+}
+
+/* The size of one value of an integer field. */
+static size_t integer_size(ProtobufCType t)
+{
+	return t == PROTOBUF_C_TYPE_UINT64 || t == PROTOBUF_C_TYPE_INT64 ? 8 : 4;
+}
+
 /* Appends one element of size bytes to the repeated field f of m; returns
  * where it goes (zeroed), or NULL when out of memory. */
 static void *append(ProtobufCMessage *m, const ProtobufCFieldDescriptor *f, size_t size)
@@ -140,7 +156,7 @@ static void *append(ProtobufCMessage *m, const ProtobufCFieldDescriptor *f, size
 	return grown + (*count)++ * size;
 }
 
-/* Empties the repeated enum field f of m. */
+/* Empties the repeated field f of m (enums, numbers). */
 static void clear(ProtobufCMessage *m, const ProtobufCFieldDescriptor *f)
 {
 	void **array = member(m, f);
@@ -178,6 +194,11 @@ const char *cli_field_text(const ProtobufCMessage *m, const char *path, char *bu
 		return NULL;
 	/* A field of a sub-message m does not have reads as its default. */
 	const char *p = h != NULL ? (const char *)h + f->offset : NULL;
+	/* A member of a oneof that is not the one set was not given: no text
+	 * (the contract's figures, each in a oneof of its own). */
+	if (p != NULL && (f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) != 0 &&
+	    *(const uint32_t *)(const void *)((const char *)h + f->quantifier_offset) != f->id)
+		return "";
 	switch (f->type) {
 	case PROTOBUF_C_TYPE_STRING:
 		return p != NULL && *(char *const *)(const void *)p != NULL
@@ -265,15 +286,25 @@ static bool put(ProtobufCMessage *m, const char *path, const char *path2, cli_ki
 		if ((s = append(h, f, sizeof(char *))) == NULL)
 			return false;
 		return (*s = strdup(v)) != NULL;
-	case CLI_UINT:
+	case CLI_UINT: {
 		if (!cli_parse_u64(v, 0, UINT64_MAX, &u))
 			return false;
-		set_integer(member(h, f), f->type, u);
+		void *slot = member(h, f);
+		if (f->label == PROTOBUF_C_LABEL_REPEATED) {
+			if (first)
+				clear(h, f); /* the option's values replace a default */
+			if ((slot = append(h, f, integer_size(f->type))) == NULL)
+				return false;
+		}
+		set_integer(slot, f->type, u);
+		mark_set(h, f);
 		return true;
+	}
 	case CLI_EUROS:
 		if (!cli_parse_euros(v, &cents))
 			return false;
 		*(int64_t *)member(h, f) = cents;
+		mark_set(h, f);
 		return true;
 	case CLI_HHMM: {
 		ProtobufCMessage *h2;

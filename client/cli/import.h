@@ -54,11 +54,12 @@ typedef struct import_problem {
 
 /*
  * The request of one row into *s, borrowing the row's strings: valid while
- * row and s are. cohort, unless NULL, replaces the row's. Problems found
- * without the server go into probs, *n_probs of them (the row is then not
- * to be sent).
+ * row and s are. cohort, unless NULL, replaces the row's; terms_version,
+ * unless NULL, is the version of the terms accepted for a row whose cell
+ * does not say. Problems found without the server go into probs, *n_probs
+ * of them (the row is then not to be sent).
  */
-void import_request(const import_row *row, const char *cohort, import_req *s,
-                    import_problem probs[IMPORT_MAX_PROBLEMS], size_t *n_probs);
+void import_request(const import_row *row, const char *cohort, const char *terms_version,
+                    import_req *s, import_problem probs[IMPORT_MAX_PROBLEMS], size_t *n_probs);
 
 #endif

@@ -245,8 +245,44 @@ static void init_req(import_req *s)
 	s->rq.product_categories = s->categories;
 }
 
-void import_request(const import_row *row, const char *cohort, import_req *s,
-                    import_problem probs[IMPORT_MAX_PROBLEMS], size_t *n_probs)
+/* The figures: an empty cell is a figure not given (the contract tells it
+ * from a 0), which the server refuses when the legal form needs it. */
+static void figures(const import_row *row, import_req *s, problems *p)
+{
+	Onboard__V1__Company *co = &s->company;
+	uint64_t v = 0;
+	if (cell(row, COL_EMPLOYEES)[0] != '\0') {
+		number(row, COL_EMPLOYEES, UINT32_MAX, "a whole number", p, &v);
+		co->employees_given_case = ONBOARD__V1__COMPANY__EMPLOYEES_GIVEN_EMPLOYEES;
+		co->employees = (uint32_t)v;
+	}
+	if (cell(row, COL_TURNOVER)[0] != '\0') {
+		v = 0;
+		number(row, COL_TURNOVER, INT64_MAX, "a whole number of euros", p, &v);
+		co->turnover_given_case = ONBOARD__V1__COMPANY__TURNOVER_GIVEN_TURNOVER_EUR;
+		co->turnover_eur = (int64_t)v;
+	}
+	if (cell(row, COL_BALANCE)[0] != '\0') {
+		v = 0;
+		number(row, COL_BALANCE, INT64_MAX, "a whole number of euros", p, &v);
+		co->balance_sheet_given_case =
+		        ONBOARD__V1__COMPANY__BALANCE_SHEET_GIVEN_BALANCE_SHEET_EUR;
+		co->balance_sheet_eur = (int64_t)v;
+	}
+}
+
+/* A word of words from column col into *out, unless empty. */
+static void word(const import_row *row, int col, const cli_words *words, problems *p, int *out)
+{
+	const char *s = cell(row, col);
+	char list[160];
+	if (s[0] != '\0' && !cli_word_value(words, s, out))
+		problem(p, col, "must be %s, not '%.40s'", cli_word_list(words, list, sizeof(list)),
+		        s);
+}
+
+void import_request(const import_row *row, const char *cohort, const char *terms_version,
+                    import_req *s, import_problem probs[IMPORT_MAX_PROBLEMS], size_t *n_probs)
 {
 	problems p = {probs, n_probs};
 	*n_probs = 0;
@@ -268,28 +304,22 @@ void import_request(const import_row *row, const char *cohort, import_req *s,
 	        {COL_EMAIL, offsetof(import_req, contact.email)},
 	        {COL_PHONE, offsetof(import_req, contact.phone)},
 	        {COL_COHORT, offsetof(import_req, rq.cohort_id)},
+	        {COL_TERMS_VERSION, offsetof(import_req, rq.terms_version)},
+	        {COL_TERMS_ACCEPTED_AT, offsetof(import_req, rq.terms_accepted_at)},
 	};
 	for (size_t i = 0; i < sizeof(text) / sizeof(text[0]); i++)
 		*(const char **)((char *)s + text[i].offset) = cell(row, text[i].col);
 	if (cohort != NULL)
 		s->rq.cohort_id = (char *)cohort;
-
-	uint64_t employees = 0, turnover = 0, balance = 0;
-	number(row, COL_EMPLOYEES, UINT32_MAX, "a whole number", &p, &employees);
-	number(row, COL_TURNOVER, INT64_MAX, "a whole number of euros", &p, &turnover);
-	number(row, COL_BALANCE, INT64_MAX, "a whole number of euros", &p, &balance);
-	s->company.employees = (uint32_t)employees;
-	s->company.turnover_eur = (int64_t)turnover;
-	s->company.balance_sheet_eur = (int64_t)balance;
-
-	int v;
-	char words[64];
-	const char *channel = cell(row, COL_CHANNEL);
-	if (channel[0] != '\0' && cli_word_value(&cli_channels, channel, &v))
-		s->rq.channel = (Onboard__V1__Channel)v;
-	else if (channel[0] != '\0')
-		problem(&p, COL_CHANNEL, "must be %s, not '%.40s'",
-		        cli_word_list(&cli_channels, words, sizeof(words)), channel);
+	if (terms_version != NULL && s->rq.terms_version[0] == '\0')
+		s->rq.terms_version = (char *)terms_version;
+	figures(row, s, &p);
+	int v = 0;
+	word(row, COL_LEGAL_FORM, &cli_legal_forms, &p, &v);
+	s->company.legal_form = (Onboard__V1__LegalForm)v;
+	v = 0;
+	word(row, COL_CHANNEL, &cli_channels, &p, &v);
+	s->rq.channel = (Onboard__V1__Channel)v;
 	yes_no(row, COL_EXPORT, &p, &s->rq.intends_to_export);
 	/* The partner who sends the file collected the acceptance of the terms. */
 	s->rq.accepts_terms = true;

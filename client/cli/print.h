@@ -45,6 +45,8 @@ cli_parts cli_parts_of(const Onboard__V1__Application *a);
 
 /* "seat held", "waitlist position N" or "no seat". */
 void cli_print_seat(const Onboard__V1__Application *a);
+/* "LABEL2020-11-23 10:00 Paris, marketplace (booked ...)": b, or "none" when NULL. */
+void cli_print_booking(const Onboard__V1__WebinarBooking *b, const char *label);
 /* The benefits on three or four lines, the first without indent (it
  * follows a label), the others after indent. */
 void cli_print_benefits(const Onboard__V1__Benefits *b, const char *indent);

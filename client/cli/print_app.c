@@ -43,8 +43,12 @@ void cli_print_benefits(const Onboard__V1__Benefits *b, const char *indent)
 	       cli_nz(b->fee_waiver_until), b->fee_waiver_months,
 	       b->fee_waiver_months == 1 ? "" : "s",
 	       cli_euros(b->fee_waived_cents, e1, sizeof(e1)));
-	printf("%sad credit %s (%s used)\n", indent, cli_euros(b->ad_credit_cents, e1, sizeof(e1)),
+	printf("%sad credit %s (%s used", indent, cli_euros(b->ad_credit_cents, e1, sizeof(e1)),
 	       cli_euros(b->ad_credit_used_cents, e2, sizeof(e2)));
+	if (cli_nz(b->ad_credit_expires)[0] != '\0')
+		printf(", %s left until %s", cli_euros(b->ad_credit_left_cents, e1, sizeof(e1)),
+		       b->ad_credit_expires);
+	puts(")");
 	printf("%swebinar %s", indent,
 	       cli_nz(b->webinar_at)[0] != '\0' ? cli_when(b->webinar_at, t, sizeof(t)) : "none");
 	if (b->advisor != 0)
@@ -53,6 +57,8 @@ void cli_print_benefits(const Onboard__V1__Benefits *b, const char *indent)
 	if (b->revoked)
 		printf("%srevoked %s (what was not used yet)\n", indent,
 		       cli_when(b->revoked_at, t, sizeof(t)));
+	if (cli_nz(b->note)[0] != '\0')
+		printf("%s(%s)\n", indent, b->note);
 }
 
 void cli_print_application(const Onboard__V1__Application *a)
@@ -71,6 +77,9 @@ void cli_print_application(const Onboard__V1__Application *a)
 		printf("; reason: %s", cli_word_of(&cli_reasons, (int)a->rejection_reason, w));
 	printf(")\n");
 	printf(CLI_LABEL "%s", "Company", cli_nz(c->legal_name));
+	if (c->legal_form != ONBOARD__V1__LEGAL_FORM__LEGAL_FORM_UNSPECIFIED)
+		printf(", %s",
+		       cli_value_name(&onboard__v1__legal_form__descriptor, (int)c->legal_form));
 	if (cli_nz(c->trade_name)[0] != '\0')
 		printf(" (trading as %s)", c->trade_name);
 	printf("\n" CLI_INDENT "SIREN %s", cli_nz(c->siren));
@@ -82,10 +91,14 @@ void cli_print_application(const Onboard__V1__Application *a)
 	if (cli_nz(a->naf_label)[0] != '\0')
 		printf(" (%s)", a->naf_label);
 	putchar('\n');
-	printf(CLI_LABEL "%s: %s employee%s, turnover %s EUR, balance sheet %s EUR\n", "Size",
+	printf(CLI_LABEL "%s: %s employee%s, turnover %s EUR, ", "Size",
 	       cli_size_name((int)a->size_category), cli_grouped(c->employees, g1, sizeof(g1)),
-	       c->employees == 1 ? "" : "s", cli_grouped(c->turnover_eur, g2, sizeof(g2)),
-	       cli_grouped(c->balance_sheet_eur, g3, sizeof(g3)));
+	       c->employees == 1 ? "" : "s", cli_grouped(c->turnover_eur, g2, sizeof(g2)));
+	if (c->balance_sheet_given_case ==
+	    ONBOARD__V1__COMPANY__BALANCE_SHEET_GIVEN_BALANCE_SHEET_EUR)
+		printf("balance sheet %s EUR\n", cli_grouped(c->balance_sheet_eur, g3, sizeof(g3)));
+	else
+		printf("no balance sheet\n");
 	printf(CLI_LABEL "%s, %s %s\n", "Address", cli_nz(ad->street), cli_nz(ad->postal_code),
 	       cli_nz(ad->city));
 	if (cli_nz(ad->departement)[0] != '\0')
@@ -108,6 +121,16 @@ void cli_print_application(const Onboard__V1__Application *a)
 	}
 	printf(CLI_LABEL "%s, updated %s\n", "Submitted", cli_when(a->submitted_at, t1, sizeof(t1)),
 	       cli_when(a->updated_at, t2, sizeof(t2)));
+	if (cli_nz(a->terms_version)[0] != '\0')
+		printf(CLI_LABEL "version %s, accepted %s\n", "Terms", a->terms_version,
+		       cli_when(a->terms_accepted_at, t1, sizeof(t1)));
+	if (cli_nz(a->onboarded_at)[0] != '\0')
+		printf(CLI_LABEL "%s\n", "Live since", cli_when(a->onboarded_at, t1, sizeof(t1)));
+	if (a->webinar != NULL) {
+		char label[32];
+		snprintf(label, sizeof(label), CLI_LABEL, "Webinar");
+		cli_print_booking(a->webinar, label);
+	}
 	if (a->benefits != NULL) {
 		printf(CLI_LABEL, "Benefits");
 		cli_print_benefits(a->benefits, CLI_INDENT);
@@ -122,6 +145,20 @@ void cli_print_application(const Onboard__V1__Application *a)
 			printf(": %s", h->reason);
 		putchar('\n');
 	}
+}
+
+void cli_print_booking(const Onboard__V1__WebinarBooking *b, const char *label)
+{
+	char t1[48], t2[48], w[CLI_WORD_MAX];
+	if (b == NULL) {
+		printf("%snone\n", label);
+		return;
+	}
+	printf("%s%s, %s (booked %s", label, cli_when(b->session_at, t1, sizeof(t1)),
+	       cli_word_of(&cli_topics, (int)b->topic, w), cli_when(b->booked_at, t2, sizeof(t2)));
+	if (cli_nz(b->attended_recorded_at)[0] != '\0')
+		printf("; %s", b->attended ? "attended" : "missed");
+	puts(")");
 }
 
 void cli_print_outcome(const Onboard__V1__Application *a)

@@ -83,26 +83,60 @@ static void print_bar(uint32_t held, uint32_t capacity)
 	printf("] %3.0f%%\n", share * 100.0);
 }
 
-/* The ten regions with the most applications, then the others together. */
-static void print_regions(const Onboard__V1__CohortStanding *st)
+/* The ten keys with the most live applications (regions, départements, NAF
+ * sections), then the others together. */
+static void print_top(const char *label, Onboard__V1__CountByKey **in, size_t n, uint32_t live)
 {
-	count_ref *r = sorted_counts(st->by_region, st->n_by_region, NULL, by_count_desc);
-	for (size_t i = 0; r != NULL && i < st->n_by_region && i < 10; i++) {
-		printf(CLI_LABEL, i == 0 ? "By region" : i == 1 ? "(top 10)" : "");
+	count_ref *r = sorted_counts(in, n, NULL, by_count_desc);
+	for (size_t i = 0; r != NULL && i < n && i < 10; i++) {
+		printf(CLI_LABEL, i == 0 ? label : i == 1 && n > 10 ? "(top 10)" : "");
 		cli_cell(r[i].key, 28, true);
-		printf(" %6" PRIu32 "  %5.1f%%\n", r[i].count,
-		       percent(r[i].count, st->applications));
+		printf(" %6" PRIu32 "  %5.1f%%\n", r[i].count, percent(r[i].count, live));
 	}
-	if (r != NULL && st->n_by_region > 10) {
+	if (r != NULL && n > 10) {
 		uint32_t rest = 0;
-		for (size_t i = 10; i < st->n_by_region; i++)
+		for (size_t i = 10; i < n; i++)
 			rest += r[i].count;
 		printf(CLI_INDENT "%-28s %6" PRIu32 "  %5.1f%%\n", "(others)", rest,
-		       percent(rest, st->applications));
+		       percent(rest, live));
 	}
-	if (st->n_by_region == 0)
-		printf(CLI_LABEL "-\n", "By region");
+	if (n == 0)
+		printf(CLI_LABEL "-\n", label);
 	free(r);
+}
+
+/* Every application by region, then state within it: "Bretagne  SUBMITTED 3, APPROVED 1". */
+static void print_region_states(const Onboard__V1__CohortStanding *st)
+{
+	size_t n = st->n_by_region_state;
+	count_ref *r = sorted_counts(st->by_region_state, n, NULL, by_order);
+	if (n == 0 || r == NULL)
+		printf(CLI_LABEL "-\n", "Region/state");
+	for (size_t i = 0; r != NULL && i < n; i++) {
+		const char *slash = strrchr(r[i].key, '/');
+		int len = slash != NULL ? (int)(slash - r[i].key) : (int)strlen(r[i].key);
+		bool same = i > 0 && strncmp(r[i - 1].key, r[i].key, (size_t)len + 1) == 0;
+		if (!same)
+			printf("%s" CLI_LABEL "%.*s:", i > 0 ? "\n" : "",
+			       i == 0 ? "Region/state" : "", len, r[i].key);
+		printf("%s %s %" PRIu32, same ? "," : "", slash != NULL ? slash + 1 : "?",
+		       r[i].count);
+	}
+	if (n > 0 && r != NULL)
+		putchar('\n');
+	free(r);
+}
+
+/* What the programme gave: benefits granted, fees waived, ad credit granted and spent. */
+static void print_benefit_totals(const Onboard__V1__BenefitTotals *b)
+{
+	if (b == NULL)
+		return;
+	char e1[48], e2[48], e3[48];
+	printf(CLI_LABEL "%" PRIu32 " granted: %s of fees waived, %s of ad credit, %s spent\n",
+	       "Benefits", b->granted, cli_euros(b->fee_waived_cents, e1, sizeof(e1)),
+	       cli_euros(b->ad_credit_granted_cents, e2, sizeof(e2)),
+	       cli_euros(b->ad_credit_used_cents, e3, sizeof(e3)));
 }
 
 /* The channels in the contract's order, with the words people type. */
@@ -120,7 +154,7 @@ static void print_channels(const Onboard__V1__CohortStanding *st)
 		       cli_word_value(&cli_channels, r[i].key, &v)
 		               ? cli_word_of(&cli_channels, v, w)
 		               : r[i].key,
-		       r[i].count, percent(r[i].count, st->applications));
+		       r[i].count, percent(r[i].count, st->live_applications));
 	}
 	putchar('\n');
 	free(r);
@@ -147,6 +181,39 @@ static void print_per_day(const Onboard__V1__CohortStanding *st)
 	free(r);
 }
 
+/* The export share the programme reports against: of onboarded sellers. */
+#define EXPORT_TARGET 70.0
+
+/* A cohort's settings: its dates, windows, webinar, milestone, terms and
+ * exclusions, as it has them (what it derived from its lockdown included). */
+static void print_settings(const Onboard__V1__Cohort *co)
+{
+	char w1[48], w2[48];
+	printf(CLI_LABEL "%s to %s; fee waiver until %s\n", "Lockdown", cli_nz(co->lockdown_start),
+	       cli_nz(co->lockdown_end), cli_nz(co->fee_waiver_until));
+	printf(CLI_LABEL "submissions %s to %s\n", "Windows",
+	       cli_when(co->window_opens, w1, sizeof(w1)),
+	       cli_when(co->window_closes, w2, sizeof(w2)));
+	printf(CLI_INDENT "approvals   %s to %s\n", cli_when(co->approval_opens, w1, sizeof(w1)),
+	       cli_when(co->approval_closes, w2, sizeof(w2)));
+	printf(CLI_LABEL "%02" PRIu32 ":%02" PRIu32 " Paris, %" PRIu32 " seats, at least %" PRIu32
+	                 " min after approval, %s\n",
+	       "Webinar", co->webinar_hour, co->webinar_minute, co->webinar_seats,
+	       co->webinar_lead_minutes,
+	       co->webinar_weekends && co->webinar_holidays ? "every day"
+	       : co->webinar_weekends                       ? "weekends too, not public holidays"
+	       : co->webinar_holidays                       ? "public holidays too, not weekends"
+	                                                    : "business days");
+	printf(CLI_LABEL "live before %s; terms version %s\n", "Milestone",
+	       cli_nz(co->milestone_date), cli_nz(co->terms_version));
+	printf(CLI_LABEL, "Excluded NAF");
+	if (co->n_excluded_naf_divisions == 0)
+		fputs("-", stdout);
+	for (size_t i = 0; i < co->n_excluded_naf_divisions; i++)
+		printf("%s%02" PRIu32, i > 0 ? ", " : "", co->excluded_naf_divisions[i]);
+	fputs(co->n_excluded_naf_divisions > 0 ? " (divisions)\n" : "\n", stdout);
+}
+
 void cli_print_standing(const Onboard__V1__CohortStanding *st)
 {
 	static const Onboard__V1__Cohort no_cohort = ONBOARD__V1__COHORT__INIT;
@@ -157,15 +224,27 @@ void cli_print_standing(const Onboard__V1__CohortStanding *st)
 	if (isatty(STDOUT_FILENO))
 		print_bar(st->seats_held, co->capacity);
 	printf(CLI_LABEL "%" PRIu32 "\n", "Waitlist", st->waitlist_length);
-	printf(CLI_LABEL "%" PRIu32 ", of which %" PRIu32 " intend to export (%.1f%%)\n",
-	       "Applications", st->applications, st->exporters, st->export_share * 100.0);
+	printf(CLI_LABEL "%" PRIu32 " submitted, %" PRIu32 " live, of which %" PRIu32
+	                 " intend to export\n",
+	       "Applications", st->applications, st->live_applications, st->exporters);
+	printf(CLI_LABEL "%" PRIu32 " sellers live, of which %" PRIu32
+	                 " export: %.1f%% (target %.0f%%)\n",
+	       "Onboarded", st->onboarded, st->onboarded_exporters, st->export_share * 100.0,
+	       EXPORT_TARGET);
+	printf(CLI_INDENT "%" PRIu32 " of them live before %s\n", st->live_before_milestone,
+	       cli_nz(co->milestone_date));
 	print_inline_counts("By state", st->by_state, st->n_by_state,
 	                    &onboard__v1__application_state__descriptor);
 	print_inline_counts("By size", st->by_size, st->n_by_size,
 	                    &onboard__v1__size_category__descriptor);
-	print_regions(st);
+	print_benefit_totals(st->benefits);
+	print_top("By region", st->by_region, st->n_by_region, st->live_applications);
+	print_top("Departements", st->by_departement, st->n_by_departement, st->live_applications);
+	print_top("NAF sections", st->by_naf_section, st->n_by_naf_section, st->live_applications);
+	print_region_states(st);
 	print_channels(st);
 	print_per_day(st);
+	print_settings(co);
 }
 
 void cli_print_cohort_header(void)

@@ -15,8 +15,12 @@ static const cli_word reason_words[] = {
         {"fraud", ONBOARD__V1__REJECTION_REASON__REJECTION_REASON_FRAUD_SUSPECTED},
         {NULL, 0},
 };
+static const cli_word legal_form_words[] = {
+        {"micro", ONBOARD__V1__LEGAL_FORM__LEGAL_FORM_MICRO_ENTREPRENEUR},
+        {NULL, 0},
+};
 static const cli_word role_words[] = {
-        {"applicant", 0}, {"partner", 1}, {"reviewer", 2}, {"admin", 3}, {NULL, 0},
+        {"applicant", 0}, {"partner", 1}, {"reviewer", 2}, {"admin", 3}, {"ads", 4}, {NULL, 0},
 };
 static const cli_word bool_words[] = {
         {"true", 1},  {"yes", 1}, {"y", 1}, {"1", 1}, {"oui", 1}, {"x", 1},
@@ -28,6 +32,12 @@ const cli_words cli_sizes = {&onboard__v1__size_category__descriptor, NULL};
 const cli_words cli_channels = {&onboard__v1__channel__descriptor, channel_words};
 const cli_words cli_actions = {&onboard__v1__review_action__descriptor, NULL};
 const cli_words cli_reasons = {&onboard__v1__rejection_reason__descriptor, reason_words};
+const cli_words cli_legal_forms = {&onboard__v1__legal_form__descriptor, legal_form_words};
+static const cli_word topic_words[] = {
+        {"webshop", ONBOARD__V1__WEBINAR_TOPIC__WEBINAR_TOPIC_OWN_WEBSHOP},
+        {NULL, 0},
+};
+const cli_words cli_topics = {&onboard__v1__webinar_topic__descriptor, topic_words};
 const cli_words cli_roles = {NULL, role_words};
 const cli_words cli_bools = {NULL, bool_words};
 

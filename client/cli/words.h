@@ -45,8 +45,11 @@ extern const cli_words cli_sizes;    /* onboard.v1.SizeCategory */
 extern const cli_words cli_channels; /* onboard.v1.Channel */
 extern const cli_words cli_actions;  /* onboard.v1.ReviewAction */
 extern const cli_words cli_reasons;  /* onboard.v1.RejectionReason */
-extern const cli_words cli_roles;    /* keygen's --role: applicant, partner, reviewer, admin */
-extern const cli_words cli_bools;    /* true/false, yes/no, oui/non, 1/0, x... (1 or 0) */
+extern const cli_words
+        cli_legal_forms;           /* onboard.v1.LegalForm; "micro" for the micro-entrepreneur */
+extern const cli_words cli_topics; /* onboard.v1.WebinarTopic */
+extern const cli_words cli_roles;  /* keygen's --role: applicant, partner, reviewer, admin, ads */
+extern const cli_words cli_bools;  /* true/false, yes/no, oui/non, 1/0, x... (1 or 0) */
 
 /* Finds s among the words; true with its value in *out. */
 bool cli_word_value(const cli_words *w, const char *s, int *out);

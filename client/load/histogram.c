@@ -1,5 +1,6 @@
 #include "histogram.h"
 
+#include <math.h>
 #include <string.h>
 
 void ob_hist_init(ob_hist *h)
@@ -33,6 +34,14 @@ static int64_t bucket_value(unsigned e, unsigned s)
 	if (e == 0)
 		return (int64_t)s;
 	return (int64_t)(((uint64_t)OB_HIST_SUB + s + 1) << (e - 1)) - 1;
+}
+
+/* The value a bucket stands for in the figures: its highest value, but never above the
+ * largest value recorded. */
+static int64_t shown(const ob_hist *h, unsigned e, unsigned s)
+{
+	int64_t v = bucket_value(e, s);
+	return v > h->max ? h->max : v;
 }
 
 void ob_hist_record(ob_hist *h, int64_t us)
@@ -72,10 +81,84 @@ int64_t ob_hist_quantile(const ob_hist *h, double q)
 	for (unsigned e = 0; e < OB_HIST_EXP; e++)
 		for (unsigned s = 0; s < OB_HIST_SUB; s++) {
 			seen += h->counts[e][s];
-			if (seen >= want) {
-				int64_t v = bucket_value(e, s);
-				return v > h->max ? h->max : v;
-			}
+			if (seen >= want)
+				return shown(h, e, s);
 		}
 	return h->max;
+}
+
+double ob_hist_mean(const ob_hist *h)
+{
+	return h->total > 0 ? h->sum / (double)h->total : 0.0;
+}
+
+double ob_hist_stddev(const ob_hist *h)
+{
+	if (h->total == 0)
+		return 0.0;
+	double mean = ob_hist_mean(h), sq = 0.0;
+	for (unsigned e = 0; e < OB_HIST_EXP; e++)
+		for (unsigned s = 0; s < OB_HIST_SUB; s++)
+			if (h->counts[e][s] > 0) {
+				double d = (double)shown(h, e, s) - mean;
+				sq += d * d * (double)h->counts[e][s];
+			}
+	return sqrt(sq / (double)h->total);
+}
+
+uint64_t ob_hist_count_upto(const ob_hist *h, int64_t v)
+{
+	uint64_t n = 0;
+	for (unsigned e = 0; e < OB_HIST_EXP; e++)
+		for (unsigned s = 0; s < OB_HIST_SUB; s++)
+			if (h->counts[e][s] > 0 && shown(h, e, s) <= v)
+				n += h->counts[e][s];
+	return n;
+}
+
+/*
+ * HdrHistogram's percentile iteration: the next level to report after p is p + 100 / (ticks
+ * * 2^(floor(log2(100 / (100 - p))) + 1)), so that each half of the remaining distance to
+ * 100% gets ticks steps. A bucket reports every level its cumulative count reaches, except
+ * the last bucket, which reports one; then comes the 100% line.
+ */
+int ob_hist_print_percentiles(FILE *f, const ob_hist *h, int ticks_per_half, double scale)
+{
+	int rc = fprintf(f, "%12s %14s %10s %14s\n\n", "Value", "Percentile", "TotalCount",
+	                 "1/(1-Percentile)");
+	double level = 0.0;
+	uint64_t cum = 0;
+	int64_t last = 0;
+	for (unsigned e = 0; e < OB_HIST_EXP && rc >= 0 && cum < h->total; e++)
+		for (unsigned s = 0; s < OB_HIST_SUB && rc >= 0 && cum < h->total; s++) {
+			if (h->counts[e][s] == 0)
+				continue;
+			cum += h->counts[e][s];
+			last = shown(h, e, s);
+			double reached = 100.0 * (double)cum / (double)h->total;
+			while (level <= reached && rc >= 0) {
+				rc = fprintf(f, "%12.3f %2.12f %10llu %14.2f\n",
+				             (double)last / scale, level / 100.0,
+				             (unsigned long long)cum, 1.0 / (1.0 - level / 100.0));
+				/* As HdrHistogram computes it: (long)(log(x) / log(2)). */
+				double half = trunc(log(100.0 / (100.0 - level)) / log(2.0)) + 1.0;
+				level += 100.0 / ((double)ticks_per_half * pow(2.0, half));
+				if (cum == h->total)
+					break;
+			}
+		}
+	if (h->total > 0 && rc >= 0)
+		rc = fprintf(f, "%12.3f %2.12f %10llu\n", (double)last / scale, 1.0,
+		             (unsigned long long)h->total);
+	if (rc >= 0)
+		rc = fprintf(f, "#[Mean    = %12.3f, StdDeviation   = %12.3f]\n",
+		             ob_hist_mean(h) / scale, ob_hist_stddev(h) / scale);
+	if (rc >= 0)
+		rc = fprintf(f, "#[Max     = %12.3f, Total count    = %12llu]\n",
+		             (double)(h->total > 0 ? h->max : 0) / scale,
+		             (unsigned long long)h->total);
+	if (rc >= 0)
+		rc = fprintf(f, "#[Buckets = %12d, SubBuckets     = %12d]\n", OB_HIST_EXP,
+		             OB_HIST_SUB);
+	return rc < 0 ? -1 : 0;
 }

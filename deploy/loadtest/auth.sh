@@ -10,7 +10,7 @@ calls=${1:-20000}
 # Rate limits out of the way: this measures the checks, not the limits.
 cat "$work/keyring.reviewer" >>"$work/keyring"
 start_onboardd auth
-"$load" -s "$url_ipc" "${key[@]}" --scenario submit -c 16 -n 1000 --json >/dev/null
+"$load" -s "$url_ipc" "${key[@]}" --cohort 2020-11 --scenario submit -c 16 -n 1000 --json >/dev/null
 printf '%-8s %14s %14s %8s\n' round "no auth /s" "token /s" ratio
 for round in 1 2 3; do
 	a=$("$load" -s "$url_ipc" --scenario get -c 16 -n "$calls" --json)

@@ -25,6 +25,8 @@ trap cleanup EXIT
 key=(--key "$work/admin.key")
 
 # start_onboardd NAME [ARGS...]: starts onboardd with its own db; sets $url_ipc and $url_tcp.
+# Its programme clock is in the November 2020 lockdown (--now), as ./demo.sh's: the default
+# cohort takes submissions during the lockdown only.
 start_onboardd() {
 	local name=$1
 	shift
@@ -32,7 +34,8 @@ start_onboardd() {
 	url_ipc="ipc://$work/$name.sock"
 	url_tcp="tcp://127.0.0.1:$port"
 	"$onboardd" --listen "$url_ipc" --listen "$url_tcp" --db "$work/$name.db" --no-access-log \
-		--keyring "$work/keyring" --rate-per-key 500000 --rate-per-address 500000 "$@" \
+		--keyring "$work/keyring" --rate-per-key 500000 --rate-per-address 500000 \
+		--now 2020-11-16T08:30:00Z "$@" \
 		2>>"$work/$name.log" &
 	pids+=($!)
 	server_pid=$!

@@ -6,8 +6,8 @@ set -euo pipefail
 source "$(dirname "$0")/common.sh"
 duration=${1:-600}
 start_onboardd soak
-"$load" -s "$url_ipc" "${key[@]}" --scenario submit -c 16 -n 1000 --json >/dev/null
-"$load" -s "$url_ipc" "${key[@]}" --scenario mixed -c 16 -d "$duration" >"$work/mixed.txt" &
+"$load" -s "$url_ipc" "${key[@]}" --cohort 2020-11 --scenario submit -c 16 -n 1000 --json >/dev/null
+"$load" -s "$url_ipc" "${key[@]}" --cohort 2020-11 --scenario mixed -c 16 -d "$duration" >"$work/mixed.txt" &
 loader=$!
 echo "seconds rss_kib"
 t=0

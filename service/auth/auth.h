@@ -54,9 +54,15 @@ typedef enum {
 	OB_ROLE_PARTNER = 2,
 	OB_ROLE_REVIEWER = 3,
 	OB_ROLE_ADMIN = 4,
+	/* The marketplace's ads service: records the ad credit companies spend
+	 * (Onboarding/RecordAdSpend) and nothing else. A role of its own rather
+	 * than partner's, which submits and sees only what it submitted: the
+	 * ads service reports for every company and must not submit. */
+	OB_ROLE_ADS = 5,
+	OB_ROLE_LAST = OB_ROLE_ADS,
 } ob_role;
 
-/* "applicant", "partner", "reviewer", "admin", "none" for OB_ROLE_NONE, "invalid" for any
+/* "applicant", "partner", "reviewer", "admin", "ads", "none" for OB_ROLE_NONE, "invalid" for any
  * other value. Static strings; never NULL. */
 const char *ob_role_name(ob_role role);
 

@@ -37,7 +37,7 @@
 static const char *const role_names[] = {
         [OB_ROLE_NONE] = "none",       [OB_ROLE_APPLICANT] = "applicant",
         [OB_ROLE_PARTNER] = "partner", [OB_ROLE_REVIEWER] = "reviewer",
-        [OB_ROLE_ADMIN] = "admin",
+        [OB_ROLE_ADMIN] = "admin",     [OB_ROLE_ADS] = "ads",
 };
 
 const char *ob_role_name(ob_role role)
@@ -51,7 +51,7 @@ bool ob_role_parse(const char *s, ob_role *out)
 {
 	if (s == NULL)
 		return false;
-	for (unsigned r = OB_ROLE_APPLICANT; r <= OB_ROLE_ADMIN; r++) {
+	for (unsigned r = OB_ROLE_APPLICANT; r <= OB_ROLE_LAST; r++) {
 		if (strcmp(s, role_names[r]) == 0) {
 			*out = (ob_role)r;
 			return true;

@@ -58,7 +58,7 @@ static bool time_in_range(int64_t t)
 
 static bool role_valid(ob_role r)
 {
-	return r >= OB_ROLE_APPLICANT && r <= OB_ROLE_ADMIN;
+	return r >= OB_ROLE_APPLICANT && r <= OB_ROLE_LAST;
 }
 
 /* tag = BLAKE2b-256(key = secret, "onboard-token-v1" || payload). */

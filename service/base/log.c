@@ -13,6 +13,8 @@
 static ob_log_format log_format = OB_LOG_TEXT;
 static ob_log_level log_min = OB_LOG_INFO;
 static atomic_bool log_access = true;
+static atomic_uint access_every = 1;
+static atomic_uint access_count;
 
 static const char *const level_names[] = {"debug", "info", "warn", "error"};
 
@@ -23,11 +25,17 @@ void ob_log_configure(ob_log_format format, ob_log_level min_level, bool access_
 	atomic_store(&log_access, access_log);
 }
 
+void ob_log_sample_access(unsigned every)
+{
+	atomic_store(&access_every, every > 0 ? every : 1);
+	atomic_store(&access_count, 0);
+}
+
 /* A line buffer that never overflows: appends are truncated at the end. It
  * holds the longest line whole: every value is cut to a bound before it is
  * escaped, and escaping makes a byte at most six. */
 enum { LOG_LINE_MAX = 8192, MSG_MAX = 768, FIELD_MAX = 128 };
-_Static_assert(6 * MSG_MAX + 256 < LOG_LINE_MAX && 6 * 4 * FIELD_MAX + 256 < LOG_LINE_MAX,
+_Static_assert(6 * MSG_MAX + 256 < LOG_LINE_MAX && 6 * 5 * FIELD_MAX + 256 < LOG_LINE_MAX,
                "a line holds its longest escaped values");
 
 typedef struct {
@@ -160,10 +168,15 @@ void ob_log_access(const ob_access_entry *e)
 {
 	if (!atomic_load_explicit(&log_access, memory_order_relaxed))
 		return;
+	const char *status = e->status != NULL ? e->status : "";
+	unsigned every = atomic_load_explicit(&access_every, memory_order_relaxed);
+	if (every > 1 && strcmp(status, "OK") == 0 &&
+	    atomic_fetch_add_explicit(&access_count, 1, memory_order_relaxed) % every != 0)
+		return;
 	char latency[24];
 	snprintf(latency, sizeof(latency), "%lld", (long long)e->latency_us);
 	const char *method = e->method != NULL ? e->method : "";
-	const char *status = e->status != NULL ? e->status : "";
+	const char *key_id = e->key_id != NULL ? e->key_id : "";
 	const char *rid = e->request_id != NULL ? e->request_id : "";
 	const char *peer = e->peer != NULL ? e->peer : "";
 	line l = {.len = 0};
@@ -180,6 +193,8 @@ void ob_log_access(const ob_access_entry *e)
 		put_escaped(&l, rid, FIELD_MAX);
 		puts_(&l, "\",\"peer\":\"");
 		put_escaped(&l, peer, FIELD_MAX);
+		puts_(&l, "\",\"key_id\":\"");
+		put_escaped(&l, key_id, FIELD_MAX);
 		puts_(&l, "\"}");
 	} else {
 		/* logfmt: every value a caller chose is quoted; status is one of
@@ -195,6 +210,8 @@ void ob_log_access(const ob_access_entry *e)
 		put_quoted(&l, rid);
 		puts_(&l, " peer=");
 		put_quoted(&l, peer);
+		puts_(&l, " key_id=");
+		put_quoted(&l, key_id);
 	}
 	emit(&l);
 }

@@ -25,6 +25,13 @@ typedef enum { OB_LOG_DEBUG, OB_LOG_INFO, OB_LOG_WARN, OB_LOG_ERROR } ob_log_lev
 
 void ob_log_configure(ob_log_format format, ob_log_level min_level, bool access_log);
 
+/* Logs one call in every `every` (1: all, the default) of those that
+ * succeed; a call that fails (any status but "OK") is always logged, so that
+ * sampling a busy service's log never hides an error. The calls kept are
+ * every every-th by a shared counter, not a random draw: over n successes,
+ * n / every lines, whatever the threads. */
+void ob_log_sample_access(unsigned every);
+
 /* A free-form event: msg is a static, human-readable sentence. */
 void ob_log(ob_log_level level, const char *fmt, ...) OB_PRINTF(2, 3);
 
@@ -34,6 +41,10 @@ typedef struct ob_access_entry {
 	int64_t latency_us;
 	const char *request_id; /* may be NULL; caller-controlled like method */
 	const char *peer;       /* "tcp:127.0.0.1:4242", "ipc:pid=42"... */
+	/* Who called: the authenticated key id, "local" for the trusted local
+	 * peer, NULL before authentication (a login, a refused call). Never a
+	 * token or anything else a caller could replay. */
+	const char *key_id;
 } ob_access_entry;
 
 void ob_log_access(const ob_access_entry *e);

@@ -115,6 +115,35 @@ ob_date ob_civil_from_days(int64_t days)
 }
 
 /* Reads exactly n ASCII digits. Stops at the first non-digit, so it never reads past a NUL. */
+ob_date ob_date_add_days(ob_date d, int64_t n)
+{
+	/* Both terms are bounded (a day number of int32_t fields, OB_DAYS_MAX), so the sum
+	 * is too once n is. */
+	return ob_civil_from_days(ob_days_from_civil(d) +
+	                          clamp64(n, -2 * OB_DAYS_MAX, 2 * OB_DAYS_MAX));
+}
+
+ob_date ob_date_add_months(ob_date d, int32_t n)
+{
+	enum { LIMIT = 12 * 1000 * 1000 };
+	const int64_t months =
+	        (int64_t)d.year * 12 + ((int64_t)d.month - 1) + clamp64(n, -LIMIT, LIMIT);
+	const int64_t year = clamp64(ob_floor_div(months, 12), INT32_MIN, INT32_MAX);
+	ob_date out = {(int32_t)year, (int32_t)(ob_floor_mod(months, 12) + 1), d.day};
+	const int32_t len = ob_days_in_month(out.year, out.month);
+	if (out.day > len)
+		out.day = len;
+	if (out.day < 1)
+		out.day = 1;
+	return out;
+}
+
+int ob_weekday(ob_date d)
+{
+	/* 1970-01-01 was a Thursday (4). */
+	return (int)ob_floor_mod(ob_days_from_civil(d) + 3, 7) + 1;
+}
+
 static bool read_digits(const char *s, int n, int32_t *out)
 {
 	int32_t v = 0;

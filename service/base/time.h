@@ -71,6 +71,20 @@ int64_t ob_days_from_civil(ob_date d);
  * days is saturated to [OB_DAYS_MIN, OB_DAYS_MAX] so that the year fits in int32_t. */
 ob_date ob_civil_from_days(int64_t days);
 
+/* The date n days after d (before it for a negative n); d is normalised first as in
+ * ob_days_from_civil. Saturates as ob_civil_from_days. */
+ob_date ob_date_add_days(ob_date d, int64_t n);
+
+/* The same day of the month n months after d (before it for a negative n), clamped to the
+ * length of the month it lands in: 2020-12-15 + 3 = 2021-03-15, 2020-11-30 + 3 = 2021-02-28,
+ * 2020-01-31 + 1 = 2020-02-29. d should be valid; a day beyond 31 is clamped the same way.
+ * n is clamped to +/- 12 * 10^6 (a million years) so that the year cannot overflow. */
+ob_date ob_date_add_months(ob_date d, int32_t n);
+
+/* The ISO 8601 day of the week of d: 1 Monday .. 7 Sunday (d normalised as in
+ * ob_days_from_civil). */
+int ob_weekday(ob_date d);
+
 /*
  * Parses exactly "YYYY-MM-DD" (four-digit year 0000..9999, ASCII digits, nothing before or
  * after) naming a real calendar day: "2020-02-29" passes, "2021-02-29" and "2020-02-30" do not.

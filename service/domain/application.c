@@ -8,6 +8,7 @@
  * the caller saw, moves it through the lifecycle (model.c) and, when it
  * frees a seat, promotes the head of the waitlist in the same transaction.
  */
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,7 +63,7 @@ const char *ob_caller_actor(const ob_caller *who)
 
 /* Whose applications exist for who: NULL, every one; else only those this
  * principal submitted (domain.h, ob_caller). */
-static const char *owner_of(const ob_caller *who)
+const char *ob_dom_owner_of(const ob_caller *who)
 {
 	if (who->role == OB_CALLER_APPLICANT || who->role == OB_CALLER_PARTNER)
 		return who->principal != NULL ? who->principal : "";
@@ -80,13 +81,36 @@ typedef struct {
 	bool replayed;
 } submit_op;
 
-/* Whether cohort c takes a's submission now: its window, and a's size. */
-static ob_err admit(const ob_cohort *c, const ob_application *a, int64_t now, ob_outcome *o)
+/* OB_EPRECOND, saying what cohort c does when, unless now is in [opens, closes). */
+static ob_err within(const ob_cohort *c, const char *what, int64_t opens, int64_t closes,
+                     int64_t now, ob_outcome *o)
 {
-	if (c->window_enforced && ((c->window_opens_ms != 0 && now < c->window_opens_ms) ||
-	                           (c->window_closes_ms != 0 && now >= c->window_closes_ms))) {
-		ob_dom_say(o, "cohort %s does not take submissions now (outside its window)",
-		           c->id);
+	if (now >= opens && now < closes)
+		return OB_OK;
+	char window[96];
+	ob_cohort_window_text(window, sizeof(window), opens, closes);
+	ob_dom_say(o, "cohort %s takes %s %s; not now", c->id, what, window);
+	return OB_EPRECOND;
+}
+
+/* The NAF division of a validated code ("47.91B": 47). */
+static unsigned naf_division(const char *naf)
+{
+	return (unsigned)(naf[0] - '0') * 10 + (unsigned)(naf[1] - '0');
+}
+
+/* Whether cohort c takes a's submission now: its window, a's size and
+ * activity, and the version of the terms a accepted, which is c's (a gets
+ * it when it did not say). */
+static ob_err admit(const ob_cohort *c, ob_application *a, int64_t now, ob_outcome *o)
+{
+	ob_err err = within(c, "submissions", c->window_opens_ms, c->window_closes_ms, now, o);
+	if (err != OB_OK)
+		return err;
+	unsigned division = naf_division(a->company.naf);
+	if (ob_naf_divisions_has(&c->excluded_naf, division)) {
+		ob_dom_say(o, "cohort %s does not take companies of NAF division %02u (%s)", c->id,
+		           division, a->company.naf);
 		return OB_EPRECOND;
 	}
 	if ((c->eligible_sizes & (1u << a->size)) == 0) {
@@ -98,6 +122,22 @@ static ob_err admit(const ob_cohort *c, const ob_application *a, int64_t now, ob
 		        (long long)a->company.turnover_eur, (long long)a->company.balance_eur,
 		        c->id);
 		return OB_EPRECOND;
+	}
+	if (a->terms_version[0] == '\0')
+		snprintf(a->terms_version, sizeof(a->terms_version), "%s", c->terms_version);
+	if (strcmp(a->terms_version, c->terms_version) != 0) {
+		ob_violation_add(o, "terms_version", "cohort %s presents version %s of its terms",
+		                 c->id, c->terms_version);
+		ob_dom_say(o, "the company accepted version %s of the terms, not the cohort's",
+		           a->terms_version);
+		return OB_EINVAL;
+	}
+	if (a->terms_accepted_at_ms == 0)
+		a->terms_accepted_at_ms = now;
+	if (a->terms_accepted_at_ms > now) {
+		ob_violation_add(o, "terms_accepted_at", "is in the future");
+		ob_dom_say(o, "the terms cannot have been accepted in the future");
+		return OB_EINVAL;
 	}
 	return OB_OK;
 }
@@ -136,13 +176,14 @@ static ob_err duplicate(ob_txn *t, const ob_cohort *c, const ob_application *a, 
 	return OB_EEXIST;
 }
 
-/* Inserts a with its first history entry ch, counts it, and gives it its
- * place in line and its history as a reply shows them. */
-static ob_err insert_new(ob_txn *t, ob_application *a, const ob_state_change *ch)
+/* Inserts a with its first history entry ch, counts it in c, and gives it
+ * its place in line and its history as a reply shows them. */
+static ob_err insert_new(ob_txn *t, const ob_cohort *c, ob_application *a,
+                         const ob_state_change *ch)
 {
 	ob_err err = t->ops->history_append(t, a->seq, ch);
 	if (err == OB_OK)
-		err = ob_dom_count_new(t, a);
+		err = ob_dom_count_new(t, c, a);
 	if (err == OB_OK && a->state == OB_STATE_WAITLISTED) {
 		/* A newcomer is last in line. */
 		int64_t waiting;
@@ -170,7 +211,7 @@ static ob_err submit_txn(ob_txn *t, void *arg)
 		return err; /* a replay changes nothing */
 	int64_t now = ob_clock_now_ms();
 	ob_cohort c;
-	err = t->ops->cohort_get(t, a->cohort_id, &c);
+	err = ob_dom_cohort_get(t, a->cohort_id, &c);
 	if (err == OB_ENOTFOUND) {
 		ob_dom_say(o, "no cohort '%s'; 'onboard cohort --list' lists them", a->cohort_id);
 		ob_violation_add(o, "cohort_id", "no such cohort");
@@ -190,13 +231,13 @@ static ob_err submit_txn(ob_txn *t, void *arg)
 	ob_utf8_copy(ch.reason, sizeof(ch.reason),
 	             a->state == OB_STATE_SUBMITTED ? "submitted"
 	                                            : "submitted; no seat free: waitlisted");
-	/* The store's uniqueness of (cohort, SIREN) is the check: one lookup
-	 * fewer on the path every submission takes. */
+	/* The store's uniqueness of (cohort, SIREN) among live applications is
+	 * the check: one lookup fewer on the path every submission takes. */
 	err = t->ops->app_insert(t, a);
 	if (err == OB_EEXIST)
 		return duplicate(t, &c, a, x->owner, o);
 	if (err == OB_OK)
-		err = insert_new(t, a, &ch);
+		err = insert_new(t, &c, a, &ch);
 	if (err == OB_OK)
 		err = ob_dom_idem_record(t, x->idem, a, now, o);
 	return err == OB_OK ? OB_OK : ob_dom_store_failed(o, err);
@@ -216,7 +257,7 @@ ob_err ob_domain_submit(ob_domain *d, const ob_caller *who, const ob_submission 
 	submit_op x = {.a = &a,
 	               .idem = idem,
 	               .actor = ob_caller_actor(who),
-	               .owner = owner_of(who),
+	               .owner = ob_dom_owner_of(who),
 	               .o = o};
 	err = ob_dom_write(d, submit_txn, &x, o);
 	if (err != OB_OK || x.replayed) {
@@ -247,7 +288,7 @@ static ob_err not_found(ob_outcome *o, const char *owner, const char *id, const 
 ob_err ob_domain_get(ob_domain *d, const ob_caller *who, const char *id, const char *cohort,
                      const char *siren, ob_application *out, ob_outcome *o)
 {
-	const char *owner = owner_of(who);
+	const char *owner = ob_dom_owner_of(who);
 	if (id != NULL && id[0] == '\0')
 		id = NULL;
 	if (cohort == NULL || cohort[0] == '\0')
@@ -300,8 +341,8 @@ ob_err ob_domain_list(ob_domain *d, const ob_caller *who, const ob_app_filter *a
 {
 	ob_app_filter own = *asked;
 	const ob_app_filter *f = &own;
-	if (owner_of(who) != NULL)
-		own.submitted_by = owner_of(who);
+	if (ob_dom_owner_of(who) != NULL)
+		own.submitted_by = ob_dom_owner_of(who);
 	*out = NULL;
 	*n = 0;
 	*more = false;
@@ -338,22 +379,14 @@ ob_err ob_domain_list(ob_domain *d, const ob_caller *who, const ob_app_filter *a
 
 /* ---- review and withdrawal ------------------------------------------ */
 
-/* A review or a withdrawal: one application, checked against the version
- * the caller saw. */
-typedef struct {
-	const char *id;
-	const char *owner; /* NULL: any application; else only the owner's exist */
-	uint64_t expected_version;
-	const ob_idempotency *idem;
-	const char *actor;
-	ob_outcome *o;
-	bool withdraw;
-	ob_action action;    /* review */
-	ob_rejection reason; /* review */
-	const char *note;    /* review: note; withdrawal: reason */
-	bool replayed;
-	ob_application a;
-} app_op;
+/* Whether s is NULL, empty or only white space. */
+static bool blank(const char *s)
+{
+	for (; s != NULL && *s != '\0'; s++)
+		if (*s != ' ' && *s != '\t' && *s != '\n' && *s != '\r')
+			return false;
+	return true;
+}
 
 static ob_err review_change(ob_txn *t, app_op *x, const ob_cohort *c, int64_t now)
 {
@@ -364,14 +397,23 @@ static ob_err review_change(ob_txn *t, app_op *x, const ob_cohort *c, int64_t no
 		           x->id, ob_state_name(a->state));
 		return OB_EPRECOND;
 	}
-	if (x->action == OB_ACTION_REJECT)
-		a->rejection = x->reason;
 	ob_err err = OB_OK;
-	if (x->action == OB_ACTION_APPROVE)
+	if (x->action == OB_ACTION_APPROVE &&
+	    (err = within(c, "approvals", c->approval_opens_ms, c->approval_closes_ms, now,
+	                  x->o)) != OB_OK)
+		return err;
+	if (x->action == OB_ACTION_REJECT) {
+		a->rejection = x->reason;
+		err = ob_dom_unbook_future(t, c, a, now); /* its seat goes to others */
+	}
+	if (err == OB_OK && x->action == OB_ACTION_APPROVE)
 		err = ob_dom_grant(t, c, a, now);
+	/* A waitlisted application rejected leaves the line without a seat. */
+	if (err == OB_OK && a->state == OB_STATE_WAITLISTED)
+		err = t->ops->waitlist_leave(t, c->id, a->waitlist_ticket);
 	if (err == OB_OK)
-		err = ob_dom_change_state(t, a, to, x->actor, ob_action_name(x->action), x->note,
-		                          now);
+		err = ob_dom_change_state(t, c, a, &x->was, to, x->actor, ob_action_name(x->action),
+		                          x->note, now);
 	if (err == OB_OK && !ob_state_holds_seat(to))
 		err = ob_dom_promote(t, c, now);
 	return err;
@@ -386,11 +428,15 @@ static ob_err withdraw_change(ob_txn *t, app_op *x, const ob_cohort *c, int64_t 
 		return OB_EPRECOND;
 	}
 	ob_err err = ob_dom_revoke(t, c, a, now);
+	if (err == OB_OK) /* not approved: nothing to revoke, but its seat goes to others */
+		err = ob_dom_unbook_future(t, c, a, now);
 	if (err == OB_OK && a->state == OB_STATE_WAITLISTED)
 		err = t->ops->waitlist_leave(t, c->id, a->waitlist_ticket);
 	if (err == OB_OK)
-		err = ob_dom_change_state(t, a, OB_STATE_WITHDRAWN, x->actor, "withdrawn", x->note,
-		                          now);
+		err = ob_dom_change_state(t, c, a, &x->was, OB_STATE_WITHDRAWN, x->actor,
+		                          x->for_company ? "withdrawn on the company's request"
+		                                         : "withdrawn",
+		                          x->note, now);
 	if (err == OB_OK)
 		err = ob_dom_promote(t, c, now);
 	return err;
@@ -407,7 +453,9 @@ static ob_err load_for_change(ob_txn *t, app_op *x, ob_cohort *c)
 	if (err == OB_OK && x->a.contact_unreadable)
 		return ob_dom_unreadable(o, &x->a);
 	if (err == OB_OK)
-		err = t->ops->cohort_get(t, x->a.cohort_id, c);
+		err = ob_dom_cohort_get(t, x->a.cohort_id, c);
+	if (err == OB_OK && (err = t->ops->booking_get(t, x->a.seq, &x->a.webinar)) == OB_ENOTFOUND)
+		err = OB_OK;
 	if (err != OB_OK)
 		return ob_dom_store_failed(o, err);
 	if (x->expected_version != 0 && x->expected_version != x->a.version) {
@@ -432,7 +480,9 @@ static ob_err app_txn(ob_txn *t, void *arg)
 	if ((err = load_for_change(t, x, &c)) != OB_OK)
 		return err;
 	int64_t now = ob_clock_now_ms();
-	err = x->withdraw ? withdraw_change(t, x, &c, now) : review_change(t, x, &c, now);
+	x->was = x->a;
+	x->was.history = NULL;
+	err = x->change(t, x, &c, now);
 	if (err == OB_OK)
 		err = ob_dom_decorate(t, &x->a);
 	if (err == OB_OK)
@@ -442,8 +492,22 @@ static ob_err app_txn(ob_txn *t, void *arg)
 	return err;
 }
 
-/* Runs x, a review or a withdrawal of what the caller saw. */
-static ob_err run_app_op(ob_domain *d, app_op *x, const char *id, uint64_t expected_version,
+/* Spending changes the benefits only: the state stays, the version, the
+ * history and the cohort's totals move (ob_dom_change_state to the same
+ * state). */
+static ob_err spend_change(ob_txn *t, app_op *x, const ob_cohort *c, int64_t now)
+{
+	ob_err err = ob_dom_spend(c, &x->a, x->amount, now, x->o);
+	if (err != OB_OK)
+		return err;
+	char reason[64];
+	snprintf(reason, sizeof(reason), "ad credit spent: %lld.%02lld EUR",
+	         (long long)(x->amount / 100), (long long)(x->amount % 100));
+	return ob_dom_change_state(t, c, &x->a, &x->was, x->a.state, x->actor, reason, x->note,
+	                           now);
+}
+
+ob_err ob_dom_run_app_op(ob_domain *d, app_op *x, const char *id, uint64_t expected_version,
                          const ob_idempotency *idem, const ob_caller *who, ob_application *out,
                          ob_outcome *o)
 {
@@ -479,8 +543,8 @@ ob_err ob_domain_review(ob_domain *d, const ob_caller *who, const char *id, ob_a
 	if (err != OB_OK)
 		return err;
 	/* A reviewer sees every application: no owner. */
-	app_op x = {.action = action, .reason = reason, .note = note};
-	return run_app_op(d, &x, id, expected_version, idem, who, out, o);
+	app_op x = {.change = review_change, .action = action, .reason = reason, .note = note};
+	return ob_dom_run_app_op(d, &x, id, expected_version, idem, who, out, o);
 }
 
 ob_err ob_domain_withdraw(ob_domain *d, const ob_caller *who, const char *id,
@@ -492,6 +556,53 @@ ob_err ob_domain_withdraw(ob_domain *d, const ob_caller *who, const char *id,
 	ob_err err = ob_dom_check_length(o, "reason", "reason", reason, OB_REASON_MAX);
 	if (err != OB_OK)
 		return err;
-	app_op x = {.owner = owner_of(who), .withdraw = true, .note = reason};
-	return run_app_op(d, &x, id, expected_version, idem, who, out, o);
+	/* Staff withdraw for a company that asked them to: why goes on record. */
+	bool staff = who->role == OB_CALLER_REVIEWER || who->role == OB_CALLER_ADMIN;
+	if (staff && blank(reason)) {
+		ob_violation_add(o, "reason",
+		                 "is required when staff withdraw an application on "
+		                 "the company's request");
+		return ob_dom_refuse(o, "withdrawal");
+	}
+	app_op x = {.change = withdraw_change,
+	            .owner = ob_dom_owner_of(who),
+	            .note = reason,
+	            .for_company = staff};
+	return ob_dom_run_app_op(d, &x, id, expected_version, idem, who, out, o);
+}
+
+/* A reference of the ads service: [A-Za-z0-9._:/-], at most OB_AD_REFERENCE_MAX. */
+static bool reference_ok(const char *s)
+{
+	size_t n = strlen(s);
+	if (n > OB_AD_REFERENCE_MAX)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!isalnum((unsigned char)s[i]) && strchr("._:/-", s[i]) == NULL)
+			return false;
+	return true;
+}
+
+ob_err ob_domain_spend_ad_credit(ob_domain *d, const ob_caller *who, const char *id,
+                                 int64_t amount_cents, const char *reference,
+                                 const ob_idempotency *idem, ob_application *out, ob_outcome *o)
+{
+	if (!ob_domain_id_ok(id))
+		return ob_dom_bad_id(o);
+	if (amount_cents < 1 || amount_cents > OB_MAX_AD_SPEND_CENTS)
+		ob_violation_add(o, "amount_cents", "must be 1 to %d cents", OB_MAX_AD_SPEND_CENTS);
+	if (reference != NULL && !reference_ok(reference))
+		ob_violation_add(o, "reference",
+		                 "must be at most %d characters of A-Z, a-z, 0-9, '.', '_', ':', "
+		                 "'/' and '-'",
+		                 OB_AD_REFERENCE_MAX);
+	ob_err err = ob_dom_refuse(o, "ad spend record");
+	if (err != OB_OK)
+		return err;
+	/* The ads service and administrators record spending for any company. */
+	app_op x = {.change = spend_change,
+	            .owner = ob_dom_owner_of(who),
+	            .amount = amount_cents,
+	            .note = reference};
+	return ob_dom_run_app_op(d, &x, id, 0, idem, who, out, o);
 }

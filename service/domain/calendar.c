@@ -105,3 +105,42 @@ uint32_t ob_months_started(ob_date from, ob_date until)
 	const int64_t count = months + (anchor <= until.day ? 1 : 0);
 	return count > UINT32_MAX ? UINT32_MAX : (uint32_t)count;
 }
+
+ob_date ob_easter_sunday(int32_t year)
+{
+	const int32_t y = year < 1583 ? 1583 : year > 9999 ? 9999 : year;
+	const int32_t a = y % 19, b = y / 100, c = y % 100, d = b / 4, e = b % 4;
+	const int32_t f = (b + 8) / 25, g = (b - f + 1) / 3;
+	const int32_t h = (19 * a + b - d - g + 15) % 30;
+	const int32_t i = c / 4, k = c % 4;
+	const int32_t l = (32 + 2 * e + 2 * i - h - k) % 7;
+	const int32_t m = (a + 11 * h + 22 * l) / 451;
+	const int32_t month = (h + l - 7 * m + 114) / 31;
+	const int32_t day = (h + l - 7 * m + 114) % 31 + 1;
+	return (ob_date){y, month, day};
+}
+
+bool ob_public_holiday(ob_date d)
+{
+	if (!ob_date_valid(d))
+		return false;
+	/* Fixed dates, as month * 100 + day. */
+	static const int32_t fixed[] = {101, 501, 508, 714, 815, 1101, 1111, 1225};
+	for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)
+		if (d.month * 100 + d.day == fixed[i])
+			return true;
+	if (d.month < 3 || d.month > 6)
+		return false; /* the moveable feasts fall from 23 March to 14 June */
+	const int64_t easter = ob_days_from_civil(ob_easter_sunday(d.year));
+	const int64_t after = ob_days_from_civil(d) - easter;
+	return after == 1 || after == 39 || after == 50; /* Monday, Ascension, Whit Monday */
+}
+
+bool ob_session_day(ob_date d, bool weekends, bool holidays)
+{
+	if (!ob_date_valid(d))
+		return false;
+	if (!weekends && ob_weekday(d) >= 6)
+		return false;
+	return holidays || !ob_public_holiday(d);
+}

@@ -46,6 +46,25 @@ ob_date ob_paris_date(int64_t unix_s);
  */
 int64_t ob_webinar_session(int64_t after_unix_s, int hour, int minute, uint32_t n);
 
+/* Easter Sunday of year in the Gregorian calendar (the anonymous Gregorian algorithm, Meeus /
+ * Jones / Butcher). year is clamped to 1583..9999, the years it is meant for. */
+ob_date ob_easter_sunday(int32_t year);
+
+/*
+ * Whether d is a public holiday (jour férié) in metropolitan France, as the Code du travail
+ * lists them (art. L3133-1): 1 January, Easter Monday, 1 May, 8 May, Ascension Thursday (Easter
+ * + 39 days), Whit Monday (Easter + 50), 14 July, 15 August, 1 November, 11 November and 25
+ * December. Whit Monday stays a holiday although many employers work it as the "journée de
+ * solidarité". Alsace-Moselle's Good Friday and 26 December, and the overseas departements'
+ * abolition days, are not metropolitan holidays and are not here. false for an invalid d.
+ */
+bool ob_public_holiday(ob_date d);
+
+/* Whether a daily session is held on d: always on a business day (Monday to Friday and not a
+ * public holiday); on Saturdays and Sundays when weekends; on public holidays when holidays.
+ * false for an invalid d. */
+bool ob_session_day(ob_date d, bool weekends, bool holidays);
+
 /*
  * Number of monthly subscription periods that have started between from and until, both
  * inclusive. Periods begin on from, from + 1 month, from + 2 months, ..., each on from's day of

@@ -1,9 +1,10 @@
 /*
- * Cohorts: their creation and capacity, their standing, and how their seats
- * and waitlist move. The seats held are a counter of the cohort's, kept in
- * step by every change in the same transaction, as are the other counters
- * of its standing (by state, size, region, channel, day): GetCohort reads
- * counters, not applications, so that its cost does not grow with them.
+ * Cohorts: their settings (what they derive from their lockdown dates),
+ * creation and capacity, their standing, and how their seats and waitlist
+ * move. The seats held are a counter of the cohort's, kept in step by every
+ * change in the same transaction, as are the other counters of its standing
+ * (counters.c): GetCohort reads counters, not applications, so that its cost
+ * does not grow with them.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -45,73 +46,29 @@ static ob_err not_a_cohort_id(ob_outcome *o, const char *field)
 	return OB_EINVAL;
 }
 
-/* ---- counters ------------------------------------------------------- */
-
-/* Counter deltas gathered for one change and written in one statement. */
-typedef struct {
-	ob_counter d[OB_MAX_COUNTER_BATCH];
-	size_t n;
-} deltas;
-
-static void delta(deltas *ds, int64_t by, const char *fmt, ...) OB_PRINTF(3, 4);
-static void delta(deltas *ds, int64_t by, const char *fmt, ...)
-{
-	if (by == 0 || ds->n == OB_MAX_COUNTER_BATCH)
-		return;
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(ds->d[ds->n].key, sizeof(ds->d[ds->n].key), fmt, ap);
-	va_end(ap);
-	ds->d[ds->n++].count = by;
-}
-
-static void state_deltas(deltas *ds, ob_state from, ob_state to)
-{
-	if (from != OB_STATE_UNSPECIFIED)
-		delta(ds, -1, "state:%s", ob_state_name(from));
-	delta(ds, 1, "state:%s", ob_state_name(to));
-	delta(ds, (int64_t)ob_state_holds_seat(to) - (int64_t)ob_state_holds_seat(from), "seats");
-	delta(ds, (int64_t)(to == OB_STATE_WAITLISTED) - (int64_t)(from == OB_STATE_WAITLISTED),
-	      "waitlist");
-}
-
-ob_err ob_dom_count_new(ob_txn *t, const ob_application *a)
-{
-	deltas ds = {.n = 0};
-	char day[OB_DATE_STR_SIZE];
-	ob_date_format(ob_paris_date(a->submitted_at_ms / 1000), day);
-	delta(&ds, 1, "apps");
-	delta(&ds, a->exports ? 1 : 0, "exporters");
-	delta(&ds, 1, "size:%s", ob_size_category_name(a->size));
-	delta(&ds, 1, "region:%s",
-	      a->company.address.region[0] != '\0' ? a->company.address.region : "unknown");
-	delta(&ds, 1, "channel:%s", ob_channel_name(a->channel));
-	delta(&ds, 1, "day:%s", day);
-	state_deltas(&ds, OB_STATE_UNSPECIFIED, a->state);
-	return t->ops->counters_add(t, a->cohort_id, ds.d, ds.n);
-}
-
 /* ---- seats and waitlist ---------------------------------------------- */
 
-ob_err ob_dom_change_state(ob_txn *t, ob_application *a, ob_state to, const char *actor,
+ob_err ob_dom_change_state(ob_txn *t, const ob_cohort *co, ob_application *a,
+                           const ob_application *was, ob_state to, const char *actor,
                            const char *reason, const char *note, int64_t now)
 {
 	ob_state_change c = {.from = a->state, .to = to, .at_ms = now};
 	ob_utf8_copy(c.actor, sizeof(c.actor), actor);
 	ob_utf8_copy(c.reason, sizeof(c.reason), reason != NULL ? reason : "");
 	ob_utf8_copy(c.note, sizeof(c.note), note != NULL ? note : "");
-	ob_state from = a->state;
+	/* For the counters (its history is not read): what a counted for before
+	 * the whole change, its benefits included. */
+	const ob_application before = was != NULL ? *was : *a;
 	a->state = to;
 	a->version++;
 	a->updated_at_ms = now;
+	if (to == OB_STATE_ONBOARDED && before.state != OB_STATE_ONBOARDED)
+		a->onboarded_at_ms = now;
 	ob_err err = t->ops->app_update(t, a);
 	if (err == OB_OK)
 		err = t->ops->history_append(t, a->seq, &c);
-	if (err == OB_OK) {
-		deltas ds = {.n = 0};
-		state_deltas(&ds, from, to);
-		err = t->ops->counters_add(t, a->cohort_id, ds.d, ds.n);
-	}
+	if (err == OB_OK)
+		err = ob_dom_count_change(t, co, &before, a);
 	return err;
 }
 
@@ -127,7 +84,7 @@ ob_err ob_dom_promote(ob_txn *t, const ob_cohort *c, int64_t now)
 		if (err == OB_ENOTFOUND)
 			return OB_OK;
 		if (err == OB_OK)
-			err = ob_dom_change_state(t, &next, OB_STATE_SUBMITTED, "system",
+			err = ob_dom_change_state(t, c, &next, NULL, OB_STATE_SUBMITTED, "system",
 			                          "promoted from the waitlist: a seat freed", NULL,
 			                          now);
 		if (err != OB_OK)
@@ -135,20 +92,137 @@ ob_err ob_dom_promote(ob_txn *t, const ob_cohort *c, int64_t now)
 	}
 }
 
-/* ---- creation and capacity ------------------------------------------- */
+/* ---- settings ------------------------------------------------------- */
 
-static void check_date(ob_outcome *o, const char *field, const char *s, bool required)
+/* The instant Paris's day d begins, in unix milliseconds. */
+static int64_t paris_day_ms(ob_date d)
 {
-	ob_date d;
+	return ob_paris_to_unix(d, 0, 0) * 1000;
+}
+
+void ob_cohort_derive(ob_cohort *c)
+{
+	ob_date start, end, until;
+	if (!ob_date_parse(c->lockdown_start, &start) || !ob_date_parse(c->lockdown_end, &end))
+		return; /* refused on creation; a stored cohort has both */
+	/* The lockdown and the three months after it. */
+	if (c->fee_waiver_until[0] == '\0')
+		ob_date_format(ob_date_add_months(end, 3), c->fee_waiver_until);
+	/* Submissions during the lockdown, from its first day to the end of its last. */
+	if (c->window_opens_ms == 0)
+		c->window_opens_ms = paris_day_ms(start);
+	if (c->window_closes_ms == 0)
+		c->window_closes_ms = paris_day_ms(ob_date_add_days(end, 1));
+	/* Approvals from the lockdown's first day to the end of the waiver's last:
+	 * after it there is nothing left to grant. */
+	if (c->approval_opens_ms == 0)
+		c->approval_opens_ms = paris_day_ms(start);
+	if (c->approval_closes_ms == 0 && ob_date_parse(c->fee_waiver_until, &until))
+		c->approval_closes_ms = paris_day_ms(ob_date_add_days(until, 1));
+	if (c->webinar_lead_minutes == 0)
+		c->webinar_lead_minutes = OB_DEFAULT_WEBINAR_LEAD_MINUTES;
+	if (c->milestone_date[0] == '\0')
+		snprintf(c->milestone_date, sizeof(c->milestone_date), "%s", c->lockdown_end);
+	if (c->terms_version[0] == '\0')
+		snprintf(c->terms_version, sizeof(c->terms_version), "%s", c->lockdown_start);
+	c->window_enforced = true;
+}
+
+ob_err ob_dom_cohort_get(ob_txn *t, const char *id, ob_cohort *out)
+{
+	ob_err err = t->ops->cohort_get(t, id, out);
+	if (err == OB_OK)
+		ob_cohort_derive(out);
+	return err;
+}
+
+bool ob_dom_terms_version_ok(const char *v)
+{
+	size_t n = strlen(v);
+	if (n == 0 || n > OB_TERMS_VERSION_MAX)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!((v[i] >= 'a' && v[i] <= 'z') || (v[i] >= 'A' && v[i] <= 'Z') ||
+		      (v[i] >= '0' && v[i] <= '9') || v[i] == '.' || v[i] == '_' || v[i] == '-'))
+			return false;
+	return true;
+}
+
+/* The divisions of NAF rev. 2 (INSEE, 2008): 88 of the numbers 01..99. */
+static bool naf_division_exists(unsigned d)
+{
+	static const struct {
+		unsigned char from, to;
+	} ranges[] = {{1, 3},   {5, 33},  {35, 39}, {41, 43}, {45, 47}, {49, 53},
+	              {55, 56}, {58, 66}, {68, 75}, {77, 82}, {84, 88}, {90, 99}};
+	for (size_t i = 0; i < sizeof(ranges) / sizeof(ranges[0]); i++)
+		if (d >= ranges[i].from && d <= ranges[i].to)
+			return true;
+	return false;
+}
+
+enum { HHMM_SIZE = 16 }; /* "HH:MM" and room for what the compiler cannot bound */
+
+/* "HH:MM" of Paris's wall clock at unix_s. */
+static void paris_hhmm(int64_t unix_s, char out[HHMM_SIZE])
+{
+	int64_t secs = ob_floor_mod(unix_s + ob_paris_utc_offset(unix_s), 86400);
+	snprintf(out, HHMM_SIZE, "%02d:%02d", (int)(secs / 3600), (int)(secs / 60 % 60));
+}
+
+void ob_cohort_window_text(char *out, size_t n, int64_t opens_ms, int64_t closes_ms)
+{
+	char from[OB_DATE_STR_SIZE], to[OB_DATE_STR_SIZE], from_hm[HHMM_SIZE], to_hm[HHMM_SIZE];
+	int64_t a = ob_floor_div(opens_ms, 1000), b = ob_floor_div(closes_ms, 1000);
+	ob_date_format(ob_paris_date(a), from);
+	ob_date_format(ob_paris_date(b), to);
+	paris_hhmm(a, from_hm);
+	paris_hhmm(b, to_hm);
+	snprintf(out, n, "from %s %s to %s %s, Paris time", from, from_hm, to, to_hm);
+}
+
+/* A date field, required or not; true with *d when it is one. */
+static bool check_date(ob_outcome *o, const char *field, const char *s, bool required, ob_date *d)
+{
 	if (s[0] == '\0') {
 		if (required)
 			ob_violation_add(o, field, "is required (YYYY-MM-DD)");
-	} else if (!ob_date_parse(s, &d)) {
-		ob_violation_add(o, field, "must be a date YYYY-MM-DD");
+		return false;
 	}
+	if (!ob_date_parse(s, d)) {
+		ob_violation_add(o, field, "must be a date YYYY-MM-DD");
+		return false;
+	}
+	return true;
 }
 
-/* Every violation of a new cohort into o. */
+/* The dates of c: every violation into o. What c derived is checked too,
+ * since it follows from what it was given. */
+static void check_dates(const ob_cohort *c, ob_outcome *o)
+{
+	ob_date start, end, until, milestone;
+	bool have_start = check_date(o, "cohort.lockdown_start", c->lockdown_start, true, &start);
+	bool have_end = check_date(o, "cohort.lockdown_end", c->lockdown_end, true, &end);
+	bool both = have_start && have_end;
+	if (both && ob_date_cmp(end, start) < 0)
+		ob_violation_add(o, "cohort.lockdown_end", "must not be before lockdown_start (%s)",
+		                 c->lockdown_start);
+	bool have_until =
+	        check_date(o, "cohort.fee_waiver_until", c->fee_waiver_until, both, &until);
+	if (both && have_until && (ob_date_cmp(until, end) < 0 || ob_date_cmp(until, start) < 0))
+		ob_violation_add(o, "cohort.fee_waiver_until",
+		                 "must not be before the lockdown (%s to %s)", c->lockdown_start,
+		                 c->lockdown_end);
+	check_date(o, "cohort.milestone_date", c->milestone_date, both, &milestone);
+	if (!both || !have_until || ob_date_cmp(end, start) < 0 || ob_date_cmp(until, end) < 0)
+		return; /* the windows derive from them: their violations would say it again */
+	if (c->window_opens_ms >= c->window_closes_ms)
+		ob_violation_add(o, "cohort.window_closes", "must be after window_opens");
+	if (c->approval_opens_ms >= c->approval_closes_ms)
+		ob_violation_add(o, "cohort.approval_closes", "must be after approval_opens");
+}
+
+/* Every violation of a new cohort, its settings derived, into o. */
 static void check_cohort(const ob_cohort *c, ob_outcome *o)
 {
 	if (!ob_dom_cohort_id_ok(c->id))
@@ -157,12 +231,7 @@ static void check_cohort(const ob_cohort *c, ob_outcome *o)
 		ob_violation_add(o, "cohort.name", "is required");
 	if (c->capacity > OB_MAX_CAPACITY)
 		ob_violation_add(o, "cohort.capacity", "at most %d", OB_MAX_CAPACITY);
-	if (c->window_opens_ms != 0 && c->window_closes_ms != 0 &&
-	    c->window_opens_ms >= c->window_closes_ms)
-		ob_violation_add(o, "cohort.window_closes", "must be after window_opens");
-	check_date(o, "cohort.lockdown_start", c->lockdown_start, false);
-	check_date(o, "cohort.lockdown_end", c->lockdown_end, false);
-	check_date(o, "cohort.fee_waiver_until", c->fee_waiver_until, true);
+	check_dates(c, o);
 	if (c->monthly_fee_cents < 0 || c->monthly_fee_cents > 100000000)
 		ob_violation_add(o, "cohort.monthly_fee_cents", "must be 0 to 1,000,000 euros");
 	if (c->ad_credit_cents < 0 || c->ad_credit_cents > 100000000)
@@ -171,16 +240,38 @@ static void check_cohort(const ob_cohort *c, ob_outcome *o)
 		ob_violation_add(o, "cohort.webinar_hour", "must be a time of day (0-23:0-59)");
 	if (c->webinar_seats > 100000)
 		ob_violation_add(o, "cohort.webinar_seats", "at most 100000");
+	if (c->webinar_lead_minutes > OB_MAX_WEBINAR_LEAD_MINUTES)
+		ob_violation_add(o, "cohort.webinar_lead_minutes", "at most %d (a week)",
+		                 OB_MAX_WEBINAR_LEAD_MINUTES);
 	if (c->advisor_pool > 10000)
 		ob_violation_add(o, "cohort.advisor_pool", "at most 10000");
 	if ((c->eligible_sizes & ~(uint32_t)0x1E) != 0 || c->eligible_sizes == 0)
 		ob_violation_add(o, "cohort.eligible_sizes", "at least one of TPE, PME, ETI, GE");
+	for (unsigned d = 0; d < OB_NAF_DIVISIONS; d++)
+		if (ob_naf_divisions_has(&c->excluded_naf, d) && !naf_division_exists(d))
+			ob_violation_add(o, "cohort.excluded_naf_divisions",
+			                 "%02u is not a division of NAF rev. 2", d);
+	if (!ob_dom_terms_version_ok(c->terms_version))
+		ob_violation_add(o, "cohort.terms_version",
+		                 "must be 1-%d characters of [A-Za-z0-9._-]", OB_TERMS_VERSION_MAX);
 }
+
+/* ---- creation and capacity ------------------------------------------- */
 
 typedef struct {
 	ob_cohort *c;
 	ob_outcome *o;
 } cohort_op;
+
+ob_err ob_dom_cohort_insert(ob_txn *t, const ob_cohort *c)
+{
+	ob_err err = t->ops->cohort_insert(t, c);
+	if (err == OB_OK)
+		err = t->ops->advisors_create(t, c->id, c->advisor_pool);
+	if (err == OB_OK)
+		err = ob_dom_counters_mark(t, c->id);
+	return err;
+}
 
 static ob_err cohort_create_txn(ob_txn *t, void *arg)
 {
@@ -191,15 +282,14 @@ static ob_err cohort_create_txn(ob_txn *t, void *arg)
 		ob_dom_say(x->o, "cohort %s already exists", x->c->id);
 		return OB_EEXIST;
 	}
-	err = t->ops->cohort_insert(t, x->c);
-	if (err == OB_OK)
-		err = t->ops->advisors_create(t, x->c->id, x->c->advisor_pool);
+	err = ob_dom_cohort_insert(t, x->c);
 	return err == OB_OK ? OB_OK : ob_dom_store_failed(x->o, err);
 }
 
 ob_err ob_domain_cohort_create(ob_domain *d, const ob_cohort *in, ob_cohort *out, ob_outcome *o)
 {
 	ob_cohort c = *in;
+	ob_cohort_derive(&c);
 	check_cohort(&c, o);
 	ob_err err = ob_dom_refuse(o, "cohort");
 	if (err != OB_OK)
@@ -217,7 +307,7 @@ static ob_err capacity_txn(ob_txn *t, void *arg)
 	cohort_op *x = arg;
 	ob_cohort c;
 	int64_t seats = 0;
-	ob_err err = t->ops->cohort_get(t, x->c->id, &c);
+	ob_err err = ob_dom_cohort_get(t, x->c->id, &c);
 	if (err == OB_ENOTFOUND) {
 		ob_dom_say(x->o, "no cohort '%s'", x->c->id);
 		return err;
@@ -266,11 +356,23 @@ ob_err ob_domain_set_capacity(ob_domain *d, const ob_caller *who, const char *co
 /* The counters of out->cohort's standing, read in t. */
 static ob_err read_standing(ob_txn *t, ob_standing *out)
 {
-	static const char *const keys[4] = {"seats", "waitlist", "apps", "exporters"};
-	int64_t v[4] = {0};
+	static const char *const keys[] = {"seats",
+	                                   "waitlist",
+	                                   "apps",
+	                                   "exporters",
+	                                   "live",
+	                                   "onboarded",
+	                                   "onboarded_exporters",
+	                                   "live_before_milestone",
+	                                   "benefits_granted",
+	                                   "fee_waived_cents",
+	                                   "ad_credit_granted_cents",
+	                                   "ad_credit_used_cents"};
+	enum { N = sizeof(keys) / sizeof(keys[0]) };
+	int64_t v[N] = {0};
 	const char *id = out->cohort.id;
 	ob_err err = OB_OK;
-	for (int i = 0; err == OB_OK && i < 4; i++)
+	for (size_t i = 0; err == OB_OK && i < N; i++)
 		err = t->ops->counter_get(t, id, keys[i], &v[i]);
 	if (err == OB_OK)
 		err = t->ops->counter_list(t, id, "", &out->counters, &out->n_counters);
@@ -278,6 +380,14 @@ static ob_err read_standing(ob_txn *t, ob_standing *out)
 	out->waitlist = (uint32_t)v[1];
 	out->applications = (uint32_t)v[2];
 	out->exporters = (uint32_t)v[3];
+	out->live = (uint32_t)v[4];
+	out->onboarded = (uint32_t)v[5];
+	out->onboarded_exporters = (uint32_t)v[6];
+	out->live_before_milestone = (uint32_t)v[7];
+	out->benefits_granted = (uint32_t)v[8];
+	out->fee_waived_cents = v[9];
+	out->ad_credit_granted_cents = v[10];
+	out->ad_credit_used_cents = v[11];
 	out->seats_free =
 	        out->cohort.capacity > out->seats_held ? out->cohort.capacity - out->seats_held : 0;
 	return err;
@@ -294,7 +404,7 @@ ob_err ob_domain_standing(ob_domain *d, const char *cohort, ob_standing *out, ob
 	ob_err err = ob_dom_read(d, &t, o);
 	if (err != OB_OK)
 		return err;
-	err = t->ops->cohort_get(t, cohort, &out->cohort);
+	err = ob_dom_cohort_get(t, cohort, &out->cohort);
 	if (err == OB_OK)
 		err = read_standing(t, out);
 	t->ops->rollback(t);
@@ -319,5 +429,7 @@ ob_err ob_domain_cohorts(ob_domain *d, ob_cohort *out, size_t max, size_t *n)
 		return err;
 	err = t->ops->cohort_list(t, out, max, n);
 	t->ops->rollback(t);
+	for (size_t i = 0; err == OB_OK && i < *n; i++)
+		ob_cohort_derive(&out[i]);
 	return err;
 }

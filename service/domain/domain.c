@@ -102,6 +102,8 @@ size_t ob_dom_page_size(size_t asked)
 ob_err ob_dom_decorate(ob_txn *t, ob_application *a)
 {
 	ob_err err = t->ops->history_load(t, a);
+	if (err == OB_OK && (err = t->ops->booking_get(t, a->seq, &a->webinar)) == OB_ENOTFOUND)
+		err = OB_OK;
 	a->waitlist_position = 0;
 	if (err == OB_OK && a->state == OB_STATE_WAITLISTED)
 		err = t->ops->app_waitlist_position(t, a, &a->waitlist_position);
@@ -110,8 +112,10 @@ ob_err ob_dom_decorate(ob_txn *t, ob_application *a)
 
 /* ---- lifecycle ------------------------------------------------------ */
 
-/* Creates the default cohort, with its advisors, unless it exists. */
-static ob_err default_cohort(ob_store *store)
+/* Creates the default cohort, with its advisors, unless it exists, and
+ * recounts the cohorts a database of an earlier version counted otherwise
+ * (counters.c): once, before anyone is served. */
+static ob_err prepare_store(ob_store *store)
 {
 	ob_txn *t;
 	ob_err err = store->ops->begin(store, true, &t);
@@ -121,25 +125,31 @@ static ob_err default_cohort(ob_store *store)
 	err = t->ops->cohort_get(t, OB_DEFAULT_COHORT, &c);
 	if (err == OB_ENOTFOUND) {
 		ob_cohort_default(&c);
+		ob_cohort_derive(&c);
 		c.created_at_ms = ob_clock_now_ms();
-		err = t->ops->cohort_insert(t, &c);
-		if (err == OB_OK)
-			err = t->ops->advisors_create(t, c.id, c.advisor_pool);
+		err = ob_dom_cohort_insert(t, &c);
 		if (err == OB_OK)
 			ob_log(OB_LOG_INFO, "created the default cohort %s (capacity %u)", c.id,
 			       c.capacity);
 	}
+	size_t recounted = 0;
+	if (err == OB_OK)
+		err = ob_dom_recount_stale(t, &recounted);
 	if (err != OB_OK) {
 		t->ops->rollback(t);
 		return err;
 	}
+	if (recounted > 0)
+		ob_log(OB_LOG_INFO,
+		       "recounted the standing of %zu cohort%s from their applications", recounted,
+		       recounted > 1 ? "s" : "");
 	return t->ops->commit(t);
 }
 
 ob_err ob_domain_create(ob_domain **out, ob_store *store, ob_keystore *keys)
 {
 	*out = NULL;
-	ob_err err = default_cohort(store);
+	ob_err err = prepare_store(store);
 	if (err != OB_OK)
 		return err;
 	ob_domain *d = calloc(1, sizeof(*d));
@@ -165,6 +175,13 @@ void ob_domain_destroy(ob_domain *d)
 }
 
 /* ---- health --------------------------------------------------------- */
+
+void ob_domain_store_stats(ob_domain *d, ob_store_stats *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (d->store->ops->stats != NULL)
+		d->store->ops->stats(d->store, out);
+}
 
 ob_err ob_domain_store_health(ob_domain *d)
 {

@@ -9,8 +9,10 @@
  *  - at most `capacity` applications of a cohort hold a seat;
  *  - when a seat frees, the oldest waitlisted application takes it in the
  *    same transaction;
- *  - one application per SIREN and cohort;
- *  - benefits are granted once, on approval.
+ *  - one live application (not REJECTED nor WITHDRAWN) per SIREN and cohort;
+ *  - benefits are granted once, on approval, and each benefit once per
+ *    company (SIREN) across the programme's cohorts;
+ *  - submissions and approvals happen within their cohort's windows.
  *
  * Every operation fills an ob_outcome: a message for the caller (no personal
  * data in it) and the field violations of a refused request, all of them.
@@ -27,6 +29,7 @@
 
 #include "base/err.h"
 #include "domain/model.h"
+#include "domain/store.h" /* ob_store_stats */
 
 typedef struct ob_store ob_store;       /* domain/store.h: the port */
 typedef struct ob_keystore ob_keystore; /* crypto/keystore.h: the master keys */
@@ -89,6 +92,9 @@ typedef enum ob_caller_role {
 	OB_CALLER_PARTNER = 2,
 	OB_CALLER_REVIEWER = 3,
 	OB_CALLER_ADMIN = 4,
+	/* The marketplace's ads service: records ad-credit spending, on any
+	 * application, and nothing else (rpc/authz.c). */
+	OB_CALLER_ADS = 5,
 } ob_caller_role;
 
 typedef struct ob_caller {
@@ -106,6 +112,10 @@ typedef struct ob_caller {
 typedef struct ob_submission {
 	const char *cohort_id; /* "" or NULL: the default cohort */
 	const char *siren, *siret, *legal_name, *trade_name, *naf, *vat;
+	int legal_form; /* as received (ob_legal_form); checked here */
+	/* The figures, and whether each was given: which are required is the
+	 * legal form's to say (a 0 given is a figure). */
+	bool has_employees, has_turnover, has_balance;
 	uint32_t employees;
 	int64_t turnover_eur, balance_eur;
 	const char *street, *postal_code, *city;
@@ -115,12 +125,23 @@ typedef struct ob_submission {
 	const char *const *categories;
 	size_t n_categories;
 	bool accepts_terms;
+	const char *terms_version;     /* "" or NULL: the cohort's current one */
+	const char *terms_accepted_at; /* RFC 3339; "" or NULL: now */
 } ob_submission;
 
+/* A cohort's standing, from its counters (domain/counters.c says what each
+ * counts). applications: every one ever submitted; exporters and the
+ * "size:", "region:" and "channel:" counters: the live ones. */
 typedef struct ob_standing {
 	ob_cohort cohort;
 	uint32_t seats_held, seats_free, waitlist, applications, exporters;
-	ob_counter *counters; /* "state:X", "size:X", "region:X", "channel:X", "day:YYYY-MM-DD" */
+	uint32_t live, onboarded, onboarded_exporters, live_before_milestone;
+	/* The benefits' totals over the applications granted any. */
+	uint32_t benefits_granted;
+	int64_t fee_waived_cents, ad_credit_granted_cents, ad_credit_used_cents;
+	/* "state:X", "size:X", "region:X", "channel:X", "day:YYYY-MM-DD", and the
+	 * reports "dept:X", "naf:S", "region_state:R/X" */
+	ob_counter *counters;
 	size_t n_counters;
 } ob_standing;
 void ob_standing_fini(ob_standing *s);
@@ -135,16 +156,21 @@ typedef struct ob_domain ob_domain;
 OB_NODISCARD ob_err ob_domain_create(ob_domain **out, ob_store *store, ob_keystore *keys);
 void ob_domain_destroy(ob_domain *d);
 
-/* Checks a submission, without touching the store: every violation goes
- * into o; the normalised application (size, departement, region, E.164
- * phone) into out. OB_EINVAL when anything is wrong. */
+/* Checks a submission, without touching the store or the clock: every
+ * violation goes into o; the normalised application (size, departement,
+ * region, E.164 phone, the terms' version and time as given) into out.
+ * OB_EINVAL when anything is wrong. */
 OB_NODISCARD ob_err ob_validate_submission(const ob_submission *in, ob_application *out,
                                            ob_outcome *o);
 
 /* SubmitApplication by who. out gets the application as created (SUBMITTED
  * with a seat, or WAITLISTED with its position), with its history. A SIREN
- * that already applied: OB_EEXIST, naming the application only to callers
- * who see every application. */
+ * with a live application in the cohort: OB_EEXIST, naming the application
+ * only to callers who see every application (a rejected or withdrawn one
+ * does not count: the company applies again, and both stay). Outside the
+ * cohort's submission window, of a size it does not take or of a NAF
+ * division it excludes: OB_EPRECOND saying which. Terms of another version
+ * than the cohort's, or accepted in the future: OB_EINVAL. */
 OB_NODISCARD ob_err ob_domain_submit(ob_domain *d, const ob_caller *who, const ob_submission *in,
                                      const ob_idempotency *idem, ob_application *out,
                                      ob_outcome *o);
@@ -170,17 +196,89 @@ OB_NODISCARD ob_err ob_domain_get(ob_domain *d, const ob_caller *who, const char
 OB_NODISCARD ob_err ob_domain_list(ob_domain *d, const ob_caller *who, const ob_app_filter *f,
                                    int64_t after_seq, size_t page_size, ob_application **out,
                                    size_t *n, bool *more, ob_outcome *o);
-/* expected_version 0: any, as for a withdrawal. */
+/* expected_version 0: any, as for a withdrawal. A waitlisted application
+ * may be rejected: it leaves the line. An approval outside the cohort's
+ * approval window: OB_EPRECOND naming it; within it, the benefits are
+ * granted (benefits.c says what, and what is left when the company had some
+ * from another application of the programme). */
 OB_NODISCARD ob_err ob_domain_review(ob_domain *d, const ob_caller *who, const char *id,
                                      ob_action action, uint64_t expected_version,
                                      ob_rejection reason, const char *note,
                                      const ob_idempotency *idem, ob_application *out,
                                      ob_outcome *o);
-/* expected_version 0: any. */
+/* expected_version 0: any. By the applicant (or partner) who submitted it,
+ * reason optional; or by a reviewer or an administrator on the company's
+ * request, reason required (OB_EINVAL otherwise), recorded as such. A
+ * waitlisted application leaves the line. */
 OB_NODISCARD ob_err ob_domain_withdraw(ob_domain *d, const ob_caller *who, const char *id,
                                        uint64_t expected_version, const char *reason,
                                        const ob_idempotency *idem, ob_application *out,
                                        ob_outcome *o);
+
+/*
+ * Records ad credit spent by the company of application id (the ads
+ * service's report): amount_cents (1..OB_MAX_AD_SPEND_CENTS) more of
+ * Benefits.ad_credit_used_cents, a history entry "ad credit spent: 12.34 EUR"
+ * with the reference as its note (at most OB_AD_REFERENCE_MAX characters of
+ * [A-Za-z0-9._:/-], optional), the version bumped and the cohort's totals
+ * moved. Idempotent through idem: a resent record replays the first reply
+ * and spends nothing more. OB_EINVAL with violations for a bad id, amount or
+ * reference; OB_ENOTFOUND; OB_EPRECOND when the application has no ad credit,
+ * its benefits were revoked (withdrawn: what was spent stays), the credit
+ * expired (after the day of Benefits.ad_credit_expires, Paris time) or the
+ * amount is more than what is left, each said in the message.
+ */
+enum { OB_MAX_AD_SPEND_CENTS = 100000000, OB_AD_REFERENCE_MAX = 64 };
+OB_NODISCARD ob_err ob_domain_spend_ad_credit(ob_domain *d, const ob_caller *who, const char *id,
+                                              int64_t amount_cents, const char *reference,
+                                              const ob_idempotency *idem, ob_application *out,
+                                              ob_outcome *o);
+
+/*
+ * Webinar bookings (webinar.c). Every session day of a cohort has one
+ * session per topic at the cohort's webinar hour, Paris time, holding
+ * webinar_seats people; an application holds at most one booking
+ * (ob_application.webinar), which changes its version and history like a
+ * review. All honour idem.
+ *
+ * ob_domain_book_webinar: books session_ms (0: the next session of topic
+ * with a seat left) for application id, or moves its booking there (the old
+ * seat is freed). The applicant for its own, before or after approval, or
+ * staff. OB_EINVAL with violations (id, topic, session_at: not a session of
+ * the cohort); OB_ENOTFOUND; OB_EPRECOND when the application is rejected or
+ * withdrawn, or the session is full, starts within the cohort's lead time or
+ * after its end (the message says which). After approval,
+ * Benefits.webinar_at follows the booking.
+ */
+OB_NODISCARD ob_err ob_domain_book_webinar(ob_domain *d, const ob_caller *who, const char *id,
+                                           ob_topic topic, int64_t session_ms,
+                                           const ob_idempotency *idem, ob_application *out,
+                                           ob_outcome *o);
+/* Cancels id's booking: OB_EPRECOND when it has none or its session began. */
+OB_NODISCARD ob_err ob_domain_cancel_webinar(ob_domain *d, const ob_caller *who, const char *id,
+                                             const ob_idempotency *idem, ob_application *out,
+                                             ob_outcome *o);
+/* Records whether the company attended its booked session (staff), once
+ * the session began: OB_EPRECOND otherwise. */
+OB_NODISCARD ob_err ob_domain_record_attendance(ob_domain *d, const ob_caller *who, const char *id,
+                                                bool attended, const ob_idempotency *idem,
+                                                ob_application *out, ob_outcome *o);
+
+/* One session of ob_domain_webinar_sessions. */
+typedef struct ob_session {
+	int64_t at_ms;
+	ob_topic topic;
+	uint32_t seats, booked;
+} ob_session;
+enum { OB_MAX_SESSION_DAYS = 62 };
+/* The sessions of cohort (NULL or "": the default) from one Paris date to
+ * another (YYYY-MM-DD, inclusive, at most OB_MAX_SESSION_DAYS days), of
+ * topic (OB_TOPIC_UNSPECIFIED: both), in time order, with the seats booked.
+ * *out malloc'd (free()). OB_EINVAL with violations (cohort_id, from, to,
+ * topic); OB_ENOTFOUND for the cohort. */
+OB_NODISCARD ob_err ob_domain_webinar_sessions(ob_domain *d, const char *cohort, const char *from,
+                                               const char *to, ob_topic topic, ob_session **out,
+                                               size_t *n, ob_outcome *o);
 
 /* 26 characters of [0-9A-Z]: the shape of an application id. */
 bool ob_domain_id_ok(const char *id);
@@ -264,6 +362,35 @@ OB_NODISCARD ob_err ob_domain_rotate_keys(ob_domain *d, char kid[OB_KEY_ID_SIZE]
  * Returns OB_OK or the ping's error. Any thread. */
 enum { OB_STORE_HEALTH_TTL_MS = 1000 };
 OB_NODISCARD ob_err ob_domain_store_health(ob_domain *d);
+
+/* Group commit's figures (store.h), zeros from a store without them.
+ * Any thread. */
+void ob_domain_store_stats(ob_domain *d, ob_store_stats *out);
+
+/*
+ * Backup: a consistent copy of the whole store, written while the service
+ * goes on (the store's backup, store.h), to path on the server's host.
+ * path must be absolute, at most OB_BACKUP_PATH_MAX bytes, without control
+ * characters, empty, "." or ".." components, and name a file (OB_EINVAL
+ * with a violation of "path" otherwise), in an existing directory the server
+ * may write to and nobody else can (OB_EINVAL with a violation too); a file
+ * at path is never overwritten (OB_EEXIST). One backup at a time: another
+ * call meanwhile gets OB_EUNAVAIL. out gets the size and the number of
+ * applications of the copy, the time just before its snapshot (every write
+ * acknowledged before it is in the copy), the active master key id, and the
+ * reminder to show whoever made the backup: the master key file, without
+ * which the contacts in the copy cannot be read, is NOT in it. Blocks for
+ * the length of the copy; reads and writes go on meanwhile.
+ */
+enum { OB_BACKUP_PATH_MAX = 1024 };
+typedef struct ob_backup {
+	uint64_t bytes;
+	uint64_t applications;
+	int64_t taken_at_ms;
+	char master_key_id[OB_KEY_ID_SIZE]; /* "" with throwaway keys */
+	char reminder[256];
+} ob_backup;
+OB_NODISCARD ob_err ob_domain_backup(ob_domain *d, const char *path, ob_backup *out, ob_outcome *o);
 
 /* Appends e to the audit trail (a durable write; e->at_ms 0: now). */
 OB_NODISCARD ob_err ob_domain_audit(ob_domain *d, const ob_audit_event *e);

@@ -7,9 +7,11 @@
  *   domain.c       the domain itself (create, destroy, store health) and the
  *                  helpers below: messages, transactions, what a reply shows
  *   application.c  submit, get, list, review, withdraw
- *   cohort.c       cohorts, their standing, seats and waitlist, counters
+ *   cohort.c       cohorts, their settings, standing, seats and waitlist
+ *   counters.c     what each application counts for in its cohort's standing
  *   benefits.c     what an approval grants and a withdrawal takes back
  *   privacy.c      erasure, export, key rotation, the audit trail
+ *   backup.c       backups: where one may be written, one at a time
  *   idempotency.c  the keys that make a retried write answer as the first
  *   validate.c     what a submission must be (pure: no store, no clock)
  *
@@ -35,6 +37,7 @@ struct ob_domain {
 	_Atomic int health;
 	_Atomic int64_t health_at_us;
 	pthread_mutex_t health_mu;
+	atomic_bool backup_running; /* ob_domain_backup: one at a time */
 };
 
 /* ---- outcomes (validate.c, domain.c) ------------------------------------ */
@@ -72,26 +75,67 @@ size_t ob_dom_page_size(size_t asked);
 /* Loads what a reply shows beyond the row: history and waitlist position. */
 ob_err ob_dom_decorate(ob_txn *t, ob_application *a);
 
-/* ---- cohorts, seats and counters (cohort.c) --------------------------------- */
+/* ---- cohorts, seats and counters (cohort.c, counters.c) --------------------- */
 
 /* Whether s is a cohort id: 1-32 characters of [a-z0-9-]. */
 bool ob_dom_cohort_id_ok(const char *s);
-/* Moves a to state to: its row, a history entry (reason in clear, note,
- * what a person typed, sealed by the store; either may be NULL) and the
- * cohort's counters. */
-ob_err ob_dom_change_state(ob_txn *t, ob_application *a, ob_state to, const char *actor,
+/* Whether v is a terms version: 1-OB_TERMS_VERSION_MAX of [A-Za-z0-9._-]. */
+bool ob_dom_terms_version_ok(const char *v);
+/* The store's cohort_get, with what the cohort derives filled in
+ * (ob_cohort_derive): every read of a cohort in the domain goes through it. */
+ob_err ob_dom_cohort_get(ob_txn *t, const char *id, ob_cohort *out);
+/* Inserts a new cohort c (derived and checked), its advisors, and marks its
+ * counters as of the current definitions. */
+ob_err ob_dom_cohort_insert(ob_txn *t, const ob_cohort *c);
+/* Moves a of cohort co to state to: its row, a history entry (reason in
+ * clear, note, what a person typed, sealed by the store; either may be
+ * NULL) and the cohort's counters, from what was counted for (a as it was
+ * read, before its benefits changed in the same write; NULL: a as it is).
+ * Going live sets a->onboarded_at_ms. */
+ob_err ob_dom_change_state(ob_txn *t, const ob_cohort *co, ob_application *a,
+                           const ob_application *was, ob_state to, const char *actor,
                            const char *reason, const char *note, int64_t now);
 /* Gives the cohort's free seats to its waitlist, oldest first, until none is free. */
 ob_err ob_dom_promote(ob_txn *t, const ob_cohort *c, int64_t now);
-/* Counts a new application in its cohort's counters. */
-ob_err ob_dom_count_new(ob_txn *t, const ob_application *a);
+
+/* Counts a new application in its cohort c's counters (counters.c). */
+ob_err ob_dom_count_new(ob_txn *t, const ob_cohort *c, const ob_application *a);
+/* Moves c's counters from what before counted for to what after does. */
+ob_err ob_dom_count_change(ob_txn *t, const ob_cohort *c, const ob_application *before,
+                           const ob_application *after);
+/* Marks a new cohort's counters as of the current definitions. */
+ob_err ob_dom_counters_mark(ob_txn *t, const char *cohort);
+/* Recounts, from their applications, the cohorts whose counters are of
+ * older definitions (a database of an earlier version); *recounted gets
+ * how many. Run once, in a write, before the domain serves. */
+ob_err ob_dom_recount_stale(ob_txn *t, size_t *recounted);
 
 /* ---- benefits (benefits.c) -------------------------------------------------- */
 
-/* Grants a's benefits from cohort c, once, on approval. */
+/* Grants a's benefits from cohort c, once, on approval: what is left of
+ * them once what the company's other applications kept is counted. */
 ob_err ob_dom_grant(ob_txn *t, const ob_cohort *c, ob_application *a, int64_t now);
 /* Takes back what is not used yet of a's benefits, on withdrawal. */
 ob_err ob_dom_revoke(ob_txn *t, const ob_cohort *c, ob_application *a, int64_t now);
+/* Spends amount of a's ad credit, as of now, after checking that it has
+ * that much left and unexpired (OB_EPRECOND, said in o, otherwise); only
+ * a's benefits change (the caller records the change). */
+ob_err ob_dom_spend(const ob_cohort *c, ob_application *a, int64_t amount, int64_t now,
+                    ob_outcome *o);
+
+/* ---- webinars (webinar.c) ----------------------------------------------------- */
+
+/* The topic of the session an approval books for a channel: one's own web
+ * shop for OWN_WEBSHOP, the marketplace otherwise. */
+ob_topic ob_dom_channel_topic(ob_channel ch);
+/* Books for a (its booking, the session's seat) the next session of topic
+ * with a seat left, at least the cohort's lead time after now; nothing when
+ * c has no seats or no session is free within ten years (*booked false). */
+ob_err ob_dom_book_next(ob_txn *t, const ob_cohort *c, ob_application *a, ob_topic topic,
+                        int64_t now, bool *booked);
+/* Cancels a's booking if its session has not begun (frees the seat); one
+ * that has begun stays, as what happened. */
+ob_err ob_dom_unbook_future(ob_txn *t, const ob_cohort *c, ob_application *a, int64_t now);
 
 /* ---- idempotency (idempotency.c) -------------------------------------------- */
 
@@ -107,6 +151,42 @@ ob_err ob_dom_idem_record(ob_txn *t, const ob_idempotency *idem, const ob_applic
 void ob_dom_forget_rendered(ob_outcome *o);
 
 /* ---- applications (application.c) ------------------------------------------- */
+
+/* A change of one application (a review, a withdrawal, an ad spend, a
+ * webinar booking...), checked against the version the caller saw, made by
+ * change() in one write. */
+typedef struct app_op app_op;
+struct app_op {
+	const char *id;
+	const char *owner; /* NULL: any application; else only the owner's exist */
+	uint64_t expected_version;
+	const ob_idempotency *idem;
+	const char *actor;
+	ob_outcome *o;
+	ob_err (*change)(ob_txn *t, app_op *x, const ob_cohort *c, int64_t now);
+	ob_action action;    /* review */
+	ob_rejection reason; /* review */
+	const char *note;    /* review: note; withdrawal: reason */
+	bool for_company;    /* withdrawal by staff, on the company's request */
+	int64_t amount;      /* ad spend, cents */
+	ob_topic topic;      /* webinar booking */
+	int64_t session_ms;  /* webinar booking: the session asked for; 0: the next */
+	bool attended;       /* webinar attendance */
+	bool replayed;
+	ob_application a;
+	ob_application was; /* a as read, for the counters; no history */
+};
+
+/* Runs x as one write (idempotency key checked and recorded, the
+ * application read as the caller may see it, at expected_version unless 0,
+ * change() applied, the reply decorated); on OB_OK *out gets the changed
+ * application (ob_application_fini()). */
+ob_err ob_dom_run_app_op(ob_domain *d, app_op *x, const char *id, uint64_t expected_version,
+                         const ob_idempotency *idem, const ob_caller *who, ob_application *out,
+                         ob_outcome *o);
+/* Whose applications exist for who: NULL, every one; else only those this
+ * principal submitted (domain.h, ob_caller). */
+const char *ob_dom_owner_of(const ob_caller *who);
 
 /* The refusal of an application id of the wrong shape (OB_EINVAL, a
  * violation of "id"): before anything is looked up. */

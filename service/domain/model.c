@@ -22,8 +22,17 @@ void ob_cohort_default(ob_cohort *c)
 	c->window_enforced = false;
 	snprintf(c->lockdown_start, sizeof(c->lockdown_start), "2020-10-30");
 	snprintf(c->lockdown_end, sizeof(c->lockdown_end), "2020-12-15");
-	/* The lockdown and the three following months. */
+	/* The lockdown and the three following months, as ob_cohort_derive
+	 * would make it: written out, as the programme announced it. */
 	snprintf(c->fee_waiver_until, sizeof(c->fee_waiver_until), "2021-03-15");
+	/* Being live before Black Friday, which the trade moved that year from
+	 * 27 November to 4 December, while shops were closed. */
+	snprintf(c->milestone_date, sizeof(c->milestone_date), "2020-12-04");
+	/* Public administration and defence; compulsory social security: not
+	 * sellers. */
+	ob_naf_divisions_add(&c->excluded_naf, 84);
+	/* The windows, the webinar's lead time and the terms' version are
+	 * derived from the lockdown dates (ob_cohort_derive). */
 	c->monthly_fee_cents = 3900;
 	c->ad_credit_cents = 20000;
 	c->webinar_hour = 10;
@@ -52,9 +61,20 @@ bool ob_state_final(ob_state s)
 	return s == OB_STATE_REJECTED || s == OB_STATE_WITHDRAWN;
 }
 
+bool ob_state_live(ob_state s)
+{
+	return s > OB_STATE_UNSPECIFIED && s < OB_STATE_COUNT && !ob_state_final(s);
+}
+
 /* [from][action] -> to. WAITLISTED -> SUBMITTED happens only by promotion
- * and WITHDRAWN only by withdrawal, so neither is a review action. */
+ * and WITHDRAWN only by withdrawal, so neither is a review action. A
+ * waitlisted application can be rejected (ineligible, fraud) without taking
+ * a seat first. */
 static const ob_state transitions[OB_STATE_COUNT][OB_ACTION_COUNT] = {
+        [OB_STATE_WAITLISTED] =
+                {
+                        [OB_ACTION_REJECT] = OB_STATE_REJECTED,
+                },
         [OB_STATE_SUBMITTED] =
                 {
                         [OB_ACTION_START] = OB_STATE_UNDER_REVIEW,
@@ -98,6 +118,22 @@ const char *ob_channel_name(ob_channel c)
 	static const char *const names[OB_CHANNEL_COUNT] = {"UNSPECIFIED", "MARKETPLACE",
 	                                                    "OWN_WEBSHOP", "BOTH"};
 	return (unsigned)c < OB_CHANNEL_COUNT ? names[c] : "UNSPECIFIED";
+}
+
+const char *ob_topic_name(ob_topic t)
+{
+	static const char *const names[OB_TOPIC_COUNT] = {"UNSPECIFIED", "MARKETPLACE",
+	                                                  "OWN_WEBSHOP"};
+	return (unsigned)t < OB_TOPIC_COUNT ? names[t] : "UNSPECIFIED";
+}
+
+const char *ob_legal_form_name(ob_legal_form f)
+{
+	static const char *const names[OB_LEGAL_COUNT] = {
+	        "UNSPECIFIED", "EI",    "MICRO_ENTREPRENEUR", "EURL", "SARL", "SASU", "SAS", "SA",
+	        "SNC",         "OTHER",
+	};
+	return (unsigned)f < OB_LEGAL_COUNT ? names[f] : "UNSPECIFIED";
 }
 
 const char *ob_action_name(ob_action a)

@@ -47,11 +47,41 @@
 #include "domain/model.h"
 
 typedef struct ob_store ob_store;
+
+/* How group commit is doing, for /metrics: cumulative since the store
+ * opened. A batch is the writes that one COMMIT made durable; its latency
+ * runs from BEGIN to the end of COMMIT (the fsync included). Histograms
+ * count each observation in the first bucket whose bound it does not
+ * exceed (bucket i: <= the i-th bound; the last bucket: above them all). */
+#define OB_STORE_BATCH_BOUNDS 1, 2, 4, 8, 16, 32, 64
+#define OB_STORE_COMMIT_BOUNDS_US                                                                  \
+	250, 500, 1000, 2500, 5000, 10000, 25000, 50000, 100000, 250000, 1000000
+enum { OB_STORE_BATCH_BUCKETS = 7 + 1, OB_STORE_COMMIT_BUCKETS = 11 + 1 };
+typedef struct ob_store_stats {
+	uint64_t batches, writes;
+	uint64_t batch_size[OB_STORE_BATCH_BUCKETS];
+	uint64_t commit_us[OB_STORE_COMMIT_BUCKETS];
+	uint64_t commit_us_sum;
+} ob_store_stats;
+/* The bucket of v among n bounds (n for above them all). */
+static inline unsigned ob_store_bucket(const uint64_t *bounds, unsigned n, uint64_t v)
+{
+	unsigned i = 0;
+	while (i < n && v > bounds[i])
+		i++;
+	return i;
+}
 typedef struct ob_txn ob_txn;
 
 enum { OB_STORE_INDEX_LEN = 32 }; /* a blind index: OB_VAULT_INDEX_LEN */
 
 enum { OB_MAX_COUNTER_BATCH = 16 }; /* counters_add: deltas in one statement */
+
+/* What a backup (ops.backup) wrote. */
+typedef struct ob_store_backup {
+	uint64_t bytes;        /* the size of the copy */
+	uint64_t applications; /* in the copy's snapshot */
+} ob_store_backup;
 
 typedef struct ob_store_ops {
 	const char *name;
@@ -89,7 +119,7 @@ typedef struct ob_store_ops {
 
 	/* Inserts a (with its contact, encrypted under a new data key, and
 	 * a->submitted_by) and sets a->seq. OB_EEXIST when the cohort already
-	 * has this SIREN. */
+	 * has a live application (ob_state_live) of this SIREN. */
 	ob_err (*app_insert)(ob_txn *t, ob_application *a);
 	/* Writes state, version, timestamps, rejection and benefits. */
 	ob_err (*app_update)(ob_txn *t, const ob_application *a);
@@ -98,8 +128,13 @@ typedef struct ob_store_ops {
 	 * OB_ENOTFOUND, as one that does not exist, and is not read (nor its
 	 * contact decrypted): ownership is part of the lookup. */
 	ob_err (*app_get)(ob_txn *t, const char *id, const char *owner, ob_application *out);
+	/* The cohort's live application of this SIREN, else its latest one. */
 	ob_err (*app_get_by_siren)(ob_txn *t, const char *cohort, const char *siren,
 	                           const char *owner, ob_application *out);
+	/* The benefits granted to every application of this SIREN, in any
+	 * cohort and any state, in seq order; *out malloc'd (free()), NULL and
+	 * *n 0 when none was granted any. Reads no personal data. */
+	ob_err (*benefits_of_siren)(ob_txn *t, const char *siren, ob_granted **out, size_t *n);
 	/* The waitlisted application of the cohort submitted first. */
 	ob_err (*app_first_waitlisted)(ob_txn *t, const char *cohort, ob_application *out);
 	/* 1-based position of a WAITLISTED application in its cohort's line,
@@ -120,14 +155,30 @@ typedef struct ob_store_ops {
 	 * seq and row), so that the application still reads. */
 	ob_err (*history_load)(ob_txn *t, ob_application *a);
 
-	ob_err (*webinar_booked)(ob_txn *t, const char *cohort, int64_t session_ms,
-	                         uint32_t *booked);
-	ob_err (*webinar_add)(ob_txn *t, const char *cohort, int64_t session_ms, int delta);
 	/* Creates advisors 1..pool for a cohort, with no load. */
 	ob_err (*advisors_create)(ob_txn *t, const char *cohort, uint32_t pool);
 	/* The least loaded advisor, the lowest number among equals. */
 	ob_err (*advisor_pick)(ob_txn *t, const char *cohort, uint32_t *advisor);
 	ob_err (*advisor_add)(ob_txn *t, const char *cohort, uint32_t advisor, int delta);
+
+	/* ---- webinar sessions and bookings (issue 10; domain/webinar.c) ----
+	 *
+	 * A session is (cohort, start, topic); the store keeps how many seats
+	 * each has booked, which the domain moves in the same write as the
+	 * booking itself, so that the count is the number of bookings and,
+	 * writes being serialised, never passes the cohort's webinar_seats. */
+
+	/* The seats booked in a session; 0 for a session nobody booked. */
+	ob_err (*webinar_booked)(ob_txn *t, const char *cohort, int64_t session_ms, ob_topic topic,
+	                         uint32_t *booked);
+	ob_err (*webinar_add)(ob_txn *t, const char *cohort, int64_t session_ms, ob_topic topic,
+	                      int delta);
+	/* The booking of application app_seq; OB_ENOTFOUND when it holds none. */
+	ob_err (*booking_get)(ob_txn *t, int64_t app_seq, ob_booking *out);
+	/* Inserts or replaces the booking of application app_seq (of cohort). */
+	ob_err (*booking_put)(ob_txn *t, int64_t app_seq, const char *cohort, const ob_booking *b);
+	/* Deletes the booking of app_seq; OB_OK when there was none. */
+	ob_err (*booking_delete)(ob_txn *t, int64_t app_seq);
 
 	/* Idempotency records: the hash of the request and the reply bytes.
 	 * idem_get: OB_ENOTFOUND when the key is unknown (or the application
@@ -188,8 +239,25 @@ typedef struct ob_store_ops {
 	 * OB_ECORRUPT. For health checks: about a hundred microseconds, waits
 	 * for no write and at most a second for a lock; any thread. */
 	ob_err (*ping)(ob_store *s);
+	/* Group commit's figures so far (ob_store_stats); NULL in a store
+	 * without them, which then reports zeros. Cheap, any thread. */
+	void (*stats)(ob_store *s, ob_store_stats *out);
 	/* The blind index of an e-mail under the current vault. */
 	void (*email_index)(ob_store *s, const char *email, uint8_t out[OB_STORE_INDEX_LEN]);
+	/* Writes a consistent copy of the whole store into a new file at path
+	 * (absolute; the domain checks its shape), from one read snapshot
+	 * while writes go on: every write committed before the call is in it.
+	 * Sealed data is copied sealed, as it is. The copy is built as
+	 * path.partial and linked to path once complete and synced, so that
+	 * path never holds half a copy and is never overwritten. Returns
+	 * OB_OK; OB_EEXIST when path (or path.partial) exists; OB_ENOTFOUND
+	 * when its directory does not; OB_EPERM when the directory cannot be
+	 * written, or could be by someone other than this process's user or
+	 * root (it must not be group- or world-writable unless sticky);
+	 * OB_EIO and the like when copying fails (nothing is left behind).
+	 * Blocks for as long as the copy takes; any thread, outside any
+	 * transaction. */
+	ob_err (*backup)(ob_store *s, const char *path, ob_store_backup *out);
 } ob_store_ops;
 
 /* Every store and transaction starts with its ops, so that the generic

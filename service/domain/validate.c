@@ -9,6 +9,7 @@
 
 #include <sodium.h>
 
+#include "base/time.h"
 #include "base/utf8.h"
 #include "domain/domain.h"
 #include "domain/internal.h"
@@ -149,6 +150,9 @@ static void place(ob_outcome *o, const char *postal, ob_address *ad)
 	}
 }
 
+static void validate_legal_form(const ob_submission *in, ob_company *c, ob_outcome *o);
+static void validate_terms(const ob_submission *in, ob_application *a, ob_outcome *o);
+
 static void validate_company(const ob_submission *in, ob_application *a, ob_outcome *o)
 {
 	ob_company *c = &a->company;
@@ -207,16 +211,7 @@ static void validate_company(const ob_submission *in, ob_application *a, ob_outc
 			                 c->siren);
 	}
 
-	c->employees = in->employees;
-	if (in->employees > 10000000)
-		ob_violation_add(o, "company.employees", "is not plausible");
-	if (in->turnover_eur < 0 || in->turnover_eur > 1000000000000000LL)
-		ob_violation_add(o, "company.turnover_eur", "must be between 0 and 10^15 euros");
-	if (in->balance_eur < 0 || in->balance_eur > 1000000000000000LL)
-		ob_violation_add(o, "company.balance_sheet_eur",
-		                 "must be between 0 and 10^15 euros");
-	c->turnover_eur = in->turnover_eur;
-	c->balance_eur = in->balance_eur;
+	validate_legal_form(in, c, o);
 
 	ob_address *ad = &c->address;
 	text(o, "company.address.street", in->street, ad->street, OB_STREET_MAX, true);
@@ -295,10 +290,97 @@ ob_err ob_validate_submission(const ob_submission *in, ob_application *a, ob_out
 		if (a->categories[a->n_categories][0] != '\0')
 			a->n_categories++;
 	}
+	validate_terms(in, a, o);
+
+	/* Without a balance sheet (a micro-entrepreneur), the decree's "turnover
+	 * or balance sheet" rests on the turnover: a total no threshold admits
+	 * leaves the turnover to decide. */
+	const ob_company *c = &a->company;
+	a->size = ob_fr_size_category(c->employees, c->turnover_eur,
+	                              c->has_balance ? c->balance_eur : INT64_MAX);
+	return ob_dom_refuse(o, "application");
+}
+
+/* ---- legal form, figures and terms ------------------------------------ */
+
+/* What each legal form requires besides the SIREN, the headcount and the
+ * turnover, which all give (onboard.v1.LegalForm says why). */
+static const struct {
+	const char *name; /* for messages */
+	bool balance;     /* the balance-sheet total */
+	bool vat;         /* the VAT number */
+} legal_forms[OB_LEGAL_COUNT] = {
+        [OB_LEGAL_EI] = {"an entreprise individuelle", true, false},
+        [OB_LEGAL_MICRO] = {"a micro-entrepreneur", false, false},
+        [OB_LEGAL_EURL] = {"an EURL", true, true},
+        [OB_LEGAL_SARL] = {"a SARL", true, true},
+        [OB_LEGAL_SASU] = {"a SASU", true, true},
+        [OB_LEGAL_SAS] = {"a SAS", true, true},
+        [OB_LEGAL_SA] = {"a SA", true, true},
+        [OB_LEGAL_SNC] = {"a SNC", true, true},
+        [OB_LEGAL_OTHER] = {"this legal form", true, false},
+};
+
+enum { MAX_EMPLOYEES = 10000000 };
+#define MAX_EUROS 1000000000000000LL /* 10^15 */
+
+/* One amount in euros: given when required, within 0..10^15 when given. */
+static void euros(ob_outcome *o, const char *field, bool given, int64_t v, bool required,
+                  const char *form)
+{
+	if (!given) {
+		if (required)
+			ob_violation_add(o, field, "is required for %s (0 is a figure)", form);
+	} else if (v < 0 || v > MAX_EUROS) {
+		ob_violation_add(o, field, "must be between 0 and 10^15 euros");
+	}
+}
+
+static void validate_legal_form(const ob_submission *in, ob_company *c, ob_outcome *o)
+{
+	bool known = in->legal_form > OB_LEGAL_UNSPECIFIED && in->legal_form < OB_LEGAL_COUNT;
+	if (!known) {
+		ob_violation_add(o, "company.legal_form",
+		                 "is required: EI, MICRO_ENTREPRENEUR, EURL, SARL, SASU, SAS, SA, "
+		                 "SNC or OTHER");
+		/* The figures are still checked, as the strictest form wants them. */
+	}
+	ob_legal_form f = known ? (ob_legal_form)in->legal_form : OB_LEGAL_UNSPECIFIED;
+	const char *form = known ? legal_forms[f].name : "any legal form";
+	bool balance_required = !known || legal_forms[f].balance;
+	c->legal_form = f;
+
+	if (!in->has_employees)
+		ob_violation_add(o, "company.employees", "is required for %s (0 is a figure)",
+		                 form);
+	else if (in->employees > MAX_EMPLOYEES)
+		ob_violation_add(o, "company.employees", "is not plausible");
+	euros(o, "company.turnover_eur", in->has_turnover, in->turnover_eur, true, form);
+	euros(o, "company.balance_sheet_eur", in->has_balance, in->balance_eur, balance_required,
+	      form);
+	c->employees = in->has_employees ? in->employees : 0;
+	c->turnover_eur = in->has_turnover ? in->turnover_eur : 0;
+	c->has_balance = in->has_balance;
+	c->balance_eur = in->has_balance ? in->balance_eur : 0;
+
+	if (known && legal_forms[f].vat && nz(in->vat)[0] == '\0')
+		ob_violation_add(o, "company.vat_number",
+		                 "is required for %s, which invoices VAT; only individual "
+		                 "entrepreneurs may be under the VAT franchise",
+		                 form);
+}
+
+static void validate_terms(const ob_submission *in, ob_application *a, ob_outcome *o)
+{
 	if (!in->accepts_terms)
 		ob_violation_add(o, "accepts_terms", "the programme's terms must be accepted");
-
-	a->size = ob_fr_size_category(a->company.employees, a->company.turnover_eur,
-	                              a->company.balance_eur);
-	return ob_dom_refuse(o, "application");
+	const char *v = nz(in->terms_version);
+	if (v[0] != '\0' && !ob_dom_terms_version_ok(v))
+		ob_violation_add(o, "terms_version", "must be 1-%d characters of [A-Za-z0-9._-]",
+		                 OB_TERMS_VERSION_MAX);
+	else
+		set(a->terms_version, sizeof(a->terms_version), v);
+	const char *at = nz(in->terms_accepted_at);
+	if (at[0] != '\0' && !ob_time_parse_rfc3339(at, &a->terms_accepted_at_ms))
+		ob_violation_add(o, "terms_accepted_at", "must be an RFC 3339 time or a date");
 }

@@ -1,6 +1,6 @@
 /*
  * onboard.v1.Admin: erasure and export of a contact's personal data, rotation
- * of the master keys, and the audit trail. Converts and calls the domain, as
+ * of the master keys, the audit trail, and backups. Converts and calls the domain, as
  * rpc/onboarding.c does; every call of these methods is recorded in the audit
  * trail with who, from where, the application id or a count, and never the
  * personal data itself (an export by e-mail is recorded without the e-mail).
@@ -193,12 +193,42 @@ static ob_err list_audit(ob_op *op, const msg *req, msg **resp)
 	return err;
 }
 
+/* ---- Backup --------------------------------------------------------- */
+
+static ob_err backup(ob_op *op, const msg *req, msg **resp)
+{
+	const Onboard__V1__BackupRequest *in = (const void *)req;
+	ob_call *call = op->call;
+	ob_backup b;
+	ob_err err = ob_domain_backup(op->domain, in->path, &b, &op->outcome);
+	/* Every backup tried is audited: a copy of everything left the store. */
+	if (err == OB_OK)
+		audit(call, "store.backup", "%llu applications, %llu bytes, key %s: %s",
+		      (unsigned long long)b.applications, (unsigned long long)b.bytes,
+		      b.master_key_id[0] != '\0' ? b.master_key_id : "(throwaway)", in->path);
+	else
+		audit(call, "store.backup", "failed (%s): %s", ob_strerror(err), in->path);
+	if (err != OB_OK)
+		return err;
+	Onboard__V1__BackupResponse *m =
+	        ob_arena_message(&call->arena, &onboard__v1__backup_response__descriptor);
+	if (m == NULL)
+		return OB_ENOMEM;
+	m->path = ob_pb_str(&call->arena, in->path);
+	m->bytes = b.bytes;
+	m->applications = b.applications;
+	m->taken_at = ob_pb_time(&call->arena, b.taken_at_ms);
+	m->master_key_id = ob_pb_str(&call->arena, b.master_key_id);
+	m->reminder = ob_pb_str(&call->arena, b.reminder);
+	*resp = &m->base;
+	return OB_OK;
+}
+
 /* The service: a method is a row here and one in rpc/authz.c's table. */
 static const ob_op_method methods[] = {
-        {"EraseContact", erase, 0},
-        {"ExportContact", export_contact, 0},
-        {"RotateKeys", rotate_keys, 0},
-        {"ListAuditEvents", list_audit, 0},
+        {"EraseContact", erase, 0},     {"ExportContact", export_contact, 0},
+        {"RotateKeys", rotate_keys, 0}, {"ListAuditEvents", list_audit, 0},
+        {"Backup", backup, 0},
 };
 
 ob_err ob_admin_register(ob_dispatch *d)

@@ -60,6 +60,8 @@ enum { AUDIT_SUMMARY_INTERVAL_MS = 1000 };
 
 /* ---- the one table of who may call what ------------------------------ */
 
+/* Every role of people and of the programme's own services; not the ads
+ * service's, which only records spending (and may ask who it is). */
 #define ANY_ROLE                                                                                   \
 	(OB_ALLOW(OB_ROLE_APPLICANT) | OB_ALLOW(OB_ROLE_PARTNER) | OB_ALLOW(OB_ROLE_REVIEWER) |    \
 	 OB_ALLOW(OB_ROLE_ADMIN))
@@ -76,21 +78,30 @@ static const struct {
         {"/onboard.v1.Reflection/ListServices", OB_ALLOW_PUBLIC},
         {"/onboard.v1.Reflection/GetFileDescriptorSet", OB_ALLOW_PUBLIC},
         {"/onboard.v1.Auth/Login", OB_ALLOW_PUBLIC},
-        {"/onboard.v1.Auth/WhoAmI", ANY_ROLE},
+        {"/onboard.v1.Auth/WhoAmI", ANY_ROLE | OB_ALLOW(OB_ROLE_ADS)},
         /* Applicants and partners see only what they submitted (rpc/onboarding.c). */
         {"/onboard.v1.Onboarding/SubmitApplication", SUBMITTERS},
         {"/onboard.v1.Onboarding/GetApplication", ANY_ROLE},
         {"/onboard.v1.Onboarding/ListApplications", ANY_ROLE},
         {"/onboard.v1.Onboarding/ReviewApplication", STAFF},
-        {"/onboard.v1.Onboarding/WithdrawApplication", SUBMITTERS},
+        /* Reviewers too, on a company's request (the domain wants a reason). */
+        {"/onboard.v1.Onboarding/WithdrawApplication", ANY_ROLE},
         {"/onboard.v1.Onboarding/GetCohort", ANY_ROLE},
         {"/onboard.v1.Onboarding/ListCohorts", ANY_ROLE},
         {"/onboard.v1.Onboarding/CreateCohort", ADMIN},
         {"/onboard.v1.Onboarding/SetCohortCapacity", ADMIN},
+        /* The ads service reports what companies spent; administrators may correct. */
+        {"/onboard.v1.Onboarding/RecordAdSpend", OB_ALLOW(OB_ROLE_ADS) | ADMIN},
+        /* Applicants book for their own (the domain looks ownership up), staff for any. */
+        {"/onboard.v1.Onboarding/BookWebinar", ANY_ROLE},
+        {"/onboard.v1.Onboarding/CancelWebinar", ANY_ROLE},
+        {"/onboard.v1.Onboarding/RecordWebinarAttendance", STAFF},
+        {"/onboard.v1.Onboarding/ListWebinarSessions", ANY_ROLE},
         {"/onboard.v1.Admin/EraseContact", ADMIN},
         {"/onboard.v1.Admin/ExportContact", ADMIN},
         {"/onboard.v1.Admin/RotateKeys", ADMIN},
         {"/onboard.v1.Admin/ListAuditEvents", ADMIN},
+        {"/onboard.v1.Admin/Backup", ADMIN},
 };
 
 /* ---- lifecycle ------------------------------------------------------ */

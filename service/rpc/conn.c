@@ -15,6 +15,7 @@
 
 #include "base/clock.h"
 #include "base/log.h"
+#include "rpc/metrics.h"
 #include "rpc/server_impl.h"
 
 /* nng's SP hello: "\0SP\0", the sender's protocol (REQ0 = 0x30, REP0 =
@@ -496,6 +497,8 @@ static void log_refusal(ob_server *s, const char *why)
 
 static void conn_free(ob_conn *c)
 {
+	if (c->open != NULL)
+		atomic_fetch_sub(c->open, 1);
 	nng_aio_free(c->rx_aio);
 	nng_aio_free(c->tx_aio);
 	nng_stream_free(c->st);
@@ -540,6 +543,11 @@ void ob_conn_accept(ob_server *s, ob_listener *l, nng_stream *st)
 	pthread_mutex_lock(&s->conn_mu);
 	const char *why = refusal(s, c);
 	if (why != NULL) {
+		if (strcmp(why, "draining") != 0)
+			ob_metrics_refused(s->cfg.metrics, OB_FACE_NNG,
+			                   strncmp(why, "per-peer", 8) == 0
+			                           ? OB_REFUSED_PEER_CONNECTIONS
+			                           : OB_REFUSED_CONNECTIONS);
 		log_refusal(s, why);
 		pthread_mutex_unlock(&s->conn_mu);
 		nng_stream_close(st);
@@ -553,6 +561,8 @@ void ob_conn_accept(ob_server *s, ob_listener *l, nng_stream *st)
 	s->conns = c;
 	s->n_conns++;
 	pthread_mutex_unlock(&s->conn_mu);
+	if ((c->open = l->open) != NULL)
+		atomic_fetch_add(c->open, 1);
 
 	hello->len = OB_SP_HELLO_LEN;
 	hello->off = 0;
@@ -667,6 +677,8 @@ static bool pick_stale(ob_conn *c, int64_t now, const char **why)
 		*why = "idle";
 	else
 		return false;
+	ob_metrics_refused(c->srv->cfg.metrics, OB_FACE_NNG,
+	                   strcmp(*why, "idle") == 0 ? OB_REFUSED_IDLE : OB_REFUSED_SLOW);
 	return true;
 }
 

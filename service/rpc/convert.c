@@ -42,9 +42,18 @@ static Onboard__V1__Company *company_to_pb(ob_arena *ar, const ob_company *co)
 	c->trade_name = ob_pb_str(ar, co->trade_name);
 	c->naf_code = ob_pb_str(ar, co->naf);
 	c->vat_number = ob_pb_str(ar, co->vat);
+	c->legal_form = (Onboard__V1__LegalForm)co->legal_form;
+	/* Each figure in a oneof of its own: given, so shown, 0 included; a
+	 * balance sheet only when the company keeps one. */
+	c->employees_given_case = ONBOARD__V1__COMPANY__EMPLOYEES_GIVEN_EMPLOYEES;
 	c->employees = co->employees;
+	c->turnover_given_case = ONBOARD__V1__COMPANY__TURNOVER_GIVEN_TURNOVER_EUR;
 	c->turnover_eur = co->turnover_eur;
-	c->balance_sheet_eur = co->balance_eur;
+	if (co->has_balance) {
+		c->balance_sheet_given_case =
+		        ONBOARD__V1__COMPANY__BALANCE_SHEET_GIVEN_BALANCE_SHEET_EUR;
+		c->balance_sheet_eur = co->balance_eur;
+	}
 	ad->street = ob_pb_str(ar, co->address.street);
 	ad->postal_code = ob_pb_str(ar, co->address.postal_code);
 	ad->city = ob_pb_str(ar, co->address.city);
@@ -69,7 +78,25 @@ static Onboard__V1__Benefits *benefits_to_pb(ob_arena *ar, const ob_benefits *b)
 	bm->advisor = b->advisor;
 	bm->revoked = b->revoked;
 	bm->revoked_at = ob_pb_time(ar, b->revoked_at_ms);
+	bm->note = ob_pb_str(ar, b->note);
+	int64_t left = b->revoked ? 0 : b->ad_credit_cents - b->ad_credit_used_cents;
+	bm->ad_credit_left_cents = left > 0 ? left : 0;
+	bm->ad_credit_expires = ob_pb_str(ar, b->ad_credit_expires);
 	return bm;
+}
+
+static Onboard__V1__WebinarBooking *booking_to_pb(ob_arena *ar, const ob_booking *b)
+{
+	Onboard__V1__WebinarBooking *m =
+	        ob_arena_message(ar, &onboard__v1__webinar_booking__descriptor);
+	if (m == NULL)
+		return NULL;
+	m->session_at = ob_pb_time(ar, b->session_ms);
+	m->topic = (Onboard__V1__WebinarTopic)b->topic;
+	m->booked_at = ob_pb_time(ar, b->booked_at_ms);
+	m->attended = b->attended;
+	m->attended_recorded_at = ob_pb_time(ar, b->attended_at_ms);
+	return m;
 }
 
 /* The history of a into m. */
@@ -132,10 +159,15 @@ Onboard__V1__Application *ob_pb_application(ob_arena *ar, const ob_application *
 	m->rejection_reason = (Onboard__V1__RejectionReason)a->rejection;
 	if (a->benefits.granted && (m->benefits = benefits_to_pb(ar, &a->benefits)) == NULL)
 		return NULL;
+	if (a->webinar.session_ms != 0 && (m->webinar = booking_to_pb(ar, &a->webinar)) == NULL)
+		return NULL;
 	if (!history_to_pb(ar, a, m))
 		return NULL;
 	m->contact_erased = a->contact_erased;
 	m->contact_erased_at = ob_pb_time(ar, a->contact_erased_at_ms);
+	m->terms_version = ob_pb_str(ar, a->terms_version);
+	m->terms_accepted_at = ob_pb_time(ar, a->terms_accepted_at_ms);
+	m->onboarded_at = ob_pb_time(ar, a->onboarded_at_ms);
 	/* Not whole (a string could not be copied): never rendered, nor stored for replay. */
 	return ar->exhausted ? NULL : m;
 }

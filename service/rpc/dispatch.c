@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sodium.h>
+
 #include "base/clock.h"
 #include "base/utf8.h"
 #include "rpc/pbcheck.h"
@@ -19,7 +21,8 @@ typedef struct {
 	ob_handler_fn fn;
 	unsigned flags;
 	const void *ctx;
-	unsigned roles; /* OB_ALLOW() bits or OB_ALLOW_PUBLIC */
+	unsigned roles;  /* OB_ALLOW() bits or OB_ALLOW_PUBLIC */
+	unsigned number; /* across services: ob_dispatch_n_methods() */
 } slot;
 
 typedef struct {
@@ -30,6 +33,7 @@ typedef struct {
 struct ob_dispatch {
 	service *services;
 	size_t n_services;
+	size_t n_methods;
 	ob_authorize_fn authorize;
 	void *authorize_ctx;
 };
@@ -71,6 +75,9 @@ ob_err ob_dispatch_add_service(ob_dispatch *d, const ProtobufCServiceDescriptor 
 	slot *slots = calloc(sd->n_methods, sizeof(*slots));
 	if (slots == NULL && sd->n_methods > 0)
 		return OB_ENOMEM;
+	for (unsigned i = 0; i < sd->n_methods; i++)
+		slots[i].number = (unsigned)(d->n_methods + i);
+	d->n_methods += sd->n_methods;
 	d->services[d->n_services++] = (service){.sd = sd, .slots = slots};
 	return OB_OK;
 }
@@ -202,6 +209,24 @@ const ProtobufCServiceDescriptor *ob_dispatch_service(const ob_dispatch *d, size
 	return i < d->n_services ? d->services[i].sd : NULL;
 }
 
+size_t ob_dispatch_n_methods(const ob_dispatch *d)
+{
+	return d->n_methods;
+}
+
+void ob_dispatch_method_name(const ob_dispatch *d, size_t i, char *buf, size_t n)
+{
+	if (n > 0)
+		buf[0] = '\0';
+	for (size_t k = 0; k < d->n_services; k++) {
+		const ProtobufCServiceDescriptor *sd = d->services[k].sd;
+		if (i < sd->n_methods) {
+			snprintf(buf, n, "/%s/%s", sd->name, sd->methods[i].name);
+			return;
+		}
+		i -= sd->n_methods;
+	}
+}
 /* Everything but the arena to its starting value. */
 static void clear(ob_call *call, void *env, size_t max_request_bytes)
 {
@@ -215,6 +240,7 @@ static void clear(ob_call *call, void *env, size_t max_request_bytes)
 	call->peer = "";
 	call->peer_host = "";
 	call->peer_uid = -1;
+	call->slot = -1;
 }
 
 void ob_call_init(ob_call *call, void *env, size_t max_request_bytes)
@@ -305,6 +331,30 @@ static bool token_ok(const char *v, size_t max)
 	return true;
 }
 
+/* Keeps the value of a metadata key the pipeline reads (others are ignored),
+ * once, if it is printable ASCII of a sane length. */
+static ob_err take_metadata(ob_call *call, const char *key, const char *value)
+{
+	const char **dst = NULL;
+	size_t max = 128;
+	if (strcmp(key, "request-id") == 0)
+		dst = &call->request_id;
+	else if (strcmp(key, "idempotency-key") == 0)
+		dst = &call->idempotency_key;
+	else if (strcmp(key, "authorization") == 0)
+		dst = &call->authorization, max = OB_MAX_METADATA_VALUE;
+	if (dst == NULL)
+		return OB_OK;
+	if (*dst != NULL)
+		return ob_call_fail(call, OB_EINVAL, "metadata '%s' given twice", key);
+	if (!token_ok(value, max))
+		return ob_call_fail(call, OB_EINVAL,
+		                    "metadata '%s' must be 1-%zu printable ASCII characters", key,
+		                    max);
+	*dst = value;
+	return OB_OK;
+}
+
 static ob_err read_metadata(ob_call *call, const Onboard__V1__Request *rq)
 {
 	if (rq->n_metadata > OB_MAX_METADATA)
@@ -321,24 +371,9 @@ static ob_err read_metadata(ob_call *call, const Onboard__V1__Request *rq)
 			return ob_call_fail(call, OB_EINVAL,
 			                    "metadata value of '%s' is longer than %d bytes",
 			                    e->key, OB_MAX_METADATA_VALUE);
-		const char **dst = NULL;
-		size_t max = 128;
-		if (strcmp(e->key, "request-id") == 0)
-			dst = &call->request_id;
-		else if (strcmp(e->key, "idempotency-key") == 0)
-			dst = &call->idempotency_key;
-		else if (strcmp(e->key, "authorization") == 0)
-			dst = &call->authorization, max = OB_MAX_METADATA_VALUE;
-		if (dst == NULL)
-			continue;
-		if (*dst != NULL)
-			return ob_call_fail(call, OB_EINVAL, "metadata '%s' given twice", e->key);
-		if (!token_ok(e->value, max))
-			return ob_call_fail(
-			        call, OB_EINVAL,
-			        "metadata '%s' must be 1-%zu printable ASCII characters", e->key,
-			        max);
-		*dst = e->value;
+		ob_err err = take_metadata(call, e->key, e->value);
+		if (err != OB_OK)
+			return err;
 	}
 	return OB_OK;
 }
@@ -401,7 +436,7 @@ static Onboard__V1__Request *open_envelope(ob_call *call, const uint8_t *req, si
 
 /* The method of rq, if it may run now (not draining, deadline not passed, implemented),
  * and for whom (the authorizer, before anything of the request is decoded). */
-static ob_err admit(const ob_dispatch *d, ob_call *call, const Onboard__V1__Request *rq,
+static ob_err admit(const ob_dispatch *d, ob_call *call, const ob_call_input *rq,
                     const ProtobufCMethodDescriptor **md, const slot **sl)
 {
 	*md = find_method(d, rq->method, sl);
@@ -409,6 +444,7 @@ static ob_err admit(const ob_dispatch *d, ob_call *call, const Onboard__V1__Requ
 		return ob_call_fail(call, OB_ENOTSUP,
 		                    "unknown method '%.*s'; 'onboard methods' lists them",
 		                    ob_utf8_prefix(rq->method, 128), rq->method);
+	call->slot = (int)(*sl)->number;
 	if (call->draining && !((*sl)->flags & OB_METHOD_SERVE_WHILE_DRAINING)) {
 		call->retry_after_ms = 1000;
 		return ob_call_fail(call, OB_EUNAVAIL, "the server is shutting down; retry");
@@ -471,20 +507,27 @@ static ob_err pack_reply(ob_call *call, const ProtobufCMethodDescriptor *md,
 	return OB_OK;
 }
 
-/* Runs the pipeline up to and including the handler; the payload of a
- * successful reply is left in *payload. */
-static ob_err run(const ob_dispatch *d, ob_call *call, const uint8_t *req, size_t len,
-                  ProtobufCBinaryData *payload)
+/* The pipeline from the method on, for a call whose metadata and deadline are set: what
+ * every face shares. The payload of a successful reply is left in *payload. */
+static ob_err run_call(const ob_dispatch *d, ob_call *call, const ob_call_input *rq,
+                       ProtobufCBinaryData *payload)
 {
-	Onboard__V1__Request *rq = open_envelope(call, req, len);
-	if (rq == NULL)
-		return call->err;
 	const ProtobufCMethodDescriptor *md = NULL;
 	const slot *sl = NULL;
 	ProtobufCMessage *in = NULL, *out = NULL;
+	const uint8_t *bytes = rq->payload;
+	size_t n = rq->payload_len;
 	ob_err err = admit(d, call, rq, &md, &sl);
+	/* Another encoding (the HTTP face's JSON) becomes protobuf only now, for a caller the
+	 * authorizer let in. */
+	if (err == OB_OK && rq->decode != NULL &&
+	    (err = rq->decode(call, md->input, rq->payload, rq->payload_len, &bytes, &n)) !=
+	            OB_OK &&
+	    call->err != err)
+		err = ob_call_fail(call, err, "%s", ob_strerror(err));
+	ProtobufCBinaryData body = {n, (uint8_t *)bytes};
 	if (err == OB_OK)
-		err = decode_payload(call, md, &rq->payload, &in);
+		err = decode_payload(call, md, &body, &in);
 	if (err != OB_OK)
 		return err;
 	call->handler_ctx = sl->ctx;
@@ -494,8 +537,45 @@ static ob_err run(const ob_dispatch *d, ob_call *call, const uint8_t *req, size_
 	return pack_reply(call, md, out, payload);
 }
 
-Onboard__V1__Response *ob_dispatch_handle(const ob_dispatch *d, ob_call *call, const uint8_t *req,
-                                          size_t len)
+/* The envelope's path: the parts of the request from the envelope, then run_call. */
+static ob_err run(const ob_dispatch *d, ob_call *call, const uint8_t *req, size_t len,
+                  ProtobufCBinaryData *payload)
+{
+	Onboard__V1__Request *rq = open_envelope(call, req, len);
+	if (rq == NULL)
+		return call->err;
+	const ob_call_input in = {
+	        .method = rq->method,
+	        .timeout_ms = rq->timeout_ms,
+	        .payload = rq->payload.data,
+	        .payload_len = rq->payload.len,
+	};
+	return run_call(d, call, &in, payload);
+}
+
+/* The parts' path (ob_dispatch_handle_input): their metadata checked as the envelope's. */
+static ob_err run_input(const ob_dispatch *d, ob_call *call, const ob_call_input *in,
+                        ProtobufCBinaryData *payload)
+{
+	call->method = in->method != NULL ? in->method : "";
+	static const char *const keys[] = {"request-id", "idempotency-key", "authorization"};
+	const char *const values[] = {in->request_id, in->idempotency_key, in->authorization};
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		ob_err err = values[i] != NULL ? take_metadata(call, keys[i], values[i]) : OB_OK;
+		if (err != OB_OK)
+			return err;
+	}
+	if (in->payload_len > call->max_request_bytes)
+		return ob_call_fail(call, OB_ETOOBIG,
+		                    "request of %zu bytes is over the limit of %zu bytes",
+		                    in->payload_len, call->max_request_bytes);
+	if (in->timeout_ms != 0)
+		call->deadline_us = call->arrived_us + (int64_t)in->timeout_ms * 1000;
+	return run_call(d, call, in, payload);
+}
+
+/* The response envelope of a call that ended with err. */
+static Onboard__V1__Response *respond(ob_call *call, ob_err err, ProtobufCBinaryData payload)
 {
 	static Onboard__V1__Response oom = {
 	        PROTOBUF_C_MESSAGE_INIT(&onboard__v1__response__descriptor),
@@ -503,9 +583,14 @@ Onboard__V1__Response *ob_dispatch_handle(const ob_dispatch *d, ob_call *call, c
 	        .message = (char *)"out of memory",
 	        .request_id = (char *)"",
 	};
-	ProtobufCBinaryData payload = {0, NULL};
-	ob_err err = run(d, call, req, len, &payload);
 	call->err = err;
+	if (call->request_id == NULL) {
+		uint8_t rnd[OB_REQUEST_ID_LEN / 2];
+		randombytes_buf(rnd, sizeof(rnd));
+		sodium_bin2hex(call->request_id_buf, sizeof(call->request_id_buf), rnd,
+		               sizeof(rnd));
+		call->request_id = call->request_id_buf;
+	}
 	Onboard__V1__Response *rs =
 	        ob_arena_message(&call->arena, &onboard__v1__response__descriptor);
 	if (rs == NULL)
@@ -526,4 +611,32 @@ Onboard__V1__Response *ob_dispatch_handle(const ob_dispatch *d, ob_call *call, c
 	rs->payload = payload;
 	rs->replayed = err == OB_OK && call->replayed;
 	return rs;
+}
+
+Onboard__V1__Response *ob_dispatch_handle(const ob_dispatch *d, ob_call *call, const uint8_t *req,
+                                          size_t len)
+{
+	ProtobufCBinaryData payload = {0, NULL};
+	ob_err err = run(d, call, req, len, &payload);
+	return respond(call, err, payload);
+}
+
+Onboard__V1__Response *ob_dispatch_handle_input(const ob_dispatch *d, ob_call *call,
+                                                const ob_call_input *in)
+{
+	ProtobufCBinaryData payload = {0, NULL};
+	ob_err err = run_input(d, call, in, &payload);
+	return respond(call, err, payload);
+}
+
+const ProtobufCMethodDescriptor *ob_dispatch_find(const ob_dispatch *d, const char *full_name,
+                                                  unsigned *flags)
+{
+	const slot *sl = NULL;
+	const ProtobufCMethodDescriptor *md = find_method(d, full_name, &sl);
+	if (md == NULL || sl->fn == NULL)
+		return NULL;
+	if (flags != NULL)
+		*flags = sl->flags;
+	return md;
 }

@@ -36,6 +36,7 @@ enum {
 	OB_MAX_METADATA_KEY = 64,
 	OB_MAX_METADATA_VALUE = 4096,
 	OB_MAX_VIOLATIONS = 64,
+	OB_REQUEST_ID_LEN = 16, /* a request id the server makes: hex digits */
 };
 
 /* Method flags. */
@@ -46,6 +47,9 @@ enum {
 	 * (nng's), saving a hand-over to a worker. Reads of one row or one
 	 * cohort; never a write, a list or a login. */
 	OB_METHOD_QUICK = 1u << 1,
+	/* Reads only: the HTTP face also serves it by GET (Connect's rule for
+	 * `idempotency_level = NO_SIDE_EFFECTS`, which the .proto declares). */
+	OB_METHOD_NO_SIDE_EFFECTS = 1u << 2,
 };
 
 /* Who may call a method (ob_dispatch_allow): a set of roles, bit (1 << role)
@@ -68,8 +72,12 @@ typedef struct ob_call {
 	bool draining;         /* the server is shutting down */
 	size_t max_request_bytes;
 	/* parsed from the envelope */
-	const char *method;          /* "" until parsed */
-	const char *request_id;      /* metadata "request-id", or NULL */
+	const char *method; /* "" until parsed */
+	/* metadata "request-id"; when the caller sent none (or the envelope
+	 * could not be read), ob_dispatch_handle() makes one, 16 random hex
+	 * digits in request_id_buf, so that every reply (Response.request_id)
+	 * and access log line can be told apart and matched. */
+	const char *request_id;
 	const char *idempotency_key; /* metadata "idempotency-key", or NULL */
 	const char *authorization;   /* metadata "authorization", or NULL */
 	int64_t deadline_us;         /* monotonic; 0 = none */
@@ -77,6 +85,8 @@ typedef struct ob_call {
 	 * arena): what an idempotency key's hash covers, never re-packed. */
 	const uint8_t *payload;
 	size_t payload_len;
+	/* The method's number (ob_dispatch_n_methods), -1 until it is found. */
+	int slot;
 	/* The ctx of the method's row (ob_method), for its handler. */
 	const void *handler_ctx;
 	/* set by the authorizer */
@@ -94,6 +104,7 @@ typedef struct ob_call {
 	const uint8_t *reply;
 	size_t reply_len;
 	bool replayed;
+	char request_id_buf[OB_REQUEST_ID_LEN + 1];
 } ob_call;
 
 /* A handler: req is the unpacked, validated request (in the call's arena);
@@ -158,6 +169,49 @@ void ob_call_fini(ob_call *call);
  * arena, valid until ob_call_reset(); never NULL. */
 Onboard__V1__Response *ob_dispatch_handle(const ob_dispatch *d, ob_call *call, const uint8_t *req,
                                           size_t len);
+
+/* Turns a request body in another encoding (the HTTP face's JSON) into the
+ * protobuf bytes of the method's input type, allocated in the call's arena.
+ * Runs after the caller is authorized, before the payload is validated; on
+ * failure it reports through ob_call_fail()/ob_call_violation(). */
+typedef ob_err (*ob_payload_decode_fn)(ob_call *call, const ProtobufCMessageDescriptor *input,
+                                       const uint8_t *body, size_t len, const uint8_t **payload,
+                                       size_t *payload_len);
+
+/* What an envelope carries, for a face that brings the parts separately
+ * (the HTTP face: the method from the path, the metadata from headers, the
+ * timeout from Connect-Timeout-Ms). Strings are borrowed for the call and
+ * need not be NUL-free or valid: they are checked as the envelope's
+ * metadata is (printable ASCII, lengths). */
+typedef struct ob_call_input {
+	const char *method;          /* "/pkg.Service/Method" */
+	const char *request_id;      /* NULL when absent */
+	const char *idempotency_key; /* NULL when absent */
+	const char *authorization;   /* a session token, NULL when absent */
+	uint32_t timeout_ms;         /* 0: no deadline but call->deadline_us, if the face set one */
+	const uint8_t *payload;      /* the method's input, protobuf unless decode is set */
+	size_t payload_len;
+	ob_payload_decode_fn decode; /* NULL: payload is protobuf already */
+} ob_call_input;
+
+/* The pipeline of ob_dispatch_handle() from the metadata on: the same
+ * checks, authorizer, handler and packing, one pipeline for every face.
+ * Returns the response envelope as ob_dispatch_handle() does; its payload
+ * is the reply message packed as protobuf. */
+Onboard__V1__Response *ob_dispatch_handle_input(const ob_dispatch *d, ob_call *call,
+                                                const ob_call_input *in);
+
+/* The method "/pkg.Service/Method" if d serves it (it has a handler), else
+ * NULL; *flags gets its OB_METHOD_* flags. Any thread, no allocation. */
+const ProtobufCMethodDescriptor *ob_dispatch_find(const ob_dispatch *d, const char *full_name,
+                                                  unsigned *flags);
+
+/* Methods are numbered 0 .. ob_dispatch_n_methods()-1 across services, in
+ * the order services were added, for per-method tables (metrics): call->slot
+ * is the called method's number once the pipeline found it, else -1. */
+size_t ob_dispatch_n_methods(const ob_dispatch *d);
+/* The full name of method i into buf ("/pkg.Service/Method"); "" beyond. */
+void ob_dispatch_method_name(const ob_dispatch *d, size_t i, char *buf, size_t n);
 
 /* Records err with a message for the caller (printf format; never put
  * personal data in it) and returns err, for `return ob_call_fail(...)`. */

@@ -13,6 +13,7 @@
 #include <sodium.h>
 
 #include "base/log.h"
+#include "rpc/metrics.h"
 #include "defaults.h"
 #include "files.h"
 #include "secretfile.h"
@@ -21,24 +22,31 @@
 /* Wait after a failed accept (out of descriptors, say) before the next. */
 enum { ACCEPT_BACKOFF_MS = 100 };
 
+nng_stream *ob_accept_step(nng_stream_listener *l, nng_aio *aio, atomic_bool *backing_off)
+{
+	int rv = nng_aio_result(aio);
+	if (rv == NNG_ECLOSED || rv == NNG_ECANCELED)
+		return NULL;
+	if (atomic_exchange(backing_off, false)) {
+		nng_stream_listener_accept(l, aio); /* the pause is over */
+		return NULL;
+	}
+	if (rv == 0)
+		return nng_aio_get_output(aio, 0);
+	/* EMFILE and the like: accepting again at once would spin. */
+	atomic_store(backing_off, true);
+	nng_sleep_aio(ACCEPT_BACKOFF_MS, aio);
+	return NULL;
+}
+
 static void accept_cb(void *arg)
 {
 	ob_listener *l = arg;
-	int rv = nng_aio_result(l->aio);
-	if (rv == NNG_ECLOSED || rv == NNG_ECANCELED)
-		return;
-	if (atomic_exchange(&l->backing_off, false)) {
-		nng_stream_listener_accept(l->l, l->aio); /* the pause is over */
-		return;
-	}
-	if (rv == 0) {
-		ob_conn_accept(l->srv, l, nng_aio_get_output(l->aio, 0));
+	nng_stream *st = ob_accept_step(l->l, l->aio, &l->backing_off);
+	if (st != NULL) {
+		ob_conn_accept(l->srv, l, st);
 		nng_stream_listener_accept(l->l, l->aio);
-		return;
 	}
-	/* EMFILE and the like: accepting again at once would spin. */
-	atomic_store(&l->backing_off, true);
-	nng_sleep_aio(ACCEPT_BACKOFF_MS, l->aio);
 }
 
 /* Reads a whole PEM file (a certificate or a CA bundle: public). */
@@ -55,11 +63,12 @@ static char *read_pem(const char *path)
 /* A PEM private key is at most a few kilobytes; a megabyte bounds a mistake. */
 enum { TLS_KEY_MAX = 1 << 20 };
 
-static ob_err setup_tls(ob_server *s)
+ob_err ob_tls_server_config(const char *cert_path, const char *key_path, const char *ca_path,
+                            nng_tls_config **out)
 {
-	const ob_server_config *c = &s->cfg;
-	if (c->tls_cert == NULL || c->tls_key == NULL) {
-		ob_log(OB_LOG_ERROR, "tls+tcp:// needs --tls-cert and --tls-key");
+	*out = NULL;
+	if (cert_path == NULL || key_path == NULL) {
+		ob_log(OB_LOG_ERROR, "TLS needs --tls-cert and --tls-key");
 		return OB_EINVAL;
 	}
 	/* The private key is a secret file (common/secretfile.h, a link followed: certbot's
@@ -67,8 +76,8 @@ static ob_err setup_tls(ob_server *s)
 	char why[512];
 	char *key = NULL, *ca = NULL;
 	size_t key_len = 0;
-	int krc = ob_secret_read(c->tls_key, true, TLS_KEY_MAX, &key, &key_len, why, sizeof(why));
-	char *cert = read_pem(c->tls_cert);
+	int krc = ob_secret_read(key_path, true, TLS_KEY_MAX, &key, &key_len, why, sizeof(why));
+	char *cert = read_pem(cert_path);
 	ob_err err = OB_OK;
 	if (krc != 0) {
 		ob_log(OB_LOG_ERROR, "refusing the TLS key: %s", why);
@@ -76,35 +85,44 @@ static ob_err setup_tls(ob_server *s)
 		goto out;
 	}
 	if (cert == NULL) {
-		ob_log(OB_LOG_ERROR, "cannot read the TLS certificate %s", c->tls_cert);
+		ob_log(OB_LOG_ERROR, "cannot read the TLS certificate %s", cert_path);
 		err = OB_EIO;
 		goto out;
 	}
-	int rv = nng_tls_config_alloc(&s->tls, NNG_TLS_MODE_SERVER);
+	int rv = nng_tls_config_alloc(out, NNG_TLS_MODE_SERVER);
 	if (rv == 0)
-		rv = nng_tls_config_own_cert(s->tls, cert, key, NULL);
-	if (rv == 0 && c->tls_ca != NULL) {
-		if ((ca = read_pem(c->tls_ca)) == NULL) {
-			ob_log(OB_LOG_ERROR, "cannot read the TLS CA file %s", c->tls_ca);
+		rv = nng_tls_config_own_cert(*out, cert, key, NULL);
+	if (rv == 0 && ca_path != NULL) {
+		if ((ca = read_pem(ca_path)) == NULL) {
+			ob_log(OB_LOG_ERROR, "cannot read the TLS CA file %s", ca_path);
 			err = OB_EIO;
 			goto out;
 		}
-		rv = nng_tls_config_ca_chain(s->tls, ca, NULL);
+		rv = nng_tls_config_ca_chain(*out, ca, NULL);
 		if (rv == 0)
-			rv = nng_tls_config_auth_mode(s->tls, NNG_TLS_AUTH_MODE_REQUIRED);
+			rv = nng_tls_config_auth_mode(*out, NNG_TLS_AUTH_MODE_REQUIRED);
 	} else if (rv == 0) {
-		rv = nng_tls_config_auth_mode(s->tls, NNG_TLS_AUTH_MODE_NONE);
+		rv = nng_tls_config_auth_mode(*out, NNG_TLS_AUTH_MODE_NONE);
 	}
 	if (rv != 0) {
 		ob_log(OB_LOG_ERROR, "TLS configuration failed: %s", nng_strerror(rv));
 		err = ob_server_from_nng(rv);
 	}
 out:
+	if (err != OB_OK && *out != NULL) {
+		nng_tls_config_free(*out);
+		*out = NULL;
+	}
 	if (key != NULL)
 		sodium_free(key); /* wiped: the private key does not linger */
 	free(cert);
 	free(ca);
 	return err;
+}
+
+static ob_err setup_tls(ob_server *s)
+{
+	return ob_tls_server_config(s->cfg.tls_cert, s->cfg.tls_key, s->cfg.tls_ca, &s->tls);
 }
 
 /*
@@ -149,6 +167,31 @@ fail:
 	return OB_EIO;
 }
 
+int ob_stream_listen(const char *url, nng_tls_config *tls, int ipc_mode, void (*cb)(void *),
+                     void *arg, nng_stream_listener **l, nng_aio **aio)
+{
+	*l = NULL;
+	*aio = NULL;
+	int rv = nng_stream_listener_alloc(l, url);
+	if (rv == 0 && ipc_mode >= 0)
+		rv = nng_stream_listener_set_int(*l, NNG_OPT_IPC_PERMISSIONS, ipc_mode);
+	if (rv == 0 && tls != NULL)
+		rv = nng_stream_listener_set_ptr(*l, NNG_OPT_TLS_CONFIG, tls);
+	/* Replies are small and written whole: no Nagle delay (on TLS, passed down to the TCP
+	 * listener where nng does so). */
+	if (rv == 0 && ipc_mode < 0)
+		(void)nng_stream_listener_set_bool(*l, NNG_OPT_TCP_NODELAY, true);
+	if (rv == 0)
+		rv = nng_stream_listener_listen(*l);
+	if (rv == 0)
+		rv = nng_aio_alloc(aio, cb, arg);
+	if (rv != 0) {
+		nng_stream_listener_free(*l); /* accepts NULL */
+		*l = NULL;
+	}
+	return rv;
+}
+
 static bool is_loopback_tcp(const char *url)
 {
 	const char *host = strstr(url, "://");
@@ -177,25 +220,14 @@ ob_err ob_listener_start(ob_server *s, ob_listener *l, const char *url)
 		return err;
 	if (tls && s->tls == NULL && (err = setup_tls(s)) != OB_OK)
 		return err;
-	int rv = nng_stream_listener_alloc(&l->l, url);
-	if (rv == 0 && ipc)
-		rv = nng_stream_listener_set_int(l->l, NNG_OPT_IPC_PERMISSIONS,
-		                                 (int)s->cfg.ipc_mode);
-	if (rv == 0 && tls)
-		rv = nng_stream_listener_set_ptr(l->l, NNG_OPT_TLS_CONFIG, s->tls);
-	if (rv == 0 && tcp)
-		rv = nng_stream_listener_set_bool(l->l, NNG_OPT_TCP_NODELAY, true);
-	if (rv == 0 && tls) /* passed down to the TCP listener where nng does so */
-		(void)nng_stream_listener_set_bool(l->l, NNG_OPT_TCP_NODELAY, true);
-	if (rv == 0)
-		rv = nng_stream_listener_listen(l->l);
-	if (rv == 0)
-		rv = nng_aio_alloc(&l->aio, accept_cb, l);
+	int rv = ob_stream_listen(url, tls ? s->tls : NULL, ipc ? (int)s->cfg.ipc_mode : -1,
+	                          accept_cb, l, &l->l, &l->aio);
 	if (rv != 0) {
 		ob_log(OB_LOG_ERROR, "cannot listen on %s: %s", url, nng_strerror(rv));
 		ob_listener_fini(l);
 		return ob_server_from_nng(rv);
 	}
+	l->open = ob_metrics_listener(s->cfg.metrics, OB_FACE_NNG, url);
 	nng_stream_listener_accept(l->l, l->aio);
 	if (tcp && !is_loopback_tcp(url))
 		ob_log(OB_LOG_WARN,

@@ -3,6 +3,7 @@
  * calls the domain. No rule of the programme is decided here.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <sodium.h>
@@ -26,8 +27,15 @@ _Static_assert((int)ONBOARD__V1__REJECTION_REASON__REJECTION_REASON_OTHER ==
                "RejectionReason numbering");
 _Static_assert((int)ONBOARD__V1__CHANNEL__CHANNEL_BOTH == (int)OB_CHANNEL_BOTH,
                "Channel numbering");
+_Static_assert((int)ONBOARD__V1__WEBINAR_TOPIC__WEBINAR_TOPIC_OWN_WEBSHOP ==
+                       (int)OB_TOPIC_OWN_WEBSHOP,
+               "WebinarTopic numbering");
 _Static_assert((int)ONBOARD__V1__SIZE_CATEGORY__SIZE_CATEGORY_GE == (int)OB_SIZE_GE,
                "SizeCategory numbering");
+_Static_assert((int)ONBOARD__V1__LEGAL_FORM__LEGAL_FORM_OTHER == (int)OB_LEGAL_OTHER &&
+                       (int)ONBOARD__V1__LEGAL_FORM__LEGAL_FORM_MICRO_ENTREPRENEUR ==
+                               (int)OB_LEGAL_MICRO,
+               "LegalForm numbering");
 
 typedef ProtobufCMessage msg;
 
@@ -38,11 +46,13 @@ typedef ProtobufCMessage msg;
 // clang-format off
 #define COHORT_FIELDS(TEXT, TIME, NUMBER)                                       \
 	TEXT(id) TEXT(name) TEXT(lockdown_start) TEXT(lockdown_end)              \
-	TEXT(fee_waiver_until)                                                   \
+	TEXT(fee_waiver_until) TEXT(milestone_date) TEXT(terms_version)          \
 	TIME(window_opens) TIME(window_closes)                                   \
+	TIME(approval_opens) TIME(approval_closes)                               \
 	NUMBER(capacity) NUMBER(window_enforced) NUMBER(monthly_fee_cents)       \
 	NUMBER(ad_credit_cents) NUMBER(webinar_hour) NUMBER(webinar_minute)      \
-	NUMBER(webinar_seats) NUMBER(advisor_pool)
+	NUMBER(webinar_seats) NUMBER(advisor_pool) NUMBER(webinar_lead_minutes)  \
+	NUMBER(webinar_weekends) NUMBER(webinar_holidays)
 #define TO_PB_TEXT(f)   m->f = ob_pb_str(ar, c->f);
 #define TO_PB_TIME(f)   m->f = ob_pb_time(ar, c->f##_ms);
 #define TO_PB_NUMBER(f) m->f = c->f;
@@ -56,12 +66,17 @@ typedef ProtobufCMessage msg;
 static Onboard__V1__Cohort *cohort_to_pb(ob_arena *ar, const ob_cohort *c)
 {
 	Onboard__V1__Cohort *m = ob_arena_message(ar, &onboard__v1__cohort__descriptor);
-	if (m == NULL || (m->eligible_sizes = ob_arena_alloc(ar, 4 * sizeof(int))) == NULL)
+	if (m == NULL || (m->eligible_sizes = ob_arena_alloc(ar, 4 * sizeof(int))) == NULL ||
+	    (m->excluded_naf_divisions = ob_arena_alloc(ar, OB_NAF_DIVISIONS * sizeof(uint32_t))) ==
+	            NULL)
 		return NULL;
 	COHORT_FIELDS(TO_PB_TEXT, TO_PB_TIME, TO_PB_NUMBER)
 	for (int s = OB_SIZE_TPE; s <= OB_SIZE_GE; s++)
 		if (c->eligible_sizes & (1u << s))
 			m->eligible_sizes[m->n_eligible_sizes++] = (Onboard__V1__SizeCategory)s;
+	for (unsigned d = 0; d < OB_NAF_DIVISIONS; d++)
+		if (ob_naf_divisions_has(&c->excluded_naf, d))
+			m->excluded_naf_divisions[m->n_excluded_naf_divisions++] = d;
 	m->created_at = ob_pb_time(ar, c->created_at_ms);
 	return m;
 }
@@ -99,8 +114,25 @@ static Onboard__V1__CohortStanding *standing_to_pb(ob_arena *ar, const ob_standi
 	m->waitlist_length = st->waitlist;
 	m->applications = st->applications;
 	m->exporters = st->exporters;
-	m->export_share = st->applications > 0 ? (double)st->exporters / st->applications : 0.0;
+	m->live_applications = st->live;
+	m->onboarded = st->onboarded;
+	m->onboarded_exporters = st->onboarded_exporters;
+	m->live_before_milestone = st->live_before_milestone;
+	/* The programme's figure: the onboarded sellers' (domain.h, ob_standing). */
+	m->export_share = st->onboarded > 0 ? (double)st->onboarded_exporters / st->onboarded : 0.0;
+	Onboard__V1__BenefitTotals *b =
+	        ob_arena_message(ar, &onboard__v1__benefit_totals__descriptor);
+	if (b == NULL)
+		return NULL;
+	b->granted = st->benefits_granted;
+	b->fee_waived_cents = st->fee_waived_cents;
+	b->ad_credit_granted_cents = st->ad_credit_granted_cents;
+	b->ad_credit_used_cents = st->ad_credit_used_cents;
+	m->benefits = b;
 	if (!counts(ar, st, "state:", &m->by_state, &m->n_by_state) ||
+	    !counts(ar, st, "dept:", &m->by_departement, &m->n_by_departement) ||
+	    !counts(ar, st, "naf:", &m->by_naf_section, &m->n_by_naf_section) ||
+	    !counts(ar, st, "region_state:", &m->by_region_state, &m->n_by_region_state) ||
 	    !counts(ar, st, "size:", &m->by_size, &m->n_by_size) ||
 	    !counts(ar, st, "region:", &m->by_region, &m->n_by_region) ||
 	    !counts(ar, st, "channel:", &m->by_channel, &m->n_by_channel) ||
@@ -128,6 +160,13 @@ static ob_err submit(ob_op *op, const msg *req, msg **resp)
 	        .trade_name = c->trade_name,
 	        .naf = c->naf_code,
 	        .vat = c->vat_number,
+	        .legal_form = (int)c->legal_form,
+	        .has_employees =
+	                c->employees_given_case == ONBOARD__V1__COMPANY__EMPLOYEES_GIVEN_EMPLOYEES,
+	        .has_turnover =
+	                c->turnover_given_case == ONBOARD__V1__COMPANY__TURNOVER_GIVEN_TURNOVER_EUR,
+	        .has_balance = c->balance_sheet_given_case ==
+	                       ONBOARD__V1__COMPANY__BALANCE_SHEET_GIVEN_BALANCE_SHEET_EUR,
 	        .employees = c->employees,
 	        .turnover_eur = c->turnover_eur,
 	        .balance_eur = c->balance_sheet_eur,
@@ -142,6 +181,8 @@ static ob_err submit(ob_op *op, const msg *req, msg **resp)
 	        .categories = (const char *const *)in->product_categories,
 	        .n_categories = in->n_product_categories,
 	        .accepts_terms = in->accepts_terms,
+	        .terms_version = in->terms_version,
+	        .terms_accepted_at = in->terms_accepted_at,
 	};
 	ob_application a;
 	ob_err err = ob_domain_submit(op->domain, &op->who, &s, &op->idem, &a, &op->outcome);
@@ -259,6 +300,83 @@ static ob_err withdraw(ob_op *op, const msg *req, msg **resp)
 	return ob_op_reply_application(op, err, &a, resp);
 }
 
+static ob_err record_ad_spend(ob_op *op, const msg *req, msg **resp)
+{
+	const Onboard__V1__RecordAdSpendRequest *in = (const void *)req;
+	ob_application a;
+	ob_err err = ob_domain_spend_ad_credit(op->domain, &op->who, in->id, in->amount_cents,
+	                                       in->reference, &op->idem, &a, &op->outcome);
+	return ob_op_reply_application(op, err, &a, resp);
+}
+
+/* ---- webinars ---- */
+
+static ob_err book_webinar(ob_op *op, const msg *req, msg **resp)
+{
+	const Onboard__V1__BookWebinarRequest *in = (const void *)req;
+	int64_t at = 0; /* none given: the next session; -1: not a time (the domain says so) */
+	if (in->session_at[0] != '\0' && !ob_time_parse_rfc3339(in->session_at, &at))
+		at = -1;
+	ob_application a;
+	ob_err err = ob_domain_book_webinar(op->domain, &op->who, in->id, (ob_topic)in->topic, at,
+	                                    &op->idem, &a, &op->outcome);
+	return ob_op_reply_application(op, err, &a, resp);
+}
+
+static ob_err cancel_webinar(ob_op *op, const msg *req, msg **resp)
+{
+	const Onboard__V1__CancelWebinarRequest *in = (const void *)req;
+	ob_application a;
+	ob_err err =
+	        ob_domain_cancel_webinar(op->domain, &op->who, in->id, &op->idem, &a, &op->outcome);
+	return ob_op_reply_application(op, err, &a, resp);
+}
+
+static ob_err record_attendance(ob_op *op, const msg *req, msg **resp)
+{
+	const Onboard__V1__RecordWebinarAttendanceRequest *in = (const void *)req;
+	ob_application a;
+	ob_err err = ob_domain_record_attendance(op->domain, &op->who, in->id, in->attended,
+	                                         &op->idem, &a, &op->outcome);
+	return ob_op_reply_application(op, err, &a, resp);
+}
+
+static ob_err list_sessions(ob_op *op, const msg *req, msg **resp)
+{
+	const Onboard__V1__ListWebinarSessionsRequest *in = (const void *)req;
+	ob_arena *ar = &op->call->arena;
+	ob_session *ss = NULL;
+	size_t n = 0;
+	ob_err err = ob_domain_webinar_sessions(op->domain, in->cohort_id, in->from, in->to,
+	                                        (ob_topic)in->topic, &ss, &n, &op->outcome);
+	if (err != OB_OK)
+		return err;
+	Onboard__V1__ListWebinarSessionsResponse *m =
+	        ob_arena_message(ar, &onboard__v1__list_webinar_sessions_response__descriptor);
+	if (m != NULL && n > 0 &&
+	    (m->sessions = ob_arena_alloc(ar, n * sizeof(*m->sessions))) == NULL)
+		m = NULL;
+	for (size_t i = 0; m != NULL && i < n; i++) {
+		Onboard__V1__WebinarSession *s =
+		        ob_arena_message(ar, &onboard__v1__webinar_session__descriptor);
+		if (s == NULL) {
+			m = NULL;
+			break;
+		}
+		s->at = ob_pb_time(ar, ss[i].at_ms);
+		s->topic = (Onboard__V1__WebinarTopic)ss[i].topic;
+		s->seats = ss[i].seats;
+		s->booked = ss[i].booked;
+		s->seats_left = ss[i].booked < ss[i].seats ? ss[i].seats - ss[i].booked : 0;
+		m->sessions[m->n_sessions++] = s;
+	}
+	free(ss);
+	if (m == NULL)
+		return OB_ENOMEM;
+	*resp = &m->base;
+	return OB_OK;
+}
+
 /* The reply of a call that returns a cohort's standing. */
 static ob_err standing_reply(ob_op *op, ob_err err, ob_standing *st, msg **resp)
 {
@@ -328,6 +446,16 @@ static void cohort_from_pb(ob_call *call, const Onboard__V1__Cohort *m, ob_cohor
 	COHORT_FIELDS(FROM_PB_TEXT, FROM_PB_TIME, FROM_PB_NUMBER)
 	for (size_t i = 0; i < m->n_eligible_sizes; i++)
 		c->eligible_sizes |= 1u << m->eligible_sizes[i];
+	/* The set holds 0..99: what is not a division number at all is refused
+	 * here; which numbers NAF has is the domain's to say. */
+	for (size_t i = 0; i < m->n_excluded_naf_divisions; i++) {
+		uint32_t d = m->excluded_naf_divisions[i];
+		if (d < 1 || d >= OB_NAF_DIVISIONS)
+			ob_call_violation(call, "cohort.excluded_naf_divisions",
+			                  "%u is not a NAF division (01 to 99)", d);
+		else
+			ob_naf_divisions_add(&c->excluded_naf, d);
+	}
 }
 
 static ob_err create_cohort(ob_op *op, const msg *req, msg **resp)
@@ -364,6 +492,11 @@ static const ob_op_method methods[] = {
         {"ListCohorts", list_cohorts, 0},
         {"CreateCohort", create_cohort, 0},
         {"SetCohortCapacity", set_capacity, 0},
+        {"RecordAdSpend", record_ad_spend, OB_OP_WRITE},
+        {"BookWebinar", book_webinar, OB_OP_WRITE},
+        {"CancelWebinar", cancel_webinar, OB_OP_WRITE},
+        {"RecordWebinarAttendance", record_attendance, OB_OP_WRITE},
+        {"ListWebinarSessions", list_sessions, 0},
 };
 
 ob_err ob_onboarding_register(ob_dispatch *d)

@@ -26,7 +26,8 @@ ob_err ob_rpc_report(ob_call *call, ob_err err, const ob_outcome *o)
 _Static_assert((int)OB_CALLER_APPLICANT == (int)OB_ROLE_APPLICANT &&
                        (int)OB_CALLER_PARTNER == (int)OB_ROLE_PARTNER &&
                        (int)OB_CALLER_REVIEWER == (int)OB_ROLE_REVIEWER &&
-                       (int)OB_CALLER_ADMIN == (int)OB_ROLE_ADMIN,
+                       (int)OB_CALLER_ADMIN == (int)OB_ROLE_ADMIN &&
+                       (int)OB_CALLER_ADS == (int)OB_ROLE_ADS,
                "caller roles numbering");
 
 ob_caller ob_rpc_caller(const ob_call *call)

@@ -11,6 +11,7 @@
 
 #include "base/clock.h"
 #include "base/log.h"
+#include "rpc/metrics.h"
 #include "rpc/server_impl.h"
 #include "rpc/status.h"
 
@@ -102,12 +103,15 @@ static void serve(ob_server *s, ob_call *call, ob_req *rq)
 		memcpy(r->data + c->flen, rq->buf, rq->hdr_len);
 		protobuf_c_message_pack(&rs->base, r->data + c->flen + rq->hdr_len);
 	}
+	int64_t latency_us = ob_clock_mono_us() - rq->arrived_us;
+	ob_metrics_call(s->cfg.metrics, OB_FACE_NNG, call, (int)rs->code, latency_us);
 	ob_log_access(&(ob_access_entry){
 	        .method = call->method,
 	        .status = ob_status_name(rs->code),
-	        .latency_us = ob_clock_mono_us() - rq->arrived_us,
+	        .latency_us = latency_us,
 	        .request_id = call->request_id,
 	        .peer = c->peer,
+	        .key_id = call->principal,
 	});
 	ob_conn_reply(s, rq, r);
 }
@@ -184,6 +188,7 @@ static void *worker_main(void *arg)
 		ob_req *rq = s->head;
 		if ((s->head = rq->next) == NULL)
 			s->tail = NULL;
+		s->last_take_us = ob_clock_mono_us();
 		bool stopping = s->stopping;
 		pthread_mutex_unlock(&s->mu);
 		/* Nobody to answer: the server is closing, or the peer hung up
@@ -274,6 +279,18 @@ unsigned ob_server_drain(ob_server *s, int64_t grace_ms)
 	unsigned left = atomic_load(&s->inflight);
 	pthread_mutex_unlock(&s->mu);
 	return left;
+}
+
+int64_t ob_server_stalled_us(ob_server *s)
+{
+	int64_t now = ob_clock_mono_us();
+	pthread_mutex_lock(&s->mu);
+	int64_t since = 0;
+	if (s->head != NULL)
+		since = s->head->arrived_us > s->last_take_us ? s->head->arrived_us
+		                                              : s->last_take_us;
+	pthread_mutex_unlock(&s->mu);
+	return since > 0 && now > since ? now - since : 0;
 }
 
 void ob_server_destroy(ob_server *s)

@@ -28,9 +28,12 @@
 #ifndef OB_RPC_SERVER_H
 #define OB_RPC_SERVER_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
+#include <nng/nng.h>
+#include <nng/supplemental/tls/tls.h>
 #include "base/err.h"
 #include "rpc/dispatch.h"
 
@@ -48,6 +51,7 @@ typedef struct ob_server_config {
 	unsigned max_connections_per_peer;
 	unsigned reserved_local_connections; /* of max_connections; or OB_RESERVED_LOCAL_AUTO */
 	int64_t idle_timeout_ms;             /* 0: never reap */
+	struct ob_metrics *metrics;          /* calls, connections, refusals; NULL: none */
 } ob_server_config;
 
 /* min(16, max_connections / 8) */
@@ -69,7 +73,40 @@ OB_NODISCARD ob_err ob_server_start(ob_server **out, const ob_server_config *cfg
  * and waits up to grace_ms for calls in flight to finish. Returns how many
  * were still in flight at the end (0 on a clean drain). Blocks. */
 unsigned ob_server_drain(ob_server *s, int64_t grace_ms);
+/* How long requests have waited for a worker without any worker taking
+ * one: 0 when none waits, else the time since the later of the oldest
+ * request's arrival and the last take (microseconds). A service whose
+ * workers are all stuck shows it growing; a busy one keeps it near 0 since
+ * its workers keep taking requests. For the watchdog (main.c). Any thread;
+ * takes the queue's lock for a moment. */
+int64_t ob_server_stalled_us(ob_server *s);
 /* Closes everything; in-flight calls are abandoned. Accepts NULL. Blocks. */
 void ob_server_destroy(ob_server *s);
+
+/* An nng error as ob_err: the one place nng's codes are translated (both
+ * faces stand on nng). */
+ob_err ob_server_from_nng(int rv);
+
+/* What a listener's accept callback does, for both faces: returns the
+ * stream accepted, which the caller takes (and then accepts again with
+ * nng_stream_listener_accept), or NULL when there is none: the listener
+ * closed, or a failed accept (out of descriptors, say) started a pause of
+ * 100 ms instead of a busy loop, or that pause ended and the accept was
+ * started again. backing_off is the listener's own flag, false at first. */
+nng_stream *ob_accept_step(nng_stream_listener *l, nng_aio *aio, atomic_bool *backing_off);
+
+/* Opens a listening stream on url (ipc://, tcp://, tls+tcp://): with tls
+ * (NULL: none), ipc_mode as the socket file's permissions (-1: not ipc; TCP
+ * gets no Nagle delay), and an accept aio calling cb(arg). Returns 0 or
+ * nng's error, with nothing left open. For both faces. */
+int ob_stream_listen(const char *url, nng_tls_config *tls, int ipc_mode, void (*cb)(void *),
+                     void *arg, nng_stream_listener **l, nng_aio **aio);
+
+/* A server-side TLS configuration from PEM files (the key a secret file,
+ * common/secretfile.h; with ca_path, client certificates it signed are
+ * required), for both faces. *out is freed with nng_tls_config_free(). Logs
+ * what failed. */
+OB_NODISCARD ob_err ob_tls_server_config(const char *cert_path, const char *key_path,
+                                         const char *ca_path, nng_tls_config **out);
 
 #endif

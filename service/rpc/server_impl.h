@@ -86,6 +86,7 @@ typedef struct ob_listener {
 	nng_aio *aio;
 	bool ipc;
 	atomic_bool backing_off; /* the aio is a sleep after a failed accept */
+	atomic_long *open;       /* its connections, for /metrics; NULL: not counted */
 } ob_listener;
 
 typedef struct ob_conn {
@@ -124,6 +125,7 @@ typedef struct ob_conn {
 	struct ob_conn *prev, *next;
 	struct ob_conn *park_next; /* under srv->park_mu */
 	bool parked;               /* under srv->park_mu; holds a reference */
+	atomic_long *open;         /* its listener's gauge, once admitted; may be NULL */
 } ob_conn;
 
 struct ob_server {
@@ -139,6 +141,7 @@ struct ob_server {
 	pthread_cond_t idle_cv; /* inflight reached 0 */
 	ob_req *head, *tail;
 	bool stopping;
+	int64_t last_take_us; /* when a worker last took a request (ob_server_stalled_us) */
 	/* Requests queued or being served, all connections: at most cfg.contexts
 	 * (then connections stop reading and wait in the park, FIFO). */
 	atomic_uint inflight;
@@ -188,7 +191,5 @@ void ob_server_take(ob_server *s, ob_req *list, unsigned n);
 OB_NODISCARD ob_err ob_listener_start(ob_server *s, ob_listener *l, const char *url);
 void ob_listener_close(ob_listener *l);
 void ob_listener_fini(ob_listener *l);
-
-ob_err ob_server_from_nng(int rv);
 
 #endif

@@ -167,9 +167,155 @@ static const char m1[] =
  * sealed by the step that follows this SQL (OB_MIGRATION_SEAL_HISTORY_NOTES). */
 static const char m2[] = "ALTER TABLE history ADD COLUMN note BLOB;";
 
+/* Issue 10, the programme's rules:
+ *  - one live application per SIREN and cohort instead of one for good, so
+ *    that a company whose application was rejected or withdrawn applies
+ *    again: the table-level UNIQUE (cohort_id, siren), which ALTER TABLE
+ *    cannot drop, goes with a rebuild of the table (SQLite's procedure,
+ *    foreign keys off: migrations.h), and a partial unique index over the
+ *    live states takes its place (7 REJECTED, 8 WITHDRAWN: ob_state);
+ *  - the company's legal form and whether it gave a balance sheet (rows of
+ *    before did: 1), the terms accepted and when, when it went live (from
+ *    its history), and the benefits' note;
+ *  - the cohort's approval window, excluded NAF divisions, the webinar's
+ *    lead time and days, its milestone and terms version: 0 and '' here,
+ *    which the domain reads as "derived from the lockdown dates"
+ *    (ob_cohort_derive), as a new cohort gets them. The default cohort
+ *    2020-11, if it is the one created on first start, gets what that
+ *    cohort gets now: the milestone of 4 December 2020 (Black Friday, moved
+ *    that year) and division 84 excluded.
+ * The cohorts' counters, counted otherwise before, are recounted by the
+ * domain when it starts (domain/counters.c). */
+static const char m3[] =
+        "CREATE TABLE application_new ("
+        " seq INTEGER PRIMARY KEY,"
+        " id TEXT NOT NULL UNIQUE,"
+        " cohort_id TEXT NOT NULL REFERENCES cohort(id),"
+        " state INTEGER NOT NULL,"
+        " version INTEGER NOT NULL,"
+        " siren TEXT NOT NULL,"
+        " siret TEXT NOT NULL,"
+        " legal_name TEXT NOT NULL,"
+        " trade_name TEXT NOT NULL,"
+        " naf TEXT NOT NULL,"
+        " vat TEXT NOT NULL,"
+        " employees INTEGER NOT NULL,"
+        " turnover_eur INTEGER NOT NULL,"
+        " balance_eur INTEGER NOT NULL,"
+        " street TEXT NOT NULL,"
+        " postal_code TEXT NOT NULL,"
+        " city TEXT NOT NULL,"
+        " departement TEXT NOT NULL,"
+        " region TEXT NOT NULL,"
+        " channel INTEGER NOT NULL,"
+        " exports INTEGER NOT NULL,"
+        " categories TEXT NOT NULL,"
+        " size INTEGER NOT NULL,"
+        " submitted_at INTEGER NOT NULL,"
+        " updated_at INTEGER NOT NULL,"
+        " rejection INTEGER NOT NULL,"
+        " benefits_granted INTEGER NOT NULL DEFAULT 0,"
+        " fee_waiver_from TEXT NOT NULL DEFAULT '',"
+        " fee_waiver_until TEXT NOT NULL DEFAULT '',"
+        " fee_waiver_months INTEGER NOT NULL DEFAULT 0,"
+        " fee_waived_cents INTEGER NOT NULL DEFAULT 0,"
+        " ad_credit_cents INTEGER NOT NULL DEFAULT 0,"
+        " ad_credit_used_cents INTEGER NOT NULL DEFAULT 0,"
+        " webinar_at INTEGER NOT NULL DEFAULT 0,"
+        " advisor INTEGER NOT NULL DEFAULT 0,"
+        " benefits_revoked INTEGER NOT NULL DEFAULT 0,"
+        " benefits_revoked_at INTEGER NOT NULL DEFAULT 0,"
+        " wl_ticket INTEGER NOT NULL DEFAULT 0,"
+        " submitted_by TEXT NOT NULL DEFAULT '',"
+        " legal_form INTEGER NOT NULL DEFAULT 0,"
+        " has_balance INTEGER NOT NULL DEFAULT 1,"
+        " terms_version TEXT NOT NULL DEFAULT '',"
+        " terms_accepted_at INTEGER NOT NULL DEFAULT 0,"
+        " onboarded_at INTEGER NOT NULL DEFAULT 0,"
+        " benefits_note TEXT NOT NULL DEFAULT ''"
+        ") STRICT;"
+        "INSERT INTO application_new (seq, id, cohort_id, state, version, siren, siret,"
+        " legal_name, trade_name, naf, vat, employees, turnover_eur, balance_eur, street,"
+        " postal_code, city, departement, region, channel, exports, categories, size,"
+        " submitted_at, updated_at, rejection, benefits_granted, fee_waiver_from,"
+        " fee_waiver_until, fee_waiver_months, fee_waived_cents, ad_credit_cents,"
+        " ad_credit_used_cents, webinar_at, advisor, benefits_revoked, benefits_revoked_at,"
+        " wl_ticket, submitted_by)"
+        " SELECT seq, id, cohort_id, state, version, siren, siret,"
+        " legal_name, trade_name, naf, vat, employees, turnover_eur, balance_eur, street,"
+        " postal_code, city, departement, region, channel, exports, categories, size,"
+        " submitted_at, updated_at, rejection, benefits_granted, fee_waiver_from,"
+        " fee_waiver_until, fee_waiver_months, fee_waived_cents, ad_credit_cents,"
+        " ad_credit_used_cents, webinar_at, advisor, benefits_revoked, benefits_revoked_at,"
+        " wl_ticket, submitted_by FROM application;"
+        "DROP TABLE application;"
+        "ALTER TABLE application_new RENAME TO application;"
+        "CREATE INDEX application_cohort_state ON application(cohort_id, state, seq);"
+        "CREATE INDEX application_cohort_seq ON application(cohort_id, seq);"
+        "CREATE INDEX application_cohort_owner ON application(cohort_id, submitted_by, seq);"
+        "CREATE UNIQUE INDEX application_live_siren ON application(cohort_id, siren)"
+        " WHERE state NOT IN (7, 8);"
+        "CREATE INDEX application_siren ON application(siren);"
+        "UPDATE application SET onboarded_at = coalesce((SELECT max(h.at) FROM history h"
+        " WHERE h.app_seq = application.seq AND h.to_state = 6), updated_at)"
+        " WHERE state = 6;"
+        "ALTER TABLE cohort ADD COLUMN approval_opens INTEGER NOT NULL DEFAULT 0;"
+        "ALTER TABLE cohort ADD COLUMN approval_closes INTEGER NOT NULL DEFAULT 0;"
+        "ALTER TABLE cohort ADD COLUMN excluded_naf TEXT NOT NULL DEFAULT '';"
+        "ALTER TABLE cohort ADD COLUMN webinar_lead_minutes INTEGER NOT NULL DEFAULT 0;"
+        "ALTER TABLE cohort ADD COLUMN webinar_weekends INTEGER NOT NULL DEFAULT 0;"
+        "ALTER TABLE cohort ADD COLUMN webinar_holidays INTEGER NOT NULL DEFAULT 0;"
+        "ALTER TABLE cohort ADD COLUMN milestone_date TEXT NOT NULL DEFAULT '';"
+        "ALTER TABLE cohort ADD COLUMN terms_version TEXT NOT NULL DEFAULT '';"
+        "UPDATE cohort SET milestone_date = '2020-12-04', excluded_naf = '84'"
+        " WHERE id = '2020-11' AND lockdown_start = '2020-10-30'"
+        " AND lockdown_end = '2020-12-15';";
+
+/* Issue 10, second pass: the ad credit's last day, recorded on grant. An
+ * application granted before has its cohort's waiver end (the credit
+ * expires with the waiver), when the cohort row holds one; the domain takes
+ * the cohort's on the next spending otherwise. Counters of the reports and
+ * the benefits' totals are recounted by the domain when it starts
+ * (OB_COUNTERS_VERSION 3). */
+static const char m4[] =
+        "ALTER TABLE application ADD COLUMN ad_credit_expires TEXT NOT NULL DEFAULT '';"
+        "UPDATE application SET ad_credit_expires = (SELECT c.fee_waiver_until FROM cohort c"
+        " WHERE c.id = application.cohort_id) WHERE benefits_granted != 0 AND ad_credit_cents > 0"
+        " AND benefits_revoked = 0;";
+
+/* Issue 10, webinars as bookings: a session is a cohort's start and a topic
+ * (1 joining the marketplace, 2 one's own web shop: ob_topic), and every
+ * application holds at most one booking, which attendance is recorded on.
+ * Before, an approval booked the one daily session, which was about joining
+ * the marketplace: those seats and the approvals' bookings become topic 1
+ * (booked when the application was last updated, the best time known). */
+static const char m5[] =
+        "CREATE TABLE webinar_session ("
+        " cohort_id TEXT NOT NULL,"
+        " session_at INTEGER NOT NULL,"
+        " topic INTEGER NOT NULL,"
+        " booked INTEGER NOT NULL,"
+        " PRIMARY KEY (cohort_id, session_at, topic)"
+        ") STRICT, WITHOUT ROWID;"
+        "INSERT INTO webinar_session SELECT cohort_id, session_at, 1, booked FROM webinar;"
+        "DROP TABLE webinar;"
+        "CREATE TABLE webinar_booking ("
+        " app_seq INTEGER PRIMARY KEY REFERENCES application(seq),"
+        " cohort_id TEXT NOT NULL,"
+        " session_at INTEGER NOT NULL,"
+        " topic INTEGER NOT NULL,"
+        " booked_at INTEGER NOT NULL,"
+        " attended INTEGER NOT NULL DEFAULT 0,"
+        " attended_at INTEGER NOT NULL DEFAULT 0"
+        ") STRICT;"
+        "INSERT INTO webinar_booking (app_seq, cohort_id, session_at, topic, booked_at)"
+        " SELECT seq, cohort_id, webinar_at, 1, updated_at FROM application"
+        " WHERE webinar_at != 0;";
+
 const ob_migration ob_migrations[] = {
-        {m1, OB_MIGRATION_SQL_ONLY},
-        {m2, OB_MIGRATION_SEAL_HISTORY_NOTES},
+        {m1, OB_MIGRATION_SQL_ONLY, false}, {m2, OB_MIGRATION_SEAL_HISTORY_NOTES, false},
+        {m3, OB_MIGRATION_SQL_ONLY, true},  {m4, OB_MIGRATION_SQL_ONLY, false},
+        {m5, OB_MIGRATION_SQL_ONLY, false},
 };
 const unsigned ob_n_migrations = sizeof(ob_migrations) / sizeof(ob_migrations[0]);
 

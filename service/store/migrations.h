@@ -2,6 +2,8 @@
 #ifndef OB_STORE_MIGRATIONS_H
 #define OB_STORE_MIGRATIONS_H
 
+#include <stdbool.h>
+
 /* What a migration needs done after its SQL, in the same transaction, by
  * code that has the vault (store/sqlite_history.c). */
 typedef enum {
@@ -15,6 +17,10 @@ typedef enum {
 typedef struct ob_migration {
 	const char *sql;
 	ob_migration_step then;
+	/* The SQL rebuilds a table that others reference (what ALTER TABLE
+	 * cannot change, such as a UNIQUE constraint): it runs with foreign
+	 * keys off, and they are checked before the commit. */
+	bool rebuilds;
 } ob_migration;
 
 /* ob_migrations[i] brings the schema from user_version i to i + 1. */

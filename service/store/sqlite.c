@@ -7,8 +7,9 @@
  * the statements, the transactions and the writer; the queries are in the
  * other sqlite_*.c files (sqlite_impl.h lists them).
  *
- * Group commit: write() queues its function for the writer thread, which
- * takes everything queued (up to MAX_BATCH), runs each function in its own
+ * Group commit (batch.h, shared with the PostgreSQL store): write() queues
+ * its function for the writer thread, which takes everything queued (up to
+ * BATCH_MAX), and run_batch runs each function in its own
  * SAVEPOINT inside one transaction, commits once, and then wakes the
  * callers. One fsync then acknowledges a whole batch: under load the cost of
  * durability is shared, and a lone write still commits at once.
@@ -28,7 +29,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 
 #include <sys/stat.h>
 
@@ -51,17 +51,6 @@ static const char *const statement_name[ST_COUNT] = {
 #define X(name, sql) [ST_##name] = #name,
         STATEMENTS(X)
 #undef X
-};
-
-enum {
-	MAX_BATCH = 64,
-	/* A write that has not started after this long is refused (OB_EUNAVAIL, and the
-	 * caller tries again later): a disk whose fsync takes seconds would otherwise hold
-	 * every worker, reads and health checks included, behind the writer, and callers
-	 * would time out not knowing whether their write happened. One that started runs to
-	 * its end. Hundreds of times what a batch takes on a sound disk. */
-	QUEUE_WAIT_MS = 5000,
-	REFUSED_LOG_EVERY_US = 10 * 1000 * 1000,
 };
 
 static const ob_store_ops sqlite_ops;
@@ -186,6 +175,26 @@ static ob_err conn_open(sq_conn *c, const char *path, bool create)
 	return err;
 }
 
+/* OB_OK when no row breaks a foreign key (PRAGMA foreign_key_check), else
+ * OB_ECORRUPT, logged with the first table at fault. */
+static ob_err foreign_keys_hold(sq_conn *c)
+{
+	sqlite3_stmt *s = NULL;
+	int rc = sqlite3_prepare_v2(c->db, "PRAGMA foreign_key_check", -1, &s, NULL);
+	if (rc != SQLITE_OK)
+		return sq_fail(c, rc, "foreign_key_check");
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		const char *table = (const char *)sqlite3_column_text(s, 0);
+		ob_log(OB_LOG_ERROR, "sqlite: a row of %s breaks a foreign key",
+		       table != NULL ? table : "a table");
+	}
+	sqlite3_finalize(s);
+	return rc == SQLITE_DONE  ? OB_OK
+	       : rc == SQLITE_ROW ? OB_ECORRUPT
+	                          : sq_fail(c, rc, "foreign_key_check");
+}
+
 static ob_err migrate(sq_store *st)
 {
 	sq_conn *c = &st->writer;
@@ -203,19 +212,30 @@ static ob_err migrate(sq_store *st)
 	}
 	size_t moved = 0; /* notes moved out of history.reason */
 	for (unsigned v = (unsigned)version; v < ob_n_migrations; v++) {
+		const ob_migration *m = &ob_migrations[v];
 		char pragma[64];
 		snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %u;", v + 1);
-		ob_err err = exec(c, "BEGIN IMMEDIATE");
+		/* SQLite's procedure for a change ALTER TABLE cannot make: with
+		 * foreign keys off (outside the transaction, where the pragma
+		 * has an effect), rebuild, check them, commit, turn them on. */
+		ob_err err = m->rebuilds ? exec(c, "PRAGMA foreign_keys=OFF") : OB_OK;
 		if (err == OB_OK)
-			err = exec(c, ob_migrations[v].sql);
-		if (err == OB_OK && ob_migrations[v].then == OB_MIGRATION_SEAL_HISTORY_NOTES)
+			err = exec(c, "BEGIN IMMEDIATE");
+		if (err == OB_OK)
+			err = exec(c, m->sql);
+		if (err == OB_OK && m->then == OB_MIGRATION_SEAL_HISTORY_NOTES)
 			err = sq_seal_legacy_notes(st, &moved);
+		if (err == OB_OK && m->rebuilds)
+			err = foreign_keys_hold(c);
 		if (err == OB_OK)
 			err = exec(c, pragma);
 		if (err == OB_OK)
 			err = exec(c, "COMMIT");
-		if (err != OB_OK) {
+		if (err != OB_OK)
 			(void)exec(c, "ROLLBACK");
+		if (m->rebuilds && exec(c, "PRAGMA foreign_keys=ON") != OB_OK && err == OB_OK)
+			err = OB_EIO;
+		if (err != OB_OK) {
 			ob_log(OB_LOG_ERROR, "migration %u failed", v + 1);
 			return err;
 		}
@@ -236,14 +256,11 @@ static ob_err migrate(sq_store *st)
 	return OB_OK;
 }
 
-static void *writer_main(void *arg);
+static void run_batch(void *ctx, batch_req *batch);
 
 void ob_store_sqlite_set_max_batch(ob_store *base, unsigned n)
 {
-	sq_store *s = (sq_store *)base;
-	pthread_mutex_lock(&s->queue_mu);
-	s->max_batch = n == 0 ? 1 : n > MAX_BATCH ? MAX_BATCH : n;
-	pthread_mutex_unlock(&s->queue_mu);
+	batch_set_max(&((sq_store *)base)->queue, n);
 }
 
 /* Opens the store with keys; owned: the store destroys them (also on failure). */
@@ -264,14 +281,16 @@ static ob_err open_store(ob_store **out, const char *path, ob_keystore *keys, bo
 		return OB_ENOMEM;
 	}
 	s->base.ops = &sqlite_ops;
-	s->max_batch = MAX_BATCH;
 	s->keys = keys;
 	s->owned_keys = owned ? keys : NULL;
+	s->lock_fd = -1;
+	s->deltas = calloc(1, sizeof(*s->deltas)); /* NULL: counters as rows at once */
 	pthread_mutex_init(&s->write_mu, NULL);
 	pthread_mutex_init(&s->pool_mu, NULL);
-	pthread_mutex_init(&s->queue_mu, NULL);
-	pthread_cond_init(&s->queue_cv, NULL);
-	ob_err err = conn_open(&s->writer, path, true);
+	/* Before the file is opened: a second instance must not even migrate it. */
+	ob_err err = sq_lock_take(path, &s->lock_fd);
+	if (err == OB_OK)
+		err = conn_open(&s->writer, path, true);
 	struct stat st;
 	if (err == OB_OK && stat(path, &st) == 0) {
 		s->dev = st.st_dev;
@@ -279,12 +298,8 @@ static ob_err open_store(ob_store **out, const char *path, ob_keystore *keys, bo
 	}
 	if (err == OB_OK)
 		err = migrate(s);
-	if (err == OB_OK) {
-		if (pthread_create(&s->writer_thread, NULL, writer_main, s) == 0)
-			s->writer_started = true;
-		else
-			err = OB_ENOMEM;
-	}
+	if (err == OB_OK)
+		err = batch_start(&s->queue, run_batch, s);
 	if (err != OB_OK) {
 		sqlite_ops.destroy(&s->base);
 		return err;
@@ -328,19 +343,7 @@ ob_err ob_store_open_sqlite(ob_store **out, const char *path)
 static void sq_destroy(ob_store *base)
 {
 	sq_store *s = (sq_store *)base;
-	pthread_mutex_lock(&s->queue_mu);
-	s->stopping = true;
-	pthread_cond_broadcast(&s->queue_cv);
-	pthread_mutex_unlock(&s->queue_mu);
-	if (s->writer_started) {
-		pthread_join(s->writer_thread, NULL);
-		if (s->n_batches > 0)
-			ob_log(OB_LOG_INFO, "store: %llu writes in %llu commits (%.1f per commit)",
-			       (unsigned long long)s->n_writes, (unsigned long long)s->n_batches,
-			       (double)s->n_writes / (double)s->n_batches);
-	}
-	pthread_mutex_destroy(&s->queue_mu);
-	pthread_cond_destroy(&s->queue_cv);
+	batch_stop(&s->queue);
 	while (s->free_readers != NULL) {
 		sq_conn *c = s->free_readers;
 		s->free_readers = c->next_free;
@@ -352,6 +355,8 @@ static void sq_destroy(ob_store *base)
 	pthread_mutex_destroy(&s->write_mu);
 	pthread_mutex_destroy(&s->pool_mu);
 	ob_keystore_destroy(s->owned_keys);
+	sq_lock_release(s->lock_fd); /* last: the file is closed */
+	free(s->deltas);
 	free(s->path);
 	free(s);
 }
@@ -436,14 +441,21 @@ static void sq_rollback(ob_txn *base)
 
 /* ---- group commit --------------------------------------------------- */
 
-/* Runs a batch of writes in one transaction, each in its own savepoint. */
-static void run_batch(sq_store *s, sq_write_req *batch)
+static void sq_stats(ob_store *base, ob_store_stats *out)
 {
+	batch_stats(&((sq_store *)base)->queue, out);
+}
+
+/* Runs a batch of writes in one transaction, each in its own savepoint. */
+static void run_batch(void *ctx, batch_req *batch)
+{
+	sq_store *s = ctx;
 	pthread_mutex_lock(&s->write_mu);
 	sq_conn *c = &s->writer;
-	sq_txn t = {.base.ops = &sqlite_ops, .store = s, .c = c, .write = true};
+	sq_txn t = {
+	        .base.ops = &sqlite_ops, .store = s, .c = c, .write = true, .deltas = s->deltas};
 	ob_err err = sq_run(c, ST_BEGIN_WRITE, "begin");
-	for (sq_write_req *r = batch; r != NULL; r = r->next) {
+	for (batch_req *r = batch; r != NULL; r = r->next) {
 		if (err != OB_OK) {
 			r->result = err;
 			continue;
@@ -451,129 +463,36 @@ static void run_batch(sq_store *s, sq_write_req *batch)
 		if ((r->result = sq_run(c, ST_SAVEPOINT, "savepoint")) != OB_OK)
 			continue;
 		r->result = r->fn(&t.base, r->arg);
-		sq_key_forget(&t); /* a key is kept for one write only */
+		sq_key_forget(&t);    /* a key is kept for one write only */
+		if (t.deltas != NULL) /* its counters go with its savepoint */
+			sq_deltas_end_write(t.deltas, r->result == OB_OK);
 		if (r->result != OB_OK && sq_run(c, ST_ROLLBACK_TO, "rollback to") != OB_OK)
 			err = OB_EIO; /* cannot undo: give up the whole batch */
 		if (sq_run(c, ST_RELEASE, "release") != OB_OK)
 			err = OB_EIO;
+	}
+	/* The batch's counters, as rows, in its transaction: durable with it. */
+	if (t.deltas != NULL) {
+		if (err == OB_OK)
+			err = sq_deltas_flush(&t, t.deltas);
+		else
+			sq_deltas_clear(t.deltas);
 	}
 	if (err == OB_OK)
 		err = sq_run(c, ST_COMMIT, "commit");
 	if (err != OB_OK) {
 		if (!sqlite3_get_autocommit(c->db))
 			(void)sq_run(c, ST_ROLLBACK, "rollback");
-		for (sq_write_req *r = batch; r != NULL; r = r->next)
+		for (batch_req *r = batch; r != NULL; r = r->next)
 			if (r->result == OB_OK)
 				r->result = err; /* nothing of the batch is durable */
 	}
 	pthread_mutex_unlock(&s->write_mu);
 }
 
-static void *writer_main(void *arg)
-{
-	sq_store *s = arg;
-	/* Named, for top -H, debuggers and the crash campaign, which looks at what the
-	 * writer is doing when it kills onboardd. */
-	prctl(PR_SET_NAME, "ob-writer");
-	pthread_mutex_lock(&s->queue_mu);
-	for (;;) {
-		while (s->head == NULL && !s->stopping)
-			pthread_cond_wait(&s->queue_cv, &s->queue_mu);
-		if (s->head == NULL)
-			break;
-		sq_write_req *batch = s->head, *last = batch;
-		for (unsigned n = 1; last->next != NULL && n < s->max_batch; n++)
-			last = last->next;
-		s->head = last->next;
-		if (s->head == NULL)
-			s->tail = NULL;
-		last->next = NULL;
-		pthread_mutex_unlock(&s->queue_mu);
-
-		run_batch(s, batch);
-
-		pthread_mutex_lock(&s->queue_mu);
-		s->n_batches++;
-		for (sq_write_req *r = batch, *next; r != NULL; r = next) {
-			next = r->next; /* r belongs to its waiter once done is set */
-			r->done = true;
-			s->n_writes++;
-			pthread_cond_signal(&r->cv);
-		}
-	}
-	pthread_mutex_unlock(&s->queue_mu);
-	return NULL;
-}
-
-/* Takes r out of the queue (queue_mu held). False when the writer took it first. */
-static bool unqueue(sq_store *s, sq_write_req *r)
-{
-	sq_write_req *prev = NULL;
-	for (sq_write_req *q = s->head; q != NULL; prev = q, q = q->next) {
-		if (q != r)
-			continue;
-		if (prev != NULL)
-			prev->next = r->next;
-		else
-			s->head = r->next;
-		if (s->tail == r)
-			s->tail = prev;
-		return true;
-	}
-	return false;
-}
-
-/* A write refused after QUEUE_WAIT_MS (queue_mu held): one log line every
- * REFUSED_LOG_EVERY_US at most, with how many. */
-static void refused(sq_store *s)
-{
-	s->n_refused++;
-	int64_t now = ob_clock_mono_us();
-	if (now - s->refused_logged_us < REFUSED_LOG_EVERY_US && s->refused_logged_us != 0)
-		return;
-	ob_log(OB_LOG_ERROR,
-	       "store: %llu write(s) refused (UNAVAILABLE) after waiting %d ms for the writer: "
-	       "the disk is slow or stuck",
-	       (unsigned long long)s->n_refused, QUEUE_WAIT_MS);
-	s->n_refused = 0;
-	s->refused_logged_us = now;
-}
-
 static ob_err sq_write(ob_store *base, ob_err (*fn)(ob_txn *t, void *arg), void *arg)
 {
-	sq_store *s = (sq_store *)base;
-	sq_write_req r = {.fn = fn, .arg = arg};
-	ob_clock_cond_init(&r.cv);
-	pthread_mutex_lock(&s->queue_mu);
-	if (s->stopping) {
-		pthread_mutex_unlock(&s->queue_mu);
-		pthread_cond_destroy(&r.cv);
-		return OB_EUNAVAIL;
-	}
-	if (s->tail != NULL)
-		s->tail->next = &r;
-	else
-		s->head = &r;
-	s->tail = &r;
-	pthread_cond_signal(&s->queue_cv);
-	struct timespec until = ob_clock_mono_after((int64_t)QUEUE_WAIT_MS * 1000);
-	bool queued = true; /* as far as this thread knows: the writer may have taken it */
-	while (!r.done) {
-		if (!queued) {
-			pthread_cond_wait(&r.cv, &s->queue_mu);
-		} else if (pthread_cond_timedwait(&r.cv, &s->queue_mu, &until) == ETIMEDOUT &&
-		           !r.done) {
-			queued = unqueue(s, &r);
-			if (queued) {
-				refused(s);
-				r.result = OB_EUNAVAIL;
-				break;
-			}
-		}
-	}
-	pthread_mutex_unlock(&s->queue_mu);
-	pthread_cond_destroy(&r.cv);
-	return r.result;
+	return batch_write(&((sq_store *)base)->queue, fn, arg);
 }
 
 /* ---- store-wide ----------------------------------------------------- */
@@ -654,10 +573,14 @@ static const ob_store_ops sqlite_ops = {
         .app_waitlist_position = sq_app_waitlist_position,
         .waitlist_leave = sq_waitlist_leave,
         .app_list = sq_app_list,
+        .benefits_of_siren = sq_benefits_of_siren,
         .history_append = sq_history_append,
         .history_load = sq_history_load,
         .webinar_booked = sq_webinar_booked,
         .webinar_add = sq_webinar_add,
+        .booking_get = sq_booking_get,
+        .booking_put = sq_booking_put,
+        .booking_delete = sq_booking_delete,
         .advisors_create = sq_advisors_create,
         .advisor_pick = sq_advisor_pick,
         .advisor_add = sq_advisor_add,
@@ -671,5 +594,7 @@ static const ob_store_ops sqlite_ops = {
         .audit_list = sq_audit_list,
         .checkpoint = sq_checkpoint,
         .ping = sq_ping,
+        .stats = sq_stats,
         .email_index = sq_email_index,
+        .backup = sq_backup,
 };

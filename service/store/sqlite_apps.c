@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "base/log.h"
+#include "store/shared.h"
 #include "store/sqlite_impl.h"
 
 #define READ_APP(col, kind, field) READ_##kind(s, APP_COL_##col, a, field);
@@ -34,23 +35,13 @@ void sq_read_app(sq_txn *t, sqlite3_stmt *s, void *item, void *ctx)
 
 void sq_read_categories(sqlite3_stmt *s, int i, ob_application *a)
 {
-	const char *cats = (const char *)sqlite3_column_text(s, i);
-	a->n_categories = 0;
-	while (cats != NULL && *cats != '\0' && a->n_categories < OB_MAX_CATEGORIES) {
-		size_t len = strcspn(cats, "\n");
-		snprintf(a->categories[a->n_categories++], OB_CATEGORY_MAX + 1, "%.*s", (int)len,
-		         cats);
-		cats += len + (cats[len] == '\n');
-	}
+	store_categories_split((const char *)sqlite3_column_text(s, i), a);
 }
 
 void sq_bind_categories(sqlite3_stmt *s, int i, const ob_application *a)
 {
-	char cats[OB_MAX_CATEGORIES * (OB_CATEGORY_MAX + 1) + 1] = "";
-	size_t off = 0;
-	for (size_t k = 0; k < a->n_categories; k++)
-		off += (size_t)snprintf(cats + off, sizeof(cats) - off, "%s%s", k > 0 ? "\n" : "",
-		                        a->categories[k]);
+	char cats[STORE_CATEGORIES_SIZE];
+	store_categories_join(a, cats);
 	sq_bind_text(s, i, cats);
 }
 
@@ -162,40 +153,6 @@ ob_err sq_waitlist_leave(ob_txn *base, const char *cohort, int64_t ticket)
 
 /* ---- lists ---------------------------------------------------------------- */
 
-/* Appends to sql (of size cap, len used) the condition of each filter that is set. */
-static void where_filters(const ob_app_filter *f, char *sql, size_t cap, int len)
-{
-#define ADD(...) (len += snprintf(sql + len, cap - (size_t)len, __VA_ARGS__))
-	if (f->cohort_id != NULL)
-		ADD(" AND a.cohort_id = ?2");
-	if (f->states != 0) {
-		ADD(" AND a.state IN (");
-		const char *sep = "";
-		for (int st = 0; st < OB_STATE_COUNT; st++)
-			if (f->states & (1u << st)) {
-				ADD("%s%d", sep, st);
-				sep = ",";
-			}
-		ADD(")");
-	}
-	if (f->size != OB_SIZE_UNSPECIFIED)
-		ADD(" AND a.size = ?3");
-	if (f->departement != NULL)
-		ADD(" AND a.departement = ?4");
-	if (f->region != NULL)
-		ADD(" AND a.region = ?5");
-	if (f->channel != OB_CHANNEL_UNSPECIFIED)
-		ADD(" AND a.channel = ?6");
-	if (f->submitted_from_ms != 0)
-		ADD(" AND a.submitted_at >= ?7");
-	if (f->submitted_to_ms != 0)
-		ADD(" AND a.submitted_at < ?8");
-	if (f->submitted_by != NULL)
-		ADD(" AND a.submitted_by = ?10");
-	ADD(" ORDER BY a.seq LIMIT ?9");
-#undef ADD
-}
-
 ob_err sq_app_list(ob_txn *base, const ob_app_filter *f, int64_t after_seq, size_t limit,
                    ob_application **out, size_t *n)
 {
@@ -206,8 +163,7 @@ ob_err sq_app_list(ob_txn *base, const ob_app_filter *f, int64_t after_seq, size
 		return OB_OK;
 	/* Built per call from fixed fragments; values are always bound. */
 	char sql[4096];
-	int len = snprintf(sql, sizeof(sql), "%s", APP_SELECT "WHERE a.seq > ?1");
-	where_filters(f, sql, sizeof(sql), len);
+	store_app_list_sql(APP_SELECT, f, sql, sizeof(sql));
 	sqlite3_stmt *s = NULL;
 	int rc = sqlite3_prepare_v2(t->c->db, sql, -1, &s, NULL);
 	if (rc != SQLITE_OK)
@@ -226,6 +182,33 @@ ob_err sq_app_list(ob_txn *base, const ob_app_filter *f, int64_t after_seq, size
 	ob_err err =
 	        sq_collect(t, s, limit, sizeof(**out), sq_read_app, NULL, &list, n, "app_list");
 	sqlite3_finalize(s);
+	*out = list;
+	return err;
+}
+
+/* ---- benefits by company --------------------------------------------------- */
+
+#define READ_BEN(col, kind, field) READ_##kind(s, BEN_COL_##col, g, field);
+
+static void read_granted(sq_txn *t, sqlite3_stmt *s, void *item, void *ctx)
+{
+	ob_granted *g = item;
+	memset(g, 0, sizeof(*g));
+	g->seq = sqlite3_column_int64(s, BEN_COL_seq);
+	sq_col_text(s, BEN_COL_cohort_id, g->cohort_id, sizeof(g->cohort_id));
+	APP_BENEFITS(READ_BEN, READ_BEN)
+}
+
+ob_err sq_benefits_of_siren(ob_txn *base, const char *siren, ob_granted **out, size_t *n)
+{
+	sq_txn *t = sq_txn_of(base);
+	*out = NULL;
+	*n = 0;
+	PREP(t, ST_BENEFITS_OF_SIREN);
+	sq_bind_text(s, 1, siren);
+	void *list;
+	ob_err err = sq_collect(t, s, 0, sizeof(**out), read_granted, NULL, &list, n,
+	                        "benefits_of_siren");
 	*out = list;
 	return err;
 }

@@ -1,14 +1,27 @@
 /*
  * Cohorts and what the domain counts in them: the counters of a cohort's
- * standing, the seats of its daily webinars and the load of its advisors.
+ * standing and the load of its advisors (webinar seats: sqlite_programme.c).
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "store/shared.h"
 #include "store/sqlite_impl.h"
 
 /* ---- cohorts ---------------------------------------------------------- */
+
+void sq_read_divisions(sqlite3_stmt *s, int i, ob_naf_divisions *out)
+{
+	store_divisions_parse((const char *)sqlite3_column_text(s, i), out);
+}
+
+void sq_bind_divisions(sqlite3_stmt *s, int i, const ob_naf_divisions *in)
+{
+	char text[STORE_DIVISIONS_SIZE];
+	store_divisions_format(in, text);
+	sq_bind_text(s, i, text);
+}
 
 #define READ_COHORT(col, kind, field) READ_##kind(s, COHORT_COL_##col, c, field);
 #define BIND_COHORT(col, kind, field) BIND_##kind(s, COHORT_COL_##col + 1, c, field);
@@ -75,6 +88,8 @@ ob_err sq_cohort_set_capacity(ob_txn *base, const char *id, uint32_t capacity)
 ob_err sq_counter_add(ob_txn *base, const char *cohort, const char *key, int64_t delta)
 {
 	sq_txn *t = sq_txn_of(base);
+	if (t->deltas != NULL && sq_deltas_add(t->deltas, cohort, key, delta))
+		return OB_OK; /* written with the batch (sqlite_deltas.c) */
 	PREP(t, ST_COUNTER_ADD);
 	sq_bind_text(s, 1, cohort);
 	sq_bind_text(s, 2, key);
@@ -103,9 +118,8 @@ static sqlite3_stmt *counters_stmt(sq_conn *c, size_t n)
 
 /* One statement for n counters: one VM run and one statement journal
  * instead of n (the difference shows in a profile of Submit). */
-ob_err sq_counters_add(ob_txn *base, const char *cohort, const ob_counter *d, size_t n)
+ob_err sq_counters_write(sq_txn *t, const char *cohort, const ob_counter *d, size_t n)
 {
-	sq_txn *t = sq_txn_of(base);
 	if (n == 0)
 		return OB_OK;
 	if (n > OB_MAX_COUNTER_BATCH)
@@ -121,6 +135,22 @@ ob_err sq_counters_add(ob_txn *base, const char *cohort, const ob_counter *d, si
 	return sq_step_done(t->c, s, "counters_add");
 }
 
+ob_err sq_counters_add(ob_txn *base, const char *cohort, const ob_counter *d, size_t n)
+{
+	sq_txn *t = sq_txn_of(base);
+	if (n > OB_MAX_COUNTER_BATCH)
+		return OB_EINVAL;
+	if (t->deltas == NULL)
+		return sq_counters_write(t, cohort, d, n);
+	/* In a batch: to memory, but for what the table cannot take. */
+	ob_counter rest[OB_MAX_COUNTER_BATCH];
+	size_t n_rest = 0;
+	for (size_t i = 0; i < n; i++)
+		if (!sq_deltas_add(t->deltas, cohort, d[i].key, d[i].count))
+			rest[n_rest++] = d[i];
+	return sq_counters_write(t, cohort, rest, n_rest);
+}
+
 ob_err sq_counter_get(ob_txn *base, const char *cohort, const char *key, int64_t *out)
 {
 	sq_txn *t = sq_txn_of(base);
@@ -128,7 +158,13 @@ ob_err sq_counter_get(ob_txn *base, const char *cohort, const char *key, int64_t
 	sq_bind_text(s, 1, cohort);
 	sq_bind_text(s, 2, key);
 	ob_err err = sq_step_int64(t->c, s, out, "counter_get");
-	return err == OB_ENOTFOUND ? OB_OK : err; /* a missing counter reads 0 */
+	if (err == OB_ENOTFOUND) { /* a missing counter reads 0 */
+		*out = 0;
+		err = OB_OK;
+	}
+	if (err == OB_OK && t->deltas != NULL)
+		*out += sq_deltas_get(t->deltas, cohort, key);
+	return err;
 }
 
 static void read_counter(sq_txn *t, sqlite3_stmt *s, void *item, void *ctx)
@@ -136,6 +172,34 @@ static void read_counter(sq_txn *t, sqlite3_stmt *s, void *item, void *ctx)
 	ob_counter *c = item;
 	sq_col_text(s, 0, c->key, sizeof(c->key));
 	c->count = sqlite3_column_int64(s, 1);
+}
+
+static int by_key(const void *a, const void *b)
+{
+	return strcmp(((const ob_counter *)a)->key, ((const ob_counter *)b)->key);
+}
+
+/* The rows of a counter listing plus the batch's deltas: counters the rows
+ * lack appended, those that come to 0 dropped, in key order as the rows. */
+static ob_err with_deltas(const sq_deltas *d, const char *cohort, const char *prefix,
+                          ob_counter **list, size_t *n)
+{
+	size_t extra;
+	sq_deltas_merge(d, cohort, prefix, *list, *n, &extra);
+	if (extra > 0) {
+		ob_counter *grown = realloc(*list, (*n + extra) * sizeof(**list));
+		if (grown == NULL)
+			return OB_ENOMEM;
+		*list = grown;
+		*n = sq_deltas_append(d, cohort, prefix, grown, *n);
+		qsort(grown, *n, sizeof(*grown), by_key);
+	}
+	size_t kept = 0;
+	for (size_t i = 0; i < *n; i++)
+		if ((*list)[i].count != 0)
+			(*list)[kept++] = (*list)[i];
+	*n = kept;
+	return OB_OK;
 }
 
 ob_err sq_counter_list(ob_txn *base, const char *cohort, const char *prefix, ob_counter **out,
@@ -151,25 +215,15 @@ ob_err sq_counter_list(ob_txn *base, const char *cohort, const char *prefix, ob_
 	ob_err err =
 	        sq_collect(t, s, 0, sizeof(**out), read_counter, NULL, &list, n, "counter_list");
 	*out = list;
+	if (err == OB_OK && t->deltas != NULL)
+		err = with_deltas(t->deltas, cohort, prefix, out, n);
 	return err;
 }
 
-/* ---- webinar seats and advisors ----------------------------------------- */
+/* ---- advisors ----------------------------------------- */
 
-ob_err sq_webinar_booked(ob_txn *base, const char *cohort, int64_t session_ms, uint32_t *booked)
-{
-	sq_txn *t = sq_txn_of(base);
-	PREP(t, ST_WEBINAR_BOOKED);
-	sq_bind_text(s, 1, cohort);
-	sqlite3_bind_int64(s, 2, session_ms);
-	int64_t v;
-	ob_err err = sq_step_int64(t->c, s, &v, "webinar_booked");
-	*booked = (uint32_t)v;
-	return err == OB_ENOTFOUND ? OB_OK : err; /* a session nobody booked */
-}
-
-/* Adds delta to what statement which counts for (cohort, what_of): the
- * seats booked in a session, an advisor's load. */
+/* Adds delta to what statement which counts for (cohort, what_of): an
+ * advisor's load. */
 static ob_err tally_add(ob_txn *base, int which, const char *cohort, int64_t what_of, int delta,
                         const char *name)
 {
@@ -179,11 +233,6 @@ static ob_err tally_add(ob_txn *base, int which, const char *cohort, int64_t wha
 	sqlite3_bind_int64(s, 2, what_of);
 	sqlite3_bind_int(s, 3, delta);
 	return sq_step_done(t->c, s, name);
-}
-
-ob_err sq_webinar_add(ob_txn *base, const char *cohort, int64_t session_ms, int delta)
-{
-	return tally_add(base, ST_WEBINAR_ADD, cohort, session_ms, delta, "webinar_add");
 }
 
 ob_err sq_advisors_create(ob_txn *base, const char *cohort, uint32_t pool)

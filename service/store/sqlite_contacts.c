@@ -24,149 +24,56 @@
 #include "base/log.h"
 #include "store/sqlite_impl.h"
 
-/* The three sealed fields: the name each is bound to (the associated data),
- * its column in an APP_SELECT row, and where it goes in ob_contact. */
-enum { F_NAME, F_EMAIL, F_PHONE, F_COUNT };
-static const char *const contact_fields[F_COUNT] = {"name", "email", "phone"};
-static const int contact_columns[F_COUNT] = {APP_COL_name, APP_COL_email, APP_COL_phone};
-
-static char *contact_field(ob_contact *c, int f, size_t *cap)
-{
-	switch (f) {
-	case F_NAME:
-		*cap = sizeof(c->name);
-		return c->name;
-	case F_EMAIL:
-		*cap = sizeof(c->email);
-		return c->email;
-	default:
-		*cap = sizeof(c->phone);
-		return c->phone;
-	}
-}
+#include "store/seal.h"
 
 const char *sq_loggable_kid(const char *kid)
 {
-	size_t n = kid != NULL ? strspn(kid, "abcdefghijklmnopqrstuvwxyz0123456789-") : 0;
-	return n > 0 && n <= OB_VAULT_KID_MAX && kid[n] == '\0' ? kid : "(not a key id)";
+	return seal_loggable_kid(kid);
 }
 
 ob_err sq_unwrap(sq_store *st, const char *kid, const void *wrapped, int len,
                  uint8_t dk[OB_VAULT_KEY_LEN])
 {
-	if (kid == NULL || wrapped == NULL || len <= 0) {
-		sodium_memzero(dk, OB_VAULT_KEY_LEN);
-		return OB_ECORRUPT;
-	}
-	ob_keystore_lease lease;
-	const ob_vault *v = ob_keystore_acquire(st->keys, &lease);
-	ob_err err = ob_vault_unwrap(v, kid, wrapped, (size_t)len, dk);
-	ob_keystore_release(&lease);
-	return err;
-}
-
-/* Marks a's contact unreadable: empty fields, and the flag the domain checks. */
-static void contact_unreadable(ob_application *a)
-{
-	sodium_memzero(&a->contact, sizeof(a->contact));
-	a->contact_unreadable = true;
+	return seal_unwrap(st->keys, kid, wrapped, len > 0 ? (size_t)len : 0, dk);
 }
 
 void sq_read_contact(sq_store *st, sqlite3_stmt *s, ob_application *a)
 {
+	static const int columns[SEAL_FIELDS] = {APP_COL_name, APP_COL_email, APP_COL_phone};
 	a->contact_erased_at_ms = sqlite3_column_int64(s, APP_COL_erased_at);
 	sq_col_text(s, APP_COL_erased_by, a->contact_erased_by, sizeof(a->contact_erased_by));
 	if (a->contact_erased_at_ms != 0) {
 		a->contact_erased = true;
 		return;
 	}
-	uint8_t dk[OB_VAULT_KEY_LEN];
-	const char *failed = "data key";
-	const char *kid = (const char *)sqlite3_column_text(s, APP_COL_dk_kid);
-	ob_err err = sq_unwrap(st, kid, sqlite3_column_blob(s, APP_COL_dk_wrapped),
-	                       sqlite3_column_bytes(s, APP_COL_dk_wrapped), dk);
-	if (err == OB_ENOTFOUND) {
-		contact_unreadable(a);
-		ob_log(OB_LOG_ERROR,
-		       "store: the contact of application seq %lld cannot be decrypted: its master "
-		       "key %s is not in the key file",
-		       (long long)a->seq, sq_loggable_kid(kid));
-		return;
+	const void *ct[SEAL_FIELDS];
+	size_t ct_len[SEAL_FIELDS];
+	for (int f = 0; f < SEAL_FIELDS; f++) {
+		ct[f] = sqlite3_column_blob(s, columns[f]);
+		int n = sqlite3_column_bytes(s, columns[f]);
+		ct_len[f] = n > 0 ? (size_t)n : 0;
 	}
-	for (int f = 0; err == OB_OK && f < F_COUNT; f++) {
-		size_t cap, len;
-		char *out = contact_field(&a->contact, f, &cap);
-		const void *ct = sqlite3_column_blob(s, contact_columns[f]);
-		int n = sqlite3_column_bytes(s, contact_columns[f]);
-		err = ob_vault_unseal(dk, a->id, contact_fields[f], ct, n > 0 ? (size_t)n : 0, out,
-		                      cap, &len);
-		if ((err == OB_OK && strlen(out) != len) || err == OB_ETOOBIG)
-			err = OB_ECORRUPT; /* a NUL inside, or too long: never written so */
-		if (err != OB_OK)
-			failed = contact_fields[f];
-	}
-	sodium_memzero(dk, sizeof(dk));
-	if (err != OB_OK) {
-		contact_unreadable(a);
-		ob_log(OB_LOG_ERROR,
-		       "store: the contact of application seq %lld cannot be decrypted (%s: %s)",
-		       (long long)a->seq, failed, ob_strerror(err));
-	}
-}
-
-/* The sealed contact of a new application, ready to bind. */
-typedef struct sealed_contact {
-	char kid[OB_VAULT_KID_SIZE];
-	uint8_t wrapped[OB_VAULT_WRAPPED_LEN];
-	size_t wrapped_len;
-	uint8_t ct[F_COUNT][OB_EMAIL_MAX + 1 + OB_VAULT_SEAL_OVERHEAD];
-	size_t ct_len[F_COUNT];
-	uint8_t index[OB_VAULT_INDEX_LEN];
-} sealed_contact;
-
-_Static_assert((int)OB_EMAIL_MAX >= (int)OB_NAME_MAX &&
-                       (int)OB_EMAIL_MAX >= (int)OB_FR_PHONE_STR_SIZE,
-               "sealed_contact.ct holds the longest field");
-_Static_assert((int)OB_STORE_INDEX_LEN == (int)OB_VAULT_INDEX_LEN, "blind index length");
-
-/* Seals a's contact under a new data key, left in dk for the caller to keep or wipe. */
-static ob_err seal_contact(sq_store *st, const ob_application *a, sealed_contact *out,
-                           uint8_t dk[OB_VAULT_KEY_LEN])
-{
-	ob_keystore_lease lease;
-	const ob_vault *v = ob_keystore_acquire(st->keys, &lease);
-	ob_err err = ob_vault_new_data_key(v, dk, out->wrapped, &out->wrapped_len, out->kid);
-	if (err == OB_OK)
-		ob_vault_blind_index(v, a->contact.email, out->index);
-	ob_keystore_release(&lease);
-	ob_contact c = a->contact; /* a copy, to reach the fields by number */
-	for (int f = 0; err == OB_OK && f < F_COUNT; f++) {
-		size_t cap;
-		const char *plain = contact_field(&c, f, &cap);
-		err = ob_vault_seal(dk, a->id, contact_fields[f], plain, strnlen(plain, cap),
-		                    out->ct[f], sizeof(out->ct[f]), &out->ct_len[f]);
-	}
-	sodium_memzero(&c, sizeof(c));
-	return err;
+	int wlen = sqlite3_column_bytes(s, APP_COL_dk_wrapped);
+	seal_open_contact(st->keys, a, (const char *)sqlite3_column_text(s, APP_COL_dk_kid),
+	                  sqlite3_column_blob(s, APP_COL_dk_wrapped), wlen > 0 ? (size_t)wlen : 0,
+	                  ct, ct_len);
 }
 
 ob_err sq_contact_insert(sq_txn *t, const ob_application *a)
 {
-	sealed_contact sc;
+	seal_contact_t sc;
 	uint8_t dk[OB_VAULT_KEY_LEN];
-	ob_err err = seal_contact(t->store, a, &sc, dk);
+	ob_err err = seal_contact(t->store->keys, a, &sc, dk);
 	if (err == OB_OK)
 		sq_key_keep(t, a->seq, dk, a->id); /* for its reply and history */
 	sodium_memzero(dk, sizeof(dk));
-	if (err != OB_OK) {
-		ob_log(OB_LOG_ERROR, "store: cannot seal a contact: %s", ob_strerror(err));
+	if (err != OB_OK)
 		return err;
-	}
 	PREP(t, ST_CONTACT_INSERT);
 	sqlite3_bind_int64(s, 1, a->seq);
 	sq_bind_text(s, 2, sc.kid);
 	sqlite3_bind_blob(s, 3, sc.wrapped, (int)sc.wrapped_len, SQLITE_STATIC);
-	for (int f = 0; f < F_COUNT; f++)
+	for (int f = 0; f < SEAL_FIELDS; f++)
 		sqlite3_bind_blob(s, 4 + f, sc.ct[f], (int)sc.ct_len[f], SQLITE_STATIC);
 	sqlite3_bind_blob(s, 7, sc.index, sizeof(sc.index), SQLITE_STATIC);
 	err = sq_step_done(t->c, s, "contact_insert");
@@ -295,10 +202,7 @@ ob_err sq_apps_by_email(ob_txn *base, const uint8_t index[OB_STORE_INDEX_LEN], o
 
 void sq_email_index(ob_store *base, const char *email, uint8_t out[OB_STORE_INDEX_LEN])
 {
-	sq_store *s = (sq_store *)base;
-	ob_keystore_lease lease;
-	ob_vault_blind_index(ob_keystore_acquire(s->keys, &lease), email, out);
-	ob_keystore_release(&lease);
+	seal_email_index(((sq_store *)base)->keys, email, out);
 }
 
 /* ---- rotation ------------------------------------------------------------- */

@@ -14,17 +14,11 @@
 
 #include "base/log.h"
 #include "store/migrations.h"
+#include "store/seal.h"
 #include "store/sqlite_impl.h"
 
 static const char erased_note[] = "[erased]";
 static const char unreadable_note[] = "[unreadable]";
-
-enum { NOTE_FIELD_SIZE = 40 };
-
-static void note_field(int64_t n, char out[NOTE_FIELD_SIZE])
-{
-	snprintf(out, NOTE_FIELD_SIZE, "history.%lld.note", (long long)n);
-}
 
 /* Seals the note of history row n of application app_seq into sealed (of
  * cap bytes), *len its length: 0 when the contact is erased, since no key is
@@ -33,8 +27,8 @@ static ob_err seal_note(sq_txn *t, int64_t app_seq, int64_t n, const char *note,
                         uint8_t *sealed, size_t cap, size_t *len)
 {
 	uint8_t dk[OB_VAULT_KEY_LEN];
-	char id[OB_ID_LEN + 1], field[NOTE_FIELD_SIZE];
-	note_field(n, field);
+	char id[OB_ID_LEN + 1], field[SEAL_NOTE_FIELD_SIZE];
+	seal_note_field(n, field);
 	*len = 0;
 	ob_err err = sq_app_data_key(t, app_seq, dk, id);
 	if (err == OB_OK)
@@ -111,8 +105,8 @@ static void read_note(sq_txn *t, sqlite3_stmt *s, int64_t n, note_key *k, char *
 	ob_err err = OB_ECORRUPT;
 	size_t got = 0;
 	if (k->state == SQ_KEY_OPEN) {
-		char field[NOTE_FIELD_SIZE];
-		note_field(n, field);
+		char field[SEAL_NOTE_FIELD_SIZE];
+		seal_note_field(n, field);
 		err = ob_vault_unseal(k->dk, k->id, field, sqlite3_column_blob(s, HISTORY_COL_note),
 		                      (size_t)len, out, OB_REASON_MAX + 1, &got);
 		if (err == OB_OK && strlen(out) != got)
@@ -232,8 +226,8 @@ static ob_err legacy_move(sq_txn *t, legacy_row *r, size_t plen, const note_key 
 	size_t ct_len = 0;
 	ob_err err = OB_OK;
 	if (k->state == SQ_KEY_OPEN) {
-		char field[NOTE_FIELD_SIZE];
-		note_field(r->n, field);
+		char field[SEAL_NOTE_FIELD_SIZE];
+		seal_note_field(r->n, field);
 		err = ob_vault_seal(k->dk, k->id, field, note, strlen(note), ct, sizeof(ct),
 		                    &ct_len);
 		if (err != OB_OK)

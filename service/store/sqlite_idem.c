@@ -11,9 +11,8 @@
 #include <sodium.h>
 
 #include "base/log.h"
+#include "store/seal.h"
 #include "store/sqlite_impl.h"
-
-static const char idem_field[] = "idempotency";
 
 enum { IDEM_HASH, IDEM_REPLY, IDEM_APP_SEQ, IDEM_APP_ID, IDEM_DK_KID, IDEM_DK_WRAPPED };
 
@@ -22,7 +21,6 @@ enum { IDEM_HASH, IDEM_REPLY, IDEM_APP_SEQ, IDEM_APP_ID, IDEM_DK_KID, IDEM_DK_WR
 static ob_err unseal_reply(sq_txn *t, sqlite3_stmt *s, int64_t app_seq, uint8_t **reply,
                            size_t *len)
 {
-	const void *sealed = sqlite3_column_blob(s, IDEM_REPLY);
 	int n = sqlite3_column_bytes(s, IDEM_REPLY);
 	char id[OB_ID_LEN + 1];
 	uint8_t dk[OB_VAULT_KEY_LEN];
@@ -32,18 +30,14 @@ static ob_err unseal_reply(sq_txn *t, sqlite3_stmt *s, int64_t app_seq, uint8_t 
 	                       sqlite3_column_bytes(s, IDEM_DK_WRAPPED), dk);
 	if (err == OB_ENOTFOUND)
 		err = OB_ECORRUPT; /* the master key is missing */
-	size_t cap = n > OB_VAULT_SEAL_OVERHEAD ? (size_t)n : 1;
-	if (err == OB_OK && (*reply = malloc(cap)) == NULL)
-		err = OB_ENOMEM;
 	if (err == OB_OK)
-		err = ob_vault_unseal(dk, id, idem_field, sealed, n > 0 ? (size_t)n : 0,
-		                      (char *)*reply, cap, len);
+		err = seal_open_reply(dk, id, sqlite3_column_blob(s, IDEM_REPLY),
+		                      n > 0 ? (size_t)n : 0, reply, len);
 	sodium_memzero(dk, sizeof(dk));
 	if (err == OB_ECORRUPT)
 		ob_log(OB_LOG_ERROR,
 		       "store: the stored reply of an idempotency key of application seq %lld "
-		       "cannot "
-		       "be decrypted",
+		       "cannot be decrypted",
 		       (long long)app_seq);
 	return err;
 }
@@ -95,25 +89,16 @@ ob_err sq_idem_get(ob_txn *base, const char *key, uint8_t hash[32], uint8_t **re
 /* a's reply sealed under a's data key into *sealed (malloc'd): OB_OK, or
  * OB_ENOTFOUND when a's contact was erased in this very transaction (then
  * the reply shows no contact and is stored as it is). */
-static ob_err seal_reply(sq_txn *t, const ob_application *a, const uint8_t *reply, size_t len,
-                         uint8_t **sealed, size_t *sealed_len)
+static ob_err seal_app_reply(sq_txn *t, const ob_application *a, const uint8_t *reply, size_t len,
+                             uint8_t **sealed, size_t *sealed_len)
 {
 	uint8_t dk[OB_VAULT_KEY_LEN];
 	char id[OB_ID_LEN + 1];
 	*sealed = NULL;
 	ob_err err = sq_app_data_key(t, a->seq, dk, id);
-	if (err == OB_OK && len > SIZE_MAX - OB_VAULT_SEAL_OVERHEAD)
-		err = OB_ETOOBIG;
-	if (err == OB_OK && (*sealed = malloc(len + OB_VAULT_SEAL_OVERHEAD)) == NULL)
-		err = OB_ENOMEM;
 	if (err == OB_OK)
-		err = ob_vault_seal(dk, id, idem_field, (const char *)reply, len, *sealed,
-		                    len + OB_VAULT_SEAL_OVERHEAD, sealed_len);
+		err = seal_reply(dk, id, reply, len, sealed, sealed_len);
 	sodium_memzero(dk, sizeof(dk));
-	if (err != OB_OK) {
-		free(*sealed);
-		*sealed = NULL;
-	}
 	return err;
 }
 
@@ -125,7 +110,7 @@ ob_err sq_idem_put(ob_txn *base, const char *key, const uint8_t hash[32], const 
 	size_t sealed_len = 0;
 	int64_t app_seq = 0;
 	if (a != NULL && a->seq > 0 && !a->contact_erased) {
-		ob_err err = seal_reply(t, a, reply, reply_len, &sealed, &sealed_len);
+		ob_err err = seal_app_reply(t, a, reply, reply_len, &sealed, &sealed_len);
 		if (err == OB_OK) {
 			app_seq = a->seq;
 			reply = sealed;

@@ -15,9 +15,11 @@
  *                      lookup by e-mail, re-wrapping under a new master key
  *   sqlite_history.c   the history of changes and its sealed notes, and the
  *                      migration that sealed the notes of schema 1
- *   sqlite_cohorts.c   cohorts, their counters, webinar seats and advisors
+ *   sqlite_cohorts.c   cohorts, their counters and advisors' load
+ *   sqlite_programme.c webinar sessions (seats booked) and bookings
  *   sqlite_idem.c      idempotency records
  *   sqlite_audit.c     the audit trail
+ *   sqlite_backup.c    the online backup: a consistent copy while serving
  *
  * Rows are read and bound from column lists (X-macros below): each list
  * gives, in one place, the SQL column, how it is read and bound, and the
@@ -43,109 +45,8 @@
 #include "crypto/vault.h"
 #include "domain/store.h"
 
-/* ---- column lists ----------------------------------------------------- */
-
-/*
- * Each list is LIST(FIRST, NEXT): FIRST(column, KIND, field) for its first
- * column and NEXT(...) for the others, so that a generator can put a comma
- * between columns (SQL_COL_FIRST/SQL_COL_NEXT) or treat all alike (pass the
- * same macro twice). KIND says how a value is read and bound (READ_<KIND>,
- * BIND_<KIND>): TEXT (char array), I64, U32, U64, BOOL, ENUM (int), and
- * CATEGORIES (an application's, joined by newlines, which they cannot hold).
- */
-
-/* An application's columns that never change once inserted. */
-#define APP_IDENTITY(F, X)                                                                         \
-	F(id, TEXT, id)                                                                            \
-	X(cohort_id, TEXT, cohort_id)                                                              \
-	X(siren, TEXT, company.siren)                                                              \
-	X(siret, TEXT, company.siret)                                                              \
-	X(legal_name, TEXT, company.legal_name)                                                    \
-	X(trade_name, TEXT, company.trade_name)                                                    \
-	X(naf, TEXT, company.naf)                                                                  \
-	X(vat, TEXT, company.vat)                                                                  \
-	X(employees, U32, company.employees)                                                       \
-	X(turnover_eur, I64, company.turnover_eur)                                                 \
-	X(balance_eur, I64, company.balance_eur)                                                   \
-	X(street, TEXT, company.address.street)                                                    \
-	X(postal_code, TEXT, company.address.postal_code)                                          \
-	X(city, TEXT, company.address.city)                                                        \
-	X(departement, TEXT, company.address.departement)                                          \
-	X(region, TEXT, company.address.region)                                                    \
-	X(channel, ENUM, channel)                                                                  \
-	X(exports, BOOL, exports)                                                                  \
-	X(categories, CATEGORIES, categories)                                                      \
-	X(size, ENUM, size)                                                                        \
-	X(submitted_at, I64, submitted_at_ms)                                                      \
-	X(wl_ticket, I64, waitlist_ticket)                                                         \
-	X(submitted_by, TEXT, submitted_by)
-
-/* Its standing: inserted, and written by every change. */
-#define APP_STATUS(F, X)                                                                           \
-	F(state, ENUM, state)                                                                      \
-	X(version, U64, version)                                                                   \
-	X(updated_at, I64, updated_at_ms)                                                          \
-	X(rejection, ENUM, rejection)
-
-/* Its benefits: the schema's defaults on insert, written by every change. */
-#define APP_BENEFITS(F, X)                                                                         \
-	F(benefits_granted, BOOL, benefits.granted)                                                \
-	X(fee_waiver_from, TEXT, benefits.fee_waiver_from)                                         \
-	X(fee_waiver_until, TEXT, benefits.fee_waiver_until)                                       \
-	X(fee_waiver_months, U32, benefits.fee_waiver_months)                                      \
-	X(fee_waived_cents, I64, benefits.fee_waived_cents)                                        \
-	X(ad_credit_cents, I64, benefits.ad_credit_cents)                                          \
-	X(ad_credit_used_cents, I64, benefits.ad_credit_used_cents)                                \
-	X(webinar_at, I64, benefits.webinar_at_ms)                                                 \
-	X(advisor, U32, benefits.advisor)                                                          \
-	X(benefits_revoked, BOOL, benefits.revoked)                                                \
-	X(benefits_revoked_at, I64, benefits.revoked_at_ms)
-
-/* The contact's columns an application read selects: sealed, so read by
- * sq_read_contact (sqlite_contacts.c), not by a generated reader. */
-#define CONTACT_COLUMNS(X)                                                                         \
-	X(dk_kid)                                                                                  \
-	X(dk_wrapped)                                                                              \
-	X(name)                                                                                    \
-	X(email)                                                                                   \
-	X(phone)                                                                                   \
-	X(erased_at)                                                                               \
-	X(erased_by)
-
-#define COHORT_COLUMNS(F, X)                                                                       \
-	F(id, TEXT, id)                                                                            \
-	X(name, TEXT, name)                                                                        \
-	X(capacity, U32, capacity)                                                                 \
-	X(window_opens, I64, window_opens_ms)                                                      \
-	X(window_closes, I64, window_closes_ms)                                                    \
-	X(window_enforced, BOOL, window_enforced)                                                  \
-	X(lockdown_start, TEXT, lockdown_start)                                                    \
-	X(lockdown_end, TEXT, lockdown_end)                                                        \
-	X(fee_waiver_until, TEXT, fee_waiver_until)                                                \
-	X(monthly_fee_cents, I64, monthly_fee_cents)                                               \
-	X(ad_credit_cents, I64, ad_credit_cents)                                                   \
-	X(webinar_hour, U32, webinar_hour)                                                         \
-	X(webinar_minute, U32, webinar_minute)                                                     \
-	X(webinar_seats, U32, webinar_seats)                                                       \
-	X(advisor_pool, U32, advisor_pool)                                                         \
-	X(eligible_sizes, U32, eligible_sizes)                                                     \
-	X(created_at, I64, created_at_ms)
-
-/* A change of the history, but its number n and its sealed note. */
-#define HISTORY_COLUMNS(F, X)                                                                      \
-	F(from_state, ENUM, from)                                                                  \
-	X(to_state, ENUM, to)                                                                      \
-	X(actor, TEXT, actor)                                                                      \
-	X(at, I64, at_ms)                                                                          \
-	X(reason, TEXT, reason)
-
-/* An audit event, but its seq, which the table numbers. */
-#define AUDIT_COLUMNS(F, X)                                                                        \
-	F(at, I64, at_ms)                                                                          \
-	X(event, TEXT, event)                                                                      \
-	X(key_id, TEXT, key_id)                                                                    \
-	X(peer, TEXT, peer)                                                                        \
-	X(detail, TEXT, detail)
+#include "store/batch.h"
+#include "store/columns.h"
 
 /* Reading a column into o->field, and binding o->field to a parameter. */
 #define READ_TEXT(s, i, o, f)       sq_col_text((s), (i), (o)->f, sizeof((o)->f))
@@ -155,6 +56,7 @@
 #define READ_BOOL(s, i, o, f)       ((o)->f = sqlite3_column_int((s), (i)) != 0)
 #define READ_ENUM(s, i, o, f)       ((o)->f = sqlite3_column_int((s), (i)))
 #define READ_CATEGORIES(s, i, o, f) sq_read_categories((s), (i), (o))
+#define READ_DIVISIONS(s, i, o, f)  sq_read_divisions((s), (i), &(o)->f)
 #define BIND_TEXT(s, i, o, f)       sq_bind_text((s), (i), (o)->f)
 #define BIND_I64(s, i, o, f)        sqlite3_bind_int64((s), (i), (o)->f)
 #define BIND_U32(s, i, o, f)        sqlite3_bind_int64((s), (i), (o)->f)
@@ -162,125 +64,9 @@
 #define BIND_BOOL(s, i, o, f)       sqlite3_bind_int((s), (i), (o)->f)
 #define BIND_ENUM(s, i, o, f)       sqlite3_bind_int((s), (i), (int)(o)->f)
 #define BIND_CATEGORIES(s, i, o, f) sq_bind_categories((s), (i), (o))
+#define BIND_DIVISIONS(s, i, o, f)  sq_bind_divisions((s), (i), &(o)->f)
 
-/*
- * What is generated from the lists: SQL text, and the positions of columns
- * (0-based, as sqlite3_column_*() counts) and parameters (1-based, as
- * sqlite3_bind_*() counts) as enums named after the SQL columns. The
- * generated statements number their parameters with plain "?", in order.
- * clang-format cannot see that these macros expand to lists, and would
- * scatter the tables: they are laid out by hand.
- */
 /* clang-format off */
-#define SQL_COL_FIRST(col, kind, field)   #col
-#define SQL_COL_NEXT(col, kind, field)    ", " #col
-#define SQL_PARAM_FIRST(col, kind, field) "?"
-#define SQL_PARAM_NEXT(col, kind, field)  ", ?"
-#define SQL_SET_FIRST(col, kind, field)   #col " = ?"
-#define SQL_SET_NEXT(col, kind, field)    ", " #col " = ?"
-#define SQL_APP_COL(col, kind, field)     ", a." #col
-#define SQL_CONTACT_COL(col)              ", c." #col
-
-/* An application read: seq first, by hand, since a select list cannot
- * start with a comma; then the lists. */
-#define APP_SELECT                                                             \
-	"SELECT a.seq"                                                         \
-	APP_IDENTITY(SQL_APP_COL, SQL_APP_COL)                                 \
-	APP_STATUS(SQL_APP_COL, SQL_APP_COL)                                   \
-	APP_BENEFITS(SQL_APP_COL, SQL_APP_COL)                                 \
-	CONTACT_COLUMNS(SQL_CONTACT_COL)                                       \
-	" FROM application a JOIN contact c ON c.app_seq = a.seq "
-#define APP_INSERT_SQL                                                         \
-	"INSERT INTO application ("                                            \
-	APP_IDENTITY(SQL_COL_FIRST, SQL_COL_NEXT)                              \
-	APP_STATUS(SQL_COL_NEXT, SQL_COL_NEXT)                                 \
-	") VALUES ("                                                           \
-	APP_IDENTITY(SQL_PARAM_FIRST, SQL_PARAM_NEXT)                          \
-	APP_STATUS(SQL_PARAM_NEXT, SQL_PARAM_NEXT)                             \
-	")"
-#define APP_UPDATE_SQL                                                         \
-	"UPDATE application SET "                                              \
-	APP_STATUS(SQL_SET_FIRST, SQL_SET_NEXT)                                \
-	APP_BENEFITS(SQL_SET_NEXT, SQL_SET_NEXT)                               \
-	" WHERE seq = ?"
-#define COHORT_SELECT                                                          \
-	"SELECT " COHORT_COLUMNS(SQL_COL_FIRST, SQL_COL_NEXT) " FROM cohort "
-#define COHORT_INSERT_SQL                                                      \
-	"INSERT INTO cohort (" COHORT_COLUMNS(SQL_COL_FIRST, SQL_COL_NEXT)     \
-	") VALUES (" COHORT_COLUMNS(SQL_PARAM_FIRST, SQL_PARAM_NEXT) ")"
-/* n is given for a sealed note (its number is in the note's associated
- * data), else it is the next one; ?1 is the first "?", app_seq. */
-#define HISTORY_APPEND_SQL                                                     \
-	"INSERT INTO history (app_seq, "                                       \
-	HISTORY_COLUMNS(SQL_COL_FIRST, SQL_COL_NEXT)                           \
-	", note, n) VALUES (?, "                                               \
-	HISTORY_COLUMNS(SQL_PARAM_FIRST, SQL_PARAM_NEXT)                       \
-	", ?, coalesce(?, (SELECT count(*) FROM history WHERE app_seq = ?1)))"
-#define HISTORY_LOAD_SQL                                                       \
-	"SELECT " HISTORY_COLUMNS(SQL_COL_FIRST, SQL_COL_NEXT)                 \
-	", n, note FROM history WHERE app_seq = ?1 ORDER BY n"
-#define AUDIT_APPEND_SQL                                                       \
-	"INSERT INTO audit (" AUDIT_COLUMNS(SQL_COL_FIRST, SQL_COL_NEXT)       \
-	") VALUES (" AUDIT_COLUMNS(SQL_PARAM_FIRST, SQL_PARAM_NEXT) ")"
-#define AUDIT_LIST_SQL                                                         \
-	"SELECT seq" AUDIT_COLUMNS(SQL_COL_NEXT, SQL_COL_NEXT)                 \
-	" FROM audit WHERE seq > ?1 ORDER BY seq LIMIT ?2"
-
-#define APP_COL(col, kind, field)     APP_COL_##col,
-#define CONTACT_COL(col)              APP_COL_##col,
-#define APP_INS(col, kind, field)     APP_INS_##col,
-#define APP_UPD(col, kind, field)     APP_UPD_##col,
-#define COHORT_COL(col, kind, field)  COHORT_COL_##col,
-#define HISTORY_COL(col, kind, field) HISTORY_COL_##col,
-#define HISTORY_PAR(col, kind, field) HISTORY_PARAM_##col,
-#define AUDIT_COL(col, kind, field)   AUDIT_COL_##col,
-#define AUDIT_PAR(col, kind, field)   AUDIT_PARAM_##col,
-
-/* APP_SELECT's columns. */
-enum {
-	APP_COL_seq,
-	APP_IDENTITY(APP_COL, APP_COL)
-	APP_STATUS(APP_COL, APP_COL)
-	APP_BENEFITS(APP_COL, APP_COL)
-	CONTACT_COLUMNS(CONTACT_COL)
-};
-/* APP_INSERT's parameters, and APP_UPDATE's (the seq of the row last). */
-enum {
-	APP_INS_NONE_,
-	APP_IDENTITY(APP_INS, APP_INS)
-	APP_STATUS(APP_INS, APP_INS)
-};
-enum {
-	APP_UPD_NONE_,
-	APP_STATUS(APP_UPD, APP_UPD)
-	APP_BENEFITS(APP_UPD, APP_UPD)
-	APP_UPD_seq
-};
-/* COHORT_SELECT's columns; COHORT_INSERT's parameter is the column + 1. */
-enum {
-	COHORT_COLUMNS(COHORT_COL, COHORT_COL)
-};
-/* HISTORY_LOAD's columns, and HISTORY_APPEND's parameters. */
-enum {
-	HISTORY_COLUMNS(HISTORY_COL, HISTORY_COL)
-	HISTORY_COL_n,
-	HISTORY_COL_note
-};
-enum {
-	HISTORY_PARAM_app_seq = 1,
-	HISTORY_COLUMNS(HISTORY_PAR, HISTORY_PAR)
-	HISTORY_PARAM_note,
-	HISTORY_PARAM_n
-};
-/* AUDIT_LIST's columns, and AUDIT_APPEND's parameters. */
-enum {
-	AUDIT_COL_seq,
-	AUDIT_COLUMNS(AUDIT_COL, AUDIT_COL)
-};
-enum {
-	AUDIT_PARAM_NONE_,
-	AUDIT_COLUMNS(AUDIT_PAR, AUDIT_PAR)
-};
 
 /* ---- statements ---------------------------------------------------------- */
 
@@ -306,21 +92,33 @@ enum {
 	X(COUNTER_GET, "SELECT count FROM counter WHERE cohort_id = ?1 AND key = ?2")          \
 	X(COUNTER_LIST, "SELECT key, count FROM counter WHERE cohort_id = ?1 AND "             \
 	                "substr(key, 1, length(?2)) = ?2 AND count != 0 ORDER BY key")         \
-	X(WEBINAR_BOOKED, "SELECT booked FROM webinar WHERE cohort_id = ?1 AND "               \
-	                  "session_at = ?2")                                                   \
-	X(WEBINAR_ADD, "INSERT INTO webinar VALUES (?1, ?2, ?3) ON CONFLICT (cohort_id, "      \
-	               "session_at) DO UPDATE SET booked = booked + excluded.booked")          \
 	X(ADVISOR_CREATE, "INSERT OR IGNORE INTO advisor VALUES (?1, ?2, 0)")                  \
 	X(ADVISOR_PICK, "SELECT advisor FROM advisor WHERE cohort_id = ?1 "                    \
 	                "ORDER BY load, advisor LIMIT 1")                                      \
 	X(ADVISOR_ADD, "UPDATE advisor SET load = load + ?3 WHERE cohort_id = ?1 AND "         \
 	               "advisor = ?2")                                                         \
+	/* sqlite_programme.c */                                                               \
+	X(WEBINAR_BOOKED, "SELECT booked FROM webinar_session WHERE cohort_id = ?1 AND "       \
+	                  "session_at = ?2 AND topic = ?3")                                    \
+	X(WEBINAR_ADD, "INSERT INTO webinar_session VALUES (?1, ?2, ?3, ?4) ON CONFLICT "      \
+	               "(cohort_id, session_at, topic) DO UPDATE SET "                         \
+	               "booked = booked + excluded.booked")                                    \
+	X(BOOKING_GET, "SELECT session_at, topic, booked_at, attended, attended_at "           \
+	               "FROM webinar_booking WHERE app_seq = ?1")                              \
+	X(BOOKING_PUT, "INSERT OR REPLACE INTO webinar_booking VALUES (?1, ?2, ?3, ?4, ?5, "   \
+	               "?6, ?7)")                                                              \
+	X(BOOKING_DELETE, "DELETE FROM webinar_booking WHERE app_seq = ?1")                    \
 	/* sqlite_apps.c */                                                                    \
 	X(APP_INSERT, APP_INSERT_SQL)                                                          \
 	X(APP_UPDATE, APP_UPDATE_SQL)                                                          \
 	X(APP_GET, APP_SELECT "WHERE a.id = ?1 AND (?2 IS NULL OR a.submitted_by = ?2)")       \
 	X(APP_GET_SIREN, APP_SELECT "WHERE a.cohort_id = ?1 AND a.siren = ?2 AND "             \
-	                            "(?3 IS NULL OR a.submitted_by = ?3)")                     \
+	                            "(?3 IS NULL OR a.submitted_by = ?3) "                     \
+	                            "ORDER BY a.state IN (7, 8), a.seq DESC LIMIT 1")          \
+	X(BENEFITS_OF_SIREN, "SELECT seq, cohort_id"                                           \
+	                     APP_BENEFITS(SQL_COL_NEXT, SQL_COL_NEXT)                          \
+	                     " FROM application WHERE siren = ?1 AND benefits_granted != 0 "   \
+	                     "ORDER BY seq")                                                   \
 	X(APP_FIRST_WAITLISTED, APP_SELECT "WHERE a.cohort_id = ?1 AND a.state = ?2 "          \
 	                                   "ORDER BY a.seq LIMIT 1")                           \
 	X(WAITLIST_HEAD, "SELECT wl_ticket FROM application WHERE cohort_id = ?1 AND "         \
@@ -382,15 +180,51 @@ typedef struct sq_conn {
 	struct sq_conn *next_free;
 } sq_conn;
 
-/* A queued write: the caller waits on done. */
-typedef struct sq_write_req {
-	ob_err (*fn)(ob_txn *t, void *arg);
-	void *arg;
-	ob_err result;
-	bool done;
-	pthread_cond_t cv; /* its own, so that a batch wakes only its callers */
-	struct sq_write_req *next;
-} sq_write_req;
+/* ---- counters in memory for a batch (sqlite_deltas.c) ------------------- */
+
+struct sq_txn;
+
+enum {
+	SQ_DELTAS_CAP = 1024,    /* slots; at most half are used before writes go to rows */
+	SQ_DELTAS_TOUCHED = 256, /* counters one write may move in memory */
+};
+
+typedef struct sq_delta {
+	bool used, touched;
+	uint64_t hash;
+	int64_t batch; /* the writes of the batch that succeeded */
+	int64_t write; /* the write under way */
+	char cohort[OB_COHORT_ID_MAX + 1];
+	char key[96];
+} sq_delta;
+
+typedef struct sq_deltas {
+	sq_delta slots[SQ_DELTAS_CAP];
+	uint16_t used[SQ_DELTAS_CAP / 2]; /* slot numbers, in order of first use */
+	size_t n_used;
+	uint16_t touched[SQ_DELTAS_TOUCHED]; /* slots the write under way moved */
+	size_t n_touched;
+} sq_deltas;
+
+/* Adds delta to (cohort, key) for the write under way. false when the table
+ * cannot take it (full, or the key too long): the caller writes the row. */
+bool sq_deltas_add(sq_deltas *d, const char *cohort, const char *key, int64_t delta);
+/* What the batch and the write under way add to (cohort, key). */
+int64_t sq_deltas_get(const sq_deltas *d, const char *cohort, const char *key);
+/* The write under way ended: its deltas join the batch's (keep) or go. */
+void sq_deltas_end_write(sq_deltas *d, bool keep);
+/* Adds the deltas of cohort's counters under prefix to the n rows of list
+ * that have them; *extra_needed: how many counters list lacks. */
+void sq_deltas_merge(const sq_deltas *d, const char *cohort, const char *prefix, ob_counter *list,
+                     size_t n, size_t *extra_needed);
+/* Appends the counters list lacks (room for them made by the caller);
+ * returns the new count. */
+size_t sq_deltas_append(const sq_deltas *d, const char *cohort, const char *prefix,
+                        ob_counter *list, size_t n);
+/* Writes the batch's deltas as rows (in t's transaction) and empties d. */
+ob_err sq_deltas_flush(struct sq_txn *t, sq_deltas *d);
+/* Empties d without writing (the batch failed). */
+void sq_deltas_clear(sq_deltas *d);
 
 typedef struct sq_store {
 	ob_store base;
@@ -402,22 +236,16 @@ typedef struct sq_store {
 	pthread_mutex_t pool_mu;
 	sq_conn *free_readers; /* at most one per thread that ever read */
 
-	pthread_mutex_t queue_mu; /* guards the queue and stopping */
-	pthread_cond_t queue_cv;  /* work for the writer */
-	sq_write_req *head, *tail;
-	bool stopping;
-	bool writer_started;
-	uint64_t n_writes, n_batches; /* for the log at close: the batching achieved */
-	uint64_t n_refused;           /* writes that waited too long, since the last log line */
-	int64_t refused_logged_us;    /* when that line was written (monotonic) */
-	unsigned max_batch;
-	pthread_t writer_thread;
+	batch_queue queue; /* group commit: the writer thread and its figures (batch.h) */
 
 	/* The master keys: borrowed (ob_store_open_sqlite_keystore), or owned
 	 * (the throwaway of ob_store_open_sqlite, destroyed with the store).
 	 * Every call into a vault holds a lease on it (crypto/keystore.h). */
 	ob_keystore *keys;
 	ob_keystore *owned_keys;
+
+	int lock_fd;       /* the flock on PATH.lock held while open (sqlite_lock.c); -1: none */
+	sq_deltas *deltas; /* the writer's, for its batches */
 } sq_store;
 
 typedef struct sq_txn {
@@ -425,6 +253,9 @@ typedef struct sq_txn {
 	sq_store *store;
 	sq_conn *c;
 	bool write;
+	/* The batch's counters in memory (sqlite_deltas.c) while the writer
+	 * runs a batch; NULL otherwise: counters are then rows at once. */
+	struct sq_deltas *deltas;
 	/* The data key of the application this write sealed or opened last (seq
 	 * 0: none), kept for the rest of the write, so that its history note and
 	 * its idempotent reply are sealed with the key in hand rather than read
@@ -441,6 +272,17 @@ typedef struct sq_txn {
 void sq_key_keep(sq_txn *t, int64_t seq, const uint8_t dk[OB_VAULT_KEY_LEN], const char *id);
 /* Wipes the key t holds, if any. */
 void sq_key_forget(sq_txn *t);
+
+/* ---- one process per file (sqlite_lock.c) ------------------------------- */
+
+/* Takes the exclusive lock of the database at db_path (a flock on
+ * db_path.lock, which it creates) and writes this process's pid into it;
+ * *fd gets the descriptor that holds it. OB_EUNAVAIL, having logged the other
+ * holder's pid, when another process (or another store of this one) holds it;
+ * another error when the file cannot be made. Does not block. */
+OB_NODISCARD ob_err sq_lock_take(const char *db_path, int *fd);
+/* Releases a lock of sq_lock_take; fd -1 is ignored. */
+void sq_lock_release(int fd);
 
 /* The ob_txn of the store's ops as an sq_txn. */
 static inline sq_txn *sq_txn_of(ob_txn *t)
@@ -505,14 +347,22 @@ ob_err sq_cohort_insert(ob_txn *t, const ob_cohort *c);
 ob_err sq_cohort_set_capacity(ob_txn *t, const char *id, uint32_t capacity);
 ob_err sq_counter_add(ob_txn *t, const char *cohort, const char *key, int64_t delta);
 ob_err sq_counters_add(ob_txn *t, const char *cohort, const ob_counter *d, size_t n);
+/* The rows of n counters, now, in one statement (n <= OB_MAX_COUNTER_BATCH). */
+ob_err sq_counters_write(sq_txn *t, const char *cohort, const ob_counter *d, size_t n);
 ob_err sq_counter_get(ob_txn *t, const char *cohort, const char *key, int64_t *out);
 ob_err sq_counter_list(ob_txn *t, const char *cohort, const char *prefix, ob_counter **out,
                        size_t *n);
-ob_err sq_webinar_booked(ob_txn *t, const char *cohort, int64_t session_ms, uint32_t *booked);
-ob_err sq_webinar_add(ob_txn *t, const char *cohort, int64_t session_ms, int delta);
 ob_err sq_advisors_create(ob_txn *t, const char *cohort, uint32_t pool);
 ob_err sq_advisor_pick(ob_txn *t, const char *cohort, uint32_t *advisor);
 ob_err sq_advisor_add(ob_txn *t, const char *cohort, uint32_t advisor, int delta);
+
+/* sqlite_programme.c: webinar sessions and bookings */
+ob_err sq_webinar_booked(ob_txn *t, const char *cohort, int64_t session_ms, ob_topic topic,
+                         uint32_t *booked);
+ob_err sq_webinar_add(ob_txn *t, const char *cohort, int64_t session_ms, ob_topic topic, int delta);
+ob_err sq_booking_get(ob_txn *t, int64_t app_seq, ob_booking *out);
+ob_err sq_booking_put(ob_txn *t, int64_t app_seq, const char *cohort, const ob_booking *b);
+ob_err sq_booking_delete(ob_txn *t, int64_t app_seq);
 
 /* sqlite_apps.c */
 ob_err sq_app_insert(ob_txn *t, ob_application *a);
@@ -525,12 +375,16 @@ ob_err sq_app_waitlist_position(ob_txn *t, const ob_application *a, uint32_t *ou
 ob_err sq_waitlist_leave(ob_txn *t, const char *cohort, int64_t ticket);
 ob_err sq_app_list(ob_txn *t, const ob_app_filter *f, int64_t after_seq, size_t limit,
                    ob_application **out, size_t *n);
+ob_err sq_benefits_of_siren(ob_txn *t, const char *siren, ob_granted **out, size_t *n);
 /* An application row of APP_SELECT into a, its contact decrypted (or marked
  * erased or unreadable). A sq_row_fn; ctx unused. */
 void sq_read_app(sq_txn *t, sqlite3_stmt *s, void *a, void *ctx);
 /* The categories of column i, joined by newlines, into a; the reverse. */
 void sq_read_categories(sqlite3_stmt *s, int i, ob_application *a);
 void sq_bind_categories(sqlite3_stmt *s, int i, const ob_application *a);
+/* A set of NAF divisions as column i ("84,99"), and the reverse. */
+void sq_read_divisions(sqlite3_stmt *s, int i, ob_naf_divisions *out);
+void sq_bind_divisions(sqlite3_stmt *s, int i, const ob_naf_divisions *in);
 
 /* sqlite_contacts.c */
 ob_err sq_contact_insert(sq_txn *t, const ob_application *a);
@@ -587,5 +441,8 @@ ob_err sq_idem_purge(ob_txn *t, int64_t before_ms, unsigned limit);
 /* sqlite_audit.c */
 ob_err sq_audit_append(ob_txn *t, const ob_audit_event *e);
 ob_err sq_audit_list(ob_txn *t, int64_t after_seq, size_t limit, ob_audit_event **out, size_t *n);
+
+/* sqlite_backup.c */
+ob_err sq_backup(ob_store *s, const char *path, ob_store_backup *out);
 
 #endif

@@ -225,8 +225,21 @@ static void approve_new(fx *f, uint32_t n, const char *cohort, ob_application *a
 /* What a test's cohort changes of the default one: a field left 0 or NULL keeps the default. */
 typedef struct cohort_tweak {
 	uint32_t webinar_seats, advisor_pool;
-	const char *fee_waiver_until;
+	const char *fee_waiver_until; /* "": derived from the lockdown's end */
+	const char *lockdown_start, *lockdown_end;
+	bool webinar_weekends, webinar_holidays;
+	uint32_t webinar_lead_minutes;
+	int64_t ad_credit_cents;
+	int64_t window_opens_ms, approval_opens_ms, approval_closes_ms;
+	unsigned excluded_naf_only; /* the one division excluded, instead of the default's */
 } cohort_tweak;
+
+/* Copies s into the char array field of c when s is not NULL. */
+#define TWEAK_TEXT(c, field, s)                                                                    \
+	do {                                                                                       \
+		if ((s) != NULL)                                                                   \
+			snprintf((c).field, sizeof((c).field), "%s", (s));                         \
+	} while (0)
 
 /* A cohort like the default one, with its own id and capacity; tweak (or NULL) changes more. */
 static void make_cohort(fx *f, const char *id, uint32_t capacity, const cohort_tweak *tweak)
@@ -240,9 +253,27 @@ static void make_cohort(fx *f, const char *id, uint32_t capacity, const cohort_t
 		c.webinar_seats = tweak->webinar_seats;
 	if (tweak != NULL && tweak->advisor_pool != 0)
 		c.advisor_pool = tweak->advisor_pool;
-	if (tweak != NULL && tweak->fee_waiver_until != NULL)
-		snprintf(c.fee_waiver_until, sizeof(c.fee_waiver_until), "%s",
-		         tweak->fee_waiver_until);
+	if (tweak != NULL) {
+		TWEAK_TEXT(c, fee_waiver_until, tweak->fee_waiver_until);
+		TWEAK_TEXT(c, lockdown_start, tweak->lockdown_start);
+		TWEAK_TEXT(c, lockdown_end, tweak->lockdown_end);
+		c.webinar_weekends |= tweak->webinar_weekends;
+		c.webinar_holidays |= tweak->webinar_holidays;
+		if (tweak->webinar_lead_minutes != 0)
+			c.webinar_lead_minutes = tweak->webinar_lead_minutes;
+		if (tweak->ad_credit_cents != 0)
+			c.ad_credit_cents = tweak->ad_credit_cents;
+		if (tweak->window_opens_ms != 0)
+			c.window_opens_ms = tweak->window_opens_ms;
+		if (tweak->approval_opens_ms != 0)
+			c.approval_opens_ms = tweak->approval_opens_ms;
+		if (tweak->approval_closes_ms != 0)
+			c.approval_closes_ms = tweak->approval_closes_ms;
+		if (tweak->excluded_naf_only != 0) {
+			c.excluded_naf = (ob_naf_divisions){{0}};
+			ob_naf_divisions_add(&c.excluded_naf, tweak->excluded_naf_only);
+		}
+	}
 	ob_outcome o;
 	ob_outcome_init(&o);
 	ob_err err = ob_domain_cohort_create(f->d, &c, &out, &o);
@@ -360,6 +391,8 @@ static const struct {
 	ob_action action;
 	ob_state to;
 } lifecycle[] = {
+        /* Issue 10: an ineligible or fraudulent waitlisted company is rejected in line. */
+        {OB_STATE_WAITLISTED, OB_ACTION_REJECT, OB_STATE_REJECTED},
         {OB_STATE_SUBMITTED, OB_ACTION_START, OB_STATE_UNDER_REVIEW},
         {OB_STATE_SUBMITTED, OB_ACTION_REJECT, OB_STATE_REJECTED},
         {OB_STATE_UNDER_REVIEW, OB_ACTION_REQUEST_INFO, OB_STATE_NEEDS_INFO},
@@ -618,6 +651,10 @@ static void test_all_violations_at_once(void **state)
 	        .siren = "732829321", /* Luhn fails */
 	        .legal_name = "",     /* required */
 	        .naf = "99.99Z",      /* not a sub-class of NAF rev. 2 */
+	        .legal_form = OB_LEGAL_EI,
+	        .has_employees = true,
+	        .has_turnover = true,
+	        .has_balance = true,
 	        .employees = 3,
 	        .turnover_eur = -5, /* negative */
 	        .street = "1 rue de Rivoli",
@@ -866,7 +903,8 @@ static void test_stale_version(void **state)
 
 /* ---- benefits ------------------------------------------------------------------------------ */
 
-/* Winter approval: 4 months (15600 cents), 20000 ad cents, webinar next day 09:00 UTC. */
+/* Winter approval on Friday 20 November: 4 months (15600 cents), 20000 ad cents, and the
+ * webinar on the next business day, Monday 23, 10:00 in Paris (09:00 UTC). */
 static void test_benefits_winter(void **state)
 {
 	fx *f = *state;
@@ -881,13 +919,13 @@ static void test_benefits_winter(void **state)
 	assert_int_equal(b->fee_waived_cents, 15600);
 	assert_int_equal(b->ad_credit_cents, 20000);
 	assert_int_equal(b->ad_credit_used_cents, 0);
-	assert_time(b->webinar_at_ms, "2020-11-21T09:00:00.000Z");
+	assert_time(b->webinar_at_ms, "2020-11-23T09:00:00.000Z");
 	assert_int_equal(b->advisor, 1);
 	assert_int_equal(last_change(&a)->to, OB_STATE_APPROVED);
 	/* Stored, not only returned. */
 	refresh(f, &a);
 	assert_int_equal(a.benefits.fee_waived_cents, 15600);
-	assert_time(a.benefits.webinar_at_ms, "2020-11-21T09:00:00.000Z");
+	assert_time(a.benefits.webinar_at_ms, "2020-11-23T09:00:00.000Z");
 	assert_int_equal(a.benefits.advisor, 1);
 	/* Onboarding keeps them as they are. */
 	review_ok(f, &a, OB_ACTION_ONBOARD);
@@ -901,7 +939,11 @@ static void test_benefits_winter(void **state)
 static void test_benefits_summer(void **state)
 {
 	fx *f = *state;
-	make_cohort(f, "2021-06", 800, &(const cohort_tweak){.fee_waiver_until = "2021-12-31"});
+	/* A cohort of the spring 2021 lockdown, whose waiver runs to the end of 2021. */
+	make_cohort(f, "2021-06", 800,
+	            &(const cohort_tweak){.lockdown_start = "2021-04-03",
+	                                  .lockdown_end = "2021-06-30",
+	                                  .fee_waiver_until = "2021-12-31"});
 	ob_clock_set_now_ms(at("2021-06-10T12:00:00Z"));
 	ob_application a;
 	approve_new(f, 60, "2021-06", &a);
@@ -912,17 +954,26 @@ static void test_benefits_summer(void **state)
 	assert_time(a.benefits.webinar_at_ms, "2021-06-11T08:00:00.000Z");
 	ob_application_fini(&a);
 
-	ob_clock_set_now_ms(at("2021-06-10T07:00:00Z")); /* 09:00 in Paris */
+	/* 07:30 in Paris: today's session is more than the lead time (2 hours) away. */
+	ob_clock_set_now_ms(at("2021-06-10T05:30:00Z"));
 	approve_new(f, 61, "2021-06", &a);
 	assert_time(a.benefits.webinar_at_ms, "2021-06-10T08:00:00.000Z");
 	ob_application_fini(&a);
 }
 
-/* Around both clock changes the webinar stays at 10:00 Paris; after the waiver, 0 months. */
+/* Around both clock changes the webinar stays at 10:00 Paris. */
 static void test_benefits_across_dst(void **state)
 {
 	fx *f = *state;
-	make_cohort(f, "late", 800, &(const cohort_tweak){.fee_waiver_until = "2021-12-31"});
+	/* Submissions from October 2020 to April 2021, sessions every day and a lead time of a
+	 * minute: the clock changes fall on Sundays. */
+	make_cohort(f, "late", 800,
+	            &(const cohort_tweak){.lockdown_start = "2020-10-01",
+	                                  .lockdown_end = "2021-04-30",
+	                                  .fee_waiver_until = "2021-12-31",
+	                                  .webinar_weekends = true,
+	                                  .webinar_holidays = true,
+	                                  .webinar_lead_minutes = 1});
 	ob_application a;
 
 	ob_clock_set_now_ms(at("2021-03-27T12:00:00Z")); /* Saturday, still CET */
@@ -936,44 +987,45 @@ static void test_benefits_across_dst(void **state)
 	assert_time(a.benefits.webinar_at_ms, "2021-03-29T08:00:00.000Z");
 	ob_application_fini(&a);
 
-	ob_clock_set_now_ms(at("2021-03-27T12:00:00Z"));
-	approve_new(f, 72, NULL, &a); /* the default cohort's waiver ended on 2021-03-15 */
-	assert_string_equal(a.benefits.fee_waiver_from, "2021-03-27");
-	assert_int_equal(a.benefits.fee_waiver_months, 0);
-	assert_int_equal(a.benefits.fee_waived_cents, 0);
-	assert_int_equal(a.benefits.ad_credit_cents, 20000);
-	ob_application_fini(&a);
-
 	ob_clock_set_now_ms(at("2020-10-24T07:00:00Z")); /* 09:00 CEST */
-	approve_new(f, 73, NULL, &a);
+	approve_new(f, 73, "late", &a);
 	assert_time(a.benefits.webinar_at_ms, "2020-10-24T08:00:00.000Z");
-	assert_int_equal(a.benefits.fee_waiver_months, 5); /* Oct 24 .. Feb 24 */
-	assert_int_equal(a.benefits.fee_waived_cents, 19500);
+	assert_int_equal(a.benefits.fee_waiver_months, 15); /* Oct 24 2020 .. Dec 24 2021 */
+	assert_int_equal(a.benefits.fee_waived_cents, 15 * 3900);
 	ob_application_fini(&a);
 
 	ob_clock_set_now_ms(at("2020-10-24T12:00:00Z"));
-	approve_new(f, 74, NULL, &a);
+	approve_new(f, 74, "late", &a);
 	assert_time(a.benefits.webinar_at_ms, "2020-10-25T09:00:00.000Z");
 	ob_application_fini(&a);
 
 	ob_clock_set_now_ms(at("2020-10-25T08:30:00Z")); /* 09:30 CET, after the change */
-	approve_new(f, 75, NULL, &a);
+	approve_new(f, 75, "late", &a);
 	assert_time(a.benefits.webinar_at_ms, "2020-10-25T09:00:00.000Z");
 	ob_application_fini(&a);
 }
 
-/* 100 seats per session: the 101st approval of a day goes a day later; advisors 1, 2, 3... */
+/* 100 seats per session and topic: the 101st approval of a day whose channel is the own web
+ * shop goes a business day later (Monday 23, then Tuesday 24), while the marketplace's session
+ * of Monday still has its own 100 seats; advisors 1, 2, 3... */
 static void test_webinar_session_fills(void **state)
 {
 	fx *f = *state;
+	ob_application a;
 	for (uint32_t i = 0; i < 101; i++) {
-		ob_application a;
-		approve_new(f, 1000 + i, NULL, &a);
+		approve_new(f, 1000 + 3 * i, NULL, &a); /* seeds n % 3 == 1: OWN_WEBSHOP */
+		assert_int_equal(a.channel, OB_CHANNEL_OWN_WEBSHOP);
+		assert_int_equal(a.webinar.topic, OB_TOPIC_OWN_WEBSHOP);
 		assert_time(a.benefits.webinar_at_ms,
-		            i < 100 ? "2020-11-21T09:00:00.000Z" : "2020-11-22T09:00:00.000Z");
+		            i < 100 ? "2020-11-23T09:00:00.000Z" : "2020-11-24T09:00:00.000Z");
+		assert_int_equal(a.webinar.session_ms, a.benefits.webinar_at_ms);
 		assert_int_equal(a.benefits.advisor, i + 1);
 		ob_application_fini(&a);
 	}
+	approve_new(f, 2000, NULL, &a); /* BOTH: the marketplace's topic */
+	assert_int_equal(a.webinar.topic, OB_TOPIC_MARKETPLACE);
+	assert_time(a.benefits.webinar_at_ms, "2020-11-23T09:00:00.000Z");
+	ob_application_fini(&a);
 }
 
 /* The least loaded advisor is picked, lowest number on ties; withdrawal lightens the load. */
@@ -1002,7 +1054,7 @@ static void test_withdraw_after_approval_revokes_unused(void **state)
 	make_cohort(f, "rev", 100, &(const cohort_tweak){.webinar_seats = 1, .advisor_pool = 2});
 	ob_application a, b, c;
 	approve_new(f, 300, "rev", &a);
-	assert_time(a.benefits.webinar_at_ms, "2020-11-21T09:00:00.000Z");
+	assert_time(a.benefits.webinar_at_ms, "2020-11-23T09:00:00.000Z");
 	assert_int_equal(a.benefits.advisor, 1);
 
 	ob_clock_set_now_ms(at("2020-11-20T15:00:00Z"));
@@ -1024,12 +1076,12 @@ static void test_withdraw_after_approval_revokes_unused(void **state)
 	assert_int_equal(a.benefits.webinar_at_ms, 0);
 	assert_int_equal(a.benefits.ad_credit_cents, 0);
 
-	/* The one seat of tomorrow's session and advisor 1 are free again. */
-	approve_new(f, 301, "rev", &b);
-	assert_time(b.benefits.webinar_at_ms, "2020-11-21T09:00:00.000Z");
+	/* The one seat of Monday's session and advisor 1 are free again. */
+	approve_new(f, 303, "rev", &b); /* the same topic as a's: MARKETPLACE */
+	assert_time(b.benefits.webinar_at_ms, "2020-11-23T09:00:00.000Z");
 	assert_int_equal(b.benefits.advisor, 1);
-	approve_new(f, 302, "rev", &c);
-	assert_time(c.benefits.webinar_at_ms, "2020-11-22T09:00:00.000Z");
+	approve_new(f, 305, "rev", &c);
+	assert_time(c.benefits.webinar_at_ms, "2020-11-24T09:00:00.000Z");
 	assert_int_equal(c.benefits.advisor, 2);
 	ob_application_fini(&a);
 	ob_application_fini(&b);
@@ -1043,15 +1095,16 @@ static void test_withdraw_after_webinar_keeps_it(void **state)
 	make_cohort(f, "rev", 100, &(const cohort_tweak){.webinar_seats = 1, .advisor_pool = 2});
 	ob_application a, b;
 	make_in_state(f, 310, "rev", OB_STATE_ONBOARDED, &a);
+	make_in_state(f, 311, "rev", OB_STATE_UNDER_REVIEW, &b); /* while submissions are open */
 	ob_clock_set_now_ms(at("2020-12-23T12:00:00Z"));
 	withdraw_ok(f, &a);
 	assert_true(a.benefits.revoked);
-	assert_time(a.benefits.webinar_at_ms, "2020-11-21T09:00:00.000Z");
+	assert_time(a.benefits.webinar_at_ms, "2020-11-23T09:00:00.000Z");
 	assert_string_equal(a.benefits.fee_waiver_until, "2020-12-23");
 	assert_int_equal(a.benefits.fee_waiver_months, 2); /* Nov 20, Dec 20 */
 	assert_int_equal(a.benefits.fee_waived_cents, 7800);
 	assert_int_equal(a.benefits.ad_credit_cents, a.benefits.ad_credit_used_cents);
-	approve_new(f, 311, "rev", &b);
+	review_ok(f, &b, OB_ACTION_APPROVE);
 	assert_int_equal(b.benefits.advisor, 1);
 	ob_application_fini(&a);
 	ob_application_fini(&b);
@@ -1186,15 +1239,311 @@ static void test_idempotent_review(void **state)
 	refresh(f, &a);
 	assert_int_equal(a.version, 3);
 	assert_int_equal(a.n_history, 3);
-	assert_time(a.benefits.webinar_at_ms, "2020-11-21T09:00:00.000Z");
-	approve_new(f, 91, "idem", &b); /* the session's second seat */
-	assert_time(b.benefits.webinar_at_ms, "2020-11-21T09:00:00.000Z");
+	assert_time(a.benefits.webinar_at_ms, "2020-11-23T09:00:00.000Z");
+	approve_new(f, 93, "idem", &b); /* the session's second seat (a's topic) */
+	assert_time(b.benefits.webinar_at_ms, "2020-11-23T09:00:00.000Z");
 	assert_int_equal(b.benefits.advisor, 2);
-	approve_new(f, 92, "idem", &c);
-	assert_time(c.benefits.webinar_at_ms, "2020-11-22T09:00:00.000Z");
+	approve_new(f, 95, "idem", &c);
+	assert_time(c.benefits.webinar_at_ms, "2020-11-24T09:00:00.000Z");
 	ob_application_fini(&a);
 	ob_application_fini(&b);
 	ob_application_fini(&c);
+}
+
+/* ---- webinar bookings (domain/webinar.c) ---------------------------------------------------- */
+
+/* Books (or moves) a's booking as who: topic and session (NULL: the next one with a seat).
+ * msg (256 bytes, or NULL) gets the outcome's message, field (64, or NULL) its first
+ * violation's field; *a becomes the reply on success. */
+static ob_err book_as(fx *f, const ob_caller *who, ob_application *a, ob_topic topic,
+                      const char *session, char *msg, char *field)
+{
+	ob_outcome o;
+	ob_outcome_init(&o);
+	ob_application got;
+	ob_err err = ob_domain_book_webinar(f->d, who, a->id, topic, session ? at(session) : 0,
+	                                    NULL, &got, &o);
+	if (msg != NULL)
+		snprintf(msg, 256, "%s", o.message);
+	if (field != NULL)
+		snprintf(field, 64, "%s", o.n_violations > 0 ? o.violations[0].field : "");
+	ob_outcome_fini(&o);
+	if (err == OB_OK) {
+		ob_application_fini(a);
+		*a = got;
+	}
+	return err;
+}
+
+static void book_ok(fx *f, ob_application *a, ob_topic topic, const char *session)
+{
+	char msg[256];
+	ob_err err = book_as(f, TD_ALL, a, topic, session, msg, NULL);
+	if (err != OB_OK)
+		fail_msg("book %s: %s: %s", a->id, ob_strerror(err), msg);
+}
+
+/* The seats booked in cohort's session at `when` of topic. */
+static uint32_t booked_at(fx *f, const char *cohort, const char *when, ob_topic topic)
+{
+	char day[OB_DATE_STR_SIZE];
+	ob_date_format(ob_paris_date(at(when) / 1000), day);
+	ob_outcome o;
+	ob_outcome_init(&o);
+	ob_session *ss = NULL;
+	size_t n = 0;
+	assert_int_equal(ob_domain_webinar_sessions(f->d, cohort, day, day, topic, &ss, &n, &o),
+	                 OB_OK);
+	ob_outcome_fini(&o);
+	assert_int_equal(n, 1);
+	assert_int_equal(ss[0].at_ms, at(when));
+	uint32_t booked = ss[0].booked;
+	free(ss);
+	return booked;
+}
+
+/* An applicant books before approval; the approval keeps that seat instead of taking another,
+ * and Benefits.webinar_at shows it. */
+static void test_webinar_booked_before_approval(void **state)
+{
+	fx *f = *state;
+	ob_application a;
+	make_in_state(f, 400, NULL, OB_STATE_SUBMITTED, &a);
+	book_ok(f, &a, OB_TOPIC_OWN_WEBSHOP, NULL); /* Friday noon: Monday's, after the lead time */
+	assert_time(a.webinar.session_ms, "2020-11-23T09:00:00.000Z");
+	assert_int_equal(a.webinar.topic, OB_TOPIC_OWN_WEBSHOP);
+	assert_true(a.webinar.booked_at_ms >= at("2020-11-20T12:00:00Z") &&
+	            a.webinar.booked_at_ms < at("2020-11-20T12:01:00Z"));
+	assert_int_equal(a.version, 2);
+	assert_string_equal(last_change(&a)->reason,
+	                    "webinar booked: OWN_WEBSHOP 2020-11-23T09:00:00.000Z");
+	review_ok(f, &a, OB_ACTION_START);
+	review_ok(f, &a, OB_ACTION_APPROVE);
+	assert_time(a.benefits.webinar_at_ms, "2020-11-23T09:00:00.000Z");
+	assert_int_equal(booked_at(f, NULL, "2020-11-23T09:00:00Z", OB_TOPIC_OWN_WEBSHOP), 1);
+	assert_int_equal(booked_at(f, NULL, "2020-11-23T09:00:00Z", OB_TOPIC_MARKETPLACE), 0);
+	ob_application_fini(&a);
+}
+
+/* Moving a booking frees the old seat; cancelling frees it too; a withdrawal gives back the
+ * seat of an application that was never approved. */
+static void test_webinar_rebook_cancel_withdraw(void **state)
+{
+	fx *f = *state;
+	ob_application a, b;
+	make_in_state(f, 410, NULL, OB_STATE_UNDER_REVIEW, &a);
+	book_ok(f, &a, OB_TOPIC_MARKETPLACE, "2020-11-24T09:00:00Z");
+	assert_int_equal(booked_at(f, NULL, "2020-11-24T09:00:00Z", OB_TOPIC_MARKETPLACE), 1);
+	book_ok(f, &a, OB_TOPIC_OWN_WEBSHOP, "2020-11-25T09:00:00Z");
+	assert_string_equal(last_change(&a)->reason,
+	                    "webinar moved: OWN_WEBSHOP 2020-11-25T09:00:00.000Z");
+	assert_int_equal(booked_at(f, NULL, "2020-11-24T09:00:00Z", OB_TOPIC_MARKETPLACE), 0);
+	assert_int_equal(booked_at(f, NULL, "2020-11-25T09:00:00Z", OB_TOPIC_OWN_WEBSHOP), 1);
+	uint64_t v = a.version;
+	book_ok(f, &a, OB_TOPIC_OWN_WEBSHOP, "2020-11-25T09:00:00Z"); /* where it is: no change */
+	assert_int_equal(a.version, v);
+	assert_int_equal(booked_at(f, NULL, "2020-11-25T09:00:00Z", OB_TOPIC_OWN_WEBSHOP), 1);
+
+	ob_outcome o;
+	ob_outcome_init(&o);
+	ob_application got;
+	assert_int_equal(ob_domain_cancel_webinar(f->d, TD_ALL, a.id, NULL, &got, &o), OB_OK);
+	assert_int_equal(got.webinar.session_ms, 0);
+	assert_string_equal(last_change(&got)->reason,
+	                    "webinar cancelled: OWN_WEBSHOP 2020-11-25T09:00:00.000Z");
+	ob_application_fini(&got);
+	assert_int_equal(booked_at(f, NULL, "2020-11-25T09:00:00Z", OB_TOPIC_OWN_WEBSHOP), 0);
+	assert_int_equal(ob_domain_cancel_webinar(f->d, TD_ALL, a.id, NULL, &got, &o), OB_EPRECOND);
+	assert_non_null(strstr(o.message, "has no webinar booked"));
+	ob_outcome_fini(&o);
+
+	make_in_state(f, 411, NULL, OB_STATE_SUBMITTED, &b);
+	book_ok(f, &b, OB_TOPIC_MARKETPLACE, "2020-11-26T09:00:00Z");
+	withdraw_ok(f, &b);
+	assert_int_equal(b.webinar.session_ms, 0);
+	assert_int_equal(booked_at(f, NULL, "2020-11-26T09:00:00Z", OB_TOPIC_MARKETPLACE), 0);
+	ob_application_fini(&a);
+	ob_application_fini(&b);
+}
+
+/* What a booking refuses: a full session, a time that is no session, a weekend, a session
+ * within the lead time or after the cohort's end, no topic, a rejected application, and
+ * another applicant's application (which does not exist for them). */
+static void test_webinar_refusals(void **state)
+{
+	fx *f = *state;
+	make_cohort(f, "web", 100, &(const cohort_tweak){.webinar_seats = 1});
+	ob_application a, b, r;
+	make_in_state(f, 420, "web", OB_STATE_SUBMITTED, &a);
+	make_in_state(f, 421, "web", OB_STATE_SUBMITTED, &b);
+	book_ok(f, &a, OB_TOPIC_MARKETPLACE, "2020-11-23T09:00:00Z");
+	char msg[256], field[64];
+	assert_int_equal(
+	        book_as(f, TD_ALL, &b, OB_TOPIC_MARKETPLACE, "2020-11-23T09:00:00Z", msg, NULL),
+	        OB_EPRECOND);
+	assert_string_equal(msg, "the session is full (1 seats)");
+	/* The other topic's session at the same hour has its own seat. */
+	book_ok(f, &b, OB_TOPIC_OWN_WEBSHOP, "2020-11-23T09:00:00Z");
+	const struct {
+		ob_topic topic;
+		const char *session;
+		ob_err err;
+		const char *field, *message;
+	} bad[] = {
+	        {OB_TOPIC_MARKETPLACE, "2020-11-24T10:00:00Z", OB_EINVAL, "session_at", NULL},
+	        {OB_TOPIC_MARKETPLACE, "2020-11-21T09:00:00Z", OB_EINVAL, "session_at", NULL},
+	        {OB_TOPIC_UNSPECIFIED, NULL, OB_EINVAL, "topic", NULL},
+	        {OB_TOPIC_COUNT, NULL, OB_EINVAL, "topic", NULL},
+	        {OB_TOPIC_MARKETPLACE, "2020-11-20T09:00:00Z", OB_EPRECOND, "",
+	         "the session starts in less than cohort web's lead time (120 minutes)"},
+	        {OB_TOPIC_MARKETPLACE, "2021-03-16T09:00:00Z", OB_EPRECOND, "",
+	         "the session is after cohort web's end (2021-03-15)"},
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(book_as(f, TD_ALL, &b, bad[i].topic, bad[i].session, msg, field),
+		                 bad[i].err);
+		assert_string_equal(field, bad[i].field);
+		if (bad[i].message != NULL)
+			assert_string_equal(msg, bad[i].message);
+	}
+	make_in_state(f, 422, "web", OB_STATE_REJECTED, &r);
+	assert_int_equal(book_as(f, TD_ALL, &r, OB_TOPIC_MARKETPLACE, NULL, msg, NULL),
+	                 OB_EPRECOND);
+	assert_non_null(strstr(msg, "it is REJECTED"));
+	const ob_caller other = {.principal = "someone-else", .role = OB_CALLER_APPLICANT};
+	assert_int_equal(book_as(f, &other, &a, OB_TOPIC_MARKETPLACE, NULL, msg, NULL),
+	                 OB_ENOTFOUND);
+	ob_application_fini(&a);
+	ob_application_fini(&b);
+	ob_application_fini(&r);
+}
+
+/* Attendance is recorded once the session has begun, not before; the booking keeps it. */
+static void test_webinar_attendance(void **state)
+{
+	fx *f = *state;
+	ob_application a, got;
+	make_in_state(f, 430, NULL, OB_STATE_SUBMITTED, &a);
+	book_ok(f, &a, OB_TOPIC_MARKETPLACE, "2020-11-23T09:00:00Z");
+	ob_outcome o;
+	ob_outcome_init(&o);
+	assert_int_equal(
+	        ob_domain_record_attendance(f->d, TD_AS("reviewer"), a.id, true, NULL, &got, &o),
+	        OB_EPRECOND);
+	ob_clock_set_now_ms(at("2020-11-23T10:30:00Z"));
+	assert_int_equal(
+	        ob_domain_record_attendance(f->d, TD_AS("reviewer"), a.id, true, NULL, &got, &o),
+	        OB_OK);
+	ob_outcome_fini(&o);
+	assert_true(got.webinar.attended);
+	/* the test clock runs from where it was set: within a few seconds of it */
+	assert_in_range(got.webinar.attended_at_ms, at("2020-11-23T10:30:00Z"),
+	                at("2020-11-23T10:30:05Z"));
+	assert_string_equal(last_change(&got)->reason,
+	                    "webinar attended: MARKETPLACE 2020-11-23T09:00:00.000Z");
+	ob_application_fini(&got);
+	refresh(f, &a);
+	assert_true(a.webinar.attended);
+	ob_application_fini(&a);
+}
+
+/* Many applications asking at once for the last seats of one session: exactly as many as
+ * there are seats get one, and the count says so. */
+enum { WEB_RACERS = 8, WEB_SEATS = 3 };
+typedef struct web_racer {
+	fx *f;
+	ob_application a;
+	pthread_barrier_t *go;
+	ob_err err;
+} web_racer;
+
+static void *web_race(void *arg)
+{
+	web_racer *r = arg;
+	ob_outcome o;
+	ob_outcome_init(&o);
+	ob_application got;
+	pthread_barrier_wait(r->go);
+	r->err = ob_domain_book_webinar(r->f->d, TD_ALL, r->a.id, OB_TOPIC_MARKETPLACE,
+	                                at("2020-11-24T09:00:00Z"), NULL, &got, &o);
+	if (r->err == OB_OK)
+		ob_application_fini(&got);
+	ob_outcome_fini(&o);
+	return NULL;
+}
+
+static void test_webinar_seats_under_concurrency(void **state)
+{
+	fx *f = *state;
+	make_cohort(f, "race", 100, &(const cohort_tweak){.webinar_seats = WEB_SEATS});
+	web_racer r[WEB_RACERS];
+	pthread_t th[WEB_RACERS];
+	pthread_barrier_t go;
+	pthread_barrier_init(&go, NULL, WEB_RACERS);
+	for (uint32_t i = 0; i < WEB_RACERS; i++) {
+		r[i] = (web_racer){.f = f, .go = &go};
+		make_in_state(f, 440 + i, "race", OB_STATE_SUBMITTED, &r[i].a);
+	}
+	for (int i = 0; i < WEB_RACERS; i++)
+		assert_int_equal(pthread_create(&th[i], NULL, web_race, &r[i]), 0);
+	int won = 0;
+	for (int i = 0; i < WEB_RACERS; i++) {
+		pthread_join(th[i], NULL);
+		assert_true(r[i].err == OB_OK || r[i].err == OB_EPRECOND);
+		won += r[i].err == OB_OK;
+		ob_application_fini(&r[i].a);
+	}
+	pthread_barrier_destroy(&go);
+	assert_int_equal(won, WEB_SEATS);
+	assert_int_equal(booked_at(f, "race", "2020-11-24T09:00:00Z", OB_TOPIC_MARKETPLACE),
+	                 WEB_SEATS);
+}
+
+/* The listing: business days only by default, one session per topic, seats left; ranges and
+ * topics checked. */
+static void test_webinar_sessions_listed(void **state)
+{
+	fx *f = *state;
+	ob_outcome o;
+	ob_outcome_init(&o);
+	ob_session *ss = NULL;
+	size_t n = 0;
+	/* Friday 20 to Monday 23 November 2020: two business days, two topics. */
+	assert_int_equal(ob_domain_webinar_sessions(f->d, NULL, "2020-11-20", "2020-11-23",
+	                                            OB_TOPIC_UNSPECIFIED, &ss, &n, &o),
+	                 OB_OK);
+	assert_int_equal(n, 4);
+	assert_time(ss[0].at_ms, "2020-11-20T09:00:00.000Z");
+	assert_int_equal(ss[0].topic, OB_TOPIC_MARKETPLACE);
+	assert_int_equal(ss[1].topic, OB_TOPIC_OWN_WEBSHOP);
+	assert_time(ss[2].at_ms, "2020-11-23T09:00:00.000Z");
+	assert_int_equal(ss[3].seats, 100);
+	free(ss);
+	const struct {
+		const char *cohort, *from, *to;
+		ob_topic topic;
+		ob_err err;
+		const char *field;
+	} bad[] = {
+	        {"Bad!", "2020-11-20", "2020-11-23", OB_TOPIC_UNSPECIFIED, OB_EINVAL, "cohort_id"},
+	        {NULL, "2020-11-31", "2020-12-01", OB_TOPIC_UNSPECIFIED, OB_EINVAL, "from"},
+	        {NULL, "2020-11-20", "", OB_TOPIC_UNSPECIFIED, OB_EINVAL, "to"},
+	        {NULL, "2020-11-20", "2020-11-19", OB_TOPIC_UNSPECIFIED, OB_EINVAL, "to"},
+	        {NULL, "2020-11-01", "2021-01-02", OB_TOPIC_UNSPECIFIED, OB_EINVAL, "to"},
+	        {NULL, "2020-11-20", "2020-11-23", OB_TOPIC_COUNT, OB_EINVAL, "topic"},
+	        {"nope", "2020-11-20", "2020-11-23", OB_TOPIC_UNSPECIFIED, OB_ENOTFOUND, NULL},
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		ob_outcome_fini(&o);
+		ob_outcome_init(&o);
+		assert_int_equal(ob_domain_webinar_sessions(f->d, bad[i].cohort, bad[i].from,
+		                                            bad[i].to, bad[i].topic, &ss, &n, &o),
+		                 bad[i].err);
+		assert_null(ss);
+		if (bad[i].field != NULL)
+			assert_string_equal(o.violations[0].field, bad[i].field);
+	}
+	ob_outcome_fini(&o);
 }
 
 /* ---- standing ------------------------------------------------------------------------------ */
@@ -1217,7 +1566,10 @@ static void tally_add(tally *t, size_t *n, size_t max, const char *key)
 	(*n)++;
 }
 
-/* The standing's counters equal a recount of the cohort's applications via ob_domain_list. */
+/* The standing's counters equal a recount of the cohort's applications via ob_domain_list:
+ * every application ever submitted by state and by day; the live ones (not rejected nor
+ * withdrawn) by size, region and channel, and their exporters; the onboarded ones, their
+ * exporters, and those live before the milestone (4 December 2020, Paris). */
 static void test_standing_matches_recount(void **state)
 {
 	fx *f = *state;
@@ -1255,7 +1607,8 @@ static void test_standing_matches_recount(void **state)
 	assert_int_equal(st.applications, 24);
 	assert_int_equal(counter(&st, "day:2020-11-21"), 8); /* 23:30 UTC is 00:30 in Paris */
 	assert_int_equal(counter(&st, "day:2020-11-20"), 0);
-	assert_int_equal(counter(&st, "region:unknown"), 3); /* 97133 Saint-Barthelemy */
+	/* 97133 Saint-Barthelemy: 407, 415 and 423, but 415 was withdrawn. */
+	assert_int_equal(counter(&st, "region:unknown"), 2);
 
 	ob_app_filter flt = {.cohort_id = "mix"};
 	ob_application *list = NULL;
@@ -1270,8 +1623,10 @@ static void test_standing_matches_recount(void **state)
 		assert_string_equal(a->id, apps[i].id);
 		assert_string_equal(a->cohort_id, "mix");
 		tally_add(t, &nt, 64, "apps");
-		if (a->exports)
-			tally_add(t, &nt, 64, "exporters");
+		char day[OB_DATE_STR_SIZE];
+		ob_date_format(ob_paris_date(a->submitted_at_ms / 1000), day);
+		snprintf(key, sizeof(key), "day:%s", day);
+		tally_add(t, &nt, 64, key);
 		if (ob_state_holds_seat(a->state))
 			tally_add(t, &nt, 64, "seats");
 		if (a->state == OB_STATE_WAITLISTED) {
@@ -1280,6 +1635,11 @@ static void test_standing_matches_recount(void **state)
 		}
 		snprintf(key, sizeof(key), "state:%s", ob_state_name(a->state));
 		tally_add(t, &nt, 64, key);
+		if (a->state == OB_STATE_REJECTED || a->state == OB_STATE_WITHDRAWN)
+			continue;
+		tally_add(t, &nt, 64, "live");
+		if (a->exports)
+			tally_add(t, &nt, 64, "exporters");
 		snprintf(key, sizeof(key), "size:%s", ob_size_category_name(a->size));
 		tally_add(t, &nt, 64, key);
 		snprintf(key, sizeof(key), "region:%s",
@@ -1288,10 +1648,13 @@ static void test_standing_matches_recount(void **state)
 		tally_add(t, &nt, 64, key);
 		snprintf(key, sizeof(key), "channel:%s", ob_channel_name(a->channel));
 		tally_add(t, &nt, 64, key);
-		char day[OB_DATE_STR_SIZE];
-		ob_date_format(ob_paris_date(a->submitted_at_ms / 1000), day);
-		snprintf(key, sizeof(key), "day:%s", day);
-		tally_add(t, &nt, 64, key);
+		if (a->state != OB_STATE_ONBOARDED)
+			continue;
+		tally_add(t, &nt, 64, "onboarded");
+		if (a->exports)
+			tally_add(t, &nt, 64, "onboarded_exporters");
+		if (a->onboarded_at_ms < at("2020-12-03T23:00:00Z"))
+			tally_add(t, &nt, 64, "live_before_milestone");
 	}
 	free(list);
 	for (size_t i = 0; i < nt; i++)
@@ -1314,6 +1677,9 @@ static void test_standing_matches_recount(void **state)
 			         st.counters[i].key, (long long)st.counters[i].count);
 	}
 	assert_int_equal(st.exporters, (uint32_t)counter(&st, "exporters"));
+	assert_int_equal(st.live, 24 - 4); /* one rejected, three withdrawn */
+	assert_int_equal(st.onboarded, 1);
+	assert_int_equal(st.live_before_milestone, 1);
 	ob_standing_fini(&st);
 
 	/* A filter by state agrees with the state counter. */
@@ -1653,6 +2019,644 @@ static void test_caller_sees_only_own(void **state)
 	ob_outcome_fini(&o);
 }
 
+/* ---- issue 10: programme rules, second pass ------------------------------------------------ */
+
+/* A submission s as it is (not a td_company's defaults); out zeroed first. */
+static ob_err submit_as_is(fx *f, const ob_submission *s, ob_application *out, char *msg)
+{
+	ob_outcome o;
+	ob_outcome_init(&o);
+	memset(out, 0, sizeof(*out));
+	ob_err err = ob_domain_submit(f->d, TD_AS("test"), s, NULL, out, &o);
+	if (msg != NULL)
+		snprintf(msg, 256, "%s", o.message);
+	ob_outcome_fini(&o);
+	return err;
+}
+
+static void submit_ok_as_is(fx *f, const ob_submission *s, ob_application *out)
+{
+	char msg[256];
+	ob_err err = submit_as_is(f, s, out, msg);
+	if (err != OB_OK)
+		fail_msg("submit %s: %s: %s", s->siren, ob_strerror(err), msg);
+}
+
+/* A reviewer, seen by the domain as the authorizer sets it. */
+#define TD_REVIEWER (&(const ob_caller){.principal = "k-rev", .role = OB_CALLER_REVIEWER})
+
+/* A company rejected, then withdrawn, applies again: each time a new application while none
+ * is live, ALREADY_EXISTS naming the live one otherwise; every application and its history
+ * stays, and a lookup by SIREN finds the live one, else the latest. */
+static void test_reapply_after_reject_or_withdraw(void **state)
+{
+	fx *f = *state;
+	ob_application first, second, third, dup;
+	char msg[256];
+	submit_ok(f, 500, NULL, &first);
+	review_ok(f, &first, OB_ACTION_REJECT);
+	submit_ok(f, 500, NULL, &second);
+	assert_string_not_equal(second.id, first.id);
+	assert_int_equal(second.state, OB_STATE_SUBMITTED);
+	assert_int_equal(submit(f, 500, NULL, &dup, msg), OB_EEXIST);
+	assert_non_null(strstr(msg, second.id)); /* the live one */
+	ob_application_fini(&dup);
+
+	ob_application by_siren;
+	td_company c;
+	td_company_make(&c, 500);
+	ob_outcome o;
+	ob_outcome_init(&o);
+	assert_int_equal(ob_domain_get(f->d, TD_ALL, NULL, NULL, c.siren, &by_siren, &o), OB_OK);
+	assert_string_equal(by_siren.id, second.id);
+	ob_application_fini(&by_siren);
+
+	withdraw_ok(f, &second);
+	assert_int_equal(ob_domain_get(f->d, TD_ALL, NULL, NULL, c.siren, &by_siren, &o), OB_OK);
+	assert_string_equal(by_siren.id, second.id); /* none live: the latest */
+	ob_application_fini(&by_siren);
+	ob_outcome_fini(&o);
+	submit_ok(f, 500, NULL, &third);
+
+	/* The history of each stays, as it was. */
+	refresh(f, &first);
+	assert_int_equal(first.state, OB_STATE_REJECTED);
+	assert_int_equal(first.n_history, 2);
+	refresh(f, &second);
+	assert_int_equal(second.state, OB_STATE_WITHDRAWN);
+	assert_int_equal(second.n_history, 2);
+	assert_int_equal(third.n_history, 1);
+
+	ob_standing st;
+	standing(f, OB_DEFAULT_COHORT, &st);
+	assert_int_equal(st.applications, 3);
+	assert_int_equal(st.live, 1);
+	assert_int_equal(st.seats_held, 1);
+	ob_standing_fini(&st);
+	ob_application_fini(&first);
+	ob_application_fini(&second);
+	ob_application_fini(&third);
+}
+
+/* A waitlisted application is rejected in line: it takes no seat, leaves the line, and the
+ * next in line moves up; the seat holder is untouched, and the next free seat goes to the
+ * next one still waiting. */
+static void test_reject_waitlisted(void **state)
+{
+	fx *f = *state;
+	make_cohort(f, "one", 1, NULL);
+	ob_application holder, b, c, d;
+	submit_ok(f, 510, "one", &holder);
+	submit_ok(f, 511, "one", &b);
+	submit_ok(f, 512, "one", &c);
+	submit_ok(f, 513, "one", &d);
+	assert_int_equal(b.waitlist_position, 1);
+	assert_int_equal(c.waitlist_position, 2);
+
+	ob_application got;
+	ob_outcome o;
+	ob_outcome_init(&o);
+	assert_int_equal(ob_domain_review(f->d, TD_REVIEWER, b.id, OB_ACTION_REJECT, b.version,
+	                                  OB_REJECTION_FRAUD_SUSPECTED, "forged extract", NULL,
+	                                  &got, &o),
+	                 OB_OK);
+	ob_outcome_fini(&o);
+	assert_int_equal(got.state, OB_STATE_REJECTED);
+	assert_int_equal(got.rejection, OB_REJECTION_FRAUD_SUSPECTED);
+	assert_int_equal(got.waitlist_position, 0);
+	assert_int_equal(last_change(&got)->from, OB_STATE_WAITLISTED);
+	assert_string_equal(last_change(&got)->note, "forged extract");
+	ob_application_fini(&got);
+
+	refresh(f, &c);
+	refresh(f, &d);
+	assert_int_equal(c.waitlist_position, 1);
+	assert_int_equal(d.waitlist_position, 2);
+	refresh(f, &holder);
+	assert_int_equal(holder.state, OB_STATE_SUBMITTED);
+	ob_standing st;
+	standing(f, "one", &st);
+	assert_int_equal(st.seats_held, 1);
+	assert_int_equal(st.waitlist, 2);
+	ob_standing_fini(&st);
+
+	/* A reviewer removes d from the line on the company's request. */
+	ob_outcome_init(&o);
+	assert_int_equal(ob_domain_withdraw(f->d, TD_REVIEWER, d.id, 0, "called us: closing down",
+	                                    NULL, &got, &o),
+	                 OB_OK);
+	ob_outcome_fini(&o);
+	assert_int_equal(got.state, OB_STATE_WITHDRAWN);
+	assert_string_equal(last_change(&got)->reason, "withdrawn on the company's request");
+	assert_string_equal(last_change(&got)->actor, "k-rev");
+	ob_application_fini(&got);
+
+	withdraw_ok(f, &holder); /* the seat goes to c, the one left waiting */
+	refresh(f, &c);
+	assert_int_equal(c.state, OB_STATE_SUBMITTED);
+	ob_application_fini(&holder);
+	ob_application_fini(&b);
+	ob_application_fini(&c);
+	ob_application_fini(&d);
+}
+
+/* Staff withdraw only with a reason; the applicant may give none. */
+static void test_staff_withdrawal_needs_reason(void **state)
+{
+	fx *f = *state;
+	ob_application a, got;
+	submit_ok(f, 520, NULL, &a);
+	const char *blanks[] = {NULL, "", "  \t"};
+	const ob_caller admin = {.principal = "k-adm", .role = OB_CALLER_ADMIN};
+	const ob_caller *staff[] = {TD_REVIEWER, &admin};
+	for (size_t w = 0; w < 2; w++)
+		for (size_t i = 0; i < 3; i++) {
+			ob_outcome o;
+			ob_outcome_init(&o);
+			memset(&got, 0, sizeof(got));
+			assert_int_equal(ob_domain_withdraw(f->d, staff[w], a.id, 0, blanks[i],
+			                                    NULL, &got, &o),
+			                 OB_EINVAL);
+			assert_int_equal(o.n_violations, 1);
+			assert_string_equal(o.violations[0].field, "reason");
+			ob_outcome_fini(&o);
+		}
+	refresh(f, &a);
+	assert_int_equal(a.state, OB_STATE_SUBMITTED);
+	ob_outcome o;
+	ob_outcome_init(&o);
+	assert_int_equal(
+	        ob_domain_withdraw(f->d, TD_APPLICANT("k-other"), a.id, 0, NULL, NULL, &got, &o),
+	        OB_ENOTFOUND); /* not this applicant's */
+	assert_int_equal(ob_domain_withdraw(f->d, TD_ALL, a.id, 0, NULL, NULL, &got, &o), OB_OK);
+	assert_string_equal(last_change(&got)->reason, "withdrawn");
+	ob_outcome_fini(&o);
+	ob_application_fini(&got);
+	ob_application_fini(&a);
+}
+
+/* The figures must be given (0 is a figure), as the legal form says; the size derives from
+ * them. */
+static void test_figures_and_legal_form(void **state)
+{
+	fx *f = *state;
+	td_company c;
+	ob_submission s;
+	ob_application a;
+	ob_outcome o;
+
+	/* Nothing but the figures' values: none given, no legal form. */
+	td_company_make(&c, 530);
+	td_submission(&s, &c, NULL);
+	s.legal_form = 0;
+	s.has_employees = s.has_turnover = s.has_balance = false;
+	s.employees = 0, s.turnover_eur = 0, s.balance_eur = 0;
+	ob_outcome_init(&o);
+	memset(&a, 0, sizeof(a));
+	assert_int_equal(ob_domain_submit(f->d, TD_ALL, &s, NULL, &a, &o), OB_EINVAL);
+	const char *want[] = {"company.legal_form", "company.employees", "company.turnover_eur",
+	                      "company.balance_sheet_eur"};
+	assert_int_equal(o.n_violations, 4);
+	for (size_t i = 0; i < 4; i++)
+		assert_string_equal(o.violations[i].field, want[i]);
+	ob_outcome_fini(&o);
+
+	/* An EI without a balance sheet; a SARL without a VAT number. */
+	char msg[256];
+	s.legal_form = OB_LEGAL_EI;
+	s.has_employees = s.has_turnover = true;
+	assert_int_equal(submit_as_is(f, &s, &a, msg), OB_EINVAL);
+	s.has_balance = true;
+	s.legal_form = OB_LEGAL_SARL;
+	s.vat = "";
+	ob_outcome_init(&o);
+	assert_int_equal(ob_domain_submit(f->d, TD_ALL, &s, NULL, &a, &o), OB_EINVAL);
+	assert_int_equal(o.n_violations, 1);
+	assert_string_equal(o.violations[0].field, "company.vat_number");
+	ob_outcome_fini(&o);
+
+	/* 0, 0 and 0 given by an EI is a TPE, as the decree says. */
+	s.legal_form = OB_LEGAL_EI;
+	submit_ok_as_is(f, &s, &a);
+	assert_int_equal(a.size, OB_SIZE_TPE);
+	assert_int_equal(a.company.legal_form, OB_LEGAL_EI);
+	assert_true(a.company.has_balance);
+	ob_application_fini(&a);
+
+	/* A micro-entrepreneur without a balance sheet: the turnover alone decides. */
+	td_company_make(&c, 531);
+	td_submission(&s, &c, NULL);
+	s.legal_form = OB_LEGAL_MICRO;
+	s.vat = "";
+	s.has_balance = false;
+	s.balance_eur = 0;
+	s.employees = 2, s.turnover_eur = 2000000; /* <= 2 MEUR: TPE */
+	submit_ok_as_is(f, &s, &a);
+	assert_int_equal(a.size, OB_SIZE_TPE);
+	assert_false(a.company.has_balance);
+	refresh(f, &a);
+	assert_false(a.company.has_balance); /* stored */
+	assert_int_equal(a.company.legal_form, OB_LEGAL_MICRO);
+	ob_application_fini(&a);
+	td_company_make(&c, 532);
+	td_submission(&s, &c, NULL);
+	s.legal_form = OB_LEGAL_MICRO;
+	s.has_balance = false;
+	s.employees = 2, s.turnover_eur = 2000001; /* over 2 MEUR, no balance sheet to save it */
+	submit_ok_as_is(f, &s, &a);
+	assert_int_equal(a.size, OB_SIZE_PME);
+	ob_application_fini(&a);
+}
+
+/* Submissions and approvals within their cohort's windows, derived from the lockdown: outside
+ * them FAILED_PRECONDITION naming the window, from its first millisecond to its end. */
+static void test_windows_enforced(void **state)
+{
+	fx *f = *state;
+	ob_application a;
+	char msg[256];
+	static const struct {
+		const char *at;
+		ob_err want;
+	} submissions[] = {
+	        /* The clock runs on from where a case puts it: a case inside a bound is a
+	         * minute from it, one at a bound on the side time moves to. */
+	        {"2019-06-01T12:00:00Z", OB_EPRECOND}, /* a year early */
+	        {"2020-10-29T22:59:00Z", OB_EPRECOND}, /* 23:59 in Paris, the day before */
+	        {"2020-10-29T23:00:00Z", OB_OK},       /* midnight, 30 October, Paris */
+	        {"2020-12-15T22:59:00Z", OB_OK},       /* the lockdown's last minute */
+	        {"2020-12-15T23:00:00Z", OB_EPRECOND}, /* its end */
+	        {"2021-04-10T12:00:00Z", OB_EPRECOND}, /* April 2021 */
+	};
+	for (uint32_t i = 0; i < sizeof(submissions) / sizeof(submissions[0]); i++) {
+		ob_clock_set_now_ms(at(submissions[i].at));
+		ob_err err = submit(f, 540 + i, NULL, &a, msg);
+		if (err != submissions[i].want)
+			fail_msg("submit at %s: %s: %s", submissions[i].at, ob_strerror(err), msg);
+		if (err != OB_OK)
+			assert_non_null(strstr(msg, "from 2020-10-30 00:00 to 2020-12-16 00:00, "
+			                            "Paris time"));
+		ob_application_fini(&a);
+	}
+
+	/* Approvals close with the waiver, at the end of 15 March 2021 in Paris. */
+	ob_clock_set_now_ms(at("2020-12-01T12:00:00Z"));
+	ob_application late, last;
+	make_in_state(f, 550, NULL, OB_STATE_UNDER_REVIEW, &late);
+	make_in_state(f, 551, NULL, OB_STATE_UNDER_REVIEW, &last);
+	ob_clock_set_now_ms(at("2021-04-10T12:00:00Z"));
+	ob_application got;
+	assert_int_equal(review(f, late.id, OB_ACTION_APPROVE, late.version, &got, msg),
+	                 OB_EPRECOND);
+	assert_non_null(strstr(msg, "approvals from 2020-10-30 00:00 to 2021-03-16 00:00"));
+	ob_application_fini(&got);
+	refresh(f, &late);
+	assert_int_equal(late.state, OB_STATE_UNDER_REVIEW);
+	assert_false(late.benefits.granted);
+
+	ob_clock_set_now_ms(at("2021-03-15T22:00:00Z")); /* 23:00 on the last day */
+	review_ok(f, &last, OB_ACTION_APPROVE);
+	assert_int_equal(last.benefits.fee_waiver_months, 1);
+	assert_int_equal(last.benefits.ad_credit_cents, 20000);
+	ob_application_fini(&late);
+	ob_application_fini(&last);
+}
+
+/* Approval windows set wider than the waiver: the waiver never starts before the lockdown,
+ * and nothing is granted once it is over. */
+static void test_waiver_bounded_by_the_lockdown(void **state)
+{
+	fx *f = *state;
+	make_cohort(f, "wide", 100,
+	            &(const cohort_tweak){.window_opens_ms = at("2019-01-01T00:00:00Z"),
+	                                  .approval_opens_ms = at("2019-01-01T00:00:00Z"),
+	                                  .approval_closes_ms = at("2022-01-01T00:00:00Z")});
+	ob_application early, late;
+	ob_clock_set_now_ms(at("2019-05-15T12:00:00Z"));
+	approve_new(f, 560, "wide", &early);
+	/* From the lockdown's start, not 22 months from May 2019. */
+	assert_string_equal(early.benefits.fee_waiver_from, "2020-10-30");
+	assert_int_equal(early.benefits.fee_waiver_months, 5); /* Oct 30 .. Feb 28 */
+	assert_int_equal(early.benefits.fee_waived_cents, 5 * 3900);
+
+	ob_clock_set_now_ms(at("2020-12-01T12:00:00Z"));
+	make_in_state(f, 561, "wide", OB_STATE_UNDER_REVIEW, &late);
+	ob_clock_set_now_ms(at("2021-04-10T12:00:00Z"));
+	review_ok(f, &late, OB_ACTION_APPROVE);
+	assert_int_equal(late.state, OB_STATE_APPROVED);
+	assert_true(late.benefits.granted);
+	assert_int_equal(late.benefits.fee_waiver_months, 0);
+	assert_int_equal(late.benefits.fee_waived_cents, 0);
+	assert_int_equal(late.benefits.ad_credit_cents, 0);
+	assert_int_equal(late.benefits.webinar_at_ms, 0);
+	assert_int_equal(late.benefits.advisor, 0);
+	assert_non_null(strstr(late.benefits.note, "waiver period ended on 2021-03-15"));
+	ob_application_fini(&early);
+	ob_application_fini(&late);
+}
+
+/* A cohort's dates: refused with a violation each when they contradict one another, derived
+ * from the lockdown when not set. */
+static void test_cohort_dates_checked_and_derived(void **state)
+{
+	fx *f = *state;
+	ob_cohort c, out;
+	ob_outcome o;
+	ob_cohort_default(&c);
+	snprintf(c.id, sizeof(c.id), "bad");
+	snprintf(c.lockdown_start, sizeof(c.lockdown_start), "2021-04-03");
+	snprintf(c.lockdown_end, sizeof(c.lockdown_end), "2021-03-01");
+	snprintf(c.fee_waiver_until, sizeof(c.fee_waiver_until), "2021-02-01");
+	ob_outcome_init(&o);
+	assert_int_equal(ob_domain_cohort_create(f->d, &c, &out, &o), OB_EINVAL);
+	assert_int_equal(o.n_violations, 2);
+	assert_string_equal(o.violations[0].field, "cohort.lockdown_end");
+	assert_string_equal(o.violations[1].field, "cohort.fee_waiver_until");
+	ob_outcome_fini(&o);
+
+	c.lockdown_start[0] = c.lockdown_end[0] = '\0';
+	ob_outcome_init(&o);
+	assert_int_equal(ob_domain_cohort_create(f->d, &c, &out, &o), OB_EINVAL);
+	assert_string_equal(o.violations[0].field, "cohort.lockdown_start");
+	assert_string_equal(o.violations[1].field, "cohort.lockdown_end");
+	ob_outcome_fini(&o);
+
+	/* Only the lockdown given: the rest derived from it. */
+	memset(&c, 0, sizeof(c));
+	snprintf(c.id, sizeof(c.id), "2021-04");
+	snprintf(c.name, sizeof(c.name), "April 2021");
+	snprintf(c.lockdown_start, sizeof(c.lockdown_start), "2021-04-03");
+	snprintf(c.lockdown_end, sizeof(c.lockdown_end), "2021-05-31");
+	c.eligible_sizes = 1u << OB_SIZE_TPE;
+	ob_outcome_init(&o);
+	assert_int_equal(ob_domain_cohort_create(f->d, &c, &out, &o), OB_OK);
+	ob_outcome_fini(&o);
+	assert_string_equal(out.fee_waiver_until, "2021-08-31");
+	assert_time(out.window_opens_ms, "2021-04-02T22:00:00.000Z"); /* midnight CEST */
+	assert_time(out.window_closes_ms, "2021-05-31T22:00:00.000Z");
+	assert_time(out.approval_opens_ms, "2021-04-02T22:00:00.000Z");
+	assert_time(out.approval_closes_ms, "2021-08-31T22:00:00.000Z");
+	assert_int_equal(out.webinar_lead_minutes, 120);
+	assert_string_equal(out.milestone_date, "2021-05-31");
+	assert_string_equal(out.terms_version, "2021-04-03");
+	assert_true(out.window_enforced);
+	/* And the standing shows what was stored. */
+	ob_standing st;
+	standing(f, "2021-04", &st);
+	assert_int_equal(st.cohort.approval_closes_ms, out.approval_closes_ms);
+	assert_string_equal(st.cohort.milestone_date, "2021-05-31");
+	ob_standing_fini(&st);
+	/* The default cohort's own milestone and exclusions. */
+	standing(f, OB_DEFAULT_COHORT, &st);
+	assert_string_equal(st.cohort.milestone_date, "2020-12-04");
+	assert_true(ob_naf_divisions_has(&st.cohort.excluded_naf, 84));
+	assert_string_equal(st.cohort.fee_waiver_until, "2021-03-15");
+	ob_standing_fini(&st);
+}
+
+/* The same SIREN in two cohorts: the second grants only what is left, and says so. */
+static void test_one_benefit_per_company(void **state)
+{
+	fx *f = *state;
+	make_cohort(f, "2021-01", 100,
+	            &(const cohort_tweak){.lockdown_start = "2020-11-01",
+	                                  .lockdown_end = "2021-01-20",
+	                                  .fee_waiver_until = "", /* derived: 2021-04-20 */
+	                                  .ad_credit_cents = 30000});
+	ob_application a, b, other;
+	approve_new(f, 570, NULL, &a); /* 2020-11-20: 4 months to 2021-03-15, 200 EUR */
+	assert_int_equal(a.benefits.fee_waiver_months, 4);
+	assert_int_equal(a.benefits.ad_credit_cents, 20000);
+	assert_string_equal(a.benefits.note, "");
+
+	ob_clock_set_now_ms(at("2020-12-02T12:00:00Z"));
+	approve_new(f, 570, "2021-01", &b);
+	/* The waiver after the last month waived: 16 March to 20 April, two months started. */
+	assert_string_equal(b.benefits.fee_waiver_from, "2021-03-16");
+	assert_string_equal(b.benefits.fee_waiver_until, "2021-04-20");
+	assert_int_equal(b.benefits.fee_waiver_months, 2);
+	assert_int_equal(b.benefits.fee_waived_cents, 7800);
+	assert_int_equal(b.benefits.ad_credit_cents, 10000); /* 300 EUR less the 200 had */
+	assert_int_equal(b.benefits.webinar_at_ms, 0);
+	assert_int_equal(b.benefits.advisor, 0);
+	assert_non_null(strstr(b.benefits.note, "each benefit once per company"));
+	assert_non_null(strstr(b.benefits.note, "cohort 2020-11"));
+	assert_non_null(strstr(b.benefits.note, "200.00 EUR of ad credit"));
+	refresh(f, &b);
+	assert_non_null(strstr(b.benefits.note, "cohort 2020-11")); /* stored */
+
+	/* Another company in the second cohort gets everything. */
+	approve_new(f, 571, "2021-01", &other);
+	assert_int_equal(other.benefits.ad_credit_cents, 30000);
+	assert_true(other.benefits.webinar_at_ms != 0);
+	assert_true(other.benefits.advisor != 0);
+	assert_string_equal(other.benefits.note, "");
+	ob_application_fini(&a);
+	ob_application_fini(&b);
+	ob_application_fini(&other);
+}
+
+/* A company that withdrew keeps what it used; applying again, it gets what is left. */
+static void test_reapplication_gets_what_is_left(void **state)
+{
+	fx *f = *state;
+	ob_application a, b;
+	approve_new(f, 575, NULL, &a);
+	ob_clock_set_now_ms(at("2020-12-10T12:00:00Z"));
+	withdraw_ok(f, &a); /* the waiver trimmed to today; the unused credit taken back */
+	assert_string_equal(a.benefits.fee_waiver_until, "2020-12-10");
+	assert_int_equal(a.benefits.ad_credit_cents, 0);
+	approve_new(f, 575, NULL, &b);
+	assert_string_equal(b.benefits.fee_waiver_from, "2020-12-11");
+	assert_int_equal(b.benefits.fee_waiver_months, 4); /* Dec 11 .. Mar 11 */
+	assert_int_equal(b.benefits.ad_credit_cents, 20000);
+	assert_int_equal(b.benefits.advisor, 1); /* the first one's was freed */
+	/* The first one's webinar was on 23 November, before the withdrawal: it had it. */
+	assert_time(a.benefits.webinar_at_ms, "2020-11-23T09:00:00.000Z");
+	assert_int_equal(b.benefits.webinar_at_ms, 0);
+	assert_non_null(strstr(b.benefits.note, "the fee waiver until 2020-12-10"));
+	assert_non_null(strstr(b.benefits.note, "a webinar seat"));
+	ob_application_fini(&a);
+	ob_application_fini(&b);
+}
+
+/* A cohort does not take the NAF divisions it excludes; it cannot exclude what NAF lacks. */
+static void test_excluded_naf_divisions(void **state)
+{
+	fx *f = *state;
+	td_company c;
+	ob_submission s;
+	ob_application a;
+	char msg[256];
+	td_company_make(&c, 580);
+	snprintf(c.naf, sizeof(c.naf), "84.11Z"); /* public administration */
+	td_submission(&s, &c, NULL);
+	assert_int_equal(submit_as_is(f, &s, &a, msg), OB_EPRECOND);
+	assert_non_null(strstr(msg, "division 84"));
+
+	make_cohort(f, "no-retail", 10, &(const cohort_tweak){.excluded_naf_only = 47});
+	td_company_make(&c, 581); /* 47.91B */
+	td_submission(&s, &c, "no-retail");
+	assert_int_equal(submit_as_is(f, &s, &a, msg), OB_EPRECOND);
+	assert_non_null(strstr(msg, "division 47"));
+	snprintf(c.naf, sizeof(c.naf), "84.11Z");
+	td_submission(&s, &c, "no-retail");
+	submit_ok_as_is(f, &s, &a); /* this one takes 84 */
+	ob_application_fini(&a);
+
+	ob_cohort co, out;
+	ob_cohort_default(&co);
+	snprintf(co.id, sizeof(co.id), "bad-naf");
+	ob_naf_divisions_add(&co.excluded_naf, 4); /* no division 04 */
+	ob_outcome o;
+	ob_outcome_init(&o);
+	assert_int_equal(ob_domain_cohort_create(f->d, &co, &out, &o), OB_EINVAL);
+	assert_int_equal(o.n_violations, 1);
+	assert_string_equal(o.violations[0].field, "cohort.excluded_naf_divisions");
+	ob_outcome_fini(&o);
+}
+
+/* The webinar is booked at least the lead time after the approval, on a day with sessions. */
+static void test_webinar_lead_time_and_days(void **state)
+{
+	fx *f = *state;
+	make_cohort(f, "daily", 100,
+	            &(const cohort_tweak){.webinar_weekends = true,
+	                                  .webinar_holidays = true,
+	                                  .webinar_lead_minutes = 30});
+	static const struct {
+		const char *cohort, *approved_at, *session;
+	} cases[] = {
+	        /* Monday 09:59:57 in Paris: not three seconds later, but Tuesday's. */
+	        {NULL, "2020-11-23T08:59:57Z", "2020-11-24T09:00:00.000Z"},
+	        /* 07:59 in Paris: today's, just over the two hours ahead. */
+	        {NULL, "2020-11-23T06:59:00Z", "2020-11-23T09:00:00.000Z"},
+	        /* 08:00: exactly two hours is not more than the lead time. */
+	        {NULL, "2020-11-23T07:00:00Z", "2020-11-24T09:00:00.000Z"},
+	        /* Friday afternoon: Monday. */
+	        {NULL, "2020-11-20T13:00:00Z", "2020-11-23T09:00:00.000Z"},
+	        /* Tuesday 10 November: not the 11th (Armistice Day), the 12th. */
+	        {NULL, "2020-11-10T13:00:00Z", "2020-11-12T09:00:00.000Z"},
+	        /* Thursday 24 December: not Christmas, not the weekend: Monday 28. */
+	        {NULL, "2020-12-24T13:00:00Z", "2020-12-28T09:00:00.000Z"},
+	        /* A cohort with sessions every day and a lead of 30 minutes. */
+	        {"daily", "2020-11-20T13:00:00Z", "2020-11-21T09:00:00.000Z"},
+	        {"daily", "2020-11-10T13:00:00Z", "2020-11-11T09:00:00.000Z"},
+	        {"daily", "2020-11-23T08:29:00Z", "2020-11-23T09:00:00.000Z"},
+	};
+	for (uint32_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		ob_application a;
+		ob_clock_set_now_ms(at("2020-11-02T12:00:00Z"));
+		make_in_state(f, 590 + i, cases[i].cohort, OB_STATE_UNDER_REVIEW, &a);
+		ob_clock_set_now_ms(at(cases[i].approved_at));
+		review_ok(f, &a, OB_ACTION_APPROVE);
+		char got[OB_RFC3339_STR_SIZE];
+		ob_time_format_rfc3339(a.benefits.webinar_at_ms, got);
+		if (strcmp(got, cases[i].session) != 0)
+			fail_msg("approved at %s in %s: session %s, want %s", cases[i].approved_at,
+			         cases[i].cohort != NULL ? cases[i].cohort : "2020-11", got,
+			         cases[i].session);
+		ob_application_fini(&a);
+	}
+}
+
+/* The standing over live applications and onboarded sellers, in step with every transition:
+ * the export share is the onboarded sellers'. */
+static void test_live_statistics(void **state)
+{
+	fx *f = *state;
+	make_cohort(f, "stats", 100, NULL);
+	/* td_company: odd n export; n % 4 == 0 is a PME. */
+	ob_application ex1, ex2, local, rejected;
+	approve_new(f, 601, "stats", &ex1);
+	approve_new(f, 603, "stats", &ex2);
+	approve_new(f, 602, "stats", &local);
+	make_in_state(f, 605, "stats", OB_STATE_SUBMITTED, &rejected);
+
+	ob_standing st;
+	standing(f, "stats", &st);
+	assert_int_equal(st.live, 4);
+	assert_int_equal(st.exporters, 3);
+	assert_int_equal(counter(&st, "size:TPE"), 4);
+	assert_int_equal(st.onboarded, 0);
+	ob_standing_fini(&st);
+
+	review_ok(f, &rejected, OB_ACTION_REJECT);
+	review_ok(f, &ex1, OB_ACTION_ONBOARD); /* 20 November: before the milestone */
+	review_ok(f, &local, OB_ACTION_ONBOARD);
+	ob_clock_set_now_ms(at("2020-12-04T10:00:00Z")); /* Black Friday itself: too late */
+	review_ok(f, &ex2, OB_ACTION_ONBOARD);
+	standing(f, "stats", &st);
+	assert_int_equal(st.applications, 4);
+	assert_int_equal(st.live, 3);
+	assert_int_equal(st.exporters, 2);
+	assert_int_equal(counter(&st, "size:TPE"), 3);
+	assert_int_equal(st.onboarded, 3);
+	assert_int_equal(st.onboarded_exporters, 2);
+	assert_int_equal(st.live_before_milestone, 2);
+	ob_standing_fini(&st);
+
+	withdraw_ok(f, &ex1); /* a seller that leaves counts no more */
+	standing(f, "stats", &st);
+	assert_int_equal(st.live, 2);
+	assert_int_equal(st.exporters, 1);
+	assert_int_equal(st.onboarded, 2);
+	assert_int_equal(st.onboarded_exporters, 1);
+	assert_int_equal(st.live_before_milestone, 1);
+	assert_int_equal(counter(&st, "state:WITHDRAWN"), 1);
+	assert_int_equal(counter(&st, "state:REJECTED"), 1);
+	ob_standing_fini(&st);
+	ob_application_fini(&ex1);
+	ob_application_fini(&ex2);
+	ob_application_fini(&local);
+	ob_application_fini(&rejected);
+}
+
+/* The terms' version and when they were accepted, on the application. */
+static void test_terms_recorded(void **state)
+{
+	fx *f = *state;
+	td_company c;
+	ob_submission s;
+	ob_application a;
+	submit_ok(f, 610, NULL, &a);
+	assert_string_equal(a.terms_version, "2020-10-30");
+	assert_int_equal(a.terms_accepted_at_ms, a.submitted_at_ms);
+	ob_application_fini(&a);
+
+	td_company_make(&c, 611);
+	td_submission(&s, &c, NULL);
+	s.terms_version = "2020-10-30";
+	s.terms_accepted_at = "2020-11-15T08:30:00Z";
+	submit_ok_as_is(f, &s, &a);
+	assert_time(a.terms_accepted_at_ms, "2020-11-15T08:30:00.000Z");
+	refresh(f, &a);
+	assert_string_equal(a.terms_version, "2020-10-30");
+	assert_time(a.terms_accepted_at_ms, "2020-11-15T08:30:00.000Z");
+	ob_application_fini(&a);
+
+	static const struct {
+		const char *version, *when, *field;
+	} bad[] = {
+	        {"2019-01-01", "", "terms_version"},               /* not the cohort's */
+	        {"v 1", "", "terms_version"},                      /* not a version */
+	        {"", "2020-11-21T12:00:00Z", "terms_accepted_at"}, /* tomorrow */
+	        {"", "yesterday", "terms_accepted_at"},
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		td_company_make(&c, 612);
+		td_submission(&s, &c, NULL);
+		s.terms_version = bad[i].version;
+		s.terms_accepted_at = bad[i].when;
+		ob_outcome o;
+		ob_outcome_init(&o);
+		assert_int_equal(ob_domain_submit(f->d, TD_ALL, &s, NULL, &a, &o), OB_EINVAL);
+		assert_int_equal(o.n_violations, 1);
+		assert_string_equal(o.violations[0].field, bad[i].field);
+		ob_outcome_fini(&o);
+	}
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -1672,6 +2676,12 @@ int main(void)
 	        T(test_benefits_summer),
 	        T(test_benefits_across_dst),
 	        T(test_webinar_session_fills),
+	        T(test_webinar_booked_before_approval),
+	        T(test_webinar_rebook_cancel_withdraw),
+	        T(test_webinar_refusals),
+	        T(test_webinar_attendance),
+	        T(test_webinar_seats_under_concurrency),
+	        T(test_webinar_sessions_listed),
 	        T(test_advisors_least_loaded),
 	        T(test_withdraw_after_approval_revokes_unused),
 	        T(test_withdraw_after_webinar_keeps_it),
@@ -1683,6 +2693,19 @@ int main(void)
 	        T(test_long_multibyte_text_stays_utf8),
 	        T(test_caller_shapes_checked),
 	        T(test_caller_sees_only_own),
+	        T(test_reapply_after_reject_or_withdraw),
+	        T(test_reject_waitlisted),
+	        T(test_staff_withdrawal_needs_reason),
+	        T(test_figures_and_legal_form),
+	        T(test_windows_enforced),
+	        T(test_waiver_bounded_by_the_lockdown),
+	        T(test_cohort_dates_checked_and_derived),
+	        T(test_one_benefit_per_company),
+	        T(test_reapplication_gets_what_is_left),
+	        T(test_excluded_naf_divisions),
+	        T(test_webinar_lead_time_and_days),
+	        T(test_live_statistics),
+	        T(test_terms_recorded),
 	};
 #undef T
 	return cmocka_run_group_tests(tests, NULL, NULL);

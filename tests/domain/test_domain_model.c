@@ -2,12 +2,15 @@
  * test_domain_model.c: a model-based random test of seats, waitlist and lifecycle.
  *
  * A seeded generator runs thousands of random operations on a small cohort of a real SQLite
- * store: submissions of new and already-seen companies, review actions at the right or a stale
- * version, withdrawals, capacity changes, clock jumps. Beside it runs a model of the issue's
- * rules small enough to be obviously right: an array of applications in submission order with
- * their state and version. After every operation the domain must agree with the model on every
- * application's state, version and waitlist position, on the standing, and on who was promoted;
- * at the end the store is reopened and checked once more.
+ * store: submissions of new and already-seen companies (a company whose application was
+ * rejected or withdrawn applies again), review actions at the right or a stale version
+ * (waitlisted applications rejected in line included), withdrawals, capacity changes, clock
+ * jumps past the cohort's submission and approval windows. Beside it runs a model of the
+ * issue's rules small enough to be obviously right: an array of applications in submission
+ * order with their state and version. After every operation the domain must agree with the
+ * model on every application's state, version and waitlist position, on the standing (over
+ * live applications too), and on who was promoted; at the end the store is reopened and
+ * checked once more.
  *
  * A failure prints its seed; OB_MODEL_SEED=N runs that seed alone, OB_MODEL_OPS=N changes the
  * number of operations (3,000 by default).
@@ -30,10 +33,11 @@
 #include "testutil.h"
 
 enum {
-	COMPANIES = 1500, /* at most this many applications */
+	COMPANIES = 1500, /* at most this many applications, and companies */
 	MAX_CAPACITY = 8,
 	DEFAULT_OPS = 3000,
 	PAGE = 40,
+	DAY_MS = 86400 * 1000,
 };
 #define COHORT "model"
 
@@ -49,10 +53,17 @@ typedef struct mapp {
 typedef struct model {
 	mapp app[COMPANIES]; /* submission order: the waitlist's order */
 	size_t n;
-	int of_company[COMPANIES]; /* index in app, or -1 */
+	int of_company[COMPANIES]; /* index in app of its latest application, or -1 */
 	uint32_t next_company;     /* the next one never submitted */
 	uint32_t capacity;
+	/* The cohort's windows: [opens, closes). */
+	int64_t submissions_open, submissions_close, approvals_open, approvals_close;
 } model;
+
+static bool model_live(ob_state s)
+{
+	return s != OB_STATE_REJECTED && s != OB_STATE_WITHDRAWN;
+}
 
 static uint32_t model_seats(const model *m)
 {
@@ -105,7 +116,8 @@ typedef struct run {
 	model m;
 	/* What the run went through; each must happen for the run to prove something. */
 	unsigned promotions, duplicates, stale, illegal, approvals, rejections, withdrawals,
-	        refused_capacity;
+	        refused_capacity, reapplications, waitlist_rejections, closed_submissions,
+	        closed_approvals;
 } run;
 
 #define CHECK(r, cond, ...)                                                                        \
@@ -222,6 +234,22 @@ static void verify(run *r)
 	CHECK(r, st.waitlist == waiting, "waitlist %u, want %u", st.waitlist, waiting);
 	CHECK(r, waiting == 0 || seats == m->capacity, "%u waiting beside a free seat", waiting);
 	CHECK(r, st.applications == m->n, "%u applications, want %zu", st.applications, m->n);
+	/* Over live applications: td_company n exports when odd, is a PME when n % 4 == 0. */
+	uint32_t live = 0, exporters = 0, pme = 0;
+	for (size_t i = 0; i < m->n; i++) {
+		if (!model_live(m->app[i].state))
+			continue;
+		live++;
+		exporters += m->app[i].company % 2 == 1;
+		pme += m->app[i].company % 4 == 0;
+	}
+	int64_t pme_counted = 0;
+	for (size_t i = 0; i < st.n_counters; i++)
+		if (strcmp(st.counters[i].key, "size:PME") == 0)
+			pme_counted = st.counters[i].count;
+	CHECK(r, st.live == live, "%u live, want %u", st.live, live);
+	CHECK(r, st.exporters == exporters, "%u exporters, want %u", st.exporters, exporters);
+	CHECK(r, pme_counted == pme, "%lld PME, want %u", (long long)pme_counted, pme);
 	ob_standing_fini(&st);
 }
 
@@ -251,9 +279,23 @@ static void verify_promoted(run *r, const size_t *promoted, size_t n)
 
 /* ---- operations ---------------------------------------------------------------------------- */
 
+/* One time in n, moves the clock just outside the window [opens, closes), a minute to a day
+ * before it opens (the clock runs on meanwhile) or from the moment it closes to a day later,
+ * and returns the time to go back to; else returns 0 and leaves the clock alone. */
+static int64_t outside_window(run *r, uint32_t n, int64_t opens, int64_t closes)
+{
+	if (below(r, n) != 0)
+		return 0;
+	int64_t back = ob_clock_now_ms(), off = below(r, DAY_MS);
+	ob_clock_set_now_ms(below(r, 2) == 0 ? opens - 60000 - off : closes + off);
+	return back;
+}
+
 static void op_submit(run *r)
 {
 	model *m = &r->m;
+	if (m->n == COMPANIES)
+		return;
 	/* Three in ten try again a company already in; the rest are new. */
 	uint32_t k = m->n > 0 && (below(r, 10) < 3 || m->next_company == COMPANIES)
 	                     ? m->app[below(r, (uint32_t)m->n)].company
@@ -267,13 +309,21 @@ static void op_submit(run *r)
 	memset(&a, 0, sizeof(a));
 	ob_outcome o;
 	ob_outcome_init(&o);
+	int64_t back = outside_window(r, 20, m->submissions_open, m->submissions_close);
+	int64_t now = ob_clock_now_ms();
 	ob_err err = ob_domain_submit(r->t.d, TD_AS("model"), &s, NULL, &a, &o);
-	if (m->of_company[k] >= 0) {
-		const char *first = m->app[m->of_company[k]].id;
+	if (back != 0)
+		ob_clock_set_now_ms(back);
+	int last = m->of_company[k];
+	if (now < m->submissions_open || now >= m->submissions_close) {
+		CHECK(r, err == OB_EPRECOND, "a submission outside the window got %s",
+		      ob_strerror(err));
+		r->closed_submissions++;
+	} else if (last >= 0 && model_live(m->app[last].state)) {
+		const char *live = m->app[last].id;
 		CHECK(r, err == OB_EEXIST, "a duplicate got %s", ob_strerror(err));
 		r->duplicates++;
-		CHECK(r, strstr(o.message, first) != NULL, "'%s' does not name %s", o.message,
-		      first);
+		CHECK(r, strstr(o.message, live) != NULL, "'%s' does not name %s", o.message, live);
 	} else {
 		CHECK(r, err == OB_OK, "got %s: %s", ob_strerror(err), o.message);
 		ob_state want =
@@ -284,6 +334,7 @@ static void op_submit(run *r)
 		n->state = want;
 		n->version = 1;
 		m->of_company[k] = (int)m->n++;
+		r->reapplications += last >= 0;
 		CHECK(r, a.state == want, "submitted as %s, want %s", ob_state_name(a.state),
 		      ob_state_name(want));
 		CHECK(r, a.version == 1, "version %llu", (unsigned long long)a.version);
@@ -336,8 +387,17 @@ static void op_review(run *r)
 	         (unsigned long long)a->version);
 
 	/* The model first: the rules of the issue, in the order the issue gives them. */
-	ob_state to = ob_transition(a->state, act);
-	ob_err want = is_stale ? OB_ESTALE : to == OB_STATE_UNSPECIFIED ? OB_EPRECOND : OB_OK;
+	ob_state from = a->state, to = ob_transition(a->state, act);
+	int64_t back = act == OB_ACTION_APPROVE
+	                       ? outside_window(r, 5, m->approvals_open, m->approvals_close)
+	                       : 0;
+	int64_t now = ob_clock_now_ms();
+	bool closed =
+	        act == OB_ACTION_APPROVE && (now < m->approvals_open || now >= m->approvals_close);
+	ob_err want = is_stale                     ? OB_ESTALE
+	              : to == OB_STATE_UNSPECIFIED ? OB_EPRECOND
+	              : closed                     ? OB_EPRECOND
+	                                           : OB_OK;
 	size_t promoted[COMPANIES], n_promoted = 0;
 	if (want == OB_OK) {
 		a->state = to;
@@ -352,6 +412,8 @@ static void op_review(run *r)
 	ob_outcome_init(&o);
 	ob_err err = ob_domain_review(r->t.d, TD_AS("model"), a->id, act, version,
 	                              OB_REJECTION_OTHER, NULL, NULL, &got, &o);
+	if (back != 0)
+		ob_clock_set_now_ms(back);
 	CHECK(r, err == want, "got %s, want %s: %s", ob_strerror(err), ob_strerror(want),
 	      o.message);
 	if (err == OB_OK)
@@ -364,6 +426,9 @@ static void op_review(run *r)
 	r->illegal += want == OB_EPRECOND;
 	r->approvals += want == OB_OK && to == OB_STATE_APPROVED;
 	r->rejections += want == OB_OK && to == OB_STATE_REJECTED;
+	r->waitlist_rejections +=
+	        want == OB_OK && to == OB_STATE_REJECTED && from == OB_STATE_WAITLISTED;
+	r->closed_approvals += !is_stale && to != OB_STATE_UNSPECIFIED && closed;
 }
 
 static void op_withdraw(run *r)
@@ -443,7 +508,7 @@ static void op_lookup(run *r)
 	ob_outcome o;
 	ob_outcome_init(&o);
 	ob_err err = ob_domain_get(r->t.d, TD_ALL, NULL, COHORT, c.siren, &a, &o);
-	int i = k < COMPANIES ? r->m.of_company[k] : -1;
+	int i = k < COMPANIES ? r->m.of_company[k] : -1; /* the live one, else the latest */
 	CHECK(r, err == (i >= 0 ? OB_OK : OB_ENOTFOUND), "got %s", ob_strerror(err));
 	if (i >= 0)
 		CHECK(r, strcmp(a.id, r->m.app[i].id) == 0 && a.state == r->m.app[i].state,
@@ -453,10 +518,11 @@ static void op_lookup(run *r)
 	ob_outcome_fini(&o);
 }
 
-/* Time passes: approvals land on other webinar days and waiver months. */
+/* Time passes: approvals land on other webinar days and waiver months, and the windows
+ * close. */
 static void op_clock(run *r)
 {
-	uint32_t hours = 1 + below(r, 72);
+	uint32_t hours = 1 + below(r, 48);
 	snprintf(r->what, sizeof(r->what), "%u hours pass", hours);
 	ob_clock_set_now_ms(ob_clock_now_ms() + (int64_t)hours * 3600 * 1000);
 }
@@ -487,6 +553,16 @@ static void test_model(void **state)
 	c.capacity = r->m.capacity;
 	c.webinar_seats = 3; /* sessions fill up, so approvals move to later days */
 	c.advisor_pool = 4;
+	/* Windows that close during the run, which lasts 100 to 130 days (4 in 100 operations
+	 * move the clock by 1 to 48 hours): submissions after 90 days, approvals after 105.
+	 * Operations also try them just outside (outside_window). */
+	r->m.submissions_open = r->m.approvals_open = start - DAY_MS;
+	r->m.submissions_close = start + 90 * (int64_t)DAY_MS;
+	r->m.approvals_close = start + 105 * (int64_t)DAY_MS;
+	c.window_opens_ms = r->m.submissions_open;
+	c.window_closes_ms = r->m.submissions_close;
+	c.approval_opens_ms = r->m.approvals_open;
+	c.approval_closes_ms = r->m.approvals_close;
 	ob_outcome o;
 	ob_outcome_init(&o);
 	CHECK(r, ob_domain_cohort_create(r->t.d, &c, &out, &o) == OB_OK, "cohort: %s", o.message);
@@ -534,15 +610,19 @@ static void test_model(void **state)
 	fprintf(stderr,
 	        "model test: seed %llu: %d submits, %d reviews, %d withdrawal attempts, %d "
 	        "capacity changes, %d lookups, %d clock jumps; %zu applications; %u promotions, "
-	        "%u duplicates, %u stale, %u illegal, %u approvals, %u rejections, %u "
-	        "withdrawals, %u capacity refusals\n",
+	        "%u duplicates, %u stale, %u illegal, %u approvals, %u rejections (%u in line), "
+	        "%u withdrawals, %u capacity refusals, %u re-applications, %u submissions and %u "
+	        "approvals outside their window\n",
 	        (unsigned long long)r->seed, counts[0], counts[1], counts[2], counts[3], counts[4],
 	        counts[5], r->m.n, r->promotions, r->duplicates, r->stale, r->illegal, r->approvals,
-	        r->rejections, r->withdrawals, r->refused_capacity);
+	        r->rejections, r->waitlist_rejections, r->withdrawals, r->refused_capacity,
+	        r->reapplications, r->closed_submissions, r->closed_approvals);
 	CHECK(r,
 	      r->promotions > 0 && r->duplicates > 0 && r->stale > 0 && r->illegal > 0 &&
 	              r->approvals > 0 && r->rejections > 0 && r->withdrawals > 0 &&
-	              r->refused_capacity > 0,
+	              r->refused_capacity > 0 && r->reapplications > 0 &&
+	              r->waitlist_rejections > 0 && r->closed_submissions > 0 &&
+	              r->closed_approvals > 0,
 	      "the run missed a kind of event");
 }
 

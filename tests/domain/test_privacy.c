@@ -35,6 +35,7 @@
 #include "domain/calendar.h"
 #include "domain/domain.h"
 #include "store/sqlite.h"
+#include "schema.h"
 #include "testdata.h"
 #include "testdomain.h"
 #include "testutil.h"
@@ -430,6 +431,15 @@ static char *capture_end(capture *c)
 	fputs(s, stderr);
 	unlink(c->path);
 	return s;
+}
+
+/* Opens the store again, as onboardd starting on the file; returns what it logged (free()). */
+static char *open_logged(fx *f)
+{
+	capture cap;
+	capture_start(f, &cap);
+	fx_open(f);
+	return capture_end(&cap);
 }
 
 /* ---- tampering ----------------------------------------------------------------------------- */
@@ -1390,6 +1400,9 @@ static void test_schema_1_notes_sealed_on_open(void **state)
 	}
 	sqlite3_finalize(s);
 	sqlite3_close(db);
+	raw_exec(f, OB_TEST_SCHEMA_5_TO_4);
+	raw_exec(f, OB_TEST_SCHEMA_4_TO_3);
+	raw_exec(f, OB_TEST_SCHEMA_3_TO_2);
 	raw_exec(f, "UPDATE history SET reason = reason || ': [erased]' WHERE typeof(note) = "
 	            "'blob' AND length(note) = 0;"
 	            "ALTER TABLE history DROP COLUMN note; PRAGMA user_version = 1; VACUUM;");
@@ -1401,14 +1414,11 @@ static void test_schema_1_notes_sealed_on_open(void **state)
 	assert_true(in_clear); /* or the check below would prove nothing */
 	files_free(&fs);
 
-	capture cap;
-	capture_start(f, &cap);
-	fx_open(f);
-	char *log = capture_end(&cap);
+	char *log = open_logged(f);
 	assert_non_null(strstr(log, "applied schema migration 2"));
 	assert_null(strstr(log, "called"));
 	free(log);
-	assert_int_equal(raw_int(f, "PRAGMA user_version", 0), 2);
+	assert_int_equal(raw_int(f, "PRAGMA user_version", 0), 5);
 
 	ob_application got;
 	assert_int_equal(get(f, a.id, &got, NULL), OB_OK);
@@ -1443,6 +1453,132 @@ static void test_schema_1_notes_sealed_on_open(void **state)
 	ob_application_fini(&a);
 	ob_application_fini(&b);
 	ob_application_fini(&c);
+}
+
+/* Submits n applications of SIRENs from base into app, and approves the first. */
+static void submit_approve_first(fx *f, uint32_t base, uint32_t n, ob_application *app)
+{
+	for (uint32_t i = 0; i < n; i++)
+		submit_ok(f, base + i, NULL, &app[i]);
+	review_note(f, &app[0], OB_ACTION_START, NULL);
+	review_note(f, &app[0], OB_ACTION_APPROVE, NULL);
+}
+
+/* The sum of st's counters whose key starts with prefix. */
+static uint32_t counted(const ob_standing *st, const char *prefix)
+{
+	uint32_t sum = 0;
+	for (size_t i = 0; i < st->n_counters; i++)
+		if (strncmp(st->counters[i].key, prefix, strlen(prefix)) == 0)
+			sum += (uint32_t)st->counters[i].count;
+	return sum;
+}
+
+/* A database of schema 2 (one application per SIREN and cohort for good; counters that never
+ * went down): opening it keeps every application, its history and its contact, lets a rejected
+ * company apply again, gives the default cohort its new settings, and recounts the standing
+ * over live applications, once. */
+static void test_schema_2_migrates(void **state)
+{
+	fx *f = *state;
+	ob_application app[5];
+	submit_approve_first(f, 130, 5, app);
+	review_note(f, &app[0], OB_ACTION_ONBOARD, NULL); /* 20 November: before the milestone */
+	ob_outcome o;
+	ob_outcome_init(&o);
+	ob_application rejected;
+	assert_int_equal(ob_domain_review(f->d, TD_AS("reviewer"), app[1].id, OB_ACTION_REJECT, 0,
+	                                  OB_REJECTION_INELIGIBLE, NULL, NULL, &rejected, &o),
+	                 OB_OK);
+	ob_outcome_fini(&o);
+	ob_application_fini(&app[1]);
+	app[1] = rejected;
+	withdraw_reason(f, &app[2], "closing down");
+	review_note(f, &app[3], OB_ACTION_START, NULL);
+	fx_close(f, false);
+
+	/* Back to schema 2, with its counters: by size, region, channel and exporters over every
+	 * application ever submitted, and nothing of the live or onboarded ones. */
+	raw_exec(f, OB_TEST_SCHEMA_5_TO_4);
+	raw_exec(f, OB_TEST_SCHEMA_4_TO_3);
+	raw_exec(f, OB_TEST_SCHEMA_3_TO_2);
+	raw_exec(f, "DELETE FROM counter WHERE key IN ('live', 'onboarded', 'onboarded_exporters',"
+	            " 'live_before_milestone', 'exporters') OR key LIKE 'size:%'"
+	            " OR key LIKE 'region:%' OR key LIKE 'channel:%';"
+	            "INSERT INTO counter SELECT cohort_id, 'exporters', sum(exports)"
+	            " FROM application GROUP BY cohort_id;"
+	            "INSERT INTO counter SELECT cohort_id, 'size:' || CASE size WHEN 1 THEN 'TPE'"
+	            " ELSE 'PME' END, count(*) FROM application GROUP BY 1, 2;"
+	            "INSERT INTO counter SELECT cohort_id, 'region:' || CASE region WHEN '' THEN"
+	            " 'unknown' ELSE region END, count(*) FROM application GROUP BY 1, 2;"
+	            "INSERT INTO counter SELECT cohort_id, 'channel:' || CASE channel WHEN 1 THEN"
+	            " 'MARKETPLACE' WHEN 2 THEN 'OWN_WEBSHOP' ELSE 'BOTH' END, count(*)"
+	            " FROM application GROUP BY 1, 2;");
+	assert_int_equal(raw_int(f, "PRAGMA user_version", 0), 2);
+	/* 131 and 133: the odd ones intend to export. */
+	assert_int_equal(raw_int(f, "SELECT count FROM counter WHERE key = 'exporters'", 0), 2);
+
+	char *log = open_logged(f);
+	assert_non_null(strstr(log, "applied schema migration 3"));
+	assert_non_null(strstr(log, "recounted the standing of 1 cohort"));
+	free(log);
+	assert_int_equal(raw_int(f, "PRAGMA user_version", 0), 5);
+
+	/* Every application as it was, contact and history included. */
+	for (uint32_t i = 0; i < 5; i++) {
+		ob_application got;
+		assert_int_equal(get(f, app[i].id, &got, NULL), OB_OK);
+		assert_int_equal(got.state, app[i].state);
+		assert_int_equal(got.version, app[i].version);
+		assert_int_equal(got.n_history, app[i].n_history);
+		assert_string_equal(got.contact.email, app[i].contact.email);
+		assert_string_equal(got.company.siren, app[i].company.siren);
+		assert_int_equal(got.company.legal_form, OB_LEGAL_UNSPECIFIED); /* not asked then */
+		assert_true(got.company.has_balance);
+		assert_string_equal(got.terms_version, "");
+		if (i == 0)
+			assert_int_equal(got.onboarded_at_ms, got.history[3].at_ms);
+		ob_application_fini(&got);
+	}
+
+	/* The standing over live applications: 130 onboarded, 133 under review, 134. */
+	ob_standing st;
+	ob_outcome_init(&o);
+	assert_int_equal(ob_domain_standing(f->d, NULL, &st, &o), OB_OK);
+	ob_outcome_fini(&o);
+	assert_int_equal(st.applications, 5);
+	assert_int_equal(st.live, 3);
+	assert_int_equal(st.exporters, 1); /* 133: 131 was rejected */
+	assert_int_equal(st.onboarded, 1);
+	assert_int_equal(st.onboarded_exporters, 0);
+	assert_int_equal(st.live_before_milestone, 1);
+	assert_int_equal(counted(&st, "size:"), 3);
+	/* The default cohort gets what it gets on a first start now. */
+	assert_string_equal(st.cohort.milestone_date, "2020-12-04");
+	assert_true(ob_naf_divisions_has(&st.cohort.excluded_naf, 84));
+	assert_true(st.cohort.window_enforced);
+	char closes[OB_RFC3339_STR_SIZE];
+	ob_time_format_rfc3339(st.cohort.window_closes_ms, closes);
+	assert_string_equal(closes, "2020-12-15T23:00:00.000Z");
+	ob_standing_fini(&st);
+
+	/* The rejected company applies again; the live one still cannot. */
+	ob_application again;
+	submit_ok(f, 131, NULL, &again);
+	assert_string_not_equal(again.id, app[1].id);
+	ob_application_fini(&again);
+	ob_outcome_init(&o);
+	assert_int_equal(submit_as(f, 134, NULL, NULL, NULL, &again, &o), OB_EEXIST);
+	ob_outcome_fini(&o);
+
+	/* Opening again migrates and recounts nothing. */
+	fx_close(f, false);
+	log = open_logged(f);
+	assert_null(strstr(log, "applied schema migration"));
+	assert_null(strstr(log, "recounted"));
+	free(log);
+	for (uint32_t i = 0; i < 5; i++)
+		ob_application_fini(&app[i]);
 }
 
 /* A reason longer than the service writes (a row changed by hand, in two-byte characters) is
@@ -1544,6 +1680,92 @@ static void test_audit_trail(void **state)
 	ob_outcome_fini(&o);
 }
 
+/* A database of schema 3 (no ad credit's last day; counters without the reports nor the
+ * benefits' totals): opening it gives a granted application its cohort's last day, recounts
+ * the standing with the new reports once, and spending then works on it. */
+static void test_schema_3_migrates(void **state)
+{
+	fx *f = *state;
+	ob_application app[2];
+	submit_approve_first(f, 140, 2, app);
+	fx_close(f, false);
+	raw_exec(f, OB_TEST_SCHEMA_5_TO_4);
+	raw_exec(f, OB_TEST_SCHEMA_4_TO_3);
+	assert_int_equal(raw_int(f, "SELECT count(*) FROM counter WHERE key LIKE 'dept:%'", 0), 0);
+
+	char *log = open_logged(f);
+	assert_non_null(strstr(log, "applied schema migration 4"));
+	assert_non_null(strstr(log, "recounted the standing of 1 cohort"));
+	free(log);
+	assert_int_equal(raw_int(f, "PRAGMA user_version", 0), 5);
+
+	ob_application got;
+	assert_int_equal(get(f, app[0].id, &got, NULL), OB_OK);
+	assert_string_equal(got.benefits.ad_credit_expires, "2021-03-15");
+	ob_application_fini(&got);
+	ob_outcome o;
+	ob_outcome_init(&o);
+	assert_int_equal(ob_domain_spend_ad_credit(f->d, TD_AS("ads"), app[0].id, 1234, "inv-1",
+	                                           NULL, &got, &o),
+	                 OB_OK);
+	assert_int_equal(got.benefits.ad_credit_used_cents, 1234);
+	ob_application_fini(&got);
+	ob_standing st;
+	assert_int_equal(ob_domain_standing(f->d, NULL, &st, &o), OB_OK);
+	ob_outcome_fini(&o);
+	assert_int_equal(st.benefits_granted, 1);
+	assert_int_equal(st.ad_credit_granted_cents, 20000);
+	assert_int_equal(st.ad_credit_used_cents, 1234);
+	assert_int_equal(st.fee_waived_cents, app[0].benefits.fee_waived_cents);
+	assert_int_equal(counted(&st, "dept:"), 2);
+	assert_int_equal(counted(&st, "naf:"), 2);
+	assert_int_equal(counted(&st, "region_state:"), 2);
+	ob_standing_fini(&st);
+	for (uint32_t i = 0; i < 2; i++)
+		ob_application_fini(&app[i]);
+}
+
+/* A database of schema 4 (one topic-less count per session, the approval's session only in
+ * application.webinar_at): opening it makes the approved application's session a booking of
+ * the marketplace's topic, keeps the seat counted, and the booking can then be cancelled. */
+static void test_schema_4_migrates(void **state)
+{
+	fx *f = *state;
+	ob_application app[2];
+	submit_approve_first(f, 150, 2, app);
+	int64_t session = app[0].benefits.webinar_at_ms;
+	assert_true(session != 0);
+	fx_close(f, false);
+	raw_exec(f, OB_TEST_SCHEMA_5_TO_4);
+	assert_int_equal(raw_int(f, "SELECT sum(booked) FROM webinar", 0), 1);
+
+	char *log = open_logged(f);
+	assert_non_null(strstr(log, "applied schema migration 5"));
+	free(log);
+	assert_int_equal(raw_int(f, "PRAGMA user_version", 0), 5);
+
+	ob_application got;
+	assert_int_equal(get(f, app[0].id, &got, NULL), OB_OK);
+	assert_int_equal(got.webinar.session_ms, session);
+	assert_int_equal(got.webinar.topic, OB_TOPIC_MARKETPLACE);
+	assert_int_equal(got.benefits.webinar_at_ms, session);
+	ob_application_fini(&got);
+	assert_int_equal(get(f, app[1].id, &got, NULL), OB_OK);
+	assert_int_equal(got.webinar.session_ms, 0); /* not approved: no booking */
+	ob_application_fini(&got);
+	assert_int_equal(raw_int(f, "SELECT booked FROM webinar_session WHERE topic = 1", 0), 1);
+
+	ob_outcome o;
+	ob_outcome_init(&o);
+	assert_int_equal(ob_domain_cancel_webinar(f->d, TD_ALL, app[0].id, NULL, &got, &o), OB_OK);
+	ob_outcome_fini(&o);
+	assert_int_equal(got.benefits.webinar_at_ms, 0);
+	ob_application_fini(&got);
+	assert_int_equal(raw_int(f, "SELECT booked FROM webinar_session WHERE topic = 1", 0), 0);
+	for (uint32_t i = 0; i < 2; i++)
+		ob_application_fini(&app[i]);
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -1562,6 +1784,9 @@ int main(void)
 	        T(test_note_bound_to_its_row),
 	        T(test_erasure_takes_the_notes),
 	        T(test_schema_1_notes_sealed_on_open),
+	        T(test_schema_2_migrates),
+	        T(test_schema_3_migrates),
+	        T(test_schema_4_migrates),
 	        T(test_overlong_reason_read_cut_on_boundary),
 	        T(test_submitted_by),
 	        T(test_audit_trail),

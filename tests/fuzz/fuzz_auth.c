@@ -155,7 +155,7 @@ static void fuzz_keyring(const uint8_t *data, size_t size)
 		ob_keyfile_key_id(k->pk, id);
 		if (strcmp(id, k->id) != 0 || !ob_key_id_valid(k->id))
 			die("a key id does not match its key");
-		if (k->role < OB_ROLE_APPLICANT || k->role > OB_ROLE_ADMIN)
+		if (k->role < OB_ROLE_APPLICANT || k->role > OB_ROLE_LAST)
 			die("a key without a role");
 		if (k->not_before_ms < 0 || k->not_after_ms < 0 ||
 		    (k->not_before_ms != 0 && k->not_after_ms != 0 &&
@@ -181,7 +181,7 @@ static void fuzz_keyring(const uint8_t *data, size_t size)
 /* Claims accepted by ob_token_verify at now must satisfy what auth.h promises. */
 static void check_claims(const ob_token_claims *c, int64_t now)
 {
-	if (!ob_key_id_valid(c->key_id) || c->role < OB_ROLE_APPLICANT || c->role > OB_ROLE_ADMIN ||
+	if (!ob_key_id_valid(c->key_id) || c->role < OB_ROLE_APPLICANT || c->role > OB_ROLE_LAST ||
 	    c->issued_ms >= c->expires_ms || now >= c->expires_ms ||
 	    c->issued_ms > now + OB_TOKEN_SKEW_MS)
 		die("a token with bad claims was accepted");
@@ -232,7 +232,7 @@ static void fuzz_token_payload(const uint8_t *data, size_t size)
 	bool in_range = issued >= -OB_AUTH_TIME_LIMIT_MS && issued <= OB_AUTH_TIME_LIMIT_MS &&
 	                expires >= -OB_AUTH_TIME_LIMIT_MS && expires <= OB_AUTH_TIME_LIMIT_MS;
 	bool want = data[0] == 1 && lower_hex((const char *)data + 1, OB_KEY_ID_LEN) &&
-	            role >= OB_ROLE_APPLICANT && role <= OB_ROLE_ADMIN && in_range &&
+	            role >= OB_ROLE_APPLICANT && role <= OB_ROLE_LAST && in_range &&
 	            issued < expires && issued <= now + OB_TOKEN_SKEW_MS && now < expires;
 
 	ob_token_claims c;

@@ -4,7 +4,7 @@
 # onboard/client.h's header comment (which README.md shows too) with `pkg-config --cflags
 # --libs onboard-client` compiles, links against the installed library and reads the cohort
 # from the installed onboardd, and the systemd unit is installed with the prefix in its
-# ExecStart.
+# ExecStart, and the example of its EnvironmentFile beside it.
 #
 # Environment (meson test sets it): MESON (the meson command), MESON_BUILD_ROOT, CC,
 # CFLAGS_SANITIZE (the build's -fsanitize flags, which a program linking its library
@@ -26,18 +26,35 @@ run "meson install --destdir" 0 "${meson[@]}" install -C "$MESON_BUILD_ROOT" --n
 	--destdir "$dest" || die "meson install failed"
 for f in "$BINDIR/onboardd" "$BINDIR/onboard" "$LIBDIR/pkgconfig/onboard-client.pc" \
 	"$PREFIX/include/onboard/client.h" "$PREFIX/include/onboard/v1/onboarding.pb-c.h" \
-	"$UNIT_DIR/onboardd.service"; do
+	"$UNIT_DIR/onboardd.service" "$PREFIX/share/onboard/onboardd.env.example"; do
 	checks=$((checks + 1))
 	[ -e "$dest$f" ] || fail "meson install did not install $f"
 done
 
+# ---- the contract, published ----------------------------------------------------------------
+# The .proto files compile on their own from where they are installed, and the
+# FileDescriptorSet names every service.
+share=$dest${DATADIR:?DATADIR is not set}/onboard
+run "the installed .proto files compile" 0 protoc --proto_path="$share/proto" \
+	--descriptor_set_out="$dir/check.fds" "$share"/proto/onboard/v1/*.proto
+run "the installed FileDescriptorSet" 0 /usr/bin/python3 -c 'import sys
+from google.protobuf import descriptor_pb2
+fds = descriptor_pb2.FileDescriptorSet.FromString(open(sys.argv[1], "rb").read())
+print(" ".join(sorted(f.package + "." + s.name for f in fds.file for s in f.service)))' \
+	"$share/onboard.fds" &&
+	expect "the descriptor set names the services" \
+		"onboard.v1.Admin onboard.v1.Auth onboard.v1.Health onboard.v1.Onboarding onboard.v1.Reflection" "$out"
+
 # ---- the systemd unit ----------------------------------------------------------------------
 unit=$dest$UNIT_DIR/onboardd.service
 checks=$((checks + 1))
-grep -qxF "ExecStart=$BINDIR/onboardd \\" "$unit" ||
+grep -qxF "ExecStart=$BINDIR/onboardd" "$unit" ||
 	fail "the unit's ExecStart is not $BINDIR/onboardd: $(grep ExecStart "$unit")"
 checks=$((checks + 1))
-! grep -q '@' "$unit" || fail "the unit holds an unreplaced @variable@: $(grep '@' "$unit")"
+! grep -qE '@[a-z_]+@' "$unit" || fail "the unit holds an unreplaced @variable@: $(grep '@' "$unit")"
+checks=$((checks + 1))
+! grep -qE '@[a-z_]+@' "$dest$PREFIX/share/onboard/onboardd.env.example" ||
+	fail "the EnvironmentFile example holds an unreplaced @variable@"
 
 # ---- onboard-client.pc ---------------------------------------------------------------------
 pc=$dest$LIBDIR/pkgconfig/onboard-client.pc

@@ -38,6 +38,32 @@ if run "methods" 0 ob methods; then
 	expect "methods" "/onboard.v1.Reflection/ListServices" "$out"
 fi
 
+# describe: the contract from the server's reflection, as .proto source (grpcurl describe).
+if run "describe" 0 ob describe; then
+	for s in Health Reflection Onboarding Admin Auth; do
+		expect "describe lists $s" "onboard.v1.$s is a service:" "$out"
+	done
+fi
+if run "describe a service" 0 ob describe onboard.v1.Onboarding; then
+	expect "describe a service" "rpc GetCohort ( .onboard.v1.GetCohortRequest ) returns ( .onboard.v1.CohortStanding ) {" "$out"
+	expect "describe a read" "option idempotency_level = NO_SIDE_EFFECTS;" "$out"
+fi
+if run "describe a method by its path" 0 ob describe /onboard.v1.Onboarding/SubmitApplication; then
+	expect "describe a method" "onboard.v1.Onboarding.SubmitApplication is a method:" "$out"
+fi
+if run "describe a message" 0 ob describe onboard.v1.Address; then
+	expect "describe a message" "string postal_code = 2;" "$out"
+fi
+if run "describe an enum" 0 ob describe .onboard.v1.Channel; then
+	expect "describe an enum" "CHANNEL_BOTH = 3;" "$out"
+fi
+if run "describe a nested enum" 0 ob describe onboard.v1.HealthCheckResponse.ServingStatus; then
+	expect "describe a nested enum" "SERVICE_UNKNOWN = 3;" "$out"
+fi
+if run "describe an unknown symbol" 1 ob describe onboard.v1.Nope; then
+	expect "describe an unknown symbol" "no symbol 'onboard.v1.Nope'" "$err"
+fi
+
 # call: an unknown method is UNIMPLEMENTED (64 + 12), said on stderr.
 if run "call of an unknown method" 76 ob call /onboard.v1.Onboarding/NoSuchMethod '{}'; then
 	expect "call of an unknown method" "UNIMPLEMENTED" "$err"

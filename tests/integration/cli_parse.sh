@@ -138,7 +138,9 @@ if run "--json --emit-defaults cohort empty" 0 ob --json cohort empty --emit-def
 	expect_json "--emit-defaults applications" "$dir/out" 'j["applications"]' 0
 	expect_json "--emit-defaults seats" "$dir/out" '(j["seatsHeld"], j["waitlistLength"])' "(0, 0)"
 	expect_json "--emit-defaults lists" "$dir/out" 'j["byState"]' '[]'
-	expect_json "--emit-defaults strings" "$dir/out" 'j["cohort"]["windowOpens"]' ''
+fi
+if run "--json --emit-defaults list --cohort empty" 0 ob --json --emit-defaults list --cohort empty; then
+	expect_json "--emit-defaults strings" "$dir/out" 'j["nextPageToken"]' ''
 fi
 if run "call --emit-defaults" 0 ob call --emit-defaults /onboard.v1.Onboarding/GetCohort \
 	'{"id":"empty"}'; then

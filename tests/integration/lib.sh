@@ -100,6 +100,7 @@ finish() {
 # (0 unless set) matches REGEX, polling every 20 ms for up to 10 s. Returns 0 when one does, 1
 # when PID exited first, 2 after 10 s.
 lib_skip=0
+lib_now=2020-11-16T08:30:00Z
 wait_for_line() {
 	local i
 	for i in $(seq 500); do
@@ -115,6 +116,9 @@ wait_for_line() {
 
 # onboardd_try_start URL ARGS...: starts "$ONBOARDD --listen URL ARGS..." with stdout and
 # stderr appended to $log (default $dir/onboardd.log) and waits until it logs that it serves.
+# Without --now in ARGS, the programme's clock starts at $lib_now, in the November 2020
+# lockdown as ./demo.sh has it (the default cohort takes submissions during the lockdown
+# only; logins keep the real clock).
 # Sets $pid. Returns 0 when it serves, 1 when it exited first ($pid is then empty and $log
 # says why); dies when it neither serves nor exits within 10 s.
 onboardd_try_start() {
@@ -126,7 +130,11 @@ onboardd_try_start() {
 	if [ -f "$log" ]; then
 		lib_skip=$(wc -l <"$log")
 	fi
-	"$ONBOARDD" --listen "$url" "$@" >>"$log" 2>&1 </dev/null &
+	local now=(--now "$lib_now") arg
+	for arg in "$@"; do
+		case $arg in --now | --now=*) now=() ;; esac
+	done
+	"$ONBOARDD" --listen "$url" "$@" "${now[@]}" >>"$log" 2>&1 </dev/null &
 	pid=$!
 	lib_pids+=("$pid")
 	local found=0

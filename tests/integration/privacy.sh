@@ -63,7 +63,7 @@ grep -q "back it up" "$log" || fail "no log line tells to back up the key file"
 # --- submit ----------------------------------------------------------------
 ids=()
 for i in 0 1 2; do
-	cli submit --siren "${sirens[$i]}" --legal-name "Maison $i SARL" --naf 47.91B \
+	cli submit --siren "${sirens[$i]}" --legal-name "Maison $i" --legal-form ei --naf 47.91B \
 		--employees 3 --turnover-eur 150000 --balance-eur 60000 --address "$i rue du Test" \
 		--postal-code 75011 --city Paris --contact-name "${names[$i]}" --email "${emails[$i]}" \
 		--phone "${phones[$i]}" --channel both --accept-terms
@@ -88,7 +88,9 @@ expect_rc 0 "withdraw with a reason"
 cli --json get "${ids[1]}"
 expect_eq "$(json 'j["history"][-2]["reason"]')" "start: wrote to ${emails[1]}, then called ${e164[1]}" \
 	"the review note reads back"
-expect_eq "$(json 'j["history"][-1]["reason"]')" "withdrawn: ${names[1]} (${phones[1]}) is closing the shop" \
+# The local administrator is staff: it withdraws on the company's request.
+expect_eq "$(json 'j["history"][-1]["reason"]')" \
+	"withdrawn on the company's request: ${names[1]} (${phones[1]}) is closing the shop" \
 	"the withdrawal reason reads back"
 absent "after the notes and reasons"
 

@@ -23,7 +23,8 @@ expect_rc 0 "the server serves"
 
 # submit SIREN NAF POSTAL CITY PHONE: one application, the other fields valid.
 submit() {
-	cli submit --siren "$1" --legal-name "Comptoir $1 SARL" --naf "$2" --address "5 rue du Port" \
+	cli submit --siren "$1" --legal-name "Comptoir $1" --legal-form ei --employees 2 \
+		--turnover-eur 90000 --balance-eur 40000 --naf "$2" --address "5 rue du Port" \
 		--postal-code "$3" --city "$4" --contact-name "Lou Martin" --email lou@example.fr \
 		--phone "$5" --channel marketplace --accept-terms
 }

@@ -15,7 +15,7 @@
 
 #include "onboard/client.h"
 #include "onboard/v1/onboarding.pb-c.h"
-#include "testdata.h"
+#include "testdata_pb.h"
 #include "testsrv.h"
 
 #define SUBMIT "/onboard.v1.Onboarding/SubmitApplication"
@@ -39,36 +39,12 @@ static uint8_t *submit_request(uint32_t n, size_t *len)
 {
 	td_company c;
 	td_company_make(&c, n);
-	Onboard__V1__Address ad = ONBOARD__V1__ADDRESS__INIT;
-	ad.street = c.street;
-	ad.postal_code = c.postal_code;
-	ad.city = c.city;
-	Onboard__V1__Company co = ONBOARD__V1__COMPANY__INIT;
-	co.siren = c.siren;
-	co.siret = c.siret;
-	co.legal_name = c.legal_name;
-	co.naf_code = c.naf;
-	co.vat_number = c.vat;
-	co.employees = c.employees;
-	co.turnover_eur = c.turnover_eur;
-	co.balance_sheet_eur = c.balance_eur;
-	co.address = &ad;
-	Onboard__V1__Contact ct = ONBOARD__V1__CONTACT__INIT;
-	ct.name = c.contact_name;
-	ct.email = c.email;
-	ct.phone = c.phone;
-	Onboard__V1__SubmitApplicationRequest rq = ONBOARD__V1__SUBMIT_APPLICATION_REQUEST__INIT;
-	rq.company = &co;
-	rq.contact = &ct;
-	rq.channel = (Onboard__V1__Channel)c.channel;
-	rq.intends_to_export = c.exports;
-	rq.n_product_categories = c.n_categories;
-	rq.product_categories = (char **)c.categories;
-	rq.accepts_terms = true;
-	*len = onboard__v1__submit_application_request__get_packed_size(&rq);
+	td_pb_submission sub;
+	td_pb_submission_make(&sub, &c, NULL);
+	*len = onboard__v1__submit_application_request__get_packed_size(&sub.rq);
 	uint8_t *buf = malloc(*len > 0 ? *len : 1);
 	assert_non_null(buf);
-	onboard__v1__submit_application_request__pack(&rq, buf);
+	onboard__v1__submit_application_request__pack(&sub.rq, buf);
 	return buf;
 }
 

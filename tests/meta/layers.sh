@@ -14,6 +14,8 @@
 #            adapter of the domain's port
 #   crypto/  nothing of domain/, store/, rpc/ or auth/
 #   base/    nothing of any other layer
+#   rpc/     nothing of http/ (the HTTP face stands on rpc/'s pipeline)
+#   http/    nothing of store/, no SQLite or libpq header
 #
 # Usage: layers.sh SOURCE_ROOT [EXPECTED]
 # Checks SOURCE_ROOT/service. Exits 0 when there is no violation, or, given
@@ -60,14 +62,16 @@ function check(file, rel, layer, line, lineno, path, i) {
 }
 BEGIN {
 	pb = "^protobuf-c/|\\.pb-c\\.h$"
-	rule("domain", "(^|/)(store|rpc|auth)/", "the domain includes no layer above it nor the store adapter (it owns the port, domain/store.h)")
+	rule("domain", "(^|/)(store|rpc|auth|http)/", "the domain includes no layer above it nor the store adapter (it owns the port, domain/store.h)")
 	rule("domain", "^nng/|^sqlite3\\.h$|^libpq-fe\\.h$|" pb, "the domain includes no nng, protobuf or SQL header")
-	rule("auth", "(^|/)(domain|store|rpc)/", "auth/ stands on base/ alone: no domain, store or rpc")
+	rule("auth", "(^|/)(domain|store|rpc|http)/", "auth/ stands on base/ alone: no domain, store or rpc")
 	rule("auth", "^nng/|^sqlite3\\.h$", "auth/ includes no nng or SQLite header")
-	rule("store", "(^|/)(rpc|auth)/", "the store is an adapter of the domain: no rpc or auth")
+	rule("store", "(^|/)(rpc|auth|http)/", "the store is an adapter of the domain: no rpc or auth")
 	rule("store", "^nng/|" pb, "the store includes no nng or protobuf header")
-	rule("crypto", "(^|/)(domain|store|rpc|auth)/", "crypto/ stands on base/ alone")
-	rule("base", "(^|/)(domain|store|rpc|auth|crypto)/", "base/ is the bottom layer")
+	rule("crypto", "(^|/)(domain|store|rpc|auth|http)/", "crypto/ stands on base/ alone")
+	rule("base", "(^|/)(domain|store|rpc|auth|crypto|http)/", "base/ is the bottom layer")
+	rule("rpc", "(^|/)http/", "rpc/ knows no face above it: the HTTP face stands on rpc/, not the reverse")
+	rule("http", "(^|/)store/|^sqlite3\\.h$|^libpq-fe\\.h$", "the HTTP face reaches the store only through the domain, as rpc/ does")
 }
 {
 	check($0, substr($0, length(prefix) + 1))

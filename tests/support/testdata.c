@@ -49,12 +49,17 @@ void td_company_make(td_company *c, uint32_t n)
 		snprintf(c->vat, sizeof(c->vat), "FR%02lu%s", (12 + 3 * (siren % 97)) % 97,
 		         c->siren);
 	}
-	snprintf(c->legal_name, sizeof(c->legal_name), "Boutique %u SARL", n);
+	/* Those with a VAT number are SARLs; of the others, the small ones one in
+	 * three a micro-entrepreneur (no balance sheet), the rest EIs. */
+	c->legal_form = n % 5 == 0 ? 4 : n % 4 != 0 && n % 3 == 1 ? 2 : 1;
+	snprintf(c->legal_name, sizeof(c->legal_name), "Boutique %u%s", n,
+	         c->legal_form == 4 ? " SARL" : "");
 	snprintf(c->naf, sizeof(c->naf), "47.91B");
 	/* One in four is a PME (50 people), the rest TPE (3 people). */
 	c->employees = n % 4 == 0 ? 50 : 3;
 	c->turnover_eur = n % 4 == 0 ? 8000000 : 150000 + (int64_t)n;
-	c->balance_eur = n % 4 == 0 ? 4000000 : 60000;
+	c->has_balance = c->legal_form != 2;
+	c->balance_eur = !c->has_balance ? 0 : n % 4 == 0 ? 4000000 : 60000;
 	snprintf(c->street, sizeof(c->street), "%u rue de la Roquette", n % 200 + 1);
 	snprintf(c->postal_code, sizeof(c->postal_code), "%s", td_postal_codes[n % TD_N_PLACES]);
 	snprintf(c->city, sizeof(c->city), "%s", td_cities[n % TD_N_PLACES]);

@@ -4,8 +4,9 @@
  *
  * td_company_make(c, n) fills c with the n-th company of an endless,
  * deterministic series: every field passes validation, the SIREN is unique
- * per n (n < 100,000,000), and size, region, channel and export intent vary
- * with n so that the standing's counters have something to count. The
+ * per n (n < 100,000,000), and size, region, channel, export intent and legal
+ * form vary with n so that the standing's counters have something to count
+ * (a SARL gives its VAT number, a micro-entrepreneur no balance sheet). The
  * strings live inside the td_company, so a submission built from one borrows
  * from it and lives as long as it.
  *
@@ -25,8 +26,10 @@ typedef struct td_company {
 	char legal_name[64];
 	char naf[8];
 	char vat[16];
+	int legal_form; /* onboard.v1.LegalForm: 4 SARL, 1 EI, 2 micro-entrepreneur */
 	uint32_t employees;
 	int64_t turnover_eur, balance_eur;
+	bool has_balance; /* false: no balance sheet (balance_eur 0) */
 	char street[64];
 	char postal_code[6];
 	char city[32];
@@ -75,6 +78,10 @@ static inline void td_submission(ob_submission *s, const td_company *c, const ch
 	        .legal_name = c->legal_name,
 	        .naf = c->naf,
 	        .vat = c->vat,
+	        .legal_form = c->legal_form,
+	        .has_employees = true,
+	        .has_turnover = true,
+	        .has_balance = c->has_balance,
 	        .employees = c->employees,
 	        .turnover_eur = c->turnover_eur,
 	        .balance_eur = c->balance_eur,

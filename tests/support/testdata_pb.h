@@ -38,9 +38,17 @@ static inline void td_pb_submission_make(td_pb_submission *s, const td_company *
 	s->company.legal_name = (char *)c->legal_name;
 	s->company.naf_code = (char *)c->naf;
 	s->company.vat_number = (char *)c->vat;
+	s->company.legal_form = (Onboard__V1__LegalForm)c->legal_form;
+	/* Each figure is in a oneof of its own: set as given. */
+	s->company.employees_given_case = ONBOARD__V1__COMPANY__EMPLOYEES_GIVEN_EMPLOYEES;
 	s->company.employees = c->employees;
+	s->company.turnover_given_case = ONBOARD__V1__COMPANY__TURNOVER_GIVEN_TURNOVER_EUR;
 	s->company.turnover_eur = c->turnover_eur;
-	s->company.balance_sheet_eur = c->balance_eur;
+	if (c->has_balance) {
+		s->company.balance_sheet_given_case =
+		        ONBOARD__V1__COMPANY__BALANCE_SHEET_GIVEN_BALANCE_SHEET_EUR;
+		s->company.balance_sheet_eur = c->balance_eur;
+	}
 	s->company.address = &s->address;
 	s->contact = (Onboard__V1__Contact)ONBOARD__V1__CONTACT__INIT;
 	s->contact.name = (char *)c->contact_name;

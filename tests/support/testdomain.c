@@ -2,11 +2,13 @@
 
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <sodium.h>
 
 #include "crypto/vault.h"
+#include "store/pg.h"
 #include "store/sqlite.h"
 #include "testutil.h"
 
@@ -21,7 +23,18 @@ int ob_test_domain_init(ob_test_domain *t, const char *name)
 		return -1;
 	snprintf(t->db, sizeof(t->db), "%s/onboard.db", t->dir);
 	snprintf(t->key, sizeof(t->key), "%s/master.key", t->dir);
+	if (ob_test_domain_is_pg() && ob_test_pg_create(&t->pg) != 0) {
+		ob_test_remove_tree(t->dir);
+		t->dir[0] = '\0';
+		return -1;
+	}
 	return 0;
+}
+
+int ob_test_domain_is_pg(void)
+{
+	const char *pg = getenv("ONBOARD_TEST_PG");
+	return pg != NULL && pg[0] != '\0';
 }
 
 ob_keystore *ob_test_keystore_random(void)
@@ -43,8 +56,17 @@ ob_keystore *ob_test_keystore_random(void)
 
 ob_err ob_test_domain_open(ob_test_domain *t)
 {
-	ob_err err = t->keys != NULL ? ob_store_open_sqlite_keystore(&t->store, t->db, t->keys)
-	                             : ob_store_open_sqlite(&t->store, t->db);
+	ob_err err;
+	if (t->pg.name[0] != '\0') {
+		if (t->keys == NULL && t->pg_keys == NULL &&
+		    (t->pg_keys = ob_test_keystore_random()) == NULL)
+			return OB_ENOMEM;
+		err = ob_store_open_pg(&t->store, t->pg.conninfo,
+		                       t->keys != NULL ? t->keys : t->pg_keys, 4);
+	} else {
+		err = t->keys != NULL ? ob_store_open_sqlite_keystore(&t->store, t->db, t->keys)
+		                      : ob_store_open_sqlite(&t->store, t->db);
+	}
 	if (err == OB_OK)
 		err = ob_domain_create(&t->d, t->store, t->keys);
 	if (err != OB_OK)
@@ -71,6 +93,10 @@ void ob_test_domain_fini(ob_test_domain *t)
 	ob_test_domain_close(t);
 	ob_keystore_destroy(t->keys);
 	t->keys = NULL;
+	ob_keystore_destroy(t->pg_keys);
+	t->pg_keys = NULL;
+	if (t->pg.name[0] != '\0')
+		ob_test_pg_drop(&t->pg);
 	ob_test_remove_tree(t->dir);
 	t->dir[0] = '\0';
 }

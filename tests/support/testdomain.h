@@ -21,6 +21,7 @@
 #include "base/err.h"
 #include "crypto/keystore.h"
 #include "domain/domain.h"
+#include "testpg.h"
 
 typedef struct ob_test_domain {
 	char dir[256];     /* the private directory, removed with all it holds by _fini */
@@ -29,7 +30,16 @@ typedef struct ob_test_domain {
 	ob_keystore *keys; /* owned, kept across reopens; NULL: the store's throwaway keys */
 	ob_store *store;   /* NULL while closed */
 	ob_domain *d;      /* NULL while closed */
+	/* With $ONBOARD_TEST_PG set (the program runs under tools/pgcluster.sh, suite
+	 * pg), the store is PostgreSQL: a database of the test's own, made by _init
+	 * and dropped by _fini; db then names nothing. Without t->keys it gets
+	 * random keys of its own (pg_keys), kept across reopens. */
+	ob_test_pg pg;
+	ob_keystore *pg_keys;
 } ob_test_domain;
+
+/* Whether the tests run against PostgreSQL ($ONBOARD_TEST_PG is set). */
+int ob_test_domain_is_pg(void);
 
 /* Zeroes t, initialises libsodium and makes t->dir "$TMPDIR/NAME-XXXXXX" (ob_test_mkdtemp),
  * with t->db and t->key inside it. Opens nothing. Returns 0, or -1 after saying why on

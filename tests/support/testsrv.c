@@ -139,7 +139,7 @@ static pid_t run_onboardd(const char *const *head, size_t n_head, const char *co
 	const char *onboardd = onboardd_path();
 	if (onboardd == NULL)
 		return -1;
-	const char *argv[OB_TESTSRV_MAX_ARGS + 8];
+	const char *argv[OB_TESTSRV_MAX_ARGS + 10];
 	if (n_head + n_args + 2 > sizeof(argv) / sizeof(argv[0])) {
 		fprintf(stderr, "testsrv: more than %d arguments\n", OB_TESTSRV_MAX_ARGS);
 		return -1;
@@ -154,11 +154,23 @@ static pid_t run_onboardd(const char *const *head, size_t n_head, const char *co
 	return exec_onboardd(argv, log, log_flags);
 }
 
+/* Whether the test gave onboardd a --now of its own. */
+static bool gives_now(const ob_testsrv *s)
+{
+	for (size_t i = 0; i < s->n_args; i++)
+		if (strcmp(s->args[i], "--now") == 0 || strncmp(s->args[i], "--now=", 6) == 0)
+			return true;
+	return false;
+}
+
 static int spawn(ob_testsrv *s)
 {
-	const char *const head[] = {"--listen", s->url, "--no-access-log", "--db", s->db};
-	pid_t pid = run_onboardd(head, sizeof(head) / sizeof(head[0]), (const char *const *)s->args,
-	                         s->n_args, s->log, O_APPEND);
+	/* The programme's clock in the lockdown, unless the test sets it (testsrv.h). */
+	const char *const head[] = {"--listen", s->url,  "--no-access-log", "--db",
+	                            s->db,      "--now", OB_TESTSRV_NOW};
+	size_t n_head = sizeof(head) / sizeof(head[0]) - (gives_now(s) ? 2 : 0);
+	pid_t pid = run_onboardd(head, n_head, (const char *const *)s->args, s->n_args, s->log,
+	                         O_APPEND);
 	if (pid < 0)
 		return -1;
 	s->pid = pid;

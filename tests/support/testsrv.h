@@ -11,7 +11,11 @@
  * /tmp when $TMPDIR is too long for an ipc:// path) and runs the onboardd
  * named by $ONBOARDD (meson sets it) with
  *     --listen ipc://DIR/onboardd.sock --no-access-log --db DIR/onboard.db EXTRA...
- * and its stdout and stderr appended to DIR/onboardd.log. It returns once
+ *     [--now OB_TESTSRV_NOW]
+ * (the programme's clock in the November 2020 lockdown, as ./demo.sh has it,
+ * unless EXTRA gives --now: the default cohort takes submissions during the
+ * lockdown only; logins and tokens keep the real clock), and its stdout and
+ * stderr appended to DIR/onboardd.log. It returns once
  * Health/Check answers SERVING through libonboard-client (polled every 20 ms
  * for up to 10 s), leaving that client connected in s->client.
  *
@@ -32,6 +36,9 @@
 #include "onboard/client.h"
 
 enum { OB_TESTSRV_MAX_ARGS = 32 };
+
+/* A Monday of the November 2020 lockdown, 09:30 in Paris. */
+#define OB_TESTSRV_NOW "2020-11-16T08:30:00Z"
 
 typedef struct ob_testsrv {
 	char dir[256];                   /* the private directory, removed by ob_testsrv_stop() */

@@ -147,8 +147,8 @@ static ob_keyring *standard_keyring(void)
 static void test_roles(void **state)
 {
 	(void)state;
-	const char *names[] = {"none", "applicant", "partner", "reviewer", "admin"};
-	for (int r = 0; r <= OB_ROLE_ADMIN; r++)
+	const char *names[] = {"none", "applicant", "partner", "reviewer", "admin", "ads"};
+	for (int r = 0; r <= OB_ROLE_LAST; r++)
 		assert_string_equal(ob_role_name((ob_role)r), names[r]);
 	assert_string_equal(ob_role_name((ob_role)99), "invalid");
 	ob_role role = OB_ROLE_NONE;
@@ -156,6 +156,9 @@ static void test_roles(void **state)
 	assert_int_equal(role, OB_ROLE_REVIEWER);
 	assert_int_equal(OB_ROLE_APPLICANT, 1);
 	assert_int_equal(OB_ROLE_ADMIN, 4);
+	assert_int_equal(OB_ROLE_ADS, 5);
+	assert_true(ob_role_parse("ads", &role));
+	assert_int_equal(role, OB_ROLE_ADS);
 	role = OB_ROLE_PARTNER;
 	assert_false(ob_role_parse("none", &role));
 	assert_false(ob_role_parse("Admin", &role));

@@ -617,6 +617,124 @@ static void test_months_started_brute_force(void **state)
 	}
 }
 
+/* ---- weekdays, months, Easter and public holidays (issue 10) ------------------------------ */
+
+/* Weekdays of days looked up on a calendar. */
+static void test_weekday(void **state)
+{
+	(void)state;
+	assert_int_equal(ob_weekday(mkdate(1970, 1, 1)), 4);   /* Thursday */
+	assert_int_equal(ob_weekday(mkdate(2000, 2, 29)), 2);  /* Tuesday */
+	assert_int_equal(ob_weekday(mkdate(2020, 11, 20)), 5); /* Friday */
+	assert_int_equal(ob_weekday(mkdate(2020, 11, 21)), 6); /* Saturday */
+	assert_int_equal(ob_weekday(mkdate(2020, 11, 22)), 7); /* Sunday */
+	assert_int_equal(ob_weekday(mkdate(2020, 11, 23)), 1); /* Monday */
+	assert_int_equal(ob_weekday(mkdate(1969, 12, 29)), 1); /* Monday, before day 0 */
+	/* Seven days apart, the same weekday; one apart, the next. */
+	for (int64_t d = -800; d < 800; d++) {
+		int w = ob_weekday(ob_civil_from_days(d));
+		assert_true(w >= 1 && w <= 7);
+		assert_int_equal(ob_weekday(ob_civil_from_days(d + 7)), w);
+		assert_int_equal(ob_weekday(ob_civil_from_days(d + 1)), w % 7 + 1);
+	}
+}
+
+/* Months added keep the day, clamped to the month they land in; days carry over years. */
+static void test_date_add_months_and_days(void **state)
+{
+	(void)state;
+	assert_date(ob_date_add_months(mkdate(2020, 12, 15), 3), 2021, 3, 15); /* the waiver */
+	assert_date(ob_date_add_months(mkdate(2020, 11, 30), 3), 2021, 2, 28);
+	assert_date(ob_date_add_months(mkdate(2020, 1, 31), 1), 2020, 2, 29);
+	assert_date(ob_date_add_months(mkdate(2021, 1, 31), 1), 2021, 2, 28);
+	assert_date(ob_date_add_months(mkdate(2020, 3, 31), -1), 2020, 2, 29);
+	assert_date(ob_date_add_months(mkdate(2020, 1, 15), -13), 2018, 12, 15);
+	assert_date(ob_date_add_months(mkdate(2020, 5, 10), 0), 2020, 5, 10);
+	assert_true(ob_date_valid(ob_date_add_months(mkdate(2020, 1, 31), INT32_MAX)));
+	assert_true(ob_date_valid(ob_date_add_months(mkdate(2020, 1, 31), INT32_MIN)));
+	assert_true(ob_date_valid(ob_date_add_months((ob_date){INT32_MAX, 12, 31}, 12)));
+	assert_true(ob_date_valid(ob_date_add_months((ob_date){2020, INT32_MIN, 1}, 1)));
+
+	assert_date(ob_date_add_days(mkdate(2020, 12, 15), 1), 2020, 12, 16);
+	assert_date(ob_date_add_days(mkdate(2020, 12, 31), 1), 2021, 1, 1);
+	assert_date(ob_date_add_days(mkdate(2021, 3, 1), -1), 2021, 2, 28);
+	assert_date(ob_date_add_days(mkdate(2020, 2, 28), 366), 2021, 2, 28);
+	assert_true(ob_date_valid(ob_date_add_days(mkdate(2020, 1, 1), INT64_MAX)));
+	assert_true(ob_date_valid(ob_date_add_days(mkdate(2020, 1, 1), INT64_MIN)));
+}
+
+/* Easter Sundays as the calendars give them, the earliest and latest possible included. */
+static void test_easter_sunday(void **state)
+{
+	(void)state;
+	static const int32_t known[][3] = {
+	        {2019, 4, 21}, {2020, 4, 12}, {2021, 4, 4},  {2024, 3, 31},
+	        {2000, 4, 23}, {1818, 3, 22}, {2285, 3, 22}, {2038, 4, 25},
+	};
+	for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
+		assert_date(ob_easter_sunday(known[i][0]), known[i][0], known[i][1], known[i][2]);
+	/* Always a Sunday between 22 March and 25 April. */
+	for (int32_t y = 1583; y <= 3000; y++) {
+		ob_date e = ob_easter_sunday(y);
+		assert_int_equal(ob_weekday(e), 7);
+		assert_true(ob_date_cmp(e, mkdate(y, 3, 22)) >= 0);
+		assert_true(ob_date_cmp(e, mkdate(y, 4, 25)) <= 0);
+	}
+	assert_true(ob_date_valid(ob_easter_sunday(INT32_MIN)));
+	assert_true(ob_date_valid(ob_easter_sunday(INT32_MAX)));
+}
+
+/* The eleven public holidays of 2020 and of 2021, as service-public.fr lists them, and no
+ * other day of those years. */
+static void test_public_holidays(void **state)
+{
+	(void)state;
+	static const int32_t holidays[][3] = {
+	        {2020, 1, 1},   {2020, 4, 13},  {2020, 5, 1},  {2020, 5, 8},  {2020, 5, 21},
+	        {2020, 6, 1},   {2020, 7, 14},  {2020, 8, 15}, {2020, 11, 1}, {2020, 11, 11},
+	        {2020, 12, 25}, {2021, 1, 1},   {2021, 4, 5},  {2021, 5, 1},  {2021, 5, 8},
+	        {2021, 5, 13},  {2021, 5, 24},  {2021, 7, 14}, {2021, 8, 15}, {2021, 11, 1},
+	        {2021, 11, 11}, {2021, 12, 25},
+	};
+	const size_t n = sizeof(holidays) / sizeof(holidays[0]);
+	size_t found = 0;
+	for (int64_t d = ob_days_from_civil(mkdate(2020, 1, 1));
+	     d <= ob_days_from_civil(mkdate(2021, 12, 31)); d++) {
+		ob_date day = ob_civil_from_days(d);
+		bool listed = false;
+		for (size_t i = 0; i < n; i++)
+			listed |= day.year == holidays[i][0] && day.month == holidays[i][1] &&
+			          day.day == holidays[i][2];
+		if (ob_public_holiday(day) != listed)
+			fail_msg("%d-%02d-%02d: holiday %d, want %d", day.year, day.month, day.day,
+			         ob_public_holiday(day), listed);
+		found += listed;
+	}
+	assert_int_equal(found, n);
+	/* Alsace-Moselle's are not metropolitan France's. */
+	assert_false(ob_public_holiday(mkdate(2021, 4, 2))); /* Good Friday */
+	assert_false(ob_public_holiday(mkdate(2020, 12, 26)));
+	assert_false(ob_public_holiday((ob_date){2020, 2, 30}));
+}
+
+/* Sessions on business days; weekends and holidays when the cohort says so. */
+static void test_session_days(void **state)
+{
+	(void)state;
+	const ob_date friday = mkdate(2020, 11, 20), saturday = mkdate(2020, 11, 21);
+	const ob_date armistice = mkdate(2020, 11, 11); /* a Wednesday */
+	const ob_date all_saints = mkdate(2020, 11, 1); /* a Sunday */
+	assert_true(ob_session_day(friday, false, false));
+	assert_false(ob_session_day(saturday, false, false));
+	assert_true(ob_session_day(saturday, true, false));
+	assert_false(ob_session_day(armistice, true, false));
+	assert_true(ob_session_day(armistice, false, true));
+	assert_false(ob_session_day(all_saints, true, false));
+	assert_false(ob_session_day(all_saints, false, true));
+	assert_true(ob_session_day(all_saints, true, true));
+	assert_false(ob_session_day((ob_date){2020, 13, 1}, true, true));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -647,6 +765,11 @@ int main(void)
 	        cmocka_unit_test(test_months_started),
 	        cmocka_unit_test(test_months_started_limits),
 	        cmocka_unit_test(test_months_started_brute_force),
+	        cmocka_unit_test(test_weekday),
+	        cmocka_unit_test(test_date_add_months_and_days),
+	        cmocka_unit_test(test_easter_sunday),
+	        cmocka_unit_test(test_public_holidays),
+	        cmocka_unit_test(test_session_days),
 	};
 	return cmocka_run_group_tests_name("calendar", tests, NULL, NULL);
 }

@@ -576,7 +576,7 @@ static void test_completion_from_the_table(void **state)
 		fail_msg("no line %s", want);
 	assert_non_null(strstr(text, "admin erase"));
 	assert_non_null(strstr(text, "_onboard_subcommands['admin']='erase export-contact "
-	                             "rotate-keys audit'"));
+	                             "rotate-keys audit backup'"));
 	assert_non_null(strstr(text, "_onboard_values['list|--state']='waitlisted submitted "
 	                             "under-review needs-info approved onboarded rejected "
 	                             "withdrawn'"));

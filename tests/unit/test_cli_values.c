@@ -200,7 +200,7 @@ static void test_words_from_descriptors(void **state)
 
 	/* Plain vocabularies. */
 	assert_string_equal(cli_word_list(&cli_roles, list, sizeof(list)),
-	                    "applicant, partner, reviewer or admin");
+	                    "applicant, partner, reviewer, admin or ads");
 	assert_true(cli_word_value(&cli_bools, "Oui", &v));
 	assert_int_equal(v, 1);
 	assert_true(cli_word_value(&cli_bools, "0", &v));

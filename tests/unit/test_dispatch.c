@@ -623,7 +623,15 @@ static void test_metadata_value_invalid_utf8(void **state)
 	assert_non_null(strstr(rs->message, "metadata.value"));
 }
 
-/* The request-id comes back on success and on failure alike. */
+/* A request id the server made: OB_REQUEST_ID_LEN lower-case hex digits. */
+static void assert_made_request_id(const char *id)
+{
+	assert_int_equal(strlen(id), OB_REQUEST_ID_LEN);
+	assert_int_equal(strspn(id, "0123456789abcdef"), OB_REQUEST_ID_LEN);
+}
+
+/* The request-id comes back on success and on failure alike; without one, the server makes one
+ * (a new one each call), also for an envelope it cannot read. */
 static void test_request_id_echoed(void **state)
 {
 	(void)state;
@@ -635,7 +643,15 @@ static void test_request_id_echoed(void **state)
 	expect_code(rs, ONBOARD__V1__CODE__UNIMPLEMENTED);
 	assert_string_equal(rs->request_id, "req-42.x_Y");
 	rs = handle_envelope(&(envelope){.method = HEALTH});
-	assert_string_equal(rs->request_id, "");
+	assert_made_request_id(rs->request_id);
+	char first[OB_REQUEST_ID_LEN + 1];
+	strcpy(first, rs->request_id);
+	rs = handle_envelope(&(envelope){.method = HEALTH});
+	assert_made_request_id(rs->request_id);
+	assert_string_not_equal(rs->request_id, first);
+	rs = handle("\xff\xff", 2);
+	expect_code(rs, ONBOARD__V1__CODE__INVALID_ARGUMENT);
+	assert_made_request_id(rs->request_id);
 }
 
 /* ---- payload validation ----------------------------------------------- */
@@ -824,7 +840,10 @@ static void test_call_reuse(void **state)
 		Onboard__V1__Response *rs = handle_envelope(&(envelope){
 		        .method = i % 2 ? LIST_SERVICES : HEALTH, .md = i == 0 ? md : NULL});
 		expect_code(rs, ONBOARD__V1__CODE__OK);
-		assert_string_equal(rs->request_id, i == 0 ? "first" : "");
+		if (i == 0)
+			assert_string_equal(rs->request_id, "first");
+		else
+			assert_made_request_id(rs->request_id);
 	}
 	expect_violation(handle_call(HEALTH, "\x38\x01", 2), "");
 	Onboard__V1__Response *rs = handle_call(HEALTH, NULL, 0);

@@ -1,5 +1,5 @@
 /*
- * test_json_codec.c: unit tests for client/json_codec.c against the real contract, compiled by
+ * test_json_codec.c: unit tests for common/json_codec.c against the real contract, compiled by
  * protoc-c (the onboard/v1 .pb-c.h headers). Run it under AddressSanitizer: LeakSanitizer then
  * checks that every decode that fails half-way frees what it had built.
  */
@@ -359,6 +359,23 @@ static void test_wrong_type(void **state)
 	               "history[1].from: expected an enum name or number, got boolean");
 }
 
+/* A company's figures are each in a oneof of their own: a 0 given is printed and read back,
+ * a figure not given is not printed, with or without --emit-defaults. */
+static void test_figure_presence(void **state)
+{
+	(void)state;
+	assert_round_trip("{\"company\":{\"employees\":0,\"turnoverEur\":\"0\","
+	                  "\"legalForm\":\"LEGAL_FORM_MICRO_ENTREPRENEUR\"}}",
+	                  SUBMIT);
+	ProtobufCMessage *m = parse_ok("{\"company\":{\"employees\":0}}", SUBMIT);
+	const Onboard__V1__Company *c = ((Onboard__V1__SubmitApplicationRequest *)m)->company;
+	assert_int_equal(c->employees_given_case, ONBOARD__V1__COMPANY__EMPLOYEES_GIVEN_EMPLOYEES);
+	assert_int_equal(c->balance_sheet_given_case,
+	                 ONBOARD__V1__COMPANY__BALANCE_SHEET_GIVEN__NOT_SET);
+	protobuf_c_message_free_unpacked(m, NULL);
+	assert_reads_as("{\"company\":{}}", SUBMIT, "{\"company\":{}}");
+}
+
 /* --emit-defaults shows every field a message has, which is how users discover them. */
 static void test_emit_defaults(void **state)
 {
@@ -367,7 +384,8 @@ static void test_emit_defaults(void **state)
 	assert_dumps(parse_ok("{}", SUBMIT), OB_JSON_EMIT_DEFAULTS,
 	             "{\"cohortId\":\"\",\"company\":null,\"contact\":null,"
 	             "\"channel\":\"CHANNEL_UNSPECIFIED\",\"intendsToExport\":false,"
-	             "\"productCategories\":[],\"acceptsTerms\":false}");
+	             "\"productCategories\":[],\"acceptsTerms\":false,\"termsVersion\":\"\","
+	             "\"termsAcceptedAt\":\"\"}");
 	assert_dumps(
 	        parse_ok("{}", RESPONSE), OB_JSON_EMIT_DEFAULTS | OB_JSON_PROTO_NAMES,
 	        "{\"code\":\"OK\",\"message\":\"\",\"field_violations\":[],"
@@ -544,6 +562,7 @@ int main(void)
 	        cmocka_unit_test(test_unknown_field),
 	        cmocka_unit_test(test_wrong_type),
 	        cmocka_unit_test(test_emit_defaults),
+	        cmocka_unit_test(test_figure_presence),
 	        cmocka_unit_test(test_doubles),
 	        cmocka_unit_test(test_duplicate_key),
 	        cmocka_unit_test(test_garbage),

@@ -517,9 +517,10 @@ static const ob_access_entry forged = {
         .latency_us = 42,
         .request_id = "rid\" peer=\"x",
         .peer = "tcp:192.0.2.1:5 status=OK",
+        .key_id = "k-ops\" status=OK",
 };
 
-/* The text format quotes and escapes every value a caller chose: one line, the same six fields,
+/* The text format quotes and escapes every value a caller chose: one line, the same seven fields,
  * each value read back as sent (invalid bytes as U+FFFD). */
 static void test_access_log_text_quoted(void **state)
 {
@@ -530,19 +531,19 @@ static void test_access_log_text_quoted(void **state)
 	        " method=\"/m\\\" status=OK latency_us=1\\n2020-01-01T00:00:00.000Z "
 	        "method=\\\"/forged\\\"\\r\\t\\u0001\\u001b[31m\\u007f\\u0085\\u2028\\ufffd\\ufffd("
 	        "caf\xc3\xa9\" status=PERMISSION_DENIED latency_us=42 request_id=\"rid\\\" "
-	        "peer=\\\"x\" peer=\"tcp:192.0.2.1:5 status=OK\"\n";
+	        "peer=\\\"x\" peer=\"tcp:192.0.2.1:5 status=OK\" key_id=\"k-ops\\\" status=OK\"\n";
 	assert_true(strlen(out) > 24); /* 2020-11-20T12:00:00.000Z */
 	assert_string_equal(out + 24, want);
 	free(out);
 }
 
-/* The JSON format is valid JSON (and UTF-8) whatever the values hold, with exactly the six
+/* The JSON format is valid JSON (and UTF-8) whatever the values hold, with exactly the seven
  * fields, the values as sent but for the bytes that are not UTF-8. */
 static void test_access_log_json_escaped(void **state)
 {
 	(void)state;
 	json_t *j = capture_json(log_access, &forged);
-	assert_int_equal(json_object_size(j), 6);
+	assert_int_equal(json_object_size(j), 7);
 	assert_string_equal(json_string_value(json_object_get(j, "method")),
 	                    "/m\" status=OK latency_us=1\n2020-01-01T00:00:00.000Z "
 	                    "method=\"/forged\"\r\t\x01\x1b[31m\x7f\xc2\x85\xe2\x80\xa8"
@@ -552,6 +553,7 @@ static void test_access_log_json_escaped(void **state)
 	assert_string_equal(json_string_value(json_object_get(j, "request_id")), "rid\" peer=\"x");
 	assert_string_equal(json_string_value(json_object_get(j, "peer")),
 	                    "tcp:192.0.2.1:5 status=OK");
+	assert_string_equal(json_string_value(json_object_get(j, "key_id")), "k-ops\" status=OK");
 	json_decref(j);
 }
 
@@ -571,6 +573,43 @@ static void test_access_log_long_value_cut(void **state)
 	assert_true(strlen(m) > 100 && strlen(m) <= 128);
 	assert_memory_equal(m, method, strlen(m));
 	json_decref(j);
+}
+
+/* 20 successful calls and 3 failed ones, under a sample of *every. */
+static void log_sampled(const void *arg)
+{
+	ob_log_sample_access(*(const unsigned *)arg);
+	for (int i = 0; i < 23; i++) {
+		ob_access_entry e = {.method = "/onboard.v1.Health/Check",
+		                     .status = i % 6 == 5 ? "UNAVAILABLE" : "OK",
+		                     .peer = "ipc",
+		                     .key_id = "local"};
+		ob_log_access(&e);
+	}
+	ob_log_sample_access(1);
+}
+
+static size_t count_lines(const char *s, const char *needle)
+{
+	size_t n = 0;
+	for (const char *p = s; (p = strstr(p, needle)) != NULL; p += strlen(needle))
+		n++;
+	return n;
+}
+
+/* --access-log-sample N keeps one success in N and every failure. */
+static void test_access_log_sampled(void **state)
+{
+	(void)state;
+	const unsigned every[] = {1, 4, 25};
+	const size_t ok_lines[] = {20, 5, 1};
+	for (size_t i = 0; i < 3; i++) {
+		char *out = capture_stderr(OB_LOG_TEXT, log_sampled, &every[i]);
+		assert_int_equal(count_lines(out, "status=OK "), ok_lines[i]);
+		assert_int_equal(count_lines(out, "status=UNAVAILABLE "), 3);
+		assert_int_equal(count_lines(out, "\n"), ok_lines[i] + 3);
+		free(out);
+	}
 }
 
 static void log_free_form(const void *arg)
@@ -624,6 +663,7 @@ int main(void)
 	        cmocka_unit_test(test_access_log_text_quoted),
 	        cmocka_unit_test(test_access_log_json_escaped),
 	        cmocka_unit_test(test_access_log_long_value_cut),
+	        cmocka_unit_test(test_access_log_sampled),
 	        cmocka_unit_test(test_log_message_escaped),
 	        cmocka_unit_test(test_log_message_cut_on_boundary),
 	};

@@ -31,8 +31,8 @@
  *
  * All functions are reentrant and keep no state; the descriptors are only read.
  */
-#ifndef OB_CLIENT_JSON_CODEC_H
-#define OB_CLIENT_JSON_CODEC_H
+#ifndef OB_COMMON_JSON_CODEC_H
+#define OB_COMMON_JSON_CODEC_H
 
 #include <stddef.h>
 
@@ -96,4 +96,4 @@ OB_NODISCARD ProtobufCMessage *ob_json_parse_message(const char *text, size_t le
  */
 OB_NODISCARD char *ob_json_dump_message(const ProtobufCMessage *m, unsigned flags, int pretty);
 
-#endif /* OB_CLIENT_JSON_CODEC_H */
+#endif /* OB_COMMON_JSON_CODEC_H */

@@ -1,0 +1,162 @@
+/*
+ * Sealing personal data, for both stores (seal.h). Moved out of the SQLite
+ * store when the PostgreSQL one came, so that the two cannot seal apart.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "base/log.h"
+#include "store/seal.h"
+
+static const char *const contact_fields[SEAL_FIELDS] = {"name", "email", "phone"};
+static const char idem_field[] = "idempotency";
+
+_Static_assert((int)OB_EMAIL_MAX >= (int)OB_NAME_MAX &&
+                       (int)OB_EMAIL_MAX >= (int)OB_FR_PHONE_STR_SIZE,
+               "seal_contact_t.ct holds the longest field");
+_Static_assert((int)OB_STORE_INDEX_LEN == (int)OB_VAULT_INDEX_LEN, "blind index length");
+
+static char *contact_field(ob_contact *c, int f, size_t *cap)
+{
+	switch (f) {
+	case SEAL_NAME:
+		*cap = sizeof(c->name);
+		return c->name;
+	case SEAL_EMAIL:
+		*cap = sizeof(c->email);
+		return c->email;
+	default:
+		*cap = sizeof(c->phone);
+		return c->phone;
+	}
+}
+
+const char *seal_loggable_kid(const char *kid)
+{
+	size_t n = kid != NULL ? strspn(kid, "abcdefghijklmnopqrstuvwxyz0123456789-") : 0;
+	return n > 0 && n <= OB_VAULT_KID_MAX && kid[n] == '\0' ? kid : "(not a key id)";
+}
+
+ob_err seal_unwrap(ob_keystore *keys, const char *kid, const void *wrapped, size_t len,
+                   uint8_t dk[OB_VAULT_KEY_LEN])
+{
+	if (kid == NULL || wrapped == NULL || len == 0) {
+		sodium_memzero(dk, OB_VAULT_KEY_LEN);
+		return OB_ECORRUPT;
+	}
+	ob_keystore_lease lease;
+	const ob_vault *v = ob_keystore_acquire(keys, &lease);
+	ob_err err = ob_vault_unwrap(v, kid, wrapped, len, dk);
+	ob_keystore_release(&lease);
+	return err;
+}
+
+/* Marks a's contact unreadable: empty fields, and the flag the domain checks. */
+static void contact_unreadable(ob_application *a)
+{
+	sodium_memzero(&a->contact, sizeof(a->contact));
+	a->contact_unreadable = true;
+}
+
+void seal_open_contact(ob_keystore *keys, ob_application *a, const char *kid, const void *wrapped,
+                       size_t wrapped_len, const void *const ct[SEAL_FIELDS],
+                       const size_t ct_len[SEAL_FIELDS])
+{
+	uint8_t dk[OB_VAULT_KEY_LEN];
+	const char *failed = "data key";
+	ob_err err = seal_unwrap(keys, kid, wrapped, wrapped_len, dk);
+	if (err == OB_ENOTFOUND) {
+		contact_unreadable(a);
+		ob_log(OB_LOG_ERROR,
+		       "store: the contact of application seq %lld cannot be decrypted: its master "
+		       "key %s is not in the key file",
+		       (long long)a->seq, seal_loggable_kid(kid));
+		return;
+	}
+	for (int f = 0; err == OB_OK && f < SEAL_FIELDS; f++) {
+		size_t cap, len;
+		char *out = contact_field(&a->contact, f, &cap);
+		err = ob_vault_unseal(dk, a->id, contact_fields[f], ct[f], ct_len[f], out, cap,
+		                      &len);
+		if ((err == OB_OK && strlen(out) != len) || err == OB_ETOOBIG)
+			err = OB_ECORRUPT; /* a NUL inside, or too long: never written so */
+		if (err != OB_OK)
+			failed = contact_fields[f];
+	}
+	sodium_memzero(dk, sizeof(dk));
+	if (err != OB_OK) {
+		contact_unreadable(a);
+		ob_log(OB_LOG_ERROR,
+		       "store: the contact of application seq %lld cannot be decrypted (%s: %s)",
+		       (long long)a->seq, failed, ob_strerror(err));
+	}
+}
+
+ob_err seal_contact(ob_keystore *keys, const ob_application *a, seal_contact_t *out,
+                    uint8_t dk[OB_VAULT_KEY_LEN])
+{
+	ob_keystore_lease lease;
+	const ob_vault *v = ob_keystore_acquire(keys, &lease);
+	ob_err err = ob_vault_new_data_key(v, dk, out->wrapped, &out->wrapped_len, out->kid);
+	if (err == OB_OK)
+		ob_vault_blind_index(v, a->contact.email, out->index);
+	ob_keystore_release(&lease);
+	ob_contact c = a->contact; /* a copy, to reach the fields by number */
+	for (int f = 0; err == OB_OK && f < SEAL_FIELDS; f++) {
+		size_t cap;
+		const char *plain = contact_field(&c, f, &cap);
+		err = ob_vault_seal(dk, a->id, contact_fields[f], plain, strnlen(plain, cap),
+		                    out->ct[f], sizeof(out->ct[f]), &out->ct_len[f]);
+	}
+	sodium_memzero(&c, sizeof(c));
+	if (err != OB_OK)
+		ob_log(OB_LOG_ERROR, "store: cannot seal a contact: %s", ob_strerror(err));
+	return err;
+}
+
+void seal_note_field(int64_t n, char out[SEAL_NOTE_FIELD_SIZE])
+{
+	snprintf(out, SEAL_NOTE_FIELD_SIZE, "history.%lld.note", (long long)n);
+}
+
+ob_err seal_reply(const uint8_t dk[OB_VAULT_KEY_LEN], const char *id, const uint8_t *reply,
+                  size_t len, uint8_t **sealed, size_t *sealed_len)
+{
+	*sealed = NULL;
+	if (len > SIZE_MAX - OB_VAULT_SEAL_OVERHEAD)
+		return OB_ETOOBIG;
+	if ((*sealed = malloc(len + OB_VAULT_SEAL_OVERHEAD)) == NULL)
+		return OB_ENOMEM;
+	ob_err err = ob_vault_seal(dk, id, idem_field, (const char *)reply, len, *sealed,
+	                           len + OB_VAULT_SEAL_OVERHEAD, sealed_len);
+	if (err != OB_OK) {
+		free(*sealed);
+		*sealed = NULL;
+	}
+	return err;
+}
+
+ob_err seal_open_reply(const uint8_t dk[OB_VAULT_KEY_LEN], const char *id, const void *sealed,
+                       size_t n, uint8_t **reply, size_t *len)
+{
+	size_t cap = n > OB_VAULT_SEAL_OVERHEAD ? n : 1;
+	if ((*reply = malloc(cap)) == NULL)
+		return OB_ENOMEM;
+	ob_err err = ob_vault_unseal(dk, id, idem_field, sealed, n, (char *)*reply, cap, len);
+	if (err != OB_OK) {
+		free(*reply);
+		*reply = NULL;
+		*len = 0;
+	}
+	return err;
+}
+
+void seal_email_index(ob_keystore *keys, const char *email, uint8_t out[OB_STORE_INDEX_LEN])
+{
+	ob_keystore_lease lease;
+	ob_vault_blind_index(ob_keystore_acquire(keys, &lease), email, out);
+	ob_keystore_release(&lease);
+}

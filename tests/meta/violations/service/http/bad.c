@@ -1,0 +1,1 @@
+#include "store/sqlite.h" /* the HTTP face reaching past the domain */
