@@ -17,6 +17,7 @@
 
 #include "crash.h"
 #include "onboard/v1/health.pb-c.h"
+#include "testsrv.h" /* OB_TESTSRV_NOW: the cohort takes submissions then */
 #include "testutil.h"
 
 /* ---- the process ------------------------------------------------------------------------ */
@@ -77,7 +78,7 @@ int cr_server_start(cr_server *s)
 		 * what it tests. */
 		execl(s->onboardd, s->onboardd, "--listen", s->url, "--db", s->db, "--master-key",
 		      s->key, "--no-access-log", "--rate-per-key", "500000", "--rate-per-address",
-		      "500000", (char *)NULL);
+		      "500000", "--now", OB_TESTSRV_NOW, (char *)NULL);
 		_exit(127);
 	}
 	s->pid = pid;

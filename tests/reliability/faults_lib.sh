@@ -102,11 +102,11 @@ siren() {
 
 # company_args N: the options of `onboard submit` for company N, in the array $company.
 company_args() {
-	company=(--siren "$(siren "$1")" --legal-name "Boutique $1 SARL" --naf 47.91B --employees 3
-		--turnover-eur 150000 --balance-eur 60000 --address "$(($1 % 200 + 1)) rue de la Roquette"
-		--postal-code 75011 --city Paris --contact-name "Camille Martin $1"
-		--email "contact$1@boutique-$1.fr" --phone "01 23 45 67 89" --channel marketplace
-		--category mode --accept-terms)
+	company=(--siren "$(siren "$1")" --legal-name "Boutique $1" --legal-form ei
+		--naf 47.91B --employees 3 --turnover-eur 150000 --balance-eur 60000
+		--address "$(($1 % 200 + 1)) rue de la Roquette" --postal-code 75011 --city Paris
+		--contact-name "Camille Martin $1" --email "contact$1@boutique-$1.fr"
+		--phone "01 23 45 67 89" --channel marketplace --category mode --accept-terms)
 }
 
 # submit N KEY [OPTION...]: submits company N with idempotency-key KEY (cli: $rc, $dir/out
