@@ -80,6 +80,7 @@ typedef struct cr_op {
 	int from, to;          /* the change it makes (review, withdrawal) */
 	uint64_t version;      /* the application's version in the reply */
 	char kid[CR_KID_SIZE]; /* rotation: the new master key */
+	unsigned ordinal;      /* ad spend: the how-manieth record of its application */
 	cr_how how;
 	int ack_epoch; /* the server generation that answered (crash.c: epoch), -1 if none */
 	bool replayed; /* its first OK reply was a stored one: done before, reply lost */
@@ -93,6 +94,8 @@ typedef struct cr_app {
 	char id[CR_ID_SIZE]; /* "" until a reply names it */
 	int state;
 	uint64_t version;
+	int64_t credit, spent; /* ad credit granted and spent, as the last reply showed */
+	unsigned spends;       /* ad spend records acknowledged */
 } cr_app;
 
 /* The counts the campaign prints (crash.c), written under the model's mutex. */
@@ -265,6 +268,8 @@ typedef struct cr_check {
 	struct sqlite3 *db;
 	const char *what; /* "crash image", "live database" */
 	const char *key_file;
+	cr_model *m;
+	bool settled; /* every write resolved: the live database (cr_check_database) */
 } cr_check;
 
 /* The integer that query sql gives, its ?1 bound to text (may be NULL), ?2 and ?3 to a and

@@ -250,7 +250,7 @@ static void contact_keys(check *k, bool settled)
 void cr_check_database(cr_model *m, const char *path, const char *what, const char *key_file,
                        int epoch_limit, bool settled)
 {
-	check k = {.x = {.what = what, .key_file = key_file}, .m = m};
+	check k = {.x = {.what = what, .key_file = key_file, .m = m, .settled = settled}, .m = m};
 	int flags = settled ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE;
 	if (sqlite3_open_v2(path, &k.x.db, flags, NULL) != SQLITE_OK) {
 		cr_report(m, CR_UNEXPECTED, "%s: cannot open %s: %s", what, path,
@@ -355,6 +355,11 @@ static void compare(cr_model *m, const id_index *ix, tally *t, const Onboard__V1
 		        a->id, (int)a->state, (unsigned long long)a->version, app->state,
 		        (unsigned long long)app->version);
 	}
+	if (a->benefits != NULL && a->benefits->ad_credit_used_cents != app->spent)
+		cr_report(
+		        m, a->benefits->ad_credit_used_cents < app->spent ? CR_LOST : CR_DUPLICATED,
+		        "service: %s has spent %lld cents of ad credit, its owner recorded %lld",
+		        a->id, (long long)a->benefits->ad_credit_used_cents, (long long)app->spent);
 	char name[64];
 	cr_contact_name(app->n, name, sizeof(name));
 	if (a->contact == NULL || strcmp(a->contact->name, name) != 0)

@@ -144,6 +144,10 @@ static bool settle_application(cr_model *m, cr_op *op, const uint8_t *reply, siz
 		snprintf(op->app_id, sizeof(op->app_id), "%s", a->id);
 		app->state = (int)a->state;
 		app->version = a->version;
+		if (a->benefits != NULL) {
+			app->credit = a->benefits->ad_credit_cents;
+			app->spent = a->benefits->ad_credit_used_cents;
+		}
 		op->to = app->state;
 		op->version = a->version;
 	}
@@ -159,6 +163,7 @@ static bool submit_settle(cr_model *m, cr_op *op, const uint8_t *reply, size_t l
 static int submit_count(cr_check *x, const cr_op *op);
 static int change_count(cr_check *x, const cr_op *op);
 static int withdraw_count(cr_check *x, const cr_op *op);
+static int spend_count(cr_check *x, const cr_op *op);
 static int rotate_count(cr_check *x, const cr_op *op);
 
 /* ---- review --------------------------------------------------------------------------- */
@@ -217,6 +222,37 @@ static bool withdraw_plan(cr_client *c, cr_op *op)
 	return pack(op, &rq.base);
 }
 
+/* ---- ad spend ------------------------------------------------------------------------- */
+
+/* Spending from an approved application's ad credit, as the marketplace's ads service records
+ * it: 1 to 20 EUR at a time while credit is left. */
+static bool spend_plan(cr_client *c, cr_op *op)
+{
+	size_t i = pick(c, 1u << CR_APPROVED);
+	if (i == SIZE_MAX)
+		return false;
+	const cr_app *a = &c->m->apps[i];
+	int64_t left = a->credit - a->spent;
+	if (left < 100)
+		return false;
+	Onboard__V1__RecordAdSpendRequest rq = ONBOARD__V1__RECORD_AD_SPEND_REQUEST__INIT;
+	rq.id = (char *)a->id;
+	rq.amount_cents = (int64_t)cr_between(&c->rng, 100, left < 2000 ? (uint64_t)left : 2000);
+	rq.reference = op->key;
+	op->app = i;
+	op->from = op->to = CR_APPROVED;
+	snprintf(op->app_id, sizeof(op->app_id), "%s", a->id);
+	return pack(op, &rq.base);
+}
+
+static bool spend_settle(cr_model *m, cr_op *op, const uint8_t *reply, size_t len)
+{
+	if (!settle_application(m, op, reply, len, CR_APPROVED))
+		return false;
+	op->ordinal = ++m->apps[op->app].spends;
+	return true;
+}
+
 /* ---- rotate --------------------------------------------------------------------------- */
 
 static bool rotate_plan(cr_client *c, cr_op *op)
@@ -253,6 +289,8 @@ const cr_kind cr_kinds[] = {
          change_count},
         {"withdraw", "/onboard.v1.Onboarding/WithdrawApplication", 3, true, withdraw_plan,
          change_settle, withdraw_count},
+        {"adspend", "/onboard.v1.Onboarding/RecordAdSpend", 2, true, spend_plan, spend_settle,
+         spend_count},
         {"rotate", "/onboard.v1.Admin/RotateKeys", 0, false, rotate_plan, rotate_settle,
          rotate_count},
 };
@@ -288,6 +326,25 @@ static int withdraw_count(cr_check *x, const cr_op *op)
 	                "SELECT count(*) FROM history h JOIN application a ON a.seq = h.app_seq "
 	                "WHERE a.id = ?1 AND h.to_state = ?2",
 	                op->app_id, CR_WITHDRAWN, 0);
+}
+
+/* A record is a history entry of its application, from APPROVED to APPROVED, its reference
+ * sealed with the note: this one is there when the application has at least as many as its
+ * ordinal. Once every write is resolved, the last one also tells whether there are more
+ * than were acknowledged. */
+static int spend_count(cr_check *x, const cr_op *op)
+{
+	int rows = cr_count(x,
+	                    "SELECT count(*) FROM history h JOIN application a ON a.seq = "
+	                    "h.app_seq WHERE a.id = ?1 AND h.from_state = ?2 AND h.to_state = ?2 "
+	                    "AND h.reason LIKE 'ad credit spent:%'",
+	                    op->app_id, CR_APPROVED, 0);
+	unsigned acked = x->m->apps[op->app].spends;
+	if (rows < 0)
+		return rows;
+	if (x->settled && op->ordinal == acked)
+		return rows - (int)acked + 1;
+	return rows >= (int)op->ordinal ? 1 : 0;
 }
 
 static int rotate_count(cr_check *x, const cr_op *op)
