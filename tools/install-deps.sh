@@ -14,6 +14,8 @@ packages=(
 	systemd python3-yaml
 	# the PostgreSQL store's tests: a private cluster (tools/pgcluster.sh) of Debian 12's server
 	postgresql-15
+	# the fault tests (tests/reliability): mkfs.ext4 and chattr for a read-only database
+	e2fsprogs
 )
 # node and npm run the Connect client of the HTTP tests (tests/connect); a machine that has a
 # node of its own (nodesource's, say) keeps it.

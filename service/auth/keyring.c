@@ -595,12 +595,13 @@ void ob_keyring_unref(ob_keyring *kr)
 {
 	if (kr == NULL)
 		return;
-	/* Release orders this thread's reads of the keys before the decrement; the acquire
-	 * fence makes every other thread's reads happen before the free. */
-	if (atomic_fetch_sub_explicit(&kr->refs, 1, memory_order_release) == 1) {
-		atomic_thread_fence(memory_order_acquire);
+	/* Release orders this thread's reads of the keys before the decrement; acquire, on
+	 * the last one, makes every other thread's reads happen before the free. Both on the
+	 * decrement rather than a release and a separate acquire fence: ThreadSanitizer does
+	 * not model fences, and took the free for a race with the readers (crypto/keystore.c
+	 * does the same). */
+	if (atomic_fetch_sub_explicit(&kr->refs, 1, memory_order_acq_rel) == 1)
 		free(kr);
-	}
 }
 
 void ob_keyring_destroy(ob_keyring *kr)

@@ -22,6 +22,7 @@ static const char *const descriptions[OB_ERR_COUNT_] = {
         [OB_ECORRUPT] = "data corrupt",
         [OB_EIO] = "input/output error",
         [OB_EINTERNAL] = "internal error",
+        [OB_ENOSPC] = "no space left on the disk",
 };
 
 const char *ob_strerror(ob_err err)
@@ -53,6 +54,9 @@ ob_err ob_err_from_errno(int e)
 		return OB_EINVAL;
 	case EFBIG:
 		return OB_ETOOBIG;
+	case ENOSPC:
+	case EDQUOT:
+		return OB_ENOSPC;
 	default:
 		return OB_EIO;
 	}

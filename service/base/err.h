@@ -29,6 +29,7 @@ typedef enum ob_err {
 	OB_ECORRUPT,   /* stored data failed a check */
 	OB_EIO,        /* the store or the OS failed */
 	OB_EINTERNAL,  /* a bug: an invariant did not hold */
+	OB_ENOSPC,     /* the disk is full: retry once space is freed */
 	OB_ERR_COUNT_, /* not an error: the number of codes */
 } ob_err;
 

@@ -33,7 +33,17 @@ void ob_dom_say(ob_outcome *o, const char *fmt, ...)
 
 ob_err ob_dom_store_failed(ob_outcome *o, ob_err err)
 {
-	if (o != NULL)
+	if (o == NULL)
+		return err;
+	/* What passes by itself says what to do: a write refused so may have been applied
+	 * all the same (store/sqlite.c), and the same key replays it then. */
+	static const char again[] = "try again later, a write with the same idempotency-key";
+	if (err == OB_EUNAVAIL)
+		ob_dom_say(o, "the store cannot be used now (the server's log says why); %s",
+		           again);
+	else if (err == OB_ENOSPC)
+		ob_dom_say(o, "the store's disk is full; %s", again);
+	else
 		ob_dom_say(o, "the store failed: %s", ob_strerror(err));
 	return err;
 }

@@ -46,7 +46,8 @@ void ob_violation_add(ob_outcome *o, const char *field, const char *fmt, ...) OB
 
 /* The message of o, cut between characters if it is too long. */
 void ob_dom_say(ob_outcome *o, const char *fmt, ...) OB_PRINTF(2, 3);
-/* Says that the store failed (o may be NULL) and returns err. */
+/* Says that the store failed (o may be NULL), and for a failure that passes by itself
+ * (OB_EUNAVAIL, OB_ENOSPC) to try again; returns err. */
 ob_err ob_dom_store_failed(ob_outcome *o, ob_err err);
 /* An application whose contact cannot be decrypted is never shown as if its
  * contact were empty: OB_ECORRUPT, and a message naming the application, not

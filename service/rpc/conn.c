@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -716,6 +717,7 @@ static void free_zombies(ob_server *s)
 void *ob_conn_reaper_main(void *arg)
 {
 	ob_server *s = arg;
+	prctl(PR_SET_NAME, "ob-reaper"); /* for top -H and debuggers */
 	int64_t period = s->cfg.idle_timeout_ms / 4;
 	if (period <= 0 || period > 1000)
 		period = 1000;
@@ -727,11 +729,7 @@ void *ob_conn_reaper_main(void *arg)
 	pthread_mutex_lock(&s->conn_mu);
 	while (!s->reaper_stop) {
 		if (s->zombies == NULL) {
-			struct timespec ts;
-			clock_gettime(CLOCK_REALTIME, &ts);
-			ts.tv_nsec += (long)(period % 1000) * 1000000L;
-			ts.tv_sec += period / 1000 + ts.tv_nsec / 1000000000L;
-			ts.tv_nsec %= 1000000000L;
+			struct timespec ts = ob_clock_mono_after(period * 1000);
 			pthread_cond_timedwait(&s->reaper_cv, &s->conn_mu, &ts);
 		}
 		if (s->reaper_stop)

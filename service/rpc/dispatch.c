@@ -603,7 +603,9 @@ static Onboard__V1__Response *respond(ob_call *call, ob_err err, ProtobufCBinary
 		rs->n_field_violations = call->n_violations < OB_MAX_VIOLATIONS ? call->n_violations
 		                                                                : OB_MAX_VIOLATIONS;
 	}
-	rs->retry_after_ms = call->retry_after_ms;
+	rs->retry_after_ms = call->retry_after_ms != 0 || err == OB_OK
+	                             ? call->retry_after_ms
+	                             : ob_status_retry_after_ms(err);
 	if (call->request_id != NULL)
 		rs->request_id = (char *)call->request_id;
 	rs->payload = payload;

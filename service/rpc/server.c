@@ -6,6 +6,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <time.h>
 
 #include "base/clock.h"
@@ -175,6 +176,7 @@ void ob_server_take(ob_server *s, ob_req *list, unsigned n)
 static void *worker_main(void *arg)
 {
 	ob_server *s = arg;
+	prctl(PR_SET_NAME, "ob-worker"); /* for top -H and debuggers */
 	ob_call call;
 	ob_call_init(&call, s->env, s->cfg.max_request_bytes);
 	pthread_mutex_lock(&s->mu);
@@ -229,8 +231,8 @@ ob_err ob_server_start(ob_server **out, const ob_server_config *cfg, const ob_di
 	pthread_mutex_init(&s->park_mu, NULL);
 	pthread_mutex_init(&s->calls_mu, NULL);
 	pthread_cond_init(&s->work_cv, NULL);
-	pthread_cond_init(&s->idle_cv, NULL);
-	pthread_cond_init(&s->reaper_cv, NULL);
+	ob_clock_cond_init(&s->idle_cv); /* timed waits: on the monotonic clock */
+	ob_clock_cond_init(&s->reaper_cv);
 	atomic_init(&s->draining, false);
 	atomic_init(&s->inflight, 0);
 	atomic_init(&s->n_parked, 0);
@@ -271,12 +273,7 @@ unsigned ob_server_drain(ob_server *s, int64_t grace_ms)
 		int64_t left = end - ob_clock_mono_us();
 		if (left <= 0)
 			break;
-		struct timespec ts;
-		clock_gettime(CLOCK_REALTIME, &ts);
-		int64_t wait_us = left < 100000 ? left : 100000;
-		ts.tv_nsec += (long)(wait_us * 1000);
-		ts.tv_sec += ts.tv_nsec / 1000000000L;
-		ts.tv_nsec %= 1000000000L;
+		struct timespec ts = ob_clock_mono_after(left < 100000 ? left : 100000);
 		pthread_cond_timedwait(&s->idle_cv, &s->mu, &ts);
 	}
 	unsigned left = atomic_load(&s->inflight);

@@ -18,6 +18,16 @@ static const Onboard__V1__Code codes[OB_ERR_COUNT_] = {
         [OB_ECORRUPT] = ONBOARD__V1__CODE__DATA_LOSS,
         [OB_EIO] = ONBOARD__V1__CODE__INTERNAL,
         [OB_EINTERNAL] = ONBOARD__V1__CODE__INTERNAL,
+        [OB_ENOSPC] = ONBOARD__V1__CODE__RESOURCE_EXHAUSTED,
+};
+
+/* When a caller may try again after a failure that passes by itself: the store that
+ * cannot write now (its disk failing, read-only or slow) and the full disk, which an
+ * operator or a purge frees. A refusal that no wait changes (a request too large) has
+ * none. */
+static const uint32_t retry_after_ms[OB_ERR_COUNT_] = {
+        [OB_EUNAVAIL] = 1000,
+        [OB_ENOSPC] = 5000,
 };
 
 Onboard__V1__Code ob_status_from_err(ob_err err)
@@ -25,6 +35,11 @@ Onboard__V1__Code ob_status_from_err(ob_err err)
 	if ((unsigned)err >= OB_ERR_COUNT_)
 		return ONBOARD__V1__CODE__UNKNOWN;
 	return codes[err];
+}
+
+uint32_t ob_status_retry_after_ms(ob_err err)
+{
+	return (unsigned)err < OB_ERR_COUNT_ ? retry_after_ms[err] : 0;
 }
 
 const char *ob_status_name(Onboard__V1__Code code)

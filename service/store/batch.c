@@ -1,7 +1,9 @@
 /*
  * Group commit, for both stores (batch.h).
  */
+#include <errno.h>
 #include <string.h>
+#include <sys/prctl.h>
 
 #include "store/batch.h"
 
@@ -22,6 +24,9 @@ static void record_batch(ob_store_stats *st, uint64_t n, uint64_t took_us)
 static void *batch_main(void *arg)
 {
 	batch_queue *q = arg;
+	/* Named, for top -H, debuggers and the crash campaign, which looks at what the
+	 * writer is doing when it kills onboardd. */
+	prctl(PR_SET_NAME, "ob-writer");
 	pthread_mutex_lock(&q->mu);
 	for (;;) {
 		while (q->head == NULL && !q->stopping)
@@ -76,10 +81,44 @@ void batch_set_max(batch_queue *q, unsigned n)
 	pthread_mutex_unlock(&q->mu);
 }
 
+/* Takes r out of the queue (q->mu held). False when the thread took it first. */
+static bool unqueue(batch_queue *q, batch_req *r)
+{
+	batch_req *prev = NULL;
+	for (batch_req *x = q->head; x != NULL; prev = x, x = x->next) {
+		if (x != r)
+			continue;
+		if (prev != NULL)
+			prev->next = r->next;
+		else
+			q->head = r->next;
+		if (q->tail == r)
+			q->tail = prev;
+		return true;
+	}
+	return false;
+}
+
+/* A write refused after BATCH_WAIT_MS (q->mu held): one log line every 10 s at most, with
+ * how many. */
+static void refused(batch_queue *q)
+{
+	q->refused++;
+	int64_t now = ob_clock_mono_us();
+	if (q->refused_logged_us != 0 && now - q->refused_logged_us < 10 * 1000 * 1000)
+		return;
+	ob_log(OB_LOG_ERROR,
+	       "store: %llu write(s) refused (UNAVAILABLE) after waiting %d ms for the writer: "
+	       "the disk is slow or stuck",
+	       (unsigned long long)q->refused, BATCH_WAIT_MS);
+	q->refused = 0;
+	q->refused_logged_us = now;
+}
+
 ob_err batch_write(batch_queue *q, ob_err (*fn)(ob_txn *t, void *arg), void *arg)
 {
 	batch_req r = {.fn = fn, .arg = arg};
-	pthread_cond_init(&r.cv, NULL);
+	ob_clock_cond_init(&r.cv);
 	pthread_mutex_lock(&q->mu);
 	if (q->stopping || !q->started) {
 		pthread_mutex_unlock(&q->mu);
@@ -92,8 +131,20 @@ ob_err batch_write(batch_queue *q, ob_err (*fn)(ob_txn *t, void *arg), void *arg
 		q->head = &r;
 	q->tail = &r;
 	pthread_cond_signal(&q->cv);
-	while (!r.done)
-		pthread_cond_wait(&r.cv, &q->mu);
+	struct timespec until = ob_clock_mono_after((int64_t)BATCH_WAIT_MS * 1000);
+	bool queued = true; /* as far as this thread knows: the writer may have taken it */
+	while (!r.done) {
+		if (!queued) {
+			pthread_cond_wait(&r.cv, &q->mu);
+		} else if (pthread_cond_timedwait(&r.cv, &q->mu, &until) == ETIMEDOUT && !r.done) {
+			queued = unqueue(q, &r);
+			if (queued) {
+				refused(q);
+				r.result = OB_EUNAVAIL;
+				break;
+			}
+		}
+	}
 	pthread_mutex_unlock(&q->mu);
 	pthread_cond_destroy(&r.cv);
 	return r.result;

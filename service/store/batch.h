@@ -15,7 +15,15 @@
 #include "base/err.h"
 #include "domain/store.h"
 
-enum { BATCH_MAX = 64 };
+enum {
+	BATCH_MAX = 64,
+	/* A write that has not started after this long is refused (OB_EUNAVAIL, and the
+	 * caller tries again later): a disk whose sync takes seconds would otherwise hold
+	 * every worker, reads and health checks included, behind the writer, and callers
+	 * would time out not knowing whether their write happened. One that started runs to
+	 * its end. Hundreds of times what a batch takes on a sound disk. */
+	BATCH_WAIT_MS = 5000,
+};
 
 /* A queued write: the caller waits on done. */
 typedef struct batch_req {
@@ -32,7 +40,9 @@ typedef struct batch_queue {
 	pthread_cond_t cv;  /* work for the thread */
 	batch_req *head, *tail;
 	bool stopping, started;
-	ob_store_stats stats; /* for /metrics and the log at close: the batching achieved */
+	ob_store_stats stats;      /* for /metrics and the log at close: the batching achieved */
+	uint64_t refused;          /* writes refused after BATCH_WAIT_MS, since the last log line */
+	int64_t refused_logged_us; /* when that line was written (monotonic), 0: never */
 	unsigned max_batch;
 	pthread_t thread;
 	/* Runs the linked list batch and sets each one's result. */
@@ -43,7 +53,8 @@ typedef struct batch_queue {
 /* Initialises q and starts its thread. OB_ENOMEM when it cannot. */
 OB_NODISCARD ob_err batch_start(batch_queue *q, void (*run)(void *ctx, batch_req *batch),
                                 void *ctx);
-/* Queues fn and waits until its batch is run: its result. OB_EUNAVAIL once stopping. */
+/* Queues fn and waits until its batch is run: its result. OB_EUNAVAIL once stopping, or
+ * when the thread has not taken it within BATCH_WAIT_MS (fn not run). */
 ob_err batch_write(batch_queue *q, ob_err (*fn)(ob_txn *t, void *arg), void *arg);
 /* At most n writes a batch (1..BATCH_MAX). */
 void batch_set_max(batch_queue *q, unsigned n);

@@ -38,7 +38,7 @@ ob_err pg_from_sqlstate(const char *state)
 	if (strcmp(state, "40001") == 0 || strcmp(state, "40P01") == 0)
 		return OB_EUNAVAIL; /* serialization failure, deadlock: run it again */
 	if (strcmp(state, "53100") == 0)
-		return OB_EIO; /* disk full */
+		return OB_ENOSPC; /* disk full: RESOURCE_EXHAUSTED, as the SQLite store's */
 	if (strcmp(state, "XX001") == 0 || strcmp(state, "XX002") == 0)
 		return OB_ECORRUPT; /* data or index corrupted */
 	switch (state[0] << 8 | state[1]) {

@@ -35,6 +35,7 @@
 #include <sodium.h>
 #include <sqlite3.h>
 
+#include "base/clock.h"
 #include "base/log.h"
 #include "crypto/vault.h"
 #include "store/migrations.h"
@@ -54,8 +55,17 @@ static const char *const statement_name[ST_COUNT] = {
 
 static const ob_store_ops sqlite_ops;
 
+/* The store's failures of the file system are UNAVAILABLE (or RESOURCE_EXHAUSTED for a
+ * full disk) with a retry-after, not INTERNAL: a disk that fails a write or an fsync, a
+ * file made read-only, a directory that cannot be opened pass when an operator mends
+ * them, and the store serves again by itself (a failed commit rolls back; SQLite leaves
+ * its error state with the next transaction). Such a write may still be applied: a WAL
+ * whose fsync failed holds the transaction, which a restart recovers; so the domain tells
+ * the caller to retry with the same idempotency-key, which then replays it. */
 ob_err sq_from_sqlite(int rc)
 {
+	if (rc == SQLITE_IOERR_NOMEM)
+		return OB_ENOMEM;
 	switch (rc & 0xFF) {
 	case SQLITE_OK:
 	case SQLITE_DONE:
@@ -65,7 +75,13 @@ ob_err sq_from_sqlite(int rc)
 		return OB_EEXIST;
 	case SQLITE_BUSY:
 	case SQLITE_LOCKED:
+	case SQLITE_IOERR:
+	case SQLITE_READONLY:
+	case SQLITE_CANTOPEN:
+	case SQLITE_PROTOCOL:
 		return OB_EUNAVAIL;
+	case SQLITE_FULL:
+		return OB_ENOSPC;
 	case SQLITE_NOMEM:
 		return OB_ENOMEM;
 	case SQLITE_CORRUPT:
@@ -145,6 +161,15 @@ static ob_err conn_open(sq_conn *c, const char *path, bool create)
 	 * memory does not grow with the number of workers. */
 	if (err == OB_OK && create)
 		err = exec(c, "PRAGMA cache_size=-32768;");
+	/* SQLite opens a file it may not write read-only, and says nothing: the writer
+	 * would then refuse every write for as long as the process lives, even once the file
+	 * is writable again. Refuse to start instead, saying why; started again (by its
+	 * supervisor) once the file is writable, onboardd serves as before. */
+	if (err == OB_OK && create && sqlite3_db_readonly(c->db, "main") == 1) {
+		ob_log(OB_LOG_ERROR,
+		       "sqlite: cannot write %s (the file or its file system is read-only)", path);
+		err = OB_EUNAVAIL;
+	}
 	if (err != OB_OK)
 		conn_close(c);
 	return err;

@@ -214,7 +214,7 @@ static void test_sqlstates(void **state)
 	assert_int_equal(pg_from_sqlstate("40P01"), OB_EUNAVAIL);
 	assert_int_equal(pg_from_sqlstate("08006"), OB_EUNAVAIL);
 	assert_int_equal(pg_from_sqlstate("57P01"), OB_EUNAVAIL);
-	assert_int_equal(pg_from_sqlstate("53100"), OB_EIO);
+	assert_int_equal(pg_from_sqlstate("53100"), OB_ENOSPC);
 	assert_int_equal(pg_from_sqlstate("54000"), OB_ETOOBIG);
 	assert_int_equal(pg_from_sqlstate("XX001"), OB_ECORRUPT);
 	assert_int_equal(pg_from_sqlstate("42P01"), OB_EIO);

@@ -28,11 +28,23 @@ int64_t ob_test_wall_ms(void)
 	return clock_ms(CLOCK_REALTIME);
 }
 
-void ob_test_sleep_ms(int ms)
+int64_t ob_test_mono_us(void)
 {
-	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+void ob_test_sleep_us(int64_t us)
+{
+	struct timespec ts = {(time_t)(us / 1000000), (long)(us % 1000000) * 1000L};
 	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
 		;
+}
+
+void ob_test_sleep_ms(int ms)
+{
+	ob_test_sleep_us((int64_t)ms * 1000);
 }
 
 int ob_test_mkdtemp(char *dir, size_t cap, const char *name)

@@ -17,6 +17,10 @@ int64_t ob_test_mono_ms(void);
 int64_t ob_test_wall_ms(void);
 /* Sleeps ms milliseconds, resuming after a signal. */
 void ob_test_sleep_ms(int ms);
+/* CLOCK_MONOTONIC in microseconds, and a sleep of us microseconds: for what happens within
+ * a millisecond (the crash campaign's kills). */
+int64_t ob_test_mono_us(void);
+void ob_test_sleep_us(int64_t us);
 
 /* Makes a private directory "$TMPDIR/NAME-XXXXXX" into dir[0..cap), or under /tmp when
  * $TMPDIR is unset, relative, or longer than 64 bytes (an ipc:// socket in it must fit in

@@ -737,8 +737,9 @@ static void nonce_of(uint8_t nonce[16], uint8_t n)
 	memset(nonce, n, 16);
 }
 
-/* The verdict and retry-after of the last verify() call. */
-static ob_login_result last;
+/* The verdict and retry-after of the last verify() call of this thread: the concurrent
+ * tests verify from several threads at once (ThreadSanitizer saw them share one). */
+static _Thread_local ob_login_result last;
 
 /* ob_login_verify with the request's fields as arguments, for the audiences auds[0..n); *key
  * is written on OB_OK only. */

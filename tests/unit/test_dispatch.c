@@ -853,31 +853,34 @@ static void test_call_reuse(void **state)
 
 /* ---- the status table ------------------------------------------------- */
 
-/* Every ob_err maps to the code the contract promises for it. */
+/* Every ob_err maps to the code the contract promises for it, and the failures that pass by
+ * themselves (the store that cannot write now, a full disk) tell when to try again. */
 static void test_status_mapping(void **state)
 {
 	(void)state;
 	static const struct {
 		ob_err err;
 		Onboard__V1__Code code;
+		bool retry_after;
 	} table[] = {
-	        {OB_OK, ONBOARD__V1__CODE__OK},
-	        {OB_EINVAL, ONBOARD__V1__CODE__INVALID_ARGUMENT},
-	        {OB_ENOTFOUND, ONBOARD__V1__CODE__NOT_FOUND},
-	        {OB_EEXIST, ONBOARD__V1__CODE__ALREADY_EXISTS},
-	        {OB_EPRECOND, ONBOARD__V1__CODE__FAILED_PRECONDITION},
-	        {OB_ESTALE, ONBOARD__V1__CODE__ABORTED},
-	        {OB_ETOOBIG, ONBOARD__V1__CODE__RESOURCE_EXHAUSTED},
-	        {OB_ELIMIT, ONBOARD__V1__CODE__RESOURCE_EXHAUSTED},
-	        {OB_ENOMEM, ONBOARD__V1__CODE__RESOURCE_EXHAUSTED},
-	        {OB_ETIMEDOUT, ONBOARD__V1__CODE__DEADLINE_EXCEEDED},
-	        {OB_EUNAVAIL, ONBOARD__V1__CODE__UNAVAILABLE},
-	        {OB_ENOTSUP, ONBOARD__V1__CODE__UNIMPLEMENTED},
-	        {OB_EAUTH, ONBOARD__V1__CODE__UNAUTHENTICATED},
-	        {OB_EPERM, ONBOARD__V1__CODE__PERMISSION_DENIED},
-	        {OB_ECORRUPT, ONBOARD__V1__CODE__DATA_LOSS},
-	        {OB_EIO, ONBOARD__V1__CODE__INTERNAL},
-	        {OB_EINTERNAL, ONBOARD__V1__CODE__INTERNAL},
+	        {OB_OK, ONBOARD__V1__CODE__OK, false},
+	        {OB_EINVAL, ONBOARD__V1__CODE__INVALID_ARGUMENT, false},
+	        {OB_ENOTFOUND, ONBOARD__V1__CODE__NOT_FOUND, false},
+	        {OB_EEXIST, ONBOARD__V1__CODE__ALREADY_EXISTS, false},
+	        {OB_EPRECOND, ONBOARD__V1__CODE__FAILED_PRECONDITION, false},
+	        {OB_ESTALE, ONBOARD__V1__CODE__ABORTED, false},
+	        {OB_ETOOBIG, ONBOARD__V1__CODE__RESOURCE_EXHAUSTED, false},
+	        {OB_ELIMIT, ONBOARD__V1__CODE__RESOURCE_EXHAUSTED, false},
+	        {OB_ENOMEM, ONBOARD__V1__CODE__RESOURCE_EXHAUSTED, false},
+	        {OB_ETIMEDOUT, ONBOARD__V1__CODE__DEADLINE_EXCEEDED, false},
+	        {OB_EUNAVAIL, ONBOARD__V1__CODE__UNAVAILABLE, true},
+	        {OB_ENOTSUP, ONBOARD__V1__CODE__UNIMPLEMENTED, false},
+	        {OB_EAUTH, ONBOARD__V1__CODE__UNAUTHENTICATED, false},
+	        {OB_EPERM, ONBOARD__V1__CODE__PERMISSION_DENIED, false},
+	        {OB_ECORRUPT, ONBOARD__V1__CODE__DATA_LOSS, false},
+	        {OB_EIO, ONBOARD__V1__CODE__INTERNAL, false},
+	        {OB_EINTERNAL, ONBOARD__V1__CODE__INTERNAL, false},
+	        {OB_ENOSPC, ONBOARD__V1__CODE__RESOURCE_EXHAUSTED, true},
 	};
 	/* A new ob_err must be added here, with the code it means. */
 	assert_int_equal(sizeof(table) / sizeof(table[0]), OB_ERR_COUNT_);
@@ -885,9 +888,11 @@ static void test_status_mapping(void **state)
 		assert_int_equal(table[i].err, (ob_err)i);
 		assert_int_equal(ob_status_from_err(table[i].err), table[i].code);
 		assert_string_not_equal(ob_strerror(table[i].err), "unknown error");
+		assert_int_equal(ob_status_retry_after_ms(table[i].err) > 0, table[i].retry_after);
 	}
 	assert_int_equal(ob_status_from_err(OB_ERR_COUNT_), ONBOARD__V1__CODE__UNKNOWN);
 	assert_int_equal(ob_status_from_err((ob_err)-1), ONBOARD__V1__CODE__UNKNOWN);
+	assert_int_equal(ob_status_retry_after_ms(OB_ERR_COUNT_), 0);
 	assert_string_equal(ob_strerror(OB_ERR_COUNT_), "unknown error");
 }
 
