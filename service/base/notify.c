@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/clock.h"
 #include "base/log.h"
 
 bool ob_notify_enabled(void)
@@ -100,14 +101,7 @@ static void *watchdog_main(void *arg)
 			               "stuck): no ping, systemd restarts it unless it recovers");
 		was_alive = alive;
 
-		struct timespec ts;
-		clock_gettime(CLOCK_MONOTONIC, &ts);
-		ts.tv_sec += (time_t)(w->period_us / 1000000);
-		ts.tv_nsec += (long)(w->period_us % 1000000) * 1000;
-		if (ts.tv_nsec >= 1000000000L) {
-			ts.tv_sec++;
-			ts.tv_nsec -= 1000000000L;
-		}
+		struct timespec ts = ob_clock_mono_after(w->period_us);
 		pthread_mutex_lock(&w->mu);
 		while (!w->stop && pthread_cond_timedwait(&w->cv, &w->mu, &ts) != ETIMEDOUT)
 			;
@@ -130,11 +124,7 @@ ob_err ob_watchdog_start(ob_watchdog **out, int64_t interval_us, ob_watchdog_ali
 	w->period_us = interval_us / 2 > 0 ? interval_us / 2 : 1;
 	w->alive = alive;
 	w->ctx = ctx;
-	pthread_condattr_t ca;
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&w->cv, &ca);
-	pthread_condattr_destroy(&ca);
+	ob_clock_cond_init(&w->cv);
 	pthread_mutex_init(&w->mu, NULL);
 	int rc = pthread_create(&w->thread, NULL, watchdog_main, w);
 	if (rc != 0) {

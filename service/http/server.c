@@ -767,11 +767,7 @@ static void *reaper_main(void *arg)
 	ob_http *h = arg;
 	pthread_mutex_lock(&h->mu);
 	while (!h->reaper_stop) {
-		struct timespec ts;
-		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_nsec += REAPER_PERIOD_MS * 1000000L;
-		ts.tv_sec += ts.tv_nsec / 1000000000L;
-		ts.tv_nsec %= 1000000000L;
+		struct timespec ts = ob_clock_mono_after((int64_t)REAPER_PERIOD_MS * 1000);
 		pthread_cond_timedwait(&h->reaper_cv, &h->mu, &ts);
 		hconn *dead = NULL;
 		reap_locked(h, &dead, false);
@@ -801,7 +797,7 @@ ob_err ob_http_start(ob_http **out, const ob_http_config *cfg)
 	pthread_mutex_init(&h->mu, NULL);
 	pthread_mutex_init(&h->qmu, NULL);
 	pthread_cond_init(&h->qcv, NULL);
-	pthread_cond_init(&h->reaper_cv, NULL);
+	ob_clock_cond_init(&h->reaper_cv); /* timed waits: on the monotonic clock */
 	atomic_init(&h->draining, false);
 	atomic_init(&h->inflight, 0);
 	atomic_init(&h->n_conns, 0);

@@ -78,10 +78,16 @@ fault_set() {
 
 # shim_start ARGS...: onboardd on $url and $db under libobfault.so, reading $ctl; with ARGS.
 # The sanitizers want their runtime first among the libraries: told not to check.
+# shim_try_start: the same, returning 1 when onboardd exits instead (onboardd_try_start).
 shim_start() {
 	LD_PRELOAD=$OB_FAULT_SHIM OB_FAULT_FILE=$ctl \
 		ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0" \
 		onboardd_start "$url" --db "$db" --no-access-log "$@"
+}
+shim_try_start() {
+	LD_PRELOAD=$OB_FAULT_SHIM OB_FAULT_FILE=$ctl \
+		ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0" \
+		onboardd_try_start "$url" --db "$db" --no-access-log "$@"
 }
 
 # siren N: the SIREN of company N of the tests' series (support/testdata.c): the 8 digits of
