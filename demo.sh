@@ -45,6 +45,20 @@ echo "== importing deploy/sample/companies.csv (terms version 2020-10-30)"
 # date of their terms_accepted_at column.
 "$onboard" import deploy/sample/companies.csv --terms-version 2020-10-30 | tail -n 5 || true
 echo
+# The programme's advisors are people: a few of them, each with a region, the languages they
+# speak and how many companies they follow at once. An approval assigns the least loaded one of
+# the company's region who speaks French (else one of any region). The cohort's 300 numbered
+# placeholders ("Advisor N", any region) remain, behind these. Added once.
+if ! "$onboard" advisor list | grep -q "Camille Durand"; then
+	echo "== advisors of the November 2020 cohort"
+	"$onboard" advisor add --name "Camille Durand" --region "Île-de-France" --language fr --language en --capacity 40 >/dev/null
+	"$onboard" advisor add --name "Yann Le Gall" --region Bretagne --language fr --language br --capacity 25 >/dev/null
+	"$onboard" advisor add --name "Inès Benali" --region "Auvergne-Rhône-Alpes" --language fr --language ar --capacity 30 >/dev/null
+	"$onboard" advisor add --name "Léa Moreau" --region "Pays de la Loire" --language fr --capacity 20 >/dev/null
+	"$onboard" advisor add --name "Marius Rossi" --region "Provence-Alpes-Côte d'Azur" --language fr --language it --capacity 30 >/dev/null
+	"$onboard" advisor list | grep -E "NUMBER|Camille|Yann|Inès|Léa|Marius"
+	echo
+fi
 # One company through the programme's second pass: it books a webinar on how to join before
 # its approval, the approval keeps that seat and grants the benefits, and the ads service
 # (here the local administrator, who may) records ad credit it spent. On a second run the
@@ -57,7 +71,7 @@ if [ -n "$app" ]; then
 	"$onboard" review "$app" start >/dev/null || true
 	"$onboard" review "$app" approve || true
 	"$onboard" adspend "$app" --amount 25 --reference demo-campaign-1 || true
-	"$onboard" get "$app" | grep -E '^(Application|State|Webinar|Benefits| )' || true
+	"$onboard" get "$app" | grep -E '^(Application|State|Region|Webinar|Benefits| )' || true
 	echo
 fi
 echo "== the November 2020 cohort"
@@ -67,4 +81,5 @@ echo "Try: $onboard list --state submitted --page-size 5"
 echo "     $onboard get --siren <SIREN>       $onboard review <ID> start"
 echo "     $onboard webinar sessions --from 2020-11-17 --to 2020-11-20"
 echo "     $onboard webinar book <ID> --topic webshop   $onboard adspend <ID> --amount 10"
+echo "     $onboard advisor list              $onboard advisor reassign <ID> --to <NUMBER>"
 echo "Stop the service with: ./demo.sh stop"

@@ -52,7 +52,8 @@ void cli_print_benefits(const Onboard__V1__Benefits *b, const char *indent)
 	printf("%swebinar %s", indent,
 	       cli_nz(b->webinar_at)[0] != '\0' ? cli_when(b->webinar_at, t, sizeof(t)) : "none");
 	if (b->advisor != 0)
-		printf(", advisor #%" PRIu32, b->advisor);
+		printf(", advisor #%" PRIu32 "%s%s", b->advisor,
+		       cli_nz(b->advisor_name)[0] != '\0' ? " " : "", cli_nz(b->advisor_name));
 	putchar('\n');
 	if (b->revoked)
 		printf("%srevoked %s (what was not used yet)\n", indent,

@@ -406,14 +406,19 @@ static ob_err review_change(ob_txn *t, app_op *x, const ob_cohort *c, int64_t no
 		a->rejection = x->reason;
 		err = ob_dom_unbook_future(t, c, a, now); /* its seat goes to others */
 	}
+	char advisor[OB_REASON_MAX + 1] = "";
 	if (err == OB_OK && x->action == OB_ACTION_APPROVE)
-		err = ob_dom_grant(t, c, a, now);
+		err = ob_dom_grant(t, c, a, now, advisor, sizeof(advisor));
 	/* A waitlisted application rejected leaves the line without a seat. */
 	if (err == OB_OK && a->state == OB_STATE_WAITLISTED)
 		err = t->ops->waitlist_leave(t, c->id, a->waitlist_ticket);
+	/* The approval's entry says which advisor it assigned, or that none
+	 * was free: "approve; advisor assigned: #12 ...". */
+	char reason[OB_REASON_MAX + 1];
+	ob_utf8_format(reason, sizeof(reason), "%s%s%s", ob_action_name(x->action),
+	               advisor[0] != '\0' ? "; " : "", advisor);
 	if (err == OB_OK)
-		err = ob_dom_change_state(t, c, a, &x->was, to, x->actor, ob_action_name(x->action),
-		                          x->note, now);
+		err = ob_dom_change_state(t, c, a, &x->was, to, x->actor, reason, x->note, now);
 	if (err == OB_OK && !ob_state_holds_seat(to))
 		err = ob_dom_promote(t, c, now);
 	return err;

@@ -2,8 +2,7 @@
  * What an approval grants and a withdrawal takes back: the fee waiver (the
  * monthly fees of the months started until the cohort's end), the ad
  * credit, a seat at the next daily webinar with one free (webinar.c), unless
- * the company booked one already, and the least
- * loaded advisor. Dates are Paris dates (calendar.h).
+ * the company booked one already, and an advisor (advisor.c). Dates are Paris dates (calendar.h).
  *
  * Each benefit once per company across the programme: an approval looks at
  * what the company's other applications (any cohort, by SIREN) were granted
@@ -18,18 +17,6 @@
 #include "domain/calendar.h"
 #include "domain/internal.h"
 #include "domain/store.h"
-
-/* The least loaded advisor of c, whose load grows by one; none (0) when c
- * has no advisors. */
-static ob_err assign_advisor(ob_txn *t, const ob_cohort *c, ob_benefits *b)
-{
-	ob_err err = t->ops->advisor_pick(t, c->id, &b->advisor);
-	if (err == OB_ENOTFOUND) {
-		b->advisor = 0;
-		return OB_OK;
-	}
-	return err == OB_OK ? t->ops->advisor_add(t, c->id, b->advisor, 1) : err;
-}
 
 /* What a company kept of the benefits of its other applications. */
 typedef struct {
@@ -103,8 +90,10 @@ static void say_held(ob_benefits *b, const ob_cohort *c, const held *h)
 /* Granted once: the state machine allows APPROVE only from UNDER_REVIEW,
  * and approval is not reversible. Nothing is granted once the waiver period
  * is over (the approval window ends with it unless it was set later). */
-ob_err ob_dom_grant(ob_txn *t, const ob_cohort *c, ob_application *a, int64_t now)
+ob_err ob_dom_grant(ob_txn *t, const ob_cohort *c, ob_application *a, int64_t now, char *said,
+                    size_t size)
 {
+	said[0] = '\0';
 	ob_benefits *b = &a->benefits;
 	memset(b, 0, sizeof(*b));
 	b->granted = true;
@@ -147,7 +136,7 @@ ob_err ob_dom_grant(ob_txn *t, const ob_cohort *c, ob_application *a, int64_t no
 	else if (!h.webinar)
 		err = ob_dom_book_next(t, c, a, ob_dom_channel_topic(a->channel), now, &booked);
 	if (err == OB_OK && !h.advisor)
-		err = assign_advisor(t, c, b);
+		err = ob_dom_assign_advisor(t, c, a, 0, "advisor assigned", said, size);
 	return err;
 }
 

@@ -104,6 +104,8 @@ ob_err ob_dom_decorate(ob_txn *t, ob_application *a)
 	ob_err err = t->ops->history_load(t, a);
 	if (err == OB_OK && (err = t->ops->booking_get(t, a->seq, &a->webinar)) == OB_ENOTFOUND)
 		err = OB_OK;
+	if (err == OB_OK)
+		err = ob_dom_advisor_name(t, a);
 	a->waitlist_position = 0;
 	if (err == OB_OK && a->state == OB_STATE_WAITLISTED)
 		err = t->ops->app_waitlist_position(t, a, &a->waitlist_position);

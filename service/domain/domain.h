@@ -69,7 +69,9 @@ void ob_outcome_fini(ob_outcome *o);
 typedef struct ob_idempotency {
 	const char *key; /* NULL: no key */
 	uint8_t request_hash[32];
-	ob_err (*render)(void *ctx, const ob_application *app, uint8_t **out, size_t *len);
+	/* reply: the ob_application of a change of an application, or what
+	 * the method's handler set render for (an ob_advisor). */
+	ob_err (*render)(void *ctx, const void *reply, uint8_t **out, size_t *len);
 	void *ctx;
 } ob_idempotency;
 
@@ -279,6 +281,50 @@ enum { OB_MAX_SESSION_DAYS = 62 };
 OB_NODISCARD ob_err ob_domain_webinar_sessions(ob_domain *d, const char *cohort, const char *from,
                                                const char *to, ob_topic topic, ob_session **out,
                                                size_t *n, ob_outcome *o);
+
+/*
+ * Advisors (advisor.c): the people of a cohort who follow approved
+ * companies, each at most its capacity at once. An approval assigns the
+ * least loaded active advisor of the company's region who speaks French and
+ * has capacity left, else one of any region, else none (the approval's
+ * history says which). Administrators manage the list; the writes honour
+ * idem (the reply an advisor: the caller's render renders an ob_advisor).
+ *
+ * ob_domain_advisor_add: adds in's name (1-OB_ADVISOR_NAME_MAX bytes of
+ * UTF-8 text), region (one of the 18 regions' official names, or "any"),
+ * languages (1-OB_MAX_ADVISOR_LANGUAGES ISO 639-1 codes, any case, no
+ * repeat) and capacity (1..OB_MAX_ADVISOR_CAPACITY) to cohort in->cohort_id
+ * ("": the default), active, under the next number; *out the advisor as
+ * stored. OB_EINVAL with violations (cohort_id, name, region, languages,
+ * capacity); OB_ENOTFOUND for the cohort; OB_EPRECOND when the cohort has
+ * OB_MAX_ADVISORS already.
+ */
+OB_NODISCARD ob_err ob_domain_advisor_add(ob_domain *d, const char *cohort, const char *name,
+                                          const char *region, const char *const *languages,
+                                          size_t n_languages, uint32_t capacity,
+                                          const ob_idempotency *idem, ob_advisor *out,
+                                          ob_outcome *o);
+/* Changes advisor number's capacity (0: unchanged; else 1..1000, and not
+ * below its load) and whether it is active (active < 0: unchanged). An
+ * inactive advisor keeps the companies assigned and takes no new one. */
+OB_NODISCARD ob_err ob_domain_advisor_update(ob_domain *d, const char *cohort, uint32_t number,
+                                             uint32_t capacity, int active,
+                                             const ob_idempotency *idem, ob_advisor *out,
+                                             ob_outcome *o);
+/* The cohort's advisors with their load, in number order; *out malloc'd
+ * (free()). OB_EINVAL (cohort_id), OB_ENOTFOUND. */
+OB_NODISCARD ob_err ob_domain_advisors(ob_domain *d, const char *cohort, ob_advisor **out,
+                                       size_t *n, ob_outcome *o);
+/* Gives approved application id another advisor (staff): advisor (active,
+ * with capacity left), or, 0, the least loaded other one as an approval
+ * would pick. The loads move; the history records it with note. OB_EINVAL
+ * (id, advisor: not one of the cohort's), OB_ENOTFOUND, OB_EPRECOND (not
+ * approved, benefits revoked, the advisor inactive or full, no other one
+ * free). */
+OB_NODISCARD ob_err ob_domain_reassign_advisor(ob_domain *d, const ob_caller *who, const char *id,
+                                               uint32_t advisor, const char *note,
+                                               const ob_idempotency *idem, ob_application *out,
+                                               ob_outcome *o);
 
 /* 26 characters of [0-9A-Z]: the shape of an application id. */
 bool ob_domain_id_ok(const char *id);

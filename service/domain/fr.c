@@ -264,6 +264,14 @@ const char *ob_fr_region_of_departement(const char *dep)
 	return d != NULL ? d->region : NULL;
 }
 
+bool ob_fr_region_exists(const char *name)
+{
+	for (size_t i = 0; name != NULL && i < ob_fr_dep_count; i++)
+		if (ob_fr_dep_rows[i].region != NULL && strcmp(ob_fr_dep_rows[i].region, name) == 0)
+			return true;
+	return false;
+}
+
 /* Cities. Both what the caller wrote and the names of the data are folded to a comparison key
  * (fr.h says how) in buffers of this size: a folded name only grows by ST -> SAINT, and no name of
  * the data comes near it. */

@@ -176,6 +176,9 @@ OB_NODISCARD ob_fr_postal_status ob_fr_postal_lookup(const char *postal_code, co
  * from data/fr-departements.tsv; NULL for any other code, including "975", "977" and "978"
  * (collectivities outside any region) and lowercase "2a". */
 const char *ob_fr_region_of_departement(const char *dep);
+/* Whether name is exactly (accents and case included) the official name of one of the 18
+ * regions, as ob_fr_region_of_departement gives them. */
+bool ob_fr_region_exists(const char *name);
 
 /* Normalises a French phone number to E.164 in out (at least OB_FR_PHONE_STR_SIZE bytes).
  * Accepted, with any of the separators space . - ( ) between digits:

@@ -55,11 +55,17 @@ void ob_dom_forget_rendered(ob_outcome *o)
 ob_err ob_dom_idem_record(ob_txn *t, const ob_idempotency *idem, const ob_application *a,
                           int64_t now, ob_outcome *o)
 {
+	return ob_dom_idem_record_reply(t, idem, a, a, now, o);
+}
+
+ob_err ob_dom_idem_record_reply(ob_txn *t, const ob_idempotency *idem, const void *subject,
+                                const ob_application *a, int64_t now, ob_outcome *o)
+{
 	if (idem == NULL || idem->key == NULL || idem->render == NULL)
 		return OB_OK;
 	uint8_t *reply = NULL;
 	size_t len = 0;
-	ob_err err = idem->render(idem->ctx, a, &reply, &len);
+	ob_err err = idem->render(idem->ctx, subject, &reply, &len);
 	if (err == OB_OK)
 		err = t->ops->idem_put(t, idem->key, idem->request_hash, reply, len, now, a);
 	/* The caller's reply too: rendered once. A write that is run again (its

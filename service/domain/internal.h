@@ -72,7 +72,8 @@ ob_err ob_dom_write(ob_domain *d, ob_err (*fn)(ob_txn *t, void *arg), void *arg,
 ob_err ob_dom_read(ob_domain *d, ob_txn **t, ob_outcome *o);
 /* A page size as asked (0: OB_DEFAULT_PAGE_SIZE), at most OB_MAX_PAGE_SIZE. */
 size_t ob_dom_page_size(size_t asked);
-/* Loads what a reply shows beyond the row: history and waitlist position. */
+/* Loads what a reply shows beyond the row: history, webinar booking, the
+ * advisor's name and waitlist position. */
 ob_err ob_dom_decorate(ob_txn *t, ob_application *a);
 
 /* ---- cohorts, seats and counters (cohort.c, counters.c) --------------------- */
@@ -113,8 +114,11 @@ ob_err ob_dom_recount_stale(ob_txn *t, size_t *recounted);
 /* ---- benefits (benefits.c) -------------------------------------------------- */
 
 /* Grants a's benefits from cohort c, once, on approval: what is left of
- * them once what the company's other applications kept is counted. */
-ob_err ob_dom_grant(ob_txn *t, const ob_cohort *c, ob_application *a, int64_t now);
+ * them once what the company's other applications kept is counted. said
+ * (size bytes) gets what the approval's history says of the advisor (""
+ * when the company kept one from another application). */
+ob_err ob_dom_grant(ob_txn *t, const ob_cohort *c, ob_application *a, int64_t now, char *said,
+                    size_t size);
 /* Takes back what is not used yet of a's benefits, on withdrawal. */
 ob_err ob_dom_revoke(ob_txn *t, const ob_cohort *c, ob_application *a, int64_t now);
 /* Spends amount of a's ad credit, as of now, after checking that it has
@@ -137,6 +141,19 @@ ob_err ob_dom_book_next(ob_txn *t, const ob_cohort *c, ob_application *a, ob_top
  * that has begun stays, as what happened. */
 ob_err ob_dom_unbook_future(ob_txn *t, const ob_cohort *c, ob_application *a, int64_t now);
 
+/* ---- advisors (advisor.c) ---------------------------------------------------- */
+
+/* Assigns a (approved, of cohort c) the least loaded active advisor of its
+ * region who speaks French and has capacity left, else one of any region,
+ * other than except (0: none), whose load grows by one: a->benefits.advisor
+ * and advisor_name. None at all: advisor 0 and OB_OK. said (size bytes)
+ * gets the history's words, starting with verb ("advisor assigned"): which advisor, whether from
+ * another region, or that none was free. The old advisor's load is the caller's. */
+ob_err ob_dom_assign_advisor(ob_txn *t, const ob_cohort *c, ob_application *a, uint32_t except,
+                             const char *verb, char *said, size_t size);
+/* Fills a->benefits.advisor_name from the store (on read). */
+ob_err ob_dom_advisor_name(ob_txn *t, ob_application *a);
+
 /* ---- idempotency (idempotency.c) -------------------------------------------- */
 
 /* Looks idem's key up: a repeat of the same request replays the stored reply
@@ -147,6 +164,11 @@ ob_err ob_dom_idem_check(ob_txn *t, const ob_idempotency *idem, ob_outcome *o, b
  * rendered bytes to o (o->rendered), and now and then forgets old keys. */
 ob_err ob_dom_idem_record(ob_txn *t, const ob_idempotency *idem, const ob_application *a,
                           int64_t now, ob_outcome *o);
+/* The same for any reply: subject is what idem->render renders; a the
+ * application whose key seals it (NULL: a reply without personal data,
+ * such as an advisor's). */
+ob_err ob_dom_idem_record_reply(ob_txn *t, const ob_idempotency *idem, const void *subject,
+                                const ob_application *a, int64_t now, ob_outcome *o);
 /* Wipes and frees o->rendered. */
 void ob_dom_forget_rendered(ob_outcome *o);
 
@@ -172,6 +194,7 @@ struct app_op {
 	ob_topic topic;      /* webinar booking */
 	int64_t session_ms;  /* webinar booking: the session asked for; 0: the next */
 	bool attended;       /* webinar attendance */
+	uint32_t advisor;    /* advisor reassignment: the advisor asked for; 0: any */
 	bool replayed;
 	ob_application a;
 	ob_application was; /* a as read, for the counters; no history */

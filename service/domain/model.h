@@ -30,7 +30,11 @@ enum {
 	OB_MAX_CAPACITY = 1000000,
 	OB_TERMS_VERSION_MAX = 32, /* [A-Za-z0-9._-] */
 	OB_BENEFITS_NOTE_MAX = 300,
-	OB_NAF_DIVISIONS = 100, /* a NAF code's first two digits: 01..99 */
+	OB_ADVISOR_NAME_MAX = 100,    /* bytes of UTF-8 */
+	OB_MAX_ADVISOR_LANGUAGES = 8, /* ISO 639-1 codes an advisor speaks */
+	OB_MAX_ADVISOR_CAPACITY = 1000,
+	OB_MAX_ADVISORS = 10000, /* per cohort */
+	OB_NAF_DIVISIONS = 100,  /* a NAF code's first two digits: 01..99 */
 	OB_MAX_WEBINAR_LEAD_MINUTES = 7 * 24 * 60,
 	OB_DEFAULT_WEBINAR_LEAD_MINUTES = 120,
 };
@@ -138,13 +142,31 @@ typedef struct ob_benefits {
 	 * since the credit expires with the waiver; "" when none was granted. */
 	char ad_credit_expires[11];
 	int64_t webinar_at_ms; /* 0: none */
-	uint32_t advisor;      /* 0: none */
+	uint32_t advisor;      /* 0: none; the advisor's number in the cohort */
+	/* The advisor's name, filled on read with the history (ob_dom_decorate);
+	 * not stored with the application. */
+	char advisor_name[OB_ADVISOR_NAME_MAX + 1];
 	bool revoked;
 	int64_t revoked_at_ms;
 	/* What was not granted and why (the company had it from another
 	 * application, the waiver was over); "" when everything was. */
 	char note[OB_BENEFITS_NOTE_MAX + 1];
 } ob_benefits;
+
+/* A programme advisor of a cohort (domain/advisor.c): a person who follows
+ * the companies assigned to them, at most capacity at once. */
+typedef struct ob_advisor {
+	uint32_t number; /* 1.. within the cohort, given by the store, never reused */
+	char cohort_id[OB_COHORT_ID_MAX + 1];
+	char name[OB_ADVISOR_NAME_MAX + 1];
+	char region[OB_REGION_MAX + 1]; /* one of the 18 regions' official names, or "any" */
+	/* ISO 639-1 codes joined by commas, "fr,en": what the store keeps and
+	 * matches on. */
+	char languages[OB_MAX_ADVISOR_LANGUAGES * 3];
+	uint32_t capacity; /* 1..OB_MAX_ADVISOR_CAPACITY */
+	uint32_t load;     /* the approved companies assigned, not revoked */
+	bool active;       /* inactive: keeps those assigned, takes no new one */
+} ob_advisor;
 
 /* What a webinar session is about (WebinarTopic). */
 typedef enum ob_topic {

@@ -155,10 +155,35 @@ typedef struct ob_store_ops {
 	 * seq and row), so that the application still reads. */
 	ob_err (*history_load)(ob_txn *t, ob_application *a);
 
-	/* Creates advisors 1..pool for a cohort, with no load. */
+	/* ---- advisors (issue 10; domain/advisor.c) ----
+	 *
+	 * A cohort's advisors are people (ob_advisor), numbered from 1 in the
+	 * cohort; the number is what Benefits.advisor keeps, so it is never
+	 * reused. Each advisor's load is a count the domain moves in the same
+	 * write as the assignment, so that, writes being serialised, it is the
+	 * number of companies assigned and never passes the capacity. */
+
+	/* Creates placeholder advisors 1..pool ("Advisor N", region "any",
+	 * languages "fr", capacity OB_MAX_ADVISOR_CAPACITY, active) for a new
+	 * cohort, with no load. */
 	ob_err (*advisors_create)(ob_txn *t, const char *cohort, uint32_t pool);
-	/* The least loaded advisor, the lowest number among equals. */
-	ob_err (*advisor_pick)(ob_txn *t, const char *cohort, uint32_t *advisor);
+	/* Inserts a (its cohort_id, name, region, languages, capacity, active;
+	 * load 0) under the cohort's next number, which it sets in a->number. */
+	ob_err (*advisor_insert)(ob_txn *t, ob_advisor *a);
+	/* One advisor; OB_ENOTFOUND when the cohort has no such number. */
+	ob_err (*advisor_get)(ob_txn *t, const char *cohort, uint32_t number, ob_advisor *out);
+	/* Writes a's capacity and active flag (name, region, languages and load
+	 * stay). */
+	ob_err (*advisor_update)(ob_txn *t, const ob_advisor *a);
+	/* The cohort's advisors in number order; *out malloc'd (free()), NULL
+	 * and *n 0 when none. */
+	ob_err (*advisor_list)(ob_txn *t, const char *cohort, ob_advisor **out, size_t *n);
+	/* The active advisor with load below capacity who speaks language, of
+	 * region (NULL: of any region, "any" included), with the lowest load,
+	 * the lowest number among equals, other than except (0: none);
+	 * OB_ENOTFOUND when there is none. */
+	ob_err (*advisor_pick)(ob_txn *t, const char *cohort, const char *region,
+	                       const char *language, uint32_t except, uint32_t *advisor);
 	ob_err (*advisor_add)(ob_txn *t, const char *cohort, uint32_t advisor, int delta);
 
 	/* ---- webinar sessions and bookings (issue 10; domain/webinar.c) ----

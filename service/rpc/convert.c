@@ -76,6 +76,7 @@ static Onboard__V1__Benefits *benefits_to_pb(ob_arena *ar, const ob_benefits *b)
 	bm->ad_credit_used_cents = b->ad_credit_used_cents;
 	bm->webinar_at = ob_pb_time(ar, b->webinar_at_ms);
 	bm->advisor = b->advisor;
+	bm->advisor_name = ob_pb_str(ar, b->advisor_name);
 	bm->revoked = b->revoked;
 	bm->revoked_at = ob_pb_time(ar, b->revoked_at_ms);
 	bm->note = ob_pb_str(ar, b->note);

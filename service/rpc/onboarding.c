@@ -377,6 +377,131 @@ static ob_err list_sessions(ob_op *op, const msg *req, msg **resp)
 	return OB_OK;
 }
 
+/* ---- advisors ---- */
+
+static Onboard__V1__Advisor *advisor_to_pb(ob_arena *ar, const ob_advisor *a)
+{
+	Onboard__V1__Advisor *m = ob_arena_message(ar, &onboard__v1__advisor__descriptor);
+	if (m == NULL)
+		return NULL;
+	m->cohort_id = ob_pb_str(ar, a->cohort_id);
+	m->number = a->number;
+	m->name = ob_pb_str(ar, a->name);
+	m->region = ob_pb_str(ar, a->region);
+	m->capacity = a->capacity;
+	m->load = a->load;
+	m->active = a->active;
+	/* "fr,en": at most OB_MAX_ADVISOR_LANGUAGES codes of two letters. */
+	size_t len = strlen(a->languages);
+	if (len > 0 && (m->languages = ob_arena_alloc(ar, (len / 3 + 1) * sizeof(char *))) == NULL)
+		return NULL;
+	for (size_t i = 0; i < len; i += 3) {
+		char *code = ob_arena_alloc(ar, 3);
+		if (code == NULL)
+			return NULL;
+		memcpy(code, a->languages + i, 2);
+		code[2] = '\0';
+		m->languages[m->n_languages++] = code;
+	}
+	return m;
+}
+
+/* Renders the reply stored with an advisor write's idempotency key. */
+static ob_err render_advisor(void *ctx, const void *reply, uint8_t **out, size_t *len)
+{
+	Onboard__V1__Advisor *m = advisor_to_pb(ctx, reply);
+	if (m == NULL)
+		return OB_ENOMEM;
+	*len = onboard__v1__advisor__get_packed_size(m);
+	*out = malloc(*len > 0 ? *len : 1);
+	if (*out == NULL)
+		return OB_ENOMEM;
+	onboard__v1__advisor__pack(m, *out);
+	return OB_OK;
+}
+
+/* The reply of a write that returns an advisor: as stored under its key, or built. */
+static ob_err advisor_reply(ob_op *op, ob_err err, const ob_advisor *a, msg **resp)
+{
+	if (err != OB_OK || ob_op_reply_packed(op, &err))
+		return err;
+	Onboard__V1__Advisor *m = advisor_to_pb(&op->call->arena, a);
+	if (m == NULL)
+		return OB_ENOMEM;
+	*resp = &m->base;
+	return OB_OK;
+}
+
+/* An advisor write's key renders an Advisor, not an Application. */
+static void advisor_write(ob_op *op)
+{
+	if (op->idem.key != NULL)
+		op->idem.render = render_advisor;
+}
+
+static ob_err add_advisor(ob_op *op, const msg *req, msg **resp)
+{
+	const Onboard__V1__AddAdvisorRequest *in = (const void *)req;
+	advisor_write(op);
+	ob_advisor a;
+	ob_err err = ob_domain_advisor_add(op->domain, in->cohort_id, in->name, in->region,
+	                                   (const char *const *)in->languages, in->n_languages,
+	                                   in->capacity, &op->idem, &a, &op->outcome);
+	return advisor_reply(op, err, &a, resp);
+}
+
+static ob_err update_advisor(ob_op *op, const msg *req, msg **resp)
+{
+	const Onboard__V1__UpdateAdvisorRequest *in = (const void *)req;
+	int active = -1;
+	if (in->activity == ONBOARD__V1__ADVISOR_ACTIVITY__ADVISOR_ACTIVITY_ACTIVE)
+		active = 1;
+	else if (in->activity == ONBOARD__V1__ADVISOR_ACTIVITY__ADVISOR_ACTIVITY_INACTIVE)
+		active = 0;
+	else if (in->activity != ONBOARD__V1__ADVISOR_ACTIVITY__ADVISOR_ACTIVITY_UNCHANGED) {
+		ob_call_violation(op->call, "activity", "must be UNCHANGED, ACTIVE or INACTIVE");
+		return ob_call_fail(op->call, OB_EINVAL, "invalid advisor update");
+	}
+	advisor_write(op);
+	ob_advisor a;
+	ob_err err = ob_domain_advisor_update(op->domain, in->cohort_id, in->number, in->capacity,
+	                                      active, &op->idem, &a, &op->outcome);
+	return advisor_reply(op, err, &a, resp);
+}
+
+static ob_err list_advisors(ob_op *op, const msg *req, msg **resp)
+{
+	const Onboard__V1__ListAdvisorsRequest *in = (const void *)req;
+	ob_arena *ar = &op->call->arena;
+	ob_advisor *list = NULL;
+	size_t n = 0;
+	ob_err err = ob_domain_advisors(op->domain, in->cohort_id, &list, &n, &op->outcome);
+	if (err != OB_OK)
+		return err;
+	Onboard__V1__ListAdvisorsResponse *m =
+	        ob_arena_message(ar, &onboard__v1__list_advisors_response__descriptor);
+	if (m != NULL && n > 0 &&
+	    (m->advisors = ob_arena_alloc(ar, n * sizeof(*m->advisors))) == NULL)
+		m = NULL;
+	for (size_t i = 0; m != NULL && i < n; i++)
+		if ((m->advisors[m->n_advisors++] = advisor_to_pb(ar, &list[i])) == NULL)
+			m = NULL;
+	free(list);
+	if (m == NULL)
+		return OB_ENOMEM;
+	*resp = &m->base;
+	return OB_OK;
+}
+
+static ob_err reassign_advisor(ob_op *op, const msg *req, msg **resp)
+{
+	const Onboard__V1__ReassignAdvisorRequest *in = (const void *)req;
+	ob_application a;
+	ob_err err = ob_domain_reassign_advisor(op->domain, &op->who, in->id, in->advisor, in->note,
+	                                        &op->idem, &a, &op->outcome);
+	return ob_op_reply_application(op, err, &a, resp);
+}
+
 /* The reply of a call that returns a cohort's standing. */
 static ob_err standing_reply(ob_op *op, ob_err err, ob_standing *st, msg **resp)
 {
@@ -497,6 +622,10 @@ static const ob_op_method methods[] = {
         {"CancelWebinar", cancel_webinar, OB_OP_WRITE},
         {"RecordWebinarAttendance", record_attendance, OB_OP_WRITE},
         {"ListWebinarSessions", list_sessions, 0},
+        {"AddAdvisor", add_advisor, OB_OP_WRITE},
+        {"ListAdvisors", list_advisors, 0},
+        {"UpdateAdvisor", update_advisor, OB_OP_WRITE},
+        {"ReassignAdvisor", reassign_advisor, OB_OP_WRITE},
 };
 
 ob_err ob_onboarding_register(ob_dispatch *d)

@@ -42,7 +42,7 @@ ob_caller ob_rpc_caller(const ob_call *call)
 /* ---- idempotency ---------------------------------------------------- */
 
 /* Renders the reply stored with an idempotency key: the packed Application. */
-static ob_err render(void *ctx, const ob_application *a, uint8_t **out, size_t *len)
+static ob_err render(void *ctx, const void *a, uint8_t **out, size_t *len)
 {
 	ob_arena *ar = ctx;
 	Onboard__V1__Application *m = ob_pb_application(ar, a);
@@ -137,18 +137,30 @@ static ob_err packed_reply(ob_call *call, const uint8_t *bytes, size_t len)
 	return OB_OK;
 }
 
+bool ob_op_reply_packed(ob_op *op, ob_err *err)
+{
+	const ob_outcome *o = &op->outcome;
+	if (o->replay != NULL) {
+		op->call->replayed = true;
+		*err = packed_reply(op->call, o->replay, o->replay_len);
+		return true;
+	}
+	if (o->rendered != NULL) {
+		*err = packed_reply(op->call, o->rendered, o->rendered_len);
+		return true;
+	}
+	return false;
+}
+
 ob_err ob_op_reply_application(ob_op *op, ob_err err, ob_application *a, ProtobufCMessage **resp)
 {
 	if (err != OB_OK)
 		return err;
-	const ob_outcome *o = &op->outcome;
-	if (o->replay != NULL) {
-		op->call->replayed = true;
-		return packed_reply(op->call, o->replay, o->replay_len);
-	}
-	if (o->rendered != NULL) {
-		ob_application_fini(a);
-		return packed_reply(op->call, o->rendered, o->rendered_len);
+	bool replayed = op->outcome.replay != NULL; /* then a was not filled */
+	if (ob_op_reply_packed(op, &err)) {
+		if (!replayed)
+			ob_application_fini(a);
+		return err;
 	}
 	Onboard__V1__Application *m = ob_pb_application(&op->call->arena, a);
 	ob_application_fini(a);

@@ -64,6 +64,10 @@ OB_NODISCARD ob_err ob_op_add_service(ob_dispatch *d, const ProtobufCServiceDesc
  * for the key's record, or else a, converted. Releases a; returns err as it
  * is when err is not OB_OK (a was not filled). */
 ob_err ob_op_reply_application(ob_op *op, ob_err err, ob_application *a, ProtobufCMessage **resp);
+/* When op's outcome holds the reply's bytes already (replayed under an
+ * idempotency key, or rendered for its record), makes them the call's reply:
+ * true, and *err the result. false: the handler builds its reply. */
+bool ob_op_reply_packed(ob_op *op, ob_err *err);
 
 /* The outcome of a domain call, onto the call: its field violations, and on
  * failure its message (or the error's description). Returns err. */

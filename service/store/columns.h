@@ -257,4 +257,8 @@ enum {
 };
 /* clang-format on */
 
+/* The columns an advisor is read from (sqlite_advisors.c, pg_records.c), in this order:
+ * cohort_id, number, name, region, languages, capacity, active, load. */
+#define ADVISOR_COLS "cohort_id, advisor, name, region, languages, capacity, active, load"
+
 #endif

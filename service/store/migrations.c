@@ -312,10 +312,35 @@ static const char m5[] =
         " SELECT seq, cohort_id, webinar_at, 1, updated_at FROM application"
         " WHERE webinar_at != 0;";
 
+/* Issue 10, advisors as people: an advisor has a name, a region (one of the
+ * 18, or "any"), the languages spoken (ISO 639-1 codes joined by commas),
+ * a capacity and an active flag, besides the load. The numbered advisors of
+ * before become placeholders who keep their number and load, so that the
+ * companies assigned to them stay assigned and loads stay right: "Advisor
+ * N" of any region, speaking French, with the largest capacity (or their
+ * load, were it larger). */
+static const char m6[] =
+        "CREATE TABLE advisor_v6 ("
+        " cohort_id TEXT NOT NULL,"
+        " advisor INTEGER NOT NULL,"
+        " name TEXT NOT NULL,"
+        " region TEXT NOT NULL,"
+        " languages TEXT NOT NULL,"
+        " capacity INTEGER NOT NULL,"
+        " active INTEGER NOT NULL,"
+        " load INTEGER NOT NULL,"
+        " PRIMARY KEY (cohort_id, advisor)"
+        ") STRICT, WITHOUT ROWID;"
+        "INSERT INTO advisor_v6 SELECT cohort_id, advisor, 'Advisor ' || advisor, 'any', 'fr',"
+        " max(1000, load), 1, load FROM advisor;"
+        "DROP TABLE advisor;"
+        "ALTER TABLE advisor_v6 RENAME TO advisor;"
+        "CREATE INDEX advisor_load ON advisor(cohort_id, load, advisor);";
+
 const ob_migration ob_migrations[] = {
         {m1, OB_MIGRATION_SQL_ONLY, false}, {m2, OB_MIGRATION_SEAL_HISTORY_NOTES, false},
         {m3, OB_MIGRATION_SQL_ONLY, true},  {m4, OB_MIGRATION_SQL_ONLY, false},
-        {m5, OB_MIGRATION_SQL_ONLY, false},
+        {m5, OB_MIGRATION_SQL_ONLY, false}, {m6, OB_MIGRATION_SQL_ONLY, false},
 };
 const unsigned ob_n_migrations = sizeof(ob_migrations) / sizeof(ob_migrations[0]);
 

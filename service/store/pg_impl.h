@@ -88,10 +88,23 @@ OB_NODISCARD ob_err pg_exec(PGconn *c, const char *sql, const char *what);
 	                  "booked_at = excluded.booked_at, attended = excluded.attended, "     \
 	                  "attended_at = excluded.attended_at")                                \
 	X(BOOKING_DELETE, 0, "DELETE FROM webinar_booking WHERE app_seq = ?1")                 \
-	X(ADVISOR_CREATE, 0, "INSERT INTO advisor SELECT ?1, g, 0 FROM "                       \
+	X(ADVISOR_CREATE, 0, "INSERT INTO advisor (" ADVISOR_COLS ") SELECT ?1, g, "           \
+	                     "'Advisor ' || g, 'any', 'fr', ?3::bigint, 1, 0 FROM "            \
 	                     "generate_series(1, ?2::bigint) AS g ON CONFLICT DO NOTHING")     \
-	X(ADVISOR_PICK, 0, "SELECT advisor FROM advisor WHERE cohort_id = ?1 "                 \
-	                   "ORDER BY load, advisor LIMIT 1")                                   \
+	X(ADVISOR_INSERT, 0, "INSERT INTO advisor (" ADVISOR_COLS ") SELECT ?1::text, "        \
+	                     "coalesce(max(advisor), 0) + 1, ?2::text, ?3::text, ?4::text, "   \
+	                     "?5::bigint, ?6::bigint, 0 FROM advisor WHERE cohort_id = ?1 "    \
+	                     "RETURNING advisor")                                              \
+	X(ADVISOR_GET, 0, "SELECT " ADVISOR_COLS " FROM advisor WHERE cohort_id = ?1 AND "     \
+	                  "advisor = ?2")                                                      \
+	X(ADVISOR_UPDATE, 0, "UPDATE advisor SET capacity = ?3, active = ?4 WHERE "            \
+	                     "cohort_id = ?1 AND advisor = ?2")                                \
+	X(ADVISOR_LIST, 0, "SELECT " ADVISOR_COLS " FROM advisor WHERE cohort_id = ?1 "        \
+	                   "ORDER BY advisor")                                                 \
+	X(ADVISOR_PICK, 0, "SELECT advisor FROM advisor WHERE cohort_id = ?1 AND active != 0 " \
+	                   "AND load < capacity AND (?2::text IS NULL OR region = ?2) AND "    \
+	                   "position(',' || ?3::text || ',' in ',' || languages || ',') > 0 "  \
+	                   "AND advisor != ?4 ORDER BY load, advisor LIMIT 1")                 \
 	X(ADVISOR_ADD, 0, "UPDATE advisor SET load = load + ?3 WHERE cohort_id = ?1 AND "      \
 	                  "advisor = ?2")                                                      \
 	X(IDEM_GET, 0, "SELECT i.request_hash, i.reply, i.app_seq, a.id, c.dk_kid, "           \
@@ -288,7 +301,12 @@ ob_err pg_booking_get(ob_txn *t, int64_t app_seq, ob_booking *out);
 ob_err pg_booking_put(ob_txn *t, int64_t app_seq, const char *cohort, const ob_booking *b);
 ob_err pg_booking_delete(ob_txn *t, int64_t app_seq);
 ob_err pg_advisors_create(ob_txn *t, const char *cohort, uint32_t pool);
-ob_err pg_advisor_pick(ob_txn *t, const char *cohort, uint32_t *advisor);
+ob_err pg_advisor_insert(ob_txn *t, ob_advisor *a);
+ob_err pg_advisor_get(ob_txn *t, const char *cohort, uint32_t number, ob_advisor *out);
+ob_err pg_advisor_update(ob_txn *t, const ob_advisor *a);
+ob_err pg_advisor_list(ob_txn *t, const char *cohort, ob_advisor **out, size_t *n);
+ob_err pg_advisor_pick(ob_txn *t, const char *cohort, const char *region, const char *language,
+                       uint32_t except, uint32_t *advisor);
 ob_err pg_advisor_add(ob_txn *t, const char *cohort, uint32_t advisor, int delta);
 ob_err pg_idem_get(ob_txn *t, const char *key, uint8_t hash[32], uint8_t **reply,
                    size_t *reply_len);

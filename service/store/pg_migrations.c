@@ -205,5 +205,17 @@ static const char m3_bookings[] =
 
 static const char *const m3[] = {m3_bookings, NULL};
 
-const char *const *const pg_migrations[] = {m1, m2, m3};
+/* Advisors as people (the SQLite store's migration 6): the numbered advisors
+ * of before become placeholders that keep their number and load. */
+static const char m4_advisors[] =
+        "ALTER TABLE advisor ADD COLUMN name TEXT NOT NULL DEFAULT '',"
+        " ADD COLUMN region TEXT NOT NULL DEFAULT 'any',"
+        " ADD COLUMN languages TEXT NOT NULL DEFAULT 'fr',"
+        " ADD COLUMN capacity BIGINT NOT NULL DEFAULT 1000,"
+        " ADD COLUMN active BIGINT NOT NULL DEFAULT 1;"
+        "UPDATE advisor SET name = 'Advisor ' || advisor, capacity = greatest(1000, load);";
+
+static const char *const m4[] = {m4_advisors, NULL};
+
+const char *const *const pg_migrations[] = {m1, m2, m3, m4};
 const unsigned pg_n_migrations = sizeof(pg_migrations) / sizeof(pg_migrations[0]);

@@ -177,7 +177,8 @@ ob_err pg_counter_list(ob_txn *base, const char *cohort, const char *prefix, ob_
 
 /* ---- webinar seats and advisors ----------------------------------------- */
 
-/* Runs which on (cohort, what_of[, delta]), for the tallies of this part. */
+/* Runs which on (cohort, what_of[, delta: or another number]), for the tallies of
+ * this part. */
 static ob_err tally(ob_txn *base, int which, const char *cohort, int64_t what_of, int64_t *delta,
                     int64_t *out)
 {
@@ -260,15 +261,100 @@ ob_err pg_booking_delete(ob_txn *base, int64_t app_seq)
 	return pg_run_done(pg_txn_of(base), PG_ST_BOOKING_DELETE, &p, NULL);
 }
 
+/* ---- advisors (as sqlite_advisors.c) ------------------------------------ */
+
 ob_err pg_advisors_create(ob_txn *base, const char *cohort, uint32_t pool)
 {
-	return tally(base, PG_ST_ADVISOR_CREATE, cohort, pool, NULL, NULL);
+	int64_t capacity = OB_MAX_ADVISOR_CAPACITY;
+	return tally(base, PG_ST_ADVISOR_CREATE, cohort, pool, &capacity, NULL);
 }
 
-ob_err pg_advisor_pick(ob_txn *base, const char *cohort, uint32_t *advisor)
+ob_err pg_advisor_insert(ob_txn *base, ob_advisor *a)
+{
+	pg_params p = {0};
+	pg_text(&p, a->cohort_id);
+	pg_text(&p, a->name);
+	pg_text(&p, a->region);
+	pg_text(&p, a->languages);
+	pg_i64(&p, a->capacity);
+	pg_i64(&p, a->active ? 1 : 0);
+	int64_t v = 0;
+	ob_err err = pg_run_int64(pg_txn_of(base), PG_ST_ADVISOR_INSERT, &p, &v);
+	a->number = (uint32_t)v;
+	a->load = 0;
+	return err;
+}
+
+/* One row of ADVISOR_COLS into item. */
+static void read_advisor(pg_txn *t, const PGresult *r, int row, void *item, void *ctx)
+{
+	(void)t;
+	(void)ctx;
+	ob_advisor *a = item;
+	pg_get_text(r, row, 0, a->cohort_id, sizeof(a->cohort_id));
+	a->number = (uint32_t)pg_get_i64(r, row, 1);
+	pg_get_text(r, row, 2, a->name, sizeof(a->name));
+	pg_get_text(r, row, 3, a->region, sizeof(a->region));
+	pg_get_text(r, row, 4, a->languages, sizeof(a->languages));
+	a->capacity = (uint32_t)pg_get_i64(r, row, 5);
+	a->active = pg_get_i64(r, row, 6) != 0;
+	int64_t load = pg_get_i64(r, row, 7);
+	a->load = load > 0 ? (uint32_t)load : 0;
+}
+
+ob_err pg_advisor_get(ob_txn *base, const char *cohort, uint32_t number, ob_advisor *out)
+{
+	pg_params p = {0};
+	pg_text_copy(&p, cohort); /* out may be where cohort is */
+	pg_i64(&p, number);
+	memset(out, 0, sizeof(*out));
+	PGresult *r = NULL;
+	ob_err err = pg_run(pg_txn_of(base), PG_ST_ADVISOR_GET, &p, &r);
+	if (err != OB_OK)
+		return err;
+	if (PQntuples(r) == 0) {
+		PQclear(r);
+		return OB_ENOTFOUND;
+	}
+	read_advisor(pg_txn_of(base), r, 0, out, NULL);
+	PQclear(r);
+	return OB_OK;
+}
+
+ob_err pg_advisor_update(ob_txn *base, const ob_advisor *a)
+{
+	pg_params p = {0};
+	pg_text(&p, a->cohort_id);
+	pg_i64(&p, a->number);
+	pg_i64(&p, a->capacity);
+	pg_i64(&p, a->active ? 1 : 0);
+	return pg_run_done(pg_txn_of(base), PG_ST_ADVISOR_UPDATE, &p, NULL);
+}
+
+ob_err pg_advisor_list(ob_txn *base, const char *cohort, ob_advisor **out, size_t *n)
+{
+	pg_txn *t = pg_txn_of(base);
+	*out = NULL;
+	*n = 0;
+	pg_params p = {0};
+	pg_text(&p, cohort);
+	PGresult *r;
+	ob_err err = pg_run(t, PG_ST_ADVISOR_LIST, &p, &r);
+	void *list = NULL;
+	if (err == OB_OK)
+		err = pg_collect(t, r, sizeof(**out), read_advisor, NULL, &list, n);
+	*out = list;
+	return err;
+}
+
+ob_err pg_advisor_pick(ob_txn *base, const char *cohort, const char *region, const char *language,
+                       uint32_t except, uint32_t *advisor)
 {
 	pg_params p = {0};
 	pg_text(&p, cohort);
+	pg_text(&p, region);
+	pg_text(&p, language);
+	pg_i64(&p, except);
 	int64_t v = 0;
 	ob_err err = pg_run_int64(pg_txn_of(base), PG_ST_ADVISOR_PICK, &p, &v);
 	*advisor = (uint32_t)v;

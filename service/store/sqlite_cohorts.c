@@ -1,6 +1,6 @@
 /*
  * Cohorts and what the domain counts in them: the counters of a cohort's
- * standing and the load of its advisors (webinar seats: sqlite_programme.c).
+ * standing (advisors: sqlite_advisors.c; webinar seats: sqlite_programme.c).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -218,49 +218,4 @@ ob_err sq_counter_list(ob_txn *base, const char *cohort, const char *prefix, ob_
 	if (err == OB_OK && t->deltas != NULL)
 		err = with_deltas(t->deltas, cohort, prefix, out, n);
 	return err;
-}
-
-/* ---- advisors ----------------------------------------- */
-
-/* Adds delta to what statement which counts for (cohort, what_of): an
- * advisor's load. */
-static ob_err tally_add(ob_txn *base, int which, const char *cohort, int64_t what_of, int delta,
-                        const char *name)
-{
-	sq_txn *t = sq_txn_of(base);
-	PREP(t, which);
-	sq_bind_text(s, 1, cohort);
-	sqlite3_bind_int64(s, 2, what_of);
-	sqlite3_bind_int(s, 3, delta);
-	return sq_step_done(t->c, s, name);
-}
-
-ob_err sq_advisors_create(ob_txn *base, const char *cohort, uint32_t pool)
-{
-	sq_txn *t = sq_txn_of(base);
-	PREP(t, ST_ADVISOR_CREATE);
-	for (uint32_t i = 1; i <= pool; i++) {
-		sq_bind_text(s, 1, cohort);
-		sqlite3_bind_int64(s, 2, i);
-		ob_err err = sq_step_done(t->c, s, "advisors_create");
-		if (err != OB_OK)
-			return err;
-	}
-	return OB_OK;
-}
-
-ob_err sq_advisor_pick(ob_txn *base, const char *cohort, uint32_t *advisor)
-{
-	sq_txn *t = sq_txn_of(base);
-	PREP(t, ST_ADVISOR_PICK);
-	sq_bind_text(s, 1, cohort);
-	int64_t v;
-	ob_err err = sq_step_int64(t->c, s, &v, "advisor_pick");
-	*advisor = (uint32_t)v;
-	return err;
-}
-
-ob_err sq_advisor_add(ob_txn *base, const char *cohort, uint32_t advisor, int delta)
-{
-	return tally_add(base, ST_ADVISOR_ADD, cohort, advisor, delta, "advisor_add");
 }

@@ -15,7 +15,8 @@
  *                      lookup by e-mail, re-wrapping under a new master key
  *   sqlite_history.c   the history of changes and its sealed notes, and the
  *                      migration that sealed the notes of schema 1
- *   sqlite_cohorts.c   cohorts, their counters and advisors' load
+ *   sqlite_cohorts.c   cohorts and their counters
+ *   sqlite_advisors.c  a cohort's advisors and their load
  *   sqlite_programme.c webinar sessions (seats booked) and bookings
  *   sqlite_idem.c      idempotency records
  *   sqlite_audit.c     the audit trail
@@ -73,6 +74,7 @@
 /* Every statement, prepared once per connection on first use (sq_stmt), by
  * the file that runs it. The hand-written ones number their parameters,
  * which the code that binds them names. */
+
 #define STATEMENTS(X)                                                                          \
 	/* sqlite.c */                                                                         \
 	X(BEGIN_READ, "BEGIN")                                                                 \
@@ -92,9 +94,22 @@
 	X(COUNTER_GET, "SELECT count FROM counter WHERE cohort_id = ?1 AND key = ?2")          \
 	X(COUNTER_LIST, "SELECT key, count FROM counter WHERE cohort_id = ?1 AND "             \
 	                "substr(key, 1, length(?2)) = ?2 AND count != 0 ORDER BY key")         \
-	X(ADVISOR_CREATE, "INSERT OR IGNORE INTO advisor VALUES (?1, ?2, 0)")                  \
-	X(ADVISOR_PICK, "SELECT advisor FROM advisor WHERE cohort_id = ?1 "                    \
-	                "ORDER BY load, advisor LIMIT 1")                                      \
+	/* sqlite_advisors.c */                                                                \
+	X(ADVISOR_CREATE, "INSERT OR IGNORE INTO advisor VALUES (?1, ?2, 'Advisor ' || ?2, "   \
+	                  "'any', 'fr', ?3, 1, 0)")                                            \
+	X(ADVISOR_INSERT, "INSERT INTO advisor SELECT ?1, coalesce(max(advisor), 0) + 1, ?2, " \
+	                  "?3, ?4, ?5, ?6, 0 FROM advisor WHERE cohort_id = ?1 "               \
+	                  "RETURNING advisor")                                                 \
+	X(ADVISOR_GET, "SELECT " ADVISOR_COLS " FROM advisor WHERE cohort_id = ?1 AND "        \
+	               "advisor = ?2")                                                         \
+	X(ADVISOR_UPDATE, "UPDATE advisor SET capacity = ?3, active = ?4 WHERE cohort_id = ?1 " \
+	                  "AND advisor = ?2")                                                  \
+	X(ADVISOR_LIST, "SELECT " ADVISOR_COLS " FROM advisor WHERE cohort_id = ?1 "           \
+	                "ORDER BY advisor")                                                    \
+	X(ADVISOR_PICK, "SELECT advisor FROM advisor WHERE cohort_id = ?1 AND active != 0 "    \
+	                "AND load < capacity AND (?2 IS NULL OR region = ?2) AND "             \
+	                "instr(',' || languages || ',', ',' || ?3 || ',') > 0 AND "            \
+	                "advisor != ?4 ORDER BY load, advisor LIMIT 1")                        \
 	X(ADVISOR_ADD, "UPDATE advisor SET load = load + ?3 WHERE cohort_id = ?1 AND "         \
 	               "advisor = ?2")                                                         \
 	/* sqlite_programme.c */                                                               \
@@ -352,8 +367,15 @@ ob_err sq_counters_write(sq_txn *t, const char *cohort, const ob_counter *d, siz
 ob_err sq_counter_get(ob_txn *t, const char *cohort, const char *key, int64_t *out);
 ob_err sq_counter_list(ob_txn *t, const char *cohort, const char *prefix, ob_counter **out,
                        size_t *n);
+
+/* sqlite_advisors.c: a cohort's advisors and their load */
 ob_err sq_advisors_create(ob_txn *t, const char *cohort, uint32_t pool);
-ob_err sq_advisor_pick(ob_txn *t, const char *cohort, uint32_t *advisor);
+ob_err sq_advisor_insert(ob_txn *t, ob_advisor *a);
+ob_err sq_advisor_get(ob_txn *t, const char *cohort, uint32_t number, ob_advisor *out);
+ob_err sq_advisor_update(ob_txn *t, const ob_advisor *a);
+ob_err sq_advisor_list(ob_txn *t, const char *cohort, ob_advisor **out, size_t *n);
+ob_err sq_advisor_pick(ob_txn *t, const char *cohort, const char *region, const char *language,
+                       uint32_t except, uint32_t *advisor);
 ob_err sq_advisor_add(ob_txn *t, const char *cohort, uint32_t advisor, int delta);
 
 /* sqlite_programme.c: webinar sessions and bookings */

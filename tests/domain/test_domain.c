@@ -225,6 +225,7 @@ static void approve_new(fx *f, uint32_t n, const char *cohort, ob_application *a
 /* What a test's cohort changes of the default one: a field left 0 or NULL keeps the default. */
 typedef struct cohort_tweak {
 	uint32_t webinar_seats, advisor_pool;
+	bool no_advisors;             /* no placeholder advisors: the list starts empty */
 	const char *fee_waiver_until; /* "": derived from the lockdown's end */
 	const char *lockdown_start, *lockdown_end;
 	bool webinar_weekends, webinar_holidays;
@@ -253,6 +254,8 @@ static void make_cohort(fx *f, const char *id, uint32_t capacity, const cohort_t
 		c.webinar_seats = tweak->webinar_seats;
 	if (tweak != NULL && tweak->advisor_pool != 0)
 		c.advisor_pool = tweak->advisor_pool;
+	if (tweak != NULL && tweak->no_advisors)
+		c.advisor_pool = 0;
 	if (tweak != NULL) {
 		TWEAK_TEXT(c, fee_waiver_until, tweak->fee_waiver_until);
 		TWEAK_TEXT(c, lockdown_start, tweak->lockdown_start);
@@ -1028,6 +1031,205 @@ static void test_webinar_session_fills(void **state)
 	ob_application_fini(&a);
 }
 
+/* Adds an advisor to cohort as an administrator would; langs "fr,en". */
+static ob_err advisor_add(fx *f, const char *cohort, const char *name, const char *region,
+                          const char *langs, uint32_t capacity, ob_advisor *out, ob_outcome *o)
+{
+	char buf[64], *l[8];
+	size_t n = 0;
+	snprintf(buf, sizeof(buf), "%s", langs);
+	for (char *save = NULL, *w = strtok_r(buf, ",", &save); w != NULL && n < 8;
+	     w = strtok_r(NULL, ",", &save))
+		l[n++] = w;
+	return ob_domain_advisor_add(f->d, cohort, name, region, (const char *const *)l, n,
+	                             capacity, NULL, out, o);
+}
+
+static uint32_t advisor_add_ok(fx *f, const char *cohort, const char *name, const char *region,
+                               const char *langs, uint32_t capacity)
+{
+	ob_outcome o;
+	ob_outcome_init(&o);
+	ob_advisor a;
+	ob_err err = advisor_add(f, cohort, name, region, langs, capacity, &a, &o);
+	if (err != OB_OK)
+		fail_msg("add advisor %s: %s: %s", name, ob_strerror(err), o.message);
+	ob_outcome_fini(&o);
+	assert_string_equal(a.name, name);
+	assert_true(a.active);
+	return a.number;
+}
+
+static ob_err advisor_update(fx *f, const char *cohort, uint32_t number, uint32_t capacity,
+                             int active, char *msg)
+{
+	ob_outcome o;
+	ob_outcome_init(&o);
+	ob_advisor a;
+	ob_err err = ob_domain_advisor_update(f->d, cohort, number, capacity, active, NULL, &a, &o);
+	snprintf(msg, 256, "%s", o.message);
+	ob_outcome_fini(&o);
+	return err;
+}
+
+static ob_err reassign(fx *f, ob_application *a, uint32_t advisor, char *msg)
+{
+	ob_outcome o;
+	ob_outcome_init(&o);
+	ob_application next;
+	ob_err err = ob_domain_reassign_advisor(f->d, TD_AS("reviewer"), a->id, advisor,
+	                                        "the company asked", NULL, &next, &o);
+	snprintf(msg, 256, "%s", o.n_violations > 0 ? o.violations[0].field : o.message);
+	ob_outcome_fini(&o);
+	if (err == OB_OK) {
+		ob_application_fini(a);
+		*a = next;
+	}
+	return err;
+}
+
+/* The loads of cohort's advisors 1..n into load[]. */
+static void advisor_loads(fx *f, const char *cohort, uint32_t *load, size_t n)
+{
+	ob_outcome o;
+	ob_outcome_init(&o);
+	ob_advisor *list = NULL;
+	size_t got = 0;
+	assert_int_equal(ob_domain_advisors(f->d, cohort, &list, &got, &o), OB_OK);
+	ob_outcome_fini(&o);
+	assert_int_equal(got, n);
+	for (size_t i = 0; i < n; i++) {
+		assert_int_equal(list[i].number, i + 1);
+		load[i] = list[i].load;
+	}
+	free(list);
+}
+
+#define ASSERT_LOADS(f, cohort, ...)                                                               \
+	do {                                                                                       \
+		const uint32_t want_[] = {__VA_ARGS__};                                            \
+		uint32_t got_[sizeof(want_) / sizeof(want_[0])];                                   \
+		advisor_loads(f, cohort, got_, sizeof(want_) / sizeof(want_[0]));                  \
+		assert_memory_equal(got_, want_, sizeof(want_));                                   \
+	} while (0)
+
+/* An approval assigns the least loaded active advisor of the company's region who speaks
+ * French and has capacity left; else one of any region (the history says so); else none, and
+ * the approval still goes through. Companies 800, 808... are in Ile-de-France. */
+static void test_advisors_by_region_language_capacity(void **state)
+{
+	fx *f = *state;
+	const char *idf = "\xc3\x8ele-de-France";
+	make_cohort(f, "ppl", 100, &(const cohort_tweak){.no_advisors = true});
+	assert_int_equal(advisor_add_ok(f, "ppl", "Corinne", "Corse", "fr", 5), 1);
+	assert_int_equal(advisor_add_ok(f, "ppl", "Ann", idf, "en", 5), 2);
+	assert_int_equal(advisor_add_ok(f, "ppl", "Jeanne", idf, "fr,EN", 1), 3);
+	assert_int_equal(advisor_add_ok(f, "ppl", "Paul", idf, "fr", 2), 4);
+	assert_int_equal(advisor_add_ok(f, "ppl", "Zo\xc3\xa9", "any", "fr", 1), 5);
+
+	ob_application a[5];
+	approve_new(f, 800, "ppl", &a[0]);
+	assert_string_equal(a[0].company.address.region, idf);
+	assert_int_equal(a[0].benefits.advisor, 3); /* 3 and 4 at 0: the lowest number */
+	assert_string_equal(a[0].benefits.advisor_name, "Jeanne");
+	assert_non_null(strstr(last_change(&a[0])->reason, "approve; advisor assigned: #3 Jeanne"));
+	approve_new(f, 808, "ppl", &a[1]); /* Jeanne is full */
+	assert_int_equal(a[1].benefits.advisor, 4);
+	approve_new(f, 816, "ppl", &a[2]);
+	assert_int_equal(a[2].benefits.advisor, 4);
+	approve_new(f, 824, "ppl", &a[3]); /* none left in the region who speaks French */
+	assert_int_equal(a[3].benefits.advisor, 1);
+	assert_non_null(strstr(last_change(&a[3])->reason, "from another region"));
+	ASSERT_LOADS(f, "ppl", 1, 0, 1, 2, 0);
+
+	char msg[256];
+	assert_int_equal(advisor_update(f, "ppl", 5, 0, 0, msg), OB_OK);  /* Zoe inactive */
+	assert_int_equal(advisor_update(f, "ppl", 1, 1, -1, msg), OB_OK); /* Corinne full */
+	assert_int_equal(advisor_update(f, "ppl", 4, 1, -1, msg), OB_EPRECOND);
+	assert_non_null(strstr(msg, "follows 2 companies"));
+	approve_new(f, 832, "ppl", &a[4]);
+	assert_int_equal(a[4].state, OB_STATE_APPROVED);
+	assert_int_equal(a[4].benefits.advisor, 0);
+	assert_non_null(strstr(last_change(&a[4])->reason, "no advisor assigned"));
+
+	withdraw_ok(f, &a[0]); /* Jeanne's load goes */
+	ASSERT_LOADS(f, "ppl", 1, 0, 0, 2, 0);
+	assert_int_equal(reassign(f, &a[4], 3, msg), OB_OK);
+	assert_int_equal(a[4].benefits.advisor, 3);
+	assert_string_equal(a[4].benefits.advisor_name, "Jeanne");
+	assert_non_null(strstr(last_change(&a[4])->reason, "advisor reassigned: #3 Jeanne"));
+	assert_string_equal(last_change(&a[4])->note, "the company asked");
+	assert_int_equal(reassign(f, &a[1], 0, msg), OB_EPRECOND); /* all others full or inactive */
+	assert_int_equal(reassign(f, &a[1], 5, msg), OB_EPRECOND);
+	assert_non_null(strstr(msg, "inactive"));
+	assert_int_equal(reassign(f, &a[1], 1, msg), OB_EPRECOND);
+	assert_non_null(strstr(msg, "at capacity"));
+	assert_int_equal(reassign(f, &a[1], 99, msg), OB_EINVAL);
+	assert_non_null(strstr(msg, "advisor"));
+	assert_int_equal(reassign(f, &a[0], 0, msg), OB_EPRECOND); /* withdrawn */
+	assert_int_equal(advisor_update(f, "ppl", 5, 0, 1, msg), OB_OK);
+	assert_int_equal(reassign(f, &a[1], 0, msg), OB_OK);
+	assert_int_equal(a[1].benefits.advisor, 5);
+	assert_non_null(strstr(last_change(&a[1])->reason, "was #4"));
+	ASSERT_LOADS(f, "ppl", 1, 0, 1, 1, 1);
+	ob_application got;
+	get_ok(f, a[1].id, &got);
+	assert_string_equal(got.benefits.advisor_name, "Zo\xc3\xa9");
+	ob_application_fini(&got);
+	ob_test_applications_fini(a, 5);
+}
+
+/* Bad advisors are refused field by field; nothing is added. */
+static void test_advisor_violations(void **state)
+{
+	fx *f = *state;
+	char long_name[OB_ADVISOR_NAME_MAX + 2];
+	memset(long_name, 'a', sizeof(long_name) - 1);
+	long_name[sizeof(long_name) - 1] = '\0';
+	const struct {
+		const char *name, *region, *langs;
+		uint32_t capacity;
+		const char *field;
+	} bad[] = {
+	        {"", "Bretagne", "fr", 5, "name"},
+	        {"   ", "Bretagne", "fr", 5, "name"},
+	        {long_name, "Bretagne", "fr", 5, "name"},
+	        {"Jo\xff", "Bretagne", "fr", 5, "name"},
+	        {"Jo", "Bretagn", "fr", 5, "region"},
+	        {"Jo", "bretagne", "fr", 5, "region"},
+	        {"Jo", "Bretagne", "", 5, "languages"},
+	        {"Jo", "Bretagne", "fr,xx", 5, "languages"},
+	        {"Jo", "Bretagne", "fr,FR", 5, "languages"},
+	        {"Jo", "Bretagne", "fra", 5, "languages"},
+	        {"Jo", "Bretagne", "fr", 0, "capacity"},
+	        {"Jo", "Bretagne", "fr", 1001, "capacity"},
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		ob_outcome o;
+		ob_outcome_init(&o);
+		ob_advisor a;
+		assert_int_equal(advisor_add(f, NULL, bad[i].name, bad[i].region, bad[i].langs,
+		                             bad[i].capacity, &a, &o),
+		                 OB_EINVAL);
+		assert_int_equal(o.n_violations, 1);
+		assert_string_equal(o.violations[0].field, bad[i].field);
+		ob_outcome_fini(&o);
+	}
+	ob_outcome o;
+	ob_outcome_init(&o);
+	ob_advisor a;
+	assert_int_equal(advisor_add(f, "nope", "Jo", "any", "fr", 5, &a, &o), OB_ENOTFOUND);
+	assert_int_equal(advisor_add(f, "Not A Cohort", "Jo", "any", "fr", 5, &a, &o), OB_EINVAL);
+	ob_outcome_fini(&o);
+	char msg[256];
+	assert_int_equal(advisor_update(f, NULL, 0, 0, -1, msg), OB_EINVAL);
+	assert_int_equal(advisor_update(f, NULL, 301, 0, -1, msg),
+	                 OB_EINVAL); /* 300 placeholders */
+	assert_int_equal(advisor_update(f, NULL, 1, 1001, -1, msg), OB_EINVAL);
+	/* The default cohort's 300 placeholders: the next one is 301. */
+	assert_int_equal(advisor_add_ok(f, NULL, "Jo", "Bretagne", "br,fr", 3), 301);
+}
+
 /* The least loaded advisor is picked, lowest number on ties; withdrawal lightens the load. */
 static void test_advisors_least_loaded(void **state)
 {
@@ -1117,8 +1319,9 @@ typedef struct renderer {
 } renderer;
 
 /* The stored reply: "ID STATE vVERSION"; counts its calls. */
-static ob_err render_app(void *ctx, const ob_application *a, uint8_t **out, size_t *len)
+static ob_err render_app(void *ctx, const void *reply, uint8_t **out, size_t *len)
 {
+	const ob_application *a = reply;
 	renderer *r = ctx;
 	r->calls++;
 	char buf[96];
@@ -2683,6 +2886,8 @@ int main(void)
 	        T(test_webinar_seats_under_concurrency),
 	        T(test_webinar_sessions_listed),
 	        T(test_advisors_least_loaded),
+	        T(test_advisors_by_region_language_capacity),
+	        T(test_advisor_violations),
 	        T(test_withdraw_after_approval_revokes_unused),
 	        T(test_withdraw_after_webinar_keeps_it),
 	        T(test_idempotent_submit),

@@ -329,8 +329,9 @@ static void assert_contact_absent(const files *fs, uint32_t n, const char *email
 }
 
 /* The stored reply of an idempotent write shows the contact, as the rpc layer's does. */
-static ob_err render_contact(void *ctx, const ob_application *a, uint8_t **out, size_t *len)
+static ob_err render_contact(void *ctx, const void *reply, uint8_t **out, size_t *len)
 {
+	const ob_application *a = reply;
 	(void)ctx;
 	char buf[600];
 	int n = snprintf(buf, sizeof(buf), "%s|%s|%s|%s", a->id, a->contact.name, a->contact.email,
@@ -1400,6 +1401,7 @@ static void test_schema_1_notes_sealed_on_open(void **state)
 	}
 	sqlite3_finalize(s);
 	sqlite3_close(db);
+	raw_exec(f, OB_TEST_SCHEMA_6_TO_5);
 	raw_exec(f, OB_TEST_SCHEMA_5_TO_4);
 	raw_exec(f, OB_TEST_SCHEMA_4_TO_3);
 	raw_exec(f, OB_TEST_SCHEMA_3_TO_2);
@@ -1418,7 +1420,7 @@ static void test_schema_1_notes_sealed_on_open(void **state)
 	assert_non_null(strstr(log, "applied schema migration 2"));
 	assert_null(strstr(log, "called"));
 	free(log);
-	assert_int_equal(raw_int(f, "PRAGMA user_version", 0), 5);
+	assert_int_equal(raw_int(f, "PRAGMA user_version", 0), 6);
 
 	ob_application got;
 	assert_int_equal(get(f, a.id, &got, NULL), OB_OK);
@@ -1499,6 +1501,7 @@ static void test_schema_2_migrates(void **state)
 
 	/* Back to schema 2, with its counters: by size, region, channel and exporters over every
 	 * application ever submitted, and nothing of the live or onboarded ones. */
+	raw_exec(f, OB_TEST_SCHEMA_6_TO_5);
 	raw_exec(f, OB_TEST_SCHEMA_5_TO_4);
 	raw_exec(f, OB_TEST_SCHEMA_4_TO_3);
 	raw_exec(f, OB_TEST_SCHEMA_3_TO_2);
@@ -1522,7 +1525,7 @@ static void test_schema_2_migrates(void **state)
 	assert_non_null(strstr(log, "applied schema migration 3"));
 	assert_non_null(strstr(log, "recounted the standing of 1 cohort"));
 	free(log);
-	assert_int_equal(raw_int(f, "PRAGMA user_version", 0), 5);
+	assert_int_equal(raw_int(f, "PRAGMA user_version", 0), 6);
 
 	/* Every application as it was, contact and history included. */
 	for (uint32_t i = 0; i < 5; i++) {
@@ -1689,6 +1692,7 @@ static void test_schema_3_migrates(void **state)
 	ob_application app[2];
 	submit_approve_first(f, 140, 2, app);
 	fx_close(f, false);
+	raw_exec(f, OB_TEST_SCHEMA_6_TO_5);
 	raw_exec(f, OB_TEST_SCHEMA_5_TO_4);
 	raw_exec(f, OB_TEST_SCHEMA_4_TO_3);
 	assert_int_equal(raw_int(f, "SELECT count(*) FROM counter WHERE key LIKE 'dept:%'", 0), 0);
@@ -1697,7 +1701,7 @@ static void test_schema_3_migrates(void **state)
 	assert_non_null(strstr(log, "applied schema migration 4"));
 	assert_non_null(strstr(log, "recounted the standing of 1 cohort"));
 	free(log);
-	assert_int_equal(raw_int(f, "PRAGMA user_version", 0), 5);
+	assert_int_equal(raw_int(f, "PRAGMA user_version", 0), 6);
 
 	ob_application got;
 	assert_int_equal(get(f, app[0].id, &got, NULL), OB_OK);
@@ -1736,13 +1740,14 @@ static void test_schema_4_migrates(void **state)
 	int64_t session = app[0].benefits.webinar_at_ms;
 	assert_true(session != 0);
 	fx_close(f, false);
+	raw_exec(f, OB_TEST_SCHEMA_6_TO_5);
 	raw_exec(f, OB_TEST_SCHEMA_5_TO_4);
 	assert_int_equal(raw_int(f, "SELECT sum(booked) FROM webinar", 0), 1);
 
 	char *log = open_logged(f);
 	assert_non_null(strstr(log, "applied schema migration 5"));
 	free(log);
-	assert_int_equal(raw_int(f, "PRAGMA user_version", 0), 5);
+	assert_int_equal(raw_int(f, "PRAGMA user_version", 0), 6);
 
 	ob_application got;
 	assert_int_equal(get(f, app[0].id, &got, NULL), OB_OK);
@@ -1762,6 +1767,51 @@ static void test_schema_4_migrates(void **state)
 	assert_int_equal(got.benefits.webinar_at_ms, 0);
 	ob_application_fini(&got);
 	assert_int_equal(raw_int(f, "SELECT booked FROM webinar_session WHERE topic = 1", 0), 0);
+	for (uint32_t i = 0; i < 2; i++)
+		ob_application_fini(&app[i]);
+}
+
+/* A database of schema 5 (advisors as numbers with a load): opening it makes each advisor a
+ * placeholder person who keeps their number and load ("Advisor N", region "any", French), the
+ * approved application shows its advisor's name, the next approval sees the load, and a
+ * withdrawal gives the load back. */
+static void test_schema_5_migrates(void **state)
+{
+	fx *f = *state;
+	ob_application app[2];
+	submit_approve_first(f, 160, 2, app);
+	uint32_t adv = app[0].benefits.advisor;
+	assert_true(adv != 0);
+	fx_close(f, false);
+	raw_exec(f, OB_TEST_SCHEMA_6_TO_5);
+	assert_int_equal(raw_int(f, "SELECT load FROM advisor WHERE advisor = ?1", adv), 1);
+
+	char *log = open_logged(f);
+	assert_non_null(strstr(log, "applied schema migration 6"));
+	free(log);
+	assert_int_equal(raw_int(f, "PRAGMA user_version", 0), 6);
+	assert_int_equal(raw_int(f,
+	                         "SELECT count(*) FROM advisor WHERE name = 'Advisor ' || advisor"
+	                         " AND region = 'any' AND languages = 'fr' AND active = 1"
+	                         " AND capacity = 1000",
+	                         0),
+	                 raw_int(f, "SELECT count(*) FROM advisor", 0));
+	assert_int_equal(raw_int(f, "SELECT load FROM advisor WHERE advisor = ?1", adv), 1);
+
+	ob_application got;
+	assert_int_equal(get(f, app[0].id, &got, NULL), OB_OK);
+	assert_int_equal(got.benefits.advisor, adv);
+	char want[32];
+	snprintf(want, sizeof(want), "Advisor %u", adv);
+	assert_string_equal(got.benefits.advisor_name, want);
+	ob_application_fini(&got);
+	/* The next approval goes to a placeholder without load, not to adv again. */
+	review_note(f, &app[1], OB_ACTION_START, NULL);
+	review_note(f, &app[1], OB_ACTION_APPROVE, NULL);
+	assert_true(app[1].benefits.advisor != 0 && app[1].benefits.advisor != adv);
+	withdraw_reason(f, &app[0], "no longer interested");
+	assert_int_equal(raw_int(f, "SELECT load FROM advisor WHERE advisor = ?1", adv), 0);
+	assert_int_equal(raw_int(f, "SELECT sum(load) FROM advisor", 0), 1);
 	for (uint32_t i = 0; i < 2; i++)
 		ob_application_fini(&app[i]);
 }
@@ -1787,6 +1837,7 @@ int main(void)
 	        T(test_schema_2_migrates),
 	        T(test_schema_3_migrates),
 	        T(test_schema_4_migrates),
+	        T(test_schema_5_migrates),
 	        T(test_overlong_reason_read_cut_on_boundary),
 	        T(test_submitted_by),
 	        T(test_audit_trail),

@@ -4,7 +4,7 @@
 # reviewer withdraws on a company's request, with a reason; the figures and the legal form;
 # the submission and approval windows (onboardd restarted on other dates with --now); each
 # benefit once per company across two cohorts; excluded NAF divisions; the webinar's lead
-# time; webinars booked, moved and cancelled; the standing over live applications and onboarded sellers; a cohort's dates refused
+# time; webinars booked, moved and cancelled; advisors added, assigned and reassigned; the standing over live applications and onboarded sellers; a cohort's dates refused
 # or derived; the terms' version.
 #
 # Environment: ONBOARDD and ONBOARD_CLI (meson test sets them). Needs python3.
@@ -353,6 +353,61 @@ expect_eq "$(jsonf 'j["benefits"]["webinarAt"]')" 2020-11-19T09:00:00.000Z \
 expect_eq "$(booked 2020-11-19 marketplace)" "$thu" "and takes no second seat"
 cli get "$web"
 expect_out "^Webinar +.*marketplace" "get shows the booking"
+
+# --- advisors as people: added, assigned by region and load, listed, reassigned ------
+cli --json advisor add --name "Jeanne Martin" --region "Île-de-France" --language fr \
+	--language EN --capacity 2
+expect_rc 0 "an administrator adds an advisor"
+jeanne=$(jsonf 'j["number"]')
+expect_eq "$(jsonf '(j["languages"], j["capacity"], j.get("active"))')" "(['fr', 'en'], 2, True)" \
+	"the advisor as stored"
+cli --json advisor add --name "Paul Le Goff" --region Bretagne --language br --language fr
+paul=$(jsonf 'j["number"]')
+expect_eq "$((paul - jeanne))" 1 "numbers follow each other"
+cli --json advisor add --name "Jo" --region Bretagn --language xx --capacity 3
+expect_rc 67 "an unknown region and language"
+expect_eq "$(violations)" "region languages" "the violations name them"
+cli advisor add --name "Jo" --region any --language fr --capacity 1001
+expect_rc 2 "a capacity over 1000 is a usage error"
+cli "${rev[@]}" advisor add --name "Jo" --region any --language fr
+expect_rc 71 "reviewers do not add advisors"
+submit 523456788
+adv_app=$app
+cli review "$adv_app" start
+cli --json review "$adv_app" approve
+expect_eq "$(jsonf '(j["benefits"]["advisor"], j["benefits"]["advisorName"])')" \
+	"($jeanne, 'Jeanne Martin')" "the approval assigns the Paris company its region's advisor"
+expect_eq "$(jsonf '"advisor assigned: #'"$jeanne"' Jeanne Martin (Île-de-France)" in j["history"][-1]["reason"]')" \
+	True "the history says which"
+cli get "$adv_app"
+expect_out "advisor #$jeanne Jeanne Martin" "get shows the advisor's name"
+# load NUMBER: the advisor's load in the default cohort's list.
+load() {
+	cli --json advisor list
+	jsonf '[a.get("load", 0) for a in j["advisors"] if a["number"] == '"$1"'][0]'
+}
+expect_eq "$(load "$jeanne")" 1 "the list shows the load"
+cli "${rev[@]}" advisor reassign "$adv_app" --to "$paul" --note "closer to the workshop"
+expect_rc 0 "a reviewer reassigns to a named advisor"
+expect_out "^advisor: #$paul Paul Le Goff" "the reply names the new advisor"
+expect_eq "$(load "$jeanne") $(load "$paul")" "0 1" "the loads moved"
+cli --json get "$adv_app"
+expect_eq "$(jsonf '[h["reason"] for h in j["history"] if "reassigned" in h["reason"]]')" \
+	"['advisor reassigned: #$paul Paul Le Goff (Bretagne), was #$jeanne: closer to the workshop']" \
+	"the history records it with the note"
+cli advisor update "$jeanne" --inactive
+expect_rc 0 "an advisor set inactive"
+cli "${rev[@]}" advisor reassign "$adv_app" --to "$jeanne"
+expect_rc 73 "not to an inactive advisor"
+cli advisor update "$paul" --capacity 1
+expect_rc 0 "a capacity down to the load"
+cli advisor update "$paul" --capacity 1 --inactive --active
+expect_rc 2 "--active and --inactive together"
+cli --json advisor update 99999
+expect_rc 2 "a number out of range is a usage error"
+cli --json advisor reassign "$adv_app" --to 9999
+expect_rc 67 "not to an advisor the cohort lacks"
+expect_eq "$(violations)" "advisor" "the violation names the advisor"
 
 # --- the windows, and the webinar's lead time: onboardd on other dates -------------
 submit 130512890

@@ -7,6 +7,15 @@
 #ifndef OB_TESTS_SCHEMA_H
 #define OB_TESTS_SCHEMA_H
 
+/* Schema 6 back to 5: advisors are numbers with a load, nothing more. */
+#define OB_TEST_SCHEMA_6_TO_5                                                                      \
+	"BEGIN; CREATE TABLE advisor_v5 (cohort_id TEXT NOT NULL, advisor INTEGER NOT NULL,"       \
+	" load INTEGER NOT NULL, PRIMARY KEY (cohort_id, advisor)) STRICT, WITHOUT ROWID;"         \
+	"INSERT INTO advisor_v5 SELECT cohort_id, advisor, load FROM advisor;"                     \
+	"DROP TABLE advisor; ALTER TABLE advisor_v5 RENAME TO advisor;"                            \
+	"CREATE INDEX advisor_load ON advisor(cohort_id, load, advisor);"                          \
+	"PRAGMA user_version = 5; COMMIT;"
+
 /* Schema 5 back to 4: one topic-less count per session, no bookings (the approvals' sessions
  * stay in application.webinar_at, as schema 4 kept them). */
 #define OB_TEST_SCHEMA_5_TO_4                                                                      \
