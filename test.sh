@@ -6,7 +6,7 @@
 # Usage: ./test.sh            (both passes)
 #        ./test.sh --quick    (the first pass only)
 #        ./test.sh --tsan     (only ThreadSanitizer over the unit and integration suites,
-#                              some 4 minutes on 2 cores: not in the default run, see
+#                              some 6 minutes on 2 cores: not in the default run, see
 #                              RELIABILITY.md)
 set -euo pipefail
 cd "$(dirname "$0")"

@@ -212,6 +212,11 @@ typedef enum { CR_LOST, CR_DUPLICATED, CR_UNEXPECTED } cr_anomaly;
 void cr_report(cr_model *m, cr_anomaly kind, const char *fmt, ...)
         __attribute__((format(printf, 3, 4)));
 
+/* Room for one more element of elem bytes in *array (a pointer to the array's pointer), of
+ * which n are used and *cap allocated: doubles it (first elements at first) when full.
+ * False when out of memory (the array is as it was). */
+bool cr_grow(void *array, size_t *cap, size_t n, size_t elem, size_t first);
+
 /* xorshift64*: the campaign's randomness, from the seed. */
 uint64_t cr_rand(uint64_t *s);
 /* Uniform in [lo, hi]. */

@@ -88,30 +88,37 @@ static int compare_keys(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* The idempotency keys stored, without their caller's prefix, sorted; *n of them. */
-static char **stored_keys(check *k, size_t *n)
+/* The idempotency keys stored, without their caller's prefix, sorted, into *keys (free each
+ * and the array), *n of them. False, said and counted, when they cannot be read: the check
+ * of the keys is then not made, rather than made against nothing. */
+static bool stored_keys(check *k, char ***keys, size_t *n)
 {
+	*keys = NULL;
 	*n = 0;
+	size_t cap = 0;
 	sqlite3_stmt *s = NULL;
-	if (sqlite3_prepare_v2(k->x.db, "SELECT substr(key, instr(key, '/') + 1) FROM idempotency",
-	                       -1, &s, NULL) != SQLITE_OK)
-		return NULL;
-	size_t cap = 1024;
-	char **keys = malloc(cap * sizeof(*keys));
-	while (keys != NULL && sqlite3_step(s) == SQLITE_ROW) {
-		if (*n == cap) {
-			char **more = realloc(keys, 2 * cap * sizeof(*keys));
-			if (more == NULL)
+	int rc = sqlite3_prepare_v2(
+	        k->x.db, "SELECT substr(key, instr(key, '/') + 1) FROM idempotency", -1, &s, NULL);
+	if (rc == SQLITE_OK) {
+		while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+			char *key = strdup((const char *)sqlite3_column_text(s, 0));
+			if (key == NULL || !cr_grow(keys, &cap, *n, sizeof(**keys), 1024)) {
+				free(key);
+				rc = SQLITE_NOMEM;
 				break;
-			keys = more;
-			cap *= 2;
+			}
+			(*keys)[(*n)++] = key;
 		}
-		keys[(*n)++] = strdup((const char *)sqlite3_column_text(s, 0));
 	}
 	sqlite3_finalize(s);
-	if (keys != NULL)
-		qsort(keys, *n, sizeof(*keys), compare_keys);
-	return keys;
+	if (rc != SQLITE_DONE) {
+		cr_report(k->m, CR_UNEXPECTED, "%s: cannot read the idempotency keys: %s",
+		          k->x.what, sqlite3_errstr(rc));
+		return false;
+	}
+	if (*n > 0)
+		qsort(*keys, *n, sizeof(**keys), compare_keys);
+	return true;
 }
 
 /* How many times key is among keys (sorted, n). */
@@ -134,7 +141,8 @@ static void writes(check *k, int epoch_limit)
 {
 	cr_model *m = k->m;
 	size_t n_keys;
-	char **keys = stored_keys(k, &n_keys);
+	char **keys;
+	bool have_keys = stored_keys(k, &keys, &n_keys);
 	for (size_t i = 0; i < m->n_ops; i++) {
 		const cr_op *op = m->ops[i];
 		if (op->how == CR_NOT_YET || op->ack_epoch >= epoch_limit)
@@ -147,13 +155,13 @@ static void writes(check *k, int epoch_limit)
 			cr_report(m, CR_DUPLICATED,
 			          "%s: acknowledged %s %s (app %s) is there %d times", k->x.what,
 			          op->kind->name, op->key, op->app_id, n);
-		int stored = op->kind->keyed && keys != NULL ? key_count(keys, n_keys, op->key) : 1;
+		int stored = op->kind->keyed && have_keys ? key_count(keys, n_keys, op->key) : 1;
 		if (stored != 1)
 			cr_report(m, stored == 0 ? CR_LOST : CR_DUPLICATED,
 			          "%s: the key %s of acknowledged %s is stored %d times", k->x.what,
 			          op->key, op->kind->name, stored);
 	}
-	for (size_t i = 0; keys != NULL && i < n_keys; i++)
+	for (size_t i = 0; i < n_keys; i++)
 		free(keys[i]);
 	free(keys);
 }

@@ -28,6 +28,20 @@ uint64_t cr_rand(uint64_t *s)
 	return x * 0x2545F4914F6CDD1Dull;
 }
 
+bool cr_grow(void *array, size_t *cap, size_t n, size_t elem, size_t first)
+{
+	if (n < *cap)
+		return true;
+	void *old, *grown;
+	memcpy(&old, array, sizeof(old)); /* any pointer to an object, as void * */
+	size_t more = *cap > 0 ? 2 * *cap : first;
+	if ((grown = realloc(old, more * elem)) == NULL)
+		return false;
+	memcpy(array, &grown, sizeof(grown));
+	*cap = more;
+	return true;
+}
+
 uint64_t cr_between(uint64_t *s, uint64_t lo, uint64_t hi)
 {
 	return lo + cr_rand(s) % (hi - lo + 1);
@@ -109,14 +123,8 @@ static size_t pick(cr_client *c, unsigned mask)
 static bool submit_plan(cr_client *c, cr_op *op)
 {
 	cr_model *m = c->m;
-	if (m->n_apps == m->cap_apps) {
-		size_t cap = m->cap_apps > 0 ? 2 * m->cap_apps : 1024;
-		cr_app *apps = realloc(m->apps, cap * sizeof(*apps));
-		if (apps == NULL)
-			return false;
-		m->apps = apps;
-		m->cap_apps = cap;
-	}
+	if (!cr_grow(&m->apps, &m->cap_apps, m->n_apps, sizeof(*m->apps), 1024))
+		return false;
 	uint32_t n = (uint32_t)c->index * CR_COMPANIES + 1 + c->next_company++;
 	td_company co;
 	td_company_make(&co, n);
@@ -439,15 +447,8 @@ static void track(cr_client *c, const cr_op *op)
 	if (!live && at != SIZE_MAX) {
 		c->mine[at] = c->mine[--c->n_mine];
 	} else if (live && at == SIZE_MAX) {
-		if (c->n_mine == c->cap_mine) {
-			size_t cap = c->cap_mine > 0 ? 2 * c->cap_mine : 64;
-			size_t *mine = realloc(c->mine, cap * sizeof(*mine));
-			if (mine == NULL)
-				return;
-			c->mine = mine;
-			c->cap_mine = cap;
-		}
-		c->mine[c->n_mine++] = op->app;
+		if (cr_grow(&c->mine, &c->cap_mine, c->n_mine, sizeof(*c->mine), 64))
+			c->mine[c->n_mine++] = op->app;
 	}
 }
 
@@ -471,14 +472,8 @@ static void outcome(cr_client *c, cr_op *op, int code, const ob_result *r, int e
 cr_op *cr_op_plan(cr_client *c, const cr_kind *k)
 {
 	cr_model *m = c->m;
-	if (m->n_ops == m->cap_ops) {
-		size_t cap = m->cap_ops > 0 ? 2 * m->cap_ops : 4096;
-		cr_op **ops = realloc(m->ops, cap * sizeof(*ops));
-		if (ops == NULL)
-			return NULL;
-		m->ops = ops;
-		m->cap_ops = cap;
-	}
+	if (!cr_grow(&m->ops, &m->cap_ops, m->n_ops, sizeof(*m->ops), 4096))
+		return NULL;
 	cr_op *op = calloc(1, sizeof(*op));
 	if (op == NULL)
 		return NULL;
