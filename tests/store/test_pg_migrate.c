@@ -76,11 +76,10 @@ static void test_new_database_gets_schema(void **state)
 	assert_int_equal(query_int(db, "SELECT count(*) FROM schema_migration"), v);
 	assert_int_equal(query_int(db, "SELECT max(version) FROM schema_migration"), v);
 	/* Every table of the SQLite schema is there. */
-	assert_int_equal(query_int(db,
-	                           "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'"
-	                           " AND tablename IN ('cohort', 'application', 'contact',"
-	                           " 'waitlist_left', 'history', 'counter', 'webinar_session',"
-	                           " 'webinar_booking', 'advisor', 'idempotency', 'audit')"),
+	assert_int_equal(query_int(db, "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'"
+	                               " AND tablename IN ('cohort', 'application', 'contact',"
+	                               " 'waitlist_left', 'history', 'counter', 'webinar_session',"
+	                               " 'webinar_booking', 'advisor', 'idempotency', 'audit')"),
 	                 11);
 
 	/* Again: nothing to do, nothing recorded twice. */
