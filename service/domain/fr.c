@@ -364,9 +364,11 @@ static bool word_is_number(const char *w, size_t len)
 }
 
 /* Folds s into key (CITY_KEY_MAX bytes): see fr.h. false when s cannot be folded or folds to
- * nothing. */
-static bool city_key(const char *s, char key[CITY_KEY_MAX])
+ * nothing. *cedex, when not NULL, tells whether a trailing word CEDEX was dropped. */
+static bool city_key(const char *s, char key[CITY_KEY_MAX], bool *cedex)
 {
+	if (cedex != NULL)
+		*cedex = false;
 	size_t len = strlen(s);
 	char raw[CITY_KEY_MAX];
 	size_t n = 0;
@@ -385,6 +387,8 @@ static bool city_key(const char *s, char key[CITY_KEY_MAX])
 		if (start == 0 || !(word_is(w, wl, "CEDEX") || word_is(w, wl, "ARRONDISSEMENT") ||
 		                    word_is_number(w, wl)))
 			break;
+		if (cedex != NULL && word_is(w, wl, "CEDEX"))
+			*cedex = true;
 		n = start - 1; /* and the space before it */
 	}
 	/* ST and STE are written out; every other word is copied. */
@@ -411,20 +415,34 @@ static bool city_key(const char *s, char key[CITY_KEY_MAX])
 	return k > 0;
 }
 
-/* The first row of a postal code, or ob_fr_postal_count when it has none. */
-static size_t postal_first(const char *code)
+/* The first row whose code starts with the len digits of prefix (ob_fr_postal_count when
+ * none does). */
+static size_t postal_first(const char *prefix, size_t len)
 {
 	size_t lo = 0, hi = ob_fr_postal_count;
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
-		if (memcmp(ob_fr_postal_rows[mid].code, code, 5) < 0)
+		if (memcmp(ob_fr_postal_rows[mid].code, prefix, len) < 0)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
-	return lo < ob_fr_postal_count && memcmp(ob_fr_postal_rows[lo].code, code, 5) == 0
+	return lo < ob_fr_postal_count && memcmp(ob_fr_postal_rows[lo].code, prefix, len) == 0
 	               ? lo
 	               : ob_fr_postal_count;
+}
+
+/* The row from first on, among those whose code starts with the len digits of prefix, whose
+ * name folds to want; ob_fr_postal_count when none. */
+static size_t postal_match(size_t first, const char *prefix, size_t len,
+                           const char want[CITY_KEY_MAX])
+{
+	char have[CITY_KEY_MAX];
+	for (size_t i = first;
+	     i < ob_fr_postal_count && memcmp(ob_fr_postal_rows[i].code, prefix, len) == 0; i++)
+		if (city_key(ob_fr_postal_rows[i].name, have, NULL) && strcmp(have, want) == 0)
+			return i;
+	return ob_fr_postal_count;
 }
 
 static void place_of(const ob_fr_postal_row *r, ob_fr_place *out)
@@ -436,33 +454,52 @@ static void place_of(const ob_fr_postal_row *r, ob_fr_place *out)
 	out->name = r->name;
 }
 
+/* A code the data does not carry, with a city written "... CEDEX": La Poste gives a CEDEX code
+ * from its departement's range (the first two digits, three overseas) to a delivery office of
+ * that departement, so the city must be a place of the departement the code's prefix names
+ * (fr.h says what this can and cannot tell). */
+static ob_fr_postal_status cedex_lookup(const char *postal_code, const char want[CITY_KEY_MAX],
+                                        ob_fr_place *out)
+{
+	size_t len = postal_code[0] == '9' && postal_code[1] == '7' ? 3 : 2;
+	size_t first = postal_first(postal_code, len);
+	if (first == ob_fr_postal_count)
+		return OB_FR_POSTAL_UNKNOWN;
+	size_t row = postal_match(first, postal_code, len, want);
+	if (row == ob_fr_postal_count)
+		return OB_FR_POSTAL_CITY;
+	place_of(&ob_fr_postal_rows[row], out);
+	return OB_FR_POSTAL_OK;
+}
+
 ob_fr_postal_status ob_fr_postal_lookup(const char *postal_code, const char *city, ob_fr_place *out)
 {
 	memset(out, 0, sizeof(*out));
 	if (!ob_fr_postal_code_valid(postal_code))
 		return OB_FR_POSTAL_MALFORMED;
-	size_t first = postal_first(postal_code);
+	/* La Poste gives 98 to Monaco (980xx) and the Pacific collectivities (986xx to 988xx),
+	 * none of them in SIRENE. */
+	if (postal_code[0] == '9' && postal_code[1] == '8')
+		return OB_FR_POSTAL_OUTSIDE;
+	size_t first = postal_first(postal_code, 5);
+	char want[CITY_KEY_MAX];
+	bool cedex = false;
+	bool city_ok = city != NULL && city_key(city, want, &cedex);
 	if (first == ob_fr_postal_count)
-		/* La Poste gives 98 to Monaco (980xx) and the Pacific collectivities (986xx to
-		 * 988xx), none of them in SIRENE; any other unknown code is not a postal code. */
-		return postal_code[0] == '9' && postal_code[1] == '8' ? OB_FR_POSTAL_OUTSIDE
-		                                                      : OB_FR_POSTAL_UNKNOWN;
+		/* Any other unknown code is not a postal code, unless it is a CEDEX one. */
+		return city_ok && cedex ? cedex_lookup(postal_code, want, out)
+		                        : OB_FR_POSTAL_UNKNOWN;
 	if (city == NULL) {
 		place_of(&ob_fr_postal_rows[first], out);
 		return OB_FR_POSTAL_OK;
 	}
-	char want[CITY_KEY_MAX], have[CITY_KEY_MAX];
-	if (!city_key(city, want))
+	if (!city_ok)
 		return OB_FR_POSTAL_CITY;
-	for (size_t i = first;
-	     i < ob_fr_postal_count && memcmp(ob_fr_postal_rows[i].code, postal_code, 5) == 0;
-	     i++) {
-		if (city_key(ob_fr_postal_rows[i].name, have) && strcmp(have, want) == 0) {
-			place_of(&ob_fr_postal_rows[i], out);
-			return OB_FR_POSTAL_OK;
-		}
-	}
-	return OB_FR_POSTAL_CITY;
+	size_t row = postal_match(first, postal_code, 5, want);
+	if (row == ob_fr_postal_count)
+		return OB_FR_POSTAL_CITY;
+	place_of(&ob_fr_postal_rows[row], out);
+	return OB_FR_POSTAL_OK;
 }
 
 /* Phone numbers. */

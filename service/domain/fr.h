@@ -133,15 +133,26 @@ bool ob_fr_postal_code_valid(const char *s);
  * TAHITI, RIDET), are refused.
  *
  * CEDEX: La Poste's list of CEDEX codes (75700, 13344...) is not part of its open base, nor of
- * the packages above, so a CEDEX-only code is unknown unless the data carries it (83998 CANJUERS
- * CEDEX is). A city written "PARIS CEDEX 07" with the ordinary code 75007 matches: see below.
+ * the packages above (the data carries a few, such as 83998 CANJUERS CEDEX). La Poste numbers a
+ * CEDEX code in the range of its departement (the first two digits; three overseas: 971..976)
+ * and names it after the commune of its delivery office. So a code the data does not carry is
+ * accepted when the city is written with the word CEDEX ("PARIS CEDEX 07", "Marseille Cedex 20")
+ * and, CEDEX and its number dropped, names a place of the departement the code's prefix names:
+ * 75700 PARIS CEDEX 07 is in Paris, 13344 MARSEILLE CEDEX 20 in the Bouches-du-Rhone, 20700
+ * AJACCIO CEDEX 9 in Corse-du-Sud. What this cannot tell: whether La Poste has given that very
+ * number (75799 PARIS CEDEX passes too). Without the word CEDEX an unknown code is refused, and so
+ * is a CEDEX city of another departement (75700 LYON CEDEX) or a prefix that is no departement
+ * (96xxx, 970xx, 98xxx). A city written "PARIS CEDEX 07" with the ordinary code 75007 matches
+ * that code: see below.
  */
 typedef enum {
 	OB_FR_POSTAL_OK = 0,
 	OB_FR_POSTAL_MALFORMED, /* not 5 digits, or starts with 00 */
-	OB_FR_POSTAL_UNKNOWN,   /* well formed, but not a code of La Poste's base (20700, 96000) */
+	OB_FR_POSTAL_UNKNOWN,   /* well formed, but not a code of La Poste's base (20700, 96000),
+	                         * nor a CEDEX code as above */
 	OB_FR_POSTAL_OUTSIDE,   /* 98xxx: Monaco or a Pacific collectivity, outside SIRENE */
-	OB_FR_POSTAL_CITY       /* a known code, but the city is none of its communes */
+	OB_FR_POSTAL_CITY       /* a known code, but the city is none of its communes; or a CEDEX
+	                         * city of another departement than the code's */
 } ob_fr_postal_status;
 
 typedef struct ob_fr_place {

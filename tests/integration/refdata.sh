@@ -58,37 +58,53 @@ cli --json get --siren 552100554
 expect_eq "$(json 'j["company"]["address"]["departement"]')" 977 "Saint-Barthelemy is 977"
 expect_eq "$(json 'j["company"]["address"].get("region", "")')" "" "and in no region"
 
+submit 443061841 47.91B 13344 "Marseille Cedex 20" "04 91 12 34 56"
+expect_rc 0 "a CEDEX code the open data does not carry, with its city written CEDEX"
+cli --json get --siren 443061841
+expect_eq "$(json 'j["company"]["address"]["postalCode"]')" 13344 "the CEDEX code is kept"
+expect_eq "$(json 'j["company"]["address"]["departement"]')" 13 "its departement is its prefix's"
+
 # --- refused, with the field and the reason ------------------------------------
-submit 443061841 99.99Z 75007 Paris "01 23 45 67 89"
+submit 356000000 47.91B 75700 Paris "01 23 45 67 89"
+expect_rc 67 "an unknown code without CEDEX in the city is INVALID_ARGUMENT"
+expect_err "^  company\.address\.postal_code: 75700 is not a postal code of La Poste's base" \
+	"75700 without CEDEX is not a postal code"
+
+submit 356000000 47.91B 75700 "Lyon Cedex" "01 23 45 67 89"
+expect_rc 67 "a CEDEX city of another departement is INVALID_ARGUMENT"
+expect_err "^  company\.address\.city: is not a commune of postal code 75700" \
+	"the violation is on the city"
+
+submit 356000000 99.99Z 75007 Paris "01 23 45 67 89"
 expect_rc 67 "a NAF code outside NAF rev. 2 is INVALID_ARGUMENT"
 expect_err "^  company\.naf_code: 99\.99Z is not one of the 732 sub-classes of NAF rev\. 2" \
 	"the NAF code's violation"
 
-submit 443061841 47.91B 98000 Monaco "01 23 45 67 89"
+submit 356000000 47.91B 98000 Monaco "01 23 45 67 89"
 expect_rc 67 "Monaco is INVALID_ARGUMENT"
 expect_err "^  company\.address\.postal_code: 98000 is outside SIRENE's territory" \
 	"Monaco is outside SIRENE's territory"
 
-submit 443061841 47.91B 20700 Ajaccio "01 23 45 67 89"
+submit 356000000 47.91B 20700 Ajaccio "01 23 45 67 89"
 expect_rc 67 "20700 is INVALID_ARGUMENT"
 expect_err "^  company\.address\.postal_code: 20700 is not a postal code of La Poste's base" \
 	"20700 is not a postal code"
 
-submit 443061841 47.91B 75007 Lyon "01 23 45 67 89"
+submit 356000000 47.91B 75007 Lyon "01 23 45 67 89"
 expect_rc 67 "a city the postal code does not serve is INVALID_ARGUMENT"
 expect_err "^  company\.address\.city: is not a commune of postal code 75007" \
 	"the violation is on the city"
 
-submit 443061841 47.91B 75007 Paris "+590 1 23 45 67 89"
+submit 356000000 47.91B 75007 Paris "+590 1 23 45 67 89"
 expect_rc 67 "a Paris number behind +590 is INVALID_ARGUMENT"
 expect_err "^  contact\.phone: does not belong to the numbering plan of \+590 \(Guadeloupe" \
 	"the violation names the territory"
 
-submit 443061841 47.91B 75007 Paris "+262 590 12 34 56"
+submit 356000000 47.91B 75007 Paris "+262 590 12 34 56"
 expect_rc 67 "a Guadeloupe number behind +262 is INVALID_ARGUMENT"
 expect_err "^  contact\.phone: does not belong to the numbering plan of \+262" "and +262's"
 
-cli get --siren 443061841
+cli get --siren 356000000
 expect_rc 69 "nothing refused was stored"
 
 finish "refdata"

@@ -379,8 +379,20 @@ static void test_postal_refused(void **state)
 	check_place("20700", "Ajaccio", OB_FR_POSTAL_UNKNOWN, "");
 	check_place("97000", "Basse-Terre", OB_FR_POSTAL_UNKNOWN, "");
 	check_place("99000", "Paris", OB_FR_POSTAL_UNKNOWN, "");
-	/* A CEDEX-only code is not in the open data (fr.h): a known limitation, refused. */
-	check_place("75700", "Paris Cedex 07", OB_FR_POSTAL_UNKNOWN, "");
+	/* A CEDEX code the data does not carry (fr.h): the city, written CEDEX, must be a place of
+	 * the departement the code's prefix names; without the word CEDEX the code is unknown. */
+	check_place("75700", "Paris Cedex 07", OB_FR_POSTAL_OK, "75");
+	check_place("13344", "MARSEILLE CEDEX 20", OB_FR_POSTAL_OK, "13");
+	check_place("20700", "Ajaccio Cedex 9", OB_FR_POSTAL_OK, "2A");
+	check_place("20709", "Bastia Cedex", OB_FR_POSTAL_OK, "2B");
+	check_place("97109", "Basse-Terre Cedex", OB_FR_POSTAL_OK, "971");
+	check_place("75700", "Paris", OB_FR_POSTAL_UNKNOWN, "");
+	check_place("75700", "Lyon Cedex", OB_FR_POSTAL_CITY, "");
+	check_place("13344", "Paris Cedex 07", OB_FR_POSTAL_CITY, "");
+	check_place("75700", "Cedex", OB_FR_POSTAL_UNKNOWN, "");
+	check_place("96000", "Ajaccio Cedex", OB_FR_POSTAL_UNKNOWN, "");
+	check_place("97000", "Basse-Terre Cedex", OB_FR_POSTAL_UNKNOWN, "");
+	check_place("98000", "Monaco Cedex", OB_FR_POSTAL_OUTSIDE, "");
 	check_place("00100", "Paris", OB_FR_POSTAL_MALFORMED, "");
 	check_place("7500", "Paris", OB_FR_POSTAL_MALFORMED, "");
 	check_place("2A000", "Ajaccio", OB_FR_POSTAL_MALFORMED, "");
