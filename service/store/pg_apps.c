@@ -85,26 +85,13 @@ static ob_err get_list(pg_txn *t, int which, const char *sql, const pg_params *p
 
 /* ---- contacts --------------------------------------------------------------- */
 
-void pg_key_keep(pg_txn *t, int64_t seq, const uint8_t dk[OB_VAULT_KEY_LEN], const char *id)
-{
-	t->key.seq = seq;
-	memcpy(t->key.dk, dk, OB_VAULT_KEY_LEN);
-	snprintf(t->key.id, sizeof(t->key.id), "%s", id);
-}
-
-void pg_key_forget(pg_txn *t)
-{
-	if (t->key.seq != 0)
-		sodium_memzero(&t->key, sizeof(t->key));
-}
-
 static ob_err contact_insert(pg_txn *t, const ob_application *a)
 {
 	seal_contact_t sc;
 	uint8_t dk[OB_VAULT_KEY_LEN];
 	ob_err err = seal_contact(t->store->keys, a, &sc, dk);
 	if (err == OB_OK)
-		pg_key_keep(t, a->seq, dk, a->id); /* for its reply and history */
+		seal_key_keep(&t->key, a->seq, dk, a->id); /* for its reply and history */
 	sodium_memzero(dk, sizeof(dk));
 	if (err != OB_OK)
 		return err;
@@ -150,19 +137,18 @@ static ob_err data_key(pg_txn *t, int64_t seq, uint8_t dk[OB_VAULT_KEY_LEN], cha
 	return OB_OK;
 }
 
-ob_err pg_app_data_key(pg_txn *t, int64_t seq, uint8_t dk[OB_VAULT_KEY_LEN], char id[OB_ID_LEN + 1])
+ob_err pg_app_data_key(ob_txn *base, int64_t seq, uint8_t dk[OB_VAULT_KEY_LEN],
+                       char id[OB_ID_LEN + 1])
 {
-	if (seq != 0 && t->key.seq == seq) {
-		memcpy(dk, t->key.dk, OB_VAULT_KEY_LEN);
-		memcpy(id, t->key.id, OB_ID_LEN + 1);
+	pg_txn *t = pg_txn_of(base);
+	if (seal_key_cached(&t->key, seq, dk, id))
 		return OB_OK;
-	}
 	pg_key_state state;
 	ob_err err = data_key(t, seq, dk, id, &state);
 	if (err != OB_OK)
 		return err;
 	if (state == KEY_OPEN) {
-		pg_key_keep(t, seq, dk, id);
+		seal_key_keep(&t->key, seq, dk, id);
 		return OB_OK;
 	}
 	return state == KEY_ERASED ? OB_ENOTFOUND : OB_ECORRUPT;
@@ -318,7 +304,7 @@ ob_err pg_benefits_of_siren(ob_txn *base, const char *siren, ob_granted **out, s
 ob_err pg_contact_erase(ob_txn *base, int64_t app_seq, const char *actor, int64_t now_ms)
 {
 	pg_txn *t = pg_txn_of(base);
-	pg_key_forget(t); /* nothing of this write may be sealed under it any more */
+	seal_key_forget(&t->key); /* nothing of this write may be sealed under it any more */
 	pg_params p = {0};
 	pg_i64(&p, app_seq);
 	int64_t erased_at;
@@ -417,18 +403,10 @@ ob_err pg_history_append(ob_txn *base, int64_t app_seq, const ob_state_change *c
 		pg_params q = {0};
 		pg_i64(&q, app_seq);
 		ob_err err = pg_run_int64(t, PG_ST_HISTORY_COUNT, &q, &n);
-		uint8_t dk[OB_VAULT_KEY_LEN];
-		char id[OB_ID_LEN + 1], field[SEAL_NOTE_FIELD_SIZE];
-		seal_note_field(n, field);
-		if (err == OB_OK)
-			err = pg_app_data_key(t, app_seq, dk, id);
-		if (err == OB_OK)
-			err = ob_vault_seal(dk, id, field, c->note,
+		if (err == OB_OK) /* erased: sealed_len 0, the mark of an erased note */
+			err = seal_app_note(pg_app_data_key, base, app_seq, n, c->note,
 			                    strnlen(c->note, sizeof(c->note)), sealed,
 			                    sizeof(sealed), &sealed_len);
-		sodium_memzero(dk, sizeof(dk));
-		if (err == OB_ENOTFOUND)
-			err = OB_OK; /* erased: the mark of an erased note */
 		if (err != OB_OK)
 			return err;
 	}

@@ -33,6 +33,7 @@
 #include "domain/store.h"
 #include "store/batch.h"
 #include "store/columns.h"
+#include "store/seal.h"
 
 /* pg_migrations[i] brings the schema from version i to i + 1: its SQL in
  * parts (a NULL-terminated list), run in order in one transaction. */
@@ -193,22 +194,15 @@ typedef struct pg_txn {
 	pg_conn *c;
 	bool write;
 	bool retry; /* a statement failed with 40001 or 40P01: run the write again */
-	/* The data key of the application this write sealed or opened last, as
-	 * the SQLite store keeps it (sq_txn). */
-	struct {
-		int64_t seq;
-		char id[OB_ID_LEN + 1];
-		uint8_t dk[OB_VAULT_KEY_LEN];
-	} key;
+	/* The data key of the application this write sealed or opened last
+	 * (seal.h). */
+	seal_key_cache key;
 } pg_txn;
 
 static inline pg_txn *pg_txn_of(ob_txn *t)
 {
 	return (pg_txn *)t;
 }
-
-void pg_key_keep(pg_txn *t, int64_t seq, const uint8_t dk[OB_VAULT_KEY_LEN], const char *id);
-void pg_key_forget(pg_txn *t);
 
 /* ---- statements and rows (pg_rows.c) ------------------------------------- */
 
@@ -338,7 +332,7 @@ ob_err pg_rewrap_batch(ob_txn *t, int64_t after_seq, size_t limit, size_t *rewra
 /* The data key of application seq for sealing what else shows its contact:
  * OB_OK with it in dk and its id in id, OB_ENOTFOUND when the contact is
  * erased, OB_ECORRUPT when it cannot be unwrapped (sq_app_data_key). */
-ob_err pg_app_data_key(pg_txn *t, int64_t seq, uint8_t dk[OB_VAULT_KEY_LEN],
+ob_err pg_app_data_key(ob_txn *t, int64_t seq, uint8_t dk[OB_VAULT_KEY_LEN],
                        char id[OB_ID_LEN + 1]);
 
 #endif

@@ -154,6 +154,67 @@ ob_err seal_open_reply(const uint8_t dk[OB_VAULT_KEY_LEN], const char *id, const
 	return err;
 }
 
+void seal_key_keep(seal_key_cache *k, int64_t seq, const uint8_t dk[OB_VAULT_KEY_LEN],
+                   const char *id)
+{
+	k->seq = seq;
+	memcpy(k->dk, dk, OB_VAULT_KEY_LEN);
+	snprintf(k->id, sizeof(k->id), "%s", id);
+}
+
+void seal_key_forget(seal_key_cache *k)
+{
+	if (k->seq != 0)
+		sodium_memzero(k, sizeof(*k));
+}
+
+bool seal_key_cached(const seal_key_cache *k, int64_t seq, uint8_t dk[OB_VAULT_KEY_LEN],
+                     char id[OB_ID_LEN + 1])
+{
+	if (seq == 0 || k->seq != seq)
+		return false;
+	memcpy(dk, k->dk, OB_VAULT_KEY_LEN);
+	memcpy(id, k->id, OB_ID_LEN + 1);
+	return true;
+}
+
+ob_err seal_app_note(seal_key_fn key, ob_txn *t, int64_t app_seq, int64_t n, const char *note,
+                     size_t len, uint8_t *sealed, size_t cap, size_t *sealed_len)
+{
+	uint8_t dk[OB_VAULT_KEY_LEN];
+	char id[OB_ID_LEN + 1], field[SEAL_NOTE_FIELD_SIZE];
+	seal_note_field(n, field);
+	*sealed_len = 0;
+	ob_err err = key(t, app_seq, dk, id);
+	if (err == OB_OK)
+		err = ob_vault_seal(dk, id, field, note, len, sealed, cap, sealed_len);
+	sodium_memzero(dk, sizeof(dk));
+	return err == OB_ENOTFOUND ? OB_OK : err;
+}
+
+ob_err seal_app_reply(seal_key_fn key, ob_txn *t, const ob_application *a, const uint8_t *reply,
+                      size_t len, seal_stored_reply *out)
+{
+	*out = (seal_stored_reply){.bytes = reply, .len = len};
+	if (a == NULL || a->seq <= 0 || a->contact_erased)
+		return OB_OK;
+	uint8_t dk[OB_VAULT_KEY_LEN];
+	char id[OB_ID_LEN + 1];
+	size_t sealed_len = 0;
+	ob_err err = key(t, a->seq, dk, id);
+	if (err == OB_OK)
+		err = seal_reply(dk, id, reply, len, &out->sealed, &sealed_len);
+	sodium_memzero(dk, sizeof(dk));
+	if (err == OB_ENOTFOUND)
+		return OB_OK; /* erased in this transaction: the reply shows no contact */
+	if (err == OB_OK)
+		*out = (seal_stored_reply){.bytes = out->sealed,
+		                           .len = sealed_len,
+		                           .app_seq = a->seq,
+		                           .sealed = out->sealed};
+	return err;
+}
+
 void seal_email_index(ob_keystore *keys, const char *email, uint8_t out[OB_STORE_INDEX_LEN])
 {
 	ob_keystore_lease lease;

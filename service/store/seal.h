@@ -11,6 +11,7 @@
 #ifndef OB_STORE_SEAL_H
 #define OB_STORE_SEAL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -64,6 +65,56 @@ ob_err seal_reply(const uint8_t dk[OB_VAULT_KEY_LEN], const char *id, const uint
                   size_t len, uint8_t **sealed, size_t *sealed_len);
 ob_err seal_open_reply(const uint8_t dk[OB_VAULT_KEY_LEN], const char *id, const void *sealed,
                        size_t n, uint8_t **reply, size_t *len);
+
+/* The data key of the application a write sealed or opened last (seq 0:
+ * none), kept in the store's transaction for the rest of the write, so that
+ * its history note and its idempotent reply are sealed with the key in hand
+ * rather than read and unwrapped again. Both stores keep one; it is wiped
+ * when the write ends or the contact is erased (seal_key_forget). */
+typedef struct seal_key_cache {
+	int64_t seq;
+	char id[OB_ID_LEN + 1];
+	uint8_t dk[OB_VAULT_KEY_LEN];
+} seal_key_cache;
+
+/* Keeps dk as application seq's (id its application id). */
+void seal_key_keep(seal_key_cache *k, int64_t seq, const uint8_t dk[OB_VAULT_KEY_LEN],
+                   const char *id);
+/* Wipes the key k holds, if any. */
+void seal_key_forget(seal_key_cache *k);
+/* Copies the key k holds into dk and id when it is application seq's (not
+ * 0); false otherwise. */
+bool seal_key_cached(const seal_key_cache *k, int64_t seq, uint8_t dk[OB_VAULT_KEY_LEN],
+                     char id[OB_ID_LEN + 1]);
+
+/* How a store gives the data key of application seq within its transaction
+ * t (sq_app_data_key, pg_app_data_key): OB_OK with the key in dk and the
+ * application's id in id, OB_ENOTFOUND when the contact is erased (or
+ * missing), OB_ECORRUPT when the key cannot be unwrapped. */
+typedef ob_err (*seal_key_fn)(ob_txn *t, int64_t seq, uint8_t dk[OB_VAULT_KEY_LEN],
+                              char id[OB_ID_LEN + 1]);
+
+/* Seals note (len bytes), the note of history row n of application app_seq,
+ * under its data key (key in t) into sealed (cap bytes), *sealed_len its
+ * length: 0 when the contact is erased, since no key is left to seal it with
+ * and nothing personal about it is to be kept. */
+ob_err seal_app_note(seal_key_fn key, ob_txn *t, int64_t app_seq, int64_t n, const char *note,
+                     size_t len, uint8_t *sealed, size_t cap, size_t *sealed_len);
+
+/* What an idempotency record keeps of a reply. */
+typedef struct seal_stored_reply {
+	const uint8_t *bytes; /* the reply, or sealed */
+	size_t len;
+	int64_t app_seq; /* whose data key sealed it; 0: stored as it is */
+	uint8_t *sealed; /* malloc'd; free() it */
+} seal_stored_reply;
+
+/* The record's reply for a call that changed application a (NULL: none):
+ * sealed under a's data key (key in t) when a has a contact, since the
+ * reply shows it; as it is when a has none, also when it was erased in this
+ * very transaction (then the reply shows no contact). */
+ob_err seal_app_reply(seal_key_fn key, ob_txn *t, const ob_application *a, const uint8_t *reply,
+                      size_t len, seal_stored_reply *out);
 
 /* The blind index of an e-mail under the keystore's current vault. */
 void seal_email_index(ob_keystore *keys, const char *email, uint8_t out[OB_STORE_INDEX_LEN]);

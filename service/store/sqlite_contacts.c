@@ -65,7 +65,7 @@ ob_err sq_contact_insert(sq_txn *t, const ob_application *a)
 	uint8_t dk[OB_VAULT_KEY_LEN];
 	ob_err err = seal_contact(t->store->keys, a, &sc, dk);
 	if (err == OB_OK)
-		sq_key_keep(t, a->seq, dk, a->id); /* for its reply and history */
+		seal_key_keep(&t->key, a->seq, dk, a->id); /* for its reply and history */
 	sodium_memzero(dk, sizeof(dk));
 	if (err != OB_OK)
 		return err;
@@ -105,26 +105,12 @@ ob_err sq_data_key(sq_txn *t, int64_t seq, uint8_t dk[OB_VAULT_KEY_LEN], char id
 	return OB_OK;
 }
 
-void sq_key_keep(sq_txn *t, int64_t seq, const uint8_t dk[OB_VAULT_KEY_LEN], const char *id)
+ob_err sq_app_data_key(ob_txn *base, int64_t seq, uint8_t dk[OB_VAULT_KEY_LEN],
+                       char id[OB_ID_LEN + 1])
 {
-	t->key.seq = seq;
-	memcpy(t->key.dk, dk, OB_VAULT_KEY_LEN);
-	snprintf(t->key.id, sizeof(t->key.id), "%s", id);
-}
-
-void sq_key_forget(sq_txn *t)
-{
-	if (t->key.seq != 0)
-		sodium_memzero(&t->key, sizeof(t->key));
-}
-
-ob_err sq_app_data_key(sq_txn *t, int64_t seq, uint8_t dk[OB_VAULT_KEY_LEN], char id[OB_ID_LEN + 1])
-{
-	if (seq != 0 && t->key.seq == seq) {
-		memcpy(dk, t->key.dk, OB_VAULT_KEY_LEN);
-		memcpy(id, t->key.id, OB_ID_LEN + 1);
+	sq_txn *t = sq_txn_of(base);
+	if (seal_key_cached(&t->key, seq, dk, id))
 		return OB_OK;
-	}
 	sq_key state;
 	char kid[OB_VAULT_KID_SIZE];
 	ob_err err = sq_data_key(t, seq, dk, id, &state, kid);
@@ -132,7 +118,7 @@ ob_err sq_app_data_key(sq_txn *t, int64_t seq, uint8_t dk[OB_VAULT_KEY_LEN], cha
 		return err;
 	switch (state) {
 	case SQ_KEY_OPEN:
-		sq_key_keep(t, seq, dk, id);
+		seal_key_keep(&t->key, seq, dk, id);
 		return OB_OK;
 	case SQ_KEY_ERASED:
 		return OB_ENOTFOUND;
@@ -154,7 +140,7 @@ static ob_err run_for_app(sq_txn *t, int which, int64_t app_seq, const char *wha
 ob_err sq_contact_erase(ob_txn *base, int64_t app_seq, const char *actor, int64_t now_ms)
 {
 	sq_txn *t = sq_txn_of(base);
-	sq_key_forget(t); /* nothing of this write may be sealed under it any more */
+	seal_key_forget(&t->key); /* nothing of this write may be sealed under it any more */
 	{
 		PREP(t, ST_CONTACT_ERASED_AT);
 		sqlite3_bind_int64(s, 1, app_seq);

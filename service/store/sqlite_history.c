@@ -20,23 +20,6 @@
 static const char erased_note[] = "[erased]";
 static const char unreadable_note[] = "[unreadable]";
 
-/* Seals the note of history row n of application app_seq into sealed (of
- * cap bytes), *len its length: 0 when the contact is erased, since no key is
- * left to seal it with and nothing personal about it is to be kept. */
-static ob_err seal_note(sq_txn *t, int64_t app_seq, int64_t n, const char *note, size_t note_len,
-                        uint8_t *sealed, size_t cap, size_t *len)
-{
-	uint8_t dk[OB_VAULT_KEY_LEN];
-	char id[OB_ID_LEN + 1], field[SEAL_NOTE_FIELD_SIZE];
-	seal_note_field(n, field);
-	*len = 0;
-	ob_err err = sq_app_data_key(t, app_seq, dk, id);
-	if (err == OB_OK)
-		err = ob_vault_seal(dk, id, field, note, note_len, sealed, cap, len);
-	sodium_memzero(dk, sizeof(dk));
-	return err == OB_ENOTFOUND ? OB_OK : err;
-}
-
 ob_err sq_history_append(ob_txn *base, int64_t app_seq, const ob_state_change *c)
 {
 	sq_txn *t = sq_txn_of(base);
@@ -50,8 +33,9 @@ ob_err sq_history_append(ob_txn *base, int64_t app_seq, const ob_state_change *c
 		sqlite3_bind_int64(s, 1, app_seq);
 		ob_err err = sq_step_int64(t->c, s, &n, "history_count");
 		if (err == OB_OK)
-			err = seal_note(t, app_seq, n, c->note, strnlen(c->note, sizeof(c->note)),
-			                sealed, sizeof(sealed), &sealed_len);
+			err = seal_app_note(sq_app_data_key, base, app_seq, n, c->note,
+			                    strnlen(c->note, sizeof(c->note)), sealed,
+			                    sizeof(sealed), &sealed_len);
 		if (err != OB_OK)
 			return err == OB_ENOTFOUND ? OB_EIO : err;
 	}
@@ -285,6 +269,6 @@ ob_err sq_seal_legacy_notes(sq_store *st, size_t *moved)
 	for (size_t got = LEGACY_PAGE; err == OB_OK && got == LEGACY_PAGE;)
 		err = legacy_page(&t, &after_seq, &after_n, &key_seq, &k, moved, &got);
 	sodium_memzero(k.dk, sizeof(k.dk));
-	sq_key_forget(&t);
+	seal_key_forget(&t.key);
 	return err;
 }

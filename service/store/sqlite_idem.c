@@ -86,51 +86,26 @@ ob_err sq_idem_get(ob_txn *base, const char *key, uint8_t hash[32], uint8_t **re
 	return err;
 }
 
-/* a's reply sealed under a's data key into *sealed (malloc'd): OB_OK, or
- * OB_ENOTFOUND when a's contact was erased in this very transaction (then
- * the reply shows no contact and is stored as it is). */
-static ob_err seal_app_reply(sq_txn *t, const ob_application *a, const uint8_t *reply, size_t len,
-                             uint8_t **sealed, size_t *sealed_len)
-{
-	uint8_t dk[OB_VAULT_KEY_LEN];
-	char id[OB_ID_LEN + 1];
-	*sealed = NULL;
-	ob_err err = sq_app_data_key(t, a->seq, dk, id);
-	if (err == OB_OK)
-		err = seal_reply(dk, id, reply, len, sealed, sealed_len);
-	sodium_memzero(dk, sizeof(dk));
-	return err;
-}
-
 ob_err sq_idem_put(ob_txn *base, const char *key, const uint8_t hash[32], const uint8_t *reply,
                    size_t reply_len, int64_t now_ms, const ob_application *a)
 {
 	sq_txn *t = sq_txn_of(base);
-	uint8_t *sealed = NULL;
-	size_t sealed_len = 0;
-	int64_t app_seq = 0;
-	if (a != NULL && a->seq > 0 && !a->contact_erased) {
-		ob_err err = seal_app_reply(t, a, reply, reply_len, &sealed, &sealed_len);
-		if (err == OB_OK) {
-			app_seq = a->seq;
-			reply = sealed;
-			reply_len = sealed_len;
-		} else if (err != OB_ENOTFOUND) {
-			return err;
-		}
-	}
-	ob_err err = OB_EIO;
+	seal_stored_reply stored;
+	ob_err err = seal_app_reply(sq_app_data_key, base, a, reply, reply_len, &stored);
+	if (err != OB_OK)
+		return err;
+	err = OB_EIO;
 	sqlite3_stmt *s = sq_stmt(t->c, ST_IDEM_PUT);
 	if (s != NULL) {
 		sq_bind_text(s, 1, key);
 		sqlite3_bind_blob(s, 2, hash, 32, SQLITE_TRANSIENT);
-		sqlite3_bind_int64(s, 3, app_seq);
-		sqlite3_bind_blob(s, 4, reply != NULL ? (const void *)reply : "", (int)reply_len,
-		                  SQLITE_TRANSIENT);
+		sqlite3_bind_int64(s, 3, stored.app_seq);
+		sqlite3_bind_blob(s, 4, stored.bytes != NULL ? (const void *)stored.bytes : "",
+		                  (int)stored.len, SQLITE_TRANSIENT);
 		sqlite3_bind_int64(s, 5, now_ms);
 		err = sq_step_done(t->c, s, "idem_put");
 	}
-	free(sealed);
+	free(stored.sealed);
 	return err;
 }
 

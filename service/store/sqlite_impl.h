@@ -48,6 +48,7 @@
 
 #include "store/batch.h"
 #include "store/columns.h"
+#include "store/seal.h"
 
 /* Reading a column into o->field, and binding o->field to a parameter. */
 #define READ_TEXT(s, i, o, f)       sq_col_text((s), (i), (o)->f, sizeof((o)->f))
@@ -271,22 +272,10 @@ typedef struct sq_txn {
 	/* The batch's counters in memory (sqlite_deltas.c) while the writer
 	 * runs a batch; NULL otherwise: counters are then rows at once. */
 	struct sq_deltas *deltas;
-	/* The data key of the application this write sealed or opened last (seq
-	 * 0: none), kept for the rest of the write, so that its history note and
-	 * its idempotent reply are sealed with the key in hand rather than read
-	 * and unwrapped again. Wiped when the write ends or the contact is erased
-	 * (sq_key_forget). */
-	struct {
-		int64_t seq;
-		char id[OB_ID_LEN + 1];
-		uint8_t dk[OB_VAULT_KEY_LEN];
-	} key;
+	/* The data key of the application this write sealed or opened last
+	 * (seal.h). */
+	seal_key_cache key;
 } sq_txn;
-
-/* Keeps dk as the data key of application seq (id) in t for this write. */
-void sq_key_keep(sq_txn *t, int64_t seq, const uint8_t dk[OB_VAULT_KEY_LEN], const char *id);
-/* Wipes the key t holds, if any. */
-void sq_key_forget(sq_txn *t);
 
 /* ---- one process per file (sqlite_lock.c) ------------------------------- */
 
@@ -441,7 +430,7 @@ ob_err sq_data_key(sq_txn *t, int64_t seq, uint8_t dk[OB_VAULT_KEY_LEN], char id
  * OB_ENOTFOUND when the contact is erased (or missing), OB_ECORRUPT when the
  * key cannot be unwrapped (damaged, or its master key is missing). The key in
  * hand (t->key) when it is seq's, else read, unwrapped and kept there. */
-ob_err sq_app_data_key(sq_txn *t, int64_t seq, uint8_t dk[OB_VAULT_KEY_LEN],
+ob_err sq_app_data_key(ob_txn *t, int64_t seq, uint8_t dk[OB_VAULT_KEY_LEN],
                        char id[OB_ID_LEN + 1]);
 /* A key id read from a row, fit for the log: a damaged row could hold anything. */
 const char *sq_loggable_kid(const char *kid);
