@@ -376,33 +376,15 @@ enum { IDEM_HASH, IDEM_REPLY, IDEM_APP_SEQ, IDEM_APP_ID, IDEM_DK_KID, IDEM_DK_WR
 static ob_err idem_reply(pg_txn *t, const PGresult *r, int64_t app_seq, uint8_t **reply,
                          size_t *len)
 {
-	size_t n;
-	const void *stored = pg_get_bytes(r, 0, IDEM_REPLY, &n);
-	if (app_seq == 0) {
-		if ((*reply = malloc(n > 0 ? n : 1)) == NULL)
-			return OB_ENOMEM;
-		if (n > 0)
-			memcpy(*reply, stored, n);
-		*len = n;
-		return OB_OK;
+	size_t n, wlen = 0;
+	const void *stored = pg_get_bytes(r, 0, IDEM_REPLY, &n), *wrapped = NULL;
+	char id[OB_ID_LEN + 1] = "";
+	if (app_seq != 0) {
+		wrapped = pg_get_bytes(r, 0, IDEM_DK_WRAPPED, &wlen);
+		pg_get_text(r, 0, IDEM_APP_ID, id, sizeof(id));
 	}
-	char id[OB_ID_LEN + 1];
-	uint8_t dk[OB_VAULT_KEY_LEN];
-	size_t wlen;
-	const void *wrapped = pg_get_bytes(r, 0, IDEM_DK_WRAPPED, &wlen);
-	pg_get_text(r, 0, IDEM_APP_ID, id, sizeof(id));
-	ob_err err = seal_unwrap(t->store->keys, pg_get_cstr(r, 0, IDEM_DK_KID), wrapped, wlen, dk);
-	if (err == OB_ENOTFOUND)
-		err = OB_ECORRUPT; /* the master key is missing */
-	if (err == OB_OK)
-		err = seal_open_reply(dk, id, stored, n, reply, len);
-	sodium_memzero(dk, sizeof(dk));
-	if (err == OB_ECORRUPT)
-		ob_log(OB_LOG_ERROR,
-		       "store: the stored reply of an idempotency key of application seq %lld "
-		       "cannot be decrypted",
-		       (long long)app_seq);
-	return err;
+	return seal_open_stored_reply(t->store->keys, app_seq, id, pg_get_cstr(r, 0, IDEM_DK_KID),
+	                              wrapped, wlen, stored, n, reply, len);
 }
 
 ob_err pg_idem_get(ob_txn *base, const char *key, uint8_t hash[32], uint8_t **reply,

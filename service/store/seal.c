@@ -215,6 +215,33 @@ ob_err seal_app_reply(seal_key_fn key, ob_txn *t, const ob_application *a, const
 	return err;
 }
 
+ob_err seal_open_stored_reply(ob_keystore *keys, int64_t app_seq, const char *id, const char *kid,
+                              const void *wrapped, size_t wlen, const void *stored, size_t n,
+                              uint8_t **reply, size_t *len)
+{
+	if (app_seq == 0) {
+		if ((*reply = malloc(n > 0 ? n : 1)) == NULL)
+			return OB_ENOMEM;
+		if (n > 0)
+			memcpy(*reply, stored, n);
+		*len = n;
+		return OB_OK;
+	}
+	uint8_t dk[OB_VAULT_KEY_LEN];
+	ob_err err = seal_unwrap(keys, kid, wrapped, wlen, dk);
+	if (err == OB_ENOTFOUND)
+		err = OB_ECORRUPT; /* the master key is missing */
+	if (err == OB_OK)
+		err = seal_open_reply(dk, id, stored, n, reply, len);
+	sodium_memzero(dk, sizeof(dk));
+	if (err == OB_ECORRUPT)
+		ob_log(OB_LOG_ERROR,
+		       "store: the stored reply of an idempotency key of application seq %lld "
+		       "cannot be decrypted",
+		       (long long)app_seq);
+	return err;
+}
+
 void seal_email_index(ob_keystore *keys, const char *email, uint8_t out[OB_STORE_INDEX_LEN])
 {
 	ob_keystore_lease lease;

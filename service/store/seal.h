@@ -116,6 +116,15 @@ typedef struct seal_stored_reply {
 ob_err seal_app_reply(seal_key_fn key, ob_txn *t, const ob_application *a, const uint8_t *reply,
                       size_t len, seal_stored_reply *out);
 
+/* What an idempotency record holds, opened into *reply (malloc'd, free()):
+ * the n bytes at stored as they are when app_seq is 0, else sealed under
+ * the data key of application app_seq (id), wrapped (wlen bytes) under
+ * master key kid. OB_ECORRUPT, logged, when it cannot be opened: a damaged
+ * key or reply, or a master key missing. */
+ob_err seal_open_stored_reply(ob_keystore *keys, int64_t app_seq, const char *id, const char *kid,
+                              const void *wrapped, size_t wlen, const void *stored, size_t n,
+                              uint8_t **reply, size_t *len);
+
 /* The blind index of an e-mail under the keystore's current vault. */
 void seal_email_index(ob_keystore *keys, const char *email, uint8_t out[OB_STORE_INDEX_LEN]);
 
