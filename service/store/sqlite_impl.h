@@ -229,14 +229,12 @@ bool sq_deltas_add(sq_deltas *d, const char *cohort, const char *key, int64_t de
 int64_t sq_deltas_get(const sq_deltas *d, const char *cohort, const char *key);
 /* The write under way ended: its deltas join the batch's (keep) or go. */
 void sq_deltas_end_write(sq_deltas *d, bool keep);
-/* Adds the deltas of cohort's counters under prefix to the n rows of list
- * that have them; *extra_needed: how many counters list lacks. */
-void sq_deltas_merge(const sq_deltas *d, const char *cohort, const char *prefix, ob_counter *list,
-                     size_t n, size_t *extra_needed);
-/* Appends the counters list lacks (room for them made by the caller);
- * returns the new count. */
-size_t sq_deltas_append(const sq_deltas *d, const char *cohort, const char *prefix,
-                        ob_counter *list, size_t n);
+/* Adds the deltas of cohort's counters under prefix to the *n rows of
+ * *list (malloc'd) that have them, and appends those it lacks after them
+ * (*list grown with realloc, *n counting them), in one walk of the table.
+ * OB_ENOMEM leaves *list and *n consistent, for the caller to free. */
+ob_err sq_deltas_merge(const sq_deltas *d, const char *cohort, const char *prefix,
+                       ob_counter **list, size_t *n);
 /* Writes the batch's deltas as rows (in t's transaction) and empties d. */
 ob_err sq_deltas_flush(struct sq_txn *t, sq_deltas *d);
 /* Empties d without writing (the batch failed). */
