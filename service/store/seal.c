@@ -178,6 +178,51 @@ bool seal_key_cached(const seal_key_cache *k, int64_t seq, uint8_t dk[OB_VAULT_K
 	return true;
 }
 
+seal_key_state seal_key_state_of(ob_err unwrap_err)
+{
+	return unwrap_err == OB_OK          ? SEAL_KEY_OPEN
+	       : unwrap_err == OB_ENOTFOUND ? SEAL_KEY_NO_MASTER
+	                                    : SEAL_KEY_DAMAGED;
+}
+
+ob_err seal_key_settle(seal_key_cache *k, int64_t seq, seal_key_state state,
+                       const uint8_t dk[OB_VAULT_KEY_LEN], const char *id)
+{
+	if (state == SEAL_KEY_OPEN) {
+		seal_key_keep(k, seq, dk, id);
+		return OB_OK;
+	}
+	return state == SEAL_KEY_ERASED ? OB_ENOTFOUND : OB_ECORRUPT;
+}
+
+void seal_open_note(seal_key_state state, const uint8_t dk[OB_VAULT_KEY_LEN], const char *id,
+                    int64_t seq, int64_t n, const void *ct, size_t len, char *out, size_t cap)
+{
+	static const char erased[] = "[erased]", unreadable[] = "[unreadable]";
+	if (len == 0 || state == SEAL_KEY_ERASED) {
+		/* Erased, or erased in this very transaction: the mark is not
+		 * written yet. */
+		memcpy(out, erased, sizeof(erased));
+		return;
+	}
+	ob_err err = OB_ECORRUPT;
+	size_t got = 0;
+	if (state == SEAL_KEY_OPEN) {
+		char field[SEAL_NOTE_FIELD_SIZE];
+		seal_note_field(n, field);
+		err = ob_vault_unseal(dk, id, field, ct, len, out, cap, &got);
+		if (err == OB_OK && strlen(out) != got)
+			err = OB_ECORRUPT; /* a NUL inside: never written so */
+	}
+	if (err != OB_OK) {
+		memcpy(out, unreadable, sizeof(unreadable));
+		ob_log(OB_LOG_ERROR,
+		       "store: the note of history row %lld of application seq %lld cannot be "
+		       "decrypted: %s",
+		       (long long)n, (long long)seq, ob_strerror(err));
+	}
+}
+
 ob_err seal_app_note(seal_key_fn key, ob_txn *t, int64_t app_seq, int64_t n, const char *note,
                      size_t len, uint8_t *sealed, size_t cap, size_t *sealed_len)
 {

@@ -66,6 +66,18 @@ ob_err seal_reply(const uint8_t dk[OB_VAULT_KEY_LEN], const char *id, const uint
 ob_err seal_open_reply(const uint8_t dk[OB_VAULT_KEY_LEN], const char *id, const void *sealed,
                        size_t n, uint8_t **reply, size_t *len);
 
+/* What became of an application's data key when a store looked it up. */
+typedef enum seal_key_state {
+	SEAL_KEY_UNKNOWN,   /* not looked up yet */
+	SEAL_KEY_OPEN,      /* unwrapped: in dk, to be wiped */
+	SEAL_KEY_ERASED,    /* the contact is erased (or there is none) */
+	SEAL_KEY_NO_MASTER, /* the vault lacks the master key it is wrapped under */
+	SEAL_KEY_DAMAGED,   /* it fails its check */
+} seal_key_state;
+
+/* The state of a data key that seal_unwrap() returned err for. */
+seal_key_state seal_key_state_of(ob_err unwrap_err);
+
 /* The data key of the application a write sealed or opened last (seq 0:
  * none), kept in the store's transaction for the rest of the write, so that
  * its history note and its idempotent reply are sealed with the key in hand
@@ -87,6 +99,13 @@ void seal_key_forget(seal_key_cache *k);
 bool seal_key_cached(const seal_key_cache *k, int64_t seq, uint8_t dk[OB_VAULT_KEY_LEN],
                      char id[OB_ID_LEN + 1]);
 
+/* The end of a store's seal_key_fn, once it has looked the key of
+ * application seq up (state, and when it is open dk and id): OB_OK with the
+ * key kept in k, OB_ENOTFOUND when the contact is erased, OB_ECORRUPT when
+ * the key cannot be unwrapped. */
+ob_err seal_key_settle(seal_key_cache *k, int64_t seq, seal_key_state state,
+                       const uint8_t dk[OB_VAULT_KEY_LEN], const char *id);
+
 /* How a store gives the data key of application seq within its transaction
  * t (sq_app_data_key, pg_app_data_key): OB_OK with the key in dk and the
  * application's id in id, OB_ENOTFOUND when the contact is erased (or
@@ -100,6 +119,14 @@ typedef ob_err (*seal_key_fn)(ob_txn *t, int64_t seq, uint8_t dk[OB_VAULT_KEY_LE
  * and nothing personal about it is to be kept. */
 ob_err seal_app_note(seal_key_fn key, ob_txn *t, int64_t app_seq, int64_t n, const char *note,
                      size_t len, uint8_t *sealed, size_t cap, size_t *sealed_len);
+
+/* History row n's note of application seq (id), sealed as ct (len bytes;
+ * 0: erased), opened into out (cap bytes, OB_REASON_MAX + 1 at least) under
+ * the application's data key dk, looked up as state says: "[erased]" when
+ * the contact is erased, "[unreadable]" when the note fails its check or
+ * the key cannot be had (logged by seq and row, never by value). */
+void seal_open_note(seal_key_state state, const uint8_t dk[OB_VAULT_KEY_LEN], const char *id,
+                    int64_t seq, int64_t n, const void *ct, size_t len, char *out, size_t cap);
 
 /* What an idempotency record keeps of a reply. */
 typedef struct seal_stored_reply {

@@ -376,19 +376,11 @@ void sq_read_contact(sq_store *st, sqlite3_stmt *s, ob_application *a);
  * bad as damage); OB_ECORRUPT for a missing or damaged key. */
 ob_err sq_unwrap(sq_store *st, const char *kid, const void *wrapped, int len,
                  uint8_t dk[OB_VAULT_KEY_LEN]);
-/* What became of an application's data key when it was looked up. */
-typedef enum sq_key {
-	SQ_KEY_UNKNOWN,   /* not looked up yet */
-	SQ_KEY_OPEN,      /* unwrapped: in dk, to be wiped */
-	SQ_KEY_ERASED,    /* the contact is erased (or there is none) */
-	SQ_KEY_NO_MASTER, /* the vault lacks the master key it is wrapped under */
-	SQ_KEY_DAMAGED,   /* it fails its check */
-} sq_key;
 /* Looks up and unwraps the data key of application seq into dk, its id into
  * id, the id of its master key (fit for the log) into kid; *state says what
  * came of it. Returns the database's error, if any; the caller wipes dk. */
 ob_err sq_data_key(sq_txn *t, int64_t seq, uint8_t dk[OB_VAULT_KEY_LEN], char id[OB_ID_LEN + 1],
-                   sq_key *state, char kid[OB_VAULT_KID_SIZE]);
+                   seal_key_state *state, char kid[OB_VAULT_KID_SIZE]);
 /* The same, for sealing what else shows a contact: OB_OK with the key in dk,
  * OB_ENOTFOUND when the contact is erased (or missing), OB_ECORRUPT when the
  * key cannot be unwrapped (damaged, or its master key is missing). The key in
