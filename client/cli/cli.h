@@ -135,7 +135,10 @@ struct cli_command {
 	 * several options (a usage error returns 2), or a request of another
 	 * source (*req may be replaced). Returns an exit status, 0 to call. */
 	int (*check)(cli *c, const cli_args *a, ProtobufCMessage **req);
-	cli_printer print;   /* NULL: the reply as JSON, even without --json */
+	cli_printer print; /* NULL: the reply as JSON, even without --json */
+	/* With print = cli_print_change: what it shows of the Application
+	 * under its outcome line, CLI_SHOWS_* bits. */
+	unsigned shows;
 	cli_verdict verdict; /* NULL: 0 */
 	/* Instead of the path above (which it may call: cli_run_call()). */
 	int (*run)(cli *c, const cli_args *a);
@@ -149,6 +152,18 @@ struct cli_command {
 extern const cli_command *const cli_commands[];
 /* The global options, accepted before and after the command. */
 extern const cli_option cli_global_options[];
+
+/* The parts of an Application that cli_print_change shows under its outcome
+ * line, as the command's row asks (cli_command.shows). */
+enum {
+	CLI_SHOWS_COMPANY = 1u << 0,  /* "NAME, SIREN N, SIZE, cohort ID" */
+	CLI_SHOWS_BENEFITS = 1u << 1, /* "benefits: ...", when it has any */
+	CLI_SHOWS_BOOKING = 1u << 2,  /* "webinar: ...", "none" when it has none */
+	CLI_SHOWS_ADVISOR = 1u << 3,  /* "advisor: #N NAME", when it has one */
+};
+/* The printer of the commands whose reply is the Application they changed:
+ * its outcome line, then what a->cmd->shows names (print_app.c). */
+int cli_print_change(cli *c, const cli_args *a, const ProtobufCMessage *reply);
 
 /* The rows, each defined in the file of its group. */
 extern const cli_command cli_cmd_keygen, cli_cmd_whoami, cli_cmd_health, cli_cmd_methods,

@@ -157,17 +157,6 @@ static const cli_command advisor_update = {
         .print = advisor_print,
 };
 
-static int reassign_print(cli *c, const cli_args *a, const ProtobufCMessage *reply)
-{
-	(void)c, (void)a;
-	const Onboard__V1__Application *app = (const Onboard__V1__Application *)reply;
-	cli_print_outcome(app);
-	const Onboard__V1__Benefits *b = app->benefits;
-	if (b != NULL && b->advisor != 0)
-		printf("advisor: #%" PRIu32 " %s\n", b->advisor, cli_nz(b->advisor_name));
-	return OB_EXIT_OK;
-}
-
 static const cli_option reassign_options[] = {
         {"to", 0, CLI_UINT, .metavar = "NUMBER",
          .help = "the advisor to assign; default: the least\nloaded other one, as an approval "
@@ -189,7 +178,8 @@ static const cli_command advisor_reassign = {
         .options = reassign_options,
         .operands = cli_id_operand,
         .method = "/onboard.v1.Onboarding/ReassignAdvisor",
-        .print = reassign_print,
+        .print = cli_print_change,
+        .shows = CLI_SHOWS_ADVISOR,
 };
 
 static const cli_command *const advisor_commands[] = {

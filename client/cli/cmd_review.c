@@ -100,18 +100,6 @@ const cli_command cli_cmd_review = {
 
 /* ---- withdraw -------------------------------------------------------- */
 
-static int withdraw_print(cli *c, const cli_args *a, const ProtobufCMessage *reply)
-{
-	(void)c, (void)a;
-	const Onboard__V1__Application *app = (const Onboard__V1__Application *)reply;
-	cli_print_outcome(app);
-	if (app->benefits != NULL) {
-		fputs("benefits: ", stdout);
-		cli_print_benefits(app->benefits, "          ");
-	}
-	return OB_EXIT_OK;
-}
-
 static const cli_option withdraw_options[] = {
         {"reason", 0, CLI_STRING, .metavar = "TEXT",
          .help = "kept in the application's history; required of a\n"
@@ -139,7 +127,8 @@ const cli_command cli_cmd_withdraw = {
         .options = withdraw_options,
         .operands = cli_id_operand,
         .method = "/onboard.v1.Onboarding/WithdrawApplication",
-        .print = withdraw_print,
+        .print = cli_print_change,
+        .shows = CLI_SHOWS_BENEFITS,
 };
 
 /* ---- adspend --------------------------------------------------------- */
@@ -180,5 +169,6 @@ const cli_command cli_cmd_adspend = {
         .operands = cli_id_operand,
         .check = adspend_check,
         .method = "/onboard.v1.Onboarding/RecordAdSpend",
-        .print = withdraw_print,
+        .print = cli_print_change,
+        .shows = CLI_SHOWS_BENEFITS,
 };

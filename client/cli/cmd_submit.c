@@ -119,18 +119,6 @@ static int submit_check(cli *c, const cli_args *a, ProtobufCMessage **req)
 	return cli_fill(c, a, parsed); /* only --cohort and the terms' are left */
 }
 
-static int submit_print(cli *c, const cli_args *a, const ProtobufCMessage *reply)
-{
-	(void)c, (void)a;
-	const Onboard__V1__Application *app = (const Onboard__V1__Application *)reply;
-	const Onboard__V1__Company *co = app->company;
-	cli_print_outcome(app);
-	printf("%s, SIREN %s, %s, cohort %s\n", co != NULL ? cli_nz(co->legal_name) : "",
-	       co != NULL ? cli_nz(co->siren) : "", cli_size_name((int)app->size_category),
-	       cli_nz(app->cohort_id));
-	return OB_EXIT_OK;
-}
-
 static int submit_run(cli *c, const cli_args *a)
 {
 	int rc = cli_run_call(c, a);
@@ -159,6 +147,7 @@ const cli_command cli_cmd_submit = {
         .options = submit_options,
         .method = "/onboard.v1.Onboarding/SubmitApplication",
         .check = submit_check,
-        .print = submit_print,
+        .print = cli_print_change,
+        .shows = CLI_SHOWS_COMPANY,
         .run = submit_run,
 };

@@ -9,16 +9,6 @@
 #include "cli.h"
 #include "print.h"
 
-/* The application and its booking after a change. */
-static int booking_print(cli *c, const cli_args *a, const ProtobufCMessage *reply)
-{
-	(void)c, (void)a;
-	const Onboard__V1__Application *app = (const Onboard__V1__Application *)reply;
-	cli_print_outcome(app);
-	cli_print_booking(app->webinar, "webinar: ");
-	return OB_EXIT_OK;
-}
-
 static const cli_option book_options[] = {
         {"topic", 0, CLI_WORD, .metavar = "TOPIC", .words = &cli_topics,
          .help = "marketplace (joining it) or own-webshop (webshop);\nrequired", .field = "topic"},
@@ -51,7 +41,8 @@ static const cli_command webinar_book = {
         .operands = cli_id_operand,
         .check = book_check,
         .method = "/onboard.v1.Onboarding/BookWebinar",
-        .print = booking_print,
+        .print = cli_print_change,
+        .shows = CLI_SHOWS_BOOKING,
 };
 
 static const cli_command webinar_cancel = {
@@ -62,7 +53,8 @@ static const cli_command webinar_cancel = {
         .after = "Exit status: 0 cancelled; 73 FAILED_PRECONDITION (no booking, or it began).\n",
         .operands = cli_id_operand,
         .method = "/onboard.v1.Onboarding/CancelWebinar",
-        .print = booking_print,
+        .print = cli_print_change,
+        .shows = CLI_SHOWS_BOOKING,
 };
 
 /* attended and missed: one method, the word says which. */
@@ -81,7 +73,7 @@ static int attendance_check(cli *c, const cli_args *a, ProtobufCMessage **req)
 		.about = "Reviewers and administrators, once the session has begun.\n",            \
 		.operands = cli_id_operand, .check = attendance_check,                             \
 		.method = "/onboard.v1.Onboarding/RecordWebinarAttendance",                        \
-		.print = booking_print,                                                            \
+		.print = cli_print_change, .shows = CLI_SHOWS_BOOKING,                             \
 	}
 static const cli_command webinar_attended =
         ATTENDANCE_ROW("attended", "record that the company came to its session");

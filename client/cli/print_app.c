@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cli.h"
 #include "print.h"
 #include "words.h"
 
@@ -167,6 +168,30 @@ void cli_print_outcome(const Onboard__V1__Application *a)
 	printf("application %s: %s, ", cli_nz(a->id), cli_state_name((int)a->state));
 	cli_print_seat(a);
 	printf(" (version %" PRIu64 ")\n", a->version);
+}
+
+int cli_print_change(cli *c, const cli_args *a, const ProtobufCMessage *reply)
+{
+	(void)c;
+	const Onboard__V1__Application *app = (const Onboard__V1__Application *)reply;
+	unsigned shows = a->cmd->shows;
+	cli_print_outcome(app);
+	if (shows & CLI_SHOWS_COMPANY) {
+		const Onboard__V1__Company *co = app->company;
+		printf("%s, SIREN %s, %s, cohort %s\n", co != NULL ? cli_nz(co->legal_name) : "",
+		       co != NULL ? cli_nz(co->siren) : "", cli_size_name((int)app->size_category),
+		       cli_nz(app->cohort_id));
+	}
+	if ((shows & CLI_SHOWS_BENEFITS) && app->benefits != NULL) {
+		fputs("benefits: ", stdout);
+		cli_print_benefits(app->benefits, "          ");
+	}
+	if (shows & CLI_SHOWS_BOOKING)
+		cli_print_booking(app->webinar, "webinar: ");
+	const Onboard__V1__Benefits *b = app->benefits;
+	if ((shows & CLI_SHOWS_ADVISOR) && b != NULL && b->advisor != 0)
+		printf("advisor: #%" PRIu32 " %s\n", b->advisor, cli_nz(b->advisor_name));
+	return OB_EXIT_OK;
 }
 
 void cli_print_list_header(void)

@@ -410,14 +410,7 @@ static Onboard__V1__Advisor *advisor_to_pb(ob_arena *ar, const ob_advisor *a)
 static ob_err render_advisor(void *ctx, const void *reply, uint8_t **out, size_t *len)
 {
 	Onboard__V1__Advisor *m = advisor_to_pb(ctx, reply);
-	if (m == NULL)
-		return OB_ENOMEM;
-	*len = onboard__v1__advisor__get_packed_size(m);
-	*out = malloc(*len > 0 ? *len : 1);
-	if (*out == NULL)
-		return OB_ENOMEM;
-	onboard__v1__advisor__pack(m, *out);
-	return OB_OK;
+	return ob_op_render(m != NULL ? &m->base : NULL, out, len);
 }
 
 /* The reply of a write that returns an advisor: as stored under its key, or built. */

@@ -44,15 +44,19 @@ ob_caller ob_rpc_caller(const ob_call *call)
 /* Renders the reply stored with an idempotency key: the packed Application. */
 static ob_err render(void *ctx, const void *a, uint8_t **out, size_t *len)
 {
-	ob_arena *ar = ctx;
-	Onboard__V1__Application *m = ob_pb_application(ar, a);
+	Onboard__V1__Application *m = ob_pb_application(ctx, a);
+	return ob_op_render(m != NULL ? &m->base : NULL, out, len);
+}
+
+ob_err ob_op_render(const ProtobufCMessage *m, uint8_t **out, size_t *len)
+{
 	if (m == NULL)
 		return OB_ENOMEM;
-	*len = onboard__v1__application__get_packed_size(m);
+	*len = protobuf_c_message_get_packed_size(m);
 	*out = malloc(*len > 0 ? *len : 1);
 	if (*out == NULL)
 		return OB_ENOMEM;
-	onboard__v1__application__pack(m, *out);
+	protobuf_c_message_pack(m, *out);
 	return OB_OK;
 }
 

@@ -64,6 +64,10 @@ OB_NODISCARD ob_err ob_op_add_service(ob_dispatch *d, const ProtobufCServiceDesc
  * for the key's record, or else a, converted. Releases a; returns err as it
  * is when err is not OB_OK (a was not filled). */
 ob_err ob_op_reply_application(ob_op *op, ob_err err, ob_application *a, ProtobufCMessage **resp);
+/* m packed into *out (malloc'd, free()) and *len, as an idempotency key's
+ * record keeps a reply (ob_idem's render): OB_ENOMEM when m is NULL (its
+ * conversion failed) or memory runs out. */
+ob_err ob_op_render(const ProtobufCMessage *m, uint8_t **out, size_t *len);
 /* When op's outcome holds the reply's bytes already (replayed under an
  * idempotency key, or rendered for its record), makes them the call's reply:
  * true, and *err the result. false: the handler builds its reply. */

@@ -5,6 +5,63 @@
  */
 #include "store/migrations.h"
 
+/*
+ * The application table's columns as schema 1 created them, in their order,
+ * with their definitions: F(column, definition) for the first, X(...) for the
+ * others. Migration 1 creates the table from this list; migration 3 rebuilds
+ * it (migrations.h) from the same list, plus the columns it adds, and copies
+ * these columns over. The SQL of both is what it was when they shipped. Not
+ * columns.h's lists: those are the rows as the stores read and write them
+ * today, in another order and without SQLite's types. clang-format cannot
+ * see that the macros expand to strings and would scatter the SQL, so m1 and
+ * m3 are laid out by hand.
+ */
+/* clang-format off */
+#define APP_V1_COLUMNS(F, X)                                                                       \
+	F(seq, "INTEGER PRIMARY KEY")                                                              \
+	X(id, "TEXT NOT NULL UNIQUE")                                                              \
+	X(cohort_id, "TEXT NOT NULL REFERENCES cohort(id)")                                        \
+	X(state, "INTEGER NOT NULL")                                                               \
+	X(version, "INTEGER NOT NULL")                                                             \
+	X(siren, "TEXT NOT NULL")                                                                  \
+	X(siret, "TEXT NOT NULL")                                                                  \
+	X(legal_name, "TEXT NOT NULL")                                                             \
+	X(trade_name, "TEXT NOT NULL")                                                             \
+	X(naf, "TEXT NOT NULL")                                                                    \
+	X(vat, "TEXT NOT NULL")                                                                    \
+	X(employees, "INTEGER NOT NULL")                                                           \
+	X(turnover_eur, "INTEGER NOT NULL")                                                        \
+	X(balance_eur, "INTEGER NOT NULL")                                                         \
+	X(street, "TEXT NOT NULL")                                                                 \
+	X(postal_code, "TEXT NOT NULL")                                                            \
+	X(city, "TEXT NOT NULL")                                                                   \
+	X(departement, "TEXT NOT NULL")                                                            \
+	X(region, "TEXT NOT NULL")                                                                 \
+	X(channel, "INTEGER NOT NULL")                                                             \
+	X(exports, "INTEGER NOT NULL")                                                             \
+	X(categories, "TEXT NOT NULL")                                                             \
+	X(size, "INTEGER NOT NULL")                                                                \
+	X(submitted_at, "INTEGER NOT NULL")                                                        \
+	X(updated_at, "INTEGER NOT NULL")                                                          \
+	X(rejection, "INTEGER NOT NULL")                                                           \
+	X(benefits_granted, "INTEGER NOT NULL DEFAULT 0")                                          \
+	X(fee_waiver_from, "TEXT NOT NULL DEFAULT ''")                                             \
+	X(fee_waiver_until, "TEXT NOT NULL DEFAULT ''")                                            \
+	X(fee_waiver_months, "INTEGER NOT NULL DEFAULT 0")                                         \
+	X(fee_waived_cents, "INTEGER NOT NULL DEFAULT 0")                                          \
+	X(ad_credit_cents, "INTEGER NOT NULL DEFAULT 0")                                           \
+	X(ad_credit_used_cents, "INTEGER NOT NULL DEFAULT 0")                                      \
+	X(webinar_at, "INTEGER NOT NULL DEFAULT 0")                                                \
+	X(advisor, "INTEGER NOT NULL DEFAULT 0")                                                   \
+	X(benefits_revoked, "INTEGER NOT NULL DEFAULT 0")                                          \
+	X(benefits_revoked_at, "INTEGER NOT NULL DEFAULT 0")                                       \
+	X(wl_ticket, "INTEGER NOT NULL DEFAULT 0")                                                 \
+	/* Who submitted it: the caller's key id, or "local". */                                   \
+	X(submitted_by, "TEXT NOT NULL DEFAULT ''")
+#define V1_COLUMN_DEF(col, def)   " " #col " " def ","
+#define V1_COLUMN_FIRST(col, def) #col
+#define V1_COLUMN_NEXT(col, def)  ", " #col
+
 static const char m1[] =
         /* Cohorts: the programme's parameters. Dates as YYYY-MM-DD, times
          * as unix milliseconds, money in cents. */
@@ -30,46 +87,7 @@ static const char m1[] =
         /* Applications, without personal data. seq is the order of
          * submission: the waitlist's order and the page tokens' key. */
         "CREATE TABLE application ("
-        " seq INTEGER PRIMARY KEY,"
-        " id TEXT NOT NULL UNIQUE,"
-        " cohort_id TEXT NOT NULL REFERENCES cohort(id),"
-        " state INTEGER NOT NULL,"
-        " version INTEGER NOT NULL,"
-        " siren TEXT NOT NULL,"
-        " siret TEXT NOT NULL,"
-        " legal_name TEXT NOT NULL,"
-        " trade_name TEXT NOT NULL,"
-        " naf TEXT NOT NULL,"
-        " vat TEXT NOT NULL,"
-        " employees INTEGER NOT NULL,"
-        " turnover_eur INTEGER NOT NULL,"
-        " balance_eur INTEGER NOT NULL,"
-        " street TEXT NOT NULL,"
-        " postal_code TEXT NOT NULL,"
-        " city TEXT NOT NULL,"
-        " departement TEXT NOT NULL,"
-        " region TEXT NOT NULL,"
-        " channel INTEGER NOT NULL,"
-        " exports INTEGER NOT NULL,"
-        " categories TEXT NOT NULL,"
-        " size INTEGER NOT NULL,"
-        " submitted_at INTEGER NOT NULL,"
-        " updated_at INTEGER NOT NULL,"
-        " rejection INTEGER NOT NULL,"
-        " benefits_granted INTEGER NOT NULL DEFAULT 0,"
-        " fee_waiver_from TEXT NOT NULL DEFAULT '',"
-        " fee_waiver_until TEXT NOT NULL DEFAULT '',"
-        " fee_waiver_months INTEGER NOT NULL DEFAULT 0,"
-        " fee_waived_cents INTEGER NOT NULL DEFAULT 0,"
-        " ad_credit_cents INTEGER NOT NULL DEFAULT 0,"
-        " ad_credit_used_cents INTEGER NOT NULL DEFAULT 0,"
-        " webinar_at INTEGER NOT NULL DEFAULT 0,"
-        " advisor INTEGER NOT NULL DEFAULT 0,"
-        " benefits_revoked INTEGER NOT NULL DEFAULT 0,"
-        " benefits_revoked_at INTEGER NOT NULL DEFAULT 0,"
-        " wl_ticket INTEGER NOT NULL DEFAULT 0,"
-        /* Who submitted it: the caller's key id, or "local". */
-        " submitted_by TEXT NOT NULL DEFAULT '',"
+        APP_V1_COLUMNS(V1_COLUMN_DEF, V1_COLUMN_DEF)
         " UNIQUE (cohort_id, siren)"
         ") STRICT;"
         "CREATE INDEX application_cohort_state ON application(cohort_id, state, seq);"
@@ -188,45 +206,7 @@ static const char m2[] = "ALTER TABLE history ADD COLUMN note BLOB;";
  * domain when it starts (domain/counters.c). */
 static const char m3[] =
         "CREATE TABLE application_new ("
-        " seq INTEGER PRIMARY KEY,"
-        " id TEXT NOT NULL UNIQUE,"
-        " cohort_id TEXT NOT NULL REFERENCES cohort(id),"
-        " state INTEGER NOT NULL,"
-        " version INTEGER NOT NULL,"
-        " siren TEXT NOT NULL,"
-        " siret TEXT NOT NULL,"
-        " legal_name TEXT NOT NULL,"
-        " trade_name TEXT NOT NULL,"
-        " naf TEXT NOT NULL,"
-        " vat TEXT NOT NULL,"
-        " employees INTEGER NOT NULL,"
-        " turnover_eur INTEGER NOT NULL,"
-        " balance_eur INTEGER NOT NULL,"
-        " street TEXT NOT NULL,"
-        " postal_code TEXT NOT NULL,"
-        " city TEXT NOT NULL,"
-        " departement TEXT NOT NULL,"
-        " region TEXT NOT NULL,"
-        " channel INTEGER NOT NULL,"
-        " exports INTEGER NOT NULL,"
-        " categories TEXT NOT NULL,"
-        " size INTEGER NOT NULL,"
-        " submitted_at INTEGER NOT NULL,"
-        " updated_at INTEGER NOT NULL,"
-        " rejection INTEGER NOT NULL,"
-        " benefits_granted INTEGER NOT NULL DEFAULT 0,"
-        " fee_waiver_from TEXT NOT NULL DEFAULT '',"
-        " fee_waiver_until TEXT NOT NULL DEFAULT '',"
-        " fee_waiver_months INTEGER NOT NULL DEFAULT 0,"
-        " fee_waived_cents INTEGER NOT NULL DEFAULT 0,"
-        " ad_credit_cents INTEGER NOT NULL DEFAULT 0,"
-        " ad_credit_used_cents INTEGER NOT NULL DEFAULT 0,"
-        " webinar_at INTEGER NOT NULL DEFAULT 0,"
-        " advisor INTEGER NOT NULL DEFAULT 0,"
-        " benefits_revoked INTEGER NOT NULL DEFAULT 0,"
-        " benefits_revoked_at INTEGER NOT NULL DEFAULT 0,"
-        " wl_ticket INTEGER NOT NULL DEFAULT 0,"
-        " submitted_by TEXT NOT NULL DEFAULT '',"
+        APP_V1_COLUMNS(V1_COLUMN_DEF, V1_COLUMN_DEF)
         " legal_form INTEGER NOT NULL DEFAULT 0,"
         " has_balance INTEGER NOT NULL DEFAULT 1,"
         " terms_version TEXT NOT NULL DEFAULT '',"
@@ -234,20 +214,11 @@ static const char m3[] =
         " onboarded_at INTEGER NOT NULL DEFAULT 0,"
         " benefits_note TEXT NOT NULL DEFAULT ''"
         ") STRICT;"
-        "INSERT INTO application_new (seq, id, cohort_id, state, version, siren, siret,"
-        " legal_name, trade_name, naf, vat, employees, turnover_eur, balance_eur, street,"
-        " postal_code, city, departement, region, channel, exports, categories, size,"
-        " submitted_at, updated_at, rejection, benefits_granted, fee_waiver_from,"
-        " fee_waiver_until, fee_waiver_months, fee_waived_cents, ad_credit_cents,"
-        " ad_credit_used_cents, webinar_at, advisor, benefits_revoked, benefits_revoked_at,"
-        " wl_ticket, submitted_by)"
-        " SELECT seq, id, cohort_id, state, version, siren, siret,"
-        " legal_name, trade_name, naf, vat, employees, turnover_eur, balance_eur, street,"
-        " postal_code, city, departement, region, channel, exports, categories, size,"
-        " submitted_at, updated_at, rejection, benefits_granted, fee_waiver_from,"
-        " fee_waiver_until, fee_waiver_months, fee_waived_cents, ad_credit_cents,"
-        " ad_credit_used_cents, webinar_at, advisor, benefits_revoked, benefits_revoked_at,"
-        " wl_ticket, submitted_by FROM application;"
+        "INSERT INTO application_new ("
+        APP_V1_COLUMNS(V1_COLUMN_FIRST, V1_COLUMN_NEXT)
+        ") SELECT "
+        APP_V1_COLUMNS(V1_COLUMN_FIRST, V1_COLUMN_NEXT)
+        " FROM application;"
         "DROP TABLE application;"
         "ALTER TABLE application_new RENAME TO application;"
         "CREATE INDEX application_cohort_state ON application(cohort_id, state, seq);"
@@ -270,6 +241,8 @@ static const char m3[] =
         "UPDATE cohort SET milestone_date = '2020-12-04', excluded_naf = '84'"
         " WHERE id = '2020-11' AND lockdown_start = '2020-10-30'"
         " AND lockdown_end = '2020-12-15';";
+
+/* clang-format on */
 
 /* Issue 10, second pass: the ad credit's last day, recorded on grant. An
  * application granted before has its cohort's waiver end (the credit

@@ -23,9 +23,6 @@
 #include "store/seal.h"
 #include "store/shared.h"
 
-static const char erased_note[] = "[erased]";
-static const char unreadable_note[] = "[unreadable]";
-
 #define READ_APP(col, kind, field) READ_##kind(r, APP_COL_##col, a, field);
 #define BIND_APP(col, kind, field) BIND_##kind(&p, a, field);
 
@@ -85,26 +82,13 @@ static ob_err get_list(pg_txn *t, int which, const char *sql, const pg_params *p
 
 /* ---- contacts --------------------------------------------------------------- */
 
-void pg_key_keep(pg_txn *t, int64_t seq, const uint8_t dk[OB_VAULT_KEY_LEN], const char *id)
-{
-	t->key.seq = seq;
-	memcpy(t->key.dk, dk, OB_VAULT_KEY_LEN);
-	snprintf(t->key.id, sizeof(t->key.id), "%s", id);
-}
-
-void pg_key_forget(pg_txn *t)
-{
-	if (t->key.seq != 0)
-		sodium_memzero(&t->key, sizeof(t->key));
-}
-
 static ob_err contact_insert(pg_txn *t, const ob_application *a)
 {
 	seal_contact_t sc;
 	uint8_t dk[OB_VAULT_KEY_LEN];
 	ob_err err = seal_contact(t->store->keys, a, &sc, dk);
 	if (err == OB_OK)
-		pg_key_keep(t, a->seq, dk, a->id); /* for its reply and history */
+		seal_key_keep(&t->key, a->seq, dk, a->id); /* for its reply and history */
 	sodium_memzero(dk, sizeof(dk));
 	if (err != OB_OK)
 		return err;
@@ -118,19 +102,10 @@ static ob_err contact_insert(pg_txn *t, const ob_application *a)
 	return pg_run_done(t, PG_ST_CONTACT_INSERT, &p, NULL);
 }
 
-/* What became of a data key looked up (sq_key's states). */
-typedef enum pg_key_state {
-	KEY_UNKNOWN,
-	KEY_OPEN,
-	KEY_ERASED,
-	KEY_NO_MASTER,
-	KEY_DAMAGED
-} pg_key_state;
-
 static ob_err data_key(pg_txn *t, int64_t seq, uint8_t dk[OB_VAULT_KEY_LEN], char id[OB_ID_LEN + 1],
-                       pg_key_state *state)
+                       seal_key_state *state)
 {
-	*state = KEY_ERASED;
+	*state = SEAL_KEY_ERASED;
 	pg_params p = {0};
 	pg_i64(&p, seq);
 	PGresult *r;
@@ -142,30 +117,21 @@ static ob_err data_key(pg_txn *t, int64_t seq, uint8_t dk[OB_VAULT_KEY_LEN], cha
 		const void *wrapped = pg_get_bytes(r, 0, 1, &wlen);
 		pg_get_text(r, 0, 2, id, OB_ID_LEN + 1);
 		err = seal_unwrap(t->store->keys, pg_get_cstr(r, 0, 0), wrapped, wlen, dk);
-		*state = err == OB_OK          ? KEY_OPEN
-		         : err == OB_ENOTFOUND ? KEY_NO_MASTER
-		                               : KEY_DAMAGED;
+		*state = seal_key_state_of(err);
 	}
 	PQclear(r);
 	return OB_OK;
 }
 
-ob_err pg_app_data_key(pg_txn *t, int64_t seq, uint8_t dk[OB_VAULT_KEY_LEN], char id[OB_ID_LEN + 1])
+ob_err pg_app_data_key(ob_txn *base, int64_t seq, uint8_t dk[OB_VAULT_KEY_LEN],
+                       char id[OB_ID_LEN + 1])
 {
-	if (seq != 0 && t->key.seq == seq) {
-		memcpy(dk, t->key.dk, OB_VAULT_KEY_LEN);
-		memcpy(id, t->key.id, OB_ID_LEN + 1);
+	pg_txn *t = pg_txn_of(base);
+	if (seal_key_cached(&t->key, seq, dk, id))
 		return OB_OK;
-	}
-	pg_key_state state;
+	seal_key_state state;
 	ob_err err = data_key(t, seq, dk, id, &state);
-	if (err != OB_OK)
-		return err;
-	if (state == KEY_OPEN) {
-		pg_key_keep(t, seq, dk, id);
-		return OB_OK;
-	}
-	return state == KEY_ERASED ? OB_ENOTFOUND : OB_ECORRUPT;
+	return err != OB_OK ? err : seal_key_settle(&t->key, seq, state, dk, id);
 }
 
 /* ---- applications ---------------------------------------------------------- */
@@ -318,7 +284,7 @@ ob_err pg_benefits_of_siren(ob_txn *base, const char *siren, ob_granted **out, s
 ob_err pg_contact_erase(ob_txn *base, int64_t app_seq, const char *actor, int64_t now_ms)
 {
 	pg_txn *t = pg_txn_of(base);
-	pg_key_forget(t); /* nothing of this write may be sealed under it any more */
+	seal_key_forget(&t->key); /* nothing of this write may be sealed under it any more */
 	pg_params p = {0};
 	pg_i64(&p, app_seq);
 	int64_t erased_at;
@@ -417,18 +383,10 @@ ob_err pg_history_append(ob_txn *base, int64_t app_seq, const ob_state_change *c
 		pg_params q = {0};
 		pg_i64(&q, app_seq);
 		ob_err err = pg_run_int64(t, PG_ST_HISTORY_COUNT, &q, &n);
-		uint8_t dk[OB_VAULT_KEY_LEN];
-		char id[OB_ID_LEN + 1], field[SEAL_NOTE_FIELD_SIZE];
-		seal_note_field(n, field);
-		if (err == OB_OK)
-			err = pg_app_data_key(t, app_seq, dk, id);
-		if (err == OB_OK)
-			err = ob_vault_seal(dk, id, field, c->note,
+		if (err == OB_OK) /* erased: sealed_len 0, the mark of an erased note */
+			err = seal_app_note(pg_app_data_key, base, app_seq, n, c->note,
 			                    strnlen(c->note, sizeof(c->note)), sealed,
 			                    sizeof(sealed), &sealed_len);
-		sodium_memzero(dk, sizeof(dk));
-		if (err == OB_ENOTFOUND)
-			err = OB_OK; /* erased: the mark of an erased note */
 		if (err != OB_OK)
 			return err;
 	}
@@ -449,7 +407,7 @@ ob_err pg_history_append(ob_txn *base, int64_t app_seq, const ob_state_change *c
  * looked up (at the first sealed note). */
 typedef struct note_key {
 	const ob_application *a;
-	pg_key_state state;
+	seal_key_state state;
 	uint8_t dk[OB_VAULT_KEY_LEN];
 	char id[OB_ID_LEN + 1];
 } note_key;
@@ -467,29 +425,10 @@ static void read_change(pg_txn *t, const PGresult *r, int row, void *item, void 
 		return;
 	size_t len;
 	const void *ct = pg_get_bytes(r, row, HISTORY_COL_note, &len);
-	if (len > 0 && k->state == KEY_UNKNOWN &&
+	if (len > 0 && k->state == SEAL_KEY_UNKNOWN &&
 	    data_key(t, k->a->seq, k->dk, k->id, &k->state) != OB_OK)
-		k->state = KEY_DAMAGED;
-	if (len == 0 || k->state == KEY_ERASED) {
-		memcpy(c->note, erased_note, sizeof(erased_note));
-		return;
-	}
-	ob_err err = OB_ECORRUPT;
-	size_t got = 0;
-	if (k->state == KEY_OPEN) {
-		char field[SEAL_NOTE_FIELD_SIZE];
-		seal_note_field(n, field);
-		err = ob_vault_unseal(k->dk, k->id, field, ct, len, c->note, sizeof(c->note), &got);
-		if (err == OB_OK && strlen(c->note) != got)
-			err = OB_ECORRUPT; /* a NUL inside: never written so */
-	}
-	if (err != OB_OK) {
-		memcpy(c->note, unreadable_note, sizeof(unreadable_note));
-		ob_log(OB_LOG_ERROR,
-		       "store: the note of history row %lld of application seq %lld cannot be "
-		       "decrypted: %s",
-		       (long long)n, (long long)k->a->seq, ob_strerror(err));
-	}
+		k->state = SEAL_KEY_DAMAGED;
+	seal_open_note(k->state, k->dk, k->id, k->a->seq, n, ct, len, c->note, sizeof(c->note));
 }
 
 ob_err pg_history_load(ob_txn *base, ob_application *a)
@@ -502,7 +441,7 @@ ob_err pg_history_load(ob_txn *base, ob_application *a)
 	pg_i64(&p, a->seq);
 	PGresult *r;
 	ob_err err = pg_run(t, PG_ST_HISTORY_LOAD, &p, &r);
-	note_key k = {.a = a, .state = KEY_UNKNOWN};
+	note_key k = {.a = a, .state = SEAL_KEY_UNKNOWN};
 	void *list = NULL;
 	if (err == OB_OK)
 		err = pg_collect(t, r, sizeof(*a->history), read_change, &k, &list, &a->n_history);

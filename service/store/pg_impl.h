@@ -33,6 +33,7 @@
 #include "domain/store.h"
 #include "store/batch.h"
 #include "store/columns.h"
+#include "store/seal.h"
 
 /* pg_migrations[i] brings the schema from version i to i + 1: its SQL in
  * parts (a NULL-terminated list), run in order in one transaction. */
@@ -193,22 +194,15 @@ typedef struct pg_txn {
 	pg_conn *c;
 	bool write;
 	bool retry; /* a statement failed with 40001 or 40P01: run the write again */
-	/* The data key of the application this write sealed or opened last, as
-	 * the SQLite store keeps it (sq_txn). */
-	struct {
-		int64_t seq;
-		char id[OB_ID_LEN + 1];
-		uint8_t dk[OB_VAULT_KEY_LEN];
-	} key;
+	/* The data key of the application this write sealed or opened last
+	 * (seal.h). */
+	seal_key_cache key;
 } pg_txn;
 
 static inline pg_txn *pg_txn_of(ob_txn *t)
 {
 	return (pg_txn *)t;
 }
-
-void pg_key_keep(pg_txn *t, int64_t seq, const uint8_t dk[OB_VAULT_KEY_LEN], const char *id);
-void pg_key_forget(pg_txn *t);
 
 /* ---- statements and rows (pg_rows.c) ------------------------------------- */
 
@@ -284,61 +278,18 @@ void pg_bind_divisions(pg_params *p, const ob_naf_divisions *d);
 
 /* ---- the parts of the ops table ------------------------------------------ */
 
-/* pg_records.c */
-ob_err pg_cohort_get(ob_txn *t, const char *id, ob_cohort *out);
-ob_err pg_cohort_list(ob_txn *t, ob_cohort *out, size_t max, size_t *n);
-ob_err pg_cohort_insert(ob_txn *t, const ob_cohort *c);
-ob_err pg_cohort_set_capacity(ob_txn *t, const char *id, uint32_t capacity);
-ob_err pg_counter_add(ob_txn *t, const char *cohort, const char *key, int64_t delta);
-ob_err pg_counters_add(ob_txn *t, const char *cohort, const ob_counter *d, size_t n);
-ob_err pg_counter_get(ob_txn *t, const char *cohort, const char *key, int64_t *out);
-ob_err pg_counter_list(ob_txn *t, const char *cohort, const char *prefix, ob_counter **out,
-                       size_t *n);
-ob_err pg_webinar_booked(ob_txn *t, const char *cohort, int64_t session_ms, ob_topic topic,
-                         uint32_t *booked);
-ob_err pg_webinar_add(ob_txn *t, const char *cohort, int64_t session_ms, ob_topic topic, int delta);
-ob_err pg_booking_get(ob_txn *t, int64_t app_seq, ob_booking *out);
-ob_err pg_booking_put(ob_txn *t, int64_t app_seq, const char *cohort, const ob_booking *b);
-ob_err pg_booking_delete(ob_txn *t, int64_t app_seq);
-ob_err pg_advisors_create(ob_txn *t, const char *cohort, uint32_t pool);
-ob_err pg_advisor_insert(ob_txn *t, ob_advisor *a);
-ob_err pg_advisor_get(ob_txn *t, const char *cohort, uint32_t number, ob_advisor *out);
-ob_err pg_advisor_update(ob_txn *t, const ob_advisor *a);
-ob_err pg_advisor_list(ob_txn *t, const char *cohort, ob_advisor **out, size_t *n);
-ob_err pg_advisor_pick(ob_txn *t, const char *cohort, const char *region, const char *language,
-                       uint32_t except, uint32_t *advisor);
-ob_err pg_advisor_add(ob_txn *t, const char *cohort, uint32_t advisor, int delta);
-ob_err pg_idem_get(ob_txn *t, const char *key, uint8_t hash[32], uint8_t **reply,
-                   size_t *reply_len);
-ob_err pg_idem_put(ob_txn *t, const char *key, const uint8_t hash[32], const uint8_t *reply,
-                   size_t reply_len, int64_t now_ms, const ob_application *a);
-ob_err pg_idem_purge(ob_txn *t, int64_t before_ms, unsigned limit);
-ob_err pg_audit_append(ob_txn *t, const ob_audit_event *e);
-ob_err pg_audit_list(ob_txn *t, int64_t after_seq, size_t limit, ob_audit_event **out, size_t *n);
+/* The operations on a transaction, as pg_NAME: pg_records.c (cohorts,
+ * counters, advisors, webinars, idempotency, audit) and pg_apps.c
+ * (applications, history, contacts). */
+#define STORE_FN(name) pg_##name
+#include "store/txn_ops.h"
+#undef STORE_FN
 
 /* pg_apps.c */
-ob_err pg_app_insert(ob_txn *t, ob_application *a);
-ob_err pg_app_update(ob_txn *t, const ob_application *a);
-ob_err pg_app_get(ob_txn *t, const char *id, const char *owner, ob_application *out);
-ob_err pg_app_get_by_siren(ob_txn *t, const char *cohort, const char *siren, const char *owner,
-                           ob_application *out);
-ob_err pg_app_first_waitlisted(ob_txn *t, const char *cohort, ob_application *out);
-ob_err pg_app_waitlist_position(ob_txn *t, const ob_application *a, uint32_t *out);
-ob_err pg_waitlist_leave(ob_txn *t, const char *cohort, int64_t ticket);
-ob_err pg_app_list(ob_txn *t, const ob_app_filter *f, int64_t after_seq, size_t limit,
-                   ob_application **out, size_t *n);
-ob_err pg_benefits_of_siren(ob_txn *t, const char *siren, ob_granted **out, size_t *n);
-ob_err pg_history_append(ob_txn *t, int64_t app_seq, const ob_state_change *c);
-ob_err pg_history_load(ob_txn *t, ob_application *a);
-ob_err pg_contact_erase(ob_txn *t, int64_t app_seq, const char *actor, int64_t now_ms);
-ob_err pg_apps_by_email(ob_txn *t, const uint8_t index[OB_STORE_INDEX_LEN], ob_application **out,
-                        size_t *n);
-ob_err pg_rewrap_batch(ob_txn *t, int64_t after_seq, size_t limit, size_t *rewrapped,
-                       size_t *failed, int64_t *last_seq);
 /* The data key of application seq for sealing what else shows its contact:
  * OB_OK with it in dk and its id in id, OB_ENOTFOUND when the contact is
  * erased, OB_ECORRUPT when it cannot be unwrapped (sq_app_data_key). */
-ob_err pg_app_data_key(pg_txn *t, int64_t seq, uint8_t dk[OB_VAULT_KEY_LEN],
+ob_err pg_app_data_key(ob_txn *t, int64_t seq, uint8_t dk[OB_VAULT_KEY_LEN],
                        char id[OB_ID_LEN + 1]);
 
 #endif

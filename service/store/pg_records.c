@@ -376,33 +376,15 @@ enum { IDEM_HASH, IDEM_REPLY, IDEM_APP_SEQ, IDEM_APP_ID, IDEM_DK_KID, IDEM_DK_WR
 static ob_err idem_reply(pg_txn *t, const PGresult *r, int64_t app_seq, uint8_t **reply,
                          size_t *len)
 {
-	size_t n;
-	const void *stored = pg_get_bytes(r, 0, IDEM_REPLY, &n);
-	if (app_seq == 0) {
-		if ((*reply = malloc(n > 0 ? n : 1)) == NULL)
-			return OB_ENOMEM;
-		if (n > 0)
-			memcpy(*reply, stored, n);
-		*len = n;
-		return OB_OK;
+	size_t n, wlen = 0;
+	const void *stored = pg_get_bytes(r, 0, IDEM_REPLY, &n), *wrapped = NULL;
+	char id[OB_ID_LEN + 1] = "";
+	if (app_seq != 0) {
+		wrapped = pg_get_bytes(r, 0, IDEM_DK_WRAPPED, &wlen);
+		pg_get_text(r, 0, IDEM_APP_ID, id, sizeof(id));
 	}
-	char id[OB_ID_LEN + 1];
-	uint8_t dk[OB_VAULT_KEY_LEN];
-	size_t wlen;
-	const void *wrapped = pg_get_bytes(r, 0, IDEM_DK_WRAPPED, &wlen);
-	pg_get_text(r, 0, IDEM_APP_ID, id, sizeof(id));
-	ob_err err = seal_unwrap(t->store->keys, pg_get_cstr(r, 0, IDEM_DK_KID), wrapped, wlen, dk);
-	if (err == OB_ENOTFOUND)
-		err = OB_ECORRUPT; /* the master key is missing */
-	if (err == OB_OK)
-		err = seal_open_reply(dk, id, stored, n, reply, len);
-	sodium_memzero(dk, sizeof(dk));
-	if (err == OB_ECORRUPT)
-		ob_log(OB_LOG_ERROR,
-		       "store: the stored reply of an idempotency key of application seq %lld "
-		       "cannot be decrypted",
-		       (long long)app_seq);
-	return err;
+	return seal_open_stored_reply(t->store->keys, app_seq, id, pg_get_cstr(r, 0, IDEM_DK_KID),
+	                              wrapped, wlen, stored, n, reply, len);
 }
 
 ob_err pg_idem_get(ob_txn *base, const char *key, uint8_t hash[32], uint8_t **reply,
@@ -437,33 +419,18 @@ ob_err pg_idem_get(ob_txn *base, const char *key, uint8_t hash[32], uint8_t **re
 ob_err pg_idem_put(ob_txn *base, const char *key, const uint8_t hash[32], const uint8_t *reply,
                    size_t reply_len, int64_t now_ms, const ob_application *a)
 {
-	pg_txn *t = pg_txn_of(base);
-	uint8_t *sealed = NULL;
-	size_t sealed_len = 0;
-	int64_t app_seq = 0;
-	if (a != NULL && a->seq > 0 && !a->contact_erased) {
-		uint8_t dk[OB_VAULT_KEY_LEN];
-		char id[OB_ID_LEN + 1];
-		ob_err err = pg_app_data_key(t, a->seq, dk, id);
-		if (err == OB_OK)
-			err = seal_reply(dk, id, reply, reply_len, &sealed, &sealed_len);
-		sodium_memzero(dk, sizeof(dk));
-		if (err == OB_OK) {
-			app_seq = a->seq;
-			reply = sealed;
-			reply_len = sealed_len;
-		} else if (err != OB_ENOTFOUND) {
-			return err;
-		}
-	}
+	seal_stored_reply stored;
+	ob_err err = seal_app_reply(pg_app_data_key, base, a, reply, reply_len, &stored);
+	if (err != OB_OK)
+		return err;
 	pg_params p = {0};
 	pg_text(&p, key);
 	pg_bytes(&p, hash, 32);
-	pg_i64(&p, app_seq);
-	pg_bytes(&p, reply != NULL ? (const void *)reply : "", reply_len);
+	pg_i64(&p, stored.app_seq);
+	pg_bytes(&p, stored.bytes != NULL ? (const void *)stored.bytes : "", stored.len);
 	pg_i64(&p, now_ms);
-	ob_err err = pg_run_done(t, PG_ST_IDEM_PUT, &p, NULL);
-	free(sealed);
+	err = pg_run_done(pg_txn_of(base), PG_ST_IDEM_PUT, &p, NULL);
+	free(stored.sealed);
 	return err;
 }
 

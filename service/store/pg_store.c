@@ -155,7 +155,7 @@ static ob_err pg_begin(ob_store *base, bool write, ob_txn **out)
 
 static void release(pg_txn *t)
 {
-	pg_key_forget(t);
+	seal_key_forget(&t->key);
 	if (t->write)
 		pthread_mutex_unlock(&t->store->write_mu);
 	else
@@ -198,7 +198,7 @@ static ob_err run_one(pg_txn *t, batch_req *r)
 		if ((r->result = pg_exec(c, "SAVEPOINT w", "savepoint")) != OB_OK)
 			return r->result;
 		r->result = r->fn(&t->base, r->arg);
-		pg_key_forget(t); /* a key is kept for one write only */
+		seal_key_forget(&t->key); /* a key is kept for one write only */
 		if (r->result != OB_OK && pg_exec(c, "ROLLBACK TO w", "rollback to") != OB_OK)
 			return OB_EIO; /* cannot undo: give up the whole batch */
 		if (pg_exec(c, "RELEASE w", "release") != OB_OK)

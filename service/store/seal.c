@@ -154,6 +154,139 @@ ob_err seal_open_reply(const uint8_t dk[OB_VAULT_KEY_LEN], const char *id, const
 	return err;
 }
 
+void seal_key_keep(seal_key_cache *k, int64_t seq, const uint8_t dk[OB_VAULT_KEY_LEN],
+                   const char *id)
+{
+	k->seq = seq;
+	memcpy(k->dk, dk, OB_VAULT_KEY_LEN);
+	snprintf(k->id, sizeof(k->id), "%s", id);
+}
+
+void seal_key_forget(seal_key_cache *k)
+{
+	if (k->seq != 0)
+		sodium_memzero(k, sizeof(*k));
+}
+
+bool seal_key_cached(const seal_key_cache *k, int64_t seq, uint8_t dk[OB_VAULT_KEY_LEN],
+                     char id[OB_ID_LEN + 1])
+{
+	if (seq == 0 || k->seq != seq)
+		return false;
+	memcpy(dk, k->dk, OB_VAULT_KEY_LEN);
+	memcpy(id, k->id, OB_ID_LEN + 1);
+	return true;
+}
+
+seal_key_state seal_key_state_of(ob_err unwrap_err)
+{
+	return unwrap_err == OB_OK          ? SEAL_KEY_OPEN
+	       : unwrap_err == OB_ENOTFOUND ? SEAL_KEY_NO_MASTER
+	                                    : SEAL_KEY_DAMAGED;
+}
+
+ob_err seal_key_settle(seal_key_cache *k, int64_t seq, seal_key_state state,
+                       const uint8_t dk[OB_VAULT_KEY_LEN], const char *id)
+{
+	if (state == SEAL_KEY_OPEN) {
+		seal_key_keep(k, seq, dk, id);
+		return OB_OK;
+	}
+	return state == SEAL_KEY_ERASED ? OB_ENOTFOUND : OB_ECORRUPT;
+}
+
+void seal_open_note(seal_key_state state, const uint8_t dk[OB_VAULT_KEY_LEN], const char *id,
+                    int64_t seq, int64_t n, const void *ct, size_t len, char *out, size_t cap)
+{
+	static const char erased[] = "[erased]", unreadable[] = "[unreadable]";
+	if (len == 0 || state == SEAL_KEY_ERASED) {
+		/* Erased, or erased in this very transaction: the mark is not
+		 * written yet. */
+		memcpy(out, erased, sizeof(erased));
+		return;
+	}
+	ob_err err = OB_ECORRUPT;
+	size_t got = 0;
+	if (state == SEAL_KEY_OPEN) {
+		char field[SEAL_NOTE_FIELD_SIZE];
+		seal_note_field(n, field);
+		err = ob_vault_unseal(dk, id, field, ct, len, out, cap, &got);
+		if (err == OB_OK && strlen(out) != got)
+			err = OB_ECORRUPT; /* a NUL inside: never written so */
+	}
+	if (err != OB_OK) {
+		memcpy(out, unreadable, sizeof(unreadable));
+		ob_log(OB_LOG_ERROR,
+		       "store: the note of history row %lld of application seq %lld cannot be "
+		       "decrypted: %s",
+		       (long long)n, (long long)seq, ob_strerror(err));
+	}
+}
+
+ob_err seal_app_note(seal_key_fn key, ob_txn *t, int64_t app_seq, int64_t n, const char *note,
+                     size_t len, uint8_t *sealed, size_t cap, size_t *sealed_len)
+{
+	uint8_t dk[OB_VAULT_KEY_LEN];
+	char id[OB_ID_LEN + 1], field[SEAL_NOTE_FIELD_SIZE];
+	seal_note_field(n, field);
+	*sealed_len = 0;
+	ob_err err = key(t, app_seq, dk, id);
+	if (err == OB_OK)
+		err = ob_vault_seal(dk, id, field, note, len, sealed, cap, sealed_len);
+	sodium_memzero(dk, sizeof(dk));
+	return err == OB_ENOTFOUND ? OB_OK : err;
+}
+
+ob_err seal_app_reply(seal_key_fn key, ob_txn *t, const ob_application *a, const uint8_t *reply,
+                      size_t len, seal_stored_reply *out)
+{
+	*out = (seal_stored_reply){.bytes = reply, .len = len};
+	if (a == NULL || a->seq <= 0 || a->contact_erased)
+		return OB_OK;
+	uint8_t dk[OB_VAULT_KEY_LEN];
+	char id[OB_ID_LEN + 1];
+	size_t sealed_len = 0;
+	ob_err err = key(t, a->seq, dk, id);
+	if (err == OB_OK)
+		err = seal_reply(dk, id, reply, len, &out->sealed, &sealed_len);
+	sodium_memzero(dk, sizeof(dk));
+	if (err == OB_ENOTFOUND)
+		return OB_OK; /* erased in this transaction: the reply shows no contact */
+	if (err == OB_OK)
+		*out = (seal_stored_reply){.bytes = out->sealed,
+		                           .len = sealed_len,
+		                           .app_seq = a->seq,
+		                           .sealed = out->sealed};
+	return err;
+}
+
+ob_err seal_open_stored_reply(ob_keystore *keys, int64_t app_seq, const char *id, const char *kid,
+                              const void *wrapped, size_t wlen, const void *stored, size_t n,
+                              uint8_t **reply, size_t *len)
+{
+	if (app_seq == 0) {
+		if ((*reply = malloc(n > 0 ? n : 1)) == NULL)
+			return OB_ENOMEM;
+		if (n > 0)
+			memcpy(*reply, stored, n);
+		*len = n;
+		return OB_OK;
+	}
+	uint8_t dk[OB_VAULT_KEY_LEN];
+	ob_err err = seal_unwrap(keys, kid, wrapped, wlen, dk);
+	if (err == OB_ENOTFOUND)
+		err = OB_ECORRUPT; /* the master key is missing */
+	if (err == OB_OK)
+		err = seal_open_reply(dk, id, stored, n, reply, len);
+	sodium_memzero(dk, sizeof(dk));
+	if (err == OB_ECORRUPT)
+		ob_log(OB_LOG_ERROR,
+		       "store: the stored reply of an idempotency key of application seq %lld "
+		       "cannot be decrypted",
+		       (long long)app_seq);
+	return err;
+}
+
 void seal_email_index(ob_keystore *keys, const char *email, uint8_t out[OB_STORE_INDEX_LEN])
 {
 	ob_keystore_lease lease;

@@ -11,6 +11,7 @@
 #ifndef OB_STORE_SEAL_H
 #define OB_STORE_SEAL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -64,6 +65,92 @@ ob_err seal_reply(const uint8_t dk[OB_VAULT_KEY_LEN], const char *id, const uint
                   size_t len, uint8_t **sealed, size_t *sealed_len);
 ob_err seal_open_reply(const uint8_t dk[OB_VAULT_KEY_LEN], const char *id, const void *sealed,
                        size_t n, uint8_t **reply, size_t *len);
+
+/* What became of an application's data key when a store looked it up. */
+typedef enum seal_key_state {
+	SEAL_KEY_UNKNOWN,   /* not looked up yet */
+	SEAL_KEY_OPEN,      /* unwrapped: in dk, to be wiped */
+	SEAL_KEY_ERASED,    /* the contact is erased (or there is none) */
+	SEAL_KEY_NO_MASTER, /* the vault lacks the master key it is wrapped under */
+	SEAL_KEY_DAMAGED,   /* it fails its check */
+} seal_key_state;
+
+/* The state of a data key that seal_unwrap() returned err for. */
+seal_key_state seal_key_state_of(ob_err unwrap_err);
+
+/* The data key of the application a write sealed or opened last (seq 0:
+ * none), kept in the store's transaction for the rest of the write, so that
+ * its history note and its idempotent reply are sealed with the key in hand
+ * rather than read and unwrapped again. Both stores keep one; it is wiped
+ * when the write ends or the contact is erased (seal_key_forget). */
+typedef struct seal_key_cache {
+	int64_t seq;
+	char id[OB_ID_LEN + 1];
+	uint8_t dk[OB_VAULT_KEY_LEN];
+} seal_key_cache;
+
+/* Keeps dk as application seq's (id its application id). */
+void seal_key_keep(seal_key_cache *k, int64_t seq, const uint8_t dk[OB_VAULT_KEY_LEN],
+                   const char *id);
+/* Wipes the key k holds, if any. */
+void seal_key_forget(seal_key_cache *k);
+/* Copies the key k holds into dk and id when it is application seq's (not
+ * 0); false otherwise. */
+bool seal_key_cached(const seal_key_cache *k, int64_t seq, uint8_t dk[OB_VAULT_KEY_LEN],
+                     char id[OB_ID_LEN + 1]);
+
+/* The end of a store's seal_key_fn, once it has looked the key of
+ * application seq up (state, and when it is open dk and id): OB_OK with the
+ * key kept in k, OB_ENOTFOUND when the contact is erased, OB_ECORRUPT when
+ * the key cannot be unwrapped. */
+ob_err seal_key_settle(seal_key_cache *k, int64_t seq, seal_key_state state,
+                       const uint8_t dk[OB_VAULT_KEY_LEN], const char *id);
+
+/* How a store gives the data key of application seq within its transaction
+ * t (sq_app_data_key, pg_app_data_key): OB_OK with the key in dk and the
+ * application's id in id, OB_ENOTFOUND when the contact is erased (or
+ * missing), OB_ECORRUPT when the key cannot be unwrapped. */
+typedef ob_err (*seal_key_fn)(ob_txn *t, int64_t seq, uint8_t dk[OB_VAULT_KEY_LEN],
+                              char id[OB_ID_LEN + 1]);
+
+/* Seals note (len bytes), the note of history row n of application app_seq,
+ * under its data key (key in t) into sealed (cap bytes), *sealed_len its
+ * length: 0 when the contact is erased, since no key is left to seal it with
+ * and nothing personal about it is to be kept. */
+ob_err seal_app_note(seal_key_fn key, ob_txn *t, int64_t app_seq, int64_t n, const char *note,
+                     size_t len, uint8_t *sealed, size_t cap, size_t *sealed_len);
+
+/* History row n's note of application seq (id), sealed as ct (len bytes;
+ * 0: erased), opened into out (cap bytes, OB_REASON_MAX + 1 at least) under
+ * the application's data key dk, looked up as state says: "[erased]" when
+ * the contact is erased, "[unreadable]" when the note fails its check or
+ * the key cannot be had (logged by seq and row, never by value). */
+void seal_open_note(seal_key_state state, const uint8_t dk[OB_VAULT_KEY_LEN], const char *id,
+                    int64_t seq, int64_t n, const void *ct, size_t len, char *out, size_t cap);
+
+/* What an idempotency record keeps of a reply. */
+typedef struct seal_stored_reply {
+	const uint8_t *bytes; /* the reply, or sealed */
+	size_t len;
+	int64_t app_seq; /* whose data key sealed it; 0: stored as it is */
+	uint8_t *sealed; /* malloc'd; free() it */
+} seal_stored_reply;
+
+/* The record's reply for a call that changed application a (NULL: none):
+ * sealed under a's data key (key in t) when a has a contact, since the
+ * reply shows it; as it is when a has none, also when it was erased in this
+ * very transaction (then the reply shows no contact). */
+ob_err seal_app_reply(seal_key_fn key, ob_txn *t, const ob_application *a, const uint8_t *reply,
+                      size_t len, seal_stored_reply *out);
+
+/* What an idempotency record holds, opened into *reply (malloc'd, free()):
+ * the n bytes at stored as they are when app_seq is 0, else sealed under
+ * the data key of application app_seq (id), wrapped (wlen bytes) under
+ * master key kid. OB_ECORRUPT, logged, when it cannot be opened: a damaged
+ * key or reply, or a master key missing. */
+ob_err seal_open_stored_reply(ob_keystore *keys, int64_t app_seq, const char *id, const char *kid,
+                              const void *wrapped, size_t wlen, const void *stored, size_t n,
+                              uint8_t **reply, size_t *len);
 
 /* The blind index of an e-mail under the keystore's current vault. */
 void seal_email_index(ob_keystore *keys, const char *email, uint8_t out[OB_STORE_INDEX_LEN]);

@@ -409,7 +409,7 @@ static ob_err sq_begin(ob_store *base, bool write, ob_txn **out)
 static void release(sq_txn *t)
 {
 	sq_store *s = t->store;
-	sq_key_forget(t);
+	seal_key_forget(&t->key);
 	if (t->write) {
 		pthread_mutex_unlock(&s->write_mu);
 	} else {
@@ -463,8 +463,8 @@ static void run_batch(void *ctx, batch_req *batch)
 		if ((r->result = sq_run(c, ST_SAVEPOINT, "savepoint")) != OB_OK)
 			continue;
 		r->result = r->fn(&t.base, r->arg);
-		sq_key_forget(&t);    /* a key is kept for one write only */
-		if (t.deltas != NULL) /* its counters go with its savepoint */
+		seal_key_forget(&t.key); /* a key is kept for one write only */
+		if (t.deltas != NULL)    /* its counters go with its savepoint */
 			sq_deltas_end_write(t.deltas, r->result == OB_OK);
 		if (r->result != OB_OK && sq_run(c, ST_ROLLBACK_TO, "rollback to") != OB_OK)
 			err = OB_EIO; /* cannot undo: give up the whole batch */

@@ -184,16 +184,12 @@ static int by_key(const void *a, const void *b)
 static ob_err with_deltas(const sq_deltas *d, const char *cohort, const char *prefix,
                           ob_counter **list, size_t *n)
 {
-	size_t extra;
-	sq_deltas_merge(d, cohort, prefix, *list, *n, &extra);
-	if (extra > 0) {
-		ob_counter *grown = realloc(*list, (*n + extra) * sizeof(**list));
-		if (grown == NULL)
-			return OB_ENOMEM;
-		*list = grown;
-		*n = sq_deltas_append(d, cohort, prefix, grown, *n);
-		qsort(grown, *n, sizeof(*grown), by_key);
-	}
+	size_t rows = *n;
+	ob_err err = sq_deltas_merge(d, cohort, prefix, list, n);
+	if (err != OB_OK)
+		return err;
+	if (*n > rows)
+		qsort(*list, *n, sizeof(**list), by_key);
 	size_t kept = 0;
 	for (size_t i = 0; i < *n; i++)
 		if ((*list)[i].count != 0)

@@ -65,7 +65,7 @@ ob_err sq_contact_insert(sq_txn *t, const ob_application *a)
 	uint8_t dk[OB_VAULT_KEY_LEN];
 	ob_err err = seal_contact(t->store->keys, a, &sc, dk);
 	if (err == OB_OK)
-		sq_key_keep(t, a->seq, dk, a->id); /* for its reply and history */
+		seal_key_keep(&t->key, a->seq, dk, a->id); /* for its reply and history */
 	sodium_memzero(dk, sizeof(dk));
 	if (err != OB_OK)
 		return err;
@@ -82,9 +82,9 @@ ob_err sq_contact_insert(sq_txn *t, const ob_application *a)
 }
 
 ob_err sq_data_key(sq_txn *t, int64_t seq, uint8_t dk[OB_VAULT_KEY_LEN], char id[OB_ID_LEN + 1],
-                   sq_key *state, char kid[OB_VAULT_KID_SIZE])
+                   seal_key_state *state, char kid[OB_VAULT_KID_SIZE])
 {
-	*state = SQ_KEY_ERASED;
+	*state = SEAL_KEY_ERASED;
 	kid[0] = '\0';
 	PREP(t, ST_CONTACT_KEY);
 	sqlite3_bind_int64(s, 1, seq);
@@ -97,48 +97,22 @@ ob_err sq_data_key(sq_txn *t, int64_t seq, uint8_t dk[OB_VAULT_KEY_LEN], char id
 		sq_col_text(s, 2, id, OB_ID_LEN + 1);
 		err = sq_unwrap(t->store, stored, sqlite3_column_blob(s, 1),
 		                sqlite3_column_bytes(s, 1), dk);
-		*state = err == OB_OK          ? SQ_KEY_OPEN
-		         : err == OB_ENOTFOUND ? SQ_KEY_NO_MASTER
-		                               : SQ_KEY_DAMAGED;
+		*state = seal_key_state_of(err);
 	}
 	sqlite3_reset(s);
 	return OB_OK;
 }
 
-void sq_key_keep(sq_txn *t, int64_t seq, const uint8_t dk[OB_VAULT_KEY_LEN], const char *id)
+ob_err sq_app_data_key(ob_txn *base, int64_t seq, uint8_t dk[OB_VAULT_KEY_LEN],
+                       char id[OB_ID_LEN + 1])
 {
-	t->key.seq = seq;
-	memcpy(t->key.dk, dk, OB_VAULT_KEY_LEN);
-	snprintf(t->key.id, sizeof(t->key.id), "%s", id);
-}
-
-void sq_key_forget(sq_txn *t)
-{
-	if (t->key.seq != 0)
-		sodium_memzero(&t->key, sizeof(t->key));
-}
-
-ob_err sq_app_data_key(sq_txn *t, int64_t seq, uint8_t dk[OB_VAULT_KEY_LEN], char id[OB_ID_LEN + 1])
-{
-	if (seq != 0 && t->key.seq == seq) {
-		memcpy(dk, t->key.dk, OB_VAULT_KEY_LEN);
-		memcpy(id, t->key.id, OB_ID_LEN + 1);
+	sq_txn *t = sq_txn_of(base);
+	if (seal_key_cached(&t->key, seq, dk, id))
 		return OB_OK;
-	}
-	sq_key state;
+	seal_key_state state;
 	char kid[OB_VAULT_KID_SIZE];
 	ob_err err = sq_data_key(t, seq, dk, id, &state, kid);
-	if (err != OB_OK)
-		return err;
-	switch (state) {
-	case SQ_KEY_OPEN:
-		sq_key_keep(t, seq, dk, id);
-		return OB_OK;
-	case SQ_KEY_ERASED:
-		return OB_ENOTFOUND;
-	default:
-		return OB_ECORRUPT; /* damaged, or its master key is missing: not the contact */
-	}
+	return err != OB_OK ? err : seal_key_settle(&t->key, seq, state, dk, id);
 }
 
 /* ---- erasure and lookup ------------------------------------------------- */
@@ -154,7 +128,7 @@ static ob_err run_for_app(sq_txn *t, int which, int64_t app_seq, const char *wha
 ob_err sq_contact_erase(ob_txn *base, int64_t app_seq, const char *actor, int64_t now_ms)
 {
 	sq_txn *t = sq_txn_of(base);
-	sq_key_forget(t); /* nothing of this write may be sealed under it any more */
+	seal_key_forget(&t->key); /* nothing of this write may be sealed under it any more */
 	{
 		PREP(t, ST_CONTACT_ERASED_AT);
 		sqlite3_bind_int64(s, 1, app_seq);

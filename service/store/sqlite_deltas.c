@@ -87,44 +87,31 @@ void sq_deltas_end_write(sq_deltas *d, bool keep)
 	d->n_touched = 0;
 }
 
-void sq_deltas_merge(const sq_deltas *d, const char *cohort, const char *prefix, ob_counter *list,
-                     size_t n, size_t *extra_needed)
+ob_err sq_deltas_merge(const sq_deltas *d, const char *cohort, const char *prefix,
+                       ob_counter **list, size_t *n)
 {
-	size_t plen = strlen(prefix), extra = 0;
+	size_t plen = strlen(prefix), rows = *n;
 	for (size_t i = 0; i < d->n_used; i++) {
 		const sq_delta *e = &d->slots[d->used[i]];
 		int64_t v = e->batch + e->write;
 		if (v == 0 || strcmp(e->cohort, cohort) != 0 || strncmp(e->key, prefix, plen) != 0)
 			continue;
-		size_t k = 0;
-		while (k < n && strcmp(list[k].key, e->key) != 0)
+		size_t k = 0; /* the keys of the table are unique: only rows can hold it */
+		while (k < rows && strcmp((*list)[k].key, e->key) != 0)
 			k++;
-		if (k < n)
-			list[k].count += v;
-		else
-			extra++;
-	}
-	*extra_needed = extra;
-}
-
-size_t sq_deltas_append(const sq_deltas *d, const char *cohort, const char *prefix,
-                        ob_counter *list, size_t n)
-{
-	size_t plen = strlen(prefix), have = n;
-	for (size_t i = 0; i < d->n_used; i++) {
-		const sq_delta *e = &d->slots[d->used[i]];
-		int64_t v = e->batch + e->write;
-		if (v == 0 || strcmp(e->cohort, cohort) != 0 || strncmp(e->key, prefix, plen) != 0)
+		if (k < rows) {
+			(*list)[k].count += v;
 			continue;
-		size_t k = 0;
-		while (k < have && strcmp(list[k].key, e->key) != 0)
-			k++;
-		if (k < have)
-			continue; /* merged already */
-		snprintf(list[n].key, sizeof(list[n].key), "%s", e->key);
-		list[n++].count = v;
+		}
+		/* A counter the rows lack: rare (a key the batch created). */
+		ob_counter *grown = realloc(*list, (*n + 1) * sizeof(**list));
+		if (grown == NULL)
+			return OB_ENOMEM;
+		*list = grown;
+		snprintf(grown[*n].key, sizeof(grown[*n].key), "%s", e->key);
+		grown[(*n)++].count = v;
 	}
-	return n;
+	return OB_OK;
 }
 
 ob_err sq_deltas_flush(sq_txn *t, sq_deltas *d)

@@ -17,26 +17,6 @@
 #include "store/seal.h"
 #include "store/sqlite_impl.h"
 
-static const char erased_note[] = "[erased]";
-static const char unreadable_note[] = "[unreadable]";
-
-/* Seals the note of history row n of application app_seq into sealed (of
- * cap bytes), *len its length: 0 when the contact is erased, since no key is
- * left to seal it with and nothing personal about it is to be kept. */
-static ob_err seal_note(sq_txn *t, int64_t app_seq, int64_t n, const char *note, size_t note_len,
-                        uint8_t *sealed, size_t cap, size_t *len)
-{
-	uint8_t dk[OB_VAULT_KEY_LEN];
-	char id[OB_ID_LEN + 1], field[SEAL_NOTE_FIELD_SIZE];
-	seal_note_field(n, field);
-	*len = 0;
-	ob_err err = sq_app_data_key(t, app_seq, dk, id);
-	if (err == OB_OK)
-		err = ob_vault_seal(dk, id, field, note, note_len, sealed, cap, len);
-	sodium_memzero(dk, sizeof(dk));
-	return err == OB_ENOTFOUND ? OB_OK : err;
-}
-
 ob_err sq_history_append(ob_txn *base, int64_t app_seq, const ob_state_change *c)
 {
 	sq_txn *t = sq_txn_of(base);
@@ -50,8 +30,9 @@ ob_err sq_history_append(ob_txn *base, int64_t app_seq, const ob_state_change *c
 		sqlite3_bind_int64(s, 1, app_seq);
 		ob_err err = sq_step_int64(t->c, s, &n, "history_count");
 		if (err == OB_OK)
-			err = seal_note(t, app_seq, n, c->note, strnlen(c->note, sizeof(c->note)),
-			                sealed, sizeof(sealed), &sealed_len);
+			err = seal_app_note(sq_app_data_key, base, app_seq, n, c->note,
+			                    strnlen(c->note, sizeof(c->note)), sealed,
+			                    sizeof(sealed), &sealed_len);
 		if (err != OB_OK)
 			return err == OB_ENOTFOUND ? OB_EIO : err;
 	}
@@ -77,7 +58,7 @@ ob_err sq_history_append(ob_txn *base, int64_t app_seq, const ob_state_change *c
  * looked up (at the first sealed note). */
 typedef struct note_key {
 	const ob_application *a;
-	sq_key state;
+	seal_key_state state;
 	uint8_t dk[OB_VAULT_KEY_LEN];
 	char id[OB_ID_LEN + 1];
 	char kid[OB_VAULT_KID_SIZE];
@@ -93,32 +74,12 @@ static void read_note(sq_txn *t, sqlite3_stmt *s, int64_t n, note_key *k, char *
 	if (sqlite3_column_type(s, HISTORY_COL_note) == SQLITE_NULL)
 		return;
 	int len = sqlite3_column_bytes(s, HISTORY_COL_note);
-	if (len > 0 && k->state == SQ_KEY_UNKNOWN &&
+	if (len > 0 && k->state == SEAL_KEY_UNKNOWN &&
 	    sq_data_key(t, k->a->seq, k->dk, k->id, &k->state, k->kid) != OB_OK)
-		k->state = SQ_KEY_DAMAGED;
-	if (len == 0 || k->state == SQ_KEY_ERASED) {
-		/* Erased, or erased in this very transaction: the mark is not
-		 * written yet. */
-		memcpy(out, erased_note, sizeof(erased_note));
-		return;
-	}
-	ob_err err = OB_ECORRUPT;
-	size_t got = 0;
-	if (k->state == SQ_KEY_OPEN) {
-		char field[SEAL_NOTE_FIELD_SIZE];
-		seal_note_field(n, field);
-		err = ob_vault_unseal(k->dk, k->id, field, sqlite3_column_blob(s, HISTORY_COL_note),
-		                      (size_t)len, out, OB_REASON_MAX + 1, &got);
-		if (err == OB_OK && strlen(out) != got)
-			err = OB_ECORRUPT; /* a NUL inside: never written so */
-	}
-	if (err != OB_OK) {
-		memcpy(out, unreadable_note, sizeof(unreadable_note));
-		ob_log(OB_LOG_ERROR,
-		       "store: the note of history row %lld of application seq %lld cannot be "
-		       "decrypted: %s",
-		       (long long)n, (long long)k->a->seq, ob_strerror(err));
-	}
+		k->state = SEAL_KEY_DAMAGED;
+	seal_open_note(k->state, k->dk, k->id, k->a->seq, n,
+	               sqlite3_column_blob(s, HISTORY_COL_note), (size_t)len, out,
+	               OB_REASON_MAX + 1);
 }
 
 #define READ_HISTORY(col, kind, field) READ_##kind(s, HISTORY_COL_##col, c, field);
@@ -139,7 +100,7 @@ ob_err sq_history_load(ob_txn *base, ob_application *a)
 	a->n_history = 0;
 	PREP(t, ST_HISTORY_LOAD);
 	sqlite3_bind_int64(s, 1, a->seq);
-	note_key k = {.a = a, .state = SQ_KEY_UNKNOWN};
+	note_key k = {.a = a, .state = SEAL_KEY_UNKNOWN};
 	void *list;
 	ob_err err = sq_collect(t, s, 0, sizeof(*a->history), read_change, &k, &list, &a->n_history,
 	                        "history_load");
@@ -202,14 +163,14 @@ static ob_err legacy_key(sq_txn *t, int64_t seq, int64_t *key_seq, note_key *k)
 	ob_err err = sq_data_key(t, seq, k->dk, k->id, &k->state, k->kid);
 	if (err != OB_OK)
 		return err;
-	if (k->state == SQ_KEY_NO_MASTER) {
+	if (k->state == SEAL_KEY_NO_MASTER) {
 		ob_log(OB_LOG_ERROR,
 		       "migration 2: the data key of application seq %lld is wrapped under master "
 		       "key %s, which is not in the key file: put its line back and start again",
 		       (long long)seq, k->kid);
 		return OB_ECORRUPT;
 	}
-	if (k->state == SQ_KEY_DAMAGED)
+	if (k->state == SEAL_KEY_DAMAGED)
 		ob_log(OB_LOG_ERROR,
 		       "migration 2: the data key of application seq %lld fails its check: its "
 		       "notes are dropped",
@@ -225,7 +186,7 @@ static ob_err legacy_move(sq_txn *t, legacy_row *r, size_t plen, const note_key 
 	uint8_t ct[OB_REASON_MAX + OB_VAULT_SEAL_OVERHEAD];
 	size_t ct_len = 0;
 	ob_err err = OB_OK;
-	if (k->state == SQ_KEY_OPEN) {
+	if (k->state == SEAL_KEY_OPEN) {
 		char field[SEAL_NOTE_FIELD_SIZE];
 		seal_note_field(r->n, field);
 		err = ob_vault_seal(k->dk, k->id, field, note, strlen(note), ct, sizeof(ct),
@@ -280,11 +241,11 @@ ob_err sq_seal_legacy_notes(sq_store *st, size_t *moved)
 {
 	sq_txn t = {.base.ops = st->base.ops, .store = st, .c = &st->writer, .write = true};
 	int64_t after_seq = -1, after_n = -1, key_seq = -1;
-	note_key k = {.state = SQ_KEY_UNKNOWN};
+	note_key k = {.state = SEAL_KEY_UNKNOWN};
 	ob_err err = OB_OK;
 	for (size_t got = LEGACY_PAGE; err == OB_OK && got == LEGACY_PAGE;)
 		err = legacy_page(&t, &after_seq, &after_n, &key_seq, &k, moved, &got);
 	sodium_memzero(k.dk, sizeof(k.dk));
-	sq_key_forget(&t);
+	seal_key_forget(&t.key);
 	return err;
 }

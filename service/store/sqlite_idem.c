@@ -16,43 +16,22 @@
 
 enum { IDEM_HASH, IDEM_REPLY, IDEM_APP_SEQ, IDEM_APP_ID, IDEM_DK_KID, IDEM_DK_WRAPPED };
 
-/* The stored reply of the current IDEM_GET row, sealed under the data key
- * of application app_seq, into *reply (malloc'd) and *len. */
-static ob_err unseal_reply(sq_txn *t, sqlite3_stmt *s, int64_t app_seq, uint8_t **reply,
+/* The reply of the current IDEM_GET row into *reply (malloc'd): sealed
+ * under the data key of application app_seq, or in clear (app_seq 0). */
+static ob_err stored_reply(sq_txn *t, sqlite3_stmt *s, int64_t app_seq, uint8_t **reply,
                            size_t *len)
 {
-	int n = sqlite3_column_bytes(s, IDEM_REPLY);
-	char id[OB_ID_LEN + 1];
-	uint8_t dk[OB_VAULT_KEY_LEN];
-	sq_col_text(s, IDEM_APP_ID, id, sizeof(id));
-	ob_err err = sq_unwrap(t->store, (const char *)sqlite3_column_text(s, IDEM_DK_KID),
-	                       sqlite3_column_blob(s, IDEM_DK_WRAPPED),
-	                       sqlite3_column_bytes(s, IDEM_DK_WRAPPED), dk);
-	if (err == OB_ENOTFOUND)
-		err = OB_ECORRUPT; /* the master key is missing */
-	if (err == OB_OK)
-		err = seal_open_reply(dk, id, sqlite3_column_blob(s, IDEM_REPLY),
-		                      n > 0 ? (size_t)n : 0, reply, len);
-	sodium_memzero(dk, sizeof(dk));
-	if (err == OB_ECORRUPT)
-		ob_log(OB_LOG_ERROR,
-		       "store: the stored reply of an idempotency key of application seq %lld "
-		       "cannot be decrypted",
-		       (long long)app_seq);
-	return err;
-}
-
-/* The reply of the current IDEM_GET row, stored in clear, into *reply. */
-static ob_err copy_reply(sqlite3_stmt *s, uint8_t **reply, size_t *len)
-{
-	int n = sqlite3_column_bytes(s, IDEM_REPLY);
-	*reply = malloc(n > 0 ? (size_t)n : 1);
-	if (*reply == NULL)
-		return OB_ENOMEM;
-	if (n > 0)
-		memcpy(*reply, sqlite3_column_blob(s, IDEM_REPLY), (size_t)n);
-	*len = (size_t)n;
-	return OB_OK;
+	int n = sqlite3_column_bytes(s, IDEM_REPLY), wlen = 0;
+	const void *stored = sqlite3_column_blob(s, IDEM_REPLY), *wrapped = NULL;
+	char id[OB_ID_LEN + 1] = "";
+	if (app_seq != 0) {
+		wrapped = sqlite3_column_blob(s, IDEM_DK_WRAPPED);
+		wlen = sqlite3_column_bytes(s, IDEM_DK_WRAPPED);
+		sq_col_text(s, IDEM_APP_ID, id, sizeof(id));
+	}
+	return seal_open_stored_reply(
+	        t->store->keys, app_seq, id, (const char *)sqlite3_column_text(s, IDEM_DK_KID),
+	        wrapped, wlen > 0 ? (size_t)wlen : 0, stored, n > 0 ? (size_t)n : 0, reply, len);
 }
 
 ob_err sq_idem_get(ob_txn *base, const char *key, uint8_t hash[32], uint8_t **reply,
@@ -71,10 +50,8 @@ ob_err sq_idem_get(ob_txn *base, const char *key, uint8_t hash[32], uint8_t **re
 		err = OB_ECORRUPT;
 	else if (app_seq != 0 && sqlite3_column_type(s, IDEM_DK_KID) == SQLITE_NULL)
 		err = OB_ENOTFOUND; /* erased since: defensive, erasure deletes the record */
-	else if (app_seq == 0)
-		err = copy_reply(s, reply, reply_len);
 	else
-		err = unseal_reply(t, s, app_seq, reply, reply_len);
+		err = stored_reply(t, s, app_seq, reply, reply_len);
 	if (err == OB_OK)
 		memcpy(hash, sqlite3_column_blob(s, IDEM_HASH), 32);
 	sqlite3_reset(s);
@@ -86,51 +63,26 @@ ob_err sq_idem_get(ob_txn *base, const char *key, uint8_t hash[32], uint8_t **re
 	return err;
 }
 
-/* a's reply sealed under a's data key into *sealed (malloc'd): OB_OK, or
- * OB_ENOTFOUND when a's contact was erased in this very transaction (then
- * the reply shows no contact and is stored as it is). */
-static ob_err seal_app_reply(sq_txn *t, const ob_application *a, const uint8_t *reply, size_t len,
-                             uint8_t **sealed, size_t *sealed_len)
-{
-	uint8_t dk[OB_VAULT_KEY_LEN];
-	char id[OB_ID_LEN + 1];
-	*sealed = NULL;
-	ob_err err = sq_app_data_key(t, a->seq, dk, id);
-	if (err == OB_OK)
-		err = seal_reply(dk, id, reply, len, sealed, sealed_len);
-	sodium_memzero(dk, sizeof(dk));
-	return err;
-}
-
 ob_err sq_idem_put(ob_txn *base, const char *key, const uint8_t hash[32], const uint8_t *reply,
                    size_t reply_len, int64_t now_ms, const ob_application *a)
 {
 	sq_txn *t = sq_txn_of(base);
-	uint8_t *sealed = NULL;
-	size_t sealed_len = 0;
-	int64_t app_seq = 0;
-	if (a != NULL && a->seq > 0 && !a->contact_erased) {
-		ob_err err = seal_app_reply(t, a, reply, reply_len, &sealed, &sealed_len);
-		if (err == OB_OK) {
-			app_seq = a->seq;
-			reply = sealed;
-			reply_len = sealed_len;
-		} else if (err != OB_ENOTFOUND) {
-			return err;
-		}
-	}
-	ob_err err = OB_EIO;
+	seal_stored_reply stored;
+	ob_err err = seal_app_reply(sq_app_data_key, base, a, reply, reply_len, &stored);
+	if (err != OB_OK)
+		return err;
+	err = OB_EIO;
 	sqlite3_stmt *s = sq_stmt(t->c, ST_IDEM_PUT);
 	if (s != NULL) {
 		sq_bind_text(s, 1, key);
 		sqlite3_bind_blob(s, 2, hash, 32, SQLITE_TRANSIENT);
-		sqlite3_bind_int64(s, 3, app_seq);
-		sqlite3_bind_blob(s, 4, reply != NULL ? (const void *)reply : "", (int)reply_len,
-		                  SQLITE_TRANSIENT);
+		sqlite3_bind_int64(s, 3, stored.app_seq);
+		sqlite3_bind_blob(s, 4, stored.bytes != NULL ? (const void *)stored.bytes : "",
+		                  (int)stored.len, SQLITE_TRANSIENT);
 		sqlite3_bind_int64(s, 5, now_ms);
 		err = sq_step_done(t->c, s, "idem_put");
 	}
-	free(sealed);
+	free(stored.sealed);
 	return err;
 }
 

@@ -48,6 +48,7 @@
 
 #include "store/batch.h"
 #include "store/columns.h"
+#include "store/seal.h"
 
 /* Reading a column into o->field, and binding o->field to a parameter. */
 #define READ_TEXT(s, i, o, f)       sq_col_text((s), (i), (o)->f, sizeof((o)->f))
@@ -228,14 +229,12 @@ bool sq_deltas_add(sq_deltas *d, const char *cohort, const char *key, int64_t de
 int64_t sq_deltas_get(const sq_deltas *d, const char *cohort, const char *key);
 /* The write under way ended: its deltas join the batch's (keep) or go. */
 void sq_deltas_end_write(sq_deltas *d, bool keep);
-/* Adds the deltas of cohort's counters under prefix to the n rows of list
- * that have them; *extra_needed: how many counters list lacks. */
-void sq_deltas_merge(const sq_deltas *d, const char *cohort, const char *prefix, ob_counter *list,
-                     size_t n, size_t *extra_needed);
-/* Appends the counters list lacks (room for them made by the caller);
- * returns the new count. */
-size_t sq_deltas_append(const sq_deltas *d, const char *cohort, const char *prefix,
-                        ob_counter *list, size_t n);
+/* Adds the deltas of cohort's counters under prefix to the *n rows of
+ * *list (malloc'd) that have them, and appends those it lacks after them
+ * (*list grown with realloc, *n counting them), in one walk of the table.
+ * OB_ENOMEM leaves *list and *n consistent, for the caller to free. */
+ob_err sq_deltas_merge(const sq_deltas *d, const char *cohort, const char *prefix,
+                       ob_counter **list, size_t *n);
 /* Writes the batch's deltas as rows (in t's transaction) and empties d. */
 ob_err sq_deltas_flush(struct sq_txn *t, sq_deltas *d);
 /* Empties d without writing (the batch failed). */
@@ -271,22 +270,10 @@ typedef struct sq_txn {
 	/* The batch's counters in memory (sqlite_deltas.c) while the writer
 	 * runs a batch; NULL otherwise: counters are then rows at once. */
 	struct sq_deltas *deltas;
-	/* The data key of the application this write sealed or opened last (seq
-	 * 0: none), kept for the rest of the write, so that its history note and
-	 * its idempotent reply are sealed with the key in hand rather than read
-	 * and unwrapped again. Wiped when the write ends or the contact is erased
-	 * (sq_key_forget). */
-	struct {
-		int64_t seq;
-		char id[OB_ID_LEN + 1];
-		uint8_t dk[OB_VAULT_KEY_LEN];
-	} key;
+	/* The data key of the application this write sealed or opened last
+	 * (seal.h). */
+	seal_key_cache key;
 } sq_txn;
-
-/* Keeps dk as the data key of application seq (id) in t for this write. */
-void sq_key_keep(sq_txn *t, int64_t seq, const uint8_t dk[OB_VAULT_KEY_LEN], const char *id);
-/* Wipes the key t holds, if any. */
-void sq_key_forget(sq_txn *t);
 
 /* ---- one process per file (sqlite_lock.c) ------------------------------- */
 
@@ -355,49 +342,19 @@ void sq_col_text(sqlite3_stmt *s, int i, char *out, size_t n);
 
 /* ---- the parts of the ops table ------------------------------------------ */
 
+/* The operations on a transaction, as sq_NAME: sqlite_cohorts.c (cohorts,
+ * counters), sqlite_advisors.c, sqlite_programme.c (webinar sessions and
+ * bookings), sqlite_apps.c, sqlite_history.c, sqlite_contacts.c (erasure,
+ * lookup by e-mail, re-wrapping), sqlite_idem.c, sqlite_audit.c. */
+#define STORE_FN(name) sq_##name
+#include "store/txn_ops.h"
+#undef STORE_FN
+
 /* sqlite_cohorts.c */
-ob_err sq_cohort_get(ob_txn *t, const char *id, ob_cohort *out);
-ob_err sq_cohort_list(ob_txn *t, ob_cohort *out, size_t max, size_t *n);
-ob_err sq_cohort_insert(ob_txn *t, const ob_cohort *c);
-ob_err sq_cohort_set_capacity(ob_txn *t, const char *id, uint32_t capacity);
-ob_err sq_counter_add(ob_txn *t, const char *cohort, const char *key, int64_t delta);
-ob_err sq_counters_add(ob_txn *t, const char *cohort, const ob_counter *d, size_t n);
 /* The rows of n counters, now, in one statement (n <= OB_MAX_COUNTER_BATCH). */
 ob_err sq_counters_write(sq_txn *t, const char *cohort, const ob_counter *d, size_t n);
-ob_err sq_counter_get(ob_txn *t, const char *cohort, const char *key, int64_t *out);
-ob_err sq_counter_list(ob_txn *t, const char *cohort, const char *prefix, ob_counter **out,
-                       size_t *n);
-
-/* sqlite_advisors.c: a cohort's advisors and their load */
-ob_err sq_advisors_create(ob_txn *t, const char *cohort, uint32_t pool);
-ob_err sq_advisor_insert(ob_txn *t, ob_advisor *a);
-ob_err sq_advisor_get(ob_txn *t, const char *cohort, uint32_t number, ob_advisor *out);
-ob_err sq_advisor_update(ob_txn *t, const ob_advisor *a);
-ob_err sq_advisor_list(ob_txn *t, const char *cohort, ob_advisor **out, size_t *n);
-ob_err sq_advisor_pick(ob_txn *t, const char *cohort, const char *region, const char *language,
-                       uint32_t except, uint32_t *advisor);
-ob_err sq_advisor_add(ob_txn *t, const char *cohort, uint32_t advisor, int delta);
-
-/* sqlite_programme.c: webinar sessions and bookings */
-ob_err sq_webinar_booked(ob_txn *t, const char *cohort, int64_t session_ms, ob_topic topic,
-                         uint32_t *booked);
-ob_err sq_webinar_add(ob_txn *t, const char *cohort, int64_t session_ms, ob_topic topic, int delta);
-ob_err sq_booking_get(ob_txn *t, int64_t app_seq, ob_booking *out);
-ob_err sq_booking_put(ob_txn *t, int64_t app_seq, const char *cohort, const ob_booking *b);
-ob_err sq_booking_delete(ob_txn *t, int64_t app_seq);
 
 /* sqlite_apps.c */
-ob_err sq_app_insert(ob_txn *t, ob_application *a);
-ob_err sq_app_update(ob_txn *t, const ob_application *a);
-ob_err sq_app_get(ob_txn *t, const char *id, const char *owner, ob_application *out);
-ob_err sq_app_get_by_siren(ob_txn *t, const char *cohort, const char *siren, const char *owner,
-                           ob_application *out);
-ob_err sq_app_first_waitlisted(ob_txn *t, const char *cohort, ob_application *out);
-ob_err sq_app_waitlist_position(ob_txn *t, const ob_application *a, uint32_t *out);
-ob_err sq_waitlist_leave(ob_txn *t, const char *cohort, int64_t ticket);
-ob_err sq_app_list(ob_txn *t, const ob_app_filter *f, int64_t after_seq, size_t limit,
-                   ob_application **out, size_t *n);
-ob_err sq_benefits_of_siren(ob_txn *t, const char *siren, ob_granted **out, size_t *n);
 /* An application row of APP_SELECT into a, its contact decrypted (or marked
  * erased or unreadable). A sq_row_fn; ctx unused. */
 void sq_read_app(sq_txn *t, sqlite3_stmt *s, void *a, void *ctx);
@@ -410,11 +367,6 @@ void sq_bind_divisions(sqlite3_stmt *s, int i, const ob_naf_divisions *in);
 
 /* sqlite_contacts.c */
 ob_err sq_contact_insert(sq_txn *t, const ob_application *a);
-ob_err sq_contact_erase(ob_txn *t, int64_t app_seq, const char *actor, int64_t now_ms);
-ob_err sq_apps_by_email(ob_txn *t, const uint8_t index[OB_STORE_INDEX_LEN], ob_application **out,
-                        size_t *n);
-ob_err sq_rewrap_batch(ob_txn *t, int64_t after_seq, size_t limit, size_t *rewrapped,
-                       size_t *failed, int64_t *last_seq);
 void sq_email_index(ob_store *s, const char *email, uint8_t out[OB_STORE_INDEX_LEN]);
 /* The contact columns of an APP_SELECT row into a->contact: decrypted,
  * erased, or marked unreadable (logged with the seq, never a value). */
@@ -424,45 +376,24 @@ void sq_read_contact(sq_store *st, sqlite3_stmt *s, ob_application *a);
  * bad as damage); OB_ECORRUPT for a missing or damaged key. */
 ob_err sq_unwrap(sq_store *st, const char *kid, const void *wrapped, int len,
                  uint8_t dk[OB_VAULT_KEY_LEN]);
-/* What became of an application's data key when it was looked up. */
-typedef enum sq_key {
-	SQ_KEY_UNKNOWN,   /* not looked up yet */
-	SQ_KEY_OPEN,      /* unwrapped: in dk, to be wiped */
-	SQ_KEY_ERASED,    /* the contact is erased (or there is none) */
-	SQ_KEY_NO_MASTER, /* the vault lacks the master key it is wrapped under */
-	SQ_KEY_DAMAGED,   /* it fails its check */
-} sq_key;
 /* Looks up and unwraps the data key of application seq into dk, its id into
  * id, the id of its master key (fit for the log) into kid; *state says what
  * came of it. Returns the database's error, if any; the caller wipes dk. */
 ob_err sq_data_key(sq_txn *t, int64_t seq, uint8_t dk[OB_VAULT_KEY_LEN], char id[OB_ID_LEN + 1],
-                   sq_key *state, char kid[OB_VAULT_KID_SIZE]);
+                   seal_key_state *state, char kid[OB_VAULT_KID_SIZE]);
 /* The same, for sealing what else shows a contact: OB_OK with the key in dk,
  * OB_ENOTFOUND when the contact is erased (or missing), OB_ECORRUPT when the
  * key cannot be unwrapped (damaged, or its master key is missing). The key in
  * hand (t->key) when it is seq's, else read, unwrapped and kept there. */
-ob_err sq_app_data_key(sq_txn *t, int64_t seq, uint8_t dk[OB_VAULT_KEY_LEN],
+ob_err sq_app_data_key(ob_txn *t, int64_t seq, uint8_t dk[OB_VAULT_KEY_LEN],
                        char id[OB_ID_LEN + 1]);
 /* A key id read from a row, fit for the log: a damaged row could hold anything. */
 const char *sq_loggable_kid(const char *kid);
 
 /* sqlite_history.c */
-ob_err sq_history_append(ob_txn *t, int64_t app_seq, const ob_state_change *c);
-ob_err sq_history_load(ob_txn *t, ob_application *a);
 /* Migration 2's step (see sqlite_history.c): *moved gets the number of
  * notes sealed. Runs on the writer inside the migration's transaction. */
 ob_err sq_seal_legacy_notes(sq_store *st, size_t *moved);
-
-/* sqlite_idem.c */
-ob_err sq_idem_get(ob_txn *t, const char *key, uint8_t hash[32], uint8_t **reply,
-                   size_t *reply_len);
-ob_err sq_idem_put(ob_txn *t, const char *key, const uint8_t hash[32], const uint8_t *reply,
-                   size_t reply_len, int64_t now_ms, const ob_application *a);
-ob_err sq_idem_purge(ob_txn *t, int64_t before_ms, unsigned limit);
-
-/* sqlite_audit.c */
-ob_err sq_audit_append(ob_txn *t, const ob_audit_event *e);
-ob_err sq_audit_list(ob_txn *t, int64_t after_seq, size_t limit, ob_audit_event **out, size_t *n);
 
 /* sqlite_backup.c */
 ob_err sq_backup(ob_store *s, const char *path, ob_store_backup *out);

@@ -443,6 +443,35 @@ static char *open_logged(fx *f)
 	return capture_end(&cap);
 }
 
+/* Turns the closed store's database of the current schema (6) back into one of schema to
+ * (2 to 5), undoing one migration at a time (support/schema.h). */
+static void downgrade(fx *f, int to)
+{
+	static const char *const undo[] = {
+	        [5] = OB_TEST_SCHEMA_6_TO_5,
+	        [4] = OB_TEST_SCHEMA_5_TO_4,
+	        [3] = OB_TEST_SCHEMA_4_TO_3,
+	        [2] = OB_TEST_SCHEMA_3_TO_2,
+	};
+	assert_true(to >= 2 && to <= 5);
+	for (int v = 5; v >= to; v--)
+		raw_exec(f, undo[v]);
+}
+
+/* Opens the store again on a database of an older schema: the log says that migration first
+ * was applied and holds also (unless NULL), and the schema is the latest. */
+static void open_migrated(fx *f, unsigned first, const char *also)
+{
+	char want[48];
+	snprintf(want, sizeof(want), "applied schema migration %u", first);
+	char *log = open_logged(f);
+	assert_non_null(strstr(log, want));
+	if (also != NULL)
+		assert_non_null(strstr(log, also));
+	free(log);
+	assert_int_equal(raw_int(f, "PRAGMA user_version", 0), 6);
+}
+
 /* ---- tampering ----------------------------------------------------------------------------- */
 
 /* A flipped byte in a ciphertext or a wrapped key: that application is refused with DATA_LOSS
@@ -1401,10 +1430,7 @@ static void test_schema_1_notes_sealed_on_open(void **state)
 	}
 	sqlite3_finalize(s);
 	sqlite3_close(db);
-	raw_exec(f, OB_TEST_SCHEMA_6_TO_5);
-	raw_exec(f, OB_TEST_SCHEMA_5_TO_4);
-	raw_exec(f, OB_TEST_SCHEMA_4_TO_3);
-	raw_exec(f, OB_TEST_SCHEMA_3_TO_2);
+	downgrade(f, 2);
 	raw_exec(f, "UPDATE history SET reason = reason || ': [erased]' WHERE typeof(note) = "
 	            "'blob' AND length(note) = 0;"
 	            "ALTER TABLE history DROP COLUMN note; PRAGMA user_version = 1; VACUUM;");
@@ -1501,10 +1527,7 @@ static void test_schema_2_migrates(void **state)
 
 	/* Back to schema 2, with its counters: by size, region, channel and exporters over every
 	 * application ever submitted, and nothing of the live or onboarded ones. */
-	raw_exec(f, OB_TEST_SCHEMA_6_TO_5);
-	raw_exec(f, OB_TEST_SCHEMA_5_TO_4);
-	raw_exec(f, OB_TEST_SCHEMA_4_TO_3);
-	raw_exec(f, OB_TEST_SCHEMA_3_TO_2);
+	downgrade(f, 2);
 	raw_exec(f, "DELETE FROM counter WHERE key IN ('live', 'onboarded', 'onboarded_exporters',"
 	            " 'live_before_milestone', 'exporters') OR key LIKE 'size:%'"
 	            " OR key LIKE 'region:%' OR key LIKE 'channel:%';"
@@ -1521,11 +1544,7 @@ static void test_schema_2_migrates(void **state)
 	/* 131 and 133: the odd ones intend to export. */
 	assert_int_equal(raw_int(f, "SELECT count FROM counter WHERE key = 'exporters'", 0), 2);
 
-	char *log = open_logged(f);
-	assert_non_null(strstr(log, "applied schema migration 3"));
-	assert_non_null(strstr(log, "recounted the standing of 1 cohort"));
-	free(log);
-	assert_int_equal(raw_int(f, "PRAGMA user_version", 0), 6);
+	open_migrated(f, 3, "recounted the standing of 1 cohort");
 
 	/* Every application as it was, contact and history included. */
 	for (uint32_t i = 0; i < 5; i++) {
@@ -1576,7 +1595,7 @@ static void test_schema_2_migrates(void **state)
 
 	/* Opening again migrates and recounts nothing. */
 	fx_close(f, false);
-	log = open_logged(f);
+	char *log = open_logged(f);
 	assert_null(strstr(log, "applied schema migration"));
 	assert_null(strstr(log, "recounted"));
 	free(log);
@@ -1692,16 +1711,10 @@ static void test_schema_3_migrates(void **state)
 	ob_application app[2];
 	submit_approve_first(f, 140, 2, app);
 	fx_close(f, false);
-	raw_exec(f, OB_TEST_SCHEMA_6_TO_5);
-	raw_exec(f, OB_TEST_SCHEMA_5_TO_4);
-	raw_exec(f, OB_TEST_SCHEMA_4_TO_3);
+	downgrade(f, 3);
 	assert_int_equal(raw_int(f, "SELECT count(*) FROM counter WHERE key LIKE 'dept:%'", 0), 0);
 
-	char *log = open_logged(f);
-	assert_non_null(strstr(log, "applied schema migration 4"));
-	assert_non_null(strstr(log, "recounted the standing of 1 cohort"));
-	free(log);
-	assert_int_equal(raw_int(f, "PRAGMA user_version", 0), 6);
+	open_migrated(f, 4, "recounted the standing of 1 cohort");
 
 	ob_application got;
 	assert_int_equal(get(f, app[0].id, &got, NULL), OB_OK);
@@ -1740,14 +1753,10 @@ static void test_schema_4_migrates(void **state)
 	int64_t session = app[0].benefits.webinar_at_ms;
 	assert_true(session != 0);
 	fx_close(f, false);
-	raw_exec(f, OB_TEST_SCHEMA_6_TO_5);
-	raw_exec(f, OB_TEST_SCHEMA_5_TO_4);
+	downgrade(f, 4);
 	assert_int_equal(raw_int(f, "SELECT sum(booked) FROM webinar", 0), 1);
 
-	char *log = open_logged(f);
-	assert_non_null(strstr(log, "applied schema migration 5"));
-	free(log);
-	assert_int_equal(raw_int(f, "PRAGMA user_version", 0), 6);
+	open_migrated(f, 5, NULL);
 
 	ob_application got;
 	assert_int_equal(get(f, app[0].id, &got, NULL), OB_OK);
@@ -1783,13 +1792,10 @@ static void test_schema_5_migrates(void **state)
 	uint32_t adv = app[0].benefits.advisor;
 	assert_true(adv != 0);
 	fx_close(f, false);
-	raw_exec(f, OB_TEST_SCHEMA_6_TO_5);
+	downgrade(f, 5);
 	assert_int_equal(raw_int(f, "SELECT load FROM advisor WHERE advisor = ?1", adv), 1);
 
-	char *log = open_logged(f);
-	assert_non_null(strstr(log, "applied schema migration 6"));
-	free(log);
-	assert_int_equal(raw_int(f, "PRAGMA user_version", 0), 6);
+	open_migrated(f, 6, NULL);
 	assert_int_equal(raw_int(f,
 	                         "SELECT count(*) FROM advisor WHERE name = 'Advisor ' || advisor"
 	                         " AND region = 'any' AND languages = 'fr' AND active = 1"

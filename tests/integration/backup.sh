@@ -10,12 +10,8 @@
 # Needs ONBOARDD and ONBOARD_CLI (meson test sets both) and python3.
 set -uo pipefail
 
-: "${ONBOARDD:?path of onboardd}" "${ONBOARD_CLI:?path of the onboard CLI}"
-
 . "$(dirname "$0")/lib.sh"
-lib_init ob-backup
-url="ipc://$dir/onboardd.sock"
-ob() { "$ONBOARD_CLI" --server "$url" --timeout 10s "$@"; }
+lib_init_ipc ob-backup
 
 # A keyring with a reviewer's key, for the refusal below.
 run "keygen" 0 ob keygen --out "$dir/reviewer.key" --role reviewer --label "backup test" || exit 1

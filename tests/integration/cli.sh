@@ -7,14 +7,8 @@
 # onboardd in a private temporary directory and stops it on exit.
 set -euo pipefail
 
-: "${ONBOARDD:?path of onboardd}"
-: "${ONBOARD_CLI:?path of the onboard CLI}"
-
 . "$(dirname "$0")/lib.sh"
-lib_init ob-cli
-url="ipc://$dir/onboardd.sock"
-
-ob() { "$ONBOARD_CLI" --server "$url" --timeout 10s "$@"; }
+lib_init_ipc ob-cli
 
 onboardd_start "$url" --no-access-log --db "$dir/onboard.db"
 

@@ -9,13 +9,11 @@
 # Needs python3 (to read JSON and CSV).
 set -u
 
-: "${ONBOARDD:?the path of onboardd}" "${ONBOARD_CLI:?the path of the onboard CLI}"
 root=$(cd "$(dirname "$0")/../.." && pwd)
 sample=${SAMPLE:-$root/deploy/sample/companies.csv}
 
 . "$(dirname "$0")/lib.sh"
-lib_init onboard-cli-apps
-url="ipc://$dir/s.sock"
+lib_init_ipc onboard-cli-apps
 onboardd_start "$url" --db "$dir/db.sqlite" --no-access-log
 
 cli health

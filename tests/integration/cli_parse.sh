@@ -8,12 +8,10 @@
 # Needs ONBOARDD, ONBOARD_CLI, ONBOARD_LOAD and ONBOARD_ECHO (meson test sets them), python3.
 set -uo pipefail
 
-: "${ONBOARDD:?path of onboardd}" "${ONBOARD_CLI:?path of the onboard CLI}"
 : "${ONBOARD_LOAD:?path of onboard-load}" "${ONBOARD_ECHO:?path of onboard-echo}"
 
 . "$(dirname "$0")/lib.sh"
-lib_init ob-parse
-url="ipc://$dir/onboardd.sock"
+lib_init_ipc ob-parse
 
 ob() { "$ONBOARD_CLI" --server "$url" "$@"; }
 

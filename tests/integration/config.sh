@@ -9,13 +9,8 @@
 # Needs ONBOARDD and ONBOARD_CLI (meson test sets both).
 set -uo pipefail
 
-: "${ONBOARDD:?path of onboardd}" "${ONBOARD_CLI:?path of the onboard CLI}"
-
 . "$(dirname "$0")/lib.sh"
-lib_init ob-config
-url="ipc://$dir/onboardd.sock"
-
-ob() { "$ONBOARD_CLI" --server "$url" --timeout 10s "$@"; }
+lib_init_ipc ob-config
 
 # lines_matching FILE REGEX: how many lines of FILE match.
 lines_matching() {

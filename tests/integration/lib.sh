@@ -5,8 +5,9 @@
 #
 #     set -uo pipefail            # or -euo: every function here works under set -e too
 #     . "$(dirname "$0")/lib.sh"
-#     lib_init ob-cli             # a private directory $dir, cleaned up however the script ends
-#     onboardd_start "ipc://$dir/onboardd.sock" --db "$dir/onboard.db"
+#     lib_init_ipc ob-cli         # a private directory $dir, cleaned up however the script ends,
+#                                 # and $url, an ipc socket in it
+#     onboardd_start "$url" --db "$dir/onboard.db"
 #     run "health" 0 "$ONBOARD_CLI" --server "$url" health && expect "health" SERVING "$out"
 #     finish "cli"                # the count of failures decides the exit status
 #
@@ -41,6 +42,18 @@ lib_init() {
 	trap 'exit 141' PIPE
 	trap 'exit 143' TERM
 }
+
+# lib_init_ipc NAME: how the harnesses of one onboardd on an ipc socket begin: checks that meson
+# gave ONBOARDD and ONBOARD_CLI, lib_init NAME, and $url, the socket in $dir for onboardd_start.
+lib_init_ipc() {
+	: "${ONBOARDD:?path of onboardd}" "${ONBOARD_CLI:?path of the onboard CLI}"
+	lib_init "$1"
+	url="ipc://$dir/onboardd.sock"
+}
+
+# ob ARGS...: the CLI against $url with a 10 s timeout, its output as it is (cli keeps it in
+# files instead). A script that calls the CLI otherwise defines its own ob after sourcing.
+ob() { "$ONBOARD_CLI" --server "$url" --timeout 10s "$@"; }
 
 # lib_cleanup: kills what is still running, then removes $dir and the paths in lib_remove.
 lib_cleanup() {

@@ -14,14 +14,12 @@
 # them), python3, sqlite3 and openssl.
 set -uo pipefail
 
-: "${ONBOARDD:?path of onboardd}" "${ONBOARD_CLI:?path of the onboard CLI}"
 : "${ONBOARD_LOAD:?path of onboard-load}" "${ONBOARD_ECHO:?path of onboard-echo}"
 : "${ONBOARD_FAKESRV:?path of onboard-fakesrv}"
 
 . "$(dirname "$0")/lib.sh"
-lib_init ob-load
+lib_init_ipc ob-load
 drop_cohort=$(cd "$(dirname "$0")/../.." && pwd)/deploy/loadtest/drop-cohort.sh
-url="ipc://$dir/onboardd.sock"
 # On a date inside 2020-11's submission window, so that runs that name it may write there.
 now=(--now 2020-11-20T10:00:00Z)
 onboardd_start "$url" --db "$dir/onboard.db" --no-access-log "${now[@]}"

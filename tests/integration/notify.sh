@@ -9,12 +9,8 @@
 # Needs ONBOARDD and ONBOARD_CLI (meson test sets both) and python3.
 set -uo pipefail
 
-: "${ONBOARDD:?path of onboardd}" "${ONBOARD_CLI:?path of the onboard CLI}"
-
 . "$(dirname "$0")/lib.sh"
-lib_init ob-notify
-url="ipc://$dir/onboardd.sock"
-ob() { "$ONBOARD_CLI" --server "$url" --timeout 10s "$@"; }
+lib_init_ipc ob-notify
 
 # fake_systemd NAME FILE: binds NAME ('@' first: abstract) and appends each datagram to FILE as
 # one line, its newlines as '|'. Prints "ready" to FILE.ready once bound.

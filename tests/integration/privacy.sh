@@ -15,11 +15,8 @@
 # `onboard admin`, the checks that need them fail.
 set -u
 
-: "${ONBOARDD:?the path of onboardd}" "${ONBOARD_CLI:?the path of the onboard CLI}"
-
 . "$(dirname "$0")/lib.sh"
-lib_init onboard-privacy
-url="ipc://$dir/s.sock"
+lib_init_ipc onboard-privacy
 start() {
 	onboardd_start "$url" --db "$dir/onboard.db" --now 2020-11-20T10:00:00Z
 }

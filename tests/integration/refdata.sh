@@ -10,11 +10,8 @@
 # Environment: ONBOARDD and ONBOARD_CLI, the paths of the binaries. Needs python3.
 set -u
 
-: "${ONBOARDD:?the path of onboardd}" "${ONBOARD_CLI:?the path of the onboard CLI}"
-
 . "$(dirname "$0")/lib.sh"
-lib_init onboard-refdata
-url="ipc://$dir/s.sock"
+lib_init_ipc onboard-refdata
 onboardd_start "$url" --db "$dir/db.sqlite" --no-access-log
 
 cli health

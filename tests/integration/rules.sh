@@ -10,10 +10,8 @@
 # Environment: ONBOARDD and ONBOARD_CLI (meson test sets them). Needs python3.
 set -u
 
-: "${ONBOARDD:?the path of onboardd}" "${ONBOARD_CLI:?the path of the onboard CLI}"
 . "$(dirname "$0")/lib.sh"
-lib_init onboard-rules
-url="ipc://$dir/s.sock"
+lib_init_ipc onboard-rules
 
 # A reviewer's key in the server's keyring; the local administrator needs none.
 "$ONBOARD_CLI" keygen --out "$dir/reviewer.key" --role reviewer --label "rules test" >"$dir/out" ||

@@ -342,7 +342,13 @@ static void check_command(const cli_command *cmd, const char *path)
 			fail_msg("%s: no method %s", path, cmd->method);
 		if (req == NULL)
 			req = md->input;
+		/* The printer of a change reads an Application, as the row says what of it. */
+		if (cmd->print == cli_print_change &&
+		    md->output != &onboard__v1__application__descriptor)
+			fail_msg("%s: cli_print_change for a %s", path, md->output->name);
 	}
+	if (cmd->shows != 0 && cmd->print != cli_print_change)
+		fail_msg("%s: shows, but the printer is not cli_print_change", path);
 	assert_true(cmd->run != NULL || cmd->method != NULL);
 	for (const cli_option *o = cmd->options; o != NULL && o->name != NULL; o++) {
 		for (const cli_option *g = cli_global_options; g->name != NULL; g++)

@@ -316,17 +316,25 @@ static const char *jstr(const json_t *j, const char *key)
 	return s != NULL ? s : "";
 }
 
-/* Serves the request and checks ob_connect_serve's code, the HTTP status and, when want_name
- * is not NULL, the Connect code name of the JSON error body. */
+/* serve(), checking ob_connect_serve's code and the HTTP status; the reply and its JSON body
+ * in *r and *j, as serve() leaves them. */
+static void serve_expect(fixture *f, const char *head, const char *body, size_t body_len,
+                         int want_code, int want_status, ob_http_reply *r, json_t **j)
+{
+	int code = serve(f, head, body, body_len, r, j);
+	if (code != want_code || r->status != want_status)
+		fail_msg("%s: code %d status %d, want %d %d", head, code, r->status, want_code,
+		         want_status);
+}
+
+/* serve_expect(), and when want_name is not NULL, the Connect code name of the JSON error
+ * body. */
 static void expect_reply(fixture *f, const char *head, const char *body, size_t body_len,
                          int want_code, int want_status, const char *want_name)
 {
 	ob_http_reply r;
 	json_t *j;
-	int code = serve(f, head, body, body_len, &r, &j);
-	if (code != want_code || r.status != want_status)
-		fail_msg("%s: code %d status %d, want %d %d", head, code, r.status, want_code,
-		         want_status);
+	serve_expect(f, head, body, body_len, want_code, want_status, &r, &j);
 	if (want_name != NULL)
 		assert_string_equal(jstr(j, "code"), want_name);
 	json_decref(j);
@@ -338,12 +346,10 @@ static void test_rpc_json_and_proto(void **state)
 	fixture *f = *state;
 	ob_http_reply r;
 	json_t *j;
-	assert_int_equal(serve(f,
-	                       "POST /onboard.v1.Health/Check HTTP/1.1\r\n"
-	                       "Content-Type: application/json; charset=utf-8\r\n\r\n",
-	                       "{\"service\": \"\"}", 15, &r, &j),
-	                 0);
-	assert_int_equal(r.status, 200);
+	serve_expect(f,
+	             "POST /onboard.v1.Health/Check HTTP/1.1\r\n"
+	             "Content-Type: application/json; charset=utf-8\r\n\r\n",
+	             "{\"service\": \"\"}", 15, 0, 200, &r, &j);
 	assert_string_equal(jstr(j, "status"), "SERVING");
 	json_decref(j);
 	ob_http_reply_fini(&r); /* An empty JSON body is the empty message. */
@@ -353,12 +359,10 @@ static void test_rpc_json_and_proto(void **state)
 	        "", 0, 0, 200, NULL);
 	/* application/proto both ways; and grpc.health.v1's name for the same method. */
 	uint8_t req[] = {0x0a, 0x00}; /* service = "" */
-	assert_int_equal(serve(f,
-	                       "POST /grpc.health.v1.Health/Check HTTP/1.1\r\n"
-	                       "Content-Type: application/proto\r\n\r\n",
-	                       (const char *)req, sizeof(req), &r, &j),
-	                 0);
-	assert_int_equal(r.status, 200);
+	serve_expect(f,
+	             "POST /grpc.health.v1.Health/Check HTTP/1.1\r\n"
+	             "Content-Type: application/proto\r\n\r\n",
+	             (const char *)req, sizeof(req), 0, 200, &r, &j);
 	assert_string_equal(r.content_type, "application/proto");
 	Onboard__V1__HealthCheckResponse *h =
 	        onboard__v1__health_check_response__unpack(NULL, r.body_len, r.body);
@@ -375,12 +379,10 @@ static void test_rpc_errors(void **state)
 	json_t *j;
 	/* Malformed JSON, an unknown field, a wrong type: 400 invalid_argument, the field named
 	 * in a google.rpc.BadRequest detail when there is one. */
-	assert_int_equal(serve(f,
-	                       "POST /onboard.v1.Health/Check HTTP/1.1\r\n"
-	                       "Content-Type: application/json\r\n\r\n",
-	                       "{\"service\": 5}", 14, &r, &j),
-	                 3);
-	assert_int_equal(r.status, 400);
+	serve_expect(f,
+	             "POST /onboard.v1.Health/Check HTTP/1.1\r\n"
+	             "Content-Type: application/json\r\n\r\n",
+	             "{\"service\": 5}", 14, 3, 400, &r, &j);
 	assert_string_equal(jstr(j, "code"), "invalid_argument");
 	json_t *d = json_array_get(json_object_get(j, "details"), 0);
 	assert_string_equal(jstr(d, "type"), "google.rpc.BadRequest");
@@ -440,12 +442,10 @@ static void test_get(void **state)
 	ob_http_reply r;
 	json_t *j;
 	/* A read by GET, percent-encoded or base64 (URL-safe, no padding). */
-	assert_int_equal(serve(f,
-	                       "GET /onboard.v1.Health/Check?encoding=json&message=%7B%22service"
-	                       "%22%3A%22%22%7D&connect=v1 HTTP/1.1\r\n\r\n",
-	                       NULL, 0, &r, &j),
-	                 0);
-	assert_int_equal(r.status, 200);
+	serve_expect(f,
+	             "GET /onboard.v1.Health/Check?encoding=json&message=%7B%22service"
+	             "%22%3A%22%22%7D&connect=v1 HTTP/1.1\r\n\r\n",
+	             NULL, 0, 0, 200, &r, &j);
 	assert_string_equal(jstr(j, "status"), "SERVING");
 	json_decref(j);
 	ob_http_reply_fini(&r);
