@@ -408,6 +408,7 @@ int ob_connect_serve(const ob_connect *cx, ob_call *call, const ob_http_request 
                      ob_http_reply *out)
 {
 	bool get = strcmp(rq->method, "GET") == 0 || strcmp(rq->method, "HEAD") == 0;
+	const ob_asset *asset = NULL;
 	out->head = strcmp(rq->method, "HEAD") == 0;
 	bool probe = strcmp(rq->path, "/healthz") == 0 || strcmp(rq->path, "/readyz") == 0 ||
 	             strcmp(rq->path, "/metrics") == 0;
@@ -430,6 +431,8 @@ int ob_connect_serve(const ob_connect *cx, ob_call *call, const ob_http_request 
 			out->body = (uint8_t *)text;
 			out->body_len = len;
 		}
+	} else if ((asset = ob_assets_find(cx->assets, rq->path)) != NULL) {
+		ob_assets_serve(asset, rq, out);
 	} else if (strchr(rq->path + 1, '/') != NULL) {
 		return serve_rpc(cx, call, rq, out);
 	} else {
