@@ -87,9 +87,10 @@ async function onAct(action) {
     say('Done: the application is now ' + String(a.state).replace(/^APPLICATION_STATE_/, '').toLowerCase().replace(/_/g, ' ') + '.');
     await showApplication(a.id, onAct);
   } catch (e) {
+    // Shown again as it is now (a stale version: what changed), then why the action failed.
+    if (hasToken()) await showApplication(decodeURIComponent(location.hash.slice(6)), onAct).catch(() => {});
     $('app-error').textContent = describe(e);
     if (e.code === 'aborted') say('The application changed since you read it: it is shown again as it is now.');
-    if (hasToken()) await showApplication(location.hash.slice(6), onAct).catch(() => {});
   } finally {
     for (const b of document.querySelectorAll('#review-actions button')) b.disabled = false;
   }
