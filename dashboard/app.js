@@ -4,7 +4,7 @@
 
 import { setToken, hasToken, onSessionLost } from './api.js';
 import { ed25519Available, loginWithKeyFile, loginWithToken } from './signin.js';
-import { showCohort, showQueue, queueRequest, showApplication, act, describe } from './views.js';
+import { showCohort, showQueue, queueRequest, showApplication, act, describe, fillFilters } from './views.js';
 import { $ } from './format.js';
 
 const REFRESH_MS = 20000;
@@ -124,6 +124,7 @@ function wire() {
 }
 
 async function start() {
+  fillFilters();
   wire();
   if (!(await ed25519Available())) {
     $('key-support').textContent = 'This browser cannot sign with Ed25519 (WebCrypto): use a session token.';

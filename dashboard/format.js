@@ -7,7 +7,9 @@ export const STATES = [
   ['WITHDRAWN', 'withdrawn'], ['WAITLISTED', 'waitlisted'],
 ];
 const STATE_WORDS = Object.fromEntries(STATES);
-const CHANNEL_WORDS = { MARKETPLACE: 'marketplace', OWN_WEBSHOP: 'own web shop', BOTH: 'both' };
+export const SIZES = ['TPE', 'PME', 'ETI', 'GE'];
+export const CHANNELS = [['MARKETPLACE', 'marketplace'], ['OWN_WEBSHOP', 'own web shop'], ['BOTH', 'both']];
+const CHANNEL_WORDS = Object.fromEntries(CHANNELS);
 
 // "APPLICATION_STATE_UNDER_REVIEW" or "UNDER_REVIEW" -> "in review".
 export function stateWord(s) {

@@ -6,8 +6,15 @@ import { onboarding } from './api.js';
 import { barTable, perDay } from './charts.js';
 import {
   $, el, clear, figures, counts, num, euros, percent, when,
-  STATES, stateWord, channelWord, sizeWord, enumWord,
+  STATES, SIZES, CHANNELS, stateWord, channelWord, sizeWord, enumWord,
 } from './format.js';
+
+// The queue's filters, from the same words as everything the page shows.
+export function fillFilters() {
+  $('state-filter').append(...STATES.map(([k, w]) => el('option', { value: 'APPLICATION_STATE_' + k }, w)));
+  $('size-filter').append(...SIZES.map(k => el('option', { value: 'SIZE_CATEGORY_' + k }, k)));
+  $('channel-filter').append(...CHANNELS.map(([k, w]) => el('option', { value: 'CHANNEL_' + k }, w)));
+}
 
 // ---- the cohort ----
 
@@ -53,11 +60,11 @@ export async function showCohort(cohortId) {
   const regions = [...counts(st.byRegion)].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0], 'fr'));
   barTable($('regions'), 'Live applications by région', regions.map(([k, n]) => ({ key: k, label: k, count: n })), 'regions');
   const sizes = counts(st.bySize);
-  barTable($('sizes'), 'Live applications by size', ['TPE', 'PME', 'ETI', 'GE'].filter(k => sizes.has(k) || k === 'TPE' || k === 'PME')
+  barTable($('sizes'), 'Live applications by size', SIZES.filter(k => sizes.has(k) || k === 'TPE' || k === 'PME')
     .map(k => ({ key: k, label: k, count: sizes.get(k) || 0 })), 'sizes');
   const ch = counts(st.byChannel);
-  barTable($('channels'), 'Live applications by channel', ['MARKETPLACE', 'OWN_WEBSHOP', 'BOTH']
-    .map(k => ({ key: k, label: channelWord(k), count: ch.get(k) || 0 })), 'channels');
+  barTable($('channels'), 'Live applications by channel',
+    CHANNELS.map(([k, w]) => ({ key: k, label: w, count: ch.get(k) || 0 })), 'channels');
   const b = st.benefits || {};
   figures($('benefits'), [
     ['Export share of onboarded sellers', percent(st.exportShare) + ' (' + num(st.onboardedExporters) + ' of ' + num(st.onboarded) + ', target 70 %)', 'export-share'],
