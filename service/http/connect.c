@@ -297,6 +297,9 @@ static const char *rpc_headers(const ob_http_request *rq, ob_call_input *in, boo
 static int serve_rpc(const ob_connect *cx, ob_call *call, const ob_http_request *rq,
                      ob_http_reply *out)
 {
+	/* Replies carry applications and contacts: no cache, the browser's or a proxy's, keeps
+	 * them (a GET call would otherwise be a cacheable response). */
+	ob_http_reply_header(out, "Cache-Control", "no-store");
 	const char *path = rq->path;
 	if (strcmp(path, "/grpc.health.v1.Health/Check") == 0)
 		path = "/onboard.v1.Health/Check"; /* the same messages, field for field */

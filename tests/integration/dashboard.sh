@@ -118,6 +118,12 @@ done
 run "login --print-token" 0 ob --key "$dir/brief.key" login --print-token || exit 1
 brief_token=$(cat "$dir/out")
 expect "a token" 'ob1.' "$brief_token"
+run "login without a key" 2 ob login && expect "login without a key says why" "needs a key" "$err"
+run "login for another server" 80 ob --key "$dir/reviewer.key" login --audience http://elsewhere.example &&
+	expect "login for another server says why" "signed for another server" "$err"
+hcall_headers() { curl -sS -D - -o /dev/null "$@"; }
+expect "RPC replies are not cached" "Cache-Control: no-store" \
+	"$(hcall_headers -X POST -H 'Content-Type: application/json' -H "Authorization: Bearer $brief_token" --data '{}' "$base/onboard.v1.Auth/WhoAmI")"
 
 # ---- the page ----------------------------------------------------------------------------
 ln -s "$node_dir/node_modules" "$dir/node_modules"
