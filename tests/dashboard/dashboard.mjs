@@ -28,7 +28,7 @@ function check(name, got, expected) {
   console.log('ok: ' + name);
 }
 
-const browser = await chromium.launch({ executablePath: process.env.CHROMIUM, args: ['--no-sandbox', '--disable-gpu'] });
+const browser = await chromium.launch({ executablePath: process.env.CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'] });
 const errors = [];
 try {
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });

@@ -111,10 +111,12 @@ awk -v na="$(date -u -d "@$expires" +%Y-%m-%dT%H:%M:%SZ)" '{$5 = na; print}' "$d
 cat "$dir/reviewer.line" "$dir/brief.expiring" >"$dir/keyring.new" && mv "$dir/keyring.new" "$dir/keyring"
 before=$(grep -c 'keyring-reload' "$log" || true)
 kill -HUP "$pid"
+reloaded=false
 for _ in $(seq 500); do
-	[ "$(grep -c 'keyring-reload' "$log" || true)" -gt "$before" ] && break
+	[ "$(grep -c 'keyring-reload' "$log" || true)" -gt "$before" ] && reloaded=true && break
 	sleep 0.02
 done
+$reloaded || die "no keyring reload logged within 10 s of SIGHUP"
 run "login --print-token" 0 ob --key "$dir/brief.key" login --print-token || exit 1
 brief_token=$(cat "$dir/out")
 expect "a token" 'ob1.' "$brief_token"
