@@ -3,7 +3,8 @@
 # start onboardd on the embedded SQLite store (var/onboard.db), import the
 # sample of 300 fictional companies into the November 2020 cohort, and print
 # the cohort's standing against its 800 seats. onboardd keeps running
-# afterwards so that you can try the CLI; `./demo.sh stop` stops it.
+# afterwards so that you can try the CLI and the dashboard in a browser (its address is printed
+# last: http://127.0.0.1:8080/, or $ONBOARD_DASHBOARD_PORT); `./demo.sh stop` stops it.
 # Running it again imports nothing twice.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -25,11 +26,20 @@ meson compile -C build >/dev/null
 
 mkdir -p var
 onboard=build/client/onboard
+# The dashboard is for reviewers: a reviewer's key, made once, in the keyring onboardd reads.
+# Callers over HTTP are never trusted as local, so the page signs in with this key (or with a
+# token of it); the CLI on this machine still goes in as the local administrator.
+port=${ONBOARD_DASHBOARD_PORT:-8080}
+if [ ! -f var/reviewer.key ]; then
+	"$onboard" keygen --out var/reviewer.key --role reviewer --label "demo reviewer" |
+		sed -n '/^keyring line:$/{n;p}' >>var/keyring
+fi
 if ! [ -f "$pidfile" ] || ! kill -0 "$(cat "$pidfile")" 2>/dev/null; then
 	# Detached from this terminal and its pipes, so that the script can end.
 	# --now: the demo rehearses November 2020, so that dates, the fee waiver and
 	# the webinars are those of the programme. Leave it out to run on real time.
-	nohup build/service/onboardd --db var/onboard.db --now 2020-11-16T08:30:00Z </dev/null >/dev/null 2>>var/onboardd.log &
+	nohup build/service/onboardd --db var/onboard.db --now 2020-11-16T08:30:00Z \
+		--keyring var/keyring --http "http://127.0.0.1:$port" </dev/null >/dev/null 2>>var/onboardd.log &
 	echo $! >"$pidfile"
 	for _ in $(seq 100); do
 		"$onboard" --timeout 1s health >/dev/null 2>&1 && break
@@ -83,3 +93,7 @@ echo "     $onboard webinar sessions --from 2020-11-17 --to 2020-11-20"
 echo "     $onboard webinar book <ID> --topic webshop   $onboard adspend <ID> --amount 10"
 echo "     $onboard advisor list              $onboard advisor reassign <ID> --to <NUMBER>"
 echo "Stop the service with: ./demo.sh stop"
+echo
+echo "The dashboard: http://127.0.0.1:$port/"
+echo "  sign in with the key file var/reviewer.key (the page signs the login), or paste the token of"
+echo "  $onboard --key var/reviewer.key login --print-token"

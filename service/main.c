@@ -579,7 +579,10 @@ static ob_err start_http(const options *o, ob_dispatch *d, ob_domain *domain, ob
 	hc.max_request_bytes = o->server.max_request_bytes;
 	hc.idle_timeout_ms = o->server.idle_timeout_ms;
 	hc.env = env;
-	hc.routes = (ob_connect){.dispatch = d, .metrics = metrics, .domain = domain};
+	hc.routes = (ob_connect){.dispatch = d,
+	                         .metrics = metrics,
+	                         .domain = domain,
+	                         .assets = &ob_dashboard_assets};
 	return ob_http_start(out, &hc);
 }
 

@@ -16,6 +16,9 @@ packages=(
 	postgresql-15
 	# the fault tests (tests/reliability): mkfs.ext4 and chattr for a read-only database
 	e2fsprogs
+	# the dashboard's browser test (tests/integration/dashboard.sh): Debian's headless chromium,
+	# which playwright-core drives (it downloads no browser of its own)
+	chromium
 )
 # node and npm run the Connect client of the HTTP tests (tests/connect); a machine that has a
 # node of its own (nodesource's, say) keeps it.
@@ -34,11 +37,14 @@ if [ ${#missing[@]} -gt 0 ]; then
 	DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
-# The npm packages of tests/connect, exactly as package-lock.json pins them, when they are
-# missing or the lock file changed since they were installed.
-connect=$(cd "$(dirname "$0")/../tests/connect" && pwd)
-if [ ! -f "$connect/node_modules/.package-lock.json" ] ||
-	[ "$connect/package-lock.json" -nt "$connect/node_modules/.package-lock.json" ]; then
-	echo "installing the npm packages of tests/connect (npm ci)" >&2
-	(cd "$connect" && npm ci --no-audit --no-fund --loglevel=error)
-fi
+# The npm packages of tests/connect (the Connect client) and tests/dashboard (playwright-core),
+# exactly as their package-lock.json pins them, when they are missing or the lock file changed
+# since they were installed.
+for d in connect dashboard; do
+	pkg=$(cd "$(dirname "$0")/../tests/$d" && pwd)
+	if [ ! -f "$pkg/node_modules/.package-lock.json" ] ||
+		[ "$pkg/package-lock.json" -nt "$pkg/node_modules/.package-lock.json" ]; then
+		echo "installing the npm packages of tests/$d (npm ci)" >&2
+		(cd "$pkg" && npm ci --no-audit --no-fund --loglevel=error)
+	fi
+done

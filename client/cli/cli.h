@@ -166,10 +166,10 @@ enum {
 int cli_print_change(cli *c, const cli_args *a, const ProtobufCMessage *reply);
 
 /* The rows, each defined in the file of its group. */
-extern const cli_command cli_cmd_keygen, cli_cmd_whoami, cli_cmd_health, cli_cmd_methods,
-        cli_cmd_describe, cli_cmd_call, cli_cmd_submit, cli_cmd_get, cli_cmd_list, cli_cmd_review,
-        cli_cmd_withdraw, cli_cmd_adspend, cli_cmd_webinar, cli_cmd_advisor, cli_cmd_cohort,
-        cli_cmd_import, cli_cmd_export, cli_cmd_admin;
+extern const cli_command cli_cmd_keygen, cli_cmd_login, cli_cmd_whoami, cli_cmd_health,
+        cli_cmd_methods, cli_cmd_describe, cli_cmd_call, cli_cmd_submit, cli_cmd_get, cli_cmd_list,
+        cli_cmd_review, cli_cmd_withdraw, cli_cmd_adspend, cli_cmd_webinar, cli_cmd_advisor,
+        cli_cmd_cohort, cli_cmd_import, cli_cmd_export, cli_cmd_admin;
 
 /* Operands several commands take: an application ID into the field "id",
  * required or not. */

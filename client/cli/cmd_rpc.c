@@ -1,10 +1,11 @@
 /*
- * The generic commands: keygen, whoami, health, methods, call.
+ * The generic commands: keygen, login, whoami, health, methods, call.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <jansson.h>
 #include <sodium.h>
@@ -12,6 +13,7 @@
 #include "cli.h"
 #include "json_codec.h"
 #include "keyfile.h"
+#include "login_message.h"
 #include "onboard/v1/auth.pb-c.h"
 #include "onboard/v1/health.pb-c.h"
 #include "onboard/v1/reflection.pb-c.h"
@@ -59,6 +61,90 @@ const cli_command cli_cmd_keygen = {
         .after = "Then: onboard --key FILE ...\n",
         .options = keygen_options,
         .run = keygen_run,
+};
+
+/* ---- login ----------------------------------------------------------- */
+
+static int login_print(cli *c, const cli_args *a, const ProtobufCMessage *reply)
+{
+	(void)c;
+	const Onboard__V1__LoginResponse *rs = (const Onboard__V1__LoginResponse *)reply;
+	if (cli_opt(a, "print-token") != NULL)
+		printf("%s\n", rs->token);
+	else
+		printf("token       %s\nexpires at  %s\nrole        %s\nkey id      %s\n",
+		       rs->token, rs->expires_at, rs->role, rs->key_id);
+	return OB_EXIT_OK;
+}
+
+/* Signs one login with the --key file, as the client library does before its first call, but
+ * hands the session token to the caller instead of keeping it: for the dashboard's sign-in,
+ * curl, or a program of another language. The library must not log in by itself first (that
+ * would spend a second login on the way), so the call goes out without the key. */
+static int login_run(cli *c, const cli_args *a)
+{
+	const char *key = c->client_opts.key_file;
+	if (key == NULL || key[0] == '\0')
+		return cli_usage(c, "needs a key: onboard --key FILE login (or $ONBOARD_KEY)");
+	c->client_opts.key_file = NULL;
+	if (sodium_init() < 0)
+		return cli_fail(c, "libsodium cannot start");
+	uint8_t seed[32], nonce[OB_LOGIN_NONCE_LEN], sig[64];
+	char id[OB_KEYFILE_ID_LEN + 1], err[512];
+	if (ob_keyfile_load(key, seed, id, err, sizeof(err)) != 0)
+		return cli_fail(c, "%s", err);
+	if (cli_client(c) == NULL) { /* fills the default server in c->servers */
+		sodium_memzero(seed, sizeof(seed));
+		return OB_EXIT_LOCAL;
+	}
+	const char *audience = cli_opt(a, "audience");
+	const char *const *aud = audience != NULL ? &audience : c->servers;
+	size_t n_aud = audience != NULL ? 1 : c->n_servers;
+	if (n_aud > OB_LOGIN_MAX_AUDIENCES)
+		n_aud = OB_LOGIN_MAX_AUDIENCES;
+	struct timespec now;
+	clock_gettime(CLOCK_REALTIME, &now);
+	int64_t ts = (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+	randombytes_buf(nonce, sizeof(nonce));
+	int signed_ok = ob_keyfile_sign_login(seed, id, ts, nonce, aud, n_aud, sig);
+	sodium_memzero(seed, sizeof(seed));
+	if (signed_ok != 0)
+		return cli_usage(
+		        c,
+		        "cannot sign a login for those names: 1 to %d audiences of 1 to %d "
+		        "bytes (--audience NAME)",
+		        OB_LOGIN_MAX_AUDIENCES, OB_LOGIN_MAX_AUDIENCE_LEN);
+	Onboard__V1__LoginRequest req = ONBOARD__V1__LOGIN_REQUEST__INIT;
+	req.key_id = id;
+	req.timestamp_ms = ts;
+	req.nonce = (ProtobufCBinaryData){sizeof(nonce), nonce};
+	req.signature = (ProtobufCBinaryData){sizeof(sig), sig};
+	req.n_audience = n_aud;
+	req.audience = (char **)aud;
+	return cli_invoke(c, a, "/onboard.v1.Auth/Login", &req.base, login_print, NULL);
+}
+
+static const cli_option login_options[] = {
+        {"print-token", 0, CLI_FLAG, .help = "print the session token alone (for a script)"},
+        {"audience", 0, CLI_STRING, .metavar = "NAME",
+         .help = "the server the login is for (default: the --server URLs);\n"
+                 "one of its --listen, --http or --audience names"},
+        {NULL},
+};
+
+const cli_command cli_cmd_login = {
+        .name = "login",
+        .summary = "log in with --key and print the session token",
+        .synopsis = "[--print-token] [--audience NAME]",
+        .about = "Logs in with the key of --key (one Ed25519 signature, as every call with a\n"
+                 "key does) and prints the session token the server gives, with its expiry\n"
+                 "and role. The token stands for the key until it expires: paste it into the\n"
+                 "dashboard's sign-in, or send it as 'Authorization: Bearer TOKEN' over HTTP.\n"
+                 "Keep it as you keep the key.\n",
+        .after = "Example: onboard --key reviewer.key login --print-token\n",
+        .options = login_options,
+        .request = &onboard__v1__login_request__descriptor,
+        .run = login_run,
 };
 
 /* ---- whoami ---------------------------------------------------------- */

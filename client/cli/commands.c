@@ -80,11 +80,15 @@ static const cli_command cli_cmd_completion = {
 };
 
 const cli_command *const cli_commands[] = {
-        &cli_cmd_keygen,  &cli_cmd_whoami,     &cli_cmd_health,
-        &cli_cmd_methods, &cli_cmd_describe,   &cli_cmd_call,
-        &cli_cmd_submit,  &cli_cmd_get,        &cli_cmd_list,
-        &cli_cmd_review,  &cli_cmd_withdraw,   &cli_cmd_adspend,
-        &cli_cmd_webinar, &cli_cmd_advisor,    &cli_cmd_cohort,
-        &cli_cmd_import,  &cli_cmd_export,     &cli_cmd_admin,
-        &cli_cmd_help,    &cli_cmd_completion, NULL,
+        &cli_cmd_keygen,     &cli_cmd_login,
+        &cli_cmd_whoami,     &cli_cmd_health,
+        &cli_cmd_methods,    &cli_cmd_describe,
+        &cli_cmd_call,       &cli_cmd_submit,
+        &cli_cmd_get,        &cli_cmd_list,
+        &cli_cmd_review,     &cli_cmd_withdraw,
+        &cli_cmd_adspend,    &cli_cmd_webinar,
+        &cli_cmd_advisor,    &cli_cmd_cohort,
+        &cli_cmd_import,     &cli_cmd_export,
+        &cli_cmd_admin,      &cli_cmd_help,
+        &cli_cmd_completion, NULL,
 };

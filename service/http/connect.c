@@ -297,6 +297,9 @@ static const char *rpc_headers(const ob_http_request *rq, ob_call_input *in, boo
 static int serve_rpc(const ob_connect *cx, ob_call *call, const ob_http_request *rq,
                      ob_http_reply *out)
 {
+	/* Replies carry applications and contacts: no cache, the browser's or a proxy's, keeps
+	 * them (a GET call would otherwise be a cacheable response). */
+	ob_http_reply_header(out, "Cache-Control", "no-store");
 	const char *path = rq->path;
 	if (strcmp(path, "/grpc.health.v1.Health/Check") == 0)
 		path = "/onboard.v1.Health/Check"; /* the same messages, field for field */
@@ -408,6 +411,7 @@ int ob_connect_serve(const ob_connect *cx, ob_call *call, const ob_http_request 
                      ob_http_reply *out)
 {
 	bool get = strcmp(rq->method, "GET") == 0 || strcmp(rq->method, "HEAD") == 0;
+	const ob_asset *asset = NULL;
 	out->head = strcmp(rq->method, "HEAD") == 0;
 	bool probe = strcmp(rq->path, "/healthz") == 0 || strcmp(rq->path, "/readyz") == 0 ||
 	             strcmp(rq->path, "/metrics") == 0;
@@ -430,6 +434,8 @@ int ob_connect_serve(const ob_connect *cx, ob_call *call, const ob_http_request 
 			out->body = (uint8_t *)text;
 			out->body_len = len;
 		}
+	} else if ((asset = ob_assets_find(cx->assets, rq->path)) != NULL) {
+		ob_assets_serve(asset, rq, out);
 	} else if (strchr(rq->path + 1, '/') != NULL) {
 		return serve_rpc(cx, call, rq, out);
 	} else {

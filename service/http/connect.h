@@ -5,7 +5,8 @@
  * path, the metadata from headers, the deadline from Connect-Timeout-Ms, the
  * payload as application/proto or, through the proto3 JSON codec
  * (common/json_codec.h), application/json. Besides: /healthz, /readyz,
- * /metrics, and /grpc.health.v1.Health/Check as a name for Health/Check.
+ * /metrics, /grpc.health.v1.Health/Check as a name for Health/Check, and the
+ * files of a web page (assets.h: the dashboard at /).
  *
  *   POST /onboard.v1.Onboarding/GetCohort        Content-Type: application/json
  *   GET  /onboard.v1.Onboarding/GetCohort?encoding=json&message=%7B%7D
@@ -24,6 +25,7 @@
 #ifndef OB_HTTP_CONNECT_H
 #define OB_HTTP_CONNECT_H
 
+#include "http/assets.h"
 #include "http/request.h"
 #include "rpc/dispatch.h"
 
@@ -32,8 +34,9 @@ typedef struct ob_metrics ob_metrics;
 
 typedef struct ob_connect {
 	const ob_dispatch *dispatch;
-	ob_metrics *metrics; /* for /metrics; NULL: 404 there */
-	ob_domain *domain;   /* per-cohort figures for /metrics; may be NULL */
+	ob_metrics *metrics;     /* for /metrics; NULL: 404 there */
+	ob_domain *domain;       /* per-cohort figures for /metrics; may be NULL */
+	const ob_assets *assets; /* files served at their paths (the dashboard); may be NULL */
 } ob_connect;
 
 /* Serves rq into *out (which the caller zeroed). call is reset, with the

@@ -335,6 +335,7 @@ const char *ob_http_reason(int status)
 		const char *reason;
 	} reasons[] = {
 	        {200, "OK"},
+	        {304, "Not Modified"},
 	        {400, "Bad Request"},
 	        {401, "Unauthorized"},
 	        {403, "Forbidden"},
@@ -366,6 +367,7 @@ void ob_http_reply_fini(ob_http_reply *r)
 		return;
 	free(r->body);
 	r->body = NULL;
+	r->borrowed = NULL;
 	r->body_len = 0;
 }
 
@@ -388,7 +390,7 @@ void ob_http_reply_text(ob_http_reply *r, int status, const char *text)
 
 uint8_t *ob_http_reply_render(const ob_http_reply *r, size_t *len)
 {
-	char head[1024];
+	char head[1536];
 	int n = snprintf(head, sizeof(head),
 	                 "HTTP/1.1 %d %s\r\nContent-Length: %zu\r\n%s%s%s%s%s\r\n", r->status,
 	                 ob_http_reason(r->status), r->body_len,
@@ -404,7 +406,7 @@ uint8_t *ob_http_reply_render(const ob_http_reply *r, size_t *len)
 		return NULL;
 	memcpy(out, head, (size_t)n);
 	if (body > 0)
-		memcpy(out + n, r->body, body);
+		memcpy(out + n, r->body != NULL ? r->body : r->borrowed, body);
 	*len = (size_t)n + body;
 	return out;
 }

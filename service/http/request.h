@@ -86,8 +86,11 @@ const char *ob_http_reason(int status);
 typedef struct ob_http_reply {
 	int status;
 	const char *content_type;
-	char headers[512]; /* more header lines, each ending in CRLF */
-	uint8_t *body;     /* malloc'd, freed by ob_http_reply_fini */
+	char headers[1024]; /* more header lines, each ending in CRLF */
+	uint8_t *body;      /* malloc'd, freed by ob_http_reply_fini */
+	/* Or, when body is NULL, bytes that outlive the reply (an embedded file, assets.h): sent as
+	 * they are, never freed. */
+	const uint8_t *borrowed;
 	size_t body_len;
 	bool close; /* Connection: close, and the face closes after writing */
 	bool head;  /* a HEAD request: the headers only */

@@ -2,7 +2,8 @@
  * test_http.c: the HTTP face without sockets: the strict head parser and the chunked decoder
  * (service/http/request.c), the reply writer, Connect's code and status tables, and the routes
  * of service/http/connect.c over a real dispatch (Health and Reflection, no authorizer) and
- * real metrics: encodings, errors in Connect's JSON, GET rules, deadlines, the probes.
+ * real metrics: encodings, errors in Connect's JSON, GET rules, deadlines, the probes, and the
+ * dashboard's embedded files (http/assets.c).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -14,6 +15,7 @@
 #include <cmocka.h>
 #include <jansson.h>
 
+#include "http/assets.h"
 #include "http/connect.h"
 #include "http/request.h"
 #include "onboard/v1/health.pb-c.h"
@@ -527,6 +529,97 @@ static void test_probes_and_metrics(void **state)
 	ob_http_reply_fini(&r);
 }
 
+/* The dashboard's files (http/assets.h), as built into onboardd: each served with its type and
+ * the page's security headers, revalidated by ETag; every file the page loads (the index's
+ * references, the modules' imports) is in the table. */
+static void test_assets(void **state)
+{
+	fixture *f = *state;
+	f->cx.assets = &ob_dashboard_assets;
+	ob_http_reply r;
+	json_t *j;
+	assert_int_equal(serve(f, "GET / HTTP/1.1\r\n\r\n", NULL, 0, &r, &j), -1);
+	assert_int_equal(r.status, 200);
+	assert_string_equal(r.content_type, "text/html; charset=utf-8");
+	assert_null(r.body); /* the embedded bytes, not a copy */
+	assert_non_null(r.borrowed);
+	assert_non_null(strstr(r.headers, "Content-Security-Policy: default-src 'none'; script-src "
+	                                  "'self'; style-src 'self';"));
+	assert_null(strstr(r.headers, "unsafe"));
+	assert_non_null(strstr(r.headers, "X-Content-Type-Options: nosniff\r\n"));
+	assert_non_null(strstr(r.headers, "Cache-Control: no-cache\r\n"));
+	assert_memory_equal(r.borrowed, "<!doctype html>", 15);
+	const ob_asset *index = ob_assets_find(&ob_dashboard_assets, "/");
+	assert_non_null(index);
+	size_t len = 0;
+	uint8_t *bytes = ob_http_reply_render(&r, &len);
+	assert_non_null(bytes);
+	assert_true(len > index->len);
+	assert_memory_equal(bytes + len - index->len, index->bytes, index->len);
+	free(bytes);
+	char etag[64];
+	snprintf(etag, sizeof(etag), "%s", strstr(r.headers, "ETag: ") + 6);
+	*strchr(etag, '\r') = '\0';
+	assert_string_equal(etag, index->etag);
+	ob_http_reply_fini(&r);
+
+	/* Every /assets/NAME the index names, and every './NAME' a module imports, is served. */
+	for (size_t i = 0; i < ob_dashboard_assets.n; i++) {
+		const ob_asset *a = &ob_dashboard_assets.files[i];
+		char *text = strndup((const char *)a->bytes, a->len);
+		assert_non_null(text);
+		for (const char *p = text; (p = strstr(p, "/assets/")) != NULL; p++) {
+			char path[64];
+			assert_int_equal(sscanf(p, "%63[a-z/.]", path), 1);
+			assert_non_null(ob_assets_find(&ob_dashboard_assets, path));
+		}
+		for (const char *p = text; (p = strstr(p, "from './")) != NULL; p++) {
+			char path[64] = "/assets/";
+			assert_int_equal(sscanf(p + 8, "%50[a-z.]", path + 8), 1);
+			assert_non_null(ob_assets_find(&ob_dashboard_assets, path));
+		}
+		free(text);
+	}
+	const ob_asset *js = ob_assets_find(&ob_dashboard_assets, "/assets/app.js");
+	assert_non_null(js);
+	assert_string_equal(js->content_type, "text/javascript; charset=utf-8");
+	assert_null(ob_assets_find(&ob_dashboard_assets, "/assets/"));
+	assert_null(ob_assets_find(NULL, "/"));
+
+	/* Revalidation: the ETag (strong or weak, in a list) is a 304 without a body. */
+	char head[256];
+	const char *before[] = {"", "W/", "\"x\", ", NULL}; /* NULL: "*" */
+	for (size_t i = 0; i < sizeof(before) / sizeof(before[0]); i++) {
+		char v[96];
+		snprintf(v, sizeof(v), "%s%s", before[i] != NULL ? before[i] : "*",
+		         before[i] != NULL ? js->etag : "");
+		snprintf(head, sizeof(head),
+		         "GET /assets/app.js HTTP/1.1\r\nIf-None-Match: %s\r\n\r\n", v);
+		assert_int_equal(serve(f, head, NULL, 0, &r, &j), -1);
+		assert_int_equal(r.status, 304);
+		assert_int_equal(r.body_len, 0);
+		ob_http_reply_fini(&r);
+	}
+	snprintf(head, sizeof(head),
+	         "GET /assets/app.js HTTP/1.1\r\nIf-None-Match: \"%.8s\"\r\n\r\n", js->etag + 1);
+	assert_int_equal(serve(f, head, NULL, 0, &r, &j), -1);
+	assert_int_equal(r.status, 200); /* a prefix of the tag is another tag */
+	assert_int_equal(r.body_len, js->len);
+	ob_http_reply_fini(&r);
+
+	/* HEAD: the headers alone; another method: 405; another path: not a file. */
+	assert_int_equal(serve(f, "HEAD /assets/style.css HTTP/1.1\r\n\r\n", NULL, 0, &r, &j), -1);
+	assert_int_equal(r.status, 200);
+	assert_true(r.head);
+	assert_string_equal(r.content_type, "text/css; charset=utf-8");
+	ob_http_reply_fini(&r);
+	expect_reply(f, "POST / HTTP/1.1\r\n\r\n", NULL, 0, -1, 405, NULL);
+	(void)serve(f, "GET /assets/nothing.js HTTP/1.1\r\n\r\n", NULL, 0, &r, &j);
+	assert_int_not_equal(r.status, 200);
+	json_decref(j);
+	ob_http_reply_fini(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -540,6 +633,7 @@ int main(void)
 	        cmocka_unit_test_setup_teardown(test_rpc_errors, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_get, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_probes_and_metrics, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_assets, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
