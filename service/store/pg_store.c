@@ -8,7 +8,7 @@
  * and then moves. Within a process the writer thread runs the writes (group
  * commit, batch.h: one transaction, a savepoint per write, one commit);
  * across processes every write transaction first takes one transaction-scoped
- * advisory lock (WRITE_LOCK), which the database holds until its commit or
+ * advisory lock (PG_BEGIN_WRITE), which the database holds until its commit or
  * rollback and releases if the instance dies. So the database decides, under
  * READ COMMITTED with a single writer: seats never above capacity, the
  * waitlist in order, numbers committed in order (page tokens, pg_apps.c).
@@ -36,10 +36,6 @@
 #include "store/pg.h"
 #include "store/pg_impl.h"
 #include "store/seal.h"
-
-/* pg_advisory_xact_lock's key of the writer: "onboardw" in ASCII. */
-#define WRITE_LOCK  "7957688145643188599"
-#define BEGIN_WRITE "BEGIN; SELECT pg_advisory_xact_lock(" WRITE_LOCK ")"
 
 enum { RETRIES = 3, DEFAULT_POOL = 8 };
 
@@ -133,7 +129,7 @@ static ob_err pg_begin(ob_store *base, bool write, ob_txn **out)
 		t->c = &s->writer;
 		err = conn_check(s, t->c);
 		if (err == OB_OK)
-			err = pg_exec(t->c->db, BEGIN_WRITE, "begin write");
+			err = pg_exec(t->c->db, PG_BEGIN_WRITE, "begin write");
 	} else {
 		err = reader_take(s, &t->c);
 		if (err == OB_OK)
@@ -216,7 +212,7 @@ static void run_batch(void *ctx, batch_req *batch)
 	pg_txn t = {.base.ops = &pg_ops, .store = s, .c = &s->writer, .write = true};
 	ob_err err = conn_check(s, t.c);
 	if (err == OB_OK)
-		err = pg_exec(t.c->db, BEGIN_WRITE, "begin write");
+		err = pg_exec(t.c->db, PG_BEGIN_WRITE, "begin write");
 	for (batch_req *r = batch; r != NULL; r = r->next) {
 		if (err != OB_OK)
 			r->result = err;
