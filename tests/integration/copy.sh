@@ -8,7 +8,8 @@
 # the same answers byte for byte (get, list, the cohort's standing, the export, contacts
 # readable, the erased one still erased, the audit trail), replays the idempotency key with
 # the original reply, and numbers a new application after the copied ones. The refusals: a
-# file an onboardd serves, a target that holds a programme (unless --replace), usage errors.
+# file an onboardd serves, a target that holds a programme (unless --replace), usage errors;
+# and `onboard admin backup` on PostgreSQL, FAILED_PRECONDITION naming pg_dump.
 #
 # Needs ONBOARDD and ONBOARD_CLI (meson test sets them), and PGHOST/PGPORT/PGUSER with psql
 # and createdb (tools/pgcluster.sh sets them), and sqlite3 for the source's row counts.
@@ -158,6 +159,13 @@ expect_rc 0 "a new submission on the copy"
 expect_out "WAITLISTED" "the copied cohort is full: the newcomer waits"
 expect_eq "$(psql -d "$name" -Atc "SELECT seq FROM application WHERE siren = '$newcomer'")" \
 	"$((maxseq + 1))" "the new application is numbered after the copied ones"
+# Backups of a PostgreSQL programme are PostgreSQL's: the call says so, and writes nothing.
+mkdir -m 700 "$dir/backups"
+cli admin backup "$dir/backups/pg.db"
+expect_rc 73 "admin backup on PostgreSQL: FAILED_PRECONDITION"
+expect_err "pg_dump" "the refusal names PostgreSQL's own tools"
+expect_err "master key file" "and reminds of the master key file"
+expect_eq "$(ls -A "$dir/backups")" "" "no file was written"
 expect_clean_stop
 
 # ---- a target that holds a programme --------------------------------------------------------
