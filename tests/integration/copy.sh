@@ -35,6 +35,15 @@ expect_same() {
 	fi
 }
 
+# keyed_submit: the same submission with the same idempotency key, on the server at $url.
+keyed_submit() {
+	cli -H idempotency-key=copy-key-1 submit --siren 732829320 --legal-name "Boulangerie Martin" \
+		--legal-form ei --naf 10.71C --employees 4 --turnover-eur 350000 --balance-eur 120000 \
+		--address "12 rue de la Paix" --postal-code 75002 --city Paris \
+		--contact-name "Claire Martin" --email claire@example.fr --phone "01 23 45 67 89" \
+		--channel marketplace --category bakery --accept-terms --cohort copy-1
+}
+
 # ---- a programme on SQLite ------------------------------------------------------------------
 onboardd_start "ipc://$dir/sq.sock" --db "$db"
 url="ipc://$dir/sq.sock"
@@ -62,11 +71,7 @@ cli review "${ids[3]}" reject --reason ineligible
 cli review "${ids[4]}" start --note "rappeler Manon au 06 11 22 33 44"
 cli admin erase "${ids[4]}" --reason "ticket 2020-17"
 expect_rc 0 "a contact erased"
-cli -H idempotency-key=copy-key-1 submit --siren 732829320 --legal-name "Boulangerie Martin" \
-	--legal-form ei --naf 10.71C --employees 4 --turnover-eur 350000 --balance-eur 120000 \
-	--address "12 rue de la Paix" --postal-code 75002 --city Paris --contact-name "Claire Martin" \
-	--email claire@example.fr --phone "01 23 45 67 89" --channel marketplace --category bakery \
-	--accept-terms --cohort copy-1
+keyed_submit
 expect_rc 0 "a submission with an idempotency key"
 cp "$dir/out" "$dir/keyed.first"
 
@@ -144,11 +149,7 @@ answers "$dir/after"
 for f in "$dir"/before/*; do
 	expect_same "the same answer from PostgreSQL: ${f##*/}" "$f" "$dir/after/${f##*/}"
 done
-cli -H idempotency-key=copy-key-1 submit --siren 732829320 --legal-name "Boulangerie Martin" \
-	--legal-form ei --naf 10.71C --employees 4 --turnover-eur 350000 --balance-eur 120000 \
-	--address "12 rue de la Paix" --postal-code 75002 --city Paris --contact-name "Claire Martin" \
-	--email claire@example.fr --phone "01 23 45 67 89" --channel marketplace --category bakery \
-	--accept-terms --cohort copy-1
+keyed_submit
 expect_rc 0 "the idempotency key replayed on PostgreSQL"
 expect_eq "$(cat "$dir/out")" "$(cat "$dir/keyed.first")" "the replay is the original reply"
 maxseq=$(sqlite3 "$db" "SELECT max(seq) FROM application")
