@@ -19,9 +19,7 @@ set -uo pipefail
 
 . "$(dirname "$0")/lib.sh"
 lib_init ob-copy
-name=ob_copy_$$
-createdb "$name" || die "createdb $name failed"
-pgurl="postgresql://onboard:s3cret-word@/$name?host=$PGHOST&port=$PGPORT"
+lib_pg_database ob_copy
 db=$dir/sq/onboard.db
 
 # expect_same NAME FILE1 FILE2: the two files are the same, byte for byte.
@@ -53,7 +51,7 @@ head -13 "$(dirname "$0")/../../deploy/sample/companies.csv" >"$dir/twelve.csv"
 cli import "$dir/twelve.csv" --cohort copy-1 --quiet
 expect_rc 0 "twelve companies: four seats, eight waitlisted"
 cli list --cohort copy-1 --json
-ids=($(json '" ".join(a["id"] for a in j["applications"])'))
+read -ra ids <<<"$(json '" ".join(a["id"] for a in j["applications"])')"
 [ ${#ids[@]} -eq 12 ] || die "expected 12 applications, got ${#ids[@]}"
 cli review "${ids[0]}" start
 cli review "${ids[0]}" approve --note "dossier complet, appelé le 06 12 34 56 78"

@@ -42,6 +42,15 @@ lib_init() {
 	trap 'exit 143' TERM
 }
 
+# lib_pg_database PREFIX: a new database PREFIX_PID in the cluster of tools/pgcluster.sh
+# ($PGHOST, $PGPORT; createdb), its name in $name and a postgresql:// URL of it in $pgurl,
+# with a password that the cluster ignores (trust) and that no log may show.
+lib_pg_database() {
+	name=$1_$$
+	createdb "$name" || die "createdb $name failed"
+	pgurl="postgresql://onboard:s3cret-word@/$name?host=$PGHOST&port=$PGPORT"
+}
+
 # lib_cleanup: kills what is still running, then removes $dir and the paths in lib_remove.
 lib_cleanup() {
 	local p

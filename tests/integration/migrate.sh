@@ -13,9 +13,7 @@ set -uo pipefail
 
 . "$(dirname "$0")/lib.sh"
 lib_init ob-migrate
-name=ob_migrate_$$
-createdb "$name" || die "createdb $name failed"
-pgurl="postgresql://onboard:s3cret-word@/$name?host=$PGHOST&port=$PGPORT"
+lib_pg_database ob_migrate
 
 run "migrate a new PostgreSQL database" 0 "$ONBOARDD" migrate --db "$pgurl" &&
 	expect "migrate says the version" "PostgreSQL schema is at version 4; not serving" \
