@@ -130,13 +130,7 @@ checks=$((checks + 1))
 expect_eq "$(psql -d "$name" -Atc "SELECT count(*) FROM history WHERE note IS NOT NULL AND length(note) = 0")" \
 	"$erased_notes" \
 	"erased notes stay empty blobs, not NULL"
-checks=$((checks + 1))
-if psql -d "$name" -Atc "SELECT encode(name, 'escape') || encode(email, 'escape') FROM contact WHERE name IS NOT NULL" |
-	grep -q "claire@example.fr\|Claire Martin"; then
-	fail "a contact is in clear in PostgreSQL"
-else
-	echo "ok: the contacts stay sealed in PostgreSQL"
-fi
+expect_pg_sealed "claire@example.fr\\|Claire Martin"
 
 # ---- the same answers from PostgreSQL -------------------------------------------------------
 log=$dir/pg.log onboardd_start "ipc://$dir/pg.sock" --db "$pgurl" --master-key "$dir/sq/master.key"

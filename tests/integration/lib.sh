@@ -51,6 +51,18 @@ lib_pg_database() {
 	pgurl="postgresql://onboard:s3cret-word@/$name?host=$PGHOST&port=$PGPORT"
 }
 
+# expect_pg_sealed REGEX: no contact of the database $name shows REGEX (a name or an e-mail
+# address in clear): personal data is sealed in PostgreSQL as in SQLite.
+expect_pg_sealed() {
+	checks=$((checks + 1))
+	if psql -d "$name" -Atc "SELECT encode(name, 'escape') || encode(email, 'escape') FROM contact WHERE name IS NOT NULL" |
+		grep -q "$1"; then
+		fail "a contact is in clear in PostgreSQL"
+	else
+		echo "ok: the contacts are sealed in PostgreSQL"
+	fi
+}
+
 # lib_cleanup: kills what is still running, then removes $dir and the paths in lib_remove.
 lib_cleanup() {
 	local p
