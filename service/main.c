@@ -18,6 +18,7 @@
 #include "base/log.h"
 #include "base/notify.h"
 #include "base/time.h"
+#include "copy_cmd.h"
 #include "crypto/keystore.h"
 #include "crypto/vault.h"
 #include "defaults.h"
@@ -232,8 +233,10 @@ static void print_usage(void)
 {
 	fputs("Usage: onboardd [OPTIONS]\n"
 	      "       onboardd migrate [OPTIONS]\n"
+	      "       onboardd copy --from FILE --to postgresql://... [--replace]\n"
 	      "Serves the onboard seller-onboarding programme over nng. With migrate, applies\n"
-	      "the schema's migrations to --db and exits without serving.\n"
+	      "the schema's migrations to --db and exits without serving. With copy, copies a\n"
+	      "SQLite programme into PostgreSQL (onboardd copy --help).\n"
 	      "\n"
 	      "Every option can also be set in the environment (a systemd EnvironmentFile):\n"
 	      "ONBOARDD_ and its name in capitals, '_' for '-', shown under each one; a\n"
@@ -772,6 +775,9 @@ static ob_store *open_store(const options *o, ob_keystore **keys, char *key_path
 int main(int argc, char **argv)
 {
 	options o = {0};
+	/* onboardd copy: options of its own (copy_cmd.c), and no serving. */
+	if (argc > 1 && strcmp(argv[1], "copy") == 0)
+		return ob_copy_command(argc - 1, argv + 1);
 	/* onboardd migrate: the same options, and no serving. */
 	bool migrate_only = argc > 1 && strcmp(argv[1], "migrate") == 0;
 	if (migrate_only) {

@@ -12,6 +12,7 @@
 #   ONBOARD_TEST_PG   a libpq conninfo of the cluster's "postgres" database
 #                     (host=DIR port=PORT user=onboard dbname=postgres)
 #   PGHOST PGPORT PGUSER   the same, for psql and createdb
+#   PGCLUSTER_RESTART a command that crashes and restarts the cluster (below)
 # Each test makes a database of its own (CREATE DATABASE with a unique name) and drops it.
 #
 # Needs PostgreSQL 15's server (Debian 12: postgresql-15; tools/install-deps.sh installs it).
@@ -56,13 +57,20 @@ trap 'exit 143' TERM
 }
 # Small and quick to start; durability settings stay the defaults (fsync on,
 # synchronous_commit on): the tests exercise what production runs.
-"${as[@]}" "$bindir/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
-	-o "-k $dir -c listen_addresses= -p $port -c max_connections=200 -c shared_buffers=32MB" \
+opts="-k $dir -c listen_addresses= -p $port -c max_connections=200 -c shared_buffers=32MB"
+"${as[@]}" "$bindir/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 -o "$opts" \
 	start >/dev/null || {
 	cat "$dir/server.log" >&2
 	exit 1
 }
 
+# PGCLUSTER_RESTART: a command that restarts the cluster as a crash would (stop -m immediate:
+# no checkpoint, the next start recovers from the WAL) and waits until it accepts
+# connections again, for the crash campaign against PostgreSQL (onboard-crash --pg).
+printf '#!/bin/sh\nset -e\n%s "%s/pg_ctl" -D "%s/data" -m immediate stop >/dev/null\n%s "%s/pg_ctl" -D "%s/data" -l "%s/server.log" -w -t 60 -o "%s" start >/dev/null\n' \
+	"${as[*]}" "$bindir" "$dir" "${as[*]}" "$bindir" "$dir" "$dir" "$opts" >"$dir/restart.sh"
+chmod 755 "$dir/restart.sh"
+export PGCLUSTER_RESTART="$dir/restart.sh"
 export ONBOARD_TEST_PG="host=$dir port=$port user=onboard dbname=postgres"
 export PGHOST=$dir PGPORT=$port PGUSER=onboard
 rc=0

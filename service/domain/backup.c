@@ -107,6 +107,16 @@ ob_err ob_domain_backup(ob_domain *d, const char *path, ob_backup *out, ob_outco
 		ob_violation_add(o, "path", "its directory does not exist on the server");
 		ob_dom_say(o, "invalid backup path");
 		return OB_EINVAL;
+	case OB_ENOTSUP:
+		/* A store that writes no backup file (PostgreSQL's: the database is
+		 * backed up by its own tools, which copy one consistent snapshot of
+		 * every instance's writes and can restore to a point in time). The
+		 * call is fine; the deployment is not one for it. */
+		ob_dom_say(o, "this programme's database is PostgreSQL: onboardd writes backup "
+		              "files of SQLite databases only; back PostgreSQL up with its own "
+		              "tools (pg_dump, or pg_basebackup with WAL archiving), and keep the "
+		              "master key file apart, as it is in neither");
+		return OB_EPRECOND;
 	case OB_EPERM:
 		ob_violation_add(o, "path",
 		                 "the server cannot write in its directory, or others could "

@@ -421,7 +421,9 @@ void ob_domain_store_stats(ob_domain *d, ob_store_stats *out);
  * with a violation of "path" otherwise), in an existing directory the server
  * may write to and nobody else can (OB_EINVAL with a violation too); a file
  * at path is never overwritten (OB_EEXIST). One backup at a time: another
- * call meanwhile gets OB_EUNAVAIL. out gets the size and the number of
+ * call meanwhile gets OB_EUNAVAIL. On a store that writes no backup file
+ * (PostgreSQL), OB_EPRECOND with a message naming the database's own tools.
+ * out gets the size and the number of
  * applications of the copy, the time just before its snapshot (every write
  * acknowledged before it is in the copy), the active master key id, and the
  * reminder to show whoever made the backup: the master key file, without

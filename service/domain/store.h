@@ -279,9 +279,11 @@ typedef struct ob_store_ops {
 	 * when its directory does not; OB_EPERM when the directory cannot be
 	 * written, or could be by someone other than this process's user or
 	 * root (it must not be group- or world-writable unless sticky);
-	 * OB_EIO and the like when copying fails (nothing is left behind).
-	 * Blocks for as long as the copy takes; any thread, outside any
-	 * transaction. */
+	 * OB_EIO and the like when copying fails (nothing is left behind);
+	 * OB_ENOTSUP from a store that writes no backup file (PostgreSQL's:
+	 * its own tools back it up), which the domain answers
+	 * FAILED_PRECONDITION. Blocks for as long as the copy takes; any
+	 * thread, outside any transaction. */
 	ob_err (*backup)(ob_store *s, const char *path, ob_store_backup *out);
 } ob_store_ops;
 

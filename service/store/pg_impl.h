@@ -45,6 +45,12 @@ extern const unsigned pg_n_migrations;
  * transaction may be run again. */
 ob_err pg_from_sqlstate(const char *state);
 
+/* The beginning of every write transaction: the writers' advisory lock
+ * (key "onboardw" in ASCII), held until commit or rollback, which makes one
+ * writer at a time across instances (pg_store.c) and keeps them waiting while
+ * `onboardd copy` fills the database (copy.c). */
+#define PG_BEGIN_WRITE "BEGIN; SELECT pg_advisory_xact_lock(7957688145643188599)"
+
 /* Opens a connection to conninfo with the session settings every connection
  * of the store has (synchronous_commit on, UTF-8, notices to the log).
  * *out is PQfinish'ed by the caller. OB_EUNAVAIL when it cannot connect. */

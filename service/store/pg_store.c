@@ -8,7 +8,7 @@
  * and then moves. Within a process the writer thread runs the writes (group
  * commit, batch.h: one transaction, a savepoint per write, one commit);
  * across processes every write transaction first takes one transaction-scoped
- * advisory lock (WRITE_LOCK), which the database holds until its commit or
+ * advisory lock (PG_BEGIN_WRITE), which the database holds until its commit or
  * rollback and releases if the instance dies. So the database decides, under
  * READ COMMITTED with a single writer: seats never above capacity, the
  * waitlist in order, numbers committed in order (page tokens, pg_apps.c).
@@ -37,10 +37,6 @@
 #include "store/pg_impl.h"
 #include "store/seal.h"
 
-/* pg_advisory_xact_lock's key of the writer: "onboardw" in ASCII. */
-#define WRITE_LOCK  "7957688145643188599"
-#define BEGIN_WRITE "BEGIN; SELECT pg_advisory_xact_lock(" WRITE_LOCK ")"
-
 enum { RETRIES = 3, DEFAULT_POOL = 8 };
 
 static const ob_store_ops pg_ops;
@@ -61,15 +57,40 @@ static void conn_close(pg_conn *c)
 
 /* A connection that broke (the server restarted, a network cut) is opened
  * again before its next use; its statements are prepared again. */
-static ob_err conn_check(pg_store *s, pg_conn *c)
+static ob_err conn_reopen(pg_store *s, pg_conn *c)
 {
-	if (c->db != NULL && PQstatus(c->db) == CONNECTION_OK)
-		return OB_OK;
 	ob_log(OB_LOG_WARN, "postgresql: a connection was lost; connecting again");
 	pg_conn *next = c->next_free;
 	conn_close(c);
 	ob_err err = conn_open(s, c);
 	c->next_free = next;
+	return err;
+}
+
+static ob_err conn_check(pg_store *s, pg_conn *c)
+{
+	if (c->db != NULL && PQstatus(c->db) == CONNECTION_OK)
+		return OB_OK;
+	return conn_reopen(s, c);
+}
+
+/* Begins a transaction with sql on c, connecting c again first when it
+ * broke; and once more on a new connection when the BEGIN gets no answer:
+ * a connection idle while the server restarted reads as fine (PQstatus
+ * says CONNECTION_OK even after that BEGIN failed), and nothing was done on
+ * it yet, so nothing is done twice. Without this, after a restart of the
+ * database every connection of the pool failed its next calls (the crash
+ * campaign's finding). */
+static ob_err begin_on(pg_store *s, pg_conn *c, const char *sql, const char *what)
+{
+	ob_err err = conn_check(s, c);
+	if (err == OB_OK)
+		err = pg_exec(c->db, sql, what);
+	if (err == OB_EUNAVAIL) {
+		err = conn_reopen(s, c);
+		if (err == OB_OK)
+			err = pg_exec(c->db, sql, what);
+	}
 	return err;
 }
 
@@ -131,14 +152,12 @@ static ob_err pg_begin(ob_store *base, bool write, ob_txn **out)
 	if (write) {
 		pthread_mutex_lock(&s->write_mu);
 		t->c = &s->writer;
-		err = conn_check(s, t->c);
-		if (err == OB_OK)
-			err = pg_exec(t->c->db, BEGIN_WRITE, "begin write");
+		err = begin_on(s, t->c, PG_BEGIN_WRITE, "begin write");
 	} else {
 		err = reader_take(s, &t->c);
 		if (err == OB_OK)
-			err = pg_exec(t->c->db, "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY",
-			              "begin read");
+			err = begin_on(s, t->c, "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY",
+			               "begin read");
 	}
 	if (err != OB_OK) {
 		if (write) {
@@ -199,10 +218,15 @@ static ob_err run_one(pg_txn *t, batch_req *r)
 			return r->result;
 		r->result = r->fn(&t->base, r->arg);
 		seal_key_forget(&t->key); /* a key is kept for one write only */
-		if (r->result != OB_OK && pg_exec(c, "ROLLBACK TO w", "rollback to") != OB_OK)
-			return OB_EIO; /* cannot undo: give up the whole batch */
-		if (pg_exec(c, "RELEASE w", "release") != OB_OK)
-			return OB_EIO;
+		/* Cannot undo: the whole batch is given up, with the reason (a lost
+		 * connection is UNAVAILABLE, to retry, not a failure of the store). */
+		ob_err undo = OB_OK;
+		if (r->result != OB_OK)
+			undo = pg_exec(c, "ROLLBACK TO w", "rollback to");
+		if (undo == OB_OK)
+			undo = pg_exec(c, "RELEASE w", "release");
+		if (undo != OB_OK)
+			return undo;
 		if (r->result == OB_OK || !t->retry || attempt + 1 >= RETRIES)
 			return OB_OK;
 		ob_log(OB_LOG_INFO, "postgresql: a write met a serialization failure; again");
@@ -214,9 +238,7 @@ static void run_batch(void *ctx, batch_req *batch)
 	pg_store *s = ctx;
 	pthread_mutex_lock(&s->write_mu);
 	pg_txn t = {.base.ops = &pg_ops, .store = s, .c = &s->writer, .write = true};
-	ob_err err = conn_check(s, t.c);
-	if (err == OB_OK)
-		err = pg_exec(t.c->db, BEGIN_WRITE, "begin write");
+	ob_err err = begin_on(s, t.c, PG_BEGIN_WRITE, "begin write");
 	for (batch_req *r = batch; r != NULL; r = r->next) {
 		if (err != OB_OK)
 			r->result = err;

@@ -49,6 +49,7 @@
 #include "store/batch.h"
 #include "store/columns.h"
 #include "store/seal.h"
+#include "store/sqlite_base.h"
 
 /* Reading a column into o->field, and binding o->field to a parameter. */
 #define READ_TEXT(s, i, o, f)       sq_col_text((s), (i), (o)->f, sizeof((o)->f))
@@ -275,16 +276,6 @@ typedef struct sq_txn {
 	seal_key_cache key;
 } sq_txn;
 
-/* ---- one process per file (sqlite_lock.c) ------------------------------- */
-
-/* Takes the exclusive lock of the database at db_path (a flock on
- * db_path.lock, which it creates) and writes this process's pid into it;
- * *fd gets the descriptor that holds it. OB_EUNAVAIL, having logged the other
- * holder's pid, when another process (or another store of this one) holds it;
- * another error when the file cannot be made. Does not block. */
-OB_NODISCARD ob_err sq_lock_take(const char *db_path, int *fd);
-/* Releases a lock of sq_lock_take; fd -1 is ignored. */
-void sq_lock_release(int fd);
 
 /* The ob_txn of the store's ops as an sq_txn. */
 static inline sq_txn *sq_txn_of(ob_txn *t)
@@ -294,8 +285,6 @@ static inline sq_txn *sq_txn_of(ob_txn *t)
 
 /* ---- statements and rows (sqlite.c, sqlite_rows.c) ---------------------- */
 
-/* The one translation of SQLite result codes into ob_err. */
-ob_err sq_from_sqlite(int rc);
 /* Logs the failure of what (a statement's name: never a bound value) and
  * translates rc. */
 ob_err sq_fail(sq_conn *c, int rc, const char *what);

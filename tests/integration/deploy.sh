@@ -205,4 +205,82 @@ else
 	echo "ok: compose.yaml and prometheus.yml parse and agree"
 fi
 
+# compose.pg.yaml: PostgreSQL and two onboardd on it, valid YAML whose onboardd containers
+# take onboardd's options, share one database and one key file made by `migrate` before them,
+# keep the password out of the URL, and publish distinct ports.
+checks=$((checks + 1))
+if ! python3 - "$container/compose.pg.yaml" "$container/pg.env.example" "$dir/options" \
+	>"$dir/compose-pg.out" 2>&1 <<'PY'; then
+import os, sys, yaml
+from urllib.parse import urlsplit
+
+compose_path, env_example, options_path = sys.argv[1:4]
+compose = yaml.safe_load(open(compose_path))
+options = set(open(options_path).read().split())
+here = os.path.dirname(compose_path)
+problems = []
+services = compose["services"]
+pg = services["postgres"]
+if not str(pg["image"]).startswith("postgres:15"):
+    problems.append("postgres is not PostgreSQL 15: " + str(pg["image"]))
+if "test" not in pg.get("healthcheck", {}):
+    problems.append("postgres has no health check for the others to wait on")
+pg_env = pg.get("environment", {})
+example = dict(l.split("=", 1) for l in open(env_example).read().splitlines()
+               if l and not l.startswith("#"))
+for want in ("POSTGRES_PASSWORD", "PGPASSWORD"):
+    if want not in example:
+        problems.append("pg.env.example does not set " + want)
+
+onboardds = {n: s for n, s in services.items() if n == "migrate" or n.startswith("onboardd-")}
+if len([n for n in onboardds if n.startswith("onboardd-")]) != 2:
+    problems.append("there are not two onboardd instances")
+keys, ports, dbs = set(), [], set()
+for n, s in onboardds.items():
+    build = s.get("build", {})
+    if not os.path.isfile(os.path.join(here, build.get("context", "?"), build.get("dockerfile", "?"))):
+        problems.append(n + "'s build does not name the Containerfile")
+    env = s.get("environment", {})
+    for name in env:
+        if name.startswith("ONBOARDD_") and name not in options and not name.startswith("ONBOARDD_HTTP"):
+            problems.append("%s: %s is no option of onboardd" % (n, name))
+    url = urlsplit(env.get("ONBOARDD_DB", ""))
+    if url.scheme != "postgresql" or url.hostname != "postgres" or url.password:
+        problems.append(n + ": ONBOARDD_DB is not a password-less URL of the service postgres")
+    if url.username != pg_env.get("POSTGRES_USER") or url.path.lstrip("/") != pg_env.get("POSTGRES_DB"):
+        problems.append(n + ": ONBOARDD_DB names another role or database than postgres makes")
+    dbs.add(env.get("ONBOARDD_DB"))
+    keys.add(env.get("ONBOARDD_MASTER_KEY"))
+    if not any(v.split(":")[1] == os.path.dirname(env.get("ONBOARDD_MASTER_KEY", "/x/y"))
+               for v in s.get("volumes", [])):
+        problems.append(n + " does not mount the volume of the key file")
+    if "pg.env" not in (s.get("env_file") if isinstance(s.get("env_file"), list) else [s.get("env_file")]):
+        problems.append(n + " does not read the password from pg.env")
+    deps = s.get("depends_on", {})
+    if deps.get("postgres", {}).get("condition") != "service_healthy":
+        problems.append(n + " does not wait for postgres to be healthy")
+    if n == "migrate":
+        if s.get("command") != ["migrate"] or s.get("restart") != "no":
+            problems.append("migrate does not run `onboardd migrate` once")
+        continue
+    if deps.get("migrate", {}).get("condition") != "service_completed_successfully":
+        problems.append(n + " does not wait for migrate")
+    if "tcp://" not in env.get("ONBOARDD_LISTEN", "") or not env.get("ONBOARDD_HTTP"):
+        problems.append(n + " does not listen on tcp:// and HTTP")
+    ports += [p.rsplit(":", 2)[1] for p in s.get("ports", [])]
+if len(keys) != 1 or None in keys:
+    problems.append("the onboardd containers do not share one master key file: %s" % keys)
+if len(dbs) != 1:
+    problems.append("the onboardd containers do not share one database")
+if len(ports) != len(set(ports)) or len(ports) < 4:
+    problems.append("the instances' host ports are not four distinct ones: %s" % ports)
+for p in problems:
+    print(p)
+sys.exit(1 if problems else 0)
+PY
+	fail "compose.pg.yaml: $(cat "$dir/compose-pg.out")"
+else
+	echo "ok: compose.pg.yaml parses: PostgreSQL and two onboardd sharing one database and key file"
+fi
+
 finish deploy

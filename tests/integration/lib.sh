@@ -55,6 +55,27 @@ lib_init_ipc() {
 # files instead). A script that calls the CLI otherwise defines its own ob after sourcing.
 ob() { "$ONBOARD_CLI" --server "$url" --timeout 10s "$@"; }
 
+# lib_pg_database PREFIX: a new database PREFIX_PID in the cluster of tools/pgcluster.sh
+# ($PGHOST, $PGPORT; createdb), its name in $name and a postgresql:// URL of it in $pgurl,
+# with a password that the cluster ignores (trust) and that no log may show.
+lib_pg_database() {
+	name=$1_$$
+	createdb "$name" || die "createdb $name failed"
+	pgurl="postgresql://onboard:s3cret-word@/$name?host=$PGHOST&port=$PGPORT"
+}
+
+# expect_pg_sealed REGEX: no contact of the database $name shows REGEX (a name or an e-mail
+# address in clear): personal data is sealed in PostgreSQL as in SQLite.
+expect_pg_sealed() {
+	checks=$((checks + 1))
+	if psql -d "$name" -Atc "SELECT encode(name, 'escape') || encode(email, 'escape') FROM contact WHERE name IS NOT NULL" |
+		grep -q "$1"; then
+		fail "a contact is in clear in PostgreSQL"
+	else
+		echo "ok: the contacts are sealed in PostgreSQL"
+	fi
+}
+
 # lib_cleanup: kills what is still running, then removes $dir and the paths in lib_remove.
 lib_cleanup() {
 	local p

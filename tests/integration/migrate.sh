@@ -13,9 +13,7 @@ set -uo pipefail
 
 . "$(dirname "$0")/lib.sh"
 lib_init ob-migrate
-name=ob_migrate_$$
-createdb "$name" || die "createdb $name failed"
-pgurl="postgresql://onboard:s3cret-word@/$name?host=$PGHOST&port=$PGPORT"
+lib_pg_database ob_migrate
 
 run "migrate a new PostgreSQL database" 0 "$ONBOARDD" migrate --db "$pgurl" &&
 	expect "migrate says the version" "PostgreSQL schema is at version 4; not serving" \
@@ -65,13 +63,7 @@ cli submit --siren 732829320 --legal-name "Boulangerie Martin" --legal-form ei -
 expect_rc 70 "the same SIREN through the second instance" # ALREADY_EXISTS (64 + 6): the other instance's application, decided by the database
 expect_eq "$(psql -d "$name" -Atc "SELECT count(*) FROM application WHERE siren = '732829320'")" \
 	"1" "one application in the shared database"
-checks=$((checks + 1))
-if psql -d "$name" -Atc "SELECT encode(name, 'escape') || encode(email, 'escape') FROM contact" |
-	grep -q "claire@example.fr\|Claire Martin"; then
-	fail "the contact is in clear in PostgreSQL"
-else
-	echo "ok: the contact is sealed in PostgreSQL"
-fi
+expect_pg_sealed "claire@example.fr\\|Claire Martin"
 pid=$pid2
 expect_clean_stop
 pid=$pid1

@@ -13,34 +13,47 @@
  * commit frame (a commit cut half-way), the system call each thread was in when the kill
  * was sent (fsync, pwrite), the writes in flight, and a rotation's new key in the file.
  *
+ * Against PostgreSQL (--pg, under tools/pgcluster.sh): --instances onboardd (default 2) serve
+ * one database of their own in the cluster, the clients spread over them, and each cycle
+ * kills one or several of them at a random delay, or (every --db-restart-every cycles)
+ * crashes and restarts the database itself (pg_ctl stop -m immediate, start) while they
+ * serve and clients write. The checks read the database as committed (no crash image:
+ * PostgreSQL's recovery is its own), its indexes checked by amcheck instead of
+ * integrity_check.
+ *
  * The seed fixes every choice of the campaign (modes, delays, what each client writes); the
  * threads' interleaving and where the kill lands are the machine's. A failing cycle's seed
  * and number are printed: --seed S --cycles N runs the same choices up to it.
  */
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "crash.h"
 #include "testutil.h"
 
-enum { MODE_RANDOM, MODE_WAL, MODE_ROTATION, MODE_COUNT };
-static const char *const mode_names[MODE_COUNT] = {"random", "wal", "rotation"};
+enum { MODE_RANDOM, MODE_WAL, MODE_ROTATION, MODE_DB_RESTART, MODE_COUNT };
+static const char *const mode_names[MODE_COUNT] = {"random", "wal", "rotation", "db-restart"};
+
+enum { MAX_INSTANCES = 4 };
 
 enum { ASK_AGAIN = 8 }; /* acknowledged writes asked again after each kill */
 
 typedef struct {
 	unsigned cycles, clients, capacity, max_delay_ms, rotate_every;
+	unsigned instances, db_restart_every; /* --pg */
 	uint64_t seed;
 	const char *dir, *report;
-	bool keep, verbose;
+	bool keep, verbose, pg, rotate_given;
 } options;
 
 /* What the kills hit (main thread only). */
@@ -50,13 +63,15 @@ typedef struct {
 	unsigned writer_busy, in_fsync, in_pwrite;
 	unsigned with_writes; /* writes in flight at the kill */
 	unsigned long writes_in_flight;
-	unsigned rotation_cut;    /* a rotation in flight */
-	unsigned rotation_rewrap; /* ... after its new key was in the file */
+	unsigned rotation_cut;                 /* a rotation in flight */
+	unsigned rotation_rewrap;              /* ... after its new key was in the file */
+	unsigned instances_killed, all_killed; /* --pg: onboardd killed, cycles that killed all */
 } kills;
 
 typedef struct {
 	options o;
-	cr_server srv;
+	cr_server srv;                     /* the first onboardd: the campaign's checks */
+	cr_server more[MAX_INSTANCES - 1]; /* --pg: the others on the same database */
 	cr_model m;
 	cr_client clients[CR_MAX_CLIENTS];
 	cr_client rotator;
@@ -83,7 +98,13 @@ static const char usage[] =
         "  --dir DIR           work here (default: a new temporary directory)\n"
         "  --keep              keep the directory (it is kept anyway when a check fails)\n"
         "  --report FILE       the summary into FILE too\n"
-        "  --verbose           a line per cycle\n";
+        "  --verbose           a line per cycle\n"
+        "  --pg                against PostgreSQL: a database of its own in the cluster of\n"
+        "                      tools/pgcluster.sh (run under it); no key rotation unless\n"
+        "                      --rotate-every is given\n"
+        "  --instances N       --pg: onboardd instances on the database (default 2, at most 4)\n"
+        "  --db-restart-every N  --pg: crash and restart the database every N cycles instead\n"
+        "                      of killing onboardd, 0 never (default 4)\n";
 
 static int parse(int argc, char **argv, options *o)
 {
@@ -98,6 +119,9 @@ static int parse(int argc, char **argv, options *o)
 	        {"keep", no_argument, NULL, 'k'},
 	        {"report", required_argument, NULL, 'R'},
 	        {"verbose", no_argument, NULL, 'v'},
+	        {"pg", no_argument, NULL, 'g'},
+	        {"instances", required_argument, NULL, 'i'},
+	        {"db-restart-every", required_argument, NULL, 'b'},
 	        {"help", no_argument, NULL, 'h'},
 	        {NULL, 0, NULL, 0},
 	};
@@ -106,12 +130,14 @@ static int parse(int argc, char **argv, options *o)
 	               .capacity = 40,
 	               .max_delay_ms = 400,
 	               .rotate_every = 6,
+	               .instances = 2,
+	               .db_restart_every = 4,
 	               .seed = (uint64_t)time(NULL) ^ (uint64_t)getpid() << 32};
 	int c;
 	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		/* The numbers: decimal digits only, within range. */
 		char *end = NULL;
-		bool number = strchr("csnpdr", c) != NULL;
+		bool number = strchr("csnpdrib", c) != NULL;
 		unsigned long long v = number ? strtoull(optarg, &end, 10) : 0;
 		bool bad = number && (!isdigit((unsigned char)optarg[0]) || *end != '\0' ||
 		                      (c != 's' && v > UINT_MAX));
@@ -136,6 +162,17 @@ static int parse(int argc, char **argv, options *o)
 			break;
 		case 'r':
 			o->rotate_every = (unsigned)v;
+			o->rotate_given = true;
+			break;
+		case 'g':
+			o->pg = true;
+			break;
+		case 'i':
+			bad |= v == 0 || v > MAX_INSTANCES;
+			o->instances = (unsigned)v;
+			break;
+		case 'b':
+			o->db_restart_every = (unsigned)v;
 			break;
 		case 'D':
 			o->dir = optarg;
@@ -165,6 +202,12 @@ static int parse(int argc, char **argv, options *o)
 		fputs(usage, stderr);
 		return 2;
 	}
+	/* Several instances read the key file at start: a rotation made by one is not seen by
+	 * the others until they restart (RELIABILITY.md), so it is asked for explicitly. */
+	if (o->pg && !o->rotate_given)
+		o->rotate_every = 0;
+	if (!o->pg)
+		o->instances = 1;
 	return 0;
 }
 
@@ -188,6 +231,56 @@ static int set_capacity(campaign *cp)
 	return code == OB_CODE_OK ? 0 : -1;
 }
 
+/* Instance i of the campaign's onboardd (0: cp->srv). */
+static cr_server *instance(campaign *cp, unsigned i)
+{
+	return i == 0 ? &cp->srv : &cp->more[i - 1];
+}
+
+/* onboardd migrate on the PostgreSQL database, which also makes the key file every instance
+ * reads (a serving instance never makes one). Returns 0 or -1. */
+static int migrate(const cr_server *s)
+{
+	pid_t pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		int fd = open(s->log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+		if (fd >= 0) {
+			dup2(fd, 1);
+			dup2(fd, 2);
+		}
+		execl(s->onboardd, s->onboardd, "migrate", "--db", s->db, "--master-key", s->key,
+		      (char *)NULL);
+		_exit(127);
+	}
+	int status = 0;
+	waitpid(pid, &status, 0);
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		return 0;
+	fprintf(stderr, "onboardd migrate failed (see %s)\n", s->log);
+	return -1;
+}
+
+/* The database (--pg: a PostgreSQL database of its own, migrated) and the instances other
+ * than the first, each with its socket, log and admin connection. Returns 0 or -1. */
+static int setup_instances(campaign *cp)
+{
+	cr_server *s = &cp->srv;
+	for (unsigned i = 1; i < cp->o.instances; i++) {
+		cr_server *o = instance(cp, i);
+		*o = (cr_server){.onboardd = s->onboardd, .m = s->m};
+		snprintf(o->dir, sizeof(o->dir), "%s", s->dir);
+		snprintf(o->db, sizeof(o->db), "%s", s->db);
+		snprintf(o->key, sizeof(o->key), "%s", s->key);
+		snprintf(o->url, sizeof(o->url), "ipc://%s/onboardd-%u.sock", s->dir, i);
+		snprintf(o->log, sizeof(o->log), "%s/onboardd-%u.log", s->dir, i);
+		if (cr_open(&o->admin, o->url) != 0 || cr_server_start(o) != 0)
+			return -1;
+	}
+	return 0;
+}
+
 static int setup(campaign *cp)
 {
 	cr_server *s = &cp->srv;
@@ -208,13 +301,16 @@ static int setup(campaign *cp)
 	m->cohort = "2020-11";
 	m->capacity = cp->o.capacity;
 	m->journal = fopen(journal, "we");
-	if (cr_open(&s->admin, s->url) != 0 || cr_server_start(s) != 0 || set_capacity(cp) != 0)
+	if (cp->o.pg && (cr_pg_database(s->db, sizeof(s->db)) != 0 || migrate(s) != 0))
+		return -1;
+	if (cr_open(&s->admin, s->url) != 0 || cr_server_start(s) != 0 ||
+	    setup_instances(cp) != 0 || set_capacity(cp) != 0)
 		return -1;
 	for (unsigned i = 0; i <= cp->o.clients; i++) {
 		cr_client *c = i < cp->o.clients ? &cp->clients[i] : &cp->rotator;
 		*c = (cr_client){.index = (int)i,
 		                 .m = m,
-		                 .url = s->url,
+		                 .url = instance(cp, i % cp->o.instances)->url,
 		                 .stop = &cp->stop,
 		                 .in_flight = i < cp->o.clients ? &cp->in_flight : &cp->rotating,
 		                 .rng = cp->o.seed ^ (0x9E3779B97F4A7C15ull * (i + 1))};
@@ -249,7 +345,7 @@ static void *rotate_main(void *arg)
 /* Waits for the moment of the kill, as mode says. */
 static void wait_for_kill(campaign *cp, int mode, uint64_t *rng)
 {
-	if (mode == MODE_RANDOM) {
+	if (mode == MODE_RANDOM || mode == MODE_DB_RESTART) {
 		ob_test_sleep_us(
 		        (int64_t)cr_between(rng, 2000, (uint64_t)cp->o.max_delay_ms * 1000));
 	} else if (mode == MODE_WAL) {
@@ -305,10 +401,20 @@ static int cycle(campaign *cp, unsigned n)
 	uint64_t rng = cp->o.seed ^ (0xD1B54A32D192ED03ull * (n + 1));
 	char ids[64][CR_KID_SIZE];
 	size_t keys_before = cr_key_ids(cp->srv.key, ids, 64);
-	int mode = cr_rand(&rng) % 2 == 0 ? MODE_RANDOM : MODE_WAL;
+	/* PostgreSQL has no WAL file of ours to watch: its kills are at a random delay. */
+	int mode = cr_rand(&rng) % 2 == 0 || cp->o.pg ? MODE_RANDOM : MODE_WAL;
 	if (cp->o.rotate_every > 0 && n % cp->o.rotate_every == cp->o.rotate_every - 1 &&
 	    keys_before < CR_MAX_KEY_LINES)
 		mode = MODE_ROTATION;
+	unsigned every = cp->o.db_restart_every;
+	if (cp->o.pg && every > 0 && n % every == every - 1)
+		mode = MODE_DB_RESTART;
+	/* The instances killed, one bit each: any non-empty set of them. */
+	unsigned all = (1u << cp->o.instances) - 1, victims = all;
+	if (mode == MODE_DB_RESTART)
+		victims = 0;
+	else if (cp->o.instances > 1)
+		victims = (unsigned)cr_between(&rng, 1, all);
 
 	atomic_store(&cp->stop, false);
 	atomic_store(&cp->rotation_began_us, 0);
@@ -325,13 +431,23 @@ static int cycle(campaign *cp, unsigned n)
 	int in_flight = atomic_load(&cp->in_flight);
 	bool rotating = atomic_load(&cp->rotating) > 0;
 	atomic_fetch_add(&m->epoch, 1);
-	cr_sample sample;
-	cr_server_kill(&cp->srv, &sample);
+	cr_sample sample = {0}, one;
+	for (unsigned i = cp->o.instances; i-- > 0;) {
+		if ((victims >> i & 1) == 0)
+			continue;
+		cr_server_kill(instance(cp, i), &one);
+		sample = one; /* the lowest-numbered instance's: it is killed last */
+		cp->k.instances_killed++;
+	}
+	cp->k.all_killed += victims == all;
+	if (mode == MODE_DB_RESTART && cr_pg_restart() != 0)
+		return -1;
 	int64_t at_us = ob_test_mono_us() - began;
 	char wal_path[352];
 	snprintf(wal_path, sizeof(wal_path), "%s-wal", cp->srv.db);
-	cr_wal wal;
-	cr_wal_scan(wal_path, &wal);
+	cr_wal wal = {0, 0};
+	if (!cp->o.pg)
+		cr_wal_scan(wal_path, &wal);
 	size_t keys_after = cr_key_ids(cp->srv.key, ids, 64);
 
 	kills *k = &cp->k;
@@ -350,15 +466,19 @@ static int cycle(campaign *cp, unsigned n)
 	 * next onboardd recovers. */
 	char image[352];
 	pthread_mutex_lock(&m->mu);
-	if (cr_crash_image(&cp->srv, image, sizeof(image)) != 0)
+	if (cp->o.pg)
+		cr_check_database(m, cp->srv.db, "database after the kill", cp->srv.key,
+		                  atomic_load(&m->epoch), false);
+	else if (cr_crash_image(&cp->srv, image, sizeof(image)) != 0)
 		cr_report(m, CR_UNEXPECTED, "cannot copy the crash image");
 	else
 		cr_check_database(m, image, "crash image", cp->srv.key, atomic_load(&m->epoch),
 		                  false);
 	pthread_mutex_unlock(&m->mu);
 
-	if (cr_server_start(&cp->srv) != 0)
-		return -1;
+	for (unsigned i = 0; i < cp->o.instances; i++)
+		if ((victims >> i & 1) != 0 && cr_server_start(instance(cp, i)) != 0)
+			return -1;
 	atomic_store(&cp->stop, true);
 	for (unsigned i = 0; i < cp->o.clients; i++)
 		pthread_join(cp->clients[i].thread, NULL);
@@ -402,8 +522,16 @@ static void summary(campaign *cp, FILE *f, unsigned done)
 		by_kind[op->kind - cr_kinds]++;
 		replayed += op->how != CR_NOT_YET && op->how != CR_AT_ONCE && op->replayed;
 	}
-	fprintf(f, "onboard-crash: %u cycles, seed %llu, %u clients, %u seats\n", done,
-	        (unsigned long long)o->seed, o->clients, o->capacity);
+	fprintf(f, "onboard-crash: %u cycles, seed %llu, %u clients, %u seats%s\n", done,
+	        (unsigned long long)o->seed, o->clients, o->capacity,
+	        o->pg ? ", on PostgreSQL" : "");
+	if (o->pg)
+		fprintf(f,
+		        "kills (PostgreSQL)      %u cycles killed onboardd (%u instances of %u, "
+		        "all "
+		        "of them in %u), %u crashed and restarted the database\n",
+		        k->kills - k->by_mode[MODE_DB_RESTART], k->instances_killed, o->instances,
+		        k->all_killed, k->by_mode[MODE_DB_RESTART]);
 	fprintf(f,
 	        "kills                   %u: %u at a random delay, %u on a WAL write, %u during "
 	        "a key rotation\n",
@@ -453,7 +581,8 @@ static void teardown(campaign *cp)
 		ob_client_close(c->cl);
 		free(c->mine);
 	}
-	ob_client_close(cp->srv.admin);
+	for (unsigned i = 0; i < cp->o.instances; i++)
+		ob_client_close(instance(cp, i)->admin);
 	for (size_t i = 0; i < cp->m.n_ops; i++) {
 		free(cp->m.ops[i]->req);
 		free(cp->m.ops[i]->reply);
@@ -492,9 +621,12 @@ int main(int argc, char **argv)
 			fprintf(stderr, "cycle %u of seed %llu failed its checks\n", done,
 			        (unsigned long long)cp.o.seed);
 	}
-	if (status == 0 && cr_server_stop(&cp.srv) != 0) {
-		fprintf(stderr, "onboardd did not stop cleanly (see %s)\n", cp.srv.log);
-		status = 1;
+	for (unsigned i = cp.o.instances; status == 0 && i-- > 0;) {
+		if (cr_server_stop(instance(&cp, i)) != 0) {
+			fprintf(stderr, "onboardd did not stop cleanly (see %s)\n",
+			        instance(&cp, i)->log);
+			status = 1;
+		}
 	}
 	if (status == 0) {
 		/* After a clean stop: the database as the next start will find it. */
@@ -503,8 +635,9 @@ int main(int argc, char **argv)
 		                  true);
 		pthread_mutex_unlock(&cp.m.mu);
 	}
-	if (cp.srv.pid != 0)
-		cr_server_stop(&cp.srv);
+	for (unsigned i = 0; i < cp.o.instances; i++)
+		if (instance(&cp, i)->pid != 0)
+			cr_server_stop(instance(&cp, i));
 	summary(&cp, stdout, done);
 	FILE *report = cp.o.report != NULL ? fopen(cp.o.report, "we") : NULL;
 	if (report != NULL) {

@@ -268,9 +268,15 @@ size_t cr_key_ids(const char *path, char (*ids)[CR_KID_SIZE], size_t max);
 
 /* ---- crash_checks.c --------------------------------------------------------------------- */
 
-/* A check of one database: the crash image, or the live one (read-only). */
+enum { CR_PG_STATEMENTS = 16 };
+
+/* A check of one database: the crash image, or the live one (read-only); SQLite's, or
+ * PostgreSQL's (pg, with the statements it prepared). */
 typedef struct cr_check {
 	struct sqlite3 *db;
+	struct pg_conn *pg;
+	const char *pg_sql[CR_PG_STATEMENTS];
+	char pg_names[CR_PG_STATEMENTS][8];
 	const char *what; /* "crash image", "live database" */
 	const char *key_file;
 	cr_model *m;
@@ -294,5 +300,27 @@ void cr_check_database(cr_model *m, const char *path, const char *what, const ch
  * learnt), its contact readable; the standing against the seats; the waitlist's positions in
  * submission order. Locks the model. */
 void cr_check_service(cr_model *m, ob_client *admin);
+
+/* ---- crash_pg.c: against PostgreSQL (--pg) ---------------------------------------------- */
+
+/* Whether db is a PostgreSQL URL rather than a SQLite file. */
+bool cr_is_pg(const char *db);
+/* Makes a database of its own in the cluster of tools/pgcluster.sh ($ONBOARD_TEST_PG,
+ * $PGHOST...), with amcheck, and writes its postgresql:// URL into url. Returns 0 or -1. */
+int cr_pg_database(char *url, size_t size);
+/* Crashes and restarts the cluster ($PGCLUSTER_RESTART: pg_ctl stop -m immediate, start),
+ * back when it returns. Returns 0 or -1. */
+int cr_pg_restart(void);
+/* Opens x->pg on url in one read-only snapshot; -1, reported, when it cannot. */
+int cr_pg_open(cr_check *x, const char *url);
+void cr_pg_close(cr_check *x);
+/* cr_count on PostgreSQL. */
+int cr_pg_count(cr_check *x, const char *sql, const char *text, int a, int b);
+/* Calls each with the first column of every row of sql (?1 bound to text); false when the
+ * query fails (reported) or each says to stop. */
+typedef bool (*cr_string_fn)(void *ctx, const char *s);
+bool cr_pg_strings(cr_check *x, const char *sql, const char *text, cr_string_fn each, void *ctx);
+/* The indexes checked against their tables (amcheck); what fails is reported. */
+void cr_pg_integrity(cr_check *x);
 
 #endif

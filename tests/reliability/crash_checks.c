@@ -50,6 +50,8 @@ static sqlite3_stmt *prepare(check *k, const char *sql)
 
 int cr_count(cr_check *x, const char *sql, const char *text, int a, int b)
 {
+	if (x->pg != NULL)
+		return cr_pg_count(x, sql, text, a, b);
 	check *k = (check *)x;
 	sqlite3_stmt *s = prepare(k, sql);
 	if (s != NULL) {
@@ -64,10 +66,37 @@ int cr_count(cr_check *x, const char *sql, const char *text, int a, int b)
 	return -1;
 }
 
+/* Calls each with the first column of every row of sql (?1 bound to text), in either
+ * database; false when the query fails (reported) or each says to stop. */
+static bool strings(check *k, const char *sql, const char *text, cr_string_fn each, void *ctx)
+{
+	if (k->x.pg != NULL)
+		return cr_pg_strings(&k->x, sql, text, each, ctx);
+	sqlite3_stmt *s = prepare(k, sql);
+	if (s != NULL && text != NULL)
+		sqlite3_bind_text(s, 1, text, -1, SQLITE_TRANSIENT);
+	int rc = s != NULL ? SQLITE_ROW : SQLITE_ERROR;
+	bool go = true;
+	while (go && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+		const char *v = (const char *)sqlite3_column_text(s, 0);
+		go = each(ctx, v != NULL ? v : "");
+	}
+	if (go && rc != SQLITE_DONE) {
+		cr_report(k->m, CR_UNEXPECTED, "%s: %s: %s", k->x.what, sql,
+		          sqlite3_errmsg(k->x.db));
+		return false;
+	}
+	return go;
+}
+
 /* ---- the database ----------------------------------------------------------------------- */
 
 static void integrity(check *k)
 {
+	if (k->x.pg != NULL) {
+		cr_pg_integrity(&k->x);
+		return;
+	}
 	sqlite3_stmt *s = NULL;
 	if (sqlite3_prepare_v2(k->x.db, "PRAGMA integrity_check", -1, &s, NULL) != SQLITE_OK) {
 		cr_report(k->m, CR_UNEXPECTED, "%s: cannot run integrity_check: %s", k->x.what,
@@ -88,37 +117,47 @@ static int compare_keys(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* The idempotency keys read so far (stored_keys). */
+typedef struct {
+	char **keys;
+	size_t n, cap;
+} key_list;
+
+static bool add_key(void *ctx, const char *key)
+{
+	key_list *l = ctx;
+	char *copy = strdup(key);
+	if (copy == NULL || !cr_grow(&l->keys, &l->cap, l->n, sizeof(*l->keys), 1024)) {
+		free(copy);
+		return false;
+	}
+	l->keys[l->n++] = copy;
+	return true;
+}
+
 /* The idempotency keys stored, without their caller's prefix, sorted, into *keys (free each
  * and the array), *n of them. False, said and counted, when they cannot be read: the check
  * of the keys is then not made, rather than made against nothing. */
 static bool stored_keys(check *k, char ***keys, size_t *n)
 {
-	*keys = NULL;
-	*n = 0;
-	size_t cap = 0;
-	sqlite3_stmt *s = NULL;
-	int rc = sqlite3_prepare_v2(
-	        k->x.db, "SELECT substr(key, instr(key, '/') + 1) FROM idempotency", -1, &s, NULL);
-	if (rc == SQLITE_OK) {
-		while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-			char *key = strdup((const char *)sqlite3_column_text(s, 0));
-			if (key == NULL || !cr_grow(keys, &cap, *n, sizeof(**keys), 1024)) {
-				free(key);
-				rc = SQLITE_NOMEM;
-				break;
-			}
-			(*keys)[(*n)++] = key;
-		}
+	key_list l = {0};
+	bool ok = strings(k,
+	                  k->x.pg != NULL
+	                          ? "SELECT substr(key, strpos(key, '/') + 1) FROM idempotency"
+	                          : "SELECT substr(key, instr(key, '/') + 1) FROM idempotency",
+	                  NULL, add_key, &l);
+	if (!ok) {
+		cr_report(k->m, CR_UNEXPECTED, "%s: cannot read the idempotency keys", k->x.what);
+		for (size_t i = 0; i < l.n; i++)
+			free(l.keys[i]);
+		free(l.keys);
+		l = (key_list){0};
 	}
-	sqlite3_finalize(s);
-	if (rc != SQLITE_DONE) {
-		cr_report(k->m, CR_UNEXPECTED, "%s: cannot read the idempotency keys: %s",
-		          k->x.what, sqlite3_errstr(rc));
-		return false;
-	}
+	*keys = l.keys;
+	*n = l.n;
 	if (*n > 0)
 		qsort(*keys, *n, sizeof(**keys), compare_keys);
-	return true;
+	return ok;
 }
 
 /* How many times key is among keys (sorted, n). */
@@ -181,7 +220,7 @@ static const char q_promoted_after[] =
 /* The waitlist's tickets grow with the order of submission. */
 static const char q_tickets[] =
         "SELECT count(*) FROM (SELECT wl_ticket, lag(wl_ticket) OVER (ORDER BY seq) AS prev "
-        "FROM application WHERE cohort_id = ?1 AND state = 1) WHERE prev >= wl_ticket";
+        "FROM application WHERE cohort_id = ?1 AND state = 1) AS t WHERE prev >= wl_ticket";
 static const char q_no_key[] =
         "SELECT count(*) FROM application a LEFT JOIN contact c ON c.app_seq = a.seq "
         "WHERE c.app_seq IS NULL OR c.dk_kid IS NULL OR c.dk_wrapped IS NULL";
@@ -222,6 +261,27 @@ static void seats(check *k)
 		          disorder);
 }
 
+/* The key file's ids, against which the data keys' are checked (kid_known). */
+typedef struct {
+	check *k;
+	char ids[64][CR_KID_SIZE];
+	size_t n;
+} key_file_ids;
+
+static bool kid_known(void *ctx, const char *kid)
+{
+	key_file_ids *f = ctx;
+	bool known = false;
+	for (size_t i = 0; i < f->n; i++)
+		known |= strcmp(f->ids[i], kid) == 0;
+	if (!known)
+		cr_report(f->k->m, CR_UNEXPECTED,
+		          "%s: data keys wrapped under %s, which the key "
+		          "file does not hold: their contacts cannot be read",
+		          f->k->x.what, kid);
+	return true;
+}
+
 /* Every contact's data key is wrapped under a key of the key file; once a rotation has been
  * acknowledged and none began after it, under that one. */
 static void contact_keys(check *k, bool settled)
@@ -231,20 +291,9 @@ static void contact_keys(check *k, bool settled)
 	if (bare > 0)
 		cr_report(m, CR_UNEXPECTED, "%s: %d applications without a wrapped data key",
 		          k->x.what, bare);
-	char ids[64][CR_KID_SIZE];
-	size_t n = cr_key_ids(k->x.key_file, ids, 64);
-	sqlite3_stmt *s = prepare(k, q_kids);
-	while (s != NULL && sqlite3_step(s) == SQLITE_ROW) {
-		const char *kid = (const char *)sqlite3_column_text(s, 0);
-		bool known = false;
-		for (size_t i = 0; i < n; i++)
-			known |= strcmp(ids[i], kid) == 0;
-		if (!known)
-			cr_report(m, CR_UNEXPECTED,
-			          "%s: data keys wrapped under %s, which the key "
-			          "file does not hold: their contacts cannot be read",
-			          k->x.what, kid);
-	}
+	key_file_ids known = {.k = k};
+	known.n = cr_key_ids(k->x.key_file, known.ids, 64);
+	strings(k, q_kids, NULL, kid_known, &known);
 	if (settled && m->rotated_kid[0] != '\0' && !m->rotation_since) {
 		int old = cr_count(&k->x, q_not_rotated, m->rotated_kid, 0, 0);
 		if (old > 0)
@@ -255,24 +304,39 @@ static void contact_keys(check *k, bool settled)
 	}
 }
 
+/* Opens the database at path (a SQLite file, or a PostgreSQL URL: the database itself, what
+ * is committed being what a restart finds) in one read snapshot. -1, reported, if not. */
+static int open_database(check *k, const char *path, bool settled)
+{
+	if (cr_is_pg(path))
+		return cr_pg_open(&k->x, path);
+	int flags = settled ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE;
+	if (sqlite3_open_v2(path, &k->x.db, flags, NULL) != SQLITE_OK) {
+		cr_report(k->m, CR_UNEXPECTED, "%s: cannot open %s: %s", k->x.what, path,
+		          sqlite3_errmsg(k->x.db));
+		sqlite3_close(k->x.db);
+		return -1;
+	}
+	sqlite3_busy_timeout(k->x.db, 10000);
+	/* One read transaction: one snapshot for every query. */
+	sqlite3_exec(k->x.db, "BEGIN", NULL, NULL, NULL);
+	return 0;
+}
+
 void cr_check_database(cr_model *m, const char *path, const char *what, const char *key_file,
                        int epoch_limit, bool settled)
 {
 	check k = {.x = {.what = what, .key_file = key_file, .m = m, .settled = settled}, .m = m};
-	int flags = settled ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE;
-	if (sqlite3_open_v2(path, &k.x.db, flags, NULL) != SQLITE_OK) {
-		cr_report(m, CR_UNEXPECTED, "%s: cannot open %s: %s", what, path,
-		          sqlite3_errmsg(k.x.db));
-		sqlite3_close(k.x.db);
+	if (open_database(&k, path, settled) != 0)
 		return;
-	}
-	sqlite3_busy_timeout(k.x.db, 10000);
-	/* One read transaction: one snapshot for every query. */
-	sqlite3_exec(k.x.db, "BEGIN", NULL, NULL, NULL);
 	integrity(&k);
 	writes(&k, epoch_limit);
 	seats(&k);
 	contact_keys(&k, settled);
+	if (k.x.pg != NULL) {
+		cr_pg_close(&k.x);
+		return;
+	}
 	for (size_t i = 0; i < STMT_CACHE; i++)
 		sqlite3_finalize(k.cache[i].stmt);
 	sqlite3_exec(k.x.db, "COMMIT", NULL, NULL, NULL);
