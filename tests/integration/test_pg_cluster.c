@@ -107,19 +107,24 @@ static void free_app(pb_app *a)
 		protobuf_c_message_free_unpacked(&a->base, NULL);
 }
 
+/* Calls method with rq and returns the reply as d; the test fails unless it is OK. */
+static void *call_ok(ob_client *cl, const char *method, const ProtobufCMessage *rq,
+                     const ProtobufCMessageDescriptor *d)
+{
+	ProtobufCMessage *rs = NULL;
+	ob_result r;
+	int code = ob_client_call_message(cl, method, NULL, 0, rq, d, &rs, CALL_MS, &r);
+	if (code != OB_CODE_OK)
+		fail_msg("%s: %s: %s", method, ob_code_name(code), r.message);
+	ob_result_fini(&r);
+	return rs;
+}
+
 static pb_app *get_app(ob_client *cl, const char *id)
 {
 	Onboard__V1__GetApplicationRequest rq = ONBOARD__V1__GET_APPLICATION_REQUEST__INIT;
 	rq.id = (char *)id;
-	pb_app *a = NULL;
-	ob_result r;
-	int code = ob_client_call_message(cl, GET, NULL, 0, &rq.base,
-	                                  &onboard__v1__application__descriptor,
-	                                  (ProtobufCMessage **)&a, CALL_MS, &r);
-	if (code != OB_CODE_OK)
-		fail_msg("GetApplication %s: %s: %s", id, ob_code_name(code), r.message);
-	ob_result_fini(&r);
-	return a;
+	return call_ok(cl, GET, &rq.base, &onboard__v1__application__descriptor);
 }
 
 /* Reviews id with action at expected_version; returns the code, *version the new version. */
@@ -146,14 +151,8 @@ static int review(ob_client *cl, const char *id, Onboard__V1__ReviewAction actio
 static void assert_standing(ob_client *cl, uint32_t held, uint32_t waiting, uint32_t apps)
 {
 	Onboard__V1__GetCohortRequest rq = ONBOARD__V1__GET_COHORT_REQUEST__INIT;
-	Onboard__V1__CohortStanding *st = NULL;
-	ob_result r;
-	int code = ob_client_call_message(cl, COHORT, NULL, 0, &rq.base,
-	                                  &onboard__v1__cohort_standing__descriptor,
-	                                  (ProtobufCMessage **)&st, CALL_MS, &r);
-	if (code != OB_CODE_OK)
-		fail_msg("GetCohort: %s: %s", ob_code_name(code), r.message);
-	ob_result_fini(&r);
+	Onboard__V1__CohortStanding *st =
+	        call_ok(cl, COHORT, &rq.base, &onboard__v1__cohort_standing__descriptor);
 	assert_int_equal(st->cohort->capacity, CAPACITY);
 	assert_int_equal(st->seats_held, held);
 	assert_int_equal(st->waitlist_length, waiting);
