@@ -124,7 +124,7 @@ wait_for_line() {
 lib_pg_args() {
 	pg_args=("$@")
 	[ -n "${ONBOARD_TEST_PG:-}" ] || return 0
-	local i path= at= eq= key= name
+	local i path='' at='' eq='' key='' name
 	for i in "${!pg_args[@]}"; do
 		case ${pg_args[$i]} in
 		--db) at=$((i + 1)) path=${pg_args[$at]:-} eq= ;;
@@ -136,7 +136,7 @@ lib_pg_args() {
 	case $path in '' | postgres://* | postgresql://*) return 0 ;; esac
 	name=$(lib_pg_name "$path")
 	local pgurl="postgresql://onboard@/$name?host=$PGHOST&port=$PGPORT"
-	pg_args[$at]=$eq$pgurl
+	pg_args[at]=$eq$pgurl
 	if [ -z "$key" ]; then
 		key=$(dirname "$path")/master.key
 		pg_args+=(--master-key "$key")
@@ -144,8 +144,12 @@ lib_pg_args() {
 	if [ "$(psql -d postgres -Atc "SELECT count(*) FROM pg_database WHERE datname = '$name'")" != 1 ]; then
 		mkdir -p "$(dirname "$key")"
 		createdb "$name" || die "createdb $name failed"
-		env $(compgen -e | grep '^ONBOARDD_' | sed 's/^/-u /') \
-			"$ONBOARDD" migrate --db "$pgurl" --master-key "$key" >>"$log" 2>&1 ||
+		# Without the ONBOARDD_* variables a test sets for the server it starts.
+		local unset=() v
+		for v in $(compgen -e); do
+			case $v in ONBOARDD_*) unset+=(-u "$v") ;; esac
+		done
+		env "${unset[@]}" "$ONBOARDD" migrate --db "$pgurl" --master-key "$key" >>"$log" 2>&1 ||
 			die "onboardd migrate --db $pgurl failed (log: $log)"
 	fi
 }
