@@ -71,8 +71,7 @@ typedef struct world {
 	PGconn *pc; /* the test's own look at the database */
 } world;
 
-/* ---- calls ------------------------------------------------------------------------------------
- */
+/* ---- calls ------------------------------------------------------------------------------- */
 
 static ob_client *connect_to(const char *url)
 {
@@ -182,7 +181,7 @@ static int log_count(const ob_testsrv *s, const char *text)
 	return n;
 }
 
-/* ---- the two instances ----------------------------------------------------------------------- */
+/* ---- the two instances ------------------------------------------------------------------- */
 
 static int start_instance(world *w, int i)
 {
@@ -231,14 +230,20 @@ static int group_teardown(void **state)
 	return rc;
 }
 
-/* ---- 1,000 submissions over both ------------------------------------------------------------- */
+/* ---- 1,000 submissions over both --------------------------------------------------------- */
+
+/* What the threads of one instance have done, as they go. */
+typedef struct tally {
+	atomic_int acked;    /* submissions acknowledged */
+	atomic_int finished; /* threads that stopped */
+} tally;
 
 typedef struct submitter {
 	const char *url;
 	const char *prefix;
 	uint32_t first, count;
 	int timeout_ms;
-	atomic_int *acked; /* counts this thread's acknowledgements, or NULL */
+	tally *tally; /* the acknowledgements of the threads of one instance, or NULL */
 	/* results */
 	int ok, waitlisted, failed;
 	bool *acknowledged; /* [count]: company first+i was acknowledged */
@@ -255,6 +260,8 @@ static void *submit_many(void *arg)
 	const char *urls[] = {t->url};
 	if (ob_client_open(&cl, urls, 1, NULL, err, sizeof(err)) != 0) {
 		t->failed = (int)t->count;
+		if (t->tally != NULL)
+			atomic_fetch_add(&t->tally->finished, 1);
 		return NULL;
 	}
 	for (uint32_t i = 0; i < t->count; i++) {
@@ -269,29 +276,31 @@ static void *submit_many(void *arg)
 				t->ok++;
 			t->acknowledged[i] = true;
 			snprintf(t->ids[i], sizeof(t->ids[i]), "%s", a->id);
-			if (t->acked != NULL)
-				atomic_fetch_add(t->acked, 1);
+			if (t->tally != NULL)
+				atomic_fetch_add(&t->tally->acked, 1);
 		} else {
 			t->failed++;
 		}
 		free_app(a);
 		ob_result_fini(&r);
-		if (code != OB_CODE_OK && t->acked != NULL)
+		if (code != OB_CODE_OK && t->tally != NULL)
 			break;
 	}
 	ob_client_close(cl);
+	if (t->tally != NULL)
+		atomic_fetch_add(&t->tally->finished, 1);
 	return NULL;
 }
 
 static void submitter_init(submitter *t, const char *url, const char *prefix, uint32_t first,
-                           uint32_t count, int timeout_ms, atomic_int *acked)
+                           uint32_t count, int timeout_ms, tally *counts)
 {
 	*t = (submitter){.url = url,
 	                 .prefix = prefix,
 	                 .first = first,
 	                 .count = count,
 	                 .timeout_ms = timeout_ms,
-	                 .acked = acked};
+	                 .tally = counts};
 	t->acknowledged = calloc(count, sizeof(*t->acknowledged));
 	t->ids = calloc(count, sizeof(*t->ids));
 	assert_non_null(t->acknowledged);
@@ -357,7 +366,7 @@ static void test_1000_over_two_instances(void **state)
 		assert_int_equal(log_count(&w->srv[i], "serialization failure"), 0);
 }
 
-/* ---- SIGKILL in the middle of a run ---------------------------------------------------------- */
+/* ---- SIGKILL in the middle of a run ------------------------------------------------------ */
 
 static void test_kill9_mid_run(void **state)
 {
@@ -365,16 +374,22 @@ static void test_kill9_mid_run(void **state)
 	long long before = pg_int(w, "SELECT count(*) FROM application");
 	submitter t[KILL_THREADS];
 	pthread_t th[KILL_THREADS];
-	atomic_int acked[2] = {0, 0};
+	tally tallies[2];
+	for (int i = 0; i < 2; i++) {
+		atomic_init(&tallies[i].acked, 0);
+		atomic_init(&tallies[i].finished, 0);
+	}
 	for (int i = 0; i < KILL_THREADS; i++) {
 		submitter_init(&t[i], w->srv[i % 2].url, "kill",
 		               KILL_FIRST + (uint32_t)i * KILL_PER_THREAD, KILL_PER_THREAD,
-		               KILL_CALL_MS, &acked[i % 2]);
+		               KILL_CALL_MS, &tallies[i % 2]);
 		assert_int_equal(pthread_create(&th[i], NULL, submit_many, &t[i]), 0);
 	}
 	/* Instance 0 dies once it has acknowledged KILL_AFTER of its 300: in the middle. */
-	while (atomic_load(&acked[0]) < KILL_AFTER)
+	while (atomic_load(&tallies[0].acked) < KILL_AFTER &&
+	       atomic_load(&tallies[0].finished) < KILL_THREADS / 2)
 		ob_test_sleep_ms(1);
+	assert_true(atomic_load(&tallies[0].acked) >= KILL_AFTER);
 	ob_testsrv_kill9(&w->srv[0]);
 	for (int i = 0; i < KILL_THREADS; i++)
 		pthread_join(th[i], NULL);
@@ -436,7 +451,7 @@ static void test_kill9_mid_run(void **state)
 	                (uint32_t)(before + run));
 }
 
-/* ---- a review across instances --------------------------------------------------------------- */
+/* ---- a review across instances ----------------------------------------------------------- */
 
 /* The id of the first seat holder still SUBMITTED, from the database. */
 static void first_submitted(world *w, char id[32])
@@ -518,14 +533,14 @@ static void test_review_across_instances(void **state)
 	                 2); /* submitted, started: once */
 }
 
-/* ---- a deadlock, run again --------------------------------------------------------------------
- */
+/* ---- a deadlock, run again --------------------------------------------------------------- */
 
 typedef struct one_submit {
 	ob_client *cl;
 	uint32_t n;
 	int code;
 	bool replayed;
+	atomic_bool done; /* the call has returned */
 } one_submit;
 
 static void *submit_one(void *arg)
@@ -537,6 +552,7 @@ static void *submit_one(void *arg)
 	o->replayed = r.replayed;
 	free_app(a);
 	ob_result_fini(&r);
+	atomic_store(&o->done, true);
 	return NULL;
 }
 
@@ -562,12 +578,15 @@ static void test_deadlock_is_run_again(void **state)
 	PQclear(r);
 
 	one_submit o = {.cl = s->client, .n = 5000};
+	atomic_init(&o.done, false);
 	pthread_t th;
 	assert_int_equal(pthread_create(&th, NULL, submit_one, &o), 0);
 	/* The instance's writer waits for a counter. */
-	while (pg_int(w, "SELECT count(*) FROM pg_stat_activity WHERE application_name = "
+	while (!atomic_load(&o.done) &&
+	       pg_int(w, "SELECT count(*) FROM pg_stat_activity WHERE application_name = "
 	                 "'onboardd' AND wait_event_type = 'Lock'") < 1)
 		ob_test_sleep_ms(20);
+	assert_false(atomic_load(&o.done)); /* it waits, and cannot finish without this session */
 	assert_int_equal(PQsendQuery(other, "SELECT pg_advisory_xact_lock(" WRITE_LOCK ")"), 1);
 	/* The deadlock is found on the instance's side, which runs its write again (had this
 	 * session asked after the instance's one look for deadlocks, its own look, 5 s on,
