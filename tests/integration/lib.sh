@@ -148,6 +148,69 @@ wait_for_line() {
 	return 2
 }
 
+# lib_pg_args ARGS...: onboardd's arguments ARGS in $pg_args, each --db PATH of a SQLite file
+# made a PostgreSQL database of its own when the script runs under tools/pgcluster.sh
+# ($ONBOARD_TEST_PG set: the suite integration-pg), as support/testsrv.c does for the tests in
+# C. The database is named after PATH, so that a restart on PATH serves the same one; it is
+# made and migrated by `onboardd migrate` on first use, which also makes the key file every
+# start then reads: --master-key if ARGS give it, else master.key beside PATH, where the
+# SQLite store keeps it. Without $ONBOARD_TEST_PG, ARGS as they are.
+lib_pg_args() {
+	pg_args=("$@")
+	[ -n "${ONBOARD_TEST_PG:-}" ] || return 0
+	local i path='' at='' eq='' key='' name
+	for i in "${!pg_args[@]}"; do
+		case ${pg_args[$i]} in
+		--db) at=$((i + 1)) path=${pg_args[$at]:-} eq= ;;
+		--db=*) at=$i path=${pg_args[$i]#--db=} eq=--db= ;;
+		--master-key) key=${pg_args[$((i + 1))]:-} ;;
+		--master-key=*) key=${pg_args[$i]#--master-key=} ;;
+		esac
+	done
+	case $path in '' | postgres://* | postgresql://*) return 0 ;; esac
+	name=$(lib_pg_name "$path")
+	local pgurl="postgresql://onboard@/$name?host=$PGHOST&port=$PGPORT"
+	pg_args[at]=$eq$pgurl
+	if [ -z "$key" ]; then
+		key=$(dirname "$path")/master.key
+		pg_args+=(--master-key "$key")
+	fi
+	if [ "$(psql -d postgres -Atc "SELECT count(*) FROM pg_database WHERE datname = '$name'")" != 1 ]; then
+		mkdir -p "$(dirname "$key")"
+		createdb "$name" || die "createdb $name failed"
+		# Without the ONBOARDD_* variables a test sets for the server it starts.
+		local unset=() v
+		for v in $(compgen -e); do
+			case $v in ONBOARDD_*) unset+=(-u "$v") ;; esac
+		done
+		env "${unset[@]}" "$ONBOARDD" migrate --db "$pgurl" --master-key "$key" >>"$log" 2>&1 ||
+			die "onboardd migrate --db $pgurl failed (log: $log)"
+	fi
+}
+
+# store_away PATH / store_back PATH: the store of the onboardd serving --db PATH cannot be
+# reached / can again: the SQLite file moved to PATH.away and back, or its PostgreSQL database
+# (lib_pg_args) closed to new connections, superusers' too, and opened again.
+store_away() {
+	if [ -n "${ONBOARD_TEST_PG:-}" ]; then
+		psql -d postgres -qc "ALTER DATABASE $(lib_pg_name "$1") ALLOW_CONNECTIONS false"
+	else
+		mv "$1" "$1.away"
+	fi
+}
+store_back() {
+	if [ -n "${ONBOARD_TEST_PG:-}" ]; then
+		psql -d postgres -qc "ALTER DATABASE $(lib_pg_name "$1") ALLOW_CONNECTIONS true"
+	else
+		mv "$1.away" "$1"
+	fi
+}
+
+# lib_pg_name PATH: the name of the PostgreSQL database that stands for the SQLite file PATH.
+lib_pg_name() {
+	echo "ob_$(printf %s "$1" | md5sum | cut -c1-24)"
+}
+
 # onboardd_try_start URL ARGS...: starts "$ONBOARDD --listen URL ARGS..." with stdout and
 # stderr appended to $log (default $dir/onboardd.log) and waits until it logs that it serves.
 # Without --now in ARGS, the programme's clock starts at $lib_now, in the November 2020
@@ -168,7 +231,8 @@ onboardd_try_start() {
 	for arg in "$@"; do
 		case $arg in --now | --now=*) now=() ;; esac
 	done
-	"$ONBOARDD" --listen "$url" "$@" "${now[@]}" >>"$log" 2>&1 </dev/null &
+	lib_pg_args "$@"
+	"$ONBOARDD" --listen "$url" "${pg_args[@]}" "${now[@]}" >>"$log" 2>&1 </dev/null &
 	pid=$!
 	lib_pids+=("$pid")
 	local found=0

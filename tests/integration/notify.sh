@@ -79,7 +79,7 @@ grep -vx 'WATCHDOG=1' "$msgs" | grep -E -A1 '^RELOADING=1\|MONOTONIC_USEC=[0-9]+
 
 # The store cannot be reached: no ping between two marks sent while the watchdog says, three
 # times, that it does not answer.
-mv "$dir/onboard.db" "$dir/moved.db"
+store_away "$dir/onboard.db"
 checks=$((checks + 1))
 wait_for_line "$log" 'watchdog: the service does not work' "$pid" || fail "the watchdog did not notice the store gone"
 mark "$dir/notify" MARK-GONE
@@ -95,7 +95,7 @@ checks=$((checks + 1))
 [ "$(sed -n '/^MARK-GONE$/,/^MARK-BACK$/p' "$msgs" | grep -c '^WATCHDOG=1$')" -eq 0 ] ||
 	fail "WATCHDOG=1 was sent while the store was gone: $(cat "$msgs")"
 pings=$(count "$msgs" '^WATCHDOG=1$')
-mv "$dir/moved.db" "$dir/onboard.db"
+store_back "$dir/onboard.db"
 checks=$((checks + 1))
 wait_count "$msgs" '^WATCHDOG=1$' $((pings + 1)) || fail "no WATCHDOG=1 once the store is back"
 checks=$((checks + 1))

@@ -28,23 +28,30 @@ phones=("06 12 34 56 78" "07.98.76.54.32" "+33 6 11 22 33 44")
 e164=("+33612345678" "+33798765432" "+33611223344")
 sirens=(732829320 552100554 542065479)
 
-# absent WHAT: none of the personal data is in the files, nor in the server's log.
+# absent WHAT: none of the personal data is in the files, nor in the server's log. On
+# PostgreSQL (the suite integration-pg) the files are the database's own in the private
+# cluster, after a checkpoint, and the cluster's WAL.
 absent() {
-	local f p
-	for f in "$dir/onboard.db" "$dir/onboard.db-wal" "$log"; do
-		[ -e "$f" ] || continue
-		for p in "${names[@]}" "${emails[@]}" "${phones[@]}" "${e164[@]}"; do
-			checks=$((checks + 1))
-			if grep -q -a -F -i -- "$p" "$f"; then
-				fail "$1: '$p' is in $(basename "$f")"
-			fi
-		done
-		for p in "${e164[@]}"; do # the digits alone
-			checks=$((checks + 1))
-			if grep -q -a -F -- "${p#+}" "$f"; then
-				fail "$1: '${p#+}' is in $(basename "$f")"
-			fi
-		done
+	local files=("$log") f p
+	for f in "$dir/onboard.db" "$dir/onboard.db-wal"; do
+		[ -e "$f" ] && files+=("$f")
+	done
+	if [ -n "${ONBOARD_TEST_PG:-}" ]; then
+		psql -d postgres -qc CHECKPOINT
+		files+=("$PGHOST/data/pg_wal" "$PGHOST/data/base/$(psql -d postgres -Atc \
+			"SELECT oid FROM pg_database WHERE datname = '$(lib_pg_name "$dir/onboard.db")'")")
+	fi
+	for p in "${names[@]}" "${emails[@]}" "${phones[@]}" "${e164[@]}"; do
+		checks=$((checks + 1))
+		if grep -r -q -a -F -i -- "$p" "${files[@]}"; then
+			fail "$1: '$p' is in $(grep -r -l -a -F -i -- "$p" "${files[@]}" | head -3)"
+		fi
+	done
+	for p in "${e164[@]}"; do # the digits alone
+		checks=$((checks + 1))
+		if grep -r -q -a -F -- "${p#+}" "${files[@]}"; then
+			fail "$1: '${p#+}' is in $(grep -r -l -a -F -- "${p#+}" "${files[@]}" | head -3)"
+		fi
 	done
 }
 

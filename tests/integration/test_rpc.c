@@ -423,18 +423,16 @@ static int health_becomes(ob_testsrv *s, int want)
 }
 
 /* health.proto: NOT_SERVING when the store cannot be reached. The database file moved away
- * while onboardd runs (deleted or replaced would look the same to it): Health/Check says
- * NOT_SERVING within a few seconds; the file back in place, SERVING again. */
+ * while onboardd runs (deleted or replaced would look the same to it), or the PostgreSQL
+ * database refusing new connections: Health/Check says NOT_SERVING within a few seconds; the
+ * store back, SERVING again. */
 static void test_health_follows_the_store(void **state)
 {
 	ob_testsrv *s = *state;
-	assert_true(s->db[0] != '\0');
-	char away[400];
-	snprintf(away, sizeof(away), "%s.away", s->db);
 	assert_int_equal(ob_testsrv_health(s, CALL_TIMEOUT_MS), SERVING);
-	assert_int_equal(rename(s->db, away), 0);
+	assert_int_equal(ob_testsrv_store_away(s, 1), 0);
 	int got = health_becomes(s, NOT_SERVING);
-	int back = rename(away, s->db);
+	int back = ob_testsrv_store_away(s, 0);
 	if (got != NOT_SERVING)
 		fail_msg("with the database moved away, health says %d, not NOT_SERVING", got);
 	assert_int_equal(back, 0);

@@ -33,8 +33,7 @@ int ob_test_domain_init(ob_test_domain *t, const char *name)
 
 int ob_test_domain_is_pg(void)
 {
-	const char *pg = getenv("ONBOARD_TEST_PG");
-	return pg != NULL && pg[0] != '\0';
+	return ob_test_pg_enabled();
 }
 
 ob_keystore *ob_test_keystore_random(void)

@@ -7,6 +7,8 @@
 
 #include <unistd.h>
 
+#include <libpq-fe.h>
+
 static atomic_uint counter;
 
 /* Runs sql on the cluster's "postgres" database; 0 or -1 after saying why. */
@@ -50,6 +52,29 @@ int ob_test_pg_create(ob_test_pg *db)
 	return 0;
 }
 
+int ob_test_pg_enabled(void)
+{
+	const char *pg = getenv("ONBOARD_TEST_PG");
+	return pg != NULL && pg[0] != '\0';
+}
+
+int ob_test_pg_url(const ob_test_pg *db, char *url, size_t n)
+{
+	const char *host = getenv("PGHOST"), *port = getenv("PGPORT");
+	if (host == NULL || port == NULL || db->name[0] == '\0') {
+		fprintf(stderr, "testpg: no $PGHOST and $PGPORT, or no database: run the test "
+		                "under tools/pgcluster.sh\n");
+		return -1;
+	}
+	int len =
+	        snprintf(url, n, "postgresql://onboard@/%s?host=%s&port=%s", db->name, host, port);
+	if (len < 0 || (size_t)len >= n) {
+		fprintf(stderr, "testpg: the URL of %s is too long\n", db->name);
+		return -1;
+	}
+	return 0;
+}
+
 PGconn *ob_test_pg_connect(const ob_test_pg *db)
 {
 	PGconn *c = PQconnectdb(db->conninfo);
@@ -71,6 +96,14 @@ long long ob_test_pg_int(PGconn *c, const char *sql)
 		fprintf(stderr, "testpg: %s: %s", sql, PQerrorMessage(c));
 	PQclear(r);
 	return v;
+}
+
+int ob_test_pg_allow_connections(const ob_test_pg *db, int allow)
+{
+	char sql[160];
+	snprintf(sql, sizeof(sql), "ALTER DATABASE %s ALLOW_CONNECTIONS %s", db->name,
+	         allow ? "true" : "false");
+	return admin_exec(sql);
 }
 
 void ob_test_pg_drop(ob_test_pg *db)

@@ -154,21 +154,35 @@ static pid_t run_onboardd(const char *const *head, size_t n_head, const char *co
 	return exec_onboardd(argv, log, log_flags);
 }
 
-/* Whether the test gave onboardd a --now of its own. */
-static bool gives_now(const ob_testsrv *s)
+/* Whether the test gave onboardd the option flag ("--now") of its own. */
+static bool gives(const ob_testsrv *s, const char *flag)
 {
+	size_t n = strlen(flag);
 	for (size_t i = 0; i < s->n_args; i++)
-		if (strcmp(s->args[i], "--now") == 0 || strncmp(s->args[i], "--now=", 6) == 0)
+		if (strncmp(s->args[i], flag, n) == 0 &&
+		    (s->args[i][n] == '\0' || s->args[i][n] == '='))
 			return true;
 	return false;
 }
 
 static int spawn(ob_testsrv *s)
 {
-	/* The programme's clock in the lockdown, unless the test sets it (testsrv.h). */
-	const char *const head[] = {"--listen", s->url,  "--no-access-log", "--db",
-	                            s->db,      "--now", OB_TESTSRV_NOW};
-	size_t n_head = sizeof(head) / sizeof(head[0]) - (gives_now(s) ? 2 : 0);
+	/* The programme's clock in the lockdown, unless the test sets it (testsrv.h); the
+	 * database the start chose, unless the test names one. */
+	const char *head[9] = {"--listen", s->url, "--no-access-log"};
+	size_t n_head = 3;
+	if (!gives(s, "--db")) {
+		head[n_head++] = "--db";
+		head[n_head++] = s->db;
+		if (s->pg.name[0] != '\0') {
+			head[n_head++] = "--master-key";
+			head[n_head++] = s->key;
+		}
+	}
+	if (!gives(s, "--now")) {
+		head[n_head++] = "--now";
+		head[n_head++] = OB_TESTSRV_NOW;
+	}
 	pid_t pid = run_onboardd(head, n_head, (const char *const *)s->args, s->n_args, s->log,
 	                         O_APPEND);
 	if (pid < 0)
@@ -204,6 +218,20 @@ int ob_onboardd_run(const char *const *args, const char *log, int timeout_ms)
 		}
 		ob_test_sleep_ms(POLL_MS);
 	}
+}
+
+int ob_testsrv_store_away(ob_testsrv *s, int away)
+{
+	if (s->pg.name[0] != '\0')
+		return ob_test_pg_allow_connections(&s->pg, !away);
+	char moved[sizeof(s->db) + 8];
+	snprintf(moved, sizeof(moved), "%s.away", s->db);
+	if (rename(away ? s->db : moved, away ? moved : s->db) != 0) {
+		fprintf(stderr, "testsrv: cannot move %s: %s\n", away ? s->db : moved,
+		        strerror(errno));
+		return -1;
+	}
+	return 0;
 }
 
 int ob_testsrv_health(ob_testsrv *s, int timeout_ms)
@@ -274,6 +302,25 @@ static int add_args(ob_testsrv *s, const char *const *list)
 	return 0;
 }
 
+/* The server's own PostgreSQL database (testsrv.h): made, its URL in s->db, and migrated by
+ * `onboardd migrate`, which also makes the key file s->key that every start then reads. */
+static int make_pg(ob_testsrv *s)
+{
+	if (ob_test_pg_create(&s->pg) != 0 || ob_test_pg_url(&s->pg, s->db, sizeof(s->db)) != 0)
+		return -1;
+	char log[320];
+	snprintf(log, sizeof(log), "%s/migrate.log", s->dir);
+	int status = ob_onboardd_run(
+	        (const char *const[]){"migrate", "--db", s->db, "--master-key", s->key, NULL}, log,
+	        START_TIMEOUT_MS);
+	if (status != 0) {
+		fprintf(stderr, "testsrv: onboardd migrate exited with status %d (%s)\n", status,
+		        log);
+		return -1;
+	}
+	return 0;
+}
+
 int ob_testsrv_start(ob_testsrv *s, const char *const *extra_args)
 {
 	return ob_testsrv_start_with(s, extra_args, NULL);
@@ -293,8 +340,11 @@ int ob_testsrv_start_with(ob_testsrv *s, const char *const *fixed, const char *c
 	snprintf(s->url, sizeof(s->url), "ipc://%s/onboardd.sock", s->dir);
 	snprintf(s->log, sizeof(s->log), "%s/onboardd.log", s->dir);
 	snprintf(s->db, sizeof(s->db), "%s/onboard.db", s->dir);
-	if (spawn(s) != 0 || wait_serving(s) != 0) {
+	snprintf(s->key, sizeof(s->key), "%s/master.key", s->dir);
+	if ((ob_test_pg_enabled() && !gives(s, "--db") && make_pg(s) != 0) || spawn(s) != 0 ||
+	    wait_serving(s) != 0) {
 		terminate(s, SIGKILL, STOP_TIMEOUT_MS);
+		ob_test_pg_drop(&s->pg);
 		ob_test_remove_tree(s->dir);
 		free_args(s);
 		s->dir[0] = '\0';
@@ -312,8 +362,10 @@ int ob_testsrv_stop(ob_testsrv *s)
 		dump_log(s, why);
 	}
 	const char *keep = getenv("ONBOARD_TEST_KEEP");
-	if (s->dir[0] != '\0' && (keep == NULL || strcmp(keep, "1") != 0))
+	if (s->dir[0] != '\0' && (keep == NULL || strcmp(keep, "1") != 0)) {
 		ob_test_remove_tree(s->dir);
+		ob_test_pg_drop(&s->pg);
+	}
 	free_args(s);
 	s->dir[0] = '\0';
 	return status;

@@ -12,6 +12,12 @@
  * named by $ONBOARDD (meson sets it) with
  *     --listen ipc://DIR/onboardd.sock --no-access-log --db DIR/onboard.db EXTRA...
  *     [--now OB_TESTSRV_NOW]
+ * Under tools/pgcluster.sh ($ONBOARD_TEST_PG set, the suite integration-pg), the database
+ * is PostgreSQL instead: unless EXTRA gives --db, a database of the server's own in the
+ * private cluster (support/testpg.h), migrated and given a key file by `onboardd migrate`
+ * before the start, served with
+ *     --db postgresql://onboard@/NAME?host=...&port=... --master-key DIR/master.key
+ * and dropped by ob_testsrv_stop(); a restart serves the same database.
  * (the programme's clock in the November 2020 lockdown, as ./demo.sh has it,
  * unless EXTRA gives --now: the default cohort takes submissions during the
  * lockdown only; logins and tokens keep the real clock), and its stdout and
@@ -34,6 +40,7 @@
 #include <sys/types.h>
 
 #include "onboard/client.h"
+#include "testpg.h"
 
 enum { OB_TESTSRV_MAX_ARGS = 32 };
 
@@ -44,7 +51,9 @@ typedef struct ob_testsrv {
 	char dir[256];                   /* the private directory, removed by ob_testsrv_stop() */
 	char url[320];                   /* "ipc://DIR/onboardd.sock" */
 	char log[320];                   /* DIR/onboardd.log */
-	char db[320];                    /* DIR/onboard.db */
+	char db[320];                    /* DIR/onboard.db, or the postgresql:// URL */
+	char key[320];                   /* DIR/master.key */
+	ob_test_pg pg;                   /* the server's PostgreSQL database, or name "" */
 	pid_t pid;                       /* 0 when onboardd is not running */
 	ob_client *client;               /* connected while onboardd runs, NULL otherwise */
 	char *args[OB_TESTSRV_MAX_ARGS]; /* copies of the extra arguments */
@@ -85,6 +94,12 @@ void ob_testsrv_kill9(ob_testsrv *s);
  * (stopping it first with SIGTERM if it still runs) and waits until it
  * serves. Returns 0 or -1 as ob_testsrv_start(). */
 int ob_testsrv_restart(ob_testsrv *s);
+
+/* Makes the server's store unreachable while onboardd runs (away 1), or reachable again
+ * (away 0): the SQLite file renamed to DB.away and back; the PostgreSQL database closed to
+ * new connections and opened again (ob_test_pg_allow_connections). Returns 0, or -1 after
+ * saying why. */
+int ob_testsrv_store_away(ob_testsrv *s, int away);
 
 /* Asks Health/Check through s->client with a deadline of timeout_ms. Returns
  * the serving status (1 = SERVING, 2 = NOT_SERVING...), or -1 without a
