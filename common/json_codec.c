@@ -1183,9 +1183,16 @@ ProtobufCMessage *ob_json_parse_message(const char *text, size_t len,
 	j = json_loadb(text != NULL ? text : "", text != NULL ? len : 0,
 	               JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
 	if (j == NULL) {
-		if (err != NULL && errlen > 0)
+		if (err != NULL && errlen > 0) {
 			snprintf(err, errlen, "line %d, column %d: %s", jerr.line, jerr.column,
 			         jerr.text);
+			/* jansson quotes the token it stopped at ("invalid token near '\x02'"):
+			 * bytes of the peer's, which must not break the error's line either. */
+			for (char *c = err; *c != '\0'; c++) {
+				if ((unsigned char)*c < 0x20)
+					*c = '?';
+			}
+		}
 		return NULL;
 	}
 	m = ob_json_to_message(j, d, err, errlen);
