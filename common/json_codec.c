@@ -25,6 +25,8 @@
 
 #include <sodium.h>
 
+#include "base64.h"
+
 /*
  * Bound on message nesting while decoding, as protobuf's own parsers have: the contract has no
  * recursive message, but a decoder should not trust the schema to bound its stack.
@@ -929,7 +931,7 @@ static int json_to_bytes(struct dec *d, const json_t *v, void *dst)
 		b.data = malloc(max);
 		if (b.data == NULL)
 			return fail(d, "out of memory");
-		if (sodium_base642bin(b.data, max, s, len, NULL, &b.len, NULL, variant) != 0) {
+		if (ob_base642bin(b.data, max, s, len, NULL, &b.len, NULL, variant) != 0) {
 			free(b.data);
 			return fail(d, "invalid base64");
 		}
