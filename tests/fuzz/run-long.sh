@@ -3,15 +3,16 @@
 # prints for each the executions, the coverage reached and the crashes found.
 #
 # Usage: tests/fuzz/run-long.sh TARGET|all [SECONDS=600]
-#   TARGET     dispatch, connect, json, pagetoken, auth, vault, csv or http (fuzz_TARGET)
+#   TARGET     a target of tests/fuzz (fuzz_TARGET.c): auth, connect, csv, dispatch, http,
+#              json, pagetoken or vault
 #   SECONDS    how long each target runs (libFuzzer's -max_total_time)
 # Environment:
 #   FUZZ_BUILD  the build directory with -Dfuzz=true (default: build-fuzz at the top of the
 #               source tree), made with
 #                 CC=clang meson setup build-fuzz -Dfuzz=true -Db_sanitize=address,undefined \
 #                     -Db_lundef=false
-#               and its binaries built (ninja -C build-fuzz tests/fuzz/fuzz_TARGET); the
-#               suite fuzz of that build runs this script with 10 seconds a target.
+#               and its binaries built (meson compile -C build-fuzz fuzzers); the suite
+#               fuzz of that build runs this script with 10 seconds a target.
 #   FUZZ_OUT    where each run keeps its log, the inputs it found and any crash (default: a
 #               new directory under FUZZ_BUILD/fuzz-runs)
 #
@@ -26,7 +27,12 @@ set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
-all=(dispatch connect json pagetoken auth vault csv http)
+# The targets: one fuzz_NAME.c each (tests/fuzz/meson.build builds them).
+all=()
+for f in "$here"/fuzz_*.c; do
+	n=${f##*/fuzz_}
+	all+=("${n%.c}")
+done
 
 if [ $# -lt 1 ] || [ $# -gt 2 ]; then
 	sed -n '2,/^set -e/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//' >&2
