@@ -25,6 +25,8 @@
 
 #include <sodium.h>
 
+#include "base64.h"
+
 /*
  * Bound on message nesting while decoding, as protobuf's own parsers have: the contract has no
  * recursive message, but a decoder should not trust the schema to bound its stack.
@@ -929,7 +931,7 @@ static int json_to_bytes(struct dec *d, const json_t *v, void *dst)
 		b.data = malloc(max);
 		if (b.data == NULL)
 			return fail(d, "out of memory");
-		if (sodium_base642bin(b.data, max, s, len, NULL, &b.len, NULL, variant) != 0) {
+		if (ob_base642bin(b.data, max, s, len, NULL, &b.len, NULL, variant) != 0) {
 			free(b.data);
 			return fail(d, "invalid base64");
 		}
@@ -1183,9 +1185,16 @@ ProtobufCMessage *ob_json_parse_message(const char *text, size_t len,
 	j = json_loadb(text != NULL ? text : "", text != NULL ? len : 0,
 	               JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
 	if (j == NULL) {
-		if (err != NULL && errlen > 0)
+		if (err != NULL && errlen > 0) {
 			snprintf(err, errlen, "line %d, column %d: %s", jerr.line, jerr.column,
 			         jerr.text);
+			/* jansson quotes the token it stopped at ("invalid token near '\x02'"):
+			 * bytes of the peer's, which must not break the error's line either. */
+			for (char *c = err; *c != '\0'; c++) {
+				if ((unsigned char)*c < 0x20)
+					*c = '?';
+			}
+		}
 		return NULL;
 	}
 	m = ob_json_to_message(j, d, err, errlen);

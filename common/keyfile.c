@@ -1,5 +1,6 @@
 #include "keyfile.h"
 
+#include "base64.h"
 #include "errbuf.h"
 #include "login_message.h"
 #include "secretfile.h"
@@ -57,8 +58,8 @@ int ob_keyfile_load(const char *path, uint8_t seed[32], char id[OB_KEYFILE_ID_LE
 		return -1;
 	size_t line = strcspn(text, "\r\n");
 	size_t bin_len = 0;
-	int rc = sodium_base642bin(seed, 32, text, line, NULL, &bin_len, NULL,
-	                           sodium_base64_VARIANT_ORIGINAL);
+	int rc = ob_base642bin(seed, 32, text, line, NULL, &bin_len, NULL,
+	                       sodium_base64_VARIANT_ORIGINAL);
 	sodium_free(text);
 	if (rc != 0 || bin_len != 32) {
 		sodium_memzero(seed, 32);

@@ -31,6 +31,7 @@
 #include "files.h"
 #include "keyfile.h"
 #include "secretfile.h"
+#include "base64.h"
 
 /* ---- roles ---------------------------------------------------------------------------------- */
 
@@ -184,8 +185,8 @@ static bool parse_identity(span *rest, ob_key *key, char *why, size_t whylen)
 		return false;
 	size_t bin_len = 0;
 	if (f.len != OB_KEY_PK_B64_LEN ||
-	    sodium_base642bin(key->pk, sizeof(key->pk), f.p, f.len, NULL, &bin_len, NULL,
-	                      sodium_base64_VARIANT_ORIGINAL) != 0 ||
+	    ob_base642bin(key->pk, sizeof(key->pk), f.p, f.len, NULL, &bin_len, NULL,
+	                  sodium_base64_VARIANT_ORIGINAL) != 0 ||
 	    bin_len != sizeof(key->pk)) {
 		ob_errbuf(why, whylen,
 		          "PUBLIC_KEY must be standard base64 of 32 bytes (44 characters)");
@@ -718,8 +719,8 @@ ob_err ob_secret_file_read(const char *path, uint8_t *out, size_t want, char *er
 	/* No ignore set: a blank, a second line or a NUL anywhere fails the decode, as does
 	 * non-canonical padding; b64_end NULL makes trailing bytes an error. */
 	ob_err rc = OB_OK;
-	if (sodium_base642bin(bin, sizeof(bin), text, len, NULL, &bin_len, NULL,
-	                      sodium_base64_VARIANT_ORIGINAL) != 0 ||
+	if (ob_base642bin(bin, sizeof(bin), text, len, NULL, &bin_len, NULL,
+	                  sodium_base64_VARIANT_ORIGINAL) != 0 ||
 	    bin_len != want) {
 		ob_errbuf(err, errlen, "%s: not one line of base64 of exactly %zu bytes", path,
 		          want);

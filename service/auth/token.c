@@ -12,6 +12,7 @@
  * elsewhere in the process faults instead of silently changing it.
  */
 #include "auth/auth.h"
+#include "base64.h"
 
 #include <string.h>
 
@@ -145,12 +146,12 @@ ob_err ob_token_verify(const ob_token_minter *m, const char *token, int64_t now_
 
 	uint8_t payload[PAYLOAD_LEN], tag[TAG_LEN], want[TAG_LEN];
 	size_t n = 0;
-	if (sodium_base642bin(payload, sizeof(payload), token + TOKEN_PREFIX_LEN, PAYLOAD_B64_LEN,
-	                      NULL, &n, NULL, sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0 ||
+	if (ob_base642bin(payload, sizeof(payload), token + TOKEN_PREFIX_LEN, PAYLOAD_B64_LEN, NULL,
+	                  &n, NULL, sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0 ||
 	    n != sizeof(payload))
 		return OB_EAUTH;
-	if (sodium_base642bin(tag, sizeof(tag), token + DOT_AT + 1, TAG_B64_LEN, NULL, &n, NULL,
-	                      sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0 ||
+	if (ob_base642bin(tag, sizeof(tag), token + DOT_AT + 1, TAG_B64_LEN, NULL, &n, NULL,
+	                  sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0 ||
 	    n != sizeof(tag))
 		return OB_EAUTH;
 	token_tag(m, payload, want);

@@ -7,6 +7,7 @@
 #include "errbuf.h"
 #include "files.h"
 #include "secretfile.h"
+#include "base64.h"
 
 #include <assert.h>
 #include <errno.h>
@@ -193,8 +194,8 @@ static bool decode_key(const char *b64, size_t len, uint8_t key[OB_VAULT_KEY_LEN
 	size_t bin_len = 0;
 	const char *end = NULL;
 	if (len != KEY_B64_LEN ||
-	    sodium_base642bin(key, OB_VAULT_KEY_LEN, b64, len, NULL, &bin_len, &end,
-	                      sodium_base64_VARIANT_ORIGINAL) != 0 ||
+	    ob_base642bin(key, OB_VAULT_KEY_LEN, b64, len, NULL, &bin_len, &end,
+	                  sodium_base64_VARIANT_ORIGINAL) != 0 ||
 	    end != b64 + len || bin_len != OB_VAULT_KEY_LEN) {
 		sodium_memzero(key, OB_VAULT_KEY_LEN);
 		return false;

@@ -17,6 +17,7 @@
 #include <sodium.h>
 
 #include "base/clock.h"
+#include "base64.h"
 #include "json_codec.h"
 #include "onboard/v1/health.pb-c.h"
 #include "rpc/metrics.h"
@@ -251,11 +252,10 @@ static bool unbase64(char *msg, size_t *n)
 {
 	uint8_t *bin = malloc(*n + 1);
 	size_t len = 0;
-	bool ok =
-	        bin != NULL && (sodium_base642bin(bin, *n + 1, msg, *n, NULL, &len, NULL,
-	                                          sodium_base64_VARIANT_URLSAFE_NO_PADDING) == 0 ||
-	                        sodium_base642bin(bin, *n + 1, msg, *n, NULL, &len, NULL,
-	                                          sodium_base64_VARIANT_URLSAFE) == 0);
+	bool ok = bin != NULL && (ob_base642bin(bin, *n + 1, msg, *n, NULL, &len, NULL,
+	                                        sodium_base64_VARIANT_URLSAFE_NO_PADDING) == 0 ||
+	                          ob_base642bin(bin, *n + 1, msg, *n, NULL, &len, NULL,
+	                                        sodium_base64_VARIANT_URLSAFE) == 0);
 	if (ok) {
 		memcpy(msg, bin, len);
 		*n = len;

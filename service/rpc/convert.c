@@ -7,6 +7,7 @@
 
 #include "base/time.h"
 #include "rpc/convert.h"
+#include "base64.h"
 
 char *ob_pb_time(ob_arena *a, int64_t ms)
 {
@@ -218,8 +219,8 @@ void ob_rpc_read_page_token(ob_call *call, const char *token, const uint8_t *bin
 	size_t want = sizeof(*after_seq) + bind_len, n = 0;
 	int64_t seq = -1;
 	if (bind_len <= TOKEN_MAX_BIND &&
-	    sodium_base642bin(raw, want, token, strlen(token), NULL, &n, NULL,
-	                      sodium_base64_VARIANT_URLSAFE_NO_PADDING) == 0 &&
+	    ob_base642bin(raw, want, token, strlen(token), NULL, &n, NULL,
+	                  sodium_base64_VARIANT_URLSAFE_NO_PADDING) == 0 &&
 	    n == want)
 		memcpy(&seq, raw, sizeof(seq));
 	if (seq < 0)

@@ -5,11 +5,16 @@
  * Each input is used twice over: as envelope bytes straight from the network (serving and
  * draining), and as the payload of every method in an otherwise valid envelope, so that the
  * strict wire check and the bounded unpack see every request type of the contract. The
- * handlers are the real ones (ob_handlers_register). By default the domain is NULL, so the
- * Onboarding handlers stop at "the store is not open" once their request has passed the
- * pipeline: each input gives the same answer on every run. With OB_FUZZ_DB=PATH (a fresh file,
- * best on a tmpfs such as /dev/shm) they run against a real SQLite store and domain instead,
- * reaching validation and conversion too; state then accumulates from one input to the next.
+ * handlers are the real ones (ob_handlers_register), behind the real authorizer (rpc/authz.c,
+ * which adds the Auth service): the envelope's "authorization" metadata is read as a session
+ * token, and a call without one comes as the local administrator does (the peer's uid is the
+ * server's), so that every method's request reaches its handler. Its rate limits are at their
+ * maximum (a million a second): an answer must not depend on how fast the inputs come. By
+ * default the domain is NULL, so the Onboarding handlers stop at "the store is not open" once
+ * their request has passed the pipeline: each input gives the same answer on every run. With
+ * OB_FUZZ_DB=PATH (a fresh file, best on a tmpfs such as /dev/shm) they run against a real
+ * SQLite store and domain instead, reaching validation and conversion too; state then
+ * accumulates from one input to the next.
  *
  * Invariants checked on every reply, beyond "no crash, no leak, no UB": it packs to exactly
  * its packed size, decodes back as a Response with the same code, carries no payload unless
@@ -25,14 +30,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+#include <sodium.h>
 
 #include "envelope.h"
 #include "base/clock.h"
 #include "base/utf8.h"
 #include "domain/domain.h"
-#include "onboard/v1/health.pb-c.h"
-#include "onboard/v1/onboarding.pb-c.h"
-#include "onboard/v1/reflection.pb-c.h"
+#include "rpc/authz.h"
 #include "rpc/dispatch.h"
 #include "rpc/handlers.h"
 #include "store/sqlite.h"
@@ -41,14 +47,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static ob_dispatch *dispatch;
 static ob_store *store;
+static ob_authz *authz;
 static ob_rpc_env env;
 static ob_call call;
-
-static const ProtobufCServiceDescriptor *const services[] = {
-        &onboard__v1__health__descriptor,
-        &onboard__v1__reflection__descriptor,
-        &onboard__v1__onboarding__descriptor,
-};
 
 static void die(const char *why)
 {
@@ -60,14 +61,24 @@ static void teardown(void)
 {
 	ob_call_fini(&call);
 	ob_dispatch_destroy(dispatch);
+	ob_authz_destroy(authz);
 	ob_domain_destroy(env.domain);
 	ob_store_destroy(store);
 }
 
 static void setup(void)
 {
-	if (ob_dispatch_create(&dispatch) != OB_OK || ob_handlers_register(dispatch) != OB_OK)
+	if (sodium_init() < 0)
+		die("sodium_init failed");
+	ob_authz_config cfg;
+	ob_authz_config_defaults(&cfg);
+	cfg.key_rate = cfg.key_burst = cfg.addr_rate = cfg.addr_burst = 1e6;
+	cfg.login_rate = cfg.login_burst = cfg.login_key_rate = cfg.login_key_burst = 1e6;
+	cfg.audit_addr_rate = cfg.audit_addr_burst = cfg.audit_rate = cfg.audit_burst = 1e6;
+	if (ob_dispatch_create(&dispatch) != OB_OK || ob_handlers_register(dispatch) != OB_OK ||
+	    ob_authz_create(&authz, &cfg) != OB_OK || ob_authz_install(authz, dispatch) != OB_OK)
 		die("cannot build the dispatch");
+	env.authz = authz;
 	env.dispatch = dispatch;
 	const char *db = getenv("OB_FUZZ_DB");
 	if (db != NULL && db[0] != '\0') {
@@ -95,6 +106,7 @@ static void handle(const uint8_t *buf, size_t len, bool draining)
 {
 	ob_call_reset(&call);
 	call.peer = "fuzz";
+	call.peer_uid = (int64_t)geteuid();
 	call.arrived_us = ob_clock_mono_us();
 	call.draining = draining;
 	Onboard__V1__Response *rs = ob_dispatch_handle(dispatch, &call, buf, len);
@@ -145,8 +157,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		setup();
 	handle(data, size, false);
 	handle(data, size, true);
-	for (size_t s = 0; s < sizeof(services) / sizeof(services[0]); s++) {
-		const ProtobufCServiceDescriptor *sd = services[s];
+	for (size_t s = 0; s < ob_dispatch_n_services(dispatch); s++) {
+		const ProtobufCServiceDescriptor *sd = ob_dispatch_service(dispatch, s);
 		for (unsigned m = 0; m < sd->n_methods; m++) {
 			char method[128];
 			snprintf(method, sizeof(method), "/%s/%s", sd->name, sd->methods[m].name);

@@ -4,7 +4,8 @@
  *     ninja -C build tests/fuzz/gen_dispatch_corpus
  *     build/tests/fuzz/gen_dispatch_corpus tests/fuzz/corpus/dispatch
  *
- * Seeds: a valid envelope for every method with a small valid payload, the same with
+ * Seeds: valid envelopes for calls of every service (Health, Reflection, Onboarding, Admin,
+ * Auth, one with a session token) with a small valid payload, the same with
  * metadata, envelopes broken in the ways the pipeline refuses (version, metadata, method),
  * truncated ones, bare payloads (the target also wraps each input as every method's payload)
  * and a few pseudo-random buffers from a fixed seed. The output is deterministic, so running
@@ -16,6 +17,8 @@
 #include <string.h>
 
 #include "envelope.h"
+#include "onboard/v1/admin.pb-c.h"
+#include "onboard/v1/auth.pb-c.h"
 #include "onboard/v1/health.pb-c.h"
 #include "onboard/v1/onboarding.pb-c.h"
 #include "onboard/v1/reflection.pb-c.h"
@@ -186,6 +189,37 @@ int main(int argc, char **argv)
 	sc.id = (char *)"2020-11";
 	sc.capacity = 500;
 	put_call("set-capacity", "/onboard.v1.Onboarding/SetCohortCapacity", &sc.base, NULL, 0);
+
+	/* Admin and Auth (fuzz_dispatch serves them behind the real authorizer). */
+	Onboard__V1__EraseContactRequest er = ONBOARD__V1__ERASE_CONTACT_REQUEST__INIT;
+	er.id = (char *)"app-1";
+	er.reason = (char *)"GDPR art. 17 request";
+	put_call("admin-erase", "/onboard.v1.Admin/EraseContact", &er.base, md_full, 0);
+	Onboard__V1__ExportContactRequest ex = ONBOARD__V1__EXPORT_CONTACT_REQUEST__INIT;
+	ex.email = (char *)"ana@example.fr";
+	put_call("admin-export", "/onboard.v1.Admin/ExportContact", &ex.base, NULL, 0);
+	Onboard__V1__ListAuditEventsRequest ae = ONBOARD__V1__LIST_AUDIT_EVENTS_REQUEST__INIT;
+	ae.page_size = 500;
+	ae.page_token = (char *)"AQAAAAAAAAA";
+	put_call("admin-audit", "/onboard.v1.Admin/ListAuditEvents", &ae.base, NULL, 1);
+	uint8_t nonce[16] = {0}, sig[64] = {0};
+	char *aud[] = {(char *)"ipc:///run/onboard/onboardd.sock"};
+	Onboard__V1__LoginRequest lg = ONBOARD__V1__LOGIN_REQUEST__INIT;
+	lg.key_id = (char *)"0123456789abcdef";
+	lg.timestamp_ms = 1700000000000;
+	lg.nonce = (ProtobufCBinaryData){sizeof(nonce), nonce};
+	lg.signature = (ProtobufCBinaryData){sizeof(sig), sig};
+	lg.audience = aud;
+	lg.n_audience = 1;
+	put_call("auth-login", "/onboard.v1.Auth/Login", &lg.base, md_full, 1);
+	put_call("auth-whoami", "/onboard.v1.Auth/WhoAmI", NULL, NULL, 0);
+	/* A session token in the metadata: refused (the secret is random), but read. */
+	put_call("whoami-token", "/onboard.v1.Auth/WhoAmI", NULL,
+	         (const char *const[]){"authorization",
+	                               "ob1.AWFiY2RlZjAxMjM0NTY3ODkBAAABi8_SpgAAAAGLz9KmAA."
+	                               "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+	                               NULL},
+	         0);
 
 	/* Envelopes the pipeline refuses. */
 	uint8_t buf[2048];
