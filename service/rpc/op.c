@@ -41,11 +41,9 @@ ob_caller ob_rpc_caller(const ob_call *call)
 
 /* ---- idempotency ---------------------------------------------------- */
 
-/* Renders the reply stored with an idempotency key: the packed Application. */
-static ob_err render(void *ctx, const void *a, uint8_t **out, size_t *len)
+/* m packed into *out (malloc'd). */
+static ob_err pack(const Onboard__V1__Application *m, uint8_t **out, size_t *len)
 {
-	ob_arena *ar = ctx;
-	Onboard__V1__Application *m = ob_pb_application(ar, a);
 	if (m == NULL)
 		return OB_ENOMEM;
 	*len = onboard__v1__application__get_packed_size(m);
@@ -54,6 +52,19 @@ static ob_err render(void *ctx, const void *a, uint8_t **out, size_t *len)
 		return OB_ENOMEM;
 	onboard__v1__application__pack(m, *out);
 	return OB_OK;
+}
+
+/* Renders the reply stored with an idempotency key: the packed Application. */
+static ob_err render(void *ctx, const void *a, uint8_t **out, size_t *len)
+{
+	return pack(ob_pb_application(ctx, a), out, len);
+}
+
+/* A new application's, in two parts (domain.h, render_new). */
+static ob_err render_new(void *ctx, const ob_application *a, bool decided, uint8_t **out,
+                         size_t *len)
+{
+	return pack(ob_pb_application_part(ctx, a, decided), out, len);
 }
 
 /* The key and hash of a write: same key + same method and request = same
@@ -79,6 +90,7 @@ static ob_err idempotency(ob_call *call, ob_idempotency *idem)
 	if (idem->key == NULL)
 		return OB_ENOMEM;
 	idem->render = render;
+	idem->render_new = render_new;
 	idem->ctx = &call->arena;
 	return OB_OK;
 }

@@ -47,6 +47,11 @@ void sq_bind_categories(sqlite3_stmt *s, int i, const ob_application *a)
 
 ob_err sq_app_insert(ob_txn *base, ob_application *a)
 {
+	return sq_app_insert_sealed(base, a, NULL);
+}
+
+ob_err sq_app_insert_sealed(ob_txn *base, ob_application *a, const ob_sealed_contact *sc)
+{
 	sq_txn *t = sq_txn_of(base);
 	PREP(t, ST_APP_INSERT);
 	APP_IDENTITY(BIND_INS, BIND_INS)
@@ -58,7 +63,7 @@ ob_err sq_app_insert(ob_txn *base, ob_application *a)
 	if (rc != SQLITE_DONE)
 		return sq_fail(t->c, rc, "app_insert");
 	a->seq = sqlite3_last_insert_rowid(t->c->db);
-	return sq_contact_insert(t, a);
+	return sq_contact_insert(t, a, sc);
 }
 
 ob_err sq_app_update(ob_txn *base, const ob_application *a)

@@ -59,24 +59,40 @@ void sq_read_contact(sq_store *st, sqlite3_stmt *s, ob_application *a)
 	                  ct, ct_len);
 }
 
-ob_err sq_contact_insert(sq_txn *t, const ob_application *a)
+ob_err sq_contact_seal(ob_store *base, const ob_application *a, ob_sealed_contact **out)
 {
-	seal_contact_t sc;
-	uint8_t dk[OB_VAULT_KEY_LEN];
-	ob_err err = seal_contact(t->store->keys, a, &sc, dk);
-	if (err == OB_OK)
-		sq_key_keep(t, a->seq, dk, a->id); /* for its reply and history */
-	sodium_memzero(dk, sizeof(dk));
-	if (err != OB_OK)
-		return err;
+	return seal_ahead(((sq_store *)base)->keys, a, out);
+}
+
+void sq_contact_sealed_free(ob_sealed_contact *sc)
+{
+	seal_ahead_free(sc);
+}
+
+ob_err sq_contact_insert(sq_txn *t, const ob_application *a, const ob_sealed_contact *ahead)
+{
+	ob_sealed_contact now;
+	const ob_sealed_contact *sealed = ahead;
+	if (ahead == NULL || !seal_ahead_current(t->store->keys, ahead, a->id)) {
+		ob_err err = seal_contact(t->store->keys, a, &now.sc, now.dk);
+		if (err != OB_OK) {
+			sodium_memzero(now.dk, sizeof(now.dk));
+			return err;
+		}
+		sealed = &now;
+	}
+	const seal_contact_t *sc = &sealed->sc;
+	sq_key_keep(t, a->seq, sealed->dk, a->id); /* for its reply and history */
+	if (sealed == &now)
+		sodium_memzero(now.dk, sizeof(now.dk));
 	PREP(t, ST_CONTACT_INSERT);
 	sqlite3_bind_int64(s, 1, a->seq);
-	sq_bind_text(s, 2, sc.kid);
-	sqlite3_bind_blob(s, 3, sc.wrapped, (int)sc.wrapped_len, SQLITE_STATIC);
+	sq_bind_text(s, 2, sc->kid);
+	sqlite3_bind_blob(s, 3, sc->wrapped, (int)sc->wrapped_len, SQLITE_STATIC);
 	for (int f = 0; f < SEAL_FIELDS; f++)
-		sqlite3_bind_blob(s, 4 + f, sc.ct[f], (int)sc.ct_len[f], SQLITE_STATIC);
-	sqlite3_bind_blob(s, 7, sc.index, sizeof(sc.index), SQLITE_STATIC);
-	err = sq_step_done(t->c, s, "contact_insert");
+		sqlite3_bind_blob(s, 4 + f, sc->ct[f], (int)sc->ct_len[f], SQLITE_STATIC);
+	sqlite3_bind_blob(s, 7, sc->index, sizeof(sc->index), SQLITE_STATIC);
+	ob_err err = sq_step_done(t->c, s, "contact_insert");
 	sqlite3_clear_bindings(s); /* the buffers were bound static: drop them now */
 	return err;
 }

@@ -388,6 +388,7 @@ ob_err sq_booking_delete(ob_txn *t, int64_t app_seq);
 
 /* sqlite_apps.c */
 ob_err sq_app_insert(ob_txn *t, ob_application *a);
+ob_err sq_app_insert_sealed(ob_txn *t, ob_application *a, const ob_sealed_contact *sc);
 ob_err sq_app_update(ob_txn *t, const ob_application *a);
 ob_err sq_app_get(ob_txn *t, const char *id, const char *owner, ob_application *out);
 ob_err sq_app_get_by_siren(ob_txn *t, const char *cohort, const char *siren, const char *owner,
@@ -409,7 +410,11 @@ void sq_read_divisions(sqlite3_stmt *s, int i, ob_naf_divisions *out);
 void sq_bind_divisions(sqlite3_stmt *s, int i, const ob_naf_divisions *in);
 
 /* sqlite_contacts.c */
-ob_err sq_contact_insert(sq_txn *t, const ob_application *a);
+/* a's contact, sealed ahead (NULL, or sealed under a master key no longer
+ * active: sealed now). Keeps its data key for the write (sq_key_keep). */
+ob_err sq_contact_insert(sq_txn *t, const ob_application *a, const ob_sealed_contact *ahead);
+ob_err sq_contact_seal(ob_store *s, const ob_application *a, ob_sealed_contact **out);
+void sq_contact_sealed_free(ob_sealed_contact *sc);
 ob_err sq_contact_erase(ob_txn *t, int64_t app_seq, const char *actor, int64_t now_ms);
 ob_err sq_apps_by_email(ob_txn *t, const uint8_t index[OB_STORE_INDEX_LEN], ob_application **out,
                         size_t *n);
