@@ -920,6 +920,54 @@ static int64_t wrapped_under(fx *f, const char *kid, bool other)
 	return raw_int(f, sql, 0);
 }
 
+typedef struct {
+	ob_application *a;
+	const ob_sealed_contact *sc;
+} insert_sealed_op;
+
+static ob_err insert_sealed(ob_txn *t, void *arg)
+{
+	insert_sealed_op *x = arg;
+	return t->ops->app_insert_sealed(t, x->a, x->sc);
+}
+
+/* A contact sealed ahead of its write (the store's contact_seal, on the caller's thread) under
+ * a master key that a rotation replaced in between is sealed again in the write: no new data
+ * key stays wrapped under the old master key, and the contact reads. */
+static void test_sealed_ahead_across_rotation(void **state)
+{
+	fx *f = *state;
+	td_company c;
+	td_company_make(&c, 7100);
+	ob_submission sub;
+	td_submission(&sub, &c, NULL);
+	ob_application a;
+	ob_outcome o;
+	ob_outcome_init(&o);
+	assert_int_equal(ob_validate_submission(&sub, &a, &o), OB_OK);
+	snprintf(a.id, sizeof(a.id), "%s", "01EQG7Z3YB8ZKXW3K9H2V6T5RM");
+	a.version = 1;
+	a.state = OB_STATE_SUBMITTED;
+	a.submitted_at_ms = a.updated_at_ms = ob_clock_now_ms();
+	const ob_store_ops *ops = f->store->ops;
+	ob_sealed_contact *sc = NULL;
+	assert_int_equal(ops->contact_seal(f->store, &a, &sc), OB_OK);
+	char kid[OB_KEY_ID_SIZE];
+	size_t rewrapped = 0, failed = 0;
+	assert_int_equal(ob_domain_rotate_keys(f->d, kid, &rewrapped, &failed, &o), OB_OK);
+	insert_sealed_op x = {.a = &a, .sc = sc};
+	assert_int_equal(ops->write(f->store, insert_sealed, &x), OB_OK);
+	ops->contact_sealed_free(sc);
+	assert_int_equal(wrapped_under(f, kid, true), 0);
+	assert_int_equal(wrapped_under(f, kid, false), 1);
+	ob_application got;
+	assert_int_equal(get(f, a.id, &got, NULL), OB_OK);
+	assert_string_equal(got.contact.email, c.email);
+	ob_application_fini(&got);
+	ob_application_fini(&a);
+	ob_outcome_fini(&o);
+}
+
 /* Rotation re-wraps every data key (not the erased one) to the new kid in batches while reads
  * go on; everything stays readable, also after reopening with the rotated file, and still
  * once the old key lines are deleted. */
@@ -1825,6 +1873,7 @@ int main(void)
 	        T(test_damaged_contact_of_another_owner_not_found),
 	        T(test_erasure),
 	        T(test_export_by_email),
+	        T(test_sealed_ahead_across_rotation),
 	        T(test_rotation),
 	        T(test_rotation_with_missing_key),
 	        T(test_rotation_failure),
