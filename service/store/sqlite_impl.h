@@ -261,6 +261,9 @@ typedef struct sq_store {
 
 	int lock_fd;       /* the flock on PATH.lock held while open (sqlite_lock.c); -1: none */
 	sq_deltas *deltas; /* the writer's, for its batches */
+	/* Batches run again with a savepoint per write (run_batch), under
+	 * write_mu; logged when the store closes. */
+	uint64_t careful_batches;
 } sq_store;
 
 typedef struct sq_txn {
