@@ -13,6 +13,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sodium.h>
+
+#include "base/clock.h"
 #include "crypto/keystore.h"
 
 struct ob_keystore_gen {
@@ -21,11 +24,22 @@ struct ob_keystore_gen {
 	atomic_size_t refs;
 };
 
+/* One cached data key (keystore.h): whose wrapped bytes, until when. */
+typedef struct dk_slot {
+	int64_t expires_us; /* 0: empty */
+	char kid[OB_VAULT_KID_SIZE];
+	uint8_t wrapped[OB_VAULT_WRAPPED_LEN];
+	uint8_t dk[OB_VAULT_KEY_LEN];
+} dk_slot;
+
 struct ob_keystore {
 	pthread_rwlock_t lock; /* guards cur: read to lease it, write to replace it */
 	ob_keystore_gen *cur;
 	pthread_mutex_t rotate_mu; /* one rotation at a time */
 	char *path;                /* the key file; NULL: made in memory, cannot rotate */
+	/* The data key cache: NULL while off; sodium_malloc'd (locked, guarded). */
+	pthread_mutex_t dk_mu;
+	dk_slot *dk;
 };
 
 static ob_keystore_gen *gen_new(ob_vault *v)
@@ -58,6 +72,7 @@ static ob_err make(ob_vault *v, char *path, ob_keystore **out)
 		return OB_ENOMEM;
 	}
 	ks->path = path;
+	pthread_mutex_init(&ks->dk_mu, NULL);
 	pthread_rwlock_init(&ks->lock, NULL);
 	pthread_mutex_init(&ks->rotate_mu, NULL);
 	*out = ks;
@@ -94,6 +109,9 @@ void ob_keystore_destroy(ob_keystore *ks)
 	/* Only the keystore's own reference may be left. */
 	assert(atomic_load(&ks->cur->refs) == 1);
 	gen_unref(ks->cur);
+	if (ks->dk != NULL)
+		sodium_free(ks->dk); /* wipes */
+	pthread_mutex_destroy(&ks->dk_mu);
 	pthread_rwlock_destroy(&ks->lock);
 	pthread_mutex_destroy(&ks->rotate_mu);
 	free(ks->path);
@@ -162,4 +180,84 @@ ob_err ob_keystore_rotate(ob_keystore *ks, char kid_out[OB_VAULT_KID_SIZE], char
 	/* The keystore's reference; leases still out keep the old vault. */
 	gen_unref(old);
 	return OB_OK;
+}
+
+/* ---- the data key cache (keystore.h) ------------------------------------------------------ */
+
+ob_err ob_keystore_cache_data_keys(ob_keystore *ks)
+{
+	if (ks->dk != NULL)
+		return OB_OK;
+	dk_slot *slots = sodium_malloc(OB_KEYSTORE_DK_SLOTS * sizeof(*slots));
+	if (slots == NULL)
+		return OB_ENOMEM;
+	sodium_memzero(slots, OB_KEYSTORE_DK_SLOTS * sizeof(*slots));
+	ks->dk = slots;
+	return OB_OK;
+}
+
+/* The slot of these wrapped bytes: their nonce is random, so its first bytes spread. */
+static dk_slot *dk_slot_of(ob_keystore *ks, const uint8_t *wrapped)
+{
+	uint32_t h;
+	memcpy(&h, wrapped, sizeof(h));
+	return &ks->dk[h % OB_KEYSTORE_DK_SLOTS];
+}
+
+static bool dk_match(const dk_slot *e, const char *kid, const uint8_t *wrapped)
+{
+	return e->expires_us != 0 && strcmp(e->kid, kid) == 0 &&
+	       memcmp(e->wrapped, wrapped, OB_VAULT_WRAPPED_LEN) == 0;
+}
+
+/* Wipes e if it expired (ks->dk_mu held). */
+static void dk_expire(dk_slot *e, int64_t now_us)
+{
+	if (e->expires_us != 0 && e->expires_us <= now_us)
+		sodium_memzero(e, sizeof(*e));
+}
+
+ob_err ob_keystore_unwrap(ob_keystore *ks, const char *kid, const uint8_t *wrapped, size_t len,
+                          uint8_t dk[OB_VAULT_KEY_LEN])
+{
+	bool cached = ks->dk != NULL && kid != NULL && wrapped != NULL &&
+	              len == OB_VAULT_WRAPPED_LEN && strlen(kid) < OB_VAULT_KID_SIZE;
+	if (cached) {
+		int64_t now = ob_clock_mono_us();
+		pthread_mutex_lock(&ks->dk_mu);
+		dk_slot *e = dk_slot_of(ks, wrapped);
+		/* Keys expire as the cache is used, not only when their own slot is. */
+		dk_expire(&ks->dk[(size_t)(e - ks->dk + 1) % OB_KEYSTORE_DK_SLOTS], now);
+		dk_expire(e, now);
+		bool hit = dk_match(e, kid, wrapped);
+		if (hit)
+			memcpy(dk, e->dk, OB_VAULT_KEY_LEN);
+		pthread_mutex_unlock(&ks->dk_mu);
+		if (hit)
+			return OB_OK;
+	}
+	ob_keystore_lease lease;
+	ob_err err = ob_vault_unwrap(ob_keystore_acquire(ks, &lease), kid, wrapped, len, dk);
+	ob_keystore_release(&lease);
+	if (err != OB_OK || !cached)
+		return err;
+	pthread_mutex_lock(&ks->dk_mu);
+	dk_slot *e = dk_slot_of(ks, wrapped);
+	snprintf(e->kid, sizeof(e->kid), "%s", kid);
+	memcpy(e->wrapped, wrapped, OB_VAULT_WRAPPED_LEN);
+	memcpy(e->dk, dk, OB_VAULT_KEY_LEN);
+	e->expires_us = ob_clock_mono_us() + (int64_t)OB_KEYSTORE_DK_TTL_MS * 1000;
+	pthread_mutex_unlock(&ks->dk_mu);
+	return OB_OK;
+}
+
+void ob_keystore_forget(ob_keystore *ks, const char *kid, const uint8_t *wrapped, size_t len)
+{
+	if (ks->dk == NULL || kid == NULL || wrapped == NULL || len != OB_VAULT_WRAPPED_LEN)
+		return;
+	pthread_mutex_lock(&ks->dk_mu);
+	dk_slot *e = dk_slot_of(ks, wrapped);
+	if (dk_match(e, kid, wrapped))
+		sodium_memzero(e, sizeof(*e));
+	pthread_mutex_unlock(&ks->dk_mu);
 }

@@ -47,11 +47,7 @@ ob_err seal_unwrap(ob_keystore *keys, const char *kid, const void *wrapped, size
 		sodium_memzero(dk, OB_VAULT_KEY_LEN);
 		return OB_ECORRUPT;
 	}
-	ob_keystore_lease lease;
-	const ob_vault *v = ob_keystore_acquire(keys, &lease);
-	ob_err err = ob_vault_unwrap(v, kid, wrapped, len, dk);
-	ob_keystore_release(&lease);
-	return err;
+	return ob_keystore_unwrap(keys, kid, wrapped, len, dk);
 }
 
 /* Marks a's contact unreadable: empty fields, and the flag the domain checks. */

@@ -293,6 +293,10 @@ static ob_err open_store(ob_store **out, const char *path, ob_keystore *keys, bo
 	}
 	s->base.ops = &sqlite_ops;
 	s->keys = keys;
+	/* Reads unwrap data keys through the keystore's cache (keystore.h). Without it
+	 * (out of memory) every read unwraps, as it did before. */
+	if (ob_keystore_cache_data_keys(keys) != OB_OK)
+		ob_log(OB_LOG_WARN, "store: no cache of data keys (out of memory)");
 	s->owned_keys = owned ? keys : NULL;
 	s->lock_fd = -1;
 	s->deltas = calloc(1, sizeof(*s->deltas)); /* NULL: counters as rows at once */

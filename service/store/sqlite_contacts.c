@@ -12,8 +12,11 @@
  * The vault is the keystore's, which a rotation replaces while serving
  * (crypto/keystore.h): whoever uses it holds a lease just for the call into
  * the vault.
- * Data keys only live on the stack of the function that unwrapped them and
- * are wiped before it returns.
+ * Data keys live on the stack of the function that unwrapped them and are
+ * wiped before it returns; besides, a new application's key waits in its
+ * sealed contact (ob_sealed_contact) between the caller's thread and the
+ * writer, and the keystore keeps recently unwrapped keys a few seconds
+ * (crypto/keystore.h: the trade), which an erasure wipes.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -180,6 +183,20 @@ ob_err sq_contact_erase(ob_txn *base, int64_t app_seq, const char *actor, int64_
 			return err;
 		if (erased_at != 0)
 			return OB_EPRECOND;
+	}
+	{
+		/* Its data key goes from the keystore's cache of unwrapped keys too. */
+		PREP(t, ST_CONTACT_KEY);
+		sqlite3_bind_int64(s, 1, app_seq);
+		ob_err err = sq_step_row(t->c, s, "contact_key");
+		if (err == OB_OK) {
+			int n = sqlite3_column_bytes(s, 1);
+			ob_keystore_forget(t->store->keys, (const char *)sqlite3_column_text(s, 0),
+			                   sqlite3_column_blob(s, 1), n > 0 ? (size_t)n : 0);
+			sqlite3_reset(s);
+		} else if (err != OB_ENOTFOUND) {
+			return err;
+		}
 	}
 	{
 		PREP(t, ST_CONTACT_ERASE);
