@@ -1449,6 +1449,7 @@ static void test_schema_1_notes_sealed_on_open(void **state)
 	}
 	sqlite3_finalize(s);
 	sqlite3_close(db);
+	raw_exec(f, OB_TEST_SCHEMA_7_TO_6);
 	raw_exec(f, OB_TEST_SCHEMA_6_TO_5);
 	raw_exec(f, OB_TEST_SCHEMA_5_TO_4);
 	raw_exec(f, OB_TEST_SCHEMA_4_TO_3);
@@ -1468,7 +1469,7 @@ static void test_schema_1_notes_sealed_on_open(void **state)
 	assert_non_null(strstr(log, "applied schema migration 2"));
 	assert_null(strstr(log, "called"));
 	free(log);
-	assert_int_equal(raw_int(f, "PRAGMA user_version", 0), 6);
+	assert_int_equal(raw_int(f, "PRAGMA user_version", 0), 7);
 
 	ob_application got;
 	assert_int_equal(get(f, a.id, &got, NULL), OB_OK);
@@ -1549,6 +1550,7 @@ static void test_schema_2_migrates(void **state)
 
 	/* Back to schema 2, with its counters: by size, region, channel and exporters over every
 	 * application ever submitted, and nothing of the live or onboarded ones. */
+	raw_exec(f, OB_TEST_SCHEMA_7_TO_6);
 	raw_exec(f, OB_TEST_SCHEMA_6_TO_5);
 	raw_exec(f, OB_TEST_SCHEMA_5_TO_4);
 	raw_exec(f, OB_TEST_SCHEMA_4_TO_3);
@@ -1573,7 +1575,7 @@ static void test_schema_2_migrates(void **state)
 	assert_non_null(strstr(log, "applied schema migration 3"));
 	assert_non_null(strstr(log, "recounted the standing of 1 cohort"));
 	free(log);
-	assert_int_equal(raw_int(f, "PRAGMA user_version", 0), 6);
+	assert_int_equal(raw_int(f, "PRAGMA user_version", 0), 7);
 
 	/* Every application as it was, contact and history included. */
 	for (uint32_t i = 0; i < 5; i++) {
@@ -1740,6 +1742,7 @@ static void test_schema_3_migrates(void **state)
 	ob_application app[2];
 	submit_approve_first(f, 140, 2, app);
 	fx_close(f, false);
+	raw_exec(f, OB_TEST_SCHEMA_7_TO_6);
 	raw_exec(f, OB_TEST_SCHEMA_6_TO_5);
 	raw_exec(f, OB_TEST_SCHEMA_5_TO_4);
 	raw_exec(f, OB_TEST_SCHEMA_4_TO_3);
@@ -1749,7 +1752,7 @@ static void test_schema_3_migrates(void **state)
 	assert_non_null(strstr(log, "applied schema migration 4"));
 	assert_non_null(strstr(log, "recounted the standing of 1 cohort"));
 	free(log);
-	assert_int_equal(raw_int(f, "PRAGMA user_version", 0), 6);
+	assert_int_equal(raw_int(f, "PRAGMA user_version", 0), 7);
 
 	ob_application got;
 	assert_int_equal(get(f, app[0].id, &got, NULL), OB_OK);
@@ -1788,6 +1791,7 @@ static void test_schema_4_migrates(void **state)
 	int64_t session = app[0].benefits.webinar_at_ms;
 	assert_true(session != 0);
 	fx_close(f, false);
+	raw_exec(f, OB_TEST_SCHEMA_7_TO_6);
 	raw_exec(f, OB_TEST_SCHEMA_6_TO_5);
 	raw_exec(f, OB_TEST_SCHEMA_5_TO_4);
 	assert_int_equal(raw_int(f, "SELECT sum(booked) FROM webinar", 0), 1);
@@ -1795,7 +1799,7 @@ static void test_schema_4_migrates(void **state)
 	char *log = open_logged(f);
 	assert_non_null(strstr(log, "applied schema migration 5"));
 	free(log);
-	assert_int_equal(raw_int(f, "PRAGMA user_version", 0), 6);
+	assert_int_equal(raw_int(f, "PRAGMA user_version", 0), 7);
 
 	ob_application got;
 	assert_int_equal(get(f, app[0].id, &got, NULL), OB_OK);
@@ -1831,13 +1835,14 @@ static void test_schema_5_migrates(void **state)
 	uint32_t adv = app[0].benefits.advisor;
 	assert_true(adv != 0);
 	fx_close(f, false);
+	raw_exec(f, OB_TEST_SCHEMA_7_TO_6);
 	raw_exec(f, OB_TEST_SCHEMA_6_TO_5);
 	assert_int_equal(raw_int(f, "SELECT load FROM advisor WHERE advisor = ?1", adv), 1);
 
 	char *log = open_logged(f);
 	assert_non_null(strstr(log, "applied schema migration 6"));
 	free(log);
-	assert_int_equal(raw_int(f, "PRAGMA user_version", 0), 6);
+	assert_int_equal(raw_int(f, "PRAGMA user_version", 0), 7);
 	assert_int_equal(raw_int(f,
 	                         "SELECT count(*) FROM advisor WHERE name = 'Advisor ' || advisor"
 	                         " AND region = 'any' AND languages = 'fr' AND active = 1"
@@ -1864,6 +1869,30 @@ static void test_schema_5_migrates(void **state)
 		ob_application_fini(&app[i]);
 }
 
+/* Schema 7 drops the index on (cohort_id, seq): a database of schema 6 loses it when opened,
+ * and what was in it reads as before. */
+static void test_schema_7_drops_cohort_seq_index(void **state)
+{
+	fx *f = *state;
+	static const char index_sql[] =
+	        "SELECT count(*) FROM sqlite_master WHERE name = 'application_cohort_seq'";
+	assert_int_equal(raw_int(f, index_sql, 0), 0);
+	ob_application a;
+	submit_ok(f, 7300, NULL, &a);
+	fx_close(f, false);
+	raw_exec(f, OB_TEST_SCHEMA_7_TO_6);
+	assert_int_equal(raw_int(f, "PRAGMA user_version", 0), 6);
+	assert_int_equal(raw_int(f, index_sql, 0), 1);
+	fx_open(f);
+	assert_int_equal(raw_int(f, "PRAGMA user_version", 0), 7);
+	assert_int_equal(raw_int(f, index_sql, 0), 0);
+	ob_application got;
+	assert_int_equal(get(f, a.id, &got, NULL), OB_OK);
+	assert_string_equal(got.contact.email, a.contact.email);
+	ob_application_fini(&got);
+	ob_application_fini(&a);
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -1874,6 +1903,7 @@ int main(void)
 	        T(test_erasure),
 	        T(test_export_by_email),
 	        T(test_sealed_ahead_across_rotation),
+	        T(test_schema_7_drops_cohort_seq_index),
 	        T(test_rotation),
 	        T(test_rotation_with_missing_key),
 	        T(test_rotation_failure),
