@@ -37,9 +37,11 @@ struct ob_keystore {
 	ob_keystore_gen *cur;
 	pthread_mutex_t rotate_mu; /* one rotation at a time */
 	char *path;                /* the key file; NULL: made in memory, cannot rotate */
-	/* The data key cache: NULL while off; sodium_malloc'd (locked, guarded). */
+	/* The data key cache: NULL while off, set once (atomic: it may be turned
+	 * on while other threads read); sodium_malloc'd (locked, guarded). Its
+	 * slots are guarded by dk_mu. */
 	pthread_mutex_t dk_mu;
-	dk_slot *dk;
+	_Atomic(dk_slot *) dk;
 };
 
 static ob_keystore_gen *gen_new(ob_vault *v)
@@ -73,6 +75,7 @@ static ob_err make(ob_vault *v, char *path, ob_keystore **out)
 	}
 	ks->path = path;
 	pthread_mutex_init(&ks->dk_mu, NULL);
+	atomic_init(&ks->dk, NULL);
 	pthread_rwlock_init(&ks->lock, NULL);
 	pthread_mutex_init(&ks->rotate_mu, NULL);
 	*out = ks;
@@ -109,8 +112,9 @@ void ob_keystore_destroy(ob_keystore *ks)
 	/* Only the keystore's own reference may be left. */
 	assert(atomic_load(&ks->cur->refs) == 1);
 	gen_unref(ks->cur);
-	if (ks->dk != NULL)
-		sodium_free(ks->dk); /* wipes */
+	dk_slot *slots = atomic_load(&ks->dk);
+	if (slots != NULL)
+		sodium_free(slots); /* wipes */
 	pthread_mutex_destroy(&ks->dk_mu);
 	pthread_rwlock_destroy(&ks->lock);
 	pthread_mutex_destroy(&ks->rotate_mu);
@@ -186,22 +190,27 @@ ob_err ob_keystore_rotate(ob_keystore *ks, char kid_out[OB_VAULT_KID_SIZE], char
 
 ob_err ob_keystore_cache_data_keys(ob_keystore *ks)
 {
-	if (ks->dk != NULL)
-		return OB_OK;
-	dk_slot *slots = sodium_malloc(OB_KEYSTORE_DK_SLOTS * sizeof(*slots));
-	if (slots == NULL)
-		return OB_ENOMEM;
-	sodium_memzero(slots, OB_KEYSTORE_DK_SLOTS * sizeof(*slots));
-	ks->dk = slots;
-	return OB_OK;
+	pthread_mutex_lock(&ks->dk_mu);
+	ob_err err = OB_OK;
+	if (atomic_load(&ks->dk) == NULL) {
+		dk_slot *slots = sodium_malloc(OB_KEYSTORE_DK_SLOTS * sizeof(*slots));
+		if (slots != NULL) {
+			sodium_memzero(slots, OB_KEYSTORE_DK_SLOTS * sizeof(*slots));
+			atomic_store(&ks->dk, slots);
+		} else {
+			err = OB_ENOMEM;
+		}
+	}
+	pthread_mutex_unlock(&ks->dk_mu);
+	return err;
 }
 
 /* The slot of these wrapped bytes: their nonce is random, so its first bytes spread. */
-static dk_slot *dk_slot_of(ob_keystore *ks, const uint8_t *wrapped)
+static dk_slot *dk_slot_of(dk_slot *slots, const uint8_t *wrapped)
 {
 	uint32_t h;
 	memcpy(&h, wrapped, sizeof(h));
-	return &ks->dk[h % OB_KEYSTORE_DK_SLOTS];
+	return &slots[h % OB_KEYSTORE_DK_SLOTS];
 }
 
 static bool dk_match(const dk_slot *e, const char *kid, const uint8_t *wrapped)
@@ -220,14 +229,15 @@ static void dk_expire(dk_slot *e, int64_t now_us)
 ob_err ob_keystore_unwrap(ob_keystore *ks, const char *kid, const uint8_t *wrapped, size_t len,
                           uint8_t dk[OB_VAULT_KEY_LEN])
 {
-	bool cached = ks->dk != NULL && kid != NULL && wrapped != NULL &&
+	dk_slot *slots = atomic_load(&ks->dk);
+	bool cached = slots != NULL && kid != NULL && wrapped != NULL &&
 	              len == OB_VAULT_WRAPPED_LEN && strlen(kid) < OB_VAULT_KID_SIZE;
 	if (cached) {
 		int64_t now = ob_clock_mono_us();
 		pthread_mutex_lock(&ks->dk_mu);
-		dk_slot *e = dk_slot_of(ks, wrapped);
+		dk_slot *e = dk_slot_of(slots, wrapped);
 		/* Keys expire as the cache is used, not only when their own slot is. */
-		dk_expire(&ks->dk[(size_t)(e - ks->dk + 1) % OB_KEYSTORE_DK_SLOTS], now);
+		dk_expire(&slots[(size_t)(e - slots + 1) % OB_KEYSTORE_DK_SLOTS], now);
 		dk_expire(e, now);
 		bool hit = dk_match(e, kid, wrapped);
 		if (hit)
@@ -242,7 +252,7 @@ ob_err ob_keystore_unwrap(ob_keystore *ks, const char *kid, const uint8_t *wrapp
 	if (err != OB_OK || !cached)
 		return err;
 	pthread_mutex_lock(&ks->dk_mu);
-	dk_slot *e = dk_slot_of(ks, wrapped);
+	dk_slot *e = dk_slot_of(slots, wrapped);
 	snprintf(e->kid, sizeof(e->kid), "%s", kid);
 	memcpy(e->wrapped, wrapped, OB_VAULT_WRAPPED_LEN);
 	memcpy(e->dk, dk, OB_VAULT_KEY_LEN);
@@ -253,10 +263,11 @@ ob_err ob_keystore_unwrap(ob_keystore *ks, const char *kid, const uint8_t *wrapp
 
 void ob_keystore_forget(ob_keystore *ks, const char *kid, const uint8_t *wrapped, size_t len)
 {
-	if (ks->dk == NULL || kid == NULL || wrapped == NULL || len != OB_VAULT_WRAPPED_LEN)
+	dk_slot *slots = atomic_load(&ks->dk);
+	if (slots == NULL || kid == NULL || wrapped == NULL || len != OB_VAULT_WRAPPED_LEN)
 		return;
 	pthread_mutex_lock(&ks->dk_mu);
-	dk_slot *e = dk_slot_of(ks, wrapped);
+	dk_slot *e = dk_slot_of(slots, wrapped);
 	if (dk_match(e, kid, wrapped))
 		sodium_memzero(e, sizeof(*e));
 	pthread_mutex_unlock(&ks->dk_mu);
