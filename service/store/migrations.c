@@ -337,12 +337,13 @@ static const char m6[] =
         "ALTER TABLE advisor_v6 RENAME TO advisor;"
         "CREATE INDEX advisor_load ON advisor(cohort_id, load, advisor);";
 
-/* Issue 11: one index fewer for every insert of an application. (cohort_id,
- * seq) served only the lists filtered by cohort and nothing that has an
- * index of its own (states, owner): those read the table in seq order and
- * test the cohort in the row (store_app_list_sql), as fast while the cohort
- * holds the rows after the page's start. The write path needs the unique
- * live-SIREN index; reads by id, by SIREN, by state and by owner keep theirs. */
+/* Issue 11: one index fewer for every insert of an application, on the one
+ * writer. (cohort_id, seq) served only the lists filtered by cohort and
+ * nothing that has an index of its own (states, owner): those read the table
+ * in seq order and test the cohort in the row (store_app_list_sql_rows), as
+ * fast while the cohort holds the rows after the page's start. The write
+ * path needs the unique live-SIREN index; reads by id, by SIREN, by state and
+ * by owner keep theirs. The PostgreSQL store keeps this index (ARCHITECTURE.md). */
 static const char m7[] = "DROP INDEX IF EXISTS application_cohort_seq;";
 
 const ob_migration ob_migrations[] = {

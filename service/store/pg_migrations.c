@@ -217,11 +217,5 @@ static const char m4_advisors[] =
 
 static const char *const m4[] = {m4_advisors, NULL};
 
-/* The SQLite store's migration 7 (issue 11): the index on (cohort_id, seq)
- * goes; lists by cohort alone read in seq order (store_app_list_sql). */
-static const char m5_index[] = "DROP INDEX IF EXISTS application_cohort_seq;";
-
-static const char *const m5[] = {m5_index, NULL};
-
-const char *const *const pg_migrations[] = {m1, m2, m3, m4, m5};
+const char *const *const pg_migrations[] = {m1, m2, m3, m4};
 const unsigned pg_n_migrations = sizeof(pg_migrations) / sizeof(pg_migrations[0]);

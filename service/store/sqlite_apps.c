@@ -180,7 +180,7 @@ ob_err sq_app_list(ob_txn *base, const ob_app_filter *f, int64_t after_seq, size
 		return OB_OK;
 	/* Built per call from fixed fragments; values are always bound. */
 	char sql[4096];
-	store_app_list_sql(APP_SELECT, f, sql, sizeof(sql));
+	store_app_list_sql_rows(APP_SELECT, f, true, sql, sizeof(sql));
 	sqlite3_stmt *s = NULL;
 	int rc = sqlite3_prepare_v2(t->c->db, sql, -1, &s, NULL);
 	if (rc != SQLITE_OK)

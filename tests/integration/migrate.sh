@@ -18,12 +18,12 @@ createdb "$name" || die "createdb $name failed"
 pgurl="postgresql://onboard:s3cret-word@/$name?host=$PGHOST&port=$PGPORT"
 
 run "migrate a new PostgreSQL database" 0 "$ONBOARDD" migrate --db "$pgurl" &&
-	expect "migrate says the version" "PostgreSQL schema is at version 5; not serving" \
+	expect "migrate says the version" "PostgreSQL schema is at version 4; not serving" \
 		"$(cat "$dir/err" "$dir/out")"
 expect_eq "$(psql -d "$name" -Atc 'SELECT max(version), count(*) FROM schema_migration')" \
-	"5|5" "schema_migration records versions 1 to 5"
+	"4|4" "schema_migration records versions 1 to 4"
 run "migrate again: nothing to do" 0 "$ONBOARDD" migrate --db "$pgurl"
-expect_eq "$(psql -d "$name" -Atc 'SELECT count(*) FROM schema_migration')" "5" \
+expect_eq "$(psql -d "$name" -Atc 'SELECT count(*) FROM schema_migration')" "4" \
 	"no migration applied twice"
 checks=$((checks + 1))
 if grep -q "s3cret-word" "$dir/out" "$dir/err"; then
