@@ -13,6 +13,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sodium.h>
+
+#include "base/clock.h"
 #include "crypto/keystore.h"
 
 struct ob_keystore_gen {
@@ -21,11 +24,24 @@ struct ob_keystore_gen {
 	atomic_size_t refs;
 };
 
+/* One cached data key (keystore.h): whose wrapped bytes, until when. */
+typedef struct dk_slot {
+	int64_t expires_us; /* 0: empty */
+	char kid[OB_VAULT_KID_SIZE];
+	uint8_t wrapped[OB_VAULT_WRAPPED_LEN];
+	uint8_t dk[OB_VAULT_KEY_LEN];
+} dk_slot;
+
 struct ob_keystore {
 	pthread_rwlock_t lock; /* guards cur: read to lease it, write to replace it */
 	ob_keystore_gen *cur;
 	pthread_mutex_t rotate_mu; /* one rotation at a time */
 	char *path;                /* the key file; NULL: made in memory, cannot rotate */
+	/* The data key cache: NULL while off, set once (atomic: it may be turned
+	 * on while other threads read); sodium_malloc'd (locked, guarded). Its
+	 * slots are guarded by dk_mu. */
+	pthread_mutex_t dk_mu;
+	_Atomic(dk_slot *) dk;
 };
 
 static ob_keystore_gen *gen_new(ob_vault *v)
@@ -58,6 +74,8 @@ static ob_err make(ob_vault *v, char *path, ob_keystore **out)
 		return OB_ENOMEM;
 	}
 	ks->path = path;
+	pthread_mutex_init(&ks->dk_mu, NULL);
+	atomic_init(&ks->dk, NULL);
 	pthread_rwlock_init(&ks->lock, NULL);
 	pthread_mutex_init(&ks->rotate_mu, NULL);
 	*out = ks;
@@ -94,6 +112,10 @@ void ob_keystore_destroy(ob_keystore *ks)
 	/* Only the keystore's own reference may be left. */
 	assert(atomic_load(&ks->cur->refs) == 1);
 	gen_unref(ks->cur);
+	dk_slot *slots = atomic_load(&ks->dk);
+	if (slots != NULL)
+		sodium_free(slots); /* wipes */
+	pthread_mutex_destroy(&ks->dk_mu);
 	pthread_rwlock_destroy(&ks->lock);
 	pthread_mutex_destroy(&ks->rotate_mu);
 	free(ks->path);
@@ -162,4 +184,91 @@ ob_err ob_keystore_rotate(ob_keystore *ks, char kid_out[OB_VAULT_KID_SIZE], char
 	/* The keystore's reference; leases still out keep the old vault. */
 	gen_unref(old);
 	return OB_OK;
+}
+
+/* ---- the data key cache (keystore.h) ------------------------------------------------------ */
+
+ob_err ob_keystore_cache_data_keys(ob_keystore *ks)
+{
+	pthread_mutex_lock(&ks->dk_mu);
+	ob_err err = OB_OK;
+	if (atomic_load(&ks->dk) == NULL) {
+		dk_slot *slots = sodium_malloc(OB_KEYSTORE_DK_SLOTS * sizeof(*slots));
+		if (slots != NULL) {
+			sodium_memzero(slots, OB_KEYSTORE_DK_SLOTS * sizeof(*slots));
+			atomic_store(&ks->dk, slots);
+		} else {
+			err = OB_ENOMEM;
+		}
+	}
+	pthread_mutex_unlock(&ks->dk_mu);
+	return err;
+}
+
+/* The slot of these wrapped bytes: their nonce is random, so its first bytes spread. */
+static dk_slot *dk_slot_of(dk_slot *slots, const uint8_t *wrapped)
+{
+	uint32_t h;
+	memcpy(&h, wrapped, sizeof(h));
+	return &slots[h % OB_KEYSTORE_DK_SLOTS];
+}
+
+static bool dk_match(const dk_slot *e, const char *kid, const uint8_t *wrapped)
+{
+	return e->expires_us != 0 && strcmp(e->kid, kid) == 0 &&
+	       memcmp(e->wrapped, wrapped, OB_VAULT_WRAPPED_LEN) == 0;
+}
+
+/* Wipes e if it expired (ks->dk_mu held). */
+static void dk_expire(dk_slot *e, int64_t now_us)
+{
+	if (e->expires_us != 0 && e->expires_us <= now_us)
+		sodium_memzero(e, sizeof(*e));
+}
+
+ob_err ob_keystore_unwrap(ob_keystore *ks, const char *kid, const uint8_t *wrapped, size_t len,
+                          uint8_t dk[OB_VAULT_KEY_LEN])
+{
+	dk_slot *slots = atomic_load(&ks->dk);
+	bool cached = slots != NULL && kid != NULL && wrapped != NULL &&
+	              len == OB_VAULT_WRAPPED_LEN && strlen(kid) < OB_VAULT_KID_SIZE;
+	if (cached) {
+		int64_t now = ob_clock_mono_us();
+		pthread_mutex_lock(&ks->dk_mu);
+		dk_slot *e = dk_slot_of(slots, wrapped);
+		/* Keys expire as the cache is used, not only when their own slot is. */
+		dk_expire(&slots[(size_t)(e - slots + 1) % OB_KEYSTORE_DK_SLOTS], now);
+		dk_expire(e, now);
+		bool hit = dk_match(e, kid, wrapped);
+		if (hit)
+			memcpy(dk, e->dk, OB_VAULT_KEY_LEN);
+		pthread_mutex_unlock(&ks->dk_mu);
+		if (hit)
+			return OB_OK;
+	}
+	ob_keystore_lease lease;
+	ob_err err = ob_vault_unwrap(ob_keystore_acquire(ks, &lease), kid, wrapped, len, dk);
+	ob_keystore_release(&lease);
+	if (err != OB_OK || !cached)
+		return err;
+	pthread_mutex_lock(&ks->dk_mu);
+	dk_slot *e = dk_slot_of(slots, wrapped);
+	snprintf(e->kid, sizeof(e->kid), "%s", kid);
+	memcpy(e->wrapped, wrapped, OB_VAULT_WRAPPED_LEN);
+	memcpy(e->dk, dk, OB_VAULT_KEY_LEN);
+	e->expires_us = ob_clock_mono_us() + (int64_t)OB_KEYSTORE_DK_TTL_MS * 1000;
+	pthread_mutex_unlock(&ks->dk_mu);
+	return OB_OK;
+}
+
+void ob_keystore_forget(ob_keystore *ks, const char *kid, const uint8_t *wrapped, size_t len)
+{
+	dk_slot *slots = atomic_load(&ks->dk);
+	if (slots == NULL || kid == NULL || wrapped == NULL || len != OB_VAULT_WRAPPED_LEN)
+		return;
+	pthread_mutex_lock(&ks->dk_mu);
+	dk_slot *e = dk_slot_of(slots, wrapped);
+	if (dk_match(e, kid, wrapped))
+		sodium_memzero(e, sizeof(*e));
+	pthread_mutex_unlock(&ks->dk_mu);
 }

@@ -78,6 +78,32 @@ void ob_keystore_release(ob_keystore_lease *lease);
 bool ob_keystore_can_rotate(const ob_keystore *ks);
 
 /*
+ * Data keys recently unwrapped, for reads (ob_keystore_unwrap). A Get unwraps its application's
+ * data key (one XChaCha20-Poly1305 opening, a twentieth of its instructions); the same
+ * application read again within OB_KEYSTORE_DK_TTL_MS finds the key here. The trade, written
+ * down in ARCHITECTURE.md: what is kept is data keys, never personal data in clear, at most
+ * OB_KEYSTORE_DK_SLOTS of them, in memory locked against swapping and wiped when they expire
+ * (when their slot or a neighbour is next used) and when the keystore is destroyed. A data
+ * key adds nothing to what the master keys, which are in memory for as long as onboardd runs,
+ * already open, with one exception: after an erasure its wrapped copy is gone from the
+ * database, so the erasing write forgets it here too (ob_keystore_forget).
+ */
+enum { OB_KEYSTORE_DK_SLOTS = 1024, OB_KEYSTORE_DK_TTL_MS = 5000 };
+
+/* Turns the cache on (off when a keystore is made); for the store that reads through it.
+ * Returns OB_OK, or OB_ENOMEM (it stays off). Call before the keystore is shared. */
+OB_NODISCARD ob_err ob_keystore_cache_data_keys(ob_keystore *ks);
+
+/* ob_vault_unwrap with the current vault, through the cache when it is on: same results.
+ * Keyed by the key id and the wrapped bytes (which begin with a random nonce), so that a
+ * key re-wrapped by a rotation is another entry. Any thread. */
+OB_NODISCARD ob_err ob_keystore_unwrap(ob_keystore *ks, const char *kid, const uint8_t *wrapped,
+                                       size_t len, uint8_t dk[OB_VAULT_KEY_LEN]);
+
+/* Wipes the cached data key of these wrapped bytes, if any. Any thread. */
+void ob_keystore_forget(ob_keystore *ks, const char *kid, const uint8_t *wrapped, size_t len);
+
+/*
  * Rotates the master key: appends a fresh key to the file (id "kYYYYMMDD", see
  * ob_vault_rotate_file), opens the file again and publishes that vault, whose active key id
  * goes to kid_out. The file is written before anything is published, so a data key is never

@@ -78,6 +78,13 @@ typedef struct {
 	const char *actor;
 	const char *owner; /* NULL: a caller who sees every application */
 	ob_outcome *o;
+	int64_t now;
+	/* Made before the write is queued (ob_domain_submit): the contact
+	 * sealed (NULL: sealed in the write) and the reply but for what the
+	 * write decides (NULL: rendered whole in the write). */
+	const ob_sealed_contact *sealed;
+	const uint8_t *known;
+	size_t known_len;
 	bool replayed;
 } submit_op;
 
@@ -209,7 +216,7 @@ static ob_err submit_txn(ob_txn *t, void *arg)
 	ob_err err = ob_dom_idem_check(t, x->idem, o, &x->replayed);
 	if (err != OB_OK || x->replayed)
 		return err; /* a replay changes nothing */
-	int64_t now = ob_clock_now_ms();
+	int64_t now = x->now;
 	ob_cohort c;
 	err = ob_dom_cohort_get(t, a->cohort_id, &c);
 	if (err == OB_ENOTFOUND) {
@@ -223,9 +230,6 @@ static ob_err submit_txn(ob_txn *t, void *arg)
 		return err;
 	if ((err = place(t, &c, a)) != OB_OK)
 		return ob_dom_store_failed(o, err);
-	ob_new_id(a->id, now);
-	a->version = 1;
-	a->submitted_at_ms = a->updated_at_ms = now;
 	ob_state_change ch = {.from = OB_STATE_UNSPECIFIED, .to = a->state, .at_ms = now};
 	ob_utf8_copy(ch.actor, sizeof(ch.actor), x->actor);
 	ob_utf8_copy(ch.reason, sizeof(ch.reason),
@@ -233,13 +237,14 @@ static ob_err submit_txn(ob_txn *t, void *arg)
 	                                            : "submitted; no seat free: waitlisted");
 	/* The store's uniqueness of (cohort, SIREN) among live applications is
 	 * the check: one lookup fewer on the path every submission takes. */
-	err = t->ops->app_insert(t, a);
+	err = x->sealed != NULL ? t->ops->app_insert_sealed(t, a, x->sealed)
+	                        : t->ops->app_insert(t, a);
 	if (err == OB_EEXIST)
 		return duplicate(t, &c, a, x->owner, o);
 	if (err == OB_OK)
 		err = insert_new(t, &c, a, &ch);
 	if (err == OB_OK)
-		err = ob_dom_idem_record(t, x->idem, a, now, o);
+		err = ob_dom_idem_record_new(t, x->idem, a, x->known, x->known_len, now, o);
 	return err == OB_OK ? OB_OK : ob_dom_store_failed(o, err);
 }
 
@@ -258,8 +263,40 @@ ob_err ob_domain_submit(ob_domain *d, const ob_caller *who, const ob_submission 
 	               .idem = idem,
 	               .actor = ob_caller_actor(who),
 	               .owner = ob_dom_owner_of(who),
-	               .o = o};
+	               .o = o,
+	               .now = ob_clock_now_ms()};
+	/* What does not depend on the seat is done here, on the caller's
+	 * thread, not on the single writer's: the id, the times, the sealed
+	 * contact and most of the reply. Only the write decides the state and
+	 * the place in line (and the terms' version, the cohort's). */
+	ob_new_id(a.id, x.now);
+	a.version = 1;
+	a.submitted_at_ms = a.updated_at_ms = x.now;
+	if (a.terms_accepted_at_ms == 0)
+		a.terms_accepted_at_ms = x.now;
+	ob_sealed_contact *sealed = NULL;
+	uint8_t *known = NULL;
+	size_t known_len = 0;
+	const ob_store_ops *ops = d->store->ops;
+	if (ops->contact_seal != NULL && ops->app_insert_sealed != NULL) {
+		err = ops->contact_seal(d->store, &a, &sealed);
+		if (err != OB_OK) {
+			ob_application_fini(&a);
+			return ob_dom_store_failed(o, err);
+		}
+	}
+	if (idem != NULL && idem->key != NULL && idem->render_new != NULL &&
+	    idem->render_new(idem->ctx, &a, false, &known, &known_len) != OB_OK)
+		known = NULL; /* rendered whole in the write, then */
+	x.sealed = sealed;
+	x.known = known;
+	x.known_len = known_len;
 	err = ob_dom_write(d, submit_txn, &x, o);
+	if (sealed != NULL)
+		ops->contact_sealed_free(sealed);
+	if (known != NULL)
+		sodium_memzero(known, known_len); /* it shows the contact */
+	free(known);
 	if (err != OB_OK || x.replayed) {
 		ob_application_fini(&a);
 		return err;

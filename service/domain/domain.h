@@ -72,6 +72,15 @@ typedef struct ob_idempotency {
 	/* reply: the ob_application of a change of an application, or what
 	 * the method's handler set render for (an ob_advisor). */
 	ob_err (*render)(void *ctx, const void *reply, uint8_t **out, size_t *len);
+	/* Optional, for a new application, so that the single writer renders
+	 * only what it decides: render_new(ctx, a, false, ...) renders a's
+	 * reply but for its state, waitlist position, terms version and
+	 * history, before the write is queued; render_new(ctx, a, true, ...)
+	 * those alone, inside the write. The reply is the first followed by the
+	 * second: render_new guarantees that this is an encoding of the whole.
+	 * NULL: render renders it whole, inside the write. */
+	ob_err (*render_new)(void *ctx, const ob_application *a, bool decided, uint8_t **out,
+	                     size_t *len);
 	void *ctx;
 } ob_idempotency;
 

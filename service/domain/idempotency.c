@@ -7,6 +7,7 @@
  */
 #include <stdatomic.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <sodium.h>
 
@@ -58,14 +59,11 @@ ob_err ob_dom_idem_record(ob_txn *t, const ob_idempotency *idem, const ob_applic
 	return ob_dom_idem_record_reply(t, idem, a, a, now, o);
 }
 
-ob_err ob_dom_idem_record_reply(ob_txn *t, const ob_idempotency *idem, const void *subject,
-                                const ob_application *a, int64_t now, ob_outcome *o)
+/* Stores reply (malloc'd; owned from here) under idem's key, sealed under
+ * a's data key when a is given, and hands it to o (o->rendered). */
+static ob_err keep_reply(ob_txn *t, const ob_idempotency *idem, const ob_application *a,
+                         uint8_t *reply, size_t len, ob_err err, int64_t now, ob_outcome *o)
 {
-	if (idem == NULL || idem->key == NULL || idem->render == NULL)
-		return OB_OK;
-	uint8_t *reply = NULL;
-	size_t len = 0;
-	ob_err err = idem->render(idem->ctx, subject, &reply, &len);
 	if (err == OB_OK)
 		err = t->ops->idem_put(t, idem->key, idem->request_hash, reply, len, now, a);
 	/* The caller's reply too: rendered once. A write that is run again (its
@@ -86,4 +84,39 @@ ob_err ob_dom_idem_record_reply(ob_txn *t, const ob_idempotency *idem, const voi
 	    atomic_compare_exchange_strong(&last_purge_ms, &last, now))
 		err = t->ops->idem_purge(t, now - IDEM_RETENTION_MS, 1000);
 	return err;
+}
+
+ob_err ob_dom_idem_record_reply(ob_txn *t, const ob_idempotency *idem, const void *subject,
+                                const ob_application *a, int64_t now, ob_outcome *o)
+{
+	if (idem == NULL || idem->key == NULL || idem->render == NULL)
+		return OB_OK;
+	uint8_t *reply = NULL;
+	size_t len = 0;
+	ob_err err = idem->render(idem->ctx, subject, &reply, &len);
+	return keep_reply(t, idem, a, reply, len, err, now, o);
+}
+
+ob_err ob_dom_idem_record_new(ob_txn *t, const ob_idempotency *idem, const ob_application *a,
+                              const uint8_t *known, size_t known_len, int64_t now, ob_outcome *o)
+{
+	if (idem == NULL || idem->key == NULL)
+		return OB_OK;
+	if (idem->render_new == NULL || known == NULL)
+		return ob_dom_idem_record(t, idem, a, now, o);
+	uint8_t *decided = NULL, *reply = NULL;
+	size_t decided_len = 0, len = 0;
+	ob_err err = idem->render_new(idem->ctx, a, true, &decided, &decided_len);
+	if (err == OB_OK && (reply = malloc(known_len + decided_len + 1)) == NULL)
+		err = OB_ENOMEM;
+	if (err == OB_OK) {
+		memcpy(reply, known, known_len);
+		if (decided_len > 0)
+			memcpy(reply + known_len, decided, decided_len);
+		len = known_len + decided_len;
+	}
+	if (decided != NULL)
+		sodium_memzero(decided, decided_len);
+	free(decided);
+	return keep_reply(t, idem, a, reply, len, err, now, o);
 }

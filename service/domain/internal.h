@@ -169,6 +169,11 @@ ob_err ob_dom_idem_record(ob_txn *t, const ob_idempotency *idem, const ob_applic
  * such as an advisor's). */
 ob_err ob_dom_idem_record_reply(ob_txn *t, const ob_idempotency *idem, const void *subject,
                                 const ob_application *a, int64_t now, ob_outcome *o);
+/* The same for a new application whose reply is rendered in two parts
+ * (ob_idempotency.render_new): known, what was rendered before the write,
+ * is followed by what the write decided, rendered now. */
+ob_err ob_dom_idem_record_new(ob_txn *t, const ob_idempotency *idem, const ob_application *a,
+                              const uint8_t *known, size_t known_len, int64_t now, ob_outcome *o);
 /* Wipes and frees o->rendered. */
 void ob_dom_forget_rendered(ob_outcome *o);
 

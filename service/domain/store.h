@@ -72,6 +72,9 @@ static inline unsigned ob_store_bucket(const uint64_t *bounds, unsigned n, uint6
 	return i;
 }
 typedef struct ob_txn ob_txn;
+/* A new application's contact sealed ahead of its write (contact_seal):
+ * opaque to the domain, and holding a data key. */
+typedef struct ob_sealed_contact ob_sealed_contact;
 
 enum { OB_STORE_INDEX_LEN = 32 }; /* a blind index: OB_VAULT_INDEX_LEN */
 
@@ -121,6 +124,19 @@ typedef struct ob_store_ops {
 	 * a->submitted_by) and sets a->seq. OB_EEXIST when the cohort already
 	 * has a live application (ob_state_live) of this SIREN. */
 	ob_err (*app_insert)(ob_txn *t, ob_application *a);
+	/* The same, with a's contact sealed ahead by contact_seal. The single
+	 * writer is what limits durable writes, so a submission's cryptography
+	 * runs on the caller's thread before the write is queued: contact_seal
+	 * seals a's contact (a->id set) under a new data key into *out (any
+	 * thread, blocks on nothing), app_insert_sealed inserts those bytes and
+	 * seals a's stored reply with the key in hand. When the keystore's
+	 * active master key changed in between (a rotation), the write seals
+	 * again, so that no new key stays wrapped under the old master key.
+	 * contact_sealed_free wipes and frees *out (NULL accepted). A store may
+	 * leave all three NULL: the domain then calls app_insert. */
+	ob_err (*contact_seal)(ob_store *s, const ob_application *a, ob_sealed_contact **out);
+	void (*contact_sealed_free)(ob_sealed_contact *sc);
+	ob_err (*app_insert_sealed)(ob_txn *t, ob_application *a, const ob_sealed_contact *sc);
 	/* Writes state, version, timestamps, rejection and benefits. */
 	ob_err (*app_update)(ob_txn *t, const ob_application *a);
 	/* Reads one application (without history). owner NULL: whoever

@@ -174,6 +174,31 @@ Onboard__V1__Application *ob_pb_application(ob_arena *ar, const ob_application *
 	return ar->exhausted ? NULL : m;
 }
 
+Onboard__V1__Application *ob_pb_application_part(ob_arena *ar, const ob_application *a,
+                                                 bool decided)
+{
+	if (!decided) {
+		Onboard__V1__Application *m = ob_pb_application(ar, a);
+		if (m != NULL) { /* proto3 leaves out what is zero or empty */
+			m->state = ONBOARD__V1__APPLICATION_STATE__APPLICATION_STATE_UNSPECIFIED;
+			m->waitlist_position = 0;
+			m->terms_version = (char *)"";
+			m->history = NULL;
+			m->n_history = 0;
+		}
+		return m;
+	}
+	Onboard__V1__Application *m = ob_arena_message(ar, &onboard__v1__application__descriptor);
+	if (m == NULL)
+		return NULL;
+	m->state = (Onboard__V1__ApplicationState)a->state;
+	m->waitlist_position = a->waitlist_position;
+	m->terms_version = ob_pb_str(ar, a->terms_version);
+	if (!history_to_pb(ar, a, m))
+		return NULL;
+	return ar->exhausted ? NULL : m;
+}
+
 bool ob_pb_applications(ob_arena *ar, const ob_application *apps, size_t n,
                         Onboard__V1__Application ***out, size_t *n_out)
 {

@@ -19,6 +19,12 @@
 /* An application with its contact (empty and contact_erased when erased),
  * benefits and history. */
 Onboard__V1__Application *ob_pb_application(ob_arena *ar, const ob_application *a);
+/* A new application's reply in two parts (ob_idempotency.render_new): all
+ * but its state, waitlist position, terms version and history, or (decided)
+ * those alone. Each field is in one part only, so that the two packed one
+ * after the other decode as the whole. NULL when out of memory. */
+Onboard__V1__Application *ob_pb_application_part(ob_arena *ar, const ob_application *a,
+                                                 bool decided);
 /* RFC 3339 UTC with milliseconds; "" for 0 (not set). */
 char *ob_pb_time(ob_arena *ar, int64_t ms);
 /* s in the arena ("" shared, not copied). */

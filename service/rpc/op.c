@@ -41,13 +41,6 @@ ob_caller ob_rpc_caller(const ob_call *call)
 
 /* ---- idempotency ---------------------------------------------------- */
 
-/* Renders the reply stored with an idempotency key: the packed Application. */
-static ob_err render(void *ctx, const void *a, uint8_t **out, size_t *len)
-{
-	Onboard__V1__Application *m = ob_pb_application(ctx, a);
-	return ob_op_render(m != NULL ? &m->base : NULL, out, len);
-}
-
 ob_err ob_op_render(const ProtobufCMessage *m, uint8_t **out, size_t *len)
 {
 	if (m == NULL)
@@ -58,6 +51,21 @@ ob_err ob_op_render(const ProtobufCMessage *m, uint8_t **out, size_t *len)
 		return OB_ENOMEM;
 	protobuf_c_message_pack(m, *out);
 	return OB_OK;
+}
+
+/* Renders the reply stored with an idempotency key: the packed Application. */
+static ob_err render(void *ctx, const void *a, uint8_t **out, size_t *len)
+{
+	Onboard__V1__Application *m = ob_pb_application(ctx, a);
+	return ob_op_render(m != NULL ? &m->base : NULL, out, len);
+}
+
+/* A new application's, in two parts (domain.h, render_new). */
+static ob_err render_new(void *ctx, const ob_application *a, bool decided, uint8_t **out,
+                         size_t *len)
+{
+	Onboard__V1__Application *m = ob_pb_application_part(ctx, a, decided);
+	return ob_op_render(m != NULL ? &m->base : NULL, out, len);
 }
 
 /* The key and hash of a write: same key + same method and request = same
@@ -83,6 +91,7 @@ static ob_err idempotency(ob_call *call, ob_idempotency *idem)
 	if (idem->key == NULL)
 		return OB_ENOMEM;
 	idem->render = render;
+	idem->render_new = render_new;
 	idem->ctx = &call->arena;
 	return OB_OK;
 }

@@ -310,10 +310,20 @@ static const char m6[] =
         "ALTER TABLE advisor_v6 RENAME TO advisor;"
         "CREATE INDEX advisor_load ON advisor(cohort_id, load, advisor);";
 
+/* Issue 11: one index fewer for every insert of an application, on the one
+ * writer. (cohort_id, seq) served only the lists filtered by cohort and
+ * nothing that has an index of its own (states, owner): those read the table
+ * in seq order and test the cohort in the row (store_app_list_sql_rows), as
+ * fast while the cohort holds the rows after the page's start. The write
+ * path needs the unique live-SIREN index; reads by id, by SIREN, by state and
+ * by owner keep theirs. The PostgreSQL store keeps this index (ARCHITECTURE.md). */
+static const char m7[] = "DROP INDEX IF EXISTS application_cohort_seq;";
+
 const ob_migration ob_migrations[] = {
         {m1, OB_MIGRATION_SQL_ONLY, false}, {m2, OB_MIGRATION_SEAL_HISTORY_NOTES, false},
         {m3, OB_MIGRATION_SQL_ONLY, true},  {m4, OB_MIGRATION_SQL_ONLY, false},
         {m5, OB_MIGRATION_SQL_ONLY, false}, {m6, OB_MIGRATION_SQL_ONLY, false},
+        {m7, OB_MIGRATION_SQL_ONLY, false},
 };
 const unsigned ob_n_migrations = sizeof(ob_migrations) / sizeof(ob_migrations[0]);
 

@@ -47,11 +47,7 @@ ob_err seal_unwrap(ob_keystore *keys, const char *kid, const void *wrapped, size
 		sodium_memzero(dk, OB_VAULT_KEY_LEN);
 		return OB_ECORRUPT;
 	}
-	ob_keystore_lease lease;
-	const ob_vault *v = ob_keystore_acquire(keys, &lease);
-	ob_err err = ob_vault_unwrap(v, kid, wrapped, len, dk);
-	ob_keystore_release(&lease);
-	return err;
+	return ob_keystore_unwrap(keys, kid, wrapped, len, dk);
 }
 
 /* Marks a's contact unreadable: empty fields, and the flag the domain checks. */
@@ -292,4 +288,37 @@ void seal_email_index(ob_keystore *keys, const char *email, uint8_t out[OB_STORE
 	ob_keystore_lease lease;
 	ob_vault_blind_index(ob_keystore_acquire(keys, &lease), email, out);
 	ob_keystore_release(&lease);
+}
+
+ob_err seal_ahead(ob_keystore *keys, const ob_application *a, ob_sealed_contact **out)
+{
+	ob_sealed_contact *sc = malloc(sizeof(*sc));
+	*out = NULL;
+	if (sc == NULL)
+		return OB_ENOMEM;
+	ob_err err = seal_contact(keys, a, &sc->sc, sc->dk);
+	if (err != OB_OK) {
+		seal_ahead_free(sc);
+		return err;
+	}
+	snprintf(sc->id, sizeof(sc->id), "%s", a->id);
+	*out = sc;
+	return OB_OK;
+}
+
+void seal_ahead_free(ob_sealed_contact *sc)
+{
+	if (sc == NULL)
+		return;
+	sodium_memzero(sc, sizeof(*sc));
+	free(sc);
+}
+
+bool seal_ahead_current(ob_keystore *keys, const ob_sealed_contact *sc, const char *id)
+{
+	ob_keystore_lease lease;
+	const char *active = ob_vault_active_key_id(ob_keystore_acquire(keys, &lease));
+	bool current = active != NULL && strcmp(active, sc->sc.kid) == 0 && strcmp(sc->id, id) == 0;
+	ob_keystore_release(&lease);
+	return current;
 }

@@ -155,4 +155,20 @@ ob_err seal_open_stored_reply(ob_keystore *keys, int64_t app_seq, const char *id
 /* The blind index of an e-mail under the keystore's current vault. */
 void seal_email_index(ob_keystore *keys, const char *email, uint8_t out[OB_STORE_INDEX_LEN]);
 
+/* A new application's contact sealed ahead of its write (domain/store.h,
+ * contact_seal), for both stores: the bytes to bind, and the data key and
+ * id that the write's stored reply is sealed with. */
+struct ob_sealed_contact {
+	seal_contact_t sc;
+	uint8_t dk[OB_VAULT_KEY_LEN];
+	char id[OB_ID_LEN + 1];
+};
+
+/* Seals a's contact into *out (malloc'd; seal_ahead_free wipes and frees). */
+ob_err seal_ahead(ob_keystore *keys, const ob_application *a, ob_sealed_contact **out);
+void seal_ahead_free(ob_sealed_contact *sc);
+/* Whether sc's data key is wrapped under the keystore's active master key,
+ * and sealed for application id: else the write seals again. */
+bool seal_ahead_current(ob_keystore *keys, const ob_sealed_contact *sc, const char *id);
+
 #endif

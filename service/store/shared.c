@@ -53,11 +53,19 @@ void store_divisions_parse(const char *p, ob_naf_divisions *out)
 
 void store_app_list_sql(const char *select, const ob_app_filter *f, char *sql, size_t cap)
 {
+	store_app_list_sql_rows(select, f, false, sql, cap);
+}
+
+void store_app_list_sql_rows(const char *select, const ob_app_filter *f, bool cohort_in_row,
+                             char *sql, size_t cap)
+{
 	int len = 0;
 #define ADD(...) (len += snprintf(sql + len, len < (int)cap ? cap - (size_t)len : 0, __VA_ARGS__))
 	ADD("%sWHERE a.seq > ?1", select);
 	if (f->cohort_id != NULL)
-		ADD(" AND a.cohort_id = ?2");
+		ADD(cohort_in_row && f->states == 0 && f->submitted_by == NULL
+		            ? " AND +a.cohort_id = ?2"
+		            : " AND a.cohort_id = ?2");
 	if (f->states != 0) {
 		ADD(" AND a.state IN (");
 		const char *sep = "";

@@ -7,6 +7,7 @@
 #ifndef OB_STORE_SHARED_H
 #define OB_STORE_SHARED_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "domain/model.h"
@@ -32,5 +33,12 @@ void store_divisions_parse(const char *text, ob_naf_divisions *out);
  * from, ?8 submitted to, ?9 the limit, ?10 submitted by. Values are never in
  * the text. */
 void store_app_list_sql(const char *select, const ob_app_filter *f, char *sql, size_t cap);
+/* The same; cohort_in_row (SQLite's, whose schema 7 has no index on the
+ * cohort alone): with neither states nor an owner, the cohort is tested in
+ * the row, written +a.cohort_id, which keeps SQLite's planner from the
+ * (cohort, state) and (cohort, owner) indexes, through which it would sort
+ * the whole cohort for one page: the rows come from the table in seq order. */
+void store_app_list_sql_rows(const char *select, const ob_app_filter *f, bool cohort_in_row,
+                             char *sql, size_t cap);
 
 #endif

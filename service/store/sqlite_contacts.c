@@ -12,8 +12,11 @@
  * The vault is the keystore's, which a rotation replaces while serving
  * (crypto/keystore.h): whoever uses it holds a lease just for the call into
  * the vault.
- * Data keys only live on the stack of the function that unwrapped them and
- * are wiped before it returns.
+ * Data keys live on the stack of the function that unwrapped them and are
+ * wiped before it returns; besides, a new application's key waits in its
+ * sealed contact (ob_sealed_contact) between the caller's thread and the
+ * writer, and the keystore keeps recently unwrapped keys a few seconds
+ * (crypto/keystore.h: the trade), which an erasure wipes.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -59,24 +62,40 @@ void sq_read_contact(sq_store *st, sqlite3_stmt *s, ob_application *a)
 	                  ct, ct_len);
 }
 
-ob_err sq_contact_insert(sq_txn *t, const ob_application *a)
+ob_err sq_contact_seal(ob_store *base, const ob_application *a, ob_sealed_contact **out)
 {
-	seal_contact_t sc;
-	uint8_t dk[OB_VAULT_KEY_LEN];
-	ob_err err = seal_contact(t->store->keys, a, &sc, dk);
-	if (err == OB_OK)
-		seal_key_keep(&t->key, a->seq, dk, a->id); /* for its reply and history */
-	sodium_memzero(dk, sizeof(dk));
-	if (err != OB_OK)
-		return err;
+	return seal_ahead(((sq_store *)base)->keys, a, out);
+}
+
+void sq_contact_sealed_free(ob_sealed_contact *sc)
+{
+	seal_ahead_free(sc);
+}
+
+ob_err sq_contact_insert(sq_txn *t, const ob_application *a, const ob_sealed_contact *ahead)
+{
+	ob_sealed_contact now;
+	const ob_sealed_contact *sealed = ahead;
+	if (ahead == NULL || !seal_ahead_current(t->store->keys, ahead, a->id)) {
+		ob_err err = seal_contact(t->store->keys, a, &now.sc, now.dk);
+		if (err != OB_OK) {
+			sodium_memzero(now.dk, sizeof(now.dk));
+			return err;
+		}
+		sealed = &now;
+	}
+	const seal_contact_t *sc = &sealed->sc;
+	seal_key_keep(&t->key, a->seq, sealed->dk, a->id); /* for its reply and history */
+	if (sealed == &now)
+		sodium_memzero(now.dk, sizeof(now.dk));
 	PREP(t, ST_CONTACT_INSERT);
 	sqlite3_bind_int64(s, 1, a->seq);
-	sq_bind_text(s, 2, sc.kid);
-	sqlite3_bind_blob(s, 3, sc.wrapped, (int)sc.wrapped_len, SQLITE_STATIC);
+	sq_bind_text(s, 2, sc->kid);
+	sqlite3_bind_blob(s, 3, sc->wrapped, (int)sc->wrapped_len, SQLITE_STATIC);
 	for (int f = 0; f < SEAL_FIELDS; f++)
-		sqlite3_bind_blob(s, 4 + f, sc.ct[f], (int)sc.ct_len[f], SQLITE_STATIC);
-	sqlite3_bind_blob(s, 7, sc.index, sizeof(sc.index), SQLITE_STATIC);
-	err = sq_step_done(t->c, s, "contact_insert");
+		sqlite3_bind_blob(s, 4 + f, sc->ct[f], (int)sc->ct_len[f], SQLITE_STATIC);
+	sqlite3_bind_blob(s, 7, sc->index, sizeof(sc->index), SQLITE_STATIC);
+	ob_err err = sq_step_done(t->c, s, "contact_insert");
 	sqlite3_clear_bindings(s); /* the buffers were bound static: drop them now */
 	return err;
 }
@@ -138,6 +157,20 @@ ob_err sq_contact_erase(ob_txn *base, int64_t app_seq, const char *actor, int64_
 			return err;
 		if (erased_at != 0)
 			return OB_EPRECOND;
+	}
+	{
+		/* Its data key goes from the keystore's cache of unwrapped keys too. */
+		PREP(t, ST_CONTACT_KEY);
+		sqlite3_bind_int64(s, 1, app_seq);
+		ob_err err = sq_step_row(t->c, s, "contact_key");
+		if (err == OB_OK) {
+			int n = sqlite3_column_bytes(s, 1);
+			ob_keystore_forget(t->store->keys, (const char *)sqlite3_column_text(s, 0),
+			                   sqlite3_column_blob(s, 1), n > 0 ? (size_t)n : 0);
+			sqlite3_reset(s);
+		} else if (err != OB_ENOTFOUND) {
+			return err;
+		}
 	}
 	{
 		PREP(t, ST_CONTACT_ERASE);

@@ -261,6 +261,9 @@ typedef struct sq_store {
 
 	int lock_fd;       /* the flock on PATH.lock held while open (sqlite_lock.c); -1: none */
 	sq_deltas *deltas; /* the writer's, for its batches */
+	/* Batches run again with a savepoint per write (run_batch), under
+	 * write_mu; logged when the store closes. */
+	uint64_t careful_batches;
 } sq_store;
 
 typedef struct sq_txn {
@@ -275,7 +278,6 @@ typedef struct sq_txn {
 	 * (seal.h). */
 	seal_key_cache key;
 } sq_txn;
-
 
 /* The ob_txn of the store's ops as an sq_txn. */
 static inline sq_txn *sq_txn_of(ob_txn *t)
@@ -344,6 +346,9 @@ void sq_col_text(sqlite3_stmt *s, int i, char *out, size_t n);
 ob_err sq_counters_write(sq_txn *t, const char *cohort, const ob_counter *d, size_t n);
 
 /* sqlite_apps.c */
+/* The same as sq_app_insert, with the contact sealed ahead (the port's
+ * app_insert_sealed). */
+ob_err sq_app_insert_sealed(ob_txn *t, ob_application *a, const ob_sealed_contact *sc);
 /* An application row of APP_SELECT into a, its contact decrypted (or marked
  * erased or unreadable). A sq_row_fn; ctx unused. */
 void sq_read_app(sq_txn *t, sqlite3_stmt *s, void *a, void *ctx);
@@ -355,7 +360,11 @@ void sq_read_divisions(sqlite3_stmt *s, int i, ob_naf_divisions *out);
 void sq_bind_divisions(sqlite3_stmt *s, int i, const ob_naf_divisions *in);
 
 /* sqlite_contacts.c */
-ob_err sq_contact_insert(sq_txn *t, const ob_application *a);
+/* a's contact, sealed ahead (NULL, or sealed under a master key no longer
+ * active: sealed now). Keeps its data key for the write. */
+ob_err sq_contact_insert(sq_txn *t, const ob_application *a, const ob_sealed_contact *ahead);
+ob_err sq_contact_seal(ob_store *s, const ob_application *a, ob_sealed_contact **out);
+void sq_contact_sealed_free(ob_sealed_contact *sc);
 void sq_email_index(ob_store *s, const char *email, uint8_t out[OB_STORE_INDEX_LEN]);
 /* The contact columns of an APP_SELECT row into a->contact: decrypted,
  * erased, or marked unreadable (logged with the seq, never a value). */

@@ -448,13 +448,12 @@ static char *open_logged(fx *f)
 static void downgrade(fx *f, int to)
 {
 	static const char *const undo[] = {
-	        [5] = OB_TEST_SCHEMA_6_TO_5,
-	        [4] = OB_TEST_SCHEMA_5_TO_4,
-	        [3] = OB_TEST_SCHEMA_4_TO_3,
+	        [6] = OB_TEST_SCHEMA_7_TO_6, [5] = OB_TEST_SCHEMA_6_TO_5,
+	        [4] = OB_TEST_SCHEMA_5_TO_4, [3] = OB_TEST_SCHEMA_4_TO_3,
 	        [2] = OB_TEST_SCHEMA_3_TO_2,
 	};
-	assert_true(to >= 2 && to <= 5);
-	for (int v = 5; v >= to; v--)
+	assert_true(to >= 2 && to <= 6);
+	for (int v = 6; v >= to; v--)
 		raw_exec(f, undo[v]);
 }
 
@@ -469,7 +468,7 @@ static void open_migrated(fx *f, unsigned first, const char *also)
 	if (also != NULL)
 		assert_non_null(strstr(log, also));
 	free(log);
-	assert_int_equal(raw_int(f, "PRAGMA user_version", 0), 6);
+	assert_int_equal(raw_int(f, "PRAGMA user_version", 0), 7);
 }
 
 /* ---- tampering ----------------------------------------------------------------------------- */
@@ -947,6 +946,54 @@ static int64_t wrapped_under(fx *f, const char *kid, bool other)
 	snprintf(sql, sizeof(sql), "SELECT count(*) FROM contact WHERE dk_kid %s '%s'",
 	         other ? "!=" : "=", kid);
 	return raw_int(f, sql, 0);
+}
+
+typedef struct {
+	ob_application *a;
+	const ob_sealed_contact *sc;
+} insert_sealed_op;
+
+static ob_err insert_sealed(ob_txn *t, void *arg)
+{
+	insert_sealed_op *x = arg;
+	return t->ops->app_insert_sealed(t, x->a, x->sc);
+}
+
+/* A contact sealed ahead of its write (the store's contact_seal, on the caller's thread) under
+ * a master key that a rotation replaced in between is sealed again in the write: no new data
+ * key stays wrapped under the old master key, and the contact reads. */
+static void test_sealed_ahead_across_rotation(void **state)
+{
+	fx *f = *state;
+	td_company c;
+	td_company_make(&c, 7100);
+	ob_submission sub;
+	td_submission(&sub, &c, NULL);
+	ob_application a;
+	ob_outcome o;
+	ob_outcome_init(&o);
+	assert_int_equal(ob_validate_submission(&sub, &a, &o), OB_OK);
+	snprintf(a.id, sizeof(a.id), "%s", "01EQG7Z3YB8ZKXW3K9H2V6T5RM");
+	a.version = 1;
+	a.state = OB_STATE_SUBMITTED;
+	a.submitted_at_ms = a.updated_at_ms = ob_clock_now_ms();
+	const ob_store_ops *ops = f->store->ops;
+	ob_sealed_contact *sc = NULL;
+	assert_int_equal(ops->contact_seal(f->store, &a, &sc), OB_OK);
+	char kid[OB_KEY_ID_SIZE];
+	size_t rewrapped = 0, failed = 0;
+	assert_int_equal(ob_domain_rotate_keys(f->d, kid, &rewrapped, &failed, &o), OB_OK);
+	insert_sealed_op x = {.a = &a, .sc = sc};
+	assert_int_equal(ops->write(f->store, insert_sealed, &x), OB_OK);
+	ops->contact_sealed_free(sc);
+	assert_int_equal(wrapped_under(f, kid, true), 0);
+	assert_int_equal(wrapped_under(f, kid, false), 1);
+	ob_application got;
+	assert_int_equal(get(f, a.id, &got, NULL), OB_OK);
+	assert_string_equal(got.contact.email, c.email);
+	ob_application_fini(&got);
+	ob_application_fini(&a);
+	ob_outcome_fini(&o);
 }
 
 /* Rotation re-wraps every data key (not the erased one) to the new kid in batches while reads
@@ -1446,7 +1493,7 @@ static void test_schema_1_notes_sealed_on_open(void **state)
 	assert_non_null(strstr(log, "applied schema migration 2"));
 	assert_null(strstr(log, "called"));
 	free(log);
-	assert_int_equal(raw_int(f, "PRAGMA user_version", 0), 6);
+	assert_int_equal(raw_int(f, "PRAGMA user_version", 0), 7);
 
 	ob_application got;
 	assert_int_equal(get(f, a.id, &got, NULL), OB_OK);
@@ -1822,6 +1869,30 @@ static void test_schema_5_migrates(void **state)
 		ob_application_fini(&app[i]);
 }
 
+/* Schema 7 drops the index on (cohort_id, seq): a database of schema 6 loses it when opened,
+ * and what was in it reads as before. */
+static void test_schema_7_drops_cohort_seq_index(void **state)
+{
+	fx *f = *state;
+	static const char index_sql[] =
+	        "SELECT count(*) FROM sqlite_master WHERE name = 'application_cohort_seq'";
+	assert_int_equal(raw_int(f, index_sql, 0), 0);
+	ob_application a;
+	submit_ok(f, 7300, NULL, &a);
+	fx_close(f, false);
+	raw_exec(f, OB_TEST_SCHEMA_7_TO_6);
+	assert_int_equal(raw_int(f, "PRAGMA user_version", 0), 6);
+	assert_int_equal(raw_int(f, index_sql, 0), 1);
+	fx_open(f);
+	assert_int_equal(raw_int(f, "PRAGMA user_version", 0), 7);
+	assert_int_equal(raw_int(f, index_sql, 0), 0);
+	ob_application got;
+	assert_int_equal(get(f, a.id, &got, NULL), OB_OK);
+	assert_string_equal(got.contact.email, a.contact.email);
+	ob_application_fini(&got);
+	ob_application_fini(&a);
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -1831,6 +1902,8 @@ int main(void)
 	        T(test_damaged_contact_of_another_owner_not_found),
 	        T(test_erasure),
 	        T(test_export_by_email),
+	        T(test_sealed_ahead_across_rotation),
+	        T(test_schema_7_drops_cohort_seq_index),
 	        T(test_rotation),
 	        T(test_rotation_with_missing_key),
 	        T(test_rotation_failure),

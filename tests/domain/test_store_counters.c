@@ -5,8 +5,12 @@
  * deltas (get and list), a failed write's deltas go with its savepoint, and
  * what is durable is exactly what succeeded, also when many concurrent writes
  * share batches and when one write moves more counters than memory takes.
+ * A batch runs without savepoints until a write fails after changing rows;
+ * then it runs again with a savepoint per write (service/store/sqlite.c):
+ * either way, a failed write undoes only itself.
  */
 #include <pthread.h>
+#include <stdbool.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -175,12 +179,106 @@ static void test_more_than_memory(void **state)
 	free(list);
 }
 
+/* A write that adds to the counters, inserts a cohort (a row) unless it fails
+ * first, and then fails or not. */
+typedef struct row_step {
+	char id[32];
+	bool insert;
+	ob_err result;
+} row_step;
+
+static ob_err add_row(ob_txn *t, void *arg)
+{
+	row_step *s = arg;
+	ob_counter d[1] = {{"k:a", 1}};
+	ob_err err = t->ops->counters_add(t, "c1", d, 1);
+	if (err == OB_OK && s->insert) {
+		ob_cohort c = {.capacity = 10};
+		snprintf(c.id, sizeof(c.id), "%s", s->id);
+		err = t->ops->cohort_insert(t, &c);
+	}
+	return err != OB_OK ? err : s->result;
+}
+
+static bool cohort_exists(ob_store *st, const char *id)
+{
+	ob_txn *t;
+	assert_int_equal(st->ops->begin(st, false, &t), OB_OK);
+	ob_cohort c;
+	ob_err err = t->ops->cohort_get(t, id, &c);
+	t->ops->rollback(t);
+	assert_true(err == OB_OK || err == OB_ENOTFOUND);
+	return err == OB_OK;
+}
+
+/* Writes: i % 4 == 0 inserts and then fails (it changed a row), 1 fails
+ * before changing anything, 2 and 3 insert and succeed. */
+static void row_step_make(row_step *s, int thread, int i)
+{
+	snprintf(s->id, sizeof(s->id), "w-%d-%d", thread, i);
+	s->insert = i % 4 != 1;
+	s->result = i % 4 <= 1 ? OB_EINVAL : OB_OK;
+}
+
+typedef struct {
+	fx *f;
+	int thread;
+} row_writer_arg;
+
+static void *row_writer(void *arg)
+{
+	row_writer_arg *a = arg;
+	for (int i = 0; i < WRITES; i++) {
+		row_step s;
+		row_step_make(&s, a->thread, i);
+		if (a->f->st->ops->write(a->f->st, add_row, &s) != s.result)
+			return (void *)1;
+	}
+	return NULL;
+}
+
+/* Failed writes that changed rows leave nothing, alone and among others in
+ * shared batches; what succeeded is there, rows and counters. */
+static void test_failed_after_change_undone(void **state)
+{
+	fx *f = *state;
+	row_step alone = {.id = "alone", .insert = true, .result = OB_EINVAL};
+	assert_int_equal(f->st->ops->write(f->st, add_row, &alone), OB_EINVAL);
+	assert_false(cohort_exists(f->st, "alone"));
+	assert_int_equal(read_counter(f->st, "k:a"), 0);
+
+	pthread_t th[THREADS];
+	row_writer_arg args[THREADS];
+	for (int i = 0; i < THREADS; i++) {
+		args[i] = (row_writer_arg){.f = f, .thread = i};
+		assert_int_equal(pthread_create(&th[i], NULL, row_writer, &args[i]), 0);
+	}
+	for (int i = 0; i < THREADS; i++) {
+		void *rv;
+		pthread_join(th[i], &rv);
+		assert_null(rv);
+	}
+	int64_t ok = 0;
+	for (int t = 0; t < THREADS; t++)
+		for (int i = 0; i < WRITES; i++) {
+			row_step s;
+			row_step_make(&s, t, i);
+			bool want = s.result == OB_OK;
+			ok += want;
+			if (cohort_exists(f->st, s.id) != want)
+				fail_msg("cohort %s: %s", s.id,
+				         want ? "missing" : "left by a failed write");
+		}
+	assert_int_equal(read_counter(f->st, "k:a"), ok);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test_setup_teardown(test_write_sees_and_fails_clean, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_concurrent_batches, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_more_than_memory, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_failed_after_change_undone, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

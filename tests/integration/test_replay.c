@@ -1,7 +1,9 @@
 /*
  * test_replay.c: idempotency keys through onboardd and libonboard-client. A repeated key
  * gets the first reply byte for byte, marked replayed (Response.replayed, ob_result.replayed);
- * the first call is not; a review without expected_version takes the application as it is.
+ * the first call is not; a review without expected_version takes the application as it is;
+ * a submission's reply, rendered in two parts (what is known before the write, and what the
+ * write decides), reads as the whole application that a Get returns.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -20,6 +22,7 @@
 
 #define SUBMIT "/onboard.v1.Onboarding/SubmitApplication"
 #define REVIEW "/onboard.v1.Onboarding/ReviewApplication"
+#define GET    "/onboard.v1.Onboarding/GetApplication"
 
 enum { CALL_MS = 10000 };
 
@@ -110,11 +113,73 @@ static void test_review_any_version(void **state)
 	ob_result_fini(&r);
 }
 
+/* m packed again in protobuf-c's order, malloc'd, into *len. */
+static uint8_t *canonical(const Onboard__V1__Application *m, size_t *len)
+{
+	*len = onboard__v1__application__get_packed_size(m);
+	uint8_t *buf = malloc(*len > 0 ? *len : 1);
+	assert_non_null(buf);
+	onboard__v1__application__pack(m, buf);
+	return buf;
+}
+
+/* The stored reply of a submission is its two parts one after the other: decoded, it is
+ * the application a Get reads, field for field, state, history and terms included. */
+static void test_submit_reply_in_two_parts_is_whole(void **state)
+{
+	ob_testsrv *s = *state;
+	size_t len;
+	uint8_t *rq = submit_request(3, &len);
+	const ob_metadata md[] = {{"idempotency-key", "replay-test-parts"}};
+	ob_result first, again, got;
+	assert_int_equal(ob_client_call(s->client, SUBMIT, md, 1, rq, len, CALL_MS, &first),
+	                 OB_CODE_OK);
+	Onboard__V1__Application *a =
+	        onboard__v1__application__unpack(NULL, first.payload_len, first.payload);
+	assert_non_null(a);
+	assert_int_not_equal(a->state, 0);
+	assert_string_not_equal(a->terms_version, "");
+	assert_int_equal(a->n_history, 1);
+	assert_non_null(a->company);
+	assert_non_null(a->contact);
+	assert_string_not_equal(a->contact->email, "");
+
+	Onboard__V1__GetApplicationRequest g = ONBOARD__V1__GET_APPLICATION_REQUEST__INIT;
+	g.id = a->id;
+	Onboard__V1__Application *b = NULL;
+	assert_int_equal(ob_client_call_message(s->client, GET, NULL, 0, &g.base,
+	                                        &onboard__v1__application__descriptor,
+	                                        (ProtobufCMessage **)&b, CALL_MS, &got),
+	                 OB_CODE_OK);
+	assert_non_null(b);
+	size_t la, lb;
+	uint8_t *ca = canonical(a, &la), *cb = canonical(b, &lb);
+	assert_int_equal(la, lb);
+	assert_memory_equal(ca, cb, la);
+
+	/* Replayed, the same two parts, byte for byte. */
+	assert_int_equal(ob_client_call(s->client, SUBMIT, md, 1, rq, len, CALL_MS, &again),
+	                 OB_CODE_OK);
+	assert_true(again.replayed);
+	assert_int_equal(again.payload_len, first.payload_len);
+	assert_memory_equal(again.payload, first.payload, first.payload_len);
+	free(ca);
+	free(cb);
+	protobuf_c_message_free_unpacked(&b->base, NULL);
+	protobuf_c_message_free_unpacked(&a->base, NULL);
+	ob_result_fini(&got);
+	ob_result_fini(&again);
+	ob_result_fini(&first);
+	free(rq);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test_setup_teardown(test_replay_is_byte_identical, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_review_any_version, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_submit_reply_in_two_parts_is_whole, setup,
+	                                        teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

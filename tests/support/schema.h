@@ -7,6 +7,11 @@
 #ifndef OB_TESTS_SCHEMA_H
 #define OB_TESTS_SCHEMA_H
 
+/* Schema 7 back to 6: the index on (cohort_id, seq) again. */
+#define OB_TEST_SCHEMA_7_TO_6                                                                      \
+	"BEGIN; CREATE INDEX application_cohort_seq ON application(cohort_id, seq);"               \
+	"PRAGMA user_version = 6; COMMIT;"
+
 /* Schema 6 back to 5: advisors are numbers with a load, nothing more. */
 #define OB_TEST_SCHEMA_6_TO_5                                                                      \
 	"BEGIN; CREATE TABLE advisor_v5 (cohort_id TEXT NOT NULL, advisor INTEGER NOT NULL,"       \

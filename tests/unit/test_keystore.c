@@ -165,6 +165,54 @@ static void test_failed_rotation_keeps_old(void **state)
 	ob_keystore_release(&lease);
 }
 
+/* Through the cache of data keys (on), unwrapping answers as the vault does, again and
+ * again: the key for the bytes as wrapped, refusals for tampered bytes, another key id, a
+ * wrong length; across a rotation, the key re-wrapped under the new master key too; and a
+ * forgotten key unwraps again from the vault. */
+static void test_cached_unwrap_answers_as_the_vault(void **state)
+{
+	ob_keystore *ks = *state;
+	assert_int_equal(ob_keystore_cache_data_keys(ks), OB_OK);
+	assert_int_equal(ob_keystore_cache_data_keys(ks), OB_OK); /* once is enough */
+	ob_keystore_lease lease;
+	wrapped k;
+	wrap_one(ob_keystore_acquire(ks, &lease), &k);
+	ob_keystore_release(&lease);
+	uint8_t dk[OB_VAULT_KEY_LEN];
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(ob_keystore_unwrap(ks, k.kid, k.w, k.len, dk), OB_OK);
+		assert_memory_equal(dk, k.dk, sizeof(dk));
+	}
+	uint8_t bad[OB_VAULT_WRAPPED_LEN];
+	memcpy(bad, k.w, sizeof(bad));
+	bad[sizeof(bad) - 1] ^= 1; /* the tag: same nonce, so the same slot */
+	assert_int_equal(ob_keystore_unwrap(ks, k.kid, bad, k.len, dk), OB_ECORRUPT);
+	assert_int_equal(ob_keystore_unwrap(ks, "k9", k.w, k.len, dk), OB_ENOTFOUND);
+	assert_int_equal(ob_keystore_unwrap(ks, k.kid, k.w, k.len - 1, dk), OB_ECORRUPT);
+	assert_int_equal(ob_keystore_unwrap(ks, k.kid, k.w, k.len, dk), OB_OK);
+	assert_memory_equal(dk, k.dk, sizeof(dk));
+
+	char kid[OB_VAULT_KID_SIZE], why[256] = "";
+	assert_int_equal(ob_keystore_rotate(ks, kid, why, sizeof(why)), OB_OK);
+	wrapped again;
+	const ob_vault *cur = ob_keystore_acquire(ks, &lease);
+	assert_int_equal(ob_vault_rewrap(cur, k.kid, k.w, k.len, again.w, &again.len, again.kid),
+	                 OB_OK);
+	ob_keystore_release(&lease);
+	assert_string_equal(again.kid, kid);
+	for (int i = 0; i < 2; i++) {
+		assert_int_equal(ob_keystore_unwrap(ks, again.kid, again.w, again.len, dk), OB_OK);
+		assert_memory_equal(dk, k.dk, sizeof(dk));
+		assert_int_equal(ob_keystore_unwrap(ks, k.kid, k.w, k.len, dk), OB_OK);
+		assert_memory_equal(dk, k.dk, sizeof(dk));
+	}
+	ob_keystore_forget(ks, k.kid, k.w, k.len);
+	ob_keystore_forget(ks, k.kid, k.w, k.len); /* forgetting twice does nothing */
+	assert_int_equal(ob_keystore_unwrap(ks, k.kid, k.w, k.len, dk), OB_OK);
+	assert_memory_equal(dk, k.dk, sizeof(dk));
+	sodium_memzero(dk, sizeof(dk));
+}
+
 /* A keystore made in memory leases its vault and has nothing to rotate. */
 static void test_memory_keystore_cannot_rotate(void **state)
 {
@@ -253,6 +301,8 @@ int main(void)
 	                                        teardown),
 	        cmocka_unit_test_setup_teardown(test_failed_rotation_keeps_old, setup, teardown),
 	        cmocka_unit_test(test_memory_keystore_cannot_rotate),
+	        cmocka_unit_test_setup_teardown(test_cached_unwrap_answers_as_the_vault, setup,
+	                                        teardown),
 	        cmocka_unit_test_setup_teardown(test_leases_during_rotations, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, setup_dir, teardown_dir);
