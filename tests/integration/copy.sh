@@ -42,6 +42,9 @@ keyed_submit() {
 		--channel marketplace --category bakery --accept-terms --cohort copy-1
 }
 
+# The SQLite side stays SQLite although the script runs under tools/pgcluster.sh (lib.sh).
+LIB_KEEP_SQLITE=1
+
 # ---- a programme on SQLite ------------------------------------------------------------------
 onboardd_start "ipc://$dir/sq.sock" --db "$db"
 url="ipc://$dir/sq.sock"

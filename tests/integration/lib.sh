@@ -154,10 +154,12 @@ wait_for_line() {
 # C. The database is named after PATH, so that a restart on PATH serves the same one; it is
 # made and migrated by `onboardd migrate` on first use, which also makes the key file every
 # start then reads: --master-key if ARGS give it, else master.key beside PATH, where the
-# SQLite store keeps it. Without $ONBOARD_TEST_PG, ARGS as they are.
+# SQLite store keeps it. Without $ONBOARD_TEST_PG, ARGS as they are; also when the script sets
+# LIB_KEEP_SQLITE=1 (a test of the pg suite that compares a SQLite store with PostgreSQL, such
+# as copy.sh, and names its PostgreSQL databases itself).
 lib_pg_args() {
 	pg_args=("$@")
-	[ -n "${ONBOARD_TEST_PG:-}" ] || return 0
+	[ -n "${ONBOARD_TEST_PG:-}" ] && [ -z "${LIB_KEEP_SQLITE:-}" ] || return 0
 	local i path='' at='' eq='' key='' name
 	for i in "${!pg_args[@]}"; do
 		case ${pg_args[$i]} in
