@@ -388,18 +388,30 @@ enum { OB_KEY_ID_SIZE = 17 }; /* a master key id and its NUL: OB_VAULT_KID_SIZE 
  * OB_REWRAP_BATCH, until none is left. Reads and writes go on between the
  * batches, and reads never wait for the rotation. Logged.
  *
- * kid gets the new active key id once it is published, and stays empty if
- * the rotation failed before (then nothing changed). *rewrapped gets the
- * number of data keys re-wrapped, *failed the number that could not be
- * (missing master key or damaged: logged by seq, left as they were); o says
- * how many. Returns OB_OK, also with failures counted; OB_EPRECOND when the
- * domain has no keystore with a key file (nothing to rotate); the keystore's
- * error when nothing was published (o says why); the store's error when a
- * batch fails half-way: the new key stands, and a new call carries on.
- * Rotations run one at a time per domain (a second call waits). Blocks on
- * the key file and the store. */
-OB_NODISCARD ob_err ob_domain_rotate_keys(ob_domain *d, char kid[OB_KEY_ID_SIZE], size_t *rewrapped,
-                                          size_t *failed, ob_outcome *o);
+ * out->kid gets the new active key id once it is published, and stays empty
+ * if the rotation failed before (then nothing changed). out->rewrapped gets
+ * the number of data keys re-wrapped, out->failed the number that could not
+ * be (missing master key or damaged: logged by seq, left as they were); o
+ * says how many. Returns OB_OK, also with failures counted; OB_EPRECOND when
+ * the domain has no keystore with a key file (nothing to rotate); the
+ * keystore's error when nothing was published (o says why); the store's
+ * error when a batch fails half-way: the new key stands, and a new call
+ * carries on.
+ *
+ * Idempotent through idem (its render renders an ob_rotation): a repeat of
+ * the key gets the first call's reply (out->replayed, o->replay) and rotates
+ * nothing; the retry of a call cut short (a crash, a failed batch) after its
+ * key was published finishes the re-wrap under that key instead of adding
+ * another, and its reply is then the one kept. A call without a key rotates
+ * every time. Rotations run one at a time per domain (a second call waits).
+ * Blocks on the key file and the store. */
+typedef struct ob_rotation {
+	char kid[OB_KEY_ID_SIZE]; /* the active key id the rotation published */
+	size_t rewrapped, failed;
+	bool replayed; /* the reply of an earlier call with the key: in o->replay */
+} ob_rotation;
+OB_NODISCARD ob_err ob_domain_rotate_keys(ob_domain *d, const ob_idempotency *idem, ob_rotation *out,
+                                          ob_outcome *o);
 
 /* Whether the store serves now, as a health check asks: it can be reached
  * (store.h, ping), and writes work. The answer is kept for
