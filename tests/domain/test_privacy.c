@@ -1051,8 +1051,12 @@ static ob_err render_rotation(void *ctx, const void *reply, uint8_t **out, size_
 	return *out != NULL ? OB_OK : OB_ENOMEM;
 }
 
-static ob_idempotency rotation_key(const char *key)
+/* One application (company n) to re-wrap, and the idempotency of a rotation with key. */
+static ob_idempotency rotation_key(fx *f, uint32_t n, const char *key)
 {
+	ob_application a;
+	submit_ok(f, n, NULL, &a);
+	ob_application_fini(&a);
 	ob_idempotency idem = idem_for(key);
 	idem.render = render_rotation;
 	return idem;
@@ -1063,10 +1067,7 @@ static ob_idempotency rotation_key(const char *key)
 static void test_rotation_idempotent(void **state)
 {
 	fx *f = *state;
-	ob_application a;
-	submit_ok(f, 80, NULL, &a);
-	ob_application_fini(&a);
-	ob_idempotency idem = rotation_key("rotate-1");
+	ob_idempotency idem = rotation_key(f, 80, "rotate-1");
 	ob_outcome o;
 	ob_outcome_init(&o);
 	ob_rotation first, again;
@@ -1088,7 +1089,8 @@ static void test_rotation_idempotent(void **state)
 	ob_outcome_fini(&o);
 	assert_int_equal(key_count(f), 2);
 
-	ob_idempotency other = rotation_key("rotate-2");
+	ob_idempotency other = idem_for("rotate-2");
+	other.render = render_rotation;
 	ob_outcome_init(&o);
 	assert_int_equal(ob_domain_rotate_keys(f->d, &other, &again, &o), OB_OK);
 	ob_outcome_fini(&o);
@@ -1114,10 +1116,7 @@ static ob_err write_mark(ob_txn *t, void *arg)
 static void test_rotation_retry_after_cut(void **state)
 {
 	fx *f = *state;
-	ob_application a;
-	submit_ok(f, 81, NULL, &a);
-	ob_application_fini(&a);
-	ob_idempotency idem = rotation_key("rotate-cut");
+	ob_idempotency idem = rotation_key(f, 81, "rotate-cut");
 	assert_int_equal(f->store->ops->write(f->store, write_mark, &idem), OB_OK);
 	ob_rotation cut;
 	char why[256];
