@@ -410,8 +410,8 @@ typedef struct ob_rotation {
 	size_t rewrapped, failed;
 	bool replayed; /* the reply of an earlier call with the key: in o->replay */
 } ob_rotation;
-OB_NODISCARD ob_err ob_domain_rotate_keys(ob_domain *d, const ob_idempotency *idem, ob_rotation *out,
-                                          ob_outcome *o);
+OB_NODISCARD ob_err ob_domain_rotate_keys(ob_domain *d, const ob_idempotency *idem,
+                                          ob_rotation *out, ob_outcome *o);
 
 /* Whether the store serves now, as a health check asks: it can be reached
  * (store.h, ping), and writes work. The answer is kept for
