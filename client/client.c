@@ -34,7 +34,23 @@ enum {
 	DEFAULT_MAX_REPLY = 16 << 20,
 	RECONNECT_MIN_MS = 50,
 	RECONNECT_MAX_MS = 2000,
+	/* Redialling (see "Redialling" below): a URL whose dialer has had no
+	 * connection and made no attempt that reached the hello for this long
+	 * gets a new dialer; the watch looks every WATCH_MS. Above the longest
+	 * backoff (RECONNECT_MAX_MS, also the pace of a refused peer's redials),
+	 * so that a dialer that is merely waiting is left alone. */
+	REDIAL_AFTER_MS = RECONNECT_MAX_MS + 1000,
+	WATCH_MS = 250,
 };
+
+/* One server URL and the dialer that serves it. */
+typedef struct dial_slot {
+	char *url;
+	bool dialled;        /* false: refused before dialling (precheck_ipc), not watched */
+	nng_dialer dialer;   /* none (id -1) while the watch replaces it */
+	uint32_t pipe;       /* the connection it holds (nng_pipe_id), 0: none */
+	int64_t quiet_since; /* mono ms: since when it has had no connection nor attempt */
+} dial_slot;
 
 struct ob_client {
 	nng_socket sock;
@@ -55,6 +71,15 @@ struct ob_client {
 	pthread_mutex_t peer_mu;
 	uint32_t refused_dialer; /* nng_dialer_id of the last refusal; 0: none */
 	char refusal[320];
+	/* Redialling: the URLs and their dialers, the watch that replaces a
+	 * dialer nng gave up on. Under dial_mu, which is never held across a
+	 * call into nng that waits for a pipe callback (dialer close). */
+	pthread_mutex_t dial_mu;
+	dial_slot *slots;
+	size_t n_slots;
+	nng_aio *watch;
+	bool watching; /* the watch's sleep is armed */
+	bool closing;  /* ob_client_close() began: arm nothing more */
 };
 
 static int64_t wall_ms(void)
@@ -84,6 +109,115 @@ static void addr_name(const nng_sockaddr *sa, char *out, size_t n)
 }
 
 /*
+ * Redialling. nng 1.5.2's dialer stops for good when a connection fails
+ * during the SP hello with EPIPE (the server accepted it and closed it, as
+ * one that dies while it starts does): the transport reports NNG_ECLOSED,
+ * which dialer_connect_cb (src/core/dialer.c) takes for the dialer's own
+ * close, "no further action". nng 1.6.0 reports NNG_ECONNSHUT there instead
+ * (9248ed74, "fixes #1518"), which is retried; Debian 12 ships 1.5.2. A
+ * long-lived client was then left without a connection, every call timing
+ * out while the server served everyone else.
+ *
+ * So the library watches its connections (track_pipe, from the pipe
+ * events) and replaces the dialer of a URL that has held no connection, and
+ * got none as far as the hello, for REDIAL_AFTER_MS (watch_cb). nng does not
+ * say that a dialer gave up, only what it connects: a dialer that is merely
+ * waiting out a long backoff may be replaced too, which costs one early dial.
+ * A URL refused before dialling (precheck_ipc) has no dialer and no watch.
+ */
+
+/* The slot of dialer id d, or NULL; with c->dial_mu held. */
+static dial_slot *slot_of(ob_client *c, int d)
+{
+	for (size_t i = 0; d > 0 && i < c->n_slots; i++)
+		if (nng_dialer_id(c->slots[i].dialer) == d)
+			return &c->slots[i];
+	return NULL;
+}
+
+/* Arms the watch unless it is armed or the client closing; with c->dial_mu held. */
+static void arm_watch(ob_client *c)
+{
+	if (c->watching || c->closing || c->watch == NULL)
+		return;
+	c->watching = true;
+	nng_sleep_aio(WATCH_MS, c->watch);
+}
+
+/* A pipe event of c's socket, on an nng thread: which connection each dialer
+ * holds, and when it last had one or an attempt (ADD_PRE: the hello went
+ * through, so the dialer lives). */
+static void track_pipe(ob_client *c, nng_pipe p, nng_pipe_ev ev)
+{
+	int d = nng_dialer_id(nng_pipe_dialer(p));
+	uint32_t id = (uint32_t)nng_pipe_id(p);
+	pthread_mutex_lock(&c->dial_mu);
+	dial_slot *sl = slot_of(c, d);
+	if (sl != NULL) {
+		if (ev == NNG_PIPE_EV_ADD_POST) {
+			sl->pipe = id;
+		} else if (ev == NNG_PIPE_EV_REM_POST && sl->pipe == id) {
+			sl->pipe = 0;
+			arm_watch(c);
+		}
+		sl->quiet_since = mono_ms();
+	}
+	pthread_mutex_unlock(&c->dial_mu);
+}
+
+static int new_dialer(ob_client *c, const char *url, nng_dialer *d);
+
+/* The watch, on an nng thread: a new dialer for each URL quiet for
+ * REDIAL_AFTER_MS, and again in WATCH_MS while one is still without a
+ * connection. The old dialer is closed without dial_mu held (its pipe
+ * callbacks may be waiting for it), and the new one registered before it
+ * starts, so that none of its connections goes untracked. */
+static void watch_cb(void *arg)
+{
+	ob_client *c = arg;
+	if (nng_aio_result(c->watch) != 0)
+		return; /* stopped: the client is closing */
+	pthread_mutex_lock(&c->dial_mu);
+	c->watching = false;
+	bool again = false;
+	for (size_t i = 0; i < c->n_slots && !c->closing; i++) {
+		dial_slot *sl = &c->slots[i];
+		if (!sl->dialled || sl->pipe != 0)
+			continue;
+		again = true;
+		if (mono_ms() - sl->quiet_since < REDIAL_AFTER_MS)
+			continue;
+		nng_dialer old = sl->dialer;
+		sl->dialer = (nng_dialer)NNG_DIALER_INITIALIZER;
+		sl->quiet_since = mono_ms();
+		pthread_mutex_unlock(&c->dial_mu);
+		if (nng_dialer_id(old) > 0)
+			nng_dialer_close(old);
+		nng_dialer d;
+		int rv = new_dialer(c, sl->url, &d);
+		pthread_mutex_lock(&c->dial_mu);
+		if (rv != 0)
+			continue; /* out of memory: the next look tries again */
+		if (c->closing) {
+			pthread_mutex_unlock(&c->dial_mu);
+			nng_dialer_close(d);
+			pthread_mutex_lock(&c->dial_mu);
+			continue;
+		}
+		sl->dialer = d;
+		/* A refusal of the old dialer is the new one's (check_peer). */
+		pthread_mutex_lock(&c->peer_mu);
+		if (c->refused_dialer == (uint32_t)nng_dialer_id(old))
+			c->refused_dialer = (uint32_t)nng_dialer_id(d);
+		pthread_mutex_unlock(&c->peer_mu);
+		nng_dialer_start(d, NNG_FLAG_NONBLOCK);
+	}
+	if (again)
+		arm_watch(c);
+	pthread_mutex_unlock(&c->dial_mu);
+}
+
+/*
  * NNG_PIPE_EV_ADD_PRE, on an nng thread, once a connection is negotiated and
  * before it carries a request: an ipc peer must run as the expected uid or as
  * root (see ob_client_options). Closing the pipe here is how nng lets a
@@ -91,10 +225,8 @@ static void addr_name(const nng_sockaddr *sa, char *out, size_t n)
  * option (tcp, tls+tcp) answers NNG_ENOTSUP and is let through; an ipc pipe
  * whose peer cannot be learnt is refused.
  */
-static void check_peer(nng_pipe p, nng_pipe_ev ev, void *arg)
+static void check_peer(ob_client *c, nng_pipe p)
 {
-	(void)ev;
-	ob_client *c = arg;
 	nng_sockaddr sa;
 	bool ipc = nng_pipe_get_addr(p, NNG_OPT_REMADDR, &sa) == 0 &&
 	           (sa.s_family == NNG_AF_IPC || sa.s_family == NNG_AF_ABSTRACT);
@@ -133,6 +265,15 @@ static void check_peer(nng_pipe p, nng_pipe_ev ev, void *arg)
 	 * a socket we refuse. */
 	nng_dialer_set_ms(d, NNG_OPT_RECONNMINT, RECONNECT_MAX_MS);
 	nng_pipe_close(p);
+}
+
+/* Every pipe event of c's socket (arg), on an nng thread. */
+static void pipe_event(nng_pipe p, nng_pipe_ev ev, void *arg)
+{
+	ob_client *c = arg;
+	track_pipe(c, p, ev);
+	if (ev == NNG_PIPE_EV_ADD_PRE)
+		check_peer(c, p);
 }
 
 /* A refusal made before any dialer existed (precheck_ipc), for refused(). */
@@ -329,12 +470,14 @@ static ob_client *client_new(const char *const *urls, size_t n_urls, const ob_cl
 	}
 	pthread_mutex_init(&c->mu, NULL);
 	pthread_mutex_init(&c->peer_mu, NULL);
+	pthread_mutex_init(&c->dial_mu, NULL);
 	c->server_uid = opts != NULL && opts->ipc_server_uid_set ? opts->ipc_server_uid
 	                                                         : (uint64_t)geteuid();
 	if (opts != NULL && opts->key_file != NULL) {
 		if (ob_keyfile_load(opts->key_file, c->seed, c->key_id, err, errlen) != 0 ||
 		    set_audiences(c, urls, n_urls, opts, err, errlen) != 0) {
 			free_key(c);
+			pthread_mutex_destroy(&c->dial_mu);
 			pthread_mutex_destroy(&c->peer_mu);
 			pthread_mutex_destroy(&c->mu);
 			free(c);
@@ -353,8 +496,14 @@ static int open_socket(ob_client *c, const ob_client_options *opts, char *err, s
 		ob_errbuf(err, errlen, "cannot open a socket: %s", nng_strerror(rv));
 		return -1;
 	}
-	/* Before any dialer: no connection escapes the check. */
-	rv = nng_pipe_notify(c->sock, NNG_PIPE_EV_ADD_PRE, check_peer, c);
+	/* Before any dialer: no connection escapes the check nor the watch. */
+	rv = nng_pipe_notify(c->sock, NNG_PIPE_EV_ADD_PRE, pipe_event, c);
+	if (rv == 0)
+		rv = nng_pipe_notify(c->sock, NNG_PIPE_EV_ADD_POST, pipe_event, c);
+	if (rv == 0)
+		rv = nng_pipe_notify(c->sock, NNG_PIPE_EV_REM_POST, pipe_event, c);
+	if (rv == 0)
+		rv = nng_aio_alloc(&c->watch, watch_cb, c);
 	if (rv != 0) {
 		ob_errbuf(err, errlen, "cannot watch connections: %s", nng_strerror(rv));
 		return -1;
@@ -369,30 +518,47 @@ static int open_socket(ob_client *c, const ob_client_options *opts, char *err, s
 	return 0;
 }
 
-/* One dialer for url. 1 when it connected (or, lazy, started), 0 when it
+/* A dialer for url with the client's options, not started; nng's error. */
+static int new_dialer(ob_client *c, const char *url, nng_dialer *d)
+{
+	int rv = nng_dialer_create(d, c->sock, url);
+	if (rv == 0 && strncmp(url, "tls+tcp://", 10) == 0)
+		rv = nng_dialer_set_ptr(*d, NNG_OPT_TLS_CONFIG, c->tls);
+	if (rv == 0 && strncmp(url, "ipc://", 6) != 0)
+		nng_dialer_set_bool(*d, NNG_OPT_TCP_NODELAY, true);
+	if (rv != 0 && nng_dialer_id(*d) > 0)
+		nng_dialer_close(*d);
+	return rv;
+}
+
+/* One dialer for sl's URL. 1 when it connected (or, lazy, started), 0 when it
  * did not (why in first_err if that is still empty; it goes on trying in
  * the background), -1 with err set for a URL or TLS setup that is wrong. */
-static int dial(ob_client *c, const char *url, const ob_client_options *opts, bool lazy,
+static int dial(ob_client *c, dial_slot *sl, const ob_client_options *opts, bool lazy,
                 char *first_err, size_t first_len, char *err, size_t errlen)
 {
+	const char *url = sl->url;
 	nng_dialer d;
-	bool tls = strncmp(url, "tls+tcp://", 10) == 0;
-	if (tls && c->tls == NULL && setup_tls(c, opts, url, err, errlen) != 0)
+	if (strncmp(url, "tls+tcp://", 10) == 0 && c->tls == NULL &&
+	    setup_tls(c, opts, url, err, errlen) != 0)
 		return -1;
 	if (precheck_ipc(c, url) == 1) {
 		if (first_err[0] == '\0')
 			refused(c, PRECHECK_REFUSAL, first_err, first_len);
 		return 0;
 	}
-	int rv = nng_dialer_create(&d, c->sock, url);
-	if (rv == 0 && tls)
-		rv = nng_dialer_set_ptr(d, NNG_OPT_TLS_CONFIG, c->tls);
-	if (rv == 0 && strncmp(url, "ipc://", 6) != 0)
-		nng_dialer_set_bool(d, NNG_OPT_TCP_NODELAY, true);
+	int rv = new_dialer(c, url, &d);
 	if (rv != 0) {
 		ob_errbuf(err, errlen, "bad server URL %s: %s", url, nng_strerror(rv));
 		return -1;
 	}
+	/* Known to the watch before it connects (track_pipe). */
+	pthread_mutex_lock(&c->dial_mu);
+	sl->dialled = true;
+	sl->dialer = d;
+	sl->quiet_since = mono_ms();
+	arm_watch(c);
+	pthread_mutex_unlock(&c->dial_mu);
 	/* A blocking first dial reports a missing server at once; a failed one
 	 * is retried in the background. */
 	rv = nng_dialer_start(d, lazy ? NNG_FLAG_NONBLOCK : 0);
@@ -433,11 +599,23 @@ int ob_client_open(ob_client **out, const char *const *urls, size_t n_urls,
 		ob_client_close(c);
 		return -1;
 	}
+	if ((c->slots = calloc(n_urls, sizeof(*c->slots))) == NULL) {
+		ob_errbuf(err, errlen, "out of memory");
+		ob_client_close(c);
+		return -1;
+	}
+	for (size_t i = 0; i < n_urls; i++, c->n_slots++)
+		if ((c->slots[i].url = strdup(urls[i])) == NULL) {
+			ob_errbuf(err, errlen, "out of memory");
+			ob_client_close(c);
+			return -1;
+		}
 	size_t connected = 0;
 	bool lazy = opts != NULL && opts->lazy_connect;
 	char first_err[400] = "";
 	for (size_t i = 0; i < n_urls; i++) {
-		int got = dial(c, urls[i], opts, lazy, first_err, sizeof(first_err), err, errlen);
+		int got = dial(c, &c->slots[i], opts, lazy, first_err, sizeof(first_err), err,
+		               errlen);
 		if (got < 0) {
 			ob_client_close(c);
 			return -1;
@@ -457,11 +635,22 @@ void ob_client_close(ob_client *c)
 {
 	if (c == NULL)
 		return;
+	/* The watch first: nothing may replace a dialer once the socket closes. */
+	pthread_mutex_lock(&c->dial_mu);
+	c->closing = true;
+	pthread_mutex_unlock(&c->dial_mu);
+	if (c->watch != NULL)
+		nng_aio_stop(c->watch);
 	nng_close(c->sock);
+	nng_aio_free(c->watch);
+	for (size_t i = 0; i < c->n_slots; i++)
+		free(c->slots[i].url);
+	free(c->slots);
 	if (c->tls != NULL)
 		nng_tls_config_free(c->tls);
 	free_key(c);
 	sodium_memzero(c->token, sizeof(c->token));
+	pthread_mutex_destroy(&c->dial_mu);
 	pthread_mutex_destroy(&c->peer_mu);
 	pthread_mutex_destroy(&c->mu);
 	free(c);

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -628,6 +629,44 @@ static int settle_options(options *o, char *default_url, size_t n)
 	return 0;
 }
 
+/*
+ * What systemd shows after "Status:" (systemctl status): "serving", or why not. Health
+ * (rpc/health.c, /readyz) says NOT_SERVING while writes fail, and this line says why; the
+ * watchdog goes on pinging then (service_alive), since a restart cures no full disk and
+ * reads still work. Kept for the READY=1 that ends a reload; any thread.
+ */
+static pthread_mutex_t status_mu = PTHREAD_MUTEX_INITIALIZER;
+static char status_line[160] = "STATUS=serving";
+
+static void health_changed(void *ctx, ob_err reach, ob_err writes)
+{
+	(void)ctx;
+	char line[sizeof(status_line)];
+	if (reach != OB_OK)
+		snprintf(line, sizeof(line), "STATUS=not serving: the store cannot be reached (%s)",
+		         ob_strerror(reach));
+	else if (writes != OB_OK)
+		snprintf(line, sizeof(line),
+		         "STATUS=not serving: writes fail (%s); reads go on; the log says why",
+		         ob_strerror(writes));
+	else
+		snprintf(line, sizeof(line), "STATUS=serving");
+	pthread_mutex_lock(&status_mu);
+	snprintf(status_line, sizeof(status_line), "%s", line);
+	notify(line);
+	pthread_mutex_unlock(&status_mu);
+}
+
+/* READY=1 and the status as it stands. */
+static void notify_ready(void)
+{
+	char msg[sizeof(status_line) + 16];
+	pthread_mutex_lock(&status_mu);
+	snprintf(msg, sizeof(msg), "READY=1\n%s", status_line);
+	notify(msg);
+	pthread_mutex_unlock(&status_mu);
+}
+
 /* Waits in sigwait for SIGTERM or SIGINT (sigs, blocked in every thread); a SIGHUP meanwhile
  * reloads the keyring. Tells systemd (base/notify.h) about the reload and the stop. */
 static void wait_for_stop(const sigset_t *sigs, ob_authz *authz, int64_t grace_ms)
@@ -646,7 +685,7 @@ static void wait_for_stop(const sigset_t *sigs, ob_authz *authz, int64_t grace_m
 			ob_log(OB_LOG_INFO, "SIGHUP: reloading the keyring");
 			if (ob_authz_reload(authz) != OB_OK)
 				ob_log(OB_LOG_WARN, "the previous keyring stays in force");
-			notify("READY=1\nSTATUS=serving");
+			notify_ready();
 			continue;
 		}
 		notify("STOPPING=1\nSTATUS=draining");
@@ -669,6 +708,9 @@ static bool service_alive(void *ctx)
 {
 	const liveness *l = ctx;
 	ob_err err = ob_domain_store_health(l->domain);
+	/* Writes failing alone: alive, not serving (health_changed says so). */
+	if (err != OB_OK && err == ob_domain_write_health(l->domain))
+		err = OB_OK;
 	if (err != OB_OK) {
 		ob_log(OB_LOG_WARN, "watchdog: the store does not answer: %s", ob_strerror(err));
 		return false;
@@ -687,7 +729,7 @@ static bool service_alive(void *ctx)
 static void ready(liveness *live, ob_watchdog **watchdog)
 {
 	ob_log(OB_LOG_INFO, "onboardd %s serving", OB_VERSION);
-	notify("READY=1\nSTATUS=serving");
+	notify_ready();
 	*watchdog = NULL;
 	if ((live->max_stall_us = ob_notify_watchdog_usec()) == 0)
 		return;
@@ -859,6 +901,7 @@ int main(int argc, char **argv)
 		ob_log(OB_LOG_ERROR, "cannot build the method table");
 		goto out;
 	}
+	ob_domain_set_health_hook(domain, health_changed, NULL); /* before any worker */
 	env.dispatch = d;
 	env.domain = domain;
 	env.authz = authz;

@@ -78,9 +78,12 @@ ob_err ob_dom_check_length(ob_outcome *o, const char *field, const char *noun, c
 
 /* ---- transactions -------------------------------------------------- */
 
+static void note_write(ob_domain *d, ob_err err);
+
 ob_err ob_dom_write(ob_domain *d, ob_err (*fn)(ob_txn *, void *), void *arg, ob_outcome *o)
 {
 	ob_err err = d->store->ops->write(d->store, fn, arg);
+	note_write(d, err);
 	if (err != OB_OK && o->message[0] == '\0')
 		ob_dom_store_failed(o, err);
 	return err;
@@ -162,6 +165,7 @@ ob_err ob_domain_create(ob_domain **out, ob_store *store, ob_keystore *keys)
 	pthread_mutex_init(&d->rotate_mu, NULL);
 	atomic_init(&d->health, OB_OK);
 	atomic_init(&d->health_at_us, ob_clock_mono_us() - OB_STORE_HEALTH_TTL_MS * 1000);
+	atomic_init(&d->write_health, OB_OK);
 	pthread_mutex_init(&d->health_mu, NULL);
 	*out = d;
 	return OB_OK;
@@ -171,6 +175,8 @@ void ob_domain_destroy(ob_domain *d)
 {
 	if (d == NULL)
 		return;
+	if (d->probe_joinable)
+		pthread_join(d->probe, NULL);
 	pthread_mutex_destroy(&d->health_mu);
 	pthread_mutex_destroy(&d->rotate_mu);
 	free(d);
@@ -185,23 +191,111 @@ void ob_domain_store_stats(ob_domain *d, ob_store_stats *out)
 		d->store->ops->stats(d->store, out);
 }
 
+void ob_domain_set_health_hook(ob_domain *d, ob_domain_health_fn fn, void *ctx)
+{
+	d->health_hook = fn;
+	d->health_ctx = ctx;
+}
+
+/* The answer of ob_domain_store_health from what is known, asking nothing. */
+static ob_err health_now(ob_domain *d)
+{
+	ob_err err = (ob_err)atomic_load(&d->health);
+	return err != OB_OK ? err : (ob_err)atomic_load(&d->write_health);
+}
+
+static void tell_hook(ob_domain *d)
+{
+	if (d->health_hook != NULL)
+		d->health_hook(d->health_ctx, (ob_err)atomic_load(&d->health),
+		               (ob_err)atomic_load(&d->write_health));
+}
+
+/* A failure of the store itself, as opposed to a refusal of the write's own (a state, a
+ * version, a field): only these say something about the disk. */
+static bool store_fault(ob_err err)
+{
+	return err == OB_ENOSPC || err == OB_EUNAVAIL || err == OB_EIO;
+}
+
+/* How a write went: a store fault makes the writes unhealthy, a write that went through
+ * healthy again; a refusal of the write's own changes nothing. */
+static void note_write(ob_domain *d, ob_err err)
+{
+	if (err != OB_OK && !store_fault(err))
+		return;
+	if (atomic_load(&d->write_health) == (int)err)
+		return; /* the common case, without a write to the shared line */
+	ob_err was = (ob_err)atomic_exchange(&d->write_health, (int)err);
+	if (was == err)
+		return;
+	if (err != OB_OK && was == OB_OK)
+		ob_log(OB_LOG_ERROR,
+		       "writes fail (%s): health says NOT_SERVING until one goes "
+		       "through",
+		       ob_strerror(err));
+	else if (err == OB_OK)
+		ob_log(OB_LOG_INFO, "writes go through again: health follows the store");
+	else
+		return; /* still failing, for another reason: the answer stays NOT_SERVING */
+	tell_hook(d);
+}
+
+static ob_err touch(ob_txn *t, void *arg)
+{
+	(void)arg;
+	return t->ops->touch != NULL ? t->ops->touch(t) : OB_OK;
+}
+
+static void *probe_main(void *arg)
+{
+	ob_domain *d = arg;
+	note_write(d, d->store->ops->write(d->store, touch, NULL));
+	atomic_store(&d->probing, false);
+	return NULL;
+}
+
+/* Starts the probe unless one runs (d->health_mu held). */
+static void start_probe(ob_domain *d)
+{
+	if (atomic_load(&d->probing))
+		return;
+	if (d->probe_joinable)
+		pthread_join(d->probe, NULL); /* it has ended: probing is false */
+	atomic_store(&d->probing, true);
+	d->probe_joinable = pthread_create(&d->probe, NULL, probe_main, d) == 0;
+	if (!d->probe_joinable)
+		atomic_store(&d->probing, false); /* the next check tries again */
+}
+
+ob_err ob_domain_write_health(ob_domain *d)
+{
+	return (ob_err)atomic_load(&d->write_health);
+}
+
 ob_err ob_domain_store_health(ob_domain *d)
 {
 	const int64_t ttl_us = OB_STORE_HEALTH_TTL_MS * 1000;
 	if (ob_clock_mono_us() - atomic_load(&d->health_at_us) < ttl_us ||
 	    pthread_mutex_trylock(&d->health_mu) != 0)
-		return (ob_err)atomic_load(&d->health);
+		return health_now(d);
 	if (ob_clock_mono_us() - atomic_load(&d->health_at_us) >= ttl_us) {
 		ob_err err = d->store->ops->ping(d->store);
 		ob_err was = (ob_err)atomic_exchange(&d->health, (int)err);
-		atomic_store(&d->health_at_us, ob_clock_mono_us());
 		if (err != OB_OK && was == OB_OK)
 			ob_log(OB_LOG_ERROR,
 			       "the store cannot be reached (%s): health says NOT_SERVING",
 			       ob_strerror(err));
 		else if (err == OB_OK && was != OB_OK)
-			ob_log(OB_LOG_INFO, "the store can be reached again: health says SERVING");
+			ob_log(OB_LOG_INFO, "the store can be reached again: health follows the "
+			                    "writes");
+		if ((err == OB_OK) != (was == OB_OK))
+			tell_hook(d);
+		/* Writes failed: whether they work again, with one of the probe's own. */
+		if (err == OB_OK && atomic_load(&d->write_health) != OB_OK)
+			start_probe(d);
+		atomic_store(&d->health_at_us, ob_clock_mono_us());
 	}
 	pthread_mutex_unlock(&d->health_mu);
-	return (ob_err)atomic_load(&d->health);
+	return health_now(d);
 }

@@ -397,26 +397,67 @@ enum { OB_KEY_ID_SIZE = 17 }; /* a master key id and its NUL: OB_VAULT_KID_SIZE 
  * OB_REWRAP_BATCH, until none is left. Reads and writes go on between the
  * batches, and reads never wait for the rotation. Logged.
  *
- * kid gets the new active key id once it is published, and stays empty if
- * the rotation failed before (then nothing changed). *rewrapped gets the
- * number of data keys re-wrapped, *failed the number that could not be
- * (missing master key or damaged: logged by seq, left as they were); o says
- * how many. Returns OB_OK, also with failures counted; OB_EPRECOND when the
- * domain has no keystore with a key file (nothing to rotate); the keystore's
- * error when nothing was published (o says why); the store's error when a
- * batch fails half-way: the new key stands, and a new call carries on.
- * Rotations run one at a time per domain (a second call waits). Blocks on
- * the key file and the store. */
-OB_NODISCARD ob_err ob_domain_rotate_keys(ob_domain *d, char kid[OB_KEY_ID_SIZE], size_t *rewrapped,
-                                          size_t *failed, ob_outcome *o);
+ * out->kid gets the new active key id once it is published, and stays empty
+ * if the rotation failed before (then nothing changed). out->rewrapped gets
+ * the number of data keys re-wrapped, out->failed the number that could not
+ * be (missing master key or damaged: logged by seq, left as they were); o
+ * says how many. Returns OB_OK, also with failures counted; OB_EPRECOND when
+ * the domain has no keystore with a key file (nothing to rotate); the
+ * keystore's error when nothing was published (o says why); the store's
+ * error when a batch fails half-way: the new key stands, and a new call
+ * carries on.
+ *
+ * Idempotent through idem (its render renders an ob_rotation): a repeat of
+ * the key gets the first call's reply (out->replayed, o->replay) and rotates
+ * nothing; the retry of a call cut short (a crash, a failed batch) after its
+ * key was published finishes the re-wrap under that key instead of adding
+ * another, and its reply is then the one kept. A call without a key rotates
+ * every time. Rotations run one at a time per domain (a second call waits).
+ * Blocks on the key file and the store. */
+typedef struct ob_rotation {
+	char kid[OB_KEY_ID_SIZE]; /* the active key id the rotation published */
+	size_t rewrapped, failed;
+	bool replayed; /* the reply of an earlier call with the key: in o->replay */
+} ob_rotation;
+OB_NODISCARD ob_err ob_domain_rotate_keys(ob_domain *d, const ob_idempotency *idem,
+                                          ob_rotation *out, ob_outcome *o);
 
-/* Whether the store can be reached now (store.h, ping), as a health check
- * asks. The answer is kept for OB_STORE_HEALTH_TTL_MS, so that probes cost
- * nothing under load, and while one caller asks the store the others get
- * the last answer instead of waiting on a stalled disk. Changes are logged.
- * Returns OB_OK or the ping's error. Any thread. */
+/* Whether the store serves now, as a health check asks: it can be reached
+ * (store.h, ping), and writes work. The answer is kept for
+ * OB_STORE_HEALTH_TTL_MS, so that probes cost nothing under load, and while
+ * one caller asks the store the others get the last answer instead of
+ * waiting on a stalled disk. Changes are logged.
+ *
+ * Writes: every write tells the domain how it went; one that failed for the
+ * store (OB_ENOSPC: the disk is full; OB_EUNAVAIL: the store refused it, a
+ * sync failed or the disk is too slow; OB_EIO) makes the writes unhealthy
+ * until one goes through. Reads may work meanwhile, but a service that
+ * refuses every write must not say it serves: a load balancer or an
+ * operator would not look further. So that health comes back by itself
+ * when the fault clears, even with no client writing (a balancer that took
+ * the instance out sends none), the caller that asks the store also starts a
+ * write that changes nothing (store.h, touch) on a thread of the domain's, one
+ * at a time, whose result a later check reads: no check waits for a stuck
+ * disk.
+ *
+ * Returns OB_OK, the ping's error, or the writes' (ob_domain_write_health).
+ * Any thread. */
 enum { OB_STORE_HEALTH_TTL_MS = 1000 };
 OB_NODISCARD ob_err ob_domain_store_health(ob_domain *d);
+
+/* Why writes fail now: OB_OK when the last write went through (or none
+ * failed for the store yet), else that failure's error, as above. Does not
+ * ask the store: cheap, any thread. */
+OB_NODISCARD ob_err ob_domain_write_health(ob_domain *d);
+
+/* Told of every change of ob_domain_store_health's answer, with its parts:
+ * reach, the ping's last answer, and writes, ob_domain_write_health's (both
+ * OB_OK: serving again), e.g. to tell systemd (main.c). Runs on the thread
+ * that saw the change, a worker or a health check: it must not block nor
+ * call back into the domain. */
+typedef void (*ob_domain_health_fn)(void *ctx, ob_err reach, ob_err writes);
+/* Sets the hook (NULL: none), before the domain serves: not thread-safe. */
+void ob_domain_set_health_hook(ob_domain *d, ob_domain_health_fn fn, void *ctx);
 
 /* Group commit's figures (store.h), zeros from a store without them.
  * Any thread. */

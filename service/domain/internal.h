@@ -37,6 +37,17 @@ struct ob_domain {
 	_Atomic int health;
 	_Atomic int64_t health_at_us;
 	pthread_mutex_t health_mu;
+	/* Whether writes work: the store's error of the last write that failed for
+	 * the store (a full disk, a sync failing...), OB_OK once one goes through. */
+	_Atomic int write_health;
+	/* The write that probes whether writes work again, on a thread of its own so that
+	 * no health check waits for a slow disk: running, and joinable (under health_mu). */
+	atomic_bool probing;
+	bool probe_joinable;
+	pthread_t probe;
+	/* Told of every change of ob_domain_store_health's answer (domain.h). */
+	ob_domain_health_fn health_hook;
+	void *health_ctx;
 	atomic_bool backup_running; /* ob_domain_backup: one at a time */
 };
 

@@ -14,6 +14,7 @@
 #include "base/log.h"
 #include "base/utf8.h"
 #include "crypto/keystore.h"
+#include "crypto/vault.h"
 #include "domain/domain.h"
 #include "domain/internal.h"
 #include "domain/store.h"
@@ -222,12 +223,119 @@ static ob_err rewrap_all(ob_domain *d, size_t *rewrapped, size_t *failed, ob_out
 	}
 }
 
-ob_err ob_domain_rotate_keys(ob_domain *d, char kid[OB_KEY_ID_SIZE], size_t *rewrapped,
-                             size_t *failed, ob_outcome *o)
+/*
+ * Idempotency of a rotation. The new key goes to the key file, outside any
+ * transaction, and the re-wrap takes many: a record written with the reply
+ * at the end, as other writes do it, would leave a rotation cut by a crash
+ * (or a reply lost) without one, and its retry would add a second key. So a
+ * rotation with a key first records, durably and before the key file
+ * changes, that it begins, under "KEY rotating" (a space, which no client's
+ * key holds), with the active key id it starts from. Its retry then finds
+ * either the reply (replayed) or that mark: if the active key is no longer
+ * the one the mark names, the cut rotation had published its key, and the
+ * retry finishes its re-wrap under it instead of rotating again; otherwise
+ * it had not, and the retry rotates. The mark stays, and goes with the old
+ * records (48 h).
+ */
+typedef struct {
+	const ob_idempotency *idem;
+	const char *key;     /* the mark's */
+	const char *from;    /* the active key id the rotation starts from */
+	const void *subject; /* the reply's: an ob_rotation */
+} rotation_rec;
+
+static ob_err mark_txn(ob_txn *t, void *arg)
 {
-	kid[0] = '\0';
-	*rewrapped = 0;
-	*failed = 0;
+	const rotation_rec *r = arg;
+	return t->ops->idem_put(t, r->key, r->idem->request_hash, (const uint8_t *)r->from,
+	                        strlen(r->from), ob_clock_now_ms(), NULL);
+}
+
+typedef struct {
+	const ob_idempotency *idem;
+	const ob_rotation *rot;
+	ob_outcome *o;
+} reply_rec;
+
+static ob_err reply_txn(ob_txn *t, void *arg)
+{
+	reply_rec *r = arg;
+	return ob_dom_idem_record_reply(t, r->idem, r->rot, NULL, ob_clock_now_ms(), r->o);
+}
+
+/* What a retry finds: the reply (o->replay set, *replayed), or the mark of a cut rotation
+ * (*cut, and the key id it started from in from), or neither. */
+static ob_err rotation_begun(ob_domain *d, const ob_idempotency *idem, const char *mark,
+                             bool *replayed, bool *cut, char from[OB_KEY_ID_SIZE], ob_outcome *o)
+{
+	*replayed = *cut = false;
+	ob_txn *t;
+	ob_err err = ob_dom_read(d, &t, o);
+	if (err != OB_OK)
+		return err;
+	err = ob_dom_idem_check(t, idem, o, replayed);
+	uint8_t hash[32], *was = NULL;
+	size_t len = 0;
+	if (err == OB_OK && !*replayed) {
+		err = t->ops->idem_get(t, mark, hash, &was, &len);
+		if (err == OB_OK && len < OB_KEY_ID_SIZE) {
+			*cut = true;
+			memcpy(from, was, len);
+			from[len] = '\0';
+		} else if (err == OB_OK || err == OB_ENOTFOUND) {
+			err = OB_OK; /* none, or not a mark of ours: a fresh rotation */
+		}
+	}
+	free(was);
+	t->ops->rollback(t);
+	return err != OB_OK && o->message[0] == '\0' ? ob_dom_store_failed(o, err) : err;
+}
+
+/* The active master key id now, into kid. */
+static void active_kid(ob_domain *d, char kid[OB_KEY_ID_SIZE])
+{
+	ob_keystore_lease lease;
+	const ob_vault *v = ob_keystore_acquire(d->keys, &lease);
+	snprintf(kid, OB_KEY_ID_SIZE, "%s", ob_vault_active_key_id(v));
+	ob_keystore_release(&lease);
+}
+
+/* Publishes a new key into kid, unless a cut rotation of the same idempotency key did
+ * (cut, from: rotation_begun), after marking that it begins. */
+static ob_err rotate_once(ob_domain *d, const ob_idempotency *idem, const char *mark, bool cut,
+                          const char *from, char kid[OB_KEY_ID_SIZE], ob_outcome *o)
+{
+	char now[OB_KEY_ID_SIZE];
+	active_kid(d, now);
+	if (cut && strcmp(now, from) != 0) {
+		ob_log(OB_LOG_INFO,
+		       "key rotation: the retry of a rotation cut short; its key %s "
+		       "stands, the re-wrap goes on",
+		       now);
+		snprintf(kid, OB_KEY_ID_SIZE, "%s", now);
+		return OB_OK;
+	}
+	if (idem != NULL && idem->key != NULL && !cut) {
+		rotation_rec r = {.idem = idem, .key = mark, .from = now};
+		ob_err err = ob_dom_write(d, mark_txn, &r, o);
+		if (err != OB_OK)
+			return err;
+	}
+	char why[512] = "";
+	ob_err err = ob_keystore_rotate(d->keys, kid, why, sizeof(why));
+	if (err != OB_OK) {
+		ob_log(OB_LOG_ERROR, "key rotation: %s", why);
+		ob_dom_say(o, "key rotation failed: %s", why);
+	}
+	return err;
+}
+
+ob_err ob_domain_rotate_keys(ob_domain *d, const ob_idempotency *idem, ob_rotation *out,
+                             ob_outcome *o)
+{
+	memset(out, 0, sizeof(*out));
+	char *kid = out->kid;
+	size_t *rewrapped = &out->rewrapped, *failed = &out->failed;
 	if (d->keys == NULL || !ob_keystore_can_rotate(d->keys)) {
 		ob_dom_say(o, "this server has no master key file (--master-key): nothing to "
 		              "rotate");
@@ -235,17 +343,32 @@ ob_err ob_domain_rotate_keys(ob_domain *d, char kid[OB_KEY_ID_SIZE], size_t *rew
 	}
 	/* Serialised: a second rotation waits for the first one's batches, so
 	 * that the two do not re-wrap the same keys twice over and each reports
-	 * its own counts. */
+	 * its own counts; and a repeat of the same key finds the first one's
+	 * reply. */
 	pthread_mutex_lock(&d->rotate_mu);
-	char why[512] = "";
-	ob_err err = ob_keystore_rotate(d->keys, kid, why, sizeof(why));
-	if (err != OB_OK) {
+	bool keyed = idem != NULL && idem->key != NULL, replayed = false, cut = false;
+	char *mark = keyed ? malloc(strlen(idem->key) + sizeof(" rotating")) : NULL;
+	char from[OB_KEY_ID_SIZE] = "";
+	ob_err err = keyed && mark == NULL ? OB_ENOMEM : OB_OK;
+	if (mark != NULL) {
+		sprintf(mark, "%s rotating", idem->key);
+		err = rotation_begun(d, idem, mark, &replayed, &cut, from, o);
+	}
+	if (err == OB_OK && !replayed)
+		err = rotate_once(d, idem, mark, cut, from, kid, o);
+	if (err != OB_OK || replayed) {
+		free(mark);
 		pthread_mutex_unlock(&d->rotate_mu);
-		ob_log(OB_LOG_ERROR, "key rotation: %s", why);
-		ob_dom_say(o, "key rotation failed: %s", why);
+		if (replayed)
+			out->replayed = true;
 		return err;
 	}
 	err = rewrap_all(d, rewrapped, failed, o);
+	if (err == OB_OK && keyed) {
+		reply_rec r = {.idem = idem, .rot = out, .o = o};
+		err = ob_dom_write(d, reply_txn, &r, o);
+	}
+	free(mark);
 	pthread_mutex_unlock(&d->rotate_mu);
 	ob_log(OB_LOG_INFO,
 	       "key rotation: active master key %s; %zu data keys re-wrapped, %zu failed", kid,

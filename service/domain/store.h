@@ -273,6 +273,12 @@ typedef struct ob_store_ops {
 	 * if readers kept it from finishing (the erasure itself stands). Must
 	 * not be called from inside a write. */
 	ob_err (*checkpoint)(ob_store *s);
+	/* Writes something that changes nothing, so that its transaction's
+	 * commit goes to the disk as a real write does (a page of the WAL and
+	 * its sync): how the domain learns that writes work again after a
+	 * fault (ob_domain_store_health). NULL in a store without it, whose
+	 * probe is then an empty transaction. In a write transaction. */
+	ob_err (*touch)(ob_txn *t);
 	/* Whether the database can be reached now: the file at the store's
 	 * path is still the one it opened (not deleted, moved away or
 	 * replaced), and a new connection opens it and reads its header

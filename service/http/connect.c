@@ -18,6 +18,7 @@
 
 #include "base/clock.h"
 #include "base64.h"
+#include "domain/domain.h"
 #include "json_codec.h"
 #include "onboard/v1/health.pb-c.h"
 #include "rpc/metrics.h"
@@ -384,8 +385,20 @@ static int serve_rpc(const ob_connect *cx, ob_call *call, const ob_http_request 
 	return (int)rs->code;
 }
 
-/* /readyz: Health/Check through the pipeline (draining, the store), and a
- * domain, which exists only once the master keys were loaded. */
+/* /readyz: Health/Check through the pipeline (draining, the store, its writes), and a
+ * domain, which exists only once the master keys were loaded. Says why not. */
+/* 503 with why: the store out of reach, or its writes failing (domain.h). */
+static void writes_fail(ob_http_reply *out, ob_err writes)
+{
+	char text[160];
+	if (writes == OB_OK)
+		snprintf(text, sizeof(text), "not ready: the store cannot be reached\n");
+	else
+		snprintf(text, sizeof(text), "not ready: writes fail (%s); reads go on\n",
+		         ob_strerror(writes));
+	ob_http_reply_text(out, 503, text);
+}
+
 static void readyz(const ob_connect *cx, ob_call *call, ob_http_reply *out)
 {
 	const ob_call_input in = {.method = "/onboard.v1.Health/Check"};
@@ -402,7 +415,7 @@ static void readyz(const ob_connect *cx, ob_call *call, ob_http_reply *out)
 	else if (call->draining)
 		ob_http_reply_text(out, 503, "not ready: draining\n");
 	else if (h->status != ONBOARD__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__SERVING)
-		ob_http_reply_text(out, 503, "not ready: the store cannot be reached\n");
+		writes_fail(out, ob_domain_write_health(cx->domain));
 	else
 		ob_http_reply_text(out, 200, "ready\n");
 }

@@ -113,29 +113,54 @@ static ob_err export_contact(ob_op *op, const msg *req, msg **resp)
 
 /* ---- RotateKeys ----------------------------------------------------- */
 
+/* The reply of a rotation, in ar. */
+static Onboard__V1__RotateKeysResponse *rotation_to_pb(ob_arena *ar, const ob_rotation *r)
+{
+	Onboard__V1__RotateKeysResponse *m =
+	        ob_arena_message(ar, &onboard__v1__rotate_keys_response__descriptor);
+	if (m == NULL || (m->active_key_id = ob_pb_str(ar, r->kid)) == NULL)
+		return NULL;
+	m->rewrapped = (uint32_t)r->rewrapped;
+	return m;
+}
+
+/* Renders the reply stored with a rotation's idempotency key. */
+static ob_err render_rotation(void *ctx, const void *reply, uint8_t **out, size_t *len)
+{
+	Onboard__V1__RotateKeysResponse *m = rotation_to_pb(ctx, reply);
+	if (m == NULL)
+		return OB_ENOMEM;
+	*len = onboard__v1__rotate_keys_response__get_packed_size(m);
+	*out = malloc(*len > 0 ? *len : 1);
+	if (*out == NULL)
+		return OB_ENOMEM;
+	onboard__v1__rotate_keys_response__pack(m, *out);
+	return OB_OK;
+}
+
+/* Idempotent (domain.h): the library's resend after a reconnect, or a caller's retry with
+ * its key, gets the first reply and rotates nothing more. */
 static ob_err rotate_keys(ob_op *op, const msg *req, msg **resp)
 {
 	(void)req;
 	ob_call *call = op->call;
-	Onboard__V1__RotateKeysResponse *m =
-	        ob_arena_message(&call->arena, &onboard__v1__rotate_keys_response__descriptor);
+	if (op->idem.key != NULL)
+		op->idem.render = render_rotation;
+	ob_rotation r;
+	ob_err err = ob_domain_rotate_keys(op->domain, &op->idem, &r, &op->outcome);
+	/* Every rotation tried is audited, a replay is not (it did nothing); a server
+	 * without a key file (OB_EPRECOND) has nothing to try. */
+	if (!r.replayed && r.kid[0] != '\0')
+		audit(call, "keys.rotate", "active key %s; %zu re-wrapped, %zu failed%s%s", r.kid,
+		      r.rewrapped, r.failed,
+		      err == OB_OK ? "" : "; stopped: ", err == OB_OK ? "" : ob_strerror(err));
+	else if (!r.replayed && err != OB_EPRECOND)
+		audit(call, "keys.rotate", "failed: %s", ob_strerror(err));
+	if (err != OB_OK || ob_op_reply_packed(op, &err))
+		return err;
+	Onboard__V1__RotateKeysResponse *m = rotation_to_pb(&call->arena, &r);
 	if (m == NULL)
 		return OB_ENOMEM;
-	char kid[OB_KEY_ID_SIZE];
-	size_t rewrapped = 0, failed = 0;
-	ob_err err = ob_domain_rotate_keys(op->domain, kid, &rewrapped, &failed, &op->outcome);
-	/* Every rotation tried is audited; a server without a key file
-	 * (OB_EPRECOND) has nothing to try. */
-	if (kid[0] != '\0')
-		audit(call, "keys.rotate", "active key %s; %zu re-wrapped, %zu failed%s%s", kid,
-		      rewrapped, failed,
-		      err == OB_OK ? "" : "; stopped: ", err == OB_OK ? "" : ob_strerror(err));
-	else if (err != OB_EPRECOND)
-		audit(call, "keys.rotate", "failed: %s", ob_strerror(err));
-	if (err != OB_OK)
-		return err;
-	m->active_key_id = ob_pb_str(&call->arena, kid);
-	m->rewrapped = (uint32_t)rewrapped;
 	*resp = &m->base;
 	return OB_OK;
 }
@@ -226,8 +251,10 @@ static ob_err backup(ob_op *op, const msg *req, msg **resp)
 
 /* The service: a method is a row here and one in rpc/authz.c's table. */
 static const ob_op_method methods[] = {
-        {"EraseContact", erase, 0},     {"ExportContact", export_contact, 0},
-        {"RotateKeys", rotate_keys, 0}, {"ListAuditEvents", list_audit, 0},
+        {"EraseContact", erase, 0},
+        {"ExportContact", export_contact, 0},
+        {"RotateKeys", rotate_keys, OB_OP_WRITE},
+        {"ListAuditEvents", list_audit, 0},
         {"Backup", backup, 0},
 };
 

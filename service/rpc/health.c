@@ -20,7 +20,8 @@ static ob_err check(ob_call *call, const ProtobufCMessage *req, ProtobufCMessage
 	else if (call->draining)
 		out->status = ONBOARD__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__NOT_SERVING;
 	else if (env->domain != NULL && ob_domain_store_health(env->domain) != OB_OK)
-		/* health.proto: NOT_SERVING when the store cannot be reached. */
+		/* health.proto: NOT_SERVING when the store cannot be reached or
+		 * writes fail (a full disk, a sync failing: domain.h). */
 		out->status = ONBOARD__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__NOT_SERVING;
 	else
 		out->status = ONBOARD__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__SERVING;

@@ -4,14 +4,17 @@
  * TLS configuration and the rules for an ipc socket's directory.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <sodium.h>
 
+#include "base/clock.h"
 #include "base/log.h"
 #include "rpc/metrics.h"
 #include "defaults.h"
@@ -22,6 +25,37 @@
 /* Wait after a failed accept (out of descriptors, say) before the next. */
 enum { ACCEPT_BACKOFF_MS = 100 };
 
+/*
+ * Whether descriptors run short: fewer than an eighth of RLIMIT_NOFILE (32 to
+ * 256) are left above the lowest free one, which the kernel hands out first,
+ * so that every one below it is taken.
+ *
+ * Why: a connection's descriptor outlives it. nng 1.5.2 closes a stream's
+ * socket on its reaper thread, after a round trip through its poller, well
+ * after onboardd let the connection go; peers that connect and hang up at
+ * once (the hostile campaign's pipelining clients) open them faster than
+ * that thread closes them, and the descriptors grew to the process's limit
+ * within seconds, far past --max-connections. At the limit it is not only
+ * the attacker who fails but the store (a health check's connection to the
+ * database, a new reader) and every new client. Pausing the accepts while
+ * descriptors are short keeps the store's share free and lets the reaper
+ * catch up; the kernel queues new connections meanwhile, and a client the
+ * pause turned away dials again.
+ */
+static bool fds_short(void)
+{
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY)
+		return false;
+	rlim_t room = rl.rlim_cur / 8;
+	room = room < 32 ? 32 : room > 256 ? 256 : room;
+	int fd = fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 0);
+	if (fd < 0)
+		return errno == EMFILE;
+	close(fd);
+	return (rlim_t)fd + room >= rl.rlim_cur;
+}
+
 nng_stream *ob_accept_step(nng_stream_listener *l, nng_aio *aio, atomic_bool *backing_off)
 {
 	int rv = nng_aio_result(aio);
@@ -31,8 +65,19 @@ nng_stream *ob_accept_step(nng_stream_listener *l, nng_aio *aio, atomic_bool *ba
 		nng_stream_listener_accept(l, aio); /* the pause is over */
 		return NULL;
 	}
-	if (rv == 0)
+	if (rv == 0 && !fds_short())
 		return nng_aio_get_output(aio, 0);
+	if (rv == 0) { /* refused, as over a connection cap: the pause is for the reaper */
+		static _Atomic int64_t said_ms;
+		int64_t now = ob_clock_mono_us() / 1000, was = atomic_load(&said_ms);
+		if (now - was >= 10000 && atomic_compare_exchange_strong(&said_ms, &was, now))
+			ob_log(OB_LOG_WARN,
+			       "descriptors run short (RLIMIT_NOFILE): new connections "
+			       "wait while the closed ones are released");
+		nng_stream *st = nng_aio_get_output(aio, 0);
+		nng_stream_close(st);
+		nng_stream_free(st);
+	}
 	/* EMFILE and the like: accepting again at once would spin. */
 	atomic_store(backing_off, true);
 	nng_sleep_aio(ACCEPT_BACKOFF_MS, aio);

@@ -92,7 +92,10 @@ ob_err ob_server_from_nng(int rv);
  * nng_stream_listener_accept), or NULL when there is none: the listener
  * closed, or a failed accept (out of descriptors, say) started a pause of
  * 100 ms instead of a busy loop, or that pause ended and the accept was
- * started again. backing_off is the listener's own flag, false at first. */
+ * started again. A connection accepted while descriptors run short (an
+ * eighth of RLIMIT_NOFILE left) is closed and starts the pause too (see
+ * listen.c, fds_short). backing_off is the listener's own flag, false at
+ * first. */
 nng_stream *ob_accept_step(nng_stream_listener *l, nng_aio *aio, atomic_bool *backing_off);
 
 /* Opens a listening stream on url (ipc://, tcp://, tls+tcp://): with tls

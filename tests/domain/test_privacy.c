@@ -1024,9 +1024,10 @@ static void test_rotation(void **state)
 		usleep(1000);
 	ob_outcome o;
 	ob_outcome_init(&o);
-	char kid[OB_KEY_ID_SIZE];
-	size_t rewrapped = 0, failed = 0;
-	ob_err err = ob_domain_rotate_keys(f->d, kid, &rewrapped, &failed, &o);
+	ob_rotation rot;
+	ob_err err = ob_domain_rotate_keys(f->d, NULL, &rot, &o);
+	const char *kid = rot.kid;
+	size_t rewrapped = rot.rewrapped, failed = rot.failed;
 	/* Writes go on too, under the new key. */
 	ob_application late;
 	submit_ok(f, 5000, NULL, &late);
@@ -1048,12 +1049,13 @@ static void test_rotation(void **state)
 	        atomic_load(&r.reads));
 
 	/* A second rotation re-wraps every live key again (the erased one has none). */
-	char kid2[OB_KEY_ID_SIZE];
+	ob_rotation rot2;
 	ob_outcome_init(&o);
-	assert_int_equal(ob_domain_rotate_keys(f->d, kid2, &rewrapped, &failed, &o), OB_OK);
+	assert_int_equal(ob_domain_rotate_keys(f->d, NULL, &rot2, &o), OB_OK);
 	ob_outcome_fini(&o);
+	const char *kid2 = rot2.kid;
 	assert_string_not_equal(kid2, kid);
-	assert_int_equal(rewrapped, N_ROTATE);
+	assert_int_equal(rot2.rewrapped, N_ROTATE);
 	assert_int_equal(wrapped_under(f, kid2, false), N_ROTATE);
 
 	/* Reopened from the rotated file, and with the old lines gone. */
@@ -1090,11 +1092,10 @@ static void test_rotation_with_missing_key(void **state)
 
 	ob_outcome o;
 	ob_outcome_init(&o);
-	char kid[OB_KEY_ID_SIZE];
-	size_t rewrapped = 9, failed = 0;
-	assert_int_equal(ob_domain_rotate_keys(f->d, kid, &rewrapped, &failed, &o), OB_OK);
-	assert_int_equal(rewrapped, 0);
-	assert_int_equal(failed, 3);
+	ob_rotation rot;
+	assert_int_equal(ob_domain_rotate_keys(f->d, NULL, &rot, &o), OB_OK);
+	assert_int_equal(rot.rewrapped, 0);
+	assert_int_equal(rot.failed, 3);
 	assert_non_null(strstr(o.message, "could not be re-wrapped"));
 	ob_outcome_fini(&o);
 	ob_application got;
@@ -1105,14 +1106,116 @@ static void test_rotation_with_missing_key(void **state)
 
 	assert_int_equal(rename(saved, f->key), 0);
 	ob_outcome_init(&o);
-	assert_int_equal(ob_domain_rotate_keys(f->d, kid, &rewrapped, &failed, &o), OB_OK);
+	assert_int_equal(ob_domain_rotate_keys(f->d, NULL, &rot, &o), OB_OK);
 	ob_outcome_fini(&o);
-	assert_int_equal(rewrapped, 3);
-	assert_int_equal(failed, 0);
+	assert_int_equal(rot.rewrapped, 3);
+	assert_int_equal(rot.failed, 0);
 	assert_int_equal(get(f, a[0].id, &got, NULL), OB_OK);
 	assert_string_equal(got.contact.email, a[0].contact.email);
 	ob_application_fini(&got);
 	ob_test_applications_fini(a, 3);
+}
+
+/* What a rotation's idempotency record keeps: the key id and the counts, as text. */
+static ob_err render_rotation(void *ctx, const void *reply, uint8_t **out, size_t *len)
+{
+	(void)ctx;
+	const ob_rotation *r = reply;
+	char text[64];
+	*len = (size_t)snprintf(text, sizeof(text), "%s %zu %zu", r->kid, r->rewrapped, r->failed);
+	*out = (uint8_t *)strdup(text);
+	return *out != NULL ? OB_OK : OB_ENOMEM;
+}
+
+/* One application (company n) to re-wrap, and the idempotency of a rotation with key. */
+static ob_idempotency rotation_key(fx *f, uint32_t n, const char *key)
+{
+	ob_application a;
+	submit_ok(f, n, NULL, &a);
+	ob_application_fini(&a);
+	ob_idempotency idem = idem_for(key);
+	idem.render = render_rotation;
+	return idem;
+}
+
+/* A rotation with an idempotency key, replayed: the same reply, one key more in the file,
+ * not two; another key rotates again. */
+static void test_rotation_idempotent(void **state)
+{
+	fx *f = *state;
+	ob_idempotency idem = rotation_key(f, 80, "rotate-1");
+	ob_outcome o;
+	ob_outcome_init(&o);
+	ob_rotation first, again;
+	assert_int_equal(ob_domain_rotate_keys(f->d, &idem, &first, &o), OB_OK);
+	assert_false(first.replayed);
+	assert_int_equal(first.rewrapped, 1);
+	assert_non_null(o.rendered);
+	char stored[64];
+	snprintf(stored, sizeof(stored), "%.*s", (int)o.rendered_len, (const char *)o.rendered);
+	ob_outcome_fini(&o);
+	assert_int_equal(key_count(f), 2);
+
+	ob_outcome_init(&o);
+	assert_int_equal(ob_domain_rotate_keys(f->d, &idem, &again, &o), OB_OK);
+	assert_true(again.replayed);
+	assert_non_null(o.replay);
+	assert_int_equal(o.replay_len, strlen(stored));
+	assert_memory_equal(o.replay, stored, o.replay_len);
+	ob_outcome_fini(&o);
+	assert_int_equal(key_count(f), 2);
+
+	ob_idempotency other = idem_for("rotate-2");
+	other.render = render_rotation;
+	ob_outcome_init(&o);
+	assert_int_equal(ob_domain_rotate_keys(f->d, &other, &again, &o), OB_OK);
+	ob_outcome_fini(&o);
+	assert_false(again.replayed);
+	assert_string_not_equal(again.kid, first.kid);
+	assert_int_equal(key_count(f), 3);
+}
+
+/* The mark a keyed rotation writes before it publishes its key (domain/privacy.c): under
+ * "KEY rotating", the active key id it starts from. */
+static ob_err write_mark(ob_txn *t, void *arg)
+{
+	const ob_idempotency *idem = arg;
+	char mark[64];
+	snprintf(mark, sizeof(mark), "%s rotating", idem->key);
+	return t->ops->idem_put(t, mark, idem->request_hash, (const uint8_t *)"k1", 2, 1, NULL);
+}
+
+/* A keyed rotation cut short after its key was published (a kill -9 in its re-wrap: what
+ * it had done by then, its mark and the key file's new key, made here by hand): its retry
+ * publishes no other key, re-wraps under the one published, and keeps its reply for the
+ * next repeat. tests/reliability/rotate.sh does the same with a real kill. */
+static void test_rotation_retry_after_cut(void **state)
+{
+	fx *f = *state;
+	ob_idempotency idem = rotation_key(f, 81, "rotate-cut");
+	assert_int_equal(f->store->ops->write(f->store, write_mark, &idem), OB_OK);
+	ob_rotation cut;
+	char why[256];
+	assert_int_equal(ob_keystore_rotate(f->keys, cut.kid, why, sizeof(why)), OB_OK);
+	assert_int_equal(key_count(f), 2);
+	assert_int_equal(wrapped_under(f, cut.kid, false), 0);
+	ob_outcome o;
+
+	ob_rotation retry;
+	ob_outcome_init(&o);
+	assert_int_equal(ob_domain_rotate_keys(f->d, &idem, &retry, &o), OB_OK);
+	ob_outcome_fini(&o);
+	assert_false(retry.replayed);
+	assert_string_equal(retry.kid, cut.kid);
+	assert_int_equal(retry.rewrapped, 1);
+	assert_int_equal(key_count(f), 2);
+	assert_int_equal(wrapped_under(f, cut.kid, false), 1);
+
+	ob_outcome_init(&o);
+	assert_int_equal(ob_domain_rotate_keys(f->d, &idem, &retry, &o), OB_OK);
+	assert_true(retry.replayed);
+	ob_outcome_fini(&o);
+	assert_int_equal(key_count(f), 2);
 }
 
 /* A failed rotation (the key file is gone) publishes nothing and says why; a domain without
@@ -1127,11 +1230,10 @@ static void test_rotation_failure(void **state)
 	assert_int_equal(rename(f->key, saved), 0);
 	ob_outcome o;
 	ob_outcome_init(&o);
-	char kid[OB_KEY_ID_SIZE];
-	size_t rewrapped = 9, failed = 9;
-	assert_int_equal(ob_domain_rotate_keys(f->d, kid, &rewrapped, &failed, &o), OB_ENOTFOUND);
-	assert_string_equal(kid, "");
-	assert_int_equal(rewrapped, 0);
+	ob_rotation rot;
+	assert_int_equal(ob_domain_rotate_keys(f->d, NULL, &rot, &o), OB_ENOTFOUND);
+	assert_string_equal(rot.kid, "");
+	assert_int_equal(rot.rewrapped, 0);
 	assert_non_null(strstr(o.message, "key rotation failed"));
 	ob_outcome_fini(&o);
 	assert_int_equal(rename(saved, f->key), 0);
@@ -1144,7 +1246,7 @@ static void test_rotation_failure(void **state)
 	ob_domain *bare = NULL;
 	assert_int_equal(ob_domain_create(&bare, f->store, NULL), OB_OK);
 	ob_outcome_init(&o);
-	assert_int_equal(ob_domain_rotate_keys(bare, kid, &rewrapped, &failed, &o), OB_EPRECOND);
+	assert_int_equal(ob_domain_rotate_keys(bare, NULL, &rot, &o), OB_EPRECOND);
 	assert_non_null(strstr(o.message, "no master key file"));
 	ob_outcome_fini(&o);
 	ob_domain_destroy(bare);
@@ -1907,6 +2009,8 @@ int main(void)
 	        T(test_rotation),
 	        T(test_rotation_with_missing_key),
 	        T(test_rotation_failure),
+	        T(test_rotation_idempotent),
+	        T(test_rotation_retry_after_cut),
 	        T(test_no_plaintext_in_files),
 	        T(test_erased_bytes_do_not_linger),
 	        T(test_notes_sealed),

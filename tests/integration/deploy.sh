@@ -3,8 +3,10 @@
 # systemd running or a container engine:
 #  - the systemd unit meson made: `systemd-analyze security --offline` rates it 2.5 or better
 #    (the test fails above, and fails when systemd-analyze is missing: tools/install-deps.sh
-#    installs it); Type=notify with a watchdog, ExecReload sending SIGHUP, the hardening the
-#    issue asks for; its socket is the onboard CLI's default; its variables are onboardd's;
+#    installs it); `systemd-analyze verify` finds nothing; Type=notify with a watchdog,
+#    ExecReload sending SIGHUP, the hardening the issue asks for; a restart policy that stops a
+#    crash loop (the start limit) and gives up at once on a wrong option (exit status 2); its
+#    socket is the onboard CLI's default; its variables are onboardd's;
 #  - the EnvironmentFile example names every option of onboardd, nothing else, and onboardd
 #    serves with its values (paths moved into a temporary directory);
 #  - the container: the Containerfile's shape (Debian 12, a user of its own, volumes for data
@@ -90,6 +92,44 @@ cli_socket=$(tr -d '\n' <"$dir/cli-help" | tr -s ' ' | sed -nE "s/.*the systemd 
 checks=$((checks + 1))
 [ -n "$unit_socket" ] && [ "$unit_socket" = "$cli_socket" ] ||
 	fail "the unit listens on '$unit_socket', the CLI's default system socket is '$cli_socket'"
+
+# ---- systemd-analyze verify, and the restart policy ----------------------------------------
+# verify wants ExecStart's program to exist: a copy of the unit runs the onboardd under test.
+# Any output is a finding (an unknown key, a key in the wrong section, a bad value).
+sed -E "s|^ExecStart=.*|ExecStart=$ONBOARDD|" "$unit" >"$dir/onboardd.service"
+checks=$((checks + 1))
+if ! systemd-analyze verify "$dir/onboardd.service" >"$dir/verify" 2>&1 || [ -s "$dir/verify" ]; then
+	fail "systemd-analyze verify: $(cat "$dir/verify")"
+else
+	echo "ok: systemd-analyze verify finds nothing to say"
+fi
+
+# unit_usec KEY: the unit's KEY= (a time span) in microseconds, through systemd's own parser.
+unit_usec() {
+	local v
+	v=$(sed -nE "s/^$1=(.+)$/\1/p" "$unit")
+	[ -n "$v" ] && systemd-analyze timespan "$v" 2>/dev/null | sed -nE 's/^ *μs: ([0-9]+)$/\1/p'
+}
+directive "Restart=on-failure"
+directive "RestartPreventExitStatus=2"
+interval=$(unit_usec StartLimitIntervalSec)
+restart=$(unit_usec RestartSec)
+burst=$(sed -nE 's/^StartLimitBurst=([0-9]+)$/\1/p' "$unit")
+checks=$((checks + 1))
+if [ -z "$interval" ] || [ -z "$restart" ] || [ -z "$burst" ]; then
+	fail "the unit lacks StartLimitIntervalSec=, StartLimitBurst= or RestartSec="
+# A crash loop (each start failing at once) makes burst starts in (burst - 1) x RestartSec:
+# within the interval, so that it trips the limit; and restarts are not so quick that a
+# passing fault has no time to clear (10 s or more apart).
+elif [ $(((burst - 1) * restart)) -ge "$interval" ]; then
+	fail "a crash loop never trips the start limit: $burst starts take $(((burst - 1) * restart / 1000000)) s, the interval is $((interval / 1000000)) s"
+elif [ "$restart" -lt 10000000 ] || [ "$burst" -lt 3 ]; then
+	fail "RestartSec= under 10 s or StartLimitBurst= under 3: a passing fault gets no time"
+else
+	echo "ok: a crash loop stops at its start number $burst, $(((burst - 1) * restart / 1000000)) s after the first (limit: $((interval / 1000000)) s)"
+fi
+# The status RestartPreventExitStatus= names is onboardd's for a wrong option.
+run "a wrong option exits 2" 2 "$ONBOARDD" --no-such-option || true
 
 # ---- the EnvironmentFile example ---------------------------------------------------------
 sed -nE 's/^#?(ONBOARDD_[A-Z_]+)=.*/\1/p' "$example" | sort -u >"$dir/example-vars"

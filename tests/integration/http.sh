@@ -14,13 +14,6 @@ lib_init ob-http
 : "${ONBOARD_PROTO_DIR:?the proto/ directory (meson test sets it)}"
 py=/usr/bin/python3 # Debian's, with python3-protobuf and python3-prometheus-client
 
-free_port() {
-	$py -c 'import socket
-s = socket.socket()
-s.bind(("127.0.0.1", 0))
-print(s.getsockname()[1])'
-}
-
 # ---- keys, the server -------------------------------------------------------------------
 
 ob() { "$ONBOARD_CLI" --timeout 10s "$@"; }

@@ -427,3 +427,47 @@ applications() {
 	"$ONBOARD_CLI" -s "$url" --json cohort ${1:+"$1"} >"$dir/standing.json" &&
 		json_in "$dir/standing.json" 'j.get("applications", 0)'
 }
+
+# free_port: a TCP port of 127.0.0.1 the kernel found free a moment ago (a random one without
+# python3); the caller retries when it is taken before it binds it.
+free_port() {
+	python3 -c 'import socket
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+print(s.getsockname()[1])' 2>/dev/null || echo $((20000 + RANDOM % 40000))
+}
+
+# fake_systemd NAME FILE: binds NAME ('@' first: abstract) and appends each datagram to FILE as
+# one line, its newlines as '|'. Prints "ready" to FILE.ready once bound.
+fake_systemd() {
+	python3 - "$1" "$2" <<'PY' &
+import socket, sys
+name, out = sys.argv[1], sys.argv[2]
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind("\0" + name[1:] if name.startswith("@") else name)
+open(out + ".ready", "w").write("ready\n")
+with open(out, "a", buffering=1) as f:
+    while True:
+        f.write(s.recv(4096).decode().replace("\n", "|") + "\n")
+PY
+	lib_pids+=("$!")
+	local fake=$!
+	wait_for_line "$2.ready" '^ready$' "$fake" || die "the fake systemd did not start"
+}
+
+# count FILE REGEX: the messages of FILE that match.
+count() {
+	local n
+	n=$(grep -cE -- "$2" "$1" 2>/dev/null) || true
+	echo "${n:-0}"
+}
+
+# wait_count FILE REGEX N: waits (10 s at most) until N messages of FILE match; 0 when they do.
+wait_count() {
+	local i
+	for i in $(seq 500); do
+		[ "$(count "$1" "$2")" -ge "$3" ] && return 0
+		sleep 0.02
+	done
+	return 1
+}

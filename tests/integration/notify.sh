@@ -12,24 +12,6 @@ set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 lib_init_ipc ob-notify
 
-# fake_systemd NAME FILE: binds NAME ('@' first: abstract) and appends each datagram to FILE as
-# one line, its newlines as '|'. Prints "ready" to FILE.ready once bound.
-fake_systemd() {
-	python3 - "$1" "$2" <<'PY' &
-import socket, sys
-name, out = sys.argv[1], sys.argv[2]
-s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-s.bind("\0" + name[1:] if name.startswith("@") else name)
-open(out + ".ready", "w").write("ready\n")
-with open(out, "a", buffering=1) as f:
-    while True:
-        f.write(s.recv(4096).decode().replace("\n", "|") + "\n")
-PY
-	lib_pids+=("$!")
-	local fake=$!
-	wait_for_line "$2.ready" '^ready$' "$fake" || die "the fake systemd did not start"
-}
-
 # mark NAME TEXT: sends TEXT to the fake systemd at NAME, as onboardd would. Datagrams on one
 # socket are read in the order they were sent, so once TEXT is written down, every message sent
 # before it is too.
@@ -37,22 +19,6 @@ mark() {
 	python3 -c 'import socket, sys; socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM).sendto(sys.argv[2].encode(), sys.argv[1])' "$1" "$2"
 }
 
-# count FILE REGEX: the messages of FILE that match.
-count() {
-	local n
-	n=$(grep -cE -- "$2" "$1" 2>/dev/null) || true
-	echo "${n:-0}"
-}
-
-# wait_count FILE REGEX N: waits (10 s at most) until N messages of FILE match; 0 when they do.
-wait_count() {
-	local i
-	for i in $(seq 500); do
-		[ "$(count "$1" "$2")" -ge "$3" ] && return 0
-		sleep 0.02
-	done
-	return 1
-}
 
 # ---- a path socket: the life of the service --------------------------------------------------
 msgs=$dir/messages

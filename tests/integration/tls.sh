@@ -81,14 +81,6 @@ echo "ok: certificates made (EC P-256)"
 
 # ---- onboardd -----------------------------------------------------------------
 
-# A port the kernel has just found free (a random one without python3).
-free_port() {
-	python3 -c 'import socket
-s = socket.socket()
-s.bind(("127.0.0.1", 0))
-print(s.getsockname()[1])' 2>/dev/null || echo $((20000 + RANDOM % 40000))
-}
-
 # start_server SCHEME HOST ARGS...: starts onboardd listening on SCHEME://HOST:PORT with a
 # free PORT and ARGS, its own database and its log in $log, and waits (up to 10 s) until it
 # listens. Sets $pid, $port, $log. A port taken between free_port and the bind is retried

@@ -3,7 +3,8 @@
 # which a file then fills. Writes are refused RESOURCE_EXHAUSTED with a retry-after (never
 # INTERNAL) while reads and health go on; a kill -9 and a restart on the full disk lose
 # nothing acknowledged; once the file is removed the refused writes go through with their
-# keys, without a restart. Needs root (mount).
+# keys, without a restart. Health says NOT_SERVING while writes are refused, and SERVING
+# again by itself once there is room. Needs root (mount).
 set -uo pipefail
 . "$(dirname "$0")/faults_lib.sh"
 need_root "a tmpfs of the test's own"
@@ -41,8 +42,7 @@ submit "$refused" "full-$refused"
 expect_retry "its retry while the disk is still full" RESOURCE_EXHAUSTED
 cli get "${acked_ids[0]}"
 expect_rc 0 "reads go on on a full disk"
-checks=$((checks + 1))
-serves || fail "health says SERVING on a full disk: reads work"
+expect_health NOT_SERVING "writes fail on a full disk"
 
 proc_kill
 onboardd_start "$url" --db "$db" --no-access-log
@@ -51,8 +51,10 @@ serves || fail "onboardd restarts on the full disk"
 expect_acked
 submit "$refused" "full-$refused"
 expect_retry "the refused write after the restart, the disk still full" RESOURCE_EXHAUSTED
+expect_health NOT_SERVING "the restarted server's writes fail on the full disk"
 
 rm -f "$mnt/filler"
+expect_health SERVING "room again: back by itself, before any client writes"
 submit_ok "$refused" "full-$refused" "the refused write with its key once there is room"
 submit_ok 300 full-300 "a new write"
 expect_acked

@@ -9,10 +9,20 @@
 # - fsync slow (7 s a call): the write that reached the disk waits and is acknowledged; the
 #   writes queued behind it are refused UNAVAILABLE after 5 s (store/sqlite.c, QUEUE_WAIT_MS)
 #   instead of holding every worker; health and reads answer meanwhile.
+# - Health tells the truth: NOT_SERVING while writes fail (through the nng face, /readyz with
+#   the reason, and the STATUS= line systemd shows), SERVING again by itself once the fault
+#   clears, without a write of a client's (onboardd tries one of its own).
 set -uo pipefail
 . "$(dirname "$0")/faults_lib.sh"
 fault_init ob-fault-fsync
-shim_start
+systemd_start
+for _ in 1 2 3 4 5; do
+	http="http://127.0.0.1:$(free_port)"
+	NOTIFY_SOCKET=$dir/notify shim_try_start --http "$http" && break
+	grep -q "cannot serve HTTP" "$log" || die "onboardd exited: $(tail -5 "$log")"
+done
+[ -n "${pid:-}" ] || die "no free port for --http"
+expect_status '^STATUS=serving$' "systemd told it serves"
 
 submit_ok 1 fsync-1 "a write before any fault"
 
@@ -25,10 +35,21 @@ submit 3 fsync-3
 expect_retry "another write while fsync fails" UNAVAILABLE
 cli get "${acked_ids[0]}"
 expect_rc 0 "reads go on while fsync fails"
+expect_health NOT_SERVING "writes fail: fsync fails"
 checks=$((checks + 1))
-serves || fail "health says SERVING while fsync fails: reads work"
+ready=$(curl -s -w ' %{http_code}' "$http/readyz")
+[[ $ready =~ ^not\ ready:\ writes\ fail.*\ 503$ ]] ||
+	fail "/readyz while fsync fails: '$ready', expected 503 with the reason"
+expect_status '^STATUS=not serving: writes fail' "systemd told why"
+expect_eq "$(logged "writes fail")" 1 "the log says health went NOT_SERVING and why"
 
 fault_set
+expect_health SERVING "fsync works again: back by itself, no client writing"
+checks=$((checks + 1))
+ready=$(curl -s -w ' %{http_code}' "$http/readyz")
+[ "$ready" = "ready
+ 200" ] || fail "/readyz once fsync works: '$ready'"
+expect_status '^STATUS=serving$' "systemd told it serves again"
 submit_ok 2 fsync-2 "the refused write, again with its key, once fsync works"
 submit_ok 3 fsync-3 "the other refused write"
 submit_ok 4 fsync-4 "a new write"
@@ -57,7 +78,7 @@ submit 11 fsync-11 --timeout 30s
 expect_retry "a write queued behind a stuck fsync" UNAVAILABLE
 expect_eq "$(logged "the disk is slow or stuck")" 1 "the log says why"
 checks=$((checks + 1))
-serves || fail "health answers while the disk is slow"
+[ -n "$(health_now)" ] || fail "health answers while the disk is slow"
 cli get "${acked_ids[0]}"
 expect_rc 0 "reads answer while the disk is slow"
 slow_rc=0
@@ -69,6 +90,7 @@ if [ "$slow_rc" -eq 0 ]; then
 fi
 fault_set
 submit_ok 11 fsync-11 "the refused write goes through once the disk is quick"
+expect_health SERVING "the disk quick again"
 
 expect_acked
 expect_db_ok

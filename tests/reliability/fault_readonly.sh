@@ -6,7 +6,8 @@
 # (mount, chattr).
 #
 # - The WAL read-only: writes are refused UNAVAILABLE with a retry-after; reads go on; once
-#   writable again the same calls go through by themselves.
+#   writable again the same calls go through by themselves. Health says NOT_SERVING
+#   meanwhile, with the reason in systemd's STATUS=, and SERVING by itself once writable.
 # - The database file read-only: writes go on, into the WAL (the checkpoint waits); a
 #   restart then refuses to start, saying so, changing nothing; writable again, onboardd
 #   starts with every acknowledged write.
@@ -15,7 +16,8 @@ set -uo pipefail
 need_root "chattr +i on a tmpfs of the test's own"
 fault_init ob-fault-readonly
 mount_fs ext4 64m
-onboardd_start "$url" --db "$db" --no-access-log
+systemd_start
+NOTIFY_SOCKET=$dir/notify onboardd_start "$url" --db "$db" --no-access-log
 submit_ok 1 ro-1 "a write before any fault"
 
 # --- the WAL ------------------------------------------------------------------------------
@@ -25,7 +27,11 @@ expect_retry "a write while the WAL is read-only" UNAVAILABLE
 expect_err "same idempotency-key" "the refusal says how to try again"
 cli get "${acked_ids[0]}"
 expect_rc 0 "reads go on while the WAL is read-only"
+expect_health NOT_SERVING "writes fail: the WAL is read-only"
+expect_status '^STATUS=not serving: writes fail' "systemd told why"
 chattr -i "$db-wal"
+expect_health SERVING "the WAL writable again: back by itself"
+expect_status '^STATUS=serving$' "systemd told it serves again"
 submit_ok 2 ro-2 "the refused write once the WAL is writable"
 
 # --- the database file ----------------------------------------------------------------------

@@ -184,3 +184,40 @@ logged() {
 serves() {
 	"$ONBOARD_CLI" -s "$url" --timeout 2s health 2>/dev/null | grep -qx SERVING
 }
+
+# health_now: what Health says now (SERVING, NOT_SERVING...), or nothing without an answer.
+health_now() {
+	"$ONBOARD_CLI" -s "$url" --timeout 2s health 2>/dev/null
+}
+
+# expect_health WANT WHAT: Health says WANT within 10 s, with no write of the test's meanwhile:
+# onboardd keeps its answer a second, and finds by itself that writes work again.
+expect_health() {
+	checks=$((checks + 1))
+	local i got
+	for i in $(seq 100); do
+		got=$(health_now)
+		[ "$got" = "$1" ] && return 0
+		sleep 0.1
+	done
+	fail "$2: health says '$got', expected $1"
+}
+
+# systemd_start: a fake systemd (lib.sh's fake_systemd) at $dir/notify, its messages in
+# $msgs; start onboardd with NOTIFY_SOCKET=$dir/notify for it to hear them.
+systemd_start() {
+	msgs=$dir/notify.msgs
+	fake_systemd "$dir/notify" "$msgs"
+}
+
+# expect_status REGEX WHAT: the last STATUS= onboardd told systemd matches REGEX, within 10 s.
+expect_status() {
+	checks=$((checks + 1))
+	local i last
+	for i in $(seq 100); do
+		last=$(grep -oE 'STATUS=[^|]*' "$msgs" 2>/dev/null | tail -1)
+		[[ $last =~ $1 ]] && return 0
+		sleep 0.1
+	done
+	fail "$2: systemd was told '$last', expected $1"
+}

@@ -47,6 +47,13 @@
  * passes its own in the metadata): the server answers a repeat with the
  * original reply and no second effect. Read-only methods ignore the key.
  *
+ * Reconnecting. nng redials a server that went away, with a backoff of 50 ms
+ * to 2 s. nng 1.5.2's dialer gives up for good when a connection fails during
+ * its hello (a server that accepts and dies while it restarts), so the library
+ * also watches its connections: a URL with no connection and no attempt for
+ * 3 s gets a new dialer, until one connects. A call made while no server is
+ * up waits for one until its deadline.
+ *
  * Threading: an ob_client is safe to use from many threads at once; each call
  * uses its own nng context (and the session token is shared under a lock).
  * Calls block until the reply or the deadline.
