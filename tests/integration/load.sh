@@ -233,12 +233,13 @@ pid=$main_pid
 # --- ^C: the figures so far ------------------------------------------------------------
 "$ONBOARD_LOAD" -s "$echo_url" --scenario echo -d 60 -c 4 --json >"$dir/out" 2>"$dir/err" &
 loader=$!
+lib_pids+=("$loader")
 sleep 1
 kill -INT "$loader"
-status=0
-wait "$loader" || status=$?
+lib_wait "$loader" "onboard-load after SIGINT"
+lib_forget "$loader"
 checks=$((checks + 1))
-[ "$status" = 0 ] || fail "an interrupted run exited $status"
+[ "$wait_rc" = 0 ] || fail "an interrupted run exited $wait_rc"
 expect_eq "$(py 'd["interrupted"], d["calls"] > 0, d["failed"]')" "(True, True, 0)" "an interrupted run reports"
 
 untouched "the end"
