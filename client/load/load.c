@@ -115,6 +115,13 @@ static int run(const ob_load_config *c, FILE *out)
 	ob_load_engine *e = NULL;
 	ob_load_result *res = NULL;
 	int rc = EXIT_NOT_STARTED;
+	/* From the start, not once the run begins: a ^C while connecting or preparing (which can
+	 * take seconds on a loaded machine) then ends the run as soon as it starts, with its
+	 * report. Set later, a ^C before it would be lost where SIGINT is ignored (a command
+	 * started with & by a script) and the run would go on for its whole --duration. */
+	struct sigaction sa = {.sa_handler = on_interrupt};
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
 	if (ob_load_requests_init(&rq, c, err, sizeof(err)) != 0 ||
 	    ob_load_setup_open(&s, c, err, sizeof(err)) != 0)
 		goto done;
@@ -126,9 +133,6 @@ static int run(const ob_load_config *c, FILE *out)
 		snprintf(err, sizeof(err), "out of memory");
 		goto done;
 	}
-	struct sigaction sa = {.sa_handler = on_interrupt};
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
 	ob_load_engine_start(e);
 	wait_run(e, &s, &rq, c);
 	ob_load_result_init(res, c);
