@@ -170,9 +170,9 @@ lib_backtraces() {
 # its children are killed and reaped. Returns 0 either way (works under set -e).
 wait_rc=0
 lib_wait() {
-	local p=$1 i
-	for ((i = 0; i < lib_bound * 20; i++)); do
-		lib_alive "$p" || break
+	local p=$1 end=$((SECONDS + lib_bound))
+	# By the clock, not by counting polls: on a loaded machine each poll takes far longer.
+	while [ "$SECONDS" -lt "$end" ] && lib_alive "$p"; do
 		sleep 0.05
 	done
 	if lib_alive "$p"; then
