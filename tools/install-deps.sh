@@ -14,6 +14,8 @@ packages=(
 	systemd python3-yaml
 	# the PostgreSQL store's tests: a private cluster (tools/pgcluster.sh) of Debian 12's server
 	postgresql-15
+	# the harness (tests/integration/lib.sh): backtraces of a process that hangs
+	gdb
 	# the fault tests (tests/reliability): mkfs.ext4 and chattr for a read-only database
 	e2fsprogs
 	# the dashboard's browser test (tests/integration/dashboard.sh): Debian's headless chromium,

@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -106,6 +107,46 @@ static void wait_run(ob_load_engine *e, ob_load_setup *s, ob_load_requests *rq,
 		fputs("\r\033[K", stderr);
 }
 
+/*
+ * A bound on the teardown. nng 1.5.2 (Debian 12's) can hang for good in nng_close() of a REQ
+ * socket whose connections were closing at the same moment (its reap thread waits for a task
+ * that never runs; nng issues #1543 and #1813, fixed in later releases): seen here when onboardd
+ * was stopped with calls in flight and onboard-load was then interrupted, the main thread in
+ * nng_close from ob_load_engine_destroy. The report is written and flushed by then, so once
+ * the teardown has taken TEARDOWN_S seconds the process says so and exits with the run's
+ * status instead of hanging.
+ */
+enum { TEARDOWN_S = 10 };
+static int teardown_status;
+
+static void *teardown_guard(void *arg)
+{
+	(void)arg;
+	struct timespec left = {.tv_sec = TEARDOWN_S};
+	while (nanosleep(&left, &left) != 0 && errno == EINTR)
+		;
+	static const char msg[] = "onboard-load: closing the connections did not end (nng 1.5.2); "
+	                          "exiting without waiting\n";
+	ssize_t w = write(STDERR_FILENO, msg, sizeof(msg) - 1);
+	(void)w;
+	_exit(teardown_status);
+}
+
+/* Starts the guard for a teardown that ends the run with status rc; a guard that cannot start
+ * leaves the teardown unbounded, as before. */
+static void guard_teardown(int rc)
+{
+	teardown_status = rc;
+	pthread_attr_t a;
+	pthread_t t;
+	if (pthread_attr_init(&a) != 0)
+		return;
+	pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
+	if (pthread_create(&t, &a, teardown_guard, NULL) != 0)
+		fputs("onboard-load: no guard on the teardown\n", stderr);
+	pthread_attr_destroy(&a);
+}
+
 /* The run itself, once the command line is read; returns the exit status. */
 static int run(const ob_load_config *c, FILE *out)
 {
@@ -115,6 +156,13 @@ static int run(const ob_load_config *c, FILE *out)
 	ob_load_engine *e = NULL;
 	ob_load_result *res = NULL;
 	int rc = EXIT_NOT_STARTED;
+	/* From the start, not once the run begins: a ^C while connecting or preparing (which can
+	 * take seconds on a loaded machine) then ends the run as soon as it starts, with its
+	 * report. Set later, a ^C before it would be lost where SIGINT is ignored (a command
+	 * started with & by a script) and the run would go on for its whole --duration. */
+	struct sigaction sa = {.sa_handler = on_interrupt};
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
 	if (ob_load_requests_init(&rq, c, err, sizeof(err)) != 0 ||
 	    ob_load_setup_open(&s, c, err, sizeof(err)) != 0)
 		goto done;
@@ -126,9 +174,6 @@ static int run(const ob_load_config *c, FILE *out)
 		snprintf(err, sizeof(err), "out of memory");
 		goto done;
 	}
-	struct sigaction sa = {.sa_handler = on_interrupt};
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
 	ob_load_engine_start(e);
 	wait_run(e, &s, &rq, c);
 	ob_load_result_init(res, c);
@@ -145,6 +190,11 @@ done:
 	if (err[0] != '\0')
 		fprintf(stderr, "onboard-load: %s\n", err);
 	free(res);
+	if (e != NULL) {
+		fflush(stdout);
+		fflush(stderr);
+		guard_teardown(rc);
+	}
 	ob_load_engine_destroy(e);
 	ob_load_setup_close(&s);
 	ob_load_requests_fini(&rq);

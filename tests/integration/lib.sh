@@ -81,7 +81,7 @@ lib_cleanup() {
 	local p
 	for p in "${lib_pids[@]}"; do
 		kill -KILL "$p" 2>/dev/null || true
-		wait "$p" 2>/dev/null || true
+		lib_wait "$p" "a process left running at exit"
 	done
 	lib_pids=()
 	for p in "${lib_remove[@]}"; do
@@ -129,6 +129,62 @@ finish() {
 }
 
 # ---- processes -------------------------------------------------------------------------------
+
+# Every wait for a process here ends after $lib_bound seconds (LIB_WAIT_S, default 120): far
+# beyond a clean stop on a loaded machine (onboardd drains for 10 s at most), and well inside
+# meson's timeout, so that a process that hangs is named, with what its threads were doing,
+# by the test itself instead of a silent meson timeout.
+lib_bound=${LIB_WAIT_S:-120}
+
+# lib_alive PID: PID exists and is not a zombie (bash reaps its children as they end, but
+# only between commands).
+lib_alive() {
+	local stat
+	stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+	stat=${stat##*) }
+	[ "${stat:0:1}" != Z ]
+}
+
+# lib_backtraces PID WHAT: to stderr, what a process that hung is doing: its command line and
+# each thread's backtrace (gdb, when installed; else each thread's kernel wait channel), then
+# the same for its children.
+lib_backtraces() {
+	local p=$1 t kid
+	echo "HANG: $2: pid $p still running after $lib_bound s: $(tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null)" >&2
+	if command -v gdb >/dev/null 2>&1; then
+		timeout 120 gdb -batch -nx -iex 'set auto-load python-scripts off' -p "$p" -ex 'info threads' -ex 'thread apply all bt' \
+			</dev/null 2>&1 | grep -Ev '^\[(New LWP|Thread debugging|Inferior)|^Using host' | sed 's/^/  /' >&2
+	else
+		for t in "/proc/$p/task"/*; do
+			echo "  thread ${t##*/} ($(cat "$t/comm" 2>/dev/null)): waits in $(cat "$t/wchan" 2>/dev/null)" >&2
+		done
+	fi
+	for kid in $(pgrep -P "$p" 2>/dev/null); do
+		lib_backtraces "$kid" "a child of $p"
+	done
+}
+
+# lib_wait PID WHAT: waits for PID, a child of this shell, for at most $lib_bound s, and puts
+# its exit status in $wait_rc. When it is still running then, it is a hang: a failed check
+# saying which process (WHAT) hung, with its threads' backtraces (lib_backtraces); then it and
+# its children are killed and reaped. Returns 0 either way (works under set -e).
+wait_rc=0
+lib_wait() {
+	local p=$1 end=$((SECONDS + lib_bound))
+	# By the clock, not by counting polls: on a loaded machine each poll takes far longer.
+	while [ "$SECONDS" -lt "$end" ] && lib_alive "$p"; do
+		sleep 0.05
+	done
+	if lib_alive "$p"; then
+		lib_backtraces "$p" "$2"
+		pkill -KILL -P "$p" 2>/dev/null || true
+		kill -KILL "$p" 2>/dev/null || true
+		fail "$2: pid $p did not exit within $lib_bound s (killed; backtraces above)"
+	fi
+	wait_rc=0
+	wait "$p" 2>/dev/null || wait_rc=$?
+	return 0
+}
 
 # wait_for_line FILE REGEX PID: waits until a line of FILE after its first $lib_skip lines
 # (0 unless set) matches REGEX, polling every 20 ms for up to 10 s. Returns 0 when one does, 1
@@ -261,13 +317,15 @@ onboardd_start() {
 	die "onboardd exited before serving"
 }
 
-# onboardd_stop: SIGTERM to $pid and its exit status in $stop_rc (0 after a clean drain).
+# onboardd_stop: SIGTERM to $pid and its exit status in $stop_rc (0 after a clean drain; a
+# failed check and backtraces when it does not exit within $lib_bound s, lib_wait).
 # Returns 0; expect_clean_stop is the check.
 onboardd_stop() {
 	stop_rc=0
 	[ -n "${pid:-}" ] || return 0
 	kill -TERM "$pid" 2>/dev/null || true
-	wait "$pid" 2>/dev/null || stop_rc=$?
+	lib_wait "$pid" "onboardd after SIGTERM"
+	stop_rc=$wait_rc
 	lib_forget "$pid"
 	pid=
 	return 0
@@ -307,7 +365,7 @@ fakesrv_start() {
 proc_kill() {
 	[ -n "${pid:-}" ] || return 0
 	kill -KILL "$pid" 2>/dev/null || true
-	wait "$pid" 2>/dev/null || true
+	lib_wait "$pid" "a process after SIGKILL"
 	lib_forget "$pid"
 	pid=
 	return 0

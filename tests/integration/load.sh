@@ -231,15 +231,60 @@ pid=$fake_a proc_kill
 pid=$main_pid
 
 # --- ^C: the figures so far ------------------------------------------------------------
-"$ONBOARD_LOAD" -s "$echo_url" --scenario echo -d 60 -c 4 --json >"$dir/out" 2>"$dir/err" &
+# SIGINT once the run is under way (its first progress line), not after a guessed second: on a
+# loaded machine the connection and the preparation can take longer, and the run must still
+# have calls to report.
+"$ONBOARD_LOAD" -s "$echo_url" --scenario echo -d 60 -c 4 --progress --json >"$dir/out" 2>"$dir/err" &
 loader=$!
-sleep 1
+lib_pids+=("$loader")
+wait_for_line "$dir/err" "calls/s" "$loader" || fail "onboard-load showed no progress line (status $?)"
 kill -INT "$loader"
-status=0
-wait "$loader" || status=$?
+lib_wait "$loader" "onboard-load after SIGINT"
+lib_forget "$loader"
 checks=$((checks + 1))
-[ "$status" = 0 ] || fail "an interrupted run exited $status"
+[ "$wait_rc" = 0 ] || fail "an interrupted run exited $wait_rc"
 expect_eq "$(py 'd["interrupted"], d["calls"] > 0, d["failed"]')" "(True, True, 0)" "an interrupted run reports"
+
+# A ^C before the run begins is not lost: onboard-load started with & by a script has SIGINT
+# ignored until it sets its handler, and it once set it only after connecting and preparing,
+# so a ^C that came while it connected (seconds, on a loaded machine) was dropped and the run
+# went on for its whole --duration. Here the connection is held open by a proxy that relays
+# to onboard-echo only once the ^C has been sent.
+cat >"$dir/gate.py" <<'PY'
+import os, socket, sys, threading
+front, back, opened = sys.argv[1:4]
+ls = socket.socket(socket.AF_UNIX)
+ls.bind(front)
+ls.listen(8)
+print("listening", flush=True)
+def pipe(a, b):
+    while data := a.recv(65536):
+        b.sendall(data)
+    b.shutdown(socket.SHUT_WR)
+while True:
+    c, _ = ls.accept()
+    print("accepted", flush=True)
+    while not os.path.exists(opened):  # the harness creates it after the ^C
+        threading.Event().wait(0.02)
+    u = socket.socket(socket.AF_UNIX)
+    u.connect(back)
+    for a, b in ((c, u), (u, c)):
+        threading.Thread(target=pipe, args=(a, b), daemon=True).start()
+PY
+python3 "$dir/gate.py" "$dir/gate.sock" "$dir/echo.sock" "$dir/gate.open" >"$dir/gate.log" 2>&1 &
+lib_pids+=($!)
+wait_for_line "$dir/gate.log" "^listening" "$!" || fail "the gate proxy did not start"
+"$ONBOARD_LOAD" -s "ipc://$dir/gate.sock" --scenario echo -d 60 -c 4 --json >"$dir/out" 2>"$dir/err" &
+loader=$!
+lib_pids+=("$loader")
+wait_for_line "$dir/gate.log" "^accepted" "$loader" || fail "onboard-load did not connect to the gate"
+kill -INT "$loader"
+touch "$dir/gate.open"
+lib_wait "$loader" "onboard-load after a SIGINT while it connected"
+lib_forget "$loader"
+checks=$((checks + 1))
+[ "$wait_rc" = 0 ] || { fail "a run interrupted while connecting exited $wait_rc"; cat "$dir/err" >&2; }
+expect_eq "$(py 'd["interrupted"], d["failed"]')" "(True, 0)" "a ^C while connecting ends the run as it starts"
 
 untouched "the end"
 expect_clean_stop
