@@ -980,9 +980,9 @@ static void test_sealed_ahead_across_rotation(void **state)
 	const ob_store_ops *ops = f->store->ops;
 	ob_sealed_contact *sc = NULL;
 	assert_int_equal(ops->contact_seal(f->store, &a, &sc), OB_OK);
-	char kid[OB_KEY_ID_SIZE];
-	size_t rewrapped = 0, failed = 0;
-	assert_int_equal(ob_domain_rotate_keys(f->d, kid, &rewrapped, &failed, &o), OB_OK);
+	ob_rotation rot;
+	assert_int_equal(ob_domain_rotate_keys(f->d, NULL, &rot, &o), OB_OK);
+	const char *kid = rot.kid;
 	insert_sealed_op x = {.a = &a, .sc = sc};
 	assert_int_equal(ops->write(f->store, insert_sealed, &x), OB_OK);
 	ops->contact_sealed_free(sc);
