@@ -22,12 +22,6 @@ chromium=${CHROMIUM:-$(command -v chromium || true)}
 	die "tests/dashboard/node_modules is missing: tools/install-deps.sh runs npm ci there"
 mkdir -p "$ONBOARD_DASHBOARD_OUT"
 
-free_port() {
-	$py -c 'import socket
-s = socket.socket()
-s.bind(("127.0.0.1", 0))
-print(s.getsockname()[1])'
-}
 sock="ipc://$dir/onboardd.sock"
 ob() { "$ONBOARD_CLI" --timeout 10s --server "$sock" "$@"; }
 
@@ -50,14 +44,8 @@ ob import "$dir/day1.csv" --terms-version 2020-10-30 >"$dir/import1.log" 2>&1
 onboardd_stop
 
 # ---- day 2: more companies than seats (a waitlist), the HTTP face, reviews ---------------
-for _ in 1 2 3 4 5; do
-	port=$(free_port)
-	base="http://127.0.0.1:$port"
-	onboardd_try_start "$sock" --db "$dir/onboard.db" --now 2020-11-18T10:00:00Z \
-		--keyring "$dir/keyring" --trust-local yes --http "$base" && break
-	grep -q "cannot serve HTTP" "$log" || { cat "$log" >&2; die "onboardd exited"; }
-done
-[ -n "${pid:-}" ] || die "no free port for --http"
+onboardd_start_http http "$sock" --db "$dir/onboard.db" --now 2020-11-18T10:00:00Z \
+	--keyring "$dir/keyring" --trust-local yes
 ob import "$dir/day2.csv" --terms-version 2020-10-30 >"$dir/import2.log" 2>&1
 
 ids() { ob list --cohort 2020-11 --state "$1" --all | grep -oE '^[0-9A-Z]{26}'; }

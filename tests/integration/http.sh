@@ -14,13 +14,6 @@ lib_init ob-http
 : "${ONBOARD_PROTO_DIR:?the proto/ directory (meson test sets it)}"
 py=/usr/bin/python3 # Debian's, with python3-protobuf and python3-prometheus-client
 
-free_port() {
-	$py -c 'import socket
-s = socket.socket()
-s.bind(("127.0.0.1", 0))
-print(s.getsockname()[1])'
-}
-
 # ---- keys, the server -------------------------------------------------------------------
 
 ob() { "$ONBOARD_CLI" --timeout 10s "$@"; }
@@ -30,15 +23,8 @@ for role in admin reviewer applicant; do
 done
 
 sock="ipc://$dir/onboardd.sock"
-for _ in 1 2 3 4 5; do
-	port=$(free_port)
-	base="http://127.0.0.1:$port"
-	onboardd_try_start "$sock" --db "$dir/onboard.db" --keyring "$dir/keyring" \
-		--trust-local yes --http "$base" --max-request-bytes 4096 \
-		--http-max-connections-per-peer 16 && break
-	grep -q "cannot serve HTTP" "$log" || { cat "$log" >&2; die "onboardd exited"; }
-done
-[ -n "${pid:-}" ] || die "no free port for --http"
+onboardd_start_http http "$sock" --db "$dir/onboard.db" --keyring "$dir/keyring" \
+	--trust-local yes --max-request-bytes 4096 --http-max-connections-per-peer 16
 
 protoc --proto_path="$ONBOARD_PROTO_DIR" --python_out="$dir/py" "$ONBOARD_PROTO_DIR"/onboard/v1/*.proto 2>"$dir/err" ||
 	{ mkdir -p "$dir/py" && protoc --proto_path="$ONBOARD_PROTO_DIR" --python_out="$dir/py" \
@@ -321,14 +307,8 @@ openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
 	-subj /CN=127.0.0.1 -addext "subjectAltName=IP:127.0.0.1,DNS:127.0.0.1" \
 	-keyout "$dir/tls.key" -out "$dir/tls.pem" 2>"$dir/openssl.err" || die "openssl: $(cat "$dir/openssl.err")"
 chmod 600 "$dir/tls.key"
-for _ in 1 2 3 4 5; do
-	port=$(free_port)
-	base="https://127.0.0.1:$port"
-	onboardd_try_start "ipc://$dir/tls.sock" --db "$dir/tls.db" --keyring "$dir/keyring" \
-		--http "$base" --tls-cert "$dir/tls.pem" --tls-key "$dir/tls.key" && break
-	grep -q "cannot serve HTTP" "$log" || { cat "$log" >&2; die "onboardd exited"; }
-done
-[ -n "${pid:-}" ] || die "no free port for --http https://"
+onboardd_start_http https "ipc://$dir/tls.sock" --db "$dir/tls.db" --keyring "$dir/keyring" \
+	--tls-cert "$dir/tls.pem" --tls-key "$dir/tls.key"
 hcall "https /readyz" 200 GET /readyz --cacert "$dir/tls.pem"
 hcall "https Health/Check" 200 POST /grpc.health.v1.Health/Check --cacert "$dir/tls.pem" \
 	-H 'Content-Type: application/json' --data-binary '{}' &&
