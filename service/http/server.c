@@ -59,6 +59,7 @@ typedef struct hconn {
 	atomic_bool closed; /* written under mu; read under h->mu for the caps */
 	bool rx_busy, tx_busy, serving;
 	bool admitted; /* counted in h->n_conns and the listener's gauge */
+	bool answered; /* a reply was written: from then on it may idle between requests */
 	/* the request being read */
 	uint8_t *buf;
 	size_t len, cap;
@@ -446,6 +447,7 @@ static void next_request_locked(hconn *c)
 		close_locked(c);
 		return;
 	}
+	c->answered = true;
 	size_t rest = c->len > c->need ? c->len - c->need : 0;
 	memmove(c->buf, c->buf + c->need, rest);
 	c->len = rest;
@@ -583,6 +585,43 @@ static void describe_peer(hconn *c)
 	snprintf(c->peer, sizeof(c->peer), "http:%s:%u", ip, port);
 }
 
+/* Whether c waits, between two requests, for a next one (closing it loses nothing). Both locks
+ * held. */
+static bool idle_locked(const hconn *c)
+{
+	return c->admitted && !c->closed && c->answered && c->started_ms == 0 && !c->serving &&
+	       !c->tx_busy && c->len == 0;
+}
+
+/* At the cap, the connection that has waited longest for a next request makes room: idle
+ * keep-alive connections, which a browser keeps by the handful, cannot keep others out; a
+ * connection that never sent a request is cut by the head timeout. h->mu held. Returns whether
+ * one was closed. */
+static bool evict_idle(ob_http *h)
+{
+	hconn *oldest = NULL;
+	int64_t since = 0;
+	/* Newest first: on a tie (the same millisecond), the later in the list is the older. */
+	for (hconn *o = h->conns; o != NULL; o = o->next) {
+		pthread_mutex_lock(&o->mu);
+		if (idle_locked(o) && (oldest == NULL || o->active_ms <= since)) {
+			oldest = o;
+			since = o->active_ms;
+		}
+		pthread_mutex_unlock(&o->mu);
+	}
+	if (oldest == NULL)
+		return false;
+	pthread_mutex_lock(&oldest->mu);
+	bool still = idle_locked(oldest);
+	if (still) {
+		ob_metrics_refused(h->cfg.routes.metrics, OB_FACE_HTTP, OB_REFUSED_IDLE);
+		close_locked(oldest);
+	}
+	pthread_mutex_unlock(&oldest->mu);
+	return still;
+}
+
 /* Why c may not come in, or OB_N_REFUSALS. h->mu held. */
 static ob_refusal refusal(const ob_http *h, const hconn *c)
 {
@@ -623,6 +662,8 @@ static void accept_conn(hlistener *l, nng_stream *st)
 
 	pthread_mutex_lock(&h->mu);
 	ob_refusal why = refusal(h, c);
+	if (why == OB_REFUSED_CONNECTIONS && evict_idle(h))
+		why = refusal(h, c);
 	c->admitted = why == OB_N_REFUSALS;
 	if (c->admitted)
 		atomic_fetch_add(&h->n_conns, 1);
@@ -717,6 +758,9 @@ static void check_stale(ob_http *h, hconn *c, int64_t now)
 		why = OB_REFUSED_SLOW;
 	else if (c->tx_busy && now - c->tx_started_ms > TX_STALL_MS)
 		why = OB_REFUSED_SLOW; /* the peer does not read */
+	else if (!reading && !c->serving && !c->tx_busy && !c->answered &&
+	         now - c->active_ms > h->cfg.head_timeout_ms)
+		why = OB_REFUSED_SLOW; /* connected and silent: its first head is late */
 	else if (!reading && !c->serving && !c->tx_busy && h->cfg.idle_timeout_ms > 0 &&
 	         now - c->active_ms > h->cfg.idle_timeout_ms)
 		why = OB_REFUSED_IDLE;
