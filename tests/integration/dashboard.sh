@@ -106,21 +106,25 @@ for _ in $(seq 500); do
 done
 $reloaded || die "no keyring reload logged within 10 s of SIGHUP"
 run "login --print-token" 0 ob --key "$dir/brief.key" login --print-token || exit 1
-brief_token=$(cat "$dir/out")
+# The token goes to curl and to the browser test in files ($dir is the user's alone), never on
+# a command line, which any local user can read in /proc; dashboard.mjs checks that none holds it.
+cp "$dir/out" "$dir/brief.token"
+brief_token=$(cat "$dir/brief.token")
+printf 'Authorization: Bearer %s\n' "$brief_token" >"$dir/brief.header"
 expect "a token" 'ob1.' "$brief_token"
 run "login without a key" 2 ob login && expect "login without a key says why" "needs a key" "$err"
 run "login for another server" 80 ob --key "$dir/reviewer.key" login --audience http://elsewhere.example &&
 	expect "login for another server says why" "signed for another server" "$err"
 hcall_headers() { curl -sS -D - -o /dev/null "$@"; }
 expect "RPC replies are not cached" "Cache-Control: no-store" \
-	"$(hcall_headers -X POST -H 'Content-Type: application/json' -H "Authorization: Bearer $brief_token" --data '{}' "$base/onboard.v1.Auth/WhoAmI")"
+	"$(hcall_headers -X POST -H 'Content-Type: application/json' -H @"$dir/brief.header" --data '{}' "$base/onboard.v1.Auth/WhoAmI")"
 
 # ---- the page ----------------------------------------------------------------------------
 ln -s "$node_dir/node_modules" "$dir/node_modules"
 cp "$node_dir/dashboard.mjs" "$dir/"
 run "the dashboard in chromium" 0 env CHROMIUM="$chromium" ONBOARD_CLI="$ONBOARD_CLI" \
 	node "$dir/dashboard.mjs" --base "$base" --server "$sock" --expected "$dir/expected.json" \
-	--key "$dir/reviewer.key" --brief-token "$brief_token" --brief-expires "$((expires * 1000))" \
+	--key "$dir/reviewer.key" --brief-token-file "$dir/brief.token" --brief-expires "$((expires * 1000))" \
 	--out "$ONBOARD_DASHBOARD_OUT"
 cat "$dir/out"
 [ -s "$dir/err" ] && cat "$dir/err" >&2
