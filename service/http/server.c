@@ -623,17 +623,22 @@ static bool evict_idle(ob_http *h)
 }
 
 /* Why c may not come in, or OB_N_REFUSALS. h->mu held. */
-static ob_refusal refusal(const ob_http *h, const hconn *c)
+/* Whether c's address (IPv4, or IPv6 /64) has all its connections already. h->mu held. */
+static bool peer_full(const ob_http *h, const hconn *c)
 {
-	if (atomic_load(&h->n_conns) >= h->cfg.max_connections)
-		return OB_REFUSED_CONNECTIONS;
 	unsigned same = 0;
 	for (const hconn *o = h->conns; c->is_ip && o != NULL; o = o->next)
 		if (o->admitted && !atomic_load(&o->closed) && o->is_ip &&
 		    memcmp(o->key, c->key, 16) == 0)
 			same++;
-	return same >= h->cfg.max_connections_per_peer ? OB_REFUSED_PEER_CONNECTIONS
-	                                               : OB_N_REFUSALS;
+	return same >= h->cfg.max_connections_per_peer;
+}
+
+static ob_refusal refusal(const ob_http *h, const hconn *c)
+{
+	if (atomic_load(&h->n_conns) >= h->cfg.max_connections)
+		return OB_REFUSED_CONNECTIONS;
+	return peer_full(h, c) ? OB_REFUSED_PEER_CONNECTIONS : OB_N_REFUSALS;
 }
 
 static void accept_conn(hlistener *l, nng_stream *st)
@@ -662,7 +667,9 @@ static void accept_conn(hlistener *l, nng_stream *st)
 
 	pthread_mutex_lock(&h->mu);
 	ob_refusal why = refusal(h, c);
-	if (why == OB_REFUSED_CONNECTIONS && evict_idle(h))
+	/* Only for a newcomer that would come in: else an address at its own cap could close
+	 * everyone's idle connections, one attempt each. */
+	if (why == OB_REFUSED_CONNECTIONS && !peer_full(h, c) && evict_idle(h))
 		why = refusal(h, c);
 	c->admitted = why == OB_N_REFUSALS;
 	if (c->admitted)

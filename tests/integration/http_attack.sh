@@ -14,7 +14,7 @@ lib_init_ipc ob-http-attack
 py=/usr/bin/python3
 
 onboardd_start_http http "$url" --db "$dir/onboard.db" --http-max-connections 8 \
-	--http-max-connections-per-peer 8
+	--http-max-connections-per-peer 4
 
 # ---- pipelining: HEAD, a 304 and two GETs in one write ------------------------------------
 out=$($py - "$port" 2>&1 <<'EOF'
@@ -84,12 +84,23 @@ def ask(s):
     s.sendall(req)
     return s.recv(4096).split(b"\r\n")[0].decode()
 
-conns = [socket.create_connection(("127.0.0.1", port)) for _ in range(8)]
-for c in conns:
-    c.settimeout(10)
+def connect(source):
+    s = socket.create_connection(("127.0.0.1", port), source_address=(source, 0))
+    s.settimeout(10)
+    return s
+
+# 4 from each of two addresses (--http-max-connections-per-peer 4): the cap of 8 is reached.
+conns = [connect("127.0.0.%d" % (1 + i // 4)) for i in range(8)]
 print("idle ones:", " ".join(sorted(set(ask(c) for c in conns))))
-new = socket.create_connection(("127.0.0.1", port))
-new.settimeout(10)
+# An address at its own cap is refused, and closes nobody's connection by trying.
+refused = connect("127.0.0.2")
+refused.settimeout(2)  # a refusal is written at once, before any request
+try:
+    print("at its address's cap:", refused.recv(4096).split(b"\r\n")[0].decode())
+except socket.timeout:
+    print("at its address's cap: admitted")
+print("after it:", " ".join(sorted(set(ask(c) for c in conns))))
+new = connect("127.0.0.3")
 print("newcomer:", ask(new))
 conns[0].settimeout(2)
 try:
@@ -102,6 +113,8 @@ print("next idle:", ask(conns[1]))
 EOF
 )
 expect "8 idle keep-alive connections" "idle ones: HTTP/1.1 200 OK" "$out"
+expect "an address at its cap is refused" "at its address's cap: HTTP/1.1 503" "$out"
+expect "its attempt closed no one" "after it: HTTP/1.1 200 OK" "$out"
 expect "a newcomer at the cap is served" "newcomer: HTTP/1.1 200 OK" "$out"
 expect "the longest idle made room" "oldest idle: closed" "$out"
 expect "the others stay" "next idle: HTTP/1.1 200 OK" "$out"
