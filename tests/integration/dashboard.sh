@@ -129,4 +129,10 @@ run "the dashboard in chromium" 0 env CHROMIUM="$chromium" ONBOARD_CLI="$ONBOARD
 cat "$dir/out"
 [ -s "$dir/err" ] && cat "$dir/err" >&2
 expect_clean_stop
+# The session token signed the page in, called WhoAmI and every read of the page: neither the
+# log nor the database (its WAL included) holds it.
+checks=$((checks + 1))
+if grep -l -F -- "$brief_token" "$log" "$dir"/onboard.db* >"$dir/holders" 2>/dev/null; then
+	fail "the session token is stored in: $(tr '\n' ' ' <"$dir/holders")"
+fi
 finish "dashboard"
