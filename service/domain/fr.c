@@ -1,5 +1,7 @@
 #include "domain/fr.h"
 
+#include <pthread.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -432,16 +434,53 @@ static size_t postal_first(const char *prefix, size_t len)
 	               : ob_fr_postal_count;
 }
 
+/* Folding a name costs about 100 ns, and a CEDEX code the data does not carry has its city
+ * looked for among all the names of a departement (905 in the Pas-de-Calais): 100 us a lookup,
+ * which anyone who may submit could repeat. So each row's folded name is hashed once, at the
+ * first lookup, and a lookup folds only the rows whose hash is the city's (FNV-1a: the hash
+ * only skips; equal keys are still compared). Hashing at build time would need the folding
+ * twice, once in tables.py. */
+static _Thread_local size_t names_folded;
+static pthread_once_t key_hash_once = PTHREAD_ONCE_INIT;
+
+static uint32_t key_hash(const char *key)
+{
+	uint32_t h = 2166136261u;
+	for (const unsigned char *p = (const unsigned char *)key; *p != '\0'; p++)
+		h = (h ^ *p) * 16777619u;
+	return h;
+}
+
+static void key_hash_init(void)
+{
+	char key[CITY_KEY_MAX];
+	for (size_t i = 0; i < ob_fr_postal_count; i++)
+		/* A name that does not fold matches nothing: "" is no city's key. */
+		ob_fr_postal_key_hash[i] =
+		        key_hash(city_key(ob_fr_postal_rows[i].name, key, NULL) ? key : "");
+}
+
+size_t ob_fr_names_folded(void)
+{
+	return names_folded;
+}
+
 /* The row from first on, among those whose code starts with the len digits of prefix, whose
  * name folds to want; ob_fr_postal_count when none. */
 static size_t postal_match(size_t first, const char *prefix, size_t len,
                            const char want[CITY_KEY_MAX])
 {
+	pthread_once(&key_hash_once, key_hash_init);
+	uint32_t h = key_hash(want);
 	char have[CITY_KEY_MAX];
 	for (size_t i = first;
-	     i < ob_fr_postal_count && memcmp(ob_fr_postal_rows[i].code, prefix, len) == 0; i++)
+	     i < ob_fr_postal_count && memcmp(ob_fr_postal_rows[i].code, prefix, len) == 0; i++) {
+		if (ob_fr_postal_key_hash[i] != h)
+			continue;
+		names_folded++;
 		if (city_key(ob_fr_postal_rows[i].name, have, NULL) && strcmp(have, want) == 0)
 			return i;
+	}
 	return ob_fr_postal_count;
 }
 

@@ -4,7 +4,7 @@
  * dates are in each file's header and in the README). Internal to fr.c: other
  * code asks fr.h.
  *
- * Static, read-only data: no initialisation, safe from any thread. Each table
+ * Static, read-only data (but ob_fr_postal_key_hash, below), safe from any thread. Each table
  * is sorted bytewise (as strcmp) on its first member, the postal codes then by
  * departement and name, so that fr.c finds a key by binary search. Strings are
  * UTF-8 (NFC), as in the data files.
@@ -13,6 +13,7 @@
 #define OB_DOMAIN_FR_DATA_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 /* A sub-class of NAF rev. 2: "47.91B", its section 'A'..'U', its label. */
 typedef struct ob_fr_naf_row {
@@ -44,5 +45,9 @@ extern const ob_fr_dep_row ob_fr_dep_rows[];
 extern const size_t ob_fr_dep_count;
 extern const ob_fr_postal_row ob_fr_postal_rows[];
 extern const size_t ob_fr_postal_count;
+
+/* One word per postal row, zeroed: fr.c writes the hash of each row's folded name there once,
+ * at its first postal lookup (the folding is fr.c's alone, so it is not done here in Python). */
+extern uint32_t ob_fr_postal_key_hash[];
 
 #endif

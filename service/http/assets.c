@@ -4,6 +4,7 @@
 #include "http/assets.h"
 
 #include <string.h>
+#include <strings.h>
 
 /* 'self' only. connect-src: the page's Connect calls go to the origin that served it.
  * img-src data: is for nothing today but keeps the favicon request (data: URL in the page)
@@ -58,11 +59,13 @@ void ob_assets_serve(const ob_asset *a, const ob_http_request *rq, ob_http_reply
 	ob_http_reply_header(out, "Referrer-Policy", "no-referrer");
 	ob_http_reply_header(out, "Cache-Control", "no-cache");
 	ob_http_reply_header(out, "ETag", a->etag);
-	const char *inm = ob_http_header_get(rq, "If-None-Match");
-	if (inm != NULL && etag_matches(inm, a->etag)) {
-		out->status = 304;
-		return;
-	}
+	/* The field may be sent as several lines, which make one list (RFC 9110, 5.3). */
+	for (size_t i = 0; i < rq->n_headers; i++)
+		if (strcasecmp(rq->headers[i].name, "If-None-Match") == 0 &&
+		    etag_matches(rq->headers[i].value, a->etag)) {
+			out->status = 304;
+			return;
+		}
 	out->status = 200;
 	out->content_type = a->content_type;
 	out->borrowed = a->bytes;

@@ -46,7 +46,7 @@ extern const char ob_assets_csp[];
 const ob_asset *ob_assets_find(const ob_assets *assets, const char *path);
 
 /* Serves asset a for rq into *out (which the caller zeroed): 200 with the
- * bytes (borrowed, not copied), 304 when If-None-Match names its ETag, 405
+ * bytes (borrowed, not copied), 304 when an If-None-Match names its ETag, 405
  * for a method other than GET and HEAD. */
 void ob_assets_serve(const ob_asset *a, const ob_http_request *rq, ob_http_reply *out);
 

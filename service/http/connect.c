@@ -327,7 +327,10 @@ static int serve_rpc(const ob_connect *cx, ob_call *call, const ob_http_request 
 		call->deadline_us = ob_clock_mono_us();
 	bool json = false;
 	char *msg = NULL;
-	if (why == NULL && get) {
+	if (md == NULL) {
+		/* No such method: the pipeline says so (a 404, counted as on nng), whatever the
+		 * query or the body, which are not read. */
+	} else if (why == NULL && get) {
 		/* Connect's GET: ?encoding=json|proto&message=...[&base64=1] */
 		char enc[16], b64[8], comp[16];
 		size_t n;

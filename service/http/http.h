@@ -14,15 +14,21 @@
  * keeps the caps and timeouts in its hands.
  *
  * Connections: at most max_connections, max_connections_per_peer per IPv4
- * address or IPv6 /64; past that a connection gets a 503 and is closed. A
- * request head must arrive within head_timeout_ms of its first byte (and
- * fit OB_HTTP_MAX_HEAD, else 431), its body within body_timeout_ms (and fit
- * max_request_bytes, else 413); a connection without a request for * idle_timeout_ms is closed; so
- * is one that does not read its reply for 30 s. Bodies come with a Content-Length or chunked
- * (decoded under the same cap: connect-node sends chunked bodies over HTTP/1.1, which nng's server
- * would have handed over empty); any other Transfer-Encoding is 501. One
- * request per connection at a time: the next is read once the reply is
- * written.
+ * address or IPv6 /64; past that a connection gets a 503 and is closed, but
+ * at max_connections the one that has waited longest between two requests
+ * is closed instead, when there is one and the newcomer's address is under
+ * its own cap (idle keep-alive connections cannot keep a newcomer out).
+ * A request head must arrive within head_timeout_ms of its first byte, and
+ * a connection's first request head within head_timeout_ms of the accept (a
+ * connection that says nothing holds no slot for idle_timeout_ms); the head
+ * must fit OB_HTTP_MAX_HEAD, else 431; its body within body_timeout_ms (and
+ * fit max_request_bytes, else 413); a connection without a request for
+ * idle_timeout_ms after a reply is closed; so is one that does not read its
+ * reply for 30 s. Bodies come with a Content-Length or chunked (decoded
+ * under the same cap: connect-node sends chunked bodies over HTTP/1.1, which
+ * nng's server would have handed over empty); any other Transfer-Encoding is
+ * 501. One request per connection at a time: the next is read once the
+ * reply is written.
  *
  * Threads: nng's callbacks only move bytes and cut requests; `workers`
  * threads of the face run the pipeline (which may wait for the group

@@ -388,19 +388,46 @@ void ob_http_reply_text(ob_http_reply *r, int status, const char *text)
 	r->body_len = r->body != NULL ? strlen(text) : 0;
 }
 
+/* Whether the header lines of a reply hold one called name (ASCII case-insensitive). */
+static bool reply_has(const char *headers, const char *name)
+{
+	size_t n = strlen(name);
+	for (const char *p = headers; p != NULL && *p != '\0';) {
+		if (strncasecmp(p, name, n) == 0 && p[n] == ':')
+			return true;
+		if ((p = strstr(p, "\r\n")) != NULL)
+			p += 2;
+	}
+	return false;
+}
+
 uint8_t *ob_http_reply_render(const ob_http_reply *r, size_t *len)
 {
-	char head[1536];
-	int n = snprintf(head, sizeof(head),
-	                 "HTTP/1.1 %d %s\r\nContent-Length: %zu\r\n%s%s%s%s%s\r\n", r->status,
-	                 ob_http_reason(r->status), r->body_len,
-	                 r->content_type != NULL ? "Content-Type: " : "",
-	                 r->content_type != NULL ? r->content_type : "",
-	                 r->content_type != NULL ? "\r\n" : "",
-	                 r->close ? "Connection: close\r\n" : "", r->headers);
+	/* What every reply carries unless it says otherwise (the page's files set their own policy
+	 * and cache): an error or an RPC's JSON is never sniffed into HTML, framed, or kept. */
+	bool csp = !reply_has(r->headers, "Content-Security-Policy");
+	bool cache = !reply_has(r->headers, "Cache-Control");
+	bool sniff = !reply_has(r->headers, "X-Content-Type-Options");
+	/* 1xx, 204 and 304 have no body; a 304's Content-Length would have to be the 200's
+	 * (RFC 9110, 8.6), so none is sent. */
+	bool bodiless = r->status < 200 || r->status == 204 || r->status == 304;
+	char length[48] = "";
+	if (!bodiless)
+		snprintf(length, sizeof(length), "Content-Length: %zu\r\n", r->body_len);
+	char head[2048];
+	int n = snprintf(
+	        head, sizeof(head), "HTTP/1.1 %d %s\r\n%s%s%s%s%s%s%s%s%s\r\n", r->status,
+	        ob_http_reason(r->status), length, r->content_type != NULL ? "Content-Type: " : "",
+	        r->content_type != NULL ? r->content_type : "",
+	        r->content_type != NULL ? "\r\n" : "", r->close ? "Connection: close\r\n" : "",
+	        r->headers,
+	        csp ? "Content-Security-Policy: default-src 'none'; frame-ancestors 'none'\r\n"
+	            : "",
+	        cache ? "Cache-Control: no-store\r\n" : "",
+	        sniff ? "X-Content-Type-Options: nosniff\r\n" : "");
 	if (n < 0 || (size_t)n >= sizeof(head))
 		return NULL;
-	size_t body = r->head ? 0 : r->body_len;
+	size_t body = r->head || bodiless ? 0 : r->body_len;
 	uint8_t *out = malloc((size_t)n + body + 1);
 	if (out == NULL)
 		return NULL;

@@ -101,7 +101,11 @@ void ob_http_reply_fini(ob_http_reply *r);
 void ob_http_reply_header(ob_http_reply *r, const char *name, const char *value);
 /* Sets the body to a copy of text (a plain-text reply). */
 void ob_http_reply_text(ob_http_reply *r, int status, const char *text);
-/* The reply as bytes to write: malloc'd, *len set; NULL when out of memory. */
+/* The reply as bytes to write: malloc'd, *len set; NULL when out of memory. Every reply gets
+ * X-Content-Type-Options: nosniff, Cache-Control: no-store and Content-Security-Policy:
+ * default-src 'none'; frame-ancestors 'none', each unless r->headers has its own (the page's
+ * files, assets.h), so that no error path goes without them. A 1xx, 204 or 304 is written
+ * without Content-Length and without a body. */
 uint8_t *ob_http_reply_render(const ob_http_reply *r, size_t *len);
 
 #endif

@@ -59,6 +59,7 @@ typedef struct hconn {
 	atomic_bool closed; /* written under mu; read under h->mu for the caps */
 	bool rx_busy, tx_busy, serving;
 	bool admitted; /* counted in h->n_conns and the listener's gauge */
+	bool answered; /* a reply was written: from then on it may idle between requests */
 	/* the request being read */
 	uint8_t *buf;
 	size_t len, cap;
@@ -446,6 +447,7 @@ static void next_request_locked(hconn *c)
 		close_locked(c);
 		return;
 	}
+	c->answered = true;
 	size_t rest = c->len > c->need ? c->len - c->need : 0;
 	memmove(c->buf, c->buf + c->need, rest);
 	c->len = rest;
@@ -583,18 +585,60 @@ static void describe_peer(hconn *c)
 	snprintf(c->peer, sizeof(c->peer), "http:%s:%u", ip, port);
 }
 
-/* Why c may not come in, or OB_N_REFUSALS. h->mu held. */
-static ob_refusal refusal(const ob_http *h, const hconn *c)
+/* Whether c waits, between two requests, for a next one (closing it loses nothing). Both locks
+ * held. */
+static bool idle_locked(const hconn *c)
 {
-	if (atomic_load(&h->n_conns) >= h->cfg.max_connections)
-		return OB_REFUSED_CONNECTIONS;
+	return c->admitted && !c->closed && c->answered && c->started_ms == 0 && !c->serving &&
+	       !c->tx_busy && c->len == 0;
+}
+
+/* At the cap, the connection that has waited longest for a next request makes room: idle
+ * keep-alive connections, which a browser keeps by the handful, cannot keep others out; a
+ * connection that never sent a request is cut by the head timeout. h->mu held. Returns whether
+ * one was closed. */
+static bool evict_idle(ob_http *h)
+{
+	hconn *oldest = NULL;
+	int64_t since = 0;
+	/* Newest first: on a tie (the same millisecond), the later in the list is the older. */
+	for (hconn *o = h->conns; o != NULL; o = o->next) {
+		pthread_mutex_lock(&o->mu);
+		if (idle_locked(o) && (oldest == NULL || o->active_ms <= since)) {
+			oldest = o;
+			since = o->active_ms;
+		}
+		pthread_mutex_unlock(&o->mu);
+	}
+	if (oldest == NULL)
+		return false;
+	pthread_mutex_lock(&oldest->mu);
+	bool still = idle_locked(oldest);
+	if (still) {
+		ob_metrics_refused(h->cfg.routes.metrics, OB_FACE_HTTP, OB_REFUSED_IDLE);
+		close_locked(oldest);
+	}
+	pthread_mutex_unlock(&oldest->mu);
+	return still;
+}
+
+/* Why c may not come in, or OB_N_REFUSALS. h->mu held. */
+/* Whether c's address (IPv4, or IPv6 /64) has all its connections already. h->mu held. */
+static bool peer_full(const ob_http *h, const hconn *c)
+{
 	unsigned same = 0;
 	for (const hconn *o = h->conns; c->is_ip && o != NULL; o = o->next)
 		if (o->admitted && !atomic_load(&o->closed) && o->is_ip &&
 		    memcmp(o->key, c->key, 16) == 0)
 			same++;
-	return same >= h->cfg.max_connections_per_peer ? OB_REFUSED_PEER_CONNECTIONS
-	                                               : OB_N_REFUSALS;
+	return same >= h->cfg.max_connections_per_peer;
+}
+
+static ob_refusal refusal(const ob_http *h, const hconn *c)
+{
+	if (atomic_load(&h->n_conns) >= h->cfg.max_connections)
+		return OB_REFUSED_CONNECTIONS;
+	return peer_full(h, c) ? OB_REFUSED_PEER_CONNECTIONS : OB_N_REFUSALS;
 }
 
 static void accept_conn(hlistener *l, nng_stream *st)
@@ -623,6 +667,10 @@ static void accept_conn(hlistener *l, nng_stream *st)
 
 	pthread_mutex_lock(&h->mu);
 	ob_refusal why = refusal(h, c);
+	/* Only for a newcomer that would come in: else an address at its own cap could close
+	 * everyone's idle connections, one attempt each. */
+	if (why == OB_REFUSED_CONNECTIONS && !peer_full(h, c) && evict_idle(h))
+		why = refusal(h, c);
 	c->admitted = why == OB_N_REFUSALS;
 	if (c->admitted)
 		atomic_fetch_add(&h->n_conns, 1);
@@ -717,6 +765,9 @@ static void check_stale(ob_http *h, hconn *c, int64_t now)
 		why = OB_REFUSED_SLOW;
 	else if (c->tx_busy && now - c->tx_started_ms > TX_STALL_MS)
 		why = OB_REFUSED_SLOW; /* the peer does not read */
+	else if (!reading && !c->serving && !c->tx_busy && !c->answered &&
+	         now - c->active_ms > h->cfg.head_timeout_ms)
+		why = OB_REFUSED_SLOW; /* connected and silent: its first head is late */
 	else if (!reading && !c->serving && !c->tx_busy && h->cfg.idle_timeout_ms > 0 &&
 	         now - c->active_ms > h->cfg.idle_timeout_ms)
 		why = OB_REFUSED_IDLE;

@@ -4,21 +4,36 @@
 // from --expected, which the harness computed from the seeded applications.
 //
 //   node dashboard.mjs --base URL --server IPC_URL --expected FILE --key FILE
-//                      --brief-token TOKEN --brief-expires MS --out DIR
+//                      --brief-token-file FILE --brief-expires MS --out DIR
 //
 // Steps: a session token that expires returns the page to its sign-in; a key file signs in
 // (WebCrypto Ed25519); the cohort's figures; the review queue, oldest first, and a filter; an
 // application changed behind the page's back is refused (ABORTED) as the CLI refuses it; the
-// approval through the page, which the CLI then sees. Screenshots in --out.
+// approval through the page, which the CLI then sees. The token is read from a file: no
+// process of the test, chromium's included, has it on its command line (which any local user
+// can read), and a sign-in form submitted without the page's script sends nothing in the URL.
+// Screenshots in --out.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 
 const args = {};
 for (let i = 2; i < process.argv.length; i += 2) args[process.argv[i].replace(/^--/, '')] = process.argv[i + 1];
 const want = JSON.parse(readFileSync(args.expected, 'utf8'));
+const briefToken = readFileSync(args['brief-token-file'], 'utf8').trim();
+// The command lines of every process this user can see that hold s.
+function commandLinesWith(s) {
+  const found = [];
+  for (const pid of readdirSync('/proc').filter(d => /^[0-9]+$/.test(d))) {
+    try {
+      const argv = readFileSync('/proc/' + pid + '/cmdline', 'latin1');
+      if (argv.includes(s)) found.push(pid + ': ' + argv.replace(/\0/g, ' ').slice(0, 80));
+    } catch (e) { /* gone meanwhile */ }
+  }
+  return found;
+}
 const cli = (...a) => execFileSync(process.env.ONBOARD_CLI, ['--timeout', '10s', '--server', args.server, ...a], { encoding: 'utf8' });
 const number = s => Number(String(s).replace(/[^0-9-]/g, ''));
 let checks = 0;
@@ -48,10 +63,11 @@ try {
   check('the page opens on its sign-in', await page.isVisible('#signin'), true);
 
   // ---- a token that expires: the page goes back to its sign-in ----
-  await page.fill('#token', args['brief-token']);
+  await page.fill('#token', briefToken);
   await page.click('#token-form button[type="submit"]');
   await page.waitForSelector('#cohort:not([hidden]) [data-figure="seats-held"]');
   check('a token from onboard login --print-token signs in', await page.isVisible('#signin'), false);
+  check('no command line holds the token (chromium and its children included)', commandLinesWith(briefToken), []);
   const wait = Number(args['brief-expires']) + 1500 - Date.now();
   if (wait > 0) await page.waitForTimeout(wait);
   await page.click('a[data-nav="queue"]');
@@ -132,6 +148,19 @@ try {
 
   const origin = new URL(args.base).origin;
   check('every request stayed on onboardd (no CDN)', requests.filter(u => !u.startsWith(origin) && !u.startsWith('data:')), []);
+
+  // ---- the sign-in form when the page's script does not run, in a browser without CSP ----
+  // (form-action 'none' stops the submission in chromium: bypassed here, as a browser that
+  // does not know it would.) Nothing may go in the URL: no history, no log of the token.
+  const bare = await browser.newContext({ javaScriptEnabled: false, bypassCSP: true });
+  const plain = await bare.newPage();
+  const sent = [];
+  plain.on('request', r => sent.push(r.url()));
+  await plain.goto(args.base + '/');
+  await plain.fill('#token', briefToken);
+  await Promise.all([plain.waitForNavigation(), plain.click('#token-form button[type="submit"]')]);
+  check('a sign-in form submitted without script sends no token', sent.filter(u => u.includes(briefToken)), []);
+  await bare.close();
   check('no script error in the page', errors, []);
   console.log(`dashboard: all ${checks} checks passed`);
 } finally {

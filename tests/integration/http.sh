@@ -23,15 +23,8 @@ for role in admin reviewer applicant; do
 done
 
 sock="ipc://$dir/onboardd.sock"
-for _ in 1 2 3 4 5; do
-	port=$(free_port)
-	base="http://127.0.0.1:$port"
-	onboardd_try_start "$sock" --db "$dir/onboard.db" --keyring "$dir/keyring" \
-		--trust-local yes --http "$base" --max-request-bytes 4096 \
-		--http-max-connections-per-peer 16 && break
-	grep -q "cannot serve HTTP" "$log" || { cat "$log" >&2; die "onboardd exited"; }
-done
-[ -n "${pid:-}" ] || die "no free port for --http"
+onboardd_start_http http "$sock" --db "$dir/onboard.db" --keyring "$dir/keyring" \
+	--trust-local yes --max-request-bytes 4096 --http-max-connections-per-peer 16
 
 protoc --proto_path="$ONBOARD_PROTO_DIR" --python_out="$dir/py" "$ONBOARD_PROTO_DIR"/onboard/v1/*.proto 2>"$dir/err" ||
 	{ mkdir -p "$dir/py" && protoc --proto_path="$ONBOARD_PROTO_DIR" --python_out="$dir/py" \
@@ -41,6 +34,10 @@ token() { PYTHONPATH="$dir/py" "${client[@]}" --key "$dir/$1.key" token; }
 admin=$(token admin) || die "the Python client could not log in"
 applicant=$(token applicant) || die "the applicant could not log in"
 [ -n "$admin" ] || die "no token"
+# curl reads the tokens' headers from files ($dir is ours alone, and -H @FILE keeps them off
+# curl's command line, which any local user can read).
+printf 'Authorization: Bearer %s\n' "$admin" >"$dir/admin.header"
+printf 'Authorization: Bearer %s\n' "$applicant" >"$dir/applicant.header"
 
 # hcall NAME WANT_STATUS METHOD PATH [CURL ARGS...]: one request; the body lands in $dir/out,
 # the status in $status; checks the status.
@@ -60,7 +57,7 @@ rpc() {
 	local name=$1 want=$2 path=$3 body=$4
 	shift 4
 	hcall "$name" "$want" POST "$path" -H 'Content-Type: application/json' \
-		-H "Authorization: Bearer $admin" --data-binary "$body" "$@"
+		-H @"$dir/admin.header" --data-binary "$body" "$@"
 }
 code_is() { expect_eq "$(json 'j["code"]')" "$1" "$2"; }
 
@@ -86,7 +83,7 @@ while read -r m; do
 	*/RotateKeys | */EraseContact) continue ;; # they change keys or erase: called below
 	esac
 	status=$(curl -sS -o "$dir/out" -w '%{http_code}' -X POST -H 'Content-Type: application/json' \
-		-H "Authorization: Bearer $admin" --data-binary '{}' "$base$m")
+		-H @"$dir/admin.header" --data-binary '{}' "$base$m")
 	checks=$((checks + 1))
 	case $status in
 	200) $py -c 'import json,sys; json.load(open(sys.argv[1]))' "$dir/out" ||
@@ -128,15 +125,15 @@ rpc "the same SIREN again" 409 /onboard.v1.Onboarding/SubmitApplication "$app" &
 rpc "GetApplication" 200 /onboard.v1.Onboarding/GetApplication "{\"id\": \"$id\"}" &&
 	expect_eq "$(json 'j["company"]["legalName"]')" "Boulangerie HTTP" "GetApplication reads it back"
 hcall "the applicant cannot see it" 404 POST /onboard.v1.Onboarding/GetApplication \
-	-H 'Content-Type: application/json' -H "Authorization: Bearer $applicant" \
+	-H 'Content-Type: application/json' -H @"$dir/applicant.header" \
 	--data-binary "{\"id\": \"$id\"}" && code_is not_found "another's application does not exist"
 hcall "the applicant may not create cohorts" 403 POST /onboard.v1.Onboarding/CreateCohort \
-	-H 'Content-Type: application/json' -H "Authorization: Bearer $applicant" \
+	-H 'Content-Type: application/json' -H @"$dir/applicant.header" \
 	--data-binary '{"cohort": {"id": "x", "capacity": 1}}' && code_is permission_denied "a role's refusal"
 
 # application/proto: the same method, bytes in and out (an empty GetCohortRequest is 0 bytes).
 hcall "GetCohort as proto" 200 POST /onboard.v1.Onboarding/GetCohort \
-	-H 'Content-Type: application/proto' -H "Authorization: Bearer $admin" --data-binary ''
+	-H 'Content-Type: application/proto' -H @"$dir/admin.header" --data-binary ''
 checks=$((checks + 1))
 grep -q 2020-11 "$dir/out" || fail "the proto reply holds the cohort id"
 
@@ -166,9 +163,9 @@ printf '{"id": "\xff\xfe"}' >"$dir/bad-utf8.json"
 rpc "non-UTF-8 JSON" 400 /onboard.v1.Onboarding/GetCohort "@$dir/bad-utf8.json" &&
 	code_is invalid_argument "invalid UTF-8"
 hcall "a wrong content type" 415 POST /onboard.v1.Onboarding/GetCohort -H 'Content-Type: text/plain' \
-	-H "Authorization: Bearer $admin" --data-binary '{}'
+	-H @"$dir/admin.header" --data-binary '{}'
 hcall "no content type" 415 POST /onboard.v1.Onboarding/GetCohort -H 'Content-Type:' \
-	-H "Authorization: Bearer $admin" --data-binary '{}'
+	-H @"$dir/admin.header" --data-binary '{}'
 rpc "Connect-Protocol-Version 2" 400 /onboard.v1.Onboarding/GetCohort '{}' -H 'Connect-Protocol-Version: 2'
 rpc "gzip" 400 /onboard.v1.Onboarding/GetCohort '{}' -H 'Content-Encoding: gzip'
 rpc "an expired deadline" 504 /onboard.v1.Onboarding/GetCohort '{}' -H 'Connect-Timeout-Ms: 0' &&
@@ -179,14 +176,14 @@ rpc "a generous deadline" 200 /onboard.v1.Onboarding/GetCohort '{}' -H 'Connect-
 # ---- GET for the reads --------------------------------------------------------------------
 
 hcall "GET GetCohort" 200 GET '/onboard.v1.Onboarding/GetCohort?encoding=json&message=%7B%7D&connect=v1' \
-	-H "Authorization: Bearer $admin" &&
+	-H @"$dir/admin.header" &&
 	expect_eq "$(json 'j["cohort"]["id"]')" 2020-11 "GET answers as POST does"
 hcall "GET with base64" 200 GET "/onboard.v1.Onboarding/GetApplication?encoding=json&base64=1&message=$(
-	printf '{"id":"%s"}' "$id" | base64 -w0 | tr '+/' '-_' | tr -d '=')" -H "Authorization: Bearer $admin"
+	printf '{"id":"%s"}' "$id" | base64 -w0 | tr '+/' '-_' | tr -d '=')" -H @"$dir/admin.header"
 hcall "GET of a write" 405 GET '/onboard.v1.Onboarding/SubmitApplication?encoding=json&message=%7B%7D' \
-	-H "Authorization: Bearer $admin"
+	-H @"$dir/admin.header"
 hcall "GET without encoding" 400 GET '/onboard.v1.Onboarding/GetCohort?message=%7B%7D' \
-	-H "Authorization: Bearer $admin"
+	-H @"$dir/admin.header"
 hcall "grpc.health.v1 by its name" 200 POST /grpc.health.v1.Health/Check \
 	-H 'Content-Type: application/json' --data-binary '{}' &&
 	expect_eq "$(json 'j["status"]')" SERVING "grpc.health.v1.Health/Check answers SERVING"
@@ -314,14 +311,8 @@ openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
 	-subj /CN=127.0.0.1 -addext "subjectAltName=IP:127.0.0.1,DNS:127.0.0.1" \
 	-keyout "$dir/tls.key" -out "$dir/tls.pem" 2>"$dir/openssl.err" || die "openssl: $(cat "$dir/openssl.err")"
 chmod 600 "$dir/tls.key"
-for _ in 1 2 3 4 5; do
-	port=$(free_port)
-	base="https://127.0.0.1:$port"
-	onboardd_try_start "ipc://$dir/tls.sock" --db "$dir/tls.db" --keyring "$dir/keyring" \
-		--http "$base" --tls-cert "$dir/tls.pem" --tls-key "$dir/tls.key" && break
-	grep -q "cannot serve HTTP" "$log" || { cat "$log" >&2; die "onboardd exited"; }
-done
-[ -n "${pid:-}" ] || die "no free port for --http https://"
+onboardd_start_http https "ipc://$dir/tls.sock" --db "$dir/tls.db" --keyring "$dir/keyring" \
+	--tls-cert "$dir/tls.pem" --tls-key "$dir/tls.key"
 hcall "https /readyz" 200 GET /readyz --cacert "$dir/tls.pem"
 hcall "https Health/Check" 200 POST /grpc.health.v1.Health/Check --cacert "$dir/tls.pem" \
 	-H 'Content-Type: application/json' --data-binary '{}' &&
@@ -333,6 +324,7 @@ urllib.request.install_opener(urllib.request.build_opener(urllib.request.HTTPSHa
 from onboard_http import Client
 c = Client(sys.argv[2]); c.login(sys.argv[3]); print(c.token)' "$here/../../examples/python" "$base" \
 	"$dir/admin.key" "$dir/tls.pem") || fail "a login over https"
+printf 'Authorization: Bearer %s\n' "$admin" >"$dir/admin.header"
 rpc "GetCohort over https" 200 /onboard.v1.Onboarding/GetCohort '{}' --cacert "$dir/tls.pem"
 checks=$((checks + 1))
 if curl -s -m 5 -o /dev/null "http://127.0.0.1:$port/healthz"; then

@@ -317,6 +317,21 @@ onboardd_start() {
 	die "onboardd exited before serving"
 }
 
+# onboardd_start_http http|https SOCKET_URL ARGS...: onboardd_try_start SOCKET_URL ARGS... with
+# --http on a free port of 127.0.0.1, on another port when that one was taken meanwhile. Sets
+# $port, $base (SCHEME://127.0.0.1:PORT) and $pid; the test fails when onboardd does not serve.
+onboardd_start_http() {
+	local scheme=$1 sock=$2 _
+	shift 2
+	for _ in 1 2 3 4 5; do
+		port=$(free_port)
+		base="$scheme://127.0.0.1:$port"
+		onboardd_try_start "$sock" "$@" --http "$base" && return 0
+		grep -q "cannot serve HTTP" "$log" || { cat "$log" >&2; die "onboardd exited"; }
+	done
+	die "no free port for --http $scheme://"
+}
+
 # onboardd_stop: SIGTERM to $pid and its exit status in $stop_rc (0 after a clean drain; a
 # failed check and backtraces when it does not exit within $lib_bound s, lib_wait).
 # Returns 0; expect_clean_stop is the check.

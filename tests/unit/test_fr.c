@@ -439,6 +439,38 @@ static void test_postal_table(void **state)
 	assert_int_equal(unmatched, 0);
 }
 
+/* What a lookup costs, counted in names of the data folded (no timing): a CEDEX code the data
+ * does not carry has its city looked for among all the rows of its departement (905 in the
+ * Pas-de-Calais, 62), and a flood of such submissions must not fold each of them every time. */
+static void test_postal_cedex_cost(void **state)
+{
+	(void)state;
+	char longest[201];
+	memset(longest, 'A', 200);
+	memcpy(longest + 194, " CEDEX", 7);
+	const struct {
+		const char *code, *city;
+		ob_fr_postal_status st;
+	} cases[] = {
+	        {"62999", "Zzzz Cedex", OB_FR_POSTAL_CITY},
+	        {"62999", longest, OB_FR_POSTAL_CITY},
+	        {"59999", "Nulle Part Cedex 9", OB_FR_POSTAL_CITY},
+	        {"62999", "Arras Cedex 9", OB_FR_POSTAL_OK},
+	        {"62000", "Nulle Part", OB_FR_POSTAL_CITY},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		ob_fr_place pl;
+		size_t before = ob_fr_names_folded();
+		assert_int_equal(ob_fr_postal_lookup(cases[i].code, cases[i].city, &pl),
+		                 cases[i].st);
+		size_t folded = ob_fr_names_folded() - before;
+		if (folded > 2)
+			print_error("%s %.20s: %zu names folded\n", cases[i].code, cases[i].city,
+			            folded);
+		assert_true(folded <= 2);
+	}
+}
+
 /* Spot checks with accents, then the whole table: 96 metropolitan departements spread over the
  * 13 metropolitan regions with the right counts, and the 5 overseas ones. */
 static void test_region_of_departement(void **state)
@@ -753,6 +785,7 @@ int main(void)
 	        cmocka_unit_test(test_postal_city_folding),
 	        cmocka_unit_test(test_postal_refused),
 	        cmocka_unit_test(test_postal_table),
+	        cmocka_unit_test(test_postal_cedex_cost),
 	        cmocka_unit_test(test_region_of_departement),
 	        cmocka_unit_test(test_phone_metropolitan),
 	        cmocka_unit_test(test_phone_overseas),

@@ -206,9 +206,13 @@ static void test_reply(void **state)
 	size_t len = 0;
 	uint8_t *bytes = ob_http_reply_render(&r, &len);
 	assert_non_null(bytes);
-	const char want[] = "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 5\r\n"
-	                    "Content-Type: text/plain; charset=utf-8\r\nConnection: close\r\n"
-	                    "Retry-After: 2\r\n\r\nbusy\n";
+	const char want[] =
+	        "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 5\r\n"
+	        "Content-Type: text/plain; charset=utf-8\r\nConnection: close\r\n"
+	        "Retry-After: 2\r\n"
+	        "Content-Security-Policy: default-src 'none'; frame-ancestors 'none'\r\n"
+	        "Cache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\n"
+	        "\r\nbusy\n";
 	assert_int_equal(len, sizeof(want) - 1);
 	assert_memory_equal(bytes, want, len);
 	free(bytes);
@@ -620,6 +624,85 @@ static void test_assets(void **state)
 	ob_http_reply_fini(&r);
 }
 
+/* The number of times needle occurs in the first len bytes of hay. */
+static size_t count(const uint8_t *hay, size_t len, const char *needle)
+{
+	size_t n = 0, nl = strlen(needle);
+	for (size_t i = 0; i + nl <= len; i++)
+		n += memcmp(hay + i, needle, nl) == 0;
+	return n;
+}
+
+/* What a hostile peer tries on the page's paths: each reply, once rendered as it goes out,
+ * carries nosniff, a policy and a cache rule exactly once, errors included; a path that only
+ * looks like a file's is no method (404, whatever its query); a 304 has no Content-Length
+ * (it would have to be the 200's) and no body; If-None-Match sent as two lines is one list. */
+static void test_asset_attacks(void **state)
+{
+	fixture *f = *state;
+	f->cx.assets = &ob_dashboard_assets;
+	const ob_asset *js = ob_assets_find(&ob_dashboard_assets, "/assets/app.js");
+	assert_non_null(js);
+	char inm[256];
+	snprintf(inm, sizeof(inm),
+	         "GET /assets/app.js HTTP/1.1\r\nIf-None-Match: \"nope\"\r\nIf-None-Match: "
+	         "%s\r\n\r\n",
+	         js->etag);
+	const struct {
+		const char *head;
+		int status;
+	} cases[] = {
+	        {"GET / HTTP/1.1\r\n\r\n", 200},
+	        {"HEAD /assets/app.js?v=1 HTTP/1.1\r\n\r\n", 200},
+	        {inm, 304},
+	        {"POST / HTTP/1.1\r\n\r\n", 405},
+	        {"OPTIONS /assets/app.js HTTP/1.1\r\n\r\n", 405},
+	        {"GET /index.html HTTP/1.1\r\n\r\n", 404},
+	        {"GET /assets/../index.html HTTP/1.1\r\n\r\n", 404},
+	        {"GET /assets/%2e%2e/app.js HTTP/1.1\r\n\r\n", 404},
+	        {"GET /assets/app.js%00 HTTP/1.1\r\n\r\n", 404},
+	        {"GET /assets//app.js HTTP/1.1\r\n\r\n", 404},
+	        {"GET // HTTP/1.1\r\n\r\n", 404},
+	        {"GET /assets/ HTTP/1.1\r\n\r\n", 404},
+	        {"GET /<script>/x?encoding=json&message=%7B%7D HTTP/1.1\r\n\r\n", 404},
+	        {"POST /assets/app.js/x HTTP/1.1\r\n\r\n", 404},
+	        {"GET /healthz HTTP/1.1\r\n\r\n", 200},
+	        {"PUT /metrics HTTP/1.1\r\n\r\n", 405},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		ob_http_reply r;
+		json_t *j;
+		(void)serve(f, cases[i].head, NULL, 0, &r, &j);
+		json_decref(j);
+		size_t len = 0;
+		uint8_t *bytes = ob_http_reply_render(&r, &len);
+		assert_non_null(bytes);
+		if (r.status != cases[i].status)
+			fail_msg("%s: status %d, want %d", cases[i].head, r.status,
+			         cases[i].status);
+		assert_int_equal(count(bytes, len, "\r\nX-Content-Type-Options: nosniff\r\n"), 1);
+		assert_int_equal(
+		        count(bytes, len, "\r\nContent-Security-Policy: default-src 'none';"), 1);
+		assert_int_equal(count(bytes, len, "\r\nCache-Control: "), 1);
+		if (r.status == 304) {
+			assert_int_equal(count(bytes, len, "Content-Length"), 0);
+			assert_memory_equal(bytes + len - 4, "\r\n\r\n", 4);
+		}
+		free(bytes);
+		ob_http_reply_fini(&r);
+	}
+	/* The face's own refusals (a bad head, too many connections) go through the same writer. */
+	ob_http_reply r = {.close = true};
+	ob_connect_error(&r, 431, 8, "the request head is over 16 KiB");
+	size_t len = 0;
+	uint8_t *bytes = ob_http_reply_render(&r, &len);
+	assert_non_null(bytes);
+	assert_int_equal(count(bytes, len, "\r\nX-Content-Type-Options: nosniff\r\n"), 1);
+	assert_int_equal(count(bytes, len, "\r\nCache-Control: no-store\r\n"), 1);
+	free(bytes);
+	ob_http_reply_fini(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -634,6 +717,7 @@ int main(void)
 	        cmocka_unit_test_setup_teardown(test_get, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_probes_and_metrics, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_assets, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_asset_attacks, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

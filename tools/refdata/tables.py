@@ -85,6 +85,7 @@ def main():
         for cp, dep, name in cps:
             w('\t{"%s", %d, %s},\n' % (cp, dep_index[dep], c_str(name)))
         w('};\nconst size_t ob_fr_postal_count = %d;\n' % len(cps))
+        w('uint32_t ob_fr_postal_key_hash[%d];\n' % len(cps))
 
 
 if __name__ == '__main__':
