@@ -1,5 +1,6 @@
 #include "base/log.h"
 
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -16,6 +17,13 @@ static atomic_bool log_access = true;
 static atomic_uint access_every = 1;
 static atomic_uint access_count;
 
+/* The cap on failed calls' lines (ob_log_limit_failures): the current second
+ * of the monotonic clock, the lines it logged and the ones it left out. */
+static pthread_mutex_t fail_mu = PTHREAD_MUTEX_INITIALIZER;
+static unsigned fail_limit = OB_LOG_FAILURES_PER_S;
+static int64_t fail_second = -1;
+static unsigned fail_logged, fail_dropped;
+
 static const char *const level_names[] = {"debug", "info", "warn", "error"};
 
 void ob_log_configure(ob_log_format format, ob_log_level min_level, bool access_log)
@@ -29,6 +37,39 @@ void ob_log_sample_access(unsigned every)
 {
 	atomic_store(&access_every, every > 0 ? every : 1);
 	atomic_store(&access_count, 0);
+}
+
+void ob_log_limit_failures(unsigned per_second)
+{
+	pthread_mutex_lock(&fail_mu);
+	fail_limit = per_second;
+	fail_second = -1;
+	fail_logged = fail_dropped = 0;
+	pthread_mutex_unlock(&fail_mu);
+}
+
+/* Whether a failed call's line goes out under the cap; *dropped gets the
+ * count of lines an earlier second left out, for its summary line, when this
+ * call is the first of a new second. */
+static bool failure_admitted(unsigned *dropped, unsigned *limit)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	pthread_mutex_lock(&fail_mu);
+	*dropped = 0;
+	*limit = fail_limit;
+	if ((int64_t)ts.tv_sec != fail_second) {
+		*dropped = fail_dropped;
+		fail_second = (int64_t)ts.tv_sec;
+		fail_logged = fail_dropped = 0;
+	}
+	bool ok = fail_limit == 0 || fail_logged < fail_limit;
+	if (ok)
+		fail_logged++;
+	else
+		fail_dropped++;
+	pthread_mutex_unlock(&fail_mu);
+	return ok;
 }
 
 /* A line buffer that never overflows: appends are truncated at the end. It
@@ -170,9 +211,21 @@ void ob_log_access(const ob_access_entry *e)
 		return;
 	const char *status = e->status != NULL ? e->status : "";
 	unsigned every = atomic_load_explicit(&access_every, memory_order_relaxed);
-	if (every > 1 && strcmp(status, "OK") == 0 &&
+	bool ok = strcmp(status, "OK") == 0;
+	if (every > 1 && ok &&
 	    atomic_fetch_add_explicit(&access_count, 1, memory_order_relaxed) % every != 0)
 		return;
+	if (!ok) {
+		unsigned dropped, limit;
+		bool admitted = failure_admitted(&dropped, &limit);
+		if (dropped > 0)
+			ob_log(OB_LOG_WARN,
+			       "access log: %u failed calls not logged in an earlier second "
+			       "(more than %u a second)",
+			       dropped, limit);
+		if (!admitted)
+			return;
+	}
 	char latency[24];
 	snprintf(latency, sizeof(latency), "%lld", (long long)e->latency_us);
 	const char *method = e->method != NULL ? e->method : "";

@@ -26,11 +26,21 @@ typedef enum { OB_LOG_DEBUG, OB_LOG_INFO, OB_LOG_WARN, OB_LOG_ERROR } ob_log_lev
 void ob_log_configure(ob_log_format format, ob_log_level min_level, bool access_log);
 
 /* Logs one call in every `every` (1: all, the default) of those that
- * succeed; a call that fails (any status but "OK") is always logged, so that
- * sampling a busy service's log never hides an error. The calls kept are
+ * succeed; a call that fails (any status but "OK") is logged whatever the
+ * sample (within the cap of ob_log_limit_failures), so that sampling a busy
+ * service's log never hides an error. The calls kept are
  * every every-th by a shared counter, not a random draw: over n successes,
  * n / every lines, whatever the threads. */
 void ob_log_sample_access(unsigned every);
+
+/* Failed calls are never sampled, so a flood of refused calls (a scan, a
+ * client with a wrong key) would grow the log as fast as it arrives: at most
+ * per_second failed calls' lines are logged in a second of the monotonic
+ * clock (0: no cap), and the first failed call of a later second logs, before
+ * its own line, one warning with the count the cap left out. Successes are
+ * not counted. The default is OB_LOG_FAILURES_PER_S. Any thread. */
+enum { OB_LOG_FAILURES_PER_S = 1000 };
+void ob_log_limit_failures(unsigned per_second);
 
 /* A free-form event: msg is a static, human-readable sentence. */
 void ob_log(ob_log_level level, const char *fmt, ...) OB_PRINTF(2, 3);

@@ -612,6 +612,49 @@ static void test_access_log_sampled(void **state)
 	}
 }
 
+/* 60 failed calls and 6 successes under a cap of 10 failed lines a second, then, a second
+ * later, one more failed call: it reports what the cap left out. */
+static void log_flooded(const void *arg)
+{
+	(void)arg;
+	ob_log_limit_failures(10);
+	for (int i = 0; i < 66; i++) {
+		ob_access_entry e = {.method = "/onboard.v1.Onboarding/GetCohort",
+		                     .status = i % 11 == 10 ? "OK" : "UNAUTHENTICATED",
+		                     .peer = "127.0.0.2:4242"};
+		ob_log_access(&e);
+	}
+	ob_test_sleep_ms(1100);
+	ob_access_entry last = {.method = "/x", .status = "UNAUTHENTICATED", .peer = "p"};
+	ob_log_access(&last);
+	ob_log_limit_failures(OB_LOG_FAILURES_PER_S);
+}
+
+/* The sum of the counts in the summary lines "N failed calls not logged". */
+static unsigned dropped_in(const char *s)
+{
+	unsigned sum = 0;
+	for (const char *p = s; (p = strstr(p, "access log: ")) != NULL; p += 12)
+		sum += (unsigned)strtoul(p + 12, NULL, 10);
+	return sum;
+}
+
+/* A flood of refused calls grows the log by a bounded amount: past the cap a second the
+ * failed calls' lines are counted, not written, and the count is logged; successes are not
+ * capped. Whatever second boundaries the loop crossed, every failed call is either a line or
+ * in a count. */
+static void test_access_log_failures_capped(void **state)
+{
+	(void)state;
+	char *out = capture_stderr(OB_LOG_TEXT, log_flooded, NULL);
+	size_t failed_lines = count_lines(out, "status=UNAUTHENTICATED ");
+	assert_int_equal(count_lines(out, "status=OK "), 6);
+	assert_true(failed_lines >= 11 && failed_lines < 61);
+	assert_int_equal(failed_lines + dropped_in(out), 61);
+	assert_non_null(strstr(out, "(more than 10 a second)"));
+	free(out);
+}
+
 static void log_free_form(const void *arg)
 {
 	ob_log(OB_LOG_WARN, "security: unauthenticated peer=ipc %s", (const char *)arg);
@@ -664,6 +707,7 @@ int main(void)
 	        cmocka_unit_test(test_access_log_json_escaped),
 	        cmocka_unit_test(test_access_log_long_value_cut),
 	        cmocka_unit_test(test_access_log_sampled),
+	        cmocka_unit_test(test_access_log_failures_capped),
 	        cmocka_unit_test(test_log_message_escaped),
 	        cmocka_unit_test(test_log_message_cut_on_boundary),
 	};
