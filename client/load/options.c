@@ -4,7 +4,9 @@
  * Numbers, durations and users are read by the CLI's parsers (cli/values.h), so that
  * onboard and onboard-load take the same values the same way.
  */
+#include <assert.h>
 #include <errno.h>
+#include <stddef.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdarg.h>
@@ -50,13 +52,29 @@ enum opt_id {
 	O_COUNT,
 };
 
+/* How take() stores an option's value: most go straight into a field of ob_load_config,
+ * named by the row; the others have a case of their own in take(). */
+typedef enum opt_kind {
+	K_OWN,       /* take() has a case for it */
+	K_TEXT,      /* the text as it is, into a const char * */
+	K_NUMBER,    /* a whole number from min to max, into an unsigned integer */
+	K_DURATION,  /* a duration, into an int64_t of milliseconds */
+	K_DURATION0, /* the same, or 0 */
+	K_SET,       /* a flag: the field becomes min */
+} opt_kind;
+
 typedef struct opt {
 	const char *name;
 	char short_name;
 	const char *metavar; /* NULL: a flag */
 	const char *help;    /* '\n' starts a new line in the column */
 	const char *section; /* printed above the option */
+	opt_kind kind;
+	size_t at, width; /* the field: FIELD(name) */
+	uint64_t min, max;
 } opt;
+
+#define FIELD(f) .at = offsetof(ob_load_config, f), .width = sizeof(((ob_load_config *)0)->f)
 
 static const opt opts[O_COUNT] = {
         [O_SERVER] = {"server", 's', "URL",
@@ -64,7 +82,8 @@ static const opt opts[O_COUNT] = {
                       "default $ONBOARD_SERVER, or the onboard CLI's default)",
                       "What to call:"},
         [O_SCENARIO] = {"scenario", 0, "NAME",
-                        "submit, get, list, cohort, mixed, webinar-burst or echo\n(default get)"},
+                        "submit, get, list, cohort, mixed, webinar-burst or echo\n(default get)",
+                        .kind = K_TEXT, FIELD(scenario)},
         [O_CALL] = {"call", 0, "METHOD",
                     "call this method instead, e.g.\n/onboard.v1.Onboarding/GetCohort"},
         [O_DATA] = {"data", 0, "JSON",
@@ -72,36 +91,50 @@ static const opt opts[O_COUNT] = {
                     "placeholders {{seq}} {{siren}} {{siret}} {{uuid}}\n"
                     "{{cohort}} {{app_id}}; @FILE reads a file (default {})"},
         [O_CONCURRENCY] = {"concurrency", 'c', "N", "calls in flight, 1 to 4096 (default 16)",
-                           "How much:"},
+                           "How much:", .kind = K_NUMBER, FIELD(concurrency), .min = 1,
+                           .max = OB_LOAD_MAX_LANES},
         [O_TOTAL] = {"total", 'n', "N",
-                     "stop after N measured calls (default 10000 without\n--duration)"},
+                     "stop after N measured calls (default 10000 without\n--duration)",
+                     .kind = K_NUMBER, FIELD(total), .min = 1, .max = UINT64_C(1000000000000)},
         [O_DURATION] = {"duration", 'd', "DURATION",
-                        "stop after this long: 30 (seconds), 1.5s, 2m, 1h"},
+                        "stop after this long: 30 (seconds), 1.5s, 2m, 1h", .kind = K_DURATION,
+                        FIELD(duration_ms)},
         [O_RATE] = {"rate", 0, "N",
                     "open loop: N calls a second whatever the replies, latency\n"
-                    "counted from when each call was due (default: closed loop)"},
-        [O_WARMUP] = {"warmup", 0, "DURATION", "call this long before measuring (default 0)"},
+                    "counted from when each call was due (default: closed loop)",
+                    .kind = K_NUMBER, FIELD(rate), .min = 1, .max = 10000000},
+        [O_WARMUP] = {"warmup", 0, "DURATION", "call this long before measuring (default 0)",
+                      .kind = K_DURATION0, FIELD(warmup_ms)},
         [O_CONNECTIONS] = {"connections", 0, "N",
-                           "sockets, 1 to 256 (default 1); each connects to every\nserver"},
-        [O_TIMEOUT] = {"timeout", 't', "DURATION", "per call (default 10s)"},
+                           "sockets, 1 to 256 (default 1); each connects to every\nserver",
+                           .kind = K_NUMBER, FIELD(connections), .min = 1,
+                           .max = OB_LOAD_MAX_SOCKETS},
+        [O_TIMEOUT] = {"timeout", 't', "DURATION", "per call (default 10s)", .kind = K_DURATION,
+                       FIELD(timeout_ms)},
         [O_MIX] = {"mix", 0, "W,W,W,W",
                    "mixed: the weights of submit, get, list and cohort\n(default 1,6,1,2)"},
         [O_COHORT] = {"cohort", 0, "ID",
                       "read and write this existing cohort (default: writes\n"
                       "go to a new load-test cohort; reads to the default\n"
-                      "cohort)"},
-        [O_ECHO_BYTES] = {"echo-bytes", 0, "N", "echo: bytes a message, 1 to 16 MiB (default 300)"},
+                      "cohort)",
+                      .kind = K_TEXT, FIELD(cohort)},
+        [O_ECHO_BYTES] = {"echo-bytes", 0, "N", "echo: bytes a message, 1 to 16 MiB (default 300)",
+                          .kind = K_NUMBER, FIELD(echo_bytes), .min = 1, .max = 16 << 20},
         [O_HEADER] = {"header", 'H', "KEY=VALUE", "call metadata (repeatable, at most 16)",
                       "How to call:"},
         [O_KEY] = {"key", 'k', "FILE",
                    "log in with this key (default $ONBOARD_KEY); without\n"
-                   "one, only a trusted local peer is served"},
-        [O_TLS_CA] = {"tls-ca", 0, "FILE", "CA that signed the server's certificate (tls+tcp://)"},
-        [O_TLS_CERT] = {"tls-cert", 0, "FILE", "client certificate, when the server wants one"},
-        [O_TLS_KEY] = {"tls-key", 0, "FILE", "its private key"},
+                   "one, only a trusted local peer is served",
+                   .kind = K_TEXT, FIELD(key_file)},
+        [O_TLS_CA] = {"tls-ca", 0, "FILE", "CA that signed the server's certificate (tls+tcp://)",
+                      .kind = K_TEXT, FIELD(tls_ca)},
+        [O_TLS_CERT] = {"tls-cert", 0, "FILE", "client certificate, when the server wants one",
+                        .kind = K_TEXT, FIELD(tls_cert)},
+        [O_TLS_KEY] = {"tls-key", 0, "FILE", "its private key", .kind = K_TEXT, FIELD(tls_key)},
         [O_TLS_SERVER_NAME] = {"tls-server-name", 0, "NAME",
                                "the name the server's certificate must carry (default:\n"
-                               "the URL's host)"},
+                               "the URL's host)",
+                               .kind = K_TEXT, FIELD(tls_server_name)},
         [O_SERVER_UID] = {"server-uid", 0, "USER",
                           "the user onboardd runs as, for ipc:// (default\n"
                           "$ONBOARD_SERVER_UID, else yours; root is always taken)"},
@@ -109,14 +142,19 @@ static const opt opts[O_COUNT] = {
                       "text, json, csv, or hdr (HdrHistogram's percentile\n"
                       "distribution, in milliseconds) (default text)",
                       "What to print:"},
-        [O_JSON] = {"json", 0, NULL, "the same as --format json"},
-        [O_OUTPUT] = {"output", 'o', "FILE", "write the report there instead of stdout"},
+        [O_JSON] = {"json", 0, NULL, "the same as --format json", .kind = K_SET, FIELD(format),
+                    .min = OB_LOAD_JSON},
+        [O_OUTPUT] = {"output", 'o', "FILE", "write the report there instead of stdout",
+                      .kind = K_TEXT, FIELD(output)},
         [O_PROGRESS] = {"progress", 0, NULL,
                         "a progress line on stderr every second (default: when\n"
-                        "stderr is a terminal)"},
-        [O_NO_PROGRESS] = {"no-progress", 0, NULL, "no progress line"},
-        [O_HELP] = {"help", 'h', NULL, "this text"},
-        [O_VERSION] = {"version", 0, NULL, "onboard-load's version"},
+                        "stderr is a terminal)",
+                        .kind = K_SET, FIELD(progress), .min = 1},
+        [O_NO_PROGRESS] = {"no-progress", 0, NULL, "no progress line", .kind = K_SET,
+                           FIELD(progress), .min = 0},
+        [O_HELP] = {"help", 'h', NULL, "this text", .kind = K_SET, FIELD(help), .min = 1},
+        [O_VERSION] = {"version", 0, NULL, "onboard-load's version", .kind = K_SET, FIELD(version),
+                       .min = 1},
 };
 
 void ob_load_print_usage(FILE *f)
@@ -292,23 +330,53 @@ static int format(parsing *p, const char *v)
 	return bad(p->err, p->errlen, "--format takes text, json, csv or hdr, not '%s'", v);
 }
 
-/* One option with its value into p; 0 or 2. One case per row of the table, each a line or
- * three: longer than 80 lines, and clearer as one switch than split. */
+/* n into the unsigned field of width bytes at at (a bool, an enum, unsigned, uint64_t, size_t);
+ * n fits: the row's max, or its flag value, says so. */
+static void put_uint(void *at, size_t width, uint64_t n)
+{
+	if (width == sizeof(uint8_t)) {
+		uint8_t x = (uint8_t)n;
+		memcpy(at, &x, sizeof(x));
+	} else if (width == sizeof(uint32_t)) {
+		uint32_t x = (uint32_t)n;
+		memcpy(at, &x, sizeof(x));
+	} else {
+		memcpy(at, &n, sizeof(n));
+	}
+}
+
+/* One option with its value into p; 0 or 2: the row's field, or a case of its own. */
 static int take(parsing *p, enum opt_id id, const char *v)
 {
 	ob_load_config *c = p->c;
+	const opt *o = &opts[id];
+	void *at = (char *)c + o->at;
 	uint64_t n = 0;
 	int rc = 0;
 	p->seen[id] = true;
+	switch (o->kind) {
+	case K_TEXT:
+		memcpy(at, &v, sizeof(v));
+		return 0;
+	case K_NUMBER:
+		rc = number(p, id, v, o->min, o->max, &n);
+		put_uint(at, o->width, n);
+		return rc;
+	case K_DURATION:
+	case K_DURATION0:
+		return duration(p, id, v, o->kind == K_DURATION0, at);
+	case K_SET:
+		put_uint(at, o->width, o->min);
+		return 0;
+	case K_OWN:
+		break;
+	}
 	switch (id) {
 	case O_SERVER:
 		if (c->n_servers == OB_LOAD_MAX_SERVERS)
 			return bad(p->err, p->errlen, "at most %d servers", OB_LOAD_MAX_SERVERS);
 		c->servers[c->n_servers++] = v;
-		break;
-	case O_SCENARIO:
-		c->scenario = v;
-		break;
+		return 0;
 	case O_CALL:
 		c->call = cli_find_method(v, c->call_name, sizeof(c->call_name));
 		if (c->call == NULL)
@@ -317,91 +385,25 @@ static int take(parsing *p, enum opt_id id, const char *v)
 			        "--call: no method '%s' in the contract ('onboard methods' lists "
 			        "them)",
 			        v);
-		break;
+		return 0;
 	case O_DATA:
 		p->data = v;
-		break;
-	case O_CONCURRENCY:
-		rc = number(p, id, v, 1, OB_LOAD_MAX_LANES, &n);
-		c->concurrency = (unsigned)n;
-		break;
-	case O_TOTAL:
-		rc = number(p, id, v, 1, UINT64_C(1000000000000), &c->total);
-		break;
-	case O_DURATION:
-		rc = duration(p, id, v, false, &c->duration_ms);
-		break;
-	case O_RATE:
-		rc = number(p, id, v, 1, 10000000, &c->rate);
-		break;
-	case O_WARMUP:
-		rc = duration(p, id, v, true, &c->warmup_ms);
-		break;
-	case O_CONNECTIONS:
-		rc = number(p, id, v, 1, OB_LOAD_MAX_SOCKETS, &n);
-		c->connections = (unsigned)n;
-		break;
-	case O_TIMEOUT:
-		rc = duration(p, id, v, false, &c->timeout_ms);
-		break;
+		return 0;
 	case O_MIX:
-		rc = mix(p, v);
-		break;
-	case O_COHORT:
-		c->cohort = v;
-		break;
-	case O_ECHO_BYTES:
-		rc = number(p, id, v, 1, 16 << 20, &n);
-		c->echo_bytes = (size_t)n;
-		break;
+		return mix(p, v);
 	case O_HEADER:
-		rc = header(p, v);
-		break;
-	case O_KEY:
-		c->key_file = v;
-		break;
-	case O_TLS_CA:
-		c->tls_ca = v;
-		break;
-	case O_TLS_CERT:
-		c->tls_cert = v;
-		break;
-	case O_TLS_KEY:
-		c->tls_key = v;
-		break;
-	case O_TLS_SERVER_NAME:
-		c->tls_server_name = v;
-		break;
+		return header(p, v);
 	case O_SERVER_UID:
 		if (!cli_parse_uid(v, &c->server_uid))
 			return bad(p->err, p->errlen, "--server-uid: no user '%s'", v);
 		c->server_uid_set = true;
-		break;
+		return 0;
 	case O_FORMAT:
-		rc = format(p, v);
-		break;
-	case O_JSON:
-		c->format = OB_LOAD_JSON;
-		break;
-	case O_OUTPUT:
-		c->output = v;
-		break;
-	case O_PROGRESS:
-		c->progress = 1;
-		break;
-	case O_NO_PROGRESS:
-		c->progress = 0;
-		break;
-	case O_HELP:
-		c->help = true;
-		break;
-	case O_VERSION:
-		c->version = true;
-		break;
-	case O_COUNT:
-		break;
+		return format(p, v);
+	default:
+		assert(!"an option of kind K_OWN without a case in take()");
+		return 0;
 	}
-	return rc;
 }
 
 /* The weights of c->scenario; 0 or 2. */

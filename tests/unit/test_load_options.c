@@ -233,6 +233,25 @@ static void test_formats_and_flags(void **state)
 	assert_int_equal(PARSE(&c, "--version"), 0);
 	assert_true(c.version);
 	ob_load_config_fini(&c);
+	/* Each text option lands in its own field, as given (the table names the field). */
+	static const struct {
+		const char *opt, *value;
+		size_t field; /* offsetof in ob_load_config */
+	} texts[] = {
+	        {"--tls-ca", "/etc/onboard/ca.pem", offsetof(ob_load_config, tls_ca)},
+	        {"--tls-cert", "/etc/onboard/client.pem", offsetof(ob_load_config, tls_cert)},
+	        {"--tls-key", "/etc/onboard/client.key", offsetof(ob_load_config, tls_key)},
+	        {"--tls-server-name", "onboard.example", offsetof(ob_load_config, tls_server_name)},
+	        {"--cohort", "2021-02", offsetof(ob_load_config, cohort)},
+	        {"--scenario", "list", offsetof(ob_load_config, scenario)},
+	        {"-o", "report.json", offsetof(ob_load_config, output)},
+	};
+	for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
+		assert_int_equal(PARSE(&c, texts[i].opt, texts[i].value), 0);
+		assert_string_equal(*(const char *const *)((const char *)&c + texts[i].field),
+		                    texts[i].value);
+		ob_load_config_fini(&c);
+	}
 	static const refusal lines[] = {
 	        {"takes options only, not 'get'", {"get"}},
 	        {"unknown option '--concurency'", {"--concurency", "4"}},
