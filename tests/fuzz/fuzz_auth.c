@@ -31,11 +31,10 @@
 
 #include <sodium.h>
 
+#include "fuzz.h"
 #include "auth/auth.h"
 #include "keyfile.h"
 #include "testlogin.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /* The instant every check is made at: 2023-11-14T22:13:20Z, as in the seed corpus. */
 #define FUZZ_NOW INT64_C(1700000000000)
@@ -54,12 +53,6 @@ static ob_keyring *keyring;
 static ob_token_minter *minter;
 static uint8_t secret[32]; /* 0x5e... */
 
-static void die(const char *why)
-{
-	fprintf(stderr, "fuzz_auth: %s\n", why);
-	abort();
-}
-
 static void make_key(fuzz_key *k, uint8_t fill)
 {
 	memset(k->seed, fill, sizeof(k->seed));
@@ -76,7 +69,7 @@ static void teardown(void)
 static void setup(void)
 {
 	if (sodium_init() < 0)
-		die("sodium_init failed");
+		fuzz_die("sodium_init failed");
 	make_key(&key_a, 0x0a);
 	make_key(&key_b, 0x0b);
 	char text[512], pa[64], pb[64], err[256];
@@ -86,10 +79,10 @@ static void setup(void)
 	         "%s applicant %s - - fuzz A\n%s partner %s 2019-01-01 2020-01-01 fuzz B\n",
 	         key_a.id, pa, key_b.id, pb);
 	if (ob_keyring_parse(text, strlen(text), &keyring, err, sizeof(err)) != OB_OK)
-		die(err);
+		fuzz_die(err);
 	memset(secret, 0x5e, sizeof(secret));
 	if (ob_token_minter_create(secret, &minter) != OB_OK)
-		die("cannot create the minter");
+		fuzz_die("cannot create the minter");
 	ready = true;
 	atexit(teardown);
 }
@@ -119,11 +112,11 @@ static void mint_round_trip(const ob_keyring *kr, const ob_key *k)
 	ob_err rc = ob_token_mint(minter, k, FUZZ_NOW, 3600000, tok, sizeof(tok));
 	if (!ob_key_valid_at(k, FUZZ_NOW)) {
 		if (rc != OB_EAUTH)
-			die("a token was minted for a key not valid now");
+			fuzz_die("a token was minted for a key not valid now");
 		return;
 	}
 	if (rc != OB_OK)
-		die("cannot mint for a valid key");
+		fuzz_die("cannot mint for a valid key");
 	ob_token_claims c;
 	int64_t expires = FUZZ_NOW + 3600000;
 	if (k->not_after_ms != 0 && k->not_after_ms + 1 < expires)
@@ -131,7 +124,7 @@ static void mint_round_trip(const ob_keyring *kr, const ob_key *k)
 	if (ob_token_verify(minter, tok, FUZZ_NOW, &c) != OB_OK || strcmp(c.key_id, k->id) != 0 ||
 	    c.role != k->role || c.issued_ms != FUZZ_NOW || c.expires_ms != expires ||
 	    ob_token_check_key(&c, kr, FUZZ_NOW) != OB_OK)
-		die("a minted token does not verify as minted");
+		fuzz_die("a minted token does not verify as minted");
 }
 
 /* 1. The keyring parser. */
@@ -142,37 +135,37 @@ static void fuzz_keyring(const uint8_t *data, size_t size)
 	ob_err rc = ob_keyring_parse((const char *)data, size, &kr, err, sizeof(err));
 	if (rc != OB_OK) {
 		if (kr != NULL)
-			die("a refused keyring was returned");
+			fuzz_die("a refused keyring was returned");
 		if (strncmp(err, "line ", 5) != 0 && rc != OB_ENOMEM)
-			die("a keyring error does not name its line");
+			fuzz_die("a keyring error does not name its line");
 		return;
 	}
 	size_t n = ob_keyring_count(kr);
 	if (n > OB_KEYRING_MAX_KEYS)
-		die("too many keys accepted");
+		fuzz_die("too many keys accepted");
 	for (size_t i = 0; i < n; i++) {
 		const ob_key *k = ob_keyring_at(kr, i);
 		char id[OB_KEY_ID_LEN + 1];
 		ob_keyfile_key_id(k->pk, id);
 		if (strcmp(id, k->id) != 0 || !ob_key_id_valid(k->id))
-			die("a key id does not match its key");
+			fuzz_die("a key id does not match its key");
 		if (k->role < OB_ROLE_APPLICANT || k->role > OB_ROLE_LAST)
-			die("a key without a role");
+			fuzz_die("a key without a role");
 		if (k->not_before_ms < 0 || k->not_after_ms < 0 ||
 		    (k->not_before_ms != 0 && k->not_after_ms != 0 &&
 		     k->not_before_ms > k->not_after_ms))
-			die("bad validity dates accepted");
+			fuzz_die("bad validity dates accepted");
 		size_t len = strlen(k->label);
 		if (len == 0 || len > OB_KEY_LABEL_MAX)
-			die("bad label length");
+			fuzz_die("bad label length");
 		for (size_t j = 0; j < len; j++) {
 			if (k->label[j] < 0x20 || k->label[j] > 0x7e)
-				die("non-printable label");
+				fuzz_die("non-printable label");
 		}
 		if (ob_keyring_find(kr, k->id) != k)
-			die("a key is not found under its id");
+			fuzz_die("a key is not found under its id");
 		if (i > 0 && strcmp(ob_keyring_at(kr, i - 1)->id, k->id) >= 0)
-			die("keys out of order or duplicated");
+			fuzz_die("keys out of order or duplicated");
 		if (i < 4)
 			mint_round_trip(kr, k);
 	}
@@ -185,11 +178,11 @@ static void check_claims(const ob_token_claims *c, int64_t now)
 	if (!ob_key_id_valid(c->key_id) || c->role < OB_ROLE_APPLICANT || c->role > OB_ROLE_LAST ||
 	    c->issued_ms >= c->expires_ms || now >= c->expires_ms ||
 	    c->issued_ms > now + OB_TOKEN_SKEW_MS)
-		die("a token with bad claims was accepted");
+		fuzz_die("a token with bad claims was accepted");
 	const ob_key *k = ob_keyring_find(keyring, c->key_id);
 	bool live = k != NULL && ob_key_valid_at(k, now) && k->role == c->role;
 	if ((ob_token_check_key(c, keyring, now) == OB_OK) != live)
-		die("ob_token_check_key disagrees with the keyring");
+		fuzz_die("ob_token_check_key disagrees with the keyring");
 }
 
 /* 2. Token text as a peer sends it. */
@@ -202,7 +195,7 @@ static void fuzz_token_text(const uint8_t *data, size_t size)
 	ob_token_claims c;
 	if (ob_token_verify(minter, buf, FUZZ_NOW, &c) == OB_OK) {
 		if (strlen(buf) != OB_TOKEN_LEN)
-			die("a token of the wrong length was accepted");
+			fuzz_die("a token of the wrong length was accepted");
 		check_claims(&c, FUZZ_NOW);
 	}
 }
@@ -246,7 +239,7 @@ static void fuzz_token_payload(const uint8_t *data, size_t size)
 	if (rc == OB_OK) {
 		if (memcmp(c.key_id, data + 1, OB_KEY_ID_LEN) != 0 || (int)c.role != role ||
 		    c.issued_ms != issued || c.expires_ms != expires)
-			die("claims differ from the payload");
+			fuzz_die("claims differ from the payload");
 		check_claims(&c, now);
 		/* One spelling per token: the same digit as a byte from 0x80 up is no digit (the
 		 * base64 decoder of libsodium 1.0.18 took every such byte for '_'). */
@@ -254,10 +247,10 @@ static void fuzz_token_payload(const uint8_t *data, size_t size)
 		if (digit != NULL) {
 			*digit = (char)0xdf;
 			if (ob_token_verify(minter, tok, now, &c) != OB_EAUTH)
-				die("a token with a byte outside the alphabet was accepted");
+				fuzz_die("a token with a byte outside the alphabet was accepted");
 		}
 	} else if (rc != OB_EAUTH) {
-		die("a token was refused with another code than OB_EAUTH");
+		fuzz_die("a token was refused with another code than OB_EAUTH");
 	}
 }
 
@@ -285,9 +278,9 @@ static ob_err verify(ob_login_verifier *v, const char *id, int64_t ts, const uin
 	                       .n_audiences = 1};
 	ob_err rc = ob_login_verify(v, keyring, &rq, now, res);
 	if ((rc == OB_OK) != (res->verdict == OB_LOGIN_ACCEPTED))
-		die("the verdict disagrees with the return code");
+		fuzz_die("the verdict disagrees with the return code");
 	if (rc == OB_OK && res->key == NULL)
-		die("an accepted login without its key");
+		fuzz_die("an accepted login without its key");
 	return rc;
 }
 
@@ -315,7 +308,7 @@ static void fuzz_login(const uint8_t *data, size_t size)
 	ob_login_config cfg = {
 	        .max_entries = 8, .max_per_key = 8, .audiences = names, .n_audiences = 1};
 	if (ob_login_verifier_create(&cfg, &v) != OB_OK)
-		die("cannot create a verifier");
+		fuzz_die("cannot create a verifier");
 
 	/* As sent: only a genuine signature by a valid key, in the window, may pass. */
 	ob_login_result res;
@@ -326,18 +319,18 @@ static void fuzz_login(const uint8_t *data, size_t size)
 		size_t len = ob_test_login_message(msg, sizeof(msg), id, ts, nonce, &aud, 1);
 		if (strcmp(key->id, id) != 0 || !ob_key_valid_at(key, now) || !in_window(ts, now) ||
 		    !ours || crypto_sign_verify_detached(sig, msg, len, key->pk) != 0)
-			die("a login was accepted against the rules");
+			fuzz_die("a login was accepted against the rules");
 		if (verify(v, id, ts, nonce, sig, aud, now, &res) != OB_EAUTH ||
 		    res.verdict != OB_LOGIN_REPLAY)
-			die("a login was accepted twice");
+			fuzz_die("a login was accepted twice");
 	} else if (rc != OB_EAUTH) {
-		die("a login was refused with another code than OB_EAUTH");
+		fuzz_die("a login was refused with another code than OB_EAUTH");
 	} else if (ob_key_id_valid(id) && !in_window(ts, now) &&
 	           res.verdict != OB_LOGIN_CLOCK_SKEW) {
-		die("a login out of the window was refused for another reason than the clock");
+		fuzz_die("a login out of the window was refused for another reason than the clock");
 	} else if (ob_key_id_valid(id) && in_window(ts, now) &&
 	           (res.verdict == OB_LOGIN_WRONG_AUDIENCE) == ours) {
-		die("a login was refused for its audience, or not, against the rules");
+		fuzz_die("a login was refused for its audience, or not, against the rules");
 	}
 
 	/* Signed here by A (valid) and B (expired), with the input's timestamp and nonce. */
@@ -347,13 +340,13 @@ static void fuzz_login(const uint8_t *data, size_t size)
 		bool already = rc == OB_OK && strcmp(id, key_a.id) == 0;
 		rc = verify(v, key_a.id, ts, nonce, good, aud, now, &res);
 		if ((rc == OB_OK) != (fresh && ours && !already))
-			die("a genuine login got the wrong answer");
+			fuzz_die("a genuine login got the wrong answer");
 		if (verify(v, key_a.id, ts, nonce, good, aud, now, &res) != OB_EAUTH)
-			die("a genuine login was accepted twice");
+			fuzz_die("a genuine login was accepted twice");
 	}
 	if (ob_login_sign(key_b.seed, key_b.id, ts, nonce, &aud, 1, good) == OB_OK &&
 	    verify(v, key_b.id, ts, nonce, good, aud, now, &res) != OB_EAUTH)
-		die("an expired key logged in");
+		fuzz_die("an expired key logged in");
 	ob_login_verifier_destroy(v);
 }
 

@@ -34,6 +34,7 @@
 
 #include <jansson.h>
 
+#include "fuzz.h"
 #include "base/clock.h"
 #include "http/connect.h"
 #include "http/request.h"
@@ -41,19 +42,11 @@
 #include "rpc/handlers.h"
 #include "rpc/metrics.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
 static ob_dispatch *dispatch;
 static ob_metrics *metrics;
 static ob_rpc_env env;
 static ob_call call;
 static ob_connect routes;
-
-static void die(const char *why)
-{
-	fprintf(stderr, "fuzz_connect: %s\n", why);
-	abort();
-}
 
 static void teardown(void)
 {
@@ -66,7 +59,7 @@ static void setup(void)
 {
 	if (ob_dispatch_create(&dispatch) != OB_OK || ob_handlers_register(dispatch) != OB_OK ||
 	    ob_metrics_create(&metrics, dispatch) != OB_OK)
-		die("cannot build the dispatch");
+		fuzz_die("cannot build the dispatch");
 	env.dispatch = dispatch;
 	routes = (ob_connect){.dispatch = dispatch, .metrics = metrics};
 	ob_call_init(&call, &env, OB_DEFAULT_MAX_REQUEST_BYTES);
@@ -86,9 +79,9 @@ static void check_error(const ob_http_reply *r, const json_t *j)
 {
 	const char *name = json_string_value(json_object_get(j, "code"));
 	if (name == NULL)
-		die("an RPC error without a code");
+		fuzz_die("an RPC error without a code");
 	if (!json_is_string(json_object_get(j, "message")))
-		die("an RPC error without a message");
+		fuzz_die("an RPC error without a message");
 	for (int code = 1; code <= 16; code++) {
 		if (strcmp(name, ob_connect_code_name(code)) == 0) {
 			int want = ob_connect_http_status(code);
@@ -96,21 +89,21 @@ static void check_error(const ob_http_reply *r, const json_t *j)
 			    r->status != 405 && r->status != 415 && r->status != 500) {
 				fprintf(stderr, "fuzz_connect: %s with HTTP status %d\n", name,
 				        r->status);
-				die("an RPC error's code and HTTP status disagree");
+				fuzz_die("an RPC error's code and HTTP status disagree");
 			}
 			return;
 		}
 	}
 	fprintf(stderr, "fuzz_connect: code \"%s\"\n", name);
-	die("an RPC error with a code Connect does not have");
+	fuzz_die("an RPC error with a code Connect does not have");
 }
 
 static void check_reply(const ob_http_request *rq, int code, const ob_http_reply *r)
 {
 	if (code < -1 || code > 16)
-		die("ob_connect_serve returned no gRPC code");
+		fuzz_die("ob_connect_serve returned no gRPC code");
 	if (r->status < 200 || r->status > 599)
-		die("a reply without a status");
+		fuzz_die("a reply without a status");
 	bool json = r->content_type != NULL && strcmp(r->content_type, "application/json") == 0;
 	json_t *j = NULL;
 	if (json) {
@@ -119,16 +112,16 @@ static void check_reply(const ob_http_request *rq, int code, const ob_http_reply
 		if (j == NULL) {
 			fprintf(stderr, "fuzz_connect: %.*s\n%s\n", (int)r->body_len,
 			        (const char *)r->body, e.text);
-			die("an application/json reply that is not JSON");
+			fuzz_die("an application/json reply that is not JSON");
 		}
 	}
 	if (is_rpc(rq->path) && r->status != 200) {
 		if (j == NULL)
-			die("an RPC refused without Connect's JSON error");
+			fuzz_die("an RPC refused without Connect's JSON error");
 		check_error(r, j);
 	}
 	if (code > 0 && r->status == 200)
-		die("a failed RPC answered 200");
+		fuzz_die("a failed RPC answered 200");
 	json_decref(j);
 
 	size_t len = 0;
@@ -138,7 +131,7 @@ static void check_reply(const ob_http_request *rq, int code, const ob_http_reply
 	char line[32];
 	int n = snprintf(line, sizeof(line), "HTTP/1.1 %d ", r->status);
 	if (len < (size_t)n || memcmp(bytes, line, (size_t)n) != 0)
-		die("the rendered reply does not start with its status line");
+		fuzz_die("the rendered reply does not start with its status line");
 	free(bytes);
 }
 

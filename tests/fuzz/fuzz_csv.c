@@ -30,9 +30,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz.h"
 #include "csv.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 enum { SMALL_FIELD = 8, SMALL_FIELDS = 4 };
 
@@ -45,12 +44,6 @@ typedef struct {
 	record *recs;
 	size_t n, cap;
 } table;
-
-static void die(const char *why)
-{
-	fprintf(stderr, "fuzz_csv: %s\n", why);
-	abort();
-}
 
 static void table_free(table *t)
 {
@@ -99,17 +92,17 @@ static size_t count_lines(const uint8_t *data, size_t size)
 static void check_err(const ob_csv_reader *r, size_t from, size_t lines)
 {
 	if (memchr(r->err, '\0', sizeof(r->err)) == NULL)
-		die("err is not NUL-terminated");
+		fuzz_die("err is not NUL-terminated");
 	for (const char *c = r->err; *c != '\0'; c++) {
 		if (*c < 0x20 || *c > 0x7e)
-			die("err is not one line of printable ASCII");
+			fuzz_die("err is not one line of printable ASCII");
 	}
 	size_t at;
 	int used = 0;
 	if (sscanf(r->err, "line %zu: %n", &at, &used) != 1 || used == 0)
-		die("err does not start with \"line N: \"");
+		fuzz_die("err does not start with \"line N: \"");
 	if (at < from || at > lines)
-		die("err names a line outside the failing record");
+		fuzz_die("err names a line outside the failing record");
 }
 
 /* Reads data to its end or first error, into t (when non-NULL), checking the invariants
@@ -126,12 +119,12 @@ static int read_all(const char *data, size_t size, size_t max_field, size_t max_
 	int got;
 	while ((got = ob_csv_read(&r, &f, &n, &line)) > 0) {
 		if (n < 1 || n > eff_fields)
-			die("a record with a bad number of fields");
+			fuzz_die("a record with a bad number of fields");
 		if (line <= prev || line > lines)
-			die("a record starts on a bad line");
+			fuzz_die("a record starts on a bad line");
 		for (size_t k = 0; k < n; k++) {
 			if (f[k] == NULL || strlen(f[k]) > eff_field)
-				die("a field is too long or NULL");
+				fuzz_die("a field is too long or NULL");
 		}
 		prev = line;
 		if (t != NULL && !table_add(t, f, n))
@@ -140,12 +133,12 @@ static int read_all(const char *data, size_t size, size_t max_field, size_t max_
 	if (got < 0) {
 		check_err(&r, prev + 1, lines);
 		if (ob_csv_read(&r, &f, &n, &line) != -1)
-			die("a read after an error did not fail");
+			fuzz_die("a read after an error did not fail");
 	} else {
 		if (r.err[0] != '\0')
-			die("the end of the data left a message");
+			fuzz_die("the end of the data left a message");
 		if (ob_csv_read(&r, &f, &n, &line) != 0)
-			die("a read after the end did not return 0");
+			fuzz_die("a read after the end did not return 0");
 	}
 out:
 	ob_csv_reader_fini(&r);
@@ -180,26 +173,26 @@ static void round_trip(const table *t, const char *eol, size_t max_field, size_t
 	size_t eff_field = max_field > 0 ? max_field : 4096;
 	if (read_all(out, len, eff_field + 1, max_fields, &back) < 0) {
 		fprintf(stderr, "written: \"%.*s\"\n", (int)len, out);
-		die("what the writer wrote does not read back");
+		fuzz_die("what the writer wrote does not read back");
 	}
 	if (back.n != t->n)
-		die("round trip: another number of records");
+		fuzz_die("round trip: another number of records");
 	for (size_t i = 0; i < t->n; i++) {
 		if (back.recs[i].n != t->recs[i].n)
-			die("round trip: another number of fields");
+			fuzz_die("round trip: another number of fields");
 		for (size_t k = 0; k < t->recs[i].n; k++) {
 			if (formula(back.recs[i].fields[k])) {
 				fprintf(stderr,
 				        "record %zu field %zu: \"%s\" written as a formula\n",
 				        i + 1, k + 1, back.recs[i].fields[k]);
-				die("formula injection: a cell starts a formula");
+				fuzz_die("formula injection: a cell starts a formula");
 			}
 			ob_csv_unprotect(back.recs[i].fields[k]);
 			if (strcmp(back.recs[i].fields[k], t->recs[i].fields[k]) != 0) {
 				fprintf(stderr,
 				        "record %zu field %zu: \"%s\" came back as \"%s\"\n", i + 1,
 				        k + 1, t->recs[i].fields[k], back.recs[i].fields[k]);
-				die("round trip: a field changed");
+				fuzz_die("round trip: a field changed");
 			}
 		}
 	}

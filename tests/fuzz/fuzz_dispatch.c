@@ -34,6 +34,7 @@
 
 #include <sodium.h>
 
+#include "fuzz.h"
 #include "envelope.h"
 #include "base/clock.h"
 #include "base/utf8.h"
@@ -43,19 +44,11 @@
 #include "rpc/handlers.h"
 #include "store/sqlite.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
 static ob_dispatch *dispatch;
 static ob_store *store;
 static ob_authz *authz;
 static ob_rpc_env env;
 static ob_call call;
-
-static void die(const char *why)
-{
-	fprintf(stderr, "fuzz_dispatch: %s\n", why);
-	abort();
-}
 
 static void teardown(void)
 {
@@ -69,7 +62,7 @@ static void teardown(void)
 static void setup(void)
 {
 	if (sodium_init() < 0)
-		die("sodium_init failed");
+		fuzz_die("sodium_init failed");
 	ob_authz_config cfg;
 	ob_authz_config_defaults(&cfg);
 	cfg.key_rate = cfg.key_burst = cfg.addr_rate = cfg.addr_burst = 1e6;
@@ -77,14 +70,14 @@ static void setup(void)
 	cfg.audit_addr_rate = cfg.audit_addr_burst = cfg.audit_rate = cfg.audit_burst = 1e6;
 	if (ob_dispatch_create(&dispatch) != OB_OK || ob_handlers_register(dispatch) != OB_OK ||
 	    ob_authz_create(&authz, &cfg) != OB_OK || ob_authz_install(authz, dispatch) != OB_OK)
-		die("cannot build the dispatch");
+		fuzz_die("cannot build the dispatch");
 	env.authz = authz;
 	env.dispatch = dispatch;
 	const char *db = getenv("OB_FUZZ_DB");
 	if (db != NULL && db[0] != '\0') {
 		if (ob_store_open_sqlite(&store, db) != OB_OK ||
 		    ob_domain_create(&env.domain, store, NULL) != OB_OK)
-			die("cannot open the store at $OB_FUZZ_DB");
+			fuzz_die("cannot open the store at $OB_FUZZ_DB");
 	}
 	ob_call_init(&call, &env, OB_DEFAULT_MAX_REQUEST_BYTES);
 	call.peer = "fuzz";
@@ -94,7 +87,7 @@ static void setup(void)
 static void check_text(const char *s, const char *what)
 {
 	if (s == NULL)
-		die(what);
+		fuzz_die(what);
 	if (!ob_utf8_valid(s, strlen(s))) {
 		fprintf(stderr, "fuzz_dispatch: %s of a call of %s is not valid UTF-8: \"%s\"\n",
 		        what, call.method, s);
@@ -111,7 +104,7 @@ static void handle(const uint8_t *buf, size_t len, bool draining)
 	call.draining = draining;
 	Onboard__V1__Response *rs = ob_dispatch_handle(dispatch, &call, buf, len);
 	if (rs == NULL)
-		die("ob_dispatch_handle returned NULL");
+		fuzz_die("ob_dispatch_handle returned NULL");
 	check_text(rs->message, "Response.message");
 	check_text(rs->request_id, "Response.request_id");
 	for (size_t i = 0; i < rs->n_field_violations; i++) {
@@ -119,19 +112,19 @@ static void handle(const uint8_t *buf, size_t len, bool draining)
 		check_text(rs->field_violations[i]->description, "FieldViolation.description");
 	}
 	if (rs->code != ONBOARD__V1__CODE__OK && rs->payload.len != 0)
-		die("a payload on a failed call");
+		fuzz_die("a payload on a failed call");
 
 	size_t n = protobuf_c_message_get_packed_size(&rs->base);
 	uint8_t *out = malloc(n > 0 ? n : 1);
 	if (out == NULL)
-		die("out of memory");
+		fuzz_die("out of memory");
 	if (protobuf_c_message_pack(&rs->base, out) != n)
-		die("the reply packed to another size than announced");
+		fuzz_die("the reply packed to another size than announced");
 	Onboard__V1__Response *back = onboard__v1__response__unpack(NULL, n, out);
 	if (back == NULL)
-		die("the reply does not decode as a Response");
+		fuzz_die("the reply does not decode as a Response");
 	if (back->code != rs->code)
-		die("the reply's code did not survive the round trip");
+		fuzz_die("the reply's code did not survive the round trip");
 	onboard__v1__response__free_unpacked(back, NULL);
 	free(out);
 }
@@ -147,7 +140,7 @@ static uint8_t *wrap(const char *method, const uint8_t *payload, size_t len, siz
 	                            .payload_len = len},
 	        out_len);
 	if (buf == NULL)
-		die("out of memory");
+		fuzz_die("out of memory");
 	return buf;
 }
 

@@ -28,14 +28,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz.h"
 #include "json_codec.h"
 #include "onboard/v1/admin.pb-c.h"
 #include "onboard/v1/auth.pb-c.h"
 #include "onboard/v1/health.pb-c.h"
 #include "onboard/v1/onboarding.pb-c.h"
 #include "onboard/v1/reflection.pb-c.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static const ProtobufCServiceDescriptor *const services[] = {
         &onboard__v1__health__descriptor,     &onboard__v1__reflection__descriptor,

@@ -24,21 +24,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz.h"
 #include "rpc/convert.h"
 #include "rpc/dispatch.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 enum { MAX_BIND = 16, MAX_TOKEN = 4096 };
 
 static ob_call call;
 static bool ready;
-
-static void die(const char *why)
-{
-	fprintf(stderr, "fuzz_pagetoken: %s\n", why);
-	abort();
-}
 
 static void teardown(void)
 {
@@ -53,17 +46,17 @@ static bool read_token(const char *token, const uint8_t *bind, size_t bind_len, 
 	ob_rpc_read_page_token(&call, token, bind, bind_len, seq);
 	if (call.n_violations == 0) {
 		if (*seq < 0)
-			die("a negative seq was accepted");
+			fuzz_die("a negative seq was accepted");
 		if (token[0] == '\0' && *seq != 0)
-			die("an empty token does not mean the first page");
+			fuzz_die("an empty token does not mean the first page");
 		return true;
 	}
 	if (call.n_violations != 1 || strcmp(call.violations[0]->field, "page_token") != 0)
-		die("a refusal that is not one violation of page_token");
+		fuzz_die("a refusal that is not one violation of page_token");
 	if (*seq != 0)
-		die("a refused token left a seq");
+		fuzz_die("a refused token left a seq");
 	if (token[0] == '\0')
-		die("an empty token was refused");
+		fuzz_die("an empty token was refused");
 	return false;
 }
 
@@ -74,10 +67,10 @@ static void check_spelling(const char *token, int64_t seq, const uint8_t *bind, 
 		return;
 	char *made = ob_pb_page_token(&call.arena, seq, bind, bind_len);
 	if (made == NULL)
-		die("cannot make a token");
+		fuzz_die("cannot make a token");
 	if (strcmp(made, token) != 0) {
 		fprintf(stderr, "fuzz_pagetoken: \"%s\" was accepted for \"%s\"\n", token, made);
-		die("a token accepted in another spelling than the one made");
+		fuzz_die("a token accepted in another spelling than the one made");
 	}
 }
 
@@ -110,7 +103,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		check_spelling(token, seq, bind, bind_len);
 		int64_t s2;
 		if (bind_len > 0 && token[0] != '\0' && read_token(token, other, bind_len, &s2))
-			die("a token was accepted with other filters");
+			fuzz_die("a token was accepted with other filters");
 	}
 	if (read_token(token, NULL, 0, &seq))
 		check_spelling(token, seq, NULL, 0);
@@ -122,15 +115,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		ob_call_reset(&call);
 		char *made = ob_pb_page_token(&call.arena, want, bind, bind_len);
 		if (made == NULL)
-			die("cannot make a token");
+			fuzz_die("cannot make a token");
 		size_t len = strlen(made);
 		char copy[64];
 		if (len >= sizeof(copy))
-			die("a token longer than expected");
+			fuzz_die("a token longer than expected");
 		memcpy(copy, made, len + 1);
 		bool ok = read_token(copy, bind, bind_len, &seq);
 		if (ok != (want >= 0) || (ok && seq != want))
-			die("a token made here does not read back to its seq");
+			fuzz_die("a token made here does not read back to its seq");
 	}
 	return 0;
 }

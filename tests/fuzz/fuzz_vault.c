@@ -41,21 +41,14 @@
 
 #include <sodium.h>
 
+#include "fuzz.h"
 #include "crypto/vault.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static ob_vault *vault; /* master keys k1 = 0x11.., k2 = 0x22..; index key 0x33.. */
 static uint8_t field_dk[OB_VAULT_KEY_LEN];
 
 static const char app_id[] = "app-1";
 static const char field[] = "email";
-
-static void die(const char *why)
-{
-	fprintf(stderr, "fuzz_vault: %s\n", why);
-	abort();
-}
 
 static void teardown(void)
 {
@@ -70,7 +63,7 @@ static void write_seed(const char *dir, const char *name, const void *a, size_t 
 	FILE *f = fopen(path, "wb");
 	if (f == NULL || fwrite(a, 1, alen, f) != alen ||
 	    (blen > 0 && fwrite(b, 1, blen, f) != blen) || fclose(f) != 0)
-		die("cannot write a seed");
+		fuzz_die("cannot write a seed");
 }
 
 /* A first byte giving the kid's length, then the kid: the prefix of the KID || BLOB form. */
@@ -106,7 +99,7 @@ static void write_seeds(const char *dir)
 	size_t wl;
 	char kid[OB_VAULT_KID_SIZE];
 	if (ob_vault_new_data_key(vault, dk, w, &wl, kid) != OB_OK)
-		die("new_data_key");
+		fuzz_die("new_data_key");
 	write_seed(dir, "wrapped-k2", prefix, kid_prefix(prefix, "k2"), w, wl);
 	write_seed(dir, "wrapped-k2-as-k1", prefix, kid_prefix(prefix, "k1"), w, wl);
 	write_seed(dir, "wrapped-unknown-kid", prefix, kid_prefix(prefix, "k9"), w, wl);
@@ -116,10 +109,10 @@ static void write_seeds(const char *dir)
 	const char email[] = "Jeanne.Dupont@Example.FR";
 	if (ob_vault_seal(field_dk, app_id, field, email, strlen(email), sealed, sizeof(sealed),
 	                  &sl) != OB_OK)
-		die("seal");
+		fuzz_die("seal");
 	write_seed(dir, "sealed-email", prefix, kid_prefix(prefix, ""), sealed, sl);
 	if (ob_vault_seal(field_dk, app_id, field, "", 0, sealed, sizeof(sealed), &sl) != OB_OK)
-		die("seal");
+		fuzz_die("seal");
 	write_seed(dir, "sealed-empty", prefix, kid_prefix(prefix, ""), sealed, sl);
 	sodium_memzero(dk, sizeof(dk));
 #undef K1
@@ -130,7 +123,7 @@ static void write_seeds(const char *dir)
 static void setup(void)
 {
 	if (sodium_init() < 0)
-		die("sodium_init");
+		fuzz_die("sodium_init");
 	const char *const kids[] = {"k1", "k2"};
 	uint8_t keys[2][OB_VAULT_KEY_LEN], index_key[OB_VAULT_KEY_LEN];
 	memset(keys[0], 0x11, sizeof(keys[0]));
@@ -139,7 +132,7 @@ static void setup(void)
 	memset(field_dk, 0x44, sizeof(field_dk));
 	if (ob_vault_from_keys(kids, (const uint8_t(*)[OB_VAULT_KEY_LEN])keys, 2, index_key,
 	                       &vault) != OB_OK)
-		die("cannot build the vault");
+		fuzz_die("cannot build the vault");
 	atexit(teardown);
 	const char *seeds = getenv("OB_FUZZ_VAULT_SEEDS");
 	if (seeds != NULL && seeds[0] != '\0')
@@ -163,25 +156,25 @@ static void fuzz_parser(const uint8_t *data, size_t size)
 	ob_err rc = ob_vault_from_text((const char *)data, size, "F", &v, err, sizeof(err));
 	if (rc != OB_OK) {
 		if (v != NULL)
-			die("failed parse left *out set");
+			fuzz_die("failed parse left *out set");
 		if (memchr(err, '\0', sizeof(err)) == NULL || strncmp(err, "F", 1) != 0)
-			die("failed parse left no message");
+			fuzz_die("failed parse left no message");
 		for (const char *c = err; *c != '\0'; c++) {
 			if (*c < 0x20 || *c > 0x7e)
-				die("message is not one line of printable ASCII");
+				fuzz_die("message is not one line of printable ASCII");
 		}
 		return;
 	}
 	size_t n = ob_vault_key_count(v);
 	if (n < 1 || n > OB_VAULT_MAX_KEYS || !kid_ok(ob_vault_active_key_id(v)))
-		die("parsed vault is malformed");
+		fuzz_die("parsed vault is malformed");
 	uint8_t dk[OB_VAULT_KEY_LEN], back[OB_VAULT_KEY_LEN], w[OB_VAULT_WRAPPED_LEN];
 	size_t wl;
 	char kid[OB_VAULT_KID_SIZE];
 	if (ob_vault_new_data_key(v, dk, w, &wl, kid) != OB_OK ||
 	    strcmp(kid, ob_vault_active_key_id(v)) != 0 ||
 	    ob_vault_unwrap(v, kid, w, wl, back) != OB_OK || memcmp(dk, back, sizeof(dk)) != 0)
-		die("parsed vault does not round-trip a data key");
+		fuzz_die("parsed vault does not round-trip a data key");
 	ob_vault_destroy(v);
 }
 
@@ -205,21 +198,21 @@ static void fuzz_stored(const uint8_t *data, size_t size)
 	memset(dk, 0xa5, sizeof(dk));
 	ob_err rc = ob_vault_unwrap(vault, kid, blob, len, dk);
 	if (rc != OB_OK && rc != OB_ENOTFOUND && rc != OB_ECORRUPT)
-		die("unwrap: unexpected result");
+		fuzz_die("unwrap: unexpected result");
 	if (rc != OB_OK && !sodium_is_zero(dk, sizeof(dk)))
-		die("unwrap failed but left bytes in dk");
+		fuzz_die("unwrap failed but left bytes in dk");
 	if (rc == OB_OK && len != OB_VAULT_WRAPPED_LEN)
-		die("unwrap accepted a blob of the wrong length");
+		fuzz_die("unwrap accepted a blob of the wrong length");
 	ob_err rc2 = ob_vault_rewrap(vault, kid, blob, len, w, &wl, new_kid);
 	if (rc2 != rc)
-		die("rewrap and unwrap disagree");
+		fuzz_die("rewrap and unwrap disagree");
 	if (rc2 == OB_OK) {
 		if (wl != OB_VAULT_WRAPPED_LEN || strcmp(new_kid, "k2") != 0 ||
 		    ob_vault_unwrap(vault, new_kid, w, wl, dk2) != OB_OK ||
 		    memcmp(dk, dk2, sizeof(dk)) != 0)
-			die("rewrap does not give the same data key under the active kid");
+			fuzz_die("rewrap does not give the same data key under the active kid");
 	} else if (wl != 0) {
-		die("rewrap failed but set *out_len");
+		fuzz_die("rewrap failed but set *out_len");
 	}
 
 	/* Room for any plaintext, so that ETOOBIG is not an answer. */
@@ -230,16 +223,16 @@ static void fuzz_stored(const uint8_t *data, size_t size)
 	rc = ob_vault_unseal(field_dk, app_id, field, blob, len, plain, len + 1, &pl);
 	if (rc == OB_OK) {
 		if (pl + OB_VAULT_SEAL_OVERHEAD != len || plain[pl] != '\0')
-			die("unseal: wrong length or no NUL");
+			fuzz_die("unseal: wrong length or no NUL");
 	} else if (rc == OB_ECORRUPT) {
 		/* what decryption may have written must be zero again; a blob too short to
 		 * hold a tag is refused before anything but plain[0] is touched */
 		size_t touched =
 		        len >= OB_VAULT_SEAL_OVERHEAD ? len - OB_VAULT_SEAL_OVERHEAD + 1 : 1;
 		if (pl != 0 || !sodium_is_zero((uint8_t *)plain, touched))
-			die("unseal failed but released bytes");
+			fuzz_die("unseal failed but released bytes");
 	} else {
-		die("unseal: unexpected result");
+		fuzz_die("unseal: unexpected result");
 	}
 	free(plain);
 }
@@ -260,7 +253,7 @@ static void fuzz_round_trip(const uint8_t *data, size_t size)
 	    sl != len + OB_VAULT_SEAL_OVERHEAD ||
 	    ob_vault_unseal(field_dk, app_id, field, sealed, sl, plain, len + 1, &pl) != OB_OK ||
 	    pl != len || memcmp(plain, blob, len) != 0)
-		die("seal/unseal does not round-trip");
+		fuzz_die("seal/unseal does not round-trip");
 
 	/* The e-mail stops at its first NUL; its index must ignore case and outer blanks. */
 	memcpy(email, blob, len);
@@ -278,7 +271,7 @@ static void fuzz_round_trip(const uint8_t *data, size_t size)
 	email[n + 2] = '\0';
 	ob_vault_blind_index(vault, email, b);
 	if (memcmp(a, b, sizeof(a)) != 0)
-		die("blind index depends on case or outer blanks");
+		fuzz_die("blind index depends on case or outer blanks");
 out:
 	free(sealed);
 	free(plain);

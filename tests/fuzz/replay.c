@@ -14,7 +14,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+#include "fuzz.h"
 
 /* Runs one file; returns 0 or -1 if it cannot be read. */
 static int replay_file(const char *path)
