@@ -10,6 +10,8 @@
  * truncated ones, bare payloads (the target also wraps each input as every method's payload)
  * and a few pseudo-random buffers from a fixed seed. The output is deterministic, so running
  * it again changes nothing; inputs found by the fuzzer are added next to these by hand.
+ * The valid calls are a table of rows, each request written as proto3 JSON and encoded by
+ * the codec the CLI and the HTTP face use (common/json_codec.c).
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -17,6 +19,7 @@
 #include <string.h>
 
 #include "envelope.h"
+#include "json_codec.h"
 #include "onboard/v1/admin.pb-c.h"
 #include "onboard/v1/auth.pb-c.h"
 #include "onboard/v1/health.pb-c.h"
@@ -88,6 +91,147 @@ static void put_call(const char *name, const char *method, const ProtobufCMessag
 
 static const char *const md_full[] = {
         "request-id", "seed-1", "idempotency-key", "k-0123456789", "x-client", "gen", NULL};
+/* A session token in the metadata: refused (the secret is random), but read. */
+static const char *const md_token[] = {"authorization",
+                                       "ob1.AWFiY2RlZjAxMjM0NTY3ODkBAAABi8_SpgAAAAGLz9KmAA."
+                                       "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+                                       NULL};
+
+#define HEALTH     "/onboard.v1.Health/"
+#define REFLECTION "/onboard.v1.Reflection/"
+#define ONBOARDING "/onboard.v1.Onboarding/"
+#define ADMIN      "/onboard.v1.Admin/"
+#define AUTH       "/onboard.v1.Auth/"
+#define D(name)    &onboard__v1__##name##__descriptor
+
+/* The valid calls, one a row: a plausible request of every service, as proto3 JSON. */
+static const struct seed {
+	const char *name, *method;
+	const ProtobufCMessageDescriptor *input; /* NULL: no payload */
+	const char *json;
+	const char *const *md;
+	int truncate;             /* also NAME-cut, the envelope's first half */
+	const char *payload_name; /* also the payload alone, under this name */
+} seeds[] = {
+        /* Health and Reflection. */
+        {.name = "health-empty", .method = HEALTH "Check"},
+        {.name = "health-service",
+         .method = HEALTH "Check",
+         .input = D(health_check_request),
+         .json = "{\"service\": \"onboard.v1.Onboarding\"}",
+         .md = md_full,
+         .truncate = 1},
+        {.name = "reflection-list", .method = REFLECTION "ListServices"},
+        {.name = "reflection-fds", .method = REFLECTION "GetFileDescriptorSet", .md = md_full},
+        /* Onboarding, one call each. */
+        {.name = "submit",
+         .method = ONBOARDING "SubmitApplication",
+         .input = D(submit_application_request),
+         .json = "{\"cohortId\": \"2020-11\","
+                 " \"company\": {\"siren\": \"732829320\","
+                 "  \"legalName\": \"Bo\xC3\xAEtes & Cie\", \"nafCode\": \"47.91B\","
+                 "  \"employees\": 12, \"turnoverEur\": 1500000,"
+                 "  \"address\": {\"street\": \"8 rue de l'\xC3\x89glise\","
+                 "   \"postalCode\": \"75015\", \"city\": \"Paris\"}},"
+                 " \"contact\": {\"name\": \"Ana\", \"email\": \"ana@example.fr\","
+                 "  \"phone\": \"06 12 34 56 78\"},"
+                 " \"channel\": \"CHANNEL_BOTH\", \"intendsToExport\": true,"
+                 " \"productCategories\": [\"home\", \"toys\"], \"acceptsTerms\": true}",
+         .md = md_full,
+         .truncate = 1,
+         .payload_name = "payload-submit"},
+        {.name = "get-application",
+         .method = ONBOARDING "GetApplication",
+         .input = D(get_application_request),
+         .json = "{\"siren\": \"732829320\", \"cohortId\": \"2020-11\"}"},
+        {.name = "list-applications",
+         .method = ONBOARDING "ListApplications",
+         .input = D(list_applications_request),
+         .json = "{\"states\": [\"APPLICATION_STATE_SUBMITTED\","
+                 "  \"APPLICATION_STATE_WAITLISTED\"],"
+                 " \"sizeCategory\": \"SIZE_CATEGORY_PME\", \"region\": \"\xC3\x8Ele-de-France\","
+                 " \"submittedAfter\": \"2020-11-02T09:00:00.000Z\", \"pageSize\": 50}",
+         .md = md_full,
+         .truncate = 1},
+        {.name = "review",
+         .method = ONBOARDING "ReviewApplication",
+         .input = D(review_application_request),
+         .json = "{\"id\": \"app-1\", \"action\": \"REVIEW_ACTION_REJECT\","
+                 " \"expectedVersion\": 3, \"rejectionReason\": \"REJECTION_REASON_INCOMPLETE\","
+                 " \"note\": \"missing Kbis\"}",
+         .md = md_full},
+        {.name = "withdraw",
+         .method = ONBOARDING "WithdrawApplication",
+         .input = D(withdraw_application_request),
+         .json = "{\"id\": \"app-1\", \"reason\": \"changed plans\"}"},
+        {.name = "get-cohort",
+         .method = ONBOARDING "GetCohort",
+         .input = D(get_cohort_request),
+         .json = "{\"id\": \"2020-11\"}"},
+        {.name = "list-cohorts", .method = ONBOARDING "ListCohorts"},
+        {.name = "create-cohort",
+         .method = ONBOARDING "CreateCohort",
+         .input = D(create_cohort_request),
+         .json = "{\"cohort\": {\"id\": \"2021-01\", \"name\": \"January\", \"capacity\": 300,"
+                 " \"lockdownStart\": \"2020-10-30\", \"monthlyFeeCents\": 3900,"
+                 " \"webinarHour\": 10,"
+                 " \"eligibleSizes\": [\"SIZE_CATEGORY_TPE\", \"SIZE_CATEGORY_PME\"]}}",
+         .md = md_full,
+         .truncate = 1,
+         .payload_name = "payload-create-cohort"},
+        {.name = "set-capacity",
+         .method = ONBOARDING "SetCohortCapacity",
+         .input = D(set_cohort_capacity_request),
+         .json = "{\"id\": \"2020-11\", \"capacity\": 500}"},
+        /* Admin and Auth (fuzz_dispatch serves them behind the real authorizer). */
+        {.name = "admin-erase",
+         .method = ADMIN "EraseContact",
+         .input = D(erase_contact_request),
+         .json = "{\"id\": \"app-1\", \"reason\": \"GDPR art. 17 request\"}",
+         .md = md_full},
+        {.name = "admin-export",
+         .method = ADMIN "ExportContact",
+         .input = D(export_contact_request),
+         .json = "{\"email\": \"ana@example.fr\"}"},
+        {.name = "admin-audit",
+         .method = ADMIN "ListAuditEvents",
+         .input = D(list_audit_events_request),
+         .json = "{\"pageSize\": 500, \"pageToken\": \"AQAAAAAAAAA\"}",
+         .truncate = 1},
+        {.name = "auth-login",
+         .method = AUTH "Login",
+         .input = D(login_request),
+         .json = "{\"keyId\": \"0123456789abcdef\", \"timestampMs\": \"1700000000000\","
+                 " \"nonce\": \"AAAAAAAAAAAAAAAAAAAAAA==\","
+                 " \"signature\": \"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+                 "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAA==\","
+                 " \"audience\": [\"ipc:///run/onboard/onboardd.sock\"]}",
+         .md = md_full,
+         .truncate = 1},
+        {.name = "auth-whoami", .method = AUTH "WhoAmI"},
+        {.name = "whoami-token", .method = AUTH "WhoAmI", .md = md_token},
+};
+
+/* Writes the seed's envelope (and its cut, and its payload alone, as the row asks). */
+static void put_seed(const struct seed *sd)
+{
+	ProtobufCMessage *m = NULL;
+	if (sd->input != NULL) {
+		char why[256];
+		m = ob_json_parse_message(sd->json, strlen(sd->json), sd->input, why, sizeof(why));
+		if (m == NULL) {
+			fprintf(stderr, "%s: %s\n", sd->name, why);
+			exit(1);
+		}
+	}
+	put_call(sd->name, sd->method, m, sd->md, sd->truncate);
+	if (sd->payload_name != NULL) {
+		uint8_t buf[2048];
+		put(sd->payload_name, buf, pack(m, buf, sizeof(buf)));
+	}
+	if (m != NULL)
+		protobuf_c_message_free_unpacked(m, NULL);
+}
 
 int main(int argc, char **argv)
 {
@@ -96,134 +240,10 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	outdir = argv[1];
-
-	/* Health and Reflection. */
-	Onboard__V1__HealthCheckRequest hc = ONBOARD__V1__HEALTH_CHECK_REQUEST__INIT;
-	put_call("health-empty", "/onboard.v1.Health/Check", NULL, NULL, 0);
-	hc.service = (char *)"onboard.v1.Onboarding";
-	put_call("health-service", "/onboard.v1.Health/Check", &hc.base, md_full, 1);
-	put_call("reflection-list", "/onboard.v1.Reflection/ListServices", NULL, NULL, 0);
-	put_call("reflection-fds", "/onboard.v1.Reflection/GetFileDescriptorSet", NULL, md_full, 0);
-
-	/* Onboarding, one call each with a plausible request. */
-	Onboard__V1__Address addr = ONBOARD__V1__ADDRESS__INIT;
-	addr.street = (char *)"8 rue de l'\xC3\x89glise";
-	addr.postal_code = (char *)"75015";
-	addr.city = (char *)"Paris";
-	Onboard__V1__Company co = ONBOARD__V1__COMPANY__INIT;
-	co.siren = (char *)"732829320";
-	co.legal_name = (char *)"Bo\xC3\xAEtes & Cie";
-	co.naf_code = (char *)"47.91B";
-	co.employees = 12;
-	co.turnover_eur = 1500000;
-	co.address = &addr;
-	Onboard__V1__Contact ct = ONBOARD__V1__CONTACT__INIT;
-	ct.name = (char *)"Ana";
-	ct.email = (char *)"ana@example.fr";
-	ct.phone = (char *)"06 12 34 56 78";
-	char *cats[] = {(char *)"home", (char *)"toys"};
-	Onboard__V1__SubmitApplicationRequest sub = ONBOARD__V1__SUBMIT_APPLICATION_REQUEST__INIT;
-	sub.cohort_id = (char *)"2020-11";
-	sub.company = &co;
-	sub.contact = &ct;
-	sub.channel = ONBOARD__V1__CHANNEL__CHANNEL_BOTH;
-	sub.intends_to_export = 1;
-	sub.product_categories = cats;
-	sub.n_product_categories = 2;
-	sub.accepts_terms = 1;
-	put_call("submit", "/onboard.v1.Onboarding/SubmitApplication", &sub.base, md_full, 1);
-
-	Onboard__V1__GetApplicationRequest ga = ONBOARD__V1__GET_APPLICATION_REQUEST__INIT;
-	ga.siren = (char *)"732829320";
-	ga.cohort_id = (char *)"2020-11";
-	put_call("get-application", "/onboard.v1.Onboarding/GetApplication", &ga.base, NULL, 0);
-
-	Onboard__V1__ApplicationState states[] = {
-	        ONBOARD__V1__APPLICATION_STATE__APPLICATION_STATE_SUBMITTED,
-	        ONBOARD__V1__APPLICATION_STATE__APPLICATION_STATE_WAITLISTED};
-	Onboard__V1__ListApplicationsRequest la = ONBOARD__V1__LIST_APPLICATIONS_REQUEST__INIT;
-	la.states = states;
-	la.n_states = 2;
-	la.size_category = ONBOARD__V1__SIZE_CATEGORY__SIZE_CATEGORY_PME;
-	la.region = (char *)"\xC3\x8Ele-de-France";
-	la.submitted_after = (char *)"2020-11-02T09:00:00.000Z";
-	la.page_size = 50;
-	put_call("list-applications", "/onboard.v1.Onboarding/ListApplications", &la.base, md_full,
-	         1);
-
-	Onboard__V1__ReviewApplicationRequest rv = ONBOARD__V1__REVIEW_APPLICATION_REQUEST__INIT;
-	rv.id = (char *)"app-1";
-	rv.action = ONBOARD__V1__REVIEW_ACTION__REVIEW_ACTION_REJECT;
-	rv.expected_version = 3;
-	rv.rejection_reason = ONBOARD__V1__REJECTION_REASON__REJECTION_REASON_INCOMPLETE;
-	rv.note = (char *)"missing Kbis";
-	put_call("review", "/onboard.v1.Onboarding/ReviewApplication", &rv.base, md_full, 0);
-
-	Onboard__V1__WithdrawApplicationRequest wd =
-	        ONBOARD__V1__WITHDRAW_APPLICATION_REQUEST__INIT;
-	wd.id = (char *)"app-1";
-	wd.reason = (char *)"changed plans";
-	put_call("withdraw", "/onboard.v1.Onboarding/WithdrawApplication", &wd.base, NULL, 0);
-
-	Onboard__V1__GetCohortRequest gc = ONBOARD__V1__GET_COHORT_REQUEST__INIT;
-	gc.id = (char *)"2020-11";
-	put_call("get-cohort", "/onboard.v1.Onboarding/GetCohort", &gc.base, NULL, 0);
-	put_call("list-cohorts", "/onboard.v1.Onboarding/ListCohorts", NULL, NULL, 0);
-
-	Onboard__V1__SizeCategory sizes[] = {ONBOARD__V1__SIZE_CATEGORY__SIZE_CATEGORY_TPE,
-	                                     ONBOARD__V1__SIZE_CATEGORY__SIZE_CATEGORY_PME};
-	Onboard__V1__Cohort cohort = ONBOARD__V1__COHORT__INIT;
-	cohort.id = (char *)"2021-01";
-	cohort.name = (char *)"January";
-	cohort.capacity = 300;
-	cohort.lockdown_start = (char *)"2020-10-30";
-	cohort.monthly_fee_cents = 3900;
-	cohort.webinar_hour = 10;
-	cohort.eligible_sizes = sizes;
-	cohort.n_eligible_sizes = 2;
-	Onboard__V1__CreateCohortRequest cc = ONBOARD__V1__CREATE_COHORT_REQUEST__INIT;
-	cc.cohort = &cohort;
-	put_call("create-cohort", "/onboard.v1.Onboarding/CreateCohort", &cc.base, md_full, 1);
-
-	Onboard__V1__SetCohortCapacityRequest sc = ONBOARD__V1__SET_COHORT_CAPACITY_REQUEST__INIT;
-	sc.id = (char *)"2020-11";
-	sc.capacity = 500;
-	put_call("set-capacity", "/onboard.v1.Onboarding/SetCohortCapacity", &sc.base, NULL, 0);
-
-	/* Admin and Auth (fuzz_dispatch serves them behind the real authorizer). */
-	Onboard__V1__EraseContactRequest er = ONBOARD__V1__ERASE_CONTACT_REQUEST__INIT;
-	er.id = (char *)"app-1";
-	er.reason = (char *)"GDPR art. 17 request";
-	put_call("admin-erase", "/onboard.v1.Admin/EraseContact", &er.base, md_full, 0);
-	Onboard__V1__ExportContactRequest ex = ONBOARD__V1__EXPORT_CONTACT_REQUEST__INIT;
-	ex.email = (char *)"ana@example.fr";
-	put_call("admin-export", "/onboard.v1.Admin/ExportContact", &ex.base, NULL, 0);
-	Onboard__V1__ListAuditEventsRequest ae = ONBOARD__V1__LIST_AUDIT_EVENTS_REQUEST__INIT;
-	ae.page_size = 500;
-	ae.page_token = (char *)"AQAAAAAAAAA";
-	put_call("admin-audit", "/onboard.v1.Admin/ListAuditEvents", &ae.base, NULL, 1);
-	uint8_t nonce[16] = {0}, sig[64] = {0};
-	char *aud[] = {(char *)"ipc:///run/onboard/onboardd.sock"};
-	Onboard__V1__LoginRequest lg = ONBOARD__V1__LOGIN_REQUEST__INIT;
-	lg.key_id = (char *)"0123456789abcdef";
-	lg.timestamp_ms = 1700000000000;
-	lg.nonce = (ProtobufCBinaryData){sizeof(nonce), nonce};
-	lg.signature = (ProtobufCBinaryData){sizeof(sig), sig};
-	lg.audience = aud;
-	lg.n_audience = 1;
-	put_call("auth-login", "/onboard.v1.Auth/Login", &lg.base, md_full, 1);
-	put_call("auth-whoami", "/onboard.v1.Auth/WhoAmI", NULL, NULL, 0);
-	/* A session token in the metadata: refused (the secret is random), but read. */
-	put_call("whoami-token", "/onboard.v1.Auth/WhoAmI", NULL,
-	         (const char *const[]){"authorization",
-	                               "ob1.AWFiY2RlZjAxMjM0NTY3ODkBAAABi8_SpgAAAAGLz9KmAA."
-	                               "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
-	                               NULL},
-	         0);
+	for (size_t i = 0; i < sizeof(seeds) / sizeof(seeds[0]); i++)
+		put_seed(&seeds[i]);
 
 	/* Envelopes the pipeline refuses. */
-	uint8_t buf[2048];
-	size_t n;
 	put_envelope("bad-version",
 	             &(envelope){.version = 2, .method = "/onboard.v1.Health/Check"});
 	put_envelope("bad-method", &(envelope){.version = 1, .method = "/onboard.v1.Health/Nope"});
@@ -252,10 +272,6 @@ int main(int argc, char **argv)
 	put("payload-negative-enum", neg, sizeof(neg));
 	static const uint8_t fixed[] = {0x4D, 0x01, 0x00, 0x00, 0x00, 0x19, 0, 0, 0, 0, 0, 0, 0, 0};
 	put("payload-fixed", fixed, sizeof(fixed));
-	n = pack(&sub.base, buf, sizeof(buf));
-	put("payload-submit", buf, n);
-	n = pack(&cc.base, buf, sizeof(buf));
-	put("payload-create-cohort", buf, n);
 
 	/* Pseudo-random buffers (xorshift32, fixed seed). */
 	uint32_t x = 2463534242u;
