@@ -32,11 +32,17 @@ static int setup_dir(void **state)
 	return mkdtemp(dir) != NULL ? 0 : -1;
 }
 
+/* Where the tests' fake systemd listens: "notify" in the test directory. */
+static void notify_path(char *path, size_t n)
+{
+	snprintf(path, n, "%s/notify", dir);
+}
+
 static int teardown_dir(void **state)
 {
 	(void)state;
 	char path[256];
-	snprintf(path, sizeof(path), "%s/notify", dir);
+	notify_path(path, sizeof(path));
 	unlink(path);
 	rmdir(dir);
 	unsetenv("NOTIFY_SOCKET");
@@ -64,6 +70,16 @@ static int fake_systemd(const char *name)
 	return fd;
 }
 
+/* A fake systemd at notify_path(), named in $NOTIFY_SOCKET; its socket. */
+static int fake_systemd_here(void)
+{
+	char path[256];
+	notify_path(path, sizeof(path));
+	int fd = fake_systemd(path);
+	assert_int_equal(setenv("NOTIFY_SOCKET", path, 1), 0);
+	return fd;
+}
+
 /* The next datagram on fd, as a string. */
 static void receive(int fd, char *buf, size_t n)
 {
@@ -83,10 +99,7 @@ static bool pending(int fd)
 static void test_path_socket(void **state)
 {
 	(void)state;
-	char path[256];
-	snprintf(path, sizeof(path), "%s/notify", dir);
-	int fd = fake_systemd(path);
-	assert_int_equal(setenv("NOTIFY_SOCKET", path, 1), 0);
+	int fd = fake_systemd_here();
 	assert_true(ob_notify_enabled());
 	assert_int_equal(ob_notify("READY=1\nSTATUS=serving"), OB_OK);
 	assert_int_equal(ob_notify("STOPPING=1"), OB_OK);
@@ -117,9 +130,7 @@ static void test_abstract_socket(void **state)
 static void test_no_socket(void **state)
 {
 	(void)state;
-	char path[256];
-	snprintf(path, sizeof(path), "%s/notify", dir);
-	int fd = fake_systemd(path);
+	int fd = fake_systemd_here();
 	unsetenv("NOTIFY_SOCKET");
 	assert_false(ob_notify_enabled());
 	assert_int_equal(ob_notify("READY=1"), OB_OK);
@@ -186,10 +197,7 @@ static bool alive_from_third(void *ctx)
 static void test_watchdog_pings_only_alive(void **state)
 {
 	(void)state;
-	char path[256];
-	snprintf(path, sizeof(path), "%s/notify", dir);
-	int fd = fake_systemd(path);
-	assert_int_equal(setenv("NOTIFY_SOCKET", path, 1), 0);
+	int fd = fake_systemd_here();
 	ob_watchdog *w = NULL;
 	assert_int_equal(ob_watchdog_start(&w, 0, alive_from_third, NULL), OB_EINVAL);
 	assert_null(w);
