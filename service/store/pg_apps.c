@@ -265,16 +265,11 @@ static void read_granted(pg_txn *t, const PGresult *r, int row, void *item, void
 
 ob_err pg_benefits_of_siren(ob_txn *base, const char *siren, ob_granted **out, size_t *n)
 {
-	pg_txn *t = pg_txn_of(base);
-	*out = NULL;
-	*n = 0;
 	pg_params p = {0};
 	pg_text(&p, siren);
-	PGresult *r;
-	ob_err err = pg_run(t, PG_ST_BENEFITS_OF_SIREN, &p, &r);
-	void *list = NULL;
-	if (err == OB_OK)
-		err = pg_collect(t, r, sizeof(**out), read_granted, NULL, &list, n);
+	void *list;
+	ob_err err = pg_run_collect(pg_txn_of(base), PG_ST_BENEFITS_OF_SIREN, &p, sizeof(**out),
+	                            read_granted, NULL, &list, n);
 	*out = list;
 	return err;
 }
@@ -439,12 +434,10 @@ ob_err pg_history_load(ob_txn *base, ob_application *a)
 	a->n_history = 0;
 	pg_params p = {0};
 	pg_i64(&p, a->seq);
-	PGresult *r;
-	ob_err err = pg_run(t, PG_ST_HISTORY_LOAD, &p, &r);
 	note_key k = {.a = a, .state = SEAL_KEY_UNKNOWN};
-	void *list = NULL;
-	if (err == OB_OK)
-		err = pg_collect(t, r, sizeof(*a->history), read_change, &k, &list, &a->n_history);
+	void *list;
+	ob_err err = pg_run_collect(t, PG_ST_HISTORY_LOAD, &p, sizeof(*a->history), read_change, &k,
+	                            &list, &a->n_history);
 	a->history = list;
 	sodium_memzero(k.dk, sizeof(k.dk));
 	return err;

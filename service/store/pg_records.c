@@ -51,11 +51,9 @@ ob_err pg_cohort_list(ob_txn *base, ob_cohort *out, size_t max, size_t *n)
 		return OB_OK;
 	pg_params p = {0};
 	pg_i64(&p, (int64_t)max);
-	PGresult *r;
-	ob_err err = pg_run(t, PG_ST_COHORT_LIST, &p, &r);
-	void *list = NULL;
-	if (err == OB_OK)
-		err = pg_collect(t, r, sizeof(*out), read_cohort, NULL, &list, n);
+	void *list;
+	ob_err err =
+	        pg_run_collect(t, PG_ST_COHORT_LIST, &p, sizeof(*out), read_cohort, NULL, &list, n);
 	if (err == OB_OK && *n > max)
 		*n = max; /* LIMIT says so: defensive */
 	if (err == OB_OK && *n > 0)
@@ -160,17 +158,12 @@ static void read_counter(pg_txn *t, const PGresult *r, int row, void *item, void
 ob_err pg_counter_list(ob_txn *base, const char *cohort, const char *prefix, ob_counter **out,
                        size_t *n)
 {
-	pg_txn *t = pg_txn_of(base);
-	*out = NULL;
-	*n = 0;
 	pg_params p = {0};
 	pg_text(&p, cohort);
 	pg_text(&p, prefix);
-	PGresult *r;
-	ob_err err = pg_run(t, PG_ST_COUNTER_LIST, &p, &r);
-	void *list = NULL;
-	if (err == OB_OK)
-		err = pg_collect(t, r, sizeof(**out), read_counter, NULL, &list, n);
+	void *list;
+	ob_err err = pg_run_collect(pg_txn_of(base), PG_ST_COUNTER_LIST, &p, sizeof(**out),
+	                            read_counter, NULL, &list, n);
 	*out = list;
 	return err;
 }
@@ -333,16 +326,11 @@ ob_err pg_advisor_update(ob_txn *base, const ob_advisor *a)
 
 ob_err pg_advisor_list(ob_txn *base, const char *cohort, ob_advisor **out, size_t *n)
 {
-	pg_txn *t = pg_txn_of(base);
-	*out = NULL;
-	*n = 0;
 	pg_params p = {0};
 	pg_text(&p, cohort);
-	PGresult *r;
-	ob_err err = pg_run(t, PG_ST_ADVISOR_LIST, &p, &r);
-	void *list = NULL;
-	if (err == OB_OK)
-		err = pg_collect(t, r, sizeof(**out), read_advisor, NULL, &list, n);
+	void *list;
+	ob_err err = pg_run_collect(pg_txn_of(base), PG_ST_ADVISOR_LIST, &p, sizeof(**out),
+	                            read_advisor, NULL, &list, n);
 	*out = list;
 	return err;
 }
@@ -473,11 +461,9 @@ ob_err pg_audit_list(ob_txn *base, int64_t after_seq, size_t limit, ob_audit_eve
 	pg_params p = {0};
 	pg_i64(&p, after_seq);
 	pg_i64(&p, (int64_t)limit);
-	PGresult *r;
-	ob_err err = pg_run(t, PG_ST_AUDIT_LIST, &p, &r);
-	void *list = NULL;
-	if (err == OB_OK)
-		err = pg_collect(t, r, sizeof(**out), read_event, NULL, &list, n);
+	void *list;
+	ob_err err =
+	        pg_run_collect(t, PG_ST_AUDIT_LIST, &p, sizeof(**out), read_event, NULL, &list, n);
 	*out = list;
 	return err;
 }
