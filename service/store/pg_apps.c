@@ -55,14 +55,7 @@ static void read_app(pg_txn *t, const PGresult *r, int row, void *item, void *ct
 /* The application a statement returns, or OB_ENOTFOUND. */
 static ob_err get_one(pg_txn *t, int which, const pg_params *p, ob_application *out)
 {
-	PGresult *r;
-	ob_err err = pg_run(t, which, p, &r);
-	if (err == OB_OK && PQntuples(r) == 0)
-		err = OB_ENOTFOUND;
-	if (err == OB_OK)
-		read_app(t, r, 0, out, NULL);
-	PQclear(r);
-	return err;
+	return pg_run_one(t, which, p, sizeof(*out), read_app, NULL, out);
 }
 
 /* A list of applications from statement which (or sql when which < 0). */

@@ -218,6 +218,7 @@ static void read_booking(pg_txn *t, const PGresult *r, int row, void *item, void
 
 ob_err pg_booking_get(ob_txn *base, int64_t app_seq, ob_booking *out)
 {
+	memset(out, 0, sizeof(*out));
 	pg_params p = {0};
 	pg_i64(&p, app_seq);
 	return pg_run_one(pg_txn_of(base), PG_ST_BOOKING_GET, &p, sizeof(*out), read_booking, NULL,
@@ -290,6 +291,7 @@ ob_err pg_advisor_get(ob_txn *base, const char *cohort, uint32_t number, ob_advi
 	pg_params p = {0};
 	pg_text_copy(&p, cohort); /* out may be where cohort is */
 	pg_i64(&p, number);
+	memset(out, 0, sizeof(*out));
 	return pg_run_one(pg_txn_of(base), PG_ST_ADVISOR_GET, &p, sizeof(*out), read_advisor, NULL,
 	                  out);
 }

@@ -306,11 +306,12 @@ ob_err pg_run_one(pg_txn *t, int which, const pg_params *p, size_t item_size, pg
 {
 	PGresult *r;
 	ob_err err = pg_run(t, which, p, &r);
-	memset(item, 0, item_size); /* not before: a parameter may point into item */
 	if (err == OB_OK && PQntuples(r) == 0)
 		err = OB_ENOTFOUND;
-	if (err == OB_OK)
+	if (err == OB_OK) {
+		memset(item, 0, item_size);
 		read(t, r, 0, item, ctx);
+	}
 	PQclear(r);
 	return err;
 }
