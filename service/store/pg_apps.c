@@ -95,9 +95,11 @@ static ob_err contact_insert(pg_txn *t, const ob_application *a)
 	return pg_run_done(t, PG_ST_CONTACT_INSERT, &p, NULL);
 }
 
-static ob_err data_key(pg_txn *t, int64_t seq, uint8_t dk[OB_VAULT_KEY_LEN], char id[OB_ID_LEN + 1],
+/* A seal_key_lookup_fn: ctx is the pg_txn. */
+static ob_err data_key(void *ctx, int64_t seq, uint8_t dk[OB_VAULT_KEY_LEN], char id[OB_ID_LEN + 1],
                        seal_key_state *state)
 {
+	pg_txn *t = ctx;
 	*state = SEAL_KEY_ERASED;
 	pg_params p = {0};
 	pg_i64(&p, seq);
@@ -120,11 +122,7 @@ ob_err pg_app_data_key(ob_txn *base, int64_t seq, uint8_t dk[OB_VAULT_KEY_LEN],
                        char id[OB_ID_LEN + 1])
 {
 	pg_txn *t = pg_txn_of(base);
-	if (seal_key_cached(&t->key, seq, dk, id))
-		return OB_OK;
-	seal_key_state state;
-	ob_err err = data_key(t, seq, dk, id, &state);
-	return err != OB_OK ? err : seal_key_settle(&t->key, seq, state, dk, id);
+	return seal_key_get(&t->key, seq, data_key, t, dk, id);
 }
 
 /* ---- applications ---------------------------------------------------------- */
