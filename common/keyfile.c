@@ -5,21 +5,10 @@
 #include "login_message.h"
 #include "secretfile.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
 #include <sodium.h>
-
-static int fail(char *err, size_t errlen, const char *fmt, ...) OB_PRINTF(3, 4);
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	ob_verrbuf(err, errlen, fmt, ap);
-	va_end(ap);
-	return -1;
-}
 
 void ob_keyfile_key_id(const uint8_t pk[32], char id[OB_KEYFILE_ID_LEN + 1])
 {
@@ -63,7 +52,8 @@ int ob_keyfile_load(const char *path, uint8_t seed[32], char id[OB_KEYFILE_ID_LE
 	sodium_free(text);
 	if (rc != 0 || bin_len != 32) {
 		sodium_memzero(seed, 32);
-		return fail(err, errlen, "%s is not a key file made by 'onboard keygen'", path);
+		ob_errbuf(err, errlen, "%s is not a key file made by 'onboard keygen'", path);
+		return -1;
 	}
 	uint8_t pk[32], sk[64];
 	crypto_sign_seed_keypair(pk, sk, seed);

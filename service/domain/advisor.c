@@ -196,43 +196,41 @@ ob_err ob_domain_reassign_advisor(ob_domain *d, const ob_caller *who, const char
 
 /* ---- the list --------------------------------------------------------- */
 
-typedef struct {
+typedef struct advisor_op advisor_op;
+struct advisor_op {
+	/* What the write does once its key and cohort are checked. */
+	ob_err (*change)(ob_txn *t, advisor_op *x);
 	ob_advisor *adv; /* in: what to add or change; out: as stored */
 	uint32_t capacity;
 	int active;
 	const ob_idempotency *idem;
 	ob_outcome *o;
-} advisor_op;
+};
 
-/* What each advisor write does first: a key already used replays its reply
- * (*replayed), and the cohort must exist. */
-static ob_err advisor_begin(ob_txn *t, advisor_op *x, bool *replayed)
+/* Every advisor write: a key already used replays its reply, the cohort must
+ * exist, then x->change, whose result (x->adv) is recorded under the key. */
+static ob_err advisor_txn(ob_txn *t, void *arg)
 {
-	ob_err err = ob_dom_idem_check(t, x->idem, x->o, replayed);
-	if (err != OB_OK || *replayed)
+	advisor_op *x = arg;
+	bool replayed;
+	ob_err err = ob_dom_idem_check(t, x->idem, x->o, &replayed);
+	if (err != OB_OK || replayed)
 		return err;
 	ob_cohort c;
 	err = ob_dom_cohort_get(t, x->adv->cohort_id, &c);
 	if (err == OB_ENOTFOUND)
 		ob_dom_say(x->o, "no cohort '%s'", x->adv->cohort_id);
-	return err;
-}
-
-/* Records x's reply under its idempotency key. */
-static ob_err advisor_done(ob_txn *t, advisor_op *x)
-{
+	if (err == OB_OK)
+		err = x->change(t, x);
+	if (err != OB_OK)
+		return err;
 	return ob_dom_idem_record_reply(t, x->idem, x->adv, NULL, ob_clock_now_ms(), x->o);
 }
 
-static ob_err add_txn(ob_txn *t, void *arg)
+static ob_err add_change(ob_txn *t, advisor_op *x)
 {
-	advisor_op *x = arg;
-	bool replayed;
-	ob_err err = advisor_begin(t, x, &replayed);
-	if (err != OB_OK || replayed)
-		return err;
 	ob_advisor last;
-	err = t->ops->advisor_get(t, x->adv->cohort_id, OB_MAX_ADVISORS, &last);
+	ob_err err = t->ops->advisor_get(t, x->adv->cohort_id, OB_MAX_ADVISORS, &last);
 	if (err == OB_OK) { /* numbers are never reused: the last one is the count */
 		ob_dom_say(x->o, "cohort %s has %d advisors, the most it may have",
 		           x->adv->cohort_id, OB_MAX_ADVISORS);
@@ -240,9 +238,7 @@ static ob_err add_txn(ob_txn *t, void *arg)
 	}
 	if (err != OB_ENOTFOUND)
 		return err;
-	if ((err = t->ops->advisor_insert(t, x->adv)) != OB_OK)
-		return err;
-	return advisor_done(t, x);
+	return t->ops->advisor_insert(t, x->adv);
 }
 
 /* Checks languages and joins them, lower case, into out ("fr,en"). */
@@ -312,20 +308,15 @@ ob_err ob_domain_advisor_add(ob_domain *d, const char *cohort, const char *name,
 	snprintf(out->region, sizeof(out->region), "%s", region);
 	out->capacity = capacity;
 	out->active = true;
-	advisor_op x = {.adv = out, .idem = idem, .o = o};
-	return ob_dom_write(d, add_txn, &x, o);
+	advisor_op x = {.change = add_change, .adv = out, .idem = idem, .o = o};
+	return ob_dom_write(d, advisor_txn, &x, o);
 }
 
-static ob_err update_txn(ob_txn *t, void *arg)
+static ob_err update_change(ob_txn *t, advisor_op *x)
 {
-	advisor_op *x = arg;
-	bool replayed;
-	ob_err err = advisor_begin(t, x, &replayed);
-	if (err != OB_OK || replayed)
-		return err;
 	ob_advisor *a = x->adv;
 	ob_advisor asked = *a; /* advisor_get clears what it reads into */
-	err = t->ops->advisor_get(t, asked.cohort_id, asked.number, a);
+	ob_err err = t->ops->advisor_get(t, asked.cohort_id, asked.number, a);
 	if (err == OB_ENOTFOUND) {
 		ob_violation_add(x->o, "number", "cohort %s has no advisor %u", asked.cohort_id,
 		                 asked.number);
@@ -343,9 +334,7 @@ static ob_err update_txn(ob_txn *t, void *arg)
 		a->capacity = x->capacity;
 	if (x->active >= 0)
 		a->active = x->active != 0;
-	if ((err = t->ops->advisor_update(t, a)) != OB_OK)
-		return err;
-	return advisor_done(t, x);
+	return t->ops->advisor_update(t, a);
 }
 
 ob_err ob_domain_advisor_update(ob_domain *d, const char *cohort, uint32_t number,
@@ -365,8 +354,13 @@ ob_err ob_domain_advisor_update(ob_domain *d, const char *cohort, uint32_t numbe
 		return err;
 	snprintf(out->cohort_id, sizeof(out->cohort_id), "%s", cohort);
 	out->number = number;
-	advisor_op x = {.adv = out, .capacity = capacity, .active = active, .idem = idem, .o = o};
-	return ob_dom_write(d, update_txn, &x, o);
+	advisor_op x = {.change = update_change,
+	                .adv = out,
+	                .capacity = capacity,
+	                .active = active,
+	                .idem = idem,
+	                .o = o};
+	return ob_dom_write(d, advisor_txn, &x, o);
 }
 
 ob_err ob_domain_advisors(ob_domain *d, const char *cohort, ob_advisor **out, size_t *n,

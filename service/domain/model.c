@@ -71,30 +71,15 @@ bool ob_state_live(ob_state s)
  * waitlisted application can be rejected (ineligible, fraud) without taking
  * a seat first. */
 static const ob_state transitions[OB_STATE_COUNT][OB_ACTION_COUNT] = {
-        [OB_STATE_WAITLISTED] =
-                {
-                        [OB_ACTION_REJECT] = OB_STATE_REJECTED,
-                },
-        [OB_STATE_SUBMITTED] =
-                {
-                        [OB_ACTION_START] = OB_STATE_UNDER_REVIEW,
-                        [OB_ACTION_REJECT] = OB_STATE_REJECTED,
-                },
-        [OB_STATE_UNDER_REVIEW] =
-                {
-                        [OB_ACTION_REQUEST_INFO] = OB_STATE_NEEDS_INFO,
-                        [OB_ACTION_APPROVE] = OB_STATE_APPROVED,
-                        [OB_ACTION_REJECT] = OB_STATE_REJECTED,
-                },
-        [OB_STATE_NEEDS_INFO] =
-                {
-                        [OB_ACTION_START] = OB_STATE_UNDER_REVIEW,
-                        [OB_ACTION_REJECT] = OB_STATE_REJECTED,
-                },
-        [OB_STATE_APPROVED] =
-                {
-                        [OB_ACTION_ONBOARD] = OB_STATE_ONBOARDED,
-                },
+        [OB_STATE_WAITLISTED][OB_ACTION_REJECT] = OB_STATE_REJECTED,
+        [OB_STATE_SUBMITTED][OB_ACTION_START] = OB_STATE_UNDER_REVIEW,
+        [OB_STATE_SUBMITTED][OB_ACTION_REJECT] = OB_STATE_REJECTED,
+        [OB_STATE_UNDER_REVIEW][OB_ACTION_REQUEST_INFO] = OB_STATE_NEEDS_INFO,
+        [OB_STATE_UNDER_REVIEW][OB_ACTION_APPROVE] = OB_STATE_APPROVED,
+        [OB_STATE_UNDER_REVIEW][OB_ACTION_REJECT] = OB_STATE_REJECTED,
+        [OB_STATE_NEEDS_INFO][OB_ACTION_START] = OB_STATE_UNDER_REVIEW,
+        [OB_STATE_NEEDS_INFO][OB_ACTION_REJECT] = OB_STATE_REJECTED,
+        [OB_STATE_APPROVED][OB_ACTION_ONBOARD] = OB_STATE_ONBOARDED,
 };
 
 ob_state ob_transition(ob_state from, ob_action action)

@@ -128,14 +128,7 @@ static Onboard__V1__RotateKeysResponse *rotation_to_pb(ob_arena *ar, const ob_ro
 static ob_err render_rotation(void *ctx, const void *reply, uint8_t **out, size_t *len)
 {
 	Onboard__V1__RotateKeysResponse *m = rotation_to_pb(ctx, reply);
-	if (m == NULL)
-		return OB_ENOMEM;
-	*len = onboard__v1__rotate_keys_response__get_packed_size(m);
-	*out = malloc(*len > 0 ? *len : 1);
-	if (*out == NULL)
-		return OB_ENOMEM;
-	onboard__v1__rotate_keys_response__pack(m, *out);
-	return OB_OK;
+	return ob_op_render(m != NULL ? &m->base : NULL, out, len);
 }
 
 /* Idempotent (domain.h): the library's resend after a reconnect, or a caller's retry with
@@ -159,10 +152,7 @@ static ob_err rotate_keys(ob_op *op, const msg *req, msg **resp)
 	if (err != OB_OK || ob_op_reply_packed(op, &err))
 		return err;
 	Onboard__V1__RotateKeysResponse *m = rotation_to_pb(&call->arena, &r);
-	if (m == NULL)
-		return OB_ENOMEM;
-	*resp = &m->base;
-	return OB_OK;
+	return ob_op_reply(m != NULL ? &m->base : NULL, resp);
 }
 
 /* ---- ListAuditEvents ------------------------------------------------ */

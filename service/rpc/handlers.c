@@ -23,15 +23,19 @@ static const char *const read_methods[] = {
         "/onboard.v1.Admin/ListAuditEvents",
 };
 
+/* The services, each registering its methods. */
+static ob_err (*const services[])(ob_dispatch *d) = {
+        ob_health_register,
+        ob_reflection_register,
+        ob_onboarding_register,
+        ob_admin_register,
+};
+
 ob_err ob_handlers_register(ob_dispatch *d)
 {
-	ob_err err = ob_health_register(d);
-	if (err == OB_OK)
-		err = ob_reflection_register(d);
-	if (err == OB_OK)
-		err = ob_onboarding_register(d);
-	if (err == OB_OK)
-		err = ob_admin_register(d);
+	ob_err err = OB_OK;
+	for (size_t i = 0; err == OB_OK && i < sizeof(services) / sizeof(services[0]); i++)
+		err = services[i](d);
 	for (size_t i = 0; err == OB_OK && i < sizeof(quick_methods) / sizeof(quick_methods[0]);
 	     i++)
 		err = ob_dispatch_mark(d, quick_methods[i], OB_METHOD_QUICK);

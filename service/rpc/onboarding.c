@@ -371,10 +371,7 @@ static ob_err list_sessions(ob_op *op, const msg *req, msg **resp)
 		m->sessions[m->n_sessions++] = s;
 	}
 	free(ss);
-	if (m == NULL)
-		return OB_ENOMEM;
-	*resp = &m->base;
-	return OB_OK;
+	return ob_op_reply(m != NULL ? &m->base : NULL, resp);
 }
 
 /* ---- advisors ---- */
@@ -419,10 +416,7 @@ static ob_err advisor_reply(ob_op *op, ob_err err, const ob_advisor *a, msg **re
 	if (err != OB_OK || ob_op_reply_packed(op, &err))
 		return err;
 	Onboard__V1__Advisor *m = advisor_to_pb(&op->call->arena, a);
-	if (m == NULL)
-		return OB_ENOMEM;
-	*resp = &m->base;
-	return OB_OK;
+	return ob_op_reply(m != NULL ? &m->base : NULL, resp);
 }
 
 /* An advisor write's key renders an Advisor, not an Application. */
@@ -480,10 +474,7 @@ static ob_err list_advisors(ob_op *op, const msg *req, msg **resp)
 		if ((m->advisors[m->n_advisors++] = advisor_to_pb(ar, &list[i])) == NULL)
 			m = NULL;
 	free(list);
-	if (m == NULL)
-		return OB_ENOMEM;
-	*resp = &m->base;
-	return OB_OK;
+	return ob_op_reply(m != NULL ? &m->base : NULL, resp);
 }
 
 static ob_err reassign_advisor(ob_op *op, const msg *req, msg **resp)
@@ -502,10 +493,7 @@ static ob_err standing_reply(ob_op *op, ob_err err, ob_standing *st, msg **resp)
 		return err;
 	Onboard__V1__CohortStanding *m = standing_to_pb(&op->call->arena, st);
 	ob_standing_fini(st);
-	if (m == NULL)
-		return OB_ENOMEM;
-	*resp = &m->base;
-	return OB_OK;
+	return ob_op_reply(m != NULL ? &m->base : NULL, resp);
 }
 
 static ob_err get_cohort(ob_op *op, const msg *req, msg **resp)

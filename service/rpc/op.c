@@ -135,6 +135,14 @@ ob_err ob_op_add_service(ob_dispatch *d, const ProtobufCServiceDescriptor *sd,
 
 /* ---- replies -------------------------------------------------------- */
 
+ob_err ob_op_reply(ProtobufCMessage *m, ProtobufCMessage **resp)
+{
+	if (m == NULL)
+		return OB_ENOMEM;
+	*resp = m;
+	return OB_OK;
+}
+
 /* Bytes already packed, as the reply of call: copied into its arena, which
  * outlives the outcome that holds them. */
 static ob_err packed_reply(ob_call *call, const uint8_t *bytes, size_t len)
@@ -177,8 +185,5 @@ ob_err ob_op_reply_application(ob_op *op, ob_err err, ob_application *a, Protobu
 	}
 	Onboard__V1__Application *m = ob_pb_application(&op->call->arena, a);
 	ob_application_fini(a);
-	if (m == NULL)
-		return OB_ENOMEM;
-	*resp = &m->base;
-	return OB_OK;
+	return ob_op_reply(m != NULL ? &m->base : NULL, resp);
 }

@@ -64,6 +64,10 @@ OB_NODISCARD ob_err ob_op_add_service(ob_dispatch *d, const ProtobufCServiceDesc
  * for the key's record, or else a, converted. Releases a; returns err as it
  * is when err is not OB_OK (a was not filled). */
 ob_err ob_op_reply_application(ob_op *op, ob_err err, ob_application *a, ProtobufCMessage **resp);
+/* m, a reply converted into the call's arena, as *resp: OB_ENOMEM when m is
+ * NULL (its conversion ran out of the arena's budget), as for ob_op_render. */
+ob_err ob_op_reply(ProtobufCMessage *m, ProtobufCMessage **resp);
+
 /* m packed into *out (malloc'd, free()) and *len, as an idempotency key's
  * record keeps a reply (ob_idem's render): OB_ENOMEM when m is NULL (its
  * conversion failed) or memory runs out. */

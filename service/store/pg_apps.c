@@ -55,14 +55,7 @@ static void read_app(pg_txn *t, const PGresult *r, int row, void *item, void *ct
 /* The application a statement returns, or OB_ENOTFOUND. */
 static ob_err get_one(pg_txn *t, int which, const pg_params *p, ob_application *out)
 {
-	PGresult *r;
-	ob_err err = pg_run(t, which, p, &r);
-	if (err == OB_OK && PQntuples(r) == 0)
-		err = OB_ENOTFOUND;
-	if (err == OB_OK)
-		read_app(t, r, 0, out, NULL);
-	PQclear(r);
-	return err;
+	return pg_run_one(t, which, p, sizeof(*out), read_app, NULL, out);
 }
 
 /* A list of applications from statement which (or sql when which < 0). */
@@ -102,9 +95,11 @@ static ob_err contact_insert(pg_txn *t, const ob_application *a)
 	return pg_run_done(t, PG_ST_CONTACT_INSERT, &p, NULL);
 }
 
-static ob_err data_key(pg_txn *t, int64_t seq, uint8_t dk[OB_VAULT_KEY_LEN], char id[OB_ID_LEN + 1],
+/* A seal_key_lookup_fn: ctx is the pg_txn. */
+static ob_err data_key(void *ctx, int64_t seq, uint8_t dk[OB_VAULT_KEY_LEN], char id[OB_ID_LEN + 1],
                        seal_key_state *state)
 {
+	pg_txn *t = ctx;
 	*state = SEAL_KEY_ERASED;
 	pg_params p = {0};
 	pg_i64(&p, seq);
@@ -127,11 +122,7 @@ ob_err pg_app_data_key(ob_txn *base, int64_t seq, uint8_t dk[OB_VAULT_KEY_LEN],
                        char id[OB_ID_LEN + 1])
 {
 	pg_txn *t = pg_txn_of(base);
-	if (seal_key_cached(&t->key, seq, dk, id))
-		return OB_OK;
-	seal_key_state state;
-	ob_err err = data_key(t, seq, dk, id, &state);
-	return err != OB_OK ? err : seal_key_settle(&t->key, seq, state, dk, id);
+	return seal_key_get(&t->key, seq, data_key, t, dk, id);
 }
 
 /* ---- applications ---------------------------------------------------------- */
@@ -265,16 +256,11 @@ static void read_granted(pg_txn *t, const PGresult *r, int row, void *item, void
 
 ob_err pg_benefits_of_siren(ob_txn *base, const char *siren, ob_granted **out, size_t *n)
 {
-	pg_txn *t = pg_txn_of(base);
-	*out = NULL;
-	*n = 0;
 	pg_params p = {0};
 	pg_text(&p, siren);
-	PGresult *r;
-	ob_err err = pg_run(t, PG_ST_BENEFITS_OF_SIREN, &p, &r);
-	void *list = NULL;
-	if (err == OB_OK)
-		err = pg_collect(t, r, sizeof(**out), read_granted, NULL, &list, n);
+	void *list;
+	ob_err err = pg_run_collect(pg_txn_of(base), PG_ST_BENEFITS_OF_SIREN, &p, sizeof(**out),
+	                            read_granted, NULL, &list, n);
 	*out = list;
 	return err;
 }
@@ -439,12 +425,10 @@ ob_err pg_history_load(ob_txn *base, ob_application *a)
 	a->n_history = 0;
 	pg_params p = {0};
 	pg_i64(&p, a->seq);
-	PGresult *r;
-	ob_err err = pg_run(t, PG_ST_HISTORY_LOAD, &p, &r);
 	note_key k = {.a = a, .state = SEAL_KEY_UNKNOWN};
-	void *list = NULL;
-	if (err == OB_OK)
-		err = pg_collect(t, r, sizeof(*a->history), read_change, &k, &list, &a->n_history);
+	void *list;
+	ob_err err = pg_run_collect(t, PG_ST_HISTORY_LOAD, &p, sizeof(*a->history), read_change, &k,
+	                            &list, &a->n_history);
 	a->history = list;
 	sodium_memzero(k.dk, sizeof(k.dk));
 	return err;

@@ -260,6 +260,15 @@ typedef void (*pg_row_fn)(pg_txn *t, const PGresult *r, int row, void *item, voi
  * Clears r. What it frees on an error it wipes first. */
 ob_err pg_collect(pg_txn *t, PGresult *r, size_t item_size, pg_row_fn read, void *ctx, void **out,
                   size_t *n);
+/* Runs which and reads its first row into item (item_size bytes, zeroed
+ * first): OB_ENOTFOUND when it returns none, and item untouched, so that a
+ * parameter may point into it. The body of each get by key. */
+OB_NODISCARD ob_err pg_run_one(pg_txn *t, int which, const pg_params *p, size_t item_size,
+                               pg_row_fn read, void *ctx, void *item);
+/* Runs which and collects every row of its result as pg_collect does: the
+ * body of each list the store returns. */
+OB_NODISCARD ob_err pg_run_collect(pg_txn *t, int which, const pg_params *p, size_t item_size,
+                                   pg_row_fn read, void *ctx, void **out, size_t *n);
 
 /* Reading a column into o->field, and binding o->field, by KIND (columns.h). */
 #define READ_TEXT(r, i, o, f)       pg_get_text((r), row, (i), (o)->f, sizeof((o)->f))

@@ -31,16 +31,8 @@ ob_err pg_cohort_get(ob_txn *base, const char *id, ob_cohort *out)
 {
 	pg_params p = {0};
 	pg_text(&p, id);
-	PGresult *r;
-	ob_err err = pg_run(pg_txn_of(base), PG_ST_COHORT_GET, &p, &r);
-	if (err == OB_OK && PQntuples(r) == 0)
-		err = OB_ENOTFOUND;
-	if (err == OB_OK) {
-		memset(out, 0, sizeof(*out));
-		read_cohort(pg_txn_of(base), r, 0, out, NULL);
-	}
-	PQclear(r);
-	return err;
+	return pg_run_one(pg_txn_of(base), PG_ST_COHORT_GET, &p, sizeof(*out), read_cohort, NULL,
+	                  out);
 }
 
 ob_err pg_cohort_list(ob_txn *base, ob_cohort *out, size_t max, size_t *n)
@@ -51,11 +43,9 @@ ob_err pg_cohort_list(ob_txn *base, ob_cohort *out, size_t max, size_t *n)
 		return OB_OK;
 	pg_params p = {0};
 	pg_i64(&p, (int64_t)max);
-	PGresult *r;
-	ob_err err = pg_run(t, PG_ST_COHORT_LIST, &p, &r);
-	void *list = NULL;
-	if (err == OB_OK)
-		err = pg_collect(t, r, sizeof(*out), read_cohort, NULL, &list, n);
+	void *list;
+	ob_err err =
+	        pg_run_collect(t, PG_ST_COHORT_LIST, &p, sizeof(*out), read_cohort, NULL, &list, n);
 	if (err == OB_OK && *n > max)
 		*n = max; /* LIMIT says so: defensive */
 	if (err == OB_OK && *n > 0)
@@ -160,17 +150,12 @@ static void read_counter(pg_txn *t, const PGresult *r, int row, void *item, void
 ob_err pg_counter_list(ob_txn *base, const char *cohort, const char *prefix, ob_counter **out,
                        size_t *n)
 {
-	pg_txn *t = pg_txn_of(base);
-	*out = NULL;
-	*n = 0;
 	pg_params p = {0};
 	pg_text(&p, cohort);
 	pg_text(&p, prefix);
-	PGresult *r;
-	ob_err err = pg_run(t, PG_ST_COUNTER_LIST, &p, &r);
-	void *list = NULL;
-	if (err == OB_OK)
-		err = pg_collect(t, r, sizeof(**out), read_counter, NULL, &list, n);
+	void *list;
+	ob_err err = pg_run_collect(pg_txn_of(base), PG_ST_COUNTER_LIST, &p, sizeof(**out),
+	                            read_counter, NULL, &list, n);
 	*out = list;
 	return err;
 }
@@ -218,27 +203,26 @@ ob_err pg_webinar_add(ob_txn *base, const char *cohort, int64_t session_ms, ob_t
 	return pg_run_done(pg_txn_of(base), PG_ST_WEBINAR_ADD, &p, NULL);
 }
 
+static void read_booking(pg_txn *t, const PGresult *r, int row, void *item, void *ctx)
+{
+	(void)t;
+	(void)ctx;
+	ob_booking *b = item;
+	b->session_ms = pg_get_i64(r, row, 0);
+	int64_t topic = pg_get_i64(r, row, 1);
+	b->topic = topic > 0 && topic < OB_TOPIC_COUNT ? (ob_topic)topic : OB_TOPIC_MARKETPLACE;
+	b->booked_at_ms = pg_get_i64(r, row, 2);
+	b->attended = pg_get_i64(r, row, 3) != 0;
+	b->attended_at_ms = pg_get_i64(r, row, 4);
+}
+
 ob_err pg_booking_get(ob_txn *base, int64_t app_seq, ob_booking *out)
 {
 	memset(out, 0, sizeof(*out));
 	pg_params p = {0};
 	pg_i64(&p, app_seq);
-	PGresult *r = NULL;
-	ob_err err = pg_run(pg_txn_of(base), PG_ST_BOOKING_GET, &p, &r);
-	if (err != OB_OK)
-		return err;
-	if (PQntuples(r) == 0) {
-		PQclear(r);
-		return OB_ENOTFOUND;
-	}
-	out->session_ms = pg_get_i64(r, 0, 0);
-	int64_t topic = pg_get_i64(r, 0, 1);
-	out->topic = topic > 0 && topic < OB_TOPIC_COUNT ? (ob_topic)topic : OB_TOPIC_MARKETPLACE;
-	out->booked_at_ms = pg_get_i64(r, 0, 2);
-	out->attended = pg_get_i64(r, 0, 3) != 0;
-	out->attended_at_ms = pg_get_i64(r, 0, 4);
-	PQclear(r);
-	return OB_OK;
+	return pg_run_one(pg_txn_of(base), PG_ST_BOOKING_GET, &p, sizeof(*out), read_booking, NULL,
+	                  out);
 }
 
 ob_err pg_booking_put(ob_txn *base, int64_t app_seq, const char *cohort, const ob_booking *b)
@@ -308,17 +292,8 @@ ob_err pg_advisor_get(ob_txn *base, const char *cohort, uint32_t number, ob_advi
 	pg_text_copy(&p, cohort); /* out may be where cohort is */
 	pg_i64(&p, number);
 	memset(out, 0, sizeof(*out));
-	PGresult *r = NULL;
-	ob_err err = pg_run(pg_txn_of(base), PG_ST_ADVISOR_GET, &p, &r);
-	if (err != OB_OK)
-		return err;
-	if (PQntuples(r) == 0) {
-		PQclear(r);
-		return OB_ENOTFOUND;
-	}
-	read_advisor(pg_txn_of(base), r, 0, out, NULL);
-	PQclear(r);
-	return OB_OK;
+	return pg_run_one(pg_txn_of(base), PG_ST_ADVISOR_GET, &p, sizeof(*out), read_advisor, NULL,
+	                  out);
 }
 
 ob_err pg_advisor_update(ob_txn *base, const ob_advisor *a)
@@ -333,16 +308,11 @@ ob_err pg_advisor_update(ob_txn *base, const ob_advisor *a)
 
 ob_err pg_advisor_list(ob_txn *base, const char *cohort, ob_advisor **out, size_t *n)
 {
-	pg_txn *t = pg_txn_of(base);
-	*out = NULL;
-	*n = 0;
 	pg_params p = {0};
 	pg_text(&p, cohort);
-	PGresult *r;
-	ob_err err = pg_run(t, PG_ST_ADVISOR_LIST, &p, &r);
-	void *list = NULL;
-	if (err == OB_OK)
-		err = pg_collect(t, r, sizeof(**out), read_advisor, NULL, &list, n);
+	void *list;
+	ob_err err = pg_run_collect(pg_txn_of(base), PG_ST_ADVISOR_LIST, &p, sizeof(**out),
+	                            read_advisor, NULL, &list, n);
 	*out = list;
 	return err;
 }
@@ -473,11 +443,9 @@ ob_err pg_audit_list(ob_txn *base, int64_t after_seq, size_t limit, ob_audit_eve
 	pg_params p = {0};
 	pg_i64(&p, after_seq);
 	pg_i64(&p, (int64_t)limit);
-	PGresult *r;
-	ob_err err = pg_run(t, PG_ST_AUDIT_LIST, &p, &r);
-	void *list = NULL;
-	if (err == OB_OK)
-		err = pg_collect(t, r, sizeof(**out), read_event, NULL, &list, n);
+	void *list;
+	ob_err err =
+	        pg_run_collect(t, PG_ST_AUDIT_LIST, &p, sizeof(**out), read_event, NULL, &list, n);
 	*out = list;
 	return err;
 }

@@ -300,3 +300,28 @@ ob_err pg_collect(pg_txn *t, PGresult *r, size_t item_size, pg_row_fn read, void
 	PQclear(r);
 	return OB_OK;
 }
+
+ob_err pg_run_one(pg_txn *t, int which, const pg_params *p, size_t item_size, pg_row_fn read,
+                  void *ctx, void *item)
+{
+	PGresult *r;
+	ob_err err = pg_run(t, which, p, &r);
+	if (err == OB_OK && PQntuples(r) == 0)
+		err = OB_ENOTFOUND;
+	if (err == OB_OK) {
+		memset(item, 0, item_size);
+		read(t, r, 0, item, ctx);
+	}
+	PQclear(r);
+	return err;
+}
+
+ob_err pg_run_collect(pg_txn *t, int which, const pg_params *p, size_t item_size, pg_row_fn read,
+                      void *ctx, void **out, size_t *n)
+{
+	*out = NULL;
+	*n = 0;
+	PGresult *r;
+	ob_err err = pg_run(t, which, p, &r);
+	return err != OB_OK ? err : pg_collect(t, r, item_size, read, ctx, out, n);
+}

@@ -164,16 +164,6 @@ void seal_key_forget(seal_key_cache *k)
 		sodium_memzero(k, sizeof(*k));
 }
 
-bool seal_key_cached(const seal_key_cache *k, int64_t seq, uint8_t dk[OB_VAULT_KEY_LEN],
-                     char id[OB_ID_LEN + 1])
-{
-	if (seq == 0 || k->seq != seq)
-		return false;
-	memcpy(dk, k->dk, OB_VAULT_KEY_LEN);
-	memcpy(id, k->id, OB_ID_LEN + 1);
-	return true;
-}
-
 seal_key_state seal_key_state_of(ob_err unwrap_err)
 {
 	return unwrap_err == OB_OK          ? SEAL_KEY_OPEN
@@ -181,9 +171,18 @@ seal_key_state seal_key_state_of(ob_err unwrap_err)
 	                                    : SEAL_KEY_DAMAGED;
 }
 
-ob_err seal_key_settle(seal_key_cache *k, int64_t seq, seal_key_state state,
-                       const uint8_t dk[OB_VAULT_KEY_LEN], const char *id)
+ob_err seal_key_get(seal_key_cache *k, int64_t seq, seal_key_lookup_fn lookup, void *ctx,
+                    uint8_t dk[OB_VAULT_KEY_LEN], char id[OB_ID_LEN + 1])
 {
+	if (seq != 0 && k->seq == seq) {
+		memcpy(dk, k->dk, OB_VAULT_KEY_LEN);
+		memcpy(id, k->id, OB_ID_LEN + 1);
+		return OB_OK;
+	}
+	seal_key_state state;
+	ob_err err = lookup(ctx, seq, dk, id, &state);
+	if (err != OB_OK)
+		return err;
 	if (state == SEAL_KEY_OPEN) {
 		seal_key_keep(k, seq, dk, id);
 		return OB_OK;

@@ -94,17 +94,18 @@ void seal_key_keep(seal_key_cache *k, int64_t seq, const uint8_t dk[OB_VAULT_KEY
                    const char *id);
 /* Wipes the key k holds, if any. */
 void seal_key_forget(seal_key_cache *k);
-/* Copies the key k holds into dk and id when it is application seq's (not
- * 0); false otherwise. */
-bool seal_key_cached(const seal_key_cache *k, int64_t seq, uint8_t dk[OB_VAULT_KEY_LEN],
-                     char id[OB_ID_LEN + 1]);
+/* How a store looks the data key of application seq up in its rows, ctx
+ * its transaction: *state, and when that is SEAL_KEY_OPEN dk and id (the
+ * application's id). Returns OB_OK whatever the state, or the store's error. */
+typedef ob_err (*seal_key_lookup_fn)(void *ctx, int64_t seq, uint8_t dk[OB_VAULT_KEY_LEN],
+                                     char id[OB_ID_LEN + 1], seal_key_state *state);
 
-/* The end of a store's seal_key_fn, once it has looked the key of
- * application seq up (state, and when it is open dk and id): OB_OK with the
- * key kept in k, OB_ENOTFOUND when the contact is erased, OB_ECORRUPT when
- * the key cannot be unwrapped. */
-ob_err seal_key_settle(seal_key_cache *k, int64_t seq, seal_key_state state,
-                       const uint8_t dk[OB_VAULT_KEY_LEN], const char *id);
+/* The body of a store's seal_key_fn: the key k holds when it is application
+ * seq's (not 0), else the one lookup finds, then kept in k. OB_OK with dk and
+ * id filled, OB_ENOTFOUND when the contact is erased, OB_ECORRUPT when the
+ * key cannot be unwrapped, or lookup's error. */
+ob_err seal_key_get(seal_key_cache *k, int64_t seq, seal_key_lookup_fn lookup, void *ctx,
+                    uint8_t dk[OB_VAULT_KEY_LEN], char id[OB_ID_LEN + 1]);
 
 /* How a store gives the data key of application seq within its transaction
  * t (sq_app_data_key, pg_app_data_key): OB_OK with the key in dk and the

@@ -44,11 +44,6 @@ void sq_read_app(sq_txn *t, sqlite3_stmt *s, void *item, void *ctx)
 	sq_read_contact(t->store, s, a);
 }
 
-void sq_read_categories(sqlite3_stmt *s, int i, ob_application *a)
-{
-	store_categories_split((const char *)sqlite3_column_text(s, i), a);
-}
-
 void sq_bind_categories(sqlite3_stmt *s, int i, const ob_application *a)
 {
 	char cats[STORE_CATEGORIES_SIZE];

@@ -11,11 +11,6 @@
 
 /* ---- cohorts ---------------------------------------------------------- */
 
-void sq_read_divisions(sqlite3_stmt *s, int i, ob_naf_divisions *out)
-{
-	store_divisions_parse((const char *)sqlite3_column_text(s, i), out);
-}
-
 void sq_bind_divisions(sqlite3_stmt *s, int i, const ob_naf_divisions *in)
 {
 	char text[STORE_DIVISIONS_SIZE];

@@ -122,16 +122,19 @@ ob_err sq_data_key(sq_txn *t, int64_t seq, uint8_t dk[OB_VAULT_KEY_LEN], char id
 	return OB_OK;
 }
 
+/* sq_data_key as a seal_key_lookup_fn (ctx the sq_txn): without the key's id. */
+static ob_err lookup_key(void *ctx, int64_t seq, uint8_t dk[OB_VAULT_KEY_LEN],
+                         char id[OB_ID_LEN + 1], seal_key_state *state)
+{
+	char kid[OB_VAULT_KID_SIZE];
+	return sq_data_key(ctx, seq, dk, id, state, kid);
+}
+
 ob_err sq_app_data_key(ob_txn *base, int64_t seq, uint8_t dk[OB_VAULT_KEY_LEN],
                        char id[OB_ID_LEN + 1])
 {
 	sq_txn *t = sq_txn_of(base);
-	if (seal_key_cached(&t->key, seq, dk, id))
-		return OB_OK;
-	seal_key_state state;
-	char kid[OB_VAULT_KID_SIZE];
-	ob_err err = sq_data_key(t, seq, dk, id, &state, kid);
-	return err != OB_OK ? err : seal_key_settle(&t->key, seq, state, dk, id);
+	return seal_key_get(&t->key, seq, lookup_key, t, dk, id);
 }
 
 /* ---- erasure and lookup ------------------------------------------------- */

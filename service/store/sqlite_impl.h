@@ -58,8 +58,8 @@
 #define READ_U64(s, i, o, f)        ((o)->f = (uint64_t)sqlite3_column_int64((s), (i)))
 #define READ_BOOL(s, i, o, f)       ((o)->f = sqlite3_column_int((s), (i)) != 0)
 #define READ_ENUM(s, i, o, f)       ((o)->f = sqlite3_column_int((s), (i)))
-#define READ_CATEGORIES(s, i, o, f) sq_read_categories((s), (i), (o))
-#define READ_DIVISIONS(s, i, o, f)  sq_read_divisions((s), (i), &(o)->f)
+#define READ_CATEGORIES(s, i, o, f) store_categories_split(sq_col_cstr((s), (i)), (o))
+#define READ_DIVISIONS(s, i, o, f)  store_divisions_parse(sq_col_cstr((s), (i)), &(o)->f)
 #define BIND_TEXT(s, i, o, f)       sq_bind_text((s), (i), (o)->f)
 #define BIND_I64(s, i, o, f)        sqlite3_bind_int64((s), (i), (o)->f)
 #define BIND_U32(s, i, o, f)        sqlite3_bind_int64((s), (i), (o)->f)
@@ -330,6 +330,12 @@ void sq_bind_text_or_null(sqlite3_stmt *s, int i, const char *v);
 /* Column i as text into out (n bytes, NUL-terminated), cut between UTF-8
  * characters if it is too long (a row changed by hand). */
 void sq_col_text(sqlite3_stmt *s, int i, char *out, size_t n);
+/* Column i as SQLite holds it, NULL for NULL (valid until the next step or
+ * reset), as pg_get_cstr is for the PostgreSQL store. */
+static inline const char *sq_col_cstr(sqlite3_stmt *s, int i)
+{
+	return (const char *)sqlite3_column_text(s, i);
+}
 
 /* ---- the parts of the ops table ------------------------------------------ */
 
@@ -352,11 +358,10 @@ ob_err sq_app_insert_sealed(ob_txn *t, ob_application *a, const ob_sealed_contac
 /* An application row of APP_SELECT into a, its contact decrypted (or marked
  * erased or unreadable). A sq_row_fn; ctx unused. */
 void sq_read_app(sq_txn *t, sqlite3_stmt *s, void *a, void *ctx);
-/* The categories of column i, joined by newlines, into a; the reverse. */
-void sq_read_categories(sqlite3_stmt *s, int i, ob_application *a);
+/* The categories of a, joined by newlines (store_categories_join), as
+ * parameter i; READ_CATEGORIES reads them back. */
 void sq_bind_categories(sqlite3_stmt *s, int i, const ob_application *a);
-/* A set of NAF divisions as column i ("84,99"), and the reverse. */
-void sq_read_divisions(sqlite3_stmt *s, int i, ob_naf_divisions *out);
+/* A set of NAF divisions as parameter i ("84,99"); READ_DIVISIONS reads it. */
 void sq_bind_divisions(sqlite3_stmt *s, int i, const ob_naf_divisions *in);
 
 /* sqlite_contacts.c */
