@@ -406,8 +406,12 @@ ob_err ob_domain_rotate_keys(ob_domain *d, const ob_idempotency *idem, ob_rotati
 	free(mark);
 	pthread_mutex_unlock(&d->rotate_mu);
 	ob_log(OB_LOG_INFO,
-	       "key rotation: active master key %s; %zu data keys re-wrapped, %zu failed", kid,
-	       *rewrapped, *failed);
+	       "key rotation: active master key %s; %zu data keys re-wrapped, %zu failed%s", kid,
+	       *rewrapped, *failed,
+	       d->store->ops->shared ? "; instances that share the key file took it up: put the "
+	                               "file in place on every other machine now (README, "
+	                               "\"Several instances\")"
+	                             : "");
 	if (err != OB_OK)
 		return err;
 	if (*failed > 0)
