@@ -53,7 +53,7 @@ typedef struct {
 	unsigned instances, db_restart_every; /* --pg */
 	uint64_t seed;
 	const char *dir, *report;
-	bool keep, verbose, pg, rotate_given;
+	bool keep, verbose, pg;
 } options;
 
 /* What the kills hit (main thread only). */
@@ -162,7 +162,6 @@ static int parse(int argc, char **argv, options *o)
 			break;
 		case 'r':
 			o->rotate_every = (unsigned)v;
-			o->rotate_given = true;
 			break;
 		case 'g':
 			o->pg = true;
