@@ -281,10 +281,7 @@ static bool reread_locked(ob_keystore *ks)
 		/* Under the lock no publication can happen: a plain read of cur. */
 		cur = ks->cur->vault;
 		if (!ob_vault_extends(v, cur, lost)) {
-			snprintf(why, sizeof(why),
-			         "%s: the key %s that this instance holds is no longer in the "
-			         "file, or "
-			         "changed",
+			snprintf(why, sizeof(why), "%s: lost or changed the key %s held here",
 			         ks->path, lost);
 			e = OB_EINVAL;
 		}
