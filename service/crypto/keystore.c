@@ -7,15 +7,18 @@
  * copy and an increment; the old vault dies with its last lease, whenever that is.
  */
 #include <assert.h>
+#include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <sodium.h>
 
 #include "base/clock.h"
+#include "base/log.h"
 #include "crypto/keystore.h"
 
 struct ob_keystore_gen {
@@ -32,11 +35,32 @@ typedef struct dk_slot {
 	uint8_t dk[OB_VAULT_KEY_LEN];
 } dk_slot;
 
+/* What tells that the key file changed without reading it: a rotation appends (size, mtime),
+ * a copy put in place by rename(2) or a secret mount's link swap is another inode, a chmod
+ * changes ctime. err: the errno of a failed stat(2) instead (a file removed). */
+typedef struct file_id {
+	dev_t dev;
+	ino_t ino;
+	off_t size;
+	struct timespec mtime, ctime;
+	int err;
+} file_id;
+
 struct ob_keystore {
 	pthread_rwlock_t lock; /* guards cur: read to lease it, write to replace it */
 	ob_keystore_gen *cur;
-	pthread_mutex_t rotate_mu; /* one rotation at a time */
-	char *path;                /* the key file; NULL: made in memory, cannot rotate */
+	/* One rotation or reread of the file at a time; guards seen, refused, missing. */
+	pthread_mutex_t rotate_mu;
+	char *path;      /* the key file; NULL: made in memory, cannot rotate */
+	file_id seen;    /* the file as the current vault was read from it */
+	file_id refused; /* the last file refused (logged once), so not read again */
+	bool has_refused;
+	char missing[OB_VAULT_KID_SIZE]; /* the last key id found missing, logged once */
+	/* Monotonic times before which no caller checks the file again (the change check of
+	 * every acquire) or rereads it for a key id it lacks (unwrap): at most one of each a
+	 * second, whatever the number of calls, and a clock read per call, not a syscall. */
+	_Atomic int64_t next_check_us;
+	_Atomic int64_t next_reread_us;
 	/* The data key cache: NULL while off, set once (atomic: it may be turned
 	 * on while other threads read); sodium_malloc'd (locked, guarded). Its
 	 * slots are guarded by dk_mu. */
@@ -74,6 +98,8 @@ static ob_err make(ob_vault *v, char *path, ob_keystore **out)
 		return OB_ENOMEM;
 	}
 	ks->path = path;
+	atomic_init(&ks->next_check_us, 0);
+	atomic_init(&ks->next_reread_us, 0);
 	pthread_mutex_init(&ks->dk_mu, NULL);
 	atomic_init(&ks->dk, NULL);
 	pthread_rwlock_init(&ks->lock, NULL);
@@ -82,10 +108,36 @@ static ob_err make(ob_vault *v, char *path, ob_keystore **out)
 	return OB_OK;
 }
 
+/* The file at path as stat(2) sees it (following a link, as ob_vault_open does). */
+static file_id file_id_of(const char *path)
+{
+	file_id id = {0};
+	struct stat st;
+	if (stat(path, &st) != 0) {
+		id.err = errno;
+		return id;
+	}
+	id.dev = st.st_dev;
+	id.ino = st.st_ino;
+	id.size = st.st_size;
+	id.mtime = st.st_mtim;
+	id.ctime = st.st_ctim;
+	return id;
+}
+
+static bool file_id_same(const file_id *a, const file_id *b)
+{
+	return a->err == b->err && a->dev == b->dev && a->ino == b->ino && a->size == b->size &&
+	       a->mtime.tv_sec == b->mtime.tv_sec && a->mtime.tv_nsec == b->mtime.tv_nsec &&
+	       a->ctime.tv_sec == b->ctime.tv_sec && a->ctime.tv_nsec == b->ctime.tv_nsec;
+}
+
 ob_err ob_keystore_open(const char *path, ob_keystore **out, char *err, size_t errlen)
 {
 	*out = NULL;
 	ob_vault *v = NULL;
+	/* Before the read: a change in between is then seen by the next check. */
+	file_id id = file_id_of(path);
 	ob_err e = ob_vault_open(path, &v, err, errlen);
 	if (e != OB_OK)
 		return e;
@@ -94,7 +146,10 @@ ob_err ob_keystore_open(const char *path, ob_keystore **out, char *err, size_t e
 		ob_vault_destroy(v);
 		return OB_ENOMEM;
 	}
-	return make(v, copy, out);
+	e = make(v, copy, out);
+	if (e == OB_OK)
+		(*out)->seen = id;
+	return e;
 }
 
 ob_err ob_keystore_create(ob_vault *v, ob_keystore **out)
@@ -122,8 +177,12 @@ void ob_keystore_destroy(ob_keystore *ks)
 	free(ks);
 }
 
+static void check_file(ob_keystore *ks);
+
 const ob_vault *ob_keystore_acquire(ob_keystore *ks, ob_keystore_lease *lease)
 {
+	if (ks->path != NULL)
+		check_file(ks);
 	pthread_rwlock_rdlock(&ks->lock);
 	ob_keystore_gen *g = ks->cur;
 	/* Relaxed: the lock orders it against the swap, and the vault was
@@ -147,6 +206,24 @@ bool ob_keystore_can_rotate(const ob_keystore *ks)
 	return ks->path != NULL;
 }
 
+/* Makes v the current vault (taking it); the old one lives on with its leases. rotate_mu
+ * held, so that two publications cannot cross. Returns OB_ENOMEM (v destroyed) or OB_OK. */
+static ob_err publish(ob_keystore *ks, ob_vault *v)
+{
+	ob_keystore_gen *g = gen_new(v);
+	if (g == NULL) {
+		ob_vault_destroy(v);
+		return OB_ENOMEM;
+	}
+	pthread_rwlock_wrlock(&ks->lock);
+	ob_keystore_gen *old = ks->cur;
+	ks->cur = g;
+	pthread_rwlock_unlock(&ks->lock);
+	/* The keystore's reference; leases still out keep the old vault. */
+	gen_unref(old);
+	return OB_OK;
+}
+
 ob_err ob_keystore_rotate(ob_keystore *ks, char kid_out[OB_VAULT_KID_SIZE], char *err,
                           size_t errlen)
 {
@@ -159,31 +236,143 @@ ob_err ob_keystore_rotate(ob_keystore *ks, char kid_out[OB_VAULT_KID_SIZE], char
 	pthread_mutex_lock(&ks->rotate_mu);
 	char kid[OB_VAULT_KID_SIZE];
 	ob_vault *v = NULL;
-	ob_keystore_gen *g = NULL;
 	/* The file first: a key that is in the file before any data key is
 	 * wrapped under it can never be lost by a crash. */
 	ob_err e = ob_vault_rotate_file(ks->path, NULL, kid, err, errlen);
+	file_id id = file_id_of(ks->path);
 	if (e == OB_OK)
 		e = ob_vault_open(ks->path, &v, err, errlen);
-	if (e == OB_OK && (g = gen_new(v)) == NULL) {
-		ob_vault_destroy(v);
-		if (errlen > 0)
-			snprintf(err, errlen, "%s: out of memory", ks->path);
-		e = OB_ENOMEM;
+	if (e == OB_OK) {
+		snprintf(kid_out, OB_VAULT_KID_SIZE, "%s", ob_vault_active_key_id(v));
+		if ((e = publish(ks, v)) != OB_OK) {
+			kid_out[0] = '\0';
+			if (errlen > 0)
+				snprintf(err, errlen, "%s: out of memory", ks->path);
+		} else {
+			ks->seen = id;
+		}
+	}
+	pthread_mutex_unlock(&ks->rotate_mu);
+	return e;
+}
+
+/* ---- the key file changed under us (keystore.h: several instances) ------------------------ */
+
+/*
+ * Reads the file again if it changed since the current vault was read, and publishes it if it
+ * keeps every key of the current vault (ob_vault_extends). A file that cannot be read, or
+ * that dropped or changed a key, is refused with one log line (not one per check: its
+ * identity is kept and not read again until it changes again); the current vault stays.
+ * rotate_mu held. Returns whether a new vault was published.
+ */
+static bool reread_locked(ob_keystore *ks)
+{
+	file_id id = file_id_of(ks->path);
+	if (file_id_same(&id, &ks->seen) || (ks->has_refused && file_id_same(&id, &ks->refused)))
+		return false;
+	char why[256] = "";
+	ob_vault *v = NULL;
+	ob_err e = id.err != 0 ? OB_ENOTFOUND : ob_vault_open(ks->path, &v, why, sizeof(why));
+	if (id.err != 0)
+		snprintf(why, sizeof(why), "%s: %s", ks->path, strerror(id.err));
+	const ob_vault *cur = NULL;
+	char lost[OB_VAULT_KID_SIZE] = "";
+	if (e == OB_OK) {
+		/* Under the lock no publication can happen: a plain read of cur. */
+		cur = ks->cur->vault;
+		if (!ob_vault_extends(v, cur, lost)) {
+			snprintf(why, sizeof(why), "%s: lost or changed the key %s held here",
+			         ks->path, lost);
+			e = OB_EINVAL;
+		}
 	}
 	if (e != OB_OK) {
-		pthread_mutex_unlock(&ks->rotate_mu);
-		return e;
+		ob_vault_destroy(v);
+		ks->refused = id;
+		ks->has_refused = true;
+		ob_log(OB_LOG_ERROR,
+		       "master keys: the key file changed and is refused (%s); this instance keeps "
+		       "the keys it holds (%zu, active %s)",
+		       why, ob_vault_key_count(ks->cur->vault),
+		       ob_vault_active_key_id(ks->cur->vault));
+		return false;
 	}
-	pthread_rwlock_wrlock(&ks->lock);
-	ob_keystore_gen *old = ks->cur;
-	ks->cur = g;
-	pthread_rwlock_unlock(&ks->lock);
-	snprintf(kid_out, OB_VAULT_KID_SIZE, "%s", ob_vault_active_key_id(v));
+	size_t n = ob_vault_key_count(v);
+	if (n == ob_vault_key_count(cur) &&
+	    strcmp(ob_vault_active_key_id(v), ob_vault_active_key_id(cur)) == 0) {
+		ks->seen = id; /* touched, not changed: nothing to publish */
+		ob_vault_destroy(v);
+		return false;
+	}
+	char active[OB_VAULT_KID_SIZE];
+	snprintf(active, sizeof(active), "%s", ob_vault_active_key_id(v));
+	if (publish(ks, v) != OB_OK)
+		return false; /* out of memory: the next check tries again */
+	ks->seen = id;
+	ob_log(OB_LOG_INFO, "master keys: %s changed: %zu keys now, new data keys wrapped under %s",
+	       ks->path, n, active);
+	return true;
+}
+
+/* The change check of every acquire: one caller a second does it, others go on. */
+static void check_file(ob_keystore *ks)
+{
+	int64_t now = ob_clock_mono_us();
+	int64_t due = atomic_load_explicit(&ks->next_check_us, memory_order_relaxed);
+	if (now < due ||
+	    !atomic_compare_exchange_strong(&ks->next_check_us, &due,
+	                                    now + (int64_t)OB_KEYSTORE_RECHECK_MS * 1000))
+		return;
+	/* Busy: a rotation or a reread is at it, and publishes what it finds. */
+	if (pthread_mutex_trylock(&ks->rotate_mu) != 0)
+		return;
+	(void)reread_locked(ks);
 	pthread_mutex_unlock(&ks->rotate_mu);
-	/* The keystore's reference; leases still out keep the old vault. */
-	gen_unref(old);
-	return OB_OK;
+}
+
+void ob_keystore_refresh(ob_keystore *ks)
+{
+	if (ks->path == NULL)
+		return;
+	pthread_mutex_lock(&ks->rotate_mu);
+	(void)reread_locked(ks);
+	pthread_mutex_unlock(&ks->rotate_mu);
+}
+
+/* 1 to OB_VAULT_KID_MAX characters of [a-z0-9-]: a key id worth a reread and a log line
+ * (kid comes from a database row). */
+static bool kid_plausible(const char *kid)
+{
+	size_t n = strspn(kid, "abcdefghijklmnopqrstuvwxyz0123456789-");
+	return n > 0 && n <= OB_VAULT_KID_MAX && kid[n] == '\0';
+}
+
+/* A data key names kid, which the current vault lacks: reads the file again (at most once
+ * a second) and says whether the vault now has it; logs a key id still missing once. */
+static bool reread_for(ob_keystore *ks, const char *kid)
+{
+	if (ks->path == NULL || !kid_plausible(kid))
+		return false;
+	int64_t now = ob_clock_mono_us();
+	int64_t due = atomic_load_explicit(&ks->next_reread_us, memory_order_relaxed);
+	if (now < due ||
+	    !atomic_compare_exchange_strong(&ks->next_reread_us, &due,
+	                                    now + (int64_t)OB_KEYSTORE_RECHECK_MS * 1000))
+		return false;
+	pthread_mutex_lock(&ks->rotate_mu);
+	(void)reread_locked(ks);
+	bool has = ob_vault_has_key(ks->cur->vault, kid);
+	if (!has && strcmp(ks->missing, kid) != 0) {
+		snprintf(ks->missing, sizeof(ks->missing), "%s", kid);
+		ob_log(OB_LOG_ERROR,
+		       "master keys: a data key is wrapped under the key %s, which %s does not "
+		       "hold: "
+		       "its contacts answer UNAVAILABLE until it does (a rotation through another "
+		       "instance? give this one the same key file)",
+		       kid, ks->path);
+	}
+	pthread_mutex_unlock(&ks->rotate_mu);
+	return has;
 }
 
 /* ---- the data key cache (keystore.h) ------------------------------------------------------ */
@@ -249,6 +438,10 @@ ob_err ob_keystore_unwrap(ob_keystore *ks, const char *kid, const uint8_t *wrapp
 	ob_keystore_lease lease;
 	ob_err err = ob_vault_unwrap(ob_keystore_acquire(ks, &lease), kid, wrapped, len, dk);
 	ob_keystore_release(&lease);
+	if (err == OB_ENOTFOUND && kid != NULL && reread_for(ks, kid)) {
+		err = ob_vault_unwrap(ob_keystore_acquire(ks, &lease), kid, wrapped, len, dk);
+		ob_keystore_release(&lease);
+	}
 	if (err != OB_OK || !cached)
 		return err;
 	pthread_mutex_lock(&ks->dk_mu);

@@ -23,8 +23,29 @@
  * old lines. Re-wrapping the stored data keys is the domain's job, through the store's port,
  * after the rotation returns. A failed rotation publishes nothing: the current vault stays.
  *
+ * Several instances on one database (PostgreSQL) share the key file, and a rotation through
+ * one of them changes the file under the others. So a keystore made from a file follows it:
+ *   - the change check: at most once every OB_KEYSTORE_RECHECK_MS, one acquire (whichever
+ *     comes first after the interval; the others only read a clock and an atomic) stats the
+ *     file, and if its inode, size, mtime or ctime changed, reads it again and publishes it:
+ *     new data keys are wrapped under another instance's new key within about a second;
+ *   - the unknown key: an unwrap that names a key id the vault lacks reads the file again at
+ *     once (at most once every OB_KEYSTORE_RECHECK_MS whatever the number of calls) and, if it
+ *     now has the key, unwraps with it; if not, the key id is logged once and the unwrap
+ *     answers OB_ENOTFOUND (the domain answers UNAVAILABLE naming it).
+ * The file read again passes the checks of ob_keystore_open (ob_vault_open: mode, owner,
+ * syntax) and must keep every key the current vault holds, with the same bytes, and the same
+ * index key (ob_vault_extends): keys may be added, never dropped nor changed while serving
+ * (dropping an old key line takes a restart, once a rotation has re-wrapped its data keys).
+ * A file that fails is refused with one log line, and the current vault stays in use.
+ *
+ * Instances on separate machines do not share a file by themselves: README "Several
+ * instances" says how to rotate then (the file on a shared volume, or copied to every machine
+ * after the rotation; until an instance has it, the contacts re-wrapped under the new key
+ * answer UNAVAILABLE there, never a wrong answer).
+ *
  * Threading: every function may be called from any thread, concurrently, except
- * ob_keystore_destroy. Rotations are serialised by the keystore itself.
+ * ob_keystore_destroy. Rotations and rereads are serialised by the keystore itself.
  */
 #ifndef OB_CRYPTO_KEYSTORE_H
 #define OB_CRYPTO_KEYSTORE_H
@@ -63,16 +84,26 @@ OB_NODISCARD ob_err ob_keystore_create(ob_vault *v, ob_keystore **out);
  * released and no thread may still use ks (destroy the store and the domain first). */
 void ob_keystore_destroy(ob_keystore *ks);
 
+/* How often a keystore made from a file looks at it again (above), in milliseconds. */
+enum { OB_KEYSTORE_RECHECK_MS = 1000 };
+
 /*
  * Leases the current vault: returns it (never NULL) and fills lease, which the caller hands
  * to ob_keystore_release once it is done with the vault. The vault stays valid until then,
- * whatever rotations happen meanwhile. Does not block beyond a pointer swap of a rotation.
+ * whatever rotations happen meanwhile. Does not block beyond a pointer swap of a rotation,
+ * except for the one call a second that does the change check (a stat(2), and a reread of
+ * the key file when it changed: tens of microseconds, more while a rotation holds the file).
  */
 const ob_vault *ob_keystore_acquire(ob_keystore *ks, ob_keystore_lease *lease);
 
 /* Ends a lease; the last lease on a vault that is no longer current wipes and frees it.
  * Accepts a lease already released (lease->gen NULL). Does not block. */
 void ob_keystore_release(ob_keystore_lease *lease);
+
+/* The change check now, whatever the interval: for a rotation, which must start from the
+ * newest key any instance published, and for tests. Blocks on the file system and on a
+ * rotation. Does nothing for a keystore without a file. */
+void ob_keystore_refresh(ob_keystore *ks);
 
 /* Whether ks has a key file to rotate (made by ob_keystore_open). */
 bool ob_keystore_can_rotate(const ob_keystore *ks);
@@ -96,7 +127,8 @@ OB_NODISCARD ob_err ob_keystore_cache_data_keys(ob_keystore *ks);
 
 /* ob_vault_unwrap with the current vault, through the cache when it is on: same results.
  * Keyed by the key id and the wrapped bytes (which begin with a random nonce), so that a
- * key re-wrapped by a rotation is another entry. Any thread. */
+ * key re-wrapped by a rotation is another entry. A key id the vault lacks makes it read the
+ * key file again (above; then it blocks on the file system). Any thread. */
 OB_NODISCARD ob_err ob_keystore_unwrap(ob_keystore *ks, const char *kid, const uint8_t *wrapped,
                                        size_t len, uint8_t dk[OB_VAULT_KEY_LEN]);
 

@@ -149,6 +149,31 @@ static int kid_find(const ob_vault *v, const char *kid, size_t len)
 	return -1;
 }
 
+bool ob_vault_has_key(const ob_vault *v, const char *kid)
+{
+	assert(v != NULL && kid != NULL);
+	return kid_find(v, kid, strnlen(kid, OB_VAULT_KID_SIZE)) >= 0;
+}
+
+bool ob_vault_extends(const ob_vault *next, const ob_vault *old, char lost[OB_VAULT_KID_SIZE])
+{
+	assert(next != NULL && old != NULL && lost != NULL);
+	lost[0] = '\0';
+	if (sodium_memcmp(next->sec->email_index, old->sec->email_index, OB_VAULT_KEY_LEN) != 0) {
+		memcpy(lost, index_word, sizeof(index_word));
+		return false;
+	}
+	for (size_t i = 0; i < old->n; i++) {
+		int j = kid_find(next, old->kids[i], strlen(old->kids[i]));
+		if (j < 0 ||
+		    sodium_memcmp(next->sec->keys[j], old->sec->keys[i], OB_VAULT_KEY_LEN) != 0) {
+			memcpy(lost, old->kids[i], OB_VAULT_KID_SIZE);
+			return false;
+		}
+	}
+	return true;
+}
+
 ob_err ob_vault_from_keys(const char *const *kids, const uint8_t (*keys)[OB_VAULT_KEY_LEN],
                           size_t n, const uint8_t index_key[OB_VAULT_KEY_LEN], ob_vault **out)
 {

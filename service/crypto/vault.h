@@ -68,6 +68,7 @@
 #ifndef OB_CRYPTO_VAULT_H
 #define OB_CRYPTO_VAULT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -132,6 +133,18 @@ const char *ob_vault_active_key_id(const ob_vault *v);
 
 /* The number of master keys of v (1 to OB_VAULT_MAX_KEYS). */
 size_t ob_vault_key_count(const ob_vault *v);
+
+/* Whether v has a master key with id kid (any string: it may come from a database row). */
+bool ob_vault_has_key(const ob_vault *v, const char *kid);
+
+/*
+ * Whether next keeps everything of old: each master key of old in next under the same id
+ * with the same bytes, and the same index key. That is all a key file may become while
+ * onboardd runs (keys added; none dropped or changed): a file that fails it would leave data
+ * keys, or e-mail lookups, that no longer open. If not, the first id missing or changed
+ * ("index" for the index key) goes to lost. Compares in constant time. Does not block.
+ */
+bool ob_vault_extends(const ob_vault *next, const ob_vault *old, char lost[OB_VAULT_KID_SIZE]);
 
 /*
  * Creates a new master key file at path with mode 0600 (whatever the umask), holding a

@@ -50,6 +50,17 @@ ob_err ob_dom_store_failed(ob_outcome *o, ob_err err)
 
 ob_err ob_dom_unreadable(ob_outcome *o, const ob_application *a)
 {
+	if (a->contact_key_missing[0] != '\0') {
+		/* Not damage: another instance rotated, and this one's key file lacks the key
+		 * (keystore.h). Retrying is right once the file has it. */
+		ob_dom_say(
+		        o,
+		        "the contact data of application %s is sealed under the master key %s, "
+		        "which this instance's key file does not hold (yet): give every instance "
+		        "the key file of the one that rotated, then retry",
+		        a->id, a->contact_key_missing);
+		return OB_EUNAVAIL;
+	}
 	ob_dom_say(o,
 	           "the contact data of application %s failed its integrity check (tampered, "
 	           "copied from another record, or its master key is missing); see the server log",

@@ -246,6 +246,10 @@ typedef struct ob_application {
 	 * the fields are then empty. The domain refuses to show such an
 	 * application (OB_ECORRUPT) but lets the rest of the cohort move. */
 	bool contact_unreadable;
+	/* With contact_unreadable: the id of the master key that is missing, when that
+	 * is why (a rotation through another instance whose key file this one lacks):
+	 * the domain then answers OB_EUNAVAIL naming it. "" otherwise. */
+	char contact_key_missing[17]; /* OB_KEY_ID_SIZE (domain.h) */
 } ob_application;
 
 /* Frees the history; accepts NULL. The struct may be reused afterwards. */

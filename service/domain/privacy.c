@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <sodium.h>
 
@@ -75,6 +76,7 @@ static ob_err erase_txn(ob_txn *t, void *arg)
 	if (!x->already) {
 		sodium_memzero(&a->contact, sizeof(a->contact));
 		a->contact_unreadable = false;
+		a->contact_key_missing[0] = '\0';
 		a->contact_erased = true;
 		a->contact_erased_at_ms = now;
 		ob_utf8_copy(a->contact_erased_by, sizeof(a->contact_erased_by), x->actor);
@@ -205,6 +207,8 @@ static ob_err rewrap_txn(ob_txn *t, void *arg)
 }
 
 _Static_assert((int)OB_KEY_ID_SIZE == (int)OB_VAULT_KID_SIZE, "a master key id");
+_Static_assert(sizeof(((ob_application *)0)->contact_key_missing) == OB_KEY_ID_SIZE,
+               "a missing master key id");
 
 /* One short write per batch: other writes queue behind a batch, not behind
  * the whole rotation, and reads never wait. */
@@ -221,6 +225,30 @@ static ob_err rewrap_all(ob_domain *d, size_t *rewrapped, size_t *failed, ob_out
 			return OB_OK;
 		x.after = x.last;
 	}
+}
+
+/*
+ * The other instances of a shared store see the new key within
+ * OB_KEYSTORE_RECHECK_MS (keystore.h); until then they may still wrap new data
+ * keys under the old one, and commit them after the scan passed their rows. So,
+ * once that interval and as much again for a write in flight have gone by since
+ * the key was published, one more scan from the start re-wraps what was left.
+ */
+static ob_err rewrap_late(ob_domain *d, int64_t published_us, size_t *rewrapped, size_t *failed,
+                          ob_outcome *o)
+{
+	if (!d->store->ops->shared)
+		return OB_OK;
+	size_t late = 0, still = 0;
+	int64_t until = published_us + 2 * (int64_t)OB_KEYSTORE_RECHECK_MS * 1000;
+	for (int64_t left; (left = until - ob_clock_mono_us()) > 0;) {
+		struct timespec ts = {.tv_sec = left / 1000000, .tv_nsec = (left % 1000000) * 1000};
+		nanosleep(&ts, NULL);
+	}
+	ob_err err = rewrap_all(d, &late, &still, o);
+	*rewrapped += late;
+	*failed = still; /* what the first scans could not re-wrap, found again */
+	return err;
 }
 
 /*
@@ -306,6 +334,10 @@ static ob_err rotate_once(ob_domain *d, const ob_idempotency *idem, const char *
                           const char *from, char kid[OB_KEY_ID_SIZE], ob_outcome *o)
 {
 	char now[OB_KEY_ID_SIZE];
+	/* The newest key the key file holds, not the one this instance saw last: a
+	 * retry through another instance than the one cut short must find its key,
+	 * and not add a second one (keystore.h: several instances). */
+	ob_keystore_refresh(d->keys);
 	active_kid(d, now);
 	if (cut && strcmp(now, from) != 0) {
 		ob_log(OB_LOG_INFO,
@@ -356,6 +388,7 @@ ob_err ob_domain_rotate_keys(ob_domain *d, const ob_idempotency *idem, ob_rotati
 	}
 	if (err == OB_OK && !replayed)
 		err = rotate_once(d, idem, mark, cut, from, kid, o);
+	int64_t published_us = ob_clock_mono_us();
 	if (err != OB_OK || replayed) {
 		free(mark);
 		pthread_mutex_unlock(&d->rotate_mu);
@@ -364,6 +397,8 @@ ob_err ob_domain_rotate_keys(ob_domain *d, const ob_idempotency *idem, ob_rotati
 		return err;
 	}
 	err = rewrap_all(d, rewrapped, failed, o);
+	if (err == OB_OK)
+		err = rewrap_late(d, published_us, rewrapped, failed, o);
 	if (err == OB_OK && keyed) {
 		reply_rec r = {.idem = idem, .rot = out, .o = o};
 		err = ob_dom_write(d, reply_txn, &r, o);
@@ -371,8 +406,12 @@ ob_err ob_domain_rotate_keys(ob_domain *d, const ob_idempotency *idem, ob_rotati
 	free(mark);
 	pthread_mutex_unlock(&d->rotate_mu);
 	ob_log(OB_LOG_INFO,
-	       "key rotation: active master key %s; %zu data keys re-wrapped, %zu failed", kid,
-	       *rewrapped, *failed);
+	       "key rotation: active master key %s; %zu data keys re-wrapped, %zu failed%s", kid,
+	       *rewrapped, *failed,
+	       d->store->ops->shared ? "; instances that share the key file took it up: put the "
+	                               "file in place on every other machine now (README, "
+	                               "\"Several instances\")"
+	                             : "");
 	if (err != OB_OK)
 		return err;
 	if (*failed > 0)

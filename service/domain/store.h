@@ -88,6 +88,10 @@ typedef struct ob_store_backup {
 
 typedef struct ob_store_ops {
 	const char *name;
+	/* Whether several onboardd may serve this store at once (PostgreSQL; a SQLite
+	 * file has one instance): then what one instance holds in memory, the master
+	 * keys among it, may lag another's (domain/privacy.c: key rotation). */
+	bool shared;
 	void (*destroy)(ob_store *s);
 	ob_err (*begin)(ob_store *s, bool write, ob_txn **out);
 	/* Runs fn(t, arg) in a write transaction and returns once its effect

@@ -381,6 +381,7 @@ static ob_err pg_backup(ob_store *base, const char *path, ob_store_backup *out)
 
 static const ob_store_ops pg_ops = {
         .name = "postgresql",
+        .shared = true,
         .destroy = pg_destroy,
         .begin = pg_begin,
         .write = pg_write,

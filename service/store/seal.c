@@ -66,10 +66,15 @@ void seal_open_contact(ob_keystore *keys, ob_application *a, const char *kid, co
 	ob_err err = seal_unwrap(keys, kid, wrapped, wrapped_len, dk);
 	if (err == OB_ENOTFOUND) {
 		contact_unreadable(a);
-		ob_log(OB_LOG_ERROR,
-		       "store: the contact of application seq %lld cannot be decrypted: its master "
-		       "key %s is not in the key file",
-		       (long long)a->seq, seal_loggable_kid(kid));
+		const char *named = seal_loggable_kid(kid);
+		if (named == kid) /* the keystore logged it, once (keystore.h) */
+			snprintf(a->contact_key_missing, sizeof(a->contact_key_missing), "%s", kid);
+		else
+			ob_log(OB_LOG_ERROR,
+			       "store: the contact of application seq %lld cannot be decrypted: "
+			       "its "
+			       "master key id is %s",
+			       (long long)a->seq, named);
 		return;
 	}
 	for (int f = 0; err == OB_OK && f < SEAL_FIELDS; f++) {

@@ -53,7 +53,7 @@ typedef struct {
 	unsigned instances, db_restart_every; /* --pg */
 	uint64_t seed;
 	const char *dir, *report;
-	bool keep, verbose, pg, rotate_given;
+	bool keep, verbose, pg;
 } options;
 
 /* What the kills hit (main thread only). */
@@ -100,8 +100,8 @@ static const char usage[] =
         "  --report FILE       the summary into FILE too\n"
         "  --verbose           a line per cycle\n"
         "  --pg                against PostgreSQL: a database of its own in the cluster of\n"
-        "                      tools/pgcluster.sh (run under it); no key rotation unless\n"
-        "                      --rotate-every is given\n"
+        "                      tools/pgcluster.sh (run under it); the instances share the\n"
+        "                      key file, a rotation goes through one of them\n"
         "  --instances N       --pg: onboardd instances on the database (default 2, at most 4)\n"
         "  --db-restart-every N  --pg: crash and restart the database every N cycles instead\n"
         "                      of killing onboardd, 0 never (default 4)\n";
@@ -162,7 +162,6 @@ static int parse(int argc, char **argv, options *o)
 			break;
 		case 'r':
 			o->rotate_every = (unsigned)v;
-			o->rotate_given = true;
 			break;
 		case 'g':
 			o->pg = true;
@@ -202,10 +201,6 @@ static int parse(int argc, char **argv, options *o)
 		fputs(usage, stderr);
 		return 2;
 	}
-	/* Several instances read the key file at start: a rotation made by one is not seen by
-	 * the others until they restart (RELIABILITY.md), so it is asked for explicitly. */
-	if (o->pg && !o->rotate_given)
-		o->rotate_every = 0;
 	if (!o->pg)
 		o->instances = 1;
 	return 0;

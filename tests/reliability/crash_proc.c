@@ -96,7 +96,10 @@ int cr_server_start(cr_server *s)
 		}
 		int status;
 		if (waitpid(pid, &status, WNOHANG) == pid) {
-			fprintf(stderr, "onboardd exited before serving (see %s)\n", s->log);
+			fprintf(stderr, "onboardd exited before serving, %s %d (see %s)\n",
+			        WIFSIGNALED(status) ? "signal" : "status",
+			        WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status),
+			        s->log);
 			s->pid = 0;
 			return -1;
 		}

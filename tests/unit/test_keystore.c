@@ -17,12 +17,15 @@
 #include <cmocka.h>
 
 #include <pthread.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <sodium.h>
 
 #include "crypto/keystore.h"
 #include "crypto/vault.h"
+#include "secretfile.h"
 #include "testutil.h"
 
 static char dir[96];
@@ -294,6 +297,193 @@ static void test_leases_during_rotations(void **state)
 	ob_keystore_release(&lease);
 }
 
+/* ---- the key file changed by another instance (keystore.h) -------------------------------- */
+
+/* A second keystore on the same file: another instance sharing the key file. */
+static ob_keystore *open_other(void)
+{
+	char why[256];
+	ob_keystore *other = NULL;
+	assert_int_equal(ob_keystore_open(key_path, &other, why, sizeof(why)), OB_OK);
+	return other;
+}
+
+static void assert_active(ob_keystore *ks, const char *kid)
+{
+	ob_keystore_lease lease;
+	assert_string_equal(ob_vault_active_key_id(ob_keystore_acquire(ks, &lease)), kid);
+	ob_keystore_release(&lease);
+}
+
+static void assert_keystore_unwraps(ob_keystore *ks, const wrapped *k)
+{
+	uint8_t dk[OB_VAULT_KEY_LEN];
+	assert_int_equal(ob_keystore_unwrap(ks, k->kid, k->w, k->len, dk), OB_OK);
+	assert_memory_equal(dk, k->dk, sizeof(dk));
+}
+
+/* A rotates; B, which read the file before, meets a data key under A's new key: it reads
+ * the file again at once, unwraps it, and wraps its own new data keys under that key. */
+static void test_unknown_key_rereads_the_file(void **state)
+{
+	ob_keystore *a = *state, *b = open_other();
+	char kid[OB_VAULT_KID_SIZE], why[256] = "";
+	assert_int_equal(ob_keystore_rotate(a, kid, why, sizeof(why)), OB_OK);
+	ob_keystore_lease lease;
+	wrapped k;
+	wrap_one(ob_keystore_acquire(a, &lease), &k);
+	ob_keystore_release(&lease);
+	assert_string_equal(k.kid, kid);
+
+	assert_keystore_unwraps(b, &k);
+	assert_active(b, kid);
+	wrapped mine;
+	wrap_one(ob_keystore_acquire(b, &lease), &mine);
+	ob_keystore_release(&lease);
+	assert_string_equal(mine.kid, kid);
+	assert_keystore_unwraps(a, &mine);
+	ob_keystore_destroy(b);
+}
+
+/* Without meeting the new key, B takes it up by the change check: at once when asked
+ * (ob_keystore_refresh, what a rotation does first), and by itself on an acquire once the
+ * check is due (within about OB_KEYSTORE_RECHECK_MS; waited for, up to 20 times that). */
+static void test_change_check_takes_the_new_key(void **state)
+{
+	ob_keystore *a = *state, *b = open_other();
+	char kid[OB_VAULT_KID_SIZE], why[256] = "";
+	assert_int_equal(ob_keystore_rotate(a, kid, why, sizeof(why)), OB_OK);
+	ob_keystore_refresh(b);
+	assert_active(b, kid);
+
+	assert_int_equal(ob_keystore_rotate(a, kid, why, sizeof(why)), OB_OK);
+	bool seen = false;
+	for (int i = 0; i < 400 && !seen; i++) {
+		ob_keystore_lease lease;
+		seen = strcmp(ob_vault_active_key_id(ob_keystore_acquire(b, &lease)), kid) == 0;
+		ob_keystore_release(&lease);
+		if (!seen)
+			usleep(OB_KEYSTORE_RECHECK_MS * 50);
+	}
+	assert_true(seen);
+	ob_keystore_destroy(b);
+}
+
+/* A key id that the file does not hold either: OB_ENOTFOUND, every time, the file read again
+ * at most once an interval however many calls ask; once the key is in the file and the
+ * interval is over, the next unwrap finds it. */
+static void test_missing_key_rereads_once_an_interval(void **state)
+{
+	ob_keystore *b = *state;
+	/* A key k9 that only another copy of the file has, for now. */
+	char copy[340], why[256] = "";
+	snprintf(copy, sizeof(copy), "%s.copy", key_path);
+	FILE *in = fopen(key_path, "r");
+	assert_non_null(in);
+	char text[4096];
+	size_t n = fread(text, 1, sizeof(text), in);
+	fclose(in);
+	unlink(copy);
+	assert_int_equal(ob_secret_create(copy, text, n, why, sizeof(why)), 0);
+	assert_int_equal(ob_vault_rotate_file(copy, "k9", NULL, why, sizeof(why)), OB_OK);
+	ob_vault *v9 = NULL;
+	assert_int_equal(ob_vault_open(copy, &v9, why, sizeof(why)), OB_OK);
+	wrapped k;
+	wrap_one(v9, &k);
+	assert_string_equal(k.kid, "k9");
+
+	uint8_t dk[OB_VAULT_KEY_LEN];
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (int i = 0; i < 10000; i++)
+		assert_int_equal(ob_keystore_unwrap(b, "k9", k.w, k.len, dk), OB_ENOTFOUND);
+	/* The copy, with k9, put in place as an operator would: by rename. */
+	assert_int_equal(rename(copy, key_path), 0);
+	/* Within the interval of the first reread, no call reads the file again. The machine
+	 * may be slow enough for the interval to be over: then nothing can be told. */
+	int rc = ob_keystore_unwrap(b, "k9", k.w, k.len, dk);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	int64_t ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+	if (ms < OB_KEYSTORE_RECHECK_MS)
+		assert_int_equal(rc, OB_ENOTFOUND);
+	bool found = false;
+	for (int i = 0; i < 400 && !found; i++) {
+		found = ob_keystore_unwrap(b, "k9", k.w, k.len, dk) == OB_OK;
+		if (!found)
+			usleep(OB_KEYSTORE_RECHECK_MS * 50);
+	}
+	assert_true(found);
+	assert_memory_equal(dk, k.dk, sizeof(dk));
+	assert_active(b, "k9");
+	ob_vault_destroy(v9);
+}
+
+/* Replaces the key file by one whose text is body (mode 0600), by rename. */
+static void replace_file(const char *body)
+{
+	char tmp[340], why[256];
+	snprintf(tmp, sizeof(tmp), "%s.new", key_path);
+	unlink(tmp);
+	assert_int_equal(ob_secret_create(tmp, body, strlen(body), why, sizeof(why)), 0);
+	assert_int_equal(rename(tmp, key_path), 0);
+}
+
+/* A file that lost a key, changed one, changed the index key, does not parse, or is not a
+ * secret file any more, is refused: the keystore keeps its vault (the same one) and what it
+ * unwraps. A file that only adds keys is taken. */
+static void test_broken_or_shrunk_file_is_refused(void **state)
+{
+	ob_keystore *ks = *state;
+	ob_keystore_lease lease;
+	const ob_vault *before = ob_keystore_acquire(ks, &lease);
+	wrapped k;
+	wrap_one(before, &k);
+	ob_keystore_release(&lease);
+
+	FILE *in = fopen(key_path, "r");
+	assert_non_null(in);
+	char text[4096] = "";
+	size_t n = fread(text, 1, sizeof(text) - 1, in);
+	fclose(in);
+	text[n] = '\0';
+	char *k1 = strstr(text, "\nk1 "), *index = strstr(text, "\nindex ");
+	assert_non_null(k1);
+	assert_non_null(index);
+
+	char body[4096];
+	const char *other = "k1 AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=\n";
+	/* k1 gone (another key instead), k1 with other bytes, the index key changed. */
+	snprintf(body, sizeof(body), "%.*s\nk2 %s", (int)(k1 - text), text, other + 3);
+	const char *bodies[4];
+	char changed[4096], reindexed[4096];
+	snprintf(changed, sizeof(changed), "%.*s\n%s", (int)(k1 - text), text, other);
+	snprintf(reindexed, sizeof(reindexed), "index %s%s", other + 3, k1 + 1);
+	bodies[0] = body;
+	bodies[1] = changed;
+	bodies[2] = reindexed;
+	bodies[3] = "index only\n"; /* does not parse */
+	for (size_t i = 0; i < 4; i++) {
+		replace_file(bodies[i]);
+		ob_keystore_refresh(ks);
+		assert_ptr_equal(ob_keystore_acquire(ks, &lease), before);
+		ob_keystore_release(&lease);
+		assert_keystore_unwraps(ks, &k);
+	}
+	/* Group-readable. */
+	replace_file(text);
+	assert_int_equal(chmod(key_path, 0640), 0);
+	ob_keystore_refresh(ks);
+	assert_ptr_equal(ob_keystore_acquire(ks, &lease), before);
+	ob_keystore_release(&lease);
+	/* Mended, and a key added: taken. */
+	assert_int_equal(chmod(key_path, 0600), 0);
+	char kid[OB_VAULT_KID_SIZE], why[256];
+	assert_int_equal(ob_vault_rotate_file(key_path, "k2", kid, why, sizeof(why)), OB_OK);
+	ob_keystore_refresh(ks);
+	assert_active(ks, "k2");
+	assert_keystore_unwraps(ks, &k);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -304,6 +494,13 @@ int main(void)
 	        cmocka_unit_test_setup_teardown(test_cached_unwrap_answers_as_the_vault, setup,
 	                                        teardown),
 	        cmocka_unit_test_setup_teardown(test_leases_during_rotations, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_unknown_key_rereads_the_file, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_change_check_takes_the_new_key, setup,
+	                                        teardown),
+	        cmocka_unit_test_setup_teardown(test_missing_key_rereads_once_an_interval, setup,
+	                                        teardown),
+	        cmocka_unit_test_setup_teardown(test_broken_or_shrunk_file_is_refused, setup,
+	                                        teardown),
 	};
 	return cmocka_run_group_tests(tests, setup_dir, teardown_dir);
 }
