@@ -106,13 +106,9 @@ def pinning(o):
     return set(cpus[:-1]), {cpus[-1]}
 
 
-def placed(o, cpus):
-    """A preexec_fn that puts a child on cpus at the campaign's priority (--nice)."""
-    def setup():
-        os.sched_setaffinity(0, cpus)
-        if o.nice:
-            os.setpriority(os.PRIO_PROCESS, 0, o.nice)
-    return setup
+def placed(cpus):
+    """A preexec_fn that puts a child on cpus."""
+    return lambda: os.sched_setaffinity(0, cpus)
 
 
 # ---- SP framing, by hand (tcp: a 64-bit length, then a 32-bit request id and the body) ----
@@ -408,7 +404,7 @@ class Server:
             if o.nofile:
                 import resource
                 resource.setrlimit(resource.RLIMIT_NOFILE, (o.nofile, o.nofile))
-            placed(o, o.cpus_server)()
+            placed(o.cpus_server)()
         env = os.environ.copy()
         if asan_build(o.onboardd):
             # AddressSanitizer keeps freed memory in quarantine, 256 MiB by default: what a
@@ -463,7 +459,7 @@ def normal_client(o, srv, d, seconds):
            "--duration", "%ds" % seconds, "--timeout", "5s", "--json", "--no-progress",
            "-o", out]
     return subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                            preexec_fn=placed(o, o.cpus_server)), out
+                            preexec_fn=placed(o.cpus_server)), out
 
 
 def phase(o, srv, d, name, seconds):
@@ -490,7 +486,7 @@ def phase(o, srv, d, name, seconds):
         attacker = subprocess.Popen([sys.executable, __file__, "--attack", name,
                                      "--port", str(srv.port), "--http-port",
                                      str(srv.http_port)] + (["--short"] if o.short else []),
-                                    preexec_fn=placed(o, o.cpus_attack))
+                                    preexec_fn=placed(o.cpus_attack))
     # Throughout, new clients over ipc (the local administrator), one after the other: each
     # one's connection and Health, which has the store open the database once a second,
     # need descriptors of onboardd's. The quiet phase runs them too, so that it is measured
@@ -501,7 +497,7 @@ def phase(o, srv, d, name, seconds):
         while client.poll() is None:
             hp = subprocess.run([o.cli, "-s", "ipc://%s/onboardd.sock" % d, "--timeout",
                                  "5s", "health"], capture_output=True, text=True,
-                                preexec_fn=placed(o, o.cpus_server))
+                                preexec_fn=placed(o.cpus_server))
             if hp.stdout.strip() == "SERVING":
                 probes["ok"] += 1
             else:
@@ -615,8 +611,7 @@ def campaign(o):
              ("short" if o.short else "full", seconds, o.rate,
               ("; the attacker on CPU %s, onboardd and its measurers on CPU %s" % (
                   ",".join(map(str, sorted(o.cpus_attack))),
-                  ",".join(map(str, sorted(o.cpus_server)))) if o.pin else "") +
-              ("; all at nice %d" % o.nice if o.nice else "")),
+                  ",".join(map(str, sorted(o.cpus_server)))) if o.pin else "")),
              "memory bound %d KiB (quiet %d KiB + the limits' %d KiB); sockets quiet %d" %
              (bound, base_rss, bound - base_rss, base_fds),
              "%-10s %6s %6s %9s %7s %10s %12s %5s %5s %5s %5s" % (
@@ -654,10 +649,6 @@ def main():
     ap.add_argument("--pin", action="store_true",
                     help="the attacker on the last CPU, onboardd and its measurers on the "
                     "others (taskset's way: sched_setaffinity)")
-    ap.add_argument("--nice", type=int, default=0,
-                    help="onboardd, its measurers and the attacker at this nice value "
-                    "(below 0 needs root): on a shared machine, the others' builds then "
-                    "take little of their CPU time")
     ap.add_argument("--paired", action="store_true",
                     help="a quiet phase before each attack, whose p99 that attack's is set "
                     "against: on a shared machine, the load of the moment is in both")
