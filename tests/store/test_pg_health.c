@@ -83,10 +83,8 @@ static int read_only(int on)
 static int setup(void **state)
 {
 	fixture *t = calloc(1, sizeof(*t));
-	int64_t now = 0;
-	if (t == NULL || !ob_time_parse_rfc3339("2020-11-20T12:00:00Z", &now))
+	if (t == NULL)
 		return -1;
-	ob_clock_set_now_ms(now);
 	*state = t;
 	t->next_company = 100;
 	if (ob_test_pg_create(&t->db) != 0 || (t->keys = ob_test_keystore_random()) == NULL ||
@@ -96,18 +94,7 @@ static int setup(void **state)
 	t->ops = *t->store->ops;
 	t->ops.write = counted_write;
 	t->store->ops = &t->ops;
-	if (ob_domain_create(&t->d, t->store, t->keys) != OB_OK)
-		return -1;
-	ob_cohort c, out;
-	ob_cohort_default(&c);
-	snprintf(c.id, sizeof(c.id), "%s", "2020-12");
-	snprintf(c.name, sizeof(c.name), "%s", "read-only");
-	c.capacity = 100;
-	ob_outcome o;
-	ob_outcome_init(&o);
-	ob_err err = ob_domain_cohort_create(t->d, &c, &out, &o);
-	ob_outcome_fini(&o);
-	return err == OB_OK ? 0 : -1;
+	return ob_domain_create(&t->d, t->store, t->keys) == OB_OK ? 0 : -1;
 }
 
 static int teardown(void **state)
@@ -126,21 +113,10 @@ static int teardown(void **state)
 	return 0;
 }
 
-/* A client's write: a new company submitted to the cohort. */
+/* A client's write: a new company submitted to the default cohort. */
 static ob_err submit(fixture *t)
 {
-	td_company c;
-	td_company_make(&c, t->next_company++);
-	ob_submission s;
-	td_submission(&s, &c, "2020-12");
-	ob_outcome o;
-	ob_outcome_init(&o);
-	ob_application a;
-	memset(&a, 0, sizeof(a));
-	ob_err err = ob_domain_submit(t->d, TD_ALL, &s, NULL, &a, &o);
-	ob_application_fini(&a);
-	ob_outcome_fini(&o);
-	return err;
+	return td_submit(t->d, t->next_company++, NULL, NULL, NULL);
 }
 
 static void health_follows_a_read_only_database(void **state)
@@ -155,9 +131,12 @@ static void health_follows_a_read_only_database(void **state)
 	ob_err err = OB_OK;
 	for (int waited = 0; (err = submit(t)) == OB_OK && waited < DEADLINE_MS; waited += STEP_MS)
 		ob_test_sleep_ms(STEP_MS);
-	/* SQLSTATE 25006, read_only_sql_transaction: a fault of the store, not of the write. */
-	assert_int_equal(err, OB_EIO);
-	assert_int_equal(ob_domain_write_health(t->d), OB_EIO);
+	/* SQLSTATE 25006, read_only_sql_transaction: a fault of the store, not of the write
+	 * (OB_EIO today; UNAVAILABLE's OB_EUNAVAIL would suit it better, as SQLite's
+	 * read-only WAL). */
+	assert_true(err == OB_EIO || err == OB_EUNAVAIL);
+	ob_err failed = err;
+	assert_int_equal(ob_domain_write_health(t->d), failed);
 	assert_int_not_equal(ob_domain_store_health(t->d), OB_OK);
 
 	/* While the database refuses writes, health stays NOT_SERVING through the probe's
@@ -170,7 +149,7 @@ static void health_follows_a_read_only_database(void **state)
 		ob_test_sleep_ms(STEP_MS);
 	}
 	assert_true(atomic_load(&writes_done) >= before + 2);
-	assert_int_equal(ob_domain_write_health(t->d), OB_EIO);
+	assert_int_equal(ob_domain_write_health(t->d), failed);
 	assert_int_not_equal(ob_domain_store_health(t->d), OB_OK);
 
 	/* Cleared: SERVING again by itself, through the probe, with no client writing. */
@@ -187,6 +166,11 @@ static void health_follows_a_read_only_database(void **state)
 
 int main(void)
 {
+	/* The default cohort the domain makes is this month's, and open. */
+	int64_t now = 0;
+	if (!ob_time_parse_rfc3339("2020-11-20T12:00:00Z", &now))
+		return 1;
+	ob_clock_set_now_ms(now);
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test_setup_teardown(health_follows_a_read_only_database, setup,
 	                                        teardown),
