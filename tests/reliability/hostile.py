@@ -23,9 +23,10 @@ quiet p99 (with --paired, to that of a quiet phase just before the attack), onbo
 memory and descriptors after, and the CPU time onboardd, the attacker and the whole machine
 used (in per cent of one CPU). The quiet phases run the same new local clients as the attacks.
 With --pin the attacker runs on a CPU of its own, onboardd and its measurers on the others:
-on a small machine the attacker's Python otherwise takes CPU time from what it measures. It exits 1 when the normal client
-had a failure, memory went over the bound, or descriptors did not come back; the latency is
-reported, never asserted (the machine is shared). --short is the suite's run (< 60 s).
+on a small machine the attacker's Python otherwise takes CPU time from what it measures. It
+exits 1 when the normal client had a failure, memory went over the bound, or descriptors did
+not come back; the latency is reported, never asserted (the machine is shared). --short is the
+suite's run (< 60 s).
 
 Needs ONBOARDD, ONBOARD_CLI, ONBOARD_LOAD (meson test sets them), root or not.
 """
