@@ -335,11 +335,18 @@ static ob_err pg_checkpoint(ob_store *base)
 	return err;
 }
 
-/* A transaction id taken: its commit writes a record to the WAL and flushes it, as any
- * write's does (store.h, touch), and changes no row. */
+/* The newest row of schema_migration written again as it is: a real write of a table of
+ * the store's, so that what refuses the writes refuses it too, a database or a session
+ * read-only (default_transaction_read_only, a standby) or the table's privileges; its
+ * commit writes the WAL and flushes it, as any write's does (store.h, touch). It was
+ * SELECT pg_current_xact_id(), which a read-only transaction allows: health came back
+ * while every write failed (tests/store/test_pg_health.c). */
 static ob_err pg_touch(ob_txn *base)
 {
-	return pg_exec(((pg_txn *)base)->c->db, "SELECT pg_current_xact_id()", "touch");
+	return pg_exec(((pg_txn *)base)->c->db,
+	               "UPDATE schema_migration SET version = version"
+	               " WHERE version = (SELECT max(version) FROM schema_migration)",
+	               "touch");
 }
 
 /* A fresh connection that runs a query: the pooled ones would not notice a

@@ -76,18 +76,7 @@ static int teardown(void **state)
  * message when not NULL. out is zeroed first, so it can always be finished. */
 static ob_err submit(fx *f, uint32_t n, const char *cohort, ob_application *out, char *msg)
 {
-	td_company c;
-	td_company_make(&c, n);
-	ob_submission s;
-	td_submission(&s, &c, cohort);
-	ob_outcome o;
-	ob_outcome_init(&o);
-	memset(out, 0, sizeof(*out));
-	ob_err err = ob_domain_submit(f->d, TD_AS("test"), &s, NULL, out, &o);
-	if (msg != NULL)
-		snprintf(msg, 256, "%s", o.message);
-	ob_outcome_fini(&o);
-	return err;
+	return td_submit(f->d, n, cohort, out, msg);
 }
 
 static void submit_ok(fx *f, uint32_t n, const char *cohort, ob_application *out)

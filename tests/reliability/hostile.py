@@ -19,9 +19,14 @@ worked out from its limits (RELIABILITY.md, "Hostile load", gives the formula), 
 descriptors, which must come back to where they were before the attack.
 
 It prints a table: per phase the normal client's calls, failures, p99 and the ratio to the
-quiet p99, onboardd's peak memory and descriptors after. It exits 1 when the normal client
-had a failure, memory went over the bound, or descriptors did not come back; the latency is
-reported, never asserted (the machine is shared). --short is the suite's run (< 60 s).
+quiet p99 (with --paired, to that of a quiet phase just before the attack), onboardd's peak
+memory and descriptors after, and the CPU time onboardd, the attacker and the whole machine
+used (in per cent of one CPU). The quiet phases run the same new local clients as the attacks.
+With --pin the attacker runs on a CPU of its own, onboardd and its measurers on the others:
+on a small machine the attacker's Python otherwise takes CPU time from what it measures. It
+exits 1 when the normal client had a failure, memory went over the bound, or descriptors did
+not come back; the latency is reported, never asserted (the machine is shared). --short is the
+suite's run (< 60 s).
 
 Needs ONBOARDD, ONBOARD_CLI, ONBOARD_LOAD (meson test sets them), root or not.
 """
@@ -73,6 +78,38 @@ def memory_bound(base_kib):
 def fd_room(nofile):
     """The descriptors onboardd keeps for its store and files (rpc/listen.c, fds_short)."""
     return min(max(nofile // 8, 32), 256)
+
+
+def proc_cpu_s(pid):
+    """The CPU time (user and system, in seconds) process pid has used so far."""
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def machine_busy():
+    """The machine's CPU time so far, busy and in all, in clock ticks (/proc/stat)."""
+    with open("/proc/stat") as f:
+        v = [int(x) for x in f.readline().split()[1:]]
+    total = sum(v[:8])  # guest time is counted in user already
+    return total - v[3] - v[4], total  # less idle and iowait
+
+
+def pinning(o):
+    """The CPUs of onboardd and its measurers (the normal client, the probes), and those of
+    the attacker: with --pin, the last CPU for the attacker and the others for the rest, so
+    that the attacker's Python takes no CPU time from what it measures; else all for all."""
+    cpus = sorted(os.sched_getaffinity(0))
+    if not o.pin:
+        return set(cpus), set(cpus)
+    if len(cpus) < 2:
+        raise SystemExit("--pin needs two CPUs at least")
+    return set(cpus[:-1]), {cpus[-1]}
+
+
+def placed(cpus):
+    """A preexec_fn that puts a child on cpus."""
+    return lambda: os.sched_setaffinity(0, cpus)
 
 
 # ---- SP framing, by hand (tcp: a 64-bit length, then a 32-bit request id and the body) ----
@@ -368,6 +405,7 @@ class Server:
             if o.nofile:
                 import resource
                 resource.setrlimit(resource.RLIMIT_NOFILE, (o.nofile, o.nofile))
+            placed(o.cpus_server)()
         env = os.environ.copy()
         if asan_build(o.onboardd):
             # AddressSanitizer keeps freed memory in quarantine, 256 MiB by default: what a
@@ -421,7 +459,8 @@ def normal_client(o, srv, d, seconds):
            "--scenario", "cohort", "--rate", str(o.rate), "-c", "8", "--warmup", "1s",
            "--duration", "%ds" % seconds, "--timeout", "5s", "--json", "--no-progress",
            "-o", out]
-    return subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE), out
+    return subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                            preexec_fn=placed(o.cpus_server)), out
 
 
 def phase(o, srv, d, name, seconds):
@@ -440,33 +479,47 @@ def phase(o, srv, d, name, seconds):
             time.sleep(0.05)
     t = threading.Thread(target=sample, daemon=True)
     t.start()
+    cpu0, busy0, t0 = proc_cpu_s(srv.p.pid), machine_busy(), time.time()
     client, out = normal_client(o, srv, d, seconds)
     attacker = None
     if name is not None:
         time.sleep(0.5)
         attacker = subprocess.Popen([sys.executable, __file__, "--attack", name,
                                      "--port", str(srv.port), "--http-port",
-                                     str(srv.http_port)] + (["--short"] if o.short else []))
+                                     str(srv.http_port)] + (["--short"] if o.short else []),
+                                    preexec_fn=placed(o.cpus_attack))
     # Throughout, new clients over ipc (the local administrator), one after the other: each
     # one's connection and Health, which has the store open the database once a second,
-    # need descriptors of onboardd's.
+    # need descriptors of onboardd's. The quiet phase runs them too, so that it is measured
+    # as the attacks are (each is a process that takes some CPU time beside the client).
     probes = {"ok": 0, "bad": []}
 
     def probe():
         while client.poll() is None:
             hp = subprocess.run([o.cli, "-s", "ipc://%s/onboardd.sock" % d, "--timeout",
-                                 "5s", "health"], capture_output=True, text=True)
+                                 "5s", "health"], capture_output=True, text=True,
+                                preexec_fn=placed(o.cpus_server))
             if hp.stdout.strip() == "SERVING":
                 probes["ok"] += 1
             else:
                 probes["bad"].append((hp.stdout.strip() or hp.stderr.strip())[:120])
             time.sleep(0.2)
     pt = threading.Thread(target=probe, daemon=True)
-    if name is not None:
-        pt.start()
+    pt.start()
     _, err = client.communicate(timeout=seconds + 60)
-    if name is not None:
-        pt.join()
+    pt.join()
+    # CPU time over the phase, in per cent of one CPU: onboardd's, the attacker's, the
+    # machine's (everyone's: other builds and tests on a shared machine show there).
+    wall = max(time.time() - t0, 1e-3)
+    busy1 = machine_busy()
+    cpu = {"srv": 100 * (proc_cpu_s(srv.p.pid) - cpu0) / wall, "atk": 0.0,
+           "machine": 100 * os.cpu_count() * (busy1[0] - busy0[0]) /
+           max(busy1[1] - busy0[1], 1)}
+    if attacker is not None:
+        try:
+            cpu["atk"] = 100 * proc_cpu_s(attacker.pid) / (time.time() - t0 - 0.5)
+        except OSError:
+            pass
     if attacker is not None:
         attacker.send_signal(signal.SIGTERM)
         attacker.wait(30)
@@ -480,7 +533,7 @@ def phase(o, srv, d, name, seconds):
     return {"phase": name or "quiet", "calls": rep["calls"], "ok": rep["ok"],
             "failed": rep["failed"], "p99_us": rep["latency_us"]["p99"],
             "errors": rep.get("errors", []), "peak_rss_kib": peak[0], "peak_fds": peak[1],
-            "probes": probes}
+            "probes": probes, "cpu": cpu}
 
 
 def fds_back(srv, want, slack, wait_s):
@@ -513,7 +566,14 @@ def campaign(o):
         quiet["fds_after"] = srv.fds()
         rows.append(quiet)
         for name in o.attacks:
+            before = quiet
+            if o.paired:
+                before = phase(o, srv, d, None, seconds)
+                before["phase"] = "(quiet)"
+                before["fds_after"] = srv.fds()
+                rows.append(before)
             r = phase(o, srv, d, name, seconds)
+            r["quiet_p99_us"] = before["p99_us"]
             # The handshake and stall timeouts (10 s, 30 s) close what the attacker left
             # half-open if its close did not reach onboardd; 40 s at most.
             r["fds_after"] = fds_back(srv, base_fds, 4, 40)
@@ -548,18 +608,22 @@ def campaign(o):
     finally:
         if srv.p.poll() is None:
             srv.p.kill()
-    q99 = max(quiet["p99_us"], 1)
-    lines = ["onboard hostile load: %s, %d s a phase, normal client %d calls/s over tcp" %
-             ("short" if o.short else "full", seconds, o.rate),
+    lines = ["onboard hostile load: %s, %d s a phase, normal client %d calls/s over tcp%s" %
+             ("short" if o.short else "full", seconds, o.rate,
+              ("; the attacker on CPU %s, onboardd and its measurers on CPU %s" % (
+                  ",".join(map(str, sorted(o.cpus_attack))),
+                  ",".join(map(str, sorted(o.cpus_server)))) if o.pin else "")),
              "memory bound %d KiB (quiet %d KiB + the limits' %d KiB); sockets quiet %d" %
              (bound, base_rss, bound - base_rss, base_fds),
-             "%-10s %6s %6s %9s %7s %10s %12s %5s" % (
+             "%-10s %6s %6s %9s %7s %10s %12s %5s %5s %5s %5s" % (
                  "phase", "calls", "failed", "p99 ms", "x quiet", "peak KiB", "peak sockets",
-                 "after")]
+                 "after", "srv%", "atk%", "all%")]
     for r in rows:
-        lines.append("%-10s %6d %6d %9.1f %7.2f %10d %12d %5d" % (
-            r["phase"], r["calls"], r["failed"], r["p99_us"] / 1000.0, r["p99_us"] / q99,
-            r["peak_rss_kib"], r["peak_fds"], r["fds_after"]))
+        lines.append("%-10s %6d %6d %9.1f %7.2f %10d %12d %5d %5.0f %5.0f %5.0f" % (
+            r["phase"], r["calls"], r["failed"], r["p99_us"] / 1000.0,
+            r["p99_us"] / max(r.get("quiet_p99_us", quiet["p99_us"]), 1),
+            r["peak_rss_kib"], r["peak_fds"], r["fds_after"], r["cpu"]["srv"],
+            r["cpu"]["atk"], r["cpu"]["machine"]))
     text = "\n".join(lines) + "\n"
     sys.stdout.write(text)
     if o.report:
@@ -583,6 +647,12 @@ def main():
     ap.add_argument("--keep", action="store_true", help="keep the directory")
     ap.add_argument("--nofile", type=int, help="onboardd's descriptor limit (RLIMIT_NOFILE)")
     ap.add_argument("--max-connections", type=int, help="onboardd's --max-connections")
+    ap.add_argument("--pin", action="store_true",
+                    help="the attacker on the last CPU, onboardd and its measurers on the "
+                    "others (taskset's way: sched_setaffinity)")
+    ap.add_argument("--paired", action="store_true",
+                    help="a quiet phase before each attack, whose p99 that attack's is set "
+                    "against: on a shared machine, the load of the moment is in both")
     ap.add_argument("--attack", help=argparse.SUPPRESS)
     ap.add_argument("--port", type=int, help=argparse.SUPPRESS)
     ap.add_argument("--http-port", type=int, help=argparse.SUPPRESS)
@@ -593,6 +663,7 @@ def main():
     o.cli = os.environ["ONBOARD_CLI"]
     o.load = os.environ["ONBOARD_LOAD"]
     o.attacks = o.only.split(",") if o.only else ATTACKS
+    o.cpus_server, o.cpus_attack = pinning(o)
     if o.max_connections:
         LIMITS["max_connections"] = o.max_connections
     for a in o.attacks:

@@ -169,17 +169,7 @@ typedef struct same {
 static void *submit_company_7(void *arg)
 {
 	same *x = arg;
-	td_company c;
-	td_company_make(&c, 7);
-	ob_submission s;
-	td_submission(&s, &c, NULL);
-	ob_outcome o;
-	ob_outcome_init(&o);
-	ob_application a;
-	memset(&a, 0, sizeof(a));
-	x->err = ob_domain_submit(x->d, TD_ALL, &s, NULL, &a, &o);
-	ob_application_fini(&a);
-	ob_outcome_fini(&o);
+	x->err = td_submit(x->d, 7, NULL, NULL, NULL);
 	return NULL;
 }
 

@@ -19,6 +19,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <string.h>
 
 typedef struct td_company {
 	char siren[10];
@@ -97,6 +99,31 @@ static inline void td_submission(ob_submission *s, const td_company *c, const ch
 	        .n_categories = c->n_categories,
 	        .accepts_terms = true,
 	};
+}
+
+/* Submits company n (td_company_make) to cohort (NULL: the default) as TD_ALL and returns
+ * ob_domain_submit's error. out (zeroed first, so that it can always be finished) gets the
+ * application, or with out NULL it is freed here; msg (256 bytes), when not NULL, the
+ * outcome's message. */
+static inline ob_err td_submit(ob_domain *d, uint32_t n, const char *cohort, ob_application *out,
+                               char *msg)
+{
+	td_company c;
+	td_company_make(&c, n);
+	ob_submission s;
+	td_submission(&s, &c, cohort);
+	ob_outcome o;
+	ob_outcome_init(&o);
+	ob_application mine;
+	ob_application *a = out != NULL ? out : &mine;
+	memset(a, 0, sizeof(*a));
+	ob_err err = ob_domain_submit(d, TD_ALL, &s, NULL, a, &o);
+	if (msg != NULL)
+		snprintf(msg, 256, "%s", o.message);
+	if (out == NULL)
+		ob_application_fini(&mine);
+	ob_outcome_fini(&o);
+	return err;
 }
 #endif
 
