@@ -129,7 +129,7 @@ static const flag flags[] = {
         {"contexts", 0, F_UINT, .at = AT(server.contexts), .min = 1, .max = 4096, .metavar = "N",
          .help = "requests in flight, all connections (default 256)"},
         {"workers", 0, F_UINT, .at = AT(server.workers), .min = 1, .max = 256, .metavar = "N",
-         .help = "handler threads (default 32)"},
+         .help = "handler threads (default 128)"},
         {"max-request-bytes", 0, F_SIZE, .at = AT(server.max_request_bytes), .min = 1024,
          .max = 16u << 20, .metavar = "N",
          .help = "larger requests get RESOURCE_EXHAUSTED (default 65536)"},

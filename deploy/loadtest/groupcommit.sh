@@ -6,7 +6,9 @@
 # commit from onboardd's own count at exit ("N writes in M commits"); and fsync/fdatasync
 # system calls a second, counted by `perf stat` on onboardd's syscall tracepoints when perf
 # can (else "-"). With synchronous=FULL each commit syncs the write-ahead log once; a
-# checkpoint syncs the database file too.
+# checkpoint syncs the database file too. A third run per round is group commit with
+# --workers 32, the default before workers were sized by the batch (2 x 64): a write holds its
+# worker until its commit, so the workers bound the writes a commit can carry.
 # Usage: BUILD=build-rel deploy/loadtest/groupcommit.sh [SECONDS (5)] [ROUNDS (2)]
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
@@ -47,7 +49,10 @@ printf '%-6s %-20s %10s %10s %14s %10s\n' round mode "calls/s" "commits/s" "writ
 for r in $(seq "$rounds"); do
 	read -r oc ob ow os < <(run "single-$r" --commit-batch 1)
 	read -r gc gb gw gs < <(run "grouped-$r")
+	read -r wc wb ww ws < <(run "grouped32-$r" --workers 32)
 	printf '%-6s %-20s %10s %10s %14s %10s\n' "$r" "one commit per call" "$oc" "$ob" "$ow" "$os"
 	printf '%-6s %-20s %10s %10s %14s %10s\n' "$r" "group commit" "$gc" "$gb" "$gw" "$gs"
-	python3 -c 'import sys; print("%-6s group commit / one commit per call: x%.2f" % (sys.argv[1], float(sys.argv[3]) / float(sys.argv[2])))' "$r" "$oc" "$gc"
+	printf '%-6s %-20s %10s %10s %14s %10s\n' "$r" "  with --workers 32" "$wc" "$wb" "$ww" "$ws"
+	python3 -c 'import sys; a = [float(x) for x in sys.argv[2:]]
+print("%-6s group commit / one commit per call: x%.2f; default workers / 32 workers: x%.2f" % (sys.argv[1], a[1] / a[0], a[1] / a[2]))' "$r" "$oc" "$gc" "$wc"
 done

@@ -48,6 +48,13 @@
 
 typedef struct ob_store ob_store;
 
+/* At most this many writes share one commit (write() below; --commit-batch
+ * lowers it). A caller of write() waits, holding its thread, until its commit:
+ * a batch can only be as large as the number of threads that wait in it, so
+ * whoever sizes a pool of threads that write (rpc's workers) sizes it from
+ * this. */
+enum { OB_STORE_BATCH_MAX = 64 };
+
 /* How group commit is doing, for /metrics: cumulative since the store
  * opened. A batch is the writes that one COMMIT made durable; its latency
  * runs from BEGIN to the end of COMMIT (the fsync included). Histograms

@@ -11,6 +11,7 @@
 
 #include "base/clock.h"
 #include "base/log.h"
+#include "domain/store.h"
 #include "rpc/metrics.h"
 #include "rpc/server_impl.h"
 #include "rpc/status.h"
@@ -20,7 +21,13 @@ void ob_server_config_defaults(ob_server_config *cfg)
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->ipc_mode = 0600;
 	cfg->contexts = 256;
-	cfg->workers = 32;
+	/* A durable write holds its worker until its commit, so a commit can carry
+	 * no more writes than there are workers waiting in it: with 32, batches
+	 * stayed near 15.5 at 64 calls in flight (half the workers waiting in the
+	 * commit under way, half in the next). Twice the store's batch lets one
+	 * full batch commit while the next fills. Idle workers cost a stack and
+	 * a call's arena; reads open a connection only when they run at once. */
+	cfg->workers = 2 * OB_STORE_BATCH_MAX;
 	cfg->max_request_bytes = OB_DEFAULT_MAX_REQUEST_BYTES;
 	cfg->max_connections = 1024;
 	cfg->max_connections_per_peer = 64;

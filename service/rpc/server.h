@@ -57,9 +57,10 @@ typedef struct ob_server_config {
 /* min(16, max_connections / 8) */
 #define OB_RESERVED_LOCAL_AUTO 0xFFFFFFFFu
 
-/* Defaults: ipc_mode 0600, 256 requests in flight, 32 workers, 64 KiB, 1024
- * connections of which 16 reserved for the local administrator, 64 per
- * peer, 300 s idle. */
+/* Defaults: ipc_mode 0600, 256 requests in flight, 128 workers (twice the
+ * store's OB_STORE_BATCH_MAX: server.c says why), 64 KiB, 1024 connections
+ * of which 16 reserved for the local administrator, 64 per peer, 300 s
+ * idle. */
 void ob_server_config_defaults(ob_server_config *cfg);
 
 typedef struct ob_server ob_server;

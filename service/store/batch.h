@@ -16,7 +16,7 @@
 #include "domain/store.h"
 
 enum {
-	BATCH_MAX = 64,
+	BATCH_MAX = OB_STORE_BATCH_MAX,
 	/* A write that has not started after this long is refused (OB_EUNAVAIL, and the
 	 * caller tries again later): a disk whose sync takes seconds would otherwise hold
 	 * every worker, reads and health checks included, behind the writer, and callers
