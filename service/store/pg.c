@@ -37,6 +37,12 @@ ob_err pg_from_sqlstate(const char *state)
 		return OB_EUNAVAIL; /* no result: the connection is gone */
 	if (strcmp(state, "40001") == 0 || strcmp(state, "40P01") == 0)
 		return OB_EUNAVAIL; /* serialization failure, deadlock: run it again */
+	/* The database will not take writes now, and passes by itself once an operator
+	 * mends it: read-only (default_transaction_read_only, a hot standby), as SQLite's
+	 * SQLITE_READONLY; a lock held past an operator's lock_timeout. The rest of
+	 * classes 25 and 55 are faults of the statement itself. */
+	if (strcmp(state, "25006") == 0 || strcmp(state, "55P03") == 0)
+		return OB_EUNAVAIL;
 	if (strcmp(state, "53100") == 0)
 		return OB_ENOSPC; /* disk full: RESOURCE_EXHAUSTED, as the SQLite store's */
 	if (strcmp(state, "XX001") == 0 || strcmp(state, "XX002") == 0)
@@ -47,8 +53,8 @@ ob_err pg_from_sqlstate(const char *state)
 	case '2' << 8 | '3': /* integrity constraint violation */
 		return OB_EEXIST;
 	case '0' << 8 | '8': /* connection exception */
-	case '5' << 8 | '3': /* insufficient resources */
-	case '5' << 8 | '7': /* operator intervention: shutdown, cancel */
+	case '5' << 8 | '3': /* insufficient resources: memory, connections (53300) */
+	case '5' << 8 | '7': /* operator intervention: shutdown (57P01-57P03), cancel */
 	case '4' << 8 | '0': /* transaction rollback */
 		return OB_EUNAVAIL;
 	case '5' << 8 | '4': /* program limit exceeded */

@@ -42,7 +42,11 @@ extern const unsigned pg_n_migrations;
 
 /* The ob_err of a SQLSTATE (five characters; NULL: the connection is gone).
  * Serialization failures and deadlocks (40001, 40P01) are OB_EUNAVAIL: the
- * transaction may be run again. */
+ * transaction may be run again. So is every state in which the database will
+ * not take writes for now and does again by itself or by an operator's hand
+ * (read-only 25006, shutdown and crash 57P0x, insufficient resources 53xxx but
+ * the full disk, OB_ENOSPC; a lost connection 08xxx): rpc answers them
+ * UNAVAILABLE with a retry-after, as the SQLite store's read-only file. */
 ob_err pg_from_sqlstate(const char *state);
 
 /* The beginning of every write transaction: the writers' advisory lock

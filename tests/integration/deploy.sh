@@ -189,135 +189,139 @@ for v in $(grep -oE 'ONBOARDD_[A-Z_]+=' "$cf" | tr -d '=' | sort -u); do
 	is_option "$v" "the Containerfile"
 done
 
-# compose.yaml and prometheus.yml: valid YAML that agree with each other and with onboardd.
-checks=$((checks + 1))
-if ! python3 - "$container/compose.yaml" "$container/prometheus.yml" "$dir/options" \
-	"$DEPLOY_DIR/.." >"$dir/compose.out" 2>&1 <<'PY'; then
+# compose.yaml and compose.pg.yaml: valid YAML whose onboardd containers build from the
+# Containerfile and set only onboardd's options; one script, a function a file.
+cat >"$dir/compose_check.py" <<'PY'
 import os, sys, yaml
+from urllib.parse import urlsplit
 
-compose_path, prom_path, options_path, top = sys.argv[1:5]
-compose = yaml.safe_load(open(compose_path))
-prom = yaml.safe_load(open(prom_path))
-options = set(open(options_path).read().split())
-here = os.path.dirname(compose_path)
+
+def load(compose_path, options_path):
+    """The compose file's services, its folder and onboardd's options."""
+    compose = yaml.safe_load(open(compose_path))
+    options = set(open(options_path).read().split())
+    return compose["services"], os.path.dirname(compose_path), options
+
+
+def check_onboardd(n, s, here, options, problems):
+    """What every onboardd container of either file must do."""
+    build = s.get("build", {})
+    if not os.path.isfile(os.path.join(here, build.get("context", "?"), build.get("dockerfile", "?"))):
+        problems.append(n + "'s build does not name the Containerfile")
+    # The HTTP face's variables (ONBOARDD_HTTP*) come with issue 12's part 1, built apart.
+    for name in s.get("environment", {}):
+        if name.startswith("ONBOARDD_") and name not in options and not name.startswith("ONBOARDD_HTTP"):
+            problems.append("%s: %s is no option of onboardd" % (n, name))
+
+
+def compose(problems, compose_path, prom_path, options_path):
+    """compose.yaml and prometheus.yml agree with each other and with onboardd."""
+    services, here, options = load(compose_path, options_path)
+    prom = yaml.safe_load(open(prom_path))
+    ob = services["onboardd"]
+    check_onboardd("onboardd", ob, here, options, problems)
+    targets = set(ob.get("volumes", []))
+    for want in ("/var/lib/onboard", "/var/lib/onboard-keys"):
+        if not any(v.split(":")[1] == want for v in targets):
+            problems.append("onboardd has no volume at " + want)
+    http = ob["environment"].get("ONBOARDD_HTTP", "")
+
+    pr = services["prometheus"]
+    mounts = [v.split(":") for v in pr["volumes"]]
+    config = [m for m in mounts if m[1] == "/etc/prometheus/prometheus.yml"]
+    if not config or os.path.realpath(os.path.join(here, config[0][0])) != os.path.realpath(prom_path):
+        problems.append("prometheus does not mount prometheus.yml")
+    if "onboardd" not in pr.get("depends_on", []):
+        problems.append("prometheus does not depend on onboardd")
+
+    jobs = {j["job_name"]: j for j in prom["scrape_configs"]}
+    job = jobs.get("onboardd")
+    if job is None:
+        problems.append("prometheus.yml has no onboardd job")
+    else:
+        target = job["static_configs"][0]["targets"][0]
+        host, port = target.rsplit(":", 1)
+        if host != "onboardd" or not http.endswith(":" + port):
+            problems.append("prometheus scrapes %s, onboardd's HTTP face is %s" % (target, http))
+        if job.get("metrics_path", "/metrics") != "/metrics":
+            problems.append("prometheus does not scrape /metrics")
+
+
+def compose_pg(problems, compose_path, env_example, options_path):
+    """compose.pg.yaml: PostgreSQL and two onboardd on it, which share one database and one
+    key file made by `migrate` before them, keep the password out of the URL, and publish
+    distinct ports."""
+    services, here, options = load(compose_path, options_path)
+    pg = services["postgres"]
+    if not str(pg["image"]).startswith("postgres:15"):
+        problems.append("postgres is not PostgreSQL 15: " + str(pg["image"]))
+    if "test" not in pg.get("healthcheck", {}):
+        problems.append("postgres has no health check for the others to wait on")
+    pg_env = pg.get("environment", {})
+    example = dict(l.split("=", 1) for l in open(env_example).read().splitlines()
+                   if l and not l.startswith("#"))
+    for want in ("POSTGRES_PASSWORD", "PGPASSWORD"):
+        if want not in example:
+            problems.append("pg.env.example does not set " + want)
+
+    onboardds = {n: s for n, s in services.items() if n == "migrate" or n.startswith("onboardd-")}
+    if len([n for n in onboardds if n.startswith("onboardd-")]) != 2:
+        problems.append("there are not two onboardd instances")
+    keys, ports, dbs = set(), [], set()
+    for n, s in onboardds.items():
+        check_onboardd(n, s, here, options, problems)
+        env = s.get("environment", {})
+        url = urlsplit(env.get("ONBOARDD_DB", ""))
+        if url.scheme != "postgresql" or url.hostname != "postgres" or url.password:
+            problems.append(n + ": ONBOARDD_DB is not a password-less URL of the service postgres")
+        if url.username != pg_env.get("POSTGRES_USER") or url.path.lstrip("/") != pg_env.get("POSTGRES_DB"):
+            problems.append(n + ": ONBOARDD_DB names another role or database than postgres makes")
+        dbs.add(env.get("ONBOARDD_DB"))
+        keys.add(env.get("ONBOARDD_MASTER_KEY"))
+        if not any(v.split(":")[1] == os.path.dirname(env.get("ONBOARDD_MASTER_KEY", "/x/y"))
+                   for v in s.get("volumes", [])):
+            problems.append(n + " does not mount the volume of the key file")
+        if "pg.env" not in (s.get("env_file") if isinstance(s.get("env_file"), list) else [s.get("env_file")]):
+            problems.append(n + " does not read the password from pg.env")
+        deps = s.get("depends_on", {})
+        if deps.get("postgres", {}).get("condition") != "service_healthy":
+            problems.append(n + " does not wait for postgres to be healthy")
+        if n == "migrate":
+            if s.get("command") != ["migrate"] or s.get("restart") != "no":
+                problems.append("migrate does not run `onboardd migrate` once")
+            continue
+        if deps.get("migrate", {}).get("condition") != "service_completed_successfully":
+            problems.append(n + " does not wait for migrate")
+        if "tcp://" not in env.get("ONBOARDD_LISTEN", "") or not env.get("ONBOARDD_HTTP"):
+            problems.append(n + " does not listen on tcp:// and HTTP")
+        ports += [p.rsplit(":", 2)[1] for p in s.get("ports", [])]
+    if len(keys) != 1 or None in keys:
+        problems.append("the onboardd containers do not share one master key file: %s" % keys)
+    if len(dbs) != 1:
+        problems.append("the onboardd containers do not share one database")
+    if len(ports) != len(set(ports)) or len(ports) < 4:
+        problems.append("the instances' host ports are not four distinct ones: %s" % ports)
+
+
+# compose_check.py FUNCTION ARGS...: prints each problem, exits 1 when there is one.
 problems = []
-
-services = compose["services"]
-ob = services["onboardd"]
-build = ob["build"]
-if not os.path.isfile(os.path.join(here, build["context"], build["dockerfile"])):
-    problems.append("onboardd's build does not name the Containerfile")
-targets = set(ob.get("volumes", []))
-for want in ("/var/lib/onboard", "/var/lib/onboard-keys"):
-    if not any(v.split(":")[1] == want for v in targets):
-        problems.append("onboardd has no volume at " + want)
-# The HTTP face's variables (ONBOARDD_HTTP*) come with issue 12's part 1, built apart.
-for name in ob.get("environment", {}):
-    if name.startswith("ONBOARDD_") and name not in options and not name.startswith("ONBOARDD_HTTP"):
-        problems.append(name + " is no option of onboardd")
-http = ob["environment"].get("ONBOARDD_HTTP", "")
-
-pr = services["prometheus"]
-mounts = [v.split(":") for v in pr["volumes"]]
-config = [m for m in mounts if m[1] == "/etc/prometheus/prometheus.yml"]
-if not config or os.path.realpath(os.path.join(here, config[0][0])) != os.path.realpath(prom_path):
-    problems.append("prometheus does not mount prometheus.yml")
-if "onboardd" not in pr.get("depends_on", []):
-    problems.append("prometheus does not depend on onboardd")
-
-jobs = {j["job_name"]: j for j in prom["scrape_configs"]}
-job = jobs.get("onboardd")
-if job is None:
-    problems.append("prometheus.yml has no onboardd job")
-else:
-    target = job["static_configs"][0]["targets"][0]
-    host, port = target.rsplit(":", 1)
-    if host != "onboardd" or not http.endswith(":" + port):
-        problems.append("prometheus scrapes %s, onboardd's HTTP face is %s" % (target, http))
-    if job.get("metrics_path", "/metrics") != "/metrics":
-        problems.append("prometheus does not scrape /metrics")
+{"compose": compose, "compose-pg": compose_pg}[sys.argv[1]](problems, *sys.argv[2:])
 for p in problems:
     print(p)
 sys.exit(1 if problems else 0)
 PY
+
+checks=$((checks + 1))
+if ! python3 "$dir/compose_check.py" compose "$container/compose.yaml" \
+	"$container/prometheus.yml" "$dir/options" >"$dir/compose.out" 2>&1; then
 	fail "compose.yaml / prometheus.yml: $(cat "$dir/compose.out")"
 else
 	echo "ok: compose.yaml and prometheus.yml parse and agree"
 fi
 
-# compose.pg.yaml: PostgreSQL and two onboardd on it, valid YAML whose onboardd containers
-# take onboardd's options, share one database and one key file made by `migrate` before them,
-# keep the password out of the URL, and publish distinct ports.
 checks=$((checks + 1))
-if ! python3 - "$container/compose.pg.yaml" "$container/pg.env.example" "$dir/options" \
-	>"$dir/compose-pg.out" 2>&1 <<'PY'; then
-import os, sys, yaml
-from urllib.parse import urlsplit
-
-compose_path, env_example, options_path = sys.argv[1:4]
-compose = yaml.safe_load(open(compose_path))
-options = set(open(options_path).read().split())
-here = os.path.dirname(compose_path)
-problems = []
-services = compose["services"]
-pg = services["postgres"]
-if not str(pg["image"]).startswith("postgres:15"):
-    problems.append("postgres is not PostgreSQL 15: " + str(pg["image"]))
-if "test" not in pg.get("healthcheck", {}):
-    problems.append("postgres has no health check for the others to wait on")
-pg_env = pg.get("environment", {})
-example = dict(l.split("=", 1) for l in open(env_example).read().splitlines()
-               if l and not l.startswith("#"))
-for want in ("POSTGRES_PASSWORD", "PGPASSWORD"):
-    if want not in example:
-        problems.append("pg.env.example does not set " + want)
-
-onboardds = {n: s for n, s in services.items() if n == "migrate" or n.startswith("onboardd-")}
-if len([n for n in onboardds if n.startswith("onboardd-")]) != 2:
-    problems.append("there are not two onboardd instances")
-keys, ports, dbs = set(), [], set()
-for n, s in onboardds.items():
-    build = s.get("build", {})
-    if not os.path.isfile(os.path.join(here, build.get("context", "?"), build.get("dockerfile", "?"))):
-        problems.append(n + "'s build does not name the Containerfile")
-    env = s.get("environment", {})
-    for name in env:
-        if name.startswith("ONBOARDD_") and name not in options and not name.startswith("ONBOARDD_HTTP"):
-            problems.append("%s: %s is no option of onboardd" % (n, name))
-    url = urlsplit(env.get("ONBOARDD_DB", ""))
-    if url.scheme != "postgresql" or url.hostname != "postgres" or url.password:
-        problems.append(n + ": ONBOARDD_DB is not a password-less URL of the service postgres")
-    if url.username != pg_env.get("POSTGRES_USER") or url.path.lstrip("/") != pg_env.get("POSTGRES_DB"):
-        problems.append(n + ": ONBOARDD_DB names another role or database than postgres makes")
-    dbs.add(env.get("ONBOARDD_DB"))
-    keys.add(env.get("ONBOARDD_MASTER_KEY"))
-    if not any(v.split(":")[1] == os.path.dirname(env.get("ONBOARDD_MASTER_KEY", "/x/y"))
-               for v in s.get("volumes", [])):
-        problems.append(n + " does not mount the volume of the key file")
-    if "pg.env" not in (s.get("env_file") if isinstance(s.get("env_file"), list) else [s.get("env_file")]):
-        problems.append(n + " does not read the password from pg.env")
-    deps = s.get("depends_on", {})
-    if deps.get("postgres", {}).get("condition") != "service_healthy":
-        problems.append(n + " does not wait for postgres to be healthy")
-    if n == "migrate":
-        if s.get("command") != ["migrate"] or s.get("restart") != "no":
-            problems.append("migrate does not run `onboardd migrate` once")
-        continue
-    if deps.get("migrate", {}).get("condition") != "service_completed_successfully":
-        problems.append(n + " does not wait for migrate")
-    if "tcp://" not in env.get("ONBOARDD_LISTEN", "") or not env.get("ONBOARDD_HTTP"):
-        problems.append(n + " does not listen on tcp:// and HTTP")
-    ports += [p.rsplit(":", 2)[1] for p in s.get("ports", [])]
-if len(keys) != 1 or None in keys:
-    problems.append("the onboardd containers do not share one master key file: %s" % keys)
-if len(dbs) != 1:
-    problems.append("the onboardd containers do not share one database")
-if len(ports) != len(set(ports)) or len(ports) < 4:
-    problems.append("the instances' host ports are not four distinct ones: %s" % ports)
-for p in problems:
-    print(p)
-sys.exit(1 if problems else 0)
-PY
+if ! python3 "$dir/compose_check.py" compose-pg "$container/compose.pg.yaml" \
+	"$container/pg.env.example" "$dir/options" >"$dir/compose-pg.out" 2>&1; then
 	fail "compose.pg.yaml: $(cat "$dir/compose-pg.out")"
 else
 	echo "ok: compose.pg.yaml parses: PostgreSQL and two onboardd sharing one database and key file"

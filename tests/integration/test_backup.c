@@ -212,10 +212,8 @@ static void test_backup_under_load_and_restore(void **state)
 	size_t before = acks_now(f);
 	Onboard__V1__BackupResponse *rs = NULL;
 	ob_result r;
-	int code = backup(f->srv.client, path, &rs, &r);
-	if (code != OB_CODE_OK)
-		fail_msg("Backup: %s: %s", ob_code_name(code), r.message);
-	ob_result_fini(&r);
+	assert_int_equal(ob_testsrv_ok(backup(f->srv.client, path, &rs, &r), &r, "Backup"),
+	                 OB_CODE_OK);
 	size_t at_reply = acks_now(f);
 	/* The service goes on taking writes after the backup as before. */
 	wait_acks(f, at_reply + AFTER);
@@ -246,8 +244,7 @@ static void test_backup_under_load_and_restore(void **state)
 	protobuf_c_message_free_unpacked(&rs->base, NULL);
 
 	/* A second backup to the same path is refused and changes nothing. */
-	code = backup(f->srv.client, path, &rs, &r);
-	assert_int_equal(code, OB_CODE_ALREADY_EXISTS);
+	assert_int_equal(backup(f->srv.client, path, &rs, &r), OB_CODE_ALREADY_EXISTS);
 	assert_int_equal(r.n_violations, 1);
 	assert_string_equal(r.violations[0].field, "path");
 	ob_result_fini(&r);

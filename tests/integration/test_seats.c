@@ -153,9 +153,7 @@ static size_t list_all(ob_client *cl, Onboard__V1__ApplicationState only, row **
 		        ob_client_call_message(cl, LIST, NULL, 0, &rq.base,
 		                               &onboard__v1__list_applications_response__descriptor,
 		                               (ProtobufCMessage **)&rs, CALL_MS, &r);
-		if (code != OB_CODE_OK)
-			fail_msg("ListApplications: %s: %s", ob_code_name(code), r.message);
-		ob_result_fini(&r);
+		assert_int_equal(ob_testsrv_ok(code, &r, "ListApplications"), OB_CODE_OK);
 		row *g = realloc(rows, (n + rs->n_applications + 1) * sizeof(*g));
 		assert_non_null(g);
 		rows = g;
@@ -507,10 +505,8 @@ static void test_kill9_keeps_acknowledged_submit(void **state)
 	world *w = need_server(state);
 	pb_app *a = NULL;
 	ob_result r;
-	int code = submit(w->srv.client, COMPANIES, &a, &r);
-	if (code != OB_CODE_OK)
-		fail_msg("submit: %s: %s", ob_code_name(code), r.message);
-	ob_result_fini(&r);
+	assert_int_equal(ob_testsrv_ok(submit(w->srv.client, COMPANIES, &a, &r), &r, "submit"),
+	                 OB_CODE_OK);
 	assert_int_equal(a->state, ONBOARD__V1__APPLICATION_STATE__APPLICATION_STATE_WAITLISTED);
 	assert_int_equal(a->waitlist_position, COMPANIES - CAPACITY);
 	char id[32];

@@ -203,7 +203,8 @@ static void test_which_db_is_pg(void **state)
 }
 
 /* SQLSTATEs as the store's callers see them: a serialization failure or a deadlock can be
- * run again, a unique violation is a conflict, a lost connection is unavailability. */
+ * run again, a unique violation is a conflict, a lost connection or a database that takes
+ * no writes for now (read-only, shutting down) is unavailability. */
 static void test_sqlstates(void **state)
 {
 	(void)state;
@@ -213,6 +214,14 @@ static void test_sqlstates(void **state)
 	assert_int_equal(pg_from_sqlstate("40P01"), OB_EUNAVAIL);
 	assert_int_equal(pg_from_sqlstate("08006"), OB_EUNAVAIL);
 	assert_int_equal(pg_from_sqlstate("57P01"), OB_EUNAVAIL);
+	assert_int_equal(pg_from_sqlstate("57P03"), OB_EUNAVAIL);
+	/* Writes refused for now: read-only, no connection slot left, a lock_timeout. */
+	assert_int_equal(pg_from_sqlstate("25006"), OB_EUNAVAIL);
+	assert_int_equal(pg_from_sqlstate("53300"), OB_EUNAVAIL);
+	assert_int_equal(pg_from_sqlstate("55P03"), OB_EUNAVAIL);
+	/* The rest of those classes are the statement's own fault. */
+	assert_int_equal(pg_from_sqlstate("25001"), OB_EIO);
+	assert_int_equal(pg_from_sqlstate("55000"), OB_EIO);
 	assert_int_equal(pg_from_sqlstate("53100"), OB_ENOSPC);
 	assert_int_equal(pg_from_sqlstate("54000"), OB_ETOOBIG);
 	assert_int_equal(pg_from_sqlstate("XX001"), OB_ECORRUPT);

@@ -252,6 +252,14 @@ int ob_testsrv_health(ob_testsrv *s, int timeout_ms)
 	return status;
 }
 
+int ob_testsrv_ok(int code, ob_result *r, const char *what)
+{
+	if (code != OB_CODE_OK)
+		fprintf(stderr, "%s: %s: %s\n", what, ob_code_name(code), r->message);
+	ob_result_fini(r);
+	return code;
+}
+
 /* Connects s->client and polls health until SERVING, onboardd's death or
  * the start timeout. */
 static int wait_serving(ob_testsrv *s)

@@ -106,6 +106,11 @@ int ob_testsrv_store_away(ob_testsrv *s, int away);
  * reply or with a non-OK one. */
 int ob_testsrv_health(ob_testsrv *s, int timeout_ms);
 
+/* The end of a call a test expects to succeed: says on stderr "what: CODE: message" unless
+ * code is OB_CODE_OK, and finishes *r either way. Returns code, for the test to assert on:
+ *     assert_int_equal(ob_testsrv_ok(call(..., &r), &r, "Backup"), OB_CODE_OK); */
+int ob_testsrv_ok(int code, ob_result *r, const char *what);
+
 /* Runs the onboardd of $ONBOARDD with args (NULL-terminated, at most OB_TESTSRV_MAX_ARGS, the
  * program's name left out) until it exits, for a server expected to refuse to start: its
  * stdout and stderr go to the file log (truncated), and it dies with the test process.
