@@ -83,6 +83,10 @@ int main(int argc, char **argv)
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	int sig;
 	sigwait(&set, &sig);
+	/* The callbacks before the socket: one still inside nng_ctx_recv() or nng_ctx_send()
+	 * when nng 1.5.2 closes the socket can find it freed (see ob_load_engine_destroy). */
+	for (int i = 0; i < n; i++)
+		nng_aio_stop(slots[i].aio);
 	nng_close(sock);
 	for (int i = 0; i < n; i++)
 		nng_aio_free(slots[i].aio);

@@ -644,8 +644,19 @@ void ob_load_engine_destroy(ob_load_engine *e)
 		pthread_mutex_unlock(&e->mu);
 		pthread_join(e->pacer, NULL);
 	}
-	/* Sockets first: nothing is in flight once the run ended; closing them ends what nng
-	 * still does for the lanes' contexts, then the aios can go. */
+	/*
+	 * The lanes' callbacks before the sockets. A run that has ended has no call in flight,
+	 * but a lane's callback may still be on its way out of nng: a lane ends (lane_finish)
+	 * on one thread while the callback that started its last receive is still inside
+	 * nng_ctx_recv() on another, holding a reference on the lane's context. nng 1.5.2 lets
+	 * nng_close() go on as soon as that reference is dropped, before the context is torn
+	 * down (nni_ctx_rele wakes the closer, then nni_ctx_destroy locks the socket's mutex):
+	 * the socket was freed under it and nng panicked ("pthread_mutex_lock: Invalid
+	 * argument", SIGABRT), seldom, after a ^C on a loaded machine. nng_aio_stop() waits
+	 * for the aio's callback to return, and no operation starts on the aio afterwards.
+	 */
+	for (unsigned i = 0; i < e->n_lanes; i++)
+		nng_aio_stop(e->lanes[i].aio);
 	for (unsigned i = 0; i < e->n_socks; i++)
 		nng_close(e->socks[i]);
 	for (unsigned i = 0; i < e->n_lanes; i++)

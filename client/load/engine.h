@@ -66,8 +66,9 @@ void ob_load_engine_progress(ob_load_engine *e, ob_load_progress *p);
 /* The figures of the run, once it has ended, into r (which the caller initialised). */
 void ob_load_engine_result(ob_load_engine *e, ob_load_result *r);
 
-/* Closes the sockets and frees the engine, after the run ended (or was never started).
- * Accepts NULL. */
+/* Closes the sockets and frees the engine, after the run ended (or was never started):
+ * first waits for every lane's callback to return, so that none is still inside nng when
+ * its socket closes. Accepts NULL. */
 void ob_load_engine_destroy(ob_load_engine *e);
 
 #endif
