@@ -18,6 +18,7 @@
 #include <locale.h>
 #include <math.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -196,6 +197,34 @@ static size_t utf8_sequence(const unsigned char *s, size_t left)
 	return n;
 }
 
+/*
+ * Copies s[0..len) into dst (cap > 0 bytes, the NUL included) as text an error can carry: a
+ * control character, or a byte that starts no UTF-8 character, becomes '?' (one line, valid
+ * UTF-8 whatever the peer sent); cut between characters when it does not fit. Every byte in
+ * is one byte out, so the count returned is both what was written and what was read of s.
+ * dst may be s (fixed in place).
+ */
+static size_t text_copy(char *dst, size_t cap, const char *s, size_t len)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	size_t i = 0;
+	while (i < len) {
+		size_t n = utf8_sequence(u + i, len - i);
+		bool bad = n == 0 || u[i] < 0x20;
+		if (bad)
+			n = 1;
+		if (i + n >= cap)
+			break;
+		if (bad)
+			dst[i] = '?';
+		else
+			memmove(dst + i, s + i, n);
+		i += n;
+	}
+	dst[i] = '\0';
+	return i;
+}
+
 /* ---- message to JSON ---- */
 
 /*
@@ -203,7 +232,7 @@ static size_t utf8_sequence(const unsigned char *s, size_t left)
  * jansson refuses strings that are not, so bad bytes become U+FFFD here instead of making the
  * whole response unprintable (which the caller would take for out of memory).
  */
-static json_t *string_to_json(const char *s)
+json_t *ob_json_string(const char *s)
 {
 	const unsigned char *u = (const unsigned char *)s;
 	size_t len, i, o;
@@ -375,7 +404,7 @@ static json_t *value_to_json(const ProtobufCFieldDescriptor *f, const void *p, u
 		return ev != NULL ? json_string(ev->name) : json_integer(v);
 	}
 	case PROTOBUF_C_TYPE_STRING:
-		return string_to_json(read_ptr(p));
+		return ob_json_string(read_ptr(p));
 	case PROTOBUF_C_TYPE_BYTES:
 		return bytes_to_json(p);
 	case PROTOBUF_C_TYPE_MESSAGE: {
@@ -565,15 +594,15 @@ static int fail(struct dec *d, const char *fmt, ...)
 		vsnprintf(d->err + n, d->errlen - (size_t)n, fmt, ap);
 		va_end(ap);
 	}
+	/* snprintf may have cut the path inside a character: the error stays UTF-8. */
+	(void)text_copy(d->err, d->errlen, d->err, strlen(d->err));
 	return -1;
 }
 
-/* Appends s[0..len) to the path, control characters as '?' to keep the error on one line. */
+/* Appends s[0..len) to the path as text_copy() writes it (one line, valid UTF-8). */
 static void path_append(struct dec *d, const char *s, size_t len)
 {
-	for (size_t i = 0; i < len && d->plen + 1 < sizeof(d->path); i++)
-		d->path[d->plen++] = (unsigned char)s[i] < 0x20 ? '?' : s[i];
-	d->path[d->plen] = '\0';
+	d->plen += text_copy(d->path + d->plen, sizeof(d->path) - d->plen, s, len);
 }
 
 static size_t path_push_key(struct dec *d, const char *key, size_t len)
@@ -632,15 +661,12 @@ static void describe(const json_t *v, char *buf, size_t cap)
 		double parsed;
 		format_shortest(json_real_value(v), 0, buf, cap, &parsed);
 	} else if (json_is_string(v)) {
-		/* At most 40 characters of it, so that the error stays a short line. */
+		/* At most 40 bytes of it, whole characters, so that the error stays a short line.
+		 */
 		const char *s = json_string_value(v);
 		size_t len = json_string_length(v);
 		char shown[41];
-		size_t i;
-
-		for (i = 0; i < len && i < sizeof(shown) - 1; i++)
-			shown[i] = (unsigned char)s[i] < 0x20 ? '?' : s[i];
-		shown[i] = '\0';
+		size_t i = text_copy(shown, sizeof(shown), s, len);
 		snprintf(buf, cap, "\"%s%s\"", shown, i < len ? "..." : "");
 	} else {
 		snprintf(buf, cap, "%s", json_type_name(v));
@@ -1189,11 +1215,10 @@ ProtobufCMessage *ob_json_parse_message(const char *text, size_t len,
 			snprintf(err, errlen, "line %d, column %d: %s", jerr.line, jerr.column,
 			         jerr.text);
 			/* jansson quotes the token it stopped at ("invalid token near '\x02'"):
-			 * bytes of the peer's, which must not break the error's line either. */
-			for (char *c = err; *c != '\0'; c++) {
-				if ((unsigned char)*c < 0x20)
-					*c = '?';
-			}
+			 * bytes of the peer's, which must neither break the error's line nor make
+			 * it invalid UTF-8 (a Response's message, a Connect error's JSON): a
+			 * control character or a byte that starts no character becomes '?'. */
+			(void)text_copy(err, errlen, err, strlen(err));
 		}
 		return NULL;
 	}

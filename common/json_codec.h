@@ -49,6 +49,13 @@ enum {
 };
 
 /*
+ * A JSON string for the C string s (NULL reads as ""), bad UTF-8 bytes as U+FFFD: jansson's own
+ * json_string() refuses the whole string then. For text that may hold a peer's bytes (an error
+ * message, a field violation). Returns a new reference, or NULL when out of memory.
+ */
+OB_NODISCARD json_t *ob_json_string(const char *s);
+
+/*
  * Encodes m (not NULL) as a JSON object whose keys follow the field order of the descriptor
  * (which protoc-c sorts by field number). Returns a new reference the caller releases with
  * json_decref(), or NULL when out of memory. m is only read.

@@ -17,7 +17,6 @@
 #include <sodium.h>
 
 #include "base/clock.h"
-#include "base/utf8.h"
 #include "base64.h"
 #include "domain/domain.h"
 #include "json_codec.h"
@@ -58,28 +57,6 @@ int ob_connect_http_status(int code)
 	return code >= 0 && code < 17 ? http_status[code] : 500;
 }
 
-/* Copies message into dst (size > 0) as JSON can carry it: a byte that starts no well-formed
- * UTF-8 character, and a control character, become '?'. An error's message and a field
- * violation can quote what the peer sent (a field's name, a value), and jansson refuses to
- * pack invalid UTF-8: the reply then lost its JSON error (found by fuzz_connect). */
-static void json_safe_text(char *dst, size_t size, const char *message)
-{
-	size_t o = 0, left = message != NULL ? strlen(message) : 0;
-	for (const char *s = message; left > 0 && o + 5 < size;) {
-		size_t n = ob_utf8_char_len(s, left);
-		if (n == 0 || (n == 1 && (unsigned char)*s < 0x20)) {
-			dst[o++] = '?';
-			n = 1;
-		} else {
-			memcpy(dst + o, s, n);
-			o += n;
-		}
-		s += n;
-		left -= n;
-	}
-	dst[o] = '\0';
-}
-
 /* Takes the JSON text j (a new reference) as the reply's body. */
 static void json_body(ob_http_reply *out, int status, json_t *j)
 {
@@ -96,10 +73,11 @@ static void json_body(ob_http_reply *out, int status, json_t *j)
 
 void ob_connect_error(ob_http_reply *out, int http_status_code, int code, const char *message)
 {
-	char safe[1024];
-	json_safe_text(safe, sizeof(safe), message);
+	/* ob_json_string: a message may quote a peer's bytes, and json_pack's "s" refuses the
+	 * whole reply for one byte of bad UTF-8 (found by fuzz_connect). */
 	json_body(out, http_status_code,
-	          json_pack("{s:s, s:s}", "code", ob_connect_code_name(code), "message", safe));
+	          json_pack("{s:s, s:o}", "code", ob_connect_code_name(code), "message",
+	                    ob_json_string(message)));
 }
 
 /* google.rpc.BadRequest { repeated FieldViolation field_violations = 1; } as
@@ -128,11 +106,9 @@ static json_t *bad_request(const Onboard__V1__Response *rs)
 				break;
 		}
 		off += protobuf_c_message_pack(&v->base, bytes + off);
-		char field[512], description[1024];
-		json_safe_text(field, sizeof(field), v->field);
-		json_safe_text(description, sizeof(description), v->description);
-		json_array_append_new(
-		        debug, json_pack("{s:s, s:s}", "field", field, "description", description));
+		json_array_append_new(debug,
+		                      json_pack("{s:o, s:o}", "field", ob_json_string(v->field),
+		                                "description", ob_json_string(v->description)));
 	}
 	size_t b64len = sodium_base64_encoded_len(off, sodium_base64_VARIANT_ORIGINAL_NO_PADDING);
 	char *b64 = malloc(b64len);
@@ -153,10 +129,8 @@ static json_t *bad_request(const Onboard__V1__Response *rs)
 /* A refused call: Connect's error JSON from the response envelope. */
 static void rpc_error(ob_http_reply *out, const Onboard__V1__Response *rs)
 {
-	char message[1024];
-	json_safe_text(message, sizeof(message), rs->message);
-	json_t *j = json_pack("{s:s, s:s}", "code", ob_connect_code_name((int)rs->code), "message",
-	                      message);
+	json_t *j = json_pack("{s:s, s:o}", "code", ob_connect_code_name((int)rs->code), "message",
+	                      ob_json_string(rs->message));
 	if (j != NULL && rs->n_field_violations > 0) {
 		json_t *detail = bad_request(rs);
 		if (detail != NULL)

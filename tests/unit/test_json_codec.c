@@ -487,6 +487,37 @@ static void test_garbage(void **state)
 	assert_string_equal(err, "onb");
 }
 
+/* An error may quote the peer's bytes (jansson's token, a field's name), and it goes into a
+ * Response's message and a Connect error's JSON: it must be UTF-8 whatever the input, or
+ * jansson refuses to pack it (fuzz_connect found an escape before a lone 0xC9). */
+static void assert_error_is_text(const char *text, size_t len)
+{
+	assert_null(ob_json_parse_message(text, len, SUBMIT, err, sizeof err));
+	json_t *j = json_string(err);
+	assert_non_null(j); /* jansson's own check: valid UTF-8 */
+	json_decref(j);
+	for (const char *c = err; *c != '\0'; c++)
+		assert_true((unsigned char)*c >= 0x20);
+}
+
+static void test_errors_are_utf8(void **state)
+{
+	(void)state;
+	static const char escape[] = "{\"cohortId\":\"a\\\xc9\x9c\"}";
+	assert_error_is_text(escape, sizeof(escape) - 1);
+	assert_string_equal(err + strlen(err) - 2, "?'");
+	static const char raw[] = "{\"a\xff\xfe\x01\":1}";
+	assert_error_is_text(raw, sizeof(raw) - 1);
+	/* A name longer than the error's path, in two-byte characters: cut between them. */
+	char key[1200] = "{\"company\":{\"";
+	size_t o = strlen(key);
+	for (int i = 0; i < 300; i++, o += 2)
+		memcpy(key + o, "\xc3\xa9", 2);
+	memcpy(key + o, "\":1}}", 6);
+	assert_error_is_text(key, strlen(key));
+	assert_non_null(strstr(err, "company.\xc3\xa9"));
+}
+
 /* Failures deep inside arrays and sub-messages free what was built (LeakSanitizer checks). */
 static void test_partial_failure(void **state)
 {
@@ -570,6 +601,7 @@ int main(void)
 	        cmocka_unit_test(test_doubles),
 	        cmocka_unit_test(test_duplicate_key),
 	        cmocka_unit_test(test_garbage),
+	        cmocka_unit_test(test_errors_are_utf8),
 	        cmocka_unit_test(test_partial_failure),
 	        cmocka_unit_test(test_output_strings),
 	        cmocka_unit_test(test_json_t_api),
