@@ -339,19 +339,11 @@ void ob_keystore_refresh(ob_keystore *ks)
 	pthread_mutex_unlock(&ks->rotate_mu);
 }
 
-/* 1 to OB_VAULT_KID_MAX characters of [a-z0-9-]: a key id worth a reread and a log line
- * (kid comes from a database row). */
-static bool kid_plausible(const char *kid)
-{
-	size_t n = strspn(kid, "abcdefghijklmnopqrstuvwxyz0123456789-");
-	return n > 0 && n <= OB_VAULT_KID_MAX && kid[n] == '\0';
-}
-
 /* A data key names kid, which the current vault lacks: reads the file again (at most once
  * a second) and says whether the vault now has it; logs a key id still missing once. */
 static bool reread_for(ob_keystore *ks, const char *kid)
 {
-	if (ks->path == NULL || !kid_plausible(kid))
+	if (ks->path == NULL || !ob_vault_kid_valid(kid))
 		return false;
 	int64_t now = ob_clock_mono_us();
 	int64_t due = atomic_load_explicit(&ks->next_reread_us, memory_order_relaxed);

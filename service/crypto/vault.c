@@ -149,6 +149,11 @@ static int kid_find(const ob_vault *v, const char *kid, size_t len)
 	return -1;
 }
 
+bool ob_vault_kid_valid(const char *kid)
+{
+	return kid != NULL && kid_valid(kid, strnlen(kid, OB_VAULT_KID_SIZE));
+}
+
 bool ob_vault_has_key(const ob_vault *v, const char *kid)
 {
 	assert(v != NULL && kid != NULL);

@@ -134,6 +134,10 @@ const char *ob_vault_active_key_id(const ob_vault *v);
 /* The number of master keys of v (1 to OB_VAULT_MAX_KEYS). */
 size_t ob_vault_key_count(const ob_vault *v);
 
+/* Whether kid is a key id a key file may hold: 1 to OB_VAULT_KID_MAX characters of [a-z0-9-],
+ * not "index". Any string (it may come from a database row). */
+bool ob_vault_kid_valid(const char *kid);
+
 /* Whether v has a master key with id kid (any string: it may come from a database row). */
 bool ob_vault_has_key(const ob_vault *v, const char *kid);
 
