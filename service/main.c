@@ -803,6 +803,10 @@ static ob_store *open_store(const options *o, ob_keystore **keys, char *key_path
 		ob_log(OB_LOG_ERROR, "cannot open the database %s", pg ? "(PostgreSQL)" : o->db);
 		return NULL;
 	}
+	/* Instances sharing the store share the key file, and a rotation through one of them
+	 * changes it under the others (crypto/keystore.h). */
+	if (store->ops->shared)
+		ob_keystore_follow(*keys);
 	if (o->commit_batch > 0 && pg)
 		ob_store_pg_set_max_batch(store, o->commit_batch);
 	else if (o->commit_batch > 0)

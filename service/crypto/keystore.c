@@ -60,6 +60,7 @@ struct ob_keystore {
 	 * every acquire) or rereads it for a key id it lacks (unwrap): at most one of each a
 	 * second, whatever the number of calls, and a clock read per call, not a syscall. */
 	_Atomic int64_t next_check_us;
+	_Atomic bool follow; /* ob_keystore_follow: the checks above are on */
 	_Atomic int64_t next_reread_us;
 	/* The data key cache: NULL while off, set once (atomic: it may be turned
 	 * on while other threads read); sodium_malloc'd (locked, guarded). Its
@@ -100,6 +101,7 @@ static ob_err make(ob_vault *v, char *path, ob_keystore **out)
 	ks->path = path;
 	atomic_init(&ks->next_check_us, 0);
 	atomic_init(&ks->next_reread_us, 0);
+	atomic_init(&ks->follow, false);
 	pthread_mutex_init(&ks->dk_mu, NULL);
 	atomic_init(&ks->dk, NULL);
 	pthread_rwlock_init(&ks->lock, NULL);
@@ -181,7 +183,7 @@ static void check_file(ob_keystore *ks);
 
 const ob_vault *ob_keystore_acquire(ob_keystore *ks, ob_keystore_lease *lease)
 {
-	if (ks->path != NULL)
+	if (atomic_load_explicit(&ks->follow, memory_order_relaxed))
 		check_file(ks);
 	pthread_rwlock_rdlock(&ks->lock);
 	ob_keystore_gen *g = ks->cur;
@@ -330,6 +332,17 @@ static void check_file(ob_keystore *ks)
 	pthread_mutex_unlock(&ks->rotate_mu);
 }
 
+void ob_keystore_follow(ob_keystore *ks)
+{
+	if (ks->path != NULL)
+		atomic_store(&ks->follow, true);
+}
+
+bool ob_keystore_follows(const ob_keystore *ks)
+{
+	return atomic_load_explicit(&ks->follow, memory_order_relaxed);
+}
+
 void ob_keystore_refresh(ob_keystore *ks)
 {
 	if (ks->path == NULL)
@@ -343,7 +356,7 @@ void ob_keystore_refresh(ob_keystore *ks)
  * a second) and says whether the vault now has it; logs a key id still missing once. */
 static bool reread_for(ob_keystore *ks, const char *kid)
 {
-	if (ks->path == NULL || !ob_vault_kid_valid(kid))
+	if (!ob_keystore_follows(ks) || !ob_vault_kid_valid(kid))
 		return false;
 	int64_t now = ob_clock_mono_us();
 	int64_t due = atomic_load_explicit(&ks->next_reread_us, memory_order_relaxed);
@@ -351,7 +364,10 @@ static bool reread_for(ob_keystore *ks, const char *kid)
 	    !atomic_compare_exchange_strong(&ks->next_reread_us, &due,
 	                                    now + (int64_t)OB_KEYSTORE_RECHECK_MS * 1000))
 		return false;
-	pthread_mutex_lock(&ks->rotate_mu);
+	/* Busy: a rotation or a reread is at it, and publishes what it finds. A read never
+	 * waits behind a rotation's append and fsync. */
+	if (pthread_mutex_trylock(&ks->rotate_mu) != 0)
+		return false;
 	(void)reread_locked(ks);
 	bool has = ob_vault_has_key(ks->cur->vault, kid);
 	if (!has && strcmp(ks->missing, kid) != 0) {

@@ -24,7 +24,8 @@
  * after the rotation returns. A failed rotation publishes nothing: the current vault stays.
  *
  * Several instances on one database (PostgreSQL) share the key file, and a rotation through
- * one of them changes the file under the others. So a keystore made from a file follows it:
+ * one of them changes the file under the others. So a keystore made from a file, once told to
+ * (ob_keystore_follow: main.c does for a shared store), follows it:
  *   - the change check: at most once every OB_KEYSTORE_RECHECK_MS, one acquire (whichever
  *     comes first after the interval; the others only read a clock and an atomic) stats the
  *     file, and if its inode, size, mtime or ctime changed, reads it again and publishes it:
@@ -32,7 +33,8 @@
  *   - the unknown key: an unwrap that names a key id the vault lacks reads the file again at
  *     once (at most once every OB_KEYSTORE_RECHECK_MS whatever the number of calls) and, if it
  *     now has the key, unwraps with it; if not, the key id is logged once and the unwrap
- *     answers OB_ENOTFOUND (the domain answers UNAVAILABLE naming it).
+ *     answers OB_ENOTFOUND (the domain answers UNAVAILABLE naming it). Neither waits for a
+ *     rotation or a reread under way (that one publishes what it finds).
  * The file read again passes the checks of ob_keystore_open (ob_vault_open: mode, owner,
  * syntax) and must keep every key the current vault holds, with the same bytes, and the same
  * index key (ob_vault_extends): keys may be added, never dropped nor changed while serving
@@ -99,6 +101,14 @@ const ob_vault *ob_keystore_acquire(ob_keystore *ks, ob_keystore_lease *lease);
 /* Ends a lease; the last lease on a vault that is no longer current wipes and frees it.
  * Accepts a lease already released (lease->gen NULL). Does not block. */
 void ob_keystore_release(ob_keystore_lease *lease);
+
+/* Turns on the following of the key file described above (off by default: with one instance
+ * per file, as on SQLite, the file changes only by this keystore's own rotations, and an
+ * acquire then costs no clock read). Does nothing for a keystore without a file. Any thread. */
+void ob_keystore_follow(ob_keystore *ks);
+
+/* Whether ks follows its key file (ob_keystore_follow). */
+bool ob_keystore_follows(const ob_keystore *ks);
 
 /* The change check now, whatever the interval: for a rotation, which must start from the
  * newest key any instance published, and for tests. Blocks on the file system and on a

@@ -61,6 +61,7 @@ static int setup(void **state)
 		fprintf(stderr, "%s\n", why);
 		return -1;
 	}
+	ob_keystore_follow(ks); /* as main.c does on a shared store */
 	*state = ks;
 	return 0;
 }
@@ -305,6 +306,7 @@ static ob_keystore *open_other(void)
 	char why[256];
 	ob_keystore *other = NULL;
 	assert_int_equal(ob_keystore_open(key_path, &other, why, sizeof(why)), OB_OK);
+	ob_keystore_follow(other);
 	return other;
 }
 
@@ -342,6 +344,26 @@ static void test_unknown_key_rereads_the_file(void **state)
 	ob_keystore_release(&lease);
 	assert_string_equal(mine.kid, kid);
 	assert_keystore_unwraps(a, &mine);
+	ob_keystore_destroy(b);
+}
+
+/* One instance per file (SQLite: ob_keystore_follow never called): the file is not read
+ * again behind the keystore's back, so a key only another keystore wrote stays unknown. */
+static void test_not_following_keeps_its_keys(void **state)
+{
+	ob_keystore *a = *state, *b = NULL;
+	char kid[OB_VAULT_KID_SIZE], why[256] = "";
+	assert_int_equal(ob_keystore_open(key_path, &b, why, sizeof(why)), OB_OK);
+	assert_false(ob_keystore_follows(b));
+	assert_true(ob_keystore_follows(a));
+	assert_int_equal(ob_keystore_rotate(a, kid, why, sizeof(why)), OB_OK);
+	ob_keystore_lease lease;
+	wrapped k;
+	wrap_one(ob_keystore_acquire(a, &lease), &k);
+	ob_keystore_release(&lease);
+	uint8_t dk[OB_VAULT_KEY_LEN];
+	assert_int_equal(ob_keystore_unwrap(b, k.kid, k.w, k.len, dk), OB_ENOTFOUND);
+	assert_active(b, "k1");
 	ob_keystore_destroy(b);
 }
 
@@ -495,6 +517,7 @@ int main(void)
 	                                        teardown),
 	        cmocka_unit_test_setup_teardown(test_leases_during_rotations, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_unknown_key_rereads_the_file, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_not_following_keeps_its_keys, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_change_check_takes_the_new_key, setup,
 	                                        teardown),
 	        cmocka_unit_test_setup_teardown(test_missing_key_rereads_once_an_interval, setup,
