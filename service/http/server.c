@@ -622,7 +622,6 @@ static bool evict_idle(ob_http *h)
 	return still;
 }
 
-/* Why c may not come in, or OB_N_REFUSALS. h->mu held. */
 /* Whether c's address (IPv4, or IPv6 /64) has all its connections already. h->mu held. */
 static bool peer_full(const ob_http *h, const hconn *c)
 {
@@ -634,11 +633,15 @@ static bool peer_full(const ob_http *h, const hconn *c)
 	return same >= h->cfg.max_connections_per_peer;
 }
 
-static ob_refusal refusal(const ob_http *h, const hconn *c)
+/* Why c may not come in, or OB_N_REFUSALS; at the cap, an idle connection makes room for a
+ * newcomer that would come in (evict_idle), and only for one: else an address at its own cap
+ * could close everyone's idle connections, one attempt each. h->mu held. */
+static ob_refusal admit(ob_http *h, const hconn *c)
 {
-	if (atomic_load(&h->n_conns) >= h->cfg.max_connections)
+	bool mine_full = peer_full(h, c); /* one pass over the connections, not one a question */
+	if (atomic_load(&h->n_conns) >= h->cfg.max_connections && (mine_full || !evict_idle(h)))
 		return OB_REFUSED_CONNECTIONS;
-	return peer_full(h, c) ? OB_REFUSED_PEER_CONNECTIONS : OB_N_REFUSALS;
+	return mine_full ? OB_REFUSED_PEER_CONNECTIONS : OB_N_REFUSALS;
 }
 
 static void accept_conn(hlistener *l, nng_stream *st)
@@ -666,11 +669,7 @@ static void accept_conn(hlistener *l, nng_stream *st)
 	c->active_ms = now_ms();
 
 	pthread_mutex_lock(&h->mu);
-	ob_refusal why = refusal(h, c);
-	/* Only for a newcomer that would come in: else an address at its own cap could close
-	 * everyone's idle connections, one attempt each. */
-	if (why == OB_REFUSED_CONNECTIONS && !peer_full(h, c) && evict_idle(h))
-		why = refusal(h, c);
+	ob_refusal why = admit(h, c);
 	c->admitted = why == OB_N_REFUSALS;
 	if (c->admitted)
 		atomic_fetch_add(&h->n_conns, 1);
