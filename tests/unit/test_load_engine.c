@@ -199,8 +199,11 @@ static void test_stop_waits_for_the_lanes_callbacks(void **state)
 
 	/* The ^C: the held lane's call completes on another thread, every lane ends. */
 	ob_load_engine_stop(e);
-	while (!ob_load_engine_wait(e, 100))
-		;
+	deadline = ob_test_mono_ms() + 20000;
+	bool ended = false;
+	while (!ended && ob_test_mono_ms() < deadline)
+		ended = ob_load_engine_wait(e, 100);
+	assert_true(ended);
 	ob_load_result *r = malloc(sizeof(*r));
 	assert_non_null(r);
 	ob_load_result_init(r, &c);
