@@ -644,12 +644,12 @@ static char *submit_id(ob_client *cl, uint32_t n)
 {
 	pb_app *a = NULL;
 	ob_result r;
-	int code = submit(cl, "rot", n, CALL_MS, &a, &r);
-	if (code != OB_CODE_OK)
-		fail_msg("company %u: %s: %s", n, ob_code_name(code), r.message);
+	char what[32];
+	snprintf(what, sizeof(what), "company %u", n);
+	assert_int_equal(ob_testsrv_ok(submit(cl, "rot", n, CALL_MS, &a, &r), &r, what),
+	                 OB_CODE_OK);
 	char *id = strdup(a->id);
 	free_app(a);
-	ob_result_fini(&r);
 	assert_non_null(id);
 	return id;
 }

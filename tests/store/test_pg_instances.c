@@ -73,22 +73,14 @@ static void *submit_many(void *arg)
 {
 	worker *w = arg;
 	for (uint32_t n = w->first; n < w->first + PER_THREAD; n++) {
-		td_company c;
-		td_company_make(&c, n);
-		ob_submission s;
-		td_submission(&s, &c, w->cohort);
-		ob_outcome o;
-		ob_outcome_init(&o);
 		ob_application a;
-		memset(&a, 0, sizeof(a));
-		if (ob_domain_submit(w->d, TD_ALL, &s, NULL, &a, &o) != OB_OK)
+		if (td_submit(w->d, n, w->cohort, &a, NULL) != OB_OK)
 			w->failed++;
 		else if (a.state == OB_STATE_WAITLISTED)
 			w->waitlisted++;
 		else
 			w->ok++;
 		ob_application_fini(&a);
-		ob_outcome_fini(&o);
 	}
 	return NULL;
 }
