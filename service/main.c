@@ -929,6 +929,7 @@ out:
 	ob_watchdog_stop(watchdog);
 	ob_http_destroy(http);
 	ob_server_destroy(srv);
+	ob_log_flush_failures(); /* no call comes any more to report what the cap left out */
 	ob_metrics_destroy(metrics);
 	ob_dispatch_destroy(d);
 	ob_authz_destroy(authz);

@@ -48,6 +48,25 @@ void ob_log_limit_failures(unsigned per_second)
 	pthread_mutex_unlock(&fail_mu);
 }
 
+/* The one warning for the failed calls' lines the cap left out. */
+static void report_dropped(unsigned dropped, unsigned limit)
+{
+	if (dropped > 0)
+		ob_log(OB_LOG_WARN,
+		       "access log: %u failed calls not logged in an earlier second "
+		       "(more than %u a second)",
+		       dropped, limit);
+}
+
+void ob_log_flush_failures(void)
+{
+	pthread_mutex_lock(&fail_mu);
+	unsigned dropped = fail_dropped, limit = fail_limit;
+	fail_dropped = 0;
+	pthread_mutex_unlock(&fail_mu);
+	report_dropped(dropped, limit);
+}
+
 /* Whether a failed call's line goes out under the cap; *dropped gets the
  * count of lines an earlier second left out, for its summary line, when this
  * call is the first of a new second. */
@@ -218,11 +237,7 @@ void ob_log_access(const ob_access_entry *e)
 	if (!ok) {
 		unsigned dropped, limit;
 		bool admitted = failure_admitted(&dropped, &limit);
-		if (dropped > 0)
-			ob_log(OB_LOG_WARN,
-			       "access log: %u failed calls not logged in an earlier second "
-			       "(more than %u a second)",
-			       dropped, limit);
+		report_dropped(dropped, limit);
 		if (!admitted)
 			return;
 	}

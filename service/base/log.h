@@ -42,6 +42,11 @@ void ob_log_sample_access(unsigned every);
 enum { OB_LOG_FAILURES_PER_S = 1000 };
 void ob_log_limit_failures(unsigned per_second);
 
+/* Logs the warning for failed calls' lines the cap left out and no later call has reported
+ * yet (a flood that stopped), and clears the count: at shutdown, after the last call. Any
+ * thread. */
+void ob_log_flush_failures(void);
+
 /* A free-form event: msg is a static, human-readable sentence. */
 void ob_log(ob_log_level level, const char *fmt, ...) OB_PRINTF(2, 3);
 

@@ -639,6 +639,31 @@ static unsigned dropped_in(const char *s)
 	return sum;
 }
 
+/* 30 failed calls under a cap of 10 a second, then the flush that onboardd makes at exit,
+ * twice: what the cap left out is reported once, without waiting for a later call. */
+static void log_flooded_then_flushed(const void *arg)
+{
+	(void)arg;
+	ob_log_limit_failures(10);
+	for (int i = 0; i < 30; i++) {
+		ob_access_entry e = {.method = "/x", .status = "UNAUTHENTICATED", .peer = "p"};
+		ob_log_access(&e);
+	}
+	ob_log_flush_failures();
+	ob_log_flush_failures();
+	ob_log_limit_failures(OB_LOG_FAILURES_PER_S);
+}
+
+static void test_access_log_flushed_at_exit(void **state)
+{
+	(void)state;
+	char *out = capture_stderr(OB_LOG_TEXT, log_flooded_then_flushed, NULL);
+	size_t lines = count_lines(out, "status=UNAUTHENTICATED ");
+	assert_true(lines >= 10 && lines < 30);
+	assert_int_equal(lines + dropped_in(out), 30);
+	free(out);
+}
+
 /* A flood of refused calls grows the log by a bounded amount: past the cap a second the
  * failed calls' lines are counted, not written, and the count is logged; successes are not
  * capped. Whatever second boundaries the loop crossed, every failed call is either a line or
@@ -708,6 +733,7 @@ int main(void)
 	        cmocka_unit_test(test_access_log_long_value_cut),
 	        cmocka_unit_test(test_access_log_sampled),
 	        cmocka_unit_test(test_access_log_failures_capped),
+	        cmocka_unit_test(test_access_log_flushed_at_exit),
 	        cmocka_unit_test(test_log_message_escaped),
 	        cmocka_unit_test(test_log_message_cut_on_boundary),
 	};
