@@ -341,6 +341,9 @@ static void put_uint(void *at, size_t width, uint64_t n)
 		uint32_t x = (uint32_t)n;
 		memcpy(at, &x, sizeof(x));
 	} else {
+		/* The only other width a numeric field has; a row of any other (a uint16_t field, a
+		 * mistyped FIELD) must not write past its field. */
+		assert(width == sizeof(uint64_t));
 		memcpy(at, &n, sizeof(n));
 	}
 }
