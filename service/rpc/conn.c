@@ -346,17 +346,68 @@ static void rx_cb(void *arg)
 
 /* ---- sending --------------------------------------------------------- */
 
-static void tx_start_locked(ob_conn *c)
+/* Replies queued behind the one to send go out with it, copied into one
+ * buffer of at most this many bytes: a client that pipelines, or a load
+ * generator with many calls in flight on one connection, then costs one send
+ * and one completion for a run of replies instead of one for each. */
+enum { TX_GATHER_MAX = 64 * 1024 };
+
+/* The bytes to send next: the rest of a gathered buffer a send left
+ * unfinished; else the head reply's rest, or the rests of the replies from
+ * the head on, gathered into c->txbuf while they fit. c->mu held. */
+static nng_iov tx_next(ob_conn *c)
 {
-	if (c->closing || c->tx_pending || c->txq == NULL)
-		return;
+	if (c->txbuf != NULL)
+		return (nng_iov){.iov_buf = c->txbuf + c->txbuf_off,
+		                 .iov_len = c->txbuf_len - c->txbuf_off};
 	ob_reply *r = c->txq;
 	nng_iov iov = {.iov_buf = r->data + r->off, .iov_len = r->len - r->off};
+	if (r->next == NULL || iov.iov_len >= TX_GATHER_MAX)
+		return iov;
+	size_t total = 0;
+	for (const ob_reply *q = r; q != NULL && total + (q->len - q->off) <= TX_GATHER_MAX;
+	     q = q->next)
+		total += q->len - q->off;
+	if (total == iov.iov_len || (c->txbuf = malloc(total)) == NULL)
+		return iov; /* nothing to gather, or no memory: one reply at a time */
+	size_t at = 0;
+	for (const ob_reply *q = r; at < total; q = q->next) {
+		memcpy(c->txbuf + at, q->data + q->off, q->len - q->off);
+		at += q->len - q->off;
+	}
+	c->txbuf_len = total;
+	c->txbuf_off = 0;
+	return (nng_iov){.iov_buf = c->txbuf, .iov_len = total};
+}
+
+static void tx_start_locked(ob_conn *c)
+{
+	if (c->closing || c->tx_pending || c->corked > 0 || c->txq == NULL)
+		return;
+	nng_iov iov = tx_next(c);
 	nng_aio_set_iov(c->tx_aio, 1, &iov);
 	c->tx_pending = true;
 	c->tx_started_ms = now_ms();
 	c->refs++;
 	nng_stream_send(c->st, c->tx_aio);
+}
+
+/* Takes n sent bytes off the head of the queue, freeing the replies they
+ * finish. c->mu held. */
+static void tx_consume(ob_conn *c, size_t n)
+{
+	while (c->txq != NULL) {
+		ob_reply *r = c->txq;
+		size_t k = r->len - r->off < n ? r->len - r->off : n;
+		r->off += k;
+		n -= k;
+		if (r->off < r->len)
+			return;
+		if ((c->txq = r->next) == NULL)
+			c->txq_tail = NULL;
+		free(r);
+		atomic_store(&c->last_active_ms, now_ms());
+	}
 }
 
 static void tx_cb(void *arg)
@@ -368,17 +419,32 @@ static void tx_cb(void *arg)
 	c->tx_pending = false;
 	if (rv != 0) {
 		close_locked(c);
-	} else if (c->txq != NULL) {
-		ob_reply *r = c->txq;
-		r->off += n;
-		if (r->off >= r->len) {
-			if ((c->txq = r->next) == NULL)
-				c->txq_tail = NULL;
-			free(r);
-			atomic_store(&c->last_active_ms, now_ms());
+	} else {
+		tx_consume(c, n);
+		/* A gathered buffer holds the rests of the replies it was made of,
+		 * which tx_consume() advanced alike: send on from where it stopped. */
+		if (c->txbuf != NULL && (c->txbuf_off += n) >= c->txbuf_len) {
+			free(c->txbuf);
+			c->txbuf = NULL;
 		}
 		tx_start_locked(c);
 	}
+	unlock_release(c);
+}
+
+void ob_conn_cork(ob_conn *c)
+{
+	pthread_mutex_lock(&c->mu);
+	c->corked++;
+	c->refs++;
+	pthread_mutex_unlock(&c->mu);
+}
+
+void ob_conn_uncork(ob_conn *c)
+{
+	pthread_mutex_lock(&c->mu);
+	c->corked--;
+	tx_start_locked(c);
 	unlock_release(c);
 }
 
@@ -508,6 +574,7 @@ static void conn_free(ob_conn *c)
 		free(r);
 	}
 	free(c->skipping);
+	free(c->txbuf);
 	free(c->rbuf);
 	pthread_mutex_destroy(&c->mu);
 	free(c);

@@ -174,10 +174,17 @@ void ob_server_take(ob_server *s, ob_req *list, unsigned n)
 	}
 	if (slow != NULL)
 		ob_server_enqueue(s, slow, n_slow);
+	if (quick == NULL)
+		return;
+	/* A run of quick requests pipelined in one read: their replies leave in
+	 * one send, not one each. */
+	ob_conn *c = quick->conn;
+	ob_conn_cork(c);
 	for (ob_req *rq = quick, *next; rq != NULL; rq = next) {
 		next = rq->next;
 		serve_here(s, rq);
 	}
+	ob_conn_uncork(c);
 }
 
 static void *worker_main(void *arg)

@@ -109,6 +109,9 @@ typedef struct ob_conn {
 	int64_t frame_started_ms; /* an incomplete frame's first bytes came then; 0: none */
 	/* send side */
 	ob_reply *txq, *txq_tail;
+	uint8_t *txbuf; /* replies gathered by a send not yet finished, or NULL */
+	size_t txbuf_len, txbuf_off;
+	unsigned corked; /* > 0: replies queue but are not sent yet (ob_conn_cork) */
 	bool tx_pending;
 	int64_t tx_started_ms;
 	/* identity, fixed at accept */
@@ -177,13 +180,20 @@ void ob_conn_accept(ob_server *s, ob_listener *l, nng_stream *st);
 /* A worker's reply to req (which it frees); reply may be NULL (no memory:
  * the caller will time out). Takes the reply. */
 void ob_conn_reply(ob_server *s, ob_req *req, ob_reply *reply);
+/* Between ob_conn_cork and ob_conn_uncork, c's replies queue without being
+ * sent; uncork sends them, gathered. For the requests of one read served on
+ * its thread: a pipelined run's replies leave in one send. Holds a reference
+ * on c in between. Nest freely; never block while corked. */
+void ob_conn_cork(ob_conn *c);
+void ob_conn_uncork(ob_conn *c);
 void ob_conn_close_all(ob_server *s);
 void *ob_conn_reaper_main(void *arg);
 void ob_conn_free_all(ob_server *s);
 /* Queues reqs (a list) for the workers; server.c. */
 void ob_server_enqueue(ob_server *s, ob_req *list, unsigned n);
 /* What a connection read: requests for quick methods (OB_METHOD_QUICK) are
- * served here, on the calling thread, the rest queued for the workers.
+ * served here, on the calling thread, the rest queued for the workers. list:
+ * what one connection read.
  * Called with no lock held; server.c. */
 void ob_server_take(ob_server *s, ob_req *list, unsigned n);
 

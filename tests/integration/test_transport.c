@@ -179,6 +179,65 @@ static void test_hang_up_with_replies_pending(void **state)
 	assert_int_equal(ob_testsrv_health(&f->srv, TIMEOUT_MS), 1);
 }
 
+/* A client that pipelines more requests than a connection may have in flight (64), small
+ * and large replies mixed, and reads nothing until they are all sent: the replies queued
+ * behind a send go out gathered, in pieces when the socket is full. Each request is answered
+ * once (in the order the calls finish: quick ones overtake; REQ matches them by id), OK,
+ * its payload byte for byte what the first call of its kind answered. */
+static void test_pipelined_replies_gathered(void **state)
+{
+	fixture *f = *state;
+	enum { N = 150 };
+	uint8_t health[128], reflect[256];
+	size_t hlen = health_envelope(health, sizeof(health));
+	size_t rlen = ob_test_envelope_plain("/onboard.v1.Reflection/GetFileDescriptorSet", reflect,
+	                                     sizeof(reflect));
+	assert_true(rlen > 0);
+	const char *urls[] = {f->tcp_url, f->srv.url};
+	for (size_t u = 0; u < 2; u++) {
+		ob_spraw c;
+		assert_int_equal(ob_spraw_open(&c, urls[u], NULL, TIMEOUT_MS), 0);
+		uint32_t first = c.next_id;
+		for (int i = 0; i < N; i++) {
+			bool big = i % 3 == 1;
+			assert_int_equal(
+			        ob_spraw_send(&c, big ? reflect : health, big ? rlen : hlen), 0);
+		}
+		ob_test_sleep_ms(300); /* the server's sends fill the socket meanwhile */
+		bool seen[N] = {false};
+		uint8_t *alone[2] = {NULL, NULL};
+		size_t alone_len[2] = {0, 0};
+		for (int k = 0; k < N; k++) {
+			uint8_t *body = NULL;
+			size_t n = 0;
+			assert_int_equal(ob_spraw_recv(&c, &body, &n, TIMEOUT_MS), 0);
+			uint32_t i = (c.reply_id & 0x7fffffffu) - first;
+			assert_true(i < N);
+			assert_false(seen[i]);
+			seen[i] = true;
+			int kind = i % 3 == 1;
+			Onboard__V1__Response *rs = onboard__v1__response__unpack(NULL, n, body);
+			free(body);
+			assert_non_null(rs);
+			assert_int_equal(rs->code, 0);
+			if (alone[kind] == NULL) {
+				alone_len[kind] = rs->payload.len;
+				alone[kind] = malloc(alone_len[kind] + 1);
+				assert_non_null(alone[kind]);
+				memcpy(alone[kind], rs->payload.data, alone_len[kind]);
+			} else {
+				assert_int_equal(rs->payload.len, alone_len[kind]);
+				assert_memory_equal(rs->payload.data, alone[kind], alone_len[kind]);
+			}
+			onboard__v1__response__free_unpacked(rs, NULL);
+		}
+		assert_true(alone_len[1] > 4 * alone_len[0]); /* the large ones are large */
+		free(alone[0]);
+		free(alone[1]);
+		ob_spraw_close(&c);
+	}
+}
+
 /* A real REQ client (onboard-load, one connection, 64 calls in flight) killed with SIGKILL,
  * several times: nothing stays behind. */
 static void test_load_client_killed_mid_flight(void **state)
@@ -356,6 +415,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	        T(test_hang_up_with_replies_pending, setup_small),
 	        T(test_load_client_killed_mid_flight, setup_small),
+	        T(test_pipelined_replies_gathered, setup_default),
 	        T(test_local_admin_gets_in_when_full, setup_reserve),
 	        T(test_per_peer_cap, setup_small),
 	        T(test_refusals_logged_at_most_once_a_second, setup_one),

@@ -184,6 +184,8 @@ int ob_spraw_recv(ob_spraw *c, uint8_t **out, size_t *len, int timeout_ms)
 		free(buf);
 		return -3;
 	}
+	c->reply_id =
+	        (uint32_t)buf[0] << 24 | (uint32_t)buf[1] << 16 | (uint32_t)buf[2] << 8 | buf[3];
 	memmove(buf, buf + 4, (size_t)flen - 4);
 	*out = buf;
 	*len = (size_t)flen - 4;

@@ -21,6 +21,7 @@ typedef struct ob_spraw {
 	int fd; /* -1 when closed */
 	bool ipc;
 	uint32_t next_id;
+	uint32_t reply_id; /* the request id of the last reply read (high bit set) */
 } ob_spraw;
 
 /* Connects to "ipc://PATH" or "tcp://IPV4:PORT", from bind_ip when it is not
@@ -36,9 +37,9 @@ int ob_spraw_send(ob_spraw *c, const void *body, size_t len);
 /* Sends a frame whose announced length is `announced` but only the first
  * len bytes of body follow (len <= announced), with a request id. */
 int ob_spraw_send_partial(ob_spraw *c, const void *body, size_t len, uint64_t announced);
-/* Reads one reply; its body (without the request id) goes to *out, which
- * the caller frees. Returns 0, -1 on end of stream, -2 on timeout, -3 on a
- * malformed frame. */
+/* Reads one reply; its body (without the request id, which goes to
+ * c->reply_id) goes to *out, which the caller frees. Returns 0, -1 on end of stream, -2 on timeout,
+ * -3 on a malformed frame. */
 int ob_spraw_recv(ob_spraw *c, uint8_t **out, size_t *len, int timeout_ms);
 /* Waits for the server to close the connection: true if it did within
  * timeout_ms (anything received meanwhile is discarded). */
