@@ -138,6 +138,11 @@ static const flag flags[] = {
         {"max-connections-per-peer", 0, F_UINT, .at = AT(server.max_connections_per_peer), .min = 1,
          .max = 1u << 20, .metavar = "N",
          .help = "per remote IPv4 address or IPv6 /64 (default 64)"},
+        {"max-accept-rate", 0, F_UINT, .at = AT(server.max_accept_rate), .max = 1u << 20,
+         .metavar = "N",
+         .help = "new tcp and tls connections a second, a listener\n"
+                 "(both faces); more wait in the kernel's backlog;\n"
+                 "0: no limit (default 500)"},
         {"reserved-local-connections", 0, F_UINT, .at = AT(server.reserved_local_connections),
          .max = 1u << 20, .metavar = "N",
          .help = "of --max-connections, kept for the local\n"
@@ -582,6 +587,7 @@ static ob_err start_http(const options *o, ob_dispatch *d, ob_domain *domain, ob
 	hc.tls_ca = o->server.tls_ca;
 	hc.max_request_bytes = o->server.max_request_bytes;
 	hc.idle_timeout_ms = o->server.idle_timeout_ms;
+	hc.max_accept_rate = o->server.max_accept_rate;
 	hc.env = env;
 	hc.routes = (ob_connect){.dispatch = d,
 	                         .metrics = metrics,

@@ -53,6 +53,7 @@ typedef struct ob_http_config {
 	size_t max_request_bytes;
 	unsigned max_connections;
 	unsigned max_connections_per_peer;
+	unsigned max_accept_rate; /* new connections a second, a listener; 0: any */
 	int64_t idle_timeout_ms;
 	int64_t head_timeout_ms;
 	int64_t body_timeout_ms;

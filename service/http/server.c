@@ -47,6 +47,7 @@ typedef struct hlistener {
 	nng_stream_listener *l;
 	nng_aio *aio;
 	atomic_bool backing_off;
+	ob_accept_pace pace;
 	atomic_long *open; /* the metrics gauge, or NULL */
 } hlistener;
 
@@ -121,6 +122,7 @@ void ob_http_config_defaults(ob_http_config *cfg)
 	cfg->max_request_bytes = OB_DEFAULT_MAX_REQUEST_BYTES;
 	cfg->max_connections = 256;
 	cfg->max_connections_per_peer = 32;
+	cfg->max_accept_rate = OB_DEFAULT_ACCEPT_RATE;
 	cfg->idle_timeout_ms = 300 * 1000;
 	cfg->head_timeout_ms = 10 * 1000;
 	cfg->body_timeout_ms = 30 * 1000;
@@ -706,7 +708,7 @@ static void accept_cb(void *arg)
 	nng_stream *st = ob_accept_step(l->l, l->aio, &l->backing_off);
 	if (st != NULL) {
 		accept_conn(l, st);
-		nng_stream_listener_accept(l->l, l->aio);
+		ob_accept_next(l->l, l->aio, &l->backing_off, &l->pace, l->url);
 	}
 }
 
@@ -715,6 +717,7 @@ static ob_err listen_on(ob_http *h, hlistener *l, const char *url)
 	memset(l, 0, sizeof(*l));
 	l->h = h;
 	atomic_init(&l->backing_off, false);
+	l->pace.rate = h->cfg.max_accept_rate;
 	snprintf(l->url, sizeof(l->url), "%s", url);
 	char nurl[300];
 	if (!ob_http_stream_url(url, nurl, sizeof(nurl))) {

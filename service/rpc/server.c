@@ -32,6 +32,7 @@ void ob_server_config_defaults(ob_server_config *cfg)
 	cfg->max_connections = 1024;
 	cfg->max_connections_per_peer = 64;
 	cfg->reserved_local_connections = OB_RESERVED_LOCAL_AUTO;
+	cfg->max_accept_rate = OB_DEFAULT_ACCEPT_RATE;
 	cfg->idle_timeout_ms = 300 * 1000;
 }
 

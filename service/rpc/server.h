@@ -50,9 +50,14 @@ typedef struct ob_server_config {
 	unsigned max_connections;
 	unsigned max_connections_per_peer;
 	unsigned reserved_local_connections; /* of max_connections; or OB_RESERVED_LOCAL_AUTO */
-	int64_t idle_timeout_ms;             /* 0: never reap */
-	struct ob_metrics *metrics;          /* calls, connections, refusals; NULL: none */
+	unsigned max_accept_rate;   /* new connections a second, a network listener; 0: any */
+	int64_t idle_timeout_ms;    /* 0: never reap */
+	struct ob_metrics *metrics; /* calls, connections, refusals; NULL: none */
 } ob_server_config;
+
+/* The default max_accept_rate, both faces: a burst of every slot of the
+ * default connection cap refills in two seconds. */
+enum { OB_DEFAULT_ACCEPT_RATE = 500 };
 
 /* min(16, max_connections / 8) */
 #define OB_RESERVED_LOCAL_AUTO 0xFFFFFFFFu
@@ -98,6 +103,30 @@ ob_err ob_server_from_nng(int rv);
  * listen.c, fds_short). backing_off is the listener's own flag, false at
  * first. */
 nng_stream *ob_accept_step(nng_stream_listener *l, nng_aio *aio, atomic_bool *backing_off);
+
+/*
+ * A network listener's accept rate: a token bucket of `rate` connections a
+ * second, as many in a burst; rate 0: no limit (ipc listeners: the local
+ * administrator is never paced). Why: a peer that connects, pipelines and
+ * hangs up costs onboardd ~150 us of CPU a connection, nearly all of it in
+ * the kernel and nng's threads, whatever it asks; connections from many
+ * addresses pass every per-peer cap. Pacing the accepts leaves the flood in
+ * the kernel's backlog (a full backlog drops SYNs, and the flooder's connects
+ * wait), so that the clients already connected keep their share of the CPU.
+ * One listener's accept callback at a time: no lock.
+ */
+typedef struct ob_accept_pace {
+	unsigned rate;
+	double tokens;
+	int64_t last_us;
+	int64_t said_ms; /* the last log line: at most one every 10 s */
+} ob_accept_pace;
+
+/* After an accept: starts the next one at once, or, when the bucket is empty,
+ * after the wait for the next token (through backing_off, as
+ * ob_accept_step's pause). url names the listener in the log. */
+void ob_accept_next(nng_stream_listener *l, nng_aio *aio, atomic_bool *backing_off,
+                    ob_accept_pace *pace, const char *url);
 
 /* Opens a listening stream on url (ipc://, tcp://, tls+tcp://): with tls
  * (NULL: none), ipc_mode as the socket file's permissions (-1: not ipc; TCP

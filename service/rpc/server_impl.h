@@ -86,6 +86,7 @@ typedef struct ob_listener {
 	nng_aio *aio;
 	bool ipc;
 	atomic_bool backing_off; /* the aio is a sleep after a failed accept */
+	ob_accept_pace pace;     /* tcp and tls: at most --max-accept-rate a second */
 	atomic_long *open;       /* its connections, for /metrics; NULL: not counted */
 } ob_listener;
 

@@ -84,6 +84,11 @@ static int setup_one(void **state)
 	                                          "--reserved-local-connections", "0", NULL});
 }
 
+static int setup_paced(void **state)
+{
+	return start(state, (const char *const[]){"--max-accept-rate", "4", NULL});
+}
+
 static int setup_access_log(void **state)
 {
 	return start(state, (const char *const[]){"--access-log", NULL});
@@ -331,6 +336,40 @@ static void test_refusals_logged_at_most_once_a_second(void **state)
 	assert_true(lines <= 2 + (int)(took / 1000));
 }
 
+/* --max-accept-rate 4: ipc is never paced; 12 tcp connections made at once all get in and
+ * are served, none sooner than the bucket allows (4 at once, then 4 a second: the last
+ * after 1.75 s at the earliest, a lower bound no slow machine can break), and the pacing is
+ * logged. */
+static void test_accepts_paced(void **state)
+{
+	fixture *f = *state;
+	for (int i = 0; i < 30; i++)
+		assert_true(served(f->srv.url, NULL));
+	assert_int_equal(ob_test_count_lines(f->srv.log, "new connections a second"), 0);
+
+	enum { N = 12 };
+	ob_spraw c[N];
+	int64_t start = ob_test_mono_ms();
+	for (int i = 0; i < N; i++)
+		assert_int_equal(ob_spraw_connect(&c[i], f->tcp_url, NULL),
+		                 0); /* the backlog takes it */
+	uint8_t env[128];
+	size_t len = health_envelope(env, sizeof(env));
+	for (int i = 0; i < N; i++) {
+		assert_int_equal(ob_spraw_hello(&c[i], TIMEOUT_MS), 0);
+		uint8_t *reply = NULL;
+		size_t n = 0;
+		assert_int_equal(ob_spraw_send(&c[i], env, len), 0);
+		assert_int_equal(ob_spraw_recv(&c[i], &reply, &n, TIMEOUT_MS), 0);
+		free(reply);
+	}
+	int64_t took = ob_test_mono_ms() - start;
+	for (int i = 0; i < N; i++)
+		ob_spraw_close(&c[i]);
+	assert_true(took >= 1500);
+	assert_int_equal(ob_test_count_lines(f->srv.log, "new connections a second"), 1);
+}
+
 /* Every call gets its access-log line: the request id that the old ipc watchdog's probes
  * carried (and that hid a caller's calls from the log) is nobody's to claim now. */
 static void test_no_request_id_hides_a_call(void **state)
@@ -420,6 +459,7 @@ int main(void)
 	        T(test_per_peer_cap, setup_small),
 	        T(test_refusals_logged_at_most_once_a_second, setup_one),
 	        T(test_silent_connection_closed, setup_default),
+	        T(test_accepts_paced, setup_paced),
 	        T(test_no_request_id_hides_a_call, setup_access_log),
 	        cmocka_unit_test(test_foreign_socket_directory_refused),
 	};
