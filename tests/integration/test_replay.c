@@ -57,6 +57,20 @@ static uint8_t *submit_request(uint32_t n, size_t *len)
 	return packed(&sub.rq.base, len);
 }
 
+/* Submits company n with md (an idempotency-key) for the first time: OK, and not a replay.
+ * Returns the packed request (*len bytes, free() it) for sending again; *first is the
+ * caller's to finish. */
+static uint8_t *submit_first(ob_testsrv *s, uint32_t n, const ob_metadata *md, size_t *len,
+                             ob_result *first)
+{
+	uint8_t *rq = submit_request(n, len);
+	assert_int_equal(ob_client_call(s->client, SUBMIT, md, 1, rq, *len, CALL_MS, first),
+	                 OB_CODE_OK);
+	assert_false(first->replayed);
+	assert_non_null(first->payload);
+	return rq;
+}
+
 /* Sends rq[0..len) again with md: the reply is replayed, first's payload byte for byte. */
 static void assert_replayed(ob_testsrv *s, const ob_metadata *md, const uint8_t *rq, size_t len,
                             const ob_result *first)
@@ -74,14 +88,10 @@ static void assert_replayed(ob_testsrv *s, const ob_metadata *md, const uint8_t 
 static void test_replay_is_byte_identical(void **state)
 {
 	ob_testsrv *s = *state;
-	size_t len;
-	uint8_t *rq = submit_request(1, &len);
 	const ob_metadata md[] = {{"idempotency-key", "replay-test-1"}};
+	size_t len;
 	ob_result first, again;
-	assert_int_equal(ob_client_call(s->client, SUBMIT, md, 1, rq, len, CALL_MS, &first),
-	                 OB_CODE_OK);
-	assert_false(first.replayed);
-	assert_non_null(first.payload);
+	uint8_t *rq = submit_first(s, 1, md, &len, &first);
 	assert_replayed(s, md, rq, len, &first);
 
 	/* Another key is a new request: refused as a duplicate, not replayed. */
@@ -132,12 +142,10 @@ static void test_review_any_version(void **state)
 static void test_submit_reply_in_two_parts_is_whole(void **state)
 {
 	ob_testsrv *s = *state;
-	size_t len;
-	uint8_t *rq = submit_request(3, &len);
 	const ob_metadata md[] = {{"idempotency-key", "replay-test-parts"}};
+	size_t len;
 	ob_result first, got;
-	assert_int_equal(ob_client_call(s->client, SUBMIT, md, 1, rq, len, CALL_MS, &first),
-	                 OB_CODE_OK);
+	uint8_t *rq = submit_first(s, 3, md, &len, &first);
 	Onboard__V1__Application *a =
 	        onboard__v1__application__unpack(NULL, first.payload_len, first.payload);
 	assert_non_null(a);
