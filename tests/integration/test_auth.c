@@ -41,7 +41,7 @@
 #include "onboard/v1/health.pb-c.h"
 #include "onboard/v1/onboarding.pb-c.h"
 #include "onboard/v1/reflection.pb-c.h"
-#include "testdata_pb.h"
+#include "testdata.h"
 #include "testsrv.h"
 #include "testutil.h"
 
@@ -49,7 +49,6 @@
 #define WHOAMI     "/onboard.v1.Auth/WhoAmI"
 #define GET_COHORT "/onboard.v1.Onboarding/GetCohort"
 #define SET_CAP    "/onboard.v1.Onboarding/SetCohortCapacity"
-#define SUBMIT     "/onboard.v1.Onboarding/SubmitApplication"
 #define GET_APP    "/onboard.v1.Onboarding/GetApplication"
 #define REVIEW     "/onboard.v1.Onboarding/ReviewApplication"
 #define WITHDRAW   "/onboard.v1.Onboarding/WithdrawApplication"
@@ -355,12 +354,8 @@ static int submit(ob_client *c, const char *siren, app_ref *out, ob_result *r)
 {
 	td_company company;
 	td_company_for_siren(&company, siren);
-	td_pb_submission s;
-	td_pb_submission_make(&s, &company, COHORT);
-	Onboard__V1__Application *a = NULL;
-	int code = ob_client_call_message(c, SUBMIT, NULL, 0, &s.rq.base,
-	                                  &onboard__v1__application__descriptor,
-	                                  (ProtobufCMessage **)&a, CALL_TIMEOUT_MS, r);
+	Onboard__V1__Application *a;
+	int code = ob_testsrv_submit(c, &company, COHORT, NULL, CALL_TIMEOUT_MS, &a, r);
 	if (code == OB_CODE_OK) {
 		snprintf(out->id, sizeof(out->id), "%s", a->id);
 		out->version = a->version;

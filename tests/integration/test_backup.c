@@ -29,11 +29,9 @@
 #include "onboard/v1/admin.pb-c.h"
 #include "onboard/v1/onboarding.pb-c.h"
 #include "testdata.h"
-#include "testdata_pb.h"
 #include "testsrv.h"
 #include "testutil.h"
 
-#define SUBMIT "/onboard.v1.Onboarding/SubmitApplication"
 #define GET    "/onboard.v1.Onboarding/GetApplication"
 #define COHORT "/onboard.v1.Onboarding/GetCohort"
 #define BACKUP "/onboard.v1.Admin/Backup"
@@ -64,13 +62,9 @@ static void *load(void *arg)
 		uint32_t n = atomic_fetch_add(&f->next, 1);
 		td_company c;
 		td_company_make(&c, n);
-		td_pb_submission s;
-		td_pb_submission_make(&s, &c, NULL);
-		Onboard__V1__Application *app = NULL;
+		Onboard__V1__Application *app;
 		ob_result r;
-		int code = ob_client_call_message(f->srv.client, SUBMIT, NULL, 0, &s.rq.base,
-		                                  &onboard__v1__application__descriptor,
-		                                  (ProtobufCMessage **)&app, CALL_MS, &r);
+		int code = ob_testsrv_submit(f->srv.client, &c, NULL, NULL, CALL_MS, &app, &r);
 		if (code == OB_CODE_OK) {
 			pthread_mutex_lock(&f->mu);
 			if (f->n_acks < MAX_ACKS) {

@@ -57,7 +57,6 @@ enum {
 	KILL_CALL_MS = 10000 /* a call to the killed instance fails within this */
 };
 
-#define SUBMIT "/onboard.v1.Onboarding/SubmitApplication"
 #define GET    "/onboard.v1.Onboarding/GetApplication"
 #define REVIEW "/onboard.v1.Onboarding/ReviewApplication"
 #define COHORT "/onboard.v1.Onboarding/GetCohort"
@@ -94,21 +93,9 @@ static int submit(ob_client *cl, const char *prefix, uint32_t n, int timeout_ms,
 {
 	td_company c;
 	td_company_make(&c, n);
-	td_pb_submission s;
-	td_pb_submission_make(&s, &c, NULL);
 	char key[64];
 	snprintf(key, sizeof(key), "%s-%u", prefix, n);
-	const ob_metadata md[] = {{"idempotency-key", key}};
-	*out = NULL;
-	return ob_client_call_message(cl, SUBMIT, md, 1, &s.rq.base,
-	                              &onboard__v1__application__descriptor,
-	                              (ProtobufCMessage **)out, timeout_ms, r);
-}
-
-static void free_app(pb_app *a)
-{
-	if (a != NULL)
-		protobuf_c_message_free_unpacked(&a->base, NULL);
+	return ob_testsrv_submit(cl, &c, NULL, key, timeout_ms, out, r);
 }
 
 /* Calls method with rq and returns the reply as d; the test fails unless it is OK. */
@@ -146,7 +133,7 @@ static int review(ob_client *cl, const char *id, Onboard__V1__ReviewAction actio
 	                                  (ProtobufCMessage **)&a, CALL_MS, &r);
 	if (code == OB_CODE_OK && version != NULL)
 		*version = a->version;
-	free_app(a);
+	td_pb_app_free(a);
 	ob_result_fini(&r);
 	return code;
 }
@@ -286,7 +273,7 @@ static void *submit_many(void *arg)
 		} else {
 			t->failed++;
 		}
-		free_app(a);
+		td_pb_app_free(a);
 		ob_result_fini(&r);
 		if (code != OB_CODE_OK && t->tally != NULL)
 			break;
@@ -436,7 +423,7 @@ static void test_kill9_mid_run(void **state)
 				assert_true(r.replayed);
 				assert_string_equal(a->id, t[i].ids[k]);
 			}
-			free_app(a);
+			td_pb_app_free(a);
 			ob_result_fini(&r);
 		}
 	}
@@ -491,7 +478,7 @@ static void test_review_across_instances(void **state)
 	first_submitted(w, id);
 	pb_app *a = get_app(w->srv[0].client, id);
 	uint64_t seen = a->version;
-	free_app(a);
+	td_pb_app_free(a);
 
 	/* Started on one, finished on the other, each at the version it saw. */
 	uint64_t started;
@@ -511,14 +498,14 @@ static void test_review_across_instances(void **state)
 	a = get_app(w->srv[0].client, id);
 	assert_int_equal(a->state, ONBOARD__V1__APPLICATION_STATE__APPLICATION_STATE_APPROVED);
 	assert_int_equal(a->version, approved);
-	free_app(a);
+	td_pb_app_free(a);
 
 	/* Two reviewers, one on each instance, start the same application at the same version at
 	 * once: one does, the other is told it changed. */
 	first_submitted(w, id);
 	a = get_app(w->srv[1].client, id);
 	seen = a->version;
-	free_app(a);
+	td_pb_app_free(a);
 	reviewer rv[2];
 	pthread_t th[2];
 	for (int i = 0; i < 2; i++) {
@@ -555,7 +542,7 @@ static void *submit_one(void *arg)
 	ob_result r;
 	o->code = submit(o->cl, "deadlock", o->n, CALL_MS, &a, &r);
 	o->replayed = r.replayed;
-	free_app(a);
+	td_pb_app_free(a);
 	ob_result_fini(&r);
 	atomic_store(&o->done, true);
 	return NULL;
@@ -649,7 +636,7 @@ static char *submit_id(ob_client *cl, uint32_t n)
 	assert_int_equal(ob_testsrv_ok(submit(cl, "rot", n, CALL_MS, &a, &r), &r, what),
 	                 OB_CODE_OK);
 	char *id = strdup(a->id);
-	free_app(a);
+	td_pb_app_free(a);
 	assert_non_null(id);
 	return id;
 }
@@ -662,7 +649,7 @@ static void assert_contact(ob_client *cl, const char *id, uint32_t n)
 	pb_app *a = get_app(cl, id);
 	assert_non_null(a->contact);
 	assert_string_equal(a->contact->email, c.email);
-	free_app(a);
+	td_pb_app_free(a);
 }
 
 /* The master key id application id's data key is stored under. */

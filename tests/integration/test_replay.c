@@ -37,6 +37,16 @@ static int teardown(void **state)
 	return ob_testsrv_destroy(*state);
 }
 
+/* m packed, malloc'd, its length in *len. */
+static uint8_t *packed(const ProtobufCMessage *m, size_t *len)
+{
+	*len = protobuf_c_message_get_packed_size(m);
+	uint8_t *buf = malloc(*len > 0 ? *len : 1);
+	assert_non_null(buf);
+	protobuf_c_message_pack(m, buf);
+	return buf;
+}
+
 /* The packed SubmitApplicationRequest of company n, malloc'd. */
 static uint8_t *submit_request(uint32_t n, size_t *len)
 {
@@ -44,31 +54,45 @@ static uint8_t *submit_request(uint32_t n, size_t *len)
 	td_company_make(&c, n);
 	td_pb_submission sub;
 	td_pb_submission_make(&sub, &c, NULL);
-	*len = onboard__v1__submit_application_request__get_packed_size(&sub.rq);
-	uint8_t *buf = malloc(*len > 0 ? *len : 1);
-	assert_non_null(buf);
-	onboard__v1__submit_application_request__pack(&sub.rq, buf);
-	return buf;
+	return packed(&sub.rq.base, len);
+}
+
+/* Submits company n with md (an idempotency-key) for the first time: OK, and not a replay.
+ * Returns the packed request (*len bytes, free() it) for sending again; *first is the
+ * caller's to finish. */
+static uint8_t *submit_first(ob_testsrv *s, uint32_t n, const ob_metadata *md, size_t *len,
+                             ob_result *first)
+{
+	uint8_t *rq = submit_request(n, len);
+	assert_int_equal(ob_client_call(s->client, SUBMIT, md, 1, rq, *len, CALL_MS, first),
+	                 OB_CODE_OK);
+	assert_false(first->replayed);
+	assert_non_null(first->payload);
+	return rq;
+}
+
+/* Sends rq[0..len) again with md: the reply is replayed, first's payload byte for byte. */
+static void assert_replayed(ob_testsrv *s, const ob_metadata *md, const uint8_t *rq, size_t len,
+                            const ob_result *first)
+{
+	ob_result again;
+	assert_int_equal(ob_client_call(s->client, SUBMIT, md, 1, rq, len, CALL_MS, &again),
+	                 OB_CODE_OK);
+	assert_true(again.replayed);
+	assert_int_equal(again.payload_len, first->payload_len);
+	assert_memory_equal(again.payload, first->payload, first->payload_len);
+	ob_result_fini(&again);
 }
 
 /* The same key twice: the second reply is the first one's bytes, replayed. */
 static void test_replay_is_byte_identical(void **state)
 {
 	ob_testsrv *s = *state;
-	size_t len;
-	uint8_t *rq = submit_request(1, &len);
 	const ob_metadata md[] = {{"idempotency-key", "replay-test-1"}};
+	size_t len;
 	ob_result first, again;
-	assert_int_equal(ob_client_call(s->client, SUBMIT, md, 1, rq, len, CALL_MS, &first),
-	                 OB_CODE_OK);
-	assert_false(first.replayed);
-	assert_non_null(first.payload);
-	assert_int_equal(ob_client_call(s->client, SUBMIT, md, 1, rq, len, CALL_MS, &again),
-	                 OB_CODE_OK);
-	assert_true(again.replayed);
-	assert_int_equal(again.payload_len, first.payload_len);
-	assert_memory_equal(again.payload, first.payload, first.payload_len);
-	ob_result_fini(&again);
+	uint8_t *rq = submit_first(s, 1, md, &len, &first);
+	assert_replayed(s, md, rq, len, &first);
 
 	/* Another key is a new request: refused as a duplicate, not replayed. */
 	const ob_metadata other[] = {{"idempotency-key", "replay-test-2"}};
@@ -113,27 +137,15 @@ static void test_review_any_version(void **state)
 	ob_result_fini(&r);
 }
 
-/* m packed again in protobuf-c's order, malloc'd, into *len. */
-static uint8_t *canonical(const Onboard__V1__Application *m, size_t *len)
-{
-	*len = onboard__v1__application__get_packed_size(m);
-	uint8_t *buf = malloc(*len > 0 ? *len : 1);
-	assert_non_null(buf);
-	onboard__v1__application__pack(m, buf);
-	return buf;
-}
-
 /* The stored reply of a submission is its two parts one after the other: decoded, it is
  * the application a Get reads, field for field, state, history and terms included. */
 static void test_submit_reply_in_two_parts_is_whole(void **state)
 {
 	ob_testsrv *s = *state;
-	size_t len;
-	uint8_t *rq = submit_request(3, &len);
 	const ob_metadata md[] = {{"idempotency-key", "replay-test-parts"}};
-	ob_result first, again, got;
-	assert_int_equal(ob_client_call(s->client, SUBMIT, md, 1, rq, len, CALL_MS, &first),
-	                 OB_CODE_OK);
+	size_t len;
+	ob_result first, got;
+	uint8_t *rq = submit_first(s, 3, md, &len, &first);
 	Onboard__V1__Application *a =
 	        onboard__v1__application__unpack(NULL, first.payload_len, first.payload);
 	assert_non_null(a);
@@ -153,22 +165,18 @@ static void test_submit_reply_in_two_parts_is_whole(void **state)
 	                 OB_CODE_OK);
 	assert_non_null(b);
 	size_t la, lb;
-	uint8_t *ca = canonical(a, &la), *cb = canonical(b, &lb);
+	/* Packed again in protobuf-c's order. */
+	uint8_t *ca = packed(&a->base, &la), *cb = packed(&b->base, &lb);
 	assert_int_equal(la, lb);
 	assert_memory_equal(ca, cb, la);
 
 	/* Replayed, the same two parts, byte for byte. */
-	assert_int_equal(ob_client_call(s->client, SUBMIT, md, 1, rq, len, CALL_MS, &again),
-	                 OB_CODE_OK);
-	assert_true(again.replayed);
-	assert_int_equal(again.payload_len, first.payload_len);
-	assert_memory_equal(again.payload, first.payload, first.payload_len);
+	assert_replayed(s, md, rq, len, &first);
 	free(ca);
 	free(cb);
 	protobuf_c_message_free_unpacked(&b->base, NULL);
 	protobuf_c_message_free_unpacked(&a->base, NULL);
 	ob_result_fini(&got);
-	ob_result_fini(&again);
 	ob_result_fini(&first);
 	free(rq);
 }

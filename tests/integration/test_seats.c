@@ -40,7 +40,6 @@ enum {
 	CALL_MS = 60000, /* generous: a small shared machine, maybe a sanitizer build */
 };
 
-#define SUBMIT   "/onboard.v1.Onboarding/SubmitApplication"
 #define GET      "/onboard.v1.Onboarding/GetApplication"
 #define LIST     "/onboard.v1.Onboarding/ListApplications"
 #define WITHDRAW "/onboard.v1.Onboarding/WithdrawApplication"
@@ -50,24 +49,13 @@ typedef Onboard__V1__Application pb_app;
 
 /* ---- requests ------------------------------------------------------------------------------ */
 
-/* Submits company n; *out gets the application on OK (free with free_app). r is finished by
- * the caller. */
+/* Submits company n; *out gets the application on OK (free with td_pb_app_free). r is
+ * finished by the caller. */
 static int submit(ob_client *cl, uint32_t n, pb_app **out, ob_result *r)
 {
 	td_company c;
 	td_company_make(&c, n);
-	td_pb_submission s;
-	td_pb_submission_make(&s, &c, NULL);
-	*out = NULL;
-	return ob_client_call_message(cl, SUBMIT, NULL, 0, &s.rq.base,
-	                              &onboard__v1__application__descriptor,
-	                              (ProtobufCMessage **)out, CALL_MS, r);
-}
-
-static void free_app(pb_app *a)
-{
-	if (a != NULL)
-		protobuf_c_message_free_unpacked(&a->base, NULL);
+	return ob_testsrv_submit(cl, &c, NULL, NULL, CALL_MS, out, r);
 }
 
 /* ---- the worker processes ----------------------------------------------------------------- */
@@ -108,7 +96,7 @@ static int worker_main(char **argv)
 			        r.message);
 			status = 1;
 		}
-		free_app(a);
+		td_pb_app_free(a);
 		ob_result_fini(&r);
 	}
 	ob_client_close(cl);
@@ -419,7 +407,7 @@ static void test_withdrawal_promotes_first_in_line(void **state)
 	pb_app *a = call_ok(w->srv.client, WITHDRAW, &rq.base,
 	                    &onboard__v1__application__descriptor, leaving->id);
 	assert_int_equal(a->state, ONBOARD__V1__APPLICATION_STATE__APPLICATION_STATE_WITHDRAWN);
-	free_app(a);
+	td_pb_app_free(a);
 
 	a = get_app(w->srv.client, first->id);
 	assert_int_equal(a->state, ONBOARD__V1__APPLICATION_STATE__APPLICATION_STATE_SUBMITTED);
@@ -428,7 +416,7 @@ static void test_withdrawal_promotes_first_in_line(void **state)
 	const Onboard__V1__StateChange *c = a->history[a->n_history - 1];
 	assert_int_equal(c->from, ONBOARD__V1__APPLICATION_STATE__APPLICATION_STATE_WAITLISTED);
 	assert_int_equal(c->to, ONBOARD__V1__APPLICATION_STATE__APPLICATION_STATE_SUBMITTED);
-	free_app(a);
+	td_pb_app_free(a);
 
 	assert_standing(w->srv.client, CAPACITY, COMPANIES - CAPACITY - 1, COMPANIES);
 	row *line = NULL;
@@ -465,7 +453,7 @@ static void test_duplicate_siren_refused(void **state)
 	if (strstr(r.message, first) == NULL)
 		fail_msg("'%s' does not name %s", r.message, first);
 	ob_result_fini(&r);
-	free_app(a);
+	td_pb_app_free(a);
 	assert_standing(w->srv.client, CAPACITY, COMPANIES - CAPACITY - 1, COMPANIES);
 	free(rows);
 }
@@ -511,7 +499,7 @@ static void test_kill9_keeps_acknowledged_submit(void **state)
 	assert_int_equal(a->waitlist_position, COMPANIES - CAPACITY);
 	char id[32];
 	snprintf(id, sizeof(id), "%s", a->id);
-	free_app(a);
+	td_pb_app_free(a);
 
 	ob_testsrv_kill9(&w->srv);
 	if (ob_testsrv_restart(&w->srv) != 0) {
@@ -521,7 +509,7 @@ static void test_kill9_keeps_acknowledged_submit(void **state)
 	a = get_app(w->srv.client, id);
 	assert_int_equal(a->state, ONBOARD__V1__APPLICATION_STATE__APPLICATION_STATE_WAITLISTED);
 	assert_int_equal(a->waitlist_position, COMPANIES - CAPACITY);
-	free_app(a);
+	td_pb_app_free(a);
 	assert_standing(w->srv.client, CAPACITY, COMPANIES - CAPACITY, COMPANIES + 1);
 	row *rows = NULL;
 	size_t n = list_all(w->srv.client, 0, &rows);

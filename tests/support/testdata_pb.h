@@ -7,6 +7,7 @@
  *     td_pb_submission_make(&s, &c, NULL);
  *     ob_client_call_message(cl, SUBMIT, NULL, 0, &s.rq.base, ...);
  *
+ * (ob_testsrv_submit in testsrv.h makes that call.)
  * The request's strings borrow from the td_company, and its messages point into the
  * td_pb_submission: both must outlive the call. Header only, so that the domain's tests,
  * which link no protobuf, can share testdata.c with the tests that do.
@@ -64,6 +65,13 @@ static inline void td_pb_submission_make(td_pb_submission *s, const td_company *
 	s->rq.n_product_categories = c->n_categories;
 	s->rq.product_categories = (char **)c->categories;
 	s->rq.accepts_terms = true;
+}
+
+/* Frees an Application a call returned; NULL does nothing. */
+static inline void td_pb_app_free(Onboard__V1__Application *a)
+{
+	if (a != NULL)
+		protobuf_c_message_free_unpacked(&a->base, NULL);
 }
 
 #endif

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "onboard/v1/health.pb-c.h"
+#include "testdata_pb.h"
 #include "testutil.h"
 
 enum {
@@ -258,6 +259,18 @@ int ob_testsrv_ok(int code, ob_result *r, const char *what)
 		fprintf(stderr, "%s: %s: %s\n", what, ob_code_name(code), r->message);
 	ob_result_fini(r);
 	return code;
+}
+
+int ob_testsrv_submit(ob_client *cl, const td_company *c, const char *cohort, const char *key,
+                      int timeout_ms, Onboard__V1__Application **out, ob_result *r)
+{
+	td_pb_submission s;
+	td_pb_submission_make(&s, c, cohort);
+	const ob_metadata md[] = {{"idempotency-key", key}};
+	*out = NULL;
+	return ob_client_call_message(
+	        cl, "/onboard.v1.Onboarding/SubmitApplication", md, key != NULL ? 1 : 0, &s.rq.base,
+	        &onboard__v1__application__descriptor, (ProtobufCMessage **)out, timeout_ms, r);
 }
 
 /* Connects s->client and polls health until SERVING, onboardd's death or

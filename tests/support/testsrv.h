@@ -40,7 +40,10 @@
 #include <sys/types.h>
 
 #include "onboard/client.h"
+#include "onboard/v1/onboarding.pb-c.h"
 #include "testpg.h"
+
+struct td_company;
 
 enum { OB_TESTSRV_MAX_ARGS = 32 };
 
@@ -110,6 +113,14 @@ int ob_testsrv_health(ob_testsrv *s, int timeout_ms);
  * code is OB_CODE_OK, and finishes *r either way. Returns code, for the test to assert on:
  *     assert_int_equal(ob_testsrv_ok(call(..., &r), &r, "Backup"), OB_CODE_OK); */
 int ob_testsrv_ok(int code, ob_result *r, const char *what);
+
+/* Submits company c (testdata.h) to cohort (NULL: the server's default) through cl, as a
+ * client does, with the idempotency-key key unless key is NULL, and a deadline of timeout_ms.
+ * On OK *out gets the Application (free it with td_pb_app_free), otherwise NULL; *r is the
+ * caller's to finish either way. Returns the call's status code. */
+int ob_testsrv_submit(ob_client *cl, const struct td_company *c, const char *cohort,
+                      const char *key, int timeout_ms, Onboard__V1__Application **out,
+                      ob_result *r);
 
 /* Runs the onboardd of $ONBOARDD with args (NULL-terminated, at most OB_TESTSRV_MAX_ARGS, the
  * program's name left out) until it exits, for a server expected to refuse to start: its
