@@ -21,6 +21,7 @@
  *   sqlite_idem.c      idempotency records
  *   sqlite_audit.c     the audit trail
  *   sqlite_backup.c    the online backup: a consistent copy while serving
+ *   sqlite_mem.c       SQLite's allocator: small blocks kept per thread
  *
  * Rows are read and bound from column lists (X-macros below): each list
  * gives, in one place, the SQL column, how it is read and bound, and the
@@ -397,6 +398,11 @@ const char *sq_loggable_kid(const char *kid);
 /* Migration 2's step (see sqlite_history.c): *moved gets the number of
  * notes sealed. Runs on the writer inside the migration's transaction. */
 ob_err sq_seal_legacy_notes(sq_store *st, size_t *moved);
+
+/* sqlite_mem.c */
+/* Gives SQLite the store's allocator (small blocks kept per thread). Before
+ * SQLite initialises only; afterwards it changes nothing. */
+void sq_mem_install(void);
 
 /* sqlite_backup.c */
 ob_err sq_backup(ob_store *s, const char *path, ob_store_backup *out);
