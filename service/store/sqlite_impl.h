@@ -139,10 +139,7 @@
 	                     "ORDER BY seq")                                                   \
 	X(APP_FIRST_WAITLISTED, APP_SELECT "WHERE a.cohort_id = ?1 AND a.state = ?2 "          \
 	                                   "ORDER BY a.seq LIMIT 1")                           \
-	X(WAITLIST_HEAD, "SELECT wl_ticket FROM application WHERE cohort_id = ?1 AND "         \
-	                 "state = ?2 ORDER BY seq LIMIT 1")                                    \
-	X(WAITLIST_LEFT_COUNT, "SELECT count(*) FROM waitlist_left WHERE cohort_id = ?1 AND "  \
-	                       "ticket > ?2 AND ticket < ?3")                                  \
+	X(WAITLIST_POSITION, WAITLIST_POSITION_SQL)                                            \
 	X(WAITLIST_LEAVE, "INSERT OR IGNORE INTO waitlist_left VALUES (?1, ?2)")               \
 	/* sqlite_contacts.c */                                                                \
 	X(CONTACT_INSERT, "INSERT INTO contact (app_seq, dk_kid, dk_wrapped, name, email, "    \
