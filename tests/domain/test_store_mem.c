@@ -19,33 +19,25 @@
 #include <sqlite3.h>
 
 #include "domain/store.h"
-#include "store/sqlite.h"
-#include "testutil.h"
+#include "testdomain.h"
 
-typedef struct fx {
-	char dir[256];
-	char db[300];
-	ob_store *st;
-} fx;
-
+/* The store (SQLite: the unit suite never runs under pgcluster) behind a domain of the
+ * test's own, opened first so that SQLite starts with the store's allocator. */
 static int setup(void **state)
 {
-	fx *f = calloc(1, sizeof(*f));
-	if (f == NULL || ob_test_mkdtemp(f->dir, sizeof(f->dir), "mem") != 0)
+	ob_test_domain *t = calloc(1, sizeof(*t));
+	if (t == NULL || ob_test_domain_init(t, "ob-mem") != 0) {
+		free(t);
 		return -1;
-	snprintf(f->db, sizeof(f->db), "%s/m.db", f->dir);
-	if (ob_store_open_sqlite(&f->st, f->db) != OB_OK)
-		return -1;
-	*state = f;
-	return 0;
+	}
+	*state = t;
+	return ob_test_domain_is_pg() || ob_test_domain_open(t) != OB_OK ? -1 : 0;
 }
 
 static int teardown(void **state)
 {
-	fx *f = *state;
-	f->st->ops->destroy(f->st);
-	ob_test_remove_tree(f->dir);
-	free(f);
+	ob_test_domain_fini(*state);
+	free(*state);
 	return 0;
 }
 
@@ -118,7 +110,7 @@ static void *churn(void *arg)
 
 static void test_threads(void **state)
 {
-	fx *f = *state;
+	ob_test_domain *d = *state;
 	void *blocks[4][BLOCKS];
 	pthread_t th[4];
 	for (int t = 0; t < 4; t++) {
@@ -130,7 +122,7 @@ static void test_threads(void **state)
 		assert_int_equal(pthread_join(th[t], NULL), 0);
 	/* The store still reads after all that. */
 	ob_txn *t;
-	assert_int_equal(f->st->ops->begin(f->st, false, &t), OB_OK);
+	assert_int_equal(d->store->ops->begin(d->store, false, &t), OB_OK);
 	ob_cohort c;
 	assert_int_equal(t->ops->cohort_get(t, "no-such-cohort", &c), OB_ENOTFOUND);
 	t->ops->rollback(t);
