@@ -13,10 +13,11 @@ char *ob_pb_time(ob_arena *a, int64_t ms)
 {
 	if (ms == 0)
 		return (char *)"";
-	char buf[OB_RFC3339_STR_SIZE];
-	ob_time_format_rfc3339(ms, buf);
-	char *p = ob_arena_strdup(a, buf);
-	return p != NULL ? p : (char *)""; /* never NULL: protobuf-c would pack it */
+	char *p = ob_arena_alloc(a, OB_RFC3339_STR_SIZE); /* formatted in place, not copied */
+	if (p == NULL)
+		return (char *)""; /* never NULL: protobuf-c would pack it */
+	ob_time_format_rfc3339(ms, p);
+	return p;
 }
 
 char *ob_pb_str(ob_arena *a, const char *s)
@@ -30,19 +31,27 @@ char *ob_pb_str(ob_arena *a, const char *s)
 
 /* ---- domain -> message ---------------------------------------------- */
 
+/* A string of the domain for a message: copied into the arena, or when
+ * borrowing the domain's own, which then outlives the message (it is in the
+ * same arena: ob_pb_application_borrowing). */
+static char *text(ob_arena *ar, const char *s, bool borrow)
+{
+	return borrow && s[0] != '\0' ? (char *)s : ob_pb_str(ar, s);
+}
+
 /* The company of a, with its address. */
-static Onboard__V1__Company *company_to_pb(ob_arena *ar, const ob_company *co)
+static Onboard__V1__Company *company_to_pb(ob_arena *ar, const ob_company *co, bool borrow)
 {
 	Onboard__V1__Company *c = ob_arena_message(ar, &onboard__v1__company__descriptor);
 	Onboard__V1__Address *ad = ob_arena_message(ar, &onboard__v1__address__descriptor);
 	if (c == NULL || ad == NULL)
 		return NULL;
-	c->siren = ob_pb_str(ar, co->siren);
-	c->siret = ob_pb_str(ar, co->siret);
-	c->legal_name = ob_pb_str(ar, co->legal_name);
-	c->trade_name = ob_pb_str(ar, co->trade_name);
-	c->naf_code = ob_pb_str(ar, co->naf);
-	c->vat_number = ob_pb_str(ar, co->vat);
+	c->siren = text(ar, co->siren, borrow);
+	c->siret = text(ar, co->siret, borrow);
+	c->legal_name = text(ar, co->legal_name, borrow);
+	c->trade_name = text(ar, co->trade_name, borrow);
+	c->naf_code = text(ar, co->naf, borrow);
+	c->vat_number = text(ar, co->vat, borrow);
 	c->legal_form = (Onboard__V1__LegalForm)co->legal_form;
 	/* Each figure in a oneof of its own: given, so shown, 0 included; a
 	 * balance sheet only when the company keeps one. */
@@ -55,35 +64,35 @@ static Onboard__V1__Company *company_to_pb(ob_arena *ar, const ob_company *co)
 		        ONBOARD__V1__COMPANY__BALANCE_SHEET_GIVEN_BALANCE_SHEET_EUR;
 		c->balance_sheet_eur = co->balance_eur;
 	}
-	ad->street = ob_pb_str(ar, co->address.street);
-	ad->postal_code = ob_pb_str(ar, co->address.postal_code);
-	ad->city = ob_pb_str(ar, co->address.city);
-	ad->departement = ob_pb_str(ar, co->address.departement);
-	ad->region = ob_pb_str(ar, co->address.region);
+	ad->street = text(ar, co->address.street, borrow);
+	ad->postal_code = text(ar, co->address.postal_code, borrow);
+	ad->city = text(ar, co->address.city, borrow);
+	ad->departement = text(ar, co->address.departement, borrow);
+	ad->region = text(ar, co->address.region, borrow);
 	c->address = ad;
 	return c;
 }
 
-static Onboard__V1__Benefits *benefits_to_pb(ob_arena *ar, const ob_benefits *b)
+static Onboard__V1__Benefits *benefits_to_pb(ob_arena *ar, const ob_benefits *b, bool borrow)
 {
 	Onboard__V1__Benefits *bm = ob_arena_message(ar, &onboard__v1__benefits__descriptor);
 	if (bm == NULL)
 		return NULL;
-	bm->fee_waiver_from = ob_pb_str(ar, b->fee_waiver_from);
-	bm->fee_waiver_until = ob_pb_str(ar, b->fee_waiver_until);
+	bm->fee_waiver_from = text(ar, b->fee_waiver_from, borrow);
+	bm->fee_waiver_until = text(ar, b->fee_waiver_until, borrow);
 	bm->fee_waiver_months = b->fee_waiver_months;
 	bm->fee_waived_cents = b->fee_waived_cents;
 	bm->ad_credit_cents = b->ad_credit_cents;
 	bm->ad_credit_used_cents = b->ad_credit_used_cents;
 	bm->webinar_at = ob_pb_time(ar, b->webinar_at_ms);
 	bm->advisor = b->advisor;
-	bm->advisor_name = ob_pb_str(ar, b->advisor_name);
+	bm->advisor_name = text(ar, b->advisor_name, borrow);
 	bm->revoked = b->revoked;
 	bm->revoked_at = ob_pb_time(ar, b->revoked_at_ms);
-	bm->note = ob_pb_str(ar, b->note);
+	bm->note = text(ar, b->note, borrow);
 	int64_t left = b->revoked ? 0 : b->ad_credit_cents - b->ad_credit_used_cents;
 	bm->ad_credit_left_cents = left > 0 ? left : 0;
-	bm->ad_credit_expires = ob_pb_str(ar, b->ad_credit_expires);
+	bm->ad_credit_expires = text(ar, b->ad_credit_expires, borrow);
 	return bm;
 }
 
@@ -128,21 +137,23 @@ static bool history_to_pb(ob_arena *ar, const ob_application *a, Onboard__V1__Ap
 	return true;
 }
 
-Onboard__V1__Application *ob_pb_application(ob_arena *ar, const ob_application *a)
+static Onboard__V1__Application *application_to_pb(ob_arena *ar, const ob_application *a,
+                                                   bool borrow)
 {
 	Onboard__V1__Application *m = ob_arena_message(ar, &onboard__v1__application__descriptor);
 	Onboard__V1__Contact *ct = ob_arena_message(ar, &onboard__v1__contact__descriptor);
-	if (m == NULL || ct == NULL || (m->company = company_to_pb(ar, &a->company)) == NULL)
+	if (m == NULL || ct == NULL ||
+	    (m->company = company_to_pb(ar, &a->company, borrow)) == NULL)
 		return NULL;
-	m->id = ob_pb_str(ar, a->id);
-	m->cohort_id = ob_pb_str(ar, a->cohort_id);
+	m->id = text(ar, a->id, borrow);
+	m->cohort_id = text(ar, a->cohort_id, borrow);
 	m->state = (Onboard__V1__ApplicationState)a->state;
 	m->version = a->version;
 	const char *naf_label = ob_fr_naf_label(a->company.naf); /* NULL for a code it lacks */
-	m->naf_label = ob_pb_str(ar, naf_label != NULL ? naf_label : "");
-	ct->name = ob_pb_str(ar, a->contact.name);
-	ct->email = ob_pb_str(ar, a->contact.email);
-	ct->phone = ob_pb_str(ar, a->contact.phone);
+	m->naf_label = text(ar, naf_label != NULL ? naf_label : "", true); /* a static table's */
+	ct->name = text(ar, a->contact.name, borrow);
+	ct->email = text(ar, a->contact.email, borrow);
+	ct->phone = text(ar, a->contact.phone, borrow);
 	m->contact = ct;
 	m->channel = (Onboard__V1__Channel)a->channel;
 	m->intends_to_export = a->exports;
@@ -152,14 +163,14 @@ Onboard__V1__Application *ob_pb_application(ob_arena *ar, const ob_application *
 			return NULL;
 		for (size_t i = 0; i < a->n_categories; i++)
 			m->product_categories[m->n_product_categories++] =
-			        ob_pb_str(ar, a->categories[i]);
+			        text(ar, a->categories[i], borrow);
 	}
 	m->size_category = (Onboard__V1__SizeCategory)a->size;
 	m->waitlist_position = a->waitlist_position;
 	m->submitted_at = ob_pb_time(ar, a->submitted_at_ms);
 	m->updated_at = ob_pb_time(ar, a->updated_at_ms);
 	m->rejection_reason = (Onboard__V1__RejectionReason)a->rejection;
-	if (a->benefits.granted && (m->benefits = benefits_to_pb(ar, &a->benefits)) == NULL)
+	if (a->benefits.granted && (m->benefits = benefits_to_pb(ar, &a->benefits, borrow)) == NULL)
 		return NULL;
 	if (a->webinar.session_ms != 0 && (m->webinar = booking_to_pb(ar, &a->webinar)) == NULL)
 		return NULL;
@@ -167,11 +178,21 @@ Onboard__V1__Application *ob_pb_application(ob_arena *ar, const ob_application *
 		return NULL;
 	m->contact_erased = a->contact_erased;
 	m->contact_erased_at = ob_pb_time(ar, a->contact_erased_at_ms);
-	m->terms_version = ob_pb_str(ar, a->terms_version);
+	m->terms_version = text(ar, a->terms_version, borrow);
 	m->terms_accepted_at = ob_pb_time(ar, a->terms_accepted_at_ms);
 	m->onboarded_at = ob_pb_time(ar, a->onboarded_at_ms);
 	/* Not whole (a string could not be copied): never rendered, nor stored for replay. */
 	return ar->exhausted ? NULL : m;
+}
+
+Onboard__V1__Application *ob_pb_application(ob_arena *ar, const ob_application *a)
+{
+	return application_to_pb(ar, a, false);
+}
+
+Onboard__V1__Application *ob_pb_application_borrowing(ob_arena *ar, const ob_application *a)
+{
+	return application_to_pb(ar, a, true);
 }
 
 Onboard__V1__Application *ob_pb_application_part(ob_arena *ar, const ob_application *a,

@@ -19,6 +19,10 @@
 /* An application with its contact (empty and contact_erased when erased),
  * benefits and history. */
 Onboard__V1__Application *ob_pb_application(ob_arena *ar, const ob_application *a);
+/* The same, its strings a's own but the history's, not copies: for an a in
+ * the same arena (or one that otherwise outlives the message until it is
+ * packed). */
+Onboard__V1__Application *ob_pb_application_borrowing(ob_arena *ar, const ob_application *a);
 /* A new application's reply in two parts (ob_idempotency.render_new): all
  * but its state, waitlist position, terms version and history, or (decided)
  * those alone. Each field is in one part only, so that the two packed one

@@ -192,10 +192,20 @@ static ob_err submit(ob_op *op, const msg *req, msg **resp)
 static ob_err get(ob_op *op, const msg *req, msg **resp)
 {
 	const Onboard__V1__GetApplicationRequest *in = (const void *)req;
-	ob_application a = {0};
-	ob_err err = ob_domain_get(op->domain, &op->who, in->id, in->cohort_id, in->siren, &a,
+	/* In the call's arena, which lives until the reply is packed, so that the
+	 * reply borrows its strings rather than copying each (a read is never
+	 * replayed: ob_op_reply_application's other cases do not arise). Not
+	 * zeroed: the store fills all of it on OB_OK, and nothing reads it else. */
+	ob_application *a = ob_arena_alloc(&op->call->arena, sizeof(*a));
+	if (a == NULL)
+		return OB_ENOMEM;
+	ob_err err = ob_domain_get(op->domain, &op->who, in->id, in->cohort_id, in->siren, a,
 	                           &op->outcome);
-	return ob_op_reply_application(op, err, &a, resp);
+	if (err != OB_OK)
+		return err;
+	Onboard__V1__Application *m = ob_pb_application_borrowing(&op->call->arena, a);
+	ob_application_fini(a); /* the history, which was copied */
+	return ob_op_reply(m != NULL ? &m->base : NULL, resp);
 }
 
 /* A list request's page token is bound to a hash of its filters (AIP-158: a

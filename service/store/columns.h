@@ -186,6 +186,16 @@
 #define HISTORY_LOAD_SQL                                                       \
 	"SELECT " HISTORY_COLUMNS(SQL_COL_FIRST, SQL_COL_NEXT)                 \
 	", n, note FROM history WHERE app_seq = ?1 ORDER BY n"
+/* A waitlisted application's place, in one statement (sqlite_apps.c says how
+ * it is counted): the ticket of the head of cohort ?1's line (state ?2) and
+ * how many left the line between the head and ticket ?3; no row when the
+ * line is empty. */
+#define WAITLIST_POSITION_SQL                                                  \
+	"SELECT h.wl_ticket, (SELECT count(*) FROM waitlist_left w "           \
+	"WHERE w.cohort_id = ?1 AND w.ticket > h.wl_ticket AND "               \
+	"w.ticket < ?3) "                                                      \
+	"FROM (SELECT wl_ticket FROM application WHERE cohort_id = ?1 AND "    \
+	"state = ?2 ORDER BY seq LIMIT 1) h"
 #define AUDIT_APPEND_SQL                                                       \
 	"INSERT INTO audit (" AUDIT_COLUMNS(SQL_COL_FIRST, SQL_COL_NEXT)       \
 	") VALUES (" AUDIT_COLUMNS(SQL_PARAM_FIRST, SQL_PARAM_NEXT) ")"

@@ -179,26 +179,29 @@ ob_err pg_app_first_waitlisted(ob_txn *base, const char *cohort, ob_application 
 }
 
 /* The position counted as sqlite_apps.c explains: ticket - head's ticket + 1
- * - those who left in between. */
+ * - those who left in between; the head and the count in one round trip. */
 ob_err pg_app_waitlist_position(ob_txn *base, const ob_application *a, uint32_t *out)
 {
 	pg_txn *t = pg_txn_of(base);
 	*out = 0;
-	int64_t head, left;
 	pg_params p = {0};
 	pg_text(&p, a->cohort_id);
 	pg_i64(&p, OB_STATE_WAITLISTED);
-	ob_err err = pg_run_int64(t, PG_ST_WAITLIST_HEAD, &p, &head);
+	pg_i64(&p, a->waitlist_ticket);
+	PGresult *r;
+	ob_err err = pg_run(t, PG_ST_WAITLIST_POSITION, &p, &r);
+	if (err == OB_OK && PQntuples(r) == 0)
+		err = OB_ENOTFOUND; /* the line is empty */
+	int64_t head = 0, left = 0;
+	if (err == OB_OK) {
+		head = pg_get_i64(r, 0, 0);
+		left = pg_get_i64(r, 0, 1);
+	}
+	PQclear(r);
 	if (err != OB_OK)
 		return err;
 	if (head > a->waitlist_ticket)
 		return OB_ENOTFOUND; /* not in the line */
-	pg_params q = {0};
-	pg_text(&q, a->cohort_id);
-	pg_i64(&q, head);
-	pg_i64(&q, a->waitlist_ticket);
-	if ((err = pg_run_int64(t, PG_ST_WAITLIST_LEFT_COUNT, &q, &left)) != OB_OK)
-		return err == OB_ENOTFOUND ? OB_EIO : err; /* count(*) always has a row */
 	*out = (uint32_t)(a->waitlist_ticket - head + 1 - left);
 	return OB_OK;
 }

@@ -143,10 +143,7 @@ OB_NODISCARD ob_err pg_exec(PGconn *c, const char *sql, const char *what);
 	                        "benefits_granted != 0 ORDER BY seq")                          \
 	X(APP_FIRST_WAITLISTED, 0, APP_SELECT "WHERE a.cohort_id = ?1 AND a.state = ?2 "       \
 	                           "ORDER BY a.seq LIMIT 1")                                   \
-	X(WAITLIST_HEAD, 0, "SELECT wl_ticket FROM application WHERE cohort_id = ?1 AND "      \
-	                    "state = ?2 ORDER BY seq LIMIT 1")                                 \
-	X(WAITLIST_LEFT_COUNT, 0, "SELECT count(*) FROM waitlist_left WHERE cohort_id = ?1 "   \
-	                          "AND ticket > ?2 AND ticket < ?3")                           \
+	X(WAITLIST_POSITION, 0, WAITLIST_POSITION_SQL)                                         \
 	X(WAITLIST_LEAVE, 0, "INSERT INTO waitlist_left VALUES (?1, ?2) ON CONFLICT DO "       \
 	                     "NOTHING")                                                        \
 	X(CONTACT_INSERT, 0, "INSERT INTO contact (app_seq, dk_kid, dk_wrapped, name, email, " \

@@ -141,11 +141,13 @@ static ob_err exec(sq_conn *c, const char *sql)
 
 /* SQLite's memory statistics take a global mutex on every allocation
  * (callgrind: a tenth of the writer's instructions went to allocations),
- * and nothing here reads them. Only possible before SQLite initialises:
+ * and nothing here reads them; and its small blocks are kept per thread
+ * (sqlite_mem.c). Only possible before SQLite initialises:
  * when something else of the process used SQLite first, they stay on. */
 static void memstatus_off(void)
 {
 	(void)sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+	sq_mem_install();
 }
 
 static ob_err conn_open(sq_conn *c, const char *path, bool create)

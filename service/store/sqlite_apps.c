@@ -125,31 +125,21 @@ ob_err sq_app_first_waitlisted(ob_txn *base, const char *cohort, ob_application 
 	return get_one(t, s, out, "app_first_waitlisted");
 }
 
-/* The ticket of the head of the cohort's waitlist; OB_ENOTFOUND when the line is empty. */
-static ob_err waitlist_head(sq_txn *t, const char *cohort, int64_t *ticket)
-{
-	PREP(t, ST_WAITLIST_HEAD);
-	sq_bind_text(s, 1, cohort);
-	sqlite3_bind_int(s, 2, OB_STATE_WAITLISTED);
-	return sq_step_int64(t->c, s, ticket, "waitlist_head");
-}
-
 ob_err sq_app_waitlist_position(ob_txn *base, const ob_application *a, uint32_t *out)
 {
 	sq_txn *t = sq_txn_of(base);
 	*out = 0;
-	int64_t head, left;
-	ob_err err = waitlist_head(t, a->cohort_id, &head);
+	PREP(t, ST_WAITLIST_POSITION);
+	sq_bind_text(s, 1, a->cohort_id);
+	sqlite3_bind_int(s, 2, OB_STATE_WAITLISTED);
+	sqlite3_bind_int64(s, 3, a->waitlist_ticket);
+	ob_err err = sq_step_row(t->c, s, "waitlist_position");
 	if (err != OB_OK)
-		return err;
+		return err; /* OB_ENOTFOUND: the line is empty */
+	int64_t head = sqlite3_column_int64(s, 0), left = sqlite3_column_int64(s, 1);
+	sqlite3_reset(s);
 	if (head > a->waitlist_ticket)
 		return OB_ENOTFOUND; /* not in the line */
-	PREP(t, ST_WAITLIST_LEFT_COUNT);
-	sq_bind_text(s, 1, a->cohort_id);
-	sqlite3_bind_int64(s, 2, head);
-	sqlite3_bind_int64(s, 3, a->waitlist_ticket);
-	if ((err = sq_step_int64(t->c, s, &left, "waitlist_left_count")) != OB_OK)
-		return err == OB_ENOTFOUND ? OB_EIO : err; /* count(*) always has a row */
 	*out = (uint32_t)(a->waitlist_ticket - head + 1 - left);
 	return OB_OK;
 }

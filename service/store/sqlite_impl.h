@@ -21,6 +21,7 @@
  *   sqlite_idem.c      idempotency records
  *   sqlite_audit.c     the audit trail
  *   sqlite_backup.c    the online backup: a consistent copy while serving
+ *   sqlite_mem.c       SQLite's allocator: small blocks kept per thread
  *
  * Rows are read and bound from column lists (X-macros below): each list
  * gives, in one place, the SQL column, how it is read and bound, and the
@@ -138,10 +139,7 @@
 	                     "ORDER BY seq")                                                   \
 	X(APP_FIRST_WAITLISTED, APP_SELECT "WHERE a.cohort_id = ?1 AND a.state = ?2 "          \
 	                                   "ORDER BY a.seq LIMIT 1")                           \
-	X(WAITLIST_HEAD, "SELECT wl_ticket FROM application WHERE cohort_id = ?1 AND "         \
-	                 "state = ?2 ORDER BY seq LIMIT 1")                                    \
-	X(WAITLIST_LEFT_COUNT, "SELECT count(*) FROM waitlist_left WHERE cohort_id = ?1 AND "  \
-	                       "ticket > ?2 AND ticket < ?3")                                  \
+	X(WAITLIST_POSITION, WAITLIST_POSITION_SQL)                                            \
 	X(WAITLIST_LEAVE, "INSERT OR IGNORE INTO waitlist_left VALUES (?1, ?2)")               \
 	/* sqlite_contacts.c */                                                                \
 	X(CONTACT_INSERT, "INSERT INTO contact (app_seq, dk_kid, dk_wrapped, name, email, "    \
@@ -397,6 +395,11 @@ const char *sq_loggable_kid(const char *kid);
 /* Migration 2's step (see sqlite_history.c): *moved gets the number of
  * notes sealed. Runs on the writer inside the migration's transaction. */
 ob_err sq_seal_legacy_notes(sq_store *st, size_t *moved);
+
+/* sqlite_mem.c */
+/* Gives SQLite the store's allocator (small blocks kept per thread). Before
+ * SQLite initialises only; afterwards it changes nothing. */
+void sq_mem_install(void);
 
 /* sqlite_backup.c */
 ob_err sq_backup(ob_store *s, const char *path, ob_store_backup *out);
