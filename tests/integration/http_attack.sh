@@ -6,7 +6,8 @@
 #  - idle keep-alive connections cannot keep a newcomer out at --http-max-connections: the one
 #    that waited longest makes room;
 #  - a connection that never says anything is cut by the head timeout (10 s), not held for the
-#    idle timeout (300 s): zero bytes would otherwise hold a slot five minutes each.
+#    idle timeout (300 s): zero bytes would otherwise hold a slot five minutes each;
+#  - new connections beyond --max-accept-rate wait in the backlog and are all served.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
@@ -139,4 +140,31 @@ EOF
 expect "a connection that says nothing is closed" "silent: closed" "$out"
 hcall_ok=$(curl -sS -o /dev/null -w '%{http_code}' "$base/healthz")
 expect "the face serves after all that" 200 "$hcall_ok"
+expect_clean_stop
+
+# ---- accepts paced: a burst of new connections waits in the backlog, none is lost ----------
+# --max-accept-rate 4: 4 at once, then 4 a second, so the last of 12 cannot be answered
+# before 1.75 s (a lower bound, which no slow machine breaks); the pacing is logged.
+onboardd_start_http http "$url" --db "$dir/onboard.db" --max-accept-rate 4
+out=$($py - "$port" 2>&1 <<'EOF'
+import socket, sys, time
+port = int(sys.argv[1])
+start = time.monotonic()
+conns = [socket.create_connection(("127.0.0.1", port), timeout=20) for _ in range(12)]
+for s in conns:
+    s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+ok = 0
+for s in conns:
+    data = b""
+    while True:
+        chunk = s.recv(65536)
+        if not chunk:
+            break
+        data += chunk
+    ok += data.startswith(b"HTTP/1.1 200")
+print("answered", ok, "of 12; paced", time.monotonic() - start >= 1.5)
+EOF
+)
+expect "12 new connections answered, paced" "answered 12 of 12; paced True" "$out"
+expect "the pacing is logged" "new connections a second" "$(cat "$log")"
 finish "http_attack"

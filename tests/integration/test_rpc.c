@@ -108,8 +108,10 @@ static raw *raw_try_open(const char *url)
 static raw *raw_open(const char *url)
 {
 	raw *r = raw_try_open(url);
-	if (r == NULL)
+	if (r == NULL) {
 		fail_msg("cannot connect to %s", url);
+		abort(); /* not reached: cmocka's fail_msg does not return, but says no noreturn */
+	}
 	return r;
 }
 
@@ -151,8 +153,10 @@ static int raw_code(raw *r, const void *buf, size_t len)
 {
 	Onboard__V1__Response *rs;
 	int rv = raw_roundtrip(r, buf, len, CALL_TIMEOUT_MS, &rs);
-	if (rv != 0)
+	if (rv != 0 || rs == NULL) {
 		fail_msg("no reply to a %zu-byte frame (%d)", len, rv);
+		abort(); /* not reached, as above */
+	}
 	int code = (int)rs->code;
 	onboard__v1__response__free_unpacked(rs, NULL);
 	return code;
