@@ -718,6 +718,8 @@ static ob_err listen_on(ob_http *h, hlistener *l, const char *url)
 	l->h = h;
 	atomic_init(&l->backing_off, false);
 	l->pace.rate = h->cfg.max_accept_rate;
+	l->pace.metrics = h->cfg.routes.metrics;
+	l->pace.face = OB_FACE_HTTP;
 	snprintf(l->url, sizeof(l->url), "%s", url);
 	char nurl[300];
 	if (!ob_http_stream_url(url, nurl, sizeof(nurl))) {

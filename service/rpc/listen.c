@@ -123,6 +123,7 @@ void ob_accept_next(nng_stream_listener *l, nng_aio *aio, atomic_bool *backing_o
 		nng_stream_listener_accept(l, aio);
 		return;
 	}
+	ob_metrics_refused(pace->metrics, (ob_face)pace->face, OB_REFUSED_ACCEPT_PAUSED);
 	if (now_us / 1000 - pace->said_ms >= 10000) {
 		pace->said_ms = now_us / 1000;
 		ob_log(OB_LOG_WARN,
@@ -311,6 +312,8 @@ ob_err ob_listener_start(ob_server *s, ob_listener *l, const char *url)
 	}
 	l->ipc = ipc;
 	l->pace.rate = ipc ? 0 : s->cfg.max_accept_rate;
+	l->pace.metrics = s->cfg.metrics;
+	l->pace.face = OB_FACE_NNG;
 	ob_err err;
 	if (ipc && (err = ipc_directory(url + 6)) != OB_OK)
 		return err;

@@ -52,7 +52,8 @@ const char ob_metrics_content_type[] = "text/plain; version=0.0.4; charset=utf-8
 
 static const char *const face_names[OB_N_FACES] = {"nng", "http"};
 static const char *const refusal_names[OB_N_REFUSALS] = {
-        "rate_limit", "connection_cap", "peer_connection_cap", "too_large", "slow", "idle",
+        "rate_limit", "connection_cap", "peer_connection_cap", "too_large",
+        "slow",       "idle",           "accept_paused",
 };
 
 ob_err ob_metrics_create(ob_metrics **out, const ob_dispatch *d)

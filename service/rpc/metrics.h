@@ -43,6 +43,7 @@ typedef enum ob_refusal {
 	OB_REFUSED_TOO_LARGE,        /* a request (body or head) over its cap */
 	OB_REFUSED_SLOW,             /* a connection closed for sending too slowly */
 	OB_REFUSED_IDLE,             /* a connection closed after its idle timeout */
+	OB_REFUSED_ACCEPT_PAUSED,    /* a listener paused: new connections over --max-accept-rate */
 	OB_N_REFUSALS,
 } ob_refusal;
 

@@ -117,6 +117,8 @@ nng_stream *ob_accept_step(nng_stream_listener *l, nng_aio *aio, atomic_bool *ba
  */
 typedef struct ob_accept_pace {
 	unsigned rate;
+	struct ob_metrics *metrics; /* each pause counted (accept_paused); NULL: not */
+	int face;                   /* ob_face */
 	double tokens;
 	int64_t last_us;
 	int64_t said_ms; /* the last log line: at most one every 10 s */

@@ -167,4 +167,6 @@ EOF
 )
 expect "12 new connections answered, paced" "answered 12 of 12; paced True" "$out"
 expect "the pacing is logged" "new connections a second" "$(cat "$log")"
+paused=$(curl -sS "$base/metrics" | sed -n 's/^onboard_refusals_total{face="http",reason="accept_paused"} //p')
+expect "the pauses are counted in /metrics" "yes" "$([ "${paused:-0}" -ge 1 ] && echo yes || echo "no: '$paused'")"
 finish "http_attack"
