@@ -86,6 +86,7 @@ static void close_locked(ob_conn *c)
 		free(r);
 	}
 	c->txq_tail = NULL;
+	c->txq_bytes = 0;
 	free(c->skipping);
 	c->skipping = NULL;
 }
@@ -120,7 +121,7 @@ static bool park(ob_conn *c)
  * a reply (its own, or anyone's for the global cap) makes room. c->mu held. */
 static bool may_take(ob_conn *c)
 {
-	if (c->outstanding >= OB_CONN_MAX_INFLIGHT) {
+	if (c->outstanding >= OB_CONN_MAX_INFLIGHT || c->txq_bytes >= OB_CONN_TXQ_MAX) {
 		c->rx_parked = true;
 		return false;
 	}
@@ -401,6 +402,7 @@ static void tx_consume(ob_conn *c, size_t n)
 		size_t k = r->len - r->off < n ? r->len - r->off : n;
 		r->off += k;
 		n -= k;
+		c->txq_bytes -= k;
 		if (r->off < r->len)
 			return;
 		if ((c->txq = r->next) == NULL)
@@ -415,6 +417,8 @@ static void tx_cb(void *arg)
 	ob_conn *c = arg;
 	int rv = nng_aio_result(c->tx_aio);
 	size_t n = nng_aio_count(c->tx_aio);
+	ob_server *s = c->srv;
+	req_list out = {0};
 	pthread_mutex_lock(&c->mu);
 	c->tx_pending = false;
 	if (rv != 0) {
@@ -428,8 +432,14 @@ static void tx_cb(void *arg)
 			c->txbuf = NULL;
 		}
 		tx_start_locked(c);
+		/* Reading stopped at OB_CONN_TXQ_MAX may go on now (may_take looks
+		 * at every cap again). */
+		if (c->txq_bytes < OB_CONN_TXQ_MAX && !c->parked)
+			resume_locked(c, &out);
 	}
-	unlock_release(c);
+	unlock_release(c); /* the requests in out hold references of their own */
+	if (out.n > 0)
+		ob_server_enqueue(s, out.head, out.n);
 }
 
 void ob_conn_cork(ob_conn *c)
@@ -450,6 +460,7 @@ void ob_conn_uncork(ob_conn *c)
 
 static void txq_append(ob_conn *c, ob_reply *r)
 {
+	c->txq_bytes += r->len - r->off;
 	r->next = NULL;
 	if (c->txq_tail != NULL)
 		c->txq_tail->next = r;

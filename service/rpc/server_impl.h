@@ -50,6 +50,11 @@ enum {
 	OB_SP_HELLO_LEN = 8,
 	OB_SP_MAX_HOPS = 8,        /* backtrace entries nng's devices may add */
 	OB_CONN_MAX_INFLIGHT = 64, /* requests one connection may have queued or served */
+	/* Bytes of replies queued on one connection, not yet sent, above which it
+	 * stops reading: a reply is no longer "in flight" once queued, so a peer
+	 * that pipelines cheap calls with large replies and reads slowly (or not
+	 * at all) would otherwise have us read on and queue without end. */
+	OB_CONN_TXQ_MAX = 64 * 1024,
 	OB_CONN_RBUF = 16 * 1024,
 	OB_HANDSHAKE_TIMEOUT_MS = 10 * 1000, /* from accept to the peer's SP hello */
 	OB_STALL_TIMEOUT_MS = 30 * 1000,     /* a frame half received, a reply half sent */
@@ -110,7 +115,8 @@ typedef struct ob_conn {
 	int64_t frame_started_ms; /* an incomplete frame's first bytes came then; 0: none */
 	/* send side */
 	ob_reply *txq, *txq_tail;
-	uint8_t *txbuf; /* replies gathered by a send not yet finished, or NULL */
+	size_t txq_bytes; /* of the replies in txq, not yet sent */
+	uint8_t *txbuf;   /* replies gathered by a send not yet finished, or NULL */
 	size_t txbuf_len, txbuf_off;
 	unsigned corked; /* > 0: replies queue but are not sent yet (ob_conn_cork) */
 	bool tx_pending;

@@ -21,6 +21,8 @@
 #include <string.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -243,6 +245,85 @@ static void test_pipelined_replies_gathered(void **state)
 	}
 }
 
+/* onboardd's resident set in KiB, from /proc; -1 when unknown. */
+static long rss_kib(pid_t pid)
+{
+	char path[64], line[256];
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	FILE *f = fopen(path, "r");
+	if (f == NULL)
+		return -1;
+	long kib = -1;
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (sscanf(line, "VmRSS: %ld kB", &kib) == 1)
+			break;
+	fclose(f);
+	return kib;
+}
+
+/* A peer that pipelines a cheap call with a large reply (55 bytes in, ~15 KB out, no
+ * credentials needed) as fast as it can and reads nothing: once 64 KiB of its replies wait
+ * to be sent, onboardd stops reading it, so its memory stays flat (it grew by gigabytes in
+ * seconds while a queued reply no longer counted as in flight). The connection still
+ * answers once the peer reads. */
+static void test_unread_replies_bounded(void **state)
+{
+	fixture *f = *state;
+	uint8_t env[256];
+	size_t elen = ob_test_envelope_plain("/onboard.v1.Reflection/GetFileDescriptorSet", env,
+	                                     sizeof(env));
+	assert_true(elen > 0);
+	enum { FRAMES = 40000 };
+	size_t flen = 8 + 4 + elen;
+	uint8_t *wire = malloc(FRAMES * flen);
+	assert_non_null(wire);
+	ob_spraw c;
+	assert_int_equal(ob_spraw_open(&c, f->tcp_url, NULL, TIMEOUT_MS), 0);
+	for (size_t i = 0; i < FRAMES; i++) {
+		uint8_t *p = wire + i * flen;
+		uint64_t len = 4 + elen;
+		for (int b = 0; b < 8; b++)
+			p[b] = (uint8_t)(len >> (56 - 8 * b));
+		uint32_t id = 0x80000000u | (uint32_t)(i + 1);
+		p[8] = (uint8_t)(id >> 24), p[9] = (uint8_t)(id >> 16);
+		p[10] = (uint8_t)(id >> 8), p[11] = (uint8_t)id;
+		memcpy(p + 12, env, elen);
+	}
+	long before = rss_kib(f->srv.pid);
+	assert_true(before > 0);
+	size_t sent = 0, total = FRAMES * flen;
+	int64_t end = ob_test_mono_ms() + 3000;
+	while (sent < total && ob_test_mono_ms() < end) {
+		ssize_t n = send(c.fd, wire + sent, total - sent, MSG_DONTWAIT | MSG_NOSIGNAL);
+		if (n > 0) {
+			sent += (size_t)n;
+		} else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
+			struct pollfd pfd = {.fd = c.fd, .events = POLLOUT};
+			(void)poll(&pfd, 1, 100);
+		} else {
+			fail_msg("send: %s", strerror(errno));
+		}
+	}
+	ob_test_sleep_ms(500); /* whatever onboardd was still reading */
+	long after = rss_kib(f->srv.pid);
+	/* Each frame sent asks for ~15 KB; without the cap the growth is their sum. */
+	size_t asked_kib = sent / flen * 14;
+	if (after - before > 64 * 1024)
+		fail_msg("onboardd grew by %ld KiB while %zu frames (replies ~%zu KiB) went unread",
+		         after - before, sent / flen, asked_kib);
+	assert_true(asked_kib > 4 * 64 * 1024); /* the attack asked for far more than the bound */
+	/* Reading, the peer gets its replies. */
+	for (int i = 0; i < 10; i++) {
+		uint8_t *body = NULL;
+		size_t n = 0;
+		assert_int_equal(ob_spraw_recv(&c, &body, &n, TIMEOUT_MS), 0);
+		free(body);
+	}
+	ob_spraw_close(&c);
+	free(wire);
+	assert_true(served(f->tcp_url, NULL));
+}
+
 /* A real REQ client (onboard-load, one connection, 64 calls in flight) killed with SIGKILL,
  * several times: nothing stays behind. */
 static void test_load_client_killed_mid_flight(void **state)
@@ -455,6 +536,7 @@ int main(void)
 	        T(test_hang_up_with_replies_pending, setup_small),
 	        T(test_load_client_killed_mid_flight, setup_small),
 	        T(test_pipelined_replies_gathered, setup_default),
+	        T(test_unread_replies_bounded, setup_default),
 	        T(test_local_admin_gets_in_when_full, setup_reserve),
 	        T(test_per_peer_cap, setup_small),
 	        T(test_refusals_logged_at_most_once_a_second, setup_one),

@@ -56,18 +56,22 @@ LIMITS = {
 }
 CONN_RBUF = 16 * KIB  # OB_CONN_RBUF: a connection's read buffer before a frame needs more
 CONN_OVERHEAD = 8 * KIB  # the connection, its aios, nng's stream, the kernel's is not ours
+# OB_CONN_TXQ_MAX: replies queued on a connection, not yet sent, before it stops reading;
+# the send in progress may hold a gathered copy of as much (conn.c, tx_next)
+CONN_TXQ = 64 * KIB
 HTTP_MAX_HEAD = 16 * KIB  # OB_HTTP_MAX_HEAD
 REPLY_BOUND = 64 * KIB  # a reply in flight here: GetCohort's, Health's, an error's
 
 
 def memory_bound(base_kib):
     """The most onboardd may hold, in KiB: what it held serving quietly, plus every
-    connection with a frame of the largest size being read, every request in flight with
+    connection with a frame of the largest size being read and its queue of unsent replies
+    full (with the gathered copy of the send in progress), every request in flight with
     its reply, and every HTTP connection with its largest head and body (a chunked body may
     take twice its size; server.c, read_limit)."""
     L = LIMITS
     m = L["max_request_bytes"]
-    per_conn = CONN_RBUF + m + CONN_OVERHEAD
+    per_conn = CONN_RBUF + m + CONN_OVERHEAD + 2 * CONN_TXQ
     per_ctx = m + REPLY_BOUND
     per_http = HTTP_MAX_HEAD + 2 * m + 4 * KIB + CONN_OVERHEAD
     extra = L["max_connections"] * per_conn + L["contexts"] * per_ctx + \
