@@ -36,7 +36,7 @@ char *ob_pb_str(ob_arena *a, const char *s)
  * same arena: ob_pb_application_borrowing). */
 static char *text(ob_arena *ar, const char *s, bool borrow)
 {
-	return borrow && s[0] != '\0' ? (char *)s : ob_pb_str(ar, s);
+	return borrow ? (char *)s : ob_pb_str(ar, s);
 }
 
 /* The company of a, with its address. */

@@ -36,6 +36,7 @@
 #include <nng/supplemental/tls/tls.h>
 #include "base/err.h"
 #include "rpc/dispatch.h"
+#include "rpc/metrics.h"
 
 typedef struct ob_server_config {
 	const char *const *listen; /* URLs: ipc://, tcp://, tls+tcp:// */
@@ -117,11 +118,11 @@ nng_stream *ob_accept_step(nng_stream_listener *l, nng_aio *aio, atomic_bool *ba
  */
 typedef struct ob_accept_pace {
 	unsigned rate;
-	struct ob_metrics *metrics; /* each pause counted (accept_paused); NULL: not */
-	int face;                   /* ob_face */
+	ob_metrics *metrics; /* each pause counted (accept_paused); NULL: not */
+	ob_face face;
 	double tokens;
 	int64_t last_us;
-	int64_t said_ms; /* the last log line: at most one every 10 s */
+	_Atomic int64_t said_ms; /* the last log line: at most one every 10 s */
 } ob_accept_pace;
 
 /* After an accept: starts the next one at once, or, when the bucket is empty,

@@ -119,6 +119,15 @@ static void *mem_realloc(void *p, int n)
 	size_t have = (size_t)*header_of(p);
 	if (n > 0 && (size_t)n <= have)
 		return p;
+	if (class_of(have) < 0) {
+		/* A large block grows as malloc's own do, in place where it can. */
+		size_t size = round8((size_t)n);
+		uint64_t *h = realloc(header_of(p), HEADER + size);
+		if (h == NULL)
+			return NULL;
+		*h = size;
+		return (char *)h + HEADER;
+	}
 	void *q = mem_malloc(n);
 	if (q == NULL)
 		return NULL; /* p stays, as realloc() leaves it */
